@@ -1,0 +1,149 @@
+//! Account names, spelt as DESIGN.md spells them: `spent:LDF:2023-24:P1`.
+
+use std::fmt;
+
+use super::year::FinancialYear;
+
+/// The stage of money an account holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccountKind {
+    Awarded,
+    Unallocated,
+    Available,
+    Committed,
+    Spent,
+    Returned,
+    Carried,
+}
+
+impl AccountKind {
+    pub const ALL: [AccountKind; 7] = [
+        AccountKind::Awarded,
+        AccountKind::Unallocated,
+        AccountKind::Available,
+        AccountKind::Committed,
+        AccountKind::Spent,
+        AccountKind::Returned,
+        AccountKind::Carried,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Awarded => "awarded",
+            AccountKind::Unallocated => "unallocated",
+            AccountKind::Available => "available",
+            AccountKind::Committed => "committed",
+            AccountKind::Spent => "spent",
+            AccountKind::Returned => "returned",
+            AccountKind::Carried => "carried",
+        }
+    }
+
+    /// Project accounts carry a project code; award accounts do not.
+    pub fn is_per_project(self) -> bool {
+        matches!(self, AccountKind::Available | AccountKind::Committed | AccountKind::Spent)
+    }
+
+    fn parse(text: &str) -> Option<AccountKind> {
+        AccountKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// One account of one award, or of one project within an award.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Account {
+    pub kind: AccountKind,
+    pub grant: String,
+    pub year: FinancialYear,
+    pub project: Option<String>,
+}
+
+impl Account {
+    pub fn award(kind: AccountKind, grant: &str, year: FinancialYear) -> Account {
+        debug_assert!(!kind.is_per_project());
+        Account { kind, grant: grant.to_owned(), year, project: None }
+    }
+
+    pub fn project(kind: AccountKind, grant: &str, year: FinancialYear, project: &str) -> Account {
+        debug_assert!(kind.is_per_project());
+        Account { kind, grant: grant.to_owned(), year, project: Some(project.to_owned()) }
+    }
+
+    pub fn parse(name: &str) -> Option<Account> {
+        let mut parts = name.split(':');
+        let kind = AccountKind::parse(parts.next()?)?;
+        let grant = parts.next().filter(|g| is_valid_code(g))?.to_owned();
+        let year = FinancialYear::parse(parts.next()?).ok()?;
+        let project = parts.next().map(str::to_owned);
+        if parts.next().is_some() || kind.is_per_project() != project.is_some() {
+            return None;
+        }
+        if project.as_deref().is_some_and(|p| !is_valid_code(p)) {
+            return None;
+        }
+        Some(Account { kind, grant, year, project })
+    }
+}
+
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.kind.as_str(), self.grant, self.year)?;
+        if let Some(p) = &self.project {
+            write!(f, ":{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The longest code accepted for a funder, grant, priority or project.
+pub const CODE_LEN_MAX: usize = 32;
+
+/// Codes become parts of account names, so they hold only letters, digits, `-` and `_`,
+/// and start with a letter or digit.
+pub fn is_valid_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= CODE_LEN_MAX
+        && code.as_bytes()[0].is_ascii_alphanumeric()
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        let fy = FinancialYear::parse("2023-24").unwrap();
+        let a = Account::project(AccountKind::Spent, "LDF", fy, "P1");
+        assert_eq!(a.to_string(), "spent:LDF:2023-24:P1");
+        assert_eq!(Account::parse("spent:LDF:2023-24:P1"), Some(a));
+        let u = Account::award(AccountKind::Unallocated, "ASB-EI", fy);
+        assert_eq!(u.to_string(), "unallocated:ASB-EI:2023-24");
+        assert_eq!(Account::parse(&u.to_string()), Some(u));
+    }
+
+    #[test]
+    fn refuses_malformed_names() {
+        for bad in [
+            "spent:LDF:2023-24",
+            "unallocated:LDF:2023-24:P1",
+            "wasted:LDF:2023-24",
+            "spent:LDF:2023-25:P1",
+            "spent:L:DF:2023-24:P1",
+            "spent::2023-24:P1",
+            "spent:LDF:2023-24:P 1",
+        ] {
+            assert_eq!(Account::parse(bad), None, "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn codes() {
+        assert!(is_valid_code("ASB-EI"));
+        assert!(is_valid_code("P_1"));
+        assert!(!is_valid_code("-P1"));
+        assert!(!is_valid_code("P:1"));
+        assert!(!is_valid_code(""));
+        assert!(!is_valid_code(&"X".repeat(33)));
+    }
+}

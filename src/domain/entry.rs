@@ -1,0 +1,191 @@
+//! Entries: balanced sets of postings, built only through `EntryBuilder`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use super::account::Account;
+use super::money::Money;
+use super::year::FinancialYear;
+
+/// What an entry records. Stored as its lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    Award,
+    Allocation,
+    Virement,
+    Commitment,
+    Spend,
+    Release,
+    Refund,
+    Reversal,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 8] = [
+        EntryKind::Award,
+        EntryKind::Allocation,
+        EntryKind::Virement,
+        EntryKind::Commitment,
+        EntryKind::Spend,
+        EntryKind::Release,
+        EntryKind::Refund,
+        EntryKind::Reversal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Award => "award",
+            EntryKind::Allocation => "allocation",
+            EntryKind::Virement => "virement",
+            EntryKind::Commitment => "commitment",
+            EntryKind::Spend => "spend",
+            EntryKind::Release => "release",
+            EntryKind::Refund => "refund",
+            EntryKind::Reversal => "reversal",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Budget decisions belong to approvers; commitments and spend to finance officers.
+    /// Reversing an entry needs the role that may record it.
+    pub fn is_budget_decision(self) -> bool {
+        matches!(self, EntryKind::Award | EntryKind::Allocation | EntryKind::Virement)
+    }
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One line of an entry. The amount is signed: debit positive, credit negative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting {
+    pub account: Account,
+    pub amount: Money,
+}
+
+/// A balanced entry, not yet stored. It can only be made by `EntryBuilder::build`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    kind: EntryKind,
+    date: NaiveDate,
+    year: FinancialYear,
+    grant: String,
+    postings: Vec<Posting>,
+}
+
+impl NewEntry {
+    pub fn kind(&self) -> EntryKind {
+        self.kind
+    }
+    pub fn date(&self) -> NaiveDate {
+        self.date
+    }
+    pub fn year(&self) -> FinancialYear {
+        self.year
+    }
+    pub fn grant(&self) -> &str {
+        &self.grant
+    }
+    pub fn postings(&self) -> &[Posting] {
+        &self.postings
+    }
+
+    /// The net change each account sees, in account order.
+    pub fn net_by_account(&self) -> BTreeMap<&Account, Money> {
+        let mut net: BTreeMap<&Account, Money> = BTreeMap::new();
+        for p in &self.postings {
+            let slot = net.entry(&p.account).or_default();
+            *slot = Money::from_pence(slot.pence() + p.amount.pence());
+        }
+        net
+    }
+
+    /// Re-checks the invariants the builder established. Storage calls this just before
+    /// commit, so a bug between building and writing cannot post an unbalanced entry.
+    pub fn assert_balanced(&self) {
+        assert!(self.postings.len() >= 2, "entry has fewer than two postings");
+        let sum: i128 = self.postings.iter().map(|p| i128::from(p.amount.pence())).sum();
+        assert_eq!(sum, 0, "entry postings do not sum to zero");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error("an entry needs at least two postings")]
+    TooFewPostings,
+    #[error("a posting amount must not be zero")]
+    ZeroPosting,
+    #[error("the postings do not sum to zero (they sum to {0})")]
+    Unbalanced(Money),
+    #[error("date {date} is not in financial year {year}")]
+    DateOutsideYear { date: NaiveDate, year: FinancialYear },
+    #[error("every posting must belong to grant {grant} in {year}")]
+    ForeignAccount { grant: String, year: FinancialYear },
+    #[error("amount overflow")]
+    Overflow,
+}
+
+/// Collects postings and refuses to build anything unbalanced, empty or out of its year.
+#[derive(Debug)]
+pub struct EntryBuilder {
+    kind: EntryKind,
+    date: NaiveDate,
+    year: FinancialYear,
+    grant: String,
+    postings: Vec<Posting>,
+}
+
+impl EntryBuilder {
+    pub fn new(kind: EntryKind, grant: &str, year: FinancialYear, date: NaiveDate) -> EntryBuilder {
+        EntryBuilder { kind, date, year, grant: grant.to_owned(), postings: Vec::new() }
+    }
+
+    /// Adds a debit of a positive `amount`.
+    pub fn debit(mut self, account: Account, amount: Money) -> EntryBuilder {
+        self.postings.push(Posting { account, amount });
+        self
+    }
+
+    /// Adds a credit of a positive `amount` (stored negative).
+    pub fn credit(mut self, account: Account, amount: Money) -> EntryBuilder {
+        self.postings.push(Posting { account, amount: amount.negated() });
+        self
+    }
+
+    /// Adds a posting with an already signed amount.
+    pub fn posting(mut self, posting: Posting) -> EntryBuilder {
+        self.postings.push(posting);
+        self
+    }
+
+    pub fn build(self) -> Result<NewEntry, EntryError> {
+        if self.postings.len() < 2 {
+            return Err(EntryError::TooFewPostings);
+        }
+        if self.postings.iter().any(|p| p.amount == Money::ZERO) {
+            return Err(EntryError::ZeroPosting);
+        }
+        if !self.year.contains(self.date) {
+            return Err(EntryError::DateOutsideYear { date: self.date, year: self.year });
+        }
+        if self.postings.iter().any(|p| p.account.grant != self.grant || p.account.year != self.year) {
+            return Err(EntryError::ForeignAccount { grant: self.grant, year: self.year });
+        }
+        let mut sum = Money::ZERO;
+        for p in &self.postings {
+            sum = sum.checked_add(p.amount).map_err(|_| EntryError::Overflow)?;
+        }
+        if sum != Money::ZERO {
+            return Err(EntryError::Unbalanced(sum));
+        }
+        Ok(NewEntry { kind: self.kind, date: self.date, year: self.year, grant: self.grant, postings: self.postings })
+    }
+}

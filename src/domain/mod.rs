@@ -1,0 +1,14 @@
+//! The pure core: money, financial years, accounts, entries and rules. No I/O, no clock.
+
+pub mod account;
+pub mod entry;
+pub mod money;
+pub mod operations;
+pub mod rules;
+pub mod year;
+
+pub use account::{Account, AccountKind, is_valid_code};
+pub use entry::{EntryBuilder, EntryError, EntryKind, NewEntry, Posting};
+pub use money::{Money, MoneyError};
+pub use rules::{OnOverspend, OverspendFlag, RuleViolation};
+pub use year::{FinancialYear, parse_date};

@@ -1,0 +1,213 @@
+//! One function per operation of DESIGN.md's table, each building its entry.
+//! Debit comes first, as in the table.
+
+use chrono::NaiveDate;
+
+use super::account::{Account, AccountKind::*};
+use super::entry::{EntryBuilder, EntryError, EntryKind, NewEntry, Posting};
+use super::money::Money;
+use super::year::FinancialYear;
+
+/// Where an operation's money sits: one award, and a project within it where it applies.
+#[derive(Debug, Clone, Copy)]
+pub struct Award<'a> {
+    pub grant: &'a str,
+    pub year: FinancialYear,
+}
+
+impl Award<'_> {
+    fn acct(&self, kind: super::account::AccountKind) -> Account {
+        Account::award(kind, self.grant, self.year)
+    }
+    fn proj(&self, kind: super::account::AccountKind, project: &str) -> Account {
+        Account::project(kind, self.grant, self.year, project)
+    }
+    fn builder(&self, kind: EntryKind, date: NaiveDate) -> EntryBuilder {
+        EntryBuilder::new(kind, self.grant, self.year, date)
+    }
+}
+
+/// The funder awards money: awarded → unallocated.
+pub fn award(a: Award, date: NaiveDate, amount: Money) -> Result<NewEntry, EntryError> {
+    a.builder(EntryKind::Award, date).debit(a.acct(Awarded), amount).credit(a.acct(Unallocated), amount).build()
+}
+
+/// The partnership gives a project budget: unallocated → available:P.
+pub fn allocation(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result<NewEntry, EntryError> {
+    a.builder(EntryKind::Allocation, date)
+        .debit(a.acct(Unallocated), amount)
+        .credit(a.proj(Available, project), amount)
+        .build()
+}
+
+/// Budget moves between projects of one award: available:P → available:Q.
+pub fn virement(a: Award, date: NaiveDate, from: &str, to: &str, amount: Money) -> Result<NewEntry, EntryError> {
+    a.builder(EntryKind::Virement, date)
+        .debit(a.proj(Available, from), amount)
+        .credit(a.proj(Available, to), amount)
+        .build()
+}
+
+/// Money is promised: available:P → committed:P.
+pub fn commitment(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result<NewEntry, EntryError> {
+    a.builder(EntryKind::Commitment, date)
+        .debit(a.proj(Available, project), amount)
+        .credit(a.proj(Committed, project), amount)
+        .build()
+}
+
+/// Money is spent. The part `covered` by an open commitment comes out of committed:P,
+/// the rest out of available:P. `covered` must lie between zero and `amount`.
+pub fn spend(a: Award, date: NaiveDate, project: &str, amount: Money, covered: Money) -> Result<NewEntry, EntryError> {
+    assert!(covered >= Money::ZERO && covered <= amount, "covered part out of range");
+    let uncovered = amount.checked_sub(covered).map_err(|_| EntryError::Overflow)?;
+    let mut b = a.builder(EntryKind::Spend, date);
+    if covered.is_positive() {
+        b = b.debit(a.proj(Committed, project), covered);
+    }
+    if uncovered.is_positive() {
+        b = b.debit(a.proj(Available, project), uncovered);
+    }
+    b.credit(a.proj(Spent, project), amount).build()
+}
+
+/// An unused commitment returns to the budget: committed:P → available:P.
+pub fn release(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result<NewEntry, EntryError> {
+    a.builder(EntryKind::Release, date)
+        .debit(a.proj(Committed, project), amount)
+        .credit(a.proj(Available, project), amount)
+        .build()
+}
+
+/// Spend comes back: spent:P → available:P.
+pub fn refund(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result<NewEntry, EntryError> {
+    a.builder(EntryKind::Refund, date)
+        .debit(a.proj(Spent, project), amount)
+        .credit(a.proj(Available, project), amount)
+        .build()
+}
+
+/// Mirrors an entry's postings, dated `date` within the same award year.
+pub fn reversal(a: Award, date: NaiveDate, original: &[Posting]) -> Result<NewEntry, EntryError> {
+    original
+        .iter()
+        .fold(a.builder(EntryKind::Reversal, date), |b, p| {
+            b.posting(Posting { account: p.account.clone(), amount: p.amount.negated() })
+        })
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::year::parse_date;
+    use proptest::prelude::*;
+
+    fn ldf() -> Award<'static> {
+        Award { grant: "LDF", year: FinancialYear::parse("2023-24").unwrap() }
+    }
+
+    fn lines(e: &NewEntry) -> Vec<(String, i64)> {
+        e.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect()
+    }
+
+    fn day() -> NaiveDate {
+        parse_date("2023-05-01").unwrap()
+    }
+
+    #[test]
+    fn each_operation_posts_as_the_table_says() {
+        let m = Money::from_pence(100);
+        let check = |e: Result<NewEntry, EntryError>, expected: &[(&str, i64)]| {
+            let got = lines(&e.unwrap());
+            let want: Vec<(String, i64)> = expected.iter().map(|(a, n)| (a.to_string(), *n)).collect();
+            assert_eq!(got, want);
+        };
+        check(award(ldf(), day(), m), &[("awarded:LDF:2023-24", 100), ("unallocated:LDF:2023-24", -100)]);
+        check(
+            allocation(ldf(), day(), "P1", m),
+            &[("unallocated:LDF:2023-24", 100), ("available:LDF:2023-24:P1", -100)],
+        );
+        check(
+            virement(ldf(), day(), "P1", "P2", m),
+            &[("available:LDF:2023-24:P1", 100), ("available:LDF:2023-24:P2", -100)],
+        );
+        check(
+            commitment(ldf(), day(), "P1", m),
+            &[("available:LDF:2023-24:P1", 100), ("committed:LDF:2023-24:P1", -100)],
+        );
+        check(
+            spend(ldf(), day(), "P1", m, Money::from_pence(60)),
+            &[("committed:LDF:2023-24:P1", 60), ("available:LDF:2023-24:P1", 40), ("spent:LDF:2023-24:P1", -100)],
+        );
+        check(
+            spend(ldf(), day(), "P1", m, Money::ZERO),
+            &[("available:LDF:2023-24:P1", 100), ("spent:LDF:2023-24:P1", -100)],
+        );
+        check(release(ldf(), day(), "P1", m), &[("committed:LDF:2023-24:P1", 100), ("available:LDF:2023-24:P1", -100)]);
+        check(refund(ldf(), day(), "P1", m), &[("spent:LDF:2023-24:P1", 100), ("available:LDF:2023-24:P1", -100)]);
+        let original = allocation(ldf(), day(), "P1", m).unwrap();
+        check(
+            reversal(ldf(), day(), original.postings()),
+            &[("unallocated:LDF:2023-24", -100), ("available:LDF:2023-24:P1", 100)],
+        );
+    }
+
+    #[test]
+    fn builder_refuses_bad_entries() {
+        let fy = ldf().year;
+        let acct = |p: &str| Account::project(Available, "LDF", fy, p);
+        let one = Money::from_pence(1);
+        let b = || EntryBuilder::new(EntryKind::Virement, "LDF", fy, day());
+        assert_eq!(b().build(), Err(EntryError::TooFewPostings));
+        assert_eq!(b().debit(acct("P1"), one).build(), Err(EntryError::TooFewPostings));
+        assert_eq!(
+            b().debit(acct("P1"), one).credit(acct("P2"), Money::from_pence(2)).build(),
+            Err(EntryError::Unbalanced(Money::from_pence(-1)))
+        );
+        assert_eq!(
+            b().debit(acct("P1"), Money::ZERO).credit(acct("P2"), Money::ZERO).build(),
+            Err(EntryError::ZeroPosting)
+        );
+        let outside = EntryBuilder::new(EntryKind::Virement, "LDF", fy, parse_date("2024-04-01").unwrap());
+        assert!(matches!(
+            outside.debit(acct("P1"), one).credit(acct("P2"), one).build(),
+            Err(EntryError::DateOutsideYear { .. })
+        ));
+        let other_grant = Account::project(Available, "ASB-EI", fy, "P2");
+        assert!(matches!(
+            b().debit(acct("P1"), one).credit(other_grant, one).build(),
+            Err(EntryError::ForeignAccount { .. })
+        ));
+    }
+
+    proptest! {
+        /// Whatever the amounts, every operation's entry sums to zero, and its reversal
+        /// cancels it account by account.
+        #[test]
+        fn every_operation_balances(amount in 1i64..=crate::domain::money::AMOUNT_PENCE_MAX, covered_share in 0i64..=100) {
+            let m = Money::from_pence(amount);
+            let covered = Money::from_pence(amount * covered_share / 100);
+            let entries = [
+                award(ldf(), day(), m),
+                allocation(ldf(), day(), "P1", m),
+                virement(ldf(), day(), "P1", "P2", m),
+                commitment(ldf(), day(), "P1", m),
+                spend(ldf(), day(), "P1", m, covered),
+                release(ldf(), day(), "P1", m),
+                refund(ldf(), day(), "P1", m),
+            ];
+            for e in entries {
+                let e = e.unwrap();
+                let sum: i64 = e.postings().iter().map(|p| p.amount.pence()).sum();
+                prop_assert_eq!(sum, 0);
+                let r = reversal(ldf(), day(), e.postings()).unwrap();
+                let mut net = e.net_by_account().into_iter().map(|(a, m)| (a.clone(), m.pence())).collect::<std::collections::BTreeMap<_, _>>();
+                for (a, m) in r.net_by_account() {
+                    *net.entry(a.clone()).or_default() += m.pence();
+                }
+                prop_assert!(net.values().all(|v| *v == 0));
+            }
+        }
+    }
+}

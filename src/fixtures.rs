@@ -1,0 +1,224 @@
+//! Loads `fixtures/tamworth/` into an empty ledger. The files are compiled into the binary,
+//! so `serve` works from any directory.
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::domain::{FinancialYear, Money, parse_date};
+use crate::storage::Store;
+use crate::storage::operations::{self as ops, Actor};
+use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project};
+
+const REFERENCE: &str = include_str!("../fixtures/tamworth/reference.json");
+const DEMO: &str = include_str!("../fixtures/tamworth/demo.json");
+
+/// Who fixtures are recorded as, in `created_by`.
+const LOADER: &str = "fixtures";
+
+#[derive(Deserialize)]
+struct Reference {
+    partnership: String,
+    financial_years: Vec<String>,
+    funders: Vec<FunderIn>,
+    priorities: Vec<PriorityIn>,
+    grants: Vec<GrantIn>,
+    awards: Vec<AwardIn>,
+}
+
+#[derive(Deserialize)]
+struct FunderIn {
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct PriorityIn {
+    code: String,
+    name: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct GrantIn {
+    code: String,
+    name: String,
+    funder: String,
+    restricted_to_priority: Option<String>,
+    on_overspend: String,
+}
+
+#[derive(Deserialize)]
+struct AwardIn {
+    grant: String,
+    financial_year: String,
+    amount: String,
+    awarded_on: String,
+    reference: String,
+}
+
+fn year(s: &str) -> anyhow::Result<FinancialYear> {
+    FinancialYear::parse(s).with_context(|| format!("fixture year {s}"))
+}
+
+fn date(s: &str) -> anyhow::Result<chrono::NaiveDate> {
+    parse_date(s).with_context(|| format!("fixture date {s}"))
+}
+
+fn money(s: &str) -> anyhow::Result<Money> {
+    Money::parse_positive(s).with_context(|| format!("fixture amount {s}"))
+}
+
+/// Loads the partnership, years, funder, priorities, grants and awards in one `db_tx`.
+pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
+    let r: Reference = serde_json::from_str(REFERENCE).context("reading fixtures/tamworth/reference.json")?;
+    let mut db_tx = store.begin().await?;
+    refdata::set_setting_in(&mut db_tx, "partnership", &r.partnership).await?;
+    for fy in &r.financial_years {
+        let y = year(fy)?;
+        let rec = refdata::FinancialYearRecord {
+            code: y.to_string(),
+            start_date: y.start().to_string(),
+            end_date: y.end().to_string(),
+            status: "open".into(),
+        };
+        refdata::create_financial_year_in(&mut db_tx, &rec).await?;
+    }
+    for f in r.funders {
+        refdata::create_funder_in(&mut db_tx, &Funder { code: f.code, name: f.name }).await?;
+    }
+    for p in r.priorities {
+        refdata::create_priority_in(&mut db_tx, &Priority { code: p.code, name: p.name, description: p.description })
+            .await?;
+    }
+    for g in r.grants {
+        let grant = Grant {
+            code: g.code,
+            name: g.name,
+            funder: g.funder,
+            restricted_to_priority: g.restricted_to_priority,
+            on_overspend: g.on_overspend,
+        };
+        refdata::create_grant_in(&mut db_tx, &grant).await?;
+    }
+    for a in r.awards {
+        let award = NewAward {
+            grant: a.grant,
+            year: year(&a.financial_year)?,
+            amount: money(&a.amount)?,
+            awarded_on: date(&a.awarded_on)?,
+            reference: a.reference,
+        };
+        refdata::create_award_in(&mut db_tx, &award, LOADER).await?;
+    }
+    db_tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Demo {
+    projects: Vec<ProjectIn>,
+    allocations: Vec<AllocationIn>,
+    commitments: Vec<CommitmentIn>,
+    spend: Vec<SpendIn>,
+}
+
+#[derive(Deserialize)]
+struct ProjectIn {
+    code: String,
+    name: String,
+    priority: String,
+    lead_organisation: String,
+}
+
+#[derive(Deserialize)]
+struct AllocationIn {
+    grant: String,
+    financial_year: String,
+    project: String,
+    amount: String,
+    approved_on: String,
+    approval_ref: String,
+}
+
+#[derive(Deserialize)]
+struct CommitmentIn {
+    grant: String,
+    financial_year: String,
+    project: String,
+    supplier: String,
+    reference: String,
+    amount: String,
+    date: String,
+}
+
+#[derive(Deserialize)]
+struct SpendIn {
+    grant: String,
+    project: String,
+    date: String,
+    supplier: String,
+    description: String,
+    invoice_ref: String,
+    amount: String,
+    /// Index into `commitments`, when the spend is against one.
+    commitment: Option<usize>,
+    source_ref: String,
+}
+
+/// Loads the illustrative demo: every name and memo in it is marked "[Illustrative]".
+pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
+    let d: Demo = serde_json::from_str(DEMO).context("reading fixtures/tamworth/demo.json")?;
+    let actor = Actor { name: LOADER, idem: None };
+    for p in d.projects {
+        let project = Project {
+            code: p.code,
+            name: p.name,
+            priority: p.priority,
+            lead_organisation: p.lead_organisation,
+            description: "Illustrative demo project: not real Tamworth data.".into(),
+            status: "active".into(),
+        };
+        refdata::create_project(store, project, None).await?;
+    }
+    for a in d.allocations {
+        let cmd = ops::AllocationCmd {
+            grant: a.grant,
+            year: year(&a.financial_year)?,
+            project: a.project,
+            amount: money(&a.amount)?,
+            approved_on: date(&a.approved_on)?,
+            approval_ref: a.approval_ref,
+            memo: "[Illustrative] demo allocation".into(),
+        };
+        ops::allocate(store, cmd, actor).await?;
+    }
+    let mut commitment_ids = Vec::new();
+    for c in d.commitments {
+        let cmd = ops::CommitmentCmd {
+            grant: c.grant,
+            year: year(&c.financial_year)?,
+            project: c.project,
+            supplier: c.supplier,
+            reference: c.reference,
+            amount: money(&c.amount)?,
+            date: date(&c.date)?,
+            memo: "[Illustrative] demo commitment".into(),
+        };
+        commitment_ids.push(ops::commit(store, cmd, actor).await?.commitment_id);
+    }
+    for s in d.spend {
+        let cmd = ops::SpendCmd {
+            grant: s.grant,
+            project: s.project,
+            date: date(&s.date)?,
+            supplier: s.supplier,
+            description: s.description,
+            invoice_ref: s.invoice_ref,
+            amount: money(&s.amount)?,
+            commitment_id: s.commitment.and_then(|i| commitment_ids.get(i).copied()),
+            source_ref: Some(s.source_ref),
+        };
+        ops::spend(store, cmd, actor).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! Bearer-token authentication as an extractor, and the role rules of API.md.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::error::AppError;
+use crate::domain::EntryKind;
+use crate::storage::tokens::{self, Principal, Role};
+
+/// The authenticated caller. Extracting it answers 401 for a missing or unknown token.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Principal);
+
+/// What a route needs of the caller's role. `admin` may do everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Reference data, reports and exports: every role.
+    ReadReference,
+    /// Entries, accounts and commitments: every role but `funder`.
+    ReadLedger,
+    /// Commitments, releases, spend, refunds and their reversal, imports.
+    Finance,
+    /// Grants, awards, priorities, projects, allocations, virements and their reversal.
+    Approver,
+    /// Tokens, closing years, funders and financial years.
+    Admin,
+}
+
+impl Need {
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            _ if role == Role::Admin => true,
+            Need::ReadReference => true,
+            Need::ReadLedger => role != Role::Funder,
+            Need::Finance => role == Role::Finance,
+            Need::Approver => role == Role::Approver,
+            Need::Admin => false,
+        }
+    }
+
+    /// Reversing an entry needs the role that may record its kind.
+    pub fn to_reverse(kind: EntryKind) -> Need {
+        if kind.is_budget_decision() { Need::Approver } else { Need::Finance }
+    }
+}
+
+impl Auth {
+    pub fn require(&self, need: Need) -> Result<(), AppError> {
+        if need.allows(self.0.role) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+/// The secret of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, secret) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty()).then(|| secret.trim())
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(Auth(principal.clone()));
+        }
+        let secret = bearer(parts).ok_or(AppError::Unauthorized)?;
+        let principal = tokens::authenticate(&state.store, secret).await?.ok_or(AppError::Unauthorized)?;
+        parts.extensions.insert(principal.clone());
+        Ok(Auth(principal))
+    }
+}

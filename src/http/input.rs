@@ -1,0 +1,319 @@
+//! Parsing request bodies and query strings into domain types, collecting an error for
+//! every bad field so the caller learns all of them at once.
+
+use std::collections::{BTreeSet, HashMap};
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::error::{AppError, FieldError};
+use crate::domain::{FinancialYear, Money, is_valid_code, parse_date};
+use crate::storage::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
+
+/// The longest free-text field accepted: names, memos, references.
+pub const TEXT_LEN_MAX: usize = 2_000;
+
+/// A request body, read but not yet parsed, so the role check can run first.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(RawBody(b)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge),
+            Err(e) => Err(AppError::field("body", e.body_text())),
+        }
+    }
+}
+
+/// Fields of a JSON object body, consumed one by one. Unknown fields are refused: a
+/// misspelt optional field must not be silently ignored.
+pub struct Fields {
+    map: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    pub fn parse(body: &RawBody) -> Result<Fields, AppError> {
+        let value: Value =
+            serde_json::from_slice(&body.0).map_err(|e| AppError::field("body", format!("is not valid JSON: {e}")))?;
+        match value {
+            Value::Object(map) => Ok(Fields { map, errors: Vec::new() }),
+            _ => Err(AppError::field("body", "must be a JSON object")),
+        }
+    }
+
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
+    }
+
+    /// A string field; `None` when absent or null.
+    fn raw_str(&mut self, name: &str) -> Option<String> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.len() > TEXT_LEN_MAX => {
+                self.error(name, format!("must be at most {TEXT_LEN_MAX} bytes"));
+                None
+            }
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                self.error(name, "must be a string");
+                None
+            }
+        }
+    }
+
+    /// A required, non-blank string.
+    pub fn text(&mut self, name: &str) -> String {
+        match self.raw_str(name) {
+            Some(s) if !s.trim().is_empty() => s,
+            Some(_) => {
+                self.error(name, "must not be blank");
+                String::new()
+            }
+            None => {
+                self.missing(name);
+                String::new()
+            }
+        }
+    }
+
+    fn missing(&mut self, name: &str) {
+        if !self.errors.iter().any(|e| e.field == name) {
+            self.error(name, "is required");
+        }
+    }
+
+    /// An optional string, empty when absent.
+    pub fn text_or_empty(&mut self, name: &str) -> String {
+        self.raw_str(name).unwrap_or_default()
+    }
+
+    pub fn opt_text(&mut self, name: &str) -> Option<String> {
+        self.raw_str(name).filter(|s| !s.is_empty())
+    }
+
+    /// A code: letters, digits, `-` and `_`.
+    pub fn code(&mut self, name: &str) -> String {
+        let s = self.text(name);
+        if !s.is_empty() && !is_valid_code(&s) {
+            self.error(name, "must be 1–32 letters, digits, '-' or '_', starting with a letter or digit");
+        }
+        s
+    }
+
+    pub fn opt_code(&mut self, name: &str) -> Option<String> {
+        let s = self.raw_str(name)?;
+        if !is_valid_code(&s) {
+            self.error(name, "must be 1–32 letters, digits, '-' or '_', starting with a letter or digit");
+        }
+        Some(s)
+    }
+
+    /// A positive amount of money, given as a decimal string.
+    pub fn money(&mut self, name: &str) -> Money {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => {
+                self.missing(name);
+                Money::ZERO
+            }
+            Some(Value::String(s)) => Money::parse_positive(&s).unwrap_or_else(|e| {
+                self.error(name, e.to_string());
+                Money::ZERO
+            }),
+            Some(Value::Number(_)) => {
+                self.error(name, "must be a decimal string like \"1500.00\", not a JSON number");
+                Money::ZERO
+            }
+            Some(_) => {
+                self.error(name, "must be a decimal string like \"1500.00\"");
+                Money::ZERO
+            }
+        }
+    }
+
+    pub fn date(&mut self, name: &str) -> NaiveDate {
+        let s = self.text(name);
+        if s.is_empty() {
+            return NaiveDate::MIN;
+        }
+        parse_date(&s).unwrap_or_else(|| {
+            self.error(name, "must be a date written YYYY-MM-DD");
+            NaiveDate::MIN
+        })
+    }
+
+    pub fn year(&mut self, name: &str) -> FinancialYear {
+        let s = self.text(name);
+        if s.is_empty() {
+            return FinancialYear::of(NaiveDate::MIN);
+        }
+        FinancialYear::parse(&s).unwrap_or_else(|e| {
+            self.error(name, e.to_string());
+            FinancialYear::of(NaiveDate::MIN)
+        })
+    }
+
+    /// One of a fixed set of words.
+    pub fn one_of(&mut self, name: &str, allowed: &[&str], default: Option<&str>) -> String {
+        let s = match (self.raw_str(name), default) {
+            (Some(s), _) => s,
+            (None, Some(d)) => return d.to_owned(),
+            (None, None) => {
+                self.missing(name);
+                return String::new();
+            }
+        };
+        if !allowed.contains(&s.as_str()) {
+            self.error(name, format!("must be one of: {}", allowed.join(", ")));
+        }
+        s
+    }
+
+    pub fn opt_id(&mut self, name: &str) -> Option<i64> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) if n.as_i64().is_some_and(|i| i > 0) => n.as_i64(),
+            Some(Value::String(s)) if s.parse::<i64>().is_ok_and(|i| i > 0) => s.parse().ok(),
+            Some(_) => {
+                self.error(name, "must be a positive whole number");
+                None
+            }
+        }
+    }
+
+    /// True when the field was given at all (for PATCH).
+    pub fn has(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
+    /// Ends parsing: any bad field, or any field not consumed, fails the request.
+    pub fn finish(mut self) -> Result<(), AppError> {
+        let unknown: BTreeSet<String> = self.map.keys().cloned().collect();
+        for name in unknown {
+            self.error(&name, "is not a field of this request");
+        }
+        if self.errors.is_empty() { Ok(()) } else { Err(AppError::Validation(self.errors)) }
+    }
+}
+
+/// A query string as named parameters, with the same one-error-per-field reporting.
+pub struct Query {
+    params: HashMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(params) =
+            axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| AppError::field("query", e.body_text()))?;
+        Ok(Query { params, errors: Vec::new() })
+    }
+}
+
+/// Where a list page starts and how long it is.
+pub struct PageParams {
+    pub after: String,
+    pub limit: i64,
+}
+
+impl PageParams {
+    /// The cursor as a numeric id, for lists keyed by id.
+    pub fn after_id(&self) -> i64 {
+        self.after.parse().unwrap_or(0)
+    }
+}
+
+impl Query {
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
+    }
+
+    pub fn text(&mut self, name: &str) -> Option<String> {
+        self.params.remove(name).filter(|s| !s.is_empty())
+    }
+
+    pub fn code(&mut self, name: &str) -> Option<String> {
+        let s = self.text(name)?;
+        if !is_valid_code(&s) {
+            self.error(name, "is not a valid code");
+        }
+        Some(s)
+    }
+
+    pub fn year(&mut self, name: &str) -> Option<FinancialYear> {
+        let s = self.text(name)?;
+        FinancialYear::parse(&s).map_err(|e| self.error(name, e.to_string())).ok()
+    }
+
+    pub fn required_year(&mut self, name: &str) -> FinancialYear {
+        match self.year(name) {
+            Some(y) => y,
+            None => {
+                if !self.errors.iter().any(|e| e.field == name) {
+                    self.error(name, "is required");
+                }
+                FinancialYear::of(NaiveDate::MIN)
+            }
+        }
+    }
+
+    pub fn date(&mut self, name: &str) -> Option<NaiveDate> {
+        let s = self.text(name)?;
+        parse_date(&s).or_else(|| {
+            self.error(name, "must be a date written YYYY-MM-DD");
+            None
+        })
+    }
+
+    pub fn bool(&mut self, name: &str) -> Option<bool> {
+        match self.text(name)?.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                self.error(name, "must be true or false");
+                None
+            }
+        }
+    }
+
+    pub fn page(&mut self) -> PageParams {
+        let limit = match self.text("limit") {
+            None => PAGE_LIMIT_DEFAULT,
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if (1..=PAGE_LIMIT_MAX).contains(&n) => n,
+                _ => {
+                    self.error("limit", format!("must be a whole number from 1 to {PAGE_LIMIT_MAX}"));
+                    PAGE_LIMIT_DEFAULT
+                }
+            },
+        };
+        let after = match self.text("cursor") {
+            None => String::new(),
+            Some(c) => decode_cursor(&c).unwrap_or_else(|| {
+                self.error("cursor", "is not a cursor this server gave out");
+                String::new()
+            }),
+        };
+        PageParams { after, limit }
+    }
+
+    /// Ends parsing: unknown parameters are refused, so a misspelt filter is not ignored.
+    pub fn finish(mut self) -> Result<(), AppError> {
+        let mut unknown: Vec<String> = self.params.keys().cloned().collect();
+        unknown.sort();
+        for name in unknown {
+            self.error(&name, "is not a parameter of this request");
+        }
+        if self.errors.is_empty() { Ok(()) } else { Err(AppError::Validation(self.errors)) }
+    }
+}

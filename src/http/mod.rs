@@ -1,0 +1,92 @@
+//! The only axum and JSON: routes, the auth extractor, problem+json errors, idempotency.
+
+pub mod auth;
+pub mod error;
+pub mod idempotency;
+pub mod input;
+pub mod openapi;
+pub mod routes;
+
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, MatchedPath, Request};
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::storage::Store;
+use crate::storage::idempotency::IdemKey;
+
+/// The largest request body accepted: enough for a sizeable CSV import, small enough that
+/// one request cannot exhaust memory.
+pub const BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// How long one request may take before it is answered 408 and its work dropped (a
+/// dropped `db_tx` rolls back, so nothing is half-written).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+}
+
+/// The idempotency key the middleware handed to this request, if any.
+pub struct Idem(pub Option<IdemKey>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Idem {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Idem(parts.extensions.get::<IdemKey>().cloned()))
+    }
+}
+
+/// The whole application, ready to serve or to drive with `oneshot` in tests.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(routes::reference::router())
+        .merge(routes::postings::router())
+        .merge(routes::ledger::router())
+        .merge(routes::tokens::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
+    Router::new()
+        .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .merge(api)
+        .fallback(|| async { error::AppError::Store(crate::storage::StoreError::NotFound("route".into())) })
+        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), route)
+        }))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(state: AppState, bind: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    tracing::info!(address = %listener.local_addr()?, "grant-ledger listening");
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

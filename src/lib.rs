@@ -1,0 +1,13 @@
+//! grant-ledger: a budgetary double-entry ledger for community safety partnership grants.
+//! Modules in reading order:
+
+/// Command-line subcommands: serve, token, verify.
+pub mod cli;
+/// Pure core: money, financial years, accounts, entries, operations and rules.
+pub mod domain;
+/// The Tamworth reference data and the illustrative demo, loaded into an empty ledger.
+pub mod fixtures;
+/// The only axum and JSON: routes, auth, problem+json errors.
+pub mod http;
+/// The only SQL: both backends, balances, idempotency, verification.
+pub mod storage;

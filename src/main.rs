@@ -1,0 +1,17 @@
+//! Thin: parse the command line, start tracing, run the subcommand.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // RUST_LOG overrides; info shows requests and start-up without flooding a terminal.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = grant_ledger::cli::Cli::parse();
+    let code = grant_ledger::cli::run(cli).await?;
+    std::process::exit(code);
+}

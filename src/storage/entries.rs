@@ -1,0 +1,357 @@
+//! Writing and reading entries, postings and balances. `post_in` is the one path by which
+//! money changes: it checks the rules against balances read inside the caller's `db_tx`.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::reference::{Grant, get_grant_in};
+use super::{DbTx, Page, Store, StoreError, now};
+use crate::domain::{Account, EntryKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, rules};
+
+/// What an entry records besides its postings.
+#[derive(Debug, Default, Clone)]
+pub struct EntryMeta {
+    pub memo: String,
+    pub details: serde_json::Value,
+    pub created_by: String,
+    pub reverses: Option<i64>,
+    pub commitment_id: Option<i64>,
+    pub source_ref: Option<String>,
+}
+
+/// The result of posting: the new entry's id, and any overspend flagged under `warn`.
+#[derive(Debug)]
+pub struct Posted {
+    pub entry_id: i64,
+    pub flags: Vec<OverspendFlag>,
+}
+
+/// An award, locked for writing by the current `db_tx`.
+#[derive(Debug)]
+pub struct LockedAward {
+    pub grant: Grant,
+    pub year: FinancialYear,
+}
+
+/// Takes the write lock of an award, first thing in a `db_tx`, then checks its year is open.
+/// On PostgreSQL the update holds the award's row lock until commit; on SQLite a write as
+/// the first statement takes the database write lock at once. Either way, the balances read
+/// after this cannot change before this `db_tx` ends (rule 7).
+pub async fn lock_award(db_tx: &mut DbTx, grant: &str, year: FinancialYear) -> Result<LockedAward, StoreError> {
+    let locked =
+        sqlx::query("update awards set write_seq = write_seq + 1 where grant_code = $1 and financial_year = $2")
+            .bind(grant)
+            .bind(year.to_string())
+            .execute(&mut **db_tx)
+            .await?;
+    let grant = get_grant_in(db_tx, grant).await?;
+    if locked.rows_affected() == 0 {
+        return Err(StoreError::invalid("financial_year", format!("grant {} has no award for {year}", grant.code)));
+    }
+    let status: String = sqlx::query("select status from financial_years where code = $1")
+        .bind(year.to_string())
+        .fetch_one(&mut **db_tx)
+        .await?
+        .get("status");
+    if status != "open" {
+        return Err(StoreError::PeriodClosed(year.to_string()));
+    }
+    Ok(LockedAward { grant, year })
+}
+
+/// The signed balance of one account, read inside `db_tx`.
+pub async fn balance_in(db_tx: &mut DbTx, account: &Account) -> Result<Money, StoreError> {
+    let row = sqlx::query("select balance_pence from balances where account = $1")
+        .bind(account.to_string())
+        .fetch_optional(&mut **db_tx)
+        .await?;
+    Ok(Money::from_pence(row.map(|r| r.get::<i64, _>("balance_pence")).unwrap_or(0)))
+}
+
+/// Writes a built entry: checks rules 2–4 against current balances, inserts the entry and
+/// its postings, moves the balances, and asserts the entry still balances. The caller holds
+/// the award's lock (`lock_award`) and commits.
+pub async fn post_in(
+    db_tx: &mut DbTx,
+    entry: &NewEntry,
+    meta: &EntryMeta,
+    rule: OnOverspend,
+) -> Result<Posted, StoreError> {
+    entry.assert_balanced();
+    let grant = get_grant_in(db_tx, entry.grant()).await?;
+    let mut before: BTreeMap<Account, Money> = BTreeMap::new();
+    for account in entry.net_by_account().keys() {
+        before.insert((*account).clone(), balance_in(db_tx, account).await?);
+        if let Some(project) = &account.project {
+            check_project_priority(db_tx, &grant, project).await?;
+        }
+    }
+    let flags = rules::check(entry, |a| before.get(a).copied().unwrap_or_default(), rule)?;
+
+    let inserted = sqlx::query(
+        "insert into entries (kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
+                              reverses, commitment_id, source_ref)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
+    )
+    .bind(entry.kind().as_str())
+    .bind(entry.date().to_string())
+    .bind(entry.year().to_string())
+    .bind(entry.grant())
+    .bind(&meta.memo)
+    .bind(meta.details.to_string())
+    .bind(&meta.created_by)
+    .bind(now())
+    .bind(meta.reverses)
+    .bind(meta.commitment_id)
+    .bind(&meta.source_ref)
+    .fetch_one(&mut **db_tx)
+    .await;
+    let entry_id: i64 = match inserted {
+        Ok(row) => row.get("id"),
+        Err(e) if super::is_unique_violation(&e) => {
+            return Err(match (meta.reverses, &meta.source_ref) {
+                (Some(id), _) => StoreError::AlreadyReversed(id),
+                (None, Some(r)) => StoreError::Conflict(format!("source_ref {r} is already recorded")),
+                _ => e.into(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+
+    for account in before.keys() {
+        sqlx::query(
+            "insert into balances (account, kind, grant_code, financial_year, project_code, balance_pence)
+             values ($1, $2, $3, $4, $5, 0) on conflict (account) do nothing",
+        )
+        .bind(account.to_string())
+        .bind(account.kind.as_str())
+        .bind(&account.grant)
+        .bind(account.year.to_string())
+        .bind(&account.project)
+        .execute(&mut **db_tx)
+        .await?;
+    }
+    for (line, p) in entry.postings().iter().enumerate() {
+        sqlx::query(
+            "insert into postings (entry_id, line, account, amount_pence, entry_date) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(entry_id)
+        .bind(line as i64 + 1)
+        .bind(p.account.to_string())
+        .bind(p.amount.pence())
+        .bind(entry.date().to_string())
+        .execute(&mut **db_tx)
+        .await?;
+    }
+    for (account, change) in entry.net_by_account() {
+        sqlx::query("update balances set balance_pence = balance_pence + $2 where account = $1")
+            .bind(account.to_string())
+            .bind(change.pence())
+            .execute(&mut **db_tx)
+            .await?;
+    }
+    // Check on both sides of the boundary: what was written must still sum to zero.
+    let sum: i64 =
+        sqlx::query("select cast(coalesce(sum(amount_pence), 0) as bigint) as s from postings where entry_id = $1")
+            .bind(entry_id)
+            .fetch_one(&mut **db_tx)
+            .await?
+            .get("s");
+    assert_eq!(sum, 0, "entry {entry_id} was written unbalanced");
+    Ok(Posted { entry_id, flags })
+}
+
+/// Rule 3: a grant restricted to a priority funds only projects of that priority.
+async fn check_project_priority(db_tx: &mut DbTx, grant: &Grant, project: &str) -> Result<(), StoreError> {
+    let Some(restricted_to) = &grant.restricted_to_priority else { return Ok(()) };
+    let p = super::reference::get_project_in(db_tx, project)
+        .await?
+        .ok_or_else(|| StoreError::invalid("project", format!("no project {project}")))?;
+    if &p.priority != restricted_to {
+        return Err(StoreError::RestrictedFund {
+            grant: grant.code.clone(),
+            restricted_to: restricted_to.clone(),
+            project: project.to_owned(),
+            priority: p.priority,
+        });
+    }
+    Ok(())
+}
+
+// ---- reading ----
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PostingView {
+    pub account: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EntryView {
+    pub id: i64,
+    pub kind: String,
+    pub date: String,
+    pub financial_year: String,
+    pub grant: String,
+    pub memo: String,
+    pub details: serde_json::Value,
+    pub created_by: String,
+    pub created_at: String,
+    pub reverses: Option<i64>,
+    pub reversed_by: Option<i64>,
+    pub commitment_id: Option<i64>,
+    pub source_ref: Option<String>,
+    pub postings: Vec<PostingView>,
+}
+
+/// Filters of `GET /entries`. Each is optional.
+#[derive(Debug, Default)]
+pub struct EntryFilter {
+    pub year: Option<FinancialYear>,
+    pub grant: Option<String>,
+    pub project: Option<String>,
+    pub kind: Option<EntryKind>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+const ENTRY_COLUMNS: &str = "e.id, e.kind, e.entry_date, e.financial_year, e.grant_code, e.memo, e.details, e.created_by,
+    e.created_at, e.reverses, e.commitment_id, e.source_ref, (select r.id from entries r where r.reverses = e.id) as reversed_by";
+
+fn entry_from(r: &AnyRow) -> EntryView {
+    EntryView {
+        id: r.get("id"),
+        kind: r.get("kind"),
+        date: r.get("entry_date"),
+        financial_year: r.get("financial_year"),
+        grant: r.get("grant_code"),
+        memo: r.get("memo"),
+        details: serde_json::from_str(&r.get::<String, _>("details")).unwrap_or(serde_json::Value::Null),
+        created_by: r.get("created_by"),
+        created_at: r.get("created_at"),
+        reverses: r.get("reverses"),
+        reversed_by: r.get("reversed_by"),
+        commitment_id: r.get("commitment_id"),
+        source_ref: r.get("source_ref"),
+        postings: Vec::new(),
+    }
+}
+
+pub async fn list_entries(
+    store: &Store,
+    f: &EntryFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Page<EntryView>, StoreError> {
+    let sql = format!(
+        "select {ENTRY_COLUMNS} from entries e
+         where e.id > $1
+           and ($2 is null or e.financial_year = $2)
+           and ($3 is null or e.grant_code = $3)
+           and ($4 is null or e.kind = $4)
+           and ($5 is null or e.entry_date >= $5)
+           and ($6 is null or e.entry_date <= $6)
+           and ($7 is null or exists (select 1 from postings p join balances b on b.account = p.account
+                                      where p.entry_id = e.id and b.project_code = $7))
+         order by e.id limit $8"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(after)
+        .bind(f.year.map(|y| y.to_string()))
+        .bind(&f.grant)
+        .bind(f.kind.map(|k| k.as_str()))
+        .bind(f.from.map(|d| d.to_string()))
+        .bind(f.to.map(|d| d.to_string()))
+        .bind(&f.project)
+        .bind(limit + 1)
+        .fetch_all(store.pool())
+        .await?;
+    let mut entries: Vec<EntryView> = rows.iter().map(entry_from).collect();
+    attach_postings(store, &mut entries).await?;
+    Ok(Page::from_rows(entries, limit, |e| e.id.to_string()))
+}
+
+pub async fn get_entry(store: &Store, id: i64) -> Result<EntryView, StoreError> {
+    let sql = format!("select {ENTRY_COLUMNS} from entries e where e.id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(store.pool()).await?;
+    let mut entries: Vec<EntryView> = row.iter().map(entry_from).collect();
+    attach_postings(store, &mut entries).await?;
+    entries.pop().ok_or_else(|| StoreError::NotFound(format!("entry {id}")))
+}
+
+/// Loads the postings of a page of entries with one range query.
+async fn attach_postings(store: &Store, entries: &mut [EntryView]) -> Result<(), StoreError> {
+    let (Some(first), Some(last)) = (entries.first().map(|e| e.id), entries.last().map(|e| e.id)) else {
+        return Ok(());
+    };
+    let rows = sqlx::query(
+        "select entry_id, account, amount_pence from postings where entry_id >= $1 and entry_id <= $2 order by entry_id, line",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(store.pool())
+    .await?;
+    let mut by_entry: BTreeMap<i64, Vec<PostingView>> = BTreeMap::new();
+    for r in rows {
+        by_entry
+            .entry(r.get("entry_id"))
+            .or_default()
+            .push(PostingView { account: r.get("account"), amount: Money::from_pence(r.get("amount_pence")) });
+    }
+    for e in entries {
+        e.postings = by_entry.remove(&e.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// The postings of one entry, read inside `db_tx` (for reversal).
+pub async fn postings_in(db_tx: &mut DbTx, entry_id: i64) -> Result<Vec<Posting>, StoreError> {
+    let rows = sqlx::query("select account, amount_pence from postings where entry_id = $1 order by line")
+        .bind(entry_id)
+        .fetch_all(&mut **db_tx)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let name: String = r.get("account");
+            let account =
+                Account::parse(&name).ok_or_else(|| StoreError::Conflict(format!("unreadable account {name}")))?;
+            Ok(Posting { account, amount: Money::from_pence(r.get("amount_pence")) })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountBalance {
+    pub account: String,
+    pub balance: Money,
+}
+
+pub async fn list_accounts(
+    store: &Store,
+    grant: Option<&str>,
+    year: Option<FinancialYear>,
+    project: Option<&str>,
+    after: &str,
+    limit: i64,
+) -> Result<Page<AccountBalance>, StoreError> {
+    let rows = sqlx::query(
+        "select account, balance_pence from balances
+         where account > $1 and ($2 is null or grant_code = $2) and ($3 is null or financial_year = $3)
+           and ($4 is null or project_code = $4)
+         order by account limit $5",
+    )
+    .bind(after)
+    .bind(grant)
+    .bind(year.map(|y| y.to_string()))
+    .bind(project)
+    .bind(limit + 1)
+    .fetch_all(store.pool())
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| AccountBalance { account: r.get("account"), balance: Money::from_pence(r.get("balance_pence")) })
+        .collect();
+    Ok(Page::from_rows(items, limit, |a: &AccountBalance| a.account.clone()))
+}

@@ -1,0 +1,66 @@
+//! Idempotency keys, stored per token. A successful write saves its response in the same
+//! `db_tx` as the write itself, so a key is recorded exactly when its effect is.
+
+use sqlx::Row;
+
+use super::{DbTx, Store, StoreError};
+
+/// A request's claim on an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct IdemKey {
+    pub token_id: i64,
+    pub key: String,
+    /// SHA-256 of method, path, query and body: a reuse with anything else is a conflict.
+    pub request_hash: String,
+}
+
+/// The response first given under a key.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+}
+
+pub async fn find(store: &Store, token_id: i64, key: &str) -> Result<Option<StoredResponse>, StoreError> {
+    let row =
+        sqlx::query("select request_hash, status, body from idempotency_keys where token_id = $1 and idem_key = $2")
+            .bind(token_id)
+            .bind(key)
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(row.map(|r| StoredResponse {
+        request_hash: r.get("request_hash"),
+        status: u16::try_from(r.get::<i64, _>("status")).unwrap_or(500),
+        body: r.get("body"),
+    }))
+}
+
+/// Saves `body` as the response to `key`, inside the write's own `db_tx`. A concurrent
+/// request that saved the same key first makes this fail, and the write rolls back.
+pub async fn save_in(
+    db_tx: &mut DbTx,
+    key: Option<&IdemKey>,
+    status: u16,
+    body: &impl serde::Serialize,
+) -> Result<(), StoreError> {
+    let Some(key) = key else { return Ok(()) };
+    let body = serde_json::to_string(body).expect("records serialize");
+    let saved = sqlx::query(
+        "insert into idempotency_keys (token_id, idem_key, request_hash, status, body, created_at)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(key.token_id)
+    .bind(&key.key)
+    .bind(&key.request_hash)
+    .bind(i64::from(status))
+    .bind(body)
+    .bind(super::now())
+    .execute(&mut **db_tx)
+    .await;
+    match saved {
+        Ok(_) => Ok(()),
+        Err(e) if super::is_unique_violation(&e) => Err(StoreError::IdempotencyRace),
+        Err(e) => Err(e.into()),
+    }
+}

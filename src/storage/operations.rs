@@ -1,0 +1,589 @@
+//! The recording operations: each one `db_tx` that locks its award, checks, posts one entry,
+//! saves the idempotent response, and commits. Nothing is half-written: any refusal rolls
+//! the whole `db_tx` back.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::Row;
+
+use super::entries::{EntryMeta, LockedAward, PostingView, lock_award, post_in, postings_in};
+use super::idempotency::{self, IdemKey};
+use super::reference::get_project_in;
+use super::{DbTx, Store, StoreError, now};
+use crate::domain::operations::{self as ops, Award};
+use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money, OverspendFlag};
+
+/// Who is recording, and under which idempotency key.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub name: &'a str,
+    pub idem: Option<&'a IdemKey>,
+}
+
+/// Checks a project exists and, unless `closed_ok`, that it is active.
+async fn project_for_posting(db_tx: &mut DbTx, code: &str, field: &str, closed_ok: bool) -> Result<(), StoreError> {
+    let p =
+        get_project_in(db_tx, code).await?.ok_or_else(|| StoreError::invalid(field, format!("no project {code}")))?;
+    if !closed_ok && p.status != "active" {
+        return Err(StoreError::invalid(field, format!("project {code} is closed")));
+    }
+    Ok(())
+}
+
+/// A decision taken before its year begins is dated the year's first day (rule 5).
+fn decision_date(decided_on: NaiveDate, year: FinancialYear, field: &str) -> Result<NaiveDate, StoreError> {
+    if decided_on > year.end() {
+        return Err(StoreError::invalid(field, format!("is after the end of {year}")));
+    }
+    Ok(decided_on.max(year.start()))
+}
+
+fn award_of(locked: &LockedAward) -> Award<'_> {
+    Award { grant: &locked.grant.code, year: locked.year }
+}
+
+async fn commit_with<T: Serialize>(mut db_tx: DbTx, actor: Actor<'_>, record: T) -> Result<T, StoreError> {
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
+    db_tx.commit().await?;
+    Ok(record)
+}
+
+// ---- allocation ----
+
+pub struct AllocationCmd {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub project: String,
+    pub amount: Money,
+    pub approved_on: NaiveDate,
+    pub approval_ref: String,
+    pub memo: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AllocationRecord {
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub project: String,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub approved_on: NaiveDate,
+    pub approval_ref: String,
+    pub memo: String,
+}
+
+pub async fn allocate(store: &Store, c: AllocationCmd, actor: Actor<'_>) -> Result<AllocationRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let locked = lock_award(&mut db_tx, &c.grant, c.year).await?;
+    project_for_posting(&mut db_tx, &c.project, "project", false).await?;
+    let date = decision_date(c.approved_on, c.year, "approved_on")?;
+    let entry = ops::allocation(award_of(&locked), date, &c.project, c.amount)?;
+    let meta = EntryMeta {
+        memo: c.memo.clone(),
+        details: serde_json::json!({ "project": c.project, "approved_on": c.approved_on, "approval_ref": c.approval_ref }),
+        created_by: actor.name.to_owned(),
+        ..Default::default()
+    };
+    let posted = post_in(&mut db_tx, &entry, &meta, locked.grant.rule()).await?;
+    let AllocationCmd { grant, year, project, amount, approved_on, approval_ref, memo } = c;
+    let record = AllocationRecord {
+        entry_id: posted.entry_id,
+        grant,
+        financial_year: year,
+        project,
+        amount,
+        date,
+        approved_on,
+        approval_ref,
+        memo,
+    };
+    commit_with(db_tx, actor, record).await
+}
+
+// ---- virement ----
+
+pub struct VirementCmd {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub from_project: String,
+    pub to_project: String,
+    pub amount: Money,
+    pub approved_on: NaiveDate,
+    pub approval_ref: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VirementRecord {
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub from_project: String,
+    pub to_project: String,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub approved_on: NaiveDate,
+    pub approval_ref: String,
+    pub reason: String,
+}
+
+pub async fn vire(store: &Store, c: VirementCmd, actor: Actor<'_>) -> Result<VirementRecord, StoreError> {
+    if c.from_project == c.to_project {
+        return Err(StoreError::invalid("to_project", "must differ from from_project"));
+    }
+    let mut db_tx = store.begin().await?;
+    let locked = lock_award(&mut db_tx, &c.grant, c.year).await?;
+    project_for_posting(&mut db_tx, &c.from_project, "from_project", true).await?;
+    project_for_posting(&mut db_tx, &c.to_project, "to_project", false).await?;
+    let date = decision_date(c.approved_on, c.year, "approved_on")?;
+    let entry = ops::virement(award_of(&locked), date, &c.from_project, &c.to_project, c.amount)?;
+    let meta = EntryMeta {
+        memo: c.reason.clone(),
+        details: serde_json::json!({
+            "from_project": c.from_project, "to_project": c.to_project,
+            "approved_on": c.approved_on, "approval_ref": c.approval_ref, "reason": c.reason,
+        }),
+        created_by: actor.name.to_owned(),
+        ..Default::default()
+    };
+    // Rule 4 applies to virements whatever the grant's rule: moving budget a project does
+    // not have would be an overspend made by the partnership itself.
+    let posted = post_in(&mut db_tx, &entry, &meta, crate::domain::OnOverspend::Stop).await?;
+    let VirementCmd { grant, year, from_project, to_project, amount, approved_on, approval_ref, reason } = c;
+    let record = VirementRecord {
+        entry_id: posted.entry_id,
+        grant,
+        financial_year: year,
+        from_project,
+        to_project,
+        amount,
+        date,
+        approved_on,
+        approval_ref,
+        reason,
+    };
+    commit_with(db_tx, actor, record).await
+}
+
+// ---- commitments ----
+
+pub struct CommitmentCmd {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub project: String,
+    pub supplier: String,
+    pub reference: String,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitmentRecord {
+    pub commitment_id: i64,
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: String,
+    pub project: String,
+    pub supplier: String,
+    pub reference: String,
+    pub amount: Money,
+    pub outstanding: Money,
+    pub date: String,
+    pub memo: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<OverspendFlag>,
+}
+
+pub async fn commit(store: &Store, c: CommitmentCmd, actor: Actor<'_>) -> Result<CommitmentRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let locked = lock_award(&mut db_tx, &c.grant, c.year).await?;
+    project_for_posting(&mut db_tx, &c.project, "project", false).await?;
+    let entry = ops::commitment(award_of(&locked), c.date, &c.project, c.amount)?;
+    let commitment_id: i64 = sqlx::query(
+        "insert into commitments (grant_code, financial_year, project_code, supplier, reference, amount_pence,
+                                  commitment_date, memo, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+    )
+    .bind(&c.grant)
+    .bind(c.year.to_string())
+    .bind(&c.project)
+    .bind(&c.supplier)
+    .bind(&c.reference)
+    .bind(c.amount.pence())
+    .bind(c.date.to_string())
+    .bind(&c.memo)
+    .bind(now())
+    .fetch_one(&mut *db_tx)
+    .await?
+    .get("id");
+    let meta = EntryMeta {
+        memo: c.memo.clone(),
+        details: serde_json::json!({ "project": c.project, "supplier": c.supplier, "reference": c.reference }),
+        created_by: actor.name.to_owned(),
+        commitment_id: Some(commitment_id),
+        ..Default::default()
+    };
+    let posted = post_in(&mut db_tx, &entry, &meta, locked.grant.rule()).await?;
+    let record = CommitmentRecord {
+        commitment_id,
+        entry_id: posted.entry_id,
+        grant: c.grant,
+        financial_year: c.year.to_string(),
+        project: c.project,
+        supplier: c.supplier,
+        reference: c.reference,
+        amount: c.amount,
+        outstanding: c.amount,
+        date: c.date.to_string(),
+        memo: c.memo,
+        warnings: posted.flags,
+    };
+    commit_with(db_tx, actor, record).await
+}
+
+/// What is still committed under one commitment: its share of `committed:P`.
+async fn outstanding_in(db_tx: &mut DbTx, commitment_id: i64, account: &Account) -> Result<Money, StoreError> {
+    let held: i64 = sqlx::query(
+        "select cast(coalesce(sum(p.amount_pence), 0) as bigint) as s from postings p join entries e on e.id = p.entry_id
+         where e.commitment_id = $1 and p.account = $2",
+    )
+    .bind(commitment_id)
+    .bind(account.to_string())
+    .fetch_one(&mut **db_tx)
+    .await?
+    .get("s");
+    Ok(Money::from_pence(-held))
+}
+
+struct CommitmentRow {
+    grant: String,
+    year: FinancialYear,
+    project: String,
+}
+
+async fn commitment_row(store: &Store, id: i64) -> Result<Option<CommitmentRow>, StoreError> {
+    let row = sqlx::query("select grant_code, financial_year, project_code from commitments where id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.map(|r| CommitmentRow {
+        grant: r.get("grant_code"),
+        year: FinancialYear::parse(&r.get::<String, _>("financial_year")).expect("stored years are valid"),
+        project: r.get("project_code"),
+    }))
+}
+
+pub struct ReleaseCmd {
+    pub commitment_id: i64,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReleaseRecord {
+    pub entry_id: i64,
+    pub commitment_id: i64,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reason: String,
+    pub outstanding: Money,
+}
+
+pub async fn release(store: &Store, c: ReleaseCmd, actor: Actor<'_>) -> Result<ReleaseRecord, StoreError> {
+    let row = commitment_row(store, c.commitment_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("commitment {}", c.commitment_id)))?;
+    let mut db_tx = store.begin().await?;
+    let locked = lock_award(&mut db_tx, &row.grant, row.year).await?;
+    let committed = Account::project(AccountKind::Committed, &row.grant, row.year, &row.project);
+    let outstanding = outstanding_in(&mut db_tx, c.commitment_id, &committed).await?;
+    if c.amount > outstanding {
+        return Err(StoreError::invalid(
+            "amount",
+            format!("is more than the {outstanding} outstanding on commitment {}", c.commitment_id),
+        ));
+    }
+    let entry = ops::release(award_of(&locked), c.date, &row.project, c.amount)?;
+    let meta = EntryMeta {
+        memo: c.reason.clone(),
+        details: serde_json::json!({ "project": row.project, "reason": c.reason }),
+        created_by: actor.name.to_owned(),
+        commitment_id: Some(c.commitment_id),
+        ..Default::default()
+    };
+    let posted = post_in(&mut db_tx, &entry, &meta, locked.grant.rule()).await?;
+    let record = ReleaseRecord {
+        entry_id: posted.entry_id,
+        commitment_id: c.commitment_id,
+        date: c.date,
+        amount: c.amount,
+        reason: c.reason,
+        outstanding: Money::from_pence(outstanding.pence() - c.amount.pence()),
+    };
+    commit_with(db_tx, actor, record).await
+}
+
+pub async fn list_commitments(
+    store: &Store,
+    project: Option<&str>,
+    open_only: bool,
+    after: i64,
+    limit: i64,
+) -> Result<super::Page<CommitmentRecord>, StoreError> {
+    let rows = sqlx::query(
+        "select c.*, (select min(e.id) from entries e where e.commitment_id = c.id and e.kind = 'commitment') as entry_id,
+                (select cast(coalesce(-sum(p.amount_pence), 0) as bigint) from postings p join entries e on e.id = p.entry_id
+                 where e.commitment_id = c.id and p.account like 'committed:%') as outstanding
+         from commitments c
+         where c.id > $1 and ($2 is null or c.project_code = $2)
+           and ($3 = 0 or (select coalesce(sum(p.amount_pence), 0) from postings p join entries e on e.id = p.entry_id
+                           where e.commitment_id = c.id and p.account like 'committed:%') <> 0)
+         order by c.id limit $4",
+    )
+    .bind(after)
+    .bind(project)
+    .bind(i64::from(open_only))
+    .bind(limit + 1)
+    .fetch_all(store.pool())
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| CommitmentRecord {
+            commitment_id: r.get("id"),
+            entry_id: r.get::<Option<i64>, _>("entry_id").unwrap_or_default(),
+            grant: r.get("grant_code"),
+            financial_year: r.get("financial_year"),
+            project: r.get("project_code"),
+            supplier: r.get("supplier"),
+            reference: r.get("reference"),
+            amount: Money::from_pence(r.get("amount_pence")),
+            outstanding: Money::from_pence(r.get("outstanding")),
+            date: r.get("commitment_date"),
+            memo: r.get("memo"),
+            warnings: Vec::new(),
+        })
+        .collect();
+    Ok(super::Page::from_rows(items, limit, |c: &CommitmentRecord| c.commitment_id.to_string()))
+}
+
+// ---- spend and refunds ----
+
+pub struct SpendCmd {
+    pub grant: String,
+    pub project: String,
+    pub date: NaiveDate,
+    pub supplier: String,
+    pub description: String,
+    pub invoice_ref: String,
+    pub amount: Money,
+    pub commitment_id: Option<i64>,
+    pub source_ref: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SpendRecord {
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub project: String,
+    pub date: NaiveDate,
+    pub supplier: String,
+    pub description: String,
+    pub invoice_ref: String,
+    pub amount: Money,
+    pub commitment_id: Option<i64>,
+    /// The part of the spend drawn from the commitment; the rest came from available.
+    pub covered_by_commitment: Money,
+    pub source_ref: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<OverspendFlag>,
+}
+
+pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<SpendRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let record = spend_in(&mut db_tx, c, actor.name).await?;
+    commit_with(db_tx, actor, record).await
+}
+
+/// Records one spend inside `db_tx`: the import posts many lines in one `db_tx` this way.
+pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result<SpendRecord, StoreError> {
+    let year = FinancialYear::of(c.date);
+    let locked = lock_award(db_tx, &c.grant, year).await.map_err(|e| match e {
+        StoreError::Invalid { .. } => {
+            StoreError::invalid("date", format!("grant {} has no award for {year}, the year of this date", c.grant))
+        }
+        other => other,
+    })?;
+    project_for_posting(db_tx, &c.project, "project", false).await?;
+    let mut covered = Money::ZERO;
+    if let Some(id) = c.commitment_id {
+        let row = sqlx::query("select grant_code, financial_year, project_code from commitments where id = $1")
+            .bind(id)
+            .fetch_optional(&mut **db_tx)
+            .await?
+            .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
+        let (g, y, p): (String, String, String) =
+            (row.get("grant_code"), row.get("financial_year"), row.get("project_code"));
+        if g != c.grant || y != year.to_string() || p != c.project {
+            return Err(StoreError::invalid(
+                "commitment_id",
+                format!("commitment {id} is for {g} {y} project {p}, not this spend's"),
+            ));
+        }
+        let committed = Account::project(AccountKind::Committed, &c.grant, year, &c.project);
+        covered = outstanding_in(db_tx, id, &committed).await?.min(c.amount);
+    }
+    let entry = ops::spend(award_of(&locked), c.date, &c.project, c.amount, covered)?;
+    let meta = EntryMeta {
+        memo: c.description.clone(),
+        details: serde_json::json!({
+            "project": c.project, "supplier": c.supplier, "description": c.description, "invoice_ref": c.invoice_ref,
+        }),
+        created_by: created_by.to_owned(),
+        commitment_id: c.commitment_id,
+        source_ref: c.source_ref.clone(),
+        ..Default::default()
+    };
+    let posted = post_in(db_tx, &entry, &meta, locked.grant.rule()).await?;
+    Ok(SpendRecord {
+        entry_id: posted.entry_id,
+        grant: c.grant,
+        financial_year: year,
+        project: c.project,
+        date: c.date,
+        supplier: c.supplier,
+        description: c.description,
+        invoice_ref: c.invoice_ref,
+        amount: c.amount,
+        commitment_id: c.commitment_id,
+        covered_by_commitment: covered,
+        source_ref: c.source_ref,
+        warnings: posted.flags,
+    })
+}
+
+pub struct RefundCmd {
+    pub grant: String,
+    pub project: String,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reference: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefundRecord {
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub project: String,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reference: String,
+    pub reason: String,
+}
+
+pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<RefundRecord, StoreError> {
+    let year = FinancialYear::of(c.date);
+    let mut db_tx = store.begin().await?;
+    let locked = lock_award(&mut db_tx, &c.grant, year).await.map_err(|e| match e {
+        StoreError::Invalid { .. } => {
+            StoreError::invalid("date", format!("grant {} has no award for {year}, the year of this date", c.grant))
+        }
+        other => other,
+    })?;
+    project_for_posting(&mut db_tx, &c.project, "project", true).await?;
+    let entry = ops::refund(award_of(&locked), c.date, &c.project, c.amount)?;
+    let meta = EntryMeta {
+        memo: c.reason.clone(),
+        details: serde_json::json!({ "project": c.project, "reference": c.reference, "reason": c.reason }),
+        created_by: actor.name.to_owned(),
+        ..Default::default()
+    };
+    let posted = post_in(&mut db_tx, &entry, &meta, locked.grant.rule()).await?;
+    let RefundCmd { grant, project, date, amount, reference, reason } = c;
+    let record = RefundRecord {
+        entry_id: posted.entry_id,
+        grant,
+        financial_year: year,
+        project,
+        date,
+        amount,
+        reference,
+        reason,
+    };
+    commit_with(db_tx, actor, record).await
+}
+
+// ---- reversal ----
+
+pub struct ReverseCmd {
+    pub entry_id: i64,
+    pub date: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReversalRecord {
+    pub entry_id: i64,
+    pub reverses: i64,
+    pub date: NaiveDate,
+    pub reason: String,
+    pub postings: Vec<PostingView>,
+}
+
+/// The kind of an entry, so the caller can check the role that may reverse it.
+pub async fn entry_kind(store: &Store, id: i64) -> Result<EntryKind, StoreError> {
+    let row = sqlx::query("select kind from entries where id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("entry {id}")))?;
+    let kind: String = row.get("kind");
+    EntryKind::parse(&kind).ok_or_else(|| StoreError::Conflict(format!("entry {id} has unknown kind {kind}")))
+}
+
+/// Posts the mirror of an entry. An entry is reversed at most once (rule 6); a reversal is
+/// not itself reversed: record the operation again instead.
+pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<ReversalRecord, StoreError> {
+    let row = sqlx::query("select grant_code, financial_year, kind, commitment_id from entries where id = $1")
+        .bind(c.entry_id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("entry {}", c.entry_id)))?;
+    let grant: String = row.get("grant_code");
+    let year = FinancialYear::parse(&row.get::<String, _>("financial_year")).expect("stored years are valid");
+    if row.get::<String, _>("kind") == EntryKind::Reversal.as_str() {
+        return Err(StoreError::Conflict(format!(
+            "entry {} is a reversal; record the operation again instead",
+            c.entry_id
+        )));
+    }
+    let commitment_id: Option<i64> = row.get("commitment_id");
+    let mut db_tx = store.begin().await?;
+    let locked = lock_award(&mut db_tx, &grant, year).await?;
+    let already =
+        sqlx::query("select id from entries where reverses = $1").bind(c.entry_id).fetch_optional(&mut *db_tx).await?;
+    if already.is_some() {
+        return Err(StoreError::AlreadyReversed(c.entry_id));
+    }
+    let original = postings_in(&mut db_tx, c.entry_id).await?;
+    let entry = ops::reversal(award_of(&locked), c.date, &original)?;
+    let meta = EntryMeta {
+        memo: c.reason.clone(),
+        details: serde_json::json!({ "reason": c.reason }),
+        created_by: actor.name.to_owned(),
+        reverses: Some(c.entry_id),
+        commitment_id,
+        ..Default::default()
+    };
+    let posted = post_in(&mut db_tx, &entry, &meta, locked.grant.rule()).await?;
+    let postings =
+        entry.postings().iter().map(|p| PostingView { account: p.account.to_string(), amount: p.amount }).collect();
+    let record =
+        ReversalRecord { entry_id: posted.entry_id, reverses: c.entry_id, date: c.date, reason: c.reason, postings };
+    commit_with(db_tx, actor, record).await
+}

@@ -1,0 +1,555 @@
+//! Reference data: financial years, funders, priorities, grants, awards, projects, settings.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::idempotency::{self, IdemKey};
+use super::{DbTx, Page, Store, StoreError, is_unique_violation, now};
+use crate::domain::{FinancialYear, Money, OnOverspend, operations};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FinancialYearRecord {
+    pub code: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Funder {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Priority {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Grant {
+    pub code: String,
+    pub name: String,
+    pub funder: String,
+    pub restricted_to_priority: Option<String>,
+    pub on_overspend: String,
+}
+
+impl Grant {
+    pub fn rule(&self) -> OnOverspend {
+        OnOverspend::parse(&self.on_overspend).unwrap_or(OnOverspend::Stop)
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Project {
+    pub code: String,
+    pub name: String,
+    pub priority: String,
+    pub lead_organisation: String,
+    pub description: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AwardRecord {
+    pub grant: String,
+    pub financial_year: String,
+    pub amount: Money,
+    pub allocated: Money,
+    pub unallocated: Money,
+    pub awarded_on: String,
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_id: Option<i64>,
+}
+
+/// Maps a unique violation on insert to a `conflict` naming what already exists.
+fn conflict_if_exists(e: sqlx::Error, what: String) -> StoreError {
+    if is_unique_violation(&e) { StoreError::Conflict(format!("{what} already exists")) } else { e.into() }
+}
+
+fn limit_rows(limit: i64) -> i64 {
+    limit + 1
+}
+
+// ---- financial years ----
+
+fn fy_from(r: &AnyRow) -> FinancialYearRecord {
+    FinancialYearRecord {
+        code: r.get("code"),
+        start_date: r.get("start_date"),
+        end_date: r.get("end_date"),
+        status: r.get("status"),
+    }
+}
+
+pub async fn list_financial_years(
+    store: &Store,
+    after: &str,
+    limit: i64,
+) -> Result<Page<FinancialYearRecord>, StoreError> {
+    let rows = sqlx::query("select * from financial_years where code > $1 order by code limit $2")
+        .bind(after)
+        .bind(limit_rows(limit))
+        .fetch_all(store.pool())
+        .await?;
+    Ok(Page::from_rows(rows.iter().map(fy_from).collect(), limit, |r| r.code.clone()))
+}
+
+pub async fn get_financial_year(store: &Store, fy: FinancialYear) -> Result<FinancialYearRecord, StoreError> {
+    let row = sqlx::query("select * from financial_years where code = $1")
+        .bind(fy.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    row.as_ref().map(fy_from).ok_or_else(|| StoreError::NotFound(format!("financial year {fy}")))
+}
+
+pub async fn create_financial_year(
+    store: &Store,
+    fy: FinancialYear,
+    idem: Option<&IdemKey>,
+) -> Result<FinancialYearRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let rec = FinancialYearRecord {
+        code: fy.to_string(),
+        start_date: fy.start().to_string(),
+        end_date: fy.end().to_string(),
+        status: "open".into(),
+    };
+    create_financial_year_in(&mut db_tx, &rec).await?;
+    idempotency::save_in(&mut db_tx, idem, 201, &rec).await?;
+    db_tx.commit().await?;
+    Ok(rec)
+}
+
+pub async fn create_financial_year_in(db_tx: &mut DbTx, rec: &FinancialYearRecord) -> Result<(), StoreError> {
+    sqlx::query("insert into financial_years (code, start_date, end_date, status) values ($1, $2, $3, $4)")
+        .bind(&rec.code)
+        .bind(&rec.start_date)
+        .bind(&rec.end_date)
+        .bind(&rec.status)
+        .execute(&mut **db_tx)
+        .await
+        .map_err(|e| conflict_if_exists(e, format!("financial year {}", rec.code)))?;
+    Ok(())
+}
+
+/// Closes a year. Every award of the year is locked first, so no entry can slip in
+/// between the check of the year's status and this change.
+pub async fn close_financial_year(
+    store: &Store,
+    fy: FinancialYear,
+    idem: Option<&IdemKey>,
+) -> Result<FinancialYearRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    sqlx::query("update awards set write_seq = write_seq + 1 where financial_year = $1")
+        .bind(fy.to_string())
+        .execute(&mut *db_tx)
+        .await?;
+    let row = sqlx::query("select * from financial_years where code = $1")
+        .bind(fy.to_string())
+        .fetch_optional(&mut *db_tx)
+        .await?;
+    let mut rec = row.as_ref().map(fy_from).ok_or_else(|| StoreError::NotFound(format!("financial year {fy}")))?;
+    if rec.status == "closed" {
+        return Err(StoreError::Conflict(format!("financial year {fy} is already closed")));
+    }
+    sqlx::query("update financial_years set status = 'closed' where code = $1")
+        .bind(fy.to_string())
+        .execute(&mut *db_tx)
+        .await?;
+    rec.status = "closed".into();
+    idempotency::save_in(&mut db_tx, idem, 200, &rec).await?;
+    db_tx.commit().await?;
+    Ok(rec)
+}
+
+// ---- funders ----
+
+pub async fn list_funders(store: &Store, after: &str, limit: i64) -> Result<Page<Funder>, StoreError> {
+    let rows = sqlx::query("select code, name from funders where code > $1 order by code limit $2")
+        .bind(after)
+        .bind(limit_rows(limit))
+        .fetch_all(store.pool())
+        .await?;
+    let items = rows.iter().map(|r| Funder { code: r.get("code"), name: r.get("name") }).collect();
+    Ok(Page::from_rows(items, limit, |f: &Funder| f.code.clone()))
+}
+
+pub async fn create_funder(store: &Store, f: Funder, idem: Option<&IdemKey>) -> Result<Funder, StoreError> {
+    let mut db_tx = store.begin().await?;
+    create_funder_in(&mut db_tx, &f).await?;
+    idempotency::save_in(&mut db_tx, idem, 201, &f).await?;
+    db_tx.commit().await?;
+    Ok(f)
+}
+
+pub async fn create_funder_in(db_tx: &mut DbTx, f: &Funder) -> Result<(), StoreError> {
+    sqlx::query("insert into funders (code, name) values ($1, $2)")
+        .bind(&f.code)
+        .bind(&f.name)
+        .execute(&mut **db_tx)
+        .await
+        .map_err(|e| conflict_if_exists(e, format!("funder {}", f.code)))?;
+    Ok(())
+}
+
+// ---- priorities ----
+
+fn priority_from(r: &AnyRow) -> Priority {
+    Priority { code: r.get("code"), name: r.get("name"), description: r.get("description") }
+}
+
+pub async fn list_priorities(store: &Store, after: &str, limit: i64) -> Result<Page<Priority>, StoreError> {
+    let rows = sqlx::query("select * from priorities where code > $1 order by code limit $2")
+        .bind(after)
+        .bind(limit_rows(limit))
+        .fetch_all(store.pool())
+        .await?;
+    Ok(Page::from_rows(rows.iter().map(priority_from).collect(), limit, |p| p.code.clone()))
+}
+
+pub async fn create_priority(store: &Store, p: Priority, idem: Option<&IdemKey>) -> Result<Priority, StoreError> {
+    let mut db_tx = store.begin().await?;
+    create_priority_in(&mut db_tx, &p).await?;
+    idempotency::save_in(&mut db_tx, idem, 201, &p).await?;
+    db_tx.commit().await?;
+    Ok(p)
+}
+
+pub async fn create_priority_in(db_tx: &mut DbTx, p: &Priority) -> Result<(), StoreError> {
+    sqlx::query("insert into priorities (code, name, description) values ($1, $2, $3)")
+        .bind(&p.code)
+        .bind(&p.name)
+        .bind(&p.description)
+        .execute(&mut **db_tx)
+        .await
+        .map_err(|e| conflict_if_exists(e, format!("priority {}", p.code)))?;
+    Ok(())
+}
+
+async fn priority_exists_in(db_tx: &mut DbTx, code: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("select 1 from priorities where code = $1").bind(code).fetch_optional(&mut **db_tx).await?.is_some())
+}
+
+// ---- grants ----
+
+fn grant_from(r: &AnyRow) -> Grant {
+    Grant {
+        code: r.get("code"),
+        name: r.get("name"),
+        funder: r.get("funder"),
+        restricted_to_priority: r.get("restricted_to_priority"),
+        on_overspend: r.get("on_overspend"),
+    }
+}
+
+pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<Grant>, StoreError> {
+    let rows = sqlx::query("select * from grants where code > $1 order by code limit $2")
+        .bind(after)
+        .bind(limit_rows(limit))
+        .fetch_all(store.pool())
+        .await?;
+    Ok(Page::from_rows(rows.iter().map(grant_from).collect(), limit, |g| g.code.clone()))
+}
+
+pub async fn get_grant_in(db_tx: &mut DbTx, code: &str) -> Result<Grant, StoreError> {
+    let row = sqlx::query("select * from grants where code = $1").bind(code).fetch_optional(&mut **db_tx).await?;
+    row.as_ref().map(grant_from).ok_or_else(|| StoreError::NotFound(format!("grant {code}")))
+}
+
+pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("select 1 from grants where code = $1").bind(code).fetch_optional(store.pool()).await?.is_some())
+}
+
+pub async fn create_grant(store: &Store, g: Grant, idem: Option<&IdemKey>) -> Result<Grant, StoreError> {
+    let mut db_tx = store.begin().await?;
+    create_grant_in(&mut db_tx, &g).await?;
+    idempotency::save_in(&mut db_tx, idem, 201, &g).await?;
+    db_tx.commit().await?;
+    Ok(g)
+}
+
+pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant) -> Result<(), StoreError> {
+    let funder =
+        sqlx::query("select 1 from funders where code = $1").bind(&g.funder).fetch_optional(&mut **db_tx).await?;
+    if funder.is_none() {
+        return Err(StoreError::invalid("funder", format!("no funder {}", g.funder)));
+    }
+    if let Some(p) = &g.restricted_to_priority
+        && !priority_exists_in(db_tx, p).await?
+    {
+        return Err(StoreError::invalid("restricted_to_priority", format!("no priority {p}")));
+    }
+    sqlx::query(
+        "insert into grants (code, name, funder, restricted_to_priority, on_overspend) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(&g.code)
+    .bind(&g.name)
+    .bind(&g.funder)
+    .bind(&g.restricted_to_priority)
+    .bind(&g.on_overspend)
+    .execute(&mut **db_tx)
+    .await
+    .map_err(|e| conflict_if_exists(e, format!("grant {}", g.code)))?;
+    Ok(())
+}
+
+// ---- awards ----
+
+/// Figures of every award of a grant, from the balances table.
+pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) -> Result<Page<AwardRecord>, StoreError> {
+    let rows = sqlx::query(
+        "select a.grant_code, a.financial_year, a.awarded_on, a.reference,
+                coalesce((select b.balance_pence from balances b
+                          where b.grant_code = a.grant_code and b.financial_year = a.financial_year and b.kind = 'awarded'), 0) as awarded,
+                coalesce((select b.balance_pence from balances b
+                          where b.grant_code = a.grant_code and b.financial_year = a.financial_year and b.kind = 'unallocated'), 0) as unallocated,
+                (select min(e.id) from entries e
+                 where e.grant_code = a.grant_code and e.financial_year = a.financial_year and e.kind = 'award') as entry_id
+         from awards a where a.grant_code = $1 and a.financial_year > $2 order by a.financial_year limit $3",
+    )
+    .bind(grant)
+    .bind(after)
+    .bind(limit_rows(limit))
+    .fetch_all(store.pool())
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let awarded = Money::from_pence(r.get::<i64, _>("awarded"));
+            // unallocated is credit-normal: what it holds is minus its balance.
+            let unallocated = Money::from_pence(-r.get::<i64, _>("unallocated"));
+            AwardRecord {
+                grant: r.get("grant_code"),
+                financial_year: r.get("financial_year"),
+                amount: awarded,
+                allocated: Money::from_pence(awarded.pence() - unallocated.pence()),
+                unallocated,
+                awarded_on: r.get("awarded_on"),
+                reference: r.get("reference"),
+                entry_id: r.get("entry_id"),
+            }
+        })
+        .collect();
+    Ok(Page::from_rows(items, limit, |a: &AwardRecord| a.financial_year.clone()))
+}
+
+pub struct NewAward {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub amount: Money,
+    pub awarded_on: chrono::NaiveDate,
+    pub reference: String,
+}
+
+/// Records an award and its entry. The entry is dated the later of the decision date and
+/// the first day of the year: a funder often commits money before the year begins (rule 5).
+pub async fn create_award(
+    store: &Store,
+    a: NewAward,
+    created_by: &str,
+    idem: Option<&IdemKey>,
+) -> Result<AwardRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let rec = create_award_in(&mut db_tx, &a, created_by).await?;
+    idempotency::save_in(&mut db_tx, idem, 201, &rec).await?;
+    db_tx.commit().await?;
+    Ok(rec)
+}
+
+pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -> Result<AwardRecord, StoreError> {
+    if a.awarded_on > a.year.end() {
+        return Err(StoreError::invalid("awarded_on", format!("is after the end of {}", a.year)));
+    }
+    get_grant_in(db_tx, &a.grant).await?;
+    let fy = sqlx::query("select status from financial_years where code = $1")
+        .bind(a.year.to_string())
+        .fetch_optional(&mut **db_tx)
+        .await?;
+    match fy.map(|r| r.get::<String, _>("status")) {
+        None => return Err(StoreError::invalid("financial_year", format!("{} is not set up in this ledger", a.year))),
+        Some(s) if s == "closed" => return Err(StoreError::PeriodClosed(a.year.to_string())),
+        Some(_) => {}
+    }
+    // The award row is written first: it is the lock every later entry of this award takes.
+    sqlx::query("insert into awards (grant_code, financial_year, awarded_on, reference, created_at, write_seq) values ($1, $2, $3, $4, $5, 1)")
+        .bind(&a.grant)
+        .bind(a.year.to_string())
+        .bind(a.awarded_on.to_string())
+        .bind(&a.reference)
+        .bind(now())
+        .execute(&mut **db_tx)
+        .await
+        .map_err(|e| conflict_if_exists(e, format!("an award of {} for {}", a.grant, a.year)))?;
+    let date = a.awarded_on.max(a.year.start());
+    let award = operations::Award { grant: &a.grant, year: a.year };
+    let entry = operations::award(award, date, a.amount)?;
+    let details = serde_json::json!({ "awarded_on": a.awarded_on.to_string(), "reference": a.reference });
+    let meta = super::entries::EntryMeta {
+        memo: format!("award {} {}", a.grant, a.year),
+        details,
+        created_by: created_by.to_owned(),
+        ..Default::default()
+    };
+    let posted = super::entries::post_in(db_tx, &entry, &meta, OnOverspend::Stop).await?;
+    Ok(AwardRecord {
+        grant: a.grant.clone(),
+        financial_year: a.year.to_string(),
+        amount: a.amount,
+        allocated: Money::ZERO,
+        unallocated: a.amount,
+        awarded_on: a.awarded_on.to_string(),
+        reference: a.reference.clone(),
+        entry_id: Some(posted.entry_id),
+    })
+}
+
+// ---- projects ----
+
+fn project_from(r: &AnyRow) -> Project {
+    Project {
+        code: r.get("code"),
+        name: r.get("name"),
+        priority: r.get("priority"),
+        lead_organisation: r.get("lead_organisation"),
+        description: r.get("description"),
+        status: r.get("status"),
+    }
+}
+
+pub async fn list_projects(store: &Store, after: &str, limit: i64) -> Result<Page<Project>, StoreError> {
+    let rows = sqlx::query("select * from projects where code > $1 order by code limit $2")
+        .bind(after)
+        .bind(limit_rows(limit))
+        .fetch_all(store.pool())
+        .await?;
+    Ok(Page::from_rows(rows.iter().map(project_from).collect(), limit, |p| p.code.clone()))
+}
+
+pub async fn get_project(store: &Store, code: &str) -> Result<Project, StoreError> {
+    let row = sqlx::query("select * from projects where code = $1").bind(code).fetch_optional(store.pool()).await?;
+    row.as_ref().map(project_from).ok_or_else(|| StoreError::NotFound(format!("project {code}")))
+}
+
+pub async fn get_project_in(db_tx: &mut DbTx, code: &str) -> Result<Option<Project>, StoreError> {
+    let row = sqlx::query("select * from projects where code = $1").bind(code).fetch_optional(&mut **db_tx).await?;
+    Ok(row.as_ref().map(project_from))
+}
+
+pub async fn create_project(store: &Store, p: Project, idem: Option<&IdemKey>) -> Result<Project, StoreError> {
+    let mut db_tx = store.begin().await?;
+    create_project_in(&mut db_tx, &p).await?;
+    idempotency::save_in(&mut db_tx, idem, 201, &p).await?;
+    db_tx.commit().await?;
+    Ok(p)
+}
+
+pub async fn create_project_in(db_tx: &mut DbTx, p: &Project) -> Result<(), StoreError> {
+    if !priority_exists_in(db_tx, &p.priority).await? {
+        return Err(StoreError::invalid("priority", format!("no priority {}", p.priority)));
+    }
+    let t = now();
+    sqlx::query(
+        "insert into projects (code, name, priority, lead_organisation, description, status, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(&p.priority)
+    .bind(&p.lead_organisation)
+    .bind(&p.description)
+    .bind(&p.status)
+    .bind(t)
+    .execute(&mut **db_tx)
+    .await
+    .map_err(|e| conflict_if_exists(e, format!("project {}", p.code)))?;
+    Ok(())
+}
+
+/// Changes to a project; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub priority: Option<String>,
+    pub lead_organisation: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Updates a project. A new priority is refused while the project holds money of a grant
+/// restricted to another priority (rule 3 would otherwise be broken after the fact).
+pub async fn update_project(store: &Store, code: &str, patch: ProjectPatch) -> Result<Project, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let mut p =
+        get_project_in(&mut db_tx, code).await?.ok_or_else(|| StoreError::NotFound(format!("project {code}")))?;
+    if let Some(priority) = &patch.priority {
+        if !priority_exists_in(&mut db_tx, priority).await? {
+            return Err(StoreError::invalid("priority", format!("no priority {priority}")));
+        }
+        let clash = sqlx::query(
+            "select g.code, g.restricted_to_priority from balances b join grants g on g.code = b.grant_code
+             where b.project_code = $1 and g.restricted_to_priority is not null and g.restricted_to_priority <> $2 limit 1",
+        )
+        .bind(code)
+        .bind(priority)
+        .fetch_optional(&mut *db_tx)
+        .await?;
+        if let Some(r) = clash {
+            return Err(StoreError::RestrictedFund {
+                grant: r.get("code"),
+                restricted_to: r.get("restricted_to_priority"),
+                project: code.to_owned(),
+                priority: priority.clone(),
+            });
+        }
+    }
+    let ProjectPatch { name, priority, lead_organisation, description, status } = patch;
+    p.name = name.unwrap_or(p.name);
+    p.priority = priority.unwrap_or(p.priority);
+    p.lead_organisation = lead_organisation.unwrap_or(p.lead_organisation);
+    p.description = description.unwrap_or(p.description);
+    p.status = status.unwrap_or(p.status);
+    sqlx::query(
+        "update projects set name = $2, priority = $3, lead_organisation = $4, description = $5, status = $6, updated_at = $7
+         where code = $1",
+    )
+    .bind(code)
+    .bind(&p.name)
+    .bind(&p.priority)
+    .bind(&p.lead_organisation)
+    .bind(&p.description)
+    .bind(&p.status)
+    .bind(now())
+    .execute(&mut *db_tx)
+    .await?;
+    db_tx.commit().await?;
+    Ok(p)
+}
+
+// ---- settings ----
+
+pub async fn set_setting_in(db_tx: &mut DbTx, key: &str, value: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into settings (key, value) values ($1, $2) on conflict (key) do update set value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(&mut **db_tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn setting(store: &Store, key: &str) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("select value from settings where key = $1").bind(key).fetch_optional(store.pool()).await?;
+    Ok(row.map(|r| r.get("value")))
+}
+
+/// True when nothing has been loaded yet: `serve` then loads the fixtures.
+pub async fn is_empty(store: &Store) -> Result<bool, StoreError> {
+    let row = sqlx::query("select count(*) as n from funders").fetch_one(store.pool()).await?;
+    Ok(row.get::<i64, _>("n") == 0)
+}

@@ -1,0 +1,157 @@
+//! Bearer tokens. The secret is shown once at creation; only its SHA-256 is stored.
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Page, Store, StoreError, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Viewer,
+    Funder,
+    Finance,
+    Approver,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Viewer, Role::Funder, Role::Finance, Role::Approver];
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+            Role::Funder => "funder",
+            Role::Finance => "finance",
+            Role::Approver => "approver",
+        }
+    }
+}
+
+/// A token as the server sees it once authenticated.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub token_id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct NewToken {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// The secret: shown in this response only.
+    pub token: String,
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A fresh secret: 32 random bytes from the operating system, hex-encoded behind a prefix
+/// that makes a leaked token easy to recognise.
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    format!("gl_{}", hex::encode(bytes))
+}
+
+pub async fn create(store: &Store, name: &str, role: Role) -> Result<NewToken, StoreError> {
+    let secret = generate_secret();
+    let id = insert_with_secret(store, name, role, &secret).await?;
+    Ok(NewToken { id, name: name.to_owned(), role, token: secret })
+}
+
+/// Stores a token whose secret is given, e.g. `GRANT_LEDGER_ADMIN_TOKEN`. An existing token
+/// with the same secret is kept, so restarting with the same variable is harmless.
+pub async fn ensure_secret(store: &Store, name: &str, role: Role, secret: &str) -> Result<(), StoreError> {
+    let found = sqlx::query("select id from tokens where secret_hash = $1 and revoked_at is null")
+        .bind(hash_secret(secret))
+        .fetch_optional(store.pool())
+        .await?;
+    if found.is_none() {
+        insert_with_secret(store, name, role, secret).await?;
+    }
+    Ok(())
+}
+
+async fn insert_with_secret(store: &Store, name: &str, role: Role, secret: &str) -> Result<i64, StoreError> {
+    let row =
+        sqlx::query("insert into tokens (name, role, secret_hash, created_at) values ($1, $2, $3, $4) returning id")
+            .bind(name)
+            .bind(role.as_str())
+            .bind(hash_secret(secret))
+            .bind(now())
+            .fetch_one(store.pool())
+            .await
+            .map_err(|e| {
+                if super::is_unique_violation(&e) {
+                    StoreError::Conflict("that token secret is already in use".into())
+                } else {
+                    e.into()
+                }
+            })?;
+    Ok(row.get("id"))
+}
+
+/// Finds the live token with this secret.
+pub async fn authenticate(store: &Store, secret: &str) -> Result<Option<Principal>, StoreError> {
+    let row = sqlx::query("select id, name, role from tokens where secret_hash = $1 and revoked_at is null")
+        .bind(hash_secret(secret))
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.and_then(|r| {
+        Some(Principal { token_id: r.get("id"), name: r.get("name"), role: Role::parse(&r.get::<String, _>("role"))? })
+    }))
+}
+
+pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Page<TokenInfo>, StoreError> {
+    let rows =
+        sqlx::query("select id, name, role, created_at, revoked_at from tokens where id > $1 order by id limit $2")
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(store.pool())
+            .await?;
+    let items = rows
+        .iter()
+        .map(|r| TokenInfo {
+            id: r.get("id"),
+            name: r.get("name"),
+            role: Role::parse(&r.get::<String, _>("role")).unwrap_or(Role::Viewer),
+            created_at: r.get("created_at"),
+            revoked_at: r.get("revoked_at"),
+        })
+        .collect();
+    Ok(Page::from_rows(items, limit, |t: &TokenInfo| t.id.to_string()))
+}
+
+pub async fn revoke(store: &Store, id: i64) -> Result<(), StoreError> {
+    let done = sqlx::query("update tokens set revoked_at = $2 where id = $1 and revoked_at is null")
+        .bind(id)
+        .bind(now())
+        .execute(store.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("live token {id}")));
+    }
+    Ok(())
+}
+
+pub async fn count(store: &Store) -> Result<i64, StoreError> {
+    Ok(sqlx::query("select count(*) as n from tokens").fetch_one(store.pool()).await?.get("n"))
+}
