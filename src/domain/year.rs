@@ -175,7 +175,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn every_date_lies_in_its_year_and_one_quarter(days in 0i64..40_000) {
+        fn every_date_lies_in_its_year_and_one_quarter(days in 0i64..35_000) {
             let date = d("2000-04-01") + chrono::Duration::days(days);
             let fy = FinancialYear::of(date);
             prop_assert!(fy.start() <= date && date <= fy.end());

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 
 use super::reference::{Grant, get_grant_in};
 use super::{DbTx, Page, Store, StoreError, now};
+use crate::domain::chain::{EntryContent, entry_hash};
 use crate::domain::{Account, EntryKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, rules};
 
 /// What an entry records besides its postings.
@@ -90,22 +91,50 @@ pub async fn post_in(
     }
     let flags = rules::check(entry, |a| before.get(a).copied().unwrap_or_default(), rule)?;
 
+    // Chain the entry to the newest one of its award (the award row is locked by the caller).
+    let prev_hash: String = sqlx::query("select head_hash from awards where grant_code = $1 and financial_year = $2")
+        .bind(entry.grant())
+        .bind(entry.year().to_string())
+        .fetch_one(&mut **db_tx)
+        .await?
+        .get("head_hash");
+    let created_at = now();
+    let details = meta.details.to_string();
+    let (date, year) = (entry.date().to_string(), entry.year().to_string());
+    let content = EntryContent {
+        kind: entry.kind().as_str(),
+        date: &date,
+        financial_year: &year,
+        grant: entry.grant(),
+        memo: &meta.memo,
+        details: &details,
+        created_by: &meta.created_by,
+        created_at: &created_at,
+        reverses: meta.reverses,
+        commitment_id: meta.commitment_id,
+        source_ref: meta.source_ref.as_deref(),
+        postings: entry.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect(),
+    };
+    let hash = entry_hash(&prev_hash, &content);
+
     let inserted = sqlx::query(
         "insert into entries (kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
-                              reverses, commitment_id, source_ref)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
+                              reverses, commitment_id, source_ref, prev_hash, hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id",
     )
-    .bind(entry.kind().as_str())
-    .bind(entry.date().to_string())
-    .bind(entry.year().to_string())
+    .bind(content.kind)
+    .bind(&date)
+    .bind(&year)
     .bind(entry.grant())
     .bind(&meta.memo)
-    .bind(meta.details.to_string())
+    .bind(&details)
     .bind(&meta.created_by)
-    .bind(now())
+    .bind(&created_at)
     .bind(meta.reverses)
     .bind(meta.commitment_id)
     .bind(&meta.source_ref)
+    .bind(&prev_hash)
+    .bind(&hash)
     .fetch_one(&mut **db_tx)
     .await;
     let entry_id: i64 = match inserted {
@@ -160,6 +189,12 @@ pub async fn post_in(
             .await?
             .get("s");
     assert_eq!(sum, 0, "entry {entry_id} was written unbalanced");
+    sqlx::query("update awards set head_hash = $3 where grant_code = $1 and financial_year = $2")
+        .bind(entry.grant())
+        .bind(&year)
+        .bind(&hash)
+        .execute(&mut **db_tx)
+        .await?;
     Ok(Posted { entry_id, flags })
 }
 

@@ -124,5 +124,90 @@ pub async fn verify(store: &Store) -> Result<Vec<String>, StoreError> {
             problems.push(format!("commitment {id}: outstanding {outstanding} pence is outside 0..={amount}"));
         }
     }
+    check_chains(store, &mut problems).await?;
     Ok(problems)
+}
+
+/// Recomputes every award's chain of entry hashes, in id order, and compares the newest
+/// with the award's head. The first broken link of each award is named.
+async fn check_chains(store: &Store, problems: &mut Vec<String>) -> Result<(), StoreError> {
+    use crate::domain::chain::{EntryContent, GENESIS, entry_hash};
+    let pool = store.pool();
+    let mut postings: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    for r in sqlx::query("select entry_id, account, amount_pence from postings order by entry_id, line")
+        .fetch_all(pool)
+        .await?
+    {
+        postings.entry(r.get("entry_id")).or_default().push((r.get("account"), r.get("amount_pence")));
+    }
+    let heads: BTreeMap<(String, String), String> =
+        sqlx::query("select grant_code, financial_year, head_hash from awards")
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| ((r.get("grant_code"), r.get("financial_year")), r.get("head_hash")))
+            .collect();
+    let rows = sqlx::query(
+        "select id, kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at, reverses,
+                commitment_id, source_ref, prev_hash, hash
+         from entries order by grant_code, financial_year, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut last: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut broken: std::collections::BTreeSet<(String, String)> = Default::default();
+    for r in rows {
+        let id: i64 = r.get("id");
+        let award: (String, String) = (r.get("grant_code"), r.get("financial_year"));
+        let expected_prev = last.get(&award).cloned().unwrap_or_else(|| GENESIS.to_owned());
+        let (kind, date, memo, details, created_by, created_at): (String, String, String, String, String, String) = (
+            r.get("kind"),
+            r.get("entry_date"),
+            r.get("memo"),
+            r.get("details"),
+            r.get("created_by"),
+            r.get("created_at"),
+        );
+        let source_ref: Option<String> = r.get("source_ref");
+        let content = EntryContent {
+            kind: &kind,
+            date: &date,
+            financial_year: &award.1,
+            grant: &award.0,
+            memo: &memo,
+            details: &details,
+            created_by: &created_by,
+            created_at: &created_at,
+            reverses: r.get("reverses"),
+            commitment_id: r.get("commitment_id"),
+            source_ref: source_ref.as_deref(),
+            postings: postings.remove(&id).unwrap_or_default(),
+        };
+        let (prev_hash, hash): (String, String) = (r.get("prev_hash"), r.get("hash"));
+        if !broken.contains(&award) {
+            if prev_hash != expected_prev {
+                problems.push(format!(
+                    "entry {id}: chain broken: it does not follow the previous entry of {} {}",
+                    award.0, award.1
+                ));
+                broken.insert(award.clone());
+            } else if entry_hash(&prev_hash, &content) != hash {
+                problems.push(format!(
+                    "entry {id}: hash does not match its content or postings: altered after it was written"
+                ));
+                broken.insert(award.clone());
+            }
+        }
+        last.insert(award, hash);
+    }
+    for (award, head) in heads {
+        let newest = last.get(&award).cloned().unwrap_or_else(|| GENESIS.to_owned());
+        if newest != head && !broken.contains(&award) {
+            problems.push(format!(
+                "award {} {}: newest entry is not the chain head: an entry was removed or added outside the ledger",
+                award.0, award.1
+            ));
+        }
+    }
+    Ok(())
 }

@@ -525,3 +525,37 @@ backend_test!(entries_and_postings_are_append_only_in_the_database, |app: TestAp
     }
     app.assert_verified().await;
 });
+
+backend_test!(verify_names_an_entry_altered_in_the_database, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "100").await;
+    let s = app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-05-01", "40")).await;
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-05-02", "10")).await;
+    app.assert_verified().await;
+    let id = s["entry_id"].as_i64().unwrap();
+    // Someone with database access edits an amount, working round the append-only trigger,
+    // and even fixes up the balances so the sums agree.
+    let sqlite = app.store.backend() == grant_ledger::storage::Backend::Sqlite;
+    let disable = if sqlite {
+        "drop trigger postings_no_update"
+    } else {
+        "alter table postings disable trigger postings_append_only"
+    };
+    sqlx::query(disable).execute(app.store.pool()).await.unwrap();
+    for (line, amount) in [(1, 1000), (2, -1000)] {
+        sqlx::query(&format!("update postings set amount_pence = {amount} where entry_id = {id} and line = {line}"))
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query("update balances set balance_pence = balance_pence - 3000 where account = 'available:LDF:2023-24:P1'")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    sqlx::query("update balances set balance_pence = balance_pence + 3000 where account = 'spent:LDF:2023-24:P1'")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let problems = grant_ledger::storage::verify::verify(&app.store).await.unwrap();
+    assert!(problems.iter().any(|p| p.starts_with(&format!("entry {id}: hash does not match"))), "{problems:#?}");
+});

@@ -67,6 +67,7 @@ fn unique_name() -> String {
 
 /// A database made for one test and removed after it.
 pub struct TestDb {
+    pub url: String,
     backend: Backend,
     name: String,
 }
@@ -118,7 +119,6 @@ impl TestDb {
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
-
     tokens: HashMap<Role, String>,
 }
 
