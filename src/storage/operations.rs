@@ -572,6 +572,24 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
     }
     let original = postings_in(&mut db_tx, c.entry_id).await?;
     let entry = ops::reversal(award_of(&locked), c.date, &original)?;
+    if let Some(id) = commitment_id {
+        // The project's committed account may hold enough, yet this commitment's own share
+        // must not go below nothing: later spend or releases against it come back first.
+        let committed_change: i64 = entry
+            .postings()
+            .iter()
+            .filter(|p| p.account.kind == AccountKind::Committed)
+            .map(|p| p.amount.pence())
+            .sum();
+        if let Some(account) = entry.postings().iter().map(|p| &p.account).find(|a| a.kind == AccountKind::Committed) {
+            let outstanding = outstanding_in(&mut db_tx, id, account).await?;
+            if outstanding.pence() - committed_change < 0 {
+                return Err(StoreError::Conflict(format!(
+                    "commitment {id} has {outstanding} outstanding; reverse the spend or releases against it first"
+                )));
+            }
+        }
+    }
     let meta = EntryMeta {
         memo: c.reason.clone(),
         details: serde_json::json!({ "reason": c.reason }),

@@ -3,4 +3,8 @@
 
 mod support;
 
+mod crash;
 mod flow;
+mod invariants;
+mod race;
+mod roles;
