@@ -40,14 +40,16 @@ fn money(pence: i64) -> String {
     format!("{}.{:02}", pence / 100, pence % 100)
 }
 
+/// A posted entry in the model: id, postings, commitment index, is a reversal, reversed.
+type ModelEntry = (i64, Vec<(String, i64)>, Option<usize>, bool, bool);
+
 /// The expected ledger: signed balances, commitments' outstanding, and posted entries.
 #[derive(Default)]
 struct Model {
     balances: HashMap<String, i64>,
     /// (project, outstanding) per commitment, in creation order, with its id.
     commitments: Vec<(i64, usize, i64)>,
-    /// (entry id, postings, commitment index, is a reversal, reversed)
-    entries: Vec<(i64, Vec<(String, i64)>, Option<usize>, bool, bool)>,
+    entries: Vec<ModelEntry>,
 }
 
 const P: [&str; 3] = ["P0", "P1", "P2"];
