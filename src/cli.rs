@@ -31,6 +31,10 @@ pub enum Command {
         /// Also load illustrative projects, allocations, commitments and spend (labelled as such).
         #[arg(long)]
         demo: bool,
+        /// A virement above this amount (pounds, e.g. "5000") waits for a second approver.
+        /// Stored as a setting, so it holds until changed; the default is 5000.00.
+        #[arg(long, env = "GRANT_LEDGER_VIREMENT_APPROVAL_THRESHOLD")]
+        virement_approval_threshold: Option<String>,
     },
     /// Manage bearer tokens.
     Token {
@@ -39,6 +43,18 @@ pub enum Command {
     },
     /// Check every rule and that every balance equals the sum of its postings.
     Verify,
+    /// Four-eyes virements: list, approve, reject.
+    Virement {
+        #[command(subcommand)]
+        action: crate::cli_controls::VirementAction,
+    },
+    /// Financial years: close, reopen, and year end of an award.
+    Year {
+        #[command(subcommand)]
+        action: crate::cli_controls::YearAction,
+    },
+    /// The audit trail of reference data.
+    Audit(crate::cli_controls::AuditArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -66,11 +82,16 @@ pub async fn open(url: &str) -> anyhow::Result<Store> {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let store = open(&cli.database_url).await?;
     let code = match cli.command {
-        Command::Serve { bind, demo } => {
+        Command::Serve { bind, demo, virement_approval_threshold } => {
+            if let Some(t) = virement_approval_threshold {
+                let amount = crate::domain::Money::parse(&t)
+                    .map_err(|e| anyhow::anyhow!("--virement-approval-threshold {t:?}: {e}"))?;
+                crate::storage::controls::set_virement_threshold(&store, amount, "configuration").await?;
+            }
             if demo && reference::setting(&store, "demo_loaded").await?.is_none() {
                 crate::fixtures::load_demo(&store).await?;
                 let mut db_tx = store.begin().await?;
-                reference::set_setting_in(&mut db_tx, "demo_loaded", "true").await?;
+                reference::set_setting_in(&mut db_tx, "demo_loaded", "true", "configuration").await?;
                 db_tx.commit().await?;
                 tracing::info!("loaded the illustrative demo data");
             }
@@ -81,7 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Token { action: TokenAction::Create { role, name } } => {
             let role = tokens::Role::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("--role must be one of admin, viewer, funder, finance, approver"))?;
-            let created = tokens::create(&store, &name, role).await?;
+            let created = tokens::create(&store, &name, role, "command line (token create)").await?;
             println!("{}", created.token);
             eprintln!(
                 "token {} for {} ({}) created; the secret above is shown only this once",
@@ -104,6 +125,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 1
             }
         }
+        Command::Virement { action } => crate::cli_controls::virement(&store, action).await.map(|_| 0)?,
+        Command::Year { action } => crate::cli_controls::year_action(&store, action).await.map(|_| 0)?,
+        Command::Audit(args) => crate::cli_controls::audit_list(&store, args).await.map(|_| 0)?,
     };
     store.close().await;
     Ok(code)
@@ -114,11 +138,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
     match std::env::var("GRANT_LEDGER_ADMIN_TOKEN") {
         Ok(secret) if !secret.trim().is_empty() => {
-            tokens::ensure_secret(store, "admin (GRANT_LEDGER_ADMIN_TOKEN)", tokens::Role::Admin, secret.trim())
-                .await?;
+            tokens::ensure_secret(
+                store,
+                "admin (GRANT_LEDGER_ADMIN_TOKEN)",
+                tokens::Role::Admin,
+                secret.trim(),
+                "configuration",
+            )
+            .await?;
         }
         _ if tokens::count(store).await? == 0 => {
-            let created = tokens::create(store, "admin (generated at first start)", tokens::Role::Admin).await?;
+            let created =
+                tokens::create(store, "admin (generated at first start)", tokens::Role::Admin, "configuration").await?;
             println!("Admin token (shown only this once; keep it safe): {}", created.token);
         }
         _ => {}

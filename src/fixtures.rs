@@ -72,7 +72,7 @@ fn money(s: &str) -> anyhow::Result<Money> {
 pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
     let r: Reference = serde_json::from_str(REFERENCE).context("reading fixtures/tamworth/reference.json")?;
     let mut db_tx = store.begin().await?;
-    refdata::set_setting_in(&mut db_tx, "partnership", &r.partnership).await?;
+    refdata::set_setting_in(&mut db_tx, "partnership", &r.partnership, LOADER).await?;
     for fy in &r.financial_years {
         let y = year(fy)?;
         let rec = refdata::FinancialYearRecord {
@@ -81,14 +81,18 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
             end_date: y.end().to_string(),
             status: "open".into(),
         };
-        refdata::create_financial_year_in(&mut db_tx, &rec).await?;
+        refdata::create_financial_year_in(&mut db_tx, &rec, LOADER).await?;
     }
     for f in r.funders {
-        refdata::create_funder_in(&mut db_tx, &Funder { code: f.code, name: f.name }).await?;
+        refdata::create_funder_in(&mut db_tx, &Funder { code: f.code, name: f.name }, LOADER).await?;
     }
     for p in r.priorities {
-        refdata::create_priority_in(&mut db_tx, &Priority { code: p.code, name: p.name, description: p.description })
-            .await?;
+        refdata::create_priority_in(
+            &mut db_tx,
+            &Priority { code: p.code, name: p.name, description: p.description },
+            LOADER,
+        )
+        .await?;
     }
     for g in r.grants {
         let grant = Grant {
@@ -98,7 +102,7 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
             restricted_to_priority: g.restricted_to_priority,
             on_overspend: g.on_overspend,
         };
-        refdata::create_grant_in(&mut db_tx, &grant).await?;
+        refdata::create_grant_in(&mut db_tx, &grant, LOADER).await?;
     }
     for a in r.awards {
         let award = NewAward {
@@ -178,7 +182,7 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
             description: "Illustrative demo project: not real Tamworth data.".into(),
             status: "active".into(),
         };
-        refdata::create_project(store, project, None).await?;
+        refdata::create_project(store, project, actor).await?;
     }
     for a in d.allocations {
         let cmd = ops::AllocationCmd {

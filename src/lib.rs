@@ -3,6 +3,8 @@
 
 /// Command-line subcommands: serve, token, verify.
 pub mod cli;
+/// Command-line controls: virements, years, audit.
+pub mod cli_controls;
 /// Pure core: money, financial years, accounts, entries, operations and rules.
 pub mod domain;
 /// The Tamworth reference data and the illustrative demo, loaded into an empty ledger.

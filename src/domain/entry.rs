@@ -20,10 +20,14 @@ pub enum EntryKind {
     Release,
     Refund,
     Reversal,
+    /// Year end: the award's unspent and unallocated money moved to carried and returned.
+    YearEnd,
+    /// The next year's side of a carry-forward: the money arrives in that year's award.
+    CarryForward,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 10] = [
         EntryKind::Award,
         EntryKind::Allocation,
         EntryKind::Virement,
@@ -32,6 +36,8 @@ impl EntryKind {
         EntryKind::Release,
         EntryKind::Refund,
         EntryKind::Reversal,
+        EntryKind::YearEnd,
+        EntryKind::CarryForward,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +50,8 @@ impl EntryKind {
             EntryKind::Release => "release",
             EntryKind::Refund => "refund",
             EntryKind::Reversal => "reversal",
+            EntryKind::YearEnd => "year_end",
+            EntryKind::CarryForward => "carry_forward",
         }
     }
 
@@ -54,7 +62,22 @@ impl EntryKind {
     /// Budget decisions belong to approvers; commitments and spend to finance officers.
     /// Reversing an entry needs the role that may record it.
     pub fn is_budget_decision(self) -> bool {
-        matches!(self, EntryKind::Award | EntryKind::Allocation | EntryKind::Virement)
+        matches!(
+            self,
+            EntryKind::Award
+                | EntryKind::Allocation
+                | EntryKind::Virement
+                | EntryKind::YearEnd
+                | EntryKind::CarryForward
+        )
+    }
+}
+
+impl EntryKind {
+    /// Year-end entries come in pairs across two years: reversing one alone would leave
+    /// money counted twice, so they are not reversed one by one.
+    pub fn is_reversible(self) -> bool {
+        !matches!(self, EntryKind::Reversal | EntryKind::YearEnd | EntryKind::CarryForward)
     }
 }
 

@@ -87,6 +87,39 @@ pub fn refund(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result
         .build()
 }
 
+/// Year end: sweeps each of the award's unspent accounts (unallocated and every project's
+/// available, given with the signed balance each holds) to zero, into `carried` and
+/// `returned`. What is swept must equal `carry + give_back`.
+pub fn year_end(
+    a: Award,
+    date: NaiveDate,
+    sweeps: &[(Account, Money)],
+    carry: Money,
+    give_back: Money,
+) -> Result<NewEntry, EntryError> {
+    let mut b = a.builder(EntryKind::YearEnd, date);
+    for (account, balance) in sweeps {
+        if *balance != Money::ZERO {
+            b = b.posting(Posting { account: account.clone(), amount: balance.negated() });
+        }
+    }
+    if carry.is_positive() {
+        b = b.credit(a.acct(Carried), carry);
+    }
+    if give_back.is_positive() {
+        b = b.credit(a.acct(Returned), give_back);
+    }
+    b.build()
+}
+
+/// Money carried forward arrives in the next year's award: awarded → unallocated.
+pub fn carry_forward(next: Award, date: NaiveDate, amount: Money) -> Result<NewEntry, EntryError> {
+    next.builder(EntryKind::CarryForward, date)
+        .debit(next.acct(Awarded), amount)
+        .credit(next.acct(Unallocated), amount)
+        .build()
+}
+
 /// Mirrors an entry's postings, dated `date` within the same award year.
 pub fn reversal(a: Award, date: NaiveDate, original: &[Posting]) -> Result<NewEntry, EntryError> {
     original
@@ -151,6 +184,31 @@ mod tests {
             reversal(ldf(), day(), original.postings()),
             &[("unallocated:LDF:2023-24", -100), ("available:LDF:2023-24:P1", 100)],
         );
+    }
+
+    #[test]
+    fn year_end_sweeps_to_carried_and_returned() {
+        let una = Account::award(Unallocated, "LDF", ldf().year);
+        let p1 = Account::project(Available, "LDF", ldf().year, "P1");
+        let end = parse_date("2024-03-31").unwrap();
+        let sweeps = [(una, Money::from_pence(-300)), (p1, Money::from_pence(-200))];
+        let e = year_end(ldf(), end, &sweeps, Money::from_pence(350), Money::from_pence(150)).unwrap();
+        assert_eq!(
+            lines(&e),
+            [
+                ("unallocated:LDF:2023-24".to_owned(), 300),
+                ("available:LDF:2023-24:P1".to_owned(), 200),
+                ("carried:LDF:2023-24".to_owned(), -350),
+                ("returned:LDF:2023-24".to_owned(), -150),
+            ]
+        );
+        assert!(matches!(
+            year_end(ldf(), end, &sweeps, Money::from_pence(350), Money::from_pence(149)),
+            Err(EntryError::Unbalanced(_))
+        ));
+        let next = Award { grant: "LDF", year: ldf().year.next() };
+        let cf = carry_forward(next, parse_date("2024-04-01").unwrap(), Money::from_pence(350)).unwrap();
+        assert_eq!(lines(&cf), [("awarded:LDF:2024-25".to_owned(), 350), ("unallocated:LDF:2024-25".to_owned(), -350)]);
     }
 
     #[test]

@@ -69,6 +69,7 @@ impl IntoResponse for AppError {
             }
             AppError::IdempotencyConflict => (StatusCode::CONFLICT, "idempotency_conflict", "Idempotency conflict"),
             AppError::Store(e) => match e {
+                StoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
                 StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
                 StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
                 StoreError::Invalid { field, message } => {

@@ -137,6 +137,21 @@ impl Fields {
         }
     }
 
+    /// An amount that may be zero or absent (then zero), e.g. the returned part of a year end.
+    pub fn money_or_zero(&mut self, name: &str) -> Money {
+        match self.map.remove(name) {
+            Some(Value::String(s)) => Money::parse(&s).unwrap_or_else(|e| {
+                self.error(name, e.to_string());
+                Money::ZERO
+            }),
+            None | Some(Value::Null) => Money::ZERO,
+            Some(_) => {
+                self.error(name, "must be a decimal string like \"1500.00\"");
+                Money::ZERO
+            }
+        }
+    }
+
     pub fn date(&mut self, name: &str) -> NaiveDate {
         let s = self.text(name);
         if s.is_empty() {

@@ -4,6 +4,9 @@ use crate::domain::{EntryError, RuleViolation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Refused for who is asking, beyond their role: e.g. approving one's own virement.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]

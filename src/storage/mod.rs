@@ -1,6 +1,8 @@
 //! The only SQL in the product. One set of runtime queries runs on both backends through
 //! sqlx's `Any` driver: placeholders are `$N`, which SQLite and PostgreSQL both read.
 
+pub mod audit;
+pub mod controls;
 pub mod entries;
 pub mod error;
 pub mod idempotency;

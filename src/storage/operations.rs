@@ -103,6 +103,7 @@ pub async fn allocate(store: &Store, c: AllocationCmd, actor: Actor<'_>) -> Resu
 
 // ---- virement ----
 
+#[derive(Debug, Clone)]
 pub struct VirementCmd {
     pub grant: String,
     pub year: FinancialYear,
@@ -116,26 +117,46 @@ pub struct VirementCmd {
 
 #[derive(Debug, Serialize)]
 pub struct VirementRecord {
-    pub entry_id: i64,
+    pub virement_id: i64,
+    /// `posted` (below the threshold), `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub entry_id: Option<i64>,
     pub grant: String,
     pub financial_year: FinancialYear,
     pub from_project: String,
     pub to_project: String,
     pub amount: Money,
-    pub date: NaiveDate,
+    /// The entry's date, once posted.
+    pub date: Option<NaiveDate>,
     pub approved_on: NaiveDate,
     pub approval_ref: String,
     pub reason: String,
+    pub proposed_by: String,
+    pub decided_by: Option<String>,
 }
 
+/// Posts a virement at once: below the approval threshold. The row in `virements` records
+/// it as `posted`.
 pub async fn vire(store: &Store, c: VirementCmd, actor: Actor<'_>) -> Result<VirementRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let record = vire_in(&mut db_tx, c, actor.name, None).await?;
+    commit_with(db_tx, actor, record).await
+}
+
+/// Posts a virement inside `db_tx`. `approved` names the pending virement being approved
+/// and its second approver; otherwise a `posted` row is recorded for the proposer.
+pub async fn vire_in(
+    db_tx: &mut DbTx,
+    c: VirementCmd,
+    proposer: &str,
+    approved: Option<(i64, &str)>,
+) -> Result<VirementRecord, StoreError> {
     if c.from_project == c.to_project {
         return Err(StoreError::invalid("to_project", "must differ from from_project"));
     }
-    let mut db_tx = store.begin().await?;
-    let locked = lock_award(&mut db_tx, &c.grant, c.year).await?;
-    project_for_posting(&mut db_tx, &c.from_project, "from_project", true).await?;
-    project_for_posting(&mut db_tx, &c.to_project, "to_project", false).await?;
+    let locked = lock_award(db_tx, &c.grant, c.year).await?;
+    project_for_posting(db_tx, &c.from_project, "from_project", true).await?;
+    project_for_posting(db_tx, &c.to_project, "to_project", false).await?;
     let date = decision_date(c.approved_on, c.year, "approved_on")?;
     let entry = ops::virement(award_of(&locked), date, &c.from_project, &c.to_project, c.amount)?;
     let meta = EntryMeta {
@@ -143,27 +164,79 @@ pub async fn vire(store: &Store, c: VirementCmd, actor: Actor<'_>) -> Result<Vir
         details: serde_json::json!({
             "from_project": c.from_project, "to_project": c.to_project,
             "approved_on": c.approved_on, "approval_ref": c.approval_ref, "reason": c.reason,
+            "proposed_by": proposer, "second_approver": approved.map(|(_, by)| by),
         }),
-        created_by: actor.name.to_owned(),
+        created_by: approved.map(|(_, by)| by).unwrap_or(proposer).to_owned(),
         ..Default::default()
     };
     // Rule 4 applies to virements whatever the grant's rule: moving budget a project does
     // not have would be an overspend made by the partnership itself.
-    let posted = post_in(&mut db_tx, &entry, &meta, crate::domain::OnOverspend::Stop).await?;
+    let posted = post_in(db_tx, &entry, &meta, crate::domain::OnOverspend::Stop).await?;
+    let virement_id = match approved {
+        Some((id, by)) => {
+            let done = sqlx::query(
+                "update virements set status = 'approved', decided_by = $2, decided_at = $3, entry_id = $4
+                 where id = $1 and status = 'pending'",
+            )
+            .bind(id)
+            .bind(by)
+            .bind(now())
+            .bind(posted.entry_id)
+            .execute(&mut **db_tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!("virement {id} is no longer pending")));
+            }
+            id
+        }
+        None => insert_virement_in(db_tx, &c, proposer, "posted", Some(posted.entry_id)).await?,
+    };
     let VirementCmd { grant, year, from_project, to_project, amount, approved_on, approval_ref, reason } = c;
-    let record = VirementRecord {
-        entry_id: posted.entry_id,
+    Ok(VirementRecord {
+        virement_id,
+        status: if approved.is_some() { "approved" } else { "posted" }.to_owned(),
+        entry_id: Some(posted.entry_id),
         grant,
         financial_year: year,
         from_project,
         to_project,
         amount,
-        date,
+        date: Some(date),
         approved_on,
         approval_ref,
         reason,
-    };
-    commit_with(db_tx, actor, record).await
+        proposed_by: proposer.to_owned(),
+        decided_by: approved.map(|(_, by)| by.to_owned()),
+    })
+}
+
+pub async fn insert_virement_in(
+    db_tx: &mut DbTx,
+    c: &VirementCmd,
+    proposer: &str,
+    status: &str,
+    entry_id: Option<i64>,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "insert into virements (grant_code, financial_year, from_project, to_project, amount_pence, approved_on,
+                                approval_ref, reason, status, proposed_by, proposed_at, entry_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id",
+    )
+    .bind(&c.grant)
+    .bind(c.year.to_string())
+    .bind(&c.from_project)
+    .bind(&c.to_project)
+    .bind(c.amount.pence())
+    .bind(c.approved_on.to_string())
+    .bind(&c.approval_ref)
+    .bind(&c.reason)
+    .bind(status)
+    .bind(proposer)
+    .bind(now())
+    .bind(entry_id)
+    .fetch_one(&mut **db_tx)
+    .await?;
+    Ok(row.get("id"))
 }
 
 // ---- commitments ----
@@ -556,9 +629,16 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
         .ok_or_else(|| StoreError::NotFound(format!("entry {}", c.entry_id)))?;
     let grant: String = row.get("grant_code");
     let year = FinancialYear::parse(&row.get::<String, _>("financial_year")).expect("stored years are valid");
-    if row.get::<String, _>("kind") == EntryKind::Reversal.as_str() {
+    let kind = EntryKind::parse(&row.get::<String, _>("kind"));
+    if kind == Some(EntryKind::Reversal) {
         return Err(StoreError::Conflict(format!(
             "entry {} is a reversal; record the operation again instead",
+            c.entry_id
+        )));
+    }
+    if kind.is_some_and(|k| !k.is_reversible()) {
+        return Err(StoreError::Conflict(format!(
+            "entry {} is a year-end entry; year-end entries are not reversed one by one",
             c.entry_id
         )));
     }

@@ -3,7 +3,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::idempotency::{self, IdemKey};
+use super::audit::{self, Change};
+use super::idempotency;
+use super::operations::Actor;
 use super::{DbTx, Page, Store, StoreError, is_unique_violation, now};
 use crate::domain::{FinancialYear, Money, OnOverspend, operations};
 
@@ -110,7 +112,7 @@ pub async fn get_financial_year(store: &Store, fy: FinancialYear) -> Result<Fina
 pub async fn create_financial_year(
     store: &Store,
     fy: FinancialYear,
-    idem: Option<&IdemKey>,
+    actor: Actor<'_>,
 ) -> Result<FinancialYearRecord, StoreError> {
     let mut db_tx = store.begin().await?;
     let rec = FinancialYearRecord {
@@ -119,13 +121,17 @@ pub async fn create_financial_year(
         end_date: fy.end().to_string(),
         status: "open".into(),
     };
-    create_financial_year_in(&mut db_tx, &rec).await?;
-    idempotency::save_in(&mut db_tx, idem, 201, &rec).await?;
+    create_financial_year_in(&mut db_tx, &rec, actor.name).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
     db_tx.commit().await?;
     Ok(rec)
 }
 
-pub async fn create_financial_year_in(db_tx: &mut DbTx, rec: &FinancialYearRecord) -> Result<(), StoreError> {
+pub async fn create_financial_year_in(
+    db_tx: &mut DbTx,
+    rec: &FinancialYearRecord,
+    actor: &str,
+) -> Result<(), StoreError> {
     sqlx::query("insert into financial_years (code, start_date, end_date, status) values ($1, $2, $3, $4)")
         .bind(&rec.code)
         .bind(&rec.start_date)
@@ -134,37 +140,20 @@ pub async fn create_financial_year_in(db_tx: &mut DbTx, rec: &FinancialYearRecor
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("financial year {}", rec.code)))?;
+    audit::record_in(
+        db_tx,
+        Change {
+            actor,
+            action: "create",
+            entity: "financial_year",
+            key: &rec.code,
+            before: None,
+            after: audit::json(rec),
+            reason: "",
+        },
+    )
+    .await?;
     Ok(())
-}
-
-/// Closes a year. Every award of the year is locked first, so no entry can slip in
-/// between the check of the year's status and this change.
-pub async fn close_financial_year(
-    store: &Store,
-    fy: FinancialYear,
-    idem: Option<&IdemKey>,
-) -> Result<FinancialYearRecord, StoreError> {
-    let mut db_tx = store.begin().await?;
-    sqlx::query("update awards set write_seq = write_seq + 1 where financial_year = $1")
-        .bind(fy.to_string())
-        .execute(&mut *db_tx)
-        .await?;
-    let row = sqlx::query("select * from financial_years where code = $1")
-        .bind(fy.to_string())
-        .fetch_optional(&mut *db_tx)
-        .await?;
-    let mut rec = row.as_ref().map(fy_from).ok_or_else(|| StoreError::NotFound(format!("financial year {fy}")))?;
-    if rec.status == "closed" {
-        return Err(StoreError::Conflict(format!("financial year {fy} is already closed")));
-    }
-    sqlx::query("update financial_years set status = 'closed' where code = $1")
-        .bind(fy.to_string())
-        .execute(&mut *db_tx)
-        .await?;
-    rec.status = "closed".into();
-    idempotency::save_in(&mut db_tx, idem, 200, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
 }
 
 // ---- funders ----
@@ -179,21 +168,34 @@ pub async fn list_funders(store: &Store, after: &str, limit: i64) -> Result<Page
     Ok(Page::from_rows(items, limit, |f: &Funder| f.code.clone()))
 }
 
-pub async fn create_funder(store: &Store, f: Funder, idem: Option<&IdemKey>) -> Result<Funder, StoreError> {
+pub async fn create_funder(store: &Store, f: Funder, actor: Actor<'_>) -> Result<Funder, StoreError> {
     let mut db_tx = store.begin().await?;
-    create_funder_in(&mut db_tx, &f).await?;
-    idempotency::save_in(&mut db_tx, idem, 201, &f).await?;
+    create_funder_in(&mut db_tx, &f, actor.name).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &f).await?;
     db_tx.commit().await?;
     Ok(f)
 }
 
-pub async fn create_funder_in(db_tx: &mut DbTx, f: &Funder) -> Result<(), StoreError> {
+pub async fn create_funder_in(db_tx: &mut DbTx, f: &Funder, actor: &str) -> Result<(), StoreError> {
     sqlx::query("insert into funders (code, name) values ($1, $2)")
         .bind(&f.code)
         .bind(&f.name)
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("funder {}", f.code)))?;
+    audit::record_in(
+        db_tx,
+        Change {
+            actor,
+            action: "create",
+            entity: "funder",
+            key: &f.code,
+            before: None,
+            after: audit::json(f),
+            reason: "",
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -212,15 +214,15 @@ pub async fn list_priorities(store: &Store, after: &str, limit: i64) -> Result<P
     Ok(Page::from_rows(rows.iter().map(priority_from).collect(), limit, |p| p.code.clone()))
 }
 
-pub async fn create_priority(store: &Store, p: Priority, idem: Option<&IdemKey>) -> Result<Priority, StoreError> {
+pub async fn create_priority(store: &Store, p: Priority, actor: Actor<'_>) -> Result<Priority, StoreError> {
     let mut db_tx = store.begin().await?;
-    create_priority_in(&mut db_tx, &p).await?;
-    idempotency::save_in(&mut db_tx, idem, 201, &p).await?;
+    create_priority_in(&mut db_tx, &p, actor.name).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &p).await?;
     db_tx.commit().await?;
     Ok(p)
 }
 
-pub async fn create_priority_in(db_tx: &mut DbTx, p: &Priority) -> Result<(), StoreError> {
+pub async fn create_priority_in(db_tx: &mut DbTx, p: &Priority, actor: &str) -> Result<(), StoreError> {
     sqlx::query("insert into priorities (code, name, description) values ($1, $2, $3)")
         .bind(&p.code)
         .bind(&p.name)
@@ -228,6 +230,19 @@ pub async fn create_priority_in(db_tx: &mut DbTx, p: &Priority) -> Result<(), St
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("priority {}", p.code)))?;
+    audit::record_in(
+        db_tx,
+        Change {
+            actor,
+            action: "create",
+            entity: "priority",
+            key: &p.code,
+            before: None,
+            after: audit::json(p),
+            reason: "",
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -265,15 +280,15 @@ pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError>
     Ok(sqlx::query("select 1 from grants where code = $1").bind(code).fetch_optional(store.pool()).await?.is_some())
 }
 
-pub async fn create_grant(store: &Store, g: Grant, idem: Option<&IdemKey>) -> Result<Grant, StoreError> {
+pub async fn create_grant(store: &Store, g: Grant, actor: Actor<'_>) -> Result<Grant, StoreError> {
     let mut db_tx = store.begin().await?;
-    create_grant_in(&mut db_tx, &g).await?;
-    idempotency::save_in(&mut db_tx, idem, 201, &g).await?;
+    create_grant_in(&mut db_tx, &g, actor.name).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &g).await?;
     db_tx.commit().await?;
     Ok(g)
 }
 
-pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant) -> Result<(), StoreError> {
+pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant, actor: &str) -> Result<(), StoreError> {
     let funder =
         sqlx::query("select 1 from funders where code = $1").bind(&g.funder).fetch_optional(&mut **db_tx).await?;
     if funder.is_none() {
@@ -295,6 +310,19 @@ pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant) -> Result<(), StoreErr
     .execute(&mut **db_tx)
     .await
     .map_err(|e| conflict_if_exists(e, format!("grant {}", g.code)))?;
+    audit::record_in(
+        db_tx,
+        Change {
+            actor,
+            action: "create",
+            entity: "grant",
+            key: &g.code,
+            before: None,
+            after: audit::json(g),
+            reason: "",
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -348,15 +376,10 @@ pub struct NewAward {
 
 /// Records an award and its entry. The entry is dated the later of the decision date and
 /// the first day of the year: a funder often commits money before the year begins (rule 5).
-pub async fn create_award(
-    store: &Store,
-    a: NewAward,
-    created_by: &str,
-    idem: Option<&IdemKey>,
-) -> Result<AwardRecord, StoreError> {
+pub async fn create_award(store: &Store, a: NewAward, actor: Actor<'_>) -> Result<AwardRecord, StoreError> {
     let mut db_tx = store.begin().await?;
-    let rec = create_award_in(&mut db_tx, &a, created_by).await?;
-    idempotency::save_in(&mut db_tx, idem, 201, &rec).await?;
+    let rec = create_award_in(&mut db_tx, &a, actor.name).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
     db_tx.commit().await?;
     Ok(rec)
 }
@@ -396,7 +419,7 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
         ..Default::default()
     };
     let posted = super::entries::post_in(db_tx, &entry, &meta, OnOverspend::Stop).await?;
-    Ok(AwardRecord {
+    let record = AwardRecord {
         grant: a.grant.clone(),
         financial_year: a.year.to_string(),
         amount: a.amount,
@@ -405,7 +428,22 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
         awarded_on: a.awarded_on.to_string(),
         reference: a.reference.clone(),
         entry_id: Some(posted.entry_id),
-    })
+    };
+    let key = format!("{}/{}", a.grant, a.year);
+    audit::record_in(
+        db_tx,
+        Change {
+            actor: created_by,
+            action: "create",
+            entity: "award",
+            key: &key,
+            before: None,
+            after: audit::json(&record),
+            reason: "",
+        },
+    )
+    .await?;
+    Ok(record)
 }
 
 // ---- projects ----
@@ -440,15 +478,15 @@ pub async fn get_project_in(db_tx: &mut DbTx, code: &str) -> Result<Option<Proje
     Ok(row.as_ref().map(project_from))
 }
 
-pub async fn create_project(store: &Store, p: Project, idem: Option<&IdemKey>) -> Result<Project, StoreError> {
+pub async fn create_project(store: &Store, p: Project, actor: Actor<'_>) -> Result<Project, StoreError> {
     let mut db_tx = store.begin().await?;
-    create_project_in(&mut db_tx, &p).await?;
-    idempotency::save_in(&mut db_tx, idem, 201, &p).await?;
+    create_project_in(&mut db_tx, &p, actor.name).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &p).await?;
     db_tx.commit().await?;
     Ok(p)
 }
 
-pub async fn create_project_in(db_tx: &mut DbTx, p: &Project) -> Result<(), StoreError> {
+pub async fn create_project_in(db_tx: &mut DbTx, p: &Project, actor: &str) -> Result<(), StoreError> {
     if !priority_exists_in(db_tx, &p.priority).await? {
         return Err(StoreError::invalid("priority", format!("no priority {}", p.priority)));
     }
@@ -467,6 +505,19 @@ pub async fn create_project_in(db_tx: &mut DbTx, p: &Project) -> Result<(), Stor
     .execute(&mut **db_tx)
     .await
     .map_err(|e| conflict_if_exists(e, format!("project {}", p.code)))?;
+    audit::record_in(
+        db_tx,
+        Change {
+            actor,
+            action: "create",
+            entity: "project",
+            key: &p.code,
+            before: None,
+            after: audit::json(p),
+            reason: "",
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -482,7 +533,12 @@ pub struct ProjectPatch {
 
 /// Updates a project. A new priority is refused while the project holds money of a grant
 /// restricted to another priority (rule 3 would otherwise be broken after the fact).
-pub async fn update_project(store: &Store, code: &str, patch: ProjectPatch) -> Result<Project, StoreError> {
+pub async fn update_project(
+    store: &Store,
+    code: &str,
+    patch: ProjectPatch,
+    actor: &str,
+) -> Result<Project, StoreError> {
     let mut db_tx = store.begin().await?;
     let mut p =
         get_project_in(&mut db_tx, code).await?.ok_or_else(|| StoreError::NotFound(format!("project {code}")))?;
@@ -507,6 +563,7 @@ pub async fn update_project(store: &Store, code: &str, patch: ProjectPatch) -> R
             });
         }
     }
+    let before = audit::json(&p);
     let ProjectPatch { name, priority, lead_organisation, description, status } = patch;
     p.name = name.unwrap_or(p.name);
     p.priority = priority.unwrap_or(p.priority);
@@ -526,13 +583,34 @@ pub async fn update_project(store: &Store, code: &str, patch: ProjectPatch) -> R
     .bind(now())
     .execute(&mut *db_tx)
     .await?;
+    audit::record_in(
+        &mut db_tx,
+        Change { actor, action: "update", entity: "project", key: code, before, after: audit::json(&p), reason: "" },
+    )
+    .await?;
     db_tx.commit().await?;
     Ok(p)
 }
 
 // ---- settings ----
 
-pub async fn set_setting_in(db_tx: &mut DbTx, key: &str, value: &str) -> Result<(), StoreError> {
+pub async fn set_setting_in(db_tx: &mut DbTx, key: &str, value: &str, actor: &str) -> Result<(), StoreError> {
+    let before =
+        sqlx::query("select value from settings where key = $1").bind(key).fetch_optional(&mut **db_tx).await?;
+    let before: Option<String> = before.map(|r| r.get("value"));
+    if before.as_deref() == Some(value) {
+        return Ok(());
+    }
+    let change = Change {
+        actor,
+        action: if before.is_some() { "update" } else { "create" },
+        entity: "setting",
+        key,
+        before: before.map(serde_json::Value::String),
+        after: Some(serde_json::Value::String(value.to_owned())),
+        reason: "",
+    };
+    audit::record_in(db_tx, change).await?;
     sqlx::query(
         "insert into settings (key, value) values ($1, $2) on conflict (key) do update set value = excluded.value",
     )

@@ -3,6 +3,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::audit::{self, Change};
 use super::{Page, Store, StoreError, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -71,33 +72,41 @@ pub fn generate_secret() -> String {
     format!("gl_{}", hex::encode(bytes))
 }
 
-pub async fn create(store: &Store, name: &str, role: Role) -> Result<NewToken, StoreError> {
+/// Creates a token for a named person. `actor` is who asked, for the audit trail.
+pub async fn create(store: &Store, name: &str, role: Role, actor: &str) -> Result<NewToken, StoreError> {
     let secret = generate_secret();
-    let id = insert_with_secret(store, name, role, &secret).await?;
+    let id = insert_with_secret(store, name, role, &secret, actor).await?;
     Ok(NewToken { id, name: name.to_owned(), role, token: secret })
 }
 
 /// Stores a token whose secret is given, e.g. `GRANT_LEDGER_ADMIN_TOKEN`. An existing token
 /// with the same secret is kept, so restarting with the same variable is harmless.
-pub async fn ensure_secret(store: &Store, name: &str, role: Role, secret: &str) -> Result<(), StoreError> {
+pub async fn ensure_secret(store: &Store, name: &str, role: Role, secret: &str, actor: &str) -> Result<(), StoreError> {
     let found = sqlx::query("select id from tokens where secret_hash = $1 and revoked_at is null")
         .bind(hash_secret(secret))
         .fetch_optional(store.pool())
         .await?;
     if found.is_none() {
-        insert_with_secret(store, name, role, secret).await?;
+        insert_with_secret(store, name, role, secret, actor).await?;
     }
     Ok(())
 }
 
-async fn insert_with_secret(store: &Store, name: &str, role: Role, secret: &str) -> Result<i64, StoreError> {
+async fn insert_with_secret(
+    store: &Store,
+    name: &str,
+    role: Role,
+    secret: &str,
+    actor: &str,
+) -> Result<i64, StoreError> {
+    let mut db_tx = store.begin().await?;
     let row =
         sqlx::query("insert into tokens (name, role, secret_hash, created_at) values ($1, $2, $3, $4) returning id")
             .bind(name)
             .bind(role.as_str())
             .bind(hash_secret(secret))
             .bind(now())
-            .fetch_one(store.pool())
+            .fetch_one(&mut *db_tx)
             .await
             .map_err(|e| {
                 if super::is_unique_violation(&e) {
@@ -106,7 +115,20 @@ async fn insert_with_secret(store: &Store, name: &str, role: Role, secret: &str)
                     e.into()
                 }
             })?;
-    Ok(row.get("id"))
+    let id: i64 = row.get("id");
+    let after = serde_json::json!({ "id": id, "name": name, "role": role });
+    let change = Change {
+        actor,
+        action: "create",
+        entity: "token",
+        key: &id.to_string(),
+        before: None,
+        after: Some(after),
+        reason: "",
+    };
+    audit::record_in(&mut db_tx, change).await?;
+    db_tx.commit().await?;
+    Ok(id)
 }
 
 /// Finds the live token with this secret.
@@ -140,15 +162,28 @@ pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Page<TokenInf
     Ok(Page::from_rows(items, limit, |t: &TokenInfo| t.id.to_string()))
 }
 
-pub async fn revoke(store: &Store, id: i64) -> Result<(), StoreError> {
+pub async fn revoke(store: &Store, id: i64, actor: &str) -> Result<(), StoreError> {
+    let mut db_tx = store.begin().await?;
+    let at = now();
     let done = sqlx::query("update tokens set revoked_at = $2 where id = $1 and revoked_at is null")
         .bind(id)
-        .bind(now())
-        .execute(store.pool())
+        .bind(&at)
+        .execute(&mut *db_tx)
         .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("live token {id}")));
     }
+    let change = Change {
+        actor,
+        action: "revoke",
+        entity: "token",
+        key: &id.to_string(),
+        before: Some(serde_json::json!({ "revoked_at": null })),
+        after: Some(serde_json::json!({ "revoked_at": at })),
+        reason: "",
+    };
+    audit::record_in(&mut db_tx, change).await?;
+    db_tx.commit().await?;
     Ok(())
 }
 

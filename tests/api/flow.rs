@@ -296,7 +296,19 @@ backend_test!(every_error_code_is_reachable, |app: TestApp| async move {
         .await;
     assert_eq!(r.code(), "restricted_fund");
 
-    // period_closed: a closed year accepts nothing.
+    // period_closed: a closed year accepts nothing. Its money is first resolved at year end.
+    app.ok(
+        "/api/v1/grants/LDF/awards/2022-23/year-end",
+        Role::Approver,
+        json!({ "return_to_funder": "61394", "reason": "r" }),
+    )
+    .await;
+    app.ok(
+        "/api/v1/grants/ASB-EI/awards/2022-23/year-end",
+        Role::Approver,
+        json!({ "return_to_funder": "10000", "reason": "r" }),
+    )
+    .await;
     let r =
         app.call(Method::POST, "/api/v1/financial-years/2022-23/close", Some(app.token(Role::Admin)), None, &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod controls;
 mod crash;
 mod flow;
 mod invariants;

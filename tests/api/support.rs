@@ -119,6 +119,8 @@ impl TestDb {
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
+    /// The database url, for driving the real binary against the same ledger.
+    pub url: String,
     tokens: HashMap<Role, String>,
 }
 
@@ -149,10 +151,25 @@ impl TestApp {
         let store = grant_ledger::cli::open(url).await.expect("opening the test ledger");
         let mut tokens = HashMap::new();
         for role in Role::ALL {
-            let t = tokens::create(&store, &format!("test {}", role.as_str()), role).await.unwrap();
+            let t = tokens::create(&store, &format!("test {}", role.as_str()), role, "test setup").await.unwrap();
             tokens.insert(role, t.token);
         }
-        TestApp { router: app(AppState { store: store.clone() }), store, tokens }
+        TestApp { router: app(AppState { store: store.clone() }), store, url: url.to_owned(), tokens }
+    }
+
+    /// Runs the real binary against this ledger; returns (success, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+            .args(args)
+            .env("DATABASE_URL", &self.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("running grant-ledger");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     pub fn token(&self, role: Role) -> &str {

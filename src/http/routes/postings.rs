@@ -14,7 +14,7 @@ use crate::storage::operations::{self as ops, Actor};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/allocations", post(allocate))
-        .route("/api/v1/virements", post(vire))
+        .route("/api/v1/virements", post(vire).get(super::controls::list_virements))
         .route("/api/v1/commitments", post(commit).get(super::ledger::list_commitments))
         .route("/api/v1/commitments/{id}/release", post(release))
         .route("/api/v1/spend", post(spend))
@@ -53,6 +53,8 @@ async fn allocate(
     Ok((StatusCode::CREATED, Json(ops::allocate(&s.store, cmd, actor(&auth, &idem)).await?)))
 }
 
+/// Below the approval threshold a virement posts at once (201); above it, it waits for a
+/// second approver (202).
 async fn vire(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::VirementRecord> {
     auth.require(Need::Approver)?;
     let mut f = Fields::parse(&body)?;
@@ -67,6 +69,10 @@ async fn vire(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Raw
         reason: f.text("reason"),
     };
     f.finish()?;
+    if cmd.amount > crate::storage::controls::virement_threshold(&s.store).await? {
+        let pending = crate::storage::controls::propose_virement(&s.store, cmd, actor(&auth, &idem)).await?;
+        return Ok((StatusCode::ACCEPTED, Json(pending)));
+    }
     Ok((StatusCode::CREATED, Json(ops::vire(&s.store, cmd, actor(&auth, &idem)).await?)))
 }
 

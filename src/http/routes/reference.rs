@@ -2,21 +2,21 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
 use super::super::{AppState, Idem};
-use crate::domain::{FinancialYear, is_valid_code};
+use crate::domain::is_valid_code;
+use crate::storage::operations::Actor;
 use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project, ProjectPatch};
 use crate::storage::{Page, StoreError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/financial-years", get(list_years).post(create_year))
-        .route("/api/v1/financial-years/{fy}/close", post(close_year))
         .route("/api/v1/funders", get(list_funders).post(create_funder))
         .route("/api/v1/priorities", get(list_priorities).post(create_priority))
         .route("/api/v1/grants", get(list_grants).post(create_grant))
@@ -45,18 +45,10 @@ async fn create_year(
     let mut f = Fields::parse(&body)?;
     let year = f.year("code");
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(refdata::create_financial_year(&s.store, year, idem.as_ref()).await?)))
-}
-
-async fn close_year(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(fy): Path<String>,
-) -> Result<Json<refdata::FinancialYearRecord>, AppError> {
-    auth.require(Need::Admin)?;
-    let year = FinancialYear::parse(&fy).map_err(|e| AppError::field("fy", e.to_string()))?;
-    Ok(Json(refdata::close_financial_year(&s.store, year, idem.as_ref()).await?))
+    Ok((
+        StatusCode::CREATED,
+        Json(refdata::create_financial_year(&s.store, year, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
+    ))
 }
 
 async fn list_funders(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Funder> {
@@ -71,7 +63,10 @@ async fn create_funder(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, 
     let mut f = Fields::parse(&body)?;
     let funder = Funder { code: f.code("code"), name: f.text("name") };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(refdata::create_funder(&s.store, funder, idem.as_ref()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(refdata::create_funder(&s.store, funder, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
+    ))
 }
 
 async fn list_priorities(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Priority> {
@@ -86,7 +81,10 @@ async fn create_priority(State(s): State<AppState>, auth: Auth, Idem(idem): Idem
     let mut f = Fields::parse(&body)?;
     let p = Priority { code: f.code("code"), name: f.text("name"), description: f.text_or_empty("description") };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(refdata::create_priority(&s.store, p, idem.as_ref()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(refdata::create_priority(&s.store, p, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
+    ))
 }
 
 async fn list_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Grant> {
@@ -107,7 +105,10 @@ async fn create_grant(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, b
         on_overspend: f.one_of("on_overspend", &["stop", "warn"], Some("stop")),
     };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(refdata::create_grant(&s.store, g, idem.as_ref()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(refdata::create_grant(&s.store, g, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
+    ))
 }
 
 fn grant_path(grant: &str) -> Result<(), AppError> {
@@ -151,7 +152,10 @@ async fn create_award(
     if !refdata::grant_exists(&s.store, &award.grant).await? {
         return Err(StoreError::NotFound(format!("grant {}", award.grant)).into());
     }
-    Ok((StatusCode::CREATED, Json(refdata::create_award(&s.store, award, auth.name(), idem.as_ref()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(refdata::create_award(&s.store, award, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
+    ))
 }
 
 async fn list_projects(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Project> {
@@ -173,7 +177,10 @@ async fn create_project(State(s): State<AppState>, auth: Auth, Idem(idem): Idem,
         status: f.one_of("status", &["active", "closed"], Some("active")),
     };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(refdata::create_project(&s.store, p, idem.as_ref()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(refdata::create_project(&s.store, p, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
+    ))
 }
 
 async fn get_project(
@@ -204,5 +211,5 @@ async fn patch_project(
         status: f.has("status").then(|| f.one_of("status", &["active", "closed"], None)),
     };
     f.finish()?;
-    Ok(Json(refdata::update_project(&s.store, &code, patch).await?))
+    Ok(Json(refdata::update_project(&s.store, &code, patch, auth.name()).await?))
 }

@@ -36,7 +36,7 @@ async fn create(
     let role = f.one_of("role", &role_names, None);
     f.finish()?;
     let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "is not a role"))?;
-    let created = tokens::create(&s.store, &name, role).await?;
+    let created = tokens::create(&s.store, &name, role, auth.name()).await?;
     if let Some(key) = &idem {
         // The secret is never stored, so a replay answers without it.
         let mut db_tx = s.store.begin().await?;
@@ -51,6 +51,6 @@ async fn create(
 async fn revoke(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<StatusCode, AppError> {
     auth.require(Need::Admin)?;
     let id: i64 = id.parse().map_err(|_| AppError::field("id", "must be a whole number"))?;
-    tokens::revoke(&s.store, id).await?;
+    tokens::revoke(&s.store, id, auth.name()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,166 @@
+//! Command-line controls: four-eyes virements, year end, closing and reopening years, and the
+//! audit trail. Each acts as the person behind `--token`, under the same role rules as the API.
+
+use clap::{Args, Subcommand};
+
+use crate::domain::{FinancialYear, Money, parse_date};
+use crate::http::auth::Need;
+use crate::storage::audit::{self, AuditFilter};
+use crate::storage::controls::{self, YearEndCmd};
+use crate::storage::operations::Actor;
+use crate::storage::tokens::{self, Principal};
+use crate::storage::{PAGE_LIMIT_MAX, Store};
+
+/// Who is acting: a token, as on the API.
+#[derive(Args, Debug)]
+pub struct As {
+    /// The acting person's token (or GRANT_LEDGER_TOKEN).
+    #[arg(long, env = "GRANT_LEDGER_TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VirementAction {
+    /// List virements, pending ones by default.
+    List {
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Post a pending virement as its second approver.
+    Approve {
+        id: i64,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Reject a pending virement as its second approver.
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum YearAction {
+    /// Close a financial year (admin): refused while anything of it is unresolved.
+    Close {
+        year: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Reopen a closed financial year (admin), with a reason.
+    Reopen {
+        year: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Resolve an award's unspent money: carry forward into the next year and/or return it.
+    End {
+        grant: String,
+        year: String,
+        #[arg(long, default_value = "0")]
+        carry_forward: String,
+        #[arg(long = "return", default_value = "0")]
+        return_to_funder: String,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[arg(long)]
+    pub entity: Option<String>,
+    #[arg(long)]
+    pub key: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    #[command(flatten)]
+    pub who: As,
+}
+
+async fn signed_in(store: &Store, who: &As, need: Need) -> anyhow::Result<Principal> {
+    let p =
+        tokens::authenticate(store, &who.token).await?.ok_or_else(|| anyhow::anyhow!("unknown or revoked token"))?;
+    anyhow::ensure!(need.allows(p.role), "the {} role may not do this", p.role.as_str());
+    Ok(p)
+}
+
+fn year(text: &str) -> anyhow::Result<FinancialYear> {
+    FinancialYear::parse(text).map_err(|e| anyhow::anyhow!("financial year {text:?}: {e}"))
+}
+
+fn money(field: &str, text: &str) -> anyhow::Result<Money> {
+    Money::parse(text).map_err(|e| anyhow::anyhow!("--{field} {text:?}: {e}"))
+}
+
+fn print(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(value).expect("records serialize"));
+}
+
+pub async fn virement(store: &Store, action: VirementAction) -> anyhow::Result<()> {
+    match action {
+        VirementAction::List { status, who } => {
+            signed_in(store, &who, Need::ReadLedger).await?;
+            print(&controls::list_virements(store, Some(&status), None, 0, PAGE_LIMIT_MAX).await?.items);
+        }
+        VirementAction::Approve { id, who } => {
+            let p = signed_in(store, &who, Need::Approver).await?;
+            print(&controls::approve_virement(store, id, Actor { name: &p.name, idem: None }).await?);
+        }
+        VirementAction::Reject { id, reason, who } => {
+            let p = signed_in(store, &who, Need::Approver).await?;
+            print(&controls::reject_virement(store, id, &reason, Actor { name: &p.name, idem: None }).await?);
+        }
+    }
+    Ok(())
+}
+
+pub async fn year_action(store: &Store, action: YearAction) -> anyhow::Result<()> {
+    match action {
+        YearAction::Close { year: y, reason, who } => {
+            let p = signed_in(store, &who, Need::Admin).await?;
+            print(&controls::close_year(store, year(&y)?, &reason, Actor { name: &p.name, idem: None }).await?);
+        }
+        YearAction::Reopen { year: y, reason, who } => {
+            let p = signed_in(store, &who, Need::Admin).await?;
+            print(&controls::reopen_year(store, year(&y)?, &reason, Actor { name: &p.name, idem: None }).await?);
+        }
+        YearAction::End { grant, year: y, carry_forward, return_to_funder, date, reason, who } => {
+            let p = signed_in(store, &who, Need::Approver).await?;
+            let date = match date {
+                Some(d) => Some(parse_date(&d).ok_or_else(|| anyhow::anyhow!("--date must be YYYY-MM-DD"))?),
+                None => None,
+            };
+            let cmd = YearEndCmd {
+                grant,
+                year: year(&y)?,
+                carry_forward: money("carry-forward", &carry_forward)?,
+                return_to_funder: money("return", &return_to_funder)?,
+                date,
+                reason,
+            };
+            print(&controls::year_end(store, cmd, Actor { name: &p.name, idem: None }).await?);
+        }
+    }
+    Ok(())
+}
+
+pub async fn audit_list(store: &Store, args: AuditArgs) -> anyhow::Result<()> {
+    signed_in(store, &args.who, Need::ReadLedger).await?;
+    let filter = AuditFilter { entity: args.entity, key: args.key, ..Default::default() };
+    print(&audit::list(store, &filter, 0, args.limit.clamp(1, PAGE_LIMIT_MAX)).await?.items);
+    Ok(())
+}

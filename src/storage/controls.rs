@@ -1,0 +1,492 @@
+//! Controls an auditor expects: four-eyes virements, year end, closing and reopening years.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::Row;
+
+use super::audit::{self, Change};
+use super::entries::{EntryMeta, lock_award, post_in};
+use super::idempotency;
+use super::operations::{Actor, VirementCmd, VirementRecord, insert_virement_in, vire_in};
+use super::reference::{FinancialYearRecord, get_grant_in};
+use super::{DbTx, Page, Store, StoreError, now};
+use crate::domain::operations::{self as ops, Award};
+use crate::domain::{Account, FinancialYear, Money};
+
+/// The default approval threshold: a virement above £5,000 needs a second approver.
+pub const VIREMENT_THRESHOLD_PENCE_DEFAULT: i64 = 500_000;
+pub const VIREMENT_THRESHOLD_KEY: &str = "virement_approval_threshold";
+
+/// The current approval threshold, from settings.
+pub async fn virement_threshold(store: &Store) -> Result<Money, StoreError> {
+    let stored = super::reference::setting(store, VIREMENT_THRESHOLD_KEY).await?;
+    Ok(stored.and_then(|s| Money::parse(&s).ok()).unwrap_or(Money::from_pence(VIREMENT_THRESHOLD_PENCE_DEFAULT)))
+}
+
+pub async fn set_virement_threshold(store: &Store, amount: Money, actor: &str) -> Result<(), StoreError> {
+    let mut db_tx = store.begin().await?;
+    super::reference::set_setting_in(&mut db_tx, VIREMENT_THRESHOLD_KEY, &amount.to_string(), actor).await?;
+    db_tx.commit().await?;
+    Ok(())
+}
+
+// ---- four-eyes virements ----
+
+/// Records a virement above the threshold as pending. Nothing moves until a second approver
+/// approves it. The checks a posting would make are run now, so an impossible proposal is
+/// refused at once; they are run again, binding, at approval.
+pub async fn propose_virement(store: &Store, c: VirementCmd, actor: Actor<'_>) -> Result<VirementRecord, StoreError> {
+    // A trial posting checks every rule, and is rolled back: nothing moves yet.
+    let mut trial = store.begin().await?;
+    vire_in(&mut trial, c.clone(), actor.name, None).await?;
+    trial.rollback().await?;
+    let mut db_tx = store.begin().await?;
+    let id = insert_virement_in(&mut db_tx, &c, actor.name, "pending", None).await?;
+    let record = pending_record(id, c, actor.name);
+    idempotency::save_in(&mut db_tx, actor.idem, 202, &record).await?;
+    db_tx.commit().await?;
+    Ok(record)
+}
+
+fn pending_record(id: i64, c: VirementCmd, proposer: &str) -> VirementRecord {
+    let VirementCmd { grant, year, from_project, to_project, amount, approved_on, approval_ref, reason } = c;
+    VirementRecord {
+        virement_id: id,
+        status: "pending".into(),
+        entry_id: None,
+        grant,
+        financial_year: year,
+        from_project,
+        to_project,
+        amount,
+        date: None,
+        approved_on,
+        approval_ref,
+        reason,
+        proposed_by: proposer.to_owned(),
+        decided_by: None,
+    }
+}
+
+struct StoredVirement {
+    cmd: VirementCmd,
+    status: String,
+    proposed_by: String,
+    decided_by: Option<String>,
+    entry_id: Option<i64>,
+    entry_date: Option<String>,
+}
+
+async fn load_virement(db_tx: &mut DbTx, id: i64) -> Result<StoredVirement, StoreError> {
+    let r = sqlx::query(
+        "select v.*, (select e.entry_date from entries e where e.id = v.entry_id) as entry_date from virements v where v.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **db_tx)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("virement {id}")))?;
+    Ok(StoredVirement {
+        cmd: VirementCmd {
+            grant: r.get("grant_code"),
+            year: FinancialYear::parse(&r.get::<String, _>("financial_year")).expect("stored years are valid"),
+            from_project: r.get("from_project"),
+            to_project: r.get("to_project"),
+            amount: Money::from_pence(r.get("amount_pence")),
+            approved_on: crate::domain::parse_date(&r.get::<String, _>("approved_on")).expect("stored dates are valid"),
+            approval_ref: r.get("approval_ref"),
+            reason: r.get("reason"),
+        },
+        status: r.get("status"),
+        proposed_by: r.get("proposed_by"),
+        decided_by: r.get("decided_by"),
+        entry_id: r.get("entry_id"),
+        entry_date: r.get("entry_date"),
+    })
+}
+
+fn stored_record(id: i64, v: StoredVirement) -> VirementRecord {
+    let mut rec = pending_record(id, v.cmd, &v.proposed_by);
+    rec.status = v.status;
+    rec.decided_by = v.decided_by;
+    rec.entry_id = v.entry_id;
+    rec.date = v.entry_date.as_deref().and_then(crate::domain::parse_date);
+    rec
+}
+
+/// Posts a pending virement as its second approver. The proposer may never approve it.
+pub async fn approve_virement(store: &Store, id: i64, actor: Actor<'_>) -> Result<VirementRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let v = load_virement(&mut db_tx, id).await?;
+    if v.proposed_by == actor.name {
+        return Err(StoreError::Forbidden(format!(
+            "virement {id} was proposed by {}: a second approver must approve it",
+            actor.name
+        )));
+    }
+    if v.status != "pending" {
+        return Err(StoreError::Conflict(format!("virement {id} is {}, not pending", v.status)));
+    }
+    // vire_in locks the award first, and only flips the row if it is still pending, so two
+    // approvers racing post it once.
+    let record = vire_in(&mut db_tx, v.cmd, &v.proposed_by, Some((id, actor.name))).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
+    db_tx.commit().await?;
+    Ok(record)
+}
+
+/// Rejects a pending virement, with a reason. Like approval, it takes a second approver.
+pub async fn reject_virement(
+    store: &Store,
+    id: i64,
+    reason: &str,
+    actor: Actor<'_>,
+) -> Result<VirementRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let v = load_virement(&mut db_tx, id).await?;
+    if v.proposed_by == actor.name {
+        return Err(StoreError::Forbidden(format!(
+            "virement {id} was proposed by {}: a second approver must decide it",
+            actor.name
+        )));
+    }
+    let done = sqlx::query(
+        "update virements set status = 'rejected', decided_by = $2, decided_at = $3, decision_reason = $4
+         where id = $1 and status = 'pending'",
+    )
+    .bind(id)
+    .bind(actor.name)
+    .bind(now())
+    .bind(reason)
+    .execute(&mut *db_tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!("virement {id} is {}, not pending", v.status)));
+    }
+    let v = load_virement(&mut db_tx, id).await?;
+    let record = stored_record(id, v);
+    idempotency::save_in(&mut db_tx, actor.idem, 200, &record).await?;
+    db_tx.commit().await?;
+    Ok(record)
+}
+
+pub async fn get_virement(store: &Store, id: i64) -> Result<VirementRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let v = load_virement(&mut db_tx, id).await?;
+    db_tx.rollback().await?;
+    Ok(stored_record(id, v))
+}
+
+pub async fn list_virements(
+    store: &Store,
+    status: Option<&str>,
+    year: Option<FinancialYear>,
+    after: i64,
+    limit: i64,
+) -> Result<Page<VirementRecord>, StoreError> {
+    let ids: Vec<i64> = sqlx::query(
+        "select id from virements where id > $1 and ($2 is null or status = $2) and ($3 is null or financial_year = $3)
+         order by id limit $4",
+    )
+    .bind(after)
+    .bind(status)
+    .bind(year.map(|y| y.to_string()))
+    .bind(limit + 1)
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(|r| r.get("id"))
+    .collect();
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        items.push(get_virement(store, id).await?);
+    }
+    Ok(Page::from_rows(items, limit, |v: &VirementRecord| v.virement_id.to_string()))
+}
+
+// ---- year end ----
+
+pub struct YearEndCmd {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub carry_forward: Money,
+    pub return_to_funder: Money,
+    /// Defaults to the last day of the year.
+    pub date: Option<NaiveDate>,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct YearEndRecord {
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub carried_forward: Money,
+    pub returned: Money,
+    pub entry_id: i64,
+    pub next_financial_year: Option<FinancialYear>,
+    pub carry_forward_entry_id: Option<i64>,
+    pub reason: String,
+}
+
+/// Resolves an award's unspent and unallocated money: carried forward into the next year's
+/// award of the same grant, returned to the funder, or both. The split must account for all
+/// of it. Both years' awards are locked, earlier first, so concurrent year ends cannot deadlock.
+pub async fn year_end(store: &Store, c: YearEndCmd, actor: Actor<'_>) -> Result<YearEndRecord, StoreError> {
+    if !c.carry_forward.is_positive() && !c.return_to_funder.is_positive() {
+        return Err(StoreError::invalid("carry_forward", "carry_forward or return_to_funder must be more than zero"));
+    }
+    let date = c.date.unwrap_or(c.year.end());
+    if !c.year.contains(date) {
+        return Err(StoreError::invalid("date", format!("must lie in {}", c.year)));
+    }
+    let mut db_tx = store.begin().await?;
+    let locked = lock_award(&mut db_tx, &c.grant, c.year).await?;
+    let next = c.year.next();
+    if c.carry_forward.is_positive() {
+        ensure_award_in(&mut db_tx, &c.grant, next, date, actor.name).await?;
+        lock_award(&mut db_tx, &c.grant, next).await.map_err(|e| match e {
+            StoreError::PeriodClosed(y) => StoreError::PeriodClosed(y),
+            other => other,
+        })?;
+    }
+    let rows = sqlx::query(
+        "select account, balance_pence from balances
+         where grant_code = $1 and financial_year = $2 and kind in ('unallocated', 'available') and balance_pence <> 0
+         order by account",
+    )
+    .bind(&c.grant)
+    .bind(c.year.to_string())
+    .fetch_all(&mut *db_tx)
+    .await?;
+    let mut sweeps = Vec::new();
+    let mut unspent: i64 = 0;
+    for r in rows {
+        let name: String = r.get("account");
+        let balance: i64 = r.get("balance_pence");
+        unspent -= balance;
+        sweeps.push((
+            Account::parse(&name).ok_or_else(|| StoreError::Conflict(format!("unreadable account {name}")))?,
+            Money::from_pence(balance),
+        ));
+    }
+    let asked = c.carry_forward.pence() + c.return_to_funder.pence();
+    if asked != unspent {
+        return Err(StoreError::invalid(
+            "carry_forward",
+            format!(
+                "carry_forward and return_to_funder must add up to the award's unspent and unallocated money, {}; they add up to {}",
+                Money::from_pence(unspent),
+                Money::from_pence(asked)
+            ),
+        ));
+    }
+    let award = Award { grant: &locked.grant.code, year: c.year };
+    let entry = ops::year_end(award, date, &sweeps, c.carry_forward, c.return_to_funder)?;
+    let carried = c.carry_forward.is_positive().then_some(next);
+    let meta = EntryMeta {
+        memo: format!("year end {} {}: {}", c.grant, c.year, c.reason),
+        details: serde_json::json!({ "carry_forward": c.carry_forward, "return_to_funder": c.return_to_funder,
+                                     "carried_forward_to": carried, "reason": c.reason }),
+        created_by: actor.name.to_owned(),
+        ..Default::default()
+    };
+    let posted = post_in(&mut db_tx, &entry, &meta, locked.grant.rule()).await?;
+    let mut carry_forward_entry_id = None;
+    if let Some(next) = carried {
+        let arrives = ops::carry_forward(Award { grant: &c.grant, year: next }, next.start(), c.carry_forward)?;
+        let meta = EntryMeta {
+            memo: format!("carried forward from {} {}", c.grant, c.year),
+            details: serde_json::json!({ "carried_forward_from": c.year, "year_end_entry_id": posted.entry_id, "reason": c.reason }),
+            created_by: actor.name.to_owned(),
+            ..Default::default()
+        };
+        carry_forward_entry_id = Some(post_in(&mut db_tx, &arrives, &meta, locked.grant.rule()).await?.entry_id);
+    }
+    let record = YearEndRecord {
+        grant: c.grant,
+        financial_year: c.year,
+        carried_forward: c.carry_forward,
+        returned: c.return_to_funder,
+        entry_id: posted.entry_id,
+        next_financial_year: carried,
+        carry_forward_entry_id,
+        reason: c.reason,
+    };
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
+    db_tx.commit().await?;
+    Ok(record)
+}
+
+/// Makes sure the grant has an award row for `year`, so carried-forward money has somewhere
+/// to arrive. A new one is recorded as arising from the carry-forward.
+async fn ensure_award_in(
+    db_tx: &mut DbTx,
+    grant: &str,
+    year: FinancialYear,
+    decided_on: NaiveDate,
+    actor: &str,
+) -> Result<(), StoreError> {
+    let exists = sqlx::query("select 1 from awards where grant_code = $1 and financial_year = $2")
+        .bind(grant)
+        .bind(year.to_string())
+        .fetch_optional(&mut **db_tx)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    let fy = sqlx::query("select status from financial_years where code = $1")
+        .bind(year.to_string())
+        .fetch_optional(&mut **db_tx)
+        .await?;
+    match fy.map(|r| r.get::<String, _>("status")) {
+        None => {
+            return Err(StoreError::invalid(
+                "carry_forward",
+                format!("financial year {year} is not set up, so nothing can be carried into it"),
+            ));
+        }
+        Some(s) if s != "open" => return Err(StoreError::PeriodClosed(year.to_string())),
+        Some(_) => {}
+    }
+    get_grant_in(db_tx, grant).await?;
+    let reference = format!("carried forward into {year}");
+    sqlx::query("insert into awards (grant_code, financial_year, awarded_on, reference, created_at) values ($1, $2, $3, $4, $5)")
+        .bind(grant)
+        .bind(year.to_string())
+        .bind(decided_on.to_string())
+        .bind(&reference)
+        .bind(now())
+        .execute(&mut **db_tx)
+        .await?;
+    let key = format!("{grant}/{year}");
+    let after =
+        serde_json::json!({ "grant": grant, "financial_year": year, "awarded_on": decided_on, "reference": reference });
+    audit::record_in(
+        db_tx,
+        Change {
+            actor,
+            action: "create",
+            entity: "award",
+            key: &key,
+            before: None,
+            after: Some(after),
+            reason: "carry-forward",
+        },
+    )
+    .await
+}
+
+// ---- closing and reopening years ----
+
+/// Closes a year. Refused while anything of it is unresolved: open commitments, pending
+/// virements, or unallocated or available money. Every award of the year is locked first, so
+/// no entry slips in between the checks and the close.
+pub async fn close_year(
+    store: &Store,
+    fy: FinancialYear,
+    reason: &str,
+    actor: Actor<'_>,
+) -> Result<FinancialYearRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    sqlx::query("update awards set write_seq = write_seq + 1 where financial_year = $1")
+        .bind(fy.to_string())
+        .execute(&mut *db_tx)
+        .await?;
+    let before = year_in(&mut db_tx, fy).await?;
+    if before.status == "closed" {
+        return Err(StoreError::Conflict(format!("financial year {fy} is already closed")));
+    }
+    let mut unresolved = Vec::new();
+    let rows = sqlx::query(
+        "select account, balance_pence from balances
+         where financial_year = $1 and kind in ('unallocated', 'available', 'committed') and balance_pence <> 0 order by account",
+    )
+    .bind(fy.to_string())
+    .fetch_all(&mut *db_tx)
+    .await?;
+    for r in rows {
+        let held = Money::from_pence(-r.get::<i64, _>("balance_pence"));
+        unresolved.push(format!("{} holds {held}", r.get::<String, _>("account")));
+    }
+    let pending = sqlx::query("select id from virements where financial_year = $1 and status = 'pending' order by id")
+        .bind(fy.to_string())
+        .fetch_all(&mut *db_tx)
+        .await?;
+    for r in pending {
+        unresolved.push(format!("virement {} is pending approval", r.get::<i64, _>("id")));
+    }
+    if !unresolved.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "financial year {fy} cannot close while anything of it is unresolved: {}",
+            unresolved.join("; ")
+        )));
+    }
+    let after = set_status_in(&mut db_tx, fy, "closed").await?;
+    let change = Change {
+        actor: actor.name,
+        action: "close",
+        entity: "financial_year",
+        key: &after.code,
+        before: audit::json(&before),
+        after: audit::json(&after),
+        reason,
+    };
+    audit::record_in(&mut db_tx, change).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 200, &after).await?;
+    db_tx.commit().await?;
+    Ok(after)
+}
+
+/// Reopens a closed year. The reason is required and recorded in the audit trail.
+pub async fn reopen_year(
+    store: &Store,
+    fy: FinancialYear,
+    reason: &str,
+    actor: Actor<'_>,
+) -> Result<FinancialYearRecord, StoreError> {
+    if reason.trim().is_empty() {
+        return Err(StoreError::invalid("reason", "is required to reopen a year"));
+    }
+    let mut db_tx = store.begin().await?;
+    let before = year_in(&mut db_tx, fy).await?;
+    if before.status != "closed" {
+        return Err(StoreError::Conflict(format!("financial year {fy} is not closed")));
+    }
+    let after = set_status_in(&mut db_tx, fy, "open").await?;
+    let change = Change {
+        actor: actor.name,
+        action: "reopen",
+        entity: "financial_year",
+        key: &after.code,
+        before: audit::json(&before),
+        after: audit::json(&after),
+        reason,
+    };
+    audit::record_in(&mut db_tx, change).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 200, &after).await?;
+    db_tx.commit().await?;
+    Ok(after)
+}
+
+async fn year_in(db_tx: &mut DbTx, fy: FinancialYear) -> Result<FinancialYearRecord, StoreError> {
+    let r = sqlx::query("select * from financial_years where code = $1")
+        .bind(fy.to_string())
+        .fetch_optional(&mut **db_tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("financial year {fy}")))?;
+    Ok(FinancialYearRecord {
+        code: r.get("code"),
+        start_date: r.get("start_date"),
+        end_date: r.get("end_date"),
+        status: r.get("status"),
+    })
+}
+
+async fn set_status_in(db_tx: &mut DbTx, fy: FinancialYear, status: &str) -> Result<FinancialYearRecord, StoreError> {
+    sqlx::query("update financial_years set status = $2 where code = $1")
+        .bind(fy.to_string())
+        .bind(status)
+        .execute(&mut **db_tx)
+        .await?;
+    year_in(db_tx, fy).await
+}
