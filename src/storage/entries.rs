@@ -47,7 +47,10 @@ pub async fn lock_award(db_tx: &mut DbTx, grant: &str, year: FinancialYear) -> R
             .bind(year.to_string())
             .execute(&mut **db_tx)
             .await?;
-    let grant = get_grant_in(db_tx, grant).await?;
+    let grant = get_grant_in(db_tx, grant).await.map_err(|e| match e {
+        StoreError::NotFound(_) => StoreError::invalid("grant", format!("no grant {grant}")),
+        other => other,
+    })?;
     if locked.rows_affected() == 0 {
         return Err(StoreError::invalid("financial_year", format!("grant {} has no award for {year}", grant.code)));
     }

@@ -485,7 +485,7 @@ pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<Spend
 pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result<SpendRecord, StoreError> {
     let year = FinancialYear::of(c.date);
     let locked = lock_award(db_tx, &c.grant, year).await.map_err(|e| match e {
-        StoreError::Invalid { .. } => {
+        StoreError::Invalid { field, .. } if field == "financial_year" => {
             StoreError::invalid("date", format!("grant {} has no award for {year}, the year of this date", c.grant))
         }
         other => other,
@@ -563,7 +563,7 @@ pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<Ref
     let year = FinancialYear::of(c.date);
     let mut db_tx = store.begin().await?;
     let locked = lock_award(&mut db_tx, &c.grant, year).await.map_err(|e| match e {
-        StoreError::Invalid { .. } => {
+        StoreError::Invalid { field, .. } if field == "financial_year" => {
             StoreError::invalid("date", format!("grant {} has no award for {year}, the year of this date", c.grant))
         }
         other => other,

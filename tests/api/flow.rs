@@ -571,3 +571,19 @@ backend_test!(verify_names_an_entry_altered_in_the_database, |app: TestApp| asyn
     let problems = grant_ledger::storage::verify::verify(&app.store).await.unwrap();
     assert!(problems.iter().any(|p| p.starts_with(&format!("entry {id}: hash does not match"))), "{problems:#?}");
 });
+
+backend_test!(unknown_grants_and_projects_name_the_field, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    let r = app.post("/api/v1/spend", Role::Finance, TestApp::spend_body("NOPE", "P1", "2023-05-01", "1")).await;
+    assert_eq!((r.status, r.fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["grant".to_owned()]), "{}", r.body);
+    let r = app.post("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "NOPE", "2023-05-01", "1")).await;
+    assert_eq!(r.fields(), ["project"]);
+    let r = app
+        .post(
+            "/api/v1/allocations",
+            Role::Approver,
+            json!({ "grant": "LDF", "financial_year": "2025-26", "project": "P1", "amount": "1", "approved_on": "2025-04-01", "approval_ref": "m" }),
+        )
+        .await;
+    assert_eq!(r.fields(), ["financial_year"], "LDF has no award for 2025-26: {}", r.body);
+});
