@@ -3,4 +3,5 @@
 pub mod ledger;
 pub mod postings;
 pub mod reference;
+pub mod reports;
 pub mod tokens;
