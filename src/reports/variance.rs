@@ -287,6 +287,35 @@ pub fn csv_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
         .collect()
 }
 
+/// Rows, then subtotals per priority and per grant, then the total, for a terminal table
+/// under `TABLE_HEADER`.
+pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
+    use super::csv_out::Cell::{Number, Text};
+    let line = |grant: &str, priority: &str, project: &str, f: &FigureSet| {
+        vec![
+            Text(grant.to_owned()),
+            Text(priority.to_owned()),
+            Text(project.to_owned()),
+            Number(f.budget.to_string()),
+            Number(f.committed.to_string()),
+            Number(f.actual.to_string()),
+            Number(f.available.to_string()),
+            Number(f.variance.to_string()),
+            Number(format!("{:.1}", f.percent_spent)),
+            Number(f.forecast_outturn.to_string()),
+            Text(f.rag.as_str().to_owned()),
+        ]
+    };
+    let mut out: Vec<_> = report.rows.iter().map(|r| line(&r.grant, &r.priority, &r.project, &r.figures)).collect();
+    out.extend(report.priorities.iter().map(|p| line("", &p.priority, "(priority)", &p.figures)));
+    out.extend(report.grants.iter().map(|g| line(&g.grant, "", "(grant)", &g.figures)));
+    out.push(line("", "", "TOTAL", &report.totals.figures));
+    out
+}
+
+pub const TABLE_HEADER: [&str; 11] =
+    ["grant", "priority", "project", "budget", "committed", "actual", "available", "variance", "%", "forecast", "rag"];
+
 #[cfg(test)]
 mod tests {
     use super::*;

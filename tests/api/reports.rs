@@ -341,3 +341,33 @@ backend_test!(reports_refuse_bad_queries, |app: TestApp| async move {
         assert_eq!(r.status, StatusCode::OK, "every role reads exports: {role:?}");
     }
 });
+
+backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
+    use grant_ledger::cli::{Format, ReportCommand, report_text};
+    scenario(&app).await;
+    let variance = |format, as_at: Option<&str>| ReportCommand::Variance {
+        financial_year: "2022-23".into(),
+        as_at: as_at.map(Into::into),
+        grant: None,
+        format,
+    };
+    let table = report_text(&app.store, variance(Format::Table, Some("2022-09-30"))).await.unwrap();
+    assert!(table.starts_with("Variance report 2022-23, as at 2022-09-30. Awarded 76394.00, unallocated 51394.00."));
+    let lines: Vec<&str> = table.lines().skip(2).collect();
+    assert!(lines[0].starts_with("grant   priority  project"), "{table}");
+    let width = lines[1].len();
+    assert!(lines.iter().all(|l| l.len() <= width), "no line is wider than the rule under the header:\n{table}");
+    let total = lines.last().unwrap();
+    assert!(total.contains("TOTAL") && total.contains("25000.00") && total.contains("5700.00"), "{total}");
+    // Numbers are right-aligned: every row's budget ends in the same column.
+    let end = lines[0].find("budget").unwrap() + "budget".len();
+    assert!(lines[2..].iter().all(|l| l[..end].ends_with(".00")), "{table}");
+    let csv = report_text(&app.store, variance(Format::Csv, None)).await.unwrap();
+    assert_eq!(csv.lines().count(), 5);
+    let bad = report_text(
+        &app.store,
+        ReportCommand::Variance { financial_year: "2022".into(), as_at: None, grant: None, format: Format::Json },
+    )
+    .await;
+    assert!(bad.unwrap_err().to_string().contains("--financial-year"));
+});
