@@ -5,6 +5,7 @@ pub mod error;
 pub mod idempotency;
 pub mod input;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 
 use std::time::Duration;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(api)
+        .merge(pages::router())
         .fallback(|| async { error::AppError::Store(crate::storage::StoreError::NotFound("route".into())) })
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))

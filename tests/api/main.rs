@@ -4,4 +4,5 @@
 mod support;
 
 mod flow;
+mod pages;
 mod reports;
