@@ -1,6 +1,7 @@
 //! The SQL of the reports. Current figures read `balances`, one row per account; as-at
-//! figures sum each account's postings up to a date through the (account, entry_date)
-//! index; quarterly spend sums `spent:` postings by quarter date ranges.
+//! figures sum each account's postings on one side of a date through the
+//! (account, entry_date, amount_pence) index; quarterly spend sums `spent:` postings by
+//! quarter date ranges.
 
 use std::collections::BTreeMap;
 
@@ -41,24 +42,25 @@ pub async fn account_figures(
             .await?
         }
         Some(date) => {
-            // Both subqueries are range scans of postings_account_date (postings_account_date_amount
-            // on SQLite makes the sum index-only); accounts untouched by the date are dropped.
-            sqlx::query(
-                "select kind, grant_code, project_code, balance_pence from (
-                    select b.kind, b.grant_code, b.project_code,
-                           (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
-                             where p.account = b.account and p.entry_date <= $3) as balance_pence,
-                           (select cast(count(*) as bigint) from postings p
-                             where p.account = b.account and p.entry_date <= $3) as postings
-                    from balances b
-                    where b.financial_year = $1 and ($2 is null or b.grant_code = $2)) a
-                 where postings > 0",
-            )
-            .bind(year.to_string())
-            .bind(grant)
-            .bind(date.to_string())
-            .fetch_all(store.pool())
-            .await?
+            // Each account's postings all lie within its year (rule 5), so its balance at the
+            // end of `date` is the postings up to it, or equally the balance less the postings
+            // after it. Sum whichever side is shorter: both are index-only range scans of
+            // postings_account_date_amount. `exists` leaves out accounts untouched by then.
+            let late = date >= year.start() + (year.end() - year.start()) / 2;
+            let balance = if late {
+                "b.balance_pence - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+                                    where p.account = b.account and p.entry_date > $3)"
+            } else {
+                "(select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+                   where p.account = b.account and p.entry_date <= $3)"
+            };
+            let sql = format!(
+                "select b.kind, b.grant_code, b.project_code, {balance} as balance_pence
+                 from balances b
+                 where b.financial_year = $1 and ($2 is null or b.grant_code = $2)
+                   and exists (select 1 from postings p where p.account = b.account and p.entry_date <= $3)"
+            );
+            sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(date.to_string()).fetch_all(store.pool()).await?
         }
     };
     Ok(rows
@@ -82,27 +84,27 @@ pub async fn spend_by_quarter(
     grant: Option<&str>,
 ) -> Result<Vec<QuarterSpend>, StoreError> {
     let end = |q: u8| year.quarter_end(q).expect("quarters 1-4 exist").to_string();
+    // One pass over the year's `spent:` postings (index-only on postings_account_date_amount),
+    // each placed in its quarter by comparing dates as text (YYYY-MM-DD sorts as dates).
     let rows = sqlx::query(
-        "select b.grant_code, b.project_code, q.quarter,
+        "select b.grant_code, b.project_code,
+                cast(case when p.entry_date <= $3 then 1 when p.entry_date <= $4 then 2
+                          when p.entry_date <= $5 then 3 else 4 end as bigint) as quarter,
                 cast(coalesce(sum(p.amount_pence), 0) as bigint) as pence
          from balances b
-         join postings p on p.account = b.account
-         join (select 1 as quarter, $3 as first_day, $4 as last_day
-               union all select 2, $5, $6 union all select 3, $7, $8 union all select 4, $9, $10) q
-           on p.entry_date >= q.first_day and p.entry_date <= q.last_day
+         join postings p on p.account = b.account and p.entry_date >= $6 and p.entry_date <= $7
          where b.kind = 'spent' and b.financial_year = $1 and ($2 is null or b.grant_code = $2)
-         group by b.grant_code, b.project_code, q.quarter",
+         group by b.grant_code, b.project_code,
+                  case when p.entry_date <= $3 then 1 when p.entry_date <= $4 then 2
+                       when p.entry_date <= $5 then 3 else 4 end",
     )
     .bind(year.to_string())
     .bind(grant)
-    .bind(year.quarter_start(1).expect("q1").to_string())
     .bind(end(1))
-    .bind(year.quarter_start(2).expect("q2").to_string())
     .bind(end(2))
-    .bind(year.quarter_start(3).expect("q3").to_string())
     .bind(end(3))
-    .bind(year.quarter_start(4).expect("q4").to_string())
-    .bind(end(4))
+    .bind(year.start().to_string())
+    .bind(year.end().to_string())
     .fetch_all(store.pool())
     .await?;
     Ok(rows

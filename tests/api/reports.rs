@@ -245,6 +245,21 @@ backend_test!(as_at_leaves_out_later_entries, |app: TestApp| async move {
     assert_eq!(row(b, "LDF", "D1")["rag"], "green");
     assert_eq!(row(b, "ASB-EI", "A1")["rag"], "red");
 
+    // As-at sums the postings up to the date early in the year and takes the later ones off the
+    // balance late in the year; either way the figures are the hand-computed ones.
+    for (date, actual, available) in [
+        ("2022-06-30", "2500.00", "21000.00"), // 1500 still committed before the release
+        ("2022-09-29", "5700.00", "18300.00"),
+        ("2022-10-05", "5500.00", "18500.00"),
+        ("2022-12-31", "7650.00", "16350.00"),
+        ("2023-03-31", "8350.00", "15650.00"),
+        ("2024-01-01", "8350.00", "15650.00"),
+    ] {
+        let r = app.get(&format!("/api/v1/reports/variance?financial_year=2022-23&as_at={date}"), Role::Viewer).await;
+        let t = &r.body["totals"];
+        assert_eq!((t["actual"].as_str(), t["available"].as_str()), (Some(actual), Some(available)), "as at {date}");
+    }
+
     // Before anything was posted, there is nothing to report.
     let empty = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-03-31", Role::Viewer).await;
     assert_eq!(empty.body["rows"], json!([]));
