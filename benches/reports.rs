@@ -364,6 +364,11 @@ fn time_hledger(journal: &std::path::Path, end: &str) -> Option<Duration> {
     Some(elapsed)
 }
 
+/// Other work on the machine skews the figures, so the bench says how busy it was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "unknown".into())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; anything else (e.g. a filter) is ignored.
@@ -380,6 +385,7 @@ async fn main() -> anyhow::Result<()> {
         db.display()
     );
 
+    println!("load average at start (2 cores are shared with other work): {}", load_average());
     let store = grant_ledger::cli::open(&url).await?;
     let t = Instant::now();
     let entries = build_ledger(&store, year, projects, postings).await?;
@@ -415,6 +421,13 @@ async fn main() -> anyhow::Result<()> {
         serde_json::to_vec(&r).expect("json").len()
     })
     .await;
+    // The worst case: the day before the midpoint sums the first half of the year's postings.
+    let mid = NaiveDate::from_ymd_opt(2023, 9, 29).expect("a date");
+    let at_mid = time("variance, as at 2023-09-29 (half the postings), to JSON", runs.min(10), || async {
+        let r = run::variance(&store, year, Some(mid), None, today).await.expect("variance as at");
+        serde_json::to_vec(&r).expect("json").len()
+    })
+    .await;
     let at_end = time("variance, as at 2024-03-31 (all postings), to JSON", runs.min(10), || async {
         let r = run::variance(&store, year, Some(year.end()), None, today).await.expect("variance as at");
         serde_json::to_vec(&r).expect("json").len()
@@ -431,12 +444,13 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     println!(
-        "targets: current variance median {} (target < 50 ms: {}); as-at median {} (target < 1 s: {})",
+        "targets: current variance median {} (target < 50 ms: {}); slowest as-at median {} (target < 1 s: {})",
         ms(current.median),
         if current.median < Duration::from_millis(50) { "met" } else { "NOT met" },
-        ms(at.median),
-        if at.median < Duration::from_secs(1) { "met" } else { "NOT met" }
+        ms(at.median.max(at_mid.median)),
+        if at.median.max(at_mid.median) < Duration::from_secs(1) { "met" } else { "NOT met" }
     );
+    println!("load average now: {}", load_average());
     store.close().await;
 
     let journal = dir.join("bench.journal");
