@@ -94,7 +94,7 @@ fn variance_table(r: &VarianceReport) -> String {
         ));
     }
     format!(
-        "<table id=\"variance\" class=\"figures\"><caption>Variance per project and grant, {}</caption>\
+        "<table id=\"variance\" class=\"figures\"><caption>Variance per project and grant. {}</caption>\
          <thead><tr><th scope=\"col\">Grant</th><th scope=\"col\">Priority</th><th scope=\"col\">Project</th>{FIGURE_HEADS}</tr></thead>\
          <tbody>\n{rows}</tbody><tbody class=\"subtotals\">\n{subtotals}</tbody>\
          <tfoot><tr id=\"variance-total\"><td></td><td></td><th scope=\"row\">Total</th>{}</tr></tfoot></table>",
@@ -105,8 +105,8 @@ fn variance_table(r: &VarianceReport) -> String {
 
 fn when(r: &VarianceReport) -> String {
     match &r.as_at {
-        Some(d) => format!("as at {d}"),
-        None => format!("current on {}", r.report_date),
+        Some(d) => format!("As at {d}"),
+        None => format!("Current on {}", r.report_date),
     }
 }
 

@@ -11,6 +11,18 @@ pub struct Group {
     pub values: Vec<i64>,
 }
 
+/// The longest label drawn beside a bar; the full text is in the chart's `<desc>` and table.
+const LABEL_CHARS_MAX: usize = 28;
+
+/// A label cut to fit the label column, with an ellipsis when cut.
+fn short(label: &str) -> String {
+    if label.chars().count() <= LABEL_CHARS_MAX {
+        return label.to_owned();
+    }
+    let cut: String = label.chars().take(LABEL_CHARS_MAX - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
 /// Width of a bar for `value` on a scale where `max` fills `full` units; negatives draw nothing.
 fn scaled(value: i64, max: i64, full: i64) -> i64 {
     if max <= 0 || value <= 0 {
@@ -38,7 +50,7 @@ pub fn horizontal_bars(id: &str, title: &str, series: &[(&str, &str)], groups: &
             "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
             LABEL_W - 8,
             y0 + BAR_H,
-            esc(&g.label)
+            esc(&short(&g.label))
         ));
         let mut said = Vec::new();
         for (s, ((name, class), value)) in series.iter().zip(&g.values).enumerate() {
@@ -134,5 +146,7 @@ mod tests {
         assert!(svg.contains("<desc id=\"c-desc\">ASB: Budget £10000.00, Actual £2500.00; &lt;b&gt;: Budget £5000.00"));
         assert!(!svg.contains("<b>"), "labels are escaped");
         assert_eq!(scaled(-5, 10, 100), 0, "a negative value draws no bar");
+        assert_eq!(short("Domestic Abuse (including stalking and harassment)"), "Domestic Abuse (including s…");
+        assert_eq!(short("Vehicle Crime"), "Vehicle Crime");
     }
 }
