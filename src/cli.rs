@@ -35,6 +35,22 @@ pub enum Command {
         /// Stored as a setting, so it holds until changed; the default is 5000.00.
         #[arg(long, env = "GRANT_LEDGER_VIREMENT_APPROVAL_THRESHOLD")]
         virement_approval_threshold: Option<String>,
+        /// RAG amber threshold, percentage points outside the spend profile; stored in the ledger.
+        #[arg(long, env = "GRANT_LEDGER_RAG_AMBER_PCT")]
+        rag_amber_pct: Option<String>,
+        /// RAG red threshold, percentage points outside the spend profile; stored in the ledger.
+        #[arg(long, env = "GRANT_LEDGER_RAG_RED_PCT")]
+        rag_red_pct: Option<String>,
+    },
+    /// Print a budget report.
+    Report {
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
+    /// Write an export to standard output.
+    Export {
+        #[command(subcommand)]
+        export: ExportCommand,
     },
     /// Manage bearer tokens.
     Token {
@@ -55,6 +71,51 @@ pub enum Command {
     },
     /// The audit trail of reference data.
     Audit(crate::cli_controls::AuditArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The variance report per project and grant, with subtotals and totals.
+    Variance {
+        #[arg(long)]
+        financial_year: String,
+        /// The report as it stood at the end of this date (YYYY-MM-DD).
+        #[arg(long)]
+        as_at: Option<String>,
+        /// One grant only.
+        #[arg(long)]
+        grant: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Actual spend per quarter per project and grant.
+    Quarterly {
+        #[arg(long)]
+        financial_year: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// The Commissioner's return for one quarter, as CSV.
+    CommissionerReturn {
+        #[arg(long)]
+        financial_year: String,
+        #[arg(long)]
+        quarter: u8,
+        /// Start with a UTF-8 byte-order mark, for Excel.
+        #[arg(long)]
+        bom: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -82,12 +143,13 @@ pub async fn open(url: &str) -> anyhow::Result<Store> {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let store = open(&cli.database_url).await?;
     let code = match cli.command {
-        Command::Serve { bind, demo, virement_approval_threshold } => {
+        Command::Serve { bind, demo, virement_approval_threshold, rag_amber_pct, rag_red_pct } => {
             if let Some(t) = virement_approval_threshold {
                 let amount = crate::domain::Money::parse(&t)
                     .map_err(|e| anyhow::anyhow!("--virement-approval-threshold {t:?}: {e}"))?;
                 crate::storage::controls::set_virement_threshold(&store, amount, "configuration").await?;
             }
+            store_rag_rule(&store, rag_amber_pct, rag_red_pct).await?;
             if demo && reference::setting(&store, "demo_loaded").await?.is_none() {
                 crate::fixtures::load_demo(&store).await?;
                 let mut db_tx = store.begin().await?;
@@ -110,6 +172,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 name,
                 role.as_str()
             );
+            0
+        }
+        Command::Report { report } => {
+            print!("{}", report_text(&store, report).await?);
+            0
+        }
+        Command::Export { export: ExportCommand::CommissionerReturn { financial_year, quarter, bom } } => {
+            use crate::reports::{commissioner, csv_out};
+            let year = parse_year(&financial_year)?;
+            anyhow::ensure!((1..=4).contains(&quarter), "--quarter must be 1, 2, 3 or 4");
+            let rows = crate::reports::run::commissioner_return(&store, year, quarter).await?;
+            use std::io::Write;
+            std::io::stdout().write_all(&csv_out::write(&commissioner::CSV_HEADER, &rows, bom))?;
             0
         }
         Command::Verify => {
@@ -154,5 +229,69 @@ async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
         }
         _ => {}
     }
+    Ok(())
+}
+
+fn parse_year(text: &str) -> anyhow::Result<crate::domain::FinancialYear> {
+    crate::domain::FinancialYear::parse(text).map_err(|e| anyhow::anyhow!("--financial-year {e}"))
+}
+
+/// Renders a report subcommand as a table, CSV or JSON.
+pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result<String> {
+    use crate::reports::{csv_out, quarterly, run, table, variance};
+    let today = chrono::Utc::now().date_naive();
+    let text = match report {
+        ReportCommand::Variance { financial_year, as_at, grant, format } => {
+            let year = parse_year(&financial_year)?;
+            let as_at = match as_at {
+                Some(d) => {
+                    Some(crate::domain::parse_date(&d).ok_or_else(|| anyhow::anyhow!("--as-at must be YYYY-MM-DD"))?)
+                }
+                None => None,
+            };
+            let r = run::variance(store, year, as_at, grant.as_deref(), today).await?;
+            match format {
+                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+                Format::Csv => {
+                    String::from_utf8(csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&r), false))?
+                }
+                Format::Table => {
+                    let when =
+                        r.as_at.clone().map(|d| format!("as at {d}")).unwrap_or_else(|| format!("current on {today}"));
+                    format!(
+                        "Variance report {year}, {when}. Awarded {}, unallocated {}.\n\n{}",
+                        r.totals.awarded,
+                        r.totals.unallocated,
+                        table::render(&variance::TABLE_HEADER, &variance::table_rows(&r))
+                    )
+                }
+            }
+        }
+        ReportCommand::Quarterly { financial_year, format } => {
+            let year = parse_year(&financial_year)?;
+            let r = run::quarterly(store, year, None).await?;
+            match format {
+                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+                Format::Csv => {
+                    String::from_utf8(csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r), false))?
+                }
+                Format::Table => table::render(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r)),
+            }
+        }
+    };
+    Ok(text)
+}
+
+/// Stores RAG thresholds given to `serve`, after checking them; absent ones keep what is stored.
+async fn store_rag_rule(store: &Store, amber: Option<String>, red: Option<String>) -> anyhow::Result<()> {
+    if amber.is_none() && red.is_none() {
+        return Ok(());
+    }
+    let current = crate::storage::reports::rag_rule(store).await?;
+    let amber = amber.unwrap_or_else(|| current.amber_pct.to_string());
+    let red = red.unwrap_or_else(|| current.red_pct.to_string());
+    let rule = crate::reports::RagRule::parse(&amber, &red).map_err(|e| anyhow::anyhow!("RAG thresholds: {e}"))?;
+    crate::storage::reports::set_rag_rule(store, rule, "configuration").await?;
+    tracing::info!(amber = %rule.amber_pct, red = %rule.red_pct, "RAG thresholds stored");
     Ok(())
 }

@@ -11,5 +11,7 @@ pub mod domain;
 pub mod fixtures;
 /// The only axum and JSON: routes, auth, problem+json errors.
 pub mod http;
+/// Budget reports: variance, quarterly, multi-year, the Commissioner's return; CSV and tables.
+pub mod reports;
 /// The only SQL: both backends, balances, idempotency, verification.
 pub mod storage;

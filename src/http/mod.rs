@@ -5,6 +5,7 @@ pub mod error;
 pub mod idempotency;
 pub mod input;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 
 use std::time::Duration;
@@ -52,11 +53,13 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::ledger::router())
         .merge(routes::tokens::router())
         .merge(routes::controls::router())
+        .merge(routes::reports::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(api)
+        .merge(pages::router())
         .fallback(|| async { error::AppError::Store(crate::storage::StoreError::NotFound("route".into())) })
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))

@@ -374,6 +374,42 @@ pub const ROUTES: &[RouteDoc] = &[
         query: &[],
         ok: 204,
     },
+    RouteDoc {
+        method: "GET",
+        path: "/api/v1/reports/variance",
+        summary: "Variance report per project and grant, with subtotals; JSON or CSV",
+        need: Some(Need::ReadReference),
+        body: &[],
+        query: &["financial_year", "as_at", "grant", "format"],
+        ok: 200,
+    },
+    RouteDoc {
+        method: "GET",
+        path: "/api/v1/reports/quarterly",
+        summary: "Actual spend per quarter per project, priority and grant; JSON or CSV",
+        need: Some(Need::ReadReference),
+        body: &[],
+        query: &["financial_year", "grant", "format"],
+        ok: 200,
+    },
+    RouteDoc {
+        method: "GET",
+        path: "/api/v1/reports/multi-year",
+        summary: "One grant across its award years, with cumulative figures",
+        need: Some(Need::ReadReference),
+        body: &[],
+        query: &["grant"],
+        ok: 200,
+    },
+    RouteDoc {
+        method: "GET",
+        path: "/api/v1/exports/commissioner-return",
+        summary: "The Commissioner's return for a quarter, as CSV",
+        need: Some(Need::ReadReference),
+        body: &[],
+        query: &["financial_year", "quarter", "bom"],
+        ok: 200,
+    },
 ];
 
 fn schema(ty: Ty) -> Value {

@@ -8,6 +8,8 @@ pub mod error;
 pub mod idempotency;
 pub mod operations;
 pub mod reference;
+pub mod reports;
+pub mod sessions;
 pub mod tokens;
 pub mod verify;
 

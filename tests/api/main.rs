@@ -7,5 +7,7 @@ mod controls;
 mod crash;
 mod flow;
 mod invariants;
+mod pages;
 mod race;
+mod reports;
 mod roles;

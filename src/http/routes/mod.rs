@@ -4,4 +4,5 @@ pub mod controls;
 pub mod ledger;
 pub mod postings;
 pub mod reference;
+pub mod reports;
 pub mod tokens;

@@ -1,0 +1,261 @@
+//! The dashboard page: headline totals, budget against actual per priority, spend per
+//! quarter, the variance table with RAG by colour and by word, and CSV downloads.
+
+use super::html::{esc, page};
+use super::svg::{self, Group};
+use crate::domain::Money;
+use crate::reports::VarianceReport;
+use crate::reports::quarterly::QuarterlyReport;
+use crate::reports::variance::FigureSet;
+
+pub struct View<'a> {
+    pub partnership: &'a str,
+    pub signed_in_as: &'a str,
+    pub years: &'a [String],
+    pub report: &'a VarianceReport,
+    pub quarters: &'a QuarterlyReport,
+}
+
+/// `£61,394.00`: pounds with thousands separators, as the paper prints them.
+pub fn pounds(m: Money) -> String {
+    let text = m.to_string();
+    let (sign, digits) = text.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", text.as_str()));
+    let (whole, pence) = digits.split_once('.').unwrap_or((digits, "00"));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}£{grouped}.{pence}")
+}
+
+fn rag_cell(f: &FigureSet) -> String {
+    let word = f.rag.as_str();
+    let mut title = word.to_owned();
+    title[..1].make_ascii_uppercase();
+    format!("<td class=\"rag rag-{word}\">{title}</td>")
+}
+
+fn figure_cells(f: &FigureSet) -> String {
+    format!(
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+         <td class=\"num\">{}</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td>{}",
+        pounds(f.budget),
+        pounds(f.committed),
+        pounds(f.actual),
+        pounds(f.available),
+        pounds(f.variance),
+        f.percent_spent,
+        pounds(f.forecast_outturn),
+        rag_cell(f)
+    )
+}
+
+const FIGURE_HEADS: &str = "<th scope=\"col\" class=\"num\">Budget</th><th scope=\"col\" class=\"num\">Committed</th>\
+    <th scope=\"col\" class=\"num\">Actual</th><th scope=\"col\" class=\"num\">Available</th>\
+    <th scope=\"col\" class=\"num\">Variance</th><th scope=\"col\" class=\"num\">Spent</th>\
+    <th scope=\"col\" class=\"num\">Forecast outturn</th><th scope=\"col\">RAG</th>";
+
+fn variance_table(r: &VarianceReport) -> String {
+    let mut rows = String::new();
+    for row in &r.rows {
+        rows.push_str(&format!(
+            "<tr data-grant=\"{}\" data-project=\"{}\"><td>{}</td><td>{}</td><th scope=\"row\">{}<br><span class=\"sub\">{}</span></th>{}</tr>\n",
+            esc(&row.grant),
+            esc(&row.project),
+            esc(&row.grant),
+            esc(&row.priority),
+            esc(&row.project),
+            esc(&row.project_name),
+            figure_cells(&row.figures)
+        ));
+    }
+    let mut subtotals = String::new();
+    for p in &r.priorities {
+        subtotals.push_str(&format!(
+            "<tr class=\"subtotal\" data-priority=\"{}\"><td></td><td>{}</td><th scope=\"row\">Priority {}</th>{}</tr>\n",
+            esc(&p.priority),
+            esc(&p.priority),
+            esc(&p.priority_name),
+            figure_cells(&p.figures)
+        ));
+    }
+    for g in &r.grants {
+        subtotals.push_str(&format!(
+            "<tr class=\"subtotal\" data-grant-total=\"{}\"><td>{}</td><td></td><th scope=\"row\">Grant {} (awarded {}, unallocated {})</th>{}</tr>\n",
+            esc(&g.grant),
+            esc(&g.grant),
+            esc(&g.grant),
+            pounds(g.awarded),
+            pounds(g.unallocated),
+            figure_cells(&g.figures)
+        ));
+    }
+    format!(
+        "<table id=\"variance\" class=\"figures\"><caption>Variance per project and grant. {}</caption>\
+         <thead><tr><th scope=\"col\">Grant</th><th scope=\"col\">Priority</th><th scope=\"col\">Project</th>{FIGURE_HEADS}</tr></thead>\
+         <tbody>\n{rows}</tbody><tbody class=\"subtotals\">\n{subtotals}</tbody>\
+         <tfoot><tr id=\"variance-total\"><td></td><td></td><th scope=\"row\">Total</th>{}</tr></tfoot></table>",
+        esc(&when(r)),
+        figure_cells(&r.totals.figures)
+    )
+}
+
+fn when(r: &VarianceReport) -> String {
+    match &r.as_at {
+        Some(d) => format!("As at {d}"),
+        None => format!("Current on {}", r.report_date),
+    }
+}
+
+fn headline(r: &VarianceReport) -> String {
+    let t = &r.totals;
+    let items = [
+        ("awarded", "Awarded", t.awarded),
+        ("allocated", "Allocated", t.figures.budget),
+        ("committed", "Committed", t.figures.committed),
+        ("actual", "Actual", t.figures.actual),
+        ("available", "Available", t.figures.available),
+        ("unallocated", "Unallocated", t.unallocated),
+    ];
+    let cells: String = items
+        .iter()
+        .map(|(id, name, m)| format!("<div><dt>{name}</dt><dd id=\"headline-{id}\">{}</dd></div>", pounds(*m)))
+        .collect();
+    format!("<dl class=\"headline\">{cells}</dl>")
+}
+
+fn priority_chart(r: &VarianceReport) -> String {
+    let groups: Vec<Group> = r
+        .priorities
+        .iter()
+        .map(|p| Group {
+            label: p.priority_name.clone(),
+            values: vec![p.figures.budget.pence(), p.figures.actual.pence()],
+        })
+        .collect();
+    let svg = svg::horizontal_bars(
+        "chart-priorities",
+        "Budget against actual spend per priority",
+        &[("Budget", "budget"), ("Actual", "actual")],
+        &groups,
+    );
+    let rows: String = r
+        .priorities
+        .iter()
+        .map(|p| {
+            format!(
+                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(&p.priority_name),
+                pounds(p.figures.budget),
+                pounds(p.figures.actual)
+            )
+        })
+        .collect();
+    format!(
+        "<figure>{svg}<figcaption>Budget against actual per priority. The same figures as a table:</figcaption></figure>\
+         <table class=\"chart-data\"><caption>Budget and actual per priority</caption><thead><tr><th scope=\"col\">Priority</th>\
+         <th scope=\"col\" class=\"num\">Budget</th><th scope=\"col\" class=\"num\">Actual</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+}
+
+fn quarter_chart(q: &QuarterlyReport) -> String {
+    let totals = q.totals.as_array();
+    let groups: Vec<Group> = totals
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Group { label: format!("Q{}", i + 1), values: vec![m.pence()] })
+        .collect();
+    let svg = svg::columns("chart-quarters", &format!("Actual spend per quarter, {}", q.financial_year), &groups);
+    let heads: String = (1..=4).map(|i| format!("<th scope=\"col\" class=\"num\">Q{i}</th>")).collect();
+    let cells: String = totals.iter().map(|m| format!("<td class=\"num\">{}</td>", pounds(*m))).collect();
+    let mut grant_rows = String::new();
+    for g in &q.grants {
+        let cells: String =
+            g.quarters.as_array().iter().map(|m| format!("<td class=\"num\">{}</td>", pounds(*m))).collect();
+        grant_rows.push_str(&format!(
+            "<tr><th scope=\"row\">{}</th>{cells}<td class=\"num\">{}</td></tr>",
+            esc(&g.code),
+            pounds(g.quarters.total)
+        ));
+    }
+    format!(
+        "<figure>{svg}<figcaption>Actual spend per quarter. The same figures as a table:</figcaption></figure>\
+         <table class=\"chart-data\" id=\"quarters\"><caption>Actual spend per quarter</caption><thead><tr><th scope=\"col\">Grant</th>{heads}\
+         <th scope=\"col\" class=\"num\">Year</th></tr></thead><tbody>{grant_rows}</tbody>\
+         <tfoot><tr><th scope=\"row\">Total</th>{cells}<td class=\"num\">{}</td></tr></tfoot></table>",
+        pounds(q.totals.total)
+    )
+}
+
+pub fn render(v: &View) -> String {
+    let r = v.report;
+    let year = &r.financial_year;
+    let options: String = v
+        .years
+        .iter()
+        .map(|y| {
+            let selected = if y == year { " selected" } else { "" };
+            format!("<option value=\"{}\"{selected}>{}</option>", esc(y), esc(y))
+        })
+        .collect();
+    let as_at_value = r.as_at.clone().unwrap_or_default();
+    let returns: String = (1..=4)
+        .map(|q| {
+            format!(
+                "<li><a href=\"/dashboard/commissioner-return.csv?financial_year={y}&amp;quarter={q}\">Commissioner's return, Q{q} (CSV)</a></li>",
+                y = esc(year)
+            )
+        })
+        .collect();
+    let as_at_param = r.as_at.as_ref().map(|d| format!("&amp;as_at={}", esc(d))).unwrap_or_default();
+    let body = format!(
+        "<header class=\"masthead\"><p class=\"partnership\">{partnership}</p>\
+         <h1>Budget report {year}</h1>\
+         <p class=\"meta\">{when}. Spend profile: {low}% to {high}% of budget. Signed in as {who}.</p>\
+         <form class=\"noprint controls\" method=\"get\" action=\"/dashboard\">\
+         <label for=\"financial_year\">Financial year</label><select id=\"financial_year\" name=\"financial_year\">{options}</select>\
+         <label for=\"as_at\">As at</label><input id=\"as_at\" name=\"as_at\" type=\"date\" value=\"{as_at}\">\
+         <button type=\"submit\">Show</button></form>\
+         <form class=\"noprint signout\" method=\"post\" action=\"/sign-out\"><button type=\"submit\">Sign out</button></form></header>\
+         <main>\
+         <section aria-labelledby=\"h-headline\"><h2 id=\"h-headline\">Headline</h2>{headline}</section>\
+         <section aria-labelledby=\"h-priorities\"><h2 id=\"h-priorities\">Budget against actual by priority</h2>{priority_chart}</section>\
+         <section aria-labelledby=\"h-quarters\"><h2 id=\"h-quarters\">Spend by quarter</h2>{quarter_chart}</section>\
+         <section aria-labelledby=\"h-variance\"><h2 id=\"h-variance\">Variance</h2>\
+         <p class=\"note\">RAG: red is overspent or more than the red threshold outside the spend profile; amber is beyond the amber threshold; green is on track.</p>\
+         {table}</section>\
+         <section class=\"noprint\" aria-labelledby=\"h-downloads\"><h2 id=\"h-downloads\">Downloads</h2><ul>\
+         <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}</ul></section>\
+         </main>",
+        partnership = esc(v.partnership),
+        year = esc(year),
+        when = esc(&when(r)),
+        low = r.profile.low_pct,
+        high = r.profile.high_pct,
+        who = esc(v.signed_in_as),
+        as_at = esc(&as_at_value),
+        headline = headline(r),
+        priority_chart = priority_chart(r),
+        quarter_chart = quarter_chart(v.quarters),
+        table = variance_table(r),
+        y = esc(year),
+    );
+    page(&format!("Budget report {year} · {}", v.partnership), "", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pounds_have_separators() {
+        let cases =
+            [(0, "£0.00"), (6_139_400, "£61,394.00"), (-25_000, "-£250.00"), (100_000_000_000, "£1,000,000,000.00")];
+        for (pence, expected) in cases {
+            assert_eq!(pounds(Money::from_pence(pence)), expected);
+        }
+    }
+}

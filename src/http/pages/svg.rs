@@ -1,0 +1,152 @@
+//! Bar charts as SVG, drawn on the server with integer arithmetic. Each chart carries a
+//! `<title>` and a `<desc>` that says in words what it shows, and the page puts the same
+//! figures in a table beside it.
+
+use super::html::esc;
+use crate::domain::Money;
+
+/// One group of bars: a label and one value per series, in pence.
+pub struct Group {
+    pub label: String,
+    pub values: Vec<i64>,
+}
+
+/// The longest label drawn beside a bar; the full text is in the chart's `<desc>` and table.
+const LABEL_CHARS_MAX: usize = 28;
+
+/// A label cut to fit the label column, with an ellipsis when cut.
+fn short(label: &str) -> String {
+    if label.chars().count() <= LABEL_CHARS_MAX {
+        return label.to_owned();
+    }
+    let cut: String = label.chars().take(LABEL_CHARS_MAX - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// Width of a bar for `value` on a scale where `max` fills `full` units; negatives draw nothing.
+fn scaled(value: i64, max: i64, full: i64) -> i64 {
+    if max <= 0 || value <= 0 {
+        return 0;
+    }
+    ((value as i128 * full as i128) / max as i128) as i64
+}
+
+/// Horizontal bars: one row per group, one bar per series. `series` names each series and its
+/// CSS class.
+pub fn horizontal_bars(id: &str, title: &str, series: &[(&str, &str)], groups: &[Group]) -> String {
+    const LABEL_W: i64 = 190;
+    const BAR_W: i64 = 420;
+    const VALUE_W: i64 = 110;
+    const BAR_H: i64 = 14;
+    let row_h = BAR_H * series.len() as i64 + 12;
+    let max = groups.iter().flat_map(|g| g.values.iter().copied()).max().unwrap_or(0);
+    let height = row_h * groups.len() as i64 + 30;
+    let width = LABEL_W + BAR_W + VALUE_W;
+    let mut desc = Vec::new();
+    let mut body = String::new();
+    for (i, g) in groups.iter().enumerate() {
+        let y0 = 24 + row_h * i as i64;
+        body.push_str(&format!(
+            "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            LABEL_W - 8,
+            y0 + BAR_H,
+            esc(&short(&g.label))
+        ));
+        let mut said = Vec::new();
+        for (s, ((name, class), value)) in series.iter().zip(&g.values).enumerate() {
+            let y = y0 + BAR_H * s as i64;
+            let w = scaled(*value, max, BAR_W);
+            let money = Money::from_pence(*value);
+            body.push_str(&format!(
+                "<rect class=\"{class}\" x=\"{LABEL_W}\" y=\"{y}\" width=\"{w}\" height=\"{}\" data-value=\"{money}\"/>\
+                 <text class=\"value\" x=\"{}\" y=\"{}\">{money}</text>",
+                BAR_H - 2,
+                LABEL_W + w + 4,
+                y + BAR_H - 3
+            ));
+            said.push(format!("{name} £{money}"));
+        }
+        desc.push(format!("{}: {}", g.label, said.join(", ")));
+    }
+    let legend: String = series
+        .iter()
+        .enumerate()
+        .map(|(i, (name, class))| {
+            let x = LABEL_W + 130 * i as i64;
+            format!(
+                "<rect class=\"{class}\" x=\"{x}\" y=\"4\" width=\"12\" height=\"12\"/><text class=\"legend\" x=\"{}\" y=\"14\">{}</text>",
+                x + 16,
+                esc(name)
+            )
+        })
+        .collect();
+    format!(
+        "<svg id=\"{id}\" class=\"chart\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" viewBox=\"0 0 {width} {height}\" \
+         width=\"{width}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>{legend}{body}</svg>",
+        esc(title),
+        esc(&desc.join("; "))
+    )
+}
+
+/// Vertical bars, one per group and a single series (e.g. spend per quarter).
+pub fn columns(id: &str, title: &str, groups: &[Group]) -> String {
+    const COL_W: i64 = 70;
+    const GAP: i64 = 40;
+    const PLOT_H: i64 = 180;
+    let max = groups.iter().filter_map(|g| g.values.first().copied()).max().unwrap_or(0);
+    let width = (COL_W + GAP) * groups.len() as i64 + GAP;
+    let height = PLOT_H + 60;
+    let mut body = String::new();
+    let mut desc = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let value = g.values.first().copied().unwrap_or(0);
+        let h = scaled(value, max, PLOT_H);
+        let x = GAP + (COL_W + GAP) * i as i64;
+        let money = Money::from_pence(value);
+        body.push_str(&format!(
+            "<rect class=\"actual\" x=\"{x}\" y=\"{}\" width=\"{COL_W}\" height=\"{h}\" data-value=\"{money}\"/>\
+             <text class=\"value\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{money}</text>\
+             <text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            20 + PLOT_H - h,
+            x + COL_W / 2,
+            14 + PLOT_H - h,
+            x + COL_W / 2,
+            PLOT_H + 40,
+            esc(&g.label)
+        ));
+        desc.push(format!("{} £{money}", g.label));
+    }
+    format!(
+        "<svg id=\"{id}\" class=\"chart\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" viewBox=\"0 0 {width} {height}\" \
+         width=\"{width}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>\
+         <line class=\"axis\" x1=\"{GAP}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>{body}</svg>",
+        esc(title),
+        esc(&desc.join("; ")),
+        20 + PLOT_H,
+        width - GAP / 2,
+        20 + PLOT_H
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_to_the_largest_value_and_say_what_they_show() {
+        let groups = vec![
+            Group { label: "ASB".into(), values: vec![1_000_000, 250_000] },
+            Group { label: "<b>".into(), values: vec![500_000, 0] },
+        ];
+        let svg = horizontal_bars("c", "Budget against actual", &[("Budget", "budget"), ("Actual", "actual")], &groups);
+        assert!(svg.contains("width=\"420\" height=\"12\" data-value=\"10000.00\""), "{svg}");
+        assert!(svg.contains("width=\"105\" height=\"12\" data-value=\"2500.00\""), "{svg}");
+        assert!(svg.contains("<desc id=\"c-desc\">ASB: Budget £10000.00, Actual £2500.00; &lt;b&gt;: Budget £5000.00"));
+        assert!(!svg.contains("<b>"), "labels are escaped");
+        assert_eq!(scaled(-5, 10, 100), 0, "a negative value draws no bar");
+        assert_eq!(short("Domestic Abuse (including stalking and harassment)"), "Domestic Abuse (including s…");
+        assert_eq!(short("Vehicle Crime"), "Vehicle Crime");
+    }
+}

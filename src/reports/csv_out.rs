@@ -1,0 +1,70 @@
+//! CSV as the Commissioner's Office and Excel read it: RFC 4180 (CRLF, quotes only where
+//! needed), UTF-8, an optional byte-order mark, and text cells defused against formula
+//! injection. Numbers are never altered.
+
+/// One cell. Only `Text` is defused: a negative `Number` must stay a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Text(String),
+    Number(String),
+}
+
+/// The UTF-8 byte-order mark Excel looks for before it will read UTF-8.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A text cell a spreadsheet would run as a formula gets a leading `'`.
+pub fn defuse(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
+/// Writes a header and rows.
+pub fn write(header: &[&str], rows: &[Vec<Cell>], bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(BOM);
+    }
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
+    w.write_record(header).expect("writing to memory cannot fail");
+    for row in rows {
+        let cells = row.iter().map(|c| match c {
+            Cell::Text(t) => defuse(t),
+            Cell::Number(n) => n.clone(),
+        });
+        w.write_record(cells).expect("writing to memory cannot fail");
+    }
+    w.into_inner().expect("flushing to memory cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_defused_numbers_are_not() {
+        let cases = [
+            ("=SUM(A1)", "'=SUM(A1)"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@cmd", "'@cmd"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("Youth Trust", "Youth Trust"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(defuse(input), expected, "defusing {input:?}");
+        }
+        let out = write(&["a", "b"], &[vec![Cell::Text("-x".into()), Cell::Number("-5.00".into())]], false);
+        assert_eq!(String::from_utf8(out).unwrap(), "a,b\r\n'-x,-5.00\r\n");
+    }
+
+    #[test]
+    fn quotes_commas_quotes_and_newlines_and_adds_a_bom() {
+        let out = write(&["n"], &[vec![Cell::Text("Smith, \"Jo\"\nLtd".into())]], true);
+        assert_eq!(out, b"\xEF\xBB\xBFn\r\n\"Smith, \"\"Jo\"\"\nLtd\"\r\n");
+    }
+}

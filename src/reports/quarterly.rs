@@ -1,0 +1,135 @@
+//! Actual spend per quarter (Q1–Q4) of one financial year, per project, priority and grant.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Labels;
+use super::csv_out::Cell;
+use crate::domain::Money;
+
+/// The net postings on one `spent:` account within one quarter (signed, credit negative).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarterSpend {
+    pub grant: String,
+    pub project: String,
+    pub quarter: u8,
+    pub pence: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Quarters {
+    pub q1: Money,
+    pub q2: Money,
+    pub q3: Money,
+    pub q4: Money,
+    pub total: Money,
+}
+
+impl Quarters {
+    fn of(p: &[i64; 4]) -> Quarters {
+        let m = Money::from_pence;
+        Quarters { q1: m(p[0]), q2: m(p[1]), q3: m(p[2]), q4: m(p[3]), total: m(p.iter().sum()) }
+    }
+
+    pub fn as_array(&self) -> [Money; 4] {
+        [self.q1, self.q2, self.q3, self.q4]
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarterRow {
+    pub grant: String,
+    pub priority: String,
+    pub project: String,
+    pub project_name: String,
+    #[serde(flatten)]
+    pub quarters: Quarters,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarterSubtotal {
+    pub code: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub quarters: Quarters,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarterlyReport {
+    pub financial_year: String,
+    pub rows: Vec<QuarterRow>,
+    pub priorities: Vec<QuarterSubtotal>,
+    pub grants: Vec<QuarterSubtotal>,
+    pub totals: Quarters,
+}
+
+fn add(into: &mut [i64; 4], from: &[i64; 4]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
+pub fn build(year: &str, spend: &[QuarterSpend], labels: &Labels) -> QuarterlyReport {
+    let mut per: BTreeMap<(String, String, String), [i64; 4]> = BTreeMap::new();
+    for s in spend {
+        if !(1..=4).contains(&s.quarter) {
+            continue;
+        }
+        let priority = labels.project(&s.project).priority;
+        per.entry((priority, s.project.clone(), s.grant.clone())).or_default()[s.quarter as usize - 1] -= s.pence;
+    }
+    let (mut by_priority, mut by_grant) = (BTreeMap::new(), BTreeMap::new());
+    let mut total = [0i64; 4];
+    let rows = per
+        .into_iter()
+        .map(|((priority, project, grant), q)| {
+            add(by_priority.entry(priority.clone()).or_insert([0; 4]), &q);
+            add(by_grant.entry(grant.clone()).or_insert([0; 4]), &q);
+            add(&mut total, &q);
+            QuarterRow {
+                project_name: labels.project(&project).name,
+                grant,
+                priority,
+                project,
+                quarters: Quarters::of(&q),
+            }
+        })
+        .collect();
+    QuarterlyReport {
+        financial_year: year.to_owned(),
+        rows,
+        priorities: by_priority
+            .into_iter()
+            .map(|(p, q)| QuarterSubtotal { name: labels.priority_name(&p), code: p, quarters: Quarters::of(&q) })
+            .collect(),
+        grants: by_grant
+            .into_iter()
+            .map(|(g, q)| QuarterSubtotal {
+                name: labels.funders.get(&g).cloned().unwrap_or_default(),
+                code: g,
+                quarters: Quarters::of(&q),
+            })
+            .collect(),
+        totals: Quarters::of(&total),
+    }
+}
+
+pub const CSV_HEADER: [&str; 9] = ["grant", "priority", "project", "project_name", "q1", "q2", "q3", "q4", "total"];
+
+pub fn csv_rows(r: &QuarterlyReport) -> Vec<Vec<Cell>> {
+    r.rows
+        .iter()
+        .map(|row| {
+            let q = &row.quarters;
+            let mut cells = vec![
+                Cell::Text(row.grant.clone()),
+                Cell::Text(row.priority.clone()),
+                Cell::Text(row.project.clone()),
+                Cell::Text(row.project_name.clone()),
+            ];
+            cells.extend([q.q1, q.q2, q.q3, q.q4, q.total].iter().map(|m| Cell::Number(m.to_string())));
+            cells
+        })
+        .collect()
+}

@@ -1,0 +1,76 @@
+//! Each report end to end: read through `storage::reports`, then build. This is the one
+//! part of `reports` that awaits the database; it writes no SQL. The HTTP routes, the pages
+//! and the CLI all call these, so they cannot disagree.
+
+use chrono::NaiveDate;
+
+use super::csv_out::Cell;
+use super::multi_year::MultiYearReport;
+use super::quarterly::QuarterlyReport;
+use super::{VarianceReport, commissioner, multi_year, quarterly, variance};
+use crate::domain::FinancialYear;
+use crate::storage::reports as sql;
+use crate::storage::{Store, StoreError};
+
+/// Refuses a year the ledger does not know, naming the field.
+async fn known_year(store: &Store, year: FinancialYear) -> Result<(), StoreError> {
+    if sql::year_exists(store, year).await? {
+        Ok(())
+    } else {
+        Err(StoreError::invalid("financial_year", format!("{year} is not a financial year of this ledger")))
+    }
+}
+
+/// The variance report, current or as at the end of `as_at`. `today` sets the profile of a
+/// current report.
+pub async fn variance(
+    store: &Store,
+    year: FinancialYear,
+    as_at: Option<NaiveDate>,
+    grant: Option<&str>,
+    today: NaiveDate,
+) -> Result<VarianceReport, StoreError> {
+    known_year(store, year).await?;
+    let accounts = sql::account_figures(store, year, grant, as_at).await?;
+    let labels = sql::labels(store).await?;
+    let rule = sql::rag_rule(store).await?;
+    Ok(variance::build(year, as_at, as_at.unwrap_or(today), &accounts, &labels, &rule))
+}
+
+pub async fn quarterly(store: &Store, year: FinancialYear, grant: Option<&str>) -> Result<QuarterlyReport, StoreError> {
+    known_year(store, year).await?;
+    let spend = sql::spend_by_quarter(store, year, grant).await?;
+    let labels = sql::labels(store).await?;
+    Ok(quarterly::build(&year.to_string(), &spend, &labels))
+}
+
+pub async fn multi_year(store: &Store, grant: &str) -> Result<MultiYearReport, StoreError> {
+    let years = sql::award_years(store, grant).await?;
+    if years.is_empty() {
+        return Err(StoreError::NotFound(format!("awards of grant {grant}")));
+    }
+    let mut per_year = Vec::new();
+    for y in years {
+        per_year.push((y.to_string(), sql::account_figures(store, y, Some(grant), None).await?));
+    }
+    Ok(multi_year::build(grant, &per_year))
+}
+
+/// The Commissioner's return rows for one quarter, as CSV cells under `commissioner::CSV_HEADER`.
+pub async fn commissioner_return(
+    store: &Store,
+    year: FinancialYear,
+    quarter: u8,
+) -> Result<Vec<Vec<Cell>>, StoreError> {
+    known_year(store, year).await?;
+    let (Some(first), Some(last)) = (year.quarter_start(quarter), year.quarter_end(quarter)) else {
+        return Err(StoreError::invalid("quarter", "must be 1, 2, 3 or 4"));
+    };
+    let at_end = variance(store, year, Some(last), None, last).await?;
+    let before = match first.pred_opt() {
+        Some(day) if quarter > 1 => sql::spent_to(store, year, day).await?,
+        _ => Default::default(),
+    };
+    let labels = sql::labels(store).await?;
+    Ok(commissioner::rows(year, quarter, &at_end, &before, &labels))
+}

@@ -1,0 +1,358 @@
+//! The variance report: per project and grant, subtotals per priority and per grant, totals.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+
+use super::{AccountFigure, Labels, Profile, Rag, RagRule};
+use crate::domain::{AccountKind, FinancialYear, Money};
+
+/// The figures of a project, or a sum of projects, in pence as credit balances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub budget: i64,
+    pub committed: i64,
+    pub actual: i64,
+    pub available: i64,
+}
+
+impl Figures {
+    pub fn variance(&self) -> i64 {
+        self.budget - self.actual
+    }
+
+    pub fn forecast_outturn(&self) -> i64 {
+        self.actual + self.committed
+    }
+
+    pub fn add(&mut self, o: &Figures) {
+        self.budget += o.budget;
+        self.committed += o.committed;
+        self.actual += o.actual;
+        self.available += o.available;
+    }
+
+    /// Actual as a percentage of budget, to one place (half away from zero); 0.0 without a budget.
+    pub fn percent_spent(&self) -> Decimal {
+        if self.budget <= 0 {
+            return Decimal::ZERO;
+        }
+        (Decimal::from(self.actual) * Decimal::from(100) / Decimal::from(self.budget))
+            .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+    }
+
+    /// Takes a project account's signed balance: every project account is credit-normal.
+    fn take(&mut self, kind: AccountKind, pence: i64) {
+        let held = -pence;
+        match kind {
+            AccountKind::Available => self.available += held,
+            AccountKind::Committed => self.committed += held,
+            AccountKind::Spent => self.actual += held,
+            _ => return,
+        }
+        self.budget += held;
+    }
+}
+
+/// Serializes a one-place percentage as a JSON number (API.md); the value was computed in Decimal.
+fn as_number<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.to_f64().unwrap_or(0.0))
+}
+
+/// The figures every row and subtotal carries, as API.md names them.
+#[derive(Debug, Clone, Serialize)]
+pub struct FigureSet {
+    pub budget: Money,
+    pub committed: Money,
+    pub actual: Money,
+    pub available: Money,
+    pub variance: Money,
+    #[serde(serialize_with = "as_number")]
+    pub percent_spent: Decimal,
+    pub forecast_outturn: Money,
+    pub rag: Rag,
+}
+
+impl FigureSet {
+    pub fn of(f: &Figures, rule: &RagRule, profile: Profile) -> FigureSet {
+        FigureSet {
+            budget: Money::from_pence(f.budget),
+            committed: Money::from_pence(f.committed),
+            actual: Money::from_pence(f.actual),
+            available: Money::from_pence(f.available),
+            variance: Money::from_pence(f.variance()),
+            percent_spent: f.percent_spent(),
+            forecast_outturn: Money::from_pence(f.forecast_outturn()),
+            rag: rule.rate(profile, f.budget, f.actual, f.available),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VarianceRow {
+    pub grant: String,
+    pub priority: String,
+    pub project: String,
+    pub project_name: String,
+    #[serde(flatten)]
+    pub figures: FigureSet,
+    #[serde(skip)]
+    pub raw: Figures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrioritySubtotal {
+    pub priority: String,
+    pub priority_name: String,
+    #[serde(flatten)]
+    pub figures: FigureSet,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GrantSubtotal {
+    pub grant: String,
+    pub funder: String,
+    pub awarded: Money,
+    pub unallocated: Money,
+    #[serde(flatten)]
+    pub figures: FigureSet,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub awarded: Money,
+    pub unallocated: Money,
+    /// Given back to the funder at year end (zero until year-end accounts exist).
+    pub returned: Money,
+    /// Carried forward into the next year (zero until year-end accounts exist).
+    pub carried: Money,
+    #[serde(flatten)]
+    pub figures: FigureSet,
+    #[serde(skip)]
+    pub raw: Figures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VarianceReport {
+    pub financial_year: String,
+    pub as_at: Option<String>,
+    /// The date the profile was taken at: `as_at`, or today.
+    pub report_date: String,
+    pub profile: Profile,
+    pub rows: Vec<VarianceRow>,
+    pub priorities: Vec<PrioritySubtotal>,
+    pub grants: Vec<GrantSubtotal>,
+    pub totals: Totals,
+}
+
+/// Award-level sums of one grant, credit balances except `awarded`.
+#[derive(Debug, Clone, Copy, Default)]
+struct AwardSums {
+    awarded: i64,
+    unallocated: i64,
+    returned: i64,
+    carried: i64,
+}
+
+/// Builds the report. `report_date` is `as_at` when given, otherwise today; it sets the profile.
+pub fn build(
+    year: FinancialYear,
+    as_at: Option<NaiveDate>,
+    report_date: NaiveDate,
+    accounts: &[AccountFigure],
+    labels: &Labels,
+    rule: &RagRule,
+) -> VarianceReport {
+    let profile = Profile::straight_line(year, report_date);
+    let mut per_project: BTreeMap<(String, String), Figures> = BTreeMap::new();
+    let mut awards: BTreeMap<String, AwardSums> = BTreeMap::new();
+    for a in accounts {
+        let award = awards.entry(a.grant.clone()).or_default();
+        match (&a.project, a.kind) {
+            (Some(p), kind) => per_project.entry((a.grant.clone(), p.clone())).or_default().take(kind, a.pence),
+            (None, AccountKind::Awarded) => award.awarded += a.pence,
+            (None, AccountKind::Unallocated) => award.unallocated -= a.pence,
+            (None, AccountKind::Returned) => award.returned -= a.pence,
+            (None, AccountKind::Carried) => award.carried -= a.pence,
+            (None, _) => {}
+        }
+    }
+    let mut rows: Vec<VarianceRow> = per_project
+        .into_iter()
+        .map(|((grant, project), f)| {
+            let info = labels.project(&project);
+            VarianceRow {
+                grant,
+                priority: info.priority,
+                project,
+                project_name: info.name,
+                figures: FigureSet::of(&f, rule, profile),
+                raw: f,
+            }
+        })
+        .collect();
+    // The paper reads by priority, then project, then grant.
+    rows.sort_by(|a, b| (&a.priority, &a.project, &a.grant).cmp(&(&b.priority, &b.project, &b.grant)));
+
+    let mut by_priority: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut by_grant: BTreeMap<String, Figures> = awards.keys().map(|g| (g.clone(), Figures::default())).collect();
+    let mut total = Figures::default();
+    for r in &rows {
+        by_priority.entry(r.priority.clone()).or_default().add(&r.raw);
+        by_grant.entry(r.grant.clone()).or_default().add(&r.raw);
+        total.add(&r.raw);
+    }
+    let priorities = by_priority
+        .into_iter()
+        .map(|(p, f)| PrioritySubtotal {
+            priority_name: labels.priority_name(&p),
+            priority: p,
+            figures: FigureSet::of(&f, rule, profile),
+        })
+        .collect();
+    let grants = by_grant
+        .into_iter()
+        .map(|(g, f)| {
+            let a = awards.get(&g).copied().unwrap_or_default();
+            GrantSubtotal {
+                funder: labels.funders.get(&g).cloned().unwrap_or_default(),
+                grant: g,
+                awarded: Money::from_pence(a.awarded),
+                unallocated: Money::from_pence(a.unallocated),
+                figures: FigureSet::of(&f, rule, profile),
+            }
+        })
+        .collect();
+    let sum = |pick: fn(&AwardSums) -> i64| Money::from_pence(awards.values().map(pick).sum());
+    VarianceReport {
+        financial_year: year.to_string(),
+        as_at: as_at.map(|d| d.to_string()),
+        report_date: report_date.to_string(),
+        profile,
+        rows,
+        priorities,
+        grants,
+        totals: Totals {
+            awarded: sum(|a| a.awarded),
+            unallocated: sum(|a| a.unallocated),
+            returned: sum(|a| a.returned),
+            carried: sum(|a| a.carried),
+            figures: FigureSet::of(&total, rule, profile),
+            raw: total,
+        },
+    }
+}
+
+pub const CSV_HEADER: [&str; 12] = [
+    "grant",
+    "priority",
+    "project",
+    "project_name",
+    "budget",
+    "committed",
+    "actual",
+    "available",
+    "variance",
+    "percent_spent",
+    "forecast_outturn",
+    "rag",
+];
+
+/// The rows as CSV cells, in `CSV_HEADER` order.
+pub fn csv_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
+    use super::csv_out::Cell::{Number, Text};
+    report
+        .rows
+        .iter()
+        .map(|r| {
+            let f = &r.figures;
+            vec![
+                Text(r.grant.clone()),
+                Text(r.priority.clone()),
+                Text(r.project.clone()),
+                Text(r.project_name.clone()),
+                Number(f.budget.to_string()),
+                Number(f.committed.to_string()),
+                Number(f.actual.to_string()),
+                Number(f.available.to_string()),
+                Number(f.variance.to_string()),
+                Number(format!("{:.1}", f.percent_spent)),
+                Number(f.forecast_outturn.to_string()),
+                Text(f.rag.as_str().to_owned()),
+            ]
+        })
+        .collect()
+}
+
+/// Rows, then subtotals per priority and per grant, then the total, for a terminal table
+/// under `TABLE_HEADER`.
+pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
+    use super::csv_out::Cell::{Number, Text};
+    let line = |grant: &str, priority: &str, project: &str, f: &FigureSet| {
+        vec![
+            Text(grant.to_owned()),
+            Text(priority.to_owned()),
+            Text(project.to_owned()),
+            Number(f.budget.to_string()),
+            Number(f.committed.to_string()),
+            Number(f.actual.to_string()),
+            Number(f.available.to_string()),
+            Number(f.variance.to_string()),
+            Number(format!("{:.1}", f.percent_spent)),
+            Number(f.forecast_outturn.to_string()),
+            Text(f.rag.as_str().to_owned()),
+        ]
+    };
+    let mut out: Vec<_> = report.rows.iter().map(|r| line(&r.grant, &r.priority, &r.project, &r.figures)).collect();
+    out.extend(report.priorities.iter().map(|p| line("", &p.priority, "(priority)", &p.figures)));
+    out.extend(report.grants.iter().map(|g| line(&g.grant, "", "(grant)", &g.figures)));
+    out.push(line("", "", "TOTAL", &report.totals.figures));
+    out
+}
+
+pub const TABLE_HEADER: [&str; 11] =
+    ["grant", "priority", "project", "budget", "committed", "actual", "available", "variance", "%", "forecast", "rag"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acct(kind: AccountKind, grant: &str, project: Option<&str>, pence: i64) -> AccountFigure {
+        AccountFigure { kind, grant: grant.into(), project: project.map(Into::into), pence }
+    }
+
+    #[test]
+    fn figures_follow_design_md() {
+        use AccountKind::*;
+        let year = FinancialYear::parse("2023-24").unwrap();
+        let accounts = [
+            acct(Awarded, "LDF", None, 6_139_400),
+            acct(Unallocated, "LDF", None, -5_139_400),
+            acct(Available, "LDF", Some("P1"), -400_000),
+            acct(Committed, "LDF", Some("P1"), -100_000),
+            acct(Spent, "LDF", Some("P1"), -500_000),
+        ];
+        let r = build(year, None, "2024-04-30".parse().unwrap(), &accounts, &Labels::default(), &RagRule::default());
+        let f = &r.rows[0].figures;
+        assert_eq!(f.budget.to_string(), "10000.00");
+        assert_eq!(f.variance.to_string(), "5000.00");
+        assert_eq!(f.forecast_outturn.to_string(), "6000.00");
+        assert_eq!(f.percent_spent, Decimal::new(500, 1));
+        assert_eq!(f.rag, Rag::Red, "50% spent after the year is 50 points behind");
+        assert_eq!(r.totals.awarded.to_string(), "61394.00");
+        assert_eq!(r.totals.unallocated.to_string(), "51394.00");
+    }
+
+    #[test]
+    fn percent_rounds_half_away_from_zero() {
+        let f = Figures { budget: 300, actual: 100, committed: 0, available: 200 };
+        assert_eq!(f.percent_spent(), Decimal::new(333, 1));
+        let f = Figures { budget: 800, actual: 1, committed: 0, available: 799 };
+        assert_eq!(f.percent_spent(), Decimal::new(1, 1), "0.125 rounds to 0.1");
+        let f = Figures { budget: 400, actual: 1, committed: 0, available: 399 };
+        assert_eq!(f.percent_spent(), Decimal::new(3, 1), "0.25 rounds to 0.3");
+    }
+}

@@ -1,0 +1,207 @@
+//! The SQL of the reports. Current figures read `balances`, one row per account; as-at
+//! figures sum each account's postings on one side of a date through the
+//! (account, entry_date, amount_pence) index; quarterly spend sums `spent:` postings by
+//! quarter date ranges.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::domain::{AccountKind, FinancialYear};
+use crate::reports::quarterly::QuarterSpend;
+use crate::reports::{AccountFigure, Labels, ProjectInfo, RagRule};
+
+/// Settings keys of the RAG thresholds, in percentage points.
+pub const RAG_AMBER_KEY: &str = "rag_amber_pct";
+pub const RAG_RED_KEY: &str = "rag_red_pct";
+
+fn kind_of(text: &str) -> Option<AccountKind> {
+    AccountKind::ALL.into_iter().find(|k| k.as_str() == text)
+}
+
+/// The balances of every account of a year (optionally one grant): current, or as at the
+/// end of `as_at`. An account with no posting by `as_at` is left out.
+#[tracing::instrument(skip(store))]
+pub async fn account_figures(
+    store: &Store,
+    year: FinancialYear,
+    grant: Option<&str>,
+    as_at: Option<NaiveDate>,
+) -> Result<Vec<AccountFigure>, StoreError> {
+    let rows = match as_at {
+        None => {
+            sqlx::query(
+                "select kind, grant_code, project_code, balance_pence from balances
+                 where financial_year = $1 and ($2 is null or grant_code = $2)",
+            )
+            .bind(year.to_string())
+            .bind(grant)
+            .fetch_all(store.pool())
+            .await?
+        }
+        Some(date) => {
+            // Each account's postings all lie within its year (rule 5), so its balance at the
+            // end of `date` is the postings up to it, or equally the balance less the postings
+            // after it. Sum whichever side is shorter: both are index-only range scans of
+            // postings_account_date_amount. `exists` leaves out accounts untouched by then.
+            let late = date >= year.start() + (year.end() - year.start()) / 2;
+            let balance = if late {
+                "b.balance_pence - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+                                    where p.account = b.account and p.entry_date > $3)"
+            } else {
+                "(select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+                   where p.account = b.account and p.entry_date <= $3)"
+            };
+            let sql = format!(
+                "select b.kind, b.grant_code, b.project_code, {balance} as balance_pence
+                 from balances b
+                 where b.financial_year = $1 and ($2 is null or b.grant_code = $2)
+                   and exists (select 1 from postings p where p.account = b.account and p.entry_date <= $3)"
+            );
+            sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(date.to_string()).fetch_all(store.pool()).await?
+        }
+    };
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some(AccountFigure {
+                kind: kind_of(&r.get::<String, _>("kind"))?,
+                grant: r.get("grant_code"),
+                project: r.get("project_code"),
+                pence: r.get("balance_pence"),
+            })
+        })
+        .collect())
+}
+
+/// Net postings on `spent:` accounts of a year per (grant, project, quarter).
+#[tracing::instrument(skip(store))]
+pub async fn spend_by_quarter(
+    store: &Store,
+    year: FinancialYear,
+    grant: Option<&str>,
+) -> Result<Vec<QuarterSpend>, StoreError> {
+    let end = |q: u8| year.quarter_end(q).expect("quarters 1-4 exist").to_string();
+    // One pass over the year's `spent:` postings (index-only on postings_account_date_amount),
+    // each placed in its quarter by comparing dates as text (YYYY-MM-DD sorts as dates).
+    let rows = sqlx::query(
+        "select b.grant_code, b.project_code,
+                cast(case when p.entry_date <= $3 then 1 when p.entry_date <= $4 then 2
+                          when p.entry_date <= $5 then 3 else 4 end as bigint) as quarter,
+                cast(coalesce(sum(p.amount_pence), 0) as bigint) as pence
+         from balances b
+         join postings p on p.account = b.account and p.entry_date >= $6 and p.entry_date <= $7
+         where b.kind = 'spent' and b.financial_year = $1 and ($2 is null or b.grant_code = $2)
+         group by b.grant_code, b.project_code,
+                  case when p.entry_date <= $3 then 1 when p.entry_date <= $4 then 2
+                       when p.entry_date <= $5 then 3 else 4 end",
+    )
+    .bind(year.to_string())
+    .bind(grant)
+    .bind(end(1))
+    .bind(end(2))
+    .bind(end(3))
+    .bind(year.start().to_string())
+    .bind(year.end().to_string())
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| QuarterSpend {
+            grant: r.get("grant_code"),
+            project: r.get::<Option<String>, _>("project_code").unwrap_or_default(),
+            quarter: r.get::<i64, _>("quarter") as u8,
+            pence: r.get("pence"),
+        })
+        .collect())
+}
+
+/// Actual spend per (grant, project) of a year up to the end of `as_at` (positive pence).
+pub async fn spent_to(
+    store: &Store,
+    year: FinancialYear,
+    as_at: NaiveDate,
+) -> Result<BTreeMap<(String, String), i64>, StoreError> {
+    let figures = account_figures(store, year, None, Some(as_at)).await?;
+    Ok(figures
+        .into_iter()
+        .filter(|a| a.kind == AccountKind::Spent)
+        .filter_map(|a| Some(((a.grant, a.project?), -a.pence)))
+        .collect())
+}
+
+/// The names reports label rows with: projects, priorities, each grant's funder, the partnership.
+pub async fn labels(store: &Store) -> Result<Labels, StoreError> {
+    let pool = store.pool();
+    let projects = sqlx::query("select code, name, priority, lead_organisation from projects")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let p = ProjectInfo {
+                code: r.get("code"),
+                name: r.get("name"),
+                priority: r.get("priority"),
+                lead_organisation: r.get("lead_organisation"),
+            };
+            (p.code.clone(), p)
+        })
+        .collect();
+    let priorities = sqlx::query("select code, name from priorities")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| (r.get("code"), r.get("name")))
+        .collect();
+    let funders = sqlx::query("select code, funder from grants")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| (r.get("code"), r.get("funder")))
+        .collect();
+    let partnership = super::reference::setting(store, "partnership").await?.unwrap_or_default();
+    Ok(Labels { partnership, projects, priorities, funders })
+}
+
+/// The years a grant has awards in, oldest first.
+pub async fn award_years(store: &Store, grant: &str) -> Result<Vec<FinancialYear>, StoreError> {
+    let rows = sqlx::query("select financial_year from awards where grant_code = $1 order by financial_year")
+        .bind(grant)
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows.iter().filter_map(|r| FinancialYear::parse(&r.get::<String, _>("financial_year")).ok()).collect())
+}
+
+/// The RAG thresholds from settings, or the defaults. Bad stored values fall back to the
+/// defaults with a warning rather than break every report.
+pub async fn rag_rule(store: &Store) -> Result<RagRule, StoreError> {
+    let amber = super::reference::setting(store, RAG_AMBER_KEY).await?;
+    let red = super::reference::setting(store, RAG_RED_KEY).await?;
+    let default = RagRule::default();
+    let amber = amber.unwrap_or_else(|| default.amber_pct.to_string());
+    let red = red.unwrap_or_else(|| default.red_pct.to_string());
+    Ok(RagRule::parse(&amber, &red).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "stored RAG thresholds are invalid; using the defaults");
+        default
+    }))
+}
+
+/// Stores the RAG thresholds (checked by `RagRule::parse` first); `actor` is recorded in the audit trail.
+pub async fn set_rag_rule(store: &Store, rule: RagRule, actor: &str) -> Result<(), StoreError> {
+    let mut db_tx = store.begin().await?;
+    super::reference::set_setting_in(&mut db_tx, RAG_AMBER_KEY, &rule.amber_pct.to_string(), actor).await?;
+    super::reference::set_setting_in(&mut db_tx, RAG_RED_KEY, &rule.red_pct.to_string(), actor).await?;
+    db_tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a financial year is set up in this ledger.
+pub async fn year_exists(store: &Store, year: FinancialYear) -> Result<bool, StoreError> {
+    let row = sqlx::query("select code from financial_years where code = $1")
+        .bind(year.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.is_some())
+}

@@ -1,0 +1,51 @@
+//! Browser sessions of the HTML pages. The cookie holds a random secret; only its SHA-256 is
+//! stored, mapped to the token that signed in. Sign-out deletes the row.
+
+use sqlx::Row;
+
+use super::tokens::{self, Principal, Role};
+use super::{Store, StoreError, now};
+
+/// How long a session lasts: a working day, so a forgotten browser does not stay signed in.
+pub const SESSION_HOURS: i64 = 12;
+
+/// Signs in with a bearer token's secret. Returns the new session secret for the cookie, or
+/// None when the token is unknown or revoked.
+pub async fn create(store: &Store, token_secret: &str) -> Result<Option<String>, StoreError> {
+    let Some(principal) = tokens::authenticate(store, token_secret).await? else { return Ok(None) };
+    let secret = tokens::generate_secret();
+    let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    sqlx::query("insert into sessions (id_hash, token_id, created_at, expires_at) values ($1, $2, $3, $4)")
+        .bind(tokens::hash_secret(&secret))
+        .bind(principal.token_id)
+        .bind(now())
+        .bind(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .execute(store.pool())
+        .await?;
+    Ok(Some(secret))
+}
+
+/// The caller behind a session secret, if the session is live and its token not revoked.
+pub async fn authenticate(store: &Store, session_secret: &str) -> Result<Option<Principal>, StoreError> {
+    let row = sqlx::query(
+        "select t.id, t.name, t.role from sessions s join tokens t on t.id = s.token_id
+         where s.id_hash = $1 and s.expires_at > $2 and t.revoked_at is null",
+    )
+    .bind(tokens::hash_secret(session_secret))
+    .bind(now())
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.and_then(|r| {
+        Some(Principal { token_id: r.get("id"), name: r.get("name"), role: Role::parse(&r.get::<String, _>("role"))? })
+    }))
+}
+
+/// Ends a session, and clears out expired ones while here.
+pub async fn delete(store: &Store, session_secret: &str) -> Result<(), StoreError> {
+    sqlx::query("delete from sessions where id_hash = $1 or expires_at <= $2")
+        .bind(tokens::hash_secret(session_secret))
+        .bind(now())
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}

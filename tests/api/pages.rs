@@ -1,0 +1,218 @@
+//! The HTML pages: sign-in sets a safe session cookie, sign-out ends it, the dashboard shows
+//! the report's figures and escapes what it shows, and nothing is reachable without a session.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use grant_ledger::storage::tokens::Role;
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+use crate::backend_test;
+use crate::support::TestApp;
+
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    text: String,
+}
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Page {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, format!("gl_session={c}"));
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let req = match form {
+        Some(f) => req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(f.to_owned())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    Page { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+/// Signs in and returns the session secret from the cookie.
+async fn sign_in(app: &TestApp, role: Role) -> String {
+    let p = send(app, "POST", "/sign-in", None, Some(&format!("token={}", app.token(role))), &[]).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+    let cookie = p.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    cookie.split(';').next().unwrap().strip_prefix("gl_session=").unwrap().to_owned()
+}
+
+backend_test!(sign_in_sets_a_strict_http_only_cookie_and_sign_out_ends_it, |app: TestApp| async move {
+    let p = send(&app, "POST", "/sign-in", None, Some(&format!("token={}", app.token(Role::Funder))), &[]).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let cookie = p.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.contains("; HttpOnly") && cookie.contains("; SameSite=Strict") && cookie.contains("; Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
+    assert!(p.text.contains("<meta http-equiv=\"refresh\" content=\"0; url=/dashboard\">"));
+
+    let https = send(
+        &app,
+        "POST",
+        "/sign-in",
+        None,
+        Some(&format!("token={}", app.token(Role::Viewer))),
+        &[("x-forwarded-proto", "https")],
+    )
+    .await;
+    assert!(
+        https.headers[header::SET_COOKIE].to_str().unwrap().ends_with("; Secure"),
+        "behind a TLS proxy the cookie is Secure"
+    );
+
+    // Wrong or empty token: no cookie.
+    let bad = send(&app, "POST", "/sign-in", None, Some("token=gl_nope"), &[]).await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert!(bad.headers.get(header::SET_COOKIE).is_none());
+    assert!(bad.text.contains("That token is not valid."));
+    let empty = send(&app, "POST", "/sign-in", None, Some("token="), &[]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // `next` may only lead to a dashboard path of this site.
+    let next = send(
+        &app,
+        "POST",
+        "/sign-in",
+        None,
+        Some(&format!("token={}&next=%2Fdashboard%3Ffinancial_year%3D2023-24", app.token(Role::Viewer))),
+        &[],
+    )
+    .await;
+    assert!(next.text.contains("url=/dashboard?financial_year=2023-24\""), "{}", next.text);
+    let away = send(
+        &app,
+        "POST",
+        "/sign-in",
+        None,
+        Some(&format!("token={}&next=https%3A%2F%2Fevil.example%2F", app.token(Role::Viewer))),
+        &[],
+    )
+    .await;
+    assert!(away.text.contains("url=/dashboard\""), "{}", away.text);
+
+    let secret = sign_in(&app, Role::Funder).await;
+    let dash = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&secret), None, &[]).await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert_eq!(dash.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(dash.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("default-src 'none'"));
+
+    // Sign-out is POST only, deletes the session and clears the cookie.
+    let get_out = send(&app, "GET", "/sign-out", Some(&secret), None, &[]).await;
+    assert_eq!(get_out.status, StatusCode::METHOD_NOT_ALLOWED);
+    let out = send(&app, "POST", "/sign-out", Some(&secret), None, &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    let after = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&secret), None, &[]).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "the old cookie no longer works");
+    assert_eq!(after.headers[header::LOCATION], "/sign-in?next=/dashboard%3Ffinancial_year%3D2023-24");
+});
+
+backend_test!(pages_need_a_live_session, |app: TestApp| async move {
+    for path in [
+        "/dashboard",
+        "/dashboard/variance.csv?financial_year=2023-24",
+        "/dashboard/commissioner-return.csv?financial_year=2023-24&quarter=1",
+    ] {
+        let p = send(&app, "GET", path, None, None, &[]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{path} without a cookie");
+        let p = send(&app, "GET", path, Some("gl_forged"), None, &[]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{path} with a forged cookie");
+    }
+    // A bearer token is not a session.
+    let p = send(&app, "GET", "/dashboard", Some(app.token(Role::Admin)), None, &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    // Revoking the token ends its sessions.
+    let made = app.ok("/api/v1/tokens", Role::Admin, json!({ "name": "clerk", "role": "viewer" })).await;
+    let p =
+        send(&app, "POST", "/sign-in", None, Some(&format!("token={}", made["token"].as_str().unwrap())), &[]).await;
+    let secret =
+        p.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap()["gl_session=".len()..].to_owned();
+    assert_eq!(send(&app, "GET", "/dashboard", Some(&secret), None, &[]).await.status, StatusCode::OK);
+    let r = app
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/tokens/{}", made["id"]),
+            Some(app.token(Role::Admin)),
+            None,
+            &[],
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.status);
+    assert_eq!(send(&app, "GET", "/dashboard", Some(&secret), None, &[]).await.status, StatusCode::SEE_OTHER);
+    // The stylesheet is served by the binary.
+    let css = send(&app, "GET", "/assets/dashboard.css", None, None, &[]).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.text.contains("@media print"));
+});
+
+backend_test!(dashboard_shows_the_figures_and_escapes_text, |app: TestApp| async move {
+    app.ok(
+        "/api/v1/projects",
+        Role::Approver,
+        json!({ "code": "P1", "name": "<script>alert(1)</script> & youth", "priority": "ASB" }),
+    )
+    .await;
+    app.allocate("LDF", "2023-24", "P1", "12000").await;
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-08-01", "3000.50")).await;
+    let secret = sign_in(&app, Role::Viewer).await;
+    let d = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&secret), None, &[]).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    let t = &d.text;
+    assert!(!t.contains("<script>"), "project names are escaped");
+    assert!(t.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; youth"));
+    assert!(t.contains("<dd id=\"headline-awarded\">£61,394.00</dd>"));
+    assert!(t.contains("<dd id=\"headline-allocated\">£12,000.00</dd>"));
+    assert!(t.contains("<dd id=\"headline-actual\">£3,000.50</dd>"));
+    assert!(t.contains("<dd id=\"headline-available\">£8,999.50</dd>"));
+    assert!(
+        t.contains("<td class=\"rag rag-red\">Red</td>"),
+        "25% spent after the year ended is red, by colour class and by word"
+    );
+    assert!(t.contains("<svg id=\"chart-priorities\"") && t.contains("<svg id=\"chart-quarters\""));
+    assert!(t.contains("<desc id=\"chart-quarters-desc\">Q1 £0.00; Q2 £3000.50; Q3 £0.00; Q4 £0.00</desc>"), "{t}");
+    assert!(t.contains("href=\"/dashboard/commissioner-return.csv?financial_year=2023-24&amp;quarter=3\""));
+    assert!(
+        !t.contains("src=\"http") && !t.contains("href=\"http") && !t.contains("<script"),
+        "no external asset, no script"
+    );
+
+    let csv = send(&app, "GET", "/dashboard/variance.csv?financial_year=2023-24", Some(&secret), None, &[]).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.text.starts_with('\u{feff}'), "downloads from the page carry a BOM for Excel");
+    assert!(
+        csv.text.contains(
+            "LDF,ASB,P1,<script>alert(1)</script> & youth,12000.00,0.00,3000.50,8999.50,8999.50,25.0,3000.50,red"
+        ),
+        "{}",
+        csv.text
+    );
+    let ret = send(
+        &app,
+        "GET",
+        "/dashboard/commissioner-return.csv?financial_year=2023-24&quarter=2",
+        Some(&secret),
+        None,
+        &[],
+    )
+    .await;
+    assert!(ret.text.lines().last().unwrap().contains(",TOTAL,,,12000.00,0.00,3000.50,3000.50,"), "{}", ret.text);
+    let bad = send(&app, "GET", "/dashboard?financial_year=nope", Some(&secret), None, &[]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+});

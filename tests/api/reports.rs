@@ -1,0 +1,389 @@
+//! Reports against figures computed by hand on one scenario in 2022-23: LDF (stop) and
+//! ASB-EI (restricted to ASB) side by side on project A1, a `warn` grant overspent on V1, a
+//! commitment partly spent and partly released, a spend reversed and a refund on D1.
+//!
+//! Hand computation (pounds), in entry-date order:
+//! - allocations dated 2022-04-01: LDF A1 10000, LDF D1 8000, ASB-EI A1 6000, SSF V1 1000
+//! - 2022-05-10 LDF A1 commitment 4000; 2022-06-15 spend 2500 against it (Q1)
+//! - 2022-07-20 LDF D1 spend 3000; 2022-08-01 LDF D1 spend 200 (Q2)
+//! - 2022-09-01 LDF A1 release 500 of the commitment (Q2)
+//! - 2022-10-05 reversal of the 200 (Q3); 2022-10-15 ASB-EI A1 spend 1200 (Q3)
+//! - 2022-11-10 LDF D1 refund 300 (Q3); 2022-12-01 SSF V1 spend 1250, 250 over budget (Q3)
+//! - 2023-01-20 LDF A1 spend 700 without a commitment (Q4)
+//!
+//! | row        | budget | committed | actual | available | variance | forecast | % |
+//! | A1 ASB-EI  |  6000  |      0    |  1200  |   4800    |   4800   |   1200   | 20.0 |
+//! | A1 LDF     | 10000  |   1000    |  3200  |   5800    |   6800   |   4200   | 32.0 |
+//! | D1 LDF     |  8000  |      0    |  2700  |   5300    |   5300   |   2700   | 33.8 |
+//! | V1 SSF     |  1000  |      0    |  1250  |   -250    |   -250   |   1250   | 125.0 |
+//! | total      | 25000  |   1000    |  8350  |  15650    |  16650   |   9350   | 33.4 |
+
+use axum::http::{Method, StatusCode};
+use grant_ledger::reports::RagRule;
+use grant_ledger::storage::tokens::Role;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::backend_test;
+use crate::support::TestApp;
+
+async fn scenario(app: &TestApp) {
+    app.ok("/api/v1/funders", Role::Admin, json!({ "code": "HO", "name": "Home Office" })).await;
+    app.ok(
+        "/api/v1/grants",
+        Role::Approver,
+        json!({ "code": "SSF", "name": "Safer Streets", "funder": "HO", "on_overspend": "warn" }),
+    )
+    .await;
+    app.ok(
+        "/api/v1/grants/SSF/awards",
+        Role::Approver,
+        json!({ "financial_year": "2022-23", "amount": "5000", "awarded_on": "2022-03-01" }),
+    )
+    .await;
+    for (code, name, priority, lead) in [
+        ("A1", "Youth diversion, town centre", "ASB", "Tamworth Borough Council"),
+        ("D1", "County lines \"Op Target\"", "DRUGS", "=cmd|' /C calc'!A0"),
+        ("V1", "Safer streets", "VIOLENCE", "@Staffs Police"),
+    ] {
+        app.ok(
+            "/api/v1/projects",
+            Role::Approver,
+            json!({ "code": code, "name": name, "priority": priority, "lead_organisation": lead }),
+        )
+        .await;
+    }
+    for (grant, project, amount) in
+        [("LDF", "A1", "10000"), ("LDF", "D1", "8000"), ("ASB-EI", "A1", "6000"), ("SSF", "V1", "1000")]
+    {
+        app.ok(
+            "/api/v1/allocations",
+            Role::Approver,
+            json!({ "grant": grant, "financial_year": "2022-23", "project": project, "amount": amount,
+                    "approved_on": "2022-03-20", "approval_ref": "CSP minute 22/14" }),
+        )
+        .await;
+    }
+    let c = app
+        .ok(
+            "/api/v1/commitments",
+            Role::Finance,
+            json!({ "grant": "LDF", "financial_year": "2022-23", "project": "A1", "supplier": "Youth Trust",
+                    "reference": "PO-1", "amount": "4000", "date": "2022-05-10" }),
+        )
+        .await;
+    let commitment = c["commitment_id"].as_i64().unwrap();
+    let mut against = TestApp::spend_body("LDF", "A1", "2022-06-15", "2500");
+    against["commitment_id"] = json!(commitment);
+    app.ok("/api/v1/spend", Role::Finance, against).await;
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "D1", "2022-07-20", "3000")).await;
+    let wrong = app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "D1", "2022-08-01", "200")).await;
+    app.ok(
+        &format!("/api/v1/commitments/{commitment}/release"),
+        Role::Finance,
+        json!({ "date": "2022-09-01", "amount": "500", "reason": "fewer sessions" }),
+    )
+    .await;
+    app.ok(
+        &format!("/api/v1/entries/{}/reverse", wrong["entry_id"]),
+        Role::Finance,
+        json!({ "date": "2022-10-05", "reason": "posted to the wrong project" }),
+    )
+    .await;
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("ASB-EI", "A1", "2022-10-15", "1200")).await;
+    app.ok(
+        "/api/v1/refunds",
+        Role::Finance,
+        json!({ "grant": "LDF", "project": "D1", "date": "2022-11-10", "amount": "300",
+                "reference": "CN-7", "reason": "credit note" }),
+    )
+    .await;
+    let over = app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("SSF", "V1", "2022-12-01", "1250")).await;
+    assert_eq!(over["warnings"][0]["shortfall"], "250.00");
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "A1", "2023-01-20", "700")).await;
+    app.assert_verified().await;
+}
+
+/// budget, committed, actual, available, variance, forecast_outturn, percent_spent
+fn figures(v: &Value) -> (String, String, String, String, String, String, String) {
+    let s = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("{k} missing in {v}")).to_owned();
+    (
+        s("budget"),
+        s("committed"),
+        s("actual"),
+        s("available"),
+        s("variance"),
+        s("forecast_outturn"),
+        v["percent_spent"].to_string(),
+    )
+}
+
+fn f(
+    b: &str,
+    c: &str,
+    a: &str,
+    av: &str,
+    v: &str,
+    fo: &str,
+    p: &str,
+) -> (String, String, String, String, String, String, String) {
+    (b.into(), c.into(), a.into(), av.into(), v.into(), fo.into(), p.into())
+}
+
+fn row<'a>(report: &'a Value, grant: &str, project: &str) -> &'a Value {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["grant"] == grant && r["project"] == project)
+        .unwrap_or_else(|| panic!("no row {grant} {project} in {report}"))
+}
+
+fn find<'a>(list: &'a Value, key: &str, code: &str) -> &'a Value {
+    list.as_array().unwrap().iter().find(|r| r[key] == code).unwrap_or_else(|| panic!("no {code} in {list}"))
+}
+
+backend_test!(variance_matches_hand_computed_figures, |app: TestApp| async move {
+    scenario(&app).await;
+    let r = app.get("/api/v1/reports/variance?financial_year=2022-23", Role::Funder).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let b = &r.body;
+    assert_eq!(b["financial_year"], "2022-23");
+    assert_eq!(b["as_at"], Value::Null);
+    let order: Vec<(String, String)> = b["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["project"].as_str().unwrap().into(), r["grant"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        order,
+        [("A1", "ASB-EI"), ("A1", "LDF"), ("D1", "LDF"), ("V1", "SSF")].map(|(p, g)| (p.to_owned(), g.to_owned()))
+    );
+    assert_eq!(
+        figures(row(b, "ASB-EI", "A1")),
+        f("6000.00", "0.00", "1200.00", "4800.00", "4800.00", "1200.00", "20.0")
+    );
+    assert_eq!(
+        figures(row(b, "LDF", "A1")),
+        f("10000.00", "1000.00", "3200.00", "5800.00", "6800.00", "4200.00", "32.0")
+    );
+    assert_eq!(figures(row(b, "LDF", "D1")), f("8000.00", "0.00", "2700.00", "5300.00", "5300.00", "2700.00", "33.8"));
+    assert_eq!(figures(row(b, "SSF", "V1")), f("1000.00", "0.00", "1250.00", "-250.00", "-250.00", "1250.00", "125.0"));
+    assert_eq!(row(b, "LDF", "A1")["project_name"], "Youth diversion, town centre");
+    assert_eq!(row(b, "LDF", "A1")["priority"], "ASB");
+    // The year is over, so the profile is 100%: everything well under it, and the overspend, is red.
+    assert_eq!(row(b, "SSF", "V1")["rag"], "red");
+    assert_eq!(row(b, "LDF", "D1")["rag"], "red");
+
+    let p = &b["priorities"];
+    assert_eq!(
+        figures(find(p, "priority", "ASB")),
+        f("16000.00", "1000.00", "4400.00", "10600.00", "11600.00", "5400.00", "27.5")
+    );
+    assert_eq!(
+        figures(find(p, "priority", "DRUGS")),
+        f("8000.00", "0.00", "2700.00", "5300.00", "5300.00", "2700.00", "33.8")
+    );
+    assert_eq!(
+        figures(find(p, "priority", "VIOLENCE")),
+        f("1000.00", "0.00", "1250.00", "-250.00", "-250.00", "1250.00", "125.0")
+    );
+    let g = &b["grants"];
+    let ldf = find(g, "grant", "LDF");
+    assert_eq!(figures(ldf), f("18000.00", "1000.00", "5900.00", "11100.00", "12100.00", "6900.00", "32.8"));
+    assert_eq!((ldf["awarded"].as_str(), ldf["unallocated"].as_str()), (Some("61394.00"), Some("43394.00")));
+    let asb = find(g, "grant", "ASB-EI");
+    assert_eq!((asb["awarded"].as_str(), asb["unallocated"].as_str()), (Some("10000.00"), Some("4000.00")));
+    assert_eq!(
+        figures(find(g, "grant", "SSF")),
+        f("1000.00", "0.00", "1250.00", "-250.00", "-250.00", "1250.00", "125.0")
+    );
+    let t = &b["totals"];
+    assert_eq!(figures(t), f("25000.00", "1000.00", "8350.00", "15650.00", "16650.00", "9350.00", "33.4"));
+    assert_eq!((t["awarded"].as_str(), t["unallocated"].as_str()), (Some("76394.00"), Some("51394.00")));
+
+    // One grant only.
+    let only = app.get("/api/v1/reports/variance?financial_year=2022/23&grant=ASB-EI", Role::Viewer).await;
+    assert_eq!(only.body["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(only.body["totals"]["awarded"], "10000.00");
+
+    // The same rows as CSV.
+    let csv = app.get("/api/v1/reports/variance?financial_year=2022-23&format=csv", Role::Funder).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let text = csv.body.as_str().unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "grant,priority,project,project_name,budget,committed,actual,available,variance,percent_spent,forecast_outturn,rag"
+    );
+    assert_eq!(
+        lines[2],
+        "LDF,ASB,A1,\"Youth diversion, town centre\",10000.00,1000.00,3200.00,5800.00,6800.00,32.0,4200.00,red"
+    );
+    assert_eq!(lines[4], "SSF,VIOLENCE,V1,Safer streets,1000.00,0.00,1250.00,-250.00,-250.00,125.0,1250.00,red");
+    assert_eq!(lines.len(), 6, "header, four rows, and the empty string after the last CRLF");
+});
+
+backend_test!(as_at_leaves_out_later_entries, |app: TestApp| async move {
+    scenario(&app).await;
+    let r = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-09-30", Role::Viewer).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let b = &r.body;
+    assert_eq!(b["as_at"], "2022-09-30");
+    // At the end of Q2: the reversal, the refund, ASB-EI's and SSF's spend and A1's Q4 spend are later.
+    assert_eq!(
+        figures(row(b, "LDF", "A1")),
+        f("10000.00", "1000.00", "2500.00", "6500.00", "7500.00", "3500.00", "25.0")
+    );
+    assert_eq!(figures(row(b, "LDF", "D1")), f("8000.00", "0.00", "3200.00", "4800.00", "4800.00", "3200.00", "40.0"));
+    assert_eq!(figures(row(b, "ASB-EI", "A1")), f("6000.00", "0.00", "0.00", "6000.00", "6000.00", "0.00", "0.0"));
+    assert_eq!(figures(&b["totals"]), f("25000.00", "1000.00", "5700.00", "18300.00", "19300.00", "6700.00", "22.8"));
+    // Profile at the end of Q2 is 50%: 25 points behind is amber, 10 points behind green, 50 red.
+    assert_eq!(row(b, "LDF", "A1")["rag"], "amber");
+    assert_eq!(row(b, "LDF", "D1")["rag"], "green");
+    assert_eq!(row(b, "ASB-EI", "A1")["rag"], "red");
+
+    // As-at sums the postings up to the date early in the year and takes the later ones off the
+    // balance late in the year; either way the figures are the hand-computed ones.
+    for (date, actual, available) in [
+        ("2022-06-30", "2500.00", "21000.00"), // 1500 still committed before the release
+        ("2022-09-29", "5700.00", "18300.00"),
+        ("2022-10-05", "5500.00", "18500.00"),
+        ("2022-12-31", "7650.00", "16350.00"),
+        ("2023-03-31", "8350.00", "15650.00"),
+        ("2024-01-01", "8350.00", "15650.00"),
+    ] {
+        let r = app.get(&format!("/api/v1/reports/variance?financial_year=2022-23&as_at={date}"), Role::Viewer).await;
+        let t = &r.body["totals"];
+        assert_eq!((t["actual"].as_str(), t["available"].as_str()), (Some(actual), Some(available)), "as at {date}");
+    }
+
+    // Before anything was posted, there is nothing to report.
+    let empty = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-03-31", Role::Viewer).await;
+    assert_eq!(empty.body["rows"], json!([]));
+    assert_eq!(empty.body["totals"]["awarded"], "0.00");
+
+    // The thresholds are configurable: with amber at 30 points A1 is green.
+    grant_ledger::storage::reports::set_rag_rule(
+        &app.store,
+        RagRule { amber_pct: Decimal::from(30), red_pct: Decimal::from(60) },
+        "test",
+    )
+    .await
+    .unwrap();
+    let relaxed = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-09-30", Role::Viewer).await;
+    assert_eq!(row(&relaxed.body, "LDF", "A1")["rag"], "green");
+    assert_eq!(row(&relaxed.body, "ASB-EI", "A1")["rag"], "amber");
+});
+
+backend_test!(quarterly_and_multi_year_views, |app: TestApp| async move {
+    scenario(&app).await;
+    let r = app.get("/api/v1/reports/quarterly?financial_year=2022-23", Role::Funder).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let q = |v: &Value| -> [String; 5] { ["q1", "q2", "q3", "q4", "total"].map(|k| v[k].as_str().unwrap().to_owned()) };
+    let rows = r.body["rows"].as_array().unwrap();
+    let get = |g: &str, p: &str| rows.iter().find(|r| r["grant"] == g && r["project"] == p).unwrap();
+    assert_eq!(q(get("LDF", "A1")), ["2500.00", "0.00", "0.00", "700.00", "3200.00"]);
+    assert_eq!(q(get("LDF", "D1")), ["0.00", "3200.00", "-500.00", "0.00", "2700.00"], "reversal and refund net in Q3");
+    assert_eq!(q(get("ASB-EI", "A1")), ["0.00", "0.00", "1200.00", "0.00", "1200.00"]);
+    assert_eq!(q(get("SSF", "V1")), ["0.00", "0.00", "1250.00", "0.00", "1250.00"]);
+    assert_eq!(q(find(&r.body["priorities"], "code", "ASB")), ["2500.00", "0.00", "1200.00", "700.00", "4400.00"]);
+    assert_eq!(q(find(&r.body["grants"], "code", "LDF")), ["2500.00", "3200.00", "-500.00", "700.00", "5900.00"]);
+    assert_eq!(q(&r.body["totals"]), ["2500.00", "3200.00", "1950.00", "700.00", "8350.00"]);
+
+    let m = app.get("/api/v1/reports/multi-year?grant=LDF", Role::Funder).await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.body);
+    let years = m.body["years"].as_array().unwrap();
+    assert_eq!(years.len(), 3);
+    let y = |v: &Value| -> [String; 5] {
+        ["awarded", "allocated", "committed", "actual", "unspent"].map(|k| v[k].as_str().unwrap().to_owned())
+    };
+    assert_eq!(years[0]["financial_year"], "2022-23");
+    assert_eq!(y(&years[0]), ["61394.00", "18000.00", "1000.00", "5900.00", "55494.00"]);
+    assert_eq!(y(&years[1]), ["61394.00", "0.00", "0.00", "0.00", "61394.00"]);
+    assert_eq!(y(&years[2]["cumulative"]), ["184182.00", "18000.00", "1000.00", "5900.00", "178282.00"]);
+    assert_eq!(y(&m.body["totals"]), y(&years[2]["cumulative"]));
+    let none = app.get("/api/v1/reports/multi-year?grant=NOPE", Role::Funder).await;
+    assert_eq!(none.code(), "not_found");
+});
+
+backend_test!(commissioner_return_matches_the_golden_file, |app: TestApp| async move {
+    scenario(&app).await;
+    let r = app.get("/api/v1/exports/commissioner-return?financial_year=2022-23&quarter=3", Role::Funder).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers["content-disposition"].to_str().unwrap().contains("commissioner-return-2022-23-q3.csv"));
+    let golden = include_str!("../golden/commissioner-return-2022-23-q3.csv");
+    assert_eq!(r.body.as_str().unwrap(), golden);
+
+    let bom =
+        app.get("/api/v1/exports/commissioner-return?financial_year=2022-23&quarter=3&bom=true", Role::Viewer).await;
+    let text = bom.body.as_str().unwrap();
+    assert!(text.starts_with('\u{feff}'), "a byte-order mark first");
+    assert_eq!(&text['\u{feff}'.len_utf8()..], golden);
+
+    // Q1: spend in the quarter equals spend to date.
+    let q1 = app.get("/api/v1/exports/commissioner-return?financial_year=2022-23&quarter=1", Role::Viewer).await;
+    let lines: Vec<&str> = q1.body.as_str().unwrap().lines().collect();
+    assert!(lines[2].contains(",2500.00,2500.00,"), "{}", lines[2]);
+    assert!(lines.last().unwrap().contains(",TOTAL,"));
+});
+
+backend_test!(reports_refuse_bad_queries, |app: TestApp| async move {
+    let cases: &[(&str, &str, &str)] = &[
+        ("/api/v1/reports/variance", "financial_year", "a year is required"),
+        ("/api/v1/reports/variance?financial_year=2023", "financial_year", "malformed year"),
+        ("/api/v1/reports/variance?financial_year=2030-31", "financial_year", "a year the ledger lacks"),
+        ("/api/v1/reports/variance?financial_year=2023-24&as_at=31/12/2023", "as_at", "as_at is YYYY-MM-DD"),
+        ("/api/v1/reports/variance?financial_year=2023-24&format=xlsx", "format", "json or csv only"),
+        ("/api/v1/reports/variance?financial_year=2023-24&asat=2023-12-31", "asat", "a misspelt parameter"),
+        ("/api/v1/reports/quarterly", "financial_year", "a year is required"),
+        ("/api/v1/reports/multi-year", "grant", "a grant is required"),
+        ("/api/v1/exports/commissioner-return?financial_year=2023-24", "quarter", "a quarter is required"),
+        ("/api/v1/exports/commissioner-return?financial_year=2023-24&quarter=5", "quarter", "quarters are 1-4"),
+        ("/api/v1/exports/commissioner-return?financial_year=2023-24&quarter=2&bom=yes", "bom", "bom is true or false"),
+    ];
+    for (path, field, why) in cases {
+        let r = app.get(path, Role::Viewer).await;
+        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{why}: {}", r.body);
+        assert_eq!(r.fields(), [*field], "{why}");
+    }
+    let r = app.call(Method::GET, "/api/v1/reports/variance?financial_year=2023-24", None, None, &[]).await;
+    assert_eq!(r.code(), "unauthorized");
+    for role in Role::ALL {
+        let r = app.get("/api/v1/exports/commissioner-return?financial_year=2023-24&quarter=1", role).await;
+        assert_eq!(r.status, StatusCode::OK, "every role reads exports: {role:?}");
+    }
+});
+
+backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
+    use grant_ledger::cli::{Format, ReportCommand, report_text};
+    scenario(&app).await;
+    let variance = |format, as_at: Option<&str>| ReportCommand::Variance {
+        financial_year: "2022-23".into(),
+        as_at: as_at.map(Into::into),
+        grant: None,
+        format,
+    };
+    let table = report_text(&app.store, variance(Format::Table, Some("2022-09-30"))).await.unwrap();
+    assert!(table.starts_with("Variance report 2022-23, as at 2022-09-30. Awarded 76394.00, unallocated 51394.00."));
+    let lines: Vec<&str> = table.lines().skip(2).collect();
+    assert!(lines[0].starts_with("grant   priority  project"), "{table}");
+    let width = lines[1].len();
+    assert!(lines.iter().all(|l| l.len() <= width), "no line is wider than the rule under the header:\n{table}");
+    let total = lines.last().unwrap();
+    assert!(total.contains("TOTAL") && total.contains("25000.00") && total.contains("5700.00"), "{total}");
+    // Numbers are right-aligned: every row's budget ends in the same column.
+    let end = lines[0].find("budget").unwrap() + "budget".len();
+    assert!(lines[2..].iter().all(|l| l[..end].ends_with(".00")), "{table}");
+    let csv = report_text(&app.store, variance(Format::Csv, None)).await.unwrap();
+    assert_eq!(csv.lines().count(), 5);
+    let bad = report_text(
+        &app.store,
+        ReportCommand::Variance { financial_year: "2022".into(), as_at: None, grant: None, format: Format::Json },
+    )
+    .await;
+    assert!(bad.unwrap_err().to_string().contains("--financial-year"));
+});

@@ -1,0 +1,248 @@
+//! The dashboard in a real browser: starts the real binary on a loopback port with a fresh
+//! SQLite ledger, signs in through the HTML form in headless Chromium, and checks the
+//! rendered DOM (`--dump-dom`) holds the variance table and both charts with the right
+//! figures.
+//!
+//! Chromium cannot be given a cookie on its command line, so it opens a local file that
+//! posts the sign-in form to the server; the server's answer refreshes to the dashboard.
+//! Without Chromium the test says so and fails when `CI` is set, and is skipped otherwise.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use grant_ledger::http::{AppState, app};
+use grant_ledger::storage::tokens::{self, Role};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const ADMIN_TOKEN: &str = "gl_browser_test_admin_token_0123456789";
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn post(router: &axum::Router, token: &str, path: &str, body: Value) -> Value {
+    let req = Request::post(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    assert_eq!(status.as_u16(), 201, "POST {path}: {v}");
+    v
+}
+
+/// A 2023-24 ledger: two projects under two priorities, one spend in Q2 and one in Q3.
+async fn seed(url: &str) {
+    let store = grant_ledger::cli::open(url).await.unwrap();
+    let token = tokens::create(&store, "seeder", Role::Admin, "test setup").await.unwrap().token;
+    let router = app(AppState { store: store.clone() });
+    for (code, name, priority) in [("P1", "Youth <diversion> & sport", "ASB"), ("D1", "Drug outreach", "DRUGS")] {
+        post(&router, &token, "/api/v1/projects", json!({ "code": code, "name": name, "priority": priority })).await;
+    }
+    for (project, amount) in [("P1", "12000"), ("D1", "8000")] {
+        post(
+            &router,
+            &token,
+            "/api/v1/allocations",
+            json!({ "grant": "LDF", "financial_year": "2023-24", "project": project, "amount": amount,
+                    "approved_on": "2023-03-16", "approval_ref": "CSP minute 1" }),
+        )
+        .await;
+    }
+    for (project, date, amount) in [("P1", "2023-08-01", "3000.50"), ("D1", "2023-11-15", "6000")] {
+        post(
+            &router,
+            &token,
+            "/api/v1/spend",
+            json!({ "grant": "LDF", "project": project, "date": date, "supplier": "Supplier Ltd",
+                    "description": "Delivery", "invoice_ref": "INV-1", "amount": amount }),
+        )
+        .await;
+    }
+    store.close().await;
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn healthy(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.starts_with("HTTP/1.1 200")
+}
+
+fn run_with_timeout(mut cmd: Command, limit: Duration) -> (bool, String, String) {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("starting chromium");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let ok = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.success();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    (ok, out.join().unwrap(), err.join().unwrap())
+}
+
+/// The text of the element that starts at the first match of `start`, up to `end`.
+fn between<'a>(dom: &'a str, start: &str, end: &str) -> &'a str {
+    let i = dom.find(start).unwrap_or_else(|| panic!("{start} not in the rendered page:\n{dom}"));
+    let rest = &dom[i..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+fn temp_dir() -> PathBuf {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    let dir = std::env::temp_dir().join(format!("gl_browser_{}_{}", std::process::id(), hex::encode(bytes)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn dump_dashboard(chromium: &Path, dir: &Path, port: u16) -> String {
+    let page = dir.join("sign-in.html");
+    std::fs::write(
+        &page,
+        format!(
+            "<!DOCTYPE html><html><body><form id=\"f\" method=\"post\" action=\"http://127.0.0.1:{port}/sign-in\">\
+             <input name=\"token\" value=\"{ADMIN_TOKEN}\"><input name=\"next\" value=\"/dashboard?financial_year=2023-24\">\
+             </form><script>document.getElementById('f').submit()</script></body></html>"
+        ),
+    )
+    .unwrap();
+    let profile = dir.join("profile");
+    let mut cmd = Command::new(chromium);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        // Virtual time lets the form post and the refresh finish before the DOM is dumped.
+        "--virtual-time-budget=15000",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .arg("--dump-dom")
+    .arg(format!("file://{}", page.display()));
+    let (ok, dom, err) = run_with_timeout(cmd, Duration::from_secs(120));
+    assert!(ok, "chromium failed or timed out; stderr:\n{err}");
+    dom
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_renders_in_headless_chromium() {
+    let Some(chromium) = find_chromium() else {
+        let msg = "chromium is not installed (apt-get install -y chromium, or set CHROMIUM=/path): \
+                   the real-browser test of the dashboard cannot run";
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    };
+    let dir = temp_dir();
+    let url = format!("sqlite://{}", dir.join("ledger.db").display());
+    seed(&url).await;
+    let port = free_port();
+    let server = Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &url)
+        .env("GRANT_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting grant-ledger serve");
+    let _server = Killed(server);
+    let start = Instant::now();
+    while !healthy(port) {
+        assert!(start.elapsed() < Duration::from_secs(30), "the server did not come up on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let dom = tokio::task::spawn_blocking({
+        let (chromium, dir) = (chromium.clone(), dir.clone());
+        move || dump_dashboard(&chromium, &dir, port)
+    })
+    .await
+    .unwrap();
+
+    assert!(dom.contains("<h1>Budget report 2023-24</h1>"), "signed in and on the dashboard:\n{dom}");
+    assert!(dom.contains("Signed in as admin (GRANT_LEDGER_ADMIN_TOKEN)"));
+    // Headline totals.
+    assert!(dom.contains("<dd id=\"headline-awarded\">£61,394.00</dd>"), "{dom}");
+    assert!(dom.contains("<dd id=\"headline-allocated\">£20,000.00</dd>"));
+    assert!(dom.contains("<dd id=\"headline-actual\">£9,000.50</dd>"));
+    assert!(dom.contains("<dd id=\"headline-unallocated\">£41,394.00</dd>"));
+    // The variance table, with escaped names, figures, and RAG by word and colour class.
+    let table = between(&dom, "<table id=\"variance\"", "</table>");
+    let p1 = between(table, "data-project=\"P1\"", "</tr>");
+    assert!(p1.contains("Youth &lt;diversion&gt; &amp; sport"), "{p1}");
+    for cell in ["£12,000.00", "£3,000.50", "£8,999.50", "25.0%", "<td class=\"rag rag-red\">Red</td>"] {
+        assert!(p1.contains(cell), "P1 row lacks {cell}: {p1}");
+    }
+    let d1 = between(table, "data-project=\"D1\"", "</tr>");
+    for cell in ["£8,000.00", "£6,000.00", "£2,000.00", "75.0%", "<td class=\"rag rag-amber\">Amber</td>"] {
+        assert!(d1.contains(cell), "D1 row lacks {cell}: {d1}");
+    }
+    let total = between(table, "<tr id=\"variance-total\">", "</tr>");
+    assert!(total.contains("£20,000.00") && total.contains("£9,000.50") && total.contains("45.0%"), "{total}");
+    // The charts, drawn as SVG with their figures and a text alternative.
+    let bars = between(&dom, "<svg id=\"chart-priorities\"", "</svg>");
+    assert!(bars.contains("data-value=\"12000.00\"") && bars.contains("data-value=\"3000.50\""), "{bars}");
+    assert!(bars.contains("Anti-Social Behaviour: Budget £12000.00, Actual £3000.50"), "{bars}");
+    let quarters = between(&dom, "<svg id=\"chart-quarters\"", "</svg>");
+    assert!(quarters.contains("Q1 £0.00; Q2 £3000.50; Q3 £6000.00; Q4 £0.00"), "{quarters}");
+    assert!(dom.contains("href=\"/dashboard/variance.csv?financial_year=2023-24\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
