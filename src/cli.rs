@@ -39,6 +39,16 @@ pub enum Command {
     },
     /// Check every rule and that every balance equals the sum of its postings.
     Verify,
+    /// Import spend from a finance-system CSV export.
+    Import {
+        #[command(subcommand)]
+        what: crate::csv::cli::Import,
+    },
+    /// Export the ledger: journals for hledger or beancount, the Transparency Code CSV.
+    Export {
+        #[command(subcommand)]
+        what: crate::csv::cli::Export,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,6 +101,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             );
             0
         }
+        Command::Import { what } => crate::csv::cli::run_import(&store, what).await?,
+        Command::Export { what } => crate::csv::cli::run_export(&store, what).await?,
         Command::Verify => {
             let problems = crate::storage::verify::verify(&store).await?;
             if problems.is_empty() {

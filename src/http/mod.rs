@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::postings::router())
         .merge(routes::ledger::router())
         .merge(routes::tokens::router())
+        .merge(routes::interchange::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))

@@ -3,7 +3,9 @@
 
 pub mod entries;
 pub mod error;
+pub mod exports;
 pub mod idempotency;
+pub mod import;
 pub mod operations;
 pub mod reference;
 pub mod tokens;

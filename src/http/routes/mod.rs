@@ -1,5 +1,6 @@
 //! Route modules, one per area, each with its own `router()`.
 
+pub mod interchange;
 pub mod ledger;
 pub mod postings;
 pub mod reference;
