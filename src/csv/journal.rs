@@ -147,7 +147,8 @@ fn beancount(title: &str, entries: &[JournalEntry], balances: &[(String, Money)]
         out.push('\n');
         for (account, amount) in balances {
             if opened.contains_key(account.as_str()) {
-                let _ = writeln!(out, "{day_after} balance {}  {amount} GBP", beancount_account(account));
+                // `~ 0.00`: no tolerance. By default beancount lets a balance be a penny out.
+                let _ = writeln!(out, "{day_after} balance {}  {amount} ~ 0.00 GBP", beancount_account(account));
             }
         }
     }

@@ -514,3 +514,188 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
     other.store.close().await;
     db.drop().await;
 });
+
+/// Runs a plain-text accounting tool. When it is not installed the check is skipped with
+/// a message, except in CI (env `CI` set), where a missing tool fails the test.
+fn run_tool(program: &str, args: &[&str]) -> Option<std::process::Output> {
+    match std::process::Command::new(program).args(args).output() {
+        Ok(out) => Some(out),
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!("{program} is needed in CI (see docs/interchange-ci.sh): {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping the {program} cross-check: {program} is not installed ({e})");
+            None
+        }
+    }
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    let path = std::env::temp_dir().join(format!("gl_{}_{}_{name}", std::process::id(), hex::encode(bytes)));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A random history through the API: allocations, commitments, spend with and without a
+/// commitment, releases, refunds, reversals and an import, with awkward memos and codes.
+async fn random_history(app: &TestApp, seed: u64) {
+    let mut rng = Rng(seed);
+    let projects = [("P1", "ASB"), ("P2", "DRUGS"), ("p_low", "ASB"), ("X-9", "VIOLENCE")];
+    for (code, priority) in projects {
+        app.project(code, priority).await;
+    }
+    let memos = ["plain", "tea; biscuits", "say \"hi\" \\ back", "line\nbreak", "=1+1", "", "café £5"];
+    let awards = [("LDF", "2022-23"), ("LDF", "2023-24"), ("LDF", "2024-25"), ("ASB-EI", "2022-23")];
+    for (grant, fy) in awards {
+        for (code, priority) in projects {
+            if grant == "ASB-EI" && priority != "ASB" {
+                continue;
+            }
+            app.allocate(grant, fy, code, &format!("{}.{:02}", 500 + rng.below(3000), rng.below(100))).await;
+        }
+    }
+    let mut commitments: Vec<i64> = Vec::new();
+    let mut posted: Vec<(i64, i32)> = Vec::new();
+    for i in 0..80 {
+        let (grant, fy) = *rng.pick(&awards);
+        let (project, _) = *rng.pick(&projects);
+        let year: i32 = fy[..4].parse().unwrap();
+        let date = format!(
+            "{}-{:02}-{:02}",
+            if rng.below(2) == 0 { year } else { year + 1 },
+            1 + rng.below(3),
+            1 + rng.below(28)
+        );
+        let date = if date.as_str() < format!("{year}-04-01").as_str() {
+            format!("{year}-06-{:02}", 1 + rng.below(28))
+        } else {
+            date
+        };
+        let amount = format!("{}.{:02}", 1 + rng.below(400), rng.below(100));
+        let memo = *rng.pick(&memos);
+        let r = match rng.below(6) {
+            0 => {
+                let r = app
+                    .post("/api/v1/commitments", Role::Finance, json!({ "grant": grant, "financial_year": fy, "project": project,
+                        "supplier": "S", "reference": format!("PO-{i}"), "amount": amount, "date": date, "memo": memo }))
+                    .await;
+                if let Some(id) = r.body["commitment_id"].as_i64() {
+                    commitments.push(id);
+                }
+                r
+            }
+            1 if !commitments.is_empty() => {
+                let id = *rng.pick(&commitments);
+                app.post(
+                    &format!("/api/v1/commitments/{id}/release"),
+                    Role::Finance,
+                    json!({ "date": date, "amount": "1.00", "reason": memo }),
+                )
+                .await
+            }
+            2 => {
+                app.post(
+                    "/api/v1/refunds",
+                    Role::Finance,
+                    json!({ "grant": grant, "project": project, "date": date,
+                    "amount": "2.50", "reference": "CN", "reason": if memo.is_empty() { "credit" } else { memo } }),
+                )
+                .await
+            }
+            3 if !posted.is_empty() => {
+                let (id, year) = *rng.pick(&posted);
+                let date = format!("{year}-09-{:02}", 1 + rng.below(28));
+                app.post(&format!("/api/v1/entries/{id}/reverse"), Role::Admin, json!({ "date": date, "reason": memo }))
+                    .await
+            }
+            _ => {
+                let mut body = TestApp::spend_body(grant, project, &date, &amount);
+                body["description"] = json!(if memo.is_empty() { "spend" } else { memo });
+                if !commitments.is_empty() && rng.below(2) == 0 {
+                    body["commitment_id"] = json!(*rng.pick(&commitments));
+                }
+                app.post("/api/v1/spend", Role::Finance, body).await
+            }
+        };
+        if let Some(id) = r.body["entry_id"].as_i64()
+            && r.status == StatusCode::CREATED
+        {
+            posted.push((id, year));
+        }
+        // Refusals (overspend, a wrong commitment, a date outside the year) are part of a
+        // realistic history; only a server error would be a bug here.
+        assert!(r.status.is_success() || r.status.is_client_error(), "{}", r.body);
+    }
+    let file = format!(
+        "{HEADER}2023-07-01,LDF,P1,\"Quote \"\"Ltd\"\"\",\"a;b\",I,1.23,IMP-1\n2023-07-02,LDF,P1,S,x,I,-1.00,IMP-2\n"
+    );
+    let (status, body) = import(app, "", &file).await;
+    assert!(status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+backend_test!(journal_balances_equal_ours_in_hledger_and_beancount, |app: TestApp| async move {
+    random_history(&app, 0x5DEE_CE66_D1CE_4E5B).await;
+    app.assert_verified().await;
+    let ours = all_balances(&app).await;
+    assert!(ours.len() > 20, "the history should touch many accounts: {ours:?}");
+
+    let (status, journal) = get_text(&app, "/api/v1/exports/journal?format=hledger", Role::Funder).await;
+    assert_eq!(status, StatusCode::OK);
+    for kind in ["allocation", "commitment", "release", "spend", "refund", "reversal"] {
+        assert!(journal.contains(&format!("kind:{kind}\n")), "the history has no {kind}");
+    }
+    let path = temp_file("ledger.journal", &journal);
+    let file = path.to_str().unwrap();
+    if let Some(check) = run_tool("hledger", &["-f", file, "check", "accounts", "commodities"]) {
+        assert!(check.status.success(), "hledger check: {}", String::from_utf8_lossy(&check.stderr));
+        let bal = run_tool("hledger", &["-f", file, "bal", "--flat", "-E", "-N", "-O", "csv"]).unwrap();
+        assert!(bal.status.success(), "hledger bal: {}", String::from_utf8_lossy(&bal.stderr));
+        let printed: std::collections::BTreeMap<String, String> = String::from_utf8(bal.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('"').split("\",\"").collect();
+                let amount = cells[1].trim_end_matches(" GBP");
+                (cells[0].to_owned(), if amount == "0" { "0.00".to_owned() } else { amount.to_owned() })
+            })
+            .collect();
+        for (account, balance) in &ours {
+            assert_eq!(printed.get(account).map(String::as_str).unwrap_or("0.00"), balance, "hledger: {account}");
+        }
+        for account in printed.keys() {
+            assert!(ours.iter().any(|(a, _)| a == account), "hledger printed {account}, which the ledger lacks");
+        }
+    }
+    std::fs::remove_file(&path).ok();
+
+    let (status, beancount) = get_text(&app, "/api/v1/exports/journal?format=beancount", Role::Funder).await;
+    assert_eq!(status, StatusCode::OK);
+    // The export asserts every balance with zero tolerance; bean-check verifies each one.
+    let asserted = beancount.lines().filter(|l| l.contains(" balance ")).count();
+    assert_eq!(asserted, ours.len(), "one balance directive per account");
+    let path = temp_file("ledger.beancount", &beancount);
+    if let Some(check) = run_tool("bean-check", &[path.to_str().unwrap()]) {
+        assert!(
+            check.status.success(),
+            "bean-check: {}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        // The check can fail: one balance a penny out is caught.
+        let (account, balance) = &ours[0];
+        let wrong = grant_ledger::domain::Money::from_pence(
+            grant_ledger::domain::Money::parse_signed(balance).unwrap().pence() + 1,
+        );
+        let name = grant_ledger::csv::journal::beancount_account(account);
+        let needle = format!(" balance {name}  {balance} ~");
+        assert!(beancount.contains(&needle), "{needle}");
+        let tampered = beancount.replacen(&needle, &format!(" balance {name}  {wrong} ~"), 1);
+        std::fs::write(&path, tampered).unwrap();
+        let check = run_tool("bean-check", &[path.to_str().unwrap()]).unwrap();
+        assert!(!check.status.success(), "bean-check accepted a balance a penny out");
+    }
+    std::fs::remove_file(&path).ok();
+});
