@@ -18,7 +18,7 @@ use sqlx::Row;
 use super::entries::EntryMeta;
 use super::idempotency::{self, IdemKey};
 use super::operations::{RefundCmd, SpendCmd, refund_in, refund_meta, source_ref_exists_in, spend_in, spend_meta};
-use super::{DbTx, Store, StoreError, now};
+use super::{Backend, DbTx, Store, StoreError, now};
 use crate::domain::chain::{EntryContent, entry_hash};
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, RuleViolation, rules};
@@ -26,11 +26,13 @@ use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, Oversp
 /// The most rejected lines listed in a report; the count covers them all.
 pub const IMPORT_ERRORS_MAX: usize = 1_000;
 
-/// Rows per multi-row insert: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-const ENTRY_ROWS_PER_INSERT: usize = 1_000;
-const POSTING_ROWS_PER_INSERT: usize = 2_000;
-/// `source_ref`s looked up per query.
-const SOURCE_REFS_PER_QUERY: usize = 500;
+/// Rows per insert statement. Rows travel as one JSON parameter, unpacked by the database
+/// (`json_each` / `jsonb_array_elements`): a statement with thousands of bind parameters
+/// costs far more to prepare than the rows cost to insert. The cap bounds one statement's
+/// memory.
+const ROWS_PER_INSERT: usize = 10_000;
+/// SQLite page cache for a connection that has imported, in KiB.
+const SQLITE_CACHE_KIB: i64 = 65_536;
 
 /// One line of an import file, already parsed: a spend, or a refund for a negative amount.
 #[derive(Debug)]
@@ -136,9 +138,14 @@ pub async fn import(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<ImportReport, StoreError> {
     let mut db_tx = store.begin().await?;
+    if store.backend() == Backend::Sqlite {
+        // A file's entries and index pages outgrow SQLite's default 2 MB page cache, which
+        // then spills to disk mid-import. The setting stays with this pooled connection.
+        sqlx::query(&format!("pragma cache_size = -{SQLITE_CACHE_KIB}")).execute(&mut *db_tx).await?;
+    }
     let mut duplicates = 0usize;
     let mut seen: HashSet<String> = HashSet::new();
-    let recorded = recorded_source_refs(&mut db_tx, &lines).await?;
+    let recorded = recorded_source_refs(&mut db_tx, store.backend(), &lines).await?;
     let mut fresh = Vec::with_capacity(lines.len());
     for l in lines {
         match l.op.source_ref() {
@@ -169,7 +176,7 @@ pub async fn import(
         return Ok(report);
     }
     if let Some(pending) = checked.pending {
-        write_pending(&mut db_tx, pending).await?;
+        write_pending(&mut db_tx, store.backend(), pending).await?;
     }
     report.posted = true;
     idempotency::save_in(&mut db_tx, opts.idem, 200, &report).await?;
@@ -177,18 +184,24 @@ pub async fn import(
     Ok(report)
 }
 
-/// The `source_ref`s of `lines` that entries already carry, looked up in batches.
-async fn recorded_source_refs(db_tx: &mut DbTx, lines: &[ImportLine]) -> Result<HashSet<String>, StoreError> {
+/// The `source_ref`s of `lines` that entries already carry. The refs travel as one JSON
+/// array per query, like the bulk inserts below.
+async fn recorded_source_refs(
+    db_tx: &mut DbTx,
+    backend: Backend,
+    lines: &[ImportLine],
+) -> Result<HashSet<String>, StoreError> {
     let refs: Vec<&str> = lines.iter().filter_map(|l| l.op.source_ref()).collect();
-    let mut found = HashSet::new();
-    for chunk in refs.chunks(SOURCE_REFS_PER_QUERY) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("select source_ref from entries where source_ref in ({})", marks.join(", "));
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q.bind(*r);
+    let sql = match backend {
+        Backend::Sqlite => "select source_ref from entries where source_ref in (select value from json_each($1))",
+        Backend::Postgres => {
+            "select source_ref from entries where source_ref in (select jsonb_array_elements_text($1::text::jsonb))"
         }
-        for row in q.fetch_all(&mut **db_tx).await? {
+    };
+    let mut found = HashSet::new();
+    for chunk in refs.chunks(ROWS_PER_INSERT) {
+        let json = serde_json::to_string(chunk).expect("refs serialize");
+        for row in sqlx::query(sql).bind(json).fetch_all(&mut **db_tx).await? {
             found.insert(row.get::<String, _>("source_ref"));
         }
     }
@@ -454,46 +467,144 @@ fn check_line(
     Ok((entry, meta, flags))
 }
 
+/// Bound parameters per statement: SQLite's limit is 32,766.
+const SQLITE_PARAMS_MAX: usize = 32_000;
+
+/// A multi-row insert for SQLite with `?` placeholders. Bound by position, they cost the
+/// same each; numbered `$N` ones are looked up by name, which grows with the square of
+/// their number, so a statement of thousands of them took longer than its rows.
+fn sql_values(table: &str, columns: &[(&str, &str)], rows: usize) -> String {
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let row = format!("({})", vec!["?"; columns.len()].join(", "));
+    format!("insert into {table} ({}) values {}", names.join(", "), vec![row; rows].join(", "))
+}
+
+/// PostgreSQL: `insert ... select` over a JSON array of row arrays bound as `$1`, in order.
+/// Column k is read from element `k + skip` of each row.
+fn json_rows_sql(backend: Backend, columns: &[(&str, &str)], skip: usize) -> String {
+    let (source, elem) = match backend {
+        Backend::Sqlite => ("json_each($1)", "value"),
+        Backend::Postgres => ("jsonb_array_elements($1::text::jsonb) with ordinality as t(elem, key)", "elem"),
+    };
+    let picks: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, ty))| match (backend, *ty) {
+            (Backend::Postgres, "bigint") => format!("({elem} ->> {})::bigint", i + skip),
+            _ => format!("{elem} ->> {}", i + skip),
+        })
+        .collect();
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    format!("({}) select {} from {source} order by key", names.join(", "), picks.join(", "))
+}
+
+const ENTRY_COLUMNS: &[(&str, &str)] = &[
+    ("id", "bigint"),
+    ("kind", "text"),
+    ("entry_date", "text"),
+    ("financial_year", "text"),
+    ("grant_code", "text"),
+    ("memo", "text"),
+    ("details", "text"),
+    ("created_by", "text"),
+    ("created_at", "text"),
+    ("reverses", "bigint"),
+    ("commitment_id", "bigint"),
+    ("source_ref", "text"),
+    ("prev_hash", "text"),
+    ("hash", "text"),
+];
+
+const POSTING_COLUMNS: &[(&str, &str)] = &[
+    ("entry_id", "bigint"),
+    ("line", "bigint"),
+    ("account", "text"),
+    ("amount_pence", "bigint"),
+    ("entry_date", "text"),
+];
+
+type EntryRow<'a> = (
+    Option<i64>,
+    &'a str,
+    String,
+    String,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<i64>,
+    Option<i64>,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+);
+
 /// Writes the checked entries, their postings, the balances and the chain heads.
-async fn write_pending(db_tx: &mut DbTx, p: Pending) -> Result<(), StoreError> {
+async fn write_pending(db_tx: &mut DbTx, backend: Backend, p: Pending) -> Result<(), StoreError> {
     if p.entries.is_empty() {
         return Ok(());
     }
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(p.entries.len());
-    for chunk in p.entries.chunks(ENTRY_ROWS_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 13;
-                let marks: Vec<String> = (1..=13).map(|k| format!("${}", b + k)).collect();
-                format!("({})", marks.join(", "))
+    // SQLite: this db_tx has held the database's write lock since it locked the awards, so
+    // the ids after the current largest are ours to give, and nothing need come back.
+    // PostgreSQL: the identity column gives ids; each comes back beside its unique hash.
+    let (sql, mut next_id) = match backend {
+        Backend::Sqlite => {
+            let max: i64 = sqlx::query("select cast(coalesce(max(id), 0) as bigint) as m from entries")
+                .fetch_one(&mut **db_tx)
+                .await?
+                .get("m");
+            (format!("insert into entries {}", json_rows_sql(backend, ENTRY_COLUMNS, 0)), Some(max + 1))
+        }
+        Backend::Postgres => {
+            let sql = json_rows_sql(backend, &ENTRY_COLUMNS[1..], 1);
+            (format!("insert into entries {sql} returning id, hash"), None)
+        }
+    };
+    for chunk in p.entries.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<EntryRow> = chunk
+            .iter()
+            .map(|e| {
+                let id = next_id;
+                if let Some(id) = id {
+                    ids.insert(e.hash.clone(), id);
+                    next_id = Some(id + 1);
+                }
+                (
+                    id,
+                    e.entry.kind().as_str(),
+                    e.entry.date().to_string(),
+                    e.entry.year().to_string(),
+                    e.entry.grant(),
+                    e.meta.memo.as_str(),
+                    e.details.as_str(),
+                    e.meta.created_by.as_str(),
+                    p.created_at.as_str(),
+                    e.meta.reverses,
+                    e.meta.commitment_id,
+                    e.meta.source_ref.as_deref(),
+                    e.prev_hash.as_str(),
+                    e.hash.as_str(),
+                )
             })
             .collect();
-        let sql = format!(
-            "insert into entries (kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
-                                  reverses, commitment_id, source_ref, prev_hash, hash)
-             values {} returning id, hash",
-            rows.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q
-                .bind(e.entry.kind().as_str())
-                .bind(e.entry.date().to_string())
-                .bind(e.entry.year().to_string())
-                .bind(e.entry.grant().to_owned())
-                .bind(&e.meta.memo)
-                .bind(&e.details)
-                .bind(&e.meta.created_by)
-                .bind(&p.created_at)
-                .bind(e.meta.reverses)
-                .bind(e.meta.commitment_id)
-                .bind(&e.meta.source_ref)
-                .bind(&e.prev_hash)
-                .bind(&e.hash);
+        if backend == Backend::Sqlite {
+            for rows in rows.chunks(SQLITE_PARAMS_MAX / ENTRY_COLUMNS.len()) {
+                let sql = sql_values("entries", ENTRY_COLUMNS, rows.len());
+                let mut q = sqlx::query(&sql);
+                for r in rows {
+                    q = q.bind(r.0).bind(r.1).bind(r.2.clone()).bind(r.3.clone()).bind(r.4).bind(r.5).bind(r.6);
+                    q = q.bind(r.7).bind(r.8).bind(r.9).bind(r.10).bind(r.11).bind(r.12).bind(r.13);
+                }
+                q.execute(&mut **db_tx).await?;
+            }
+            continue;
         }
+        let json = serde_json::to_string(&rows).expect("rows serialize");
         // Each hash is unique (it chains its predecessor), so it says which id is whose
         // without relying on the order rows come back in.
-        for row in q.fetch_all(&mut **db_tx).await? {
+        for row in sqlx::query(&sql).bind(json).fetch_all(&mut **db_tx).await? {
             ids.insert(row.get("hash"), row.get("id"));
         }
     }
@@ -528,22 +639,23 @@ async fn write_pending(db_tx: &mut DbTx, p: Pending) -> Result<(), StoreError> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    for chunk in postings.chunks(POSTING_ROWS_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 5;
-                format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
-            })
-            .collect();
-        let sql = format!(
-            "insert into postings (entry_id, line, account, amount_pence, entry_date) values {}",
-            rows.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for (id, line, account, amount, date) in chunk {
-            q = q.bind(*id).bind(*line).bind(account).bind(*amount).bind(date);
+    let sql = format!("insert into postings {}", json_rows_sql(backend, POSTING_COLUMNS, 0));
+    let per_statement = match backend {
+        Backend::Sqlite => SQLITE_PARAMS_MAX / POSTING_COLUMNS.len(),
+        Backend::Postgres => ROWS_PER_INSERT,
+    };
+    for chunk in postings.chunks(per_statement) {
+        if backend == Backend::Sqlite {
+            let sql = sql_values("postings", POSTING_COLUMNS, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for (id, line, account, amount, date) in chunk {
+                q = q.bind(*id).bind(*line).bind(account.as_str()).bind(*amount).bind(date.as_str());
+            }
+            q.execute(&mut **db_tx).await?;
+            continue;
         }
-        q.execute(&mut **db_tx).await?;
+        let json = serde_json::to_string(chunk).expect("rows serialize");
+        sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
     }
 
     for (account, change) in &p.net {
