@@ -138,6 +138,7 @@ pub async fn import(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<ImportReport, StoreError> {
     let mut db_tx = store.begin().await?;
+    let locked = lock_awards(&mut db_tx, &lines).await?;
     if store.backend() == Backend::Sqlite {
         // A file's entries and index pages outgrow SQLite's default 2 MB page cache, which
         // then spills to disk mid-import. The setting stays with this pooled connection.
@@ -156,7 +157,7 @@ pub async fn import(
     let mut errors = prior;
     let checked = match opts.engine {
         Engine::PerLine => per_line(&mut db_tx, fresh, opts.created_by, progress).await?,
-        Engine::Bulk => bulk_check(&mut db_tx, fresh, opts.created_by, progress).await?,
+        Engine::Bulk => bulk_check(&mut db_tx, &locked, fresh, opts.created_by, progress).await?,
     };
     errors.extend(checked.errors);
     errors.sort_by_key(|e| e.line);
@@ -182,6 +183,27 @@ pub async fn import(
     idempotency::save_in(&mut db_tx, opts.idem, 200, &report).await?;
     db_tx.commit().await?;
     Ok(report)
+}
+
+/// Rule 7: takes the lock of every award the file touches, as the first statements of the
+/// `db_tx` (on SQLite a first write takes the database write lock at once, so nothing read
+/// after can change) and in a fixed order, so two imports cannot deadlock. Says which exist.
+async fn lock_awards(
+    db_tx: &mut DbTx,
+    lines: &[ImportLine],
+) -> Result<BTreeMap<(String, FinancialYear), bool>, StoreError> {
+    let keys: BTreeSet<(String, FinancialYear)> = lines.iter().map(|l| award_key(&l.op)).collect();
+    let mut locked = BTreeMap::new();
+    for (grant, year) in keys {
+        let done =
+            sqlx::query("update awards set write_seq = write_seq + 1 where grant_code = $1 and financial_year = $2")
+                .bind(&grant)
+                .bind(year.to_string())
+                .execute(&mut **db_tx)
+                .await?;
+        locked.insert((grant, year), done.rows_affected() > 0);
+    }
+    Ok(locked)
 }
 
 /// The `source_ref`s of `lines` that entries already carry. The refs travel as one JSON
@@ -298,22 +320,14 @@ fn award_key(op: &ImportOp) -> (String, FinancialYear) {
 
 async fn bulk_check(
     db_tx: &mut DbTx,
+    locked: &BTreeMap<(String, FinancialYear), bool>,
     lines: Vec<ImportLine>,
     created_by: &str,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Checked, StoreError> {
-    // Rule 7: take every touched award's lock first, in a fixed order so two imports
-    // cannot deadlock, before reading any balance.
-    let keys: BTreeSet<(String, FinancialYear)> = lines.iter().map(|l| award_key(&l.op)).collect();
     let mut awards: BTreeMap<(String, FinancialYear), AwardState> = BTreeMap::new();
-    for (grant, year) in &keys {
-        let locked =
-            sqlx::query("update awards set write_seq = write_seq + 1 where grant_code = $1 and financial_year = $2")
-                .bind(grant)
-                .bind(year.to_string())
-                .execute(&mut **db_tx)
-                .await?;
-        let exists = locked.rows_affected() > 0;
+    for ((grant, year), exists) in locked {
+        let exists = *exists;
         let mut state = AwardState { exists, year_open: false, head: String::new() };
         if exists {
             let row = sqlx::query(

@@ -699,3 +699,16 @@ backend_test!(journal_balances_equal_ours_in_hledger_and_beancount, |app: TestAp
     }
     std::fs::remove_file(&path).ok();
 });
+
+backend_test!(concurrent_imports_cannot_both_spend_the_last_money, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "1000").await;
+    let a = format!("{HEADER}2023-05-01,LDF,P1,S,D,I,600,CA-1\n");
+    let b = format!("{HEADER}2023-05-01,LDF,P1,S,D,I,600,CB-1\n");
+    let ((sa, _), (sb, _)) = tokio::join!(import(&app, "", &a), import(&app, "", &b));
+    let mut statuses = [sa, sb];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY], "rule 7: exactly one import posts");
+    assert_eq!(app.balance("available:LDF:2023-24:P1").await, "-400.00");
+    app.assert_verified().await;
+});
