@@ -71,6 +71,11 @@ pub enum Command {
     },
     /// The audit trail of reference data.
     Audit(crate::cli_controls::AuditArgs),
+    /// Import spend from a finance-system CSV export.
+    Import {
+        #[command(subcommand)]
+        what: crate::csv::cli::Import,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -116,6 +121,9 @@ pub enum ExportCommand {
         #[arg(long)]
         bom: bool,
     },
+    /// Journals for hledger or beancount, and the Transparency Code CSV.
+    #[command(flatten)]
+    Interchange(crate::csv::cli::Export),
 }
 
 #[derive(Subcommand, Debug)]
@@ -186,6 +194,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             use std::io::Write;
             std::io::stdout().write_all(&csv_out::write(&commissioner::CSV_HEADER, &rows, bom))?;
             0
+        }
+        Command::Import { what } => crate::csv::cli::run_import(&store, what).await?,
+        Command::Export { export: ExportCommand::Interchange(what) } => {
+            crate::csv::cli::run_export(&store, what).await?
         }
         Command::Verify => {
             let problems = crate::storage::verify::verify(&store).await?;

@@ -1,10 +1,12 @@
 //! grant-ledger: a budgetary double-entry ledger for community safety partnership grants.
 //! Modules in reading order:
 
-/// Command-line subcommands: serve, token, verify.
+/// Command-line subcommands: serve, token, verify, import, export.
 pub mod cli;
 /// Command-line controls: virements, years, audit.
 pub mod cli_controls;
+/// CSV interchange: spend import, Transparency Code export, hledger and beancount journals.
+pub mod csv;
 /// Pure core: money, financial years, accounts, entries, operations and rules.
 pub mod domain;
 /// The Tamworth reference data and the illustrative demo, loaded into an empty ledger.

@@ -54,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::tokens::router())
         .merge(routes::controls::router())
         .merge(routes::reports::router())
+        .merge(routes::interchange::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))

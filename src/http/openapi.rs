@@ -410,6 +410,33 @@ pub const ROUTES: &[RouteDoc] = &[
         query: &["financial_year", "quarter", "bom"],
         ok: 200,
     },
+    RouteDoc {
+        method: "POST",
+        path: "/api/v1/imports/spend",
+        summary: "Import spend from a CSV body (text/csv), all or nothing",
+        need: Some(Need::Finance),
+        body: &[],
+        query: &["dry_run", "mapping", "grant"],
+        ok: 200,
+    },
+    RouteDoc {
+        method: "GET",
+        path: "/api/v1/exports/journal",
+        summary: "The whole ledger as an hledger or beancount journal",
+        need: Some(Need::ReadReference),
+        body: &[],
+        query: &["format"],
+        ok: 200,
+    },
+    RouteDoc {
+        method: "GET",
+        path: "/api/v1/exports/transparency",
+        summary: "Spend over £500 as the Transparency Code CSV",
+        need: Some(Need::ReadReference),
+        body: &[],
+        query: &["from", "to"],
+        ok: 200,
+    },
 ];
 
 fn schema(ty: Ty) -> Value {

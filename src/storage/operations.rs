@@ -444,6 +444,7 @@ pub async fn list_commitments(
 
 // ---- spend and refunds ----
 
+#[derive(Debug, Clone)]
 pub struct SpendCmd {
     pub grant: String,
     pub project: String,
@@ -481,15 +482,55 @@ pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<Spend
     commit_with(db_tx, actor, record).await
 }
 
-/// Records one spend inside `db_tx`: the import posts many lines in one `db_tx` this way.
-pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result<SpendRecord, StoreError> {
-    let year = FinancialYear::of(c.date);
-    let locked = lock_award(db_tx, &c.grant, year).await.map_err(|e| match e {
+/// What a spend entry records besides its postings. The bulk import builds the same.
+pub(crate) fn spend_meta(c: &SpendCmd, created_by: &str) -> EntryMeta {
+    EntryMeta {
+        memo: c.description.clone(),
+        details: serde_json::json!({
+            "project": c.project, "supplier": c.supplier, "description": c.description, "invoice_ref": c.invoice_ref,
+        }),
+        created_by: created_by.to_owned(),
+        commitment_id: c.commitment_id,
+        source_ref: c.source_ref.clone(),
+        ..Default::default()
+    }
+}
+
+/// What a refund entry records besides its postings. The bulk import builds the same.
+pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str) -> EntryMeta {
+    let mut details = serde_json::json!({ "project": c.project, "reference": c.reference, "reason": c.reason });
+    if let Some(supplier) = &c.supplier {
+        details["supplier"] = serde_json::Value::String(supplier.clone());
+    }
+    EntryMeta {
+        memo: c.reason.clone(),
+        details,
+        created_by: created_by.to_owned(),
+        source_ref: c.source_ref.clone(),
+        ..Default::default()
+    }
+}
+
+/// Locks the award of the year `date` falls in. A grant with no award that year makes the
+/// date the field in error: the year is not given separately on spend and refunds.
+async fn lock_award_of_date(
+    db_tx: &mut DbTx,
+    grant: &str,
+    date: NaiveDate,
+) -> Result<(LockedAward, FinancialYear), StoreError> {
+    let year = FinancialYear::of(date);
+    let locked = lock_award(db_tx, grant, year).await.map_err(|e| match e {
         StoreError::Invalid { field, .. } if field == "financial_year" => {
-            StoreError::invalid("date", format!("grant {} has no award for {year}, the year of this date", c.grant))
+            StoreError::invalid("date", format!("grant {grant} has no award for {year}, the year of this date"))
         }
         other => other,
     })?;
+    Ok((locked, year))
+}
+
+/// Records one spend inside `db_tx`: the import posts many lines in one `db_tx` this way.
+pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result<SpendRecord, StoreError> {
+    let (locked, year) = lock_award_of_date(db_tx, &c.grant, c.date).await?;
     project_for_posting(db_tx, &c.project, "project", false).await?;
     let mut covered = Money::ZERO;
     if let Some(id) = c.commitment_id {
@@ -510,16 +551,7 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
         covered = outstanding_in(db_tx, id, &committed).await?.min(c.amount);
     }
     let entry = ops::spend(award_of(&locked), c.date, &c.project, c.amount, covered)?;
-    let meta = EntryMeta {
-        memo: c.description.clone(),
-        details: serde_json::json!({
-            "project": c.project, "supplier": c.supplier, "description": c.description, "invoice_ref": c.invoice_ref,
-        }),
-        created_by: created_by.to_owned(),
-        commitment_id: c.commitment_id,
-        source_ref: c.source_ref.clone(),
-        ..Default::default()
-    };
+    let meta = spend_meta(&c, created_by);
     let posted = post_in(db_tx, &entry, &meta, locked.grant.rule()).await?;
     Ok(SpendRecord {
         entry_id: posted.entry_id,
@@ -538,6 +570,7 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
     })
 }
 
+#[derive(Debug, Clone)]
 pub struct RefundCmd {
     pub grant: String,
     pub project: String,
@@ -545,6 +578,10 @@ pub struct RefundCmd {
     pub amount: Money,
     pub reference: String,
     pub reason: String,
+    /// The imported line this refund came from (a credit note), if any; posts once.
+    pub source_ref: Option<String>,
+    /// Who sent the money back, when known (an imported credit note names its supplier).
+    pub supplier: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -557,28 +594,25 @@ pub struct RefundRecord {
     pub amount: Money,
     pub reference: String,
     pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<String>,
 }
 
 pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<RefundRecord, StoreError> {
-    let year = FinancialYear::of(c.date);
     let mut db_tx = store.begin().await?;
-    let locked = lock_award(&mut db_tx, &c.grant, year).await.map_err(|e| match e {
-        StoreError::Invalid { field, .. } if field == "financial_year" => {
-            StoreError::invalid("date", format!("grant {} has no award for {year}, the year of this date", c.grant))
-        }
-        other => other,
-    })?;
-    project_for_posting(&mut db_tx, &c.project, "project", true).await?;
+    let record = refund_in(&mut db_tx, c, actor.name).await?;
+    commit_with(db_tx, actor, record).await
+}
+
+/// Records one refund inside `db_tx`: the import posts a negative line this way.
+pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Result<RefundRecord, StoreError> {
+    let (locked, year) = lock_award_of_date(db_tx, &c.grant, c.date).await?;
+    project_for_posting(db_tx, &c.project, "project", true).await?;
     let entry = ops::refund(award_of(&locked), c.date, &c.project, c.amount)?;
-    let meta = EntryMeta {
-        memo: c.reason.clone(),
-        details: serde_json::json!({ "project": c.project, "reference": c.reference, "reason": c.reason }),
-        created_by: actor.name.to_owned(),
-        ..Default::default()
-    };
-    let posted = post_in(&mut db_tx, &entry, &meta, locked.grant.rule()).await?;
-    let RefundCmd { grant, project, date, amount, reference, reason } = c;
-    let record = RefundRecord {
+    let meta = refund_meta(&c, created_by);
+    let posted = post_in(db_tx, &entry, &meta, locked.grant.rule()).await?;
+    let RefundCmd { grant, project, date, amount, reference, reason, source_ref, .. } = c;
+    Ok(RefundRecord {
         entry_id: posted.entry_id,
         grant,
         financial_year: year,
@@ -587,8 +621,17 @@ pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<Ref
         amount,
         reference,
         reason,
-    };
-    commit_with(db_tx, actor, record).await
+        source_ref,
+    })
+}
+
+/// True when an entry already carries this `source_ref`: an imported line posts once.
+pub async fn source_ref_exists_in(db_tx: &mut DbTx, source_ref: &str) -> Result<bool, StoreError> {
+    let row = sqlx::query("select 1 as one from entries where source_ref = $1")
+        .bind(source_ref)
+        .fetch_optional(&mut **db_tx)
+        .await?;
+    Ok(row.is_some())
 }
 
 // ---- reversal ----

@@ -1,6 +1,7 @@
 //! Route modules, one per area, each with its own `router()`.
 
 pub mod controls;
+pub mod interchange;
 pub mod ledger;
 pub mod postings;
 pub mod reference;

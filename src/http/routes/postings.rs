@@ -142,6 +142,8 @@ async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: R
         amount: f.money("amount"),
         reference: f.text_or_empty("reference"),
         reason: f.text("reason"),
+        source_ref: None,
+        supplier: None,
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, actor(&auth, &idem)).await?)))

@@ -1,0 +1,161 @@
+//! `cargo bench --bench import`: imports a 100,000-line generic CSV into a fresh SQLite
+//! ledger in one db_tx and prints lines per second, then times a plain
+//! `sqlite3 DB ".import --csv FILE table"` of the same file for comparison. Also times the
+//! per-line engine (`spend_in` for each line) on 10,000 lines, to show what bulk buys.
+//!
+//! The figures are wall-clock on this machine; nothing asserts on them.
+
+use std::time::Instant;
+
+use grant_ledger::csv::mapping::Mapping;
+use grant_ledger::domain::{FinancialYear, Money, parse_date};
+use grant_ledger::storage::Store;
+use grant_ledger::storage::import::{Engine, ImportOptions};
+use grant_ledger::storage::operations::{self as ops, Actor};
+use grant_ledger::storage::reference::{self as refdata, Grant, NewAward, Project};
+
+const LINES: usize = 100_000;
+const PER_LINE_LINES: usize = 10_000;
+const PROJECTS: usize = 200;
+/// Who the bench records its set-up as.
+const BENCH: Actor<'static> = Actor { name: "bench", idem: None };
+
+/// A deterministic generator: the same file every run.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn csv_file(lines: usize, seed: u64) -> String {
+    let mut rng = Rng(seed);
+    let mut out = String::from("date,grant,project,supplier,description,invoice_ref,amount,source_ref\n");
+    for i in 0..lines {
+        let date = format!("2023-{:02}-{:02}", 4 + rng.below(9), 1 + rng.below(28));
+        let project = rng.below(PROJECTS as u64);
+        let pence = 100 + rng.below(50_000);
+        out.push_str(&format!(
+            "{date},BENCH,B{project},Supplier {},Invoice line {i},INV-{i},{}.{:02},BENCH-{seed}-{i}\n",
+            rng.below(500),
+            pence / 100,
+            pence % 100
+        ));
+    }
+    out
+}
+
+/// A fresh ledger with a grant big enough for the file, allocated over many projects.
+async fn ledger(path: &std::path::Path) -> Store {
+    let store = grant_ledger::cli::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    let year = FinancialYear::parse("2023-24").unwrap();
+    let grant = Grant {
+        code: "BENCH".into(),
+        name: "Bench grant".into(),
+        funder: "SCO".into(),
+        restricted_to_priority: None,
+        on_overspend: "stop".into(),
+    };
+    refdata::create_grant(&store, grant, BENCH).await.unwrap();
+    let award = NewAward {
+        grant: "BENCH".into(),
+        year,
+        amount: Money::parse("900000000").unwrap(),
+        awarded_on: parse_date("2023-04-01").unwrap(),
+        reference: "bench".into(),
+    };
+    refdata::create_award(&store, award, BENCH).await.unwrap();
+    for p in 0..PROJECTS {
+        let project = Project {
+            code: format!("B{p}"),
+            name: format!("Bench project {p}"),
+            priority: "ASB".into(),
+            lead_organisation: String::new(),
+            description: String::new(),
+            status: "active".into(),
+        };
+        refdata::create_project(&store, project, BENCH).await.unwrap();
+        let cmd = ops::AllocationCmd {
+            grant: "BENCH".into(),
+            year,
+            project: format!("B{p}"),
+            amount: Money::parse("4000000").unwrap(),
+            approved_on: parse_date("2023-04-01").unwrap(),
+            approval_ref: "bench".into(),
+            memo: String::new(),
+        };
+        ops::allocate(&store, cmd, Actor { name: "bench", idem: None }).await.unwrap();
+    }
+    store
+}
+
+async fn timed_import(store: &Store, bytes: &[u8], engine: Engine) -> (f64, usize) {
+    let started = Instant::now();
+    let opts = ImportOptions { dry_run: false, created_by: "bench", idem: None, engine };
+    let report = grant_ledger::csv::import_spend(store, bytes, &Mapping::generic(), opts, &|_| {}).await.unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(report.posted && report.rejected == 0, "the bench file must import cleanly: {:?}", report.errors.first());
+    (seconds, report.accepted)
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("grant-ledger-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("spend.csv");
+    let text = csv_file(LINES, 42);
+    std::fs::write(&file, &text).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+
+    rt.block_on(async {
+        let started = Instant::now();
+        let parsed = grant_ledger::csv::import::parse(text.as_bytes(), &Mapping::generic());
+        let parse_seconds = started.elapsed().as_secs_f64();
+        assert!(parsed.errors.is_empty());
+        println!(
+            "parse only:            {LINES} lines in {parse_seconds:.3} s = {:.0} lines/s",
+            LINES as f64 / parse_seconds
+        );
+
+        let store = ledger(&dir.join("bulk.db")).await;
+        let (seconds, accepted) = timed_import(&store, text.as_bytes(), Engine::Bulk).await;
+        println!(
+            "import (bulk engine):  {accepted} lines in {seconds:.3} s = {:.0} lines/s (parse, check, write, commit)",
+            accepted as f64 / seconds
+        );
+        let problems = grant_ledger::storage::verify::verify(&store).await.unwrap();
+        assert!(problems.is_empty(), "verify after the bulk import: {problems:?}");
+        println!("verify after the bulk import: clean");
+        store.close().await;
+
+        let store = ledger(&dir.join("per-line.db")).await;
+        let small = csv_file(PER_LINE_LINES, 7);
+        let (seconds, accepted) = timed_import(&store, small.as_bytes(), Engine::PerLine).await;
+        println!(
+            "import (per-line engine): {accepted} lines in {seconds:.3} s = {:.0} lines/s",
+            accepted as f64 / seconds
+        );
+        store.close().await;
+    });
+
+    let db = dir.join("plain.db");
+    let started = Instant::now();
+    let out = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg(format!(".import --csv {} spend_lines", file.display()))
+        .output();
+    let seconds = started.elapsed().as_secs_f64();
+    match out {
+        Ok(o) if o.status.success() => println!(
+            "sqlite3 .import --csv: {LINES} lines in {seconds:.3} s = {:.0} lines/s (plain table, no checks)",
+            LINES as f64 / seconds
+        ),
+        Ok(o) => println!("sqlite3 .import failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => println!("sqlite3 is not installed ({e}); no comparison figure"),
+    }
+    if std::env::var_os("BENCH_KEEP").is_none() {
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

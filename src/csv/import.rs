@@ -1,0 +1,545 @@
+//! Parsing an import file into spend and refund commands, each with its line number, and an
+//! error for every bad field. Pure: it reads the bytes it is given and nothing else.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::mapping::{DateFormat, Field, Mapping};
+use crate::domain::{Money, is_valid_code, parse_date};
+use crate::storage::import::{ImportLine, ImportOp, LineError};
+use crate::storage::operations::{RefundCmd, SpendCmd};
+
+/// The most data lines one file may hold.
+pub const IMPORT_LINES_MAX: usize = 1_000_000;
+/// The longest line accepted, in bytes. Real finance exports stay far below it.
+pub const IMPORT_LINE_BYTES_MAX: usize = 65_536;
+/// The longest cell accepted, in bytes: as long as any text field of the API.
+pub const CELL_BYTES_MAX: usize = 2_000;
+
+/// What a file parsed into. When `errors` holds a file-level error (line 0 or the header),
+/// `lines` is empty.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub lines: Vec<ImportLine>,
+    pub errors: Vec<LineError>,
+    /// The file could not be read line by line at all: encoding, header, quoting, size.
+    pub unreadable: bool,
+}
+
+impl Parsed {
+    fn fatal(line: u64, field: &str, message: impl Into<String>) -> Parsed {
+        Parsed { lines: Vec::new(), errors: vec![LineError::new(line, field, message)], unreadable: true }
+    }
+}
+
+pub fn parse(bytes: &[u8], mapping: &Mapping) -> Parsed {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Parsed::fatal(1, "file", "is UTF-16; save it as \"CSV UTF-8\" and import that");
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64;
+            return Parsed::fatal(
+                line,
+                "file",
+                format!(
+                    "is not UTF-8: byte 0x{:02X} on line {line} (a Latin-1 or Windows-1252 export?); save it as \"CSV UTF-8\"",
+                    bytes[at]
+                ),
+            );
+        }
+    };
+    if let Some(at) = text.find('\0') {
+        let line = 1 + text[..at].matches('\n').count() as u64;
+        return Parsed::fatal(
+            line,
+            "file",
+            "contains NUL bytes: it is UTF-16 or not a text file; save it as \"CSV UTF-8\"",
+        );
+    }
+    if text.trim().is_empty() {
+        return Parsed::fatal(1, "file", "is empty: expected a header line and data lines");
+    }
+    if let Some(line) = unclosed_quote(text.as_bytes()) {
+        return Parsed::fatal(line, "file", "a quote opened on this line is never closed");
+    }
+    if let Some(line) = long_line(text.as_bytes()) {
+        return Parsed::fatal(line, "file", format!("this line is longer than {IMPORT_LINE_BYTES_MAX} bytes"));
+    }
+
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => return Parsed::fatal(1, "file", format!("cannot be read as CSV: {e}")),
+        None => return Parsed::fatal(1, "file", "is empty: expected a header line and data lines"),
+    };
+    let columns = match Columns::resolve(&header, mapping) {
+        Ok(c) => c,
+        Err(errors) => return Parsed { lines: Vec::new(), errors, unreadable: true },
+    };
+
+    // Line numbers come from byte offsets, so blank lines and quoted line breaks count.
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
+    // A record's position can point at blank lines skipped before it: step over them.
+    let line_at = |byte: u64| {
+        let skipped = text.as_bytes().iter().skip(byte as usize).take_while(|b| matches!(b, b'\n' | b'\r')).count();
+        line_starts.partition_point(|s| *s <= byte as usize + skipped) as u64
+    };
+    let mut parsed = Parsed::default();
+    for (count, record) in records.enumerate() {
+        if count >= IMPORT_LINES_MAX {
+            return Parsed::fatal(0, "file", format!("has more than {IMPORT_LINES_MAX} lines; split it"));
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| line_at(p.byte())).unwrap_or(0);
+                return Parsed::fatal(line, "file", format!("cannot be read as CSV: {e}"));
+            }
+        };
+        let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if record.len() != header.len() {
+            parsed.errors.push(LineError::new(
+                line,
+                "line",
+                format!("has {} cells; the header has {}", record.len(), header.len()),
+            ));
+            continue;
+        }
+        match line_of(&record, line, &columns, mapping) {
+            Ok(op) => parsed.lines.push(ImportLine { line, op }),
+            Err(errors) => parsed.errors.extend(errors),
+        }
+    }
+    parsed
+}
+
+/// The line a quote that never closes was opened on. Quotes open only at the start of a
+/// field (RFC 4180); a doubled quote inside a quoted field is an escaped quote.
+fn unclosed_quote(bytes: &[u8]) -> Option<u64> {
+    let (mut line, mut opened_on) = (1u64, 0u64);
+    let (mut quoted, mut field_start) = (false, true);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quoted {
+            match b {
+                b'"' if bytes.get(i + 1) == Some(&b'"') => i += 1,
+                b'"' => quoted = false,
+                b'\n' => line += 1,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' if field_start => {
+                    quoted = true;
+                    opened_on = line;
+                }
+                b',' => {
+                    field_start = true;
+                    i += 1;
+                    continue;
+                }
+                b'\n' => {
+                    line += 1;
+                    field_start = true;
+                    i += 1;
+                    continue;
+                }
+                b'\r' => {
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            field_start = false;
+        }
+        i += 1;
+    }
+    quoted.then_some(opened_on)
+}
+
+/// The first physical line longer than `IMPORT_LINE_BYTES_MAX`.
+fn long_line(bytes: &[u8]) -> Option<u64> {
+    bytes.split(|b| *b == b'\n').position(|l| l.len() > IMPORT_LINE_BYTES_MAX).map(|i| i as u64 + 1)
+}
+
+/// Where each field sits in a file's lines.
+struct Columns {
+    at: HashMap<Field, usize>,
+}
+
+fn normalise(header: &str) -> String {
+    header.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+impl Columns {
+    fn resolve(header: &::csv::StringRecord, mapping: &Mapping) -> Result<Columns, Vec<LineError>> {
+        let mut errors = Vec::new();
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        for (i, h) in header.iter().enumerate() {
+            if by_name.insert(normalise(h), i).is_some() {
+                errors.push(LineError::new(1, h.trim(), "this column appears twice in the header"));
+            }
+        }
+        let mut at = HashMap::new();
+        for (field, name) in &mapping.columns {
+            match by_name.get(&normalise(name)) {
+                Some(i) => {
+                    at.insert(*field, *i);
+                }
+                None if errors.iter().any(|e| e.field == *name) => {}
+                None => errors.push(LineError::new(
+                    1,
+                    name,
+                    format!("column {name:?} is missing from the header (mapping {})", mapping.name),
+                )),
+            }
+        }
+        if !mapping.extra_columns_ok {
+            let known: Vec<String> = mapping.columns.iter().map(|(_, h)| normalise(h)).collect();
+            for h in header.iter() {
+                if !known.contains(&normalise(h)) {
+                    errors.push(LineError::new(
+                        1,
+                        h.trim(),
+                        format!("is not a column of the {} layout ({})", mapping.name, expected(mapping)),
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() { Ok(Columns { at }) } else { Err(errors) }
+    }
+}
+
+fn expected(mapping: &Mapping) -> String {
+    let mut names: Vec<&str> = mapping.columns.iter().map(|(_, h)| h.as_str()).collect();
+    names.dedup();
+    names.join(",")
+}
+
+/// Reads one line's fields, naming each bad one.
+struct Cells<'a> {
+    record: &'a ::csv::StringRecord,
+    line: u64,
+    columns: &'a Columns,
+    errors: Vec<LineError>,
+}
+
+impl Cells<'_> {
+    fn error(&mut self, field: Field, message: impl Into<String>) {
+        self.errors.push(LineError::new(self.line, field.name(), message));
+    }
+
+    /// A cell, trimmed; "" when the mapping has no such column.
+    fn raw(&mut self, field: Field) -> &str {
+        let Some(i) = self.columns.at.get(&field) else { return "" };
+        self.record.get(*i).unwrap_or("").trim()
+    }
+
+    fn text(&mut self, field: Field, required: bool) -> String {
+        let cell = self.raw(field).to_owned();
+        if cell.len() > CELL_BYTES_MAX {
+            self.error(field, format!("is longer than {CELL_BYTES_MAX} bytes"));
+        } else if cell.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            self.error(field, "contains a control character");
+        } else if required && cell.is_empty() {
+            self.error(field, "must not be blank");
+        }
+        cell
+    }
+
+    fn code(&mut self, field: Field, value: String) -> String {
+        if value.is_empty() {
+            self.error(field, "is blank, and no mapping rule or default gives one");
+        } else if !is_valid_code(&value) {
+            self.error(field, format!("{value:?} is not a code: 1–32 letters, digits, '-' or '_'"));
+        }
+        value
+    }
+}
+
+fn line_of(
+    record: &::csv::StringRecord,
+    line: u64,
+    columns: &Columns,
+    mapping: &Mapping,
+) -> Result<ImportOp, Vec<LineError>> {
+    let mut c = Cells { record, line, columns, errors: Vec::new() };
+    let date_cell = c.text(Field::Date, true);
+    let date = if date_cell.is_empty() { None } else { parse_line_date(&date_cell, &mapping.date_format) };
+    if date.is_none() && !date_cell.is_empty() {
+        let how = match &mapping.date_format {
+            DateFormat::IsoOrUk => "YYYY-MM-DD or dd/mm/yyyy".to_owned(),
+            DateFormat::Pattern(p) => format!("as {p:?}"),
+        };
+        c.error(Field::Date, format!("{date_cell:?} is not a date written {how}"));
+    }
+    let amount_cell = c.text(Field::Amount, true);
+    let amount = if amount_cell.is_empty() { None } else { Some(parse_amount(&amount_cell, mapping.lenient_amounts)) };
+    match &amount {
+        Some(Ok(m)) if *m == Money::ZERO => c.error(Field::Amount, "must not be zero"),
+        Some(Err(e)) => c.error(Field::Amount, format!("{amount_cell:?}: {e}")),
+        _ => {}
+    }
+    let supplier = c.text(Field::Supplier, true);
+    let mut description = c.text(Field::Description, false);
+    let expense_type = c.text(Field::ExpenseType, false);
+    if description.is_empty() {
+        description = expense_type;
+    }
+    if description.is_empty() {
+        c.error(Field::Description, "must not be blank");
+    }
+    let invoice_ref = c.text(Field::InvoiceRef, false);
+    let source_ref = Some(c.text(Field::SourceRef, false)).filter(|s| !s.is_empty());
+
+    let cost_centre = c.text(Field::CostCentre, false);
+    let expense_code = c.text(Field::ExpenseCode, false);
+    let rule = mapping.rules.iter().find(|r| r.matches(&cost_centre, &expense_code));
+    let mut project = c.text(Field::Project, false);
+    if project.is_empty() {
+        project = match rule {
+            Some(r) => r.project.clone(),
+            None if mapping.cost_centre_is_project => cost_centre.clone(),
+            None => String::new(),
+        };
+    }
+    let project = c.code(Field::Project, project);
+    let mut grant = c.text(Field::Grant, false);
+    if grant.is_empty() {
+        grant = rule.and_then(|r| r.grant.clone()).or_else(|| mapping.default_grant.clone()).unwrap_or_default();
+    }
+    let grant = c.code(Field::Grant, grant);
+
+    let (Some(date), Some(Ok(amount)), true) = (date, amount, c.errors.is_empty()) else { return Err(c.errors) };
+    Ok(if amount.is_positive() {
+        ImportOp::Spend(SpendCmd {
+            grant,
+            project,
+            date,
+            supplier,
+            description,
+            invoice_ref,
+            amount,
+            commitment_id: None,
+            source_ref,
+        })
+    } else {
+        ImportOp::Refund(RefundCmd {
+            grant,
+            project,
+            date,
+            amount: amount.negated(),
+            reference: invoice_ref,
+            reason: description,
+            source_ref,
+            supplier: Some(supplier),
+        })
+    })
+}
+
+fn parse_line_date(cell: &str, format: &DateFormat) -> Option<NaiveDate> {
+    match format {
+        DateFormat::IsoOrUk => parse_date(cell).or_else(|| {
+            let parts: Vec<&str> = cell.split('/').collect();
+            let ok = parts.len() == 3
+                && parts[0].len() <= 2
+                && parts[1].len() <= 2
+                && parts[2].len() == 4
+                && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            if !ok {
+                return None;
+            }
+            NaiveDate::from_ymd_opt(parts[2].parse().ok()?, parts[1].parse().ok()?, parts[0].parse().ok()?)
+        }),
+        DateFormat::Pattern(p) => NaiveDate::parse_from_str(cell, p).ok(),
+    }
+}
+
+/// A signed amount. Lenient mappings also read `£1,234.56` and `-£50`, as finance systems
+/// write them; separators must group thousands properly, so `1,23` is still refused.
+fn parse_amount(cell: &str, lenient: bool) -> Result<Money, String> {
+    if !lenient {
+        return Money::parse_signed(cell).map_err(|e| e.to_string());
+    }
+    let (negative, rest) = match cell.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, cell),
+    };
+    let rest = rest.strip_prefix('£').unwrap_or(rest);
+    let (whole, frac) = match rest.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (rest, None),
+    };
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped_ok = groups.len() == 1
+        || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped_ok {
+        return Err("thousands separators must group three digits, as in 1,234.56".into());
+    }
+    let plain = match frac {
+        Some(f) => format!("{}.{f}", groups.concat()),
+        None => groups.concat(),
+    };
+    let m = Money::parse(&plain).map_err(|e| e.to_string())?;
+    Ok(if negative { m.negated() } else { m })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HEADER: &str = "date,grant,project,supplier,description,invoice_ref,amount,source_ref\n";
+
+    fn generic(body: &str) -> Parsed {
+        parse(format!("{HEADER}{body}").as_bytes(), &Mapping::generic())
+    }
+
+    fn errors(p: &Parsed) -> Vec<(u64, String)> {
+        p.errors.iter().map(|e| (e.line, e.field.clone())).collect()
+    }
+
+    #[test]
+    fn generic_lines_become_spend_and_refunds() {
+        let p = generic(
+            "2023-05-01,LDF,P1,Youth Trust,Sessions,INV-1,1500.00,FIN-1\n\
+             \n\
+             01/06/2023,LDF,P1,Youth Trust,Credit note,CN-1,-200,FIN-2\n",
+        );
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.lines.len(), 2);
+        assert_eq!(p.lines[0].line, 2);
+        assert_eq!(p.lines[1].line, 4, "line numbers count the blank line");
+        match &p.lines[1].op {
+            ImportOp::Refund(r) => {
+                assert_eq!(r.amount, Money::from_pence(20_000));
+                assert_eq!(r.date, NaiveDate::from_ymd_opt(2023, 6, 1).unwrap());
+                assert_eq!(r.source_ref.as_deref(), Some("FIN-2"));
+            }
+            other => panic!("expected a refund, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_line() {
+        let p = generic(
+            "2023-13-01,LDF,P1,S,D,I,10,A\n\
+             2023-05-01,L D F,P1,,D,I,1.234,B\n\
+             2023-05-01,LDF,,S,,I,0,C\n\
+             2023-05-01,LDF,P1,S,D\n",
+        );
+        assert_eq!(
+            errors(&p),
+            vec![
+                (2, "date".into()),
+                (3, "amount".into()),
+                (3, "supplier".into()),
+                (3, "grant".into()),
+                (4, "amount".into()),
+                (4, "description".into()),
+                (4, "project".into()),
+                (5, "line".into()),
+            ]
+        );
+        assert!(p.lines.is_empty());
+    }
+
+    #[test]
+    fn hostile_files_get_one_clear_error() {
+        let check = |bytes: Vec<u8>, line: u64, needle: &str| {
+            let p = parse(&bytes, &Mapping::generic());
+            assert!(p.unreadable && p.lines.is_empty());
+            assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+            assert_eq!(p.errors[0].line, line, "{:?}", p.errors);
+            assert!(p.errors[0].message.contains(needle), "{:?} should mention {needle:?}", p.errors[0].message);
+        };
+        check(Vec::new(), 1, "empty");
+        check(b"\xEF\xBB\xBF \n\n".to_vec(), 1, "empty");
+        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(HEADER.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        check(utf16, 1, "UTF-16");
+        let utf16_no_bom: Vec<u8> = HEADER.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        check(utf16_no_bom, 1, "NUL");
+        let mut latin1 = format!("{HEADER}2023-05-01,LDF,P1,Caf").into_bytes();
+        latin1.extend_from_slice(b"\xE9,D,I,1,A\n");
+        check(latin1, 2, "not UTF-8");
+        check(
+            format!("{HEADER}2023-05-01,LDF,P1,\"Open,D,I,1,A\n2023-05-01,LDF,P1,S,D,I,1,B\n").into_bytes(),
+            2,
+            "never closed",
+        );
+        check(format!("{HEADER}{}\n", "x".repeat(1_000_000)).into_bytes(), 2, "longer than");
+        check(b"date,grant,project,supplier,description,invoice_ref,amount\n".to_vec(), 1, "source_ref");
+    }
+
+    #[test]
+    fn extra_and_missing_columns_are_each_named() {
+        let p =
+            parse(b"date,grant,project,supplier,description,invoice_ref,amount,source_ref,vat\n", &Mapping::generic());
+        assert_eq!(errors(&p), vec![(1, "vat".into())]);
+        let p = parse(b"date,grant,project,supplier,invoice_ref,amount\n", &Mapping::generic());
+        assert_eq!(errors(&p), vec![(1, "description".into()), (1, "source_ref".into())]);
+    }
+
+    #[test]
+    fn lenient_amounts_read_pounds_and_separators_but_not_nonsense() {
+        let ok = |s: &str, pence: i64| assert_eq!(parse_amount(s, true), Ok(Money::from_pence(pence)), "{s}");
+        ok("£1,234.56", 123_456);
+        ok("-£50", -5_000);
+        ok("1234", 123_400);
+        for bad in ["1,23", ",123", "£", "1.234", "1e3", "--1", "£-1"] {
+            assert!(parse_amount(bad, true).is_err(), "{bad} should be refused");
+        }
+        assert!(parse_amount("£1", false).is_err(), "the generic layout is strict");
+    }
+
+    #[test]
+    fn transparency_lines_map_cost_centres_through_rules() {
+        let mut m = Mapping::transparency().with_default_grant(Some("LDF".into()));
+        m.rules.push(crate::csv::mapping::Rule {
+            cost_centre: Some("CS100".into()),
+            expense_code: None,
+            project: "P1".into(),
+            grant: Some("ASB-EI".into()),
+        });
+        let file = "Body name,Date,Transaction number,Amount,Supplier name,Expense area,Expense type,Expense code,Extended description\n\
+                    Tamworth BC,01/05/2023,T-1,\"£1,500.00\",Youth Trust,CS100,Grants,5001,\n\
+                    Tamworth BC,02/05/2023,T-2,600,Cafe,P2,Catering,5002,Lunch\n";
+        let p = parse(file.as_bytes(), &m);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let ImportOp::Spend(a) = &p.lines[0].op else { panic!() };
+        assert_eq!((a.grant.as_str(), a.project.as_str(), a.description.as_str()), ("ASB-EI", "P1", "Grants"));
+        assert_eq!(a.source_ref.as_deref(), Some("T-1"));
+        let ImportOp::Spend(b) = &p.lines[1].op else { panic!() };
+        assert_eq!((b.grant.as_str(), b.project.as_str()), ("LDF", "P2"), "the cost centre is the project");
+    }
+
+    proptest! {
+        /// Whatever the bytes, the parser answers with lines or errors, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
+            let p = parse(&bytes, &Mapping::generic());
+            prop_assert!(p.lines.is_empty() || p.errors.iter().all(|e| e.line > 1));
+            let _ = parse(&bytes, &Mapping::transparency());
+        }
+
+        /// Random text after a valid header: every line either parses or is named in an error.
+        #[test]
+        fn arbitrary_lines_are_parsed_or_reported(body in "[-0-9a-zA-Z,/.\"£ \n]{0,400}") {
+            let p = generic(&body);
+            for l in &p.lines {
+                prop_assert!(!p.errors.iter().any(|e| e.line == l.line));
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! CSV interchange over HTTP: spend import, and the journal and transparency exports.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::super::auth::{Auth, Need};
+use super::super::error::AppError;
+use super::super::input::{Query, RawBody};
+use super::super::{AppState, Idem};
+use crate::csv::journal::Format;
+use crate::csv::mapping::{Mapping, PRESETS};
+use crate::storage::import::{Engine, ImportOptions};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/imports/spend", post(import_spend))
+        .route("/api/v1/exports/journal", get(journal))
+        .route("/api/v1/exports/transparency", get(transparency))
+}
+
+/// The body is the CSV file itself. All or nothing: 200 with the report when every line
+/// passed (posted unless `dry_run`), 422 problem+json carrying the same report otherwise.
+async fn import_spend(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    mut q: Query,
+    body: RawBody,
+) -> Result<Response, AppError> {
+    auth.require(Need::Finance)?;
+    let dry_run = q.bool("dry_run").unwrap_or(false);
+    let mapping_name = q.text("mapping").unwrap_or_else(|| "generic".to_owned());
+    let grant = q.code("grant");
+    q.finish()?;
+    let mapping = Mapping::preset(&mapping_name)
+        .ok_or_else(|| AppError::field("mapping", format!("must be one of: {}", PRESETS.join(", "))))?
+        .with_default_grant(grant);
+    let opts = ImportOptions { dry_run, created_by: auth.name(), idem: idem.as_ref(), engine: Engine::Bulk };
+    let report = crate::csv::import_spend(&s.store, &body.0, &mapping, opts, &|_| {}).await?;
+    if report.rejected == 0 {
+        return Ok(Json(report).into_response());
+    }
+    let mut problem = serde_json::to_value(&report).expect("reports serialize");
+    let fields = serde_json::json!({
+        "type": "https://grant-ledger.invalid/problems/validation_failed",
+        "title": "Import refused",
+        "status": 422,
+        "detail": format!("{} line(s) rejected; nothing was posted", report.rejected),
+        "code": "validation_failed",
+    });
+    for (k, v) in fields.as_object().expect("an object") {
+        problem[k] = v.clone();
+    }
+    let body = serde_json::to_vec(&problem).expect("problems serialize");
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response())
+}
+
+async fn journal(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
+    auth.require(Need::ReadReference)?;
+    let format = q.text("format");
+    q.finish()?;
+    let format = format
+        .as_deref()
+        .and_then(Format::parse)
+        .ok_or_else(|| AppError::field("format", "must be hledger or beancount"))?;
+    let text = crate::csv::export_journal(&s.store, format).await?;
+    let name = match format {
+        Format::Hledger => "ledger.journal",
+        Format::Beancount => "ledger.beancount",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+async fn transparency(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
+    auth.require(Need::ReadReference)?;
+    let from = q.date("from");
+    let to = q.date("to");
+    let missing: Vec<&str> =
+        [("from", from.is_none()), ("to", to.is_none())].into_iter().filter(|(_, m)| *m).map(|(n, _)| n).collect();
+    q.finish()?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(AppError::Validation(
+            missing
+                .into_iter()
+                .map(|n| super::super::error::FieldError { field: n.into(), message: "is required".into() })
+                .collect(),
+        ));
+    };
+    if from > to {
+        return Err(AppError::field("to", "must not be before from"));
+    }
+    let text = crate::csv::export_transparency(&s.store, from, to).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"spend-over-500-{from}-{to}.csv\"")),
+        ],
+        text,
+    )
+        .into_response())
+}

@@ -1,0 +1,111 @@
+//! Reading the ledger out whole, for the journal and transparency exports.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::domain::Money;
+
+/// One entry with its postings, as the journal writers need it.
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub kind: String,
+    pub date: String,
+    pub memo: String,
+    pub reverses: Option<i64>,
+    /// (account, signed amount), in line order.
+    pub postings: Vec<(String, Money)>,
+}
+
+/// Every entry in id order, and every account's balance: one read of each table.
+/// The whole ledger is held in memory; a partnership's ledger is thousands of entries.
+pub async fn journal(store: &Store) -> Result<(Vec<JournalEntry>, Vec<(String, Money)>), StoreError> {
+    // One db_tx so the entries and the balances are one consistent picture.
+    let mut db_tx = store.begin().await?;
+    let rows = sqlx::query("select id, kind, entry_date, memo, reverses from entries order by id")
+        .fetch_all(&mut *db_tx)
+        .await?;
+    let mut entries: Vec<JournalEntry> = rows
+        .iter()
+        .map(|r| JournalEntry {
+            id: r.get("id"),
+            kind: r.get("kind"),
+            date: r.get("entry_date"),
+            memo: r.get("memo"),
+            reverses: r.get("reverses"),
+            postings: Vec::new(),
+        })
+        .collect();
+    let index: BTreeMap<i64, usize> = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let rows = sqlx::query("select entry_id, account, amount_pence from postings order by entry_id, line")
+        .fetch_all(&mut *db_tx)
+        .await?;
+    for r in rows {
+        if let Some(i) = index.get(&r.get::<i64, _>("entry_id")) {
+            entries[*i].postings.push((r.get("account"), Money::from_pence(r.get("amount_pence"))));
+        }
+    }
+    let balances = sqlx::query("select account, balance_pence from balances order by account")
+        .fetch_all(&mut *db_tx)
+        .await?
+        .iter()
+        .map(|r| (r.get::<String, _>("account"), Money::from_pence(r.get("balance_pence"))))
+        .collect();
+    db_tx.rollback().await?;
+    Ok((entries, balances))
+}
+
+/// One entry's effect on spend: positive for a spend, negative for a refund or a reversal.
+#[derive(Debug, Clone)]
+pub struct SpendRow {
+    pub entry_id: i64,
+    pub date: String,
+    pub kind: String,
+    pub grant: String,
+    pub memo: String,
+    pub supplier: String,
+    pub amount: Money,
+}
+
+/// Every entry dated `from..=to` that moves a `spent` account, with what it moved.
+pub async fn spend_rows(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<Vec<SpendRow>, StoreError> {
+    let rows = sqlx::query(
+        "select e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details as reversed_details,
+                cast(sum(p.amount_pence) as bigint) as spent
+         from entries e
+         join postings p on p.entry_id = e.id and p.account like 'spent:%'
+         left join entries r on r.id = e.reverses
+         where e.entry_date >= $1 and e.entry_date <= $2
+         group by e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details
+         order by e.entry_date, e.id",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    let supplier_of = |details: Option<String>| -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(&details?).ok()?;
+        v.get("supplier")?.as_str().map(str::to_owned)
+    };
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let supplier =
+                supplier_of(r.get("details")).or_else(|| supplier_of(r.get("reversed_details"))).unwrap_or_default();
+            SpendRow {
+                entry_id: r.get("id"),
+                date: r.get("entry_date"),
+                kind: r.get("kind"),
+                grant: r.get("grant_code"),
+                memo: r.get("memo"),
+                supplier,
+                // Spend credits `spent` (stored negative); show spend as a positive amount.
+                amount: Money::from_pence(-r.get::<i64, _>("spent")),
+            }
+        })
+        .filter(|r| r.amount != Money::ZERO)
+        .collect())
+}
