@@ -489,6 +489,13 @@ pub fn document() -> Value {
                     "type": "object", "additionalProperties": false, "properties": props, "required": required } } } }),
             );
         }
+        if r.path == "/api/v1/imports/spend" {
+            // The one body that is not JSON: the CSV file itself.
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } }),
+            );
+        }
         let mut responses = Map::new();
         responses.insert(
             r.ok.to_string(),

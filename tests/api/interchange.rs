@@ -719,3 +719,43 @@ backend_test!(concurrent_imports_cannot_both_spend_the_last_money, |app: TestApp
     assert_eq!(app.balance("available:LDF:2023-24:P1").await, "-400.00");
     app.assert_verified().await;
 });
+
+/// The CLI end to end on a SQLite file: a refused import exits 1 and posts nothing, a
+/// clean one exits 0, and both exports write their files.
+#[tokio::test]
+async fn cli_import_and_exports() {
+    use clap::Parser;
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let run = |args: Vec<String>| {
+        let url = db.url.clone();
+        async move {
+            let mut argv = vec!["grant-ledger".to_owned(), "--database-url".to_owned(), url];
+            argv.extend(args);
+            grant_ledger::cli::run(grant_ledger::cli::Cli::parse_from(argv)).await.unwrap()
+        }
+    };
+    let csv = temp_file("spend.csv", &format!("{HEADER}2023-05-01,LDF,NOPE,S,D,I,100,CLI-1\n"));
+    let args = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(
+        run(args(&format!("import spend {} --dry-run", csv.display()))).await,
+        1,
+        "an unknown project is refused"
+    );
+    let mapping = temp_file("map.toml", "preset = \"generic\"\nextra_columns_ok = true\n");
+    assert_eq!(run(args(&format!("import spend {} --mapping {}", csv.display(), mapping.display()))).await, 1);
+    let header_only = temp_file("empty.csv", HEADER);
+    assert_eq!(run(args(&format!("import spend {}", header_only.display()))).await, 0);
+    let journal = std::env::temp_dir().join(format!("gl_cli_{}.beancount", std::process::id()));
+    assert_eq!(run(args(&format!("export journal --format beancount --output {}", journal.display()))).await, 0);
+    assert!(std::fs::read_to_string(&journal).unwrap().contains("option \"operating_currency\" \"GBP\""));
+    let spend = std::env::temp_dir().join(format!("gl_cli_{}.csv", std::process::id()));
+    assert_eq!(
+        run(args(&format!("export transparency --from 2023-04-01 --to 2024-03-31 --output {}", spend.display()))).await,
+        0
+    );
+    assert!(std::fs::read_to_string(&spend).unwrap().starts_with("Date,Department,Beneficiary,Purpose,Amount"));
+    for f in [csv, mapping, header_only, journal, spend] {
+        std::fs::remove_file(f).ok();
+    }
+    db.drop().await;
+}
