@@ -260,7 +260,6 @@ async fn store_rag_rule(store: &Store, amber: Option<String>, red: Option<String
     let amber = amber.unwrap_or_else(|| current.amber_pct.to_string());
     let red = red.unwrap_or_else(|| current.red_pct.to_string());
     let rule = crate::reports::RagRule::parse(&amber, &red).map_err(|e| anyhow::anyhow!("RAG thresholds: {e}"))?;
-    crate::storage::reports::set_rag_rule(store, rule).await?;
-    tracing::info!(amber = %rule.amber_pct, red = %rule.red_pct, "RAG thresholds stored");
+    crate::storage::reports::set_rag_rule(store, rule, "configuration").await?;
     Ok(())
 }

@@ -269,6 +269,7 @@ backend_test!(as_at_leaves_out_later_entries, |app: TestApp| async move {
     grant_ledger::storage::reports::set_rag_rule(
         &app.store,
         RagRule { amber_pct: Decimal::from(30), red_pct: Decimal::from(60) },
+        "test",
     )
     .await
     .unwrap();
