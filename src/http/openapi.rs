@@ -410,6 +410,32 @@ pub const ROUTES: &[RouteDoc] = &[
         query: &["financial_year", "quarter", "bom"],
         ok: 200,
     },
+    RouteDoc {
+        method: "GET",
+        path: "/api/v1/spend-profiles",
+        summary: "List projects' quarterly spend plans (percent of budget per quarter)",
+        need: Some(Need::ReadReference),
+        body: &[],
+        query: &["financial_year", "grant"],
+        ok: 200,
+    },
+    RouteDoc {
+        method: "POST",
+        path: "/api/v1/spend-profiles",
+        summary: "Set a project's quarterly spend plan for an award; q1..q4 sum to 100",
+        need: Some(Need::Approver),
+        body: &[
+            ("grant", Code, true),
+            ("financial_year", Year, true),
+            ("project", Code, true),
+            ("q1", Text, true),
+            ("q2", Text, true),
+            ("q3", Text, true),
+            ("q4", Text, true),
+        ],
+        query: &[],
+        ok: 201,
+    },
 ];
 
 fn schema(ty: Ty) -> Value {
