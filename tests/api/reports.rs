@@ -378,6 +378,21 @@ backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
     // Numbers are right-aligned: every row's budget ends in the same column.
     let end = lines[0].find("budget").unwrap() + "budget".len();
     assert!(lines[2..].iter().all(|l| l[..end].ends_with(".00")), "{table}");
+    let multi =
+        report_text(&app.store, ReportCommand::MultiYear { grant: "LDF".into(), format: Format::Table }).await.unwrap();
+    assert!(
+        multi.lines().any(|l| l.starts_with("2022-23") && l.contains("61394.00") && l.ends_with("55494.00")),
+        "{multi}"
+    );
+    assert!(multi.lines().any(|l| l.starts_with("2024-25") && l.ends_with("178282.00")), "{multi}");
+    // `export commissioner-return` writes exactly the golden file.
+    let export = grant_ledger::cli::ExportCommand::CommissionerReturn {
+        financial_year: "2022-23".into(),
+        quarter: 3,
+        bom: false,
+    };
+    let bytes = grant_ledger::cli::export_bytes(&app.store, export).await.unwrap();
+    assert_eq!(String::from_utf8(bytes).unwrap(), include_str!("../golden/commissioner-return-2022-23-q3.csv"));
     let csv = report_text(&app.store, variance(Format::Csv, None)).await.unwrap();
     assert_eq!(csv.lines().count(), 5);
     let bad = report_text(
