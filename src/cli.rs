@@ -165,9 +165,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             print!("{}", report_text(&store, report).await?);
             0
         }
-        Command::Export { export } => {
+        Command::Export { export: ExportCommand::CommissionerReturn { financial_year, quarter, bom } } => {
             use std::io::Write;
-            std::io::stdout().write_all(&export_bytes(&store, export).await?)?;
+            std::io::stdout().write_all(&commissioner_return_csv(&store, &financial_year, quarter, bom).await?)?;
             0
         }
         Command::Verify => {
@@ -209,17 +209,18 @@ fn parse_year(text: &str) -> anyhow::Result<crate::domain::FinancialYear> {
     crate::domain::FinancialYear::parse(text).map_err(|e| anyhow::anyhow!("--financial-year {e}"))
 }
 
-/// The bytes of an export subcommand, as written to standard output.
-pub async fn export_bytes(store: &Store, export: ExportCommand) -> anyhow::Result<Vec<u8>> {
+/// `export commissioner-return`: the bytes written to standard output.
+pub async fn commissioner_return_csv(
+    store: &Store,
+    financial_year: &str,
+    quarter: u8,
+    bom: bool,
+) -> anyhow::Result<Vec<u8>> {
     use crate::reports::{commissioner, csv_out};
-    match export {
-        ExportCommand::CommissionerReturn { financial_year, quarter, bom } => {
-            let year = parse_year(&financial_year)?;
-            anyhow::ensure!((1..=4).contains(&quarter), "--quarter must be 1, 2, 3 or 4");
-            let rows = crate::reports::run::commissioner_return(store, year, quarter).await?;
-            Ok(csv_out::write(&commissioner::CSV_HEADER, &rows, bom))
-        }
-    }
+    let year = parse_year(financial_year)?;
+    anyhow::ensure!((1..=4).contains(&quarter), "--quarter must be 1, 2, 3 or 4");
+    let rows = crate::reports::run::commissioner_return(store, year, quarter).await?;
+    Ok(csv_out::write(&commissioner::CSV_HEADER, &rows, bom))
 }
 
 /// Renders a report subcommand as a table, CSV or JSON.

@@ -386,12 +386,7 @@ backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
     );
     assert!(multi.lines().any(|l| l.starts_with("2024-25") && l.ends_with("178282.00")), "{multi}");
     // `export commissioner-return` writes exactly the golden file.
-    let export = grant_ledger::cli::ExportCommand::CommissionerReturn {
-        financial_year: "2022-23".into(),
-        quarter: 3,
-        bom: false,
-    };
-    let bytes = grant_ledger::cli::export_bytes(&app.store, export).await.unwrap();
+    let bytes = grant_ledger::cli::commissioner_return_csv(&app.store, "2022-23", 3, false).await.unwrap();
     assert_eq!(String::from_utf8(bytes).unwrap(), include_str!("../golden/commissioner-return-2022-23-q3.csv"));
     let csv = report_text(&app.store, variance(Format::Csv, None)).await.unwrap();
     assert_eq!(csv.lines().count(), 5);
