@@ -190,13 +190,13 @@ pub async fn rag_rule(store: &Store) -> Result<RagRule, StoreError> {
     }))
 }
 
-/// Stores the RAG thresholds (checked by `RagRule::parse` first). `actor` names who set them.
+/// Stores the RAG thresholds (checked by `RagRule::parse` first); `actor` is recorded in the audit trail.
 pub async fn set_rag_rule(store: &Store, rule: RagRule, actor: &str) -> Result<(), StoreError> {
-    tracing::info!(actor, amber = %rule.amber_pct, red = %rule.red_pct, "setting the RAG thresholds");
     let mut db_tx = store.begin().await?;
     super::reference::set_setting_in(&mut db_tx, RAG_AMBER_KEY, &rule.amber_pct.to_string()).await?;
     super::reference::set_setting_in(&mut db_tx, RAG_RED_KEY, &rule.red_pct.to_string()).await?;
     db_tx.commit().await?;
+    tracing::info!(actor, "RAG thresholds set");
     Ok(())
 }
 
