@@ -16,8 +16,6 @@ use chrono::NaiveDate;
 use grant_ledger::domain::chain::{EntryContent, entry_hash};
 use grant_ledger::domain::{FinancialYear, Money};
 use grant_ledger::reports::run;
-use grant_ledger::storage::operations::Actor;
-use grant_ledger::storage::reference::{self, Grant, NewAward, Project};
 use grant_ledger::storage::{DbTx, Store};
 use sqlx::Row;
 
@@ -203,54 +201,62 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
     Ok(())
 }
 
+/// Sends one request to the app; reference data goes through the REST API (API.md), so the
+/// bench does not depend on storage signatures.
+async fn api(router: &axum::Router, token: &str, path: &str, body: serde_json::Value) -> anyhow::Result<()> {
+    use tower::ServiceExt;
+    let req = axum::http::Request::post(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))?;
+    let resp = router.clone().oneshot(req).await?;
+    let status = resp.status();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body()).await?.to_bytes();
+    anyhow::ensure!(status.as_u16() == 201, "POST {path}: {status} {}", String::from_utf8_lossy(&bytes));
+    Ok(())
+}
+
 async fn build_ledger(
     store: &Store,
     year: FinancialYear,
     projects: usize,
     postings: usize,
 ) -> anyhow::Result<Vec<GenEntry>> {
-    reference::create_grant(
-        store,
-        Grant {
-            code: GRANT.into(),
-            name: "Bench grant".into(),
-            funder: "SCO".into(),
-            restricted_to_priority: None,
-            on_overspend: "stop".into(),
-        },
-        Actor { name: "bench", idem: None },
-    )
-    .await?;
+    let token = grant_ledger::storage::tokens::generate_secret();
+    sqlx::query("insert into tokens (name, role, secret_hash, created_at) values ('bench', 'admin', $1, $2)")
+        .bind(grant_ledger::storage::tokens::hash_secret(&token))
+        .bind(CREATED_AT)
+        .execute(store.pool())
+        .await?;
+    let router = grant_ledger::http::app(grant_ledger::http::AppState { store: store.clone() });
     let (entries, balances) = generate(year, projects, postings);
     let awarded: i64 = balances.iter().filter(|(a, _)| a.starts_with("unallocated:")).map(|(_, b)| *b).sum();
-    reference::create_award(
-        store,
-        NewAward {
-            grant: GRANT.into(),
-            year,
-            amount: Money::from_pence(awarded + 100_000_000),
-            awarded_on: year.start(),
-            reference: "bench".into(),
-        },
-        Actor { name: "bench", idem: None },
+    api(
+        &router,
+        &token,
+        "/api/v1/grants",
+        serde_json::json!({ "code": GRANT, "name": "Bench grant", "funder": "SCO", "on_overspend": "stop" }),
     )
     .await?;
-    let mut db_tx = store.begin().await?;
+    api(
+        &router,
+        &token,
+        &format!("/api/v1/grants/{GRANT}/awards"),
+        serde_json::json!({ "financial_year": year.to_string(), "amount": Money::from_pence(awarded + 100_000_000).to_string(),
+                            "awarded_on": year.start().to_string(), "reference": "bench" }),
+    )
+    .await?;
     for i in 0..projects {
-        reference::create_project_in(
-            &mut db_tx,
-            &Project {
-                code: project_code(i),
-                name: format!("Bench project {i}"),
-                priority: PRIORITIES[i % PRIORITIES.len()].into(),
-                lead_organisation: "Bench lead".into(),
-                description: String::new(),
-                status: "active".into(),
-            },
-            "bench",
+        api(
+            &router,
+            &token,
+            "/api/v1/projects",
+            serde_json::json!({ "code": project_code(i), "name": format!("Bench project {i}"),
+                                "priority": PRIORITIES[i % PRIORITIES.len()], "lead_organisation": "Bench lead" }),
         )
         .await?;
     }
+    let mut db_tx = store.begin().await?;
     let fy = year.to_string();
     for (account, balance) in &balances {
         if account.starts_with("unallocated:") {

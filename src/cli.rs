@@ -100,6 +100,14 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// One grant across its award years, with cumulative figures.
+    MultiYear {
+        #[arg(long)]
+        grant: String,
+        /// `table` or `json`.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,12 +195,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             0
         }
         Command::Export { export: ExportCommand::CommissionerReturn { financial_year, quarter, bom } } => {
-            use crate::reports::{commissioner, csv_out};
-            let year = parse_year(&financial_year)?;
-            anyhow::ensure!((1..=4).contains(&quarter), "--quarter must be 1, 2, 3 or 4");
-            let rows = crate::reports::run::commissioner_return(&store, year, quarter).await?;
             use std::io::Write;
-            std::io::stdout().write_all(&csv_out::write(&commissioner::CSV_HEADER, &rows, bom))?;
+            std::io::stdout().write_all(&commissioner_return_csv(&store, &financial_year, quarter, bom).await?)?;
             0
         }
         Command::Import { what } => crate::csv::cli::run_import(&store, what).await?,
@@ -248,6 +252,20 @@ fn parse_year(text: &str) -> anyhow::Result<crate::domain::FinancialYear> {
     crate::domain::FinancialYear::parse(text).map_err(|e| anyhow::anyhow!("--financial-year {e}"))
 }
 
+/// `export commissioner-return`: the bytes written to standard output.
+pub async fn commissioner_return_csv(
+    store: &Store,
+    financial_year: &str,
+    quarter: u8,
+    bom: bool,
+) -> anyhow::Result<Vec<u8>> {
+    use crate::reports::{commissioner, csv_out};
+    let year = parse_year(financial_year)?;
+    anyhow::ensure!((1..=4).contains(&quarter), "--quarter must be 1, 2, 3 or 4");
+    let rows = crate::reports::run::commissioner_return(store, year, quarter).await?;
+    Ok(csv_out::write(&commissioner::CSV_HEADER, &rows, bom))
+}
+
 /// Renders a report subcommand as a table, CSV or JSON.
 pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result<String> {
     use crate::reports::{csv_out, quarterly, run, table, variance};
@@ -288,6 +306,30 @@ pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result
                     String::from_utf8(csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r), false))?
                 }
                 Format::Table => table::render(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r)),
+            }
+        }
+        ReportCommand::MultiYear { grant, format } => {
+            use crate::reports::csv_out::Cell::{Number, Text};
+            let r = run::multi_year(store, &grant).await?;
+            let header =
+                ["financial_year", "awarded", "allocated", "committed", "actual", "unspent", "cumulative_unspent"];
+            let rows: Vec<Vec<csv_out::Cell>> = r
+                .years
+                .iter()
+                .map(|y| {
+                    let f = &y.figures;
+                    let mut row = vec![Text(y.financial_year.clone())];
+                    row.extend(
+                        [f.awarded, f.allocated, f.committed, f.actual, f.unspent, y.cumulative.unspent]
+                            .map(|m| Number(m.to_string())),
+                    );
+                    row
+                })
+                .collect();
+            match format {
+                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+                Format::Csv => String::from_utf8(csv_out::write(&header, &rows, false))?,
+                Format::Table => format!("Grant {grant} across its award years.\n\n{}", table::render(&header, &rows)),
             }
         }
     };

@@ -3,6 +3,7 @@
 //! rendered DOM (`--dump-dom`) holds the variance table and both charts with the right
 //! figures.
 //!
+//! The ledger is seeded through the server's REST API, as a client would.
 //! Chromium cannot be given a cookie on its command line, so it opens a local file that
 //! posts the sign-in form to the server; the server's answer refreshes to the dashboard.
 //! Without Chromium the test says so and fails when `CI` is set, and is skipped otherwise.
@@ -13,12 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::Request;
-use grant_ledger::http::{AppState, app};
-use grant_ledger::storage::tokens::{self, Role};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const ADMIN_TOKEN: &str = "gl_browser_test_admin_token_0123456789";
 
@@ -43,49 +39,53 @@ impl Drop for Killed {
     }
 }
 
-async fn post(router: &axum::Router, token: &str, path: &str, body: Value) -> Value {
-    let req = Request::post(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let resp = router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
-    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    assert_eq!(status.as_u16(), 201, "POST {path}: {v}");
-    v
+/// One HTTP/1.1 request over a fresh loopback connection: (status, body).
+fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connecting to the server");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
 }
 
-/// A 2023-24 ledger: two projects under two priorities, one spend in Q2 and one in Q3.
-async fn seed(url: &str) {
-    let store = grant_ledger::cli::open(url).await.unwrap();
-    let token = tokens::create(&store, "seeder", Role::Admin, "test setup").await.unwrap().token;
-    let router = app(AppState { store: store.clone() });
+fn post(port: u16, path: &str, body: Value) {
+    let (status, text) = request(port, "POST", path, Some(ADMIN_TOKEN), Some(&body));
+    assert_eq!(status, 201, "POST {path}: {text}");
+}
+
+/// A 2023-24 ledger, recorded through the REST API of the running server: two projects
+/// under two priorities, one spend in Q2 and one in Q3.
+fn seed(port: u16) {
     for (code, name, priority) in [("P1", "Youth <diversion> & sport", "ASB"), ("D1", "Drug outreach", "DRUGS")] {
-        post(&router, &token, "/api/v1/projects", json!({ "code": code, "name": name, "priority": priority })).await;
+        post(port, "/api/v1/projects", json!({ "code": code, "name": name, "priority": priority }));
     }
     for (project, amount) in [("P1", "12000"), ("D1", "8000")] {
         post(
-            &router,
-            &token,
+            port,
             "/api/v1/allocations",
             json!({ "grant": "LDF", "financial_year": "2023-24", "project": project, "amount": amount,
                     "approved_on": "2023-03-16", "approval_ref": "CSP minute 1" }),
-        )
-        .await;
+        );
     }
     for (project, date, amount) in [("P1", "2023-08-01", "3000.50"), ("D1", "2023-11-15", "6000")] {
         post(
-            &router,
-            &token,
+            port,
             "/api/v1/spend",
             json!({ "grant": "LDF", "project": project, "date": date, "supplier": "Supplier Ltd",
                     "description": "Delivery", "invoice_ref": "INV-1", "amount": amount }),
-        )
-        .await;
+        );
     }
-    store.close().await;
 }
 
 fn free_port() -> u16 {
@@ -93,12 +93,7 @@ fn free_port() -> u16 {
 }
 
 fn healthy(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out.starts_with("HTTP/1.1 200")
+    TcpStream::connect(("127.0.0.1", port)).is_ok() && request(port, "GET", "/healthz", None, None).0 == 200
 }
 
 fn run_with_timeout(mut cmd: Command, limit: Duration) -> (bool, String, String) {
@@ -179,8 +174,8 @@ fn dump_dashboard(chromium: &Path, dir: &Path, port: u16) -> String {
     dom
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dashboard_renders_in_headless_chromium() {
+#[test]
+fn dashboard_renders_in_headless_chromium() {
     let Some(chromium) = find_chromium() else {
         let msg = "chromium is not installed (apt-get install -y chromium, or set CHROMIUM=/path): \
                    the real-browser test of the dashboard cannot run";
@@ -192,7 +187,6 @@ async fn dashboard_renders_in_headless_chromium() {
     };
     let dir = temp_dir();
     let url = format!("sqlite://{}", dir.join("ledger.db").display());
-    seed(&url).await;
     let port = free_port();
     let server = Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -209,13 +203,9 @@ async fn dashboard_renders_in_headless_chromium() {
         assert!(start.elapsed() < Duration::from_secs(30), "the server did not come up on port {port}");
         std::thread::sleep(Duration::from_millis(100));
     }
+    seed(port);
 
-    let dom = tokio::task::spawn_blocking({
-        let (chromium, dir) = (chromium.clone(), dir.clone());
-        move || dump_dashboard(&chromium, &dir, port)
-    })
-    .await
-    .unwrap();
+    let dom = dump_dashboard(&chromium, &dir, port);
 
     assert!(dom.contains("<h1>Budget report 2023-24</h1>"), "signed in and on the dashboard:\n{dom}");
     assert!(dom.contains("Signed in as admin (GRANT_LEDGER_ADMIN_TOKEN)"));

@@ -202,6 +202,26 @@ impl Fields {
         }
     }
 
+    /// A whole percentage, 0 to 100, given as a JSON number or a string.
+    pub fn percent(&mut self, name: &str) -> u8 {
+        let value = match self.map.remove(name) {
+            None | Some(Value::Null) => {
+                self.missing(name);
+                return 0;
+            }
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+            Some(_) => None,
+        };
+        match value {
+            Some(v) if v <= 100 => v as u8,
+            _ => {
+                self.error(name, "must be a whole percentage from 0 to 100");
+                0
+            }
+        }
+    }
+
     /// True when the field was given at all (for PATCH).
     pub fn has(&self, name: &str) -> bool {
         self.map.contains_key(name)

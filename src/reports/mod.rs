@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::AccountKind;
 
-pub use rag::{Profile, Rag, RagRule};
+pub use rag::{Profile, QuarterPlan, Rag, RagRule, STRAIGHT_LINE};
 pub use variance::{Figures, VarianceReport};
 
 /// The signed balance of one account of the reported year (debit positive), current or as at a date.

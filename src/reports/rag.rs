@@ -97,17 +97,45 @@ pub struct Profile {
     pub high_pct: Decimal,
 }
 
+/// A project's planned spend per quarter, in whole percent of its budget, summing to 100.
+pub type QuarterPlan = [u8; 4];
+
+/// The plan of a project without one: a quarter of the budget each quarter.
+pub const STRAIGHT_LINE: QuarterPlan = [25, 25, 25, 25];
+
 impl Profile {
     pub fn straight_line(year: FinancialYear, date: chrono::NaiveDate) -> Profile {
-        let quarter = |q: u8| Decimal::from(q) * Decimal::from(25);
+        Profile::planned(year, date, STRAIGHT_LINE)
+    }
+
+    /// The band at `date` of a quarterly plan: from the plan's cumulative percentage at the
+    /// end of the quarters already ended to that at the end of the quarter under way.
+    pub fn planned(year: FinancialYear, date: chrono::NaiveDate, plan: QuarterPlan) -> Profile {
+        let to_end_of = |q: u8| Decimal::from(plan.iter().take(q as usize).map(|p| u32::from(*p)).sum::<u32>());
         if date < year.start() {
             return Profile { low_pct: Decimal::ZERO, high_pct: Decimal::ZERO };
         }
         let Some(q) = year.quarter_of(date) else {
-            return Profile { low_pct: quarter(4), high_pct: quarter(4) };
+            return Profile { low_pct: to_end_of(4), high_pct: to_end_of(4) };
         };
         let ended = if Some(date) == year.quarter_end(q) { q } else { q - 1 };
-        Profile { low_pct: quarter(ended), high_pct: quarter(q) }
+        Profile { low_pct: to_end_of(ended), high_pct: to_end_of(q) }
+    }
+
+    /// The budget-weighted band of several projects: what they should have spent together.
+    /// `parts` holds (budget in pence, band); parts without a budget carry no weight.
+    pub fn weighted(parts: &[(i64, Profile)], fallback: Profile) -> Profile {
+        let (mut budget, mut low, mut high) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for (b, p) in parts.iter().filter(|(b, _)| *b > 0) {
+            let b = Decimal::from(*b);
+            budget += b;
+            low += b * p.low_pct;
+            high += b * p.high_pct;
+        }
+        if budget.is_zero() {
+            return fallback;
+        }
+        Profile { low_pct: low / budget, high_pct: high / budget }
     }
 }
 
@@ -134,6 +162,24 @@ mod tests {
         check("2024-02-10", 75, 100);
         check("2024-03-31", 100, 100);
         check("2025-01-01", 100, 100);
+    }
+
+    #[test]
+    fn a_planned_profile_moves_the_band() {
+        let y = FinancialYear::parse("2023-24").unwrap();
+        let plan = [10, 20, 30, 40];
+        let check = |date: &str, low: i64, high: i64| {
+            let p = Profile::planned(y, d(date), plan);
+            assert_eq!((p.low_pct, p.high_pct), (Decimal::from(low), Decimal::from(high)), "plan at {date}");
+        };
+        check("2023-05-01", 0, 10);
+        check("2023-09-30", 30, 30);
+        check("2023-11-01", 30, 60);
+        check("2024-03-31", 100, 100);
+        let band = |l: i64, h: i64| Profile { low_pct: Decimal::from(l), high_pct: Decimal::from(h) };
+        let w = Profile::weighted(&[(300, band(30, 30)), (100, band(70, 70)), (0, band(0, 0))], band(1, 1));
+        assert_eq!((w.low_pct, w.high_pct), (Decimal::from(40), Decimal::from(40)), "weighted by budget");
+        assert_eq!(Profile::weighted(&[], band(1, 2)), band(1, 2));
     }
 
     #[test]

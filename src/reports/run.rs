@@ -34,7 +34,8 @@ pub async fn variance(
     let accounts = sql::account_figures(store, year, grant, as_at).await?;
     let labels = sql::labels(store).await?;
     let rule = sql::rag_rule(store).await?;
-    Ok(variance::build(year, as_at, as_at.unwrap_or(today), &accounts, &labels, &rule))
+    let plans = sql::plans(store, year).await?;
+    Ok(variance::build(year, as_at, as_at.unwrap_or(today), &accounts, &labels, &rule, &plans))
 }
 
 pub async fn quarterly(store: &Store, year: FinancialYear, grant: Option<&str>) -> Result<QuarterlyReport, StoreError> {

@@ -7,7 +7,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use super::{AccountFigure, Labels, Profile, Rag, RagRule};
+use super::{AccountFigure, Labels, Profile, QuarterPlan, Rag, RagRule, STRAIGHT_LINE};
 use crate::domain::{AccountKind, FinancialYear, Money};
 
 /// The figures of a project, or a sum of projects, in pence as credit balances.
@@ -99,6 +99,8 @@ pub struct VarianceRow {
     pub project_name: String,
     #[serde(flatten)]
     pub figures: FigureSet,
+    /// The band of percent spent that is on profile for this row at the report date.
+    pub profile: Profile,
     #[serde(skip)]
     pub raw: Figures,
 }
@@ -141,6 +143,7 @@ pub struct VarianceReport {
     pub as_at: Option<String>,
     /// The date the profile was taken at: `as_at`, or today.
     pub report_date: String,
+    /// The straight-line band at the report date; rows with a quarterly plan carry their own.
     pub profile: Profile,
     pub rows: Vec<VarianceRow>,
     pub priorities: Vec<PrioritySubtotal>,
@@ -157,6 +160,9 @@ struct AwardSums {
     carried: i64,
 }
 
+/// Quarterly plans by (grant, project); a pair without one is straight-line.
+pub type Plans = BTreeMap<(String, String), QuarterPlan>;
+
 /// Builds the report. `report_date` is `as_at` when given, otherwise today; it sets the profile.
 pub fn build(
     year: FinancialYear,
@@ -165,6 +171,7 @@ pub fn build(
     accounts: &[AccountFigure],
     labels: &Labels,
     rule: &RagRule,
+    plans: &Plans,
 ) -> VarianceReport {
     let profile = Profile::straight_line(year, report_date);
     let mut per_project: BTreeMap<(String, String), Figures> = BTreeMap::new();
@@ -184,12 +191,15 @@ pub fn build(
         .into_iter()
         .map(|((grant, project), f)| {
             let info = labels.project(&project);
+            let plan = plans.get(&(grant.clone(), project.clone())).copied().unwrap_or(STRAIGHT_LINE);
+            let row_profile = Profile::planned(year, report_date, plan);
             VarianceRow {
                 grant,
                 priority: info.priority,
                 project,
                 project_name: info.name,
-                figures: FigureSet::of(&f, rule, profile),
+                figures: FigureSet::of(&f, rule, row_profile),
+                profile: row_profile,
                 raw: f,
             }
         })
@@ -197,32 +207,35 @@ pub fn build(
     // The paper reads by priority, then project, then grant.
     rows.sort_by(|a, b| (&a.priority, &a.project, &a.grant).cmp(&(&b.priority, &b.project, &b.grant)));
 
-    let mut by_priority: BTreeMap<String, Figures> = BTreeMap::new();
-    let mut by_grant: BTreeMap<String, Figures> = awards.keys().map(|g| (g.clone(), Figures::default())).collect();
-    let mut total = Figures::default();
+    // Subtotals add the rows' figures, and weigh the rows' profile bands by budget.
+    type Group = (Figures, Vec<(i64, Profile)>);
+    let mut by_priority: BTreeMap<String, Group> = BTreeMap::new();
+    let mut by_grant: BTreeMap<String, Group> = awards.keys().map(|g| (g.clone(), Group::default())).collect();
+    let mut total = Group::default();
     for r in &rows {
-        by_priority.entry(r.priority.clone()).or_default().add(&r.raw);
-        by_grant.entry(r.grant.clone()).or_default().add(&r.raw);
-        total.add(&r.raw);
+        for group in [by_priority.entry(r.priority.clone()).or_default(), by_grant.entry(r.grant.clone()).or_default()]
+        {
+            group.0.add(&r.raw);
+            group.1.push((r.raw.budget, r.profile));
+        }
+        total.0.add(&r.raw);
+        total.1.push((r.raw.budget, r.profile));
     }
+    let set = |(f, parts): &Group| FigureSet::of(f, rule, Profile::weighted(parts, profile));
     let priorities = by_priority
-        .into_iter()
-        .map(|(p, f)| PrioritySubtotal {
-            priority_name: labels.priority_name(&p),
-            priority: p,
-            figures: FigureSet::of(&f, rule, profile),
-        })
+        .iter()
+        .map(|(p, g)| PrioritySubtotal { priority_name: labels.priority_name(p), priority: p.clone(), figures: set(g) })
         .collect();
     let grants = by_grant
-        .into_iter()
-        .map(|(g, f)| {
-            let a = awards.get(&g).copied().unwrap_or_default();
+        .iter()
+        .map(|(g, group)| {
+            let a = awards.get(g).copied().unwrap_or_default();
             GrantSubtotal {
-                funder: labels.funders.get(&g).cloned().unwrap_or_default(),
-                grant: g,
+                funder: labels.funders.get(g).cloned().unwrap_or_default(),
+                grant: g.clone(),
                 awarded: Money::from_pence(a.awarded),
                 unallocated: Money::from_pence(a.unallocated),
-                figures: FigureSet::of(&f, rule, profile),
+                figures: set(group),
             }
         })
         .collect();
@@ -240,8 +253,8 @@ pub fn build(
             unallocated: sum(|a| a.unallocated),
             returned: sum(|a| a.returned),
             carried: sum(|a| a.carried),
-            figures: FigureSet::of(&total, rule, profile),
-            raw: total,
+            figures: set(&total),
+            raw: total.0,
         },
     }
 }
@@ -335,7 +348,15 @@ mod tests {
             acct(Committed, "LDF", Some("P1"), -100_000),
             acct(Spent, "LDF", Some("P1"), -500_000),
         ];
-        let r = build(year, None, "2024-04-30".parse().unwrap(), &accounts, &Labels::default(), &RagRule::default());
+        let r = build(
+            year,
+            None,
+            "2024-04-30".parse().unwrap(),
+            &accounts,
+            &Labels::default(),
+            &RagRule::default(),
+            &Plans::new(),
+        );
         let f = &r.rows[0].figures;
         assert_eq!(f.budget.to_string(), "10000.00");
         assert_eq!(f.variance.to_string(), "5000.00");

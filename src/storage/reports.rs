@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sqlx::Row;
 
+use super::idempotency::IdemKey;
 use super::{Store, StoreError};
 use crate::domain::{AccountKind, FinancialYear};
 use crate::reports::quarterly::QuarterSpend;
-use crate::reports::{AccountFigure, Labels, ProjectInfo, RagRule};
+use crate::reports::variance::Plans;
+use crate::reports::{AccountFigure, Labels, ProjectInfo, QuarterPlan, RagRule};
 
 /// Settings keys of the RAG thresholds, in percentage points.
 pub const RAG_AMBER_KEY: &str = "rag_amber_pct";
@@ -194,6 +196,7 @@ pub async fn set_rag_rule(store: &Store, rule: RagRule, actor: &str) -> Result<(
     super::reference::set_setting_in(&mut db_tx, RAG_AMBER_KEY, &rule.amber_pct.to_string(), actor).await?;
     super::reference::set_setting_in(&mut db_tx, RAG_RED_KEY, &rule.red_pct.to_string(), actor).await?;
     db_tx.commit().await?;
+    tracing::info!(actor, "RAG thresholds set");
     Ok(())
 }
 
@@ -204,4 +207,126 @@ pub async fn year_exists(store: &Store, year: FinancialYear) -> Result<bool, Sto
         .fetch_optional(store.pool())
         .await?;
     Ok(row.is_some())
+}
+
+/// A project's quarterly spend plan for one award, in whole percent of its budget.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SpendProfile {
+    pub grant: String,
+    pub financial_year: String,
+    pub project: String,
+    pub q1: u8,
+    pub q2: u8,
+    pub q3: u8,
+    pub q4: u8,
+    pub set_by: String,
+    pub set_at: String,
+}
+
+impl SpendProfile {
+    pub fn plan(&self) -> QuarterPlan {
+        [self.q1, self.q2, self.q3, self.q4]
+    }
+}
+
+/// Records (or replaces) a project's quarterly plan. The award and the project must exist,
+/// and the four percentages must sum to 100.
+pub async fn set_spend_profile(
+    store: &Store,
+    grant: &str,
+    year: FinancialYear,
+    project: &str,
+    plan: QuarterPlan,
+    actor: &str,
+    idem: Option<&IdemKey>,
+) -> Result<SpendProfile, StoreError> {
+    let total: u32 = plan.iter().map(|p| u32::from(*p)).sum();
+    if total != 100 {
+        return Err(StoreError::invalid("q4", format!("q1 to q4 must sum to 100, not {total}")));
+    }
+    let mut db_tx = store.begin().await?;
+    let award = sqlx::query("select grant_code from awards where grant_code = $1 and financial_year = $2")
+        .bind(grant)
+        .bind(year.to_string())
+        .fetch_optional(&mut *db_tx)
+        .await?;
+    if award.is_none() {
+        return Err(StoreError::invalid("financial_year", format!("grant {grant} has no award for {year}")));
+    }
+    if super::reference::get_project_in(&mut db_tx, project).await?.is_none() {
+        return Err(StoreError::invalid("project", format!("no project {project}")));
+    }
+    let rec = SpendProfile {
+        grant: grant.to_owned(),
+        financial_year: year.to_string(),
+        project: project.to_owned(),
+        q1: plan[0],
+        q2: plan[1],
+        q3: plan[2],
+        q4: plan[3],
+        set_by: actor.to_owned(),
+        set_at: super::now(),
+    };
+    sqlx::query(
+        "insert into spend_profiles (grant_code, financial_year, project_code, q1_pct, q2_pct, q3_pct, q4_pct, set_by, set_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         on conflict (grant_code, financial_year, project_code) do update set
+           q1_pct = excluded.q1_pct, q2_pct = excluded.q2_pct, q3_pct = excluded.q3_pct, q4_pct = excluded.q4_pct,
+           set_by = excluded.set_by, set_at = excluded.set_at",
+    )
+    .bind(&rec.grant)
+    .bind(&rec.financial_year)
+    .bind(&rec.project)
+    .bind(i64::from(rec.q1))
+    .bind(i64::from(rec.q2))
+    .bind(i64::from(rec.q3))
+    .bind(i64::from(rec.q4))
+    .bind(&rec.set_by)
+    .bind(&rec.set_at)
+    .execute(&mut *db_tx)
+    .await?;
+    super::idempotency::save_in(&mut db_tx, idem, 201, &rec).await?;
+    db_tx.commit().await?;
+    Ok(rec)
+}
+
+/// The quarterly plans of a year (optionally one grant), ordered by grant, then project.
+pub async fn spend_profiles(
+    store: &Store,
+    year: Option<FinancialYear>,
+    grant: Option<&str>,
+) -> Result<Vec<SpendProfile>, StoreError> {
+    let rows = sqlx::query(
+        "select grant_code, financial_year, project_code, q1_pct, q2_pct, q3_pct, q4_pct, set_by, set_at
+         from spend_profiles where ($1 is null or financial_year = $1) and ($2 is null or grant_code = $2)
+         order by financial_year, grant_code, project_code",
+    )
+    .bind(year.map(|y| y.to_string()))
+    .bind(grant)
+    .fetch_all(store.pool())
+    .await?;
+    let pct = |r: &sqlx::any::AnyRow, c: &str| r.get::<i64, _>(c).clamp(0, 100) as u8;
+    Ok(rows
+        .iter()
+        .map(|r| SpendProfile {
+            grant: r.get("grant_code"),
+            financial_year: r.get("financial_year"),
+            project: r.get("project_code"),
+            q1: pct(r, "q1_pct"),
+            q2: pct(r, "q2_pct"),
+            q3: pct(r, "q3_pct"),
+            q4: pct(r, "q4_pct"),
+            set_by: r.get("set_by"),
+            set_at: r.get("set_at"),
+        })
+        .collect())
+}
+
+/// The plans of a year as the variance report takes them.
+pub async fn plans(store: &Store, year: FinancialYear) -> Result<Plans, StoreError> {
+    Ok(spend_profiles(store, Some(year), None)
+        .await?
+        .into_iter()
+        .map(|p| ((p.grant.clone(), p.project.clone()), p.plan()))
+        .collect())
 }

@@ -378,6 +378,16 @@ backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
     // Numbers are right-aligned: every row's budget ends in the same column.
     let end = lines[0].find("budget").unwrap() + "budget".len();
     assert!(lines[2..].iter().all(|l| l[..end].ends_with(".00")), "{table}");
+    let multi =
+        report_text(&app.store, ReportCommand::MultiYear { grant: "LDF".into(), format: Format::Table }).await.unwrap();
+    assert!(
+        multi.lines().any(|l| l.starts_with("2022-23") && l.contains("61394.00") && l.ends_with("55494.00")),
+        "{multi}"
+    );
+    assert!(multi.lines().any(|l| l.starts_with("2024-25") && l.ends_with("178282.00")), "{multi}");
+    // `export commissioner-return` writes exactly the golden file.
+    let bytes = grant_ledger::cli::commissioner_return_csv(&app.store, "2022-23", 3, false).await.unwrap();
+    assert_eq!(String::from_utf8(bytes).unwrap(), include_str!("../golden/commissioner-return-2022-23-q3.csv"));
     let csv = report_text(&app.store, variance(Format::Csv, None)).await.unwrap();
     assert_eq!(csv.lines().count(), 5);
     let bad = report_text(
@@ -386,4 +396,62 @@ backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
     )
     .await;
     assert!(bad.unwrap_err().to_string().contains("--financial-year"));
+});
+
+backend_test!(a_quarterly_plan_sets_the_profile_of_its_project, |app: TestApp| async move {
+    scenario(&app).await;
+    // LDF A1 plans to spend most of its budget early: 60% in Q1, then 10, 10, 20.
+    let plan = json!({ "grant": "LDF", "financial_year": "2022-23", "project": "A1", "q1": 60, "q2": "10", "q3": 10, "q4": 20 });
+    let set = app.post("/api/v1/spend-profiles", Role::Approver, plan.clone()).await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
+    assert_eq!((set.body["q1"].as_u64(), set.body["set_by"].as_str()), (Some(60), Some("test approver")));
+
+    let r = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-09-30", Role::Viewer).await;
+    let a1 = row(&r.body, "LDF", "A1");
+    assert_eq!((a1["profile"]["low_pct"].as_str(), a1["profile"]["high_pct"].as_str()), (Some("70"), Some("70")));
+    assert_eq!(a1["rag"], "red", "25% spent against a planned 70% is 45 points behind (amber when straight-line)");
+    assert_eq!(row(&r.body, "LDF", "D1")["rag"], "green", "projects without a plan stay straight-line");
+    assert_eq!(row(&r.body, "LDF", "D1")["profile"]["low_pct"], "50");
+    // ASB holds ASB-EI A1 (6000, straight-line 50%) and LDF A1 (10000, planned 70%): the
+    // subtotal's band is weighted by budget, 62.5%, and 15.6% spent is red.
+    assert_eq!(find(&r.body["priorities"], "priority", "ASB")["rag"], "red");
+    // The current report (after the year) is unchanged: every plan ends at 100%.
+    let now = app.get("/api/v1/reports/variance?financial_year=2022-23", Role::Viewer).await;
+    assert_eq!(row(&now.body, "LDF", "A1")["profile"]["low_pct"], "100");
+
+    // Setting again replaces the plan.
+    let mut flat = plan.clone();
+    for (q, v) in [("q1", 25), ("q2", 25), ("q3", 25), ("q4", 25)] {
+        flat[q] = json!(v);
+    }
+    app.ok("/api/v1/spend-profiles", Role::Admin, flat).await;
+    let list = app.get("/api/v1/spend-profiles?financial_year=2022-23", Role::Funder).await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1, "{}", list.body);
+    assert_eq!(list.body["items"][0]["q1"], 25);
+    let r = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-09-30", Role::Viewer).await;
+    assert_eq!(row(&r.body, "LDF", "A1")["rag"], "amber");
+
+    // Refusals, each naming its field.
+    let with = |k: &str, v: Value| {
+        let mut b = plan.clone();
+        b[k] = v;
+        b
+    };
+    let cases: Vec<(Value, Vec<&str>, &str)> = vec![
+        (with("q4", json!(30)), vec!["q1", "q2", "q3", "q4"], "must sum to 100"),
+        (with("q1", json!(101)), vec!["q1"], "at most 100"),
+        (with("q2", json!(-1)), vec!["q2"], "not negative"),
+        (with("q3", json!("ten")), vec!["q3"], "a whole number"),
+        (with("q3", json!(10.5)), vec!["q3"], "whole percent only"),
+        (with("project", json!("NOPE")), vec!["project"], "an existing project"),
+        (with("financial_year", json!("2025-26")), vec!["financial_year"], "LDF has no 2025-26 award"),
+        (with("colour", json!("red")), vec!["colour"], "unknown fields refused"),
+    ];
+    for (body, fields, why) in cases {
+        let r = app.post("/api/v1/spend-profiles", Role::Approver, body).await;
+        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{why}: {}", r.body);
+        assert_eq!(r.fields(), fields, "{why}");
+    }
+    let r = app.post("/api/v1/spend-profiles", Role::Finance, plan).await;
+    assert_eq!(r.code(), "forbidden", "a plan is a budget decision");
 });

@@ -6,11 +6,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::super::AppState;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
+use super::super::input::{Fields, RawBody};
+use super::super::{AppState, Idem};
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
+use crate::storage::reports as sql;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -18,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/reports/quarterly", get(quarterly_report))
         .route("/api/v1/reports/multi-year", get(multi_year_report))
         .route("/api/v1/exports/commissioner-return", get(commissioner_return))
+        .route("/api/v1/spend-profiles", get(list_spend_profiles).post(set_spend_profile))
 }
 
 /// Today's date, which sets the spend profile of a current report.
@@ -104,4 +107,42 @@ async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query
     let rows = run::commissioner_return(&s.store, year, quarter).await?;
     let body = csv_out::write(&commissioner::CSV_HEADER, &rows, bom);
     Ok(csv_response(body, &format!("commissioner-return-{year}-q{quarter}.csv")))
+}
+
+/// A project's quarterly spend plan for one award, which the RAG rule measures drift from.
+/// Setting a plan is a budget decision: approvers (and admin) only.
+async fn set_spend_profile(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    body: RawBody,
+) -> Result<(axum::http::StatusCode, Json<sql::SpendProfile>), AppError> {
+    auth.require(Need::Approver)?;
+    let mut f = Fields::parse(&body)?;
+    let grant = f.code("grant");
+    let year = f.year("financial_year");
+    let project = f.code("project");
+    let plan = [f.percent("q1"), f.percent("q2"), f.percent("q3"), f.percent("q4")];
+    f.finish()?;
+    let total: u32 = plan.iter().map(|p| u32::from(*p)).sum();
+    if total != 100 {
+        let message = format!("q1 to q4 must sum to 100, not {total}");
+        return Err(AppError::Validation(
+            ["q1", "q2", "q3", "q4"]
+                .iter()
+                .map(|q| super::super::error::FieldError { field: (*q).to_owned(), message: message.clone() })
+                .collect(),
+        ));
+    }
+    let rec = sql::set_spend_profile(&s.store, &grant, year, &project, plan, auth.name(), idem.as_ref()).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(rec)))
+}
+
+async fn list_spend_profiles(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
+    auth.require(Need::ReadReference)?;
+    let year = q.year("financial_year");
+    let grant = q.code("grant");
+    q.finish()?;
+    let items = sql::spend_profiles(&s.store, year, grant.as_deref()).await?;
+    Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())
 }
