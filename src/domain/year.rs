@@ -62,6 +62,10 @@ impl FinancialYear {
         FinancialYear(self.0 + 1)
     }
 
+    pub fn prev(self) -> FinancialYear {
+        FinancialYear(self.0 - 1)
+    }
+
     pub fn contains(self, date: NaiveDate) -> bool {
         FinancialYear::of(date) == self
     }

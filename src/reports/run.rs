@@ -8,7 +8,7 @@ use super::csv_out::Cell;
 use super::multi_year::MultiYearReport;
 use super::quarterly::QuarterlyReport;
 use super::{VarianceReport, commissioner, multi_year, quarterly, variance};
-use crate::domain::FinancialYear;
+use crate::domain::{AccountKind, FinancialYear, Money};
 use crate::storage::reports as sql;
 use crate::storage::{Store, StoreError};
 
@@ -35,7 +35,26 @@ pub async fn variance(
     let labels = sql::labels(store).await?;
     let rule = sql::rag_rule(store).await?;
     let plans = sql::plans(store, year).await?;
-    Ok(variance::build(year, as_at, as_at.unwrap_or(today), &accounts, &labels, &rule, &plans))
+    let mut report = variance::build(year, as_at, as_at.unwrap_or(today), &accounts, &labels, &rule, &plans);
+    // What the year before carried forward arrived in this year's award (its carry-forward
+    // entry is dated this year's first day, so it is in every as-at report of this year).
+    let prior = sql::account_figures(store, year.prev(), grant, None).await?;
+    let carried_in = |g: &str| -> i64 {
+        prior
+            .iter()
+            .filter(|a| a.grant == g && a.project.is_none() && a.kind == AccountKind::Carried)
+            .map(|a| -a.pence)
+            .sum()
+    };
+    for g in &mut report.grants {
+        g.brought_forward = Money::from_pence(carried_in(&g.grant));
+    }
+    report.totals.brought_forward = report
+        .grants
+        .iter()
+        .map(|g| g.brought_forward)
+        .fold(Money::ZERO, |a, b| a.checked_add(b).expect("report sums stay within i64"));
+    Ok(report)
 }
 
 pub async fn quarterly(store: &Store, year: FinancialYear, grant: Option<&str>) -> Result<QuarterlyReport, StoreError> {

@@ -117,7 +117,10 @@ pub struct PrioritySubtotal {
 pub struct GrantSubtotal {
     pub grant: String,
     pub funder: String,
+    /// Awarded in this year, including any `brought_forward`.
     pub awarded: Money,
+    /// Of `awarded`, the money carried forward into this year from the year before.
+    pub brought_forward: Money,
     pub unallocated: Money,
     #[serde(flatten)]
     pub figures: FigureSet,
@@ -125,7 +128,10 @@ pub struct GrantSubtotal {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Totals {
+    /// Awarded in this year, including any `brought_forward`.
     pub awarded: Money,
+    /// Of `awarded`, the money carried forward into this year from the year before.
+    pub brought_forward: Money,
     pub unallocated: Money,
     /// Given back to the funder at year end (zero until year-end accounts exist).
     pub returned: Money,
@@ -234,6 +240,7 @@ pub fn build(
                 funder: labels.funders.get(g).cloned().unwrap_or_default(),
                 grant: g.clone(),
                 awarded: Money::from_pence(a.awarded),
+                brought_forward: Money::ZERO,
                 unallocated: Money::from_pence(a.unallocated),
                 figures: set(group),
             }
@@ -250,6 +257,7 @@ pub fn build(
         grants,
         totals: Totals {
             awarded: sum(|a| a.awarded),
+            brought_forward: Money::ZERO,
             unallocated: sum(|a| a.unallocated),
             returned: sum(|a| a.returned),
             carried: sum(|a| a.carried),

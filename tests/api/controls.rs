@@ -372,3 +372,39 @@ backend_test!(controls_work_from_the_command_line, |app: TestApp| async move {
     let (ok, out, _) = app.cli(&["verify"]);
     assert!(ok, "{out}");
 });
+
+backend_test!(year_end_shows_in_both_years_reports, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "10000").await;
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2024-02-01", "4000")).await;
+    app.ok(
+        "/api/v1/grants/LDF/awards/2023-24/year-end",
+        Role::Approver,
+        json!({ "carry_forward": "40000", "return_to_funder": "17394", "reason": "agreed with SCO" }),
+    )
+    .await;
+    let before = app.get("/api/v1/reports/variance?financial_year=2023-24", Role::Funder).await;
+    let t = &before.body["totals"];
+    assert_eq!(
+        (t["awarded"].as_str(), t["carried"].as_str(), t["returned"].as_str()),
+        (Some("61394.00"), Some("40000.00"), Some("17394.00"))
+    );
+    assert_eq!(t["unallocated"], "0.00");
+    let after = app.get("/api/v1/reports/variance?financial_year=2024-25", Role::Funder).await;
+    assert_eq!(after.body["totals"]["awarded"], "101394.00");
+    assert_eq!(after.body["totals"]["brought_forward"], "40000.00");
+    assert_eq!(after.body["grants"][0]["brought_forward"], "40000.00");
+    let multi = app.get("/api/v1/reports/multi-year?grant=LDF", Role::Funder).await;
+    let years = multi.body["years"].as_array().unwrap();
+    assert_eq!(years[1]["financial_year"], "2023-24");
+    assert_eq!(
+        (years[1]["carried_forward"].as_str(), years[1]["returned"].as_str(), years[1]["unspent"].as_str()),
+        (Some("40000.00"), Some("17394.00"), Some("0.00"))
+    );
+    assert_eq!(
+        (years[2]["awarded"].as_str(), years[2]["brought_forward"].as_str()),
+        (Some("61394.00"), Some("40000.00"))
+    );
+    assert_eq!(multi.body["totals"]["awarded"], "184182.00", "the funder's three awards, counted once");
+    assert_eq!(multi.body["totals"]["unspent"], "162788.00", "184,182 less 4,000 spent and 17,394 returned");
+});
