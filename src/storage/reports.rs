@@ -256,6 +256,19 @@ pub async fn set_spend_profile(
     if super::reference::get_project_in(&mut db_tx, project).await?.is_none() {
         return Err(StoreError::invalid("project", format!("no project {project}")));
     }
+    let before = sqlx::query(
+        "select q1_pct, q2_pct, q3_pct, q4_pct from spend_profiles
+         where grant_code = $1 and financial_year = $2 and project_code = $3",
+    )
+    .bind(grant)
+    .bind(year.to_string())
+    .bind(project)
+    .fetch_optional(&mut *db_tx)
+    .await?
+    .map(|r| {
+        let q = |c: &str| r.get::<i64, _>(c);
+        serde_json::json!({ "q1": q("q1_pct"), "q2": q("q2_pct"), "q3": q("q3_pct"), "q4": q("q4_pct") })
+    });
     let rec = SpendProfile {
         grant: grant.to_owned(),
         financial_year: year.to_string(),
@@ -285,6 +298,17 @@ pub async fn set_spend_profile(
     .bind(&rec.set_at)
     .execute(&mut *db_tx)
     .await?;
+    let key = format!("{grant}/{year}/{project}");
+    let change = super::audit::Change {
+        actor,
+        action: if before.is_some() { "update" } else { "create" },
+        entity: "spend_profile",
+        key: &key,
+        before,
+        after: super::audit::json(&rec),
+        reason: "",
+    };
+    super::audit::record_in(&mut db_tx, change).await?;
     super::idempotency::save_in(&mut db_tx, idem, 201, &rec).await?;
     db_tx.commit().await?;
     Ok(rec)

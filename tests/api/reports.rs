@@ -428,6 +428,13 @@ backend_test!(a_quarterly_plan_sets_the_profile_of_its_project, |app: TestApp| a
     let list = app.get("/api/v1/spend-profiles?financial_year=2022-23", Role::Funder).await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1, "{}", list.body);
     assert_eq!(list.body["items"][0]["q1"], 25);
+    // Plans are reference data: both settings are in the audit trail, before and after.
+    let trail = app.get("/api/v1/audit?entity=spend_profile", Role::Viewer).await;
+    let items = trail.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", trail.body);
+    assert_eq!((items[0]["action"].as_str(), items[0]["actor"].as_str()), (Some("update"), Some("test admin")));
+    assert_eq!(items[0]["after"]["q1"], 25);
+    assert_eq!(items[1]["action"], "create");
     let r = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-09-30", Role::Viewer).await;
     assert_eq!(row(&r.body, "LDF", "A1")["rag"], "amber");
 
