@@ -421,20 +421,7 @@ pub async fn close_year(
             unresolved.join("; ")
         )));
     }
-    let after = set_status_in(&mut db_tx, fy, "closed").await?;
-    let change = Change {
-        actor: actor.name,
-        action: "close",
-        entity: "financial_year",
-        key: &after.code,
-        before: audit::json(&before),
-        after: audit::json(&after),
-        reason,
-    };
-    audit::record_in(&mut db_tx, change).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 200, &after).await?;
-    db_tx.commit().await?;
-    Ok(after)
+    change_status(db_tx, before, "closed", "close", reason, actor).await
 }
 
 /// Reopens a closed year. The reason is required and recorded in the audit trail.
@@ -452,10 +439,24 @@ pub async fn reopen_year(
     if before.status != "closed" {
         return Err(StoreError::Conflict(format!("financial year {fy} is not closed")));
     }
-    let after = set_status_in(&mut db_tx, fy, "open").await?;
+    change_status(db_tx, before, "open", "reopen", reason, actor).await
+}
+
+/// Sets a year's status, records the change in the audit trail, saves the idempotent
+/// response and commits: the common end of closing and reopening.
+async fn change_status(
+    mut db_tx: DbTx,
+    before: FinancialYearRecord,
+    status: &str,
+    action: &str,
+    reason: &str,
+    actor: Actor<'_>,
+) -> Result<FinancialYearRecord, StoreError> {
+    let fy = FinancialYear::parse(&before.code).expect("stored years are valid");
+    let after = set_status_in(&mut db_tx, fy, status).await?;
     let change = Change {
         actor: actor.name,
-        action: "reopen",
+        action,
         entity: "financial_year",
         key: &after.code,
         before: audit::json(&before),

@@ -153,17 +153,7 @@ pub async fn post_in(
     };
 
     for account in before.keys() {
-        sqlx::query(
-            "insert into balances (account, kind, grant_code, financial_year, project_code, balance_pence)
-             values ($1, $2, $3, $4, $5, 0) on conflict (account) do nothing",
-        )
-        .bind(account.to_string())
-        .bind(account.kind.as_str())
-        .bind(&account.grant)
-        .bind(account.year.to_string())
-        .bind(&account.project)
-        .execute(&mut **db_tx)
-        .await?;
+        open_account_in(db_tx, account).await?;
     }
     for (line, p) in entry.postings().iter().enumerate() {
         sqlx::query(
@@ -199,6 +189,22 @@ pub async fn post_in(
         .execute(&mut **db_tx)
         .await?;
     Ok(Posted { entry_id, flags })
+}
+
+/// Makes sure an account has its row in `balances` (at zero) before postings name it.
+pub async fn open_account_in(db_tx: &mut DbTx, account: &Account) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into balances (account, kind, grant_code, financial_year, project_code, balance_pence)
+         values ($1, $2, $3, $4, $5, 0) on conflict (account) do nothing",
+    )
+    .bind(account.to_string())
+    .bind(account.kind.as_str())
+    .bind(&account.grant)
+    .bind(account.year.to_string())
+    .bind(&account.project)
+    .execute(&mut **db_tx)
+    .await?;
+    Ok(())
 }
 
 /// Rule 3: a grant restricted to a priority funds only projects of that priority.

@@ -624,17 +624,7 @@ async fn write_pending(db_tx: &mut DbTx, backend: Backend, p: Pending) -> Result
     }
 
     for account in p.net.keys() {
-        sqlx::query(
-            "insert into balances (account, kind, grant_code, financial_year, project_code, balance_pence)
-             values ($1, $2, $3, $4, $5, 0) on conflict (account) do nothing",
-        )
-        .bind(account.to_string())
-        .bind(account.kind.as_str())
-        .bind(&account.grant)
-        .bind(account.year.to_string())
-        .bind(&account.project)
-        .execute(&mut **db_tx)
-        .await?;
+        super::entries::open_account_in(db_tx, account).await?;
     }
 
     let postings: Vec<(i64, i64, String, i64, String)> = p
