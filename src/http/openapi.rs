@@ -465,6 +465,19 @@ pub const ROUTES: &[RouteDoc] = &[
     },
 ];
 
+/// The HTML pages for the partnership group: cookie sessions, not bearer tokens, so they
+/// are documented here but not driven by the bearer-token role matrix.
+pub const PAGES: &[(&str, &str, &str)] = &[
+    ("GET", "/", "Redirects to the dashboard"),
+    ("GET", "/sign-in", "The sign-in form"),
+    ("POST", "/sign-in", "Sign in with a token (form field token); sets the session cookie"),
+    ("POST", "/sign-out", "Sign out: deletes the session and clears the cookie"),
+    ("GET", "/dashboard", "The dashboard for a financial year (session cookie)"),
+    ("GET", "/dashboard/variance.csv", "The variance report as CSV (session cookie)"),
+    ("GET", "/dashboard/commissioner-return.csv", "The Commissioner's return as CSV (session cookie)"),
+    ("GET", "/assets/dashboard.css", "The dashboard's stylesheet"),
+];
+
 fn schema(ty: Ty) -> Value {
     match ty {
         Text => json!({ "type": "string" }),
@@ -548,6 +561,13 @@ pub fn document() -> Value {
         op.insert("responses".into(), responses.into());
         let item = paths.entry(r.path.to_owned()).or_insert_with(|| Value::Object(Map::new()));
         item.as_object_mut().expect("path items are objects").insert(r.method.to_lowercase(), op.into());
+    }
+    for (method, path, summary) in PAGES {
+        let op = json!({ "summary": summary, "tags": ["pages"], "operationId": format!("{} {path}", method.to_lowercase()),
+                         "responses": { "200": { "description": "an HTML page, CSV or stylesheet" },
+                                        "303": { "description": "a redirect (to sign in, or after signing in or out)" } } });
+        let item = paths.entry((*path).to_owned()).or_insert_with(|| Value::Object(Map::new()));
+        item.as_object_mut().expect("path items are objects").insert(method.to_lowercase(), op);
     }
     json!({
         "openapi": "3.1.0",

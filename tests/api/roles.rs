@@ -58,6 +58,17 @@ backend_test!(every_route_under_every_role, |app: TestApp| async move {
     }
 });
 
+backend_test!(every_documented_page_is_routed, |app: TestApp| async move {
+    for (method, path, _) in grant_ledger::http::openapi::PAGES {
+        let r = app.call(Method::from_bytes(method.as_bytes()).unwrap(), path, None, None, &[]).await;
+        assert!(
+            r.status != StatusCode::NOT_FOUND && r.status != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path} is documented but answered {}",
+            r.status
+        );
+    }
+});
+
 backend_test!(reversal_needs_the_role_that_records_the_kind, |app: TestApp| async move {
     app.project("P1", "ASB").await;
     let alloc = app.allocate("LDF", "2023-24", "P1", "100").await;
@@ -79,6 +90,9 @@ fn openapi_document_covers_every_route() {
     assert_eq!(doc["openapi"], "3.1.0");
     for r in ROUTES {
         assert!(doc["paths"][r.path][r.method.to_lowercase()].is_object(), "{} {} missing", r.method, r.path);
+    }
+    for (method, path, _) in grant_ledger::http::openapi::PAGES {
+        assert!(doc["paths"][path][method.to_lowercase()].is_object(), "{method} {path} missing");
     }
     for path in ["/api/v1/allocations", "/api/v1/virements", "/api/v1/commitments", "/api/v1/spend", "/api/v1/refunds"]
     {
