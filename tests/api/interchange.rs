@@ -528,7 +528,7 @@ fn run_tool(program: &str, args: &[&str]) -> Option<std::process::Output> {
     match std::process::Command::new(program).args(args).output() {
         Ok(out) => Some(out),
         Err(e) if std::env::var_os("CI").is_some() => {
-            panic!("{program} is needed in CI (see docs/interchange-ci.sh): {e}")
+            panic!("{program} is needed in CI (.ci/run installs it): {e}")
         }
         Err(e) => {
             eprintln!("skipping the {program} cross-check: {program} is not installed ({e})");
