@@ -7,6 +7,8 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::error::AppError;
 use crate::domain::EntryKind;
+use crate::storage::idempotency::IdemKey;
+use crate::storage::operations::Actor;
 use crate::storage::tokens::{self, Principal, Role};
 
 /// The authenticated caller. Extracting it answers 401 for a missing or unknown token.
@@ -53,6 +55,11 @@ impl Auth {
 
     pub fn name(&self) -> &str {
         &self.0.name
+    }
+
+    /// Who is recording, and under which idempotency key, as storage takes it.
+    pub fn actor<'a>(&'a self, idem: &'a Option<IdemKey>) -> Actor<'a> {
+        Actor { name: &self.0.name, idem: idem.as_ref() }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::domain::{FinancialYear, Money, is_valid_code};
 use crate::storage::Page;
 use crate::storage::audit::{self, AuditFilter, AuditRecord};
 use crate::storage::controls::{self, YearEndCmd, YearEndRecord};
-use crate::storage::operations::{Actor, VirementRecord};
+use crate::storage::operations::VirementRecord;
 use crate::storage::reference::FinancialYearRecord;
 
 pub fn router() -> Router<AppState> {
@@ -77,7 +77,7 @@ async fn approve(
 ) -> Result<(StatusCode, Json<VirementRecord>), AppError> {
     auth.require(Need::Approver)?;
     let id = path_id(&id)?;
-    let record = controls::approve_virement(&s.store, id, Actor { name: auth.name(), idem: idem.as_ref() }).await?;
+    let record = controls::approve_virement(&s.store, id, auth.actor(&idem)).await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
@@ -93,7 +93,7 @@ async fn reject(
     let mut f = Fields::parse(&body)?;
     let reason = f.text("reason");
     f.finish()?;
-    Ok(Json(controls::reject_virement(&s.store, id, &reason, Actor { name: auth.name(), idem: idem.as_ref() }).await?))
+    Ok(Json(controls::reject_virement(&s.store, id, &reason, auth.actor(&idem)).await?))
 }
 
 async fn close_year(
@@ -108,7 +108,7 @@ async fn close_year(
     let mut f = optional_fields(&body)?;
     let reason = f.text_or_empty("reason");
     f.finish()?;
-    Ok(Json(controls::close_year(&s.store, year, &reason, Actor { name: auth.name(), idem: idem.as_ref() }).await?))
+    Ok(Json(controls::close_year(&s.store, year, &reason, auth.actor(&idem)).await?))
 }
 
 async fn reopen_year(
@@ -123,7 +123,7 @@ async fn reopen_year(
     let mut f = Fields::parse(&body)?;
     let reason = f.text("reason");
     f.finish()?;
-    Ok(Json(controls::reopen_year(&s.store, year, &reason, Actor { name: auth.name(), idem: idem.as_ref() }).await?))
+    Ok(Json(controls::reopen_year(&s.store, year, &reason, auth.actor(&idem)).await?))
 }
 
 async fn year_end(
@@ -145,7 +145,7 @@ async fn year_end(
     let reason = f.text("reason");
     f.finish()?;
     let cmd = YearEndCmd { grant, year, carry_forward, return_to_funder, date, reason };
-    let record = controls::year_end(&s.store, cmd, Actor { name: auth.name(), idem: idem.as_ref() }).await?;
+    let record = controls::year_end(&s.store, cmd, auth.actor(&idem)).await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 

@@ -9,7 +9,7 @@ use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, RawBody};
 use super::super::{AppState, Idem};
-use crate::storage::operations::{self as ops, Actor};
+use crate::storage::operations as ops;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,10 +23,6 @@ pub fn router() -> Router<AppState> {
 }
 
 type Created<T> = Result<(StatusCode, Json<T>), AppError>;
-
-fn actor<'a>(auth: &'a Auth, idem: &'a Option<crate::storage::idempotency::IdemKey>) -> Actor<'a> {
-    Actor { name: auth.name(), idem: idem.as_ref() }
-}
 
 fn path_id(text: &str, field: &str) -> Result<i64, AppError> {
     text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field(field, "must be a positive whole number"))
@@ -50,7 +46,7 @@ async fn allocate(
         memo: f.text_or_empty("memo"),
     };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(ops::allocate(&s.store, cmd, actor(&auth, &idem)).await?)))
+    Ok((StatusCode::CREATED, Json(ops::allocate(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
 /// Below the approval threshold a virement posts at once (201); above it, it waits for a
@@ -70,10 +66,10 @@ async fn vire(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Raw
     };
     f.finish()?;
     if cmd.amount > crate::storage::controls::virement_threshold(&s.store).await? {
-        let pending = crate::storage::controls::propose_virement(&s.store, cmd, actor(&auth, &idem)).await?;
+        let pending = crate::storage::controls::propose_virement(&s.store, cmd, auth.actor(&idem)).await?;
         return Ok((StatusCode::ACCEPTED, Json(pending)));
     }
-    Ok((StatusCode::CREATED, Json(ops::vire(&s.store, cmd, actor(&auth, &idem)).await?)))
+    Ok((StatusCode::CREATED, Json(ops::vire(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
 async fn commit(
@@ -95,7 +91,7 @@ async fn commit(
         memo: f.text_or_empty("memo"),
     };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(ops::commit(&s.store, cmd, actor(&auth, &idem)).await?)))
+    Ok((StatusCode::CREATED, Json(ops::commit(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
 async fn release(
@@ -111,7 +107,7 @@ async fn release(
     let cmd =
         ops::ReleaseCmd { commitment_id, date: f.date("date"), amount: f.money("amount"), reason: f.text("reason") };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(ops::release(&s.store, cmd, actor(&auth, &idem)).await?)))
+    Ok((StatusCode::CREATED, Json(ops::release(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
 async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::SpendRecord> {
@@ -129,7 +125,7 @@ async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Ra
         source_ref: f.opt_text("source_ref"),
     };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(ops::spend(&s.store, cmd, actor(&auth, &idem)).await?)))
+    Ok((StatusCode::CREATED, Json(ops::spend(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
 async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::RefundRecord> {
@@ -146,7 +142,7 @@ async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: R
         supplier: None,
     };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, actor(&auth, &idem)).await?)))
+    Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
 async fn reverse(
@@ -166,5 +162,5 @@ async fn reverse(
     let mut f = Fields::parse(&body)?;
     let cmd = ops::ReverseCmd { entry_id, date: f.date("date"), reason: f.text("reason") };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(ops::reverse(&s.store, cmd, actor(&auth, &idem)).await?)))
+    Ok((StatusCode::CREATED, Json(ops::reverse(&s.store, cmd, auth.actor(&idem)).await?)))
 }

@@ -10,7 +10,6 @@ use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
 use super::super::{AppState, Idem};
 use crate::domain::is_valid_code;
-use crate::storage::operations::Actor;
 use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project, ProjectPatch};
 use crate::storage::{Page, StoreError};
 
@@ -45,10 +44,7 @@ async fn create_year(
     let mut f = Fields::parse(&body)?;
     let year = f.year("code");
     f.finish()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(refdata::create_financial_year(&s.store, year, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(refdata::create_financial_year(&s.store, year, auth.actor(&idem)).await?)))
 }
 
 async fn list_funders(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Funder> {
@@ -63,10 +59,7 @@ async fn create_funder(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, 
     let mut f = Fields::parse(&body)?;
     let funder = Funder { code: f.code("code"), name: f.text("name") };
     f.finish()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(refdata::create_funder(&s.store, funder, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(refdata::create_funder(&s.store, funder, auth.actor(&idem)).await?)))
 }
 
 async fn list_priorities(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Priority> {
@@ -81,10 +74,7 @@ async fn create_priority(State(s): State<AppState>, auth: Auth, Idem(idem): Idem
     let mut f = Fields::parse(&body)?;
     let p = Priority { code: f.code("code"), name: f.text("name"), description: f.text_or_empty("description") };
     f.finish()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(refdata::create_priority(&s.store, p, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(refdata::create_priority(&s.store, p, auth.actor(&idem)).await?)))
 }
 
 async fn list_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Grant> {
@@ -105,10 +95,7 @@ async fn create_grant(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, b
         on_overspend: f.one_of("on_overspend", &["stop", "warn"], Some("stop")),
     };
     f.finish()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(refdata::create_grant(&s.store, g, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(refdata::create_grant(&s.store, g, auth.actor(&idem)).await?)))
 }
 
 fn grant_path(grant: &str) -> Result<(), AppError> {
@@ -152,10 +139,7 @@ async fn create_award(
     if !refdata::grant_exists(&s.store, &award.grant).await? {
         return Err(StoreError::NotFound(format!("grant {}", award.grant)).into());
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(refdata::create_award(&s.store, award, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(refdata::create_award(&s.store, award, auth.actor(&idem)).await?)))
 }
 
 async fn list_projects(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Project> {
@@ -177,10 +161,7 @@ async fn create_project(State(s): State<AppState>, auth: Auth, Idem(idem): Idem,
         status: f.one_of("status", &["active", "closed"], Some("active")),
     };
     f.finish()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(refdata::create_project(&s.store, p, Actor { name: auth.name(), idem: idem.as_ref() }).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(refdata::create_project(&s.store, p, auth.actor(&idem)).await?)))
 }
 
 async fn get_project(
