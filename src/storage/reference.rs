@@ -62,6 +62,8 @@ pub struct AwardRecord {
     pub amount: Money,
     pub allocated: Money,
     pub unallocated: Money,
+    /// Resolved at year end: carried forward into the next year or returned to the funder.
+    pub carried_forward_or_returned: Money,
     pub awarded_on: String,
     pub reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -336,6 +338,12 @@ pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) ->
                           where b.grant_code = a.grant_code and b.financial_year = a.financial_year and b.kind = 'awarded'), 0) as awarded,
                 coalesce((select b.balance_pence from balances b
                           where b.grant_code = a.grant_code and b.financial_year = a.financial_year and b.kind = 'unallocated'), 0) as unallocated,
+                (select cast(coalesce(sum(b.balance_pence), 0) as bigint) from balances b
+                 where b.grant_code = a.grant_code and b.financial_year = a.financial_year
+                   and b.kind in ('available', 'committed', 'spent')) as allocated,
+                (select cast(coalesce(sum(b.balance_pence), 0) as bigint) from balances b
+                 where b.grant_code = a.grant_code and b.financial_year = a.financial_year
+                   and b.kind in ('carried', 'returned')) as resolved,
                 (select min(e.id) from entries e
                  where e.grant_code = a.grant_code and e.financial_year = a.financial_year and e.kind = 'award') as entry_id
          from awards a where a.grant_code = $1 and a.financial_year > $2 order by a.financial_year limit $3",
@@ -355,8 +363,10 @@ pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) ->
                 grant: r.get("grant_code"),
                 financial_year: r.get("financial_year"),
                 amount: awarded,
-                allocated: Money::from_pence(awarded.pence() - unallocated.pence()),
+                // Project budgets: what sits in projects' available, committed and spent.
+                allocated: Money::from_pence(-r.get::<i64, _>("allocated")),
                 unallocated,
+                carried_forward_or_returned: Money::from_pence(-r.get::<i64, _>("resolved")),
                 awarded_on: r.get("awarded_on"),
                 reference: r.get("reference"),
                 entry_id: r.get("entry_id"),
@@ -425,6 +435,7 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
         amount: a.amount,
         allocated: Money::ZERO,
         unallocated: a.amount,
+        carried_forward_or_returned: Money::ZERO,
         awarded_on: a.awarded_on.to_string(),
         reference: a.reference.clone(),
         entry_id: Some(posted.entry_id),
