@@ -284,48 +284,44 @@ pub const CSV_HEADER: [&str; 12] = [
 
 /// The rows as CSV cells, in `CSV_HEADER` order.
 pub fn csv_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
-    use super::csv_out::Cell::{Number, Text};
+    use super::csv_out::Cell::Text;
     report
         .rows
         .iter()
         .map(|r| {
             let f = &r.figures;
-            vec![
-                Text(r.grant.clone()),
-                Text(r.priority.clone()),
-                Text(r.project.clone()),
-                Text(r.project_name.clone()),
-                Number(f.budget.to_string()),
-                Number(f.committed.to_string()),
-                Number(f.actual.to_string()),
-                Number(f.available.to_string()),
-                Number(f.variance.to_string()),
-                Number(format!("{:.1}", f.percent_spent)),
-                Number(f.forecast_outturn.to_string()),
-                Text(f.rag.as_str().to_owned()),
-            ]
+            vec![Text(r.grant.clone()), Text(r.priority.clone()), Text(r.project.clone()), Text(r.project_name.clone())]
+                .into_iter()
+                .chain(figure_cells(f))
+                .collect()
         })
         .collect()
+}
+
+/// The figure cells every CSV and table line ends with, in API.md's order.
+fn figure_cells(f: &FigureSet) -> Vec<super::csv_out::Cell> {
+    use super::csv_out::Cell::{Number, Text};
+    vec![
+        Number(f.budget.to_string()),
+        Number(f.committed.to_string()),
+        Number(f.actual.to_string()),
+        Number(f.available.to_string()),
+        Number(f.variance.to_string()),
+        Number(format!("{:.1}", f.percent_spent)),
+        Number(f.forecast_outturn.to_string()),
+        Text(f.rag.as_str().to_owned()),
+    ]
 }
 
 /// Rows, then subtotals per priority and per grant, then the total, for a terminal table
 /// under `TABLE_HEADER`.
 pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
-    use super::csv_out::Cell::{Number, Text};
+    use super::csv_out::Cell::Text;
     let line = |grant: &str, priority: &str, project: &str, f: &FigureSet| {
-        vec![
-            Text(grant.to_owned()),
-            Text(priority.to_owned()),
-            Text(project.to_owned()),
-            Number(f.budget.to_string()),
-            Number(f.committed.to_string()),
-            Number(f.actual.to_string()),
-            Number(f.available.to_string()),
-            Number(f.variance.to_string()),
-            Number(format!("{:.1}", f.percent_spent)),
-            Number(f.forecast_outturn.to_string()),
-            Text(f.rag.as_str().to_owned()),
-        ]
+        vec![Text(grant.to_owned()), Text(priority.to_owned()), Text(project.to_owned())]
+            .into_iter()
+            .chain(figure_cells(f))
+            .collect::<Vec<_>>()
     };
     let mut out: Vec<_> = report.rows.iter().map(|r| line(&r.grant, &r.priority, &r.project, &r.figures)).collect();
     out.extend(report.priorities.iter().map(|p| line("", &p.priority, "(priority)", &p.figures)));
