@@ -3,7 +3,8 @@
 //! `sqlite3 DB ".import --csv FILE table"` of the same file for comparison. Also times the
 //! per-line engine (`spend_in` for each line) on 10,000 lines, to show what bulk buys.
 //!
-//! The figures are wall-clock on this machine; nothing asserts on them.
+//! The figures are wall-clock on this machine; nothing asserts on them. `BENCH_BULK_ONLY=1`
+//! skips the per-line engine, for repeated runs of the bulk figure.
 
 use std::time::Instant;
 
@@ -161,6 +162,9 @@ fn main() {
         assert!(problems.is_empty(), "verify after the bulk import: {problems:?}");
         println!("verify after the bulk import: clean");
         store.close().await;
+        if std::env::var_os("BENCH_BULK_ONLY").is_some() {
+            return;
+        }
 
         let store = ledger(&dir.join("per-line.db")).await;
         let small = csv_file(PER_LINE_LINES, 7);

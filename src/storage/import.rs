@@ -3,34 +3,28 @@
 //! Two engines give the same outcome:
 //! - `Engine::PerLine` calls `spend_in` / `refund_in` for each line: the reference, with every
 //!   check done by the single-spend path itself.
-//! - `Engine::Bulk` (the default) locks the touched awards, reads their balances once, applies
-//!   the same checks in memory line by line in file order, and writes entries, postings and
-//!   balances in a few multi-row statements. Tests run both on the same files and compare.
+//! - `Engine::Bulk` (the default, in `import_bulk`) applies the same checks in memory, line
+//!   by line in file order, on a thread of its own while this task writes the checked entries
+//!   in multi-row statements. Tests run both engines on the same files and compare.
 //!
 //! Either way a line whose `source_ref` is already recorded, or repeats an earlier line of the
 //! same file, is skipped as a duplicate. Any rejected line, or a dry run, rolls everything back.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 use sqlx::Row;
 
-use super::entries::EntryMeta;
 use super::idempotency::{self, IdemKey};
-use super::operations::{RefundCmd, SpendCmd, refund_in, refund_meta, source_ref_exists_in, spend_in, spend_meta};
-use super::{Backend, DbTx, Store, StoreError, now};
-use crate::domain::chain::{EntryContent, entry_hash};
-use crate::domain::operations::{self as ops, Award};
-use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, RuleViolation, rules};
+use super::operations::{RefundCmd, SpendCmd, refund_in, source_ref_exists_in, spend_in};
+use super::{Backend, DbTx, Store, StoreError};
+use crate::domain::{FinancialYear, OverspendFlag, RuleViolation};
 
 /// The most rejected lines listed in a report; the count covers them all.
 pub const IMPORT_ERRORS_MAX: usize = 1_000;
 
-/// Rows per insert statement. Rows travel as one JSON parameter, unpacked by the database
-/// (`json_each` / `jsonb_array_elements`): a statement with thousands of bind parameters
-/// costs far more to prepare than the rows cost to insert. The cap bounds one statement's
-/// memory.
-const ROWS_PER_INSERT: usize = 10_000;
+/// `source_ref`s per duplicate lookup; they travel as one JSON parameter.
+const REFS_PER_QUERY: usize = 10_000;
 /// SQLite page cache for a connection that has imported, in KiB.
 const SQLITE_CACHE_KIB: i64 = 65_536;
 
@@ -108,7 +102,7 @@ pub struct ImportOptions<'a> {
 }
 
 /// Turns a refusal of the single-line path into a line error; database failures stay errors.
-fn refusal(line: u64, e: StoreError) -> Result<LineError, StoreError> {
+pub(super) fn refusal(line: u64, e: StoreError) -> Result<LineError, StoreError> {
     let (field, code, message) = match e {
         StoreError::NotFound(what) => ("grant", "validation_failed", format!("no {what}")),
         StoreError::Invalid { field, message } => return Ok(LineError::new(line, &field, message)),
@@ -155,9 +149,14 @@ pub async fn import(
         }
     }
     let mut errors = prior;
+    // Lines the parser refused already doom the db_tx: the bulk engine then only checks.
+    let write = !opts.dry_run && errors.is_empty();
     let checked = match opts.engine {
         Engine::PerLine => per_line(&mut db_tx, fresh, opts.created_by, progress).await?,
-        Engine::Bulk => bulk_check(&mut db_tx, &locked, fresh, opts.created_by, progress).await?,
+        Engine::Bulk => {
+            super::import_bulk::import(&mut db_tx, store.backend(), &locked, fresh, opts.created_by, write, progress)
+                .await?
+        }
     };
     errors.extend(checked.errors);
     errors.sort_by_key(|e| e.line);
@@ -175,9 +174,6 @@ pub async fn import(
     if report.rejected > 0 || opts.dry_run {
         db_tx.rollback().await?;
         return Ok(report);
-    }
-    if let Some(pending) = checked.pending {
-        write_pending(&mut db_tx, store.backend(), pending).await?;
     }
     report.posted = true;
     idempotency::save_in(&mut db_tx, opts.idem, 200, &report).await?;
@@ -221,7 +217,7 @@ async fn recorded_source_refs(
         }
     };
     let mut found = HashSet::new();
-    for chunk in refs.chunks(ROWS_PER_INSERT) {
+    for chunk in refs.chunks(REFS_PER_QUERY) {
         let json = serde_json::to_string(chunk).expect("refs serialize");
         for row in sqlx::query(sql).bind(json).fetch_all(&mut **db_tx).await? {
             found.insert(row.get::<String, _>("source_ref"));
@@ -230,16 +226,16 @@ async fn recorded_source_refs(
     Ok(found)
 }
 
-struct Checked {
-    accepted: usize,
-    errors: Vec<LineError>,
-    warnings: Vec<LineWarning>,
-    /// What the bulk engine will write; the per-line engine has written already.
-    pending: Option<Pending>,
+/// What checking the fresh lines found. Both engines have written the accepted lines by
+/// the time they return it, unless a line was rejected or it is a dry run.
+pub(super) struct Checked {
+    pub accepted: usize,
+    pub errors: Vec<LineError>,
+    pub warnings: Vec<LineWarning>,
 }
 
 /// Progress is reported every this many lines, so the callback costs nothing measurable.
-const PROGRESS_EVERY: usize = 1_000;
+pub(super) const PROGRESS_EVERY: usize = 1_000;
 
 async fn per_line(
     db_tx: &mut DbTx,
@@ -247,7 +243,7 @@ async fn per_line(
     created_by: &str,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Checked, StoreError> {
-    let mut out = Checked { accepted: 0, errors: Vec::new(), warnings: Vec::new(), pending: None };
+    let mut out = Checked { accepted: 0, errors: Vec::new(), warnings: Vec::new() };
     for (i, l) in lines.into_iter().enumerate() {
         if i % PROGRESS_EVERY == 0 {
             progress(i);
@@ -275,419 +271,10 @@ async fn per_line(
     Ok(out)
 }
 
-// ---- the bulk engine ----
-
-struct GrantInfo {
-    restricted_to: Option<String>,
-    rule: OnOverspend,
-}
-
-struct ProjectInfo {
-    priority: String,
-    active: bool,
-}
-
-/// An award the import posts to: whether it exists, its year's status and its chain head.
-struct AwardState {
-    exists: bool,
-    year_open: bool,
-    head: String,
-}
-
-/// One checked entry, ready to write.
-struct PendingEntry {
-    entry: NewEntry,
-    meta: EntryMeta,
-    details: String,
-    prev_hash: String,
-    hash: String,
-}
-
-struct Pending {
-    created_at: String,
-    entries: Vec<PendingEntry>,
-    /// Net change per account over the whole file.
-    net: BTreeMap<Account, i64>,
-    heads: BTreeMap<(String, FinancialYear), String>,
-}
-
-fn award_key(op: &ImportOp) -> (String, FinancialYear) {
+/// The award a line posts to: its grant, and the financial year of its date.
+pub(super) fn award_key(op: &ImportOp) -> (String, FinancialYear) {
     match op {
         ImportOp::Spend(c) => (c.grant.clone(), FinancialYear::of(c.date)),
         ImportOp::Refund(c) => (c.grant.clone(), FinancialYear::of(c.date)),
     }
-}
-
-async fn bulk_check(
-    db_tx: &mut DbTx,
-    locked: &BTreeMap<(String, FinancialYear), bool>,
-    lines: Vec<ImportLine>,
-    created_by: &str,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<Checked, StoreError> {
-    let mut awards: BTreeMap<(String, FinancialYear), AwardState> = BTreeMap::new();
-    for ((grant, year), exists) in locked {
-        let exists = *exists;
-        let mut state = AwardState { exists, year_open: false, head: String::new() };
-        if exists {
-            let row = sqlx::query(
-                "select a.head_hash, y.status from awards a join financial_years y on y.code = a.financial_year
-                 where a.grant_code = $1 and a.financial_year = $2",
-            )
-            .bind(grant)
-            .bind(year.to_string())
-            .fetch_one(&mut **db_tx)
-            .await?;
-            state.head = row.get("head_hash");
-            state.year_open = row.get::<String, _>("status") == "open";
-        }
-        awards.insert((grant.clone(), *year), state);
-    }
-    let grants: HashMap<String, GrantInfo> =
-        sqlx::query("select code, restricted_to_priority, on_overspend from grants")
-            .fetch_all(&mut **db_tx)
-            .await?
-            .iter()
-            .map(|r| {
-                let info = GrantInfo {
-                    restricted_to: r.get("restricted_to_priority"),
-                    rule: OnOverspend::parse(&r.get::<String, _>("on_overspend")).unwrap_or(OnOverspend::Stop),
-                };
-                (r.get("code"), info)
-            })
-            .collect();
-    let projects: HashMap<String, ProjectInfo> = sqlx::query("select code, priority, status from projects")
-        .fetch_all(&mut **db_tx)
-        .await?
-        .iter()
-        .map(|r| {
-            let info = ProjectInfo { priority: r.get("priority"), active: r.get::<String, _>("status") == "active" };
-            (r.get("code"), info)
-        })
-        .collect();
-    let mut balances: HashMap<Account, i64> = HashMap::new();
-    for ((grant, year), state) in &awards {
-        if !state.exists {
-            continue;
-        }
-        let rows =
-            sqlx::query("select account, balance_pence from balances where grant_code = $1 and financial_year = $2")
-                .bind(grant)
-                .bind(year.to_string())
-                .fetch_all(&mut **db_tx)
-                .await?;
-        for r in rows {
-            if let Some(a) = Account::parse(&r.get::<String, _>("account")) {
-                balances.insert(a, r.get("balance_pence"));
-            }
-        }
-    }
-
-    let created_at = now();
-    let mut out = Checked { accepted: 0, errors: Vec::new(), warnings: Vec::new(), pending: None };
-    let mut pending = Pending { created_at, entries: Vec::new(), net: BTreeMap::new(), heads: BTreeMap::new() };
-    for (i, l) in lines.into_iter().enumerate() {
-        if i % PROGRESS_EVERY == 0 {
-            progress(i);
-        }
-        let key = award_key(&l.op);
-        let state = awards.get_mut(&key).expect("every touched award was looked up");
-        let checked = check_line(&l.op, &key, state, &grants, &projects, &balances, created_by);
-        match checked {
-            Ok((entry, meta, flags)) => {
-                for (account, change) in entry.net_by_account() {
-                    *balances.entry(account.clone()).or_default() += change.pence();
-                    *pending.net.entry(account.clone()).or_default() += change.pence();
-                }
-                let details = meta.details.to_string();
-                let date = entry.date().to_string();
-                let year = entry.year().to_string();
-                let content = EntryContent {
-                    kind: entry.kind().as_str(),
-                    date: &date,
-                    financial_year: &year,
-                    grant: entry.grant(),
-                    memo: &meta.memo,
-                    details: &details,
-                    created_by: &meta.created_by,
-                    created_at: &pending.created_at,
-                    reverses: meta.reverses,
-                    commitment_id: meta.commitment_id,
-                    source_ref: meta.source_ref.as_deref(),
-                    postings: entry.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect(),
-                };
-                let hash = entry_hash(&state.head, &content);
-                let prev_hash = std::mem::replace(&mut state.head, hash.clone());
-                pending.heads.insert(key, hash.clone());
-                pending.entries.push(PendingEntry { entry, meta, details, prev_hash, hash });
-                out.accepted += 1;
-                out.warnings.extend(flags.into_iter().map(|flag| LineWarning { line: l.line, flag }));
-            }
-            Err(e) => out.errors.push(refusal(l.line, e)?),
-        }
-    }
-    out.pending = Some(pending);
-    Ok(out)
-}
-
-/// The checks of `spend_in` / `refund_in` and `post_in`, in their order, against the
-/// balances held in memory.
-fn check_line(
-    op: &ImportOp,
-    (grant, year): &(String, FinancialYear),
-    state: &AwardState,
-    grants: &HashMap<String, GrantInfo>,
-    projects: &HashMap<String, ProjectInfo>,
-    balances: &HashMap<Account, i64>,
-    created_by: &str,
-) -> Result<(NewEntry, EntryMeta, Vec<OverspendFlag>), StoreError> {
-    // lock_award: the grant, then its award for the year, then the year open (rule 5).
-    let g = grants.get(grant).ok_or_else(|| StoreError::NotFound(format!("grant {grant}")))?;
-    if !state.exists {
-        return Err(StoreError::invalid(
-            "date",
-            format!("grant {grant} has no award for {year}, the year of this date"),
-        ));
-    }
-    if !state.year_open {
-        return Err(StoreError::PeriodClosed(year.to_string()));
-    }
-    let award = Award { grant, year: *year };
-    let (project, closed_ok) = match op {
-        ImportOp::Spend(c) => (&c.project, false),
-        ImportOp::Refund(c) => (&c.project, true),
-    };
-    let p = projects.get(project).ok_or_else(|| StoreError::invalid("project", format!("no project {project}")))?;
-    if !closed_ok && !p.active {
-        return Err(StoreError::invalid("project", format!("project {project} is closed")));
-    }
-    let (entry, meta) = match op {
-        ImportOp::Spend(c) => (ops::spend(award, c.date, project, c.amount, Money::ZERO)?, spend_meta(c, created_by)),
-        ImportOp::Refund(c) => (ops::refund(award, c.date, project, c.amount)?, refund_meta(c, created_by)),
-    };
-    entry.assert_balanced();
-    // post_in: rule 3 for each project account, then rules 2 and 4.
-    if let Some(restricted_to) = &g.restricted_to
-        && &p.priority != restricted_to
-    {
-        return Err(StoreError::RestrictedFund {
-            grant: grant.clone(),
-            restricted_to: restricted_to.clone(),
-            project: project.clone(),
-            priority: p.priority.clone(),
-        });
-    }
-    let flags = rules::check(&entry, |a| Money::from_pence(balances.get(a).copied().unwrap_or(0)), g.rule)?;
-    Ok((entry, meta, flags))
-}
-
-/// Bound parameters per statement: SQLite's limit is 32,766.
-const SQLITE_PARAMS_MAX: usize = 32_000;
-
-/// A multi-row insert for SQLite with `?` placeholders. Bound by position, they cost the
-/// same each; numbered `$N` ones are looked up by name, which grows with the square of
-/// their number, so a statement of thousands of them took longer than its rows.
-fn sql_values(table: &str, columns: &[(&str, &str)], rows: usize) -> String {
-    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-    let row = format!("({})", vec!["?"; columns.len()].join(", "));
-    format!("insert into {table} ({}) values {}", names.join(", "), vec![row; rows].join(", "))
-}
-
-/// PostgreSQL: `insert ... select` over a JSON array of row arrays bound as `$1`, in order.
-/// Column k is read from element `k + skip` of each row.
-fn json_rows_sql(backend: Backend, columns: &[(&str, &str)], skip: usize) -> String {
-    let (source, elem) = match backend {
-        Backend::Sqlite => ("json_each($1)", "value"),
-        Backend::Postgres => ("jsonb_array_elements($1::text::jsonb) with ordinality as t(elem, key)", "elem"),
-    };
-    let picks: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, (_, ty))| match (backend, *ty) {
-            (Backend::Postgres, "bigint") => format!("({elem} ->> {})::bigint", i + skip),
-            _ => format!("{elem} ->> {}", i + skip),
-        })
-        .collect();
-    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-    format!("({}) select {} from {source} order by key", names.join(", "), picks.join(", "))
-}
-
-const ENTRY_COLUMNS: &[(&str, &str)] = &[
-    ("id", "bigint"),
-    ("kind", "text"),
-    ("entry_date", "text"),
-    ("financial_year", "text"),
-    ("grant_code", "text"),
-    ("memo", "text"),
-    ("details", "text"),
-    ("created_by", "text"),
-    ("created_at", "text"),
-    ("reverses", "bigint"),
-    ("commitment_id", "bigint"),
-    ("source_ref", "text"),
-    ("prev_hash", "text"),
-    ("hash", "text"),
-];
-
-const POSTING_COLUMNS: &[(&str, &str)] = &[
-    ("entry_id", "bigint"),
-    ("line", "bigint"),
-    ("account", "text"),
-    ("amount_pence", "bigint"),
-    ("entry_date", "text"),
-];
-
-type EntryRow<'a> = (
-    Option<i64>,
-    &'a str,
-    String,
-    String,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    Option<i64>,
-    Option<i64>,
-    Option<&'a str>,
-    &'a str,
-    &'a str,
-);
-
-/// Writes the checked entries, their postings, the balances and the chain heads.
-async fn write_pending(db_tx: &mut DbTx, backend: Backend, p: Pending) -> Result<(), StoreError> {
-    if p.entries.is_empty() {
-        return Ok(());
-    }
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(p.entries.len());
-    // SQLite: this db_tx has held the database's write lock since it locked the awards, so
-    // the ids after the current largest are ours to give, and nothing need come back.
-    // PostgreSQL: the identity column gives ids; each comes back beside its unique hash.
-    let (sql, mut next_id) = match backend {
-        Backend::Sqlite => {
-            let max: i64 = sqlx::query("select cast(coalesce(max(id), 0) as bigint) as m from entries")
-                .fetch_one(&mut **db_tx)
-                .await?
-                .get("m");
-            (format!("insert into entries {}", json_rows_sql(backend, ENTRY_COLUMNS, 0)), Some(max + 1))
-        }
-        Backend::Postgres => {
-            let sql = json_rows_sql(backend, &ENTRY_COLUMNS[1..], 1);
-            (format!("insert into entries {sql} returning id, hash"), None)
-        }
-    };
-    for chunk in p.entries.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<EntryRow> = chunk
-            .iter()
-            .map(|e| {
-                let id = next_id;
-                if let Some(id) = id {
-                    ids.insert(e.hash.clone(), id);
-                    next_id = Some(id + 1);
-                }
-                (
-                    id,
-                    e.entry.kind().as_str(),
-                    e.entry.date().to_string(),
-                    e.entry.year().to_string(),
-                    e.entry.grant(),
-                    e.meta.memo.as_str(),
-                    e.details.as_str(),
-                    e.meta.created_by.as_str(),
-                    p.created_at.as_str(),
-                    e.meta.reverses,
-                    e.meta.commitment_id,
-                    e.meta.source_ref.as_deref(),
-                    e.prev_hash.as_str(),
-                    e.hash.as_str(),
-                )
-            })
-            .collect();
-        if backend == Backend::Sqlite {
-            for rows in rows.chunks(SQLITE_PARAMS_MAX / ENTRY_COLUMNS.len()) {
-                let sql = sql_values("entries", ENTRY_COLUMNS, rows.len());
-                let mut q = sqlx::query(&sql);
-                for r in rows {
-                    q = q.bind(r.0).bind(r.1).bind(r.2.clone()).bind(r.3.clone()).bind(r.4).bind(r.5).bind(r.6);
-                    q = q.bind(r.7).bind(r.8).bind(r.9).bind(r.10).bind(r.11).bind(r.12).bind(r.13);
-                }
-                q.execute(&mut **db_tx).await?;
-            }
-            continue;
-        }
-        let json = serde_json::to_string(&rows).expect("rows serialize");
-        // Each hash is unique (it chains its predecessor), so it says which id is whose
-        // without relying on the order rows come back in.
-        for row in sqlx::query(&sql).bind(json).fetch_all(&mut **db_tx).await? {
-            ids.insert(row.get("hash"), row.get("id"));
-        }
-    }
-
-    for account in p.net.keys() {
-        super::entries::open_account_in(db_tx, account).await?;
-    }
-
-    let postings: Vec<(i64, i64, String, i64, String)> = p
-        .entries
-        .iter()
-        .flat_map(|e| {
-            let id = ids[&e.hash];
-            let date = e.entry.date().to_string();
-            e.entry
-                .postings()
-                .iter()
-                .enumerate()
-                .map(move |(line, posting)| {
-                    (id, line as i64 + 1, posting.account.to_string(), posting.amount.pence(), date.clone())
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let sql = format!("insert into postings {}", json_rows_sql(backend, POSTING_COLUMNS, 0));
-    let per_statement = match backend {
-        Backend::Sqlite => SQLITE_PARAMS_MAX / POSTING_COLUMNS.len(),
-        Backend::Postgres => ROWS_PER_INSERT,
-    };
-    for chunk in postings.chunks(per_statement) {
-        if backend == Backend::Sqlite {
-            let sql = sql_values("postings", POSTING_COLUMNS, chunk.len());
-            let mut q = sqlx::query(&sql);
-            for (id, line, account, amount, date) in chunk {
-                q = q.bind(*id).bind(*line).bind(account.as_str()).bind(*amount).bind(date.as_str());
-            }
-            q.execute(&mut **db_tx).await?;
-            continue;
-        }
-        let json = serde_json::to_string(chunk).expect("rows serialize");
-        sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
-    }
-
-    for (account, change) in &p.net {
-        sqlx::query("update balances set balance_pence = balance_pence + $2 where account = $1")
-            .bind(account.to_string())
-            .bind(*change)
-            .execute(&mut **db_tx)
-            .await?;
-    }
-    for ((grant, year), head) in &p.heads {
-        sqlx::query("update awards set head_hash = $3 where grant_code = $1 and financial_year = $2")
-            .bind(grant)
-            .bind(year.to_string())
-            .bind(head)
-            .execute(&mut **db_tx)
-            .await?;
-    }
-    // Check on both sides of the boundary: every entry written still sums to zero.
-    let (first, last) = (ids.values().min().copied().unwrap_or(0), ids.values().max().copied().unwrap_or(0));
-    let unbalanced: i64 = sqlx::query(
-        "select cast(count(*) as bigint) as n from (select entry_id from postings where entry_id >= $1 and entry_id <= $2
-         group by entry_id having sum(amount_pence) <> 0) u",
-    )
-    .bind(first)
-    .bind(last)
-    .fetch_one(&mut **db_tx)
-    .await?
-    .get("n");
-    assert_eq!(unbalanced, 0, "the import wrote {unbalanced} unbalanced entries");
-    Ok(())
 }

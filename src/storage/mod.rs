@@ -8,6 +8,7 @@ pub mod error;
 pub mod exports;
 pub mod idempotency;
 pub mod import;
+mod import_bulk;
 pub mod operations;
 pub mod reference;
 pub mod reports;

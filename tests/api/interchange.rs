@@ -522,6 +522,71 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
     db.drop().await;
 });
 
+/// A clean file long enough to span several of the bulk engine's batches and insert
+/// statements. Project P2 first appears after line 3,000, so its spent account is opened
+/// by a late batch while earlier entries are already written.
+fn long_file(lines: usize) -> String {
+    let mut file = HEADER.to_owned();
+    for i in 0..lines {
+        let project = if i < 3_000 || i % 2 == 0 { "P1" } else { "P2" };
+        let (sign, pence) = if i % 7 == 3 { ("-", 1) } else { ("", 1 + i % 5) };
+        file.push_str(&format!(
+            "2023-05-{:02},LDF,{project},S{i},Line {i},INV-{i},{sign}0.{pence:02},LONG-{i}\n",
+            1 + i % 28
+        ));
+    }
+    file
+}
+
+backend_test!(a_long_import_is_written_while_it_is_checked, |app: TestApp| async move {
+    scenario_setup(&app).await;
+    let before = all_balances(&app).await;
+    let entries_before = entry_shapes(&app).await.len();
+
+    // A bad line near the end, after the writer has written thousands of entries: nothing
+    // is posted, and the report names the line.
+    let mut doomed = long_file(4_500);
+    doomed.push_str("2023-05-02,LDF,P9,S,Bad project,INV-X,1.00,LONG-X\n");
+    let report = run_engine(&app, &doomed, Engine::Bulk, false).await;
+    assert_eq!((report.accepted, report.rejected, report.posted), (4_500, 1, false));
+    assert_eq!(report.errors[0].line, 4_502);
+    assert_eq!(all_balances(&app).await, before);
+    assert_eq!(entry_shapes(&app).await.len(), entries_before);
+
+    // A dry run of the clean file posts nothing either, and says what the real run does.
+    let file = long_file(4_500);
+    let dry = run_engine(&app, &file, Engine::Bulk, true).await;
+    assert_eq!(all_balances(&app).await, before);
+    let real = run_engine(&app, &file, Engine::Bulk, false).await;
+    assert_eq!((real.accepted, real.rejected, real.posted), (4_500, 0, true));
+    assert_eq!((dry.accepted, dry.duplicates, dry.rejected, dry.posted), (real.accepted, 0, 0, false));
+
+    // Every line became one entry, in file order across batches and statements, and each
+    // project's spent balance is the file's net spend for it.
+    let shapes = entry_shapes(&app).await;
+    assert_eq!(shapes.len(), entries_before + 4_500);
+    for (i, shape) in shapes[entries_before..].iter().enumerate() {
+        assert!(shape.contains(&format!(" Line {i} ")), "entry {i} is out of order: {shape}");
+    }
+    let mut net = std::collections::BTreeMap::<&str, i64>::new();
+    for line in file.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let pence: i64 = cells[6].replace("0.", "").parse().unwrap();
+        *net.entry(if cells[2] == "P1" { "P1" } else { "P2" }).or_default() += pence;
+    }
+    let balances = all_balances(&app).await;
+    for (project, pence) in net {
+        let account = format!("spent:LDF:2023-24:{project}");
+        let (_, balance) = balances.iter().find(|(a, _)| a == &account).expect("the spent account was opened");
+        assert_eq!(
+            balance.trim_start_matches('-'),
+            format!("{}.{:02}", pence.abs() / 100, pence.abs() % 100),
+            "{account}"
+        );
+    }
+    app.assert_verified().await;
+});
+
 /// Runs a plain-text accounting tool. When it is not installed the check is skipped with
 /// a message, except in CI (env `CI` set), where a missing tool fails the test.
 fn run_tool(program: &str, args: &[&str]) -> Option<std::process::Output> {

@@ -1,0 +1,553 @@
+//! The bulk import engine: the checks of `spend_in` / `refund_in` applied in memory, with
+//! the writes overlapped.
+//!
+//! The caller has locked every award the file touches. This engine reads their balances
+//! once, then two things run at the same time:
+//! - a checker thread takes the lines in file order, applies the single-line checks against
+//!   the balances it holds, builds each entry and chains its hash;
+//! - this task writes the checked entries and their postings in multi-row statements while
+//!   the checker goes on with later lines.
+//!
+//! Writing stops at the first rejected line, because the caller will roll the `db_tx` back;
+//! checking goes on so every bad line is reported. Balances and chain heads are written once
+//! at the end, from the checker's totals.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::Row;
+use tokio::sync::mpsc;
+
+use super::import::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
+use super::operations::{refund_meta, spend_meta};
+use super::{Backend, DbTx, StoreError, now};
+use crate::domain::chain::{EntryContent, entry_hash};
+use crate::domain::operations::{self as ops, Award};
+use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, rules};
+
+/// Entries per insert statement. Every statement has the same number of rows but the last,
+/// so the prepared statement is reused; 2,000 × 14 columns stays under SQLite's 32,766
+/// bound parameters.
+const ENTRIES_PER_INSERT: usize = 2_000;
+/// Batches the checker may run ahead of the writer.
+const BATCHES_AHEAD: usize = 8;
+
+struct GrantInfo {
+    restricted_to: Option<String>,
+    rule: OnOverspend,
+}
+
+struct ProjectInfo {
+    priority: String,
+    active: bool,
+}
+
+/// An award the import posts to: whether it exists, its year's status and its chain head.
+struct AwardState {
+    exists: bool,
+    year_open: bool,
+    head: String,
+}
+
+/// What the checker works from, read inside the `db_tx` after the awards were locked.
+struct Context {
+    awards: BTreeMap<(String, FinancialYear), AwardState>,
+    grants: HashMap<String, GrantInfo>,
+    projects: HashMap<String, ProjectInfo>,
+    balances: HashMap<Account, i64>,
+    created_by: String,
+    created_at: String,
+}
+
+/// One checked entry, as its row will be written.
+struct PendingEntry {
+    kind: &'static str,
+    date: String,
+    year: String,
+    grant: String,
+    memo: String,
+    details: String,
+    reverses: Option<i64>,
+    commitment_id: Option<i64>,
+    source_ref: Option<String>,
+    /// (account name, signed pence), in line order.
+    postings: Vec<(String, i64)>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// What the checker hands the writer every `PROGRESS_EVERY` lines.
+struct Batch {
+    /// Lines checked so far.
+    checked: usize,
+    /// Accounts the entries below are the first to use; they are opened before them.
+    open: Vec<Account>,
+    entries: Vec<PendingEntry>,
+}
+
+/// What the whole file changes, written once at the end.
+struct Totals {
+    /// Net change per account.
+    net: BTreeMap<Account, i64>,
+    heads: BTreeMap<(String, FinancialYear), String>,
+}
+
+/// Checks `lines` and, when `write` is set, writes every entry while no line has been
+/// rejected. The caller commits only when nothing was rejected.
+pub(super) async fn import(
+    db_tx: &mut DbTx,
+    backend: Backend,
+    locked: &BTreeMap<(String, FinancialYear), bool>,
+    lines: Vec<ImportLine>,
+    created_by: &str,
+    write: bool,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Checked, StoreError> {
+    let ctx = context(db_tx, locked, created_by).await?;
+    let mut writer = Writer::new(backend, ctx.created_by.clone(), ctx.created_at.clone());
+    let (tx, mut rx) = mpsc::channel::<Batch>(BATCHES_AHEAD);
+    let checker = tokio::task::spawn_blocking(move || check_all(ctx, lines, write, tx));
+    while let Some(batch) = rx.recv().await {
+        progress(batch.checked);
+        for account in &batch.open {
+            super::entries::open_account_in(db_tx, account).await?;
+        }
+        writer.push(db_tx, batch.entries).await?;
+    }
+    // A panic in the checker is a bug; it surfaces here as one.
+    let (checked, totals) = checker.await.expect("the import checker runs to its end")?;
+    if write && checked.errors.is_empty() {
+        writer.flush(db_tx).await?;
+        writer.finish(db_tx, totals).await?;
+    }
+    Ok(checked)
+}
+
+/// Reads the awards' state, the grants, the projects and the touched awards' balances.
+async fn context(
+    db_tx: &mut DbTx,
+    locked: &BTreeMap<(String, FinancialYear), bool>,
+    created_by: &str,
+) -> Result<Context, StoreError> {
+    let mut awards = BTreeMap::new();
+    for ((grant, year), exists) in locked {
+        let mut state = AwardState { exists: *exists, year_open: false, head: String::new() };
+        if state.exists {
+            let row = sqlx::query(
+                "select a.head_hash, y.status from awards a join financial_years y on y.code = a.financial_year
+                 where a.grant_code = $1 and a.financial_year = $2",
+            )
+            .bind(grant)
+            .bind(year.to_string())
+            .fetch_one(&mut **db_tx)
+            .await?;
+            state.head = row.get("head_hash");
+            state.year_open = row.get::<String, _>("status") == "open";
+        }
+        awards.insert((grant.clone(), *year), state);
+    }
+    let grants = sqlx::query("select code, restricted_to_priority, on_overspend from grants")
+        .fetch_all(&mut **db_tx)
+        .await?
+        .iter()
+        .map(|r| {
+            let info = GrantInfo {
+                restricted_to: r.get("restricted_to_priority"),
+                rule: OnOverspend::parse(&r.get::<String, _>("on_overspend")).unwrap_or(OnOverspend::Stop),
+            };
+            (r.get("code"), info)
+        })
+        .collect();
+    let projects = sqlx::query("select code, priority, status from projects")
+        .fetch_all(&mut **db_tx)
+        .await?
+        .iter()
+        .map(|r| {
+            let info = ProjectInfo { priority: r.get("priority"), active: r.get::<String, _>("status") == "active" };
+            (r.get("code"), info)
+        })
+        .collect();
+    let mut balances = HashMap::new();
+    for ((grant, year), state) in &awards {
+        if !state.exists {
+            continue;
+        }
+        let rows =
+            sqlx::query("select account, balance_pence from balances where grant_code = $1 and financial_year = $2")
+                .bind(grant)
+                .bind(year.to_string())
+                .fetch_all(&mut **db_tx)
+                .await?;
+        for r in rows {
+            if let Some(a) = Account::parse(&r.get::<String, _>("account")) {
+                balances.insert(a, r.get("balance_pence"));
+            }
+        }
+    }
+    Ok(Context { awards, grants, projects, balances, created_by: created_by.to_owned(), created_at: now() })
+}
+
+/// The checker thread: every line in file order, against balances held in memory.
+fn check_all(
+    mut ctx: Context,
+    lines: Vec<ImportLine>,
+    mut write: bool,
+    tx: mpsc::Sender<Batch>,
+) -> Result<(Checked, Totals), StoreError> {
+    let mut out = Checked { accepted: 0, errors: Vec::new(), warnings: Vec::new() };
+    let mut totals = Totals { net: BTreeMap::new(), heads: BTreeMap::new() };
+    let mut batch = Batch { checked: 0, open: Vec::new(), entries: Vec::new() };
+    let total = lines.len();
+    for (i, l) in lines.into_iter().enumerate() {
+        let key = award_key(&l.op);
+        match check_line(&l.op, &key, &ctx) {
+            Ok((entry, flags)) => {
+                for (account, change) in entry.net_by_account() {
+                    match ctx.balances.get_mut(account) {
+                        Some(balance) => *balance += change.pence(),
+                        None => {
+                            ctx.balances.insert(account.clone(), change.pence());
+                            if write {
+                                batch.open.push(account.clone());
+                            }
+                        }
+                    }
+                    *totals.net.entry(account.clone()).or_default() += change.pence();
+                }
+                let state = ctx.awards.get_mut(&key).expect("every touched award was looked up");
+                let pending = chain(&l.op, &entry, &mut state.head, &ctx.created_by, &ctx.created_at);
+                totals.heads.insert(key, pending.hash.clone());
+                if write {
+                    batch.entries.push(pending);
+                }
+                out.accepted += 1;
+                out.warnings.extend(flags.into_iter().map(|flag| LineWarning { line: l.line, flag }));
+            }
+            Err(e) => {
+                out.errors.push(refusal(l.line, e)?);
+                // The db_tx will be rolled back: what is checked from here on is not written.
+                write = false;
+                batch.entries.clear();
+            }
+        }
+        let done = i + 1;
+        if done % PROGRESS_EVERY == 0 || done == total {
+            batch.checked = done;
+            let full = std::mem::replace(&mut batch, Batch { checked: done, open: Vec::new(), entries: Vec::new() });
+            if tx.blocking_send(full).is_err() {
+                // The writer stopped on a database error, which it returns; stop too.
+                break;
+            }
+        }
+    }
+    Ok((out, totals))
+}
+
+/// The checks of `spend_in` / `refund_in` and `post_in`, in their order, against the
+/// balances held in memory.
+fn check_line(
+    op: &ImportOp,
+    (grant, year): &(String, FinancialYear),
+    ctx: &Context,
+) -> Result<(NewEntry, Vec<OverspendFlag>), StoreError> {
+    // lock_award: the grant, then its award for the year, then the year open (rule 5).
+    let g = ctx.grants.get(grant).ok_or_else(|| StoreError::NotFound(format!("grant {grant}")))?;
+    let state = &ctx.awards[&(grant.clone(), *year)];
+    if !state.exists {
+        return Err(StoreError::invalid(
+            "date",
+            format!("grant {grant} has no award for {year}, the year of this date"),
+        ));
+    }
+    if !state.year_open {
+        return Err(StoreError::PeriodClosed(year.to_string()));
+    }
+    let award = Award { grant, year: *year };
+    let (project, closed_ok) = match op {
+        ImportOp::Spend(c) => (&c.project, false),
+        ImportOp::Refund(c) => (&c.project, true),
+    };
+    let p = ctx.projects.get(project).ok_or_else(|| StoreError::invalid("project", format!("no project {project}")))?;
+    if !closed_ok && !p.active {
+        return Err(StoreError::invalid("project", format!("project {project} is closed")));
+    }
+    let entry = match op {
+        ImportOp::Spend(c) => ops::spend(award, c.date, project, c.amount, Money::ZERO)?,
+        ImportOp::Refund(c) => ops::refund(award, c.date, project, c.amount)?,
+    };
+    entry.assert_balanced();
+    // post_in: rule 3 for each project account, then rules 2 and 4.
+    if let Some(restricted_to) = &g.restricted_to
+        && &p.priority != restricted_to
+    {
+        return Err(StoreError::RestrictedFund {
+            grant: grant.clone(),
+            restricted_to: restricted_to.clone(),
+            project: project.clone(),
+            priority: p.priority.clone(),
+        });
+    }
+    let flags = rules::check(&entry, |a| Money::from_pence(ctx.balances.get(a).copied().unwrap_or(0)), g.rule)?;
+    Ok((entry, flags))
+}
+
+/// Builds the entry's row and chains it onto `head`, which becomes its hash.
+fn chain(op: &ImportOp, entry: &NewEntry, head: &mut String, created_by: &str, created_at: &str) -> PendingEntry {
+    let meta = match op {
+        ImportOp::Spend(c) => spend_meta(c, created_by),
+        ImportOp::Refund(c) => refund_meta(c, created_by),
+    };
+    let details = meta.details.to_string();
+    let date = entry.date().to_string();
+    let year = entry.year().to_string();
+    let postings: Vec<(String, i64)> =
+        entry.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect();
+    let content = EntryContent {
+        kind: entry.kind().as_str(),
+        date: &date,
+        financial_year: &year,
+        grant: entry.grant(),
+        memo: &meta.memo,
+        details: &details,
+        created_by,
+        created_at,
+        reverses: meta.reverses,
+        commitment_id: meta.commitment_id,
+        source_ref: meta.source_ref.as_deref(),
+        postings,
+    };
+    let hash = entry_hash(head, &content);
+    let prev_hash = std::mem::replace(head, hash.clone());
+    let postings = content.postings;
+    PendingEntry {
+        kind: entry.kind().as_str(),
+        date,
+        year,
+        grant: entry.grant().to_owned(),
+        memo: meta.memo,
+        details,
+        reverses: meta.reverses,
+        commitment_id: meta.commitment_id,
+        source_ref: meta.source_ref,
+        postings,
+        prev_hash,
+        hash,
+    }
+}
+
+// ---- the writer ----
+
+const ENTRY_COLUMNS: &[&str] = &[
+    "id",
+    "kind",
+    "entry_date",
+    "financial_year",
+    "grant_code",
+    "memo",
+    "details",
+    "created_by",
+    "created_at",
+    "reverses",
+    "commitment_id",
+    "source_ref",
+    "prev_hash",
+    "hash",
+];
+
+const POSTING_COLUMNS: &[&str] = &["entry_id", "line", "account", "amount_pence", "entry_date"];
+
+/// Writes checked entries in statements of `ENTRIES_PER_INSERT`, keeping the remainder for
+/// the next batch.
+struct Writer {
+    backend: Backend,
+    created_by: String,
+    created_at: String,
+    buffer: Vec<PendingEntry>,
+    /// SQLite: the id the next entry gets. This db_tx has held the database's write lock
+    /// since it locked the awards, so the ids after the current largest are ours to give.
+    next_id: Option<i64>,
+    /// The ids written, for the closing check.
+    first_id: Option<i64>,
+    last_id: i64,
+}
+
+impl Writer {
+    fn new(backend: Backend, created_by: String, created_at: String) -> Writer {
+        Writer { backend, created_by, created_at, buffer: Vec::new(), next_id: None, first_id: None, last_id: 0 }
+    }
+
+    async fn push(&mut self, db_tx: &mut DbTx, entries: Vec<PendingEntry>) -> Result<(), StoreError> {
+        self.buffer.extend(entries);
+        while self.buffer.len() >= ENTRIES_PER_INSERT {
+            let rest = self.buffer.split_off(ENTRIES_PER_INSERT);
+            let chunk = std::mem::replace(&mut self.buffer, rest);
+            self.write(db_tx, &chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, db_tx: &mut DbTx) -> Result<(), StoreError> {
+        let chunk = std::mem::take(&mut self.buffer);
+        if !chunk.is_empty() {
+            self.write(db_tx, &chunk).await?;
+        }
+        Ok(())
+    }
+
+    /// One chunk: its entries, then their postings.
+    async fn write(&mut self, db_tx: &mut DbTx, chunk: &[PendingEntry]) -> Result<(), StoreError> {
+        let ids = match self.backend {
+            Backend::Sqlite => self.insert_entries_sqlite(db_tx, chunk).await?,
+            Backend::Postgres => self.insert_entries_postgres(db_tx, chunk).await?,
+        };
+        self.first_id = self.first_id.or(ids.iter().min().copied());
+        self.last_id = self.last_id.max(ids.iter().max().copied().unwrap_or(0));
+        let postings = chunk.iter().zip(&ids).flat_map(|(e, id)| {
+            e.postings
+                .iter()
+                .enumerate()
+                .map(move |(line, (account, amount))| (*id, line as i64 + 1, account, *amount, &e.date))
+        });
+        match self.backend {
+            Backend::Sqlite => {
+                let rows: Vec<_> = postings.collect();
+                let sql = values_sql("postings", POSTING_COLUMNS, rows.len());
+                let mut q = sqlx::query(&sql);
+                for (id, line, account, amount, date) in rows {
+                    q = q.bind(id).bind(line).bind(account.as_str()).bind(amount).bind(date.as_str());
+                }
+                q.execute(&mut **db_tx).await?;
+            }
+            Backend::Postgres => {
+                let rows: Vec<_> = postings.collect();
+                let json = serde_json::to_string(&rows).expect("rows serialize");
+                sqlx::query(&format!("insert into postings {}", json_rows_sql(POSTING_COLUMNS, &[0, 1, 3])))
+                    .bind(json)
+                    .execute(&mut **db_tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// SQLite: rows bound by position, with the ids we give.
+    async fn insert_entries_sqlite(
+        &mut self,
+        db_tx: &mut DbTx,
+        chunk: &[PendingEntry],
+    ) -> Result<Vec<i64>, StoreError> {
+        let first = match self.next_id {
+            Some(id) => id,
+            None => {
+                let max: i64 = sqlx::query("select cast(coalesce(max(id), 0) as bigint) as m from entries")
+                    .fetch_one(&mut **db_tx)
+                    .await?
+                    .get("m");
+                max + 1
+            }
+        };
+        let ids: Vec<i64> = (first..first + chunk.len() as i64).collect();
+        self.next_id = Some(first + chunk.len() as i64);
+        let sql = values_sql("entries", ENTRY_COLUMNS, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (e, id) in chunk.iter().zip(&ids) {
+            q = q.bind(*id).bind(e.kind).bind(e.date.as_str()).bind(e.year.as_str()).bind(e.grant.as_str());
+            q = q.bind(e.memo.as_str()).bind(e.details.as_str()).bind(self.created_by.as_str());
+            q = q.bind(self.created_at.as_str()).bind(e.reverses).bind(e.commitment_id).bind(e.source_ref.as_deref());
+            q = q.bind(e.prev_hash.as_str()).bind(e.hash.as_str());
+        }
+        q.execute(&mut **db_tx).await?;
+        Ok(ids)
+    }
+
+    /// PostgreSQL: rows travel as one JSON parameter; the identity column gives the ids,
+    /// each returned beside its hash, which is unique because it chains its predecessor.
+    async fn insert_entries_postgres(
+        &mut self,
+        db_tx: &mut DbTx,
+        chunk: &[PendingEntry],
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|e| {
+                (
+                    e.kind,
+                    &e.date,
+                    &e.year,
+                    &e.grant,
+                    &e.memo,
+                    &e.details,
+                    &self.created_by,
+                    &self.created_at,
+                    e.reverses,
+                    e.commitment_id,
+                    &e.source_ref,
+                    &e.prev_hash,
+                    &e.hash,
+                )
+            })
+            .collect();
+        let json = serde_json::to_string(&rows).expect("rows serialize");
+        let sql = format!("insert into entries {} returning id, hash", json_rows_sql(&ENTRY_COLUMNS[1..], &[8, 9]));
+        let mut by_hash: HashMap<String, i64> = HashMap::with_capacity(chunk.len());
+        for row in sqlx::query(&sql).bind(json).fetch_all(&mut **db_tx).await? {
+            by_hash.insert(row.get("hash"), row.get("id"));
+        }
+        Ok(chunk.iter().map(|e| by_hash[&e.hash]).collect())
+    }
+
+    /// The balances and chain heads the whole file moved, then a check that every entry
+    /// written sums to zero.
+    async fn finish(&self, db_tx: &mut DbTx, totals: Totals) -> Result<(), StoreError> {
+        for (account, change) in &totals.net {
+            sqlx::query("update balances set balance_pence = balance_pence + $2 where account = $1")
+                .bind(account.to_string())
+                .bind(*change)
+                .execute(&mut **db_tx)
+                .await?;
+        }
+        for ((grant, year), head) in &totals.heads {
+            sqlx::query("update awards set head_hash = $3 where grant_code = $1 and financial_year = $2")
+                .bind(grant)
+                .bind(year.to_string())
+                .bind(head)
+                .execute(&mut **db_tx)
+                .await?;
+        }
+        let Some(first) = self.first_id else { return Ok(()) };
+        let unbalanced: i64 = sqlx::query(
+            "select cast(count(*) as bigint) as n from (select entry_id from postings where entry_id >= $1 and entry_id <= $2
+             group by entry_id having sum(amount_pence) <> 0) u",
+        )
+        .bind(first)
+        .bind(self.last_id)
+        .fetch_one(&mut **db_tx)
+        .await?
+        .get("n");
+        assert_eq!(unbalanced, 0, "the import wrote {unbalanced} unbalanced entries");
+        Ok(())
+    }
+}
+
+/// A multi-row insert for SQLite with `?` placeholders. Bound by position, they cost the
+/// same each; numbered `$N` ones are looked up by name, which grows with the square of
+/// their number, so a statement of thousands of them took longer than its rows.
+fn values_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns.len()].join(", "));
+    format!("insert into {table} ({}) values {}", columns.join(", "), vec![row; rows].join(", "))
+}
+
+/// PostgreSQL: `(columns) select ...` over a JSON array of row arrays bound as `$1`, in
+/// order. Column k is element k of each row; `bigints` lists the numeric columns.
+fn json_rows_sql(columns: &[&str], bigints: &[usize]) -> String {
+    let picks: Vec<String> = (0..columns.len())
+        .map(|i| match bigints.contains(&i) {
+            true => format!("(elem ->> {i})::bigint"),
+            false => format!("elem ->> {i}"),
+        })
+        .collect();
+    format!(
+        "({}) select {} from jsonb_array_elements($1::text::jsonb) with ordinality as t(elem, key) order by key",
+        columns.join(", "),
+        picks.join(", ")
+    )
+}
