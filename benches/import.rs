@@ -5,6 +5,8 @@
 //!
 //! The figures are wall-clock on this machine; nothing asserts on them. `BENCH_BULK_ONLY=1`
 //! skips the per-line engine, for repeated runs of the bulk figure.
+//! `BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` also runs the bulk import
+//! into a fresh PostgreSQL database created beside that one, and drops it after.
 
 use std::time::Instant;
 
@@ -49,9 +51,13 @@ fn csv_file(lines: usize, seed: u64) -> String {
     out
 }
 
+fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
 /// A fresh ledger with a grant big enough for the file, allocated over many projects.
-async fn ledger(path: &std::path::Path) -> Store {
-    let store = grant_ledger::cli::open(&format!("sqlite://{}", path.display())).await.unwrap();
+async fn ledger(url: &str) -> Store {
+    let store = grant_ledger::cli::open(url).await.unwrap();
     let year = FinancialYear::parse("2023-24").unwrap();
     let grant = Grant {
         code: "BENCH".into(),
@@ -134,6 +140,27 @@ fn schema_floor(dir: &std::path::Path) {
     }
 }
 
+/// The same bulk import into a fresh PostgreSQL database made beside `admin_url`'s, then
+/// dropped.
+async fn postgres_import(admin_url: &str, text: &str) {
+    use sqlx::Connection;
+    let name = format!("grant_ledger_bench_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connecting to BENCH_POSTGRES_URL");
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    let store = ledger(&format!("{base}/{name}")).await;
+    let (seconds, accepted) = timed_import(&store, text.as_bytes(), Engine::Bulk).await;
+    println!(
+        "import (bulk engine, PostgreSQL): {accepted} lines in {seconds:.3} s = {:.0} lines/s",
+        accepted as f64 / seconds
+    );
+    let problems = grant_ledger::storage::verify::verify(&store).await.unwrap();
+    assert!(problems.is_empty(), "verify after the PostgreSQL import: {problems:?}");
+    println!("verify after the PostgreSQL import: clean");
+    store.close().await;
+    sqlx::query(&format!("drop database {name} with (force)")).execute(&mut admin).await.unwrap();
+}
+
 fn main() {
     let dir = std::env::temp_dir().join(format!("grant-ledger-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -152,7 +179,7 @@ fn main() {
             LINES as f64 / parse_seconds
         );
 
-        let store = ledger(&dir.join("bulk.db")).await;
+        let store = ledger(&sqlite_url(&dir.join("bulk.db"))).await;
         let (seconds, accepted) = timed_import(&store, text.as_bytes(), Engine::Bulk).await;
         println!(
             "import (bulk engine):  {accepted} lines in {seconds:.3} s = {:.0} lines/s (parse, check, write, commit)",
@@ -162,11 +189,14 @@ fn main() {
         assert!(problems.is_empty(), "verify after the bulk import: {problems:?}");
         println!("verify after the bulk import: clean");
         store.close().await;
+        if let Ok(admin_url) = std::env::var("BENCH_POSTGRES_URL") {
+            postgres_import(&admin_url, &text).await;
+        }
         if std::env::var_os("BENCH_BULK_ONLY").is_some() {
             return;
         }
 
-        let store = ledger(&dir.join("per-line.db")).await;
+        let store = ledger(&sqlite_url(&dir.join("per-line.db"))).await;
         let small = csv_file(PER_LINE_LINES, 7);
         let (seconds, accepted) = timed_import(&store, small.as_bytes(), Engine::PerLine).await;
         println!(
