@@ -108,6 +108,18 @@ async fn timed_import(store: &Store, bytes: &[u8], engine: Engine) -> (f64, usiz
     (seconds, report.accepted)
 }
 
+/// Imports `text` with the bulk engine, prints the figure under `label`, then runs `verify`.
+async fn bulk_import_and_verify(store: &Store, text: &str, label: &str) {
+    let (seconds, accepted) = timed_import(store, text.as_bytes(), Engine::Bulk).await;
+    println!(
+        "{label} {accepted} lines in {seconds:.3} s = {:.0} lines/s (parse, check, write, commit)",
+        accepted as f64 / seconds
+    );
+    let problems = grant_ledger::storage::verify::verify(store).await.unwrap();
+    assert!(problems.is_empty(), "verify after the bulk import: {problems:?}");
+    println!("verify after the bulk import: clean");
+}
+
 /// What SQLite itself takes to insert the same 100,000 entries and 200,000 postings into
 /// the ledger's schema (its indexes, foreign keys and the same pragmas), in the sqlite3
 /// shell with no Rust in the way: a floor for any import that keeps every row. `floor.db`
@@ -147,14 +159,7 @@ async fn postgres_import(admin_url: &str, text: &str) {
     sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
     let store = ledger(&format!("{base}/{name}")).await;
-    let (seconds, accepted) = timed_import(&store, text.as_bytes(), Engine::Bulk).await;
-    println!(
-        "import (bulk engine, PostgreSQL): {accepted} lines in {seconds:.3} s = {:.0} lines/s",
-        accepted as f64 / seconds
-    );
-    let problems = grant_ledger::storage::verify::verify(&store).await.unwrap();
-    assert!(problems.is_empty(), "verify after the PostgreSQL import: {problems:?}");
-    println!("verify after the PostgreSQL import: clean");
+    bulk_import_and_verify(&store, text, "import (bulk engine, PostgreSQL):").await;
     store.close().await;
     sqlx::query(&format!("drop database {name} with (force)")).execute(&mut admin).await.unwrap();
 }
@@ -179,14 +184,7 @@ fn main() {
 
         ledger(&sqlite_url(&dir.join("floor.db"))).await.close().await;
         let store = ledger(&sqlite_url(&dir.join("bulk.db"))).await;
-        let (seconds, accepted) = timed_import(&store, text.as_bytes(), Engine::Bulk).await;
-        println!(
-            "import (bulk engine):  {accepted} lines in {seconds:.3} s = {:.0} lines/s (parse, check, write, commit)",
-            accepted as f64 / seconds
-        );
-        let problems = grant_ledger::storage::verify::verify(&store).await.unwrap();
-        assert!(problems.is_empty(), "verify after the bulk import: {problems:?}");
-        println!("verify after the bulk import: clean");
+        bulk_import_and_verify(&store, &text, "import (bulk engine):").await;
         store.close().await;
         if let Ok(admin_url) = std::env::var("BENCH_POSTGRES_URL") {
             postgres_import(&admin_url, &text).await;
