@@ -74,6 +74,43 @@ pub async fn balance_in(db_tx: &mut DbTx, account: &Account) -> Result<Money, St
     Ok(Money::from_pence(row.map(|r| r.get::<i64, _>("balance_pence")).unwrap_or(0)))
 }
 
+/// The text columns of an entry's row, made once for both the row and its hash.
+pub(crate) struct EntryText {
+    pub date: String,
+    pub year: String,
+    pub details: String,
+}
+
+impl EntryText {
+    pub(crate) fn of(entry: &NewEntry, meta: &EntryMeta) -> EntryText {
+        EntryText { date: entry.date().to_string(), year: entry.year().to_string(), details: meta.details.to_string() }
+    }
+}
+
+/// What an entry's hash covers: its row as written, and its postings. `post_in` and the
+/// bulk import both hash through here, so their chains cannot drift apart.
+pub(crate) fn hashed_content<'a>(
+    entry: &'a NewEntry,
+    meta: &'a EntryMeta,
+    text: &'a EntryText,
+    created_at: &'a str,
+) -> EntryContent<'a> {
+    EntryContent {
+        kind: entry.kind().as_str(),
+        date: &text.date,
+        financial_year: &text.year,
+        grant: entry.grant(),
+        memo: &meta.memo,
+        details: &text.details,
+        created_by: &meta.created_by,
+        created_at,
+        reverses: meta.reverses,
+        commitment_id: meta.commitment_id,
+        source_ref: meta.source_ref.as_deref(),
+        postings: entry.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect(),
+    }
+}
+
 /// Writes a built entry: checks rules 2–4 against current balances, inserts the entry and
 /// its postings, moves the balances, and asserts the entry still balances. The caller holds
 /// the award's lock (`lock_award`) and commits.
@@ -102,22 +139,8 @@ pub async fn post_in(
         .await?
         .get("head_hash");
     let created_at = now();
-    let details = meta.details.to_string();
-    let (date, year) = (entry.date().to_string(), entry.year().to_string());
-    let content = EntryContent {
-        kind: entry.kind().as_str(),
-        date: &date,
-        financial_year: &year,
-        grant: entry.grant(),
-        memo: &meta.memo,
-        details: &details,
-        created_by: &meta.created_by,
-        created_at: &created_at,
-        reverses: meta.reverses,
-        commitment_id: meta.commitment_id,
-        source_ref: meta.source_ref.as_deref(),
-        postings: entry.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect(),
-    };
+    let text = EntryText::of(entry, meta);
+    let content = hashed_content(entry, meta, &text, &created_at);
     let hash = entry_hash(&prev_hash, &content);
 
     let inserted = sqlx::query(
@@ -126,11 +149,11 @@ pub async fn post_in(
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id",
     )
     .bind(content.kind)
-    .bind(&date)
-    .bind(&year)
+    .bind(&text.date)
+    .bind(&text.year)
     .bind(entry.grant())
     .bind(&meta.memo)
-    .bind(&details)
+    .bind(&text.details)
     .bind(&meta.created_by)
     .bind(&created_at)
     .bind(meta.reverses)
@@ -184,7 +207,7 @@ pub async fn post_in(
     assert_eq!(sum, 0, "entry {entry_id} was written unbalanced");
     sqlx::query("update awards set head_hash = $3 where grant_code = $1 and financial_year = $2")
         .bind(entry.grant())
-        .bind(&year)
+        .bind(&text.year)
         .bind(&hash)
         .execute(&mut **db_tx)
         .await?;

@@ -17,10 +17,11 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::Row;
 use tokio::sync::mpsc;
 
+use super::entries::{EntryText, hashed_content};
 use super::import::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
 use super::operations::{refund_meta, spend_meta};
 use super::{Backend, DbTx, StoreError, now};
-use crate::domain::chain::{EntryContent, entry_hash};
+use crate::domain::chain::entry_hash;
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, rules};
 
@@ -296,35 +297,18 @@ fn chain(op: &ImportOp, entry: &NewEntry, head: &mut String, created_by: &str, c
         ImportOp::Spend(c) => spend_meta(c, created_by),
         ImportOp::Refund(c) => refund_meta(c, created_by),
     };
-    let details = meta.details.to_string();
-    let date = entry.date().to_string();
-    let year = entry.year().to_string();
-    let postings: Vec<(String, i64)> =
-        entry.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect();
-    let content = EntryContent {
-        kind: entry.kind().as_str(),
-        date: &date,
-        financial_year: &year,
-        grant: entry.grant(),
-        memo: &meta.memo,
-        details: &details,
-        created_by,
-        created_at,
-        reverses: meta.reverses,
-        commitment_id: meta.commitment_id,
-        source_ref: meta.source_ref.as_deref(),
-        postings,
-    };
+    let text = EntryText::of(entry, &meta);
+    let content = hashed_content(entry, &meta, &text, created_at);
     let hash = entry_hash(head, &content);
     let prev_hash = std::mem::replace(head, hash.clone());
     let postings = content.postings;
     PendingEntry {
         kind: entry.kind().as_str(),
-        date,
-        year,
+        date: text.date,
+        year: text.year,
         grant: entry.grant().to_owned(),
         memo: meta.memo,
-        details,
+        details: text.details,
         reverses: meta.reverses,
         commitment_id: meta.commitment_id,
         source_ref: meta.source_ref,
