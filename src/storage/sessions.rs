@@ -1,5 +1,6 @@
 //! Browser sessions of the HTML pages. The cookie holds a random secret; only its SHA-256 is
-//! stored, mapped to the token that signed in. Sign-out deletes the row.
+//! stored, mapped to the token that signed in. Sign-out deletes the row; sign-in and
+//! sign-out both clear out expired ones, so the table holds live sessions only.
 
 use sqlx::Row;
 
@@ -10,18 +11,22 @@ use super::{Store, StoreError, now};
 pub const SESSION_HOURS: i64 = 12;
 
 /// Signs in with a bearer token's secret. Returns the new session secret for the cookie, or
-/// None when the token is unknown or revoked.
+/// None when the token is unknown or revoked. Expired sessions are cleared out in the same
+/// db_tx, so they do not pile up between sign-outs.
 pub async fn create(store: &Store, token_secret: &str) -> Result<Option<String>, StoreError> {
     let Some(principal) = tokens::authenticate(store, token_secret).await? else { return Ok(None) };
     let secret = tokens::generate_secret();
     let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    let mut db_tx = store.begin().await?;
+    sqlx::query("delete from sessions where expires_at <= $1").bind(now()).execute(&mut *db_tx).await?;
     sqlx::query("insert into sessions (id_hash, token_id, created_at, expires_at) values ($1, $2, $3, $4)")
         .bind(tokens::hash_secret(&secret))
         .bind(principal.token_id)
         .bind(now())
         .bind(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .execute(store.pool())
+        .execute(&mut *db_tx)
         .await?;
+    db_tx.commit().await?;
     Ok(Some(secret))
 }
 

@@ -162,6 +162,27 @@ backend_test!(pages_need_a_live_session, |app: TestApp| async move {
     assert!(css.text.contains("@media print"));
 });
 
+backend_test!(signing_in_clears_out_expired_sessions, |app: TestApp| async move {
+    let live = sign_in(&app, Role::Viewer).await;
+    let token_id: i64 = sqlx::query_scalar("select min(id) from tokens").fetch_one(app.store.pool()).await.unwrap();
+    sqlx::query(
+        "insert into sessions (id_hash, token_id, created_at, expires_at)
+         values ('expired-1', $1, '2026-01-01T00:00:00Z', '2026-01-01T12:00:00Z')",
+    )
+    .bind(token_id)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    let expired = "select count(*) from sessions where id_hash = 'expired-1'";
+    let count = sqlx::query_scalar::<_, i64>(expired).fetch_one(app.store.pool()).await.unwrap();
+    assert_eq!(count, 1);
+    sign_in(&app, Role::Finance).await;
+    let count = sqlx::query_scalar::<_, i64>(expired).fetch_one(app.store.pool()).await.unwrap();
+    assert_eq!(count, 0, "the expired session was cleared out");
+    // A live session is untouched.
+    assert_eq!(send(&app, "GET", "/dashboard", Some(&live), None, &[]).await.status, StatusCode::OK);
+});
+
 backend_test!(dashboard_shows_the_figures_and_escapes_text, |app: TestApp| async move {
     app.ok(
         "/api/v1/projects",
