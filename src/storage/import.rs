@@ -226,8 +226,9 @@ async fn recorded_source_refs(
     Ok(found)
 }
 
-/// What checking the fresh lines found. Both engines have written the accepted lines by
-/// the time they return it, unless a line was rejected or it is a dry run.
+/// What checking the fresh lines found. By the time an engine returns it, the per-line
+/// engine has written every accepted line, and the bulk engine has too when it was asked to
+/// write and no line was rejected. The caller rolls back unless every line passed.
 pub(super) struct Checked {
     pub accepted: usize,
     pub errors: Vec<LineError>,
