@@ -36,22 +36,28 @@ pub struct LockedAward {
     pub year: FinancialYear,
 }
 
+/// The lock itself: an update of the award's row. Says whether the award exists. The bulk
+/// import takes it for every award of a file, in sorted order, before reading anything.
+pub(super) async fn lock_award_row(db_tx: &mut DbTx, grant: &str, year: FinancialYear) -> Result<bool, StoreError> {
+    let done = sqlx::query("update awards set write_seq = write_seq + 1 where grant_code = $1 and financial_year = $2")
+        .bind(grant)
+        .bind(year.to_string())
+        .execute(&mut **db_tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Takes the write lock of an award, first thing in a `db_tx`, then checks its year is open.
 /// On PostgreSQL the update holds the award's row lock until commit; on SQLite a write as
 /// the first statement takes the database write lock at once. Either way, the balances read
 /// after this cannot change before this `db_tx` ends (rule 7).
 pub async fn lock_award(db_tx: &mut DbTx, grant: &str, year: FinancialYear) -> Result<LockedAward, StoreError> {
-    let locked =
-        sqlx::query("update awards set write_seq = write_seq + 1 where grant_code = $1 and financial_year = $2")
-            .bind(grant)
-            .bind(year.to_string())
-            .execute(&mut **db_tx)
-            .await?;
+    let exists = lock_award_row(db_tx, grant, year).await?;
     let grant = get_grant_in(db_tx, grant).await.map_err(|e| match e {
         StoreError::NotFound(_) => StoreError::invalid("grant", format!("no grant {grant}")),
         other => other,
     })?;
-    if locked.rows_affected() == 0 {
+    if !exists {
         return Err(StoreError::invalid("financial_year", format!("grant {} has no award for {year}", grant.code)));
     }
     let status: String = sqlx::query("select status from financial_years where code = $1")

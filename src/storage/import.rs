@@ -191,13 +191,8 @@ async fn lock_awards(
     let keys: BTreeSet<(String, FinancialYear)> = lines.iter().map(|l| award_key(&l.op)).collect();
     let mut locked = BTreeMap::new();
     for (grant, year) in keys {
-        let done =
-            sqlx::query("update awards set write_seq = write_seq + 1 where grant_code = $1 and financial_year = $2")
-                .bind(&grant)
-                .bind(year.to_string())
-                .execute(&mut **db_tx)
-                .await?;
-        locked.insert((grant, year), done.rows_affected() > 0);
+        let exists = super::entries::lock_award_row(db_tx, &grant, year).await?;
+        locked.insert((grant, year), exists);
     }
     Ok(locked)
 }
