@@ -128,14 +128,13 @@ pub fn build(grant: &str, years: &[(String, Vec<AccountFigure>)]) -> MultiYearRe
 mod tests {
     use super::*;
 
+    /// One LDF account's figure.
+    fn a(kind: AccountKind, project: Option<&str>, pence: i64) -> AccountFigure {
+        AccountFigure { kind, grant: "LDF".into(), project: project.map(Into::into), pence }
+    }
+
     #[test]
     fn cumulates_year_on_year() {
-        let a = |kind, project: Option<&str>, pence| AccountFigure {
-            kind,
-            grant: "LDF".into(),
-            project: project.map(Into::into),
-            pence,
-        };
         use AccountKind::*;
         let years = vec![
             (
@@ -155,12 +154,6 @@ mod tests {
 
     #[test]
     fn carried_money_leaves_one_year_arrives_in_the_next_and_is_counted_once() {
-        let a = |kind, project: Option<&str>, pence| AccountFigure {
-            kind,
-            grant: "LDF".into(),
-            project: project.map(Into::into),
-            pence,
-        };
         use AccountKind::*;
         // 2022-23: 1000 awarded, 200 spent, 500 carried, 300 returned.
         // 2023-24: 1000 awarded by the funder, plus the 500 carried in.
