@@ -103,6 +103,7 @@ impl IntoResponse for AppError {
                     errors.push(FieldError { field: "amount".into(), message: detail.clone() });
                     (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed")
                 }
+                StoreError::Busy => return busy(&detail),
                 StoreError::Db(err) => return internal(&format!("{err:?}")),
             },
             AppError::Internal(err) => return internal(&format!("{err:?}")),
@@ -129,6 +130,25 @@ impl IntoResponse for AppError {
 fn problem_response(status: StatusCode, body: &impl Serialize) -> Response {
     let body = serde_json::to_vec(body).expect("problems serialize");
     (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+}
+
+/// How long a client is asked to wait before retrying a write the ledger was too busy for.
+const RETRY_AFTER_SECS: &str = "1";
+
+/// 503 with `Retry-After`: the write was not recorded and may be sent again.
+fn busy(detail: &str) -> Response {
+    tracing::warn!("a write waited past its bound or was chosen to break a deadlock; answered 503");
+    let problem = serde_json::json!({
+        "type": "https://grant-ledger.invalid/problems/busy",
+        "title": "Busy",
+        "status": 503,
+        "detail": detail,
+        "code": "busy",
+        "errors": [],
+    });
+    let mut response = problem_response(StatusCode::SERVICE_UNAVAILABLE, &problem);
+    response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static(RETRY_AFTER_SECS));
+    response
 }
 
 /// Logs the cause; the body says nothing about it.

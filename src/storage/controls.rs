@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::audit::{self, Change};
-use super::entries::{EntryMeta, lock_award, post_in};
+use super::entries::{EntryMeta, lock_award, lock_award_row, post_in};
 use super::idempotency;
 use super::operations::{Actor, VirementCmd, VirementRecord, insert_virement_in, vire_in};
 use super::reference::{FinancialYearRecord, get_grant_in};
@@ -170,7 +170,7 @@ pub async fn reject_virement(
 }
 
 pub async fn get_virement(store: &Store, id: i64) -> Result<VirementRecord, StoreError> {
-    let mut db_tx = store.begin().await?;
+    let mut db_tx = store.begin_read().await?;
     let v = load_virement(&mut db_tx, id).await?;
     db_tx.rollback().await?;
     Ok(stored_record(id, v))
@@ -388,10 +388,18 @@ pub async fn close_year(
     actor: Actor<'_>,
 ) -> Result<FinancialYearRecord, StoreError> {
     let mut db_tx = store.begin().await?;
-    sqlx::query("update awards set write_seq = write_seq + 1 where financial_year = $1")
+    // In the one global order, (grant, year), as imports and year ends take them: a single
+    // update would lock rows in table order and deadlock against them on PostgreSQL.
+    let grants: Vec<String> = sqlx::query("select grant_code from awards where financial_year = $1 order by grant_code")
         .bind(fy.to_string())
-        .execute(&mut *db_tx)
-        .await?;
+        .fetch_all(&mut *db_tx)
+        .await?
+        .iter()
+        .map(|r| r.get("grant_code"))
+        .collect();
+    for grant in &grants {
+        lock_award_row(&mut db_tx, grant, fy).await?;
+    }
     let before = year_in(&mut db_tx, fy).await?;
     if before.status == "closed" {
         return Err(StoreError::Conflict(format!("financial year {fy} is already closed")));

@@ -236,10 +236,12 @@ pub async fn open_account_in(db_tx: &mut DbTx, account: &Account) -> Result<(), 
     Ok(())
 }
 
-/// Rule 3: a grant restricted to a priority funds only projects of that priority.
+/// Rule 3: a grant restricted to a priority funds only projects of that priority. The
+/// project's row is held shared until commit, so its priority cannot change under the
+/// posting (rule 7).
 async fn check_project_priority(db_tx: &mut DbTx, grant: &Grant, project: &str) -> Result<(), StoreError> {
     let Some(restricted_to) = &grant.restricted_to_priority else { return Ok(()) };
-    let p = super::reference::get_project_in(db_tx, project)
+    let p = super::reference::lock_project_in(db_tx, project, super::RowLock::Share)
         .await?
         .ok_or_else(|| StoreError::invalid("project", format!("no project {project}")))?;
     if &p.priority != restricted_to {

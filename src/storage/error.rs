@@ -26,8 +26,33 @@ pub enum StoreError {
     IdempotencyRace,
     #[error("entry could not be built: {0}")]
     Entry(#[from] EntryError),
+    /// The ledger was too busy to take this write in time (a lock wait outlasted its bound,
+    /// or PostgreSQL broke a deadlock). Nothing was written; the request may be retried.
+    #[error("the ledger is busy with other writes; nothing was recorded, retry shortly")]
+    Busy,
     #[error("database error")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        if is_busy(&e) { StoreError::Busy } else { StoreError::Db(e) }
+    }
+}
+
+/// A wait that ran out or a conflict the database resolved by aborting one side: safe to
+/// retry, and never a fault of the request. PostgreSQL: deadlock (40P01), serialisation
+/// failure (40001), lock not available (55P03). SQLite: BUSY (5) and LOCKED (6) with their
+/// extended codes (the low byte is the primary code).
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            matches!(code.as_ref(), "40P01" | "40001" | "55P03")
+                || code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+        }),
+        _ => false,
+    }
 }
 
 impl StoreError {

@@ -24,7 +24,7 @@ pub struct JournalEntry {
 /// The whole ledger is held in memory; a partnership's ledger is thousands of entries.
 pub async fn journal(store: &Store) -> Result<(Vec<JournalEntry>, Vec<(String, Money)>), StoreError> {
     // One db_tx so the entries and the balances are one consistent picture.
-    let mut db_tx = store.begin().await?;
+    let mut db_tx = store.begin_read().await?;
     let rows = sqlx::query("select id, kind, entry_date, memo, reverses from entries order by id")
         .fetch_all(&mut *db_tx)
         .await?;

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use super::entries::{EntryText, hashed_content};
 use super::import::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
 use super::operations::{refund_meta, spend_meta};
-use super::{Backend, DbTx, StoreError, now};
+use super::{Backend, DbTx, RowLock, StoreError, now};
 use crate::domain::chain::entry_hash;
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, rules};
@@ -158,7 +158,10 @@ async fn context(
             (r.get("code"), info)
         })
         .collect();
-    let projects = sqlx::query("select code, priority, status from projects")
+    // Held shared until commit, as a single posting holds its project: a priority or status
+    // change waits for the import, and the import for it (rule 7).
+    let sql = format!("select code, priority, status from projects order by code{}", RowLock::Share.clause(db_tx));
+    let projects = sqlx::query(&sql)
         .fetch_all(&mut **db_tx)
         .await?
         .iter()

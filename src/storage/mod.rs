@@ -37,15 +37,20 @@ pub enum Backend {
     Postgres,
 }
 
-/// The ledger's database: a pool and which backend it is.
+/// The ledger's database: a pool for reads, one for writes, and which backend it is.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where every write `db_tx` begins. On SQLite it holds one connection, so writers in
+    /// this process queue for it in turn instead of failing with "database is locked"; on
+    /// PostgreSQL it is the same pool as reads, and row locks order the writers.
+    writer: AnyPool,
     backend: Backend,
 }
 
-/// How long a writer waits for SQLite's write lock before giving up.
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
+/// How long a writer waits for its turn (the writer connection, or SQLite's write lock held
+/// by another process) before the request is answered 503 and may be retried.
+pub const WRITE_WAIT_MAX: Duration = Duration::from_secs(20);
 
 impl Store {
     /// Connects to `sqlite://…` or `postgres://…`, creating a SQLite file if needed.
@@ -63,9 +68,23 @@ impl Store {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url).context("parsing the database url")?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(30))
+        let pool = Self::pool_options(backend, if backend == Backend::Sqlite { 8 } else { 16 })
+            .connect_with(options.clone())
+            .await
+            .context("connecting to the database")?;
+        let writer = match backend {
+            Backend::Sqlite => {
+                Self::pool_options(backend, 1).connect_with(options).await.context("connecting to the database")?
+            }
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Store { pool, writer, backend })
+    }
+
+    fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
+        AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(WRITE_WAIT_MAX)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -74,15 +93,12 @@ impl Store {
                         conn.execute("pragma journal_mode = wal").await?;
                         conn.execute("pragma synchronous = full").await?;
                         conn.execute("pragma foreign_keys = on").await?;
-                        conn.execute(format!("pragma busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str()).await?;
+                        let busy_ms = WRITE_WAIT_MAX.as_millis();
+                        conn.execute(format!("pragma busy_timeout = {busy_ms}").as_str()).await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await
-            .context("connecting to the database")?;
-        Ok(Store { pool, backend })
     }
 
     /// Applies the embedded migrations of this backend.
@@ -103,12 +119,47 @@ impl Store {
         &self.pool
     }
 
+    /// Begins a write `db_tx`. On SQLite it begins immediate: it takes the write lock now,
+    /// waiting its turn, rather than reading first and failing when it later upgrades.
     pub async fn begin(&self) -> Result<DbTx, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.writer.begin_with("begin immediate").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        })
+    }
+
+    /// Begins a `db_tx` that only reads, for one consistent picture across several queries.
+    /// It never takes the write lock, so it does not queue behind writers.
+    pub async fn begin_read(&self) -> Result<DbTx, StoreError> {
         Ok(self.pool.begin().await?)
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// How a `db_tx` holds a row it reads, so that a change the row's readers depend on waits for
+/// them (and they for it). Only PostgreSQL needs it: a SQLite write `db_tx` begins immediate and
+/// holds the whole database's write lock already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// A posting that depends on the row: many may hold it at once.
+    Share,
+    /// A change to the row: waits for every sharer, and they for it. `no key` leaves the
+    /// foreign-key checks of rows that merely reference this one unblocked.
+    Update,
+}
+
+impl RowLock {
+    /// The clause to end a `select` with on this `db_tx`'s backend.
+    pub fn clause(self, db_tx: &DbTx) -> &'static str {
+        match (db_tx.backend_name() == "PostgreSQL", self) {
+            (false, _) => "",
+            (true, RowLock::Share) => " for share",
+            (true, RowLock::Update) => " for no key update",
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use sqlx::Row;
 
 use super::entries::{EntryMeta, LockedAward, PostingView, lock_award, post_in, postings_in};
 use super::idempotency::{self, IdemKey};
-use super::reference::get_project_in;
-use super::{DbTx, Store, StoreError, now};
+use super::reference::lock_project_in;
+use super::{DbTx, RowLock, Store, StoreError, now};
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money, OverspendFlag};
 
@@ -21,9 +21,12 @@ pub struct Actor<'a> {
 }
 
 /// Checks a project exists and, unless `closed_ok`, that it is active.
+/// The project's row is held shared until the posting commits, so its status cannot change
+/// under it (rule 7).
 async fn project_for_posting(db_tx: &mut DbTx, code: &str, field: &str, closed_ok: bool) -> Result<(), StoreError> {
-    let p =
-        get_project_in(db_tx, code).await?.ok_or_else(|| StoreError::invalid(field, format!("no project {code}")))?;
+    let p = lock_project_in(db_tx, code, RowLock::Share)
+        .await?
+        .ok_or_else(|| StoreError::invalid(field, format!("no project {code}")))?;
     if !closed_ok && p.status != "active" {
         return Err(StoreError::invalid(field, format!("project {code} is closed")));
     }

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use super::audit::{self, Change};
 use super::idempotency;
 use super::operations::Actor;
-use super::{DbTx, Page, Store, StoreError, is_unique_violation, now};
+use super::{DbTx, Page, RowLock, Store, StoreError, is_unique_violation, now};
 use crate::domain::{FinancialYear, Money, OnOverspend, operations};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -489,6 +489,15 @@ pub async fn get_project_in(db_tx: &mut DbTx, code: &str) -> Result<Option<Proje
     Ok(row.as_ref().map(project_from))
 }
 
+/// Reads a project and holds its row until `db_tx` ends (rule 7): a posting that depends on
+/// its priority or status holds it shared, and a change to either holds it for update, so
+/// neither can act on what the other is changing.
+pub async fn lock_project_in(db_tx: &mut DbTx, code: &str, lock: RowLock) -> Result<Option<Project>, StoreError> {
+    let sql = format!("select * from projects where code = $1{}", lock.clause(db_tx));
+    let row = sqlx::query(&sql).bind(code).fetch_optional(&mut **db_tx).await?;
+    Ok(row.as_ref().map(project_from))
+}
+
 pub async fn create_project(store: &Store, p: Project, actor: Actor<'_>) -> Result<Project, StoreError> {
     let mut db_tx = store.begin().await?;
     create_project_in(&mut db_tx, &p, actor.name).await?;
@@ -551,8 +560,11 @@ pub async fn update_project(
     actor: &str,
 ) -> Result<Project, StoreError> {
     let mut db_tx = store.begin().await?;
-    let mut p =
-        get_project_in(&mut db_tx, code).await?.ok_or_else(|| StoreError::NotFound(format!("project {code}")))?;
+    // Held for update before the clash check reads balances: a posting that holds the row
+    // shared has committed by then, and one that comes later waits and sees the new priority.
+    let mut p = lock_project_in(&mut db_tx, code, RowLock::Update)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("project {code}")))?;
     if let Some(priority) = &patch.priority {
         if !priority_exists_in(&mut db_tx, priority).await? {
             return Err(StoreError::invalid("priority", format!("no priority {priority}")));

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod contention;
 mod controls;
 mod crash;
 mod flow;

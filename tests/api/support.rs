@@ -270,3 +270,27 @@ impl TestApp {
         assert!(problems.is_empty(), "verify found: {problems:#?}");
     }
 }
+
+impl TestApp {
+    /// Sends a body of raw bytes with a content type, e.g. a CSV import.
+    pub async fn send_bytes(&self, method: Method, path: &str, role: Role, content_type: &str, bytes: Vec<u8>) -> Reply {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.token(role)))
+            .header("content-type", content_type)
+            .body(Body::from(bytes))
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Reply { status, body, headers }
+    }
+
+    pub async fn patch(&self, path: &str, role: Role, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(self.token(role)), Some(body), &[]).await
+    }
+}
