@@ -390,13 +390,14 @@ pub async fn close_year(
     let mut db_tx = store.begin().await?;
     // In the one global order, (grant, year), as imports and year ends take them: a single
     // update would lock rows in table order and deadlock against them on PostgreSQL.
-    let grants: Vec<String> = sqlx::query("select grant_code from awards where financial_year = $1 order by grant_code")
-        .bind(fy.to_string())
-        .fetch_all(&mut *db_tx)
-        .await?
-        .iter()
-        .map(|r| r.get("grant_code"))
-        .collect();
+    let grants: Vec<String> =
+        sqlx::query("select grant_code from awards where financial_year = $1 order by grant_code")
+            .bind(fy.to_string())
+            .fetch_all(&mut *db_tx)
+            .await?
+            .iter()
+            .map(|r| r.get("grant_code"))
+            .collect();
     for grant in &grants {
         lock_award_row(&mut db_tx, grant, fy).await?;
     }

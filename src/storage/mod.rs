@@ -55,6 +55,12 @@ pub const WRITE_WAIT_MAX: Duration = Duration::from_secs(20);
 impl Store {
     /// Connects to `sqlite://…` or `postgres://…`, creating a SQLite file if needed.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        Store::connect_waiting(url, WRITE_WAIT_MAX).await
+    }
+
+    /// Connects with `write_wait` as the bound on every wait for a lock or the writer
+    /// connection; tests shorten it to see the 503 without waiting 20 s.
+    pub async fn connect_waiting(url: &str, write_wait: Duration) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -68,24 +74,24 @@ impl Store {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url).context("parsing the database url")?;
-        let pool = Self::pool_options(backend, if backend == Backend::Sqlite { 8 } else { 16 })
+        let pool = Self::pool_options(backend, if backend == Backend::Sqlite { 8 } else { 16 }, write_wait)
             .connect_with(options.clone())
             .await
             .context("connecting to the database")?;
         let writer = match backend {
-            Backend::Sqlite => {
-                Self::pool_options(backend, 1).connect_with(options).await.context("connecting to the database")?
-            }
+            Backend::Sqlite => Self::pool_options(backend, 1, write_wait)
+                .connect_with(options)
+                .await
+                .context("connecting to the database")?,
             Backend::Postgres => pool.clone(),
         };
         Ok(Store { pool, writer, backend })
     }
 
-    fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
-        AnyPoolOptions::new()
-            .max_connections(connections)
-            .acquire_timeout(WRITE_WAIT_MAX)
-            .after_connect(move |conn, _meta| {
+    fn pool_options(backend: Backend, connections: u32, write_wait: Duration) -> AnyPoolOptions {
+        let wait_ms = write_wait.as_millis();
+        AnyPoolOptions::new().max_connections(connections).acquire_timeout(write_wait).after_connect(
+            move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the one writer; FULL sync makes an
@@ -93,12 +99,16 @@ impl Store {
                         conn.execute("pragma journal_mode = wal").await?;
                         conn.execute("pragma synchronous = full").await?;
                         conn.execute("pragma foreign_keys = on").await?;
-                        let busy_ms = WRITE_WAIT_MAX.as_millis();
-                        conn.execute(format!("pragma busy_timeout = {busy_ms}").as_str()).await?;
+                        conn.execute(format!("pragma busy_timeout = {wait_ms}").as_str()).await?;
+                    } else {
+                        // A row lock held too long (another writer, a stuck session) fails
+                        // the wait as 55P03 instead of holding the request forever.
+                        conn.execute(format!("set lock_timeout = {wait_ms}").as_str()).await?;
                     }
                     Ok(())
                 })
-            })
+            },
+        )
     }
 
     /// Applies the embedded migrations of this backend.

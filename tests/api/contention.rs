@@ -50,7 +50,10 @@ backend_test!(a_priority_change_serialises_with_a_restricted_allocation, |app: T
             other => panic!("neither won: {other:?} {} {}", patch.body, allocation.body),
         }
     }
-    assert_eq!(both_won, 0, "in {both_won} of {trials} trials both the priority change and the allocation were accepted");
+    assert_eq!(
+        both_won, 0,
+        "in {both_won} of {trials} trials both the priority change and the allocation were accepted"
+    );
     app.assert_verified().await;
 });
 
@@ -140,7 +143,13 @@ backend_test!(closing_a_year_and_multi_award_imports_never_deadlock, |app: TestA
                     csv.push_str(&format!("2022-06-01,{grant},C1,S,d,I,1.00,t{trial}k{k}n{n}\n"));
                 }
                 let r = app
-                    .send_bytes(Method::POST, "/api/v1/imports/spend?dry_run=false", Role::Finance, "text/csv", csv.into())
+                    .send_bytes(
+                        Method::POST,
+                        "/api/v1/imports/spend?dry_run=false",
+                        Role::Finance,
+                        "text/csv",
+                        csv.into(),
+                    )
                     .await;
                 ("import", r)
             }));
@@ -164,5 +173,36 @@ backend_test!(closing_a_year_and_multi_award_imports_never_deadlock, |app: TestA
             }
         }
     }
+    app.assert_verified().await;
+});
+
+// A write that cannot get its lock within the bound answers 503 with Retry-After and
+// records nothing; once the lock is free the same request succeeds.
+backend_test!(a_write_that_waits_past_its_bound_answers_503, |app: TestApp| async move {
+    use sqlx::Connection;
+    app.project("W1", "ASB").await;
+    app.allocate("LDF", "2023-24", "W1", "100").await;
+    let store =
+        grant_ledger::storage::Store::connect_waiting(&app.url, std::time::Duration::from_millis(300)).await.unwrap();
+    let impatient = app.with_store(store);
+    // Another process holds the award's lock: SQLite's write lock, or PostgreSQL's row lock.
+    let mut holder = sqlx::AnyConnection::connect(&app.url).await.unwrap();
+    let begin = if app.url.starts_with("sqlite") { "begin immediate" } else { "begin" };
+    sqlx::query(begin).execute(&mut holder).await.unwrap();
+    sqlx::query("update awards set write_seq = write_seq + 1 where grant_code = 'LDF' and financial_year = '2023-24'")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let body = TestApp::spend_body("LDF", "W1", "2023-07-01", "10");
+    let r = impatient.post("/api/v1/spend", Role::Finance, body.clone()).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    assert_eq!(r.code(), "busy");
+    assert_eq!(r.headers.get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
+    assert_eq!(r.headers.get("content-type").unwrap(), "application/problem+json");
+    sqlx::query("rollback").execute(&mut holder).await.unwrap();
+    assert_eq!(app.balance("spent:LDF:2023-24:W1").await, "0.00", "the refused write recorded nothing");
+    let r = impatient.post("/api/v1/spend", Role::Finance, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    impatient.store.close().await;
     app.assert_verified().await;
 });

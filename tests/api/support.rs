@@ -273,7 +273,14 @@ impl TestApp {
 
 impl TestApp {
     /// Sends a body of raw bytes with a content type, e.g. a CSV import.
-    pub async fn send_bytes(&self, method: Method, path: &str, role: Role, content_type: &str, bytes: Vec<u8>) -> Reply {
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        role: Role,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Reply {
         let req = Request::builder()
             .method(method)
             .uri(path)
@@ -288,6 +295,17 @@ impl TestApp {
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Reply { status, body, headers }
+    }
+
+    /// The same ledger and tokens, served through another store (e.g. one with a shorter
+    /// bound on lock waits).
+    pub fn with_store(&self, store: Store) -> TestApp {
+        TestApp {
+            router: app(AppState { store: store.clone() }),
+            store,
+            url: self.url.clone(),
+            tokens: self.tokens.clone(),
+        }
     }
 
     pub async fn patch(&self, path: &str, role: Role, body: Value) -> Reply {
