@@ -13,3 +13,4 @@ mod pages;
 mod race;
 mod reports;
 mod roles;
+mod simulation;

@@ -1,0 +1,505 @@
+//! The concurrent simulation: many clients send random operations at once, across several
+//! awards (a `stop` grant over two years, a restricted grant, a `warn` grant), mixed with
+//! reference changes (priority and status), imports, year ends and attempts to close a year.
+//! The order is the scheduler's, so no model can predict which request wins; instead every
+//! answer is held to what it promised:
+//! - no answer is a 5xx, and every refusal carries one of API.md's codes;
+//! - every acknowledged entry is in the ledger with the postings its request implies, and the
+//!   ledger holds no entry that no one was told of;
+//! - every balance equals its opening balance plus the acknowledged postings (the model);
+//! - `verify` is clean;
+//! - the variance report as at every date of each year keeps rules 2 and 4.
+//!
+//! `cargo test` runs it briefly on each backend. The long run is ignored by default:
+//! `SIM_CLIENTS=8 SIM_OPS=400 cargo test --test api simulation_long -- --ignored`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::http::{Method, StatusCode};
+use grant_ledger::storage::tokens::Role;
+use serde_json::{Value, json};
+
+use crate::backend_test;
+use crate::support::{Reply, TestApp};
+
+/// A small deterministic generator, one per client, so a failing seed can be replayed
+/// (the interleaving still varies).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    /// A date in the financial year starting in April of `start_year`.
+    fn date_in(&mut self, start_year: i32) -> String {
+        let start = chrono::NaiveDate::from_ymd_opt(start_year, 4, 1).unwrap();
+        (start + chrono::Duration::days(self.below(365) as i64)).to_string()
+    }
+    /// Pence, mostly small beside the budgets so that both acceptance and refusal happen.
+    fn pence(&mut self) -> i64 {
+        match self.below(10) {
+            0 => 1 + self.below(2_000_000) as i64,
+            _ => 1 + self.below(200_000) as i64,
+        }
+    }
+}
+
+fn money(pence: i64) -> String {
+    format!("{}.{:02}", pence / 100, pence % 100)
+}
+
+/// An award the clients post to: grant, year, and the year's first calendar year.
+#[derive(Clone, Copy)]
+struct AwardKey {
+    grant: &'static str,
+    year: &'static str,
+    start: i32,
+}
+
+const AWARDS: [AwardKey; 4] = [
+    AwardKey { grant: "LDF", year: "2022-23", start: 2022 },
+    AwardKey { grant: "LDF", year: "2023-24", start: 2023 },
+    AwardKey { grant: "ASB-EI", year: "2022-23", start: 2022 },
+    AwardKey { grant: "WARN", year: "2023-24", start: 2023 },
+];
+const PROJECTS: [&str; 4] = ["SA", "SB", "SC", "SD"];
+const PRIORITIES: [&str; 2] = ["ASB", "COHESION"];
+
+/// What one acknowledged answer promised: the entry and the postings its request implies
+/// (None where the ledger decides them, as for a year end's sweep).
+struct Acked {
+    entry_id: i64,
+    what: String,
+    postings: Option<Vec<(String, i64)>>,
+}
+
+/// Shared between clients: what was acknowledged, and the commitments and entries they
+/// may act on next.
+#[derive(Default)]
+struct Shared {
+    acked: Vec<Acked>,
+    /// (commitment id, award index, project)
+    commitments: Vec<(i64, usize, &'static str)>,
+    reversible: Vec<(i64, Role)>,
+    import_refs: Vec<(String, usize, &'static str, i64)>,
+}
+
+fn acct(kind: &str, a: AwardKey, project: &str) -> String {
+    format!("{kind}:{}:{}:{project}", a.grant, a.year)
+}
+
+/// The codes a refusal may carry, by status. Anything else fails the run.
+fn check_answer(what: &str, r: &Reply) {
+    let allowed: &[&str] = match r.status.as_u16() {
+        200..=299 => return,
+        409 => &["overspend", "over_allocation", "conflict", "period_closed", "already_reversed"],
+        422 => &["validation_failed", "restricted_fund"],
+        _ => &[],
+    };
+    assert!(allowed.contains(&r.code()), "{what} answered {} {}", r.status, r.body);
+}
+
+async fn setup(app: &TestApp) {
+    let grant = json!({ "code": "WARN", "name": "A warn grant", "funder": "SCO", "on_overspend": "warn" });
+    app.ok("/api/v1/grants", Role::Approver, grant).await;
+    let award = json!({ "financial_year": "2023-24", "amount": "20000", "awarded_on": "2023-04-01", "reference": "r" });
+    app.ok("/api/v1/grants/WARN/awards", Role::Approver, award).await;
+    for p in PROJECTS {
+        app.project(p, "ASB").await;
+    }
+}
+
+/// One client's run: `ops` random operations, each recorded if acknowledged.
+async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: usize) {
+    let mut rng = Rng(seed | 1);
+    for n in 0..ops {
+        let a_index = rng.below(AWARDS.len() as u64) as usize;
+        let a = AWARDS[a_index];
+        let p = *rng.pick(&PROJECTS);
+        let amount = rng.pence();
+        let date = rng.date_in(a.start);
+        let what = format!("client {seed} op {n}");
+        match rng.below(13) {
+            0 | 1 => {
+                let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": money(amount),
+                                   "approved_on": date, "approval_ref": "m" });
+                let r = app.post("/api/v1/allocations", Role::Approver, body).await;
+                check_answer(&what, &r);
+                let postings =
+                    vec![(format!("unallocated:{}:{}", a.grant, a.year), amount), (acct("available", a, p), -amount)];
+                ack(&shared, &r, &format!("{what} allocation"), Some(postings), Role::Approver);
+            }
+            2 => {
+                let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "supplier": "s",
+                                   "amount": money(amount), "date": date });
+                let r = app.post("/api/v1/commitments", Role::Finance, body).await;
+                check_answer(&what, &r);
+                let postings = vec![(acct("available", a, p), amount), (acct("committed", a, p), -amount)];
+                if ack(&shared, &r, &format!("{what} commitment"), Some(postings), Role::Finance) {
+                    let id = r.body["commitment_id"].as_i64().unwrap();
+                    shared.lock().unwrap().commitments.push((id, a_index, p));
+                }
+            }
+            3 | 4 => {
+                let commitment = {
+                    let s = shared.lock().unwrap();
+                    let mine: Vec<_> = s.commitments.iter().filter(|c| c.1 == a_index && c.2 == p).collect();
+                    (!mine.is_empty() && rng.below(2) == 0).then(|| mine[rng.below(mine.len() as u64) as usize].0)
+                };
+                let mut body = TestApp::spend_body(a.grant, p, &date, &money(amount));
+                if let Some(id) = commitment {
+                    body["commitment_id"] = json!(id);
+                }
+                let r = app.post("/api/v1/spend", Role::Finance, body).await;
+                check_answer(&what, &r);
+                let postings = (r.status == StatusCode::CREATED).then(|| {
+                    let covered = pence_of(&r.body["covered_by_commitment"]);
+                    let mut v = Vec::new();
+                    if covered > 0 {
+                        v.push((acct("committed", a, p), covered));
+                    }
+                    if amount > covered {
+                        v.push((acct("available", a, p), amount - covered));
+                    }
+                    v.push((acct("spent", a, p), -amount));
+                    v
+                });
+                ack(&shared, &r, &format!("{what} spend"), postings, Role::Finance);
+            }
+            5 => {
+                let Some((id, ai, project)) = ({
+                    let s = shared.lock().unwrap();
+                    (!s.commitments.is_empty()).then(|| *rng.pick(&s.commitments))
+                }) else {
+                    continue;
+                };
+                let aw = AWARDS[ai];
+                let body = json!({ "date": rng.date_in(aw.start), "amount": money(amount / 4 + 1), "reason": "r" });
+                let r = app.post(&format!("/api/v1/commitments/{id}/release"), Role::Finance, body).await;
+                check_answer(&what, &r);
+                let released = amount / 4 + 1;
+                let postings =
+                    vec![(acct("committed", aw, project), released), (acct("available", aw, project), -released)];
+                ack(&shared, &r, &format!("{what} release"), Some(postings), Role::Finance);
+            }
+            6 => {
+                let body = json!({ "grant": a.grant, "project": p, "date": date, "amount": money(amount / 10 + 1), "reason": "r" });
+                let r = app.post("/api/v1/refunds", Role::Finance, body).await;
+                check_answer(&what, &r);
+                let back = amount / 10 + 1;
+                let postings = vec![(acct("spent", a, p), back), (acct("available", a, p), -back)];
+                ack(&shared, &r, &format!("{what} refund"), Some(postings), Role::Finance);
+            }
+            7 => {
+                let to = *rng.pick(&PROJECTS);
+                let moved = amount % 400_000 + 1;
+                let body = json!({ "grant": a.grant, "financial_year": a.year, "from_project": p, "to_project": to,
+                                   "amount": money(moved), "approved_on": date, "approval_ref": "m", "reason": "r" });
+                let r = app.post("/api/v1/virements", Role::Approver, body).await;
+                check_answer(&what, &r);
+                let postings = vec![(acct("available", a, p), moved), (acct("available", a, to), -moved)];
+                ack(&shared, &r, &format!("{what} virement"), Some(postings), Role::Approver);
+            }
+            8 => {
+                let Some((id, role)) = ({
+                    let s = shared.lock().unwrap();
+                    (!s.reversible.is_empty()).then(|| *rng.pick(&s.reversible))
+                }) else {
+                    continue;
+                };
+                let original = app.get(&format!("/api/v1/entries/{id}"), Role::Viewer).await;
+                let year_start: i32 = original.body["financial_year"].as_str().unwrap()[..4].parse().unwrap();
+                let body = json!({ "date": rng.date_in(year_start), "reason": "r" });
+                let r = app.post(&format!("/api/v1/entries/{id}/reverse"), role, body).await;
+                check_answer(&what, &r);
+                let mirrored = original.body["postings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p["account"].as_str().unwrap().to_owned(), -pence_of(&p["amount"])))
+                    .collect();
+                ack(&shared, &r, &format!("{what} reversal of {id}"), Some(mirrored), Role::Admin);
+            }
+            9 => {
+                let body = if rng.below(3) == 0 {
+                    json!({ "status": *rng.pick(&["active", "closed"]) })
+                } else {
+                    json!({ "priority": *rng.pick(&PRIORITIES) })
+                };
+                let r = app.patch(&format!("/api/v1/projects/{p}"), Role::Approver, body).await;
+                check_answer(&what, &r);
+            }
+            10 => {
+                let mut csv = String::from("date,grant,project,supplier,description,invoice_ref,amount,source_ref\n");
+                let mut lines = Vec::new();
+                for k in 0..(1 + rng.below(3)) {
+                    let ai = rng.below(AWARDS.len() as u64) as usize;
+                    let (aw, project, pence) = (AWARDS[ai], *rng.pick(&PROJECTS), 1 + rng.below(50_000) as i64);
+                    let source_ref = format!("sim-{seed}-{n}-{k}");
+                    let line_date = rng.date_in(aw.start);
+                    csv.push_str(&format!("{line_date},{},{project},S,d,I,{},{source_ref}\n", aw.grant, money(pence)));
+                    lines.push((source_ref, ai, project, pence));
+                }
+                let r = app
+                    .send_bytes(
+                        Method::POST,
+                        "/api/v1/imports/spend?dry_run=false",
+                        Role::Finance,
+                        "text/csv",
+                        csv.into(),
+                    )
+                    .await;
+                check_answer(&what, &r);
+                if r.status == StatusCode::OK && r.body["rejected"] == 0 {
+                    shared.lock().unwrap().import_refs.extend(lines);
+                }
+            }
+            11 => {
+                // A year end of the ASB-EI award, returning what its books say is unspent
+                // now; another client may move money first, and then it is refused.
+                let accounts =
+                    app.get("/api/v1/accounts?grant=ASB-EI&financial_year=2022-23&limit=500", Role::Viewer).await;
+                let unspent: i64 = accounts.body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|x| {
+                        let name = x["account"].as_str().unwrap();
+                        name.starts_with("unallocated:") || name.starts_with("available:")
+                    })
+                    .map(|x| -pence_of(&x["balance"]))
+                    .sum();
+                if unspent <= 0 {
+                    continue;
+                }
+                let body = json!({ "carry_forward": "0", "return_to_funder": money(unspent), "reason": "sim" });
+                let r = app.post("/api/v1/grants/ASB-EI/awards/2022-23/year-end", Role::Admin, body).await;
+                check_answer(&what, &r);
+                if r.status == StatusCode::CREATED {
+                    let id = r.body["entry_id"].as_i64().unwrap();
+                    shared.lock().unwrap().acked.push(Acked {
+                        entry_id: id,
+                        what: format!("{what} year end"),
+                        postings: None,
+                    });
+                }
+            }
+            _ => {
+                let r =
+                    app.post("/api/v1/financial-years/2022-23/close", Role::Admin, json!({ "reason": "sim" })).await;
+                check_answer(&what, &r);
+                if r.status == StatusCode::OK {
+                    let r = app
+                        .post("/api/v1/financial-years/2022-23/reopen", Role::Admin, json!({ "reason": "sim" }))
+                        .await;
+                    check_answer(&what, &r);
+                }
+            }
+        }
+    }
+}
+
+/// Records an acknowledged posting. Says whether it was acknowledged.
+fn ack(shared: &Mutex<Shared>, r: &Reply, what: &str, postings: Option<Vec<(String, i64)>>, role: Role) -> bool {
+    if r.status != StatusCode::CREATED {
+        return false;
+    }
+    let entry_id = r.body["entry_id"].as_i64().unwrap_or_else(|| panic!("{what}: no entry_id in {}", r.body));
+    let mut s = shared.lock().unwrap();
+    s.acked.push(Acked { entry_id, what: what.to_owned(), postings });
+    if role != Role::Admin {
+        s.reversible.push((entry_id, role));
+    }
+    true
+}
+
+fn pence_of(v: &Value) -> i64 {
+    let text = v.as_str().unwrap_or("0");
+    let d: rust_decimal::Decimal = text.parse().unwrap();
+    (d * rust_decimal::Decimal::from(100)).try_into().unwrap()
+}
+
+/// Every entry of the ledger, by id, with its postings.
+async fn all_entries(app: &TestApp) -> BTreeMap<i64, Value> {
+    let mut out = BTreeMap::new();
+    let mut cursor = String::new();
+    loop {
+        let path = format!(
+            "/api/v1/entries?limit=500{}",
+            if cursor.is_empty() { String::new() } else { format!("&cursor={cursor}") }
+        );
+        let r = app.get(&path, Role::Viewer).await;
+        for e in r.body["items"].as_array().unwrap() {
+            out.insert(e["id"].as_i64().unwrap(), e.clone());
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => return out,
+        }
+    }
+}
+
+async fn balances(app: &TestApp) -> HashMap<String, i64> {
+    let mut out = HashMap::new();
+    let mut cursor = String::new();
+    loop {
+        let path = format!(
+            "/api/v1/accounts?limit=500{}",
+            if cursor.is_empty() { String::new() } else { format!("&cursor={cursor}") }
+        );
+        let r = app.get(&path, Role::Viewer).await;
+        for a in r.body["items"].as_array().unwrap() {
+            out.insert(a["account"].as_str().unwrap().to_owned(), pence_of(&a["balance"]));
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => return out,
+        }
+    }
+}
+
+fn postings_of(entry: &Value) -> Vec<(String, i64)> {
+    let mut v: Vec<(String, i64)> = entry["postings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["account"].as_str().unwrap().to_owned(), pence_of(&p["amount"])))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The variance report as at every date of both years keeps rules 2 and 4: no award's
+/// unallocated below zero, no project's committed or actual below zero, and available
+/// below zero only on the `warn` grant.
+async fn check_every_date(app: &TestApp) {
+    for (year, start) in [("2022-23", 2022), ("2023-24", 2023)] {
+        let first = chrono::NaiveDate::from_ymd_opt(start, 4, 1).unwrap();
+        for day in 0..365 {
+            let as_at = first + chrono::Duration::days(day);
+            let r =
+                app.get(&format!("/api/v1/reports/variance?financial_year={year}&as_at={as_at}"), Role::Viewer).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            for g in r.body["grants"].as_array().unwrap() {
+                assert!(
+                    pence_of(&g["unallocated"]) >= 0,
+                    "as at {as_at}: {} unallocated {}",
+                    g["grant"],
+                    g["unallocated"]
+                );
+            }
+            for row in r.body["rows"].as_array().unwrap() {
+                let (grant, project) = (row["grant"].as_str().unwrap(), row["project"].as_str().unwrap());
+                assert!(
+                    pence_of(&row["committed"]) >= 0,
+                    "as at {as_at}: {grant} {project} committed {}",
+                    row["committed"]
+                );
+                assert!(pence_of(&row["actual"]) >= 0, "as at {as_at}: {grant} {project} actual {}", row["actual"]);
+                assert!(
+                    grant == "WARN" || pence_of(&row["available"]) >= 0,
+                    "as at {as_at}: {grant} {project} available {} on a stop grant",
+                    row["available"]
+                );
+            }
+        }
+    }
+}
+
+async fn simulate(app: TestApp, clients: u64, ops: usize) {
+    setup(&app).await;
+    let before_entries = all_entries(&app).await;
+    let before = balances(&app).await;
+    let app = Arc::new(app);
+    let shared = Arc::new(Mutex::new(Shared::default()));
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| tokio::spawn(client(app.clone(), shared.clone(), 0x9e37_79b9_7f4a_7c15 ^ (c + 1) * 7919, ops)))
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let shared = Arc::try_unwrap(shared).ok().unwrap().into_inner().unwrap();
+    let after_entries = all_entries(&app).await;
+
+    // Every acknowledged entry is there, as its request implied; no other entry appeared.
+    let mut expected: HashMap<String, i64> = before.clone();
+    let mut accounted: Vec<i64> = before_entries.keys().copied().collect();
+    for a in &shared.acked {
+        let entry =
+            after_entries.get(&a.entry_id).unwrap_or_else(|| panic!("{}: entry {} is missing", a.what, a.entry_id));
+        let stored = postings_of(entry);
+        if let Some(p) = &a.postings {
+            let mut p = p.clone();
+            p.sort();
+            assert_eq!(stored, p, "{}: entry {} does not hold what was acknowledged", a.what, a.entry_id);
+        }
+        for (account, pence) in stored {
+            *expected.entry(account).or_default() += pence;
+        }
+        accounted.push(a.entry_id);
+        if a.what.ends_with("year end")
+            && let Some(next) = after_entries.values().find(|e| e["details"]["year_end_entry_id"] == a.entry_id)
+        {
+            accounted.push(next["id"].as_i64().unwrap());
+        }
+    }
+    for (source_ref, ai, project, pence) in &shared.import_refs {
+        let entry = after_entries
+            .values()
+            .find(|e| e["source_ref"] == source_ref.as_str())
+            .unwrap_or_else(|| panic!("imported line {source_ref} is missing"));
+        let aw = AWARDS[*ai];
+        let mut want = vec![(acct("available", aw, project), *pence), (acct("spent", aw, project), -pence)];
+        want.sort();
+        assert_eq!(postings_of(entry), want, "imported line {source_ref}");
+        for (account, pence) in want {
+            *expected.entry(account).or_default() += pence;
+        }
+        accounted.push(entry["id"].as_i64().unwrap());
+    }
+    accounted.sort_unstable();
+    let stored_ids: Vec<i64> = after_entries.keys().copied().collect();
+    assert_eq!(stored_ids, accounted, "the ledger holds entries no answer acknowledged, or lost some");
+
+    // The model agrees with every balance.
+    let after = balances(&app).await;
+    for (account, pence) in &after {
+        assert_eq!(expected.get(account).copied().unwrap_or(0), *pence, "balance of {account}");
+    }
+    for (account, pence) in &expected {
+        assert_eq!(after.get(account).copied().unwrap_or(0), *pence, "balance of {account}");
+    }
+    app.assert_verified().await;
+    check_every_date(&app).await;
+    eprintln!(
+        "simulation: {clients} clients x {ops} ops: {} entries acknowledged, {} imported lines",
+        shared.acked.len(),
+        shared.import_refs.len()
+    );
+}
+
+backend_test!(concurrent_clients_keep_every_promise, |app: TestApp| async move {
+    simulate(app, 4, 40).await;
+});
+
+/// The long run: `SIM_CLIENTS` clients of `SIM_OPS` operations each, on SQLite and on
+/// PostgreSQL when `TEST_DATABASE_URL` is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "long: run with --ignored"]
+async fn simulation_long() {
+    let clients = std::env::var("SIM_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+    let ops = std::env::var("SIM_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    for backend in [crate::support::Backend::Sqlite, crate::support::Backend::Postgres] {
+        crate::support::run(backend, move |app| simulate(app, clients, ops)).await;
+    }
+}
