@@ -21,6 +21,18 @@ async fn known_year(store: &Store, year: FinancialYear) -> Result<(), StoreError
     }
 }
 
+/// Refuses a grant filter naming no grant of this ledger: an unknown or misspelt code must
+/// not answer an all-zero report rated green.
+async fn known_grant(store: &Store, grant: Option<&str>) -> Result<(), StoreError> {
+    match grant {
+        Some(code) if !crate::storage::reference::grant_exists(store, code).await? => {
+            let hint = if code.chars().any(|c| c.is_ascii_lowercase()) { " (grant codes are upper case)" } else { "" };
+            Err(StoreError::NotFound(format!("grant {code}{hint}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The variance report, current or as at the end of `as_at`. `today` sets the profile of a
 /// current report.
 pub async fn variance(
@@ -31,6 +43,7 @@ pub async fn variance(
     today: NaiveDate,
 ) -> Result<VarianceReport, StoreError> {
     known_year(store, year).await?;
+    known_grant(store, grant).await?;
     let accounts = sql::account_figures(store, year, grant, as_at).await?;
     let labels = sql::labels(store).await?;
     let rule = sql::rag_rule(store).await?;
@@ -59,6 +72,7 @@ pub async fn variance(
 
 pub async fn quarterly(store: &Store, year: FinancialYear, grant: Option<&str>) -> Result<QuarterlyReport, StoreError> {
     known_year(store, year).await?;
+    known_grant(store, grant).await?;
     let spend = sql::spend_by_quarter(store, year, grant).await?;
     let labels = sql::labels(store).await?;
     Ok(quarterly::build(&year.to_string(), &spend, &labels))

@@ -462,3 +462,32 @@ backend_test!(a_quarterly_plan_sets_the_profile_of_its_project, |app: TestApp| a
     let r = app.post("/api/v1/spend-profiles", Role::Finance, plan).await;
     assert_eq!(r.code(), "forbidden", "a plan is a budget decision");
 });
+
+// An unknown or lower-case grant must not answer an all-zero report rated green: an officer
+// could report "all green, nothing spent".
+backend_test!(an_unknown_grant_filter_is_not_found, |app: TestApp| async move {
+    use grant_ledger::cli::{Format, ReportCommand, report_text};
+    for path in [
+        "/api/v1/reports/variance?financial_year=2023-24&grant=NOPE",
+        "/api/v1/reports/variance?financial_year=2023-24&grant=ldf",
+        "/api/v1/reports/variance?financial_year=2023-24&grant=NOPE&format=csv",
+        "/api/v1/reports/quarterly?financial_year=2023-24&grant=NOPE",
+        "/api/v1/reports/multi-year?grant=NOPE",
+    ] {
+        let r = app.get(path, Role::Viewer).await;
+        assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"), "{path}: {}", r.body);
+    }
+    let r = app.get("/api/v1/reports/variance?financial_year=2023-24&grant=ldf", Role::Viewer).await;
+    assert!(r.body["detail"].as_str().unwrap().contains("upper case"), "{}", r.body);
+    let report = |grant: &str| ReportCommand::Variance {
+        financial_year: "2023-24".into(),
+        as_at: None,
+        grant: Some(grant.into()),
+        format: Format::Table,
+    };
+    let refused = report_text(&app.store, report("ldf")).await;
+    assert!(refused.unwrap_err().to_string().contains("grant ldf"), "the CLI names the unknown grant");
+    assert!(report_text(&app.store, report("LDF")).await.is_ok());
+    let (ok, _, stderr) = app.cli(&["report", "variance", "--financial-year", "2023-24", "--grant", "ldf"]);
+    assert!(!ok, "the CLI exits non-zero on an unknown grant: {stderr}");
+});
