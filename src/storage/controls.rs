@@ -24,8 +24,24 @@ pub async fn virement_threshold(store: &Store) -> Result<Money, StoreError> {
 }
 
 pub async fn set_virement_threshold(store: &Store, amount: Money, actor: &str) -> Result<(), StoreError> {
+    set_settings(store, Some(amount), None, actor).await
+}
+
+/// Sets the approval threshold and the RAG thresholds, each when given, in one `db_tx`:
+/// a patch of several settings takes effect whole or not at all.
+pub async fn set_settings(
+    store: &Store,
+    threshold: Option<Money>,
+    rag: Option<crate::reports::rag::RagRule>,
+    actor: &str,
+) -> Result<(), StoreError> {
     let mut db_tx = store.begin().await?;
-    super::reference::set_setting_in(&mut db_tx, VIREMENT_THRESHOLD_KEY, &amount.to_string(), actor).await?;
+    if let Some(amount) = threshold {
+        super::reference::set_setting_in(&mut db_tx, VIREMENT_THRESHOLD_KEY, &amount.to_string(), actor).await?;
+    }
+    if let Some(rule) = rag {
+        super::reports::set_rag_rule_in(&mut db_tx, rule, actor).await?;
+    }
     db_tx.commit().await?;
     Ok(())
 }

@@ -193,9 +193,14 @@ pub async fn rag_rule(store: &Store) -> Result<RagRule, StoreError> {
 /// Stores the RAG thresholds (checked by `RagRule::parse` first); `actor` is recorded in the audit trail.
 pub async fn set_rag_rule(store: &Store, rule: RagRule, actor: &str) -> Result<(), StoreError> {
     let mut db_tx = store.begin().await?;
-    super::reference::set_setting_in(&mut db_tx, RAG_AMBER_KEY, &rule.amber_pct.to_string(), actor).await?;
-    super::reference::set_setting_in(&mut db_tx, RAG_RED_KEY, &rule.red_pct.to_string(), actor).await?;
+    set_rag_rule_in(&mut db_tx, rule, actor).await?;
     db_tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_rag_rule_in(db_tx: &mut super::DbTx, rule: RagRule, actor: &str) -> Result<(), StoreError> {
+    super::reference::set_setting_in(db_tx, RAG_AMBER_KEY, &rule.amber_pct.to_string(), actor).await?;
+    super::reference::set_setting_in(db_tx, RAG_RED_KEY, &rule.red_pct.to_string(), actor).await?;
     tracing::info!(actor, "RAG thresholds set");
     Ok(())
 }

@@ -491,3 +491,35 @@ backend_test!(an_unknown_grant_filter_is_not_found, |app: TestApp| async move {
     let (ok, _, stderr) = app.cli(&["report", "variance", "--financial-year", "2023-24", "--grant", "ldf"]);
     assert!(!ok, "the CLI exits non-zero on an unknown grant: {stderr}");
 });
+
+// The RAG thresholds are settings like the approval threshold: shown, patched by admin,
+// each refused value named, and a refused patch changes nothing.
+backend_test!(rag_thresholds_are_settings, |app: TestApp| async move {
+    let r = app.get("/api/v1/settings", Role::Viewer).await;
+    assert_eq!(
+        (r.body["rag_amber_pct"].as_str(), r.body["rag_red_pct"].as_str()),
+        (Some("10"), Some("25")),
+        "{}",
+        r.body
+    );
+    let r = app.patch("/api/v1/settings", Role::Admin, json!({ "rag_amber_pct": "15" })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((r.body["rag_amber_pct"].as_str(), r.body["rag_red_pct"].as_str()), (Some("15"), Some("25")));
+    let cases = [
+        (json!({ "rag_amber_pct": "abc" }), vec!["rag_amber_pct"], "not a number"),
+        (json!({ "rag_red_pct": "101" }), vec!["rag_red_pct"], "above 100"),
+        (json!({ "rag_amber_pct": "-1", "rag_red_pct": "x" }), vec!["rag_amber_pct", "rag_red_pct"], "both named"),
+        (json!({ "rag_amber_pct": "30" }), vec!["rag_amber_pct"], "amber above red"),
+        (json!({ "rag_red_pct": "5", "virement_approval_threshold": "1" }), vec!["rag_red_pct"], "red below amber"),
+    ];
+    for (body, fields, why) in cases {
+        let r = app.patch("/api/v1/settings", Role::Admin, body).await;
+        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{why}: {}", r.body);
+        assert_eq!(r.fields(), fields, "{why}");
+    }
+    let r = app.get("/api/v1/settings", Role::Viewer).await;
+    assert_eq!(r.body["rag_amber_pct"], "15", "refused patches changed nothing");
+    assert_eq!(r.body["virement_approval_threshold"], "5000.00", "a refused patch sets none of its settings");
+    let r = app.patch("/api/v1/settings", Role::Approver, json!({ "rag_amber_pct": "12" })).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+});

@@ -423,7 +423,7 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
     let app = Arc::new(app);
     let shared = Arc::new(Mutex::new(Shared::default()));
     let tasks: Vec<_> = (0..clients)
-        .map(|c| tokio::spawn(client(app.clone(), shared.clone(), 0x9e37_79b9_7f4a_7c15 ^ (c + 1) * 7919, ops)))
+        .map(|c| tokio::spawn(client(app.clone(), shared.clone(), 0x9e37_79b9_7f4a_7c15 ^ ((c + 1) * 7919), ops)))
         .collect();
     for t in tasks {
         t.await.unwrap();

@@ -7,10 +7,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::super::auth::{Auth, Need};
-use super::super::error::AppError;
+use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
 use super::super::{AppState, Idem};
 use crate::domain::{FinancialYear, Money, is_valid_code};
+use crate::reports::rag::RagRule;
 use crate::storage::Page;
 use crate::storage::audit::{self, AuditFilter, AuditRecord};
 use crate::storage::controls::{self, YearEndCmd, YearEndRecord};
@@ -168,14 +169,40 @@ async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Resu
 struct Settings {
     /// A virement above this needs a second approver.
     virement_approval_threshold: Money,
+    /// Percentage points of drift from the spend profile that rate a project amber.
+    rag_amber_pct: String,
+    /// Percentage points of drift that rate a project red.
+    rag_red_pct: String,
     partnership: Option<String>,
 }
 
 async fn settings(s: &AppState) -> Result<Settings, AppError> {
+    let rag = crate::storage::reports::rag_rule(&s.store).await?;
     Ok(Settings {
         virement_approval_threshold: controls::virement_threshold(&s.store).await?,
+        rag_amber_pct: rag.amber_pct.to_string(),
+        rag_red_pct: rag.red_pct.to_string(),
         partnership: crate::storage::reference::setting(&s.store, "partnership").await?,
     })
+}
+
+/// The RAG thresholds after a patch of either or both, each checked and named on its own.
+fn patched_rag(current: RagRule, amber: Option<String>, red: Option<String>) -> Result<RagRule, AppError> {
+    // Out of order is the fault of the value patched: amber when given, else red.
+    let order_field = if amber.is_some() { "rag_amber_pct" } else { "rag_red_pct" };
+    let amber = amber.unwrap_or_else(|| current.amber_pct.to_string());
+    let red = red.unwrap_or_else(|| current.red_pct.to_string());
+    let mut errors = Vec::new();
+    if let Err(e) = RagRule::parse(&amber, "100") {
+        errors.push(FieldError { field: "rag_amber_pct".into(), message: e });
+    }
+    if let Err(e) = RagRule::parse("0", &red) {
+        errors.push(FieldError { field: "rag_red_pct".into(), message: e });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    RagRule::parse(&amber, &red).map_err(|e| AppError::field(order_field, e))
 }
 
 async fn get_settings(State(s): State<AppState>, auth: Auth) -> Result<Json<Settings>, AppError> {
@@ -187,9 +214,13 @@ async fn patch_settings(State(s): State<AppState>, auth: Auth, body: RawBody) ->
     auth.require(Need::Admin)?;
     let mut f = Fields::parse(&body)?;
     let threshold = f.has("virement_approval_threshold").then(|| f.money_or_zero("virement_approval_threshold"));
+    let (amber, red) = (f.opt_text("rag_amber_pct"), f.opt_text("rag_red_pct"));
     f.finish()?;
-    if let Some(t) = threshold {
-        controls::set_virement_threshold(&s.store, t, auth.name()).await?;
-    }
+    let rag = if amber.is_some() || red.is_some() {
+        Some(patched_rag(crate::storage::reports::rag_rule(&s.store).await?, amber, red)?)
+    } else {
+        None
+    };
+    controls::set_settings(&s.store, threshold, rag, auth.name()).await?;
     Ok(Json(settings(&s).await?))
 }
