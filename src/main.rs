@@ -1,5 +1,7 @@
 //! Thin: parse the command line, start tracing, run the subcommand.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 
 #[tokio::main]
@@ -10,6 +12,8 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal: a log file or journal gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = grant_ledger::cli::Cli::parse();
     let code = grant_ledger::cli::run(cli).await?;

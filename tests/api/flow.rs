@@ -587,3 +587,21 @@ backend_test!(unknown_grants_and_projects_name_the_field, |app: TestApp| async m
         .await;
     assert_eq!(r.fields(), ["financial_year"], "LDF has no award for 2025-26: {}", r.body);
 });
+
+/// Logs written to a file or pipe carry no ANSI colour codes.
+#[test]
+fn logs_to_a_pipe_are_plain_text() {
+    let path = std::env::temp_dir().join(format!("gl_plain_logs_{}.db", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+        .args(["verify"])
+        .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("running grant-ledger");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("loaded the Tamworth fixtures"), "a fresh ledger logs its fixtures: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no escape codes in piped logs: {stderr:?}");
+}
