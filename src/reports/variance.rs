@@ -317,21 +317,34 @@ fn figure_cells(f: &FigureSet) -> Vec<super::csv_out::Cell> {
 /// under `TABLE_HEADER`.
 pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
     use super::csv_out::Cell::Text;
-    let line = |grant: &str, priority: &str, project: &str, f: &FigureSet| {
-        vec![Text(grant.to_owned()), Text(priority.to_owned()), Text(project.to_owned())]
+    let line = |grant: &str, priority: &str, project: &str, name: &str, f: &FigureSet| {
+        vec![Text(grant.to_owned()), Text(priority.to_owned()), Text(project.to_owned()), Text(name.to_owned())]
             .into_iter()
             .chain(figure_cells(f))
             .collect::<Vec<_>>()
     };
-    let mut out: Vec<_> = report.rows.iter().map(|r| line(&r.grant, &r.priority, &r.project, &r.figures)).collect();
-    out.extend(report.priorities.iter().map(|p| line("", &p.priority, "(priority)", &p.figures)));
-    out.extend(report.grants.iter().map(|g| line(&g.grant, "", "(grant)", &g.figures)));
-    out.push(line("", "", "TOTAL", &report.totals.figures));
+    let mut out: Vec<_> =
+        report.rows.iter().map(|r| line(&r.grant, &r.priority, &r.project, &r.project_name, &r.figures)).collect();
+    out.extend(report.priorities.iter().map(|p| line("", &p.priority, "(priority)", "", &p.figures)));
+    out.extend(report.grants.iter().map(|g| line(&g.grant, "", "(grant)", "", &g.figures)));
+    out.push(line("", "", "TOTAL", "", &report.totals.figures));
     out
 }
 
-pub const TABLE_HEADER: [&str; 11] =
-    ["grant", "priority", "project", "budget", "committed", "actual", "available", "variance", "%", "forecast", "rag"];
+pub const TABLE_HEADER: [&str; 12] = [
+    "grant",
+    "priority",
+    "project",
+    "name",
+    "budget",
+    "committed",
+    "actual",
+    "available",
+    "variance",
+    "%",
+    "forecast",
+    "rag",
+];
 
 #[cfg(test)]
 mod tests {

@@ -374,17 +374,19 @@ backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
     let width = lines[1].len();
     assert!(lines.iter().all(|l| l.len() <= width), "no line is wider than the rule under the header:\n{table}");
     let total = lines.last().unwrap();
-    assert!(total.contains("TOTAL") && total.contains("25000.00") && total.contains("5700.00"), "{total}");
+    assert!(total.contains("TOTAL") && total.contains("25,000.00") && total.contains("5,700.00"), "{total}");
+    // Each project's line carries its name beside its code.
+    assert!(lines[2..].iter().any(|l| l.contains("A1          Youth diversion")), "project names are shown:\n{table}");
     // Numbers are right-aligned: every row's budget ends in the same column.
     let end = lines[0].find("budget").unwrap() + "budget".len();
     assert!(lines[2..].iter().all(|l| l[..end].ends_with(".00")), "{table}");
     let multi =
         report_text(&app.store, ReportCommand::MultiYear { grant: "LDF".into(), format: Format::Table }).await.unwrap();
     assert!(
-        multi.lines().any(|l| l.starts_with("2022-23") && l.contains("61394.00") && l.ends_with("55494.00")),
+        multi.lines().any(|l| l.starts_with("2022-23") && l.contains("61,394.00") && l.ends_with("55,494.00")),
         "{multi}"
     );
-    assert!(multi.lines().any(|l| l.starts_with("2024-25") && l.ends_with("178282.00")), "{multi}");
+    assert!(multi.lines().any(|l| l.starts_with("2024-25") && l.ends_with("178,282.00")), "{multi}");
     // `export commissioner-return` writes exactly the golden file.
     let bytes = grant_ledger::cli::commissioner_return_csv(&app.store, "2022-23", 3, false).await.unwrap();
     assert_eq!(String::from_utf8(bytes).unwrap(), include_str!("../golden/commissioner-return-2022-23-q3.csv"));
