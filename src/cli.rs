@@ -55,7 +55,7 @@ pub enum Command {
     /// Manage bearer tokens.
     Token {
         #[command(subcommand)]
-        action: TokenAction,
+        action: crate::cli_tokens::TokenAction,
     },
     /// Check every rule and that every balance equals the sum of its postings.
     Verify,
@@ -82,6 +82,7 @@ pub enum Command {
 pub enum ReportCommand {
     /// The variance report per project and grant, with subtotals and totals.
     Variance {
+        /// The financial year, e.g. 2023-24.
         #[arg(long)]
         financial_year: String,
         /// The report as it stood at the end of this date (YYYY-MM-DD).
@@ -90,18 +91,22 @@ pub enum ReportCommand {
         /// One grant only.
         #[arg(long)]
         grant: Option<String>,
+        /// How to print it: table (for a terminal), csv or json.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Actual spend per quarter per project and grant.
     Quarterly {
+        /// The financial year, e.g. 2023-24.
         #[arg(long)]
         financial_year: String,
+        /// How to print it: table (for a terminal), csv or json.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// One grant across its award years, with cumulative figures.
     MultiYear {
+        /// The grant's code, e.g. LDF.
         #[arg(long)]
         grant: String,
         /// `table` or `json`.
@@ -121,8 +126,10 @@ pub enum Format {
 pub enum ExportCommand {
     /// The Commissioner's return for one quarter, as CSV.
     CommissionerReturn {
+        /// The financial year, e.g. 2023-24.
         #[arg(long)]
         financial_year: String,
+        /// The quarter, 1 (Apr–Jun) to 4 (Jan–Mar).
         #[arg(long)]
         quarter: u8,
         /// Start with a UTF-8 byte-order mark, for Excel.
@@ -132,17 +139,6 @@ pub enum ExportCommand {
     /// Journals for hledger or beancount, and the Transparency Code CSV.
     #[command(flatten)]
     Interchange(crate::csv::cli::Export),
-}
-
-#[derive(Subcommand, Debug)]
-pub enum TokenAction {
-    /// Create a token and print its secret, once.
-    Create {
-        #[arg(long)]
-        role: String,
-        #[arg(long)]
-        name: String,
-    },
 }
 
 /// Opens the database, migrating it and loading the fixtures if it is empty.
@@ -177,19 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             http::serve(AppState { store: store.clone() }, &bind).await?;
             0
         }
-        Command::Token { action: TokenAction::Create { role, name } } => {
-            let role = tokens::Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("--role must be one of admin, viewer, funder, finance, approver"))?;
-            let created = tokens::create(&store, &name, role, "command line (token create)").await?;
-            println!("{}", created.token);
-            eprintln!(
-                "token {} for {} ({}) created; the secret above is shown only this once",
-                created.id,
-                name,
-                role.as_str()
-            );
-            0
-        }
+        Command::Token { action } => crate::cli_tokens::run(&store, action).await?,
         Command::Report { report } => {
             print!("{}", report_text(&store, report).await?);
             0

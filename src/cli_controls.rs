@@ -23,6 +23,7 @@ pub struct As {
 pub enum VirementAction {
     /// List virements, pending ones by default.
     List {
+        /// pending, approved, rejected or posted.
         #[arg(long, default_value = "pending")]
         status: String,
         #[command(flatten)]
@@ -30,13 +31,16 @@ pub enum VirementAction {
     },
     /// Post a pending virement as its second approver.
     Approve {
+        /// The virement's id, as `virement list` shows it.
         id: i64,
         #[command(flatten)]
         who: As,
     },
     /// Reject a pending virement as its second approver.
     Reject {
+        /// The virement's id, as `virement list` shows it.
         id: i64,
+        /// Why it is rejected; recorded with the decision.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -48,7 +52,9 @@ pub enum VirementAction {
 pub enum YearAction {
     /// Close a financial year (admin): refused while anything of it is unresolved.
     Close {
+        /// The financial year, e.g. 2023-24.
         year: String,
+        /// Recorded in the audit trail.
         #[arg(long, default_value = "")]
         reason: String,
         #[command(flatten)]
@@ -56,7 +62,9 @@ pub enum YearAction {
     },
     /// Reopen a closed financial year (admin), with a reason.
     Reopen {
+        /// The financial year, e.g. 2023-24.
         year: String,
+        /// Why it is reopened: required, and recorded in the audit trail.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -64,14 +72,20 @@ pub enum YearAction {
     },
     /// Resolve an award's unspent money: carry forward into the next year and/or return it.
     End {
+        /// The grant's code, e.g. LDF.
         grant: String,
+        /// The award's financial year, e.g. 2023-24.
         year: String,
+        /// Pounds carried forward into the next year's award of the grant.
         #[arg(long, default_value = "0")]
         carry_forward: String,
+        /// Pounds returned to the funder.
         #[arg(long = "return", default_value = "0")]
         return_to_funder: String,
+        /// The year end's date (YYYY-MM-DD); the year's last day by default.
         #[arg(long)]
         date: Option<String>,
+        /// Why the money goes where it goes; recorded on the entry.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -81,10 +95,14 @@ pub enum YearAction {
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
+    /// Only changes to this kind of record: funder, priority, grant, award, project, token,
+    /// financial_year or setting.
     #[arg(long)]
     pub entity: Option<String>,
+    /// Only changes to the record with this code, id or grant/year.
     #[arg(long)]
     pub key: Option<String>,
+    /// How many changes to show, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: i64,
     #[command(flatten)]

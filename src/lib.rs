@@ -5,6 +5,8 @@
 pub mod cli;
 /// Command-line controls: virements, years, audit.
 pub mod cli_controls;
+/// Command-line tokens: create, list, revoke.
+pub mod cli_tokens;
 /// CSV interchange: spend import, Transparency Code export, hledger and beancount journals.
 pub mod csv;
 /// Pure core: money, financial years, accounts, entries, operations and rules.

@@ -36,6 +36,7 @@ pub enum Import {
 pub enum Export {
     /// The whole ledger as an hledger or beancount journal.
     Journal {
+        /// hledger or beancount.
         #[arg(long, value_parser = ["hledger", "beancount"])]
         format: String,
         /// Write here instead of standard output.
@@ -44,10 +45,13 @@ pub enum Export {
     },
     /// Spend over £500 as the Transparency Code CSV, for dates from..=to.
     Transparency {
+        /// The first date of spend to include (YYYY-MM-DD).
         #[arg(long)]
         from: String,
+        /// The last date of spend to include (YYYY-MM-DD).
         #[arg(long)]
         to: String,
+        /// Write here instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
     },

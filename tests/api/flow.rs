@@ -605,3 +605,53 @@ fn logs_to_a_pipe_are_plain_text() {
     assert!(stderr.contains("loaded the Tamworth fixtures"), "a fresh ledger logs its fixtures: {stderr}");
     assert!(!stderr.contains('\u{1b}'), "no escape codes in piped logs: {stderr:?}");
 }
+
+/// Every subcommand and every flag of the command line says what it is for.
+#[test]
+fn every_flag_has_help() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        let path = format!("{path} {}", cmd.get_name());
+        if cmd.get_about().is_none() {
+            missing.push(format!("{path}: no about"));
+        }
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" && id != "version" && arg.get_help().is_none() {
+                missing.push(format!("{path} --{id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&grant_ledger::cli::Cli::command(), "", &mut missing);
+    assert!(missing.is_empty(), "without help: {missing:#?}");
+}
+
+// The command line lists tokens without their secrets and revokes one, which the API then
+// refuses; revoking an unknown or revoked token fails, naming it.
+backend_test!(cli_lists_and_revokes_tokens, |app: TestApp| async move {
+    let (ok, listed, stderr) = app.cli(&["token", "list"]);
+    assert!(ok, "{stderr}");
+    assert!(listed.contains("test finance") && listed.contains("finance"), "{listed}");
+    assert!(!listed.contains(app.token(Role::Finance)), "no secret is listed");
+    let id = listed
+        .lines()
+        .find(|l| l.ends_with("test finance"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let (ok, _, stderr) = app.cli(&["token", "revoke", &id]);
+    assert!(ok, "{stderr}");
+    let r = app.get("/api/v1/projects", Role::Finance).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a revoked token is refused");
+    let (_, listed, _) = app.cli(&["token", "list"]);
+    let line = listed.lines().find(|l| l.ends_with("test finance")).unwrap();
+    assert_eq!(line.matches('Z').count(), 2, "created_at and revoked_at are both shown: {line}");
+    let (ok, _, stderr) = app.cli(&["token", "revoke", &id]);
+    assert!(!ok && stderr.contains(&format!("live token {id}")), "{stderr}");
+    let r = app.get(&format!("/api/v1/audit?entity=token&key={id}"), Role::Admin).await;
+    assert_eq!(r.body["items"][0]["actor"], "command line (token revoke)", "{}", r.body);
+});
