@@ -9,6 +9,7 @@ mod crash;
 mod flow;
 mod interchange;
 mod invariants;
+mod measure;
 mod pages;
 mod race;
 mod reports;
