@@ -142,6 +142,10 @@ backend_test!(a_back_dated_spend_that_overspends_an_earlier_date_is_refused, |ap
     assert_eq!(r.body["available"], "400.00", "{}", r.body);
     assert_eq!(r.body["shortfall"], "100.00", "{}", r.body);
     assert_eq!(app.balance("available:LDF:2023-24:P1").await, "-900.00");
+    // Short today as well: the refusal names no earlier date.
+    let r = app.post("/api/v1/spend", Role::Finance, spend("P1", "2023-09-02", "900.01")).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "overspend"), "{}", r.body);
+    assert!(r.body.get("as_at").is_none(), "{}", r.body);
     // The same spend dated after the top-up passes; £400 on 1 May passes too.
     app.ok("/api/v1/spend", Role::Finance, spend("P1", "2023-05-01", "400")).await;
     app.ok("/api/v1/spend", Role::Finance, spend("P1", "2023-09-01", "500")).await;
