@@ -81,7 +81,7 @@ impl IntoResponse for AppError {
                     extra.insert("requested".into(), requested.to_string().into());
                     (StatusCode::CONFLICT, "over_allocation", "Over-allocation")
                 }
-                StoreError::Rule(RuleViolation::Overspend { project, available, requested, shortfall }) => {
+                StoreError::Rule(RuleViolation::Overspend { project, available, requested, shortfall, .. }) => {
                     extra.insert("project".into(), project.clone().into());
                     extra.insert("available".into(), available.to_string().into());
                     extra.insert("requested".into(), requested.to_string().into());
@@ -108,6 +108,12 @@ impl IntoResponse for AppError {
             },
             AppError::Internal(err) => return internal(&format!("{err:?}")),
         };
+        // Rule 8: a refusal as at an earlier date names it.
+        if let AppError::Store(StoreError::Rule(v)) = &self
+            && let Some(date) = v.as_at()
+        {
+            extra.insert("as_at".into(), date.to_string().into());
+        }
         let detail = match &self {
             AppError::Validation(e) => {
                 e.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")

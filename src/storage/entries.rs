@@ -9,7 +9,9 @@ use sqlx::any::AnyRow;
 use super::reference::{Grant, get_grant_in};
 use super::{DbTx, Page, Store, StoreError, now};
 use crate::domain::chain::{EntryContent, entry_hash};
+use crate::domain::rules::Lowest;
 use crate::domain::{Account, EntryKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, rules};
+use chrono::NaiveDate;
 
 /// What an entry records besides its postings.
 #[derive(Debug, Default, Clone)]
@@ -80,6 +82,32 @@ pub async fn balance_in(db_tx: &mut DbTx, account: &Account) -> Result<Money, St
     Ok(Money::from_pence(row.map(|r| r.get::<i64, _>("balance_pence")).unwrap_or(0)))
 }
 
+/// The net of an account's postings on each date after `date`, in date order, read inside
+/// `db_tx` through the (account, entry_date, amount) index. For an entry dated on or after
+/// the account's latest posting, the usual case, it is one index probe that finds nothing.
+pub async fn later_by_date_in(
+    db_tx: &mut DbTx,
+    account: &Account,
+    date: NaiveDate,
+) -> Result<Vec<(NaiveDate, Money)>, StoreError> {
+    let rows = sqlx::query(
+        "select entry_date, cast(sum(amount_pence) as bigint) as net from postings
+         where account = $1 and entry_date > $2 group by entry_date order by entry_date",
+    )
+    .bind(account.to_string())
+    .bind(date.to_string())
+    .fetch_all(&mut **db_tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let text: String = r.get("entry_date");
+            let day = crate::domain::parse_date(&text)
+                .ok_or_else(|| StoreError::Conflict(format!("posting of {account} has unreadable date {text}")))?;
+            Ok((day, Money::from_pence(r.get("net"))))
+        })
+        .collect()
+}
+
 /// The text columns of an entry's row, made once for both the row and its hash.
 pub(crate) struct EntryText {
     pub date: String,
@@ -117,7 +145,8 @@ pub(crate) fn hashed_content<'a>(
     }
 }
 
-/// Writes a built entry: checks rules 2–4 against current balances, inserts the entry and
+/// Writes a built entry: checks rules 2–4 against the balances as at every date from the
+/// entry's own (rule 8: current balances, less what is dated later), inserts the entry and
 /// its postings, moves the balances, and asserts the entry still balances. The caller holds
 /// the award's lock (`lock_award`) and commits.
 pub async fn post_in(
@@ -129,13 +158,24 @@ pub async fn post_in(
     entry.assert_balanced();
     let grant = get_grant_in(db_tx, entry.grant()).await?;
     let mut before: BTreeMap<Account, Money> = BTreeMap::new();
-    for account in entry.net_by_account().keys() {
-        before.insert((*account).clone(), balance_in(db_tx, account).await?);
+    let mut lowest: BTreeMap<Account, Lowest> = BTreeMap::new();
+    for (account, change) in entry.net_by_account() {
+        let balance = balance_in(db_tx, account).await?;
+        before.insert(account.clone(), balance);
+        // Rule 8: an account drawn on must hold enough as at every date from the entry's.
+        if rules::drawn(account.kind, change).is_positive() {
+            let later = later_by_date_in(db_tx, account, entry.date()).await?;
+            lowest.insert(account.clone(), rules::lowest_from(account.kind, entry.date(), balance, later.into_iter()));
+        }
         if let Some(project) = &account.project {
             check_project_priority(db_tx, &grant, project).await?;
         }
     }
-    let flags = rules::check(entry, |a| before.get(a).copied().unwrap_or_default(), rule)?;
+    let flags = rules::check(
+        entry,
+        |a| lowest.get(a).copied().unwrap_or_else(|| Lowest::now(before.get(a).copied().unwrap_or_default())),
+        rule,
+    )?;
 
     // Chain the entry to the newest one of its award (the award row is locked by the caller).
     let prev_hash: String = sqlx::query("select head_hash from awards where grant_code = $1 and financial_year = $2")

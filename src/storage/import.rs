@@ -103,14 +103,18 @@ pub struct ImportOptions<'a> {
 
 /// Turns a refusal of the single-line path into a line error; database failures stay errors.
 pub(super) fn refusal(line: u64, e: StoreError) -> Result<LineError, StoreError> {
+    // Rule 8: a line that fits now but breaks an earlier as-at figure is refused for its date.
+    let rule_field = |v: &RuleViolation| if v.as_at().is_some() { "date" } else { "amount" };
     let (field, code, message) = match e {
         StoreError::NotFound(what) => ("grant", "validation_failed", format!("no {what}")),
         StoreError::Invalid { field, message } => return Ok(LineError::new(line, &field, message)),
         StoreError::PeriodClosed(_) => ("date", "period_closed", e.to_string()),
         StoreError::RestrictedFund { .. } => ("project", "restricted_fund", e.to_string()),
-        StoreError::Rule(RuleViolation::Overspend { .. }) => ("amount", "overspend", e.to_string()),
-        StoreError::Rule(RuleViolation::OverAllocation { .. }) => ("amount", "over_allocation", e.to_string()),
-        StoreError::Rule(RuleViolation::BelowZero { .. }) => ("amount", "conflict", e.to_string()),
+        StoreError::Rule(ref v @ RuleViolation::Overspend { .. }) => (rule_field(v), "overspend", e.to_string()),
+        StoreError::Rule(ref v @ RuleViolation::OverAllocation { .. }) => {
+            (rule_field(v), "over_allocation", e.to_string())
+        }
+        StoreError::Rule(ref v @ RuleViolation::BelowZero { .. }) => (rule_field(v), "conflict", e.to_string()),
         StoreError::Entry(crate::domain::EntryError::DateOutsideYear { .. }) => {
             ("date", "validation_failed", e.to_string())
         }

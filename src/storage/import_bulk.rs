@@ -13,6 +13,9 @@
 //! at the end, from the checker's totals.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+
+use chrono::NaiveDate;
 
 use sqlx::Row;
 use tokio::sync::mpsc;
@@ -23,7 +26,7 @@ use super::operations::{refund_meta, spend_meta};
 use super::{Backend, DbTx, RowLock, StoreError, now};
 use crate::domain::chain::entry_hash;
 use crate::domain::operations::{self as ops, Award};
-use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, rules};
+use crate::domain::{Account, AccountKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, rules};
 
 /// Entries per insert statement. Every statement has the same number of rows but the last,
 /// so the prepared statement is reused; 2,000 × 14 columns stays under SQLite's 32,766
@@ -55,6 +58,10 @@ struct Context {
     grants: HashMap<String, GrantInfo>,
     projects: HashMap<String, ProjectInfo>,
     balances: HashMap<Account, i64>,
+    /// Rule 8: for each account the file may draw on, the net of its postings on each date
+    /// after the file's earliest line for that award, existing ones first and then each
+    /// accepted line's, so every line is checked as at every date from its own.
+    later: HashMap<Account, BTreeMap<NaiveDate, i64>>,
     created_by: String,
     created_at: String,
 }
@@ -103,7 +110,7 @@ pub(super) async fn import(
     write: bool,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Checked, StoreError> {
-    let ctx = context(db_tx, locked, created_by).await?;
+    let ctx = context(db_tx, locked, &lines, created_by).await?;
     let mut writer = Writer::new(backend, ctx.created_by.clone(), ctx.created_at.clone());
     let (tx, mut rx) = mpsc::channel::<Batch>(BATCHES_AHEAD);
     let checker = tokio::task::spawn_blocking(move || check_all(ctx, lines, write, tx));
@@ -127,6 +134,7 @@ pub(super) async fn import(
 async fn context(
     db_tx: &mut DbTx,
     locked: &BTreeMap<(String, FinancialYear), bool>,
+    lines: &[ImportLine],
     created_by: &str,
 ) -> Result<Context, StoreError> {
     let mut awards = BTreeMap::new();
@@ -187,7 +195,50 @@ async fn context(
             }
         }
     }
-    Ok(Context { awards, grants, projects, balances, created_by: created_by.to_owned(), created_at: now() })
+    let later = later_postings(db_tx, &awards, lines).await?;
+    Ok(Context { awards, grants, projects, balances, later, created_by: created_by.to_owned(), created_at: now() })
+}
+
+/// The accounts a line may draw on: a spend draws on available, a refund on spent.
+fn line_accounts(op: &ImportOp, (grant, year): &(String, FinancialYear)) -> [Account; 2] {
+    let project = match op {
+        ImportOp::Spend(c) => &c.project,
+        ImportOp::Refund(c) => &c.project,
+    };
+    [AccountKind::Available, AccountKind::Spent].map(|kind| Account::project(kind, grant, *year, project))
+}
+
+fn line_date(op: &ImportOp) -> NaiveDate {
+    match op {
+        ImportOp::Spend(c) => c.date,
+        ImportOp::Refund(c) => c.date,
+    }
+}
+
+/// Reads, for each account the lines may draw on, the per-date net of its postings dated
+/// after the earliest line touching it, through the same query `post_in` uses.
+async fn later_postings(
+    db_tx: &mut DbTx,
+    awards: &BTreeMap<(String, FinancialYear), AwardState>,
+    lines: &[ImportLine],
+) -> Result<HashMap<Account, BTreeMap<NaiveDate, i64>>, StoreError> {
+    let mut earliest: BTreeMap<Account, NaiveDate> = BTreeMap::new();
+    for l in lines {
+        let key = award_key(&l.op);
+        if !awards.get(&key).is_some_and(|a| a.exists) {
+            continue;
+        }
+        let date = line_date(&l.op);
+        for account in line_accounts(&l.op, &key) {
+            earliest.entry(account).and_modify(|d| *d = (*d).min(date)).or_insert(date);
+        }
+    }
+    let mut later = HashMap::with_capacity(earliest.len());
+    for (account, from) in earliest {
+        let dates = super::entries::later_by_date_in(db_tx, &account, from).await?;
+        later.insert(account, dates.into_iter().map(|(d, net)| (d, net.pence())).collect());
+    }
+    Ok(later)
 }
 
 /// The checker thread: every line in file order, against balances held in memory.
@@ -216,6 +267,9 @@ fn check_all(
                         }
                     }
                     *totals.net.entry(account.clone()).or_default() += change.pence();
+                    if let Some(dates) = ctx.later.get_mut(account) {
+                        *dates.entry(entry.date()).or_default() += change.pence();
+                    }
                 }
                 let state = ctx.awards.get_mut(&key).expect("every touched award was looked up");
                 let pending = chain(&l.op, &entry, &mut state.head, &ctx.created_by, &ctx.created_at);
@@ -290,7 +344,18 @@ fn check_line(
             priority: p.priority.clone(),
         });
     }
-    let flags = rules::check(&entry, |a| Money::from_pence(ctx.balances.get(a).copied().unwrap_or(0)), g.rule)?;
+    let date = entry.date();
+    let lowest = |a: &Account| {
+        let now = Money::from_pence(ctx.balances.get(a).copied().unwrap_or(0));
+        match ctx.later.get(a) {
+            Some(dates) => {
+                let after = dates.range((Bound::Excluded(date), Bound::Unbounded));
+                rules::lowest_from(a.kind, date, now, after.map(|(d, net)| (*d, Money::from_pence(*net))))
+            }
+            None => rules::Lowest::now(now),
+        }
+    };
+    let flags = rules::check(&entry, lowest, g.rule)?;
     Ok((entry, flags))
 }
 

@@ -11,7 +11,7 @@ use super::idempotency::{self, IdemKey};
 use super::reference::lock_project_in;
 use super::{DbTx, RowLock, Store, StoreError, now};
 use crate::domain::operations::{self as ops, Award};
-use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money, OverspendFlag};
+use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money, OnOverspend, OverspendFlag};
 
 /// Who is recording, and under which idempotency key.
 #[derive(Debug, Clone, Copy)]
@@ -174,7 +174,7 @@ pub async fn vire_in(
     };
     // Rule 4 applies to virements whatever the grant's rule: moving budget a project does
     // not have would be an overspend made by the partnership itself.
-    let posted = post_in(db_tx, &entry, &meta, crate::domain::OnOverspend::Stop).await?;
+    let posted = post_in(db_tx, &entry, &meta, OnOverspend::Stop).await?;
     let virement_id = match approved {
         Some((id, by)) => {
             let done = sqlx::query(
@@ -337,18 +337,30 @@ struct CommitmentRow {
     grant: String,
     year: FinancialYear,
     project: String,
+    date: String,
 }
 
 async fn commitment_row(store: &Store, id: i64) -> Result<Option<CommitmentRow>, StoreError> {
-    let row = sqlx::query("select grant_code, financial_year, project_code from commitments where id = $1")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?;
+    let row =
+        sqlx::query("select grant_code, financial_year, project_code, commitment_date from commitments where id = $1")
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?;
     Ok(row.map(|r| CommitmentRow {
         grant: r.get("grant_code"),
         year: FinancialYear::parse(&r.get::<String, _>("financial_year")).expect("stored years are valid"),
         project: r.get("project_code"),
+        date: r.get("commitment_date"),
     }))
+}
+
+/// Rule 8: a correction is never dated before what it corrects. Dates are stored as
+/// `YYYY-MM-DD`, so their text orders as the dates do.
+fn not_before(date: NaiveDate, original: &str, what: impl FnOnce() -> String) -> Result<(), StoreError> {
+    if date.to_string().as_str() < original {
+        return Err(StoreError::invalid("date", format!("is before {original}, the date of {}", what())));
+    }
+    Ok(())
 }
 
 pub struct ReleaseCmd {
@@ -372,6 +384,7 @@ pub async fn release(store: &Store, c: ReleaseCmd, actor: Actor<'_>) -> Result<R
     let row = commitment_row(store, c.commitment_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("commitment {}", c.commitment_id)))?;
+    not_before(c.date, &row.date, || format!("commitment {} that it releases", c.commitment_id))?;
     let mut db_tx = store.begin().await?;
     let locked = lock_award(&mut db_tx, &row.grant, row.year).await?;
     let committed = Account::project(AccountKind::Committed, &row.grant, row.year, &row.project);
@@ -537,11 +550,13 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
     project_for_posting(db_tx, &c.project, "project", false).await?;
     let mut covered = Money::ZERO;
     if let Some(id) = c.commitment_id {
-        let row = sqlx::query("select grant_code, financial_year, project_code from commitments where id = $1")
-            .bind(id)
-            .fetch_optional(&mut **db_tx)
-            .await?
-            .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
+        let row = sqlx::query(
+            "select grant_code, financial_year, project_code, commitment_date from commitments where id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut **db_tx)
+        .await?
+        .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
         let (g, y, p): (String, String, String) =
             (row.get("grant_code"), row.get("financial_year"), row.get("project_code"));
         if g != c.grant || y != year.to_string() || p != c.project {
@@ -550,6 +565,7 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
                 format!("commitment {id} is for {g} {y} project {p}, not this spend's"),
             ));
         }
+        not_before(c.date, &row.get::<String, _>("commitment_date"), || format!("commitment {id} that it draws on"))?;
         let committed = Account::project(AccountKind::Committed, &c.grant, year, &c.project);
         covered = outstanding_in(db_tx, id, &committed).await?.min(c.amount);
     }
@@ -652,6 +668,8 @@ pub struct ReversalRecord {
     pub date: NaiveDate,
     pub reason: String,
     pub postings: Vec<PostingView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<OverspendFlag>,
 }
 
 /// The kind of an entry, so the caller can check the role that may reverse it.
@@ -668,11 +686,12 @@ pub async fn entry_kind(store: &Store, id: i64) -> Result<EntryKind, StoreError>
 /// Posts the mirror of an entry. An entry is reversed at most once (rule 6); a reversal is
 /// not itself reversed: record the operation again instead.
 pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<ReversalRecord, StoreError> {
-    let row = sqlx::query("select grant_code, financial_year, kind, commitment_id from entries where id = $1")
-        .bind(c.entry_id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("entry {}", c.entry_id)))?;
+    let row =
+        sqlx::query("select grant_code, financial_year, kind, commitment_id, entry_date from entries where id = $1")
+            .bind(c.entry_id)
+            .fetch_optional(store.pool())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("entry {}", c.entry_id)))?;
     let grant: String = row.get("grant_code");
     let year = FinancialYear::parse(&row.get::<String, _>("financial_year")).expect("stored years are valid");
     let kind = EntryKind::parse(&row.get::<String, _>("kind"));
@@ -688,6 +707,7 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
             c.entry_id
         )));
     }
+    not_before(c.date, &row.get::<String, _>("entry_date"), || format!("entry {} that it reverses", c.entry_id))?;
     let commitment_id: Option<i64> = row.get("commitment_id");
     let mut db_tx = store.begin().await?;
     let locked = lock_award(&mut db_tx, &grant, year).await?;
@@ -724,10 +744,22 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
         commitment_id,
         ..Default::default()
     };
-    let posted = post_in(&mut db_tx, &entry, &meta, locked.grant.rule()).await?;
+    // Checked under the rule its original was: a virement under `stop` whatever the grant's
+    // rule (see `vire_in`), so undoing one cannot move budget a project no longer has.
+    let rule = match kind {
+        Some(EntryKind::Virement) => OnOverspend::Stop,
+        _ => locked.grant.rule(),
+    };
+    let posted = post_in(&mut db_tx, &entry, &meta, rule).await?;
     let postings =
         entry.postings().iter().map(|p| PostingView { account: p.account.to_string(), amount: p.amount }).collect();
-    let record =
-        ReversalRecord { entry_id: posted.entry_id, reverses: c.entry_id, date: c.date, reason: c.reason, postings };
+    let record = ReversalRecord {
+        entry_id: posted.entry_id,
+        reverses: c.entry_id,
+        date: c.date,
+        reason: c.reason,
+        postings,
+        warnings: posted.flags,
+    };
     commit_with(db_tx, actor, record).await
 }

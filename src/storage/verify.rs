@@ -95,6 +95,8 @@ pub async fn verify(store: &Store) -> Result<Vec<String>, StoreError> {
         }
     }
 
+    check_as_at(store, &warn, &mut problems).await?;
+
     // Rule 3: restricted grants hold money only in projects of their priority.
     let rows = sqlx::query(
         "select b.account from balances b join grants g on g.code = b.grant_code join projects p on p.code = b.project_code
@@ -126,6 +128,73 @@ pub async fn verify(store: &Store) -> Result<Vec<String>, StoreError> {
     }
     check_chains(store, &mut problems).await?;
     Ok(problems)
+}
+
+/// Rule 8: the rules hold as at every date. Walks each account's postings in date order
+/// and names the first date its figure breaks rule 2, rule 4 under `stop`, or the
+/// structural rules (the same test as for current balances above); then names every
+/// correction dated before what it corrects.
+async fn check_as_at(store: &Store, warn: &[String], problems: &mut Vec<String>) -> Result<(), StoreError> {
+    let pool = store.pool();
+    let rows = sqlx::query(
+        "select account, entry_date, cast(sum(amount_pence) as bigint) as net from postings
+         group by account, entry_date order by account, entry_date",
+    )
+    .fetch_all(pool)
+    .await?;
+    // (account, running balance, already reported) of the account being walked.
+    let mut walking: Option<(Option<Account>, i64, bool)> = None;
+    let mut name = String::new();
+    for r in rows {
+        let account: String = r.get("account");
+        if account != name {
+            walking = Some((Account::parse(&account), 0, false));
+            name = account;
+        }
+        let Some((Some(a), balance, reported)) = walking.as_mut() else { continue };
+        *balance += r.get::<i64, _>("net");
+        let held = crate::domain::rules::held(a.kind, crate::domain::Money::from_pence(*balance)).pence();
+        let allowed = held >= 0 || (a.kind == AccountKind::Available && warn.contains(&a.grant));
+        if !allowed && !*reported {
+            let date: String = r.get("entry_date");
+            problems.push(format!("account {a}: holds {held} pence as at {date}, below zero"));
+            *reported = true;
+        }
+    }
+
+    let rows = sqlx::query(
+        "select r.id, r.entry_date, o.id as original, o.entry_date as original_date
+         from entries r join entries o on o.id = r.reverses where r.entry_date < o.entry_date order by r.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        problems.push(format!(
+            "entry {}: reversal dated {}, before entry {} of {} that it reverses",
+            r.get::<i64, _>("id"),
+            r.get::<String, _>("entry_date"),
+            r.get::<i64, _>("original"),
+            r.get::<String, _>("original_date"),
+        ));
+    }
+    let rows = sqlx::query(
+        "select e.id, e.kind, e.entry_date, c.id as commitment, c.commitment_date
+         from entries e join commitments c on c.id = e.commitment_id
+         where e.commitment_id is not null and e.entry_date < c.commitment_date order by e.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        problems.push(format!(
+            "entry {}: {} dated {}, before commitment {} of {} that it draws on",
+            r.get::<i64, _>("id"),
+            r.get::<String, _>("kind"),
+            r.get::<String, _>("entry_date"),
+            r.get::<i64, _>("commitment"),
+            r.get::<String, _>("commitment_date"),
+        ));
+    }
+    Ok(())
 }
 
 /// Recomputes every award's chain of entry hashes, in id order, and compares the newest

@@ -279,10 +279,11 @@ backend_test!(closing_a_year_waits_for_everything_to_be_resolved, |app: TestApp|
     assert_eq!(items[0]["actor"], "test admin");
     assert_eq!(items[0]["before"]["status"], "closed");
     assert_eq!(items[1]["action"], "close");
+    // Dated after the spend it credits (rule 8).
     app.ok(
         "/api/v1/refunds",
         Role::Finance,
-        json!({ "grant": "LDF", "project": "P1", "date": "2023-12-01", "amount": "1", "reason": "r" }),
+        json!({ "grant": "LDF", "project": "P1", "date": "2024-03-25", "amount": "1", "reason": "r" }),
     )
     .await;
     app.assert_verified().await;

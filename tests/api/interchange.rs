@@ -456,7 +456,9 @@ fn random_file(rng: &mut Rng, lines: usize) -> String {
     for i in 0..lines {
         let grant = *rng.pick(&["LDF", "LDF", "ASB-EI", "SOFT", "NOGRANT"]);
         let project = *rng.pick(&["P1", "P2", "P3", "P4", "P9"]);
-        let date = *rng.pick(&["2023-05-01", "2022-06-15", "15/01/2024", "2025-04-02"]);
+        // Dates out of order, some before the scenario's allocations' dates, so lines are
+        // checked as at earlier dates than lines before them (rule 8).
+        let date = *rng.pick(&["2023-05-01", "2022-06-15", "15/01/2024", "2025-04-02", "2023-04-01", "2023-09-30"]);
         let pence = rng.below(40_000) as i64 + 1;
         let pence = if rng.below(5) == 0 { -pence } else { pence };
         let sign = if pence < 0 { "-" } else { "" };
@@ -486,6 +488,7 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
     scenario_setup(&app).await;
     scenario_setup(&other).await;
     let (mut posted, mut codes, mut warned) = (0, std::collections::BTreeSet::new(), 0);
+    let mut as_at_refusals = 0;
     for seed in 1..=12u64 {
         let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
         let file = random_file(&mut rng, 40);
@@ -494,6 +497,7 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
         let bulk = run_engine(&app, &file, Engine::Bulk, true).await;
         assert_eq!(per_line, bulk, "seed {seed}:\n{file}");
         codes.extend(bulk.errors.iter().map(|e| e.code));
+        as_at_refusals += bulk.errors.iter().filter(|e| e.field == "date" && e.code != "validation_failed").count();
         // The lines that pass, posted for real: the same entries and balances either way.
         let rejected: std::collections::BTreeSet<u64> = bulk.errors.iter().map(|e| e.line).collect();
         let passing: String = file
@@ -513,6 +517,7 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
     }
     // The random files must exercise what they compare: refusals of each kind, posting, warnings.
     assert!(posted > 0 && warned > 0, "posted {posted}, warned {warned}");
+    assert!(as_at_refusals > 0, "no line was refused as at an earlier date");
     for code in ["validation_failed", "overspend", "restricted_fund", "conflict"] {
         assert!(codes.contains(code), "no {code} among {codes:?}");
     }
@@ -628,7 +633,7 @@ async fn random_history(app: &TestApp, seed: u64) {
             app.allocate(grant, fy, code, &format!("{}.{:02}", 500 + rng.below(3000), rng.below(100))).await;
         }
     }
-    let mut commitments: Vec<i64> = Vec::new();
+    let mut commitments: Vec<(i64, String)> = Vec::new();
     let mut posted: Vec<(i64, i32)> = Vec::new();
     for i in 0..80 {
         let (grant, fy) = *rng.pick(&awards);
@@ -654,12 +659,13 @@ async fn random_history(app: &TestApp, seed: u64) {
                         "supplier": "S", "reference": format!("PO-{i}"), "amount": amount, "date": date, "memo": memo }))
                     .await;
                 if let Some(id) = r.body["commitment_id"].as_i64() {
-                    commitments.push(id);
+                    commitments.push((id, date.clone()));
                 }
                 r
             }
             1 if !commitments.is_empty() => {
-                let id = *rng.pick(&commitments);
+                // Dated as its commitment: a release is never dated before it (rule 8).
+                let (id, date) = rng.pick(&commitments).clone();
                 app.post(
                     &format!("/api/v1/commitments/{id}/release"),
                     Role::Finance,
@@ -686,7 +692,7 @@ async fn random_history(app: &TestApp, seed: u64) {
                 let mut body = TestApp::spend_body(grant, project, &date, &amount);
                 body["description"] = json!(if memo.is_empty() { "spend" } else { memo });
                 if !commitments.is_empty() && rng.below(2) == 0 {
-                    body["commitment_id"] = json!(*rng.pick(&commitments));
+                    body["commitment_id"] = json!(rng.pick(&commitments).0);
                 }
                 app.post("/api/v1/spend", Role::Finance, body).await
             }

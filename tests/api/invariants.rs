@@ -47,6 +47,8 @@ type ModelEntry = (i64, Vec<(String, i64)>, Option<usize>, bool, bool);
 #[derive(Default)]
 struct Model {
     balances: HashMap<String, i64>,
+    /// Every posting as (account, date, amount), for the rules as at every date (rule 8).
+    dated: Vec<(String, &'static str, i64)>,
     /// (project, outstanding) per commitment, in creation order, with its id.
     commitments: Vec<(i64, usize, i64)>,
     entries: Vec<ModelEntry>,
@@ -60,20 +62,35 @@ fn acct(kind: &str, p: usize) -> String {
 }
 
 impl Model {
-    fn held(&self, account: &str) -> i64 {
-        -self.balances.get(account).copied().unwrap_or(0)
+    /// What an account held as at the end of `date` (dates are `YYYY-MM-DD`, so text order).
+    fn held_as_at(&self, account: &str, date: &str) -> i64 {
+        -self.dated.iter().filter(|(a, d, _)| a == account && *d <= date).map(|(_, _, v)| v).sum::<i64>()
     }
-    /// Would these postings keep every drawn account at or above zero?
-    fn fits(&self, postings: &[(String, i64)]) -> bool {
+    /// Would postings dated `date` keep every drawn account at or above zero as at that date
+    /// and every later one?
+    fn fits(&self, postings: &[(String, i64)], date: &str) -> bool {
         let mut net: HashMap<&str, i64> = HashMap::new();
         for (a, v) in postings {
             *net.entry(a).or_default() += v;
         }
-        net.iter().all(|(a, v)| *v <= 0 || self.held(a) - v >= 0)
+        net.iter().all(|(a, v)| {
+            *v <= 0
+                || std::iter::once(date)
+                    .chain(self.dated.iter().filter(|(b, d, _)| b == a && *d > date).map(|(_, d, _)| *d))
+                    .all(|t| self.held_as_at(a, t) - v >= 0)
+        })
     }
-    fn apply(&mut self, id: i64, postings: Vec<(String, i64)>, commitment: Option<usize>, reversal: bool) {
+    fn apply(
+        &mut self,
+        id: i64,
+        postings: Vec<(String, i64)>,
+        date: &'static str,
+        commitment: Option<usize>,
+        reversal: bool,
+    ) {
         for (a, v) in &postings {
             *self.balances.entry(a.clone()).or_default() += v;
+            self.dated.push((a.clone(), date, *v));
             if let Some(c) = commitment
                 && a.starts_with("committed:")
             {
@@ -91,6 +108,9 @@ async fn check(app: &TestApp, ops: Vec<Op>) {
     let mut m = Model::default();
     m.balances.insert("awarded:LDF:2023-24".into(), 6_139_400);
     m.balances.insert("unallocated:LDF:2023-24".into(), -6_139_400);
+    // The fixture's award is dated the year's first day.
+    m.dated.push(("awarded:LDF:2023-24".into(), "2023-04-01", 6_139_400));
+    m.dated.push(("unallocated:LDF:2023-24".into(), "2023-04-01", -6_139_400));
     for op in ops {
         let (path, role, body, postings, commitment): (String, Role, Value, Vec<(String, i64)>, Option<usize>) =
             match op.clone() {
@@ -169,16 +189,25 @@ async fn check(app: &TestApp, ops: Vec<Op>) {
                     let postings = if is_reversal || reversed || !commitment_ok { vec![] } else { mirrored };
                     // Mark before applying so the model mirrors "reversed at most once".
                     let r = app.post(&format!("/api/v1/entries/{id}/reverse"), role, body).await;
-                    let expect_ok = !postings.is_empty() && m.fits(&postings);
+                    let expect_ok = !postings.is_empty() && m.fits(&postings, "2023-10-01");
                     assert_eq!(r.status == StatusCode::CREATED, expect_ok, "reverse entry {id} ({op:?}): {}", r.body);
                     if expect_ok {
                         m.entries[k].4 = true;
-                        m.apply(r.body["entry_id"].as_i64().unwrap(), postings, c, true);
+                        m.apply(r.body["entry_id"].as_i64().unwrap(), postings, "2023-10-01", c, true);
                     }
                     continue;
                 }
             };
-        let expect_ok = !postings.is_empty() && m.fits(&postings);
+        let date = match op {
+            Op::Allocate(..) => "2023-04-01",
+            Op::Commit(..) => "2023-05-01",
+            Op::Spend(..) => "2023-06-01",
+            Op::Release(..) => "2023-07-01",
+            Op::Refund(..) => "2023-08-01",
+            Op::Vire(..) => "2023-09-01",
+            Op::Reverse(..) => unreachable!("reversals are handled above"),
+        };
+        let expect_ok = !postings.is_empty() && m.fits(&postings, date);
         let r = app.post(&path, role, body).await;
         if let Op::Vire(_, _, a) = op
             && a > VIREMENT_THRESHOLD_PENCE
@@ -198,7 +227,7 @@ async fn check(app: &TestApp, ops: Vec<Op>) {
                 }
                 _ => commitment,
             };
-            m.apply(id, postings, commitment, false);
+            m.apply(id, postings, date, commitment, false);
         }
     }
     for (account, expected) in &m.balances {

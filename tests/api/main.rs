@@ -3,6 +3,7 @@
 
 mod support;
 
+mod as_at_rules;
 mod contention;
 mod controls;
 mod crash;

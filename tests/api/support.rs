@@ -229,12 +229,15 @@ impl TestApp {
         .await;
     }
 
+    /// An allocation approved in the spring before its year, so dated the year's first day
+    /// and in place as at every date of the year (rule 8).
     pub async fn allocate(&self, grant: &str, fy: &str, project: &str, amount: &str) -> Value {
+        let approved_on = format!("{}-03-16", &fy[..4]);
         self.ok(
             "/api/v1/allocations",
             Role::Approver,
             json!({ "grant": grant, "financial_year": fy, "project": project, "amount": amount,
-                    "approved_on": "2023-03-16", "approval_ref": "CSP minute 1" }),
+                    "approved_on": approved_on, "approval_ref": "CSP minute 1" }),
         )
         .await
     }
