@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod pages;
 pub mod routes;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRequestParts, MatchedPath, Request};
@@ -32,6 +33,14 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Requests in flight per idempotency key, so identical retries queue rather than clash.
+    pub key_locks: Arc<idempotency::KeyLocks>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> AppState {
+        AppState { store, key_locks: Arc::default() }
+    }
 }
 
 /// The idempotency key the middleware handed to this request, if any.

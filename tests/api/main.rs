@@ -6,6 +6,7 @@ mod support;
 mod controls;
 mod crash;
 mod flow;
+mod hardening;
 mod interchange;
 mod invariants;
 mod pages;
