@@ -149,6 +149,23 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Answers that axum and tower-http make themselves (405 with an empty body, 413 in text)
+/// become problem+json like every other error; a 405 keeps its `Allow` header.
+pub async fn bare_errors_as_problems(response: Response) -> Response {
+    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
+    let error = match response.status() {
+        _ if is_problem => return response,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        _ => return response,
+    };
+    let mut problem = error.into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        problem.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    problem
+}
+
 fn problem_response(status: StatusCode, body: &impl Serialize) -> Response {
     let body = serde_json::to_vec(body).expect("problems serialize");
     (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()

@@ -160,3 +160,41 @@ backend_test!(identical_retries_across_two_servers_replay_one_answer, |app: Test
     other.close().await;
     app.assert_verified().await;
 });
+// ---- item 11: token audit records are for admin; 405 and 413 are problem+json --------------
+
+backend_test!(token_audit_records_are_for_admin_only, |app: TestApp| async move {
+    app.ok("/api/v1/tokens", Role::Admin, json!({ "name": "audited clerk", "role": "viewer" })).await;
+    let admin = app.get("/api/v1/audit?entity=token", Role::Admin).await;
+    assert_eq!(admin.status, StatusCode::OK);
+    assert!(!admin.body["items"].as_array().unwrap().is_empty(), "admin sees token records");
+    for role in [Role::Viewer, Role::Finance, Role::Approver] {
+        let asked = app.get("/api/v1/audit?entity=token", role).await;
+        assert_eq!((asked.status, asked.code()), (StatusCode::FORBIDDEN, "forbidden"), "{role:?}: {}", asked.body);
+        let all = app.get("/api/v1/audit?limit=500", role).await;
+        assert_eq!(all.status, StatusCode::OK);
+        let items = all.body["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{role:?} still reads the rest of the trail");
+        assert!(items.iter().all(|a| a["entity"] != "token"), "{role:?} read a token record: {}", all.body);
+    }
+});
+
+backend_test!(method_not_allowed_and_too_large_are_problems, |app: TestApp| async move {
+    let r = app.call(Method::DELETE, "/api/v1/spend", Some(app.token(Role::Admin)), None, &[]).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert_eq!(r.code(), "method_not_allowed");
+    assert!(r.headers.contains_key("allow"), "405 keeps its Allow header");
+    let huge = vec![b' '; grant_ledger::http::BODY_BYTES_MAX + 1];
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/spend")
+        .header("authorization", format!("Bearer {}", app.token(Role::Finance)))
+        .header("content-type", "application/json")
+        .header("content-length", huge.len().to_string())
+        .body(Body::from(huge))
+        .unwrap();
+    let r = reply(app.router.clone().oneshot(req).await.unwrap()).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.headers["content-type"], "application/problem+json", "{}", r.body);
+    assert_eq!(r.fields(), vec!["body"]);
+});
