@@ -75,7 +75,9 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
         return Err(AppError::field("Idempotency-Key", format!("must be 1–{KEY_LEN_MAX} visible ASCII characters")));
     };
     let (mut parts, body) = req.into_parts();
-    // Unauthenticated requests go on to be refused by the handler as usual.
+    // A throttled address gets no replay; unauthenticated requests go on to be refused
+    // (and counted) by the handler as usual.
+    state.throttle.check(&super::throttle::client(&parts))?;
     let Some(secret) = super::auth::bearer(&parts).map(str::to_owned) else {
         return Ok(next.run(Request::from_parts(parts, body)).await);
     };

@@ -7,6 +7,7 @@ pub mod input;
 pub mod openapi;
 pub mod pages;
 pub mod routes;
+pub mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,11 +36,13 @@ pub struct AppState {
     pub store: Store,
     /// Requests in flight per idempotency key, so identical retries queue rather than clash.
     pub key_locks: Arc<idempotency::KeyLocks>,
+    /// Failed authentications per client address.
+    pub throttle: Arc<throttle::AuthThrottle>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
-        AppState { store, key_locks: Arc::default() }
+        AppState { store, key_locks: Arc::default(), throttle: Arc::default() }
     }
 }
 
@@ -86,7 +89,9 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(state: AppState, bind: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!(address = %listener.local_addr()?, "grant-ledger listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    // The peer address goes with each request, for the throttle of failed authentication.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 

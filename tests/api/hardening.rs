@@ -198,3 +198,162 @@ backend_test!(method_not_allowed_and_too_large_are_problems, |app: TestApp| asyn
     assert_eq!(r.headers["content-type"], "application/problem+json", "{}", r.body);
     assert_eq!(r.fields(), vec!["body"]);
 });
+// ---- item 10: throttled authentication, sign-in origin, the admin token at start ------------
+
+/// GET /api/v1/funders with `secret` as the bearer, from `peer` (None: no peer, "local").
+async fn from_peer(app: &TestApp, peer: Option<&str>, secret: &str) -> Reply {
+    let mut req = Request::builder().uri("/api/v1/funders").header("authorization", format!("Bearer {secret}"));
+    if let Some(ip) = peer {
+        let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+        req = req.extension(axum::extract::ConnectInfo(addr));
+    }
+    reply(app.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap()).await
+}
+
+backend_test!(wrong_bearer_tokens_are_throttled_per_address, |app: TestApp| async move {
+    let (a, b) = (Some("192.0.2.1"), Some("192.0.2.2"));
+    for i in 0..grant_ledger::http::throttle::FAILURES_MAX {
+        let r = from_peer(&app, a, &format!("gl_guess_{i}")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let r = from_peer(&app, a, "gl_guess_more").await;
+    assert_eq!((r.status, r.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", r.body);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait >= 1);
+    // The address is refused whatever it sends, so a lucky guess is not told apart.
+    let r = from_peer(&app, a, app.token(Role::Viewer)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another address is untouched, and its success clears nothing of the first's.
+    assert_eq!(from_peer(&app, b, "gl_guess_b").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(from_peer(&app, b, app.token(Role::Viewer)).await.status, StatusCode::OK);
+    assert_eq!(from_peer(&app, a, app.token(Role::Viewer)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    // Idempotent replays are not a way round it.
+    let body = json!({ "code": "F9", "name": "Funder nine" });
+    let r = app
+        .call(Method::POST, "/api/v1/funders", Some(app.token(Role::Admin)), Some(body), &[("idempotency-key", "t")])
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "'local' has not failed yet: {}", r.body);
+    // A missing token is not a guess: it is not counted.
+    for _ in 0..20 {
+        let r = app.call(Method::GET, "/api/v1/funders", None, None, &[]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(from_peer(&app, None, app.token(Role::Viewer)).await.status, StatusCode::OK);
+});
+
+/// POSTs the sign-in form with `headers`.
+async fn sign_in_with(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/sign-in")
+        .header("content-type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    reply(app.router.clone().oneshot(req.body(Body::from(format!("token={token}"))).unwrap()).await.unwrap()).await
+}
+
+backend_test!(failed_sign_ins_are_throttled_with_bearer_tokens, |app: TestApp| async move {
+    for i in 0..grant_ledger::http::throttle::FAILURES_MAX {
+        let r = sign_in_with(&app, &format!("gl_wrong_{i}"), &[]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let r = sign_in_with(&app, app.token(Role::Viewer), &[]).await;
+    assert_eq!((r.status, r.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", r.body);
+    assert!(r.headers.contains_key("retry-after"));
+    // One count per address: the API from the same ("local") address is refused too.
+    let r = app.get("/api/v1/funders", Role::Viewer).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+});
+
+backend_test!(sign_in_refuses_a_form_posted_from_another_site, |app: TestApp| async move {
+    let token = app.token(Role::Viewer).to_owned();
+    let host = ("host", "ledger.example.org");
+    let refused = [
+        vec![host, ("origin", "https://evil.example.com")],
+        vec![host, ("origin", "null")],
+        vec![host, ("origin", "https://ledger.example.org.evil.com")],
+        vec![host, ("referer", "https://evil.example.com/ledger.example.org/sign-in")],
+        vec![("origin", "https://ledger.example.org")],
+    ];
+    for headers in &refused {
+        let r = sign_in_with(&app, &token, headers).await;
+        assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden"), "{headers:?}: {}", r.body);
+        assert!(!r.headers.contains_key("set-cookie"));
+    }
+    let accepted = [
+        vec![host, ("origin", "https://ledger.example.org")],
+        vec![host, ("referer", "https://ledger.example.org/sign-in?next=/dashboard")],
+        vec![
+            ("host", "127.0.0.1:8080"),
+            ("x-forwarded-host", "ledger.example.org"),
+            ("origin", "https://ledger.example.org"),
+        ],
+        vec![host],
+    ];
+    for headers in &accepted {
+        let r = sign_in_with(&app, &token, headers).await;
+        assert_eq!(r.status, StatusCode::OK, "{headers:?}: {}", r.body);
+        assert!(r.headers.contains_key("set-cookie"));
+    }
+});
+
+/// Runs `grant-ledger serve` on this ledger with `secret` as GRANT_LEDGER_ADMIN_TOKEN until it
+/// exits or logs that it listens; returns (exited, log).
+fn serve_with_admin_token(app: &TestApp, secret: &str) -> (bool, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &app.url)
+        .env("GRANT_LEDGER_ADMIN_TOKEN", secret)
+        .env("RUST_LOG", "info,sqlx=warn")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting grant-ledger serve");
+    let mut log = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("listening") {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return (false, log);
+        }
+    }
+    child.wait().unwrap();
+    (true, log)
+}
+
+backend_test!(serve_refuses_a_short_admin_token_and_starts_with_a_revoked_one, |app: TestApp| async move {
+    let before = grant_ledger::storage::tokens::count(&app.store).await.unwrap();
+    let (exited, log) = serve_with_admin_token(&app, "a");
+    assert!(exited && log.contains("at least 32"), "{log}");
+    let (exited, log) = serve_with_admin_token(&app, &"x".repeat(31));
+    assert!(exited && log.contains("at least 32"), "{log}");
+    assert_eq!(grant_ledger::storage::tokens::count(&app.store).await.unwrap(), before, "nothing was written");
+
+    let secret = "gl_environment_admin_token_0123456789abcdef";
+    let (exited, log) = serve_with_admin_token(&app, secret);
+    assert!(!exited, "{log}");
+    assert_eq!(from_peer(&app, None, secret).await.status, StatusCode::OK);
+    let list = app.get("/api/v1/tokens?limit=500", Role::Admin).await;
+    let id = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "admin (GRANT_LEDGER_ADMIN_TOKEN)")
+        .unwrap()["id"]
+        .clone();
+    let r = app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(app.token(Role::Admin)), None, &[]).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // Restarting with the revoked secret starts, warns, and does not revive it.
+    let (exited, log) = serve_with_admin_token(&app, secret);
+    assert!(!exited, "the server must start: {log}");
+    assert!(log.contains("WARN") && log.contains("revoked"), "{log}");
+    assert_eq!(from_peer(&app, None, secret).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(grant_ledger::storage::tokens::count(&app.store).await.unwrap(), before + 1);
+});
