@@ -70,7 +70,8 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     if req.method() != Method::POST {
         return Ok(next.run(req).await);
     }
-    let key = key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= KEY_LEN_MAX).map(str::to_owned);
+    let key = key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= KEY_LEN_MAX && !k.contains(char::is_control));
+    let key = key.map(str::to_owned);
     let Some(key) = key else {
         return Err(AppError::field("Idempotency-Key", format!("must be 1–{KEY_LEN_MAX} visible ASCII characters")));
     };

@@ -67,7 +67,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::controls::router())
         .merge(routes::reports::router())
         .merge(routes::interchange::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(axum::middleware::from_fn(input::refuse_control_in_path));
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))

@@ -357,3 +357,236 @@ backend_test!(serve_refuses_a_short_admin_token_and_starts_with_a_revoked_one, |
     assert_eq!(from_peer(&app, None, secret).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(grant_ledger::storage::tokens::count(&app.store).await.unwrap(), before + 1);
 });
+// ---- item 9: control characters in text --------------------------------------------------
+
+/// Every write route with a body that would otherwise get past field parsing, and the text
+/// fields it reads: (method, path, body, fields).
+fn write_routes() -> Vec<(Method, &'static str, Value, Vec<&'static str>)> {
+    let spend = TestApp::spend_body("LDF", "P1", "2023-07-01", "1");
+    vec![
+        (Method::POST, "/api/v1/financial-years", json!({ "code": "2031-32" }), vec!["code"]),
+        (Method::POST, "/api/v1/funders", json!({ "code": "F9", "name": "Nine" }), vec!["code", "name"]),
+        (
+            Method::POST,
+            "/api/v1/priorities",
+            json!({ "code": "PR9", "name": "Nine", "description": "d" }),
+            vec!["code", "name", "description"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/grants",
+            json!({ "code": "G9", "name": "Nine", "funder": "SCO", "restricted_to_priority": "ASB", "on_overspend": "warn" }),
+            vec!["code", "name", "funder", "restricted_to_priority", "on_overspend"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/grants/LDF/awards",
+            json!({ "financial_year": "2025-26", "amount": "10", "awarded_on": "2025-04-01", "reference": "R" }),
+            vec!["financial_year", "amount", "awarded_on", "reference"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/projects",
+            json!({ "code": "P9", "name": "Nine", "priority": "ASB", "lead_organisation": "Org", "description": "d", "status": "active" }),
+            vec!["code", "name", "priority", "lead_organisation", "description", "status"],
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/projects/P1",
+            json!({ "name": "N", "priority": "ASB", "lead_organisation": "Org", "description": "d", "status": "active" }),
+            vec!["name", "priority", "lead_organisation", "description", "status"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/allocations",
+            json!({ "grant": "LDF", "financial_year": "2023-24", "project": "P1", "amount": "1",
+                    "approved_on": "2023-04-01", "approval_ref": "m", "memo": "x" }),
+            vec!["grant", "financial_year", "project", "amount", "approved_on", "approval_ref", "memo"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/virements",
+            json!({ "grant": "LDF", "financial_year": "2023-24", "from_project": "P1", "to_project": "P2", "amount": "1",
+                    "approved_on": "2023-04-01", "approval_ref": "m", "reason": "r" }),
+            vec!["from_project", "to_project", "approval_ref", "reason"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/commitments",
+            json!({ "grant": "LDF", "financial_year": "2023-24", "project": "P1", "supplier": "S", "reference": "PO",
+                    "amount": "1", "date": "2023-07-01", "memo": "m" }),
+            vec!["supplier", "reference", "memo", "date"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/commitments/1/release",
+            json!({ "date": "2023-07-01", "amount": "1", "reason": "r" }),
+            vec!["reason"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/spend",
+            spend,
+            vec!["grant", "project", "supplier", "description", "invoice_ref", "amount"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/spend",
+            json!({ "grant": "LDF", "project": "P1", "date": "2023-07-01", "supplier": "S", "description": "d",
+                    "amount": "1", "source_ref": "SR" }),
+            vec!["source_ref"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/refunds",
+            json!({ "grant": "LDF", "project": "P1", "date": "2023-07-01", "amount": "1", "reference": "R", "reason": "r" }),
+            vec!["reference", "reason"],
+        ),
+        (Method::POST, "/api/v1/entries/1/reverse", json!({ "date": "2023-07-01", "reason": "r" }), vec!["reason"]),
+        (Method::POST, "/api/v1/virements/1/reject", json!({ "reason": "r" }), vec!["reason"]),
+        (Method::POST, "/api/v1/financial-years/2023-24/close", json!({ "reason": "r" }), vec!["reason"]),
+        (Method::POST, "/api/v1/financial-years/2023-24/reopen", json!({ "reason": "r" }), vec!["reason"]),
+        (
+            Method::POST,
+            "/api/v1/grants/LDF/awards/2023-24/year-end",
+            json!({ "carry_forward": "0", "return_to_funder": "0", "reason": "r" }),
+            vec!["reason", "carry_forward"],
+        ),
+        (
+            Method::POST,
+            "/api/v1/spend-profiles",
+            json!({ "grant": "LDF", "financial_year": "2023-24", "project": "P1", "q1": 25, "q2": 25, "q3": 25, "q4": "25" }),
+            vec!["grant", "financial_year", "project", "q4"],
+        ),
+        (Method::POST, "/api/v1/tokens", json!({ "name": "N", "role": "viewer" }), vec!["name", "role"]),
+        (
+            Method::PATCH,
+            "/api/v1/settings",
+            json!({ "virement_approval_threshold": "5" }),
+            vec!["virement_approval_threshold"],
+        ),
+    ]
+}
+
+/// NUL, another C0, DEL and two C1 characters; the line breaks only outside free text.
+const CONTROLS: [char; 5] = ['\0', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'];
+const FREE_TEXT: [&str; 3] = ["memo", "reason", "description"];
+
+backend_test!(control_characters_in_any_text_field_are_refused_naming_it, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.project("P2", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "1000").await;
+    let before = grant_ledger::storage::verify::verify(&app.store).await.unwrap();
+    let mut wrong = Vec::new();
+    for (method, path, body, fields) in write_routes() {
+        for field in fields {
+            let mut bad: Vec<char> = CONTROLS.to_vec();
+            if !FREE_TEXT.contains(&field) {
+                bad.extend(['\n', '\t', '\r']);
+            }
+            for c in bad {
+                let mut body = body.clone();
+                body[field] = json!(format!("A{c}1"));
+                let r = app.call(method.clone(), path, Some(app.token(Role::Admin)), Some(body), &[]).await;
+                if r.status != StatusCode::UNPROCESSABLE_ENTITY || !r.fields().iter().any(|f| f == field) {
+                    wrong.push(format!("{method} {path} {field} {c:?}: {} {}", r.status, r.body));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} of the cases were not 422 naming the field:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(before.is_empty());
+    app.assert_verified().await;
+    let spend = app.get("/api/v1/entries?limit=500", Role::Admin).await;
+    assert!(!spend.body.to_string().contains("\\u0000"), "nothing with a NUL was stored");
+});
+
+backend_test!(free_text_keeps_its_tabs_and_line_breaks, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "1000").await;
+    let mut body = TestApp::spend_body("LDF", "P1", "2023-07-01", "1");
+    body["description"] = json!("first line\nsecond line\twith a tab");
+    let made = app.ok("/api/v1/spend", Role::Finance, body).await;
+    let entry = app.get(&format!("/api/v1/entries/{}", made["entry_id"]), Role::Viewer).await;
+    assert!(entry.body.to_string().contains("first line\\nsecond line\\twith a tab"), "{}", entry.body);
+});
+
+backend_test!(control_characters_in_query_and_path_are_refused_naming_them, |app: TestApp| async move {
+    let cases: Vec<(Method, &str, &str)> = vec![
+        (Method::GET, "/api/v1/audit?entity=pro%00ject", "entity"),
+        (Method::GET, "/api/v1/audit?actor=a%C2%85b", "actor"),
+        (Method::GET, "/api/v1/reports/variance?financial_year=2023-24%00", "financial_year"),
+        (Method::GET, "/api/v1/projects?priority=AS%1BB", "priority"),
+        (Method::GET, "/api/v1/funders?na%00me=x", "na\u{0}me"),
+        (Method::GET, "/api/v1/projects/P%001", "code"),
+        (Method::PATCH, "/api/v1/projects/P%7F1", "code"),
+        (Method::GET, "/api/v1/grants/L%00DF/awards", "grant"),
+        (Method::POST, "/api/v1/grants/L%00DF/awards", "grant"),
+        (Method::POST, "/api/v1/financial-years/2023%0024/close", "fy"),
+        (Method::POST, "/api/v1/grants/LDF/awards/2023-24%0A/year-end", "fy"),
+        (Method::GET, "/api/v1/entries/1%00", "id"),
+        (Method::DELETE, "/api/v1/tokens/%C2%9F", "id"),
+    ];
+    for (method, path, field) in cases {
+        let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+        let r = app.call(method.clone(), path, Some(app.token(Role::Admin)), body, &[]).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            "{method} {path}: {}",
+            r.body
+        );
+        assert!(r.fields().iter().any(|f| f == field), "{method} {path}: {}", r.body);
+    }
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/funders",
+            Some(app.token(Role::Admin)),
+            Some(json!({ "code": "F8", "name": "E" })),
+            &[("idempotency-key", "a\tb")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["Idempotency-Key"]);
+});
+
+/// POSTs a CSV body to the spend import.
+async fn import_csv(app: &TestApp, csv: &str) -> Reply {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/imports/spend")
+        .header("authorization", format!("Bearer {}", app.token(Role::Finance)))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv.to_owned()))
+        .unwrap();
+    reply(app.router.clone().oneshot(req).await.unwrap()).await
+}
+
+backend_test!(a_control_character_in_an_import_cell_refuses_the_line_naming_it, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "1000").await;
+    let header = "date,grant,project,supplier,description,invoice_ref,amount,source_ref\n";
+    let good = "2023-05-01,LDF,P1,S,D,I,1,A\n";
+    let cells = [("supplier", 3), ("description", 4), ("invoice_ref", 5), ("source_ref", 7)];
+    for (field, at) in cells {
+        let mut bad: Vec<char> = CONTROLS.to_vec();
+        if field != "description" {
+            bad.extend(['\n', '\t', '\r']);
+        }
+        for c in bad {
+            let mut line: Vec<String> = good.trim_end().split(',').map(str::to_owned).collect();
+            line[at] = format!("\"X{c}Y\"");
+            let csv = format!("{header}{good}{}\n", line.join(","));
+            let r = import_csv(&app, &csv).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field} {c:?}: {}", r.body);
+            let errors = r.body["errors"].as_array().unwrap();
+            assert!(errors.iter().any(|e| e["line"] == 3 && e["field"] == field), "{field} {c:?}: {}", r.body);
+        }
+    }
+    assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "0.00", "nothing posted");
+    let csv = format!("{header}2023-05-01,LDF,P1,S,\"two\nlines\tand a tab\",I,1,A\n");
+    let r = import_csv(&app, &csv).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "-1.00");
+});
