@@ -40,13 +40,26 @@ type KeyId = (i64, String);
 
 /// One lock per (token, key) with a request in flight. Entries are weak, so a key's lock
 /// goes when its last request does; the table holds only keys in flight.
-#[derive(Default)]
 pub struct KeyLocks {
     held: Mutex<HashMap<KeyId, Weak<tokio::sync::Mutex<()>>>>,
+    /// How long a request waits for another under its key.
+    wait_max: Duration,
+}
+
+impl Default for KeyLocks {
+    fn default() -> Self {
+        KeyLocks::with_wait(KEY_WAIT_MAX)
+    }
 }
 
 impl KeyLocks {
-    fn lock_for(&self, id: KeyId) -> Arc<tokio::sync::Mutex<()>> {
+    pub fn with_wait(wait_max: Duration) -> KeyLocks {
+        KeyLocks { held: Mutex::default(), wait_max }
+    }
+
+    /// The lock requests under (token, key) take in turn.
+    pub fn lock_for(&self, token_id: i64, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let id = (token_id, key.to_owned());
         let mut held = self.held.lock().expect("key lock table is never poisoned");
         if let Some(lock) = held.get(&id).and_then(Weak::upgrade) {
             return lock;
@@ -94,8 +107,9 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     hasher.update(&bytes);
     let request_hash = hex::encode(hasher.finalize());
 
-    let lock = state.key_locks.lock_for((principal.token_id, key.clone()));
-    let _turn = tokio::time::timeout(KEY_WAIT_MAX, lock.lock_owned()).await.map_err(|_| still_in_use())?;
+    let lock = state.key_locks.lock_for(principal.token_id, &key);
+    let wait_max = state.key_locks.wait_max;
+    let _turn = tokio::time::timeout(wait_max, lock.lock_owned()).await.map_err(|_| still_in_use())?;
     if let Some(stored) = idempotency::find(&state.store, principal.token_id, &key).await? {
         return replay(stored, &request_hash);
     }
@@ -107,7 +121,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
         return Ok(response);
     }
     // Another server saved this key first and this write rolled back: answer as it did.
-    let deadline = tokio::time::Instant::now() + KEY_WAIT_MAX;
+    let deadline = tokio::time::Instant::now() + wait_max;
     loop {
         if let Some(stored) = idempotency::find(&state.store, token_id, &key).await? {
             return replay(stored, &request_hash);

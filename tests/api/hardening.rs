@@ -93,6 +93,47 @@ backend_test!(identical_concurrent_retries_replay_one_spend, |app: TestApp| asyn
     app.assert_verified().await;
 });
 
+backend_test!(refused_retries_store_nothing_so_the_next_runs_itself, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "100").await;
+    let app = Arc::new(app);
+    let body = TestApp::spend_body("LDF", "P1", "2023-07-01", "150");
+    let mut handles = Vec::new();
+    for _ in 0..5 {
+        let (app, body) = (app.clone(), body.clone());
+        handles
+            .push(tokio::spawn(async move { post_keyed(&app, "/api/v1/spend", Role::Finance, "later", &body).await }));
+    }
+    for h in handles {
+        let r = h.await.unwrap();
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "overspend"), "each ran itself: {}", r.body);
+    }
+    app.allocate("LDF", "2023-24", "P1", "100").await;
+    let r = post_keyed(&app, "/api/v1/spend", Role::Finance, "later", &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "-150.00");
+});
+
+backend_test!(a_retry_that_outwaits_its_bound_is_answered_503, |app: TestApp| async move {
+    use grant_ledger::http::idempotency::KeyLocks;
+    let mut state = AppState::new(app.store.clone());
+    state.key_locks = Arc::new(KeyLocks::with_wait(std::time::Duration::from_millis(20)));
+    let router = grant_ledger::http::app(state.clone());
+    let secret = app.token(Role::Admin);
+    let admin = grant_ledger::storage::tokens::authenticate(&app.store, secret).await.unwrap().unwrap();
+    // A first request under the key, still running: its turn is held throughout.
+    let lock = state.key_locks.lock_for(admin.token_id, "slow");
+    let _first = lock.lock().await;
+    let body = json!({ "code": "F7", "name": "Seven" });
+    let r =
+        send_to(&router, Method::POST, "/api/v1/funders", secret, Some(&body), &[("idempotency-key", "slow")]).await;
+    assert_eq!((r.status, r.code()), (StatusCode::SERVICE_UNAVAILABLE, "busy"), "{}", r.body);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert!(r.headers.contains_key("retry-after"));
+    let r = app.get("/api/v1/funders?limit=500", Role::Admin).await;
+    assert!(!r.body.to_string().contains("F7"), "the waiting request did nothing");
+});
+
 /// Sends a JSON request to `router`, a server other than the test app's own.
 async fn send_to(
     router: &axum::Router,
