@@ -228,7 +228,7 @@ async fn build_ledger(
         .bind(CREATED_AT)
         .execute(store.pool())
         .await?;
-    let router = grant_ledger::http::app(grant_ledger::http::AppState { store: store.clone() });
+    let router = grant_ledger::http::app(grant_ledger::http::AppState::new(store.clone()));
     let (entries, balances) = generate(year, projects, postings);
     let awarded: i64 = balances.iter().filter(|(a, _)| a.starts_with("unallocated:")).map(|(_, b)| *b).sum();
     api(

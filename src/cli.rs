@@ -153,6 +153,8 @@ pub async fn open(url: &str) -> anyhow::Result<Store> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    // Checked before the ledger is opened, so a bad secret leaves the database untouched.
+    let env_secret = if matches!(cli.command, Command::Serve { .. }) { admin_token_from_env()? } else { None };
     let store = open(&cli.database_url).await?;
     let code = match cli.command {
         Command::Serve { bind, demo, virement_approval_threshold, rag_amber_pct, rag_red_pct } => {
@@ -169,8 +171,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 db_tx.commit().await?;
                 tracing::info!("loaded the illustrative demo data");
             }
-            bootstrap_admin(&store).await?;
-            http::serve(AppState { store: store.clone() }, &bind).await?;
+            bootstrap_admin(&store, env_secret.as_deref()).await?;
+            http::serve(AppState::new(store.clone()), &bind).await?;
             0
         }
         Command::Token { action } => crate::cli_tokens::run(&store, action).await?,
@@ -208,26 +210,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// `GRANT_LEDGER_ADMIN_TOKEN` becomes a valid admin token; otherwise a fresh ledger with no
-/// token gets one generated and printed once.
-async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
-    match std::env::var("GRANT_LEDGER_ADMIN_TOKEN") {
-        Ok(secret) if !secret.trim().is_empty() => {
-            tokens::ensure_secret(
-                store,
-                "admin (GRANT_LEDGER_ADMIN_TOKEN)",
-                tokens::Role::Admin,
-                secret.trim(),
-                "configuration",
-            )
-            .await?;
+/// The shortest `GRANT_LEDGER_ADMIN_TOKEN` accepted: a shorter secret can be guessed.
+pub const ADMIN_TOKEN_LEN_MIN: usize = 32;
+
+/// `GRANT_LEDGER_ADMIN_TOKEN`, if set and not blank; an error saying why when it is too short.
+pub fn admin_token_from_env() -> anyhow::Result<Option<String>> {
+    let Ok(secret) = std::env::var("GRANT_LEDGER_ADMIN_TOKEN") else { return Ok(None) };
+    let secret = secret.trim();
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    let len = secret.chars().count();
+    if len < ADMIN_TOKEN_LEN_MIN {
+        anyhow::bail!(
+            "GRANT_LEDGER_ADMIN_TOKEN has {len} character(s); it must have at least {ADMIN_TOKEN_LEN_MIN}, \
+             because a short admin token can be guessed. Generate one with `openssl rand -hex 32`."
+        );
+    }
+    Ok(Some(secret.to_owned()))
+}
+
+/// `GRANT_LEDGER_ADMIN_TOKEN` becomes a valid admin token, unless that secret was revoked;
+/// otherwise a fresh ledger with no token gets one generated and printed once.
+async fn bootstrap_admin(store: &Store, env_secret: Option<&str>) -> anyhow::Result<()> {
+    match env_secret {
+        Some(secret) => {
+            let name = "admin (GRANT_LEDGER_ADMIN_TOKEN)";
+            let ensured = tokens::ensure_secret(store, name, tokens::Role::Admin, secret, "configuration").await?;
+            if ensured == tokens::Ensured::Revoked {
+                tracing::warn!(
+                    "GRANT_LEDGER_ADMIN_TOKEN names a revoked token: it stays revoked and grants nothing; \
+                     unset it or set a new secret"
+                );
+            }
         }
-        _ if tokens::count(store).await? == 0 => {
+        None if tokens::count(store).await? == 0 => {
             let created =
                 tokens::create(store, "admin (generated at first start)", tokens::Role::Admin, "configuration").await?;
             println!("Admin token (shown only this once; keep it safe): {}", created.token);
         }
-        _ => {}
+        None => {}
     }
     Ok(())
 }

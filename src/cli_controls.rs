@@ -177,8 +177,14 @@ pub async fn year_action(store: &Store, action: YearAction) -> anyhow::Result<()
 }
 
 pub async fn audit_list(store: &Store, args: AuditArgs) -> anyhow::Result<()> {
-    signed_in(store, &args.who, Need::ReadLedger).await?;
-    let filter = AuditFilter { entity: args.entity, key: args.key, ..Default::default() };
+    let who = signed_in(store, &args.who, Need::ReadLedger).await?;
+    // As in the API: only admin reads the records of tokens.
+    let with_tokens = Need::Admin.allows(who.role);
+    anyhow::ensure!(
+        with_tokens || args.entity.as_deref() != Some("token"),
+        "only admin may read the records of tokens"
+    );
+    let filter = AuditFilter { entity: args.entity, key: args.key, with_tokens, ..Default::default() };
     print(&audit::list(store, &filter, 0, args.limit.clamp(1, PAGE_LIMIT_MAX)).await?.items);
     Ok(())
 }

@@ -53,7 +53,8 @@ pub fn parse(bytes: &[u8], mapping: &Mapping) -> Parsed {
             );
         }
     };
-    if let Some(at) = text.find('\0') {
+    // NUL in the header means UTF-16 or a binary file; later, it is a bad cell, named below.
+    if let Some(at) = text.find('\0').filter(|at| !text[..*at].contains('\n')) {
         let line = 1 + text[..at].matches('\n').count() as u64;
         return Parsed::fatal(
             line,
@@ -250,8 +251,8 @@ impl Cells<'_> {
         let cell = self.raw(field).to_owned();
         if cell.len() > CELL_BYTES_MAX {
             self.error(field, format!("is longer than {CELL_BYTES_MAX} bytes"));
-        } else if cell.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            self.error(field, "contains a control character");
+        } else if let Some(message) = crate::domain::control_character(&cell, field.is_free_text()) {
+            self.error(field, message);
         } else if required && cell.is_empty() {
             self.error(field, "must not be blank");
         }

@@ -23,6 +23,11 @@ pub enum Field {
 }
 
 impl Field {
+    /// Prose that may hold tabs and line breaks; every other cell is one line.
+    pub fn is_free_text(self) -> bool {
+        matches!(self, Field::Description | Field::ExpenseType)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Field::Date => "date",

@@ -6,10 +6,12 @@ pub mod entry;
 pub mod money;
 pub mod operations;
 pub mod rules;
+pub mod text;
 pub mod year;
 
 pub use account::{Account, AccountKind, is_valid_code};
 pub use entry::{EntryBuilder, EntryError, EntryKind, NewEntry, Posting};
 pub use money::{Money, MoneyError};
 pub use rules::{OnOverspend, OverspendFlag, RuleViolation};
+pub use text::control_character;
 pub use year::{FinancialYear, parse_date};

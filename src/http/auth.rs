@@ -4,8 +4,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
-use super::AppState;
 use super::error::AppError;
+use super::{AppState, throttle};
 use crate::domain::EntryKind;
 use crate::storage::idempotency::IdemKey;
 use crate::storage::operations::Actor;
@@ -73,12 +73,19 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = AppError;
 
+    /// A throttled address is refused whatever it sends, so guessing cannot go on behind
+    /// the 429s. A missing token is not a guess and is not counted; a wrong one is.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let client = throttle::client(parts);
+        state.throttle.check(&client)?;
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(Auth(principal.clone()));
         }
         let secret = bearer(parts).ok_or(AppError::Unauthorized)?;
-        let principal = tokens::authenticate(&state.store, secret).await?.ok_or(AppError::Unauthorized)?;
+        let Some(principal) = tokens::authenticate(&state.store, secret).await? else {
+            state.throttle.failed(&client);
+            return Err(AppError::Unauthorized);
+        };
         parts.extensions.insert(principal.clone());
         Ok(Auth(principal))
     }

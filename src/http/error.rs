@@ -28,9 +28,22 @@ pub enum AppError {
     TooLarge,
     #[error("this Idempotency-Key was used before with a different request")]
     IdempotencyConflict,
+    /// Too many failed sign-ins or bearer tokens from one address; try after `retry_after` seconds.
+    #[error("too many failed authentications from this address; try again in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
+    /// A request under the same `Idempotency-Key` is still running past the wait's bound.
+    #[error("a request with this Idempotency-Key is still being processed; retry it shortly")]
+    KeyStillInUse { retry_after: u64 },
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
+
+/// Marks the response to a write whose idempotent response could not be saved because a
+/// request elsewhere saved the key first, so the middleware can replay that one instead.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRaced;
 
 impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> AppError {
@@ -68,6 +81,9 @@ impl IntoResponse for AppError {
                 (StatusCode::PAYLOAD_TOO_LARGE, "validation_failed", "Request body too large")
             }
             AppError::IdempotencyConflict => (StatusCode::CONFLICT, "idempotency_conflict", "Idempotency conflict"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
+            AppError::KeyStillInUse { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy"),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
             AppError::Store(e) => match e {
                 StoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
                 StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
@@ -129,8 +145,32 @@ impl IntoResponse for AppError {
             errors,
             extra,
         };
-        problem_response(status, &problem)
+        let mut response = problem_response(status, &problem);
+        if let AppError::RateLimited { retry_after } | AppError::KeyStillInUse { retry_after } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+        }
+        if let AppError::Store(StoreError::IdempotencyRace) = self {
+            response.extensions_mut().insert(KeyRaced);
+        }
+        response
     }
+}
+
+/// Answers that axum and tower-http make themselves (405 with an empty body, 413 in text)
+/// become problem+json like every other error; a 405 keeps its `Allow` header.
+pub async fn bare_errors_as_problems(response: Response) -> Response {
+    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
+    let error = match response.status() {
+        _ if is_problem => return response,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        _ => return response,
+    };
+    let mut problem = error.into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        problem.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    problem
 }
 
 fn problem_response(status: StatusCode, body: &impl Serialize) -> Response {

@@ -10,11 +10,15 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::error::{AppError, FieldError};
-use crate::domain::{FinancialYear, Money, is_valid_code, parse_date};
+use crate::domain::{FinancialYear, Money, control_character, is_valid_code, parse_date};
 use crate::storage::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
 
 /// The longest free-text field accepted: names, memos, references.
 pub const TEXT_LEN_MAX: usize = 2_000;
+
+/// Fields of free prose, which may hold tabs and line breaks. Every other text (codes,
+/// names, references, query parameters, path segments) is one line with no control character.
+pub const FREE_TEXT_FIELDS: [&str; 4] = ["memo", "reason", "description", "note"];
 
 /// A request body, read but not yet parsed, so the role check can run first.
 pub struct RawBody(pub Bytes);
@@ -60,7 +64,13 @@ impl Fields {
                 self.error(name, format!("must be at most {TEXT_LEN_MAX} bytes"));
                 None
             }
-            Some(Value::String(s)) => Some(s),
+            Some(Value::String(s)) => match control_character(&s, FREE_TEXT_FIELDS.contains(&name)) {
+                Some(message) => {
+                    self.error(name, message);
+                    None
+                }
+                None => Some(s),
+            },
             Some(_) => {
                 self.error(name, "must be a string");
                 None
@@ -251,8 +261,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
             axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state)
                 .await
                 .map_err(|e| AppError::field("query", e.body_text()))?;
+        // Query parameters are filters and cursors: never free text.
+        let mut errors: Vec<FieldError> = params
+            .iter()
+            .filter_map(|(name, value)| {
+                let message = control_character(name, false).or_else(|| control_character(value, false))?;
+                Some(FieldError { field: name.clone(), message })
+            })
+            .collect();
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            return Err(AppError::Validation(errors));
+        }
         Ok(Query { params, errors: Vec::new() })
     }
+}
+
+/// Refuses a path parameter holding a control character, naming the parameter, before any
+/// handler reads it: e.g. `/api/v1/projects/P%00` must not reach the database.
+pub async fn refuse_control_in_path(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = req.into_parts();
+    if let Ok(params) = axum::extract::RawPathParams::from_request_parts(&mut parts, &()).await {
+        let errors: Vec<FieldError> = params
+            .iter()
+            .filter_map(|(name, value)| {
+                Some(FieldError { field: name.to_owned(), message: control_character(value, false)? })
+            })
+            .collect();
+        if !errors.is_empty() {
+            return AppError::Validation(errors).into_response();
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Where a list page starts and how long it is.

@@ -7,7 +7,9 @@ pub mod input;
 pub mod openapi;
 pub mod pages;
 pub mod routes;
+pub mod throttle;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRequestParts, MatchedPath, Request};
@@ -32,6 +34,16 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Requests in flight per idempotency key, so identical retries queue rather than clash.
+    pub key_locks: Arc<idempotency::KeyLocks>,
+    /// Failed authentications per client address.
+    pub throttle: Arc<throttle::AuthThrottle>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> AppState {
+        AppState { store, key_locks: Arc::default(), throttle: Arc::default() }
+    }
 }
 
 /// The idempotency key the middleware handed to this request, if any.
@@ -55,7 +67,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::controls::router())
         .merge(routes::reports::router())
         .merge(routes::interchange::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(axum::middleware::from_fn(input::refuse_control_in_path));
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
@@ -65,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
+        .layer(axum::middleware::map_response(error::bare_errors_as_problems))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
@@ -76,7 +90,9 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(state: AppState, bind: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!(address = %listener.local_addr()?, "grant-ledger listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    // The peer address goes with each request, for the throttle of failed authentication.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 

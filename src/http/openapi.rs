@@ -581,7 +581,8 @@ pub fn document() -> Value {
                     "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                     "detail": { "type": "string" },
                     "code": { "type": "string", "enum": ["validation_failed", "unauthorized", "forbidden", "not_found", "conflict",
-                        "over_allocation", "overspend", "restricted_fund", "period_closed", "already_reversed", "idempotency_conflict", "internal"] },
+                        "over_allocation", "overspend", "restricted_fund", "period_closed", "already_reversed", "idempotency_conflict",
+                        "rate_limited", "busy", "method_not_allowed", "internal"] },
                     "errors": { "type": "array", "items": { "type": "object", "properties": {
                         "field": { "type": "string" }, "message": { "type": "string" } } } } } } }
         }

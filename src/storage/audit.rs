@@ -63,6 +63,8 @@ pub struct AuditFilter {
     /// Inclusive dates, compared with the UTC date of the change.
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
+    /// Whether records of tokens are listed: only admin reads tokens (API.md).
+    pub with_tokens: bool,
 }
 
 /// Newest first: the cursor is the last id seen.
@@ -72,6 +74,7 @@ pub async fn list(store: &Store, f: &AuditFilter, before_id: i64, limit: i64) ->
          where ($1 = 0 or id < $1) and ($2 is null or entity = $2) and ($3 is null or entity_key = $3)
            and ($4 is null or actor = $4) and ($5 is null or action = $5)
            and ($6 is null or substr(at, 1, 10) >= $6) and ($7 is null or substr(at, 1, 10) <= $7)
+           and ($9 = 1 or entity <> 'token')
          order by id desc limit $8",
     )
     .bind(before_id)
@@ -82,6 +85,7 @@ pub async fn list(store: &Store, f: &AuditFilter, before_id: i64, limit: i64) ->
     .bind(f.from.map(|d| d.to_string()))
     .bind(f.to.map(|d| d.to_string()))
     .bind(limit + 1)
+    .bind(i64::from(f.with_tokens))
     .fetch_all(store.pool())
     .await?;
     let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());

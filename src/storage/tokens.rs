@@ -4,7 +4,8 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::audit::{self, Change};
-use super::{Page, Store, StoreError, now};
+use super::idempotency::{self, IdemKey};
+use super::{DbTx, Page, Store, StoreError, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,39 +75,78 @@ pub fn generate_secret() -> String {
 
 /// Creates a token for a named person. `actor` is who asked, for the audit trail.
 pub async fn create(store: &Store, name: &str, role: Role, actor: &str) -> Result<NewToken, StoreError> {
+    create_keyed(store, name, role, actor, None).await
+}
+
+/// Creates a token and claims `idem` in the same `db_tx`, so concurrent requests under one
+/// key make one token: the others' claim hits the key and rolls their token back. The
+/// stored answer leaves the secret out, as the secret is never stored.
+pub async fn create_keyed(
+    store: &Store,
+    name: &str,
+    role: Role,
+    actor: &str,
+    idem: Option<&IdemKey>,
+) -> Result<NewToken, StoreError> {
     let secret = generate_secret();
-    let id = insert_with_secret(store, name, role, &secret, actor).await?;
+    let mut db_tx = store.begin().await?;
+    let id = insert_with_secret_in(&mut db_tx, name, role, &secret, actor).await?;
+    let replay = serde_json::json!({ "id": id, "name": name, "role": role, "token": null,
+        "note": "the token secret is shown only in the first response" });
+    idempotency::save_in(&mut db_tx, idem, 201, &replay).await?;
+    db_tx.commit().await?;
     Ok(NewToken { id, name: name.to_owned(), role, token: secret })
 }
 
-/// Stores a token whose secret is given, e.g. `GRANT_LEDGER_ADMIN_TOKEN`. An existing token
-/// with the same secret is kept, so restarting with the same variable is harmless.
-pub async fn ensure_secret(store: &Store, name: &str, role: Role, secret: &str, actor: &str) -> Result<(), StoreError> {
-    let found = sqlx::query("select id from tokens where secret_hash = $1 and revoked_at is null")
-        .bind(hash_secret(secret))
-        .fetch_optional(store.pool())
-        .await?;
-    if found.is_none() {
-        insert_with_secret(store, name, role, secret, actor).await?;
-    }
-    Ok(())
+/// What became of a token whose secret was given, e.g. `GRANT_LEDGER_ADMIN_TOKEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ensured {
+    Created,
+    /// A live token already had the secret: restarting with the same variable is harmless.
+    AlreadyLive,
+    /// A token with the secret was revoked: it stays revoked, since reviving it would undo
+    /// the revocation of a secret that may have leaked.
+    Revoked,
 }
 
-async fn insert_with_secret(
+/// Stores a token whose secret is given, unless a token with that secret exists, live or revoked.
+pub async fn ensure_secret(
     store: &Store,
     name: &str,
     role: Role,
     secret: &str,
     actor: &str,
+) -> Result<Ensured, StoreError> {
+    let found = sqlx::query("select revoked_at from tokens where secret_hash = $1")
+        .bind(hash_secret(secret))
+        .fetch_optional(store.pool())
+        .await?;
+    match found {
+        Some(row) if row.get::<Option<String>, _>("revoked_at").is_some() => Ok(Ensured::Revoked),
+        Some(_) => Ok(Ensured::AlreadyLive),
+        None => {
+            let mut db_tx = store.begin().await?;
+            insert_with_secret_in(&mut db_tx, name, role, secret, actor).await?;
+            db_tx.commit().await?;
+            Ok(Ensured::Created)
+        }
+    }
+}
+
+async fn insert_with_secret_in(
+    db_tx: &mut DbTx,
+    name: &str,
+    role: Role,
+    secret: &str,
+    actor: &str,
 ) -> Result<i64, StoreError> {
-    let mut db_tx = store.begin().await?;
     let row =
         sqlx::query("insert into tokens (name, role, secret_hash, created_at) values ($1, $2, $3, $4) returning id")
             .bind(name)
             .bind(role.as_str())
             .bind(hash_secret(secret))
             .bind(now())
-            .fetch_one(&mut *db_tx)
+            .fetch_one(&mut **db_tx)
             .await
             .map_err(|e| {
                 if super::is_unique_violation(&e) {
@@ -126,8 +166,7 @@ async fn insert_with_secret(
         after: Some(after),
         reason: "",
     };
-    audit::record_in(&mut db_tx, change).await?;
-    db_tx.commit().await?;
+    audit::record_in(db_tx, change).await?;
     Ok(id)
 }
 

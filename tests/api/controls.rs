@@ -311,7 +311,7 @@ backend_test!(reference_changes_are_in_the_audit_trail, |app: TestApp| async mov
     assert_eq!(items[1]["before"], Value::Null);
     let t = app.ok("/api/v1/tokens", Role::Admin, json!({ "name": "Pat Finance", "role": "finance" })).await;
     app.call(Method::DELETE, &format!("/api/v1/tokens/{}", t["id"]), Some(app.token(Role::Admin)), None, &[]).await;
-    let trail = app.get(&format!("/api/v1/audit?entity=token&key={}", t["id"]), Role::Viewer).await;
+    let trail = app.get(&format!("/api/v1/audit?entity=token&key={}", t["id"]), Role::Admin).await;
     let actions: Vec<&str> =
         trail.body["items"].as_array().unwrap().iter().map(|i| i["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["revoke", "create"]);

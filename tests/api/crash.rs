@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 
 use crate::support::{Backend, TestDb};
 
-const ADMIN: &str = "gl_crash_test_admin_secret";
+const ADMIN: &str = "gl_crash_test_admin_secret_of_32_chars_or_more";
 
 /// One HTTP/1.1 request on its own connection; None if the server is gone.
 async fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, Value)> {

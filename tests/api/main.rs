@@ -8,6 +8,7 @@ mod contention;
 mod controls;
 mod crash;
 mod flow;
+mod hardening;
 mod interchange;
 mod invariants;
 mod measure;

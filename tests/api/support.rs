@@ -154,7 +154,7 @@ impl TestApp {
             let t = tokens::create(&store, &format!("test {}", role.as_str()), role, "test setup").await.unwrap();
             tokens.insert(role, t.token);
         }
-        TestApp { router: app(AppState { store: store.clone() }), store, url: url.to_owned(), tokens }
+        TestApp { router: app(AppState::new(store.clone())), store, url: url.to_owned(), tokens }
     }
 
     /// Runs the real binary against this ledger; returns (success, stdout, stderr).

@@ -5,7 +5,9 @@
 //! stored (table `sessions`). The cookie is HttpOnly and SameSite=Strict, and Secure when the
 //! request came over https (`X-Forwarded-Proto: https` from the TLS proxy). Cross-site
 //! requests carry no Strict cookie, and every page that changes state (sign-out) is POST
-//! only, so no CSRF token is needed.
+//! only, so no CSRF token is needed. Sign-in itself carries no cookie, so it checks that the
+//! form was posted from this site (`Origin`, else `Referer`), and it counts failures in the
+//! same per-address throttle as bearer tokens.
 
 mod dashboard;
 pub mod html;
@@ -25,6 +27,7 @@ use super::auth::Need;
 use super::error::AppError;
 use super::input::Query;
 use super::routes::reports::{csv_response, parse_quarter, today};
+use super::throttle::Client;
 use crate::reports::{commissioner, csv_out, run, variance};
 use crate::storage::sessions;
 use crate::storage::tokens::Principal;
@@ -161,9 +164,15 @@ async fn sign_in_form(mut q: Query) -> Result<Response, AppError> {
 
 async fn sign_in(
     State(s): State<AppState>,
+    Client(client): Client,
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, AppError> {
+    // Before the throttle: another site's form must not spend this address's failures.
+    if !posted_from_here(&headers) {
+        return Err(AppError::Forbidden);
+    }
+    s.throttle.check(&client)?;
     let fields = form.map(|Form(f)| f).unwrap_or_default();
     let token = fields.get("token").map(|t| t.trim().to_owned()).unwrap_or_default();
     let next = fields.get("next").map(String::as_str).filter(|n| is_dashboard_path(n)).unwrap_or("/dashboard");
@@ -174,6 +183,7 @@ async fn sign_in(
         ));
     }
     let Some(secret) = sessions::create(&s.store, &token).await? else {
+        s.throttle.failed(&client);
         return Ok(page_response(StatusCode::UNAUTHORIZED, sign_in_html(Some("That token is not valid."), next)));
     };
     // A page rather than a redirect: the dashboard is then requested by our own page, so the
@@ -190,6 +200,25 @@ async fn sign_in(
     let max_age = sessions::SESSION_HOURS * 3600;
     resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&secret, max_age, over_https(&headers)));
     Ok(resp)
+}
+
+/// True unless the browser says the form came from another origin: `Origin` (or, without
+/// it, `Referer`) must name this host, as the request's `Host` or the proxy's
+/// `X-Forwarded-Host` gives it. A request with neither header (not a browser's cross-site
+/// post, which always carries `Origin`) passes.
+fn posted_from_here(headers: &HeaderMap) -> bool {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let from = match (text(header::ORIGIN), text(header::REFERER)) {
+        (Some(origin), _) => origin,
+        (None, Some(referer)) => referer,
+        (None, None) => return true,
+    };
+    let Some(authority) = from.split_once("://").map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+    else {
+        return false; // "null" or anything not a URL
+    };
+    let hosts = [text(header::HOST), headers.get("x-forwarded-host").and_then(|v| v.to_str().ok())];
+    hosts.into_iter().flatten().any(|h| !authority.is_empty() && h.trim().eq_ignore_ascii_case(authority))
 }
 
 /// Where sign-in may send the browser next: a dashboard path of this site, nothing else, so

@@ -152,6 +152,7 @@ async fn year_end(
 
 async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
+    let with_tokens = Need::Admin.allows(auth.0.role);
     let filter = AuditFilter {
         entity: q.text("entity"),
         key: q.text("key"),
@@ -159,9 +160,14 @@ async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Resu
         action: q.text("action"),
         from: q.date("from"),
         to: q.date("to"),
+        with_tokens,
     };
     let page = q.page();
     q.finish()?;
+    // Viewers read everything but tokens: asking for them is refused, not answered empty.
+    if filter.entity.as_deref() == Some("token") && !with_tokens {
+        return Err(AppError::Forbidden);
+    }
     Ok(Json(audit::list(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 

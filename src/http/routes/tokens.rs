@@ -9,8 +9,8 @@ use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
 use super::super::{AppState, Idem};
+use crate::storage::Page;
 use crate::storage::tokens::{self, NewToken, Role, TokenInfo};
-use crate::storage::{Page, idempotency};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/tokens", get(list).post(create)).route("/api/v1/tokens/{id}", delete(revoke))
@@ -36,15 +36,7 @@ async fn create(
     let role = f.one_of("role", &role_names, None);
     f.finish()?;
     let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "is not a role"))?;
-    let created = tokens::create(&s.store, &name, role, auth.name()).await?;
-    if let Some(key) = &idem {
-        // The secret is never stored, so a replay answers without it.
-        let mut db_tx = s.store.begin().await?;
-        let redacted = serde_json::json!({ "id": created.id, "name": created.name, "role": created.role, "token": null,
-            "note": "the token secret is shown only in the first response" });
-        idempotency::save_in(&mut db_tx, Some(key), 201, &redacted).await?;
-        db_tx.commit().await.map_err(crate::storage::StoreError::from)?;
-    }
+    let created = tokens::create_keyed(&s.store, &name, role, auth.name(), idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
