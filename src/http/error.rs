@@ -119,7 +119,10 @@ impl IntoResponse for AppError {
                     errors.push(FieldError { field: "amount".into(), message: detail.clone() });
                     (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed")
                 }
-                StoreError::Busy => return busy(&detail),
+                StoreError::Busy => {
+                    tracing::warn!("a write waited past its bound or was chosen to break a deadlock; answered 503");
+                    (StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy")
+                }
                 StoreError::Db(err) => return internal(&format!("{err:?}")),
             },
             AppError::Internal(err) => return internal(&format!("{err:?}")),
@@ -146,8 +149,13 @@ impl IntoResponse for AppError {
             extra,
         };
         let mut response = problem_response(status, &problem);
-        if let AppError::RateLimited { retry_after } | AppError::KeyStillInUse { retry_after } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+        let retry_after = match self {
+            AppError::RateLimited { retry_after } | AppError::KeyStillInUse { retry_after } => Some(retry_after),
+            AppError::Store(StoreError::Busy) => Some(BUSY_RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
         if let AppError::Store(StoreError::IdempotencyRace) = self {
             response.extensions_mut().insert(KeyRaced);
@@ -178,24 +186,9 @@ fn problem_response(status: StatusCode, body: &impl Serialize) -> Response {
     (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
 }
 
-/// How long a client is asked to wait before retrying a write the ledger was too busy for.
-const RETRY_AFTER_SECS: &str = "1";
-
-/// 503 with `Retry-After`: the write was not recorded and may be sent again.
-fn busy(detail: &str) -> Response {
-    tracing::warn!("a write waited past its bound or was chosen to break a deadlock; answered 503");
-    let problem = serde_json::json!({
-        "type": "https://grant-ledger.invalid/problems/busy",
-        "title": "Busy",
-        "status": 503,
-        "detail": detail,
-        "code": "busy",
-        "errors": [],
-    });
-    let mut response = problem_response(StatusCode::SERVICE_UNAVAILABLE, &problem);
-    response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static(RETRY_AFTER_SECS));
-    response
-}
+/// How long a client is asked to wait before retrying a write the ledger was too busy for:
+/// the lock it waited on is usually free again within a second.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 /// Logs the cause; the body says nothing about it.
 fn internal(cause: &str) -> Response {

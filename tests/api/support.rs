@@ -303,12 +303,7 @@ impl TestApp {
     /// The same ledger and tokens, served through another store (e.g. one with a shorter
     /// bound on lock waits).
     pub fn with_store(&self, store: Store) -> TestApp {
-        TestApp {
-            router: app(AppState { store: store.clone() }),
-            store,
-            url: self.url.clone(),
-            tokens: self.tokens.clone(),
-        }
+        TestApp { router: app(AppState::new(store.clone())), store, url: self.url.clone(), tokens: self.tokens.clone() }
     }
 
     pub async fn patch(&self, path: &str, role: Role, body: Value) -> Reply {
