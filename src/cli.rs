@@ -141,6 +141,19 @@ pub enum ExportCommand {
     Interchange(crate::csv::cli::Export),
 }
 
+/// The demo's illustrative projects and spend go only into a ledger that holds nothing of
+/// its own: entries are never deleted, so mixed into real records they would stay for good.
+async fn refuse_demo_over_records(store: &Store) -> anyhow::Result<()> {
+    let (projects, entries) = reference::own_records(store).await?;
+    anyhow::ensure!(
+        projects == 0 && entries == 0,
+        "--demo refused: this ledger already holds {projects} project(s) and {entries} entry(ies) of its own. \
+         The illustrative demo data would mix with them, and entries can never be deleted. \
+         Run the demo on an empty database instead, e.g. --database-url sqlite://demo.db"
+    );
+    Ok(())
+}
+
 /// Opens the database, migrating it and loading the fixtures if it is empty.
 pub async fn open(url: &str) -> anyhow::Result<Store> {
     let store = Store::connect(url).await?;
@@ -165,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             store_rag_rule(&store, rag_amber_pct, rag_red_pct).await?;
             if demo && reference::setting(&store, "demo_loaded").await?.is_none() {
+                refuse_demo_over_records(&store).await?;
                 crate::fixtures::load_demo(&store).await?;
                 let mut db_tx = store.begin().await?;
                 reference::set_setting_in(&mut db_tx, "demo_loaded", "true", "configuration").await?;

@@ -88,7 +88,10 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(state: AppState, bind: &str) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(bind).await?;
+    use anyhow::Context;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind} (--bind or GRANT_LEDGER_BIND)"))?;
     tracing::info!(address = %listener.local_addr()?, "grant-ledger listening");
     // The peer address goes with each request, for the throttle of failed authentication.
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -79,6 +79,18 @@ fn limit_rows(limit: i64) -> i64 {
     limit + 1
 }
 
+/// What the ledger holds beyond the fixtures an empty ledger is given: projects, and entries
+/// other than the fixtures' awards. The demo loads only where both are zero.
+pub async fn own_records(store: &Store) -> Result<(i64, i64), StoreError> {
+    let row = sqlx::query(
+        "select (select count(*) from projects) as projects,
+                (select count(*) from entries where kind <> 'award') as entries",
+    )
+    .fetch_one(store.pool())
+    .await?;
+    Ok((row.try_get("projects")?, row.try_get("entries")?))
+}
+
 // ---- financial years ----
 
 fn fy_from(r: &AnyRow) -> FinancialYearRecord {

@@ -655,3 +655,64 @@ backend_test!(cli_lists_and_revokes_tokens, |app: TestApp| async move {
     let r = app.get(&format!("/api/v1/audit?entity=token&key={id}"), Role::Admin).await;
     assert_eq!(r.body["items"][0]["actor"], "command line (token revoke)", "{}", r.body);
 });
+
+// `serve --demo` on a ledger that holds records of its own refuses, says why and exits
+// non-zero, before serving or writing anything: its illustrative data could never be removed.
+backend_test!(demo_refuses_a_ledger_with_records, |app: TestApp| async move {
+    app.project("REAL", "ASB").await;
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &app.url)
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, stderr) = refused_start(child, "serve --demo started over a ledger with records instead of refusing");
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("--demo refused") && stderr.contains("1 project(s)"), "{stderr}");
+    let r = app.get("/api/v1/projects", Role::Viewer).await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "nothing of the demo was loaded: {}", r.body);
+});
+
+/// `serve --bind` on an address already in use names the address and exits non-zero.
+#[test]
+fn a_busy_bind_address_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let path = std::env::temp_dir().join(format!("gl_busy_bind_{}.db", std::process::id()));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+        .args(["serve", "--bind", &address])
+        .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+        .env("GRANT_LEDGER_ADMIN_TOKEN", "a-test-admin-token-of-at-least-32-characters")
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, stderr) = refused_start(child, "serve started on an address already in use");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    assert!(!status.success());
+    assert!(stderr.contains(&format!("cannot listen on {address}")), "{stderr}");
+}
+
+/// Waits for a `serve` that must refuse to start; kills it and fails with `otherwise` if it
+/// is still running after 30 s. Returns its exit status and stderr.
+fn refused_start(mut child: std::process::Child, otherwise: &str) -> (std::process::ExitStatus, String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("{otherwise}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    (status, stderr)
+}
