@@ -190,6 +190,18 @@ fn problem_response(status: StatusCode, body: &impl Serialize) -> Response {
 /// the lock it waited on is usually free again within a second.
 const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
+/// A handler that panicked: a bug. The panic's message is logged, and the client gets the
+/// same bare 500 problem as any unexpected error, never a dropped connection. A `db_tx` the
+/// handler held was dropped with it and rolled back, so nothing is half-written.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic with no message");
+    internal(&format!("handler panicked: {message}"))
+}
+
 /// Logs the cause; the body says nothing about it.
 fn internal(cause: &str) -> Response {
     tracing::error!(%cause, "request failed");

@@ -414,3 +414,26 @@ backend_test!(year_end_shows_in_both_years_reports, |app: TestApp| async move {
     assert_eq!(multi.body["totals"]["awarded"], "184182.00", "the funder's three awards, counted once");
     assert_eq!(multi.body["totals"]["unspent"], "162788.00", "184,182 less 4,000 spent and 17,394 returned");
 });
+
+// A stored value the code cannot read (here a virement's decision date, edited outside the
+// ledger) makes a handler panic; the client gets a 500 problem that reveals nothing, not a
+// dropped connection, and the server goes on answering.
+backend_test!(a_panicking_handler_answers_a_500_problem, |app: TestApp| async move {
+    app.project("PA", "ASB").await;
+    app.project("PB", "ASB").await;
+    app.allocate("LDF", "2023-24", "PA", "100").await;
+    let body = json!({ "grant": "LDF", "financial_year": "2023-24", "from_project": "PA", "to_project": "PB",
+                       "amount": "10", "approved_on": "2023-05-01", "approval_ref": "m", "reason": "r" });
+    let id = app.ok("/api/v1/virements", Role::Approver, body).await["virement_id"].as_i64().unwrap();
+    sqlx::query("update virements set approved_on = 'not a date' where id = $1")
+        .bind(id)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let r = app.get(&format!("/api/v1/virements/{id}"), Role::Viewer).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+    assert_eq!(r.headers.get("content-type").unwrap(), "application/problem+json");
+    assert_eq!(r.code(), "internal");
+    assert!(!r.body.to_string().contains("not a date"), "the body reveals nothing: {}", r.body);
+    assert_eq!(app.get("/api/v1/projects", Role::Viewer).await.status, StatusCode::OK);
+});
