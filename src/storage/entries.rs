@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use super::reference::{Grant, get_grant_in};
 use super::{DbTx, Page, Store, StoreError, now};
-use crate::domain::chain::{EntryContent, entry_hash};
+use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::{Account, EntryKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, rules};
 
 /// What an entry records besides its postings.
@@ -93,8 +93,9 @@ impl EntryText {
     }
 }
 
-/// What an entry's hash covers: its row as written, and its postings. `post_in` and the
-/// bulk import both hash through here, so their chains cannot drift apart.
+/// What an entry's hash covers: its row as written, and its postings as written (line,
+/// account, amount, date). `post_in` and the bulk import both hash through here, so their
+/// chains cannot drift apart.
 pub(crate) fn hashed_content<'a>(
     entry: &'a NewEntry,
     meta: &'a EntryMeta,
@@ -113,7 +114,25 @@ pub(crate) fn hashed_content<'a>(
         reverses: meta.reverses,
         commitment_id: meta.commitment_id,
         source_ref: meta.source_ref.as_deref(),
-        postings: entry.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect(),
+        postings: entry
+            .postings()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PostingContent {
+                line: i as i64 + 1,
+                account: p.account.to_string(),
+                amount_pence: p.amount.pence(),
+                entry_date: text.date.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The seal of an award's new head under the chain key; empty without a key.
+pub(crate) fn award_head_seal(grant: &str, year: &str, head: &str) -> String {
+    match super::chain_key::installed() {
+        Some(key) => chain::head_seal(key, &chain::award_chain(grant, year), head),
+        None => String::new(),
     }
 }
 
@@ -147,12 +166,12 @@ pub async fn post_in(
     let created_at = now();
     let text = EntryText::of(entry, meta);
     let content = hashed_content(entry, meta, &text, &created_at);
-    let hash = entry_hash(&prev_hash, &content);
+    let (version, hash) = entry_link(&prev_hash, &content, super::chain_key::installed());
 
     let inserted = sqlx::query(
         "insert into entries (kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
-                              reverses, commitment_id, source_ref, prev_hash, hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id",
+                              reverses, commitment_id, source_ref, prev_hash, hash, hash_version)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning id",
     )
     .bind(content.kind)
     .bind(&text.date)
@@ -167,6 +186,7 @@ pub async fn post_in(
     .bind(&meta.source_ref)
     .bind(&prev_hash)
     .bind(&hash)
+    .bind(version.stored())
     .fetch_one(&mut **db_tx)
     .await;
     let entry_id: i64 = match inserted {
@@ -184,15 +204,16 @@ pub async fn post_in(
     for account in before.keys() {
         open_account_in(db_tx, account).await?;
     }
-    for (line, p) in entry.postings().iter().enumerate() {
+    // The postings exactly as hashed.
+    for p in &content.postings {
         sqlx::query(
             "insert into postings (entry_id, line, account, amount_pence, entry_date) values ($1, $2, $3, $4, $5)",
         )
         .bind(entry_id)
-        .bind(line as i64 + 1)
-        .bind(p.account.to_string())
-        .bind(p.amount.pence())
-        .bind(entry.date().to_string())
+        .bind(p.line)
+        .bind(&p.account)
+        .bind(p.amount_pence)
+        .bind(&p.entry_date)
         .execute(&mut **db_tx)
         .await?;
     }
@@ -211,10 +232,11 @@ pub async fn post_in(
             .await?
             .get("s");
     assert_eq!(sum, 0, "entry {entry_id} was written unbalanced");
-    sqlx::query("update awards set head_hash = $3 where grant_code = $1 and financial_year = $2")
+    sqlx::query("update awards set head_hash = $3, head_seal = $4 where grant_code = $1 and financial_year = $2")
         .bind(entry.grant())
         .bind(&text.year)
         .bind(&hash)
+        .bind(award_head_seal(entry.grant(), &text.year, &hash))
         .execute(&mut **db_tx)
         .await?;
     Ok(Posted { entry_id, flags })

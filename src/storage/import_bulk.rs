@@ -21,12 +21,12 @@ use super::entries::{EntryText, hashed_content};
 use super::import::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
 use super::operations::{refund_meta, spend_meta};
 use super::{Backend, DbTx, StoreError, now};
-use crate::domain::chain::entry_hash;
+use crate::domain::chain::entry_link;
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, rules};
 
 /// Entries per insert statement. Every statement has the same number of rows but the last,
-/// so the prepared statement is reused; 2,000 × 14 columns stays under SQLite's 32,766
+/// so the prepared statement is reused; 2,000 × 15 columns stays under SQLite's 32,766
 /// bound parameters.
 const ENTRIES_PER_INSERT: usize = 2_000;
 /// Batches the checker may run ahead of the writer.
@@ -74,6 +74,7 @@ struct PendingEntry {
     postings: Vec<(String, i64)>,
     prev_hash: String,
     hash: String,
+    hash_version: i64,
 }
 
 /// What the checker hands the writer every `PROGRESS_EVERY` lines.
@@ -299,9 +300,10 @@ fn chain(op: &ImportOp, entry: &NewEntry, head: &mut String, created_by: &str, c
     };
     let text = EntryText::of(entry, &meta);
     let content = hashed_content(entry, &meta, &text, created_at);
-    let hash = entry_hash(head, &content);
+    let (version, hash) = entry_link(head, &content, super::chain_key::installed());
     let prev_hash = std::mem::replace(head, hash.clone());
-    let postings = content.postings;
+    // Every posting of an entry carries the entry's date, as hashed; the writer uses that.
+    let postings = content.postings.into_iter().map(|p| (p.account, p.amount_pence)).collect();
     PendingEntry {
         kind: entry.kind().as_str(),
         date: text.date,
@@ -315,6 +317,7 @@ fn chain(op: &ImportOp, entry: &NewEntry, head: &mut String, created_by: &str, c
         postings,
         prev_hash,
         hash,
+        hash_version: version.stored(),
     }
 }
 
@@ -335,6 +338,7 @@ const ENTRY_COLUMNS: &[&str] = &[
     "source_ref",
     "prev_hash",
     "hash",
+    "hash_version",
 ];
 
 const POSTING_COLUMNS: &[&str] = &["entry_id", "line", "account", "amount_pence", "entry_date"];
@@ -437,7 +441,7 @@ impl Writer {
             q = q.bind(*id).bind(e.kind).bind(e.date.as_str()).bind(e.year.as_str()).bind(e.grant.as_str());
             q = q.bind(e.memo.as_str()).bind(e.details.as_str()).bind(self.created_by.as_str());
             q = q.bind(self.created_at.as_str()).bind(e.reverses).bind(e.commitment_id).bind(e.source_ref.as_deref());
-            q = q.bind(e.prev_hash.as_str()).bind(e.hash.as_str());
+            q = q.bind(e.prev_hash.as_str()).bind(e.hash.as_str()).bind(e.hash_version);
         }
         q.execute(&mut **db_tx).await?;
         Ok(ids)
@@ -467,11 +471,12 @@ impl Writer {
                     &e.source_ref,
                     &e.prev_hash,
                     &e.hash,
+                    e.hash_version,
                 )
             })
             .collect();
         let json = serde_json::to_string(&rows).expect("rows serialize");
-        let sql = format!("insert into entries {} returning id, hash", json_rows_sql(&ENTRY_COLUMNS[1..], &[8, 9]));
+        let sql = format!("insert into entries {} returning id, hash", json_rows_sql(&ENTRY_COLUMNS[1..], &[8, 9, 13]));
         let mut by_hash: HashMap<String, i64> = HashMap::with_capacity(chunk.len());
         for row in sqlx::query(&sql).bind(json).fetch_all(&mut **db_tx).await? {
             by_hash.insert(row.get("hash"), row.get("id"));
@@ -490,12 +495,16 @@ impl Writer {
                 .await?;
         }
         for ((grant, year), head) in &totals.heads {
-            sqlx::query("update awards set head_hash = $3 where grant_code = $1 and financial_year = $2")
-                .bind(grant)
-                .bind(year.to_string())
-                .bind(head)
-                .execute(&mut **db_tx)
-                .await?;
+            let year = year.to_string();
+            sqlx::query(
+                "update awards set head_hash = $3, head_seal = $4 where grant_code = $1 and financial_year = $2",
+            )
+            .bind(grant)
+            .bind(&year)
+            .bind(head)
+            .bind(super::entries::award_head_seal(grant, &year, head))
+            .execute(&mut **db_tx)
+            .await?;
         }
         let Some(first) = self.first_id else { return Ok(()) };
         let unbalanced: i64 = sqlx::query(

@@ -12,3 +12,4 @@ mod pages;
 mod race;
 mod reports;
 mod roles;
+mod tamper;
