@@ -140,14 +140,15 @@ async fn check_entry_chains(
             continue;
         }
         match key {
-            Some(k) if !head.hash.is_empty() => {
-                if head.seal != chain::head_seal(k, &chain::award_chain(&grant, &year), &head.hash) {
-                    problems.push(format!(
-                        "award {grant} {year}: its chain head is not sealed with the chain key: the chain was rebuilt \
-                         without the key, or was last written before the key was set (then run `grant-ledger verify \
-                         --seal` once verify is otherwise clean)"
-                    ));
-                }
+            Some(k)
+                if !head.hash.is_empty()
+                    && head.seal != chain::head_seal(k, &chain::award_chain(&grant, &year), &head.hash) =>
+            {
+                problems.push(format!(
+                    "award {grant} {year}: its chain head is not sealed with the chain key: the chain was rebuilt \
+                     without the key, or was last written before the key was set (then run `grant-ledger verify \
+                     --seal` once verify is otherwise clean)"
+                ));
             }
             None if !head.seal.is_empty() => unchecked += 1,
             _ => {}
