@@ -257,6 +257,11 @@ backend_test!(an_entry_removed_after_an_export_is_caught_against_it, |app: TestA
     let (_, newest) = ledger(&app).await;
     let hledger = export(&app, "hledger").await;
     let beancount = export(&app, "beancount").await;
+    // The command line's export carries the same heads.
+    let (ok, cli_export, err) = app.cli(&["export", "journal", "--format", "hledger"]);
+    assert!(ok, "{err}");
+    let anchors = |text: &str| grant_ledger::domain::anchor::parse(text).unwrap();
+    assert_eq!(anchors(&cli_export), anchors(&std::fs::read_to_string(&hledger).unwrap()));
     // The ledger goes on after an export: the file still vouches only for what it held.
     app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-07-01", "5")).await;
     for file in [&hledger, &beancount] {
