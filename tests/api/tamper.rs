@@ -365,12 +365,29 @@ fn keyed_cli(app: &TestApp, key: Option<&str>, args: &[&str]) -> (bool, String, 
 backend_test!(keyed_links_written_by_the_binary_resist_a_rechain, |app: TestApp| async move {
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "1000").await;
+    app.allocate("LDF", "2023-24", "P1", "10000").await;
+    app.project("P2", "ASB").await;
+    let pending = app
+        .post(
+            "/api/v1/virements",
+            Role::Approver,
+            json!({ "grant": "LDF", "financial_year": "2023-24", "from_project": "P1", "to_project": "P2",
+                    "amount": "6000", "approved_on": "2023-09-01", "approval_ref": "chair", "reason": "moved" }),
+        )
+        .await;
+    assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.body);
+    let virement = pending.body["virement_id"].as_i64().unwrap().to_string();
+    let admin = app.token(Role::Admin).to_owned();
     // The ledger was written before the key was set; the operator brings it under the key.
     let (ok, out, err) = keyed_cli(&app, None, &["verify", "--seal"]);
     assert!(!ok && err.contains("--seal needs the chain key"), "{out}{err}");
     let (ok, out, err) = keyed_cli(&app, Some(KEY), &["verify"]);
     assert!(!ok && out.contains("award LDF 2023-24: its chain head is not sealed"), "{out}{err}");
     let (ok, out, err) = keyed_cli(&app, Some(KEY), &["verify", "--seal"]);
+    assert!(ok, "{out}{err}");
+    // A keyed process posts through post_in (a virement approved on the command line) and
+    // through the bulk import.
+    let (ok, out, err) = keyed_cli(&app, Some(KEY), &["virement", "approve", &virement, "--token", &admin]);
     assert!(ok, "{out}{err}");
     let csv = "date,grant,project,supplier,description,invoice_ref,amount,source_ref\n\
                2023-05-01,LDF,P1,S,Line 1,INV-1,40.00,K-1\n2023-05-02,LDF,P1,S,Line 2,INV-2,10.00,K-2\n";
@@ -379,14 +396,22 @@ backend_test!(keyed_links_written_by_the_binary_resist_a_rechain, |app: TestApp|
     let (ok, out, err) = keyed_cli(&app, Some(KEY), &["import", "spend", file.to_str().unwrap()]);
     assert!(ok, "{out}{err}");
     std::fs::remove_file(&file).ok();
-    let keyed: Vec<i64> = sqlx::query("select id from entries where hash_version = 3 order by id")
-        .fetch_all(app.store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get("id"))
-        .collect();
+    let keyed: Vec<i64> =
+        sqlx::query("select id from entries where hash_version = 3 and source_ref is not null order by id")
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("id"))
+            .collect();
     assert_eq!(keyed.len(), 2, "the import's entries are keyed links");
+    let approved: i64 =
+        sqlx::query("select hash_version from entries where kind = 'virement' order by id desc limit 1")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+            .get("hash_version");
+    assert_eq!(approved, 3, "the virement posted by post_in is a keyed link");
 
     // The earlier entries predate the key; the import's keyed links and the seals pin them.
     let (ok, out, err) = keyed_cli(&app, Some(KEY), &["verify"]);
