@@ -121,6 +121,7 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
         for (i, e) in chunk.iter().enumerate() {
             let date = e.date.to_string();
             let content = EntryContent {
+                id: first_id + (chunk_no * ENTRY_ROWS + i) as i64,
                 kind: e.kind,
                 date: &date,
                 financial_year: &fy,

@@ -25,3 +25,5 @@ create table audit_head (
     write_seq integer not null default 0             -- bumped first thing, to take the row's lock
 );
 insert into audit_head (id, hash) values (1, '');
+
+-- (PostgreSQL's twin lets inserts give an entry's id, which is hashed; SQLite always has.)

@@ -6,7 +6,7 @@
 //! A link is made one of three ways, recorded beside it as its version:
 //! - v1: SHA-256 over the entry without its posting dates or line numbers (entries written
 //!   before migration 0008; still checked, never written);
-//! - v2: SHA-256 over every stored field of the entry and its postings;
+//! - v2: SHA-256 over every stored field of the entry (its id too) and its postings;
 //! - v3: HMAC-SHA256 with the chain key over the same bytes as v2, so that write access to
 //!   the database is not enough to rebuild the chain.
 
@@ -74,9 +74,11 @@ pub struct PostingContent {
     pub entry_date: String,
 }
 
-/// Every stored field of an entry but its id and the chain columns, in the form hashed.
+/// Every stored field of an entry but the chain columns, in the form hashed.
 #[derive(Debug, serde::Serialize)]
 pub struct EntryContent<'a> {
+    /// Not covered by v1.
+    pub id: i64,
     pub kind: &'a str,
     pub date: &'a str,
     pub financial_year: &'a str,
@@ -274,6 +276,7 @@ mod tests {
             entry_date: date.into(),
         };
         EntryContent {
+            id: 5,
             kind: "spend",
             date: "2023-05-01",
             financial_year: "2023-24",
@@ -295,6 +298,9 @@ mod tests {
         // SHA-256 of "\n" and the v1 JSON of this content, as the v1 code wrote it.
         assert_eq!(v1, "9eae1669ab82d0efa848fd1d0b11e90960d42fede89ea5a5cbbc12670fd6de11");
         assert_eq!(v1, entry_hash_v1(GENESIS, &content(100, "2024-03-31")), "v1 never covered posting dates");
+        let mut moved = content(100, "2023-05-01");
+        moved.id = 6;
+        assert_eq!(v1, entry_hash_v1(GENESIS, &moved), "nor the id");
         assert_ne!(v1, entry_hash_v1(GENESIS, &content(101, "2023-05-01")), "amount");
         assert_ne!(v1, entry_hash_v1("x", &content(100, "2023-05-01")), "previous hash");
         assert_eq!(v1.len(), 64);
@@ -308,6 +314,9 @@ mod tests {
         let mut renumbered = content(100, "2023-05-01");
         renumbered.postings[1].line = 7;
         assert_ne!(a, entry_link(GENESIS, &renumbered, None).1, "line number");
+        let mut moved = content(100, "2023-05-01");
+        moved.id = 6;
+        assert_ne!(a, entry_link(GENESIS, &moved, None).1, "id");
         let c = content(100, "2023-05-01");
         assert_eq!(check_entry_link(HashVersion::V2, GENESIS, &c, &a, None), LinkCheck::Sound);
         // The same bytes claimed as v1 do not check: the version is part of what is checked.

@@ -36,6 +36,7 @@ pub(crate) async fn check(
 
 fn content(e: &StoredEntry) -> EntryContent<'_> {
     EntryContent {
+        id: e.id,
         kind: &e.kind,
         date: &e.date,
         financial_year: &e.year,

@@ -97,12 +97,14 @@ impl EntryText {
 /// account, amount, date). `post_in` and the bulk import both hash through here, so their
 /// chains cannot drift apart.
 pub(crate) fn hashed_content<'a>(
+    id: i64,
     entry: &'a NewEntry,
     meta: &'a EntryMeta,
     text: &'a EntryText,
     created_at: &'a str,
 ) -> EntryContent<'a> {
     EntryContent {
+        id,
         kind: entry.kind().as_str(),
         date: &text.date,
         financial_year: &text.year,
@@ -126,6 +128,18 @@ pub(crate) fn hashed_content<'a>(
             })
             .collect(),
     }
+}
+
+/// The id the next entry takes, before it is hashed and inserted. SQLite: the largest
+/// plus one, since the caller's write lock (`lock_award`) keeps every other writer out.
+/// PostgreSQL: the identity's sequence, which never hands out an id twice.
+pub(crate) async fn next_entry_id(db_tx: &mut DbTx) -> Result<i64, StoreError> {
+    let sql = if db_tx.backend_name() == "PostgreSQL" {
+        "select nextval(pg_get_serial_sequence('entries', 'id')) as id"
+    } else {
+        "select cast(coalesce(max(id), 0) + 1 as bigint) as id from entries"
+    };
+    Ok(sqlx::query(sql).fetch_one(&mut **db_tx).await?.get("id"))
 }
 
 /// The seal of an award's new head under the chain key; empty without a key.
@@ -165,13 +179,14 @@ pub async fn post_in(
         .get("head_hash");
     let created_at = now();
     let text = EntryText::of(entry, meta);
-    let content = hashed_content(entry, meta, &text, &created_at);
+    let entry_id = next_entry_id(db_tx).await?;
+    let content = hashed_content(entry_id, entry, meta, &text, &created_at);
     let (version, hash) = entry_link(&prev_hash, &content, super::chain_key::installed());
 
     let inserted = sqlx::query(
         "insert into entries (kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
-                              reverses, commitment_id, source_ref, prev_hash, hash, hash_version)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning id",
+                              reverses, commitment_id, source_ref, prev_hash, hash, hash_version, id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(content.kind)
     .bind(&text.date)
@@ -187,10 +202,11 @@ pub async fn post_in(
     .bind(&prev_hash)
     .bind(&hash)
     .bind(version.stored())
-    .fetch_one(&mut **db_tx)
+    .bind(entry_id)
+    .execute(&mut **db_tx)
     .await;
-    let entry_id: i64 = match inserted {
-        Ok(row) => row.get("id"),
+    match inserted {
+        Ok(_) => {}
         Err(e) if super::is_unique_violation(&e) => {
             return Err(match (meta.reverses, &meta.source_ref) {
                 (Some(id), _) => StoreError::AlreadyReversed(id),

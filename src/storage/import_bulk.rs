@@ -57,10 +57,60 @@ struct Context {
     balances: HashMap<Account, i64>,
     created_by: String,
     created_at: String,
+    /// The ids checked entries take, in order: an entry's id is part of its hash.
+    ids: EntryIds,
+}
+
+/// Where the checker takes entry ids from (see `entries::next_entry_id`).
+enum EntryIds {
+    /// SQLite: after the largest, as this db_tx has held the write lock since it locked the
+    /// awards.
+    After(i64),
+    /// PostgreSQL: drawn from the identity's sequence up front, one per line, ascending.
+    Reserved(std::vec::IntoIter<i64>),
+}
+
+impl EntryIds {
+    /// Reserves an id for each of `lines` lines.
+    async fn reserve(db_tx: &mut DbTx, backend: Backend, lines: usize) -> Result<EntryIds, StoreError> {
+        Ok(match backend {
+            Backend::Sqlite => EntryIds::After(
+                sqlx::query("select cast(coalesce(max(id), 0) as bigint) as m from entries")
+                    .fetch_one(&mut **db_tx)
+                    .await?
+                    .get("m"),
+            ),
+            Backend::Postgres => {
+                let mut ids: Vec<i64> = sqlx::query(
+                    "select nextval(pg_get_serial_sequence('entries', 'id')) as id from generate_series(1, $1)",
+                )
+                .bind(lines as i64)
+                .fetch_all(&mut **db_tx)
+                .await?
+                .iter()
+                .map(|r| r.get("id"))
+                .collect();
+                // Chains are walked in id order.
+                ids.sort_unstable();
+                EntryIds::Reserved(ids.into_iter())
+            }
+        })
+    }
+
+    fn next(&mut self) -> i64 {
+        match self {
+            EntryIds::After(last) => {
+                *last += 1;
+                *last
+            }
+            EntryIds::Reserved(ids) => ids.next().expect("an id is reserved for every line"),
+        }
+    }
 }
 
 /// One checked entry, as its row will be written.
 struct PendingEntry {
+    id: i64,
     kind: &'static str,
     date: String,
     year: String,
@@ -104,7 +154,8 @@ pub(super) async fn import(
     write: bool,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Checked, StoreError> {
-    let ctx = context(db_tx, locked, created_by).await?;
+    let mut ctx = context(db_tx, locked, created_by).await?;
+    ctx.ids = EntryIds::reserve(db_tx, backend, lines.len()).await?;
     let mut writer = Writer::new(backend, ctx.created_by.clone(), ctx.created_at.clone());
     let (tx, mut rx) = mpsc::channel::<Batch>(BATCHES_AHEAD);
     let checker = tokio::task::spawn_blocking(move || check_all(ctx, lines, write, tx));
@@ -185,7 +236,8 @@ async fn context(
             }
         }
     }
-    Ok(Context { awards, grants, projects, balances, created_by: created_by.to_owned(), created_at: now() })
+    let (created_by, created_at, ids) = (created_by.to_owned(), now(), EntryIds::After(0));
+    Ok(Context { awards, grants, projects, balances, created_by, created_at, ids })
 }
 
 /// The checker thread: every line in file order, against balances held in memory.
@@ -215,8 +267,9 @@ fn check_all(
                     }
                     *totals.net.entry(account.clone()).or_default() += change.pence();
                 }
+                let id = ctx.ids.next();
                 let state = ctx.awards.get_mut(&key).expect("every touched award was looked up");
-                let pending = chain(&l.op, &entry, &mut state.head, &ctx.created_by, &ctx.created_at);
+                let pending = chain(&l.op, &entry, &mut state.head, &ctx.created_by, &ctx.created_at, id);
                 totals.heads.insert(key, pending.hash.clone());
                 if write {
                     batch.entries.push(pending);
@@ -293,18 +346,26 @@ fn check_line(
 }
 
 /// Builds the entry's row and chains it onto `head`, which becomes its hash.
-fn chain(op: &ImportOp, entry: &NewEntry, head: &mut String, created_by: &str, created_at: &str) -> PendingEntry {
+fn chain(
+    op: &ImportOp,
+    entry: &NewEntry,
+    head: &mut String,
+    created_by: &str,
+    created_at: &str,
+    id: i64,
+) -> PendingEntry {
     let meta = match op {
         ImportOp::Spend(c) => spend_meta(c, created_by),
         ImportOp::Refund(c) => refund_meta(c, created_by),
     };
     let text = EntryText::of(entry, &meta);
-    let content = hashed_content(entry, &meta, &text, created_at);
+    let content = hashed_content(id, entry, &meta, &text, created_at);
     let (version, hash) = entry_link(head, &content, super::chain_key::installed());
     let prev_hash = std::mem::replace(head, hash.clone());
     // Every posting of an entry carries the entry's date, as hashed; the writer uses that.
     let postings = content.postings.into_iter().map(|p| (p.account, p.amount_pence)).collect();
     PendingEntry {
+        id,
         kind: entry.kind().as_str(),
         date: text.date,
         year: text.year,
@@ -350,9 +411,6 @@ struct Writer {
     created_by: String,
     created_at: String,
     buffer: Vec<PendingEntry>,
-    /// SQLite: the id the next entry gets. This db_tx has held the database's write lock
-    /// since it locked the awards, so the ids after the current largest are ours to give.
-    next_id: Option<i64>,
     /// The ids written, for the closing check.
     first_id: Option<i64>,
     last_id: i64,
@@ -360,7 +418,7 @@ struct Writer {
 
 impl Writer {
     fn new(backend: Backend, created_by: String, created_at: String) -> Writer {
-        Writer { backend, created_by, created_at, buffer: Vec::new(), next_id: None, first_id: None, last_id: 0 }
+        Writer { backend, created_by, created_at, buffer: Vec::new(), first_id: None, last_id: 0 }
     }
 
     async fn push(&mut self, db_tx: &mut DbTx, entries: Vec<PendingEntry>) -> Result<(), StoreError> {
@@ -417,24 +475,13 @@ impl Writer {
         Ok(())
     }
 
-    /// SQLite: rows bound by position, with the ids we give.
+    /// SQLite: rows bound by position, with the ids the checker gave.
     async fn insert_entries_sqlite(
         &mut self,
         db_tx: &mut DbTx,
         chunk: &[PendingEntry],
     ) -> Result<Vec<i64>, StoreError> {
-        let first = match self.next_id {
-            Some(id) => id,
-            None => {
-                let max: i64 = sqlx::query("select cast(coalesce(max(id), 0) as bigint) as m from entries")
-                    .fetch_one(&mut **db_tx)
-                    .await?
-                    .get("m");
-                max + 1
-            }
-        };
-        let ids: Vec<i64> = (first..first + chunk.len() as i64).collect();
-        self.next_id = Some(first + chunk.len() as i64);
+        let ids: Vec<i64> = chunk.iter().map(|e| e.id).collect();
         let sql = values_sql("entries", ENTRY_COLUMNS, chunk.len());
         let mut q = sqlx::query(&sql);
         for (e, id) in chunk.iter().zip(&ids) {
@@ -447,8 +494,7 @@ impl Writer {
         Ok(ids)
     }
 
-    /// PostgreSQL: rows travel as one JSON parameter; the identity column gives the ids,
-    /// each returned beside its hash, which is unique because it chains its predecessor.
+    /// PostgreSQL: rows travel as one JSON parameter, with the ids the checker gave.
     async fn insert_entries_postgres(
         &mut self,
         db_tx: &mut DbTx,
@@ -458,6 +504,7 @@ impl Writer {
             .iter()
             .map(|e| {
                 (
+                    e.id,
                     e.kind,
                     &e.date,
                     &e.year,
@@ -476,12 +523,9 @@ impl Writer {
             })
             .collect();
         let json = serde_json::to_string(&rows).expect("rows serialize");
-        let sql = format!("insert into entries {} returning id, hash", json_rows_sql(&ENTRY_COLUMNS[1..], &[8, 9, 13]));
-        let mut by_hash: HashMap<String, i64> = HashMap::with_capacity(chunk.len());
-        for row in sqlx::query(&sql).bind(json).fetch_all(&mut **db_tx).await? {
-            by_hash.insert(row.get("hash"), row.get("id"));
-        }
-        Ok(chunk.iter().map(|e| by_hash[&e.hash]).collect())
+        let sql = format!("insert into entries {}", json_rows_sql(ENTRY_COLUMNS, &[0, 9, 10, 14]));
+        sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
+        Ok(chunk.iter().map(|e| e.id).collect())
     }
 
     /// The balances and chain heads the whole file moved, then a check that every entry

@@ -93,6 +93,7 @@ async fn rechain(app: &TestApp, grant: &str, year: &str, link: impl Fn(&str, &En
         );
         let source_ref: Option<String> = r.get("source_ref");
         let content = EntryContent {
+            id,
             kind: &kind,
             date: &date,
             financial_year: &fy,
