@@ -51,11 +51,22 @@ async fn ledger(app: &TestApp) -> (i64, i64) {
 /// What an attacker with the code does: recomputes the chain of an award from its stored
 /// rows with `link`, and puts the new head on the award.
 async fn rechain(app: &TestApp, grant: &str, year: &str, link: impl Fn(&str, &EntryContent) -> (i64, String)) {
+    rechain_from(app, grant, year, 0, link).await;
+}
+
+/// `rechain` from entry `from` on, keeping the links before it.
+async fn rechain_from(
+    app: &TestApp,
+    grant: &str,
+    year: &str,
+    from: i64,
+    link: impl Fn(&str, &EntryContent) -> (i64, String),
+) {
     unlock(app, "entries").await;
     let pool = app.store.pool();
     let rows = sqlx::query(
         "select id, kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at, reverses,
-                commitment_id, source_ref from entries where grant_code = $1 and financial_year = $2 order by id",
+                commitment_id, source_ref, hash from entries where grant_code = $1 and financial_year = $2 order by id",
     )
     .bind(grant)
     .bind(year)
@@ -65,6 +76,10 @@ async fn rechain(app: &TestApp, grant: &str, year: &str, link: impl Fn(&str, &En
     let mut head = String::new();
     for r in rows {
         let id: i64 = r.get("id");
+        if id < from {
+            head = r.get("hash");
+            continue;
+        }
         let postings = sqlx::query(
             "select line, account, amount_pence, entry_date from postings where entry_id = $1 order by line",
         )
@@ -425,6 +440,21 @@ backend_test!(keyed_links_written_by_the_binary_resist_a_rechain, |app: TestApp|
     let (ok, _, err) = keyed_cli(&app, Some("short"), &["verify"]);
     assert!(!ok);
     assert!(err.contains("GRANT_LEDGER_CHAIN_KEY: the chain key must be at least 32 bytes"), "{err}");
+
+    // The attack: the last keyed spend rewritten (£10 becomes £400), and only its link
+    // rebuilt, with plain SHA-256: the keyed links before it are untouched.
+    rewrite_spend(&app, keyed[1], 400).await;
+    exec(&app, "update balances set balance_pence = balance_pence + 3000 where account = 'available:LDF:2023-24:P1'")
+        .await;
+    exec(&app, "update balances set balance_pence = balance_pence - 3000 where account = 'spent:LDF:2023-24:P1'").await;
+    rechain_from(&app, "LDF", "2023-24", keyed[1], plain_sha256).await;
+    app.assert_verified().await;
+    let (ok, out, _) = keyed_cli(&app, Some(KEY), &["verify"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!("entry {}: written without the chain key after keyed entries of LDF 2023-24", keyed[1])),
+        "{out}"
+    );
 
     // The attack: the first keyed spend rewritten, the chain rebuilt with plain SHA-256.
     rewrite_spend(&app, keyed[0], 400).await;
