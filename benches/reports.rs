@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use grant_ledger::domain::chain::{EntryContent, entry_hash};
+use grant_ledger::domain::chain::{EntryContent, PostingContent, entry_hash_v1};
 use grant_ledger::domain::{FinancialYear, Money};
 use grant_ledger::reports::run;
 use grant_ledger::storage::{DbTx, Store};
@@ -121,6 +121,7 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
         for (i, e) in chunk.iter().enumerate() {
             let date = e.date.to_string();
             let content = EntryContent {
+                id: first_id + (chunk_no * ENTRY_ROWS + i) as i64,
                 kind: e.kind,
                 date: &date,
                 financial_year: &fy,
@@ -132,9 +133,20 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
                 reverses: None,
                 commitment_id: None,
                 source_ref: None,
-                postings: e.postings.to_vec(),
+                postings: e
+                    .postings
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (account, pence))| PostingContent {
+                        line: i as i64 + 1,
+                        account: account.clone(),
+                        amount_pence: *pence,
+                        entry_date: date.clone(),
+                    })
+                    .collect(),
             };
-            let hash = entry_hash(&head, &content);
+            // Rows inserted here take the column's default, hash version 1.
+            let hash = entry_hash_v1(&head, &content);
             hashes.push((head.clone(), hash.clone()));
             head = hash;
             let b = i * 11;

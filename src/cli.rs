@@ -57,8 +57,19 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::cli_tokens::TokenAction,
     },
-    /// Check every rule and that every balance equals the sum of its postings.
-    Verify,
+    /// Check every rule, that every balance equals the sum of its postings, and every hash
+    /// chain. Keyed links are checked with GRANT_LEDGER_CHAIN_KEY; without it, verify says
+    /// they were not checked.
+    Verify {
+        /// Also prove the ledger still holds the chain heads this file vouched for (a
+        /// journal export). Fails, naming the award, when it does not.
+        #[arg(long, value_name = "FILE")]
+        against: Option<std::path::PathBuf>,
+        /// After a clean verify with the chain key, seal every chain head with it: how a
+        /// ledger written before the key was set comes under it.
+        #[arg(long)]
+        seal: bool,
+    },
     /// Four-eyes virements: list, approve, reject.
     Virement {
         #[command(subcommand)]
@@ -166,8 +177,9 @@ pub async fn open(url: &str) -> anyhow::Result<Store> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
-    // Checked before the ledger is opened, so a bad secret leaves the database untouched.
+    // Checked before the ledger is opened, so a bad secret or chain key leaves it untouched.
     let env_secret = if matches!(cli.command, Command::Serve { .. }) { admin_token_from_env()? } else { None };
+    crate::storage::chain_key::from_env().map_err(|e| anyhow::anyhow!(e))?;
     let store = open(&cli.database_url).await?;
     let code = match cli.command {
         Command::Serve { bind, demo, virement_approval_threshold, rag_amber_pct, rag_red_pct } => {
@@ -203,25 +215,63 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Export { export: ExportCommand::Interchange(what) } => {
             crate::csv::cli::run_export(&store, what).await?
         }
-        Command::Verify => {
-            let problems = crate::storage::verify::verify(&store).await?;
-            if problems.is_empty() {
-                println!("ledger verified: every entry balances, every balance equals its postings, every rule holds");
-                0
-            } else {
-                for p in &problems {
-                    println!("{p}");
-                }
-                eprintln!("{} problem(s) found", problems.len());
-                1
-            }
-        }
+        Command::Verify { against, seal } => verify(&store, against.as_deref(), seal).await?,
         Command::Virement { action } => crate::cli_controls::virement(&store, action).await.map(|_| 0)?,
         Command::Year { action } => crate::cli_controls::year_action(&store, action).await.map(|_| 0)?,
         Command::Audit(args) => crate::cli_controls::audit_list(&store, args).await.map(|_| 0)?,
     };
     store.close().await;
     Ok(code)
+}
+
+/// `grant-ledger verify [--against FILE] [--seal]`: the exit code is 0 only when nothing
+/// is wrong; what could not be checked is said on standard error either way.
+async fn verify(store: &Store, against: Option<&std::path::Path>, seal: bool) -> anyhow::Result<i32> {
+    use crate::storage::{anchors, chain_key, chains, verify};
+    let key = chain_key::installed();
+    if seal {
+        let key = key.ok_or_else(|| anyhow::anyhow!("--seal needs the chain key in {}", chain_key::ENV))?;
+        let problems = chains::seal(store, key).await?;
+        for p in &problems {
+            println!("{p}");
+        }
+        if !problems.is_empty() {
+            eprintln!("{} problem(s) found: nothing was sealed", problems.len());
+            return Ok(1);
+        }
+        println!("every chain head is sealed with the chain key");
+        return Ok(0);
+    }
+    let report = match against {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("--against {}: {e}", path.display()))?;
+            let vouched = crate::domain::anchor::parse(&text)
+                .map_err(|e| anyhow::anyhow!("--against {}: {e}", path.display()))?;
+            if vouched.is_empty() {
+                anyhow::bail!("--against {}: the file carries no chain heads", path.display());
+            }
+            anchors::check_against(store, &vouched, key).await?
+        }
+        None => verify::report(store, key).await?,
+    };
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    if report.problems.is_empty() {
+        let what = match against {
+            Some(path) => format!(", and it still holds every chain head {} vouched for", path.display()),
+            None => String::new(),
+        };
+        println!("ledger verified: every entry balances, every balance equals its postings, every rule holds{what}");
+        Ok(0)
+    } else {
+        for p in &report.problems {
+            println!("{p}");
+        }
+        eprintln!("{} problem(s) found", report.problems.len());
+        Ok(1)
+    }
 }
 
 /// The shortest `GRANT_LEDGER_ADMIN_TOKEN` accepted: a shorter secret can be guessed.

@@ -2,7 +2,9 @@
 //! it with their own tools. Every entry is written with its date, memo and postings, signed
 //! as the ledger stores them (debit positive). Each writer ends with the balance of every
 //! account as the ledger holds it: beancount `balance` directives, which `bean-check`
-//! verifies, and an hledger comment block (hledger prints its own with `bal`).
+//! verifies, and an hledger comment block (hledger prints its own with `bal`). Both end
+//! with the chain heads the file vouches for, as `;` comments both tools ignore
+//! (`domain::anchor`; `grant-ledger verify --against FILE` checks them).
 //!
 //! Account names:
 //! - hledger takes the ledger's names unchanged: `spent:LDF:2023-24:P1`.
@@ -18,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::domain::anchor::Anchor;
 use crate::domain::{Account, AccountKind, Money};
 use crate::storage::exports::JournalEntry;
 
@@ -37,11 +40,31 @@ impl Format {
     }
 }
 
-pub fn write(format: Format, title: &str, entries: &[JournalEntry], balances: &[(String, Money)]) -> String {
-    match format {
+pub fn write(
+    format: Format,
+    title: &str,
+    entries: &[JournalEntry],
+    balances: &[(String, Money)],
+    anchors: &[Anchor],
+) -> String {
+    let mut out = match format {
         Format::Hledger => hledger(title, entries, balances),
         Format::Beancount => beancount(title, entries, balances),
+    };
+    // A comment in both formats; the anchors are plain ASCII without newlines.
+    out.push_str(
+        "
+; the chain heads this file vouches for: `grant-ledger verify --against FILE` proves the
+",
+    );
+    out.push_str(
+        "; ledger still holds each of them
+",
+    );
+    for a in anchors {
+        let _ = writeln!(out, "; {a}");
     }
+    out
 }
 
 /// One line of free text, safe in either tool: no control characters, no comment marker

@@ -45,9 +45,9 @@ async fn partnership(store: &Store) -> Result<String, StoreError> {
 }
 
 pub async fn export_journal(store: &Store, format: journal::Format) -> Result<String, StoreError> {
-    let (entries, balances) = exports::journal(store).await?;
+    let (entries, balances, anchors) = exports::journal_anchored(store).await?;
     let title = format!("{}: grant ledger", partnership(store).await?);
-    Ok(journal::write(format, &title, &entries, &balances))
+    Ok(journal::write(format, &title, &entries, &balances, &anchors))
 }
 
 pub async fn export_transparency(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<String, StoreError> {

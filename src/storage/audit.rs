@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{DbTx, Page, Store, StoreError, now};
+use crate::domain::chain::{self, AuditContent};
 
 /// One change to record.
 pub struct Change<'a> {
@@ -17,21 +18,50 @@ pub struct Change<'a> {
     pub reason: &'a str,
 }
 
+/// Writes one record, chained onto the newest: the head row's lock is taken first, so two
+/// db_txs never chain onto the same record. Take it after any award lock (it is held to
+/// commit, and every audit write wants it).
 pub async fn record_in(db_tx: &mut DbTx, c: Change<'_>) -> Result<(), StoreError> {
+    sqlx::query("update audit_head set write_seq = write_seq + 1 where id = 1").execute(&mut **db_tx).await?;
+    let prev: String =
+        sqlx::query("select hash from audit_head where id = 1").fetch_one(&mut **db_tx).await?.get("hash");
+    let (at, before, after) = (now(), c.before.map(|v| v.to_string()), c.after.map(|v| v.to_string()));
+    let content = AuditContent {
+        at: &at,
+        actor: c.actor,
+        action: c.action,
+        entity: c.entity,
+        entity_key: c.key,
+        before: before.as_deref(),
+        after: after.as_deref(),
+        reason: c.reason,
+    };
+    let key = super::chain_key::installed();
+    let (version, hash) = chain::audit_link(&prev, &content, key);
     sqlx::query(
-        "insert into audit_log (at, actor, action, entity, entity_key, before_json, after_json, reason)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into audit_log (at, actor, action, entity, entity_key, before_json, after_json, reason,
+                                prev_hash, hash, hash_version)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(now())
+    .bind(&at)
     .bind(c.actor)
     .bind(c.action)
     .bind(c.entity)
     .bind(c.key)
-    .bind(c.before.map(|v| v.to_string()))
-    .bind(c.after.map(|v| v.to_string()))
+    .bind(&before)
+    .bind(&after)
     .bind(c.reason)
+    .bind(&prev)
+    .bind(&hash)
+    .bind(version)
     .execute(&mut **db_tx)
     .await?;
+    let seal = key.map(|k| chain::head_seal(k, chain::AUDIT_CHAIN, &hash)).unwrap_or_default();
+    sqlx::query("update audit_head set hash = $1, head_seal = $2 where id = 1")
+        .bind(&hash)
+        .bind(seal)
+        .execute(&mut **db_tx)
+        .await?;
     Ok(())
 }
 

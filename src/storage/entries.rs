@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use super::reference::{Grant, get_grant_in};
 use super::{DbTx, Page, Store, StoreError, now};
-use crate::domain::chain::{EntryContent, entry_hash};
+use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
 use crate::domain::{Account, EntryKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, rules};
 use chrono::NaiveDate;
@@ -121,15 +121,18 @@ impl EntryText {
     }
 }
 
-/// What an entry's hash covers: its row as written, and its postings. `post_in` and the
-/// bulk import both hash through here, so their chains cannot drift apart.
+/// What an entry's hash covers: its row as written, and its postings as written (line,
+/// account, amount, date). `post_in` and the bulk import both hash through here, so their
+/// chains cannot drift apart.
 pub(crate) fn hashed_content<'a>(
+    id: i64,
     entry: &'a NewEntry,
     meta: &'a EntryMeta,
     text: &'a EntryText,
     created_at: &'a str,
 ) -> EntryContent<'a> {
     EntryContent {
+        id,
         kind: entry.kind().as_str(),
         date: &text.date,
         financial_year: &text.year,
@@ -141,7 +144,37 @@ pub(crate) fn hashed_content<'a>(
         reverses: meta.reverses,
         commitment_id: meta.commitment_id,
         source_ref: meta.source_ref.as_deref(),
-        postings: entry.postings().iter().map(|p| (p.account.to_string(), p.amount.pence())).collect(),
+        postings: entry
+            .postings()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PostingContent {
+                line: i as i64 + 1,
+                account: p.account.to_string(),
+                amount_pence: p.amount.pence(),
+                entry_date: text.date.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The id the next entry takes, before it is hashed and inserted. SQLite: the largest
+/// plus one, since the caller's write lock (`lock_award`) keeps every other writer out.
+/// PostgreSQL: the identity's sequence, which never hands out an id twice.
+pub(crate) async fn next_entry_id(db_tx: &mut DbTx) -> Result<i64, StoreError> {
+    let sql = if db_tx.backend_name() == "PostgreSQL" {
+        "select nextval(pg_get_serial_sequence('entries', 'id')) as id"
+    } else {
+        "select cast(coalesce(max(id), 0) + 1 as bigint) as id from entries"
+    };
+    Ok(sqlx::query(sql).fetch_one(&mut **db_tx).await?.get("id"))
+}
+
+/// The seal of an award's new head under the chain key; empty without a key.
+pub(crate) fn award_head_seal(grant: &str, year: &str, head: &str) -> String {
+    match super::chain_key::installed() {
+        Some(key) => chain::head_seal(key, &chain::award_chain(grant, year), head),
+        None => String::new(),
     }
 }
 
@@ -186,13 +219,14 @@ pub async fn post_in(
         .get("head_hash");
     let created_at = now();
     let text = EntryText::of(entry, meta);
-    let content = hashed_content(entry, meta, &text, &created_at);
-    let hash = entry_hash(&prev_hash, &content);
+    let entry_id = next_entry_id(db_tx).await?;
+    let content = hashed_content(entry_id, entry, meta, &text, &created_at);
+    let (version, hash) = entry_link(&prev_hash, &content, super::chain_key::installed());
 
     let inserted = sqlx::query(
         "insert into entries (kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
-                              reverses, commitment_id, source_ref, prev_hash, hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id",
+                              reverses, commitment_id, source_ref, prev_hash, hash, hash_version, id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(content.kind)
     .bind(&text.date)
@@ -207,10 +241,12 @@ pub async fn post_in(
     .bind(&meta.source_ref)
     .bind(&prev_hash)
     .bind(&hash)
-    .fetch_one(&mut **db_tx)
+    .bind(version.stored())
+    .bind(entry_id)
+    .execute(&mut **db_tx)
     .await;
-    let entry_id: i64 = match inserted {
-        Ok(row) => row.get("id"),
+    match inserted {
+        Ok(_) => {}
         Err(e) if super::is_unique_violation(&e) => {
             return Err(match (meta.reverses, &meta.source_ref) {
                 (Some(id), _) => StoreError::AlreadyReversed(id),
@@ -224,15 +260,16 @@ pub async fn post_in(
     for account in before.keys() {
         open_account_in(db_tx, account).await?;
     }
-    for (line, p) in entry.postings().iter().enumerate() {
+    // The postings exactly as hashed.
+    for p in &content.postings {
         sqlx::query(
             "insert into postings (entry_id, line, account, amount_pence, entry_date) values ($1, $2, $3, $4, $5)",
         )
         .bind(entry_id)
-        .bind(line as i64 + 1)
-        .bind(p.account.to_string())
-        .bind(p.amount.pence())
-        .bind(entry.date().to_string())
+        .bind(p.line)
+        .bind(&p.account)
+        .bind(p.amount_pence)
+        .bind(&p.entry_date)
         .execute(&mut **db_tx)
         .await?;
     }
@@ -251,10 +288,11 @@ pub async fn post_in(
             .await?
             .get("s");
     assert_eq!(sum, 0, "entry {entry_id} was written unbalanced");
-    sqlx::query("update awards set head_hash = $3 where grant_code = $1 and financial_year = $2")
+    sqlx::query("update awards set head_hash = $3, head_seal = $4 where grant_code = $1 and financial_year = $2")
         .bind(entry.grant())
         .bind(&text.year)
         .bind(&hash)
+        .bind(award_head_seal(entry.grant(), &text.year, &hash))
         .execute(&mut **db_tx)
         .await?;
     Ok(Posted { entry_id, flags })

@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::{Store, StoreError};
 use crate::domain::Money;
+use crate::domain::anchor::Anchor;
 
 /// One entry with its postings, as the journal writers need it.
 #[derive(Debug, Clone)]
@@ -20,9 +21,19 @@ pub struct JournalEntry {
     pub postings: Vec<(String, Money)>,
 }
 
-/// Every entry in id order, and every account's balance: one read of each table.
-/// The whole ledger is held in memory; a partnership's ledger is thousands of entries.
+/// What a journal export holds: every entry in id order, every account's balance, and
+/// the chain heads the file vouches for.
+pub type Journal = (Vec<JournalEntry>, Vec<(String, Money)>, Vec<Anchor>);
+
+/// Every entry in id order, and every account's balance.
 pub async fn journal(store: &Store) -> Result<(Vec<JournalEntry>, Vec<(String, Money)>), StoreError> {
+    let (entries, balances, _) = journal_anchored(store).await?;
+    Ok((entries, balances))
+}
+
+/// Every entry in id order, every account's balance and the chain heads: one read of each.
+/// The whole ledger is held in memory; a partnership's ledger is thousands of entries.
+pub async fn journal_anchored(store: &Store) -> Result<Journal, StoreError> {
     // One db_tx so the entries and the balances are one consistent picture.
     let mut db_tx = store.begin_read().await?;
     let rows = sqlx::query("select id, kind, entry_date, memo, reverses from entries order by id")
@@ -54,8 +65,9 @@ pub async fn journal(store: &Store) -> Result<(Vec<JournalEntry>, Vec<(String, M
         .iter()
         .map(|r| (r.get::<String, _>("account"), Money::from_pence(r.get("balance_pence"))))
         .collect();
+    let anchors = super::anchors::current_in(&mut db_tx).await?;
     db_tx.rollback().await?;
-    Ok((entries, balances))
+    Ok((entries, balances, anchors))
 }
 
 /// One entry's effect on spend: positive for a spend, negative for a refund or a reversal.

@@ -24,12 +24,12 @@ use super::entries::{EntryText, hashed_content};
 use super::import::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
 use super::operations::{refund_meta, spend_meta};
 use super::{Backend, DbTx, RowLock, StoreError, now};
-use crate::domain::chain::entry_hash;
+use crate::domain::chain::entry_link;
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, AccountKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, rules};
 
 /// Entries per insert statement. Every statement has the same number of rows but the last,
-/// so the prepared statement is reused; 2,000 × 14 columns stays under SQLite's 32,766
+/// so the prepared statement is reused; 2,000 × 15 columns stays under SQLite's 32,766
 /// bound parameters.
 const ENTRIES_PER_INSERT: usize = 2_000;
 /// Batches the checker may run ahead of the writer.
@@ -64,10 +64,60 @@ struct Context {
     later: HashMap<Account, BTreeMap<NaiveDate, i64>>,
     created_by: String,
     created_at: String,
+    /// The ids checked entries take, in order: an entry's id is part of its hash.
+    ids: EntryIds,
+}
+
+/// Where the checker takes entry ids from (see `entries::next_entry_id`).
+enum EntryIds {
+    /// SQLite: after the largest, as this db_tx has held the write lock since it locked the
+    /// awards.
+    After(i64),
+    /// PostgreSQL: drawn from the identity's sequence up front, one per line, ascending.
+    Reserved(std::vec::IntoIter<i64>),
+}
+
+impl EntryIds {
+    /// Reserves an id for each of `lines` lines.
+    async fn reserve(db_tx: &mut DbTx, backend: Backend, lines: usize) -> Result<EntryIds, StoreError> {
+        Ok(match backend {
+            Backend::Sqlite => EntryIds::After(
+                sqlx::query("select cast(coalesce(max(id), 0) as bigint) as m from entries")
+                    .fetch_one(&mut **db_tx)
+                    .await?
+                    .get("m"),
+            ),
+            Backend::Postgres => {
+                let mut ids: Vec<i64> = sqlx::query(
+                    "select nextval(pg_get_serial_sequence('entries', 'id')) as id from generate_series(1, $1)",
+                )
+                .bind(lines as i64)
+                .fetch_all(&mut **db_tx)
+                .await?
+                .iter()
+                .map(|r| r.get("id"))
+                .collect();
+                // Chains are walked in id order.
+                ids.sort_unstable();
+                EntryIds::Reserved(ids.into_iter())
+            }
+        })
+    }
+
+    fn next(&mut self) -> i64 {
+        match self {
+            EntryIds::After(last) => {
+                *last += 1;
+                *last
+            }
+            EntryIds::Reserved(ids) => ids.next().expect("an id is reserved for every line"),
+        }
+    }
 }
 
 /// One checked entry, as its row will be written.
 struct PendingEntry {
+    id: i64,
     kind: &'static str,
     date: String,
     year: String,
@@ -81,6 +131,7 @@ struct PendingEntry {
     postings: Vec<(String, i64)>,
     prev_hash: String,
     hash: String,
+    hash_version: i64,
 }
 
 /// What the checker hands the writer every `PROGRESS_EVERY` lines.
@@ -110,7 +161,8 @@ pub(super) async fn import(
     write: bool,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Checked, StoreError> {
-    let ctx = context(db_tx, locked, &lines, created_by).await?;
+    let mut ctx = context(db_tx, locked, &lines, created_by).await?;
+    ctx.ids = EntryIds::reserve(db_tx, backend, lines.len()).await?;
     let mut writer = Writer::new(backend, ctx.created_by.clone(), ctx.created_at.clone());
     let (tx, mut rx) = mpsc::channel::<Batch>(BATCHES_AHEAD);
     let checker = tokio::task::spawn_blocking(move || check_all(ctx, lines, write, tx));
@@ -196,7 +248,8 @@ async fn context(
         }
     }
     let later = later_postings(db_tx, &awards, lines).await?;
-    Ok(Context { awards, grants, projects, balances, later, created_by: created_by.to_owned(), created_at: now() })
+    let (created_by, created_at, ids) = (created_by.to_owned(), now(), EntryIds::After(0));
+    Ok(Context { awards, grants, projects, balances, later, created_by, created_at, ids })
 }
 
 /// The accounts a line may draw on: a spend draws on available, a refund on spent.
@@ -271,8 +324,9 @@ fn check_all(
                         *dates.entry(entry.date()).or_default() += change.pence();
                     }
                 }
+                let id = ctx.ids.next();
                 let state = ctx.awards.get_mut(&key).expect("every touched award was looked up");
-                let pending = chain(&l.op, &entry, &mut state.head, &ctx.created_by, &ctx.created_at);
+                let pending = chain(&l.op, &entry, &mut state.head, &ctx.created_by, &ctx.created_at, id);
                 totals.heads.insert(key, pending.hash.clone());
                 if write {
                     batch.entries.push(pending);
@@ -360,17 +414,26 @@ fn check_line(
 }
 
 /// Builds the entry's row and chains it onto `head`, which becomes its hash.
-fn chain(op: &ImportOp, entry: &NewEntry, head: &mut String, created_by: &str, created_at: &str) -> PendingEntry {
+fn chain(
+    op: &ImportOp,
+    entry: &NewEntry,
+    head: &mut String,
+    created_by: &str,
+    created_at: &str,
+    id: i64,
+) -> PendingEntry {
     let meta = match op {
         ImportOp::Spend(c) => spend_meta(c, created_by),
         ImportOp::Refund(c) => refund_meta(c, created_by),
     };
     let text = EntryText::of(entry, &meta);
-    let content = hashed_content(entry, &meta, &text, created_at);
-    let hash = entry_hash(head, &content);
+    let content = hashed_content(id, entry, &meta, &text, created_at);
+    let (version, hash) = entry_link(head, &content, super::chain_key::installed());
     let prev_hash = std::mem::replace(head, hash.clone());
-    let postings = content.postings;
+    // Every posting of an entry carries the entry's date, as hashed; the writer uses that.
+    let postings = content.postings.into_iter().map(|p| (p.account, p.amount_pence)).collect();
     PendingEntry {
+        id,
         kind: entry.kind().as_str(),
         date: text.date,
         year: text.year,
@@ -383,6 +446,7 @@ fn chain(op: &ImportOp, entry: &NewEntry, head: &mut String, created_by: &str, c
         postings,
         prev_hash,
         hash,
+        hash_version: version.stored(),
     }
 }
 
@@ -403,6 +467,7 @@ const ENTRY_COLUMNS: &[&str] = &[
     "source_ref",
     "prev_hash",
     "hash",
+    "hash_version",
 ];
 
 const POSTING_COLUMNS: &[&str] = &["entry_id", "line", "account", "amount_pence", "entry_date"];
@@ -414,9 +479,6 @@ struct Writer {
     created_by: String,
     created_at: String,
     buffer: Vec<PendingEntry>,
-    /// SQLite: the id the next entry gets. This db_tx has held the database's write lock
-    /// since it locked the awards, so the ids after the current largest are ours to give.
-    next_id: Option<i64>,
     /// The ids written, for the closing check.
     first_id: Option<i64>,
     last_id: i64,
@@ -424,7 +486,7 @@ struct Writer {
 
 impl Writer {
     fn new(backend: Backend, created_by: String, created_at: String) -> Writer {
-        Writer { backend, created_by, created_at, buffer: Vec::new(), next_id: None, first_id: None, last_id: 0 }
+        Writer { backend, created_by, created_at, buffer: Vec::new(), first_id: None, last_id: 0 }
     }
 
     async fn push(&mut self, db_tx: &mut DbTx, entries: Vec<PendingEntry>) -> Result<(), StoreError> {
@@ -481,38 +543,26 @@ impl Writer {
         Ok(())
     }
 
-    /// SQLite: rows bound by position, with the ids we give.
+    /// SQLite: rows bound by position, with the ids the checker gave.
     async fn insert_entries_sqlite(
         &mut self,
         db_tx: &mut DbTx,
         chunk: &[PendingEntry],
     ) -> Result<Vec<i64>, StoreError> {
-        let first = match self.next_id {
-            Some(id) => id,
-            None => {
-                let max: i64 = sqlx::query("select cast(coalesce(max(id), 0) as bigint) as m from entries")
-                    .fetch_one(&mut **db_tx)
-                    .await?
-                    .get("m");
-                max + 1
-            }
-        };
-        let ids: Vec<i64> = (first..first + chunk.len() as i64).collect();
-        self.next_id = Some(first + chunk.len() as i64);
+        let ids: Vec<i64> = chunk.iter().map(|e| e.id).collect();
         let sql = values_sql("entries", ENTRY_COLUMNS, chunk.len());
         let mut q = sqlx::query(&sql);
         for (e, id) in chunk.iter().zip(&ids) {
             q = q.bind(*id).bind(e.kind).bind(e.date.as_str()).bind(e.year.as_str()).bind(e.grant.as_str());
             q = q.bind(e.memo.as_str()).bind(e.details.as_str()).bind(self.created_by.as_str());
             q = q.bind(self.created_at.as_str()).bind(e.reverses).bind(e.commitment_id).bind(e.source_ref.as_deref());
-            q = q.bind(e.prev_hash.as_str()).bind(e.hash.as_str());
+            q = q.bind(e.prev_hash.as_str()).bind(e.hash.as_str()).bind(e.hash_version);
         }
         q.execute(&mut **db_tx).await?;
         Ok(ids)
     }
 
-    /// PostgreSQL: rows travel as one JSON parameter; the identity column gives the ids,
-    /// each returned beside its hash, which is unique because it chains its predecessor.
+    /// PostgreSQL: rows travel as one JSON parameter, with the ids the checker gave.
     async fn insert_entries_postgres(
         &mut self,
         db_tx: &mut DbTx,
@@ -522,6 +572,7 @@ impl Writer {
             .iter()
             .map(|e| {
                 (
+                    e.id,
                     e.kind,
                     &e.date,
                     &e.year,
@@ -535,16 +586,14 @@ impl Writer {
                     &e.source_ref,
                     &e.prev_hash,
                     &e.hash,
+                    e.hash_version,
                 )
             })
             .collect();
         let json = serde_json::to_string(&rows).expect("rows serialize");
-        let sql = format!("insert into entries {} returning id, hash", json_rows_sql(&ENTRY_COLUMNS[1..], &[8, 9]));
-        let mut by_hash: HashMap<String, i64> = HashMap::with_capacity(chunk.len());
-        for row in sqlx::query(&sql).bind(json).fetch_all(&mut **db_tx).await? {
-            by_hash.insert(row.get("hash"), row.get("id"));
-        }
-        Ok(chunk.iter().map(|e| by_hash[&e.hash]).collect())
+        let sql = format!("insert into entries {}", json_rows_sql(ENTRY_COLUMNS, &[0, 9, 10, 14]));
+        sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
+        Ok(chunk.iter().map(|e| e.id).collect())
     }
 
     /// The balances and chain heads the whole file moved, then a check that every entry
@@ -558,12 +607,16 @@ impl Writer {
                 .await?;
         }
         for ((grant, year), head) in &totals.heads {
-            sqlx::query("update awards set head_hash = $3 where grant_code = $1 and financial_year = $2")
-                .bind(grant)
-                .bind(year.to_string())
-                .bind(head)
-                .execute(&mut **db_tx)
-                .await?;
+            let year = year.to_string();
+            sqlx::query(
+                "update awards set head_hash = $3, head_seal = $4 where grant_code = $1 and financial_year = $2",
+            )
+            .bind(grant)
+            .bind(&year)
+            .bind(head)
+            .bind(super::entries::award_head_seal(grant, &year, head))
+            .execute(&mut **db_tx)
+            .await?;
         }
         let Some(first) = self.first_id else { return Ok(()) };
         let unbalanced: i64 = sqlx::query(

@@ -1,7 +1,10 @@
 //! The only SQL in the product. One set of runtime queries runs on both backends through
 //! sqlx's `Any` driver: placeholders are `$N`, which SQLite and PostgreSQL both read.
 
+pub mod anchors;
 pub mod audit;
+pub mod chain_key;
+pub mod chains;
 pub mod controls;
 pub mod entries;
 pub mod error;

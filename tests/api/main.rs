@@ -17,3 +17,4 @@ mod race;
 mod reports;
 mod roles;
 mod simulation;
+mod tamper;
