@@ -4,8 +4,11 @@
 //! figures.
 //!
 //! The ledger is seeded through the server's REST API, as a client would.
-//! Chromium cannot be given a cookie on its command line, so it opens a local file that
-//! posts the sign-in form to the server; the server's answer refreshes to the dashboard.
+//! Chromium cannot be given a cookie on its command line, and the server refuses a sign-in
+//! posted from another origin (a local file is origin "null"). So a small front on its own
+//! port serves a page that posts the sign-in form and passes every other connection through
+//! to the server untouched: the form is posted from the same origin, as from the ledger's own
+//! sign-in page, and the server's answer refreshes to the dashboard.
 //! Without Chromium the test says so and fails when `CI` is set, and is skipped otherwise.
 
 use std::io::{Read, Write};
@@ -140,17 +143,57 @@ fn temp_dir() -> PathBuf {
     dir
 }
 
-fn dump_dashboard(chromium: &Path, dir: &Path, port: u16) -> String {
-    let page = dir.join("sign-in.html");
-    std::fs::write(
-        &page,
-        format!(
-            "<!DOCTYPE html><html><body><form id=\"f\" method=\"post\" action=\"http://127.0.0.1:{port}/sign-in\">\
-             <input name=\"token\" value=\"{ADMIN_TOKEN}\"><input name=\"next\" value=\"/dashboard?financial_year=2023-24\">\
-             </form><script>document.getElementById('f').submit()</script></body></html>"
-        ),
+/// The page the front serves at `/start`: it posts the sign-in form at once.
+fn sign_in_page() -> String {
+    format!(
+        "<!DOCTYPE html><html><body><form id=\"f\" method=\"post\" action=\"/sign-in\">\
+         <input name=\"token\" value=\"{ADMIN_TOKEN}\"><input name=\"next\" value=\"/dashboard?financial_year=2023-24\">\
+         </form><script>document.getElementById('f').submit()</script></body></html>"
     )
-    .unwrap();
+}
+
+/// Starts the front: `GET /start` is answered with `sign_in_page`; any other connection is
+/// piped to the server on `server_port` byte for byte. Returns the front's port.
+fn start_front(server_port: u16) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            std::thread::spawn(move || front_connection(client, server_port));
+        }
+    });
+    port
+}
+
+fn front_connection(mut client: TcpStream, server_port: u16) {
+    client.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut first = [0u8; 11];
+    let seen = client.peek(&mut first).unwrap_or(0);
+    if first[..seen].starts_with(b"GET /start ") {
+        let mut head = [0u8; 8192];
+        let _ = client.read(&mut head);
+        let page = sign_in_page();
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+            page.len()
+        );
+        let _ = client.write_all(reply.as_bytes());
+        return;
+    }
+    let Ok(server) = TcpStream::connect(("127.0.0.1", server_port)) else { return };
+    let (mut to_server, mut from_server) = (server.try_clone().unwrap(), server);
+    let mut back = client.try_clone().unwrap();
+    let upstream = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client, &mut to_server);
+        let _ = to_server.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut from_server, &mut back);
+    let _ = back.shutdown(std::net::Shutdown::Write);
+    let _ = upstream.join();
+}
+
+fn dump_dashboard(chromium: &Path, dir: &Path, port: u16) -> String {
+    let front = start_front(port);
     let profile = dir.join("profile");
     let mut cmd = Command::new(chromium);
     cmd.args([
@@ -168,7 +211,7 @@ fn dump_dashboard(chromium: &Path, dir: &Path, port: u16) -> String {
     ])
     .arg(format!("--user-data-dir={}", profile.display()))
     .arg("--dump-dom")
-    .arg(format!("file://{}", page.display()));
+    .arg(format!("http://127.0.0.1:{front}/start"));
     let (ok, dom, err) = run_with_timeout(cmd, Duration::from_secs(120));
     assert!(ok, "chromium failed or timed out; stderr:\n{err}");
     dom
