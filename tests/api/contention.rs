@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use grant_ledger::storage::tokens::Role;
 use serde_json::json;
 
@@ -142,15 +142,7 @@ backend_test!(closing_a_year_and_multi_award_imports_never_deadlock, |app: TestA
                 for (n, grant) in ["LDF", "ASB-EI", "LDF"].iter().enumerate() {
                     csv.push_str(&format!("2022-06-01,{grant},C1,S,d,I,1.00,t{trial}k{k}n{n}\n"));
                 }
-                let r = app
-                    .send_bytes(
-                        Method::POST,
-                        "/api/v1/imports/spend?dry_run=false",
-                        Role::Finance,
-                        "text/csv",
-                        csv.into(),
-                    )
-                    .await;
+                let r = app.import_spend(csv).await;
                 ("import", r)
             }));
         }

@@ -12,27 +12,9 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::backend_test;
-use crate::support::{Backend, TestApp, TestDb};
+use crate::support::{Backend, Rng, TestApp, TestDb};
 
 const HEADER: &str = "date,grant,project,supplier,description,invoice_ref,amount,source_ref\n";
-
-/// A small deterministic generator, so a failing case can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// Sends raw bytes, as a finance officer's file would arrive.
 async fn send_csv(app: &TestApp, path: &str, role: Role, bytes: Vec<u8>) -> (StatusCode, Value, String) {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use grant_ledger::storage::tokens::Role;
 use serde_json::json;
 
@@ -91,14 +91,7 @@ async fn item3(app: Arc<TestApp>, trials: usize) -> String {
                 for (n, grant) in ["LDF", "ASB-EI", "LDF"].iter().enumerate() {
                     csv.push_str(&format!("2022-06-01,{grant},C1,S,d,I,1.00,t{trial}k{k}n{n}\n"));
                 }
-                app.send_bytes(
-                    Method::POST,
-                    "/api/v1/imports/spend?dry_run=false",
-                    Role::Finance,
-                    "text/csv",
-                    csv.into(),
-                )
-                .await
+                app.import_spend(csv).await
             }));
         }
         let app2 = app.clone();

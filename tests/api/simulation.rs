@@ -16,30 +16,21 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use grant_ledger::storage::tokens::Role;
 use serde_json::{Value, json};
 
 use crate::backend_test;
-use crate::support::{Reply, TestApp};
+use crate::support::{Reply, Rng, TestApp};
 
-/// A small deterministic generator, one per client, so a failing seed can be replayed
-/// (the interleaving still varies).
-struct Rng(u64);
+/// What a client draws at random besides `support::Rng`'s numbers. One generator per
+/// client, so a failing seed can be replayed (the interleaving still varies).
+trait Draws {
+    fn date_in(&mut self, start_year: i32) -> String;
+    fn pence(&mut self) -> i64;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
+impl Draws for Rng {
     /// A date in the financial year starting in April of `start_year`.
     fn date_in(&mut self, start_year: i32) -> String {
         let start = chrono::NaiveDate::from_ymd_opt(start_year, 4, 1).unwrap();
@@ -250,15 +241,7 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                     csv.push_str(&format!("{line_date},{},{project},S,d,I,{},{source_ref}\n", aw.grant, money(pence)));
                     lines.push((source_ref, ai, project, pence));
                 }
-                let r = app
-                    .send_bytes(
-                        Method::POST,
-                        "/api/v1/imports/spend?dry_run=false",
-                        Role::Finance,
-                        "text/csv",
-                        csv.into(),
-                    )
-                    .await;
+                let r = app.import_spend(csv).await;
                 check_answer(&what, &r);
                 if r.status == StatusCode::OK && r.body["rejected"] == 0 {
                     shared.lock().unwrap().import_refs.extend(lines);

@@ -306,7 +306,37 @@ impl TestApp {
         TestApp { router: app(AppState::new(store.clone())), store, url: self.url.clone(), tokens: self.tokens.clone() }
     }
 
+    /// Imports a spend file (generic layout) for real, as a finance officer.
+    pub async fn import_spend(&self, csv: String) -> Reply {
+        self.send_bytes(
+            Method::POST,
+            "/api/v1/imports/spend?dry_run=false",
+            Role::Finance,
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await
+    }
+
     pub async fn patch(&self, path: &str, role: Role, body: Value) -> Reply {
         self.call(Method::PATCH, path, Some(self.token(role)), Some(body), &[]).await
+    }
+}
+
+/// A small deterministic generator (xorshift), so a failing case can be replayed from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
     }
 }
