@@ -7,33 +7,7 @@ use super::audit::{self, Change};
 use super::idempotency::{self, IdemKey};
 use super::{DbTx, Page, Store, StoreError, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Viewer,
-    Funder,
-    Finance,
-    Approver,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Viewer, Role::Funder, Role::Finance, Role::Approver];
-
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Viewer => "viewer",
-            Role::Funder => "funder",
-            Role::Finance => "finance",
-            Role::Approver => "approver",
-        }
-    }
-}
+pub use crate::domain::Role;
 
 /// A token as the server sees it once authenticated.
 #[derive(Debug, Clone)]
