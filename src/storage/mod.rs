@@ -15,6 +15,7 @@ mod import_bulk;
 pub mod operations;
 pub mod reference;
 pub mod reports;
+mod rows;
 pub mod sessions;
 pub mod tokens;
 pub mod verify;
