@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod import;
 mod import_bulk;
 pub mod operations;
+mod readable;
 pub mod reference;
 pub mod reports;
 mod rows;

@@ -54,7 +54,14 @@ pub(crate) fn date(row: &AnyRow, at: (&str, &[&str]), column: &str) -> Result<Na
 pub(crate) fn corrupt(row: &AnyRow, table: &str, key: &[&str], e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::ColumnDecode { index, source } => {
-            named(row, table, key, index.trim_matches('"'), &source.to_string())
+            let column = index.trim_matches('"');
+            // sqlx's FromRow derive cannot print a `try_from` error, so the stored text says it.
+            let what = match row.try_get::<String, _>(column) {
+                Ok(text) if source.to_string().starts_with("unprintable") => format!("{text:?} is not a known value"),
+                Ok(text) => format!("{source} (stored {text:?})"),
+                Err(_) => source.to_string(),
+            };
+            named(row, table, key, column, &what)
         }
         e => e.into(),
     }

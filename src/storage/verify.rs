@@ -100,15 +100,24 @@ pub(crate) async fn load_entries(store: &Store) -> Result<Vec<StoredEntry>, Stor
 
 /// Everything `verify` checks; keyed links are checked with `key` when there is one.
 pub async fn report(store: &Store, key: Option<&ChainKey>) -> Result<Report, StoreError> {
-    let mut report = Report::default();
+    let mut report = Report { problems: super::readable::check(store).await?, ..Report::default() };
+    // A value outside its type is named above; the checks below stop at the first one.
+    match derived(store, key, &mut report).await {
+        Err(StoreError::Corrupt(what)) => report.problems.push(format!("verify could not finish: {what}")),
+        done => done?,
+    }
+    Ok(report)
+}
+
+/// Everything verify re-derives from the entries, postings, balances and chains.
+async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> Result<(), StoreError> {
     let problems = &mut report.problems;
     let entries = load_entries(store).await?;
     check_entries(&entries, problems);
     let sums = account_sums(&entries);
     check_balances(store, &sums, problems).await?;
     check_commitments(store, &entries, problems).await?;
-    super::chains::check(store, &entries, key, &mut report).await?;
-    Ok(report)
+    super::chains::check(store, &entries, key, report).await
 }
 
 /// Rule 1, dates, posting dates and reversals, per entry.
