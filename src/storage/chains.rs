@@ -59,7 +59,7 @@ struct Head {
 }
 
 async fn award_heads(store: &Store) -> Result<BTreeMap<(String, String), Head>, StoreError> {
-    Ok(sqlx::query("select grant_code, financial_year, head_hash, head_seal from awards")
+    sqlx::query("select grant_code, financial_year, head_hash, head_seal from awards")
         .fetch_all(store.pool())
         .await?
         .iter()
@@ -69,7 +69,7 @@ async fn award_heads(store: &Store) -> Result<BTreeMap<(String, String), Head>, 
                 Head { hash: r.try_get("head_hash")?, seal: r.try_get("head_seal")? },
             ))
         })
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()
 }
 
 /// Recomputes every award's chain in id order and compares the newest with the award's
@@ -175,14 +175,15 @@ pub(crate) struct AuditRow {
 }
 
 pub(crate) async fn load_audit(store: &Store) -> Result<Vec<AuditRow>, StoreError> {
-    Ok(sqlx::query(
+    sqlx::query(
         "select id, at, actor, action, entity, entity_key, before_json, after_json, reason, prev_hash, hash, hash_version
          from audit_log order by id",
     )
     .fetch_all(store.pool())
     .await?
     .iter()
-    .map(|r| -> Result<_, StoreError> { Ok(AuditRow {
+    .map(|r| -> Result<_, StoreError> {
+Ok(AuditRow {
         id: r.try_get("id")?,
         at: r.try_get("at")?,
         actor: r.try_get("actor")?,
@@ -195,8 +196,9 @@ pub(crate) async fn load_audit(store: &Store) -> Result<Vec<AuditRow>, StoreErro
         prev_hash: r.try_get("prev_hash")?,
         hash: r.try_get("hash")?,
         version: r.try_get("hash_version")?,
-    }) })
-    .collect::<Result<Vec<_>, StoreError>>()?)
+    })
+})
+    .collect::<Result<Vec<_>, StoreError>>()
 }
 
 /// The audit trail's chain head as stored.

@@ -97,8 +97,8 @@ impl EntryIds {
                 .fetch_all(&mut **db_tx)
                 .await?
                 .iter()
-                .map(|r| -> Result<_, StoreError> { Ok(r.try_get("id")?) })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                .map(|r| r.try_get("id"))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
                 // Chains are walked in id order.
                 ids.sort_unstable();
                 EntryIds::Reserved(ids.into_iter())

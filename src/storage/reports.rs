@@ -109,8 +109,7 @@ pub async fn spend_by_quarter(
     .bind(year.end().to_string())
     .fetch_all(store.pool())
     .await?;
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|r| -> Result<_, StoreError> {
             Ok(QuarterSpend {
                 grant: r.try_get("grant_code")?,
@@ -119,7 +118,7 @@ pub async fn spend_by_quarter(
                 pence: r.try_get("pence")?,
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?)
+        .collect::<Result<Vec<_>, StoreError>>()
 }
 
 /// Actual spend per (grant, project) of a year up to the end of `as_at` (positive pence).
@@ -346,8 +345,7 @@ pub async fn spend_profiles(
             .filter(|n| *n <= 100)
             .ok_or_else(|| rows::named(r, table, key, c, &format!("{n} is not a percentage")))
     };
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|r| -> Result<_, StoreError> {
             Ok(SpendProfile {
                 grant: r.try_get("grant_code")?,
@@ -361,7 +359,7 @@ pub async fn spend_profiles(
                 set_at: r.try_get("set_at")?,
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?)
+        .collect::<Result<Vec<_>, StoreError>>()
 }
 
 /// The plans of a year as the variance report takes them.

@@ -201,8 +201,8 @@ async fn check_balances(
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| -> Result<_, StoreError> { Ok(r.try_get("code")?) })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .map(|r| r.try_get("code"))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     for (a, balance) in &balances {
         let held = if a.kind == AccountKind::Awarded { *balance } else { -balance };
         let allowed = held >= 0 || (a.kind == AccountKind::Available && warn.contains(&a.grant));
