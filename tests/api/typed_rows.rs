@@ -343,3 +343,38 @@ corrupt_case!(a_posting_amount_that_is_text, 5);
 corrupt_case!(a_balance_that_is_text, 6);
 corrupt_case!(a_quarterly_plan_above_100_percent, 7);
 corrupt_case!(a_virement_threshold_that_is_not_money, 8);
+
+/// Where the test's log lines go.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_corrupt_value_is_logged_with_its_row_and_the_body_says_nothing() {
+    use axum::response::IntoResponse;
+    use grant_ledger::http::error::AppError;
+    use http_body_util::BodyExt;
+
+    let log = LogBuffer::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    let _current = tracing::subscriber::set_default(subscriber);
+    let what = "grants code LDF: column on_overspend: \"sideways\" is not a known value";
+    let response = AppError::Store(StoreError::Corrupt(what.into())).into_response();
+
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("\"code\":\"internal\"") && !body.contains("LDF") && !body.contains("sideways"), "{body}");
+    let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("ERROR") && logged.contains("grants code LDF: column on_overspend"), "{logged}");
+}
