@@ -204,7 +204,7 @@ pub async fn get_virement(store: &Store, id: i64) -> Result<VirementRecord, Stor
 
 pub async fn list_virements(
     store: &Store,
-    status: Option<&str>,
+    status: Option<VirementStatus>,
     year: Option<FinancialYear>,
     after: i64,
     limit: i64,
@@ -214,7 +214,7 @@ pub async fn list_virements(
          order by id limit $4",
     )
     .bind(after)
-    .bind(status)
+    .bind(status.map(VirementStatus::as_str))
     .bind(year.map(|y| y.to_string()))
     .bind(limit + 1)
     .fetch_all(store.pool())

@@ -378,3 +378,12 @@ async fn a_corrupt_value_is_logged_with_its_row_and_the_body_says_nothing() {
     let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(logged.contains("ERROR") && logged.contains("grants code LDF: column on_overspend"), "{logged}");
 }
+
+backend_test!(a_virement_status_filter_outside_the_set_is_refused, |app: TestApp| async move {
+    let r = app.get("/api/v1/virements?status=limbo", Role::Viewer).await;
+    assert_eq!((r.status, r.fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["status".to_owned()]), "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("pending, approved, rejected, posted"), "{}", r.body);
+    // Before, the command line listed nothing for a misspelt status, as if none matched.
+    let (ok, _, stderr) = app.cli(&["virement", "list", "--status", "Pending"]);
+    assert!(!ok && stderr.contains("\"Pending\" is not a known virement status"), "{stderr}");
+});
