@@ -48,7 +48,7 @@ async fn ledger(url: &str, commitments: usize, spends: usize) -> Store {
         name: "Bench grant".into(),
         funder: "SCO".into(),
         restricted_to_priority: None,
-        on_overspend: "stop".into(),
+        on_overspend: grant_ledger::domain::OnOverspend::Stop,
     };
     refdata::create_grant(&store, grant, BENCH).await.unwrap();
     let award = NewAward {
@@ -66,7 +66,7 @@ async fn ledger(url: &str, commitments: usize, spends: usize) -> Store {
             priority: "ASB".into(),
             lead_organisation: String::new(),
             description: String::new(),
-            status: "active".into(),
+            status: grant_ledger::domain::ProjectStatus::Active,
         };
         refdata::create_project(&store, project, BENCH).await.unwrap();
         let cmd = ops::AllocationCmd {

@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::domain::{FinancialYear, Money, parse_date};
+use crate::domain::{FinancialYear, Money, VirementStatus, parse_date};
 use crate::http::auth::Need;
 use crate::storage::audit::{self, AuditFilter};
 use crate::storage::controls::{self, YearEndCmd};
@@ -25,7 +25,7 @@ pub enum VirementAction {
     List {
         /// pending, approved, rejected or posted.
         #[arg(long, default_value = "pending")]
-        status: String,
+        status: VirementStatus,
         #[command(flatten)]
         who: As,
     },
@@ -132,7 +132,7 @@ pub async fn virement(store: &Store, action: VirementAction) -> anyhow::Result<(
     match action {
         VirementAction::List { status, who } => {
             signed_in(store, &who, Need::ReadLedger).await?;
-            print(&controls::list_virements(store, Some(&status), None, 0, PAGE_LIMIT_MAX).await?.items);
+            print(&controls::list_virements(store, Some(status), None, 0, PAGE_LIMIT_MAX).await?.items);
         }
         VirementAction::Approve { id, who } => {
             let p = signed_in(store, &who, Need::Approver).await?;

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::domain::{FinancialYear, Money, parse_date};
+use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, parse_date};
 use crate::storage::Store;
 use crate::storage::operations::{self as ops, Actor};
 use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project};
@@ -79,7 +79,7 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
             code: y.to_string(),
             start_date: y.start().to_string(),
             end_date: y.end().to_string(),
-            status: "open".into(),
+            status: YearStatus::Open,
         };
         refdata::create_financial_year_in(&mut db_tx, &rec, LOADER).await?;
     }
@@ -100,7 +100,7 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
             name: g.name,
             funder: g.funder,
             restricted_to_priority: g.restricted_to_priority,
-            on_overspend: g.on_overspend,
+            on_overspend: OnOverspend::try_from(g.on_overspend).context("fixture grant")?,
         };
         refdata::create_grant_in(&mut db_tx, &grant, LOADER).await?;
     }
@@ -180,7 +180,7 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
             priority: p.priority,
             lead_organisation: p.lead_organisation,
             description: "Illustrative demo project: not real Tamworth data.".into(),
-            status: "active".into(),
+            status: ProjectStatus::Active,
         };
         refdata::create_project(store, project, actor).await?;
     }

@@ -7,12 +7,14 @@ pub mod entry;
 pub mod money;
 pub mod operations;
 pub mod rules;
+pub mod status;
 pub mod text;
 pub mod year;
 
 pub use account::{Account, AccountKind, is_valid_code};
 pub use entry::{EntryBuilder, EntryError, EntryKind, NewEntry, Posting};
 pub use money::{Money, MoneyError};
-pub use rules::{OnOverspend, OverspendFlag, RuleViolation};
+pub use rules::{OverspendFlag, RuleViolation};
+pub use status::{OnOverspend, ProjectStatus, Role, UnknownValue, VirementStatus, YearStatus};
 pub use text::control_character;
 pub use year::{FinancialYear, parse_date};

@@ -9,28 +9,7 @@ use super::account::{Account, AccountKind};
 use super::entry::NewEntry;
 use super::money::Money;
 
-/// A grant's overspend rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnOverspend {
-    Stop,
-    Warn,
-}
-
-impl OnOverspend {
-    pub fn parse(text: &str) -> Option<OnOverspend> {
-        match text {
-            "stop" => Some(OnOverspend::Stop),
-            "warn" => Some(OnOverspend::Warn),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnOverspend::Stop => "stop",
-            OnOverspend::Warn => "warn",
-        }
-    }
-}
+pub use super::status::OnOverspend;
 
 /// Why an entry may not post. `as_at` names the earlier date at which the rule would
 /// break (rule 8); it is `None` when the account's current figure is the one short.

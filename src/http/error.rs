@@ -123,6 +123,7 @@ impl IntoResponse for AppError {
                     tracing::warn!("a write waited past its bound or was chosen to break a deadlock; answered 503");
                     (StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy")
                 }
+                StoreError::Corrupt(what) => return internal(&format!("corrupt stored value: {what}")),
                 StoreError::Db(err) => return internal(&format!("{err:?}")),
             },
             AppError::Internal(err) => return internal(&format!("{err:?}")),

@@ -200,6 +200,16 @@ impl Fields {
         s
     }
 
+    /// One of a closed set of words (a status, a rule), typed. When refused the error is
+    /// recorded and the default (or the first word) stands in; the request is refused anyway.
+    pub fn word<T: Copy + std::fmt::Display>(&mut self, name: &str, all: &[T], default: Option<T>) -> T {
+        let words: Vec<String> = all.iter().map(T::to_string).collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let default_word = default.map(|d| d.to_string());
+        let given = self.one_of(name, &words, default_word.as_deref());
+        all.iter().copied().find(|w| w.to_string() == given).or(default).unwrap_or(all[0])
+    }
+
     pub fn opt_id(&mut self, name: &str) -> Option<i64> {
         match self.map.remove(name) {
             None | Some(Value::Null) => None,

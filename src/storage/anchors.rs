@@ -24,14 +24,16 @@ pub async fn current_in(db_tx: &mut DbTx) -> Result<Vec<Anchor>, StoreError> {
     .await?;
     let mut out: Vec<Anchor> = rows
         .iter()
-        .map(|r| Anchor::Award {
-            grant: r.get("grant_code"),
-            year: r.get("financial_year"),
-            entries: r.get("n"),
-            newest: r.get("newest"),
-            head: r.get("head_hash"),
+        .map(|r| -> Result<_, StoreError> {
+            Ok(Anchor::Award {
+                grant: r.try_get("grant_code")?,
+                year: r.try_get("financial_year")?,
+                entries: r.try_get("n")?,
+                newest: r.try_get("newest")?,
+                head: r.try_get("head_hash")?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let r = sqlx::query(
         "select h.hash,
                 (select cast(count(*) as bigint) from audit_log where hash_version > 0) as n,
@@ -40,7 +42,7 @@ pub async fn current_in(db_tx: &mut DbTx) -> Result<Vec<Anchor>, StoreError> {
     )
     .fetch_one(&mut **db_tx)
     .await?;
-    out.push(Anchor::Audit { records: r.get("n"), newest: r.get("newest"), head: r.get("hash") });
+    out.push(Anchor::Audit { records: r.try_get("n")?, newest: r.try_get("newest")?, head: r.try_get("hash")? });
     Ok(out)
 }
 
@@ -76,7 +78,7 @@ async fn check_one(store: &Store, anchor: &Anchor) -> Result<Option<String>, Sto
             .bind(newest)
             .fetch_one(pool)
             .await?;
-            let (n, hash): (i64, Option<String>) = (held.get("n"), held.get("hash"));
+            let (n, hash): (i64, Option<String>) = (held.try_get("n")?, held.try_get("hash")?);
             let name = format!("award {grant} {year}");
             Ok(mismatch(&name, "entry", *entries, *newest, head, n, hash))
         }
@@ -89,7 +91,7 @@ async fn check_one(store: &Store, anchor: &Anchor) -> Result<Option<String>, Sto
             .bind(newest)
             .fetch_one(pool)
             .await?;
-            let (n, hash): (i64, Option<String>) = (held.get("n"), held.get("hash"));
+            let (n, hash): (i64, Option<String>) = (held.try_get("n")?, held.try_get("hash")?);
             Ok(mismatch("audit trail", "record", *records, *newest, head, n, hash))
         }
     }

@@ -24,7 +24,7 @@ pub struct Change<'a> {
 pub async fn record_in(db_tx: &mut DbTx, c: Change<'_>) -> Result<(), StoreError> {
     sqlx::query("update audit_head set write_seq = write_seq + 1 where id = 1").execute(&mut **db_tx).await?;
     let prev: String =
-        sqlx::query("select hash from audit_head where id = 1").fetch_one(&mut **db_tx).await?.get("hash");
+        sqlx::query("select hash from audit_head where id = 1").fetch_one(&mut **db_tx).await?.try_get("hash")?;
     let (at, before, after) = (now(), c.before.map(|v| v.to_string()), c.after.map(|v| v.to_string()));
     let content = AuditContent {
         at: &at,
@@ -121,17 +121,19 @@ pub async fn list(store: &Store, f: &AuditFilter, before_id: i64, limit: i64) ->
     let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let items = rows
         .iter()
-        .map(|r| AuditRecord {
-            id: r.get("id"),
-            at: r.get("at"),
-            actor: r.get("actor"),
-            action: r.get("action"),
-            entity: r.get("entity"),
-            key: r.get("entity_key"),
-            before: parse(r.get("before_json")),
-            after: parse(r.get("after_json")),
-            reason: r.get("reason"),
+        .map(|r| -> Result<_, StoreError> {
+            Ok(AuditRecord {
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                entity: r.try_get("entity")?,
+                key: r.try_get("entity_key")?,
+                before: parse(r.try_get("before_json")?),
+                after: parse(r.try_get("after_json")?),
+                reason: r.try_get("reason")?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Page::from_rows(items, limit, |a: &AuditRecord| a.id.to_string()))
 }

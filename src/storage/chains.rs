@@ -59,17 +59,17 @@ struct Head {
 }
 
 async fn award_heads(store: &Store) -> Result<BTreeMap<(String, String), Head>, StoreError> {
-    Ok(sqlx::query("select grant_code, financial_year, head_hash, head_seal from awards")
+    sqlx::query("select grant_code, financial_year, head_hash, head_seal from awards")
         .fetch_all(store.pool())
         .await?
         .iter()
-        .map(|r| {
-            (
-                (r.get("grant_code"), r.get("financial_year")),
-                Head { hash: r.get("head_hash"), seal: r.get("head_seal") },
-            )
+        .map(|r| -> Result<_, StoreError> {
+            Ok((
+                (r.try_get("grant_code")?, r.try_get("financial_year")?),
+                Head { hash: r.try_get("head_hash")?, seal: r.try_get("head_seal")? },
+            ))
         })
-        .collect())
+        .collect::<Result<_, _>>()
 }
 
 /// Recomputes every award's chain in id order and compares the newest with the award's
@@ -175,34 +175,36 @@ pub(crate) struct AuditRow {
 }
 
 pub(crate) async fn load_audit(store: &Store) -> Result<Vec<AuditRow>, StoreError> {
-    Ok(sqlx::query(
+    sqlx::query(
         "select id, at, actor, action, entity, entity_key, before_json, after_json, reason, prev_hash, hash, hash_version
          from audit_log order by id",
     )
     .fetch_all(store.pool())
     .await?
     .iter()
-    .map(|r| AuditRow {
-        id: r.get("id"),
-        at: r.get("at"),
-        actor: r.get("actor"),
-        action: r.get("action"),
-        entity: r.get("entity"),
-        key: r.get("entity_key"),
-        before: r.get("before_json"),
-        after: r.get("after_json"),
-        reason: r.get("reason"),
-        prev_hash: r.get("prev_hash"),
-        hash: r.get("hash"),
-        version: r.get("hash_version"),
+    .map(|r| -> Result<_, StoreError> {
+Ok(AuditRow {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        entity: r.try_get("entity")?,
+        key: r.try_get("entity_key")?,
+        before: r.try_get("before_json")?,
+        after: r.try_get("after_json")?,
+        reason: r.try_get("reason")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+        version: r.try_get("hash_version")?,
     })
-    .collect())
+})
+    .collect::<Result<Vec<_>, StoreError>>()
 }
 
 /// The audit trail's chain head as stored.
 pub(crate) async fn audit_head(store: &Store) -> Result<(String, String), StoreError> {
     let r = sqlx::query("select hash, head_seal from audit_head where id = 1").fetch_one(store.pool()).await?;
-    Ok((r.get("hash"), r.get("head_seal")))
+    Ok((r.try_get("hash")?, r.try_get("head_seal")?))
 }
 
 /// The audit chain: records written before migration 0008 are unchained and come first;
@@ -288,22 +290,22 @@ async fn check_reference(store: &Store, audit: &[AuditRow], problems: &mut Vec<S
         .fetch_all(pool)
         .await?;
     for r in grants {
-        let code: String = r.get("code");
+        let code: String = r.try_get("code")?;
         let fields = [
-            ("name", Some(r.get::<String, _>("name"))),
-            ("funder", Some(r.get("funder"))),
-            ("restricted_to_priority", r.get("restricted_to_priority")),
-            ("on_overspend", Some(r.get("on_overspend"))),
+            ("name", Some(r.try_get::<String, _>("name")?)),
+            ("funder", Some(r.try_get("funder")?)),
+            ("restricted_to_priority", r.try_get("restricted_to_priority")?),
+            ("on_overspend", Some(r.try_get("on_overspend")?)),
         ];
         compare("grant", &code, &fields, &latest, problems);
     }
     let projects = sqlx::query("select code, name, priority, status from projects").fetch_all(pool).await?;
     for r in projects {
-        let code: String = r.get("code");
+        let code: String = r.try_get("code")?;
         let fields = [
-            ("name", Some(r.get::<String, _>("name"))),
-            ("priority", Some(r.get("priority"))),
-            ("status", Some(r.get("status"))),
+            ("name", Some(r.try_get::<String, _>("name")?)),
+            ("priority", Some(r.try_get("priority")?)),
+            ("status", Some(r.try_get("status")?)),
         ];
         compare("project", &code, &fields, &latest, problems);
     }

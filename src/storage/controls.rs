@@ -8,10 +8,11 @@ use super::audit::{self, Change};
 use super::entries::{EntryMeta, lock_award, lock_award_row, post_in};
 use super::idempotency;
 use super::operations::{Actor, VirementCmd, VirementRecord, insert_virement_in, vire_in};
-use super::reference::{FinancialYearRecord, get_grant_in};
+use super::reference::{FinancialYearRecord, get_grant_in, year_status_in};
+use super::rows;
 use super::{DbTx, Page, Store, StoreError, now};
 use crate::domain::operations::{self as ops, Award};
-use crate::domain::{Account, FinancialYear, Money};
+use crate::domain::{Account, FinancialYear, Money, VirementStatus, YearStatus};
 
 /// The default approval threshold: a virement above £5,000 needs a second approver.
 pub const VIREMENT_THRESHOLD_PENCE_DEFAULT: i64 = 500_000;
@@ -20,7 +21,14 @@ pub const VIREMENT_THRESHOLD_KEY: &str = "virement_approval_threshold";
 /// The current approval threshold, from settings.
 pub async fn virement_threshold(store: &Store) -> Result<Money, StoreError> {
     let stored = super::reference::setting(store, VIREMENT_THRESHOLD_KEY).await?;
-    Ok(stored.and_then(|s| Money::parse(&s).ok()).unwrap_or(Money::from_pence(VIREMENT_THRESHOLD_PENCE_DEFAULT)))
+    // A stored threshold that is not money is refused, not read as the default: a lower
+    // default would let virements past four-eyes that the partnership meant to hold.
+    match stored {
+        None => Ok(Money::from_pence(VIREMENT_THRESHOLD_PENCE_DEFAULT)),
+        Some(s) => Money::parse(&s).map_err(|e| {
+            StoreError::Corrupt(format!("settings key {VIREMENT_THRESHOLD_KEY}: column value: {s:?}: {e}"))
+        }),
+    }
 }
 
 pub async fn set_virement_threshold(store: &Store, amount: Money, actor: &str) -> Result<(), StoreError> {
@@ -57,7 +65,7 @@ pub async fn propose_virement(store: &Store, c: VirementCmd, actor: Actor<'_>) -
     vire_in(&mut trial, c.clone(), actor.name, None).await?;
     trial.rollback().await?;
     let mut db_tx = store.begin().await?;
-    let id = insert_virement_in(&mut db_tx, &c, actor.name, "pending", None).await?;
+    let id = insert_virement_in(&mut db_tx, &c, actor.name, VirementStatus::Pending, None).await?;
     let record = pending_record(id, c, actor.name);
     idempotency::save_in(&mut db_tx, actor.idem, 202, &record).await?;
     db_tx.commit().await?;
@@ -68,7 +76,7 @@ fn pending_record(id: i64, c: VirementCmd, proposer: &str) -> VirementRecord {
     let VirementCmd { grant, year, from_project, to_project, amount, approved_on, approval_ref, reason } = c;
     VirementRecord {
         virement_id: id,
-        status: "pending".into(),
+        status: VirementStatus::Pending,
         entry_id: None,
         grant,
         financial_year: year,
@@ -86,7 +94,7 @@ fn pending_record(id: i64, c: VirementCmd, proposer: &str) -> VirementRecord {
 
 struct StoredVirement {
     cmd: VirementCmd,
-    status: String,
+    status: VirementStatus,
     proposed_by: String,
     decided_by: Option<String>,
     entry_id: Option<i64>,
@@ -101,22 +109,24 @@ async fn load_virement(db_tx: &mut DbTx, id: i64) -> Result<StoredVirement, Stor
     .fetch_optional(&mut **db_tx)
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("virement {id}")))?;
+    let at = ("virements", &["id"][..]);
+    let named = |e| rows::corrupt(&r, at.0, at.1, e);
     Ok(StoredVirement {
         cmd: VirementCmd {
-            grant: r.get("grant_code"),
-            year: FinancialYear::parse(&r.get::<String, _>("financial_year")).expect("stored years are valid"),
-            from_project: r.get("from_project"),
-            to_project: r.get("to_project"),
-            amount: Money::from_pence(r.get("amount_pence")),
-            approved_on: crate::domain::parse_date(&r.get::<String, _>("approved_on")).expect("stored dates are valid"),
-            approval_ref: r.get("approval_ref"),
-            reason: r.get("reason"),
+            grant: r.try_get("grant_code").map_err(named)?,
+            year: rows::year(&r, at, "financial_year")?,
+            from_project: r.try_get("from_project").map_err(named)?,
+            to_project: r.try_get("to_project").map_err(named)?,
+            amount: Money::from_pence(r.try_get("amount_pence").map_err(named)?),
+            approved_on: rows::date(&r, at, "approved_on")?,
+            approval_ref: r.try_get("approval_ref").map_err(named)?,
+            reason: r.try_get("reason").map_err(named)?,
         },
-        status: r.get("status"),
-        proposed_by: r.get("proposed_by"),
-        decided_by: r.get("decided_by"),
-        entry_id: r.get("entry_id"),
-        entry_date: r.get("entry_date"),
+        status: rows::parsed(&r, at, "status", |t| VirementStatus::try_from(t.to_owned()))?,
+        proposed_by: r.try_get("proposed_by").map_err(named)?,
+        decided_by: r.try_get("decided_by").map_err(named)?,
+        entry_id: r.try_get("entry_id").map_err(named)?,
+        entry_date: r.try_get("entry_date").map_err(named)?,
     })
 }
 
@@ -139,7 +149,7 @@ pub async fn approve_virement(store: &Store, id: i64, actor: Actor<'_>) -> Resul
             actor.name
         )));
     }
-    if v.status != "pending" {
+    if v.status != VirementStatus::Pending {
         return Err(StoreError::Conflict(format!("virement {id} is {}, not pending", v.status)));
     }
     // vire_in locks the award first, and only flips the row if it is still pending, so two
@@ -194,7 +204,7 @@ pub async fn get_virement(store: &Store, id: i64) -> Result<VirementRecord, Stor
 
 pub async fn list_virements(
     store: &Store,
-    status: Option<&str>,
+    status: Option<VirementStatus>,
     year: Option<FinancialYear>,
     after: i64,
     limit: i64,
@@ -204,14 +214,14 @@ pub async fn list_virements(
          order by id limit $4",
     )
     .bind(after)
-    .bind(status)
+    .bind(status.map(VirementStatus::as_str))
     .bind(year.map(|y| y.to_string()))
     .bind(limit + 1)
     .fetch_all(store.pool())
     .await?
     .iter()
-    .map(|r| r.get("id"))
-    .collect();
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
     let mut items = Vec::with_capacity(ids.len());
     for id in ids {
         items.push(get_virement(store, id).await?);
@@ -276,8 +286,8 @@ pub async fn year_end(store: &Store, c: YearEndCmd, actor: Actor<'_>) -> Result<
     let mut sweeps = Vec::new();
     let mut unspent: i64 = 0;
     for r in rows {
-        let name: String = r.get("account");
-        let balance: i64 = r.get("balance_pence");
+        let name: String = r.try_get("account")?;
+        let balance: i64 = r.try_get("balance_pence")?;
         unspent -= balance;
         sweeps.push((
             Account::parse(&name).ok_or_else(|| StoreError::Conflict(format!("unreadable account {name}")))?,
@@ -350,19 +360,15 @@ async fn ensure_award_in(
     if exists {
         return Ok(());
     }
-    let fy = sqlx::query("select status from financial_years where code = $1")
-        .bind(year.to_string())
-        .fetch_optional(&mut **db_tx)
-        .await?;
-    match fy.map(|r| r.get::<String, _>("status")) {
+    match year_status_in(db_tx, year).await? {
         None => {
             return Err(StoreError::invalid(
                 "carry_forward",
                 format!("financial year {year} is not set up, so nothing can be carried into it"),
             ));
         }
-        Some(s) if s != "open" => return Err(StoreError::PeriodClosed(year.to_string())),
-        Some(_) => {}
+        Some(YearStatus::Closed) => return Err(StoreError::PeriodClosed(year.to_string())),
+        Some(YearStatus::Open) => {}
     }
     get_grant_in(db_tx, grant).await?;
     let reference = format!("carried forward into {year}");
@@ -412,13 +418,13 @@ pub async fn close_year(
             .fetch_all(&mut *db_tx)
             .await?
             .iter()
-            .map(|r| r.get("grant_code"))
-            .collect();
+            .map(|r| r.try_get("grant_code"))
+            .collect::<Result<_, _>>()?;
     for grant in &grants {
         lock_award_row(&mut db_tx, grant, fy).await?;
     }
     let before = year_in(&mut db_tx, fy).await?;
-    if before.status == "closed" {
+    if before.status == YearStatus::Closed {
         return Err(StoreError::Conflict(format!("financial year {fy} is already closed")));
     }
     let mut unresolved = Vec::new();
@@ -430,15 +436,15 @@ pub async fn close_year(
     .fetch_all(&mut *db_tx)
     .await?;
     for r in rows {
-        let held = Money::from_pence(-r.get::<i64, _>("balance_pence"));
-        unresolved.push(format!("{} holds {held}", r.get::<String, _>("account")));
+        let held = Money::from_pence(-r.try_get::<i64, _>("balance_pence")?);
+        unresolved.push(format!("{} holds {held}", r.try_get::<String, _>("account")?));
     }
     let pending = sqlx::query("select id from virements where financial_year = $1 and status = 'pending' order by id")
         .bind(fy.to_string())
         .fetch_all(&mut *db_tx)
         .await?;
     for r in pending {
-        unresolved.push(format!("virement {} is pending approval", r.get::<i64, _>("id")));
+        unresolved.push(format!("virement {} is pending approval", r.try_get::<i64, _>("id")?));
     }
     if !unresolved.is_empty() {
         return Err(StoreError::Conflict(format!(
@@ -446,7 +452,7 @@ pub async fn close_year(
             unresolved.join("; ")
         )));
     }
-    change_status(db_tx, before, "closed", "close", reason, actor).await
+    change_status(db_tx, (fy, before), YearStatus::Closed, "close", reason, actor).await
 }
 
 /// Reopens a closed year. The reason is required and recorded in the audit trail.
@@ -461,23 +467,22 @@ pub async fn reopen_year(
     }
     let mut db_tx = store.begin().await?;
     let before = year_in(&mut db_tx, fy).await?;
-    if before.status != "closed" {
+    if before.status != YearStatus::Closed {
         return Err(StoreError::Conflict(format!("financial year {fy} is not closed")));
     }
-    change_status(db_tx, before, "open", "reopen", reason, actor).await
+    change_status(db_tx, (fy, before), YearStatus::Open, "reopen", reason, actor).await
 }
 
 /// Sets a year's status, records the change in the audit trail, saves the idempotent
 /// response and commits: the common end of closing and reopening.
 async fn change_status(
     mut db_tx: DbTx,
-    before: FinancialYearRecord,
-    status: &str,
+    (fy, before): (FinancialYear, FinancialYearRecord),
+    status: YearStatus,
     action: &str,
     reason: &str,
     actor: Actor<'_>,
 ) -> Result<FinancialYearRecord, StoreError> {
-    let fy = FinancialYear::parse(&before.code).expect("stored years are valid");
     let after = set_status_in(&mut db_tx, fy, status).await?;
     let change = Change {
         actor: actor.name,
@@ -500,18 +505,17 @@ async fn year_in(db_tx: &mut DbTx, fy: FinancialYear) -> Result<FinancialYearRec
         .fetch_optional(&mut **db_tx)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("financial year {fy}")))?;
-    Ok(FinancialYearRecord {
-        code: r.get("code"),
-        start_date: r.get("start_date"),
-        end_date: r.get("end_date"),
-        status: r.get("status"),
-    })
+    rows::read(&r, "financial_years", &["code"])
 }
 
-async fn set_status_in(db_tx: &mut DbTx, fy: FinancialYear, status: &str) -> Result<FinancialYearRecord, StoreError> {
+async fn set_status_in(
+    db_tx: &mut DbTx,
+    fy: FinancialYear,
+    status: YearStatus,
+) -> Result<FinancialYearRecord, StoreError> {
     sqlx::query("update financial_years set status = $2 where code = $1")
         .bind(fy.to_string())
-        .bind(status)
+        .bind(status.as_str())
         .execute(&mut **db_tx)
         .await?;
     year_in(db_tx, fy).await

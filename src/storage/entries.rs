@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::reference::{Grant, get_grant_in};
-use super::{DbTx, Page, Store, StoreError, now};
+use super::reference::{Grant, get_grant_in, year_status_in};
+use super::{DbTx, Page, Store, StoreError, now, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
-use crate::domain::{Account, EntryKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, rules};
+use crate::domain::{
+    Account, EntryKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, YearStatus, rules,
+};
 use chrono::NaiveDate;
 
 /// What an entry records besides its postings.
@@ -62,12 +64,8 @@ pub async fn lock_award(db_tx: &mut DbTx, grant: &str, year: FinancialYear) -> R
     if !exists {
         return Err(StoreError::invalid("financial_year", format!("grant {} has no award for {year}", grant.code)));
     }
-    let status: String = sqlx::query("select status from financial_years where code = $1")
-        .bind(year.to_string())
-        .fetch_one(&mut **db_tx)
-        .await?
-        .get("status");
-    if status != "open" {
+    // An award's year exists (foreign key), so only `Open` lets the entry in.
+    if year_status_in(db_tx, year).await? != Some(YearStatus::Open) {
         return Err(StoreError::PeriodClosed(year.to_string()));
     }
     Ok(LockedAward { grant, year })
@@ -79,7 +77,7 @@ pub async fn balance_in(db_tx: &mut DbTx, account: &Account) -> Result<Money, St
         .bind(account.to_string())
         .fetch_optional(&mut **db_tx)
         .await?;
-    Ok(Money::from_pence(row.map(|r| r.get::<i64, _>("balance_pence")).unwrap_or(0)))
+    Ok(Money::from_pence(row.map(|r| r.try_get::<i64, _>("balance_pence")).transpose()?.unwrap_or(0)))
 }
 
 /// The net of an account's postings on each date after `date`, in date order, read inside
@@ -98,14 +96,15 @@ pub async fn later_by_date_in(
     .bind(date.to_string())
     .fetch_all(&mut **db_tx)
     .await?;
+    let account = account.to_string();
+    let at = ("postings", &["account", "entry_date"][..]);
     rows.iter()
-        .map(|r| {
-            let text: String = r.get("entry_date");
-            let day = crate::domain::parse_date(&text)
-                .ok_or_else(|| StoreError::Conflict(format!("posting of {account} has unreadable date {text}")))?;
-            Ok((day, Money::from_pence(r.get("net"))))
+        .map(|r| Ok((rows::date(r, at, "entry_date")?, Money::from_pence(r.try_get("net")?))))
+        .collect::<Result<Vec<_>, StoreError>>()
+        .map_err(|e| match e {
+            StoreError::Corrupt(what) => StoreError::Corrupt(format!("{what} (account {account})")),
+            e => e,
         })
-        .collect()
 }
 
 /// The text columns of an entry's row, made once for both the row and its hash.
@@ -167,7 +166,7 @@ pub(crate) async fn next_entry_id(db_tx: &mut DbTx) -> Result<i64, StoreError> {
     } else {
         "select cast(coalesce(max(id), 0) + 1 as bigint) as id from entries"
     };
-    Ok(sqlx::query(sql).fetch_one(&mut **db_tx).await?.get("id"))
+    Ok(sqlx::query(sql).fetch_one(&mut **db_tx).await?.try_get("id")?)
 }
 
 /// The seal of an award's new head under the chain key; empty without a key.
@@ -216,7 +215,7 @@ pub async fn post_in(
         .bind(entry.year().to_string())
         .fetch_one(&mut **db_tx)
         .await?
-        .get("head_hash");
+        .try_get("head_hash")?;
     let created_at = now();
     let text = EntryText::of(entry, meta);
     let entry_id = next_entry_id(db_tx).await?;
@@ -286,7 +285,7 @@ pub async fn post_in(
             .bind(entry_id)
             .fetch_one(&mut **db_tx)
             .await?
-            .get("s");
+            .try_get("s")?;
     assert_eq!(sum, 0, "entry {entry_id} was written unbalanced");
     sqlx::query("update awards set head_hash = $3, head_seal = $4 where grant_code = $1 and financial_year = $2")
         .bind(entry.grant())
@@ -373,23 +372,25 @@ pub struct EntryFilter {
 const ENTRY_COLUMNS: &str = "e.id, e.kind, e.entry_date, e.financial_year, e.grant_code, e.memo, e.details, e.created_by,
     e.created_at, e.reverses, e.commitment_id, e.source_ref, (select r.id from entries r where r.reverses = e.id) as reversed_by";
 
-fn entry_from(r: &AnyRow) -> EntryView {
-    EntryView {
-        id: r.get("id"),
-        kind: r.get("kind"),
-        date: r.get("entry_date"),
-        financial_year: r.get("financial_year"),
-        grant: r.get("grant_code"),
-        memo: r.get("memo"),
-        details: serde_json::from_str(&r.get::<String, _>("details")).unwrap_or(serde_json::Value::Null),
-        created_by: r.get("created_by"),
-        created_at: r.get("created_at"),
-        reverses: r.get("reverses"),
-        reversed_by: r.get("reversed_by"),
-        commitment_id: r.get("commitment_id"),
-        source_ref: r.get("source_ref"),
+fn entry_from(r: &AnyRow) -> Result<EntryView, StoreError> {
+    let at = ("entries", &["id"][..]);
+    let named = |e| rows::corrupt(r, at.0, at.1, e);
+    Ok(EntryView {
+        id: r.try_get("id").map_err(named)?,
+        kind: r.try_get("kind").map_err(named)?,
+        date: r.try_get("entry_date").map_err(named)?,
+        financial_year: r.try_get("financial_year").map_err(named)?,
+        grant: r.try_get("grant_code").map_err(named)?,
+        memo: r.try_get("memo").map_err(named)?,
+        details: rows::parsed(r, at, "details", |t| serde_json::from_str(t))?,
+        created_by: r.try_get("created_by").map_err(named)?,
+        created_at: r.try_get("created_at").map_err(named)?,
+        reverses: r.try_get("reverses").map_err(named)?,
+        reversed_by: r.try_get("reversed_by").map_err(named)?,
+        commitment_id: r.try_get("commitment_id").map_err(named)?,
+        source_ref: r.try_get("source_ref").map_err(named)?,
         postings: Vec::new(),
-    }
+    })
 }
 
 pub async fn list_entries(
@@ -421,7 +422,7 @@ pub async fn list_entries(
         .bind(limit + 1)
         .fetch_all(store.pool())
         .await?;
-    let mut entries: Vec<EntryView> = rows.iter().map(entry_from).collect();
+    let mut entries: Vec<EntryView> = rows.iter().map(entry_from).collect::<Result<_, _>>()?;
     attach_postings(store, &mut entries).await?;
     Ok(Page::from_rows(entries, limit, |e| e.id.to_string()))
 }
@@ -429,7 +430,7 @@ pub async fn list_entries(
 pub async fn get_entry(store: &Store, id: i64) -> Result<EntryView, StoreError> {
     let sql = format!("select {ENTRY_COLUMNS} from entries e where e.id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(store.pool()).await?;
-    let mut entries: Vec<EntryView> = row.iter().map(entry_from).collect();
+    let mut entries: Vec<EntryView> = row.iter().map(entry_from).collect::<Result<_, _>>()?;
     attach_postings(store, &mut entries).await?;
     entries.pop().ok_or_else(|| StoreError::NotFound(format!("entry {id}")))
 }
@@ -448,10 +449,10 @@ async fn attach_postings(store: &Store, entries: &mut [EntryView]) -> Result<(),
     .await?;
     let mut by_entry: BTreeMap<i64, Vec<PostingView>> = BTreeMap::new();
     for r in rows {
-        by_entry
-            .entry(r.get("entry_id"))
-            .or_default()
-            .push(PostingView { account: r.get("account"), amount: Money::from_pence(r.get("amount_pence")) });
+        by_entry.entry(r.try_get("entry_id")?).or_default().push(PostingView {
+            account: r.try_get("account")?,
+            amount: Money::from_pence(r.try_get("amount_pence")?),
+        });
     }
     for e in entries {
         e.postings = by_entry.remove(&e.id).unwrap_or_default();
@@ -465,12 +466,11 @@ pub async fn postings_in(db_tx: &mut DbTx, entry_id: i64) -> Result<Vec<Posting>
         .bind(entry_id)
         .fetch_all(&mut **db_tx)
         .await?;
+    let at = ("postings", &["entry_id", "account"][..]);
     rows.iter()
         .map(|r| {
-            let name: String = r.get("account");
-            let account =
-                Account::parse(&name).ok_or_else(|| StoreError::Conflict(format!("unreadable account {name}")))?;
-            Ok(Posting { account, amount: Money::from_pence(r.get("amount_pence")) })
+            let account = rows::parsed(r, at, "account", |t| Account::parse(t).ok_or("is not an account"))?;
+            Ok(Posting { account, amount: Money::from_pence(r.try_get("amount_pence")?) })
         })
         .collect()
 }
@@ -504,7 +504,12 @@ pub async fn list_accounts(
     .await?;
     let items = rows
         .iter()
-        .map(|r| AccountBalance { account: r.get("account"), balance: Money::from_pence(r.get("balance_pence")) })
-        .collect();
+        .map(|r| -> Result<_, StoreError> {
+            Ok(AccountBalance {
+                account: r.try_get("account")?,
+                balance: Money::from_pence(r.try_get("balance_pence")?),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Page::from_rows(items, limit, |a: &AccountBalance| a.account.clone()))
 }

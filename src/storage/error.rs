@@ -30,13 +30,22 @@ pub enum StoreError {
     /// or PostgreSQL broke a deadlock). Nothing was written; the request may be retried.
     #[error("the ledger is busy with other writes; nothing was recorded, retry shortly")]
     Busy,
+    /// A stored value the ledger cannot read (a date, year, amount or status outside its
+    /// type), naming table, key and column: written outside the ledger, never by it.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
     #[error("database error")]
     Db(sqlx::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
-        if is_busy(&e) { StoreError::Busy } else { StoreError::Db(e) }
+        match e {
+            // A column read outside its type: a bad stored value, named by its column.
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
+            e if is_busy(&e) => StoreError::Busy,
+            e => StoreError::Db(e),
+        }
     }
 }
 

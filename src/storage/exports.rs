@@ -41,30 +41,34 @@ pub async fn journal_anchored(store: &Store) -> Result<Journal, StoreError> {
         .await?;
     let mut entries: Vec<JournalEntry> = rows
         .iter()
-        .map(|r| JournalEntry {
-            id: r.get("id"),
-            kind: r.get("kind"),
-            date: r.get("entry_date"),
-            memo: r.get("memo"),
-            reverses: r.get("reverses"),
-            postings: Vec::new(),
+        .map(|r| -> Result<_, StoreError> {
+            Ok(JournalEntry {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                date: r.try_get("entry_date")?,
+                memo: r.try_get("memo")?,
+                reverses: r.try_get("reverses")?,
+                postings: Vec::new(),
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let index: BTreeMap<i64, usize> = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let rows = sqlx::query("select entry_id, account, amount_pence from postings order by entry_id, line")
         .fetch_all(&mut *db_tx)
         .await?;
     for r in rows {
-        if let Some(i) = index.get(&r.get::<i64, _>("entry_id")) {
-            entries[*i].postings.push((r.get("account"), Money::from_pence(r.get("amount_pence"))));
+        if let Some(i) = index.get(&r.try_get::<i64, _>("entry_id")?) {
+            entries[*i].postings.push((r.try_get("account")?, Money::from_pence(r.try_get("amount_pence")?)));
         }
     }
     let balances = sqlx::query("select account, balance_pence from balances order by account")
         .fetch_all(&mut *db_tx)
         .await?
         .iter()
-        .map(|r| (r.get::<String, _>("account"), Money::from_pence(r.get("balance_pence"))))
-        .collect();
+        .map(|r| -> Result<_, StoreError> {
+            Ok((r.try_get::<String, _>("account")?, Money::from_pence(r.try_get("balance_pence")?)))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let anchors = super::anchors::current_in(&mut db_tx).await?;
     db_tx.rollback().await?;
     Ok((entries, balances, anchors))
@@ -102,22 +106,22 @@ pub async fn spend_rows(store: &Store, from: NaiveDate, to: NaiveDate) -> Result
         let v: serde_json::Value = serde_json::from_str(&details?).ok()?;
         v.get("supplier")?.as_str().map(str::to_owned)
     };
-    Ok(rows
+    let spend = rows
         .iter()
-        .map(|r| {
-            let supplier =
-                supplier_of(r.get("details")).or_else(|| supplier_of(r.get("reversed_details"))).unwrap_or_default();
-            SpendRow {
-                entry_id: r.get("id"),
-                date: r.get("entry_date"),
-                kind: r.get("kind"),
-                grant: r.get("grant_code"),
-                memo: r.get("memo"),
+        .map(|r| -> Result<_, StoreError> {
+            let reversed: Option<String> = r.try_get("reversed_details")?;
+            let supplier = supplier_of(r.try_get("details")?).or_else(|| supplier_of(reversed)).unwrap_or_default();
+            Ok(SpendRow {
+                entry_id: r.try_get("id")?,
+                date: r.try_get("entry_date")?,
+                kind: r.try_get("kind")?,
+                grant: r.try_get("grant_code")?,
+                memo: r.try_get("memo")?,
                 supplier,
                 // Spend credits `spent` (stored negative); show spend as a positive amount.
-                amount: Money::from_pence(-r.get::<i64, _>("spent")),
-            }
+                amount: Money::from_pence(-r.try_get::<i64, _>("spent")?),
+            })
         })
-        .filter(|r| r.amount != Money::ZERO)
-        .collect())
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(spend.into_iter().filter(|r| r.amount != Money::ZERO).collect())
 }

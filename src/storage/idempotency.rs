@@ -29,11 +29,14 @@ pub async fn find(store: &Store, token_id: i64, key: &str) -> Result<Option<Stor
             .bind(key)
             .fetch_optional(store.pool())
             .await?;
-    Ok(row.map(|r| StoredResponse {
-        request_hash: r.get("request_hash"),
-        status: u16::try_from(r.get::<i64, _>("status")).unwrap_or(500),
-        body: r.get("body"),
-    }))
+    row.map(|r| -> Result<_, StoreError> {
+        let status: i64 = r.try_get("status")?;
+        let status = u16::try_from(status).map_err(|_| {
+            StoreError::Corrupt(format!("idempotency_keys key {key}: column status: {status} is not an HTTP status"))
+        })?;
+        Ok(StoredResponse { request_hash: r.try_get("request_hash")?, status, body: r.try_get("body")? })
+    })
+    .transpose()
 }
 
 /// Saves `body` as the response to `key`, inside the write's own `db_tx`. A concurrent

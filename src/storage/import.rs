@@ -219,7 +219,7 @@ async fn recorded_source_refs(
     for chunk in refs.chunks(REFS_PER_QUERY) {
         let json = serde_json::to_string(chunk).expect("refs serialize");
         for row in sqlx::query(sql).bind(json).fetch_all(&mut **db_tx).await? {
-            found.insert(row.get::<String, _>("source_ref"));
+            found.insert(row.try_get::<String, _>("source_ref")?);
         }
     }
     Ok(found)

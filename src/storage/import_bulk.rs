@@ -23,10 +23,12 @@ use tokio::sync::mpsc;
 use super::entries::{EntryText, hashed_content};
 use super::import::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
 use super::operations::{refund_meta, spend_meta};
-use super::{Backend, DbTx, RowLock, StoreError, now};
+use super::{Backend, DbTx, RowLock, StoreError, now, rows};
 use crate::domain::chain::entry_link;
 use crate::domain::operations::{self as ops, Award};
-use crate::domain::{Account, AccountKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, rules};
+use crate::domain::{
+    Account, AccountKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, ProjectStatus, YearStatus, rules,
+};
 
 /// Entries per insert statement. Every statement has the same number of rows but the last,
 /// so the prepared statement is reused; 2,000 × 15 columns stays under SQLite's 32,766
@@ -85,7 +87,7 @@ impl EntryIds {
                 sqlx::query("select cast(coalesce(max(id), 0) as bigint) as m from entries")
                     .fetch_one(&mut **db_tx)
                     .await?
-                    .get("m"),
+                    .try_get("m")?,
             ),
             Backend::Postgres => {
                 let mut ids: Vec<i64> = sqlx::query(
@@ -95,8 +97,8 @@ impl EntryIds {
                 .fetch_all(&mut **db_tx)
                 .await?
                 .iter()
-                .map(|r| r.get("id"))
-                .collect();
+                .map(|r| r.try_get("id"))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
                 // Chains are walked in id order.
                 ids.sort_unstable();
                 EntryIds::Reserved(ids.into_iter())
@@ -194,15 +196,17 @@ async fn context(
         let mut state = AwardState { exists: *exists, year_open: false, head: String::new() };
         if state.exists {
             let row = sqlx::query(
-                "select a.head_hash, y.status from awards a join financial_years y on y.code = a.financial_year
+                "select a.head_hash, y.code, y.status from awards a join financial_years y on y.code = a.financial_year
                  where a.grant_code = $1 and a.financial_year = $2",
             )
             .bind(grant)
             .bind(year.to_string())
             .fetch_one(&mut **db_tx)
             .await?;
-            state.head = row.get("head_hash");
-            state.year_open = row.get::<String, _>("status") == "open";
+            state.head = row.try_get("head_hash")?;
+            let status =
+                rows::parsed(&row, ("financial_years", &["code"]), "status", |t| YearStatus::try_from(t.to_owned()))?;
+            state.year_open = status == YearStatus::Open;
         }
         awards.insert((grant.clone(), *year), state);
     }
@@ -210,14 +214,15 @@ async fn context(
         .fetch_all(&mut **db_tx)
         .await?
         .iter()
-        .map(|r| {
+        .map(|r| -> Result<_, StoreError> {
+            let at = ("grants", &["code"][..]);
             let info = GrantInfo {
-                restricted_to: r.get("restricted_to_priority"),
-                rule: OnOverspend::parse(&r.get::<String, _>("on_overspend")).unwrap_or(OnOverspend::Stop),
+                restricted_to: r.try_get("restricted_to_priority")?,
+                rule: rows::parsed(r, at, "on_overspend", |t| OnOverspend::try_from(t.to_owned()))?,
             };
-            (r.get("code"), info)
+            Ok((r.try_get("code")?, info))
         })
-        .collect();
+        .collect::<Result<HashMap<_, _>, StoreError>>()?;
     // Held shared until commit, as a single posting holds its project: a priority or status
     // change waits for the import, and the import for it (rule 7).
     let sql = format!("select code, priority, status from projects order by code{}", RowLock::Share.clause(db_tx));
@@ -225,11 +230,12 @@ async fn context(
         .fetch_all(&mut **db_tx)
         .await?
         .iter()
-        .map(|r| {
-            let info = ProjectInfo { priority: r.get("priority"), active: r.get::<String, _>("status") == "active" };
-            (r.get("code"), info)
+        .map(|r| -> Result<_, StoreError> {
+            let status = rows::parsed(r, ("projects", &["code"]), "status", |t| ProjectStatus::try_from(t.to_owned()))?;
+            let info = ProjectInfo { priority: r.try_get("priority")?, active: status == ProjectStatus::Active };
+            Ok((r.try_get("code")?, info))
         })
-        .collect();
+        .collect::<Result<HashMap<_, _>, StoreError>>()?;
     let mut balances = HashMap::new();
     for ((grant, year), state) in &awards {
         if !state.exists {
@@ -242,8 +248,8 @@ async fn context(
                 .fetch_all(&mut **db_tx)
                 .await?;
         for r in rows {
-            if let Some(a) = Account::parse(&r.get::<String, _>("account")) {
-                balances.insert(a, r.get("balance_pence"));
+            if let Some(a) = Account::parse(&r.try_get::<String, _>("account")?) {
+                balances.insert(a, r.try_get("balance_pence")?);
             }
         }
     }
@@ -627,7 +633,7 @@ impl Writer {
         .bind(self.last_id)
         .fetch_one(&mut **db_tx)
         .await?
-        .get("n");
+        .try_get("n")?;
         assert_eq!(unbalanced, 0, "the import wrote {unbalanced} unbalanced entries");
         Ok(())
     }

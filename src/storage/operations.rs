@@ -9,9 +9,11 @@ use sqlx::Row;
 use super::entries::{EntryMeta, LockedAward, PostingView, lock_award, post_in, postings_in};
 use super::idempotency::{self, IdemKey};
 use super::reference::lock_project_in;
-use super::{DbTx, RowLock, Store, StoreError, now};
+use super::{DbTx, RowLock, Store, StoreError, now, rows};
 use crate::domain::operations::{self as ops, Award};
-use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money, OnOverspend, OverspendFlag};
+use crate::domain::{
+    Account, AccountKind, EntryKind, FinancialYear, Money, OnOverspend, OverspendFlag, ProjectStatus, VirementStatus,
+};
 
 /// Who is recording, and under which idempotency key.
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +29,7 @@ async fn project_for_posting(db_tx: &mut DbTx, code: &str, field: &str, closed_o
     let p = lock_project_in(db_tx, code, RowLock::Share)
         .await?
         .ok_or_else(|| StoreError::invalid(field, format!("no project {code}")))?;
-    if !closed_ok && p.status != "active" {
+    if !closed_ok && p.status != ProjectStatus::Active {
         return Err(StoreError::invalid(field, format!("project {code} is closed")));
     }
     Ok(())
@@ -122,7 +124,7 @@ pub struct VirementCmd {
 pub struct VirementRecord {
     pub virement_id: i64,
     /// `posted` (below the threshold), `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: VirementStatus,
     pub entry_id: Option<i64>,
     pub grant: String,
     pub financial_year: FinancialYear,
@@ -192,12 +194,12 @@ pub async fn vire_in(
             }
             id
         }
-        None => insert_virement_in(db_tx, &c, proposer, "posted", Some(posted.entry_id)).await?,
+        None => insert_virement_in(db_tx, &c, proposer, VirementStatus::Posted, Some(posted.entry_id)).await?,
     };
     let VirementCmd { grant, year, from_project, to_project, amount, approved_on, approval_ref, reason } = c;
     Ok(VirementRecord {
         virement_id,
-        status: if approved.is_some() { "approved" } else { "posted" }.to_owned(),
+        status: if approved.is_some() { VirementStatus::Approved } else { VirementStatus::Posted },
         entry_id: Some(posted.entry_id),
         grant,
         financial_year: year,
@@ -217,7 +219,7 @@ pub async fn insert_virement_in(
     db_tx: &mut DbTx,
     c: &VirementCmd,
     proposer: &str,
-    status: &str,
+    status: VirementStatus,
     entry_id: Option<i64>,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
@@ -233,13 +235,13 @@ pub async fn insert_virement_in(
     .bind(c.approved_on.to_string())
     .bind(&c.approval_ref)
     .bind(&c.reason)
-    .bind(status)
+    .bind(status.as_str())
     .bind(proposer)
     .bind(now())
     .bind(entry_id)
     .fetch_one(&mut **db_tx)
     .await?;
-    Ok(row.get("id"))
+    Ok(row.try_get("id")?)
 }
 
 // ---- commitments ----
@@ -293,7 +295,7 @@ pub async fn commit(store: &Store, c: CommitmentCmd, actor: Actor<'_>) -> Result
     .bind(now())
     .fetch_one(&mut *db_tx)
     .await?
-    .get("id");
+    .try_get("id")?;
     let meta = EntryMeta {
         memo: c.memo.clone(),
         details: serde_json::json!({ "project": c.project, "supplier": c.supplier, "reference": c.reference }),
@@ -329,7 +331,7 @@ async fn outstanding_in(db_tx: &mut DbTx, commitment_id: i64, account: &Account)
     .bind(account.to_string())
     .fetch_one(&mut **db_tx)
     .await?
-    .get("s");
+    .try_get("s")?;
     Ok(Money::from_pence(-held))
 }
 
@@ -341,17 +343,21 @@ struct CommitmentRow {
 }
 
 async fn commitment_row(store: &Store, id: i64) -> Result<Option<CommitmentRow>, StoreError> {
-    let row =
-        sqlx::query("select grant_code, financial_year, project_code, commitment_date from commitments where id = $1")
-            .bind(id)
-            .fetch_optional(store.pool())
-            .await?;
-    Ok(row.map(|r| CommitmentRow {
-        grant: r.get("grant_code"),
-        year: FinancialYear::parse(&r.get::<String, _>("financial_year")).expect("stored years are valid"),
-        project: r.get("project_code"),
-        date: r.get("commitment_date"),
-    }))
+    let row = sqlx::query(
+        "select id, grant_code, financial_year, project_code, commitment_date from commitments where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| -> Result<_, StoreError> {
+        Ok(CommitmentRow {
+            grant: r.try_get("grant_code")?,
+            year: rows::year(&r, ("commitments", &["id"]), "financial_year")?,
+            project: r.try_get("project_code")?,
+            date: r.try_get("commitment_date")?,
+        })
+    })
+    .transpose()
 }
 
 /// Rule 8: a correction is never dated before what it corrects. Dates are stored as
@@ -440,21 +446,23 @@ pub async fn list_commitments(
     .await?;
     let items = rows
         .iter()
-        .map(|r| CommitmentRecord {
-            commitment_id: r.get("id"),
-            entry_id: r.get::<Option<i64>, _>("entry_id").unwrap_or_default(),
-            grant: r.get("grant_code"),
-            financial_year: r.get("financial_year"),
-            project: r.get("project_code"),
-            supplier: r.get("supplier"),
-            reference: r.get("reference"),
-            amount: Money::from_pence(r.get("amount_pence")),
-            outstanding: Money::from_pence(r.get("outstanding")),
-            date: r.get("commitment_date"),
-            memo: r.get("memo"),
-            warnings: Vec::new(),
+        .map(|r| -> Result<_, StoreError> {
+            Ok(CommitmentRecord {
+                commitment_id: r.try_get("id")?,
+                entry_id: r.try_get::<Option<i64>, _>("entry_id")?.unwrap_or_default(),
+                grant: r.try_get("grant_code")?,
+                financial_year: r.try_get("financial_year")?,
+                project: r.try_get("project_code")?,
+                supplier: r.try_get("supplier")?,
+                reference: r.try_get("reference")?,
+                amount: Money::from_pence(r.try_get("amount_pence")?),
+                outstanding: Money::from_pence(r.try_get("outstanding")?),
+                date: r.try_get("commitment_date")?,
+                memo: r.try_get("memo")?,
+                warnings: Vec::new(),
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(super::Page::from_rows(items, limit, |c: &CommitmentRecord| c.commitment_id.to_string()))
 }
 
@@ -558,14 +566,16 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
         .await?
         .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
         let (g, y, p): (String, String, String) =
-            (row.get("grant_code"), row.get("financial_year"), row.get("project_code"));
+            (row.try_get("grant_code")?, row.try_get("financial_year")?, row.try_get("project_code")?);
         if g != c.grant || y != year.to_string() || p != c.project {
             return Err(StoreError::invalid(
                 "commitment_id",
                 format!("commitment {id} is for {g} {y} project {p}, not this spend's"),
             ));
         }
-        not_before(c.date, &row.get::<String, _>("commitment_date"), || format!("commitment {id} that it draws on"))?;
+        not_before(c.date, &row.try_get::<String, _>("commitment_date")?, || {
+            format!("commitment {id} that it draws on")
+        })?;
         let committed = Account::project(AccountKind::Committed, &c.grant, year, &c.project);
         covered = outstanding_in(db_tx, id, &committed).await?.min(c.amount);
     }
@@ -674,41 +684,45 @@ pub struct ReversalRecord {
 
 /// The kind of an entry, so the caller can check the role that may reverse it.
 pub async fn entry_kind(store: &Store, id: i64) -> Result<EntryKind, StoreError> {
-    let row = sqlx::query("select kind from entries where id = $1")
+    let row = sqlx::query("select id, kind from entries where id = $1")
         .bind(id)
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("entry {id}")))?;
-    let kind: String = row.get("kind");
-    EntryKind::parse(&kind).ok_or_else(|| StoreError::Conflict(format!("entry {id} has unknown kind {kind}")))
+    entry_kind_of(&row)
+}
+
+fn entry_kind_of(row: &sqlx::any::AnyRow) -> Result<EntryKind, StoreError> {
+    rows::parsed(row, ("entries", &["id"]), "kind", |t| EntryKind::parse(t).ok_or("is not an entry kind"))
 }
 
 /// Posts the mirror of an entry. An entry is reversed at most once (rule 6); a reversal is
 /// not itself reversed: record the operation again instead.
 pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<ReversalRecord, StoreError> {
-    let row =
-        sqlx::query("select grant_code, financial_year, kind, commitment_id, entry_date from entries where id = $1")
-            .bind(c.entry_id)
-            .fetch_optional(store.pool())
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("entry {}", c.entry_id)))?;
-    let grant: String = row.get("grant_code");
-    let year = FinancialYear::parse(&row.get::<String, _>("financial_year")).expect("stored years are valid");
-    let kind = EntryKind::parse(&row.get::<String, _>("kind"));
-    if kind == Some(EntryKind::Reversal) {
+    let row = sqlx::query(
+        "select id, grant_code, financial_year, kind, commitment_id, entry_date from entries where id = $1",
+    )
+    .bind(c.entry_id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("entry {}", c.entry_id)))?;
+    let grant: String = row.try_get("grant_code")?;
+    let year = rows::year(&row, ("entries", &["id"]), "financial_year")?;
+    let kind = entry_kind_of(&row)?;
+    if kind == EntryKind::Reversal {
         return Err(StoreError::Conflict(format!(
             "entry {} is a reversal; record the operation again instead",
             c.entry_id
         )));
     }
-    if kind.is_some_and(|k| !k.is_reversible()) {
+    if !kind.is_reversible() {
         return Err(StoreError::Conflict(format!(
             "entry {} is a year-end entry; year-end entries are not reversed one by one",
             c.entry_id
         )));
     }
-    not_before(c.date, &row.get::<String, _>("entry_date"), || format!("entry {} that it reverses", c.entry_id))?;
-    let commitment_id: Option<i64> = row.get("commitment_id");
+    not_before(c.date, &row.try_get::<String, _>("entry_date")?, || format!("entry {} that it reverses", c.entry_id))?;
+    let commitment_id: Option<i64> = row.try_get("commitment_id")?;
     let mut db_tx = store.begin().await?;
     let locked = lock_award(&mut db_tx, &grant, year).await?;
     let already =
@@ -747,7 +761,7 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
     // Checked under the rule its original was: a virement under `stop` whatever the grant's
     // rule (see `vire_in`), so undoing one cannot move budget a project no longer has.
     let rule = match kind {
-        Some(EntryKind::Virement) => OnOverspend::Stop,
+        EntryKind::Virement => OnOverspend::Stop,
         _ => locked.grant.rule(),
     };
     let posted = post_in(&mut db_tx, &entry, &meta, rule).await?;

@@ -6,53 +6,57 @@ use sqlx::any::AnyRow;
 use super::audit::{self, Change};
 use super::idempotency;
 use super::operations::Actor;
+use super::rows;
 use super::{DbTx, Page, RowLock, Store, StoreError, is_unique_violation, now};
-use crate::domain::{FinancialYear, Money, OnOverspend, operations};
+use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, operations};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct FinancialYearRecord {
     pub code: String,
     pub start_date: String,
     pub end_date: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: YearStatus,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Funder {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Priority {
     pub code: String,
     pub name: String,
     pub description: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Grant {
     pub code: String,
     pub name: String,
     pub funder: String,
     pub restricted_to_priority: Option<String>,
-    pub on_overspend: String,
+    #[sqlx(try_from = "String")]
+    pub on_overspend: OnOverspend,
 }
 
 impl Grant {
     pub fn rule(&self) -> OnOverspend {
-        OnOverspend::parse(&self.on_overspend).unwrap_or(OnOverspend::Stop)
+        self.on_overspend
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Project {
     pub code: String,
     pub name: String,
     pub priority: String,
     pub lead_organisation: String,
     pub description: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ProjectStatus,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -93,13 +97,8 @@ pub async fn own_records(store: &Store) -> Result<(i64, i64), StoreError> {
 
 // ---- financial years ----
 
-fn fy_from(r: &AnyRow) -> FinancialYearRecord {
-    FinancialYearRecord {
-        code: r.get("code"),
-        start_date: r.get("start_date"),
-        end_date: r.get("end_date"),
-        status: r.get("status"),
-    }
+fn fy_from(r: &AnyRow) -> Result<FinancialYearRecord, StoreError> {
+    rows::read(r, "financial_years", &["code"])
 }
 
 pub async fn list_financial_years(
@@ -112,7 +111,9 @@ pub async fn list_financial_years(
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows.iter().map(fy_from).collect(), limit, |r| r.code.clone()))
+    Ok(Page::from_rows(rows::read_all(&rows, "financial_years", &["code"])?, limit, |r: &FinancialYearRecord| {
+        r.code.clone()
+    }))
 }
 
 pub async fn get_financial_year(store: &Store, fy: FinancialYear) -> Result<FinancialYearRecord, StoreError> {
@@ -120,7 +121,7 @@ pub async fn get_financial_year(store: &Store, fy: FinancialYear) -> Result<Fina
         .bind(fy.to_string())
         .fetch_optional(store.pool())
         .await?;
-    row.as_ref().map(fy_from).ok_or_else(|| StoreError::NotFound(format!("financial year {fy}")))
+    row.as_ref().map(fy_from).ok_or_else(|| StoreError::NotFound(format!("financial year {fy}")))?
 }
 
 pub async fn create_financial_year(
@@ -133,7 +134,7 @@ pub async fn create_financial_year(
         code: fy.to_string(),
         start_date: fy.start().to_string(),
         end_date: fy.end().to_string(),
-        status: "open".into(),
+        status: YearStatus::Open,
     };
     create_financial_year_in(&mut db_tx, &rec, actor.name).await?;
     idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
@@ -150,7 +151,7 @@ pub async fn create_financial_year_in(
         .bind(&rec.code)
         .bind(&rec.start_date)
         .bind(&rec.end_date)
-        .bind(&rec.status)
+        .bind(rec.status.as_str())
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("financial year {}", rec.code)))?;
@@ -178,7 +179,7 @@ pub async fn list_funders(store: &Store, after: &str, limit: i64) -> Result<Page
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    let items = rows.iter().map(|r| Funder { code: r.get("code"), name: r.get("name") }).collect();
+    let items = rows::read_all(&rows, "funders", &["code"])?;
     Ok(Page::from_rows(items, limit, |f: &Funder| f.code.clone()))
 }
 
@@ -215,17 +216,13 @@ pub async fn create_funder_in(db_tx: &mut DbTx, f: &Funder, actor: &str) -> Resu
 
 // ---- priorities ----
 
-fn priority_from(r: &AnyRow) -> Priority {
-    Priority { code: r.get("code"), name: r.get("name"), description: r.get("description") }
-}
-
 pub async fn list_priorities(store: &Store, after: &str, limit: i64) -> Result<Page<Priority>, StoreError> {
     let rows = sqlx::query("select * from priorities where code > $1 order by code limit $2")
         .bind(after)
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows.iter().map(priority_from).collect(), limit, |p| p.code.clone()))
+    Ok(Page::from_rows(rows::read_all(&rows, "priorities", &["code"])?, limit, |p: &Priority| p.code.clone()))
 }
 
 pub async fn create_priority(store: &Store, p: Priority, actor: Actor<'_>) -> Result<Priority, StoreError> {
@@ -266,14 +263,8 @@ async fn priority_exists_in(db_tx: &mut DbTx, code: &str) -> Result<bool, StoreE
 
 // ---- grants ----
 
-fn grant_from(r: &AnyRow) -> Grant {
-    Grant {
-        code: r.get("code"),
-        name: r.get("name"),
-        funder: r.get("funder"),
-        restricted_to_priority: r.get("restricted_to_priority"),
-        on_overspend: r.get("on_overspend"),
-    }
+fn grant_from(r: &AnyRow) -> Result<Grant, StoreError> {
+    rows::read(r, "grants", &["code"])
 }
 
 pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<Grant>, StoreError> {
@@ -282,12 +273,12 @@ pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows.iter().map(grant_from).collect(), limit, |g| g.code.clone()))
+    Ok(Page::from_rows(rows::read_all(&rows, "grants", &["code"])?, limit, |g: &Grant| g.code.clone()))
 }
 
 pub async fn get_grant_in(db_tx: &mut DbTx, code: &str) -> Result<Grant, StoreError> {
     let row = sqlx::query("select * from grants where code = $1").bind(code).fetch_optional(&mut **db_tx).await?;
-    row.as_ref().map(grant_from).ok_or_else(|| StoreError::NotFound(format!("grant {code}")))
+    row.as_ref().map(grant_from).ok_or_else(|| StoreError::NotFound(format!("grant {code}")))?
 }
 
 pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError> {
@@ -320,7 +311,7 @@ pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant, actor: &str) -> Result
     .bind(&g.name)
     .bind(&g.funder)
     .bind(&g.restricted_to_priority)
-    .bind(&g.on_overspend)
+    .bind(g.on_overspend.as_str())
     .execute(&mut **db_tx)
     .await
     .map_err(|e| conflict_if_exists(e, format!("grant {}", g.code)))?;
@@ -367,24 +358,24 @@ pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) ->
     .await?;
     let items = rows
         .iter()
-        .map(|r| {
-            let awarded = Money::from_pence(r.get::<i64, _>("awarded"));
+        .map(|r| -> Result<AwardRecord, StoreError> {
+            let awarded = Money::from_pence(r.try_get::<i64, _>("awarded")?);
             // unallocated is credit-normal: what it holds is minus its balance.
-            let unallocated = Money::from_pence(-r.get::<i64, _>("unallocated"));
-            AwardRecord {
-                grant: r.get("grant_code"),
-                financial_year: r.get("financial_year"),
+            let unallocated = Money::from_pence(-r.try_get::<i64, _>("unallocated")?);
+            Ok(AwardRecord {
+                grant: r.try_get("grant_code")?,
+                financial_year: r.try_get("financial_year")?,
                 amount: awarded,
                 // Project budgets: what sits in projects' available, committed and spent.
-                allocated: Money::from_pence(-r.get::<i64, _>("allocated")),
+                allocated: Money::from_pence(-r.try_get::<i64, _>("allocated")?),
                 unallocated,
-                carried_forward_or_returned: Money::from_pence(-r.get::<i64, _>("resolved")),
-                awarded_on: r.get("awarded_on"),
-                reference: r.get("reference"),
-                entry_id: r.get("entry_id"),
-            }
+                carried_forward_or_returned: Money::from_pence(-r.try_get::<i64, _>("resolved")?),
+                awarded_on: r.try_get("awarded_on")?,
+                reference: r.try_get("reference")?,
+                entry_id: r.try_get("entry_id")?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, limit, |a: &AwardRecord| a.financial_year.clone()))
 }
 
@@ -411,13 +402,9 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
         return Err(StoreError::invalid("awarded_on", format!("is after the end of {}", a.year)));
     }
     get_grant_in(db_tx, &a.grant).await?;
-    let fy = sqlx::query("select status from financial_years where code = $1")
-        .bind(a.year.to_string())
-        .fetch_optional(&mut **db_tx)
-        .await?;
-    match fy.map(|r| r.get::<String, _>("status")) {
+    match year_status_in(db_tx, a.year).await? {
         None => return Err(StoreError::invalid("financial_year", format!("{} is not set up in this ledger", a.year))),
-        Some(s) if s == "closed" => return Err(StoreError::PeriodClosed(a.year.to_string())),
+        Some(YearStatus::Closed) => return Err(StoreError::PeriodClosed(a.year.to_string())),
         Some(_) => {}
     }
     // The award row is written first: it is the lock every later entry of this award takes.
@@ -471,15 +458,8 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
 
 // ---- projects ----
 
-fn project_from(r: &AnyRow) -> Project {
-    Project {
-        code: r.get("code"),
-        name: r.get("name"),
-        priority: r.get("priority"),
-        lead_organisation: r.get("lead_organisation"),
-        description: r.get("description"),
-        status: r.get("status"),
-    }
+fn project_from(r: &AnyRow) -> Result<Project, StoreError> {
+    rows::read(r, "projects", &["code"])
 }
 
 pub async fn list_projects(store: &Store, after: &str, limit: i64) -> Result<Page<Project>, StoreError> {
@@ -488,17 +468,17 @@ pub async fn list_projects(store: &Store, after: &str, limit: i64) -> Result<Pag
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows.iter().map(project_from).collect(), limit, |p| p.code.clone()))
+    Ok(Page::from_rows(rows::read_all(&rows, "projects", &["code"])?, limit, |p: &Project| p.code.clone()))
 }
 
 pub async fn get_project(store: &Store, code: &str) -> Result<Project, StoreError> {
     let row = sqlx::query("select * from projects where code = $1").bind(code).fetch_optional(store.pool()).await?;
-    row.as_ref().map(project_from).ok_or_else(|| StoreError::NotFound(format!("project {code}")))
+    row.as_ref().map(project_from).ok_or_else(|| StoreError::NotFound(format!("project {code}")))?
 }
 
 pub async fn get_project_in(db_tx: &mut DbTx, code: &str) -> Result<Option<Project>, StoreError> {
     let row = sqlx::query("select * from projects where code = $1").bind(code).fetch_optional(&mut **db_tx).await?;
-    Ok(row.as_ref().map(project_from))
+    row.as_ref().map(project_from).transpose()
 }
 
 /// Reads a project and holds its row until `db_tx` ends (rule 7): a posting that depends on
@@ -507,7 +487,7 @@ pub async fn get_project_in(db_tx: &mut DbTx, code: &str) -> Result<Option<Proje
 pub async fn lock_project_in(db_tx: &mut DbTx, code: &str, lock: RowLock) -> Result<Option<Project>, StoreError> {
     let sql = format!("select * from projects where code = $1{}", lock.clause(db_tx));
     let row = sqlx::query(&sql).bind(code).fetch_optional(&mut **db_tx).await?;
-    Ok(row.as_ref().map(project_from))
+    row.as_ref().map(project_from).transpose()
 }
 
 pub async fn create_project(store: &Store, p: Project, actor: Actor<'_>) -> Result<Project, StoreError> {
@@ -532,7 +512,7 @@ pub async fn create_project_in(db_tx: &mut DbTx, p: &Project, actor: &str) -> Re
     .bind(&p.priority)
     .bind(&p.lead_organisation)
     .bind(&p.description)
-    .bind(&p.status)
+    .bind(p.status.as_str())
     .bind(t)
     .execute(&mut **db_tx)
     .await
@@ -560,7 +540,7 @@ pub struct ProjectPatch {
     pub priority: Option<String>,
     pub lead_organisation: Option<String>,
     pub description: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ProjectStatus>,
 }
 
 /// Updates a project. A new priority is refused while the project holds money of a grant
@@ -591,8 +571,8 @@ pub async fn update_project(
         .await?;
         if let Some(r) = clash {
             return Err(StoreError::RestrictedFund {
-                grant: r.get("code"),
-                restricted_to: r.get("restricted_to_priority"),
+                grant: r.try_get("code")?,
+                restricted_to: r.try_get("restricted_to_priority")?,
                 project: code.to_owned(),
                 priority: priority.clone(),
             });
@@ -614,7 +594,7 @@ pub async fn update_project(
     .bind(&p.priority)
     .bind(&p.lead_organisation)
     .bind(&p.description)
-    .bind(&p.status)
+    .bind(p.status.as_str())
     .bind(now())
     .execute(&mut *db_tx)
     .await?;
@@ -632,7 +612,7 @@ pub async fn update_project(
 pub async fn set_setting_in(db_tx: &mut DbTx, key: &str, value: &str, actor: &str) -> Result<(), StoreError> {
     let before =
         sqlx::query("select value from settings where key = $1").bind(key).fetch_optional(&mut **db_tx).await?;
-    let before: Option<String> = before.map(|r| r.get("value"));
+    let before: Option<String> = before.map(|r| r.try_get("value")).transpose()?;
     if before.as_deref() == Some(value) {
         return Ok(());
     }
@@ -658,11 +638,21 @@ pub async fn set_setting_in(db_tx: &mut DbTx, key: &str, value: &str, actor: &st
 
 pub async fn setting(store: &Store, key: &str) -> Result<Option<String>, StoreError> {
     let row = sqlx::query("select value from settings where key = $1").bind(key).fetch_optional(store.pool()).await?;
-    Ok(row.map(|r| r.get("value")))
+    Ok(row.map(|r| r.try_get("value")).transpose()?)
 }
 
 /// True when nothing has been loaded yet: `serve` then loads the fixtures.
 pub async fn is_empty(store: &Store) -> Result<bool, StoreError> {
     let row = sqlx::query("select count(*) as n from funders").fetch_one(store.pool()).await?;
-    Ok(row.get::<i64, _>("n") == 0)
+    Ok(row.try_get::<i64, _>("n")? == 0)
+}
+
+/// A year's status, or `None` if the year is not set up; an unknown stored word is `Corrupt`.
+pub(crate) async fn year_status_in(db_tx: &mut DbTx, year: FinancialYear) -> Result<Option<YearStatus>, StoreError> {
+    let row = sqlx::query("select code, status from financial_years where code = $1")
+        .bind(year.to_string())
+        .fetch_optional(&mut **db_tx)
+        .await?;
+    row.map(|r| rows::parsed(&r, ("financial_years", &["code"]), "status", |t| YearStatus::try_from(t.to_owned())))
+        .transpose()
 }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::idempotency::IdemKey;
-use super::{Store, StoreError};
+use super::{Store, StoreError, rows};
 use crate::domain::{AccountKind, FinancialYear};
 use crate::reports::quarterly::QuarterSpend;
 use crate::reports::variance::Plans;
@@ -65,17 +65,17 @@ pub async fn account_figures(
             sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(date.to_string()).fetch_all(store.pool()).await?
         }
     };
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some(AccountFigure {
-                kind: kind_of(&r.get::<String, _>("kind"))?,
-                grant: r.get("grant_code"),
-                project: r.get("project_code"),
-                pence: r.get("balance_pence"),
+    rows.iter()
+        .map(|r| {
+            let at = ("balances", &["grant_code", "project_code"][..]);
+            Ok(AccountFigure {
+                kind: rows::parsed(r, at, "kind", |t| kind_of(t).ok_or("is not an account kind"))?,
+                grant: r.try_get("grant_code")?,
+                project: r.try_get("project_code")?,
+                pence: r.try_get("balance_pence")?,
             })
         })
-        .collect())
+        .collect()
 }
 
 /// Net postings on `spent:` accounts of a year per (grant, project, quarter).
@@ -109,15 +109,16 @@ pub async fn spend_by_quarter(
     .bind(year.end().to_string())
     .fetch_all(store.pool())
     .await?;
-    Ok(rows
-        .iter()
-        .map(|r| QuarterSpend {
-            grant: r.get("grant_code"),
-            project: r.get::<Option<String>, _>("project_code").unwrap_or_default(),
-            quarter: r.get::<i64, _>("quarter") as u8,
-            pence: r.get("pence"),
+    rows.iter()
+        .map(|r| -> Result<_, StoreError> {
+            Ok(QuarterSpend {
+                grant: r.try_get("grant_code")?,
+                project: r.try_get::<Option<String>, _>("project_code")?.unwrap_or_default(),
+                quarter: r.try_get::<i64, _>("quarter")? as u8,
+                pence: r.try_get("pence")?,
+            })
         })
-        .collect())
+        .collect::<Result<Vec<_>, StoreError>>()
 }
 
 /// Actual spend per (grant, project) of a year up to the end of `as_at` (positive pence).
@@ -141,39 +142,40 @@ pub async fn labels(store: &Store) -> Result<Labels, StoreError> {
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| {
+        .map(|r| -> Result<_, StoreError> {
             let p = ProjectInfo {
-                code: r.get("code"),
-                name: r.get("name"),
-                priority: r.get("priority"),
-                lead_organisation: r.get("lead_organisation"),
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                priority: r.try_get("priority")?,
+                lead_organisation: r.try_get("lead_organisation")?,
             };
-            (p.code.clone(), p)
+            Ok((p.code.clone(), p))
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     let priorities = sqlx::query("select code, name from priorities")
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| (r.get("code"), r.get("name")))
-        .collect();
+        .map(|r| -> Result<_, StoreError> { Ok((r.try_get("code")?, r.try_get("name")?)) })
+        .collect::<Result<_, StoreError>>()?;
     let funders = sqlx::query("select code, funder from grants")
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| (r.get("code"), r.get("funder")))
-        .collect();
+        .map(|r| -> Result<_, StoreError> { Ok((r.try_get("code")?, r.try_get("funder")?)) })
+        .collect::<Result<_, StoreError>>()?;
     let partnership = super::reference::setting(store, "partnership").await?.unwrap_or_default();
     Ok(Labels { partnership, projects, priorities, funders })
 }
 
 /// The years a grant has awards in, oldest first.
 pub async fn award_years(store: &Store, grant: &str) -> Result<Vec<FinancialYear>, StoreError> {
-    let rows = sqlx::query("select financial_year from awards where grant_code = $1 order by financial_year")
-        .bind(grant)
-        .fetch_all(store.pool())
-        .await?;
-    Ok(rows.iter().filter_map(|r| FinancialYear::parse(&r.get::<String, _>("financial_year")).ok()).collect())
+    let rows =
+        sqlx::query("select grant_code, financial_year from awards where grant_code = $1 order by financial_year")
+            .bind(grant)
+            .fetch_all(store.pool())
+            .await?;
+    rows.iter().map(|r| rows::year(r, ("awards", &["grant_code", "financial_year"]), "financial_year")).collect()
 }
 
 /// The RAG thresholds from settings, or the defaults. Bad stored values fall back to the
@@ -270,10 +272,11 @@ pub async fn set_spend_profile(
     .bind(project)
     .fetch_optional(&mut *db_tx)
     .await?
-    .map(|r| {
-        let q = |c: &str| r.get::<i64, _>(c);
-        serde_json::json!({ "q1": q("q1_pct"), "q2": q("q2_pct"), "q3": q("q3_pct"), "q4": q("q4_pct") })
-    });
+    .map(|r| -> Result<_, StoreError> {
+        let q = |c: &str| r.try_get::<i64, _>(c);
+        Ok(serde_json::json!({ "q1": q("q1_pct")?, "q2": q("q2_pct")?, "q3": q("q3_pct")?, "q4": q("q4_pct")? }))
+    })
+    .transpose()?;
     let rec = SpendProfile {
         grant: grant.to_owned(),
         financial_year: year.to_string(),
@@ -334,21 +337,29 @@ pub async fn spend_profiles(
     .bind(grant)
     .fetch_all(store.pool())
     .await?;
-    let pct = |r: &sqlx::any::AnyRow, c: &str| r.get::<i64, _>(c).clamp(0, 100) as u8;
-    Ok(rows
-        .iter()
-        .map(|r| SpendProfile {
-            grant: r.get("grant_code"),
-            financial_year: r.get("financial_year"),
-            project: r.get("project_code"),
-            q1: pct(r, "q1_pct"),
-            q2: pct(r, "q2_pct"),
-            q3: pct(r, "q3_pct"),
-            q4: pct(r, "q4_pct"),
-            set_by: r.get("set_by"),
-            set_at: r.get("set_at"),
+    let pct = |r: &sqlx::any::AnyRow, c: &str| {
+        let (table, key) = ("spend_profiles", &["grant_code", "financial_year", "project_code"][..]);
+        let n: i64 = r.try_get(c).map_err(|e| rows::corrupt(r, table, key, e))?;
+        u8::try_from(n)
+            .ok()
+            .filter(|n| *n <= 100)
+            .ok_or_else(|| rows::named(r, table, key, c, &format!("{n} is not a percentage")))
+    };
+    rows.iter()
+        .map(|r| -> Result<_, StoreError> {
+            Ok(SpendProfile {
+                grant: r.try_get("grant_code")?,
+                financial_year: r.try_get("financial_year")?,
+                project: r.try_get("project_code")?,
+                q1: pct(r, "q1_pct")?,
+                q2: pct(r, "q2_pct")?,
+                q3: pct(r, "q3_pct")?,
+                q4: pct(r, "q4_pct")?,
+                set_by: r.try_get("set_by")?,
+                set_at: r.try_get("set_at")?,
+            })
         })
-        .collect())
+        .collect::<Result<Vec<_>, StoreError>>()
 }
 
 /// The plans of a year as the variance report takes them.

@@ -2,9 +2,7 @@
 //! stored, mapped to the token that signed in. Sign-out deletes the row; sign-in and
 //! sign-out both clear out expired ones, so the table holds live sessions only.
 
-use sqlx::Row;
-
-use super::tokens::{self, Principal, Role};
+use super::tokens::{self, Principal};
 use super::{Store, StoreError, now};
 
 /// How long a session lasts: a working day, so a forgotten browser does not stay signed in.
@@ -40,9 +38,7 @@ pub async fn authenticate(store: &Store, session_secret: &str) -> Result<Option<
     .bind(now())
     .fetch_optional(store.pool())
     .await?;
-    Ok(row.and_then(|r| {
-        Some(Principal { token_id: r.get("id"), name: r.get("name"), role: Role::parse(&r.get::<String, _>("role"))? })
-    }))
+    row.map(|r| super::rows::read(&r, "tokens", &["id"])).transpose()
 }
 
 /// Ends a session, and clears out expired ones while here.

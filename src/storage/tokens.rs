@@ -5,48 +5,26 @@ use sqlx::Row;
 
 use super::audit::{self, Change};
 use super::idempotency::{self, IdemKey};
+use super::rows;
 use super::{DbTx, Page, Store, StoreError, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Viewer,
-    Funder,
-    Finance,
-    Approver,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Viewer, Role::Funder, Role::Finance, Role::Approver];
-
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Viewer => "viewer",
-            Role::Funder => "funder",
-            Role::Finance => "finance",
-            Role::Approver => "approver",
-        }
-    }
-}
+pub use crate::domain::Role;
 
 /// A token as the server sees it once authenticated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Principal {
+    #[sqlx(rename = "id")]
     pub token_id: i64,
     pub name: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
     pub created_at: String,
     pub revoked_at: Option<String>,
@@ -122,7 +100,7 @@ pub async fn ensure_secret(
         .fetch_optional(store.pool())
         .await?;
     match found {
-        Some(row) if row.get::<Option<String>, _>("revoked_at").is_some() => Ok(Ensured::Revoked),
+        Some(row) if row.try_get::<Option<String>, _>("revoked_at")?.is_some() => Ok(Ensured::Revoked),
         Some(_) => Ok(Ensured::AlreadyLive),
         None => {
             let mut db_tx = store.begin().await?;
@@ -155,7 +133,7 @@ async fn insert_with_secret_in(
                     e.into()
                 }
             })?;
-    let id: i64 = row.get("id");
+    let id: i64 = row.try_get("id")?;
     let after = serde_json::json!({ "id": id, "name": name, "role": role });
     let change = Change {
         actor,
@@ -176,9 +154,7 @@ pub async fn authenticate(store: &Store, secret: &str) -> Result<Option<Principa
         .bind(hash_secret(secret))
         .fetch_optional(store.pool())
         .await?;
-    Ok(row.and_then(|r| {
-        Some(Principal { token_id: r.get("id"), name: r.get("name"), role: Role::parse(&r.get::<String, _>("role"))? })
-    }))
+    row.map(|r| rows::read(&r, "tokens", &["id"])).transpose()
 }
 
 pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Page<TokenInfo>, StoreError> {
@@ -188,16 +164,7 @@ pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Page<TokenInf
             .bind(limit + 1)
             .fetch_all(store.pool())
             .await?;
-    let items = rows
-        .iter()
-        .map(|r| TokenInfo {
-            id: r.get("id"),
-            name: r.get("name"),
-            role: Role::parse(&r.get::<String, _>("role")).unwrap_or(Role::Viewer),
-            created_at: r.get("created_at"),
-            revoked_at: r.get("revoked_at"),
-        })
-        .collect();
+    let items = rows::read_all(&rows, "tokens", &["id"])?;
     Ok(Page::from_rows(items, limit, |t: &TokenInfo| t.id.to_string()))
 }
 
@@ -227,5 +194,5 @@ pub async fn revoke(store: &Store, id: i64, actor: &str) -> Result<(), StoreErro
 }
 
 pub async fn count(store: &Store) -> Result<i64, StoreError> {
-    Ok(sqlx::query("select count(*) as n from tokens").fetch_one(store.pool()).await?.get("n"))
+    Ok(sqlx::query("select count(*) as n from tokens").fetch_one(store.pool()).await?.try_get("n")?)
 }

@@ -57,25 +57,27 @@ pub(crate) async fn load_entries(store: &Store) -> Result<Vec<StoredEntry>, Stor
     .fetch_all(pool)
     .await?
     .iter()
-    .map(|r| StoredEntry {
-        id: r.get("id"),
-        kind: r.get("kind"),
-        date: r.get("entry_date"),
-        year: r.get("financial_year"),
-        grant: r.get("grant_code"),
-        memo: r.get("memo"),
-        details: r.get("details"),
-        created_by: r.get("created_by"),
-        created_at: r.get("created_at"),
-        reverses: r.get("reverses"),
-        commitment_id: r.get("commitment_id"),
-        source_ref: r.get("source_ref"),
-        prev_hash: r.get("prev_hash"),
-        hash: r.get("hash"),
-        hash_version: r.get("hash_version"),
-        postings: Vec::new(),
+    .map(|r| -> Result<_, StoreError> {
+        Ok(StoredEntry {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            date: r.try_get("entry_date")?,
+            year: r.try_get("financial_year")?,
+            grant: r.try_get("grant_code")?,
+            memo: r.try_get("memo")?,
+            details: r.try_get("details")?,
+            created_by: r.try_get("created_by")?,
+            created_at: r.try_get("created_at")?,
+            reverses: r.try_get("reverses")?,
+            commitment_id: r.try_get("commitment_id")?,
+            source_ref: r.try_get("source_ref")?,
+            prev_hash: r.try_get("prev_hash")?,
+            hash: r.try_get("hash")?,
+            hash_version: r.try_get("hash_version")?,
+            postings: Vec::new(),
+        })
     })
-    .collect();
+    .collect::<Result<Vec<_>, StoreError>>()?;
     let index: HashMap<i64, usize> = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let rows =
         sqlx::query("select entry_id, line, account, amount_pence, entry_date from postings order by entry_id, line")
@@ -84,12 +86,12 @@ pub(crate) async fn load_entries(store: &Store) -> Result<Vec<StoredEntry>, Stor
     for r in rows {
         // The foreign key keeps every posting's entry; a posting without one is skipped here
         // and its entry's hash, which lists it, breaks instead.
-        if let Some(&i) = index.get(&r.get::<i64, _>("entry_id")) {
+        if let Some(&i) = index.get(&r.try_get::<i64, _>("entry_id")?) {
             entries[i].postings.push(PostingContent {
-                line: r.get("line"),
-                account: r.get("account"),
-                amount_pence: r.get("amount_pence"),
-                entry_date: r.get("entry_date"),
+                line: r.try_get("line")?,
+                account: r.try_get("account")?,
+                amount_pence: r.try_get("amount_pence")?,
+                entry_date: r.try_get("entry_date")?,
             });
         }
     }
@@ -98,15 +100,24 @@ pub(crate) async fn load_entries(store: &Store) -> Result<Vec<StoredEntry>, Stor
 
 /// Everything `verify` checks; keyed links are checked with `key` when there is one.
 pub async fn report(store: &Store, key: Option<&ChainKey>) -> Result<Report, StoreError> {
-    let mut report = Report::default();
+    let mut report = Report { problems: super::readable::check(store).await?, ..Report::default() };
+    // A value outside its type is named above; the checks below stop at the first one.
+    match derived(store, key, &mut report).await {
+        Err(StoreError::Corrupt(what)) => report.problems.push(format!("verify could not finish: {what}")),
+        done => done?,
+    }
+    Ok(report)
+}
+
+/// Everything verify re-derives from the entries, postings, balances and chains.
+async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> Result<(), StoreError> {
     let problems = &mut report.problems;
     let entries = load_entries(store).await?;
     check_entries(&entries, problems);
     let sums = account_sums(&entries);
     check_balances(store, &sums, problems).await?;
     check_commitments(store, &entries, problems).await?;
-    super::chains::check(store, &entries, key, &mut report).await?;
-    Ok(report)
+    super::chains::check(store, &entries, key, report).await
 }
 
 /// Rule 1, dates, posting dates and reversals, per entry.
@@ -170,8 +181,8 @@ async fn check_balances(
     let pool = store.pool();
     let mut balances: BTreeMap<Account, i64> = BTreeMap::new();
     for r in sqlx::query("select account, balance_pence from balances").fetch_all(pool).await? {
-        let name: String = r.get("account");
-        let stored: i64 = r.get("balance_pence");
+        let name: String = r.try_get("account")?;
+        let stored: i64 = r.try_get("balance_pence")?;
         let summed = sums.get(name.as_str()).copied().unwrap_or(0);
         if stored != summed {
             problems.push(format!("account {name}: balance {stored} pence but its postings sum to {summed}"));
@@ -190,8 +201,8 @@ async fn check_balances(
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| r.get("code"))
-        .collect();
+        .map(|r| r.try_get("code"))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     for (a, balance) in &balances {
         let held = if a.kind == AccountKind::Awarded { *balance } else { -balance };
         let allowed = held >= 0 || (a.kind == AccountKind::Available && warn.contains(&a.grant));
@@ -212,7 +223,7 @@ async fn check_balances(
     for r in rows {
         problems.push(format!(
             "account {}: restricted grant money in a project of another priority",
-            r.get::<String, _>("account")
+            r.try_get::<String, _>("account")?
         ));
     }
     Ok(())
@@ -234,17 +245,17 @@ async fn check_as_at(store: &Store, warn: &[String], problems: &mut Vec<String>)
     let mut walking: Option<(Option<Account>, i64, bool)> = None;
     let mut name = String::new();
     for r in rows {
-        let account: String = r.get("account");
+        let account: String = r.try_get("account")?;
         if account != name {
             walking = Some((Account::parse(&account), 0, false));
             name = account;
         }
         let Some((Some(a), balance, reported)) = walking.as_mut() else { continue };
-        *balance += r.get::<i64, _>("net");
+        *balance += r.try_get::<i64, _>("net")?;
         let held = crate::domain::rules::held(a.kind, crate::domain::Money::from_pence(*balance)).pence();
         let allowed = held >= 0 || (a.kind == AccountKind::Available && warn.contains(&a.grant));
         if !allowed && !*reported {
-            let date: String = r.get("entry_date");
+            let date: String = r.try_get("entry_date")?;
             problems.push(format!("account {a}: holds {held} pence as at {date}, below zero"));
             *reported = true;
         }
@@ -259,10 +270,10 @@ async fn check_as_at(store: &Store, warn: &[String], problems: &mut Vec<String>)
     for r in rows {
         problems.push(format!(
             "entry {}: reversal dated {}, before entry {} of {} that it reverses",
-            r.get::<i64, _>("id"),
-            r.get::<String, _>("entry_date"),
-            r.get::<i64, _>("original"),
-            r.get::<String, _>("original_date"),
+            r.try_get::<i64, _>("id")?,
+            r.try_get::<String, _>("entry_date")?,
+            r.try_get::<i64, _>("original")?,
+            r.try_get::<String, _>("original_date")?,
         ));
     }
     let rows = sqlx::query(
@@ -275,11 +286,11 @@ async fn check_as_at(store: &Store, warn: &[String], problems: &mut Vec<String>)
     for r in rows {
         problems.push(format!(
             "entry {}: {} dated {}, before commitment {} of {} that it draws on",
-            r.get::<i64, _>("id"),
-            r.get::<String, _>("kind"),
-            r.get::<String, _>("entry_date"),
-            r.get::<i64, _>("commitment"),
-            r.get::<String, _>("commitment_date"),
+            r.try_get::<i64, _>("id")?,
+            r.try_get::<String, _>("kind")?,
+            r.try_get::<String, _>("entry_date")?,
+            r.try_get::<i64, _>("commitment")?,
+            r.try_get::<String, _>("commitment_date")?,
         ));
     }
     Ok(())
@@ -310,20 +321,20 @@ async fn check_commitments(
     .fetch_all(store.pool())
     .await?;
     for r in rows {
-        let (id, amount): (i64, i64) = (r.get("id"), r.get("amount_pence"));
+        let (id, amount): (i64, i64) = (r.try_get("id")?, r.try_get("amount_pence")?);
         let left = outstanding.get(&id).copied().unwrap_or(0);
         if left < 0 || left > amount {
             problems.push(format!("commitment {id}: outstanding {left} pence is outside 0..={amount}"));
         }
         let row = CommitmentRow {
-            grant: r.get("grant_code"),
-            year: r.get("financial_year"),
-            project: r.get("project_code"),
-            supplier: r.get("supplier"),
-            reference: r.get("reference"),
+            grant: r.try_get("grant_code")?,
+            year: r.try_get("financial_year")?,
+            project: r.try_get("project_code")?,
+            supplier: r.try_get("supplier")?,
+            reference: r.try_get("reference")?,
             amount,
-            date: r.get("commitment_date"),
-            memo: r.get("memo"),
+            date: r.try_get("commitment_date")?,
+            memo: r.try_get("memo")?,
         };
         match opening.get(&id) {
             None => problems.push(format!("commitment {id}: has no commitment entry")),

@@ -18,3 +18,4 @@ mod reports;
 mod roles;
 mod simulation;
 mod tamper;
+mod typed_rows;

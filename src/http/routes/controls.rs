@@ -10,7 +10,7 @@ use super::super::auth::{Auth, Need};
 use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
 use super::super::{AppState, Idem};
-use crate::domain::{FinancialYear, Money, is_valid_code};
+use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::reports::rag::RagRule;
 use crate::storage::Page;
 use crate::storage::audit::{self, AuditFilter, AuditRecord};
@@ -53,12 +53,15 @@ pub async fn list_virements(
     let year = q.year("financial_year");
     let page = q.page();
     q.finish()?;
-    if let Some(st) = &status
-        && !["pending", "approved", "rejected", "posted"].contains(&st.as_str())
-    {
-        return Err(AppError::field("status", "must be one of: pending, approved, rejected, posted"));
-    }
-    Ok(Json(controls::list_virements(&s.store, status.as_deref(), year, page.after_id(), page.limit).await?))
+    let status = match status.as_deref().map(VirementStatus::parse) {
+        None => None,
+        Some(Some(st)) => Some(st),
+        Some(None) => {
+            let words: Vec<&str> = VirementStatus::ALL.iter().map(|w| w.as_str()).collect();
+            return Err(AppError::field("status", format!("must be one of: {}", words.join(", "))));
+        }
+    };
+    Ok(Json(controls::list_virements(&s.store, status, year, page.after_id(), page.limit).await?))
 }
 
 async fn get_virement(

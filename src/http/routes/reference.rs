@@ -9,7 +9,7 @@ use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
 use super::super::{AppState, Idem};
-use crate::domain::is_valid_code;
+use crate::domain::{OnOverspend, ProjectStatus, is_valid_code};
 use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project, ProjectPatch};
 use crate::storage::{Page, StoreError};
 
@@ -92,7 +92,7 @@ async fn create_grant(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, b
         name: f.text("name"),
         funder: f.code("funder"),
         restricted_to_priority: f.opt_code("restricted_to_priority"),
-        on_overspend: f.one_of("on_overspend", &["stop", "warn"], Some("stop")),
+        on_overspend: f.word("on_overspend", &OnOverspend::ALL, Some(OnOverspend::Stop)),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(refdata::create_grant(&s.store, g, auth.actor(&idem)).await?)))
@@ -158,7 +158,7 @@ async fn create_project(State(s): State<AppState>, auth: Auth, Idem(idem): Idem,
         priority: f.code("priority"),
         lead_organisation: f.text_or_empty("lead_organisation"),
         description: f.text_or_empty("description"),
-        status: f.one_of("status", &["active", "closed"], Some("active")),
+        status: f.word("status", &ProjectStatus::ALL, Some(ProjectStatus::Active)),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(refdata::create_project(&s.store, p, auth.actor(&idem)).await?)))
@@ -189,7 +189,7 @@ async fn patch_project(
         priority: f.has("priority").then(|| f.code("priority")),
         lead_organisation: f.has("lead_organisation").then(|| f.text_or_empty("lead_organisation")),
         description: f.has("description").then(|| f.text_or_empty("description")),
-        status: f.has("status").then(|| f.one_of("status", &["active", "closed"], None)),
+        status: f.has("status").then(|| f.word("status", &ProjectStatus::ALL, None)),
     };
     f.finish()?;
     Ok(Json(refdata::update_project(&s.store, &code, patch, auth.name()).await?))

@@ -1,0 +1,107 @@
+//! The closed sets of words the ledger stores: statuses, a grant's overspend rule and a
+//! token's role. Each is stored and shown as its lowercase word; a stored word outside the
+//! set is refused (`TryFrom<String>`), never read as some default, so a tampered or
+//! mistyped row cannot quietly change what a rule does.
+
+/// A stored word that names no member of its set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a known {what}")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+}
+
+macro_rules! word_set {
+    ($(#[$meta:meta])* $name:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        pub enum $name {
+            $(#[serde(rename = $word)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: [$name; [$($word),+].len()] = [$($name::$variant),+];
+
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word,)+
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = UnknownValue;
+            fn try_from(value: String) -> Result<$name, UnknownValue> {
+                $name::parse(&value).ok_or(UnknownValue { what: $what, value })
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(text: &str) -> Result<$name, UnknownValue> {
+                $name::try_from(text.to_owned())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_set!(
+    /// A grant's overspend rule.
+    OnOverspend, "overspend rule", { Stop => "stop", Warn => "warn" }
+);
+
+word_set!(
+    /// A closed project takes no new money in (ARCHITECTURE.md, choices).
+    ProjectStatus, "project status", { Active => "active", Closed => "closed" }
+);
+
+word_set!(
+    /// A closed financial year accepts no entry.
+    YearStatus, "financial year status", { Open => "open", Closed => "closed" }
+);
+
+word_set!(
+    /// Where a virement stands: proposed, decided, or posted without four-eyes.
+    VirementStatus, "virement status", {
+        Pending => "pending", Approved => "approved", Rejected => "rejected", Posted => "posted",
+    }
+);
+
+word_set!(
+    /// What a token may do (API.md's roles).
+    Role, "role", {
+        Admin => "admin", Viewer => "viewer", Funder => "funder", Finance => "finance", Approver => "approver",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_round_trips_and_an_unknown_one_is_refused() {
+        for s in ProjectStatus::ALL {
+            assert_eq!(ProjectStatus::try_from(s.as_str().to_owned()), Ok(s));
+        }
+        for r in Role::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), serde_json::json!(r.as_str()));
+        }
+        let err = OnOverspend::try_from("sideways".to_owned()).unwrap_err();
+        assert_eq!(err.to_string(), "\"sideways\" is not a known overspend rule");
+        assert!(VirementStatus::try_from("Pending".to_owned()).is_err(), "words are case-sensitive");
+        assert!(YearStatus::try_from(String::new()).is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! The part of `verify` that reads every typed column of every row the ledger reads as a
+//! typed value (statuses, roles, kinds, dates, years, amounts, accounts) and names each row
+//! that holds a value outside its type: one the API would answer with a 500.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, rows};
+use crate::domain::{
+    Account, AccountKind, EntryKind, FinancialYear, OnOverspend, ProjectStatus, Role, VirementStatus, YearStatus,
+    parse_date,
+};
+
+/// What a column must hold.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A word of a closed set, tested by its parser.
+    Word(fn(&str) -> bool),
+    Year,
+    Date,
+    Int,
+    Account,
+}
+
+/// (table, key columns, typed columns).
+type Table = (&'static str, &'static [&'static str], &'static [(&'static str, Kind)]);
+
+const TABLES: &[Table] = &[
+    (
+        "financial_years",
+        &["code"],
+        &[
+            ("code", Kind::Year),
+            ("start_date", Kind::Date),
+            ("end_date", Kind::Date),
+            ("status", Kind::Word(year_status)),
+        ],
+    ),
+    ("grants", &["code"], &[("on_overspend", Kind::Word(on_overspend))]),
+    ("projects", &["code"], &[("status", Kind::Word(project_status))]),
+    ("tokens", &["id"], &[("role", Kind::Word(role))]),
+    ("awards", &["grant_code", "financial_year"], &[("financial_year", Kind::Year), ("awarded_on", Kind::Date)]),
+    (
+        "virements",
+        &["id"],
+        &[
+            ("financial_year", Kind::Year),
+            ("amount_pence", Kind::Int),
+            ("approved_on", Kind::Date),
+            ("status", Kind::Word(virement_status)),
+        ],
+    ),
+    (
+        "commitments",
+        &["id"],
+        &[("financial_year", Kind::Year), ("amount_pence", Kind::Int), ("commitment_date", Kind::Date)],
+    ),
+    (
+        "entries",
+        &["id"],
+        &[("kind", Kind::Word(entry_kind)), ("entry_date", Kind::Date), ("financial_year", Kind::Year)],
+    ),
+    (
+        "postings",
+        &["entry_id", "line"],
+        &[("account", Kind::Account), ("amount_pence", Kind::Int), ("entry_date", Kind::Date)],
+    ),
+    ("balances", &["account"], &[("kind", Kind::Word(account_kind)), ("balance_pence", Kind::Int)]),
+];
+
+fn year_status(t: &str) -> bool {
+    YearStatus::parse(t).is_some()
+}
+fn on_overspend(t: &str) -> bool {
+    OnOverspend::parse(t).is_some()
+}
+fn project_status(t: &str) -> bool {
+    ProjectStatus::parse(t).is_some()
+}
+fn role(t: &str) -> bool {
+    Role::parse(t).is_some()
+}
+fn virement_status(t: &str) -> bool {
+    VirementStatus::parse(t).is_some()
+}
+fn entry_kind(t: &str) -> bool {
+    EntryKind::parse(t).is_some()
+}
+fn account_kind(t: &str) -> bool {
+    AccountKind::ALL.iter().any(|k| k.as_str() == t)
+}
+
+/// One problem for each stored value outside its type, naming table, key and column.
+pub async fn check(store: &Store) -> Result<Vec<String>, StoreError> {
+    let mut problems = Vec::new();
+    for (table, key, columns) in TABLES {
+        let names: Vec<&str> = key.iter().copied().chain(columns.iter().map(|(c, _)| *c)).collect();
+        let sql = format!("select {} from {table}", names.join(", "));
+        for row in sqlx::query(&sql).fetch_all(store.pool()).await? {
+            for (column, kind) in *columns {
+                if let Err(StoreError::Corrupt(what)) = read(&row, (table, key), column, *kind) {
+                    problems.push(format!("unreadable value: {what}"));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+fn read(row: &AnyRow, at: (&str, &[&str]), column: &str, kind: Kind) -> Result<(), StoreError> {
+    match kind {
+        Kind::Word(known) => {
+            rows::parsed(row, at, column, |t| if known(t) { Ok(()) } else { Err("is not a known word") })
+        }
+        Kind::Year => rows::parsed(row, at, column, FinancialYear::parse).map(drop),
+        Kind::Date => rows::parsed(row, at, column, |t| parse_date(t).map(drop).ok_or("is not a date (YYYY-MM-DD)")),
+        Kind::Account => rows::parsed(row, at, column, |t| Account::parse(t).map(drop).ok_or("is not an account")),
+        Kind::Int => row.try_get::<i64, _>(column).map(drop).map_err(|e| rows::corrupt(row, at.0, at.1, e)),
+    }
+}
