@@ -70,7 +70,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::interchange::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(axum::middleware::from_fn(input::refuse_control_in_path));
-    Router::new()
+    let routed = Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(api)
@@ -79,13 +79,19 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
-        .layer(axum::middleware::map_response(error::bare_errors_as_problems))
-        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::map_response(error::bare_errors_as_problems));
+    guard_panics(routed)
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
             tracing::info_span!("request", method = %req.method(), route)
         }))
+}
+
+/// Answers a handler's panic with a 500 problem instead of a dropped connection; `app`
+/// applies it, and a test applies it to a route made to panic.
+pub fn guard_panics<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(CatchPanicLayer::custom(error::panic_response))
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
