@@ -63,7 +63,7 @@ pub struct AllocationCmd {
     pub memo: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AllocationRecord {
     pub entry_id: i64,
     pub grant: String,
@@ -118,7 +118,7 @@ pub struct VirementCmd {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VirementRecord {
     pub virement_id: i64,
     /// `posted` (below the threshold), `pending`, `approved` or `rejected`.
@@ -255,7 +255,7 @@ pub struct CommitmentCmd {
     pub memo: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CommitmentRecord {
     pub commitment_id: i64,
     pub entry_id: i64,
@@ -370,7 +370,7 @@ pub struct ReleaseCmd {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReleaseRecord {
     pub entry_id: i64,
     pub commitment_id: i64,
@@ -473,7 +473,7 @@ pub struct SpendCmd {
     pub source_ref: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SpendRecord {
     pub entry_id: i64,
     pub grant: String,
@@ -603,7 +603,7 @@ pub struct RefundCmd {
     pub supplier: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RefundRecord {
     pub entry_id: i64,
     pub grant: String,
@@ -661,7 +661,7 @@ pub struct ReverseCmd {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReversalRecord {
     pub entry_id: i64,
     pub reverses: i64,

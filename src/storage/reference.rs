@@ -9,7 +9,7 @@ use super::operations::Actor;
 use super::{DbTx, Page, RowLock, Store, StoreError, is_unique_violation, now};
 use crate::domain::{FinancialYear, Money, OnOverspend, operations};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct FinancialYearRecord {
     pub code: String,
     pub start_date: String,
@@ -17,20 +17,20 @@ pub struct FinancialYearRecord {
     pub status: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Funder {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Priority {
     pub code: String,
     pub name: String,
     pub description: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Grant {
     pub code: String,
     pub name: String,
@@ -45,7 +45,7 @@ impl Grant {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Project {
     pub code: String,
     pub name: String,
@@ -55,7 +55,7 @@ pub struct Project {
     pub status: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AwardRecord {
     pub grant: String,
     pub financial_year: String,

@@ -9,6 +9,7 @@ use super::{DbTx, Page, Store, StoreError, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(utoipa::ToSchema)]
 pub enum Role {
     Admin,
     Viewer,
@@ -43,7 +44,7 @@ pub struct Principal {
     pub role: Role,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
@@ -52,7 +53,7 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub id: i64,
     pub name: String,
