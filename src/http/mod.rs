@@ -115,8 +115,9 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(input::refuse_control_in_path));
     let (public, _) = public_routes().split_for_parts();
     // The browsable reference, from assets compiled into the binary; it reads /openapi.json.
+    // No validator: Swagger UI would otherwise send the document to validator.swagger.io.
     let docs: Router<AppState> =
-        SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")).into();
+        SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")).into();
     Router::new()
         .merge(api)
         .merge(public)

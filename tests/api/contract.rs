@@ -69,6 +69,13 @@ backend_test!(every_documented_operation_is_routed_and_no_other_method_is, |app:
     let r = app.call(Method::GET, "/docs/", None, None, &[]).await;
     assert_eq!(r.status, StatusCode::OK, "the reference is served");
     assert!(r.body.as_str().unwrap().contains("swagger-ui"), "{}", r.body);
+    // Nothing is fetched from elsewhere: the page and its script name no other site.
+    for asset in ["/docs/", "/docs/swagger-initializer.js"] {
+        let text = app.call(Method::GET, asset, None, None, &[]).await.body.as_str().unwrap().to_owned();
+        assert!(!text.contains("http://") && !text.contains("https://"), "{asset}: {text}");
+    }
+    let js = app.call(Method::GET, "/docs/swagger-initializer.js", None, None, &[]).await;
+    assert!(js.body.as_str().unwrap().contains(r#""validatorUrl": "none""#), "{}", js.body);
 });
 
 /// The only place a route may be added is `routes!`, which documents it: no `.route(` in the
