@@ -335,3 +335,30 @@ backend_test!(text_is_limited_in_characters_not_bytes, |app: TestApp| async move
         .await;
     assert_eq!(r.fields(), vec!["name"], "{}", r.body);
 });
+
+backend_test!(an_idempotency_key_is_visible_ascii_without_spaces, |app: TestApp| async move {
+    // "1-255 visible ASCII characters", says the error; a key with a space inside used to pass.
+    let body = serde_json::json!({ "code": "F7", "name": "Funder seven" });
+    for key in ["a b", "tab\there", "é"] {
+        let r = app
+            .call(
+                Method::POST,
+                "/api/v1/funders",
+                Some(app.token(Role::Admin)),
+                Some(body.clone()),
+                &[("idempotency-key", key)],
+            )
+            .await;
+        assert_eq!(r.fields(), vec!["Idempotency-Key"], "{key:?}: {}", r.body);
+    }
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/funders",
+            Some(app.token(Role::Admin)),
+            Some(body),
+            &[("idempotency-key", "a-b_c.1~!")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+});
