@@ -45,7 +45,7 @@ fn as_at_text(as_at: &Option<NaiveDate>) -> String {
 }
 
 /// A posted overspend under a `warn` grant, flagged in the response and reports.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OverspendFlag {
     pub project: String,
     pub available: Money,

@@ -63,6 +63,11 @@ impl Auth {
     }
 }
 
+/// No token is shorter: the admin token from the environment must have 32 characters
+/// (`cli::ADMIN_TOKEN_LEN_MIN`) and issued ones have 67. A shorter secret is refused without
+/// counting as a failed authentication, since no guess that short can succeed.
+pub const SECRET_LEN_MIN: usize = 32;
+
 /// The secret of an `Authorization: Bearer …` header, if there is one.
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -82,6 +87,10 @@ impl FromRequestParts<AppState> for Auth {
             return Ok(Auth(principal.clone()));
         }
         let secret = bearer(parts).ok_or(AppError::Unauthorized)?;
+        // Shorter than any token can be: it cannot match, so it is no guess at one.
+        if secret.len() < SECRET_LEN_MIN {
+            return Err(AppError::Unauthorized);
+        }
         let Some(principal) = tokens::authenticate(&state.store, secret).await? else {
             state.throttle.failed(&client);
             return Err(AppError::Unauthorized);

@@ -83,7 +83,9 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     if req.method() != Method::POST {
         return Ok(next.run(req).await);
     }
-    let key = key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= KEY_LEN_MAX && !k.contains(char::is_control));
+    // Visible ASCII only, as the error says: a space inside a key used to pass.
+    let visible = |k: &&str| !k.is_empty() && k.len() <= KEY_LEN_MAX && k.bytes().all(|b| b.is_ascii_graphic());
+    let key = key.to_str().ok().filter(visible);
     let key = key.map(str::to_owned);
     let Some(key) = key else {
         return Err(AppError::field("Idempotency-Key", format!("must be 1–{KEY_LEN_MAX} visible ASCII characters")));

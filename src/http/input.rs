@@ -13,7 +13,7 @@ use super::error::{AppError, FieldError};
 use crate::domain::{FinancialYear, Money, control_character, is_valid_code, parse_date};
 use crate::storage::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
 
-/// The longest free-text field accepted: names, memos, references.
+/// The longest text field accepted, in characters: names, memos, references.
 pub const TEXT_LEN_MAX: usize = 2_000;
 
 /// Fields of free prose, which may hold tabs and line breaks. Every other text (codes,
@@ -56,12 +56,17 @@ impl Fields {
         self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
     }
 
+    /// Refuses a field the caller checked itself, naming it.
+    pub fn refuse(&mut self, field: &str, message: impl Into<String>) {
+        self.error(field, message);
+    }
+
     /// A string field; `None` when absent or null.
     fn raw_str(&mut self, name: &str) -> Option<String> {
         match self.map.remove(name) {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.len() > TEXT_LEN_MAX => {
-                self.error(name, format!("must be at most {TEXT_LEN_MAX} bytes"));
+            Some(Value::String(s)) if s.chars().count() > TEXT_LEN_MAX => {
+                self.error(name, format!("must be at most {TEXT_LEN_MAX} characters"));
                 None
             }
             Some(Value::String(s)) => match control_character(&s, FREE_TEXT_FIELDS.contains(&name)) {
@@ -247,6 +252,17 @@ impl Fields {
         self.map.contains_key(name)
     }
 
+    /// True when the field was given with a value (for PATCH). `null` is refused, naming the
+    /// field: it would read as neither "leave it" nor a value.
+    pub fn has_value(&mut self, name: &str) -> bool {
+        if self.map.get(name).is_some_and(Value::is_null) {
+            self.map.remove(name);
+            self.error(name, "must not be null; leave the field out to keep it");
+            return false;
+        }
+        self.map.contains_key(name)
+    }
+
     /// Ends parsing: any bad field, or any field not consumed, fails the request.
     pub fn finish(mut self) -> Result<(), AppError> {
         let unknown: BTreeSet<String> = self.map.keys().cloned().collect();
@@ -275,10 +291,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
         let mut errors: Vec<FieldError> = params
             .iter()
             .filter_map(|(name, value)| {
-                let message = control_character(name, false).or_else(|| control_character(value, false))?;
+                let message =
+                    control_character(name, false).or_else(|| control_character(value, false)).or_else(|| {
+                        (value.chars().count() > TEXT_LEN_MAX)
+                            .then(|| format!("must be at most {TEXT_LEN_MAX} characters"))
+                    })?;
                 Some(FieldError { field: name.clone(), message })
             })
             .collect();
+        // An empty API filter would read as no filter and silently widen the answer. (An
+        // HTML form sends its empty fields, so the pages read empty as absent.)
+        if parts.uri.path().starts_with("/api/") {
+            errors.extend(params.iter().filter(|(_, v)| v.is_empty()).map(|(name, _)| FieldError {
+                field: name.clone(),
+                message: "must not be empty; leave the parameter out instead".into(),
+            }));
+        }
         if !errors.is_empty() {
             errors.sort_by(|a, b| a.field.cmp(&b.field));
             return Err(AppError::Validation(errors));

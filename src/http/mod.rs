@@ -14,12 +14,15 @@ use std::time::Duration;
 
 use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
-use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::storage::Store;
 use crate::storage::idempotency::IdemKey;
@@ -58,9 +61,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Idem {
     }
 }
 
-/// The whole application, ready to serve or to drive with `oneshot` in tests.
-pub fn app(state: AppState) -> Router {
-    let api = Router::new()
+/// The documented API routes, each registered through `routes!` from its handler's
+/// `#[utoipa::path]`: the only way a route is added, so none can go undocumented.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(routes::reference::router())
         .merge(routes::postings::router())
         .merge(routes::ledger::router())
@@ -68,13 +72,56 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::controls::router())
         .merge(routes::reports::router())
         .merge(routes::interchange::router())
+}
+
+/// The documented routes outside `/api/v1`: health, this document, the pages.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(openapi_json)).merge(pages::router())
+}
+
+/// Both halves of the router and the one document that describes them.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).merge(api_routes()).merge(public_routes())
+}
+
+/// Liveness: answers while the server runs.
+#[utoipa::path(get, path = "/healthz", tag = "service", security(()),
+    responses((status = 200, description = "The server is up.", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    #[schema(pattern = "^ok$")]
+    status: &'static str,
+}
+
+/// This document (OpenAPI 3.1). Browse it at `/docs`.
+#[utoipa::path(get, path = "/openapi.json", tag = "service", security(()),
+    responses((status = 200, description = "The OpenAPI document.", content_type = "application/json")))]
+async fn openapi_json() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let json = DOC.get_or_init(|| openapi::document().to_json().expect("the document serialises"));
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], json.as_str()).into_response()
+}
+
+/// The whole application, ready to serve or to drive with `oneshot` in tests.
+pub fn app(state: AppState) -> Router {
+    let (api, _) = api_routes().split_for_parts();
+    let api = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(axum::middleware::from_fn(input::refuse_control_in_path));
+    let (public, _) = public_routes().split_for_parts();
+    // The browsable reference, from assets compiled into the binary; it reads /openapi.json.
+    // No validator: Swagger UI would otherwise send the document to validator.swagger.io.
+    let docs: Router<AppState> =
+        SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")).into();
     let routed = Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(api)
-        .merge(pages::router())
+        .merge(public)
+        .merge(docs)
         .fallback(|| async { error::AppError::Store(crate::storage::StoreError::NotFound("route".into())) })
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))

@@ -1,590 +1,313 @@
-//! The OpenAPI 3.1 document, built from one table of routes. The same table drives the
-//! role-matrix test, and a test checks every routed path is in it, so the document cannot
-//! quietly fall behind the router.
+//! The OpenAPI 3.1 document, generated from the handlers. Every route is registered through
+//! `utoipa_axum::routes!`, which takes the method, path, parameters, body and responses from
+//! the handler's `#[utoipa::path]`, so a route cannot be served without its documentation.
+//! Here: the document's frame, the hand-written schemas of the value types (money, years,
+//! codes, text), and `Conventions`, which adds what every route shares (auth, throttle,
+//! bad-field and busy answers, the Problem body of every error).
 
-use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
-use super::auth::Need;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, RefOr, Required, ResponseBuilder, Schema};
+use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToSchema};
 
-/// How a field is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ty {
-    Text,
-    Code,
-    Money,
-    Date,
-    Year,
-    Id,
+use crate::domain::{FinancialYear, Money};
+
+/// The document's frame; the paths come from the routers (`super::api_router`). The value
+/// types are named in components here too: parameters refer to them but do not register them.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "grant-ledger",
+        description = "Budgetary double-entry ledger for community safety partnership grants. \
+                       The conventions (signs, idempotency, errors, roles, pagination) are in docs/api.md.",
+    ),
+    components(schemas(Problem, FieldProblem, Money, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, YearOrEmpty, DateOrEmpty)),
+    tags(
+        (name = "reference", description = "Financial years, funders, priorities, grants, awards, projects"),
+        (name = "postings", description = "Each creates one balanced entry"),
+        (name = "ledger", description = "Entries, accounts, commitments"),
+        (name = "controls", description = "Four-eyes virements, year end, closing years, audit, settings"),
+        (name = "reports", description = "Reports and exports; JSON or CSV"),
+        (name = "tokens", description = "Bearer tokens (admin)"),
+        (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
+        (name = "service", description = "Health and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The whole document, as the server answers it at `/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = super::api_router().split_for_parts().1;
+    Conventions.modify(&mut doc);
+    doc
 }
 
-/// One route, as documented.
-#[derive(Debug)]
-pub struct RouteDoc {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub summary: &'static str,
-    /// None for the public routes.
-    pub need: Option<Need>,
-    /// Body fields: name, type, required.
-    pub body: &'static [(&'static str, Ty, bool)],
-    pub query: &'static [&'static str],
-    pub ok: u16,
+/// An error, `application/problem+json` (RFC 9457), with the API's fixed codes.
+#[derive(ToSchema)]
+#[allow(dead_code)] // the shape of `error::Problem`, which serialises it
+pub struct Problem {
+    #[schema(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    #[schema(pattern = "^[a-z_]+$", examples("validation_failed", "not_found", "overspend"))]
+    code: String,
+    /// One per bad field; empty for errors of no field.
+    errors: Vec<FieldProblem>,
 }
 
-use Ty::*;
-
-const PAGE: &[&str] = &["limit", "cursor"];
-
-pub const ROUTES: &[RouteDoc] = &[
-    RouteDoc { method: "GET", path: "/healthz", summary: "Liveness", need: None, body: &[], query: &[], ok: 200 },
-    RouteDoc {
-        method: "GET",
-        path: "/openapi.json",
-        summary: "This document",
-        need: None,
-        body: &[],
-        query: &[],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/financial-years",
-        summary: "List financial years",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: PAGE,
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/financial-years",
-        summary: "Set up a financial year",
-        need: Some(Need::Admin),
-        body: &[("code", Year, true)],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/financial-years/{fy}/close",
-        summary: "Close a financial year",
-        need: Some(Need::Admin),
-        body: &[],
-        query: &[],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/funders",
-        summary: "List funders",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: PAGE,
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/funders",
-        summary: "Create a funder",
-        need: Some(Need::Admin),
-        body: &[("code", Code, true), ("name", Text, true)],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/priorities",
-        summary: "List priorities",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: PAGE,
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/priorities",
-        summary: "Create a priority",
-        need: Some(Need::Approver),
-        body: &[("code", Code, true), ("name", Text, true), ("description", Text, false)],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/grants",
-        summary: "List grants",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: PAGE,
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/grants",
-        summary: "Create a grant",
-        need: Some(Need::Approver),
-        body: &[
-            ("code", Code, true),
-            ("name", Text, true),
-            ("funder", Code, true),
-            ("restricted_to_priority", Code, false),
-            ("on_overspend", Text, false),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/grants/{grant}/awards",
-        summary: "List a grant's awards with allocated and unallocated",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: PAGE,
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/grants/{grant}/awards",
-        summary: "Record an award",
-        need: Some(Need::Approver),
-        body: &[
-            ("financial_year", Year, true),
-            ("amount", Money, true),
-            ("awarded_on", Date, true),
-            ("reference", Text, false),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/projects",
-        summary: "List projects",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: PAGE,
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/projects",
-        summary: "Create a project",
-        need: Some(Need::Approver),
-        body: &[
-            ("code", Code, true),
-            ("name", Text, true),
-            ("priority", Code, true),
-            ("lead_organisation", Text, false),
-            ("description", Text, false),
-            ("status", Text, false),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/projects/{code}",
-        summary: "Get a project",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: &[],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "PATCH",
-        path: "/api/v1/projects/{code}",
-        summary: "Change a project",
-        need: Some(Need::Approver),
-        body: &[
-            ("name", Text, false),
-            ("priority", Code, false),
-            ("lead_organisation", Text, false),
-            ("description", Text, false),
-            ("status", Text, false),
-        ],
-        query: &[],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/allocations",
-        summary: "Allocate award money to a project",
-        need: Some(Need::Approver),
-        body: &[
-            ("grant", Code, true),
-            ("financial_year", Year, true),
-            ("project", Code, true),
-            ("amount", Money, true),
-            ("approved_on", Date, true),
-            ("approval_ref", Text, true),
-            ("memo", Text, false),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/virements",
-        summary: "Move budget between projects of one award",
-        need: Some(Need::Approver),
-        body: &[
-            ("grant", Code, true),
-            ("financial_year", Year, true),
-            ("from_project", Code, true),
-            ("to_project", Code, true),
-            ("amount", Money, true),
-            ("approved_on", Date, true),
-            ("approval_ref", Text, true),
-            ("reason", Text, true),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/commitments",
-        summary: "Record a commitment",
-        need: Some(Need::Finance),
-        body: &[
-            ("grant", Code, true),
-            ("financial_year", Year, true),
-            ("project", Code, true),
-            ("supplier", Text, true),
-            ("reference", Text, false),
-            ("amount", Money, true),
-            ("date", Date, true),
-            ("memo", Text, false),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/commitments",
-        summary: "List commitments with what is outstanding",
-        need: Some(Need::ReadLedger),
-        body: &[],
-        query: &["project", "open", "limit", "cursor"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/commitments/{id}/release",
-        summary: "Release unused commitment",
-        need: Some(Need::Finance),
-        body: &[("date", Date, true), ("amount", Money, true), ("reason", Text, true)],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/spend",
-        summary: "Record spend",
-        need: Some(Need::Finance),
-        body: &[
-            ("grant", Code, true),
-            ("project", Code, true),
-            ("date", Date, true),
-            ("supplier", Text, true),
-            ("description", Text, true),
-            ("invoice_ref", Text, false),
-            ("amount", Money, true),
-            ("commitment_id", Id, false),
-            ("source_ref", Text, false),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/refunds",
-        summary: "Record a refund or credit note",
-        need: Some(Need::Finance),
-        body: &[
-            ("grant", Code, true),
-            ("project", Code, true),
-            ("date", Date, true),
-            ("amount", Money, true),
-            ("reference", Text, false),
-            ("reason", Text, true),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/entries/{id}/reverse",
-        summary: "Reverse an entry (role follows the entry's kind)",
-        need: Some(Need::Finance),
-        body: &[("date", Date, true), ("reason", Text, true)],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/entries",
-        summary: "List entries with postings",
-        need: Some(Need::ReadLedger),
-        body: &[],
-        query: &["financial_year", "grant", "project", "kind", "from", "to", "limit", "cursor"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/entries/{id}",
-        summary: "Get an entry",
-        need: Some(Need::ReadLedger),
-        body: &[],
-        query: &[],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/accounts",
-        summary: "List account balances",
-        need: Some(Need::ReadLedger),
-        body: &[],
-        query: &["grant", "financial_year", "project", "limit", "cursor"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/tokens",
-        summary: "List tokens (no secrets)",
-        need: Some(Need::Admin),
-        body: &[],
-        query: PAGE,
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/tokens",
-        summary: "Create a token; the secret is shown once",
-        need: Some(Need::Admin),
-        body: &[("name", Text, true), ("role", Text, true)],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "DELETE",
-        path: "/api/v1/tokens/{id}",
-        summary: "Revoke a token",
-        need: Some(Need::Admin),
-        body: &[],
-        query: &[],
-        ok: 204,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/spend-profiles",
-        summary: "List projects' quarterly spend plans (percent of budget per quarter)",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: &["financial_year", "grant"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/spend-profiles",
-        summary: "Set a project's quarterly spend plan for an award; q1..q4 sum to 100",
-        need: Some(Need::Approver),
-        body: &[
-            ("grant", Code, true),
-            ("financial_year", Year, true),
-            ("project", Code, true),
-            ("q1", Text, true),
-            ("q2", Text, true),
-            ("q3", Text, true),
-            ("q4", Text, true),
-        ],
-        query: &[],
-        ok: 201,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/reports/variance",
-        summary: "Variance report per project and grant, with subtotals; JSON or CSV",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: &["financial_year", "as_at", "grant", "format"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/reports/quarterly",
-        summary: "Actual spend per quarter per project, priority and grant; JSON or CSV",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: &["financial_year", "grant", "format"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/reports/multi-year",
-        summary: "One grant across its award years, with cumulative figures",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: &["grant"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/exports/commissioner-return",
-        summary: "The Commissioner's return for a quarter, as CSV",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: &["financial_year", "quarter", "bom"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "POST",
-        path: "/api/v1/imports/spend",
-        summary: "Import spend from a CSV body (text/csv), all or nothing",
-        need: Some(Need::Finance),
-        body: &[],
-        query: &["dry_run", "mapping", "grant"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/exports/journal",
-        summary: "The whole ledger as an hledger or beancount journal",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: &["format"],
-        ok: 200,
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/api/v1/exports/transparency",
-        summary: "Spend over £500 as the Transparency Code CSV",
-        need: Some(Need::ReadReference),
-        body: &[],
-        query: &["from", "to"],
-        ok: 200,
-    },
-];
-
-/// The HTML pages for the partnership group: cookie sessions, not bearer tokens, so they
-/// are documented here but not driven by the bearer-token role matrix.
-pub const PAGES: &[(&str, &str, &str)] = &[
-    ("GET", "/", "Redirects to the dashboard"),
-    ("GET", "/sign-in", "The sign-in form"),
-    ("POST", "/sign-in", "Sign in with a token (form field token); sets the session cookie"),
-    ("POST", "/sign-out", "Sign out: deletes the session and clears the cookie"),
-    ("GET", "/dashboard", "The dashboard for a financial year (session cookie)"),
-    ("GET", "/dashboard/variance.csv", "The variance report as CSV (session cookie)"),
-    ("GET", "/dashboard/commissioner-return.csv", "The Commissioner's return as CSV (session cookie)"),
-    ("GET", "/assets/dashboard.css", "The dashboard's stylesheet"),
-];
-
-fn schema(ty: Ty) -> Value {
-    match ty {
-        Text => json!({ "type": "string" }),
-        Code => json!({ "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$" }),
-        Money => {
-            json!({ "type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$", "description": "pounds as a decimal string, at most 1000000000" })
-        }
-        Date => json!({ "type": "string", "format": "date" }),
-        Year => json!({ "type": "string", "pattern": "^[0-9]{4}[-/][0-9]{2}$", "examples": ["2023-24"] }),
-        Id => json!({ "type": "integer", "minimum": 1 }),
-    }
+/// A field that was missing, malformed or out of range.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FieldProblem {
+    field: String,
+    message: String,
 }
 
-fn problem_ref() -> Value {
-    json!({ "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } })
+/// `?limit=&cursor=` of every list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageQuery {
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[0-7][0-9a-fA-F])+$")]
+    cursor: Option<String>,
 }
 
-/// Builds the document.
-pub fn document() -> Value {
-    let mut paths = Map::new();
-    for r in ROUTES {
-        let mut op = Map::new();
-        op.insert("summary".into(), r.summary.into());
-        op.insert("operationId".into(), format!("{} {}", r.method.to_lowercase(), r.path).into());
-        let mut params: Vec<Value> = r
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-            .collect();
-        params.extend(
-            r.query
-                .iter()
-                .map(|q| json!({ "name": q, "in": "query", "required": false, "schema": { "type": "string" } })),
-        );
-        if r.method == "POST" && r.need.is_some() {
-            params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 } }));
-        }
-        if !params.is_empty() {
-            op.insert("parameters".into(), params.into());
-        }
-        if !r.body.is_empty() {
-            let props: Map<String, Value> = r.body.iter().map(|(n, t, _)| ((*n).to_owned(), schema(*t))).collect();
-            let required: Vec<&str> = r.body.iter().filter(|(_, _, req)| *req).map(|(n, _, _)| *n).collect();
-            op.insert(
-                "requestBody".into(),
-                json!({ "required": true, "content": { "application/json": { "schema": {
-                    "type": "object", "additionalProperties": false, "properties": props, "required": required } } } }),
-            );
-        }
-        if r.path == "/api/v1/imports/spend" {
-            // The one body that is not JSON: the CSV file itself.
-            op.insert(
-                "requestBody".into(),
-                json!({ "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } }),
-            );
-        }
-        let mut responses = Map::new();
-        responses.insert(
-            r.ok.to_string(),
-            json!({ "description": "success", "content": { "application/json": { "schema": { "type": "object" } } } }),
-        );
-        if r.ok == 204 {
-            responses.insert(r.ok.to_string(), json!({ "description": "done" }));
-        }
-        if r.need.is_some() {
-            for (status, what) in [
-                ("401", "no token, or an unknown one"),
-                ("403", "the role may not do this"),
-                ("422", "a field is invalid"),
-            ] {
-                responses.insert(status.into(), json!({ "description": what, "content": problem_ref() }));
+fn string_schema(pattern: &str, description: &str, example: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .examples([example])
+        .into()
+}
+
+/// Declares a value type's schema by hand: its name in `components.schemas` and its schema.
+macro_rules! hand_schema {
+    ($ty:ty, $name:literal, $schema:expr) => {
+        impl PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                $schema
             }
-            op.insert("security".into(), json!([{ "bearer": [] }]));
         }
-        if r.method != "GET" && r.need.is_some() {
-            responses
-                .insert("409".into(), json!({ "description": "refused by a ledger rule", "content": problem_ref() }));
-            responses.insert("404".into(), json!({ "description": "not found", "content": problem_ref() }));
+        impl ToSchema for $ty {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
         }
-        op.insert("responses".into(), responses.into());
-        let item = paths.entry(r.path.to_owned()).or_insert_with(|| Value::Object(Map::new()));
-        item.as_object_mut().expect("path items are objects").insert(r.method.to_lowercase(), op.into());
+    };
+}
+
+hand_schema!(
+    Money,
+    "Money",
+    string_schema(
+        r"^-?[0-9]+\.[0-9]{2}$",
+        "Pounds as a decimal string with two places; signed where the figure is (postings, balances).",
+        "1500.00"
+    )
+);
+
+/// Every financial year the server accepts, 2000-01 to 2098-99: the second year follows the first.
+pub fn year_pattern() -> String {
+    let pairs: Vec<String> = (0..99).map(|y| format!("{y:02}-{:02}", y + 1)).collect();
+    format!("^20(?:{})$", pairs.join("|"))
+}
+
+hand_schema!(
+    FinancialYear,
+    "FinancialYear",
+    string_schema(&year_pattern(), "A financial year, April to March, written YYYY-YY.", "2023-24")
+);
+
+/// A positive amount given in a request: at most £1,000,000,000, at most two places.
+pub struct Amount;
+hand_schema!(
+    Amount,
+    "Amount",
+    string_schema(
+        r"^(?:[1-9][0-9]{0,8}(?:\.[0-9]{1,2})?|0\.(?:[1-9][0-9]?|0[1-9])|1000000000(?:\.00?)?)$",
+        "A positive amount of money as a decimal string (not a JSON number), at most 1000000000.",
+        "1500.00"
+    )
+);
+
+/// An amount that may be zero.
+pub struct AmountOrZero;
+hand_schema!(
+    AmountOrZero,
+    "AmountOrZero",
+    string_schema(
+        r"^(?:[0-9]{1,9}(?:\.[0-9]{1,2})?|1000000000(?:\.00?)?)$",
+        "An amount of money, zero or more, as a decimal string, at most 1000000000.",
+        "0.00"
+    )
+);
+
+pub struct Code;
+hand_schema!(
+    Code,
+    "Code",
+    string_schema(
+        "^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+        "A code: 1 to 32 letters, digits, '-' or '_', starting with a letter or digit.",
+        "LDF"
+    )
+);
+
+/// Characters no stored text may hold: C0, DEL and C1 controls.
+const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
+/// The same, less tab and newline, for free prose.
+const CONTROL_IN_PROSE: &str = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f";
+/// As `input::TEXT_LEN_MAX`.
+const TEXT_CHARS_MAX: usize = super::input::TEXT_LEN_MAX;
+
+fn text_schema(control: &str, blank_allowed: bool, description: &str) -> RefOr<Schema> {
+    let pattern =
+        if blank_allowed { format!("^[^{control}]*$") } else { format!(r"^[^{control}]*[^\s{control}][^{control}]*$") };
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .min_length(Some(usize::from(!blank_allowed)))
+        .max_length(Some(TEXT_CHARS_MAX))
+        .description(Some(description))
+        .into()
+}
+
+pub struct Text;
+hand_schema!(Text, "Text", text_schema(CONTROL, false, "One line of text, not blank, no control characters."));
+pub struct TextOrEmpty;
+hand_schema!(TextOrEmpty, "TextOrEmpty", text_schema(CONTROL, true, "One line of text, may be empty."));
+pub struct Prose;
+hand_schema!(Prose, "Prose", text_schema(CONTROL_IN_PROSE, false, "Free text, not blank; tab and newline allowed."));
+pub struct ProseOrEmpty;
+hand_schema!(ProseOrEmpty, "ProseOrEmpty", text_schema(CONTROL_IN_PROSE, true, "Free text, may be empty."));
+
+/// A calendar date, `YYYY-MM-DD`.
+pub struct IsoDate;
+hand_schema!(
+    IsoDate,
+    "Date",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+        .into()
+);
+
+/// A financial year, or empty as an HTML form sends an unset field.
+pub struct YearOrEmpty;
+hand_schema!(
+    YearOrEmpty,
+    "YearOrEmpty",
+    string_schema(
+        &year_pattern().replacen("^", "^(?:|", 1).replacen('$', ")$", 1),
+        "A financial year, or empty.",
+        "2023-24"
+    )
+);
+
+/// A date, or empty as an HTML form sends an unset field.
+pub struct DateOrEmpty;
+hand_schema!(
+    DateOrEmpty,
+    "DateOrEmpty",
+    string_schema(r"^(?:|[0-9]{4}-[0-9]{2}-[0-9]{2})$", "A date written YYYY-MM-DD, or empty.", "2024-03-31")
+);
+
+/// What every route shares, added to each operation rather than repeated in each attribute:
+/// - `/api/v1` routes take a bearer token: 401 without a valid one, and 429 once the address
+///   has failed authentication too often;
+/// - a route with parameters or a body answers 422 naming a bad field; with a body, 413 for
+///   one too large;
+/// - a write may answer 503 `busy` (nothing written; `Retry-After`);
+/// - every error answer carries the Problem body.
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let ops = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("patch", &mut item.patch),
+                ("put", &mut item.put),
+                ("delete", &mut item.delete),
+            ];
+            for (method, op) in ops {
+                if let Some(op) = op {
+                    shared_answers(path, method, op);
+                }
+            }
+        }
     }
-    for (method, path, summary) in PAGES {
-        let op = json!({ "summary": summary, "tags": ["pages"], "operationId": format!("{} {path}", method.to_lowercase()),
-                         "responses": { "200": { "description": "an HTML page, CSV or stylesheet" },
-                                        "303": { "description": "a redirect (to sign in, or after signing in or out)" } } });
-        let item = paths.entry((*path).to_owned()).or_insert_with(|| Value::Object(Map::new()));
-        item.as_object_mut().expect("path items are objects").insert(method.to_lowercase(), op);
+}
+
+fn problem() -> utoipa::openapi::Content {
+    ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Problem")))).build()
+}
+
+fn shared_answers(path: &str, method: &str, op: &mut utoipa::openapi::path::Operation) {
+    let mut add = |status: &str, description: &str| {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| ResponseBuilder::new().description(description).into());
+    };
+    if path.starts_with("/api/v1/") {
+        add("401", "No token, or an unknown or revoked one (`unauthorized`).");
+        add("429", "Too many failed authentications from this address (`rate_limited`); wait `Retry-After` seconds.");
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "grant-ledger", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "Budgetary double-entry ledger for community safety partnership grants." },
-        "paths": paths,
-        "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "schemas": { "Problem": { "type": "object", "required": ["type", "title", "status", "detail", "code", "errors"],
-                "properties": {
-                    "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
-                    "detail": { "type": "string" },
-                    "code": { "type": "string", "enum": ["validation_failed", "unauthorized", "forbidden", "not_found", "conflict",
-                        "over_allocation", "overspend", "restricted_fund", "period_closed", "already_reversed", "idempotency_conflict",
-                        "rate_limited", "busy", "method_not_allowed", "internal"] },
-                    "errors": { "type": "array", "items": { "type": "object", "properties": {
-                        "field": { "type": "string" }, "message": { "type": "string" } } } } } } }
+    let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty()) || path.contains('{');
+    if has_params || op.request_body.is_some() {
+        add(
+            "422",
+            "A field, parameter or path segment is missing, malformed or out of range (`validation_failed`, naming each).",
+        );
+    }
+    if op.request_body.is_some() {
+        add("413", "The body is larger than 16 MiB (`validation_failed`, naming `body`).");
+    }
+    if method == "post" && path.starts_with("/api/v1/") {
+        add("409", "The `Idempotency-Key` was used before with a different request (`idempotency_conflict`).");
+    }
+    if method != "get" && path.starts_with("/api/v1/") {
+        add(
+            "503",
+            "The write waited past its bound for a lock (`busy`); nothing was written; retry after `Retry-After`.",
+        );
+    }
+    if method == "post" && path.starts_with("/api/v1/") {
+        let key = ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some("Replays the first answer to the same request under this key (docs/api.md)."))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[!-~]{1,255}$"))))
+            .build();
+        op.parameters.get_or_insert_with(Vec::new).push(key);
+    }
+    if path.starts_with("/api/v1/") {
+        op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let (true, RefOr::T(r)) = (status.as_str() >= "400", response)
+            && r.content.is_empty()
+        {
+            r.content.insert("application/problem+json".into(), problem());
         }
-    })
+    }
 }

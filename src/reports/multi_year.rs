@@ -27,7 +27,7 @@ impl Sums {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct YearFigures {
     /// The funder's award for the year (cumulated: the funder's awards so far).
     pub awarded: Money,
@@ -61,7 +61,7 @@ impl YearFigures {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct YearRow {
     pub financial_year: String,
     #[serde(flatten)]
@@ -69,7 +69,7 @@ pub struct YearRow {
     pub cumulative: YearFigures,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MultiYearReport {
     pub grant: String,
     pub years: Vec<YearRow>,

@@ -17,7 +17,7 @@ pub struct QuarterSpend {
     pub pence: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Quarters {
     pub q1: Money,
     pub q2: Money,
@@ -37,7 +37,7 @@ impl Quarters {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuarterRow {
     pub grant: String,
     pub priority: String,
@@ -47,7 +47,7 @@ pub struct QuarterRow {
     pub quarters: Quarters,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuarterSubtotal {
     pub code: String,
     pub name: String,
@@ -55,7 +55,7 @@ pub struct QuarterSubtotal {
     pub quarters: Quarters,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuarterlyReport {
     pub financial_year: String,
     pub rows: Vec<QuarterRow>,

@@ -15,6 +15,7 @@ use crate::domain::FinancialYear;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(utoipa::ToSchema)]
 pub enum Rag {
     Green,
     Amber,
@@ -91,9 +92,11 @@ impl RagRule {
 }
 
 /// The band of percent spent that is on profile at a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Profile {
+    #[schema(value_type = String, pattern = r"^\d+(\.\d+)?$")]
     pub low_pct: Decimal,
+    #[schema(value_type = String, pattern = r"^\d+(\.\d+)?$")]
     pub high_pct: Decimal,
 }
 

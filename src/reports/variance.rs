@@ -63,7 +63,7 @@ fn as_number<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error>
 }
 
 /// The figures every row and subtotal carries, as API.md names them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FigureSet {
     pub budget: Money,
     pub committed: Money,
@@ -71,6 +71,7 @@ pub struct FigureSet {
     pub available: Money,
     pub variance: Money,
     #[serde(serialize_with = "as_number")]
+    #[schema(value_type = f64)]
     pub percent_spent: Decimal,
     pub forecast_outturn: Money,
     pub rag: Rag,
@@ -91,7 +92,7 @@ impl FigureSet {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VarianceRow {
     pub grant: String,
     pub priority: String,
@@ -105,7 +106,7 @@ pub struct VarianceRow {
     pub raw: Figures,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PrioritySubtotal {
     pub priority: String,
     pub priority_name: String,
@@ -113,7 +114,7 @@ pub struct PrioritySubtotal {
     pub figures: FigureSet,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GrantSubtotal {
     pub grant: String,
     pub funder: String,
@@ -126,7 +127,7 @@ pub struct GrantSubtotal {
     pub figures: FigureSet,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     /// Awarded in this year, including any `brought_forward`.
     pub awarded: Money,
@@ -143,7 +144,7 @@ pub struct Totals {
     pub raw: Figures,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VarianceReport {
     pub financial_year: String,
     pub as_at: Option<String>,

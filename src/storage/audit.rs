@@ -70,7 +70,7 @@ pub fn json(record: &impl Serialize) -> Option<serde_json::Value> {
     Some(serde_json::to_value(record).expect("records serialize"))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
     pub at: String,

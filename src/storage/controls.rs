@@ -241,7 +241,7 @@ pub struct YearEndCmd {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct YearEndRecord {
     pub grant: String,
     pub financial_year: FinancialYear,

@@ -334,13 +334,13 @@ async fn check_project_priority(db_tx: &mut DbTx, grant: &Grant, project: &str) 
 
 // ---- reading ----
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PostingView {
     pub account: String,
     pub amount: Money,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct EntryView {
     pub id: i64,
     pub kind: String,
@@ -475,7 +475,7 @@ pub async fn postings_in(db_tx: &mut DbTx, entry_id: i64) -> Result<Vec<Posting>
         .collect()
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AccountBalance {
     pub account: String,
     pub balance: Money,

@@ -52,7 +52,7 @@ pub struct ImportLine {
 }
 
 /// Why one line was refused. `code` is the API code the single-line operation would answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineError {
     pub line: u64,
     pub field: String,
@@ -67,7 +67,7 @@ impl LineError {
 }
 
 /// A line that posts, or would post, past a project's budget under a `warn` grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineWarning {
     pub line: u64,
     #[serde(flatten)]
@@ -76,7 +76,7 @@ pub struct LineWarning {
 
 /// What an import did, or what it would do (dry run). `errors` lists at most
 /// `IMPORT_ERRORS_MAX` lines; `rejected` counts every one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub accepted: usize,
     pub duplicates: usize,

@@ -189,7 +189,7 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 }
 
 /// A page of a list, and the cursor for the next.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

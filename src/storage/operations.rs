@@ -65,7 +65,7 @@ pub struct AllocationCmd {
     pub memo: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AllocationRecord {
     pub entry_id: i64,
     pub grant: String,
@@ -120,7 +120,7 @@ pub struct VirementCmd {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VirementRecord {
     pub virement_id: i64,
     /// `posted` (below the threshold), `pending`, `approved` or `rejected`.
@@ -257,7 +257,7 @@ pub struct CommitmentCmd {
     pub memo: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CommitmentRecord {
     pub commitment_id: i64,
     pub entry_id: i64,
@@ -376,7 +376,7 @@ pub struct ReleaseCmd {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReleaseRecord {
     pub entry_id: i64,
     pub commitment_id: i64,
@@ -481,7 +481,7 @@ pub struct SpendCmd {
     pub source_ref: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SpendRecord {
     pub entry_id: i64,
     pub grant: String,
@@ -613,7 +613,7 @@ pub struct RefundCmd {
     pub supplier: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RefundRecord {
     pub entry_id: i64,
     pub grant: String,
@@ -671,7 +671,7 @@ pub struct ReverseCmd {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReversalRecord {
     pub entry_id: i64,
     pub reverses: i64,

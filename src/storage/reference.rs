@@ -10,7 +10,7 @@ use super::rows;
 use super::{DbTx, Page, RowLock, Store, StoreError, is_unique_violation, now};
 use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, operations};
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct FinancialYearRecord {
     pub code: String,
     pub start_date: String,
@@ -19,20 +19,20 @@ pub struct FinancialYearRecord {
     pub status: YearStatus,
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Funder {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Priority {
     pub code: String,
     pub name: String,
     pub description: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Grant {
     pub code: String,
     pub name: String,
@@ -48,7 +48,7 @@ impl Grant {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Project {
     pub code: String,
     pub name: String,
@@ -59,7 +59,7 @@ pub struct Project {
     pub status: ProjectStatus,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AwardRecord {
     pub grant: String,
     pub financial_year: String,

@@ -217,7 +217,7 @@ pub async fn year_exists(store: &Store, year: FinancialYear) -> Result<bool, Sto
 }
 
 /// A project's quarterly spend plan for one award, in whole percent of its budget.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SpendProfile {
     pub grant: String,
     pub financial_year: String,

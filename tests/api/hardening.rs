@@ -251,13 +251,18 @@ async fn from_peer(app: &TestApp, peer: Option<&str>, secret: &str) -> Reply {
     reply(app.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap()).await
 }
 
+/// A wrong token as long as a real one, so it counts as a guess.
+fn guess(tag: &str) -> String {
+    format!("gl_guess_{tag}_{}", "0".repeat(grant_ledger::http::auth::SECRET_LEN_MIN))
+}
+
 backend_test!(wrong_bearer_tokens_are_throttled_per_address, |app: TestApp| async move {
     let (a, b) = (Some("192.0.2.1"), Some("192.0.2.2"));
     for i in 0..grant_ledger::http::throttle::FAILURES_MAX {
-        let r = from_peer(&app, a, &format!("gl_guess_{i}")).await;
+        let r = from_peer(&app, a, &guess(&i.to_string())).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "guess {i}");
     }
-    let r = from_peer(&app, a, "gl_guess_more").await;
+    let r = from_peer(&app, a, &guess("more")).await;
     assert_eq!((r.status, r.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", r.body);
     assert_eq!(r.headers["content-type"], "application/problem+json");
     let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
@@ -266,7 +271,7 @@ backend_test!(wrong_bearer_tokens_are_throttled_per_address, |app: TestApp| asyn
     let r = from_peer(&app, a, app.token(Role::Viewer)).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     // Another address is untouched, and its success clears nothing of the first's.
-    assert_eq!(from_peer(&app, b, "gl_guess_b").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(from_peer(&app, b, &guess("b")).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(from_peer(&app, b, app.token(Role::Viewer)).await.status, StatusCode::OK);
     assert_eq!(from_peer(&app, a, app.token(Role::Viewer)).await.status, StatusCode::TOO_MANY_REQUESTS);
     // Idempotent replays are not a way round it.

@@ -5,6 +5,7 @@ mod support;
 
 mod as_at_rules;
 mod contention;
+mod contract;
 mod controls;
 mod crash;
 mod flow;

@@ -15,19 +15,22 @@ pub mod svg;
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Need;
 use super::error::AppError;
 use super::input::Query;
+use super::openapi::{DateOrEmpty, TextOrEmpty, YearOrEmpty};
 use super::routes::reports::{csv_response, parse_quarter, today};
 use super::throttle::Client;
+use crate::domain::FinancialYear;
 use crate::reports::{commissioner, csv_out, run, variance};
 use crate::storage::sessions;
 use crate::storage::tokens::Principal;
@@ -40,15 +43,22 @@ const TOKEN_LEN_MAX: usize = 200;
 
 const CSS: &str = include_str!("dashboard.css");
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/dashboard") }))
-        .route("/sign-in", get(sign_in_form).post(sign_in))
-        .route("/sign-out", axum::routing::post(sign_out))
-        .route("/dashboard", get(dashboard_page))
-        .route("/dashboard/variance.csv", get(variance_csv))
-        .route("/dashboard/commissioner-return.csv", get(return_csv))
-        .route("/assets/dashboard.css", get(css))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(home))
+        .routes(routes!(sign_in_form, sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(dashboard_page))
+        .routes(routes!(variance_csv))
+        .routes(routes!(return_csv))
+        .routes(routes!(css))
+}
+
+/// To the dashboard.
+#[utoipa::path(get, path = "/", tag = "pages", security(()),
+    responses((status = 303, description = "Redirects to `/dashboard`.")))]
+async fn home() -> Redirect {
+    Redirect::to("/dashboard")
 }
 
 /// Headers every page carries: no script, no framing, nothing from elsewhere, not cached.
@@ -70,6 +80,9 @@ fn page_response(status: StatusCode, html: String) -> Response {
         .into_response()
 }
 
+/// The dashboard's stylesheet.
+#[utoipa::path(get, path = "/assets/dashboard.css", tag = "pages", security(()),
+    responses((status = 200, description = "The stylesheet.", body = String, content_type = "text/css")))]
 async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], CSS).into_response()
 }
@@ -156,12 +169,42 @@ fn sign_in_html(message: Option<&str>, next: &str) -> String {
     )
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // the contract of the parameters `Query` parses
+struct SignInQuery {
+    /// Where to go after signing in: a dashboard path (anything else goes to `/dashboard`).
+    next: Option<TextOrEmpty>,
+}
+
+/// The sign-in form.
+#[utoipa::path(get, path = "/sign-in", tag = "pages", security(()), params(SignInQuery),
+    responses((status = 200, description = "The form.", body = String, content_type = "text/html")))]
 async fn sign_in_form(mut q: Query) -> Result<Response, AppError> {
     let next = q.text("next").filter(|n| is_dashboard_path(n)).unwrap_or_else(|| "/dashboard".into());
     q.finish()?;
     Ok(page_response(StatusCode::OK, sign_in_html(None, &next)))
 }
 
+#[derive(ToSchema)]
+#[allow(dead_code)] // the contract of the form the handler reads
+struct SignInForm {
+    /// A bearer token.
+    #[schema(min_length = 1, max_length = 200, pattern = r"^\s*\S")]
+    token: String,
+    /// Where to go after signing in.
+    next: Option<String>,
+}
+
+/// Sign in with a token: sets the session cookie. The form must be posted from this site
+/// (`Origin`, else `Referer`). Failures count towards the address's throttle.
+#[utoipa::path(post, path = "/sign-in", tag = "pages", security(()),
+    request_body(content = SignInForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Signed in: a page that continues to `next`; `Set-Cookie` holds the session.", body = String, content_type = "text/html"),
+        (status = 401, description = "The token is not valid: the form again, saying so.", body = String, content_type = "text/html"),
+        (status = 403, description = "Posted from another site (`forbidden`)."),
+        (status = 422, description = "No token given: the form again, saying so.", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many failed authentications from this address (`rate_limited`).")))]
 async fn sign_in(
     State(s): State<AppState>,
     Client(client): Client,
@@ -230,6 +273,9 @@ fn is_dashboard_path(next: &str) -> bool {
         && next.bytes().all(|b| b.is_ascii_alphanumeric() || b"/?&=-_.%".contains(&b))
 }
 
+/// Sign out: deletes the session and clears the cookie.
+#[utoipa::path(post, path = "/sign-out", tag = "pages", security(()),
+    responses((status = 303, description = "Redirects to `/sign-in`.")))]
 async fn sign_out(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     if let Some(secret) = cookie_value(&headers) {
         sessions::delete(&s.store, &secret).await?;
@@ -247,6 +293,25 @@ async fn default_year(s: &AppState) -> Result<crate::domain::FinancialYear, AppE
     Ok(if known.contains(&this) { this } else { known.last().copied().unwrap_or(this) })
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct DashboardQuery {
+    /// Default (also when empty): this year if the ledger has it, else the latest.
+    financial_year: Option<YearOrEmpty>,
+    /// Empty, as the form sends it, is now.
+    as_at: Option<DateOrEmpty>,
+}
+
+/// The dashboard for a financial year: variance, RAG, quarterly spend, charts.
+///
+/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+/// without a live session, 303 to `/sign-in`.
+#[utoipa::path(get, path = "/dashboard", tag = "pages", security(()), params(DashboardQuery),
+    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q: Query) -> Result<Response, AppError> {
     let year = q.year("financial_year");
     let as_at = q.date("as_at");
@@ -270,6 +335,23 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
     Ok(page_response(StatusCode::OK, html))
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct VarianceCsvQuery {
+    financial_year: FinancialYear,
+    as_at: Option<DateOrEmpty>,
+}
+
+/// The variance report as CSV (with a byte-order mark, for Excel).
+///
+/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+/// without a live session, 303 to `/sign-in`.
+#[utoipa::path(get, path = "/dashboard/variance.csv", tag = "pages", security(()), params(VarianceCsvQuery),
+    responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv"),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
     let year = q.required_year("financial_year");
     let as_at = q.date("as_at");
@@ -279,6 +361,24 @@ async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) ->
     Ok(csv_response(body, &format!("variance-{year}.csv")))
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ReturnCsvQuery {
+    financial_year: FinancialYear,
+    #[param(minimum = 1, maximum = 4)]
+    quarter: u8,
+}
+
+/// The Commissioner's return as CSV (with a byte-order mark, for Excel).
+///
+/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+/// without a live session, 303 to `/sign-in`.
+#[utoipa::path(get, path = "/dashboard/commissioner-return.csv", tag = "pages", security(()), params(ReturnCsvQuery),
+    responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv"),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
     let year = q.required_year("financial_year");
     let quarter = q.text("quarter");

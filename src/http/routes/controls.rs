@@ -1,14 +1,17 @@
 //! Controls: four-eyes virements, year end, closing and reopening years, the audit trail
 //! and the settings that govern them.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
+use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Prose, ProseOrEmpty, Text};
 use super::super::{AppState, Idem};
 use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::reports::rag::RagRule;
@@ -18,16 +21,16 @@ use crate::storage::controls::{self, YearEndCmd, YearEndRecord};
 use crate::storage::operations::VirementRecord;
 use crate::storage::reference::FinancialYearRecord;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/virements/{id}", get(get_virement))
-        .route("/api/v1/virements/{id}/approve", post(approve))
-        .route("/api/v1/virements/{id}/reject", post(reject))
-        .route("/api/v1/financial-years/{fy}/close", post(close_year))
-        .route("/api/v1/financial-years/{fy}/reopen", post(reopen_year))
-        .route("/api/v1/grants/{grant}/awards/{fy}/year-end", post(year_end))
-        .route("/api/v1/audit", get(list_audit))
-        .route("/api/v1/settings", get(get_settings).patch(patch_settings))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_virement))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(close_year))
+        .routes(routes!(reopen_year))
+        .routes(routes!(year_end))
+        .routes(routes!(list_audit))
+        .routes(routes!(get_settings, patch_settings))
 }
 
 fn path_id(text: &str) -> Result<i64, AppError> {
@@ -38,11 +41,26 @@ fn path_year(text: &str) -> Result<FinancialYear, AppError> {
     FinancialYear::parse(text).map_err(|e| AppError::field("fy", e.to_string()))
 }
 
-/// A body that may be empty: closing a year needs no fields.
+/// A body that may be empty (or JSON `null`): closing a year needs no fields.
 fn optional_fields(body: &RawBody) -> Result<Fields, AppError> {
-    if body.0.iter().all(u8::is_ascii_whitespace) { Fields::parse(&RawBody("{}".into())) } else { Fields::parse(body) }
+    let text = body.0.trim_ascii();
+    if text.is_empty() || text == b"null" { Fields::parse(&RawBody("{}".into())) } else { Fields::parse(body) }
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // the contract of the parameters `Query` parses
+struct VirementQuery {
+    #[param(pattern = "^(pending|approved|rejected|posted)$")]
+    status: Option<String>,
+    financial_year: Option<crate::domain::FinancialYear>,
+}
+
+/// List virements, posted, pending, approved or rejected.
+///
+/// Roles: every role but funder.
+#[utoipa::path(get, path = "/api/v1/virements", tag = "controls", params(VirementQuery, PageQuery),
+    responses((status = 200, body = Page<VirementRecord>), (status = 403, description = "A funder.")))]
 pub async fn list_virements(
     State(s): State<AppState>,
     auth: Auth,
@@ -64,6 +82,12 @@ pub async fn list_virements(
     Ok(Json(controls::list_virements(&s.store, status, year, page.after_id(), page.limit).await?))
 }
 
+/// Get a virement.
+///
+/// Roles: every role but funder.
+#[utoipa::path(get, path = "/api/v1/virements/{id}", tag = "controls", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = VirementRecord), (status = 403, description = "A funder."),
+        (status = 404, description = "No such virement (`not_found`).")))]
 async fn get_virement(
     State(s): State<AppState>,
     auth: Auth,
@@ -73,6 +97,13 @@ async fn get_virement(
     Ok(Json(controls::get_virement(&s.store, path_id(&id)?).await?))
 }
 
+/// Approve a pending virement, which posts it. Not by its proposer.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/virements/{id}/approve", tag = "controls", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 201, body = VirementRecord), (status = 403, description = "Neither approver nor admin, or the proposer."),
+        (status = 404, description = "No such virement (`not_found`)."),
+        (status = 409, description = "Not pending, or refused by a ledger rule (`conflict`, `overspend`, `period_closed`).")))]
 async fn approve(
     State(s): State<AppState>,
     auth: Auth,
@@ -85,6 +116,20 @@ async fn approve(
     Ok((StatusCode::CREATED, Json(record)))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the contract of the body `Fields` parses
+struct RejectBody {
+    reason: Prose,
+}
+
+/// Reject a pending virement.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/virements/{id}/reject", tag = "controls", params(("id" = i64, Path, minimum = 1)),
+    request_body = RejectBody,
+    responses((status = 200, body = VirementRecord), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such virement (`not_found`)."), (status = 409, description = "Not pending (`conflict`).")))]
 async fn reject(
     State(s): State<AppState>,
     auth: Auth,
@@ -100,6 +145,21 @@ async fn reject(
     Ok(Json(controls::reject_virement(&s.store, id, &reason, auth.actor(&idem)).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CloseBody {
+    reason: Option<ProseOrEmpty>,
+}
+
+/// Close a financial year: no entry may then be dated in it. The body may be empty.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/financial-years/{fy}/close", tag = "controls",
+    params(("fy" = crate::domain::FinancialYear, Path)), request_body(content = Option<CloseBody>),
+    responses((status = 200, body = FinancialYearRecord), (status = 403, description = "Not admin."),
+        (status = 404, description = "No such year (`not_found`)."),
+        (status = 409, description = "Something of the year is unresolved, or it is closed (`conflict`).")))]
 async fn close_year(
     State(s): State<AppState>,
     auth: Auth,
@@ -115,6 +175,20 @@ async fn close_year(
     Ok(Json(controls::close_year(&s.store, year, &reason, auth.actor(&idem)).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ReopenBody {
+    reason: Prose,
+}
+
+/// Reopen a closed financial year.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/financial-years/{fy}/reopen", tag = "controls",
+    params(("fy" = crate::domain::FinancialYear, Path)), request_body = ReopenBody,
+    responses((status = 200, body = FinancialYearRecord), (status = 403, description = "Not admin."),
+        (status = 404, description = "No such year (`not_found`)."), (status = 409, description = "The year is open (`conflict`).")))]
 async fn reopen_year(
     State(s): State<AppState>,
     auth: Auth,
@@ -130,6 +204,25 @@ async fn reopen_year(
     Ok(Json(controls::reopen_year(&s.store, year, &reason, auth.actor(&idem)).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct YearEndBody {
+    carry_forward: Option<AmountOrZero>,
+    return_to_funder: Option<AmountOrZero>,
+    /// Default: the last day of the year.
+    date: Option<IsoDate>,
+    reason: Prose,
+}
+
+/// Resolve an award's unspent money at year end: carried forward, returned, or both.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/grants/{grant}/awards/{fy}/year-end", tag = "controls",
+    params(("grant" = Code, Path), ("fy" = crate::domain::FinancialYear, Path)), request_body = YearEndBody,
+    responses((status = 201, body = YearEndRecord), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such award, or no next year's award to carry into (`not_found`)."),
+        (status = 409, description = "The split does not account for the unspent money, or the year is closed (`conflict`, `period_closed`).")))]
 async fn year_end(
     State(s): State<AppState>,
     auth: Auth,
@@ -153,6 +246,23 @@ async fn year_end(
     Ok((StatusCode::CREATED, Json(record)))
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct AuditQuery {
+    entity: Option<Text>,
+    key: Option<Text>,
+    actor: Option<Text>,
+    action: Option<Text>,
+    from: Option<IsoDate>,
+    to: Option<IsoDate>,
+}
+
+/// The audit trail of reference data, oldest first.
+///
+/// Roles: every role but funder; token records for admin only.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "controls", params(AuditQuery, PageQuery),
+    responses((status = 200, body = Page<AuditRecord>), (status = 403, description = "A funder, or token records asked for by another role.")))]
 async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
     let with_tokens = Need::Admin.allows(auth.0.role);
@@ -174,13 +284,15 @@ async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Resu
     Ok(Json(audit::list(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ToSchema)]
 struct Settings {
     /// A virement above this needs a second approver.
     virement_approval_threshold: Money,
     /// Percentage points of drift from the spend profile that rate a project amber.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     rag_amber_pct: String,
     /// Percentage points of drift that rate a project red.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     rag_red_pct: String,
     partnership: Option<String>,
 }
@@ -214,16 +326,55 @@ fn patched_rag(current: RagRule, amber: Option<String>, red: Option<String>) -> 
     RagRule::parse(&amber, &red).map_err(|e| AppError::field(order_field, e))
 }
 
+/// Percentage points as the document writes them: 0 to 100, at most two places. (`RagRule`
+/// reads any decimal; the contract is narrower, so exponents and padding are refused here.)
+fn percentage(f: &mut Fields, name: &str) -> String {
+    let text = f.text(name);
+    let (whole, places) = text.split_once('.').unwrap_or((&text, "00"));
+    let digits = |s: &str, max: usize| (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    let fits = digits(whole, 3)
+        && digits(places, 2)
+        && (whole.len() < 3 || (whole == "100" && places.bytes().all(|b| b == b'0')));
+    if !text.is_empty() && !fits {
+        f.refuse(name, "must be percentage points from 0 to 100, at most two places, like \"15\" or \"12.5\"");
+    }
+    text
+}
+
+/// The settings: the virement approval threshold, the RAG thresholds, the partnership's name.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/settings", tag = "controls", responses((status = 200, body = Settings)))]
 async fn get_settings(State(s): State<AppState>, auth: Auth) -> Result<Json<Settings>, AppError> {
     auth.require(Need::ReadReference)?;
     Ok(Json(settings(&s).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SettingsPatch {
+    #[schema(nullable = false, required = false)]
+    virement_approval_threshold: Option<AmountOrZero>,
+    /// Percentage points of drift from the spend profile that rate amber; not above red.
+    #[schema(nullable = false, required = false, pattern = r"^(?:[0-9]{1,2}(?:\.[0-9]{1,2})?|100(?:\.00?)?)$")]
+    rag_amber_pct: Option<String>,
+    /// Percentage points of drift that rate red.
+    #[schema(nullable = false, required = false, pattern = r"^(?:[0-9]{1,2}(?:\.[0-9]{1,2})?|100(?:\.00?)?)$")]
+    rag_red_pct: Option<String>,
+}
+
+/// Change settings; each field is optional.
+///
+/// Roles: admin.
+#[utoipa::path(patch, path = "/api/v1/settings", tag = "controls", request_body = SettingsPatch,
+    responses((status = 200, body = Settings), (status = 403, description = "Not admin.")))]
 async fn patch_settings(State(s): State<AppState>, auth: Auth, body: RawBody) -> Result<Json<Settings>, AppError> {
     auth.require(Need::Admin)?;
     let mut f = Fields::parse(&body)?;
-    let threshold = f.has("virement_approval_threshold").then(|| f.money_or_zero("virement_approval_threshold"));
-    let (amber, red) = (f.opt_text("rag_amber_pct"), f.opt_text("rag_red_pct"));
+    let threshold = f.has_value("virement_approval_threshold").then(|| f.money_or_zero("virement_approval_threshold"));
+    let amber = f.has_value("rag_amber_pct").then(|| percentage(&mut f, "rag_amber_pct"));
+    let red = f.has_value("rag_red_pct").then(|| percentage(&mut f, "rag_red_pct"));
     f.finish()?;
     let rag = if amber.is_some() || red.is_some() {
         Some(patched_rag(crate::storage::reports::rag_rule(&s.store).await?, amber, red)?)

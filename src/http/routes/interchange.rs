@@ -1,26 +1,47 @@
 //! CSV interchange over HTTP: spend import, and the journal and transparency exports.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Query, RawBody};
+use super::super::openapi::{Code, IsoDate};
 use super::super::{AppState, Idem};
 use crate::csv::journal::Format;
 use crate::csv::mapping::{Mapping, PRESETS};
 use crate::storage::import::{Engine, ImportOptions};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/imports/spend", post(import_spend))
-        .route("/api/v1/exports/journal", get(journal))
-        .route("/api/v1/exports/transparency", get(transparency))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_spend)).routes(routes!(journal)).routes(routes!(transparency))
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // the contract of the parameters `Query` parses
+struct ImportQuery {
+    /// Check every line and report, posting nothing.
+    dry_run: Option<bool>,
+    /// The column layout (default `generic`).
+    #[param(pattern = "^(generic|transparency)$")]
+    mapping: Option<String>,
+    /// The grant of lines that name none.
+    grant: Option<Code>,
+}
+
+/// Import spend from a CSV file (the body), all lines or none.
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/imports/spend", tag = "reports", params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file."),
+    responses((status = 200, description = "Every line passed: posted, unless a dry run.", body = crate::storage::import::ImportReport),
+        (status = 403, description = "Neither finance nor admin."),
+        (status = 422, description = "A bad parameter, or lines rejected: the Problem carries the import report; nothing was posted.")))]
 /// The body is the CSV file itself. All or nothing: 200 with the report when every line
 /// passed (posted unless `dry_run`), 422 problem+json carrying the same report otherwise.
 async fn import_spend(
@@ -58,6 +79,19 @@ async fn import_spend(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response())
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct JournalQuery {
+    #[param(pattern = "^(hledger|beancount)$")]
+    format: String,
+}
+
+/// The whole ledger as an hledger or beancount journal, ending with the chain heads it vouches for.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/exports/journal", tag = "reports", params(JournalQuery),
+    responses((status = 200, description = "The journal.", body = String, content_type = "text/plain")))]
 async fn journal(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let format = q.text("format");
@@ -81,6 +115,20 @@ async fn journal(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<
         .into_response())
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct TransparencyQuery {
+    from: IsoDate,
+    /// Not before `from`.
+    to: IsoDate,
+}
+
+/// Spend over £500 between two dates, as the Local Government Transparency Code CSV.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/exports/transparency", tag = "reports", params(TransparencyQuery),
+    responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv")))]
 async fn transparency(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let from = q.date("from");

@@ -1,25 +1,44 @@
 //! Reading the ledger: entries, accounts and commitments.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::super::AppState;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
+use super::super::openapi::{Code, IsoDate, PageQuery};
 use crate::domain::EntryKind;
+use crate::domain::FinancialYear;
 use crate::storage::Page;
 use crate::storage::entries::{self, AccountBalance, EntryFilter, EntryView};
 use crate::storage::operations::{self as ops, CommitmentRecord};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/entries", get(list_entries))
-        .route("/api/v1/entries/{id}", get(get_entry))
-        .route("/api/v1/accounts", get(list_accounts))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_entries)).routes(routes!(get_entry)).routes(routes!(list_accounts))
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // the contract of the parameters `Query` parses
+struct EntryFilterQuery {
+    financial_year: Option<FinancialYear>,
+    grant: Option<Code>,
+    project: Option<Code>,
+    #[param(pattern = "^(award|allocation|virement|commitment|spend|release|refund|reversal|year_end|carry_forward)$")]
+    kind: Option<String>,
+    from: Option<IsoDate>,
+    to: Option<IsoDate>,
+}
+
+/// List entries with their postings, newest last.
+///
+/// Roles: every role but funder.
+#[utoipa::path(get, path = "/api/v1/entries", tag = "ledger", params(EntryFilterQuery, PageQuery),
+    responses((status = 200, body = Page<EntryView>), (status = 403, description = "A funder.")))]
 async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
     auth.require(Need::ReadLedger)?;
     let kind = q.text("kind");
@@ -40,12 +59,33 @@ async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
     Ok(Json(entries::list_entries(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 
+/// Get an entry with its postings.
+///
+/// Roles: every role but funder.
+#[utoipa::path(get, path = "/api/v1/entries/{id}", tag = "ledger",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = EntryView), (status = 403, description = "A funder."),
+        (status = 404, description = "No such entry (`not_found`).")))]
 async fn get_entry(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<EntryView>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let id: i64 = id.parse().map_err(|_| AppError::field("id", "must be a whole number"))?;
+    let id = super::postings::path_id(&id, "id")?;
     Ok(Json(entries::get_entry(&s.store, id).await?))
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct AccountQuery {
+    grant: Option<Code>,
+    financial_year: Option<FinancialYear>,
+    project: Option<Code>,
+}
+
+/// List account balances, e.g. `spent:LDF:2023-24:P1`; signed, debit positive.
+///
+/// Roles: every role but funder.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "ledger", params(AccountQuery, PageQuery),
+    responses((status = 200, body = Page<AccountBalance>), (status = 403, description = "A funder.")))]
 async fn list_accounts(
     State(s): State<AppState>,
     auth: Auth,
@@ -62,6 +102,20 @@ async fn list_accounts(
     Ok(Json(listed))
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct CommitmentQuery {
+    project: Option<Code>,
+    /// Only commitments with something outstanding.
+    open: Option<bool>,
+}
+
+/// List commitments with what is outstanding.
+///
+/// Roles: every role but funder.
+#[utoipa::path(get, path = "/api/v1/commitments", tag = "ledger", params(CommitmentQuery, PageQuery),
+    responses((status = 200, body = Page<CommitmentRecord>), (status = 403, description = "A funder.")))]
 pub async fn list_commitments(
     State(s): State<AppState>,
     auth: Auth,

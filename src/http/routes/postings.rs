@@ -1,33 +1,58 @@
 //! The recording routes: each creates one entry and answers 201 with the new record.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, RawBody};
+use super::super::openapi::{Amount, Code, IsoDate, Prose, ProseOrEmpty, Text, TextOrEmpty};
 use super::super::{AppState, Idem};
+use crate::domain::FinancialYear;
 use crate::storage::operations as ops;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/allocations", post(allocate))
-        .route("/api/v1/virements", post(vire).get(super::controls::list_virements))
-        .route("/api/v1/commitments", post(commit).get(super::ledger::list_commitments))
-        .route("/api/v1/commitments/{id}/release", post(release))
-        .route("/api/v1/spend", post(spend))
-        .route("/api/v1/refunds", post(refund))
-        .route("/api/v1/entries/{id}/reverse", post(reverse))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(allocate))
+        .routes(routes!(vire, super::controls::list_virements))
+        .routes(routes!(commit, super::ledger::list_commitments))
+        .routes(routes!(release))
+        .routes(routes!(spend))
+        .routes(routes!(refund))
+        .routes(routes!(reverse))
 }
 
 type Created<T> = Result<(StatusCode, Json<T>), AppError>;
 
-fn path_id(text: &str, field: &str) -> Result<i64, AppError> {
+pub(super) fn path_id(text: &str, field: &str) -> Result<i64, AppError> {
     text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field(field, "must be a positive whole number"))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the contract of the body `Fields` parses
+struct AllocationBody {
+    grant: Code,
+    financial_year: FinancialYear,
+    project: Code,
+    amount: Amount,
+    approved_on: IsoDate,
+    approval_ref: Text,
+    memo: Option<ProseOrEmpty>,
+}
+
+/// Allocate award money to a project.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/allocations", tag = "postings", request_body = AllocationBody,
+    responses((status = 201, body = ops::AllocationRecord), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break."),
+        (status = 422, description = "A bad field, or a restricted grant given to a project of another priority (`restricted_fund`).")))]
 async fn allocate(
     State(s): State<AppState>,
     auth: Auth,
@@ -49,6 +74,29 @@ async fn allocate(
     Ok((StatusCode::CREATED, Json(ops::allocate(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct VirementBody {
+    grant: Code,
+    financial_year: FinancialYear,
+    from_project: Code,
+    to_project: Code,
+    amount: Amount,
+    approved_on: IsoDate,
+    approval_ref: Text,
+    reason: Prose,
+}
+
+/// Move budget between two projects of one award.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/virements", tag = "postings", request_body = VirementBody,
+    responses((status = 201, description = "At or below the approval threshold: posted.", body = ops::VirementRecord),
+        (status = 202, description = "Above the threshold: pending a second approver.", body = ops::VirementRecord),
+        (status = 403, description = "Neither approver nor admin."), (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break."),
+        (status = 422, description = "A bad field, or a restricted grant given to a project of another priority (`restricted_fund`).")))]
 /// Below the approval threshold a virement posts at once (201); above it, it waits for a
 /// second approver (202).
 async fn vire(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::VirementRecord> {
@@ -72,6 +120,27 @@ async fn vire(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Raw
     Ok((StatusCode::CREATED, Json(ops::vire(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CommitmentBody {
+    grant: Code,
+    financial_year: FinancialYear,
+    project: Code,
+    supplier: Text,
+    reference: Option<TextOrEmpty>,
+    amount: Amount,
+    date: IsoDate,
+    memo: Option<ProseOrEmpty>,
+}
+
+/// Record a commitment (a purchase order).
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/commitments", tag = "postings", request_body = CommitmentBody,
+    responses((status = 201, body = ops::CommitmentRecord), (status = 403, description = "Neither finance nor admin."),
+        (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break.")))]
 async fn commit(
     State(s): State<AppState>,
     auth: Auth,
@@ -94,6 +163,23 @@ async fn commit(
     Ok((StatusCode::CREATED, Json(ops::commit(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ReleaseBody {
+    date: IsoDate,
+    amount: Amount,
+    reason: Prose,
+}
+
+/// Release what a commitment will not spend.
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/commitments/{id}/release", tag = "postings",
+    params(("id" = i64, Path, minimum = 1, description = "The commitment's id.")), request_body = ReleaseBody,
+    responses((status = 201, body = ops::ReleaseRecord), (status = 403, description = "Neither finance nor admin."),
+        (status = 404, description = "No such commitment (`not_found`)."),
+        (status = 409, description = "More than is outstanding, or the year is closed (`conflict`, `period_closed`).")))]
 async fn release(
     State(s): State<AppState>,
     auth: Auth,
@@ -110,6 +196,32 @@ async fn release(
     Ok((StatusCode::CREATED, Json(ops::release(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SpendBody {
+    grant: Code,
+    project: Code,
+    /// The financial year follows from it.
+    date: IsoDate,
+    supplier: Text,
+    description: Prose,
+    invoice_ref: Option<TextOrEmpty>,
+    amount: Amount,
+    /// The commitment this spend draws on first.
+    #[schema(minimum = 1)]
+    commitment_id: Option<i64>,
+    /// A reference from the source system; recorded once only.
+    source_ref: Option<TextOrEmpty>,
+}
+
+/// Record spend.
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/spend", tag = "postings", request_body = SpendBody,
+    responses((status = 201, body = ops::SpendRecord), (status = 403, description = "Neither finance nor admin."),
+        (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break.")))]
 async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::SpendRecord> {
     auth.require(Need::Finance)?;
     let mut f = Fields::parse(&body)?;
@@ -128,6 +240,25 @@ async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Ra
     Ok((StatusCode::CREATED, Json(ops::spend(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct RefundBody {
+    grant: Code,
+    project: Code,
+    date: IsoDate,
+    amount: Amount,
+    reference: Option<TextOrEmpty>,
+    reason: Prose,
+}
+
+/// Record a refund or credit note.
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/refunds", tag = "postings", request_body = RefundBody,
+    responses((status = 201, body = ops::RefundRecord), (status = 403, description = "Neither finance nor admin."),
+        (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break.")))]
 async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::RefundRecord> {
     auth.require(Need::Finance)?;
     let mut f = Fields::parse(&body)?;
@@ -145,6 +276,24 @@ async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: R
     Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ReverseBody {
+    /// Never before the entry reversed.
+    date: IsoDate,
+    reason: Prose,
+}
+
+/// Reverse an entry.
+///
+/// Roles: the role that records the entry's kind: approver for allocations, virements, awards
+/// and year ends; finance for commitments, releases, spend and refunds; admin for any.
+#[utoipa::path(post, path = "/api/v1/entries/{id}/reverse", tag = "postings",
+    params(("id" = i64, Path, minimum = 1, description = "The entry's id.")), request_body = ReverseBody,
+    responses((status = 201, body = ops::ReversalRecord), (status = 403, description = "The role may not reverse this kind."),
+        (status = 404, description = "No such entry (`not_found`)."),
+        (status = 409, description = "Reversed before (`already_reversed`), or refused by a ledger rule (`overspend`, `period_closed`, `conflict`).")))]
 async fn reverse(
     State(s): State<AppState>,
     auth: Auth,

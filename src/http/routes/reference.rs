@@ -1,32 +1,40 @@
 //! Reference data: financial years, funders, priorities, grants, awards and projects.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
+use super::super::openapi::{Code, IsoDate, PageQuery, ProseOrEmpty, Text, TextOrEmpty};
 use super::super::{AppState, Idem};
 use crate::domain::{OnOverspend, ProjectStatus, is_valid_code};
 use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project, ProjectPatch};
 use crate::storage::{Page, StoreError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/financial-years", get(list_years).post(create_year))
-        .route("/api/v1/funders", get(list_funders).post(create_funder))
-        .route("/api/v1/priorities", get(list_priorities).post(create_priority))
-        .route("/api/v1/grants", get(list_grants).post(create_grant))
-        .route("/api/v1/grants/{grant}/awards", get(list_awards).post(create_award))
-        .route("/api/v1/projects", get(list_projects).post(create_project))
-        .route("/api/v1/projects/{code}", get(get_project).patch(patch_project))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_years, create_year))
+        .routes(routes!(list_funders, create_funder))
+        .routes(routes!(list_priorities, create_priority))
+        .routes(routes!(list_grants, create_grant))
+        .routes(routes!(list_awards, create_award))
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, patch_project))
 }
 
 type Created<T> = Result<(StatusCode, Json<T>), AppError>;
 type Listed<T> = Result<Json<Page<T>>, AppError>;
 
+/// List financial years.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/financial-years", tag = "reference", params(PageQuery),
+    responses((status = 200, body = Page<refdata::FinancialYearRecord>)))]
 async fn list_years(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<refdata::FinancialYearRecord> {
     auth.require(Need::ReadReference)?;
     let page = q.page();
@@ -34,6 +42,19 @@ async fn list_years(State(s): State<AppState>, auth: Auth, mut q: Query) -> List
     Ok(Json(refdata::list_financial_years(&s.store, &page.after, page.limit).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the contract of the body `Fields` parses
+struct NewYearBody {
+    code: crate::domain::FinancialYear,
+}
+
+/// Set up a financial year.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/financial-years", tag = "reference", request_body = NewYearBody,
+    responses((status = 201, body = refdata::FinancialYearRecord),
+        (status = 403, description = "Not admin."), (status = 409, description = "The year exists (`conflict`).")))]
 async fn create_year(
     State(s): State<AppState>,
     auth: Auth,
@@ -47,6 +68,11 @@ async fn create_year(
     Ok((StatusCode::CREATED, Json(refdata::create_financial_year(&s.store, year, auth.actor(&idem)).await?)))
 }
 
+/// List funders.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/funders", tag = "reference", params(PageQuery),
+    responses((status = 200, body = Page<Funder>)))]
 async fn list_funders(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Funder> {
     auth.require(Need::ReadReference)?;
     let page = q.page();
@@ -54,6 +80,20 @@ async fn list_funders(State(s): State<AppState>, auth: Auth, mut q: Query) -> Li
     Ok(Json(refdata::list_funders(&s.store, &page.after, page.limit).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FunderBody {
+    code: Code,
+    name: Text,
+}
+
+/// Create a funder.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/funders", tag = "reference", request_body = FunderBody,
+    responses((status = 201, body = Funder),
+        (status = 403, description = "Not admin."), (status = 409, description = "The code exists (`conflict`).")))]
 async fn create_funder(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<Funder> {
     auth.require(Need::Admin)?;
     let mut f = Fields::parse(&body)?;
@@ -62,6 +102,11 @@ async fn create_funder(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, 
     Ok((StatusCode::CREATED, Json(refdata::create_funder(&s.store, funder, auth.actor(&idem)).await?)))
 }
 
+/// List priorities.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/priorities", tag = "reference", params(PageQuery),
+    responses((status = 200, body = Page<Priority>)))]
 async fn list_priorities(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Priority> {
     auth.require(Need::ReadReference)?;
     let page = q.page();
@@ -69,6 +114,21 @@ async fn list_priorities(State(s): State<AppState>, auth: Auth, mut q: Query) ->
     Ok(Json(refdata::list_priorities(&s.store, &page.after, page.limit).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct PriorityBody {
+    code: Code,
+    name: Text,
+    description: Option<ProseOrEmpty>,
+}
+
+/// Create a priority.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/priorities", tag = "reference", request_body = PriorityBody,
+    responses((status = 201, body = Priority),
+        (status = 403, description = "Neither approver nor admin."), (status = 409, description = "The code exists (`conflict`).")))]
 async fn create_priority(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<Priority> {
     auth.require(Need::Approver)?;
     let mut f = Fields::parse(&body)?;
@@ -77,6 +137,11 @@ async fn create_priority(State(s): State<AppState>, auth: Auth, Idem(idem): Idem
     Ok((StatusCode::CREATED, Json(refdata::create_priority(&s.store, p, auth.actor(&idem)).await?)))
 }
 
+/// List grants.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/grants", tag = "reference", params(PageQuery),
+    responses((status = 200, body = Page<Grant>)))]
 async fn list_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Grant> {
     auth.require(Need::ReadReference)?;
     let page = q.page();
@@ -84,6 +149,25 @@ async fn list_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Lis
     Ok(Json(refdata::list_grants(&s.store, &page.after, page.limit).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct GrantBody {
+    code: Code,
+    name: Text,
+    funder: Code,
+    restricted_to_priority: Option<Code>,
+    /// What a posting past a project's available budget does (default `stop`).
+    on_overspend: Option<OnOverspend>,
+}
+
+/// Create a grant.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/grants", tag = "reference", request_body = GrantBody,
+    responses((status = 201, body = Grant), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such funder or priority (`not_found`)."),
+        (status = 409, description = "The code exists (`conflict`).")))]
 async fn create_grant(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<Grant> {
     auth.require(Need::Approver)?;
     let mut f = Fields::parse(&body)?;
@@ -102,6 +186,12 @@ fn grant_path(grant: &str) -> Result<(), AppError> {
     if is_valid_code(grant) { Ok(()) } else { Err(AppError::field("grant", "is not a valid code")) }
 }
 
+/// List a grant's awards, with what is allocated and unallocated.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/grants/{grant}/awards", tag = "reference",
+    params(("grant" = Code, Path), PageQuery),
+    responses((status = 200, body = Page<refdata::AwardRecord>), (status = 404, description = "No such grant (`not_found`).")))]
 async fn list_awards(
     State(s): State<AppState>,
     auth: Auth,
@@ -118,6 +208,24 @@ async fn list_awards(
     Ok(Json(refdata::list_awards(&s.store, &grant, &page.after, page.limit).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct AwardBody {
+    financial_year: crate::domain::FinancialYear,
+    amount: super::super::openapi::Amount,
+    awarded_on: IsoDate,
+    reference: Option<TextOrEmpty>,
+}
+
+/// Record an award: one per grant and year.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/grants/{grant}/awards", tag = "reference",
+    params(("grant" = Code, Path)), request_body = AwardBody,
+    responses((status = 201, body = refdata::AwardRecord), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such grant or financial year (`not_found`)."),
+        (status = 409, description = "The grant has an award that year, or the year is closed (`conflict`, `period_closed`).")))]
 async fn create_award(
     State(s): State<AppState>,
     auth: Auth,
@@ -142,6 +250,11 @@ async fn create_award(
     Ok((StatusCode::CREATED, Json(refdata::create_award(&s.store, award, auth.actor(&idem)).await?)))
 }
 
+/// List projects.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "reference", params(PageQuery),
+    responses((status = 200, body = Page<Project>)))]
 async fn list_projects(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Project> {
     auth.require(Need::ReadReference)?;
     let page = q.page();
@@ -149,6 +262,25 @@ async fn list_projects(State(s): State<AppState>, auth: Auth, mut q: Query) -> L
     Ok(Json(refdata::list_projects(&s.store, &page.after, page.limit).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ProjectBody {
+    code: Code,
+    name: Text,
+    priority: Code,
+    lead_organisation: Option<TextOrEmpty>,
+    description: Option<ProseOrEmpty>,
+    /// Default `active`.
+    status: Option<ProjectStatus>,
+}
+
+/// Create a project.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/projects", tag = "reference", request_body = ProjectBody,
+    responses((status = 201, body = Project), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such priority (`not_found`)."), (status = 409, description = "The code exists (`conflict`).")))]
 async fn create_project(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<Project> {
     auth.require(Need::Approver)?;
     let mut f = Fields::parse(&body)?;
@@ -164,6 +296,11 @@ async fn create_project(State(s): State<AppState>, auth: Auth, Idem(idem): Idem,
     Ok((StatusCode::CREATED, Json(refdata::create_project(&s.store, p, auth.actor(&idem)).await?)))
 }
 
+/// Get a project.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/projects/{code}", tag = "reference", params(("code" = Code, Path)),
+    responses((status = 200, body = Project), (status = 404, description = "No such project (`not_found`).")))]
 async fn get_project(
     State(s): State<AppState>,
     auth: Auth,
@@ -173,6 +310,30 @@ async fn get_project(
     Ok(Json(refdata::get_project(&s.store, &code).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ProjectPatchBody {
+    #[schema(nullable = false, required = false)]
+    name: Option<Text>,
+    #[schema(nullable = false, required = false)]
+    priority: Option<Code>,
+    #[schema(nullable = false, required = false)]
+    lead_organisation: Option<TextOrEmpty>,
+    #[schema(nullable = false, required = false)]
+    description: Option<ProseOrEmpty>,
+    #[schema(nullable = false, required = false)]
+    status: Option<ProjectStatus>,
+}
+
+/// Change a project; its code cannot change.
+///
+/// Roles: approver, admin.
+#[utoipa::path(patch, path = "/api/v1/projects/{code}", tag = "reference", params(("code" = Code, Path)),
+    request_body = ProjectPatchBody,
+    responses((status = 200, body = Project), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such project or priority (`not_found`)."),
+        (status = 409, description = "The change clashes with the project's postings (`conflict`).")))]
 async fn patch_project(
     State(s): State<AppState>,
     auth: Auth,
@@ -185,11 +346,11 @@ async fn patch_project(
         return Err(AppError::field("code", "cannot be changed: it names the project's accounts"));
     }
     let patch = ProjectPatch {
-        name: f.has("name").then(|| f.text("name")),
-        priority: f.has("priority").then(|| f.code("priority")),
-        lead_organisation: f.has("lead_organisation").then(|| f.text_or_empty("lead_organisation")),
-        description: f.has("description").then(|| f.text_or_empty("description")),
-        status: f.has("status").then(|| f.word("status", &ProjectStatus::ALL, None)),
+        name: f.has_value("name").then(|| f.text("name")),
+        priority: f.has_value("priority").then(|| f.code("priority")),
+        lead_organisation: f.has_value("lead_organisation").then(|| f.text_or_empty("lead_organisation")),
+        description: f.has_value("description").then(|| f.text_or_empty("description")),
+        status: f.has_value("status").then(|| f.word("status", &ProjectStatus::ALL, None)),
     };
     f.finish()?;
     Ok(Json(refdata::update_project(&s.store, &code, patch, auth.name()).await?))

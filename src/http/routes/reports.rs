@@ -1,26 +1,31 @@
 //! Reports and exports (API.md, "Reports and exports"): readable by every role.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
 use super::super::input::{Fields, RawBody};
+use super::super::openapi::{Code, IsoDate};
 use super::super::{AppState, Idem};
+use crate::domain::FinancialYear;
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
+use crate::storage::Page;
 use crate::storage::reports as sql;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/reports/variance", get(variance_report))
-        .route("/api/v1/reports/quarterly", get(quarterly_report))
-        .route("/api/v1/reports/multi-year", get(multi_year_report))
-        .route("/api/v1/exports/commissioner-return", get(commissioner_return))
-        .route("/api/v1/spend-profiles", get(list_spend_profiles).post(set_spend_profile))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(variance_report))
+        .routes(routes!(quarterly_report))
+        .routes(routes!(multi_year_report))
+        .routes(routes!(commissioner_return))
+        .routes(routes!(list_spend_profiles, set_spend_profile))
 }
 
 /// Today's date, which sets the spend profile of a current report.
@@ -58,6 +63,26 @@ pub fn parse_quarter(text: Option<String>) -> Result<u8, AppError> {
     }
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // the contract of the parameters `Query` parses
+struct VarianceQuery {
+    financial_year: FinancialYear,
+    /// Figures as at the end of this date; default now.
+    as_at: Option<IsoDate>,
+    grant: Option<Code>,
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+}
+
+/// The variance report: budget, committed, actual, available and RAG per project and grant,
+/// with priority and grant subtotals.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/reports/variance", tag = "reports", params(VarianceQuery),
+    responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
+            (crate::reports::variance::VarianceReport = "application/json"),
+            (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
 async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
@@ -74,6 +99,23 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
     Ok(Json(report).into_response())
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct QuarterlyQuery {
+    financial_year: FinancialYear,
+    grant: Option<Code>,
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+}
+
+/// Actual spend per quarter per project, priority and grant.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/reports/quarterly", tag = "reports", params(QuarterlyQuery),
+    responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
+            (crate::reports::quarterly::QuarterlyReport = "application/json"),
+            (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
 async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
@@ -89,6 +131,19 @@ async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -
     Ok(Json(report).into_response())
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct MultiYearQuery {
+    grant: Code,
+}
+
+/// One grant across its award years, with cumulative figures.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/reports/multi-year", tag = "reports", params(MultiYearQuery),
+    responses((status = 200, body = crate::reports::multi_year::MultiYearReport),
+        (status = 404, description = "No such grant (`not_found`).")))]
 async fn multi_year_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let grant = q.code("grant");
@@ -97,6 +152,23 @@ async fn multi_year_report(State(s): State<AppState>, auth: Auth, mut q: Query) 
     Ok(Json(run::multi_year(&s.store, &grant).await?).into_response())
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ReturnQuery {
+    financial_year: FinancialYear,
+    #[param(minimum = 1, maximum = 4)]
+    quarter: u8,
+    /// Start the file with a UTF-8 byte-order mark, for Excel.
+    bom: Option<bool>,
+}
+
+/// The Commissioner's return for a quarter, as CSV.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/exports/commissioner-return", tag = "reports", params(ReturnQuery),
+    responses((status = 200, description = "The return.", body = String, content_type = "text/csv"),
+        (status = 404, description = "No such financial year (`not_found`).")))]
 async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
@@ -109,6 +181,31 @@ async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query
     Ok(csv_response(body, &format!("commissioner-return-{year}-q{quarter}.csv")))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the contract of the body `Fields` parses
+struct SpendProfileBody {
+    grant: Code,
+    financial_year: FinancialYear,
+    project: Code,
+    /// Whole percent of the budget planned for each quarter; the four sum to 100.
+    #[schema(minimum = 0, maximum = 100)]
+    q1: u8,
+    #[schema(minimum = 0, maximum = 100)]
+    q2: u8,
+    #[schema(minimum = 0, maximum = 100)]
+    q3: u8,
+    #[schema(minimum = 0, maximum = 100)]
+    q4: u8,
+}
+
+/// Set a project's quarterly spend plan for an award, which the RAG rule measures from.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/spend-profiles", tag = "reports", request_body = SpendProfileBody,
+    responses((status = 201, body = sql::SpendProfile), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such award or project (`not_found`)."),
+        (status = 422, description = "A bad field, or q1 to q4 do not sum to 100 (`validation_failed`, naming each).")))]
 /// A project's quarterly spend plan for one award, which the RAG rule measures drift from.
 /// Setting a plan is a budget decision: approvers (and admin) only.
 async fn set_spend_profile(
@@ -138,6 +235,19 @@ async fn set_spend_profile(
     Ok((axum::http::StatusCode::CREATED, Json(rec)))
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct SpendProfileQuery {
+    financial_year: Option<FinancialYear>,
+    grant: Option<Code>,
+}
+
+/// List projects' quarterly spend plans. One page holds them all (`next_cursor` is null).
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/spend-profiles", tag = "reports", params(SpendProfileQuery),
+    responses((status = 200, body = Page<sql::SpendProfile>)))]
 async fn list_spend_profiles(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.year("financial_year");

@@ -1,21 +1,29 @@
 //! Tokens: admin only. The secret is in the create response and nowhere else.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
+use super::super::openapi::{PageQuery, Text};
 use super::super::{AppState, Idem};
-use crate::storage::Page;
 use crate::storage::tokens::{self, NewToken, Role, TokenInfo};
+use crate::storage::{Page, StoreError};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/tokens", get(list).post(create)).route("/api/v1/tokens/{id}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
 }
 
+/// List tokens, without their secrets.
+///
+/// Roles: admin.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(PageQuery),
+    responses((status = 200, body = Page<TokenInfo>), (status = 403, description = "Not admin.")))]
 async fn list(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<TokenInfo>>, AppError> {
     auth.require(Need::Admin)?;
     let page = q.page();
@@ -23,6 +31,21 @@ async fn list(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Jso
     Ok(Json(tokens::list(&s.store, page.after_id(), page.limit).await?))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the contract of the body `Fields` parses
+struct TokenBody {
+    /// Whose token it is.
+    name: Text,
+    role: Role,
+}
+
+/// Create a token. The secret is in this response and nowhere else; a replay under the same
+/// `Idempotency-Key` answers without it.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenBody,
+    responses((status = 201, body = NewToken), (status = 403, description = "Not admin.")))]
 async fn create(
     State(s): State<AppState>,
     auth: Auth,
@@ -40,9 +63,20 @@ async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Revoke a token.
+///
+/// Roles: admin.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 204, description = "Revoked."), (status = 403, description = "Not admin."),
+        (status = 404, description = "No such token (`not_found`)."),
+        (status = 409, description = "The token of this request (`conflict`): revoke it with another.")))]
 async fn revoke(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<StatusCode, AppError> {
     auth.require(Need::Admin)?;
-    let id: i64 = id.parse().map_err(|_| AppError::field("id", "must be a whole number"))?;
+    let id = super::postings::path_id(&id, "id")?;
+    // Revoking the token in hand would lock its holder out mid-session, perhaps the only admin.
+    if id == auth.0.token_id {
+        return Err(StoreError::Conflict("this is the token of this request; revoke it with another".into()).into());
+    }
     tokens::revoke(&s.store, id, auth.name()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
