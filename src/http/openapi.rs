@@ -13,7 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, RefOr, Required, ResponseBuilder, Schema};
 use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToSchema};
 
-use crate::domain::{FinancialYear, Money};
+use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, Role, VirementStatus, YearStatus};
 
 /// The document's frame; the paths come from the routers (`super::api_router`). The value
 /// types are named in components here too: parameters refer to them but do not register them.
@@ -115,6 +115,41 @@ hand_schema!(
         "1500.00"
     )
 );
+
+/// A stored word from a fixed set (`domain::status`): its words are the schema's enum, taken
+/// from the type itself so the two cannot drift.
+fn word_schema(words: impl IntoIterator<Item = &'static str>, description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(words.into_iter().collect::<Vec<_>>()))
+        .description(Some(description))
+        .into()
+}
+
+hand_schema!(
+    OnOverspend,
+    "OnOverspend",
+    word_schema(
+        OnOverspend::ALL.map(OnOverspend::as_str),
+        "A grant's overspend rule: `stop` refuses, `warn` posts and flags."
+    )
+);
+hand_schema!(
+    ProjectStatus,
+    "ProjectStatus",
+    word_schema(ProjectStatus::ALL.map(ProjectStatus::as_str), "A closed project takes no new money in.")
+);
+hand_schema!(
+    YearStatus,
+    "YearStatus",
+    word_schema(YearStatus::ALL.map(YearStatus::as_str), "A closed financial year accepts no entry.")
+);
+hand_schema!(
+    VirementStatus,
+    "VirementStatus",
+    word_schema(VirementStatus::ALL.map(VirementStatus::as_str), "Where a virement stands.")
+);
+hand_schema!(Role, "Role", word_schema(Role::ALL.map(Role::as_str), "What a token may do."));
 
 /// Every financial year the server accepts, 2000-01 to 2098-99: the second year follows the first.
 pub fn year_pattern() -> String {

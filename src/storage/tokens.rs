@@ -35,7 +35,9 @@ pub struct NewToken {
     pub id: i64,
     pub name: String,
     pub role: Role,
-    /// The secret: shown in this response only.
+    /// The secret: shown in this response only. A replay of the same request under its
+    /// `Idempotency-Key` answers `null` here (the secret is never stored), with a `note`.
+    #[schema(value_type = Option<String>)]
     pub token: String,
 }
 
