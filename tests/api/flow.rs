@@ -716,3 +716,20 @@ fn refused_start(mut child: std::process::Child, otherwise: &str) -> (std::proce
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     (status, stderr)
 }
+
+/// The README sends readers to the contract inside the repository: a clone has no files
+/// beside it, so a link out of the project would lead nowhere.
+#[test]
+fn the_readme_links_only_to_files_in_the_repository() {
+    let readme = include_str!("../../README.md");
+    assert!(!readme.contains("../"), "the README links outside the project");
+    assert!(readme.contains("(docs/api.md)"), "the README links the contract");
+    for link in readme.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+        if link.starts_with("http") || link.starts_with('#') {
+            continue;
+        }
+        let path = link.split('#').next().unwrap();
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        assert!(file.exists(), "the README links {link}, which is not in the repository");
+    }
+}
