@@ -7,20 +7,14 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::entries::{EntryMeta, LockedAward, PostingView, lock_award, post_in, postings_in};
-use super::idempotency::{self, IdemKey};
-use super::reference::lock_project_in;
+use super::idempotency;
+use super::lookups::lock_project_in;
 use super::{DbTx, RowLock, Store, StoreError, now, rows};
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{
     Account, AccountKind, EntryKind, FinancialYear, Money, OnOverspend, OverspendFlag, ProjectStatus, VirementStatus,
 };
-
-/// Who is recording, and under which idempotency key.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub name: &'a str,
-    pub idem: Option<&'a IdemKey>,
-}
+use crate::model::Actor;
 
 /// Checks a project exists and, unless `closed_ok`, that it is active.
 /// The project's row is held shared until the posting commits, so its status cannot change

@@ -5,10 +5,14 @@ use sqlx::any::AnyRow;
 
 use super::audit::{self, Change};
 use super::idempotency;
-use super::operations::Actor;
 use super::rows;
 use super::{DbTx, Page, RowLock, Store, StoreError, is_unique_violation, now};
 use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, operations};
+use crate::model::Actor;
+
+use super::lookups::project_from;
+pub(crate) use super::lookups::year_status_in;
+pub use super::lookups::{Grant, Project, get_grant_in, lock_project_in};
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct FinancialYearRecord {
@@ -30,33 +34,6 @@ pub struct Priority {
     pub code: String,
     pub name: String,
     pub description: String,
-}
-
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Grant {
-    pub code: String,
-    pub name: String,
-    pub funder: String,
-    pub restricted_to_priority: Option<String>,
-    #[sqlx(try_from = "String")]
-    pub on_overspend: OnOverspend,
-}
-
-impl Grant {
-    pub fn rule(&self) -> OnOverspend {
-        self.on_overspend
-    }
-}
-
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Project {
-    pub code: String,
-    pub name: String,
-    pub priority: String,
-    pub lead_organisation: String,
-    pub description: String,
-    #[sqlx(try_from = "String")]
-    pub status: ProjectStatus,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -263,10 +240,6 @@ async fn priority_exists_in(db_tx: &mut DbTx, code: &str) -> Result<bool, StoreE
 
 // ---- grants ----
 
-fn grant_from(r: &AnyRow) -> Result<Grant, StoreError> {
-    rows::read(r, "grants", &["code"])
-}
-
 pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<Grant>, StoreError> {
     let rows = sqlx::query("select * from grants where code > $1 order by code limit $2")
         .bind(after)
@@ -274,11 +247,6 @@ pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<
         .fetch_all(store.pool())
         .await?;
     Ok(Page::from_rows(rows::read_all(&rows, "grants", &["code"])?, limit, |g: &Grant| g.code.clone()))
-}
-
-pub async fn get_grant_in(db_tx: &mut DbTx, code: &str) -> Result<Grant, StoreError> {
-    let row = sqlx::query("select * from grants where code = $1").bind(code).fetch_optional(&mut **db_tx).await?;
-    row.as_ref().map(grant_from).ok_or_else(|| StoreError::NotFound(format!("grant {code}")))?
 }
 
 pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError> {
@@ -458,10 +426,6 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
 
 // ---- projects ----
 
-fn project_from(r: &AnyRow) -> Result<Project, StoreError> {
-    rows::read(r, "projects", &["code"])
-}
-
 pub async fn list_projects(store: &Store, after: &str, limit: i64) -> Result<Page<Project>, StoreError> {
     let rows = sqlx::query("select * from projects where code > $1 order by code limit $2")
         .bind(after)
@@ -478,15 +442,6 @@ pub async fn get_project(store: &Store, code: &str) -> Result<Project, StoreErro
 
 pub async fn get_project_in(db_tx: &mut DbTx, code: &str) -> Result<Option<Project>, StoreError> {
     let row = sqlx::query("select * from projects where code = $1").bind(code).fetch_optional(&mut **db_tx).await?;
-    row.as_ref().map(project_from).transpose()
-}
-
-/// Reads a project and holds its row until `db_tx` ends (rule 7): a posting that depends on
-/// its priority or status holds it shared, and a change to either holds it for update, so
-/// neither can act on what the other is changing.
-pub async fn lock_project_in(db_tx: &mut DbTx, code: &str, lock: RowLock) -> Result<Option<Project>, StoreError> {
-    let sql = format!("select * from projects where code = $1{}", lock.clause(db_tx));
-    let row = sqlx::query(&sql).bind(code).fetch_optional(&mut **db_tx).await?;
     row.as_ref().map(project_from).transpose()
 }
 
@@ -645,14 +600,4 @@ pub async fn setting(store: &Store, key: &str) -> Result<Option<String>, StoreEr
 pub async fn is_empty(store: &Store) -> Result<bool, StoreError> {
     let row = sqlx::query("select count(*) as n from funders").fetch_one(store.pool()).await?;
     Ok(row.try_get::<i64, _>("n")? == 0)
-}
-
-/// A year's status, or `None` if the year is not set up; an unknown stored word is `Corrupt`.
-pub(crate) async fn year_status_in(db_tx: &mut DbTx, year: FinancialYear) -> Result<Option<YearStatus>, StoreError> {
-    let row = sqlx::query("select code, status from financial_years where code = $1")
-        .bind(year.to_string())
-        .fetch_optional(&mut **db_tx)
-        .await?;
-    row.map(|r| rows::parsed(&r, ("financial_years", &["code"]), "status", |t| YearStatus::try_from(t.to_owned())))
-        .transpose()
 }
