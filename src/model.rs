@@ -1,5 +1,8 @@
 //! Types shared by storage, http and cli, below all three: who is acting, and under which
-//! idempotency key. (Roles and the status enums live in `domain::status`.)
+//! idempotency key, and in `postings` the commands and records of the recording operations.
+//! (Roles and the status enums live in `domain::status`.)
+
+pub mod postings;
 
 /// A request's claim on an `Idempotency-Key`.
 #[derive(Debug, Clone)]

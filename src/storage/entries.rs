@@ -334,11 +334,7 @@ async fn check_project_priority(db_tx: &mut DbTx, grant: &Grant, project: &str) 
 
 // ---- reading ----
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct PostingView {
-    pub account: String,
-    pub amount: Money,
-}
+pub use crate::model::postings::PostingView;
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct EntryView {

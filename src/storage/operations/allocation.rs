@@ -2,29 +2,6 @@
 
 use super::*;
 
-pub struct AllocationCmd {
-    pub grant: String,
-    pub year: FinancialYear,
-    pub project: String,
-    pub amount: Money,
-    pub approved_on: NaiveDate,
-    pub approval_ref: String,
-    pub memo: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AllocationRecord {
-    pub entry_id: i64,
-    pub grant: String,
-    pub financial_year: FinancialYear,
-    pub project: String,
-    pub amount: Money,
-    pub date: NaiveDate,
-    pub approved_on: NaiveDate,
-    pub approval_ref: String,
-    pub memo: String,
-}
-
 pub async fn allocate(store: &Store, c: AllocationCmd, actor: Actor<'_>) -> Result<AllocationRecord, StoreError> {
     let mut db_tx = store.begin().await?;
     let locked = lock_award(&mut db_tx, &c.grant, c.year).await?;

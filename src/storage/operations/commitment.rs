@@ -2,34 +2,6 @@
 
 use super::*;
 
-pub struct CommitmentCmd {
-    pub grant: String,
-    pub year: FinancialYear,
-    pub project: String,
-    pub supplier: String,
-    pub reference: String,
-    pub amount: Money,
-    pub date: NaiveDate,
-    pub memo: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CommitmentRecord {
-    pub commitment_id: i64,
-    pub entry_id: i64,
-    pub grant: String,
-    pub financial_year: String,
-    pub project: String,
-    pub supplier: String,
-    pub reference: String,
-    pub amount: Money,
-    pub outstanding: Money,
-    pub date: String,
-    pub memo: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<OverspendFlag>,
-}
-
 pub async fn commit(store: &Store, c: CommitmentCmd, actor: Actor<'_>) -> Result<CommitmentRecord, StoreError> {
     let mut db_tx = store.begin().await?;
     let locked = lock_award(&mut db_tx, &c.grant, c.year).await?;
@@ -100,23 +72,6 @@ async fn commitment_row(store: &Store, id: i64) -> Result<Option<CommitmentRow>,
         })
     })
     .transpose()
-}
-
-pub struct ReleaseCmd {
-    pub commitment_id: i64,
-    pub date: NaiveDate,
-    pub amount: Money,
-    pub reason: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReleaseRecord {
-    pub entry_id: i64,
-    pub commitment_id: i64,
-    pub date: NaiveDate,
-    pub amount: Money,
-    pub reason: String,
-    pub outstanding: Money,
 }
 
 pub async fn release(store: &Store, c: ReleaseCmd, actor: Actor<'_>) -> Result<ReleaseRecord, StoreError> {

@@ -9,15 +9,16 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::entries::{EntryMeta, LockedAward, PostingView, lock_award, post_in, postings_in};
+use super::entries::{EntryMeta, LockedAward, lock_award, post_in, postings_in};
 use super::idempotency;
 use super::lookups::lock_project_in;
 use super::{DbTx, RowLock, Store, StoreError, now, rows};
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{
-    Account, AccountKind, EntryKind, FinancialYear, Money, OnOverspend, OverspendFlag, ProjectStatus, VirementStatus,
+    Account, AccountKind, EntryKind, FinancialYear, Money, OnOverspend, ProjectStatus, VirementStatus,
 };
 use crate::model::Actor;
+pub use crate::model::postings::*;
 
 mod allocation;
 mod commitment;

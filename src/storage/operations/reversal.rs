@@ -2,23 +2,6 @@
 
 use super::*;
 
-pub struct ReverseCmd {
-    pub entry_id: i64,
-    pub date: NaiveDate,
-    pub reason: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReversalRecord {
-    pub entry_id: i64,
-    pub reverses: i64,
-    pub date: NaiveDate,
-    pub reason: String,
-    pub postings: Vec<PostingView>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<OverspendFlag>,
-}
-
 /// The kind of an entry, so the caller can check the role that may reverse it.
 pub async fn entry_kind(store: &Store, id: i64) -> Result<EntryKind, StoreError> {
     let row = sqlx::query("select id, kind from entries where id = $1")

@@ -2,38 +2,6 @@
 
 use super::*;
 
-#[derive(Debug, Clone)]
-pub struct SpendCmd {
-    pub grant: String,
-    pub project: String,
-    pub date: NaiveDate,
-    pub supplier: String,
-    pub description: String,
-    pub invoice_ref: String,
-    pub amount: Money,
-    pub commitment_id: Option<i64>,
-    pub source_ref: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SpendRecord {
-    pub entry_id: i64,
-    pub grant: String,
-    pub financial_year: FinancialYear,
-    pub project: String,
-    pub date: NaiveDate,
-    pub supplier: String,
-    pub description: String,
-    pub invoice_ref: String,
-    pub amount: Money,
-    pub commitment_id: Option<i64>,
-    /// The part of the spend drawn from the commitment; the rest came from available.
-    pub covered_by_commitment: Money,
-    pub source_ref: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<OverspendFlag>,
-}
-
 pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<SpendRecord, StoreError> {
     let mut db_tx = store.begin().await?;
     let record = spend_in(&mut db_tx, c, actor.name).await?;
@@ -131,34 +99,6 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
         source_ref: c.source_ref,
         warnings: posted.flags,
     })
-}
-
-#[derive(Debug, Clone)]
-pub struct RefundCmd {
-    pub grant: String,
-    pub project: String,
-    pub date: NaiveDate,
-    pub amount: Money,
-    pub reference: String,
-    pub reason: String,
-    /// The imported line this refund came from (a credit note), if any; posts once.
-    pub source_ref: Option<String>,
-    /// Who sent the money back, when known (an imported credit note names its supplier).
-    pub supplier: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RefundRecord {
-    pub entry_id: i64,
-    pub grant: String,
-    pub financial_year: FinancialYear,
-    pub project: String,
-    pub date: NaiveDate,
-    pub amount: Money,
-    pub reference: String,
-    pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_ref: Option<String>,
 }
 
 pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<RefundRecord, StoreError> {

@@ -2,38 +2,6 @@
 
 use super::*;
 
-#[derive(Debug, Clone)]
-pub struct VirementCmd {
-    pub grant: String,
-    pub year: FinancialYear,
-    pub from_project: String,
-    pub to_project: String,
-    pub amount: Money,
-    pub approved_on: NaiveDate,
-    pub approval_ref: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct VirementRecord {
-    pub virement_id: i64,
-    /// `posted` (below the threshold), `pending`, `approved` or `rejected`.
-    pub status: VirementStatus,
-    pub entry_id: Option<i64>,
-    pub grant: String,
-    pub financial_year: FinancialYear,
-    pub from_project: String,
-    pub to_project: String,
-    pub amount: Money,
-    /// The entry's date, once posted.
-    pub date: Option<NaiveDate>,
-    pub approved_on: NaiveDate,
-    pub approval_ref: String,
-    pub reason: String,
-    pub proposed_by: String,
-    pub decided_by: Option<String>,
-}
-
 /// Posts a virement at once: below the approval threshold. The row in `virements` records
 /// it as `posted`.
 pub async fn vire(store: &Store, c: VirementCmd, actor: Actor<'_>) -> Result<VirementRecord, StoreError> {
