@@ -12,9 +12,10 @@ use std::time::Instant;
 
 use grant_ledger::csv::mapping::Mapping;
 use grant_ledger::domain::{FinancialYear, Money, parse_date};
+use grant_ledger::model::Actor;
 use grant_ledger::storage::Store;
 use grant_ledger::storage::import::{Engine, ImportOptions};
-use grant_ledger::storage::operations::{self as ops, Actor};
+use grant_ledger::storage::operations as ops;
 use grant_ledger::storage::reference::{self as refdata, Grant, NewAward, Project};
 
 const LINES: usize = 100_000;

@@ -227,11 +227,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 /// `grant-ledger verify [--against FILE] [--seal]`: the exit code is 0 only when nothing
 /// is wrong; what could not be checked is said on standard error either way.
 async fn verify(store: &Store, against: Option<&std::path::Path>, seal: bool) -> anyhow::Result<i32> {
-    use crate::storage::{anchors, chain_key, chains, verify};
+    use crate::storage::{anchors, chain_key, sealing, verify};
     let key = chain_key::installed();
     if seal {
         let key = key.ok_or_else(|| anyhow::anyhow!("--seal needs the chain key in {}", chain_key::ENV))?;
-        let problems = chains::seal(store, key).await?;
+        let problems = sealing::seal(store, key).await?;
         for p in &problems {
             println!("{p}");
         }

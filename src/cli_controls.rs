@@ -5,9 +5,9 @@ use clap::{Args, Subcommand};
 
 use crate::domain::{FinancialYear, Money, VirementStatus, parse_date};
 use crate::http::auth::Need;
+use crate::model::Actor;
 use crate::storage::audit::{self, AuditFilter};
 use crate::storage::controls::{self, YearEndCmd};
-use crate::storage::operations::Actor;
 use crate::storage::tokens::{self, Principal};
 use crate::storage::{PAGE_LIMIT_MAX, Store};
 

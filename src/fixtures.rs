@@ -5,8 +5,9 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, parse_date};
+use crate::model::Actor;
 use crate::storage::Store;
-use crate::storage::operations::{self as ops, Actor};
+use crate::storage::operations as ops;
 use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project};
 
 const REFERENCE: &str = include_str!("../fixtures/tamworth/reference.json");

@@ -15,6 +15,8 @@ pub mod domain;
 pub mod fixtures;
 /// The only axum and JSON: routes, auth, problem+json errors.
 pub mod http;
+/// Types shared by storage, http and cli: `Actor`, `IdemKey`.
+pub mod model;
 /// Budget reports: variance, quarterly, multi-year, the Commissioner's return; CSV and tables.
 pub mod reports;
 /// The only SQL: both backends, balances, idempotency, verification.

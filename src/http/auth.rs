@@ -7,8 +7,7 @@ use axum::http::request::Parts;
 use super::error::AppError;
 use super::{AppState, throttle};
 use crate::domain::EntryKind;
-use crate::storage::idempotency::IdemKey;
-use crate::storage::operations::Actor;
+use crate::model::{Actor, IdemKey};
 use crate::storage::tokens::{self, Principal, Role};
 
 /// The authenticated caller. Extracting it answers 401 for a missing or unknown token.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::Row;
 
-use super::verify::{Report, StoredEntry};
+use super::scanned::{Report, StoredEntry};
 use super::{Store, StoreError};
 use crate::domain::chain::{
     self, AUDIT_CHAIN, AUDIT_KEYED, AUDIT_UNCHAINED, AuditContent, ChainKey, EntryContent, GENESIS, HashVersion,
@@ -53,12 +53,12 @@ fn content(e: &StoredEntry) -> EntryContent<'_> {
 }
 
 /// An award's chain head as stored on the award.
-struct Head {
-    hash: String,
+pub(super) struct Head {
+    pub(super) hash: String,
     seal: String,
 }
 
-async fn award_heads(store: &Store) -> Result<BTreeMap<(String, String), Head>, StoreError> {
+pub(super) async fn award_heads(store: &Store) -> Result<BTreeMap<(String, String), Head>, StoreError> {
     sqlx::query("select grant_code, financial_year, head_hash, head_seal from awards")
         .fetch_all(store.pool())
         .await?
@@ -334,41 +334,4 @@ fn compare(
             ));
         }
     }
-}
-
-/// Seals every chain head with the key, after a clean verify with it: how a ledger that
-/// had entries before the key was set comes under it. Refuses while verify finds problems
-/// other than unsealed heads, so a chain rebuilt without the key is never sealed.
-pub async fn seal(store: &Store, key: &ChainKey) -> Result<Vec<String>, StoreError> {
-    let report = super::verify::report(store, Some(key)).await?;
-    let blocking: Vec<String> =
-        report.problems.into_iter().filter(|p| !p.contains("is not sealed with the chain key")).collect();
-    if !blocking.is_empty() {
-        return Ok(blocking);
-    }
-    let mut db_tx = store.begin().await?;
-    for ((grant, year), head) in award_heads(store).await? {
-        if head.hash.is_empty() {
-            continue;
-        }
-        sqlx::query(
-            "update awards set head_seal = $3 where grant_code = $1 and financial_year = $2 and head_hash = $4",
-        )
-        .bind(&grant)
-        .bind(&year)
-        .bind(chain::head_seal(key, &chain::award_chain(&grant, &year), &head.hash))
-        .bind(&head.hash)
-        .execute(&mut *db_tx)
-        .await?;
-    }
-    let (head, _) = audit_head(store).await?;
-    if !head.is_empty() {
-        sqlx::query("update audit_head set head_seal = $1 where id = 1 and hash = $2")
-            .bind(chain::head_seal(key, AUDIT_CHAIN, &head))
-            .bind(&head)
-            .execute(&mut *db_tx)
-            .await?;
-    }
-    db_tx.commit().await?;
-    Ok(Vec::new())
 }

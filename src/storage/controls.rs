@@ -7,12 +7,13 @@ use sqlx::Row;
 use super::audit::{self, Change};
 use super::entries::{EntryMeta, lock_award, lock_award_row, post_in};
 use super::idempotency;
-use super::operations::{Actor, VirementCmd, VirementRecord, insert_virement_in, vire_in};
+use super::operations::{VirementCmd, VirementRecord, insert_virement_in, vire_in};
 use super::reference::{FinancialYearRecord, get_grant_in, year_status_in};
 use super::rows;
 use super::{DbTx, Page, Store, StoreError, now};
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, FinancialYear, Money, VirementStatus, YearStatus};
+use crate::model::Actor;
 
 /// The default approval threshold: a virement above £5,000 needs a second approver.
 pub const VIREMENT_THRESHOLD_PENCE_DEFAULT: i64 = 500_000;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::reference::{Grant, get_grant_in, year_status_in};
+use super::lookups::{Grant, get_grant_in, year_status_in};
 use super::{DbTx, Page, Store, StoreError, now, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
@@ -318,7 +318,7 @@ pub async fn open_account_in(db_tx: &mut DbTx, account: &Account) -> Result<(), 
 /// posting (rule 7).
 async fn check_project_priority(db_tx: &mut DbTx, grant: &Grant, project: &str) -> Result<(), StoreError> {
     let Some(restricted_to) = &grant.restricted_to_priority else { return Ok(()) };
-    let p = super::reference::lock_project_in(db_tx, project, super::RowLock::Share)
+    let p = super::lookups::lock_project_in(db_tx, project, super::RowLock::Share)
         .await?
         .ok_or_else(|| StoreError::invalid("project", format!("no project {project}")))?;
     if &p.priority != restricted_to {
@@ -334,11 +334,7 @@ async fn check_project_priority(db_tx: &mut DbTx, grant: &Grant, project: &str) 
 
 // ---- reading ----
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct PostingView {
-    pub account: String,
-    pub amount: Money,
-}
+pub use crate::model::postings::PostingView;
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct EntryView {

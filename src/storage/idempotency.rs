@@ -5,14 +5,7 @@ use sqlx::Row;
 
 use super::{DbTx, Store, StoreError};
 
-/// A request's claim on an `Idempotency-Key`.
-#[derive(Debug, Clone)]
-pub struct IdemKey {
-    pub token_id: i64,
-    pub key: String,
-    /// SHA-256 of method, path, query and body: a reuse with anything else is a conflict.
-    pub request_hash: String,
-}
+pub use crate::model::IdemKey;
 
 /// The response first given under a key.
 #[derive(Debug, Clone)]

@@ -21,7 +21,7 @@ use sqlx::Row;
 use tokio::sync::mpsc;
 
 use super::entries::{EntryText, hashed_content};
-use super::import::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
+use super::import_lines::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
 use super::operations::{refund_meta, spend_meta};
 use super::{Backend, DbTx, RowLock, StoreError, now, rows};
 use crate::domain::chain::entry_link;

@@ -12,11 +12,15 @@ pub mod exports;
 pub mod idempotency;
 pub mod import;
 mod import_bulk;
+mod import_lines;
+mod lookups;
 pub mod operations;
 mod readable;
 pub mod reference;
 pub mod reports;
 mod rows;
+mod scanned;
+pub mod sealing;
 pub mod sessions;
 pub mod tokens;
 pub mod verify;
@@ -213,3 +217,6 @@ impl<T> Page<T> {
 pub fn decode_cursor(cursor: &str) -> Option<String> {
     hex::decode(cursor).ok().and_then(|b| String::from_utf8(b).ok())
 }
+
+#[cfg(test)]
+mod module_cycles;

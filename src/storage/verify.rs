@@ -8,42 +8,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::Row;
 
+pub use super::scanned::Report;
+pub(crate) use super::scanned::StoredEntry;
 use super::{Store, StoreError};
 use crate::domain::chain::{ChainKey, PostingContent};
 use crate::domain::{Account, AccountKind, FinancialYear};
-
-/// What verify found: `problems` break the ledger's promises; `notes` say what could not
-/// be checked (keyed links without the key). Empty problems means the ledger is sound.
-#[derive(Debug, Default)]
-pub struct Report {
-    pub problems: Vec<String>,
-    pub notes: Vec<String>,
-}
 
 /// Every problem found, in words an auditor can act on, checking keyed links with this
 /// process's chain key. Empty means the ledger is sound.
 pub async fn verify(store: &Store) -> Result<Vec<String>, StoreError> {
     Ok(report(store, super::chain_key::installed()).await?.problems)
-}
-
-/// One entry row as stored, with its postings in line order.
-pub(crate) struct StoredEntry {
-    pub id: i64,
-    pub kind: String,
-    pub date: String,
-    pub year: String,
-    pub grant: String,
-    pub memo: String,
-    pub details: String,
-    pub created_by: String,
-    pub created_at: String,
-    pub reverses: Option<i64>,
-    pub commitment_id: Option<i64>,
-    pub source_ref: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
-    pub hash_version: i64,
-    pub postings: Vec<PostingContent>,
 }
 
 /// Every entry with its postings, in id order: one scan of each table.

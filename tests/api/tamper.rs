@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use grant_ledger::domain::chain::{self, ChainKey, EntryContent, PostingContent};
 use grant_ledger::storage::Backend as StoreBackend;
 use grant_ledger::storage::tokens::Role;
-use grant_ledger::storage::{chains, verify};
+use grant_ledger::storage::{sealing, verify};
 use serde_json::json;
 use sqlx::Row;
 
@@ -348,7 +348,7 @@ backend_test!(an_amount_rewritten_and_rechained_is_caught_with_the_chain_key, |a
     // This ledger was written before the key was set: its heads are not sealed yet.
     let before = verify::report(&app.store, Some(&key)).await.unwrap();
     assert_named(&before.problems, "award LDF 2023-24: its chain head is not sealed with the chain key");
-    assert!(chains::seal(&app.store, &key).await.unwrap().is_empty());
+    assert!(sealing::seal(&app.store, &key).await.unwrap().is_empty());
     let sealed = verify::report(&app.store, Some(&key)).await.unwrap();
     assert!(sealed.problems.is_empty(), "{:#?}", sealed.problems);
     // Without the key, verify says plainly what it could not check.

@@ -1,0 +1,190 @@
+//! The commands a recording operation takes and the records it answers, shared by
+//! storage (which runs them), http and cli (which build and show them).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::domain::{FinancialYear, Money, OverspendFlag, VirementStatus};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PostingView {
+    pub account: String,
+    pub amount: Money,
+}
+
+pub struct AllocationCmd {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub project: String,
+    pub amount: Money,
+    pub approved_on: NaiveDate,
+    pub approval_ref: String,
+    pub memo: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AllocationRecord {
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub project: String,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub approved_on: NaiveDate,
+    pub approval_ref: String,
+    pub memo: String,
+}
+
+pub struct CommitmentCmd {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub project: String,
+    pub supplier: String,
+    pub reference: String,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommitmentRecord {
+    pub commitment_id: i64,
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: String,
+    pub project: String,
+    pub supplier: String,
+    pub reference: String,
+    pub amount: Money,
+    pub outstanding: Money,
+    pub date: String,
+    pub memo: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<OverspendFlag>,
+}
+
+pub struct ReleaseCmd {
+    pub commitment_id: i64,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReleaseRecord {
+    pub entry_id: i64,
+    pub commitment_id: i64,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reason: String,
+    pub outstanding: Money,
+}
+
+pub struct ReverseCmd {
+    pub entry_id: i64,
+    pub date: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReversalRecord {
+    pub entry_id: i64,
+    pub reverses: i64,
+    pub date: NaiveDate,
+    pub reason: String,
+    pub postings: Vec<PostingView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<OverspendFlag>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpendCmd {
+    pub grant: String,
+    pub project: String,
+    pub date: NaiveDate,
+    pub supplier: String,
+    pub description: String,
+    pub invoice_ref: String,
+    pub amount: Money,
+    pub commitment_id: Option<i64>,
+    pub source_ref: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SpendRecord {
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub project: String,
+    pub date: NaiveDate,
+    pub supplier: String,
+    pub description: String,
+    pub invoice_ref: String,
+    pub amount: Money,
+    pub commitment_id: Option<i64>,
+    /// The part of the spend drawn from the commitment; the rest came from available.
+    pub covered_by_commitment: Money,
+    pub source_ref: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<OverspendFlag>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefundCmd {
+    pub grant: String,
+    pub project: String,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reference: String,
+    pub reason: String,
+    /// The imported line this refund came from (a credit note), if any; posts once.
+    pub source_ref: Option<String>,
+    /// Who sent the money back, when known (an imported credit note names its supplier).
+    pub supplier: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefundRecord {
+    pub entry_id: i64,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub project: String,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reference: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VirementCmd {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub from_project: String,
+    pub to_project: String,
+    pub amount: Money,
+    pub approved_on: NaiveDate,
+    pub approval_ref: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VirementRecord {
+    pub virement_id: i64,
+    /// `posted` (below the threshold), `pending`, `approved` or `rejected`.
+    pub status: VirementStatus,
+    pub entry_id: Option<i64>,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    pub from_project: String,
+    pub to_project: String,
+    pub amount: Money,
+    /// The entry's date, once posted.
+    pub date: Option<NaiveDate>,
+    pub approved_on: NaiveDate,
+    pub approval_ref: String,
+    pub reason: String,
+    pub proposed_by: String,
+    pub decided_by: Option<String>,
+}

@@ -1,0 +1,50 @@
+//! Funders: listed and created (by admin).
+
+use super::*;
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Funder {
+    pub code: String,
+    pub name: String,
+}
+
+pub async fn list_funders(store: &Store, after: &str, limit: i64) -> Result<Page<Funder>, StoreError> {
+    let rows = sqlx::query("select code, name from funders where code > $1 order by code limit $2")
+        .bind(after)
+        .bind(limit_rows(limit))
+        .fetch_all(store.pool())
+        .await?;
+    let items = rows::read_all(&rows, "funders", &["code"])?;
+    Ok(Page::from_rows(items, limit, |f: &Funder| f.code.clone()))
+}
+
+pub async fn create_funder(store: &Store, f: Funder, actor: Actor<'_>) -> Result<Funder, StoreError> {
+    let mut db_tx = store.begin().await?;
+    create_funder_in(&mut db_tx, &f, actor.name).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &f).await?;
+    db_tx.commit().await?;
+    Ok(f)
+}
+
+pub async fn create_funder_in(db_tx: &mut DbTx, f: &Funder, actor: &str) -> Result<(), StoreError> {
+    sqlx::query("insert into funders (code, name) values ($1, $2)")
+        .bind(&f.code)
+        .bind(&f.name)
+        .execute(&mut **db_tx)
+        .await
+        .map_err(|e| conflict_if_exists(e, format!("funder {}", f.code)))?;
+    audit::record_in(
+        db_tx,
+        Change {
+            actor,
+            action: "create",
+            entity: "funder",
+            key: &f.code,
+            before: None,
+            after: audit::json(f),
+            reason: "",
+        },
+    )
+    .await?;
+    Ok(())
+}

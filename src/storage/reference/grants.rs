@@ -1,0 +1,62 @@
+//! Grants: listed and created; `Grant` itself is in `lookups`.
+
+use super::*;
+
+pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<Grant>, StoreError> {
+    let rows = sqlx::query("select * from grants where code > $1 order by code limit $2")
+        .bind(after)
+        .bind(limit_rows(limit))
+        .fetch_all(store.pool())
+        .await?;
+    Ok(Page::from_rows(rows::read_all(&rows, "grants", &["code"])?, limit, |g: &Grant| g.code.clone()))
+}
+
+pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("select 1 from grants where code = $1").bind(code).fetch_optional(store.pool()).await?.is_some())
+}
+
+pub async fn create_grant(store: &Store, g: Grant, actor: Actor<'_>) -> Result<Grant, StoreError> {
+    let mut db_tx = store.begin().await?;
+    create_grant_in(&mut db_tx, &g, actor.name).await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &g).await?;
+    db_tx.commit().await?;
+    Ok(g)
+}
+
+pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant, actor: &str) -> Result<(), StoreError> {
+    let funder =
+        sqlx::query("select 1 from funders where code = $1").bind(&g.funder).fetch_optional(&mut **db_tx).await?;
+    if funder.is_none() {
+        return Err(StoreError::invalid("funder", format!("no funder {}", g.funder)));
+    }
+    if let Some(p) = &g.restricted_to_priority
+        && !priority_exists_in(db_tx, p).await?
+    {
+        return Err(StoreError::invalid("restricted_to_priority", format!("no priority {p}")));
+    }
+    sqlx::query(
+        "insert into grants (code, name, funder, restricted_to_priority, on_overspend) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(&g.code)
+    .bind(&g.name)
+    .bind(&g.funder)
+    .bind(&g.restricted_to_priority)
+    .bind(g.on_overspend.as_str())
+    .execute(&mut **db_tx)
+    .await
+    .map_err(|e| conflict_if_exists(e, format!("grant {}", g.code)))?;
+    audit::record_in(
+        db_tx,
+        Change {
+            actor,
+            action: "create",
+            entity: "grant",
+            key: &g.code,
+            before: None,
+            after: audit::json(g),
+            reason: "",
+        },
+    )
+    .await?;
+    Ok(())
+}
