@@ -11,29 +11,14 @@
 use std::time::Instant;
 
 use grant_ledger::csv::mapping::Mapping;
-use grant_ledger::domain::{FinancialYear, Money, parse_date};
-use grant_ledger::model::Actor;
 use grant_ledger::storage::Store;
 use grant_ledger::storage::import::{Engine, ImportOptions};
-use grant_ledger::storage::operations as ops;
-use grant_ledger::storage::reference::{self as refdata, Grant, NewAward, Project};
 
 const LINES: usize = 100_000;
 const PER_LINE_LINES: usize = 10_000;
-const PROJECTS: usize = 200;
-/// Who the bench records its set-up as.
-const BENCH: Actor<'static> = Actor { name: "bench", idem: None };
+mod common;
 
-/// A deterministic generator: the same file every run.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
+use common::{PROJECTS, Rng};
 
 fn csv_file(lines: usize, seed: u64) -> String {
     let mut rng = Rng(seed);
@@ -54,50 +39,6 @@ fn csv_file(lines: usize, seed: u64) -> String {
 
 fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}", path.display())
-}
-
-/// A fresh ledger with a grant big enough for the file, allocated over many projects.
-async fn ledger(url: &str) -> Store {
-    let store = grant_ledger::cli::open(url).await.unwrap();
-    let year = FinancialYear::parse("2023-24").unwrap();
-    let grant = Grant {
-        code: "BENCH".into(),
-        name: "Bench grant".into(),
-        funder: "SCO".into(),
-        restricted_to_priority: None,
-        on_overspend: grant_ledger::domain::OnOverspend::Stop,
-    };
-    refdata::create_grant(&store, grant, BENCH).await.unwrap();
-    let award = NewAward {
-        grant: "BENCH".into(),
-        year,
-        amount: Money::parse("900000000").unwrap(),
-        awarded_on: parse_date("2023-04-01").unwrap(),
-        reference: "bench".into(),
-    };
-    refdata::create_award(&store, award, BENCH).await.unwrap();
-    for p in 0..PROJECTS {
-        let project = Project {
-            code: format!("B{p}"),
-            name: format!("Bench project {p}"),
-            priority: "ASB".into(),
-            lead_organisation: String::new(),
-            description: String::new(),
-            status: grant_ledger::domain::ProjectStatus::Active,
-        };
-        refdata::create_project(&store, project, BENCH).await.unwrap();
-        let cmd = ops::AllocationCmd {
-            grant: "BENCH".into(),
-            year,
-            project: format!("B{p}"),
-            amount: Money::parse("4000000").unwrap(),
-            approved_on: parse_date("2023-04-01").unwrap(),
-            approval_ref: "bench".into(),
-            memo: String::new(),
-        };
-        ops::allocate(&store, cmd, Actor { name: "bench", idem: None }).await.unwrap();
-    }
-    store
 }
 
 async fn timed_import(store: &Store, bytes: &[u8], engine: Engine) -> (f64, usize) {
@@ -159,7 +100,7 @@ async fn postgres_import(admin_url: &str, text: &str) {
     let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connecting to BENCH_POSTGRES_URL");
     sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
-    let store = ledger(&format!("{base}/{name}")).await;
+    let store = common::allocated_ledger(&format!("{base}/{name}")).await;
     bulk_import_and_verify(&store, text, "import (bulk engine, PostgreSQL):").await;
     store.close().await;
     sqlx::query(&format!("drop database {name} with (force)")).execute(&mut admin).await.unwrap();
@@ -183,8 +124,8 @@ fn main() {
             LINES as f64 / parse_seconds
         );
 
-        ledger(&sqlite_url(&dir.join("floor.db"))).await.close().await;
-        let store = ledger(&sqlite_url(&dir.join("bulk.db"))).await;
+        common::allocated_ledger(&sqlite_url(&dir.join("floor.db"))).await.close().await;
+        let store = common::allocated_ledger(&sqlite_url(&dir.join("bulk.db"))).await;
         bulk_import_and_verify(&store, &text, "import (bulk engine):").await;
         store.close().await;
         if let Ok(admin_url) = std::env::var("BENCH_POSTGRES_URL") {
@@ -194,7 +135,7 @@ fn main() {
             return;
         }
 
-        let store = ledger(&sqlite_url(&dir.join("per-line.db"))).await;
+        let store = common::allocated_ledger(&sqlite_url(&dir.join("per-line.db"))).await;
         let small = csv_file(PER_LINE_LINES, 7);
         let (seconds, accepted) = timed_import(&store, small.as_bytes(), Engine::PerLine).await;
         println!(

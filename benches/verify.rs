@@ -13,74 +13,21 @@
 use std::time::Instant;
 
 use grant_ledger::csv::mapping::Mapping;
-use grant_ledger::domain::{FinancialYear, Money, parse_date};
-use grant_ledger::model::Actor;
+use grant_ledger::domain::{Money, parse_date};
 use grant_ledger::storage::Store;
 use grant_ledger::storage::import::{Engine, ImportOptions};
 use grant_ledger::storage::operations as ops;
-use grant_ledger::storage::reference::{self as refdata, Grant, NewAward, Project};
 
-const PROJECTS: usize = 200;
-const BENCH: Actor<'static> = Actor { name: "bench", idem: None };
+mod common;
+
+use common::{BENCH, PROJECTS, Rng, year};
 
 fn size(var: &str, default: usize) -> usize {
     std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// A deterministic generator: the same ledger every run.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
-fn year() -> FinancialYear {
-    FinancialYear::parse("2023-24").unwrap()
-}
-
 async fn ledger(url: &str, commitments: usize, spends: usize) -> Store {
-    let store = grant_ledger::cli::open(url).await.unwrap();
-    let grant = Grant {
-        code: "BENCH".into(),
-        name: "Bench grant".into(),
-        funder: "SCO".into(),
-        restricted_to_priority: None,
-        on_overspend: grant_ledger::domain::OnOverspend::Stop,
-    };
-    refdata::create_grant(&store, grant, BENCH).await.unwrap();
-    let award = NewAward {
-        grant: "BENCH".into(),
-        year: year(),
-        amount: Money::parse("900000000").unwrap(),
-        awarded_on: parse_date("2023-04-01").unwrap(),
-        reference: "bench".into(),
-    };
-    refdata::create_award(&store, award, BENCH).await.unwrap();
-    for p in 0..PROJECTS {
-        let project = Project {
-            code: format!("B{p}"),
-            name: format!("Bench project {p}"),
-            priority: "ASB".into(),
-            lead_organisation: String::new(),
-            description: String::new(),
-            status: grant_ledger::domain::ProjectStatus::Active,
-        };
-        refdata::create_project(&store, project, BENCH).await.unwrap();
-        let cmd = ops::AllocationCmd {
-            grant: "BENCH".into(),
-            year: year(),
-            project: format!("B{p}"),
-            amount: Money::parse("4000000").unwrap(),
-            approved_on: parse_date("2023-04-01").unwrap(),
-            approval_ref: "bench".into(),
-            memo: String::new(),
-        };
-        ops::allocate(&store, cmd, BENCH).await.unwrap();
-    }
+    let store = common::allocated_ledger(url).await;
     let mut rng = Rng(42);
     let started = Instant::now();
     for i in 0..commitments {
