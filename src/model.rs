@@ -1,7 +1,9 @@
 //! Types shared by storage, http and cli, below all three: who is acting, and under which
-//! idempotency key, and in `postings` the commands and records of the recording operations.
+//! idempotency key, in `postings` the commands and records of the recording operations,
+//! and in `monitoring` those of forecasts, indicators and indicator returns.
 //! (Roles and the status enums live in `domain::status`.)
 
+pub mod monitoring;
 pub mod postings;
 
 /// A request's claim on an `Idempotency-Key`.

@@ -87,6 +87,23 @@ word_set!(
     }
 );
 
+word_set!(
+    /// An officer's rating of a project's progress, given with a forecast: worst is red.
+    ProgressRag, "progress RAG", { Red => "red", Amber => "amber", Green => "green" }
+);
+
+impl ProgressRag {
+    /// The worse of two ratings (red, then amber, then green): a subtotal shows its worst.
+    pub fn worse(self, other: ProgressRag) -> ProgressRag {
+        let rank = |r: ProgressRag| match r {
+            ProgressRag::Red => 2,
+            ProgressRag::Amber => 1,
+            ProgressRag::Green => 0,
+        };
+        if rank(other) > rank(self) { other } else { self }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +120,15 @@ mod tests {
         assert_eq!(err.to_string(), "\"sideways\" is not a known overspend rule");
         assert!(VirementStatus::try_from("Pending".to_owned()).is_err(), "words are case-sensitive");
         assert!(YearStatus::try_from(String::new()).is_err());
+    }
+
+    #[test]
+    fn the_worse_progress_rating_wins() {
+        use ProgressRag::*;
+        for (a, b, worse) in [(Green, Amber, Amber), (Red, Green, Red), (Amber, Red, Red), (Green, Green, Green)] {
+            assert_eq!(a.worse(b), worse, "{a} and {b}");
+            assert_eq!(b.worse(a), worse, "{b} and {a}");
+        }
+        assert!(ProgressRag::try_from("Red".to_owned()).is_err(), "words are case-sensitive");
     }
 }

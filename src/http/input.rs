@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::error::{AppError, FieldError};
-use crate::domain::{FinancialYear, Money, control_character, is_valid_code, parse_date};
+use crate::domain::{FinancialYear, Money, Quantity, control_character, is_valid_code, parse_date};
 use crate::storage::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
 
 /// The longest text field accepted, in characters: names, memos, references.
@@ -18,7 +18,7 @@ pub const TEXT_LEN_MAX: usize = 2_000;
 
 /// Fields of free prose, which may hold tabs and line breaks. Every other text (codes,
 /// names, references, query parameters, path segments) is one line with no control character.
-pub const FREE_TEXT_FIELDS: [&str; 4] = ["memo", "reason", "description", "note"];
+pub const FREE_TEXT_FIELDS: [&str; 6] = ["memo", "reason", "description", "note", "explanation", "rag_reason"];
 
 /// A request body, read but not yet parsed, so the role check can run first.
 pub struct RawBody(pub Bytes);
@@ -225,6 +225,79 @@ impl Fields {
                 None
             }
         }
+    }
+
+    /// An amount that may be zero, but must be given.
+    pub fn money_zero_ok(&mut self, name: &str) -> Money {
+        if self.map.get(name).is_none_or(Value::is_null) {
+            self.map.remove(name);
+            self.missing(name);
+            return Money::ZERO;
+        }
+        self.money_or_zero(name)
+    }
+
+    /// A quarter of a financial year: a JSON whole number from 1 to 4 (API.md v1.1).
+    pub fn quarter(&mut self, name: &str) -> u8 {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => {
+                self.missing(name);
+                1
+            }
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|q| (1..=4).contains(&q)) => {
+                n.as_u64().map_or(1, |q| q as u8)
+            }
+            Some(Value::String(_)) => {
+                self.error(name, "must be a JSON number 1, 2, 3 or 4, not a string");
+                1
+            }
+            Some(_) => {
+                self.error(name, "must be 1, 2, 3 or 4");
+                1
+            }
+        }
+    }
+
+    /// A quantity (not money): a decimal string, by `Quantity::parse`.
+    pub fn quantity(&mut self, name: &str) -> Quantity {
+        let value = self.map.remove(name);
+        self.quantity_of(name, value)
+    }
+
+    fn quantity_of(&mut self, name: &str, value: Option<Value>) -> Quantity {
+        match value {
+            None | Some(Value::Null) => {
+                self.missing(name);
+                Quantity::ZERO
+            }
+            Some(Value::String(s)) => Quantity::parse(&s).unwrap_or_else(|e| {
+                self.error(name, e.to_string());
+                Quantity::ZERO
+            }),
+            Some(Value::Number(_)) => {
+                self.error(name, "must be a decimal string like \"12.5\", not a JSON number");
+                Quantity::ZERO
+            }
+            Some(_) => {
+                self.error(name, "must be a decimal string like \"12.5\"");
+                Quantity::ZERO
+            }
+        }
+    }
+
+    /// Exactly four quantities, Q1 to Q4; a bad one is named `name[i]`.
+    pub fn quarter_quantities(&mut self, name: &str) -> [Quantity; 4] {
+        let mut out = [Quantity::ZERO; 4];
+        match self.map.remove(name) {
+            None | Some(Value::Null) => self.missing(name),
+            Some(Value::Array(items)) if items.len() == 4 => {
+                for (i, item) in items.into_iter().enumerate() {
+                    out[i] = self.quantity_of(&format!("{name}[{i}]"), Some(item));
+                }
+            }
+            Some(_) => self.error(name, "must be an array of four decimal strings, Q1 to Q4"),
+        }
+        out
     }
 
     /// A whole percentage, 0 to 100, given as a JSON number or a string.

@@ -71,6 +71,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::tokens::router())
         .merge(routes::controls::router())
         .merge(routes::reports::router())
+        .merge(routes::monitoring::router())
         .merge(routes::interchange::router())
 }
 

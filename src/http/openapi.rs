@@ -13,7 +13,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, RefOr, Required, ResponseBuilder, Schema};
 use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToSchema};
 
-use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, Role, VirementStatus, YearStatus};
+use crate::domain::{
+    FinancialYear, Money, OnOverspend, ProgressRag, ProjectStatus, Quantity, Role, VirementStatus, YearStatus,
+};
 
 /// The document's frame; the paths come from the routers (`super::api_router`). The value
 /// types are named in components here too: parameters refer to them but do not register them.
@@ -24,13 +26,14 @@ use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, Role, Vire
         description = "Budgetary double-entry ledger for community safety partnership grants. \
                        The conventions (signs, idempotency, errors, roles, pagination) are in docs/api.md.",
     ),
-    components(schemas(Problem, FieldProblem, Money, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, YearOrEmpty, DateOrEmpty)),
+    components(schemas(Problem, FieldProblem, Money, Quantity, ProgressRag, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, YearOrEmpty, DateOrEmpty)),
     tags(
         (name = "reference", description = "Financial years, funders, priorities, grants, awards, projects"),
         (name = "postings", description = "Each creates one balanced entry"),
         (name = "ledger", description = "Entries, accounts, commitments"),
         (name = "controls", description = "Four-eyes virements, year end, closing years, audit, settings"),
         (name = "reports", description = "Reports and exports; JSON or CSV"),
+        (name = "monitoring", description = "Officers' forecasts, indicators and their returns, the monitoring return"),
         (name = "tokens", description = "Bearer tokens (admin)"),
         (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
         (name = "service", description = "Health and this document"),
@@ -150,6 +153,25 @@ hand_schema!(
     word_schema(VirementStatus::ALL.map(VirementStatus::as_str), "Where a virement stands.")
 );
 hand_schema!(Role, "Role", word_schema(Role::ALL.map(Role::as_str), "What a token may do."));
+hand_schema!(
+    ProgressRag,
+    "ProgressRag",
+    word_schema(ProgressRag::ALL.map(ProgressRag::as_str), "An officer's rating of a project's progress.")
+);
+
+/// The pattern of a quantity, exactly what `Quantity::parse` accepts.
+pub const QUANTITY_PATTERN: &str = r"^(?:(?:0|[1-9][0-9]{0,8})(?:\.[0-9]{1,4})?|1000000000(?:\.0{1,4})?)$";
+
+hand_schema!(
+    Quantity,
+    "Quantity",
+    string_schema(
+        QUANTITY_PATTERN,
+        "A quantity an indicator counts, with its unit beside it (not money): a decimal string, \
+         zero or more, at most 1000000000, at most four places, no leading zeros.",
+        "12.5"
+    )
+);
 
 /// Every financial year the server accepts, 2000-01 to 2098-99: the second year follows the first.
 pub fn year_pattern() -> String {

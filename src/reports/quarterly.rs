@@ -58,6 +58,8 @@ pub struct QuarterSubtotal {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuarterlyReport {
     pub financial_year: String,
+    /// Spend counted up to the end of this date; null counts every posting of the year.
+    pub as_at: Option<String>,
     pub rows: Vec<QuarterRow>,
     pub priorities: Vec<QuarterSubtotal>,
     pub grants: Vec<QuarterSubtotal>,
@@ -70,7 +72,7 @@ fn add(into: &mut [i64; 4], from: &[i64; 4]) {
     }
 }
 
-pub fn build(year: &str, spend: &[QuarterSpend], labels: &Labels) -> QuarterlyReport {
+pub fn build(year: &str, as_at: Option<chrono::NaiveDate>, spend: &[QuarterSpend], labels: &Labels) -> QuarterlyReport {
     let mut per: BTreeMap<(String, String, String), [i64; 4]> = BTreeMap::new();
     for s in spend {
         if !(1..=4).contains(&s.quarter) {
@@ -98,6 +100,7 @@ pub fn build(year: &str, spend: &[QuarterSpend], labels: &Labels) -> QuarterlyRe
         .collect();
     QuarterlyReport {
         financial_year: year.to_owned(),
+        as_at: as_at.map(|d| d.to_string()),
         rows,
         priorities: by_priority
             .into_iter()

@@ -34,7 +34,7 @@ async fn known_grant(store: &Store, grant: Option<&str>) -> Result<(), StoreErro
 }
 
 /// The variance report, current or as at the end of `as_at`. `today` sets the profile of a
-/// current report.
+/// current report. Officer forecasts are those of the quarter holding the report date.
 pub async fn variance(
     store: &Store,
     year: FinancialYear,
@@ -42,13 +42,31 @@ pub async fn variance(
     grant: Option<&str>,
     today: NaiveDate,
 ) -> Result<VarianceReport, StoreError> {
+    variance_in_quarter(store, year, as_at, grant, None, today).await
+}
+
+/// The variance report with the officer forecasts of `quarter` (default: the quarter that
+/// holds `as_at`, or today, clamped to the year): for each project, the latest forecast of
+/// that quarter made on or before `as_at` (any, for a current report).
+pub async fn variance_in_quarter(
+    store: &Store,
+    year: FinancialYear,
+    as_at: Option<NaiveDate>,
+    grant: Option<&str>,
+    quarter: Option<u8>,
+    today: NaiveDate,
+) -> Result<VarianceReport, StoreError> {
     known_year(store, year).await?;
     known_grant(store, grant).await?;
+    let report_date = as_at.unwrap_or(today);
+    let quarter = quarter.unwrap_or_else(|| variance::quarter_clamped(year, report_date));
     let accounts = sql::account_figures(store, year, grant, as_at).await?;
     let labels = sql::labels(store).await?;
     let rule = sql::rag_rule(store).await?;
     let plans = sql::plans(store, year).await?;
-    let mut report = variance::build(year, as_at, as_at.unwrap_or(today), &accounts, &labels, &rule, &plans);
+    let forecasts = crate::storage::monitoring::latest_forecasts(store, year, quarter, as_at).await?;
+    let outlooks = variance::Outlooks { quarter, forecasts: &forecasts };
+    let mut report = variance::build(year, as_at, report_date, &accounts, &labels, &rule, &plans, outlooks);
     // What the year before carried forward arrived in this year's award (its carry-forward
     // entry is dated this year's first day, so it is in every as-at report of this year).
     let prior = sql::account_figures(store, year.prev(), grant, None).await?;
@@ -71,11 +89,21 @@ pub async fn variance(
 }
 
 pub async fn quarterly(store: &Store, year: FinancialYear, grant: Option<&str>) -> Result<QuarterlyReport, StoreError> {
+    quarterly_as_at(store, year, grant, None).await
+}
+
+/// Spend per quarter, counting postings up to the end of `as_at` when given.
+pub async fn quarterly_as_at(
+    store: &Store,
+    year: FinancialYear,
+    grant: Option<&str>,
+    as_at: Option<NaiveDate>,
+) -> Result<QuarterlyReport, StoreError> {
     known_year(store, year).await?;
     known_grant(store, grant).await?;
-    let spend = sql::spend_by_quarter(store, year, grant).await?;
+    let spend = sql::spend_by_quarter(store, year, grant, as_at).await?;
     let labels = sql::labels(store).await?;
-    Ok(quarterly::build(&year.to_string(), &spend, &labels))
+    Ok(quarterly::build(&year.to_string(), as_at, &spend, &labels))
 }
 
 pub async fn multi_year(store: &Store, grant: &str) -> Result<MultiYearReport, StoreError> {
@@ -107,4 +135,26 @@ pub async fn commissioner_return(
     };
     let labels = sql::labels(store).await?;
     Ok(commissioner::rows(year, quarter, &at_end, &before, &labels))
+}
+
+/// The monitoring return for one quarter: the variance report as at the quarter's end with
+/// that quarter's officer forecasts, and each project's indicators of the year.
+pub async fn monitoring_return(
+    store: &Store,
+    year: FinancialYear,
+    quarter: u8,
+) -> Result<super::monitoring::MonitoringReturn, StoreError> {
+    known_year(store, year).await?;
+    let Some(last) = year.quarter_end(quarter) else {
+        return Err(StoreError::invalid("quarter", "must be 1, 2, 3 or 4"));
+    };
+    let report = variance_in_quarter(store, year, Some(last), None, Some(quarter), last).await?;
+    let indicators = crate::storage::monitoring::indicators(store, None, Some(year)).await?;
+    let labels = sql::labels(store).await?;
+    Ok(super::monitoring::MonitoringReturn {
+        financial_year: year,
+        quarter,
+        lines: super::monitoring::lines(year, quarter, &report, &indicators, &labels),
+        variance: report,
+    })
 }

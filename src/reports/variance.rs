@@ -8,7 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use super::{AccountFigure, Labels, Profile, QuarterPlan, Rag, RagRule, STRAIGHT_LINE};
-use crate::domain::{AccountKind, FinancialYear, Money};
+use crate::domain::{AccountKind, FinancialYear, Money, ProgressRag};
 
 /// The figures of a project, or a sum of projects, in pence as credit balances.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,6 +62,88 @@ fn as_number<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error>
     s.serialize_f64(d.to_f64().unwrap_or(0.0))
 }
 
+/// An officer's forecast as a report shows it (`storage::monitoring::latest_forecasts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forecast {
+    pub pence: i64,
+    pub explanation: String,
+    pub progress_rag: ProgressRag,
+    pub rag_reason: String,
+    pub made_on: NaiveDate,
+}
+
+/// The forecast each (grant, project) shows for the report's quarter.
+pub type Forecasts = BTreeMap<(String, String), Forecast>;
+
+/// Where a row's `officer_forecast` comes from: the officer's forecast for the quarter, or,
+/// without one, the commitment position (actual + committed). A subtotal over rows of both
+/// kinds is `mixed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ForecastBasis {
+    Officer,
+    Commitments,
+    Mixed,
+}
+
+impl ForecastBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForecastBasis::Officer => "officer",
+            ForecastBasis::Commitments => "commitments",
+            ForecastBasis::Mixed => "mixed",
+        }
+    }
+}
+
+/// The officer-forecast side of a row or a sum of rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outlook {
+    /// The officer's forecast, or actual + committed where there is none, summed.
+    pub pence: i64,
+    pub officer_rows: usize,
+    pub rows: usize,
+    /// The worst progress rating of the rows with a forecast.
+    pub progress: Option<ProgressRag>,
+    /// A row's explanation and RAG reason; empty on subtotals.
+    pub explanation: String,
+    pub rag_reason: String,
+}
+
+impl Outlook {
+    fn of_row(f: &Figures, forecast: Option<&Forecast>) -> Outlook {
+        match forecast {
+            Some(o) => Outlook {
+                pence: o.pence,
+                officer_rows: 1,
+                rows: 1,
+                progress: Some(o.progress_rag),
+                explanation: o.explanation.clone(),
+                rag_reason: o.rag_reason.clone(),
+            },
+            None => Outlook { pence: f.forecast_outturn(), rows: 1, ..Outlook::default() },
+        }
+    }
+
+    fn add(&mut self, o: &Outlook) {
+        self.pence += o.pence;
+        self.officer_rows += o.officer_rows;
+        self.rows += o.rows;
+        self.progress = match (self.progress, o.progress) {
+            (Some(a), Some(b)) => Some(a.worse(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    pub fn basis(&self) -> ForecastBasis {
+        match self.officer_rows {
+            0 => ForecastBasis::Commitments,
+            n if n == self.rows => ForecastBasis::Officer,
+            _ => ForecastBasis::Mixed,
+        }
+    }
+}
+
 /// The figures every row and subtotal carries, as API.md names them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FigureSet {
@@ -75,9 +157,22 @@ pub struct FigureSet {
     pub percent_spent: Decimal,
     pub forecast_outturn: Money,
     pub rag: Rag,
+    /// The officer's forecast of the year-end outturn for the report's quarter, or
+    /// actual + committed where none was made (`forecast_basis` says which).
+    pub officer_forecast: Money,
+    /// budget − officer_forecast: what the year is forecast to leave unspent.
+    pub forecast_underspend: Money,
+    pub forecast_basis: ForecastBasis,
+    /// The officer's explanation of the forecast against budget (empty on subtotals).
+    pub explanation: String,
+    /// The officer's rating of progress; on a subtotal, the worst of its rows. Null without a forecast.
+    pub progress_rag: Option<ProgressRag>,
+    /// Why that rating (empty on subtotals).
+    pub rag_reason: String,
 }
 
 impl FigureSet {
+    /// The figures with the commitment position as the forecast; `with_outlook` adds the officer's.
     pub fn of(f: &Figures, rule: &RagRule, profile: Profile) -> FigureSet {
         FigureSet {
             budget: Money::from_pence(f.budget),
@@ -88,7 +183,23 @@ impl FigureSet {
             percent_spent: f.percent_spent(),
             forecast_outturn: Money::from_pence(f.forecast_outturn()),
             rag: rule.rate(profile, f.budget, f.actual, f.available),
+            officer_forecast: Money::from_pence(f.forecast_outturn()),
+            forecast_underspend: Money::from_pence(f.budget - f.forecast_outturn()),
+            forecast_basis: ForecastBasis::Commitments,
+            explanation: String::new(),
+            progress_rag: None,
+            rag_reason: String::new(),
         }
+    }
+
+    pub fn with_outlook(mut self, f: &Figures, o: &Outlook) -> FigureSet {
+        self.officer_forecast = Money::from_pence(o.pence);
+        self.forecast_underspend = Money::from_pence(f.budget - o.pence);
+        self.forecast_basis = o.basis();
+        self.explanation = o.explanation.clone();
+        self.progress_rag = o.progress;
+        self.rag_reason = o.rag_reason.clone();
+        self
     }
 }
 
@@ -104,6 +215,8 @@ pub struct VarianceRow {
     pub profile: Profile,
     #[serde(skip)]
     pub raw: Figures,
+    #[serde(skip)]
+    pub outlook: Outlook,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -152,6 +265,10 @@ pub struct VarianceReport {
     pub report_date: String,
     /// The straight-line band at the report date; rows with a quarterly plan carry their own.
     pub profile: Profile,
+    /// The quarter whose officer forecasts the report shows (1–4): `quarter` if asked, else
+    /// the quarter holding the report date (clamped to the year).
+    #[schema(minimum = 1, maximum = 4)]
+    pub forecast_quarter: u8,
     pub rows: Vec<VarianceRow>,
     pub priorities: Vec<PrioritySubtotal>,
     pub grants: Vec<GrantSubtotal>,
@@ -170,6 +287,23 @@ struct AwardSums {
 /// Quarterly plans by (grant, project); a pair without one is straight-line.
 pub type Plans = BTreeMap<(String, String), QuarterPlan>;
 
+/// The quarter of `year` a date falls in, a date before the year counting as Q1 and one
+/// after it as Q4.
+pub fn quarter_clamped(year: FinancialYear, date: NaiveDate) -> u8 {
+    if date < year.start() {
+        1
+    } else {
+        year.quarter_of(date).unwrap_or(4)
+    }
+}
+
+/// What a variance report shows beside the ledger's figures: officers' forecasts of one quarter.
+#[derive(Debug, Clone, Copy)]
+pub struct Outlooks<'a> {
+    pub quarter: u8,
+    pub forecasts: &'a Forecasts,
+}
+
 /// Builds the report. `report_date` is `as_at` when given, otherwise today; it sets the profile.
 pub fn build(
     year: FinancialYear,
@@ -179,6 +313,7 @@ pub fn build(
     labels: &Labels,
     rule: &RagRule,
     plans: &Plans,
+    outlooks: Outlooks<'_>,
 ) -> VarianceReport {
     let profile = Profile::straight_line(year, report_date);
     let mut per_project: BTreeMap<(String, String), Figures> = BTreeMap::new();
@@ -200,14 +335,16 @@ pub fn build(
             let info = labels.project(&project);
             let plan = plans.get(&(grant.clone(), project.clone())).copied().unwrap_or(STRAIGHT_LINE);
             let row_profile = Profile::planned(year, report_date, plan);
+            let outlook = Outlook::of_row(&f, outlooks.forecasts.get(&(grant.clone(), project.clone())));
             VarianceRow {
+                figures: FigureSet::of(&f, rule, row_profile).with_outlook(&f, &outlook),
                 grant,
                 priority: info.priority,
                 project,
                 project_name: info.name,
-                figures: FigureSet::of(&f, rule, row_profile),
                 profile: row_profile,
                 raw: f,
+                outlook,
             }
         })
         .collect();
@@ -215,7 +352,7 @@ pub fn build(
     rows.sort_by(|a, b| (&a.priority, &a.project, &a.grant).cmp(&(&b.priority, &b.project, &b.grant)));
 
     // Subtotals add the rows' figures, and weigh the rows' profile bands by budget.
-    type Group = (Figures, Vec<(i64, Profile)>);
+    type Group = (Figures, Vec<(i64, Profile)>, Outlook);
     let mut by_priority: BTreeMap<String, Group> = BTreeMap::new();
     let mut by_grant: BTreeMap<String, Group> = awards.keys().map(|g| (g.clone(), Group::default())).collect();
     let mut total = Group::default();
@@ -224,11 +361,13 @@ pub fn build(
         {
             group.0.add(&r.raw);
             group.1.push((r.raw.budget, r.profile));
+            group.2.add(&r.outlook);
         }
         total.0.add(&r.raw);
         total.1.push((r.raw.budget, r.profile));
+        total.2.add(&r.outlook);
     }
-    let set = |(f, parts): &Group| FigureSet::of(f, rule, Profile::weighted(parts, profile));
+    let set = |(f, parts, outlook): &Group| FigureSet::of(f, rule, Profile::weighted(parts, profile)).with_outlook(f, outlook);
     let priorities = by_priority
         .iter()
         .map(|(p, g)| PrioritySubtotal { priority_name: labels.priority_name(p), priority: p.clone(), figures: set(g) })
@@ -253,6 +392,7 @@ pub fn build(
         as_at: as_at.map(|d| d.to_string()),
         report_date: report_date.to_string(),
         profile,
+        forecast_quarter: outlooks.quarter,
         rows,
         priorities,
         grants,
@@ -268,7 +408,7 @@ pub fn build(
     }
 }
 
-pub const CSV_HEADER: [&str; 12] = [
+pub const CSV_HEADER: [&str; 18] = [
     "grant",
     "priority",
     "project",
@@ -281,6 +421,12 @@ pub const CSV_HEADER: [&str; 12] = [
     "percent_spent",
     "forecast_outturn",
     "rag",
+    "officer_forecast",
+    "forecast_underspend",
+    "forecast_basis",
+    "progress_rag",
+    "explanation",
+    "rag_reason",
 ];
 
 /// The rows as CSV cells, in `CSV_HEADER` order.
@@ -311,12 +457,18 @@ fn figure_cells(f: &FigureSet) -> Vec<super::csv_out::Cell> {
         Number(format!("{:.1}", f.percent_spent)),
         Number(f.forecast_outturn.to_string()),
         Text(f.rag.as_str().to_owned()),
+        Number(f.officer_forecast.to_string()),
+        Number(f.forecast_underspend.to_string()),
+        Text(f.forecast_basis.as_str().to_owned()),
+        Text(f.progress_rag.map(|r| r.as_str().to_owned()).unwrap_or_default()),
+        Text(f.explanation.clone()),
+        Text(f.rag_reason.clone()),
     ]
 }
 
-/// Rows, then subtotals per priority and per grant, then the total, for a terminal table
-/// under `TABLE_HEADER`.
-pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
+/// Rows, then subtotals per priority and per grant, then the total, under `CSV_HEADER`
+/// (the workbook's variance sheet).
+pub fn all_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
     use super::csv_out::Cell::Text;
     let line = |grant: &str, priority: &str, project: &str, name: &str, f: &FigureSet| {
         vec![Text(grant.to_owned()), Text(priority.to_owned()), Text(project.to_owned()), Text(name.to_owned())]
@@ -332,7 +484,19 @@ pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
     out
 }
 
-pub const TABLE_HEADER: [&str; 12] = [
+/// `all_rows` for a terminal table under `TABLE_HEADER`: without the RAG reason, since the
+/// explanation is as much prose as a terminal line holds.
+pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
+    all_rows(report)
+        .into_iter()
+        .map(|mut cells| {
+            cells.pop();
+            cells
+        })
+        .collect()
+}
+
+pub const TABLE_HEADER: [&str; 17] = [
     "grant",
     "priority",
     "project",
@@ -345,6 +509,11 @@ pub const TABLE_HEADER: [&str; 12] = [
     "%",
     "forecast",
     "rag",
+    "officer",
+    "underspend",
+    "basis",
+    "progress",
+    "explanation",
 ];
 
 #[cfg(test)]
@@ -374,6 +543,7 @@ mod tests {
             &Labels::default(),
             &RagRule::default(),
             &Plans::new(),
+            Outlooks { quarter: 4, forecasts: &Forecasts::new() },
         );
         let f = &r.rows[0].figures;
         assert_eq!(f.budget.to_string(), "10000.00");

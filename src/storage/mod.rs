@@ -14,6 +14,7 @@ pub mod import;
 mod import_bulk;
 mod import_lines;
 mod lookups;
+pub mod monitoring;
 pub mod operations;
 mod readable;
 pub mod reference;

@@ -78,12 +78,14 @@ pub async fn account_figures(
         .collect()
 }
 
-/// Net postings on `spent:` accounts of a year per (grant, project, quarter).
+/// Net postings on `spent:` accounts of a year per (grant, project, quarter), up to the end
+/// of `as_at` when given (the year's end otherwise).
 #[tracing::instrument(skip(store))]
 pub async fn spend_by_quarter(
     store: &Store,
     year: FinancialYear,
     grant: Option<&str>,
+    as_at: Option<NaiveDate>,
 ) -> Result<Vec<QuarterSpend>, StoreError> {
     let end = |q: u8| year.quarter_end(q).expect("quarters 1-4 exist").to_string();
     // One pass over the year's `spent:` postings (index-only on postings_account_date_amount),
@@ -106,7 +108,7 @@ pub async fn spend_by_quarter(
     .bind(end(2))
     .bind(end(3))
     .bind(year.start().to_string())
-    .bind(year.end().to_string())
+    .bind(as_at.map_or(year.end(), |d| d.min(year.end())).to_string())
     .fetch_all(store.pool())
     .await?;
     rows.iter()
@@ -166,6 +168,25 @@ pub async fn labels(store: &Store) -> Result<Labels, StoreError> {
         .collect::<Result<_, StoreError>>()?;
     let partnership = super::reference::setting(store, "partnership").await?.unwrap_or_default();
     Ok(Labels { partnership, projects, priorities, funders })
+}
+
+/// Every year any grant has an award in, oldest first.
+pub async fn years_with_awards(store: &Store) -> Result<Vec<FinancialYear>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct YearRow {
+        financial_year: String,
+    }
+    let found = sqlx::query("select distinct financial_year from awards order by financial_year")
+        .fetch_all(store.pool())
+        .await?;
+    rows::read_all::<YearRow>(&found, "awards", &["financial_year"])?
+        .into_iter()
+        .map(|r| {
+            FinancialYear::parse(&r.financial_year).map_err(|e| {
+                StoreError::Corrupt(format!("awards financial_year {}: {e}", r.financial_year))
+            })
+        })
+        .collect()
 }
 
 /// The years a grant has awards in, oldest first.

@@ -5,8 +5,9 @@ use super::html::{esc, page};
 use super::svg::{self, Group};
 use crate::domain::Money;
 use crate::reports::VarianceReport;
+use crate::reports::csv_out::Cell;
 use crate::reports::quarterly::QuarterlyReport;
-use crate::reports::variance::FigureSet;
+use crate::reports::variance::{FigureSet, ForecastBasis};
 
 pub struct View<'a> {
     pub partnership: &'a str,
@@ -14,6 +15,8 @@ pub struct View<'a> {
     pub years: &'a [String],
     pub report: &'a VarianceReport,
     pub quarters: &'a QuarterlyReport,
+    /// The monitoring return's lines for the report's quarter, as at the report's date.
+    pub monitoring_lines: &'a [Vec<Cell>],
 }
 
 /// `£61,394.00`: pounds with thousands separators, as the paper prints them.
@@ -38,10 +41,28 @@ fn rag_cell(f: &FigureSet) -> String {
     format!("<td class=\"rag rag-{word}\">{title}</td>")
 }
 
+fn progress_cell(f: &FigureSet) -> String {
+    let basis = match f.forecast_basis {
+        ForecastBasis::Officer => "officer's forecast",
+        ForecastBasis::Commitments => "no officer forecast: actual + committed",
+        ForecastBasis::Mixed => "partly actual + committed",
+    };
+    match f.progress_rag {
+        Some(rag) => {
+            let word = rag.as_str();
+            let mut title = word.to_owned();
+            title[..1].make_ascii_uppercase();
+            format!("<td class=\"rag rag-{word}\" data-basis=\"{}\">{title}<br><span class=\"sub\">{basis}</span></td>", f.forecast_basis.as_str())
+        }
+        None => format!("<td data-basis=\"{}\"><span class=\"sub\">{basis}</span></td>", f.forecast_basis.as_str()),
+    }
+}
+
 fn figure_cells(f: &FigureSet) -> String {
     format!(
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-         <td class=\"num\">{}</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td>{}",
+         <td class=\"num\">{}</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td>{}\
+         <td class=\"num officer-forecast\">{}</td><td class=\"num\">{}</td>{}",
         pounds(f.budget),
         pounds(f.committed),
         pounds(f.actual),
@@ -49,14 +70,19 @@ fn figure_cells(f: &FigureSet) -> String {
         pounds(f.variance),
         f.percent_spent,
         pounds(f.forecast_outturn),
-        rag_cell(f)
+        rag_cell(f),
+        pounds(f.officer_forecast),
+        pounds(f.forecast_underspend),
+        progress_cell(f)
     )
 }
 
 const FIGURE_HEADS: &str = "<th scope=\"col\" class=\"num\">Budget</th><th scope=\"col\" class=\"num\">Committed</th>\
     <th scope=\"col\" class=\"num\">Actual</th><th scope=\"col\" class=\"num\">Available</th>\
     <th scope=\"col\" class=\"num\">Variance</th><th scope=\"col\" class=\"num\">Spent</th>\
-    <th scope=\"col\" class=\"num\">Forecast outturn</th><th scope=\"col\">RAG</th>";
+    <th scope=\"col\" class=\"num\">Committed outturn</th><th scope=\"col\">RAG</th>\
+    <th scope=\"col\" class=\"num\">Officer forecast</th><th scope=\"col\" class=\"num\">Forecast underspend</th>\
+    <th scope=\"col\">Progress</th>";
 
 fn variance_table(r: &VarianceReport) -> String {
     let mut rows = String::new();
@@ -190,6 +216,95 @@ fn quarter_chart(q: &QuarterlyReport) -> String {
     )
 }
 
+/// The officers' forecasts behind the variance table: each row's explanation and RAG reason.
+fn forecasts_section(r: &VarianceReport) -> String {
+    let rows: String = r
+        .rows
+        .iter()
+        .filter(|row| row.figures.forecast_basis == ForecastBasis::Officer)
+        .map(|row| {
+            let f = &row.figures;
+            format!(
+                "<tr data-grant=\"{}\" data-project=\"{}\"><th scope=\"row\">{}<br><span class=\"sub\">{}</span></th><td>{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}<td>{}</td><td>{}</td></tr>",
+                esc(&row.grant),
+                esc(&row.project),
+                esc(&row.project),
+                esc(&row.project_name),
+                esc(&row.grant),
+                pounds(f.budget),
+                pounds(f.officer_forecast),
+                pounds(f.forecast_underspend),
+                progress_cell(f),
+                esc(&f.explanation),
+                esc(&f.rag_reason)
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return format!(
+            "<p class=\"note\" id=\"no-forecasts\">No officer has recorded a forecast for Q{} of this year{}: \
+             the officer forecast column shows actual plus committed.</p>",
+            r.forecast_quarter,
+            r.as_at.as_ref().map(|d| format!(" made on or before {}", esc(d))).unwrap_or_default()
+        );
+    }
+    format!(
+        "<table id=\"forecasts\" class=\"figures\"><caption>Officers' forecasts of the year-end outturn, made in Q{}</caption>\
+         <thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Grant</th><th scope=\"col\" class=\"num\">Budget</th>\
+         <th scope=\"col\" class=\"num\">Officer forecast</th><th scope=\"col\" class=\"num\">Forecast underspend</th>\
+         <th scope=\"col\">Progress</th><th scope=\"col\">Explanation</th><th scope=\"col\">Why that rating</th></tr></thead>\
+         <tbody>{rows}</tbody></table>",
+        r.forecast_quarter
+    )
+}
+
+/// Indicators: target against actual to date, and the cost per output, one row per
+/// project and indicator (a project funded by two grants shows each indicator once).
+fn indicators_section(lines: &[Vec<Cell>], quarter: u8) -> String {
+    let text = |c: Option<&Cell>| match c {
+        Some(Cell::Text(t) | Cell::Number(t)) => t.clone(),
+        None => String::new(),
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows = String::new();
+    for line in lines {
+        let (project, code) = (text(line.get(6)), text(line.get(17)));
+        if code.is_empty() || !seen.insert((project.clone(), code.clone())) {
+            continue;
+        }
+        let cost = text(line.get(22));
+        let cost = if cost.is_empty() {
+            "—".to_owned()
+        } else {
+            crate::domain::Money::parse(&cost).map(pounds).unwrap_or(cost)
+        };
+        let actual = text(line.get(21));
+        rows.push_str(&format!(
+            "<tr data-project=\"{}\" data-indicator=\"{}\"><th scope=\"row\">{}<br><span class=\"sub\">{}</span></th><td>{}</td><td>{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&project),
+            esc(&code),
+            esc(&project),
+            esc(&text(line.get(7))),
+            esc(&text(line.get(18))),
+            esc(&text(line.get(19))),
+            esc(&text(line.get(20))),
+            if actual.is_empty() { "none returned".to_owned() } else { esc(&actual) },
+            esc(&cost)
+        ));
+    }
+    if rows.is_empty() {
+        return "<p class=\"note\">No project has indicators for this year.</p>".to_owned();
+    }
+    format!(
+        "<table id=\"indicators\" class=\"figures\"><caption>Outputs and outcomes to the end of Q{quarter}: target against actual</caption>\
+         <thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Indicator</th><th scope=\"col\">Unit</th>\
+         <th scope=\"col\" class=\"num\">Target to date</th><th scope=\"col\" class=\"num\">Actual to date</th>\
+         <th scope=\"col\" class=\"num\">Cost per output</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+}
+
 pub fn render(v: &View) -> String {
     let r = v.report;
     let year = &r.financial_year;
@@ -210,6 +325,15 @@ pub fn render(v: &View) -> String {
             )
         })
         .collect();
+    let monitoring: String = (1..=4)
+        .map(|q| {
+            format!(
+                "<li>Monitoring return, Q{q}: <a href=\"/dashboard/monitoring-return?financial_year={y}&amp;quarter={q}\">CSV</a> \
+                 · <a href=\"/dashboard/monitoring-return?financial_year={y}&amp;quarter={q}&amp;format=xlsx\">Excel workbook</a></li>",
+                y = esc(year)
+            )
+        })
+        .collect();
     let as_at_param = r.as_at.as_ref().map(|d| format!("&amp;as_at={}", esc(d))).unwrap_or_default();
     let body = format!(
         "<header class=\"masthead\"><p class=\"partnership\">{partnership}</p>\
@@ -226,9 +350,14 @@ pub fn render(v: &View) -> String {
          <section aria-labelledby=\"h-quarters\"><h2 id=\"h-quarters\">Spend by quarter</h2>{quarter_chart}</section>\
          <section aria-labelledby=\"h-variance\"><h2 id=\"h-variance\">Variance</h2>\
          <p class=\"note\">RAG: red is overspent or more than the red threshold outside the spend profile; amber is beyond the amber threshold; green is on track.</p>\
+         <p class=\"note\">Committed outturn is actual plus committed. Officer forecast is the officer's forecast of the \
+         year-end outturn made in Q{fq}; where none was made it is the committed outturn, and Progress says so. \
+         Forecast underspend is budget less officer forecast. Progress is the officer's own rating.</p>\
          {table}</section>\
+         <section aria-labelledby=\"h-forecasts\"><h2 id=\"h-forecasts\">Forecasts</h2>{forecasts}</section>\
+         <section aria-labelledby=\"h-indicators\"><h2 id=\"h-indicators\">Outputs and outcomes</h2>{indicators}</section>\
          <section class=\"noprint\" aria-labelledby=\"h-downloads\"><h2 id=\"h-downloads\">Downloads</h2><ul>\
-         <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}</ul></section>\
+         <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}{monitoring}</ul></section>\
          </main>",
         partnership = esc(v.partnership),
         year = esc(year),
@@ -241,6 +370,9 @@ pub fn render(v: &View) -> String {
         priority_chart = priority_chart(r),
         quarter_chart = quarter_chart(v.quarters),
         table = variance_table(r),
+        fq = r.forecast_quarter,
+        forecasts = forecasts_section(r),
+        indicators = indicators_section(v.monitoring_lines, r.forecast_quarter),
         y = esc(year),
     );
     page(&format!("Budget report {year} · {}", v.partnership), "", &body)

@@ -51,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboard_page))
         .routes(routes!(variance_csv))
         .routes(routes!(return_csv))
+        .routes(routes!(monitoring_download))
         .routes(routes!(css))
 }
 
@@ -285,10 +286,16 @@ async fn sign_out(State(s): State<AppState>, headers: HeaderMap) -> Result<Respo
     Ok(resp)
 }
 
-/// The year a dashboard shows when none is asked for: this year if the ledger has it, else the latest.
+/// The year a dashboard shows when none is asked for: the year holding today if it has an
+/// award, else the latest year with one; in a ledger with no award, this year if the ledger
+/// has it, else its latest.
 async fn default_year(s: &AppState) -> Result<crate::domain::FinancialYear, AppError> {
-    let years = crate::storage::reference::list_financial_years(&s.store, "", crate::storage::PAGE_LIMIT_MAX).await?;
     let this = crate::domain::FinancialYear::of(today());
+    let awarded = crate::storage::reports::years_with_awards(&s.store).await?;
+    if !awarded.is_empty() {
+        return Ok(if awarded.contains(&this) { this } else { awarded[awarded.len() - 1] });
+    }
+    let years = crate::storage::reference::list_financial_years(&s.store, "", crate::storage::PAGE_LIMIT_MAX).await?;
     let known: Vec<_> = years.items.iter().filter_map(|y| crate::domain::FinancialYear::parse(&y.code).ok()).collect();
     Ok(if known.contains(&this) { this } else { known.last().copied().unwrap_or(this) })
 }
@@ -297,7 +304,8 @@ async fn default_year(s: &AppState) -> Result<crate::domain::FinancialYear, AppE
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct DashboardQuery {
-    /// Default (also when empty): this year if the ledger has it, else the latest.
+    /// Default (also when empty): the year holding today if it has an award, else the
+    /// latest year with one.
     financial_year: Option<YearOrEmpty>,
     /// Empty, as the form sends it, is now.
     as_at: Option<DateOrEmpty>,
@@ -322,8 +330,11 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
     };
     let years = crate::storage::reference::list_financial_years(&s.store, "", crate::storage::PAGE_LIMIT_MAX).await?;
     let report = run::variance(&s.store, year, as_at, None, today()).await?;
-    let quarters = run::quarterly(&s.store, year, None).await?;
+    // Every figure on the page is as at the same date, the quarters included.
+    let quarters = run::quarterly_as_at(&s.store, year, None, as_at).await?;
     let labels = crate::storage::reports::labels(&s.store).await?;
+    let indicators = crate::storage::monitoring::indicators(&s.store, None, Some(year)).await?;
+    let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
     let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
@@ -331,6 +342,7 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
         years: &year_codes,
         report: &report,
         quarters: &quarters,
+        monitoring_lines: &lines,
     });
     Ok(page_response(StatusCode::OK, html))
 }
@@ -389,4 +401,41 @@ async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> R
         csv_out::write(&commissioner::CSV_HEADER, &rows, true),
         &format!("commissioner-return-{year}-q{quarter}.csv"),
     ))
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct MonitoringDownloadQuery {
+    financial_year: FinancialYear,
+    #[param(minimum = 1, maximum = 4)]
+    quarter: u8,
+    /// `csv` (the default, with a byte-order mark for Excel) or `xlsx`.
+    #[param(pattern = "^(csv|xlsx)$")]
+    format: Option<String>,
+}
+
+/// The monitoring return as CSV (with a byte-order mark, for Excel) or an XLSX workbook.
+///
+/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+/// without a live session, 303 to `/sign-in`.
+#[utoipa::path(get, path = "/dashboard/monitoring-return", tag = "pages", security(()), params(MonitoringDownloadQuery),
+    responses((status = 200, description = "The return.", content(
+            (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 422, description = "A bad parameter (`validation_failed`).")))]
+async fn monitoring_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
+    let year = q.required_year("financial_year");
+    let quarter = q.text("quarter");
+    let format = q.text("format");
+    q.finish()?;
+    let quarter = parse_quarter(quarter)?;
+    let xlsx = match format.as_deref() {
+        None | Some("csv") => false,
+        Some("xlsx") => true,
+        Some(_) => return Err(AppError::field("format", "must be csv or xlsx")),
+    };
+    let r = run::monitoring_return(&s.store, year, quarter).await?;
+    super::routes::monitoring::monitoring_response(&r, xlsx, true)
 }

@@ -3,6 +3,7 @@
 pub mod controls;
 pub mod interchange;
 pub mod ledger;
+pub mod monitoring;
 pub mod postings;
 pub mod reference;
 pub mod reports;

@@ -71,6 +71,10 @@ struct VarianceQuery {
     /// Figures as at the end of this date; default now.
     as_at: Option<IsoDate>,
     grant: Option<Code>,
+    /// Whose officer forecasts to show: default the quarter holding `as_at` (or today),
+    /// clamped to the year. With `as_at`, each project's latest forecast made on or before it.
+    #[param(minimum = 1, maximum = 4)]
+    quarter: Option<u8>,
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
@@ -88,10 +92,12 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
     let year = q.required_year("financial_year");
     let as_at = q.date("as_at");
     let grant = q.code("grant");
+    let quarter = q.text("quarter");
     let csv = wants_csv(&mut q);
     q.finish()?;
     let csv = csv?;
-    let report = run::variance(&s.store, year, as_at, grant.as_deref(), today()).await?;
+    let quarter = quarter.map(|t| parse_quarter(Some(t))).transpose()?;
+    let report = run::variance_in_quarter(&s.store, year, as_at, grant.as_deref(), quarter, today()).await?;
     if csv {
         let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), false);
         return Ok(csv_response(body, &format!("variance-{year}.csv")));
@@ -104,6 +110,8 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
 #[allow(dead_code)]
 struct QuarterlyQuery {
     financial_year: FinancialYear,
+    /// Count spend dated up to the end of this date; default every posting of the year.
+    as_at: Option<IsoDate>,
     grant: Option<Code>,
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
@@ -119,11 +127,12 @@ struct QuarterlyQuery {
 async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
+    let as_at = q.date("as_at");
     let grant = q.code("grant");
     let csv = wants_csv(&mut q);
     q.finish()?;
     let csv = csv?;
-    let report = run::quarterly(&s.store, year, grant.as_deref()).await?;
+    let report = run::quarterly_as_at(&s.store, year, grant.as_deref(), as_at).await?;
     if csv {
         let body = csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&report), false);
         return Ok(csv_response(body, &format!("quarterly-{year}.csv")));

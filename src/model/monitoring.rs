@@ -1,0 +1,103 @@
+//! The quarterly monitoring cycle's commands and records: officers' forecasts, a project's
+//! indicators (outputs and outcomes) and their quarterly returns. Shared by storage (which
+//! keeps them), http and cli (which build and show them).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::domain::{FinancialYear, Money, ProgressRag, Quantity};
+
+/// An officer's forecast of a project's year-end outturn on one award, made in `quarter`.
+pub struct ForecastCmd {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub quarter: u8,
+    pub project: String,
+    pub forecast_outturn: Money,
+    pub explanation: String,
+    pub progress_rag: ProgressRag,
+    pub rag_reason: String,
+    /// The day the forecast was made; it lies in its quarter and is not after today.
+    pub made_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ForecastRecord {
+    pub id: i64,
+    pub grant: String,
+    pub financial_year: FinancialYear,
+    #[schema(minimum = 1, maximum = 4)]
+    pub quarter: u8,
+    pub project: String,
+    pub forecast_outturn: Money,
+    pub explanation: String,
+    pub progress_rag: ProgressRag,
+    pub rag_reason: String,
+    pub made_on: NaiveDate,
+    pub made_by: String,
+    /// When it was recorded: RFC 3339, UTC.
+    pub made_at: String,
+    /// True when a later forecast for the same grant, year, quarter and project replaced it.
+    pub superseded: bool,
+}
+
+/// A project's indicator for one financial year.
+pub struct IndicatorCmd {
+    pub project: String,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub year: FinancialYear,
+    pub baseline: Quantity,
+    pub target: Quantity,
+    pub quarterly_targets: [Quantity; 4],
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IndicatorRecord {
+    pub project: String,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub financial_year: FinancialYear,
+    pub baseline: Quantity,
+    pub target: Quantity,
+    /// The target of each quarter, Q1 to Q4.
+    pub quarterly_targets: [Quantity; 4],
+    pub created_by: String,
+    pub created_at: String,
+    /// The latest return of each quarter, Q1 to Q4 (null where none was made).
+    pub actuals: [Option<Quantity>; 4],
+    /// Every return made, oldest first, superseded ones included.
+    pub returns: Vec<IndicatorReturnRecord>,
+}
+
+/// One quarter's actual of an indicator.
+pub struct IndicatorReturnCmd {
+    pub project: String,
+    pub indicator: String,
+    pub year: FinancialYear,
+    pub quarter: u8,
+    pub actual: Quantity,
+    pub evidence_ref: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IndicatorReturnRecord {
+    pub id: i64,
+    pub project: String,
+    pub indicator: String,
+    pub financial_year: FinancialYear,
+    #[schema(minimum = 1, maximum = 4)]
+    pub quarter: u8,
+    /// What the quarter achieved (not cumulative).
+    pub actual: Quantity,
+    pub evidence_ref: String,
+    pub note: String,
+    pub recorded_by: String,
+    /// When it was recorded: RFC 3339, UTC.
+    pub recorded_at: String,
+    /// True when a later return for the same quarter replaced it.
+    pub superseded: bool,
+}

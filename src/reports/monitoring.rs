@@ -1,0 +1,301 @@
+//! The monitoring return (API.md v1.1): per project and grant, the variance report as at a
+//! quarter's end with the officer's forecast, and each of the project's indicators with
+//! its target and actual to date and the cost per output; a `TOTAL` line last. As CSV (the
+//! Commissioner's return's writer: RFC 4180, optional BOM, formula defusing) or as an XLSX
+//! workbook with the variance report on a second sheet. Pure: `run::monitoring_return`
+//! reads what it needs, and `csv` and `xlsx` return the bytes a download (or a filed
+//! return) holds.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
+
+use super::Labels;
+use super::csv_out::{self, Cell};
+use super::variance::{self, FigureSet, ForecastBasis, VarianceReport};
+use crate::domain::{FinancialYear, Money, Quantity};
+use crate::model::monitoring::IndicatorRecord;
+
+pub const CSV_HEADER: [&str; 23] = [
+    "funder",
+    "grant",
+    "financial_year",
+    "quarter",
+    "priority_code",
+    "priority_name",
+    "project_code",
+    "project_name",
+    "lead_organisation",
+    "budget",
+    "spent_to_date",
+    "committed",
+    "officer_forecast_outturn",
+    "forecast_underspend",
+    "variance_explanation",
+    "progress_rag",
+    "rag_reason",
+    "indicator_code",
+    "indicator_name",
+    "unit",
+    "target_to_date",
+    "actual_to_date",
+    "cost_per_output",
+];
+
+/// How a column is kept in the workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Whole,
+    Money,
+    Quantity,
+    Percent,
+}
+
+const KINDS: [Kind; 23] = {
+    use Kind::*;
+    [
+        Text, Text, Text, Whole, Text, Text, Text, Text, Text, Money, Money, Money, Money, Money, Text, Text, Text, Text,
+        Text, Text, Quantity, Quantity, Money,
+    ]
+};
+
+/// The variance sheet's columns, under `variance::CSV_HEADER`.
+const VARIANCE_KINDS: [Kind; 18] = {
+    use Kind::*;
+    [Text, Text, Text, Text, Money, Money, Money, Money, Money, Percent, Money, Text, Money, Money, Text, Text, Text, Text]
+};
+
+/// What `variance_explanation` says where no officer forecast was made for the quarter, so
+/// a reader never takes the commitment position for the officer's forecast.
+pub const NO_FORECAST: &str = "No officer forecast this quarter: actual plus committed shown";
+/// The `TOTAL` line's explanation when some of its rows had no officer forecast.
+pub const PARTLY_FORECAST: &str = "Includes actual plus committed where no officer forecast was made";
+
+/// One return: its lines (the last is `TOTAL`) and the variance report they were taken from.
+#[derive(Debug, Clone)]
+pub struct MonitoringReturn {
+    pub financial_year: FinancialYear,
+    pub quarter: u8,
+    pub lines: Vec<Vec<Cell>>,
+    pub variance: VarianceReport,
+}
+
+/// The sum of the first `quarter` quarters' figures, and whether any was given.
+fn to_date(values: &[Option<Quantity>; 4], quarter: u8) -> Option<Decimal> {
+    let given: Vec<Quantity> = values.iter().take(usize::from(quarter)).flatten().copied().collect();
+    (!given.is_empty()).then(|| Quantity::sum(given))
+}
+
+fn quantity_text(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// Spend per unit of output, to the penny (half away from zero): shown only where output
+/// to date is above zero.
+pub fn cost_per_output(spent_pence: i64, output: Decimal) -> Option<Money> {
+    if output <= Decimal::ZERO {
+        return None;
+    }
+    let pence = (Decimal::from(spent_pence) / output).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    i64::try_from(pence).ok().map(Money::from_pence)
+}
+
+fn explanation(f: &FigureSet, total: bool) -> String {
+    match (f.forecast_basis, total) {
+        (ForecastBasis::Officer, false) => f.explanation.clone(),
+        (ForecastBasis::Officer, true) => String::new(),
+        (ForecastBasis::Commitments, false) => NO_FORECAST.to_owned(),
+        (_, _) => PARTLY_FORECAST.to_owned(),
+    }
+}
+
+/// The return's lines, in the report's order (priority, project, grant), each project's
+/// indicators by code; the `TOTAL` line counts each project and grant once.
+///
+/// `target_to_date` adds the quarterly targets up to `quarter`; `actual_to_date` the latest
+/// return of each quarter up to it (empty where none was made); `cost_per_output` divides
+/// the project's spend to date from every grant by `actual_to_date`, since the output is
+/// the project's and not one grant's.
+pub fn lines(
+    year: FinancialYear,
+    quarter: u8,
+    at_quarter_end: &VarianceReport,
+    indicators: &[IndicatorRecord],
+    labels: &Labels,
+) -> Vec<Vec<Cell>> {
+    use Cell::{Number, Text};
+    let money = |m: Money| Number(m.to_string());
+    let (fy, q) = (year.to_string(), quarter.to_string());
+    let figures = |f: &FigureSet, total: bool| {
+        vec![
+            money(f.budget),
+            money(f.actual),
+            money(f.committed),
+            money(f.officer_forecast),
+            money(f.forecast_underspend),
+            Text(explanation(f, total)),
+            Text(f.progress_rag.map(|r| r.as_str().to_owned()).unwrap_or_default()),
+            Text(f.rag_reason.clone()),
+        ]
+    };
+    let spent_by_project = |project: &str| -> i64 {
+        at_quarter_end.rows.iter().filter(|r| r.project == project).map(|r| r.figures.actual.pence()).sum()
+    };
+    let mut out = Vec::new();
+    for r in &at_quarter_end.rows {
+        let info = labels.project(&r.project);
+        let mut head = vec![
+            Text(labels.funders.get(&r.grant).cloned().unwrap_or_default()),
+            Text(r.grant.clone()),
+            Text(fy.clone()),
+            Number(q.clone()),
+            Text(r.priority.clone()),
+            Text(labels.priority_name(&r.priority)),
+            Text(r.project.clone()),
+            Text(r.project_name.clone()),
+            Text(info.lead_organisation),
+        ];
+        head.extend(figures(&r.figures, false));
+        let mine: Vec<&IndicatorRecord> =
+            indicators.iter().filter(|i| i.project == r.project && i.financial_year == year).collect();
+        if mine.is_empty() {
+            let mut line = head;
+            line.extend((0..6).map(|_| Text(String::new())));
+            out.push(line);
+            continue;
+        }
+        for i in mine {
+            let targets = i.quarterly_targets.map(Some);
+            let target = to_date(&targets, quarter).unwrap_or_default();
+            let actual = to_date(&i.actuals, quarter);
+            let cost = actual.and_then(|a| cost_per_output(spent_by_project(&r.project), a));
+            let mut line = head.clone();
+            line.extend([
+                Text(i.code.clone()),
+                Text(i.name.clone()),
+                Text(i.unit.clone()),
+                Number(quantity_text(target)),
+                actual.map_or_else(|| Text(String::new()), |a| Number(quantity_text(a))),
+                cost.map_or_else(|| Text(String::new()), money),
+            ]);
+            out.push(line);
+        }
+    }
+    let mut total = vec![
+        Text(String::new()),
+        Text(String::new()),
+        Text(fy),
+        Number(q),
+        Text(String::new()),
+        Text(String::new()),
+        Text("TOTAL".into()),
+        Text(String::new()),
+        Text(String::new()),
+    ];
+    total.extend(figures(&at_quarter_end.totals.figures, true));
+    total.extend((0..6).map(|_| Text(String::new())));
+    out.push(total);
+    out
+}
+
+/// The return as CSV, by the Commissioner's return's rules.
+pub fn csv(r: &MonitoringReturn, bom: bool) -> Vec<u8> {
+    csv_out::write(&CSV_HEADER, &r.lines, bom)
+}
+
+/// The widest a workbook column is made, in characters: long names wrap no further.
+const COLUMN_CHARS_MAX: usize = 60;
+
+fn write_sheet(
+    ws: &mut Worksheet,
+    name: &str,
+    header: &[&str],
+    rows: &[Vec<Cell>],
+    kinds: &[Kind],
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold().set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
+    let pounds = Format::new().set_num_format("£#,##0.00;[Red]-£#,##0.00");
+    let quantity = Format::new().set_num_format("#,##0.####").set_align(FormatAlign::Right);
+    let percent = Format::new().set_num_format("0.0");
+    let whole = Format::new().set_num_format("0");
+    ws.set_name(name)?;
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let at = (r + 1) as u32;
+        for (c, cell) in row.iter().enumerate() {
+            let col = c as u16;
+            match cell {
+                // A string cell is never run as a formula, so text goes in as written.
+                Cell::Text(t) if t.is_empty() => {}
+                Cell::Text(t) => {
+                    ws.write_string(at, col, t)?;
+                    widths[c] = widths[c].max(t.chars().count());
+                }
+                Cell::Number(n) => {
+                    // The one place money meets a float: a spreadsheet keeps numbers as
+                    // doubles, and this one is read from the same text the CSV carries.
+                    let value: f64 = n.parse().unwrap_or_default();
+                    let format = match kinds.get(c).copied().unwrap_or(Kind::Text) {
+                        Kind::Money => &pounds,
+                        Kind::Quantity => &quantity,
+                        Kind::Percent => &percent,
+                        Kind::Whole | Kind::Text => &whole,
+                    };
+                    ws.write_number_with_format(at, col, value, format)?;
+                    // "£" and thousands separators widen a figure by up to a third.
+                    let shown = n.len() + 1 + n.len() / 3;
+                    widths[c] = widths[c].max(shown);
+                }
+            }
+        }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, (w.min(&COLUMN_CHARS_MAX) + 2) as f64)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// The return as an XLSX workbook: sheet "Monitoring return" (the CSV's columns, numbers
+/// stored as numbers, money in £), sheet "Variance" (the variance report as at the quarter's
+/// end with its subtotals); each with a frozen header row and columns wide enough to read.
+pub fn xlsx(r: &MonitoringReturn) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    write_sheet(sheet, "Monitoring return", &CSV_HEADER, &r.lines, &KINDS)?;
+    let sheet = book.add_worksheet();
+    write_sheet(sheet, "Variance", &variance::CSV_HEADER, &variance::all_rows(&r.variance), &VARIANCE_KINDS)?;
+    book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_per_output_rounds_to_the_penny_and_needs_output() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let cases = [
+            (370_000, "24", Some(15_417)), // £3,700 / 24 = £154.1666…
+            (100, "3", Some(33)),
+            (5, "2", Some(3)), // 2.5p rounds away from zero
+            (370_000, "0", None),
+            (0, "5", Some(0)),
+        ];
+        for (spent, output, pence) in cases {
+            assert_eq!(cost_per_output(spent, d(output)), pence.map(Money::from_pence), "{spent} / {output}");
+        }
+    }
+
+    #[test]
+    fn to_date_adds_the_quarters_given() {
+        let q = |s: &str| Some(Quantity::parse(s).unwrap());
+        let values = [q("10"), None, q("2.5"), q("7")];
+        assert_eq!(to_date(&values, 1), Some(Decimal::from(10)));
+        assert_eq!(to_date(&values, 3), Some("12.5".parse().unwrap()));
+        assert_eq!(to_date(&[None, None, None, q("1")], 3), None, "nothing returned by Q3");
+    }
+}
