@@ -204,7 +204,7 @@ pub fn csv(r: &MonitoringReturn, bom: bool) -> Vec<u8> {
 }
 
 /// The widest a workbook column is made, in characters: long names wrap no further.
-const COLUMN_CHARS_MAX: usize = 60;
+const COLUMN_CHARS_MAX: usize = 80;
 
 fn write_sheet(
     ws: &mut Worksheet,

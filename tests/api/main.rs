@@ -13,6 +13,7 @@ mod hardening;
 mod interchange;
 mod invariants;
 mod measure;
+mod monitoring;
 mod pages;
 mod race;
 mod reports;

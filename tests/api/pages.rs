@@ -11,13 +11,13 @@ use tower::ServiceExt;
 use crate::backend_test;
 use crate::support::TestApp;
 
-struct Page {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    text: String,
+pub(crate) struct Page {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -45,7 +45,7 @@ async fn send(
 }
 
 /// Signs in and returns the session secret from the cookie.
-async fn sign_in(app: &TestApp, role: Role) -> String {
+pub(crate) async fn sign_in(app: &TestApp, role: Role) -> String {
     let p = send(app, "POST", "/sign-in", None, Some(&format!("token={}", app.token(role))), &[]).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.text);
     let cookie = p.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
