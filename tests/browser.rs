@@ -143,36 +143,40 @@ fn temp_dir() -> PathBuf {
     dir
 }
 
-/// The page the front serves at `/start`: it posts the sign-in form at once.
-fn sign_in_page() -> String {
+/// The page the front serves at `/start`: it posts the sign-in form at once, going on to
+/// `next` (a dashboard path; `&` written `&amp;` in the attribute).
+fn sign_in_page(next: &str) -> String {
     format!(
         "<!DOCTYPE html><html><body><form id=\"f\" method=\"post\" action=\"/sign-in\">\
-         <input name=\"token\" value=\"{ADMIN_TOKEN}\"><input name=\"next\" value=\"/dashboard?financial_year=2023-24\">\
-         </form><script>document.getElementById('f').submit()</script></body></html>"
+         <input name=\"token\" value=\"{ADMIN_TOKEN}\"><input name=\"next\" value=\"{}\">\
+         </form><script>document.getElementById('f').submit()</script></body></html>",
+        next.replace('&', "&amp;")
     )
 }
 
 /// Starts the front: `GET /start` is answered with `sign_in_page`; any other connection is
 /// piped to the server on `server_port` byte for byte. Returns the front's port.
-fn start_front(server_port: u16) -> u16 {
+fn start_front(server_port: u16, next: &str) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let next = next.to_owned();
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
-            std::thread::spawn(move || front_connection(client, server_port));
+            let next = next.clone();
+            std::thread::spawn(move || front_connection(client, server_port, &next));
         }
     });
     port
 }
 
-fn front_connection(mut client: TcpStream, server_port: u16) {
+fn front_connection(mut client: TcpStream, server_port: u16, next: &str) {
     client.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut first = [0u8; 11];
     let seen = client.peek(&mut first).unwrap_or(0);
     if first[..seen].starts_with(b"GET /start ") {
         let mut head = [0u8; 8192];
         let _ = client.read(&mut head);
-        let page = sign_in_page();
+        let page = sign_in_page(next);
         let reply = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
             page.len()
@@ -192,9 +196,9 @@ fn front_connection(mut client: TcpStream, server_port: u16) {
     let _ = upstream.join();
 }
 
-fn dump_dashboard(chromium: &Path, dir: &Path, port: u16) -> String {
-    let front = start_front(port);
-    let profile = dir.join("profile");
+fn dump_dashboard(chromium: &Path, dir: &Path, port: u16, next: &str) -> String {
+    let front = start_front(port, next);
+    let profile = dir.join(format!("profile-{}", hex::encode(next)));
     let mut cmd = Command::new(chromium);
     cmd.args([
         "--headless",
@@ -217,22 +221,27 @@ fn dump_dashboard(chromium: &Path, dir: &Path, port: u16) -> String {
     dom
 }
 
-#[test]
-fn dashboard_renders_in_headless_chromium() {
-    let Some(chromium) = find_chromium() else {
+/// Chromium, or `None` when the test is to be skipped (never under `CI`).
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = find_chromium();
+    if found.is_none() {
         let msg = "chromium is not installed (apt-get install -y chromium, or set CHROMIUM=/path): \
                    the real-browser test of the dashboard cannot run";
         if std::env::var_os("CI").is_some() {
             panic!("{msg}");
         }
         eprintln!("SKIPPED: {msg}");
-        return;
-    };
-    let dir = temp_dir();
+    }
+    found
+}
+
+/// Starts `grant-ledger serve` (with `extra` arguments) on a fresh SQLite ledger in `dir`.
+fn start_server(dir: &Path, extra: &[&str]) -> (Killed, u16) {
     let url = format!("sqlite://{}", dir.join("ledger.db").display());
     let port = free_port();
     let server = Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(extra)
         .env("DATABASE_URL", &url)
         .env("GRANT_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("RUST_LOG", "warn")
@@ -240,15 +249,23 @@ fn dashboard_renders_in_headless_chromium() {
         .stderr(Stdio::null())
         .spawn()
         .expect("starting grant-ledger serve");
-    let _server = Killed(server);
+    let server = Killed(server);
     let start = Instant::now();
     while !healthy(port) {
         assert!(start.elapsed() < Duration::from_secs(30), "the server did not come up on port {port}");
         std::thread::sleep(Duration::from_millis(100));
     }
+    (server, port)
+}
+
+#[test]
+fn dashboard_renders_in_headless_chromium() {
+    let Some(chromium) = chromium_or_skip() else { return };
+    let dir = temp_dir();
+    let (_server, port) = start_server(&dir, &[]);
     seed(port);
 
-    let dom = dump_dashboard(&chromium, &dir, port);
+    let dom = dump_dashboard(&chromium, &dir, port, "/dashboard?financial_year=2023-24");
 
     assert!(dom.contains("<h1>Budget report 2023-24</h1>"), "signed in and on the dashboard:\n{dom}");
     assert!(dom.contains("Signed in as admin (GRANT_LEDGER_ADMIN_TOKEN)"));
@@ -277,5 +294,78 @@ fn dashboard_renders_in_headless_chromium() {
     let quarters = between(&dom, "<svg id=\"chart-quarters\"", "</svg>");
     assert!(quarters.contains("Q1 £0.00; Q2 £3000.50; Q3 £6000.00; Q4 £0.00"), "{quarters}");
     assert!(dom.contains("href=\"/dashboard/variance.csv?financial_year=2023-24\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The issue's reproduction on the demo data: as at 2023-12-31 the headline and the spend
+/// per quarter agree (the Q4 spend of 2024-01-22 is in neither), the officer's forecast and
+/// an indicator show, and without a year the page opens on a year with an award.
+#[test]
+fn as_at_page_agrees_with_itself_on_the_demo_data() {
+    let Some(chromium) = chromium_or_skip() else { return };
+    let dir = temp_dir();
+    let (_server, port) = start_server(&dir, &["--demo"]);
+    post(
+        port,
+        "/api/v1/forecasts",
+        json!({ "grant": "LDF", "financial_year": "2023-24", "quarter": 3, "project": "DEMO-DA-IDVA",
+                "forecast_outturn": "18500", "explanation": "Two cases moved to the county service",
+                "progress_rag": "amber", "rag_reason": "Referrals below plan", "made_on": "2023-12-15" }),
+    );
+    post(
+        port,
+        "/api/v1/projects/DEMO-DA-IDVA/indicators",
+        json!({ "code": "CASES", "name": "Cases supported", "unit": "people", "financial_year": "2023-24",
+                "baseline": "0", "target": "40", "quarterly_targets": ["10", "10", "10", "10"] }),
+    );
+    for (quarter, actual) in [(1, "12"), (2, "9"), (3, "11")] {
+        post(
+            port,
+            "/api/v1/indicator-returns",
+            json!({ "project": "DEMO-DA-IDVA", "indicator": "CASES", "financial_year": "2023-24",
+                    "quarter": quarter, "actual": actual }),
+        );
+    }
+
+    let dom = dump_dashboard(&chromium, &dir, port, "/dashboard?financial_year=2023-24&as_at=2023-12-31");
+    assert!(dom.contains("<h1>Budget report 2023-24</h1>"), "{dom}");
+    // Demo spend to 2023-12-31: 5000 (Q1); 5000 + 6500 (Q2); 1250.50 (Q3). The 3900 of
+    // 2024-01-22 is after the date.
+    assert!(dom.contains("<dd id=\"headline-actual\">£17,750.50</dd>"), "{dom}");
+    let quarters = between(&dom, "<table class=\"chart-data\" id=\"quarters\"", "</table>");
+    let total = between(quarters, "<tfoot>", "</tfoot>");
+    for cell in ["£5,000.00", "£11,500.00", "£1,250.50", "£0.00", "£17,750.50"] {
+        assert!(total.contains(&format!("<td class=\"num\">{cell}</td>")), "quarter total lacks {cell}: {total}");
+    }
+    let chart = between(&dom, "<svg id=\"chart-quarters\"", "</svg>");
+    assert!(chart.contains("Q1 £5000.00; Q2 £11500.00; Q3 £1250.50; Q4 £0.00"), "{chart}");
+    // The officer's forecast and the indicator: 10000 spent by DEMO-DA-IDVA over 12 + 9 + 11 cases.
+    let forecasts = between(&dom, "<table id=\"forecasts\"", "</table>");
+    assert!(forecasts.contains("£18,500.00") && forecasts.contains("£1,500.00"), "{forecasts}");
+    assert!(forecasts.contains("Two cases moved to the county service") && forecasts.contains("Amber"), "{forecasts}");
+    let indicators = between(&dom, "<table id=\"indicators\"", "</table>");
+    for cell in ["Cases supported", "<td class=\"num\">30</td>", "<td class=\"num\">32</td>", "£312.50"] {
+        assert!(indicators.contains(cell), "indicators lack {cell}: {indicators}");
+    }
+
+    // Without a year: the year holding today if it has an award, else the latest with one.
+    let (status, body) = request(port, "GET", "/api/v1/grants/LDF/awards", Some(ADMIN_TOKEN), None);
+    assert_eq!(status, 200, "{body}");
+    let mut years: Vec<String> = Vec::new();
+    for grant in ["LDF", "ASB-EI"] {
+        let (_, body) = request(port, "GET", &format!("/api/v1/grants/{grant}/awards"), Some(ADMIN_TOKEN), None);
+        let v: Value = serde_json::from_str(&body).unwrap();
+        years.extend(v["items"].as_array().unwrap().iter().map(|a| a["financial_year"].as_str().unwrap().to_owned()));
+    }
+    years.sort();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let this = grant_ledger::domain::FinancialYear::of(
+        chrono::DateTime::from_timestamp(now, 0).unwrap().date_naive(),
+    )
+    .to_string();
+    let expected = if years.contains(&this) { this } else { years.last().unwrap().clone() };
+    let dom = dump_dashboard(&chromium, &dir, port, "/dashboard");
+    assert!(dom.contains(&format!("<h1>Budget report {expected}</h1>")), "opens on {expected}:\n{dom}");
+    assert!(!dom.contains("<h1>Budget report 2025-26</h1>"), "2025-26 has no award");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,8 +7,8 @@ use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, rows};
 use crate::domain::{
-    Account, AccountKind, EntryKind, FinancialYear, OnOverspend, ProjectStatus, Role, VirementStatus, YearStatus,
-    parse_date,
+    Account, AccountKind, EntryKind, FinancialYear, OnOverspend, ProgressRag, ProjectStatus, Quantity, Role,
+    VirementStatus, YearStatus, parse_date,
 };
 
 /// What a column must hold.
@@ -20,6 +20,7 @@ enum Kind {
     Date,
     Int,
     Account,
+    Quantity,
 }
 
 /// (table, key columns, typed columns).
@@ -66,6 +67,30 @@ const TABLES: &[Table] = &[
         &[("account", Kind::Account), ("amount_pence", Kind::Int), ("entry_date", Kind::Date)],
     ),
     ("balances", &["account"], &[("kind", Kind::Word(account_kind)), ("balance_pence", Kind::Int)]),
+    (
+        "forecasts",
+        &["id"],
+        &[
+            ("financial_year", Kind::Year),
+            ("forecast_pence", Kind::Int),
+            ("progress_rag", Kind::Word(progress_rag)),
+            ("made_on", Kind::Date),
+        ],
+    ),
+    (
+        "indicators",
+        &["project_code", "code", "financial_year"],
+        &[
+            ("financial_year", Kind::Year),
+            ("baseline", Kind::Quantity),
+            ("target", Kind::Quantity),
+            ("q1_target", Kind::Quantity),
+            ("q2_target", Kind::Quantity),
+            ("q3_target", Kind::Quantity),
+            ("q4_target", Kind::Quantity),
+        ],
+    ),
+    ("indicator_returns", &["id"], &[("financial_year", Kind::Year), ("actual", Kind::Quantity)]),
 ];
 
 fn year_status(t: &str) -> bool {
@@ -85,6 +110,9 @@ fn virement_status(t: &str) -> bool {
 }
 fn entry_kind(t: &str) -> bool {
     EntryKind::parse(t).is_some()
+}
+fn progress_rag(t: &str) -> bool {
+    ProgressRag::parse(t).is_some()
 }
 fn account_kind(t: &str) -> bool {
     AccountKind::ALL.iter().any(|k| k.as_str() == t)
@@ -115,6 +143,7 @@ fn read(row: &AnyRow, at: (&str, &[&str]), column: &str, kind: Kind) -> Result<(
         Kind::Year => rows::parsed(row, at, column, FinancialYear::parse).map(drop),
         Kind::Date => rows::parsed(row, at, column, |t| parse_date(t).map(drop).ok_or("is not a date (YYYY-MM-DD)")),
         Kind::Account => rows::parsed(row, at, column, |t| Account::parse(t).map(drop).ok_or("is not an account")),
+        Kind::Quantity => rows::parsed(row, at, column, Quantity::parse).map(drop),
         Kind::Int => row.try_get::<i64, _>(column).map(drop).map_err(|e| rows::corrupt(row, at.0, at.1, e)),
     }
 }

@@ -579,3 +579,22 @@ backend_test!(forecasts_and_returns_are_append_only, |app: TestApp| async move {
         assert!(r.is_err(), "{sql} must be refused by a trigger");
     }
 });
+
+backend_test!(a_stored_quantity_outside_its_type_is_named_not_defaulted, |app: TestApp| async move {
+    monitoring_scenario(&app).await;
+    sqlx::query(
+        "insert into indicator_returns (project_code, indicator_code, financial_year, quarter, actual, evidence_ref,
+                                        note, recorded_by, recorded_at)
+         values ('A1', 'YP', '2022-23', 2, 'lots', '', '', 'someone', '2026-01-01T00:00:00Z')",
+    )
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    let r = app.get("/api/v1/projects/A1/indicators", Role::Viewer).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+    let problems = grant_ledger::storage::verify::verify(&app.store).await.unwrap();
+    assert!(
+        problems.iter().any(|p| p.contains("indicator_returns") && p.contains("column actual")),
+        "verify names the row: {problems:#?}"
+    );
+});
