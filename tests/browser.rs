@@ -359,10 +359,8 @@ fn as_at_page_agrees_with_itself_on_the_demo_data() {
     }
     years.sort();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let this = grant_ledger::domain::FinancialYear::of(
-        chrono::DateTime::from_timestamp(now, 0).unwrap().date_naive(),
-    )
-    .to_string();
+    let this = grant_ledger::domain::FinancialYear::of(chrono::DateTime::from_timestamp(now, 0).unwrap().date_naive())
+        .to_string();
     let expected = if years.contains(&this) { this } else { years.last().unwrap().clone() };
     let dom = dump_dashboard(&chromium, &dir, port, "/dashboard");
     assert!(dom.contains(&format!("<h1>Budget report {expected}</h1>")), "opens on {expected}:\n{dom}");

@@ -19,7 +19,9 @@ pub struct Quantity(Decimal);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {
-    #[error("must be a decimal string like \"12\" or \"2.5\": digits without leading zeros, then optionally '.' and up to four digits")]
+    #[error(
+        "must be a decimal string like \"12\" or \"2.5\": digits without leading zeros, then optionally '.' and up to four digits"
+    )]
     Malformed,
     #[error("must have at most four decimal places")]
     TooManyPlaces,

@@ -54,15 +54,18 @@ enum Kind {
 const KINDS: [Kind; 23] = {
     use Kind::*;
     [
-        Text, Text, Text, Whole, Text, Text, Text, Text, Text, Money, Money, Money, Money, Money, Text, Text, Text, Text,
-        Text, Text, Quantity, Quantity, Money,
+        Text, Text, Text, Whole, Text, Text, Text, Text, Text, Money, Money, Money, Money, Money, Text, Text, Text,
+        Text, Text, Text, Quantity, Quantity, Money,
     ]
 };
 
 /// The variance sheet's columns, under `variance::CSV_HEADER`.
 const VARIANCE_KINDS: [Kind; 18] = {
     use Kind::*;
-    [Text, Text, Text, Text, Money, Money, Money, Money, Money, Percent, Money, Text, Money, Money, Text, Text, Text, Text]
+    [
+        Text, Text, Text, Text, Money, Money, Money, Money, Money, Percent, Money, Text, Money, Money, Text, Text,
+        Text, Text,
+    ]
 };
 
 /// What `variance_explanation` says where no officer forecast was made for the quarter, so

@@ -65,8 +65,8 @@ pub async fn variance_in_quarter(
     let rule = sql::rag_rule(store).await?;
     let plans = sql::plans(store, year).await?;
     let forecasts = crate::storage::monitoring::latest_forecasts(store, year, quarter, as_at).await?;
-    let outlooks = variance::Outlooks { quarter, forecasts: &forecasts };
-    let mut report = variance::build(year, as_at, report_date, &accounts, &labels, &rule, &plans, outlooks);
+    let measures = variance::Measures { rule: &rule, plans: &plans, quarter, forecasts: &forecasts };
+    let mut report = variance::build(year, as_at, report_date, &accounts, &labels, measures);
     // What the year before carried forward arrived in this year's award (its carry-forward
     // entry is dated this year's first day, so it is in every as-at report of this year).
     let prior = sql::account_figures(store, year.prev(), grant, None).await?;

@@ -290,16 +290,15 @@ pub type Plans = BTreeMap<(String, String), QuarterPlan>;
 /// The quarter of `year` a date falls in, a date before the year counting as Q1 and one
 /// after it as Q4.
 pub fn quarter_clamped(year: FinancialYear, date: NaiveDate) -> u8 {
-    if date < year.start() {
-        1
-    } else {
-        year.quarter_of(date).unwrap_or(4)
-    }
+    if date < year.start() { 1 } else { year.quarter_of(date).unwrap_or(4) }
 }
 
-/// What a variance report shows beside the ledger's figures: officers' forecasts of one quarter.
+/// What a variance report measures the ledger's figures against: the RAG rule, the
+/// projects' quarterly plans, and the officers' forecasts of one quarter.
 #[derive(Debug, Clone, Copy)]
-pub struct Outlooks<'a> {
+pub struct Measures<'a> {
+    pub rule: &'a RagRule,
+    pub plans: &'a Plans,
     pub quarter: u8,
     pub forecasts: &'a Forecasts,
 }
@@ -311,10 +310,9 @@ pub fn build(
     report_date: NaiveDate,
     accounts: &[AccountFigure],
     labels: &Labels,
-    rule: &RagRule,
-    plans: &Plans,
-    outlooks: Outlooks<'_>,
+    measures: Measures<'_>,
 ) -> VarianceReport {
+    let Measures { rule, plans, quarter, forecasts } = measures;
     let profile = Profile::straight_line(year, report_date);
     let mut per_project: BTreeMap<(String, String), Figures> = BTreeMap::new();
     let mut awards: BTreeMap<String, AwardSums> = BTreeMap::new();
@@ -335,7 +333,7 @@ pub fn build(
             let info = labels.project(&project);
             let plan = plans.get(&(grant.clone(), project.clone())).copied().unwrap_or(STRAIGHT_LINE);
             let row_profile = Profile::planned(year, report_date, plan);
-            let outlook = Outlook::of_row(&f, outlooks.forecasts.get(&(grant.clone(), project.clone())));
+            let outlook = Outlook::of_row(&f, forecasts.get(&(grant.clone(), project.clone())));
             VarianceRow {
                 figures: FigureSet::of(&f, rule, row_profile).with_outlook(&f, &outlook),
                 grant,
@@ -367,7 +365,9 @@ pub fn build(
         total.1.push((r.raw.budget, r.profile));
         total.2.add(&r.outlook);
     }
-    let set = |(f, parts, outlook): &Group| FigureSet::of(f, rule, Profile::weighted(parts, profile)).with_outlook(f, outlook);
+    let set = |(f, parts, outlook): &Group| {
+        FigureSet::of(f, rule, Profile::weighted(parts, profile)).with_outlook(f, outlook)
+    };
     let priorities = by_priority
         .iter()
         .map(|(p, g)| PrioritySubtotal { priority_name: labels.priority_name(p), priority: p.clone(), figures: set(g) })
@@ -392,7 +392,7 @@ pub fn build(
         as_at: as_at.map(|d| d.to_string()),
         report_date: report_date.to_string(),
         profile,
-        forecast_quarter: outlooks.quarter,
+        forecast_quarter: quarter,
         rows,
         priorities,
         grants,
@@ -541,9 +541,7 @@ mod tests {
             "2024-04-30".parse().unwrap(),
             &accounts,
             &Labels::default(),
-            &RagRule::default(),
-            &Plans::new(),
-            Outlooks { quarter: 4, forecasts: &Forecasts::new() },
+            Measures { rule: &RagRule::default(), plans: &Plans::new(), quarter: 4, forecasts: &Forecasts::new() },
         );
         let f = &r.rows[0].figures;
         assert_eq!(f.budget.to_string(), "10000.00");
@@ -553,6 +551,58 @@ mod tests {
         assert_eq!(f.rag, Rag::Red, "50% spent after the year is 50 points behind");
         assert_eq!(r.totals.awarded.to_string(), "61394.00");
         assert_eq!(r.totals.unallocated.to_string(), "51394.00");
+    }
+
+    #[test]
+    fn officer_forecasts_replace_the_commitment_position_row_by_row() {
+        use AccountKind::*;
+        let year = FinancialYear::parse("2023-24").unwrap();
+        // P1: budget 100, actual 30, committed 20; P2: budget 50, actual 10, committed 0.
+        let accounts = [
+            acct(Available, "LDF", Some("P1"), -5_000),
+            acct(Committed, "LDF", Some("P1"), -2_000),
+            acct(Spent, "LDF", Some("P1"), -3_000),
+            acct(Available, "LDF", Some("P2"), -4_000),
+            acct(Spent, "LDF", Some("P2"), -1_000),
+        ];
+        let forecast = Forecast {
+            pence: 9_000,
+            explanation: "late invoices".into(),
+            progress_rag: ProgressRag::Amber,
+            rag_reason: "behind".into(),
+            made_on: "2023-10-02".parse().unwrap(),
+        };
+        let forecasts: Forecasts = [(("LDF".to_owned(), "P1".to_owned()), forecast)].into();
+        let rule = RagRule::default();
+        let measures = Measures { rule: &rule, plans: &Plans::new(), quarter: 3, forecasts: &forecasts };
+        let day = "2023-10-31".parse().unwrap();
+        let r = build(year, Some(day), day, &accounts, &Labels::default(), measures);
+        let p1 = &r.rows.iter().find(|r| r.project == "P1").unwrap().figures;
+        assert_eq!((p1.officer_forecast.pence(), p1.forecast_underspend.pence()), (9_000, 1_000));
+        assert_eq!((p1.forecast_basis, p1.progress_rag), (ForecastBasis::Officer, Some(ProgressRag::Amber)));
+        assert_eq!(p1.forecast_outturn.pence(), 5_000, "the commitment position stays beside it");
+        let p2 = &r.rows.iter().find(|r| r.project == "P2").unwrap().figures;
+        assert_eq!(
+            (p2.officer_forecast.pence(), p2.forecast_basis, p2.progress_rag),
+            (1_000, ForecastBasis::Commitments, None)
+        );
+        let t = &r.totals.figures;
+        assert_eq!((t.officer_forecast.pence(), t.forecast_underspend.pence()), (10_000, 5_000));
+        assert_eq!(
+            (t.forecast_basis, t.progress_rag, t.explanation.as_str()),
+            (ForecastBasis::Mixed, Some(ProgressRag::Amber), "")
+        );
+        assert_eq!(r.forecast_quarter, 3);
+    }
+
+    #[test]
+    fn the_forecast_quarter_is_the_report_date_clamped_to_the_year() {
+        let year = FinancialYear::parse("2023-24").unwrap();
+        for (date, quarter) in
+            [("2023-03-31", 1), ("2023-04-01", 1), ("2023-12-31", 3), ("2024-01-01", 4), ("2026-11-27", 4)]
+        {
+            assert_eq!(quarter_clamped(year, date.parse().unwrap()), quarter, "{date}");
+        }
     }
 
     #[test]

@@ -82,7 +82,10 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
     get_grant_in(&mut db_tx, &cmd.grant).await?;
     match year_status_in(&mut db_tx, cmd.year).await? {
         None => {
-            return Err(StoreError::invalid("financial_year", format!("{} is not a financial year of this ledger", cmd.year)));
+            return Err(StoreError::invalid(
+                "financial_year",
+                format!("{} is not a financial year of this ledger", cmd.year),
+            ));
         }
         Some(YearStatus::Closed) => return Err(StoreError::PeriodClosed(cmd.year.to_string())),
         Some(YearStatus::Open) => {}
@@ -93,7 +96,10 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
         .fetch_optional(&mut *db_tx)
         .await?;
     if award.is_none() {
-        return Err(StoreError::invalid("financial_year", format!("grant {} has no award for {}", cmd.grant, cmd.year)));
+        return Err(StoreError::invalid(
+            "financial_year",
+            format!("grant {} has no award for {}", cmd.grant, cmd.year),
+        ));
     }
     if get_project_in(&mut db_tx, &cmd.project).await?.is_none() {
         return Err(StoreError::invalid("project", format!("no project {}", cmd.project)));
@@ -285,7 +291,10 @@ pub async fn create_indicator(
         return Err(StoreError::NotFound(format!("project {}", cmd.project)));
     }
     if year_status_in(&mut db_tx, cmd.year).await?.is_none() {
-        return Err(StoreError::invalid("financial_year", format!("{} is not a financial year of this ledger", cmd.year)));
+        return Err(StoreError::invalid(
+            "financial_year",
+            format!("{} is not a financial year of this ledger", cmd.year),
+        ));
     }
     let created_at = now();
     let [q1, q2, q3, q4] = cmd.quarterly_targets.map(|q| q.to_string());
@@ -309,9 +318,7 @@ pub async fn create_indicator(
     .bind(&created_at)
     .execute(&mut *db_tx)
     .await
-    .map_err(|e| {
-        conflict_if_exists(e, format!("indicator {} of project {} in {}", cmd.code, cmd.project, cmd.year))
-    })?;
+    .map_err(|e| conflict_if_exists(e, format!("indicator {} of project {} in {}", cmd.code, cmd.project, cmd.year)))?;
     let rec = IndicatorRecord {
         project: cmd.project,
         code: cmd.code,
@@ -364,8 +371,7 @@ pub async fn indicators(
     .bind(year_text.as_deref())
     .fetch_all(store.pool())
     .await?;
-    let defined: Vec<IndicatorRow> =
-        rows::read_all(&found, "indicators", &["project_code", "code", "financial_year"])?;
+    let defined: Vec<IndicatorRow> = rows::read_all(&found, "indicators", &["project_code", "code", "financial_year"])?;
     let found = sqlx::query(
         "select * from indicator_returns where ($1 is null or project_code = $1) and ($2 is null or financial_year = $2)
          order by project_code, financial_year, indicator_code, quarter, id",
@@ -377,16 +383,14 @@ pub async fn indicators(
     let mut returns: BTreeMap<(String, String, String), Vec<IndicatorReturnRecord>> = BTreeMap::new();
     for r in rows::read_all::<ReturnRow>(&found, "indicator_returns", &["id"])? {
         let r = r.record()?;
-        returns
-            .entry((r.project.clone(), r.financial_year.to_string(), r.indicator.clone()))
-            .or_default()
-            .push(r);
+        returns.entry((r.project.clone(), r.financial_year.to_string(), r.indicator.clone())).or_default().push(r);
     }
     let mut out = Vec::new();
     for d in defined {
         let key = format!("project_code {}, code {}", d.project_code, d.code);
         let year = year_of("indicators", &key, &d.financial_year)?;
-        let mut mine = returns.remove(&(d.project_code.clone(), d.financial_year.clone(), d.code.clone())).unwrap_or_default();
+        let mut mine =
+            returns.remove(&(d.project_code.clone(), d.financial_year.clone(), d.code.clone())).unwrap_or_default();
         // Ordered by quarter, then id: each return but the last of its quarter is superseded.
         let mut actuals = [None; 4];
         for i in 0..mine.len() {
@@ -428,14 +432,13 @@ pub async fn record_indicator_return(
     if get_project_in(&mut db_tx, &cmd.project).await?.is_none() {
         return Err(StoreError::invalid("project", format!("no project {}", cmd.project)));
     }
-    let defined = sqlx::query(
-        "select 1 as found from indicators where project_code = $1 and code = $2 and financial_year = $3",
-    )
-    .bind(&cmd.project)
-    .bind(&cmd.indicator)
-    .bind(cmd.year.to_string())
-    .fetch_optional(&mut *db_tx)
-    .await?;
+    let defined =
+        sqlx::query("select 1 as found from indicators where project_code = $1 and code = $2 and financial_year = $3")
+            .bind(&cmd.project)
+            .bind(&cmd.indicator)
+            .bind(cmd.year.to_string())
+            .fetch_optional(&mut *db_tx)
+            .await?;
     if defined.is_none() {
         return Err(StoreError::invalid(
             "indicator",

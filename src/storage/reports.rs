@@ -182,9 +182,8 @@ pub async fn years_with_awards(store: &Store) -> Result<Vec<FinancialYear>, Stor
     rows::read_all::<YearRow>(&found, "awards", &["financial_year"])?
         .into_iter()
         .map(|r| {
-            FinancialYear::parse(&r.financial_year).map_err(|e| {
-                StoreError::Corrupt(format!("awards financial_year {}: {e}", r.financial_year))
-            })
+            FinancialYear::parse(&r.financial_year)
+                .map_err(|e| StoreError::Corrupt(format!("awards financial_year {}: {e}", r.financial_year)))
         })
         .collect()
 }

@@ -43,7 +43,15 @@ async fn monitoring_scenario(app: &TestApp) {
         forecast(2, "A1", "9000", "amber", "2022-09-15", "Summer sessions cancelled", "Behind profile after Q2"),
         forecast(3, "A1", "9500", "green", "2022-11-01", "Catching up", "On profile"),
         forecast(3, "D1", "6000", "red", "2022-12-10", "Op Target paused", "+1 partner withdrew"),
-        forecast(3, "A1", "9800", "green", "2022-12-20", "Catching up, two extra sessions", "On profile since November"),
+        forecast(
+            3,
+            "A1",
+            "9800",
+            "green",
+            "2022-12-20",
+            "Catching up, two extra sessions",
+            "On profile since November",
+        ),
     ];
     for f in forecasts {
         app.ok("/api/v1/forecasts", Role::Finance, f).await;
@@ -165,10 +173,13 @@ backend_test!(forecasts_feed_the_variance_report_by_quarter_and_as_at, |app: Tes
     assert_eq!(r.body["totals"]["officer_forecast"], r.body["totals"]["forecast_outturn"]);
 
     // The CSV carries the same figures.
-    let csv = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-12-31&format=csv", Role::Viewer).await;
+    let csv =
+        app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-12-31&format=csv", Role::Viewer).await;
     let text = csv.body.as_str().unwrap();
     assert!(
-        text.contains(",9800.00,200.00,officer,green,\"Catching up, two extra sessions\",On profile since November\r\n"),
+        text.contains(
+            ",9800.00,200.00,officer,green,\"Catching up, two extra sessions\",On profile since November\r\n"
+        ),
         "{text}"
     );
     assert!(text.contains(",6000.00,2000.00,officer,red,Op Target paused,'+1 partner withdrew\r\n"), "defused: {text}");
@@ -389,26 +400,38 @@ backend_test!(every_report_and_page_honours_as_at, |app: TestApp| async move {
     assert_eq!(q.status, StatusCode::OK, "{}", q.body);
     let t = &q.body["totals"];
     assert_eq!(q.body["as_at"], "2022-11-30");
-    assert_eq!([&t["q1"], &t["q2"], &t["q3"], &t["q4"], &t["total"]], ["2500.00", "3200.00", "700.00", "0.00", "6400.00"]);
+    assert_eq!(
+        [&t["q1"], &t["q2"], &t["q3"], &t["q4"], &t["total"]],
+        ["2500.00", "3200.00", "700.00", "0.00", "6400.00"]
+    );
     let v = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-11-30", Role::Funder).await;
     assert_eq!(v.body["totals"]["actual"], "6400.00");
     let whole = app.get("/api/v1/reports/quarterly?financial_year=2022-23", Role::Funder).await;
     assert_eq!(whole.body["as_at"], Value::Null);
     assert_eq!((&whole.body["totals"]["q3"], &whole.body["totals"]["q4"]), (&json!("1950.00"), &json!("700.00")));
-    let csv = app.get("/api/v1/reports/quarterly?financial_year=2022-23&as_at=2022-12-31&format=csv", Role::Funder).await;
-    assert!(csv.body.as_str().unwrap().contains("LDF,ASB,A1,\"Youth diversion, town centre\",2500.00,0.00,0.00,0.00,2500.00"));
+    let csv =
+        app.get("/api/v1/reports/quarterly?financial_year=2022-23&as_at=2022-12-31&format=csv", Role::Funder).await;
+    assert!(
+        csv.body
+            .as_str()
+            .unwrap()
+            .contains("LDF,ASB,A1,\"Youth diversion, town centre\",2500.00,0.00,0.00,0.00,2500.00")
+    );
     let bad = app.get("/api/v1/reports/quarterly?financial_year=2022-23&as_at=30/11/2022", Role::Funder).await;
     assert_eq!((bad.status, bad.fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["as_at".to_owned()]));
 
     // The page: headline actual and the quarter table's total agree as at the same date.
     let secret = crate::pages::sign_in(&app, Role::Viewer).await;
-    let p = crate::pages::send(&app, "GET", "/dashboard?financial_year=2022-23&as_at=2022-11-30", Some(&secret), None, &[])
-        .await;
+    let p =
+        crate::pages::send(&app, "GET", "/dashboard?financial_year=2022-23&as_at=2022-11-30", Some(&secret), None, &[])
+            .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.text);
     assert!(p.text.contains("<dd id=\"headline-actual\">£6,400.00</dd>"), "{}", p.text);
     assert!(
-        p.text.contains("<tfoot><tr><th scope=\"row\">Total</th><td class=\"num\">£2,500.00</td><td class=\"num\">£3,200.00</td>\
-             <td class=\"num\">£700.00</td><td class=\"num\">£0.00</td><td class=\"num\">£6,400.00</td></tr></tfoot>"),
+        p.text.contains(
+            "<tfoot><tr><th scope=\"row\">Total</th><td class=\"num\">£2,500.00</td><td class=\"num\">£3,200.00</td>\
+             <td class=\"num\">£700.00</td><td class=\"num\">£0.00</td><td class=\"num\">£6,400.00</td></tr></tfoot>"
+        ),
         "{}",
         p.text
     );
@@ -417,8 +440,9 @@ backend_test!(every_report_and_page_honours_as_at, |app: TestApp| async move {
 backend_test!(the_dashboard_shows_forecasts_indicators_and_opens_on_a_year_with_an_award, |app: TestApp| async move {
     monitoring_scenario(&app).await;
     let secret = crate::pages::sign_in(&app, Role::Viewer).await;
-    let p = crate::pages::send(&app, "GET", "/dashboard?financial_year=2022-23&as_at=2022-12-31", Some(&secret), None, &[])
-        .await;
+    let p =
+        crate::pages::send(&app, "GET", "/dashboard?financial_year=2022-23&as_at=2022-12-31", Some(&secret), None, &[])
+            .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.text);
     let t = &p.text;
     assert!(t.contains("<table id=\"forecasts\""), "{t}");
@@ -431,19 +455,32 @@ backend_test!(the_dashboard_shows_forecasts_indicators_and_opens_on_a_year_with_
     );
     assert!(t.contains("href=\"/dashboard/monitoring-return?financial_year=2022-23&amp;quarter=3&amp;format=xlsx\""));
     assert!(!t.contains("<script"), "still script-free");
-    let d = crate::pages::send(&app, "GET", "/dashboard/monitoring-return?financial_year=2022-23&quarter=3", Some(&secret), None, &[])
-        .await;
+    let d = crate::pages::send(
+        &app,
+        "GET",
+        "/dashboard/monitoring-return?financial_year=2022-23&quarter=3",
+        Some(&secret),
+        None,
+        &[],
+    )
+    .await;
     assert_eq!(d.status, StatusCode::OK);
     assert_eq!(d.text.trim_start_matches('\u{feff}'), include_str!("../golden/monitoring-return-2022-23-q3.csv"));
 
     // Without a year the page opens on the year holding today if it has an award, else the
     // latest year with one (the fixtures award up to 2024-25 and set up 2025-26 without one).
     let awards = app.get("/api/v1/grants/LDF/awards", Role::Viewer).await;
-    let mut years: Vec<String> =
-        awards.body["items"].as_array().unwrap().iter().map(|a| a["financial_year"].as_str().unwrap().to_owned()).collect();
+    let mut years: Vec<String> = awards.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["financial_year"].as_str().unwrap().to_owned())
+        .collect();
     for grant in ["ASB-EI", "SSF"] {
         let more = app.get(&format!("/api/v1/grants/{grant}/awards"), Role::Viewer).await;
-        years.extend(more.body["items"].as_array().unwrap().iter().map(|a| a["financial_year"].as_str().unwrap().to_owned()));
+        years.extend(
+            more.body["items"].as_array().unwrap().iter().map(|a| a["financial_year"].as_str().unwrap().to_owned()),
+        );
     }
     years.sort();
     let this = grant_ledger::domain::FinancialYear::of(chrono::Utc::now().date_naive()).to_string();
@@ -463,17 +500,65 @@ backend_test!(monitoring_refuses_what_it_cannot_take, |app: TestApp| async move 
     };
     let cases: Vec<(Value, Role, StatusCode, &str, &str)> = vec![
         (with("quarter", json!(5)), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "quarter", "quarter 1 to 4"),
-        (with("quarter", json!("3")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "quarter", "quarter is a number"),
-        (with("progress_rag", json!("purple")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "progress_rag", "bad rag"),
-        (with("rag_reason", json!("")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "rag_reason", "amber says why"),
-        (with("forecast_outturn", json!("-5")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "forecast_outturn", "signed"),
-        (with("forecast_outturn", json!(5000)), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "forecast_outturn", "number"),
+        (
+            with("quarter", json!("3")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "quarter",
+            "quarter is a number",
+        ),
+        (
+            with("progress_rag", json!("purple")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "progress_rag",
+            "bad rag",
+        ),
+        (
+            with("rag_reason", json!("")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rag_reason",
+            "amber says why",
+        ),
+        (
+            with("forecast_outturn", json!("-5")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "forecast_outturn",
+            "signed",
+        ),
+        (
+            with("forecast_outturn", json!(5000)),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "forecast_outturn",
+            "number",
+        ),
         (with("explanation", json!("a\u{0}b")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "explanation", "NUL"),
-        (with("explanation", json!("x".repeat(2001))), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "explanation", "too long"),
-        (with("made_on", json!("2022-09-30")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "made_on", "outside Q3"),
+        (
+            with("explanation", json!("x".repeat(2001))),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "explanation",
+            "too long",
+        ),
+        (
+            with("made_on", json!("2022-09-30")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "made_on",
+            "outside Q3",
+        ),
         (with("grant", json!("NOPE")), Role::Finance, StatusCode::NOT_FOUND, "", "unknown grant"),
         (with("project", json!("ZZ9")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "project", "unknown project"),
-        (with("project", json!("V1")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "project", "LDF does not fund V1"),
+        (
+            with("project", json!("V1")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "project",
+            "LDF does not fund V1",
+        ),
         (
             json!({ "grant": "SSF", "financial_year": "2023-24", "quarter": 1, "project": "V1", "forecast_outturn": "1",
                     "progress_rag": "green", "made_on": "2023-05-01" }),
@@ -482,7 +567,13 @@ backend_test!(monitoring_refuses_what_it_cannot_take, |app: TestApp| async move 
             "financial_year",
             "SSF has no award in 2023-24",
         ),
-        (with("financial_year", json!("2099-00")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "financial_year", "no such year"),
+        (
+            with("financial_year", json!("2099-00")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "financial_year",
+            "no such year",
+        ),
         (with("colour", json!("red")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "colour", "unknown field"),
         (good.clone(), Role::Viewer, StatusCode::FORBIDDEN, "", "a viewer"),
         (good.clone(), Role::Funder, StatusCode::FORBIDDEN, "", "a funder"),
@@ -505,14 +596,49 @@ backend_test!(monitoring_refuses_what_it_cannot_take, |app: TestApp| async move 
         b
     };
     let cases: Vec<(&str, Value, Role, StatusCode, &str, &str)> = vec![
-        ("D1", with("target", json!("12.34567")), Role::Approver, StatusCode::UNPROCESSABLE_ENTITY, "target", "five places"),
+        (
+            "D1",
+            with("target", json!("12.34567")),
+            Role::Approver,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "target",
+            "five places",
+        ),
         ("D1", with("target", json!("-1")), Role::Approver, StatusCode::UNPROCESSABLE_ENTITY, "target", "negative"),
         ("D1", with("target", json!(40)), Role::Approver, StatusCode::UNPROCESSABLE_ENTITY, "target", "a JSON number"),
-        ("D1", with("baseline", json!("1000000001")), Role::Approver, StatusCode::UNPROCESSABLE_ENTITY, "baseline", "too big"),
-        ("D1", with("quarterly_targets", json!(["1", "2", "3"])), Role::Approver, StatusCode::UNPROCESSABLE_ENTITY, "quarterly_targets", "three"),
-        ("D1", with("quarterly_targets", json!(["1", "2", "x", "4"])), Role::Approver, StatusCode::UNPROCESSABLE_ENTITY, "quarterly_targets[2]", "bad one"),
+        (
+            "D1",
+            with("baseline", json!("1000000001")),
+            Role::Approver,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "baseline",
+            "too big",
+        ),
+        (
+            "D1",
+            with("quarterly_targets", json!(["1", "2", "3"])),
+            Role::Approver,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "quarterly_targets",
+            "three",
+        ),
+        (
+            "D1",
+            with("quarterly_targets", json!(["1", "2", "x", "4"])),
+            Role::Approver,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "quarterly_targets[2]",
+            "bad one",
+        ),
         ("D1", with("unit", json!("")), Role::Approver, StatusCode::UNPROCESSABLE_ENTITY, "unit", "blank unit"),
-        ("D1", with("financial_year", json!("2099-00")), Role::Approver, StatusCode::UNPROCESSABLE_ENTITY, "financial_year", "no such year"),
+        (
+            "D1",
+            with("financial_year", json!("2099-00")),
+            Role::Approver,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "financial_year",
+            "no such year",
+        ),
         ("ZZ9", ind.clone(), Role::Approver, StatusCode::NOT_FOUND, "", "unknown project"),
         ("D1", ind.clone(), Role::Finance, StatusCode::FORBIDDEN, "", "finance does not set indicators"),
         ("A1", with("code", json!("SESS")), Role::Approver, StatusCode::CONFLICT, "", "SESS exists in 2022-23"),
@@ -537,8 +663,20 @@ backend_test!(monitoring_refuses_what_it_cannot_take, |app: TestApp| async move 
         (with("quarter", json!(0)), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "quarter", "quarter 0"),
         (with("actual", json!("abc")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "actual", "not a quantity"),
         (with("actual", json!("1e3")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "actual", "an exponent"),
-        (with("indicator", json!("NOPE")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "indicator", "no such indicator"),
-        (with("financial_year", json!("2023-24")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "indicator", "not in that year"),
+        (
+            with("indicator", json!("NOPE")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "indicator",
+            "no such indicator",
+        ),
+        (
+            with("financial_year", json!("2023-24")),
+            Role::Finance,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "indicator",
+            "not in that year",
+        ),
         (with("project", json!("ZZ9")), Role::Finance, StatusCode::UNPROCESSABLE_ENTITY, "project", "unknown project"),
         (ret.clone(), Role::Viewer, StatusCode::FORBIDDEN, "", "a viewer"),
         (ret.clone(), Role::Funder, StatusCode::FORBIDDEN, "", "a funder"),

@@ -52,7 +52,10 @@ fn progress_cell(f: &FigureSet) -> String {
             let word = rag.as_str();
             let mut title = word.to_owned();
             title[..1].make_ascii_uppercase();
-            format!("<td class=\"rag rag-{word}\" data-basis=\"{}\">{title}<br><span class=\"sub\">{basis}</span></td>", f.forecast_basis.as_str())
+            format!(
+                "<td class=\"rag rag-{word}\" data-basis=\"{}\">{title}<br><span class=\"sub\">{basis}</span></td>",
+                f.forecast_basis.as_str()
+            )
         }
         None => format!("<td data-basis=\"{}\"><span class=\"sub\">{basis}</span></td>", f.forecast_basis.as_str()),
     }

@@ -20,8 +20,8 @@ use crate::model::monitoring::{
     ForecastCmd, ForecastRecord, IndicatorCmd, IndicatorRecord, IndicatorReturnCmd, IndicatorReturnRecord,
 };
 use crate::reports::{monitoring, run};
-use crate::storage::monitoring as store;
 use crate::storage::Page;
+use crate::storage::monitoring as store;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -108,17 +108,8 @@ async fn record_forecast(
         _ => today,
     };
     f.finish()?;
-    let cmd = ForecastCmd {
-        grant,
-        year,
-        quarter,
-        project,
-        forecast_outturn,
-        explanation,
-        progress_rag,
-        rag_reason,
-        made_on,
-    };
+    let cmd =
+        ForecastCmd { grant, year, quarter, project, forecast_outturn, explanation, progress_rag, rag_reason, made_on };
     Ok((StatusCode::CREATED, Json(store::record_forecast(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
