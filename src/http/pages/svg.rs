@@ -2,6 +2,7 @@
 //! `<title>` and a `<desc>` that says in words what it shows, and the page puts the same
 //! figures in a table beside it.
 
+use super::dashboard::pounds;
 use super::html::esc;
 use crate::domain::Money;
 
@@ -11,16 +12,37 @@ pub struct Group {
     pub values: Vec<i64>,
 }
 
-/// The longest label drawn beside a bar; the full text is in the chart's `<desc>` and table.
+/// The longest line of a label drawn beside a bar; a label wraps onto a second line at a
+/// space, and only past two lines is it cut (the full text is in the `<desc>` and table).
 const LABEL_CHARS_MAX: usize = 28;
 
-/// A label cut to fit the label column, with an ellipsis when cut.
-fn short(label: &str) -> String {
-    if label.chars().count() <= LABEL_CHARS_MAX {
-        return label.to_owned();
+/// A label as at most two lines that fit the label column, with an ellipsis when cut.
+fn label_lines(label: &str) -> Vec<String> {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in label.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        if line.is_empty() || line.chars().count() + 1 + word.chars().count() <= LABEL_CHARS_MAX {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        } else {
+            lines.push(word.to_owned());
+        }
     }
-    let cut: String = label.chars().take(LABEL_CHARS_MAX - 1).collect();
-    format!("{}…", cut.trim_end())
+    let cut = |text: &str| -> String {
+        if text.chars().count() <= LABEL_CHARS_MAX {
+            return text.to_owned();
+        }
+        let kept: String = text.chars().take(LABEL_CHARS_MAX - 1).collect();
+        format!("{}…", kept.trim_end())
+    };
+    if lines.len() > 2 {
+        let rest = lines[1..].join(" ");
+        let kept: String = rest.chars().take(LABEL_CHARS_MAX - 1).collect();
+        lines = vec![lines[0].clone(), format!("{}…", kept.trim_end())];
+    }
+    lines.iter().map(|l| cut(l)).collect()
 }
 
 /// Width of a bar for `value` on a scale where `max` fills `full` units; negatives draw nothing.
@@ -46,11 +68,19 @@ pub fn horizontal_bars(id: &str, title: &str, series: &[(&str, &str)], groups: &
     let mut body = String::new();
     for (i, g) in groups.iter().enumerate() {
         let y0 = 24 + row_h * i as i64;
+        let lines = label_lines(&g.label);
+        let spans: String = lines
+            .iter()
+            .enumerate()
+            .map(|(n, line)| {
+                let dy = if n == 0 { 0 } else { 13 };
+                format!("<tspan x=\"{}\" dy=\"{dy}\">{}</tspan>", LABEL_W - 8, esc(line))
+            })
+            .collect();
         body.push_str(&format!(
-            "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{spans}</text>",
             LABEL_W - 8,
-            y0 + BAR_H,
-            esc(&short(&g.label))
+            y0 + BAR_H - if lines.len() > 1 { 6 } else { 0 },
         ));
         let mut said = Vec::new();
         for (s, ((name, class), value)) in series.iter().zip(&g.values).enumerate() {
@@ -59,10 +89,11 @@ pub fn horizontal_bars(id: &str, title: &str, series: &[(&str, &str)], groups: &
             let money = Money::from_pence(*value);
             body.push_str(&format!(
                 "<rect class=\"{class}\" x=\"{LABEL_W}\" y=\"{y}\" width=\"{w}\" height=\"{}\" data-value=\"{money}\"/>\
-                 <text class=\"value\" x=\"{}\" y=\"{}\">{money}</text>",
+                 <text class=\"value\" x=\"{}\" y=\"{}\">{}</text>",
                 BAR_H - 2,
                 LABEL_W + w + 4,
-                y + BAR_H - 3
+                y + BAR_H - 3,
+                pounds(money)
             ));
             said.push(format!("{name} £{money}"));
         }
@@ -106,11 +137,12 @@ pub fn columns(id: &str, title: &str, groups: &[Group]) -> String {
         let money = Money::from_pence(value);
         body.push_str(&format!(
             "<rect class=\"actual\" x=\"{x}\" y=\"{}\" width=\"{COL_W}\" height=\"{h}\" data-value=\"{money}\"/>\
-             <text class=\"value\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{money}</text>\
+             <text class=\"value\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\
              <text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
             20 + PLOT_H - h,
             x + COL_W / 2,
             14 + PLOT_H - h,
+            pounds(money),
             x + COL_W / 2,
             PLOT_H + 40,
             esc(&g.label)
@@ -146,7 +178,17 @@ mod tests {
         assert!(svg.contains("<desc id=\"c-desc\">ASB: Budget £10000.00, Actual £2500.00; &lt;b&gt;: Budget £5000.00"));
         assert!(!svg.contains("<b>"), "labels are escaped");
         assert_eq!(scaled(-5, 10, 100), 0, "a negative value draws no bar");
-        assert_eq!(short("Domestic Abuse (including stalking and harassment)"), "Domestic Abuse (including s…");
-        assert_eq!(short("Vehicle Crime"), "Vehicle Crime");
+        assert!(svg.contains(">£10,000.00</text>") && svg.contains(">£2,500.00</text>"), "values in pounds: {svg}");
+        let lines = |l: &str| label_lines(l);
+        assert_eq!(
+            lines("Domestic Abuse (including stalking and harassment)"),
+            ["Domestic Abuse (including", "stalking and harassment)"],
+            "a long priority name wraps rather than being cut"
+        );
+        assert_eq!(lines("Vehicle Crime"), ["Vehicle Crime"]);
+        let three = lines("Serious and Public Place Violence (including VAWG) and everything else the group oversees");
+        assert_eq!(three.len(), 2);
+        assert!(three[1].ends_with('…') && three[1].chars().count() <= LABEL_CHARS_MAX, "{three:?}");
+        assert_eq!(lines("Supercalifragilisticexpialidocious-and-more")[0].chars().count(), LABEL_CHARS_MAX);
     }
 }
