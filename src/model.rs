@@ -2,6 +2,7 @@
 //! idempotency key, and in `postings` the commands and records of the recording operations.
 //! (Roles and the status enums live in `domain::status`.)
 
+pub mod known;
 pub mod postings;
 
 /// A request's claim on an `Idempotency-Key`.

@@ -389,6 +389,21 @@ impl Query {
         })
     }
 
+    /// An RFC 3339 instant with its offset, e.g. `as_known_at=2024-01-10T09:30:00Z`.
+    pub fn instant(&mut self, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let s = self.text(name)?;
+        crate::model::known::parse_instant(&s).or_else(|| {
+            self.error(name, "must be an RFC 3339 instant with its offset, e.g. 2024-01-10T09:30:00Z");
+            None
+        })
+    }
+
+    /// `as_known_at`, which every report and export takes: the figures as the ledger stood
+    /// at that instant.
+    pub fn known(&mut self) -> crate::model::known::Known {
+        self.instant("as_known_at").map_or(crate::model::known::Known::Now, crate::model::known::Known::At)
+    }
+
     pub fn bool(&mut self, name: &str) -> Option<bool> {
         match self.text(name)?.as_str() {
             "true" => Some(true),

@@ -24,7 +24,7 @@ use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, Role, Vire
         description = "Budgetary double-entry ledger for community safety partnership grants. \
                        The conventions (signs, idempotency, errors, roles, pagination) are in docs/api.md.",
     ),
-    components(schemas(Problem, FieldProblem, Money, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, YearOrEmpty, DateOrEmpty)),
+    components(schemas(Problem, FieldProblem, Money, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, Instant, YearOrEmpty, DateOrEmpty)),
     tags(
         (name = "reference", description = "Financial years, funders, priorities, grants, awards, projects"),
         (name = "postings", description = "Each creates one balanced entry"),
@@ -235,6 +235,20 @@ hand_schema!(
         .schema_type(Type::String)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
         .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+        .into()
+);
+
+/// An instant, RFC 3339 with its offset: `2024-01-10T09:30:00Z`.
+pub struct Instant;
+hand_schema!(
+    Instant,
+    "Instant",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .pattern(Some(
+            r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
+        ))
         .into()
 );
 

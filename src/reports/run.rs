@@ -9,6 +9,7 @@ use super::multi_year::MultiYearReport;
 use super::quarterly::QuarterlyReport;
 use super::{VarianceReport, commissioner, multi_year, quarterly, variance};
 use crate::domain::{AccountKind, FinancialYear, Money};
+use crate::model::known::Known;
 use crate::storage::reports as sql;
 use crate::storage::{Store, StoreError};
 
@@ -33,25 +34,27 @@ async fn known_grant(store: &Store, grant: Option<&str>) -> Result<(), StoreErro
     }
 }
 
-/// The variance report, current or as at the end of `as_at`. `today` sets the profile of a
-/// current report.
+/// The variance report, current or as at the end of `as_at`, counting the entries `known`
+/// keeps. `today` sets the profile of a current report.
 pub async fn variance(
     store: &Store,
     year: FinancialYear,
     as_at: Option<NaiveDate>,
+    known: &Known,
     grant: Option<&str>,
     today: NaiveDate,
 ) -> Result<VarianceReport, StoreError> {
     known_year(store, year).await?;
     known_grant(store, grant).await?;
-    let accounts = sql::account_figures(store, year, grant, as_at).await?;
+    let accounts = sql::account_figures(store, year, grant, as_at, known).await?;
     let labels = sql::labels(store).await?;
     let rule = sql::rag_rule(store).await?;
     let plans = sql::plans(store, year).await?;
     let mut report = variance::build(year, as_at, as_at.unwrap_or(today), &accounts, &labels, &rule, &plans);
+    report.as_known_at = known.label();
     // What the year before carried forward arrived in this year's award (its carry-forward
     // entry is dated this year's first day, so it is in every as-at report of this year).
-    let prior = sql::account_figures(store, year.prev(), grant, None).await?;
+    let prior = sql::account_figures(store, year.prev(), grant, None, known).await?;
     let carried_in = |g: &str| -> i64 {
         prior
             .iter()
@@ -70,22 +73,29 @@ pub async fn variance(
     Ok(report)
 }
 
-pub async fn quarterly(store: &Store, year: FinancialYear, grant: Option<&str>) -> Result<QuarterlyReport, StoreError> {
+/// Spend per quarter, of entries dated up to `as_at` (default: all) that `known` keeps.
+pub async fn quarterly(
+    store: &Store,
+    year: FinancialYear,
+    grant: Option<&str>,
+    as_at: Option<NaiveDate>,
+    known: &Known,
+) -> Result<QuarterlyReport, StoreError> {
     known_year(store, year).await?;
     known_grant(store, grant).await?;
-    let spend = sql::spend_by_quarter(store, year, grant).await?;
+    let spend = sql::spend_by_quarter(store, year, grant, as_at, known).await?;
     let labels = sql::labels(store).await?;
     Ok(quarterly::build(&year.to_string(), &spend, &labels))
 }
 
-pub async fn multi_year(store: &Store, grant: &str) -> Result<MultiYearReport, StoreError> {
+pub async fn multi_year(store: &Store, grant: &str, known: &Known) -> Result<MultiYearReport, StoreError> {
     let years = sql::award_years(store, grant).await?;
     if years.is_empty() {
         return Err(StoreError::NotFound(format!("awards of grant {grant}")));
     }
     let mut per_year = Vec::new();
     for y in years {
-        per_year.push((y.to_string(), sql::account_figures(store, y, Some(grant), None).await?));
+        per_year.push((y.to_string(), sql::account_figures(store, y, Some(grant), None, known).await?));
     }
     Ok(multi_year::build(grant, &per_year))
 }
@@ -95,14 +105,15 @@ pub async fn commissioner_return(
     store: &Store,
     year: FinancialYear,
     quarter: u8,
+    known: &Known,
 ) -> Result<Vec<Vec<Cell>>, StoreError> {
     known_year(store, year).await?;
     let (Some(first), Some(last)) = (year.quarter_start(quarter), year.quarter_end(quarter)) else {
         return Err(StoreError::invalid("quarter", "must be 1, 2, 3 or 4"));
     };
-    let at_end = variance(store, year, Some(last), None, last).await?;
+    let at_end = variance(store, year, Some(last), known, None, last).await?;
     let before = match first.pred_opt() {
-        Some(day) if quarter > 1 => sql::spent_to(store, year, day).await?,
+        Some(day) if quarter > 1 => sql::spent_to(store, year, day, known).await?,
         _ => Default::default(),
     };
     let labels = sql::labels(store).await?;

@@ -148,6 +148,9 @@ pub struct Totals {
 pub struct VarianceReport {
     pub financial_year: String,
     pub as_at: Option<String>,
+    /// The instant the figures were known at (`as_known_at`), when asked for: entries
+    /// recorded after it are left out.
+    pub as_known_at: Option<String>,
     /// The date the profile was taken at: `as_at`, or today.
     pub report_date: String,
     /// The straight-line band at the report date; rows with a quarterly plan carry their own.
@@ -251,6 +254,7 @@ pub fn build(
     VarianceReport {
         financial_year: year.to_string(),
         as_at: as_at.map(|d| d.to_string()),
+        as_known_at: None,
         report_date: report_date.to_string(),
         profile,
         rows,

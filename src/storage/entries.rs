@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::lookups::{Grant, get_grant_in, year_status_in};
-use super::{DbTx, Page, Store, StoreError, now, rows};
+use super::{DbTx, Page, Store, StoreError, now_precise, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
 use crate::domain::{
@@ -216,7 +216,7 @@ pub async fn post_in(
         .fetch_one(&mut **db_tx)
         .await?
         .try_get("head_hash")?;
-    let created_at = now();
+    let created_at = now_precise();
     let text = EntryText::of(entry, meta);
     let entry_id = next_entry_id(db_tx).await?;
     let content = hashed_content(entry_id, entry, meta, &text, &created_at);

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod import;
 mod import_bulk;
 mod import_lines;
+pub mod known;
 mod lookups;
 pub mod operations;
 mod readable;
@@ -185,6 +186,13 @@ impl RowLock {
 /// The current time as stored: UTC, RFC 3339, to the second.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The time an entry or a filed return is recorded at, to the microsecond (fixed width, so
+/// it sorts as text): what `as_known_at` compares with. Taken after the award locks, so an
+/// entry recorded after a filing always has a later time than the filing's.
+pub fn now_precise() -> String {
+    crate::model::known::instant_text(chrono::Utc::now())
 }
 
 /// True when a database error is a unique-constraint violation, on either backend.

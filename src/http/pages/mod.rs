@@ -31,6 +31,7 @@ use super::openapi::{DateOrEmpty, TextOrEmpty, YearOrEmpty};
 use super::routes::reports::{csv_response, parse_quarter, today};
 use super::throttle::Client;
 use crate::domain::FinancialYear;
+use crate::model::known::Known;
 use crate::reports::{commissioner, csv_out, run, variance};
 use crate::storage::sessions;
 use crate::storage::tokens::Principal;
@@ -321,8 +322,8 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
         None => default_year(&s).await?,
     };
     let years = crate::storage::reference::list_financial_years(&s.store, "", crate::storage::PAGE_LIMIT_MAX).await?;
-    let report = run::variance(&s.store, year, as_at, None, today()).await?;
-    let quarters = run::quarterly(&s.store, year, None).await?;
+    let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
+    let quarters = run::quarterly(&s.store, year, None, as_at, &Known::Now).await?;
     let labels = crate::storage::reports::labels(&s.store).await?;
     let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
     let html = dashboard::render(&dashboard::View {
@@ -356,7 +357,7 @@ async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) ->
     let year = q.required_year("financial_year");
     let as_at = q.date("as_at");
     q.finish()?;
-    let report = run::variance(&s.store, year, as_at, None, today()).await?;
+    let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
     let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), true);
     Ok(csv_response(body, &format!("variance-{year}.csv")))
 }
@@ -384,7 +385,7 @@ async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> R
     let quarter = q.text("quarter");
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
-    let rows = run::commissioner_return(&s.store, year, quarter).await?;
+    let rows = run::commissioner_return(&s.store, year, quarter, &Known::Now).await?;
     Ok(csv_response(
         csv_out::write(&commissioner::CSV_HEADER, &rows, true),
         &format!("commissioner-return-{year}-q{quarter}.csv"),

@@ -12,7 +12,7 @@ use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
 use super::super::input::{Fields, RawBody};
-use super::super::openapi::{Code, IsoDate};
+use super::super::openapi::{Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::domain::FinancialYear;
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
@@ -70,6 +70,8 @@ struct VarianceQuery {
     financial_year: FinancialYear,
     /// Figures as at the end of this date; default now.
     as_at: Option<IsoDate>,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
     grant: Option<Code>,
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
@@ -87,11 +89,12 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
     let as_at = q.date("as_at");
+    let known = q.known();
     let grant = q.code("grant");
     let csv = wants_csv(&mut q);
     q.finish()?;
     let csv = csv?;
-    let report = run::variance(&s.store, year, as_at, grant.as_deref(), today()).await?;
+    let report = run::variance(&s.store, year, as_at, &known, grant.as_deref(), today()).await?;
     if csv {
         let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), false);
         return Ok(csv_response(body, &format!("variance-{year}.csv")));
@@ -104,6 +107,10 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
 #[allow(dead_code)]
 struct QuarterlyQuery {
     financial_year: FinancialYear,
+    /// Spend dated up to the end of this date; default all.
+    as_at: Option<IsoDate>,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
     grant: Option<Code>,
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
@@ -119,11 +126,13 @@ struct QuarterlyQuery {
 async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
+    let as_at = q.date("as_at");
+    let known = q.known();
     let grant = q.code("grant");
     let csv = wants_csv(&mut q);
     q.finish()?;
     let csv = csv?;
-    let report = run::quarterly(&s.store, year, grant.as_deref()).await?;
+    let report = run::quarterly(&s.store, year, grant.as_deref(), as_at, &known).await?;
     if csv {
         let body = csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&report), false);
         return Ok(csv_response(body, &format!("quarterly-{year}.csv")));
@@ -136,6 +145,8 @@ async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -
 #[allow(dead_code)]
 struct MultiYearQuery {
     grant: Code,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
 }
 
 /// One grant across its award years, with cumulative figures.
@@ -147,9 +158,10 @@ struct MultiYearQuery {
 async fn multi_year_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let grant = q.code("grant");
+    let known = q.known();
     q.finish()?;
     let grant = grant.ok_or_else(|| AppError::field("grant", "is required"))?;
-    Ok(Json(run::multi_year(&s.store, &grant).await?).into_response())
+    Ok(Json(run::multi_year(&s.store, &grant, &known).await?).into_response())
 }
 
 #[derive(IntoParams)]
@@ -161,6 +173,8 @@ struct ReturnQuery {
     quarter: u8,
     /// Start the file with a UTF-8 byte-order mark, for Excel.
     bom: Option<bool>,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
 }
 
 /// The Commissioner's return for a quarter, as CSV.
@@ -174,9 +188,10 @@ async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query
     let year = q.required_year("financial_year");
     let quarter = q.text("quarter");
     let bom = q.bool("bom").unwrap_or(false);
+    let known = q.known();
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
-    let rows = run::commissioner_return(&s.store, year, quarter).await?;
+    let rows = run::commissioner_return(&s.store, year, quarter, &known).await?;
     let body = csv_out::write(&commissioner::CSV_HEADER, &rows, bom);
     Ok(csv_response(body, &format!("commissioner-return-{year}-q{quarter}.csv")))
 }
