@@ -277,6 +277,9 @@ async fn verify(store: &Store, against: Option<&std::path::Path>, seal: bool) ->
         }
         None => verify::report(store, key).await?,
     };
+    // Every filed return still matches its bytes, its audit record and the ledger at its position.
+    let mut report = report;
+    report.problems.extend(crate::reports::filing::verify(store).await?);
     for note in &report.notes {
         eprintln!("note: {note}");
     }

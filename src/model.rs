@@ -4,6 +4,7 @@
 
 pub mod known;
 pub mod postings;
+pub mod returns;
 
 /// A request's claim on an `Idempotency-Key`.
 #[derive(Debug, Clone)]

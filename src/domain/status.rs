@@ -105,3 +105,10 @@ mod tests {
         assert!(YearStatus::try_from(String::new()).is_err());
     }
 }
+
+word_set!(
+    /// What a filed return is: the Commissioner's quarterly return, or the monitoring return.
+    ReturnKind, "return kind", {
+        CommissionerReturn => "commissioner-return", MonitoringReturn => "monitoring-return",
+    }
+);

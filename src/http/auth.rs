@@ -25,6 +25,8 @@ pub enum Need {
     Finance,
     /// Grants, awards, priorities, projects, allocations, virements and their reversal.
     Approver,
+    /// Filing a return: `finance` or `approver`.
+    Reporting,
     /// Tokens, closing years, funders and financial years.
     Admin,
 }
@@ -37,6 +39,7 @@ impl Need {
             Need::ReadLedger => role != Role::Funder,
             Need::Finance => role == Role::Finance,
             Need::Approver => role == Role::Approver,
+            Need::Reporting => role == Role::Finance || role == Role::Approver,
             Need::Admin => false,
         }
     }

@@ -227,6 +227,21 @@ impl Fields {
         }
     }
 
+    /// A quarter of the financial year: a JSON number from 1 to 4.
+    pub fn quarter(&mut self, name: &str) -> u8 {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => {
+                self.missing(name);
+                0
+            }
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|q| (1..=4).contains(&q)) => n.as_u64().unwrap_or(0) as u8,
+            Some(_) => {
+                self.error(name, "must be a number from 1 to 4");
+                0
+            }
+        }
+    }
+
     /// A whole percentage, 0 to 100, given as a JSON number or a string.
     pub fn percent(&mut self, name: &str) -> u8 {
         let value = match self.map.remove(name) {

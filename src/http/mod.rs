@@ -72,6 +72,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::controls::router())
         .merge(routes::reports::router())
         .merge(routes::interchange::router())
+        .merge(routes::returns::router())
 }
 
 /// The documented routes outside `/api/v1`: health, this document, the pages.

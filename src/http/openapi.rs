@@ -31,6 +31,7 @@ use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, Role, Vire
         (name = "ledger", description = "Entries, accounts, commitments"),
         (name = "controls", description = "Four-eyes virements, year end, closing years, audit, settings"),
         (name = "reports", description = "Reports and exports; JSON or CSV"),
+        (name = "returns", description = "Filed returns: what was sent, byte for byte, and what changed since"),
         (name = "tokens", description = "Bearer tokens (admin)"),
         (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
         (name = "service", description = "Health and this document"),
@@ -150,6 +151,14 @@ hand_schema!(
     word_schema(VirementStatus::ALL.map(VirementStatus::as_str), "Where a virement stands.")
 );
 hand_schema!(Role, "Role", word_schema(Role::ALL.map(Role::as_str), "What a token may do."));
+hand_schema!(
+    crate::domain::status::ReturnKind,
+    "ReturnKind",
+    word_schema(
+        crate::domain::status::ReturnKind::ALL.map(crate::domain::status::ReturnKind::as_str),
+        "A kind of return that can be filed."
+    )
+);
 
 /// Every financial year the server accepts, 2000-01 to 2098-99: the second year follows the first.
 pub fn year_pattern() -> String {

@@ -15,10 +15,18 @@ pub enum Known {
     /// Entries recorded at or before this instant (`as_known_at`); later ones, reversals
     /// included, are left out.
     At(DateTime<Utc>),
-    /// The entries of a ledger position: for each award, those up to its newest entry then.
-    /// An award's entries take ids in the order they commit (each is written under the
-    /// award's lock), so "id ≤ newest" is exactly what had committed, on either backend.
-    Position(Vec<Anchor>),
+    /// A filed return's ledger position.
+    Position(Position),
+}
+
+/// A ledger position: for each award, its entries up to its newest then (its chain head).
+/// An award's entries take ids in the order they commit (each is written under the award's
+/// lock), so "id ≤ newest" is exactly what had committed, on either backend. Records that
+/// are not entries (forecasts, indicator returns) count by `at`, the instant it was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub anchors: Vec<Anchor>,
+    pub at: DateTime<Utc>,
 }
 
 impl Known {
@@ -31,6 +39,16 @@ impl Known {
                     "--as-known-at must be an RFC 3339 instant with its offset, e.g. 2024-01-10T09:30:00Z, not {text:?}"
                 )
             }),
+        }
+    }
+
+    /// The instant records other than entries are cut at: `as_known_at`, or a position's
+    /// time; `None` for everything.
+    pub fn instant(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Known::Now => None,
+            Known::At(t) => Some(*t),
+            Known::Position(p) => Some(p.at),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod commissioner;
 pub mod csv_out;
+pub mod filing;
 pub mod multi_year;
 pub mod quarterly;
 pub mod rag;

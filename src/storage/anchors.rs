@@ -98,7 +98,8 @@ pub async fn check_against(
     Ok(report)
 }
 
-async fn check_one(store: &Store, anchor: &Anchor) -> Result<Option<String>, StoreError> {
+/// Whether the ledger still holds one anchor: `None`, or the problem naming its chain.
+pub async fn check_one(store: &Store, anchor: &Anchor) -> Result<Option<String>, StoreError> {
     let pool = store.pool();
     match anchor {
         Anchor::Award { grant, year, entries, newest, head } => {

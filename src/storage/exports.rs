@@ -89,7 +89,7 @@ pub async fn journal_anchored(store: &Store, known: &Known) -> Result<Journal, S
         .collect::<Result<Vec<_>, StoreError>>()?;
     let anchors = match known {
         Known::Now => super::anchors::current_in(&mut db_tx).await?,
-        Known::Position(anchors) => anchors.clone(),
+        Known::Position(position) => position.anchors.clone(),
         Known::At(t) => {
             let mut out = super::anchors::awards_in(&mut db_tx).await?;
             for a in &mut out {

@@ -38,10 +38,10 @@ impl Cut {
             Known::At(t) => {
                 Cut { sql: format!("{} <= ${first}", created_at(alias)), binds: vec![Bind::Text(instant_text(*t))] }
             }
-            Known::Position(anchors) => {
+            Known::Position(position) => {
                 let mut parts = Vec::new();
                 let mut binds = Vec::new();
-                for a in anchors {
+                for a in &position.anchors {
                     if let Anchor::Award { grant, year, newest, .. } = a {
                         let n = first + binds.len();
                         parts.push(format!(

@@ -19,6 +19,7 @@ pub mod operations;
 mod readable;
 pub mod reference;
 pub mod reports;
+pub mod returns;
 mod rows;
 mod scanned;
 pub mod sealing;

@@ -16,6 +16,7 @@ mod measure;
 mod pages;
 mod race;
 mod reports;
+mod returns;
 mod roles;
 mod simulation;
 mod tamper;

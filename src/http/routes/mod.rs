@@ -6,4 +6,5 @@ pub mod ledger;
 pub mod postings;
 pub mod reference;
 pub mod reports;
+pub mod returns;
 pub mod tokens;
