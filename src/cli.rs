@@ -83,6 +83,11 @@ pub enum Command {
     },
     /// The audit trail of reference data.
     Audit(crate::cli_controls::AuditArgs),
+    /// Filed returns: file one, list them, show one (or its stored file), and what changed since.
+    Return {
+        #[command(subcommand)]
+        action: crate::cli_returns::ReturnAction,
+    },
     /// Import spend from a finance-system CSV export.
     Import {
         #[command(subcommand)]
@@ -241,6 +246,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Virement { action } => crate::cli_controls::virement(&store, action).await.map(|_| 0)?,
         Command::Year { action } => crate::cli_controls::year_action(&store, action).await.map(|_| 0)?,
         Command::Audit(args) => crate::cli_controls::audit_list(&store, args).await.map(|_| 0)?,
+        Command::Return { action } => crate::cli_returns::run(&store, action).await?,
     };
     store.close().await;
     Ok(code)

@@ -5,6 +5,8 @@
 pub mod cli;
 /// Command-line controls: virements, years, audit.
 pub mod cli_controls;
+/// Command-line filed returns: file, list, show, changes.
+pub mod cli_returns;
 /// Command-line tokens: create, list, revoke.
 pub mod cli_tokens;
 /// CSV interchange: spend import, Transparency Code export, hledger and beancount journals.
