@@ -15,7 +15,7 @@ pub mod domain;
 pub mod fixtures;
 /// The only axum and JSON: routes, auth, problem+json errors.
 pub mod http;
-/// Types shared by storage, http and cli: `Actor`, `IdemKey`.
+/// Types shared by storage, http, cli, csv and reports: commands, records, `Page`, `Actor`.
 pub mod model;
 /// Budget reports: variance, quarterly, multi-year, the Commissioner's return; CSV and tables.
 pub mod reports;

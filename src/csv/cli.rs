@@ -8,8 +8,8 @@ use clap::Subcommand;
 
 use super::journal::Format;
 use super::mapping::Mapping;
+use crate::model::import::{Engine, ImportOptions, ImportReport};
 use crate::storage::Store;
-use crate::storage::import::{Engine, ImportOptions, ImportReport};
 
 #[derive(Subcommand, Debug)]
 pub enum Import {
