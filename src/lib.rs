@@ -21,3 +21,7 @@ pub mod model;
 pub mod reports;
 /// The only SQL: both backends, balances, idempotency, verification.
 pub mod storage;
+
+/// The test that each layer names only the layers below it.
+#[cfg(test)]
+mod layers;
