@@ -450,7 +450,7 @@ async fn store_rag_rule(store: &Store, amber: Option<String>, red: Option<String
     let current = crate::storage::reports::rag_rule(store).await?;
     let amber = amber.unwrap_or_else(|| current.amber_pct.to_string());
     let red = red.unwrap_or_else(|| current.red_pct.to_string());
-    let rule = crate::reports::RagRule::parse(&amber, &red).map_err(|e| anyhow::anyhow!("RAG thresholds: {e}"))?;
+    let rule = crate::domain::rag::RagRule::parse(&amber, &red).map_err(|e| anyhow::anyhow!("RAG thresholds: {e}"))?;
     crate::storage::reports::set_rag_rule(store, rule, "configuration").await?;
     tracing::info!(amber = %rule.amber_pct, red = %rule.red_pct, "RAG thresholds stored");
     Ok(())

@@ -6,10 +6,11 @@ use clap::{Args, Subcommand};
 use crate::domain::{FinancialYear, Money, VirementStatus, parse_date};
 use crate::http::auth::Need;
 use crate::model::Actor;
-use crate::storage::audit::{self, AuditFilter};
-use crate::storage::controls::{self, YearEndCmd};
-use crate::storage::tokens::{self, Principal};
-use crate::storage::{PAGE_LIMIT_MAX, Store};
+use crate::model::audit::AuditFilter;
+use crate::model::controls::YearEndCmd;
+use crate::model::page::PAGE_LIMIT_MAX;
+use crate::model::tokens::Principal;
+use crate::storage::{Store, audit, controls, tokens};
 
 /// Who is acting: a token, as on the API.
 #[derive(Args, Debug)]

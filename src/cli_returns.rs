@@ -9,8 +9,9 @@ use crate::cli_controls::{As, print, signed_in, year};
 use crate::domain::status::ReturnKind;
 use crate::http::auth::Need;
 use crate::model::Actor;
+use crate::model::page::PAGE_LIMIT_MAX;
 use crate::reports::filing;
-use crate::storage::{PAGE_LIMIT_MAX, Store, returns};
+use crate::storage::{Store, returns};
 
 #[derive(Subcommand, Debug)]
 pub enum ReturnAction {

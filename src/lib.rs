@@ -17,9 +17,13 @@ pub mod domain;
 pub mod fixtures;
 /// The only axum and JSON: routes, auth, problem+json errors.
 pub mod http;
-/// Types shared by storage, http and cli: `Actor`, `IdemKey`.
+/// Types shared by storage, http, cli, csv and reports: commands, records, `Page`, `Actor`.
 pub mod model;
 /// Budget reports: variance, quarterly, multi-year, the Commissioner's return; CSV and tables.
 pub mod reports;
 /// The only SQL: both backends, balances, idempotency, verification.
 pub mod storage;
+
+/// The test that each layer names only the layers below it.
+#[cfg(test)]
+mod layers;

@@ -8,9 +8,9 @@ use clap::Subcommand;
 
 use super::journal::Format;
 use super::mapping::Mapping;
+use crate::model::import::{Engine, ImportOptions, ImportReport};
 use crate::model::known::Known;
 use crate::storage::Store;
-use crate::storage::import::{Engine, ImportOptions, ImportReport};
 
 #[derive(Subcommand, Debug)]
 pub enum Import {

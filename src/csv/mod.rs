@@ -11,8 +11,9 @@ pub mod transparency;
 
 use chrono::NaiveDate;
 
+use crate::model::import::{ImportOptions, ImportReport};
 use crate::model::known::Known;
-use crate::storage::import::{self as store_import, ImportOptions, ImportReport};
+use crate::storage::import as store_import;
 use crate::storage::{Store, StoreError, exports, reference};
 
 /// Parses `bytes` with `mapping` and imports the lines in one `db_tx`. A file that cannot

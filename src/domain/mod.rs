@@ -6,6 +6,7 @@ pub mod chain;
 pub mod entry;
 pub mod money;
 pub mod operations;
+pub mod rag;
 pub mod rules;
 pub mod status;
 pub mod text;

@@ -7,8 +7,10 @@ use axum::http::request::Parts;
 use super::error::AppError;
 use super::{AppState, throttle};
 use crate::domain::EntryKind;
+use crate::domain::Role;
+use crate::model::tokens::Principal;
 use crate::model::{Actor, IdemKey};
-use crate::storage::tokens::{self, Principal, Role};
+use crate::storage::tokens;
 
 /// The authenticated caller. Extracting it answers 401 for a missing or unknown token.
 #[derive(Debug, Clone)]

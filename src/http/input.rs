@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::{AppError, FieldError};
 use crate::domain::{FinancialYear, Money, control_character, is_valid_code, parse_date};
-use crate::storage::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
+use crate::model::page::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
 
 /// The longest text field accepted, in characters: names, memos, references.
 pub const TEXT_LEN_MAX: usize = 2_000;

@@ -24,8 +24,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::model::IdemKey;
 use crate::storage::Store;
-use crate::storage::idempotency::IdemKey;
 
 /// The largest request body accepted: enough for a sizeable CSV import, small enough that
 /// one request cannot exhaust memory.

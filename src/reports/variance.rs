@@ -7,8 +7,9 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use super::{AccountFigure, Labels, Profile, QuarterPlan, Rag, RagRule, STRAIGHT_LINE};
+use crate::domain::rag::{Profile, Rag, RagRule, STRAIGHT_LINE};
 use crate::domain::{AccountKind, FinancialYear, Money};
+use crate::model::reports::{AccountFigure, Labels, Plans};
 
 /// The figures of a project, or a sum of projects, in pence as credit balances.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -169,9 +170,6 @@ struct AwardSums {
     returned: i64,
     carried: i64,
 }
-
-/// Quarterly plans by (grant, project); a pair without one is straight-line.
-pub type Plans = BTreeMap<(String, String), QuarterPlan>;
 
 /// Builds the report. `report_date` is `as_at` when given, otherwise today; it sets the profile.
 pub fn build(

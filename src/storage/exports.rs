@@ -9,19 +9,8 @@ use super::known::Cut;
 use super::{Store, StoreError};
 use crate::domain::Money;
 use crate::domain::anchor::Anchor;
+use crate::model::exports::{JournalEntry, SpendRow};
 use crate::model::known::Known;
-
-/// One entry with its postings, as the journal writers need it.
-#[derive(Debug, Clone)]
-pub struct JournalEntry {
-    pub id: i64,
-    pub kind: String,
-    pub date: String,
-    pub memo: String,
-    pub reverses: Option<i64>,
-    /// (account, signed amount), in line order.
-    pub postings: Vec<(String, Money)>,
-}
 
 /// What a journal export holds: every entry in id order, every account's balance, and
 /// the chain heads the file vouches for.
@@ -104,18 +93,6 @@ pub async fn journal_anchored(store: &Store, known: &Known) -> Result<Journal, S
     };
     db_tx.rollback().await?;
     Ok((entries, balances, anchors))
-}
-
-/// One entry's effect on spend: positive for a spend, negative for a refund or a reversal.
-#[derive(Debug, Clone)]
-pub struct SpendRow {
-    pub entry_id: i64,
-    pub date: String,
-    pub kind: String,
-    pub grant: String,
-    pub memo: String,
-    pub supplier: String,
-    pub amount: Money,
 }
 
 /// Every entry dated `from..=to` that moves a `spent` account, with what it moved.

@@ -11,11 +11,10 @@ use sqlx::Row;
 use super::idempotency::IdemKey;
 use super::known::Cut;
 use super::{Store, StoreError, rows};
+use crate::domain::rag::{QuarterPlan, RagRule};
 use crate::domain::{AccountKind, FinancialYear};
 use crate::model::known::Known;
-use crate::reports::quarterly::QuarterSpend;
-use crate::reports::variance::Plans;
-use crate::reports::{AccountFigure, Labels, ProjectInfo, QuarterPlan, RagRule};
+use crate::model::reports::{AccountFigure, Labels, Plans, ProjectInfo, QuarterSpend, SpendProfile};
 
 /// Settings keys of the RAG thresholds, in percentage points.
 pub const RAG_AMBER_KEY: &str = "rag_amber_pct";
@@ -257,26 +256,6 @@ pub async fn year_exists(store: &Store, year: FinancialYear) -> Result<bool, Sto
         .fetch_optional(store.pool())
         .await?;
     Ok(row.is_some())
-}
-
-/// A project's quarterly spend plan for one award, in whole percent of its budget.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct SpendProfile {
-    pub grant: String,
-    pub financial_year: String,
-    pub project: String,
-    pub q1: u8,
-    pub q2: u8,
-    pub q3: u8,
-    pub q4: u8,
-    pub set_by: String,
-    pub set_at: String,
-}
-
-impl SpendProfile {
-    pub fn plan(&self) -> QuarterPlan {
-        [self.q1, self.q2, self.q3, self.q4]
-    }
 }
 
 /// Records (or replaces) a project's quarterly plan. The award and the project must exist,

@@ -19,7 +19,7 @@
 //! | total      | 25000  |   1000    |  8350  |  15650    |  16650   |   9350   | 33.4 |
 
 use axum::http::{Method, StatusCode};
-use grant_ledger::reports::RagRule;
+use grant_ledger::domain::rag::RagRule;
 use grant_ledger::storage::tokens::Role;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

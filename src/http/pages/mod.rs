@@ -32,9 +32,9 @@ use super::routes::reports::{csv_response, parse_quarter, today};
 use super::throttle::Client;
 use crate::domain::FinancialYear;
 use crate::model::known::Known;
+use crate::model::tokens::Principal;
 use crate::reports::{commissioner, csv_out, run, variance};
 use crate::storage::sessions;
-use crate::storage::tokens::Principal;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "gl_session";
@@ -288,7 +288,8 @@ async fn sign_out(State(s): State<AppState>, headers: HeaderMap) -> Result<Respo
 
 /// The year a dashboard shows when none is asked for: this year if the ledger has it, else the latest.
 async fn default_year(s: &AppState) -> Result<crate::domain::FinancialYear, AppError> {
-    let years = crate::storage::reference::list_financial_years(&s.store, "", crate::storage::PAGE_LIMIT_MAX).await?;
+    let years =
+        crate::storage::reference::list_financial_years(&s.store, "", crate::model::page::PAGE_LIMIT_MAX).await?;
     let this = crate::domain::FinancialYear::of(today());
     let known: Vec<_> = years.items.iter().filter_map(|y| crate::domain::FinancialYear::parse(&y.code).ok()).collect();
     Ok(if known.contains(&this) { this } else { known.last().copied().unwrap_or(this) })
@@ -321,7 +322,8 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
         Some(y) => y,
         None => default_year(&s).await?,
     };
-    let years = crate::storage::reference::list_financial_years(&s.store, "", crate::storage::PAGE_LIMIT_MAX).await?;
+    let years =
+        crate::storage::reference::list_financial_years(&s.store, "", crate::model::page::PAGE_LIMIT_MAX).await?;
     let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
     let quarters = run::quarterly(&s.store, year, None, as_at, &Known::Now).await?;
     let labels = crate::storage::reports::labels(&s.store).await?;

@@ -15,7 +15,7 @@ use super::super::openapi::{Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::csv::journal::Format;
 use crate::csv::mapping::{Mapping, PRESETS};
-use crate::storage::import::{Engine, ImportOptions};
+use crate::model::import::{Engine, ImportOptions};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(import_spend)).routes(routes!(journal)).routes(routes!(transparency))
@@ -39,7 +39,7 @@ struct ImportQuery {
 /// Roles: finance, admin.
 #[utoipa::path(post, path = "/api/v1/imports/spend", tag = "reports", params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "The CSV file."),
-    responses((status = 200, description = "Every line passed: posted, unless a dry run.", body = crate::storage::import::ImportReport),
+    responses((status = 200, description = "Every line passed: posted, unless a dry run.", body = crate::model::import::ImportReport),
         (status = 403, description = "Neither finance nor admin."),
         (status = 422, description = "A bad parameter, or lines rejected: the Problem carries the import report; nothing was posted.")))]
 /// The body is the CSV file itself. All or nothing: 200 with the report when every line

@@ -15,8 +15,9 @@ use super::super::input::{Fields, RawBody};
 use super::super::openapi::{Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::domain::FinancialYear;
+use crate::model::page::Page;
+use crate::model::reports::SpendProfile;
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
-use crate::storage::Page;
 use crate::storage::reports as sql;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -218,7 +219,7 @@ struct SpendProfileBody {
 ///
 /// Roles: approver, admin.
 #[utoipa::path(post, path = "/api/v1/spend-profiles", tag = "reports", request_body = SpendProfileBody,
-    responses((status = 201, body = sql::SpendProfile), (status = 403, description = "Neither approver nor admin."),
+    responses((status = 201, body = SpendProfile), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award or project (`not_found`)."),
         (status = 422, description = "A bad field, or q1 to q4 do not sum to 100 (`validation_failed`, naming each).")))]
 /// A project's quarterly spend plan for one award, which the RAG rule measures drift from.
@@ -228,7 +229,7 @@ async fn set_spend_profile(
     auth: Auth,
     Idem(idem): Idem,
     body: RawBody,
-) -> Result<(axum::http::StatusCode, Json<sql::SpendProfile>), AppError> {
+) -> Result<(axum::http::StatusCode, Json<SpendProfile>), AppError> {
     auth.require(Need::Approver)?;
     let mut f = Fields::parse(&body)?;
     let grant = f.code("grant");
@@ -262,7 +263,7 @@ struct SpendProfileQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/spend-profiles", tag = "reports", params(SpendProfileQuery),
-    responses((status = 200, body = Page<sql::SpendProfile>)))]
+    responses((status = 200, body = Page<SpendProfile>)))]
 async fn list_spend_profiles(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.year("financial_year");

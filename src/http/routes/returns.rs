@@ -17,9 +17,10 @@ use super::super::{AppState, Idem};
 use super::postings::path_id;
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
+use crate::model::page::Page;
 use crate::model::returns::{FiledReturn, ReturnChanges};
 use crate::reports::filing;
-use crate::storage::{Page, returns};
+use crate::storage::returns;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
