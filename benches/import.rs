@@ -11,8 +11,8 @@
 use std::time::Instant;
 
 use grant_ledger::csv::mapping::Mapping;
+use grant_ledger::model::import::{Engine, ImportOptions};
 use grant_ledger::storage::Store;
-use grant_ledger::storage::import::{Engine, ImportOptions};
 
 const LINES: usize = 100_000;
 const PER_LINE_LINES: usize = 10_000;

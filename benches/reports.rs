@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use grant_ledger::domain::chain::{EntryContent, PostingContent, entry_hash_v1};
 use grant_ledger::domain::{FinancialYear, Money};
+use grant_ledger::model::known::Known;
 use grant_ledger::reports::run;
 use grant_ledger::storage::{DbTx, Store};
 use sqlx::Row;
@@ -431,34 +432,34 @@ async fn main() -> anyhow::Result<()> {
     let today = NaiveDate::from_ymd_opt(2024, 1, 15).expect("a date");
     let as_at = NaiveDate::from_ymd_opt(2023, 12, 31).expect("a date");
     let current = time("variance, current (balances), to JSON", runs, || async {
-        let r = run::variance(&store, year, None, None, today).await.expect("variance");
+        let r = run::variance(&store, year, None, &Known::Now, None, today).await.expect("variance");
         serde_json::to_vec(&r).expect("json").len()
     })
     .await;
     let at = time("variance, as at 2023-12-31 (postings), to JSON", runs.min(10), || async {
-        let r = run::variance(&store, year, Some(as_at), None, today).await.expect("variance as at");
+        let r = run::variance(&store, year, Some(as_at), &Known::Now, None, today).await.expect("variance as at");
         serde_json::to_vec(&r).expect("json").len()
     })
     .await;
     // The worst case: the day before the midpoint sums the first half of the year's postings.
     let mid = NaiveDate::from_ymd_opt(2023, 9, 29).expect("a date");
     let at_mid = time("variance, as at 2023-09-29 (half the postings), to JSON", runs.min(10), || async {
-        let r = run::variance(&store, year, Some(mid), None, today).await.expect("variance as at");
+        let r = run::variance(&store, year, Some(mid), &Known::Now, None, today).await.expect("variance as at");
         serde_json::to_vec(&r).expect("json").len()
     })
     .await;
     let at_end = time("variance, as at 2024-03-31 (all postings), to JSON", runs.min(10), || async {
-        let r = run::variance(&store, year, Some(year.end()), None, today).await.expect("variance as at");
+        let r = run::variance(&store, year, Some(year.end()), &Known::Now, None, today).await.expect("variance as at");
         serde_json::to_vec(&r).expect("json").len()
     })
     .await;
     time("quarterly spend, to JSON", runs.min(10), || async {
-        let r = run::quarterly(&store, year, None).await.expect("quarterly");
+        let r = run::quarterly(&store, year, None, None, &Known::Now).await.expect("quarterly");
         serde_json::to_vec(&r).expect("json").len()
     })
     .await;
     time("Commissioner's return Q3, to CSV", runs.min(10), || async {
-        let rows = run::commissioner_return(&store, year, 3).await.expect("return");
+        let rows = run::commissioner_return(&store, year, 3, &Known::Now).await.expect("return");
         grant_ledger::reports::csv_out::write(&grant_ledger::reports::commissioner::CSV_HEADER, &rows, false).len()
     })
     .await;

@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use grant_ledger::csv::mapping::Mapping;
 use grant_ledger::domain::{Money, parse_date};
+use grant_ledger::model::import::{Engine, ImportOptions};
 use grant_ledger::storage::Store;
-use grant_ledger::storage::import::{Engine, ImportOptions};
 use grant_ledger::storage::operations as ops;
 
 mod common;

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::http::{self, AppState};
+use crate::model::known::Known;
 use crate::storage::{Store, reference, tokens};
 
 #[derive(Parser, Debug)]
@@ -82,6 +83,11 @@ pub enum Command {
     },
     /// The audit trail of reference data.
     Audit(crate::cli_controls::AuditArgs),
+    /// Filed returns: file one, list them, show one (or its stored file), and what changed since.
+    Return {
+        #[command(subcommand)]
+        action: crate::cli_returns::ReturnAction,
+    },
     /// Import spend from a finance-system CSV export.
     Import {
         #[command(subcommand)]
@@ -99,6 +105,10 @@ pub enum ReportCommand {
         /// The report as it stood at the end of this date (YYYY-MM-DD).
         #[arg(long)]
         as_at: Option<String>,
+        /// The figures as the ledger stood at this instant (RFC 3339, e.g. 2024-01-10T09:30:00Z):
+        /// entries recorded after it are left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
         /// One grant only.
         #[arg(long)]
         grant: Option<String>,
@@ -111,6 +121,13 @@ pub enum ReportCommand {
         /// The financial year, e.g. 2023-24.
         #[arg(long)]
         financial_year: String,
+        /// Spend dated up to the end of this date (YYYY-MM-DD); default all.
+        #[arg(long)]
+        as_at: Option<String>,
+        /// The figures as the ledger stood at this instant (RFC 3339, e.g. 2024-01-10T09:30:00Z):
+        /// entries recorded after it are left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
         /// How to print it: table (for a terminal), csv or json.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -120,6 +137,10 @@ pub enum ReportCommand {
         /// The grant's code, e.g. LDF.
         #[arg(long)]
         grant: String,
+        /// The figures as the ledger stood at this instant (RFC 3339, e.g. 2024-01-10T09:30:00Z):
+        /// entries recorded after it are left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
         /// `table` or `json`.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -146,6 +167,10 @@ pub enum ExportCommand {
         /// Start with a UTF-8 byte-order mark, for Excel.
         #[arg(long)]
         bom: bool,
+        /// The figures as the ledger stood at this instant (RFC 3339, e.g. 2024-01-10T09:30:00Z):
+        /// entries recorded after it are left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
     },
     /// Journals for hledger or beancount, and the Transparency Code CSV.
     #[command(flatten)]
@@ -206,9 +231,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             print!("{}", report_text(&store, report).await?);
             0
         }
-        Command::Export { export: ExportCommand::CommissionerReturn { financial_year, quarter, bom } } => {
+        Command::Export { export: ExportCommand::CommissionerReturn { financial_year, quarter, bom, as_known_at } } => {
             use std::io::Write;
-            std::io::stdout().write_all(&commissioner_return_csv(&store, &financial_year, quarter, bom).await?)?;
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            std::io::stdout()
+                .write_all(&commissioner_return_csv(&store, &financial_year, quarter, bom, &known).await?)?;
             0
         }
         Command::Import { what } => crate::csv::cli::run_import(&store, what).await?,
@@ -219,6 +246,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Virement { action } => crate::cli_controls::virement(&store, action).await.map(|_| 0)?,
         Command::Year { action } => crate::cli_controls::year_action(&store, action).await.map(|_| 0)?,
         Command::Audit(args) => crate::cli_controls::audit_list(&store, args).await.map(|_| 0)?,
+        Command::Return { action } => crate::cli_returns::run(&store, action).await?,
     };
     store.close().await;
     Ok(code)
@@ -255,6 +283,9 @@ async fn verify(store: &Store, against: Option<&std::path::Path>, seal: bool) ->
         }
         None => verify::report(store, key).await?,
     };
+    // Every filed return still matches its bytes, its audit record and the ledger at its position.
+    let mut report = report;
+    report.problems.extend(crate::reports::filing::verify(store).await?);
     for note in &report.notes {
         eprintln!("note: {note}");
     }
@@ -328,12 +359,18 @@ pub async fn commissioner_return_csv(
     financial_year: &str,
     quarter: u8,
     bom: bool,
+    known: &Known,
 ) -> anyhow::Result<Vec<u8>> {
     use crate::reports::{commissioner, csv_out};
     let year = parse_year(financial_year)?;
     anyhow::ensure!((1..=4).contains(&quarter), "--quarter must be 1, 2, 3 or 4");
-    let rows = crate::reports::run::commissioner_return(store, year, quarter).await?;
+    let rows = crate::reports::run::commissioner_return(store, year, quarter, known).await?;
     Ok(csv_out::write(&commissioner::CSV_HEADER, &rows, bom))
+}
+
+/// `--as-at`: a date, or absent for now.
+fn as_at_arg(arg: Option<&str>) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    arg.map(|d| crate::domain::parse_date(d).ok_or_else(|| anyhow::anyhow!("--as-at must be YYYY-MM-DD"))).transpose()
 }
 
 /// Renders a report subcommand as a table, CSV or JSON.
@@ -341,15 +378,11 @@ pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result
     use crate::reports::{csv_out, quarterly, run, table, variance};
     let today = chrono::Utc::now().date_naive();
     let text = match report {
-        ReportCommand::Variance { financial_year, as_at, grant, format } => {
+        ReportCommand::Variance { financial_year, as_at, as_known_at, grant, format } => {
             let year = parse_year(&financial_year)?;
-            let as_at = match as_at {
-                Some(d) => {
-                    Some(crate::domain::parse_date(&d).ok_or_else(|| anyhow::anyhow!("--as-at must be YYYY-MM-DD"))?)
-                }
-                None => None,
-            };
-            let r = run::variance(store, year, as_at, grant.as_deref(), today).await?;
+            let as_at = as_at_arg(as_at.as_deref())?;
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let r = run::variance(store, year, as_at, &known, grant.as_deref(), today).await?;
             match format {
                 Format::Json => serde_json::to_string_pretty(&r)? + "\n",
                 Format::Csv => {
@@ -367,9 +400,11 @@ pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result
                 }
             }
         }
-        ReportCommand::Quarterly { financial_year, format } => {
+        ReportCommand::Quarterly { financial_year, as_at, as_known_at, format } => {
             let year = parse_year(&financial_year)?;
-            let r = run::quarterly(store, year, None).await?;
+            let as_at = as_at_arg(as_at.as_deref())?;
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let r = run::quarterly(store, year, None, as_at, &known).await?;
             match format {
                 Format::Json => serde_json::to_string_pretty(&r)? + "\n",
                 Format::Csv => {
@@ -378,9 +413,10 @@ pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result
                 Format::Table => table::render(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r)),
             }
         }
-        ReportCommand::MultiYear { grant, format } => {
+        ReportCommand::MultiYear { grant, as_known_at, format } => {
             use crate::reports::csv_out::Cell::{Number, Text};
-            let r = run::multi_year(store, &grant).await?;
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let r = run::multi_year(store, &grant, &known).await?;
             let header =
                 ["financial_year", "awarded", "allocated", "committed", "actual", "unspent", "cumulative_unspent"];
             let rows: Vec<Vec<csv_out::Cell>> = r
@@ -414,7 +450,7 @@ async fn store_rag_rule(store: &Store, amber: Option<String>, red: Option<String
     let current = crate::storage::reports::rag_rule(store).await?;
     let amber = amber.unwrap_or_else(|| current.amber_pct.to_string());
     let red = red.unwrap_or_else(|| current.red_pct.to_string());
-    let rule = crate::reports::RagRule::parse(&amber, &red).map_err(|e| anyhow::anyhow!("RAG thresholds: {e}"))?;
+    let rule = crate::domain::rag::RagRule::parse(&amber, &red).map_err(|e| anyhow::anyhow!("RAG thresholds: {e}"))?;
     crate::storage::reports::set_rag_rule(store, rule, "configuration").await?;
     tracing::info!(amber = %rule.amber_pct, red = %rule.red_pct, "RAG thresholds stored");
     Ok(())

@@ -6,10 +6,11 @@ use clap::{Args, Subcommand};
 use crate::domain::{FinancialYear, Money, VirementStatus, parse_date};
 use crate::http::auth::Need;
 use crate::model::Actor;
-use crate::storage::audit::{self, AuditFilter};
-use crate::storage::controls::{self, YearEndCmd};
-use crate::storage::tokens::{self, Principal};
-use crate::storage::{PAGE_LIMIT_MAX, Store};
+use crate::model::audit::AuditFilter;
+use crate::model::controls::YearEndCmd;
+use crate::model::page::PAGE_LIMIT_MAX;
+use crate::model::tokens::Principal;
+use crate::storage::{Store, audit, controls, tokens};
 
 /// Who is acting: a token, as on the API.
 #[derive(Args, Debug)]
@@ -109,14 +110,14 @@ pub struct AuditArgs {
     pub who: As,
 }
 
-async fn signed_in(store: &Store, who: &As, need: Need) -> anyhow::Result<Principal> {
+pub(crate) async fn signed_in(store: &Store, who: &As, need: Need) -> anyhow::Result<Principal> {
     let p =
         tokens::authenticate(store, &who.token).await?.ok_or_else(|| anyhow::anyhow!("unknown or revoked token"))?;
     anyhow::ensure!(need.allows(p.role), "the {} role may not do this", p.role.as_str());
     Ok(p)
 }
 
-fn year(text: &str) -> anyhow::Result<FinancialYear> {
+pub(crate) fn year(text: &str) -> anyhow::Result<FinancialYear> {
     FinancialYear::parse(text).map_err(|e| anyhow::anyhow!("financial year {text:?}: {e}"))
 }
 
@@ -124,7 +125,7 @@ fn money(field: &str, text: &str) -> anyhow::Result<Money> {
     Money::parse(text).map_err(|e| anyhow::anyhow!("--{field} {text:?}: {e}"))
 }
 
-fn print(value: &impl serde::Serialize) {
+pub(crate) fn print(value: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(value).expect("records serialize"));
 }
 

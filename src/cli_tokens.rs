@@ -4,8 +4,9 @@
 
 use clap::Subcommand;
 
+use crate::model::page::PAGE_LIMIT_MAX;
+use crate::storage::Store;
 use crate::storage::tokens::{self, Role};
-use crate::storage::{PAGE_LIMIT_MAX, Store};
 
 #[derive(Subcommand, Debug)]
 pub enum TokenAction {

@@ -6,9 +6,10 @@ use serde::Deserialize;
 
 use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, parse_date};
 use crate::model::Actor;
+use crate::model::reference::{FinancialYearRecord, Funder, Grant, NewAward, Priority, Project};
 use crate::storage::Store;
 use crate::storage::operations as ops;
-use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project};
+use crate::storage::reference as refdata;
 
 const REFERENCE: &str = include_str!("../fixtures/tamworth/reference.json");
 const DEMO: &str = include_str!("../fixtures/tamworth/demo.json");
@@ -76,7 +77,7 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
     refdata::set_setting_in(&mut db_tx, "partnership", &r.partnership, LOADER).await?;
     for fy in &r.financial_years {
         let y = year(fy)?;
-        let rec = refdata::FinancialYearRecord {
+        let rec = FinancialYearRecord {
             code: y.to_string(),
             start_date: y.start().to_string(),
             end_date: y.end().to_string(),

@@ -5,6 +5,8 @@
 pub mod cli;
 /// Command-line controls: virements, years, audit.
 pub mod cli_controls;
+/// Command-line filed returns: file, list, show, changes.
+pub mod cli_returns;
 /// Command-line tokens: create, list, revoke.
 pub mod cli_tokens;
 /// CSV interchange: spend import, Transparency Code export, hledger and beancount journals.
@@ -15,9 +17,13 @@ pub mod domain;
 pub mod fixtures;
 /// The only axum and JSON: routes, auth, problem+json errors.
 pub mod http;
-/// Types shared by storage, http and cli: `Actor`, `IdemKey`.
+/// Types shared by storage, http, cli, csv and reports: commands, records, `Page`, `Actor`.
 pub mod model;
 /// Budget reports: variance, quarterly, multi-year, the Commissioner's return; CSV and tables.
 pub mod reports;
 /// The only SQL: both backends, balances, idempotency, verification.
 pub mod storage;
+
+/// The test that each layer names only the layers below it.
+#[cfg(test)]
+mod layers;

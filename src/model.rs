@@ -1,10 +1,21 @@
-//! Types shared by storage, http and cli, below all three: who is acting, and under which
-//! idempotency key, in `postings` the commands and records of the recording operations,
-//! and in `monitoring` those of forecasts, indicators and indicator returns.
-//! (Roles and the status enums live in `domain::status`.)
+//! Types shared by storage, http, cli, csv and reports, below all of them: who is acting,
+//! and under which idempotency key; and, one module per area, the commands storage runs and
+//! the records it answers. Model names only `domain` (and derive macros); roles, the status
+//! enums and the RAG rule live there (`domain::status`, `domain::rag`).
 
+pub mod audit;
+pub mod controls;
+pub mod entries;
+pub mod exports;
+pub mod import;
+pub mod known;
 pub mod monitoring;
+pub mod page;
 pub mod postings;
+pub mod reference;
+pub mod reports;
+pub mod returns;
+pub mod tokens;
 
 /// A request's claim on an `Idempotency-Key`.
 #[derive(Debug, Clone)]

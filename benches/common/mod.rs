@@ -3,9 +3,10 @@
 
 use grant_ledger::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, parse_date};
 use grant_ledger::model::Actor;
+use grant_ledger::model::reference::{Grant, NewAward, Project};
 use grant_ledger::storage::Store;
 use grant_ledger::storage::operations as ops;
-use grant_ledger::storage::reference::{self as refdata, Grant, NewAward, Project};
+use grant_ledger::storage::reference as refdata;
 
 pub const PROJECTS: usize = 200;
 /// Who the benches record their set-up as.

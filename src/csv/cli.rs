@@ -8,8 +8,9 @@ use clap::Subcommand;
 
 use super::journal::Format;
 use super::mapping::Mapping;
+use crate::model::import::{Engine, ImportOptions, ImportReport};
+use crate::model::known::Known;
 use crate::storage::Store;
-use crate::storage::import::{Engine, ImportOptions, ImportReport};
 
 #[derive(Subcommand, Debug)]
 pub enum Import {
@@ -39,6 +40,10 @@ pub enum Export {
         /// hledger or beancount.
         #[arg(long, value_parser = ["hledger", "beancount"])]
         format: String,
+        /// The figures as the ledger stood at this instant (RFC 3339, e.g. 2024-01-10T09:30:00Z):
+        /// entries recorded after it are left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
         /// Write here instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
@@ -51,6 +56,10 @@ pub enum Export {
         /// The last date of spend to include (YYYY-MM-DD).
         #[arg(long)]
         to: String,
+        /// The figures as the ledger stood at this instant (RFC 3339, e.g. 2024-01-10T09:30:00Z):
+        /// entries recorded after it are left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
         /// Write here instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
@@ -118,18 +127,20 @@ fn print_report(r: &ImportReport) {
 
 pub async fn run_export(store: &Store, cmd: Export) -> anyhow::Result<i32> {
     let (text, output) = match cmd {
-        Export::Journal { format, output } => {
+        Export::Journal { format, as_known_at, output } => {
             let format = Format::parse(&format).expect("clap allows only hledger and beancount");
-            (super::export_journal(store, format).await?, output)
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            (super::export_journal(store, format, &known).await?, output)
         }
-        Export::Transparency { from, to, output } => {
+        Export::Transparency { from, to, as_known_at, output } => {
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
             let date = |s: &str, name: &str| {
                 crate::domain::parse_date(s)
                     .ok_or_else(|| anyhow::anyhow!("--{name} must be a date written YYYY-MM-DD"))
             };
             let (from, to) = (date(&from, "from")?, date(&to, "to")?);
             anyhow::ensure!(from <= to, "--from must not be after --to");
-            (super::export_transparency(store, from, to).await?, output)
+            (super::export_transparency(store, from, to, &known).await?, output)
         }
     };
     match output {

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use super::mapping::{DateFormat, Field, Mapping};
 use crate::domain::{Money, is_valid_code, parse_date};
-use crate::storage::import::{ImportLine, ImportOp, LineError};
-use crate::storage::operations::{RefundCmd, SpendCmd};
+use crate::model::import::{ImportLine, ImportOp, LineError};
+use crate::model::postings::{RefundCmd, SpendCmd};
 
 /// The most data lines one file may hold.
 pub const IMPORT_LINES_MAX: usize = 1_000_000;

@@ -22,7 +22,7 @@ use std::fmt::Write;
 
 use crate::domain::anchor::Anchor;
 use crate::domain::{Account, AccountKind, Money};
-use crate::storage::exports::JournalEntry;
+use crate::model::exports::JournalEntry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -11,7 +11,9 @@ pub mod transparency;
 
 use chrono::NaiveDate;
 
-use crate::storage::import::{self as store_import, ImportOptions, ImportReport};
+use crate::model::import::{ImportOptions, ImportReport};
+use crate::model::known::Known;
+use crate::storage::import as store_import;
 use crate::storage::{Store, StoreError, exports, reference};
 
 /// Parses `bytes` with `mapping` and imports the lines in one `db_tx`. A file that cannot
@@ -44,13 +46,18 @@ async fn partnership(store: &Store) -> Result<String, StoreError> {
     Ok(reference::setting(store, "partnership").await?.unwrap_or_else(|| "grant-ledger".to_owned()))
 }
 
-pub async fn export_journal(store: &Store, format: journal::Format) -> Result<String, StoreError> {
-    let (entries, balances, anchors) = exports::journal_anchored(store).await?;
+pub async fn export_journal(store: &Store, format: journal::Format, known: &Known) -> Result<String, StoreError> {
+    let (entries, balances, anchors) = exports::journal_anchored(store, known).await?;
     let title = format!("{}: grant ledger", partnership(store).await?);
     Ok(journal::write(format, &title, &entries, &balances, &anchors))
 }
 
-pub async fn export_transparency(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<String, StoreError> {
-    let rows = exports::spend_rows(store, from, to).await?;
+pub async fn export_transparency(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    known: &Known,
+) -> Result<String, StoreError> {
+    let rows = exports::spend_rows(store, from, to, known).await?;
     Ok(transparency::write(&partnership(store).await?, &rows))
 }

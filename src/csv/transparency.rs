@@ -7,7 +7,7 @@
 
 use super::defuse::defuse;
 use crate::domain::Money;
-use crate::storage::exports::SpendRow;
+use crate::model::exports::SpendRow;
 
 /// The Code asks for each item of expenditure over £500; smaller lines are left out.
 pub const THRESHOLD_PENCE: i64 = 50_000;

@@ -7,6 +7,7 @@ pub mod entry;
 pub mod money;
 pub mod operations;
 pub mod quantity;
+pub mod rag;
 pub mod rules;
 pub mod status;
 pub mod text;

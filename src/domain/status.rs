@@ -132,3 +132,10 @@ mod tests {
         assert!(ProgressRag::try_from("Red".to_owned()).is_err(), "words are case-sensitive");
     }
 }
+
+word_set!(
+    /// What a filed return is: the Commissioner's quarterly return, or the monitoring return.
+    ReturnKind, "return kind", {
+        CommissionerReturn => "commissioner-return", MonitoringReturn => "monitoring-return",
+    }
+);

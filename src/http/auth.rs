@@ -7,8 +7,10 @@ use axum::http::request::Parts;
 use super::error::AppError;
 use super::{AppState, throttle};
 use crate::domain::EntryKind;
+use crate::domain::Role;
+use crate::model::tokens::Principal;
 use crate::model::{Actor, IdemKey};
-use crate::storage::tokens::{self, Principal, Role};
+use crate::storage::tokens;
 
 /// The authenticated caller. Extracting it answers 401 for a missing or unknown token.
 #[derive(Debug, Clone)]
@@ -25,8 +27,8 @@ pub enum Need {
     Finance,
     /// Grants, awards, priorities, projects, allocations, virements and their reversal.
     Approver,
-    /// Officers' forecasts and indicator returns: finance or approver.
-    Officer,
+    /// Filing a return: `finance` or `approver`.
+    Reporting,
     /// Tokens, closing years, funders and financial years.
     Admin,
 }
@@ -39,7 +41,7 @@ impl Need {
             Need::ReadLedger => role != Role::Funder,
             Need::Finance => role == Role::Finance,
             Need::Approver => role == Role::Approver,
-            Need::Officer => matches!(role, Role::Finance | Role::Approver),
+            Need::Reporting => role == Role::Finance || role == Role::Approver,
             Need::Admin => false,
         }
     }

@@ -22,7 +22,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::{AppError, KeyRaced};
 use super::{AppState, BODY_BYTES_MAX};
-use crate::storage::idempotency::{self, IdemKey};
+use crate::model::IdemKey;
+use crate::storage::idempotency;
 use crate::storage::tokens;
 
 /// The longest key accepted.

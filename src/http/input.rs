@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::{AppError, FieldError};
 use crate::domain::{FinancialYear, Money, Quantity, control_character, is_valid_code, parse_date};
-use crate::storage::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
+use crate::model::page::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
 
 /// The longest text field accepted, in characters: names, memos, references.
 pub const TEXT_LEN_MAX: usize = 2_000;
@@ -242,18 +242,12 @@ impl Fields {
         match self.map.remove(name) {
             None | Some(Value::Null) => {
                 self.missing(name);
-                1
+                0
             }
-            Some(Value::Number(n)) if n.as_u64().is_some_and(|q| (1..=4).contains(&q)) => {
-                n.as_u64().map_or(1, |q| q as u8)
-            }
-            Some(Value::String(_)) => {
-                self.error(name, "must be a JSON number 1, 2, 3 or 4, not a string");
-                1
-            }
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|q| (1..=4).contains(&q)) => n.as_u64().unwrap_or(0) as u8,
             Some(_) => {
-                self.error(name, "must be 1, 2, 3 or 4");
-                1
+                self.error(name, "must be a number from 1 to 4");
+                0
             }
         }
     }
@@ -460,6 +454,21 @@ impl Query {
             self.error(name, "must be a date written YYYY-MM-DD");
             None
         })
+    }
+
+    /// An RFC 3339 instant with its offset, e.g. `as_known_at=2024-01-10T09:30:00Z`.
+    pub fn instant(&mut self, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let s = self.text(name)?;
+        crate::model::known::parse_instant(&s).or_else(|| {
+            self.error(name, "must be an RFC 3339 instant with its offset, e.g. 2024-01-10T09:30:00Z");
+            None
+        })
+    }
+
+    /// `as_known_at`, which every report and export takes: the figures as the ledger stood
+    /// at that instant.
+    pub fn known(&mut self) -> crate::model::known::Known {
+        self.instant("as_known_at").map_or(crate::model::known::Known::Now, crate::model::known::Known::At)
     }
 
     pub fn bool(&mut self, name: &str) -> Option<bool> {

@@ -24,8 +24,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::model::IdemKey;
 use crate::storage::Store;
-use crate::storage::idempotency::IdemKey;
 
 /// The largest request body accepted: enough for a sizeable CSV import, small enough that
 /// one request cannot exhaust memory.
@@ -73,6 +73,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::reports::router())
         .merge(routes::monitoring::router())
         .merge(routes::interchange::router())
+        .merge(routes::returns::router())
 }
 
 /// The documented routes outside `/api/v1`: health, this document, the pages.

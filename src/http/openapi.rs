@@ -26,13 +26,14 @@ use crate::domain::{
         description = "Budgetary double-entry ledger for community safety partnership grants. \
                        The conventions (signs, idempotency, errors, roles, pagination) are in docs/api.md.",
     ),
-    components(schemas(Problem, FieldProblem, Money, Quantity, ProgressRag, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, YearOrEmpty, DateOrEmpty)),
+    components(schemas(Problem, FieldProblem, Money, Quantity, ProgressRag, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, Instant, YearOrEmpty, DateOrEmpty)),
     tags(
         (name = "reference", description = "Financial years, funders, priorities, grants, awards, projects"),
         (name = "postings", description = "Each creates one balanced entry"),
         (name = "ledger", description = "Entries, accounts, commitments"),
         (name = "controls", description = "Four-eyes virements, year end, closing years, audit, settings"),
         (name = "reports", description = "Reports and exports; JSON or CSV"),
+        (name = "returns", description = "Filed returns: what was sent, byte for byte, and what changed since"),
         (name = "monitoring", description = "Officers' forecasts, indicators and their returns, the monitoring return"),
         (name = "tokens", description = "Bearer tokens (admin)"),
         (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
@@ -154,6 +155,14 @@ hand_schema!(
 );
 hand_schema!(Role, "Role", word_schema(Role::ALL.map(Role::as_str), "What a token may do."));
 hand_schema!(
+    crate::domain::status::ReturnKind,
+    "ReturnKind",
+    word_schema(
+        crate::domain::status::ReturnKind::ALL.map(crate::domain::status::ReturnKind::as_str),
+        "A kind of return that can be filed."
+    )
+);
+hand_schema!(
     ProgressRag,
     "ProgressRag",
     word_schema(ProgressRag::ALL.map(ProgressRag::as_str), "An officer's rating of a project's progress.")
@@ -257,6 +266,20 @@ hand_schema!(
         .schema_type(Type::String)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
         .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+        .into()
+);
+
+/// An instant, RFC 3339 with its offset: `2024-01-10T09:30:00Z`.
+pub struct Instant;
+hand_schema!(
+    Instant,
+    "Instant",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .pattern(Some(
+            r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
+        ))
         .into()
 );
 

@@ -2,6 +2,8 @@
 //! indicators (outputs and outcomes) and their quarterly returns. Shared by storage (which
 //! keeps them), http and cli (which build and show them).
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -101,3 +103,16 @@ pub struct IndicatorReturnRecord {
     /// True when a later return for the same quarter replaced it.
     pub superseded: bool,
 }
+
+/// An officer's forecast as a report shows it (`storage::monitoring::latest_forecasts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forecast {
+    pub pence: i64,
+    pub explanation: String,
+    pub progress_rag: ProgressRag,
+    pub rag_reason: String,
+    pub made_on: NaiveDate,
+}
+
+/// The forecast each (grant, project) shows for a report's quarter.
+pub type Forecasts = BTreeMap<(String, String), Forecast>;

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::Labels;
 use super::csv_out::Cell::{self, Number, Text};
 use super::variance::{FigureSet, VarianceReport};
 use crate::domain::{FinancialYear, Money};
+use crate::model::reports::Labels;
 
 pub const CSV_HEADER: [&str; 19] = [
     "financial_year",

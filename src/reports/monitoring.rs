@@ -9,11 +9,11 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
-use super::Labels;
 use super::csv_out::{self, Cell};
 use super::variance::{self, FigureSet, ForecastBasis, VarianceReport};
 use crate::domain::{FinancialYear, Money, Quantity};
 use crate::model::monitoring::IndicatorRecord;
+use crate::model::reports::Labels;
 
 pub const CSV_HEADER: [&str; 23] = [
     "funder",

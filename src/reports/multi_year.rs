@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use super::AccountFigure;
 use crate::domain::{AccountKind, Money};
+use crate::model::reports::AccountFigure;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Sums {

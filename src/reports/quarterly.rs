@@ -4,18 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Labels;
 use super::csv_out::Cell;
 use crate::domain::Money;
-
-/// The net postings on one `spent:` account within one quarter (signed, credit negative).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuarterSpend {
-    pub grant: String,
-    pub project: String,
-    pub quarter: u8,
-    pub pence: i64,
-}
+use crate::model::reports::{Labels, QuarterSpend};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Quarters {

@@ -9,6 +9,7 @@ use super::multi_year::MultiYearReport;
 use super::quarterly::QuarterlyReport;
 use super::{VarianceReport, commissioner, multi_year, quarterly, variance};
 use crate::domain::{AccountKind, FinancialYear, Money};
+use crate::model::known::Known;
 use crate::storage::reports as sql;
 use crate::storage::{Store, StoreError};
 
@@ -33,16 +34,17 @@ async fn known_grant(store: &Store, grant: Option<&str>) -> Result<(), StoreErro
     }
 }
 
-/// The variance report, current or as at the end of `as_at`. `today` sets the profile of a
-/// current report. Officer forecasts are those of the quarter holding the report date.
+/// The variance report, current or as at the end of `as_at`, counting the entries `known`
+/// keeps. `today` sets the profile of a current report.
 pub async fn variance(
     store: &Store,
     year: FinancialYear,
     as_at: Option<NaiveDate>,
+    known: &Known,
     grant: Option<&str>,
     today: NaiveDate,
 ) -> Result<VarianceReport, StoreError> {
-    variance_in_quarter(store, year, as_at, grant, None, today).await
+    variance_in_quarter(store, year, as_at, known, grant, None, today).await
 }
 
 /// The variance report with the officer forecasts of `quarter` (default: the quarter that
@@ -52,6 +54,7 @@ pub async fn variance_in_quarter(
     store: &Store,
     year: FinancialYear,
     as_at: Option<NaiveDate>,
+    known: &Known,
     grant: Option<&str>,
     quarter: Option<u8>,
     today: NaiveDate,
@@ -60,16 +63,17 @@ pub async fn variance_in_quarter(
     known_grant(store, grant).await?;
     let report_date = as_at.unwrap_or(today);
     let quarter = quarter.unwrap_or_else(|| variance::quarter_clamped(year, report_date));
-    let accounts = sql::account_figures(store, year, grant, as_at).await?;
+    let accounts = sql::account_figures(store, year, grant, as_at, known).await?;
     let labels = sql::labels(store).await?;
     let rule = sql::rag_rule(store).await?;
     let plans = sql::plans(store, year).await?;
-    let forecasts = crate::storage::monitoring::latest_forecasts(store, year, quarter, as_at).await?;
+    let forecasts = crate::storage::monitoring::latest_forecasts(store, year, quarter, as_at, known).await?;
     let measures = variance::Measures { rule: &rule, plans: &plans, quarter, forecasts: &forecasts };
     let mut report = variance::build(year, as_at, report_date, &accounts, &labels, measures);
+    report.as_known_at = known.label();
     // What the year before carried forward arrived in this year's award (its carry-forward
     // entry is dated this year's first day, so it is in every as-at report of this year).
-    let prior = sql::account_figures(store, year.prev(), grant, None).await?;
+    let prior = sql::account_figures(store, year.prev(), grant, None, known).await?;
     let carried_in = |g: &str| -> i64 {
         prior
             .iter()
@@ -88,32 +92,29 @@ pub async fn variance_in_quarter(
     Ok(report)
 }
 
-pub async fn quarterly(store: &Store, year: FinancialYear, grant: Option<&str>) -> Result<QuarterlyReport, StoreError> {
-    quarterly_as_at(store, year, grant, None).await
-}
-
-/// Spend per quarter, counting postings up to the end of `as_at` when given.
-pub async fn quarterly_as_at(
+/// Spend per quarter, of entries dated up to `as_at` (default: all) that `known` keeps.
+pub async fn quarterly(
     store: &Store,
     year: FinancialYear,
     grant: Option<&str>,
     as_at: Option<NaiveDate>,
+    known: &Known,
 ) -> Result<QuarterlyReport, StoreError> {
     known_year(store, year).await?;
     known_grant(store, grant).await?;
-    let spend = sql::spend_by_quarter(store, year, grant, as_at).await?;
+    let spend = sql::spend_by_quarter(store, year, grant, as_at, known).await?;
     let labels = sql::labels(store).await?;
     Ok(quarterly::build(&year.to_string(), as_at, &spend, &labels))
 }
 
-pub async fn multi_year(store: &Store, grant: &str) -> Result<MultiYearReport, StoreError> {
+pub async fn multi_year(store: &Store, grant: &str, known: &Known) -> Result<MultiYearReport, StoreError> {
     let years = sql::award_years(store, grant).await?;
     if years.is_empty() {
         return Err(StoreError::NotFound(format!("awards of grant {grant}")));
     }
     let mut per_year = Vec::new();
     for y in years {
-        per_year.push((y.to_string(), sql::account_figures(store, y, Some(grant), None).await?));
+        per_year.push((y.to_string(), sql::account_figures(store, y, Some(grant), None, known).await?));
     }
     Ok(multi_year::build(grant, &per_year))
 }
@@ -123,14 +124,15 @@ pub async fn commissioner_return(
     store: &Store,
     year: FinancialYear,
     quarter: u8,
+    known: &Known,
 ) -> Result<Vec<Vec<Cell>>, StoreError> {
     known_year(store, year).await?;
     let (Some(first), Some(last)) = (year.quarter_start(quarter), year.quarter_end(quarter)) else {
         return Err(StoreError::invalid("quarter", "must be 1, 2, 3 or 4"));
     };
-    let at_end = variance(store, year, Some(last), None, last).await?;
+    let at_end = variance(store, year, Some(last), known, None, last).await?;
     let before = match first.pred_opt() {
-        Some(day) if quarter > 1 => sql::spent_to(store, year, day).await?,
+        Some(day) if quarter > 1 => sql::spent_to(store, year, day, known).await?,
         _ => Default::default(),
     };
     let labels = sql::labels(store).await?;
@@ -138,18 +140,20 @@ pub async fn commissioner_return(
 }
 
 /// The monitoring return for one quarter: the variance report as at the quarter's end with
-/// that quarter's officer forecasts, and each project's indicators of the year.
+/// that quarter's officer forecasts, and each project's indicators of the year; entries,
+/// forecasts and returns as `known` keeps them.
 pub async fn monitoring_return(
     store: &Store,
     year: FinancialYear,
     quarter: u8,
+    known: &Known,
 ) -> Result<super::monitoring::MonitoringReturn, StoreError> {
     known_year(store, year).await?;
     let Some(last) = year.quarter_end(quarter) else {
         return Err(StoreError::invalid("quarter", "must be 1, 2, 3 or 4"));
     };
-    let report = variance_in_quarter(store, year, Some(last), None, Some(quarter), last).await?;
-    let indicators = crate::storage::monitoring::indicators(store, None, Some(year)).await?;
+    let report = variance_in_quarter(store, year, Some(last), known, None, Some(quarter), last).await?;
+    let indicators = crate::storage::monitoring::indicators(store, None, Some(year), known).await?;
     let labels = sql::labels(store).await?;
     Ok(super::monitoring::MonitoringReturn {
         financial_year: year,

@@ -7,8 +7,10 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use super::{AccountFigure, Labels, Profile, QuarterPlan, Rag, RagRule, STRAIGHT_LINE};
+use crate::domain::rag::{Profile, Rag, RagRule, STRAIGHT_LINE};
 use crate::domain::{AccountKind, FinancialYear, Money, ProgressRag};
+pub use crate::model::monitoring::{Forecast, Forecasts};
+use crate::model::reports::{AccountFigure, Labels, Plans};
 
 /// The figures of a project, or a sum of projects, in pence as credit balances.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,19 +63,6 @@ impl Figures {
 fn as_number<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.to_f64().unwrap_or(0.0))
 }
-
-/// An officer's forecast as a report shows it (`storage::monitoring::latest_forecasts`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Forecast {
-    pub pence: i64,
-    pub explanation: String,
-    pub progress_rag: ProgressRag,
-    pub rag_reason: String,
-    pub made_on: NaiveDate,
-}
-
-/// The forecast each (grant, project) shows for the report's quarter.
-pub type Forecasts = BTreeMap<(String, String), Forecast>;
 
 /// Where a row's `officer_forecast` comes from: the officer's forecast for the quarter, or,
 /// without one, the commitment position (actual + committed). A subtotal over rows of both
@@ -261,6 +250,9 @@ pub struct Totals {
 pub struct VarianceReport {
     pub financial_year: String,
     pub as_at: Option<String>,
+    /// The instant the figures were known at (`as_known_at`), when asked for: entries
+    /// recorded after it are left out.
+    pub as_known_at: Option<String>,
     /// The date the profile was taken at: `as_at`, or today.
     pub report_date: String,
     /// The straight-line band at the report date; rows with a quarterly plan carry their own.
@@ -283,9 +275,6 @@ struct AwardSums {
     returned: i64,
     carried: i64,
 }
-
-/// Quarterly plans by (grant, project); a pair without one is straight-line.
-pub type Plans = BTreeMap<(String, String), QuarterPlan>;
 
 /// The quarter of `year` a date falls in, a date before the year counting as Q1 and one
 /// after it as Q4.
@@ -390,6 +379,7 @@ pub fn build(
     VarianceReport {
         financial_year: year.to_string(),
         as_at: as_at.map(|d| d.to_string()),
+        as_known_at: None,
         report_date: report_date.to_string(),
         profile,
         forecast_quarter: quarter,

@@ -11,6 +11,51 @@ use crate::domain::chain::ChainKey;
 /// Every award's head and the audit trail's, read inside the export's `db_tx`. Each is
 /// one statement, so on PostgreSQL too its count, newest id and head agree.
 pub async fn current_in(db_tx: &mut DbTx) -> Result<Vec<Anchor>, StoreError> {
+    let mut out = awards_in(db_tx).await?;
+    out.push(audit_in(db_tx, None).await?);
+    Ok(out)
+}
+
+/// The audit trail's head as it stood at `t`: its chained records written by then.
+pub async fn audit_known_at_in(db_tx: &mut DbTx, t: chrono::DateTime<chrono::Utc>) -> Result<Anchor, StoreError> {
+    audit_in(db_tx, Some(t)).await
+}
+
+async fn audit_in(db_tx: &mut DbTx, t: Option<chrono::DateTime<chrono::Utc>>) -> Result<Anchor, StoreError> {
+    let Some(t) = t else {
+        let r = sqlx::query(
+            "select h.hash,
+                    (select cast(count(*) as bigint) from audit_log where hash_version > 0) as n,
+                    (select cast(coalesce(max(id), 0) as bigint) from audit_log where hash_version > 0) as newest
+             from audit_head h where h.id = 1",
+        )
+        .fetch_one(&mut **db_tx)
+        .await?;
+        return Ok(Anchor::Audit { records: r.try_get("n")?, newest: r.try_get("newest")?, head: r.try_get("hash")? });
+    };
+    // Audit times are written to the second: a record is known at `t` if written in a second
+    // before it, or in its own second.
+    let upto = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let r = sqlx::query(
+        "select cast(count(*) as bigint) as n, cast(coalesce(max(id), 0) as bigint) as newest
+         from audit_log where hash_version > 0 and at <= $1",
+    )
+    .bind(&upto)
+    .fetch_one(&mut **db_tx)
+    .await?;
+    let (records, newest): (i64, i64) = (r.try_get("n")?, r.try_get("newest")?);
+    let head = sqlx::query("select hash from audit_log where id = $1")
+        .bind(newest)
+        .fetch_optional(&mut **db_tx)
+        .await?
+        .map(|r| r.try_get::<String, _>("hash"))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(Anchor::Audit { records, newest, head })
+}
+
+/// Every award's head, read in one statement.
+pub async fn awards_in(db_tx: &mut DbTx) -> Result<Vec<Anchor>, StoreError> {
     let rows = sqlx::query(
         "select a.grant_code, a.financial_year, a.head_hash,
                 cast(coalesce(e.n, 0) as bigint) as n, cast(coalesce(e.newest, 0) as bigint) as newest
@@ -22,8 +67,7 @@ pub async fn current_in(db_tx: &mut DbTx) -> Result<Vec<Anchor>, StoreError> {
     )
     .fetch_all(&mut **db_tx)
     .await?;
-    let mut out: Vec<Anchor> = rows
-        .iter()
+    rows.iter()
         .map(|r| -> Result<_, StoreError> {
             Ok(Anchor::Award {
                 grant: r.try_get("grant_code")?,
@@ -33,17 +77,7 @@ pub async fn current_in(db_tx: &mut DbTx) -> Result<Vec<Anchor>, StoreError> {
                 head: r.try_get("head_hash")?,
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let r = sqlx::query(
-        "select h.hash,
-                (select cast(count(*) as bigint) from audit_log where hash_version > 0) as n,
-                (select cast(coalesce(max(id), 0) as bigint) from audit_log where hash_version > 0) as newest
-         from audit_head h where h.id = 1",
-    )
-    .fetch_one(&mut **db_tx)
-    .await?;
-    out.push(Anchor::Audit { records: r.try_get("n")?, newest: r.try_get("newest")?, head: r.try_get("hash")? });
-    Ok(out)
+        .collect()
 }
 
 /// Everything `verify` finds, and for each anchor whether the ledger still holds it: the
@@ -64,7 +98,8 @@ pub async fn check_against(
     Ok(report)
 }
 
-async fn check_one(store: &Store, anchor: &Anchor) -> Result<Option<String>, StoreError> {
+/// Whether the ledger still holds one anchor: `None`, or the problem naming its chain.
+pub async fn check_one(store: &Store, anchor: &Anchor) -> Result<Option<String>, StoreError> {
     let pool = store.pool();
     match anchor {
         Anchor::Award { grant, year, entries, newest, head } => {

@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use super::{DbTx, Page, Store, StoreError, now};
 use crate::domain::chain::{self, AuditContent};
+use crate::model::audit::{AuditFilter, AuditRecord};
 
 /// One change to record.
 pub struct Change<'a> {
@@ -68,33 +69,6 @@ pub async fn record_in(db_tx: &mut DbTx, c: Change<'_>) -> Result<(), StoreError
 /// Serializes a record for the trail.
 pub fn json(record: &impl Serialize) -> Option<serde_json::Value> {
     Some(serde_json::to_value(record).expect("records serialize"))
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditRecord {
-    pub id: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub entity: String,
-    pub key: String,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
-    pub reason: String,
-}
-
-/// Filters of `GET /audit`; each optional.
-#[derive(Debug, Default)]
-pub struct AuditFilter {
-    pub entity: Option<String>,
-    pub key: Option<String>,
-    pub actor: Option<String>,
-    pub action: Option<String>,
-    /// Inclusive dates, compared with the UTC date of the change.
-    pub from: Option<chrono::NaiveDate>,
-    pub to: Option<chrono::NaiveDate>,
-    /// Whether records of tokens are listed: only admin reads tokens (API.md).
-    pub with_tokens: bool,
 }
 
 /// Newest first: the cursor is the last id seen.

@@ -1,19 +1,20 @@
 //! Controls an auditor expects: four-eyes virements, year end, closing and reopening years.
 
 use chrono::NaiveDate;
-use serde::Serialize;
 use sqlx::Row;
 
 use super::audit::{self, Change};
 use super::entries::{EntryMeta, lock_award, lock_award_row, post_in};
 use super::idempotency;
 use super::operations::{VirementCmd, VirementRecord, insert_virement_in, vire_in};
-use super::reference::{FinancialYearRecord, get_grant_in, year_status_in};
+use super::reference::{get_grant_in, year_status_in};
 use super::rows;
 use super::{DbTx, Page, Store, StoreError, now};
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, FinancialYear, Money, VirementStatus, YearStatus};
 use crate::model::Actor;
+use crate::model::controls::{YearEndCmd, YearEndRecord};
+use crate::model::reference::FinancialYearRecord;
 
 /// The default approval threshold: a virement above £5,000 needs a second approver.
 pub const VIREMENT_THRESHOLD_PENCE_DEFAULT: i64 = 500_000;
@@ -41,7 +42,7 @@ pub async fn set_virement_threshold(store: &Store, amount: Money, actor: &str) -
 pub async fn set_settings(
     store: &Store,
     threshold: Option<Money>,
-    rag: Option<crate::reports::rag::RagRule>,
+    rag: Option<crate::domain::rag::RagRule>,
     actor: &str,
 ) -> Result<(), StoreError> {
     let mut db_tx = store.begin().await?;
@@ -231,28 +232,6 @@ pub async fn list_virements(
 }
 
 // ---- year end ----
-
-pub struct YearEndCmd {
-    pub grant: String,
-    pub year: FinancialYear,
-    pub carry_forward: Money,
-    pub return_to_funder: Money,
-    /// Defaults to the last day of the year.
-    pub date: Option<NaiveDate>,
-    pub reason: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct YearEndRecord {
-    pub grant: String,
-    pub financial_year: FinancialYear,
-    pub carried_forward: Money,
-    pub returned: Money,
-    pub entry_id: i64,
-    pub next_financial_year: Option<FinancialYear>,
-    pub carry_forward_entry_id: Option<i64>,
-    pub reason: String,
-}
 
 /// Resolves an award's unspent and unallocated money: carried forward into the next year's
 /// award of the same grant, returned to the funder, or both. The split must account for all

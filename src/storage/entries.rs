@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::lookups::{Grant, get_grant_in, year_status_in};
-use super::{DbTx, Page, Store, StoreError, now, rows};
+use super::lookups::{get_grant_in, year_status_in};
+use super::{DbTx, Page, Store, StoreError, now_precise, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
-use crate::domain::{
-    Account, EntryKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, YearStatus, rules,
-};
+use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, YearStatus, rules};
+use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
+use crate::model::reference::Grant;
 use chrono::NaiveDate;
 
 /// What an entry records besides its postings.
@@ -216,7 +216,7 @@ pub async fn post_in(
         .fetch_one(&mut **db_tx)
         .await?
         .try_get("head_hash")?;
-    let created_at = now();
+    let created_at = now_precise();
     let text = EntryText::of(entry, meta);
     let entry_id = next_entry_id(db_tx).await?;
     let content = hashed_content(entry_id, entry, meta, &text, &created_at);
@@ -336,35 +336,6 @@ async fn check_project_priority(db_tx: &mut DbTx, grant: &Grant, project: &str) 
 
 pub use crate::model::postings::PostingView;
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct EntryView {
-    pub id: i64,
-    pub kind: String,
-    pub date: String,
-    pub financial_year: String,
-    pub grant: String,
-    pub memo: String,
-    pub details: serde_json::Value,
-    pub created_by: String,
-    pub created_at: String,
-    pub reverses: Option<i64>,
-    pub reversed_by: Option<i64>,
-    pub commitment_id: Option<i64>,
-    pub source_ref: Option<String>,
-    pub postings: Vec<PostingView>,
-}
-
-/// Filters of `GET /entries`. Each is optional.
-#[derive(Debug, Default)]
-pub struct EntryFilter {
-    pub year: Option<FinancialYear>,
-    pub grant: Option<String>,
-    pub project: Option<String>,
-    pub kind: Option<EntryKind>,
-    pub from: Option<chrono::NaiveDate>,
-    pub to: Option<chrono::NaiveDate>,
-}
-
 const ENTRY_COLUMNS: &str = "e.id, e.kind, e.entry_date, e.financial_year, e.grant_code, e.memo, e.details, e.created_by,
     e.created_at, e.reverses, e.commitment_id, e.source_ref, (select r.id from entries r where r.reverses = e.id) as reversed_by";
 
@@ -469,12 +440,6 @@ pub async fn postings_in(db_tx: &mut DbTx, entry_id: i64) -> Result<Vec<Posting>
             Ok(Posting { account, amount: Money::from_pence(r.try_get("amount_pence")?) })
         })
         .collect()
-}
-
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct AccountBalance {
-    pub account: String,
-    pub balance: Money,
 }
 
 pub async fn list_accounts(

@@ -5,21 +5,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sqlx::Row;
 
+use super::known::Cut;
 use super::{Store, StoreError};
 use crate::domain::Money;
 use crate::domain::anchor::Anchor;
-
-/// One entry with its postings, as the journal writers need it.
-#[derive(Debug, Clone)]
-pub struct JournalEntry {
-    pub id: i64,
-    pub kind: String,
-    pub date: String,
-    pub memo: String,
-    pub reverses: Option<i64>,
-    /// (account, signed amount), in line order.
-    pub postings: Vec<(String, Money)>,
-}
+use crate::model::exports::{JournalEntry, SpendRow};
+use crate::model::known::Known;
 
 /// What a journal export holds: every entry in id order, every account's balance, and
 /// the chain heads the file vouches for.
@@ -27,38 +18,48 @@ pub type Journal = (Vec<JournalEntry>, Vec<(String, Money)>, Vec<Anchor>);
 
 /// Every entry in id order, and every account's balance.
 pub async fn journal(store: &Store) -> Result<(Vec<JournalEntry>, Vec<(String, Money)>), StoreError> {
-    let (entries, balances, _) = journal_anchored(store).await?;
+    let (entries, balances, _) = journal_anchored(store, &Known::Now).await?;
     Ok((entries, balances))
 }
 
-/// Every entry in id order, every account's balance and the chain heads: one read of each.
-/// The whole ledger is held in memory; a partnership's ledger is thousands of entries.
-pub async fn journal_anchored(store: &Store) -> Result<Journal, StoreError> {
+/// Every entry `known` keeps in id order, every account's balance over those entries, and
+/// the chain heads they end at: one read of each, in one read `db_tx`. The whole ledger is
+/// held in memory; a partnership's ledger is thousands of entries.
+pub async fn journal_anchored(store: &Store, known: &Known) -> Result<Journal, StoreError> {
     // One db_tx so the entries and the balances are one consistent picture.
     let mut db_tx = store.begin_read().await?;
-    let rows = sqlx::query("select id, kind, entry_date, memo, reverses from entries order by id")
-        .fetch_all(&mut *db_tx)
-        .await?;
-    let mut entries: Vec<JournalEntry> = rows
-        .iter()
-        .map(|r| -> Result<_, StoreError> {
-            Ok(JournalEntry {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                date: r.try_get("entry_date")?,
-                memo: r.try_get("memo")?,
-                reverses: r.try_get("reverses")?,
-                postings: Vec::new(),
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let cut = Cut::of(known, "e", 1);
+    let sql = format!(
+        "select e.id, e.kind, e.entry_date, e.memo, e.reverses, e.grant_code, e.financial_year, e.hash
+         from entries e where {} order by e.id",
+        cut.sql
+    );
+    let rows = cut.bind(sqlx::query(&sql)).fetch_all(&mut *db_tx).await?;
+    let mut heads: BTreeMap<(String, String), (i64, i64, String)> = BTreeMap::new();
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let head = heads.entry((r.try_get("grant_code")?, r.try_get("financial_year")?)).or_default();
+        *head = (head.0 + 1, id, r.try_get("hash")?);
+        entries.push(JournalEntry {
+            id,
+            kind: r.try_get("kind")?,
+            date: r.try_get("entry_date")?,
+            memo: r.try_get("memo")?,
+            reverses: r.try_get("reverses")?,
+            postings: Vec::new(),
+        });
+    }
     let index: BTreeMap<i64, usize> = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let rows = sqlx::query("select entry_id, account, amount_pence from postings order by entry_id, line")
         .fetch_all(&mut *db_tx)
         .await?;
+    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
     for r in rows {
         if let Some(i) = index.get(&r.try_get::<i64, _>("entry_id")?) {
-            entries[*i].postings.push((r.try_get("account")?, Money::from_pence(r.try_get("amount_pence")?)));
+            let (account, pence): (String, i64) = (r.try_get("account")?, r.try_get("amount_pence")?);
+            *sums.entry(account.clone()).or_default() += pence;
+            entries[*i].postings.push((account, Money::from_pence(pence)));
         }
     }
     let balances = sqlx::query("select account, balance_pence from balances order by account")
@@ -66,42 +67,54 @@ pub async fn journal_anchored(store: &Store) -> Result<Journal, StoreError> {
         .await?
         .iter()
         .map(|r| -> Result<_, StoreError> {
-            Ok((r.try_get::<String, _>("account")?, Money::from_pence(r.try_get("balance_pence")?)))
+            let account: String = r.try_get("account")?;
+            // Current figures read the balances table; a cut sums the postings it keeps.
+            let pence = match known {
+                Known::Now => r.try_get("balance_pence")?,
+                _ => sums.get(&account).copied().unwrap_or(0),
+            };
+            Ok((account, Money::from_pence(pence)))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let anchors = super::anchors::current_in(&mut db_tx).await?;
+    let anchors = match known {
+        Known::Now => super::anchors::current_in(&mut db_tx).await?,
+        Known::Position(position) => position.anchors.clone(),
+        Known::At(t) => {
+            let mut out = super::anchors::awards_in(&mut db_tx).await?;
+            for a in &mut out {
+                if let Anchor::Award { grant, year, entries, newest, head } = a {
+                    let (n, id, hash) = heads.remove(&(grant.clone(), year.clone())).unwrap_or_default();
+                    (*entries, *newest, *head) = (n, id, hash);
+                }
+            }
+            out.push(super::anchors::audit_known_at_in(&mut db_tx, *t).await?);
+            out
+        }
+    };
     db_tx.rollback().await?;
     Ok((entries, balances, anchors))
 }
 
-/// One entry's effect on spend: positive for a spend, negative for a refund or a reversal.
-#[derive(Debug, Clone)]
-pub struct SpendRow {
-    pub entry_id: i64,
-    pub date: String,
-    pub kind: String,
-    pub grant: String,
-    pub memo: String,
-    pub supplier: String,
-    pub amount: Money,
-}
-
 /// Every entry dated `from..=to` that moves a `spent` account, with what it moved.
-pub async fn spend_rows(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<Vec<SpendRow>, StoreError> {
-    let rows = sqlx::query(
+pub async fn spend_rows(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    known: &Known,
+) -> Result<Vec<SpendRow>, StoreError> {
+    let cut = Cut::of(known, "e", 3);
+    let sql = format!(
         "select e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details as reversed_details,
                 cast(sum(p.amount_pence) as bigint) as spent
          from entries e
          join postings p on p.entry_id = e.id and p.account like 'spent:%'
          left join entries r on r.id = e.reverses
-         where e.entry_date >= $1 and e.entry_date <= $2
+         where e.entry_date >= $1 and e.entry_date <= $2 and {}
          group by e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details
          order by e.entry_date, e.id",
-    )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .fetch_all(store.pool())
-    .await?;
+        cut.sql
+    );
+    let rows = cut.bind(sqlx::query(&sql).bind(from.to_string()).bind(to.to_string())).fetch_all(store.pool()).await?;
     let supplier_of = |details: Option<String>| -> Option<String> {
         let v: serde_json::Value = serde_json::from_str(&details?).ok()?;
         v.get("supplier")?.as_str().map(str::to_owned)

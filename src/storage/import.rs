@@ -12,15 +12,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use serde::Serialize;
 use sqlx::Row;
 
-use super::idempotency::{self, IdemKey};
+use super::idempotency;
 use super::import_lines::{Checked, PROGRESS_EVERY, award_key, refusal};
-pub use super::import_lines::{ImportLine, ImportOp, LineError, LineWarning};
 use super::operations::{refund_in, source_ref_exists_in, spend_in};
 use super::{Backend, DbTx, Store, StoreError};
 use crate::domain::FinancialYear;
+use crate::model::import::{Engine, ImportLine, ImportOp, ImportOptions, ImportReport, LineError, LineWarning};
 
 /// The most rejected lines listed in a report; the count covers them all.
 pub const IMPORT_ERRORS_MAX: usize = 1_000;
@@ -29,33 +28,6 @@ pub const IMPORT_ERRORS_MAX: usize = 1_000;
 const REFS_PER_QUERY: usize = 10_000;
 /// SQLite page cache for a connection that has imported, in KiB.
 const SQLITE_CACHE_KIB: i64 = 65_536;
-
-/// What an import did, or what it would do (dry run). `errors` lists at most
-/// `IMPORT_ERRORS_MAX` lines; `rejected` counts every one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    pub accepted: usize,
-    pub duplicates: usize,
-    pub rejected: usize,
-    pub errors: Vec<LineError>,
-    pub warnings: Vec<LineWarning>,
-    pub dry_run: bool,
-    /// True only when the accepted lines were written and committed.
-    pub posted: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    PerLine,
-    Bulk,
-}
-
-pub struct ImportOptions<'a> {
-    pub dry_run: bool,
-    pub created_by: &'a str,
-    pub idem: Option<&'a IdemKey>,
-    pub engine: Engine,
-}
 
 /// Imports `lines` in one `db_tx`. `prior` holds the lines the parser already rejected
 /// (they count as rejected; the rest are still checked so every bad line is reported).

@@ -21,14 +21,15 @@ use sqlx::Row;
 use tokio::sync::mpsc;
 
 use super::entries::{EntryText, hashed_content};
-use super::import_lines::{Checked, ImportLine, ImportOp, LineWarning, PROGRESS_EVERY, award_key, refusal};
+use super::import_lines::{Checked, PROGRESS_EVERY, award_key, refusal};
 use super::operations::{refund_meta, spend_meta};
-use super::{Backend, DbTx, RowLock, StoreError, now, rows};
+use super::{Backend, DbTx, RowLock, StoreError, rows};
 use crate::domain::chain::entry_link;
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{
     Account, AccountKind, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, ProjectStatus, YearStatus, rules,
 };
+use crate::model::import::{ImportLine, ImportOp, LineWarning};
 
 /// Entries per insert statement. Every statement has the same number of rows but the last,
 /// so the prepared statement is reused; 2,000 × 15 columns stays under SQLite's 32,766
@@ -254,7 +255,7 @@ async fn context(
         }
     }
     let later = later_postings(db_tx, &awards, lines).await?;
-    let (created_by, created_at, ids) = (created_by.to_owned(), now(), EntryIds::After(0));
+    let (created_by, created_at, ids) = (created_by.to_owned(), super::now_precise(), EntryIds::After(0));
     Ok(Context { awards, grants, projects, balances, later, created_by, created_at, ids })
 }
 

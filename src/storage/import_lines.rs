@@ -1,58 +1,10 @@
-//! What both import engines share: the parsed lines, their errors and warnings, what
-//! checking found, and how a refusal of the single-line path becomes a line error. Below
-//! `import` and `import_bulk`, so neither depends on the other's internals.
-
-use serde::Serialize;
+//! What both import engines share (the parsed lines, their errors and warnings are in
+//! `model::import`): what checking found, and how a refusal of the single-line path becomes
+//! a line error. Below `import` and `import_bulk`, so neither depends on the other's internals.
 
 use super::StoreError;
-use super::operations::{RefundCmd, SpendCmd};
-use crate::domain::{FinancialYear, OverspendFlag, RuleViolation};
-
-/// One line of an import file, already parsed: a spend, or a refund for a negative amount.
-#[derive(Debug)]
-pub enum ImportOp {
-    Spend(SpendCmd),
-    Refund(RefundCmd),
-}
-
-impl ImportOp {
-    pub(super) fn source_ref(&self) -> Option<&str> {
-        match self {
-            ImportOp::Spend(c) => c.source_ref.as_deref(),
-            ImportOp::Refund(c) => c.source_ref.as_deref(),
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct ImportLine {
-    /// The line of the file the record starts on (the header is line 1).
-    pub line: u64,
-    pub op: ImportOp,
-}
-
-/// Why one line was refused. `code` is the API code the single-line operation would answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct LineError {
-    pub line: u64,
-    pub field: String,
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl LineError {
-    pub fn new(line: u64, field: &str, message: impl Into<String>) -> LineError {
-        LineError { line, field: field.to_owned(), code: "validation_failed", message: message.into() }
-    }
-}
-
-/// A line that posts, or would post, past a project's budget under a `warn` grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct LineWarning {
-    pub line: u64,
-    #[serde(flatten)]
-    pub flag: OverspendFlag,
-}
+use crate::domain::{FinancialYear, RuleViolation};
+use crate::model::import::{ImportOp, LineError, LineWarning};
 
 /// Turns a refusal of the single-line path into a line error; database failures stay errors.
 pub(super) fn refusal(line: u64, e: StoreError) -> Result<LineError, StoreError> {

@@ -6,34 +6,8 @@ use sqlx::any::AnyRow;
 
 use super::rows;
 use super::{DbTx, RowLock, StoreError};
-use crate::domain::{FinancialYear, OnOverspend, ProjectStatus, YearStatus};
-
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Grant {
-    pub code: String,
-    pub name: String,
-    pub funder: String,
-    pub restricted_to_priority: Option<String>,
-    #[sqlx(try_from = "String")]
-    pub on_overspend: OnOverspend,
-}
-
-impl Grant {
-    pub fn rule(&self) -> OnOverspend {
-        self.on_overspend
-    }
-}
-
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Project {
-    pub code: String,
-    pub name: String,
-    pub priority: String,
-    pub lead_organisation: String,
-    pub description: String,
-    #[sqlx(try_from = "String")]
-    pub status: ProjectStatus,
-}
+use crate::domain::{FinancialYear, YearStatus};
+use crate::model::reference::{Grant, Project};
 
 fn grant_from(r: &AnyRow) -> Result<Grant, StoreError> {
     rows::read(r, "grants", &["code"])

@@ -13,12 +13,14 @@ pub mod idempotency;
 pub mod import;
 mod import_bulk;
 mod import_lines;
+pub mod known;
 mod lookups;
 pub mod monitoring;
 pub mod operations;
 mod readable;
 pub mod reference;
 pub mod reports;
+pub mod returns;
 mod rows;
 mod scanned;
 pub mod sealing;
@@ -34,6 +36,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use error::StoreError;
+
+use crate::model::page::Page;
 
 /// A database transaction. Named `db_tx` wherever it is held.
 pub type DbTx = sqlx::Transaction<'static, sqlx::Any>;
@@ -188,35 +192,16 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The time an entry or a filed return is recorded at, to the microsecond (fixed width, so
+/// it sorts as text): what `as_known_at` compares with. Taken after the award locks, so an
+/// entry recorded after a filing always has a later time than the filing's.
+pub fn now_precise() -> String {
+    crate::model::known::instant_text(chrono::Utc::now())
+}
+
 /// True when a database error is a unique-constraint violation, on either backend.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
-}
-
-/// A page of a list, and the cursor for the next.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-/// The most rows one page may hold.
-pub const PAGE_LIMIT_MAX: i64 = 500;
-pub const PAGE_LIMIT_DEFAULT: i64 = 50;
-
-impl<T> Page<T> {
-    /// Builds a page from up to `limit + 1` rows: the extra row only says there is more.
-    pub fn from_rows(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| hex::encode(key(r))) } else { None };
-        Page { items: rows, next_cursor }
-    }
-}
-
-/// Decodes a cursor made by `Page::from_rows`.
-pub fn decode_cursor(cursor: &str) -> Option<String> {
-    hex::decode(cursor).ok().and_then(|b| String::from_utf8(b).ok())
 }
 
 #[cfg(test)]

@@ -9,13 +9,14 @@ use chrono::NaiveDate;
 use super::audit::{self, Change};
 use super::lookups::{get_grant_in, year_status_in};
 use super::reference::{conflict_if_exists, get_project_in};
-use super::{Store, StoreError, idempotency, now, rows};
+use super::{Store, StoreError, idempotency, now_precise, rows};
 use crate::domain::{FinancialYear, Money, ProgressRag, Quantity, YearStatus, parse_date};
 use crate::model::Actor;
+use crate::model::known::Known;
 use crate::model::monitoring::{
-    ForecastCmd, ForecastRecord, IndicatorCmd, IndicatorRecord, IndicatorReturnCmd, IndicatorReturnRecord,
+    Forecast, ForecastCmd, ForecastRecord, Forecasts, IndicatorCmd, IndicatorRecord, IndicatorReturnCmd,
+    IndicatorReturnRecord,
 };
-use crate::reports::variance::{Forecast, Forecasts};
 
 /// A stored value outside its type, named by table, key and column.
 fn corrupt(table: &str, key: &str, column: &str, what: impl std::fmt::Display) -> StoreError {
@@ -118,7 +119,7 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
             format!("project {} has no budget from grant {} in {}", cmd.project, cmd.grant, cmd.year),
         ));
     }
-    let made_at = now();
+    let made_at = now_precise();
     let row = sqlx::query(
         "insert into forecasts (grant_code, financial_year, quarter, project_code, forecast_pence, explanation,
                                 progress_rag, rag_reason, made_on, made_by, made_at)
@@ -195,15 +196,31 @@ pub async fn list_forecasts(
     Ok(out)
 }
 
+/// Whether a record made at `at` (RFC 3339, as stored) is one `known` keeps: every record
+/// for `Known::Now`, else those recorded at or before its instant. A stored time that does
+/// not parse is `Corrupt`.
+fn kept(known: &Known, table: &str, key: &str, column: &str, at: &str) -> Result<bool, StoreError> {
+    let Some(instant) = known.instant() else { return Ok(true) };
+    let when = chrono::DateTime::parse_from_rfc3339(at)
+        .map_err(|e| corrupt(table, key, column, format!("{at:?} is not an RFC 3339 instant: {e}")))?;
+    Ok(when <= instant)
+}
+
 /// The forecast of each (grant, project) for one year and quarter that a report shows: the
-/// latest made on or before `made_by` (every one when `None`).
+/// latest made on or before `made_by` (every one when `None`), of those `known` keeps.
 pub async fn latest_forecasts(
     store: &Store,
     year: FinancialYear,
     quarter: u8,
     made_by: Option<NaiveDate>,
+    known: &Known,
 ) -> Result<Forecasts, StoreError> {
-    let all = list_forecasts(store, Some(year), Some(quarter), None).await?;
+    let mut all = Vec::new();
+    for f in list_forecasts(store, Some(year), Some(quarter), None).await? {
+        if kept(known, "forecasts", &format!("id {}", f.id), "made_at", &f.made_at)? {
+            all.push(f);
+        }
+    }
     let mut out = Forecasts::new();
     for f in all.into_iter().filter(|f| made_by.is_none_or(|d| f.made_on <= d)) {
         // Oldest first, so the last one of each key stays.
@@ -296,7 +313,7 @@ pub async fn create_indicator(
             format!("{} is not a financial year of this ledger", cmd.year),
         ));
     }
-    let created_at = now();
+    let created_at = now_precise();
     let [q1, q2, q3, q4] = cmd.quarterly_targets.map(|q| q.to_string());
     sqlx::query(
         "insert into indicators (project_code, code, financial_year, name, unit, baseline, target,
@@ -354,10 +371,12 @@ pub async fn create_indicator(
 
 /// Indicators with their returns: one project's (a project that does not exist is
 /// `not_found`) or every project's, optionally of one year; ordered by project, year, code.
+/// Indicators and returns recorded after `known`'s instant are left out.
 pub async fn indicators(
     store: &Store,
     project: Option<&str>,
     year: Option<FinancialYear>,
+    known: &Known,
 ) -> Result<Vec<IndicatorRecord>, StoreError> {
     if let Some(code) = project {
         super::reference::get_project(store, code).await?;
@@ -383,11 +402,17 @@ pub async fn indicators(
     let mut returns: BTreeMap<(String, String, String), Vec<IndicatorReturnRecord>> = BTreeMap::new();
     for r in rows::read_all::<ReturnRow>(&found, "indicator_returns", &["id"])? {
         let r = r.record()?;
+        if !kept(known, "indicator_returns", &format!("id {}", r.id), "recorded_at", &r.recorded_at)? {
+            continue;
+        }
         returns.entry((r.project.clone(), r.financial_year.to_string(), r.indicator.clone())).or_default().push(r);
     }
     let mut out = Vec::new();
     for d in defined {
         let key = format!("project_code {}, code {}", d.project_code, d.code);
+        if !kept(known, "indicators", &key, "created_at", &d.created_at)? {
+            continue;
+        }
         let year = year_of("indicators", &key, &d.financial_year)?;
         let mut mine =
             returns.remove(&(d.project_code.clone(), d.financial_year.clone(), d.code.clone())).unwrap_or_default();
@@ -445,7 +470,7 @@ pub async fn record_indicator_return(
             format!("project {} has no indicator {} in {}", cmd.project, cmd.indicator, cmd.year),
         ));
     }
-    let recorded_at = now();
+    let recorded_at = now_precise();
     let row = sqlx::query(
         "insert into indicator_returns (project_code, indicator_code, financial_year, quarter, actual, evidence_ref,
                                         note, recorded_by, recorded_at)

@@ -9,11 +9,12 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::idempotency::IdemKey;
+use super::known::Cut;
 use super::{Store, StoreError, rows};
+use crate::domain::rag::{QuarterPlan, RagRule};
 use crate::domain::{AccountKind, FinancialYear};
-use crate::reports::quarterly::QuarterSpend;
-use crate::reports::variance::Plans;
-use crate::reports::{AccountFigure, Labels, ProjectInfo, QuarterPlan, RagRule};
+use crate::model::known::Known;
+use crate::model::reports::{AccountFigure, Labels, Plans, ProjectInfo, QuarterSpend, SpendProfile};
 
 /// Settings keys of the RAG thresholds, in percentage points.
 pub const RAG_AMBER_KEY: &str = "rag_amber_pct";
@@ -31,7 +32,11 @@ pub async fn account_figures(
     year: FinancialYear,
     grant: Option<&str>,
     as_at: Option<NaiveDate>,
+    known: &Known,
 ) -> Result<Vec<AccountFigure>, StoreError> {
+    if *known != Known::Now {
+        return known_figures(store, year, grant, as_at, known).await;
+    }
     let rows = match as_at {
         None => {
             sqlx::query(
@@ -65,17 +70,43 @@ pub async fn account_figures(
             sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(date.to_string()).fetch_all(store.pool()).await?
         }
     };
-    rows.iter()
-        .map(|r| {
-            let at = ("balances", &["grant_code", "project_code"][..]);
-            Ok(AccountFigure {
-                kind: rows::parsed(r, at, "kind", |t| kind_of(t).ok_or("is not an account kind"))?,
-                grant: r.try_get("grant_code")?,
-                project: r.try_get("project_code")?,
-                pence: r.try_get("balance_pence")?,
-            })
-        })
-        .collect()
+    rows.iter().map(figure_from).collect()
+}
+
+/// The figures of `account_figures` counting only the entries `known` keeps: each account's
+/// postings summed through their entries. Slower than reading `balances`, and only asked for
+/// when a report is regenerated as the ledger stood at a moment or a filed position.
+async fn known_figures(
+    store: &Store,
+    year: FinancialYear,
+    grant: Option<&str>,
+    as_at: Option<NaiveDate>,
+    known: &Known,
+) -> Result<Vec<AccountFigure>, StoreError> {
+    let cut = Cut::of(known, "e", 4);
+    let sql = format!(
+        "select b.kind, b.grant_code, b.project_code, cast(sum(p.amount_pence) as bigint) as balance_pence
+         from balances b
+         join postings p on p.account = b.account
+         join entries e on e.id = p.entry_id
+         where b.financial_year = $1 and ($2 is null or b.grant_code = $2)
+           and ($3 is null or p.entry_date <= $3) and {}
+         group by b.account, b.kind, b.grant_code, b.project_code",
+        cut.sql
+    );
+    let query = sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(as_at.map(|d| d.to_string()));
+    let rows = cut.bind(query).fetch_all(store.pool()).await?;
+    rows.iter().map(figure_from).collect()
+}
+
+fn figure_from(r: &sqlx::any::AnyRow) -> Result<AccountFigure, StoreError> {
+    let at = ("balances", &["grant_code", "project_code"][..]);
+    Ok(AccountFigure {
+        kind: rows::parsed(r, at, "kind", |t| kind_of(t).ok_or("is not an account kind"))?,
+        grant: r.try_get("grant_code")?,
+        project: r.try_get("project_code")?,
+        pence: r.try_get("balance_pence")?,
+    })
 }
 
 /// Net postings on `spent:` accounts of a year per (grant, project, quarter), up to the end
@@ -86,31 +117,40 @@ pub async fn spend_by_quarter(
     year: FinancialYear,
     grant: Option<&str>,
     as_at: Option<NaiveDate>,
+    known: &Known,
 ) -> Result<Vec<QuarterSpend>, StoreError> {
     let end = |q: u8| year.quarter_end(q).expect("quarters 1-4 exist").to_string();
+    let last = as_at.map_or(year.end(), |d| d.min(year.end()));
     // One pass over the year's `spent:` postings (index-only on postings_account_date_amount),
-    // each placed in its quarter by comparing dates as text (YYYY-MM-DD sorts as dates).
-    let rows = sqlx::query(
+    // each placed in its quarter by comparing dates as text (YYYY-MM-DD sorts as dates). An
+    // `as_at` ends the range early; a `known` cut joins each posting to its entry.
+    let cut = Cut::of(known, "e", 8);
+    let (join, cut_sql) = match known {
+        Known::Now => (String::new(), String::new()),
+        _ => (" join entries e on e.id = p.entry_id".to_owned(), format!("and {}", cut.sql)),
+    };
+    let sql = format!(
         "select b.grant_code, b.project_code,
                 cast(case when p.entry_date <= $3 then 1 when p.entry_date <= $4 then 2
                           when p.entry_date <= $5 then 3 else 4 end as bigint) as quarter,
                 cast(coalesce(sum(p.amount_pence), 0) as bigint) as pence
          from balances b
-         join postings p on p.account = b.account and p.entry_date >= $6 and p.entry_date <= $7
-         where b.kind = 'spent' and b.financial_year = $1 and ($2 is null or b.grant_code = $2)
+         join postings p on p.account = b.account and p.entry_date >= $6 and p.entry_date <= $7{join}
+         where b.kind = 'spent' and b.financial_year = $1 and ($2 is null or b.grant_code = $2) {cut_sql}
          group by b.grant_code, b.project_code,
                   case when p.entry_date <= $3 then 1 when p.entry_date <= $4 then 2
-                       when p.entry_date <= $5 then 3 else 4 end",
-    )
-    .bind(year.to_string())
-    .bind(grant)
-    .bind(end(1))
-    .bind(end(2))
-    .bind(end(3))
-    .bind(year.start().to_string())
-    .bind(as_at.map_or(year.end(), |d| d.min(year.end())).to_string())
-    .fetch_all(store.pool())
-    .await?;
+                       when p.entry_date <= $5 then 3 else 4 end"
+    );
+    let query = sqlx::query(&sql)
+        .bind(year.to_string())
+        .bind(grant)
+        .bind(end(1))
+        .bind(end(2))
+        .bind(end(3))
+        .bind(year.start().to_string())
+        .bind(last.to_string());
+    let query = cut.bind(query);
+    let rows = query.fetch_all(store.pool()).await?;
     rows.iter()
         .map(|r| -> Result<_, StoreError> {
             Ok(QuarterSpend {
@@ -128,8 +168,9 @@ pub async fn spent_to(
     store: &Store,
     year: FinancialYear,
     as_at: NaiveDate,
+    known: &Known,
 ) -> Result<BTreeMap<(String, String), i64>, StoreError> {
-    let figures = account_figures(store, year, None, Some(as_at)).await?;
+    let figures = account_figures(store, year, None, Some(as_at), known).await?;
     Ok(figures
         .into_iter()
         .filter(|a| a.kind == AccountKind::Spent)
@@ -234,26 +275,6 @@ pub async fn year_exists(store: &Store, year: FinancialYear) -> Result<bool, Sto
         .fetch_optional(store.pool())
         .await?;
     Ok(row.is_some())
-}
-
-/// A project's quarterly spend plan for one award, in whole percent of its budget.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct SpendProfile {
-    pub grant: String,
-    pub financial_year: String,
-    pub project: String,
-    pub q1: u8,
-    pub q2: u8,
-    pub q3: u8,
-    pub q4: u8,
-    pub set_by: String,
-    pub set_at: String,
-}
-
-impl SpendProfile {
-    pub fn plan(&self) -> QuarterPlan {
-        [self.q1, self.q2, self.q3, self.q4]
-    }
 }
 
 /// Records (or replaces) a project's quarterly plan. The award and the project must exist,

@@ -2,8 +2,9 @@
 //! stored, mapped to the token that signed in. Sign-out deletes the row; sign-in and
 //! sign-out both clear out expired ones, so the table holds live sessions only.
 
-use super::tokens::{self, Principal};
+use super::tokens;
 use super::{Store, StoreError, now};
+use crate::model::tokens::Principal;
 
 /// How long a session lasts: a working day, so a forgotten browser does not stay signed in.
 pub const SESSION_HOURS: i64 = 12;

@@ -6,7 +6,7 @@
 
 use axum::http::StatusCode;
 use grant_ledger::csv::mapping::Mapping;
-use grant_ledger::storage::import::{Engine, ImportOptions, ImportReport};
+use grant_ledger::model::import::{Engine, ImportOptions, ImportReport};
 use grant_ledger::storage::tokens::Role;
 use serde_json::{Value, json};
 

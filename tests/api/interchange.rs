@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use grant_ledger::csv::mapping::Mapping;
-use grant_ledger::storage::import::{Engine, ImportOptions, ImportReport};
+use grant_ledger::model::import::{Engine, ImportOptions, ImportReport};
 use grant_ledger::storage::tokens::Role;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};

@@ -17,6 +17,7 @@ mod monitoring;
 mod pages;
 mod race;
 mod reports;
+mod returns;
 mod roles;
 mod simulation;
 mod tamper;

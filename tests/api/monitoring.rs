@@ -191,6 +191,7 @@ backend_test!(forecasts_feed_the_variance_report_by_quarter_and_as_at, |app: Tes
         ReportCommand::Variance {
             financial_year: "2022-23".into(),
             as_at: Some("2022-12-31".into()),
+            as_known_at: None,
             grant: None,
             format: Format::Table,
         },
@@ -307,7 +308,9 @@ backend_test!(the_monitoring_return_matches_the_golden_file_and_its_workbook, |a
     assert_eq!(&with_bom[3..], golden.as_bytes());
     // The function issue 11 files returns the same bytes.
     let year = grant_ledger::domain::FinancialYear::parse("2022-23").unwrap();
-    let r = grant_ledger::reports::run::monitoring_return(&app.store, year, 3).await.unwrap();
+    let r = grant_ledger::reports::run::monitoring_return(&app.store, year, 3, &grant_ledger::model::known::Known::Now)
+        .await
+        .unwrap();
     assert_eq!(grant_ledger::reports::monitoring::csv(&r, false), golden.as_bytes());
 
     // Q2: the amber forecast, targets and returns to the end of Q2, spend as at 2022-09-30.
@@ -736,3 +739,41 @@ backend_test!(a_stored_quantity_outside_its_type_is_named_not_defaulted, |app: T
         "verify names the row: {problems:#?}"
     );
 });
+
+backend_test!(
+    a_monitoring_return_is_filed_byte_for_byte_and_later_forecasts_show_as_changes,
+    |app: TestApp| async move {
+        monitoring_scenario(&app).await;
+        let golden = include_str!("../golden/monitoring-return-2022-23-q3.csv");
+        let filed = app
+            .ok(
+                "/api/v1/returns",
+                Role::Finance,
+                json!({ "kind": "monitoring-return", "financial_year": "2022-23", "quarter": 3 }),
+            )
+            .await;
+        let id = filed["id"].as_i64().unwrap();
+        let (status, _, bytes) = raw_get(&app, &format!("/api/v1/returns/{id}/file")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(String::from_utf8(bytes).unwrap(), golden, "the filed file is the download, byte for byte");
+        let unchanged = app.get(&format!("/api/v1/returns/{id}/changes"), Role::Viewer).await;
+        assert_eq!(unchanged.body["changed"], false, "{}", unchanged.body);
+        app.assert_verified().await;
+
+        // A later Q3 forecast for D1 changes the return generated now, not the filed one.
+        app.ok(
+            "/api/v1/forecasts",
+            Role::Finance,
+            forecast(3, "D1", "7000", "amber", "2022-12-30", "Partner back", "Restarting"),
+        )
+        .await;
+        let changes = app.get(&format!("/api/v1/returns/{id}/changes"), Role::Viewer).await;
+        assert_eq!(changes.body["changed"], true, "{}", changes.body);
+        let text = changes.body.to_string();
+        assert!(
+            text.contains("officer_forecast_outturn") && text.contains("6000.00") && text.contains("7000.00"),
+            "{text}"
+        );
+        app.assert_verified().await;
+    }
+);

@@ -19,7 +19,7 @@
 //! | total      | 25000  |   1000    |  8350  |  15650    |  16650   |   9350   | 33.4 |
 
 use axum::http::{Method, StatusCode};
-use grant_ledger::reports::RagRule;
+use grant_ledger::domain::rag::RagRule;
 use grant_ledger::storage::tokens::Role;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -369,6 +369,7 @@ backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
     let variance = |format, as_at: Option<&str>| ReportCommand::Variance {
         financial_year: "2022-23".into(),
         as_at: as_at.map(Into::into),
+        as_known_at: None,
         grant: None,
         format,
     };
@@ -385,21 +386,32 @@ backend_test!(cli_prints_an_aligned_table_and_csv, |app: TestApp| async move {
     // Numbers are right-aligned: every row's budget ends in the same column.
     let end = lines[0].find("budget").unwrap() + "budget".len();
     assert!(lines[2..].iter().all(|l| l[..end].ends_with(".00")), "{table}");
-    let multi =
-        report_text(&app.store, ReportCommand::MultiYear { grant: "LDF".into(), format: Format::Table }).await.unwrap();
+    let multi = report_text(
+        &app.store,
+        ReportCommand::MultiYear { grant: "LDF".into(), as_known_at: None, format: Format::Table },
+    )
+    .await
+    .unwrap();
     assert!(
         multi.lines().any(|l| l.starts_with("2022-23") && l.contains("61,394.00") && l.ends_with("55,494.00")),
         "{multi}"
     );
     assert!(multi.lines().any(|l| l.starts_with("2024-25") && l.ends_with("178,282.00")), "{multi}");
     // `export commissioner-return` writes exactly the golden file.
-    let bytes = grant_ledger::cli::commissioner_return_csv(&app.store, "2022-23", 3, false).await.unwrap();
+    let bytes =
+        grant_ledger::cli::commissioner_return_csv(&app.store, "2022-23", 3, false, &Default::default()).await.unwrap();
     assert_eq!(String::from_utf8(bytes).unwrap(), include_str!("../golden/commissioner-return-2022-23-q3.csv"));
     let csv = report_text(&app.store, variance(Format::Csv, None)).await.unwrap();
     assert_eq!(csv.lines().count(), 5);
     let bad = report_text(
         &app.store,
-        ReportCommand::Variance { financial_year: "2022".into(), as_at: None, grant: None, format: Format::Json },
+        ReportCommand::Variance {
+            financial_year: "2022".into(),
+            as_at: None,
+            as_known_at: None,
+            grant: None,
+            format: Format::Json,
+        },
     )
     .await;
     assert!(bad.unwrap_err().to_string().contains("--financial-year"));
@@ -489,6 +501,7 @@ backend_test!(an_unknown_grant_filter_is_not_found, |app: TestApp| async move {
     let report = |grant: &str| ReportCommand::Variance {
         financial_year: "2023-24".into(),
         as_at: None,
+        as_known_at: None,
         grant: Some(grant.into()),
         format: Format::Table,
     };

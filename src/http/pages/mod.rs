@@ -31,9 +31,10 @@ use super::openapi::{DateOrEmpty, TextOrEmpty, YearOrEmpty};
 use super::routes::reports::{csv_response, parse_quarter, today};
 use super::throttle::Client;
 use crate::domain::FinancialYear;
+use crate::model::known::Known;
+use crate::model::tokens::Principal;
 use crate::reports::{commissioner, csv_out, run, variance};
 use crate::storage::sessions;
-use crate::storage::tokens::Principal;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "gl_session";
@@ -295,7 +296,8 @@ async fn default_year(s: &AppState) -> Result<crate::domain::FinancialYear, AppE
     if !awarded.is_empty() {
         return Ok(if awarded.contains(&this) { this } else { awarded[awarded.len() - 1] });
     }
-    let years = crate::storage::reference::list_financial_years(&s.store, "", crate::storage::PAGE_LIMIT_MAX).await?;
+    let years =
+        crate::storage::reference::list_financial_years(&s.store, "", crate::model::page::PAGE_LIMIT_MAX).await?;
     let known: Vec<_> = years.items.iter().filter_map(|y| crate::domain::FinancialYear::parse(&y.code).ok()).collect();
     Ok(if known.contains(&this) { this } else { known.last().copied().unwrap_or(this) })
 }
@@ -328,12 +330,13 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
         Some(y) => y,
         None => default_year(&s).await?,
     };
-    let years = crate::storage::reference::list_financial_years(&s.store, "", crate::storage::PAGE_LIMIT_MAX).await?;
-    let report = run::variance(&s.store, year, as_at, None, today()).await?;
+    let years =
+        crate::storage::reference::list_financial_years(&s.store, "", crate::model::page::PAGE_LIMIT_MAX).await?;
+    let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
     // Every figure on the page is as at the same date, the quarters included.
-    let quarters = run::quarterly_as_at(&s.store, year, None, as_at).await?;
+    let quarters = run::quarterly(&s.store, year, None, as_at, &Known::Now).await?;
     let labels = crate::storage::reports::labels(&s.store).await?;
-    let indicators = crate::storage::monitoring::indicators(&s.store, None, Some(year)).await?;
+    let indicators = crate::storage::monitoring::indicators(&s.store, None, Some(year), &Known::Now).await?;
     let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
     let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
     let html = dashboard::render(&dashboard::View {
@@ -368,7 +371,7 @@ async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) ->
     let year = q.required_year("financial_year");
     let as_at = q.date("as_at");
     q.finish()?;
-    let report = run::variance(&s.store, year, as_at, None, today()).await?;
+    let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
     let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), true);
     Ok(csv_response(body, &format!("variance-{year}.csv")))
 }
@@ -396,7 +399,7 @@ async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> R
     let quarter = q.text("quarter");
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
-    let rows = run::commissioner_return(&s.store, year, quarter).await?;
+    let rows = run::commissioner_return(&s.store, year, quarter, &Known::Now).await?;
     Ok(csv_response(
         csv_out::write(&commissioner::CSV_HEADER, &rows, true),
         &format!("commissioner-return-{year}-q{quarter}.csv"),
@@ -436,6 +439,6 @@ async fn monitoring_download(State(s): State<AppState>, _who: Session, mut q: Qu
         Some("xlsx") => true,
         Some(_) => return Err(AppError::field("format", "must be csv or xlsx")),
     };
-    let r = run::monitoring_return(&s.store, year, quarter).await?;
+    let r = run::monitoring_return(&s.store, year, quarter, &Known::Now).await?;
     super::routes::monitoring::monitoring_response(&r, xlsx, true)
 }

@@ -13,13 +13,14 @@ use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Prose, ProseOrEmpty, Text};
 use super::super::{AppState, Idem};
+use crate::domain::rag::RagRule;
 use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
-use crate::reports::rag::RagRule;
-use crate::storage::Page;
-use crate::storage::audit::{self, AuditFilter, AuditRecord};
-use crate::storage::controls::{self, YearEndCmd, YearEndRecord};
-use crate::storage::operations::VirementRecord;
-use crate::storage::reference::FinancialYearRecord;
+use crate::model::audit::{AuditFilter, AuditRecord};
+use crate::model::controls::{YearEndCmd, YearEndRecord};
+use crate::model::page::Page;
+use crate::model::postings::VirementRecord;
+use crate::model::reference::FinancialYearRecord;
+use crate::storage::{audit, controls};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

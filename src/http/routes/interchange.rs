@@ -11,11 +11,11 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Query, RawBody};
-use super::super::openapi::{Code, IsoDate};
+use super::super::openapi::{Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::csv::journal::Format;
 use crate::csv::mapping::{Mapping, PRESETS};
-use crate::storage::import::{Engine, ImportOptions};
+use crate::model::import::{Engine, ImportOptions};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(import_spend)).routes(routes!(journal)).routes(routes!(transparency))
@@ -39,7 +39,7 @@ struct ImportQuery {
 /// Roles: finance, admin.
 #[utoipa::path(post, path = "/api/v1/imports/spend", tag = "reports", params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "The CSV file."),
-    responses((status = 200, description = "Every line passed: posted, unless a dry run.", body = crate::storage::import::ImportReport),
+    responses((status = 200, description = "Every line passed: posted, unless a dry run.", body = crate::model::import::ImportReport),
         (status = 403, description = "Neither finance nor admin."),
         (status = 422, description = "A bad parameter, or lines rejected: the Problem carries the import report; nothing was posted.")))]
 /// The body is the CSV file itself. All or nothing: 200 with the report when every line
@@ -85,6 +85,8 @@ async fn import_spend(
 struct JournalQuery {
     #[param(pattern = "^(hledger|beancount)$")]
     format: String,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
 }
 
 /// The whole ledger as an hledger or beancount journal, ending with the chain heads it vouches for.
@@ -95,12 +97,13 @@ struct JournalQuery {
 async fn journal(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let format = q.text("format");
+    let known = q.known();
     q.finish()?;
     let format = format
         .as_deref()
         .and_then(Format::parse)
         .ok_or_else(|| AppError::field("format", "must be hledger or beancount"))?;
-    let text = crate::csv::export_journal(&s.store, format).await?;
+    let text = crate::csv::export_journal(&s.store, format, &known).await?;
     let name = match format {
         Format::Hledger => "ledger.journal",
         Format::Beancount => "ledger.beancount",
@@ -122,6 +125,8 @@ struct TransparencyQuery {
     from: IsoDate,
     /// Not before `from`.
     to: IsoDate,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
 }
 
 /// Spend over £500 between two dates, as the Local Government Transparency Code CSV.
@@ -133,6 +138,7 @@ async fn transparency(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
     auth.require(Need::ReadReference)?;
     let from = q.date("from");
     let to = q.date("to");
+    let known = q.known();
     let missing: Vec<&str> =
         [("from", from.is_none()), ("to", to.is_none())].into_iter().filter(|(_, m)| *m).map(|(n, _)| n).collect();
     q.finish()?;
@@ -147,7 +153,7 @@ async fn transparency(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
     if from > to {
         return Err(AppError::field("to", "must not be before from"));
     }
-    let text = crate::csv::export_transparency(&s.store, from, to).await?;
+    let text = crate::csv::export_transparency(&s.store, from, to, &known).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

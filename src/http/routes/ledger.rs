@@ -13,9 +13,11 @@ use super::super::input::Query;
 use super::super::openapi::{Code, IsoDate, PageQuery};
 use crate::domain::EntryKind;
 use crate::domain::FinancialYear;
-use crate::storage::Page;
-use crate::storage::entries::{self, AccountBalance, EntryFilter, EntryView};
-use crate::storage::operations::{self as ops, CommitmentRecord};
+use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
+use crate::model::page::Page;
+use crate::model::postings::CommitmentRecord;
+use crate::storage::entries;
+use crate::storage::operations as ops;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_entries)).routes(routes!(get_entry)).routes(routes!(list_accounts))

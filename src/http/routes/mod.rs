@@ -7,4 +7,5 @@ pub mod monitoring;
 pub mod postings;
 pub mod reference;
 pub mod reports;
+pub mod returns;
 pub mod tokens;

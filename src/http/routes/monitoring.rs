@@ -12,15 +12,16 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::{Code, IsoDate, ProseOrEmpty, Text, TextOrEmpty};
+use super::super::openapi::{Code, Instant, IsoDate, ProseOrEmpty, Text, TextOrEmpty};
 use super::super::{AppState, Idem};
 use super::reports::{csv_response, parse_quarter, today};
 use crate::domain::{FinancialYear, Money, ProgressRag, Quantity, is_valid_code};
+use crate::model::known::Known;
 use crate::model::monitoring::{
     ForecastCmd, ForecastRecord, IndicatorCmd, IndicatorRecord, IndicatorReturnCmd, IndicatorReturnRecord,
 };
+use crate::model::page::Page;
 use crate::reports::{monitoring, run};
-use crate::storage::Page;
 use crate::storage::monitoring as store;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -74,7 +75,7 @@ async fn record_forecast(
     Idem(idem): Idem,
     body: RawBody,
 ) -> Result<(StatusCode, Json<ForecastRecord>), AppError> {
-    auth.require(Need::Officer)?;
+    auth.require(Need::Reporting)?;
     let mut f = Fields::parse(&body)?;
     let grant = f.code("grant");
     let year = f.year("financial_year");
@@ -218,7 +219,7 @@ async fn list_indicators(
     project_path(&project)?;
     let year = q.year("financial_year");
     q.finish()?;
-    let items = store::indicators(&s.store, Some(&project), year).await?;
+    let items = store::indicators(&s.store, Some(&project), year, &Known::Now).await?;
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())
 }
 
@@ -252,7 +253,7 @@ async fn record_indicator_return(
     Idem(idem): Idem,
     body: RawBody,
 ) -> Result<(StatusCode, Json<IndicatorReturnRecord>), AppError> {
-    auth.require(Need::Officer)?;
+    auth.require(Need::Reporting)?;
     let mut f = Fields::parse(&body)?;
     let cmd = IndicatorReturnCmd {
         project: f.code("project"),
@@ -274,6 +275,9 @@ struct MonitoringReturnQuery {
     financial_year: FinancialYear,
     #[param(minimum = 1, maximum = 4)]
     quarter: u8,
+    /// Figures as the ledger stood at this instant: entries, forecasts, indicators and
+    /// returns recorded after it are left out.
+    as_known_at: Option<Instant>,
     /// `csv` (the default) or `xlsx`.
     #[param(pattern = "^(csv|xlsx)$")]
     format: Option<String>,
@@ -311,6 +315,7 @@ async fn monitoring_return(State(s): State<AppState>, auth: Auth, mut q: Query) 
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
     let quarter = q.text("quarter");
+    let known = q.known();
     let format = q.text("format");
     let bom = q.bool("bom").unwrap_or(false);
     q.finish()?;
@@ -320,6 +325,6 @@ async fn monitoring_return(State(s): State<AppState>, auth: Auth, mut q: Query) 
         Some("xlsx") => true,
         Some(_) => return Err(AppError::field("format", "must be csv or xlsx")),
     };
-    let r = run::monitoring_return(&s.store, year, quarter).await?;
+    let r = run::monitoring_return(&s.store, year, quarter, &known).await?;
     monitoring_response(&r, xlsx, bom)
 }

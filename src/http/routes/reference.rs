@@ -13,8 +13,12 @@ use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{Code, IsoDate, PageQuery, ProseOrEmpty, Text, TextOrEmpty};
 use super::super::{AppState, Idem};
 use crate::domain::{OnOverspend, ProjectStatus, is_valid_code};
-use crate::storage::reference::{self as refdata, Funder, Grant, NewAward, Priority, Project, ProjectPatch};
-use crate::storage::{Page, StoreError};
+use crate::model::page::Page;
+use crate::model::reference::{
+    AwardRecord, FinancialYearRecord, Funder, Grant, NewAward, Priority, Project, ProjectPatch,
+};
+use crate::storage::StoreError;
+use crate::storage::reference as refdata;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,8 +38,8 @@ type Listed<T> = Result<Json<Page<T>>, AppError>;
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/financial-years", tag = "reference", params(PageQuery),
-    responses((status = 200, body = Page<refdata::FinancialYearRecord>)))]
-async fn list_years(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<refdata::FinancialYearRecord> {
+    responses((status = 200, body = Page<FinancialYearRecord>)))]
+async fn list_years(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<FinancialYearRecord> {
     auth.require(Need::ReadReference)?;
     let page = q.page();
     q.finish()?;
@@ -53,14 +57,14 @@ struct NewYearBody {
 ///
 /// Roles: admin.
 #[utoipa::path(post, path = "/api/v1/financial-years", tag = "reference", request_body = NewYearBody,
-    responses((status = 201, body = refdata::FinancialYearRecord),
+    responses((status = 201, body = FinancialYearRecord),
         (status = 403, description = "Not admin."), (status = 409, description = "The year exists (`conflict`).")))]
 async fn create_year(
     State(s): State<AppState>,
     auth: Auth,
     Idem(idem): Idem,
     body: RawBody,
-) -> Created<refdata::FinancialYearRecord> {
+) -> Created<FinancialYearRecord> {
     auth.require(Need::Admin)?;
     let mut f = Fields::parse(&body)?;
     let year = f.year("code");
@@ -191,13 +195,13 @@ fn grant_path(grant: &str) -> Result<(), AppError> {
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/grants/{grant}/awards", tag = "reference",
     params(("grant" = Code, Path), PageQuery),
-    responses((status = 200, body = Page<refdata::AwardRecord>), (status = 404, description = "No such grant (`not_found`).")))]
+    responses((status = 200, body = Page<AwardRecord>), (status = 404, description = "No such grant (`not_found`).")))]
 async fn list_awards(
     State(s): State<AppState>,
     auth: Auth,
     Path(grant): Path<String>,
     mut q: Query,
-) -> Listed<refdata::AwardRecord> {
+) -> Listed<AwardRecord> {
     auth.require(Need::ReadReference)?;
     grant_path(&grant)?;
     let page = q.page();
@@ -223,7 +227,7 @@ struct AwardBody {
 /// Roles: approver, admin.
 #[utoipa::path(post, path = "/api/v1/grants/{grant}/awards", tag = "reference",
     params(("grant" = Code, Path)), request_body = AwardBody,
-    responses((status = 201, body = refdata::AwardRecord), (status = 403, description = "Neither approver nor admin."),
+    responses((status = 201, body = AwardRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such grant or financial year (`not_found`)."),
         (status = 409, description = "The grant has an award that year, or the year is closed (`conflict`, `period_closed`).")))]
 async fn create_award(
@@ -232,7 +236,7 @@ async fn create_award(
     Idem(idem): Idem,
     Path(grant): Path<String>,
     body: RawBody,
-) -> Created<refdata::AwardRecord> {
+) -> Created<AwardRecord> {
     auth.require(Need::Approver)?;
     grant_path(&grant)?;
     let mut f = Fields::parse(&body)?;

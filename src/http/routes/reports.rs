@@ -12,11 +12,12 @@ use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
 use super::super::input::{Fields, RawBody};
-use super::super::openapi::{Code, IsoDate};
+use super::super::openapi::{Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::domain::FinancialYear;
+use crate::model::page::Page;
+use crate::model::reports::SpendProfile;
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
-use crate::storage::Page;
 use crate::storage::reports as sql;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -70,6 +71,8 @@ struct VarianceQuery {
     financial_year: FinancialYear,
     /// Figures as at the end of this date; default now.
     as_at: Option<IsoDate>,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
     grant: Option<Code>,
     /// Whose officer forecasts to show: default the quarter holding `as_at` (or today),
     /// clamped to the year. With `as_at`, each project's latest forecast made on or before it.
@@ -91,13 +94,14 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
     let as_at = q.date("as_at");
+    let known = q.known();
     let grant = q.code("grant");
     let quarter = q.text("quarter");
     let csv = wants_csv(&mut q);
     q.finish()?;
     let csv = csv?;
     let quarter = quarter.map(|t| parse_quarter(Some(t))).transpose()?;
-    let report = run::variance_in_quarter(&s.store, year, as_at, grant.as_deref(), quarter, today()).await?;
+    let report = run::variance_in_quarter(&s.store, year, as_at, &known, grant.as_deref(), quarter, today()).await?;
     if csv {
         let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), false);
         return Ok(csv_response(body, &format!("variance-{year}.csv")));
@@ -110,8 +114,10 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
 #[allow(dead_code)]
 struct QuarterlyQuery {
     financial_year: FinancialYear,
-    /// Count spend dated up to the end of this date; default every posting of the year.
+    /// Spend dated up to the end of this date; default all.
     as_at: Option<IsoDate>,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
     grant: Option<Code>,
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
@@ -128,11 +134,12 @@ async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
     let as_at = q.date("as_at");
+    let known = q.known();
     let grant = q.code("grant");
     let csv = wants_csv(&mut q);
     q.finish()?;
     let csv = csv?;
-    let report = run::quarterly_as_at(&s.store, year, grant.as_deref(), as_at).await?;
+    let report = run::quarterly(&s.store, year, grant.as_deref(), as_at, &known).await?;
     if csv {
         let body = csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&report), false);
         return Ok(csv_response(body, &format!("quarterly-{year}.csv")));
@@ -145,6 +152,8 @@ async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -
 #[allow(dead_code)]
 struct MultiYearQuery {
     grant: Code,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
 }
 
 /// One grant across its award years, with cumulative figures.
@@ -156,9 +165,10 @@ struct MultiYearQuery {
 async fn multi_year_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let grant = q.code("grant");
+    let known = q.known();
     q.finish()?;
     let grant = grant.ok_or_else(|| AppError::field("grant", "is required"))?;
-    Ok(Json(run::multi_year(&s.store, &grant).await?).into_response())
+    Ok(Json(run::multi_year(&s.store, &grant, &known).await?).into_response())
 }
 
 #[derive(IntoParams)]
@@ -170,6 +180,8 @@ struct ReturnQuery {
     quarter: u8,
     /// Start the file with a UTF-8 byte-order mark, for Excel.
     bom: Option<bool>,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
 }
 
 /// The Commissioner's return for a quarter, as CSV.
@@ -183,9 +195,10 @@ async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query
     let year = q.required_year("financial_year");
     let quarter = q.text("quarter");
     let bom = q.bool("bom").unwrap_or(false);
+    let known = q.known();
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
-    let rows = run::commissioner_return(&s.store, year, quarter).await?;
+    let rows = run::commissioner_return(&s.store, year, quarter, &known).await?;
     let body = csv_out::write(&commissioner::CSV_HEADER, &rows, bom);
     Ok(csv_response(body, &format!("commissioner-return-{year}-q{quarter}.csv")))
 }
@@ -212,7 +225,7 @@ struct SpendProfileBody {
 ///
 /// Roles: approver, admin.
 #[utoipa::path(post, path = "/api/v1/spend-profiles", tag = "reports", request_body = SpendProfileBody,
-    responses((status = 201, body = sql::SpendProfile), (status = 403, description = "Neither approver nor admin."),
+    responses((status = 201, body = SpendProfile), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award or project (`not_found`)."),
         (status = 422, description = "A bad field, or q1 to q4 do not sum to 100 (`validation_failed`, naming each).")))]
 /// A project's quarterly spend plan for one award, which the RAG rule measures drift from.
@@ -222,7 +235,7 @@ async fn set_spend_profile(
     auth: Auth,
     Idem(idem): Idem,
     body: RawBody,
-) -> Result<(axum::http::StatusCode, Json<sql::SpendProfile>), AppError> {
+) -> Result<(axum::http::StatusCode, Json<SpendProfile>), AppError> {
     auth.require(Need::Approver)?;
     let mut f = Fields::parse(&body)?;
     let grant = f.code("grant");
@@ -256,7 +269,7 @@ struct SpendProfileQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/spend-profiles", tag = "reports", params(SpendProfileQuery),
-    responses((status = 200, body = Page<sql::SpendProfile>)))]
+    responses((status = 200, body = Page<SpendProfile>)))]
 async fn list_spend_profiles(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.year("financial_year");

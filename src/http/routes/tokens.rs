@@ -12,8 +12,11 @@ use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{PageQuery, Text};
 use super::super::{AppState, Idem};
-use crate::storage::tokens::{self, NewToken, Role, TokenInfo};
-use crate::storage::{Page, StoreError};
+use crate::domain::Role;
+use crate::model::page::Page;
+use crate::model::tokens::{NewToken, TokenInfo};
+use crate::storage::StoreError;
+use crate::storage::tokens;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))

@@ -2,21 +2,6 @@
 
 use super::*;
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct AwardRecord {
-    pub grant: String,
-    pub financial_year: String,
-    pub amount: Money,
-    pub allocated: Money,
-    pub unallocated: Money,
-    /// Resolved at year end: carried forward into the next year or returned to the funder.
-    pub carried_forward_or_returned: Money,
-    pub awarded_on: String,
-    pub reference: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entry_id: Option<i64>,
-}
-
 /// Figures of every award of a grant, from the balances table.
 pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) -> Result<Page<AwardRecord>, StoreError> {
     let rows = sqlx::query(
@@ -61,14 +46,6 @@ pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) ->
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, limit, |a: &AwardRecord| a.financial_year.clone()))
-}
-
-pub struct NewAward {
-    pub grant: String,
-    pub year: FinancialYear,
-    pub amount: Money,
-    pub awarded_on: chrono::NaiveDate,
-    pub reference: String,
 }
 
 /// Records an award and its entry. The entry is dated the later of the decision date and

@@ -2,12 +2,6 @@
 
 use super::*;
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Funder {
-    pub code: String,
-    pub name: String,
-}
-
 pub async fn list_funders(store: &Store, after: &str, limit: i64) -> Result<Page<Funder>, StoreError> {
     let rows = sqlx::query("select code, name from funders where code > $1 order by code limit $2")
         .bind(after)

@@ -1,4 +1,4 @@
-//! Grants: listed and created; `Grant` itself is in `lookups`.
+//! Grants: listed and created; `Grant` itself is in `model::reference`.
 
 use super::*;
 

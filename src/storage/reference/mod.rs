@@ -9,12 +9,15 @@ use super::audit::{self, Change};
 use super::idempotency;
 use super::rows;
 use super::{DbTx, Page, RowLock, Store, StoreError, is_unique_violation, now};
-use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, operations};
+use crate::domain::{FinancialYear, Money, OnOverspend, YearStatus, operations};
 use crate::model::Actor;
+use crate::model::reference::{
+    AwardRecord, FinancialYearRecord, Funder, Grant, NewAward, Priority, Project, ProjectPatch,
+};
 
 use super::lookups::project_from;
 pub(crate) use super::lookups::year_status_in;
-pub use super::lookups::{Grant, Project, get_grant_in, lock_project_in};
+pub use super::lookups::{get_grant_in, lock_project_in};
 
 /// Maps a unique violation on insert to a `conflict` naming what already exists.
 pub(super) fn conflict_if_exists(e: sqlx::Error, what: String) -> StoreError {

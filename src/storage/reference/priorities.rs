@@ -2,13 +2,6 @@
 
 use super::*;
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Priority {
-    pub code: String,
-    pub name: String,
-    pub description: String,
-}
-
 pub async fn list_priorities(store: &Store, after: &str, limit: i64) -> Result<Page<Priority>, StoreError> {
     let rows = sqlx::query("select * from priorities where code > $1 order by code limit $2")
         .bind(after)

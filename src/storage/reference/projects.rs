@@ -1,4 +1,4 @@
-//! Projects: listed, read, created and changed; `Project` itself is in `lookups`.
+//! Projects: listed, read, created and changed; `Project` itself is in `model::reference`.
 
 use super::*;
 
@@ -62,16 +62,6 @@ pub async fn create_project_in(db_tx: &mut DbTx, p: &Project, actor: &str) -> Re
     )
     .await?;
     Ok(())
-}
-
-/// Changes to a project; `None` leaves a field as it is.
-#[derive(Debug, Default)]
-pub struct ProjectPatch {
-    pub name: Option<String>,
-    pub priority: Option<String>,
-    pub lead_organisation: Option<String>,
-    pub description: Option<String>,
-    pub status: Option<ProjectStatus>,
 }
 
 /// Updates a project. A new priority is refused while the project holds money of a grant

@@ -2,15 +2,6 @@
 
 use super::*;
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct FinancialYearRecord {
-    pub code: String,
-    pub start_date: String,
-    pub end_date: String,
-    #[sqlx(try_from = "String")]
-    pub status: YearStatus,
-}
-
 fn fy_from(r: &AnyRow) -> Result<FinancialYearRecord, StoreError> {
     rows::read(r, "financial_years", &["code"])
 }

@@ -1,0 +1,151 @@
+//! Filed returns (API.md v1.1, "Returns"): file a return, list them, read one back byte for
+//! byte, and see what changed since it was filed.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::super::auth::{Auth, Need};
+use super::super::error::AppError;
+use super::super::input::{Fields, Query, RawBody};
+use super::super::openapi::PageQuery;
+use super::super::{AppState, Idem};
+use super::postings::path_id;
+use crate::domain::FinancialYear;
+use crate::domain::status::ReturnKind;
+use crate::model::page::Page;
+use crate::model::returns::{FiledReturn, ReturnChanges};
+use crate::reports::filing;
+use crate::storage::returns;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(file_return, list_returns))
+        .routes(routes!(get_return))
+        .routes(routes!(return_file))
+        .routes(routes!(return_changes))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the contract of the body `Fields` parses
+struct FileReturnBody {
+    kind: ReturnKind,
+    financial_year: FinancialYear,
+    #[schema(minimum = 1, maximum = 4)]
+    quarter: u8,
+}
+
+/// File a return: generate it at the ledger's current position and store it byte for byte,
+/// with its SHA-256, who filed it, when, and the position (every chain head). It can be read
+/// back unchanged, and `verify` holds the ledger to it.
+///
+/// Roles: finance, approver, admin.
+#[utoipa::path(post, path = "/api/v1/returns", tag = "returns", request_body = FileReturnBody,
+    responses((status = 201, body = FiledReturn),
+        (status = 403, description = "Not finance, approver or admin."),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 409, description = "The idempotency key was used with another request (`conflict`)."),
+        (status = 422, description = "A bad field (`validation_failed`), naming it.")))]
+async fn file_return(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    body: RawBody,
+) -> Result<(StatusCode, Json<FiledReturn>), AppError> {
+    auth.require(Need::Reporting)?;
+    let mut f = Fields::parse(&body)?;
+    let kind = f.word("kind", &ReturnKind::ALL, None);
+    let year = f.year("financial_year");
+    let quarter = f.quarter("quarter");
+    f.finish()?;
+    let record = filing::file(&s.store, kind, year, quarter, auth.actor(&idem)).await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // the contract of the parameters `Query` parses
+struct ReturnsQuery {
+    kind: Option<ReturnKind>,
+    financial_year: Option<FinancialYear>,
+}
+
+/// List filed returns, newest first.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/returns", tag = "returns", params(ReturnsQuery, PageQuery),
+    responses((status = 200, body = Page<FiledReturn>)))]
+async fn list_returns(
+    State(s): State<AppState>,
+    auth: Auth,
+    mut q: Query,
+) -> Result<Json<Page<FiledReturn>>, AppError> {
+    auth.require(Need::ReadReference)?;
+    let kind = q.text("kind");
+    let year = q.year("financial_year");
+    let page = q.page();
+    q.finish()?;
+    let kind = match kind.as_deref().map(ReturnKind::parse) {
+        None => None,
+        Some(Some(k)) => Some(k),
+        Some(None) => {
+            let words: Vec<&str> = ReturnKind::ALL.iter().map(|w| w.as_str()).collect();
+            return Err(AppError::field("kind", format!("must be one of: {}", words.join(", "))));
+        }
+    };
+    Ok(Json(returns::list(&s.store, kind, year, page.after_id(), page.limit).await?))
+}
+
+/// Get a filed return's record: who filed it, when, its SHA-256, size and ledger position.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/returns/{id}", tag = "returns", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = FiledReturn), (status = 404, description = "No such filed return (`not_found`).")))]
+async fn get_return(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<FiledReturn>, AppError> {
+    auth.require(Need::ReadReference)?;
+    Ok(Json(returns::get(&s.store, path_id(&id, "id")?).await?))
+}
+
+/// The filed return's file: the stored bytes, unchanged, with its content type and file name.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/returns/{id}/file", tag = "returns", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "The file as filed.", body = String, content_type = "text/csv"),
+        (status = 404, description = "No such filed return (`not_found`).")))]
+async fn return_file(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Response, AppError> {
+    auth.require(Need::ReadReference)?;
+    let (record, content_type, body) = returns::file(&s.store, path_id(&id, "id")?).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", record.file_name)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// What changed since the return was filed: every entry recorded after its position and
+/// dated within its period, and each line whose figures differ, as filed and now.
+///
+/// Roles: every role but funder.
+#[utoipa::path(get, path = "/api/v1/returns/{id}/changes", tag = "returns", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = ReturnChanges), (status = 403, description = "A funder."),
+        (status = 404, description = "No such filed return (`not_found`).")))]
+async fn return_changes(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<ReturnChanges>, AppError> {
+    auth.require(Need::ReadLedger)?;
+    Ok(Json(filing::changes(&s.store, path_id(&id, "id")?).await?))
+}

@@ -1,0 +1,86 @@
+//! Reference data as storage reads it and http, cli, csv and the fixtures show or build it:
+//! grants, projects, funders, priorities, financial years and awards.
+
+use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus};
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Grant {
+    pub code: String,
+    pub name: String,
+    pub funder: String,
+    pub restricted_to_priority: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub on_overspend: OnOverspend,
+}
+
+impl Grant {
+    pub fn rule(&self) -> OnOverspend {
+        self.on_overspend
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Project {
+    pub code: String,
+    pub name: String,
+    pub priority: String,
+    pub lead_organisation: String,
+    pub description: String,
+    #[sqlx(try_from = "String")]
+    pub status: ProjectStatus,
+}
+
+/// Changes to a project; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub priority: Option<String>,
+    pub lead_organisation: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<ProjectStatus>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Funder {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Priority {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FinancialYearRecord {
+    pub code: String,
+    pub start_date: String,
+    pub end_date: String,
+    #[sqlx(try_from = "String")]
+    pub status: YearStatus,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AwardRecord {
+    pub grant: String,
+    pub financial_year: String,
+    pub amount: Money,
+    pub allocated: Money,
+    pub unallocated: Money,
+    /// Resolved at year end: carried forward into the next year or returned to the funder.
+    pub carried_forward_or_returned: Money,
+    pub awarded_on: String,
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_id: Option<i64>,
+}
+
+pub struct NewAward {
+    pub grant: String,
+    pub year: FinancialYear,
+    pub amount: Money,
+    pub awarded_on: chrono::NaiveDate,
+    pub reference: String,
+}

@@ -1,0 +1,35 @@
+//! Bearer tokens as storage reads them and http and cli show them; the secret itself is
+//! never held here.
+
+use crate::domain::Role;
+
+/// A token as the server sees it once authenticated.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Principal {
+    #[sqlx(rename = "id")]
+    pub token_id: i64,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct NewToken {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// The secret: shown in this response only. A replay of the same request under its
+    /// `Idempotency-Key` answers `null` here (the secret is never stored), with a `note`.
+    #[schema(value_type = Option<String>)]
+    pub token: String,
+}
