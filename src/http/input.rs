@@ -244,7 +244,16 @@ impl Fields {
                 self.missing(name);
                 0
             }
-            Some(Value::Number(n)) if n.as_u64().is_some_and(|q| (1..=4).contains(&q)) => n.as_u64().unwrap_or(0) as u8,
+            // JSON Schema's `integer` takes `3.0` as well as `3`, and so does the parser.
+            Some(Value::Number(n)) => {
+                match n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as u64)) {
+                    Some(q) if (1..=4).contains(&q) => q as u8,
+                    _ => {
+                        self.error(name, "must be a number from 1 to 4");
+                        0
+                    }
+                }
+            }
             Some(_) => {
                 self.error(name, "must be a number from 1 to 4");
                 0

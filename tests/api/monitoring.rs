@@ -590,6 +590,9 @@ backend_test!(monitoring_refuses_what_it_cannot_take, |app: TestApp| async move 
     }
     app.ok("/api/v1/forecasts", Role::Approver, good.clone()).await;
     app.ok("/api/v1/forecasts", Role::Admin, with("forecast_outturn", json!("0"))).await;
+    app.ok("/api/v1/forecasts", Role::Finance, with("quarter", json!(3.0))).await; // JSON Schema's integer
+    let r = app.post("/api/v1/forecasts", Role::Finance, with("quarter", json!(2.5))).await;
+    assert_eq!((r.status, r.fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["quarter".to_owned()]));
 
     let ind = json!({ "code": "REF", "name": "Referrals", "unit": "referrals", "financial_year": "2022-23",
                       "baseline": "0", "target": "40", "quarterly_targets": ["10", "10", "10", "10"] });
@@ -703,9 +706,9 @@ backend_test!(monitoring_refuses_what_it_cannot_take, |app: TestApp| async move 
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.body);
         assert_eq!(r.fields(), vec![field.to_owned()], "{path}");
     }
-    // Nothing refused was written: the four scenario forecasts and the two accepted here.
+    // Nothing refused was written: the four scenario forecasts and the three accepted here.
     let all = app.get("/api/v1/forecasts", Role::Viewer).await;
-    assert_eq!(all.body["items"].as_array().unwrap().len(), 6);
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 7);
 });
 
 backend_test!(forecasts_and_returns_are_append_only, |app: TestApp| async move {
