@@ -3,6 +3,7 @@
 //! (Roles and the status enums live in `domain::status`.)
 
 pub mod postings;
+pub mod quarters;
 
 /// A request's claim on an `Idempotency-Key`.
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ mod import_bulk;
 mod import_lines;
 mod lookups;
 pub mod operations;
+pub mod quarter_locks;
 mod readable;
 pub mod reference;
 pub mod reports;
