@@ -22,3 +22,7 @@ pub struct QuarterState {
     /// When it was last locked or unlocked (RFC 3339, UTC, to the second).
     pub changed_at: Option<String>,
 }
+
+/// A year's four quarters, Q1 first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct QuarterStates(pub Vec<QuarterState>);

@@ -17,7 +17,7 @@ use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::reports::rag::RagRule;
 use crate::storage::Page;
 use crate::storage::audit::{self, AuditFilter, AuditRecord};
-use crate::model::quarters::QuarterState;
+use crate::model::quarters::{QuarterState, QuarterStates};
 use crate::storage::controls::{self, YearEndCmd, YearEndRecord};
 use crate::storage::quarter_locks;
 use crate::storage::operations::VirementRecord;
@@ -221,15 +221,15 @@ async fn reopen_year(
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/financial-years/{fy}/quarters", tag = "controls",
     params(("fy" = crate::domain::FinancialYear, Path)),
-    responses((status = 200, body = Vec<QuarterState>), (status = 404, description = "No such year (`not_found`).")))]
+    responses((status = 200, body = QuarterStates), (status = 404, description = "No such year (`not_found`).")))]
 async fn list_quarters(
     State(s): State<AppState>,
     auth: Auth,
     Path(fy): Path<String>,
-) -> Result<Json<Vec<QuarterState>>, AppError> {
+) -> Result<Json<QuarterStates>, AppError> {
     auth.require(Need::ReadReference)?;
     let year = path_year(&fy)?;
-    Ok(Json(quarter_locks::quarter_states(&s.store, year).await?))
+    Ok(Json(QuarterStates(quarter_locks::quarter_states(&s.store, year).await?)))
 }
 
 #[derive(ToSchema)]
