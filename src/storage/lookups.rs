@@ -78,12 +78,13 @@ pub(crate) async fn refuse_locked_quarter_in(
     date: chrono::NaiveDate,
 ) -> Result<(), StoreError> {
     let Some(quarter) = year.quarter_of(date) else { return Ok(()) };
-    let locked = sqlx::query("select 1 as one from quarter_locks where financial_year = $1 and quarter = $2 and locked = 1")
-        .bind(year.to_string())
-        .bind(i64::from(quarter))
-        .fetch_optional(&mut **db_tx)
-        .await?
-        .is_some();
+    let locked =
+        sqlx::query("select 1 as one from quarter_locks where financial_year = $1 and quarter = $2 and locked = 1")
+            .bind(year.to_string())
+            .bind(i64::from(quarter))
+            .fetch_optional(&mut **db_tx)
+            .await?
+            .is_some();
     if locked { Err(StoreError::QuarterLocked { year, quarter }) } else { Ok(()) }
 }
 
@@ -96,12 +97,15 @@ pub(crate) async fn locked_quarters_in(
     let mut locked = std::collections::BTreeSet::new();
     let years: std::collections::BTreeSet<FinancialYear> = years.into_iter().collect();
     for year in years {
-        let rows = sqlx::query("select financial_year, quarter from quarter_locks where financial_year = $1 and locked = 1")
-            .bind(year.to_string())
-            .fetch_all(&mut **db_tx)
-            .await?;
+        let rows =
+            sqlx::query("select financial_year, quarter from quarter_locks where financial_year = $1 and locked = 1")
+                .bind(year.to_string())
+                .fetch_all(&mut **db_tx)
+                .await?;
         for r in rows {
-            let q: i64 = r.try_get("quarter").map_err(|e| rows::corrupt(&r, "quarter_locks", &["financial_year", "quarter"], e))?;
+            let q: i64 = r
+                .try_get("quarter")
+                .map_err(|e| rows::corrupt(&r, "quarter_locks", &["financial_year", "quarter"], e))?;
             let q = u8::try_from(q).ok().filter(|q| (1..=4).contains(q)).ok_or_else(|| {
                 StoreError::Corrupt(format!("quarter_locks {year} column quarter: {q} is not a quarter"))
             })?;

@@ -56,16 +56,25 @@ pub async fn quarter_states_in(db_tx: &mut DbTx, year: FinancialYear) -> Result<
         .collect();
     for r in found {
         let at = |column: &str, value: &dyn std::fmt::Display| {
-            StoreError::Corrupt(format!("quarter_locks {year}/{} column {column}: {value} is outside its type", r.quarter))
+            StoreError::Corrupt(format!(
+                "quarter_locks {year}/{} column {column}: {value} is outside its type",
+                r.quarter
+            ))
         };
-        let index = usize::try_from(r.quarter).ok().filter(|q| (1..=4).contains(q)).ok_or_else(|| at("quarter", &r.quarter))?;
+        let index =
+            usize::try_from(r.quarter).ok().filter(|q| (1..=4).contains(q)).ok_or_else(|| at("quarter", &r.quarter))?;
         let locked = match r.locked {
             0 => false,
             1 => true,
             other => return Err(at("locked", &other)),
         };
-        states[index - 1] =
-            QuarterState { locked, reason: r.reason, changed_by: Some(r.changed_by), changed_at: Some(r.changed_at), ..states[index - 1].clone() };
+        states[index - 1] = QuarterState {
+            locked,
+            reason: r.reason,
+            changed_by: Some(r.changed_by),
+            changed_at: Some(r.changed_at),
+            ..states[index - 1].clone()
+        };
     }
     Ok(states)
 }

@@ -83,9 +83,8 @@ backend_test!(a_locked_quarter_refuses_every_entry_dated_in_it, |app: TestApp| a
     assert_q3_locked(&r, "award");
 
     // An import line dated in Q3, by either engine: a line error on `date`, nothing written.
-    let file = format!(
-        "{HEADER}2024-01-05,LDF,P1,S,Fine,I-1,10.00,Q-1\n2023-10-10,LDF,P1,S,Back-dated,I-2,20.00,Q-2\n"
-    );
+    let file =
+        format!("{HEADER}2024-01-05,LDF,P1,S,Fine,I-1,10.00,Q-1\n2023-10-10,LDF,P1,S,Back-dated,I-2,20.00,Q-2\n");
     for engine in [Engine::PerLine, Engine::Bulk] {
         let r = run_engine(&app, &file, engine).await;
         assert_eq!((r.accepted, r.rejected, r.posted), (1, 1, false), "{engine:?}: {r:?}");
@@ -120,15 +119,23 @@ backend_test!(a_year_end_dated_in_a_locked_quarter_is_refused, |app: TestApp| as
     assert_eq!(lock(&app, q4, "Q4 return filed").await.status, StatusCode::OK);
     // A year end is dated the year's last day by default, in Q4.
     let r = app
-        .post("/api/v1/grants/LDF/awards/2023-24/year-end", Role::Approver, json!({ "return_to_funder": "61394", "reason": "r" }))
+        .post(
+            "/api/v1/grants/LDF/awards/2023-24/year-end",
+            Role::Approver,
+            json!({ "return_to_funder": "61394", "reason": "r" }),
+        )
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "period_closed"), "{}", r.body);
     assert_eq!(r.body["quarter"], 4, "{}", r.body);
     // Unlocked (with a reason), it posts.
     let r = unlock(&app, q4, json!({ "reason": "late credit note" })).await;
     assert_eq!((r.status, r.body["locked"].clone()), (StatusCode::OK, json!(false)), "{}", r.body);
-    app.ok("/api/v1/grants/LDF/awards/2023-24/year-end", Role::Approver, json!({ "return_to_funder": "61394", "reason": "r" }))
-        .await;
+    app.ok(
+        "/api/v1/grants/LDF/awards/2023-24/year-end",
+        Role::Approver,
+        json!({ "return_to_funder": "61394", "reason": "r" }),
+    )
+    .await;
     app.assert_verified().await;
 });
 
@@ -143,7 +150,12 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
         ("/api/v1/financial-years/2023/quarters/3", "fy"),
     ] {
         let r = lock(&app, path, "r").await;
-        assert_eq!((r.status, r.fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec![field.to_owned()]), "{path}: {}", r.body);
+        assert_eq!(
+            (r.status, r.fields()),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec![field.to_owned()]),
+            "{path}: {}",
+            r.body
+        );
     }
     let r = lock(&app, "/api/v1/financial-years/2030-31/quarters/3", "r").await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"), "{}", r.body);
@@ -199,20 +211,65 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
 
     // The command line does the same, as the token's person.
     let admin = app.token(Role::Admin).to_owned();
-    let args = ["quarter", "lock", "--financial-year", "2023-24", "--quarter", "2", "--reason", "Q2 filed", "--token", &admin];
+    let args =
+        ["quarter", "lock", "--financial-year", "2023-24", "--quarter", "2", "--reason", "Q2 filed", "--token", &admin];
     let (ok, out, err) = app.cli(&args);
     assert!(ok && out.contains("\"locked\": true"), "{out}{err}");
-    let (ok, _, err) = app.cli(&["quarter", "lock", "--financial-year", "2023-24", "--quarter", "2", "--reason", "again", "--token", &admin]);
+    let (ok, _, err) = app.cli(&[
+        "quarter",
+        "lock",
+        "--financial-year",
+        "2023-24",
+        "--quarter",
+        "2",
+        "--reason",
+        "again",
+        "--token",
+        &admin,
+    ]);
     assert!(!ok && err.contains("already locked"), "{err}");
     let finance = app.token(Role::Finance).to_owned();
-    let (ok, _, err) = app.cli(&["quarter", "unlock", "--financial-year", "2023-24", "--quarter", "2", "--reason", "r", "--token", &finance]);
+    let (ok, _, err) = app.cli(&[
+        "quarter",
+        "unlock",
+        "--financial-year",
+        "2023-24",
+        "--quarter",
+        "2",
+        "--reason",
+        "r",
+        "--token",
+        &finance,
+    ]);
     assert!(!ok && err.contains("may not"), "{err}");
-    let (ok, _, err) = app.cli(&["quarter", "lock", "--financial-year", "2023-24", "--quarter", "5", "--reason", "r", "--token", &admin]);
+    let (ok, _, err) = app.cli(&[
+        "quarter",
+        "lock",
+        "--financial-year",
+        "2023-24",
+        "--quarter",
+        "5",
+        "--reason",
+        "r",
+        "--token",
+        &admin,
+    ]);
     assert!(!ok, "quarter 5: {err}");
     let (ok, out, err) = app.cli(&["quarter", "list", "--financial-year", "2023-24", "--token", &finance]);
     let listed: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
     assert!(ok && listed[1]["locked"] == true && listed[2]["locked"] == false, "{out}");
-    let (ok, out, err) = app.cli(&["quarter", "unlock", "--financial-year", "2023-24", "--quarter", "2", "--reason", "reopened", "--token", &admin]);
+    let (ok, out, err) = app.cli(&[
+        "quarter",
+        "unlock",
+        "--financial-year",
+        "2023-24",
+        "--quarter",
+        "2",
+        "--reason",
+        "reopened",
+        "--token",
+        &admin,
+    ]);
     assert!(ok && out.contains("\"locked\": false"), "{out}{err}");
 });
 
@@ -223,7 +280,10 @@ backend_test!(verify_names_an_entry_recorded_after_its_quarter_was_locked, |app:
     assert_eq!(lock(&app, Q3, "Q3 filed").await.status, StatusCode::OK);
     app.assert_verified().await;
     // As if the lock had been taken long before the spend was recorded: the spend slipped in.
-    sqlx::query("update quarter_locks set changed_at = '2000-01-01T00:00:00Z'").execute(app.store.pool()).await.unwrap();
+    sqlx::query("update quarter_locks set changed_at = '2000-01-01T00:00:00Z'")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
     let problems = grant_ledger::storage::verify::verify(&app.store).await.unwrap();
     assert_eq!(problems.len(), 1, "{problems:#?}");
     let want = format!("entry {}: dated 2023-11-01 in 2023-24 Q3, locked at 2000-01-01T00:00:00Z", s["entry_id"]);

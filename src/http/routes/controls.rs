@@ -14,13 +14,13 @@ use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Prose, ProseOrEmpty, Text};
 use super::super::{AppState, Idem};
 use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
+use crate::model::quarters::{QuarterState, QuarterStates};
 use crate::reports::rag::RagRule;
 use crate::storage::Page;
 use crate::storage::audit::{self, AuditFilter, AuditRecord};
-use crate::model::quarters::{QuarterState, QuarterStates};
 use crate::storage::controls::{self, YearEndCmd, YearEndRecord};
-use crate::storage::quarter_locks;
 use crate::storage::operations::VirementRecord;
+use crate::storage::quarter_locks;
 use crate::storage::reference::FinancialYearRecord;
 
 pub fn router() -> OpenApiRouter<AppState> {
