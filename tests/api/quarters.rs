@@ -51,7 +51,9 @@ fn allocation(approved_on: &str) -> Value {
 backend_test!(a_locked_quarter_refuses_every_entry_dated_in_it, |app: TestApp| async move {
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "10000").await;
+    app.project("P2", "ASB").await;
     let before = app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-11-01", "300")).await;
+    let c = app.ok("/api/v1/commitments", Role::Finance, commitment("2023-09-01", "200")).await;
 
     let r = lock(&app, Q3, "Q3 return filed with the Commissioner").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -77,6 +79,15 @@ backend_test!(a_locked_quarter_refuses_every_entry_dated_in_it, |app: TestApp| a
     let reverse = format!("/api/v1/entries/{}/reverse", before["entry_id"]);
     let r = app.post(&reverse, Role::Finance, json!({ "date": "2023-12-20", "reason": "wrong supplier" })).await;
     assert_q3_locked(&r, "reversal");
+    let release = format!("/api/v1/commitments/{}/release", c["commitment_id"]);
+    let r = app.post(&release, Role::Finance, json!({ "date": "2023-10-31", "amount": "200", "reason": "done" })).await;
+    assert_q3_locked(&r, "release");
+    let virement = |on: &str| {
+        json!({ "grant": "LDF", "financial_year": "2023-24", "from_project": "P1", "to_project": "P2", "amount": "100",
+                "approved_on": on, "approval_ref": "chair's action", "reason": "demand moved" })
+    };
+    let r = app.post("/api/v1/virements", Role::Approver, virement("2023-12-01")).await;
+    assert_q3_locked(&r, "virement");
     // An award whose entry falls in Q3 (ASB-EI has no 2023-24 award yet).
     let award = |on: &str| json!({ "financial_year": "2023-24", "amount": "5000", "awarded_on": on, "reference": "r" });
     let r = app.post("/api/v1/grants/ASB-EI/awards", Role::Approver, award("2023-11-30")).await;
@@ -102,13 +113,17 @@ backend_test!(a_locked_quarter_refuses_every_entry_dated_in_it, |app: TestApp| a
     app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2024-01-03", "40")).await;
     app.ok("/api/v1/allocations", Role::Approver, allocation("2024-01-04")).await;
     app.ok("/api/v1/commitments", Role::Finance, commitment("2024-01-05", "25")).await;
+    app.ok(&release, Role::Finance, json!({ "date": "2024-01-05", "amount": "200", "reason": "done" })).await;
+    app.ok("/api/v1/virements", Role::Approver, virement("2024-01-08")).await;
     app.ok("/api/v1/grants/ASB-EI/awards", Role::Approver, award("2024-01-10")).await;
     let r = run_engine(&app, &format!("{HEADER}2024-01-06,LDF,P1,S,Fine,I-3,10.00,Q-3\n"), Engine::Bulk).await;
     assert_eq!((r.accepted, r.posted), (1, true), "{r:?}");
-    // 300 spent, reversed, then 40 and 10 spent in Q4; 25 committed; 10,100 allocated.
+    // 300 spent, reversed, then 40 and 10 spent in Q4; 200 committed and released, 25
+    // committed; 10,100 allocated, 100 vired to P2: 10,100 - 100 - 50 - 25 available.
     assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "-50.00");
     assert_eq!(app.balance("committed:LDF:2023-24:P1").await, "-25.00");
-    assert_eq!(app.balance("available:LDF:2023-24:P1").await, "-10025.00");
+    assert_eq!(app.balance("available:LDF:2023-24:P1").await, "-9925.00");
+    assert_eq!(app.balance("available:LDF:2023-24:P2").await, "-100.00");
     app.assert_verified().await;
 });
 
