@@ -117,6 +117,10 @@ async fn change(
     if reason.trim().is_empty() {
         return Err(StoreError::invalid("reason", format!("is required to {action} a quarter")));
     }
+    // The API's parser refuses these already; the command line reaches here directly.
+    if let Some(message) = crate::domain::control_character(reason, true) {
+        return Err(StoreError::invalid("reason", message));
+    }
     let mut db_tx = store.begin().await?;
     // Every award of the year, in the one global order (grant, year), as closing a year does:
     // postings to them finish first, and later ones wait for this db_tx and then see it.

@@ -243,6 +243,19 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
         &admin,
     ]);
     assert!(!ok && err.contains("already locked"), "{err}");
+    let (ok, _, err) = app.cli(&[
+        "quarter",
+        "lock",
+        "--financial-year",
+        "2023-24",
+        "--quarter",
+        "1",
+        "--reason",
+        "bad\u{1b}reason",
+        "--token",
+        &admin,
+    ]);
+    assert!(!ok && err.contains("control characters"), "{err}");
     let finance = app.token(Role::Finance).to_owned();
     let (ok, _, err) = app.cli(&[
         "quarter",
