@@ -11,6 +11,7 @@ pub mod import;
 pub mod known;
 pub mod page;
 pub mod postings;
+pub mod quarters;
 pub mod reference;
 pub mod reports;
 pub mod returns;

@@ -16,6 +16,7 @@ mod import_lines;
 pub mod known;
 mod lookups;
 pub mod operations;
+pub mod quarter_locks;
 mod readable;
 pub mod reference;
 pub mod reports;

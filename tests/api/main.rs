@@ -14,6 +14,7 @@ mod interchange;
 mod invariants;
 mod measure;
 mod pages;
+mod quarters;
 mod race;
 mod reports;
 mod returns;
