@@ -14,6 +14,8 @@ pub struct View<'a> {
     pub years: &'a [String],
     pub report: &'a VarianceReport,
     pub quarters: &'a QuarterlyReport,
+    /// The quarters' lock state and the filed returns, rendered by `filed::section`.
+    pub filed: &'a str,
 }
 
 /// `£61,394.00`: pounds with thousands separators, as the paper prints them.
@@ -229,7 +231,7 @@ pub fn render(v: &View) -> String {
          {table}</section>\
          <section class=\"noprint\" aria-labelledby=\"h-downloads\"><h2 id=\"h-downloads\">Downloads</h2><ul>\
          <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}</ul></section>\
-         </main>",
+         {filed}</main>",
         partnership = esc(v.partnership),
         year = esc(year),
         when = esc(&when(r)),
@@ -242,6 +244,7 @@ pub fn render(v: &View) -> String {
         quarter_chart = quarter_chart(v.quarters),
         table = variance_table(r),
         y = esc(year),
+        filed = v.filed,
     );
     page(&format!("Budget report {year} · {}", v.partnership), "", &body)
 }
