@@ -81,6 +81,11 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::cli_controls::YearAction,
     },
+    /// Locked quarters: lock, unlock, list. No entry is dated in a locked quarter.
+    Quarter {
+        #[command(subcommand)]
+        action: crate::cli_controls::QuarterAction,
+    },
     /// The audit trail of reference data.
     Audit(crate::cli_controls::AuditArgs),
     /// Filed returns: file one, list them, show one (or its stored file), and what changed since.
@@ -245,6 +250,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify { against, seal } => verify(&store, against.as_deref(), seal).await?,
         Command::Virement { action } => crate::cli_controls::virement(&store, action).await.map(|_| 0)?,
         Command::Year { action } => crate::cli_controls::year_action(&store, action).await.map(|_| 0)?,
+        Command::Quarter { action } => crate::cli_controls::quarter_action(&store, action).await.map(|_| 0)?,
         Command::Audit(args) => crate::cli_controls::audit_list(&store, args).await.map(|_| 0)?,
         Command::Return { action } => crate::cli_returns::run(&store, action).await?,
     };

@@ -1,5 +1,5 @@
-//! Command-line controls: four-eyes virements, year end, closing and reopening years, and the
-//! audit trail. Each acts as the person behind `--token`, under the same role rules as the API.
+//! Command-line controls: four-eyes virements, year end, closing and reopening years, locked
+//! quarters, and the audit trail. Each acts as the person behind `--token`, under the same role rules as the API.
 
 use clap::{Args, Subcommand};
 
@@ -10,7 +10,7 @@ use crate::model::audit::AuditFilter;
 use crate::model::controls::YearEndCmd;
 use crate::model::page::PAGE_LIMIT_MAX;
 use crate::model::tokens::Principal;
-use crate::storage::{Store, audit, controls, tokens};
+use crate::storage::{Store, audit, controls, quarter_locks, tokens};
 
 /// Who is acting: a token, as on the API.
 #[derive(Args, Debug)]
@@ -94,10 +94,53 @@ pub enum YearAction {
     },
 }
 
+/// Which quarter: `--financial-year 2023-24 --quarter 3`.
+#[derive(Args, Debug)]
+pub struct WhichQuarter {
+    /// The financial year, e.g. 2023-24.
+    #[arg(long)]
+    pub financial_year: String,
+    /// The quarter, 1 to 4 (1 is April to June).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub quarter: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QuarterAction {
+    /// Lock a quarter (admin): no entry dated in it is recorded after.
+    Lock {
+        #[command(flatten)]
+        which: WhichQuarter,
+        /// Why it is locked, e.g. the return filed: required, and recorded in the audit trail.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Unlock a locked quarter (admin), with a reason.
+    Unlock {
+        #[command(flatten)]
+        which: WhichQuarter,
+        /// Why it is unlocked: required, and recorded in the audit trail.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// List a year's four quarters and which are locked.
+    List {
+        /// The financial year, e.g. 2023-24.
+        #[arg(long)]
+        financial_year: String,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
 #[derive(Args, Debug)]
 pub struct AuditArgs {
     /// Only changes to this kind of record: funder, priority, grant, award, project, token,
-    /// financial_year or setting.
+    /// financial_year, quarter or setting.
     #[arg(long)]
     pub entity: Option<String>,
     /// Only changes to the record with this code, id or grant/year.
@@ -172,6 +215,26 @@ pub async fn year_action(store: &Store, action: YearAction) -> anyhow::Result<()
                 reason,
             };
             print(&controls::year_end(store, cmd, Actor { name: &p.name, idem: None }).await?);
+        }
+    }
+    Ok(())
+}
+
+pub async fn quarter_action(store: &Store, action: QuarterAction) -> anyhow::Result<()> {
+    match action {
+        QuarterAction::Lock { which, reason, who } => {
+            let p = signed_in(store, &who, Need::Admin).await?;
+            let actor = Actor { name: &p.name, idem: None };
+            print(&quarter_locks::lock(store, year(&which.financial_year)?, which.quarter, &reason, actor).await?);
+        }
+        QuarterAction::Unlock { which, reason, who } => {
+            let p = signed_in(store, &who, Need::Admin).await?;
+            let actor = Actor { name: &p.name, idem: None };
+            print(&quarter_locks::unlock(store, year(&which.financial_year)?, which.quarter, &reason, actor).await?);
+        }
+        QuarterAction::List { financial_year, who } => {
+            signed_in(store, &who, Need::ReadReference).await?;
+            print(&quarter_locks::quarter_states(store, year(&financial_year)?).await?);
         }
     }
     Ok(())

@@ -96,7 +96,14 @@ pub async fn run(store: &Store, action: ReturnAction) -> anyhow::Result<i32> {
                 std::io::stdout().write_all(&body)?;
             } else {
                 let r = returns::get(store, id).await?;
-                print(&r);
+                // The record, then its position as bare anchor lines, which `verify --against`
+                // reads from the saved output (inside JSON they would be quoted).
+                let mut shown = serde_json::to_value(&r)?;
+                if let Some(o) = shown.as_object_mut() {
+                    o.remove("position");
+                }
+                print(&shown);
+                println!("# the ledger position it was filed at:");
                 for line in &r.position {
                     println!("{line}");
                 }

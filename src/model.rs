@@ -12,6 +12,7 @@ pub mod known;
 pub mod monitoring;
 pub mod page;
 pub mod postings;
+pub mod quarters;
 pub mod reference;
 pub mod reports;
 pub mod returns;

@@ -109,6 +109,11 @@ impl IntoResponse for AppError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "restricted_fund", "Restricted fund")
                 }
                 StoreError::PeriodClosed(_) => (StatusCode::CONFLICT, "period_closed", "Period closed"),
+                StoreError::QuarterLocked { year, quarter } => {
+                    extra.insert("financial_year".into(), year.to_string().into());
+                    extra.insert("quarter".into(), (*quarter).into());
+                    (StatusCode::CONFLICT, "period_closed", "Period closed")
+                }
                 StoreError::AlreadyReversed(_) => (StatusCode::CONFLICT, "already_reversed", "Already reversed"),
                 StoreError::IdempotencyRace => (StatusCode::CONFLICT, "idempotency_conflict", "Idempotency conflict"),
                 StoreError::Entry(EntryError::DateOutsideYear { .. }) => {

@@ -103,6 +103,13 @@ pub async fn changes(store: &Store, id: i64) -> Result<ReturnChanges, StoreError
     Ok(ReturnChanges { changed: !lines.is_empty(), filed: record, entries, lines })
 }
 
+/// Whether the ledger has changed a figure of a filed return since it was filed.
+pub async fn changed(store: &Store, record: &FiledReturn) -> Result<bool, StoreError> {
+    let (_, _, body) = returns::file(store, record.id).await?;
+    let now = generate(store, record.kind, record.financial_year, record.quarter, &Known::Now).await?;
+    Ok(!compare(record.kind, &body, &now.body).map_err(StoreError::Corrupt)?.is_empty())
+}
+
 type Lines = BTreeMap<Vec<String>, Vec<String>>;
 
 /// A return's lines by the columns that name them, each with its figures.

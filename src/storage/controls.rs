@@ -340,6 +340,8 @@ async fn ensure_award_in(
     if exists {
         return Ok(());
     }
+    // As creating an award does: a quarter lock of the year waits for this new award.
+    super::lookups::hold_year_in(db_tx, year).await?;
     match year_status_in(db_tx, year).await? {
         None => {
             return Err(StoreError::invalid(

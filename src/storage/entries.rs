@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::lookups::{get_grant_in, year_status_in};
+use super::lookups::{get_grant_in, refuse_locked_quarter_in, year_status_in};
 use super::{DbTx, Page, Store, StoreError, now_precise, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
@@ -188,6 +188,9 @@ pub async fn post_in(
     rule: OnOverspend,
 ) -> Result<Posted, StoreError> {
     entry.assert_balanced();
+    // A locked quarter takes no entry dated in it (the caller holds the award's lock, which
+    // locking a quarter waits for).
+    refuse_locked_quarter_in(db_tx, entry.year(), entry.date()).await?;
     let grant = get_grant_in(db_tx, entry.grant()).await?;
     let mut before: BTreeMap<Account, Money> = BTreeMap::new();
     let mut lowest: BTreeMap<Account, Lowest> = BTreeMap::new();

@@ -20,6 +20,9 @@ pub enum StoreError {
     RestrictedFund { grant: String, restricted_to: String, project: String, priority: String },
     #[error("financial year {0} is closed")]
     PeriodClosed(String),
+    /// A quarter an admin has locked: no entry may be dated in it (409 `period_closed`).
+    #[error("{year} Q{quarter} is locked: no entry may be dated in it; record a correction in an open quarter")]
+    QuarterLocked { year: crate::domain::FinancialYear, quarter: u8 },
     #[error("entry {0} has already been reversed")]
     AlreadyReversed(i64),
     #[error("this Idempotency-Key is in use by a request still being processed")]

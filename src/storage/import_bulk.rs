@@ -12,7 +12,7 @@
 //! checking goes on so every bad line is reported. Balances and chain heads are written once
 //! at the end, from the checker's totals.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
 use chrono::NaiveDate;
@@ -65,6 +65,8 @@ struct Context {
     /// after the file's earliest line for that award, existing ones first and then each
     /// accepted line's, so every line is checked as at every date from its own.
     later: HashMap<Account, BTreeMap<NaiveDate, i64>>,
+    /// The locked quarters of the file's years: a line dated in one is refused.
+    locked_quarters: BTreeSet<(FinancialYear, u8)>,
     created_by: String,
     created_at: String,
     /// The ids checked entries take, in order: an entry's id is part of its hash.
@@ -255,8 +257,9 @@ async fn context(
         }
     }
     let later = later_postings(db_tx, &awards, lines).await?;
+    let locked_quarters = super::lookups::locked_quarters_in(db_tx, awards.keys().map(|(_, year)| *year)).await?;
     let (created_by, created_at, ids) = (created_by.to_owned(), super::now_precise(), EntryIds::After(0));
-    Ok(Context { awards, grants, projects, balances, later, created_by, created_at, ids })
+    Ok(Context { awards, grants, projects, balances, later, locked_quarters, created_by, created_at, ids })
 }
 
 /// The accounts a line may draw on: a spend draws on available, a refund on spent.
@@ -394,7 +397,12 @@ fn check_line(
         ImportOp::Refund(c) => ops::refund(award, c.date, project, c.amount)?,
     };
     entry.assert_balanced();
-    // post_in: rule 3 for each project account, then rules 2 and 4.
+    // post_in: a locked quarter first, then rule 3 for each project account, then rules 2 and 4.
+    if let Some(quarter) = year.quarter_of(entry.date())
+        && ctx.locked_quarters.contains(&(*year, quarter))
+    {
+        return Err(StoreError::QuarterLocked { year: *year, quarter });
+    }
     if let Some(restricted_to) = &g.restricted_to
         && &p.priority != restricted_to
     {

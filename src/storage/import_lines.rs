@@ -13,7 +13,7 @@ pub(super) fn refusal(line: u64, e: StoreError) -> Result<LineError, StoreError>
     let (field, code, message) = match e {
         StoreError::NotFound(what) => ("grant", "validation_failed", format!("no {what}")),
         StoreError::Invalid { field, message } => return Ok(LineError::new(line, &field, message)),
-        StoreError::PeriodClosed(_) => ("date", "period_closed", e.to_string()),
+        StoreError::PeriodClosed(_) | StoreError::QuarterLocked { .. } => ("date", "period_closed", e.to_string()),
         StoreError::RestrictedFund { .. } => ("project", "restricted_fund", e.to_string()),
         StoreError::Rule(ref v @ RuleViolation::Overspend { .. }) => (rule_field(v), "overspend", e.to_string()),
         StoreError::Rule(ref v @ RuleViolation::OverAllocation { .. }) => {

@@ -17,6 +17,7 @@ pub mod known;
 mod lookups;
 pub mod monitoring;
 pub mod operations;
+pub mod quarter_locks;
 mod readable;
 pub mod reference;
 pub mod reports;

@@ -38,6 +38,11 @@ const TABLES: &[Table] = &[
         ],
     ),
     ("grants", &["code"], &[("on_overspend", Kind::Word(on_overspend))]),
+    (
+        "quarter_locks",
+        &["financial_year", "quarter"],
+        &[("financial_year", Kind::Year), ("quarter", Kind::Int), ("locked", Kind::Int)],
+    ),
     ("projects", &["code"], &[("status", Kind::Word(project_status))]),
     ("tokens", &["id"], &[("role", Kind::Word(role))]),
     ("awards", &["grant_code", "financial_year"], &[("financial_year", Kind::Year), ("awarded_on", Kind::Date)]),

@@ -91,7 +91,44 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     let sums = account_sums(&entries);
     check_balances(store, &sums, problems).await?;
     check_commitments(store, &entries, problems).await?;
+    check_locked_quarters(store, &entries, problems).await?;
     super::chains::check(store, &entries, key, report).await
+}
+
+/// No entry dated in a locked quarter was recorded after the quarter was locked. Both times
+/// are stored to the second, and the lock's is taken under every award lock of its year, so
+/// an entry recorded before the lock is never later than it: a later one slipped past it.
+async fn check_locked_quarters(
+    store: &Store,
+    entries: &[StoredEntry],
+    problems: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    let rows = sqlx::query("select financial_year, quarter, changed_at from quarter_locks where locked = 1")
+        .fetch_all(store.pool())
+        .await?;
+    let mut locked: HashMap<(String, i64), String> = HashMap::new();
+    for r in rows {
+        locked.insert((r.try_get("financial_year")?, r.try_get("quarter")?), r.try_get("changed_at")?);
+    }
+    if locked.is_empty() {
+        return Ok(());
+    }
+    for e in entries {
+        // A date or year that does not parse is named by `check_entries`.
+        let (Ok(year), Some(date)) = (FinancialYear::parse(&e.year), crate::domain::parse_date(&e.date)) else {
+            continue;
+        };
+        let Some(quarter) = year.quarter_of(date) else { continue };
+        if let Some(at) = locked.get(&(e.year.clone(), i64::from(quarter)))
+            && e.created_at.as_str() > at.as_str()
+        {
+            problems.push(format!(
+                "entry {}: dated {} in {} Q{quarter}, locked at {at}, but recorded after it, at {}",
+                e.id, e.date, e.year, e.created_at
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Rule 1, dates, posting dates and reversals, per entry.

@@ -15,6 +15,7 @@ mod invariants;
 mod measure;
 mod monitoring;
 mod pages;
+mod quarters;
 mod race;
 mod reports;
 mod returns;

@@ -237,3 +237,45 @@ backend_test!(dashboard_shows_the_figures_and_escapes_text, |app: TestApp| async
     let bad = send(&app, "GET", "/dashboard?financial_year=nope", Some(&secret), None, &[]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+backend_test!(the_dashboard_shows_locked_quarters_and_filed_returns_marked_when_changed, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "10000").await;
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-10-05", "1250.50")).await;
+    let q3 = json!({ "kind": "commissioner-return", "financial_year": "2023-24", "quarter": 3 });
+    let filed = app.ok("/api/v1/returns", Role::Finance, q3).await;
+    let id = filed["id"].as_i64().unwrap();
+    let lock = app
+        .post("/api/v1/financial-years/2023-24/quarters/2/lock", Role::Admin, json!({ "reason": "Q2 return sent" }))
+        .await;
+    assert_eq!(lock.status, StatusCode::OK, "{}", lock.body);
+    let cookie = sign_in(&app, Role::Viewer).await;
+    let page = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&cookie), None, &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("Quarters and filed returns"), "{}", page.text);
+    assert!(page.text.contains("<th scope=\"row\">Q2</th><td class=\"lock lock-locked\">Locked</td>"), "{}", page.text);
+    assert!(page.text.contains("<th scope=\"row\">Q3</th><td class=\"lock lock-open\">Open</td>"));
+    assert!(page.text.contains(&format!("href=\"/dashboard/returns/{id}/file\"")));
+    assert!(page.text.contains("<td>Unchanged</td>") && !page.text.contains("Changed since filing"));
+    // A back-dated spend in Q3 changes a figure of the filed return: the mark shows it.
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-12-15", "900")).await;
+    let page = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&cookie), None, &[]).await;
+    assert!(page.text.contains("<td class=\"changed\">Changed since filing</td>"), "{}", page.text);
+    // The download is the stored file, byte for byte.
+    let file = send(&app, "GET", &format!("/dashboard/returns/{id}/file"), Some(&cookie), None, &[]).await;
+    let api = app.get(&format!("/api/v1/returns/{id}/file"), Role::Viewer).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(Some(file.text.as_str()), api.body.as_str());
+    assert_eq!(
+        file.headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"commissioner-return-2023-24-q3.csv\""
+    );
+    assert_eq!(
+        send(&app, "GET", "/dashboard/returns/99/file", Some(&cookie), None, &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&app, "GET", &format!("/dashboard/returns/{id}/file"), None, None, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+});

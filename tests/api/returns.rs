@@ -343,3 +343,42 @@ backend_test!(returns_filed_while_writers_race_equal_the_ledger_at_their_positio
     };
     assert!(distinct.len() > 1, "every filing saw the same ledger; the race did not happen");
 });
+
+backend_test!(the_cli_files_lists_shows_and_compares_returns, |app: TestApp| async move {
+    ledger(&app).await;
+    let finance = app.token(Role::Finance).to_owned();
+    let (ok, out, err) =
+        app.cli(&["return", "file", "--financial-year", "2023-24", "--quarter", "3", "--token", &finance]);
+    assert!(ok, "{out}{err}");
+    let filed: Value = serde_json::from_str(&out).unwrap();
+    let id = filed["id"].as_i64().unwrap().to_string();
+    let (ok, out, _) = app.cli(&["return", "list", "--financial-year", "2023-24", "--token", &finance]);
+    assert!(ok && out.contains("commissioner-return  2023-24 Q3"), "{out}");
+    // `show --file` writes the stored bytes; `show` writes the record and its anchor lines,
+    // which `verify --against` proves the ledger still holds.
+    let (ok, bytes, _) = app.cli(&["return", "show", &id, "--file", "--token", &finance]);
+    assert!(ok);
+    assert_eq!(Some(bytes.as_str()), app.get(&format!("/api/v1/returns/{id}/file"), Role::Viewer).await.body.as_str());
+    let (ok, shown, _) = app.cli(&["return", "show", &id, "--token", &finance]);
+    assert!(ok && shown.contains("grant-ledger-anchor v1 award grant=LDF year=2023-24"), "{shown}");
+    let anchors = std::env::temp_dir().join(format!("grant-ledger-return-{}-{id}.txt", std::process::id()));
+    std::fs::write(&anchors, &shown).unwrap();
+    let (ok, out, err) = app.cli(&["verify", "--against", anchors.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    // `changes` exits 0 while the return still matches, 3 once a figure of it has moved.
+    let (ok, out, _) = app.cli(&["return", "changes", &id, "--token", &finance]);
+    assert!(ok && out.contains("\"changed\": false"), "{out}");
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-12-15", "900")).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+        .args(["return", "changes", &id, "--token", &finance])
+        .env("DATABASE_URL", &app.url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    // A viewer may not file.
+    let viewer = app.token(Role::Viewer).to_owned();
+    let (ok, _, err) =
+        app.cli(&["return", "file", "--financial-year", "2023-24", "--quarter", "3", "--token", &viewer]);
+    assert!(!ok && err.contains("viewer role may not"), "{err}");
+    std::fs::remove_file(anchors).ok();
+});

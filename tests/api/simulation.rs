@@ -1,13 +1,15 @@
 //! The concurrent simulation: many clients send random operations at once, across several
 //! awards (a `stop` grant over two years, a restricted grant, a `warn` grant), mixed with
-//! reference changes (priority and status), imports, year ends and attempts to close a year.
+//! reference changes (priority and status), imports, year ends, attempts to close a year,
+//! quarters locked and unlocked, and returns filed.
 //! The order is the scheduler's, so no model can predict which request wins; instead every
 //! answer is held to what it promised:
 //! - no answer is a 5xx, and every refusal carries one of API.md's codes;
 //! - every acknowledged entry is in the ledger with the postings its request implies, and the
 //!   ledger holds no entry that no one was told of;
 //! - every balance equals its opening balance plus the acknowledged postings (the model);
-//! - `verify` is clean;
+//! - `verify` is clean, and every return filed during the race equals the ledger regenerated
+//!   at its position;
 //! - the variance report as at every date of each year keeps rules 2 and 4.
 //!
 //! `cargo test` runs it briefly on each backend. The long run is ignored by default:
@@ -120,7 +122,7 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
         let amount = rng.pence();
         let date = rng.date_in(a.start);
         let what = format!("client {seed} op {n}");
-        match rng.below(13) {
+        match rng.below(15) {
             0 | 1 => {
                 let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": money(amount),
                                    "approved_on": date, "approval_ref": "m" });
@@ -275,6 +277,23 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                         what: format!("{what} year end"),
                         postings: None,
                     });
+                }
+            }
+            12 => {
+                // A return filed mid-race: verify at the end regenerates it at its position.
+                let body = json!({ "kind": "commissioner-return", "financial_year": a.year,
+                                   "quarter": 1 + rng.below(4) });
+                let r = app.post("/api/v1/returns", Role::Finance, body).await;
+                check_answer(&what, &r);
+            }
+            13 => {
+                // A quarter locked for a moment: entries dated in it meanwhile are refused.
+                let path = format!("/api/v1/financial-years/{}/quarters/{}", a.year, 1 + rng.below(4));
+                let r = app.post(&format!("{path}/lock"), Role::Admin, json!({ "reason": "sim" })).await;
+                check_answer(&what, &r);
+                if r.status == StatusCode::OK {
+                    let r = app.post(&format!("{path}/unlock"), Role::Admin, json!({ "reason": "sim" })).await;
+                    check_answer(&what, &r);
                 }
             }
             _ => {

@@ -269,7 +269,8 @@ impl TestApp {
 
     /// Runs the verifier and insists the ledger is sound.
     pub async fn assert_verified(&self) {
-        let problems = grant_ledger::storage::verify::verify(&self.store).await.unwrap();
+        let mut problems = grant_ledger::storage::verify::verify(&self.store).await.unwrap();
+        problems.extend(grant_ledger::reports::filing::verify(&self.store).await.unwrap());
         assert!(problems.is_empty(), "verify found: {problems:#?}");
     }
 }

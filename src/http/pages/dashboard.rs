@@ -17,6 +17,8 @@ pub struct View<'a> {
     pub quarters: &'a QuarterlyReport,
     /// The monitoring return's lines for the report's quarter, as at the report's date.
     pub monitoring_lines: &'a [Vec<Cell>],
+    /// The quarters' lock state and the filed returns, rendered by `filed::section`.
+    pub filed: &'a str,
 }
 
 /// `£61,394.00`: pounds with thousands separators, as the paper prints them.
@@ -361,7 +363,7 @@ pub fn render(v: &View) -> String {
          <section aria-labelledby=\"h-indicators\"><h2 id=\"h-indicators\">Outputs and outcomes</h2>{indicators}</section>\
          <section class=\"noprint\" aria-labelledby=\"h-downloads\"><h2 id=\"h-downloads\">Downloads</h2><ul>\
          <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}{monitoring}</ul></section>\
-         </main>",
+         {filed}</main>",
         partnership = esc(v.partnership),
         year = esc(year),
         when = esc(&when(r)),
@@ -377,6 +379,7 @@ pub fn render(v: &View) -> String {
         forecasts = forecasts_section(r),
         indicators = indicators_section(v.monitoring_lines, r.forecast_quarter),
         y = esc(year),
+        filed = v.filed,
     );
     page(&format!("Budget report {year} · {}", v.partnership), "", &body)
 }

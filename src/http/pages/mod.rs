@@ -10,6 +10,7 @@
 //! same per-address throttle as bearer tokens.
 
 mod dashboard;
+mod filed;
 pub mod html;
 pub mod svg;
 
@@ -53,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(variance_csv))
         .routes(routes!(return_csv))
         .routes(routes!(monitoring_download))
+        .routes(routes!(filed_return_file))
         .routes(routes!(css))
 }
 
@@ -339,6 +341,7 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
     let indicators = crate::storage::monitoring::indicators(&s.store, None, Some(year), &Known::Now).await?;
     let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
     let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
+    let filed_section = filed_section(&s, year).await?;
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
         signed_in_as: &who.name,
@@ -346,8 +349,53 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
         report: &report,
         quarters: &quarters,
         monitoring_lines: &lines,
+        filed: &filed_section,
     });
     Ok(page_response(StatusCode::OK, html))
+}
+
+/// The quarters' lock state and the year's filed returns (the newest 50), each marked if the
+/// ledger has since changed one of its figures.
+async fn filed_section(s: &AppState, year: FinancialYear) -> Result<String, AppError> {
+    let quarters = crate::storage::quarter_locks::quarter_states(&s.store, year).await?;
+    let page = crate::storage::returns::list(&s.store, None, Some(year), 0, 50).await?;
+    let mut filed = Vec::new();
+    for record in page.items {
+        let changed = crate::reports::filing::changed(&s.store, &record).await?;
+        filed.push(filed::Filed { record, changed });
+    }
+    Ok(filed::section(&quarters, &filed))
+}
+
+/// A filed return's stored file, byte for byte, as `GET /api/v1/returns/{id}/file` gives it.
+///
+/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+/// without a live session, 303 to `/sign-in`.
+#[utoipa::path(get, path = "/dashboard/returns/{id}/file", tag = "pages", security(()),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "The file as filed.", body = String, content_type = "text/csv"),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 404, description = "No such filed return (`not_found`)."),
+        (status = 422, description = "A bad parameter (`validation_failed`).")))]
+async fn filed_return_file(
+    State(s): State<AppState>,
+    _who: Session,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| AppError::field("id", "must be a positive whole number"))?;
+    let (record, content_type, body) = crate::storage::returns::file(&s.store, id).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", record.file_name)),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(IntoParams)]

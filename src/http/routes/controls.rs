@@ -1,4 +1,4 @@
-//! Controls: four-eyes virements, year end, closing and reopening years, the audit trail
+//! Controls: four-eyes virements, year end, closing and reopening years, locking quarters, the audit trail
 //! and the settings that govern them.
 
 use axum::Json;
@@ -19,8 +19,9 @@ use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{YearEndCmd, YearEndRecord};
 use crate::model::page::Page;
 use crate::model::postings::VirementRecord;
+use crate::model::quarters::{QuarterState, QuarterStates};
 use crate::model::reference::FinancialYearRecord;
-use crate::storage::{audit, controls};
+use crate::storage::{audit, controls, quarter_locks};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,6 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reject))
         .routes(routes!(close_year))
         .routes(routes!(reopen_year))
+        .routes(routes!(list_quarters))
+        .routes(routes!(lock_quarter))
+        .routes(routes!(unlock_quarter))
         .routes(routes!(year_end))
         .routes(routes!(list_audit))
         .routes(routes!(get_settings, patch_settings))
@@ -40,6 +44,13 @@ fn path_id(text: &str) -> Result<i64, AppError> {
 
 fn path_year(text: &str) -> Result<FinancialYear, AppError> {
     FinancialYear::parse(text).map_err(|e| AppError::field("fy", e.to_string()))
+}
+
+fn path_quarter(text: &str) -> Result<u8, AppError> {
+    match text {
+        "1" | "2" | "3" | "4" => Ok(text.as_bytes()[0] - b'0'),
+        _ => Err(AppError::field("q", "must be a quarter: 1, 2, 3 or 4")),
+    }
 }
 
 /// A body that may be empty (or JSON `null`): closing a year needs no fields.
@@ -203,6 +214,79 @@ async fn reopen_year(
     let reason = f.text("reason");
     f.finish()?;
     Ok(Json(controls::reopen_year(&s.store, year, &reason, auth.actor(&idem)).await?))
+}
+
+/// The four quarters of a financial year and which are locked, Q1 (April to June) first.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/financial-years/{fy}/quarters", tag = "controls",
+    params(("fy" = crate::domain::FinancialYear, Path)),
+    responses((status = 200, body = QuarterStates), (status = 404, description = "No such year (`not_found`).")))]
+async fn list_quarters(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(fy): Path<String>,
+) -> Result<Json<QuarterStates>, AppError> {
+    auth.require(Need::ReadReference)?;
+    let year = path_year(&fy)?;
+    Ok(Json(QuarterStates(quarter_locks::quarter_states(&s.store, year).await?)))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct QuarterLockBody {
+    /// Why: recorded with the quarter's state and in the audit trail.
+    reason: Prose,
+}
+
+/// Lock a quarter: no entry dated in it is recorded from now on (409 `period_closed`, naming
+/// the quarter); a correction is recorded in an open quarter instead.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/financial-years/{fy}/quarters/{q}/lock", tag = "controls",
+    params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)),
+    request_body = QuarterLockBody,
+    responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
+        (status = 404, description = "No such year (`not_found`)."),
+        (status = 409, description = "The quarter is locked already (`conflict`).")))]
+async fn lock_quarter(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path((fy, q)): Path<(String, String)>,
+    body: RawBody,
+) -> Result<Json<QuarterState>, AppError> {
+    auth.require(Need::Admin)?;
+    let (year, quarter) = (path_year(&fy)?, path_quarter(&q)?);
+    let mut f = Fields::parse(&body)?;
+    let reason = f.text("reason");
+    f.finish()?;
+    Ok(Json(quarter_locks::lock(&s.store, year, quarter, &reason, auth.actor(&idem)).await?))
+}
+
+/// Unlock a locked quarter, with a reason.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/financial-years/{fy}/quarters/{q}/unlock", tag = "controls",
+    params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)),
+    request_body = QuarterLockBody,
+    responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
+        (status = 404, description = "No such year (`not_found`)."),
+        (status = 409, description = "The quarter is not locked (`conflict`).")))]
+async fn unlock_quarter(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path((fy, q)): Path<(String, String)>,
+    body: RawBody,
+) -> Result<Json<QuarterState>, AppError> {
+    auth.require(Need::Admin)?;
+    let (year, quarter) = (path_year(&fy)?, path_quarter(&q)?);
+    let mut f = Fields::parse(&body)?;
+    let reason = f.text("reason");
+    f.finish()?;
+    Ok(Json(quarter_locks::unlock(&s.store, year, quarter, &reason, auth.actor(&idem)).await?))
 }
 
 #[derive(ToSchema)]

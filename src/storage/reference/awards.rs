@@ -63,6 +63,9 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
         return Err(StoreError::invalid("awarded_on", format!("is after the end of {}", a.year)));
     }
     get_grant_in(db_tx, &a.grant).await?;
+    // Held until commit, so a quarter lock of the year (which holds it for update) and this
+    // new award serialise: the award's entry sees the lock, or the lock waits for the award.
+    crate::storage::lookups::hold_year_in(db_tx, a.year).await?;
     match year_status_in(db_tx, a.year).await? {
         None => return Err(StoreError::invalid("financial_year", format!("{} is not set up in this ledger", a.year))),
         Some(YearStatus::Closed) => return Err(StoreError::PeriodClosed(a.year.to_string())),

@@ -1,0 +1,28 @@
+//! A quarter's lock state: what the lock and unlock routes answer, what the quarter list
+//! shows, and what the dashboard reads. Shared by storage, http and cli.
+
+use serde::Serialize;
+
+use crate::domain::FinancialYear;
+
+/// A quarter of a financial year, locked or open. A quarter never locked has no reason,
+/// `changed_by` or `changed_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct QuarterState {
+    pub financial_year: FinancialYear,
+    /// 1 is April to June, 4 January to March.
+    #[schema(minimum = 1, maximum = 4)]
+    pub quarter: u8,
+    /// Whether entries dated in the quarter are refused.
+    pub locked: bool,
+    /// Why it was last locked or unlocked; empty if never.
+    pub reason: String,
+    /// Who last locked or unlocked it.
+    pub changed_by: Option<String>,
+    /// When it was last locked or unlocked (RFC 3339, UTC, to the second).
+    pub changed_at: Option<String>,
+}
+
+/// A year's four quarters, Q1 first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct QuarterStates(pub Vec<QuarterState>);
