@@ -780,3 +780,16 @@ backend_test!(
         app.assert_verified().await;
     }
 );
+
+backend_test!(the_cli_exports_the_monitoring_return, |app: TestApp| async move {
+    monitoring_scenario(&app).await;
+    let (ok, out, err) = app.cli(&["export", "monitoring-return", "--financial-year", "2022-23", "--quarter", "3"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, include_str!("../golden/monitoring-return-2022-23-q3.csv"));
+    let known = grant_ledger::model::known::Known::Now;
+    let xlsx =
+        grant_ledger::cli::monitoring_return_bytes(&app.store, "2022-23", 3, "xlsx", false, &known).await.unwrap();
+    assert_eq!(&xlsx[..2], b"PK", "a workbook is a zip file");
+    let (ok, _, err) = app.cli(&["export", "monitoring-return", "--financial-year", "2022-23", "--quarter", "5"]);
+    assert!(!ok && err.contains("--quarter"), "{err}");
+});
