@@ -96,7 +96,9 @@ pub async fn file(
 pub async fn changes(store: &Store, id: i64) -> Result<ReturnChanges, StoreError> {
     let (record, _, body) = returns::file(store, id).await?;
     let position = returns::position_of(&record)?;
-    let last = record.financial_year.quarter_end(record.quarter).expect("a stored quarter is 1 to 4");
+    let last = record.financial_year.quarter_end(record.quarter).ok_or_else(|| {
+        StoreError::Corrupt(format!("filed_returns (id {}) column quarter: is not 1 to 4", record.id))
+    })?;
     let entries = returns::entries_since(store, &position, record.financial_year, last).await?;
     let now = generate(store, record.kind, record.financial_year, record.quarter, &Known::Now).await?;
     let lines = compare(record.kind, &body, &now.body).map_err(StoreError::Corrupt)?;
