@@ -38,12 +38,22 @@ fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppError> {
     FinancialYear::parse(fy).map_err(|e| AppError::field("fy", e.to_string()))
 }
 
+/// An award's payment schedule: its instalments, in due date order.
+#[derive(ToSchema)]
+#[allow(dead_code)] // the contract of the answer, a `Vec<Instalment>`
+struct PaymentSchedule(Vec<Instalment>);
+
+/// A payment schedule to set: at most 120 instalments.
+#[derive(ToSchema)]
+#[allow(dead_code)] // the contract of the body `Fields::parse_list` parses
+struct PaymentScheduleBody(Vec<InstalmentBody>);
+
 /// An award's payment schedule: the instalments the funder is to pay, in due date order.
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/grants/{grant}/awards/{fy}/payment-schedule", tag = "cash",
     params(("grant" = Code, Path), ("fy" = FinancialYear, Path)),
-    responses((status = 200, body = Vec<Instalment>), (status = 404, description = "No such award (`not_found`).")))]
+    responses((status = 200, body = PaymentSchedule), (status = 404, description = "No such award (`not_found`).")))]
 async fn get_schedule(
     State(s): State<AppState>,
     auth: Auth,
@@ -70,8 +80,8 @@ struct InstalmentBody {
 /// Roles: approver, admin.
 #[utoipa::path(put, path = "/api/v1/grants/{grant}/awards/{fy}/payment-schedule", tag = "cash",
     params(("grant" = Code, Path), ("fy" = FinancialYear, Path)),
-    request_body(content = Vec<InstalmentBody>, description = "At most 120 instalments; a bad field is named `schedule[i].field`."),
-    responses((status = 200, body = Vec<Instalment>), (status = 403, description = "Neither approver nor admin."),
+    request_body(content = PaymentScheduleBody, description = "A bad field is named `schedule[i].field`, from 0."),
+    responses((status = 200, body = PaymentSchedule), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award (`not_found`).")))]
 async fn put_schedule(
     State(s): State<AppState>,
