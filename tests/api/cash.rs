@@ -270,3 +270,33 @@ backend_test!(the_clawback_threshold_is_a_setting, |app: TestApp| async move {
     let r = app.get("/api/v1/grants/LDF/awards/2030-31/payment-schedule", Role::Viewer).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 });
+
+backend_test!(receipts_replay_under_their_key_and_are_reversed_by_finance, |app: TestApp| async move {
+    let key = [("idempotency-key", "receipt-2023-05-01")];
+    let body = cash("2023-05-01", "1000.00", "SCO remittance");
+    let first =
+        app.call(Method::POST, "/api/v1/receipts", Some(app.token(Role::Finance)), Some(body.clone()), &key).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = app.call(Method::POST, "/api/v1/receipts", Some(app.token(Role::Finance)), Some(body), &key).await;
+    assert_eq!((again.status, &again.body), (StatusCode::CREATED, &first.body));
+    assert_eq!(app.balance("received:LDF:2023-24").await, "-1000.00", "posted once");
+    // Unknown grants and awards are named.
+    let mut other = cash("2023-05-01", "1.00", "x");
+    other["grant"] = json!("NOPE");
+    refused(&app.post("/api/v1/receipts", Role::Finance, other).await, StatusCode::UNPROCESSABLE_ENTITY, "grant");
+    let mut other = cash("2030-05-01", "1.00", "x");
+    other["financial_year"] = json!("2030-31");
+    refused(
+        &app.post("/api/v1/receipts", Role::Finance, other).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "financial_year",
+    );
+    // A receipt recorded in error is reversed by finance, not by an approver.
+    let reverse = format!("/api/v1/entries/{}/reverse", first.body["entry_id"]);
+    let body = json!({ "date": "2023-05-02", "reason": "paid to the wrong award" });
+    refused(&app.post(&reverse, Role::Approver, body.clone()).await, StatusCode::FORBIDDEN, "");
+    app.ok(&reverse, Role::Finance, body).await;
+    assert_eq!(app.balance("received:LDF:2023-24").await, "0.00");
+    assert_eq!(app.balance("cash:LDF:2023-24").await, "0.00");
+    app.assert_verified().await;
+});

@@ -137,8 +137,8 @@ fn cash_cmd(body: &RawBody) -> Result<CashCmd, AppError> {
 /// Roles: finance, admin.
 #[utoipa::path(post, path = "/api/v1/receipts", tag = "cash", request_body = CashBody,
     responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
-        (status = 404, description = "No such grant (`not_found`)."),
-        (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`).")))]
+        (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`)."),
+        (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more received than awarded (`amount`).")))]
 async fn receipt(
     State(s): State<AppState>,
     auth: Auth,
@@ -156,8 +156,8 @@ async fn receipt(
 /// Roles: finance, admin.
 #[utoipa::path(post, path = "/api/v1/repayments", tag = "cash", request_body = CashBody,
     responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
-        (status = 404, description = "No such grant (`not_found`)."),
-        (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`); `as_at` names an earlier date it would break.")))]
+        (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`); `as_at` names an earlier date it would break."),
+        (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more than is owed (`amount`).")))]
 async fn repayment(
     State(s): State<AppState>,
     auth: Auth,
