@@ -31,6 +31,7 @@ use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, Role, Vire
         (name = "ledger", description = "Entries, accounts, commitments"),
         (name = "controls", description = "Four-eyes virements, year end, closing years, audit, settings"),
         (name = "reports", description = "Reports and exports; JSON or CSV"),
+        (name = "cash", description = "The funder's cash: payment schedules, receipts, repayments, cash position"),
         (name = "returns", description = "Filed returns: what was sent, byte for byte, and what changed since"),
         (name = "tokens", description = "Bearer tokens (admin)"),
         (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
