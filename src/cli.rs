@@ -137,6 +137,22 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// The funder's cash per award: awarded, scheduled, received, spent, cash held, owed back.
+    CashPosition {
+        /// The financial year, e.g. 2023-24.
+        #[arg(long)]
+        financial_year: String,
+        /// Figures as at the end of this date, and instalments due by it (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_at: Option<String>,
+        /// The figures as the ledger stood at this instant (RFC 3339, e.g. 2024-01-10T09:30:00Z):
+        /// entries recorded after it are left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
+        /// How to print it: table (for a terminal), csv or json.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// One grant across its award years, with cumulative figures.
     MultiYear {
         /// The grant's code, e.g. LDF.
@@ -465,6 +481,23 @@ pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result
                     String::from_utf8(csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r), false))?
                 }
                 Format::Table => table::render(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r)),
+            }
+        }
+        ReportCommand::CashPosition { financial_year, as_at, as_known_at, format } => {
+            use crate::reports::cash;
+            let year = parse_year(&financial_year)?;
+            let as_at = as_at_arg(as_at.as_deref())?;
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let r = cash::run(store, year, as_at, &known, today).await?;
+            match format {
+                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+                Format::Csv => String::from_utf8(csv_out::write(&cash::CSV_HEADER, &cash::csv_rows(&r), false))?,
+                Format::Table => format!(
+                    "Cash position {year} as at {}; clawback threshold {}.\n\n{}",
+                    r.as_at,
+                    r.clawback_threshold,
+                    table::render(&cash::CSV_HEADER, &cash::csv_rows(&r))
+                ),
             }
         }
         ReportCommand::MultiYear { grant, as_known_at, format } => {

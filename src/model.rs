@@ -4,6 +4,7 @@
 //! enums and the RAG rule live there (`domain::status`, `domain::rag`).
 
 pub mod audit;
+pub mod cash;
 pub mod controls;
 pub mod entries;
 pub mod exports;

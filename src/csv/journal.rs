@@ -12,7 +12,9 @@
 //!   component starting with a capital letter or digit. `beancount_account` maps:
 //!   `awarded` → `Assets:Awarded`, `unallocated` → `Equity:Unallocated`,
 //!   `available` → `Liabilities:Available`, `committed` → `Liabilities:Committed`,
-//!   `spent` → `Expenses:Spent`, `returned` → `Equity:Returned`, `carried` → `Equity:Carried`;
+//!   `spent` → `Expenses:Spent`, `returned` → `Equity:Returned`, `carried` → `Equity:Carried`,
+//!   and the cash side (docs/cash.md): `cash` → `Assets:Cash`, `received` → `Income:Received`,
+//!   `owed` → `Liabilities:Owed`, `claimed` → `Equity:Claimed`;
 //!   the year `2023-24` becomes `FY2023-24`; a grant or project code that is not a valid
 //!   component (e.g. lower case or with `_`), or that starts with `X-`, becomes `X-` and the
 //!   upper-case hex of its bytes, so the mapping never merges two accounts.
@@ -123,6 +125,10 @@ pub fn beancount_account(name: &str) -> String {
         AccountKind::Spent => "Expenses:Spent",
         AccountKind::Returned => "Equity:Returned",
         AccountKind::Carried => "Equity:Carried",
+        AccountKind::Cash => "Assets:Cash",
+        AccountKind::Received => "Income:Received",
+        AccountKind::Owed => "Liabilities:Owed",
+        AccountKind::Claimed => "Equity:Claimed",
     };
     let mut out = format!("{root}:{}:FY{}", component(&a.grant), a.year);
     if let Some(p) = &a.project {

@@ -14,10 +14,18 @@ pub enum AccountKind {
     Spent,
     Returned,
     Carried,
+    /// The funder's money in hand for the award: receipts in, repayments out (debit).
+    Cash,
+    /// What the funder has paid against the award (credit).
+    Received,
+    /// Returned money the funder is owed until it is repaid (credit).
+    Owed,
+    /// The funder's claim on the award's returned money, raised by the year end (debit).
+    Claimed,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 7] = [
+    pub const ALL: [AccountKind; 11] = [
         AccountKind::Awarded,
         AccountKind::Unallocated,
         AccountKind::Available,
@@ -25,6 +33,10 @@ impl AccountKind {
         AccountKind::Spent,
         AccountKind::Returned,
         AccountKind::Carried,
+        AccountKind::Cash,
+        AccountKind::Received,
+        AccountKind::Owed,
+        AccountKind::Claimed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,12 +48,26 @@ impl AccountKind {
             AccountKind::Spent => "spent",
             AccountKind::Returned => "returned",
             AccountKind::Carried => "carried",
+            AccountKind::Cash => "cash",
+            AccountKind::Received => "received",
+            AccountKind::Owed => "owed",
+            AccountKind::Claimed => "claimed",
         }
     }
 
     /// Project accounts carry a project code; award accounts do not.
     pub fn is_per_project(self) -> bool {
         matches!(self, AccountKind::Available | AccountKind::Committed | AccountKind::Spent)
+    }
+
+    /// Debit-normal accounts hold their signed balance; every other holds it negated.
+    pub fn is_debit_normal(self) -> bool {
+        matches!(self, AccountKind::Awarded | AccountKind::Cash | AccountKind::Claimed)
+    }
+
+    /// The cash side: what the funder paid and is owed, beside the budgetary accounts.
+    pub fn is_cash_side(self) -> bool {
+        matches!(self, AccountKind::Cash | AccountKind::Received | AccountKind::Owed | AccountKind::Claimed)
     }
 
     fn parse(text: &str) -> Option<AccountKind> {

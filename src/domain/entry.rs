@@ -24,10 +24,14 @@ pub enum EntryKind {
     YearEnd,
     /// The next year's side of a carry-forward: the money arrives in that year's award.
     CarryForward,
+    /// Money arrives from the funder: cash → received.
+    Receipt,
+    /// Returned money paid back to the funder: owed → cash.
+    Repayment,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 10] = [
+    pub const ALL: [EntryKind; 12] = [
         EntryKind::Award,
         EntryKind::Allocation,
         EntryKind::Virement,
@@ -38,6 +42,8 @@ impl EntryKind {
         EntryKind::Reversal,
         EntryKind::YearEnd,
         EntryKind::CarryForward,
+        EntryKind::Receipt,
+        EntryKind::Repayment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +58,8 @@ impl EntryKind {
             EntryKind::Reversal => "reversal",
             EntryKind::YearEnd => "year_end",
             EntryKind::CarryForward => "carry_forward",
+            EntryKind::Receipt => "receipt",
+            EntryKind::Repayment => "repayment",
         }
     }
 

@@ -107,9 +107,20 @@ pub fn year_end(
         b = b.credit(a.acct(Carried), carry);
     }
     if give_back.is_positive() {
-        b = b.credit(a.acct(Returned), give_back);
+        // The cash side: what is returned is owed to the funder until repaid.
+        b = b.credit(a.acct(Returned), give_back).debit(a.acct(Claimed), give_back).credit(a.acct(Owed), give_back);
     }
     b.build()
+}
+
+/// The funder pays money against the award: cash → received.
+pub fn receipt(a: Award, date: NaiveDate, amount: Money) -> Result<NewEntry, EntryError> {
+    a.builder(EntryKind::Receipt, date).debit(a.acct(Cash), amount).credit(a.acct(Received), amount).build()
+}
+
+/// Returned money is paid back to the funder: owed → cash.
+pub fn repayment(a: Award, date: NaiveDate, amount: Money) -> Result<NewEntry, EntryError> {
+    a.builder(EntryKind::Repayment, date).debit(a.acct(Owed), amount).credit(a.acct(Cash), amount).build()
 }
 
 /// Money carried forward arrives in the next year's award: awarded → unallocated.
@@ -179,6 +190,8 @@ mod tests {
         );
         check(release(ldf(), day(), "P1", m), &[("committed:LDF:2023-24:P1", 100), ("available:LDF:2023-24:P1", -100)]);
         check(refund(ldf(), day(), "P1", m), &[("spent:LDF:2023-24:P1", 100), ("available:LDF:2023-24:P1", -100)]);
+        check(receipt(ldf(), day(), m), &[("cash:LDF:2023-24", 100), ("received:LDF:2023-24", -100)]);
+        check(repayment(ldf(), day(), m), &[("owed:LDF:2023-24", 100), ("cash:LDF:2023-24", -100)]);
         let original = allocation(ldf(), day(), "P1", m).unwrap();
         check(
             reversal(ldf(), day(), original.postings()),
@@ -200,6 +213,8 @@ mod tests {
                 ("available:LDF:2023-24:P1".to_owned(), 200),
                 ("carried:LDF:2023-24".to_owned(), -350),
                 ("returned:LDF:2023-24".to_owned(), -150),
+                ("claimed:LDF:2023-24".to_owned(), 150),
+                ("owed:LDF:2023-24".to_owned(), -150),
             ]
         );
         assert!(matches!(

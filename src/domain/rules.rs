@@ -74,22 +74,16 @@ impl Lowest {
     }
 }
 
-/// What an account of `kind` holds for a signed balance: `awarded` is debit-normal, every
-/// other account credit-normal.
+/// What an account of `kind` holds for a signed balance: `awarded`, `cash` and `claimed`
+/// are debit-normal, every other account credit-normal.
 pub fn held(kind: AccountKind, balance: Money) -> Money {
-    match kind {
-        AccountKind::Awarded => balance,
-        _ => balance.negated(),
-    }
+    if kind.is_debit_normal() { balance } else { balance.negated() }
 }
 
 /// How much an entry's net `change` on an account of `kind` draws on what it holds
 /// (positive when it draws). Only drawing can break a rule.
 pub fn drawn(kind: AccountKind, change: Money) -> Money {
-    match kind {
-        AccountKind::Awarded => change.negated(),
-        _ => change,
-    }
+    if kind.is_debit_normal() { change.negated() } else { change }
 }
 
 /// The lowest an account holds as at any date from `from` on. `now` is its current signed

@@ -56,6 +56,41 @@ impl Fields {
         self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
     }
 
+    /// A body that is a JSON array of objects (at most `max`), each read as its own `Fields`;
+    /// `finish_list` ends them, naming each bad field `{list}[i].{field}` (from 0).
+    pub fn parse_list(body: &RawBody, list: &str, max: usize) -> Result<Vec<Fields>, AppError> {
+        let value: Value =
+            serde_json::from_slice(&body.0).map_err(|e| AppError::field("body", format!("is not valid JSON: {e}")))?;
+        let Value::Array(items) = value else { return Err(AppError::field("body", "must be a JSON array")) };
+        if items.len() > max {
+            return Err(AppError::field(list, format!("must have at most {max} items")));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        let mut errors = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Value::Object(map) => out.push(Fields { map, errors: Vec::new() }),
+                _ => errors.push(FieldError { field: format!("{list}[{i}]"), message: "must be a JSON object".into() }),
+            }
+        }
+        if errors.is_empty() { Ok(out) } else { Err(AppError::Validation(errors)) }
+    }
+
+    /// Ends the items of `parse_list`, as `finish` ends one.
+    pub fn finish_list(list: &str, items: Vec<Fields>) -> Result<(), AppError> {
+        let mut errors = Vec::new();
+        for (i, f) in items.into_iter().enumerate() {
+            if let Err(AppError::Validation(found)) = f.finish() {
+                errors.extend(
+                    found
+                        .into_iter()
+                        .map(|e| FieldError { field: format!("{list}[{i}].{}", e.field), message: e.message }),
+                );
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+    }
+
     /// Refuses a field the caller checked itself, naming it.
     pub fn refuse(&mut self, field: &str, message: impl Into<String>) {
         self.error(field, message);

@@ -74,6 +74,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::monitoring::router())
         .merge(routes::interchange::router())
         .merge(routes::returns::router())
+        .merge(routes::cash::router())
 }
 
 /// The documented routes outside `/api/v1`: health, this document, the pages.

@@ -33,6 +33,7 @@ use crate::domain::{
         (name = "ledger", description = "Entries, accounts, commitments"),
         (name = "controls", description = "Four-eyes virements, year end, closing years, audit, settings"),
         (name = "reports", description = "Reports and exports; JSON or CSV"),
+        (name = "cash", description = "The funder's cash: payment schedules, receipts, repayments, cash position"),
         (name = "returns", description = "Filed returns: what was sent, byte for byte, and what changed since"),
         (name = "monitoring", description = "Officers' forecasts, indicators and their returns, the monitoring return"),
         (name = "tokens", description = "Bearer tokens (admin)"),

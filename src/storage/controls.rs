@@ -34,15 +34,16 @@ pub async fn virement_threshold(store: &Store) -> Result<Money, StoreError> {
 }
 
 pub async fn set_virement_threshold(store: &Store, amount: Money, actor: &str) -> Result<(), StoreError> {
-    set_settings(store, Some(amount), None, actor).await
+    set_settings(store, Some(amount), None, None, actor).await
 }
 
-/// Sets the approval threshold and the RAG thresholds, each when given, in one `db_tx`:
-/// a patch of several settings takes effect whole or not at all.
+/// Sets the approval threshold, the RAG thresholds and the clawback threshold, each when
+/// given, in one `db_tx`: a patch of several settings takes effect whole or not at all.
 pub async fn set_settings(
     store: &Store,
     threshold: Option<Money>,
     rag: Option<crate::domain::rag::RagRule>,
+    clawback: Option<Money>,
     actor: &str,
 ) -> Result<(), StoreError> {
     let mut db_tx = store.begin().await?;
@@ -51,6 +52,9 @@ pub async fn set_settings(
     }
     if let Some(rule) = rag {
         super::reports::set_rag_rule_in(&mut db_tx, rule, actor).await?;
+    }
+    if let Some(amount) = clawback {
+        super::cash::set_clawback_threshold_in(&mut db_tx, amount, actor).await?;
     }
     db_tx.commit().await?;
     Ok(())

@@ -3,6 +3,7 @@
 
 pub mod anchors;
 pub mod audit;
+pub mod cash;
 pub mod chain_key;
 pub mod chains;
 pub mod controls;

@@ -44,6 +44,11 @@ const TABLES: &[Table] = &[
         &[("financial_year", Kind::Year), ("quarter", Kind::Int), ("locked", Kind::Int)],
     ),
     ("projects", &["code"], &[("status", Kind::Word(project_status))]),
+    (
+        "payment_schedules",
+        &["grant_code", "financial_year", "line"],
+        &[("financial_year", Kind::Year), ("line", Kind::Int), ("due_on", Kind::Date), ("amount_pence", Kind::Int)],
+    ),
     ("tokens", &["id"], &[("role", Kind::Word(role))]),
     ("awards", &["grant_code", "financial_year"], &[("financial_year", Kind::Year), ("awarded_on", Kind::Date)]),
     (

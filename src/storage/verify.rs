@@ -215,7 +215,7 @@ async fn check_balances(
         .map(|r| r.try_get("code"))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     for (a, balance) in &balances {
-        let held = if a.kind == AccountKind::Awarded { *balance } else { -balance };
+        let held = crate::domain::rules::held(a.kind, crate::domain::Money::from_pence(*balance)).pence();
         let allowed = held >= 0 || (a.kind == AccountKind::Available && warn.contains(&a.grant));
         if !allowed {
             problems.push(format!("account {a}: holds {held} pence, below zero"));

@@ -693,6 +693,31 @@ async fn random_history(app: &TestApp, seed: u64) {
     );
     let (status, body) = import(app, "", &file).await;
     assert!(status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    funder_cash(app).await;
+}
+
+/// The funder's side of the history: receipts, a year end returning ASB-EI 2022-23's unspent
+/// money (now owed), part of it repaid, and a receipt for LDF 2023-24.
+async fn funder_cash(app: &TestApp) {
+    let receipt = |grant: &str, fy: &str, date: &str, amount: &str| json!({ "grant": grant, "financial_year": fy, "date": date, "amount": amount, "reference": "remittance; \"SCO\"" });
+    app.ok("/api/v1/receipts", Role::Finance, receipt("ASB-EI", "2022-23", "2022-05-01", "10000.00")).await;
+    app.ok("/api/v1/receipts", Role::Finance, receipt("LDF", "2023-24", "2023-04-20", "40000.00")).await;
+    let unspent: i64 = all_balances(app)
+        .await
+        .iter()
+        .filter(|(a, _)| a == "unallocated:ASB-EI:2022-23" || a.starts_with("available:ASB-EI:2022-23:"))
+        .map(|(_, b)| -grant_ledger::domain::Money::parse_signed(b).unwrap().pence())
+        .sum();
+    assert!(unspent > 2, "ASB-EI 2022-23 should have money left: {unspent}");
+    let unspent = grant_ledger::domain::Money::from_pence(unspent);
+    app.ok(
+        "/api/v1/grants/ASB-EI/awards/2022-23/year-end",
+        Role::Approver,
+        json!({ "return_to_funder": unspent.to_string(), "reason": "returned" }),
+    )
+    .await;
+    let half = grant_ledger::domain::Money::from_pence(unspent.pence() / 2);
+    app.ok("/api/v1/repayments", Role::Finance, receipt("ASB-EI", "2022-23", "2023-03-31", &half.to_string())).await;
 }
 
 backend_test!(journal_balances_equal_ours_in_hledger_and_beancount, |app: TestApp| async move {
@@ -700,10 +725,15 @@ backend_test!(journal_balances_equal_ours_in_hledger_and_beancount, |app: TestAp
     app.assert_verified().await;
     let ours = all_balances(&app).await;
     assert!(ours.len() > 20, "the history should touch many accounts: {ours:?}");
+    for account in ["cash:ASB-EI:2022-23", "received:ASB-EI:2022-23", "owed:ASB-EI:2022-23", "claimed:ASB-EI:2022-23"] {
+        assert!(ours.iter().any(|(a, b)| a == account && b != "0.00"), "the history should move {account}: {ours:?}");
+    }
 
     let (status, journal) = get_text(&app, "/api/v1/exports/journal?format=hledger", Role::Funder).await;
     assert_eq!(status, StatusCode::OK);
-    for kind in ["allocation", "commitment", "release", "spend", "refund", "reversal"] {
+    for kind in
+        ["allocation", "commitment", "release", "spend", "refund", "reversal", "receipt", "year_end", "repayment"]
+    {
         assert!(journal.contains(&format!("kind:{kind}\n")), "the history has no {kind}");
     }
     let path = temp_file("ledger.journal", &journal);

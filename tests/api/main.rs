@@ -4,6 +4,7 @@
 mod support;
 
 mod as_at_rules;
+mod cash;
 mod contention;
 mod contract;
 mod controls;

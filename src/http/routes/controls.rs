@@ -379,6 +379,8 @@ struct Settings {
     /// Percentage points of drift that rate a project red.
     #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     rag_red_pct: String,
+    /// The cash position flags an award whose unallocated underspend is above this.
+    clawback_threshold: Money,
     partnership: Option<String>,
 }
 
@@ -388,6 +390,7 @@ async fn settings(s: &AppState) -> Result<Settings, AppError> {
         virement_approval_threshold: controls::virement_threshold(&s.store).await?,
         rag_amber_pct: rag.amber_pct.to_string(),
         rag_red_pct: rag.red_pct.to_string(),
+        clawback_threshold: crate::storage::cash::clawback_threshold(&s.store).await?,
         partnership: crate::storage::reference::setting(&s.store, "partnership").await?,
     })
 }
@@ -426,7 +429,8 @@ fn percentage(f: &mut Fields, name: &str) -> String {
     text
 }
 
-/// The settings: the virement approval threshold, the RAG thresholds, the partnership's name.
+/// The settings: the virement approval threshold, the RAG thresholds, the clawback threshold,
+/// the partnership's name.
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/settings", tag = "controls", responses((status = 200, body = Settings)))]
@@ -447,6 +451,9 @@ struct SettingsPatch {
     /// Percentage points of drift that rate red.
     #[schema(nullable = false, required = false, pattern = r"^(?:[0-9]{1,2}(?:\.[0-9]{1,2})?|100(?:\.00?)?)$")]
     rag_red_pct: Option<String>,
+    /// The unallocated underspend above which the cash position flags an award.
+    #[schema(nullable = false, required = false)]
+    clawback_threshold: Option<AmountOrZero>,
 }
 
 /// Change settings; each field is optional.
@@ -460,12 +467,13 @@ async fn patch_settings(State(s): State<AppState>, auth: Auth, body: RawBody) ->
     let threshold = f.has_value("virement_approval_threshold").then(|| f.money_or_zero("virement_approval_threshold"));
     let amber = f.has_value("rag_amber_pct").then(|| percentage(&mut f, "rag_amber_pct"));
     let red = f.has_value("rag_red_pct").then(|| percentage(&mut f, "rag_red_pct"));
+    let clawback = f.has_value("clawback_threshold").then(|| f.money_or_zero("clawback_threshold"));
     f.finish()?;
     let rag = if amber.is_some() || red.is_some() {
         Some(patched_rag(crate::storage::reports::rag_rule(&s.store).await?, amber, red)?)
     } else {
         None
     };
-    controls::set_settings(&s.store, threshold, rag, auth.name()).await?;
+    controls::set_settings(&s.store, threshold, rag, clawback, auth.name()).await?;
     Ok(Json(settings(&s).await?))
 }

@@ -1,5 +1,6 @@
 //! Route modules, one per area, each with its own `router()`.
 
+pub mod cash;
 pub mod controls;
 pub mod interchange;
 pub mod ledger;

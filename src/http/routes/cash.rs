@@ -1,0 +1,212 @@
+//! The funder's cash (docs/cash.md): an award's payment schedule, receipts from the funder,
+//! repayments of returned money, and the cash-position report.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::super::auth::{Auth, Need};
+use super::super::error::AppError;
+use super::super::input::{Fields, Query, RawBody};
+use super::super::openapi::{Amount, Code, Instant, IsoDate, Text, TextOrEmpty};
+use super::super::{AppState, Idem};
+use crate::domain::{FinancialYear, is_valid_code};
+use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment};
+use crate::reports::cash::{self as report, CashPositionReport};
+use crate::reports::csv_out;
+use crate::storage::cash;
+
+/// The most instalments a schedule may hold.
+pub const INSTALMENTS_MAX: usize = 120;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_schedule, put_schedule))
+        .routes(routes!(receipt))
+        .routes(routes!(repayment))
+        .routes(routes!(cash_position))
+}
+
+fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppError> {
+    if !is_valid_code(grant) {
+        return Err(AppError::field("grant", "is not a valid code"));
+    }
+    FinancialYear::parse(fy).map_err(|e| AppError::field("fy", e.to_string()))
+}
+
+/// An award's payment schedule: its instalments, in due date order.
+#[derive(ToSchema)]
+#[allow(dead_code)] // the contract of the answer, a `Vec<Instalment>`
+struct PaymentSchedule(Vec<Instalment>);
+
+/// A payment schedule to set: at most 120 instalments.
+#[derive(ToSchema)]
+#[allow(dead_code)] // the contract of the body `Fields::parse_list` parses
+struct PaymentScheduleBody(Vec<InstalmentBody>);
+
+/// An award's payment schedule: the instalments the funder is to pay, in due date order.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/grants/{grant}/awards/{fy}/payment-schedule", tag = "cash",
+    params(("grant" = Code, Path), ("fy" = FinancialYear, Path)),
+    responses((status = 200, body = PaymentSchedule), (status = 404, description = "No such award (`not_found`).")))]
+async fn get_schedule(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((grant, fy)): Path<(String, String)>,
+) -> Result<Json<Vec<Instalment>>, AppError> {
+    auth.require(Need::ReadReference)?;
+    let year = award_path(&grant, &fy)?;
+    Ok(Json(cash::payment_schedule(&s.store, &grant, year).await?))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the contract of each item `Fields` parses
+struct InstalmentBody {
+    due_on: IsoDate,
+    amount: Amount,
+    /// What the payment waits on, e.g. "subject to evaluation"; empty or absent when none.
+    condition: Option<TextOrEmpty>,
+}
+
+/// Replace an award's payment schedule whole. The instalments may not add up to more than
+/// the award (422 naming `schedule`); an empty list clears it. Audited.
+///
+/// Roles: approver, admin.
+#[utoipa::path(put, path = "/api/v1/grants/{grant}/awards/{fy}/payment-schedule", tag = "cash",
+    params(("grant" = Code, Path), ("fy" = FinancialYear, Path)),
+    request_body(content = PaymentScheduleBody, description = "A bad field is named `schedule[i].field`, from 0."),
+    responses((status = 200, body = PaymentSchedule), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such award (`not_found`).")))]
+async fn put_schedule(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path((grant, fy)): Path<(String, String)>,
+    body: RawBody,
+) -> Result<Json<Vec<Instalment>>, AppError> {
+    auth.require(Need::Approver)?;
+    let year = award_path(&grant, &fy)?;
+    let mut items = Fields::parse_list(&body, "schedule", INSTALMENTS_MAX)?;
+    let schedule: Vec<Instalment> = items
+        .iter_mut()
+        .map(|f| Instalment {
+            due_on: f.date("due_on"),
+            amount: f.money("amount"),
+            condition: f.text_or_empty("condition"),
+        })
+        .collect();
+    Fields::finish_list("schedule", items)?;
+    Ok(Json(cash::set_payment_schedule(&s.store, &grant, year, schedule, auth.actor(&idem)).await?))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CashBody {
+    grant: Code,
+    financial_year: FinancialYear,
+    /// In the award's financial year, in an open quarter.
+    date: IsoDate,
+    amount: Amount,
+    /// The remittance or payment reference.
+    reference: Text,
+}
+
+fn cash_cmd(body: &RawBody) -> Result<CashCmd, AppError> {
+    let mut f = Fields::parse(body)?;
+    let cmd = CashCmd {
+        grant: f.code("grant"),
+        year: f.year("financial_year"),
+        date: f.date("date"),
+        amount: f.money("amount"),
+        reference: f.text("reference"),
+    };
+    f.finish()?;
+    Ok(cmd)
+}
+
+/// Record money received from the funder against an award: one entry, cash → received.
+/// What the funder has paid may not exceed the award (422 naming `amount`).
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/receipts", tag = "cash", request_body = CashBody,
+    responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
+        (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`)."),
+        (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more received than awarded (`amount`).")))]
+async fn receipt(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    body: RawBody,
+) -> Result<(StatusCode, Json<CashRecord>), AppError> {
+    auth.require(Need::Finance)?;
+    let cmd = cash_cmd(&body)?;
+    Ok((StatusCode::CREATED, Json(cash::record(&s.store, CashMove::Receipt, cmd, auth.actor(&idem)).await?)))
+}
+
+/// Record returned money paid back to the funder: one entry, owed → cash. Not more than is
+/// owed (422 naming `amount`), nor dated before the year end that raised it (409, `as_at`).
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/repayments", tag = "cash", request_body = CashBody,
+    responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
+        (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`); `as_at` names an earlier date it would break."),
+        (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more than is owed (`amount`).")))]
+async fn repayment(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    body: RawBody,
+) -> Result<(StatusCode, Json<CashRecord>), AppError> {
+    auth.require(Need::Finance)?;
+    let cmd = cash_cmd(&body)?;
+    Ok((StatusCode::CREATED, Json(cash::record(&s.store, CashMove::Repayment, cmd, auth.actor(&idem)).await?)))
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct CashPositionQuery {
+    financial_year: FinancialYear,
+    /// Figures as at the end of this date, and instalments due on or before it; default today.
+    as_at: Option<IsoDate>,
+    /// Figures as the ledger stood at this instant: entries recorded after it are left out.
+    as_known_at: Option<Instant>,
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+}
+
+/// The cash position of a year's awards: awarded, scheduled to date, received, due but not
+/// received, spent, cash held, returned, repaid, owed to the funder, and a flag where the
+/// unallocated underspend is above the clawback threshold (setting `clawback_threshold`).
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/reports/cash-position", tag = "cash", params(CashPositionQuery),
+    responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
+            (CashPositionReport = "application/json"),
+            (String = "text/csv")))))]
+async fn cash_position(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
+    auth.require(Need::ReadReference)?;
+    let year = q.required_year("financial_year");
+    let as_at = q.date("as_at");
+    let known = q.known();
+    let format = q.text("format");
+    q.finish()?;
+    let csv = match format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(AppError::field("format", "must be json or csv")),
+    };
+    let r = report::run(&s.store, year, as_at, &known, super::reports::today()).await?;
+    if csv {
+        let body = csv_out::write(&report::CSV_HEADER, &report::csv_rows(&r), false);
+        return Ok(super::reports::csv_response(body, &format!("cash-position-{year}.csv")));
+    }
+    Ok(Json(r).into_response())
+}
