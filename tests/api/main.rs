@@ -23,3 +23,4 @@ mod roles;
 mod simulation;
 mod tamper;
 mod typed_rows;
+mod vat;
