@@ -46,13 +46,21 @@ backend_test!(irrecoverable_vat_is_charged_to_the_budget_and_recoverable_vat_is_
 
     // £1,000 net with £200 irrecoverable VAT: the budget bears £1,200.
     let a = app.ok("/api/v1/spend", Role::Finance, spend("1000.00", Some("200.00"), Some(false), "Hall Co")).await;
-    assert_eq!((&a["amount"], &a["vat"], &a["vat_recoverable"], &a["charged"]), (&json!("1000.00"), &json!("200.00"), &json!(false), &json!("1200.00")));
+    assert_eq!(
+        (&a["amount"], &a["vat"], &a["vat_recoverable"], &a["charged"]),
+        (&json!("1000.00"), &json!("200.00"), &json!(false), &json!("1200.00"))
+    );
     let a_id = a["entry_id"].as_i64().unwrap();
     assert_eq!(p1(&app).await, ("-3800.00".into(), "-1200.00".into()));
     let entry = app.get(&format!("/api/v1/entries/{a_id}"), Role::Viewer).await;
     assert_eq!(entry.status, StatusCode::OK, "{}", entry.body);
     let d = &entry.body["details"];
-    assert_eq!((&d["vat"], &d["vat_recoverable"], &d["charged"]), (&json!("200.00"), &json!(false), &json!("1200.00")), "{}", entry.body);
+    assert_eq!(
+        (&d["vat"], &d["vat_recoverable"], &d["charged"]),
+        (&json!("200.00"), &json!(false), &json!("1200.00")),
+        "{}",
+        entry.body
+    );
 
     // £600 net with £120 recoverable VAT (the default): the budget bears £600.
     let b = app.ok("/api/v1/spend", Role::Finance, spend("600.00", Some("120.00"), None, "Print Co")).await;
@@ -77,13 +85,19 @@ backend_test!(irrecoverable_vat_is_charged_to_the_budget_and_recoverable_vat_is_
     // Refusals, each naming its field and writing nothing.
     let before = p1(&app).await;
     for (body, field) in [
-        (refund("100.00", "120.00", false, a_id), "vat"),           // more VAT than the refund itself
-        (refund("600.00", "201.00", false, a_id), "vat"),           // more than spend A's £200
+        (refund("100.00", "120.00", false, a_id), "vat"), // more VAT than the refund itself
+        (refund("600.00", "201.00", false, a_id), "vat"), // more than spend A's £200
         (refund("100.00", "10.00", false, b_id), "vat_recoverable"), // spend B's VAT was recoverable
         (refund("100.00", "-1.00", false, a_id), "vat"),
-        (json!({ "grant": "LDF", "project": "P1", "date": "2023-07-01", "amount": "100.00", "vat_recoverable": "no", "reason": "x" }), "vat_recoverable"),
-        (json!({ "grant": "LDF", "project": "P1", "date": "2023-07-01", "amount": "100.00", "vat": 10, "reason": "x" }), "vat"),
-        (refund("100.00", "10.00", false, 1), "spend_entry_id"),    // entry 1 is not a spend of P1
+        (
+            json!({ "grant": "LDF", "project": "P1", "date": "2023-07-01", "amount": "100.00", "vat_recoverable": "no", "reason": "x" }),
+            "vat_recoverable",
+        ),
+        (
+            json!({ "grant": "LDF", "project": "P1", "date": "2023-07-01", "amount": "100.00", "vat": 10, "reason": "x" }),
+            "vat",
+        ),
+        (refund("100.00", "10.00", false, 1), "spend_entry_id"), // entry 1 is not a spend of P1
         (refund("100.00", "10.00", false, 999_999), "spend_entry_id"),
     ] {
         let r = app.post("/api/v1/refunds", Role::Finance, body.clone()).await;
@@ -101,7 +115,10 @@ backend_test!(irrecoverable_vat_is_charged_to_the_budget_and_recoverable_vat_is_
 
     // A refund of £600 net and £120 irrecoverable VAT against spend A returns £720.
     let f = app.ok("/api/v1/refunds", Role::Finance, refund("600.00", "120.00", false, a_id)).await;
-    assert_eq!((&f["amount"], &f["vat"], &f["charged"], &f["spend_entry_id"]), (&json!("600.00"), &json!("120.00"), &json!("720.00"), &json!(a_id)));
+    assert_eq!(
+        (&f["amount"], &f["vat"], &f["charged"], &f["spend_entry_id"]),
+        (&json!("600.00"), &json!("120.00"), &json!("720.00"), &json!(a_id))
+    );
     assert_eq!(p1(&app).await, ("-900.00".into(), "-4100.00".into()));
 
     // The Transparency export: Amount net, Irrecoverable VAT beside it; under £500 net left out.
@@ -123,7 +140,12 @@ backend_test!(irrecoverable_vat_is_charged_to_the_budget_and_recoverable_vat_is_
     );
 
     // Reversing spend A takes back the gross £1,200, and the export shows the VAT negative.
-    app.ok(&format!("/api/v1/entries/{a_id}/reverse"), Role::Finance, json!({ "date": "2023-08-01", "reason": "wrong" })).await;
+    app.ok(
+        &format!("/api/v1/entries/{a_id}/reverse"),
+        Role::Finance,
+        json!({ "date": "2023-08-01", "reason": "wrong" }),
+    )
+    .await;
     assert_eq!(p1(&app).await, ("-2100.00".into(), "-2900.00".into()));
     let r = app.get("/api/v1/exports/transparency?from=2023-08-01&to=2023-08-31", Role::Funder).await;
     assert!(r.body.as_str().unwrap().contains(",Reversal: wrong,-1000.00,-200.00,"), "{}", r.body);
@@ -157,7 +179,8 @@ backend_test!(import_lines_with_vat_post_alike_on_both_engines, |app: TestApp| a
         assert_eq!(app.balance(&format!("available:LDF:2023-24:{project}")).await, "-860.00", "{engine:?}");
     }
     // A file without the VAT columns still imports (they are optional).
-    let plain = "date,grant,project,supplier,description,invoice_ref,amount,source_ref\n2023-06-04,LDF,P2,S,D,I-4,1.00,P2-4\n";
+    let plain =
+        "date,grant,project,supplier,description,invoice_ref,amount,source_ref\n2023-06-04,LDF,P2,S,D,I-4,1.00,P2-4\n";
     let r = run(&app, plain, Engine::Bulk, false).await;
     assert_eq!((r.accepted, r.posted), (1, true), "{r:?}");
 

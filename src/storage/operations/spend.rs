@@ -66,7 +66,10 @@ pub(crate) fn check_refund_vat(c: &RefundCmd) -> Result<Money, StoreError> {
     if let Some(v) = c.vat
         && v > c.amount
     {
-        return Err(StoreError::invalid("vat", format!("{v} of VAT is more than the refund's net amount {}", c.amount)));
+        return Err(StoreError::invalid(
+            "vat",
+            format!("{v} of VAT is more than the refund's net amount {}", c.amount),
+        ));
     }
     charged_or_refuse(c.amount, c.vat, c.vat_recoverable)
 }
@@ -161,8 +164,19 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
     let entry = ops::refund(award_of(&locked), c.date, &c.project, charged)?;
     let meta = refund_meta(&c, created_by);
     let posted = post_in(db_tx, &entry, &meta, locked.grant.rule()).await?;
-    let RefundCmd { grant, project, date, amount, reference, reason, source_ref, vat, vat_recoverable, spend_entry_id, .. } =
-        c;
+    let RefundCmd {
+        grant,
+        project,
+        date,
+        amount,
+        reference,
+        reason,
+        source_ref,
+        vat,
+        vat_recoverable,
+        spend_entry_id,
+        ..
+    } = c;
     Ok(RefundRecord {
         entry_id: posted.entry_id,
         grant,
