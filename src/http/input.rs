@@ -320,6 +320,20 @@ impl Fields {
         }
     }
 
+    /// An optional identifier of a fixed shape, `""` when absent or empty. `shape` answers the
+    /// value as stored (e.g. a postcode in capitals), or `None` when it is not the shape,
+    /// which is then refused naming the field and `what` it should be.
+    pub fn shaped(&mut self, name: &str, shape: impl Fn(&str) -> Option<String>, what: &str) -> String {
+        let s = self.text_or_empty(name);
+        if s.is_empty() {
+            return s;
+        }
+        shape(&s).unwrap_or_else(|| {
+            self.error(name, format!("must be {what}, or empty"));
+            String::new()
+        })
+    }
+
     /// True when the field was given at all (for PATCH).
     pub fn has(&self, name: &str) -> bool {
         self.map.contains_key(name)

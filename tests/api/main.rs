@@ -14,6 +14,7 @@ mod hardening;
 mod interchange;
 mod invariants;
 mod measure;
+mod organisations;
 mod pages;
 mod quarters;
 mod race;
