@@ -201,3 +201,27 @@ backend_test!(import_lines_with_vat_post_alike_on_both_engines, |app: TestApp| a
     assert_eq!(app.balance("spent:LDF:2023-24:P2").await, "-141.00");
     app.assert_verified().await;
 });
+
+backend_test!(the_transparency_layout_reads_its_irrecoverable_vat_column, |app: TestApp| async move {
+    app.project("P4", "ASB").await;
+    app.allocate("LDF", "2023-24", "P4", "1000.00").await;
+    // The Code's own layout: its VAT column is irrecoverable VAT, so it is charged with the
+    // net (£100 + £20, and £50 with none); a re-published export reads back the same.
+    let file = "Date,Transaction number,Amount,Irrecoverable VAT,Supplier name,Expense area,Expense type,Expense code,Extended description\n\
+                01/06/2023,T-1,£100.00,£20.00,Hall Co,P4,Hire,4401,Hall hire\n\
+                02/06/2023,T-2,50.00,,Print Co,P4,Print,4402,Leaflets\n";
+    let r = app
+        .send_bytes(
+            axum::http::Method::POST,
+            "/api/v1/imports/spend?mapping=transparency&grant=LDF&dry_run=false",
+            Role::Finance,
+            "text/csv",
+            file.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((&r.body["accepted"], &r.body["posted"]), (&json!(2), &json!(true)), "{}", r.body);
+    assert_eq!(app.balance("spent:LDF:2023-24:P4").await, "-170.00");
+    assert_eq!(app.balance("available:LDF:2023-24:P4").await, "-830.00");
+    app.assert_verified().await;
+});
