@@ -55,6 +55,8 @@ async fn ledger(url: &str, commitments: usize, spends: usize) -> Store {
                 amount: Money::from_pence(c.amount.pence() / 2),
                 commitment_id: Some(c.commitment_id),
                 source_ref: None,
+                vat: None,
+                vat_recoverable: true,
             };
             ops::spend(&store, cmd, BENCH).await.unwrap();
         }

@@ -223,6 +223,8 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
             amount: money(&s.amount)?,
             commitment_id: s.commitment.and_then(|i| commitment_ids.get(i).copied()),
             source_ref: Some(s.source_ref),
+            vat: None,
+            vat_recoverable: true,
         };
         ops::spend(store, cmd, actor).await?;
     }

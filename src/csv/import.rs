@@ -199,6 +199,7 @@ impl Columns {
                     at.insert(*field, *i);
                 }
                 None if errors.iter().any(|e| e.field == *name) => {}
+                None if field.is_optional() => {}
                 None => errors.push(LineError::new(
                     1,
                     name,
@@ -322,6 +323,8 @@ fn line_of(
     }
     let grant = c.code(Field::Grant, grant);
 
+    let (vat, vat_recoverable) = vat_of(&mut c, amount.as_ref().and_then(|a| a.as_ref().ok()).copied(), mapping);
+
     let (Some(date), Some(Ok(amount)), true) = (date, amount, c.errors.is_empty()) else { return Err(c.errors) };
     Ok(if amount.is_positive() {
         ImportOp::Spend(SpendCmd {
@@ -334,6 +337,8 @@ fn line_of(
             amount,
             commitment_id: None,
             source_ref,
+            vat,
+            vat_recoverable,
         })
     } else {
         ImportOp::Refund(RefundCmd {
@@ -345,8 +350,43 @@ fn line_of(
             reason: description,
             source_ref,
             supplier: Some(supplier),
+            vat,
+            vat_recoverable,
+            spend_entry_id: None,
         })
     })
+}
+
+/// A line's VAT and whether it is recoverable. The VAT cell is unsigned or carries the
+/// amount's sign (a credit note's VAT may be written negative); blank means no VAT.
+fn vat_of(c: &mut Cells, amount: Option<Money>, mapping: &Mapping) -> (Option<Money>, bool) {
+    let cell = c.text(Field::Vat, false);
+    let vat = if cell.is_empty() {
+        None
+    } else {
+        match parse_amount(&cell, mapping.lenient_amounts) {
+            Ok(v) if v.pence() < 0 && amount.is_some_and(|a| a.is_positive()) => {
+                c.error(Field::Vat, format!("{cell:?} is negative on a spend line"));
+                None
+            }
+            Ok(v) => Some(if v.pence() < 0 { v.negated() } else { v }),
+            Err(e) => {
+                c.error(Field::Vat, format!("{cell:?}: {e}"));
+                None
+            }
+        }
+    };
+    let flag = c.text(Field::VatRecoverable, false);
+    let recoverable = match flag.trim().to_ascii_lowercase().as_str() {
+        "" => mapping.vat_recoverable_default,
+        "true" | "yes" | "y" | "1" => true,
+        "false" | "no" | "n" | "0" => false,
+        _ => {
+            c.error(Field::VatRecoverable, format!("{flag:?} is not true or false"));
+            mapping.vat_recoverable_default
+        }
+    };
+    (vat, recoverable)
 }
 
 fn parse_line_date(cell: &str, format: &DateFormat) -> Option<NaiveDate> {
@@ -485,9 +525,11 @@ mod tests {
 
     #[test]
     fn extra_and_missing_columns_are_each_named() {
-        let p =
-            parse(b"date,grant,project,supplier,description,invoice_ref,amount,source_ref,vat\n", &Mapping::generic());
-        assert_eq!(errors(&p), vec![(1, "vat".into())]);
+        let p = parse(
+            b"date,grant,project,supplier,description,invoice_ref,amount,source_ref,vat_rate\n",
+            &Mapping::generic(),
+        );
+        assert_eq!(errors(&p), vec![(1, "vat_rate".into())]);
         let p = parse(b"date,grant,project,supplier,invoice_ref,amount\n", &Mapping::generic());
         assert_eq!(errors(&p), vec![(1, "description".into()), (1, "source_ref".into())]);
     }

@@ -20,12 +20,23 @@ pub enum Field {
     ExpenseType,
     /// The council's account code; rules may match it too.
     ExpenseCode,
+    /// The VAT on the line, unsigned or with the amount's sign. Optional: a file without the
+    /// column has no VAT.
+    Vat,
+    /// Whether the line's VAT is recoverable (`true`/`false`, `yes`/`no`, `1`/`0`); blank
+    /// takes the mapping's default. Optional, like `Vat`.
+    VatRecoverable,
 }
 
 impl Field {
     /// Prose that may hold tabs and line breaks; every other cell is one line.
     pub fn is_free_text(self) -> bool {
         matches!(self, Field::Description | Field::ExpenseType)
+    }
+
+    /// A column a file may leave out even when its layout names it.
+    pub fn is_optional(self) -> bool {
+        matches!(self, Field::Vat | Field::VatRecoverable)
     }
 
     pub fn name(self) -> &'static str {
@@ -41,6 +52,8 @@ impl Field {
             Field::CostCentre => "cost_centre",
             Field::ExpenseType => "expense_type",
             Field::ExpenseCode => "expense_code",
+            Field::Vat => "vat",
+            Field::VatRecoverable => "vat_recoverable",
         }
     }
 }
@@ -89,12 +102,16 @@ pub struct Mapping {
     pub default_grant: Option<String>,
     /// With no matching rule, take the cost centre itself as the project code.
     pub cost_centre_is_project: bool,
+    /// Whether a line's VAT is recoverable when no `vat_recoverable` cell says: true for the
+    /// generic layout, false for the transparency layout, whose VAT column is "Irrecoverable VAT".
+    pub vat_recoverable_default: bool,
 }
 
 pub const PRESETS: &[&str] = &["generic", "transparency"];
 
 impl Mapping {
-    /// `date,grant,project,supplier,description,invoice_ref,amount,source_ref`, exactly.
+    /// `date,grant,project,supplier,description,invoice_ref,amount,source_ref`, exactly, and
+    /// optionally `vat` and `vat_recoverable`.
     pub fn generic() -> Mapping {
         let columns = [
             Field::Date,
@@ -105,6 +122,8 @@ impl Mapping {
             Field::InvoiceRef,
             Field::Amount,
             Field::SourceRef,
+            Field::Vat,
+            Field::VatRecoverable,
         ]
         .into_iter()
         .map(|f| (f, f.name().to_owned()))
@@ -118,6 +137,7 @@ impl Mapping {
             rules: Vec::new(),
             default_grant: None,
             cost_centre_is_project: false,
+            vat_recoverable_default: true,
         }
     }
 
@@ -135,6 +155,7 @@ impl Mapping {
             (Field::ExpenseType, "Expense type"),
             (Field::ExpenseCode, "Expense code"),
             (Field::Description, "Extended description"),
+            (Field::Vat, "Irrecoverable VAT"),
         ]
         .into_iter()
         .map(|(f, h)| (f, h.to_owned()))
@@ -148,6 +169,7 @@ impl Mapping {
             rules: Vec::new(),
             default_grant: None,
             cost_centre_is_project: true,
+            vat_recoverable_default: false,
         }
     }
 
@@ -189,6 +211,9 @@ impl Mapping {
         }
         if let Some(b) = file.cost_centre_is_project {
             m.cost_centre_is_project = b;
+        }
+        if let Some(b) = file.vat_recoverable_default {
+            m.vat_recoverable_default = b;
         }
         m.check()?;
         Ok(m)
@@ -240,6 +265,7 @@ struct MappingFile {
     default_grant: Option<String>,
     extra_columns_ok: Option<bool>,
     cost_centre_is_project: Option<bool>,
+    vat_recoverable_default: Option<bool>,
     columns: Option<Columns>,
     #[serde(default)]
     rules: Vec<Rule>,
@@ -259,6 +285,8 @@ struct Columns {
     cost_centre: Option<String>,
     expense_type: Option<String>,
     expense_code: Option<String>,
+    vat: Option<String>,
+    vat_recoverable: Option<String>,
 }
 
 impl Columns {
@@ -276,6 +304,8 @@ impl Columns {
             (Field::CostCentre, self.cost_centre),
             (Field::ExpenseType, self.expense_type),
             (Field::ExpenseCode, self.expense_code),
+            (Field::Vat, self.vat),
+            (Field::VatRecoverable, self.vat_recoverable),
         ]
         .into_iter()
         .filter_map(|(f, h)| h.map(|h| (f, Some(h).filter(|h| !h.trim().is_empty()))))

@@ -1,9 +1,11 @@
 //! Spend as the Local Government Transparency Code "expenditure over £500" CSV.
 //!
 //! Columns: date, department, beneficiary, purpose, amount, irrecoverable VAT, merchant
-//! category. The ledger records spend net of recoverable VAT and does not record
-//! irrecoverable VAT or purchase-card merchant categories, so those two columns are blank
-//! rather than a made-up figure. Refunds and reversals appear as negative amounts.
+//! category. Amount is net of VAT; "Irrecoverable VAT" is the VAT a line charged to the
+//! budget beside it (blank where there is none), so the two add up to what the budget bore.
+//! The ledger does not record purchase-card merchant categories: that column is blank
+//! rather than a made-up figure. Refunds and reversals appear as negative amounts. The
+//! £500 threshold applies to the net amount, as the Code's "expenditure over £500" does.
 
 use super::defuse::defuse;
 use crate::domain::Money;
@@ -19,26 +21,32 @@ pub const HEADER: [&str; 7] =
 pub fn write(partnership: &str, rows: &[SpendRow]) -> String {
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     w.write_record(HEADER).expect("writing to memory");
-    for r in rows.iter().filter(|r| r.amount.pence().abs() > THRESHOLD_PENCE) {
+    for r in rows.iter().filter(|r| net(r).pence().abs() > THRESHOLD_PENCE) {
         let department = format!("{partnership} ({})", r.grant);
         let purpose = match r.kind.as_str() {
             "reversal" => format!("Reversal: {}", r.memo),
             "refund" => format!("Refund: {}", r.memo),
             _ => r.memo.clone(),
         };
-        let amount: Money = r.amount;
+        let amount: Money = net(r);
+        let vat = if r.irrecoverable_vat == Money::ZERO { String::new() } else { r.irrecoverable_vat.to_string() };
         w.write_record([
             r.date.as_str(),
             &defuse(&department),
             &defuse(&r.supplier),
             &defuse(&purpose),
             &amount.to_string(),
-            "",
+            &vat,
             "",
         ])
         .expect("writing to memory");
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("csv of UTF-8 text is UTF-8")
+}
+
+/// A row's amount net of its irrecoverable VAT.
+fn net(r: &SpendRow) -> Money {
+    Money::from_pence(r.amount.pence() - r.irrecoverable_vat.pence())
 }
 
 #[cfg(test)]
@@ -54,6 +62,7 @@ mod tests {
             memo: memo.into(),
             supplier: supplier.into(),
             amount: Money::from_pence(pence),
+            irrecoverable_vat: Money::ZERO,
         }
     }
 
@@ -72,5 +81,19 @@ mod tests {
         assert_eq!(lines[1], "2023-05-01,Tamworth CSP (LDF),'=cmd|' /C calc'!A0,'@SUM(1),500.01,,");
         assert_eq!(lines[2], "2023-05-01,Tamworth CSP (LDF),Youth Trust,Refund: credit note,-600.00,,");
         assert_eq!(lines.len(), 3, "exactly £500 is not over £500");
+    }
+
+    #[test]
+    fn irrecoverable_vat_fills_its_column_beside_the_net_amount() {
+        let mut spend = row("spend", "Youth Trust", "mentoring", 72_000);
+        spend.irrecoverable_vat = Money::from_pence(12_000);
+        let mut refund = row("refund", "Youth Trust", "credit note", -12_000);
+        refund.irrecoverable_vat = Money::from_pence(-2_000);
+        let mut small = row("spend", "Small Ltd", "tea", 55_000);
+        small.irrecoverable_vat = Money::from_pence(10_000);
+        let text = write("Tamworth CSP", &[spend, refund, small]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "2023-05-01,Tamworth CSP (LDF),Youth Trust,mentoring,600.00,120.00,");
+        assert_eq!(lines.len(), 2, "a £100 refund and a £450 net line are under £500");
     }
 }

@@ -81,6 +81,12 @@ word_set!(
 );
 
 word_set!(
+    /// What sort of body a delivery partner is: voluntary, community or social enterprise,
+    /// public, or private (the Transparency Code publishes grants to the first).
+    OrgKind, "organisation kind", { Vcse => "vcse", Public => "public", Private => "private" }
+);
+
+word_set!(
     /// What a token may do (API.md's roles).
     Role, "role", {
         Admin => "admin", Viewer => "viewer", Funder => "funder", Finance => "finance", Approver => "approver",

@@ -187,6 +187,29 @@ impl Fields {
         }
     }
 
+    /// An optional amount, zero or more: `None` when absent or null.
+    pub fn opt_money(&mut self, name: &str) -> Option<Money> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => {
+                self.map.remove(name);
+                None
+            }
+            Some(_) => Some(self.money_or_zero(name)),
+        }
+    }
+
+    /// An optional JSON boolean (`true` or `false`, not a string).
+    pub fn opt_flag(&mut self, name: &str) -> Option<bool> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(b),
+            Some(_) => {
+                self.error(name, "must be true or false");
+                None
+            }
+        }
+    }
+
     /// An amount that may be zero or absent (then zero), e.g. the returned part of a year end.
     pub fn money_or_zero(&mut self, name: &str) -> Money {
         match self.map.remove(name) {
@@ -356,6 +379,20 @@ impl Fields {
                 0
             }
         }
+    }
+
+    /// An optional identifier of a fixed shape, `""` when absent or empty. `shape` answers the
+    /// value as stored (e.g. a postcode in capitals), or `None` when it is not the shape,
+    /// which is then refused naming the field and `what` it should be.
+    pub fn shaped(&mut self, name: &str, shape: impl Fn(&str) -> Option<String>, what: &str) -> String {
+        let s = self.text_or_empty(name);
+        if s.is_empty() {
+            return s;
+        }
+        shape(&s).unwrap_or_else(|| {
+            self.error(name, format!("must be {what}, or empty"));
+            String::new()
+        })
     }
 
     /// True when the field was given at all (for PATCH).

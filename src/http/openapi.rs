@@ -154,6 +154,14 @@ hand_schema!(
     "VirementStatus",
     word_schema(VirementStatus::ALL.map(VirementStatus::as_str), "Where a virement stands.")
 );
+hand_schema!(
+    crate::domain::OrgKind,
+    "OrgKind",
+    word_schema(
+        crate::domain::OrgKind::ALL.map(crate::domain::OrgKind::as_str),
+        "What sort of body an organisation is: voluntary, community or social enterprise, public, or private."
+    )
+);
 hand_schema!(Role, "Role", word_schema(Role::ALL.map(Role::as_str), "What a token may do."));
 hand_schema!(
     crate::domain::status::ReturnKind,
@@ -257,6 +265,51 @@ pub struct Prose;
 hand_schema!(Prose, "Prose", text_schema(CONTROL_IN_PROSE, false, "Free text, not blank; tab and newline allowed."));
 pub struct ProseOrEmpty;
 hand_schema!(ProseOrEmpty, "ProseOrEmpty", text_schema(CONTROL_IN_PROSE, true, "Free text, may be empty."));
+
+/// The shape of an optional identifier: the pattern of `domain::org`, or empty.
+fn identifier_schema(pattern: &str, description: &str, example: &str) -> RefOr<Schema> {
+    string_schema(&format!("^$|{pattern}"), description, example)
+}
+pub struct OrgId;
+hand_schema!(
+    OrgId,
+    "OrgId",
+    identifier_schema(
+        crate::domain::org::ORG_ID_PATTERN,
+        "An org-id.guide identifier: a registry prefix such as `GB-CHC-`, then the id in that register; empty when not known.",
+        "GB-CHC-1234567"
+    )
+);
+pub struct CharityNumber;
+hand_schema!(
+    CharityNumber,
+    "CharityNumber",
+    identifier_schema(
+        crate::domain::org::CHARITY_NUMBER_PATTERN,
+        "A charity number: England and Wales (6 to 8 digits, perhaps `-N`), Scotland (`SC` and 6 digits) or Northern Ireland (`NIC` or `NI` and 6 digits); empty when none.",
+        "1234567"
+    )
+);
+pub struct CompanyNumber;
+hand_schema!(
+    CompanyNumber,
+    "CompanyNumber",
+    identifier_schema(
+        crate::domain::org::COMPANY_NUMBER_PATTERN,
+        "A Companies House number: 8 digits, or 2 capitals and 6 digits; empty when none.",
+        "01234567"
+    )
+);
+pub struct Postcode;
+hand_schema!(
+    Postcode,
+    "Postcode",
+    identifier_schema(
+        crate::domain::org::POSTCODE_PATTERN,
+        "A UK postcode, stored in capitals with one space before the inward code; empty when not known.",
+        "B79 7BZ"
+    )
+);
 
 /// A calendar date, `YYYY-MM-DD`.
 pub struct IsoDate;

@@ -24,5 +24,8 @@ pub struct SpendRow {
     pub grant: String,
     pub memo: String,
     pub supplier: String,
+    /// What the entry charged to `spent`: the net plus any irrecoverable VAT.
     pub amount: Money,
+    /// The irrecoverable VAT within `amount`, with its sign; zero when none.
+    pub irrecoverable_vat: Money,
 }

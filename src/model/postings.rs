@@ -105,9 +105,29 @@ pub struct SpendCmd {
     pub supplier: String,
     pub description: String,
     pub invoice_ref: String,
+    /// Net of VAT, as before VAT was recorded.
     pub amount: Money,
     pub commitment_id: Option<i64>,
     pub source_ref: Option<String>,
+    /// The VAT on the invoice, when given (zero or more).
+    pub vat: Option<Money>,
+    /// Recoverable VAT (the default) is not charged to the budget; irrecoverable VAT is.
+    pub vat_recoverable: bool,
+}
+
+impl SpendCmd {
+    /// What the budget bears: the net amount, plus the VAT when it is irrecoverable.
+    pub fn charged(&self) -> Result<Money, crate::domain::MoneyError> {
+        charged(self.amount, self.vat, self.vat_recoverable)
+    }
+}
+
+/// The net amount plus VAT that is not recoverable: what a spend or refund posts.
+pub fn charged(amount: Money, vat: Option<Money>, recoverable: bool) -> Result<Money, crate::domain::MoneyError> {
+    match vat {
+        Some(v) if !recoverable => amount.checked_add(v),
+        _ => Ok(amount),
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -120,9 +140,16 @@ pub struct SpendRecord {
     pub supplier: String,
     pub description: String,
     pub invoice_ref: String,
+    /// Net of VAT.
     pub amount: Money,
+    /// The VAT given, if any.
+    pub vat: Option<Money>,
+    pub vat_recoverable: bool,
+    /// What the entry posts to the budget: `amount`, plus `vat` when it is irrecoverable.
+    /// The overspend rule and rule 8 see this figure.
+    pub charged: Money,
     pub commitment_id: Option<i64>,
-    /// The part of the spend drawn from the commitment; the rest came from available.
+    /// The part of the charged figure drawn from the commitment; the rest came from available.
     pub covered_by_commitment: Money,
     pub source_ref: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -141,6 +168,19 @@ pub struct RefundCmd {
     pub source_ref: Option<String>,
     /// Who sent the money back, when known (an imported credit note names its supplier).
     pub supplier: Option<String>,
+    /// The VAT refunded, when given; never more than `amount`, nor than the original's.
+    pub vat: Option<Money>,
+    /// Defaults to true; irrecoverable VAT refunded comes back to the budget with the net.
+    pub vat_recoverable: bool,
+    /// The spend entry this refund returns money of, when named.
+    pub spend_entry_id: Option<i64>,
+}
+
+impl RefundCmd {
+    /// What the refund returns to the budget: the net amount, plus irrecoverable VAT.
+    pub fn charged(&self) -> Result<Money, crate::domain::MoneyError> {
+        charged(self.amount, self.vat, self.vat_recoverable)
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -150,7 +190,14 @@ pub struct RefundRecord {
     pub financial_year: FinancialYear,
     pub project: String,
     pub date: NaiveDate,
+    /// Net of VAT.
     pub amount: Money,
+    pub vat: Option<Money>,
+    pub vat_recoverable: bool,
+    /// What the entry returns to the budget: `amount`, plus `vat` when it is irrecoverable.
+    pub charged: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spend_entry_id: Option<i64>,
     pub reference: String,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]

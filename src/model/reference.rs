@@ -1,7 +1,7 @@
 //! Reference data as storage reads it and http, cli, csv and the fixtures show or build it:
-//! grants, projects, funders, priorities, financial years and awards.
+//! grants, projects, funders, priorities, financial years, awards and organisations.
 
-use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus};
+use crate::domain::{FinancialYear, Money, OnOverspend, OrgKind, ProjectStatus, YearStatus};
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Grant {
@@ -83,4 +83,31 @@ pub struct NewAward {
     pub amount: Money,
     pub awarded_on: chrono::NaiveDate,
     pub reference: String,
+}
+
+/// A delivery partner or other body the partnership deals with (issue 13, item 2). Every
+/// identifier is `""` when not known; a given one has the shape `domain::org` checks.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Organisation {
+    pub code: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OrgKind,
+    pub charity_number: String,
+    pub company_number: String,
+    /// An org-id.guide identifier, e.g. `GB-CHC-1234567`.
+    pub org_id: String,
+    /// Written the Royal Mail way: capitals, one space before the inward code.
+    pub postcode: String,
+}
+
+/// Changes to an organisation; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct OrganisationPatch {
+    pub name: Option<String>,
+    pub kind: Option<OrgKind>,
+    pub charity_number: Option<String>,
+    pub company_number: Option<String>,
+    pub org_id: Option<String>,
+    pub postcode: Option<String>,
 }

@@ -278,7 +278,8 @@ async fn check_audit_chain(
 
 /// The reference data a rule depends on equals what the audit trail last recorded for it:
 /// a grant's funder, restriction and rule on overspend (rules 3 and 4), a project's
-/// priority and status (rule 3, closed projects). The trail is chained, so neither the row
+/// priority and status (rule 3, closed projects), and an organisation's every field (what the
+/// open-data exports will publish). The trail is chained, so neither the row
 /// nor its record can be changed alone.
 async fn check_reference(store: &Store, audit: &[AuditRow], problems: &mut Vec<String>) -> Result<(), StoreError> {
     let mut latest: HashMap<(&str, &str), Option<&str>> = HashMap::new();
@@ -308,6 +309,22 @@ async fn check_reference(store: &Store, audit: &[AuditRow], problems: &mut Vec<S
             ("status", Some(r.try_get("status")?)),
         ];
         compare("project", &code, &fields, &latest, problems);
+    }
+    let organisations =
+        sqlx::query("select code, name, kind, charity_number, company_number, org_id, postcode from organisations")
+            .fetch_all(pool)
+            .await?;
+    for r in organisations {
+        let code: String = r.try_get("code")?;
+        let fields = [
+            ("name", Some(r.try_get::<String, _>("name")?)),
+            ("kind", Some(r.try_get("kind")?)),
+            ("charity_number", Some(r.try_get("charity_number")?)),
+            ("company_number", Some(r.try_get("company_number")?)),
+            ("org_id", Some(r.try_get("org_id")?)),
+            ("postcode", Some(r.try_get("postcode")?)),
+        ];
+        compare("organisation", &code, &fields, &latest, problems);
     }
     Ok(())
 }

@@ -119,20 +119,34 @@ pub async fn spend_rows(
         let v: serde_json::Value = serde_json::from_str(&details?).ok()?;
         v.get("supplier")?.as_str().map(str::to_owned)
     };
+    // The irrecoverable VAT an entry charged, from its details (a reversal's from what it reverses).
+    let vat_of = |details: &Option<String>| -> Option<Money> {
+        let v: serde_json::Value = serde_json::from_str(details.as_deref()?).ok()?;
+        if v.get("vat_recoverable")?.as_bool()? {
+            return Some(Money::ZERO);
+        }
+        Money::parse(v.get("vat")?.as_str()?).ok()
+    };
     let spend = rows
         .iter()
         .map(|r| -> Result<_, StoreError> {
             let reversed: Option<String> = r.try_get("reversed_details")?;
-            let supplier = supplier_of(r.try_get("details")?).or_else(|| supplier_of(reversed)).unwrap_or_default();
+            let details: Option<String> = r.try_get("details")?;
+            let kind: String = r.try_get("kind")?;
+            let vat = if kind == "reversal" { vat_of(&reversed) } else { vat_of(&details) }.unwrap_or(Money::ZERO);
+            let supplier = supplier_of(details).or_else(|| supplier_of(reversed)).unwrap_or_default();
+            // Spend credits `spent` (stored negative); show spend as a positive amount.
+            let amount = Money::from_pence(-r.try_get::<i64, _>("spent")?);
             Ok(SpendRow {
                 entry_id: r.try_get("id")?,
                 date: r.try_get("entry_date")?,
-                kind: r.try_get("kind")?,
+                kind,
                 grant: r.try_get("grant_code")?,
                 memo: r.try_get("memo")?,
                 supplier,
-                // Spend credits `spent` (stored negative); show spend as a positive amount.
-                amount: Money::from_pence(-r.try_get::<i64, _>("spent")?),
+                amount,
+                // With the amount's sign: a refund or a reversal gives its VAT back.
+                irrecoverable_vat: if amount.pence() < 0 { vat.negated() } else { vat },
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

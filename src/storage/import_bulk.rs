@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use super::entries::{EntryText, hashed_content};
 use super::import_lines::{Checked, PROGRESS_EVERY, award_key, refusal};
-use super::operations::{refund_meta, spend_meta};
+use super::operations::{check_refund_vat, check_spend_vat, refund_meta, spend_meta};
 use super::{Backend, DbTx, RowLock, StoreError, rows};
 use crate::domain::chain::entry_link;
 use crate::domain::operations::{self as ops, Award};
@@ -371,6 +371,11 @@ fn check_line(
     (grant, year): &(String, FinancialYear),
     ctx: &Context,
 ) -> Result<(NewEntry, Vec<OverspendFlag>), StoreError> {
+    // The VAT first, as spend_in and refund_in check it.
+    let charged = match op {
+        ImportOp::Spend(c) => check_spend_vat(c)?,
+        ImportOp::Refund(c) => check_refund_vat(c)?,
+    };
     // lock_award: the grant, then its award for the year, then the year open (rule 5).
     let g = ctx.grants.get(grant).ok_or_else(|| StoreError::NotFound(format!("grant {grant}")))?;
     let state = &ctx.awards[&(grant.clone(), *year)];
@@ -393,8 +398,8 @@ fn check_line(
         return Err(StoreError::invalid("project", format!("project {project} is closed")));
     }
     let entry = match op {
-        ImportOp::Spend(c) => ops::spend(award, c.date, project, c.amount, Money::ZERO)?,
-        ImportOp::Refund(c) => ops::refund(award, c.date, project, c.amount)?,
+        ImportOp::Spend(c) => ops::spend(award, c.date, project, charged, Money::ZERO)?,
+        ImportOp::Refund(c) => ops::refund(award, c.date, project, charged)?,
     };
     entry.assert_balanced();
     // post_in: a locked quarter first, then rule 3 for each project account, then rules 2 and 4.

@@ -44,6 +44,7 @@ const TABLES: &[Table] = &[
         &[("financial_year", Kind::Year), ("quarter", Kind::Int), ("locked", Kind::Int)],
     ),
     ("projects", &["code"], &[("status", Kind::Word(project_status))]),
+    ("organisations", &["code"], &[("kind", Kind::Word(org_kind))]),
     (
         "payment_schedules",
         &["grant_code", "financial_year", "line"],
@@ -108,6 +109,9 @@ fn year_status(t: &str) -> bool {
 }
 fn on_overspend(t: &str) -> bool {
     OnOverspend::parse(t).is_some()
+}
+fn org_kind(t: &str) -> bool {
+    crate::domain::OrgKind::parse(t).is_some()
 }
 fn project_status(t: &str) -> bool {
     ProjectStatus::parse(t).is_some()

@@ -300,7 +300,7 @@ backend_test!(hostile_files_get_a_clear_error_and_post_nothing, |app: TestApp| a
         ),
         (
             "extra column",
-            format!("{}vat\n{},0\n", HEADER.replace('\n', ","), good.trim_end()).into_bytes(),
+            format!("{}vat_rate\n{},0\n", HEADER.replace('\n', ","), good.trim_end()).into_bytes(),
             1,
             "not a column",
         ),
@@ -434,7 +434,8 @@ async fn scenario_setup(app: &TestApp) {
 }
 
 fn random_file(rng: &mut Rng, lines: usize) -> String {
-    let mut file = HEADER.to_owned();
+    // The generic layout with its optional VAT columns.
+    let mut file = format!("{},vat,vat_recoverable\n", HEADER.trim_end());
     for i in 0..lines {
         let grant = *rng.pick(&["LDF", "LDF", "ASB-EI", "SOFT", "NOGRANT"]);
         let project = *rng.pick(&["P1", "P2", "P3", "P4", "P9"]);
@@ -445,8 +446,15 @@ fn random_file(rng: &mut Rng, lines: usize) -> String {
         let pence = if rng.below(5) == 0 { -pence } else { pence };
         let sign = if pence < 0 { "-" } else { "" };
         let source_ref = if rng.below(4) == 0 { format!("R-{}", rng.below(lines as u64)) } else { format!("L-{i}") };
+        // VAT: none, up to a fifth of the amount, or (sometimes) more than a refund itself.
+        let vat = match rng.below(4) {
+            0 => String::new(),
+            1 => format!("{}.{:02}", pence.abs() * 2 / 100, pence.abs() * 2 % 100),
+            _ => format!("{}.{:02}", pence.abs() / 500, pence.abs() / 5 % 100),
+        };
+        let recoverable = *rng.pick(&["", "true", "false", "no"]);
         file.push_str(&format!(
-            "{date},{grant},{project},Supplier {i},Line {i},INV-{i},{sign}{}.{:02},{source_ref}\n",
+            "{date},{grant},{project},Supplier {i},Line {i},INV-{i},{sign}{}.{:02},{source_ref},{vat},{recoverable}\n",
             pence.abs() / 100,
             pence.abs() % 100
         ));
@@ -470,7 +478,7 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
     scenario_setup(&app).await;
     scenario_setup(&other).await;
     let (mut posted, mut codes, mut warned) = (0, std::collections::BTreeSet::new(), 0);
-    let mut as_at_refusals = 0;
+    let (mut as_at_refusals, mut vat_refusals) = (0, 0);
     for seed in 1..=12u64 {
         let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
         let file = random_file(&mut rng, 40);
@@ -479,6 +487,7 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
         let bulk = run_engine(&app, &file, Engine::Bulk, true).await;
         assert_eq!(per_line, bulk, "seed {seed}:\n{file}");
         codes.extend(bulk.errors.iter().map(|e| e.code));
+        vat_refusals += bulk.errors.iter().filter(|e| e.field == "vat").count();
         as_at_refusals += bulk.errors.iter().filter(|e| e.field == "date" && e.code != "validation_failed").count();
         // The lines that pass, posted for real: the same entries and balances either way.
         let rejected: std::collections::BTreeSet<u64> = bulk.errors.iter().map(|e| e.line).collect();
@@ -503,6 +512,7 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
     for code in ["validation_failed", "overspend", "restricted_fund", "conflict"] {
         assert!(codes.contains(code), "no {code} among {codes:?}");
     }
+    assert!(vat_refusals > 0, "no line was refused for its VAT");
     app.assert_verified().await;
     other.assert_verified().await;
     other.store.close().await;
@@ -722,6 +732,16 @@ async fn funder_cash(app: &TestApp) {
 
 backend_test!(journal_balances_equal_ours_in_hledger_and_beancount, |app: TestApp| async move {
     random_history(&app, 0x5DEE_CE66_D1CE_4E5B).await;
+    // Spend with irrecoverable VAT and a refund of part of it: the gross on the budget.
+    app.allocate("LDF", "2023-24", "P1", "100.00").await;
+    let mut body = TestApp::spend_body("LDF", "P1", "2023-12-01", "10.00");
+    body["vat"] = json!("2.00");
+    body["vat_recoverable"] = json!(false);
+    let spend = app.ok("/api/v1/spend", Role::Finance, body).await;
+    assert_eq!(spend["charged"], "12.00");
+    let refund = json!({ "grant": "LDF", "project": "P1", "date": "2023-12-02", "amount": "5.00", "vat": "1.00",
+        "vat_recoverable": false, "spend_entry_id": spend["entry_id"], "reason": "part credit" });
+    assert_eq!(app.ok("/api/v1/refunds", Role::Finance, refund).await["charged"], "6.00");
     app.assert_verified().await;
     let ours = all_balances(&app).await;
     assert!(ours.len() > 20, "the history should touch many accounts: {ours:?}");

@@ -371,12 +371,13 @@ backend_test!(the_cli_files_lists_shows_and_compares_returns, |app: TestApp| asy
     assert_eq!(Some(bytes.as_str()), app.get(&format!("/api/v1/returns/{id}/file"), Role::Viewer).await.body.as_str());
     let (ok, shown, _) = app.cli(&["return", "show", &id, "--token", &finance]);
     assert!(ok && shown.contains("grant-ledger-anchor v1 award grant=LDF year=2023-24"), "{shown}");
-    // Unique per test run: the SQLite and PostgreSQL runs of this test share a process and
-    // both file return 1.
-    let mut salt = [0u8; 6];
-    getrandom::fill(&mut salt).unwrap();
-    let anchors =
-        std::env::temp_dir().join(format!("grant-ledger-return-{}-{id}-{}.txt", std::process::id(), hex::encode(salt)));
+    // Named for the backend too: both backends' runs of this test share the process and
+    // the return id, and must not read each other's file.
+    let anchors = std::env::temp_dir().join(format!(
+        "grant-ledger-return-{}-{:?}-{id}.txt",
+        std::process::id(),
+        app.store.backend()
+    ));
     std::fs::write(&anchors, &shown).unwrap();
     let (ok, out, err) = app.cli(&["verify", "--against", anchors.to_str().unwrap()]);
     assert!(ok, "{out}{err}");

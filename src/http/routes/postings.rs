@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, RawBody};
-use super::super::openapi::{Amount, Code, IsoDate, Prose, ProseOrEmpty, Text, TextOrEmpty};
+use super::super::openapi::{Amount, AmountOrZero, Code, IsoDate, Prose, ProseOrEmpty, Text, TextOrEmpty};
 use super::super::{AppState, Idem};
 use crate::domain::FinancialYear;
 use crate::storage::operations as ops;
@@ -213,6 +213,10 @@ struct SpendBody {
     commitment_id: Option<i64>,
     /// A reference from the source system; recorded once only.
     source_ref: Option<TextOrEmpty>,
+    /// The VAT on the invoice; `amount` stays net of it.
+    vat: Option<AmountOrZero>,
+    /// Default true. Irrecoverable VAT is charged to the budget with the net amount.
+    vat_recoverable: Option<bool>,
 }
 
 /// Record spend.
@@ -235,6 +239,8 @@ async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Ra
         amount: f.money("amount"),
         commitment_id: f.opt_id("commitment_id"),
         source_ref: f.opt_text("source_ref"),
+        vat: f.opt_money("vat"),
+        vat_recoverable: f.opt_flag("vat_recoverable").unwrap_or(true),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::spend(&s.store, cmd, auth.actor(&idem)).await?)))
@@ -247,9 +253,18 @@ struct RefundBody {
     grant: Code,
     project: Code,
     date: IsoDate,
+    /// Net of VAT.
     amount: Amount,
     reference: Option<TextOrEmpty>,
     reason: Prose,
+    /// The VAT refunded: no more than `amount`, nor than the VAT of the spend named.
+    vat: Option<AmountOrZero>,
+    /// Default true. Irrecoverable VAT comes back to the budget with the net amount.
+    vat_recoverable: Option<bool>,
+    /// The spend entry this refund returns money of: then the refund's VAT is held to that
+    /// spend's.
+    #[schema(minimum = 1)]
+    spend_entry_id: Option<i64>,
 }
 
 /// Record a refund or credit note.
@@ -271,6 +286,9 @@ async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: R
         reason: f.text("reason"),
         source_ref: None,
         supplier: None,
+        vat: f.opt_money("vat"),
+        vat_recoverable: f.opt_flag("vat_recoverable").unwrap_or(true),
+        spend_entry_id: f.opt_id("spend_entry_id"),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, auth.actor(&idem)).await?)))

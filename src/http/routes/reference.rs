@@ -1,4 +1,5 @@
-//! Reference data: financial years, funders, priorities, grants, awards and projects.
+//! Reference data: financial years, funders, priorities, grants, awards, projects and
+//! organisations.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,12 +11,15 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::{Code, IsoDate, PageQuery, ProseOrEmpty, Text, TextOrEmpty};
+use super::super::openapi::{
+    CharityNumber, Code, CompanyNumber, IsoDate, OrgId, PageQuery, Postcode, ProseOrEmpty, Text, TextOrEmpty,
+};
 use super::super::{AppState, Idem};
-use crate::domain::{OnOverspend, ProjectStatus, is_valid_code};
+use crate::domain::{OnOverspend, OrgKind, ProjectStatus, is_valid_code, org};
 use crate::model::page::Page;
 use crate::model::reference::{
-    AwardRecord, FinancialYearRecord, Funder, Grant, NewAward, Priority, Project, ProjectPatch,
+    AwardRecord, FinancialYearRecord, Funder, Grant, NewAward, Organisation, OrganisationPatch, Priority, Project,
+    ProjectPatch,
 };
 use crate::storage::StoreError;
 use crate::storage::reference as refdata;
@@ -29,6 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_awards, create_award))
         .routes(routes!(list_projects, create_project))
         .routes(routes!(get_project, patch_project))
+        .routes(routes!(list_organisations, create_organisation))
+        .routes(routes!(get_organisation, patch_organisation))
 }
 
 type Created<T> = Result<(StatusCode, Json<T>), AppError>;
@@ -358,4 +364,137 @@ async fn patch_project(
     };
     f.finish()?;
     Ok(Json(refdata::update_project(&s.store, &code, patch, auth.name()).await?))
+}
+
+/// List organisations (delivery partners).
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "reference", params(PageQuery),
+    responses((status = 200, body = Page<Organisation>)))]
+async fn list_organisations(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Organisation> {
+    auth.require(Need::ReadReference)?;
+    let page = q.page();
+    q.finish()?;
+    Ok(Json(refdata::list_organisations(&s.store, &page.after, page.limit).await?))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct OrganisationBody {
+    code: Code,
+    name: Text,
+    kind: OrgKind,
+    charity_number: Option<CharityNumber>,
+    company_number: Option<CompanyNumber>,
+    org_id: Option<OrgId>,
+    postcode: Option<Postcode>,
+}
+
+/// The shapes of an organisation's identifiers, as `Fields::shaped` takes them.
+fn charity_number(s: &str) -> Option<String> {
+    org::is_charity_number(s).then(|| s.to_owned())
+}
+fn company_number(s: &str) -> Option<String> {
+    org::is_company_number(s).then(|| s.to_owned())
+}
+fn org_id(s: &str) -> Option<String> {
+    org::is_org_id(s).then(|| s.to_owned())
+}
+const CHARITY_NUMBER: &str = "a charity number (1234567, 1234567-1, SC012345 or NIC100002)";
+const COMPANY_NUMBER: &str = "a Companies House number of 8 characters (01234567 or SC123456)";
+const ORG_ID: &str = "an org-id.guide identifier: a registry prefix like GB-CHC- then the id";
+const POSTCODE: &str = "a UK postcode like B79 7BZ";
+
+/// Create an organisation.
+///
+/// Roles: approver, admin.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "reference", request_body = OrganisationBody,
+    responses((status = 201, body = Organisation), (status = 403, description = "Neither approver nor admin."),
+        (status = 409, description = "The code exists (`conflict`).")))]
+async fn create_organisation(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    body: RawBody,
+) -> Created<Organisation> {
+    auth.require(Need::Approver)?;
+    let mut f = Fields::parse(&body)?;
+    let o = Organisation {
+        code: f.code("code"),
+        name: f.text("name"),
+        kind: f.word("kind", &OrgKind::ALL, None),
+        charity_number: f.shaped("charity_number", charity_number, CHARITY_NUMBER),
+        company_number: f.shaped("company_number", company_number, COMPANY_NUMBER),
+        org_id: f.shaped("org_id", org_id, ORG_ID),
+        postcode: f.shaped("postcode", org::postcode, POSTCODE),
+    };
+    f.finish()?;
+    Ok((StatusCode::CREATED, Json(refdata::create_organisation(&s.store, o, auth.actor(&idem)).await?)))
+}
+
+/// Get an organisation.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/organisations/{code}", tag = "reference", params(("code" = Code, Path)),
+    responses((status = 200, body = Organisation), (status = 404, description = "No such organisation (`not_found`).")))]
+async fn get_organisation(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+) -> Result<Json<Organisation>, AppError> {
+    auth.require(Need::ReadReference)?;
+    Ok(Json(refdata::get_organisation(&s.store, &code).await?))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct OrganisationPatchBody {
+    #[schema(nullable = false, required = false)]
+    name: Option<Text>,
+    #[schema(nullable = false, required = false)]
+    kind: Option<OrgKind>,
+    #[schema(nullable = false, required = false)]
+    charity_number: Option<CharityNumber>,
+    #[schema(nullable = false, required = false)]
+    company_number: Option<CompanyNumber>,
+    #[schema(nullable = false, required = false)]
+    org_id: Option<OrgId>,
+    #[schema(nullable = false, required = false)]
+    postcode: Option<Postcode>,
+}
+
+/// Change an organisation; its code cannot change. An identifier given as `""` is cleared.
+///
+/// Roles: approver, admin.
+#[utoipa::path(patch, path = "/api/v1/organisations/{code}", tag = "reference", params(("code" = Code, Path)),
+    request_body = OrganisationPatchBody,
+    responses((status = 200, body = Organisation), (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such organisation (`not_found`).")))]
+async fn patch_organisation(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    body: RawBody,
+) -> Result<Json<Organisation>, AppError> {
+    auth.require(Need::Approver)?;
+    let mut f = Fields::parse(&body)?;
+    if f.has("code") {
+        return Err(AppError::field("code", "cannot be changed"));
+    }
+    let patch = OrganisationPatch {
+        name: f.has_value("name").then(|| f.text("name")),
+        kind: f.has_value("kind").then(|| f.word("kind", &OrgKind::ALL, None)),
+        charity_number: f
+            .has_value("charity_number")
+            .then(|| f.shaped("charity_number", charity_number, CHARITY_NUMBER)),
+        company_number: f
+            .has_value("company_number")
+            .then(|| f.shaped("company_number", company_number, COMPANY_NUMBER)),
+        org_id: f.has_value("org_id").then(|| f.shaped("org_id", org_id, ORG_ID)),
+        postcode: f.has_value("postcode").then(|| f.shaped("postcode", org::postcode, POSTCODE)),
+    };
+    f.finish()?;
+    Ok(Json(refdata::update_organisation(&s.store, &code, patch, auth.name()).await?))
 }

@@ -10,11 +10,13 @@ pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<Spend
 
 /// What a spend entry records besides its postings. The bulk import builds the same.
 pub(crate) fn spend_meta(c: &SpendCmd, created_by: &str) -> EntryMeta {
+    let mut details = serde_json::json!({
+        "project": c.project, "supplier": c.supplier, "description": c.description, "invoice_ref": c.invoice_ref,
+    });
+    vat_details(&mut details, c.amount, c.vat, c.vat_recoverable);
     EntryMeta {
         memo: c.description.clone(),
-        details: serde_json::json!({
-            "project": c.project, "supplier": c.supplier, "description": c.description, "invoice_ref": c.invoice_ref,
-        }),
+        details,
         created_by: created_by.to_owned(),
         commitment_id: c.commitment_id,
         source_ref: c.source_ref.clone(),
@@ -28,6 +30,10 @@ pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str) -> EntryMeta {
     if let Some(supplier) = &c.supplier {
         details["supplier"] = serde_json::Value::String(supplier.clone());
     }
+    vat_details(&mut details, c.amount, c.vat, c.vat_recoverable);
+    if let Some(id) = c.spend_entry_id {
+        details["spend_entry_id"] = serde_json::Value::from(id);
+    }
     EntryMeta {
         memo: c.reason.clone(),
         details,
@@ -35,6 +41,42 @@ pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str) -> EntryMeta {
         source_ref: c.source_ref.clone(),
         ..Default::default()
     }
+}
+
+/// An entry with VAT says so in its details: the VAT, whether it is recoverable, and what
+/// the entry charges the budget (the net, plus irrecoverable VAT). Entries without VAT keep
+/// the details they always had.
+fn vat_details(details: &mut serde_json::Value, amount: Money, vat: Option<Money>, recoverable: bool) {
+    if let Some(v) = vat {
+        let charged = charged(amount, vat, recoverable).unwrap_or(amount);
+        details["vat"] = serde_json::Value::String(v.to_string());
+        details["vat_recoverable"] = serde_json::Value::Bool(recoverable);
+        details["charged"] = serde_json::Value::String(charged.to_string());
+    }
+}
+
+/// The charged figure of a spend or refund, refused naming `vat` where it cannot be formed.
+fn charged_or_refuse(amount: Money, vat: Option<Money>, recoverable: bool) -> Result<Money, StoreError> {
+    charged(amount, vat, recoverable).map_err(|e| StoreError::invalid("vat", e.to_string()))
+}
+
+/// A refund's VAT, checked before anything else: never more than the refund itself. Both
+/// import engines and the single refund call it first, so a line is refused alike.
+pub(crate) fn check_refund_vat(c: &RefundCmd) -> Result<Money, StoreError> {
+    if let Some(v) = c.vat
+        && v > c.amount
+    {
+        return Err(StoreError::invalid(
+            "vat",
+            format!("{v} of VAT is more than the refund's net amount {}", c.amount),
+        ));
+    }
+    charged_or_refuse(c.amount, c.vat, c.vat_recoverable)
+}
+
+/// A spend's charged figure, checked before anything else by both import engines too.
+pub(crate) fn check_spend_vat(c: &SpendCmd) -> Result<Money, StoreError> {
+    charged_or_refuse(c.amount, c.vat, c.vat_recoverable)
 }
 
 /// Locks the award of the year `date` falls in. A grant with no award that year makes the
@@ -56,6 +98,7 @@ async fn lock_award_of_date(
 
 /// Records one spend inside `db_tx`: the import posts many lines in one `db_tx` this way.
 pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result<SpendRecord, StoreError> {
+    let charged = check_spend_vat(&c)?;
     let (locked, year) = lock_award_of_date(db_tx, &c.grant, c.date).await?;
     project_for_posting(db_tx, &c.project, "project", false).await?;
     let mut covered = Money::ZERO;
@@ -79,9 +122,9 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
             format!("commitment {id} that it draws on")
         })?;
         let committed = Account::project(AccountKind::Committed, &c.grant, year, &c.project);
-        covered = outstanding_in(db_tx, id, &committed).await?.min(c.amount);
+        covered = outstanding_in(db_tx, id, &committed).await?.min(charged);
     }
-    let entry = ops::spend(award_of(&locked), c.date, &c.project, c.amount, covered)?;
+    let entry = ops::spend(award_of(&locked), c.date, &c.project, charged, covered)?;
     let meta = spend_meta(&c, created_by);
     let posted = post_in(db_tx, &entry, &meta, locked.grant.rule()).await?;
     Ok(SpendRecord {
@@ -94,6 +137,9 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
         description: c.description,
         invoice_ref: c.invoice_ref,
         amount: c.amount,
+        vat: c.vat,
+        vat_recoverable: c.vat_recoverable,
+        charged,
         commitment_id: c.commitment_id,
         covered_by_commitment: covered,
         source_ref: c.source_ref,
@@ -109,12 +155,28 @@ pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<Ref
 
 /// Records one refund inside `db_tx`: the import posts a negative line this way.
 pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Result<RefundRecord, StoreError> {
+    let charged = check_refund_vat(&c)?;
     let (locked, year) = lock_award_of_date(db_tx, &c.grant, c.date).await?;
     project_for_posting(db_tx, &c.project, "project", true).await?;
-    let entry = ops::refund(award_of(&locked), c.date, &c.project, c.amount)?;
+    if let Some(id) = c.spend_entry_id {
+        check_against_spend(db_tx, &c, id).await?;
+    }
+    let entry = ops::refund(award_of(&locked), c.date, &c.project, charged)?;
     let meta = refund_meta(&c, created_by);
     let posted = post_in(db_tx, &entry, &meta, locked.grant.rule()).await?;
-    let RefundCmd { grant, project, date, amount, reference, reason, source_ref, .. } = c;
+    let RefundCmd {
+        grant,
+        project,
+        date,
+        amount,
+        reference,
+        reason,
+        source_ref,
+        vat,
+        vat_recoverable,
+        spend_entry_id,
+        ..
+    } = c;
     Ok(RefundRecord {
         entry_id: posted.entry_id,
         grant,
@@ -122,10 +184,58 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
         project,
         date,
         amount,
+        vat,
+        vat_recoverable,
+        charged,
+        spend_entry_id,
         reference,
         reason,
         source_ref,
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct SpendEntryRow {
+    kind: String,
+    grant_code: String,
+    entry_date: String,
+    details: String,
+}
+
+/// A refund that names the spend it returns: that entry must be a spend of the same grant
+/// and project, dated no later than the refund, and the refund's VAT no more than the
+/// spend's, with the same recoverability.
+async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result<(), StoreError> {
+    let row = sqlx::query("select kind, grant_code, entry_date, details from entries where id = $1")
+        .bind(id)
+        .fetch_optional(&mut **db_tx)
+        .await?
+        .ok_or_else(|| StoreError::invalid("spend_entry_id", format!("no entry {id}")))?;
+    let e: SpendEntryRow = rows::read(&row, "entries", &["id"])?;
+    let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+    let project = details.get("project").and_then(|v| v.as_str()).unwrap_or_default();
+    if e.kind != EntryKind::Spend.as_str() || e.grant_code != c.grant || project != c.project {
+        return Err(StoreError::invalid(
+            "spend_entry_id",
+            format!("entry {id} is not a spend of grant {} project {}", c.grant, c.project),
+        ));
+    }
+    not_before(c.date, &e.entry_date, || format!("spend {id} that it refunds"))?;
+    let original_vat = details.get("vat").and_then(|v| v.as_str()).and_then(|v| Money::parse(v).ok());
+    let original_recoverable = details.get("vat_recoverable").and_then(|v| v.as_bool()).unwrap_or(true);
+    if let Some(v) = c.vat.filter(|v| v.is_positive()) {
+        let most = original_vat.unwrap_or(Money::ZERO);
+        if v > most {
+            return Err(StoreError::invalid("vat", format!("{v} of VAT is more than the {most} of spend {id}")));
+        }
+        if c.vat_recoverable != original_recoverable {
+            return Err(StoreError::invalid(
+                "vat_recoverable",
+                format!("spend {id} recorded its VAT as {}recoverable", if original_recoverable { "" } else { "ir" }),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// True when an entry already carries this `source_ref`: an imported line posts once.

@@ -1,4 +1,5 @@
-//! Reference data: financial years, funders, priorities, grants, awards, projects, settings,
+//! Reference data: financial years, funders, priorities, grants, awards, projects,
+//! organisations, settings,
 //! one module each; this one holds what they share and re-exports them, so callers name
 //! `storage::reference::X` whichever module defines it.
 
@@ -12,7 +13,8 @@ use super::{DbTx, Page, RowLock, Store, StoreError, is_unique_violation, now};
 use crate::domain::{FinancialYear, Money, OnOverspend, YearStatus, operations};
 use crate::model::Actor;
 use crate::model::reference::{
-    AwardRecord, FinancialYearRecord, Funder, Grant, NewAward, Priority, Project, ProjectPatch,
+    AwardRecord, FinancialYearRecord, Funder, Grant, NewAward, Organisation, OrganisationPatch, Priority, Project,
+    ProjectPatch,
 };
 
 use super::lookups::project_from;
@@ -43,6 +45,7 @@ pub async fn own_records(store: &Store) -> Result<(i64, i64), StoreError> {
 mod awards;
 mod funders;
 mod grants;
+mod organisations;
 mod priorities;
 mod projects;
 mod settings;
@@ -51,6 +54,7 @@ mod years;
 pub use awards::*;
 pub use funders::*;
 pub use grants::*;
+pub use organisations::*;
 pub use priorities::*;
 pub use projects::*;
 pub use settings::*;

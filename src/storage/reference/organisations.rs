@@ -1,0 +1,115 @@
+//! Organisations (delivery partners): listed, read, created and changed, each change in the
+//! audit trail as entity `organisation`; `Organisation` itself is in `model::reference`.
+
+use super::*;
+
+const TABLE: &str = "organisations";
+
+pub async fn list_organisations(store: &Store, after: &str, limit: i64) -> Result<Page<Organisation>, StoreError> {
+    let rows = sqlx::query("select * from organisations where code > $1 order by code limit $2")
+        .bind(after)
+        .bind(limit_rows(limit))
+        .fetch_all(store.pool())
+        .await?;
+    Ok(Page::from_rows(rows::read_all(&rows, TABLE, &["code"])?, limit, |o: &Organisation| o.code.clone()))
+}
+
+pub async fn get_organisation(store: &Store, code: &str) -> Result<Organisation, StoreError> {
+    let row =
+        sqlx::query("select * from organisations where code = $1").bind(code).fetch_optional(store.pool()).await?;
+    match row {
+        Some(r) => rows::read(&r, TABLE, &["code"]),
+        None => Err(StoreError::NotFound(format!("organisation {code}"))),
+    }
+}
+
+pub async fn create_organisation(store: &Store, o: Organisation, actor: Actor<'_>) -> Result<Organisation, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let t = now();
+    sqlx::query(
+        "insert into organisations (code, name, kind, charity_number, company_number, org_id, postcode, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(&o.code)
+    .bind(&o.name)
+    .bind(o.kind.as_str())
+    .bind(&o.charity_number)
+    .bind(&o.company_number)
+    .bind(&o.org_id)
+    .bind(&o.postcode)
+    .bind(t)
+    .execute(&mut *db_tx)
+    .await
+    .map_err(|e| conflict_if_exists(e, format!("organisation {}", o.code)))?;
+    audit::record_in(
+        &mut db_tx,
+        Change {
+            actor: actor.name,
+            action: "create",
+            entity: "organisation",
+            key: &o.code,
+            before: None,
+            after: audit::json(&o),
+            reason: "",
+        },
+    )
+    .await?;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &o).await?;
+    db_tx.commit().await?;
+    Ok(o)
+}
+
+/// Changes an organisation; its code cannot change. The row is held for update, so two
+/// changes apply one after the other and each audit record's `before` is what it replaced.
+pub async fn update_organisation(
+    store: &Store,
+    code: &str,
+    patch: OrganisationPatch,
+    actor: &str,
+) -> Result<Organisation, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let sql = format!("select * from organisations where code = $1{}", RowLock::Update.clause(&db_tx));
+    let row = sqlx::query(&sql).bind(code).fetch_optional(&mut *db_tx).await?;
+    let mut o: Organisation = match row {
+        Some(r) => rows::read(&r, TABLE, &["code"])?,
+        None => return Err(StoreError::NotFound(format!("organisation {code}"))),
+    };
+    let before = audit::json(&o);
+    let OrganisationPatch { name, kind, charity_number, company_number, org_id, postcode } = patch;
+    o.name = name.unwrap_or(o.name);
+    o.kind = kind.unwrap_or(o.kind);
+    o.charity_number = charity_number.unwrap_or(o.charity_number);
+    o.company_number = company_number.unwrap_or(o.company_number);
+    o.org_id = org_id.unwrap_or(o.org_id);
+    o.postcode = postcode.unwrap_or(o.postcode);
+    sqlx::query(
+        "update organisations set name = $2, kind = $3, charity_number = $4, company_number = $5, org_id = $6,
+                postcode = $7, updated_at = $8
+         where code = $1",
+    )
+    .bind(code)
+    .bind(&o.name)
+    .bind(o.kind.as_str())
+    .bind(&o.charity_number)
+    .bind(&o.company_number)
+    .bind(&o.org_id)
+    .bind(&o.postcode)
+    .bind(now())
+    .execute(&mut *db_tx)
+    .await?;
+    audit::record_in(
+        &mut db_tx,
+        Change {
+            actor,
+            action: "update",
+            entity: "organisation",
+            key: code,
+            before,
+            after: audit::json(&o),
+            reason: "",
+        },
+    )
+    .await?;
+    db_tx.commit().await?;
+    Ok(o)
+}
