@@ -91,6 +91,100 @@ impl RagRule {
     }
 }
 
+/// Pounds for the words of a rating: `£1234.50`.
+fn pounds(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    format!("{sign}£{}.{:02}", pence.unsigned_abs() / 100, pence.unsigned_abs() % 100)
+}
+
+/// A percentage, shown to one place (`{:.1}`).
+fn pct(part: i64, whole: i64) -> Decimal {
+    Decimal::from(part) * Decimal::from(100) / Decimal::from(whole)
+}
+
+impl RagRule {
+    /// Why `rate` gave its rating, in words for the page. `year_ended` is a report dated on
+    /// or after the year's last day, where the band is 100% and the rating is the outturn's.
+    pub fn why(&self, profile: Profile, budget: i64, actual: i64, available: i64, year_ended: bool) -> String {
+        if actual > budget {
+            return format!("overspent: actual {} is {} above budget", pounds(actual), pounds(actual - budget));
+        }
+        if available < 0 {
+            return format!("overcommitted: available is {}", pounds(available));
+        }
+        if budget <= 0 {
+            return "no budget".into();
+        }
+        let spent = pct(actual, budget);
+        if year_ended {
+            return format!("year ended {spent:.1}% spent, {} unspent", pounds(budget - actual));
+        }
+        let band = if profile.low_pct == profile.high_pct {
+            format!("{}%", profile.low_pct)
+        } else {
+            format!("{}–{}%", profile.low_pct, profile.high_pct)
+        };
+        if spent < profile.low_pct {
+            format!("{spent:.1}% spent, {:.1} points behind the profile ({band})", profile.low_pct - spent)
+        } else if spent > profile.high_pct {
+            format!("{spent:.1}% spent, {:.1} points ahead of the profile ({band})", spent - profile.high_pct)
+        } else {
+            format!("{spent:.1}% spent, on profile ({band})")
+        }
+    }
+
+    /// Rates an award's unallocated money by its share of the award. While the first quarter
+    /// is under way allocations are still being made, so it is green; from then on (and at
+    /// the year's end, when it will be returned or carried forward) it is red above the red
+    /// threshold, amber above the amber one.
+    pub fn rate_unallocated(
+        &self,
+        profile: Profile,
+        awarded: i64,
+        unallocated: i64,
+        year_ended: bool,
+    ) -> (Rag, String) {
+        if awarded <= 0 || unallocated <= 0 {
+            return (Rag::Green, "all of the award is allocated".into());
+        }
+        let share = pct(unallocated, awarded);
+        let what = format!("{} ({share:.1}% of the award) unallocated", pounds(unallocated));
+        if profile.low_pct.is_zero() && !year_ended {
+            return (Rag::Green, format!("{what} while the first quarter is under way"));
+        }
+        let rag = if share > self.red_pct {
+            Rag::Red
+        } else if share > self.amber_pct {
+            Rag::Amber
+        } else {
+            Rag::Green
+        };
+        let when =
+            if year_ended { "at the year's end: to be returned or carried forward" } else { "after the first quarter" };
+        (rag, format!("{what} {when}"))
+    }
+
+    /// What each colour means on a report of a year under way, or of a year that has ended.
+    pub fn meaning(&self, year_ended: bool) -> String {
+        let (amber, red) = (self.amber_pct, self.red_pct);
+        if year_ended {
+            format!(
+                "The year has ended, so each line is rated on its outturn: red if it was overspent or \
+                 more than {red}% of its budget was left unspent, amber if more than {amber}% was, \
+                 green otherwise. Unallocated money is rated on its share of the award: red above \
+                 {red}%, amber above {amber}%."
+            )
+        } else {
+            format!(
+                "Red: overspent, or spend more than {red} points of budget outside the spend profile; \
+                 amber: more than {amber} points outside it; green: on profile. Unallocated money is \
+                 rated on its share of the award once the first quarter has ended: red above {red}%, \
+                 amber above {amber}%."
+            )
+        }
+    }
+}
+
 /// The band of percent spent that is on profile at a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Profile {
@@ -144,6 +238,46 @@ impl Profile {
 
 #[cfg(test)]
 mod tests {
+
+    fn band(low: u32, high: u32) -> Profile {
+        Profile { low_pct: Decimal::from(low), high_pct: Decimal::from(high) }
+    }
+
+    #[test]
+    fn unallocated_money_is_rated_by_its_share_after_the_first_quarter() {
+        let rule = RagRule::default();
+        let all = 6_139_400;
+        // The whole award unallocated: green while Q1 is under way, red after it and at year end.
+        assert_eq!(rule.rate_unallocated(band(0, 25), all, all, false).0, Rag::Green);
+        let (rag, why) = rule.rate_unallocated(band(25, 50), all, all, false);
+        assert_eq!(
+            (rag, why.as_str()),
+            (Rag::Red, "£61394.00 (100.0% of the award) unallocated after the first quarter")
+        );
+        assert_eq!(rule.rate_unallocated(band(100, 100), all, all, true).0, Rag::Red);
+        // 15% unallocated is amber (above 10), 10% green, nothing unallocated green.
+        assert_eq!(rule.rate_unallocated(band(25, 50), 100_000, 15_000, false).0, Rag::Amber);
+        assert_eq!(rule.rate_unallocated(band(25, 50), 100_000, 10_000, false).0, Rag::Green);
+        assert_eq!(rule.rate_unallocated(band(25, 50), 100_000, 0, false).0, Rag::Green);
+    }
+
+    #[test]
+    fn a_rating_says_why() {
+        let rule = RagRule::default();
+        assert_eq!(
+            rule.why(band(25, 50), 100_000, 10_000, 90_000, false),
+            "10.0% spent, 15.0 points behind the profile (25–50%)"
+        );
+        assert_eq!(rule.why(band(25, 50), 100_000, 30_000, 70_000, false), "30.0% spent, on profile (25–50%)");
+        assert_eq!(rule.why(band(100, 100), 100_000, 80_000, 20_000, true), "year ended 80.0% spent, £200.00 unspent");
+        assert_eq!(
+            rule.why(band(25, 50), 100_000, 100_050, -50, false),
+            "overspent: actual £1000.50 is £0.50 above budget"
+        );
+        assert!(rule.meaning(true).starts_with("The year has ended"));
+        assert!(rule.meaning(false).contains("more than 25 points"));
+    }
+
     use super::*;
 
     fn d(s: &str) -> chrono::NaiveDate {

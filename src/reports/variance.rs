@@ -146,6 +146,9 @@ pub struct FigureSet {
     pub percent_spent: Decimal,
     pub forecast_outturn: Money,
     pub rag: Rag,
+    /// Why `rag`, in words: how far spend is from the profile, or the outturn once the year
+    /// has ended.
+    pub rag_why: String,
     /// The officer's forecast of the year-end outturn for the report's quarter, or
     /// actual + committed where none was made (`forecast_basis` says which).
     pub officer_forecast: Money,
@@ -162,7 +165,7 @@ pub struct FigureSet {
 
 impl FigureSet {
     /// The figures with the commitment position as the forecast; `with_outlook` adds the officer's.
-    pub fn of(f: &Figures, rule: &RagRule, profile: Profile) -> FigureSet {
+    pub fn of(f: &Figures, rule: &RagRule, profile: Profile, year_ended: bool) -> FigureSet {
         FigureSet {
             budget: Money::from_pence(f.budget),
             committed: Money::from_pence(f.committed),
@@ -172,6 +175,7 @@ impl FigureSet {
             percent_spent: f.percent_spent(),
             forecast_outturn: Money::from_pence(f.forecast_outturn()),
             rag: rule.rate(profile, f.budget, f.actual, f.available),
+            rag_why: rule.why(profile, f.budget, f.actual, f.available, year_ended),
             officer_forecast: Money::from_pence(f.forecast_outturn()),
             forecast_underspend: Money::from_pence(f.budget - f.forecast_outturn()),
             forecast_basis: ForecastBasis::Commitments,
@@ -225,6 +229,9 @@ pub struct GrantSubtotal {
     /// Of `awarded`, the money carried forward into this year from the year before.
     pub brought_forward: Money,
     pub unallocated: Money,
+    /// The unallocated money's rating, by its share of the award (`domain::rag`).
+    pub unallocated_rag: Rag,
+    pub unallocated_why: String,
     #[serde(flatten)]
     pub figures: FigureSet,
 }
@@ -236,6 +243,9 @@ pub struct Totals {
     /// Of `awarded`, the money carried forward into this year from the year before.
     pub brought_forward: Money,
     pub unallocated: Money,
+    /// The unallocated money's rating, by its share of the award (`domain::rag`).
+    pub unallocated_rag: Rag,
+    pub unallocated_why: String,
     /// Given back to the funder at year end (zero until year-end accounts exist).
     pub returned: Money,
     /// Carried forward into the next year (zero until year-end accounts exist).
@@ -255,6 +265,8 @@ pub struct VarianceReport {
     pub as_known_at: Option<String>,
     /// The date the profile was taken at: `as_at`, or today.
     pub report_date: String,
+    /// What each RAG colour means on this report: for a year under way, or one that has ended.
+    pub rag_meaning: String,
     /// The straight-line band at the report date; rows with a quarterly plan carry their own.
     pub profile: Profile,
     /// The quarter whose officer forecasts the report shows (1–4): `quarter` if asked, else
@@ -303,6 +315,8 @@ pub fn build(
 ) -> VarianceReport {
     let Measures { rule, plans, quarter, forecasts } = measures;
     let profile = Profile::straight_line(year, report_date);
+    // On or after the year's last day the band is 100% and each rating is the outturn's.
+    let ended = report_date >= year.end();
     let mut per_project: BTreeMap<(String, String), Figures> = BTreeMap::new();
     let mut awards: BTreeMap<String, AwardSums> = BTreeMap::new();
     for a in accounts {
@@ -324,7 +338,7 @@ pub fn build(
             let row_profile = Profile::planned(year, report_date, plan);
             let outlook = Outlook::of_row(&f, forecasts.get(&(grant.clone(), project.clone())));
             VarianceRow {
-                figures: FigureSet::of(&f, rule, row_profile).with_outlook(&f, &outlook),
+                figures: FigureSet::of(&f, rule, row_profile, ended).with_outlook(&f, &outlook),
                 grant,
                 priority: info.priority,
                 project,
@@ -355,7 +369,7 @@ pub fn build(
         total.2.add(&r.outlook);
     }
     let set = |(f, parts, outlook): &Group| {
-        FigureSet::of(f, rule, Profile::weighted(parts, profile)).with_outlook(f, outlook)
+        FigureSet::of(f, rule, Profile::weighted(parts, profile), ended).with_outlook(f, outlook)
     };
     let priorities = by_priority
         .iter()
@@ -365,7 +379,10 @@ pub fn build(
         .iter()
         .map(|(g, group)| {
             let a = awards.get(g).copied().unwrap_or_default();
+            let (unallocated_rag, unallocated_why) = rule.rate_unallocated(profile, a.awarded, a.unallocated, ended);
             GrantSubtotal {
+                unallocated_rag,
+                unallocated_why,
                 funder: labels.funders.get(g).cloned().unwrap_or_default(),
                 grant: g.clone(),
                 awarded: Money::from_pence(a.awarded),
@@ -376,7 +393,10 @@ pub fn build(
         })
         .collect();
     let sum = |pick: fn(&AwardSums) -> i64| Money::from_pence(awards.values().map(pick).sum());
+    let (unallocated_rag, unallocated_why) =
+        rule.rate_unallocated(profile, sum(|a| a.awarded).pence(), sum(|a| a.unallocated).pence(), ended);
     VarianceReport {
+        rag_meaning: rule.meaning(ended),
         financial_year: year.to_string(),
         as_at: as_at.map(|d| d.to_string()),
         as_known_at: None,
@@ -390,6 +410,8 @@ pub fn build(
             awarded: sum(|a| a.awarded),
             brought_forward: Money::ZERO,
             unallocated: sum(|a| a.unallocated),
+            unallocated_rag,
+            unallocated_why,
             returned: sum(|a| a.returned),
             carried: sum(|a| a.carried),
             figures: set(&total),

@@ -279,3 +279,58 @@ backend_test!(the_dashboard_shows_locked_quarters_and_filed_returns_marked_when_
         StatusCode::SEE_OTHER
     );
 });
+
+backend_test!(unallocated_money_and_finished_years_are_rated_with_reasons, |app: TestApp| async move {
+    let report = |as_at: &'static str| {
+        let app = &app;
+        async move {
+            let r =
+                app.get(&format!("/api/v1/reports/variance?financial_year=2023-24&as_at={as_at}"), Role::Viewer).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.body
+        }
+    };
+    // LDF's £61,394 for 2023-24, all of it unallocated: green while Q1 is under way ...
+    let r = report("2023-05-01").await;
+    assert_eq!(r["totals"]["unallocated_rag"], "green");
+    assert!(r["totals"]["unallocated_why"].as_str().unwrap().ends_with("while the first quarter is under way"));
+    assert!(r["rag_meaning"].as_str().unwrap().starts_with("Red: overspent"));
+    // ... red once the first quarter has ended, on the grant's line and in the totals.
+    let r = report("2023-09-30").await;
+    assert_eq!(r["totals"]["unallocated_rag"], "red");
+    assert_eq!(r["totals"]["unallocated_why"], "£61394.00 (100.0% of the award) unallocated after the first quarter");
+    let ldf = r["grants"].as_array().unwrap().iter().find(|g| g["grant"] == "LDF").unwrap();
+    assert_eq!(ldf["unallocated_rag"], "red");
+    // A finished year: each line is rated on its outturn and says why.
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "10000").await;
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-06-01", "8000")).await;
+    let r = report("2024-03-31").await;
+    let p1 = r["rows"].as_array().unwrap().iter().find(|row| row["project"] == "P1").unwrap();
+    assert_eq!(
+        (p1["rag"].as_str(), p1["rag_why"].as_str()),
+        (Some("amber"), Some("year ended 80.0% spent, £2000.00 unspent"))
+    );
+    assert!(r["rag_meaning"].as_str().unwrap().starts_with("The year has ended"));
+    assert_eq!(r["totals"]["unallocated_rag"], "red", "£51,394 of £61,394 never allocated");
+    assert!(
+        r["totals"]["unallocated_why"]
+            .as_str()
+            .unwrap()
+            .ends_with("at the year's end: to be returned or carried forward")
+    );
+    // During the year the same line says how far it is from its profile.
+    let r = report("2023-09-30").await;
+    let p1 = r["rows"].as_array().unwrap().iter().find(|row| row["project"] == "P1").unwrap();
+    assert_eq!(p1["rag_why"], "80.0% spent, 30.0 points ahead of the profile (50%)");
+    // The page says what each colour means for that year, and why each line has its colour.
+    let cookie = sign_in(&app, Role::Viewer).await;
+    let page = send(&app, "GET", "/dashboard?financial_year=2023-24&as_at=2024-03-31", Some(&cookie), None, &[]).await;
+    assert!(
+        page.text.contains("id=\"rag-meaning\">The year has ended, so each line is rated on its outturn"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("<td class=\"why\">year ended 80.0% spent, £2000.00 unspent</td>"), "{}", page.text);
+    assert!(page.text.contains("Unallocated money: <span class=\"rag rag-red\">Red</span>"), "{}", page.text);
+});

@@ -66,7 +66,7 @@ fn progress_cell(f: &FigureSet) -> String {
 fn figure_cells(f: &FigureSet) -> String {
     format!(
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-         <td class=\"num\">{}</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td>{}\
+         <td class=\"num\">{}</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td>{}<td class=\"why\">{}</td>\
          <td class=\"num officer-forecast\">{}</td><td class=\"num\">{}</td>{}",
         pounds(f.budget),
         pounds(f.committed),
@@ -76,6 +76,7 @@ fn figure_cells(f: &FigureSet) -> String {
         f.percent_spent,
         pounds(f.forecast_outturn),
         rag_cell(f),
+        esc(&f.rag_why),
         pounds(f.officer_forecast),
         pounds(f.forecast_underspend),
         progress_cell(f)
@@ -85,7 +86,7 @@ fn figure_cells(f: &FigureSet) -> String {
 const FIGURE_HEADS: &str = "<th scope=\"col\" class=\"num\">Budget</th><th scope=\"col\" class=\"num\">Committed</th>\
     <th scope=\"col\" class=\"num\">Actual</th><th scope=\"col\" class=\"num\">Available</th>\
     <th scope=\"col\" class=\"num\">Variance</th><th scope=\"col\" class=\"num\">Spent</th>\
-    <th scope=\"col\" class=\"num\">Committed outturn</th><th scope=\"col\">RAG</th>\
+    <th scope=\"col\" class=\"num\">Committed outturn</th><th scope=\"col\">RAG</th><th scope=\"col\">Why</th>\
     <th scope=\"col\" class=\"num\">Officer forecast</th><th scope=\"col\" class=\"num\">Forecast underspend</th>\
     <th scope=\"col\">Progress</th>";
 
@@ -155,7 +156,14 @@ fn headline(r: &VarianceReport) -> String {
         .iter()
         .map(|(id, name, m)| format!("<div><dt>{name}</dt><dd id=\"headline-{id}\">{}</dd></div>", pounds(*m)))
         .collect();
-    format!("<dl class=\"headline\">{cells}</dl>")
+    let word = t.unallocated_rag.as_str();
+    let mut title = word.to_owned();
+    title[..1].make_ascii_uppercase();
+    format!(
+        "<dl class=\"headline\">{cells}</dl><p id=\"unallocated-rag\">Unallocated money: \
+         <span class=\"rag rag-{word}\">{title}</span>, {}.</p>",
+        esc(&t.unallocated_why)
+    )
 }
 
 fn priority_chart(r: &VarianceReport) -> String {
@@ -354,7 +362,7 @@ pub fn render(v: &View) -> String {
          <section aria-labelledby=\"h-priorities\"><h2 id=\"h-priorities\">Budget against actual by priority</h2>{priority_chart}</section>\
          <section aria-labelledby=\"h-quarters\"><h2 id=\"h-quarters\">Spend by quarter</h2>{quarter_chart}</section>\
          <section aria-labelledby=\"h-variance\"><h2 id=\"h-variance\">Variance</h2>\
-         <p class=\"note\">RAG: red is overspent or more than the red threshold outside the spend profile; amber is beyond the amber threshold; green is on track.</p>\
+         <p class=\"note\" id=\"rag-meaning\">{rag_meaning}</p>\
          <p class=\"note\">Committed outturn is actual plus committed. Officer forecast is the officer's forecast of the \
          year-end outturn made in Q{fq}; where none was made it is the committed outturn, and Progress says so. \
          Forecast underspend is budget less officer forecast. Progress is the officer's own rating.</p>\
@@ -375,6 +383,7 @@ pub fn render(v: &View) -> String {
         priority_chart = priority_chart(r),
         quarter_chart = quarter_chart(v.quarters),
         table = variance_table(r),
+        rag_meaning = esc(&r.rag_meaning),
         fq = r.forecast_quarter,
         forecasts = forecasts_section(r),
         indicators = indicators_section(v.monitoring_lines, r.forecast_quarter),
