@@ -4,12 +4,12 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::audit::{self, Change};
-use super::entries::{EntryMeta, lock_award, lock_award_row, post_in};
+use super::entries::{EntryMeta, hold_year_awards_in, lock_award, post_in};
 use super::idempotency;
 use super::operations::{VirementCmd, VirementRecord, insert_virement_in, vire_in};
 use super::reference::{get_grant_in, year_status_in};
 use super::rows;
-use super::{DbTx, Page, Store, StoreError, now};
+use super::{DbTx, Page, RowLock, Store, StoreError, now};
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, FinancialYear, Money, VirementStatus, YearStatus};
 use crate::model::Actor;
@@ -398,17 +398,7 @@ pub async fn close_year(
     let mut db_tx = store.begin().await?;
     // In the one global order, (grant, year), as imports and year ends take them: a single
     // update would lock rows in table order and deadlock against them on PostgreSQL.
-    let grants: Vec<String> =
-        sqlx::query("select grant_code from awards where financial_year = $1 order by grant_code")
-            .bind(fy.to_string())
-            .fetch_all(&mut *db_tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get("grant_code"))
-            .collect::<Result<_, _>>()?;
-    for grant in &grants {
-        lock_award_row(&mut db_tx, grant, fy).await?;
-    }
+    hold_year_awards_in(&mut db_tx, fy, RowLock::Update).await?;
     let before = year_in(&mut db_tx, fy).await?;
     if before.status == YearStatus::Closed {
         return Err(StoreError::Conflict(format!("financial year {fy} is already closed")));

@@ -51,6 +51,33 @@ pub(super) async fn lock_award_row(db_tx: &mut DbTx, grant: &str, year: Financia
     Ok(done.rows_affected() > 0)
 }
 
+/// Holds every award of `year` in the one global order, (grant, year), as imports and year
+/// ends take them (one statement over them all would lock in table order and deadlock
+/// against those on PostgreSQL). `RowLock::Update` takes each award's write lock, so
+/// postings to them finish first and later ones wait for this `db_tx`; `RowLock::Share`
+/// only keeps them from being written until it ends. Answers the grants held.
+pub(super) async fn hold_year_awards_in(
+    db_tx: &mut DbTx,
+    year: FinancialYear,
+    lock: super::RowLock,
+) -> Result<Vec<String>, StoreError> {
+    let share = if lock == super::RowLock::Share { lock.clause(db_tx) } else { "" };
+    let sql = format!("select grant_code from awards where financial_year = $1 order by grant_code{share}");
+    let grants: Vec<String> = sqlx::query(&sql)
+        .bind(year.to_string())
+        .fetch_all(&mut **db_tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("grant_code"))
+        .collect::<Result<_, _>>()?;
+    if lock == super::RowLock::Update {
+        for grant in &grants {
+            lock_award_row(db_tx, grant, year).await?;
+        }
+    }
+    Ok(grants)
+}
+
 /// Takes the write lock of an award, first thing in a `db_tx`, then checks its year is open.
 /// On PostgreSQL the update holds the award's row lock until commit; on SQLite a write as
 /// the first statement takes the database write lock at once. Either way, the balances read

@@ -8,10 +8,8 @@
 //! held for update, which an award's creation holds shared (a new award is not among the
 //! rows locked), then the audit head.
 
-use sqlx::Row;
-
 use super::audit::{self, Change};
-use super::entries::lock_award_row;
+use super::entries::hold_year_awards_in;
 use super::{DbTx, RowLock, Store, StoreError, idempotency, now, rows};
 use crate::domain::FinancialYear;
 use crate::model::Actor;
@@ -124,17 +122,7 @@ async fn change(
     let mut db_tx = store.begin().await?;
     // Every award of the year, in the one global order (grant, year), as closing a year does:
     // postings to them finish first, and later ones wait for this db_tx and then see it.
-    let grants: Vec<String> =
-        sqlx::query("select grant_code from awards where financial_year = $1 order by grant_code")
-            .bind(year.to_string())
-            .fetch_all(&mut *db_tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get("grant_code"))
-            .collect::<Result<_, _>>()?;
-    for grant in &grants {
-        lock_award_row(&mut db_tx, grant, year).await?;
-    }
+    hold_year_awards_in(&mut db_tx, year, RowLock::Update).await?;
     // Then the year's row, which an award being created holds shared.
     year_exists_in(&mut db_tx, year, Some(RowLock::Update)).await?;
     let before = quarter_states_in(&mut db_tx, year).await?.swap_remove(usize::from(quarter) - 1);

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::entries::hold_year_awards_in;
 use super::known::Cut;
 use super::{DbTx, Page, RowLock, Store, StoreError, audit, idempotency, rows};
 use crate::domain::FinancialYear;
@@ -36,11 +37,7 @@ pub async fn begin_filing(store: &Store, year: FinancialYear) -> Result<Filing, 
     if known.is_none() {
         return Err(StoreError::NotFound(format!("financial year {year}")));
     }
-    let sql = format!(
-        "select grant_code from awards where financial_year = $1 order by grant_code{}",
-        RowLock::Share.clause(&db_tx)
-    );
-    sqlx::query(&sql).bind(year.to_string()).fetch_all(&mut *db_tx).await?;
+    hold_year_awards_in(&mut db_tx, year, RowLock::Share).await?;
     let anchors = super::anchors::current_in(&mut db_tx).await?;
     Ok(Filing { db_tx, position: Position { anchors, at: chrono::Utc::now() } })
 }
