@@ -382,20 +382,7 @@ async fn filed_return_file(
     _who: Session,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, AppError> {
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or_else(|| AppError::field("id", "must be a positive whole number"))?;
-    let (record, content_type, body) = crate::storage::returns::file(&s.store, id).await?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, content_type),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", record.file_name)),
-        ],
-        body,
-    )
-        .into_response())
+    super::routes::returns::stored_file(&s, &id).await
 }
 
 #[derive(IntoParams)]

@@ -123,7 +123,12 @@ async fn get_return(
         (status = 404, description = "No such filed return (`not_found`).")))]
 async fn return_file(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let (record, content_type, body) = returns::file(&s.store, path_id(&id, "id")?).await?;
+    stored_file(&s, &id).await
+}
+
+/// A filed return's stored bytes as a download, for this route and the dashboard's.
+pub async fn stored_file(s: &AppState, id: &str) -> Result<Response, AppError> {
+    let (record, content_type, body) = returns::file(&s.store, path_id(id, "id")?).await?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
