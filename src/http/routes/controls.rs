@@ -240,6 +240,29 @@ struct QuarterLockBody {
     reason: Prose,
 }
 
+/// Locks (`lock`) or unlocks a quarter: what both routes share.
+async fn change_quarter(
+    s: &AppState,
+    auth: &Auth,
+    idem: &Option<crate::model::IdemKey>,
+    (fy, q): (&str, &str),
+    body: &RawBody,
+    lock: bool,
+) -> Result<Json<QuarterState>, AppError> {
+    auth.require(Need::Admin)?;
+    let (year, quarter) = (path_year(fy)?, path_quarter(q)?);
+    let mut f = Fields::parse(body)?;
+    let reason = f.text("reason");
+    f.finish()?;
+    let actor = auth.actor(idem);
+    let state = if lock {
+        quarter_locks::lock(&s.store, year, quarter, &reason, actor).await?
+    } else {
+        quarter_locks::unlock(&s.store, year, quarter, &reason, actor).await?
+    };
+    Ok(Json(state))
+}
+
 /// Lock a quarter: no entry dated in it is recorded from now on (409 `period_closed`, naming
 /// the quarter); a correction is recorded in an open quarter instead.
 ///
@@ -257,12 +280,7 @@ async fn lock_quarter(
     Path((fy, q)): Path<(String, String)>,
     body: RawBody,
 ) -> Result<Json<QuarterState>, AppError> {
-    auth.require(Need::Admin)?;
-    let (year, quarter) = (path_year(&fy)?, path_quarter(&q)?);
-    let mut f = Fields::parse(&body)?;
-    let reason = f.text("reason");
-    f.finish()?;
-    Ok(Json(quarter_locks::lock(&s.store, year, quarter, &reason, auth.actor(&idem)).await?))
+    change_quarter(&s, &auth, &idem, (&fy, &q), &body, true).await
 }
 
 /// Unlock a locked quarter, with a reason.
@@ -281,12 +299,7 @@ async fn unlock_quarter(
     Path((fy, q)): Path<(String, String)>,
     body: RawBody,
 ) -> Result<Json<QuarterState>, AppError> {
-    auth.require(Need::Admin)?;
-    let (year, quarter) = (path_year(&fy)?, path_quarter(&q)?);
-    let mut f = Fields::parse(&body)?;
-    let reason = f.text("reason");
-    f.finish()?;
-    Ok(Json(quarter_locks::unlock(&s.store, year, quarter, &reason, auth.actor(&idem)).await?))
+    change_quarter(&s, &auth, &idem, (&fy, &q), &body, false).await
 }
 
 #[derive(ToSchema)]
