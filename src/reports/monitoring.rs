@@ -240,7 +240,11 @@ fn write_sheet(
                 Cell::Number(n) => {
                     // The one place money meets a float: a spreadsheet keeps numbers as
                     // doubles, and this one is read from the same text the CSV carries.
-                    let value: f64 = n.parse().unwrap_or_default();
+                    // Written from `Money`, `Quantity` or a count, so it always parses; a cell
+                    // that did not is an error, never a silent zero.
+                    let value: f64 = n.parse().map_err(|_| {
+                        XlsxError::ParameterError(format!("row {at} column {c}: {n:?} is not a number"))
+                    })?;
                     let format = match kinds.get(c).copied().unwrap_or(Kind::Text) {
                         Kind::Money => &pounds,
                         Kind::Quantity => &quantity,
