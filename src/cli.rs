@@ -320,7 +320,7 @@ async fn verify(store: &Store, against: Option<&std::path::Path>, seal: bool) ->
         println!("every chain head is sealed with the chain key");
         return Ok(0);
     }
-    let report = match against {
+    let mut report = match against {
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("--against {}: {e}", path.display()))?;
@@ -334,7 +334,6 @@ async fn verify(store: &Store, against: Option<&std::path::Path>, seal: bool) ->
         None => verify::report(store, key).await?,
     };
     // Every filed return still matches its bytes, its audit record and the ledger at its position.
-    let mut report = report;
     report.problems.extend(crate::reports::filing::verify(store).await?);
     for note in &report.notes {
         eprintln!("note: {note}");
