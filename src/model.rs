@@ -3,6 +3,7 @@
 //! the records it answers. Model names only `domain` (and derive macros); roles, the status
 //! enums and the RAG rule live there (`domain::status`, `domain::rag`).
 
+pub mod agreements;
 pub mod audit;
 pub mod cash;
 pub mod controls;

@@ -19,6 +19,9 @@ pub use entry::{EntryBuilder, EntryError, EntryKind, NewEntry, Posting};
 pub use money::{Money, MoneyError};
 pub use quantity::{Quantity, QuantityError};
 pub use rules::{OverspendFlag, RuleViolation};
-pub use status::{OnOverspend, OrgKind, ProgressRag, ProjectStatus, Role, UnknownValue, VirementStatus, YearStatus};
+pub use status::{
+    CommitmentKind, EvidenceStatus, OnOverspend, OrgKind, ProgressRag, ProjectStatus, Role, UnknownValue,
+    VirementStatus, YearStatus,
+};
 pub use text::control_character;
 pub use year::{FinancialYear, parse_date};

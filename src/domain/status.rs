@@ -145,3 +145,14 @@ word_set!(
         CommissionerReturn => "commissioner-return", MonitoringReturn => "monitoring-return",
     }
 );
+
+word_set!(
+    /// What a commitment is: a purchase order from a supplier, or a grant agreement with a
+    /// delivery partner, which may run across financial years (docs/agreements.md).
+    CommitmentKind, "commitment kind", { PurchaseOrder => "purchase_order", GrantAgreement => "grant_agreement" }
+);
+
+word_set!(
+    /// What a partner's evidence of spend showed: all it claims, some of it, or nothing.
+    EvidenceStatus, "evidence status", { Satisfactory => "satisfactory", Partial => "partial", None => "none" }
+);

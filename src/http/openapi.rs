@@ -162,6 +162,22 @@ hand_schema!(
         "What sort of body an organisation is: voluntary, community or social enterprise, public, or private."
     )
 );
+hand_schema!(
+    crate::domain::CommitmentKind,
+    "CommitmentKind",
+    word_schema(
+        crate::domain::CommitmentKind::ALL.map(crate::domain::CommitmentKind::as_str),
+        "A purchase order from a supplier, or a grant agreement with a delivery partner."
+    )
+);
+hand_schema!(
+    crate::domain::EvidenceStatus,
+    "EvidenceStatus",
+    word_schema(
+        crate::domain::EvidenceStatus::ALL.map(crate::domain::EvidenceStatus::as_str),
+        "What a partner's evidence of spend showed: all it claims, some of it, or nothing."
+    )
+);
 hand_schema!(Role, "Role", word_schema(Role::ALL.map(Role::as_str), "What a token may do."));
 hand_schema!(
     crate::domain::status::ReturnKind,

@@ -522,6 +522,7 @@ backend_test!(a_commitment_amount_changed_is_caught, |app: TestApp| async move {
     app.assert_verified().await;
     let id = c["commitment_id"].as_i64().unwrap();
     // Raising the row's amount would let releases and spends against it take more.
+    unlock(&app, "commitments").await;
     exec(&app, &format!("update commitments set amount_pence = 50000 where id = {id}")).await;
     assert_named(
         &problems(&app).await,

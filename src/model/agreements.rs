@@ -1,0 +1,141 @@
+//! Grant agreements with delivery partners (docs/agreements.md): their terms and yearly
+//! parts, the partner's evidence of spend, and one commitment seen whole, with what has been
+//! paid, clawed back, evidenced and is still outstanding. Shared by storage, http, cli and
+//! the open-data exports.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::domain::{CommitmentKind, EvidenceStatus, FinancialYear, Money};
+
+/// One financial year's part of an agreement, as given when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AgreementPart {
+    pub financial_year: FinancialYear,
+    pub amount: Money,
+}
+
+/// What makes a commitment a grant agreement.
+#[derive(Debug, Clone)]
+pub struct AgreementTerms {
+    /// The delivery partner: an organisation's code.
+    pub recipient: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub purpose: String,
+    /// The amount per financial year, in year order; it adds up to the agreement's amount.
+    pub schedule: Vec<AgreementPart>,
+}
+
+/// Whether a year's part is committed in that year's award yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PartStatus {
+    /// A commitment entry of that year holds it.
+    Committed,
+    /// It waits for that year's award (or for `POST /commitments/{id}/parts`).
+    Waiting,
+}
+
+/// A year's part as it stands.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PartState {
+    pub financial_year: FinancialYear,
+    pub amount: Money,
+    pub status: PartStatus,
+    /// The commitment entry that committed it, while it stands.
+    pub entry_id: Option<i64>,
+    /// What that year's part still holds committed.
+    pub outstanding: Money,
+}
+
+/// Commits a waiting part in its year's award, on `date` (in that year).
+#[derive(Debug, Clone)]
+pub struct PartCommitCmd {
+    pub commitment_id: i64,
+    pub year: FinancialYear,
+    pub date: NaiveDate,
+}
+
+/// The partner's evidence of what it spent of an agreement's money.
+#[derive(Debug, Clone)]
+pub struct EvidenceCmd {
+    pub commitment_id: i64,
+    pub date: NaiveDate,
+    pub amount_evidenced: Money,
+    pub status: EvidenceStatus,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EvidenceRecord {
+    pub id: i64,
+    pub commitment_id: i64,
+    pub date: NaiveDate,
+    pub amount_evidenced: Money,
+    pub status: EvidenceStatus,
+    pub note: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+/// A payment to the partner (a spend against the commitment) or a clawback (a refund tied
+/// to it). `amount` is what it charged or returned to the budget, positive both ways.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommitmentPayment {
+    pub entry_id: i64,
+    /// `spend` or `refund`.
+    pub kind: String,
+    pub date: NaiveDate,
+    pub financial_year: FinancialYear,
+    pub amount: Money,
+    /// The invoice reference of a payment, or the reference of a clawback.
+    pub reference: String,
+    /// A clawback's reason; a payment's description.
+    pub memo: String,
+    /// The entry that reversed it, if any: a reversed payment counts for nothing.
+    pub reversed_by: Option<i64>,
+}
+
+/// One commitment seen whole: `GET /api/v1/commitments/{id}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommitmentDetail {
+    pub commitment_id: i64,
+    pub kind: CommitmentKind,
+    pub grant: String,
+    /// The year of its first part.
+    pub financial_year: FinancialYear,
+    pub project: String,
+    pub supplier: String,
+    pub reference: String,
+    /// The whole amount, across every year.
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub memo: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Each year's part; a purchase order has one.
+    pub schedule: Vec<PartState>,
+    /// Paid against it, not counting reversed payments.
+    pub paid: Money,
+    /// Clawed back from the partner (refunds tied to it), not counting reversed ones.
+    pub clawed_back: Money,
+    /// Still committed, across every year.
+    pub outstanding: Money,
+    /// The sum of the partner's evidenced amounts.
+    pub evidenced: Money,
+    /// Paid, less clawed back, less evidenced: what the partner has yet to account for.
+    pub unevidenced: Money,
+    /// The status of the latest evidence; none before any.
+    pub evidence_status: Option<EvidenceStatus>,
+    pub payments: Vec<CommitmentPayment>,
+    pub evidence: Vec<EvidenceRecord>,
+}
