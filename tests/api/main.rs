@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agreements;
 mod as_at_rules;
 mod cash;
 mod contention;

@@ -1,6 +1,7 @@
 //! Spend and refunds, alone or inside an import's `db_tx`.
 
 use super::*;
+use crate::domain::CommitmentKind;
 
 pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<SpendRecord, StoreError> {
     let mut db_tx = store.begin().await?;
@@ -39,6 +40,7 @@ pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str) -> EntryMeta {
         details,
         created_by: created_by.to_owned(),
         source_ref: c.source_ref.clone(),
+        commitment_id: c.commitment_id,
         ..Default::default()
     }
 }
@@ -103,24 +105,28 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
     project_for_posting(db_tx, &c.project, "project", false).await?;
     let mut covered = Money::ZERO;
     if let Some(id) = c.commitment_id {
-        let row = sqlx::query(
-            "select grant_code, financial_year, project_code, commitment_date from commitments where id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut **db_tx)
-        .await?
-        .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
-        let (g, y, p): (String, String, String) =
-            (row.try_get("grant_code")?, row.try_get("financial_year")?, row.try_get("project_code")?);
-        if g != c.grant || y != year.to_string() || p != c.project {
+        let row = super::commitment::commitment_row(db_tx, id)
+            .await?
+            .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
+        // A purchase order is drawn on in its own year; an agreement in the year of its part
+        // that this payment falls in.
+        let year_ok = match row.kind {
+            CommitmentKind::PurchaseOrder => row.year == year,
+            CommitmentKind::GrantAgreement => super::commitment::part_years(db_tx, id, &row).await?.contains(&year),
+        };
+        if row.grant != c.grant || row.project != c.project || !year_ok {
+            let held = match row.kind {
+                CommitmentKind::PurchaseOrder => format!("commitment {id} is for {} {}", row.grant, row.year),
+                CommitmentKind::GrantAgreement => {
+                    format!("agreement {id} is with {} and has no part in {year}", row.grant)
+                }
+            };
             return Err(StoreError::invalid(
                 "commitment_id",
-                format!("commitment {id} is for {g} {y} project {p}, not this spend's"),
+                format!("{held} project {}, not this spend's ({} {year} project {})", row.project, c.grant, c.project),
             ));
         }
-        not_before(c.date, &row.try_get::<String, _>("commitment_date")?, || {
-            format!("commitment {id} that it draws on")
-        })?;
+        not_before(c.date, &row.date, || format!("commitment {id} that it draws on"))?;
         let committed = Account::project(AccountKind::Committed, &c.grant, year, &c.project);
         covered = outstanding_in(db_tx, id, &committed).await?.min(charged);
     }
@@ -156,6 +162,41 @@ pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<Ref
 /// Records one refund inside `db_tx`: the import posts a negative line this way.
 pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Result<RefundRecord, StoreError> {
     let charged = check_refund_vat(&c)?;
+    if let Some(id) = c.commitment_id {
+        // A clawback weighs what was paid in every year of the agreement: all its awards are
+        // held, in year order, before the refund's own.
+        let row = super::commitment::commitment_row(db_tx, id)
+            .await?
+            .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
+        if row.kind != CommitmentKind::GrantAgreement {
+            return Err(StoreError::invalid(
+                "commitment_id",
+                format!("commitment {id} is a purchase order; a clawback is tied to a grant agreement"),
+            ));
+        }
+        if row.grant != c.grant || row.project != c.project {
+            return Err(StoreError::invalid(
+                "commitment_id",
+                format!("agreement {id} is for {} project {}, not this refund's", row.grant, row.project),
+            ));
+        }
+        not_before(c.date, &row.date, || format!("agreement {id} that it claws back under"))?;
+        let mut years = super::commitment::part_years(db_tx, id, &row).await?;
+        years.push(FinancialYear::of(c.date));
+        years.sort();
+        years.dedup();
+        for y in years {
+            lock_award_row(db_tx, &c.grant, y).await?;
+        }
+        let (paid, clawed_back) = super::agreement::paid_in(db_tx, id).await?;
+        let net = Money::from_pence(paid.pence() - clawed_back.pence());
+        if charged > net {
+            return Err(StoreError::invalid(
+                "amount",
+                format!("{charged} is more than the {net} paid under agreement {id} and not yet clawed back"),
+            ));
+        }
+    }
     let (locked, year) = lock_award_of_date(db_tx, &c.grant, c.date).await?;
     project_for_posting(db_tx, &c.project, "project", true).await?;
     if let Some(id) = c.spend_entry_id {
@@ -175,6 +216,7 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
         vat,
         vat_recoverable,
         spend_entry_id,
+        commitment_id,
         ..
     } = c;
     Ok(RefundRecord {
@@ -188,6 +230,7 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
         vat_recoverable,
         charged,
         spend_entry_id,
+        commitment_id,
         reference,
         reason,
         source_ref,

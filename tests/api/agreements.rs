@@ -1,0 +1,373 @@
+//! Issue 13, item 2: grant agreements with delivery partners. An agreement from October 2023
+//! to September 2024 committed across 2023-24 and 2024-25, paid in tranches, partly
+//! evidenced, with a clawback, every figure worked by hand; a part that waits for its
+//! year's award; and the refusals, each writing nothing.
+
+use axum::http::StatusCode;
+use grant_ledger::storage::tokens::Role;
+use serde_json::{Value, json};
+
+use crate::backend_test;
+use crate::support::{Reply, TestApp};
+
+fn refused(r: &Reply, status: StatusCode, field: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    if status == StatusCode::UNPROCESSABLE_ENTITY {
+        assert!(r.fields().contains(&field.to_owned()), "expected {field} named: {}", r.body);
+    }
+}
+
+/// The delivery partner, a charity.
+pub async fn partner(app: &TestApp) {
+    app.ok(
+        "/api/v1/organisations",
+        Role::Approver,
+        json!({ "code": "SAFE", "name": "Safer Streets Trust", "kind": "vcse", "charity_number": "1234567",
+                "org_id": "GB-CHC-1234567", "postcode": "B79 7BZ" }),
+    )
+    .await;
+}
+
+/// £12,000 for October 2023 to September 2024: £7,000 in 2023-24 and £5,000 in 2024-25.
+pub fn agreement_body() -> Value {
+    json!({
+        "kind": "grant_agreement", "grant": "LDF", "financial_year": "2023-24", "project": "P1",
+        "reference": "GA-2023-01", "amount": "12000.00", "date": "2023-09-20", "recipient": "SAFE",
+        "start_date": "2023-10-01", "end_date": "2024-09-30",
+        "purpose": "Detached youth outreach in the town centre",
+        "schedule": [ { "financial_year": "2023-24", "amount": "7000.00" }, { "financial_year": "2024-25", "amount": "5000.00" } ],
+    })
+}
+
+fn payment(date: &str, amount: &str, id: i64) -> Value {
+    let mut body = TestApp::spend_body("LDF", "P1", date, amount);
+    body["commitment_id"] = json!(id);
+    body["supplier"] = json!("Safer Streets Trust");
+    body
+}
+
+fn evidence(date: &str, amount: &str, status: &str) -> Value {
+    json!({ "date": date, "amount_evidenced": amount, "status": status, "note": "quarterly monitoring form" })
+}
+
+/// The agreement's history up to its clawback, as the scenario test and the journal
+/// cross-check both run it. Answers the agreement's id.
+pub async fn agreement_history(app: &TestApp) -> i64 {
+    partner(app).await;
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "20000.00").await;
+    app.allocate("LDF", "2024-25", "P1", "20000.00").await;
+    let made = app.ok("/api/v1/commitments", Role::Finance, agreement_body()).await;
+    let id = made["commitment_id"].as_i64().unwrap();
+    // Tranches: £6,000 in October, £1,000 in January, £4,000 in April 2024.
+    for (date, amount) in [("2023-10-05", "6000.00"), ("2024-01-10", "1000.00"), ("2024-04-10", "4000.00")] {
+        let paid = app.ok("/api/v1/spend", Role::Finance, payment(date, amount, id)).await;
+        assert_eq!(paid["covered_by_commitment"], amount, "{paid}");
+    }
+    app.ok(
+        &format!("/api/v1/commitments/{id}/evidence"),
+        Role::Finance,
+        evidence("2024-02-01", "5500.00", "satisfactory"),
+    )
+    .await;
+    app.ok(&format!("/api/v1/commitments/{id}/evidence"), Role::Finance, evidence("2024-07-01", "1000.00", "partial"))
+        .await;
+    // The partner kept £500 it could not spend: clawed back in October 2024.
+    let claw = json!({ "grant": "LDF", "project": "P1", "date": "2024-10-15", "amount": "500.00",
+        "reference": "CLAW-1", "reason": "Unspent grant returned under clause 7", "commitment_id": id });
+    let clawed = app.ok("/api/v1/refunds", Role::Finance, claw).await;
+    assert_eq!(clawed["commitment_id"], id);
+    id
+}
+
+backend_test!(an_agreement_across_two_years_paid_evidenced_and_clawed_back, |app: TestApp| async move {
+    let id = agreement_history(&app).await;
+    // Each year's part is committed in its own award, and drawn down by its own tranches.
+    assert_eq!(app.balance("committed:LDF:2023-24:P1").await, "0.00");
+    assert_eq!(app.balance("committed:LDF:2024-25:P1").await, "-1000.00");
+    assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "-7000.00");
+    // £4,000 paid in 2024-25 less the £500 clawed back.
+    assert_eq!(app.balance("spent:LDF:2024-25:P1").await, "-3500.00");
+    // 2024-25: 20,000 allocated − 1,000 committed − 3,500 spent.
+    assert_eq!(app.balance("available:LDF:2024-25:P1").await, "-15500.00");
+
+    let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    let d = d.body;
+    for (field, want) in [
+        ("kind", "grant_agreement"),
+        ("recipient", "SAFE"),
+        ("recipient_name", "Safer Streets Trust"),
+        ("supplier", "Safer Streets Trust"),
+        ("start_date", "2023-10-01"),
+        ("end_date", "2024-09-30"),
+        ("financial_year", "2023-24"),
+        ("amount", "12000.00"),
+        ("paid", "11000.00"),
+        ("clawed_back", "500.00"),
+        ("outstanding", "1000.00"),
+        ("evidenced", "6500.00"),
+        // 11,000 − 500 − 6,500
+        ("unevidenced", "4000.00"),
+        ("evidence_status", "partial"),
+    ] {
+        assert_eq!(d[field], want, "{field} in {d}");
+    }
+    let parts = d["schedule"].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(
+        (&parts[0]["financial_year"], &parts[0]["amount"], &parts[0]["status"], &parts[0]["outstanding"]),
+        (&json!("2023-24"), &json!("7000.00"), &json!("committed"), &json!("0.00"))
+    );
+    assert_eq!(
+        (&parts[1]["financial_year"], &parts[1]["amount"], &parts[1]["status"], &parts[1]["outstanding"]),
+        (&json!("2024-25"), &json!("5000.00"), &json!("committed"), &json!("1000.00"))
+    );
+    let payments = d["payments"].as_array().unwrap();
+    let seen: Vec<(&str, &str, &str)> = payments
+        .iter()
+        .map(|p| (p["kind"].as_str().unwrap(), p["date"].as_str().unwrap(), p["amount"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("spend", "2023-10-05", "6000.00"),
+            ("spend", "2024-01-10", "1000.00"),
+            ("spend", "2024-04-10", "4000.00"),
+            ("refund", "2024-10-15", "500.00"),
+        ]
+    );
+    assert_eq!(payments[3]["memo"], "Unspent grant returned under clause 7");
+    assert_eq!(d["evidence"].as_array().unwrap().len(), 2);
+
+    // The list shows the agreement's parts too.
+    let listed = app.get("/api/v1/commitments?project=P1", Role::Viewer).await;
+    let item = &listed.body["items"][0];
+    assert_eq!(item["kind"], "grant_agreement");
+    assert_eq!(item["outstanding"], "1000.00");
+    assert_eq!(item["schedule"].as_array().unwrap().len(), 2, "{item}");
+
+    // The last £1,000 will not be paid: released in 2024-25, the part of the release's year.
+    let r = app
+        .ok(
+            &format!("/api/v1/commitments/{id}/release"),
+            Role::Finance,
+            json!({ "date": "2024-10-20", "amount": "1000.00", "reason": "agreement ended" }),
+        )
+        .await;
+    assert_eq!(r["outstanding"], "0.00");
+    let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
+    assert_eq!(d["outstanding"], "0.00");
+    app.assert_verified().await;
+});
+
+backend_test!(a_part_waits_for_its_years_award_and_is_committed_later, |app: TestApp| async move {
+    partner(&app).await;
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2024-25", "P1", "20000.00").await;
+    // 2024-25 to 2025-26: LDF has no 2025-26 award yet, so that part waits.
+    let mut body = agreement_body();
+    body["financial_year"] = json!("2024-25");
+    body["date"] = json!("2024-09-01");
+    body["start_date"] = json!("2024-10-01");
+    body["end_date"] = json!("2025-09-30");
+    body["schedule"] = json!([{ "financial_year": "2024-25", "amount": "7000.00" }, { "financial_year": "2025-26", "amount": "5000.00" }]);
+    let made = app.ok("/api/v1/commitments", Role::Finance, body).await;
+    let id = made["commitment_id"].as_i64().unwrap();
+    assert_eq!(made["outstanding"], "7000.00");
+    assert_eq!(made["schedule"][1]["status"], "waiting", "{made}");
+    assert_eq!(app.balance("committed:LDF:2024-25:P1").await, "-7000.00");
+
+    let part = json!({ "financial_year": "2025-26", "date": "2025-04-01" });
+    let path = format!("/api/v1/commitments/{id}/parts");
+    // Before the award: refused, naming the year.
+    refused(&app.post(&path, Role::Finance, part.clone()).await, StatusCode::UNPROCESSABLE_ENTITY, "financial_year");
+    // A payment in 2025-26 cannot draw on a part not committed yet.
+    app.ok(
+        "/api/v1/grants/LDF/awards",
+        Role::Approver,
+        json!({ "financial_year": "2025-26", "amount": "61394.00", "awarded_on": "2025-03-01", "reference": "SCO 2025" }),
+    )
+    .await;
+    app.allocate("LDF", "2025-26", "P1", "10000.00").await;
+    let r = app.post(&path, Role::Finance, json!({ "financial_year": "2025-26", "date": "2024-12-01" })).await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "date");
+    let r = app.post(&path, Role::Finance, json!({ "financial_year": "2026-27", "date": "2026-04-01" })).await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "financial_year");
+    refused(&app.post(&path, Role::Viewer, part.clone()).await, StatusCode::FORBIDDEN, "");
+    let done = app.ok(&path, Role::Finance, part.clone()).await;
+    assert_eq!(done["amount"], "5000.00");
+    assert_eq!(app.balance("committed:LDF:2025-26:P1").await, "-5000.00");
+    // Twice is a conflict, and writes nothing.
+    refused(&app.post(&path, Role::Finance, part).await, StatusCode::CONFLICT, "");
+    assert_eq!(app.balance("committed:LDF:2025-26:P1").await, "-5000.00");
+    let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
+    assert_eq!(d["outstanding"], "12000.00");
+    assert_eq!(d["schedule"][1]["status"], "committed");
+    assert_eq!(d["evidence_status"], Value::Null);
+
+    // Releasing what is left of the 2024-25 part leaves the 2025-26 part as it was.
+    app.ok(
+        &format!("/api/v1/commitments/{id}/release"),
+        Role::Finance,
+        json!({ "date": "2025-03-31", "amount": "7000.00", "reason": "moved" }),
+    )
+    .await;
+    assert_eq!(app.balance("committed:LDF:2025-26:P1").await, "-5000.00");
+    app.assert_verified().await;
+});
+
+/// Counts the rows a refusal must not add to.
+async fn counts(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in ["entries", "commitments", "agreement_parts", "agreement_evidence", "audit_log"] {
+        let n: i64 = sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap_or(-1);
+        out.push(format!("{table}={n}"));
+    }
+    out
+}
+
+backend_test!(bad_agreements_evidence_and_clawbacks_are_refused_writing_nothing, |app: TestApp| async move {
+    let id = agreement_history(&app).await;
+    let before = counts(&app).await;
+
+    // An agreement whose yearly parts do not add up.
+    let mut body = agreement_body();
+    body["amount"] = json!("12000.01");
+    refused(&app.post("/api/v1/commitments", Role::Finance, body).await, StatusCode::UNPROCESSABLE_ENTITY, "schedule");
+    for (field, value, named) in [
+        ("recipient", json!("NOBODY"), "recipient"),
+        ("end_date", json!("2023-09-30"), "end_date"),
+        ("schedule", json!([]), "schedule"),
+        ("schedule", json!("7000"), "schedule"),
+        ("schedule", json!([{ "financial_year": "2023-24", "amount": "-7000" }]), "schedule[0].amount"),
+        ("schedule", json!([{ "financial_year": "2023-24", "amount": "12000.00", "extra": 1 }]), "schedule[0].extra"),
+        (
+            "schedule",
+            json!([{ "financial_year": "2024-25", "amount": "7000.00" }, { "financial_year": "2023-24", "amount": "5000.00" }]),
+            "schedule[1].financial_year",
+        ),
+        ("financial_year", json!("2024-25"), "financial_year"),
+        ("purpose", json!(""), "purpose"),
+        ("purpose", json!("a\u{7}b"), "purpose"),
+        ("kind", json!("loan"), "kind"),
+    ] {
+        let mut body = agreement_body();
+        body[field] = value;
+        refused(&app.post("/api/v1/commitments", Role::Finance, body).await, StatusCode::UNPROCESSABLE_ENTITY, named);
+    }
+    // A purchase order with an agreement's terms.
+    let mut po = agreement_body();
+    po["kind"] = json!("purchase_order");
+    po["supplier"] = json!("Acme");
+    let r = app.post("/api/v1/commitments", Role::Finance, po).await;
+    for field in ["recipient", "start_date", "end_date", "purpose", "schedule"] {
+        refused(&r, StatusCode::UNPROCESSABLE_ENTITY, field);
+    }
+
+    // Evidence on a purchase order.
+    let po = app
+        .ok(
+            "/api/v1/commitments",
+            Role::Finance,
+            json!({ "grant": "LDF", "financial_year": "2023-24", "project": "P1", "supplier": "Acme", "amount": "10.00", "date": "2023-05-01" }),
+        )
+        .await;
+    let po_id = po["commitment_id"].as_i64().unwrap();
+    let before = {
+        let mut b = before;
+        b.clear();
+        b.extend(counts(&app).await);
+        b
+    };
+    let r = app
+        .post(
+            &format!("/api/v1/commitments/{po_id}/evidence"),
+            Role::Finance,
+            evidence("2024-02-01", "5.00", "satisfactory"),
+        )
+        .await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "id");
+    let path = format!("/api/v1/commitments/{id}/evidence");
+    // More evidenced than was paid and not clawed back: 6,500 + 4,000.01 > 10,500.
+    refused(
+        &app.post(&path, Role::Finance, evidence("2024-11-01", "4000.01", "satisfactory")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "amount_evidenced",
+    );
+    refused(
+        &app.post(&path, Role::Finance, evidence("2024-11-01", "1.00", "none")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "amount_evidenced",
+    );
+    refused(
+        &app.post(&path, Role::Finance, evidence("2024-11-01", "0.00", "partial")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "amount_evidenced",
+    );
+    refused(
+        &app.post(&path, Role::Finance, evidence("2024-11-01", "1.00", "great")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "status",
+    );
+    refused(
+        &app.post(&path, Role::Finance, evidence("2023-09-01", "1.00", "partial")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "date",
+    );
+    refused(
+        &app.post(&path, Role::Approver, evidence("2024-11-01", "1.00", "partial")).await,
+        StatusCode::FORBIDDEN,
+        "",
+    );
+    refused(
+        &app.post("/api/v1/commitments/999999/evidence", Role::Finance, evidence("2024-11-01", "1.00", "partial"))
+            .await,
+        StatusCode::NOT_FOUND,
+        "",
+    );
+
+    // A clawback above what was paid and not clawed back (10,500), or tied to a purchase order.
+    let claw = |amount: &str, commitment: i64| {
+        json!({ "grant": "LDF", "project": "P1", "date": "2024-10-16", "amount": amount, "reference": "CLAW-2",
+                "reason": "more back", "commitment_id": commitment })
+    };
+    refused(
+        &app.post("/api/v1/refunds", Role::Finance, claw("10500.01", id)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "amount",
+    );
+    refused(
+        &app.post("/api/v1/refunds", Role::Finance, claw("1.00", po_id)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "commitment_id",
+    );
+    refused(
+        &app.post("/api/v1/refunds", Role::Finance, claw("1.00", 999_999)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "commitment_id",
+    );
+    // A payment in a year the agreement has no part in.
+    let mut late = payment("2025-04-10", "1.00", id);
+    late["date"] = json!("2022-10-10");
+    refused(&app.post("/api/v1/spend", Role::Finance, late).await, StatusCode::UNPROCESSABLE_ENTITY, "commitment_id");
+    // A part of a purchase order.
+    let r = app
+        .post(
+            &format!("/api/v1/commitments/{po_id}/parts"),
+            Role::Finance,
+            json!({ "financial_year": "2024-25", "date": "2024-04-01" }),
+        )
+        .await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "id");
+
+    assert_eq!(counts(&app).await, before, "a refusal wrote something");
+    let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
+    assert_eq!((&d["evidenced"], &d["clawed_back"]), (&json!("6500.00"), &json!("500.00")));
+    refused(&app.get("/api/v1/commitments/999999", Role::Viewer).await, StatusCode::NOT_FOUND, "");
+    refused(&app.get(&format!("/api/v1/commitments/{id}"), Role::Funder).await, StatusCode::FORBIDDEN, "");
+    app.assert_verified().await;
+});
