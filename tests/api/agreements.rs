@@ -159,6 +159,12 @@ backend_test!(an_agreement_across_two_years_paid_evidenced_and_clawed_back, |app
     let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
     assert_eq!(d["outstanding"], "0.00");
     app.assert_verified().await;
+    // hledger and bean-check agree with every balance after all of it.
+    let (_, balances) = grant_ledger::storage::exports::journal(&app.store).await.unwrap();
+    let ours: Vec<(String, String)> = balances.into_iter().map(|(a, m)| (a, m.to_string())).collect();
+    let journal = app.get("/api/v1/exports/journal?format=hledger", Role::Funder).await;
+    assert_eq!(journal.status, StatusCode::OK);
+    crate::interchange::journals_agree(&app, journal.body.as_str().unwrap(), &ours).await;
 });
 
 backend_test!(a_part_waits_for_its_years_award_and_is_committed_later, |app: TestApp| async move {
@@ -370,4 +376,72 @@ backend_test!(bad_agreements_evidence_and_clawbacks_are_refused_writing_nothing,
     refused(&app.get("/api/v1/commitments/999999", Role::Viewer).await, StatusCode::NOT_FOUND, "");
     refused(&app.get(&format!("/api/v1/commitments/{id}"), Role::Funder).await, StatusCode::FORBIDDEN, "");
     app.assert_verified().await;
+});
+
+async fn exec(app: &TestApp, sql: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(sql).execute(app.store.pool()).await.map(|_| ())
+}
+
+/// Drops (SQLite) or disables (PostgreSQL) the append-only triggers of `table`.
+async fn unlock(app: &TestApp, table: &str) {
+    use grant_ledger::storage::Backend;
+    if app.store.backend() == Backend::Sqlite {
+        exec(app, &format!("drop trigger if exists {table}_no_update")).await.unwrap();
+        exec(app, &format!("drop trigger if exists {table}_no_delete")).await.unwrap();
+    } else {
+        exec(app, &format!("alter table {table} disable trigger {table}_append_only")).await.unwrap();
+    }
+}
+
+async fn problems(app: &TestApp) -> Vec<String> {
+    grant_ledger::storage::verify::verify(&app.store).await.unwrap()
+}
+
+backend_test!(an_agreement_altered_outside_the_ledger_is_named, |app: TestApp| async move {
+    let id = agreement_history(&app).await;
+    app.assert_verified().await;
+    // The tables refuse changes outright.
+    for sql in [
+        format!("update commitments set purpose = 'other' where id = {id}"),
+        format!("update agreement_parts set amount_pence = 1 where commitment_id = {id}"),
+        format!("delete from agreement_evidence where commitment_id = {id}"),
+    ] {
+        assert!(exec(&app, &sql).await.is_err(), "{sql} was let through");
+    }
+    unlock(&app, "commitments").await;
+    unlock(&app, "agreement_parts").await;
+    let named = |found: Vec<String>, what: &str| {
+        assert!(
+            found.iter().any(|p| p.starts_with(&format!("commitment {id}:")) && p.contains(what)),
+            "{what}: {found:#?}"
+        );
+    };
+    exec(&app, &format!("update commitments set purpose = 'Something else' where id = {id}")).await.unwrap();
+    named(problems(&app).await, "its purpose differs");
+    exec(&app, &format!("update commitments set purpose = 'Detached youth outreach in the town centre', recipient = null where id = {id}"))
+        .await
+        .unwrap();
+    named(problems(&app).await, "its recipient differs");
+    exec(&app, &format!("update commitments set recipient = 'SAFE' where id = {id}")).await.unwrap();
+    assert!(problems(&app).await.is_empty());
+    // Moving £1,000 of the agreement from one year's part to the other.
+    exec(
+        &app,
+        &format!(
+            "update agreement_parts set amount_pence = 600000 where commitment_id = {id} and financial_year = '2023-24'"
+        ),
+    )
+    .await
+    .unwrap();
+    exec(
+        &app,
+        &format!(
+            "update agreement_parts set amount_pence = 600000 where commitment_id = {id} and financial_year = '2024-25'"
+        ),
+    )
+    .await
+    .unwrap();
+    let found = problems(&app).await;
+    named(found.clone(), "its amount or project differs");
+    named(found, "not its part there");
 });
