@@ -298,7 +298,7 @@ backend_test!(bad_agreements_evidence_and_clawbacks_are_refused_writing_nothing,
         .await;
     refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "id");
     let path = format!("/api/v1/commitments/{id}/evidence");
-    // More evidenced than was paid and not clawed back: 6,500 + 4,000.01 > 10,500.
+    // More evidenced than was paid and neither evidenced nor clawed back: 11,000 − 500 − 6,500 = 4,000.
     refused(
         &app.post(&path, Role::Finance, evidence("2024-11-01", "4000.01", "satisfactory")).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -336,13 +336,13 @@ backend_test!(bad_agreements_evidence_and_clawbacks_are_refused_writing_nothing,
         "",
     );
 
-    // A clawback above what was paid and not clawed back (10,500), or tied to a purchase order.
+    // A clawback above what is neither evidenced nor clawed back (4,000), or tied to a purchase order.
     let claw = |amount: &str, commitment: i64| {
         json!({ "grant": "LDF", "project": "P1", "date": "2024-10-16", "amount": amount, "reference": "CLAW-2",
                 "reason": "more back", "commitment_id": commitment })
     };
     refused(
-        &app.post("/api/v1/refunds", Role::Finance, claw("10500.01", id)).await,
+        &app.post("/api/v1/refunds", Role::Finance, claw("4000.01", id)).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "amount",
     );
@@ -369,6 +369,21 @@ backend_test!(bad_agreements_evidence_and_clawbacks_are_refused_writing_nothing,
         )
         .await;
     refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "id");
+
+    // Reversing the £6,000 tranche would leave £5,000 paid against £6,500 evidenced.
+    let first_payment =
+        app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body["payments"][0]["entry_id"]
+            .as_i64()
+            .unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/entries/{first_payment}/reverse"),
+            Role::Finance,
+            json!({ "date": "2024-11-01", "reason": "paid twice" }),
+        )
+        .await;
+    refused(&r, StatusCode::CONFLICT, "");
+    assert!(r.body["detail"].as_str().unwrap().contains("neither evidenced nor clawed back"), "{}", r.body);
 
     assert_eq!(counts(&app).await, before, "a refusal wrote something");
     let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
@@ -444,4 +459,68 @@ backend_test!(an_agreement_altered_outside_the_ledger_is_named, |app: TestApp| a
     let found = problems(&app).await;
     named(found.clone(), "its amount or project differs");
     named(found, "not its part there");
+});
+
+backend_test!(evidence_clawbacks_and_part_commits_race_without_breaking_the_agreement, |app: TestApp| async move {
+    let id = agreement_history(&app).await;
+    // A second agreement whose 2025-26 part waits: two requests race to commit it.
+    let mut body = agreement_body();
+    body["financial_year"] = json!("2024-25");
+    body["date"] = json!("2024-09-01");
+    body["start_date"] = json!("2024-10-01");
+    body["end_date"] = json!("2025-09-30");
+    body["reference"] = json!("GA-2024-02");
+    body["schedule"] = json!([{ "financial_year": "2024-25", "amount": "1000.00" }, { "financial_year": "2025-26", "amount": "1000.00" }]);
+    body["amount"] = json!("2000.00");
+    let second = app.ok("/api/v1/commitments", Role::Finance, body).await["commitment_id"].as_i64().unwrap();
+    app.ok(
+        "/api/v1/grants/LDF/awards",
+        Role::Approver,
+        json!({ "financial_year": "2025-26", "amount": "61394.00", "awarded_on": "2025-03-01", "reference": "SCO 2025" }),
+    )
+    .await;
+    app.allocate("LDF", "2025-26", "P1", "5000.00").await;
+
+    // Paid 11,000, clawed back 500, evidenced 6,500. Eight £500 evidence forms, six £1,000
+    // clawbacks and two part commits, all at once.
+    let app = std::sync::Arc::new(app);
+    let mut handles = Vec::new();
+    for i in 0..16 {
+        let app = app.clone();
+        handles.push(tokio::spawn(async move {
+            let (path, body) = match i {
+                0..8 => {
+                    (format!("/api/v1/commitments/{id}/evidence"), evidence("2024-11-01", "500.00", "satisfactory"))
+                }
+                8..14 => (
+                    "/api/v1/refunds".to_owned(),
+                    json!({ "grant": "LDF", "project": "P1", "date": "2024-11-02", "amount": "1000.00",
+                            "reference": format!("CLAW-{i}"), "reason": "race", "commitment_id": id }),
+                ),
+                _ => (
+                    format!("/api/v1/commitments/{second}/parts"),
+                    json!({ "financial_year": "2025-26", "date": "2025-04-01" }),
+                ),
+            };
+            (i, app.post(&path, Role::Finance, body).await)
+        }));
+    }
+    let mut commits = 0;
+    for h in handles {
+        let (i, r) = h.await.unwrap();
+        match (r.status, i) {
+            (StatusCode::CREATED, 14..) => commits += 1,
+            (StatusCode::CREATED, _) | (StatusCode::UNPROCESSABLE_ENTITY, 0..14) => {}
+            (StatusCode::CONFLICT, _) => {}
+            other => panic!("unexpected answer {other:?}: {}", r.body),
+        }
+    }
+    assert_eq!(commits, 1, "exactly one request commits the waiting part");
+    assert_eq!(app.balance("committed:LDF:2025-26:P1").await, "-1000.00");
+    let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
+    let pence = |field: &str| grant_ledger::domain::Money::parse(d[field].as_str().unwrap()).unwrap().pence();
+    assert!(pence("clawed_back") <= pence("paid"), "{d}");
+    assert!(pence("evidenced") + pence("clawed_back") <= pence("paid"), "evidenced beyond what is paid: {d}");
+    assert!(pence("evidenced") > 650_000, "some evidence got in: {d}");
+    app.assert_verified().await;
 });

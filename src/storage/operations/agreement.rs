@@ -33,6 +33,17 @@ async fn hold_agreement_awards(db_tx: &mut DbTx, id: i64, row: &CommitmentRow) -
     Ok(())
 }
 
+/// When commitment `id` is a grant agreement, holds its awards (as above) and answers true.
+pub(super) async fn hold_if_agreement(db_tx: &mut DbTx, id: i64) -> Result<bool, StoreError> {
+    match commitment_row(db_tx, id).await? {
+        Some(row) if row.kind == CommitmentKind::GrantAgreement => {
+            hold_agreement_awards(db_tx, id, &row).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
 /// Commits an agreement's part that waited for its year's award.
 pub async fn commit_part(store: &Store, c: PartCommitCmd, actor: Actor<'_>) -> Result<PartCommitRecord, StoreError> {
     let mut db_tx = store.begin().await?;
@@ -103,6 +114,15 @@ pub(super) async fn paid_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(
     Ok((Money::from_pence(row.try_get("paid")?), Money::from_pence(row.try_get("clawed")?)))
 }
 
+/// Paid under an agreement, less what was clawed back and what the partner has evidenced:
+/// what is still to be accounted for. Evidence and clawbacks are both held within it, so
+/// together they never pass what was paid.
+pub(super) async fn unevidenced_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Money, StoreError> {
+    let (paid, clawed_back) = paid_in(&mut *conn, id).await?;
+    let evidenced = evidenced_in(&mut *conn, id).await?;
+    Ok(Money::from_pence(paid.pence() - clawed_back.pence() - evidenced.pence()))
+}
+
 async fn evidenced_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Money, StoreError> {
     let row = sqlx::query(
         "select cast(coalesce(sum(amount_pence), 0) as bigint) as s from agreement_evidence where commitment_id = $1",
@@ -114,8 +134,7 @@ async fn evidenced_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Money, 
 }
 
 /// Records the partner's evidence of spend. `none` evidences nothing; `satisfactory` and
-/// `partial` evidence an amount, and what is evidenced in all never exceeds what was paid
-/// and not clawed back.
+/// `partial` evidence an amount, never more than is still unevidenced.
 pub async fn record_evidence(store: &Store, c: EvidenceCmd, actor: Actor<'_>) -> Result<EvidenceRecord, StoreError> {
     match c.status {
         EvidenceStatus::None if c.amount_evidenced != Money::ZERO => {
@@ -133,17 +152,13 @@ pub async fn record_evidence(store: &Store, c: EvidenceCmd, actor: Actor<'_>) ->
     let row = agreement_row(&mut db_tx, c.commitment_id, "evidence is recorded against").await?;
     not_before(c.date, &row.date, || format!("agreement {} that it evidences", c.commitment_id))?;
     hold_agreement_awards(&mut db_tx, c.commitment_id, &row).await?;
-    let (paid, clawed_back) = paid_in(&mut db_tx, c.commitment_id).await?;
-    let net = Money::from_pence(paid.pence() - clawed_back.pence());
-    let before = evidenced_in(&mut db_tx, c.commitment_id).await?;
-    let after =
-        before.checked_add(c.amount_evidenced).map_err(|e| StoreError::invalid("amount_evidenced", e.to_string()))?;
-    if after > net {
+    let open = unevidenced_in(&mut db_tx, c.commitment_id).await?;
+    if c.amount_evidenced > open {
         return Err(StoreError::invalid(
             "amount_evidenced",
             format!(
-                "would bring what is evidenced to {after}, more than the {net} paid under agreement {}",
-                c.commitment_id
+                "{} is more than the {open} paid under agreement {} and neither evidenced nor clawed back",
+                c.amount_evidenced, c.commitment_id
             ),
         ));
     }

@@ -188,12 +188,15 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
         for y in years {
             lock_award_row(db_tx, &c.grant, y).await?;
         }
-        let (paid, clawed_back) = super::agreement::paid_in(db_tx, id).await?;
-        let net = Money::from_pence(paid.pence() - clawed_back.pence());
-        if charged > net {
+        // Money the partner has evidenced spending is not clawed back: what is clawed back
+        // and what is evidenced together never pass what was paid.
+        let open = super::agreement::unevidenced_in(db_tx, id).await?;
+        if charged > open {
             return Err(StoreError::invalid(
                 "amount",
-                format!("{charged} is more than the {net} paid under agreement {id} and not yet clawed back"),
+                format!(
+                    "{charged} is more than the {open} paid under agreement {id} and neither evidenced nor clawed back"
+                ),
             ));
         }
     }
