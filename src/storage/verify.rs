@@ -323,10 +323,11 @@ async fn check_commitments(
         let held: i64 = e.postings.iter().filter(|p| p.account.starts_with("committed:")).map(|p| p.amount_pence).sum();
         *outstanding.entry(c).or_default() -= held;
         if e.kind == "commitment" {
-            if opening.contains_key(&c) {
-                part_entries.push((c, e));
-            } else {
-                opening.insert(c, e);
+            match opening.entry(c) {
+                std::collections::hash_map::Entry::Occupied(_) => part_entries.push((c, e)),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(e);
+                }
             }
         }
     }

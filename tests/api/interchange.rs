@@ -763,7 +763,7 @@ backend_test!(journal_balances_equal_ours_in_hledger_and_beancount, |app: TestAp
 /// passes the Beancount journal, which asserts every balance (and fails one a penny out).
 /// Either check is skipped, saying so, where its tool is not installed outside CI.
 pub(crate) async fn journals_agree(app: &TestApp, journal: &str, ours: &[(String, String)]) {
-    let path = temp_file("ledger.journal", &journal);
+    let path = temp_file("ledger.journal", journal);
     let file = path.to_str().unwrap();
     if let Some(check) = run_tool("hledger", &["-f", file, "check", "accounts", "commodities"]) {
         assert!(check.status.success(), "hledger check: {}", String::from_utf8_lossy(&check.stderr));
