@@ -93,6 +93,11 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::cli_returns::ReturnAction,
     },
+    /// Grant agreements with delivery partners: list a year's, show one, record evidence.
+    Agreement {
+        #[command(subcommand)]
+        action: crate::cli_agreements::AgreementAction,
+    },
     /// Import spend from a finance-system CSV export.
     Import {
         #[command(subcommand)]
@@ -297,6 +302,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Quarter { action } => crate::cli_controls::quarter_action(&store, action).await.map(|_| 0)?,
         Command::Audit(args) => crate::cli_controls::audit_list(&store, args).await.map(|_| 0)?,
         Command::Return { action } => crate::cli_returns::run(&store, action).await?,
+        Command::Agreement { action } => crate::cli_agreements::run(&store, action).await.map(|_| 0)?,
     };
     store.close().await;
     Ok(code)

@@ -3,6 +3,8 @@
 
 /// Command-line subcommands: serve, token, verify, import, export.
 pub mod cli;
+/// Command-line grant agreements: list, show, evidence.
+pub mod cli_agreements;
 /// Command-line controls: virements, years, audit.
 pub mod cli_controls;
 /// Command-line filed returns: file, list, show, changes.

@@ -524,3 +524,51 @@ backend_test!(evidence_clawbacks_and_part_commits_race_without_breaking_the_agre
     assert!(pence("evidenced") > 650_000, "some evidence got in: {d}");
     app.assert_verified().await;
 });
+
+backend_test!(the_cli_lists_shows_and_records_evidence, |app: TestApp| async move {
+    let id = agreement_history(&app).await;
+    let (ok, out, err) =
+        app.cli(&["agreement", "list", "--financial-year", "2024-25", "--token", app.token(Role::Viewer)]);
+    assert!(ok, "{err}");
+    let line = out.lines().find(|l| l.contains("Safer Streets Trust")).unwrap_or_else(|| panic!("{out}"));
+    for figure in ["5,000.00", "12,000.00", "11,000.00", "500.00", "6,500.00", "4,000.00", "1,000.00", "partial"] {
+        assert!(line.contains(figure), "{figure} in {line}");
+    }
+    let (ok, out, err) = app.cli(&["agreement", "show", &id.to_string(), "--token", app.token(Role::Viewer)]);
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["unevidenced"], "4000.00");
+
+    let evidence_args = |amount: &'static str, role: Role| {
+        vec![
+            "agreement".to_owned(),
+            "evidence".to_owned(),
+            id.to_string(),
+            "--date".to_owned(),
+            "2024-11-01".to_owned(),
+            "--amount".to_owned(),
+            amount.to_owned(),
+            "--status".to_owned(),
+            "satisfactory".to_owned(),
+            "--token".to_owned(),
+            app.token(role).to_owned(),
+        ]
+    };
+    let run = |args: Vec<String>| app.cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    // Refused: more than is unevidenced, a bad amount, a role that may not; nothing written.
+    for (amount, role, says) in [
+        ("4000.01", Role::Finance, "amount_evidenced"),
+        ("lots", Role::Finance, "--amount"),
+        ("1.00", Role::Viewer, "may not"),
+    ] {
+        let (ok, _, err) = run(evidence_args(amount, role));
+        assert!(!ok && err.contains(says), "{amount}: {err}");
+    }
+    let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
+    assert_eq!(d["evidenced"], "6500.00");
+    let (ok, out, err) = run(evidence_args("4000.00", Role::Finance));
+    assert!(ok, "{err}");
+    assert!(out.contains("\"amount_evidenced\": \"4000.00\""), "{out}");
+    let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
+    assert_eq!((&d["evidenced"], &d["unevidenced"]), (&json!("10500.00"), &json!("0.00")));
+});

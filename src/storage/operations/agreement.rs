@@ -357,3 +357,25 @@ async fn payments_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<Comm
         })
         .collect()
 }
+
+/// Every grant agreement with a part in `year`, each seen whole, in id order: the
+/// partners' view of the year.
+pub async fn agreements_of_year(store: &Store, year: FinancialYear) -> Result<Vec<CommitmentDetail>, StoreError> {
+    let ids: Vec<i64> = sqlx::query(
+        "select c.id from commitments c
+         where c.kind = 'grant_agreement'
+           and exists (select 1 from agreement_parts p where p.commitment_id = c.id and p.financial_year = $1)
+         order by c.id",
+    )
+    .bind(year.to_string())
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(commitment_detail(store, id).await?);
+    }
+    Ok(out)
+}
