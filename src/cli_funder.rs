@@ -134,16 +134,14 @@ fn flag(field: &str) -> String {
     if field == "fy" {
         return "--financial-year".to_owned();
     }
-    if let Some(rest) = field.strip_prefix("schedule[") {
-        if let Some((i, part)) = rest.split_once(']') {
-            if let Ok(i) = i.parse::<usize>() {
-                let part = part.trim_start_matches('.');
-                return match part {
-                    "" => format!("--instalment {}", i + 1),
-                    _ => format!("--instalment {} ({part})", i + 1),
-                };
-            }
-        }
+    if let Some(rest) = field.strip_prefix("schedule[")
+        && let Some((i, part)) = rest.split_once(']')
+        && let Ok(i) = i.parse::<usize>()
+    {
+        return match part.trim_start_matches('.') {
+            "" => format!("--instalment {}", i + 1),
+            part => format!("--instalment {} ({part})", i + 1),
+        };
     }
     if field == "schedule" {
         return "--instalment".to_owned();
