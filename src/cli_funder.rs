@@ -101,6 +101,7 @@ pub enum OrganisationAction {
         /// Its code: letters, digits, '-' or '_'.
         #[arg(long)]
         code: String,
+        /// Its name, e.g. "Tamworth Youth Trust".
         #[arg(long)]
         name: String,
         /// vcse, public or private.
@@ -116,6 +117,7 @@ pub enum OrganisationAction {
         /// The organisation's code, as `organisation list` shows it.
         #[arg(long)]
         code: String,
+        /// A new name.
         #[arg(long)]
         name: Option<String>,
         /// vcse, public or private.
