@@ -11,6 +11,7 @@ mod contract;
 mod controls;
 mod crash;
 mod flow;
+mod funder_cli;
 mod hardening;
 mod interchange;
 mod invariants;
