@@ -48,6 +48,7 @@ pub enum AgreementAction {
         /// satisfactory, partial or none.
         #[arg(long)]
         status: EvidenceStatus,
+        /// What the evidence was, e.g. "Q3 monitoring form and receipts".
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
