@@ -433,3 +433,45 @@ backend_test!(the_dashboard_shows_the_cash_position_report_as_at_its_date, |app:
          <td>Within the clawback threshold of £15,000.00</td>"
     );
 });
+
+backend_test!(the_dashboard_shows_partners_agreements_with_their_evidence_status, |app: TestApp| async move {
+    let id = crate::agreements::agreement_history(&app).await;
+    // A partner whose name would be markup, with an agreement awaiting evidence.
+    app.ok(
+        "/api/v1/organisations",
+        Role::Approver,
+        json!({ "code": "ESC", "name": "<b>Youth & Co</b>", "kind": "vcse" }),
+    )
+    .await;
+    let mut body = crate::agreements::agreement_body();
+    body["recipient"] = json!("ESC");
+    body["reference"] = json!("GA-2023-02");
+    body["amount"] = json!("1000.00");
+    body["schedule"] = json!([{ "financial_year": "2023-24", "amount": "1000.00" }]);
+    let other = app.ok("/api/v1/commitments", Role::Finance, body).await["commitment_id"].as_i64().unwrap();
+    let cookie = sign_in(&app, Role::Viewer).await;
+    let page = send(&app, "GET", "/dashboard?financial_year=2024-25", Some(&cookie), None, &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let row = page
+        .text
+        .split(&format!("<tr data-agreement=\"{id}\">"))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no row for agreement {id}: {}", page.text));
+    // The API's figures, with the page's pound signs and separators.
+    let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
+    assert_eq!(d["paid"], "11000.00");
+    for figure in ["£5,000.00", "£12,000.00", "£11,000.00", "£500.00", "£6,500.00", "£4,000.00", "£1,000.00"] {
+        assert!(row.contains(&format!("<td class=\"num\">{figure}</td>")), "{figure} in {row}");
+    }
+    assert!(row.contains("Safer Streets Trust") && row.contains("2023-10-01 to 2024-09-30"), "{row}");
+    assert!(row.contains("<td class=\"evidence evidence-partial\">Partial</td>"), "{row}");
+    // 2024-25 holds no part of the second agreement; 2023-24 shows it, escaped, awaiting evidence.
+    assert!(!page.text.contains(&format!("data-agreement=\"{other}\"")));
+    let page = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&cookie), None, &[]).await;
+    assert!(page.text.contains("&lt;b&gt;Youth &amp; Co&lt;/b&gt;"), "{}", page.text);
+    assert!(!page.text.contains("<b>Youth"));
+    assert!(page.text.contains("<td class=\"evidence evidence-awaited\">Awaited</td>"));
+    let page = send(&app, "GET", "/dashboard?financial_year=2022-23", Some(&cookie), None, &[]).await;
+    assert!(page.text.contains("id=\"no-agreements\""));
+});

@@ -22,6 +22,8 @@ pub struct View<'a> {
     pub filed: &'a str,
     /// The funder's cash per award, rendered by `cash::section`.
     pub cash: &'a str,
+    /// The year's grant agreements, rendered by `partners::section`.
+    pub partners: &'a str,
 }
 
 /// `£61,394.00`: pounds with thousands separators, as the paper prints them.
@@ -372,7 +374,7 @@ pub fn render(v: &View) -> String {
          {table}</section>\
          <section aria-labelledby=\"h-forecasts\"><h2 id=\"h-forecasts\">Forecasts</h2>{forecasts}</section>\
          <section aria-labelledby=\"h-indicators\"><h2 id=\"h-indicators\">Outputs and outcomes</h2>{indicators}</section>\
-         {cash}\
+         {cash}{partners}\
          <section class=\"noprint\" aria-labelledby=\"h-downloads\"><h2 id=\"h-downloads\">Downloads</h2><ul>\
          <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}{monitoring}</ul></section>\
          {filed}</main>",
@@ -394,6 +396,7 @@ pub fn render(v: &View) -> String {
         y = esc(year),
         filed = v.filed,
         cash = v.cash,
+        partners = v.partners,
     );
     page(&format!("Budget report {year} · {}", v.partnership), "", &body)
 }

@@ -13,6 +13,7 @@ mod cash;
 mod dashboard;
 mod filed;
 pub mod html;
+mod partners;
 pub mod svg;
 
 use std::collections::HashMap;
@@ -346,6 +347,8 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
     // The report's own figures, as at the page's date (today when none is asked for).
     let cash_position = crate::reports::cash::run(&s.store, year, as_at, &Known::Now, today()).await?;
     let cash_section = cash::section(&cash_position);
+    let agreements = crate::storage::operations::agreements_of_year(&s.store, year).await?;
+    let partners_section = partners::section(year, &agreements);
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
         signed_in_as: &who.name,
@@ -355,6 +358,7 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
         monitoring_lines: &lines,
         filed: &filed_section,
         cash: &cash_section,
+        partners: &partners_section,
     });
     Ok(page_response(StatusCode::OK, html))
 }
