@@ -112,6 +112,15 @@ async fn setup(app: &TestApp) {
     for p in PROJECTS {
         app.project(p, "ASB").await;
     }
+    // A little of every award for every project from its year's first day, so a grant
+    // agreement's later part, committed on that day, can find budget.
+    for a in AWARDS {
+        for p in PROJECTS {
+            let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": "1000.00",
+                               "approved_on": format!("{}-03-16", a.start), "approval_ref": "setup" });
+            app.ok("/api/v1/allocations", Role::Approver, body).await;
+        }
+    }
     let partner = json!({ "code": "SIMORG", "name": "Simulated Partner", "kind": "vcse" });
     app.ok("/api/v1/organisations", Role::Approver, partner).await;
 }
