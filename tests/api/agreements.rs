@@ -147,6 +147,13 @@ backend_test!(an_agreement_across_two_years_paid_evidenced_and_clawed_back, |app
     assert_eq!(item["outstanding"], "1000.00");
     assert_eq!(item["schedule"].as_array().unwrap().len(), 2, "{item}");
 
+    // 2023-24's year end returns its unspent £54,394 (41,394 unallocated, 13,000 of P1) and
+    // moves nothing of the agreement: its 2024-25 part is in another award.
+    let end = json!({ "carry_forward": "0", "return_to_funder": "54394.00", "reason": "year end" });
+    app.ok("/api/v1/grants/LDF/awards/2023-24/year-end", Role::Approver, end).await;
+    assert_eq!(app.balance("committed:LDF:2024-25:P1").await, "-1000.00");
+    assert_eq!(app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body["outstanding"], "1000.00");
+
     // The last £1,000 will not be paid: released in 2024-25, the part of the release's year.
     let r = app
         .ok(
