@@ -466,6 +466,42 @@ backend_test!(an_agreement_altered_outside_the_ledger_is_named, |app: TestApp| a
     let found = problems(&app).await;
     named(found.clone(), "its amount or project differs");
     named(found, "not its part there");
+
+    // Evidence raised, deleted or added behind the ledger's back.
+    unlock(&app, "agreement_evidence").await;
+    exec(
+        &app,
+        &format!(
+            "update agreement_evidence set amount_pence = 900000 where commitment_id = {id} and status = 'partial'"
+        ),
+    )
+    .await
+    .unwrap();
+    let found = problems(&app).await;
+    assert!(
+        found.iter().any(|p| p.starts_with(&format!("evidence {id}/")) && p.contains("differs from its audit record")),
+        "{found:#?}"
+    );
+    exec(&app, &format!("delete from agreement_evidence where commitment_id = {id} and status = 'partial'"))
+        .await
+        .unwrap();
+    let found = problems(&app).await;
+    assert!(found.iter().any(|p| p.contains("in the audit trail but no longer stored")), "{found:#?}");
+    exec(
+        &app,
+        &format!(
+            "insert into agreement_evidence (commitment_id, evidence_date, amount_pence, status, note, created_by, created_at)
+             values ({id}, '2024-08-01', 100, 'satisfactory', '', 'x', '2024-08-01T00:00:00Z')"
+        ),
+    )
+    .await
+    .unwrap();
+    // SQLite may hand the new row the deleted row's id, whose audit record it then contradicts.
+    let found = problems(&app).await;
+    assert!(
+        found.iter().any(|p| p.contains("has no audit record") || p.contains(&format!("evidence {id}/2: differs"))),
+        "{found:#?}"
+    );
 });
 
 backend_test!(evidence_clawbacks_and_part_commits_race_without_breaking_the_agreement, |app: TestApp| async move {
