@@ -18,6 +18,8 @@ enum Kind {
     Word(fn(&str) -> bool),
     Year,
     Date,
+    /// A date, or null where the row has none (a purchase order's agreement dates).
+    OptDate,
     Int,
     Account,
     Quantity,
@@ -65,7 +67,24 @@ const TABLES: &[Table] = &[
     (
         "commitments",
         &["id"],
-        &[("financial_year", Kind::Year), ("amount_pence", Kind::Int), ("commitment_date", Kind::Date)],
+        &[
+            ("financial_year", Kind::Year),
+            ("amount_pence", Kind::Int),
+            ("commitment_date", Kind::Date),
+            ("kind", Kind::Word(commitment_kind)),
+            ("start_date", Kind::OptDate),
+            ("end_date", Kind::OptDate),
+        ],
+    ),
+    (
+        "agreement_parts",
+        &["commitment_id", "financial_year"],
+        &[("financial_year", Kind::Year), ("amount_pence", Kind::Int)],
+    ),
+    (
+        "agreement_evidence",
+        &["id"],
+        &[("evidence_date", Kind::Date), ("amount_pence", Kind::Int), ("status", Kind::Word(evidence_status))],
     ),
     (
         "entries",
@@ -128,6 +147,12 @@ fn entry_kind(t: &str) -> bool {
 fn progress_rag(t: &str) -> bool {
     ProgressRag::parse(t).is_some()
 }
+fn commitment_kind(t: &str) -> bool {
+    crate::domain::CommitmentKind::parse(t).is_some()
+}
+fn evidence_status(t: &str) -> bool {
+    crate::domain::EvidenceStatus::parse(t).is_some()
+}
 fn account_kind(t: &str) -> bool {
     AccountKind::ALL.iter().any(|k| k.as_str() == t)
 }
@@ -156,6 +181,10 @@ fn read(row: &AnyRow, at: (&str, &[&str]), column: &str, kind: Kind) -> Result<(
         }
         Kind::Year => rows::parsed(row, at, column, FinancialYear::parse).map(drop),
         Kind::Date => rows::parsed(row, at, column, |t| parse_date(t).map(drop).ok_or("is not a date (YYYY-MM-DD)")),
+        Kind::OptDate => match row.try_get::<Option<String>, _>(column) {
+            Ok(None) => Ok(()),
+            _ => read(row, at, column, Kind::Date),
+        },
         Kind::Account => rows::parsed(row, at, column, |t| Account::parse(t).map(drop).ok_or("is not an account")),
         Kind::Quantity => rows::parsed(row, at, column, Quantity::parse).map(drop),
         Kind::Int => row.try_get::<i64, _>(column).map(drop).map_err(|e| rows::corrupt(row, at.0, at.1, e)),
