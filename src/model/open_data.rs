@@ -15,7 +15,6 @@ pub struct PublishedAgreement {
     pub grant_name: String,
     pub project: String,
     pub project_name: String,
-    pub reference: String,
     pub purpose: String,
     /// When the grant was awarded: the agreement's commitment date.
     pub award_date: NaiveDate,

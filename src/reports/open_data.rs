@@ -438,7 +438,6 @@ mod tests {
             grant_name: "Local Development Fund".into(),
             project: "P1".into(),
             project_name: "Youth diversion".into(),
-            reference: "GA-1".into(),
             purpose: "Detached youth work in Glascote".into(),
             award_date: date("2023-09-15"),
             start_date: date("2023-10-01"),

@@ -35,12 +35,10 @@ pub fn refusal(key: &str, value: &str) -> Option<&'static str> {
 /// `Corrupt`, never published.
 pub async fn settings(store: &Store) -> Result<OpenDataSettings, StoreError> {
     let read = |key: &'static str| async move {
-        match super::reference::setting(store, key).await? {
-            Some(v) if refusal(key, &v).is_some() => Err(StoreError::Corrupt(format!(
-                "settings key {key}: column value: {v:?}: {}",
-                refusal(key, &v).unwrap_or("")
-            ))),
-            v => Ok(v),
+        let value = super::reference::setting(store, key).await?;
+        match value.as_deref().and_then(|v| refusal(key, v)) {
+            Some(why) => Err(StoreError::Corrupt(format!("settings key {key}: column value: {value:?}: {why}"))),
+            None => Ok(value),
         }
     };
     Ok(OpenDataSettings {
@@ -97,7 +95,7 @@ pub async fn agreements_awarded(
     );
     let sql = format!(
         "select c.id as agreement_id, c.grant_code, g.name as grant_name, c.project_code, p.name as project_name,
-                c.reference, c.purpose, c.commitment_date, c.start_date, c.end_date, c.amount_pence,
+                c.purpose, c.commitment_date, c.start_date, c.end_date, c.amount_pence,
                 o.code, o.name, o.kind, o.charity_number, o.company_number, o.org_id, o.postcode
          from commitments c
          join grants g on g.code = c.grant_code
@@ -145,7 +143,6 @@ pub async fn agreements_awarded(
                 grant_name: r.try_get("grant_name")?,
                 project: r.try_get("project_code")?,
                 project_name: r.try_get("project_name")?,
-                reference: r.try_get("reference")?,
                 purpose: r.try_get("purpose")?,
                 award_date: rows::date(r, at, "commitment_date")?,
                 start_date: term("start_date")?,
