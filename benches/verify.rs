@@ -34,6 +34,7 @@ async fn ledger(url: &str, commitments: usize, spends: usize) -> Store {
         let project = format!("B{}", i % PROJECTS);
         let date = parse_date(&format!("2023-{:02}-{:02}", 4 + rng.below(9), 1 + rng.below(28))).unwrap();
         let cmd = ops::CommitmentCmd {
+            agreement: None,
             grant: "BENCH".into(),
             year: year(),
             project: project.clone(),

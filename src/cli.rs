@@ -86,12 +86,31 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::cli_controls::QuarterAction,
     },
+    /// An award's payment schedule: show it, or set it whole.
+    Schedule {
+        #[command(subcommand)]
+        action: crate::cli_funder::ScheduleAction,
+    },
+    /// Record money received from the funder against an award.
+    Receipt(crate::cli_funder::CashArgs),
+    /// Record returned money paid back to the funder.
+    Repayment(crate::cli_funder::CashArgs),
+    /// Organisations (delivery partners): list, add, update.
+    Organisation {
+        #[command(subcommand)]
+        action: crate::cli_funder::OrganisationAction,
+    },
     /// The audit trail of reference data.
     Audit(crate::cli_controls::AuditArgs),
     /// Filed returns: file one, list them, show one (or its stored file), and what changed since.
     Return {
         #[command(subcommand)]
         action: crate::cli_returns::ReturnAction,
+    },
+    /// Grant agreements with delivery partners: list a year's, show one, record evidence.
+    Agreement {
+        #[command(subcommand)]
+        action: crate::cli_agreements::AgreementAction,
     },
     /// Import spend from a finance-system CSV export.
     Import {
@@ -337,8 +356,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Virement { action } => crate::cli_controls::virement(&store, action).await.map(|_| 0)?,
         Command::Year { action } => crate::cli_controls::year_action(&store, action).await.map(|_| 0)?,
         Command::Quarter { action } => crate::cli_controls::quarter_action(&store, action).await.map(|_| 0)?,
+        Command::Schedule { action } => crate::cli_funder::schedule(&store, action).await.map(|_| 0)?,
+        Command::Receipt(args) => {
+            crate::cli_funder::record(&store, crate::model::cash::CashMove::Receipt, args).await.map(|_| 0)?
+        }
+        Command::Repayment(args) => {
+            crate::cli_funder::record(&store, crate::model::cash::CashMove::Repayment, args).await.map(|_| 0)?
+        }
+        Command::Organisation { action } => crate::cli_funder::organisation(&store, action).await.map(|_| 0)?,
         Command::Audit(args) => crate::cli_controls::audit_list(&store, args).await.map(|_| 0)?,
         Command::Return { action } => crate::cli_returns::run(&store, action).await?,
+        Command::Agreement { action } => crate::cli_agreements::run(&store, action).await.map(|_| 0)?,
     };
     store.close().await;
     Ok(code)

@@ -216,6 +216,7 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
     let mut commitment_ids = Vec::new();
     for c in d.commitments {
         let cmd = ops::CommitmentCmd {
+            agreement: None,
             grant: c.grant,
             year: year(&c.financial_year)?,
             project: c.project,

@@ -7,7 +7,9 @@
 //!    used by http, fixtures by cli); none names another.
 //! 4. `http`: the API and pages, over storage, reports and csv.
 //! 5. `cli_controls`, `cli_tokens`: subcommands acting as a token, through `http::auth`.
-//! 6. `cli_returns`: filed returns, acting as a token the way `cli_controls` signs one in.
+//! 6. `cli_returns`, `cli_funder`, `cli_agreements`: filed returns; the funder's cash and
+//!    organisations (parsed by the routes' body parsers); grant agreements. Each acts as a
+//!    token the way `cli_controls` signs one in.
 //! 7. `cli`: every subcommand, serving http and loading the fixtures.
 //! 8. `main`: the binary, naming `cli` only.
 //!
@@ -31,7 +33,9 @@ const LAYERS: &[(&str, usize)] = &[
     ("http", 4),
     ("cli_controls", 5),
     ("cli_tokens", 5),
+    ("cli_funder", 6),
     ("cli_returns", 6),
+    ("cli_agreements", 6),
     ("cli", 7),
     ("main", 8),
 ];

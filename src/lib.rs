@@ -3,8 +3,12 @@
 
 /// Command-line subcommands: serve, token, verify, import, export.
 pub mod cli;
+/// Command-line grant agreements: list, show, evidence.
+pub mod cli_agreements;
 /// Command-line controls: virements, years, audit.
 pub mod cli_controls;
+/// Command-line funder's cash and organisations: schedule, receipt, repayment, organisation.
+pub mod cli_funder;
 /// Command-line filed returns: file, list, show, changes.
 pub mod cli_returns;
 /// Command-line tokens: create, list, revoke.

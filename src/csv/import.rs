@@ -353,6 +353,7 @@ fn line_of(
             vat,
             vat_recoverable,
             spend_entry_id: None,
+            commitment_id: None,
         })
     })
 }

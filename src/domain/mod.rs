@@ -1,6 +1,7 @@
 //! The pure core: money, financial years, accounts, entries and rules. No I/O, no clock.
 
 pub mod account;
+pub mod agreement;
 pub mod anchor;
 pub mod chain;
 pub mod entry;

@@ -91,6 +91,50 @@ impl Fields {
         if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
     }
 
+    /// A field that is an array of objects (at most `max`), each read as its own `Fields`;
+    /// `None` when absent or null. `end_items` folds their errors in as `{name}[i].{field}`.
+    pub fn items(&mut self, name: &str, max: usize) -> Option<Vec<Fields>> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) if items.len() > max => {
+                self.error(name, format!("must have at most {max} items"));
+                Some(Vec::new())
+            }
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    match item {
+                        Value::Object(map) => out.push(Fields { map, errors: Vec::new() }),
+                        _ => self.error(&format!("{name}[{i}]"), "must be a JSON object"),
+                    }
+                }
+                Some(out)
+            }
+            Some(_) => {
+                self.error(name, "must be an array of objects");
+                Some(Vec::new())
+            }
+        }
+    }
+
+    /// Ends the items of `items`, keeping each bad field's error under `{name}[i]`.
+    pub fn end_items(&mut self, name: &str, items: Vec<Fields>) {
+        for (i, item) in items.into_iter().enumerate() {
+            if let Err(AppError::Validation(found)) = item.finish() {
+                for e in found {
+                    self.error(&format!("{name}[{i}].{}", e.field), e.message);
+                }
+            }
+        }
+    }
+
+    /// Refuses `name` if it was given at all (with any value, null included).
+    pub fn forbid(&mut self, name: &str, message: &str) {
+        if self.map.remove(name).is_some() {
+            self.error(name, message);
+        }
+    }
+
     /// Refuses a field the caller checked itself, naming it.
     pub fn refuse(&mut self, field: &str, message: impl Into<String>) {
         self.error(field, message);

@@ -139,3 +139,15 @@ pub struct CommitmentDetail {
     pub payments: Vec<CommitmentPayment>,
     pub evidence: Vec<EvidenceRecord>,
 }
+
+/// A later part of an agreement, committed in its year's award.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PartCommitRecord {
+    pub commitment_id: i64,
+    pub entry_id: i64,
+    pub financial_year: FinancialYear,
+    pub date: NaiveDate,
+    pub amount: Money,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::domain::OverspendFlag>,
+}

@@ -37,28 +37,48 @@ pub struct AllocationRecord {
 
 pub struct CommitmentCmd {
     pub grant: String,
+    /// The year of the commitment; for an agreement, the year of its first part.
     pub year: FinancialYear,
     pub project: String,
+    /// For an agreement, empty means the recipient's name.
     pub supplier: String,
     pub reference: String,
+    /// For an agreement, its whole amount across every year.
     pub amount: Money,
     pub date: NaiveDate,
     pub memo: String,
+    /// Set for a grant agreement; `None` for a purchase order.
+    pub agreement: Option<super::agreements::AgreementTerms>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CommitmentRecord {
     pub commitment_id: i64,
+    /// The entry that committed it (an agreement's first part).
     pub entry_id: i64,
+    pub kind: crate::domain::CommitmentKind,
     pub grant: String,
     pub financial_year: String,
     pub project: String,
     pub supplier: String,
     pub reference: String,
     pub amount: Money,
+    /// Still committed, across every year.
     pub outstanding: Money,
     pub date: String,
     pub memo: String,
+    /// A grant agreement's partner (an organisation's code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// A grant agreement's parts, each committed or waiting for its year's award.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<super::agreements::PartState>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<OverspendFlag>,
 }
@@ -174,6 +194,8 @@ pub struct RefundCmd {
     pub vat_recoverable: bool,
     /// The spend entry this refund returns money of, when named.
     pub spend_entry_id: Option<i64>,
+    /// The grant agreement this refund claws money back under, when it is a clawback.
+    pub commitment_id: Option<i64>,
 }
 
 impl RefundCmd {
@@ -198,6 +220,9 @@ pub struct RefundRecord {
     pub charged: Money,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_entry_id: Option<i64>,
+    /// The grant agreement a clawback is tied to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment_id: Option<i64>,
     pub reference: String,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -12,7 +12,7 @@ pub use super::scanned::Report;
 pub(crate) use super::scanned::StoredEntry;
 use super::{Store, StoreError};
 use crate::domain::chain::{ChainKey, PostingContent};
-use crate::domain::{Account, AccountKind, FinancialYear};
+use crate::domain::{Account, AccountKind, FinancialYear, Money};
 
 /// Every problem found, in words an auditor can act on, checking keyed links with this
 /// process's chain key. Empty means the ledger is sound.
@@ -317,26 +317,36 @@ async fn check_commitments(
 ) -> Result<(), StoreError> {
     let mut outstanding: HashMap<i64, i64> = HashMap::new();
     let mut opening: HashMap<i64, &StoredEntry> = HashMap::new();
+    let mut part_entries: Vec<(i64, &StoredEntry)> = Vec::new();
     for e in entries {
         let Some(c) = e.commitment_id else { continue };
         let held: i64 = e.postings.iter().filter(|p| p.account.starts_with("committed:")).map(|p| p.amount_pence).sum();
         *outstanding.entry(c).or_default() -= held;
         if e.kind == "commitment" {
-            opening.entry(c).or_insert(e);
+            match opening.entry(c) {
+                std::collections::hash_map::Entry::Occupied(_) => part_entries.push((c, e)),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(e);
+                }
+            }
         }
     }
+    let parts = agreement_parts(store).await?;
     let rows = sqlx::query(
-        "select id, grant_code, financial_year, project_code, supplier, reference, amount_pence, commitment_date, memo
+        "select id, kind, grant_code, financial_year, project_code, supplier, reference, amount_pence, commitment_date, memo,
+                recipient, start_date, end_date, purpose
          from commitments",
     )
     .fetch_all(store.pool())
     .await?;
+    let mut agreements: HashMap<i64, &[(String, i64)]> = HashMap::new();
     for r in rows {
         let (id, amount): (i64, i64) = (r.try_get("id")?, r.try_get("amount_pence")?);
         let left = outstanding.get(&id).copied().unwrap_or(0);
         if left < 0 || left > amount {
             problems.push(format!("commitment {id}: outstanding {left} pence is outside 0..={amount}"));
         }
+        let kind: String = r.try_get("kind")?;
         let row = CommitmentRow {
             grant: r.try_get("grant_code")?,
             year: r.try_get("financial_year")?,
@@ -347,10 +357,30 @@ async fn check_commitments(
             date: r.try_get("commitment_date")?,
             memo: r.try_get("memo")?,
         };
+        // A purchase order's entry commits its whole amount; an agreement's first entry
+        // commits its first part, and records its terms.
+        let own_parts = parts.get(&id).map(Vec::as_slice).unwrap_or_default();
+        let first_part = if kind == "grant_agreement" {
+            let terms = AgreementRow {
+                recipient: r.try_get("recipient")?,
+                start_date: r.try_get("start_date")?,
+                end_date: r.try_get("end_date")?,
+                purpose: r.try_get("purpose")?,
+            };
+            check_agreement_row(id, &row, &terms, own_parts, opening.get(&id).copied(), problems);
+            agreements.insert(id, own_parts);
+            own_parts.iter().find(|(y, _)| *y == row.year).map(|(_, p)| *p).unwrap_or(0)
+        } else {
+            if !own_parts.is_empty() {
+                problems
+                    .push(format!("commitment {id}: a purchase order with yearly parts: altered outside the ledger"));
+            }
+            amount
+        };
         match opening.get(&id) {
             None => problems.push(format!("commitment {id}: has no commitment entry")),
             Some(e) => {
-                if let Some(field) = row.differs_from(e) {
+                if let Some(field) = row.differs_from(e, first_part) {
                     problems.push(format!(
                         "commitment {id}: its {field} differs from its commitment entry {}: altered outside the ledger",
                         e.id
@@ -359,7 +389,88 @@ async fn check_commitments(
             }
         }
     }
+    // An agreement's later commitment entries each commit its part of their year.
+    for (id, e) in part_entries {
+        let committed: i64 =
+            e.postings.iter().filter(|p| p.account.starts_with("committed:")).map(|p| -p.amount_pence).sum();
+        let part = agreements.get(&id).and_then(|ps| ps.iter().find(|(y, _)| *y == e.year)).map(|(_, p)| *p);
+        if part != Some(committed) {
+            problems.push(format!(
+                "commitment {id}: entry {} commits {committed} pence in {}, not its part there: altered outside the ledger",
+                e.id, e.year
+            ));
+        }
+    }
     Ok(())
+}
+
+/// Every agreement's parts, (year, pence) in year order.
+async fn agreement_parts(store: &Store) -> Result<HashMap<i64, Vec<(String, i64)>>, StoreError> {
+    let rows = sqlx::query(
+        "select commitment_id, financial_year, amount_pence from agreement_parts order by commitment_id, financial_year",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut parts: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+    for r in rows {
+        parts
+            .entry(r.try_get("commitment_id")?)
+            .or_default()
+            .push((r.try_get("financial_year")?, r.try_get("amount_pence")?));
+    }
+    Ok(parts)
+}
+
+struct AgreementRow {
+    recipient: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    purpose: String,
+}
+
+/// An agreement's row and parts say what its first commitment entry recorded of its terms,
+/// and its parts add up to its amount.
+fn check_agreement_row(
+    id: i64,
+    row: &CommitmentRow,
+    terms: &AgreementRow,
+    parts: &[(String, i64)],
+    opening: Option<&StoredEntry>,
+    problems: &mut Vec<String>,
+) {
+    if parts.iter().map(|(_, p)| p).sum::<i64>() != row.amount || parts.first().map(|(y, _)| y) != Some(&row.year) {
+        problems.push(format!(
+            "commitment {id}: its parts do not add up to its amount from its year: altered outside the ledger"
+        ));
+    }
+    let Some(e) = opening else { return };
+    let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+    let recorded = &details["agreement"];
+    let schedule: Vec<serde_json::Value> = parts
+        .iter()
+        .map(|(y, p)| serde_json::json!({ "financial_year": y, "amount": Money::from_pence(*p).to_string() }))
+        .collect();
+    let differs = if recorded["recipient"].as_str() != terms.recipient.as_deref() {
+        Some("recipient")
+    } else if recorded["start_date"].as_str() != terms.start_date.as_deref() {
+        Some("start date")
+    } else if recorded["end_date"].as_str() != terms.end_date.as_deref() {
+        Some("end date")
+    } else if recorded["purpose"] != terms.purpose.as_str() {
+        Some("purpose")
+    } else if recorded["amount"] != Money::from_pence(row.amount).to_string().as_str() {
+        Some("amount")
+    } else if recorded["schedule"] != serde_json::Value::Array(schedule) {
+        Some("schedule")
+    } else {
+        None
+    };
+    if let Some(field) = differs {
+        problems.push(format!(
+            "commitment {id}: its {field} differs from what its commitment entry {} recorded: altered outside the ledger",
+            e.id
+        ));
+    }
 }
 
 struct CommitmentRow {
@@ -375,7 +486,7 @@ struct CommitmentRow {
 
 impl CommitmentRow {
     /// The first field that the commitment entry contradicts.
-    fn differs_from(&self, e: &StoredEntry) -> Option<&'static str> {
+    fn differs_from(&self, e: &StoredEntry, first_part: i64) -> Option<&'static str> {
         let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
         let committed: Vec<(Option<Account>, i64)> = e
             .postings
@@ -384,7 +495,7 @@ impl CommitmentRow {
             .map(|p| (Account::parse(&p.account), p.amount_pence))
             .collect();
         let posting_ok = matches!(committed.as_slice(), [(Some(a), pence)]
-            if *pence == -self.amount && a.project.as_deref() == Some(self.project.as_str()));
+            if *pence == -first_part && a.project.as_deref() == Some(self.project.as_str()));
         if !posting_ok {
             Some("amount or project")
         } else if e.grant != self.grant || e.year != self.year {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agreements;
 mod as_at_rules;
 mod cash;
 mod contention;
@@ -10,6 +11,7 @@ mod contract;
 mod controls;
 mod crash;
 mod flow;
+mod funder_cli;
 mod hardening;
 mod interchange;
 mod invariants;

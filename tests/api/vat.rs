@@ -225,3 +225,37 @@ backend_test!(the_transparency_layout_reads_its_irrecoverable_vat_column, |app: 
     assert_eq!(app.balance("available:LDF:2023-24:P4").await, "-830.00");
     app.assert_verified().await;
 });
+
+backend_test!(refunds_naming_one_spend_are_held_to_what_is_left_of_it, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "5000.00").await;
+    // £1,000 net with £200 irrecoverable VAT: £1,200 on the budget.
+    let a = app.ok("/api/v1/spend", Role::Finance, spend("1000.00", Some("200.00"), Some(false), "Big Co")).await;
+    let a_id = a["entry_id"].as_i64().unwrap();
+    app.ok("/api/v1/refunds", Role::Finance, refund("600.00", "120.00", false, a_id)).await;
+    // £400 net and £80 of VAT are left of it to refund.
+    let before = p1(&app).await;
+    let r = app.post("/api/v1/refunds", Role::Finance, refund("400.01", "0.00", false, a_id)).await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "amount");
+    let r = app.post("/api/v1/refunds", Role::Finance, refund("400.00", "80.01", false, a_id)).await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "vat");
+    assert_eq!(p1(&app).await, before, "refusals write nothing");
+    let last = app.ok("/api/v1/refunds", Role::Finance, refund("400.00", "80.00", false, a_id)).await;
+    assert_eq!(last["charged"], "480.00");
+    // All of it is back: the budget bears nothing of spend A.
+    assert_eq!(p1(&app).await, ("-5000.00".into(), "0.00".into()));
+    let r = app.post("/api/v1/refunds", Role::Finance, refund("0.01", "0.00", false, a_id)).await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "amount");
+    // A reversed refund gives back its room.
+    let id = last["entry_id"].as_i64().unwrap();
+    app.ok(
+        &format!("/api/v1/entries/{id}/reverse"),
+        Role::Finance,
+        json!({ "date": "2023-07-02", "reason": "posted twice" }),
+    )
+    .await;
+    let mut again = refund("400.00", "80.00", false, a_id);
+    again["date"] = json!("2023-07-03");
+    app.ok("/api/v1/refunds", Role::Finance, again).await;
+    app.assert_verified().await;
+});

@@ -1,5 +1,6 @@
 //! The dashboard page: headline totals, budget against actual per priority, spend per
-//! quarter, the variance table with RAG by colour and by word, and CSV downloads.
+//! quarter, the variance table with RAG by colour and by word, the cash position, and CSV
+//! downloads.
 
 use super::html::{esc, page};
 use super::svg::{self, Group};
@@ -19,6 +20,10 @@ pub struct View<'a> {
     pub monitoring_lines: &'a [Vec<Cell>],
     /// The quarters' lock state and the filed returns, rendered by `filed::section`.
     pub filed: &'a str,
+    /// The funder's cash per award, rendered by `cash::section`.
+    pub cash: &'a str,
+    /// The year's grant agreements, rendered by `partners::section`.
+    pub partners: &'a str,
 }
 
 /// `£61,394.00`: pounds with thousands separators, as the paper prints them.
@@ -369,6 +374,7 @@ pub fn render(v: &View) -> String {
          {table}</section>\
          <section aria-labelledby=\"h-forecasts\"><h2 id=\"h-forecasts\">Forecasts</h2>{forecasts}</section>\
          <section aria-labelledby=\"h-indicators\"><h2 id=\"h-indicators\">Outputs and outcomes</h2>{indicators}</section>\
+         {cash}{partners}\
          <section class=\"noprint\" aria-labelledby=\"h-downloads\"><h2 id=\"h-downloads\">Downloads</h2><ul>\
          <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}{monitoring}</ul></section>\
          {filed}</main>",
@@ -389,6 +395,8 @@ pub fn render(v: &View) -> String {
         indicators = indicators_section(v.monitoring_lines, r.forecast_quarter),
         y = esc(year),
         filed = v.filed,
+        cash = v.cash,
+        partners = v.partners,
     );
     page(&format!("Budget report {year} · {}", v.partnership), "", &body)
 }

@@ -9,9 +9,11 @@
 //! form was posted from this site (`Origin`, else `Referer`), and it counts failures in the
 //! same per-address throttle as bearer tokens.
 
+mod cash;
 mod dashboard;
 mod filed;
 pub mod html;
+mod partners;
 pub mod svg;
 
 use std::collections::HashMap;
@@ -315,7 +317,7 @@ struct DashboardQuery {
     as_at: Option<DateOrEmpty>,
 }
 
-/// The dashboard for a financial year: variance, RAG, quarterly spend, charts.
+/// The dashboard for a financial year: variance, RAG, quarterly spend, charts, the cash position.
 ///
 /// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
 /// without a live session, 303 to `/sign-in`.
@@ -342,6 +344,11 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
     let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
     let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
     let filed_section = filed_section(&s, year).await?;
+    // The report's own figures, as at the page's date (today when none is asked for).
+    let cash_position = crate::reports::cash::run(&s.store, year, as_at, &Known::Now, today()).await?;
+    let cash_section = cash::section(&cash_position);
+    let agreements = crate::storage::operations::agreements_of_year(&s.store, year).await?;
+    let partners_section = partners::section(year, &agreements);
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
         signed_in_as: &who.name,
@@ -350,6 +357,8 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
         quarters: &quarters,
         monitoring_lines: &lines,
         filed: &filed_section,
+        cash: &cash_section,
+        partners: &partners_section,
     });
     Ok(page_response(StatusCode::OK, html))
 }

@@ -31,7 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cash_position))
 }
 
-fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppError> {
+/// The award named by a path, `grant` and `fy` checked; the CLI's `schedule` names it so too.
+pub(crate) fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppError> {
     if !is_valid_code(grant) {
         return Err(AppError::field("grant", "is not a valid code"));
     }
@@ -92,7 +93,14 @@ async fn put_schedule(
 ) -> Result<Json<Vec<Instalment>>, AppError> {
     auth.require(Need::Approver)?;
     let year = award_path(&grant, &fy)?;
-    let mut items = Fields::parse_list(&body, "schedule", INSTALMENTS_MAX)?;
+    let schedule = schedule_body(&body)?;
+    Ok(Json(cash::set_payment_schedule(&s.store, &grant, year, schedule, auth.actor(&idem)).await?))
+}
+
+/// A schedule's instalments, each bad field named `schedule[i].field`; the CLI's `schedule
+/// set` parses through it too, so both refuse the same.
+pub(crate) fn schedule_body(body: &RawBody) -> Result<Vec<Instalment>, AppError> {
+    let mut items = Fields::parse_list(body, "schedule", INSTALMENTS_MAX)?;
     let schedule: Vec<Instalment> = items
         .iter_mut()
         .map(|f| Instalment {
@@ -102,7 +110,7 @@ async fn put_schedule(
         })
         .collect();
     Fields::finish_list("schedule", items)?;
-    Ok(Json(cash::set_payment_schedule(&s.store, &grant, year, schedule, auth.actor(&idem)).await?))
+    Ok(schedule)
 }
 
 #[derive(ToSchema)]
@@ -118,7 +126,8 @@ struct CashBody {
     reference: Text,
 }
 
-fn cash_cmd(body: &RawBody) -> Result<CashCmd, AppError> {
+/// A receipt's or repayment's body; the CLI's `receipt` and `repayment` parse through it too.
+pub(crate) fn cash_cmd(body: &RawBody) -> Result<CashCmd, AppError> {
     let mut f = Fields::parse(body)?;
     let cmd = CashCmd {
         grant: f.code("grant"),

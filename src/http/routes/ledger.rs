@@ -13,6 +13,7 @@ use super::super::input::Query;
 use super::super::openapi::{Code, IsoDate, PageQuery};
 use crate::domain::EntryKind;
 use crate::domain::FinancialYear;
+use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
 use crate::model::page::Page;
 use crate::model::postings::CommitmentRecord;
@@ -20,7 +21,11 @@ use crate::storage::entries;
 use crate::storage::operations as ops;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_entries)).routes(routes!(get_entry)).routes(routes!(list_accounts))
+    OpenApiRouter::new()
+        .routes(routes!(list_entries))
+        .routes(routes!(get_entry))
+        .routes(routes!(get_commitment))
+        .routes(routes!(list_accounts))
 }
 
 #[derive(IntoParams)]
@@ -129,4 +134,23 @@ pub async fn list_commitments(
     let page = q.page();
     q.finish()?;
     Ok(Json(ops::list_commitments(&s.store, project.as_deref(), open, page.after_id(), page.limit).await?))
+}
+
+/// Get one commitment whole: a purchase order, or a grant agreement with its yearly parts,
+/// its payments and clawbacks, the partner's evidence, and what is paid, evidenced and
+/// outstanding.
+///
+/// Roles: every role but funder.
+#[utoipa::path(get, path = "/api/v1/commitments/{id}", tag = "ledger",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = CommitmentDetail), (status = 403, description = "A funder."),
+        (status = 404, description = "No such commitment (`not_found`).")))]
+async fn get_commitment(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<CommitmentDetail>, AppError> {
+    auth.require(Need::ReadLedger)?;
+    let id = super::postings::path_id(&id, "id")?;
+    Ok(Json(ops::commitment_detail(&s.store, id).await?))
 }

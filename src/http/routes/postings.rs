@@ -12,7 +12,11 @@ use super::super::error::AppError;
 use super::super::input::{Fields, RawBody};
 use super::super::openapi::{Amount, AmountOrZero, Code, IsoDate, Prose, ProseOrEmpty, Text, TextOrEmpty};
 use super::super::{AppState, Idem};
-use crate::domain::FinancialYear;
+use crate::domain::agreement::PARTS_MAX;
+use crate::domain::{CommitmentKind, EvidenceStatus, FinancialYear};
+use crate::model::agreements::{
+    AgreementPart, AgreementTerms, EvidenceCmd, EvidenceRecord, PartCommitCmd, PartCommitRecord,
+};
 use crate::storage::operations as ops;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -21,6 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(vire, super::controls::list_virements))
         .routes(routes!(commit, super::ledger::list_commitments))
         .routes(routes!(release))
+        .routes(routes!(commit_part))
+        .routes(routes!(evidence))
         .routes(routes!(spend))
         .routes(routes!(refund))
         .routes(routes!(reverse))
@@ -125,22 +131,51 @@ async fn vire(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Raw
 #[allow(dead_code)]
 struct CommitmentBody {
     grant: Code,
+    /// The commitment's year; for a grant agreement, the year of its first part.
     financial_year: FinancialYear,
     project: Code,
-    supplier: Text,
+    /// Required for a purchase order; a grant agreement's defaults to the recipient's name.
+    supplier: Option<Text>,
     reference: Option<TextOrEmpty>,
+    /// For a grant agreement, its whole amount: the schedule's parts add up to it.
     amount: Amount,
+    /// The date it was placed or, for an agreement, awarded.
     date: IsoDate,
     memo: Option<ProseOrEmpty>,
+    /// Default `purchase_order`.
+    kind: Option<CommitmentKind>,
+    /// A grant agreement's delivery partner: an organisation's code.
+    recipient: Option<Code>,
+    /// When the agreement's period starts (grant agreements only).
+    start_date: Option<IsoDate>,
+    /// When it ends; not before `start_date`, nor before `date`.
+    end_date: Option<IsoDate>,
+    /// What the grant is for (grant agreements only).
+    purpose: Option<Text>,
+    /// One part per financial year, in year order, adding up to `amount` (grant agreements
+    /// only). Each part is committed in its year's award: now where that award exists, later
+    /// (`POST /api/v1/commitments/{id}/parts`) where it does not.
+    #[schema(max_items = 10)]
+    schedule: Option<Vec<AgreementPartBody>>,
 }
 
-/// Record a commitment (a purchase order).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct AgreementPartBody {
+    financial_year: FinancialYear,
+    amount: Amount,
+}
+
+/// Record a commitment: a purchase order, or a grant agreement with a delivery partner,
+/// which may run across financial years.
 ///
 /// Roles: finance, admin.
 #[utoipa::path(post, path = "/api/v1/commitments", tag = "postings", request_body = CommitmentBody,
     responses((status = 201, body = ops::CommitmentRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
-        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break.")))]
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break."),
+        (status = 422, description = "A bad field: for an agreement, a schedule that does not add up to `amount` names `schedule`.")))]
 async fn commit(
     State(s): State<AppState>,
     auth: Auth,
@@ -149,18 +184,123 @@ async fn commit(
 ) -> Created<ops::CommitmentRecord> {
     auth.require(Need::Finance)?;
     let mut f = Fields::parse(&body)?;
+    let kind = f.word("kind", &CommitmentKind::ALL, Some(CommitmentKind::PurchaseOrder));
+    let agreement = if kind == CommitmentKind::GrantAgreement {
+        let recipient = f.code("recipient");
+        let start_date = f.date("start_date");
+        let end_date = f.date("end_date");
+        let purpose = f.text("purpose");
+        let schedule = match f.items("schedule", PARTS_MAX) {
+            Some(mut items) => {
+                let parts = items
+                    .iter_mut()
+                    .map(|p| AgreementPart { financial_year: p.year("financial_year"), amount: p.money("amount") })
+                    .collect();
+                f.end_items("schedule", items);
+                parts
+            }
+            None => {
+                f.refuse("schedule", "is required for a grant agreement");
+                Vec::new()
+            }
+        };
+        Some(AgreementTerms { recipient, start_date, end_date, purpose, schedule })
+    } else {
+        for name in ["recipient", "start_date", "end_date", "purpose", "schedule"] {
+            f.forbid(name, "belongs to a grant agreement only (kind grant_agreement)");
+        }
+        None
+    };
     let cmd = ops::CommitmentCmd {
         grant: f.code("grant"),
         year: f.year("financial_year"),
         project: f.code("project"),
-        supplier: f.text("supplier"),
+        supplier: if agreement.is_some() { f.text_or_empty("supplier") } else { f.text("supplier") },
         reference: f.text_or_empty("reference"),
         amount: f.money("amount"),
         date: f.date("date"),
         memo: f.text_or_empty("memo"),
+        agreement,
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::commit(&s.store, cmd, auth.actor(&idem)).await?)))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct PartBody {
+    /// The year of the part: its award must exist now.
+    financial_year: FinancialYear,
+    /// In that year, and not before the agreement's date.
+    date: IsoDate,
+}
+
+/// Commit a grant agreement's part that waited for its year's award.
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/commitments/{id}/parts", tag = "postings",
+    params(("id" = i64, Path, minimum = 1, description = "The agreement's commitment id.")), request_body = PartBody,
+    responses((status = 201, body = PartCommitRecord), (status = 403, description = "Neither finance nor admin."),
+        (status = 404, description = "No such commitment (`not_found`)."),
+        (status = 409, description = "Already committed (`conflict`), or refused by a ledger rule (`overspend`, `period_closed`)."),
+        (status = 422, description = "A purchase order (`id`), a year with no part or no award (`financial_year`), or a bad field.")))]
+async fn commit_part(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path(id): Path<String>,
+    body: RawBody,
+) -> Created<PartCommitRecord> {
+    auth.require(Need::Finance)?;
+    let commitment_id = path_id(&id, "id")?;
+    let mut f = Fields::parse(&body)?;
+    let cmd = PartCommitCmd { commitment_id, year: f.year("financial_year"), date: f.date("date") };
+    f.finish()?;
+    Ok((StatusCode::CREATED, Json(ops::commit_part(&s.store, cmd, auth.actor(&idem)).await?)))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct EvidenceBody {
+    /// When the partner's evidence was received; not before the agreement's date.
+    date: IsoDate,
+    /// What the evidence accounts for: more than zero, unless `status` is `none`.
+    amount_evidenced: AmountOrZero,
+    status: EvidenceStatus,
+    note: Option<ProseOrEmpty>,
+}
+
+/// Record a partner's evidence of spend against a grant agreement. What is evidenced in all
+/// never exceeds what was paid under it and not clawed back.
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/commitments/{id}/evidence", tag = "postings",
+    params(("id" = i64, Path, minimum = 1, description = "The agreement's commitment id.")), request_body = EvidenceBody,
+    responses((status = 201, body = EvidenceRecord), (status = 403, description = "Neither finance nor admin."),
+        (status = 404, description = "No such commitment (`not_found`)."),
+        (status = 409, description = "The ledger is busy or a rule refused it (`conflict`)."),
+        (status = 422, description = "A purchase order (`id`), more than was paid (`amount_evidenced`), or a bad field.")))]
+async fn evidence(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path(id): Path<String>,
+    body: RawBody,
+) -> Created<EvidenceRecord> {
+    auth.require(Need::Finance)?;
+    let commitment_id = path_id(&id, "id")?;
+    let mut f = Fields::parse(&body)?;
+    let cmd = EvidenceCmd {
+        commitment_id,
+        date: f.date("date"),
+        amount_evidenced: f.money_zero_ok("amount_evidenced"),
+        status: f.word("status", &EvidenceStatus::ALL, None),
+        note: f.text_or_empty("note"),
+    };
+    f.finish()?;
+    Ok((StatusCode::CREATED, Json(ops::record_evidence(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
 #[derive(ToSchema)]
@@ -265,6 +405,10 @@ struct RefundBody {
     /// spend's.
     #[schema(minimum = 1)]
     spend_entry_id: Option<i64>,
+    /// The grant agreement this refund claws money back under: a clawback, which `reason`
+    /// explains. Never more than was paid under it and not clawed back already.
+    #[schema(minimum = 1)]
+    commitment_id: Option<i64>,
 }
 
 /// Record a refund or credit note.
@@ -289,6 +433,7 @@ async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: R
         vat: f.opt_money("vat"),
         vat_recoverable: f.opt_flag("vat_recoverable").unwrap_or(true),
         spend_entry_id: f.opt_id("spend_entry_id"),
+        commitment_id: f.opt_id("commitment_id"),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, auth.actor(&idem)).await?)))

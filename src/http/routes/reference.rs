@@ -419,7 +419,14 @@ async fn create_organisation(
     body: RawBody,
 ) -> Created<Organisation> {
     auth.require(Need::Approver)?;
-    let mut f = Fields::parse(&body)?;
+    let o = organisation_body(&body)?;
+    Ok((StatusCode::CREATED, Json(refdata::create_organisation(&s.store, o, auth.actor(&idem)).await?)))
+}
+
+/// A new organisation, every identifier checked for shape; the CLI's `organisation add`
+/// parses through it too, so both refuse the same.
+pub(crate) fn organisation_body(body: &RawBody) -> Result<Organisation, AppError> {
+    let mut f = Fields::parse(body)?;
     let o = Organisation {
         code: f.code("code"),
         name: f.text("name"),
@@ -430,7 +437,7 @@ async fn create_organisation(
         postcode: f.shaped("postcode", org::postcode, POSTCODE),
     };
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(refdata::create_organisation(&s.store, o, auth.actor(&idem)).await?)))
+    Ok(o)
 }
 
 /// Get an organisation.
@@ -479,7 +486,14 @@ async fn patch_organisation(
     body: RawBody,
 ) -> Result<Json<Organisation>, AppError> {
     auth.require(Need::Approver)?;
-    let mut f = Fields::parse(&body)?;
+    let patch = organisation_patch_body(&body)?;
+    Ok(Json(refdata::update_organisation(&s.store, &code, patch, auth.name()).await?))
+}
+
+/// Changes to an organisation, as `organisation_body` checks them; the CLI's `organisation
+/// update` parses through it too.
+pub(crate) fn organisation_patch_body(body: &RawBody) -> Result<OrganisationPatch, AppError> {
+    let mut f = Fields::parse(body)?;
     if f.has("code") {
         return Err(AppError::field("code", "cannot be changed"));
     }
@@ -496,5 +510,5 @@ async fn patch_organisation(
         postcode: f.has_value("postcode").then(|| f.shaped("postcode", org::postcode, POSTCODE)),
     };
     f.finish()?;
-    Ok(Json(refdata::update_organisation(&s.store, &code, patch, auth.name()).await?))
+    Ok(patch)
 }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::entries::{EntryMeta, LockedAward, lock_award, post_in, postings_in};
+use super::entries::{EntryMeta, LockedAward, lock_award, lock_award_row, post_in, postings_in};
 use super::idempotency;
 use super::lookups::lock_project_in;
 use super::{DbTx, RowLock, Store, StoreError, now, rows};
@@ -20,12 +20,14 @@ use crate::domain::{
 use crate::model::Actor;
 pub use crate::model::postings::*;
 
+mod agreement;
 mod allocation;
 mod commitment;
 mod reversal;
 mod spend;
 mod virement;
 
+pub use agreement::*;
 pub use allocation::*;
 pub use commitment::*;
 pub use reversal::*;

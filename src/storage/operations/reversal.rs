@@ -44,7 +44,30 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
     not_before(c.date, &row.try_get::<String, _>("entry_date")?, || format!("entry {} that it reverses", c.entry_id))?;
     let commitment_id: Option<i64> = row.try_get("commitment_id")?;
     let mut db_tx = store.begin().await?;
+    // Reversing a payment under a grant agreement must leave what was paid covering what
+    // the partner evidenced and what was clawed back: every award of the agreement is held,
+    // in year order, as evidence and clawbacks hold them.
+    let agreement_payment = match commitment_id {
+        Some(id) if kind == EntryKind::Spend => super::agreement::hold_if_agreement(&mut db_tx, id).await?,
+        _ => false,
+    };
     let locked = lock_award(&mut db_tx, &grant, year).await?;
+    if agreement_payment && let Some(id) = commitment_id {
+        let paid_here: i64 = -postings_in(&mut db_tx, c.entry_id)
+            .await?
+            .iter()
+            .filter(|p| p.account.kind == AccountKind::Spent)
+            .map(|p| p.amount.pence())
+            .sum::<i64>();
+        let open = super::agreement::unevidenced_in(&mut db_tx, id).await?;
+        if paid_here > open.pence() {
+            return Err(StoreError::Conflict(format!(
+                "payment {} under agreement {id} is {}, more than the {open} neither evidenced nor clawed back",
+                c.entry_id,
+                Money::from_pence(paid_here)
+            )));
+        }
+    }
     let already =
         sqlx::query("select id from entries where reverses = $1").bind(c.entry_id).fetch_optional(&mut *db_tx).await?;
     if already.is_some() {

@@ -1,6 +1,7 @@
 //! Spend and refunds, alone or inside an import's `db_tx`.
 
 use super::*;
+use crate::domain::CommitmentKind;
 
 pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<SpendRecord, StoreError> {
     let mut db_tx = store.begin().await?;
@@ -39,6 +40,7 @@ pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str) -> EntryMeta {
         details,
         created_by: created_by.to_owned(),
         source_ref: c.source_ref.clone(),
+        commitment_id: c.commitment_id,
         ..Default::default()
     }
 }
@@ -103,24 +105,28 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
     project_for_posting(db_tx, &c.project, "project", false).await?;
     let mut covered = Money::ZERO;
     if let Some(id) = c.commitment_id {
-        let row = sqlx::query(
-            "select grant_code, financial_year, project_code, commitment_date from commitments where id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut **db_tx)
-        .await?
-        .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
-        let (g, y, p): (String, String, String) =
-            (row.try_get("grant_code")?, row.try_get("financial_year")?, row.try_get("project_code")?);
-        if g != c.grant || y != year.to_string() || p != c.project {
+        let row = super::commitment::commitment_row(db_tx, id)
+            .await?
+            .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
+        // A purchase order is drawn on in its own year; an agreement in the year of its part
+        // that this payment falls in.
+        let year_ok = match row.kind {
+            CommitmentKind::PurchaseOrder => row.year == year,
+            CommitmentKind::GrantAgreement => super::commitment::part_years(db_tx, id, &row).await?.contains(&year),
+        };
+        if row.grant != c.grant || row.project != c.project || !year_ok {
+            let held = match row.kind {
+                CommitmentKind::PurchaseOrder => format!("commitment {id} is for {} {}", row.grant, row.year),
+                CommitmentKind::GrantAgreement => {
+                    format!("agreement {id} is with {} and has no part in {year}", row.grant)
+                }
+            };
             return Err(StoreError::invalid(
                 "commitment_id",
-                format!("commitment {id} is for {g} {y} project {p}, not this spend's"),
+                format!("{held} project {}, not this spend's ({} {year} project {})", row.project, c.grant, c.project),
             ));
         }
-        not_before(c.date, &row.try_get::<String, _>("commitment_date")?, || {
-            format!("commitment {id} that it draws on")
-        })?;
+        not_before(c.date, &row.date, || format!("commitment {id} that it draws on"))?;
         let committed = Account::project(AccountKind::Committed, &c.grant, year, &c.project);
         covered = outstanding_in(db_tx, id, &committed).await?.min(charged);
     }
@@ -156,6 +162,43 @@ pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<Ref
 /// Records one refund inside `db_tx`: the import posts a negative line this way.
 pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Result<RefundRecord, StoreError> {
     let charged = check_refund_vat(&c)?;
+    // What a refund weighs beyond its own award is held first, every award in year order: a
+    // clawback weighs what was paid in each year of its agreement; a refund naming a spend,
+    // what earlier refunds returned of it.
+    let mut years = vec![FinancialYear::of(c.date)];
+    if let Some(id) = c.commitment_id {
+        let row = clawback_agreement(db_tx, &c, id).await?;
+        years.extend(super::commitment::part_years(db_tx, id, &row).await?);
+    }
+    if let Some(id) = c.spend_entry_id {
+        let spend = sqlx::query("select grant_code, financial_year from entries where id = $1")
+            .bind(id)
+            .fetch_optional(&mut **db_tx)
+            .await?;
+        if let Some(r) = spend
+            && r.try_get::<String, _>("grant_code")? == c.grant
+        {
+            years.push(rows::year(&r, ("entries", &["id"]), "financial_year")?);
+        }
+    }
+    years.sort();
+    years.dedup();
+    for y in years {
+        lock_award_row(db_tx, &c.grant, y).await?;
+    }
+    if let Some(id) = c.commitment_id {
+        // Money the partner has evidenced spending is not clawed back: what is clawed back
+        // and what is evidenced together never pass what was paid.
+        let open = super::agreement::unevidenced_in(db_tx, id).await?;
+        if charged > open {
+            return Err(StoreError::invalid(
+                "amount",
+                format!(
+                    "{charged} is more than the {open} paid under agreement {id} and neither evidenced nor clawed back"
+                ),
+            ));
+        }
+    }
     let (locked, year) = lock_award_of_date(db_tx, &c.grant, c.date).await?;
     project_for_posting(db_tx, &c.project, "project", true).await?;
     if let Some(id) = c.spend_entry_id {
@@ -175,6 +218,7 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
         vat,
         vat_recoverable,
         spend_entry_id,
+        commitment_id,
         ..
     } = c;
     Ok(RefundRecord {
@@ -188,10 +232,37 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
         vat_recoverable,
         charged,
         spend_entry_id,
+        commitment_id,
         reference,
         reason,
         source_ref,
     })
+}
+
+/// The grant agreement a clawback names: it must be one, of the refund's grant and project,
+/// made no later than the refund.
+async fn clawback_agreement(
+    db_tx: &mut DbTx,
+    c: &RefundCmd,
+    id: i64,
+) -> Result<super::commitment::CommitmentRow, StoreError> {
+    let row = super::commitment::commitment_row(db_tx, id)
+        .await?
+        .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
+    if row.kind != CommitmentKind::GrantAgreement {
+        return Err(StoreError::invalid(
+            "commitment_id",
+            format!("commitment {id} is a purchase order; a clawback is tied to a grant agreement"),
+        ));
+    }
+    if row.grant != c.grant || row.project != c.project {
+        return Err(StoreError::invalid(
+            "commitment_id",
+            format!("agreement {id} is for {} project {}, not this refund's", row.grant, row.project),
+        ));
+    }
+    not_before(c.date, &row.date, || format!("agreement {id} that it claws back under"))?;
+    Ok(row)
 }
 
 #[derive(sqlx::FromRow)]
@@ -223,10 +294,44 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
     not_before(c.date, &e.entry_date, || format!("spend {id} that it refunds"))?;
     let original_vat = details.get("vat").and_then(|v| v.as_str()).and_then(|v| Money::parse(v).ok());
     let original_recoverable = details.get("vat_recoverable").and_then(|v| v.as_bool()).unwrap_or(true);
+    // What earlier refunds naming this spend returned counts against it: net and VAT alike.
+    let (spend_net, _) = net_and_vat(db_tx, id, &details).await?;
+    let (mut earlier_net, mut earlier_vat) = (Money::ZERO, Money::ZERO);
+    let like = format!("%\"spend_entry_id\":{id}%");
+    let earlier = sqlx::query(
+        "select e.id, e.details from entries e
+         where e.kind = 'refund' and e.grant_code = $1 and e.details like $2
+           and not exists (select 1 from entries r where r.reverses = e.id)
+         order by e.id",
+    )
+    .bind(&c.grant)
+    .bind(&like)
+    .fetch_all(&mut **db_tx)
+    .await?;
+    for r in earlier {
+        let refund_details: serde_json::Value =
+            serde_json::from_str(&r.try_get::<String, _>("details")?).unwrap_or_default();
+        if refund_details.get("spend_entry_id").and_then(|v| v.as_i64()) != Some(id) {
+            continue;
+        }
+        let (net, vat) = net_and_vat(db_tx, r.try_get("id")?, &refund_details).await?;
+        earlier_net = Money::from_pence(earlier_net.pence() + net.pence());
+        earlier_vat = Money::from_pence(earlier_vat.pence() + vat.pence());
+    }
+    let left_net = Money::from_pence(spend_net.pence() - earlier_net.pence());
+    if c.amount > left_net {
+        return Err(StoreError::invalid(
+            "amount",
+            format!("{} is more than the {left_net} of spend {id} not yet refunded (net of VAT)", c.amount),
+        ));
+    }
     if let Some(v) = c.vat.filter(|v| v.is_positive()) {
-        let most = original_vat.unwrap_or(Money::ZERO);
+        let most = Money::from_pence(original_vat.unwrap_or(Money::ZERO).pence() - earlier_vat.pence());
         if v > most {
-            return Err(StoreError::invalid("vat", format!("{v} of VAT is more than the {most} of spend {id}")));
+            return Err(StoreError::invalid(
+                "vat",
+                format!("{v} of VAT is more than the {most} of spend {id}'s VAT not yet refunded"),
+            ));
         }
         if c.vat_recoverable != original_recoverable {
             return Err(StoreError::invalid(
@@ -236,6 +341,24 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
         }
     }
     Ok(())
+}
+
+/// A spend's or refund's net amount and VAT: what it charged the budget (its `spent`
+/// posting), less its VAT where that was irrecoverable; and that VAT.
+async fn net_and_vat(db_tx: &mut DbTx, id: i64, details: &serde_json::Value) -> Result<(Money, Money), StoreError> {
+    let charged: i64 = sqlx::query(
+        "select cast(coalesce(sum(amount_pence), 0) as bigint) as s from postings
+         where entry_id = $1 and account like 'spent:%'",
+    )
+    .bind(id)
+    .fetch_one(&mut **db_tx)
+    .await?
+    .try_get("s")?;
+    let vat = details.get("vat").and_then(|v| v.as_str()).and_then(|v| Money::parse(v).ok()).unwrap_or(Money::ZERO);
+    let recoverable = details.get("vat_recoverable").and_then(|v| v.as_bool()).unwrap_or(true);
+    let charged = Money::from_pence(charged.abs());
+    let net = if recoverable { charged } else { Money::from_pence(charged.pence() - vat.pence()) };
+    Ok((net, vat))
 }
 
 /// True when an entry already carries this `source_ref`: an imported line posts once.

@@ -1,0 +1,127 @@
+//! Command-line grant agreements (docs/agreements.md): the year's agreements with what each
+//! has paid, evidenced and still holds; one commitment seen whole; and a partner's evidence.
+//! Each acts as the person behind `--token`, under the same role rules as the API.
+
+use clap::Subcommand;
+
+use crate::cli_controls::{As, print, signed_in, year};
+use crate::domain::{EvidenceStatus, Money, parse_date};
+use crate::http::auth::Need;
+use crate::model::Actor;
+use crate::model::agreements::{CommitmentDetail, EvidenceCmd};
+use crate::reports::csv_out::Cell;
+use crate::reports::table;
+use crate::storage::Store;
+use crate::storage::operations as ops;
+
+#[derive(Subcommand, Debug)]
+pub enum AgreementAction {
+    /// The grant agreements with a part in a financial year: partner, period, this year's
+    /// part, paid, clawed back, evidenced, unevidenced, outstanding and evidence status.
+    List {
+        /// The financial year, e.g. 2023-24.
+        #[arg(long)]
+        financial_year: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// One commitment whole, as JSON: its parts, payments, clawbacks and evidence.
+    Show {
+        /// The commitment's id.
+        id: i64,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Record a partner's evidence of spend against a grant agreement (finance).
+    Evidence {
+        /// The agreement's commitment id.
+        id: i64,
+        /// When the evidence was received (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+        /// What it accounts for, in pounds; 0.00 with status none.
+        #[arg(long)]
+        amount: String,
+        /// satisfactory, partial or none.
+        #[arg(long)]
+        status: EvidenceStatus,
+        /// What the evidence was, e.g. "Q3 monitoring form and receipts".
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
+const HEADER: [&str; 12] = [
+    "id",
+    "partner",
+    "purpose",
+    "period",
+    "part_this_year",
+    "amount",
+    "paid",
+    "clawed_back",
+    "evidenced",
+    "unevidenced",
+    "outstanding",
+    "evidence",
+];
+
+fn row(a: &CommitmentDetail, fy: crate::domain::FinancialYear) -> Vec<Cell> {
+    let part = a.schedule.iter().find(|p| p.financial_year == fy).map(|p| p.amount).unwrap_or(Money::ZERO);
+    let period = match (a.start_date, a.end_date) {
+        (Some(s), Some(e)) => format!("{s} to {e}"),
+        _ => String::new(),
+    };
+    let n = |m: Money| Cell::Number(m.to_string());
+    vec![
+        Cell::Number(a.commitment_id.to_string()),
+        Cell::Text(a.recipient_name.clone().unwrap_or_default()),
+        Cell::Text(a.purpose.clone().unwrap_or_default()),
+        Cell::Text(period),
+        n(part),
+        n(a.amount),
+        n(a.paid),
+        n(a.clawed_back),
+        n(a.evidenced),
+        n(a.unevidenced),
+        n(a.outstanding),
+        Cell::Text(a.evidence_status.map(|s| s.as_str().to_owned()).unwrap_or_else(|| "awaited".to_owned())),
+    ]
+}
+
+pub async fn run(store: &Store, action: AgreementAction) -> anyhow::Result<()> {
+    match action {
+        AgreementAction::List { financial_year, json, who } => {
+            signed_in(store, &who, Need::ReadLedger).await?;
+            let fy = year(&financial_year)?;
+            let agreements = ops::agreements_of_year(store, fy).await?;
+            if json {
+                print(&agreements);
+            } else {
+                let rows: Vec<Vec<Cell>> = agreements.iter().map(|a| row(a, fy)).collect();
+                print!("{}", table::render(&HEADER, &rows));
+            }
+        }
+        AgreementAction::Show { id, who } => {
+            signed_in(store, &who, Need::ReadLedger).await?;
+            print(&ops::commitment_detail(store, id).await?);
+        }
+        AgreementAction::Evidence { id, date, amount, status, note, who } => {
+            let p = signed_in(store, &who, Need::Finance).await?;
+            let cmd = EvidenceCmd {
+                commitment_id: id,
+                date: parse_date(&date).ok_or_else(|| anyhow::anyhow!("--date {date:?} is not a date (YYYY-MM-DD)"))?,
+                amount_evidenced: Money::parse(&amount).map_err(|e| anyhow::anyhow!("--amount {amount:?}: {e}"))?,
+                status,
+                note,
+            };
+            print(&ops::record_evidence(store, cmd, Actor { name: &p.name, idem: None }).await?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! The dashboard's partners' agreements (docs/agreements.md): every grant agreement with a
+//! part in the year shown, with its partner, period, this year's part, what was paid, clawed
+//! back and evidenced, what is still to be accounted for and committed, and the latest
+//! evidence's status. The figures are `commitment_detail`'s, as the API and the CLI give them.
+
+use super::dashboard::pounds;
+use super::html::esc;
+use crate::domain::{FinancialYear, Money};
+use crate::model::agreements::CommitmentDetail;
+
+/// The latest evidence's status in words; "Awaited" before any.
+fn evidence_words(a: &CommitmentDetail) -> (&'static str, &'static str) {
+    match a.evidence_status {
+        None => ("Awaited", "awaited"),
+        Some(crate::domain::EvidenceStatus::Satisfactory) => ("Satisfactory", "satisfactory"),
+        Some(crate::domain::EvidenceStatus::Partial) => ("Partial", "partial"),
+        Some(crate::domain::EvidenceStatus::None) => ("None provided", "none"),
+    }
+}
+
+/// The section for `year`.
+pub fn section(year: FinancialYear, agreements: &[CommitmentDetail]) -> String {
+    let intro = "<p class=\"note\">Grant agreements with a part in this year, as the ledger stands now. Unevidenced is \
+                 paid less clawed back less what the partner has evidenced; outstanding is still committed, every \
+                 year. Evidence is the latest evidence's status.</p>";
+    if agreements.is_empty() {
+        return format!(
+            "<section aria-labelledby=\"h-partners\"><h2 id=\"h-partners\">Partners' agreements</h2>{intro}\
+             <p class=\"note\" id=\"no-agreements\">No grant agreement has a part in {}.</p></section>",
+            esc(&year.to_string())
+        );
+    }
+    let rows: String = agreements
+        .iter()
+        .map(|a| {
+            let part = a.schedule.iter().find(|p| p.financial_year == year).map(|p| p.amount).unwrap_or(Money::ZERO);
+            let period = match (a.start_date, a.end_date) {
+                (Some(s), Some(e)) => format!("{s} to {e}"),
+                _ => String::new(),
+            };
+            let figures: String = [part, a.amount, a.paid, a.clawed_back, a.evidenced, a.unevidenced, a.outstanding]
+                .iter()
+                .map(|m| format!("<td class=\"num\">{}</td>", pounds(*m)))
+                .collect();
+            let (words, class) = evidence_words(a);
+            format!(
+                "<tr data-agreement=\"{id}\"><th scope=\"row\">{id}</th><td>{partner}</td><td>{purpose}</td>\
+                 <td>{period}</td>{figures}<td class=\"evidence evidence-{class}\">{words}</td></tr>",
+                id = a.commitment_id,
+                partner = esc(a.recipient_name.as_deref().unwrap_or_default()),
+                purpose = esc(a.purpose.as_deref().unwrap_or_default()),
+                period = esc(&period),
+            )
+        })
+        .collect();
+    let heads: String =
+        ["This year's part", "Whole agreement", "Paid", "Clawed back", "Evidenced", "Unevidenced", "Outstanding"]
+            .iter()
+            .map(|h| format!("<th scope=\"col\" class=\"num\">{h}</th>"))
+            .collect();
+    format!(
+        "<section aria-labelledby=\"h-partners\"><h2 id=\"h-partners\">Partners' agreements</h2>{intro}\
+         <table id=\"agreements\" class=\"figures\"><caption>Grant agreements with a part in {year}</caption>\
+         <thead><tr><th scope=\"col\">No.</th><th scope=\"col\">Partner</th><th scope=\"col\">Purpose</th>\
+         <th scope=\"col\">Period</th>{heads}<th scope=\"col\">Evidence</th></tr></thead>\
+         <tbody>{rows}</tbody></table></section>",
+        year = esc(&year.to_string()),
+    )
+}
