@@ -181,6 +181,7 @@ backend_test!(both_exports_match_the_files_written_by_hand, |app: TestApp| async
     let (ok, out, err) = app.cli(&["export", "360giving", "--financial-year", "2023-24", "--format", "csv"]);
     assert!(ok, "{err}");
     assert_eq!(out, include_str!("../golden/360giving-2023-24.csv"));
+    app.assert_verified().await;
 });
 
 backend_test!(an_agreement_recorded_after_as_known_at_is_left_out, |app: TestApp| async move {
@@ -355,4 +356,34 @@ backend_test!(the_exports_are_read_by_every_role_and_refuse_bad_parameters, |app
     }
     let r = app.call(axum::http::Method::GET, VCSE, None, None, &[]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+});
+
+backend_test!(an_agreement_whose_commitment_is_reversed_is_left_out, |app: TestApp| async move {
+    organisation(&app, json!({ "code": "YT", "name": "Tamworth Youth Trust", "kind": "vcse" })).await;
+    project(&app, "YOUTH", "Youth diversion").await;
+    app.allocate("LDF", "2023-24", "YOUTH", "20000.00").await;
+    let body = json!({
+        "kind": "grant_agreement", "grant": "LDF", "financial_year": "2023-24", "project": "YOUTH",
+        "amount": "1000.00", "date": "2023-09-15", "recipient": "YT", "start_date": "2023-10-01",
+        "end_date": "2024-03-31", "purpose": "Recorded in error", "schedule": [{ "financial_year": "2023-24", "amount": "1000.00" }],
+    });
+    let made = app.ok("/api/v1/commitments", Role::Finance, body).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let entry = made["entry_id"].as_i64().unwrap();
+    app.ok(
+        &format!("/api/v1/entries/{entry}/reverse"),
+        Role::Finance,
+        json!({ "date": "2023-09-20", "reason": "agreement recorded against the wrong partner" }),
+    )
+    .await;
+    assert_eq!(text(&app, VCSE).await.lines().count(), 1, "a reversed agreement was never made");
+    let giving: Value = serde_json::from_str(&text(&app, GIVING_JSON).await).unwrap();
+    assert_eq!(giving["grants"], json!([]));
+    // As known before the reversal, it stood.
+    let then = text(&app, &format!("{VCSE}&as_known_at={before}")).await;
+    assert_eq!(then.lines().count(), 2, "{then}");
+    assert!(then.contains(",Recorded in error,1000.00,1000.00,"), "{then}");
+    app.assert_verified().await;
 });
