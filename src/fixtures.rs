@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, parse_date};
 use crate::model::Actor;
+use crate::model::agreements::{AgreementPart, AgreementTerms, EvidenceCmd};
 use crate::model::open_data::OpenDataSettings;
 use crate::model::reference::{FinancialYearRecord, Funder, Grant, NewAward, Priority, Project};
 use crate::storage::Store;
@@ -137,6 +138,7 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
 
 #[derive(Deserialize)]
 struct Demo {
+    organisations: Vec<OrganisationIn>,
     projects: Vec<ProjectIn>,
     allocations: Vec<AllocationIn>,
     commitments: Vec<CommitmentIn>,
@@ -170,6 +172,34 @@ struct CommitmentIn {
     reference: String,
     amount: String,
     date: String,
+    /// Set for a grant agreement: recipient, period, purpose; one part, the whole amount.
+    agreement: Option<AgreementIn>,
+    /// The partner's evidence, for an agreement.
+    #[serde(default)]
+    evidence: Vec<EvidenceIn>,
+}
+
+#[derive(Deserialize)]
+struct OrganisationIn {
+    code: String,
+    name: String,
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct AgreementIn {
+    recipient: String,
+    start_date: String,
+    end_date: String,
+    purpose: String,
+}
+
+#[derive(Deserialize)]
+struct EvidenceIn {
+    date: String,
+    amount: String,
+    status: String,
+    note: String,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +220,18 @@ struct SpendIn {
 pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
     let d: Demo = serde_json::from_str(DEMO).context("reading fixtures/tamworth/demo.json")?;
     let actor = Actor { name: LOADER, idem: None };
+    for o in d.organisations {
+        let org = crate::model::reference::Organisation {
+            code: o.code,
+            name: o.name,
+            kind: o.kind.parse().map_err(|e| anyhow::anyhow!("demo organisation: {e}"))?,
+            charity_number: String::new(),
+            company_number: String::new(),
+            org_id: String::new(),
+            postcode: String::new(),
+        };
+        refdata::create_organisation(store, org, actor).await?;
+    }
     for p in d.projects {
         let project = Project {
             code: p.code,
@@ -214,11 +256,24 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
         ops::allocate(store, cmd, actor).await?;
     }
     let mut commitment_ids = Vec::new();
+    let mut evidence = Vec::new();
     for c in d.commitments {
+        let fy = year(&c.financial_year)?;
+        let agreement = match c.agreement {
+            Some(a) => Some(AgreementTerms {
+                recipient: a.recipient,
+                start_date: date(&a.start_date)?,
+                end_date: date(&a.end_date)?,
+                purpose: a.purpose,
+                schedule: vec![AgreementPart { financial_year: fy, amount: money(&c.amount)? }],
+            }),
+            None => None,
+        };
+        evidence.push(c.evidence);
         let cmd = ops::CommitmentCmd {
-            agreement: None,
+            agreement,
             grant: c.grant,
-            year: year(&c.financial_year)?,
+            year: fy,
             project: c.project,
             supplier: c.supplier,
             reference: c.reference,
@@ -243,6 +298,18 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
             vat_recoverable: true,
         };
         ops::spend(store, cmd, actor).await?;
+    }
+    for (id, records) in commitment_ids.iter().zip(evidence) {
+        for e in records {
+            let cmd = EvidenceCmd {
+                commitment_id: *id,
+                date: date(&e.date)?,
+                amount_evidenced: money(&e.amount)?,
+                status: e.status.parse().map_err(|e| anyhow::anyhow!("demo evidence: {e}"))?,
+                note: e.note,
+            };
+            ops::record_evidence(store, cmd, actor).await?;
+        }
     }
     Ok(())
 }

@@ -91,8 +91,59 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     let sums = account_sums(&entries);
     check_balances(store, &sums, problems).await?;
     check_commitments(store, &entries, problems).await?;
+    check_evidence(store, problems).await?;
     check_locked_quarters(store, &entries, problems).await?;
     super::chains::check(store, &entries, key, report).await
+}
+
+/// Partners' evidence: every row is what its audit record says was recorded, and every
+/// audit record of evidence still has its row. The audit trail is chained, so a row
+/// changed or deleted with the triggers off is named here.
+async fn check_evidence(store: &Store, problems: &mut Vec<String>) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "select id, commitment_id, evidence_date, amount_pence, status, note, created_by, created_at
+         from agreement_evidence order by id",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut stored: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    for r in rows {
+        let (id, commitment): (i64, i64) = (r.try_get("id")?, r.try_get("commitment_id")?);
+        let record = serde_json::json!({
+            "id": id,
+            "commitment_id": commitment,
+            "date": r.try_get::<String, _>("evidence_date")?,
+            "amount_evidenced": Money::from_pence(r.try_get("amount_pence")?).to_string(),
+            "status": r.try_get::<String, _>("status")?,
+            "note": r.try_get::<String, _>("note")?,
+            "created_by": r.try_get::<String, _>("created_by")?,
+            "created_at": r.try_get::<String, _>("created_at")?,
+        });
+        stored.insert(format!("{commitment}/{id}"), record);
+    }
+    let audited = sqlx::query(
+        "select entity_key, after_json from audit_log where entity = 'agreement_evidence' and action = 'create' order by id",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut seen = std::collections::BTreeSet::new();
+    for r in audited {
+        let key: String = r.try_get("entity_key")?;
+        let after: Option<String> = r.try_get("after_json")?;
+        let after: serde_json::Value = after.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default();
+        match stored.get(&key) {
+            None => problems.push(format!("evidence {key}: in the audit trail but no longer stored")),
+            Some(row) if *row != after => {
+                problems.push(format!("evidence {key}: differs from its audit record: altered outside the ledger"))
+            }
+            Some(_) => {}
+        }
+        seen.insert(key);
+    }
+    for key in stored.keys().filter(|k| !seen.contains(*k)) {
+        problems.push(format!("evidence {key}: has no audit record: written outside the ledger"));
+    }
+    Ok(())
 }
 
 /// No entry dated in a locked quarter was recorded after the quarter was locked. Both times

@@ -147,6 +147,13 @@ backend_test!(an_agreement_across_two_years_paid_evidenced_and_clawed_back, |app
     assert_eq!(item["outstanding"], "1000.00");
     assert_eq!(item["schedule"].as_array().unwrap().len(), 2, "{item}");
 
+    // 2023-24's year end returns its unspent £54,394 (41,394 unallocated, 13,000 of P1) and
+    // moves nothing of the agreement: its 2024-25 part is in another award.
+    let end = json!({ "carry_forward": "0", "return_to_funder": "54394.00", "reason": "year end" });
+    app.ok("/api/v1/grants/LDF/awards/2023-24/year-end", Role::Approver, end).await;
+    assert_eq!(app.balance("committed:LDF:2024-25:P1").await, "-1000.00");
+    assert_eq!(app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body["outstanding"], "1000.00");
+
     // The last £1,000 will not be paid: released in 2024-25, the part of the release's year.
     let r = app
         .ok(
@@ -459,6 +466,42 @@ backend_test!(an_agreement_altered_outside_the_ledger_is_named, |app: TestApp| a
     let found = problems(&app).await;
     named(found.clone(), "its amount or project differs");
     named(found, "not its part there");
+
+    // Evidence raised, deleted or added behind the ledger's back.
+    unlock(&app, "agreement_evidence").await;
+    exec(
+        &app,
+        &format!(
+            "update agreement_evidence set amount_pence = 900000 where commitment_id = {id} and status = 'partial'"
+        ),
+    )
+    .await
+    .unwrap();
+    let found = problems(&app).await;
+    assert!(
+        found.iter().any(|p| p.starts_with(&format!("evidence {id}/")) && p.contains("differs from its audit record")),
+        "{found:#?}"
+    );
+    exec(&app, &format!("delete from agreement_evidence where commitment_id = {id} and status = 'partial'"))
+        .await
+        .unwrap();
+    let found = problems(&app).await;
+    assert!(found.iter().any(|p| p.contains("in the audit trail but no longer stored")), "{found:#?}");
+    exec(
+        &app,
+        &format!(
+            "insert into agreement_evidence (commitment_id, evidence_date, amount_pence, status, note, created_by, created_at)
+             values ({id}, '2024-08-01', 100, 'satisfactory', '', 'x', '2024-08-01T00:00:00Z')"
+        ),
+    )
+    .await
+    .unwrap();
+    // SQLite may hand the new row the deleted row's id, whose audit record it then contradicts.
+    let found = problems(&app).await;
+    assert!(
+        found.iter().any(|p| p.contains("has no audit record") || p.contains(&format!("evidence {id}/2: differs"))),
+        "{found:#?}"
+    );
 });
 
 backend_test!(evidence_clawbacks_and_part_commits_race_without_breaking_the_agreement, |app: TestApp| async move {

@@ -84,6 +84,8 @@ struct Shared {
     /// (commitment id, award index, project)
     commitments: Vec<(i64, usize, &'static str)>,
     reversible: Vec<(i64, Role)>,
+    /// (agreement id, project): grant agreements across LDF 2022-23 and 2023-24
+    agreements: Vec<(i64, &'static str)>,
     import_refs: Vec<(String, usize, &'static str, i64)>,
 }
 
@@ -110,6 +112,17 @@ async fn setup(app: &TestApp) {
     for p in PROJECTS {
         app.project(p, "ASB").await;
     }
+    // A little of every award for every project from its year's first day, so a grant
+    // agreement's later part, committed on that day, can find budget.
+    for a in AWARDS {
+        for p in PROJECTS {
+            let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": "1000.00",
+                               "approved_on": format!("{}-03-16", a.start), "approval_ref": "setup" });
+            app.ok("/api/v1/allocations", Role::Approver, body).await;
+        }
+    }
+    let partner = json!({ "code": "SIMORG", "name": "Simulated Partner", "kind": "vcse" });
+    app.ok("/api/v1/organisations", Role::Approver, partner).await;
 }
 
 /// One client's run: `ops` random operations, each recorded if acknowledged.
@@ -122,7 +135,7 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
         let amount = rng.pence();
         let date = rng.date_in(a.start);
         let what = format!("client {seed} op {n}");
-        match rng.below(15) {
+        match rng.below(17) {
             0 | 1 => {
                 let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": money(amount),
                                    "approved_on": date, "approval_ref": "m" });
@@ -294,6 +307,62 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                 if r.status == StatusCode::OK {
                     let r = app.post(&format!("{path}/unlock"), Role::Admin, json!({ "reason": "sim" })).await;
                     check_answer(&what, &r);
+                }
+            }
+            14 => {
+                // A grant agreement from October 2022 to September 2023: a part in each LDF
+                // award, both committed at once. Spend, releases and reversals then act on
+                // either part as on any commitment of its year.
+                let (first, second) = (amount / 2 + 1, amount / 3 + 1);
+                let body = json!({ "kind": "grant_agreement", "grant": "LDF", "financial_year": "2022-23", "project": p,
+                    "amount": money(first + second), "date": rng.date_in(2022), "recipient": "SIMORG",
+                    "start_date": "2022-10-01", "end_date": "2023-09-30", "purpose": "sim",
+                    "schedule": [ { "financial_year": "2022-23", "amount": money(first) },
+                                  { "financial_year": "2023-24", "amount": money(second) } ] });
+                let r = app.post("/api/v1/commitments", Role::Finance, body).await;
+                check_answer(&what, &r);
+                let postings =
+                    vec![(acct("available", AWARDS[0], p), first), (acct("committed", AWARDS[0], p), -first)];
+                if ack(&shared, &r, &format!("{what} agreement"), Some(postings), Role::Finance) {
+                    let id = r.body["commitment_id"].as_i64().unwrap();
+                    let later = r.body["schedule"][1]["entry_id"].as_i64().unwrap_or_else(|| panic!("{}", r.body));
+                    let mut s = shared.lock().unwrap();
+                    s.acked.push(Acked {
+                        entry_id: later,
+                        what: format!("{what} agreement's 2023-24 part"),
+                        postings: Some(vec![
+                            (acct("available", AWARDS[1], p), second),
+                            (acct("committed", AWARDS[1], p), -second),
+                        ]),
+                    });
+                    s.reversible.push((later, Role::Finance));
+                    s.commitments.push((id, 0, p));
+                    s.commitments.push((id, 1, p));
+                    s.agreements.push((id, p));
+                }
+            }
+            15 => {
+                let Some((id, project)) = ({
+                    let s = shared.lock().unwrap();
+                    (!s.agreements.is_empty()).then(|| *rng.pick(&s.agreements))
+                }) else {
+                    continue;
+                };
+                let small = amount / 20 + 1;
+                if rng.below(2) == 0 {
+                    let body = json!({ "date": "2023-06-01", "amount_evidenced": money(small), "status": "partial" });
+                    let r = app.post(&format!("/api/v1/commitments/{id}/evidence"), Role::Finance, body).await;
+                    check_answer(&what, &r);
+                } else {
+                    let body = json!({ "grant": "LDF", "project": project, "date": rng.date_in(2023),
+                        "amount": money(small), "reason": "clawback", "commitment_id": id });
+                    let r = app.post("/api/v1/refunds", Role::Finance, body).await;
+                    check_answer(&what, &r);
+                    let postings = vec![
+                        (acct("spent", AWARDS[1], project), small),
+                        (acct("available", AWARDS[1], project), -small),
+                    ];
+                    ack(&shared, &r, &format!("{what} clawback"), Some(postings), Role::Finance);
                 }
             }
             _ => {
@@ -484,9 +553,10 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
     app.assert_verified().await;
     check_every_date(&app).await;
     eprintln!(
-        "simulation: {clients} clients x {ops} ops: {} entries acknowledged, {} imported lines",
+        "simulation: {clients} clients x {ops} ops: {} entries acknowledged, {} imported lines, {} grant agreements",
         shared.acked.len(),
-        shared.import_refs.len()
+        shared.import_refs.len(),
+        shared.agreements.len()
     );
 }
 
