@@ -231,6 +231,32 @@ pub enum ExportCommand {
         #[arg(long)]
         as_known_at: Option<String>,
     },
+    /// Grants to VCSE organisations awarded in a year, as the Transparency Code CSV
+    /// (docs/open-data.md). Needs the setting funding_org_name.
+    VcseGrants {
+        /// The financial year the grants were awarded in, e.g. 2023-24.
+        #[arg(long)]
+        financial_year: String,
+        /// As the ledger stood at this instant (RFC 3339): an agreement whose first
+        /// commitment entry was recorded after it is left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
+    },
+    /// Grant agreements awarded in a year in the 360Giving Data Standard (docs/open-data.md).
+    /// Needs the settings giving_prefix, funding_org_id and funding_org_name.
+    #[command(name = "360giving")]
+    Giving360 {
+        /// The financial year the grants were awarded in, e.g. 2023-24.
+        #[arg(long)]
+        financial_year: String,
+        /// `json` (the default) or `csv`.
+        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
+        /// As the ledger stood at this instant (RFC 3339): an agreement whose first
+        /// commitment entry was recorded after it is left out.
+        #[arg(long)]
+        as_known_at: Option<String>,
+    },
     /// Journals for hledger or beancount, and the Transparency Code CSV.
     #[command(flatten)]
     Interchange(crate::csv::cli::Export),
@@ -304,6 +330,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
             let bytes = monitoring_return_bytes(&store, &financial_year, quarter, &format, bom, &known).await?;
             std::io::stdout().write_all(&bytes)?;
+            0
+        }
+        Command::Export { export: ExportCommand::VcseGrants { financial_year, as_known_at } } => {
+            use std::io::Write;
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let year = parse_year(&financial_year)?;
+            std::io::stdout().write_all(&crate::reports::open_data::vcse_grants(&store, year, &known).await?)?;
+            0
+        }
+        Command::Export { export: ExportCommand::Giving360 { financial_year, format, as_known_at } } => {
+            use std::io::Write;
+            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let year = parse_year(&financial_year)?;
+            let format = crate::reports::open_data::GivingFormat::parse(&format)
+                .ok_or_else(|| anyhow::anyhow!("--format must be json or csv"))?;
+            std::io::stdout().write_all(&crate::reports::open_data::giving(&store, year, &known, format).await?)?;
             0
         }
         Command::Import { what } => crate::csv::cli::run_import(&store, what).await?,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::domain::{FinancialYear, Money, OnOverspend, ProjectStatus, YearStatus, parse_date};
 use crate::model::Actor;
 use crate::model::agreements::{AgreementPart, AgreementTerms, EvidenceCmd};
+use crate::model::open_data::OpenDataSettings;
 use crate::model::reference::{FinancialYearRecord, Funder, Grant, NewAward, Priority, Project};
 use crate::storage::Store;
 use crate::storage::operations as ops;
@@ -21,11 +22,19 @@ const LOADER: &str = "fixtures";
 #[derive(Deserialize)]
 struct Reference {
     partnership: String,
+    open_data: OpenDataIn,
     financial_years: Vec<String>,
     funders: Vec<FunderIn>,
     priorities: Vec<PriorityIn>,
     grants: Vec<GrantIn>,
     awards: Vec<AwardIn>,
+}
+
+#[derive(Deserialize)]
+struct OpenDataIn {
+    giving_prefix: String,
+    funding_org_id: String,
+    funding_org_name: String,
 }
 
 #[derive(Deserialize)]
@@ -71,11 +80,17 @@ fn money(s: &str) -> anyhow::Result<Money> {
     Money::parse_positive(s).with_context(|| format!("fixture amount {s}"))
 }
 
-/// Loads the partnership, years, funder, priorities, grants and awards in one `db_tx`.
+/// Loads the partnership, who publishes its open data, years, funder, priorities, grants and awards in one `db_tx`.
 pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
     let r: Reference = serde_json::from_str(REFERENCE).context("reading fixtures/tamworth/reference.json")?;
     let mut db_tx = store.begin().await?;
     refdata::set_setting_in(&mut db_tx, "partnership", &r.partnership, LOADER).await?;
+    let publisher = OpenDataSettings {
+        giving_prefix: Some(r.open_data.giving_prefix),
+        funding_org_id: Some(r.open_data.funding_org_id),
+        funding_org_name: Some(r.open_data.funding_org_name),
+    };
+    crate::storage::open_data::set_settings_in(&mut db_tx, &publisher, LOADER).await?;
     for fy in &r.financial_years {
         let y = year(fy)?;
         let rec = FinancialYearRecord {

@@ -12,6 +12,7 @@ pub mod exports;
 pub mod import;
 pub mod known;
 pub mod monitoring;
+pub mod open_data;
 pub mod page;
 pub mod postings;
 pub mod quarters;

@@ -14,6 +14,8 @@ pub const ORG_ID_PATTERN: &str = r"^[A-Z]{2}-[A-Z0-9]{2,6}-[A-Za-z0-9][A-Za-z0-9
 pub const CHARITY_NUMBER_PATTERN: &str = r"^(?:[0-9]{6,8}(?:-[0-9]{1,2})?|SC[0-9]{6}|NIC?[0-9]{6})$";
 /// Companies House: eight characters, eight digits or two capitals (SC, NI, OC, R0 …) and six digits.
 pub const COMPANY_NUMBER_PATTERN: &str = r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6}|R0[0-9]{6})$";
+/// A 360Giving identifier prefix, registered with 360Giving: `360G-` then letters, digits and hyphens.
+pub const GIVING_PREFIX_PATTERN: &str = r"^360G-[A-Za-z0-9-]+$";
 /// A UK postcode: outward code (area, district) and inward code, with one space or none.
 pub const POSTCODE_PATTERN: &str = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$";
 
@@ -24,6 +26,7 @@ fn matches(pattern: &'static LazyLock<Regex>, text: &str) -> bool {
 static ORG_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(ORG_ID_PATTERN).expect("a valid pattern"));
 static CHARITY: LazyLock<Regex> = LazyLock::new(|| Regex::new(CHARITY_NUMBER_PATTERN).expect("a valid pattern"));
 static COMPANY: LazyLock<Regex> = LazyLock::new(|| Regex::new(COMPANY_NUMBER_PATTERN).expect("a valid pattern"));
+static GIVING_PREFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(GIVING_PREFIX_PATTERN).expect("a valid pattern"));
 static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(POSTCODE_PATTERN).expect("a valid pattern"));
 
 pub fn is_org_id(text: &str) -> bool {
@@ -36,6 +39,26 @@ pub fn is_charity_number(text: &str) -> bool {
 
 pub fn is_company_number(text: &str) -> bool {
     matches(&COMPANY, text)
+}
+
+pub fn is_giving_prefix(text: &str) -> bool {
+    matches(&GIVING_PREFIX, text)
+}
+
+/// The org-id.guide identifier a charity number implies: England and Wales `GB-CHC-`,
+/// Scotland `GB-SC-` (the number keeps its `SC`), Northern Ireland `GB-NIC-` (digits only).
+/// `None` when it is not a charity number's shape.
+pub fn charity_org_id(number: &str) -> Option<String> {
+    if !is_charity_number(number) {
+        return None;
+    }
+    Some(if number.starts_with("SC") {
+        format!("GB-SC-{number}")
+    } else if let Some(digits) = number.strip_prefix("NIC").or_else(|| number.strip_prefix("NI")) {
+        format!("GB-NIC-{digits}")
+    } else {
+        format!("GB-CHC-{number}")
+    })
 }
 
 /// The postcode written as the Royal Mail writes it (capitals, one space before the
@@ -73,6 +96,21 @@ mod tests {
         for bad in ["1234567", "123456789", "S1234567", "sc123456", "SC12345A"] {
             assert!(!is_company_number(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn giving_prefixes_and_charity_org_ids() {
+        for ok in ["360G-tamworthcsp", "360G-a-b-1"] {
+            assert!(is_giving_prefix(ok), "{ok}");
+        }
+        for bad in ["360G-", "360g-x", "GB-LAE-TAW", "360G-a b", "360G-a_b", " 360G-a"] {
+            assert!(!is_giving_prefix(bad), "{bad}");
+        }
+        assert_eq!(charity_org_id("1123456").as_deref(), Some("GB-CHC-1123456"));
+        assert_eq!(charity_org_id("SC012345").as_deref(), Some("GB-SC-SC012345"));
+        assert_eq!(charity_org_id("NIC100002").as_deref(), Some("GB-NIC-100002"));
+        assert_eq!(charity_org_id("NI100002").as_deref(), Some("GB-NIC-100002"));
+        assert_eq!(charity_org_id("12"), None);
     }
 
     #[test]

@@ -316,6 +316,26 @@ hand_schema!(
         "01234567"
     )
 );
+pub struct GivingPrefix;
+hand_schema!(
+    GivingPrefix,
+    "GivingPrefix",
+    string_schema(
+        crate::domain::org::GIVING_PREFIX_PATTERN,
+        "A 360Giving identifier prefix, as 360Giving registered it: `360G-` then letters, digits or hyphens.",
+        "360G-tamworthcsp"
+    )
+);
+pub struct FundingOrgId;
+hand_schema!(
+    FundingOrgId,
+    "FundingOrgId",
+    string_schema(
+        crate::domain::org::ORG_ID_PATTERN,
+        "The funder's org-id.guide identifier, e.g. a local authority's `GB-LAE-` code.",
+        "GB-LAE-TAW"
+    )
+);
 pub struct Postcode;
 hand_schema!(
     Postcode,

@@ -9,6 +9,7 @@ pub mod csv_out;
 pub mod filing;
 pub mod monitoring;
 pub mod multi_year;
+pub mod open_data;
 pub mod quarterly;
 pub mod run;
 pub mod table;

@@ -14,6 +14,7 @@ use crate::domain::operations::{self as ops, Award};
 use crate::domain::{Account, FinancialYear, Money, VirementStatus, YearStatus};
 use crate::model::Actor;
 use crate::model::controls::{YearEndCmd, YearEndRecord};
+use crate::model::open_data::OpenDataSettings;
 use crate::model::reference::FinancialYearRecord;
 
 /// The default approval threshold: a virement above £5,000 needs a second approver.
@@ -34,16 +35,18 @@ pub async fn virement_threshold(store: &Store) -> Result<Money, StoreError> {
 }
 
 pub async fn set_virement_threshold(store: &Store, amount: Money, actor: &str) -> Result<(), StoreError> {
-    set_settings(store, Some(amount), None, None, actor).await
+    set_settings(store, Some(amount), None, None, &OpenDataSettings::default(), actor).await
 }
 
-/// Sets the approval threshold, the RAG thresholds and the clawback threshold, each when
-/// given, in one `db_tx`: a patch of several settings takes effect whole or not at all.
+/// Sets the approval threshold, the RAG thresholds, the clawback threshold and the
+/// open-data settings, each when given, in one `db_tx`: a patch of several settings takes
+/// effect whole or not at all.
 pub async fn set_settings(
     store: &Store,
     threshold: Option<Money>,
     rag: Option<crate::domain::rag::RagRule>,
     clawback: Option<Money>,
+    open_data: &OpenDataSettings,
     actor: &str,
 ) -> Result<(), StoreError> {
     let mut db_tx = store.begin().await?;
@@ -56,6 +59,7 @@ pub async fn set_settings(
     if let Some(amount) = clawback {
         super::cash::set_clawback_threshold_in(&mut db_tx, amount, actor).await?;
     }
+    super::open_data::set_settings_in(&mut db_tx, open_data, actor).await?;
     db_tx.commit().await?;
     Ok(())
 }

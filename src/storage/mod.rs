@@ -17,6 +17,7 @@ mod import_lines;
 pub mod known;
 mod lookups;
 pub mod monitoring;
+pub mod open_data;
 pub mod operations;
 pub mod quarter_locks;
 mod readable;

@@ -17,6 +17,7 @@ mod interchange;
 mod invariants;
 mod measure;
 mod monitoring;
+mod open_data;
 mod organisations;
 mod pages;
 mod quarters;

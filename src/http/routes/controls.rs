@@ -11,16 +11,20 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Prose, ProseOrEmpty, Text};
+use super::super::openapi::{
+    AmountOrZero, Code, FundingOrgId, GivingPrefix, IsoDate, PageQuery, Prose, ProseOrEmpty, Text,
+};
 use super::super::{AppState, Idem};
 use crate::domain::rag::RagRule;
 use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{YearEndCmd, YearEndRecord};
+use crate::model::open_data::OpenDataSettings;
 use crate::model::page::Page;
 use crate::model::postings::VirementRecord;
 use crate::model::quarters::{QuarterState, QuarterStates};
 use crate::model::reference::FinancialYearRecord;
+use crate::storage::open_data::{FUNDING_ORG_ID_KEY, FUNDING_ORG_NAME_KEY, GIVING_PREFIX_KEY};
 use crate::storage::{audit, controls, quarter_locks};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -395,16 +399,27 @@ struct Settings {
     /// The cash position flags an award whose unallocated underspend is above this.
     clawback_threshold: Money,
     partnership: Option<String>,
+    /// The 360Giving identifier prefix of the open-data exports; null while unset.
+    giving_prefix: Option<String>,
+    /// The funder's org-id.guide identifier in the 360Giving export; null while unset.
+    funding_org_id: Option<String>,
+    /// The funder's name: the 360Giving funding organisation and the VCSE grants file's
+    /// awarding department; null while unset.
+    funding_org_name: Option<String>,
 }
 
 async fn settings(s: &AppState) -> Result<Settings, AppError> {
     let rag = crate::storage::reports::rag_rule(&s.store).await?;
+    let open_data = crate::storage::open_data::settings(&s.store).await?;
     Ok(Settings {
         virement_approval_threshold: controls::virement_threshold(&s.store).await?,
         rag_amber_pct: rag.amber_pct.to_string(),
         rag_red_pct: rag.red_pct.to_string(),
         clawback_threshold: crate::storage::cash::clawback_threshold(&s.store).await?,
         partnership: crate::storage::reference::setting(&s.store, "partnership").await?,
+        giving_prefix: open_data.giving_prefix,
+        funding_org_id: open_data.funding_org_id,
+        funding_org_name: open_data.funding_org_name,
     })
 }
 
@@ -443,7 +458,7 @@ fn percentage(f: &mut Fields, name: &str) -> String {
 }
 
 /// The settings: the virement approval threshold, the RAG thresholds, the clawback threshold,
-/// the partnership's name.
+/// the partnership's name, and who publishes the open-data exports (prefix, funder's org-id and name).
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/settings", tag = "controls", responses((status = 200, body = Settings)))]
@@ -467,6 +482,30 @@ struct SettingsPatch {
     /// The unallocated underspend above which the cash position flags an award.
     #[schema(nullable = false, required = false)]
     clawback_threshold: Option<AmountOrZero>,
+    /// The 360Giving identifier prefix (docs/open-data.md).
+    #[schema(nullable = false, required = false)]
+    giving_prefix: Option<GivingPrefix>,
+    /// The funder's org-id.guide identifier.
+    #[schema(nullable = false, required = false)]
+    funding_org_id: Option<FundingOrgId>,
+    /// The funder's name.
+    #[schema(nullable = false, required = false)]
+    funding_org_name: Option<Text>,
+}
+
+/// One open-data setting of a patch: `None` when not given; a value outside its shape is
+/// refused naming the setting.
+fn open_data_setting(f: &mut Fields, key: &str) -> Option<String> {
+    if !f.has_value(key) {
+        return None;
+    }
+    let value = f.text(key);
+    if !value.trim().is_empty()
+        && let Some(why) = crate::storage::open_data::refusal(key, &value)
+    {
+        f.refuse(key, why);
+    }
+    Some(value)
 }
 
 /// Change settings; each field is optional.
@@ -481,12 +520,17 @@ async fn patch_settings(State(s): State<AppState>, auth: Auth, body: RawBody) ->
     let amber = f.has_value("rag_amber_pct").then(|| percentage(&mut f, "rag_amber_pct"));
     let red = f.has_value("rag_red_pct").then(|| percentage(&mut f, "rag_red_pct"));
     let clawback = f.has_value("clawback_threshold").then(|| f.money_or_zero("clawback_threshold"));
+    let open_data = OpenDataSettings {
+        giving_prefix: open_data_setting(&mut f, GIVING_PREFIX_KEY),
+        funding_org_id: open_data_setting(&mut f, FUNDING_ORG_ID_KEY),
+        funding_org_name: open_data_setting(&mut f, FUNDING_ORG_NAME_KEY),
+    };
     f.finish()?;
     let rag = if amber.is_some() || red.is_some() {
         Some(patched_rag(crate::storage::reports::rag_rule(&s.store).await?, amber, red)?)
     } else {
         None
     };
-    controls::set_settings(&s.store, threshold, rag, clawback, auth.name()).await?;
+    controls::set_settings(&s.store, threshold, rag, clawback, &open_data, auth.name()).await?;
     Ok(Json(settings(&s).await?))
 }

@@ -1,4 +1,5 @@
-//! CSV interchange over HTTP: spend import, and the journal and transparency exports.
+//! CSV interchange over HTTP: spend import, the journal and transparency exports, and the
+//! open-data exports of grant agreements (VCSE grants, 360Giving).
 
 use axum::Json;
 use axum::extract::State;
@@ -15,10 +16,17 @@ use super::super::openapi::{Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::csv::journal::Format;
 use crate::csv::mapping::{Mapping, PRESETS};
+use crate::domain::FinancialYear;
 use crate::model::import::{Engine, ImportOptions};
+use crate::reports::open_data::{self, GivingFormat};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(import_spend)).routes(routes!(journal)).routes(routes!(transparency))
+    OpenApiRouter::new()
+        .routes(routes!(import_spend))
+        .routes(routes!(journal))
+        .routes(routes!(transparency))
+        .routes(routes!(vcse_grants))
+        .routes(routes!(giving))
 }
 
 #[derive(IntoParams)]
@@ -162,4 +170,102 @@ async fn transparency(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
         text,
     )
         .into_response())
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct VcseGrantsQuery {
+    /// Agreements awarded (their commitment date) in this year.
+    financial_year: FinancialYear,
+    /// As the ledger stood at this instant: an agreement whose first commitment entry was
+    /// recorded after it is left out.
+    as_known_at: Option<Instant>,
+}
+
+/// Grants to voluntary, community and social enterprise organisations awarded in a year, as
+/// the Local Government Transparency Code 2015 CSV (docs/open-data.md).
+///
+/// One row per grant agreement awarded in the year whose recipient is of kind `vcse`, in award
+/// date then id order; a multi-year agreement once, in its award year, with its whole amount.
+/// Columns: `Date Awarded`, `Start Date`, `End Date`, `Awarding Department` (setting
+/// `funding_org_name`), `Beneficiary Name`, `Beneficiary Registration Number` (charity number,
+/// else company number), `Purpose`, `Amount` (the whole amount), `Amount In Financial Year`
+/// (the part in the year asked for), `Agreement ID`, `Grant`, `Project`, `Beneficiary Org ID`.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/exports/vcse-grants", tag = "reports", params(VcseGrantsQuery),
+    responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv"),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 409, description = "Setting `funding_org_name` is not set (`conflict`, naming it).")))]
+async fn vcse_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
+    auth.require(Need::ReadReference)?;
+    let year = q.required_year("financial_year");
+    let known = q.known();
+    q.finish()?;
+    let bytes = open_data::vcse_grants(&s.store, year, &known).await?;
+    Ok(download("text/csv; charset=utf-8", &format!("vcse-grants-{year}.csv"), bytes))
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct GivingQuery {
+    /// Agreements awarded (their commitment date) in this year.
+    financial_year: FinancialYear,
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+    /// As the ledger stood at this instant: an agreement whose first commitment entry was
+    /// recorded after it is left out.
+    as_known_at: Option<Instant>,
+}
+
+/// Grant agreements awarded in a year in the 360Giving Data Standard, as JSON or CSV
+/// (docs/open-data.md).
+///
+/// Every grant agreement awarded in the year, any recipient kind, in award date then id order;
+/// a multi-year agreement once, in its award year, with its whole amount and planned dates.
+/// Fields: Identifier (`{giving_prefix}-{agreement id}`), Title (the project's name),
+/// Description (the purpose), Currency (`GBP`), Amount Awarded, Award Date, Planned Dates
+/// (start, end), Recipient Org (Identifier: its org-id, else `GB-CHC-`/`GB-SC-`/`GB-NIC-` from
+/// its charity number, else `GB-COH-` from its company number, else
+/// `{giving_prefix}-org-{code}`; Name, Charity Number, Company Number, Postal Code), Funding
+/// Org (settings `funding_org_id`, `funding_org_name`), Grant Programme (the grant's code and
+/// name). JSON leaves out optional fields the ledger does not know; CSV leaves their cells empty.
+///
+/// Roles: every role.
+#[utoipa::path(get, path = "/api/v1/exports/360giving", tag = "reports", params(GivingQuery),
+    responses((status = 200, description = "The 360Giving file.", content(
+            (open_data::GivingFile = "application/json"),
+            (String = "text/csv"))),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 409, description = "Setting `giving_prefix`, `funding_org_id` or `funding_org_name` is not set (`conflict`, naming it).")))]
+async fn giving(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
+    auth.require(Need::ReadReference)?;
+    let year = q.required_year("financial_year");
+    let format = q.text("format");
+    let known = q.known();
+    q.finish()?;
+    let format = match format.as_deref() {
+        None => GivingFormat::Json,
+        Some(f) => GivingFormat::parse(f).ok_or_else(|| AppError::field("format", "must be json or csv"))?,
+    };
+    let bytes = open_data::giving(&s.store, year, &known, format).await?;
+    Ok(match format {
+        GivingFormat::Json => download("application/json", &format!("360giving-{year}.json"), bytes),
+        GivingFormat::Csv => download("text/csv; charset=utf-8", &format!("360giving-{year}.csv"), bytes),
+    })
+}
+
+/// A file to download: its type, its name and its bytes.
+fn download(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
 }
