@@ -157,7 +157,7 @@ fn waiting(part: &AgreementPart) -> PartState {
 
 /// The agreement's terms as its first commitment entry records them, so the hash chain
 /// vouches for them and `verify` can hold the stored rows to them.
-pub(crate) fn agreement_details(t: &AgreementTerms, amount: Money) -> serde_json::Value {
+fn agreement_details(t: &AgreementTerms, amount: Money) -> serde_json::Value {
     serde_json::json!({
         "recipient": t.recipient,
         "start_date": t.start_date.to_string(),
