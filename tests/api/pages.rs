@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use grant_ledger::storage::tokens::Role;
 use http_body_util::BodyExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::backend_test;
@@ -474,4 +474,35 @@ backend_test!(the_dashboard_shows_partners_agreements_with_their_evidence_status
     assert!(page.text.contains("<td class=\"evidence evidence-awaited\">Awaited</td>"));
     let page = send(&app, "GET", "/dashboard?financial_year=2022-23", Some(&cookie), None, &[]).await;
     assert!(page.text.contains("id=\"no-agreements\""));
+
+    // The open-data downloads are the API's exports, byte for byte.
+    let page = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&cookie), None, &[]).await;
+    for (link, api) in [
+        ("/dashboard/vcse-grants.csv?financial_year=2023-24", "/api/v1/exports/vcse-grants?financial_year=2023-24"),
+        ("/dashboard/360giving?financial_year=2023-24", "/api/v1/exports/360giving?financial_year=2023-24"),
+        (
+            "/dashboard/360giving?financial_year=2023-24&format=csv",
+            "/api/v1/exports/360giving?financial_year=2023-24&format=csv",
+        ),
+    ] {
+        assert!(page.text.contains(&format!("href=\"{}\"", link.replace('&', "&amp;"))), "{link} on the page");
+        let file = send(&app, "GET", link, Some(&cookie), None, &[]).await;
+        assert_eq!(file.status, StatusCode::OK, "{link}: {}", file.text);
+        let exported = app.get(api, Role::Viewer).await;
+        let exported = match &exported.body {
+            Value::String(text) => text.clone(),
+            json => serde_json::to_string_pretty(json).unwrap(),
+        };
+        if link.contains("format=csv") || link.contains(".csv") {
+            assert_eq!(file.text, exported, "{link}");
+        } else {
+            let ours: Value = serde_json::from_str(&file.text).unwrap();
+            assert_eq!(ours, serde_json::from_str::<Value>(&exported).unwrap(), "{link}");
+            assert!(file.text.contains("Safer Streets Trust"), "{}", file.text);
+        }
+        assert_eq!(send(&app, "GET", link, None, None, &[]).await.status, StatusCode::SEE_OTHER);
+    }
+    let bad =
+        send(&app, "GET", "/dashboard/360giving?financial_year=2023-24&format=xml", Some(&cookie), None, &[]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 });

@@ -376,7 +376,10 @@ pub fn render(v: &View) -> String {
          <section aria-labelledby=\"h-indicators\"><h2 id=\"h-indicators\">Outputs and outcomes</h2>{indicators}</section>\
          {cash}{partners}\
          <section class=\"noprint\" aria-labelledby=\"h-downloads\"><h2 id=\"h-downloads\">Downloads</h2><ul>\
-         <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}{monitoring}</ul></section>\
+         <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}{monitoring}\
+         <li><a href=\"/dashboard/vcse-grants.csv?financial_year={y}\">Grants to VCSE organisations, Transparency Code (CSV)</a></li>\
+         <li>Grants in the 360Giving standard: <a href=\"/dashboard/360giving?financial_year={y}\">JSON</a> \
+         · <a href=\"/dashboard/360giving?financial_year={y}&amp;format=csv\">CSV</a></li></ul></section>\
          {filed}</main>",
         partnership = esc(v.partnership),
         year = esc(year),

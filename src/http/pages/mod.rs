@@ -56,6 +56,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(variance_csv))
         .routes(routes!(return_csv))
         .routes(routes!(monitoring_download))
+        .routes(routes!(vcse_download))
+        .routes(routes!(giving_download))
         .routes(routes!(filed_return_file))
         .routes(routes!(css))
 }
@@ -448,6 +450,58 @@ async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> R
         csv_out::write(&commissioner::CSV_HEADER, &rows, true),
         &format!("commissioner-return-{year}-q{quarter}.csv"),
     ))
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct OpenDataQuery {
+    financial_year: FinancialYear,
+}
+
+/// The year's grants to voluntary, community and social enterprise organisations, as the
+/// Transparency Code CSV that `GET /api/v1/exports/vcse-grants` gives (docs/open-data.md).
+///
+/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+/// without a live session, 303 to `/sign-in`.
+#[utoipa::path(get, path = "/dashboard/vcse-grants.csv", tag = "pages", security(()), params(OpenDataQuery),
+    responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv"),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),
+        (status = 422, description = "A bad parameter (`validation_failed`).")))]
+async fn vcse_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
+    let year = q.required_year("financial_year");
+    q.finish()?;
+    super::routes::interchange::vcse_file(&s.store, year, &Known::Now).await
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct GivingDownloadQuery {
+    financial_year: FinancialYear,
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+}
+
+/// The year's grant agreements in the 360Giving Data Standard, as
+/// `GET /api/v1/exports/360giving` gives them (docs/open-data.md).
+///
+/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+/// without a live session, 303 to `/sign-in`.
+#[utoipa::path(get, path = "/dashboard/360giving", tag = "pages", security(()), params(GivingDownloadQuery),
+    responses((status = 200, description = "The 360Giving file.", content((String = "application/json"), (String = "text/csv"))),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 404, description = "No such financial year (`not_found`)."),
+        (status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),
+        (status = 422, description = "A bad parameter (`validation_failed`).")))]
+async fn giving_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
+    let year = q.required_year("financial_year");
+    let format = q.text("format");
+    q.finish()?;
+    super::routes::interchange::giving_file(&s.store, year, &Known::Now, format.as_deref()).await
 }
 
 #[derive(IntoParams)]

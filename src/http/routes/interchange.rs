@@ -18,7 +18,9 @@ use crate::csv::journal::Format;
 use crate::csv::mapping::{Mapping, PRESETS};
 use crate::domain::FinancialYear;
 use crate::model::import::{Engine, ImportOptions};
+use crate::model::known::Known;
 use crate::reports::open_data::{self, GivingFormat};
+use crate::storage::Store;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -203,7 +205,12 @@ async fn vcse_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Res
     let year = q.required_year("financial_year");
     let known = q.known();
     q.finish()?;
-    let bytes = open_data::vcse_grants(&s.store, year, &known).await?;
+    vcse_file(&s.store, year, &known).await
+}
+
+/// The VCSE grants file as a download: the API route's answer, and the dashboard's.
+pub(crate) async fn vcse_file(store: &Store, year: FinancialYear, known: &Known) -> Result<Response, AppError> {
+    let bytes = open_data::vcse_grants(store, year, known).await?;
     Ok(download("text/csv; charset=utf-8", &format!("vcse-grants-{year}.csv"), bytes))
 }
 
@@ -247,11 +254,22 @@ async fn giving(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<R
     let format = q.text("format");
     let known = q.known();
     q.finish()?;
-    let format = match format.as_deref() {
+    giving_file(&s.store, year, &known, format.as_deref()).await
+}
+
+/// The 360Giving file (`format` json, the default, or csv) as a download: the API route's
+/// answer, and the dashboard's.
+pub(crate) async fn giving_file(
+    store: &Store,
+    year: FinancialYear,
+    known: &Known,
+    format: Option<&str>,
+) -> Result<Response, AppError> {
+    let format = match format {
         None => GivingFormat::Json,
         Some(f) => GivingFormat::parse(f).ok_or_else(|| AppError::field("format", "must be json or csv"))?,
     };
-    let bytes = open_data::giving(&s.store, year, &known, format).await?;
+    let bytes = open_data::giving(store, year, known, format).await?;
     Ok(match format {
         GivingFormat::Json => download("application/json", &format!("360giving-{year}.json"), bytes),
         GivingFormat::Csv => download("text/csv; charset=utf-8", &format!("360giving-{year}.csv"), bytes),
