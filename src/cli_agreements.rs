@@ -72,11 +72,8 @@ const HEADER: [&str; 12] = [
 ];
 
 fn row(a: &CommitmentDetail, fy: crate::domain::FinancialYear) -> Vec<Cell> {
-    let part = a.schedule.iter().find(|p| p.financial_year == fy).map(|p| p.amount).unwrap_or(Money::ZERO);
-    let period = match (a.start_date, a.end_date) {
-        (Some(s), Some(e)) => format!("{s} to {e}"),
-        _ => String::new(),
-    };
+    let part = a.part_in(fy);
+    let period = a.period();
     let n = |m: Money| Cell::Number(m.to_string());
     vec![
         Cell::Number(a.commitment_id.to_string()),

@@ -151,3 +151,18 @@ pub struct PartCommitRecord {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<crate::domain::OverspendFlag>,
 }
+
+impl CommitmentDetail {
+    /// Its part in `year`; nothing where it has none.
+    pub fn part_in(&self, year: FinancialYear) -> Money {
+        self.schedule.iter().find(|p| p.financial_year == year).map(|p| p.amount).unwrap_or(Money::ZERO)
+    }
+
+    /// An agreement's period, `2023-10-01 to 2024-09-30`; empty for a purchase order.
+    pub fn period(&self) -> String {
+        match (self.start_date, self.end_date) {
+            (Some(s), Some(e)) => format!("{s} to {e}"),
+            _ => String::new(),
+        }
+    }
+}

@@ -181,10 +181,7 @@ fn read(row: &AnyRow, at: (&str, &[&str]), column: &str, kind: Kind) -> Result<(
         }
         Kind::Year => rows::parsed(row, at, column, FinancialYear::parse).map(drop),
         Kind::Date => rows::parsed(row, at, column, |t| parse_date(t).map(drop).ok_or("is not a date (YYYY-MM-DD)")),
-        Kind::OptDate => match row.try_get::<Option<String>, _>(column) {
-            Ok(None) => Ok(()),
-            _ => read(row, at, column, Kind::Date),
-        },
+        Kind::OptDate => rows::opt_date(row, at, column).map(drop),
         Kind::Account => rows::parsed(row, at, column, |t| Account::parse(t).map(drop).ok_or("is not an account")),
         Kind::Quantity => rows::parsed(row, at, column, Quantity::parse).map(drop),
         Kind::Int => row.try_get::<i64, _>(column).map(drop).map_err(|e| rows::corrupt(row, at.0, at.1, e)),

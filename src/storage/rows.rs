@@ -50,6 +50,14 @@ pub(crate) fn date(row: &AnyRow, at: (&str, &[&str]), column: &str) -> Result<Na
     parsed(row, at, column, |t| parse_date(t).ok_or("is not a date (YYYY-MM-DD)"))
 }
 
+/// A stored ISO date that may be null (an agreement's dates, absent on a purchase order).
+pub(crate) fn opt_date(row: &AnyRow, at: (&str, &[&str]), column: &str) -> Result<Option<NaiveDate>, StoreError> {
+    match row.try_get::<Option<String>, _>(column).map_err(|e| corrupt(row, at.0, at.1, e))? {
+        None => Ok(None),
+        Some(_) => date(row, at, column).map(Some),
+    }
+}
+
 /// Names the row of a decode failure; any other failure passes through unchanged.
 pub(crate) fn corrupt(row: &AnyRow, table: &str, key: &[&str], e: sqlx::Error) -> StoreError {
     match e {

@@ -5,7 +5,7 @@
 
 use super::dashboard::pounds;
 use super::html::esc;
-use crate::domain::{FinancialYear, Money};
+use crate::domain::FinancialYear;
 use crate::model::agreements::CommitmentDetail;
 
 /// The latest evidence's status in words; "Awaited" before any.
@@ -33,11 +33,8 @@ pub fn section(year: FinancialYear, agreements: &[CommitmentDetail]) -> String {
     let rows: String = agreements
         .iter()
         .map(|a| {
-            let part = a.schedule.iter().find(|p| p.financial_year == year).map(|p| p.amount).unwrap_or(Money::ZERO);
-            let period = match (a.start_date, a.end_date) {
-                (Some(s), Some(e)) => format!("{s} to {e}"),
-                _ => String::new(),
-            };
+            let part = a.part_in(year);
+            let period = a.period();
             let figures: String = [part, a.amount, a.paid, a.clawed_back, a.evidenced, a.unevidenced, a.outstanding]
                 .iter()
                 .map(|m| format!("<td class=\"num\">{}</td>", pounds(*m)))

@@ -240,12 +240,6 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
     let kind = rows::parsed(&found, at, "kind", |t: &str| t.parse::<CommitmentKind>())?;
     let year = rows::year(&found, at, "financial_year")?;
     let amount = Money::from_pence(found.try_get("amount_pence")?);
-    let opt_date = |column: &str| -> Result<Option<NaiveDate>, StoreError> {
-        match found.try_get::<Option<String>, _>(column)? {
-            None => Ok(None),
-            Some(_) => rows::date(&found, at, column).map(Some),
-        }
-    };
     let agreement = kind == CommitmentKind::GrantAgreement;
     let schedule = if agreement {
         part_states(&mut db_tx, id).await?
@@ -308,8 +302,8 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
         memo: found.try_get("memo")?,
         recipient: found.try_get("recipient")?,
         recipient_name: found.try_get("recipient_name")?,
-        start_date: opt_date("start_date")?,
-        end_date: opt_date("end_date")?,
+        start_date: rows::opt_date(&found, at, "start_date")?,
+        end_date: rows::opt_date(&found, at, "end_date")?,
         purpose: if agreement { Some(found.try_get("purpose")?) } else { None },
         schedule,
         paid,

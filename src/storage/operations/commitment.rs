@@ -345,12 +345,6 @@ pub async fn list_commitments(
 /// A commitment as listed, from its row with `entry_id` and `outstanding` beside it.
 fn record_of(r: &sqlx::any::AnyRow) -> Result<CommitmentRecord, StoreError> {
     let at: (&str, &[&str]) = ("commitments", &["id"]);
-    let opt_date = |column: &str| -> Result<Option<NaiveDate>, StoreError> {
-        match r.try_get::<Option<String>, _>(column)? {
-            None => Ok(None),
-            Some(_) => rows::date(r, at, column).map(Some),
-        }
-    };
     let kind = rows::parsed(r, at, "kind", |t: &str| t.parse::<CommitmentKind>())?;
     let agreement = kind == CommitmentKind::GrantAgreement;
     Ok(CommitmentRecord {
@@ -367,8 +361,8 @@ fn record_of(r: &sqlx::any::AnyRow) -> Result<CommitmentRecord, StoreError> {
         date: r.try_get("commitment_date")?,
         memo: r.try_get("memo")?,
         recipient: r.try_get("recipient")?,
-        start_date: opt_date("start_date")?,
-        end_date: opt_date("end_date")?,
+        start_date: rows::opt_date(r, at, "start_date")?,
+        end_date: rows::opt_date(r, at, "end_date")?,
         purpose: if agreement { Some(r.try_get("purpose")?) } else { None },
         schedule: Vec::new(),
         warnings: Vec::new(),
