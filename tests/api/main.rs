@@ -16,6 +16,7 @@ mod hardening;
 mod interchange;
 mod invariants;
 mod measure;
+mod migration_parity;
 mod monitoring;
 mod open_data;
 mod organisations;
