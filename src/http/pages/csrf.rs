@@ -121,18 +121,27 @@ pub fn verify(
     if bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) { Ok(()) } else { Err(Refused::NoValidToken) }
 }
 
-/// A posted form's fields, in order, the token taken out.
+/// A posted form's fields, in order, the token taken out, and the token it was checked
+/// with, for showing the form again.
 #[derive(Debug, Default)]
-pub struct FormFields(Vec<(String, String)>);
+pub struct FormFields {
+    pairs: Vec<(String, String)>,
+    token: String,
+}
 
 impl FormFields {
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn pairs(&self) -> &[(String, String)] {
-        &self.0
+        &self.pairs
+    }
+
+    /// The form's valid token, to render the form again with.
+    pub fn token(&self) -> &str {
+        &self.token
     }
 }
 
@@ -151,7 +160,8 @@ async fn read_checked(req: Request, state: &AppState, bound: Bound) -> Result<Fo
         _ => None,
     };
     verify(&headers, &state.public_url, bound, submitted)?;
-    Ok(FormFields(pairs.into_iter().filter(|(k, _)| k != FIELD).collect()))
+    let token = submitted.unwrap_or_default().to_owned();
+    Ok(FormFields { pairs: pairs.into_iter().filter(|(k, _)| k != FIELD).collect(), token })
 }
 
 /// A form posted by a signed-in page, checked against the session: the extractor every page

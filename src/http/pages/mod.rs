@@ -278,10 +278,7 @@ async fn sign_in(
     // The form was checked first: another site's post must not spend this address's failures.
     s.throttle.check(&client)?;
     let next = form.get("next").filter(|n| is_local_path(n)).unwrap_or("/");
-    let form_token = cookie(&headers, csrf::SIGN_IN_COOKIE)
-        .map(|c| csrf::token(csrf::Bound::SignIn, &c))
-        .expect("a checked sign-in form has its cookie");
-    let again = |status, message| page_response(status, sign_in_html(Some(message), next, &form_token));
+    let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token()));
     let principal = match credentials(&form) {
         Err(message) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, message)),
         Ok(Credentials::Token(token)) => tokens::authenticate(&s.store, &token).await?,
