@@ -27,8 +27,21 @@ pub enum Command {
     /// Start the REST API. An empty database is migrated and loaded with the Tamworth fixtures.
     Serve {
         /// Address to listen on. Loopback by default: put a TLS proxy in front to expose it.
-        #[arg(long, env = "GRANT_LEDGER_BIND", default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "GRANT_LEDGER_BIND", default_value = http::DEFAULT_BIND)]
         bind: String,
+        /// The address people reach the ledger at, e.g. https://ledger.example.org: the only
+        /// origin the pages take a form from. Default: http:// and the listening address.
+        #[arg(long, env = "GRANT_LEDGER_PUBLIC_URL", value_parser = http::public_url::PublicUrl::parse)]
+        public_url: Option<http::public_url::PublicUrl>,
+        /// A proxy whose X-Forwarded-For names the client for the throttle of failed
+        /// sign-ins: an address or a CIDR range; repeat it, or give a comma-separated list.
+        #[arg(
+            long = "trusted-proxy",
+            value_name = "ADDR",
+            env = "GRANT_LEDGER_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<http::throttle::IpRange>,
         /// Also load illustrative projects, allocations, commitments and spend (labelled as such).
         #[arg(long)]
         demo: bool,
@@ -292,7 +305,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     crate::storage::chain_key::from_env().map_err(|e| anyhow::anyhow!(e))?;
     let store = open(&cli.database_url).await?;
     let code = match cli.command {
-        Command::Serve { bind, demo, virement_approval_threshold, rag_amber_pct, rag_red_pct } => {
+        Command::Serve {
+            bind,
+            public_url,
+            trusted_proxies,
+            demo,
+            virement_approval_threshold,
+            rag_amber_pct,
+            rag_red_pct,
+        } => {
             if let Some(t) = virement_approval_threshold {
                 let amount = crate::domain::Money::parse(&t)
                     .map_err(|e| anyhow::anyhow!("--virement-approval-threshold {t:?}: {e}"))?;
@@ -308,7 +329,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 tracing::info!("loaded the illustrative demo data");
             }
             bootstrap_admin(&store, env_secret.as_deref()).await?;
-            http::serve(AppState::new(store.clone()), &bind).await?;
+            let state =
+                AppState::new(store.clone()).with_trusted_proxies(http::throttle::TrustedProxies::new(trusted_proxies));
+            http::serve(state, &bind, public_url).await?;
             0
         }
         Command::Token { action } => crate::cli_tokens::run(&store, action).await?,

@@ -4,8 +4,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
+use super::AppState;
 use super::error::AppError;
-use super::{AppState, throttle};
 use crate::domain::EntryKind;
 use crate::domain::Role;
 use crate::model::tokens::Principal;
@@ -85,7 +85,7 @@ impl FromRequestParts<AppState> for Auth {
     /// A throttled address is refused whatever it sends, so guessing cannot go on behind
     /// the 429s. A missing token is not a guess and is not counted; a wrong one is.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let client = throttle::client(parts);
+        let client = state.throttle.client(parts);
         state.throttle.check(&client)?;
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(Auth(principal.clone()));

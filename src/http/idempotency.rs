@@ -94,7 +94,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     let (mut parts, body) = req.into_parts();
     // A throttled address gets no replay; unauthenticated requests go on to be refused
     // (and counted) by the handler as usual.
-    state.throttle.check(&super::throttle::client(&parts))?;
+    state.throttle.check(&state.throttle.client(&parts))?;
     let Some(secret) = super::auth::bearer(&parts).map(str::to_owned) else {
         return Ok(next.run(Request::from_parts(parts, body)).await);
     };

@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod input;
 pub mod openapi;
 pub mod pages;
+pub mod public_url;
 pub mod routes;
 pub mod throttle;
 
@@ -31,6 +32,9 @@ use crate::storage::Store;
 /// one request cannot exhaust memory.
 pub const BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
 
+/// Where `serve` listens unless told otherwise: loopback, for a TLS proxy in front.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
 /// How long one request may take before it is answered 408 and its work dropped (a
 /// dropped `db_tx` rolls back, so nothing is half-written).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -42,11 +46,28 @@ pub struct AppState {
     pub key_locks: Arc<idempotency::KeyLocks>,
     /// Failed authentications per client address.
     pub throttle: Arc<throttle::AuthThrottle>,
+    /// Where people reach the ledger: the only origin a page's form may come from.
+    pub public_url: Arc<public_url::PublicUrl>,
 }
 
 impl AppState {
+    /// The state of a ledger reached at the default address, trusting no proxy.
     pub fn new(store: Store) -> AppState {
-        AppState { store, key_locks: Arc::default(), throttle: Arc::default() }
+        let default = DEFAULT_BIND.parse().expect("the default address is an address");
+        AppState {
+            store,
+            key_locks: Arc::default(),
+            throttle: Arc::default(),
+            public_url: Arc::new(public_url::PublicUrl::for_listener(default)),
+        }
+    }
+
+    pub fn with_public_url(self, url: public_url::PublicUrl) -> AppState {
+        AppState { public_url: Arc::new(url), ..self }
+    }
+
+    pub fn with_trusted_proxies(self, trusted: throttle::TrustedProxies) -> AppState {
+        AppState { throttle: Arc::new(throttle::AuthThrottle::default().behind(trusted)), ..self }
     }
 }
 
@@ -131,6 +152,8 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
         .layer(axum::middleware::map_response(error::bare_errors_as_problems));
     guard_panics(routed)
+        // Outside the panic guard, so a page's 500 is a page too.
+        .layer(axum::middleware::from_fn(pages::errors::problems_as_pages))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
@@ -144,13 +167,23 @@ pub fn guard_panics<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Rout
     router.layer(CatchPanicLayer::custom(error::panic_response))
 }
 
-/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
-pub async fn serve(state: AppState, bind: &str) -> anyhow::Result<()> {
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight. Without a
+/// configured public URL, people are taken to reach the ledger at the address it listens on.
+pub async fn serve(state: AppState, bind: &str, public_url: Option<public_url::PublicUrl>) -> anyhow::Result<()> {
     use anyhow::Context;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind} (--bind or GRANT_LEDGER_BIND)"))?;
-    tracing::info!(address = %listener.local_addr()?, "grant-ledger listening");
+    let address = listener.local_addr()?;
+    if public_url.is_none() && address.ip().is_unspecified() {
+        tracing::warn!(
+            %address,
+            "no --public-url (GRANT_LEDGER_PUBLIC_URL): the pages accept forms from this machine only \
+             (localhost); set it to the address people use"
+        );
+    }
+    let state = state.with_public_url(public_url.unwrap_or_else(|| public_url::PublicUrl::for_listener(address)));
+    tracing::info!(%address, public_url = state.public_url.origin(), "grant-ledger listening");
     // The peer address goes with each request, for the throttle of failed authentication.
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;

@@ -399,7 +399,7 @@ hand_schema!(
 /// - a route with parameters or a body answers 422 naming a bad field; with a body, 413 for
 ///   one too large;
 /// - a write may answer 503 `busy` (nothing written; `Retry-After`);
-/// - every error answer carries the Problem body.
+/// - every error answer carries the Problem body, but a page's, which is a page (HTML).
 struct Conventions;
 
 impl Modify for Conventions {
@@ -428,6 +428,10 @@ impl Modify for Conventions {
 
 fn problem() -> utoipa::openapi::Content {
     ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Problem")))).build()
+}
+
+fn html() -> utoipa::openapi::Content {
+    ContentBuilder::new().schema(Some(String::schema())).build()
 }
 
 fn shared_answers(path: &str, method: &str, op: &mut utoipa::openapi::path::Operation) {
@@ -473,11 +477,14 @@ fn shared_answers(path: &str, method: &str, op: &mut utoipa::openapi::path::Oper
     if path.starts_with("/api/v1/") {
         op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     }
+    // A page's errors are pages (`pages::errors`); the API's and the service's are problems.
+    let page = super::pages::errors::is_page_path(path);
     for (status, response) in op.responses.responses.iter_mut() {
         if let (true, RefOr::T(r)) = (status.as_str() >= "400", response)
             && r.content.is_empty()
         {
-            r.content.insert("application/problem+json".into(), problem());
+            let (kind, content) = if page { ("text/html", html()) } else { ("application/problem+json", problem()) };
+            r.content.insert(kind.into(), content);
         }
     }
 }

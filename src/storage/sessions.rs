@@ -9,24 +9,29 @@ use crate::model::tokens::Principal;
 /// How long a session lasts: a working day, so a forgotten browser does not stay signed in.
 pub const SESSION_HOURS: i64 = 12;
 
-/// Signs in with a bearer token's secret. Returns the new session secret for the cookie, or
-/// None when the token is unknown or revoked. Expired sessions are cleared out in the same
-/// db_tx, so they do not pile up between sign-outs.
-pub async fn create(store: &Store, token_secret: &str) -> Result<Option<String>, StoreError> {
-    let Some(principal) = tokens::authenticate(store, token_secret).await? else { return Ok(None) };
+/// Starts a session for the holder of token `token_id` and returns its secret for the
+/// cookie. The session the browser held before (`replacing`), if any, ends in the same
+/// db_tx: signing in always gives a new id, so an id known before sign-in is never a live
+/// one afterwards. Expired sessions are cleared out too, so they do not pile up between
+/// sign-outs.
+pub async fn start(store: &Store, token_id: i64, replacing: Option<&str>) -> Result<String, StoreError> {
     let secret = tokens::generate_secret();
     let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
     let mut db_tx = store.begin().await?;
-    sqlx::query("delete from sessions where expires_at <= $1").bind(now()).execute(&mut *db_tx).await?;
+    sqlx::query("delete from sessions where expires_at <= $1 or id_hash = $2")
+        .bind(now())
+        .bind(replacing.map(tokens::hash_secret).unwrap_or_default())
+        .execute(&mut *db_tx)
+        .await?;
     sqlx::query("insert into sessions (id_hash, token_id, created_at, expires_at) values ($1, $2, $3, $4)")
         .bind(tokens::hash_secret(&secret))
-        .bind(principal.token_id)
+        .bind(token_id)
         .bind(now())
         .bind(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .execute(&mut *db_tx)
         .await?;
     db_tx.commit().await?;
-    Ok(Some(secret))
+    Ok(secret)
 }
 
 /// The caller behind a session secret, if the session is live and its token not revoked.

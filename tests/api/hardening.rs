@@ -288,16 +288,10 @@ backend_test!(wrong_bearer_tokens_are_throttled_per_address, |app: TestApp| asyn
     assert_eq!(from_peer(&app, None, app.token(Role::Viewer)).await.status, StatusCode::OK);
 });
 
-/// POSTs the sign-in form with `headers`.
-async fn sign_in_with(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri("/sign-in")
-        .header("content-type", "application/x-www-form-urlencoded");
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(app.router.clone().oneshot(req.body(Body::from(format!("token={token}"))).unwrap()).await.unwrap()).await
+/// POSTs the sign-in form, from a browser that opened it, with `headers`.
+async fn sign_in_with(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> crate::pages::Page {
+    let page = crate::pages::SignInPage::open(&app.router).await;
+    page.post(&app.router, &format!("token={token}"), headers).await
 }
 
 backend_test!(failed_sign_ins_are_throttled_with_bearer_tokens, |app: TestApp| async move {
@@ -306,7 +300,8 @@ backend_test!(failed_sign_ins_are_throttled_with_bearer_tokens, |app: TestApp| a
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     let r = sign_in_with(&app, app.token(Role::Viewer), &[]).await;
-    assert_eq!((r.status, r.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", r.body);
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    assert!(r.is_html() && r.text.contains("Too many failed sign-ins"), "a page: {}", r.text);
     assert!(r.headers.contains_key("retry-after"));
     // One count per address: the API from the same ("local") address is refused too.
     let r = app.get("/api/v1/funders", Role::Viewer).await;
@@ -314,34 +309,36 @@ backend_test!(failed_sign_ins_are_throttled_with_bearer_tokens, |app: TestApp| a
 });
 
 backend_test!(sign_in_refuses_a_form_posted_from_another_site, |app: TestApp| async move {
+    // The public URL is the default, http://127.0.0.1:8080: the request's own Host and the
+    // proxy's X-Forwarded-Host vouch for nothing.
     let token = app.token(Role::Viewer).to_owned();
     let host = ("host", "ledger.example.org");
     let refused = [
         vec![host, ("origin", "https://evil.example.com")],
-        vec![host, ("origin", "null")],
-        vec![host, ("origin", "https://ledger.example.org.evil.com")],
-        vec![host, ("referer", "https://evil.example.com/ledger.example.org/sign-in")],
-        vec![("origin", "https://ledger.example.org")],
-    ];
-    for headers in &refused {
-        let r = sign_in_with(&app, &token, headers).await;
-        assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden"), "{headers:?}: {}", r.body);
-        assert!(!r.headers.contains_key("set-cookie"));
-    }
-    let accepted = [
         vec![host, ("origin", "https://ledger.example.org")],
-        vec![host, ("referer", "https://ledger.example.org/sign-in?next=/dashboard")],
+        vec![host, ("origin", "https://ledger.example.org.evil.com")],
         vec![
             ("host", "127.0.0.1:8080"),
             ("x-forwarded-host", "ledger.example.org"),
             ("origin", "https://ledger.example.org"),
         ],
+    ];
+    for headers in &refused {
+        let r = sign_in_with(&app, &token, headers).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}: {}", r.text);
+        assert!(r.is_html() && !r.headers.contains_key("set-cookie"), "{headers:?}");
+    }
+    // With the form's token: this origin, `null` (a browser under no-referrer), or none.
+    let accepted = [
+        vec![host, ("origin", "http://127.0.0.1:8080")],
+        vec![host, ("origin", "null")],
+        vec![host, ("referer", "https://evil.example.com/")],
         vec![host],
     ];
     for headers in &accepted {
         let r = sign_in_with(&app, &token, headers).await;
-        assert_eq!(r.status, StatusCode::OK, "{headers:?}: {}", r.body);
-        assert!(r.headers.contains_key("set-cookie"));
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{headers:?}: {}", r.text);
+        assert!(r.cookie("gl_session").is_some());
     }
 });
 

@@ -1,5 +1,6 @@
-//! The HTML pages: sign-in sets a safe session cookie, sign-out ends it, the dashboard shows
-//! the report's figures and escapes what it shows, and nothing is reachable without a session.
+//! The HTML pages: sign-in through the form's own token sets a safe session cookie, sign-out
+//! ends it, the dashboard shows the report's figures and escapes what it shows, nothing is
+//! reachable without a session, and errors are pages.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -17,8 +18,41 @@ pub(crate) struct Page {
     pub text: String,
 }
 
-pub(crate) async fn send(
-    app: &TestApp,
+impl Page {
+    /// The value a `Set-Cookie` of this answer gives cookie `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers.get_all(header::SET_COOKIE).iter().find_map(|v| {
+            let first = v.to_str().unwrap().split(';').next().unwrap();
+            first.strip_prefix(&format!("{name}=")).map(str::to_owned)
+        })
+    }
+
+    /// The whole `Set-Cookie` line for cookie `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with(&format!("{name}=")))
+    }
+
+    /// The hidden `csrf_token` of the page's (first) form.
+    pub fn form_token(&self) -> String {
+        let at =
+            self.text.find("name=\"csrf_token\" value=\"").unwrap_or_else(|| panic!("no form token: {}", self.text));
+        let rest = &self.text[at + "name=\"csrf_token\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    pub fn is_html(&self) -> bool {
+        self.headers[header::CONTENT_TYPE] == "text/html; charset=utf-8"
+    }
+}
+
+/// Sends a request to `router`: `cookie` is a session secret; `extra` headers may add
+/// others, a `cookie` header among them.
+pub(crate) async fn send_to(
+    router: &axum::Router,
     method: &str,
     path: &str,
     cookie: Option<&str>,
@@ -37,88 +71,124 @@ pub(crate) async fn send(
         None => req.body(Body::empty()),
     }
     .unwrap();
-    let resp = app.router.clone().oneshot(req).await.unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     Page { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
 }
 
-/// Signs in and returns the session secret from the cookie.
+pub(crate) async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Page {
+    send_to(&app.router, method, path, cookie, form, extra).await
+}
+
+/// A browser that has opened the sign-in page: its pre-session cookie and the form's token.
+pub(crate) struct SignInPage {
+    pub cookie: String,
+    pub token: String,
+}
+
+impl SignInPage {
+    pub async fn open(router: &axum::Router) -> SignInPage {
+        let p = send_to(router, "GET", "/sign-in", None, None, &[]).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        SignInPage { cookie: p.cookie("gl_sign_in").expect("the pre-session cookie"), token: p.form_token() }
+    }
+
+    /// Posts the form with `fields` (urlencoded, the token added), as this browser.
+    pub async fn post(&self, router: &axum::Router, fields: &str, extra: &[(&str, &str)]) -> Page {
+        let cookie = format!("gl_sign_in={}", self.cookie);
+        let mut headers = vec![("cookie", cookie.as_str())];
+        headers.extend_from_slice(extra);
+        let form = format!("{fields}&csrf_token={}", self.token);
+        send_to(router, "POST", "/sign-in", None, Some(&form), &headers).await
+    }
+}
+
+/// Signs in through the form and returns the session secret from the cookie.
 pub(crate) async fn sign_in(app: &TestApp, role: Role) -> String {
-    let p = send(app, "POST", "/sign-in", None, Some(&format!("token={}", app.token(role))), &[]).await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.text);
-    let cookie = p.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
-    cookie.split(';').next().unwrap().strip_prefix("gl_session=").unwrap().to_owned()
+    let page = SignInPage::open(&app.router).await;
+    let p = page.post(&app.router, &format!("token={}", app.token(role)), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
+    p.cookie("gl_session").expect("the session cookie")
+}
+
+/// The dashboard's form token for a session.
+async fn dashboard_token(app: &TestApp, secret: &str) -> String {
+    let d = send(app, "GET", "/dashboard?financial_year=2023-24", Some(secret), None, &[]).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    d.form_token()
 }
 
 backend_test!(sign_in_sets_a_strict_http_only_cookie_and_sign_out_ends_it, |app: TestApp| async move {
-    let p = send(&app, "POST", "/sign-in", None, Some(&format!("token={}", app.token(Role::Funder))), &[]).await;
-    assert_eq!(p.status, StatusCode::OK);
-    let cookie = p.headers[header::SET_COOKIE].to_str().unwrap();
+    let form = send(&app, "GET", "/sign-in", None, None, &[]).await;
+    assert!(form.is_html());
+    assert_eq!(form.headers[header::REFERRER_POLICY], "same-origin", "so the browser sends this site's Origin");
+    let pre = form.set_cookie("gl_sign_in").unwrap();
+    assert!(
+        pre.contains("; HttpOnly") && pre.contains("; SameSite=Strict") && pre.contains("; Path=/sign-in"),
+        "{pre}"
+    );
+    let page = SignInPage::open(&app.router).await;
+    let p = page.post(&app.router, &format!("token={}", app.token(Role::Funder)), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
+    assert_eq!(p.headers[header::LOCATION], "/", "on to `/`, which leads to the dashboard");
+    let cookie = p.set_cookie("gl_session").unwrap();
     assert!(
         cookie.contains("; HttpOnly") && cookie.contains("; SameSite=Strict") && cookie.contains("; Path=/"),
         "{cookie}"
     );
     assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
-    assert!(p.text.contains("<meta http-equiv=\"refresh\" content=\"0; url=/dashboard\">"));
+    assert!(p.set_cookie("gl_sign_in").unwrap().contains("Max-Age=0"), "the pre-session cookie is done with");
 
-    let https = send(
-        &app,
-        "POST",
-        "/sign-in",
-        None,
-        Some(&format!("token={}", app.token(Role::Viewer))),
-        &[("x-forwarded-proto", "https")],
-    )
-    .await;
-    assert!(
-        https.headers[header::SET_COOKIE].to_str().unwrap().ends_with("; Secure"),
-        "behind a TLS proxy the cookie is Secure"
-    );
+    let https =
+        page.post(&app.router, &format!("token={}", app.token(Role::Viewer)), &[("x-forwarded-proto", "https")]).await;
+    assert!(https.set_cookie("gl_session").unwrap().ends_with("; Secure"), "behind a TLS proxy the cookie is Secure");
 
-    // Wrong or empty token: no cookie.
-    let bad = send(&app, "POST", "/sign-in", None, Some("token=gl_nope"), &[]).await;
+    // Wrong or empty token: the form again, saying so, with its token; no cookie.
+    let bad = page.post(&app.router, "token=gl_nope", &[]).await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
-    assert!(bad.headers.get(header::SET_COOKIE).is_none());
-    assert!(bad.text.contains("That token is not valid."));
-    let empty = send(&app, "POST", "/sign-in", None, Some("token="), &[]).await;
+    assert!(bad.is_html() && bad.cookie("gl_session").is_none());
+    assert!(bad.text.contains("<p class=\"error\" role=\"alert\">That token is not valid.</p>"), "{}", bad.text);
+    assert!(bad.text.contains("id=\"token-error\""));
+    assert_eq!(bad.form_token(), page.token, "the form again, good for this browser");
+    let empty = page.post(&app.router, "token=", &[]).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.text.contains("Enter your access token."));
 
-    // `next` may only lead to a dashboard path of this site.
-    let next = send(
-        &app,
-        "POST",
-        "/sign-in",
-        None,
-        Some(&format!("token={}&next=%2Fdashboard%3Ffinancial_year%3D2023-24", app.token(Role::Viewer))),
-        &[],
-    )
-    .await;
-    assert!(next.text.contains("url=/dashboard?financial_year=2023-24\""), "{}", next.text);
-    let away = send(
-        &app,
-        "POST",
-        "/sign-in",
-        None,
-        Some(&format!("token={}&next=https%3A%2F%2Fevil.example%2F", app.token(Role::Viewer))),
-        &[],
-    )
-    .await;
-    assert!(away.text.contains("url=/dashboard\""), "{}", away.text);
+    // `next` may only lead to a path of this site.
+    let viewer = format!("token={}", app.token(Role::Viewer));
+    let next = page.post(&app.router, &format!("{viewer}&next=%2Fdashboard%3Ffinancial_year%3D2023-24"), &[]).await;
+    assert_eq!(next.headers[header::LOCATION], "/dashboard?financial_year=2023-24");
+    for away in ["https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example", "%2F%5Cevil.example", "evil"] {
+        let p = page.post(&app.router, &format!("{viewer}&next={away}"), &[]).await;
+        assert_eq!(p.headers[header::LOCATION], "/", "{away}");
+    }
+    let p = send(&app, "GET", "/sign-in?next=%2F%2Fevil.example", None, None, &[]).await;
+    assert!(p.text.contains("name=\"next\" value=\"/\""), "{}", p.text);
 
     let secret = sign_in(&app, Role::Funder).await;
     let dash = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&secret), None, &[]).await;
     assert_eq!(dash.status, StatusCode::OK);
-    assert_eq!(dash.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(dash.is_html());
     assert!(dash.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("default-src 'none'"));
 
-    // Sign-out is POST only, deletes the session and clears the cookie.
+    // Sign-out is POST only, with the page's token; it deletes the session and clears the cookie.
     let get_out = send(&app, "GET", "/sign-out", Some(&secret), None, &[]).await;
     assert_eq!(get_out.status, StatusCode::METHOD_NOT_ALLOWED);
-    let out = send(&app, "POST", "/sign-out", Some(&secret), None, &[]).await;
-    assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(get_out.is_html() && get_out.headers.contains_key(header::ALLOW), "{:?}", get_out.headers);
+    let token = dash.form_token();
+    let out = send(&app, "POST", "/sign-out", Some(&secret), Some(&format!("csrf_token={token}")), &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.text);
+    assert_eq!(out.headers[header::LOCATION], "/sign-in");
+    assert!(out.set_cookie("gl_session").unwrap().contains("Max-Age=0"));
     let after = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&secret), None, &[]).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER, "the old cookie no longer works");
     assert_eq!(after.headers[header::LOCATION], "/sign-in?next=/dashboard%3Ffinancial_year%3D2023-24");
@@ -140,10 +210,9 @@ backend_test!(pages_need_a_live_session, |app: TestApp| async move {
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     // Revoking the token ends its sessions.
     let made = app.ok("/api/v1/tokens", Role::Admin, json!({ "name": "clerk", "role": "viewer" })).await;
-    let p =
-        send(&app, "POST", "/sign-in", None, Some(&format!("token={}", made["token"].as_str().unwrap())), &[]).await;
-    let secret =
-        p.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap()["gl_session=".len()..].to_owned();
+    let page = SignInPage::open(&app.router).await;
+    let p = page.post(&app.router, &format!("token={}", made["token"].as_str().unwrap()), &[]).await;
+    let secret = p.cookie("gl_session").unwrap();
     assert_eq!(send(&app, "GET", "/dashboard", Some(&secret), None, &[]).await.status, StatusCode::OK);
     let r = app
         .call(
@@ -236,6 +305,7 @@ backend_test!(dashboard_shows_the_figures_and_escapes_text, |app: TestApp| async
     assert!(ret.text.lines().last().unwrap().contains(",TOTAL,,,12000.00,0.00,3000.50,3000.50,"), "{}", ret.text);
     let bad = send(&app, "GET", "/dashboard?financial_year=nope", Some(&secret), None, &[]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.is_html(), "{}", bad.text);
 });
 
 backend_test!(the_dashboard_shows_locked_quarters_and_filed_returns_marked_when_changed, |app: TestApp| async move {
@@ -505,4 +575,349 @@ backend_test!(the_dashboard_shows_partners_agreements_with_their_evidence_status
     let bad =
         send(&app, "GET", "/dashboard/360giving?financial_year=2023-24&format=xml", Some(&cookie), None, &[]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+});
+
+// ---- sign-in from a real browser, and what a forged post gets -------------------------------
+
+/// A refusal of a page's form: 403, a page a person can read, no session, nothing done.
+fn assert_refused_form(p: &Page, what: &str) {
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{what}: {}", p.text);
+    assert!(p.is_html(), "{what}: a page, not {:?}", p.headers.get(header::CONTENT_TYPE));
+    assert!(p.text.contains("<h1>This form was not accepted</h1>"), "{what}: {}", p.text);
+    assert!(p.text.contains("href=\"/sign-in\""), "{what}: a way back");
+    assert!(p.cookie("gl_session").is_none(), "{what}: no session");
+}
+
+backend_test!(the_host_header_no_longer_vouches_for_a_foreign_origin, |app: TestApp| async move {
+    // The request names its own Host: it used to be believed, so a page on evil.example
+    // (or a rebound name) got a session. The public origin comes from configuration now.
+    let page = SignInPage::open(&app.router).await;
+    let token = format!("token={}", app.token(Role::Viewer));
+    for headers in [
+        vec![("host", "evil.example"), ("origin", "http://evil.example")],
+        vec![("host", "127.0.0.1:8080"), ("x-forwarded-host", "evil.example"), ("origin", "http://evil.example")],
+        vec![("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080.evil.example")],
+        vec![("origin", "https://127.0.0.1:8080")],
+    ] {
+        let p = page.post(&app.router, &token, &headers).await;
+        assert_refused_form(&p, &format!("{headers:?}"));
+    }
+    // The ledger's own origin (the default: the listening address, and its loopback names),
+    // or none, or `null` as a browser sends it under `Referrer-Policy: no-referrer`.
+    for headers in [
+        vec![("origin", "http://127.0.0.1:8080")],
+        vec![("origin", "http://localhost:8080")],
+        vec![("origin", "null")],
+        vec![],
+    ] {
+        let p = page.post(&app.router, &token, &headers).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{headers:?}: {}", p.text);
+        assert!(p.cookie("gl_session").is_some());
+    }
+});
+
+backend_test!(sign_in_needs_the_form_token_of_this_browser, |app: TestApp| async move {
+    let token = format!("token={}", app.token(Role::Viewer));
+    let ours = SignInPage::open(&app.router).await;
+    let theirs = SignInPage::open(&app.router).await;
+    assert_ne!(ours.cookie, theirs.cookie, "each browser has its own pre-session cookie");
+    assert_ne!(ours.token, theirs.token);
+    let cookie = format!("gl_sign_in={}", ours.cookie);
+    let with_cookie = [("cookie", cookie.as_str())];
+    // Missing, empty, another browser's, doubled, or with no cookie to bind it to.
+    let cases = [
+        ("no token", token.clone(), with_cookie.to_vec()),
+        ("an empty token", format!("{token}&csrf_token="), with_cookie.to_vec()),
+        ("another browser's token", format!("{token}&csrf_token={}", theirs.token), with_cookie.to_vec()),
+        ("two tokens", format!("{token}&csrf_token={0}&csrf_token={0}", ours.token), with_cookie.to_vec()),
+        ("no cookie", format!("{token}&csrf_token={}", ours.token), vec![]),
+        ("null origin and no token", token.clone(), vec![("cookie", cookie.as_str()), ("origin", "null")]),
+    ];
+    for (what, form, headers) in &cases {
+        let p = send(&app, "POST", "/sign-in", None, Some(form), headers).await;
+        assert_refused_form(&p, what);
+    }
+    // A token whose cookie the browser no longer holds (it signed in, and opened the form
+    // again) is stale.
+    let p = ours.post(&app.router, &token, &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let again = SignInPage::open(&app.router).await;
+    let stale = send(
+        &app,
+        "POST",
+        "/sign-in",
+        None,
+        Some(&format!("{token}&csrf_token={}", ours.token)),
+        &[("cookie", &format!("gl_sign_in={}", again.cookie))],
+    )
+    .await;
+    assert_refused_form(&stale, "a stale token");
+    // A post refused for its form spends none of the address's failures: wrong tokens
+    // without the form's token, many times over, then the right one.
+    for i in 0..(grant_ledger::http::throttle::FAILURES_MAX * 2) {
+        let p = send(&app, "POST", "/sign-in", None, Some(&format!("token=gl_wrong_{i}")), &with_cookie).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(again.post(&app.router, &token, &[]).await.status, StatusCode::SEE_OTHER);
+    // A browser that kept its pre-session cookie gets the same token on the next visit.
+    let cookie = format!("gl_sign_in={}", again.cookie);
+    let p = send(&app, "GET", "/sign-in", None, None, &[("cookie", &cookie)]).await;
+    assert_eq!(p.form_token(), again.token);
+    assert!(p.set_cookie("gl_sign_in").is_none());
+    // A cookie not of the ledger's making is replaced.
+    let p = send(&app, "GET", "/sign-in", None, None, &[("cookie", "gl_sign_in=chosen-by-someone")]).await;
+    assert!(p.cookie("gl_sign_in").is_some_and(|c| c != "chosen-by-someone"));
+});
+
+backend_test!(signing_in_rotates_the_session_id, |app: TestApp| async move {
+    let first = sign_in(&app, Role::Viewer).await;
+    assert_eq!(send(&app, "GET", "/dashboard", Some(&first), None, &[]).await.status, StatusCode::OK);
+    // Signing in again from the same browser, which sends its session cookie.
+    let page = SignInPage::open(&app.router).await;
+    let cookies = format!("gl_sign_in={}; gl_session={first}", page.cookie);
+    let p = page.post(&app.router, &format!("token={}", app.token(Role::Finance)), &[("cookie", &cookies)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
+    let second = p.cookie("gl_session").unwrap();
+    assert_ne!(second, first, "a new id");
+    assert_eq!(
+        send(&app, "GET", "/dashboard", Some(&first), None, &[]).await.status,
+        StatusCode::SEE_OTHER,
+        "the old id is dead"
+    );
+    let d = send(&app, "GET", "/dashboard", Some(&second), None, &[]).await;
+    assert!(d.text.contains("Signed in as test finance"), "{}", d.text);
+    // An id planted in the browser before sign-in never becomes the session.
+    let page = SignInPage::open(&app.router).await;
+    let planted = "gl_0000000000000000000000000000000000000000000000000000000000000000";
+    let cookies = format!("gl_sign_in={}; gl_session={planted}", page.cookie);
+    let p = page.post(&app.router, &format!("token={}", app.token(Role::Viewer)), &[("cookie", &cookies)]).await;
+    assert_ne!(p.cookie("gl_session").unwrap(), planted);
+    assert_eq!(send(&app, "GET", "/dashboard", Some(planted), None, &[]).await.status, StatusCode::SEE_OTHER);
+});
+
+backend_test!(sign_out_needs_the_token_of_its_session, |app: TestApp| async move {
+    let old = sign_in(&app, Role::Viewer).await;
+    let old_token = dashboard_token(&app, &old).await;
+    let secret = sign_in(&app, Role::Viewer).await;
+    let token = dashboard_token(&app, &secret).await;
+    assert_ne!(token, old_token, "a token is its session's");
+    let other = sign_in(&app, Role::Funder).await;
+    let other_token = dashboard_token(&app, &other).await;
+    for (what, form, extra) in [
+        ("no token", String::new(), vec![]),
+        ("another session's token", format!("csrf_token={other_token}"), vec![]),
+        ("an earlier session's token", format!("csrf_token={old_token}"), vec![]),
+        ("another origin", format!("csrf_token={token}"), vec![("origin", "http://evil.example")]),
+    ] {
+        let p = send(&app, "POST", "/sign-out", Some(&secret), Some(&form), &extra).await;
+        assert_refused_form(&p, what);
+        assert!(p.set_cookie("gl_session").is_none(), "{what}: the cookie is left alone");
+        assert_eq!(send(&app, "GET", "/dashboard", Some(&secret), None, &[]).await.status, StatusCode::OK, "{what}");
+    }
+    // Without a session there is nothing to bind a token to.
+    let p = send(&app, "POST", "/sign-out", None, Some(&format!("csrf_token={token}")), &[]).await;
+    assert_refused_form(&p, "no session");
+    let p = send(&app, "POST", "/sign-out", Some(&secret), Some(&format!("csrf_token={token}")), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, "GET", "/dashboard", Some(&secret), None, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, "GET", "/dashboard", Some(&other), None, &[]).await.status, StatusCode::OK, "others stay");
+});
+
+backend_test!(the_public_url_is_the_only_origin_a_form_may_come_from, |app: TestApp| async move {
+    use grant_ledger::http::public_url::PublicUrl;
+    let state = grant_ledger::http::AppState::new(app.store.clone())
+        .with_public_url(PublicUrl::parse("https://ledger.example.org").unwrap());
+    let router = grant_ledger::http::app(state);
+    let token = format!("token={}", app.token(Role::Viewer));
+    let page = SignInPage::open(&router).await;
+    let p = page.post(&router, &token, &[("origin", "https://ledger.example.org"), ("host", "127.0.0.1:8080")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
+    assert!(p.set_cookie("gl_session").unwrap().ends_with("; Secure"), "an https public URL makes the cookie Secure");
+    for origin in ["http://127.0.0.1:8080", "http://ledger.example.org", "https://evil.example"] {
+        let p = page.post(&router, &token, &[("origin", origin), ("host", "ledger.example.org")]).await;
+        assert_refused_form(&p, origin);
+    }
+});
+
+/// Starts `grant-ledger serve` on a free port with `args`; returns the child, the port (None
+/// if it exited) and its log so far.
+fn serve(app: &TestApp, args: &[&str]) -> (std::process::Child, Option<u16>, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .env("DATABASE_URL", &app.url)
+        .env("RUST_LOG", "info,sqlx=warn")
+        .env("NO_COLOR", "1")
+        .env_remove("GRANT_LEDGER_PUBLIC_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting grant-ledger serve");
+    let mut log = String::new();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("grant-ledger listening") {
+            let port = line.split("address=127.0.0.1:").nth(1).and_then(|p| p.split(' ').next()?.parse().ok());
+            // The server goes on logging: keep reading, so it never writes to a closed pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            return (child, port, log);
+        }
+    }
+    (child, None, log)
+}
+
+/// One request to 127.0.0.1:`port` over a fresh connection: (head, body).
+fn raw(port: u16, request: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+backend_test!(serve_takes_its_public_url_from_the_flag_or_the_environment, |app: TestApp| async move {
+    let (mut child, port, log) = serve(&app, &["--public-url", "https://ledger.example.org"]);
+    let port = port.unwrap_or_else(|| panic!("the server did not start: {log}"));
+    assert!(log.contains("public_url=\"https://ledger.example.org\""), "{log}");
+    let (head, body) = raw(port, "GET /sign-in HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let cookie = head.split("gl_sign_in=").nth(1).unwrap().split(';').next().unwrap().to_owned();
+    assert!(head.contains("; Secure"), "{head}");
+    let at = body.find("name=\"csrf_token\" value=\"").unwrap() + "name=\"csrf_token\" value=\"".len();
+    let csrf = &body[at..at + 64];
+    let post = |origin: &str| {
+        let form = format!("token={}&csrf_token={csrf}", app.token(Role::Viewer));
+        raw(
+            port,
+            &format!(
+                "POST /sign-in HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\nCookie: gl_sign_in={cookie}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+                form.len()
+            ),
+        )
+        .0
+    };
+    let refused = post(&format!("http://127.0.0.1:{port}"));
+    assert!(refused.starts_with("HTTP/1.1 403"), "the listening address is not the public URL: {refused}");
+    let ok = post("https://ledger.example.org");
+    assert!(ok.starts_with("HTTP/1.1 303") && ok.contains("gl_session="), "{ok}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // The environment, and a URL that is not one, refused at start naming the setting.
+    let (mut child, port, log) = serve(&app, &[]);
+    assert!(port.is_some() && log.contains("public_url=\"http://127.0.0.1:"), "the default is the listener: {log}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (mut child, port, log) = serve(&app, &["--public-url", "ledger.example.org/ledger"]);
+    assert!(port.is_none() && log.contains("--public-url"), "{log}");
+    child.wait().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &app.url)
+        .env("GRANT_LEDGER_PUBLIC_URL", "ftp://ledger.example.org")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("https:// or http://"), "{err}");
+});
+
+backend_test!(errors_on_pages_are_pages_with_a_way_back, |app: TestApp| async move {
+    let secret = sign_in(&app, Role::Viewer).await;
+    for (path, status, says) in [
+        ("/dashboard?financial_year=2023-24&as_at=nonsense", StatusCode::UNPROCESSABLE_ENTITY, "as_at: must be a date"),
+        ("/dashboard?financial_year=2031-32", StatusCode::UNPROCESSABLE_ENTITY, "2031-32 is not a financial year"),
+        ("/dashboard?colour=red", StatusCode::UNPROCESSABLE_ENTITY, "colour: "),
+        ("/dashboard/returns/99/file", StatusCode::NOT_FOUND, "Not found"),
+        ("/dashboard/360giving?financial_year=2023-24&format=xml", StatusCode::UNPROCESSABLE_ENTITY, "format"),
+        ("/no-such-page", StatusCode::NOT_FOUND, "There is no page or record at this address."),
+        ("/sign-in?next=%2F&surprise=1", StatusCode::UNPROCESSABLE_ENTITY, "surprise"),
+    ] {
+        let p = send(&app, "GET", path, Some(&secret), None, &[]).await;
+        assert_eq!(p.status, status, "{path}: {}", p.text);
+        assert!(p.is_html(), "{path}: {:?}", p.headers.get(header::CONTENT_TYPE));
+        assert!(p.text.starts_with("<!DOCTYPE html>") && p.text.contains("<h1>"), "{path}");
+        assert!(p.text.contains(says), "{path} says {says:?}: {}", p.text);
+        assert!(p.text.contains("<a id=\"back-dashboard\" href=\"/dashboard\">"), "{path}: a way back");
+        assert!(!p.text.contains("\"code\""), "{path}: no problem+json");
+    }
+    // Markup in what a person typed is shown as text.
+    let p = send(&app, "GET", "/dashboard?%3Cb%3Eyear=1", Some(&secret), None, &[]).await;
+    assert!(p.text.contains("&lt;b&gt;year") && !p.text.contains("<b>year"), "{}", p.text);
+    // The API and the service keep problem+json.
+    for path in ["/api/v1/no-such-route", "/api/v1/reports/variance?financial_year=nope"] {
+        let r = app.get(path, Role::Viewer).await;
+        assert_eq!(r.headers["content-type"], "application/problem+json", "{path}");
+    }
+    let p = send(&app, "DELETE", "/healthz", None, None, &[]).await;
+    assert_eq!(p.headers[header::CONTENT_TYPE], "application/problem+json");
+});
+
+backend_test!(behind_a_trusted_proxy_one_persons_typos_lock_out_only_them, |app: TestApp| async move {
+    use grant_ledger::http::throttle::{FAILURES_MAX, TrustedProxies};
+    let proxied = |trusted: Vec<&str>| {
+        let ranges = trusted.into_iter().map(|r| r.parse().unwrap()).collect();
+        grant_ledger::http::app(
+            grant_ledger::http::AppState::new(app.store.clone()).with_trusted_proxies(TrustedProxies::new(ranges)),
+        )
+    };
+    // Through `peer`, with `X-Forwarded-For: forwarded`.
+    async fn via(router: &axum::Router, peer: &str, forwarded: &str, body: Option<(&SignInPage, &str)>) -> Page {
+        let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+        let mut req = Request::builder().uri("/sign-in").header("x-forwarded-for", forwarded);
+        req = req.extension(axum::extract::ConnectInfo(addr));
+        let req = match body {
+            Some((page, fields)) => req
+                .method("POST")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("gl_sign_in={}", page.cookie))
+                .body(Body::from(format!("{fields}&csrf_token={}", page.token))),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let resp = router.clone().oneshot(req).await.unwrap();
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let text = String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).into_owned();
+        Page { status, headers, text }
+    }
+    let good = format!("token={}", app.token(Role::Viewer));
+    let router = proxied(vec!["10.0.0.0/8"]);
+    let page = SignInPage::open(&router).await;
+    for i in 0..FAILURES_MAX {
+        let p = via(&router, "10.0.0.1", "203.0.113.5", Some((&page, &format!("token=gl_typo_{i}")))).await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "typo {i}");
+    }
+    let locked = via(&router, "10.0.0.1", "203.0.113.5", Some((&page, &good))).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.is_html() && locked.text.contains("Too many failed sign-ins"), "{}", locked.text);
+    assert!(locked.headers.contains_key(header::RETRY_AFTER));
+    // Someone else behind the same proxy signs in; a client's own writing left of the
+    // proxy's entry changes nothing.
+    let other = via(&router, "10.0.0.1", "203.0.113.6", Some((&page, &good))).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER, "{}", other.text);
+    let spoofed = via(&router, "10.0.0.1", "198.51.100.1, 203.0.113.5", Some((&page, &good))).await;
+    assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS);
+    // A peer that is not a trusted proxy is keyed on itself, whatever it writes.
+    for i in 0..FAILURES_MAX {
+        via(&router, "192.0.2.9", &format!("203.0.113.{}", 100 + i), Some((&page, &format!("token=gl_typo_{i}"))))
+            .await;
+    }
+    assert_eq!(
+        via(&router, "192.0.2.9", "203.0.113.200", Some((&page, &good))).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Without trusted proxies the header is ignored: the proxy's typos lock out everyone behind it.
+    let router = proxied(vec![]);
+    for i in 0..FAILURES_MAX {
+        via(&router, "10.0.0.1", "203.0.113.5", Some((&page, &format!("token=gl_typo_{i}")))).await;
+    }
+    assert_eq!(
+        via(&router, "10.0.0.1", "203.0.113.6", Some((&page, &good))).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 });

@@ -13,6 +13,8 @@ use crate::reports::variance::{FigureSet, ForecastBasis};
 pub struct View<'a> {
     pub partnership: &'a str,
     pub signed_in_as: &'a str,
+    /// The token the page's forms carry (`csrf`).
+    pub form_token: &'a str,
     pub years: &'a [String],
     pub report: &'a VarianceReport,
     pub quarters: &'a QuarterlyReport,
@@ -361,7 +363,7 @@ pub fn render(v: &View) -> String {
          <label for=\"financial_year\">Financial year</label><select id=\"financial_year\" name=\"financial_year\">{options}</select>\
          <label for=\"as_at\">As at</label><input id=\"as_at\" name=\"as_at\" type=\"date\" value=\"{as_at}\">\
          <button type=\"submit\">Show</button></form>\
-         <form class=\"noprint signout\" method=\"post\" action=\"/sign-out\"><button type=\"submit\">Sign out</button></form></header>\
+         <form class=\"noprint signout\" method=\"post\" action=\"/sign-out\">{sign_out_token}<button type=\"submit\">Sign out</button></form></header>\
          <main>\
          <section aria-labelledby=\"h-headline\"><h2 id=\"h-headline\">Headline</h2>{headline}</section>\
          <section aria-labelledby=\"h-priorities\"><h2 id=\"h-priorities\">Budget against actual by priority</h2>{priority_chart}</section>\
@@ -387,6 +389,7 @@ pub fn render(v: &View) -> String {
         low = r.profile.low_pct,
         high = r.profile.high_pct,
         who = esc(v.signed_in_as),
+        sign_out_token = super::csrf::hidden_input(v.form_token),
         as_at = esc(&as_at_value),
         headline = headline(r),
         priority_chart = priority_chart(r),

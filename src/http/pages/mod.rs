@@ -2,23 +2,24 @@
 //! CSV downloads and the stylesheet. No CDN and no script: everything comes from here.
 //!
 //! Sessions: signing in with a token sets `gl_session`, a random secret whose SHA-256 is
-//! stored (table `sessions`). The cookie is HttpOnly and SameSite=Strict, and Secure when the
-//! request came over https (`X-Forwarded-Proto: https` from the TLS proxy). Cross-site
-//! requests carry no Strict cookie, and every page that changes state (sign-out) is POST
-//! only, so no CSRF token is needed. Sign-in itself carries no cookie, so it checks that the
-//! form was posted from this site (`Origin`, else `Referer`), and it counts failures in the
-//! same per-address throttle as bearer tokens.
+//! stored (table `sessions`); each sign-in starts a new one and ends the one the browser
+//! held. The cookie is HttpOnly and SameSite=Strict, and Secure when the public URL is https
+//! or the request came over https (`X-Forwarded-Proto: https` from the TLS proxy). Every
+//! form that posts carries a token bound to the session, or for sign-in to the pre-session
+//! cookie `GET /sign-in` sets, and its `Origin` must be the public URL's (`csrf`). Sign-in
+//! counts failures in the same per-address throttle as bearer tokens. Errors are pages
+//! (`errors`).
 
 mod cash;
+pub mod csrf;
 mod dashboard;
+pub mod errors;
 mod filed;
 pub mod html;
 mod partners;
 pub mod svg;
 
-use std::collections::HashMap;
-
-use axum::extract::{Form, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -37,7 +38,7 @@ use crate::domain::FinancialYear;
 use crate::model::known::Known;
 use crate::model::tokens::Principal;
 use crate::reports::{commissioner, csv_out, run, variance};
-use crate::storage::sessions;
+use crate::storage::{sessions, tokens};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "gl_session";
@@ -70,6 +71,9 @@ async fn home() -> Redirect {
 }
 
 /// Headers every page carries: no script, no framing, nothing from elsewhere, not cached.
+/// The referrer goes to this site only: a browser then sends this site's `Origin` with the
+/// forms it posts (with `no-referrer` it would send `null`), and no other site learns the
+/// ledger's addresses.
 fn page_response(status: StatusCode, html: String) -> Response {
     (
         status,
@@ -80,7 +84,7 @@ fn page_response(status: StatusCode, html: String) -> Response {
                 "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::REFERRER_POLICY, "no-referrer"),
+            (header::REFERRER_POLICY, "same-origin"),
             (header::CACHE_CONTROL, "no-store"),
         ],
         html,
@@ -95,25 +99,36 @@ async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], CSS).into_response()
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name`, if the browser sent one.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
         let (k, v) = kv.trim().split_once('=')?;
-        (k == COOKIE && !v.is_empty()).then(|| v.to_owned())
+        (k == name && !v.is_empty()).then(|| v.to_owned())
     })
 }
 
-fn over_https(headers: &HeaderMap) -> bool {
-    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+/// True when the browser reaches the ledger over https: the public URL says so, or the TLS
+/// proxy in front does.
+fn over_https(state: &AppState, headers: &HeaderMap) -> bool {
+    state.public_url.is_https()
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-fn set_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+/// A `Set-Cookie` for a secret: HttpOnly, SameSite=Strict. `max_age` None lasts until the
+/// browser closes; `Some(0)` clears it.
+fn set_cookie(name: &str, value: &str, path: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
+    let max_age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+    HeaderValue::from_str(&format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict{max_age}{secure}"))
         .expect("cookie text is ASCII")
 }
 
-/// The signed-in caller of a page. Without a live session, pages redirect to sign-in.
-pub struct Session(pub Principal);
+/// The signed-in caller of a page, and the token its forms carry. Without a live session,
+/// pages redirect to sign-in.
+pub struct Session(pub Principal, pub String);
 
 pub enum NoSession {
     /// To sign-in, then back to this path and query.
@@ -137,9 +152,11 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/dashboard").to_owned();
-        let secret = cookie_value(&parts.headers).ok_or_else(|| NoSession::Redirect(back.clone()))?;
+        let secret = cookie(&parts.headers, COOKIE).ok_or_else(|| NoSession::Redirect(back.clone()))?;
         match sessions::authenticate(&state.store, &secret).await {
-            Ok(Some(p)) if Need::ReadReference.allows(p.role) => Ok(Session(p)),
+            Ok(Some(p)) if Need::ReadReference.allows(p.role) => {
+                Ok(Session(p, csrf::token(csrf::Bound::Session, &secret)))
+            }
             Ok(_) => Err(NoSession::Redirect(back)),
             Err(e) => Err(NoSession::Failed(e.into())),
         }
@@ -159,17 +176,25 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-fn sign_in_html(message: Option<&str>, next: &str) -> String {
+fn sign_in_html(message: Option<&str>, next: &str, form_token: &str) -> String {
     let next = html::esc(next);
-    let note = message.map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", html::esc(m))).unwrap_or_default();
+    let (alert, beside, described) = match message {
+        Some(m) => (
+            format!("<p class=\"error\" role=\"alert\">{}</p>", html::esc(m)),
+            format!("<p class=\"error\" id=\"token-error\">{}</p>", html::esc(m)),
+            " aria-describedby=\"token-error\" aria-invalid=\"true\"",
+        ),
+        None => (String::new(), String::new(), ""),
+    };
+    let hidden = csrf::hidden_input(form_token);
     html::page(
         "Sign in · grant-ledger",
         "",
         &format!(
-            "<main class=\"narrow\"><h1>Sign in</h1>{note}\
-             <form method=\"post\" action=\"/sign-in\">\
-             <label for=\"token\">Access token</label>\
-             <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required>\
+            "<main class=\"narrow\"><h1>Sign in</h1>{alert}\
+             <form method=\"post\" action=\"/sign-in\">{hidden}\
+             <label for=\"token\">Access token</label>{beside}\
+             <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required{described}>\
              <input type=\"hidden\" name=\"next\" value=\"{next}\">\
              <button type=\"submit\">Sign in</button></form>\
              <p>Any role may read the reports. Ask your administrator for a token.</p></main>"
@@ -181,115 +206,126 @@ fn sign_in_html(message: Option<&str>, next: &str) -> String {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // the contract of the parameters `Query` parses
 struct SignInQuery {
-    /// Where to go after signing in: a dashboard path (anything else goes to `/dashboard`).
+    /// Where to go after signing in: a path of this site (anything else goes to `/`).
     next: Option<TextOrEmpty>,
 }
 
-/// The sign-in form.
+/// The sign-in form. Sets the pre-session cookie `gl_sign_in` (unless the browser holds
+/// one), to which the form's `csrf_token` is bound.
 #[utoipa::path(get, path = "/sign-in", tag = "pages", security(()), params(SignInQuery),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html")))]
-async fn sign_in_form(mut q: Query) -> Result<Response, AppError> {
-    let next = q.text("next").filter(|n| is_dashboard_path(n)).unwrap_or_else(|| "/dashboard".into());
+    responses((status = 200, description = "The form; `Set-Cookie` holds the pre-session cookie.", body = String, content_type = "text/html")))]
+async fn sign_in_form(State(s): State<AppState>, headers: HeaderMap, mut q: Query) -> Result<Response, AppError> {
+    let next = q.text("next").filter(|n| is_local_path(n)).unwrap_or_else(|| "/".into());
     q.finish()?;
-    Ok(page_response(StatusCode::OK, sign_in_html(None, &next)))
+    let held = cookie(&headers, csrf::SIGN_IN_COOKIE).filter(|c| is_secret(c));
+    let secret = held.clone().unwrap_or_else(tokens::generate_secret);
+    let mut resp = page_response(StatusCode::OK, sign_in_html(None, &next, &csrf::token(csrf::Bound::SignIn, &secret)));
+    if held.is_none() {
+        let cookie = set_cookie(csrf::SIGN_IN_COOKIE, &secret, "/sign-in", None, over_https(&s, &headers));
+        resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(resp)
+}
+
+/// True for a secret as `tokens::generate_secret` makes them, so a cookie of any other shape
+/// is replaced rather than kept.
+fn is_secret(text: &str) -> bool {
+    text.strip_prefix("gl_").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[derive(ToSchema)]
 #[allow(dead_code)] // the contract of the form the handler reads
-struct SignInForm {
+struct SignInFormFields {
     /// A bearer token.
     #[schema(min_length = 1, max_length = 200, pattern = r"^\s*\S")]
     token: String,
-    /// Where to go after signing in.
+    /// The form's token, bound to the pre-session cookie `GET /sign-in` sets.
+    csrf_token: String,
+    /// Where to go after signing in: a path of this site.
     next: Option<String>,
 }
 
-/// Sign in with a token: sets the session cookie. The form must be posted from this site
-/// (`Origin`, else `Referer`). Failures count towards the address's throttle.
+/// What a person signs in with. (A username and password will be a second kind.)
+enum Credentials {
+    Token(String),
+}
+
+/// The credentials a sign-in form holds, or what to tell the person.
+fn credentials(form: &csrf::FormFields) -> Result<Credentials, &'static str> {
+    let token = form.get("token").map(str::trim).unwrap_or("");
+    if token.is_empty() || token.len() > TOKEN_LEN_MAX {
+        return Err("Enter your access token.");
+    }
+    Ok(Credentials::Token(token.to_owned()))
+}
+
+/// Sign in: with a valid `csrf_token` (and, from a browser that sends one, this ledger's
+/// `Origin`), a valid token starts a new session and goes on to `next`. Failures count
+/// towards the address's throttle.
 #[utoipa::path(post, path = "/sign-in", tag = "pages", security(()),
-    request_body(content = SignInForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Signed in: a page that continues to `next`; `Set-Cookie` holds the session.", body = String, content_type = "text/html"),
+    request_body(content = SignInFormFields, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Signed in: to `next` (default `/`); `Set-Cookie` holds the session."),
         (status = 401, description = "The token is not valid: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 403, description = "Posted from another site (`forbidden`)."),
+        (status = 403, description = "No valid `csrf_token` for this browser's pre-session cookie, or posted from another origin: a page saying so; nothing is counted.", body = String, content_type = "text/html"),
         (status = 422, description = "No token given: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 429, description = "Too many failed authentications from this address (`rate_limited`).")))]
+        (status = 429, description = "Too many failed authentications from this address: a page saying so, with `Retry-After`.", body = String, content_type = "text/html")))]
 async fn sign_in(
     State(s): State<AppState>,
     Client(client): Client,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    csrf::SignInForm(form): csrf::SignInForm,
 ) -> Result<Response, AppError> {
-    // Before the throttle: another site's form must not spend this address's failures.
-    if !posted_from_here(&headers) {
-        return Err(AppError::Forbidden);
-    }
+    // The form was checked first: another site's post must not spend this address's failures.
     s.throttle.check(&client)?;
-    let fields = form.map(|Form(f)| f).unwrap_or_default();
-    let token = fields.get("token").map(|t| t.trim().to_owned()).unwrap_or_default();
-    let next = fields.get("next").map(String::as_str).filter(|n| is_dashboard_path(n)).unwrap_or("/dashboard");
-    if token.is_empty() || token.len() > TOKEN_LEN_MAX {
-        return Ok(page_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            sign_in_html(Some("Enter your access token."), next),
-        ));
-    }
-    let Some(secret) = sessions::create(&s.store, &token).await? else {
-        s.throttle.failed(&client);
-        return Ok(page_response(StatusCode::UNAUTHORIZED, sign_in_html(Some("That token is not valid."), next)));
+    let next = form.get("next").filter(|n| is_local_path(n)).unwrap_or("/");
+    let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token()));
+    let principal = match credentials(&form) {
+        Err(message) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, message)),
+        Ok(Credentials::Token(token)) => tokens::authenticate(&s.store, &token).await?,
     };
-    // A page rather than a redirect: the dashboard is then requested by our own page, so the
-    // Strict cookie goes with it even when the sign-in form was posted from elsewhere.
-    let next = html::esc(next);
-    let body = html::page(
-        "Signed in · grant-ledger",
-        &format!("<meta http-equiv=\"refresh\" content=\"0; url={next}\">\n"),
-        &format!(
-            "<main class=\"narrow\"><h1>Signed in</h1><p><a href=\"{next}\">Continue to the dashboard</a>.</p></main>"
-        ),
-    );
-    let mut resp = page_response(StatusCode::OK, body);
-    let max_age = sessions::SESSION_HOURS * 3600;
-    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&secret, max_age, over_https(&headers)));
+    let Some(principal) = principal else {
+        s.throttle.failed(&client);
+        return Ok(again(StatusCode::UNAUTHORIZED, "That token is not valid."));
+    };
+    let secret = sessions::start(&s.store, principal.token_id, cookie(&headers, COOKIE).as_deref()).await?;
+    // A redirect: the form was posted from this site's own page, so the Strict cookie goes
+    // with the request that follows it.
+    let mut resp = Redirect::to(next).into_response();
+    let https = over_https(&s, &headers);
+    let cookies = resp.headers_mut();
+    cookies.append(header::SET_COOKIE, set_cookie(COOKIE, &secret, "/", Some(sessions::SESSION_HOURS * 3600), https));
+    cookies.append(header::SET_COOKIE, set_cookie(csrf::SIGN_IN_COOKIE, "", "/sign-in", Some(0), https));
     Ok(resp)
 }
 
-/// True unless the browser says the form came from another origin: `Origin` (or, without
-/// it, `Referer`) must name this host, as the request's `Host` or the proxy's
-/// `X-Forwarded-Host` gives it. A request with neither header (not a browser's cross-site
-/// post, which always carries `Origin`) passes.
-fn posted_from_here(headers: &HeaderMap) -> bool {
-    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let from = match (text(header::ORIGIN), text(header::REFERER)) {
-        (Some(origin), _) => origin,
-        (None, Some(referer)) => referer,
-        (None, None) => return true,
-    };
-    let Some(authority) = from.split_once("://").map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
-    else {
-        return false; // "null" or anything not a URL
-    };
-    let hosts = [text(header::HOST), headers.get("x-forwarded-host").and_then(|v| v.to_str().ok())];
-    hosts.into_iter().flatten().any(|h| !authority.is_empty() && h.trim().eq_ignore_ascii_case(authority))
+/// Where sign-in may send the browser next: a path of this site, nothing else, so the form
+/// cannot be used to bounce a person to another site (`//host` and `/\host` are other sites
+/// to a browser).
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 200
+        && next.bytes().all(|b| b.is_ascii_alphanumeric() || b"/?&=-_.%~".contains(&b))
 }
 
-/// Where sign-in may send the browser next: a dashboard path of this site, nothing else, so
-/// the form cannot be used to bounce a user to another site.
-fn is_dashboard_path(next: &str) -> bool {
-    let path = next.split('?').next().unwrap_or("");
-    (path == "/dashboard" || path.starts_with("/dashboard/"))
-        && next.len() <= 200
-        && next.bytes().all(|b| b.is_ascii_alphanumeric() || b"/?&=-_.%".contains(&b))
+#[derive(ToSchema)]
+#[allow(dead_code)] // the contract of the form the handler reads
+struct SignOutFields {
+    /// The form's token, bound to the session.
+    csrf_token: String,
 }
 
 /// Sign out: deletes the session and clears the cookie.
 #[utoipa::path(post, path = "/sign-out", tag = "pages", security(()),
-    responses((status = 303, description = "Redirects to `/sign-in`.")))]
-async fn sign_out(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    if let Some(secret) = cookie_value(&headers) {
+    request_body(content = SignOutFields, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Redirects to `/sign-in`."),
+        (status = 403, description = "No valid `csrf_token` for this session, or posted from another origin: a page saying so; nothing is changed.", body = String, content_type = "text/html")))]
+async fn sign_out(State(s): State<AppState>, headers: HeaderMap, _form: csrf::CsrfForm) -> Result<Response, AppError> {
+    if let Some(secret) = cookie(&headers, COOKIE) {
         sessions::delete(&s.store, &secret).await?;
     }
     let mut resp = Redirect::to("/sign-in").into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, set_cookie("", 0, over_https(&headers)));
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(COOKIE, "", "/", Some(0), over_https(&s, &headers)));
     Ok(resp)
 }
 
@@ -328,7 +364,11 @@ struct DashboardQuery {
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q: Query) -> Result<Response, AppError> {
+async fn dashboard_page(
+    State(s): State<AppState>,
+    Session(who, form_token): Session,
+    mut q: Query,
+) -> Result<Response, AppError> {
     let year = q.year("financial_year");
     let as_at = q.date("as_at");
     q.finish()?;
@@ -354,6 +394,7 @@ async fn dashboard_page(State(s): State<AppState>, Session(who): Session, mut q:
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
         signed_in_as: &who.name,
+        form_token: &form_token,
         years: &year_codes,
         report: &report,
         quarters: &quarters,
