@@ -12,6 +12,7 @@ mod contract;
 mod controls;
 mod crash;
 mod flow;
+mod forecast_corrections;
 mod funder_cli;
 mod hardening;
 mod interchange;
