@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use crate::domain::rag::{Profile, Rag, RagRule, STRAIGHT_LINE};
+use crate::domain::rag::{Profile, Rag, RagRule, STRAIGHT_LINE, percent_one_place};
 use crate::domain::{AccountKind, FinancialYear, Money, ProgressRag};
 pub use crate::model::monitoring::{Forecast, Forecasts};
 use crate::model::reports::{AccountFigure, Labels, Plans};
@@ -37,13 +37,13 @@ impl Figures {
         self.available += o.available;
     }
 
-    /// Actual as a percentage of budget, to one place (half away from zero); 0.0 without a budget.
+    /// Actual as a percentage of budget, to one place (half away from zero, the rounding
+    /// `rag_why` shows too); 0.0 without a budget.
     pub fn percent_spent(&self) -> Decimal {
         if self.budget <= 0 {
             return Decimal::ZERO;
         }
-        (Decimal::from(self.actual) * Decimal::from(100) / Decimal::from(self.budget))
-            .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+        percent_one_place(self.actual, self.budget)
     }
 
     /// Takes a project account's signed balance: every project account is credit-normal.

@@ -19,6 +19,7 @@ mod interchange;
 mod invariants;
 mod measure;
 mod monitoring;
+mod one_rounding;
 mod open_data;
 mod organisations;
 mod pages;
