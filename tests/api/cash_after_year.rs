@@ -253,6 +253,14 @@ backend_test!(cash_may_be_dated_a_year_before_and_two_years_after, |app: TestApp
     let printed: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     assert_eq!((&printed["date"], &printed["owed_to_funder"]), (&json!("2025-06-30"), &json!("61284.00")));
     app.assert_verified().await;
+    // The receipt a year early and the repayments years late are in the journals at their
+    // dates (an account opens at its first posting); both tools agree with every balance.
+    let journal = app.get("/api/v1/exports/journal?format=beancount", Role::Viewer).await;
+    let journal = journal.body.as_str().unwrap().to_owned();
+    assert!(journal.contains("2022-04-01 open Assets:Cash:LDF:FY2023-24 GBP"), "{journal}");
+    assert!(journal.contains("\n2026-03-31 * "), "{journal}");
+    let journal = app.get("/api/v1/exports/journal?format=hledger", Role::Viewer).await;
+    crate::interchange::journals_agree(&app, journal.body.as_str().unwrap(), &all_balances(&app).await).await;
 });
 
 /// Drops (SQLite) or disables (PostgreSQL) the append-only triggers of `table`, as an
