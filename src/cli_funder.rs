@@ -59,7 +59,8 @@ pub enum ScheduleAction {
 pub struct CashArgs {
     #[command(flatten)]
     pub award: WhichAward,
-    /// The date (YYYY-MM-DD): in the award's financial year, in an open quarter.
+    /// The date the money moved (YYYY-MM-DD): a receipt from a year before the award's year
+    /// to its end, a repayment from its start to two years after; in an open year and quarter.
     #[arg(long)]
     pub date: String,
     /// Pounds, e.g. 49115.20.

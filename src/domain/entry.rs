@@ -156,15 +156,40 @@ pub enum EntryError {
     ZeroPosting,
     #[error("the postings do not sum to zero (they sum to {0})")]
     Unbalanced(Money),
-    #[error("date {date} is not in financial year {year}")]
-    DateOutsideYear { date: NaiveDate, year: FinancialYear },
+    #[error("{}", outside(*.date, *.year, *.first, *.last))]
+    DateOutsideYear { date: NaiveDate, year: FinancialYear, first: NaiveDate, last: NaiveDate },
     #[error("every posting must belong to grant {grant} in {year}")]
     ForeignAccount { grant: String, year: FinancialYear },
     #[error("amount overflow")]
     Overflow,
 }
 
-/// Collects postings and refuses to build anything unbalanced, empty or out of its year.
+/// Why a date was refused, naming the span an entry of `year` may carry.
+fn outside(date: NaiveDate, year: FinancialYear, first: NaiveDate, last: NaiveDate) -> String {
+    if (first, last) == (year.start(), year.end()) {
+        format!("date {date} is not in financial year {year}")
+    } else {
+        format!("date {date} is outside {first} to {last}, the dates this entry of the {year} award may carry")
+    }
+}
+
+/// The first and last date an entry of an award of `year` may carry. Every entry lies in
+/// its award's year (rule 5), except cash, which is dated when it moves (rule 9): a receipt
+/// up to a year before the year begins, a repayment up to two years after it ends, and the
+/// reversal of either within both spans. `cash_only` says every posting is on the award's
+/// cash side (docs/cash.md); a receipt or repayment always is, and a reversal is when it
+/// reverses one. Verify holds stored entries to the same span.
+pub fn date_window(kind: EntryKind, year: FinancialYear, cash_only: bool) -> (NaiveDate, NaiveDate) {
+    let (year_before, two_years_after) = (year.prev().start(), year.next().next().end());
+    match (kind, cash_only) {
+        (EntryKind::Receipt, true) => (year_before, year.end()),
+        (EntryKind::Repayment, true) => (year.start(), two_years_after),
+        (EntryKind::Reversal, true) => (year_before, two_years_after),
+        _ => (year.start(), year.end()),
+    }
+}
+
+/// Collects postings and refuses to build anything unbalanced, empty or out of its dates.
 #[derive(Debug)]
 pub struct EntryBuilder {
     kind: EntryKind,
@@ -204,8 +229,10 @@ impl EntryBuilder {
         if self.postings.iter().any(|p| p.amount == Money::ZERO) {
             return Err(EntryError::ZeroPosting);
         }
-        if !self.year.contains(self.date) {
-            return Err(EntryError::DateOutsideYear { date: self.date, year: self.year });
+        let cash_only = self.postings.iter().all(|p| p.account.kind.is_cash_side());
+        let (first, last) = date_window(self.kind, self.year, cash_only);
+        if self.date < first || self.date > last {
+            return Err(EntryError::DateOutsideYear { date: self.date, year: self.year, first, last });
         }
         if self.postings.iter().any(|p| p.account.grant != self.grant || p.account.year != self.year) {
             return Err(EntryError::ForeignAccount { grant: self.grant, year: self.year });

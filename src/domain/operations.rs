@@ -254,6 +254,43 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn cash_is_dated_when_it_moves() {
+        let m = Money::from_pence(100);
+        let d = |s: &str| parse_date(s).unwrap();
+        let refused = |e: Result<NewEntry, EntryError>| matches!(e, Err(EntryError::DateOutsideYear { .. }));
+        // A receipt from a year before the award's year begins to its last day.
+        assert!(receipt(ldf(), d("2022-04-01"), m).is_ok(), "a year before 2023-24 begins");
+        assert!(refused(receipt(ldf(), d("2022-03-31"), m)), "a day more than a year before");
+        assert!(receipt(ldf(), d("2024-03-31"), m).is_ok());
+        assert!(refused(receipt(ldf(), d("2024-04-01"), m)), "a receipt after the year");
+        // A repayment from the year's first day to two years after it ends.
+        assert!(repayment(ldf(), d("2026-03-31"), m).is_ok(), "two years after 2023-24 ends");
+        assert!(refused(repayment(ldf(), d("2026-04-01"), m)), "a day more than two years after");
+        assert!(refused(repayment(ldf(), d("2023-03-31"), m)), "a repayment before the year");
+        // A reversal of either is dated within both spans; the budget side stays in its year.
+        let repaid = repayment(ldf(), d("2024-05-10"), m).unwrap();
+        assert!(reversal(ldf(), d("2026-03-31"), repaid.postings()).is_ok());
+        assert!(refused(reversal(ldf(), d("2026-04-01"), repaid.postings())));
+        let received = receipt(ldf(), d("2022-04-01"), m).unwrap();
+        assert!(reversal(ldf(), d("2022-04-01"), received.postings()).is_ok());
+        let spent = spend(ldf(), d("2024-03-31"), "P1", m, Money::ZERO).unwrap();
+        assert!(refused(reversal(ldf(), d("2024-04-01"), spent.postings())), "the budget side stays in its year");
+        for e in [
+            allocation(ldf(), d("2024-04-01"), "P1", m),
+            spend(ldf(), d("2023-03-31"), "P1", m, Money::ZERO),
+            refund(ldf(), d("2024-05-10"), "P1", m),
+        ] {
+            let Err(EntryError::DateOutsideYear { first, last, .. }) = e else { panic!("{e:?}") };
+            assert_eq!((first, last), (d("2023-04-01"), d("2024-03-31")));
+        }
+        let Err(e) = repayment(ldf(), d("2026-04-01"), m) else { unreachable!() };
+        assert_eq!(
+            e.to_string(),
+            "date 2026-04-01 is outside 2023-04-01 to 2026-03-31, the dates this entry of the 2023-24 award may carry"
+        );
+    }
+
     proptest! {
         /// Whatever the amounts, every operation's entry sums to zero, and its reversal
         /// cancels it account by account.

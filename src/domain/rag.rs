@@ -8,8 +8,12 @@
 //! The profile is straight-line by elapsed quarter: at a date in quarter q the project should
 //! have spent between (q−1)/4 of its budget (the quarters already ended) and q/4 (the quarter
 //! under way). On a quarter's last day both ends are q/4. Before the year: 0; after it: 100%.
+//!
+//! One figure, one rounding: a percentage is taken to one place, half away from zero
+//! (`percent_one_place`), once. The report's `percent_spent`, the rating and every word of
+//! `why` use that one figure, so no text can say 43.6% beside a 43.7.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::domain::FinancialYear;
 
@@ -65,7 +69,8 @@ impl RagRule {
         Ok(rule)
     }
 
-    /// Rates one set of figures against the profile band.
+    /// Rates one set of figures against the profile band: the percentage spent as shown (to
+    /// one place) against the band as shown.
     pub fn rate(&self, profile: Profile, budget: i64, actual: i64, available: i64) -> Rag {
         if actual > budget || available < 0 {
             return Rag::Red;
@@ -73,14 +78,7 @@ impl RagRule {
         if budget <= 0 {
             return Rag::Green;
         }
-        let pct = Decimal::from(actual) * Decimal::from(100) / Decimal::from(budget);
-        let drift = if pct < profile.low_pct {
-            profile.low_pct - pct
-        } else if pct > profile.high_pct {
-            pct - profile.high_pct
-        } else {
-            Decimal::ZERO
-        };
+        let drift = drift(profile, percent_one_place(actual, budget));
         if drift > self.red_pct {
             Rag::Red
         } else if drift > self.amber_pct {
@@ -97,9 +95,36 @@ fn pounds(pence: i64) -> String {
     format!("{sign}£{}.{:02}", pence.unsigned_abs() / 100, pence.unsigned_abs() % 100)
 }
 
-/// A percentage, shown to one place (`{:.1}`).
-fn pct(part: i64, whole: i64) -> Decimal {
-    Decimal::from(part) * Decimal::from(100) / Decimal::from(whole)
+/// `part` as a percentage of `whole` (not zero), to one place, half away from zero: the one
+/// rounding of every percentage a report shows, as a figure or in words.
+pub fn percent_one_place(part: i64, whole: i64) -> Decimal {
+    one_place(Decimal::from(part) * Decimal::from(100) / Decimal::from(whole))
+}
+
+/// A percentage to one place, half away from zero.
+pub fn one_place(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Signed points outside the band: below it negative, above it positive, inside it zero.
+fn drift_signed(profile: Profile, pct: Decimal) -> Decimal {
+    let (low, high) = (one_place(profile.low_pct), one_place(profile.high_pct));
+    if pct < low {
+        pct - low
+    } else if pct > high {
+        pct - high
+    } else {
+        Decimal::ZERO
+    }
+}
+
+fn drift(profile: Profile, pct: Decimal) -> Decimal {
+    drift_signed(profile, pct).abs()
+}
+
+/// A band's end as words show it: the one-place figure, without a trailing `.0` (`25`, `41.7`).
+fn band_end(d: Decimal) -> String {
+    one_place(d).normalize().to_string()
 }
 
 impl RagRule {
@@ -115,19 +140,17 @@ impl RagRule {
         if budget <= 0 {
             return "no budget".into();
         }
-        let spent = pct(actual, budget);
+        let spent = percent_one_place(actual, budget);
         if year_ended {
             return format!("year ended {spent:.1}% spent, {} unspent", pounds(budget - actual));
         }
-        let band = if profile.low_pct == profile.high_pct {
-            format!("{}%", profile.low_pct)
-        } else {
-            format!("{}–{}%", profile.low_pct, profile.high_pct)
-        };
-        if spent < profile.low_pct {
-            format!("{spent:.1}% spent, {:.1} points behind the profile ({band})", profile.low_pct - spent)
-        } else if spent > profile.high_pct {
-            format!("{spent:.1}% spent, {:.1} points ahead of the profile ({band})", spent - profile.high_pct)
+        let (low, high) = (band_end(profile.low_pct), band_end(profile.high_pct));
+        let band = if low == high { format!("{low}%") } else { format!("{low}–{high}%") };
+        let off = drift_signed(profile, spent);
+        if off < Decimal::ZERO {
+            format!("{spent:.1}% spent, {:.1} points behind the profile ({band})", -off)
+        } else if off > Decimal::ZERO {
+            format!("{spent:.1}% spent, {off:.1} points ahead of the profile ({band})")
         } else {
             format!("{spent:.1}% spent, on profile ({band})")
         }
@@ -147,7 +170,7 @@ impl RagRule {
         if awarded <= 0 || unallocated <= 0 {
             return (Rag::Green, "all of the award is allocated".into());
         }
-        let share = pct(unallocated, awarded);
+        let share = percent_one_place(unallocated, awarded);
         let what = format!("{} ({share:.1}% of the award) unallocated", pounds(unallocated));
         if profile.low_pct.is_zero() && !year_ended {
             return (Rag::Green, format!("{what} while the first quarter is under way"));
@@ -259,6 +282,58 @@ mod tests {
         assert_eq!(rule.rate_unallocated(band(25, 50), 100_000, 15_000, false).0, Rag::Amber);
         assert_eq!(rule.rate_unallocated(band(25, 50), 100_000, 10_000, false).0, Rag::Green);
         assert_eq!(rule.rate_unallocated(band(25, 50), 100_000, 0, false).0, Rag::Green);
+    }
+
+    #[test]
+    fn one_figure_one_rounding_at_the_five_boundaries() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // (actual, budget, shown): exact .x5 midpoints go away from zero, never to even, never down.
+        let cases = [
+            (4_365, 10_000, "43.7"),  // 43.65
+            (4_355, 10_000, "43.6"),  // 43.55: away from zero, not to even (43.6 either way)
+            (4_345, 10_000, "43.5"),  // 43.45
+            (5, 10_000, "0.1"),       // 0.05
+            (9_995, 10_000, "100.0"), // 99.95
+            (1, 800, "0.1"),          // 0.125: below the midpoint
+            (1, 400, "0.3"),          // 0.25
+            (1, 3, "33.3"),           // 33.33…
+            (2, 3, "66.7"),           // 66.66…
+            (43_649_999, 100_000_000, "43.6"),
+        ];
+        for (actual, budget, shown) in cases {
+            let pct = percent_one_place(actual, budget);
+            assert_eq!(pct, d(shown), "{actual} / {budget}");
+            assert_eq!(format!("{pct:.1}"), shown, "{actual} / {budget} as text");
+        }
+        // The words say the figure: 43.65% is 43.7% spent, and 50 − 43.7 = 6.3 points behind.
+        let rule = RagRule::default();
+        assert_eq!(
+            rule.why(band(50, 75), 10_000, 4_365, 5_635, false),
+            "43.7% spent, 6.3 points behind the profile (50–75%)"
+        );
+        assert_eq!(
+            rule.why(band(0, 25), 10_000, 2_535, 7_465, false),
+            "25.4% spent, 0.4 points ahead of the profile (0–25%)"
+        );
+        assert_eq!(rule.why(band(100, 100), 10_000, 4_365, 5_635, true), "year ended 43.7% spent, £56.35 unspent");
+        assert_eq!(
+            rule.rate_unallocated(band(25, 50), 10_000, 1_235, false).1,
+            "£12.35 (12.4% of the award) unallocated after the first quarter"
+        );
+        // The rating reads the same figure: 64.95% shows as 65.0%, 10.0 points behind 75%,
+        // which is not more than the amber threshold of 10.
+        assert_eq!(
+            rule.why(band(75, 75), 10_000, 6_495, 3_505, false),
+            "65.0% spent, 10.0 points behind the profile (75%)"
+        );
+        assert_eq!(rule.rate(band(75, 75), 10_000, 6_495, 3_505), Rag::Green);
+        assert_eq!(rule.rate(band(75, 75), 10_000, 6_494, 3_506), Rag::Amber, "64.9%: 10.1 points behind");
+        // A weighted band shows, and rates, to one place too.
+        let third = Profile { low_pct: d("100") / d("3"), high_pct: d("200") / d("3") };
+        assert_eq!(
+            rule.why(third, 10_000, 2_000, 8_000, false),
+            "20.0% spent, 13.3 points behind the profile (33.3–66.7%)"
+        );
     }
 
     #[test]

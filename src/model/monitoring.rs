@@ -39,8 +39,22 @@ pub struct ForecastRecord {
     pub made_by: String,
     /// When it was recorded: RFC 3339, UTC.
     pub made_at: String,
-    /// True when a later forecast for the same grant, year, quarter and project replaced it.
+    /// True when a later forecast for the same grant, year, quarter and project, not itself
+    /// withdrawn, replaced it.
     pub superseded: bool,
+    /// Its withdrawal, when it was recorded in error: it then counts in no report known after.
+    pub withdrawal: Option<Withdrawal>,
+}
+
+/// A forecast or indicator return withdrawn as recorded in error (DESIGN.md rule 10). The
+/// record stays; from `withdrawn_at` on it counts in no report, and the one before it (or,
+/// for a forecast, the commitment position) shows again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Withdrawal {
+    pub reason: String,
+    pub withdrawn_by: String,
+    /// When it was withdrawn: RFC 3339, UTC. A report `as_known_at` before it still counts the record.
+    pub withdrawn_at: String,
 }
 
 /// A project's indicator for one financial year.
@@ -100,8 +114,10 @@ pub struct IndicatorReturnRecord {
     pub recorded_by: String,
     /// When it was recorded: RFC 3339, UTC.
     pub recorded_at: String,
-    /// True when a later return for the same quarter replaced it.
+    /// True when a later return for the same quarter, not itself withdrawn, replaced it.
     pub superseded: bool,
+    /// Its withdrawal, when it was recorded in error: it then counts in no report known after.
+    pub withdrawal: Option<Withdrawal>,
 }
 
 /// An officer's forecast as a report shows it (`storage::monitoring::latest_forecasts`).
@@ -112,6 +128,8 @@ pub struct Forecast {
     pub progress_rag: ProgressRag,
     pub rag_reason: String,
     pub made_on: NaiveDate,
+    /// The quarter it was made for: the report's, or an earlier one it carries forward from.
+    pub quarter: u8,
 }
 
 /// The forecast each (grant, project) shows for a report's quarter.

@@ -184,7 +184,8 @@ pub async fn run(
         return Err(StoreError::invalid("financial_year", format!("{year} is not a financial year of this ledger")));
     }
     let date = as_at.unwrap_or(today);
-    // Every posting of the year lies within it (rule 5): a date after its end counts all.
+    // Figures at the entries' true dates: a receipt before the year or a repayment after it
+    // (rule 9) counts only from its date, so as at 31 March a repayment in May is not yet made.
     let accounts = sql::account_figures(store, year, None, Some(date), known).await?;
     let schedule = crate::storage::cash::scheduled(store, year).await?;
     let threshold = crate::storage::cash::clawback_threshold(store).await?;

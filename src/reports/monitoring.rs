@@ -60,11 +60,11 @@ const KINDS: [Kind; 23] = {
 };
 
 /// The variance sheet's columns, under `variance::CSV_HEADER`.
-const VARIANCE_KINDS: [Kind; 18] = {
+const VARIANCE_KINDS: [Kind; 19] = {
     use Kind::*;
     [
-        Text, Text, Text, Text, Money, Money, Money, Money, Money, Percent, Money, Text, Money, Money, Text, Text,
-        Text, Text,
+        Text, Text, Text, Text, Money, Money, Money, Money, Money, Percent, Money, Text, Money, Money, Text, Whole,
+        Text, Text, Text,
     ]
 };
 
@@ -103,13 +103,26 @@ pub fn cost_per_output(spent_pence: i64, output: Decimal) -> Option<Money> {
     i64::try_from(pence).ok().map(Money::from_pence)
 }
 
-fn explanation(f: &FigureSet, total: bool) -> String {
-    match (f.forecast_basis, total) {
-        (ForecastBasis::Officer, false) => f.explanation.clone(),
-        (ForecastBasis::Officer, true) => String::new(),
-        (ForecastBasis::Commitments, false) => NO_FORECAST.to_owned(),
-        (_, _) => PARTLY_FORECAST.to_owned(),
+/// A line's `variance_explanation`: the officer's words, saying so when the forecast was
+/// made for an earlier quarter and stands because none replaced it.
+fn explanation(f: &FigureSet, total: bool, quarter: u8) -> String {
+    let earlier = f.forecast_quarter.filter(|q| *q < quarter);
+    match (f.forecast_basis, total, earlier) {
+        (ForecastBasis::Officer, false, None) => f.explanation.clone(),
+        (ForecastBasis::Officer, false, Some(q)) if f.explanation.is_empty() => not_updated(q, quarter),
+        (ForecastBasis::Officer, false, Some(q)) => format!("{}: {}", not_updated(q, quarter), f.explanation),
+        (ForecastBasis::Officer, true, None) => String::new(),
+        (ForecastBasis::Officer, true, Some(_)) => {
+            format!("Includes forecasts made before Q{quarter}, not updated since")
+        }
+        (ForecastBasis::Commitments, false, _) => NO_FORECAST.to_owned(),
+        (_, _, _) => PARTLY_FORECAST.to_owned(),
     }
+}
+
+/// What a line says of a forecast carried forward from quarter `made` into `quarter`.
+pub fn not_updated(made: u8, quarter: u8) -> String {
+    format!("Forecast made in Q{made}, not updated in Q{quarter}")
 }
 
 /// The return's lines, in the report's order (priority, project, grant), each project's
@@ -136,7 +149,7 @@ pub fn lines(
             money(f.committed),
             money(f.officer_forecast),
             money(f.forecast_underspend),
-            Text(explanation(f, total)),
+            Text(explanation(f, total, quarter)),
             Text(f.progress_rag.map(|r| r.as_str().to_owned()).unwrap_or_default()),
             Text(f.rag_reason.clone()),
         ]

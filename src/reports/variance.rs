@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use crate::domain::rag::{Profile, Rag, RagRule, STRAIGHT_LINE};
+use crate::domain::rag::{Profile, Rag, RagRule, STRAIGHT_LINE, percent_one_place};
 use crate::domain::{AccountKind, FinancialYear, Money, ProgressRag};
 pub use crate::model::monitoring::{Forecast, Forecasts};
 use crate::model::reports::{AccountFigure, Labels, Plans};
@@ -37,13 +37,13 @@ impl Figures {
         self.available += o.available;
     }
 
-    /// Actual as a percentage of budget, to one place (half away from zero); 0.0 without a budget.
+    /// Actual as a percentage of budget, to one place (half away from zero, the rounding
+    /// `rag_why` shows too); 0.0 without a budget.
     pub fn percent_spent(&self) -> Decimal {
         if self.budget <= 0 {
             return Decimal::ZERO;
         }
-        (Decimal::from(self.actual) * Decimal::from(100) / Decimal::from(self.budget))
-            .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+        percent_one_place(self.actual, self.budget)
     }
 
     /// Takes a project account's signed balance: every project account is credit-normal.
@@ -97,6 +97,8 @@ pub struct Outlook {
     /// A row's explanation and RAG reason; empty on subtotals.
     pub explanation: String,
     pub rag_reason: String,
+    /// The quarter the row's forecast was made for; on a sum, the earliest of its rows'.
+    pub quarter: Option<u8>,
 }
 
 impl Outlook {
@@ -109,6 +111,7 @@ impl Outlook {
                 progress: Some(o.progress_rag),
                 explanation: o.explanation.clone(),
                 rag_reason: o.rag_reason.clone(),
+                quarter: Some(o.quarter),
             },
             None => Outlook { pence: f.forecast_outturn(), rows: 1, ..Outlook::default() },
         }
@@ -120,6 +123,10 @@ impl Outlook {
         self.rows += o.rows;
         self.progress = match (self.progress, o.progress) {
             (Some(a), Some(b)) => Some(a.worse(b)),
+            (a, b) => a.or(b),
+        };
+        self.quarter = match (self.quarter, o.quarter) {
+            (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
     }
@@ -155,6 +162,12 @@ pub struct FigureSet {
     /// budget − officer_forecast: what the year is forecast to leave unspent.
     pub forecast_underspend: Money,
     pub forecast_basis: ForecastBasis,
+    /// The quarter the officer's forecast shown was made for: the report's, or an earlier one
+    /// of the year it stands from until superseded. On a subtotal, the earliest of its rows'
+    /// (so one below the report's quarter says some forecast in it was not updated). Null
+    /// without an officer forecast.
+    #[schema(minimum = 1, maximum = 4)]
+    pub forecast_quarter: Option<u8>,
     /// The officer's explanation of the forecast against budget (empty on subtotals).
     pub explanation: String,
     /// The officer's rating of progress; on a subtotal, the worst of its rows. Null without a forecast.
@@ -179,6 +192,7 @@ impl FigureSet {
             officer_forecast: Money::from_pence(f.forecast_outturn()),
             forecast_underspend: Money::from_pence(f.budget - f.forecast_outturn()),
             forecast_basis: ForecastBasis::Commitments,
+            forecast_quarter: None,
             explanation: String::new(),
             progress_rag: None,
             rag_reason: String::new(),
@@ -189,6 +203,7 @@ impl FigureSet {
         self.officer_forecast = Money::from_pence(o.pence);
         self.forecast_underspend = Money::from_pence(f.budget - o.pence);
         self.forecast_basis = o.basis();
+        self.forecast_quarter = o.quarter;
         self.explanation = o.explanation.clone();
         self.progress_rag = o.progress;
         self.rag_reason = o.rag_reason.clone();
@@ -420,7 +435,7 @@ pub fn build(
     }
 }
 
-pub const CSV_HEADER: [&str; 18] = [
+pub const CSV_HEADER: [&str; 19] = [
     "grant",
     "priority",
     "project",
@@ -436,6 +451,7 @@ pub const CSV_HEADER: [&str; 18] = [
     "officer_forecast",
     "forecast_underspend",
     "forecast_basis",
+    "forecast_quarter",
     "progress_rag",
     "explanation",
     "rag_reason",
@@ -472,6 +488,7 @@ fn figure_cells(f: &FigureSet) -> Vec<super::csv_out::Cell> {
         Number(f.officer_forecast.to_string()),
         Number(f.forecast_underspend.to_string()),
         Text(f.forecast_basis.as_str().to_owned()),
+        f.forecast_quarter.map_or_else(|| Text(String::new()), |q| Number(q.to_string())),
         Text(f.progress_rag.map(|r| r.as_str().to_owned()).unwrap_or_default()),
         Text(f.explanation.clone()),
         Text(f.rag_reason.clone()),
@@ -508,7 +525,7 @@ pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
         .collect()
 }
 
-pub const TABLE_HEADER: [&str; 17] = [
+pub const TABLE_HEADER: [&str; 18] = [
     "grant",
     "priority",
     "project",
@@ -524,6 +541,7 @@ pub const TABLE_HEADER: [&str; 17] = [
     "officer",
     "underspend",
     "basis",
+    "made in",
     "progress",
     "explanation",
 ];
@@ -583,6 +601,7 @@ mod tests {
             progress_rag: ProgressRag::Amber,
             rag_reason: "behind".into(),
             made_on: "2023-10-02".parse().unwrap(),
+            quarter: 3,
         };
         let forecasts: Forecasts = [(("LDF".to_owned(), "P1".to_owned()), forecast)].into();
         let rule = RagRule::default();

@@ -3,13 +3,14 @@
 //! schedule as the cash-position report reads it, and the clawback threshold setting.
 
 use super::audit::{self, Change};
-use super::entries::{EntryMeta, balance_in, lock_award, lock_award_row, post_in};
+use super::entries::{EntryMeta, balance_in, lock_award_dated, lock_award_row, post_in};
 use super::idempotency;
 use super::operations::award_of;
 use super::{DbTx, Store, StoreError, rows};
+use crate::domain::entry::date_window;
 use crate::domain::operations as ops;
 use crate::domain::rules::held;
-use crate::domain::{Account, AccountKind, FinancialYear, Money};
+use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money};
 use crate::model::Actor;
 use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment, ScheduledInstalment};
 
@@ -195,16 +196,31 @@ async fn figure(db_tx: &mut DbTx, grant: &str, year: FinancialYear, kind: Accoun
     Ok(held(kind, balance_in(db_tx, &Account::award(kind, grant, year)).await?))
 }
 
-/// Records a receipt from the funder or a repayment to it: one entry in the award's chain.
-/// A receipt may not take what the funder has paid above the award; a repayment may not
-/// be more than is owed (both 422 naming `amount`). `post_in` holds the rest: the year
-/// open, the quarter unlocked, and (rule 8) owed and cash never below zero as at any date.
+/// Records a receipt from the funder or a repayment to it: one entry in the award's chain,
+/// dated when the money moved (rule 9): a receipt from a year before the award's year
+/// begins to its end, a repayment from its start to two years after it ends (422 naming
+/// `date`). A receipt may not take what the funder has paid above the award; a repayment
+/// may not be more than is owed (both 422 naming `amount`). `post_in` holds the rest: the
+/// year the date falls in open, its quarter unlocked, and (rule 8) owed and cash never
+/// below zero as at any date. A closed award year still takes a repayment dated after it.
 pub async fn record(store: &Store, what: CashMove, c: CashCmd, actor: Actor<'_>) -> Result<CashRecord, StoreError> {
-    let mut db_tx = store.begin().await?;
-    let locked = lock_award(&mut db_tx, &c.grant, c.year).await?;
-    if !c.year.contains(c.date) {
-        return Err(StoreError::invalid("date", format!("must lie in {}, the award's financial year", c.year)));
+    let kind = match what {
+        CashMove::Receipt => EntryKind::Receipt,
+        CashMove::Repayment => EntryKind::Repayment,
+    };
+    let (first, last) = date_window(kind, c.year, true);
+    if c.date < first || c.date > last {
+        let span = match what {
+            CashMove::Receipt => "from a year before the award's year begins to its last day",
+            CashMove::Repayment => "from the award's year's first day to two years after it ends",
+        };
+        return Err(StoreError::invalid(
+            "date",
+            format!("a {kind} for {} may be dated {first} to {last} ({span}), not {}", c.year, c.date),
+        ));
     }
+    let mut db_tx = store.begin().await?;
+    let locked = lock_award_dated(&mut db_tx, &c.grant, c.year, c.date).await?;
     let received = figure(&mut db_tx, &c.grant, c.year, AccountKind::Received).await?;
     let owed = figure(&mut db_tx, &c.grant, c.year, AccountKind::Owed).await?;
     let (entry, memo) = match what {

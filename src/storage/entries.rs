@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::lookups::{get_grant_in, refuse_locked_quarter_in, year_status_in};
+use super::lookups::{get_grant_in, refuse_closed_date_year_in, refuse_locked_quarter_in, year_status_in};
 use super::{DbTx, Page, Store, StoreError, now_precise, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
@@ -83,6 +83,29 @@ pub(super) async fn hold_year_awards_in(
 /// the first statement takes the database write lock at once. Either way, the balances read
 /// after this cannot change before this `db_tx` ends (rule 7).
 pub async fn lock_award(db_tx: &mut DbTx, grant: &str, year: FinancialYear) -> Result<LockedAward, StoreError> {
+    lock_award_for(db_tx, grant, year, None).await
+}
+
+/// `lock_award` for an entry dated `date`. A closed year takes no entry, except one of an
+/// award's cash side dated after the year has ended (rule 9: a repayment of its underspend
+/// after 31 March): it moves no figure of the closed year as at any date in it, and
+/// `post_in` holds it to the year its date falls in. The entry builder keeps every other
+/// kind inside its award's year.
+pub async fn lock_award_dated(
+    db_tx: &mut DbTx,
+    grant: &str,
+    year: FinancialYear,
+    date: NaiveDate,
+) -> Result<LockedAward, StoreError> {
+    lock_award_for(db_tx, grant, year, Some(date)).await
+}
+
+async fn lock_award_for(
+    db_tx: &mut DbTx,
+    grant: &str,
+    year: FinancialYear,
+    date: Option<NaiveDate>,
+) -> Result<LockedAward, StoreError> {
     let exists = lock_award_row(db_tx, grant, year).await?;
     let grant = get_grant_in(db_tx, grant).await.map_err(|e| match e {
         StoreError::NotFound(_) => StoreError::invalid("grant", format!("no grant {grant}")),
@@ -91,8 +114,10 @@ pub async fn lock_award(db_tx: &mut DbTx, grant: &str, year: FinancialYear) -> R
     if !exists {
         return Err(StoreError::invalid("financial_year", format!("grant {} has no award for {year}", grant.code)));
     }
-    // An award's year exists (foreign key), so only `Open` lets the entry in.
-    if year_status_in(db_tx, year).await? != Some(YearStatus::Open) {
+    // An award's year exists (foreign key), so only `Open` lets the entry in, or an entry
+    // dated after a closed year.
+    let after_the_year = date.is_some_and(|d| d > year.end());
+    if year_status_in(db_tx, year).await? != Some(YearStatus::Open) && !after_the_year {
         return Err(StoreError::PeriodClosed(year.to_string()));
     }
     Ok(LockedAward { grant, year })
@@ -215,9 +240,16 @@ pub async fn post_in(
     rule: OnOverspend,
 ) -> Result<Posted, StoreError> {
     entry.assert_balanced();
+    // The year the entry's date falls in decides whether it is open: the award's own year,
+    // whose state `lock_award` read, or for cash dated outside it (rule 9) another, read
+    // and held here.
+    let date_year = FinancialYear::of(entry.date());
+    if date_year != entry.year() {
+        refuse_closed_date_year_in(db_tx, date_year).await?;
+    }
     // A locked quarter takes no entry dated in it (the caller holds the award's lock, which
-    // locking a quarter waits for).
-    refuse_locked_quarter_in(db_tx, entry.year(), entry.date()).await?;
+    // locking a quarter of the award's year waits for; another year's row is held above).
+    refuse_locked_quarter_in(db_tx, date_year, entry.date()).await?;
     let grant = get_grant_in(db_tx, entry.grant()).await?;
     let mut before: BTreeMap<Account, Money> = BTreeMap::new();
     let mut lowest: BTreeMap<Account, Lowest> = BTreeMap::new();

@@ -42,6 +42,20 @@ pub(crate) async fn year_status_in(db_tx: &mut DbTx, year: FinancialYear) -> Res
         .transpose()
 }
 
+/// Refuses an entry dated outside its award's year (rule 9: cash is dated when it moves)
+/// when the year its date falls in is closed. That year's row is held shared until the
+/// entry commits: closing the year and locking one of its quarters update the row, so they
+/// wait for the entry, and an entry that waits for them reads what they committed. A year
+/// not set up in the ledger is neither closed nor locked.
+pub(crate) async fn refuse_closed_date_year_in(db_tx: &mut DbTx, year: FinancialYear) -> Result<(), StoreError> {
+    let sql = format!("select code, status from financial_years where code = $1{}", RowLock::Share.clause(db_tx));
+    let row = sqlx::query(&sql).bind(year.to_string()).fetch_optional(&mut **db_tx).await?;
+    let status = row
+        .map(|r| rows::parsed(&r, ("financial_years", &["code"]), "status", |t| YearStatus::try_from(t.to_owned())))
+        .transpose()?;
+    if status == Some(YearStatus::Closed) { Err(StoreError::PeriodClosed(year.to_string())) } else { Ok(()) }
+}
+
 /// Refuses an entry dated in a locked quarter (`QuarterLocked`, 409 `period_closed`). Read
 /// after the award's lock: locking a quarter takes every award lock of its year first, so a
 /// posting that finds the quarter open commits before the lock is taken, and one that waits

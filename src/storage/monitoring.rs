@@ -5,17 +5,19 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use sqlx::Row;
 
 use super::audit::{self, Change};
+use super::entries::{hold_year_awards_in, lock_award_row};
 use super::lookups::{get_grant_in, year_status_in};
 use super::reference::{conflict_if_exists, get_project_in};
-use super::{Store, StoreError, idempotency, now_precise, rows};
+use super::{RowLock, Store, StoreError, idempotency, now_precise, rows};
 use crate::domain::{FinancialYear, Money, ProgressRag, Quantity, YearStatus, parse_date};
 use crate::model::Actor;
 use crate::model::known::Known;
 use crate::model::monitoring::{
     Forecast, ForecastCmd, ForecastRecord, Forecasts, IndicatorCmd, IndicatorRecord, IndicatorReturnCmd,
-    IndicatorReturnRecord,
+    IndicatorReturnRecord, Withdrawal,
 };
 
 /// A stored value outside its type, named by table, key and column.
@@ -46,7 +48,24 @@ struct ForecastRow {
     made_on: String,
     made_by: String,
     made_at: String,
+    withdrawal_reason: Option<String>,
+    withdrawn_by: Option<String>,
+    withdrawn_at: Option<String>,
 }
+
+/// A withdrawal read beside its record (a left join: all three columns or none).
+fn withdrawal_of(reason: Option<String>, by: Option<String>, at: Option<String>) -> Option<Withdrawal> {
+    match (reason, by, at) {
+        (Some(reason), Some(withdrawn_by), Some(withdrawn_at)) => {
+            Some(Withdrawal { reason, withdrawn_by, withdrawn_at })
+        }
+        _ => None,
+    }
+}
+
+/// Forecasts with their withdrawals; a `where` on `f` follows.
+const FORECASTS: &str = "select f.*, w.reason as withdrawal_reason, w.withdrawn_by, w.withdrawn_at
+     from forecasts f left join forecast_withdrawals w on w.forecast_id = f.id";
 
 impl ForecastRow {
     fn record(self) -> Result<ForecastRecord, StoreError> {
@@ -70,6 +89,7 @@ impl ForecastRow {
             made_by: self.made_by,
             made_at: self.made_at,
             superseded: false,
+            withdrawal: withdrawal_of(self.withdrawal_reason, self.withdrawn_by, self.withdrawn_at),
         })
     }
 }
@@ -91,12 +111,10 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
         Some(YearStatus::Closed) => return Err(StoreError::PeriodClosed(cmd.year.to_string())),
         Some(YearStatus::Open) => {}
     }
-    let award = sqlx::query("select 1 as found from awards where grant_code = $1 and financial_year = $2")
-        .bind(&cmd.grant)
-        .bind(cmd.year.to_string())
-        .fetch_optional(&mut *db_tx)
-        .await?;
-    if award.is_none() {
+    // The award's lock, as a posting takes it: a return filed meanwhile (which holds the
+    // year's awards shared while it takes its instant) has this forecast wholly before its
+    // instant or wholly after.
+    if !lock_award_row(&mut db_tx, &cmd.grant, cmd.year).await? {
         return Err(StoreError::invalid(
             "financial_year",
             format!("grant {} has no award for {}", cmd.grant, cmd.year),
@@ -157,6 +175,7 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
         made_by: actor.name.to_owned(),
         made_at,
         superseded: false,
+        withdrawal: None,
     };
     idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
     db_tx.commit().await?;
@@ -164,33 +183,41 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
     Ok(rec)
 }
 
-/// Forecasts, oldest first, each marked `superseded` when a later one (by `made_on`, then
-/// recording order) exists for its grant, year, quarter and project.
+/// Forecasts, oldest first, each with its withdrawal, and marked `superseded` when a later
+/// one (by `made_on`, then recording order) not withdrawn exists for its grant, year,
+/// quarter and project.
 pub async fn list_forecasts(
     store: &Store,
     year: Option<FinancialYear>,
     quarter: Option<u8>,
     project: Option<&str>,
 ) -> Result<Vec<ForecastRecord>, StoreError> {
-    let found = sqlx::query(
-        "select * from forecasts
-         where ($1 is null or financial_year = $1) and ($2 is null or quarter = $2) and ($3 is null or project_code = $3)
-         order by financial_year, quarter, grant_code, project_code, made_on, id",
-    )
-    .bind(year.map(|y| y.to_string()))
-    .bind(quarter.map(i64::from))
-    .bind(project)
-    .fetch_all(store.pool())
-    .await?;
+    let sql = format!(
+        "{FORECASTS}
+         where ($1 is null or f.financial_year = $1) and ($2 is null or f.quarter = $2) and ($3 is null or f.project_code = $3)
+         order by f.financial_year, f.quarter, f.grant_code, f.project_code, f.made_on, f.id"
+    );
+    let found = sqlx::query(&sql)
+        .bind(year.map(|y| y.to_string()))
+        .bind(quarter.map(i64::from))
+        .bind(project)
+        .fetch_all(store.pool())
+        .await?;
     let mut out: Vec<ForecastRecord> = rows::read_all::<ForecastRow>(&found, "forecasts", &["id"])?
         .into_iter()
         .map(ForecastRow::record)
         .collect::<Result<_, _>>()?;
-    // Ordered by key, then (made_on, id): each row but the last of its key is superseded.
-    for i in 0..out.len().saturating_sub(1) {
-        let (a, b) = (&out[i], &out[i + 1]);
-        if (&a.grant, a.financial_year, a.quarter, &a.project) == (&b.grant, b.financial_year, b.quarter, &b.project) {
-            out[i].superseded = true;
+    // Ordered by key, then (made_on, id): walking back, a row is superseded once a later
+    // row of its key stands (is not withdrawn).
+    let key = |f: &ForecastRecord| (f.grant.clone(), f.financial_year, f.quarter, f.project.clone());
+    let mut standing_later = None;
+    for f in out.iter_mut().rev() {
+        let k = key(f);
+        f.superseded = standing_later.as_ref() == Some(&k);
+        if f.withdrawal.is_none() {
+            standing_later = Some(k);
+        } else if standing_later.as_ref() != Some(&k) {
+            standing_later = None;
         }
     }
     Ok(out)
@@ -206,8 +233,24 @@ fn kept(known: &Known, table: &str, key: &str, column: &str, at: &str) -> Result
     Ok(when <= instant)
 }
 
-/// The forecast of each (grant, project) for one year and quarter that a report shows: the
-/// latest made on or before `made_by` (every one when `None`), of those `known` keeps.
+/// A second withdrawal of one record is a `conflict` (the unique key, also under a race).
+fn already_withdrawn(e: sqlx::Error, what: String) -> StoreError {
+    if super::is_unique_violation(&e) { StoreError::Conflict(format!("{what} is already withdrawn")) } else { e.into() }
+}
+
+/// Whether a record's withdrawal counts where `known` looks: one recorded after its instant
+/// is not yet known there.
+fn withdrawn(known: &Known, table: &str, id: i64, w: Option<&Withdrawal>) -> Result<bool, StoreError> {
+    match w {
+        None => Ok(false),
+        Some(w) => kept(known, table, &format!("id {id}"), "withdrawn_at", &w.withdrawn_at),
+    }
+}
+
+/// The forecast of each (grant, project) that a report of one year and quarter shows: a
+/// forecast stands until superseded, so it is the latest made for that quarter or an
+/// earlier one of the year (by quarter, then `made_on`, then recording order), made on or
+/// before `made_by` (any when `None`), of those `known` keeps and does not know withdrawn.
 pub async fn latest_forecasts(
     store: &Store,
     year: FinancialYear,
@@ -215,27 +258,99 @@ pub async fn latest_forecasts(
     made_by: Option<NaiveDate>,
     known: &Known,
 ) -> Result<Forecasts, StoreError> {
-    let mut all = Vec::new();
-    for f in list_forecasts(store, Some(year), Some(quarter), None).await? {
-        if kept(known, "forecasts", &format!("id {}", f.id), "made_at", &f.made_at)? {
-            all.push(f);
-        }
-    }
     let mut out = Forecasts::new();
-    for f in all.into_iter().filter(|f| made_by.is_none_or(|d| f.made_on <= d)) {
-        // Oldest first, so the last one of each key stays.
+    let mut order: BTreeMap<(String, String), (u8, NaiveDate, i64)> = BTreeMap::new();
+    for f in list_forecasts(store, Some(year), None, None).await? {
+        if f.quarter > quarter
+            || made_by.is_some_and(|d| f.made_on > d)
+            || !kept(known, "forecasts", &format!("id {}", f.id), "made_at", &f.made_at)?
+            || withdrawn(known, "forecast_withdrawals", f.id, f.withdrawal.as_ref())?
+        {
+            continue;
+        }
+        let key = (f.grant, f.project);
+        let rank = (f.quarter, f.made_on, f.id);
+        if order.get(&key).is_some_and(|r| *r > rank) {
+            continue;
+        }
+        order.insert(key.clone(), rank);
         out.insert(
-            (f.grant, f.project),
+            key,
             Forecast {
                 pence: f.forecast_outturn.pence(),
                 explanation: f.explanation,
                 progress_rag: f.progress_rag,
                 rag_reason: f.rag_reason,
                 made_on: f.made_on,
+                quarter: f.quarter,
             },
         );
     }
     Ok(out)
+}
+
+/// One forecast with its withdrawal, read inside `db_tx`.
+async fn forecast_in(db_tx: &mut super::DbTx, id: i64) -> Result<ForecastRecord, StoreError> {
+    let sql = format!("{FORECASTS} where f.id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut **db_tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("forecast {id}")))?;
+    rows::read::<ForecastRow>(&row, "forecasts", &["id"])?.record()
+}
+
+/// Withdraws a forecast recorded in error, with a reason (DESIGN.md rule 10): it stays,
+/// listed with its withdrawal, and from now on counts in no report; the one before it (or
+/// the commitment position) shows again. Refused: an unknown forecast (404), one already
+/// withdrawn (409 `conflict`), one of a closed year (409 `period_closed`). Its award is held
+/// as `record_forecast` holds it, so a filing has it wholly before its instant or after.
+#[tracing::instrument(skip(store, reason, actor))]
+pub async fn withdraw_forecast(
+    store: &Store,
+    id: i64,
+    reason: &str,
+    actor: Actor<'_>,
+) -> Result<ForecastRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let found = forecast_in(&mut db_tx, id).await?;
+    lock_award_row(&mut db_tx, &found.grant, found.financial_year).await?;
+    if found.withdrawal.is_some() {
+        return Err(StoreError::Conflict(format!("forecast {id} is already withdrawn")));
+    }
+    if year_status_in(&mut db_tx, found.financial_year).await? == Some(YearStatus::Closed) {
+        return Err(StoreError::PeriodClosed(found.financial_year.to_string()));
+    }
+    let w = Withdrawal { reason: reason.to_owned(), withdrawn_by: actor.name.to_owned(), withdrawn_at: now_precise() };
+    sqlx::query(
+        "insert into forecast_withdrawals (forecast_id, reason, withdrawn_by, withdrawn_at) values ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(&w.reason)
+    .bind(&w.withdrawn_by)
+    .bind(&w.withdrawn_at)
+    .execute(&mut *db_tx)
+    .await
+    .map_err(|e| already_withdrawn(e, format!("forecast {id}")))?;
+    let later = sqlx::query(
+        "select 1 as found from forecasts f
+         where f.grant_code = $1 and f.financial_year = $2 and f.quarter = $3 and f.project_code = $4
+           and (f.made_on > $5 or (f.made_on = $5 and f.id > $6))
+           and not exists (select 1 from forecast_withdrawals w where w.forecast_id = f.id) limit 1",
+    )
+    .bind(&found.grant)
+    .bind(found.financial_year.to_string())
+    .bind(i64::from(found.quarter))
+    .bind(&found.project)
+    .bind(found.made_on.to_string())
+    .bind(id)
+    .fetch_optional(&mut *db_tx)
+    .await?;
+    let rec = ForecastRecord { superseded: later.is_some(), withdrawal: Some(w), ..found };
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
+    db_tx.commit().await?;
+    tracing::info!(id, "forecast withdrawn");
+    Ok(rec)
 }
 
 #[derive(sqlx::FromRow)]
@@ -274,7 +389,14 @@ struct ReturnRow {
     note: String,
     recorded_by: String,
     recorded_at: String,
+    withdrawal_reason: Option<String>,
+    withdrawn_by: Option<String>,
+    withdrawn_at: Option<String>,
 }
+
+/// Indicator returns with their withdrawals; a `where` on `r` follows.
+const RETURNS: &str = "select r.*, w.reason as withdrawal_reason, w.withdrawn_by, w.withdrawn_at
+     from indicator_returns r left join indicator_return_withdrawals w on w.indicator_return_id = r.id";
 
 impl ReturnRow {
     fn record(self) -> Result<IndicatorReturnRecord, StoreError> {
@@ -291,6 +413,7 @@ impl ReturnRow {
             recorded_by: self.recorded_by,
             recorded_at: self.recorded_at,
             superseded: false,
+            withdrawal: withdrawal_of(self.withdrawal_reason, self.withdrawn_by, self.withdrawn_at),
         })
     }
 }
@@ -391,19 +514,20 @@ pub async fn indicators(
     .fetch_all(store.pool())
     .await?;
     let defined: Vec<IndicatorRow> = rows::read_all(&found, "indicators", &["project_code", "code", "financial_year"])?;
-    let found = sqlx::query(
-        "select * from indicator_returns where ($1 is null or project_code = $1) and ($2 is null or financial_year = $2)
-         order by project_code, financial_year, indicator_code, quarter, id",
-    )
-    .bind(project)
-    .bind(year_text.as_deref())
-    .fetch_all(store.pool())
-    .await?;
+    let sql = format!(
+        "{RETURNS} where ($1 is null or r.project_code = $1) and ($2 is null or r.financial_year = $2)
+         order by r.project_code, r.financial_year, r.indicator_code, r.quarter, r.id"
+    );
+    let found = sqlx::query(&sql).bind(project).bind(year_text.as_deref()).fetch_all(store.pool()).await?;
     let mut returns: BTreeMap<(String, String, String), Vec<IndicatorReturnRecord>> = BTreeMap::new();
     for r in rows::read_all::<ReturnRow>(&found, "indicator_returns", &["id"])? {
-        let r = r.record()?;
+        let mut r = r.record()?;
         if !kept(known, "indicator_returns", &format!("id {}", r.id), "recorded_at", &r.recorded_at)? {
             continue;
+        }
+        // A withdrawal made after the instant `known` looks at is not known there.
+        if !withdrawn(known, "indicator_return_withdrawals", r.id, r.withdrawal.as_ref())? {
+            r.withdrawal = None;
         }
         returns.entry((r.project.clone(), r.financial_year.to_string(), r.indicator.clone())).or_default().push(r);
     }
@@ -416,13 +540,19 @@ pub async fn indicators(
         let year = year_of("indicators", &key, &d.financial_year)?;
         let mut mine =
             returns.remove(&(d.project_code.clone(), d.financial_year.clone(), d.code.clone())).unwrap_or_default();
-        // Ordered by quarter, then id: each return but the last of its quarter is superseded.
+        // Ordered by quarter, then id: walking back, a return is superseded once a later
+        // one of its quarter stands (is not withdrawn); the last standing one counts.
         let mut actuals = [None; 4];
-        for i in 0..mine.len() {
-            let later_same_quarter = mine.get(i + 1).is_some_and(|n| n.quarter == mine[i].quarter);
-            mine[i].superseded = later_same_quarter;
-            if !later_same_quarter {
-                actuals[usize::from(mine[i].quarter) - 1] = Some(mine[i].actual);
+        let mut standing_later: Option<u8> = None;
+        for r in mine.iter_mut().rev() {
+            r.superseded = standing_later == Some(r.quarter);
+            if r.withdrawal.is_none() {
+                if standing_later != Some(r.quarter) {
+                    actuals[usize::from(r.quarter) - 1] = Some(r.actual);
+                }
+                standing_later = Some(r.quarter);
+            } else if standing_later != Some(r.quarter) {
+                standing_later = None;
             }
         }
         // Oldest first, as recorded.
@@ -454,6 +584,10 @@ pub async fn record_indicator_return(
     actor: Actor<'_>,
 ) -> Result<IndicatorReturnRecord, StoreError> {
     let mut db_tx = store.begin().await?;
+    // Every award of the year held, as a posting holds its own: a monitoring return filed
+    // meanwhile (which holds them shared while it takes its instant) has this return wholly
+    // before its instant or after.
+    hold_year_awards_in(&mut db_tx, cmd.year, RowLock::Update).await?;
     if get_project_in(&mut db_tx, &cmd.project).await?.is_none() {
         return Err(StoreError::invalid("project", format!("no project {}", cmd.project)));
     }
@@ -504,8 +638,60 @@ pub async fn record_indicator_return(
         recorded_by: actor.name.to_owned(),
         recorded_at,
         superseded: false,
+        withdrawal: None,
     };
     idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
     db_tx.commit().await?;
+    Ok(rec)
+}
+
+/// Withdraws an indicator return recorded in error, with a reason (DESIGN.md rule 10): it
+/// stays, listed with its withdrawal, and from now on counts in no report; the return before
+/// it for the quarter (or none) counts again. Refused: an unknown return (404), one already
+/// withdrawn (409 `conflict`). Its year's awards are held as `record_indicator_return` holds them.
+#[tracing::instrument(skip(store, reason, actor))]
+pub async fn withdraw_indicator_return(
+    store: &Store,
+    id: i64,
+    reason: &str,
+    actor: Actor<'_>,
+) -> Result<IndicatorReturnRecord, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let year: Option<String> = sqlx::query("select financial_year from indicator_returns where id = $1")
+        .bind(id)
+        .fetch_optional(&mut *db_tx)
+        .await?
+        .map(|r| r.try_get("financial_year"))
+        .transpose()?;
+    let year = year.ok_or_else(|| StoreError::NotFound(format!("indicator return {id}")))?;
+    hold_year_awards_in(&mut db_tx, year_of("indicator_returns", &format!("id {id}"), &year)?, RowLock::Update).await?;
+    let w = Withdrawal { reason: reason.to_owned(), withdrawn_by: actor.name.to_owned(), withdrawn_at: now_precise() };
+    sqlx::query(
+        "insert into indicator_return_withdrawals (indicator_return_id, reason, withdrawn_by, withdrawn_at)
+         values ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(&w.reason)
+    .bind(&w.withdrawn_by)
+    .bind(&w.withdrawn_at)
+    .execute(&mut *db_tx)
+    .await
+    .map_err(|e| already_withdrawn(e, format!("indicator return {id}")))?;
+    let sql = format!(
+        "{RETURNS} where r.id = $1 or (r.id > $1 and exists (select 1 from indicator_returns o where o.id = $1
+            and o.project_code = r.project_code and o.indicator_code = r.indicator_code
+            and o.financial_year = r.financial_year and o.quarter = r.quarter)) order by r.id"
+    );
+    let found = sqlx::query(&sql).bind(id).fetch_all(&mut *db_tx).await?;
+    let mut found: Vec<IndicatorReturnRecord> = rows::read_all::<ReturnRow>(&found, "indicator_returns", &["id"])?
+        .into_iter()
+        .map(ReturnRow::record)
+        .collect::<Result<_, _>>()?;
+    let superseded = found.iter().skip(1).any(|later| later.withdrawal.is_none());
+    let mut rec = found.remove(0);
+    rec.superseded = superseded;
+    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
+    db_tx.commit().await?;
+    tracing::info!(id, "indicator return withdrawn");
     Ok(rec)
 }

@@ -49,10 +49,11 @@ pub async fn account_figures(
             .await?
         }
         Some(date) => {
-            // Each account's postings all lie within its year (rule 5), so its balance at the
-            // end of `date` is the postings up to it, or equally the balance less the postings
-            // after it. Sum whichever side is shorter: both are index-only range scans of
-            // postings_account_date_amount. `exists` leaves out accounts untouched by then.
+            // An account's balance at the end of `date` is its postings up to it, or equally
+            // its balance less the postings after it, wherever its postings lie (a budget
+            // account's in its year, rule 5; a cash account's possibly before or after it,
+            // rule 9). Sum whichever side is likely shorter: both are index-only range scans
+            // of postings_account_date_amount. `exists` leaves out accounts untouched by then.
             let late = date >= year.start() + (year.end() - year.start()) / 2;
             let balance = if late {
                 "b.balance_pence - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p

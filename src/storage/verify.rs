@@ -12,7 +12,8 @@ pub use super::scanned::Report;
 pub(crate) use super::scanned::StoredEntry;
 use super::{Store, StoreError};
 use crate::domain::chain::{ChainKey, PostingContent};
-use crate::domain::{Account, AccountKind, FinancialYear, Money};
+use crate::domain::entry::date_window;
+use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money};
 
 /// Every problem found, in words an auditor can act on, checking keyed links with this
 /// process's chain key. Empty means the ledger is sound.
@@ -165,17 +166,18 @@ async fn check_locked_quarters(
         return Ok(());
     }
     for e in entries {
-        // A date or year that does not parse is named by `check_entries`.
-        let (Ok(year), Some(date)) = (FinancialYear::parse(&e.year), crate::domain::parse_date(&e.date)) else {
-            continue;
-        };
+        // A date that does not parse is named by `check_entries`.
+        let Some(date) = crate::domain::parse_date(&e.date) else { continue };
+        // The quarter of the year the date falls in, which for cash dated outside its
+        // award's year (rule 9) is another year's.
+        let year = FinancialYear::of(date);
         let Some(quarter) = year.quarter_of(date) else { continue };
-        if let Some(at) = locked.get(&(e.year.clone(), i64::from(quarter)))
+        if let Some(at) = locked.get(&(year.to_string(), i64::from(quarter)))
             && e.created_at.as_str() > at.as_str()
         {
             problems.push(format!(
-                "entry {}: dated {} in {} Q{quarter}, locked at {at}, but recorded after it, at {}",
-                e.id, e.date, e.year, e.created_at
+                "entry {}: dated {} in {year} Q{quarter}, locked at {at}, but recorded after it, at {}",
+                e.id, e.date, e.created_at
             ));
         }
     }
@@ -196,12 +198,19 @@ fn check_entries(entries: &[StoredEntry], problems: &mut Vec<String>) {
                 sum
             ));
         }
-        let in_year = FinancialYear::parse(&e.year)
-            .ok()
-            .zip(crate::domain::parse_date(&e.date))
-            .is_some_and(|(y, d)| y.contains(d));
-        if !in_year {
-            problems.push(format!("entry {}: date {} is not in its financial year {}", e.id, e.date, e.year));
+        // Rules 5 and 9: its award's year, or for cash the span `date_window` allows. An
+        // unknown kind is named by `readable`; its date is held to the year.
+        let cash_only = e.postings.iter().all(|p| Account::parse(&p.account).is_some_and(|a| a.kind.is_cash_side()));
+        let kind = EntryKind::parse(&e.kind).unwrap_or(EntryKind::Award);
+        let window = FinancialYear::parse(&e.year).ok().map(|y| (y, date_window(kind, y, cash_only)));
+        let date = crate::domain::parse_date(&e.date);
+        match window {
+            Some((_, (first, last))) if date.is_some_and(|d| first <= d && d <= last) => {}
+            Some((y, (first, last))) if (first, last) != (y.start(), y.end()) => problems.push(format!(
+                "entry {}: date {} is outside {first} to {last}, the dates a {} of {} may carry",
+                e.id, e.date, e.kind, e.year
+            )),
+            _ => problems.push(format!("entry {}: date {} is not in its financial year {}", e.id, e.date, e.year)),
         }
         // A posting's date is a copy of its entry's, kept for as-at sums; entries hashed
         // before v2 do not cover it, so it is compared here.

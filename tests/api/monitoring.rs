@@ -151,10 +151,17 @@ backend_test!(forecasts_feed_the_variance_report_by_quarter_and_as_at, |app: Tes
     // As at 2022-12-15: the 9800 made on 12-20 is not yet made; the 9500 of 11-01 shows.
     let r = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-12-15", Role::Viewer).await;
     assert_eq!(outlook(row(&r.body, "LDF", "A1")), o("9500.00", "500.00", "officer", json!("green")));
-    // As at 2022-10-31: Q3 has a forecast for neither project yet.
+    // As at 2022-10-31: Q3 has a forecast for neither project yet, so A1's of Q2 stands.
     let r = app.get("/api/v1/reports/variance?financial_year=2022-23&as_at=2022-10-31", Role::Viewer).await;
     assert_eq!(r.body["forecast_quarter"], 3);
-    assert_eq!(r.body["totals"]["forecast_basis"], "commitments");
+    assert_eq!(outlook(row(&r.body, "LDF", "A1")), o("9000.00", "1000.00", "officer", json!("amber")));
+    assert_eq!(row(&r.body, "LDF", "A1")["forecast_quarter"], 2, "made for Q2, not updated in Q3");
+    assert_eq!(row(&r.body, "LDF", "D1")["forecast_basis"], "commitments");
+    assert_eq!(row(&r.body, "LDF", "D1")["forecast_quarter"], Value::Null);
+    assert_eq!(
+        (&r.body["totals"]["forecast_basis"], &r.body["totals"]["forecast_quarter"]),
+        (&json!("mixed"), &json!(2))
+    );
     // As at the end of Q2, and Q2 asked for on a current report: the amber 9000.
     for path in [
         "/api/v1/reports/variance?financial_year=2022-23&as_at=2022-09-30",
@@ -167,10 +174,12 @@ backend_test!(forecasts_feed_the_variance_report_by_quarter_and_as_at, |app: Tes
         assert_eq!(row(&r.body, "LDF", "A1")["explanation"], "Summer sessions cancelled");
         assert_eq!(row(&r.body, "LDF", "D1")["forecast_basis"], "commitments", "{path}");
     }
-    // A current report of a finished year reads Q4, where no forecast was made.
+    // A current report of a finished year reads Q4, where no forecast was made: Q3's stand.
     let r = app.get("/api/v1/reports/variance?financial_year=2022-23", Role::Viewer).await;
     assert_eq!(r.body["forecast_quarter"], 4);
-    assert_eq!(r.body["totals"]["officer_forecast"], r.body["totals"]["forecast_outturn"]);
+    assert_eq!(outlook(row(&r.body, "LDF", "A1")), o("9800.00", "200.00", "officer", json!("green")));
+    assert_eq!(outlook(row(&r.body, "LDF", "D1")), o("6000.00", "2000.00", "officer", json!("red")));
+    assert_eq!(row(&r.body, "LDF", "D1")["forecast_quarter"], 3);
 
     // The CSV carries the same figures.
     let csv =
@@ -178,11 +187,14 @@ backend_test!(forecasts_feed_the_variance_report_by_quarter_and_as_at, |app: Tes
     let text = csv.body.as_str().unwrap();
     assert!(
         text.contains(
-            ",9800.00,200.00,officer,green,\"Catching up, two extra sessions\",On profile since November\r\n"
+            ",9800.00,200.00,officer,3,green,\"Catching up, two extra sessions\",On profile since November\r\n"
         ),
         "{text}"
     );
-    assert!(text.contains(",6000.00,2000.00,officer,red,Op Target paused,'+1 partner withdrew\r\n"), "defused: {text}");
+    assert!(
+        text.contains(",6000.00,2000.00,officer,3,red,Op Target paused,'+1 partner withdrew\r\n"),
+        "defused: {text}"
+    );
 
     // The CLI table shows them too.
     use grant_ledger::cli::{Format, ReportCommand, report_text};

@@ -217,16 +217,16 @@ backend_test!(variance_matches_hand_computed_figures, |app: TestApp| async move 
     assert_eq!(
         lines[0],
         "grant,priority,project,project_name,budget,committed,actual,available,variance,percent_spent,forecast_outturn,rag,\
-         officer_forecast,forecast_underspend,forecast_basis,progress_rag,explanation,rag_reason"
+         officer_forecast,forecast_underspend,forecast_basis,forecast_quarter,progress_rag,explanation,rag_reason"
     );
     assert_eq!(
         lines[2],
         "LDF,ASB,A1,\"Youth diversion, town centre\",10000.00,1000.00,3200.00,5800.00,6800.00,32.0,4200.00,red,\
-         4200.00,5800.00,commitments,,,"
+         4200.00,5800.00,commitments,,,,"
     );
     assert_eq!(
         lines[4],
-        "SSF,VIOLENCE,V1,Safer streets,1000.00,0.00,1250.00,-250.00,-250.00,125.0,1250.00,red,1250.00,-250.00,commitments,,,"
+        "SSF,VIOLENCE,V1,Safer streets,1000.00,0.00,1250.00,-250.00,-250.00,125.0,1250.00,red,1250.00,-250.00,commitments,,,,"
     );
     assert_eq!(lines.len(), 6, "header, four rows, and the empty string after the last CRLF");
 });

@@ -1,7 +1,9 @@
 //! The concurrent simulation: many clients send random operations at once, across several
 //! awards (a `stop` grant over two years, a restricted grant, a `warn` grant), mixed with
 //! reference changes (priority and status), imports, year ends, attempts to close a year,
-//! quarters locked and unlocked, and returns filed.
+//! quarters locked and unlocked, returns filed, the funder's cash (receipts before the year,
+//! repayments after it, racing the locks of the quarters they fall in), and officers'
+//! forecasts recorded and withdrawn.
 //! The order is the scheduler's, so no model can predict which request wins; instead every
 //! answer is held to what it promised:
 //! - no answer is a 5xx, and every refusal carries one of API.md's codes;
@@ -10,7 +12,9 @@
 //! - every balance equals its opening balance plus the acknowledged postings (the model);
 //! - `verify` is clean, and every return filed during the race equals the ledger regenerated
 //!   at its position;
-//! - the variance report as at every date of each year keeps rules 2 and 4.
+//! - the variance report as at every date of each year keeps rules 2 and 4;
+//! - every project's forecast in each quarter is the latest standing one the clients were
+//!   told was recorded and not withdrawn (a forecast stands until superseded).
 //!
 //! `cargo test` runs it briefly on each backend. The long run is ignored by default:
 //! `SIM_CLIENTS=8 SIM_OPS=400 cargo test --test api simulation_long -- --ignored`.
@@ -87,6 +91,10 @@ struct Shared {
     /// (agreement id, project): grant agreements across LDF 2022-23 and 2023-24
     agreements: Vec<(i64, &'static str)>,
     import_refs: Vec<(String, usize, &'static str, i64)>,
+    /// Forecasts acknowledged: (id, project, quarter, made_on, pence), LDF 2023-24.
+    forecasts: Vec<(i64, &'static str, u8, String, i64)>,
+    /// Forecasts acknowledged as withdrawn.
+    withdrawn: Vec<i64>,
 }
 
 fn acct(kind: &str, a: AwardKey, project: &str) -> String {
@@ -135,7 +143,7 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
         let amount = rng.pence();
         let date = rng.date_in(a.start);
         let what = format!("client {seed} op {n}");
-        match rng.below(17) {
+        match rng.below(21) {
             0 | 1 => {
                 let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": money(amount),
                                    "approved_on": date, "approval_ref": "m" });
@@ -225,7 +233,15 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                 };
                 let original = app.get(&format!("/api/v1/entries/{id}"), Role::Viewer).await;
                 let year_start: i32 = original.body["financial_year"].as_str().unwrap()[..4].parse().unwrap();
-                let body = json!({ "date": rng.date_in(year_start), "reason": "r" });
+                // Cash is reversed from its own date on, which may lie outside its award's year.
+                let date = match original.body["kind"].as_str() {
+                    Some("receipt" | "repayment") => {
+                        let own: chrono::NaiveDate = original.body["date"].as_str().unwrap().parse().unwrap();
+                        (own + chrono::Duration::days(rng.below(90) as i64)).to_string()
+                    }
+                    _ => rng.date_in(year_start),
+                };
+                let body = json!({ "date": date, "reason": "r" });
                 let r = app.post(&format!("/api/v1/entries/{id}/reverse"), role, body).await;
                 check_answer(&what, &r);
                 let mirrored = original.body["postings"]
@@ -365,6 +381,62 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                     ack(&shared, &r, &format!("{what} clawback"), Some(postings), Role::Finance);
                 }
             }
+            16 => {
+                // A receipt for ASB-EI 2022-23, from a year before its year to its end.
+                let start = 2021 + rng.below(2) as i32;
+                let date = rng.date_in(start);
+                let body = json!({ "grant": "ASB-EI", "financial_year": "2022-23", "date": date,
+                                   "amount": money(amount), "reference": "sim remittance" });
+                let r = app.post("/api/v1/receipts", Role::Finance, body).await;
+                check_answer(&what, &r);
+                let postings =
+                    vec![("cash:ASB-EI:2022-23".to_owned(), amount), ("received:ASB-EI:2022-23".to_owned(), -amount)];
+                ack(&shared, &r, &format!("{what} receipt"), Some(postings), Role::Finance);
+            }
+            17 => {
+                // A repayment of what the year end returned, after the year (in 2023-24,
+                // whose quarters other clients lock, or 2024-25).
+                let start = 2023 + rng.below(2) as i32;
+                let date = rng.date_in(start);
+                let repaid = amount / 10 + 1;
+                let body = json!({ "grant": "ASB-EI", "financial_year": "2022-23", "date": date,
+                                   "amount": money(repaid), "reference": "sim BACS" });
+                let r = app.post("/api/v1/repayments", Role::Finance, body).await;
+                check_answer(&what, &r);
+                let postings =
+                    vec![("owed:ASB-EI:2022-23".to_owned(), repaid), ("cash:ASB-EI:2022-23".to_owned(), -repaid)];
+                ack(&shared, &r, &format!("{what} repayment"), Some(postings), Role::Finance);
+            }
+            18 => {
+                // An officer's forecast of LDF 2023-24 for a project, made in a quarter.
+                let quarter = 1 + rng.below(4) as u8;
+                let first = chrono::NaiveDate::from_ymd_opt(2023, 4, 1).unwrap()
+                    + chrono::Months::new(3 * u32::from(quarter - 1));
+                let made_on = (first + chrono::Duration::days(rng.below(90) as i64)).to_string();
+                let body = json!({ "grant": "LDF", "financial_year": "2023-24", "quarter": quarter, "project": p,
+                                   "forecast_outturn": money(amount), "progress_rag": "green", "made_on": made_on });
+                let r = app.post("/api/v1/forecasts", Role::Finance, body).await;
+                check_answer(&what, &r);
+                assert_eq!(r.status, StatusCode::CREATED, "{what}: a forecast of an open year: {}", r.body);
+                let id = r.body["id"].as_i64().unwrap();
+                shared.lock().unwrap().forecasts.push((id, p, quarter, made_on, amount));
+            }
+            19 => {
+                // A forecast withdrawn as recorded in error; two clients may race to do it.
+                let Some(id) = ({
+                    let s = shared.lock().unwrap();
+                    (!s.forecasts.is_empty()).then(|| rng.pick(&s.forecasts).0)
+                }) else {
+                    continue;
+                };
+                let r = app
+                    .post(&format!("/api/v1/forecasts/{id}/withdraw"), Role::Approver, json!({ "reason": "sim" }))
+                    .await;
+                check_answer(&what, &r);
+                if r.status == StatusCode::CREATED {
+                    shared.lock().unwrap().withdrawn.push(id);
+                }
+            }
             _ => {
                 let r =
                     app.post("/api/v1/financial-years/2022-23/close", Role::Admin, json!({ "reason": "sim" })).await;
@@ -487,6 +559,37 @@ async fn check_every_date(app: &TestApp) {
     }
 }
 
+/// Each project's forecast in each quarter of LDF 2023-24 is the one the model says stands:
+/// the latest acknowledged for that quarter or an earlier one (by quarter, date, id) that
+/// was not acknowledged withdrawn; else the commitment position.
+async fn check_forecasts(app: &TestApp, shared: &Shared) {
+    for quarter in 1..=4u8 {
+        let r =
+            app.get(&format!("/api/v1/reports/variance?financial_year=2023-24&quarter={quarter}"), Role::Viewer).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        for p in PROJECTS {
+            let standing = shared
+                .forecasts
+                .iter()
+                .filter(|f| f.1 == p && f.2 <= quarter && !shared.withdrawn.contains(&f.0))
+                .max_by(|a, b| (a.2, &a.3, a.0).cmp(&(b.2, &b.3, b.0)));
+            let row = r.body["rows"].as_array().unwrap().iter().find(|x| x["grant"] == "LDF" && x["project"] == p);
+            let row = row.unwrap_or_else(|| panic!("no LDF {p} row: {}", r.body));
+            match standing {
+                Some(f) => {
+                    assert_eq!(
+                        (pence_of(&row["officer_forecast"]), &row["forecast_quarter"], &row["forecast_basis"]),
+                        (f.4, &json!(f.2), &json!("officer")),
+                        "Q{quarter} {p}: forecast {} should stand",
+                        f.0
+                    );
+                }
+                None => assert_eq!(row["forecast_basis"], "commitments", "Q{quarter} {p}: {row}"),
+            }
+        }
+    }
+}
+
 async fn simulate(app: TestApp, clients: u64, ops: usize) {
     setup(&app).await;
     let before_entries = all_entries(&app).await;
@@ -552,11 +655,16 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
     }
     app.assert_verified().await;
     check_every_date(&app).await;
+    check_forecasts(&app, &shared).await;
     eprintln!(
-        "simulation: {clients} clients x {ops} ops: {} entries acknowledged, {} imported lines, {} grant agreements",
+        "simulation: {clients} clients x {ops} ops: {} entries acknowledged ({} late repayments), {} imported lines, \
+         {} grant agreements, {} forecasts ({} withdrawn)",
         shared.acked.len(),
+        shared.acked.iter().filter(|a| a.what.ends_with("repayment")).count(),
         shared.import_refs.len(),
-        shared.agreements.len()
+        shared.agreements.len(),
+        shared.forecasts.len(),
+        shared.withdrawn.len()
     );
 }
 

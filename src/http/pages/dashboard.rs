@@ -50,11 +50,22 @@ fn rag_cell(f: &FigureSet) -> String {
     format!("<td class=\"rag rag-{word}\">{title}</td>")
 }
 
-fn progress_cell(f: &FigureSet) -> String {
+/// The officer's rating and where the forecast comes from; a forecast made for an earlier
+/// quarter than the report's `quarter` stands until superseded, and is marked not updated.
+fn progress_cell(f: &FigureSet, quarter: u8) -> String {
     let basis = match f.forecast_basis {
         ForecastBasis::Officer => "officer's forecast",
         ForecastBasis::Commitments => "no officer forecast: actual + committed",
         ForecastBasis::Mixed => "partly actual + committed",
+    };
+    let (basis, stale) = match f.forecast_quarter.filter(|q| *q < quarter) {
+        Some(made) if f.forecast_basis == ForecastBasis::Officer => {
+            (format!("{basis} of Q{made}, not updated this quarter"), " data-not-updated=\"true\"")
+        }
+        Some(made) => {
+            (format!("{basis}; a forecast of Q{made} not updated this quarter"), " data-not-updated=\"true\"")
+        }
+        None => (basis.to_owned(), ""),
     };
     match f.progress_rag {
         Some(rag) => {
@@ -62,15 +73,17 @@ fn progress_cell(f: &FigureSet) -> String {
             let mut title = word.to_owned();
             title[..1].make_ascii_uppercase();
             format!(
-                "<td class=\"rag rag-{word}\" data-basis=\"{}\">{title}<br><span class=\"sub\">{basis}</span></td>",
+                "<td class=\"rag rag-{word}\" data-basis=\"{}\"{stale}>{title}<br><span class=\"sub\">{basis}</span></td>",
                 f.forecast_basis.as_str()
             )
         }
-        None => format!("<td data-basis=\"{}\"><span class=\"sub\">{basis}</span></td>", f.forecast_basis.as_str()),
+        None => {
+            format!("<td data-basis=\"{}\"{stale}><span class=\"sub\">{basis}</span></td>", f.forecast_basis.as_str())
+        }
     }
 }
 
-fn figure_cells(f: &FigureSet) -> String {
+fn figure_cells(f: &FigureSet, quarter: u8) -> String {
     format!(
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
          <td class=\"num\">{}</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td>{}<td class=\"why\">{}</td>\
@@ -86,7 +99,7 @@ fn figure_cells(f: &FigureSet) -> String {
         esc(&f.rag_why),
         pounds(f.officer_forecast),
         pounds(f.forecast_underspend),
-        progress_cell(f)
+        progress_cell(f, quarter)
     )
 }
 
@@ -108,7 +121,7 @@ fn variance_table(r: &VarianceReport) -> String {
             esc(&row.priority),
             esc(&row.project),
             esc(&row.project_name),
-            figure_cells(&row.figures)
+            figure_cells(&row.figures, r.forecast_quarter)
         ));
     }
     let mut subtotals = String::new();
@@ -118,7 +131,7 @@ fn variance_table(r: &VarianceReport) -> String {
             esc(&p.priority),
             esc(&p.priority),
             esc(&p.priority_name),
-            figure_cells(&p.figures)
+            figure_cells(&p.figures, r.forecast_quarter)
         ));
     }
     for g in &r.grants {
@@ -129,7 +142,7 @@ fn variance_table(r: &VarianceReport) -> String {
             esc(&g.grant),
             pounds(g.awarded),
             pounds(g.unallocated),
-            figure_cells(&g.figures)
+            figure_cells(&g.figures, r.forecast_quarter)
         ));
     }
     format!(
@@ -138,7 +151,7 @@ fn variance_table(r: &VarianceReport) -> String {
          <tbody>\n{rows}</tbody><tbody class=\"subtotals\">\n{subtotals}</tbody>\
          <tfoot><tr id=\"variance-total\"><td></td><td></td><th scope=\"row\">Total</th>{}</tr></tfoot></table>",
         esc(&when(r)),
-        figure_cells(&r.totals.figures)
+        figure_cells(&r.totals.figures, r.forecast_quarter)
     )
 }
 
@@ -255,7 +268,7 @@ fn forecasts_section(r: &VarianceReport) -> String {
                 pounds(f.budget),
                 pounds(f.officer_forecast),
                 pounds(f.forecast_underspend),
-                progress_cell(f),
+                progress_cell(f, r.forecast_quarter),
                 esc(&f.explanation),
                 esc(&f.rag_reason)
             )

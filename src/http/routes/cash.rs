@@ -119,7 +119,9 @@ pub(crate) fn schedule_body(body: &RawBody) -> Result<Vec<Instalment>, AppError>
 struct CashBody {
     grant: Code,
     financial_year: FinancialYear,
-    /// In the award's financial year, in an open quarter.
+    /// When the money moved: a receipt from a year before the award's year begins to its
+    /// end, a repayment from its start to two years after it ends (422 naming `date`). The
+    /// year and quarter the date falls in must be open (409 `period_closed`).
     date: IsoDate,
     amount: Amount,
     /// The remittance or payment reference.

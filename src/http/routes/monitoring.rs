@@ -12,8 +12,9 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::{Code, Instant, IsoDate, ProseOrEmpty, Text, TextOrEmpty};
+use super::super::openapi::{Code, Instant, IsoDate, Prose, ProseOrEmpty, Text, TextOrEmpty};
 use super::super::{AppState, Idem};
+use super::postings::path_id;
 use super::reports::{csv_response, parse_quarter, today};
 use crate::domain::{FinancialYear, Money, ProgressRag, Quantity, is_valid_code};
 use crate::model::known::Known;
@@ -27,8 +28,10 @@ use crate::storage::monitoring as store;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_forecasts, record_forecast))
+        .routes(routes!(withdraw_forecast))
         .routes(routes!(list_indicators, create_indicator))
         .routes(routes!(record_indicator_return))
+        .routes(routes!(withdraw_indicator_return))
         .routes(routes!(monitoring_return))
 }
 
@@ -114,6 +117,48 @@ async fn record_forecast(
     Ok((StatusCode::CREATED, Json(store::record_forecast(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WithdrawBody {
+    /// Why it was recorded in error; shown beside it wherever it is listed.
+    reason: Prose,
+}
+
+/// The withdrawal's reason, the one field of a withdrawal's body.
+fn withdraw_reason(body: &RawBody) -> Result<String, AppError> {
+    let mut f = Fields::parse(body)?;
+    let reason = f.text("reason");
+    f.finish()?;
+    Ok(reason)
+}
+
+/// Withdraw a forecast recorded in error, with a reason. It is never changed or removed: it
+/// stays listed with its withdrawal, and from now on counts in no report, so the forecast
+/// before it (for its quarter or an earlier one) or else the commitment position shows
+/// again; a report `as_known_at` before the withdrawal still shows it.
+///
+/// Roles: finance, approver, admin.
+#[utoipa::path(post, path = "/api/v1/forecasts/{id}/withdraw", tag = "monitoring",
+    params(("id" = i64, Path, minimum = 1, description = "The forecast's id.")), request_body = WithdrawBody,
+    responses((status = 201, body = ForecastRecord, description = "The forecast with its withdrawal."),
+        (status = 403, description = "Neither finance, approver nor admin."),
+        (status = 404, description = "No such forecast (`not_found`)."),
+        (status = 409, description = "Withdrawn before (`conflict`), or its year is closed (`period_closed`)."),
+        (status = 422, description = "A bad or missing `reason`, or a bad `id` (`validation_failed`).")))]
+async fn withdraw_forecast(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path(id): Path<String>,
+    body: RawBody,
+) -> Result<(StatusCode, Json<ForecastRecord>), AppError> {
+    auth.require(Need::Reporting)?;
+    let id = path_id(&id, "id")?;
+    let reason = withdraw_reason(&body)?;
+    Ok((StatusCode::CREATED, Json(store::withdraw_forecast(&s.store, id, &reason, auth.actor(&idem)).await?)))
+}
+
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -124,8 +169,9 @@ struct ForecastQuery {
     project: Option<Code>,
 }
 
-/// List forecasts, oldest first, superseded ones included and marked. One page holds them
-/// all (`next_cursor` is null).
+/// List forecasts, oldest first, superseded and withdrawn ones included and marked (a
+/// withdrawn one carries its `withdrawal`, with the reason). One page holds them all
+/// (`next_cursor` is null).
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/forecasts", tag = "monitoring", params(ForecastQuery),
@@ -266,6 +312,32 @@ async fn record_indicator_return(
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(store::record_indicator_return(&s.store, cmd, auth.actor(&idem)).await?)))
+}
+
+/// Withdraw an indicator return recorded in error, with a reason. It stays listed with its
+/// withdrawal (under its indicator), and from now on counts in no report: the return before
+/// it for the same quarter, or none, counts again; a report `as_known_at` before the
+/// withdrawal still counts it.
+///
+/// Roles: finance, approver, admin.
+#[utoipa::path(post, path = "/api/v1/indicator-returns/{id}/withdraw", tag = "monitoring",
+    params(("id" = i64, Path, minimum = 1, description = "The indicator return's id.")), request_body = WithdrawBody,
+    responses((status = 201, body = IndicatorReturnRecord, description = "The return with its withdrawal."),
+        (status = 403, description = "Neither finance, approver nor admin."),
+        (status = 404, description = "No such indicator return (`not_found`)."),
+        (status = 409, description = "Withdrawn before (`conflict`)."),
+        (status = 422, description = "A bad or missing `reason`, or a bad `id` (`validation_failed`).")))]
+async fn withdraw_indicator_return(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path(id): Path<String>,
+    body: RawBody,
+) -> Result<(StatusCode, Json<IndicatorReturnRecord>), AppError> {
+    auth.require(Need::Reporting)?;
+    let id = path_id(&id, "id")?;
+    let reason = withdraw_reason(&body)?;
+    Ok((StatusCode::CREATED, Json(store::withdraw_indicator_return(&s.store, id, &reason, auth.actor(&idem)).await?)))
 }
 
 #[derive(IntoParams)]

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::entries::{EntryMeta, LockedAward, lock_award, lock_award_row, post_in, postings_in};
+use super::entries::{EntryMeta, LockedAward, lock_award, lock_award_dated, lock_award_row, post_in, postings_in};
 use super::idempotency;
 use super::lookups::lock_project_in;
 use super::{DbTx, RowLock, Store, StoreError, now, rows};

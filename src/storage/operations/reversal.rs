@@ -51,7 +51,9 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
         Some(id) if kind == EntryKind::Spend => super::agreement::hold_if_agreement(&mut db_tx, id).await?,
         _ => false,
     };
-    let locked = lock_award(&mut db_tx, &grant, year).await?;
+    // A reversal of cash dated after its closed award year is taken (rule 9); the builder
+    // keeps every other reversal inside its year.
+    let locked = lock_award_dated(&mut db_tx, &grant, year, c.date).await?;
     if agreement_payment && let Some(id) = commitment_id {
         let paid_here: i64 = -postings_in(&mut db_tx, c.entry_id)
             .await?
