@@ -26,6 +26,7 @@ mod reports;
 mod returns;
 mod roles;
 mod simulation;
+mod standards;
 mod tamper;
 mod typed_rows;
 mod vat;
