@@ -9,16 +9,57 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// org-id.guide's shape: a list's code (a country code, perhaps a subdivision `_XX`, a hyphen,
-/// the list's capitals, digits or `_`, perhaps one more such part as in `CN-11-CR`), a hyphen,
-/// then the identifier within that list. Which lists exist is `org_id_refusal`'s check.
-pub const ORG_ID_PATTERN: &str =
-    r"^[A-Z]{2}(?:_[A-Z]{2})?-[A-Z0-9_]+(?:-[A-Z0-9_]+)?-[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$";
+/// An org-id.guide identifier's shape, whatever its list: a list's code (a country code,
+/// perhaps a subdivision `_XX`, a hyphen, the list's capitals, digits or `_`, perhaps one more
+/// such part as in `CN-11-CR`), a hyphen, then the identifier within that list.
+const ORG_ID_SHAPE: &str = r"^[A-Z]{2}(?:_[A-Z]{2})?-[A-Z0-9_]+(?:-[A-Z0-9_]+)?-[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$";
+/// An identifier within a list whose form the ledger does not know.
+const ANY_ID: &str = "[A-Za-z0-9][A-Za-z0-9._/-]{0,63}";
+/// The charity numbers of England and Wales: six to eight digits, perhaps a `-N` subsidiary.
+macro_rules! chc_number {
+    () => {
+        "[0-9]{6,8}(?:-[1-9][0-9]?)?"
+    };
+}
+/// Companies House: eight characters, eight digits or two capitals (SC, NI, OC, R0 …) and six digits.
+macro_rules! company_number {
+    () => {
+        "(?:[0-9]{8}|[A-Z]{2}[0-9]{6}|R0[0-9]{6})"
+    };
+}
+/// The lists whose registers' forms the ledger knows: the list's code, the form of an id in
+/// it, and that form in words.
+const LIST_FORMS: [(&str, &str, &str); 4] = [
+    (
+        "GB-CHC",
+        chc_number!(),
+        "the charity number, six to eight digits, perhaps -N: GB-CHC-1123456 or GB-CHC-1099999-2",
+    ),
+    ("GB-SC", "SC[0-9]{6}", "the Scottish charity number with its SC: GB-SC-SC012345"),
+    ("GB-NIC", "[0-9]{6}", "the Northern Irish charity number's six digits, without NIC: GB-NIC-100002"),
+    ("GB-COH", company_number!(), "the eight-character company number: GB-COH-01234567 or GB-COH-SC123456"),
+];
+
+/// Every org-id the ledger takes, as one pattern, which the OpenAPI document states too: the
+/// code of a list of the org-id.guide register that is not deprecated, a hyphen, then the id,
+/// in the list's form where the ledger knows it. Built from the register, whose codes never
+/// begin with another code and a hyphen (a test holds it to that), so an id names one list.
+pub static ORG_ID_PATTERN: LazyLock<String> = LazyLock::new(|| {
+    let known = LIST_FORMS.iter().map(|(list, form, _)| format!("{list}-{form}"));
+    let others: Vec<&str> = REGISTER
+        .iter()
+        .filter(|(code, deprecated)| !deprecated && !LIST_FORMS.iter().any(|(list, _, _)| list == code))
+        .map(|(code, _)| code.as_str())
+        .collect();
+    let mut alternatives: Vec<String> = known.collect();
+    alternatives.push(format!("(?:{})-{ANY_ID}", others.join("|")));
+    format!("^(?:{})$", alternatives.join("|"))
+});
 /// The registers' own forms: England and Wales (six to eight digits, perhaps a `-N`
 /// subsidiary number), Scotland (`SC` and six digits), Northern Ireland (`NIC` and six digits).
-pub const CHARITY_NUMBER_PATTERN: &str = r"^(?:[0-9]{6,8}(?:-[1-9][0-9]?)?|SC[0-9]{6}|NIC[0-9]{6})$";
-/// Companies House: eight characters, eight digits or two capitals (SC, NI, OC, R0 …) and six digits.
-pub const COMPANY_NUMBER_PATTERN: &str = r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6}|R0[0-9]{6})$";
+pub const CHARITY_NUMBER_PATTERN: &str = concat!("^(?:", chc_number!(), "|SC[0-9]{6}|NIC[0-9]{6})$");
+/// A Companies House number.
+pub const COMPANY_NUMBER_PATTERN: &str = concat!("^", company_number!(), "$");
 /// A 360Giving identifier prefix, registered with 360Giving: `360G-` then letters, digits and hyphens.
 pub const GIVING_PREFIX_PATTERN: &str = r"^360G-[A-Za-z0-9-]+$";
 /// A UK postcode: outward code (area, district) and inward code, with one space or none.
@@ -30,7 +71,8 @@ fn matches(pattern: &'static LazyLock<Regex>, text: &str) -> bool {
     pattern.is_match(text)
 }
 
-static ORG_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(ORG_ID_PATTERN).expect("a valid pattern"));
+static ORG_ID_SHAPED: LazyLock<Regex> = LazyLock::new(|| Regex::new(ORG_ID_SHAPE).expect("a valid pattern"));
+static ORG_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(&ORG_ID_PATTERN).expect("a valid pattern"));
 static CHARITY: LazyLock<Regex> = LazyLock::new(|| Regex::new(CHARITY_NUMBER_PATTERN).expect("a valid pattern"));
 static COMPANY: LazyLock<Regex> = LazyLock::new(|| Regex::new(COMPANY_NUMBER_PATTERN).expect("a valid pattern"));
 static GIVING_PREFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(GIVING_PREFIX_PATTERN).expect("a valid pattern"));
@@ -52,28 +94,15 @@ static REGISTER: LazyLock<Vec<(String, bool)>> = LazyLock::new(|| {
     lists
 });
 
-/// The form an identifier takes within the lists whose registers the ledger knows: the
-/// pattern of the part after the list's code, and an example.
-fn list_form(list: &str) -> Option<(&'static LazyLock<Regex>, &'static str)> {
-    static CHC: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^[0-9]{6,8}(?:-[1-9][0-9]?)?$").expect("a valid pattern"));
-    static SC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^SC[0-9]{6}$").expect("a valid pattern"));
-    static NIC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{6}$").expect("a valid pattern"));
-    Some(match list {
-        "GB-CHC" => (&CHC, "the charity number, six to eight digits, perhaps -N: GB-CHC-1123456 or GB-CHC-1099999-2"),
-        "GB-SC" => (&SC, "the Scottish charity number with its SC: GB-SC-SC012345"),
-        "GB-NIC" => (&NIC, "the Northern Irish charity number's six digits, without NIC: GB-NIC-100002"),
-        "GB-COH" => (&COMPANY, "the eight-character company number: GB-COH-01234567 or GB-COH-SC123456"),
-        _ => return None,
-    })
-}
-
-/// Why `text` cannot be an organisation's org-id.guide identifier, or `None` when it can: it
-/// must have the shape, begin with the code of a list in the register that is not deprecated
-/// (a deprecated list takes no new identifiers; its successor does), and, in a list whose
-/// form the ledger knows (`GB-CHC`, `GB-SC`, `GB-NIC`, `GB-COH`), take that form.
+/// Why `text` cannot be an organisation's org-id.guide identifier, or `None` when it can:
+/// `ORG_ID_PATTERN` decides; the reason says which part fails: the shape, no list of the
+/// register, a deprecated list (it takes no new identifiers; its successor does), or not the
+/// form of a list the ledger knows (`GB-CHC`, `GB-SC`, `GB-NIC`, `GB-COH`).
 pub fn org_id_refusal(text: &str) -> Option<String> {
-    if !matches(&ORG_ID, text) {
+    if matches(&ORG_ID, text) {
+        return None;
+    }
+    if !matches(&ORG_ID_SHAPED, text) {
         return Some(
             "must be an org-id.guide identifier: a list's code, a hyphen, then the id in that list, e.g. \
              GB-CHC-1123456"
@@ -94,15 +123,14 @@ pub fn org_id_refusal(text: &str) -> Option<String> {
              replaced it"
         ));
     }
-    let id = &text[list.len() + 1..];
-    match list_form(list) {
-        Some((form, example)) if !form.is_match(id) => Some(format!("a {list} identifier is {example}")),
-        _ => None,
-    }
+    Some(match LIST_FORMS.iter().find(|(known, _, _)| known == list) {
+        Some((_, _, form)) => format!("a {list} identifier is {form}"),
+        None => format!("the id after {list}- must be letters, digits, '.', '_', '/' or '-', at most 64"),
+    })
 }
 
 pub fn is_org_id(text: &str) -> bool {
-    org_id_refusal(text).is_none()
+    matches(&ORG_ID, text)
 }
 
 pub fn is_charity_number(text: &str) -> bool {
@@ -237,13 +265,28 @@ mod tests {
         }
     }
 
-    /// Every list's code makes an identifier of the shape the OpenAPI document states.
+    /// Every list of the register makes an identifier of the shape; no list's code and a
+    /// hyphen begin another's, so the one pattern reads an id as the one list it names; and
+    /// the pattern takes exactly what `org_id_refusal` gives no reason to refuse.
     #[test]
-    fn every_list_of_the_register_fits_the_shape() {
+    fn the_pattern_is_the_register_and_agrees_with_the_reasons() {
         assert!(REGISTER.len() > 800, "the vendored register: {} lists", REGISTER.len());
-        for (code, _) in REGISTER.iter() {
-            assert!(matches(&ORG_ID, &format!("{code}-1")), "{code}");
+        for (code, deprecated) in REGISTER.iter() {
+            assert!(matches(&ORG_ID_SHAPED, &format!("{code}-1")), "{code}");
+            for (other, _) in REGISTER.iter() {
+                assert!(!other.starts_with(&format!("{code}-")), "{code} begins {other}");
+            }
+            let plain = format!("{code}-X1");
+            let form_known = LIST_FORMS.iter().any(|(list, _, _)| list == code);
+            assert_eq!(is_org_id(&plain), !deprecated && !form_known, "{plain}");
+            assert_eq!(org_id_refusal(&plain).is_none(), is_org_id(&plain), "{plain}");
         }
+        for text in
+            ["GB-CHC-1123456", "GB-CHC-SC012345", "GB-NIC-100002", "GB-COH-SC123456", "ZZ-NOPE-1", "GB-LAE-", ""]
+        {
+            assert_eq!(org_id_refusal(text).is_none(), is_org_id(text), "{text}");
+        }
+        assert!(ORG_ID_PATTERN.contains("GB-LAE") && !ORG_ID_PATTERN.contains("GB-GOVUK"));
     }
 
     /// The registers' forms, each number with the org-id it implies; and numbers of no register.

@@ -301,7 +301,7 @@ hand_schema!(
     OrgId,
     "OrgId",
     identifier_schema(
-        crate::domain::org::ORG_ID_PATTERN,
+        &crate::domain::org::ORG_ID_PATTERN,
         "An org-id.guide identifier: the code of a list in the org-id.guide register that is not deprecated (`GB-CHC`, `GB-SC`, `GB-NIC`, `GB-COH`, `GB-LAE` …), a hyphen, then the id in that list, in the list's form; empty when not known.",
         "GB-CHC-1234567"
     )
@@ -341,7 +341,7 @@ hand_schema!(
     FundingOrgId,
     "FundingOrgId",
     string_schema(
-        crate::domain::org::ORG_ID_PATTERN,
+        &crate::domain::org::ORG_ID_PATTERN,
         "The funder's org-id.guide identifier, e.g. a local authority's `GB-LAE-` code; its list must be one of the register's, not deprecated.",
         "GB-LAE-TAW"
     )
