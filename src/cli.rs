@@ -256,7 +256,8 @@ pub enum ExportCommand {
         as_known_at: Option<String>,
     },
     /// Grant agreements awarded in a year in the 360Giving Data Standard (docs/open-data.md).
-    /// Needs the settings giving_prefix, funding_org_id and funding_org_name.
+    /// Needs the settings giving_prefix, funding_org_id, funding_org_name, area_code,
+    /// area_name and data_source; a year with no grants to publish is refused.
     #[command(name = "360giving")]
     Giving360 {
         /// The financial year the grants were awarded in, e.g. 2023-24.

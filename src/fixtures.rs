@@ -22,19 +22,13 @@ const LOADER: &str = "fixtures";
 #[derive(Deserialize)]
 struct Reference {
     partnership: String,
-    open_data: OpenDataIn,
+    /// Who publishes the open data: every setting set.
+    open_data: OpenDataSettings,
     financial_years: Vec<String>,
     funders: Vec<FunderIn>,
     priorities: Vec<PriorityIn>,
     grants: Vec<GrantIn>,
     awards: Vec<AwardIn>,
-}
-
-#[derive(Deserialize)]
-struct OpenDataIn {
-    giving_prefix: String,
-    funding_org_id: String,
-    funding_org_name: String,
 }
 
 #[derive(Deserialize)]
@@ -85,12 +79,7 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
     let r: Reference = serde_json::from_str(REFERENCE).context("reading fixtures/tamworth/reference.json")?;
     let mut db_tx = store.begin().await?;
     refdata::set_setting_in(&mut db_tx, "partnership", &r.partnership, LOADER).await?;
-    let publisher = OpenDataSettings {
-        giving_prefix: Some(r.open_data.giving_prefix),
-        funding_org_id: Some(r.open_data.funding_org_id),
-        funding_org_name: Some(r.open_data.funding_org_name),
-    };
-    crate::storage::open_data::set_settings_in(&mut db_tx, &publisher, LOADER).await?;
+    crate::storage::open_data::set_settings_in(&mut db_tx, &r.open_data, LOADER).await?;
     for fy in &r.financial_years {
         let y = year(fy)?;
         let rec = FinancialYearRecord {

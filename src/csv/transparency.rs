@@ -17,9 +17,10 @@ pub const THRESHOLD_PENCE: i64 = 50_000;
 pub const HEADER: [&str; 7] =
     ["Date", "Department", "Beneficiary", "Purpose", "Amount", "Irrecoverable VAT", "Merchant category"];
 
-/// Writes the rows over the threshold. Every text cell is defused; amounts are numbers.
+/// Writes the rows over the threshold, RFC 4180 (CRLF) as every other CSV the ledger writes.
+/// Every text cell is defused; amounts are numbers.
 pub fn write(partnership: &str, rows: &[SpendRow]) -> String {
-    let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
+    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(Vec::new());
     w.write_record(HEADER).expect("writing to memory");
     for r in rows.iter().filter(|r| net(r).pence().abs() > THRESHOLD_PENCE) {
         let department = format!("{partnership} ({})", r.grant);
@@ -76,7 +77,8 @@ mod tests {
                 row("refund", "Youth Trust", "credit note", -60_000),
             ],
         );
-        let lines: Vec<&str> = text.lines().collect();
+        let lines: Vec<&str> = text.split_terminator("\r\n").collect();
+        assert!(!text.replace("\r\n", "").contains('\n'), "every line ends CRLF: {text:?}");
         assert_eq!(lines[0], "Date,Department,Beneficiary,Purpose,Amount,Irrecoverable VAT,Merchant category");
         assert_eq!(lines[1], "2023-05-01,Tamworth CSP (LDF),'=cmd|' /C calc'!A0,'@SUM(1),500.01,,");
         assert_eq!(lines[2], "2023-05-01,Tamworth CSP (LDF),Youth Trust,Refund: credit note,-600.00,,");

@@ -86,6 +86,16 @@ pub struct PageQuery {
     cursor: Option<String>,
 }
 
+/// `?bom=` of every CSV download.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct BomQuery {
+    /// `true`: start the CSV with a UTF-8 byte-order mark, which Excel needs to read UTF-8.
+    /// Default `false`. Only with the CSV form: a JSON answer refuses `bom=true`.
+    bom: Option<bool>,
+}
+
 fn string_schema(pattern: &str, description: &str, example: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
@@ -291,8 +301,8 @@ hand_schema!(
     OrgId,
     "OrgId",
     identifier_schema(
-        crate::domain::org::ORG_ID_PATTERN,
-        "An org-id.guide identifier: a registry prefix such as `GB-CHC-`, then the id in that register; empty when not known.",
+        &crate::domain::org::ORG_ID_PATTERN,
+        "An org-id.guide identifier: the code of a list in the org-id.guide register that is not deprecated (`GB-CHC`, `GB-SC`, `GB-NIC`, `GB-COH`, `GB-LAE` …), a hyphen, then the id in that list, in the list's form; empty when not known.",
         "GB-CHC-1234567"
     )
 );
@@ -302,7 +312,7 @@ hand_schema!(
     "CharityNumber",
     identifier_schema(
         crate::domain::org::CHARITY_NUMBER_PATTERN,
-        "A charity number: England and Wales (6 to 8 digits, perhaps `-N`), Scotland (`SC` and 6 digits) or Northern Ireland (`NIC` or `NI` and 6 digits); empty when none.",
+        "A charity number in its register's form: England and Wales (6 to 8 digits, perhaps a `-N` subsidiary number), Scotland (`SC` and 6 digits) or Northern Ireland (`NIC` and 6 digits); empty when none.",
         "1234567"
     )
 );
@@ -331,9 +341,29 @@ hand_schema!(
     FundingOrgId,
     "FundingOrgId",
     string_schema(
-        crate::domain::org::ORG_ID_PATTERN,
-        "The funder's org-id.guide identifier, e.g. a local authority's `GB-LAE-` code.",
+        &crate::domain::org::ORG_ID_PATTERN,
+        "The funder's org-id.guide identifier, e.g. a local authority's `GB-LAE-` code; its list must be one of the register's, not deprecated.",
         "GB-LAE-TAW"
+    )
+);
+pub struct AreaCode;
+hand_schema!(
+    AreaCode,
+    "AreaCode",
+    string_schema(
+        crate::domain::org::AREA_CODE_PATTERN,
+        "An ONS area code of a type 360Giving's codelist of geographic code types names, e.g. `E07000199` (Tamworth, a non-metropolitan district).",
+        "E07000199"
+    )
+);
+pub struct WebAddress;
+hand_schema!(
+    WebAddress,
+    "WebAddress",
+    string_schema(
+        crate::storage::open_data::WEB_ADDRESS_PATTERN,
+        "A web address beginning `http://` or `https://`.",
+        "https://www.tamworth.gov.uk/"
     )
 );
 pub struct Postcode;

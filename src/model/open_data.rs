@@ -1,7 +1,7 @@
 //! What the open-data exports (docs/open-data.md) read out of storage: the grant agreements
 //! awarded in a year with their recipients, and the settings that name the funder.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{FinancialYear, Money};
 use crate::model::reference::Organisation;
@@ -26,6 +26,9 @@ pub struct PublishedAgreement {
     pub parts: Vec<(FinancialYear, Money)>,
     /// The recipient as the ledger holds it now.
     pub recipient: Organisation,
+    /// When what is published of the agreement last changed: the latest of when it was
+    /// recorded, when its project last changed and when its recipient last changed.
+    pub modified: DateTime<Utc>,
 }
 
 impl PublishedAgreement {
@@ -37,7 +40,7 @@ impl PublishedAgreement {
 
 /// The settings that say who publishes: each `None` while unset. Also a patch of them,
 /// where `None` leaves a setting as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct OpenDataSettings {
     /// The 360Giving identifier prefix, e.g. `360G-tamworthcsp`.
     pub giving_prefix: Option<String>,
@@ -45,4 +48,10 @@ pub struct OpenDataSettings {
     pub funding_org_id: Option<String>,
     /// The funder's name, e.g. `Tamworth Borough Council`.
     pub funding_org_name: Option<String>,
+    /// The ONS code of the area the partnership serves, e.g. `E07000199` (Tamworth).
+    pub area_code: Option<String>,
+    /// That area's name, e.g. `Tamworth`.
+    pub area_name: Option<String>,
+    /// Where the 360Giving data is published, or the publisher's website.
+    pub data_source: Option<String>,
 }

@@ -20,22 +20,45 @@ pub fn defuse(text: &str) -> String {
     }
 }
 
-/// Writes a header and rows.
-pub fn write(header: &[&str], rows: &[Vec<Cell>], bom: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    if bom {
-        out.extend_from_slice(BOM);
+/// A file with the byte-order mark in front when `bom` is asked for (and not there already):
+/// the one way every CSV download gets one.
+pub fn with_bom(body: Vec<u8>, bom: bool) -> Vec<u8> {
+    if !bom || body.starts_with(BOM) {
+        return body;
     }
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
+    let mut out = Vec::with_capacity(BOM.len() + body.len());
+    out.extend_from_slice(BOM);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Writes a header and rows, text defused.
+pub fn write(header: &[&str], rows: &[Vec<Cell>], bom: bool) -> Vec<u8> {
+    let rows = rows.iter().map(|row| {
+        row.iter()
+            .map(|c| match c {
+                Cell::Text(t) => defuse(t),
+                Cell::Number(n) => n.clone(),
+            })
+            .collect()
+    });
+    records(header, rows, bom)
+}
+
+/// Writes a header and rows exactly as given, nothing defused: for a data interchange file
+/// whose readers take each cell literally (the 360Giving CSV), never for one meant to be
+/// opened in a spreadsheet as it is.
+pub fn write_literal(header: &[&str], rows: &[Vec<String>], bom: bool) -> Vec<u8> {
+    records(header, rows.iter().cloned(), bom)
+}
+
+fn records(header: &[&str], rows: impl Iterator<Item = Vec<String>>, bom: bool) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     w.write_record(header).expect("writing to memory cannot fail");
     for row in rows {
-        let cells = row.iter().map(|c| match c {
-            Cell::Text(t) => defuse(t),
-            Cell::Number(n) => n.clone(),
-        });
-        w.write_record(cells).expect("writing to memory cannot fail");
+        w.write_record(row).expect("writing to memory cannot fail");
     }
-    w.into_inner().expect("flushing to memory cannot fail")
+    with_bom(w.into_inner().expect("flushing to memory cannot fail"), bom)
 }
 
 #[cfg(test)]

@@ -7,19 +7,17 @@
 //! amount and its planned dates spanning the years; the VCSE file also shows the part
 //! falling in the year asked for. Its later years' parts are not published again.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::csv_out::{self, Cell};
-use crate::domain::org::charity_org_id;
+use crate::domain::org::{area_type, charity_org_id, is_org_id, org_id_refusal, postcode_country};
 use crate::domain::{FinancialYear, Money};
 use crate::model::known::Known;
 use crate::model::open_data::PublishedAgreement;
 use crate::storage::open_data::{
-    FUNDING_ORG_ID_KEY, FUNDING_ORG_NAME_KEY, GIVING_PREFIX_KEY, agreements_awarded, required, settings,
+    AREA_CODE_KEY, AREA_NAME_KEY, DATA_SOURCE_KEY, FUNDING_ORG_ID_KEY, FUNDING_ORG_NAME_KEY, GIVING_PREFIX_KEY,
+    agreements_awarded, required, settings,
 };
 use crate::storage::{Store, StoreError, reference};
 
@@ -41,8 +39,9 @@ pub const VCSE_HEADER: [&str; 13] = [
     "Beneficiary Org ID",
 ];
 
-/// The 360Giving CSV's columns, with the standard's titles.
-pub const GIVING_HEADER: [&str; 17] = [
+/// The 360Giving CSV's columns, with the standard's titles (flattentool's `--convert-titles`
+/// reads them back into the JSON's fields).
+pub const GIVING_HEADER: [&str; 24] = [
     "Identifier",
     "Title",
     "Description",
@@ -56,19 +55,21 @@ pub const GIVING_HEADER: [&str; 17] = [
     "Recipient Org:Charity Number",
     "Recipient Org:Company Number",
     "Recipient Org:Postal Code",
+    "Recipient Org:Location:Country Code",
     "Funding Org:Identifier",
     "Funding Org:Name",
     "Grant Programme:Code",
     "Grant Programme:Title",
+    "Beneficiary Location:Name",
+    "Beneficiary Location:Country Code",
+    "Beneficiary Location:Geographic Code",
+    "Beneficiary Location:Geographic Code Type",
+    "Data Source",
+    "Last Modified",
 ];
 
 /// Every amount is in pounds sterling.
 pub const CURRENCY: &str = "GBP";
-
-/// The agreement's purpose, or its project's name where none was written: both files need one.
-fn purpose(a: &PublishedAgreement) -> &str {
-    if a.purpose.trim().is_empty() { &a.project_name } else { &a.purpose }
-}
 
 /// The Code's beneficiary registration number: the charity number, else the company number.
 fn registration_number(a: &PublishedAgreement) -> &str {
@@ -90,7 +91,7 @@ pub fn vcse_csv(department: &str, year: FinancialYear, agreements: &[PublishedAg
                 text(department),
                 text(&a.recipient.name),
                 text(registration_number(a)),
-                text(purpose(a)),
+                text(&a.purpose),
                 Cell::Number(a.amount.to_string()),
                 Cell::Number(a.part_in(year).to_string()),
                 Cell::Number(a.id.to_string()),
@@ -103,14 +104,32 @@ pub fn vcse_csv(department: &str, year: FinancialYear, agreements: &[PublishedAg
     csv_out::write(&VCSE_HEADER, &rows, false)
 }
 
-/// Who publishes a 360Giving file: the settings it needs, all set.
+/// Who publishes a 360Giving file: the settings it needs, all set and checked.
 #[derive(Debug, Clone)]
 pub struct Publisher {
     /// The identifier prefix, `360G-…`.
     pub prefix: String,
     pub funding_org_id: String,
     pub funding_org_name: String,
+    /// Where the grants benefit: the area the partnership serves.
+    pub area: Area,
+    /// Where the data is published, or the publisher's website.
+    pub data_source: String,
 }
+
+/// An area as the ONS codes it, with the type 360Giving's codelist gives that code.
+#[derive(Debug, Clone)]
+pub struct Area {
+    /// e.g. `E07000199`.
+    pub code: String,
+    /// e.g. `Tamworth`.
+    pub name: String,
+    /// e.g. `NMD`, a non-metropolitan district (`domain::org::area_type`).
+    pub code_type: String,
+}
+
+/// Every area the ledger publishes is in the United Kingdom (ONS codes cover no other).
+const UK: &str = "GB";
 
 /// The recipient's identifier: its org-id, else one its charity or company number implies,
 /// else one under the publisher's prefix (`{prefix}-org-{code}`), as 360Giving asks of
@@ -153,6 +172,13 @@ pub struct GivingGrant {
     pub recipient_organization: Vec<GivingOrg>,
     pub funding_organization: Vec<GivingOrg>,
     pub grant_programme: Vec<GrantProgramme>,
+    /// The area the partnership serves (settings `area_code`, `area_name`).
+    pub beneficiary_location: Vec<Location>,
+    /// Setting `data_source`.
+    pub data_source: String,
+    /// When what the file shows of this grant last changed (RFC 3339, UTC): the latest of
+    /// when the agreement was recorded and when its project or recipient last changed.
+    pub date_modified: String,
 }
 
 fn decimal_number() -> utoipa::openapi::Object {
@@ -183,6 +209,27 @@ pub struct GivingOrg {
     #[serde(skip_serializing_if = "String::is_empty")]
     #[schema(required = false)]
     pub postal_code: String,
+    /// Where the postcode is known: the country it lies in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub location: Vec<Location>,
+}
+
+/// A 360Giving location: a country (ISO 3166), and an area's name, ONS code and code type
+/// where the ledger knows them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    #[schema(required = false)]
+    pub name: String,
+    pub country_code: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    #[schema(required = false)]
+    pub geo_code: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    #[schema(required = false)]
+    pub geo_code_type: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -196,36 +243,62 @@ fn number(amount: Money) -> Box<RawValue> {
     RawValue::from_string(amount.to_string()).expect("Money's decimal text is a JSON number")
 }
 
+/// An organisation with no identifiers but its id and name (the funder).
+fn org(id: &str, name: &str) -> GivingOrg {
+    GivingOrg {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        charity_number: String::new(),
+        company_number: String::new(),
+        postal_code: String::new(),
+        location: Vec::new(),
+    }
+}
+
 /// Every agreement given (any recipient kind), in the order given.
 pub fn giving_grants(p: &Publisher, agreements: &[PublishedAgreement]) -> GivingFile {
     let grants = agreements
         .iter()
-        .map(|a| GivingGrant {
-            id: format!("{}-{}", p.prefix, a.id),
-            title: a.project_name.clone(),
-            description: purpose(a).to_owned(),
-            currency: CURRENCY.to_owned(),
-            amount_awarded: number(a.amount),
-            award_date: a.award_date.to_string(),
-            planned_dates: vec![PlannedDates {
-                start_date: a.start_date.to_string(),
-                end_date: a.end_date.to_string(),
-            }],
-            recipient_organization: vec![GivingOrg {
-                id: recipient_id(&p.prefix, a),
-                name: a.recipient.name.clone(),
-                charity_number: a.recipient.charity_number.clone(),
-                company_number: a.recipient.company_number.clone(),
-                postal_code: a.recipient.postcode.clone(),
-            }],
-            funding_organization: vec![GivingOrg {
-                id: p.funding_org_id.clone(),
-                name: p.funding_org_name.clone(),
-                charity_number: String::new(),
-                company_number: String::new(),
-                postal_code: String::new(),
-            }],
-            grant_programme: vec![GrantProgramme { code: a.grant.clone(), title: a.grant_name.clone() }],
+        .map(|a| {
+            let r = &a.recipient;
+            let recipient = GivingOrg {
+                charity_number: r.charity_number.clone(),
+                company_number: r.company_number.clone(),
+                postal_code: r.postcode.clone(),
+                location: match r.postcode.as_str() {
+                    "" => Vec::new(),
+                    code => vec![Location {
+                        name: String::new(),
+                        country_code: postcode_country(code).to_owned(),
+                        geo_code: String::new(),
+                        geo_code_type: String::new(),
+                    }],
+                },
+                ..org(&recipient_id(&p.prefix, a), &r.name)
+            };
+            GivingGrant {
+                id: format!("{}-{}", p.prefix, a.id),
+                title: a.project_name.clone(),
+                description: a.purpose.clone(),
+                currency: CURRENCY.to_owned(),
+                amount_awarded: number(a.amount),
+                award_date: a.award_date.to_string(),
+                planned_dates: vec![PlannedDates {
+                    start_date: a.start_date.to_string(),
+                    end_date: a.end_date.to_string(),
+                }],
+                recipient_organization: vec![recipient],
+                funding_organization: vec![org(&p.funding_org_id, &p.funding_org_name)],
+                grant_programme: vec![GrantProgramme { code: a.grant.clone(), title: a.grant_name.clone() }],
+                beneficiary_location: vec![Location {
+                    name: p.area.name.clone(),
+                    country_code: UK.to_owned(),
+                    geo_code: p.area.code.clone(),
+                    geo_code_type: p.area.code_type.clone(),
+                }],
+                data_source: p.data_source.clone(),
+                date_modified: a.modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            }
         })
         .collect();
     GivingFile { grants }
@@ -239,37 +312,46 @@ pub fn giving_json(p: &Publisher, agreements: &[PublishedAgreement]) -> Vec<u8> 
 }
 
 /// The 360Giving CSV: one row per grant, the standard's column titles; a field the ledger
-/// does not know is an empty cell.
+/// does not know is an empty cell. A data interchange file: every cell holds the JSON's value
+/// exactly, never defused (docs/open-data.md, "Formula injection").
 pub fn giving_csv(p: &Publisher, agreements: &[PublishedAgreement]) -> Vec<u8> {
-    let text = |s: &str| Cell::Text(s.to_owned());
-    let rows: Vec<Vec<Cell>> = giving_grants(p, agreements)
+    let rows: Vec<Vec<String>> = giving_grants(p, agreements)
         .grants
-        .iter()
+        .into_iter()
         .map(|g| {
-            let (recipient, funder, dates, programme) =
-                (&g.recipient_organization[0], &g.funding_organization[0], &g.planned_dates[0], &g.grant_programme[0]);
+            let [recipient] = <[GivingOrg; 1]>::try_from(g.recipient_organization).expect("one recipient");
+            let (funder, dates, programme, area) =
+                (&g.funding_organization[0], &g.planned_dates[0], &g.grant_programme[0], &g.beneficiary_location[0]);
+            let recipient_country = recipient.location.first().map(|l| l.country_code.clone()).unwrap_or_default();
             vec![
-                text(&g.id),
-                text(&g.title),
-                text(&g.description),
-                text(&g.currency),
-                Cell::Number(g.amount_awarded.get().to_owned()),
-                text(&g.award_date),
-                text(&dates.start_date),
-                text(&dates.end_date),
-                text(&recipient.id),
-                text(&recipient.name),
-                text(&recipient.charity_number),
-                text(&recipient.company_number),
-                text(&recipient.postal_code),
-                text(&funder.id),
-                text(&funder.name),
-                text(&programme.code),
-                text(&programme.title),
+                g.id,
+                g.title,
+                g.description,
+                g.currency,
+                g.amount_awarded.get().to_owned(),
+                g.award_date,
+                dates.start_date.clone(),
+                dates.end_date.clone(),
+                recipient.id,
+                recipient.name,
+                recipient.charity_number,
+                recipient.company_number,
+                recipient.postal_code,
+                recipient_country,
+                funder.id.clone(),
+                funder.name.clone(),
+                programme.code.clone(),
+                programme.title.clone(),
+                area.name.clone(),
+                area.country_code.clone(),
+                area.geo_code.clone(),
+                area.geo_code_type.clone(),
+                g.data_source,
+                g.date_modified,
             ]
         })
         .collect();
-    csv_out::write(&GIVING_HEADER, &rows, false)
+    csv_out::write_literal(&GIVING_HEADER, &rows, false)
 }
 
 /// The 360Giving export's two forms.
@@ -297,8 +379,10 @@ pub async fn vcse_grants(store: &Store, year: FinancialYear, known: &Known) -> R
     Ok(vcse_csv(&department, year, &agreements_awarded(store, year, known).await?))
 }
 
-/// The 360Giving file for `year` as `known`: 404 for a year the ledger does not have,
-/// `conflict` naming the first of its three settings that is unset.
+/// The 360Giving file for `year` as `known`: 404 for a year the ledger does not have or one
+/// with no grants to publish (the standard's package holds at least one grant); `conflict`
+/// naming the first setting it needs that is unset or refused, or a recipient whose stored
+/// `org_id` the ledger now refuses.
 pub async fn giving(
     store: &Store,
     year: FinancialYear,
@@ -307,22 +391,48 @@ pub async fn giving(
 ) -> Result<Vec<u8>, StoreError> {
     reference::get_financial_year(store, year).await?;
     let s = settings(store).await?;
+    // Checked in this order, so an unset ledger names the first it needs.
+    let prefix = required(&s.giving_prefix, GIVING_PREFIX_KEY)?;
+    let funding_org_id = required(&s.funding_org_id, FUNDING_ORG_ID_KEY)?;
+    let funding_org_name = required(&s.funding_org_name, FUNDING_ORG_NAME_KEY)?;
+    let area_code = required(&s.area_code, AREA_CODE_KEY)?;
+    let area_name = required(&s.area_name, AREA_NAME_KEY)?;
+    let data_source = required(&s.data_source, DATA_SOURCE_KEY)?;
+    let code_type = area_type(&area_code).map_err(StoreError::Conflict)?.to_owned();
     let publisher = Publisher {
-        prefix: required(&s.giving_prefix, GIVING_PREFIX_KEY)?,
-        funding_org_id: required(&s.funding_org_id, FUNDING_ORG_ID_KEY)?,
-        funding_org_name: required(&s.funding_org_name, FUNDING_ORG_NAME_KEY)?,
+        prefix,
+        funding_org_id,
+        funding_org_name,
+        area: Area { code: area_code, name: area_name, code_type },
+        data_source,
     };
     let agreements = agreements_awarded(store, year, known).await?;
+    if agreements.is_empty() {
+        return Err(StoreError::NotFound(format!(
+            "no grants to publish for {year}: a grant agreement awarded in the year"
+        )));
+    }
+    for a in &agreements {
+        let o = &a.recipient;
+        if let Some(why) = (!o.org_id.is_empty()).then(|| org_id_refusal(&o.org_id)).flatten() {
+            return Err(StoreError::Conflict(format!(
+                "organisation {}'s org_id {:?} cannot be published ({why}): an approver corrects it with \
+                 PATCH /api/v1/organisations/{}",
+                o.code, o.org_id, o.code
+            )));
+        }
+    }
     Ok(match format {
         GivingFormat::Json => giving_json(&publisher, &agreements),
         GivingFormat::Csv => giving_csv(&publisher, &agreements),
     })
 }
 
-/// An organisation identifier's shape: an org-id.guide prefix (`XX-LIST-…`) or a
+/// An organisation identifier 360Giving reads: an org-id.guide one of a current list, or a
 /// publisher's own `360G-…` one.
-static ORG_IDENTIFIER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:[A-Z]{2}-[A-Z0-9]{2,}|360G-[A-Za-z0-9-]+)-\S+$").expect("a valid pattern"));
+fn is_organisation_identifier(id: &str) -> bool {
+    is_org_id(id) || (id.starts_with("360G-") && !id.contains(char::is_whitespace))
+}
 
 /// A date as 360Giving writes one: ISO 8601 `YYYY-MM-DD`, a real day.
 fn is_iso_date(text: &str) -> bool {
@@ -387,9 +497,9 @@ pub fn check_360giving(file: &serde_json::Value) -> Vec<String> {
             for (j, org) in orgs.iter().enumerate() {
                 let at = format!("{list}[{j}]");
                 if let Some(id) = required(&mut bad, &format!("{at}.id"), org.get("id"))
-                    && !ORG_IDENTIFIER.is_match(&id)
+                    && !is_organisation_identifier(&id)
                 {
-                    bad(&format!("{at}.id"), "must be an org-id (XX-LIST-id) or 360G- identifier");
+                    bad(&format!("{at}.id"), "must be an org-id of a current org-id.guide list, or a 360G- identifier");
                 }
                 required(&mut bad, &format!("{at}.name"), org.get("name"));
                 for key in ["charityNumber", "companyNumber", "postalCode"] {
@@ -445,6 +555,7 @@ mod tests {
             amount: Money::from_pence(1_200_000),
             parts: vec![(year("2023-24"), Money::from_pence(600_000)), (year("2024-25"), Money::from_pence(600_000))],
             recipient,
+            modified: chrono::DateTime::parse_from_rfc3339("2023-09-15T10:20:30.123456Z").unwrap().to_utc(),
         }
     }
 
@@ -453,6 +564,8 @@ mod tests {
             prefix: "360G-tamworthcsp".into(),
             funding_org_id: "GB-LAE-TAW".into(),
             funding_org_name: "Tamworth Borough Council".into(),
+            area: Area { code: "E07000199".into(), name: "Tamworth".into(), code_type: "NMD".into() },
+            data_source: "https://www.tamworth.gov.uk/".into(),
         }
     }
 
@@ -464,8 +577,7 @@ mod tests {
         let mut cic = org("CIC", "Glascote CIC", OrgKind::Vcse);
         cic.company_number = "12345678".into();
         let council = org("SCC", "Staffordshire County Council", OrgKind::Public);
-        let mut one = agreement(3, trust);
-        one.purpose = String::new();
+        let one = agreement(3, trust);
         let text = String::from_utf8(vcse_csv(
             "Tamworth Borough Council",
             year("2023-24"),
@@ -477,7 +589,7 @@ mod tests {
         assert_eq!(
             lines[1],
             "2023-09-15,2023-10-01,2024-09-30,Tamworth Borough Council,\"'=HYPERLINK(\"\"x\"\")\",1123456,\
-             Youth diversion,12000.00,6000.00,3,LDF,P1,"
+             Detached youth work in Glascote,12000.00,6000.00,3,LDF,P1,"
         );
         assert_eq!(
             lines[2],
@@ -521,18 +633,39 @@ mod tests {
     }
 
     #[test]
-    fn the_giving_csv_has_the_standards_titles_and_defuses_text() {
+    fn the_giving_csv_has_the_standards_titles_and_the_jsons_values_exactly() {
         let mut o = org("YT", "+Youth Trust", OrgKind::Private);
         o.charity_number = "1123456".into();
+        o.postcode = "B79 7BZ".into();
         let text = String::from_utf8(giving_csv(&publisher(), &[agreement(2, o)])).unwrap();
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], GIVING_HEADER.join(","));
         assert_eq!(
             lines[1],
             "360G-tamworthcsp-2,Youth diversion,Detached youth work in Glascote,GBP,12000.00,2023-09-15,\
-             2023-10-01,2024-09-30,GB-CHC-1123456,'+Youth Trust,1123456,,,GB-LAE-TAW,Tamworth Borough Council,\
-             LDF,Local Development Fund"
+             2023-10-01,2024-09-30,GB-CHC-1123456,+Youth Trust,1123456,,B79 7BZ,GB,GB-LAE-TAW,\
+             Tamworth Borough Council,LDF,Local Development Fund,Tamworth,GB,E07000199,NMD,\
+             https://www.tamworth.gov.uk/,2023-09-15T10:20:30Z"
         );
+        assert_eq!(lines[2..], [""]);
+    }
+
+    #[test]
+    fn the_json_places_the_beneficiaries_the_recipient_and_the_source() {
+        let mut o = org("YT", "Youth Trust", OrgKind::Vcse);
+        o.postcode = "JE2 3AB".into();
+        let value = serde_json::to_value(giving_grants(&publisher(), &[agreement(1, o.clone())])).unwrap();
+        let g = &value["grants"][0];
+        assert_eq!(
+            g["beneficiaryLocation"],
+            serde_json::json!([{ "name": "Tamworth", "countryCode": "GB", "geoCode": "E07000199", "geoCodeType": "NMD" }])
+        );
+        assert_eq!(g["recipientOrganization"][0]["location"], serde_json::json!([{ "countryCode": "JE" }]));
+        assert_eq!(g["dataSource"], "https://www.tamworth.gov.uk/");
+        assert_eq!(g["dateModified"], "2023-09-15T10:20:30Z");
+        o.postcode.clear();
+        let value = serde_json::to_value(giving_grants(&publisher(), &[agreement(1, o)])).unwrap();
+        assert!(value["grants"][0]["recipientOrganization"][0].get("location").is_none(), "{value}");
     }
 
     /// A valid grant, then one broken per rule: the check names each.
@@ -593,6 +726,11 @@ mod tests {
             (
                 &["fundingOrganization", "0", "id"],
                 Some(json!("gb-lae-taw")),
+                "grants[0].fundingOrganization[0].id: must be an org-id",
+            ),
+            (
+                &["fundingOrganization", "0", "id"],
+                Some(json!("ZZ-NOPE-1")),
                 "grants[0].fundingOrganization[0].id: must be an org-id",
             ),
         ];

@@ -95,7 +95,11 @@ pub async fn journal_anchored(store: &Store, known: &Known) -> Result<Journal, S
     Ok((entries, balances, anchors))
 }
 
-/// Every entry dated `from..=to` that moves a `spent` account, with what it moved.
+/// Every entry dated `from..=to` that moves a `spent` account, with what it moved and who
+/// was paid: the entry's own supplier; else, for a reversal, the supplier of what it reverses;
+/// else, for a refund naming the spend it returns (or a reversal of one), that spend's
+/// supplier; else the recipient of the agreement a clawback is under (or the supplier of a
+/// purchase order). One read `db_tx`.
 pub async fn spend_rows(
     store: &Store,
     from: NaiveDate,
@@ -105,20 +109,48 @@ pub async fn spend_rows(
     let cut = Cut::of(known, "e", 3);
     let sql = format!(
         "select e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details as reversed_details,
+                coalesce(o.name, c.supplier) as commitment_party,
                 cast(sum(p.amount_pence) as bigint) as spent
          from entries e
          join postings p on p.entry_id = e.id and p.account like 'spent:%'
          left join entries r on r.id = e.reverses
+         left join commitments c on c.id = coalesce(e.commitment_id, r.commitment_id)
+         left join organisations o on o.code = c.recipient
          where e.entry_date >= $1 and e.entry_date <= $2 and {}
-         group by e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details
+         group by e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details, o.name, c.supplier
          order by e.entry_date, e.id",
         cut.sql
     );
-    let rows = cut.bind(sqlx::query(&sql).bind(from.to_string()).bind(to.to_string())).fetch_all(store.pool()).await?;
-    let supplier_of = |details: Option<String>| -> Option<String> {
-        let v: serde_json::Value = serde_json::from_str(&details?).ok()?;
-        v.get("supplier")?.as_str().map(str::to_owned)
+    let mut db_tx = store.begin_read().await?;
+    let rows = cut.bind(sqlx::query(&sql).bind(from.to_string()).bind(to.to_string())).fetch_all(&mut *db_tx).await?;
+    let parsed = |details: Option<String>| -> serde_json::Value {
+        details.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default()
     };
+    let supplier_of = |v: &serde_json::Value| -> Option<String> {
+        v.get("supplier")?.as_str().filter(|s| !s.trim().is_empty()).map(str::to_owned)
+    };
+    let named_spend = |v: &serde_json::Value| v.get("spend_entry_id").and_then(serde_json::Value::as_i64);
+    // The suppliers of the spends that refunds in the period name, read in the same db_tx.
+    let mut named: Vec<i64> = Vec::new();
+    for r in &rows {
+        for column in ["details", "reversed_details"] {
+            named.extend(named_spend(&parsed(r.try_get(column)?)));
+        }
+    }
+    named.sort_unstable();
+    named.dedup();
+    let mut named_suppliers: BTreeMap<i64, String> = BTreeMap::new();
+    for chunk in named.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!("select id, details from entries where id in ({})", marks.join(", "));
+        let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
+        for r in query.fetch_all(&mut *db_tx).await? {
+            if let Some(supplier) = supplier_of(&parsed(r.try_get("details")?)) {
+                named_suppliers.insert(r.try_get("id")?, supplier);
+            }
+        }
+    }
+    db_tx.rollback().await?;
     // The irrecoverable VAT an entry charged, from its details (a reversal's from what it reverses).
     let vat_of = |details: &Option<String>| -> Option<Money> {
         let v: serde_json::Value = serde_json::from_str(details.as_deref()?).ok()?;
@@ -134,7 +166,14 @@ pub async fn spend_rows(
             let details: Option<String> = r.try_get("details")?;
             let kind: String = r.try_get("kind")?;
             let vat = if kind == "reversal" { vat_of(&reversed) } else { vat_of(&details) }.unwrap_or(Money::ZERO);
-            let supplier = supplier_of(details).or_else(|| supplier_of(reversed)).unwrap_or_default();
+            let (own, theirs) = (parsed(details), parsed(reversed));
+            let party: Option<String> = r.try_get("commitment_party")?;
+            let named = named_spend(&own).or_else(|| named_spend(&theirs));
+            let supplier = supplier_of(&own)
+                .or_else(|| supplier_of(&theirs))
+                .or_else(|| named.and_then(|id| named_suppliers.get(&id).cloned()))
+                .or(party)
+                .unwrap_or_default();
             // Spend credits `spent` (stored negative); show spend as a positive amount.
             let amount = Money::from_pence(-r.try_get::<i64, _>("spent")?);
             Ok(SpendRow {

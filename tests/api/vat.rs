@@ -134,7 +134,7 @@ backend_test!(irrecoverable_vat_is_charged_to_the_budget_and_recoverable_vat_is_
             &format!("2023-06-01,{dept},Hall Co,Delivery,1000.00,200.00,"),
             &format!("2023-06-01,{dept},Print Co,Delivery,600.00,,"),
             &format!("2023-06-01,{dept},Big Co,Delivery,3000.00,,"),
-            &format!("2023-07-01,{dept},,Refund: credit note,-600.00,-120.00,"),
+            &format!("2023-07-01,{dept},Hall Co,Refund: credit note,-600.00,-120.00,"),
         ],
         "{text}"
     );

@@ -198,7 +198,7 @@ struct CashPositionQuery {
 /// unallocated underspend is above the clawback threshold (setting `clawback_threshold`).
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/reports/cash-position", tag = "cash", params(CashPositionQuery),
+#[utoipa::path(get, path = "/api/v1/reports/cash-position", tag = "cash", params(CashPositionQuery, super::super::openapi::BomQuery),
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (CashPositionReport = "application/json"),
             (String = "text/csv")))))]
@@ -208,15 +208,17 @@ async fn cash_position(State(s): State<AppState>, auth: Auth, mut q: Query) -> R
     let as_at = q.date("as_at");
     let known = q.known();
     let format = q.text("format");
+    let bom = super::reports::bom(&mut q);
     q.finish()?;
     let csv = match format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
         Some(_) => return Err(AppError::field("format", "must be json or csv")),
     };
+    let bom = super::reports::bom_only_with_csv(bom, csv)?;
     let r = report::run(&s.store, year, as_at, &known, super::reports::today()).await?;
     if csv {
-        let body = csv_out::write(&report::CSV_HEADER, &report::csv_rows(&r), false);
+        let body = csv_out::write(&report::CSV_HEADER, &report::csv_rows(&r), bom);
         return Ok(super::reports::csv_response(body, &format!("cash-position-{year}.csv")));
     }
     Ok(Json(r).into_response())

@@ -12,7 +12,7 @@ use super::super::auth::{Auth, Need};
 use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{
-    AmountOrZero, Code, FundingOrgId, GivingPrefix, IsoDate, PageQuery, Prose, ProseOrEmpty, Text,
+    AmountOrZero, AreaCode, Code, FundingOrgId, GivingPrefix, IsoDate, PageQuery, Prose, ProseOrEmpty, Text, WebAddress,
 };
 use super::super::{AppState, Idem};
 use crate::domain::rag::RagRule;
@@ -24,7 +24,9 @@ use crate::model::page::Page;
 use crate::model::postings::VirementRecord;
 use crate::model::quarters::{QuarterState, QuarterStates};
 use crate::model::reference::FinancialYearRecord;
-use crate::storage::open_data::{FUNDING_ORG_ID_KEY, FUNDING_ORG_NAME_KEY, GIVING_PREFIX_KEY};
+use crate::storage::open_data::{
+    AREA_CODE_KEY, AREA_NAME_KEY, DATA_SOURCE_KEY, FUNDING_ORG_ID_KEY, FUNDING_ORG_NAME_KEY, GIVING_PREFIX_KEY,
+};
 use crate::storage::{audit, controls, quarter_locks};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -406,6 +408,12 @@ struct Settings {
     /// The funder's name: the 360Giving funding organisation and the VCSE grants file's
     /// awarding department; null while unset.
     funding_org_name: Option<String>,
+    /// The ONS code of the area the partnership serves (360Giving's beneficiary location); null while unset.
+    area_code: Option<String>,
+    /// That area's name; null while unset.
+    area_name: Option<String>,
+    /// The 360Giving data source: where the file is published, or the publisher's website; null while unset.
+    data_source: Option<String>,
 }
 
 async fn settings(s: &AppState) -> Result<Settings, AppError> {
@@ -420,6 +428,9 @@ async fn settings(s: &AppState) -> Result<Settings, AppError> {
         giving_prefix: open_data.giving_prefix,
         funding_org_id: open_data.funding_org_id,
         funding_org_name: open_data.funding_org_name,
+        area_code: open_data.area_code,
+        area_name: open_data.area_name,
+        data_source: open_data.data_source,
     })
 }
 
@@ -491,6 +502,15 @@ struct SettingsPatch {
     /// The funder's name.
     #[schema(nullable = false, required = false)]
     funding_org_name: Option<Text>,
+    /// The ONS code of the area the partnership serves, of a type 360Giving's codelist names.
+    #[schema(nullable = false, required = false)]
+    area_code: Option<AreaCode>,
+    /// That area's name, e.g. Tamworth.
+    #[schema(nullable = false, required = false)]
+    area_name: Option<Text>,
+    /// Where the 360Giving file is published, or the publisher's website: an http(s) address.
+    #[schema(nullable = false, required = false)]
+    data_source: Option<WebAddress>,
 }
 
 /// One open-data setting of a patch: `None` when not given; a value outside its shape is
@@ -524,6 +544,9 @@ async fn patch_settings(State(s): State<AppState>, auth: Auth, body: RawBody) ->
         giving_prefix: open_data_setting(&mut f, GIVING_PREFIX_KEY),
         funding_org_id: open_data_setting(&mut f, FUNDING_ORG_ID_KEY),
         funding_org_name: open_data_setting(&mut f, FUNDING_ORG_NAME_KEY),
+        area_code: open_data_setting(&mut f, AREA_CODE_KEY),
+        area_name: open_data_setting(&mut f, AREA_NAME_KEY),
+        data_source: open_data_setting(&mut f, DATA_SOURCE_KEY),
     };
     f.finish()?;
     let rag = if amber.is_some() || red.is_some() {

@@ -12,13 +12,15 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Query, RawBody};
-use super::super::openapi::{Code, Instant, IsoDate};
+use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
+use super::reports::{bom, bom_only_with_csv};
 use crate::csv::journal::Format;
 use crate::csv::mapping::{Mapping, PRESETS};
 use crate::domain::FinancialYear;
 use crate::model::import::{Engine, ImportOptions};
 use crate::model::known::Known;
+use crate::reports::csv_out;
 use crate::reports::open_data::{self, GivingFormat};
 use crate::storage::Store;
 
@@ -142,13 +144,14 @@ struct TransparencyQuery {
 /// Spend over £500 between two dates, as the Local Government Transparency Code CSV.
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/exports/transparency", tag = "reports", params(TransparencyQuery),
+#[utoipa::path(get, path = "/api/v1/exports/transparency", tag = "reports", params(TransparencyQuery, BomQuery),
     responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv")))]
 async fn transparency(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let from = q.date("from");
     let to = q.date("to");
     let known = q.known();
+    let bom = bom(&mut q);
     let missing: Vec<&str> =
         [("from", from.is_none()), ("to", to.is_none())].into_iter().filter(|(_, m)| *m).map(|(n, _)| n).collect();
     q.finish()?;
@@ -164,14 +167,8 @@ async fn transparency(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
         return Err(AppError::field("to", "must not be before from"));
     }
     let text = crate::csv::export_transparency(&s.store, from, to, &known).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"spend-over-500-{from}-{to}.csv\"")),
-        ],
-        text,
-    )
-        .into_response())
+    let name = format!("spend-over-500-{from}-{to}.csv");
+    Ok(download("text/csv; charset=utf-8", &name, csv_out::with_bom(text.into_bytes(), bom)))
 }
 
 #[derive(IntoParams)]
@@ -196,7 +193,7 @@ struct VcseGrantsQuery {
 /// (the part in the year asked for), `Agreement ID`, `Grant`, `Project`, `Beneficiary Org ID`.
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/exports/vcse-grants", tag = "reports", params(VcseGrantsQuery),
+#[utoipa::path(get, path = "/api/v1/exports/vcse-grants", tag = "reports", params(VcseGrantsQuery, BomQuery),
     responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv"),
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 409, description = "Setting `funding_org_name` is not set (`conflict`, naming it).")))]
@@ -204,14 +201,19 @@ async fn vcse_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Res
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
     let known = q.known();
+    let bom = bom(&mut q);
     q.finish()?;
-    vcse_file(&s.store, year, &known).await
+    vcse_download(&s.store, year, &known, bom).await
 }
 
 /// The VCSE grants file as a download: the API route's answer, and the dashboard's.
 pub(crate) async fn vcse_file(store: &Store, year: FinancialYear, known: &Known) -> Result<Response, AppError> {
+    vcse_download(store, year, known, false).await
+}
+
+async fn vcse_download(store: &Store, year: FinancialYear, known: &Known, bom: bool) -> Result<Response, AppError> {
     let bytes = open_data::vcse_grants(store, year, known).await?;
-    Ok(download("text/csv; charset=utf-8", &format!("vcse-grants-{year}.csv"), bytes))
+    Ok(download("text/csv; charset=utf-8", &format!("vcse-grants-{year}.csv"), csv_out::with_bom(bytes, bom)))
 }
 
 #[derive(IntoParams)]
@@ -237,24 +239,29 @@ struct GivingQuery {
 /// Description (the purpose), Currency (`GBP`), Amount Awarded, Award Date, Planned Dates
 /// (start, end), Recipient Org (Identifier: its org-id, else `GB-CHC-`/`GB-SC-`/`GB-NIC-` from
 /// its charity number, else `GB-COH-` from its company number, else
-/// `{giving_prefix}-org-{code}`; Name, Charity Number, Company Number, Postal Code), Funding
-/// Org (settings `funding_org_id`, `funding_org_name`), Grant Programme (the grant's code and
-/// name). JSON leaves out optional fields the ledger does not know; CSV leaves their cells empty.
+/// `{giving_prefix}-org-{code}`; Name, Charity Number, Company Number, Postal Code, Location's
+/// Country Code where the postcode is known), Funding Org (settings `funding_org_id`,
+/// `funding_org_name`), Grant Programme (the grant's code and name), Beneficiary Location
+/// (settings `area_name`, `area_code`, its Geographic Code Type, Country Code `GB`), Data
+/// Source (setting `data_source`), Last Modified (`dateModified`). JSON leaves out optional
+/// fields the ledger does not know; CSV leaves their cells empty and writes every other cell
+/// exactly as the JSON's value, never defused: a data interchange file (docs/open-data.md).
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/exports/360giving", tag = "reports", params(GivingQuery),
+#[utoipa::path(get, path = "/api/v1/exports/360giving", tag = "reports", params(GivingQuery, BomQuery),
     responses((status = 200, description = "The 360Giving file.", content(
             (open_data::GivingFile = "application/json"),
             (String = "text/csv"))),
-        (status = 404, description = "No such financial year (`not_found`)."),
-        (status = 409, description = "Setting `giving_prefix`, `funding_org_id` or `funding_org_name` is not set (`conflict`, naming it).")))]
+        (status = 404, description = "No such financial year, or no grants to publish for it: the standard's file holds at least one (`not_found`)."),
+        (status = 409, description = "A setting it needs (`giving_prefix`, `funding_org_id`, `funding_org_name`, `area_code`, `area_name`, `data_source`) is unset or refused, or a recipient's stored `org_id` is refused (`conflict`, naming it).")))]
 async fn giving(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
     let format = q.text("format");
     let known = q.known();
+    let bom = bom(&mut q);
     q.finish()?;
-    giving_file(&s.store, year, &known, format.as_deref()).await
+    giving_download(&s.store, year, &known, format.as_deref(), bom).await
 }
 
 /// The 360Giving file (`format` json, the default, or csv) as a download: the API route's
@@ -265,14 +272,27 @@ pub(crate) async fn giving_file(
     known: &Known,
     format: Option<&str>,
 ) -> Result<Response, AppError> {
+    giving_download(store, year, known, format, false).await
+}
+
+async fn giving_download(
+    store: &Store,
+    year: FinancialYear,
+    known: &Known,
+    format: Option<&str>,
+    bom: bool,
+) -> Result<Response, AppError> {
     let format = match format {
         None => GivingFormat::Json,
         Some(f) => GivingFormat::parse(f).ok_or_else(|| AppError::field("format", "must be json or csv"))?,
     };
+    let bom = bom_only_with_csv(bom, format == GivingFormat::Csv)?;
     let bytes = open_data::giving(store, year, known, format).await?;
     Ok(match format {
         GivingFormat::Json => download("application/json", &format!("360giving-{year}.json"), bytes),
-        GivingFormat::Csv => download("text/csv; charset=utf-8", &format!("360giving-{year}.csv"), bytes),
+        GivingFormat::Csv => {
+            download("text/csv; charset=utf-8", &format!("360giving-{year}.csv"), csv_out::with_bom(bytes, bom))
+        }
     })
 }
 

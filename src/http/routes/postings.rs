@@ -126,37 +126,81 @@ async fn vire(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Raw
     Ok((StatusCode::CREATED, Json(ops::vire(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
+/// A commitment: a purchase order or a grant agreement, told apart by `kind`. Each form
+/// states the fields it requires, so the document requires what the server does.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // the contract of the body `Fields` parses
+enum CommitmentBody {
+    PurchaseOrder(PurchaseOrderBody),
+    GrantAgreement(GrantAgreementBody),
+}
+
+/// A purchase order: `kind` left out or `purchase_order`; `supplier` is required, and a grant
+/// agreement's fields are refused.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-struct CommitmentBody {
+struct PurchaseOrderBody {
     grant: Code,
-    /// The commitment's year; for a grant agreement, the year of its first part.
     financial_year: FinancialYear,
     project: Code,
-    /// Required for a purchase order; a grant agreement's defaults to the recipient's name.
-    supplier: Option<Text>,
+    supplier: Text,
     reference: Option<TextOrEmpty>,
-    /// For a grant agreement, its whole amount: the schedule's parts add up to it.
     amount: Amount,
-    /// The date it was placed or, for an agreement, awarded.
+    /// The date it was placed.
     date: IsoDate,
     memo: Option<ProseOrEmpty>,
     /// Default `purchase_order`.
-    kind: Option<CommitmentKind>,
-    /// A grant agreement's delivery partner: an organisation's code.
-    recipient: Option<Code>,
-    /// When the agreement's period starts (grant agreements only).
-    start_date: Option<IsoDate>,
+    kind: Option<PurchaseOrderKind>,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum PurchaseOrderKind {
+    PurchaseOrder,
+}
+
+/// A grant agreement with a delivery partner (`kind: grant_agreement`), which may run across
+/// financial years: `recipient`, `start_date`, `end_date`, `purpose` and `schedule` are required.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct GrantAgreementBody {
+    grant: Code,
+    /// The year of its first part.
+    financial_year: FinancialYear,
+    project: Code,
+    /// Defaults to the recipient's name.
+    supplier: Option<Text>,
+    reference: Option<TextOrEmpty>,
+    /// Its whole amount: the schedule's parts add up to it.
+    amount: Amount,
+    /// The date it was awarded.
+    date: IsoDate,
+    memo: Option<ProseOrEmpty>,
+    kind: GrantAgreementKind,
+    /// The delivery partner: an organisation's code.
+    recipient: Code,
+    /// When the agreement's period starts.
+    start_date: IsoDate,
     /// When it ends; not before `start_date`, nor before `date`.
-    end_date: Option<IsoDate>,
-    /// What the grant is for (grant agreements only).
-    purpose: Option<Text>,
-    /// One part per financial year, in year order, adding up to `amount` (grant agreements
-    /// only). Each part is committed in its year's award: now where that award exists, later
+    end_date: IsoDate,
+    /// What the grant is for, not blank: the open-data exports publish it (docs/open-data.md).
+    purpose: Text,
+    /// One part per financial year, in year order, adding up to `amount`. Each part is
+    /// committed in its year's award: now where that award exists, later
     /// (`POST /api/v1/commitments/{id}/parts`) where it does not.
-    #[schema(max_items = 10)]
-    schedule: Option<Vec<AgreementPartBody>>,
+    #[schema(min_items = 1, max_items = 10)]
+    schedule: Vec<AgreementPartBody>,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum GrantAgreementKind {
+    GrantAgreement,
 }
 
 #[derive(ToSchema)]

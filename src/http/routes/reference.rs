@@ -398,12 +398,21 @@ fn charity_number(s: &str) -> Option<String> {
 fn company_number(s: &str) -> Option<String> {
     org::is_company_number(s).then(|| s.to_owned())
 }
-fn org_id(s: &str) -> Option<String> {
-    org::is_org_id(s).then(|| s.to_owned())
+/// `org_id`, or empty: an identifier `org::org_id_refusal` refuses is refused naming the field
+/// with its reason (no such list, a deprecated one, or not the list's form).
+fn org_id(f: &mut Fields) -> String {
+    let s = f.text_or_empty("org_id");
+    match (!s.is_empty()).then(|| org::org_id_refusal(&s)).flatten() {
+        Some(why) => {
+            f.refuse("org_id", why);
+            String::new()
+        }
+        None => s,
+    }
 }
-const CHARITY_NUMBER: &str = "a charity number (1234567, 1234567-1, SC012345 or NIC100002)";
+const CHARITY_NUMBER: &str = "a charity number in its register's form (England and Wales 1234567 or a subsidiary \
+                              1234567-1, Scotland SC012345, Northern Ireland NIC100002)";
 const COMPANY_NUMBER: &str = "a Companies House number of 8 characters (01234567 or SC123456)";
-const ORG_ID: &str = "an org-id.guide identifier: a registry prefix like GB-CHC- then the id";
 const POSTCODE: &str = "a UK postcode like B79 7BZ";
 
 /// Create an organisation.
@@ -433,7 +442,7 @@ pub(crate) fn organisation_body(body: &RawBody) -> Result<Organisation, AppError
         kind: f.word("kind", &OrgKind::ALL, None),
         charity_number: f.shaped("charity_number", charity_number, CHARITY_NUMBER),
         company_number: f.shaped("company_number", company_number, COMPANY_NUMBER),
-        org_id: f.shaped("org_id", org_id, ORG_ID),
+        org_id: org_id(&mut f),
         postcode: f.shaped("postcode", org::postcode, POSTCODE),
     };
     f.finish()?;
@@ -506,7 +515,7 @@ pub(crate) fn organisation_patch_body(body: &RawBody) -> Result<OrganisationPatc
         company_number: f
             .has_value("company_number")
             .then(|| f.shaped("company_number", company_number, COMPANY_NUMBER)),
-        org_id: f.has_value("org_id").then(|| f.shaped("org_id", org_id, ORG_ID)),
+        org_id: f.has_value("org_id").then(|| org_id(&mut f)),
         postcode: f.has_value("postcode").then(|| f.shaped("postcode", org::postcode, POSTCODE)),
     };
     f.finish()?;

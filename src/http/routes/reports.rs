@@ -12,7 +12,7 @@ use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
 use super::super::input::{Fields, RawBody};
-use super::super::openapi::{Code, Instant, IsoDate};
+use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::domain::FinancialYear;
 use crate::model::page::Page;
@@ -44,6 +44,20 @@ pub fn csv_response(body: Vec<u8>, filename: &str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// `bom` (`openapi::BomQuery`): whether a CSV download starts with a byte-order mark.
+/// Every CSV route reads it here; `csv_out::with_bom` adds the mark.
+pub fn bom(q: &mut Query) -> bool {
+    q.bool("bom").unwrap_or(false)
+}
+
+/// `bom=true` on a route that answers JSON unless asked for CSV: refused when the answer is JSON.
+pub fn bom_only_with_csv(bom: bool, csv: bool) -> Result<bool, AppError> {
+    if bom && !csv {
+        return Err(AppError::field("bom", "applies to the CSV form only: add format=csv"));
+    }
+    Ok(bom)
 }
 
 /// `json` (the default) or `csv`.
@@ -86,7 +100,7 @@ struct VarianceQuery {
 /// with priority and grant subtotals.
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/reports/variance", tag = "reports", params(VarianceQuery),
+#[utoipa::path(get, path = "/api/v1/reports/variance", tag = "reports", params(VarianceQuery, BomQuery),
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (crate::reports::variance::VarianceReport = "application/json"),
             (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
@@ -98,12 +112,14 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
     let grant = q.code("grant");
     let quarter = q.text("quarter");
     let csv = wants_csv(&mut q);
+    let bom = bom(&mut q);
     q.finish()?;
     let csv = csv?;
+    let bom = bom_only_with_csv(bom, csv)?;
     let quarter = quarter.map(|t| parse_quarter(Some(t))).transpose()?;
     let report = run::variance_in_quarter(&s.store, year, as_at, &known, grant.as_deref(), quarter, today()).await?;
     if csv {
-        let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), false);
+        let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), bom);
         return Ok(csv_response(body, &format!("variance-{year}.csv")));
     }
     Ok(Json(report).into_response())
@@ -126,7 +142,7 @@ struct QuarterlyQuery {
 /// Actual spend per quarter per project, priority and grant.
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/reports/quarterly", tag = "reports", params(QuarterlyQuery),
+#[utoipa::path(get, path = "/api/v1/reports/quarterly", tag = "reports", params(QuarterlyQuery, BomQuery),
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (crate::reports::quarterly::QuarterlyReport = "application/json"),
             (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
@@ -137,11 +153,13 @@ async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -
     let known = q.known();
     let grant = q.code("grant");
     let csv = wants_csv(&mut q);
+    let bom = bom(&mut q);
     q.finish()?;
     let csv = csv?;
+    let bom = bom_only_with_csv(bom, csv)?;
     let report = run::quarterly(&s.store, year, grant.as_deref(), as_at, &known).await?;
     if csv {
-        let body = csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&report), false);
+        let body = csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&report), bom);
         return Ok(csv_response(body, &format!("quarterly-{year}.csv")));
     }
     Ok(Json(report).into_response())
@@ -178,8 +196,6 @@ struct ReturnQuery {
     financial_year: FinancialYear,
     #[param(minimum = 1, maximum = 4)]
     quarter: u8,
-    /// Start the file with a UTF-8 byte-order mark, for Excel.
-    bom: Option<bool>,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
     as_known_at: Option<Instant>,
 }
@@ -187,14 +203,14 @@ struct ReturnQuery {
 /// The Commissioner's return for a quarter, as CSV.
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/exports/commissioner-return", tag = "reports", params(ReturnQuery),
+#[utoipa::path(get, path = "/api/v1/exports/commissioner-return", tag = "reports", params(ReturnQuery, BomQuery),
     responses((status = 200, description = "The return.", body = String, content_type = "text/csv"),
         (status = 404, description = "No such financial year (`not_found`).")))]
 async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.required_year("financial_year");
     let quarter = q.text("quarter");
-    let bom = q.bool("bom").unwrap_or(false);
+    let bom = bom(&mut q);
     let known = q.known();
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
