@@ -4,6 +4,7 @@
 mod support;
 
 mod agreements;
+mod append_only;
 mod as_at_rules;
 mod cash;
 mod contention;
