@@ -143,6 +143,7 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
         id: i64,
     }
     let Id { id } = rows::read(&row, "forecasts", &[])?;
+    audit::FORECASTS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "create", ""), None).await?;
     let rec = ForecastRecord {
         id,
         grant: cmd.grant,
@@ -492,6 +493,7 @@ pub async fn record_indicator_return(
         id: i64,
     }
     let Id { id } = rows::read(&row, "indicator_returns", &[])?;
+    audit::INDICATOR_RETURNS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "create", ""), None).await?;
     let rec = IndicatorReturnRecord {
         id,
         project: cmd.project,
