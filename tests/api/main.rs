@@ -29,4 +29,5 @@ mod roles;
 mod simulation;
 mod tamper;
 mod typed_rows;
+mod upgrade;
 mod vat;
