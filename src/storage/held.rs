@@ -285,6 +285,7 @@ pub(crate) async fn check(store: &Store, audit: &[AuditRow], problems: &mut Vec<
     let state = recorded(audit.iter().map(|a| (a.entity.as_str(), a.key.as_str(), a.after.as_deref())));
     for h in held() {
         let mut rows: BTreeMap<String, Value> = BTreeMap::new();
+        let mut lines: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for r in sqlx::query(&h.select).fetch_all(store.pool()).await? {
             let key = text(&r, h.table, "audit_key")?;
             match &h.shape {
@@ -294,26 +295,25 @@ pub(crate) async fn check(store: &Store, audit: &[AuditRow], problems: &mut Vec<
                 Shape::Record(read) => {
                     rows.insert(key, read(&r)?);
                 }
-                Shape::Lines(read) => {
-                    let line = read(&r)?;
-                    match rows.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
-                        Value::Array(lines) => lines.push(line),
-                        _ => unreachable!("lines gather into an array"),
-                    }
-                }
+                Shape::Lines(read) => lines.entry(key).or_default().push(read(&r)?),
             }
         }
+        rows.extend(lines.into_iter().map(|(key, lines)| (key, Value::Array(lines))));
         for (key, row) in &rows {
             compare(h.table, key, row, state.get(&(h.entity, key.as_str())), problems);
         }
         if !h.removable {
-            for ((_, key), s) in state.iter().filter(|((e, _), _)| *e == h.entity) {
-                if present(s) && !rows.contains_key(*key) {
-                    problems.push(format!(
-                        "{} {key}: in the audit trail but no longer stored: deleted outside the ledger",
-                        h.table
-                    ));
-                }
+            let mut gone: Vec<&str> = state
+                .iter()
+                .filter(|((entity, key), s)| *entity == h.entity && present(s) && !rows.contains_key(*key))
+                .map(|((_, key), _)| *key)
+                .collect();
+            gone.sort_unstable();
+            for key in gone {
+                problems.push(format!(
+                    "{} {key}: in the audit trail but no longer stored: deleted outside the ledger",
+                    h.table
+                ));
             }
         }
     }
