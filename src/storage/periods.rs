@@ -91,7 +91,13 @@ pub(crate) fn check(entries: &[StoredEntry], audit: &[AuditRow], problems: &mut 
             problems.push(format!("entry {}: created_at {:?} is not an instant", e.id, e.created_at));
             continue;
         };
-        for span in closed.get(e.year.as_str()).into_iter().flatten().filter(|s| s.holds(at)) {
+        // A date or year that does not parse is named by `verify::check_entries`.
+        let (Ok(year), Some(date)) = (FinancialYear::parse(&e.year), parse_date(&e.date)) else { continue };
+        let closed_at = |y: &str| closed.get(y).into_iter().flatten().find(|s| s.holds(at));
+        // An entry dated outside its award's year is named only when the year of its date
+        // was closed too: whichever of the two a posting is refused by, no honest one is named.
+        let dated_in = FinancialYear::of(date).to_string();
+        if let Some(span) = closed_at(&e.year).filter(|_| dated_in == e.year || closed_at(&dated_in).is_some()) {
             let until = span.until.as_ref().map(|(t, _)| format!(" until {t}")).unwrap_or_default();
             problems.push(format!(
                 "entry {}: recorded at {} in {}, which the audit trail says was closed from {}{until}: recorded \
@@ -99,8 +105,6 @@ pub(crate) fn check(entries: &[StoredEntry], audit: &[AuditRow], problems: &mut 
                 e.id, e.created_at, e.year, span.from.0
             ));
         }
-        // A date or year that does not parse is named by `verify::check_entries`.
-        let (Ok(year), Some(date)) = (FinancialYear::parse(&e.year), parse_date(&e.date)) else { continue };
         let Some(quarter) = year.quarter_of(date) else { continue };
         let key = format!("{year}/Q{quarter}");
         for span in locked.get(key.as_str()).into_iter().flatten().filter(|s| s.holds(at)) {
