@@ -1,4 +1,4 @@
-//! Issue 18 item 8: every append-only table refuses an update and a delete with its own
+//! Every append-only table refuses an update and a delete with its own
 //! trigger's message. Each is tried on a row nothing depends on (written straight into the
 //! database, past the API), so no foreign key refuses it first: without its trigger the edit
 //! would go through, and the test would fail.

@@ -559,7 +559,7 @@ backend_test!(concurrent_reference_changes_keep_one_audit_chain, |app: TestApp| 
     app.assert_verified().await;
 });
 
-// ---- every record the ledger trusts, held to its history (issue 18, item 2) ----
+// ---- every record the ledger trusts, held to its history ----
 
 /// Seals the chain heads with the test key, so verify with the key is clean before an edit.
 async fn sealed(app: &TestApp) -> ChainKey {
