@@ -611,6 +611,12 @@ backend_test!(tokens_written_in_the_database_are_named, |app: TestApp| async mov
     exec(&app, &format!("update tokens set role = 'admin' where id = {viewer}")).await;
     assert_eq!(as_secret(&app, Method::POST, "/api/v1/tokens", app.token(Role::Viewer)).await, StatusCode::CREATED);
     named_both(&app, &key, &format!("tokens {viewer}: role is admin but its audit trail says viewer")).await;
+    // The command an operator runs says so too, with the key in its environment or without.
+    for with in [None, Some(KEY)] {
+        let (ok, out, err) = keyed_cli(&app, with, &["verify"]);
+        assert!(!ok, "{out}{err}");
+        assert!(out.contains(&format!("tokens {viewer}: role is admin but its audit trail says viewer")), "{out}");
+    }
     exec(&app, &format!("update tokens set role = 'viewer' where id = {viewer}")).await;
     app.assert_verified().await;
 
