@@ -27,18 +27,18 @@ const ACTOR: &str = "upgrade";
 
 /// Baselines what an upgrade to 0016 leaves unrecorded, unless that upgrade is recorded.
 pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
-    let mut db_tx = store.begin().await?;
-    // The audit head's lock first, as every audit write takes it: two processes opening the
-    // ledger at once upgrade it once.
-    sqlx::query("update audit_head set write_seq = write_seq + 1 where id = 1").execute(&mut *db_tx).await?;
-    let done =
-        sqlx::query("select 1 as one from audit_log where entity = 'ledger' and entity_key = $1 and action = $2")
-            .bind(VERSION)
-            .bind(UPGRADE)
-            .fetch_optional(&mut *db_tx)
-            .await?
-            .is_some();
+    // Read first, so opening an upgraded ledger takes no write lock.
+    let mut read = store.begin_read().await?;
+    let done = upgraded_in(&mut read).await?;
+    read.rollback().await?;
     if done {
+        return Ok(());
+    }
+    let mut db_tx = store.begin().await?;
+    // The audit head's lock, as every audit write takes it first, then the same question
+    // again: two processes opening the ledger at once upgrade it once.
+    sqlx::query("update audit_head set write_seq = write_seq + 1 where id = 1").execute(&mut *db_tx).await?;
+    if upgraded_in(&mut db_tx).await? {
         db_tx.rollback().await?;
         return Ok(());
     }
@@ -83,6 +83,17 @@ pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
     audit::record_in(&mut db_tx, change).await?;
     db_tx.commit().await?;
     Ok(())
+}
+
+/// Whether this upgrade is recorded.
+async fn upgraded_in(db_tx: &mut DbTx) -> Result<bool, StoreError> {
+    let found =
+        sqlx::query("select 1 as one from audit_log where entity = 'ledger' and entity_key = $1 and action = $2")
+            .bind(VERSION)
+            .bind(UPGRADE)
+            .fetch_optional(&mut **db_tx)
+            .await?;
+    Ok(found.is_some())
 }
 
 /// The records of the entities baselined here, in order.
