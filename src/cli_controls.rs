@@ -242,11 +242,11 @@ pub async fn quarter_action(store: &Store, action: QuarterAction) -> anyhow::Res
 
 pub async fn audit_list(store: &Store, args: AuditArgs) -> anyhow::Result<()> {
     let who = signed_in(store, &args.who, Need::ReadLedger).await?;
-    // As in the API: only admin reads the records of tokens.
+    // As in the API: only admin reads the records of tokens and sign-ins.
     let with_tokens = Need::Admin.allows(who.role);
     anyhow::ensure!(
-        with_tokens || args.entity.as_deref() != Some("token"),
-        "only admin may read the records of tokens"
+        with_tokens || !args.entity.as_deref().is_some_and(crate::model::audit::admin_only),
+        "only admin may read the records of tokens and sign-ins"
     );
     let filter = AuditFilter { entity: args.entity, key: args.key, with_tokens, ..Default::default() };
     print(&audit::list(store, &filter, 0, args.limit.clamp(1, PAGE_LIMIT_MAX)).await?.items);

@@ -25,6 +25,14 @@ pub struct AuditFilter {
     /// Inclusive dates, compared with the UTC date of the change.
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
-    /// Whether records of tokens are listed: only admin reads tokens (API.md).
+    /// Whether the records of `ADMIN_ONLY` entities are listed: only admin reads tokens (API.md).
     pub with_tokens: bool,
+}
+
+/// The entities whose records only admin reads: tokens, and the sign-ins made with them.
+pub const ADMIN_ONLY: [&str; 2] = ["token", "session"];
+
+/// Whether only admin reads the records of `entity`.
+pub fn admin_only(entity: &str) -> bool {
+    ADMIN_ONLY.contains(&entity)
 }

@@ -2,9 +2,11 @@
 //! is written in the same `db_tx` as the change it describes.
 
 use serde::Serialize;
+use serde_json::Value;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use super::{DbTx, Page, Store, StoreError, now};
+use super::{DbTx, Page, Store, StoreError, now, rows};
 use crate::domain::chain::{self, AuditContent};
 use crate::model::audit::{AuditFilter, AuditRecord};
 
@@ -66,6 +68,198 @@ pub async fn record_in(db_tx: &mut DbTx, c: Change<'_>) -> Result<(), StoreError
     Ok(())
 }
 
+/// How one column of a table audited as stored is written in its record.
+#[derive(Debug, Clone, Copy)]
+pub enum Col {
+    /// Text, or null.
+    Text,
+    /// A whole number, or null.
+    Int,
+    /// 0 or 1, written as false or true.
+    Flag,
+}
+
+/// A table whose audit records hold each row as stored, column by column: what a write
+/// records, what `verify` holds the row to, and what an upgrade records for rows stored
+/// before the table was audited. The columns are named once, here.
+pub struct Stored {
+    pub table: &'static str,
+    pub entity: &'static str,
+    /// The key column; its value, as text, is the record's key.
+    pub key: &'static str,
+    pub columns: &'static [(&'static str, Col)],
+}
+
+/// The key of one row of a `Stored` table.
+#[derive(Debug, Clone, Copy)]
+pub enum RowKey<'a> {
+    Id(i64),
+    Text(&'a str),
+}
+
+impl std::fmt::Display for RowKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowKey::Id(id) => write!(f, "{id}"),
+            RowKey::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// Virements: a pending one moves nothing until a second approver posts it, so its amount,
+/// projects and proposer must be what was proposed.
+pub const VIREMENTS: Stored = Stored {
+    table: "virements",
+    entity: "virement",
+    key: "id",
+    columns: &[
+        ("grant_code", Col::Text),
+        ("financial_year", Col::Text),
+        ("from_project", Col::Text),
+        ("to_project", Col::Text),
+        ("amount_pence", Col::Int),
+        ("approved_on", Col::Text),
+        ("approval_ref", Col::Text),
+        ("reason", Col::Text),
+        ("status", Col::Text),
+        ("proposed_by", Col::Text),
+        ("proposed_at", Col::Text),
+        ("decided_by", Col::Text),
+        ("decided_at", Col::Text),
+        ("decision_reason", Col::Text),
+        ("entry_id", Col::Int),
+    ],
+};
+
+/// Officers' forecasts, which the variance report and the monitoring return show.
+pub const FORECASTS: Stored = Stored {
+    table: "forecasts",
+    entity: "forecast",
+    key: "id",
+    columns: &[
+        ("grant_code", Col::Text),
+        ("financial_year", Col::Text),
+        ("quarter", Col::Int),
+        ("project_code", Col::Text),
+        ("forecast_pence", Col::Int),
+        ("explanation", Col::Text),
+        ("progress_rag", Col::Text),
+        ("rag_reason", Col::Text),
+        ("made_on", Col::Text),
+        ("made_by", Col::Text),
+        ("made_at", Col::Text),
+    ],
+};
+
+/// What each quarter of an indicator achieved, which the monitoring return shows.
+pub const INDICATOR_RETURNS: Stored = Stored {
+    table: "indicator_returns",
+    entity: "indicator_return",
+    key: "id",
+    columns: &[
+        ("project_code", Col::Text),
+        ("indicator_code", Col::Text),
+        ("financial_year", Col::Text),
+        ("quarter", Col::Int),
+        ("actual", Col::Text),
+        ("evidence_ref", Col::Text),
+        ("note", Col::Text),
+        ("recorded_by", Col::Text),
+        ("recorded_at", Col::Text),
+    ],
+};
+
+/// A forecast withdrawn in error: from its instant it counts in no report.
+pub const FORECAST_WITHDRAWALS: Stored = Stored {
+    table: "forecast_withdrawals",
+    entity: "forecast_withdrawal",
+    key: "id",
+    columns: &[
+        ("forecast_id", Col::Int),
+        ("reason", Col::Text),
+        ("withdrawn_by", Col::Text),
+        ("withdrawn_at", Col::Text),
+    ],
+};
+
+/// An indicator return withdrawn in error, as a forecast is.
+pub const INDICATOR_RETURN_WITHDRAWALS: Stored = Stored {
+    table: "indicator_return_withdrawals",
+    entity: "indicator_return_withdrawal",
+    key: "id",
+    columns: &[
+        ("indicator_return_id", Col::Int),
+        ("reason", Col::Text),
+        ("withdrawn_by", Col::Text),
+        ("withdrawn_at", Col::Text),
+    ],
+};
+
+/// Signed-in browsers: a session carries its token's role to the pages, so each is the
+/// sign-in that made it. The key is the SHA-256 of the cookie's secret, never the secret.
+pub const SESSIONS: Stored = Stored {
+    table: "sessions",
+    entity: "session",
+    key: "id_hash",
+    columns: &[("token_id", Col::Int), ("created_at", Col::Text), ("expires_at", Col::Text)],
+};
+
+impl Stored {
+    /// Every row: its key as text (`audit_key`), then the audited columns, in key order.
+    pub fn select(&self) -> String {
+        format!("{} order by {}", self.rows_sql(), self.key)
+    }
+
+    fn rows_sql(&self) -> String {
+        let columns: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
+        format!("select cast({} as text) as audit_key, {} from {}", self.key, columns.join(", "), self.table)
+    }
+
+    /// One row as its audit record holds it.
+    pub fn value(&self, row: &AnyRow) -> Result<Value, StoreError> {
+        row_value(row, self.table, self.columns)
+    }
+
+    /// The row with this key as it now stands in `db_tx`, if there is one.
+    pub async fn row_in(&self, db_tx: &mut DbTx, key: RowKey<'_>) -> Result<Option<Value>, StoreError> {
+        let sql = format!("{} where {} = $1", self.rows_sql(), self.key);
+        let query = sqlx::query(&sql);
+        let query = match key {
+            RowKey::Id(id) => query.bind(id),
+            RowKey::Text(t) => query.bind(t),
+        };
+        query.fetch_optional(&mut **db_tx).await?.map(|r| self.value(&r)).transpose()
+    }
+
+    /// Records the row with this key as it now stands, in the `db_tx` that wrote it.
+    pub async fn record_in(
+        &self,
+        db_tx: &mut DbTx,
+        key: RowKey<'_>,
+        (actor, action, reason): (&str, &str, &str),
+        before: Option<Value>,
+    ) -> Result<(), StoreError> {
+        let after = self.row_in(db_tx, key).await?;
+        let key = key.to_string();
+        record_in(db_tx, Change { actor, action, entity: self.entity, key: &key, before, after, reason }).await
+    }
+}
+
+/// The named columns of `row` as a JSON object, each as `Col` says.
+pub(crate) fn row_value(row: &AnyRow, table: &str, columns: &[(&str, Col)]) -> Result<Value, StoreError> {
+    let mut fields = serde_json::Map::new();
+    for (column, kind) in columns {
+        let value = match kind {
+            Col::Text => row.try_get::<Option<String>, _>(*column).map(|v| v.map_or(Value::Null, Value::String)),
+            Col::Int => row.try_get::<Option<i64>, _>(*column).map(|v| v.map_or(Value::Null, Value::from)),
+            Col::Flag => row.try_get::<Option<i64>, _>(*column).map(|v| v.map_or(Value::Null, |n| Value::Bool(n != 0))),
+        }
+        .map_err(|e| rows::corrupt(row, table, &["audit_key"], e))?;
+        fields.insert((*column).to_owned(), value);
+    }
+    Ok(Value::Object(fields))
+}
+
 /// Serializes a record for the trail.
 pub fn json(record: &impl Serialize) -> Option<serde_json::Value> {
     Some(serde_json::to_value(record).expect("records serialize"))
@@ -78,7 +272,7 @@ pub async fn list(store: &Store, f: &AuditFilter, before_id: i64, limit: i64) ->
          where ($1 = 0 or id < $1) and ($2 is null or entity = $2) and ($3 is null or entity_key = $3)
            and ($4 is null or actor = $4) and ($5 is null or action = $5)
            and ($6 is null or substr(at, 1, 10) >= $6) and ($7 is null or substr(at, 1, 10) <= $7)
-           and ($9 = 1 or entity <> 'token')
+           and ($9 = 1 or entity not in ($10, $11))
          order by id desc limit $8",
     )
     .bind(before_id)
@@ -90,6 +284,8 @@ pub async fn list(store: &Store, f: &AuditFilter, before_id: i64, limit: i64) ->
     .bind(f.to.map(|d| d.to_string()))
     .bind(limit + 1)
     .bind(i64::from(f.with_tokens))
+    .bind(crate::model::audit::ADMIN_ONLY[0])
+    .bind(crate::model::audit::ADMIN_ONLY[1])
     .fetch_all(store.pool())
     .await?;
     let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());

@@ -185,6 +185,7 @@ pub async fn reject_virement(
             actor.name
         )));
     }
+    let before = audit::VIREMENTS.row_in(&mut db_tx, audit::RowKey::Id(id)).await?;
     let done = sqlx::query(
         "update virements set status = 'rejected', decided_by = $2, decided_at = $3, decision_reason = $4
          where id = $1 and status = 'pending'",
@@ -198,6 +199,7 @@ pub async fn reject_virement(
     if done.rows_affected() != 1 {
         return Err(StoreError::Conflict(format!("virement {id} is {}, not pending", v.status)));
     }
+    audit::VIREMENTS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "reject", reason), before).await?;
     let v = load_virement(&mut db_tx, id).await?;
     let record = stored_record(id, v);
     idempotency::save_in(&mut db_tx, actor.idem, 200, &record).await?;

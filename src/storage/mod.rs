@@ -10,6 +10,7 @@ pub mod controls;
 pub mod entries;
 pub mod error;
 pub mod exports;
+pub mod held;
 pub mod idempotency;
 pub mod import;
 mod import_bulk;
@@ -19,6 +20,7 @@ mod lookups;
 pub mod monitoring;
 pub mod open_data;
 pub mod operations;
+mod periods;
 pub mod quarter_locks;
 mod readable;
 pub mod reference;
@@ -29,6 +31,7 @@ mod scanned;
 pub mod sealing;
 pub mod sessions;
 pub mod tokens;
+mod upgrade;
 pub mod verify;
 
 use std::str::FromStr;
@@ -128,13 +131,15 @@ impl Store {
         )
     }
 
-    /// Applies the embedded migrations of this backend.
+    /// Applies the embedded migrations of this backend, then records in the audit trail, once,
+    /// what an upgrade began to hold to it (`upgrade`).
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&self.pool).await.context("running migrations")?;
+        upgrade::run(self).await.context("recording the rows an upgrade brought under the audit trail")?;
         Ok(())
     }
 

@@ -161,6 +161,7 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
         id: i64,
     }
     let Id { id } = rows::read(&row, "forecasts", &[])?;
+    audit::FORECASTS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "create", ""), None).await?;
     let rec = ForecastRecord {
         id,
         grant: cmd.grant,
@@ -322,16 +323,20 @@ pub async fn withdraw_forecast(
         return Err(StoreError::PeriodClosed(found.financial_year.to_string()));
     }
     let w = Withdrawal { reason: reason.to_owned(), withdrawn_by: actor.name.to_owned(), withdrawn_at: now_precise() };
-    sqlx::query(
-        "insert into forecast_withdrawals (forecast_id, reason, withdrawn_by, withdrawn_at) values ($1, $2, $3, $4)",
+    let row = sqlx::query(
+        "insert into forecast_withdrawals (forecast_id, reason, withdrawn_by, withdrawn_at) values ($1, $2, $3, $4) returning id",
     )
     .bind(id)
     .bind(&w.reason)
     .bind(&w.withdrawn_by)
     .bind(&w.withdrawn_at)
-    .execute(&mut *db_tx)
+    .fetch_one(&mut *db_tx)
     .await
     .map_err(|e| already_withdrawn(e, format!("forecast {id}")))?;
+    let withdrawal: i64 = row.try_get("id")?;
+    audit::FORECAST_WITHDRAWALS
+        .record_in(&mut db_tx, audit::RowKey::Id(withdrawal), (actor.name, "create", ""), None)
+        .await?;
     let later = sqlx::query(
         "select 1 as found from forecasts f
          where f.grant_code = $1 and f.financial_year = $2 and f.quarter = $3 and f.project_code = $4
@@ -626,6 +631,7 @@ pub async fn record_indicator_return(
         id: i64,
     }
     let Id { id } = rows::read(&row, "indicator_returns", &[])?;
+    audit::INDICATOR_RETURNS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "create", ""), None).await?;
     let rec = IndicatorReturnRecord {
         id,
         project: cmd.project,
@@ -666,17 +672,21 @@ pub async fn withdraw_indicator_return(
     let year = year.ok_or_else(|| StoreError::NotFound(format!("indicator return {id}")))?;
     hold_year_awards_in(&mut db_tx, year_of("indicator_returns", &format!("id {id}"), &year)?, RowLock::Update).await?;
     let w = Withdrawal { reason: reason.to_owned(), withdrawn_by: actor.name.to_owned(), withdrawn_at: now_precise() };
-    sqlx::query(
+    let row = sqlx::query(
         "insert into indicator_return_withdrawals (indicator_return_id, reason, withdrawn_by, withdrawn_at)
-         values ($1, $2, $3, $4)",
+         values ($1, $2, $3, $4) returning id",
     )
     .bind(id)
     .bind(&w.reason)
     .bind(&w.withdrawn_by)
     .bind(&w.withdrawn_at)
-    .execute(&mut *db_tx)
+    .fetch_one(&mut *db_tx)
     .await
     .map_err(|e| already_withdrawn(e, format!("indicator return {id}")))?;
+    let withdrawal: i64 = row.try_get("id")?;
+    audit::INDICATOR_RETURN_WITHDRAWALS
+        .record_in(&mut db_tx, audit::RowKey::Id(withdrawal), (actor.name, "create", ""), None)
+        .await?;
     let sql = format!(
         "{RETURNS} where r.id = $1 or (r.id > $1 and exists (select 1 from indicator_returns o where o.id = $1
             and o.project_code = r.project_code and o.indicator_code = r.indicator_code

@@ -90,11 +90,12 @@ async fn insert_with_secret_in(
     secret: &str,
     actor: &str,
 ) -> Result<i64, StoreError> {
+    let secret_hash = hash_secret(secret);
     let row =
         sqlx::query("insert into tokens (name, role, secret_hash, created_at) values ($1, $2, $3, $4) returning id")
             .bind(name)
             .bind(role.as_str())
-            .bind(hash_secret(secret))
+            .bind(&secret_hash)
             .bind(now())
             .fetch_one(&mut **db_tx)
             .await
@@ -106,7 +107,9 @@ async fn insert_with_secret_in(
                 }
             })?;
     let id: i64 = row.try_get("id")?;
-    let after = serde_json::json!({ "id": id, "name": name, "role": role });
+    // The secret's SHA-256 (never the secret) is recorded, so `verify` names a token whose
+    // stored hash was swapped for one whose secret someone else knows.
+    let after = serde_json::json!({ "id": id, "name": name, "role": role, "secret_hash": secret_hash });
     let change = Change {
         actor,
         action: "create",

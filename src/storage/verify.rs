@@ -84,7 +84,8 @@ pub async fn report(store: &Store, key: Option<&ChainKey>) -> Result<Report, Sto
     Ok(report)
 }
 
-/// Everything verify re-derives from the entries, postings, balances and chains.
+/// Everything verify re-derives from the entries, postings, balances and chains, and the rows
+/// held to the audit trail.
 async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> Result<(), StoreError> {
     let problems = &mut report.problems;
     let entries = load_entries(store).await?;
@@ -93,8 +94,10 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     check_balances(store, &sums, problems).await?;
     check_commitments(store, &entries, problems).await?;
     check_evidence(store, problems).await?;
-    check_locked_quarters(store, &entries, problems).await?;
-    super::chains::check(store, &entries, key, report).await
+    let audit = super::chains::load_audit(store).await?;
+    super::periods::check(&entries, &audit, problems);
+    super::chains::check(store, &entries, &audit, key, report).await?;
+    super::held::check(store, &audit, &mut report.problems).await
 }
 
 /// Partners' evidence: every row is what its audit record says was recorded, and every
@@ -143,43 +146,6 @@ async fn check_evidence(store: &Store, problems: &mut Vec<String>) -> Result<(),
     }
     for key in stored.keys().filter(|k| !seen.contains(*k)) {
         problems.push(format!("evidence {key}: has no audit record: written outside the ledger"));
-    }
-    Ok(())
-}
-
-/// No entry dated in a locked quarter was recorded after the quarter was locked. Both times
-/// are stored to the second, and the lock's is taken under every award lock of its year, so
-/// an entry recorded before the lock is never later than it: a later one slipped past it.
-async fn check_locked_quarters(
-    store: &Store,
-    entries: &[StoredEntry],
-    problems: &mut Vec<String>,
-) -> Result<(), StoreError> {
-    let rows = sqlx::query("select financial_year, quarter, changed_at from quarter_locks where locked = 1")
-        .fetch_all(store.pool())
-        .await?;
-    let mut locked: HashMap<(String, i64), String> = HashMap::new();
-    for r in rows {
-        locked.insert((r.try_get("financial_year")?, r.try_get("quarter")?), r.try_get("changed_at")?);
-    }
-    if locked.is_empty() {
-        return Ok(());
-    }
-    for e in entries {
-        // A date that does not parse is named by `check_entries`.
-        let Some(date) = crate::domain::parse_date(&e.date) else { continue };
-        // The quarter of the year the date falls in, which for cash dated outside its
-        // award's year (rule 9) is another year's.
-        let year = FinancialYear::of(date);
-        let Some(quarter) = year.quarter_of(date) else { continue };
-        if let Some(at) = locked.get(&(year.to_string(), i64::from(quarter)))
-            && e.created_at.as_str() > at.as_str()
-        {
-            problems.push(format!(
-                "entry {}: dated {} in {year} Q{quarter}, locked at {at}, but recorded after it, at {}",
-                e.id, e.date, e.created_at
-            ));
-        }
     }
     Ok(())
 }

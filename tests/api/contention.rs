@@ -1,6 +1,12 @@
 //! Rule 7 under contention: reference changes serialise with the postings that depend on
 //! them, SQLite writers wait their turn instead of failing, and award locks are taken in one
 //! global order so closing a year cannot deadlock with an import. No race may answer 5xx.
+//!
+//! Only the PostgreSQL run of these races can catch a row lock that is removed or taken too
+//! late: SQLite's writer holds the whole database (`begin immediate` on the one writer
+//! connection), so its run passes with no row lock at all. The PostgreSQL run must never be
+//! skipped: it needs `TEST_DATABASE_URL`, and with `CI` set the harness (`support::run`)
+//! fails rather than skips without it.
 
 use std::sync::Arc;
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod agreements;
+mod append_only;
 mod as_at_rules;
 mod cash;
 mod cash_after_year;
@@ -34,4 +35,5 @@ mod simulation;
 mod standards;
 mod tamper;
 mod typed_rows;
+mod upgrade;
 mod vat;

@@ -95,7 +95,7 @@ backend_test!(organisations_are_created_read_changed_and_audited, |app: TestApp|
         .unwrap();
     let problems = grant_ledger::storage::verify::verify(&app.store).await.unwrap();
     assert!(
-        problems.iter().any(|p| p.contains("organisation YT: org_id is GB-CHC-999")),
+        problems.iter().any(|p| p.contains("organisations YT: org_id is GB-CHC-999")),
         "verify should name the changed org_id: {problems:#?}"
     );
 });

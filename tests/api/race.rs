@@ -1,5 +1,11 @@
 //! Rule 7: concurrent writers cannot overspend. Twenty simultaneous £100 spends against
 //! £1,000 available: exactly ten succeed and ten are refused.
+//!
+//! Only the PostgreSQL run of these races can catch a row lock that is removed or taken too
+//! late: SQLite's writer holds the whole database (`begin immediate` on the one writer
+//! connection), so its run passes with no row lock at all. The PostgreSQL run must never be
+//! skipped: it needs `TEST_DATABASE_URL`, and with `CI` set the harness (`support::run`)
+//! fails rather than skips without it.
 
 use axum::http::StatusCode;
 use grant_ledger::storage::tokens::Role;

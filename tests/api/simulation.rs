@@ -18,6 +18,12 @@
 //!
 //! `cargo test` runs it briefly on each backend. The long run is ignored by default:
 //! `SIM_CLIENTS=8 SIM_OPS=400 cargo test --test api simulation_long -- --ignored`.
+//!
+//! Only the PostgreSQL run of these races can catch a row lock that is removed or taken too
+//! late: SQLite's writer holds the whole database (`begin immediate` on the one writer
+//! connection), so its run passes with no row lock at all. The PostgreSQL run must never be
+//! skipped: it needs `TEST_DATABASE_URL`, and with `CI` set the harness (`support::run`)
+//! fails rather than skips without it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

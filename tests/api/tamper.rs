@@ -14,7 +14,7 @@ use sqlx::Row;
 use crate::backend_test;
 use crate::support::TestApp;
 
-const KEY: &str = "a chain key of at least thirty-two bytes, for tests";
+pub(crate) const KEY: &str = "a chain key of at least thirty-two bytes, for tests";
 
 async fn exec(app: &TestApp, sql: &str) {
     sqlx::query(sql).execute(app.store.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -367,7 +367,7 @@ backend_test!(an_amount_rewritten_and_rechained_is_caught_with_the_chain_key, |a
 });
 
 /// The real binary with the chain key in its environment (or not), against `app`'s ledger.
-fn keyed_cli(app: &TestApp, key: Option<&str>, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn keyed_cli(app: &TestApp, key: Option<&str>, args: &[&str]) -> (bool, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"));
     cmd.args(args).env("DATABASE_URL", &app.url).env("RUST_LOG", "warn");
     match key {
@@ -480,15 +480,15 @@ backend_test!(keyed_links_written_by_the_binary_resist_a_rechain, |app: TestApp|
 backend_test!(a_grant_moved_from_stop_to_warn_is_caught, |app: TestApp| async move {
     ledger(&app).await;
     exec(&app, "update grants set on_overspend = 'warn' where code = 'LDF'").await;
-    assert_named(&problems(&app).await, "grant LDF: on_overspend is warn but its latest audit record says stop");
+    assert_named(&problems(&app).await, "grants LDF: on_overspend is warn but its audit trail says stop");
 });
 
 backend_test!(a_project_moved_to_another_priority_is_caught, |app: TestApp| async move {
     ledger(&app).await;
     exec(&app, "update projects set priority = 'COHESION', status = 'closed' where code = 'P1'").await;
     let found = problems(&app).await;
-    assert_named(&found, "project P1: priority is COHESION but its latest audit record says ASB");
-    assert_named(&found, "project P1: status is closed but its latest audit record says active");
+    assert_named(&found, "projects P1: priority is COHESION but its audit trail says ASB");
+    assert_named(&found, "projects P1: status is closed but its audit trail says active");
 });
 
 backend_test!(an_audit_record_rewritten_to_match_is_caught, |app: TestApp| async move {
@@ -503,7 +503,7 @@ backend_test!(an_audit_record_rewritten_to_match_is_caught, |app: TestApp| async
     )
     .await;
     let found = problems(&app).await;
-    assert!(!found.iter().any(|p| p.starts_with("grant LDF")), "the row and its record agree now: {found:#?}");
+    assert!(!found.iter().any(|p| p.starts_with("grants LDF")), "the row and its record agree now: {found:#?}");
     assert!(
         found.iter().any(|p| p.starts_with("audit record") && p.contains("hash does not match its content")),
         "{found:#?}"
@@ -557,4 +557,371 @@ backend_test!(concurrent_reference_changes_keep_one_audit_chain, |app: TestApp| 
         }
     }
     app.assert_verified().await;
+});
+
+// ---- every record the ledger trusts, held to its history ----
+
+/// Seals the chain heads with the test key, so verify with the key is clean before an edit.
+async fn sealed(app: &TestApp) -> ChainKey {
+    let key = ChainKey::new(KEY.as_bytes()).unwrap();
+    let blocking = sealing::seal(&app.store, &key).await.unwrap();
+    assert!(blocking.is_empty(), "{blocking:#?}");
+    key
+}
+
+/// Verify names `start` both without the chain key and with it: a row held to its audit
+/// records is named whether or not the key is at hand.
+async fn named_both(app: &TestApp, key: &ChainKey, start: &str) {
+    assert_named(&verify::report(&app.store, None).await.unwrap().problems, start);
+    assert_named(&verify::report(&app.store, Some(key)).await.unwrap().problems, start);
+}
+
+async fn one_i64(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sql).fetch_one(app.store.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+}
+
+/// A request made with a bearer secret that is not one of the test tokens.
+async fn as_secret(app: &TestApp, method: axum::http::Method, path: &str, secret: &str) -> StatusCode {
+    let body = (method == axum::http::Method::POST).then(|| json!({ "name": "made by an intruder", "role": "admin" }));
+    app.call(method, path, Some(secret), body, &[]).await.status
+}
+
+backend_test!(tokens_written_in_the_database_are_named, |app: TestApp| async move {
+    use axum::http::Method;
+    use grant_ledger::storage::tokens::hash_secret;
+    let key = sealed(&app).await;
+    // An admin token inserted: it works at once.
+    let secret = "gl_an-intruders-secret-made-up-outside-the-ledger";
+    exec(
+        &app,
+        &format!(
+            "insert into tokens (name, role, secret_hash, created_at) values ('intruder', 'admin', '{}', '2024-01-01T00:00:00Z')",
+            hash_secret(secret)
+        ),
+    )
+    .await;
+    assert_eq!(as_secret(&app, Method::GET, "/api/v1/tokens", secret).await, StatusCode::OK);
+    let id = one_i64(&app, "select id from tokens where name = 'intruder'").await;
+    named_both(&app, &key, &format!("tokens {id}: has no audit record: written outside the ledger")).await;
+    exec(&app, &format!("delete from tokens where id = {id}")).await;
+    app.assert_verified().await;
+
+    // A viewer's token raised to admin: it may then make tokens.
+    let viewer = one_i64(&app, "select id from tokens where name = 'test viewer'").await;
+    exec(&app, &format!("update tokens set role = 'admin' where id = {viewer}")).await;
+    assert_eq!(as_secret(&app, Method::POST, "/api/v1/tokens", app.token(Role::Viewer)).await, StatusCode::CREATED);
+    named_both(&app, &key, &format!("tokens {viewer}: role is admin but its audit trail says viewer")).await;
+    // The command an operator runs says so too, with the key in its environment or without.
+    for with in [None, Some(KEY)] {
+        let (ok, out, err) = keyed_cli(&app, with, &["verify"]);
+        assert!(!ok, "{out}{err}");
+        assert!(out.contains(&format!("tokens {viewer}: role is admin but its audit trail says viewer")), "{out}");
+    }
+    exec(&app, &format!("update tokens set role = 'viewer' where id = {viewer}")).await;
+    app.assert_verified().await;
+
+    // The admin token's secret hash swapped for one whose secret the editor knows.
+    let admin = one_i64(&app, "select id from tokens where name = 'test admin'").await;
+    let honest = hash_secret(app.token(Role::Admin));
+    exec(&app, &format!("update tokens set secret_hash = '{}' where id = {admin}", hash_secret(secret))).await;
+    assert_eq!(as_secret(&app, Method::GET, "/api/v1/tokens", secret).await, StatusCode::OK);
+    named_both(
+        &app,
+        &key,
+        &format!("tokens {admin}: secret_hash is {} but its audit trail says {honest}", hash_secret(secret)),
+    )
+    .await;
+    exec(&app, &format!("update tokens set secret_hash = '{honest}' where id = {admin}")).await;
+    app.assert_verified().await;
+
+    // A revoked token brought back.
+    let made = app.ok("/api/v1/tokens", Role::Admin, json!({ "name": "leaver", "role": "finance" })).await;
+    let (leaver, leaver_secret) = (made["id"].as_i64().unwrap(), made["token"].as_str().unwrap().to_owned());
+    let r =
+        app.call(Method::DELETE, &format!("/api/v1/tokens/{leaver}"), Some(app.token(Role::Admin)), None, &[]).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(as_secret(&app, Method::GET, "/api/v1/entries", &leaver_secret).await, StatusCode::UNAUTHORIZED);
+    exec(&app, &format!("update tokens set revoked_at = null where id = {leaver}")).await;
+    assert_eq!(as_secret(&app, Method::GET, "/api/v1/entries", &leaver_secret).await, StatusCode::OK);
+    named_both(&app, &key, &format!("tokens {leaver}: revoked_at is null but its audit trail says 20")).await;
+});
+
+backend_test!(a_closed_year_opened_for_an_entry_and_closed_again_is_named, |app: TestApp| async move {
+    let close = json!({ "reason": "nothing of 2025-26 yet" });
+    let r = app.post("/api/v1/financial-years/2025-26/close", Role::Admin, close).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let key = sealed(&app).await;
+    // The ledger keeps these times to the second: the edit comes in a later second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    exec(&app, "update financial_years set status = 'open' where code = '2025-26'").await;
+    let award = json!({ "financial_year": "2025-26", "amount": "1000", "awarded_on": "2025-04-01", "reference": "r" });
+    let made = app.ok("/api/v1/grants/LDF/awards", Role::Approver, award).await;
+    let entry = made["entry_id"].as_i64().unwrap();
+    exec(&app, "update financial_years set status = 'closed' where code = '2025-26'").await;
+    // The year's row is as its audit trail left it; the entry's time gives the edit away.
+    named_both(&app, &key, &format!("entry {entry}: recorded at ")).await;
+    let found = problems(&app).await;
+    assert!(
+        found.iter().any(|p| p.starts_with(&format!("entry {entry}:"))
+            && p.contains("in 2025-26, which the audit trail says was closed from")),
+        "{found:#?}"
+    );
+    // Left open, the row itself is named too.
+    exec(&app, "update financial_years set status = 'open' where code = '2025-26'").await;
+    named_both(&app, &key, "financial_years 2025-26: status is open but its audit trail says closed").await;
+    exec(&app, "update financial_years set status = 'closed' where code = '2025-26'").await;
+    // Reopened by the ledger (in a later second), entries after the reopening are honest; the
+    // one before still is not.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let reopen = json!({ "reason": "a late award" });
+    let r = app.post("/api/v1/financial-years/2025-26/reopen", Role::Admin, reopen).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2025-26", "P1", "100").await;
+    let found = problems(&app).await;
+    assert_eq!(found.len(), 1, "only the entry recorded while closed: {found:#?}");
+    assert!(found[0].contains(" until "), "the span ends at the reopening: {found:#?}");
+});
+
+backend_test!(a_locked_quarter_opened_for_an_entry_and_locked_again_is_named, |app: TestApp| async move {
+    ledger(&app).await;
+    let lock = json!({ "reason": "Q3 return filed" });
+    let r = app.post("/api/v1/financial-years/2023-24/quarters/3/lock", Role::Admin, lock).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let key = sealed(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    exec(&app, "update quarter_locks set locked = 0").await;
+    let s = app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-11-01", "5")).await;
+    exec(&app, "update quarter_locks set locked = 1").await;
+    named_both(&app, &key, &format!("entry {}: dated 2023-11-01 in 2023-24 Q3, locked at ", s["entry_id"])).await;
+    // The row edited and left so: unlocked, deleted, or a lock the ledger never made.
+    exec(&app, "update quarter_locks set locked = 0").await;
+    named_both(&app, &key, "quarter_locks 2023-24/Q3: locked is false but its audit trail says true").await;
+    exec(&app, "delete from quarter_locks").await;
+    named_both(&app, &key, "quarter_locks 2023-24/Q3: in the audit trail but no longer stored").await;
+    exec(
+        &app,
+        "insert into quarter_locks (financial_year, quarter, locked, reason, changed_by, changed_at)
+         values ('2023-24', 4, 1, 'x', 'x', '2024-04-01T00:00:00Z')",
+    )
+    .await;
+    named_both(&app, &key, "quarter_locks 2023-24/Q4: has no audit record").await;
+});
+
+backend_test!(settings_edited_in_the_database_are_named, |app: TestApp| async move {
+    let r = app
+        .call(
+            axum::http::Method::PATCH,
+            "/api/v1/settings",
+            Some(app.token(Role::Admin)),
+            Some(json!({ "virement_approval_threshold": "2500" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let key = sealed(&app).await;
+    // A higher threshold lets larger virements past the second approver.
+    exec(&app, "update settings set value = '999999.00' where key = 'virement_approval_threshold'").await;
+    named_both(&app, &key, "settings virement_approval_threshold: value is 999999.00 but its audit trail says 2500.00")
+        .await;
+    exec(&app, "update settings set value = '2500.00' where key = 'virement_approval_threshold'").await;
+    app.assert_verified().await;
+    exec(&app, "delete from settings where key = 'virement_approval_threshold'").await;
+    named_both(&app, &key, "settings virement_approval_threshold: in the audit trail but no longer stored").await;
+    exec(&app, "insert into settings (key, value) values ('clawback_threshold', '0.01')").await;
+    named_both(&app, &key, "settings clawback_threshold: has no audit record").await;
+});
+
+backend_test!(reference_rows_edited_in_the_database_are_named, |app: TestApp| async move {
+    ledger(&app).await;
+    let schedule = json!([{ "due_on": "2023-04-15", "amount": "61394.00" }]);
+    let path = "/api/v1/grants/LDF/awards/2023-24/payment-schedule";
+    let r = app.call(axum::http::Method::PUT, path, Some(app.token(Role::Approver)), Some(schedule), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let plan =
+        json!({ "grant": "LDF", "financial_year": "2023-24", "project": "P1", "q1": 40, "q2": 20, "q3": 20, "q4": 20 });
+    app.ok("/api/v1/spend-profiles", Role::Approver, plan).await;
+    let indicator = json!({ "code": "SESS", "name": "Sessions", "unit": "sessions", "financial_year": "2023-24",
+                            "baseline": "0", "target": "48", "quarterly_targets": ["12", "12", "12", "12"] });
+    app.ok("/api/v1/projects/P1/indicators", Role::Approver, indicator).await;
+    app.assert_verified().await;
+    let key = sealed(&app).await;
+    for (edit, undo, named) in [
+        (
+            "update awards set awarded_on = '2023-01-01' where grant_code = 'LDF' and financial_year = '2023-24'",
+            "update awards set awarded_on = '2021-11-01' where grant_code = 'LDF' and financial_year = '2023-24'",
+            "awards LDF/2023-24: awarded_on is 2023-01-01 but its audit trail says 2021-11-01",
+        ),
+        (
+            "update funders set name = 'Someone else' where code = 'SCO'",
+            "update funders set name = 'Staffordshire Commissioner''s Office' where code = 'SCO'",
+            "funders SCO: name is Someone else but its audit trail says Staffordshire Commissioner's Office",
+        ),
+        (
+            "update priorities set name = 'Renamed' where code = 'ASB'",
+            "update priorities set name = 'Anti-Social Behaviour' where code = 'ASB'",
+            "priorities ASB: name is Renamed but its audit trail says Anti-Social Behaviour",
+        ),
+        (
+            "update payment_schedules set amount_pence = 100 where grant_code = 'LDF'",
+            "update payment_schedules set amount_pence = 6139400 where grant_code = 'LDF'",
+            "payment_schedules LDF/2023-24: line 1 is ",
+        ),
+        (
+            "update spend_profiles set q1_pct = 25, q2_pct = 35",
+            "update spend_profiles set q1_pct = 40, q2_pct = 20",
+            "spend_profiles LDF/2023-24/P1: q1 is 25 but its audit trail says 40",
+        ),
+        (
+            "update indicators set q4_target = '1'",
+            "update indicators set q4_target = '12'",
+            "indicators P1/SESS/2023-24: quarterly_targets is [\"12\",\"12\",\"12\",\"1\"]",
+        ),
+        (
+            "update grants set on_overspend = 'warn' where code = 'LDF'",
+            "update grants set on_overspend = 'stop' where code = 'LDF'",
+            "grants LDF: on_overspend is warn but its audit trail says stop",
+        ),
+    ] {
+        exec(&app, edit).await;
+        named_both(&app, &key, named).await;
+        exec(&app, undo).await;
+        app.assert_verified().await;
+    }
+    exec(&app, "insert into funders (code, name) values ('X', 'Unknown')").await;
+    named_both(&app, &key, "funders X: has no audit record").await;
+});
+
+backend_test!(virements_forecasts_and_returns_edited_in_the_database_are_named, |app: TestApp| async move {
+    ledger(&app).await;
+    app.project("P2", "ASB").await;
+    // £600 above the £500 threshold waits for a second approver.
+    let r = app
+        .call(
+            axum::http::Method::PATCH,
+            "/api/v1/settings",
+            Some(app.token(Role::Admin)),
+            Some(json!({ "virement_approval_threshold": "500" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let proposal = json!({ "grant": "LDF", "financial_year": "2023-24", "from_project": "P1", "to_project": "P2",
+                           "amount": "600", "approved_on": "2023-09-01", "approval_ref": "chair", "reason": "moved" });
+    let pending = app.post("/api/v1/virements", Role::Approver, proposal).await;
+    assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.body);
+    let virement = pending.body["virement_id"].as_i64().unwrap();
+    let forecast = json!({ "grant": "LDF", "financial_year": "2023-24", "quarter": 2, "project": "P1",
+                           "forecast_outturn": "900", "explanation": "e", "progress_rag": "green", "rag_reason": "r",
+                           "made_on": "2023-08-01" });
+    let f = app.ok("/api/v1/forecasts", Role::Finance, forecast).await;
+    let indicator = json!({ "code": "SESS", "name": "Sessions", "unit": "sessions", "financial_year": "2023-24",
+                            "baseline": "0", "target": "48", "quarterly_targets": ["12", "12", "12", "12"] });
+    app.ok("/api/v1/projects/P1/indicators", Role::Approver, indicator).await;
+    let ret = json!({ "project": "P1", "indicator": "SESS", "financial_year": "2023-24", "quarter": 1,
+                      "actual": "10", "evidence_ref": "register", "note": "" });
+    let ir = app.ok("/api/v1/indicator-returns", Role::Finance, ret).await;
+    app.assert_verified().await;
+    let key = sealed(&app).await;
+
+    // The proposer renamed, so the approver who proposed it may approve it: four eyes become two.
+    exec(&app, &format!("update virements set proposed_by = 'someone else' where id = {virement}")).await;
+    named_both(
+        &app,
+        &key,
+        &format!("virements {virement}: proposed_by is someone else but its audit trail says test approver"),
+    )
+    .await;
+    exec(&app, &format!("update virements set proposed_by = 'test approver' where id = {virement}")).await;
+    exec(
+        &app,
+        "insert into virements (grant_code, financial_year, from_project, to_project, amount_pence, approved_on,
+                                approval_ref, reason, status, proposed_by, proposed_at)
+         values ('LDF', '2023-24', 'P1', 'P2', 1000, '2023-09-01', 'x', 'x', 'pending', 'x', '2023-09-01T00:00:00Z')",
+    )
+    .await;
+    let forged = one_i64(&app, "select max(id) from virements").await;
+    named_both(&app, &key, &format!("virements {forged}: has no audit record")).await;
+    exec(&app, &format!("delete from virements where id = {forged}")).await;
+    // Approved and rejected through the ledger, the records follow.
+    let r = app.post(&format!("/api/v1/virements/{virement}/approve"), Role::Admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    unlock(&app, "forecasts").await;
+    unlock(&app, "indicator_returns").await;
+    exec(&app, &format!("update forecasts set forecast_pence = 100 where id = {}", f["id"])).await;
+    exec(&app, &format!("update indicator_returns set actual = '40' where id = {}", ir["id"])).await;
+    let found = verify::report(&app.store, Some(&key)).await.unwrap().problems;
+    assert_named(&found, &format!("forecasts {}: forecast_pence is 100 but its audit trail says 90000", f["id"]));
+    assert_named(&found, &format!("indicator_returns {}: actual is 40 but its audit trail says 10", ir["id"]));
+    let found = problems(&app).await;
+    assert_named(&found, &format!("forecasts {}: forecast_pence is 100", f["id"]));
+    assert!(
+        !found.iter().any(|p| p.starts_with(&format!("virements {virement}:"))),
+        "the approval is recorded: {found:#?}"
+    );
+});
+
+backend_test!(sessions_written_in_the_database_are_named, |app: TestApp| async move {
+    use grant_ledger::storage::{sessions, tokens::hash_secret};
+    let viewer_principal =
+        grant_ledger::storage::tokens::authenticate(&app.store, app.token(Role::Viewer)).await.unwrap().unwrap();
+    let cookie = sessions::start(&app.store, &viewer_principal, None).await.unwrap();
+    app.assert_verified().await;
+    let key = sealed(&app).await;
+    let (viewer, admin) = (
+        one_i64(&app, "select id from tokens where name = 'test viewer'").await,
+        one_i64(&app, "select id from tokens where name = 'test admin'").await,
+    );
+    // The viewer's session made the admin's: the pages would show it what admin sees.
+    exec(&app, &format!("update sessions set token_id = {admin} where token_id = {viewer}")).await;
+    assert_eq!(sessions::authenticate(&app.store, &cookie).await.unwrap().unwrap().role, Role::Admin);
+    named_both(
+        &app,
+        &key,
+        &format!("sessions {}: token_id is {admin} but its audit trail says {viewer}", hash_secret(&cookie)),
+    )
+    .await;
+    // A session inserted for the admin token, with a cookie the editor made up.
+    let forged = "a-cookie-made-up-outside-the-ledger";
+    exec(
+        &app,
+        &format!(
+            "insert into sessions (id_hash, token_id, created_at, expires_at)
+             values ('{}', {admin}, '2024-01-01T00:00:00Z', '2999-01-01T00:00:00Z')",
+            hash_secret(forged)
+        ),
+    )
+    .await;
+    assert!(sessions::authenticate(&app.store, forged).await.unwrap().is_some(), "the forged session works");
+    named_both(&app, &key, &format!("sessions {}: has no audit record", hash_secret(forged))).await;
+    // Signing out deletes a session; that is no problem.
+    exec(&app, "delete from sessions").await;
+    app.assert_verified().await;
+});
+
+backend_test!(every_table_is_covered_by_verify_or_named_with_its_reason, |app: TestApp| async move {
+    use grant_ledger::storage::held::{COVERAGE, Cover};
+    let sql = if app.store.backend() == StoreBackend::Sqlite {
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"
+    } else {
+        "select cast(table_name as text) as name from information_schema.tables
+         where table_schema = current_schema() and table_type = 'BASE TABLE'"
+    };
+    let tables: std::collections::BTreeSet<String> =
+        sqlx::query(sql).fetch_all(app.store.pool()).await.unwrap().iter().map(|r| r.get("name")).collect();
+    let listed: std::collections::BTreeSet<String> = COVERAGE.iter().map(|(t, _)| (*t).to_owned()).collect();
+    let forgotten: Vec<&String> = tables.difference(&listed).collect();
+    assert!(
+        forgotten.is_empty(),
+        "tables neither covered by verify nor named as uncovered with the reason (storage::held::COVERAGE): \
+         {forgotten:?}"
+    );
+    let gone: Vec<&String> = listed.difference(&tables).collect();
+    assert!(gone.is_empty(), "COVERAGE names tables the schema does not have: {gone:?}");
+    for (table, cover) in COVERAGE {
+        if let Cover::Uncovered(reason) = cover {
+            assert!(reason.len() > 20, "{table}: uncovered, with no reason given");
+        }
+    }
 });

@@ -287,7 +287,7 @@ async fn sign_in(
         s.throttle.failed(&client);
         return Ok(again(StatusCode::UNAUTHORIZED, "That token is not valid."));
     };
-    let secret = sessions::start(&s.store, principal.token_id, cookie(&headers, COOKIE).as_deref()).await?;
+    let secret = sessions::start(&s.store, &principal, cookie(&headers, COOKIE).as_deref()).await?;
     // A redirect: the form was posted from this site's own page, so the Strict cookie goes
     // with the request that follows it.
     let mut resp = Redirect::to(next).into_response();

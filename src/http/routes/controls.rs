@@ -364,9 +364,9 @@ struct AuditQuery {
 
 /// The audit trail of reference data, oldest first.
 ///
-/// Roles: every role but funder; token records for admin only.
+/// Roles: every role but funder; token and sign-in (session) records for admin only.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "controls", params(AuditQuery, PageQuery),
-    responses((status = 200, body = Page<AuditRecord>), (status = 403, description = "A funder, or token records asked for by another role.")))]
+    responses((status = 200, body = Page<AuditRecord>), (status = 403, description = "A funder, or token or session records asked for by another role.")))]
 async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
     let with_tokens = Need::Admin.allows(auth.0.role);
@@ -381,8 +381,8 @@ async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Resu
     };
     let page = q.page();
     q.finish()?;
-    // Viewers read everything but tokens: asking for them is refused, not answered empty.
-    if filter.entity.as_deref() == Some("token") && !with_tokens {
+    // Viewers read everything but tokens and sign-ins: asking for them is refused, not answered empty.
+    if filter.entity.as_deref().is_some_and(crate::model::audit::admin_only) && !with_tokens {
         return Err(AppError::Forbidden);
     }
     Ok(Json(audit::list(&s.store, &filter, page.after_id(), page.limit).await?))

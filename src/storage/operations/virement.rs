@@ -1,6 +1,7 @@
 //! Virements: budget moved between projects of one award.
 
 use super::*;
+use crate::storage::audit::{RowKey, VIREMENTS};
 
 /// Posts a virement at once: below the approval threshold. The row in `virements` records
 /// it as `posted`.
@@ -41,6 +42,7 @@ pub async fn vire_in(
     let posted = post_in(db_tx, &entry, &meta, OnOverspend::Stop).await?;
     let virement_id = match approved {
         Some((id, by)) => {
+            let before = VIREMENTS.row_in(db_tx, RowKey::Id(id)).await?;
             let done = sqlx::query(
                 "update virements set status = 'approved', decided_by = $2, decided_at = $3, entry_id = $4
                  where id = $1 and status = 'pending'",
@@ -54,6 +56,7 @@ pub async fn vire_in(
             if done.rows_affected() != 1 {
                 return Err(StoreError::Conflict(format!("virement {id} is no longer pending")));
             }
+            VIREMENTS.record_in(db_tx, RowKey::Id(id), (by, "approve", ""), before).await?;
             id
         }
         None => insert_virement_in(db_tx, &c, proposer, VirementStatus::Posted, Some(posted.entry_id)).await?,
@@ -103,5 +106,7 @@ pub async fn insert_virement_in(
     .bind(entry_id)
     .fetch_one(&mut **db_tx)
     .await?;
-    Ok(row.try_get("id")?)
+    let id = row.try_get("id")?;
+    VIREMENTS.record_in(db_tx, RowKey::Id(id), (proposer, "create", ""), None).await?;
+    Ok(id)
 }
