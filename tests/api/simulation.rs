@@ -126,7 +126,13 @@ async fn setup(app: &TestApp) {
 }
 
 /// One client's run: `ops` random operations, each recorded if acknowledged.
-async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: usize) {
+async fn client(
+    app: Arc<TestApp>,
+    shared: Arc<Mutex<Shared>>,
+    quarters: Arc<tokio::sync::Mutex<()>>,
+    seed: u64,
+    ops: usize,
+) {
     let mut rng = Rng(seed | 1);
     for n in 0..ops {
         let a_index = rng.below(AWARDS.len() as u64) as usize;
@@ -300,13 +306,20 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                 check_answer(&what, &r);
             }
             13 => {
-                // A quarter locked for a moment: entries dated in it meanwhile are refused.
-                let path = format!("/api/v1/financial-years/{}/quarters/{}", a.year, 1 + rng.below(4));
-                let r = app.post(&format!("{path}/lock"), Role::Admin, json!({ "reason": "sim" })).await;
-                check_answer(&what, &r);
-                if r.status == StatusCode::OK {
-                    let r = app.post(&format!("{path}/unlock"), Role::Admin, json!({ "reason": "sim" })).await;
-                    check_answer(&what, &r);
+                // The quarters up to one locked for a moment, in order, and unlocked in
+                // reverse: entries dated in them meanwhile are refused. One client at a time
+                // does this, so no client's unlocking is held up by another's later lock.
+                let _turn = quarters.lock().await;
+                let path = |q: u64| format!("/api/v1/financial-years/{}/quarters/{q}", a.year);
+                let mut locked = 0;
+                for q in 1..=1 + rng.below(4) {
+                    let r = app.post(&format!("{}/lock", path(q)), Role::Admin, json!({ "reason": "sim" })).await;
+                    assert_eq!(r.status, StatusCode::OK, "{what}: locking Q{q} in order: {}", r.body);
+                    locked = q;
+                }
+                for q in (1..=locked).rev() {
+                    let r = app.post(&format!("{}/unlock", path(q)), Role::Admin, json!({ "reason": "sim" })).await;
+                    assert_eq!(r.status, StatusCode::OK, "{what}: unlocking Q{q} in reverse: {}", r.body);
                 }
             }
             14 => {
@@ -493,8 +506,12 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
     let before = balances(&app).await;
     let app = Arc::new(app);
     let shared = Arc::new(Mutex::new(Shared::default()));
+    let quarters = Arc::new(tokio::sync::Mutex::new(()));
     let tasks: Vec<_> = (0..clients)
-        .map(|c| tokio::spawn(client(app.clone(), shared.clone(), 0x9e37_79b9_7f4a_7c15 ^ ((c + 1) * 7919), ops)))
+        .map(|c| {
+            let seed = 0x9e37_79b9_7f4a_7c15 ^ ((c + 1) * 7919);
+            tokio::spawn(client(app.clone(), shared.clone(), quarters.clone(), seed, ops))
+        })
         .collect();
     for t in tasks {
         t.await.unwrap();
