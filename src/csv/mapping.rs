@@ -96,7 +96,8 @@ pub struct Mapping {
     /// files carry extra columns; the generic layout is exact, so a misnamed column is caught.
     pub extra_columns_ok: bool,
     pub date_format: DateFormat,
-    /// Accept `£` and thousands separators in amounts, as finance-system exports write them.
+    /// Accept `£` in amounts, as finance-system exports write them. Every layout reads
+    /// thousands separators and bracketed credits.
     pub lenient_amounts: bool,
     pub rules: Vec<Rule>,
     pub default_grant: Option<String>,
