@@ -342,6 +342,7 @@ fn line_of(
             source_ref,
             vat,
             vat_recoverable,
+            duplicate_ok: false,
         })
     } else {
         ImportOp::Refund(RefundCmd {
@@ -357,6 +358,7 @@ fn line_of(
             vat_recoverable,
             spend_entry_id: None,
             commitment_id: None,
+            duplicate_ok: false,
         })
     })
 }

@@ -115,6 +115,10 @@ impl IntoResponse for AppError {
                     (StatusCode::CONFLICT, "period_closed", "Period closed")
                 }
                 StoreError::AlreadyReversed(_) => (StatusCode::CONFLICT, "already_reversed", "Already reversed"),
+                StoreError::Duplicate { of, .. } => {
+                    extra.insert("duplicate_of".into(), (*of).into());
+                    (StatusCode::CONFLICT, "duplicate", "Duplicate")
+                }
                 StoreError::IdempotencyRace => (StatusCode::CONFLICT, "idempotency_conflict", "Idempotency conflict"),
                 StoreError::Entry(EntryError::DateOutsideYear { .. }) => {
                     errors.push(FieldError { field: "date".into(), message: detail.clone() });

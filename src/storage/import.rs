@@ -7,19 +7,26 @@
 //!   by line in file order, on a thread of its own while this task writes the checked entries
 //!   in multi-row statements. Tests run both engines on the same files and compare.
 //!
-//! Either way a line whose `source_ref` is already recorded, or repeats an earlier line of the
-//! same file, is skipped as a duplicate. Any rejected line, or a dry run, rolls everything back.
+//! Either way a line is skipped as a duplicate, before either engine sees it, when its
+//! `source_ref` is already recorded or on an earlier line of the same file, or when it
+//! repeats a standing spend or refund (`duplicates`) or an earlier line as an invoice. Any
+//! rejected line, or a dry run, rolls everything back.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use sqlx::Row;
 
+use super::duplicates::InvoiceKey;
 use super::idempotency;
 use super::import_lines::{Checked, PROGRESS_EVERY, award_key, refusal};
-use super::operations::{refund_in, source_ref_exists_in, spend_in};
+use super::operations::{refund_in, spend_in};
 use super::{Backend, DbTx, Store, StoreError};
 use crate::domain::FinancialYear;
-use crate::model::import::{Engine, ImportLine, ImportOp, ImportOptions, ImportReport, LineError, LineWarning};
+use crate::model::import::{
+    DuplicateLine, Engine, ImportLine, ImportOp, ImportOptions, ImportReport, LineError, LineWarning,
+};
 
 /// The most rejected lines listed in a report; the count covers them all.
 pub const IMPORT_ERRORS_MAX: usize = 1_000;
@@ -46,16 +53,9 @@ pub async fn import(
         // then spills to disk mid-import. The setting stays with this pooled connection.
         sqlx::query(&format!("pragma cache_size = -{SQLITE_CACHE_KIB}")).execute(&mut *db_tx).await?;
     }
-    let mut duplicates = 0usize;
-    let mut seen: HashSet<String> = HashSet::new();
-    let recorded = recorded_source_refs(&mut db_tx, store.backend(), &lines).await?;
-    let mut fresh = Vec::with_capacity(lines.len());
-    for l in lines {
-        match l.op.source_ref() {
-            Some(r) if recorded.contains(r) || !seen.insert(r.to_owned()) => duplicates += 1,
-            _ => fresh.push(l),
-        }
-    }
+    let (fresh, mut duplicate_lines) = without_duplicates(&mut db_tx, store.backend(), lines).await?;
+    let duplicates = duplicate_lines.len();
+    duplicate_lines.truncate(IMPORT_ERRORS_MAX);
     let mut errors = prior;
     // Lines the parser refused already doom the db_tx: the bulk engine then only checks.
     let write = !opts.dry_run && errors.is_empty();
@@ -75,6 +75,7 @@ pub async fn import(
         duplicates,
         rejected,
         errors,
+        duplicate_lines,
         warnings: checked.warnings,
         dry_run: opts.dry_run,
         posted: false,
@@ -105,25 +106,85 @@ async fn lock_awards(
     Ok(locked)
 }
 
-/// The `source_ref`s of `lines` that entries already carry. The refs travel as one JSON
-/// array per query, like the bulk inserts below.
+/// Splits `lines` into those to check and those skipped as duplicates, in file order: a
+/// `source_ref` recorded or seen on an earlier line, then an invoice repeating a standing
+/// entry or an earlier line kept. The callers hold every award lock of the file, so what is
+/// standing cannot change before the lines are written.
+async fn without_duplicates(
+    db_tx: &mut DbTx,
+    backend: Backend,
+    lines: Vec<ImportLine>,
+) -> Result<(Vec<ImportLine>, Vec<DuplicateLine>), StoreError> {
+    let recorded = recorded_source_refs(db_tx, backend, &lines).await?;
+    let mut skipped = Vec::new();
+    let mut refs_seen: HashMap<String, u64> = HashMap::new();
+    let mut fresh = Vec::with_capacity(lines.len());
+    for l in lines {
+        let Some(r) = l.op.source_ref() else {
+            fresh.push(l);
+            continue;
+        };
+        let (duplicate_of, duplicate_of_line) = match (recorded.get(r), refs_seen.get(r)) {
+            (Some(id), _) => (Some(*id), None),
+            (None, Some(line)) => (None, Some(*line)),
+            (None, None) => {
+                refs_seen.insert(r.to_owned(), l.line);
+                fresh.push(l);
+                continue;
+            }
+        };
+        skipped.push(DuplicateLine { line: l.line, by: "source_ref", duplicate_of, duplicate_of_line });
+    }
+    let standing =
+        super::duplicates::recorded_in(db_tx, backend, fresh.iter().map(|l| InvoiceKey::of_line(&l.op))).await?;
+    // Lines kept so far, by a hash of their key; equal hashes are compared in full.
+    let mut kept_by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut kept: Vec<ImportLine> = Vec::with_capacity(fresh.len());
+    for l in fresh {
+        let key = InvoiceKey::of_line(&l.op);
+        if let Some(id) = standing.get(&key) {
+            skipped.push(DuplicateLine {
+                line: l.line,
+                by: "invoice",
+                duplicate_of: Some(*id),
+                duplicate_of_line: None,
+            });
+            continue;
+        }
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        let bucket = kept_by_hash.entry(hasher.finish()).or_default();
+        if let Some(earlier) = bucket.iter().find(|i| InvoiceKey::of_line(&kept[**i].op) == key) {
+            let line = Some(kept[*earlier].line);
+            skipped.push(DuplicateLine { line: l.line, by: "invoice", duplicate_of: None, duplicate_of_line: line });
+            continue;
+        }
+        bucket.push(kept.len());
+        kept.push(l);
+    }
+    skipped.sort_by_key(|d| d.line);
+    Ok((kept, skipped))
+}
+
+/// The `source_ref`s of `lines` that entries already carry, with the entry carrying each.
+/// The refs travel as one JSON array per query, like the bulk inserts below.
 async fn recorded_source_refs(
     db_tx: &mut DbTx,
     backend: Backend,
     lines: &[ImportLine],
-) -> Result<HashSet<String>, StoreError> {
+) -> Result<HashMap<String, i64>, StoreError> {
     let refs: Vec<&str> = lines.iter().filter_map(|l| l.op.source_ref()).collect();
     let sql = match backend {
-        Backend::Sqlite => "select source_ref from entries where source_ref in (select value from json_each($1))",
+        Backend::Sqlite => "select id, source_ref from entries where source_ref in (select value from json_each($1))",
         Backend::Postgres => {
-            "select source_ref from entries where source_ref in (select jsonb_array_elements_text($1::text::jsonb))"
+            "select id, source_ref from entries where source_ref in (select jsonb_array_elements_text($1::text::jsonb))"
         }
     };
-    let mut found = HashSet::new();
+    let mut found = HashMap::new();
     for chunk in refs.chunks(REFS_PER_QUERY) {
         let json = serde_json::to_string(chunk).expect("refs serialize");
         for row in sqlx::query(sql).bind(json).fetch_all(&mut **db_tx).await? {
-            found.insert(row.try_get::<String, _>("source_ref")?);
+            found.insert(row.try_get::<String, _>("source_ref")?, row.try_get("id")?);
         }
     }
     Ok(found)
@@ -140,14 +201,9 @@ async fn per_line(
         if i % PROGRESS_EVERY == 0 {
             progress(i);
         }
-        // Duplicates were filtered out above; this re-check guards the unique index, whose
-        // violation would abort the whole db_tx on PostgreSQL.
-        if let Some(r) = l.op.source_ref()
-            && source_ref_exists_in(db_tx, r).await?
-        {
-            out.errors.push(refusal(l.line, StoreError::Conflict(format!("source_ref {r} is already recorded")))?);
-            continue;
-        }
+        // Duplicates were filtered out above. `spend_in` and `refund_in` check the source_ref
+        // again before writing, which guards the unique index, whose violation would abort
+        // the whole db_tx on PostgreSQL.
         let result = match l.op {
             ImportOp::Spend(c) => spend_in(db_tx, c, created_by).await.map(|r| r.warnings),
             ImportOp::Refund(c) => refund_in(db_tx, c, created_by).await.map(|_| Vec::new()),

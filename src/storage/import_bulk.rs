@@ -443,8 +443,8 @@ fn chain(
     id: i64,
 ) -> PendingEntry {
     let meta = match op {
-        ImportOp::Spend(c) => spend_meta(c, created_by),
-        ImportOp::Refund(c) => refund_meta(c, created_by),
+        ImportOp::Spend(c) => spend_meta(c, created_by, None),
+        ImportOp::Refund(c) => refund_meta(c, created_by, None),
     };
     let text = EntryText::of(entry, &meta);
     let content = hashed_content(id, entry, &meta, &text, created_at);

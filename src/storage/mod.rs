@@ -7,6 +7,7 @@ pub mod cash;
 pub mod chain_key;
 pub mod chains;
 pub mod controls;
+pub mod duplicates;
 pub mod entries;
 pub mod error;
 pub mod exports;

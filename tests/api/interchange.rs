@@ -698,6 +698,13 @@ async fn random_history(app: &TestApp, seed: u64) {
         // realistic history; only a server error would be a bug here.
         assert!(r.status.is_success() || r.status.is_client_error(), "{}", r.body);
     }
+    // A confirmed second invoice: both journals carry the entry it repeats (`duplicate_of`).
+    app.allocate("LDF", "2023-24", "P1", "10").await;
+    let first = app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-08-01", "3.00")).await;
+    let mut second = TestApp::spend_body("LDF", "P1", "2023-08-01", "3.00");
+    second["duplicate_of_entry_ok"] = json!(true);
+    let second = app.ok("/api/v1/spend", Role::Finance, second).await;
+    assert_eq!(second["duplicate_of"], first["entry_id"]);
     let file = format!(
         "{HEADER}2023-07-01,LDF,P1,\"Quote \"\"Ltd\"\"\",\"a;b\",I,1.23,IMP-1\n2023-07-02,LDF,P1,S,x,I,-1.00,IMP-2\n"
     );
@@ -756,6 +763,11 @@ backend_test!(journal_balances_equal_ours_in_hledger_and_beancount, |app: TestAp
     {
         assert!(journal.contains(&format!("kind:{kind}\n")), "the history has no {kind}");
     }
+    // The confirmed second invoice is a tag in hledger and metadata in beancount, which
+    // both tools read (journals_agree runs them).
+    assert!(journal.contains("kind:spend, duplicate_of:"), "no duplicate_of tag");
+    let (_, beancount) = get_text(&app, "/api/v1/exports/journal?format=beancount", Role::Funder).await;
+    assert!(beancount.contains("\n  duplicate_of: "), "no duplicate_of metadata");
     journals_agree(&app, &journal, &ours).await;
 });
 
@@ -820,8 +832,8 @@ pub(crate) async fn journals_agree(app: &TestApp, journal: &str, ours: &[(String
 backend_test!(concurrent_imports_cannot_both_spend_the_last_money, |app: TestApp| async move {
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "1000").await;
-    let a = format!("{HEADER}2023-05-01,LDF,P1,S,D,I,600,CA-1\n");
-    let b = format!("{HEADER}2023-05-01,LDF,P1,S,D,I,600,CB-1\n");
+    let a = format!("{HEADER}2023-05-01,LDF,P1,S,D,IA,600,CA-1\n");
+    let b = format!("{HEADER}2023-05-01,LDF,P1,S,D,IB,600,CB-1\n");
     let ((sa, _), (sb, _)) = tokio::join!(import(&app, "", &a), import(&app, "", &b));
     let mut statuses = [sa, sb];
     statuses.sort();

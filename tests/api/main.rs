@@ -10,6 +10,7 @@ mod contention;
 mod contract;
 mod controls;
 mod crash;
+mod duplicates;
 mod flow;
 mod funder_cli;
 mod hardening;

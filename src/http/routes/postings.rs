@@ -357,6 +357,10 @@ struct SpendBody {
     vat: Option<AmountOrZero>,
     /// Default true. Irrecoverable VAT is charged to the budget with the net amount.
     vat_recoverable: Option<bool>,
+    /// Default false. True posts a spend that repeats a standing one (same grant, project,
+    /// supplier, `invoice_ref`, amount and date): a real second invoice. The entry records
+    /// the one it repeats (`duplicate_of`).
+    duplicate_of_entry_ok: Option<bool>,
 }
 
 /// Record spend.
@@ -365,7 +369,7 @@ struct SpendBody {
 #[utoipa::path(post, path = "/api/v1/spend", tag = "postings", request_body = SpendBody,
     responses((status = 201, body = ops::SpendRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
-        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break.")))]
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break. `duplicate`: it repeats the standing spend `duplicate_of`.")))]
 async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::SpendRecord> {
     auth.require(Need::Finance)?;
     let mut f = Fields::parse(&body)?;
@@ -381,6 +385,7 @@ async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Ra
         source_ref: f.opt_text("source_ref"),
         vat: f.opt_money("vat"),
         vat_recoverable: f.opt_flag("vat_recoverable").unwrap_or(true),
+        duplicate_ok: f.opt_flag("duplicate_of_entry_ok").unwrap_or(false),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::spend(&s.store, cmd, auth.actor(&idem)).await?)))
@@ -409,6 +414,10 @@ struct RefundBody {
     /// explains. Never more than was paid under it and not clawed back already.
     #[schema(minimum = 1)]
     commitment_id: Option<i64>,
+    /// Default false. True posts a refund that repeats a standing one (same grant, project,
+    /// `reference`, amount and date): a real second credit note. The entry records the one
+    /// it repeats (`duplicate_of`).
+    duplicate_of_entry_ok: Option<bool>,
 }
 
 /// Record a refund or credit note.
@@ -417,7 +426,7 @@ struct RefundBody {
 #[utoipa::path(post, path = "/api/v1/refunds", tag = "postings", request_body = RefundBody,
     responses((status = 201, body = ops::RefundRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
-        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break.")))]
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break. `duplicate`: it repeats the standing refund `duplicate_of`.")))]
 async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::RefundRecord> {
     auth.require(Need::Finance)?;
     let mut f = Fields::parse(&body)?;
@@ -434,6 +443,7 @@ async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: R
         vat_recoverable: f.opt_flag("vat_recoverable").unwrap_or(true),
         spend_entry_id: f.opt_id("spend_entry_id"),
         commitment_id: f.opt_id("commitment_id"),
+        duplicate_ok: f.opt_flag("duplicate_of_entry_ok").unwrap_or(false),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, auth.actor(&idem)).await?)))
