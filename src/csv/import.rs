@@ -117,7 +117,7 @@ pub fn parse(bytes: &[u8], mapping: &Mapping) -> Parsed {
             continue;
         }
         match line_of(&record, line, &columns, mapping) {
-            Ok(op) => parsed.lines.push(ImportLine { line, op }),
+            Ok((op, commitment_reference)) => parsed.lines.push(ImportLine { line, op, commitment_reference }),
             Err(errors) => parsed.errors.extend(errors),
         }
     }
@@ -270,12 +270,13 @@ impl Cells<'_> {
     }
 }
 
+/// A line's operation, and the reference of the commitment it draws on where it names one so.
 fn line_of(
     record: &::csv::StringRecord,
     line: u64,
     columns: &Columns,
     mapping: &Mapping,
-) -> Result<ImportOp, Vec<LineError>> {
+) -> Result<(ImportOp, Option<String>), Vec<LineError>> {
     let mut c = Cells { record, line, columns, errors: Vec::new() };
     let date_cell = c.text(Field::Date, true);
     let date = if date_cell.is_empty() {
@@ -327,9 +328,11 @@ fn line_of(
     let grant = c.code(Field::Grant, grant);
 
     let (vat, vat_recoverable) = vat_of(&mut c, amount.as_ref().and_then(|a| a.as_ref().ok()).copied(), mapping);
+    let (commitment_id, commitment_reference) =
+        commitment_of(&mut c, amount.as_ref().and_then(|a| a.as_ref().ok()).copied());
 
     let (Some(date), Some(Ok(amount)), true) = (date, amount, c.errors.is_empty()) else { return Err(c.errors) };
-    Ok(if amount.is_positive() {
+    let op = if amount.is_positive() {
         ImportOp::Spend(SpendCmd {
             grant,
             project,
@@ -338,7 +341,7 @@ fn line_of(
             description,
             invoice_ref,
             amount,
-            commitment_id: None,
+            commitment_id,
             source_ref,
             vat,
             vat_recoverable,
@@ -360,7 +363,34 @@ fn line_of(
             commitment_id: None,
             duplicate_ok: false,
         })
-    })
+    };
+    Ok((op, commitment_reference))
+}
+
+/// The commitment an invoice line draws on: by id, or by reference (found in storage), not
+/// both. A credit line draws on none: a clawback under an agreement is recorded through
+/// `POST /refunds`, which holds it to what the partner was paid and evidenced.
+fn commitment_of(c: &mut Cells, amount: Option<Money>) -> (Option<i64>, Option<String>) {
+    let id_cell = c.text(Field::CommitmentId, false);
+    let reference = c.text(Field::CommitmentRef, false);
+    let id = if id_cell.is_empty() {
+        None
+    } else {
+        let id = id_cell.parse::<i64>().ok().filter(|i| *i > 0 && id_cell.bytes().all(|b| b.is_ascii_digit()));
+        if id.is_none() {
+            c.error(Field::CommitmentId, format!("{id_cell:?} is not a commitment id: a whole number from 1"));
+        }
+        id
+    };
+    let reference = Some(reference).filter(|r| !r.is_empty());
+    if id.is_some() && reference.is_some() {
+        c.error(Field::CommitmentRef, "give the commitment by commitment_id or by its reference, not both");
+    }
+    let named = if reference.is_some() { Field::CommitmentRef } else { Field::CommitmentId };
+    if (id.is_some() || reference.is_some()) && amount.is_some_and(|a| a.pence() < 0) {
+        c.error(named, "a credit line draws on no commitment; record a clawback with POST /api/v1/refunds");
+    }
+    (id, reference)
 }
 
 /// A line's VAT and whether it is recoverable. The VAT cell is unsigned or carries the

@@ -28,6 +28,9 @@ pub struct ImportLine {
     /// The line of the file the record starts on (the header is line 1).
     pub line: u64,
     pub op: ImportOp,
+    /// The reference of the commitment a spend line draws on, where the file names it so
+    /// rather than by id; storage finds the one commitment carrying it.
+    pub commitment_reference: Option<String>,
 }
 
 /// Why one line was refused. `code` is the API code the single-line operation would answer.

@@ -57,6 +57,7 @@ pub async fn import(
     let duplicates = duplicate_lines.len();
     duplicate_lines.truncate(IMPORT_ERRORS_MAX);
     let mut errors = prior;
+    let (fresh, by_reference) = with_commitments(&mut db_tx, store.backend(), fresh, &mut errors).await?;
     // Lines the parser refused already doom the db_tx: the bulk engine then only checks.
     let write = !opts.dry_run && errors.is_empty();
     let checked = match opts.engine {
@@ -66,7 +67,13 @@ pub async fn import(
                 .await?
         }
     };
-    errors.extend(checked.errors);
+    // A line naming its commitment by reference is told about that column.
+    errors.extend(checked.errors.into_iter().map(|mut e| {
+        if e.field == "commitment_id" && by_reference.contains(&e.line) {
+            e.field = "commitment_reference".to_owned();
+        }
+        e
+    }));
     errors.sort_by_key(|e| e.line);
     let rejected = errors.iter().map(|e| e.line).collect::<BTreeSet<_>>().len();
     errors.truncate(IMPORT_ERRORS_MAX);
@@ -164,6 +171,68 @@ async fn without_duplicates(
     }
     skipped.sort_by_key(|d| d.line);
     Ok((kept, skipped))
+}
+
+/// Gives each line naming its commitment by reference the id of the one commitment carrying
+/// that reference, as `POST /spend` takes it, and answers which lines those were. A
+/// reference no commitment carries, or more than one does, refuses the line naming
+/// `commitment_reference`.
+async fn with_commitments(
+    db_tx: &mut DbTx,
+    backend: Backend,
+    lines: Vec<ImportLine>,
+    errors: &mut Vec<LineError>,
+) -> Result<(Vec<ImportLine>, BTreeSet<u64>), StoreError> {
+    let refs: BTreeSet<&str> = lines.iter().filter_map(|l| l.commitment_reference.as_deref()).collect();
+    let by_reference = lines.iter().filter(|l| l.commitment_reference.is_some()).map(|l| l.line).collect();
+    if refs.is_empty() {
+        return Ok((lines, by_reference));
+    }
+    let sql = match backend {
+        Backend::Sqlite => {
+            "select id, reference from commitments where reference in (select value from json_each($1)) order by id"
+        }
+        Backend::Postgres => {
+            "select id, reference from commitments
+             where reference in (select jsonb_array_elements_text($1::text::jsonb)) order by id"
+        }
+    };
+    let mut ids: HashMap<String, Vec<i64>> = HashMap::new();
+    let refs: Vec<&str> = refs.into_iter().collect();
+    for chunk in refs.chunks(REFS_PER_QUERY) {
+        let json = serde_json::to_string(chunk).expect("refs serialize");
+        for row in sqlx::query(sql).bind(json).fetch_all(&mut **db_tx).await? {
+            ids.entry(row.try_get("reference")?).or_default().push(row.try_get("id")?);
+        }
+    }
+    let mut kept = Vec::with_capacity(lines.len());
+    for mut l in lines {
+        let (Some(reference), ImportOp::Spend(c)) = (&l.commitment_reference, &mut l.op) else {
+            kept.push(l);
+            continue;
+        };
+        match ids.get(reference).map(Vec::as_slice).unwrap_or_default() {
+            [id] => {
+                c.commitment_id = Some(*id);
+                kept.push(l);
+            }
+            [] => errors.push(LineError::new(
+                l.line,
+                "commitment_reference",
+                format!("no commitment has the reference {reference:?}"),
+            )),
+            many => errors.push(LineError::new(
+                l.line,
+                "commitment_reference",
+                format!(
+                    "{} commitments have the reference {reference:?} (ids {}): name one by commitment_id",
+                    many.len(),
+                    many.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
+    }
+    Ok((kept, by_reference))
 }
 
 /// The `source_ref`s of `lines` that entries already carry, with the entry carrying each.

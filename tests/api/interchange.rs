@@ -433,9 +433,24 @@ async fn scenario_setup(app: &TestApp) {
     }
 }
 
-fn random_file(rng: &mut Rng, lines: usize) -> String {
-    // The generic layout with its optional VAT columns.
-    let mut file = format!("{},vat,vat_recoverable\n", HEADER.trim_end());
+/// Purchase orders for the random files to draw on, made alike in both ledgers: PO-1 for
+/// P1 and PO-2 for P2 in LDF 2023-24, and two small orders sharing the reference PO-X.
+/// Answers PO-1's and PO-2's ids.
+async fn purchase_orders(app: &TestApp) -> [i64; 2] {
+    let po = |project: &str, reference: &str, amount: &str, date: &str| {
+        json!({ "grant": "LDF", "financial_year": "2023-24", "project": project, "supplier": "S",
+                "reference": reference, "amount": amount, "date": date })
+    };
+    let a = app.ok("/api/v1/commitments", Role::Finance, po("P1", "PO-1", "300", "2023-05-01")).await;
+    let b = app.ok("/api/v1/commitments", Role::Finance, po("P2", "PO-2", "200", "2023-06-01")).await;
+    app.ok("/api/v1/commitments", Role::Finance, po("P1", "PO-X", "10", "2023-05-01")).await;
+    app.ok("/api/v1/commitments", Role::Finance, po("P2", "PO-X", "10", "2023-05-01")).await;
+    [a["commitment_id"].as_i64().unwrap(), b["commitment_id"].as_i64().unwrap()]
+}
+
+fn random_file(rng: &mut Rng, lines: usize, orders: [i64; 2]) -> String {
+    // The generic layout with its optional VAT and commitment columns.
+    let mut file = format!("{},vat,vat_recoverable,commitment_id,commitment_reference\n", HEADER.trim_end());
     for i in 0..lines {
         let grant = *rng.pick(&["LDF", "LDF", "ASB-EI", "SOFT", "NOGRANT"]);
         let project = *rng.pick(&["P1", "P2", "P3", "P4", "P9"]);
@@ -453,8 +468,27 @@ fn random_file(rng: &mut Rng, lines: usize) -> String {
             _ => format!("{}.{:02}", pence.abs() / 500, pence.abs() / 5 % 100),
         };
         let recoverable = *rng.pick(&["", "true", "false", "no"]);
+        // A purchase order by id or by reference: mostly of the line's grant, project and
+        // year, sometimes not, dated before the line, unknown, or a reference two orders share.
+        let order = rng.below(2) as usize;
+        let (id, reference) = match rng.below(8) {
+            0 | 1 => (orders[order].to_string(), ""),
+            2 => (String::new(), *rng.pick(&["PO-1", "PO-2", "PO-1", "PO-2", "PO-X", "PO-NONE"])),
+            3 if rng.below(4) == 0 => ("999".to_owned(), ""),
+            _ => (String::new(), ""),
+        };
+        let order = match reference {
+            "PO-1" => 0,
+            "PO-2" => 1,
+            _ => order,
+        };
+        let (grant, project, date) = if (!id.is_empty() || !reference.is_empty()) && rng.below(4) != 0 {
+            ("LDF", ["P1", "P2"][order], *rng.pick(&["2023-09-30", "15/01/2024", "2023-05-01"]))
+        } else {
+            (grant, project, date)
+        };
         file.push_str(&format!(
-            "{date},{grant},{project},Supplier {i},Line {i},INV-{i},{sign}{}.{:02},{source_ref},{vat},{recoverable}\n",
+            "{date},{grant},{project},Supplier {i},Line {i},INV-{i},{sign}{}.{:02},{source_ref},{vat},{recoverable},{id},{reference}\n",
             pence.abs() / 100,
             pence.abs() % 100
         ));
@@ -477,17 +511,24 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
     let (other, db) = twin(&app).await;
     scenario_setup(&app).await;
     scenario_setup(&other).await;
+    let orders = purchase_orders(&app).await;
+    assert_eq!(purchase_orders(&other).await, orders, "the twins' orders have the same ids");
+    async fn committed(app: &TestApp) -> (String, String) {
+        (app.balance("committed:LDF:2023-24:P1").await, app.balance("committed:LDF:2023-24:P2").await)
+    }
+    let committed_before = committed(&app).await;
     let (mut posted, mut codes, mut warned) = (0, std::collections::BTreeSet::new(), 0);
-    let (mut as_at_refusals, mut vat_refusals) = (0, 0);
+    let (mut as_at_refusals, mut vat_refusals, mut commitment_refusals) = (0, 0, 0);
     for seed in 1..=12u64 {
         let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
-        let file = random_file(&mut rng, 40);
+        let file = random_file(&mut rng, 40, orders);
         // Files with refusals: both engines report the same lines, fields and reasons.
         let per_line = run_engine(&app, &file, Engine::PerLine, true).await;
         let bulk = run_engine(&app, &file, Engine::Bulk, true).await;
         assert_eq!(per_line, bulk, "seed {seed}:\n{file}");
         codes.extend(bulk.errors.iter().map(|e| e.code));
         vat_refusals += bulk.errors.iter().filter(|e| e.field == "vat").count();
+        commitment_refusals += bulk.errors.iter().filter(|e| e.field.starts_with("commitment_")).count();
         as_at_refusals += bulk.errors.iter().filter(|e| e.field == "date" && e.code != "validation_failed").count();
         // The lines that pass, posted for real: the same entries and balances either way.
         let rejected: std::collections::BTreeSet<u64> = bulk.errors.iter().map(|e| e.line).collect();
@@ -513,6 +554,8 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
         assert!(codes.contains(code), "no {code} among {codes:?}");
     }
     assert!(vat_refusals > 0, "no line was refused for its VAT");
+    assert!(commitment_refusals > 0, "no line was refused for the commitment it names");
+    assert_ne!(committed(&app).await, committed_before, "no imported line drew on a purchase order");
     app.assert_verified().await;
     other.assert_verified().await;
     other.store.close().await;

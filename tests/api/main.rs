@@ -14,6 +14,7 @@ mod duplicates;
 mod flow;
 mod funder_cli;
 mod hardening;
+mod import_commitments;
 mod interchange;
 mod invariants;
 mod measure;

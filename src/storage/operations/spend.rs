@@ -134,6 +134,44 @@ async fn lock_award_of_date(
     Ok((locked, year))
 }
 
+/// What a spend checks of the commitment it draws on: read by `spend_in` for one spend and
+/// by the bulk import once for a file.
+pub(crate) struct Drawn {
+    kind: CommitmentKind,
+    grant: String,
+    project: String,
+    /// The commitment's date: a spend drawing on it is never dated before it.
+    date: String,
+    /// A purchase order's year, or the years of an agreement's parts.
+    years: Vec<FinancialYear>,
+}
+
+/// The commitment `id` as a spend draws on it; none where there is no such commitment.
+pub(crate) async fn drawn_commitment_in(db_tx: &mut DbTx, id: i64) -> Result<Option<Drawn>, StoreError> {
+    let Some(row) = super::commitment::commitment_row(db_tx, id).await? else { return Ok(None) };
+    let years = super::commitment::part_years(db_tx, id, &row).await?;
+    Ok(Some(Drawn { kind: row.kind, grant: row.grant, project: row.project, date: row.date, years }))
+}
+
+/// A spend may draw on commitment `id` only when it is of the spend's grant and project and
+/// has a part in the spend's year (a purchase order is drawn on in its own year; an
+/// agreement in the year of its part that the payment falls in), and only from its date on.
+/// Both import engines check a line this way too.
+pub(crate) fn check_drawn(c: &SpendCmd, year: FinancialYear, id: i64, drawn: Option<&Drawn>) -> Result<(), StoreError> {
+    let row = drawn.ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
+    if row.grant != c.grant || row.project != c.project || !row.years.contains(&year) {
+        let held = match row.kind {
+            CommitmentKind::PurchaseOrder => format!("commitment {id} is for {} {}", row.grant, row.years[0]),
+            CommitmentKind::GrantAgreement => format!("agreement {id} is with {} and has no part in {year}", row.grant),
+        };
+        return Err(StoreError::invalid(
+            "commitment_id",
+            format!("{held} project {}, not this spend's ({} {year} project {})", row.project, c.grant, c.project),
+        ));
+    }
+    not_before(c.date, &row.date, || format!("commitment {id} that it draws on"))
+}
+
 /// Records one spend inside `db_tx`: the import posts many lines in one `db_tx` this way.
 pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result<SpendRecord, StoreError> {
     let charged = check_spend_vat(&c)?;
@@ -143,28 +181,8 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
         check_duplicate(db_tx, InvoiceKey::of_spend(&c), c.source_ref.as_deref(), c.duplicate_ok).await?;
     let mut covered = Money::ZERO;
     if let Some(id) = c.commitment_id {
-        let row = super::commitment::commitment_row(db_tx, id)
-            .await?
-            .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
-        // A purchase order is drawn on in its own year; an agreement in the year of its part
-        // that this payment falls in.
-        let year_ok = match row.kind {
-            CommitmentKind::PurchaseOrder => row.year == year,
-            CommitmentKind::GrantAgreement => super::commitment::part_years(db_tx, id, &row).await?.contains(&year),
-        };
-        if row.grant != c.grant || row.project != c.project || !year_ok {
-            let held = match row.kind {
-                CommitmentKind::PurchaseOrder => format!("commitment {id} is for {} {}", row.grant, row.year),
-                CommitmentKind::GrantAgreement => {
-                    format!("agreement {id} is with {} and has no part in {year}", row.grant)
-                }
-            };
-            return Err(StoreError::invalid(
-                "commitment_id",
-                format!("{held} project {}, not this spend's ({} {year} project {})", row.project, c.grant, c.project),
-            ));
-        }
-        not_before(c.date, &row.date, || format!("commitment {id} that it draws on"))?;
+        let drawn = drawn_commitment_in(db_tx, id).await?;
+        check_drawn(&c, year, id, drawn.as_ref())?;
         let committed = Account::project(AccountKind::Committed, &c.grant, year, &c.project);
         covered = outstanding_in(db_tx, id, &committed).await?.min(charged);
     }
