@@ -25,6 +25,9 @@ pub enum StoreError {
     QuarterLocked { year: crate::domain::FinancialYear, quarter: u8 },
     #[error("entry {0} has already been reversed")]
     AlreadyReversed(i64),
+    /// Partners' evidence is reversed at most once (409 `already_reversed`).
+    #[error("evidence {0} has already been reversed")]
+    EvidenceReversed(i64),
     /// A spend or refund repeating one recorded and not reversed (409 `duplicate`).
     #[error(
         "this {what} repeats entry {of}, recorded and not reversed, with the same supplier and reference; \

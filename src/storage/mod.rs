@@ -31,6 +31,7 @@ pub mod sealing;
 pub mod sessions;
 pub mod tokens;
 pub mod verify;
+mod verify_reversals;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -92,6 +92,7 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     check_balances(store, &sums, problems).await?;
     check_commitments(store, &entries, problems).await?;
     check_evidence(store, problems).await?;
+    super::verify_reversals::check(store, problems).await?;
     check_locked_quarters(store, &entries, problems).await?;
     super::chains::check(store, &entries, key, report).await
 }

@@ -11,6 +11,7 @@ mod contract;
 mod controls;
 mod crash;
 mod duplicates;
+mod evidence_reversal;
 mod flow;
 mod funder_cli;
 mod hardening;

@@ -15,7 +15,8 @@ use super::super::{AppState, Idem};
 use crate::domain::agreement::PARTS_MAX;
 use crate::domain::{CommitmentKind, EvidenceStatus, FinancialYear};
 use crate::model::agreements::{
-    AgreementPart, AgreementTerms, EvidenceCmd, EvidenceRecord, PartCommitCmd, PartCommitRecord,
+    AgreementPart, AgreementTerms, EvidenceCmd, EvidenceRecord, EvidenceReversal, EvidenceReverseCmd, PartCommitCmd,
+    PartCommitRecord,
 };
 use crate::storage::operations as ops;
 
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(release))
         .routes(routes!(commit_part))
         .routes(routes!(evidence))
+        .routes(routes!(reverse_evidence))
         .routes(routes!(spend))
         .routes(routes!(refund))
         .routes(routes!(reverse))
@@ -301,6 +303,44 @@ async fn evidence(
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::record_evidence(&s.store, cmd, auth.actor(&idem)).await?)))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct EvidenceReverseBody {
+    /// When the error was found and corrected; not before the evidence's own date.
+    date: IsoDate,
+    /// Why the evidence was recorded in error; shown beside it.
+    reason: Prose,
+}
+
+/// Reverse a partner's evidence recorded in error. The evidence stays as recorded, with the
+/// reversal and its reason beside it, and no longer counts as evidenced.
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/commitments/{id}/evidence/{evidence_id}/reverse", tag = "postings",
+    params(("id" = i64, Path, minimum = 1, description = "The agreement's commitment id."),
+        ("evidence_id" = i64, Path, minimum = 1, description = "The evidence's id, as recorded.")),
+    request_body = EvidenceReverseBody,
+    responses((status = 201, body = EvidenceReversal), (status = 403, description = "Neither finance nor admin."),
+        (status = 404, description = "No such commitment, or no such evidence of it (`not_found`)."),
+        (status = 409, description = "Reversed before (`already_reversed`)."),
+        (status = 422, description = "A purchase order (`id`), a date before the evidence's (`date`), or a bad field.")))]
+async fn reverse_evidence(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path((id, evidence_id)): Path<(String, String)>,
+    body: RawBody,
+) -> Created<EvidenceReversal> {
+    auth.require(Need::Finance)?;
+    let commitment_id = path_id(&id, "id")?;
+    let evidence_id = path_id(&evidence_id, "evidence_id")?;
+    let mut f = Fields::parse(&body)?;
+    let cmd = EvidenceReverseCmd { commitment_id, evidence_id, date: f.date("date"), reason: f.text("reason") };
+    f.finish()?;
+    Ok((StatusCode::CREATED, Json(ops::reverse_evidence(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 
 #[derive(ToSchema)]
