@@ -127,6 +127,9 @@ backend_test!(a_repeated_invoice_is_refused_unless_confirmed, |app: TestApp| asy
     app.assert_verified().await;
 });
 
+// Only the PostgreSQL run can catch a check made outside the award's lock: SQLite's writer
+// holds the whole database from `begin immediate`, so there the racers never overlap. (With
+// the check moved before the lock, the PostgreSQL run posts seven of the eight.)
 backend_test!(identical_spends_racing_post_once, |app: TestApp| async move {
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "5000").await;

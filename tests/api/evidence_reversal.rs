@@ -155,6 +155,8 @@ backend_test!(evidence_recorded_in_error_is_reversed_and_stops_counting, |app: T
     app.assert_verified().await;
 });
 
+// As for every race here, only the PostgreSQL run can catch a lock left out: SQLite's
+// writer holds the whole database, so its racers never overlap.
 backend_test!(two_reversals_of_one_evidence_at_once_post_one, |app: TestApp| async move {
     let id = json!(agreement_history(&app).await);
     let evidence = detail(&app, &id).await["evidence"][0]["id"].clone();
