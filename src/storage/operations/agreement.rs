@@ -259,7 +259,12 @@ pub async fn reverse_evidence(
     .bind(&record.created_by)
     .bind(&record.created_at)
     .execute(&mut *db_tx)
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // The key keeps a second reversal out even were the lock above ever missed.
+        e if crate::storage::is_unique_violation(&e) => StoreError::EvidenceReversed(c.evidence_id),
+        e => e.into(),
+    })?;
     let key = format!("{}/{}", c.commitment_id, c.evidence_id);
     let change = Change {
         actor: actor.name,
