@@ -924,3 +924,41 @@ async fn cli_import_and_exports() {
     }
     db.drop().await;
 }
+
+// Amounts and dates as finance systems write them, through the API and the command line: a
+// thousands separator, a bracketed credit (a refund, as a negative amount is), a midnight
+// time; another time of day is refused naming its line and column. The command line lists
+// each line it skipped as a duplicate with what it repeats.
+backend_test!(finance_system_numbers_and_dates_import_as_written, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "5000").await;
+    let file = format!(
+        "{HEADER}2023-06-01 00:00:00,LDF,P1,Youth Trust,Sessions,I-1,\"1,250.00\",F-1\n\
+         2023-06-02T00:00:00,LDF,P1,Youth Trust,Credit note,C-1,(120.00),F-2\n"
+    );
+    let (status, body) = import(&app, "", &file).await;
+    assert_eq!((status, body["accepted"].clone()), (StatusCode::OK, json!(2)), "{body}");
+    assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "-1130.00");
+    let refunds = app.get("/api/v1/entries?kind=refund", Role::Viewer).await;
+    assert_eq!(refunds.body["items"][0]["date"], "2023-06-02", "{}", refunds.body);
+    let (status, body) = import(&app, "", &format!("{HEADER}2023-06-03 09:30:00,LDF,P1,S,D,I-2,1.00,F-3\n")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!((body["errors"][0]["line"].clone(), body["errors"][0]["field"].clone()), (json!(2), json!("date")));
+
+    // The same invoice under new references, and a line repeating it: both skipped, listed.
+    let again = temp_file(
+        "again.csv",
+        &format!(
+            "{HEADER}2023-06-01,LDF,P1,YOUTH TRUST,Sessions again,i-1,1250,F-9\n\
+             2023-06-04,LDF,P1,Cafe,Lunch,L-1,9.00,F-10\n2023-06-04,LDF,P1,Cafe,Lunch,L-1,9.00,F-11\n"
+        ),
+    );
+    let spend = app.get("/api/v1/entries?kind=spend", Role::Viewer).await.body["items"][0]["id"].clone();
+    let (ok, out, err) = app.cli(&["import", "spend", again.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    assert!(err.contains(&format!("line 2: skipped: a duplicate by invoice of entry {spend}")), "{err}");
+    assert!(err.contains("line 4: skipped: a duplicate by invoice of line 3"), "{err}");
+    assert!(out.contains("1 accepted, 2 duplicates") || err.contains("1 accepted, 2 duplicates"), "{out}{err}");
+    std::fs::remove_file(&again).ok();
+    app.assert_verified().await;
+});
