@@ -58,6 +58,7 @@ async fn ledger(url: &str, commitments: usize, spends: usize) -> Store {
                 source_ref: None,
                 vat: None,
                 vat_recoverable: true,
+                duplicate_ok: false,
             };
             ops::spend(&store, cmd, BENCH).await.unwrap();
         }

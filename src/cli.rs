@@ -120,7 +120,8 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::cli_returns::ReturnAction,
     },
-    /// Grant agreements with delivery partners: list a year's, show one, record evidence.
+    /// Grant agreements with delivery partners: list a year's, show one, record evidence or
+    /// reverse evidence recorded in error.
     Agreement {
         #[command(subcommand)]
         action: crate::cli_agreements::AgreementAction,

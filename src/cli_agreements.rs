@@ -1,5 +1,6 @@
 //! Command-line grant agreements (docs/agreements.md): the year's agreements with what each
-//! has paid, evidenced and still holds; one commitment seen whole; and a partner's evidence.
+//! has paid, evidenced and still holds; one commitment seen whole; a partner's evidence, and
+//! its reversal when recorded in error.
 //! Each acts as the person behind `--token`, under the same role rules as the API.
 
 use clap::Subcommand;
@@ -8,7 +9,7 @@ use crate::cli_controls::{As, print, signed_in, year};
 use crate::domain::{EvidenceStatus, Money, parse_date};
 use crate::http::auth::Need;
 use crate::model::Actor;
-use crate::model::agreements::{CommitmentDetail, EvidenceCmd};
+use crate::model::agreements::{CommitmentDetail, EvidenceCmd, EvidenceReverseCmd};
 use crate::reports::csv_out::Cell;
 use crate::reports::table;
 use crate::storage::Store;
@@ -28,7 +29,8 @@ pub enum AgreementAction {
         #[command(flatten)]
         who: As,
     },
-    /// One commitment whole, as JSON: its parts, payments, clawbacks and evidence.
+    /// One commitment whole, as JSON: its parts, payments, clawbacks and evidence, each
+    /// reversed piece of evidence with its reversal and reason.
     Show {
         /// The commitment's id.
         id: i64,
@@ -51,6 +53,22 @@ pub enum AgreementAction {
         /// What the evidence was, e.g. "Q3 monitoring form and receipts".
         #[arg(long, default_value = "")]
         note: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Reverse a partner's evidence recorded in error (finance): it stays, and no longer
+    /// counts.
+    ReverseEvidence {
+        /// The agreement's commitment id.
+        id: i64,
+        /// The evidence's id, as `agreement show` lists it.
+        evidence_id: i64,
+        /// When the error was corrected (YYYY-MM-DD); not before the evidence's date.
+        #[arg(long)]
+        date: String,
+        /// Why the evidence was recorded in error.
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         who: As,
     },
@@ -118,6 +136,16 @@ pub async fn run(store: &Store, action: AgreementAction) -> anyhow::Result<()> {
                 note,
             };
             print(&ops::record_evidence(store, cmd, Actor { name: &p.name, idem: None }).await?);
+        }
+        AgreementAction::ReverseEvidence { id, evidence_id, date, reason, who } => {
+            let p = signed_in(store, &who, Need::Finance).await?;
+            let cmd = EvidenceReverseCmd {
+                commitment_id: id,
+                evidence_id,
+                date: parse_date(&date).ok_or_else(|| anyhow::anyhow!("--date {date:?} is not a date (YYYY-MM-DD)"))?,
+                reason,
+            };
+            print(&ops::reverse_evidence(store, cmd, Actor { name: &p.name, idem: None }).await?);
         }
     }
     Ok(())

@@ -285,6 +285,7 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
             source_ref: Some(s.source_ref),
             vat: None,
             vat_recoverable: true,
+            duplicate_ok: false,
         };
         ops::spend(store, cmd, actor).await?;
     }

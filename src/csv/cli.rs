@@ -110,6 +110,17 @@ fn print_report(r: &ImportReport) {
     if r.errors.len() < r.rejected {
         eprintln!("… {} more rejected line(s) not listed", r.rejected - r.errors.len());
     }
+    for d in &r.duplicate_lines {
+        let repeats = match (d.duplicate_of, d.duplicate_of_line) {
+            (Some(entry), _) => format!("entry {entry}"),
+            (None, Some(line)) => format!("line {line}"),
+            (None, None) => "an earlier record".to_owned(),
+        };
+        eprintln!("line {}: skipped: a duplicate by {} of {repeats}", d.line, d.by);
+    }
+    if r.duplicate_lines.len() < r.duplicates {
+        eprintln!("… {} more duplicate line(s) not listed", r.duplicates - r.duplicate_lines.len());
+    }
     for w in &r.warnings {
         eprintln!(
             "line {}: warning: project {} overspent by {} (available {}, requested {})",

@@ -1,5 +1,6 @@
 //! The whole ledger as a plain-text journal for hledger or beancount, so auditors can check
-//! it with their own tools. Every entry is written with its date, memo and postings, signed
+//! it with their own tools. Every entry is written with its date, memo and postings (and a
+//! confirmed second invoice with the entry it repeats, `duplicate_of`), signed
 //! as the ledger stores them (debit positive). Each writer ends with the balance of every
 //! account as the ledger holds it: beancount `balance` directives, which `bean-check`
 //! verifies, and an hledger comment block (hledger prints its own with `bal`). Both end
@@ -91,7 +92,12 @@ fn hledger(title: &str, entries: &[JournalEntry], balances: &[(String, Money)]) 
     for e in entries {
         // `;` starts a comment in an hledger description.
         let text = describe(e).replace(';', ",");
-        let _ = writeln!(out, "\n{} * ({}) {}  ; entry:{}, kind:{}", e.date, e.id, text, e.id, e.kind);
+        let _ = write!(out, "\n{} * ({}) {}  ; entry:{}, kind:{}", e.date, e.id, text, e.id, e.kind);
+        // A confirmed second invoice says which entry it repeats, as a tag.
+        if let Some(of) = e.duplicate_of {
+            let _ = write!(out, ", duplicate_of:{of}");
+        }
+        out.push('\n');
         for (account, amount) in &e.postings {
             let _ = writeln!(out, "    {account}  {amount} GBP");
         }
@@ -166,6 +172,9 @@ fn beancount(title: &str, entries: &[JournalEntry], balances: &[(String, Money)]
         let _ = writeln!(out, "\n{} * {}", e.date, quoted(&describe(e)));
         let _ = writeln!(out, "  entry: {}", e.id);
         let _ = writeln!(out, "  kind: {}", quoted(&e.kind));
+        if let Some(of) = e.duplicate_of {
+            let _ = writeln!(out, "  duplicate_of: {of}");
+        }
         for (account, amount) in &e.postings {
             let _ = writeln!(out, "  {}  {amount} GBP", beancount_account(account));
         }
@@ -210,6 +219,7 @@ mod tests {
             date: "2023-05-01".into(),
             memo: "tea; biscuits\n".into(),
             reverses: None,
+            duplicate_of: None,
             postings: vec![
                 ("available:LDF:2023-24:P1".into(), Money::from_pence(150)),
                 ("spent:LDF:2023-24:P1".into(), Money::from_pence(-150)),

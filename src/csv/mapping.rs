@@ -26,6 +26,11 @@ pub enum Field {
     /// Whether the line's VAT is recoverable (`true`/`false`, `yes`/`no`, `1`/`0`); blank
     /// takes the mapping's default. Optional, like `Vat`.
     VatRecoverable,
+    /// The id of the commitment (a purchase order or grant agreement) an invoice draws on,
+    /// as `POST /spend` takes it. Optional; blank draws on none.
+    CommitmentId,
+    /// The commitment's `reference` (a purchase order number) instead of its id. Optional.
+    CommitmentRef,
 }
 
 impl Field {
@@ -36,7 +41,7 @@ impl Field {
 
     /// A column a file may leave out even when its layout names it.
     pub fn is_optional(self) -> bool {
-        matches!(self, Field::Vat | Field::VatRecoverable)
+        matches!(self, Field::Vat | Field::VatRecoverable | Field::CommitmentId | Field::CommitmentRef)
     }
 
     pub fn name(self) -> &'static str {
@@ -54,6 +59,8 @@ impl Field {
             Field::ExpenseCode => "expense_code",
             Field::Vat => "vat",
             Field::VatRecoverable => "vat_recoverable",
+            Field::CommitmentId => "commitment_id",
+            Field::CommitmentRef => "commitment_reference",
         }
     }
 }
@@ -96,7 +103,8 @@ pub struct Mapping {
     /// files carry extra columns; the generic layout is exact, so a misnamed column is caught.
     pub extra_columns_ok: bool,
     pub date_format: DateFormat,
-    /// Accept `£` and thousands separators in amounts, as finance-system exports write them.
+    /// Accept `£` in amounts, as finance-system exports write them. Every layout reads
+    /// thousands separators and bracketed credits.
     pub lenient_amounts: bool,
     pub rules: Vec<Rule>,
     pub default_grant: Option<String>,
@@ -111,7 +119,7 @@ pub const PRESETS: &[&str] = &["generic", "transparency"];
 
 impl Mapping {
     /// `date,grant,project,supplier,description,invoice_ref,amount,source_ref`, exactly, and
-    /// optionally `vat` and `vat_recoverable`.
+    /// optionally `vat`, `vat_recoverable`, `commitment_id` and `commitment_reference`.
     pub fn generic() -> Mapping {
         let columns = [
             Field::Date,
@@ -124,6 +132,8 @@ impl Mapping {
             Field::SourceRef,
             Field::Vat,
             Field::VatRecoverable,
+            Field::CommitmentId,
+            Field::CommitmentRef,
         ]
         .into_iter()
         .map(|f| (f, f.name().to_owned()))
@@ -143,7 +153,8 @@ impl Mapping {
 
     /// The Local Government Transparency Code "expenditure over £500" layout. The transaction
     /// number is both the invoice reference and the `source_ref`, so a re-published file
-    /// posts each payment once.
+    /// posts each payment once. An optional "Purchase order number" column names the
+    /// commitment an invoice draws on, by its reference.
     pub fn transparency() -> Mapping {
         let columns = [
             (Field::Date, "Date"),
@@ -156,6 +167,7 @@ impl Mapping {
             (Field::ExpenseCode, "Expense code"),
             (Field::Description, "Extended description"),
             (Field::Vat, "Irrecoverable VAT"),
+            (Field::CommitmentRef, "Purchase order number"),
         ]
         .into_iter()
         .map(|(f, h)| (f, h.to_owned()))
@@ -287,6 +299,8 @@ struct Columns {
     expense_code: Option<String>,
     vat: Option<String>,
     vat_recoverable: Option<String>,
+    commitment_id: Option<String>,
+    commitment_reference: Option<String>,
 }
 
 impl Columns {
@@ -306,6 +320,8 @@ impl Columns {
             (Field::ExpenseCode, self.expense_code),
             (Field::Vat, self.vat),
             (Field::VatRecoverable, self.vat_recoverable),
+            (Field::CommitmentId, self.commitment_id),
+            (Field::CommitmentRef, self.commitment_reference),
         ]
         .into_iter()
         .filter_map(|(f, h)| h.map(|h| (f, Some(h).filter(|h| !h.trim().is_empty()))))

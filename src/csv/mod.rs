@@ -33,6 +33,7 @@ pub async fn import_spend(
             duplicates: 0,
             rejected,
             errors: parsed.errors,
+            duplicate_lines: Vec::new(),
             warnings: Vec::new(),
             dry_run: opts.dry_run,
             posted: false,
@@ -58,6 +59,9 @@ pub async fn export_transparency(
     to: NaiveDate,
     known: &Known,
 ) -> Result<String, StoreError> {
-    let rows = exports::spend_rows(store, from, to, known).await?;
+    let mut rows = exports::spend_rows(store, from, to, known).await?;
+    // A duplicate posted by mistake and reversed was never a payment: neither is published.
+    let accidental = crate::storage::duplicates::reversed_repeats(store, known).await?;
+    rows.retain(|r| !accidental.contains(&r.entry_id));
     Ok(transparency::write(&partnership(store).await?, &rows))
 }

@@ -114,7 +114,13 @@ impl IntoResponse for AppError {
                     extra.insert("quarter".into(), (*quarter).into());
                     (StatusCode::CONFLICT, "period_closed", "Period closed")
                 }
-                StoreError::AlreadyReversed(_) => (StatusCode::CONFLICT, "already_reversed", "Already reversed"),
+                StoreError::AlreadyReversed(_) | StoreError::EvidenceReversed(_) => {
+                    (StatusCode::CONFLICT, "already_reversed", "Already reversed")
+                }
+                StoreError::Duplicate { of, .. } => {
+                    extra.insert("duplicate_of".into(), (*of).into());
+                    (StatusCode::CONFLICT, "duplicate", "Duplicate")
+                }
                 StoreError::IdempotencyRace => (StatusCode::CONFLICT, "idempotency_conflict", "Idempotency conflict"),
                 StoreError::Entry(EntryError::DateOutsideYear { .. }) => {
                     errors.push(FieldError { field: "date".into(), message: detail.clone() });

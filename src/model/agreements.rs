@@ -77,6 +77,31 @@ pub struct EvidenceRecord {
     pub note: String,
     pub created_by: String,
     pub created_at: String,
+    /// The reversal that corrected it, when it was recorded in error: it then counts for
+    /// nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversal: Option<EvidenceReversal>,
+}
+
+/// Reverses a partner's evidence recorded in error, giving the reason.
+#[derive(Debug, Clone)]
+pub struct EvidenceReverseCmd {
+    pub commitment_id: i64,
+    pub evidence_id: i64,
+    pub date: NaiveDate,
+    pub reason: String,
+}
+
+/// The correction of evidence recorded in error. The evidence itself is kept as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EvidenceReversal {
+    pub evidence_id: i64,
+    pub commitment_id: i64,
+    /// When it was corrected; never before the evidence's own date.
+    pub date: NaiveDate,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: String,
 }
 
 /// A payment to the partner (a spend against the commitment) or a clawback (a refund tied
@@ -130,11 +155,11 @@ pub struct CommitmentDetail {
     pub clawed_back: Money,
     /// Still committed, across every year.
     pub outstanding: Money,
-    /// The sum of the partner's evidenced amounts.
+    /// The sum of the partner's evidenced amounts, less any evidence reversed.
     pub evidenced: Money,
     /// Paid, less clawed back, less evidenced: what the partner has yet to account for.
     pub unevidenced: Money,
-    /// The status of the latest evidence; none before any.
+    /// The status of the latest evidence not reversed; none before any.
     pub evidence_status: Option<EvidenceStatus>,
     pub payments: Vec<CommitmentPayment>,
     pub evidence: Vec<EvidenceRecord>,

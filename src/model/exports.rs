@@ -11,6 +11,8 @@ pub struct JournalEntry {
     pub date: String,
     pub memo: String,
     pub reverses: Option<i64>,
+    /// A confirmed second invoice: the standing entry it repeats.
+    pub duplicate_of: Option<i64>,
     /// (account, signed amount), in line order.
     pub postings: Vec<(String, Money)>,
 }

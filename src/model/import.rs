@@ -28,6 +28,9 @@ pub struct ImportLine {
     /// The line of the file the record starts on (the header is line 1).
     pub line: u64,
     pub op: ImportOp,
+    /// The reference of the commitment a spend line draws on, where the file names it so
+    /// rather than by id; storage finds the one commitment carrying it.
+    pub commitment_reference: Option<String>,
 }
 
 /// Why one line was refused. `code` is the API code the single-line operation would answer.
@@ -53,14 +56,33 @@ pub struct LineWarning {
     pub flag: OverspendFlag,
 }
 
-/// What an import did, or what it would do (dry run). `errors` lists at most
-/// `IMPORT_ERRORS_MAX` lines; `rejected` counts every one.
+/// A line skipped as a duplicate, and what it repeats: a recorded entry, or an earlier line
+/// of the same file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DuplicateLine {
+    pub line: u64,
+    /// `source_ref`: its `source_ref` is recorded already, or on an earlier line. `invoice`:
+    /// it repeats a standing spend or refund (same grant, project, supplier, invoice
+    /// reference, amount and date), or an earlier line.
+    pub by: &'static str,
+    /// The recorded entry it repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<i64>,
+    /// The earlier line of this file it repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of_line: Option<u64>,
+}
+
+/// What an import did, or what it would do (dry run). `errors` and `duplicate_lines` each
+/// list at most `IMPORT_ERRORS_MAX` lines; `rejected` and `duplicates` count every one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub accepted: usize,
     pub duplicates: usize,
     pub rejected: usize,
     pub errors: Vec<LineError>,
+    /// Each line counted in `duplicates`, with what it repeats.
+    pub duplicate_lines: Vec<DuplicateLine>,
     pub warnings: Vec<LineWarning>,
     pub dry_run: bool,
     /// True only when the accepted lines were written and committed.

@@ -133,6 +133,8 @@ pub struct SpendCmd {
     pub vat: Option<Money>,
     /// Recoverable VAT (the default) is not charged to the budget; irrecoverable VAT is.
     pub vat_recoverable: bool,
+    /// Posts even when it repeats a standing spend: a confirmed second invoice.
+    pub duplicate_ok: bool,
 }
 
 impl SpendCmd {
@@ -172,6 +174,9 @@ pub struct SpendRecord {
     /// The part of the charged figure drawn from the commitment; the rest came from available.
     pub covered_by_commitment: Money,
     pub source_ref: Option<String>,
+    /// The standing spend this one repeats, posted as a confirmed second invoice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<OverspendFlag>,
 }
@@ -196,6 +201,8 @@ pub struct RefundCmd {
     pub spend_entry_id: Option<i64>,
     /// The grant agreement this refund claws money back under, when it is a clawback.
     pub commitment_id: Option<i64>,
+    /// Posts even when it repeats a standing refund: a confirmed second credit note.
+    pub duplicate_ok: bool,
 }
 
 impl RefundCmd {
@@ -227,6 +234,9 @@ pub struct RefundRecord {
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_ref: Option<String>,
+    /// The standing refund this one repeats, posted as a confirmed second credit note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<i64>,
 }
 
 #[derive(Debug, Clone)]

@@ -25,6 +25,15 @@ pub enum StoreError {
     QuarterLocked { year: crate::domain::FinancialYear, quarter: u8 },
     #[error("entry {0} has already been reversed")]
     AlreadyReversed(i64),
+    /// Partners' evidence is reversed at most once (409 `already_reversed`).
+    #[error("evidence {0} has already been reversed")]
+    EvidenceReversed(i64),
+    /// A spend or refund repeating one recorded and not reversed (409 `duplicate`).
+    #[error(
+        "this {what} repeats entry {of}, recorded and not reversed, with the same supplier and reference; \
+         if it is a second invoice, send it again with \"duplicate_of_entry_ok\": true"
+    )]
+    Duplicate { of: i64, what: String },
     #[error("this Idempotency-Key is in use by a request still being processed")]
     IdempotencyRace,
     #[error("entry could not be built: {0}")]

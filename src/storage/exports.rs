@@ -30,7 +30,7 @@ pub async fn journal_anchored(store: &Store, known: &Known) -> Result<Journal, S
     let mut db_tx = store.begin_read().await?;
     let cut = Cut::of(known, "e", 1);
     let sql = format!(
-        "select e.id, e.kind, e.entry_date, e.memo, e.reverses, e.grant_code, e.financial_year, e.hash
+        "select e.id, e.kind, e.entry_date, e.memo, e.reverses, e.grant_code, e.financial_year, e.hash, e.details
          from entries e where {} order by e.id",
         cut.sql
     );
@@ -47,6 +47,9 @@ pub async fn journal_anchored(store: &Store, known: &Known) -> Result<Journal, S
             date: r.try_get("entry_date")?,
             memo: r.try_get("memo")?,
             reverses: r.try_get("reverses")?,
+            duplicate_of: serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>("details")?)
+                .ok()
+                .and_then(|d| d.get("duplicate_of")?.as_i64()),
             postings: Vec::new(),
         });
     }

@@ -47,6 +47,8 @@ pub const COVERAGE: &[(&str, Cover)] = &[
     ("agreement_parts", Cover::Entries),
     // Held to its audit records by `verify::check_evidence`.
     ("agreement_evidence", Cover::Audit),
+    // Held to its audit records by `verify_reversals`.
+    ("evidence_reversals", Cover::Audit),
     // Held to the audit record of its filing, its SHA-256 and its position by `reports::filing::verify`.
     ("filed_returns", Cover::Audit),
     // An award's decision date and reference here; its chain head and seal by `chains`.

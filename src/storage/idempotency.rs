@@ -32,6 +32,20 @@ pub async fn find(store: &Store, token_id: i64, key: &str) -> Result<Option<Stor
     .transpose()
 }
 
+/// What a refused write answers when it may have raced a retry of itself: where `key` is
+/// saved already, by a request committed before this `db_tx` took its locks, this request
+/// is that one again, so it raced (and the key layer replays the saved answer). Otherwise
+/// the refusal stands. A spend repeating itself is told so this way, never `duplicate`.
+pub async fn raced_or(db_tx: &mut DbTx, key: Option<&IdemKey>, refusal: StoreError) -> Result<StoreError, StoreError> {
+    let Some(key) = key else { return Ok(refusal) };
+    let saved = sqlx::query("select 1 as one from idempotency_keys where token_id = $1 and idem_key = $2")
+        .bind(key.token_id)
+        .bind(&key.key)
+        .fetch_optional(&mut **db_tx)
+        .await?;
+    Ok(if saved.is_some() { StoreError::IdempotencyRace } else { refusal })
+}
+
 /// Saves `body` as the response to `key`, inside the write's own `db_tx`. A concurrent
 /// request that saved the same key first makes this fail, and the write rolls back.
 pub async fn save_in(

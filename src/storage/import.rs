@@ -7,19 +7,26 @@
 //!   by line in file order, on a thread of its own while this task writes the checked entries
 //!   in multi-row statements. Tests run both engines on the same files and compare.
 //!
-//! Either way a line whose `source_ref` is already recorded, or repeats an earlier line of the
-//! same file, is skipped as a duplicate. Any rejected line, or a dry run, rolls everything back.
+//! Either way a line is skipped as a duplicate, before either engine sees it, when its
+//! `source_ref` is already recorded or on an earlier line of the same file, or when it
+//! repeats a standing spend or refund (`duplicates`) or an earlier line as an invoice. Any
+//! rejected line, or a dry run, rolls everything back.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use sqlx::Row;
 
+use super::duplicates::InvoiceKey;
 use super::idempotency;
 use super::import_lines::{Checked, PROGRESS_EVERY, award_key, refusal};
-use super::operations::{refund_in, source_ref_exists_in, spend_in};
+use super::operations::{refund_in, spend_in};
 use super::{Backend, DbTx, Store, StoreError};
 use crate::domain::FinancialYear;
-use crate::model::import::{Engine, ImportLine, ImportOp, ImportOptions, ImportReport, LineError, LineWarning};
+use crate::model::import::{
+    DuplicateLine, Engine, ImportLine, ImportOp, ImportOptions, ImportReport, LineError, LineWarning,
+};
 
 /// The most rejected lines listed in a report; the count covers them all.
 pub const IMPORT_ERRORS_MAX: usize = 1_000;
@@ -46,17 +53,11 @@ pub async fn import(
         // then spills to disk mid-import. The setting stays with this pooled connection.
         sqlx::query(&format!("pragma cache_size = -{SQLITE_CACHE_KIB}")).execute(&mut *db_tx).await?;
     }
-    let mut duplicates = 0usize;
-    let mut seen: HashSet<String> = HashSet::new();
-    let recorded = recorded_source_refs(&mut db_tx, store.backend(), &lines).await?;
-    let mut fresh = Vec::with_capacity(lines.len());
-    for l in lines {
-        match l.op.source_ref() {
-            Some(r) if recorded.contains(r) || !seen.insert(r.to_owned()) => duplicates += 1,
-            _ => fresh.push(l),
-        }
-    }
+    let (fresh, mut duplicate_lines) = without_duplicates(&mut db_tx, store.backend(), lines).await?;
+    let duplicates = duplicate_lines.len();
+    duplicate_lines.truncate(IMPORT_ERRORS_MAX);
     let mut errors = prior;
+    let (fresh, by_reference) = with_commitments(&mut db_tx, store.backend(), fresh, &mut errors).await?;
     // Lines the parser refused already doom the db_tx: the bulk engine then only checks.
     let write = !opts.dry_run && errors.is_empty();
     let checked = match opts.engine {
@@ -66,7 +67,13 @@ pub async fn import(
                 .await?
         }
     };
-    errors.extend(checked.errors);
+    // A line naming its commitment by reference is told about that column.
+    errors.extend(checked.errors.into_iter().map(|mut e| {
+        if e.field == "commitment_id" && by_reference.contains(&e.line) {
+            e.field = "commitment_reference".to_owned();
+        }
+        e
+    }));
     errors.sort_by_key(|e| e.line);
     let rejected = errors.iter().map(|e| e.line).collect::<BTreeSet<_>>().len();
     errors.truncate(IMPORT_ERRORS_MAX);
@@ -75,6 +82,7 @@ pub async fn import(
         duplicates,
         rejected,
         errors,
+        duplicate_lines,
         warnings: checked.warnings,
         dry_run: opts.dry_run,
         posted: false,
@@ -105,25 +113,147 @@ async fn lock_awards(
     Ok(locked)
 }
 
-/// The `source_ref`s of `lines` that entries already carry. The refs travel as one JSON
-/// array per query, like the bulk inserts below.
+/// Splits `lines` into those to check and those skipped as duplicates, in file order: a
+/// `source_ref` recorded or seen on an earlier line, then an invoice repeating a standing
+/// entry or an earlier line kept. The callers hold every award lock of the file, so what is
+/// standing cannot change before the lines are written.
+async fn without_duplicates(
+    db_tx: &mut DbTx,
+    backend: Backend,
+    lines: Vec<ImportLine>,
+) -> Result<(Vec<ImportLine>, Vec<DuplicateLine>), StoreError> {
+    let recorded = recorded_source_refs(db_tx, backend, &lines).await?;
+    let mut skipped = Vec::new();
+    let mut refs_seen: HashMap<String, u64> = HashMap::new();
+    let mut fresh = Vec::with_capacity(lines.len());
+    for l in lines {
+        let Some(r) = l.op.source_ref() else {
+            fresh.push(l);
+            continue;
+        };
+        let (duplicate_of, duplicate_of_line) = match (recorded.get(r), refs_seen.get(r)) {
+            (Some(id), _) => (Some(*id), None),
+            (None, Some(line)) => (None, Some(*line)),
+            (None, None) => {
+                refs_seen.insert(r.to_owned(), l.line);
+                fresh.push(l);
+                continue;
+            }
+        };
+        skipped.push(DuplicateLine { line: l.line, by: "source_ref", duplicate_of, duplicate_of_line });
+    }
+    let standing =
+        super::duplicates::recorded_in(db_tx, backend, fresh.iter().map(|l| InvoiceKey::of_line(&l.op))).await?;
+    // Lines kept so far, by a hash of their key; equal hashes are compared in full.
+    let mut kept_by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut kept: Vec<ImportLine> = Vec::with_capacity(fresh.len());
+    for l in fresh {
+        let key = InvoiceKey::of_line(&l.op);
+        if let Some(id) = standing.get(&key) {
+            skipped.push(DuplicateLine {
+                line: l.line,
+                by: "invoice",
+                duplicate_of: Some(*id),
+                duplicate_of_line: None,
+            });
+            continue;
+        }
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        let bucket = kept_by_hash.entry(hasher.finish()).or_default();
+        if let Some(earlier) = bucket.iter().find(|i| InvoiceKey::of_line(&kept[**i].op) == key) {
+            let line = Some(kept[*earlier].line);
+            skipped.push(DuplicateLine { line: l.line, by: "invoice", duplicate_of: None, duplicate_of_line: line });
+            continue;
+        }
+        bucket.push(kept.len());
+        kept.push(l);
+    }
+    skipped.sort_by_key(|d| d.line);
+    Ok((kept, skipped))
+}
+
+/// Gives each line naming its commitment by reference the id of the one commitment carrying
+/// that reference, as `POST /spend` takes it, and answers which lines those were. A
+/// reference no commitment carries, or more than one does, refuses the line naming
+/// `commitment_reference`.
+async fn with_commitments(
+    db_tx: &mut DbTx,
+    backend: Backend,
+    lines: Vec<ImportLine>,
+    errors: &mut Vec<LineError>,
+) -> Result<(Vec<ImportLine>, BTreeSet<u64>), StoreError> {
+    let refs: BTreeSet<&str> = lines.iter().filter_map(|l| l.commitment_reference.as_deref()).collect();
+    let by_reference = lines.iter().filter(|l| l.commitment_reference.is_some()).map(|l| l.line).collect();
+    if refs.is_empty() {
+        return Ok((lines, by_reference));
+    }
+    let sql = match backend {
+        Backend::Sqlite => {
+            "select id, reference from commitments where reference in (select value from json_each($1)) order by id"
+        }
+        Backend::Postgres => {
+            "select id, reference from commitments
+             where reference in (select jsonb_array_elements_text($1::text::jsonb)) order by id"
+        }
+    };
+    let mut ids: HashMap<String, Vec<i64>> = HashMap::new();
+    let refs: Vec<&str> = refs.into_iter().collect();
+    for chunk in refs.chunks(REFS_PER_QUERY) {
+        let json = serde_json::to_string(chunk).expect("refs serialize");
+        for row in sqlx::query(sql).bind(json).fetch_all(&mut **db_tx).await? {
+            ids.entry(row.try_get("reference")?).or_default().push(row.try_get("id")?);
+        }
+    }
+    let mut kept = Vec::with_capacity(lines.len());
+    for mut l in lines {
+        let (Some(reference), ImportOp::Spend(c)) = (&l.commitment_reference, &mut l.op) else {
+            kept.push(l);
+            continue;
+        };
+        match ids.get(reference).map(Vec::as_slice).unwrap_or_default() {
+            [id] => {
+                c.commitment_id = Some(*id);
+                kept.push(l);
+            }
+            [] => errors.push(LineError::new(
+                l.line,
+                "commitment_reference",
+                format!("no commitment has the reference {reference:?}"),
+            )),
+            many => errors.push(LineError::new(
+                l.line,
+                "commitment_reference",
+                format!(
+                    "{} commitments have the reference {reference:?} (ids {}): name one by commitment_id",
+                    many.len(),
+                    many.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
+    }
+    Ok((kept, by_reference))
+}
+
+/// The `source_ref`s of `lines` that entries already carry, with the entry carrying each.
+/// The refs travel as one JSON array per query, like the bulk inserts below.
 async fn recorded_source_refs(
     db_tx: &mut DbTx,
     backend: Backend,
     lines: &[ImportLine],
-) -> Result<HashSet<String>, StoreError> {
+) -> Result<HashMap<String, i64>, StoreError> {
     let refs: Vec<&str> = lines.iter().filter_map(|l| l.op.source_ref()).collect();
     let sql = match backend {
-        Backend::Sqlite => "select source_ref from entries where source_ref in (select value from json_each($1))",
+        Backend::Sqlite => "select id, source_ref from entries where source_ref in (select value from json_each($1))",
         Backend::Postgres => {
-            "select source_ref from entries where source_ref in (select jsonb_array_elements_text($1::text::jsonb))"
+            "select id, source_ref from entries where source_ref in (select jsonb_array_elements_text($1::text::jsonb))"
         }
     };
-    let mut found = HashSet::new();
+    let mut found = HashMap::new();
     for chunk in refs.chunks(REFS_PER_QUERY) {
         let json = serde_json::to_string(chunk).expect("refs serialize");
         for row in sqlx::query(sql).bind(json).fetch_all(&mut **db_tx).await? {
-            found.insert(row.try_get::<String, _>("source_ref")?);
+            found.insert(row.try_get::<String, _>("source_ref")?, row.try_get("id")?);
         }
     }
     Ok(found)
@@ -140,14 +270,9 @@ async fn per_line(
         if i % PROGRESS_EVERY == 0 {
             progress(i);
         }
-        // Duplicates were filtered out above; this re-check guards the unique index, whose
-        // violation would abort the whole db_tx on PostgreSQL.
-        if let Some(r) = l.op.source_ref()
-            && source_ref_exists_in(db_tx, r).await?
-        {
-            out.errors.push(refusal(l.line, StoreError::Conflict(format!("source_ref {r} is already recorded")))?);
-            continue;
-        }
+        // Duplicates were filtered out above. `spend_in` and `refund_in` check the source_ref
+        // again before writing, which guards the unique index, whose violation would abort
+        // the whole db_tx on PostgreSQL.
         let result = match l.op {
             ImportOp::Spend(c) => spend_in(db_tx, c, created_by).await.map(|r| r.warnings),
             ImportOp::Refund(c) => refund_in(db_tx, c, created_by).await.map(|_| Vec::new()),

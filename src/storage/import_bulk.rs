@@ -12,6 +12,7 @@
 //! checking goes on so every bad line is reported. Balances and chain heads are written once
 //! at the end, from the checker's totals.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
@@ -22,7 +23,9 @@ use tokio::sync::mpsc;
 
 use super::entries::{EntryText, hashed_content};
 use super::import_lines::{Checked, PROGRESS_EVERY, award_key, refusal};
-use super::operations::{check_refund_vat, check_spend_vat, refund_meta, spend_meta};
+use super::operations::{
+    Drawn, check_drawn, check_refund_vat, check_spend_vat, drawn_commitment_in, outstanding_in, refund_meta, spend_meta,
+};
 use super::{Backend, DbTx, RowLock, StoreError, rows};
 use crate::domain::chain::entry_link;
 use crate::domain::operations::{self as ops, Award};
@@ -67,6 +70,11 @@ struct Context {
     later: HashMap<Account, BTreeMap<NaiveDate, i64>>,
     /// The locked quarters of the file's years: a line dated in one is refused.
     locked_quarters: BTreeSet<(FinancialYear, u8)>,
+    /// The commitments the lines draw on, as `spend_in` reads them (none: no such one).
+    commitments: HashMap<i64, Option<Drawn>>,
+    /// What each commitment still holds committed on each project account a line draws on
+    /// (pence), less what the lines accepted so far took from it.
+    outstanding: HashMap<(i64, Account), i64>,
     created_by: String,
     created_at: String,
     /// The ids checked entries take, in order: an entry's id is part of its hash.
@@ -258,17 +266,64 @@ async fn context(
     }
     let later = later_postings(db_tx, &awards, lines).await?;
     let locked_quarters = super::lookups::locked_quarters_in(db_tx, awards.keys().map(|(_, year)| *year)).await?;
+    let (commitments, outstanding) = drawn_on(db_tx, lines).await?;
     let (created_by, created_at, ids) = (created_by.to_owned(), super::now_precise(), EntryIds::After(0));
-    Ok(Context { awards, grants, projects, balances, later, locked_quarters, created_by, created_at, ids })
+    Ok(Context {
+        awards,
+        grants,
+        projects,
+        balances,
+        later,
+        locked_quarters,
+        commitments,
+        outstanding,
+        created_by,
+        created_at,
+        ids,
+    })
 }
 
-/// The accounts a line may draw on: a spend draws on available, a refund on spent.
-fn line_accounts(op: &ImportOp, (grant, year): &(String, FinancialYear)) -> [Account; 2] {
+/// The commitment a spend line draws on, and the project account it would draw from.
+fn line_commitment(op: &ImportOp) -> Option<(i64, Account)> {
+    match op {
+        ImportOp::Spend(c) => c
+            .commitment_id
+            .map(|id| (id, Account::project(AccountKind::Committed, &c.grant, FinancialYear::of(c.date), &c.project))),
+        ImportOp::Refund(_) => None,
+    }
+}
+
+/// The commitments the lines name, each read once, and what each holds outstanding on each
+/// account a line would draw from, through `spend_in`'s own reads.
+async fn drawn_on(
+    db_tx: &mut DbTx,
+    lines: &[ImportLine],
+) -> Result<(HashMap<i64, Option<Drawn>>, HashMap<(i64, Account), i64>), StoreError> {
+    let mut commitments = HashMap::new();
+    let mut outstanding = HashMap::new();
+    for (id, account) in lines.iter().filter_map(|l| line_commitment(&l.op)) {
+        if let Entry::Vacant(slot) = commitments.entry(id) {
+            slot.insert(drawn_commitment_in(db_tx, id).await?);
+        }
+        if let Entry::Vacant(slot) = outstanding.entry((id, account)) {
+            let held = outstanding_in(db_tx, id, &slot.key().1).await?.pence();
+            slot.insert(held);
+        }
+    }
+    Ok((commitments, outstanding))
+}
+
+/// The accounts a line may draw on: a spend draws on available (and on committed, where it
+/// names a commitment), a refund on spent.
+fn line_accounts(op: &ImportOp, (grant, year): &(String, FinancialYear)) -> Vec<Account> {
     let project = match op {
         ImportOp::Spend(c) => &c.project,
         ImportOp::Refund(c) => &c.project,
     };
-    [AccountKind::Available, AccountKind::Spent].map(|kind| Account::project(kind, grant, *year, project))
+    let mut accounts: Vec<Account> =
+        [AccountKind::Available, AccountKind::Spent].map(|kind| Account::project(kind, grant, *year, project)).into();
+    accounts.extend(line_commitment(op).map(|(_, account)| account));
+    accounts
 }
 
 fn line_date(op: &ImportOp) -> NaiveDate {
@@ -318,7 +373,10 @@ fn check_all(
     for (i, l) in lines.into_iter().enumerate() {
         let key = award_key(&l.op);
         match check_line(&l.op, &key, &ctx) {
-            Ok((entry, flags)) => {
+            Ok((entry, flags, covered)) => {
+                if let Some((drawn, pence)) = covered {
+                    *ctx.outstanding.get_mut(&drawn).expect("every commitment drawn on was read") -= pence;
+                }
                 for (account, change) in entry.net_by_account() {
                     match ctx.balances.get_mut(account) {
                         Some(balance) => *balance += change.pence(),
@@ -364,13 +422,16 @@ fn check_all(
     Ok((out, totals))
 }
 
+/// What a spend line takes from a commitment: which one, on which account, in pence.
+type Covered = Option<((i64, Account), i64)>;
+
 /// The checks of `spend_in` / `refund_in` and `post_in`, in their order, against the
 /// balances held in memory.
 fn check_line(
     op: &ImportOp,
     (grant, year): &(String, FinancialYear),
     ctx: &Context,
-) -> Result<(NewEntry, Vec<OverspendFlag>), StoreError> {
+) -> Result<(NewEntry, Vec<OverspendFlag>, Covered), StoreError> {
     // The VAT first, as spend_in and refund_in check it.
     let charged = match op {
         ImportOp::Spend(c) => check_spend_vat(c)?,
@@ -397,8 +458,18 @@ fn check_line(
     if !closed_ok && !p.active {
         return Err(StoreError::invalid("project", format!("project {project} is closed")));
     }
+    // spend_in: the commitment drawn on, then what it covers of the charged figure.
+    let mut covered = None;
+    if let (ImportOp::Spend(c), Some((id, account))) = (op, line_commitment(op)) {
+        check_drawn(c, *year, id, ctx.commitments.get(&id).and_then(Option::as_ref))?;
+        let held = ctx.outstanding.get(&(id, account.clone())).copied().unwrap_or(0);
+        covered = Some(((id, account), held.min(charged.pence())));
+    }
     let entry = match op {
-        ImportOp::Spend(c) => ops::spend(award, c.date, project, charged, Money::ZERO)?,
+        ImportOp::Spend(c) => {
+            let drawn = Money::from_pence(covered.as_ref().map(|(_, pence)| *pence).unwrap_or(0));
+            ops::spend(award, c.date, project, charged, drawn)?
+        }
         ImportOp::Refund(c) => ops::refund(award, c.date, project, charged)?,
     };
     entry.assert_balanced();
@@ -430,7 +501,7 @@ fn check_line(
         }
     };
     let flags = rules::check(&entry, lowest, g.rule)?;
-    Ok((entry, flags))
+    Ok((entry, flags, covered))
 }
 
 /// Builds the entry's row and chains it onto `head`, which becomes its hash.
@@ -443,8 +514,8 @@ fn chain(
     id: i64,
 ) -> PendingEntry {
     let meta = match op {
-        ImportOp::Spend(c) => spend_meta(c, created_by),
-        ImportOp::Refund(c) => refund_meta(c, created_by),
+        ImportOp::Spend(c) => spend_meta(c, created_by, None),
+        ImportOp::Refund(c) => refund_meta(c, created_by, None),
     };
     let text = EntryText::of(entry, &meta);
     let content = hashed_content(id, entry, &meta, &text, created_at);

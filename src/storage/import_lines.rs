@@ -25,6 +25,7 @@ pub(super) fn refusal(line: u64, e: StoreError) -> Result<LineError, StoreError>
         }
         StoreError::Entry(_) => ("amount", "validation_failed", e.to_string()),
         StoreError::Conflict(_) => ("source_ref", "conflict", e.to_string()),
+        StoreError::Duplicate { .. } => ("invoice_ref", "duplicate", e.to_string()),
         other => return Err(other),
     };
     Ok(LineError { line, field: field.to_owned(), code, message })

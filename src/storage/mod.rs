@@ -7,6 +7,7 @@ pub mod cash;
 pub mod chain_key;
 pub mod chains;
 pub mod controls;
+pub mod duplicates;
 pub mod entries;
 pub mod error;
 pub mod exports;
@@ -33,6 +34,7 @@ pub mod sessions;
 pub mod tokens;
 mod upgrade;
 pub mod verify;
+mod verify_reversals;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Locked quarters: an admin locks a quarter of a financial year once its return is filed,
-//! and no entry dated in it is recorded after (`lookups::refuse_locked_quarter_in`, read by
+//! the quarters of a year in order (`in_order`), and no entry dated in it is recorded after (`lookups::refuse_locked_quarter_in`, read by
 //! `entries::post_in` and the bulk import). A correction goes into an open quarter.
 //!
 //! Locking serialises with postings as closing a year does: every award of the year is
@@ -125,7 +125,9 @@ async fn change(
     hold_year_awards_in(&mut db_tx, year, RowLock::Update).await?;
     // Then the year's row, which an award being created holds shared.
     year_exists_in(&mut db_tx, year, Some(RowLock::Update)).await?;
-    let before = quarter_states_in(&mut db_tx, year).await?.swap_remove(usize::from(quarter) - 1);
+    let mut states = quarter_states_in(&mut db_tx, year).await?;
+    in_order(&states, year, quarter, lock)?;
+    let before = states.swap_remove(usize::from(quarter) - 1);
     if before.locked == lock {
         let state = if lock { "locked" } else { "not locked" };
         return Err(StoreError::Conflict(format!("{year} Q{quarter} is already {state}")));
@@ -170,6 +172,29 @@ async fn change(
     idempotency::save_in(&mut db_tx, actor.idem, 200, &after).await?;
     db_tx.commit().await?;
     Ok(after)
+}
+
+/// Rule 8: a locked quarter never has an open quarter before it in its year. So a quarter
+/// is locked only once every earlier quarter is, and unlocked only while no later one is;
+/// otherwise spend dated in an open earlier quarter would still move the cumulative figures
+/// of a later quarter's filed return.
+fn in_order(states: &[QuarterState], year: FinancialYear, quarter: u8, lock: bool) -> Result<(), StoreError> {
+    let blocking = if lock {
+        states.iter().find(|s| s.quarter < quarter && !s.locked)
+    } else {
+        states.iter().rev().find(|s| s.quarter > quarter && s.locked)
+    };
+    match blocking {
+        Some(s) if lock => Err(StoreError::Conflict(format!(
+            "{year} Q{} is open: lock it before Q{quarter}, as a locked quarter never has an open quarter before it",
+            s.quarter
+        ))),
+        Some(s) => Err(StoreError::Conflict(format!(
+            "{year} Q{} is locked: unlock it before Q{quarter}, as a locked quarter never has an open quarter before it",
+            s.quarter
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `NotFound` unless the year is set up; with `lock`, holds its row until `db_tx` ends.

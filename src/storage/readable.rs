@@ -86,6 +86,7 @@ const TABLES: &[Table] = &[
         &["id"],
         &[("evidence_date", Kind::Date), ("amount_pence", Kind::Int), ("status", Kind::Word(evidence_status))],
     ),
+    ("evidence_reversals", &["evidence_id"], &[("reversal_date", Kind::Date)]),
     (
         "entries",
         &["id"],

@@ -26,6 +26,7 @@ const TABLES: &[(&str, &str, &str)] = &[
     ("agreement_evidence", "note", "agreement evidence is append-only"),
     ("forecast_withdrawals", "reason", "forecast withdrawals are append-only"),
     ("indicator_return_withdrawals", "reason", "indicator return withdrawals are append-only"),
+    ("evidence_reversals", "reason", "evidence reversals are append-only"),
 ];
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -148,6 +149,24 @@ async fn rows_without_dependants(app: &TestApp) -> Vec<(&'static str, String)> {
         ),
     )
     .await;
+    // A reversal of a second piece of evidence, so the first stays without dependants.
+    let reversed_evidence = id_of(
+        app,
+        &format!(
+            "insert into agreement_evidence (commitment_id, evidence_date, amount_pence, status, note, created_by,
+                                             created_at)
+             values ({parent}, '2023-06-02', 1, 'partial', '', 'x', '2023-06-02T00:00:00Z') returning id"
+        ),
+    )
+    .await;
+    exec(
+        app,
+        &format!(
+            "insert into evidence_reversals (evidence_id, commitment_id, reversal_date, reason, created_by, created_at)
+             values ({reversed_evidence}, {parent}, '2023-06-03', 'x', 'x', '2023-06-03T00:00:00Z')"
+        ),
+    )
+    .await;
     vec![
         ("entries", "id = 900001".to_owned()),
         ("postings", "entry_id = 900002 and line = 1".to_owned()),
@@ -160,6 +179,7 @@ async fn rows_without_dependants(app: &TestApp) -> Vec<(&'static str, String)> {
         ("agreement_evidence", format!("id = {evidence}")),
         ("forecast_withdrawals", format!("id = {forecast_withdrawal}")),
         ("indicator_return_withdrawals", format!("id = {return_withdrawal}")),
+        ("evidence_reversals", format!("evidence_id = {reversed_evidence}")),
     ]
 }
 

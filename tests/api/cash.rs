@@ -142,14 +142,18 @@ backend_test!(an_award_paid_in_instalments_returned_and_repaid, |app: TestApp| a
         let r = app.post("/api/v1/repayments", role, cash("2024-03-21", "1.00", "x")).await;
         refused(&r, StatusCode::FORBIDDEN, "");
     }
-    // A locked quarter takes no receipt dated in it.
-    let q2 = "/api/v1/financial-years/2023-24/quarters/2";
-    let r = app.post(&format!("{q2}/lock"), Role::Admin, json!({ "reason": "Q2 return filed" })).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A locked quarter takes no receipt dated in it (quarters lock in order, Q1 first).
+    let quarters = ["/api/v1/financial-years/2023-24/quarters/1", "/api/v1/financial-years/2023-24/quarters/2"];
+    for q in quarters {
+        let r = app.post(&format!("{q}/lock"), Role::Admin, json!({ "reason": "return filed" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
     let r = app.post("/api/v1/receipts", Role::Finance, cash("2023-08-01", "1.00", "late")).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "period_closed"), "{}", r.body);
-    let r = app.post(&format!("{q2}/unlock"), Role::Admin, json!({ "reason": "done" })).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for q in quarters.iter().rev() {
+        let r = app.post(&format!("{q}/unlock"), Role::Admin, json!({ "reason": "done" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
     // Nothing is owed yet, so any repayment is more than is owed.
     let r = app.post("/api/v1/repayments", Role::Finance, cash("2024-03-21", "0.01", "early")).await;
     refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "amount");

@@ -79,7 +79,8 @@ async fn kill_during_burst(backend: Backend) {
         writers.push(tokio::spawn(async move {
             for i in 0.. {
                 let body = json!({ "grant": "LDF", "project": "P1", "date": "2023-07-01", "supplier": "s",
-                                   "description": "burst", "amount": "0.01", "source_ref": format!("w{w}-{i}") });
+                                   "description": "burst", "amount": "0.01", "source_ref": format!("w{w}-{i}"),
+                                   "invoice_ref": format!("w{w}-{i}") });
                 match http(port, "POST", "/api/v1/spend", Some(&body)).await {
                     Some((201, b)) => {
                         let _ = tx.send(b["entry_id"].as_i64().unwrap());

@@ -240,9 +240,15 @@ backend_test!(every_error_code_is_reachable, |app: TestApp| async move {
     app.allocate("LDF", "2023-24", "P1", "100").await;
     let mut spend = TestApp::spend_body("LDF", "P1", "2023-05-01", "10");
     spend["source_ref"] = json!("ERP-1");
-    app.ok("/api/v1/spend", Role::Finance, spend.clone()).await;
-    let r = app.post("/api/v1/spend", Role::Finance, spend).await;
+    let first = app.ok("/api/v1/spend", Role::Finance, spend.clone()).await;
+    let r = app.post("/api/v1/spend", Role::Finance, spend.clone()).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"));
+
+    // duplicate: the same invoice again under another source_ref, naming the entry it repeats.
+    spend["source_ref"] = json!("ERP-2");
+    let r = app.post("/api/v1/spend", Role::Finance, spend).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "duplicate"), "{}", r.body);
+    assert_eq!(r.body["duplicate_of"], first["entry_id"], "{}", r.body);
 
     // over_allocation: more than the award's unallocated balance.
     let r = app
@@ -341,8 +347,11 @@ backend_test!(idempotency_key_replays_the_first_response, |app: TestApp| async m
     assert_eq!(first.body, second.body);
     assert_eq!(second.headers["idempotent-replayed"], "true");
     assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "-40.00", "posted once");
-    // Keys belong to a token: the same key from another token is a new request.
+    // Keys belong to a token: the same key from another token is a new request (here a
+    // second invoice, or it would be refused as a duplicate of the first).
     let admin = app.token(Role::Admin).to_owned();
+    let mut body = body;
+    body["invoice_ref"] = json!("INV-2");
     let third = app.call(Method::POST, "/api/v1/spend", Some(&admin), Some(body), &key).await;
     assert_eq!(third.status, StatusCode::CREATED);
     assert_ne!(third.body["entry_id"], first.body["entry_id"]);

@@ -433,9 +433,24 @@ async fn scenario_setup(app: &TestApp) {
     }
 }
 
-fn random_file(rng: &mut Rng, lines: usize) -> String {
-    // The generic layout with its optional VAT columns.
-    let mut file = format!("{},vat,vat_recoverable\n", HEADER.trim_end());
+/// Purchase orders for the random files to draw on, made alike in both ledgers: PO-1 for
+/// P1 and PO-2 for P2 in LDF 2023-24, and two small orders sharing the reference PO-X.
+/// Answers PO-1's and PO-2's ids.
+async fn purchase_orders(app: &TestApp) -> [i64; 2] {
+    let po = |project: &str, reference: &str, amount: &str, date: &str| {
+        json!({ "grant": "LDF", "financial_year": "2023-24", "project": project, "supplier": "S",
+                "reference": reference, "amount": amount, "date": date })
+    };
+    let a = app.ok("/api/v1/commitments", Role::Finance, po("P1", "PO-1", "300", "2023-05-01")).await;
+    let b = app.ok("/api/v1/commitments", Role::Finance, po("P2", "PO-2", "200", "2023-06-01")).await;
+    app.ok("/api/v1/commitments", Role::Finance, po("P1", "PO-X", "10", "2023-05-01")).await;
+    app.ok("/api/v1/commitments", Role::Finance, po("P2", "PO-X", "10", "2023-05-01")).await;
+    [a["commitment_id"].as_i64().unwrap(), b["commitment_id"].as_i64().unwrap()]
+}
+
+fn random_file(rng: &mut Rng, lines: usize, orders: [i64; 2]) -> String {
+    // The generic layout with its optional VAT and commitment columns.
+    let mut file = format!("{},vat,vat_recoverable,commitment_id,commitment_reference\n", HEADER.trim_end());
     for i in 0..lines {
         let grant = *rng.pick(&["LDF", "LDF", "ASB-EI", "SOFT", "NOGRANT"]);
         let project = *rng.pick(&["P1", "P2", "P3", "P4", "P9"]);
@@ -453,8 +468,27 @@ fn random_file(rng: &mut Rng, lines: usize) -> String {
             _ => format!("{}.{:02}", pence.abs() / 500, pence.abs() / 5 % 100),
         };
         let recoverable = *rng.pick(&["", "true", "false", "no"]);
+        // A purchase order by id or by reference: mostly of the line's grant, project and
+        // year, sometimes not, dated before the line, unknown, or a reference two orders share.
+        let order = rng.below(2) as usize;
+        let (id, reference) = match rng.below(8) {
+            0 | 1 => (orders[order].to_string(), ""),
+            2 => (String::new(), *rng.pick(&["PO-1", "PO-2", "PO-1", "PO-2", "PO-X", "PO-NONE"])),
+            3 if rng.below(4) == 0 => ("999".to_owned(), ""),
+            _ => (String::new(), ""),
+        };
+        let order = match reference {
+            "PO-1" => 0,
+            "PO-2" => 1,
+            _ => order,
+        };
+        let (grant, project, date) = if (!id.is_empty() || !reference.is_empty()) && rng.below(4) != 0 {
+            ("LDF", ["P1", "P2"][order], *rng.pick(&["2023-09-30", "15/01/2024", "2023-05-01"]))
+        } else {
+            (grant, project, date)
+        };
         file.push_str(&format!(
-            "{date},{grant},{project},Supplier {i},Line {i},INV-{i},{sign}{}.{:02},{source_ref},{vat},{recoverable}\n",
+            "{date},{grant},{project},Supplier {i},Line {i},INV-{i},{sign}{}.{:02},{source_ref},{vat},{recoverable},{id},{reference}\n",
             pence.abs() / 100,
             pence.abs() % 100
         ));
@@ -477,17 +511,24 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
     let (other, db) = twin(&app).await;
     scenario_setup(&app).await;
     scenario_setup(&other).await;
+    let orders = purchase_orders(&app).await;
+    assert_eq!(purchase_orders(&other).await, orders, "the twins' orders have the same ids");
+    async fn committed(app: &TestApp) -> (String, String) {
+        (app.balance("committed:LDF:2023-24:P1").await, app.balance("committed:LDF:2023-24:P2").await)
+    }
+    let committed_before = committed(&app).await;
     let (mut posted, mut codes, mut warned) = (0, std::collections::BTreeSet::new(), 0);
-    let (mut as_at_refusals, mut vat_refusals) = (0, 0);
+    let (mut as_at_refusals, mut vat_refusals, mut commitment_refusals) = (0, 0, 0);
     for seed in 1..=12u64 {
         let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
-        let file = random_file(&mut rng, 40);
+        let file = random_file(&mut rng, 40, orders);
         // Files with refusals: both engines report the same lines, fields and reasons.
         let per_line = run_engine(&app, &file, Engine::PerLine, true).await;
         let bulk = run_engine(&app, &file, Engine::Bulk, true).await;
         assert_eq!(per_line, bulk, "seed {seed}:\n{file}");
         codes.extend(bulk.errors.iter().map(|e| e.code));
         vat_refusals += bulk.errors.iter().filter(|e| e.field == "vat").count();
+        commitment_refusals += bulk.errors.iter().filter(|e| e.field.starts_with("commitment_")).count();
         as_at_refusals += bulk.errors.iter().filter(|e| e.field == "date" && e.code != "validation_failed").count();
         // The lines that pass, posted for real: the same entries and balances either way.
         let rejected: std::collections::BTreeSet<u64> = bulk.errors.iter().map(|e| e.line).collect();
@@ -513,6 +554,8 @@ backend_test!(bulk_engine_agrees_with_the_per_line_path, |app: TestApp| async mo
         assert!(codes.contains(code), "no {code} among {codes:?}");
     }
     assert!(vat_refusals > 0, "no line was refused for its VAT");
+    assert!(commitment_refusals > 0, "no line was refused for the commitment it names");
+    assert_ne!(committed(&app).await, committed_before, "no imported line drew on a purchase order");
     app.assert_verified().await;
     other.assert_verified().await;
     other.store.close().await;
@@ -698,6 +741,13 @@ async fn random_history(app: &TestApp, seed: u64) {
         // realistic history; only a server error would be a bug here.
         assert!(r.status.is_success() || r.status.is_client_error(), "{}", r.body);
     }
+    // A confirmed second invoice: both journals carry the entry it repeats (`duplicate_of`).
+    app.allocate("LDF", "2023-24", "P1", "10").await;
+    let first = app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-08-01", "3.00")).await;
+    let mut second = TestApp::spend_body("LDF", "P1", "2023-08-01", "3.00");
+    second["duplicate_of_entry_ok"] = json!(true);
+    let second = app.ok("/api/v1/spend", Role::Finance, second).await;
+    assert_eq!(second["duplicate_of"], first["entry_id"]);
     let file = format!(
         "{HEADER}2023-07-01,LDF,P1,\"Quote \"\"Ltd\"\"\",\"a;b\",I,1.23,IMP-1\n2023-07-02,LDF,P1,S,x,I,-1.00,IMP-2\n"
     );
@@ -756,6 +806,11 @@ backend_test!(journal_balances_equal_ours_in_hledger_and_beancount, |app: TestAp
     {
         assert!(journal.contains(&format!("kind:{kind}\n")), "the history has no {kind}");
     }
+    // The confirmed second invoice is a tag in hledger and metadata in beancount, which
+    // both tools read (journals_agree runs them).
+    assert!(journal.contains("kind:spend, duplicate_of:"), "no duplicate_of tag");
+    let (_, beancount) = get_text(&app, "/api/v1/exports/journal?format=beancount", Role::Funder).await;
+    assert!(beancount.contains("\n  duplicate_of: "), "no duplicate_of metadata");
     journals_agree(&app, &journal, &ours).await;
 });
 
@@ -820,8 +875,8 @@ pub(crate) async fn journals_agree(app: &TestApp, journal: &str, ours: &[(String
 backend_test!(concurrent_imports_cannot_both_spend_the_last_money, |app: TestApp| async move {
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "1000").await;
-    let a = format!("{HEADER}2023-05-01,LDF,P1,S,D,I,600,CA-1\n");
-    let b = format!("{HEADER}2023-05-01,LDF,P1,S,D,I,600,CB-1\n");
+    let a = format!("{HEADER}2023-05-01,LDF,P1,S,D,IA,600,CA-1\n");
+    let b = format!("{HEADER}2023-05-01,LDF,P1,S,D,IB,600,CB-1\n");
     let ((sa, _), (sb, _)) = tokio::join!(import(&app, "", &a), import(&app, "", &b));
     let mut statuses = [sa, sb];
     statuses.sort();
@@ -869,3 +924,41 @@ async fn cli_import_and_exports() {
     }
     db.drop().await;
 }
+
+// Amounts and dates as finance systems write them, through the API and the command line: a
+// thousands separator, a bracketed credit (a refund, as a negative amount is), a midnight
+// time; another time of day is refused naming its line and column. The command line lists
+// each line it skipped as a duplicate with what it repeats.
+backend_test!(finance_system_numbers_and_dates_import_as_written, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "5000").await;
+    let file = format!(
+        "{HEADER}2023-06-01 00:00:00,LDF,P1,Youth Trust,Sessions,I-1,\"1,250.00\",F-1\n\
+         2023-06-02T00:00:00,LDF,P1,Youth Trust,Credit note,C-1,(120.00),F-2\n"
+    );
+    let (status, body) = import(&app, "", &file).await;
+    assert_eq!((status, body["accepted"].clone()), (StatusCode::OK, json!(2)), "{body}");
+    assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "-1130.00");
+    let refunds = app.get("/api/v1/entries?kind=refund", Role::Viewer).await;
+    assert_eq!(refunds.body["items"][0]["date"], "2023-06-02", "{}", refunds.body);
+    let (status, body) = import(&app, "", &format!("{HEADER}2023-06-03 09:30:00,LDF,P1,S,D,I-2,1.00,F-3\n")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!((body["errors"][0]["line"].clone(), body["errors"][0]["field"].clone()), (json!(2), json!("date")));
+
+    // The same invoice under new references, and a line repeating it: both skipped, listed.
+    let again = temp_file(
+        "again.csv",
+        &format!(
+            "{HEADER}2023-06-01,LDF,P1,YOUTH TRUST,Sessions again,i-1,1250,F-9\n\
+             2023-06-04,LDF,P1,Cafe,Lunch,L-1,9.00,F-10\n2023-06-04,LDF,P1,Cafe,Lunch,L-1,9.00,F-11\n"
+        ),
+    );
+    let spend = app.get("/api/v1/entries?kind=spend", Role::Viewer).await.body["items"][0]["id"].clone();
+    let (ok, out, err) = app.cli(&["import", "spend", again.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    assert!(err.contains(&format!("line 2: skipped: a duplicate by invoice of entry {spend}")), "{err}");
+    assert!(err.contains("line 4: skipped: a duplicate by invoice of line 3"), "{err}");
+    assert!(out.contains("1 accepted, 2 duplicates") || err.contains("1 accepted, 2 duplicates"), "{out}{err}");
+    std::fs::remove_file(&again).ok();
+    app.assert_verified().await;
+});

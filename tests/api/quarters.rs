@@ -26,6 +26,15 @@ async fn unlock(app: &TestApp, path: &str, body: Value) -> Reply {
     app.post(&format!("{path}/unlock"), Role::Admin, body).await
 }
 
+/// Locks the quarters of 2023-24 before `quarter`, in order: a quarter is locked only once
+/// every earlier one is.
+async fn lock_before(app: &TestApp, quarter: u8) {
+    for q in 1..quarter {
+        let r = lock(app, &format!("/api/v1/financial-years/2023-24/quarters/{q}"), "returns filed in order").await;
+        assert_eq!(r.status, StatusCode::OK, "Q{q}: {}", r.body);
+    }
+}
+
 /// Insists on 409 `period_closed` naming 2023-24 Q3.
 fn assert_q3_locked(r: &Reply, what: &str) {
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "period_closed"), "{what}: {}", r.body);
@@ -55,6 +64,7 @@ backend_test!(a_locked_quarter_refuses_every_entry_dated_in_it, |app: TestApp| a
     let before = app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-11-01", "300")).await;
     let c = app.ok("/api/v1/commitments", Role::Finance, commitment("2023-09-01", "200")).await;
 
+    lock_before(&app, 3).await;
     let r = lock(&app, Q3, "Q3 return filed with the Commissioner").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["financial_year"], "2023-24");
@@ -131,6 +141,7 @@ backend_test!(a_year_end_dated_in_a_locked_quarter_is_refused, |app: TestApp| as
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "1000").await;
     let q4 = "/api/v1/financial-years/2023-24/quarters/4";
+    lock_before(&app, 4).await;
     assert_eq!(lock(&app, q4, "Q4 return filed").await.status, StatusCode::OK);
     // A year end is dated the year's last day by default, in Q4.
     let r = app
@@ -188,6 +199,7 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
         let r = app.post(&format!("{Q3}/lock"), role, json!({ "reason": "r" })).await;
         assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden"), "{role:?}");
     }
+    lock_before(&app, 3).await;
     assert_eq!(lock(&app, Q3, "Q3 return filed").await.status, StatusCode::OK);
     for role in [Role::Viewer, Role::Finance, Role::Approver, Role::Funder] {
         let r = app.post(&format!("{Q3}/unlock"), role, json!({ "reason": "r" })).await;
@@ -203,9 +215,9 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let locked: Vec<(i64, bool)> =
         r.body.as_array().unwrap().iter().map(|q| (q["quarter"].as_i64().unwrap(), q["locked"] == true)).collect();
-    assert_eq!(locked, [(1, false), (2, false), (3, true), (4, false)]);
+    assert_eq!(locked, [(1, true), (2, true), (3, true), (4, false)]);
     assert_eq!(r.body[2]["reason"], "Q3 return filed");
-    assert_eq!(r.body[0]["changed_by"], Value::Null);
+    assert_eq!(r.body[3]["changed_by"], Value::Null);
     let r = unlock(&app, Q3, json!({ "reason": "a late invoice belongs in Q3" })).await;
     assert_eq!((r.status, r.body["locked"].clone()), (StatusCode::OK, json!(false)), "{}", r.body);
     // Open again: an entry dated in Q3 posts.
@@ -227,7 +239,7 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
     // The command line does the same, as the token's person.
     let admin = app.token(Role::Admin).to_owned();
     let args =
-        ["quarter", "lock", "--financial-year", "2023-24", "--quarter", "2", "--reason", "Q2 filed", "--token", &admin];
+        ["quarter", "lock", "--financial-year", "2023-24", "--quarter", "3", "--reason", "Q3 filed", "--token", &admin];
     let (ok, out, err) = app.cli(&args);
     assert!(ok && out.contains("\"locked\": true"), "{out}{err}");
     let (ok, _, err) = app.cli(&[
@@ -236,7 +248,7 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
         "--financial-year",
         "2023-24",
         "--quarter",
-        "2",
+        "3",
         "--reason",
         "again",
         "--token",
@@ -263,7 +275,7 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
         "--financial-year",
         "2023-24",
         "--quarter",
-        "2",
+        "3",
         "--reason",
         "r",
         "--token",
@@ -285,14 +297,19 @@ backend_test!(unlock_needs_a_reason_and_admin_and_both_are_audited, |app: TestAp
     assert!(!ok, "quarter 5: {err}");
     let (ok, out, err) = app.cli(&["quarter", "list", "--financial-year", "2023-24", "--token", &finance]);
     let listed: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
-    assert!(ok && listed[1]["locked"] == true && listed[2]["locked"] == false, "{out}");
+    assert!(ok && listed[2]["locked"] == true && listed[3]["locked"] == false, "{out}");
+    // Q2 stays locked while Q3 is.
+    let args =
+        ["quarter", "unlock", "--financial-year", "2023-24", "--quarter", "2", "--reason", "r", "--token", &admin];
+    let (ok, _, err) = app.cli(&args);
+    assert!(!ok && err.contains("2023-24 Q3 is locked"), "{err}");
     let (ok, out, err) = app.cli(&[
         "quarter",
         "unlock",
         "--financial-year",
         "2023-24",
         "--quarter",
-        "2",
+        "3",
         "--reason",
         "reopened",
         "--token",
@@ -305,11 +322,12 @@ backend_test!(verify_names_a_quarter_lock_edited_in_the_database, |app: TestApp|
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "1000").await;
     app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-11-01", "10")).await;
+    lock_before(&app, 3).await;
     assert_eq!(lock(&app, Q3, "Q3 filed").await.status, StatusCode::OK);
     app.assert_verified().await;
     // As if the lock had been taken long before the spend was recorded. The row is held to
     // the lock's audit record, and entries to the lock's time there (tests/api/tamper.rs).
-    sqlx::query("update quarter_locks set changed_at = '2000-01-01T00:00:00Z'")
+    sqlx::query("update quarter_locks set changed_at = '2000-01-01T00:00:00Z' where quarter = 3")
         .execute(app.store.pool())
         .await
         .unwrap();
@@ -331,6 +349,7 @@ backend_test!(postings_racing_a_lock_never_slip_in_after_it, |app: TestApp| asyn
     let award = json!({ "financial_year": "2023-24", "amount": "5000", "awarded_on": "2023-04-01", "reference": "r" });
     app.ok("/api/v1/grants/ASB-EI/awards", Role::Approver, award).await;
     app.allocate("ASB-EI", "2023-24", "P1", "5000").await;
+    lock_before(&app, 3).await;
     let app = Arc::new(app);
     let posted = Arc::new(AtomicUsize::new(0));
     const WRITERS: usize = 6;
@@ -396,4 +415,34 @@ backend_test!(postings_racing_a_lock_never_slip_in_after_it, |app: TestApp| asyn
         assert!(at.as_str() <= changed_at, "entry {id} recorded at {at}, after the lock at {changed_at}");
     }
     app.assert_verified().await;
+});
+
+// Rule 8: a locked quarter never has an open quarter before it in its year. Locking Q3 while
+// Q1 or Q2 is open would leave spend dated in them free to change Q3's cumulative figures.
+backend_test!(quarters_are_locked_in_order_and_unlocked_in_reverse, |app: TestApp| async move {
+    let q = |n: u8| format!("/api/v1/financial-years/2023-24/quarters/{n}");
+    let refused = |r: &Reply, naming: &str| {
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"), "{}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains(naming), "should name {naming}: {}", r.body);
+    };
+    refused(&lock(&app, &q(3), "Q3 filed").await, "2023-24 Q1 is open");
+    refused(&lock(&app, &q(4), "Q4 filed").await, "2023-24 Q1 is open");
+    assert_eq!(lock(&app, &q(1), "Q1 filed").await.status, StatusCode::OK);
+    refused(&lock(&app, &q(3), "Q3 filed").await, "2023-24 Q2 is open");
+    assert_eq!(lock(&app, &q(2), "Q2 filed").await.status, StatusCode::OK);
+    assert_eq!(lock(&app, &q(3), "Q3 filed").await.status, StatusCode::OK);
+    // Unlocking goes the other way: Q2 is held while Q3 is locked.
+    refused(&unlock(&app, &q(1), json!({ "reason": "late invoice" })).await, "2023-24 Q3 is locked");
+    refused(&unlock(&app, &q(2), json!({ "reason": "late invoice" })).await, "2023-24 Q3 is locked");
+    assert_eq!(unlock(&app, &q(3), json!({ "reason": "late invoice" })).await.status, StatusCode::OK);
+    assert_eq!(unlock(&app, &q(2), json!({ "reason": "late invoice" })).await.status, StatusCode::OK);
+    // Another year's quarters are their own.
+    let other = "/api/v1/financial-years/2024-25/quarters/1";
+    assert_eq!(lock(&app, other, "Q1 filed").await.status, StatusCode::OK);
+    let states = app.get("/api/v1/financial-years/2023-24/quarters", Role::Viewer).await;
+    let locked: Vec<bool> = states.body.as_array().unwrap().iter().map(|s| s["locked"] == true).collect();
+    assert_eq!(locked, [true, false, false, false], "{}", states.body);
+    // The refusals wrote nothing to the trail: two locks and two unlocks of 2023-24 Q1-Q3.
+    let trail = app.get("/api/v1/audit?entity=quarter", Role::Viewer).await;
+    assert_eq!(trail.body["items"].as_array().unwrap().len(), 6, "{}", trail.body);
 });

@@ -2,8 +2,9 @@
 //! awards (a `stop` grant over two years, a restricted grant, a `warn` grant), mixed with
 //! reference changes (priority and status), imports, year ends, attempts to close a year,
 //! quarters locked and unlocked, returns filed, the funder's cash (receipts before the year,
-//! repayments after it, racing the locks of the quarters they fall in), and officers'
-//! forecasts recorded and withdrawn.
+//! repayments after it, racing the locks of the quarters they fall in), officers' forecasts
+//! recorded and withdrawn, invoices sent twice (with and without `duplicate_of_entry_ok`)
+//! and partners' evidence reversed.
 //! The order is the scheduler's, so no model can predict which request wins; instead every
 //! answer is held to what it promised:
 //! - no answer is a 5xx, and every refusal carries one of API.md's codes;
@@ -12,6 +13,10 @@
 //! - every balance equals its opening balance plus the acknowledged postings (the model);
 //! - `verify` is clean, and every return filed during the race equals the ledger regenerated
 //!   at its position;
+//! - no two standing spends (or refunds) are one invoice unless the later was confirmed
+//!   (`duplicate_of`), and every `duplicate` refusal named a spend of the same invoice;
+//! - every agreement's `evidenced` is the sum of its evidence not reversed, and every
+//!   acknowledged reversal is shown;
 //! - the variance report as at every date of each year keeps rules 2 and 4;
 //! - every project's forecast in each quarter is the latest standing one the clients were
 //!   told was recorded and not withdrawn (a forecast stands until superseded).
@@ -25,7 +30,7 @@
 //! skipped: it needs `TEST_DATABASE_URL`, and with `CI` set the harness (`support::run`)
 //! fails rather than skips without it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
@@ -101,6 +106,11 @@ struct Shared {
     forecasts: Vec<(i64, &'static str, u8, String, i64)>,
     /// Forecasts acknowledged as withdrawn.
     withdrawn: Vec<i64>,
+    /// Spend bodies acknowledged, to send again as a second invoice (award index, project).
+    spends: Vec<(Value, usize, &'static str)>,
+    /// (agreement id, evidence id) of evidence recorded, and of evidence reversed.
+    evidence: Vec<(i64, i64)>,
+    reversed_evidence: Vec<(i64, i64)>,
 }
 
 fn acct(kind: &str, a: AwardKey, project: &str) -> String {
@@ -111,7 +121,7 @@ fn acct(kind: &str, a: AwardKey, project: &str) -> String {
 fn check_answer(what: &str, r: &Reply) {
     let allowed: &[&str] = match r.status.as_u16() {
         200..=299 => return,
-        409 => &["overspend", "over_allocation", "conflict", "period_closed", "already_reversed"],
+        409 => &["overspend", "over_allocation", "conflict", "period_closed", "already_reversed", "duplicate"],
         422 => &["validation_failed", "restricted_fund"],
         _ => &[],
     };
@@ -140,7 +150,13 @@ async fn setup(app: &TestApp) {
 }
 
 /// One client's run: `ops` random operations, each recorded if acknowledged.
-async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: usize) {
+async fn client(
+    app: Arc<TestApp>,
+    shared: Arc<Mutex<Shared>>,
+    quarters: Arc<tokio::sync::Mutex<()>>,
+    seed: u64,
+    ops: usize,
+) {
     let mut rng = Rng(seed | 1);
     for n in 0..ops {
         let a_index = rng.below(AWARDS.len() as u64) as usize;
@@ -149,7 +165,7 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
         let amount = rng.pence();
         let date = rng.date_in(a.start);
         let what = format!("client {seed} op {n}");
-        match rng.below(21) {
+        match rng.below(23) {
             0 | 1 => {
                 let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": money(amount),
                                    "approved_on": date, "approval_ref": "m" });
@@ -180,8 +196,11 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                 if let Some(id) = commitment {
                     body["commitment_id"] = json!(id);
                 }
-                let r = app.post("/api/v1/spend", Role::Finance, body).await;
+                let r = app.post("/api/v1/spend", Role::Finance, body.clone()).await;
                 check_answer(&what, &r);
+                if r.status == StatusCode::CREATED {
+                    shared.lock().unwrap().spends.push((body, a_index, p));
+                }
                 let postings = (r.status == StatusCode::CREATED).then(|| {
                     let covered = pence_of(&r.body["covered_by_commitment"]);
                     let mut v = Vec::new();
@@ -281,7 +300,15 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                 let r = app.import_spend(csv).await;
                 check_answer(&what, &r);
                 if r.status == StatusCode::OK && r.body["rejected"] == 0 {
-                    shared.lock().unwrap().import_refs.extend(lines);
+                    // A line repeating a standing invoice (or an earlier line) was skipped.
+                    let skipped: Vec<u64> = r.body["duplicate_lines"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|d| d["line"].as_u64().unwrap())
+                        .collect();
+                    let posted = lines.into_iter().enumerate().filter(|(k, _)| !skipped.contains(&(*k as u64 + 2)));
+                    shared.lock().unwrap().import_refs.extend(posted.map(|(_, l)| l));
                 }
             }
             11 => {
@@ -322,13 +349,20 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                 check_answer(&what, &r);
             }
             13 => {
-                // A quarter locked for a moment: entries dated in it meanwhile are refused.
-                let path = format!("/api/v1/financial-years/{}/quarters/{}", a.year, 1 + rng.below(4));
-                let r = app.post(&format!("{path}/lock"), Role::Admin, json!({ "reason": "sim" })).await;
-                check_answer(&what, &r);
-                if r.status == StatusCode::OK {
-                    let r = app.post(&format!("{path}/unlock"), Role::Admin, json!({ "reason": "sim" })).await;
-                    check_answer(&what, &r);
+                // The quarters up to one locked for a moment, in order, and unlocked in
+                // reverse: entries dated in them meanwhile are refused. One client at a time
+                // does this, so no client's unlocking is held up by another's later lock.
+                let _turn = quarters.lock().await;
+                let path = |q: u64| format!("/api/v1/financial-years/{}/quarters/{q}", a.year);
+                let mut locked = 0;
+                for q in 1..=1 + rng.below(4) {
+                    let r = app.post(&format!("{}/lock", path(q)), Role::Admin, json!({ "reason": "sim" })).await;
+                    assert_eq!(r.status, StatusCode::OK, "{what}: locking Q{q} in order: {}", r.body);
+                    locked = q;
+                }
+                for q in (1..=locked).rev() {
+                    let r = app.post(&format!("{}/unlock", path(q)), Role::Admin, json!({ "reason": "sim" })).await;
+                    assert_eq!(r.status, StatusCode::OK, "{what}: unlocking Q{q} in reverse: {}", r.body);
                 }
             }
             14 => {
@@ -363,6 +397,65 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                     s.agreements.push((id, p));
                 }
             }
+            20 => {
+                // An invoice sent again: refused as a duplicate of a standing spend of it, or
+                // (confirmed, or once every twin is reversed) posted as a second invoice.
+                let Some((mut body, ai, project)) = ({
+                    let s = shared.lock().unwrap();
+                    (!s.spends.is_empty()).then(|| rng.pick(&s.spends).clone())
+                }) else {
+                    continue;
+                };
+                let confirmed = rng.below(2) == 0;
+                if confirmed {
+                    body["duplicate_of_entry_ok"] = json!(true);
+                }
+                let r = app.post("/api/v1/spend", Role::Finance, body.clone()).await;
+                check_answer(&what, &r);
+                if r.code() == "duplicate" {
+                    assert!(!confirmed, "{what}: a confirmed second invoice was refused: {}", r.body);
+                    let twin = app.get(&format!("/api/v1/entries/{}", r.body["duplicate_of"]), Role::Viewer).await;
+                    assert_same_invoice(&what, &body, &twin.body);
+                }
+                if r.status == StatusCode::CREATED
+                    && let Some(of) = r.body.get("duplicate_of")
+                {
+                    let twin = app.get(&format!("/api/v1/entries/{of}"), Role::Viewer).await;
+                    assert_same_invoice(&what, &body, &twin.body);
+                }
+                let aw = AWARDS[ai];
+                let spent = pence_of(&body["amount"]);
+                let postings = (r.status == StatusCode::CREATED).then(|| {
+                    let covered = pence_of(&r.body["covered_by_commitment"]);
+                    let mut v = vec![(acct("spent", aw, project), -spent)];
+                    if covered > 0 {
+                        v.push((acct("committed", aw, project), covered));
+                    }
+                    if spent > covered {
+                        v.push((acct("available", aw, project), spent - covered));
+                    }
+                    v
+                });
+                ack(&shared, &r, &format!("{what} second invoice"), postings, Role::Finance);
+            }
+            21 => {
+                // Evidence recorded in error, reversed: at most once each.
+                let Some((agreement, evidence)) = ({
+                    let s = shared.lock().unwrap();
+                    (!s.evidence.is_empty()).then(|| *rng.pick(&s.evidence))
+                }) else {
+                    continue;
+                };
+                let body = json!({ "date": "2023-06-02", "reason": format!("{what}: recorded in error") });
+                let path = format!("/api/v1/commitments/{agreement}/evidence/{evidence}/reverse");
+                let r = app.post(&path, Role::Finance, body).await;
+                check_answer(&what, &r);
+                if r.status == StatusCode::CREATED {
+                    let mut s = shared.lock().unwrap();
+                    assert!(!s.reversed_evidence.contains(&(agreement, evidence)), "{what}: reversed twice");
+                    s.reversed_evidence.push((agreement, evidence));
+                }
+            }
             15 => {
                 let Some((id, project)) = ({
                     let s = shared.lock().unwrap();
@@ -375,6 +468,9 @@ async fn client(app: Arc<TestApp>, shared: Arc<Mutex<Shared>>, seed: u64, ops: u
                     let body = json!({ "date": "2023-06-01", "amount_evidenced": money(small), "status": "partial" });
                     let r = app.post(&format!("/api/v1/commitments/{id}/evidence"), Role::Finance, body).await;
                     check_answer(&what, &r);
+                    if r.status == StatusCode::CREATED {
+                        shared.lock().unwrap().evidence.push((id, r.body["id"].as_i64().unwrap()));
+                    }
                 } else {
                     let body = json!({ "grant": "LDF", "project": project, "date": rng.date_in(2023),
                         "amount": money(small), "reason": "clawback", "commitment_id": id });
@@ -476,6 +572,58 @@ fn pence_of(v: &Value) -> i64 {
     let text = v.as_str().unwrap_or("0");
     let d: rust_decimal::Decimal = text.parse().unwrap();
     (d * rust_decimal::Decimal::from(100)).try_into().unwrap()
+}
+
+/// Text as the ledger compares a supplier or reference: case and runs of spaces aside.
+fn folded(v: &Value) -> String {
+    v.as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// What a spend or refund entry charged its project's `spent` account, net of any
+/// irrecoverable VAT: its amount as requested.
+fn net_of(entry: &Value) -> i64 {
+    let spent = entry["postings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["account"].as_str().unwrap().starts_with("spent:"))
+        .map(|p| pence_of(&p["amount"]).abs())
+        .unwrap_or_else(|| panic!("no spent posting: {entry}"));
+    let d = &entry["details"];
+    if d["vat_recoverable"] == false { spent - pence_of(&d["vat"]) } else { spent }
+}
+
+/// An invoice as the ledger tells duplicates apart: kind, grant, project, date, supplier,
+/// reference and net amount.
+type InvoiceKey = (String, String, String, String, String, String, i64);
+
+fn invoice_key(entry: &Value) -> InvoiceKey {
+    let (kind, d) = (entry["kind"].as_str().unwrap(), &entry["details"]);
+    let reference = if kind == "spend" { &d["invoice_ref"] } else { &d["reference"] };
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    (
+        text(&entry["kind"]),
+        text(&entry["grant"]),
+        text(&d["project"]),
+        text(&entry["date"]),
+        folded(&d["supplier"]),
+        folded(reference),
+        net_of(entry),
+    )
+}
+
+/// `entry` is a spend of the invoice `body` sent.
+fn assert_same_invoice(what: &str, body: &Value, entry: &Value) {
+    let sent = (
+        "spend".to_owned(),
+        body["grant"].as_str().unwrap().to_owned(),
+        body["project"].as_str().unwrap().to_owned(),
+        body["date"].as_str().unwrap().to_owned(),
+        folded(&body["supplier"]),
+        folded(&body["invoice_ref"]),
+        pence_of(&body["amount"]),
+    );
+    assert_eq!(invoice_key(entry), sent, "{what}: the entry named is another invoice: {entry}");
 }
 
 /// Every entry of the ledger, by id, with its postings.
@@ -602,8 +750,12 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
     let before = balances(&app).await;
     let app = Arc::new(app);
     let shared = Arc::new(Mutex::new(Shared::default()));
+    let quarters = Arc::new(tokio::sync::Mutex::new(()));
     let tasks: Vec<_> = (0..clients)
-        .map(|c| tokio::spawn(client(app.clone(), shared.clone(), 0x9e37_79b9_7f4a_7c15 ^ ((c + 1) * 7919), ops)))
+        .map(|c| {
+            let seed = 0x9e37_79b9_7f4a_7c15 ^ ((c + 1) * 7919);
+            tokio::spawn(client(app.clone(), shared.clone(), quarters.clone(), seed, ops))
+        })
         .collect();
     for t in tasks {
         t.await.unwrap();
@@ -659,18 +811,51 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
     for (account, pence) in &expected {
         assert_eq!(after.get(account).copied().unwrap_or(0), *pence, "balance of {account}");
     }
+    // No two standing spends (or refunds) are one invoice, unless the later was confirmed.
+    let reversed: HashSet<i64> = after_entries.values().filter_map(|e| e["reverses"].as_i64()).collect();
+    let mut invoices: HashMap<InvoiceKey, i64> = HashMap::new();
+    let mut confirmed = 0;
+    for (id, e) in &after_entries {
+        if !matches!(e["kind"].as_str(), Some("spend" | "refund")) || reversed.contains(id) {
+            continue;
+        }
+        if e["details"].get("duplicate_of").is_some() {
+            confirmed += 1;
+            continue;
+        }
+        if let Some(first) = invoices.insert(invoice_key(e), *id) {
+            panic!("entries {first} and {id} are one invoice, both standing, neither confirmed: {e}");
+        }
+    }
+    // Every agreement's evidenced figure is its evidence not reversed; every reversal shows.
+    for (id, _) in &shared.agreements {
+        let d = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await.body;
+        let evidence = d["evidence"].as_array().unwrap();
+        let standing: i64 =
+            evidence.iter().filter(|e| e.get("reversal").is_none()).map(|e| pence_of(&e["amount_evidenced"])).sum();
+        assert_eq!(pence_of(&d["evidenced"]), standing, "agreement {id}: {d}");
+        assert!(pence_of(&d["unevidenced"]) >= 0, "agreement {id}: {d}");
+        let shown: Vec<(i64, i64)> =
+            evidence.iter().filter(|e| e.get("reversal").is_some()).map(|e| (*id, e["id"].as_i64().unwrap())).collect();
+        let acked: Vec<(i64, i64)> = shared.reversed_evidence.iter().copied().filter(|(a, _)| a == id).collect();
+        let (mut shown, mut acked) = (shown, acked);
+        shown.sort_unstable();
+        acked.sort_unstable();
+        assert_eq!(shown, acked, "agreement {id}: the reversals acknowledged are those shown");
+    }
     app.assert_verified().await;
     check_every_date(&app).await;
     check_forecasts(&app, &shared).await;
     eprintln!(
         "simulation: {clients} clients x {ops} ops: {} entries acknowledged ({} late repayments), {} imported lines, \
-         {} grant agreements, {} forecasts ({} withdrawn)",
+         {} grant agreements, {} forecasts ({} withdrawn), {confirmed} confirmed second invoices, {} evidence reversed",
         shared.acked.len(),
         shared.acked.iter().filter(|a| a.what.ends_with("repayment")).count(),
         shared.import_refs.len(),
         shared.agreements.len(),
         shared.forecasts.len(),
-        shared.withdrawn.len()
+        shared.withdrawn.len(),
+        shared.reversed_evidence.len()
     );
 }
 

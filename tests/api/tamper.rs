@@ -685,9 +685,12 @@ backend_test!(a_closed_year_opened_for_an_entry_and_closed_again_is_named, |app:
 
 backend_test!(a_locked_quarter_opened_for_an_entry_and_locked_again_is_named, |app: TestApp| async move {
     ledger(&app).await;
-    let lock = json!({ "reason": "Q3 return filed" });
-    let r = app.post("/api/v1/financial-years/2023-24/quarters/3/lock", Role::Admin, lock).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Quarters lock in order (rule 8): Q1 and Q2 before Q3.
+    for q in 1..=3 {
+        let lock = json!({ "reason": format!("Q{q} return filed") });
+        let r = app.post(&format!("/api/v1/financial-years/2023-24/quarters/{q}/lock"), Role::Admin, lock).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
     let key = sealed(&app).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     exec(&app, "update quarter_locks set locked = 0").await;

@@ -1,7 +1,8 @@
 //! The dashboard's partners' agreements (docs/agreements.md): every grant agreement with a
 //! part in the year shown, with its partner, period, this year's part, what was paid, clawed
 //! back and evidenced, what is still to be accounted for and committed, and the latest
-//! evidence's status. The figures are `commitment_detail`'s, as the API and the CLI give them.
+//! evidence's status; then any evidence reversed as recorded in error, with the reason. The
+//! figures are `commitment_detail`'s, as the API and the CLI give them.
 
 use super::dashboard::pounds;
 use super::html::esc;
@@ -22,7 +23,7 @@ fn evidence_words(a: &CommitmentDetail) -> (&'static str, &'static str) {
 pub fn section(year: FinancialYear, agreements: &[CommitmentDetail]) -> String {
     let intro = "<p class=\"note\">Grant agreements with a part in this year, as the ledger stands now. Unevidenced is \
                  paid less clawed back less what the partner has evidenced; outstanding is still committed, every \
-                 year. Evidence is the latest evidence's status.</p>";
+                 year. Evidence is the latest evidence's status; evidence reversed as recorded in error counts for nothing.</p>";
     if agreements.is_empty() {
         return format!(
             "<section aria-labelledby=\"h-partners\"><h2 id=\"h-partners\">Partners' agreements</h2>{intro}\
@@ -60,7 +61,38 @@ pub fn section(year: FinancialYear, agreements: &[CommitmentDetail]) -> String {
          <table id=\"agreements\" class=\"figures\"><caption>Grant agreements with a part in {year}</caption>\
          <thead><tr><th scope=\"col\">No.</th><th scope=\"col\">Partner</th><th scope=\"col\">Purpose</th>\
          <th scope=\"col\">Period</th>{heads}<th scope=\"col\">Evidence</th></tr></thead>\
-         <tbody>{rows}</tbody></table></section>",
+         <tbody>{rows}</tbody></table>{reversed}</section>",
         year = esc(&year.to_string()),
+        reversed = reversed(agreements),
+    )
+}
+
+/// Evidence reversed as recorded in error: what it was, when and why it was reversed. The
+/// figures above no longer count it. Nothing where none was reversed.
+fn reversed(agreements: &[CommitmentDetail]) -> String {
+    let rows: String = agreements
+        .iter()
+        .flat_map(|a| a.evidence.iter().filter_map(move |e| e.reversal.as_ref().map(|r| (a, e, r))))
+        .map(|(a, e, r)| {
+            format!(
+                "<tr data-evidence=\"{id}\"><th scope=\"row\">{agreement}</th><td>{id}</td><td>{recorded}</td>\
+                 <td class=\"num\">{amount}</td><td>{on}</td><td>{reason}</td></tr>",
+                agreement = a.commitment_id,
+                id = e.id,
+                recorded = esc(&e.date.to_string()),
+                amount = pounds(e.amount_evidenced),
+                on = esc(&r.date.to_string()),
+                reason = esc(&r.reason),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<table id=\"evidence-reversed\" class=\"figures\"><caption>Evidence reversed as recorded in error\
+         </caption><thead><tr><th scope=\"col\">Agreement</th><th scope=\"col\">Evidence</th>\
+         <th scope=\"col\">Dated</th><th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\">Reversed on</th>\
+         <th scope=\"col\">Reason</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 }

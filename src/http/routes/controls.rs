@@ -278,7 +278,7 @@ async fn change_quarter(
     request_body = QuarterLockBody,
     responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
-        (status = 409, description = "The quarter is locked already (`conflict`).")))]
+        (status = 409, description = "The quarter is locked already, or an earlier quarter of its year is open (`conflict`, naming it).")))]
 async fn lock_quarter(
     State(s): State<AppState>,
     auth: Auth,
@@ -297,7 +297,7 @@ async fn lock_quarter(
     request_body = QuarterLockBody,
     responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
-        (status = 409, description = "The quarter is not locked (`conflict`).")))]
+        (status = 409, description = "The quarter is not locked, or a later quarter of its year is locked (`conflict`, naming it).")))]
 async fn unlock_quarter(
     State(s): State<AppState>,
     auth: Auth,

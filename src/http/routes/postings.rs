@@ -15,7 +15,8 @@ use super::super::{AppState, Idem};
 use crate::domain::agreement::PARTS_MAX;
 use crate::domain::{CommitmentKind, EvidenceStatus, FinancialYear};
 use crate::model::agreements::{
-    AgreementPart, AgreementTerms, EvidenceCmd, EvidenceRecord, PartCommitCmd, PartCommitRecord,
+    AgreementPart, AgreementTerms, EvidenceCmd, EvidenceRecord, EvidenceReversal, EvidenceReverseCmd, PartCommitCmd,
+    PartCommitRecord,
 };
 use crate::storage::operations as ops;
 
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(release))
         .routes(routes!(commit_part))
         .routes(routes!(evidence))
+        .routes(routes!(reverse_evidence))
         .routes(routes!(spend))
         .routes(routes!(refund))
         .routes(routes!(reverse))
@@ -350,6 +352,44 @@ async fn evidence(
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
+struct EvidenceReverseBody {
+    /// When the error was found and corrected; not before the evidence's own date.
+    date: IsoDate,
+    /// Why the evidence was recorded in error; shown beside it.
+    reason: Prose,
+}
+
+/// Reverse a partner's evidence recorded in error. The evidence stays as recorded, with the
+/// reversal and its reason beside it, and no longer counts as evidenced.
+///
+/// Roles: finance, admin.
+#[utoipa::path(post, path = "/api/v1/commitments/{id}/evidence/{evidence_id}/reverse", tag = "postings",
+    params(("id" = i64, Path, minimum = 1, description = "The agreement's commitment id."),
+        ("evidence_id" = i64, Path, minimum = 1, description = "The evidence's id, as recorded.")),
+    request_body = EvidenceReverseBody,
+    responses((status = 201, body = EvidenceReversal), (status = 403, description = "Neither finance nor admin."),
+        (status = 404, description = "No such commitment, or no such evidence of it (`not_found`)."),
+        (status = 409, description = "Reversed before (`already_reversed`)."),
+        (status = 422, description = "A purchase order (`id`), a date before the evidence's (`date`), or a bad field.")))]
+async fn reverse_evidence(
+    State(s): State<AppState>,
+    auth: Auth,
+    Idem(idem): Idem,
+    Path((id, evidence_id)): Path<(String, String)>,
+    body: RawBody,
+) -> Created<EvidenceReversal> {
+    auth.require(Need::Finance)?;
+    let commitment_id = path_id(&id, "id")?;
+    let evidence_id = path_id(&evidence_id, "evidence_id")?;
+    let mut f = Fields::parse(&body)?;
+    let cmd = EvidenceReverseCmd { commitment_id, evidence_id, date: f.date("date"), reason: f.text("reason") };
+    f.finish()?;
+    Ok((StatusCode::CREATED, Json(ops::reverse_evidence(&s.store, cmd, auth.actor(&idem)).await?)))
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct ReleaseBody {
     date: IsoDate,
     amount: Amount,
@@ -401,6 +441,10 @@ struct SpendBody {
     vat: Option<AmountOrZero>,
     /// Default true. Irrecoverable VAT is charged to the budget with the net amount.
     vat_recoverable: Option<bool>,
+    /// Default false. True posts a spend that repeats a standing one (same grant, project,
+    /// supplier, `invoice_ref`, amount and date): a real second invoice. The entry records
+    /// the one it repeats (`duplicate_of`).
+    duplicate_of_entry_ok: Option<bool>,
 }
 
 /// Record spend.
@@ -409,7 +453,7 @@ struct SpendBody {
 #[utoipa::path(post, path = "/api/v1/spend", tag = "postings", request_body = SpendBody,
     responses((status = 201, body = ops::SpendRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
-        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break.")))]
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break. `duplicate`: it repeats the standing spend `duplicate_of`.")))]
 async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::SpendRecord> {
     auth.require(Need::Finance)?;
     let mut f = Fields::parse(&body)?;
@@ -425,6 +469,7 @@ async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: Ra
         source_ref: f.opt_text("source_ref"),
         vat: f.opt_money("vat"),
         vat_recoverable: f.opt_flag("vat_recoverable").unwrap_or(true),
+        duplicate_ok: f.opt_flag("duplicate_of_entry_ok").unwrap_or(false),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::spend(&s.store, cmd, auth.actor(&idem)).await?)))
@@ -453,6 +498,10 @@ struct RefundBody {
     /// explains. Never more than was paid under it and not clawed back already.
     #[schema(minimum = 1)]
     commitment_id: Option<i64>,
+    /// Default false. True posts a refund that repeats a standing one (same grant, project,
+    /// `reference`, amount and date): a real second credit note. The entry records the one
+    /// it repeats (`duplicate_of`).
+    duplicate_of_entry_ok: Option<bool>,
 }
 
 /// Record a refund or credit note.
@@ -461,7 +510,7 @@ struct RefundBody {
 #[utoipa::path(post, path = "/api/v1/refunds", tag = "postings", request_body = RefundBody,
     responses((status = 201, body = ops::RefundRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
-        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break.")))]
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break. `duplicate`: it repeats the standing refund `duplicate_of`.")))]
 async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::RefundRecord> {
     auth.require(Need::Finance)?;
     let mut f = Fields::parse(&body)?;
@@ -478,6 +527,7 @@ async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: R
         vat_recoverable: f.opt_flag("vat_recoverable").unwrap_or(true),
         spend_entry_id: f.opt_id("spend_entry_id"),
         commitment_id: f.opt_id("commitment_id"),
+        duplicate_ok: f.opt_flag("duplicate_of_entry_ok").unwrap_or(false),
     };
     f.finish()?;
     Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, auth.actor(&idem)).await?)))

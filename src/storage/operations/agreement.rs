@@ -1,13 +1,13 @@
 //! Grant agreements beyond their making (docs/agreements.md): committing a part that waited
-//! for its year's award, the partner's evidence of spend, what has been paid and clawed
-//! back, and one commitment seen whole.
+//! for its year's award, the partner's evidence of spend and its reversal when recorded in
+//! error, what has been paid and clawed back, and one commitment seen whole.
 
 use super::commitment::{CommitmentRow, commit_part_in, commitment_row, part_states, part_years};
 use super::*;
 use crate::domain::{CommitmentKind, EvidenceStatus};
 use crate::model::agreements::{
-    AgreementPart, CommitmentDetail, CommitmentPayment, EvidenceCmd, EvidenceRecord, PartCommitCmd, PartCommitRecord,
-    PartState,
+    AgreementPart, CommitmentDetail, CommitmentPayment, EvidenceCmd, EvidenceRecord, EvidenceReversal,
+    EvidenceReverseCmd, PartCommitCmd, PartCommitRecord, PartState,
 };
 use crate::storage::audit::{self, Change};
 
@@ -123,9 +123,11 @@ pub(super) async fn unevidenced_in(conn: &mut sqlx::AnyConnection, id: i64) -> R
     Ok(Money::from_pence(paid.pence() - clawed_back.pence() - evidenced.pence()))
 }
 
+/// What the partner has evidenced: its evidence, less any reversed as recorded in error.
 async fn evidenced_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Money, StoreError> {
     let row = sqlx::query(
-        "select cast(coalesce(sum(amount_pence), 0) as bigint) as s from agreement_evidence where commitment_id = $1",
+        "select cast(coalesce(sum(e.amount_pence), 0) as bigint) as s from agreement_evidence e
+         where e.commitment_id = $1 and not exists (select 1 from evidence_reversals r where r.evidence_id = e.id)",
     )
     .bind(id)
     .fetch_one(&mut *conn)
@@ -186,6 +188,7 @@ pub async fn record_evidence(store: &Store, c: EvidenceCmd, actor: Actor<'_>) ->
         note: c.note,
         created_by: actor.name.to_owned(),
         created_at,
+        reversal: None,
     };
     let key = format!("{}/{id}", c.commitment_id);
     let change = Change {
@@ -199,6 +202,119 @@ pub async fn record_evidence(store: &Store, c: EvidenceCmd, actor: Actor<'_>) ->
     };
     audit::record_in(&mut db_tx, change).await?;
     commit_with(db_tx, actor, record).await
+}
+
+/// Reverses a partner's evidence recorded in error (DESIGN.md rule 10): a row naming it,
+/// with the reason, in the audit trail too. The evidence stays as recorded and stops
+/// counting, so the agreement's figures are corrected. Evidence of another agreement is not
+/// found; evidence reversed before is `already_reversed`. The agreement's awards are held,
+/// as evidence recording holds them, so the figures any request reads are whole.
+pub async fn reverse_evidence(
+    store: &Store,
+    c: EvidenceReverseCmd,
+    actor: Actor<'_>,
+) -> Result<EvidenceReversal, StoreError> {
+    // The API's parser refuses these already; the command line reaches here directly.
+    if c.reason.trim().is_empty() {
+        return Err(StoreError::invalid("reason", "is required: say why the evidence was recorded in error"));
+    }
+    if let Some(message) = crate::domain::control_character(&c.reason, true) {
+        return Err(StoreError::invalid("reason", message));
+    }
+    let mut db_tx = store.begin().await?;
+    let row = agreement_row(&mut db_tx, c.commitment_id, "evidence is recorded against").await?;
+    hold_agreement_awards(&mut db_tx, c.commitment_id, &row).await?;
+    let not_found = || StoreError::NotFound(format!("evidence {} of commitment {}", c.evidence_id, c.commitment_id));
+    let evidence = sqlx::query("select id, evidence_date from agreement_evidence where id = $1 and commitment_id = $2")
+        .bind(c.evidence_id)
+        .bind(c.commitment_id)
+        .fetch_optional(&mut *db_tx)
+        .await?
+        .ok_or_else(not_found)?;
+    let reversed = sqlx::query("select evidence_id from evidence_reversals where evidence_id = $1")
+        .bind(c.evidence_id)
+        .fetch_optional(&mut *db_tx)
+        .await?;
+    if reversed.is_some() {
+        return Err(StoreError::EvidenceReversed(c.evidence_id));
+    }
+    let dated = rows::date(&evidence, ("agreement_evidence", &["id"]), "evidence_date")?;
+    not_before(c.date, &dated.to_string(), || format!("evidence {} that it reverses", c.evidence_id))?;
+    let record = EvidenceReversal {
+        evidence_id: c.evidence_id,
+        commitment_id: c.commitment_id,
+        date: c.date,
+        reason: c.reason,
+        created_by: actor.name.to_owned(),
+        created_at: now(),
+    };
+    sqlx::query(
+        "insert into evidence_reversals (evidence_id, commitment_id, reversal_date, reason, created_by, created_at)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(record.evidence_id)
+    .bind(record.commitment_id)
+    .bind(record.date.to_string())
+    .bind(&record.reason)
+    .bind(&record.created_by)
+    .bind(&record.created_at)
+    .execute(&mut *db_tx)
+    .await
+    .map_err(|e| match e {
+        // The key keeps a second reversal out even were the lock above ever missed.
+        e if crate::storage::is_unique_violation(&e) => StoreError::EvidenceReversed(c.evidence_id),
+        e => e.into(),
+    })?;
+    let key = format!("{}/{}", c.commitment_id, c.evidence_id);
+    let change = Change {
+        actor: actor.name,
+        action: "reverse",
+        entity: "evidence_reversal",
+        key: &key,
+        before: None,
+        after: audit::json(&record),
+        reason: &record.reason,
+    };
+    audit::record_in(&mut db_tx, change).await?;
+    commit_with(db_tx, actor, record).await
+}
+
+#[derive(sqlx::FromRow)]
+struct ReversalRow {
+    evidence_id: i64,
+    commitment_id: i64,
+    reason: String,
+    created_by: String,
+    created_at: String,
+}
+
+/// The reversals of an agreement's evidence, by the evidence they reverse.
+async fn reversals_in(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+) -> Result<std::collections::HashMap<i64, EvidenceReversal>, StoreError> {
+    let found = sqlx::query(
+        "select evidence_id, commitment_id, reversal_date, reason, created_by, created_at
+         from evidence_reversals where commitment_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = std::collections::HashMap::new();
+    for r in &found {
+        let row: ReversalRow = rows::read(r, "evidence_reversals", &["evidence_id"])?;
+        let date = rows::date(r, ("evidence_reversals", &["evidence_id"]), "reversal_date")?;
+        let reversal = EvidenceReversal {
+            evidence_id: row.evidence_id,
+            commitment_id: row.commitment_id,
+            date,
+            reason: row.reason,
+            created_by: row.created_by,
+            created_at: row.created_at,
+        };
+        out.insert(row.evidence_id, reversal);
+    }
+    Ok(out)
 }
 
 #[derive(sqlx::FromRow)]
@@ -273,6 +389,7 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
     .bind(id)
     .fetch_all(&mut *db_tx)
     .await?;
+    let mut reversals = reversals_in(&mut db_tx, id).await?;
     let mut evidence = Vec::with_capacity(evidence_rows.len());
     for r in &evidence_rows {
         let e: EvidenceRow = rows::read(r, "agreement_evidence", &["id"])?;
@@ -285,6 +402,7 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
             note: e.note,
             created_by: e.created_by,
             created_at: e.created_at,
+            reversal: reversals.remove(&e.id),
         });
     }
     db_tx.commit().await?;
@@ -311,7 +429,7 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
         outstanding,
         evidenced,
         unevidenced: Money::from_pence(paid.pence() - clawed_back.pence() - evidenced.pence()),
-        evidence_status: evidence.last().map(|e| e.status),
+        evidence_status: evidence.iter().rev().find(|e| e.reversal.is_none()).map(|e| e.status),
         payments,
         evidence,
     })

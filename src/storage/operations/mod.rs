@@ -71,7 +71,7 @@ pub(super) async fn commit_with<T: Serialize>(mut db_tx: DbTx, actor: Actor<'_>,
 }
 
 /// What is still committed under one commitment: its share of `committed:P`.
-pub(super) async fn outstanding_in(
+pub(crate) async fn outstanding_in(
     db_tx: &mut DbTx,
     commitment_id: i64,
     account: &Account,

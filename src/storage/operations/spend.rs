@@ -2,19 +2,25 @@
 
 use super::*;
 use crate::domain::CommitmentKind;
+use crate::storage::duplicates::{self, InvoiceKey};
 
 pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<SpendRecord, StoreError> {
     let mut db_tx = store.begin().await?;
-    let record = spend_in(&mut db_tx, c, actor.name).await?;
+    let record = match spend_in(&mut db_tx, c, actor.name).await {
+        Err(e @ StoreError::Duplicate { .. }) => return Err(idempotency::raced_or(&mut db_tx, actor.idem, e).await?),
+        done => done?,
+    };
     commit_with(db_tx, actor, record).await
 }
 
 /// What a spend entry records besides its postings. The bulk import builds the same.
-pub(crate) fn spend_meta(c: &SpendCmd, created_by: &str) -> EntryMeta {
+/// `duplicate_of` is the standing spend a confirmed second invoice repeats.
+pub(crate) fn spend_meta(c: &SpendCmd, created_by: &str, duplicate_of: Option<i64>) -> EntryMeta {
     let mut details = serde_json::json!({
         "project": c.project, "supplier": c.supplier, "description": c.description, "invoice_ref": c.invoice_ref,
     });
     vat_details(&mut details, c.amount, c.vat, c.vat_recoverable);
+    confirmed_duplicate(&mut details, duplicate_of);
     EntryMeta {
         memo: c.description.clone(),
         details,
@@ -26,7 +32,7 @@ pub(crate) fn spend_meta(c: &SpendCmd, created_by: &str) -> EntryMeta {
 }
 
 /// What a refund entry records besides its postings. The bulk import builds the same.
-pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str) -> EntryMeta {
+pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str, duplicate_of: Option<i64>) -> EntryMeta {
     let mut details = serde_json::json!({ "project": c.project, "reference": c.reference, "reason": c.reason });
     if let Some(supplier) = &c.supplier {
         details["supplier"] = serde_json::Value::String(supplier.clone());
@@ -35,6 +41,7 @@ pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str) -> EntryMeta {
     if let Some(id) = c.spend_entry_id {
         details["spend_entry_id"] = serde_json::Value::from(id);
     }
+    confirmed_duplicate(&mut details, duplicate_of);
     EntryMeta {
         memo: c.reason.clone(),
         details,
@@ -42,6 +49,35 @@ pub(crate) fn refund_meta(c: &RefundCmd, created_by: &str) -> EntryMeta {
         source_ref: c.source_ref.clone(),
         commitment_id: c.commitment_id,
         ..Default::default()
+    }
+}
+
+/// A confirmed second invoice (or credit note) names the standing entry it repeats, so the
+/// entry, its hash and the exports show it was posted knowingly.
+fn confirmed_duplicate(details: &mut serde_json::Value, duplicate_of: Option<i64>) {
+    if let Some(id) = duplicate_of {
+        details["duplicate_of"] = serde_json::Value::from(id);
+    }
+}
+
+/// Refuses a request repeating a standing entry, unless it is confirmed as a second one;
+/// answers the entry a confirmed one repeats. Runs under the award's lock, so of two
+/// identical requests at once the second sees the first. A `source_ref` recorded already
+/// is the same record again rather than a second invoice: `conflict`, as always.
+async fn check_duplicate(
+    db_tx: &mut DbTx,
+    key: InvoiceKey,
+    source_ref: Option<&str>,
+    confirmed: bool,
+) -> Result<Option<i64>, StoreError> {
+    if let Some(r) = source_ref
+        && source_ref_exists_in(db_tx, r).await?
+    {
+        return Err(StoreError::Conflict(format!("source_ref {r} is already recorded")));
+    }
+    match duplicates::find_in(db_tx, &key).await? {
+        Some(of) if !confirmed => Err(key.refusal(of)),
+        found => Ok(found),
     }
 }
 
@@ -98,40 +134,60 @@ async fn lock_award_of_date(
     Ok((locked, year))
 }
 
+/// What a spend checks of the commitment it draws on: read by `spend_in` for one spend and
+/// by the bulk import once for a file.
+pub(crate) struct Drawn {
+    kind: CommitmentKind,
+    grant: String,
+    project: String,
+    /// The commitment's date: a spend drawing on it is never dated before it.
+    date: String,
+    /// A purchase order's year, or the years of an agreement's parts.
+    years: Vec<FinancialYear>,
+}
+
+/// The commitment `id` as a spend draws on it; none where there is no such commitment.
+pub(crate) async fn drawn_commitment_in(db_tx: &mut DbTx, id: i64) -> Result<Option<Drawn>, StoreError> {
+    let Some(row) = super::commitment::commitment_row(db_tx, id).await? else { return Ok(None) };
+    let years = super::commitment::part_years(db_tx, id, &row).await?;
+    Ok(Some(Drawn { kind: row.kind, grant: row.grant, project: row.project, date: row.date, years }))
+}
+
+/// A spend may draw on commitment `id` only when it is of the spend's grant and project and
+/// has a part in the spend's year (a purchase order is drawn on in its own year; an
+/// agreement in the year of its part that the payment falls in), and only from its date on.
+/// Both import engines check a line this way too.
+pub(crate) fn check_drawn(c: &SpendCmd, year: FinancialYear, id: i64, drawn: Option<&Drawn>) -> Result<(), StoreError> {
+    let row = drawn.ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
+    if row.grant != c.grant || row.project != c.project || !row.years.contains(&year) {
+        let held = match row.kind {
+            CommitmentKind::PurchaseOrder => format!("commitment {id} is for {} {}", row.grant, row.years[0]),
+            CommitmentKind::GrantAgreement => format!("agreement {id} is with {} and has no part in {year}", row.grant),
+        };
+        return Err(StoreError::invalid(
+            "commitment_id",
+            format!("{held} project {}, not this spend's ({} {year} project {})", row.project, c.grant, c.project),
+        ));
+    }
+    not_before(c.date, &row.date, || format!("commitment {id} that it draws on"))
+}
+
 /// Records one spend inside `db_tx`: the import posts many lines in one `db_tx` this way.
 pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result<SpendRecord, StoreError> {
     let charged = check_spend_vat(&c)?;
     let (locked, year) = lock_award_of_date(db_tx, &c.grant, c.date).await?;
     project_for_posting(db_tx, &c.project, "project", false).await?;
+    let duplicate_of =
+        check_duplicate(db_tx, InvoiceKey::of_spend(&c), c.source_ref.as_deref(), c.duplicate_ok).await?;
     let mut covered = Money::ZERO;
     if let Some(id) = c.commitment_id {
-        let row = super::commitment::commitment_row(db_tx, id)
-            .await?
-            .ok_or_else(|| StoreError::invalid("commitment_id", format!("no commitment {id}")))?;
-        // A purchase order is drawn on in its own year; an agreement in the year of its part
-        // that this payment falls in.
-        let year_ok = match row.kind {
-            CommitmentKind::PurchaseOrder => row.year == year,
-            CommitmentKind::GrantAgreement => super::commitment::part_years(db_tx, id, &row).await?.contains(&year),
-        };
-        if row.grant != c.grant || row.project != c.project || !year_ok {
-            let held = match row.kind {
-                CommitmentKind::PurchaseOrder => format!("commitment {id} is for {} {}", row.grant, row.year),
-                CommitmentKind::GrantAgreement => {
-                    format!("agreement {id} is with {} and has no part in {year}", row.grant)
-                }
-            };
-            return Err(StoreError::invalid(
-                "commitment_id",
-                format!("{held} project {}, not this spend's ({} {year} project {})", row.project, c.grant, c.project),
-            ));
-        }
-        not_before(c.date, &row.date, || format!("commitment {id} that it draws on"))?;
+        let drawn = drawn_commitment_in(db_tx, id).await?;
+        check_drawn(&c, year, id, drawn.as_ref())?;
         let committed = Account::project(AccountKind::Committed, &c.grant, year, &c.project);
         covered = outstanding_in(db_tx, id, &committed).await?.min(charged);
     }
     let entry = ops::spend(award_of(&locked), c.date, &c.project, charged, covered)?;
-    let meta = spend_meta(&c, created_by);
+    let meta = spend_meta(&c, created_by, duplicate_of);
     let posted = post_in(db_tx, &entry, &meta, locked.grant.rule()).await?;
     Ok(SpendRecord {
         entry_id: posted.entry_id,
@@ -149,13 +205,17 @@ pub async fn spend_in(db_tx: &mut DbTx, c: SpendCmd, created_by: &str) -> Result
         commitment_id: c.commitment_id,
         covered_by_commitment: covered,
         source_ref: c.source_ref,
+        duplicate_of,
         warnings: posted.flags,
     })
 }
 
 pub async fn refund(store: &Store, c: RefundCmd, actor: Actor<'_>) -> Result<RefundRecord, StoreError> {
     let mut db_tx = store.begin().await?;
-    let record = refund_in(&mut db_tx, c, actor.name).await?;
+    let record = match refund_in(&mut db_tx, c, actor.name).await {
+        Err(e @ StoreError::Duplicate { .. }) => return Err(idempotency::raced_or(&mut db_tx, actor.idem, e).await?),
+        done => done?,
+    };
     commit_with(db_tx, actor, record).await
 }
 
@@ -201,11 +261,13 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
     }
     let (locked, year) = lock_award_of_date(db_tx, &c.grant, c.date).await?;
     project_for_posting(db_tx, &c.project, "project", true).await?;
+    let duplicate_of =
+        check_duplicate(db_tx, InvoiceKey::of_refund(&c), c.source_ref.as_deref(), c.duplicate_ok).await?;
     if let Some(id) = c.spend_entry_id {
         check_against_spend(db_tx, &c, id).await?;
     }
     let entry = ops::refund(award_of(&locked), c.date, &c.project, charged)?;
-    let meta = refund_meta(&c, created_by);
+    let meta = refund_meta(&c, created_by, duplicate_of);
     let posted = post_in(db_tx, &entry, &meta, locked.grant.rule()).await?;
     let RefundCmd {
         grant,
@@ -236,6 +298,7 @@ pub async fn refund_in(db_tx: &mut DbTx, c: RefundCmd, created_by: &str) -> Resu
         reference,
         reason,
         source_ref,
+        duplicate_of,
     })
 }
 
