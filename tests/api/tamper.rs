@@ -865,6 +865,52 @@ backend_test!(virements_forecasts_and_returns_edited_in_the_database_are_named, 
     );
 });
 
+// A withdrawal makes a forecast or a return count in no report from its instant: one written,
+// edited or removed outside the ledger changes what the reports show, and is named.
+backend_test!(withdrawals_edited_in_the_database_are_named, |app: TestApp| async move {
+    ledger(&app).await;
+    let forecast = json!({ "grant": "LDF", "financial_year": "2023-24", "quarter": 2, "project": "P1",
+                           "forecast_outturn": "900", "explanation": "e", "progress_rag": "green", "rag_reason": "r",
+                           "made_on": "2023-08-01" });
+    let first = app.ok("/api/v1/forecasts", Role::Finance, forecast.clone()).await;
+    let second = app.ok("/api/v1/forecasts", Role::Finance, forecast).await;
+    let indicator = json!({ "code": "SESS", "name": "Sessions", "unit": "sessions", "financial_year": "2023-24",
+                            "baseline": "0", "target": "48", "quarterly_targets": ["12", "12", "12", "12"] });
+    app.ok("/api/v1/projects/P1/indicators", Role::Approver, indicator).await;
+    let ret = json!({ "project": "P1", "indicator": "SESS", "financial_year": "2023-24", "quarter": 1,
+                      "actual": "10", "evidence_ref": "register", "note": "" });
+    let ir = app.ok("/api/v1/indicator-returns", Role::Finance, ret).await;
+    let why = json!({ "reason": "recorded against the wrong project" });
+    app.ok(&format!("/api/v1/forecasts/{}/withdraw", first["id"]), Role::Finance, why.clone()).await;
+    app.ok(&format!("/api/v1/indicator-returns/{}/withdraw", ir["id"]), Role::Finance, why).await;
+    app.assert_verified().await;
+    let key = sealed(&app).await;
+
+    unlock(&app, "forecast_withdrawals").await;
+    unlock(&app, "indicator_return_withdrawals").await;
+    exec(&app, "update forecast_withdrawals set reason = 'tidied'").await;
+    let w = one_i64(&app, "select id from forecast_withdrawals").await;
+    named_both(&app, &key, &format!("forecast_withdrawals {w}: reason is tidied but its audit trail says")).await;
+    // A withdrawal removed: the forecast counts again in every report.
+    exec(&app, "delete from indicator_return_withdrawals").await;
+    let found = problems(&app).await;
+    assert_named(&found, "indicator_return_withdrawals ");
+    assert!(found.iter().any(|p| p.contains("no longer stored")), "{found:#?}");
+    // A withdrawal inserted: a forecast that stood no longer counts.
+    exec(
+        &app,
+        &format!(
+            "insert into forecast_withdrawals (forecast_id, reason, withdrawn_by, withdrawn_at)
+             values ({}, 'x', 'x', '2023-08-02T00:00:00.000000Z')",
+            second["id"]
+        ),
+    )
+    .await;
+    let forged =
+        one_i64(&app, &format!("select id from forecast_withdrawals where forecast_id = {}", second["id"])).await;
+    assert_named(&problems(&app).await, &format!("forecast_withdrawals {forged}: has no audit record"));
+});
+
 backend_test!(sessions_written_in_the_database_are_named, |app: TestApp| async move {
     use grant_ledger::storage::{sessions, tokens::hash_secret};
     let viewer_principal =
