@@ -19,6 +19,7 @@ mod lookups;
 pub mod monitoring;
 pub mod open_data;
 pub mod operations;
+pub mod presence;
 pub mod quarter_locks;
 mod readable;
 pub mod reference;

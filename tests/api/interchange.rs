@@ -846,6 +846,7 @@ async fn cli_import_and_exports() {
     };
     let csv = temp_file("spend.csv", &format!("{HEADER}2023-05-01,LDF,NOPE,S,D,I,100,CLI-1\n"));
     let args = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(run(args("init")).await, 0, "only init (or serve) creates the ledger");
     assert_eq!(
         run(args(&format!("import spend {} --dry-run", csv.display()))).await,
         1,

@@ -6,6 +6,7 @@ mod support;
 mod agreements;
 mod as_at_rules;
 mod cash;
+mod cli_ledger;
 mod contention;
 mod contract;
 mod controls;
