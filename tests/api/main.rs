@@ -13,6 +13,7 @@ mod controls;
 mod crash;
 mod flow;
 mod funder_cli;
+mod funder_reads;
 mod hardening;
 mod interchange;
 mod invariants;

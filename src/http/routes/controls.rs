@@ -74,9 +74,9 @@ struct VirementQuery {
 
 /// List virements, posted, pending, approved or rejected.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/virements", tag = "controls", params(VirementQuery, PageQuery),
-    responses((status = 200, body = Page<VirementRecord>), (status = 403, description = "A funder.")))]
+    responses((status = 200, body = Page<VirementRecord>)))]
 pub async fn list_virements(
     State(s): State<AppState>,
     auth: Auth,
@@ -100,9 +100,9 @@ pub async fn list_virements(
 
 /// Get a virement.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/virements/{id}", tag = "controls", params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = VirementRecord), (status = 403, description = "A funder."),
+    responses((status = 200, body = VirementRecord),
         (status = 404, description = "No such virement (`not_found`).")))]
 async fn get_virement(
     State(s): State<AppState>,
@@ -366,7 +366,7 @@ struct AuditQuery {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "controls", params(AuditQuery, PageQuery),
     responses((status = 200, body = Page<AuditRecord>), (status = 403, description = "A funder, or token records asked for by another role.")))]
 async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
-    auth.require(Need::ReadLedger)?;
+    auth.require(Need::ReadAudit)?;
     let with_tokens = Need::Admin.allows(auth.0.role);
     let filter = AuditFilter {
         entity: q.text("entity"),

@@ -43,9 +43,9 @@ struct EntryFilterQuery {
 
 /// List entries with their postings, newest last.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/entries", tag = "ledger", params(EntryFilterQuery, PageQuery),
-    responses((status = 200, body = Page<EntryView>), (status = 403, description = "A funder.")))]
+    responses((status = 200, body = Page<EntryView>)))]
 async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
     auth.require(Need::ReadLedger)?;
     let kind = q.text("kind");
@@ -68,10 +68,10 @@ async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
 
 /// Get an entry with its postings.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/entries/{id}", tag = "ledger",
     params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = EntryView), (status = 403, description = "A funder."),
+    responses((status = 200, body = EntryView),
         (status = 404, description = "No such entry (`not_found`).")))]
 async fn get_entry(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<EntryView>, AppError> {
     auth.require(Need::ReadLedger)?;
@@ -90,9 +90,9 @@ struct AccountQuery {
 
 /// List account balances, e.g. `spent:LDF:2023-24:P1`; signed, debit positive.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "ledger", params(AccountQuery, PageQuery),
-    responses((status = 200, body = Page<AccountBalance>), (status = 403, description = "A funder.")))]
+    responses((status = 200, body = Page<AccountBalance>)))]
 async fn list_accounts(
     State(s): State<AppState>,
     auth: Auth,
@@ -120,9 +120,9 @@ struct CommitmentQuery {
 
 /// List commitments with what is outstanding.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/commitments", tag = "ledger", params(CommitmentQuery, PageQuery),
-    responses((status = 200, body = Page<CommitmentRecord>), (status = 403, description = "A funder.")))]
+    responses((status = 200, body = Page<CommitmentRecord>)))]
 pub async fn list_commitments(
     State(s): State<AppState>,
     auth: Auth,
@@ -140,10 +140,10 @@ pub async fn list_commitments(
 /// its payments and clawbacks, the partner's evidence, and what is paid, evidenced and
 /// outstanding.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/commitments/{id}", tag = "ledger",
     params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = CommitmentDetail), (status = 403, description = "A funder."),
+    responses((status = 200, body = CommitmentDetail),
         (status = 404, description = "No such commitment (`not_found`).")))]
 async fn get_commitment(
     State(s): State<AppState>,
