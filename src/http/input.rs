@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::{AppError, FieldError};
 use crate::domain::{FinancialYear, Money, Quantity, control_character, is_valid_code, parse_date};
-use crate::model::page::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
+use crate::model::page::{List, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
 
 /// The longest text field accepted, in characters: names, memos, references.
 pub const TEXT_LEN_MAX: usize = 2_000;
@@ -533,7 +533,7 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    /// The cursor as a numeric id, for lists keyed by id.
+    /// The cursor as a numeric id, for lists keyed by id (`decode_cursor` checked its form).
     pub fn after_id(&self) -> i64 {
         self.after.parse().unwrap_or(0)
     }
@@ -607,7 +607,8 @@ impl Query {
         }
     }
 
-    pub fn page(&mut self) -> PageParams {
+    /// `limit` and `cursor` of a page of `list`: a cursor it did not give out is refused.
+    pub fn page(&mut self, list: List) -> PageParams {
         let limit = match self.text("limit") {
             None => PAGE_LIMIT_DEFAULT,
             Some(s) => match s.parse::<i64>() {
@@ -620,8 +621,8 @@ impl Query {
         };
         let after = match self.text("cursor") {
             None => String::new(),
-            Some(c) => decode_cursor(&c).unwrap_or_else(|| {
-                self.error("cursor", "is not a cursor this server gave out");
+            Some(c) => decode_cursor(list, &c).unwrap_or_else(|| {
+                self.error("cursor", "is not a cursor this list gave out: pass back a next_cursor unchanged");
                 String::new()
             }),
         };

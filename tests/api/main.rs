@@ -11,6 +11,7 @@ mod contention;
 mod contract;
 mod controls;
 mod crash;
+mod cursors;
 mod flow;
 mod funder_cli;
 mod funder_reads;

@@ -20,7 +20,7 @@ use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{YearEndCmd, YearEndRecord};
 use crate::model::open_data::OpenDataSettings;
-use crate::model::page::Page;
+use crate::model::page::{List, Page};
 use crate::model::postings::VirementRecord;
 use crate::model::quarters::{QuarterState, QuarterStates};
 use crate::model::reference::FinancialYearRecord;
@@ -85,7 +85,7 @@ pub async fn list_virements(
     auth.require(Need::ReadLedger)?;
     let status = q.text("status");
     let year = q.year("financial_year");
-    let page = q.page();
+    let page = q.page(List::Virements);
     q.finish()?;
     let status = match status.as_deref().map(VirementStatus::parse) {
         None => None,
@@ -377,7 +377,7 @@ async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Resu
         to: q.date("to"),
         with_tokens,
     };
-    let page = q.page();
+    let page = q.page(List::Audit);
     q.finish()?;
     // Viewers read everything but tokens: asking for them is refused, not answered empty.
     if filter.entity.as_deref() == Some("token") && !with_tokens {

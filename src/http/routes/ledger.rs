@@ -15,7 +15,7 @@ use crate::domain::EntryKind;
 use crate::domain::FinancialYear;
 use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
-use crate::model::page::Page;
+use crate::model::page::{List, Page};
 use crate::model::postings::CommitmentRecord;
 use crate::storage::entries;
 use crate::storage::operations as ops;
@@ -57,7 +57,7 @@ async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
         from: q.date("from"),
         to: q.date("to"),
     };
-    let page = q.page();
+    let page = q.page(List::Entries);
     q.finish()?;
     if kind.is_some() && filter.kind.is_none() {
         let names: Vec<&str> = EntryKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -102,7 +102,7 @@ async fn list_accounts(
     let grant = q.code("grant");
     let year = q.year("financial_year");
     let project = q.code("project");
-    let page = q.page();
+    let page = q.page(List::Accounts);
     q.finish()?;
     let listed =
         entries::list_accounts(&s.store, grant.as_deref(), year, project.as_deref(), &page.after, page.limit).await?;
@@ -131,7 +131,7 @@ pub async fn list_commitments(
     auth.require(Need::ReadLedger)?;
     let project = q.code("project");
     let open = q.bool("open").unwrap_or(false);
-    let page = q.page();
+    let page = q.page(List::Commitments);
     q.finish()?;
     Ok(Json(ops::list_commitments(&s.store, project.as_deref(), open, page.after_id(), page.limit).await?))
 }

@@ -17,7 +17,7 @@ use super::super::{AppState, Idem};
 use super::postings::path_id;
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
-use crate::model::page::Page;
+use crate::model::page::{List, Page};
 use crate::model::returns::{FiledReturn, ReturnChanges};
 use crate::reports::filing;
 use crate::storage::returns;
@@ -88,7 +88,7 @@ async fn list_returns(
     auth.require(Need::ReadReference)?;
     let kind = q.text("kind");
     let year = q.year("financial_year");
-    let page = q.page();
+    let page = q.page(List::Returns);
     q.finish()?;
     let kind = match kind.as_deref().map(ReturnKind::parse) {
         None => None,
