@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod input;
 pub mod openapi;
 pub mod pages;
+mod repeated_keys;
 pub mod routes;
 pub mod throttle;
 

@@ -25,6 +25,7 @@ mod organisations;
 mod pages;
 mod quarters;
 mod race;
+mod repeated_keys;
 mod reports;
 mod returns;
 mod roles;
