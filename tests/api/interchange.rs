@@ -589,7 +589,7 @@ backend_test!(a_long_import_is_written_while_it_is_checked, |app: TestApp| async
 fn run_tool(program: &str, args: &[&str]) -> Option<std::process::Output> {
     match std::process::Command::new(program).args(args).output() {
         Ok(out) => Some(out),
-        Err(e) if std::env::var_os("CI").is_some() => {
+        Err(e) if crate::support::in_ci() => {
             panic!("{program} is needed in CI (.ci/run installs it): {e}")
         }
         Err(e) => {

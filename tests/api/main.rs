@@ -30,6 +30,7 @@ mod reports;
 mod returns;
 mod roles;
 mod simulation;
+mod skips;
 mod tamper;
 mod typed_rows;
 mod vat;
