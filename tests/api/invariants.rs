@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 use crate::support::{Backend, Reply, TestApp, TestDb};
 
-/// Cases per backend. Each runs one fresh ledger: see the module's timing note in the report
-/// of `.ci/run`; raise it with `PROPTEST_CASES` for a longer search.
+/// Cases per backend. Each case is a fresh ledger (on PostgreSQL a new database, migrated),
+/// which is most of its time; `PROPTEST_CASES=N` runs more for a longer search.
 const CASES: u32 = 64;
 
 /// The fewest entries a run must post after its opening allocations.
