@@ -43,11 +43,18 @@ pub struct AppState {
     pub key_locks: Arc<idempotency::KeyLocks>,
     /// Failed authentications per client address.
     pub throttle: Arc<throttle::AuthThrottle>,
+    /// The date the pages take as today; `None` (always, outside tests) for the clock's.
+    pub fixed_today: Option<chrono::NaiveDate>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
-        AppState { store, key_locks: Arc::default(), throttle: Arc::default() }
+        AppState { store, key_locks: Arc::default(), throttle: Arc::default(), fixed_today: None }
+    }
+
+    /// Today, as the pages open on it: the clock's date, unless a test fixed one.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.fixed_today.unwrap_or_else(routes::reports::today)
     }
 }
 

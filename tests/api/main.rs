@@ -12,6 +12,7 @@ mod contract;
 mod controls;
 mod crash;
 mod cursors;
+mod default_year;
 mod flow;
 mod funder_cli;
 mod funder_reads;
