@@ -30,7 +30,9 @@ mod tests {
     fn every_branch_with_the_year_written_by_hand() {
         let awarded = [fy("2022-23"), fy("2023-24"), fy("2024-25")];
         let set_up = [fy("2022-23"), fy("2023-24"), fy("2024-25"), fy("2025-26")];
-        let cases: [(&str, &[FinancialYear], &[FinancialYear], &str, &str); 10] = [
+        // (today, years with an award, years set up, the year expected, why)
+        type Case<'a> = (&'a str, &'a [FinancialYear], &'a [FinancialYear], &'a str, &'a str);
+        let cases: [Case; 10] = [
             ("2024-06-15", &awarded, &set_up, "2024-25", "today's year has an award"),
             ("2023-04-01", &awarded, &set_up, "2023-24", "the first day of a year with an award"),
             ("2024-03-31", &awarded, &set_up, "2023-24", "the last day of a year with an award"),

@@ -76,6 +76,10 @@ fn sequence() -> impl Strategy<Value = ([i64; 3], Vec<Op>)> {
     ([200_000i64..=1_500_000, 200_000i64..=1_500_000, 200_000i64..=1_500_000], proptest::collection::vec(op(), 10..50))
 }
 
+/// A request the model predicts: path, role, body, the postings it would make, the
+/// commitment it draws on or releases, and its date.
+type Request = (String, Role, Value, Vec<(String, i64)>, Option<usize>, &'static str);
+
 fn money(pence: i64) -> String {
     format!("{}.{:02}", pence / 100, pence % 100)
 }
@@ -217,14 +221,7 @@ async fn check(app: &TestApp, opening: [i64; 3], ops: Vec<Op>) -> Tally {
     let mut tally = Tally::default();
     let opening = opening.iter().enumerate().map(|(p, a)| (true, Op::Allocate(p, *a)));
     for (is_opening, op) in opening.chain(ops.into_iter().map(|op| (false, op))) {
-        let (path, role, body, postings, commitment, date): (
-            String,
-            Role,
-            Value,
-            Vec<(String, i64)>,
-            Option<usize>,
-            _,
-        ) = match op.clone() {
+        let (path, role, body, postings, commitment, date): Request = match op.clone() {
             Op::Allocate(p, a) => (
                 "/api/v1/allocations".into(),
                 Role::Approver,
