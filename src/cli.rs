@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::http::{self, AppState};
 use crate::model::known::Known;
-use crate::storage::{Store, reference, tokens};
+use crate::storage::{Store, presence, reference, tokens};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,6 +24,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Create a ledger: migrate the database (a SQLite file is created), load the Tamworth
+    /// fixtures and print the first admin token. Refuses a ledger that already holds data.
+    Init,
     /// Start the REST API. An empty database is migrated and loaded with the Tamworth fixtures.
     Serve {
         /// Address to listen on. Loopback by default: put a TLS proxy in front to expose it.
@@ -290,7 +293,8 @@ async fn refuse_demo_over_records(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the database, migrating it and loading the fixtures if it is empty.
+/// Opens the database, creating a SQLite file if there is none, migrating it and loading
+/// the fixtures if it is empty: what `serve` and `init` do, and nothing else.
 pub async fn open(url: &str) -> anyhow::Result<Store> {
     let store = Store::connect(url).await?;
     store.migrate().await?;
@@ -301,12 +305,55 @@ pub async fn open(url: &str) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Opens a ledger that exists, applying any newer migrations; refuses, naming where it
+/// looked, when there is none there, and creates nothing.
+pub async fn open_existing(url: &str) -> anyhow::Result<Store> {
+    if !presence::holds_ledger(url).await? {
+        anyhow::bail!(
+            "no ledger at {}: nothing was created there. Point --database-url (or DATABASE_URL) at your ledger, \
+             or create one with `grant-ledger init`",
+            presence::place(url)
+        );
+    }
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// `init`: a new ledger with the fixtures. A ledger already holding data is refused and left
+/// as it was; one whose tables exist but hold nothing (a first start cut short) is completed.
+async fn init(url: &str) -> anyhow::Result<Store> {
+    if presence::holds_ledger(url).await? {
+        let store = Store::connect(url).await?;
+        let empty = reference::is_empty(&store).await;
+        store.close().await;
+        if !empty? {
+            anyhow::bail!(
+                "{} already holds a ledger: init creates a new one and changed nothing there",
+                presence::place(url)
+            );
+        }
+    }
+    let store = open(url).await?;
+    println!("Created a ledger at {}, with the Tamworth fixtures.", presence::place(url));
+    Ok(store)
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     // Checked before the ledger is opened, so a bad secret or chain key leaves it untouched.
-    let env_secret = if matches!(cli.command, Command::Serve { .. }) { admin_token_from_env()? } else { None };
+    let creates = matches!(cli.command, Command::Serve { .. } | Command::Init);
+    let env_secret = if creates { admin_token_from_env()? } else { None };
     crate::storage::chain_key::from_env().map_err(|e| anyhow::anyhow!(e))?;
-    let store = open(&cli.database_url).await?;
+    let store = match cli.command {
+        Command::Init => init(&cli.database_url).await?,
+        Command::Serve { .. } => open(&cli.database_url).await?,
+        _ => open_existing(&cli.database_url).await?,
+    };
     let code = match cli.command {
+        Command::Init => {
+            bootstrap_admin(&store, env_secret.as_deref()).await?;
+            0
+        }
         Command::Serve {
             bind,
             public_url,

@@ -241,7 +241,7 @@ pub async fn quarter_action(store: &Store, action: QuarterAction) -> anyhow::Res
 }
 
 pub async fn audit_list(store: &Store, args: AuditArgs) -> anyhow::Result<()> {
-    let who = signed_in(store, &args.who, Need::ReadLedger).await?;
+    let who = signed_in(store, &args.who, Need::ReadAudit).await?;
     // As in the API: only admin reads the records of tokens and sign-ins.
     let with_tokens = Need::Admin.allows(who.role);
     anyhow::ensure!(

@@ -4,6 +4,7 @@ pub mod account;
 pub mod agreement;
 pub mod anchor;
 pub mod chain;
+pub mod default_year;
 pub mod entry;
 pub mod money;
 pub mod operations;

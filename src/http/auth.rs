@@ -21,8 +21,13 @@ pub struct Auth(pub Principal);
 pub enum Need {
     /// Reference data, reports and exports: every role.
     ReadReference,
-    /// Entries, accounts and commitments: every role but `funder`.
+    /// The records behind a figure: entries, accounts, commitments (grant agreements with
+    /// their parts, payments, evidence and clawbacks), virements and what changed since a
+    /// return was filed. Every role: a funder reads what its returns and agreements show.
     ReadLedger,
+    /// The audit trail (who changed reference data, settings and tokens): every role but
+    /// `funder`, which reads the money, not the partnership's administration.
+    ReadAudit,
     /// Commitments, releases, spend, refunds and their reversal, imports.
     Finance,
     /// Grants, awards, priorities, projects, allocations, virements and their reversal.
@@ -37,8 +42,8 @@ impl Need {
     pub fn allows(self, role: Role) -> bool {
         match self {
             _ if role == Role::Admin => true,
-            Need::ReadReference => true,
-            Need::ReadLedger => role != Role::Funder,
+            Need::ReadReference | Need::ReadLedger => true,
+            Need::ReadAudit => role != Role::Funder,
             Need::Finance => role == Role::Finance,
             Need::Approver => role == Role::Approver,
             Need::Reporting => role == Role::Finance || role == Role::Approver,

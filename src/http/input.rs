@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::{AppError, FieldError};
 use crate::domain::{FinancialYear, Money, Quantity, control_character, is_valid_code, parse_date};
-use crate::model::page::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
+use crate::model::page::{List, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
 
 /// The longest text field accepted, in characters: names, memos, references.
 pub const TEXT_LEN_MAX: usize = 2_000;
@@ -35,6 +35,23 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
+/// A body parsed as JSON, refused (naming each such field) where a key repeats in an object:
+/// the value kept would be the last, which is not what a reader of the body sees first.
+fn json_body(body: &RawBody, root: &str) -> Result<Value, AppError> {
+    let value: Value =
+        serde_json::from_slice(&body.0).map_err(|e| AppError::field("body", format!("is not valid JSON: {e}")))?;
+    let repeated = super::repeated_keys::repeated_keys(&body.0, root);
+    if !repeated.is_empty() {
+        return Err(AppError::Validation(
+            repeated
+                .into_iter()
+                .map(|field| FieldError { field, message: "is given more than once; give each field once".into() })
+                .collect(),
+        ));
+    }
+    Ok(value)
+}
+
 /// Fields of a JSON object body, consumed one by one. Unknown fields are refused: a
 /// misspelt optional field must not be silently ignored.
 pub struct Fields {
@@ -44,8 +61,7 @@ pub struct Fields {
 
 impl Fields {
     pub fn parse(body: &RawBody) -> Result<Fields, AppError> {
-        let value: Value =
-            serde_json::from_slice(&body.0).map_err(|e| AppError::field("body", format!("is not valid JSON: {e}")))?;
+        let value = json_body(body, "")?;
         match value {
             Value::Object(map) => Ok(Fields { map, errors: Vec::new() }),
             _ => Err(AppError::field("body", "must be a JSON object")),
@@ -59,8 +75,7 @@ impl Fields {
     /// A body that is a JSON array of objects (at most `max`), each read as its own `Fields`;
     /// `finish_list` ends them, naming each bad field `{list}[i].{field}` (from 0).
     pub fn parse_list(body: &RawBody, list: &str, max: usize) -> Result<Vec<Fields>, AppError> {
-        let value: Value =
-            serde_json::from_slice(&body.0).map_err(|e| AppError::field("body", format!("is not valid JSON: {e}")))?;
+        let value = json_body(body, list)?;
         let Value::Array(items) = value else { return Err(AppError::field("body", "must be a JSON array")) };
         if items.len() > max {
             return Err(AppError::field(list, format!("must have at most {max} items")));
@@ -533,7 +548,7 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    /// The cursor as a numeric id, for lists keyed by id.
+    /// The cursor as a numeric id, for lists keyed by id (`decode_cursor` checked its form).
     pub fn after_id(&self) -> i64 {
         self.after.parse().unwrap_or(0)
     }
@@ -607,7 +622,8 @@ impl Query {
         }
     }
 
-    pub fn page(&mut self) -> PageParams {
+    /// `limit` and `cursor` of a page of `list`: a cursor it did not give out is refused.
+    pub fn page(&mut self, list: List) -> PageParams {
         let limit = match self.text("limit") {
             None => PAGE_LIMIT_DEFAULT,
             Some(s) => match s.parse::<i64>() {
@@ -620,8 +636,8 @@ impl Query {
         };
         let after = match self.text("cursor") {
             None => String::new(),
-            Some(c) => decode_cursor(&c).unwrap_or_else(|| {
-                self.error("cursor", "is not a cursor this server gave out");
+            Some(c) => decode_cursor(list, &c).unwrap_or_else(|| {
+                self.error("cursor", "is not a cursor this list gave out: pass back a next_cursor unchanged");
                 String::new()
             }),
         };

@@ -7,6 +7,7 @@ pub mod input;
 pub mod openapi;
 pub mod pages;
 pub mod public_url;
+mod repeated_keys;
 pub mod routes;
 pub mod throttle;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub throttle: Arc<throttle::AuthThrottle>,
     /// Where people reach the ledger: the only origin a page's form may come from.
     pub public_url: Arc<public_url::PublicUrl>,
+    /// The date the pages take as today; `None` (always, outside tests) for the clock's.
+    pub fixed_today: Option<chrono::NaiveDate>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             key_locks: Arc::default(),
             throttle: Arc::default(),
             public_url: Arc::new(public_url::PublicUrl::for_listener(default)),
+            fixed_today: None,
         }
     }
 
@@ -68,6 +72,11 @@ impl AppState {
 
     pub fn with_trusted_proxies(self, trusted: throttle::TrustedProxies) -> AppState {
         AppState { throttle: Arc::new(throttle::AuthThrottle::default().behind(trusted)), ..self }
+    }
+
+    /// Today, as the pages open on it: the clock's date, unless a test fixed one.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.fixed_today.unwrap_or_else(routes::reports::today)
     }
 }
 

@@ -81,8 +81,9 @@ pub struct PageQuery {
     /// Rows per page (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(pattern = "^(?:[0-7][0-9a-fA-F])+$")]
+    /// `next_cursor` of the previous page, unchanged: a cursor this list did not give out is
+    /// refused (422 naming `cursor`).
+    #[param(pattern = "^(?:[0-7][0-9a-fA-F])+\\.[0-9a-f]{16}$")]
     cursor: Option<String>,
 }
 

@@ -305,5 +305,5 @@ pub async fn list(store: &Store, f: &AuditFilter, before_id: i64, limit: i64) ->
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Page::from_rows(items, limit, |a: &AuditRecord| a.id.to_string()))
+    Ok(Page::from_rows(items, limit, crate::model::page::List::Audit, |a: &AuditRecord| a.id.to_string()))
 }

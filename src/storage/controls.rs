@@ -238,7 +238,9 @@ pub async fn list_virements(
     for id in ids {
         items.push(get_virement(store, id).await?);
     }
-    Ok(Page::from_rows(items, limit, |v: &VirementRecord| v.virement_id.to_string()))
+    Ok(Page::from_rows(items, limit, crate::model::page::List::Virements, |v: &VirementRecord| {
+        v.virement_id.to_string()
+    }))
 }
 
 // ---- year end ----

@@ -453,7 +453,7 @@ pub async fn list_entries(
         .await?;
     let mut entries: Vec<EntryView> = rows.iter().map(entry_from).collect::<Result<_, _>>()?;
     attach_postings(store, &mut entries).await?;
-    Ok(Page::from_rows(entries, limit, |e| e.id.to_string()))
+    Ok(Page::from_rows(entries, limit, crate::model::page::List::Entries, |e| e.id.to_string()))
 }
 
 pub async fn get_entry(store: &Store, id: i64) -> Result<EntryView, StoreError> {
@@ -534,5 +534,5 @@ pub async fn list_accounts(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Page::from_rows(items, limit, |a: &AccountBalance| a.account.clone()))
+    Ok(Page::from_rows(items, limit, crate::model::page::List::Accounts, |a: &AccountBalance| a.account.clone()))
 }

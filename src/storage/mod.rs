@@ -22,6 +22,7 @@ pub mod monitoring;
 pub mod open_data;
 pub mod operations;
 mod periods;
+pub mod presence;
 pub mod quarter_locks;
 mod readable;
 pub mod reference;

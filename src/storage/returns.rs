@@ -142,7 +142,7 @@ pub async fn list(
         .fetch_all(store.pool())
         .await?;
     let items = found.iter().map(record_from).collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(items, limit, |r| r.id.to_string()))
+    Ok(Page::from_rows(items, limit, crate::model::page::List::Returns, |r| r.id.to_string()))
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<FiledReturn, StoreError> {

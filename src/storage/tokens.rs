@@ -140,7 +140,7 @@ pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Page<TokenInf
             .fetch_all(store.pool())
             .await?;
     let items = rows::read_all(&rows, "tokens", &["id"])?;
-    Ok(Page::from_rows(items, limit, |t: &TokenInfo| t.id.to_string()))
+    Ok(Page::from_rows(items, limit, crate::model::page::List::Tokens, |t: &TokenInfo| t.id.to_string()))
 }
 
 pub async fn revoke(store: &Store, id: i64, actor: &str) -> Result<(), StoreError> {

@@ -602,7 +602,7 @@ backend_test!(unknown_grants_and_projects_name_the_field, |app: TestApp| async m
 fn logs_to_a_pipe_are_plain_text() {
     let path = std::env::temp_dir().join(format!("gl_plain_logs_{}.db", std::process::id()));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
-        .args(["verify"])
+        .args(["init"])
         .env("DATABASE_URL", format!("sqlite://{}", path.display()))
         .env("RUST_LOG", "info")
         .output()

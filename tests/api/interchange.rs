@@ -632,7 +632,7 @@ backend_test!(a_long_import_is_written_while_it_is_checked, |app: TestApp| async
 fn run_tool(program: &str, args: &[&str]) -> Option<std::process::Output> {
     match std::process::Command::new(program).args(args).output() {
         Ok(out) => Some(out),
-        Err(e) if std::env::var_os("CI").is_some() => {
+        Err(e) if crate::support::in_ci() => {
             panic!("{program} is needed in CI (.ci/run installs it): {e}")
         }
         Err(e) => {
@@ -901,6 +901,7 @@ async fn cli_import_and_exports() {
     };
     let csv = temp_file("spend.csv", &format!("{HEADER}2023-05-01,LDF,NOPE,S,D,I,100,CLI-1\n"));
     let args = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(run(args("init")).await, 0, "only init (or serve) creates the ledger");
     assert_eq!(
         run(args(&format!("import spend {} --dry-run", csv.display()))).await,
         1,

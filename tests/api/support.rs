@@ -21,8 +21,8 @@ pub enum Backend {
 }
 
 /// Runs a test body once per backend: `backend_test!(name, |app| async move { ... });`
-/// makes `name::sqlite` and `name::postgres`. The PostgreSQL one passes without running
-/// when `TEST_DATABASE_URL` is unset, and says so on stderr.
+/// makes `name::sqlite` and `name::postgres`. When `TEST_DATABASE_URL` is unset the
+/// PostgreSQL one says so on stderr and passes without running, except in CI, where it fails.
 #[macro_export]
 macro_rules! backend_test {
     ($name:ident, $body:expr) => {
@@ -57,6 +57,29 @@ where
     db.drop().await;
 }
 
+/// True when the `CI` environment variable is set (and not `false` or `0`), as `.ci/run` sets
+/// it: then nothing a test needs may be missing, and a test that would skip fails instead.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// `TEST_DATABASE_URL`, the PostgreSQL server the tests make their databases on. `None` when
+/// it is unset outside CI; in CI that panics: the PostgreSQL half of the suite must never
+/// pass unrun.
+pub fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    assert!(
+        url.is_some() || !in_ci(),
+        "TEST_DATABASE_URL is not set, and CI is: the PostgreSQL run must not be skipped"
+    );
+    url
+}
+
+/// True when the PostgreSQL runs can run (see `postgres_admin_url`).
+pub fn postgres_configured() -> bool {
+    postgres_admin_url().is_some()
+}
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique_name() -> String {
@@ -73,6 +96,8 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A fresh database; `None` for PostgreSQL when `TEST_DATABASE_URL` is unset, outside CI
+    /// (in CI that panics: the PostgreSQL half of the suite must never pass unrun).
     pub async fn create(backend: Backend) -> Option<TestDb> {
         let name = unique_name();
         match backend {
@@ -81,7 +106,7 @@ impl TestDb {
                 Some(TestDb { url: format!("sqlite://{}", path.display()), backend, name: path.display().to_string() })
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+                let admin_url = postgres_admin_url()?;
                 use sqlx::Connection;
                 let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connecting to TEST_DATABASE_URL");
                 sqlx::query(&format!("create database {name}"))

@@ -333,15 +333,11 @@ async fn sign_out(State(s): State<AppState>, headers: HeaderMap, _form: csrf::Cs
 /// award, else the latest year with one; in a ledger with no award, this year if the ledger
 /// has it, else its latest.
 async fn default_year(s: &AppState) -> Result<crate::domain::FinancialYear, AppError> {
-    let this = crate::domain::FinancialYear::of(today());
     let awarded = crate::storage::reports::years_with_awards(&s.store).await?;
-    if !awarded.is_empty() {
-        return Ok(if awarded.contains(&this) { this } else { awarded[awarded.len() - 1] });
-    }
     let years =
         crate::storage::reference::list_financial_years(&s.store, "", crate::model::page::PAGE_LIMIT_MAX).await?;
-    let known: Vec<_> = years.items.iter().filter_map(|y| crate::domain::FinancialYear::parse(&y.code).ok()).collect();
-    Ok(if known.contains(&this) { this } else { known.last().copied().unwrap_or(this) })
+    let set_up: Vec<_> = years.items.iter().filter_map(|y| crate::domain::FinancialYear::parse(&y.code).ok()).collect();
+    Ok(crate::domain::default_year::default_year(s.today(), &awarded, &set_up))
 }
 
 #[derive(IntoParams)]

@@ -20,7 +20,7 @@ use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{YearEndCmd, YearEndRecord};
 use crate::model::open_data::OpenDataSettings;
-use crate::model::page::Page;
+use crate::model::page::{List, Page};
 use crate::model::postings::VirementRecord;
 use crate::model::quarters::{QuarterState, QuarterStates};
 use crate::model::reference::FinancialYearRecord;
@@ -76,9 +76,9 @@ struct VirementQuery {
 
 /// List virements, posted, pending, approved or rejected.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/virements", tag = "controls", params(VirementQuery, PageQuery),
-    responses((status = 200, body = Page<VirementRecord>), (status = 403, description = "A funder.")))]
+    responses((status = 200, body = Page<VirementRecord>)))]
 pub async fn list_virements(
     State(s): State<AppState>,
     auth: Auth,
@@ -87,7 +87,7 @@ pub async fn list_virements(
     auth.require(Need::ReadLedger)?;
     let status = q.text("status");
     let year = q.year("financial_year");
-    let page = q.page();
+    let page = q.page(List::Virements);
     q.finish()?;
     let status = match status.as_deref().map(VirementStatus::parse) {
         None => None,
@@ -102,9 +102,9 @@ pub async fn list_virements(
 
 /// Get a virement.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/virements/{id}", tag = "controls", params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = VirementRecord), (status = 403, description = "A funder."),
+    responses((status = 200, body = VirementRecord),
         (status = 404, description = "No such virement (`not_found`).")))]
 async fn get_virement(
     State(s): State<AppState>,
@@ -368,7 +368,7 @@ struct AuditQuery {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "controls", params(AuditQuery, PageQuery),
     responses((status = 200, body = Page<AuditRecord>), (status = 403, description = "A funder, or token or session records asked for by another role.")))]
 async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
-    auth.require(Need::ReadLedger)?;
+    auth.require(Need::ReadAudit)?;
     let with_tokens = Need::Admin.allows(auth.0.role);
     let filter = AuditFilter {
         entity: q.text("entity"),
@@ -379,7 +379,7 @@ async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Resu
         to: q.date("to"),
         with_tokens,
     };
-    let page = q.page();
+    let page = q.page(List::Audit);
     q.finish()?;
     // Viewers read everything but tokens and sign-ins: asking for them is refused, not answered empty.
     if filter.entity.as_deref().is_some_and(crate::model::audit::admin_only) && !with_tokens {

@@ -15,7 +15,7 @@ use crate::domain::EntryKind;
 use crate::domain::FinancialYear;
 use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
-use crate::model::page::Page;
+use crate::model::page::{List, Page};
 use crate::model::postings::CommitmentRecord;
 use crate::storage::entries;
 use crate::storage::operations as ops;
@@ -43,9 +43,9 @@ struct EntryFilterQuery {
 
 /// List entries with their postings, newest last.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/entries", tag = "ledger", params(EntryFilterQuery, PageQuery),
-    responses((status = 200, body = Page<EntryView>), (status = 403, description = "A funder.")))]
+    responses((status = 200, body = Page<EntryView>)))]
 async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
     auth.require(Need::ReadLedger)?;
     let kind = q.text("kind");
@@ -57,7 +57,7 @@ async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
         from: q.date("from"),
         to: q.date("to"),
     };
-    let page = q.page();
+    let page = q.page(List::Entries);
     q.finish()?;
     if kind.is_some() && filter.kind.is_none() {
         let names: Vec<&str> = EntryKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -68,10 +68,10 @@ async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
 
 /// Get an entry with its postings.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/entries/{id}", tag = "ledger",
     params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = EntryView), (status = 403, description = "A funder."),
+    responses((status = 200, body = EntryView),
         (status = 404, description = "No such entry (`not_found`).")))]
 async fn get_entry(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<EntryView>, AppError> {
     auth.require(Need::ReadLedger)?;
@@ -90,9 +90,9 @@ struct AccountQuery {
 
 /// List account balances, e.g. `spent:LDF:2023-24:P1`; signed, debit positive.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "ledger", params(AccountQuery, PageQuery),
-    responses((status = 200, body = Page<AccountBalance>), (status = 403, description = "A funder.")))]
+    responses((status = 200, body = Page<AccountBalance>)))]
 async fn list_accounts(
     State(s): State<AppState>,
     auth: Auth,
@@ -102,7 +102,7 @@ async fn list_accounts(
     let grant = q.code("grant");
     let year = q.year("financial_year");
     let project = q.code("project");
-    let page = q.page();
+    let page = q.page(List::Accounts);
     q.finish()?;
     let listed =
         entries::list_accounts(&s.store, grant.as_deref(), year, project.as_deref(), &page.after, page.limit).await?;
@@ -120,9 +120,9 @@ struct CommitmentQuery {
 
 /// List commitments with what is outstanding.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/commitments", tag = "ledger", params(CommitmentQuery, PageQuery),
-    responses((status = 200, body = Page<CommitmentRecord>), (status = 403, description = "A funder.")))]
+    responses((status = 200, body = Page<CommitmentRecord>)))]
 pub async fn list_commitments(
     State(s): State<AppState>,
     auth: Auth,
@@ -131,7 +131,7 @@ pub async fn list_commitments(
     auth.require(Need::ReadLedger)?;
     let project = q.code("project");
     let open = q.bool("open").unwrap_or(false);
-    let page = q.page();
+    let page = q.page(List::Commitments);
     q.finish()?;
     Ok(Json(ops::list_commitments(&s.store, project.as_deref(), open, page.after_id(), page.limit).await?))
 }
@@ -140,10 +140,10 @@ pub async fn list_commitments(
 /// its payments and clawbacks, the partner's evidence, and what is paid, evidenced and
 /// outstanding.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/commitments/{id}", tag = "ledger",
     params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = CommitmentDetail), (status = 403, description = "A funder."),
+    responses((status = 200, body = CommitmentDetail),
         (status = 404, description = "No such commitment (`not_found`).")))]
 async fn get_commitment(
     State(s): State<AppState>,

@@ -16,7 +16,7 @@ use super::super::openapi::{
 };
 use super::super::{AppState, Idem};
 use crate::domain::{OnOverspend, OrgKind, ProjectStatus, is_valid_code, org};
-use crate::model::page::Page;
+use crate::model::page::{List, Page};
 use crate::model::reference::{
     AwardRecord, FinancialYearRecord, Funder, Grant, NewAward, Organisation, OrganisationPatch, Priority, Project,
     ProjectPatch,
@@ -47,7 +47,7 @@ type Listed<T> = Result<Json<Page<T>>, AppError>;
     responses((status = 200, body = Page<FinancialYearRecord>)))]
 async fn list_years(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<FinancialYearRecord> {
     auth.require(Need::ReadReference)?;
-    let page = q.page();
+    let page = q.page(List::FinancialYears);
     q.finish()?;
     Ok(Json(refdata::list_financial_years(&s.store, &page.after, page.limit).await?))
 }
@@ -85,7 +85,7 @@ async fn create_year(
     responses((status = 200, body = Page<Funder>)))]
 async fn list_funders(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Funder> {
     auth.require(Need::ReadReference)?;
-    let page = q.page();
+    let page = q.page(List::Funders);
     q.finish()?;
     Ok(Json(refdata::list_funders(&s.store, &page.after, page.limit).await?))
 }
@@ -119,7 +119,7 @@ async fn create_funder(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, 
     responses((status = 200, body = Page<Priority>)))]
 async fn list_priorities(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Priority> {
     auth.require(Need::ReadReference)?;
-    let page = q.page();
+    let page = q.page(List::Priorities);
     q.finish()?;
     Ok(Json(refdata::list_priorities(&s.store, &page.after, page.limit).await?))
 }
@@ -154,7 +154,7 @@ async fn create_priority(State(s): State<AppState>, auth: Auth, Idem(idem): Idem
     responses((status = 200, body = Page<Grant>)))]
 async fn list_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Grant> {
     auth.require(Need::ReadReference)?;
-    let page = q.page();
+    let page = q.page(List::Grants);
     q.finish()?;
     Ok(Json(refdata::list_grants(&s.store, &page.after, page.limit).await?))
 }
@@ -210,7 +210,7 @@ async fn list_awards(
 ) -> Listed<AwardRecord> {
     auth.require(Need::ReadReference)?;
     grant_path(&grant)?;
-    let page = q.page();
+    let page = q.page(List::Awards);
     q.finish()?;
     if !refdata::grant_exists(&s.store, &grant).await? {
         return Err(StoreError::NotFound(format!("grant {grant}")).into());
@@ -267,7 +267,7 @@ async fn create_award(
     responses((status = 200, body = Page<Project>)))]
 async fn list_projects(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Project> {
     auth.require(Need::ReadReference)?;
-    let page = q.page();
+    let page = q.page(List::Projects);
     q.finish()?;
     Ok(Json(refdata::list_projects(&s.store, &page.after, page.limit).await?))
 }
@@ -373,7 +373,7 @@ async fn patch_project(
     responses((status = 200, body = Page<Organisation>)))]
 async fn list_organisations(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Organisation> {
     auth.require(Need::ReadReference)?;
-    let page = q.page();
+    let page = q.page(List::Organisations);
     q.finish()?;
     Ok(Json(refdata::list_organisations(&s.store, &page.after, page.limit).await?))
 }

@@ -17,7 +17,7 @@ use super::super::{AppState, Idem};
 use super::postings::path_id;
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
-use crate::model::page::Page;
+use crate::model::page::{List, Page};
 use crate::model::returns::{FiledReturn, ReturnChanges};
 use crate::reports::filing;
 use crate::storage::returns;
@@ -88,7 +88,7 @@ async fn list_returns(
     auth.require(Need::ReadReference)?;
     let kind = q.text("kind");
     let year = q.year("financial_year");
-    let page = q.page();
+    let page = q.page(List::Returns);
     q.finish()?;
     let kind = match kind.as_deref().map(ReturnKind::parse) {
         None => None,
@@ -142,9 +142,9 @@ pub async fn stored_file(s: &AppState, id: &str) -> Result<Response, AppError> {
 /// What changed since the return was filed: every entry recorded after its position and
 /// dated within its period, and each line whose figures differ, as filed and now.
 ///
-/// Roles: every role but funder.
+/// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/returns/{id}/changes", tag = "returns", params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = ReturnChanges), (status = 403, description = "A funder."),
+    responses((status = 200, body = ReturnChanges),
         (status = 404, description = "No such filed return (`not_found`).")))]
 async fn return_changes(
     State(s): State<AppState>,

@@ -13,7 +13,7 @@ use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{PageQuery, Text};
 use super::super::{AppState, Idem};
 use crate::domain::Role;
-use crate::model::page::Page;
+use crate::model::page::{List, Page};
 use crate::model::tokens::{NewToken, TokenInfo};
 use crate::storage::StoreError;
 use crate::storage::tokens;
@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Page<TokenInfo>), (status = 403, description = "Not admin.")))]
 async fn list(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<TokenInfo>>, AppError> {
     auth.require(Need::Admin)?;
-    let page = q.page();
+    let page = q.page(List::Tokens);
     q.finish()?;
     Ok(Json(tokens::list(&s.store, page.after_id(), page.limit).await?))
 }

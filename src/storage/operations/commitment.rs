@@ -339,7 +339,9 @@ pub async fn list_commitments(
         }
         items.push(record);
     }
-    Ok(super::super::Page::from_rows(items, limit, |c: &CommitmentRecord| c.commitment_id.to_string()))
+    Ok(super::super::Page::from_rows(items, limit, crate::model::page::List::Commitments, |c: &CommitmentRecord| {
+        c.commitment_id.to_string()
+    }))
 }
 
 /// A commitment as listed, from its row with `entry_id` and `outstanding` beside it.

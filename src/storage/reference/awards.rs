@@ -45,7 +45,7 @@ pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) ->
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(items, limit, |a: &AwardRecord| a.financial_year.clone()))
+    Ok(Page::from_rows(items, limit, crate::model::page::List::Awards, |a: &AwardRecord| a.financial_year.clone()))
 }
 
 /// Records an award and its entry. The entry is dated the later of the decision date and

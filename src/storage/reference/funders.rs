@@ -9,7 +9,7 @@ pub async fn list_funders(store: &Store, after: &str, limit: i64) -> Result<Page
         .fetch_all(store.pool())
         .await?;
     let items = rows::read_all(&rows, "funders", &["code"])?;
-    Ok(Page::from_rows(items, limit, |f: &Funder| f.code.clone()))
+    Ok(Page::from_rows(items, limit, crate::model::page::List::Funders, |f: &Funder| f.code.clone()))
 }
 
 pub async fn create_funder(store: &Store, f: Funder, actor: Actor<'_>) -> Result<Funder, StoreError> {

@@ -8,7 +8,12 @@ pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows::read_all(&rows, "grants", &["code"])?, limit, |g: &Grant| g.code.clone()))
+    Ok(Page::from_rows(
+        rows::read_all(&rows, "grants", &["code"])?,
+        limit,
+        crate::model::page::List::Grants,
+        |g: &Grant| g.code.clone(),
+    ))
 }
 
 pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError> {

@@ -11,7 +11,12 @@ pub async fn list_organisations(store: &Store, after: &str, limit: i64) -> Resul
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows::read_all(&rows, TABLE, &["code"])?, limit, |o: &Organisation| o.code.clone()))
+    Ok(Page::from_rows(
+        rows::read_all(&rows, TABLE, &["code"])?,
+        limit,
+        crate::model::page::List::Organisations,
+        |o: &Organisation| o.code.clone(),
+    ))
 }
 
 pub async fn get_organisation(store: &Store, code: &str) -> Result<Organisation, StoreError> {

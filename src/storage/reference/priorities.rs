@@ -8,7 +8,12 @@ pub async fn list_priorities(store: &Store, after: &str, limit: i64) -> Result<P
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows::read_all(&rows, "priorities", &["code"])?, limit, |p: &Priority| p.code.clone()))
+    Ok(Page::from_rows(
+        rows::read_all(&rows, "priorities", &["code"])?,
+        limit,
+        crate::model::page::List::Priorities,
+        |p: &Priority| p.code.clone(),
+    ))
 }
 
 pub async fn create_priority(store: &Store, p: Priority, actor: Actor<'_>) -> Result<Priority, StoreError> {

@@ -8,7 +8,12 @@ pub async fn list_projects(store: &Store, after: &str, limit: i64) -> Result<Pag
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows::read_all(&rows, "projects", &["code"])?, limit, |p: &Project| p.code.clone()))
+    Ok(Page::from_rows(
+        rows::read_all(&rows, "projects", &["code"])?,
+        limit,
+        crate::model::page::List::Projects,
+        |p: &Project| p.code.clone(),
+    ))
 }
 
 pub async fn get_project(store: &Store, code: &str) -> Result<Project, StoreError> {

@@ -16,9 +16,12 @@ pub async fn list_financial_years(
         .bind(limit_rows(limit))
         .fetch_all(store.pool())
         .await?;
-    Ok(Page::from_rows(rows::read_all(&rows, "financial_years", &["code"])?, limit, |r: &FinancialYearRecord| {
-        r.code.clone()
-    }))
+    Ok(Page::from_rows(
+        rows::read_all(&rows, "financial_years", &["code"])?,
+        limit,
+        crate::model::page::List::FinancialYears,
+        |r: &FinancialYearRecord| r.code.clone(),
+    ))
 }
 
 pub async fn get_financial_year(store: &Store, fy: FinancialYear) -> Result<FinancialYearRecord, StoreError> {
