@@ -14,6 +14,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         // Colour only for a person at a terminal: a log file or journal gets plain text.
         .with_ansi(std::io::stderr().is_terminal())
+        // A log line that cannot be written (stderr closed) is dropped: reporting that on
+        // stderr too would panic, and the panic guard's own log line would drop the request.
+        .log_internal_errors(false)
         .init();
     let cli = grant_ledger::cli::Cli::parse();
     let code = grant_ledger::cli::run(cli).await?;

@@ -361,8 +361,8 @@ async fn migrated(backend: Backend) -> Option<TestDb> {
 async fn both_migration_trees_make_the_same_schema() {
     let lite = migrated(Backend::Sqlite).await.expect("a SQLite database");
     let Some(pg) = migrated(Backend::Postgres).await else {
+        // Outside CI only: under CI, `TestDb::create` refuses to skip PostgreSQL.
         lite.drop().await;
-        assert!(std::env::var_os("CI").is_none(), "CI runs the migration parity test: set TEST_DATABASE_URL");
         eprintln!("TEST_DATABASE_URL is not set: skipping the migration parity test");
         return;
     };
