@@ -6,12 +6,9 @@
 //! 3. `reports`, `csv`, `fixtures`: read and write through storage (reports and csv are also
 //!    used by http, fixtures by cli); none names another.
 //! 4. `http`: the API and pages, over storage, reports and csv.
-//! 5. `cli_controls`, `cli_tokens`: subcommands acting as a token, through `http::auth`.
-//! 6. `cli_returns`, `cli_funder`, `cli_agreements`: filed returns; the funder's cash and
-//!    organisations (parsed by the routes' body parsers); grant agreements. Each acts as a
-//!    token the way `cli_controls` signs one in.
-//! 7. `cli`: every subcommand, serving http and loading the fixtures.
-//! 8. `main`: the binary, naming `cli` only.
+//! 5. `cli`: every subcommand, one file per command group under `src/cli/`, serving http and
+//!    loading the fixtures.
+//! 6. `main`: the binary, naming `cli` only.
 //!
 //! A file names a module through `crate::NAME` (grouped `crate::{…}` included) or through
 //! enough `super::` to reach the crate root. Two modules of one layer may not name each other
@@ -31,13 +28,8 @@ const LAYERS: &[(&str, usize)] = &[
     ("csv", 3),
     ("fixtures", 3),
     ("http", 4),
-    ("cli_controls", 5),
-    ("cli_tokens", 5),
-    ("cli_funder", 6),
-    ("cli_returns", 6),
-    ("cli_agreements", 6),
-    ("cli", 7),
-    ("main", 8),
+    ("cli", 5),
+    ("main", 6),
 ];
 
 fn layer(module: &str) -> Option<usize> {

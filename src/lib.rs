@@ -1,18 +1,10 @@
 //! grant-ledger: a budgetary double-entry ledger for community safety partnership grants.
 //! Modules in reading order:
 
-/// Command-line subcommands: serve, token, verify, import, export.
+/// The command line, one file per command group: serve and init, report, export, verify,
+/// token, virement, year, quarter, audit, schedule, receipt, repayment, organisation, return,
+/// agreement, import.
 pub mod cli;
-/// Command-line grant agreements: list, show, evidence.
-pub mod cli_agreements;
-/// Command-line controls: virements, years, audit.
-pub mod cli_controls;
-/// Command-line funder's cash and organisations: schedule, receipt, repayment, organisation.
-pub mod cli_funder;
-/// Command-line filed returns: file, list, show, changes.
-pub mod cli_returns;
-/// Command-line tokens: create, list, revoke.
-pub mod cli_tokens;
 /// CSV interchange: spend import, Transparency Code export, hledger and beancount journals.
 pub mod csv;
 /// Pure core: money, financial years, accounts, entries, operations and rules.

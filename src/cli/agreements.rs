@@ -5,7 +5,7 @@
 
 use clap::Subcommand;
 
-use crate::cli_controls::{As, print, signed_in, year};
+use super::controls::{As, print, signed_in, year};
 use crate::domain::{EvidenceStatus, Money, parse_date};
 use crate::http::auth::Need;
 use crate::model::Actor;

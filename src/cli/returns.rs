@@ -5,7 +5,7 @@ use std::io::Write;
 
 use clap::Subcommand;
 
-use crate::cli_controls::{As, print, signed_in, year};
+use super::controls::{As, print, signed_in, year};
 use crate::domain::status::ReturnKind;
 use crate::http::auth::Need;
 use crate::model::Actor;

@@ -1,4 +1,5 @@
-//! The `import` and `export` subcommands of the interchange. `src/cli.rs` only hooks them in.
+//! The `import` and `export` subcommands of the interchange (docs/interchange.md), over `csv`.
+//! `src/cli/mod.rs` only hooks them in.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -6,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::journal::Format;
-use super::mapping::Mapping;
+use crate::csv::journal::Format;
+use crate::csv::mapping::Mapping;
 use crate::model::import::{Engine, ImportOptions, ImportReport};
 use crate::model::known::Known;
 use crate::storage::Store;
@@ -97,7 +98,7 @@ pub async fn run_import(store: &Store, cmd: Import) -> anyhow::Result<i32> {
     };
     let opts = ImportOptions { dry_run, created_by: &created_by, idem: None, engine: Engine::Bulk };
     let progress = |n: usize| bar.set_position(n as u64);
-    let report = super::import_spend(store, &bytes, &mapping, opts, &progress).await?;
+    let report = crate::csv::import_spend(store, &bytes, &mapping, opts, &progress).await?;
     bar.finish_and_clear();
     print_report(&report);
     Ok(if report.rejected > 0 { 1 } else { 0 })
@@ -141,7 +142,7 @@ pub async fn run_export(store: &Store, cmd: Export) -> anyhow::Result<i32> {
         Export::Journal { format, as_known_at, output } => {
             let format = Format::parse(&format).expect("clap allows only hledger and beancount");
             let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
-            (super::export_journal(store, format, &known).await?, output)
+            (crate::csv::export_journal(store, format, &known).await?, output)
         }
         Export::Transparency { from, to, as_known_at, output } => {
             let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
@@ -151,7 +152,7 @@ pub async fn run_export(store: &Store, cmd: Export) -> anyhow::Result<i32> {
             };
             let (from, to) = (date(&from, "from")?, date(&to, "to")?);
             anyhow::ensure!(from <= to, "--from must not be after --to");
-            (super::export_transparency(store, from, to, &known).await?, output)
+            (crate::csv::export_transparency(store, from, to, &known).await?, output)
         }
     };
     match output {

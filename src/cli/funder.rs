@@ -6,7 +6,7 @@
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
 
-use crate::cli_controls::{As, print, signed_in};
+use super::controls::{As, print, signed_in};
 use crate::domain::is_valid_code;
 use crate::http::auth::Need;
 use crate::http::error::AppError;

@@ -1,10 +1,17 @@
 //! The command line: one binary, several subcommands over the same database.
 
+pub mod agreements;
+pub mod controls;
+pub mod funder;
+pub mod interchange;
+pub mod returns;
+pub mod tokens;
+
 use clap::{Parser, Subcommand};
 
 use crate::http::{self, AppState};
 use crate::model::known::Known;
-use crate::storage::{Store, presence, reference, tokens};
+use crate::storage::{Store, presence, reference};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -72,7 +79,7 @@ pub enum Command {
     /// Manage bearer tokens.
     Token {
         #[command(subcommand)]
-        action: crate::cli_tokens::TokenAction,
+        action: tokens::TokenAction,
     },
     /// Check every rule, that every balance equals the sum of its postings, and every hash
     /// chain. Keyed links are checked with GRANT_LEDGER_CHAIN_KEY; without it, verify says
@@ -90,49 +97,49 @@ pub enum Command {
     /// Four-eyes virements: list, approve, reject.
     Virement {
         #[command(subcommand)]
-        action: crate::cli_controls::VirementAction,
+        action: controls::VirementAction,
     },
     /// Financial years: close, reopen, and year end of an award.
     Year {
         #[command(subcommand)]
-        action: crate::cli_controls::YearAction,
+        action: controls::YearAction,
     },
     /// Locked quarters: lock, unlock, list. No entry is dated in a locked quarter.
     Quarter {
         #[command(subcommand)]
-        action: crate::cli_controls::QuarterAction,
+        action: controls::QuarterAction,
     },
     /// An award's payment schedule: show it, or set it whole.
     Schedule {
         #[command(subcommand)]
-        action: crate::cli_funder::ScheduleAction,
+        action: funder::ScheduleAction,
     },
     /// Record money received from the funder against an award.
-    Receipt(crate::cli_funder::CashArgs),
+    Receipt(funder::CashArgs),
     /// Record returned money paid back to the funder.
-    Repayment(crate::cli_funder::CashArgs),
+    Repayment(funder::CashArgs),
     /// Organisations (delivery partners): list, add, update.
     Organisation {
         #[command(subcommand)]
-        action: crate::cli_funder::OrganisationAction,
+        action: funder::OrganisationAction,
     },
     /// The audit trail of reference data.
-    Audit(crate::cli_controls::AuditArgs),
+    Audit(controls::AuditArgs),
     /// Filed returns: file one, list them, show one (or its stored file), and what changed since.
     Return {
         #[command(subcommand)]
-        action: crate::cli_returns::ReturnAction,
+        action: returns::ReturnAction,
     },
     /// Grant agreements with delivery partners: list a year's, show one, record evidence or
     /// reverse evidence recorded in error.
     Agreement {
         #[command(subcommand)]
-        action: crate::cli_agreements::AgreementAction,
+        action: agreements::AgreementAction,
     },
     /// Import spend from a finance-system CSV export.
     Import {
         #[command(subcommand)]
-        what: crate::csv::cli::Import,
+        what: interchange::Import,
     },
 }
 
@@ -277,7 +284,7 @@ pub enum ExportCommand {
     },
     /// Journals for hledger or beancount, and the Transparency Code CSV.
     #[command(flatten)]
-    Interchange(crate::csv::cli::Export),
+    Interchange(interchange::Export),
 }
 
 /// The demo's illustrative projects and spend go only into a ledger that holds nothing of
@@ -383,7 +390,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             http::serve(state, &bind, public_url).await?;
             0
         }
-        Command::Token { action } => crate::cli_tokens::run(&store, action).await?,
+        Command::Token { action } => tokens::run(&store, action).await?,
         Command::Report { report } => {
             print!("{}", report_text(&store, report).await?);
             0
@@ -420,25 +427,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             std::io::stdout().write_all(&crate::reports::open_data::giving(&store, year, &known, format).await?)?;
             0
         }
-        Command::Import { what } => crate::csv::cli::run_import(&store, what).await?,
-        Command::Export { export: ExportCommand::Interchange(what) } => {
-            crate::csv::cli::run_export(&store, what).await?
-        }
+        Command::Import { what } => interchange::run_import(&store, what).await?,
+        Command::Export { export: ExportCommand::Interchange(what) } => interchange::run_export(&store, what).await?,
         Command::Verify { against, seal } => verify(&store, against.as_deref(), seal).await?,
-        Command::Virement { action } => crate::cli_controls::virement(&store, action).await.map(|_| 0)?,
-        Command::Year { action } => crate::cli_controls::year_action(&store, action).await.map(|_| 0)?,
-        Command::Quarter { action } => crate::cli_controls::quarter_action(&store, action).await.map(|_| 0)?,
-        Command::Schedule { action } => crate::cli_funder::schedule(&store, action).await.map(|_| 0)?,
+        Command::Virement { action } => controls::virement(&store, action).await.map(|_| 0)?,
+        Command::Year { action } => controls::year_action(&store, action).await.map(|_| 0)?,
+        Command::Quarter { action } => controls::quarter_action(&store, action).await.map(|_| 0)?,
+        Command::Schedule { action } => funder::schedule(&store, action).await.map(|_| 0)?,
         Command::Receipt(args) => {
-            crate::cli_funder::record(&store, crate::model::cash::CashMove::Receipt, args).await.map(|_| 0)?
+            funder::record(&store, crate::model::cash::CashMove::Receipt, args).await.map(|_| 0)?
         }
         Command::Repayment(args) => {
-            crate::cli_funder::record(&store, crate::model::cash::CashMove::Repayment, args).await.map(|_| 0)?
+            funder::record(&store, crate::model::cash::CashMove::Repayment, args).await.map(|_| 0)?
         }
-        Command::Organisation { action } => crate::cli_funder::organisation(&store, action).await.map(|_| 0)?,
-        Command::Audit(args) => crate::cli_controls::audit_list(&store, args).await.map(|_| 0)?,
-        Command::Return { action } => crate::cli_returns::run(&store, action).await?,
-        Command::Agreement { action } => crate::cli_agreements::run(&store, action).await.map(|_| 0)?,
+        Command::Organisation { action } => funder::organisation(&store, action).await.map(|_| 0)?,
+        Command::Audit(args) => controls::audit_list(&store, args).await.map(|_| 0)?,
+        Command::Return { action } => returns::run(&store, action).await?,
+        Command::Agreement { action } => agreements::run(&store, action).await.map(|_| 0)?,
     };
     store.close().await;
     Ok(code)
@@ -519,6 +524,7 @@ pub fn admin_token_from_env() -> anyhow::Result<Option<String>> {
 /// `GRANT_LEDGER_ADMIN_TOKEN` becomes a valid admin token, unless that secret was revoked;
 /// otherwise a fresh ledger with no token gets one generated and printed once.
 async fn bootstrap_admin(store: &Store, env_secret: Option<&str>) -> anyhow::Result<()> {
+    use crate::storage::tokens;
     match env_secret {
         Some(secret) => {
             let name = "admin (GRANT_LEDGER_ADMIN_TOKEN)";
