@@ -23,3 +23,6 @@ pub mod storage;
 /// The test that each layer names only the layers below it.
 #[cfg(test)]
 mod layers;
+/// The test that the modules of `storage`, and of `cli`, name each other without a cycle.
+#[cfg(test)]
+mod module_cycles;

@@ -214,6 +214,3 @@ pub fn now_precise() -> String {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
 }
-
-#[cfg(test)]
-mod module_cycles;

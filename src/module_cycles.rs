@@ -1,20 +1,23 @@
-//! A test that storage has no module cycles: for each module of `src/storage` (a file, or a
+//! A test that a module's own modules name each other without a cycle, for the two layers
+//! made of many: `storage` and `cli`. For each module of `src/storage` (a file, or a
 //! directory with its `mod.rs`), the sibling modules it names through `super::NAME` (from a
 //! file one level down, `super::super::NAME`) or `crate::storage::NAME`, grouped `use`s
-//! included; the graph of those names must be acyclic.
+//! included; the graph of those names must be acyclic. The same holds for `src/cli`, where
+//! `mod.rs` runs every command group, so no command group names an item of `mod.rs` either.
+//! `returns`, `funder` and `agreements` sign in through `controls`, so it cannot name them back.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-/// Every storage module and the text of its files, by module name.
+/// Every module of `dir` and the text of its files, by module name.
 fn modules(dir: &Path) -> BTreeMap<String, Vec<(String, usize)>> {
     let mut out: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
-    for item in fs::read_dir(dir).expect("src/storage is readable") {
+    for item in fs::read_dir(dir).expect("a source directory is readable") {
         let path = item.expect("a directory entry").path();
         let name = path.file_stem().and_then(|s| s.to_str()).expect("a UTF-8 name").to_owned();
         if path.is_dir() {
-            for inner in fs::read_dir(&path).expect("a storage subdirectory is readable") {
+            for inner in fs::read_dir(&path).expect("a source subdirectory is readable") {
                 let inner = inner.expect("a directory entry").path();
                 if inner.extension().is_some_and(|e| e == "rs") {
                     // `mod.rs` sits at the module's own level; its siblings one level down.
@@ -31,7 +34,7 @@ fn modules(dir: &Path) -> BTreeMap<String, Vec<(String, usize)>> {
 
 /// A file's text without its line comments, so words in docs are not counted.
 fn read(path: &Path) -> String {
-    let text = fs::read_to_string(path).expect("a storage file is readable");
+    let text = fs::read_to_string(path).expect("a source file is readable");
     text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
 }
 
@@ -73,23 +76,33 @@ fn named_after(text: &str, prefix: &str) -> Vec<String> {
     names
 }
 
-/// Each module's sibling modules, as its source names them.
-fn graph(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    let mods = modules(dir);
-    let known: BTreeSet<String> = mods.keys().cloned().collect();
-    mods.iter()
+/// What each module of `src/{parent}` names at the level of `parent`, as its source says:
+/// sibling modules, and items of the parent's `mod.rs`.
+fn named(src: &Path, parent: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let from_root = format!("crate::{parent}::");
+    modules(&src.join(parent))
+        .into_iter()
         .map(|(name, files)| {
             let mut uses = BTreeSet::new();
-            for (text, depth) in files {
+            for (text, depth) in &files {
                 let up = "super::".repeat(*depth);
-                for n in named_after(text, &up).into_iter().chain(named_after(text, "crate::storage::")) {
-                    if known.contains(&n) && &n != name {
+                for n in named_after(text, &up).into_iter().chain(named_after(text, &from_root)) {
+                    // `super::*`, a trailing comma, or a path that climbs further up.
+                    if !n.is_empty() && n != "super" && n != name {
                         uses.insert(n);
                     }
                 }
             }
-            (name.clone(), uses)
+            (name, uses)
         })
+        .collect()
+}
+
+/// Each module's sibling modules, out of what it names.
+fn graph(named: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTreeSet<String>> {
+    named
+        .iter()
+        .map(|(name, uses)| (name.clone(), uses.iter().filter(|n| named.contains_key(*n)).cloned().collect()))
         .collect()
 }
 
@@ -123,16 +136,38 @@ fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     graph.keys().find_map(|n| visit(n, graph, &mut done, &mut Vec::new()))
 }
 
+fn src() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
 #[test]
 fn storage_has_no_module_cycles() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/storage");
-    let g = graph(&dir);
+    let g = graph(&named(&src(), "storage"));
     // Read from a file (entries) and from a file one level down (reference/awards.rs).
     assert!(g.contains_key("entries") && g["entries"].contains("lookups"), "the graph is read: {g:?}");
     assert!(g.contains_key("reference") && g["reference"].contains("entries"), "the graph is read: {g:?}");
     if let Some(c) = cycle(&g) {
         panic!("storage has a module cycle: {}", c.join(" -> "));
     }
+}
+
+#[test]
+fn cli_has_no_module_cycles_and_its_groups_stay_below_mod_rs() {
+    let named = named(&src(), "cli");
+    let g = graph(&named);
+    assert!(g.contains_key("agreements") && g["agreements"].contains("controls"), "the graph is read: {g:?}");
+    if let Some(c) = cycle(&g) {
+        panic!("cli has a module cycle: {}", c.join(" -> "));
+    }
+    let up: Vec<String> = named
+        .iter()
+        .flat_map(|(name, uses)| {
+            uses.iter()
+                .filter(|n| !g.contains_key(*n))
+                .map(move |n| format!("cli::{name} names {n}, an item of src/cli/mod.rs"))
+        })
+        .collect();
+    assert!(up.is_empty(), "cli/mod.rs runs every command group, so none names it:\n{}", up.join("\n"));
 }
 
 #[test]
