@@ -43,11 +43,35 @@ use crate::domain::{
 )]
 pub struct ApiDoc;
 
-/// The whole document, as the server answers it at `/openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The whole document, as the server answers it at `/openapi.json`. Its one server is `/`,
+/// relative to wherever the document was read from, so a client generated from it reaches
+/// the ledger that served it, behind any proxy.
+pub fn document() -> serde_json::Value {
     let mut doc = super::api_router().split_for_parts().1;
+    doc.servers = Some(vec![utoipa::openapi::server::Server::new("/")]);
     Conventions.modify(&mut doc);
-    doc
+    Links.modify(&mut doc);
+    let mut json = serde_json::to_value(&doc).expect("the document serialises");
+    spell_link_fields(&mut json);
+    json
+}
+
+/// utoipa 5 writes a link's `operationId` as `operation_id` (its field name), which no
+/// reader of OpenAPI knows: each link is respelled as the specification has it.
+fn spell_link_fields(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
+    let responses = paths.values_mut().filter_map(|item| item.as_object_mut()).flat_map(|item| item.values_mut());
+    for op in responses {
+        let Some(answers) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else { continue };
+        for answer in answers.values_mut() {
+            let Some(links) = answer.get_mut("links").and_then(|l| l.as_object_mut()) else { continue };
+            for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+                if let Some(id) = link.remove("operation_id") {
+                    link.insert("operationId".into(), id);
+                }
+            }
+        }
+    }
 }
 
 /// An error, `application/problem+json` (RFC 9457), with the API's fixed codes.
@@ -404,6 +428,81 @@ hand_schema!(
         .into()
 );
 
+/// A file's bytes, as a download or a body that is not JSON: a generated client hands them
+/// over as bytes, not text it would try to decode.
+fn bytes_schema(description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .description(Some(description))
+        .into()
+}
+
+/// The monitoring return as an Excel workbook (XLSX).
+pub struct Workbook;
+hand_schema!(Workbook, "Workbook", bytes_schema("An Excel workbook (XLSX), as bytes."));
+
+/// A CSV file sent as `application/octet-stream`, for clients that send only JSON, forms or
+/// bytes; read exactly as the same file sent as `text/csv`.
+pub struct CsvFile;
+hand_schema!(CsvFile, "CsvFile", bytes_schema("A CSV file, as bytes: UTF-8, perhaps with a byte-order mark."));
+
+/// Declares the page of a list as its own named schema, `{items: [$ref item], next_cursor}`,
+/// so the item is named once in components and every list refers to it.
+macro_rules! page_schema {
+    ($page:ident, $item:ty) => {
+        #[doc = concat!("A page of `", stringify!($item), "`, and the cursor for the next.")]
+        pub struct $page;
+        impl PartialSchema for $page {
+            fn schema() -> RefOr<Schema> {
+                page_of(&<$item as ToSchema>::name())
+            }
+        }
+        impl ToSchema for $page {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($page))
+            }
+            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                schemas.push((<$item as ToSchema>::name().into_owned(), <$item as PartialSchema>::schema()));
+                <$item as ToSchema>::schemas(schemas);
+            }
+        }
+    };
+}
+
+fn page_of(item: &str) -> RefOr<Schema> {
+    let cursor = ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some("The cursor of the next page (`?cursor=`); null on the last page."));
+    ObjectBuilder::new()
+        .description(Some("A page of a list, and the cursor for the next (`docs/api.md`, pagination)."))
+        .property(
+            "items",
+            utoipa::openapi::schema::ArrayBuilder::new().items(utoipa::openapi::Ref::from_schema_name(item)),
+        )
+        .required("items")
+        .property("next_cursor", cursor)
+        .into()
+}
+
+page_schema!(EntryPage, crate::model::entries::EntryView);
+page_schema!(AccountPage, crate::model::entries::AccountBalance);
+page_schema!(CommitmentPage, crate::model::postings::CommitmentRecord);
+page_schema!(VirementPage, crate::model::postings::VirementRecord);
+page_schema!(AuditPage, crate::model::audit::AuditRecord);
+page_schema!(TokenPage, crate::model::tokens::TokenInfo);
+page_schema!(ReturnPage, crate::model::returns::FiledReturn);
+page_schema!(FinancialYearPage, crate::model::reference::FinancialYearRecord);
+page_schema!(FunderPage, crate::model::reference::Funder);
+page_schema!(PriorityPage, crate::model::reference::Priority);
+page_schema!(GrantPage, crate::model::reference::Grant);
+page_schema!(AwardPage, crate::model::reference::AwardRecord);
+page_schema!(ProjectPage, crate::model::reference::Project);
+page_schema!(OrganisationPage, crate::model::reference::Organisation);
+page_schema!(SpendProfilePage, crate::model::reports::SpendProfile);
+page_schema!(ForecastPage, crate::model::monitoring::ForecastRecord);
+page_schema!(IndicatorPage, crate::model::monitoring::IndicatorRecord);
+
 /// A financial year, or empty as an HTML form sends an unset field.
 pub struct YearOrEmpty;
 hand_schema!(
@@ -516,6 +615,110 @@ fn shared_answers(path: &str, method: &str, op: &mut utoipa::openapi::path::Oper
         {
             let (kind, content) = if page { ("text/html", html()) } else { ("application/problem+json", problem()) };
             r.content.insert(kind.into(), content);
+        }
+    }
+}
+
+/// From a creating operation's answer to the operations that take what it created: each
+/// `(operationId of the creator, link name, operationId of the user, [(path parameter,
+/// where its value comes from)])`. A client (and schemathesis's stateful phase) follows them
+/// instead of guessing which field fills which parameter.
+const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
+    ("create_year", "Quarters", "list_quarters", &[("fy", "$response.body#/code")]),
+    ("create_grant", "Awards", "list_awards", &[("grant", "$response.body#/code")]),
+    ("create_grant", "CreateAward", "create_award", &[("grant", "$response.body#/code")]),
+    ("create_award", "PaymentSchedule", "get_schedule", AWARD),
+    ("create_award", "SetPaymentSchedule", "put_schedule", AWARD),
+    ("create_award", "YearEnd", "year_end", AWARD),
+    ("create_project", "Project", "get_project", &[("code", "$response.body#/code")]),
+    ("create_project", "PatchProject", "patch_project", &[("code", "$response.body#/code")]),
+    ("create_project", "Indicators", "list_indicators", &[("code", "$response.body#/code")]),
+    ("create_project", "CreateIndicator", "create_indicator", &[("code", "$response.body#/code")]),
+    ("create_organisation", "Organisation", "get_organisation", &[("code", "$response.body#/code")]),
+    ("create_organisation", "PatchOrganisation", "patch_organisation", &[("code", "$response.body#/code")]),
+    ("commit", "Commitment", "get_commitment", COMMITMENT),
+    ("commit", "Release", "release", COMMITMENT),
+    ("commit", "Part", "commit_part", COMMITMENT),
+    ("commit", "Evidence", "evidence", COMMITMENT),
+    (
+        "evidence",
+        "ReverseEvidence",
+        "reverse_evidence",
+        &[("id", "$response.body#/commitment_id"), ("evidence_id", "$response.body#/id")],
+    ),
+    ("vire", "Virement", "get_virement", VIREMENT),
+    ("vire", "Approve", "approve", VIREMENT),
+    ("vire", "Reject", "reject", VIREMENT),
+    ("record_forecast", "Withdraw", "withdraw_forecast", &[("id", "$response.body#/id")]),
+    ("record_indicator_return", "Withdraw", "withdraw_indicator_return", &[("id", "$response.body#/id")]),
+    ("file_return", "Return", "get_return", &[("id", "$response.body#/id")]),
+    ("file_return", "Changes", "return_changes", &[("id", "$response.body#/id")]),
+    ("file_return", "File", "return_file", &[("id", "$response.body#/id")]),
+    ("create", "Revoke", "revoke", &[("id", "$response.body#/id")]),
+];
+const AWARD: &[(&str, &str)] = &[("grant", "$request.path.grant"), ("fy", "$response.body#/financial_year")];
+const COMMITMENT: &[(&str, &str)] = &[("id", "$response.body#/commitment_id")];
+const VIREMENT: &[(&str, &str)] = &[("id", "$response.body#/virement_id")];
+
+/// Operations whose answer names the entry they posted (`entry_id`): each links to that
+/// entry and to its reversal.
+const POSTING: &[&str] = &[
+    "allocate",
+    "commit",
+    "commit_part",
+    "release",
+    "spend",
+    "refund",
+    "reverse",
+    "create_award",
+    "year_end",
+    "receipt",
+    "repayment",
+    "vire",
+    "approve",
+];
+
+/// Only a 201 has posted its entry: a virement awaiting approval (202) has none yet.
+const ENTRY_LINKS: &[(&str, &str, &[(&str, &str)])] = &[
+    ("Entry", "get_entry", &[("id", "$response.body#/entry_id")]),
+    ("ReverseEntry", "reverse", &[("id", "$response.body#/entry_id")]),
+];
+
+fn is_entry_link(name: &str) -> bool {
+    ENTRY_LINKS.iter().any(|(n, ..)| *n == name)
+}
+
+/// Adds `LINKS`, and the entry links of `POSTING`, to the 2xx answers of their operations.
+struct Links;
+
+impl Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let mut wanted: Vec<(&str, &str, &str, &[(&str, &str)])> = LINKS.to_vec();
+        for from in POSTING {
+            wanted.extend(ENTRY_LINKS.iter().map(|(name, to, params)| (*from, *name, *to, *params)));
+        }
+        for item in doc.paths.paths.values_mut() {
+            for op in
+                [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete].into_iter().flatten()
+            {
+                let id = op.operation_id.clone().unwrap_or_default();
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    if !status.starts_with('2') {
+                        continue;
+                    }
+                    let entry_posted = status == "201";
+                    let links =
+                        wanted.iter().filter(|(from, name, ..)| *from == id && (entry_posted || !is_entry_link(name)));
+                    for (_, name, to, params) in links {
+                        let mut link = utoipa::openapi::link::LinkBuilder::new().operation_id(*to);
+                        for (param, value) in *params {
+                            link = link.parameter(*param, *value);
+                        }
+                        response.links.insert((*name).to_owned(), link.build().into());
+                    }
+                }
+            }
         }
     }
 }

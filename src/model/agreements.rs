@@ -76,6 +76,7 @@ pub struct EvidenceRecord {
     pub status: EvidenceStatus,
     pub note: String,
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The reversal that corrected it, when it was recorded in error: it then counts for
     /// nothing.
@@ -101,6 +102,7 @@ pub struct EvidenceReversal {
     pub date: NaiveDate,
     pub reason: String,
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

@@ -7,12 +7,14 @@ use crate::domain::{EntryKind, FinancialYear, Money};
 pub struct EntryView {
     pub id: i64,
     pub kind: String,
+    #[schema(format = Date)]
     pub date: String,
     pub financial_year: String,
     pub grant: String,
     pub memo: String,
     pub details: serde_json::Value,
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub reverses: Option<i64>,
     pub reversed_by: Option<i64>,

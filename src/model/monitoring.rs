@@ -38,6 +38,7 @@ pub struct ForecastRecord {
     pub made_on: NaiveDate,
     pub made_by: String,
     /// When it was recorded: RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub made_at: String,
     /// True when a later forecast for the same grant, year, quarter and project, not itself
     /// withdrawn, replaced it.
@@ -54,6 +55,7 @@ pub struct Withdrawal {
     pub reason: String,
     pub withdrawn_by: String,
     /// When it was withdrawn: RFC 3339, UTC. A report `as_known_at` before it still counts the record.
+    #[schema(format = DateTime)]
     pub withdrawn_at: String,
 }
 
@@ -81,6 +83,7 @@ pub struct IndicatorRecord {
     /// The target of each quarter, Q1 to Q4.
     pub quarterly_targets: [Quantity; 4],
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The latest return of each quarter, Q1 to Q4 (null where none was made).
     pub actuals: [Option<Quantity>; 4],
@@ -113,6 +116,7 @@ pub struct IndicatorReturnRecord {
     pub note: String,
     pub recorded_by: String,
     /// When it was recorded: RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub recorded_at: String,
     /// True when a later return for the same quarter, not itself withdrawn, replaced it.
     pub superseded: bool,

@@ -9,8 +9,9 @@
 
 use sha2::{Digest, Sha256};
 
-/// A page of a list, and the cursor for the next.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+/// A page of a list, and the cursor for the next. Its schema is declared per item type
+/// (`http::openapi`, `EntryPage` …), so each item is one named component.
+#[derive(Debug, serde::Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

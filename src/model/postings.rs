@@ -65,6 +65,7 @@ pub struct CommitmentRecord {
     pub amount: Money,
     /// Still committed, across every year.
     pub outstanding: Money,
+    #[schema(format = Date)]
     pub date: String,
     pub memo: String,
     /// A grant agreement's partner (an organisation's code).

@@ -20,6 +20,7 @@ pub struct QuarterState {
     /// Who last locked or unlocked it.
     pub changed_by: Option<String>,
     /// When it was last locked or unlocked (RFC 3339, UTC, to the second).
+    #[schema(format = DateTime)]
     pub changed_at: Option<String>,
 }
 

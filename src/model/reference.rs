@@ -56,7 +56,9 @@ pub struct Priority {
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct FinancialYearRecord {
     pub code: String,
+    #[schema(format = Date)]
     pub start_date: String,
+    #[schema(format = Date)]
     pub end_date: String,
     #[sqlx(try_from = "String")]
     pub status: YearStatus,
@@ -71,6 +73,7 @@ pub struct AwardRecord {
     pub unallocated: Money,
     /// Resolved at year end: carried forward into the next year or returned to the funder.
     pub carried_forward_or_returned: Money,
+    #[schema(format = Date)]
     pub awarded_on: String,
     pub reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]

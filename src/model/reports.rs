@@ -68,6 +68,7 @@ pub struct SpendProfile {
     pub q3: u8,
     pub q4: u8,
     pub set_by: String,
+    #[schema(format = DateTime)]
     pub set_at: String,
 }
 

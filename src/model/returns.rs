@@ -15,6 +15,7 @@ pub struct FiledReturn {
     pub quarter: u8,
     /// When it was filed: UTC, RFC 3339 to the microsecond. `as_known_at` this instant
     /// regenerates it.
+    #[schema(format = DateTime)]
     pub filed_at: String,
     pub filed_by: String,
     /// SHA-256 of the stored file, lower-case hex.
@@ -43,11 +44,13 @@ pub struct NewReturn {
 pub struct LaterEntry {
     pub entry_id: i64,
     pub kind: String,
+    #[schema(format = Date)]
     pub date: String,
     pub financial_year: String,
     pub grant: String,
     pub memo: String,
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The entry it reverses, for a reversal.
     pub reverses: Option<i64>,

@@ -19,7 +19,9 @@ pub struct TokenInfo {
     pub name: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub revoked_at: Option<String>,
 }
 

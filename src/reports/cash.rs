@@ -54,6 +54,7 @@ pub struct CashPositionReport {
     pub as_at: NaiveDate,
     /// The instant the figures stood at, when asked for with `as_known_at`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub as_known_at: Option<String>,
     pub clawback_threshold: Money,
     pub awards: Vec<CashPositionRow>,

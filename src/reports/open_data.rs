@@ -167,6 +167,7 @@ pub struct GivingGrant {
     /// A JSON number written from the amount's decimal text, never through a float.
     #[schema(schema_with = decimal_number)]
     pub amount_awarded: Box<RawValue>,
+    #[schema(format = Date)]
     pub award_date: String,
     pub planned_dates: Vec<PlannedDates>,
     pub recipient_organization: Vec<GivingOrg>,
@@ -178,6 +179,7 @@ pub struct GivingGrant {
     pub data_source: String,
     /// When what the file shows of this grant last changed (RFC 3339, UTC): the latest of
     /// when the agreement was recorded and when its project or recipient last changed.
+    #[schema(format = DateTime)]
     pub date_modified: String,
 }
 
@@ -191,7 +193,9 @@ fn decimal_number() -> utoipa::openapi::Object {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedDates {
+    #[schema(format = Date)]
     pub start_date: String,
+    #[schema(format = Date)]
     pub end_date: String,
 }
 

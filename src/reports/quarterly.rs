@@ -50,6 +50,7 @@ pub struct QuarterSubtotal {
 pub struct QuarterlyReport {
     pub financial_year: String,
     /// Spend counted up to the end of this date; null counts every posting of the year.
+    #[schema(format = Date)]
     pub as_at: Option<String>,
     pub rows: Vec<QuarterRow>,
     pub priorities: Vec<QuarterSubtotal>,

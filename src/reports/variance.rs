@@ -274,11 +274,14 @@ pub struct Totals {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VarianceReport {
     pub financial_year: String,
+    #[schema(format = Date)]
     pub as_at: Option<String>,
     /// The instant the figures were known at (`as_known_at`), when asked for: entries
     /// recorded after it are left out.
+    #[schema(format = DateTime)]
     pub as_known_at: Option<String>,
     /// The date the profile was taken at: `as_at`, or today.
+    #[schema(format = Date)]
     pub report_date: String,
     /// What each RAG colour means on this report: for a year under way, or one that has ended.
     pub rag_meaning: String,

@@ -559,7 +559,7 @@ struct MonitoringDownloadQuery {
 /// without a live session, 303 to `/sign-in`.
 #[utoipa::path(get, path = "/dashboard/monitoring-return", tag = "pages", security(()), params(MonitoringDownloadQuery),
     responses((status = 200, description = "The return.", content(
-            (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            (String = "text/csv"), (super::openapi::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]

@@ -78,7 +78,7 @@ struct VirementQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/virements", tag = "controls", params(VirementQuery, PageQuery),
-    responses((status = 200, body = Page<VirementRecord>)))]
+    responses((status = 200, body = super::super::openapi::VirementPage)))]
 pub async fn list_virements(
     State(s): State<AppState>,
     auth: Auth,
@@ -366,7 +366,7 @@ struct AuditQuery {
 ///
 /// Roles: every role but funder; token and sign-in (session) records for admin only.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "controls", params(AuditQuery, PageQuery),
-    responses((status = 200, body = Page<AuditRecord>), (status = 403, description = "A funder, or token or session records asked for by another role.")))]
+    responses((status = 200, body = super::super::openapi::AuditPage), (status = 403, description = "A funder, or token or session records asked for by another role.")))]
 async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
     auth.require(Need::ReadAudit)?;
     let with_tokens = Need::Admin.allows(auth.0.role);

@@ -50,7 +50,8 @@ struct ImportQuery {
 ///
 /// Roles: finance, admin.
 #[utoipa::path(post, path = "/api/v1/imports/spend", tag = "reports", params(ImportQuery),
-    request_body(content = String, content_type = "text/csv", description = "The CSV file."),
+    request_body(description = "The CSV file: as `text/csv`, or as bytes (`application/octet-stream`).",
+        content((String = "text/csv"), (super::super::openapi::CsvFile = "application/octet-stream"))),
     responses((status = 200, description = "Every line passed: posted, unless a dry run.", body = crate::model::import::ImportReport),
         (status = 403, description = "Neither finance nor admin."),
         (status = 422, description = "A bad parameter, or lines rejected: the Problem carries the import report; nothing was posted.")))]

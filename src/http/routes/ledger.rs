@@ -45,7 +45,7 @@ struct EntryFilterQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/entries", tag = "ledger", params(EntryFilterQuery, PageQuery),
-    responses((status = 200, body = Page<EntryView>)))]
+    responses((status = 200, body = super::super::openapi::EntryPage)))]
 async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
     auth.require(Need::ReadLedger)?;
     let kind = q.text("kind");
@@ -92,7 +92,7 @@ struct AccountQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "ledger", params(AccountQuery, PageQuery),
-    responses((status = 200, body = Page<AccountBalance>)))]
+    responses((status = 200, body = super::super::openapi::AccountPage)))]
 async fn list_accounts(
     State(s): State<AppState>,
     auth: Auth,
@@ -122,7 +122,7 @@ struct CommitmentQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/commitments", tag = "ledger", params(CommitmentQuery, PageQuery),
-    responses((status = 200, body = Page<CommitmentRecord>)))]
+    responses((status = 200, body = super::super::openapi::CommitmentPage)))]
 pub async fn list_commitments(
     State(s): State<AppState>,
     auth: Auth,

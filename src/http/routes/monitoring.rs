@@ -21,7 +21,6 @@ use crate::model::known::Known;
 use crate::model::monitoring::{
     ForecastCmd, ForecastRecord, IndicatorCmd, IndicatorRecord, IndicatorReturnCmd, IndicatorReturnRecord,
 };
-use crate::model::page::Page;
 use crate::reports::{monitoring, run};
 use crate::storage::monitoring as store;
 
@@ -175,7 +174,7 @@ struct ForecastQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/forecasts", tag = "monitoring", params(ForecastQuery),
-    responses((status = 200, body = Page<ForecastRecord>)))]
+    responses((status = 200, body = super::super::openapi::ForecastPage)))]
 async fn list_forecasts(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.year("financial_year");
@@ -254,7 +253,7 @@ struct IndicatorQuery {
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/projects/{code}/indicators", tag = "monitoring",
     params(("code" = Code, Path), IndicatorQuery),
-    responses((status = 200, body = Page<IndicatorRecord>), (status = 404, description = "No such project (`not_found`).")))]
+    responses((status = 200, body = super::super::openapi::IndicatorPage), (status = 404, description = "No such project (`not_found`).")))]
 async fn list_indicators(
     State(s): State<AppState>,
     auth: Auth,
@@ -381,7 +380,7 @@ pub fn monitoring_response(r: &monitoring::MonitoringReturn, xlsx: bool, bom: bo
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/exports/monitoring-return", tag = "monitoring", params(MonitoringReturnQuery),
     responses((status = 200, description = "The return, as CSV or (`format=xlsx`) an XLSX workbook.", content(
-            (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            (String = "text/csv"), (super::super::openapi::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 404, description = "No such financial year (`not_found`).")))]
 async fn monitoring_return(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;

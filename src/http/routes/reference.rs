@@ -44,7 +44,7 @@ type Listed<T> = Result<Json<Page<T>>, AppError>;
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/financial-years", tag = "reference", params(PageQuery),
-    responses((status = 200, body = Page<FinancialYearRecord>)))]
+    responses((status = 200, body = super::super::openapi::FinancialYearPage)))]
 async fn list_years(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<FinancialYearRecord> {
     auth.require(Need::ReadReference)?;
     let page = q.page(List::FinancialYears);
@@ -82,7 +82,7 @@ async fn create_year(
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/funders", tag = "reference", params(PageQuery),
-    responses((status = 200, body = Page<Funder>)))]
+    responses((status = 200, body = super::super::openapi::FunderPage)))]
 async fn list_funders(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Funder> {
     auth.require(Need::ReadReference)?;
     let page = q.page(List::Funders);
@@ -116,7 +116,7 @@ async fn create_funder(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, 
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/priorities", tag = "reference", params(PageQuery),
-    responses((status = 200, body = Page<Priority>)))]
+    responses((status = 200, body = super::super::openapi::PriorityPage)))]
 async fn list_priorities(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Priority> {
     auth.require(Need::ReadReference)?;
     let page = q.page(List::Priorities);
@@ -151,7 +151,7 @@ async fn create_priority(State(s): State<AppState>, auth: Auth, Idem(idem): Idem
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/grants", tag = "reference", params(PageQuery),
-    responses((status = 200, body = Page<Grant>)))]
+    responses((status = 200, body = super::super::openapi::GrantPage)))]
 async fn list_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Grant> {
     auth.require(Need::ReadReference)?;
     let page = q.page(List::Grants);
@@ -201,7 +201,7 @@ fn grant_path(grant: &str) -> Result<(), AppError> {
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/grants/{grant}/awards", tag = "reference",
     params(("grant" = Code, Path), PageQuery),
-    responses((status = 200, body = Page<AwardRecord>), (status = 404, description = "No such grant (`not_found`).")))]
+    responses((status = 200, body = super::super::openapi::AwardPage), (status = 404, description = "No such grant (`not_found`).")))]
 async fn list_awards(
     State(s): State<AppState>,
     auth: Auth,
@@ -264,7 +264,7 @@ async fn create_award(
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "reference", params(PageQuery),
-    responses((status = 200, body = Page<Project>)))]
+    responses((status = 200, body = super::super::openapi::ProjectPage)))]
 async fn list_projects(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Project> {
     auth.require(Need::ReadReference)?;
     let page = q.page(List::Projects);
@@ -370,7 +370,7 @@ async fn patch_project(
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "reference", params(PageQuery),
-    responses((status = 200, body = Page<Organisation>)))]
+    responses((status = 200, body = super::super::openapi::OrganisationPage)))]
 async fn list_organisations(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Organisation> {
     auth.require(Need::ReadReference)?;
     let page = q.page(List::Organisations);

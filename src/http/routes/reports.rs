@@ -15,7 +15,6 @@ use super::super::input::{Fields, RawBody};
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::domain::FinancialYear;
-use crate::model::page::Page;
 use crate::model::reports::SpendProfile;
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
 use crate::storage::reports as sql;
@@ -285,7 +284,7 @@ struct SpendProfileQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/spend-profiles", tag = "reports", params(SpendProfileQuery),
-    responses((status = 200, body = Page<SpendProfile>)))]
+    responses((status = 200, body = super::super::openapi::SpendProfilePage)))]
 async fn list_spend_profiles(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
     let year = q.year("financial_year");

@@ -79,7 +79,7 @@ struct ReturnsQuery {
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/returns", tag = "returns", params(ReturnsQuery, PageQuery),
-    responses((status = 200, body = Page<FiledReturn>)))]
+    responses((status = 200, body = super::super::openapi::ReturnPage)))]
 async fn list_returns(
     State(s): State<AppState>,
     auth: Auth,

@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 ///
 /// Roles: admin.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(PageQuery),
-    responses((status = 200, body = Page<TokenInfo>), (status = 403, description = "Not admin.")))]
+    responses((status = 200, body = super::super::openapi::TokenPage), (status = 403, description = "Not admin.")))]
 async fn list(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<TokenInfo>>, AppError> {
     auth.require(Need::Admin)?;
     let page = q.page(List::Tokens);
