@@ -11,20 +11,23 @@ import sys
 from datetime import date
 
 import openpyxl
-
 from grant_ledger_client import AuthenticatedClient
 from grant_ledger_client.api.ledger import list_accounts
 from grant_ledger_client.api.monitoring import monitoring_return
 from grant_ledger_client.api.postings import allocate, commit, refund, reverse, spend
 from grant_ledger_client.api.reference import create_project, get_project
-from grant_ledger_client.api.reports import commissioner_return, import_spend, variance_report
+from grant_ledger_client.api.reports import (
+    commissioner_return,
+    import_spend,
+    variance_report,
+)
 from grant_ledger_client.models import (
     AllocationBody,
-    ReverseBody,
     Problem,
     ProjectBody,
     PurchaseOrderBody,
     RefundBody,
+    ReverseBody,
     SpendBody,
 )
 from grant_ledger_client.types import File

@@ -625,6 +625,8 @@ fn shared_answers(path: &str, method: &str, op: &mut utoipa::openapi::path::Oper
 /// instead of guessing which field fills which parameter.
 const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
     ("create_year", "Quarters", "list_quarters", &[("fy", "$response.body#/code")]),
+    ("create_year", "Close", "close_year", &[("fy", "$response.body#/code")]),
+    ("create_year", "Reopen", "reopen_year", &[("fy", "$response.body#/code")]),
     ("create_grant", "Awards", "list_awards", &[("grant", "$response.body#/code")]),
     ("create_grant", "CreateAward", "create_award", &[("grant", "$response.body#/code")]),
     ("create_award", "PaymentSchedule", "get_schedule", AWARD),
