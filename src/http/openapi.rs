@@ -619,11 +619,15 @@ fn shared_answers(path: &str, method: &str, op: &mut utoipa::openapi::path::Oper
     }
 }
 
+/// A link's path parameters: each with where its value comes from, a field of the answer
+/// (`$response.body#/code`) or a parameter of the request (`$request.path.grant`).
+type Fill = &'static [(&'static str, &'static str)];
+
 /// From a creating operation's answer to the operations that take what it created: each
-/// `(operationId of the creator, link name, operationId of the user, [(path parameter,
-/// where its value comes from)])`. A client (and schemathesis's stateful phase) follows them
-/// instead of guessing which field fills which parameter.
-const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
+/// `(operationId of the creator, link name, operationId of the user, its parameters)`. A
+/// client (and schemathesis's stateful phase) follows them instead of guessing which field
+/// fills which parameter.
+const LINKS: &[(&str, &str, &str, Fill)] = &[
     ("create_year", "Quarters", "list_quarters", &[("fy", "$response.body#/code")]),
     ("create_year", "Close", "close_year", &[("fy", "$response.body#/code")]),
     ("create_year", "Reopen", "reopen_year", &[("fy", "$response.body#/code")]),
@@ -658,9 +662,9 @@ const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
     ("file_return", "File", "return_file", &[("id", "$response.body#/id")]),
     ("create", "Revoke", "revoke", &[("id", "$response.body#/id")]),
 ];
-const AWARD: &[(&str, &str)] = &[("grant", "$request.path.grant"), ("fy", "$response.body#/financial_year")];
-const COMMITMENT: &[(&str, &str)] = &[("id", "$response.body#/commitment_id")];
-const VIREMENT: &[(&str, &str)] = &[("id", "$response.body#/virement_id")];
+const AWARD: Fill = &[("grant", "$request.path.grant"), ("fy", "$response.body#/financial_year")];
+const COMMITMENT: Fill = &[("id", "$response.body#/commitment_id")];
+const VIREMENT: Fill = &[("id", "$response.body#/virement_id")];
 
 /// Operations whose answer names the entry they posted (`entry_id`): each links to that
 /// entry and to its reversal.
@@ -681,7 +685,7 @@ const POSTING: &[&str] = &[
 ];
 
 /// Only a 201 has posted its entry: a virement awaiting approval (202) has none yet.
-const ENTRY_LINKS: &[(&str, &str, &[(&str, &str)])] = &[
+const ENTRY_LINKS: &[(&str, &str, Fill)] = &[
     ("Entry", "get_entry", &[("id", "$response.body#/entry_id")]),
     ("ReverseEntry", "reverse", &[("id", "$response.body#/entry_id")]),
 ];
@@ -695,7 +699,7 @@ struct Links;
 
 impl Modify for Links {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let mut wanted: Vec<(&str, &str, &str, &[(&str, &str)])> = LINKS.to_vec();
+        let mut wanted: Vec<(&str, &str, &str, Fill)> = LINKS.to_vec();
         for from in POSTING {
             wanted.extend(ENTRY_LINKS.iter().map(|(name, to, params)| (*from, *name, *to, *params)));
         }
