@@ -660,8 +660,11 @@ const LINKS: &[(&str, &str, &str, Fill)] = &[
     ("file_return", "Return", "get_return", &[("id", "$response.body#/id")]),
     ("file_return", "Changes", "return_changes", &[("id", "$response.body#/id")]),
     ("file_return", "File", "return_file", &[("id", "$response.body#/id")]),
-    ("create", "Revoke", "revoke", &[("id", "$response.body#/id")]),
 ];
+// No link from a token's creation to its revocation: a creation replayed under its
+// `Idempotency-Key` after the token was revoked names that token again, whose revocation is
+// then 404, and schemathesis 4.32.5 reports that as a record "just created" and missing,
+// whatever the operation's checks say.
 const AWARD: Fill = &[("grant", "$request.path.grant"), ("fy", "$response.body#/financial_year")];
 const COMMITMENT: Fill = &[("id", "$response.body#/commitment_id")];
 const VIREMENT: Fill = &[("id", "$response.body#/virement_id")];

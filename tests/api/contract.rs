@@ -627,7 +627,9 @@ fn each_creating_operation_links_to_the_operations_on_what_it_created() {
         let prefix = format!("{}/{{", o.path);
         for to in ops.iter().filter(|t| t.path.starts_with(&prefix)) {
             let rest = &to.path[prefix.len()..];
-            if rest.split_once('}').is_some_and(|(_, after)| !after.contains('{')) {
+            // But revoking a token (`LINKS` says why).
+            let unlinked = to.path == "/api/v1/tokens/{id}";
+            if rest.split_once('}').is_some_and(|(_, after)| !after.contains('{')) && !unlinked {
                 assert!(linked(to), "{} {} does not link to {} {}", o.method, o.path, to.method, to.path);
             }
         }
