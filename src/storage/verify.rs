@@ -24,11 +24,13 @@ pub async fn verify(store: &Store) -> Result<Vec<String>, StoreError> {
 /// Every entry with its postings, in id order: one scan of each table.
 pub(crate) async fn load_entries(store: &Store) -> Result<Vec<StoredEntry>, StoreError> {
     let pool = store.pool();
-    let mut entries: Vec<StoredEntry> = sqlx::query(
+    let sql = format!(
         "select id, kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at, reverses,
-                commitment_id, source_ref, prev_hash, hash, hash_version
+                commitment_id, source_ref, prev_hash, hash, hash_version, {}
          from entries order by id",
-    )
+        super::entry_columns::NAMES.join(", ")
+    );
+    let mut entries: Vec<StoredEntry> = sqlx::query(&sql)
     .fetch_all(pool)
     .await?
     .iter()
@@ -49,6 +51,7 @@ pub(crate) async fn load_entries(store: &Store) -> Result<Vec<StoredEntry>, Stor
             prev_hash: r.try_get("prev_hash")?,
             hash: r.try_get("hash")?,
             hash_version: r.try_get("hash_version")?,
+            columns: super::entry_columns::EntryColumns::read(r, &["id"])?,
             postings: Vec::new(),
         })
     })
@@ -90,6 +93,7 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     let problems = &mut report.problems;
     let entries = load_entries(store).await?;
     check_entries(&entries, problems);
+    super::entry_columns::check(&entries, problems);
     let sums = account_sums(&entries);
     check_balances(store, &sums, problems).await?;
     check_commitments(store, &entries, problems).await?;
