@@ -94,7 +94,9 @@ impl InvoiceKey {
             value.ok_or_else(|| super::rows::named(r, "entries", key, column, &format!("is null on a {kind}")))
         };
         let (supplier, reference) = match kind {
-            EntryKind::Spend => (needed(c.supplier.clone(), "supplier")?, needed(c.invoice_ref.clone(), "invoice_ref")?),
+            EntryKind::Spend => {
+                (needed(c.supplier.clone(), "supplier")?, needed(c.invoice_ref.clone(), "invoice_ref")?)
+            }
             // A refund may name no supplier: its reference alone is compared.
             _ => (c.supplier.clone().unwrap_or_default(), needed(c.reference.clone(), "reference")?),
         };

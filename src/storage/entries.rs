@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::lookups::{get_grant_in, refuse_closed_date_year_in, refuse_locked_quarter_in, year_status_in};
 use super::entry_columns::EntryColumns;
+use super::lookups::{get_grant_in, refuse_closed_date_year_in, refuse_locked_quarter_in, year_status_in};
 use super::{DbTx, Page, Store, StoreError, now_precise, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
@@ -315,9 +315,7 @@ pub async fn post_in(
     .bind(&hash)
     .bind(version.stored())
     .bind(entry_id);
-    let inserted = text.columns.bind(inserted)
-    .execute(&mut **db_tx)
-    .await;
+    let inserted = text.columns.bind(inserted).execute(&mut **db_tx).await;
     match inserted {
         Ok(_) => {}
         Err(e) if super::is_unique_violation(&e) => {

@@ -85,12 +85,16 @@ impl EntryColumns {
         let recoverable: Option<i64> = row.try_get("vat_recoverable").map_err(bad)?;
         let vat = match (amount, recoverable) {
             (None, None) => None,
-            (Some(pence), Some(flag @ (0 | 1))) => Some(Vat { amount: Money::from_pence(pence), recoverable: flag == 1 }),
+            (Some(pence), Some(flag @ (0 | 1))) => {
+                Some(Vat { amount: Money::from_pence(pence), recoverable: flag == 1 })
+            }
             (Some(_), Some(flag)) => {
                 return Err(rows::named(row, "entries", key, "vat_recoverable", &format!("{flag} is not 0 or 1")));
             }
             (Some(_), None) => return Err(rows::named(row, "entries", key, "vat_recoverable", "is null beside a VAT")),
-            (None, Some(_)) => return Err(rows::named(row, "entries", key, "vat_pence", "is null beside vat_recoverable")),
+            (None, Some(_)) => {
+                return Err(rows::named(row, "entries", key, "vat_pence", "is null beside vat_recoverable"));
+            }
         };
         Ok(EntryColumns {
             project: row.try_get("project").map_err(bad)?,

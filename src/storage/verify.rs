@@ -31,31 +31,31 @@ pub(crate) async fn load_entries(store: &Store) -> Result<Vec<StoredEntry>, Stor
         super::entry_columns::NAMES.join(", ")
     );
     let mut entries: Vec<StoredEntry> = sqlx::query(&sql)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| -> Result<_, StoreError> {
-        Ok(StoredEntry {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            date: r.try_get("entry_date")?,
-            year: r.try_get("financial_year")?,
-            grant: r.try_get("grant_code")?,
-            memo: r.try_get("memo")?,
-            details: r.try_get("details")?,
-            created_by: r.try_get("created_by")?,
-            created_at: r.try_get("created_at")?,
-            reverses: r.try_get("reverses")?,
-            commitment_id: r.try_get("commitment_id")?,
-            source_ref: r.try_get("source_ref")?,
-            prev_hash: r.try_get("prev_hash")?,
-            hash: r.try_get("hash")?,
-            hash_version: r.try_get("hash_version")?,
-            columns: super::entry_columns::EntryColumns::read(r, &["id"])?,
-            postings: Vec::new(),
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| -> Result<_, StoreError> {
+            Ok(StoredEntry {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                date: r.try_get("entry_date")?,
+                year: r.try_get("financial_year")?,
+                grant: r.try_get("grant_code")?,
+                memo: r.try_get("memo")?,
+                details: r.try_get("details")?,
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+                reverses: r.try_get("reverses")?,
+                commitment_id: r.try_get("commitment_id")?,
+                source_ref: r.try_get("source_ref")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+                hash_version: r.try_get("hash_version")?,
+                columns: super::entry_columns::EntryColumns::read(r, &["id"])?,
+                postings: Vec::new(),
+            })
         })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let index: HashMap<i64, usize> = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let rows =
         sqlx::query("select entry_id, line, account, amount_pence, entry_date from postings order by entry_id, line")

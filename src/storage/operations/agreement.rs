@@ -458,8 +458,8 @@ async fn payments_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<Comm
             // A spend's invoice reference, a refund's own.
             let (reference, column) =
                 if p.kind == "spend" { (p.invoice_ref, "invoice_ref") } else { (p.reference, "reference") };
-            let reference =
-                reference.ok_or_else(|| rows::named(r, "entries", &["id"], column, &format!("is null on a {}", p.kind)))?;
+            let reference = reference
+                .ok_or_else(|| rows::named(r, "entries", &["id"], column, &format!("is null on a {}", p.kind)))?;
             Ok(CommitmentPayment {
                 entry_id: p.id,
                 date: rows::date(r, at, "entry_date")?,

@@ -333,7 +333,8 @@ async fn clawback_agreement(
 /// and project, dated no later than the refund, and the refund's VAT no more than the
 /// spend's, with the same recoverability.
 async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result<(), StoreError> {
-    let sql = format!("select e.id, e.kind, e.grant_code, e.entry_date, {} from entries e where e.id = $1", select_list("e"));
+    let sql =
+        format!("select e.id, e.kind, e.grant_code, e.entry_date, {} from entries e where e.id = $1", select_list("e"));
     let row = sqlx::query(&sql)
         .bind(id)
         .fetch_optional(&mut **db_tx)
