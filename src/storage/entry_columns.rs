@@ -10,7 +10,6 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::scanned::StoredEntry;
 use super::{StoreError, rows};
 use crate::domain::Money;
 
@@ -131,27 +130,6 @@ impl EntryColumns {
         match self.vat {
             Some(Vat { amount, recoverable: false }) => amount,
             _ => Money::ZERO,
-        }
-    }
-}
-
-/// `verify`: every entry's columns are what its details give. The details are covered by
-/// the entry's link, so a column changed in the database, and not in the details, is named
-/// here (a details edit breaks the link, and `chains` names that).
-pub(crate) fn check(entries: &[StoredEntry], problems: &mut Vec<String>) {
-    for e in entries {
-        let details: serde_json::Value = match serde_json::from_str(&e.details) {
-            Ok(d) => d,
-            Err(err) => {
-                problems.push(format!("entry {}: details are not JSON ({err})", e.id));
-                continue;
-            }
-        };
-        for column in e.columns.differing(&EntryColumns::of(&details)) {
-            problems.push(format!(
-                "entry {}: column {column} does not match its details: altered after it was written",
-                e.id
-            ));
         }
     }
 }

@@ -28,7 +28,7 @@ pub(crate) struct StoredEntry {
     pub prev_hash: String,
     pub hash: String,
     pub hash_version: i64,
-    /// The typed columns, held to `details` by `entry_columns::check`.
+    /// The typed columns, held to `details` by `verify::check_entry_columns`.
     pub columns: EntryColumns,
     pub postings: Vec<PostingContent>,
 }
