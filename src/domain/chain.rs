@@ -74,7 +74,9 @@ pub struct PostingContent {
     pub entry_date: String,
 }
 
-/// Every stored field of an entry but the chain columns, in the form hashed.
+/// Every stored field of an entry but the chain columns, in the form hashed. The typed
+/// columns read in place of `details` (migration 0019) are not hashed: each is a value of
+/// `details`, and `verify` holds it to the details hashed here (`storage::entry_columns`).
 #[derive(Debug, serde::Serialize)]
 pub struct EntryContent<'a> {
     /// Not covered by v1.

@@ -2,8 +2,8 @@
 //! already recorded and not reversed, with the same grant, project, supplier (a refund with
 //! none: its reference alone), invoice reference, net amount and date.
 //!
-//! The fields compared live in an entry's `details`, which SQL does not search. The
-//! candidates are read by the one posting every spend and refund makes to its project's
+//! The fields compared are an entry's typed columns (`entry_columns`). The candidates are
+//! read by the one posting every spend and refund makes to its project's
 //! `spent` account, through the (account, entry_date, amount) index of postings: the
 //! project's spend and refunds of that day, a handful. They are compared here, in Rust.
 //! Callers hold the award's lock, so no duplicate can be recorded between the check and the
@@ -13,7 +13,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
+use super::entry_columns::{EntryColumns, select_list};
 use super::known::Cut;
 use super::{Backend, DbTx, Store, StoreError};
 use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money};
@@ -82,26 +84,32 @@ impl InvoiceKey {
         Account::project(AccountKind::Spent, &self.grant, FinancialYear::of(self.date), &self.project)
     }
 
-    /// The key of a stored spend or refund, from its details and its `spent` posting (the
-    /// charged figure: the net, plus the VAT when irrecoverable).
-    fn of_stored(kind: EntryKind, grant: &str, date: NaiveDate, details: &str, spent_pence: i64) -> InvoiceKey {
-        let d: serde_json::Value = serde_json::from_str(details).unwrap_or_default();
-        let text = |field: &str| d.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let irrecoverable = match d.get("vat_recoverable").and_then(|v| v.as_bool()) {
-            Some(false) => d.get("vat").and_then(|v| v.as_str()).and_then(|v| Money::parse(v).ok()),
-            _ => None,
+    /// The key of a stored spend or refund, from its columns and its `spent` posting (the
+    /// charged figure: the net, plus the VAT when irrecoverable). A spend has a supplier and
+    /// an invoice reference, a refund a reference; one missing is named.
+    fn of_stored(r: &AnyRow, kind: EntryKind, date: NaiveDate) -> Result<InvoiceKey, StoreError> {
+        let key = &["id"][..];
+        let c = EntryColumns::read(r, key)?;
+        let needed = |value: Option<String>, column: &str| {
+            value.ok_or_else(|| super::rows::named(r, "entries", key, column, &format!("is null on a {kind}")))
         };
-        let charged = spent_pence.abs();
-        let reference = if kind == EntryKind::Spend { "invoice_ref" } else { "reference" };
-        InvoiceKey {
+        let (supplier, reference) = match kind {
+            EntryKind::Spend => {
+                (needed(c.supplier.clone(), "supplier")?, needed(c.invoice_ref.clone(), "invoice_ref")?)
+            }
+            // A refund may name no supplier: its reference alone is compared.
+            _ => (c.supplier.clone().unwrap_or_default(), needed(c.reference.clone(), "reference")?),
+        };
+        let charged = r.try_get::<i64, _>("amount_pence")?.abs();
+        Ok(InvoiceKey {
             kind,
-            grant: grant.to_owned(),
-            project: text("project"),
+            grant: r.try_get("grant_code")?,
+            project: needed(c.project.clone(), "project")?,
             date,
-            supplier: folded(&text("supplier")),
-            reference: folded(&text(reference)),
-            amount: Money::from_pence(charged - irrecoverable.map(Money::pence).unwrap_or(0)),
-        }
+            supplier: folded(&supplier),
+            reference: folded(&reference),
+            amount: Money::from_pence(charged - c.irrecoverable_vat().pence()),
+        })
     }
 
     /// The refusal of a request repeating `entry`: 409 `duplicate`, naming it.
@@ -125,11 +133,16 @@ struct Candidate {
 }
 
 /// Reads the standing spends and refunds posted to `account` on `date`.
-const CANDIDATES_SQL: &str = "select e.id, e.kind, e.grant_code, e.entry_date, e.details, p.account, p.amount_pence
+fn candidates_sql() -> String {
+    format!(
+        "select e.id, e.kind, e.grant_code, e.entry_date, {}, p.account, p.amount_pence
      from postings p join entries e on e.id = p.entry_id
      where p.account = $1 and p.entry_date = $2 and e.kind in ('spend', 'refund')
        and not exists (select 1 from entries r where r.reverses = e.id)
-     order by e.id";
+     order by e.id",
+        select_list("e")
+    )
+}
 
 fn candidate(r: &sqlx::any::AnyRow) -> Result<Option<Candidate>, StoreError> {
     let kind = match r.try_get::<String, _>("kind")?.as_str() {
@@ -139,20 +152,14 @@ fn candidate(r: &sqlx::any::AnyRow) -> Result<Option<Candidate>, StoreError> {
     };
     let at = ("entries", &["id"][..]);
     let date = super::rows::date(r, at, "entry_date")?;
-    let key = InvoiceKey::of_stored(
-        kind,
-        &r.try_get::<String, _>("grant_code")?,
-        date,
-        &r.try_get::<String, _>("details")?,
-        r.try_get("amount_pence")?,
-    );
+    let key = InvoiceKey::of_stored(r, kind, date)?;
     Ok(Some(Candidate { id: r.try_get("id")?, account: r.try_get("account")?, key }))
 }
 
 /// The first standing entry `key` repeats, read inside the caller's `db_tx`, which holds
 /// the award's lock.
 pub async fn find_in(db_tx: &mut DbTx, key: &InvoiceKey) -> Result<Option<i64>, StoreError> {
-    let rows = sqlx::query(CANDIDATES_SQL)
+    let rows = sqlx::query(&candidates_sql())
         .bind(key.spent_account().to_string())
         .bind(key.date.to_string())
         .fetch_all(&mut **db_tx)
@@ -179,7 +186,7 @@ pub async fn recorded_in(
     let pairs: Vec<(String, String)> = pairs.into_iter().collect();
     let sql = match backend {
         Backend::Sqlite => {
-            "select e.id, e.kind, e.grant_code, e.entry_date, e.details, p.account, p.amount_pence
+            "select e.id, e.kind, e.grant_code, e.entry_date, {columns}, p.account, p.amount_pence
              from json_each($1) j
              join postings p on p.account = json_extract(j.value, '$[0]') and p.entry_date = json_extract(j.value, '$[1]')
              join entries e on e.id = p.entry_id
@@ -187,18 +194,19 @@ pub async fn recorded_in(
              order by e.id"
         }
         Backend::Postgres => {
-            "select e.id, e.kind, e.grant_code, e.entry_date, e.details, p.account, p.amount_pence
+            "select e.id, e.kind, e.grant_code, e.entry_date, {columns}, p.account, p.amount_pence
              from jsonb_array_elements($1::text::jsonb) j
              join postings p on p.account = j ->> 0 and p.entry_date = j ->> 1
              join entries e on e.id = p.entry_id
              where e.kind in ('spend', 'refund') and not exists (select 1 from entries r where r.reverses = e.id)
              order by e.id"
         }
-    };
+    }
+    .replace("{columns}", &select_list("e"));
     let mut found = HashMap::new();
     for chunk in pairs.chunks(PAIRS_PER_QUERY) {
         let json = serde_json::to_string(chunk).expect("pairs serialize");
-        for r in sqlx::query(sql).bind(json).fetch_all(&mut **db_tx).await? {
+        for r in sqlx::query(&sql).bind(json).fetch_all(&mut **db_tx).await? {
             if let Some(c) = candidate(&r)? {
                 // Rows come in id order; the first entry of a key is the one named.
                 found.entry(c.key).or_insert(c.id);
@@ -216,11 +224,12 @@ pub async fn reversed_repeats(store: &Store, known: &Known) -> Result<BTreeSet<i
     let mut db_tx = store.begin_read().await?;
     let cut = Cut::of(known, "r", 1);
     let sql = format!(
-        "select e.id, e.kind, e.grant_code, e.entry_date, e.details, p.account, p.amount_pence, r.id as reversal
+        "select e.id, e.kind, e.grant_code, e.entry_date, {}, p.account, p.amount_pence, r.id as reversal
          from entries r join entries e on e.id = r.reverses
          join postings p on p.entry_id = e.id and p.account like 'spent:%'
          where e.kind in ('spend', 'refund') and {}
          order by e.id",
+        select_list("e"),
         cut.sql
     );
     let reversed = cut.bind(sqlx::query(&sql)).fetch_all(&mut *db_tx).await?;
@@ -228,7 +237,7 @@ pub async fn reversed_repeats(store: &Store, known: &Known) -> Result<BTreeSet<i
     for r in &reversed {
         let Some(c) = candidate(r)? else { continue };
         let rows =
-            sqlx::query(CANDIDATES_SQL).bind(&c.account).bind(c.key.date.to_string()).fetch_all(&mut *db_tx).await?;
+            sqlx::query(&candidates_sql()).bind(&c.account).bind(c.key.date.to_string()).fetch_all(&mut *db_tx).await?;
         // Standing now; an entry `known` leaves out is not yet recorded in that view.
         let mut standing = false;
         for s in &rows {

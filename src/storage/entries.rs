@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::entry_columns::EntryColumns;
 use super::lookups::{get_grant_in, refuse_closed_date_year_in, refuse_locked_quarter_in, year_status_in};
 use super::{DbTx, Page, Store, StoreError, now_precise, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
@@ -164,11 +165,18 @@ pub(crate) struct EntryText {
     pub date: String,
     pub year: String,
     pub details: String,
+    /// What the details give the typed columns.
+    pub columns: EntryColumns,
 }
 
 impl EntryText {
     pub(crate) fn of(entry: &NewEntry, meta: &EntryMeta) -> EntryText {
-        EntryText { date: entry.date().to_string(), year: entry.year().to_string(), details: meta.details.to_string() }
+        EntryText {
+            date: entry.date().to_string(),
+            year: entry.year().to_string(),
+            details: meta.details.to_string(),
+            columns: EntryColumns::of(&meta.details),
+        }
     }
 }
 
@@ -286,8 +294,11 @@ pub async fn post_in(
 
     let inserted = sqlx::query(
         "insert into entries (kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
-                              reverses, commitment_id, source_ref, prev_hash, hash, hash_version, id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                              reverses, commitment_id, source_ref, prev_hash, hash, hash_version, id,
+                              project, supplier, invoice_ref, reference, vat_pence, vat_recoverable, refund_of,
+                              duplicate_of)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+                 $23)",
     )
     .bind(content.kind)
     .bind(&text.date)
@@ -303,9 +314,8 @@ pub async fn post_in(
     .bind(&prev_hash)
     .bind(&hash)
     .bind(version.stored())
-    .bind(entry_id)
-    .execute(&mut **db_tx)
-    .await;
+    .bind(entry_id);
+    let inserted = text.columns.bind(inserted).execute(&mut **db_tx).await;
     match inserted {
         Ok(_) => {}
         Err(e) if super::is_unique_violation(&e) => {

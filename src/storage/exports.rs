@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::known::Cut;
-use super::{Store, StoreError};
+use super::{Store, StoreError, rows};
 use crate::domain::Money;
 use crate::domain::anchor::Anchor;
 use crate::model::exports::{JournalEntry, SpendRow};
@@ -30,7 +31,7 @@ pub async fn journal_anchored(store: &Store, known: &Known) -> Result<Journal, S
     let mut db_tx = store.begin_read().await?;
     let cut = Cut::of(known, "e", 1);
     let sql = format!(
-        "select e.id, e.kind, e.entry_date, e.memo, e.reverses, e.grant_code, e.financial_year, e.hash, e.details
+        "select e.id, e.kind, e.entry_date, e.memo, e.reverses, e.grant_code, e.financial_year, e.hash, e.duplicate_of
          from entries e where {} order by e.id",
         cut.sql
     );
@@ -47,9 +48,7 @@ pub async fn journal_anchored(store: &Store, known: &Known) -> Result<Journal, S
             date: r.try_get("entry_date")?,
             memo: r.try_get("memo")?,
             reverses: r.try_get("reverses")?,
-            duplicate_of: serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>("details")?)
-                .ok()
-                .and_then(|d| d.get("duplicate_of")?.as_i64()),
+            duplicate_of: r.try_get("duplicate_of")?,
             postings: Vec::new(),
         });
     }
@@ -111,70 +110,53 @@ pub async fn spend_rows(
 ) -> Result<Vec<SpendRow>, StoreError> {
     let cut = Cut::of(known, "e", 3);
     let sql = format!(
-        "select e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details as reversed_details,
+        "select e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.supplier, e.refund_of, e.vat_pence,
+                e.vat_recoverable, r.supplier as reversed_supplier, r.refund_of as reversed_refund_of,
+                r.vat_pence as reversed_vat_pence, r.vat_recoverable as reversed_vat_recoverable,
+                s.supplier as refunded_supplier, rs.supplier as reversed_refunded_supplier,
                 coalesce(o.name, c.supplier) as commitment_party,
                 cast(sum(p.amount_pence) as bigint) as spent
          from entries e
          join postings p on p.entry_id = e.id and p.account like 'spent:%'
          left join entries r on r.id = e.reverses
+         left join entries s on s.id = e.refund_of
+         left join entries rs on rs.id = r.refund_of
          left join commitments c on c.id = coalesce(e.commitment_id, r.commitment_id)
          left join organisations o on o.code = c.recipient
          where e.entry_date >= $1 and e.entry_date <= $2 and {}
-         group by e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details, o.name, c.supplier
+         group by e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.supplier, e.refund_of, e.vat_pence,
+                  e.vat_recoverable, r.supplier, r.refund_of, r.vat_pence, r.vat_recoverable, s.supplier, rs.supplier,
+                  o.name, c.supplier
          order by e.entry_date, e.id",
         cut.sql
     );
     let mut db_tx = store.begin_read().await?;
     let rows = cut.bind(sqlx::query(&sql).bind(from.to_string()).bind(to.to_string())).fetch_all(&mut *db_tx).await?;
-    let parsed = |details: Option<String>| -> serde_json::Value {
-        details.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default()
-    };
-    let supplier_of = |v: &serde_json::Value| -> Option<String> {
-        v.get("supplier")?.as_str().filter(|s| !s.trim().is_empty()).map(str::to_owned)
-    };
-    let named_spend = |v: &serde_json::Value| v.get("spend_entry_id").and_then(serde_json::Value::as_i64);
-    // The suppliers of the spends that refunds in the period name, read in the same db_tx.
-    let mut named: Vec<i64> = Vec::new();
-    for r in &rows {
-        for column in ["details", "reversed_details"] {
-            named.extend(named_spend(&parsed(r.try_get(column)?)));
-        }
-    }
-    named.sort_unstable();
-    named.dedup();
-    let mut named_suppliers: BTreeMap<i64, String> = BTreeMap::new();
-    for chunk in named.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-        let sql = format!("select id, details from entries where id in ({})", marks.join(", "));
-        let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
-        for r in query.fetch_all(&mut *db_tx).await? {
-            if let Some(supplier) = supplier_of(&parsed(r.try_get("details")?)) {
-                named_suppliers.insert(r.try_get("id")?, supplier);
-            }
-        }
-    }
     db_tx.rollback().await?;
-    // The irrecoverable VAT an entry charged, from its details (a reversal's from what it reverses).
-    let vat_of = |details: &Option<String>| -> Option<Money> {
-        let v: serde_json::Value = serde_json::from_str(details.as_deref()?).ok()?;
-        if v.get("vat_recoverable")?.as_bool()? {
-            return Some(Money::ZERO);
-        }
-        Money::parse(v.get("vat")?.as_str()?).ok()
+    let at = ("entries", &["id"][..]);
+    let text = |r: &AnyRow, column: &str| -> Result<Option<String>, StoreError> {
+        let v: Option<String> = r.try_get(column).map_err(|e| rows::corrupt(r, at.0, at.1, e))?;
+        Ok(v.filter(|s| !s.trim().is_empty()))
+    };
+    // The irrecoverable VAT an entry charged (a reversal's, that of what it reverses).
+    let irrecoverable = |r: &AnyRow, prefix: &str| -> Result<Money, StoreError> {
+        let pence: Option<i64> = r.try_get(format!("{prefix}vat_pence").as_str())?;
+        let recoverable: Option<i64> = r.try_get(format!("{prefix}vat_recoverable").as_str())?;
+        Ok(match (pence, recoverable) {
+            (Some(p), Some(0)) => Money::from_pence(p),
+            _ => Money::ZERO,
+        })
     };
     let spend = rows
         .iter()
         .map(|r| -> Result<_, StoreError> {
-            let reversed: Option<String> = r.try_get("reversed_details")?;
-            let details: Option<String> = r.try_get("details")?;
             let kind: String = r.try_get("kind")?;
-            let vat = if kind == "reversal" { vat_of(&reversed) } else { vat_of(&details) }.unwrap_or(Money::ZERO);
-            let (own, theirs) = (parsed(details), parsed(reversed));
+            let vat = if kind == "reversal" { irrecoverable(r, "reversed_")? } else { irrecoverable(r, "")? };
             let party: Option<String> = r.try_get("commitment_party")?;
-            let named = named_spend(&own).or_else(|| named_spend(&theirs));
-            let supplier = supplier_of(&own)
-                .or_else(|| supplier_of(&theirs))
-                .or_else(|| named.and_then(|id| named_suppliers.get(&id).cloned()))
+            let supplier = text(r, "supplier")?
+                .or(text(r, "reversed_supplier")?)
+                .or(text(r, "refunded_supplier")?)
+                .or(text(r, "reversed_refunded_supplier")?)
                 .or(party)
                 .unwrap_or_default();
             // Spend credits `spent` (stored negative); show spend as a positive amount.

@@ -37,6 +37,8 @@ pub enum Cover {
 
 /// Every table of the schema and how `verify` covers it.
 pub const COVERAGE: &[(&str, Cover)] = &[
+    // Its typed columns (`entry_columns::NAMES`) are held to its chained `details` by
+    // `verify::check_entry_columns`.
     ("entries", Cover::Chained),
     ("postings", Cover::Chained),
     ("audit_log", Cover::Chained),

@@ -22,6 +22,7 @@ use sqlx::Row;
 use tokio::sync::mpsc;
 
 use super::entries::{EntryText, hashed_content};
+use super::entry_columns::EntryColumns;
 use super::import_lines::{Checked, PROGRESS_EVERY, award_key, refusal};
 use super::operations::{
     Drawn, check_drawn, check_refund_vat, check_spend_vat, drawn_commitment_in, outstanding_in, refund_meta, spend_meta,
@@ -35,9 +36,9 @@ use crate::domain::{
 use crate::model::import::{ImportLine, ImportOp, LineWarning};
 
 /// Entries per insert statement. Every statement has the same number of rows but the last,
-/// so the prepared statement is reused; 2,000 × 15 columns stays under SQLite's 32,766
+/// so the prepared statement is reused; 1,400 × 23 columns stays under SQLite's 32,766
 /// bound parameters.
-const ENTRIES_PER_INSERT: usize = 2_000;
+const ENTRIES_PER_INSERT: usize = 1_400;
 /// Batches the checker may run ahead of the writer.
 const BATCHES_AHEAD: usize = 8;
 
@@ -140,6 +141,7 @@ struct PendingEntry {
     reverses: Option<i64>,
     commitment_id: Option<i64>,
     source_ref: Option<String>,
+    columns: EntryColumns,
     /// (account name, signed pence), in line order.
     postings: Vec<(String, i64)>,
     prev_hash: String,
@@ -534,6 +536,7 @@ fn chain(
         reverses: meta.reverses,
         commitment_id: meta.commitment_id,
         source_ref: meta.source_ref,
+        columns: text.columns,
         postings,
         prev_hash,
         hash,
@@ -543,6 +546,7 @@ fn chain(
 
 // ---- the writer ----
 
+/// The row of an entry; its typed columns (`entry_columns::NAMES`) follow.
 const ENTRY_COLUMNS: &[&str] = &[
     "id",
     "kind",
@@ -559,6 +563,14 @@ const ENTRY_COLUMNS: &[&str] = &[
     "prev_hash",
     "hash",
     "hash_version",
+    "project",
+    "supplier",
+    "invoice_ref",
+    "reference",
+    "vat_pence",
+    "vat_recoverable",
+    "refund_of",
+    "duplicate_of",
 ];
 
 const POSTING_COLUMNS: &[&str] = &["entry_id", "line", "account", "amount_pence", "entry_date"];
@@ -648,6 +660,7 @@ impl Writer {
             q = q.bind(e.memo.as_str()).bind(e.details.as_str()).bind(self.created_by.as_str());
             q = q.bind(self.created_at.as_str()).bind(e.reverses).bind(e.commitment_id).bind(e.source_ref.as_deref());
             q = q.bind(e.prev_hash.as_str()).bind(e.hash.as_str()).bind(e.hash_version);
+            q = e.columns.bind(q);
         }
         q.execute(&mut **db_tx).await?;
         Ok(ids)
@@ -659,10 +672,11 @@ impl Writer {
         db_tx: &mut DbTx,
         chunk: &[PendingEntry],
     ) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<_> = chunk
+        let rows: Vec<serde_json::Value> = chunk
             .iter()
             .map(|e| {
-                (
+                let c = &e.columns;
+                serde_json::json!([
                     e.id,
                     e.kind,
                     &e.date,
@@ -678,11 +692,19 @@ impl Writer {
                     &e.prev_hash,
                     &e.hash,
                     e.hash_version,
-                )
+                    c.project,
+                    c.supplier,
+                    c.invoice_ref,
+                    c.reference,
+                    c.vat.map(|v| v.amount.pence()),
+                    c.vat.map(|v| i64::from(v.recoverable)),
+                    c.refund_of,
+                    c.duplicate_of,
+                ])
             })
             .collect();
         let json = serde_json::to_string(&rows).expect("rows serialize");
-        let sql = format!("insert into entries {}", json_rows_sql(ENTRY_COLUMNS, &[0, 9, 10, 14]));
+        let sql = format!("insert into entries {}", json_rows_sql(ENTRY_COLUMNS, &[0, 9, 10, 14, 19, 20, 21, 22]));
         sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
         Ok(chunk.iter().map(|e| e.id).collect())
     }

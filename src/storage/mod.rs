@@ -9,6 +9,7 @@ pub mod chains;
 pub mod controls;
 pub mod duplicates;
 pub mod entries;
+pub mod entry_columns;
 pub mod error;
 pub mod exports;
 pub mod held;

@@ -21,6 +21,10 @@ enum Kind {
     /// A date, or null where the row has none (a purchase order's agreement dates).
     OptDate,
     Int,
+    /// An integer, or null where the row has none (an entry's VAT, the spend a refund names).
+    OptInt,
+    /// 0 or 1, or null where the row has none (whether an entry's VAT is recoverable).
+    OptFlag,
     Account,
     Quantity,
 }
@@ -90,7 +94,15 @@ const TABLES: &[Table] = &[
     (
         "entries",
         &["id"],
-        &[("kind", Kind::Word(entry_kind)), ("entry_date", Kind::Date), ("financial_year", Kind::Year)],
+        &[
+            ("kind", Kind::Word(entry_kind)),
+            ("entry_date", Kind::Date),
+            ("financial_year", Kind::Year),
+            ("vat_pence", Kind::OptInt),
+            ("vat_recoverable", Kind::OptFlag),
+            ("refund_of", Kind::OptInt),
+            ("duplicate_of", Kind::OptInt),
+        ],
     ),
     (
         "postings",
@@ -186,5 +198,10 @@ fn read(row: &AnyRow, at: (&str, &[&str]), column: &str, kind: Kind) -> Result<(
         Kind::Account => rows::parsed(row, at, column, |t| Account::parse(t).map(drop).ok_or("is not an account")),
         Kind::Quantity => rows::parsed(row, at, column, Quantity::parse).map(drop),
         Kind::Int => row.try_get::<i64, _>(column).map(drop).map_err(|e| rows::corrupt(row, at.0, at.1, e)),
+        Kind::OptInt => row.try_get::<Option<i64>, _>(column).map(drop).map_err(|e| rows::corrupt(row, at.0, at.1, e)),
+        Kind::OptFlag => match row.try_get::<Option<i64>, _>(column).map_err(|e| rows::corrupt(row, at.0, at.1, e))? {
+            None | Some(0 | 1) => Ok(()),
+            Some(n) => Err(rows::named(row, at.0, at.1, column, &format!("{n} is not 0 or 1"))),
+        },
     }
 }

@@ -1,5 +1,6 @@
 //! What `verify` reads and reports, below `verify` and `chains`, which both use it.
 
+use super::entry_columns::EntryColumns;
 use crate::domain::chain::PostingContent;
 
 /// What verify found: `problems` break the ledger's promises; `notes` say what could not
@@ -27,5 +28,7 @@ pub(crate) struct StoredEntry {
     pub prev_hash: String,
     pub hash: String,
     pub hash_version: i64,
+    /// The typed columns, held to `details` by `verify::check_entry_columns`.
+    pub columns: EntryColumns,
     pub postings: Vec<PostingContent>,
 }

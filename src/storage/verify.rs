@@ -24,35 +24,38 @@ pub async fn verify(store: &Store) -> Result<Vec<String>, StoreError> {
 /// Every entry with its postings, in id order: one scan of each table.
 pub(crate) async fn load_entries(store: &Store) -> Result<Vec<StoredEntry>, StoreError> {
     let pool = store.pool();
-    let mut entries: Vec<StoredEntry> = sqlx::query(
+    let sql = format!(
         "select id, kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at, reverses,
-                commitment_id, source_ref, prev_hash, hash, hash_version
+                commitment_id, source_ref, prev_hash, hash, hash_version, {}
          from entries order by id",
-    )
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| -> Result<_, StoreError> {
-        Ok(StoredEntry {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            date: r.try_get("entry_date")?,
-            year: r.try_get("financial_year")?,
-            grant: r.try_get("grant_code")?,
-            memo: r.try_get("memo")?,
-            details: r.try_get("details")?,
-            created_by: r.try_get("created_by")?,
-            created_at: r.try_get("created_at")?,
-            reverses: r.try_get("reverses")?,
-            commitment_id: r.try_get("commitment_id")?,
-            source_ref: r.try_get("source_ref")?,
-            prev_hash: r.try_get("prev_hash")?,
-            hash: r.try_get("hash")?,
-            hash_version: r.try_get("hash_version")?,
-            postings: Vec::new(),
+        super::entry_columns::NAMES.join(", ")
+    );
+    let mut entries: Vec<StoredEntry> = sqlx::query(&sql)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| -> Result<_, StoreError> {
+            Ok(StoredEntry {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                date: r.try_get("entry_date")?,
+                year: r.try_get("financial_year")?,
+                grant: r.try_get("grant_code")?,
+                memo: r.try_get("memo")?,
+                details: r.try_get("details")?,
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+                reverses: r.try_get("reverses")?,
+                commitment_id: r.try_get("commitment_id")?,
+                source_ref: r.try_get("source_ref")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+                hash_version: r.try_get("hash_version")?,
+                columns: super::entry_columns::EntryColumns::read(r, &["id"])?,
+                postings: Vec::new(),
+            })
         })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let index: HashMap<i64, usize> = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let rows =
         sqlx::query("select entry_id, line, account, amount_pence, entry_date from postings order by entry_id, line")
@@ -90,6 +93,7 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     let problems = &mut report.problems;
     let entries = load_entries(store).await?;
     check_entries(&entries, problems);
+    check_entry_columns(&entries, problems);
     let sums = account_sums(&entries);
     check_balances(store, &sums, problems).await?;
     check_commitments(store, &entries, problems).await?;
@@ -99,6 +103,27 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     super::periods::check(&entries, &audit, problems);
     super::chains::check(store, &entries, &audit, key, report).await?;
     super::held::check(store, &audit, &mut report.problems).await
+}
+
+/// `verify`: every entry's columns are what its details give. The details are covered by
+/// the entry's link, so a column changed in the database, and not in the details, is named
+/// here (a details edit breaks the link, and `chains` names that).
+fn check_entry_columns(entries: &[StoredEntry], problems: &mut Vec<String>) {
+    for e in entries {
+        let details: serde_json::Value = match serde_json::from_str(&e.details) {
+            Ok(d) => d,
+            Err(err) => {
+                problems.push(format!("entry {}: details are not JSON ({err})", e.id));
+                continue;
+            }
+        };
+        for column in e.columns.differing(&super::entry_columns::EntryColumns::of(&details)) {
+            problems.push(format!(
+                "entry {}: column {column} does not match its details: altered after it was written",
+                e.id
+            ));
+        }
+    }
 }
 
 /// Partners' evidence: every row is what its audit record says was recorded, and every

@@ -974,3 +974,26 @@ backend_test!(every_table_is_covered_by_verify_or_named_with_its_reason, |app: T
         }
     }
 });
+
+backend_test!(an_entry_column_edited_in_the_database_is_named, |app: TestApp| async move {
+    let (a, _) = ledger(&app).await;
+    let mut body = TestApp::spend_body("LDF", "P1", "2023-07-01", "100");
+    (body["vat"], body["vat_recoverable"]) = (json!("20.00"), json!(false));
+    let vat = app.ok("/api/v1/spend", Role::Finance, body).await["entry_id"].as_i64().unwrap();
+    app.assert_verified().await;
+    unlock(&app, "entries").await;
+    // The details, which the link covers, stay; the columns read in their place are changed.
+    exec(&app, &format!("update entries set supplier = 'Someone Else' where id = {a}")).await;
+    exec(&app, &format!("update entries set vat_recoverable = 1 where id = {vat}")).await;
+    let found = problems(&app).await;
+    assert_named(&found, &format!("entry {a}: column supplier does not match its details"));
+    assert_named(&found, &format!("entry {vat}: column vat_recoverable does not match its details"));
+    assert_eq!(found.len(), 2, "{found:#?}");
+    // A flag outside 0 and 1 the column's check refuses.
+    let two = format!("update entries set vat_recoverable = 2 where id = {vat}");
+    assert!(sqlx::query(&two).execute(app.store.pool()).await.is_err(), "vat_recoverable is 0 or 1");
+    // VAT half recorded: verify names the column missing beside it.
+    exec(&app, &format!("update entries set vat_recoverable = null where id = {vat}")).await;
+    let found = problems(&app).await;
+    assert!(found.iter().any(|p| p.contains("column vat_recoverable: is null beside a VAT")), "{found:#?}");
+});

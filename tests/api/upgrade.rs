@@ -2,6 +2,9 @@
 //! virements, forecasts, indicator returns, sign-ins and a token's secret hash in the audit
 //! trail, and `verify` holds those rows to it; the ledger's first opening after the upgrade
 //! records each row stored before then, once (`storage::upgrade`), and ends the sessions.
+//!
+//! A ledger written before migration 0019 (entries' typed columns) verifies clean once
+//! migrated, and its reports, exports and duplicate checks are what they were.
 
 use std::borrow::Cow;
 
@@ -10,9 +13,11 @@ use grant_ledger::model::Actor;
 use grant_ledger::model::monitoring::IndicatorCmd;
 use grant_ledger::model::reference::Project;
 use grant_ledger::storage::audit::{self, Change};
+use grant_ledger::storage::entry_columns::NAMES as ENTRY_COLUMNS;
+use grant_ledger::storage::tokens::Role as TokenRole;
 use grant_ledger::storage::tokens::hash_secret;
 use grant_ledger::storage::{Backend as StoreBackend, monitoring, reference, tokens, verify};
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::backend_test;
@@ -28,6 +33,26 @@ async fn exec(app: &TestApp, sql: &str) {
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(app.store.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get("n")
+}
+
+/// Today's write path fills the entry columns migration 0019 adds. A ledger written as it
+/// was before an earlier migration is written with them lent (plain, untyped), and they are
+/// taken back before it is migrated, so 0019 fills them from what the entries' details say.
+async fn lend_entry_columns(app: &TestApp) {
+    for name in ENTRY_COLUMNS {
+        let kind = if ["project", "supplier", "invoice_ref", "reference"].contains(&name) { "text" } else { "bigint" };
+        exec(app, &format!("alter table entries add column {name} {kind}")).await;
+    }
+}
+
+/// Takes back the entry columns (0019's own, or lent), leaving entries as 0018 left them.
+async fn take_back_entry_columns(app: &TestApp) {
+    for index in ["entries_refund_of", "entries_supplier", "entries_invoice_ref"] {
+        exec(app, &format!("drop index if exists {index}")).await;
+    }
+    for name in ENTRY_COLUMNS {
+        exec(app, &format!("alter table entries drop column {name}")).await;
+    }
 }
 
 /// Empties the test's database and migrates it to the last version before 0016.
@@ -56,6 +81,7 @@ async fn schema_before_0016(app: &TestApp) {
     };
     migrator.migrations = Cow::Owned(migrator.migrations.iter().filter(|m| m.version < 16).cloned().collect());
     migrator.run(pool).await.unwrap();
+    lend_entry_columns(app).await;
 }
 
 /// A token as the ledger made one before 0016: its record holds its name and role only.
@@ -170,6 +196,7 @@ async fn ledger_before_0016(app: &TestApp) -> (i64, i64) {
         ),
     )
     .await;
+    take_back_entry_columns(app).await;
     (admin, leaver)
 }
 
@@ -251,4 +278,96 @@ backend_test!(a_ledger_written_before_0016_upgraded_by_a_keyed_binary_verifies_c
     let keyed = "select count(*) as n from audit_log where actor = 'upgrade' and hash_version = 2";
     assert_eq!(count(&app, keyed).await, 6, "the baselines and the upgrade are keyed links");
     assert_upgraded(&app, admin).await;
+});
+
+/// What a reader of the ledger sees of its spend and refunds: the Transparency file (which
+/// leaves out a reversed accidental duplicate), the journal, the variance report, an entry
+/// list and a purchase order's payments.
+async fn figures(app: &TestApp, order: i64) -> Vec<Value> {
+    let mut out = Vec::new();
+    for path in [
+        "/api/v1/exports/transparency?from=2023-04-01&to=2024-03-31".to_owned(),
+        "/api/v1/exports/journal?format=hledger".to_owned(),
+        "/api/v1/reports/variance?financial_year=2023-24".to_owned(),
+        "/api/v1/entries?grant=LDF&financial_year=2023-24&limit=100".to_owned(),
+        format!("/api/v1/commitments/{order}"),
+    ] {
+        let r = app.get(&path, TokenRole::Admin).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{path}: {}", r.body);
+        out.push(r.body);
+    }
+    out
+}
+
+backend_test!(a_ledger_written_before_0019_keeps_its_figures_once_migrated, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "20000.00").await;
+    let spend = |supplier: &str, invoice: &str, amount: &str| {
+        let mut b = TestApp::spend_body("LDF", "P1", "2023-06-01", amount);
+        b["supplier"] = json!(supplier);
+        b["invoice_ref"] = json!(invoice);
+        b
+    };
+    let order = app
+        .ok(
+            "/api/v1/commitments",
+            TokenRole::Finance,
+            json!({ "grant": "LDF", "financial_year": "2023-24", "project": "P1", "supplier": "Youth Trust",
+                    "reference": "PO-1", "amount": "3000.00", "date": "2023-05-01" }),
+        )
+        .await["commitment_id"]
+        .as_i64()
+        .unwrap();
+    // Irrecoverable VAT, drawn on the purchase order.
+    let mut a = spend("Youth Trust", "INV-1", "1000.00");
+    (a["vat"], a["vat_recoverable"], a["commitment_id"]) = (json!("200.00"), json!(false), json!(order));
+    let a_id = app.ok("/api/v1/spend", TokenRole::Finance, a.clone()).await["entry_id"].as_i64().unwrap();
+    // Recoverable VAT.
+    let mut b = spend("Hall Co", "INV-2", "600.00");
+    (b["vat"], b["vat_recoverable"]) = (json!("120.00"), json!(true));
+    app.ok("/api/v1/spend", TokenRole::Finance, b).await;
+    // A real second invoice, confirmed; and an accidental one, confirmed and then reversed.
+    let mut again = spend("Print Co", "INV-3", "700.00");
+    app.ok("/api/v1/spend", TokenRole::Finance, again.clone()).await;
+    again["duplicate_of_entry_ok"] = json!(true);
+    let twice = app.ok("/api/v1/spend", TokenRole::Finance, again).await["entry_id"].as_i64().unwrap();
+    let reverse = json!({ "date": "2023-06-05", "reason": "posted twice" });
+    app.ok(&format!("/api/v1/entries/{twice}/reverse"), TokenRole::Finance, reverse).await;
+    // A refund naming spend A, with its VAT; and one naming no spend or supplier.
+    let refund = json!({ "grant": "LDF", "project": "P1", "date": "2023-07-01", "amount": "300.00", "vat": "60.00",
+                         "vat_recoverable": false, "spend_entry_id": a_id, "reference": "CN-1", "reason": "credit note" });
+    app.ok("/api/v1/refunds", TokenRole::Finance, refund.clone()).await;
+    let plain = json!({ "grant": "LDF", "project": "P1", "date": "2023-07-02", "amount": "50.00", "reference": "CN-2",
+                        "reason": "returned kit" });
+    app.ok("/api/v1/refunds", TokenRole::Finance, plain).await;
+    let before = figures(&app, order).await;
+
+    // The ledger as 0018 left it: entries without the columns, and 0019 not applied.
+    take_back_entry_columns(&app).await;
+    exec(&app, "delete from _sqlx_migrations where version = 19").await;
+    assert_eq!(count(&app, "select count(*) as n from _sqlx_migrations where version = 19").await, 0);
+    app.store.migrate().await.unwrap();
+
+    app.assert_verified().await;
+    let supplier = "select count(*) as n from entries where supplier = 'Youth Trust' and invoice_ref = 'INV-1'
+                    and vat_pence = 20000 and vat_recoverable = 0";
+    assert_eq!(count(&app, supplier).await, 1, "the columns are filled from the details");
+    let refunds = format!("select count(*) as n from entries where refund_of = {a_id} and vat_pence = 6000");
+    assert_eq!(count(&app, &refunds).await, 1);
+    assert_eq!(count(&app, "select count(*) as n from entries where duplicate_of is not null").await, 1);
+    assert_eq!(figures(&app, order).await, before, "reports and exports read the same from the migrated columns");
+
+    // The duplicate checks find what was recorded before the migration.
+    let r = app.post("/api/v1/spend", TokenRole::Finance, a).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "duplicate"), "{}", r.body);
+    assert_eq!(r.body["duplicate_of"], json!(a_id), "{}", r.body);
+    let r = app.post("/api/v1/refunds", TokenRole::Finance, refund).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "duplicate"), "{}", r.body);
+    // A refund of spend A beyond what is left of it (£1,000 net less £300) is refused.
+    let more = json!({ "grant": "LDF", "project": "P1", "date": "2023-07-03", "amount": "700.01",
+                       "spend_entry_id": a_id, "reference": "CN-3", "reason": "too much" });
+    let r = app.post("/api/v1/refunds", TokenRole::Finance, more).await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.body);
+    assert!(r.fields().contains(&"amount".to_owned()), "{}", r.body);
+    app.assert_verified().await;
 });

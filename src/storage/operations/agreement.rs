@@ -333,7 +333,8 @@ struct EvidenceRow {
 struct PaymentRow {
     id: i64,
     kind: String,
-    details: String,
+    invoice_ref: Option<String>,
+    reference: Option<String>,
     memo: String,
     pence: i64,
     reversed_by: Option<i64>,
@@ -438,12 +439,12 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
 /// Every spend and refund against a commitment, reversed or not, in entry order.
 async fn payments_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<CommitmentPayment>, StoreError> {
     let found = sqlx::query(
-        "select e.id, e.kind, e.entry_date, e.financial_year, e.details, e.memo,
+        "select e.id, e.kind, e.entry_date, e.financial_year, e.invoice_ref, e.reference, e.memo,
                 cast(coalesce(sum(p.amount_pence), 0) as bigint) as pence,
                 (select r.id from entries r where r.reverses = e.id) as reversed_by
          from entries e join postings p on p.entry_id = e.id
          where e.commitment_id = $1 and e.kind in ('spend', 'refund') and p.account like 'spent:%'
-         group by e.id, e.kind, e.entry_date, e.financial_year, e.details, e.memo
+         group by e.id, e.kind, e.entry_date, e.financial_year, e.invoice_ref, e.reference, e.memo
          order by e.id",
     )
     .bind(id)
@@ -454,14 +455,17 @@ async fn payments_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<Comm
         .iter()
         .map(|r| -> Result<CommitmentPayment, StoreError> {
             let p: PaymentRow = rows::read(r, "entries", &["id"])?;
-            let details: serde_json::Value = serde_json::from_str(&p.details).unwrap_or_default();
-            let field = if p.kind == "spend" { "invoice_ref" } else { "reference" };
+            // A spend's invoice reference, a refund's own.
+            let (reference, column) =
+                if p.kind == "spend" { (p.invoice_ref, "invoice_ref") } else { (p.reference, "reference") };
+            let reference = reference
+                .ok_or_else(|| rows::named(r, "entries", &["id"], column, &format!("is null on a {}", p.kind)))?;
             Ok(CommitmentPayment {
                 entry_id: p.id,
                 date: rows::date(r, at, "entry_date")?,
                 financial_year: rows::year(r, at, "financial_year")?,
                 amount: Money::from_pence(p.pence.abs()),
-                reference: details.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
+                reference,
                 memo: p.memo,
                 reversed_by: p.reversed_by,
                 kind: p.kind,

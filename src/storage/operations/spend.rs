@@ -3,6 +3,7 @@
 use super::*;
 use crate::domain::CommitmentKind;
 use crate::storage::duplicates::{self, InvoiceKey};
+use crate::storage::entry_columns::{EntryColumns, Vat, select_list};
 
 pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<SpendRecord, StoreError> {
     let mut db_tx = store.begin().await?;
@@ -328,56 +329,40 @@ async fn clawback_agreement(
     Ok(row)
 }
 
-#[derive(sqlx::FromRow)]
-struct SpendEntryRow {
-    kind: String,
-    grant_code: String,
-    entry_date: String,
-    details: String,
-}
-
 /// A refund that names the spend it returns: that entry must be a spend of the same grant
 /// and project, dated no later than the refund, and the refund's VAT no more than the
 /// spend's, with the same recoverability.
 async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result<(), StoreError> {
-    let row = sqlx::query("select kind, grant_code, entry_date, details from entries where id = $1")
+    let sql =
+        format!("select e.id, e.kind, e.grant_code, e.entry_date, {} from entries e where e.id = $1", select_list("e"));
+    let row = sqlx::query(&sql)
         .bind(id)
         .fetch_optional(&mut **db_tx)
         .await?
         .ok_or_else(|| StoreError::invalid("spend_entry_id", format!("no entry {id}")))?;
-    let e: SpendEntryRow = rows::read(&row, "entries", &["id"])?;
-    let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
-    let project = details.get("project").and_then(|v| v.as_str()).unwrap_or_default();
-    if e.kind != EntryKind::Spend.as_str() || e.grant_code != c.grant || project != c.project {
+    let (kind, grant): (String, String) = (row.try_get("kind")?, row.try_get("grant_code")?);
+    let spend = EntryColumns::read(&row, &["id"])?;
+    if kind != EntryKind::Spend.as_str() || grant != c.grant || spend.project.as_deref() != Some(c.project.as_str()) {
         return Err(StoreError::invalid(
             "spend_entry_id",
             format!("entry {id} is not a spend of grant {} project {}", c.grant, c.project),
         ));
     }
-    not_before(c.date, &e.entry_date, || format!("spend {id} that it refunds"))?;
-    let original_vat = details.get("vat").and_then(|v| v.as_str()).and_then(|v| Money::parse(v).ok());
-    let original_recoverable = details.get("vat_recoverable").and_then(|v| v.as_bool()).unwrap_or(true);
+    not_before(c.date, &row.try_get::<String, _>("entry_date")?, || format!("spend {id} that it refunds"))?;
     // What earlier refunds naming this spend returned counts against it: net and VAT alike.
-    let (spend_net, _) = net_and_vat(db_tx, id, &details).await?;
+    let (spend_net, _) = net_and_vat(db_tx, id, &spend).await?;
     let (mut earlier_net, mut earlier_vat) = (Money::ZERO, Money::ZERO);
-    let like = format!("%\"spend_entry_id\":{id}%");
-    let earlier = sqlx::query(
-        "select e.id, e.details from entries e
-         where e.kind = 'refund' and e.grant_code = $1 and e.details like $2
+    let sql = format!(
+        "select e.id, {} from entries e
+         where e.kind = 'refund' and e.grant_code = $1 and e.refund_of = $2
            and not exists (select 1 from entries r where r.reverses = e.id)
          order by e.id",
-    )
-    .bind(&c.grant)
-    .bind(&like)
-    .fetch_all(&mut **db_tx)
-    .await?;
+        select_list("e")
+    );
+    let earlier = sqlx::query(&sql).bind(&c.grant).bind(id).fetch_all(&mut **db_tx).await?;
     for r in earlier {
-        let refund_details: serde_json::Value =
-            serde_json::from_str(&r.try_get::<String, _>("details")?).unwrap_or_default();
-        if refund_details.get("spend_entry_id").and_then(|v| v.as_i64()) != Some(id) {
-            continue;
-        }
-        let (net, vat) = net_and_vat(db_tx, r.try_get("id")?, &refund_details).await?;
+        let refund = EntryColumns::read(&r, &["id"])?;
+        let (net, vat) = net_and_vat(db_tx, r.try_get("id")?, &refund).await?;
         earlier_net = Money::from_pence(earlier_net.pence() + net.pence());
         earlier_vat = Money::from_pence(earlier_vat.pence() + vat.pence());
     }
@@ -389,17 +374,21 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
         ));
     }
     if let Some(v) = c.vat.filter(|v| v.is_positive()) {
-        let most = Money::from_pence(original_vat.unwrap_or(Money::ZERO).pence() - earlier_vat.pence());
+        let spend_vat = spend.vat.map_or(Money::ZERO, |v| v.amount);
+        let most = Money::from_pence(spend_vat.pence() - earlier_vat.pence());
         if v > most {
             return Err(StoreError::invalid(
                 "vat",
                 format!("{v} of VAT is more than the {most} of spend {id}'s VAT not yet refunded"),
             ));
         }
-        if c.vat_recoverable != original_recoverable {
+        // A spend without VAT has none left to refund, so `most` refused above.
+        if let Some(Vat { recoverable, .. }) = spend.vat
+            && c.vat_recoverable != recoverable
+        {
             return Err(StoreError::invalid(
                 "vat_recoverable",
-                format!("spend {id} recorded its VAT as {}recoverable", if original_recoverable { "" } else { "ir" }),
+                format!("spend {id} recorded its VAT as {}recoverable", if recoverable { "" } else { "ir" }),
             ));
         }
     }
@@ -408,7 +397,7 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
 
 /// A spend's or refund's net amount and VAT: what it charged the budget (its `spent`
 /// posting), less its VAT where that was irrecoverable; and that VAT.
-async fn net_and_vat(db_tx: &mut DbTx, id: i64, details: &serde_json::Value) -> Result<(Money, Money), StoreError> {
+async fn net_and_vat(db_tx: &mut DbTx, id: i64, columns: &EntryColumns) -> Result<(Money, Money), StoreError> {
     let charged: i64 = sqlx::query(
         "select cast(coalesce(sum(amount_pence), 0) as bigint) as s from postings
          where entry_id = $1 and account like 'spent:%'",
@@ -417,11 +406,9 @@ async fn net_and_vat(db_tx: &mut DbTx, id: i64, details: &serde_json::Value) -> 
     .fetch_one(&mut **db_tx)
     .await?
     .try_get("s")?;
-    let vat = details.get("vat").and_then(|v| v.as_str()).and_then(|v| Money::parse(v).ok()).unwrap_or(Money::ZERO);
-    let recoverable = details.get("vat_recoverable").and_then(|v| v.as_bool()).unwrap_or(true);
     let charged = Money::from_pence(charged.abs());
-    let net = if recoverable { charged } else { Money::from_pence(charged.pence() - vat.pence()) };
-    Ok((net, vat))
+    let net = Money::from_pence(charged.pence() - columns.irrecoverable_vat().pence());
+    Ok((net, columns.vat.map_or(Money::ZERO, |v| v.amount)))
 }
 
 /// True when an entry already carries this `source_ref`: an imported line posts once.
