@@ -17,6 +17,7 @@ use grant_ledger::storage::Store;
 
 const LINES: usize = 100_000;
 const PER_LINE_LINES: usize = 10_000;
+mod baseline;
 mod common;
 mod harness;
 
@@ -81,15 +82,14 @@ fn schema_floor(dir: &std::path::Path) {
         commit;",
         dir.join("bulk.db").display()
     );
-    let started = Instant::now();
-    let out = std::process::Command::new("sqlite3").arg(dir.join("floor.db")).arg(script).output();
-    let seconds = started.elapsed().as_secs_f64();
-    match out {
-        Ok(o) if o.status.success() => println!(
-            "sqlite3 shell, same rows into the ledger schema: {LINES} entries + postings in {seconds:.3} s = {:.0} lines/s",
-            LINES as f64 / seconds
+    match baseline::run_tool("sqlite3", &[dir.join("floor.db").into(), script.into()]) {
+        Ok(r) if r.output.status.success() => println!(
+            "sqlite3 shell, same rows into the ledger schema: {LINES} entries + postings in {:.3} s = {:.0} lines/s, peak memory {}",
+            r.elapsed.as_secs_f64(),
+            LINES as f64 / r.elapsed.as_secs_f64(),
+            r.peak()
         ),
-        Ok(o) => println!("sqlite3 schema floor failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Ok(r) => println!("sqlite3 schema floor failed: {}", String::from_utf8_lossy(&r.output.stderr)),
         Err(e) => println!("sqlite3 is not installed ({e}); no schema floor figure"),
     }
 }
@@ -151,18 +151,14 @@ fn main() {
     schema_floor(&dir);
 
     let db = dir.join("plain.db");
-    let started = Instant::now();
-    let out = std::process::Command::new("sqlite3")
-        .arg(&db)
-        .arg(format!(".import --csv {} spend_lines", file.display()))
-        .output();
-    let seconds = started.elapsed().as_secs_f64();
-    match out {
-        Ok(o) if o.status.success() => println!(
-            "sqlite3 .import --csv: {LINES} lines in {seconds:.3} s = {:.0} lines/s (plain table, no checks)",
-            LINES as f64 / seconds
+    match baseline::run_tool("sqlite3", &[db.into(), format!(".import --csv {} spend_lines", file.display()).into()]) {
+        Ok(r) if r.output.status.success() => println!(
+            "sqlite3 .import --csv: {LINES} lines in {:.3} s = {:.0} lines/s (plain table, no checks), peak memory {}",
+            r.elapsed.as_secs_f64(),
+            LINES as f64 / r.elapsed.as_secs_f64(),
+            r.peak()
         ),
-        Ok(o) => println!("sqlite3 .import failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Ok(r) => println!("sqlite3 .import failed: {}", String::from_utf8_lossy(&r.output.stderr)),
         Err(e) => println!("sqlite3 is not installed ({e}); no comparison figure"),
     }
     println!("load average at the end: {}", harness::load_average());

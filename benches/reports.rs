@@ -23,6 +23,7 @@ use grant_ledger::reports::run;
 use grant_ledger::storage::{DbTx, Store};
 use sqlx::Row;
 
+mod baseline;
 mod harness;
 
 const GRANT: &str = "BENCH";
@@ -331,7 +332,7 @@ where
     }
     let s = stats(samples);
     println!(
-        "{label:<48} runs {runs:>3}  median {:>11}  p95 {:>11}  min {:>11}  ({size} bytes of JSON/CSV)",
+        "{label:<56} runs {runs:>3}  median {:>11}  p95 {:>11}  min {:>11}  ({size} bytes of JSON/CSV)",
         ms(s.median),
         ms(s.p95),
         ms(s.min)
@@ -363,25 +364,23 @@ fn write_journal(path: &std::path::Path, year: FinancialYear, entries: &[GenEntr
 }
 
 fn time_hledger(journal: &std::path::Path, end: &str) -> Option<Duration> {
-    let t = Instant::now();
-    let out = Command::new("hledger")
-        .arg("-f")
-        .arg(journal)
-        .args(["bal", "--budget", "-b", "2023-04-01", "-e", end, "expenses"])
-        .output()
-        .ok()?;
-    let elapsed = t.elapsed();
-    if !out.status.success() {
-        println!("hledger failed: {}", String::from_utf8_lossy(&out.stderr));
+    let args: Vec<std::ffi::OsString> = ["-f".into(), journal.into()]
+        .into_iter()
+        .chain(["bal", "--budget", "-b", "2023-04-01", "-e", end, "expenses"].map(Into::into))
+        .collect();
+    let run = baseline::run_tool("hledger", &args).ok()?;
+    if !run.output.status.success() {
+        println!("hledger failed: {}", String::from_utf8_lossy(&run.output.stderr));
         return None;
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&run.output.stdout);
     println!(
-        "hledger bal --budget -e {end}: {} lines of output; last: {}",
+        "hledger bal --budget -e {end}: {} lines of output; last: {}; peak memory {}",
         text.lines().count(),
-        text.lines().last().unwrap_or("").trim()
+        text.lines().last().unwrap_or("").trim(),
+        run.peak()
     );
-    Some(elapsed)
+    Some(run.elapsed)
 }
 
 /// The figures the hledger comparison is set against.

@@ -39,7 +39,7 @@ async fn timed(label: &str, n: usize, mut f: impl AsyncFnMut(usize)) -> f64 {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let rate = n as f64 / total;
     println!(
-        "{label:<44} {n:>6} in {total:>7.3} s = {rate:>7.0}/s  median {:>7.3} ms  p95 {:>7.3} ms  max {:>8.3} ms",
+        "{label:<48} {n:>6} in {total:>7.3} s = {rate:>7.0}/s  median {:>7.3} ms  p95 {:>7.3} ms  max {:>8.3} ms",
         ms(at(0.5)),
         ms(at(0.95)),
         ms(at(1.0))

@@ -47,7 +47,8 @@ fn last_line(program: &str, args: &[&str]) -> String {
 pub fn print_context(bench: &str, dir: &std::path::Path) {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let dir = dir.display().to_string();
-    println!("== cargo bench --bench {bench}, release build");
+    let build = if cfg!(debug_assertions) { "DEBUG build: not a figure to quote" } else { "release build" };
+    println!("== cargo bench --bench {bench}, {build}");
     println!("   started   {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC"));
     println!("   commit    {}", last_line("git", &["rev-parse", "--short", "HEAD"]));
     println!("   machine   {cores} cores, {}, {} memory", cpu_model(), memory_total());
@@ -73,7 +74,7 @@ fn reset_peak() -> bool {
 /// The figure is this process only: the ledger's code and SQLite, which runs inside it; a
 /// PostgreSQL server's memory is its own and is not counted.
 pub fn phase_memory(phase: &str) {
-    let peak = peak_resident_mib().map(|m| format!("{m:.1} MiB")).unwrap_or_else(|| "unknown".into());
+    let peak = mib(peak_resident_mib());
     let since = if PHASED.load(std::sync::atomic::Ordering::Relaxed) { "this phase" } else { "since start" };
     println!("   peak resident memory, {phase}: {peak} ({since})");
     PHASED.store(reset_peak(), std::sync::atomic::Ordering::Relaxed);
@@ -100,11 +101,17 @@ impl Throwaway {
         sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create database");
         let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
         let url = format!("{base}/{name}");
-        let version: String = sqlx::Row::get(
-            &sqlx::query("select current_setting('server_version') as v").fetch_one(&mut admin).await.unwrap(),
-            "v",
+        let setting = async |admin: &mut sqlx::PgConnection, name: &str| -> String {
+            let row = sqlx::query("select current_setting($1) as v").bind(name).fetch_one(admin).await.unwrap();
+            sqlx::Row::get(&row, "v")
+        };
+        println!(
+            "   PostgreSQL {} (fsync {}, synchronous_commit {}, shared_buffers {}), throwaway database {name}, dropped at the end",
+            setting(&mut admin, "server_version").await,
+            setting(&mut admin, "fsync").await,
+            setting(&mut admin, "synchronous_commit").await,
+            setting(&mut admin, "shared_buffers").await
         );
-        println!("   PostgreSQL {version}, throwaway database {name} (dropped at the end)");
         Some(Throwaway { admin, name, url })
     }
 
@@ -114,4 +121,9 @@ impl Throwaway {
             .await
             .expect("drop database");
     }
+}
+
+/// "123.4 MiB", or "unknown".
+pub fn mib(peak: Option<f64>) -> String {
+    peak.map(|m| format!("{m:.1} MiB")).unwrap_or_else(|| "unknown".into())
 }
