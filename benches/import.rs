@@ -3,7 +3,8 @@
 //! `sqlite3 DB ".import --csv FILE table"` of the same file for comparison. Also times the
 //! per-line engine (`spend_in` for each line) on 10,000 lines, to show what bulk buys.
 //!
-//! The figures are wall-clock on this machine; nothing asserts on them. `BENCH_BULK_ONLY=1`
+//! It prints where and when it ran, and the peak resident memory of each phase. The figures
+//! are wall-clock; nothing asserts on them. `BENCH_BULK_ONLY=1`
 //! skips the per-line engine, for repeated runs of the bulk figure.
 //! `BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres` also runs the bulk import
 //! into a fresh PostgreSQL database created beside that one, and drops it after.
@@ -16,7 +17,9 @@ use grant_ledger::storage::Store;
 
 const LINES: usize = 100_000;
 const PER_LINE_LINES: usize = 10_000;
+mod baseline;
 mod common;
+mod harness;
 
 use common::{PROJECTS, Rng};
 
@@ -79,31 +82,27 @@ fn schema_floor(dir: &std::path::Path) {
         commit;",
         dir.join("bulk.db").display()
     );
-    let started = Instant::now();
-    let out = std::process::Command::new("sqlite3").arg(dir.join("floor.db")).arg(script).output();
-    let seconds = started.elapsed().as_secs_f64();
-    match out {
-        Ok(o) if o.status.success() => println!(
-            "sqlite3 shell, same rows into the ledger schema: {LINES} entries + postings in {seconds:.3} s = {:.0} lines/s",
-            LINES as f64 / seconds
+    match baseline::run_tool("sqlite3", &[dir.join("floor.db").into(), script.into()]) {
+        Ok(r) if r.output.status.success() => println!(
+            "sqlite3 shell, same rows into the ledger schema: {LINES} entries + postings in {:.3} s = {:.0} lines/s, peak memory {}",
+            r.elapsed.as_secs_f64(),
+            LINES as f64 / r.elapsed.as_secs_f64(),
+            r.peak()
         ),
-        Ok(o) => println!("sqlite3 schema floor failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Ok(r) => println!("sqlite3 schema floor failed: {}", String::from_utf8_lossy(&r.output.stderr)),
         Err(e) => println!("sqlite3 is not installed ({e}); no schema floor figure"),
     }
 }
 
-/// The same bulk import into a fresh PostgreSQL database made beside `admin_url`'s, then
-/// dropped.
-async fn postgres_import(admin_url: &str, text: &str) {
-    use sqlx::Connection;
-    let name = format!("grant_ledger_bench_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connecting to BENCH_POSTGRES_URL");
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
-    let store = common::allocated_ledger(&format!("{base}/{name}")).await;
+/// The same bulk import into a throwaway PostgreSQL database, when `BENCH_POSTGRES_URL` is set.
+async fn postgres_import(text: &str) {
+    let Some(pg) = harness::Throwaway::create("import").await else { return };
+    let store = common::allocated_ledger(&pg.url).await;
+    harness::phase_memory("PostgreSQL, set-up");
     bulk_import_and_verify(&store, text, "import (bulk engine, PostgreSQL):").await;
+    harness::phase_memory("PostgreSQL, bulk import and verify");
     store.close().await;
-    sqlx::query(&format!("drop database {name} with (force)")).execute(&mut admin).await.unwrap();
+    pg.drop_now().await;
 }
 
 fn main() {
@@ -112,6 +111,7 @@ fn main() {
     let file = dir.join("spend.csv");
     let text = csv_file(LINES, 42);
     std::fs::write(&file, &text).unwrap();
+    harness::print_context("import", &dir);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
 
     rt.block_on(async {
@@ -119,18 +119,20 @@ fn main() {
         let parsed = grant_ledger::csv::import::parse(text.as_bytes(), &Mapping::generic());
         let parse_seconds = started.elapsed().as_secs_f64();
         assert!(parsed.errors.is_empty());
+        drop(parsed);
         println!(
             "parse only:            {LINES} lines in {parse_seconds:.3} s = {:.0} lines/s",
             LINES as f64 / parse_seconds
         );
+        harness::phase_memory("generating and parsing the file");
 
         common::allocated_ledger(&sqlite_url(&dir.join("floor.db"))).await.close().await;
         let store = common::allocated_ledger(&sqlite_url(&dir.join("bulk.db"))).await;
+        harness::phase_memory("SQLite, set-up");
         bulk_import_and_verify(&store, &text, "import (bulk engine):").await;
+        harness::phase_memory("SQLite, bulk import and verify");
         store.close().await;
-        if let Ok(admin_url) = std::env::var("BENCH_POSTGRES_URL") {
-            postgres_import(&admin_url, &text).await;
-        }
+        postgres_import(&text).await;
         if std::env::var_os("BENCH_BULK_ONLY").is_some() {
             return;
         }
@@ -142,26 +144,24 @@ fn main() {
             "import (per-line engine): {accepted} lines in {seconds:.3} s = {:.0} lines/s",
             accepted as f64 / seconds
         );
+        harness::phase_memory("SQLite, per-line import");
         store.close().await;
     });
 
     schema_floor(&dir);
 
     let db = dir.join("plain.db");
-    let started = Instant::now();
-    let out = std::process::Command::new("sqlite3")
-        .arg(&db)
-        .arg(format!(".import --csv {} spend_lines", file.display()))
-        .output();
-    let seconds = started.elapsed().as_secs_f64();
-    match out {
-        Ok(o) if o.status.success() => println!(
-            "sqlite3 .import --csv: {LINES} lines in {seconds:.3} s = {:.0} lines/s (plain table, no checks)",
-            LINES as f64 / seconds
+    match baseline::run_tool("sqlite3", &[db.into(), format!(".import --csv {} spend_lines", file.display()).into()]) {
+        Ok(r) if r.output.status.success() => println!(
+            "sqlite3 .import --csv: {LINES} lines in {:.3} s = {:.0} lines/s (plain table, no checks), peak memory {}",
+            r.elapsed.as_secs_f64(),
+            LINES as f64 / r.elapsed.as_secs_f64(),
+            r.peak()
         ),
-        Ok(o) => println!("sqlite3 .import failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Ok(r) => println!("sqlite3 .import failed: {}", String::from_utf8_lossy(&r.output.stderr)),
         Err(e) => println!("sqlite3 is not installed ({e}); no comparison figure"),
     }
+    println!("load average at the end: {}", harness::load_average());
     if std::env::var_os("BENCH_KEEP").is_none() {
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -1,7 +1,10 @@
 //! `cargo bench --bench reports`: generates one financial year with 1,000 projects and
 //! 1,000,000 postings in a fresh SQLite ledger, bulk-inserted in one db_tx with the entry
 //! hash chain computed as `post_in` computes it, checks it with `verify`, then times the
-//! reports (median and p95 of N runs) and runs the same data through `hledger bal --budget`.
+//! reports (median and p95 of N runs). With `BENCH_POSTGRES_URL` set it does the same in a
+//! throwaway PostgreSQL database beside that one. Last, it runs the same data through
+//! `hledger bal --budget`. It prints where and when it ran, and the peak resident memory of
+//! each phase.
 //!
 //! Scale with `GL_BENCH_PROJECTS` and `GL_BENCH_POSTINGS`; runs with `GL_BENCH_RUNS`.
 //! This generator writes SQL itself because it is a measuring tool, not the product: the
@@ -19,6 +22,9 @@ use grant_ledger::model::known::Known;
 use grant_ledger::reports::run;
 use grant_ledger::storage::{DbTx, Store};
 use sqlx::Row;
+
+mod baseline;
+mod harness;
 
 const GRANT: &str = "BENCH";
 const PRIORITIES: [&str; 7] = ["ASB", "COHESION", "DOMESTIC-ABUSE", "DRUGS", "VEHICLE", "VIOLENCE", "VULNERABLE"];
@@ -233,16 +239,11 @@ async fn build_ledger(
     store: &Store,
     year: FinancialYear,
     projects: usize,
-    postings: usize,
-) -> anyhow::Result<Vec<GenEntry>> {
-    let token = grant_ledger::storage::tokens::generate_secret();
-    sqlx::query("insert into tokens (name, role, secret_hash, created_at) values ('bench', 'admin', $1, $2)")
-        .bind(grant_ledger::storage::tokens::hash_secret(&token))
-        .bind(CREATED_AT)
-        .execute(store.pool())
-        .await?;
+    (entries, balances): &(Vec<GenEntry>, BTreeMap<String, i64>),
+) -> anyhow::Result<()> {
+    use grant_ledger::storage::tokens::{self, Role};
+    let token = tokens::create(store, "bench", Role::Admin, "bench").await?.token;
     let router = grant_ledger::http::app(grant_ledger::http::AppState::new(store.clone()));
-    let (entries, balances) = generate(year, projects, postings);
     let awarded: i64 = balances.iter().filter(|(a, _)| a.starts_with("unallocated:")).map(|(_, b)| *b).sum();
     api(
         &router,
@@ -271,7 +272,7 @@ async fn build_ledger(
     }
     let mut db_tx = store.begin().await?;
     let fy = year.to_string();
-    for (account, balance) in &balances {
+    for (account, balance) in balances {
         if account.starts_with("unallocated:") {
             sqlx::query("update balances set balance_pence = balance_pence + $2 where account = $1")
                 .bind(account)
@@ -295,9 +296,9 @@ async fn build_ledger(
         .execute(&mut *db_tx)
         .await?;
     }
-    insert_entries(&mut db_tx, year, &entries).await?;
+    insert_entries(&mut db_tx, year, entries).await?;
     db_tx.commit().await?;
-    Ok(entries)
+    Ok(())
 }
 
 struct Stats {
@@ -331,7 +332,7 @@ where
     }
     let s = stats(samples);
     println!(
-        "{label:<48} runs {runs:>3}  median {:>11}  p95 {:>11}  min {:>11}  ({size} bytes of JSON/CSV)",
+        "{label:<56} runs {runs:>3}  median {:>11}  p95 {:>11}  min {:>11}  ({size} bytes of JSON/CSV)",
         ms(s.median),
         ms(s.p95),
         ms(s.min)
@@ -363,58 +364,53 @@ fn write_journal(path: &std::path::Path, year: FinancialYear, entries: &[GenEntr
 }
 
 fn time_hledger(journal: &std::path::Path, end: &str) -> Option<Duration> {
-    let t = Instant::now();
-    let out = Command::new("hledger")
-        .arg("-f")
-        .arg(journal)
-        .args(["bal", "--budget", "-b", "2023-04-01", "-e", end, "expenses"])
-        .output()
-        .ok()?;
-    let elapsed = t.elapsed();
-    if !out.status.success() {
-        println!("hledger failed: {}", String::from_utf8_lossy(&out.stderr));
+    let args: Vec<std::ffi::OsString> = ["-f".into(), journal.into()]
+        .into_iter()
+        .chain(["bal", "--budget", "-b", "2023-04-01", "-e", end, "expenses"].map(Into::into))
+        .collect();
+    let run = baseline::run_tool("hledger", &args).ok()?;
+    if !run.output.status.success() {
+        println!("hledger failed: {}", String::from_utf8_lossy(&run.output.stderr));
         return None;
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&run.output.stdout);
     println!(
-        "hledger bal --budget -e {end}: {} lines of output; last: {}",
+        "hledger bal --budget -e {end}: {} lines of output; last: {}; peak memory {}",
         text.lines().count(),
-        text.lines().last().unwrap_or("").trim()
+        text.lines().last().unwrap_or("").trim(),
+        run.peak()
     );
-    Some(elapsed)
+    Some(run.elapsed)
 }
 
-/// Other work on the machine skews the figures, so the bench says how busy it was.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "unknown".into())
+/// The figures the hledger comparison is set against.
+struct Headline {
+    current: Stats,
+    at: Stats,
+    at_end: Stats,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    // `cargo bench` passes `--bench`; anything else (e.g. a filter) is ignored.
-    let projects = env_num("GL_BENCH_PROJECTS", 1_000);
-    let postings = env_num("GL_BENCH_POSTINGS", 1_000_000);
-    let runs = env_num("GL_BENCH_RUNS", 30);
-    let year = FinancialYear::parse("2023-24").expect("a year");
-    let dir = std::env::temp_dir().join(format!("gl_bench_{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let db = dir.join("bench.db");
-    let url = format!("sqlite://{}", db.display());
-    println!(
-        "grant-ledger reports bench: {projects} projects, {postings} generated postings, SQLite at {}",
-        db.display()
-    );
-
-    println!("load average at start (2 cores are shared with other work): {}", load_average());
-    let store = grant_ledger::cli::open(&url).await?;
+/// Builds the ledger at `url` from `generated`, verifies it, and times the reports.
+async fn measure(
+    url: &str,
+    backend: &str,
+    year: FinancialYear,
+    projects: usize,
+    generated: &(Vec<GenEntry>, BTreeMap<String, i64>),
+    runs: usize,
+) -> anyhow::Result<Headline> {
+    println!("-- {backend} (load average {})", harness::load_average());
+    let store = grant_ledger::cli::open(url).await?;
     let t = Instant::now();
-    let entries = build_ledger(&store, year, projects, postings).await?;
-    let counted: i64 = sqlx::query("select count(*) as n from postings").fetch_one(store.pool()).await?.get("n");
+    build_ledger(&store, year, projects, generated).await?;
+    let counted: i64 =
+        sqlx::query("select cast(count(*) as bigint) as n from postings").fetch_one(store.pool()).await?.get("n");
     println!(
         "generated {} entries, {counted} postings in the ledger, in {:.1} s",
-        entries.len(),
+        generated.0.len(),
         t.elapsed().as_secs_f64()
     );
+    harness::phase_memory(&format!("{backend}, writing the ledger"));
     let t = Instant::now();
     let problems = grant_ledger::storage::verify::verify(&store).await?;
     println!(
@@ -426,8 +422,10 @@ async fn main() -> anyhow::Result<()> {
         },
         t.elapsed().as_secs_f64()
     );
-    // Analyse as a long-running server would have; SQLite's planner uses the statistics.
+    harness::phase_memory(&format!("{backend}, verify"));
+    // Analyse as a long-running server would have; the planner uses the statistics.
     sqlx::query("analyze").execute(store.pool()).await?;
+    println!("load average before the reports: {}", harness::load_average());
 
     let today = NaiveDate::from_ymd_opt(2024, 1, 15).expect("a date");
     let as_at = NaiveDate::from_ymd_opt(2023, 12, 31).expect("a date");
@@ -464,34 +462,62 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     println!(
-        "targets: current variance median {} (target < 50 ms: {}); slowest as-at median {} (target < 1 s: {})",
+        "targets ({backend}): current variance median {} (target < 50 ms: {}); slowest as-at median {} (target < 1 s: {})",
         ms(current.median),
         if current.median < Duration::from_millis(50) { "met" } else { "NOT met" },
         ms(at.median.max(at_mid.median)),
         if at.median.max(at_mid.median) < Duration::from_secs(1) { "met" } else { "NOT met" }
     );
-    println!("load average now: {}", load_average());
+    harness::phase_memory(&format!("{backend}, reports"));
+    println!("load average now: {}", harness::load_average());
     store.close().await;
+    Ok(Headline { current, at, at_end })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes `--bench`; anything else (e.g. a filter) is ignored.
+    let projects = env_num("GL_BENCH_PROJECTS", 1_000);
+    let postings = env_num("GL_BENCH_POSTINGS", 1_000_000);
+    let runs = env_num("GL_BENCH_RUNS", 30);
+    let year = FinancialYear::parse("2023-24").expect("a year");
+    let dir = std::env::temp_dir().join(format!("gl_bench_{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("bench.db");
+    harness::print_context("reports", &dir);
+    println!("grant-ledger reports bench: {projects} projects, {postings} generated postings");
+
+    let generated = generate(year, projects, postings);
+    harness::phase_memory("generating the entries in memory");
+    let Headline { current, at, at_end } =
+        measure(&format!("sqlite://{}", db.display()), "SQLite", year, projects, &generated, runs).await?;
+    if let Some(pg) = harness::Throwaway::create("reports").await {
+        measure(&pg.url, "PostgreSQL", year, projects, &generated, runs).await?;
+        pg.drop_now().await;
+    }
+    let entries = &generated.0;
 
     let journal = dir.join("bench.journal");
-    write_journal(&journal, year, &entries)?;
+    write_journal(&journal, year, entries)?;
     println!("hledger journal: {} ({} MB)", journal.display(), std::fs::metadata(&journal)?.len() / 1_000_000);
     match Command::new("hledger").arg("--version").output() {
         Ok(v) if v.status.success() => {
             println!("{}", String::from_utf8_lossy(&v.stdout).trim());
             if let Some(h) = time_hledger(&journal, "2024-04-01") {
                 println!(
-                    "hledger bal --budget, whole year: {} (one run); ratio to our current variance median: {:.0}x; to our as-at (year end) median: {:.1}x",
+                    "hledger bal --budget, whole year: {} (one run); ratio to the SQLite current variance median: {:.0}x; to its as-at (year end) median: {:.1}x; load average {}",
                     ms(h),
                     h.as_secs_f64() / current.median.as_secs_f64(),
-                    h.as_secs_f64() / at_end.median.as_secs_f64()
+                    h.as_secs_f64() / at_end.median.as_secs_f64(),
+                    harness::load_average()
                 );
             }
             if let Some(h) = time_hledger(&journal, "2024-01-01") {
                 println!(
-                    "hledger bal --budget, to 2023-12-31: {} (one run); ratio to our as-at 2023-12-31 median: {:.1}x",
+                    "hledger bal --budget, to 2023-12-31: {} (one run); ratio to the SQLite as-at 2023-12-31 median: {:.1}x; load average {}",
                     ms(h),
-                    h.as_secs_f64() / at.median.as_secs_f64()
+                    h.as_secs_f64() / at.median.as_secs_f64(),
+                    harness::load_average()
                 );
             }
         }

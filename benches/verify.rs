@@ -3,11 +3,9 @@
 //! in SQLite and, when `BENCH_POSTGRES_URL` is set, in a fresh PostgreSQL database made
 //! beside that one and dropped after; then times `verify` on each (best of three).
 //!
-//! The figures are wall-clock on this machine; nothing asserts on them. Measured on
-//! 53,539 entries (2 shared cores, other builds running): at ca2de37 SQLite 2.01 s and
-//! PostgreSQL 164.4 s, whose commitments query scanned every posting once per commitment;
-//! with verify aggregating one scan of entries and one of postings (and checking the new
-//! chains), SQLite 1.27 s and PostgreSQL 0.55 s.
+//! It prints where and when it ran, and the peak resident memory of each backend's build and
+//! verify. The figures are wall-clock; nothing asserts on them. The README's "Measured
+//! speed" gives measured figures with their context.
 //! `BENCH_VERIFY_COMMITMENTS` and `BENCH_VERIFY_SPENDS` change the sizes.
 
 use std::time::Instant;
@@ -19,6 +17,7 @@ use grant_ledger::storage::Store;
 use grant_ledger::storage::operations as ops;
 
 mod common;
+mod harness;
 
 use common::{BENCH, PROJECTS, Rng, year};
 
@@ -97,7 +96,10 @@ async fn time_verify(store: &Store, label: &str) {
         best = best.min(started.elapsed().as_secs_f64());
         assert!(problems.is_empty(), "verify of the bench ledger: {:?}", problems.first());
     }
-    println!("verify ({label}): {entries} entries in {best:.3} s (best of 3)");
+    println!(
+        "verify ({label}): {entries} entries in {best:.3} s (best of 3; load average {})",
+        harness::load_average()
+    );
 }
 
 fn main() {
@@ -105,21 +107,21 @@ fn main() {
     let spends = size("BENCH_VERIFY_SPENDS", 40_000);
     let dir = std::env::temp_dir().join(format!("grant-ledger-verify-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    harness::print_context("verify", &dir);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let store = ledger(&format!("sqlite://{}", dir.join("verify.db").display()), commitments, spends).await;
+        harness::phase_memory("SQLite, building the ledger");
         time_verify(&store, "SQLite").await;
+        harness::phase_memory("SQLite, verify");
         store.close().await;
-        if let Ok(admin_url) = std::env::var("BENCH_POSTGRES_URL") {
-            use sqlx::Connection;
-            let name = format!("grant_ledger_verify_bench_{}", std::process::id());
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connecting to BENCH_POSTGRES_URL");
-            sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-            let store = ledger(&format!("{base}/{name}"), commitments, spends).await;
+        if let Some(pg) = harness::Throwaway::create("verify").await {
+            let store = ledger(&pg.url, commitments, spends).await;
+            harness::phase_memory("PostgreSQL, building the ledger");
             time_verify(&store, "PostgreSQL").await;
+            harness::phase_memory("PostgreSQL, verify");
             store.close().await;
-            sqlx::query(&format!("drop database {name} with (force)")).execute(&mut admin).await.unwrap();
+            pg.drop_now().await;
         }
     });
     std::fs::remove_dir_all(&dir).ok();
