@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::known::Cut;
 use super::{Store, StoreError};
-use crate::domain::Money;
+use crate::domain::{AccountKind, EntryKind, Money};
 use crate::domain::anchor::Anchor;
 use crate::model::exports::{JournalEntry, SpendRow};
 use crate::model::known::Known;
@@ -115,13 +115,14 @@ pub async fn spend_rows(
                 coalesce(o.name, c.supplier) as commitment_party,
                 cast(sum(p.amount_pence) as bigint) as spent
          from entries e
-         join postings p on p.entry_id = e.id and p.account like 'spent:%'
+         join postings p on p.entry_id = e.id and p.account like {}
          left join entries r on r.id = e.reverses
          left join commitments c on c.id = coalesce(e.commitment_id, r.commitment_id)
          left join organisations o on o.code = c.recipient
          where e.entry_date >= $1 and e.entry_date <= $2 and {}
          group by e.id, e.entry_date, e.kind, e.grant_code, e.memo, e.details, r.details, o.name, c.supplier
          order by e.entry_date, e.id",
+        AccountKind::Spent.sql_like(),
         cut.sql
     );
     let mut db_tx = store.begin_read().await?;
@@ -168,7 +169,7 @@ pub async fn spend_rows(
             let reversed: Option<String> = r.try_get("reversed_details")?;
             let details: Option<String> = r.try_get("details")?;
             let kind: String = r.try_get("kind")?;
-            let vat = if kind == "reversal" { vat_of(&reversed) } else { vat_of(&details) }.unwrap_or(Money::ZERO);
+            let vat = if kind == EntryKind::Reversal.as_str() { vat_of(&reversed) } else { vat_of(&details) }.unwrap_or(Money::ZERO);
             let (own, theirs) = (parsed(details), parsed(reversed));
             let party: Option<String> = r.try_get("commitment_party")?;
             let named = named_spend(&own).or_else(|| named_spend(&theirs));

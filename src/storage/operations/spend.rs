@@ -361,12 +361,13 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
     let (spend_net, _) = net_and_vat(db_tx, id, &details).await?;
     let (mut earlier_net, mut earlier_vat) = (Money::ZERO, Money::ZERO);
     let like = format!("%\"spend_entry_id\":{id}%");
-    let earlier = sqlx::query(
+    let earlier = sqlx::query(&format!(
         "select e.id, e.details from entries e
-         where e.kind = 'refund' and e.grant_code = $1 and e.details like $2
+         where e.kind = {} and e.grant_code = $1 and e.details like $2
            and not exists (select 1 from entries r where r.reverses = e.id)
          order by e.id",
-    )
+        EntryKind::Refund.sql()
+    ))
     .bind(&c.grant)
     .bind(&like)
     .fetch_all(&mut **db_tx)
@@ -409,10 +410,11 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
 /// A spend's or refund's net amount and VAT: what it charged the budget (its `spent`
 /// posting), less its VAT where that was irrecoverable; and that VAT.
 async fn net_and_vat(db_tx: &mut DbTx, id: i64, details: &serde_json::Value) -> Result<(Money, Money), StoreError> {
-    let charged: i64 = sqlx::query(
+    let charged: i64 = sqlx::query(&format!(
         "select cast(coalesce(sum(amount_pence), 0) as bigint) as s from postings
-         where entry_id = $1 and account like 'spent:%'",
-    )
+         where entry_id = $1 and account like {}",
+        AccountKind::Spent.sql_like()
+    ))
     .bind(id)
     .fetch_one(&mut **db_tx)
     .await?
