@@ -131,3 +131,79 @@ pub trait Word: Copy {
 pub fn sql_list<W: Word>(members: &[W]) -> String {
     members.iter().map(|m| m.sql()).collect::<Vec<_>>().join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::rag::Rag;
+    use crate::domain::status::ReturnKind;
+    use crate::domain::{
+        AccountKind, CommitmentKind, EntryKind, EvidenceStatus, OnOverspend, OrgKind, ProgressRag, ProjectStatus, Role,
+        VirementStatus, YearStatus,
+    };
+
+    /// A set's pattern accepts each of its words and nothing near one; its parser agrees.
+    fn pattern_is_exactly<W: std::fmt::Debug + PartialEq>(pattern: &str, words: &[&str], parse: fn(&str) -> Option<W>) {
+        let re = regex::Regex::new(pattern).unwrap();
+        for word in words {
+            assert!(re.is_match(word), "{pattern} refuses {word}");
+            assert!(parse(word).is_some(), "{word} does not parse");
+            for near in [
+                format!("{word}x"),
+                format!("x{word}"),
+                format!(" {word}"),
+                format!("{word}\n"),
+                word.to_uppercase(),
+                format!("{word}|{word}"),
+            ] {
+                assert!(!re.is_match(&near), "{pattern} accepts {near:?}");
+                assert_eq!(parse(&near), None, "{near:?} parses");
+            }
+        }
+        for other in ["", "|", "x", "unknown"] {
+            assert!(!re.is_match(other), "{pattern} accepts {other:?}");
+        }
+    }
+
+    #[test]
+    fn each_sets_pattern_accepts_exactly_its_words() {
+        pattern_is_exactly(EntryKind::PATTERN, &EntryKind::WORDS, EntryKind::parse);
+        pattern_is_exactly(AccountKind::PATTERN, &AccountKind::WORDS, AccountKind::parse);
+        pattern_is_exactly(CommitmentKind::PATTERN, &CommitmentKind::WORDS, CommitmentKind::parse);
+        pattern_is_exactly(EvidenceStatus::PATTERN, &EvidenceStatus::WORDS, EvidenceStatus::parse);
+        pattern_is_exactly(OnOverspend::PATTERN, &OnOverspend::WORDS, OnOverspend::parse);
+        pattern_is_exactly(ProjectStatus::PATTERN, &ProjectStatus::WORDS, ProjectStatus::parse);
+        pattern_is_exactly(YearStatus::PATTERN, &YearStatus::WORDS, YearStatus::parse);
+        pattern_is_exactly(VirementStatus::PATTERN, &VirementStatus::WORDS, VirementStatus::parse);
+        pattern_is_exactly(OrgKind::PATTERN, &OrgKind::WORDS, OrgKind::parse);
+        pattern_is_exactly(Role::PATTERN, &Role::WORDS, Role::parse);
+        pattern_is_exactly(ProgressRag::PATTERN, &ProgressRag::WORDS, ProgressRag::parse);
+        pattern_is_exactly(ReturnKind::PATTERN, &ReturnKind::WORDS, ReturnKind::parse);
+        pattern_is_exactly(Rag::PATTERN, &Rag::WORDS, Rag::parse);
+    }
+
+    #[test]
+    fn one_list_gives_words_sql_schema_and_order() {
+        assert_eq!(EntryKind::ALL.len(), 12);
+        assert_eq!(EntryKind::ALL.map(EntryKind::as_str), EntryKind::WORDS);
+        assert_eq!(
+            EntryKind::PATTERN,
+            "^(award|allocation|virement|commitment|spend|release|refund|reversal|year_end|carry_forward|receipt|repayment)$"
+        );
+        assert_eq!(EntryKind::YearEnd.sql(), "'year_end'");
+        assert_eq!(sql_list(&[AccountKind::Spent, AccountKind::Carried]), "'spent', 'carried'");
+        assert_eq!(AccountKind::Committed.sql_like(), "'committed:%'");
+        assert!(AccountKind::Committed.names("committed:LDF:2023-24:P1"));
+        assert!(!AccountKind::Committed.names("committedx:LDF:2023-24:P1"));
+        assert_eq!(serde_json::to_value(EntryKind::CarryForward).unwrap(), serde_json::json!("carry_forward"));
+        assert_eq!("repayment".parse::<EntryKind>(), Ok(EntryKind::Repayment));
+        let err = "teleport".parse::<EntryKind>().unwrap_err();
+        assert_eq!(err.to_string(), "\"teleport\" is not a known entry kind");
+        // The rating's order is its severity: the worst of several is their maximum.
+        assert!(Rag::Green < Rag::Amber && Rag::Amber < Rag::Red);
+        let schema = serde_json::to_value(<EntryKind as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["pattern"], EntryKind::PATTERN);
+        assert_eq!(schema["enum"], serde_json::json!(EntryKind::WORDS));
+        assert_eq!(schema["description"], "What an entry records.");
+    }
+}

@@ -428,12 +428,11 @@ pub async fn close_year(
         let held = Money::from_pence(-r.try_get::<i64, _>("balance_pence")?);
         unresolved.push(format!("{} holds {held}", r.try_get::<String, _>("account")?));
     }
-    let pending_sql =
-        format!("select id from virements where financial_year = $1 and status = {} order by id", VirementStatus::Pending.sql());
-    let pending = sqlx::query(&pending_sql)
-        .bind(fy.to_string())
-        .fetch_all(&mut *db_tx)
-        .await?;
+    let pending_sql = format!(
+        "select id from virements where financial_year = $1 and status = {} order by id",
+        VirementStatus::Pending.sql()
+    );
+    let pending = sqlx::query(&pending_sql).bind(fy.to_string()).fetch_all(&mut *db_tx).await?;
     for r in pending {
         unresolved.push(format!("virement {} is pending approval", r.try_get::<i64, _>("id")?));
     }

@@ -7,8 +7,8 @@ use sqlx::Row;
 
 use super::known::Cut;
 use super::{Store, StoreError};
-use crate::domain::{AccountKind, EntryKind, Money};
 use crate::domain::anchor::Anchor;
+use crate::domain::{AccountKind, EntryKind, Money};
 use crate::model::exports::{JournalEntry, SpendRow};
 use crate::model::known::Known;
 
@@ -169,7 +169,8 @@ pub async fn spend_rows(
             let reversed: Option<String> = r.try_get("reversed_details")?;
             let details: Option<String> = r.try_get("details")?;
             let kind: String = r.try_get("kind")?;
-            let vat = if kind == EntryKind::Reversal.as_str() { vat_of(&reversed) } else { vat_of(&details) }.unwrap_or(Money::ZERO);
+            let vat = if kind == EntryKind::Reversal.as_str() { vat_of(&reversed) } else { vat_of(&details) }
+                .unwrap_or(Money::ZERO);
             let (own, theirs) = (parsed(details), parsed(reversed));
             let party: Option<String> = r.try_get("commitment_party")?;
             let named = named_spend(&own).or_else(|| named_spend(&theirs));

@@ -6,11 +6,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, rows};
+use crate::domain::status::ReturnKind;
 use crate::domain::{
     Account, AccountKind, EntryKind, FinancialYear, OnOverspend, ProgressRag, ProjectStatus, Quantity, Role,
     VirementStatus, YearStatus, parse_date,
 };
-use crate::domain::status::ReturnKind;
 
 /// What a column must hold.
 #[derive(Clone, Copy)]
@@ -85,7 +85,11 @@ const TABLES: &[Table] = &[
     (
         "agreement_evidence",
         &["id"],
-        &[("evidence_date", Kind::Date), ("amount_pence", Kind::Int), ("status", Kind::Word(&crate::domain::EvidenceStatus::WORDS))],
+        &[
+            ("evidence_date", Kind::Date),
+            ("amount_pence", Kind::Int),
+            ("status", Kind::Word(&crate::domain::EvidenceStatus::WORDS)),
+        ],
     ),
     ("evidence_reversals", &["evidence_id"], &[("reversal_date", Kind::Date)]),
     (

@@ -235,12 +235,13 @@ async fn check_balances(
 
     // Rules 2 and 4 in their current state: unallocated never negative; available negative
     // only under a `warn` grant; committed and spent never negative.
-    let warn: Vec<String> = sqlx::query(&format!("select code from grants where on_overspend = {}", OnOverspend::Warn.sql()))
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get("code"))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let warn: Vec<String> =
+        sqlx::query(&format!("select code from grants where on_overspend = {}", OnOverspend::Warn.sql()))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("code"))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
     for (a, balance) in &balances {
         let held = crate::domain::rules::held(a.kind, crate::domain::Money::from_pence(*balance)).pence();
         let allowed = held >= 0 || (a.kind == AccountKind::Available && warn.contains(&a.grant));

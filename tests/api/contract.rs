@@ -362,3 +362,28 @@ backend_test!(an_idempotency_key_is_visible_ascii_without_spaces, |app: TestApp|
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 });
+
+/// The schema of query parameter `name` of `method path`.
+fn parameter_schema(method: &str, path: &str, name: &str) -> Value {
+    let doc = serde_json::to_value(openapi::document()).unwrap();
+    let params = doc["paths"][path][method]["parameters"].as_array().unwrap_or_else(|| panic!("{method} {path}"));
+    let param = params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{method} {path}: no {name}"));
+    param["schema"].clone()
+}
+
+#[test]
+fn word_filters_take_their_patterns_from_the_sets() {
+    use grant_ledger::domain::{EntryKind, VirementStatus};
+    // The entries list once documented ten kinds of twelve: receipts and repayments were
+    // refused by a schema-valid client.
+    let kind = parameter_schema("get", "/api/v1/entries", "kind");
+    let pattern = regex::Regex::new(kind["pattern"].as_str().unwrap()).unwrap();
+    for k in EntryKind::ALL {
+        assert!(pattern.is_match(k.as_str()), "the kind pattern refuses {k}");
+    }
+    assert!(!pattern.is_match("teleport") && !pattern.is_match(""));
+    assert_eq!(kind["enum"], serde_json::json!(EntryKind::WORDS));
+    let status = parameter_schema("get", "/api/v1/virements", "status");
+    assert_eq!(status["pattern"], VirementStatus::PATTERN);
+    assert_eq!(status["enum"], serde_json::json!(VirementStatus::WORDS));
+}

@@ -376,10 +376,7 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
             "select min(id) as id from entries where commitment_id = $1 and kind = {}",
             EntryKind::Commitment.sql()
         );
-        let entry = sqlx::query(&entry_sql)
-            .bind(id)
-            .fetch_one(&mut *db_tx)
-            .await?;
+        let entry = sqlx::query(&entry_sql).bind(id).fetch_one(&mut *db_tx).await?;
         vec![PartState {
             financial_year: year,
             amount,

@@ -109,8 +109,8 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
         use EntryKind::*;
         match kind {
             Virement => OnOverspend::Stop,
-            Award | Allocation | Commitment | Spend | Release | Refund | Reversal | YearEnd | CarryForward | Receipt
-            | Repayment => locked.grant.rule(),
+            Award | Allocation | Commitment | Spend | Release | Refund | Reversal | YearEnd | CarryForward
+            | Receipt | Repayment => locked.grant.rule(),
         }
     };
     let posted = post_in(&mut db_tx, &entry, &meta, rule).await?;
