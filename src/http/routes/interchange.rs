@@ -16,7 +16,7 @@ use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use super::reports::{bom, bom_only_with_csv};
 use crate::csv::journal::Format;
-use crate::csv::mapping::{Mapping, PRESETS};
+use crate::csv::mapping::{Mapping, Preset};
 use crate::domain::FinancialYear;
 use crate::model::import::{Engine, ImportOptions};
 use crate::model::known::Known;
@@ -40,8 +40,8 @@ struct ImportQuery {
     /// Check every line and report, posting nothing.
     dry_run: Option<bool>,
     /// The column layout (default `generic`).
-    #[param(pattern = "^(generic|transparency)$")]
-    mapping: Option<String>,
+    #[param(inline)]
+    mapping: Option<Preset>,
     /// The grant of lines that name none.
     grant: Option<Code>,
 }
@@ -69,7 +69,7 @@ async fn import_spend(
     let grant = q.code("grant");
     q.finish()?;
     let mapping = Mapping::preset(&mapping_name)
-        .ok_or_else(|| AppError::field("mapping", format!("must be one of: {}", PRESETS.join(", "))))?
+        .ok_or_else(|| AppError::field("mapping", format!("must be one of: {}", Preset::WORDS.join(", "))))?
         .with_default_grant(grant);
     let opts = ImportOptions { dry_run, created_by: auth.name(), idem: idem.as_ref(), engine: Engine::Bulk };
     let report = crate::csv::import_spend(&s.store, &body.0, &mapping, opts, &|_| {}).await?;
@@ -95,8 +95,8 @@ async fn import_spend(
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct JournalQuery {
-    #[param(pattern = "^(hledger|beancount)$")]
-    format: String,
+    #[param(inline)]
+    format: Format,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
     as_known_at: Option<Instant>,
 }
