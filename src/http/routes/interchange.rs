@@ -223,8 +223,8 @@ struct GivingQuery {
     /// Agreements awarded (their commitment date) in this year.
     financial_year: FinancialYear,
     /// `json` (the default) or `csv`.
-    #[param(pattern = "^(json|csv)$")]
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<GivingFormat>,
     /// As the ledger stood at this instant: an agreement whose first commitment entry was
     /// recorded after it is left out.
     as_known_at: Option<Instant>,
@@ -282,10 +282,7 @@ async fn giving_download(
     format: Option<&str>,
     bom: bool,
 ) -> Result<Response, AppError> {
-    let format = match format {
-        None => GivingFormat::Json,
-        Some(f) => GivingFormat::parse(f).ok_or_else(|| AppError::field("format", "must be json or csv"))?,
-    };
+    let format = GivingFormat::given(format).map_err(|e| AppError::field("format", e))?;
     let bom = bom_only_with_csv(bom, format == GivingFormat::Csv)?;
     let bytes = open_data::giving(store, year, known, format).await?;
     Ok(match format {
