@@ -387,3 +387,27 @@ fn word_filters_take_their_patterns_from_the_sets() {
     assert_eq!(status["pattern"], VirementStatus::PATTERN);
     assert_eq!(status["enum"], serde_json::json!(VirementStatus::WORDS));
 }
+
+#[test]
+fn every_word_parameter_states_its_set_as_enum_and_pattern() {
+    // A closed set's parameter is its type, inlined: the words are its `enum`, and its
+    // pattern accepts exactly them; no parameter spells a list of words by hand.
+    let mut seen = 0;
+    for op in operations() {
+        for p in op.op["parameters"].as_array().into_iter().flatten() {
+            let schema = &p["schema"];
+            let Some(words) = schema["enum"].as_array() else {
+                let pattern = schema["pattern"].as_str().unwrap_or_default();
+                assert!(!pattern.starts_with("^(") || pattern.contains('['), "{} {}: {pattern}", op.method, op.path);
+                continue;
+            };
+            seen += 1;
+            let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+            for w in words {
+                assert!(pattern.is_match(w.as_str().unwrap()), "{} {} {}: {w}", op.method, op.path, p["name"]);
+            }
+            assert!(!pattern.is_match("") && !pattern.is_match("nonsense"));
+        }
+    }
+    assert!(seen >= 9, "{seen} word parameters");
+}
