@@ -9,6 +9,7 @@ pub mod cash;
 pub mod controls;
 pub mod entries;
 pub mod exports;
+pub mod formats;
 pub mod import;
 pub mod known;
 pub mod monitoring;

@@ -25,7 +25,7 @@ pub enum VirementAction {
     /// List virements, pending ones by default.
     List {
         /// pending, approved, rejected or posted.
-        #[arg(long, default_value = "pending")]
+        #[arg(long, default_value_t = VirementStatus::Pending)]
         status: VirementStatus,
         #[command(flatten)]
         who: As,

@@ -68,7 +68,7 @@ pub enum ExportCommand {
         #[arg(long)]
         financial_year: String,
         /// `json` (the default) or `csv`.
-        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        #[arg(long, default_value = "json", value_parser = crate::model::formats::DataFormat::WORDS)]
         format: String,
         /// As the ledger stood at this instant (RFC 3339): an agreement whose first
         /// commitment entry was recorded after it is left out.

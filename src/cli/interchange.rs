@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use crate::csv::journal::Format;
-use crate::csv::mapping::Mapping;
+use crate::csv::mapping::{Mapping, Preset};
 use crate::model::import::{Engine, ImportOptions, ImportReport};
 use crate::model::known::Known;
 use crate::storage::Store;
@@ -39,7 +39,7 @@ pub enum Export {
     /// The whole ledger as an hledger or beancount journal.
     Journal {
         /// hledger or beancount.
-        #[arg(long, value_parser = ["hledger", "beancount"])]
+        #[arg(long, value_parser = Format::WORDS)]
         format: String,
         /// The figures as the ledger stood at this instant (RFC 3339, e.g. 2024-01-10T09:30:00Z):
         /// entries recorded after it are left out.
@@ -72,8 +72,9 @@ pub fn load_mapping(name: &str, grant: Option<String>) -> anyhow::Result<Mapping
     let m = match Mapping::preset(name) {
         Some(m) => m,
         None => {
-            let text = std::fs::read_to_string(name)
-                .with_context(|| format!("--mapping {name}: not generic, transparency or a readable TOML file"))?;
+            let text = std::fs::read_to_string(name).with_context(|| {
+                format!("--mapping {name}: not {} or a readable TOML file", Preset::WORDS.join(", "))
+            })?;
             Mapping::from_toml(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?
         }
     };

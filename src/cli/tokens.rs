@@ -32,7 +32,7 @@ pub async fn run(store: &Store, action: TokenAction) -> anyhow::Result<i32> {
     match action {
         TokenAction::Create { role, name } => {
             let role = Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("--role must be one of admin, viewer, funder, finance, approver"))?;
+                .ok_or_else(|| anyhow::anyhow!("--role must be one of {}", Role::WORDS.join(", ")))?;
             let created = tokens::create(store, &name, role, "command line (token create)").await?;
             println!("{}", created.token);
             eprintln!(

@@ -27,21 +27,10 @@ use crate::domain::anchor::Anchor;
 use crate::domain::{Account, AccountKind, Money};
 use crate::model::exports::JournalEntry;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Hledger,
-    Beancount,
-}
-
-impl Format {
-    pub fn parse(text: &str) -> Option<Format> {
-        match text {
-            "hledger" => Some(Format::Hledger),
-            "beancount" => Some(Format::Beancount),
-            _ => None,
-        }
-    }
-}
+crate::domain::words::word_set!(
+    /// A journal's plain-text accounting format.
+    Format, "journal format", { Hledger => "hledger", Beancount => "beancount" }
+);
 
 pub fn write(
     format: Format,

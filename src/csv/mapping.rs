@@ -115,7 +115,11 @@ pub struct Mapping {
     pub vat_recoverable_default: bool,
 }
 
-pub const PRESETS: &[&str] = &["generic", "transparency"];
+crate::domain::words::word_set!(
+    /// A spend file's column layout, built in: the ledger's own, or the Local Government
+    /// Transparency Code's.
+    Preset, "mapping preset", { Generic => "generic", Transparency => "transparency" }
+);
 
 impl Mapping {
     /// `date,grant,project,supplier,description,invoice_ref,amount,source_ref`, exactly, and
@@ -186,11 +190,10 @@ impl Mapping {
     }
 
     pub fn preset(name: &str) -> Option<Mapping> {
-        match name {
-            "generic" => Some(Mapping::generic()),
-            "transparency" => Some(Mapping::transparency()),
-            _ => None,
-        }
+        Preset::parse(name).map(|preset| match preset {
+            Preset::Generic => Mapping::generic(),
+            Preset::Transparency => Mapping::transparency(),
+        })
     }
 
     /// Reads a TOML mapping file (see docs/interchange.md). It may start from a preset and
@@ -200,7 +203,7 @@ impl Mapping {
         let mut m = match file.preset.as_deref() {
             None => Mapping { name: "toml".into(), columns: Vec::new(), ..Mapping::transparency() },
             Some(p) => Mapping::preset(p)
-                .ok_or_else(|| format!("mapping file: preset must be one of {}", PRESETS.join(", ")))?,
+                .ok_or_else(|| format!("mapping file: preset must be one of {}", Preset::WORDS.join(", ")))?,
         };
         m.name = format!("toml ({})", file.preset.as_deref().unwrap_or("own columns"));
         if let Some(c) = file.columns {

@@ -8,7 +8,7 @@
 //! £500 threshold applies to the net amount, as the Code's "expenditure over £500" does.
 
 use super::defuse::defuse;
-use crate::domain::Money;
+use crate::domain::{EntryKind, Money};
 use crate::model::exports::SpendRow;
 
 /// The Code asks for each item of expenditure over £500; smaller lines are left out.
@@ -24,10 +24,18 @@ pub fn write(partnership: &str, rows: &[SpendRow]) -> String {
     w.write_record(HEADER).expect("writing to memory");
     for r in rows.iter().filter(|r| net(r).pence().abs() > THRESHOLD_PENCE) {
         let department = format!("{partnership} ({})", r.grant);
-        let purpose = match r.kind.as_str() {
-            "reversal" => format!("Reversal: {}", r.memo),
-            "refund" => format!("Refund: {}", r.memo),
-            _ => r.memo.clone(),
+        let purpose = {
+            use EntryKind::*;
+            match EntryKind::parse(&r.kind) {
+                Some(Reversal) => format!("Reversal: {}", r.memo),
+                Some(Refund) => format!("Refund: {}", r.memo),
+                // Only spends, refunds and their reversals charge `spent`; the rest never come here.
+                Some(
+                    Spend | Award | Allocation | Virement | Commitment | Release | YearEnd | CarryForward | Receipt
+                    | Repayment,
+                )
+                | None => r.memo.clone(),
+            }
         };
         let amount: Money = net(r);
         let vat = if r.irrecoverable_vat == Money::ZERO { String::new() } else { r.irrecoverable_vat.to_string() };

@@ -2,76 +2,66 @@
 
 use std::fmt;
 
+use super::words::word_set;
 use super::year::FinancialYear;
 
-/// The stage of money an account holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AccountKind {
-    Awarded,
-    Unallocated,
-    Available,
-    Committed,
-    Spent,
-    Returned,
-    Carried,
-    /// The funder's money in hand for the award: receipts in, repayments out (debit).
-    Cash,
-    /// What the funder has paid against the award (credit).
-    Received,
-    /// Returned money the funder is owed until it is repaid (credit).
-    Owed,
-    /// The funder's claim on the award's returned money, raised by the year end (debit).
-    Claimed,
-}
+word_set!(
+    /// The stage of money an account holds: the first part of an account's name.
+    AccountKind, "account kind", {
+        Awarded => "awarded",
+        Unallocated => "unallocated",
+        Available => "available",
+        Committed => "committed",
+        Spent => "spent",
+        Returned => "returned",
+        Carried => "carried",
+        /// The funder's money in hand for the award: receipts in, repayments out (debit).
+        Cash => "cash",
+        /// What the funder has paid against the award (credit).
+        Received => "received",
+        /// Returned money the funder is owed until it is repaid (credit).
+        Owed => "owed",
+        /// The funder's claim on the award's returned money, raised by the year end (debit).
+        Claimed => "claimed",
+    }
+);
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 11] = [
-        AccountKind::Awarded,
-        AccountKind::Unallocated,
-        AccountKind::Available,
-        AccountKind::Committed,
-        AccountKind::Spent,
-        AccountKind::Returned,
-        AccountKind::Carried,
-        AccountKind::Cash,
-        AccountKind::Received,
-        AccountKind::Owed,
-        AccountKind::Claimed,
-    ];
+    /// `'spent:%'`: an SQL `like` pattern matching every account of this kind.
+    pub fn sql_like(self) -> String {
+        format!("'{}:%'", self.as_str())
+    }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::Awarded => "awarded",
-            AccountKind::Unallocated => "unallocated",
-            AccountKind::Available => "available",
-            AccountKind::Committed => "committed",
-            AccountKind::Spent => "spent",
-            AccountKind::Returned => "returned",
-            AccountKind::Carried => "carried",
-            AccountKind::Cash => "cash",
-            AccountKind::Received => "received",
-            AccountKind::Owed => "owed",
-            AccountKind::Claimed => "claimed",
-        }
+    /// Whether `account`, an account's name, names an account of this kind.
+    pub fn names(self, account: &str) -> bool {
+        account.split(':').next() == Some(self.as_str())
     }
 
     /// Project accounts carry a project code; award accounts do not.
     pub fn is_per_project(self) -> bool {
-        matches!(self, AccountKind::Available | AccountKind::Committed | AccountKind::Spent)
+        use AccountKind::*;
+        match self {
+            Available | Committed | Spent => true,
+            Awarded | Unallocated | Returned | Carried | Cash | Received | Owed | Claimed => false,
+        }
     }
 
     /// Debit-normal accounts hold their signed balance; every other holds it negated.
     pub fn is_debit_normal(self) -> bool {
-        matches!(self, AccountKind::Awarded | AccountKind::Cash | AccountKind::Claimed)
+        use AccountKind::*;
+        match self {
+            Awarded | Cash | Claimed => true,
+            Unallocated | Available | Committed | Spent | Returned | Carried | Received | Owed => false,
+        }
     }
 
     /// The cash side: what the funder paid and is owed, beside the budgetary accounts.
     pub fn is_cash_side(self) -> bool {
-        matches!(self, AccountKind::Cash | AccountKind::Received | AccountKind::Owed | AccountKind::Claimed)
-    }
-
-    fn parse(text: &str) -> Option<AccountKind> {
-        AccountKind::ALL.into_iter().find(|k| k.as_str() == text)
+        use AccountKind::*;
+        match self {
+            Cash | Received | Owed | Claimed => true,
+            Awarded | Unallocated | Available | Committed | Spent | Returned | Carried => false,
+        }
     }
 }
 

@@ -1,83 +1,45 @@
 //! Entries: balanced sets of postings, built only through `EntryBuilder`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::NaiveDate;
 
 use super::account::Account;
 use super::money::Money;
+use super::words::word_set;
 use super::year::FinancialYear;
 
-/// What an entry records. Stored as its lowercase name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EntryKind {
-    Award,
-    Allocation,
-    Virement,
-    Commitment,
-    Spend,
-    Release,
-    Refund,
-    Reversal,
-    /// Year end: the award's unspent and unallocated money moved to carried and returned.
-    YearEnd,
-    /// The next year's side of a carry-forward: the money arrives in that year's award.
-    CarryForward,
-    /// Money arrives from the funder: cash → received.
-    Receipt,
-    /// Returned money paid back to the funder: owed → cash.
-    Repayment,
-}
+word_set!(
+    /// What an entry records.
+    EntryKind, "entry kind", {
+        Award => "award",
+        Allocation => "allocation",
+        Virement => "virement",
+        Commitment => "commitment",
+        Spend => "spend",
+        Release => "release",
+        Refund => "refund",
+        Reversal => "reversal",
+        /// Year end: the award's unspent and unallocated money moved to carried and returned.
+        YearEnd => "year_end",
+        /// The next year's side of a carry-forward: the money arrives in that year's award.
+        CarryForward => "carry_forward",
+        /// Money arrives from the funder: cash → received.
+        Receipt => "receipt",
+        /// Returned money paid back to the funder: owed → cash.
+        Repayment => "repayment",
+    }
+);
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 12] = [
-        EntryKind::Award,
-        EntryKind::Allocation,
-        EntryKind::Virement,
-        EntryKind::Commitment,
-        EntryKind::Spend,
-        EntryKind::Release,
-        EntryKind::Refund,
-        EntryKind::Reversal,
-        EntryKind::YearEnd,
-        EntryKind::CarryForward,
-        EntryKind::Receipt,
-        EntryKind::Repayment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Award => "award",
-            EntryKind::Allocation => "allocation",
-            EntryKind::Virement => "virement",
-            EntryKind::Commitment => "commitment",
-            EntryKind::Spend => "spend",
-            EntryKind::Release => "release",
-            EntryKind::Refund => "refund",
-            EntryKind::Reversal => "reversal",
-            EntryKind::YearEnd => "year_end",
-            EntryKind::CarryForward => "carry_forward",
-            EntryKind::Receipt => "receipt",
-            EntryKind::Repayment => "repayment",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<EntryKind> {
-        EntryKind::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
     /// Budget decisions belong to approvers; commitments and spend to finance officers.
     /// Reversing an entry needs the role that may record it.
     pub fn is_budget_decision(self) -> bool {
-        matches!(
-            self,
-            EntryKind::Award
-                | EntryKind::Allocation
-                | EntryKind::Virement
-                | EntryKind::YearEnd
-                | EntryKind::CarryForward
-        )
+        use EntryKind::*;
+        match self {
+            Award | Allocation | Virement | YearEnd | CarryForward => true,
+            Commitment | Spend | Release | Refund | Reversal | Receipt | Repayment => false,
+        }
     }
 }
 
@@ -85,13 +47,11 @@ impl EntryKind {
     /// Year-end entries come in pairs across two years: reversing one alone would leave
     /// money counted twice, so they are not reversed one by one.
     pub fn is_reversible(self) -> bool {
-        !matches!(self, EntryKind::Reversal | EntryKind::YearEnd | EntryKind::CarryForward)
-    }
-}
-
-impl fmt::Display for EntryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        use EntryKind::*;
+        match self {
+            Reversal | YearEnd | CarryForward => false,
+            Award | Allocation | Virement | Commitment | Spend | Release | Refund | Receipt | Repayment => true,
+        }
     }
 }
 
@@ -181,11 +141,15 @@ fn outside(date: NaiveDate, year: FinancialYear, first: NaiveDate, last: NaiveDa
 /// reverses one. Verify holds stored entries to the same span.
 pub fn date_window(kind: EntryKind, year: FinancialYear, cash_only: bool) -> (NaiveDate, NaiveDate) {
     let (year_before, two_years_after) = (year.prev().start(), year.next().next().end());
+    use EntryKind::*;
     match (kind, cash_only) {
-        (EntryKind::Receipt, true) => (year_before, year.end()),
-        (EntryKind::Repayment, true) => (year.start(), two_years_after),
-        (EntryKind::Reversal, true) => (year_before, two_years_after),
-        _ => (year.start(), year.end()),
+        (Receipt, true) => (year_before, year.end()),
+        (Repayment, true) => (year.start(), two_years_after),
+        (Reversal, true) => (year_before, two_years_after),
+        (Receipt | Repayment | Reversal, false)
+        | (Award | Allocation | Virement | Commitment | Spend | Release | Refund | YearEnd | CarryForward, _) => {
+            (year.start(), year.end())
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod rag;
 pub mod rules;
 pub mod status;
 pub mod text;
+pub mod words;
 pub mod year;
 
 pub use account::{Account, AccountKind, is_valid_code};

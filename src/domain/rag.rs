@@ -16,25 +16,12 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::domain::FinancialYear;
+use crate::domain::words::word_set;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-#[derive(utoipa::ToSchema)]
-pub enum Rag {
-    Green,
-    Amber,
-    Red,
-}
-
-impl Rag {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rag::Red => "red",
-            Rag::Amber => "amber",
-            Rag::Green => "green",
-        }
-    }
-}
+word_set!(
+    /// The variance report's rating of a project, worst last: the order is the comparison.
+    Rag, "RAG rating", { Green => "green", Amber => "amber", Red => "red" }
+);
 
 /// Thresholds in percentage points of budget, outside the profile band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

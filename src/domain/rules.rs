@@ -158,7 +158,15 @@ pub fn check(
                     }
                 }
             }
-            _ => {
+            AccountKind::Awarded
+            | AccountKind::Committed
+            | AccountKind::Spent
+            | AccountKind::Returned
+            | AccountKind::Carried
+            | AccountKind::Cash
+            | AccountKind::Received
+            | AccountKind::Owed
+            | AccountKind::Claimed => {
                 return Err(RuleViolation::BelowZero {
                     account: account.to_string(),
                     balance: held_before,

@@ -1,75 +1,22 @@
-//! The closed sets of words the ledger stores: statuses, a grant's overspend rule and a
-//! token's role. Each is stored and shown as its lowercase word; a stored word outside the
-//! set is refused (`TryFrom<String>`), never read as some default, so a tampered or
-//! mistyped row cannot quietly change what a rule does.
+//! The closed sets of words the ledger stores beside entry and account kinds: statuses, a
+//! grant's overspend rule, a token's role, commitment and return kinds. Each is declared with
+//! `word_set!` (`domain::words`), which says what follows from the one list.
 
-/// A stored word that names no member of its set.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{value:?} is not a known {what}")]
-pub struct UnknownValue {
-    pub what: &'static str,
-    pub value: String,
-}
-
-macro_rules! word_set {
-    ($(#[$meta:meta])* $name:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-        pub enum $name {
-            $(#[serde(rename = $word)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: [$name; [$($word),+].len()] = [$($name::$variant),+];
-
-            pub fn parse(text: &str) -> Option<$name> {
-                match text {
-                    $($word => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $word,)+
-                }
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = UnknownValue;
-            fn try_from(value: String) -> Result<$name, UnknownValue> {
-                $name::parse(&value).ok_or(UnknownValue { what: $what, value })
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = UnknownValue;
-            fn from_str(text: &str) -> Result<$name, UnknownValue> {
-                $name::try_from(text.to_owned())
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+pub use super::words::UnknownValue;
+use super::words::word_set;
 
 word_set!(
-    /// A grant's overspend rule.
+    /// A grant's overspend rule: `stop` refuses, `warn` posts and flags.
     OnOverspend, "overspend rule", { Stop => "stop", Warn => "warn" }
 );
 
 word_set!(
-    /// A closed project takes no new money in (ARCHITECTURE.md, choices).
+    /// A project's status: a closed project takes no new money in.
     ProjectStatus, "project status", { Active => "active", Closed => "closed" }
 );
 
 word_set!(
-    /// A closed financial year accepts no entry.
+    /// A financial year's status: a closed year accepts no entry.
     YearStatus, "financial year status", { Open => "open", Closed => "closed" }
 );
 
@@ -87,7 +34,7 @@ word_set!(
 );
 
 word_set!(
-    /// What a token may do (API.md's roles).
+    /// What a token may do (docs/api.md, roles).
     Role, "role", {
         Admin => "admin", Viewer => "viewer", Funder => "funder", Finance => "finance", Approver => "approver",
     }

@@ -2,7 +2,7 @@
 //! `utoipa_axum::routes!`, which takes the method, path, parameters, body and responses from
 //! the handler's `#[utoipa::path]`, so a route cannot be served without its documentation.
 //! Here: the document's frame, the hand-written schemas of the value types (money, years,
-//! codes, text), and `Conventions`, which adds what every route shares (auth, throttle,
+//! codes, text; closed sets of words have theirs from `domain::words`), and `Conventions`, which adds what every route shares (auth, throttle,
 //! bad-field and busy answers, the Problem body of every error).
 
 use std::borrow::Cow;
@@ -13,9 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, RefOr, Required, ResponseBuilder, Schema};
 use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToSchema};
 
-use crate::domain::{
-    FinancialYear, Money, OnOverspend, ProgressRag, ProjectStatus, Quantity, Role, VirementStatus, YearStatus,
-};
+use crate::domain::{FinancialYear, Money, ProgressRag, Quantity};
 
 /// The document's frame; the paths come from the routers (`super::api_router`). The value
 /// types are named in components here too: parameters refer to them but do not register them.
@@ -154,78 +152,6 @@ hand_schema!(
         "Pounds as a decimal string with two places; signed where the figure is (postings, balances).",
         "1500.00"
     )
-);
-
-/// A stored word from a fixed set (`domain::status`): its words are the schema's enum, taken
-/// from the type itself so the two cannot drift.
-fn word_schema(words: impl IntoIterator<Item = &'static str>, description: &str) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(words.into_iter().collect::<Vec<_>>()))
-        .description(Some(description))
-        .into()
-}
-
-hand_schema!(
-    OnOverspend,
-    "OnOverspend",
-    word_schema(
-        OnOverspend::ALL.map(OnOverspend::as_str),
-        "A grant's overspend rule: `stop` refuses, `warn` posts and flags."
-    )
-);
-hand_schema!(
-    ProjectStatus,
-    "ProjectStatus",
-    word_schema(ProjectStatus::ALL.map(ProjectStatus::as_str), "A closed project takes no new money in.")
-);
-hand_schema!(
-    YearStatus,
-    "YearStatus",
-    word_schema(YearStatus::ALL.map(YearStatus::as_str), "A closed financial year accepts no entry.")
-);
-hand_schema!(
-    VirementStatus,
-    "VirementStatus",
-    word_schema(VirementStatus::ALL.map(VirementStatus::as_str), "Where a virement stands.")
-);
-hand_schema!(
-    crate::domain::OrgKind,
-    "OrgKind",
-    word_schema(
-        crate::domain::OrgKind::ALL.map(crate::domain::OrgKind::as_str),
-        "What sort of body an organisation is: voluntary, community or social enterprise, public, or private."
-    )
-);
-hand_schema!(
-    crate::domain::CommitmentKind,
-    "CommitmentKind",
-    word_schema(
-        crate::domain::CommitmentKind::ALL.map(crate::domain::CommitmentKind::as_str),
-        "A purchase order from a supplier, or a grant agreement with a delivery partner."
-    )
-);
-hand_schema!(
-    crate::domain::EvidenceStatus,
-    "EvidenceStatus",
-    word_schema(
-        crate::domain::EvidenceStatus::ALL.map(crate::domain::EvidenceStatus::as_str),
-        "What a partner's evidence of spend showed: all it claims, some of it, or nothing."
-    )
-);
-hand_schema!(Role, "Role", word_schema(Role::ALL.map(Role::as_str), "What a token may do."));
-hand_schema!(
-    crate::domain::status::ReturnKind,
-    "ReturnKind",
-    word_schema(
-        crate::domain::status::ReturnKind::ALL.map(crate::domain::status::ReturnKind::as_str),
-        "A kind of return that can be filed."
-    )
-);
-hand_schema!(
-    ProgressRag,
-    "ProgressRag",
-    word_schema(ProgressRag::ALL.map(ProgressRag::as_str), "An officer's rating of a project's progress.")
 );
 
 /// The pattern of a quantity, exactly what `Quantity::parse` accepts.

@@ -27,15 +27,15 @@ pub struct AgreementTerms {
     pub schedule: Vec<AgreementPart>,
 }
 
-/// Whether a year's part is committed in that year's award yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PartStatus {
-    /// A commitment entry of that year holds it.
-    Committed,
-    /// It waits for that year's award (or for `POST /commitments/{id}/parts`).
-    Waiting,
-}
+crate::domain::words::word_set!(
+    /// Whether a year's part is committed in that year's award yet.
+    PartStatus, "part status", {
+        /// A commitment entry of that year holds it.
+        Committed => "committed",
+        /// It waits for that year's award (or for `POST /commitments/{id}/parts`).
+        Waiting => "waiting",
+    }
+);
 
 /// A year's part as it stands.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -103,7 +103,11 @@ pub fn build(grant: &str, years: &[(String, Vec<AccountFigure>)]) -> MultiYearRe
                     s.allocated -= a.pence;
                     s.actual -= a.pence;
                 }
-                _ => {}
+                AccountKind::Unallocated
+                | AccountKind::Cash
+                | AccountKind::Received
+                | AccountKind::Owed
+                | AccountKind::Claimed => {}
             }
         }
         s.awarded -= s.brought_forward;

@@ -359,21 +359,7 @@ pub fn giving_csv(p: &Publisher, agreements: &[PublishedAgreement]) -> Vec<u8> {
 }
 
 /// The 360Giving export's two forms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GivingFormat {
-    Json,
-    Csv,
-}
-
-impl GivingFormat {
-    pub fn parse(text: &str) -> Option<GivingFormat> {
-        match text {
-            "json" => Some(GivingFormat::Json),
-            "csv" => Some(GivingFormat::Csv),
-            _ => None,
-        }
-    }
-}
+pub use crate::model::formats::DataFormat as GivingFormat;
 
 /// The VCSE grants file for `year` as `known`: 404 for a year the ledger does not have,
 /// `conflict` naming `funding_org_name` while it is unset.

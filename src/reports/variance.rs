@@ -53,7 +53,14 @@ impl Figures {
             AccountKind::Available => self.available += held,
             AccountKind::Committed => self.committed += held,
             AccountKind::Spent => self.actual += held,
-            _ => return,
+            AccountKind::Awarded
+            | AccountKind::Unallocated
+            | AccountKind::Returned
+            | AccountKind::Carried
+            | AccountKind::Cash
+            | AccountKind::Received
+            | AccountKind::Owed
+            | AccountKind::Claimed => return,
         }
         self.budget += held;
     }

@@ -11,7 +11,8 @@ use super::reference::{get_grant_in, year_status_in};
 use super::rows;
 use super::{DbTx, Page, RowLock, Store, StoreError, now};
 use crate::domain::operations::{self as ops, Award};
-use crate::domain::{Account, FinancialYear, Money, VirementStatus, YearStatus};
+use crate::domain::words::sql_list;
+use crate::domain::{Account, AccountKind, FinancialYear, Money, VirementStatus, YearStatus};
 use crate::model::Actor;
 use crate::model::controls::{YearEndCmd, YearEndRecord};
 use crate::model::open_data::OpenDataSettings;
@@ -186,10 +187,12 @@ pub async fn reject_virement(
         )));
     }
     let before = audit::VIREMENTS.row_in(&mut db_tx, audit::RowKey::Id(id)).await?;
-    let done = sqlx::query(
-        "update virements set status = 'rejected', decided_by = $2, decided_at = $3, decision_reason = $4
-         where id = $1 and status = 'pending'",
-    )
+    let done = sqlx::query(&format!(
+        "update virements set status = {}, decided_by = $2, decided_at = $3, decision_reason = $4
+         where id = $1 and status = {}",
+        VirementStatus::Rejected.sql(),
+        VirementStatus::Pending.sql()
+    ))
     .bind(id)
     .bind(actor.name)
     .bind(now())
@@ -266,11 +269,12 @@ pub async fn year_end(store: &Store, c: YearEndCmd, actor: Actor<'_>) -> Result<
             other => other,
         })?;
     }
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "select account, balance_pence from balances
-         where grant_code = $1 and financial_year = $2 and kind in ('unallocated', 'available') and balance_pence <> 0
+         where grant_code = $1 and financial_year = $2 and kind in ({}) and balance_pence <> 0
          order by account",
-    )
+        sql_list(&[AccountKind::Unallocated, AccountKind::Available])
+    ))
     .bind(&c.grant)
     .bind(c.year.to_string())
     .fetch_all(&mut *db_tx)
@@ -412,10 +416,11 @@ pub async fn close_year(
         return Err(StoreError::Conflict(format!("financial year {fy} is already closed")));
     }
     let mut unresolved = Vec::new();
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "select account, balance_pence from balances
-         where financial_year = $1 and kind in ('unallocated', 'available', 'committed') and balance_pence <> 0 order by account",
-    )
+         where financial_year = $1 and kind in ({}) and balance_pence <> 0 order by account",
+        sql_list(&[AccountKind::Unallocated, AccountKind::Available, AccountKind::Committed])
+    ))
     .bind(fy.to_string())
     .fetch_all(&mut *db_tx)
     .await?;
@@ -423,10 +428,11 @@ pub async fn close_year(
         let held = Money::from_pence(-r.try_get::<i64, _>("balance_pence")?);
         unresolved.push(format!("{} holds {held}", r.try_get::<String, _>("account")?));
     }
-    let pending = sqlx::query("select id from virements where financial_year = $1 and status = 'pending' order by id")
-        .bind(fy.to_string())
-        .fetch_all(&mut *db_tx)
-        .await?;
+    let pending_sql = format!(
+        "select id from virements where financial_year = $1 and status = {} order by id",
+        VirementStatus::Pending.sql()
+    );
+    let pending = sqlx::query(&pending_sql).bind(fy.to_string()).fetch_all(&mut *db_tx).await?;
     for r in pending {
         unresolved.push(format!("virement {} is pending approval", r.try_get::<i64, _>("id")?));
     }

@@ -10,6 +10,7 @@
 //! write (rule 7).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use sqlx::Row;
@@ -18,6 +19,7 @@ use sqlx::any::AnyRow;
 use super::entry_columns::{EntryColumns, select_list};
 use super::known::Cut;
 use super::{Backend, DbTx, Store, StoreError};
+use crate::domain::words::sql_list;
 use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money};
 use crate::model::import::ImportOp;
 use crate::model::known::Known;
@@ -114,13 +116,9 @@ impl InvoiceKey {
 
     /// The refusal of a request repeating `entry`: 409 `duplicate`, naming it.
     pub fn refusal(&self, entry: i64) -> StoreError {
-        let what = match self.kind {
-            EntryKind::Spend => "spend",
-            _ => "refund",
-        };
         StoreError::Duplicate {
             of: entry,
-            what: format!("{what} of {} on {} ({} {})", self.amount, self.date, self.grant, self.project),
+            what: format!("{} of {} on {} ({} {})", self.kind, self.amount, self.date, self.grant, self.project),
         }
     }
 }
@@ -132,22 +130,25 @@ struct Candidate {
     key: InvoiceKey,
 }
 
+/// The kinds of entry that pay a supplier or take money back from one.
+const PAYMENTS: [EntryKind; 2] = [EntryKind::Spend, EntryKind::Refund];
+
 /// Reads the standing spends and refunds posted to `account` on `date`.
-fn candidates_sql() -> String {
+static CANDIDATES_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "select e.id, e.kind, e.grant_code, e.entry_date, {}, p.account, p.amount_pence
-     from postings p join entries e on e.id = p.entry_id
-     where p.account = $1 and p.entry_date = $2 and e.kind in ('spend', 'refund')
-       and not exists (select 1 from entries r where r.reverses = e.id)
-     order by e.id",
-        select_list("e")
+         from postings p join entries e on e.id = p.entry_id
+         where p.account = $1 and p.entry_date = $2 and e.kind in ({})
+           and not exists (select 1 from entries r where r.reverses = e.id)
+         order by e.id",
+        select_list("e"),
+        sql_list(&PAYMENTS)
     )
-}
+});
 
 fn candidate(r: &sqlx::any::AnyRow) -> Result<Option<Candidate>, StoreError> {
-    let kind = match r.try_get::<String, _>("kind")?.as_str() {
-        "spend" => EntryKind::Spend,
-        "refund" => EntryKind::Refund,
+    let kind = match EntryKind::parse(&r.try_get::<String, _>("kind")?) {
+        Some(kind) if PAYMENTS.contains(&kind) => kind,
         _ => return Ok(None),
     };
     let at = ("entries", &["id"][..]);
@@ -159,7 +160,7 @@ fn candidate(r: &sqlx::any::AnyRow) -> Result<Option<Candidate>, StoreError> {
 /// The first standing entry `key` repeats, read inside the caller's `db_tx`, which holds
 /// the award's lock.
 pub async fn find_in(db_tx: &mut DbTx, key: &InvoiceKey) -> Result<Option<i64>, StoreError> {
-    let rows = sqlx::query(&candidates_sql())
+    let rows = sqlx::query(&CANDIDATES_SQL)
         .bind(key.spent_account().to_string())
         .bind(key.date.to_string())
         .fetch_all(&mut **db_tx)
@@ -185,24 +186,27 @@ pub async fn recorded_in(
     let pairs: BTreeSet<(String, String)> = keys.map(|k| (k.spent_account().to_string(), k.date.to_string())).collect();
     let pairs: Vec<(String, String)> = pairs.into_iter().collect();
     let sql = match backend {
-        Backend::Sqlite => {
-            "select e.id, e.kind, e.grant_code, e.entry_date, {columns}, p.account, p.amount_pence
+        Backend::Sqlite => format!(
+            "select e.id, e.kind, e.grant_code, e.entry_date, {}, p.account, p.amount_pence
              from json_each($1) j
              join postings p on p.account = json_extract(j.value, '$[0]') and p.entry_date = json_extract(j.value, '$[1]')
              join entries e on e.id = p.entry_id
-             where e.kind in ('spend', 'refund') and not exists (select 1 from entries r where r.reverses = e.id)
-             order by e.id"
-        }
-        Backend::Postgres => {
-            "select e.id, e.kind, e.grant_code, e.entry_date, {columns}, p.account, p.amount_pence
+             where e.kind in ({}) and not exists (select 1 from entries r where r.reverses = e.id)
+             order by e.id",
+            select_list("e"),
+            sql_list(&PAYMENTS)
+        ),
+        Backend::Postgres => format!(
+            "select e.id, e.kind, e.grant_code, e.entry_date, {}, p.account, p.amount_pence
              from jsonb_array_elements($1::text::jsonb) j
              join postings p on p.account = j ->> 0 and p.entry_date = j ->> 1
              join entries e on e.id = p.entry_id
-             where e.kind in ('spend', 'refund') and not exists (select 1 from entries r where r.reverses = e.id)
-             order by e.id"
-        }
-    }
-    .replace("{columns}", &select_list("e"));
+             where e.kind in ({}) and not exists (select 1 from entries r where r.reverses = e.id)
+             order by e.id",
+            select_list("e"),
+            sql_list(&PAYMENTS)
+        ),
+    };
     let mut found = HashMap::new();
     for chunk in pairs.chunks(PAIRS_PER_QUERY) {
         let json = serde_json::to_string(chunk).expect("pairs serialize");
@@ -226,10 +230,12 @@ pub async fn reversed_repeats(store: &Store, known: &Known) -> Result<BTreeSet<i
     let sql = format!(
         "select e.id, e.kind, e.grant_code, e.entry_date, {}, p.account, p.amount_pence, r.id as reversal
          from entries r join entries e on e.id = r.reverses
-         join postings p on p.entry_id = e.id and p.account like 'spent:%'
-         where e.kind in ('spend', 'refund') and {}
+         join postings p on p.entry_id = e.id and p.account like {}
+         where e.kind in ({}) and {}
          order by e.id",
         select_list("e"),
+        AccountKind::Spent.sql_like(),
+        sql_list(&PAYMENTS),
         cut.sql
     );
     let reversed = cut.bind(sqlx::query(&sql)).fetch_all(&mut *db_tx).await?;
@@ -237,7 +243,7 @@ pub async fn reversed_repeats(store: &Store, known: &Known) -> Result<BTreeSet<i
     for r in &reversed {
         let Some(c) = candidate(r)? else { continue };
         let rows =
-            sqlx::query(&candidates_sql()).bind(&c.account).bind(c.key.date.to_string()).fetch_all(&mut *db_tx).await?;
+            sqlx::query(&CANDIDATES_SQL).bind(&c.account).bind(c.key.date.to_string()).fetch_all(&mut *db_tx).await?;
         // Standing now; an entry `known` leaves out is not yet recorded in that view.
         let mut standing = false;
         for s in &rows {

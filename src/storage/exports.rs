@@ -8,8 +8,8 @@ use sqlx::any::AnyRow;
 
 use super::known::Cut;
 use super::{Store, StoreError, rows};
-use crate::domain::Money;
 use crate::domain::anchor::Anchor;
+use crate::domain::{AccountKind, EntryKind, Money};
 use crate::model::exports::{JournalEntry, SpendRow};
 use crate::model::known::Known;
 
@@ -117,7 +117,7 @@ pub async fn spend_rows(
                 coalesce(o.name, c.supplier) as commitment_party,
                 cast(sum(p.amount_pence) as bigint) as spent
          from entries e
-         join postings p on p.entry_id = e.id and p.account like 'spent:%'
+         join postings p on p.entry_id = e.id and p.account like {}
          left join entries r on r.id = e.reverses
          left join entries s on s.id = e.refund_of
          left join entries rs on rs.id = r.refund_of
@@ -128,6 +128,7 @@ pub async fn spend_rows(
                   e.vat_recoverable, r.supplier, r.refund_of, r.vat_pence, r.vat_recoverable, s.supplier, rs.supplier,
                   o.name, c.supplier
          order by e.entry_date, e.id",
+        AccountKind::Spent.sql_like(),
         cut.sql
     );
     let mut db_tx = store.begin_read().await?;
@@ -151,7 +152,8 @@ pub async fn spend_rows(
         .iter()
         .map(|r| -> Result<_, StoreError> {
             let kind: String = r.try_get("kind")?;
-            let vat = if kind == "reversal" { irrecoverable(r, "reversed_")? } else { irrecoverable(r, "")? };
+            let vat =
+                if kind == EntryKind::Reversal.as_str() { irrecoverable(r, "reversed_")? } else { irrecoverable(r, "")? };
             let party: Option<String> = r.try_get("commitment_party")?;
             let supplier = text(r, "supplier")?
                 .or(text(r, "reversed_supplier")?)

@@ -11,7 +11,7 @@ use sqlx::Row;
 use super::known::Cut;
 use super::{DbTx, Store, StoreError, rows};
 use crate::domain::org::{area_type, is_giving_prefix, org_id_refusal};
-use crate::domain::{FinancialYear, Money};
+use crate::domain::{CommitmentKind, EntryKind, FinancialYear, Money};
 use crate::model::known::{Known, parse_instant};
 use crate::model::open_data::{OpenDataSettings, PublishedAgreement};
 use crate::model::reference::Organisation;
@@ -111,9 +111,11 @@ pub async fn agreements_awarded(
     let entry = Cut::of(known, "e", 3);
     let reversal = Cut::of(known, "r", 3 + entry.binds.len());
     let standing = format!(
-        "exists (select 1 from entries e where e.commitment_id = c.id and e.kind = 'commitment' and {}
+        "exists (select 1 from entries e where e.commitment_id = c.id and e.kind = {} and {}
                  and not exists (select 1 from entries r where r.reverses = e.id and {}))",
-        entry.sql, reversal.sql
+        EntryKind::Commitment.sql(),
+        entry.sql,
+        reversal.sql
     );
     let sql = format!(
         "select c.id as agreement_id, c.grant_code, g.name as grant_name, c.project_code, p.name as project_name,
@@ -124,17 +126,19 @@ pub async fn agreements_awarded(
          join grants g on g.code = c.grant_code
          join projects p on p.code = c.project_code
          join organisations o on o.code = c.recipient
-         where c.kind = 'grant_agreement' and c.commitment_date >= $1 and c.commitment_date <= $2 and {standing}
-         order by c.commitment_date, c.id"
+         where c.kind = {agreement} and c.commitment_date >= $1 and c.commitment_date <= $2 and {standing}
+         order by c.commitment_date, c.id",
+        agreement = CommitmentKind::GrantAgreement.sql()
     );
     let query = sqlx::query(&sql).bind(year.start().to_string()).bind(year.end().to_string());
     let found = reversal.bind(entry.bind(query)).fetch_all(&mut *db_tx).await?;
-    let parts = sqlx::query(
+    let parts = sqlx::query(&format!(
         "select ap.commitment_id, ap.financial_year, ap.amount_pence
          from agreement_parts ap join commitments c on c.id = ap.commitment_id
-         where c.kind = 'grant_agreement' and c.commitment_date >= $1 and c.commitment_date <= $2
+         where c.kind = {} and c.commitment_date >= $1 and c.commitment_date <= $2
          order by ap.commitment_id, ap.financial_year",
-    )
+        CommitmentKind::GrantAgreement.sql()
+    ))
     .bind(year.start().to_string())
     .bind(year.end().to_string())
     .fetch_all(&mut *db_tx)

@@ -6,6 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, rows};
+use crate::domain::status::ReturnKind;
 use crate::domain::{
     Account, AccountKind, EntryKind, FinancialYear, OnOverspend, ProgressRag, ProjectStatus, Quantity, Role,
     VirementStatus, YearStatus, parse_date,
@@ -14,8 +15,8 @@ use crate::domain::{
 /// What a column must hold.
 #[derive(Clone, Copy)]
 enum Kind {
-    /// A word of a closed set, tested by its parser.
-    Word(fn(&str) -> bool),
+    /// A word of a closed set: its `WORDS` (`domain::words`).
+    Word(&'static [&'static str]),
     Year,
     Date,
     /// A date, or null where the row has none (a purchase order's agreement dates).
@@ -40,23 +41,23 @@ const TABLES: &[Table] = &[
             ("code", Kind::Year),
             ("start_date", Kind::Date),
             ("end_date", Kind::Date),
-            ("status", Kind::Word(year_status)),
+            ("status", Kind::Word(&YearStatus::WORDS)),
         ],
     ),
-    ("grants", &["code"], &[("on_overspend", Kind::Word(on_overspend))]),
+    ("grants", &["code"], &[("on_overspend", Kind::Word(&OnOverspend::WORDS))]),
     (
         "quarter_locks",
         &["financial_year", "quarter"],
         &[("financial_year", Kind::Year), ("quarter", Kind::Int), ("locked", Kind::Int)],
     ),
-    ("projects", &["code"], &[("status", Kind::Word(project_status))]),
-    ("organisations", &["code"], &[("kind", Kind::Word(org_kind))]),
+    ("projects", &["code"], &[("status", Kind::Word(&ProjectStatus::WORDS))]),
+    ("organisations", &["code"], &[("kind", Kind::Word(&crate::domain::OrgKind::WORDS))]),
     (
         "payment_schedules",
         &["grant_code", "financial_year", "line"],
         &[("financial_year", Kind::Year), ("line", Kind::Int), ("due_on", Kind::Date), ("amount_pence", Kind::Int)],
     ),
-    ("tokens", &["id"], &[("role", Kind::Word(role))]),
+    ("tokens", &["id"], &[("role", Kind::Word(&Role::WORDS))]),
     ("awards", &["grant_code", "financial_year"], &[("financial_year", Kind::Year), ("awarded_on", Kind::Date)]),
     (
         "virements",
@@ -65,7 +66,7 @@ const TABLES: &[Table] = &[
             ("financial_year", Kind::Year),
             ("amount_pence", Kind::Int),
             ("approved_on", Kind::Date),
-            ("status", Kind::Word(virement_status)),
+            ("status", Kind::Word(&VirementStatus::WORDS)),
         ],
     ),
     (
@@ -75,7 +76,7 @@ const TABLES: &[Table] = &[
             ("financial_year", Kind::Year),
             ("amount_pence", Kind::Int),
             ("commitment_date", Kind::Date),
-            ("kind", Kind::Word(commitment_kind)),
+            ("kind", Kind::Word(&crate::domain::CommitmentKind::WORDS)),
             ("start_date", Kind::OptDate),
             ("end_date", Kind::OptDate),
         ],
@@ -88,14 +89,18 @@ const TABLES: &[Table] = &[
     (
         "agreement_evidence",
         &["id"],
-        &[("evidence_date", Kind::Date), ("amount_pence", Kind::Int), ("status", Kind::Word(evidence_status))],
+        &[
+            ("evidence_date", Kind::Date),
+            ("amount_pence", Kind::Int),
+            ("status", Kind::Word(&crate::domain::EvidenceStatus::WORDS)),
+        ],
     ),
     ("evidence_reversals", &["evidence_id"], &[("reversal_date", Kind::Date)]),
     (
         "entries",
         &["id"],
         &[
-            ("kind", Kind::Word(entry_kind)),
+            ("kind", Kind::Word(&EntryKind::WORDS)),
             ("entry_date", Kind::Date),
             ("financial_year", Kind::Year),
             ("vat_pence", Kind::OptInt),
@@ -109,14 +114,14 @@ const TABLES: &[Table] = &[
         &["entry_id", "line"],
         &[("account", Kind::Account), ("amount_pence", Kind::Int), ("entry_date", Kind::Date)],
     ),
-    ("balances", &["account"], &[("kind", Kind::Word(account_kind)), ("balance_pence", Kind::Int)]),
+    ("balances", &["account"], &[("kind", Kind::Word(&AccountKind::WORDS)), ("balance_pence", Kind::Int)]),
     (
         "forecasts",
         &["id"],
         &[
             ("financial_year", Kind::Year),
             ("forecast_pence", Kind::Int),
-            ("progress_rag", Kind::Word(progress_rag)),
+            ("progress_rag", Kind::Word(&ProgressRag::WORDS)),
             ("made_on", Kind::Date),
         ],
     ),
@@ -134,41 +139,8 @@ const TABLES: &[Table] = &[
         ],
     ),
     ("indicator_returns", &["id"], &[("financial_year", Kind::Year), ("actual", Kind::Quantity)]),
+    ("filed_returns", &["id"], &[("kind", Kind::Word(&ReturnKind::WORDS))]),
 ];
-
-fn year_status(t: &str) -> bool {
-    YearStatus::parse(t).is_some()
-}
-fn on_overspend(t: &str) -> bool {
-    OnOverspend::parse(t).is_some()
-}
-fn org_kind(t: &str) -> bool {
-    crate::domain::OrgKind::parse(t).is_some()
-}
-fn project_status(t: &str) -> bool {
-    ProjectStatus::parse(t).is_some()
-}
-fn role(t: &str) -> bool {
-    Role::parse(t).is_some()
-}
-fn virement_status(t: &str) -> bool {
-    VirementStatus::parse(t).is_some()
-}
-fn entry_kind(t: &str) -> bool {
-    EntryKind::parse(t).is_some()
-}
-fn progress_rag(t: &str) -> bool {
-    ProgressRag::parse(t).is_some()
-}
-fn commitment_kind(t: &str) -> bool {
-    crate::domain::CommitmentKind::parse(t).is_some()
-}
-fn evidence_status(t: &str) -> bool {
-    crate::domain::EvidenceStatus::parse(t).is_some()
-}
-fn account_kind(t: &str) -> bool {
-    AccountKind::ALL.iter().any(|k| k.as_str() == t)
-}
 
 /// One problem for each stored value outside its type, naming table, key and column.
 pub async fn check(store: &Store) -> Result<Vec<String>, StoreError> {
@@ -189,8 +161,8 @@ pub async fn check(store: &Store) -> Result<Vec<String>, StoreError> {
 
 fn read(row: &AnyRow, at: (&str, &[&str]), column: &str, kind: Kind) -> Result<(), StoreError> {
     match kind {
-        Kind::Word(known) => {
-            rows::parsed(row, at, column, |t| if known(t) { Ok(()) } else { Err("is not a known word") })
+        Kind::Word(words) => {
+            rows::parsed(row, at, column, |t| if words.contains(&t) { Ok(()) } else { Err("is not a known word") })
         }
         Kind::Year => rows::parsed(row, at, column, FinancialYear::parse).map(drop),
         Kind::Date => rows::parsed(row, at, column, |t| parse_date(t).map(drop).ok_or("is not a date (YYYY-MM-DD)")),

@@ -137,10 +137,11 @@ pub async fn spend_by_quarter(
                 cast(coalesce(sum(p.amount_pence), 0) as bigint) as pence
          from balances b
          join postings p on p.account = b.account and p.entry_date >= $6 and p.entry_date <= $7{join}
-         where b.kind = 'spent' and b.financial_year = $1 and ($2 is null or b.grant_code = $2) {cut_sql}
+         where b.kind = {spent} and b.financial_year = $1 and ($2 is null or b.grant_code = $2) {cut_sql}
          group by b.grant_code, b.project_code,
                   case when p.entry_date <= $3 then 1 when p.entry_date <= $4 then 2
-                       when p.entry_date <= $5 then 3 else 4 end"
+                       when p.entry_date <= $5 then 3 else 4 end",
+        spent = AccountKind::Spent.sql()
     );
     let query = sqlx::query(&sql)
         .bind(year.to_string())

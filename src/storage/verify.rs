@@ -13,7 +13,7 @@ pub(crate) use super::scanned::StoredEntry;
 use super::{Store, StoreError};
 use crate::domain::chain::{ChainKey, PostingContent};
 use crate::domain::entry::date_window;
-use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money};
+use crate::domain::{Account, AccountKind, CommitmentKind, EntryKind, FinancialYear, Money, OnOverspend};
 
 /// Every problem found, in words an auditor can act on, checking keyed links with this
 /// process's chain key. Empty means the ledger is sound.
@@ -260,12 +260,13 @@ async fn check_balances(
 
     // Rules 2 and 4 in their current state: unallocated never negative; available negative
     // only under a `warn` grant; committed and spent never negative.
-    let warn: Vec<String> = sqlx::query("select code from grants where on_overspend = 'warn'")
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get("code"))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let warn: Vec<String> =
+        sqlx::query(&format!("select code from grants where on_overspend = {}", OnOverspend::Warn.sql()))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("code"))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
     for (a, balance) in &balances {
         let held = crate::domain::rules::held(a.kind, crate::domain::Money::from_pence(*balance)).pence();
         let allowed = held >= 0 || (a.kind == AccountKind::Available && warn.contains(&a.grant));
@@ -372,9 +373,10 @@ async fn check_commitments(
     let mut part_entries: Vec<(i64, &StoredEntry)> = Vec::new();
     for e in entries {
         let Some(c) = e.commitment_id else { continue };
-        let held: i64 = e.postings.iter().filter(|p| p.account.starts_with("committed:")).map(|p| p.amount_pence).sum();
+        let held: i64 =
+            e.postings.iter().filter(|p| AccountKind::Committed.names(&p.account)).map(|p| p.amount_pence).sum();
         *outstanding.entry(c).or_default() -= held;
-        if e.kind == "commitment" {
+        if e.kind == EntryKind::Commitment.as_str() {
             match opening.entry(c) {
                 std::collections::hash_map::Entry::Occupied(_) => part_entries.push((c, e)),
                 std::collections::hash_map::Entry::Vacant(v) => {
@@ -412,7 +414,7 @@ async fn check_commitments(
         // A purchase order's entry commits its whole amount; an agreement's first entry
         // commits its first part, and records its terms.
         let own_parts = parts.get(&id).map(Vec::as_slice).unwrap_or_default();
-        let first_part = if kind == "grant_agreement" {
+        let first_part = if kind == CommitmentKind::GrantAgreement.as_str() {
             let terms = AgreementRow {
                 recipient: r.try_get("recipient")?,
                 start_date: r.try_get("start_date")?,
@@ -444,7 +446,7 @@ async fn check_commitments(
     // An agreement's later commitment entries each commit its part of their year.
     for (id, e) in part_entries {
         let committed: i64 =
-            e.postings.iter().filter(|p| p.account.starts_with("committed:")).map(|p| -p.amount_pence).sum();
+            e.postings.iter().filter(|p| AccountKind::Committed.names(&p.account)).map(|p| -p.amount_pence).sum();
         let part = agreements.get(&id).and_then(|ps| ps.iter().find(|(y, _)| *y == e.year)).map(|(_, p)| *p);
         if part != Some(committed) {
             problems.push(format!(
@@ -543,7 +545,7 @@ impl CommitmentRow {
         let committed: Vec<(Option<Account>, i64)> = e
             .postings
             .iter()
-            .filter(|p| p.account.starts_with("committed:"))
+            .filter(|p| AccountKind::Committed.names(&p.account))
             .map(|p| (Account::parse(&p.account), p.amount_pence))
             .collect();
         let posting_ok = matches!(committed.as_slice(), [(Some(a), pence)]

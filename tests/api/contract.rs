@@ -666,3 +666,52 @@ fn each_creating_operation_links_to_the_operations_on_what_it_created() {
     }
     assert!(links >= 40, "{links} links");
 }
+
+/// The schema of query parameter `name` of `method path`.
+fn parameter_schema(method: &str, path: &str, name: &str) -> Value {
+    let doc = serde_json::to_value(openapi::document()).unwrap();
+    let params = doc["paths"][path][method]["parameters"].as_array().unwrap_or_else(|| panic!("{method} {path}"));
+    let param = params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{method} {path}: no {name}"));
+    param["schema"].clone()
+}
+
+#[test]
+fn word_filters_take_their_patterns_from_the_sets() {
+    use grant_ledger::domain::{EntryKind, VirementStatus};
+    // The entries list once documented ten kinds of twelve: receipts and repayments were
+    // refused by a schema-valid client.
+    let kind = parameter_schema("get", "/api/v1/entries", "kind");
+    let pattern = regex::Regex::new(kind["pattern"].as_str().unwrap()).unwrap();
+    for k in EntryKind::ALL {
+        assert!(pattern.is_match(k.as_str()), "the kind pattern refuses {k}");
+    }
+    assert!(!pattern.is_match("teleport") && !pattern.is_match(""));
+    assert_eq!(kind["enum"], serde_json::json!(EntryKind::WORDS));
+    let status = parameter_schema("get", "/api/v1/virements", "status");
+    assert_eq!(status["pattern"], VirementStatus::PATTERN);
+    assert_eq!(status["enum"], serde_json::json!(VirementStatus::WORDS));
+}
+
+#[test]
+fn every_word_parameter_states_its_set_as_enum_and_pattern() {
+    // A closed set's parameter is its type, inlined: the words are its `enum`, and its
+    // pattern accepts exactly them; no parameter spells a list of words by hand.
+    let mut seen = 0;
+    for op in operations() {
+        for p in op.op["parameters"].as_array().into_iter().flatten() {
+            let schema = &p["schema"];
+            let Some(words) = schema["enum"].as_array() else {
+                let pattern = schema["pattern"].as_str().unwrap_or_default();
+                assert!(!pattern.starts_with("^(") || pattern.contains('['), "{} {}: {pattern}", op.method, op.path);
+                continue;
+            };
+            seen += 1;
+            let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+            for w in words {
+                assert!(pattern.is_match(w.as_str().unwrap()), "{} {} {}: {w}", op.method, op.path, p["name"]);
+            }
+            assert!(!pattern.is_match("") && !pattern.is_match("nonsense"));
+        }
+    }
+    assert!(seen >= 9, "{seen} word parameters");
+}

@@ -407,3 +407,29 @@ backend_test!(a_virement_status_filter_outside_the_set_is_refused, |app: TestApp
     let (ok, _, stderr) = app.cli(&["virement", "list", "--status", "Pending"]);
     assert!(!ok && stderr.contains("\"Pending\" is not a known virement status"), "{stderr}");
 });
+
+backend_test!(verify_names_every_stored_word_outside_its_set, |app: TestApp| async move {
+    // Account kinds, organisation kinds and return kinds, beside the statuses, roles, rules
+    // and entry and commitment kinds above: each column holding a closed set is read by it.
+    app.project("PA", "ASB").await;
+    app.allocate("LDF", "2023-24", "PA", "100").await;
+    crate::agreements::partner(&app).await;
+    let filed = app
+        .ok(
+            "/api/v1/returns",
+            Role::Finance,
+            json!({ "kind": "commissioner-return", "financial_year": "2023-24", "quarter": 1 }),
+        )
+        .await;
+    let id = filed["id"].as_i64().unwrap();
+    tamper(&app, "balances", "update balances set kind = 'limbo' where account = 'available:LDF:2023-24:PA'").await;
+    tamper(&app, "organisations", "update organisations set kind = 'guild' where code = 'SAFE'").await;
+    tamper(&app, "filed_returns", &format!("update filed_returns set kind = 'tax-return' where id = {id}")).await;
+    for names in [
+        "balances account available:LDF:2023-24:PA: column kind",
+        "organisations code SAFE: column kind",
+        &format!("filed_returns id {id}: column kind"),
+    ] {
+        assert_verify_names(&app, names).await;
+    }
+});

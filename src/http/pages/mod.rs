@@ -519,8 +519,8 @@ async fn vcse_download(State(s): State<AppState>, _who: Session, mut q: Query) -
 struct GivingDownloadQuery {
     financial_year: FinancialYear,
     /// `json` (the default) or `csv`.
-    #[param(pattern = "^(json|csv)$")]
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<crate::model::formats::DataFormat>,
 }
 
 /// The year's grant agreements in the 360Giving Data Standard, as
@@ -549,8 +549,8 @@ struct MonitoringDownloadQuery {
     #[param(minimum = 1, maximum = 4)]
     quarter: u8,
     /// `csv` (the default, with a byte-order mark for Excel) or `xlsx`.
-    #[param(pattern = "^(csv|xlsx)$")]
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<crate::model::formats::SheetFormat>,
 }
 
 /// The monitoring return as CSV (with a byte-order mark, for Excel) or an XLSX workbook.
@@ -569,11 +569,9 @@ async fn monitoring_download(State(s): State<AppState>, _who: Session, mut q: Qu
     let format = q.text("format");
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
-    let xlsx = match format.as_deref() {
-        None | Some("csv") => false,
-        Some("xlsx") => true,
-        Some(_) => return Err(AppError::field("format", "must be csv or xlsx")),
-    };
+    let format =
+        crate::model::formats::SheetFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
+    let xlsx = format == crate::model::formats::SheetFormat::Xlsx;
     let r = run::monitoring_return(&s.store, year, quarter, &Known::Now).await?;
     super::routes::monitoring::monitoring_response(&r, xlsx, true)
 }

@@ -189,8 +189,8 @@ struct CashPositionQuery {
     as_at: Option<IsoDate>,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
     as_known_at: Option<Instant>,
-    #[param(pattern = "^(json|csv)$")]
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<crate::model::formats::DataFormat>,
 }
 
 /// The cash position of a year's awards: awarded, scheduled to date, received, due but not
@@ -210,11 +210,9 @@ async fn cash_position(State(s): State<AppState>, auth: Auth, mut q: Query) -> R
     let format = q.text("format");
     let bom = super::reports::bom(&mut q);
     q.finish()?;
-    let csv = match format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(AppError::field("format", "must be json or csv")),
-    };
+    let format =
+        crate::model::formats::DataFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
+    let csv = format == crate::model::formats::DataFormat::Csv;
     let bom = super::reports::bom_only_with_csv(bom, csv)?;
     let r = report::run(&s.store, year, as_at, &known, super::reports::today()).await?;
     if csv {

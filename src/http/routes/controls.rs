@@ -69,8 +69,8 @@ fn optional_fields(body: &RawBody) -> Result<Fields, AppError> {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // the contract of the parameters `Query` parses
 struct VirementQuery {
-    #[param(pattern = "^(pending|approved|rejected|posted)$")]
-    status: Option<String>,
+    #[param(inline)]
+    status: Option<VirementStatus>,
     financial_year: Option<crate::domain::FinancialYear>,
 }
 

@@ -16,7 +16,7 @@ use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use super::reports::{bom, bom_only_with_csv};
 use crate::csv::journal::Format;
-use crate::csv::mapping::{Mapping, PRESETS};
+use crate::csv::mapping::{Mapping, Preset};
 use crate::domain::FinancialYear;
 use crate::model::import::{Engine, ImportOptions};
 use crate::model::known::Known;
@@ -40,8 +40,8 @@ struct ImportQuery {
     /// Check every line and report, posting nothing.
     dry_run: Option<bool>,
     /// The column layout (default `generic`).
-    #[param(pattern = "^(generic|transparency)$")]
-    mapping: Option<String>,
+    #[param(inline)]
+    mapping: Option<Preset>,
     /// The grant of lines that name none.
     grant: Option<Code>,
 }
@@ -70,7 +70,7 @@ async fn import_spend(
     let grant = q.code("grant");
     q.finish()?;
     let mapping = Mapping::preset(&mapping_name)
-        .ok_or_else(|| AppError::field("mapping", format!("must be one of: {}", PRESETS.join(", "))))?
+        .ok_or_else(|| AppError::field("mapping", format!("must be one of: {}", Preset::WORDS.join(", "))))?
         .with_default_grant(grant);
     let opts = ImportOptions { dry_run, created_by: auth.name(), idem: idem.as_ref(), engine: Engine::Bulk };
     let report = crate::csv::import_spend(&s.store, &body.0, &mapping, opts, &|_| {}).await?;
@@ -96,8 +96,8 @@ async fn import_spend(
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct JournalQuery {
-    #[param(pattern = "^(hledger|beancount)$")]
-    format: String,
+    #[param(inline)]
+    format: Format,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
     as_known_at: Option<Instant>,
 }
@@ -224,8 +224,8 @@ struct GivingQuery {
     /// Agreements awarded (their commitment date) in this year.
     financial_year: FinancialYear,
     /// `json` (the default) or `csv`.
-    #[param(pattern = "^(json|csv)$")]
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<GivingFormat>,
     /// As the ledger stood at this instant: an agreement whose first commitment entry was
     /// recorded after it is left out.
     as_known_at: Option<Instant>,
@@ -283,10 +283,7 @@ async fn giving_download(
     format: Option<&str>,
     bom: bool,
 ) -> Result<Response, AppError> {
-    let format = match format {
-        None => GivingFormat::Json,
-        Some(f) => GivingFormat::parse(f).ok_or_else(|| AppError::field("format", "must be json or csv"))?,
-    };
+    let format = GivingFormat::given(format).map_err(|e| AppError::field("format", e))?;
     let bom = bom_only_with_csv(bom, format == GivingFormat::Csv)?;
     let bytes = open_data::giving(store, year, known, format).await?;
     Ok(match format {

@@ -35,8 +35,8 @@ struct EntryFilterQuery {
     financial_year: Option<FinancialYear>,
     grant: Option<Code>,
     project: Option<Code>,
-    #[param(pattern = "^(award|allocation|virement|commitment|spend|release|refund|reversal|year_end|carry_forward)$")]
-    kind: Option<String>,
+    #[param(inline)]
+    kind: Option<EntryKind>,
     from: Option<IsoDate>,
     to: Option<IsoDate>,
 }

@@ -350,8 +350,8 @@ struct MonitoringReturnQuery {
     /// returns recorded after it are left out.
     as_known_at: Option<Instant>,
     /// `csv` (the default) or `xlsx`.
-    #[param(pattern = "^(csv|xlsx)$")]
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<crate::model::formats::SheetFormat>,
     /// Start a CSV with a UTF-8 byte-order mark, for Excel.
     bom: Option<bool>,
 }
@@ -391,11 +391,9 @@ async fn monitoring_return(State(s): State<AppState>, auth: Auth, mut q: Query) 
     let bom = q.bool("bom").unwrap_or(false);
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
-    let xlsx = match format.as_deref() {
-        None | Some("csv") => false,
-        Some("xlsx") => true,
-        Some(_) => return Err(AppError::field("format", "must be csv or xlsx")),
-    };
+    let format =
+        crate::model::formats::SheetFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
+    let xlsx = format == crate::model::formats::SheetFormat::Xlsx;
     let r = run::monitoring_return(&s.store, year, quarter, &known).await?;
     monitoring_response(&r, xlsx, bom)
 }

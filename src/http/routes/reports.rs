@@ -15,6 +15,7 @@ use super::super::input::{Fields, RawBody};
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::domain::FinancialYear;
+use crate::model::formats::DataFormat;
 use crate::model::reports::SpendProfile;
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
 use crate::storage::reports as sql;
@@ -61,11 +62,8 @@ pub fn bom_only_with_csv(bom: bool, csv: bool) -> Result<bool, AppError> {
 
 /// `json` (the default) or `csv`.
 fn wants_csv(q: &mut Query) -> Result<bool, AppError> {
-    match q.text("format").as_deref() {
-        None | Some("json") => Ok(false),
-        Some("csv") => Ok(true),
-        Some(_) => Err(AppError::field("format", "must be json or csv")),
-    }
+    let format = DataFormat::given(q.text("format").as_deref()).map_err(|e| AppError::field("format", e))?;
+    Ok(format == DataFormat::Csv)
 }
 
 /// `quarter`: 1 to 4, required.
@@ -91,8 +89,8 @@ struct VarianceQuery {
     /// clamped to the year. With `as_at`, each project's latest forecast made on or before it.
     #[param(minimum = 1, maximum = 4)]
     quarter: Option<u8>,
-    #[param(pattern = "^(json|csv)$")]
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<DataFormat>,
 }
 
 /// The variance report: budget, committed, actual, available and RAG per project and grant,
@@ -134,8 +132,8 @@ struct QuarterlyQuery {
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
     as_known_at: Option<Instant>,
     grant: Option<Code>,
-    #[param(pattern = "^(json|csv)$")]
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<DataFormat>,
 }
 
 /// Actual spend per quarter per project, priority and grant.

@@ -4,6 +4,7 @@
 
 use super::commitment::{CommitmentRow, commit_part_in, commitment_row, part_states, part_years};
 use super::*;
+use crate::domain::words::sql_list;
 use crate::domain::{CommitmentKind, EvidenceStatus};
 use crate::model::agreements::{
     AgreementPart, CommitmentDetail, CommitmentPayment, EvidenceCmd, EvidenceRecord, EvidenceReversal,
@@ -101,13 +102,16 @@ pub async fn commit_part(store: &Store, c: PartCommitCmd, actor: Actor<'_>) -> R
 /// entry: the `spent` postings of its spends and of its refunds (spent is credited, so a
 /// spend's posting there is negative).
 pub(super) async fn paid_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(Money, Money), StoreError> {
-    let row = sqlx::query(
-        "select cast(coalesce(sum(case when e.kind = 'spend' then -p.amount_pence else 0 end), 0) as bigint) as paid,
-                cast(coalesce(sum(case when e.kind = 'refund' then p.amount_pence else 0 end), 0) as bigint) as clawed
+    let row = sqlx::query(&format!(
+        "select cast(coalesce(sum(case when e.kind = {spend} then -p.amount_pence else 0 end), 0) as bigint) as paid,
+                cast(coalesce(sum(case when e.kind = {refund} then p.amount_pence else 0 end), 0) as bigint) as clawed
          from entries e join postings p on p.entry_id = e.id
-         where e.commitment_id = $1 and p.account like 'spent:%'
+         where e.commitment_id = $1 and p.account like {spent}
            and not exists (select 1 from entries r where r.reverses = e.id)",
-    )
+        spend = EntryKind::Spend.sql(),
+        refund = EntryKind::Refund.sql(),
+        spent = AccountKind::Spent.sql_like(),
+    ))
     .bind(id)
     .fetch_one(&mut *conn)
     .await?;
@@ -361,17 +365,19 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
     let schedule = if agreement {
         part_states(&mut db_tx, id).await?
     } else {
-        let committed = sqlx::query(
+        let committed = sqlx::query(&format!(
             "select cast(coalesce(-sum(p.amount_pence), 0) as bigint) as s from postings p join entries e on e.id = p.entry_id
-             where e.commitment_id = $1 and p.account like 'committed:%'",
-        )
+             where e.commitment_id = $1 and p.account like {}",
+            AccountKind::Committed.sql_like()
+        ))
         .bind(id)
         .fetch_one(&mut *db_tx)
         .await?;
-        let entry = sqlx::query("select min(id) as id from entries where commitment_id = $1 and kind = 'commitment'")
-            .bind(id)
-            .fetch_one(&mut *db_tx)
-            .await?;
+        let entry_sql = format!(
+            "select min(id) as id from entries where commitment_id = $1 and kind = {}",
+            EntryKind::Commitment.sql()
+        );
+        let entry = sqlx::query(&entry_sql).bind(id).fetch_one(&mut *db_tx).await?;
         vec![PartState {
             financial_year: year,
             amount,
@@ -438,15 +444,17 @@ pub async fn commitment_detail(store: &Store, id: i64) -> Result<CommitmentDetai
 
 /// Every spend and refund against a commitment, reversed or not, in entry order.
 async fn payments_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<CommitmentPayment>, StoreError> {
-    let found = sqlx::query(
+    let found = sqlx::query(&format!(
         "select e.id, e.kind, e.entry_date, e.financial_year, e.invoice_ref, e.reference, e.memo,
                 cast(coalesce(sum(p.amount_pence), 0) as bigint) as pence,
                 (select r.id from entries r where r.reverses = e.id) as reversed_by
          from entries e join postings p on p.entry_id = e.id
-         where e.commitment_id = $1 and e.kind in ('spend', 'refund') and p.account like 'spent:%'
+         where e.commitment_id = $1 and e.kind in ({}) and p.account like {}
          group by e.id, e.kind, e.entry_date, e.financial_year, e.invoice_ref, e.reference, e.memo
          order by e.id",
-    )
+        sql_list(&[EntryKind::Spend, EntryKind::Refund]),
+        AccountKind::Spent.sql_like()
+    ))
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
@@ -456,8 +464,11 @@ async fn payments_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<Comm
         .map(|r| -> Result<CommitmentPayment, StoreError> {
             let p: PaymentRow = rows::read(r, "entries", &["id"])?;
             // A spend's invoice reference, a refund's own.
-            let (reference, column) =
-                if p.kind == "spend" { (p.invoice_ref, "invoice_ref") } else { (p.reference, "reference") };
+            let (reference, column) = if p.kind == EntryKind::Spend.as_str() {
+                (p.invoice_ref, "invoice_ref")
+            } else {
+                (p.reference, "reference")
+            };
             let reference = reference
                 .ok_or_else(|| rows::named(r, "entries", &["id"], column, &format!("is null on a {}", p.kind)))?;
             Ok(CommitmentPayment {
@@ -477,12 +488,13 @@ async fn payments_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<Comm
 /// Every grant agreement with a part in `year`, each seen whole, in id order: the
 /// partners' view of the year.
 pub async fn agreements_of_year(store: &Store, year: FinancialYear) -> Result<Vec<CommitmentDetail>, StoreError> {
-    let ids: Vec<i64> = sqlx::query(
+    let ids: Vec<i64> = sqlx::query(&format!(
         "select c.id from commitments c
-         where c.kind = 'grant_agreement'
+         where c.kind = {}
            and exists (select 1 from agreement_parts p where p.commitment_id = c.id and p.financial_year = $1)
          order by c.id",
-    )
+        CommitmentKind::GrantAgreement.sql()
+    ))
     .bind(year.to_string())
     .fetch_all(store.pool())
     .await?

@@ -315,16 +315,18 @@ pub async fn list_commitments(
     limit: i64,
 ) -> Result<super::super::Page<CommitmentRecord>, StoreError> {
     let mut conn = store.pool().acquire().await?;
-    let found = sqlx::query(
-        "select c.*, (select min(e.id) from entries e where e.commitment_id = c.id and e.kind = 'commitment') as entry_id,
+    let found = sqlx::query(&format!(
+        "select c.*, (select min(e.id) from entries e where e.commitment_id = c.id and e.kind = {commitment}) as entry_id,
                 (select cast(coalesce(-sum(p.amount_pence), 0) as bigint) from postings p join entries e on e.id = p.entry_id
-                 where e.commitment_id = c.id and p.account like 'committed:%') as outstanding
+                 where e.commitment_id = c.id and p.account like {committed}) as outstanding
          from commitments c
          where c.id > $1 and ($2 is null or c.project_code = $2)
            and ($3 = 0 or (select coalesce(sum(p.amount_pence), 0) from postings p join entries e on e.id = p.entry_id
-                           where e.commitment_id = c.id and p.account like 'committed:%') <> 0)
+                           where e.commitment_id = c.id and p.account like {committed}) <> 0)
          order by c.id limit $4",
-    )
+        commitment = EntryKind::Commitment.sql(),
+        committed = AccountKind::Committed.sql_like(),
+    ))
     .bind(after)
     .bind(project)
     .bind(i64::from(open_only))
@@ -374,16 +376,18 @@ fn record_of(r: &sqlx::any::AnyRow) -> Result<CommitmentRecord, StoreError> {
 /// Each part of an agreement as it stands: committed by a commitment entry of its year that
 /// has not been reversed, or waiting; and what that year still holds committed.
 pub(super) async fn part_states(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<PartState>, StoreError> {
-    let found = sqlx::query(
+    let found = sqlx::query(&format!(
         "select p.commitment_id, p.financial_year, p.amount_pence,
                 (select min(e.id) from entries e
-                 where e.commitment_id = p.commitment_id and e.kind = 'commitment' and e.financial_year = p.financial_year
+                 where e.commitment_id = p.commitment_id and e.kind = {commitment} and e.financial_year = p.financial_year
                    and not exists (select 1 from entries r where r.reverses = e.id)) as entry_id,
                 (select cast(coalesce(-sum(q.amount_pence), 0) as bigint) from postings q join entries e on e.id = q.entry_id
                  where e.commitment_id = p.commitment_id and e.financial_year = p.financial_year
-                   and q.account like 'committed:%') as outstanding
+                   and q.account like {committed}) as outstanding
          from agreement_parts p where p.commitment_id = $1 order by p.financial_year",
-    )
+        commitment = EntryKind::Commitment.sql(),
+        committed = AccountKind::Committed.sql_like(),
+    ))
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;

@@ -105,9 +105,13 @@ pub async fn reverse(store: &Store, c: ReverseCmd, actor: Actor<'_>) -> Result<R
     };
     // Checked under the rule its original was: a virement under `stop` whatever the grant's
     // rule (see `vire_in`), so undoing one cannot move budget a project no longer has.
-    let rule = match kind {
-        EntryKind::Virement => OnOverspend::Stop,
-        _ => locked.grant.rule(),
+    let rule = {
+        use EntryKind::*;
+        match kind {
+            Virement => OnOverspend::Stop,
+            Award | Allocation | Commitment | Spend | Release | Refund | Reversal | YearEnd | CarryForward
+            | Receipt | Repayment => locked.grant.rule(),
+        }
     };
     let posted = post_in(&mut db_tx, &entry, &meta, rule).await?;
     let postings =

@@ -354,10 +354,11 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
     let (mut earlier_net, mut earlier_vat) = (Money::ZERO, Money::ZERO);
     let sql = format!(
         "select e.id, {} from entries e
-         where e.kind = 'refund' and e.grant_code = $1 and e.refund_of = $2
+         where e.kind = {} and e.grant_code = $1 and e.refund_of = $2
            and not exists (select 1 from entries r where r.reverses = e.id)
          order by e.id",
-        select_list("e")
+        select_list("e"),
+        EntryKind::Refund.sql()
     );
     let earlier = sqlx::query(&sql).bind(&c.grant).bind(id).fetch_all(&mut **db_tx).await?;
     for r in earlier {
@@ -398,10 +399,11 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
 /// A spend's or refund's net amount and VAT: what it charged the budget (its `spent`
 /// posting), less its VAT where that was irrecoverable; and that VAT.
 async fn net_and_vat(db_tx: &mut DbTx, id: i64, columns: &EntryColumns) -> Result<(Money, Money), StoreError> {
-    let charged: i64 = sqlx::query(
+    let charged: i64 = sqlx::query(&format!(
         "select cast(coalesce(sum(amount_pence), 0) as bigint) as s from postings
-         where entry_id = $1 and account like 'spent:%'",
-    )
+         where entry_id = $1 and account like {}",
+        AccountKind::Spent.sql_like()
+    ))
     .bind(id)
     .fetch_one(&mut **db_tx)
     .await?

@@ -43,10 +43,12 @@ pub async fn vire_in(
     let virement_id = match approved {
         Some((id, by)) => {
             let before = VIREMENTS.row_in(db_tx, RowKey::Id(id)).await?;
-            let done = sqlx::query(
-                "update virements set status = 'approved', decided_by = $2, decided_at = $3, entry_id = $4
-                 where id = $1 and status = 'pending'",
-            )
+            let done = sqlx::query(&format!(
+                "update virements set status = {}, decided_by = $2, decided_at = $3, entry_id = $4
+                 where id = $1 and status = {}",
+                VirementStatus::Approved.sql(),
+                VirementStatus::Pending.sql()
+            ))
             .bind(id)
             .bind(by)
             .bind(now())

@@ -1,25 +1,32 @@
 //! Awards: listed, and created with their award entry, posted through `entries`.
 
 use super::*;
+use crate::domain::words::sql_list;
+use crate::domain::{AccountKind, EntryKind};
 
 /// Figures of every award of a grant, from the balances table.
 pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) -> Result<Page<AwardRecord>, StoreError> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "select a.grant_code, a.financial_year, a.awarded_on, a.reference,
                 coalesce((select b.balance_pence from balances b
-                          where b.grant_code = a.grant_code and b.financial_year = a.financial_year and b.kind = 'awarded'), 0) as awarded,
+                          where b.grant_code = a.grant_code and b.financial_year = a.financial_year and b.kind = {awarded}), 0) as awarded,
                 coalesce((select b.balance_pence from balances b
-                          where b.grant_code = a.grant_code and b.financial_year = a.financial_year and b.kind = 'unallocated'), 0) as unallocated,
+                          where b.grant_code = a.grant_code and b.financial_year = a.financial_year and b.kind = {unallocated}), 0) as unallocated,
                 (select cast(coalesce(sum(b.balance_pence), 0) as bigint) from balances b
                  where b.grant_code = a.grant_code and b.financial_year = a.financial_year
-                   and b.kind in ('available', 'committed', 'spent')) as allocated,
+                   and b.kind in ({allocated})) as allocated,
                 (select cast(coalesce(sum(b.balance_pence), 0) as bigint) from balances b
                  where b.grant_code = a.grant_code and b.financial_year = a.financial_year
-                   and b.kind in ('carried', 'returned')) as resolved,
+                   and b.kind in ({resolved})) as resolved,
                 (select min(e.id) from entries e
-                 where e.grant_code = a.grant_code and e.financial_year = a.financial_year and e.kind = 'award') as entry_id
+                 where e.grant_code = a.grant_code and e.financial_year = a.financial_year and e.kind = {award}) as entry_id
          from awards a where a.grant_code = $1 and a.financial_year > $2 order by a.financial_year limit $3",
-    )
+        awarded = AccountKind::Awarded.sql(),
+        unallocated = AccountKind::Unallocated.sql(),
+        allocated = sql_list(&[AccountKind::Available, AccountKind::Committed, AccountKind::Spent]),
+        resolved = sql_list(&[AccountKind::Carried, AccountKind::Returned]),
+        award = EntryKind::Award.sql(),
+    ))
     .bind(grant)
     .bind(after)
     .bind(limit_rows(limit))

@@ -33,10 +33,11 @@ pub(super) fn limit_rows(limit: i64) -> i64 {
 /// What the ledger holds beyond the fixtures an empty ledger is given: projects, and entries
 /// other than the fixtures' awards. The demo loads only where both are zero.
 pub async fn own_records(store: &Store) -> Result<(i64, i64), StoreError> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "select (select count(*) from projects) as projects,
-                (select count(*) from entries where kind <> 'award') as entries",
-    )
+                (select count(*) from entries where kind <> {}) as entries",
+        crate::domain::EntryKind::Award.sql()
+    ))
     .fetch_one(store.pool())
     .await?;
     Ok((row.try_get("projects")?, row.try_get("entries")?))
