@@ -7,8 +7,8 @@
 //! rather than a made-up figure. Refunds and reversals appear as negative amounts. The
 //! £500 threshold applies to the net amount, as the Code's "expenditure over £500" does.
 
-use crate::domain::text::defuse;
 use crate::domain::Money;
+use crate::domain::text::defuse;
 use crate::model::exports::SpendRow;
 
 /// The Code asks for each item of expenditure over £500; smaller lines are left out.
