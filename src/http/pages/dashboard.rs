@@ -12,6 +12,7 @@ use crate::reports::VarianceReport;
 use crate::reports::csv_out::Cell;
 use crate::reports::quarterly::QuarterlyReport;
 use crate::reports::variance::{FigureSet, ForecastBasis};
+use crate::reports::{columns, monitoring};
 
 pub struct View<'a> {
     pub partnership: &'a str,
@@ -289,15 +290,13 @@ fn forecasts_section(r: &VarianceReport) -> Markup {
 /// Indicators: target against actual to date, and the cost per output, one row per
 /// project and indicator (a project funded by two grants shows each indicator once).
 fn indicators_section(lines: &[Vec<Cell>], quarter: u8) -> Markup {
-    let text = |c: Option<&Cell>| match c {
-        Some(Cell::Text(t) | Cell::Number(t)) => t.clone(),
-        None => String::new(),
-    };
+    let columns = &monitoring::columns();
     let mut seen = std::collections::BTreeSet::new();
-    let rows: Vec<&Vec<Cell>> = lines
+    let rows: Vec<_> = lines
         .iter()
-        .filter(|line| {
-            let (project, code) = (text(line.get(6)), text(line.get(17)));
+        .map(|line| move |name: &str| columns::text(columns, line, name))
+        .filter(|cell| {
+            let (project, code) = (cell("project_code"), cell("indicator_code"));
             !code.is_empty() && seen.insert((project, code))
         })
         .collect();
@@ -312,19 +311,17 @@ fn indicators_section(lines: &[Vec<Cell>], quarter: u8) -> Markup {
                 (head("Target to date", true)) (head("Actual to date", true)) (head("Cost per output", true))
             } }
             tbody {
-                @for line in rows {
-                    @let project = text(line.get(6));
-                    @let actual = text(line.get(21));
-                    @let cost = text(line.get(22));
-                    tr data-project=(project) data-indicator=(text(line.get(17))) {
-                        (project_cell(&project, &text(line.get(7))))
-                        td { (text(line.get(18))) }
-                        td { (text(line.get(19))) }
-                        td class="num" { (text(line.get(20))) }
+                @for cell in rows {
+                    @let (actual, cost) = (cell("actual_to_date"), cell("cost_per_output"));
+                    tr data-project=(cell("project_code")) data-indicator=(cell("indicator_code")) {
+                        (project_cell(cell("project_code"), cell("project_name")))
+                        td { (cell("indicator_name")) }
+                        td { (cell("unit")) }
+                        td class="num" { (cell("target_to_date")) }
                         td class="num" { @if actual.is_empty() { "none returned" } @else { (actual) } }
                         td class="num" {
                             @if cost.is_empty() { "—" }
-                            @else { (Money::parse(&cost).map(pounds).unwrap_or(cost)) }
+                            @else { (Money::parse(cost).map_or_else(|_| cost.to_owned(), pounds)) }
                         }
                     }
                 }
