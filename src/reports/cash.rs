@@ -225,6 +225,13 @@ mod tests {
         assert_eq!(row.owed_to_funder, m(1_500_000));
         assert_eq!(row.underspend, m(1_600_000));
         assert!(row.underspend_flag);
+        super::super::columns::tests::check_kinds(&COLUMNS, &csv_rows(&r));
+        let json = serde_json::to_string(row).unwrap();
+        let at: Vec<usize> = CSV_HEADER
+            .iter()
+            .map(|n| json.find(&format!("\"{n}\":")).unwrap_or_else(|| panic!("{n}: {json}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "JSON fields in the columns' order: {json}");
         let r = build(fy, parse_date("2023-12-31").unwrap(), &accounts, &schedule, Money::from_pence(1_600_000));
         assert!(!r.awards[0].underspend_flag, "at the threshold is not above it");
     }

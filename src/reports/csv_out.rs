@@ -11,6 +11,15 @@ pub enum Cell {
     Number(String),
 }
 
+impl Cell {
+    /// The cell's text as written, whatever its kind.
+    pub fn into_text(self) -> String {
+        match self {
+            Cell::Text(t) | Cell::Number(t) => t,
+        }
+    }
+}
+
 /// The UTF-8 byte-order mark Excel looks for before it will read UTF-8.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 

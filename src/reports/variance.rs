@@ -170,10 +170,10 @@ pub struct FigureSet {
     /// without an officer forecast.
     #[schema(minimum = 1, maximum = 4)]
     pub forecast_quarter: Option<u8>,
-    /// The officer's explanation of the forecast against budget (empty on subtotals).
-    pub explanation: String,
     /// The officer's rating of progress; on a subtotal, the worst of its rows. Null without a forecast.
     pub progress_rag: Option<ProgressRag>,
+    /// The officer's explanation of the forecast against budget (empty on subtotals).
+    pub explanation: String,
     /// Why that rating (empty on subtotals).
     pub rag_reason: String,
 }
@@ -611,6 +611,17 @@ mod tests {
             (ForecastBasis::Mixed, Some(ProgressRag::Amber), "")
         );
         assert_eq!(r.forecast_quarter, 3);
+
+        // Every line's cells sit under columns of their kind, the terminal table's too, and
+        // the JSON gives a row's fields in the columns' order.
+        super::super::columns::tests::check_kinds(&columns(), &all_rows(&r));
+        assert!(table_rows(&r).iter().all(|row| row.len() == table_header().len()));
+        let json = serde_json::to_string(&r.rows[0]).unwrap();
+        let at: Vec<usize> = CSV_HEADER
+            .iter()
+            .map(|n| json.find(&format!("\"{n}\":")).unwrap_or_else(|| panic!("{n}: {json}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "JSON fields in the columns' order: {json}");
     }
 
     #[test]
