@@ -102,7 +102,7 @@ pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result
                         "Variance report {year}, {when}. Awarded {}, unallocated {}.\n\n{}",
                         r.totals.awarded,
                         r.totals.unallocated,
-                        table::render(&variance::TABLE_HEADER, &variance::table_rows(&r))
+                        table::render(&variance::table_header(), &variance::table_rows(&r))
                     )
                 }
             }

@@ -2,7 +2,6 @@
 //! ledger out for transparency publishing and for plain-text accounting tools.
 //! Inside this module the `csv` crate is spelt `::csv`.
 
-pub mod defuse;
 pub mod import;
 pub mod journal;
 pub mod mapping;

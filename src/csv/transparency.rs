@@ -7,7 +7,7 @@
 //! rather than a made-up figure. Refunds and reversals appear as negative amounts. The
 //! £500 threshold applies to the net amount, as the Code's "expenditure over £500" does.
 
-use super::defuse::defuse;
+use crate::domain::text::defuse;
 use crate::domain::{EntryKind, Money};
 use crate::model::exports::SpendRow;
 

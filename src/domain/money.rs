@@ -125,6 +125,48 @@ impl fmt::Display for Money {
     }
 }
 
+/// Whether a figure shown to a person has its thousands separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// `£61,394.00`: tables, headlines, terminals.
+    Thousands,
+    /// `£61394.00`: the words of a rating and a chart's description, as reports have always
+    /// given them in JSON.
+    Plain,
+}
+
+/// The one formatter of a figure shown to a person: `£61,394.00`, `-£250.00`.
+pub fn pounds(m: Money, grouping: Grouping) -> String {
+    let text = m.to_string();
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("-", d));
+    match grouping {
+        Grouping::Thousands => format!("{sign}£{}", group_thousands(digits)),
+        Grouping::Plain => format!("{sign}£{digits}"),
+    }
+}
+
+/// `-25000.00` → `-25,000.00`, for a reader scanning a column of money. Anything that is
+/// not a plain decimal number is left as it is.
+pub fn group_thousands(number: &str) -> String {
+    let (sign, unsigned) = number.strip_prefix('-').map_or(("", number), |rest| ("-", rest));
+    let (whole, fraction) = unsigned.split_once('.').map_or((unsigned, None), |(w, f)| (w, Some(f)));
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !plain(whole) || fraction.is_some_and(|f| !plain(f)) {
+        return number.to_owned();
+    }
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
 impl serde::Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -135,6 +177,36 @@ impl serde::Serialize for Money {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn figures_for_people_are_grouped_in_thousands() {
+        let cases = [
+            (0, "£0.00", "£0.00"),
+            (6_139_400, "£61,394.00", "£61394.00"),
+            (-25_000, "-£250.00", "-£250.00"),
+            (-5, "-£0.05", "-£0.05"),
+            (100_000_000_000, "£1,000,000,000.00", "£1000000000.00"),
+        ];
+        for (pence, grouped, plain) in cases {
+            assert_eq!(pounds(Money::from_pence(pence), Grouping::Thousands), grouped);
+            assert_eq!(pounds(Money::from_pence(pence), Grouping::Plain), plain);
+        }
+        let numbers = [
+            ("0.00", "0.00"),
+            ("999.99", "999.99"),
+            ("1000.00", "1,000.00"),
+            ("-25000.00", "-25,000.00"),
+            ("1234567.5", "1,234,567.5"),
+            ("61394", "61,394"),
+            ("45.5", "45.5"),
+            ("n/a", "n/a"),
+            ("1e5", "1e5"),
+            ("-", "-"),
+        ];
+        for (given, shown) in numbers {
+            assert_eq!(group_thousands(given), shown, "{given}");
+        }
+    }
 
     fn check(input: &str, expected: Result<i64, MoneyError>) {
         assert_eq!(Money::parse(input).map(Money::pence), expected, "parsing {input:?}");

@@ -78,8 +78,7 @@ impl RagRule {
 
 /// Pounds for the words of a rating: `£1234.50`.
 fn pounds(pence: i64) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    format!("{sign}£{}.{:02}", pence.unsigned_abs() / 100, pence.unsigned_abs() % 100)
+    crate::domain::money::pounds(crate::domain::Money::from_pence(pence), crate::domain::money::Grouping::Plain)
 }
 
 /// `part` as a percentage of `whole` (not zero), to one place, half away from zero: the one

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::columns::{self, Column, Kind, cells, names, text_cell};
 use super::csv_out::Cell;
 use crate::domain::rules::held;
 use crate::domain::{AccountKind, FinancialYear, Money};
@@ -129,47 +130,30 @@ pub fn build(
     CashPositionReport { financial_year: year, as_at, as_known_at: None, clawback_threshold: threshold, awards }
 }
 
-/// The report's columns as CSV and as the CLI prints them.
-pub const CSV_HEADER: [&str; 13] = [
-    "grant",
-    "financial_year",
-    "awarded",
-    "scheduled_to_date",
-    "received",
-    "due_not_received",
-    "spent",
-    "cash_held",
-    "returned",
-    "repaid",
-    "owed_to_funder",
-    "underspend",
-    "underspend_flag",
-];
+/// The report's columns, as CSV and as the CLI prints them.
+pub const COLUMNS: [Column<CashPositionRow>; 13] = {
+    use Kind::{Money, Text};
+    [
+        Column::new("grant", Text, |r| text_cell(&r.grant)),
+        Column::new("financial_year", Text, |r| Cell::Text(r.financial_year.to_string())),
+        Column::new("awarded", Money, |r| columns::money(r.awarded)),
+        Column::new("scheduled_to_date", Money, |r| columns::money(r.scheduled_to_date)),
+        Column::new("received", Money, |r| columns::money(r.received)),
+        Column::new("due_not_received", Money, |r| columns::money(r.due_not_received)),
+        Column::new("spent", Money, |r| columns::money(r.spent)),
+        Column::new("cash_held", Money, |r| columns::money(r.cash_held)),
+        Column::new("returned", Money, |r| columns::money(r.returned)),
+        Column::new("repaid", Money, |r| columns::money(r.repaid)),
+        Column::new("owed_to_funder", Money, |r| columns::money(r.owed_to_funder)),
+        Column::new("underspend", Money, |r| columns::money(r.underspend)),
+        Column::new("underspend_flag", Text, |r| text_cell(if r.underspend_flag { "yes" } else { "no" })),
+    ]
+};
+
+pub const CSV_HEADER: [&str; 13] = names(&COLUMNS);
 
 pub fn csv_rows(report: &CashPositionReport) -> Vec<Vec<Cell>> {
-    report
-        .awards
-        .iter()
-        .map(|r| {
-            let mut row = vec![Cell::Text(r.grant.clone()), Cell::Text(r.financial_year.to_string())];
-            for m in [
-                r.awarded,
-                r.scheduled_to_date,
-                r.received,
-                r.due_not_received,
-                r.spent,
-                r.cash_held,
-                r.returned,
-                r.repaid,
-                r.owed_to_funder,
-                r.underspend,
-            ] {
-                row.push(Cell::Number(m.to_string()));
-            }
-            row.push(Cell::Text(if r.underspend_flag { "yes" } else { "no" }.to_owned()));
-            row
-        })
-        .collect()
+    report.awards.iter().map(|r| cells(&COLUMNS, r)).collect()
 }
 
 /// The cash position as at the end of `as_at` (default `today`), counting what `known` keeps.
@@ -242,6 +226,13 @@ mod tests {
         assert_eq!(row.owed_to_funder, m(1_500_000));
         assert_eq!(row.underspend, m(1_600_000));
         assert!(row.underspend_flag);
+        super::super::columns::tests::check_kinds(&COLUMNS, &csv_rows(&r));
+        let json = serde_json::to_string(row).unwrap();
+        let at: Vec<usize> = CSV_HEADER
+            .iter()
+            .map(|n| json.find(&format!("\"{n}\":")).unwrap_or_else(|| panic!("{n}: {json}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "JSON fields in the columns' order: {json}");
         let r = build(fy, parse_date("2023-12-31").unwrap(), &accounts, &schedule, Money::from_pence(1_600_000));
         assert!(!r.awards[0].underspend_flag, "at the threshold is not above it");
     }

@@ -3,32 +3,57 @@
 
 use std::collections::BTreeMap;
 
-use super::csv_out::Cell::{self, Number, Text};
+use super::columns::{Column, Kind, cells, money, names, text_cell};
+use super::csv_out::Cell::{self, Number};
 use super::variance::{FigureSet, VarianceReport};
-use crate::domain::{FinancialYear, Money};
+use crate::domain::FinancialYear;
 use crate::model::reports::Labels;
 
-pub const CSV_HEADER: [&str; 19] = [
-    "financial_year",
-    "quarter",
-    "period_end",
-    "partnership",
-    "funder",
-    "grant",
-    "priority",
-    "priority_name",
-    "project",
-    "project_name",
-    "lead_organisation",
-    "allocated",
-    "committed",
-    "spent_in_quarter",
-    "spent_to_date",
-    "available",
-    "forecast_outturn",
-    "variance",
-    "rag",
-];
+/// A line of the return: a project and grant as at the quarter's end, or the `TOTAL` line.
+pub struct Line<'a> {
+    financial_year: &'a str,
+    quarter: u8,
+    period_end: &'a str,
+    partnership: &'a str,
+    funder: String,
+    grant: &'a str,
+    priority: &'a str,
+    priority_name: String,
+    project: &'a str,
+    project_name: &'a str,
+    lead_organisation: String,
+    figures: &'a FigureSet,
+    /// Actual spend dated in the quarter, in pence.
+    spent_in_quarter: i64,
+}
+
+/// The return's columns, in API.md's order.
+pub const fn columns<'a>() -> [Column<Line<'a>>; 19] {
+    use Kind::{Money, Text, Whole};
+    [
+        Column::new("financial_year", Text, |l| text_cell(l.financial_year)),
+        Column::new("quarter", Whole, |l| Number(l.quarter.to_string())),
+        Column::new("period_end", Text, |l| text_cell(l.period_end)),
+        Column::new("partnership", Text, |l| text_cell(l.partnership)),
+        Column::new("funder", Text, |l| text_cell(&l.funder)),
+        Column::new("grant", Text, |l| text_cell(l.grant)),
+        Column::new("priority", Text, |l| text_cell(l.priority)),
+        Column::new("priority_name", Text, |l| text_cell(&l.priority_name)),
+        Column::new("project", Text, |l| text_cell(l.project)),
+        Column::new("project_name", Text, |l| text_cell(l.project_name)),
+        Column::new("lead_organisation", Text, |l| text_cell(&l.lead_organisation)),
+        Column::new("allocated", Money, |l| money(l.figures.budget)),
+        Column::new("committed", Money, |l| money(l.figures.committed)),
+        Column::new("spent_in_quarter", Money, |l| money(crate::domain::Money::from_pence(l.spent_in_quarter))),
+        Column::new("spent_to_date", Money, |l| money(l.figures.actual)),
+        Column::new("available", Money, |l| money(l.figures.available)),
+        Column::new("forecast_outturn", Money, |l| money(l.figures.forecast_outturn)),
+        Column::new("variance", Money, |l| money(l.figures.variance)),
+        Column::new("rag", Text, |l| text_cell(l.figures.rag.as_str())),
+    ]
+}
+
+pub const CSV_HEADER: [&str; 19] = names(&columns());
 
 /// `at_quarter_end` is the variance report as at the quarter's last day; `spent_before` holds
 /// each (grant, project)'s actual spend to the day before the quarter began, in pence.
@@ -40,54 +65,44 @@ pub fn rows(
     labels: &Labels,
 ) -> Vec<Vec<Cell>> {
     let period_end = year.quarter_end(quarter).map(|d| d.to_string()).unwrap_or_default();
-    let lead = |fy: &str, q: &str, pe: &str| vec![Text(fy.into()), Number(q.into()), Text(pe.into())];
-    let (fy, q) = (year.to_string(), quarter.to_string());
-    let money = |m: Money| Number(m.to_string());
-    let figures = |f: &FigureSet, in_quarter: i64| {
-        vec![
-            money(f.budget),
-            money(f.committed),
-            Number(Money::from_pence(in_quarter).to_string()),
-            money(f.actual),
-            money(f.available),
-            money(f.forecast_outturn),
-            money(f.variance),
-            Text(f.rag.as_str().into()),
-        ]
-    };
-    let mut out = Vec::new();
+    let fy = year.to_string();
+    let mut lines = Vec::new();
     let mut in_quarter_total = 0;
     for r in &at_quarter_end.rows {
-        let info = labels.project(&r.project);
         let before = spent_before.get(&(r.grant.clone(), r.project.clone())).copied().unwrap_or(0);
         let in_quarter = r.figures.actual.pence() - before;
         in_quarter_total += in_quarter;
-        let mut row = lead(&fy, &q, &period_end);
-        row.extend([
-            Text(labels.partnership.clone()),
-            Text(labels.funders.get(&r.grant).cloned().unwrap_or_default()),
-            Text(r.grant.clone()),
-            Text(r.priority.clone()),
-            Text(labels.priority_name(&r.priority)),
-            Text(r.project.clone()),
-            Text(r.project_name.clone()),
-            Text(info.lead_organisation),
-        ]);
-        row.extend(figures(&r.figures, in_quarter));
-        out.push(row);
+        lines.push(Line {
+            financial_year: &fy,
+            quarter,
+            period_end: &period_end,
+            partnership: &labels.partnership,
+            funder: labels.funders.get(&r.grant).cloned().unwrap_or_default(),
+            grant: &r.grant,
+            priority: &r.priority,
+            priority_name: labels.priority_name(&r.priority),
+            project: &r.project,
+            project_name: &r.project_name,
+            lead_organisation: labels.project(&r.project).lead_organisation,
+            figures: &r.figures,
+            spent_in_quarter: in_quarter,
+        });
     }
-    let mut total = lead(&fy, &q, &period_end);
-    total.extend([
-        Text(labels.partnership.clone()),
-        Text(String::new()),
-        Text(String::new()),
-        Text(String::new()),
-        Text(String::new()),
-        Text("TOTAL".into()),
-        Text(String::new()),
-        Text(String::new()),
-    ]);
-    total.extend(figures(&at_quarter_end.totals.figures, in_quarter_total));
-    out.push(total);
-    out
+    lines.push(Line {
+        financial_year: &fy,
+        quarter,
+        period_end: &period_end,
+        partnership: &labels.partnership,
+        funder: String::new(),
+        grant: "",
+        priority: "",
+        priority_name: String::new(),
+        project: "TOTAL",
+        project_name: "",
+        lead_organisation: String::new(),
+        figures: &at_quarter_end.totals.figures,
+        spent_in_quarter: in_quarter_total,
+    });
+    let columns = columns();
+    lines.iter().map(|l| cells(&columns, l)).collect()
 }

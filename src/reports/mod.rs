@@ -4,6 +4,7 @@
 //! `rust_decimal::Decimal`.
 
 pub mod cash;
+pub mod columns;
 pub mod commissioner;
 pub mod csv_out;
 pub mod filing;

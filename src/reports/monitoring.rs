@@ -9,64 +9,76 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
+use super::columns::{Column, Kind, cells, money, names, text_cell};
 use super::csv_out::{self, Cell};
 use super::variance::{self, FigureSet, ForecastBasis, VarianceReport};
 use crate::domain::{FinancialYear, Money, Quantity};
 use crate::model::monitoring::IndicatorRecord;
 use crate::model::reports::Labels;
 
-pub const CSV_HEADER: [&str; 23] = [
-    "funder",
-    "grant",
-    "financial_year",
-    "quarter",
-    "priority_code",
-    "priority_name",
-    "project_code",
-    "project_name",
-    "lead_organisation",
-    "budget",
-    "spent_to_date",
-    "committed",
-    "officer_forecast_outturn",
-    "forecast_underspend",
-    "variance_explanation",
-    "progress_rag",
-    "rag_reason",
-    "indicator_code",
-    "indicator_name",
-    "unit",
-    "target_to_date",
-    "actual_to_date",
-    "cost_per_output",
-];
-
-/// How a column is kept in the workbook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Text,
-    Whole,
-    Money,
-    Quantity,
-    Percent,
+/// A line of the return: a project and grant's figures with one of the project's
+/// indicators (or none), or the `TOTAL` line.
+pub struct Line<'a> {
+    funder: String,
+    grant: &'a str,
+    financial_year: &'a str,
+    quarter: u8,
+    priority: &'a str,
+    priority_name: String,
+    project: &'a str,
+    project_name: &'a str,
+    lead_organisation: String,
+    figures: &'a FigureSet,
+    total: bool,
+    indicator: Option<IndicatorLine<'a>>,
 }
 
-const KINDS: [Kind; 23] = {
-    use Kind::*;
-    [
-        Text, Text, Text, Whole, Text, Text, Text, Text, Text, Money, Money, Money, Money, Money, Text, Text, Text,
-        Text, Text, Text, Quantity, Quantity, Money,
-    ]
-};
+/// An indicator's part of a line: its target and actual to date and the cost per output.
+struct IndicatorLine<'a> {
+    record: &'a IndicatorRecord,
+    target: Decimal,
+    actual: Option<Decimal>,
+    cost: Option<Money>,
+}
 
-/// The variance sheet's columns, under `variance::CSV_HEADER`.
-const VARIANCE_KINDS: [Kind; 19] = {
-    use Kind::*;
+/// A cell of the indicator's part of a line, empty where the line has no indicator.
+fn of_indicator(l: &Line, cell: fn(&IndicatorLine) -> Cell) -> Cell {
+    l.indicator.as_ref().map_or_else(|| text_cell(""), cell)
+}
+
+/// The return's columns, in API.md's order.
+pub const fn columns<'a>() -> [Column<Line<'a>>; 23] {
+    use Kind::{Money, Quantity, Text, Whole};
     [
-        Text, Text, Text, Text, Money, Money, Money, Money, Money, Percent, Money, Text, Money, Money, Text, Whole,
-        Text, Text, Text,
+        Column::new("funder", Text, |l| text_cell(&l.funder)),
+        Column::new("grant", Text, |l| text_cell(l.grant)),
+        Column::new("financial_year", Text, |l| text_cell(l.financial_year)),
+        Column::new("quarter", Whole, |l| Cell::Number(l.quarter.to_string())),
+        Column::new("priority_code", Text, |l| text_cell(l.priority)),
+        Column::new("priority_name", Text, |l| text_cell(&l.priority_name)),
+        Column::new("project_code", Text, |l| text_cell(l.project)),
+        Column::new("project_name", Text, |l| text_cell(l.project_name)),
+        Column::new("lead_organisation", Text, |l| text_cell(&l.lead_organisation)),
+        Column::new("budget", Money, |l| money(l.figures.budget)),
+        Column::new("spent_to_date", Money, |l| money(l.figures.actual)),
+        Column::new("committed", Money, |l| money(l.figures.committed)),
+        Column::new("officer_forecast_outturn", Money, |l| money(l.figures.officer_forecast)),
+        Column::new("forecast_underspend", Money, |l| money(l.figures.forecast_underspend)),
+        Column::new("variance_explanation", Text, |l| Cell::Text(explanation(l.figures, l.total, l.quarter))),
+        Column::new("progress_rag", Text, |l| text_cell(l.figures.progress_rag.map_or("", |r| r.as_str()))),
+        Column::new("rag_reason", Text, |l| text_cell(&l.figures.rag_reason)),
+        Column::new("indicator_code", Text, |l| of_indicator(l, |i| text_cell(&i.record.code))),
+        Column::new("indicator_name", Text, |l| of_indicator(l, |i| text_cell(&i.record.name))),
+        Column::new("unit", Text, |l| of_indicator(l, |i| text_cell(&i.record.unit))),
+        Column::new("target_to_date", Quantity, |l| of_indicator(l, |i| Cell::Number(quantity_text(i.target)))),
+        Column::new("actual_to_date", Quantity, |l| {
+            of_indicator(l, |i| i.actual.map_or_else(|| text_cell(""), |a| Cell::Number(quantity_text(a))))
+        }),
+        Column::new("cost_per_output", Money, |l| of_indicator(l, |i| i.cost.map_or_else(|| text_cell(""), money))),
     ]
-};
+}
+
+pub const CSV_HEADER: [&str; 23] = names(&columns());
 
 /// What `variance_explanation` says where no officer forecast was made for the quarter, so
 /// a reader never takes the commitment position for the officer's forecast.
@@ -139,79 +151,59 @@ pub fn lines(
     indicators: &[IndicatorRecord],
     labels: &Labels,
 ) -> Vec<Vec<Cell>> {
-    use Cell::{Number, Text};
-    let money = |m: Money| Number(m.to_string());
-    let (fy, q) = (year.to_string(), quarter.to_string());
-    let figures = |f: &FigureSet, total: bool| {
-        vec![
-            money(f.budget),
-            money(f.actual),
-            money(f.committed),
-            money(f.officer_forecast),
-            money(f.forecast_underspend),
-            Text(explanation(f, total, quarter)),
-            Text(f.progress_rag.map(|r| r.as_str().to_owned()).unwrap_or_default()),
-            Text(f.rag_reason.clone()),
-        ]
-    };
+    let fy = year.to_string();
     let spent_by_project = |project: &str| -> i64 {
         at_quarter_end.rows.iter().filter(|r| r.project == project).map(|r| r.figures.actual.pence()).sum()
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Line> = Vec::new();
     for r in &at_quarter_end.rows {
-        let info = labels.project(&r.project);
-        let mut head = vec![
-            Text(labels.funders.get(&r.grant).cloned().unwrap_or_default()),
-            Text(r.grant.clone()),
-            Text(fy.clone()),
-            Number(q.clone()),
-            Text(r.priority.clone()),
-            Text(labels.priority_name(&r.priority)),
-            Text(r.project.clone()),
-            Text(r.project_name.clone()),
-            Text(info.lead_organisation),
-        ];
-        head.extend(figures(&r.figures, false));
+        let line = |indicator| Line {
+            funder: labels.funders.get(&r.grant).cloned().unwrap_or_default(),
+            grant: &r.grant,
+            financial_year: &fy,
+            quarter,
+            priority: &r.priority,
+            priority_name: labels.priority_name(&r.priority),
+            project: &r.project,
+            project_name: &r.project_name,
+            lead_organisation: labels.project(&r.project).lead_organisation,
+            figures: &r.figures,
+            total: false,
+            indicator,
+        };
         let mine: Vec<&IndicatorRecord> =
             indicators.iter().filter(|i| i.project == r.project && i.financial_year == year).collect();
         if mine.is_empty() {
-            let mut line = head;
-            line.extend((0..6).map(|_| Text(String::new())));
-            out.push(line);
+            out.push(line(None));
             continue;
         }
         for i in mine {
             let targets = i.quarterly_targets.map(Some);
-            let target = to_date(&targets, quarter).unwrap_or_default();
             let actual = to_date(&i.actuals, quarter);
-            let cost = actual.and_then(|a| cost_per_output(spent_by_project(&r.project), a));
-            let mut line = head.clone();
-            line.extend([
-                Text(i.code.clone()),
-                Text(i.name.clone()),
-                Text(i.unit.clone()),
-                Number(quantity_text(target)),
-                actual.map_or_else(|| Text(String::new()), |a| Number(quantity_text(a))),
-                cost.map_or_else(|| Text(String::new()), money),
-            ]);
-            out.push(line);
+            out.push(line(Some(IndicatorLine {
+                record: i,
+                target: to_date(&targets, quarter).unwrap_or_default(),
+                actual,
+                cost: actual.and_then(|a| cost_per_output(spent_by_project(&r.project), a)),
+            })));
         }
     }
-    let mut total = vec![
-        Text(String::new()),
-        Text(String::new()),
-        Text(fy),
-        Number(q),
-        Text(String::new()),
-        Text(String::new()),
-        Text("TOTAL".into()),
-        Text(String::new()),
-        Text(String::new()),
-    ];
-    total.extend(figures(&at_quarter_end.totals.figures, true));
-    total.extend((0..6).map(|_| Text(String::new())));
-    out.push(total);
-    out
+    out.push(Line {
+        funder: String::new(),
+        grant: "",
+        financial_year: &fy,
+        quarter,
+        priority: "",
+        priority_name: String::new(),
+        project: "TOTAL",
+        project_name: "",
+        lead_organisation: String::new(),
+        figures: &at_quarter_end.totals.figures,
+        total: true,
+        indicator: None,
+    });
+    let columns = columns();
+    out.iter().map(|l| cells(&columns, l)).collect()
 }
 
 /// The return as CSV, by the Commissioner's return's rules.
@@ -222,13 +214,8 @@ pub fn csv(r: &MonitoringReturn, bom: bool) -> Vec<u8> {
 /// The widest a workbook column is made, in characters: long names wrap no further.
 const COLUMN_CHARS_MAX: usize = 80;
 
-fn write_sheet(
-    ws: &mut Worksheet,
-    name: &str,
-    header: &[&str],
-    rows: &[Vec<Cell>],
-    kinds: &[Kind],
-) -> Result<(), XlsxError> {
+fn write_sheet<T>(ws: &mut Worksheet, name: &str, columns: &[Column<T>], rows: &[Vec<Cell>]) -> Result<(), XlsxError> {
+    let header: Vec<&str> = columns.iter().map(|c| c.name).collect();
     let bold = Format::new().set_bold().set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
     let pounds = Format::new().set_num_format("£#,##0.00;[Red]-£#,##0.00");
     let quantity = Format::new().set_num_format("#,##0.####").set_align(FormatAlign::Right);
@@ -258,7 +245,7 @@ fn write_sheet(
                     let value: f64 = n.parse().map_err(|_| {
                         XlsxError::ParameterError(format!("row {at} column {c}: {n:?} is not a number"))
                     })?;
-                    let format = match kinds.get(c).copied().unwrap_or(Kind::Text) {
+                    let format = match columns.get(c).map_or(Kind::Text, |col| col.kind) {
                         Kind::Money => &pounds,
                         Kind::Quantity => &quantity,
                         Kind::Percent => &percent,
@@ -285,9 +272,9 @@ fn write_sheet(
 pub fn xlsx(r: &MonitoringReturn) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
-    write_sheet(sheet, "Monitoring return", &CSV_HEADER, &r.lines, &KINDS)?;
+    write_sheet(sheet, "Monitoring return", &columns(), &r.lines)?;
     let sheet = book.add_worksheet();
-    write_sheet(sheet, "Variance", &variance::CSV_HEADER, &variance::all_rows(&r.variance), &VARIANCE_KINDS)?;
+    write_sheet(sheet, "Variance", &variance::columns(), &variance::all_rows(&r.variance))?;
     book.save_to_buffer()
 }
 

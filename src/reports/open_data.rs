@@ -10,6 +10,7 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use super::columns::{Column, Kind, cells, money, names, text_cell};
 use super::csv_out::{self, Cell};
 use crate::domain::org::{area_type, charity_org_id, is_org_id, org_id_refusal, postcode_country};
 use crate::domain::{FinancialYear, Money};
@@ -21,52 +22,75 @@ use crate::storage::open_data::{
 };
 use crate::storage::{Store, StoreError, reference};
 
+/// A line of the VCSE grants file: an agreement, with the awarding department and the year
+/// asked for.
+pub struct VcseLine<'a> {
+    agreement: &'a PublishedAgreement,
+    department: &'a str,
+    year: FinancialYear,
+}
+
 /// The VCSE grants file's columns: the Code's seven (the period as two dates), then the
 /// part in the year asked for, then the ledger's own keys.
-pub const VCSE_HEADER: [&str; 13] = [
-    "Date Awarded",
-    "Start Date",
-    "End Date",
-    "Awarding Department",
-    "Beneficiary Name",
-    "Beneficiary Registration Number",
-    "Purpose",
-    "Amount",
-    "Amount In Financial Year",
-    "Agreement ID",
-    "Grant",
-    "Project",
-    "Beneficiary Org ID",
-];
+const fn vcse_columns<'a>() -> [Column<VcseLine<'a>>; 13] {
+    use Kind::{Money, Text, Whole};
+    [
+        Column::new("Date Awarded", Text, |l| Cell::Text(l.agreement.award_date.to_string())),
+        Column::new("Start Date", Text, |l| Cell::Text(l.agreement.start_date.to_string())),
+        Column::new("End Date", Text, |l| Cell::Text(l.agreement.end_date.to_string())),
+        Column::new("Awarding Department", Text, |l| text_cell(l.department)),
+        Column::new("Beneficiary Name", Text, |l| text_cell(&l.agreement.recipient.name)),
+        Column::new("Beneficiary Registration Number", Text, |l| text_cell(registration_number(l.agreement))),
+        Column::new("Purpose", Text, |l| text_cell(&l.agreement.purpose)),
+        Column::new("Amount", Money, |l| money(l.agreement.amount)),
+        Column::new("Amount In Financial Year", Money, |l| money(l.agreement.part_in(l.year))),
+        Column::new("Agreement ID", Whole, |l| Cell::Number(l.agreement.id.to_string())),
+        Column::new("Grant", Text, |l| text_cell(&l.agreement.grant)),
+        Column::new("Project", Text, |l| text_cell(&l.agreement.project)),
+        Column::new("Beneficiary Org ID", Text, |l| text_cell(&l.agreement.recipient.org_id)),
+    ]
+}
+
+pub const VCSE_HEADER: [&str; 13] = names(&vcse_columns());
 
 /// The 360Giving CSV's columns, with the standard's titles (flattentool's `--convert-titles`
-/// reads them back into the JSON's fields).
-pub const GIVING_HEADER: [&str; 24] = [
-    "Identifier",
-    "Title",
-    "Description",
-    "Currency",
-    "Amount Awarded",
-    "Award Date",
-    "Planned Dates:Start Date",
-    "Planned Dates:End Date",
-    "Recipient Org:Identifier",
-    "Recipient Org:Name",
-    "Recipient Org:Charity Number",
-    "Recipient Org:Company Number",
-    "Recipient Org:Postal Code",
-    "Recipient Org:Location:Country Code",
-    "Funding Org:Identifier",
-    "Funding Org:Name",
-    "Grant Programme:Code",
-    "Grant Programme:Title",
-    "Beneficiary Location:Name",
-    "Beneficiary Location:Country Code",
-    "Beneficiary Location:Geographic Code",
-    "Beneficiary Location:Geographic Code Type",
-    "Data Source",
-    "Last Modified",
-];
+/// reads them back into the JSON's fields); a field the ledger does not know is an empty
+/// cell.
+const GIVING_COLUMNS: [Column<GivingGrant>; 24] = {
+    use Kind::{Money, Text};
+    [
+        Column::new("Identifier", Text, |g| text_cell(&g.id)),
+        Column::new("Title", Text, |g| text_cell(&g.title)),
+        Column::new("Description", Text, |g| text_cell(&g.description)),
+        Column::new("Currency", Text, |g| text_cell(&g.currency)),
+        Column::new("Amount Awarded", Money, |g| Cell::Number(g.amount_awarded.get().to_owned())),
+        Column::new("Award Date", Text, |g| text_cell(&g.award_date)),
+        Column::new("Planned Dates:Start Date", Text, |g| text_cell(&g.planned_dates[0].start_date)),
+        Column::new("Planned Dates:End Date", Text, |g| text_cell(&g.planned_dates[0].end_date)),
+        Column::new("Recipient Org:Identifier", Text, |g| text_cell(&g.recipient_organization[0].id)),
+        Column::new("Recipient Org:Name", Text, |g| text_cell(&g.recipient_organization[0].name)),
+        Column::new("Recipient Org:Charity Number", Text, |g| text_cell(&g.recipient_organization[0].charity_number)),
+        Column::new("Recipient Org:Company Number", Text, |g| text_cell(&g.recipient_organization[0].company_number)),
+        Column::new("Recipient Org:Postal Code", Text, |g| text_cell(&g.recipient_organization[0].postal_code)),
+        Column::new("Recipient Org:Location:Country Code", Text, |g| {
+            text_cell(g.recipient_organization[0].location.first().map_or("", |l| l.country_code.as_str()))
+        }),
+        Column::new("Funding Org:Identifier", Text, |g| text_cell(&g.funding_organization[0].id)),
+        Column::new("Funding Org:Name", Text, |g| text_cell(&g.funding_organization[0].name)),
+        Column::new("Grant Programme:Code", Text, |g| text_cell(&g.grant_programme[0].code)),
+        Column::new("Grant Programme:Title", Text, |g| text_cell(&g.grant_programme[0].title)),
+        Column::new("Beneficiary Location:Name", Text, |g| text_cell(&g.beneficiary_location[0].name)),
+        Column::new("Beneficiary Location:Country Code", Text, |g| text_cell(&g.beneficiary_location[0].country_code)),
+        Column::new("Beneficiary Location:Geographic Code", Text, |g| text_cell(&g.beneficiary_location[0].geo_code)),
+        Column::new("Beneficiary Location:Geographic Code Type", Text, |g| {
+            text_cell(&g.beneficiary_location[0].geo_code_type)
+        }),
+        Column::new("Data Source", Text, |g| text_cell(&g.data_source)),
+        Column::new("Last Modified", Text, |g| text_cell(&g.date_modified)),
+    ]
+};
+
+pub const GIVING_HEADER: [&str; 24] = names(&GIVING_COLUMNS);
 
 /// Every amount is in pounds sterling.
 pub const CURRENCY: &str = "GBP";
@@ -79,27 +103,11 @@ fn registration_number(a: &PublishedAgreement) -> &str {
 /// The VCSE grants file: agreements with a `vcse` recipient, in the order given (award date,
 /// then id). `department` is the awarding department (setting `funding_org_name`).
 pub fn vcse_csv(department: &str, year: FinancialYear, agreements: &[PublishedAgreement]) -> Vec<u8> {
-    let text = |s: &str| Cell::Text(s.to_owned());
+    let columns = vcse_columns();
     let rows: Vec<Vec<Cell>> = agreements
         .iter()
         .filter(|a| a.recipient.kind == crate::domain::OrgKind::Vcse)
-        .map(|a| {
-            vec![
-                text(&a.award_date.to_string()),
-                text(&a.start_date.to_string()),
-                text(&a.end_date.to_string()),
-                text(department),
-                text(&a.recipient.name),
-                text(registration_number(a)),
-                text(&a.purpose),
-                Cell::Number(a.amount.to_string()),
-                Cell::Number(a.part_in(year).to_string()),
-                Cell::Number(a.id.to_string()),
-                text(&a.grant),
-                text(&a.project),
-                text(&a.recipient.org_id),
-            ]
-        })
+        .map(|agreement| cells(&columns, &VcseLine { agreement, department, year }))
         .collect();
     csv_out::write(&VCSE_HEADER, &rows, false)
 }
@@ -321,39 +329,8 @@ pub fn giving_json(p: &Publisher, agreements: &[PublishedAgreement]) -> Vec<u8> 
 pub fn giving_csv(p: &Publisher, agreements: &[PublishedAgreement]) -> Vec<u8> {
     let rows: Vec<Vec<String>> = giving_grants(p, agreements)
         .grants
-        .into_iter()
-        .map(|g| {
-            let [recipient] = <[GivingOrg; 1]>::try_from(g.recipient_organization).expect("one recipient");
-            let (funder, dates, programme, area) =
-                (&g.funding_organization[0], &g.planned_dates[0], &g.grant_programme[0], &g.beneficiary_location[0]);
-            let recipient_country = recipient.location.first().map(|l| l.country_code.clone()).unwrap_or_default();
-            vec![
-                g.id,
-                g.title,
-                g.description,
-                g.currency,
-                g.amount_awarded.get().to_owned(),
-                g.award_date,
-                dates.start_date.clone(),
-                dates.end_date.clone(),
-                recipient.id,
-                recipient.name,
-                recipient.charity_number,
-                recipient.company_number,
-                recipient.postal_code,
-                recipient_country,
-                funder.id.clone(),
-                funder.name.clone(),
-                programme.code.clone(),
-                programme.title.clone(),
-                area.name.clone(),
-                area.country_code.clone(),
-                area.geo_code.clone(),
-                area.geo_code_type.clone(),
-                g.data_source,
-                g.date_modified,
-            ]
-        })
+        .iter()
+        .map(|g| cells(&GIVING_COLUMNS, g).into_iter().map(Cell::into_text).collect())
         .collect();
     csv_out::write_literal(&GIVING_HEADER, &rows, false)
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::columns::{Column, Kind, cells, money, names, text_cell};
 use super::csv_out::Cell;
 use crate::domain::Money;
 use crate::model::reports::{Labels, QuarterSpend};
@@ -110,21 +111,24 @@ pub fn build(year: &str, as_at: Option<chrono::NaiveDate>, spend: &[QuarterSpend
     }
 }
 
-pub const CSV_HEADER: [&str; 9] = ["grant", "priority", "project", "project_name", "q1", "q2", "q3", "q4", "total"];
+/// The report's columns: a project's spend per quarter and for the year.
+pub const COLUMNS: [Column<QuarterRow>; 9] = {
+    use Kind::{Money, Text};
+    [
+        Column::new("grant", Text, |r| text_cell(&r.grant)),
+        Column::new("priority", Text, |r| text_cell(&r.priority)),
+        Column::new("project", Text, |r| text_cell(&r.project)),
+        Column::new("project_name", Text, |r| text_cell(&r.project_name)),
+        Column::new("q1", Money, |r| money(r.quarters.q1)),
+        Column::new("q2", Money, |r| money(r.quarters.q2)),
+        Column::new("q3", Money, |r| money(r.quarters.q3)),
+        Column::new("q4", Money, |r| money(r.quarters.q4)),
+        Column::new("total", Money, |r| money(r.quarters.total)),
+    ]
+};
+
+pub const CSV_HEADER: [&str; 9] = names(&COLUMNS);
 
 pub fn csv_rows(r: &QuarterlyReport) -> Vec<Vec<Cell>> {
-    r.rows
-        .iter()
-        .map(|row| {
-            let q = &row.quarters;
-            let mut cells = vec![
-                Cell::Text(row.grant.clone()),
-                Cell::Text(row.priority.clone()),
-                Cell::Text(row.project.clone()),
-                Cell::Text(row.project_name.clone()),
-            ];
-            cells.extend([q.q1, q.q2, q.q3, q.q4, q.total].iter().map(|m| Cell::Number(m.to_string())));
-            cells
-        })
-        .collect()
+    r.rows.iter().map(|row| cells(&COLUMNS, row)).collect()
 }

@@ -1,6 +1,7 @@
 //! An aligned plain-text table for a terminal: text left, numbers right.
 
 use super::csv_out::Cell;
+use crate::domain::money::group_thousands;
 
 /// The widest a text cell is shown; longer text (a project's name) ends in an ellipsis so
 /// one long name cannot push the figures off the screen.
@@ -50,50 +51,9 @@ fn shorten(text: &str) -> String {
     short
 }
 
-/// `-25000.00` → `-25,000.00`, for a reader scanning a column of money. Anything that is
-/// not a plain decimal number is left as it is.
-fn group_thousands(number: &str) -> String {
-    let (sign, unsigned) = number.strip_prefix('-').map_or(("", number), |rest| ("-", rest));
-    let (whole, fraction) = unsigned.split_once('.').map_or((unsigned, None), |(w, f)| (w, Some(f)));
-    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !plain(whole) || fraction.is_some_and(|f| !plain(f)) {
-        return number.to_owned();
-    }
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    match fraction {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_is_grouped_in_thousands() {
-        let cases = [
-            ("0.00", "0.00"),
-            ("999.99", "999.99"),
-            ("1000.00", "1,000.00"),
-            ("-25000.00", "-25,000.00"),
-            ("1234567.5", "1,234,567.5"),
-            ("61394", "61,394"),
-            ("45.5", "45.5"),
-            ("n/a", "n/a"),
-            ("1e5", "1e5"),
-            ("-", "-"),
-        ];
-        for (given, shown) in cases {
-            assert_eq!(group_thousands(given), shown, "{given}");
-        }
-    }
 
     #[test]
     fn long_text_is_shortened_with_an_ellipsis() {

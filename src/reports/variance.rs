@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
+use super::columns::{Column, Kind, cells, headings, money, names, position, text_cell};
+use super::csv_out::Cell;
 use crate::domain::rag::{Profile, Rag, RagRule, STRAIGHT_LINE, percent_one_place};
 use crate::domain::{AccountKind, FinancialYear, Money, ProgressRag};
 pub use crate::model::monitoring::{Forecast, Forecasts};
@@ -175,10 +177,10 @@ pub struct FigureSet {
     /// without an officer forecast.
     #[schema(minimum = 1, maximum = 4)]
     pub forecast_quarter: Option<u8>,
-    /// The officer's explanation of the forecast against budget (empty on subtotals).
-    pub explanation: String,
     /// The officer's rating of progress; on a subtotal, the worst of its rows. Null without a forecast.
     pub progress_rag: Option<ProgressRag>,
+    /// The officer's explanation of the forecast against budget (empty on subtotals).
+    pub explanation: String,
     /// Why that rating (empty on subtotals).
     pub rag_reason: String,
 }
@@ -445,116 +447,101 @@ pub fn build(
     }
 }
 
-pub const CSV_HEADER: [&str; 19] = [
-    "grant",
-    "priority",
-    "project",
-    "project_name",
-    "budget",
-    "committed",
-    "actual",
-    "available",
-    "variance",
-    "percent_spent",
-    "forecast_outturn",
-    "rag",
-    "officer_forecast",
-    "forecast_underspend",
-    "forecast_basis",
-    "forecast_quarter",
-    "progress_rag",
-    "explanation",
-    "rag_reason",
-];
-
-/// The rows as CSV cells, in `CSV_HEADER` order.
-pub fn csv_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
-    use super::csv_out::Cell::Text;
-    report
-        .rows
-        .iter()
-        .map(|r| {
-            let f = &r.figures;
-            vec![Text(r.grant.clone()), Text(r.priority.clone()), Text(r.project.clone()), Text(r.project_name.clone())]
-                .into_iter()
-                .chain(figure_cells(f))
-                .collect()
-        })
-        .collect()
+/// A line of the variance report's CSV, workbook sheet and terminal table: a project's row,
+/// a subtotal or the total.
+pub struct Line<'a> {
+    pub grant: &'a str,
+    pub priority: &'a str,
+    pub project: &'a str,
+    pub name: &'a str,
+    pub figures: &'a FigureSet,
 }
 
-/// The figure cells every CSV and table line ends with, in API.md's order.
-fn figure_cells(f: &FigureSet) -> Vec<super::csv_out::Cell> {
-    use super::csv_out::Cell::{Number, Text};
-    vec![
-        Number(f.budget.to_string()),
-        Number(f.committed.to_string()),
-        Number(f.actual.to_string()),
-        Number(f.available.to_string()),
-        Number(f.variance.to_string()),
-        Number(format!("{:.1}", f.percent_spent)),
-        Number(f.forecast_outturn.to_string()),
-        Text(f.rag.as_str().to_owned()),
-        Number(f.officer_forecast.to_string()),
-        Number(f.forecast_underspend.to_string()),
-        Text(f.forecast_basis.as_str().to_owned()),
-        f.forecast_quarter.map_or_else(|| Text(String::new()), |q| Number(q.to_string())),
-        Text(f.progress_rag.map(|r| r.as_str().to_owned()).unwrap_or_default()),
-        Text(f.explanation.clone()),
-        Text(f.rag_reason.clone()),
+/// The report's columns, in API.md's order.
+pub const fn columns<'a>() -> [Column<Line<'a>>; 19] {
+    use Kind::{Money, Percent, Text, Whole};
+    [
+        Column::new("grant", Text, |l| text_cell(l.grant)),
+        Column::new("priority", Text, |l| text_cell(l.priority)),
+        Column::new("project", Text, |l| text_cell(l.project)),
+        Column::headed("project_name", "name", Text, |l| text_cell(l.name)),
+        Column::new("budget", Money, |l| money(l.figures.budget)),
+        Column::new("committed", Money, |l| money(l.figures.committed)),
+        Column::new("actual", Money, |l| money(l.figures.actual)),
+        Column::new("available", Money, |l| money(l.figures.available)),
+        Column::new("variance", Money, |l| money(l.figures.variance)),
+        Column::headed("percent_spent", "%", Percent, |l| Cell::Number(format!("{:.1}", l.figures.percent_spent))),
+        Column::headed("forecast_outturn", "forecast", Money, |l| money(l.figures.forecast_outturn)),
+        Column::new("rag", Text, |l| text_cell(l.figures.rag.as_str())),
+        Column::headed("officer_forecast", "officer", Money, |l| money(l.figures.officer_forecast)),
+        Column::headed("forecast_underspend", "underspend", Money, |l| money(l.figures.forecast_underspend)),
+        Column::headed("forecast_basis", "basis", Text, |l| text_cell(l.figures.forecast_basis.as_str())),
+        Column::headed("forecast_quarter", "made in", Whole, |l| {
+            l.figures.forecast_quarter.map_or_else(|| text_cell(""), |q| Cell::Number(q.to_string()))
+        }),
+        Column::headed("progress_rag", "progress", Text, |l| {
+            text_cell(l.figures.progress_rag.map_or("", |r| r.as_str()))
+        }),
+        Column::new("explanation", Text, |l| text_cell(&l.figures.explanation)),
+        Column::new("rag_reason", Text, |l| text_cell(&l.figures.rag_reason)),
     ]
+}
+
+pub const CSV_HEADER: [&str; 19] = names(&columns());
+
+/// The column a terminal table leaves out: the explanation is as much prose as a terminal
+/// line holds.
+const NOT_IN_TABLE: &str = "rag_reason";
+
+/// The project rows as CSV cells, under `CSV_HEADER`.
+pub fn csv_rows(report: &VarianceReport) -> Vec<Vec<Cell>> {
+    let columns = columns();
+    report.rows.iter().map(|r| cells(&columns, &row_line(r))).collect()
+}
+
+fn row_line(r: &VarianceRow) -> Line<'_> {
+    Line { grant: &r.grant, priority: &r.priority, project: &r.project, name: &r.project_name, figures: &r.figures }
 }
 
 /// Rows, then subtotals per priority and per grant, then the total, under `CSV_HEADER`
 /// (the workbook's variance sheet).
-pub fn all_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
-    use super::csv_out::Cell::Text;
-    let line = |grant: &str, priority: &str, project: &str, name: &str, f: &FigureSet| {
-        vec![Text(grant.to_owned()), Text(priority.to_owned()), Text(project.to_owned()), Text(name.to_owned())]
-            .into_iter()
-            .chain(figure_cells(f))
-            .collect::<Vec<_>>()
-    };
-    let mut out: Vec<_> =
-        report.rows.iter().map(|r| line(&r.grant, &r.priority, &r.project, &r.project_name, &r.figures)).collect();
-    out.extend(report.priorities.iter().map(|p| line("", &p.priority, "(priority)", "", &p.figures)));
-    out.extend(report.grants.iter().map(|g| line(&g.grant, "", "(grant)", "", &g.figures)));
-    out.push(line("", "", "TOTAL", "", &report.totals.figures));
-    out
+pub fn all_rows(report: &VarianceReport) -> Vec<Vec<Cell>> {
+    let columns = columns();
+    let mut lines: Vec<Line> = report.rows.iter().map(row_line).collect();
+    lines.extend(report.priorities.iter().map(|p| Line {
+        grant: "",
+        priority: &p.priority,
+        project: "(priority)",
+        name: "",
+        figures: &p.figures,
+    }));
+    lines.extend(report.grants.iter().map(|g| Line {
+        grant: &g.grant,
+        priority: "",
+        project: "(grant)",
+        name: "",
+        figures: &g.figures,
+    }));
+    lines.push(Line { grant: "", priority: "", project: "TOTAL", name: "", figures: &report.totals.figures });
+    lines.iter().map(|l| cells(&columns, l)).collect()
 }
 
-/// `all_rows` for a terminal table under `TABLE_HEADER`: without the RAG reason, since the
-/// explanation is as much prose as a terminal line holds.
-pub fn table_rows(report: &VarianceReport) -> Vec<Vec<super::csv_out::Cell>> {
+/// `all_rows` for a terminal table under `table_header`.
+pub fn table_rows(report: &VarianceReport) -> Vec<Vec<Cell>> {
+    let skip = position(&columns(), NOT_IN_TABLE);
     all_rows(report)
         .into_iter()
         .map(|mut cells| {
-            cells.pop();
+            cells.remove(skip);
             cells
         })
         .collect()
 }
 
-pub const TABLE_HEADER: [&str; 18] = [
-    "grant",
-    "priority",
-    "project",
-    "name",
-    "budget",
-    "committed",
-    "actual",
-    "available",
-    "variance",
-    "%",
-    "forecast",
-    "rag",
-    "officer",
-    "underspend",
-    "basis",
-    "made in",
-    "progress",
-    "explanation",
-];
+/// The terminal table's headings, over `table_rows`.
+pub fn table_header() -> Vec<&'static str> {
+    headings(&columns(), Some(NOT_IN_TABLE))
+}
 
 #[cfg(test)]
 mod tests {
@@ -634,6 +621,17 @@ mod tests {
             (ForecastBasis::Mixed, Some(ProgressRag::Amber), "")
         );
         assert_eq!(r.forecast_quarter, 3);
+
+        // Every line's cells sit under columns of their kind, the terminal table's too, and
+        // the JSON gives a row's fields in the columns' order.
+        super::super::columns::tests::check_kinds(&columns(), &all_rows(&r));
+        assert!(table_rows(&r).iter().all(|row| row.len() == table_header().len()));
+        let json = serde_json::to_string(&r.rows[0]).unwrap();
+        let at: Vec<usize> = CSV_HEADER
+            .iter()
+            .map(|n| json.find(&format!("\"{n}\":")).unwrap_or_else(|| panic!("{n}: {json}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "JSON fields in the columns' order: {json}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod forecast_corrections;
 mod funder_cli;
 mod funder_reads;
 mod hardening;
+mod hostile_pages;
 mod import_commitments;
 mod interchange;
 mod invariants;

@@ -65,8 +65,8 @@ pub fn token(bound: Bound, cookie_secret: &str) -> String {
 }
 
 /// The hidden field to put inside every `<form method="post">`.
-pub fn hidden_input(token: &str) -> String {
-    format!("<input type=\"hidden\" name=\"{FIELD}\" value=\"{}\">", super::html::esc(token))
+pub fn hidden_input(token: &str) -> maud::Markup {
+    maud::html! { input type="hidden" name=(FIELD) value=(token); }
 }
 
 /// Why a post was refused; its answer is a 403 page.

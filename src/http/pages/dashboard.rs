@@ -2,13 +2,17 @@
 //! quarter, the variance table with RAG by colour and by word, the cash position, and CSV
 //! downloads.
 
-use super::html::{esc, page};
+use maud::{Markup, html};
+
+use super::html::{capitalised, page};
 use super::svg::{self, Group};
 use crate::domain::Money;
+use crate::domain::money::{self, Grouping};
 use crate::reports::VarianceReport;
 use crate::reports::csv_out::Cell;
 use crate::reports::quarterly::QuarterlyReport;
 use crate::reports::variance::{FigureSet, ForecastBasis};
+use crate::reports::{columns, monitoring};
 
 pub struct View<'a> {
     pub partnership: &'a str,
@@ -21,38 +25,26 @@ pub struct View<'a> {
     /// The monitoring return's lines for the report's quarter, as at the report's date.
     pub monitoring_lines: &'a [Vec<Cell>],
     /// The quarters' lock state and the filed returns, rendered by `filed::section`.
-    pub filed: &'a str,
+    pub filed: &'a Markup,
     /// The funder's cash per award, rendered by `cash::section`.
-    pub cash: &'a str,
+    pub cash: &'a Markup,
     /// The year's grant agreements, rendered by `partners::section`.
-    pub partners: &'a str,
+    pub partners: &'a Markup,
 }
 
-/// `£61,394.00`: pounds with thousands separators, as the paper prints them.
+/// `£61,394.00`: a figure as the pages show it, with thousands separators.
 pub fn pounds(m: Money) -> String {
-    let text = m.to_string();
-    let (sign, digits) = text.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", text.as_str()));
-    let (whole, pence) = digits.split_once('.').unwrap_or((digits, "00"));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}£{grouped}.{pence}")
+    money::pounds(m, Grouping::Thousands)
 }
 
-fn rag_cell(f: &FigureSet) -> String {
+fn rag_cell(f: &FigureSet) -> Markup {
     let word = f.rag.as_str();
-    let mut title = word.to_owned();
-    title[..1].make_ascii_uppercase();
-    format!("<td class=\"rag rag-{word}\">{title}</td>")
+    html! { td class={ "rag rag-" (word) } { (capitalised(word)) } }
 }
 
 /// The officer's rating and where the forecast comes from; a forecast made for an earlier
 /// quarter than the report's `quarter` stands until superseded, and is marked not updated.
-fn progress_cell(f: &FigureSet, quarter: u8) -> String {
+fn progress_cell(f: &FigureSet, quarter: u8) -> Markup {
     let basis = match f.forecast_basis {
         ForecastBasis::Officer => "officer's forecast",
         ForecastBasis::Commitments => "no officer forecast: actual + committed",
@@ -60,99 +52,100 @@ fn progress_cell(f: &FigureSet, quarter: u8) -> String {
     };
     let (basis, stale) = match f.forecast_quarter.filter(|q| *q < quarter) {
         Some(made) if f.forecast_basis == ForecastBasis::Officer => {
-            (format!("{basis} of Q{made}, not updated this quarter"), " data-not-updated=\"true\"")
+            (format!("{basis} of Q{made}, not updated this quarter"), Some("true"))
         }
-        Some(made) => {
-            (format!("{basis}; a forecast of Q{made} not updated this quarter"), " data-not-updated=\"true\"")
-        }
-        None => (basis.to_owned(), ""),
+        Some(made) => (format!("{basis}; a forecast of Q{made} not updated this quarter"), Some("true")),
+        None => (basis.to_owned(), None),
     };
-    match f.progress_rag {
-        Some(rag) => {
-            let word = rag.as_str();
-            let mut title = word.to_owned();
-            title[..1].make_ascii_uppercase();
-            format!(
-                "<td class=\"rag rag-{word}\" data-basis=\"{}\"{stale}>{title}<br><span class=\"sub\">{basis}</span></td>",
-                f.forecast_basis.as_str()
-            )
-        }
-        None => {
-            format!("<td data-basis=\"{}\"{stale}><span class=\"sub\">{basis}</span></td>", f.forecast_basis.as_str())
+    let rag = f.progress_rag.map(|r| r.as_str());
+    html! {
+        td class=[rag.map(|w| format!("rag rag-{w}"))] data-basis=(f.forecast_basis.as_str()) data-not-updated=[stale] {
+            @if let Some(word) = rag { (capitalised(word)) br; }
+            span class="sub" { (basis) }
         }
     }
 }
 
-fn figure_cells(f: &FigureSet, quarter: u8) -> String {
-    format!(
-        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-         <td class=\"num\">{}</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td>{}<td class=\"why\">{}</td>\
-         <td class=\"num officer-forecast\">{}</td><td class=\"num\">{}</td>{}",
-        pounds(f.budget),
-        pounds(f.committed),
-        pounds(f.actual),
-        pounds(f.available),
-        pounds(f.variance),
-        f.percent_spent,
-        pounds(f.forecast_outturn),
-        rag_cell(f),
-        esc(&f.rag_why),
-        pounds(f.officer_forecast),
-        pounds(f.forecast_underspend),
-        progress_cell(f, quarter)
-    )
+fn figure_cells(f: &FigureSet, quarter: u8) -> Markup {
+    html! {
+        td class="num" { (pounds(f.budget)) }
+        td class="num" { (pounds(f.committed)) }
+        td class="num" { (pounds(f.actual)) }
+        td class="num" { (pounds(f.available)) }
+        td class="num" { (pounds(f.variance)) }
+        td class="num" { (format!("{:.1}%", f.percent_spent)) }
+        td class="num" { (pounds(f.forecast_outturn)) }
+        (rag_cell(f))
+        td class="why" { (f.rag_why) }
+        td class="num officer-forecast" { (pounds(f.officer_forecast)) }
+        td class="num" { (pounds(f.forecast_underspend)) }
+        (progress_cell(f, quarter))
+    }
 }
 
-const FIGURE_HEADS: &str = "<th scope=\"col\" class=\"num\">Budget</th><th scope=\"col\" class=\"num\">Committed</th>\
-    <th scope=\"col\" class=\"num\">Actual</th><th scope=\"col\" class=\"num\">Available</th>\
-    <th scope=\"col\" class=\"num\">Variance</th><th scope=\"col\" class=\"num\">Spent</th>\
-    <th scope=\"col\" class=\"num\">Committed outturn</th><th scope=\"col\">RAG</th><th scope=\"col\">Why</th>\
-    <th scope=\"col\" class=\"num\">Officer forecast</th><th scope=\"col\" class=\"num\">Forecast underspend</th>\
-    <th scope=\"col\">Progress</th>";
+const FIGURE_HEADS: [(&str, bool); 12] = [
+    ("Budget", true),
+    ("Committed", true),
+    ("Actual", true),
+    ("Available", true),
+    ("Variance", true),
+    ("Spent", true),
+    ("Committed outturn", true),
+    ("RAG", false),
+    ("Why", false),
+    ("Officer forecast", true),
+    ("Forecast underspend", true),
+    ("Progress", false),
+];
 
-fn variance_table(r: &VarianceReport) -> String {
-    let mut rows = String::new();
-    for row in &r.rows {
-        rows.push_str(&format!(
-            "<tr data-grant=\"{}\" data-project=\"{}\"><td>{}</td><td>{}</td><th scope=\"row\">{}<br><span class=\"sub\">{}</span></th>{}</tr>\n",
-            esc(&row.grant),
-            esc(&row.project),
-            esc(&row.grant),
-            esc(&row.priority),
-            esc(&row.project),
-            esc(&row.project_name),
-            figure_cells(&row.figures, r.forecast_quarter)
-        ));
+/// A column heading; figures' headings are aligned as their figures are.
+fn head(text: &str, num: bool) -> Markup {
+    html! { th scope="col" class=[num.then_some("num")] { (text) } }
+}
+
+/// A project's code with its name beneath.
+fn project_cell(code: &str, name: &str) -> Markup {
+    html! { th scope="row" { (code) br; span class="sub" { (name) } } }
+}
+
+fn variance_table(r: &VarianceReport) -> Markup {
+    let q = r.forecast_quarter;
+    html! {
+        table id="variance" class="figures" {
+            caption { "Variance per project and grant. " (when(r)) }
+            thead { tr {
+                (head("Grant", false)) (head("Priority", false)) (head("Project", false))
+                @for (h, num) in FIGURE_HEADS { (head(h, num)) }
+            } }
+            tbody {
+                @for row in &r.rows {
+                    tr data-grant=(row.grant) data-project=(row.project) {
+                        td { (row.grant) } td { (row.priority) }
+                        (project_cell(&row.project, &row.project_name))
+                        (figure_cells(&row.figures, q))
+                    }
+                }
+            }
+            tbody class="subtotals" {
+                @for p in &r.priorities {
+                    tr class="subtotal" data-priority=(p.priority) {
+                        td {} td { (p.priority) } th scope="row" { "Priority " (p.priority_name) }
+                        (figure_cells(&p.figures, q))
+                    }
+                }
+                @for g in &r.grants {
+                    tr class="subtotal" data-grant-total=(g.grant) {
+                        td { (g.grant) } td {}
+                        th scope="row" {
+                            "Grant " (g.grant) " (awarded " (pounds(g.awarded)) ", unallocated " (pounds(g.unallocated)) ")"
+                        }
+                        (figure_cells(&g.figures, q))
+                    }
+                }
+            }
+            tfoot { tr id="variance-total" { td {} td {} th scope="row" { "Total" } (figure_cells(&r.totals.figures, q)) } }
+        }
     }
-    let mut subtotals = String::new();
-    for p in &r.priorities {
-        subtotals.push_str(&format!(
-            "<tr class=\"subtotal\" data-priority=\"{}\"><td></td><td>{}</td><th scope=\"row\">Priority {}</th>{}</tr>\n",
-            esc(&p.priority),
-            esc(&p.priority),
-            esc(&p.priority_name),
-            figure_cells(&p.figures, r.forecast_quarter)
-        ));
-    }
-    for g in &r.grants {
-        subtotals.push_str(&format!(
-            "<tr class=\"subtotal\" data-grant-total=\"{}\"><td>{}</td><td></td><th scope=\"row\">Grant {} (awarded {}, unallocated {})</th>{}</tr>\n",
-            esc(&g.grant),
-            esc(&g.grant),
-            esc(&g.grant),
-            pounds(g.awarded),
-            pounds(g.unallocated),
-            figure_cells(&g.figures, r.forecast_quarter)
-        ));
-    }
-    format!(
-        "<table id=\"variance\" class=\"figures\"><caption>Variance per project and grant. {}</caption>\
-         <thead><tr><th scope=\"col\">Grant</th><th scope=\"col\">Priority</th><th scope=\"col\">Project</th>{FIGURE_HEADS}</tr></thead>\
-         <tbody>\n{rows}</tbody><tbody class=\"subtotals\">\n{subtotals}</tbody>\
-         <tfoot><tr id=\"variance-total\"><td></td><td></td><th scope=\"row\">Total</th>{}</tr></tfoot></table>",
-        esc(&when(r)),
-        figure_cells(&r.totals.figures, r.forecast_quarter)
-    )
 }
 
 fn when(r: &VarianceReport) -> String {
@@ -162,7 +155,7 @@ fn when(r: &VarianceReport) -> String {
     }
 }
 
-fn headline(r: &VarianceReport) -> String {
+fn headline(r: &VarianceReport) -> Markup {
     let t = &r.totals;
     let items = [
         ("awarded", "Awarded", t.awarded),
@@ -172,21 +165,18 @@ fn headline(r: &VarianceReport) -> String {
         ("available", "Available", t.figures.available),
         ("unallocated", "Unallocated", t.unallocated),
     ];
-    let cells: String = items
-        .iter()
-        .map(|(id, name, m)| format!("<div><dt>{name}</dt><dd id=\"headline-{id}\">{}</dd></div>", pounds(*m)))
-        .collect();
     let word = t.unallocated_rag.as_str();
-    let mut title = word.to_owned();
-    title[..1].make_ascii_uppercase();
-    format!(
-        "<dl class=\"headline\">{cells}</dl><p id=\"unallocated-rag\">Unallocated money: \
-         <span class=\"rag rag-{word}\">{title}</span>, {}.</p>",
-        esc(&t.unallocated_why)
-    )
+    html! {
+        dl class="headline" {
+            @for (id, name, m) in items { div { dt { (name) } dd id={ "headline-" (id) } { (pounds(m)) } } }
+        }
+        p id="unallocated-rag" {
+            "Unallocated money: " span class={ "rag rag-" (word) } { (capitalised(word)) } ", " (t.unallocated_why) "."
+        }
+    }
 }
 
-fn priority_chart(r: &VarianceReport) -> String {
+fn priority_chart(r: &VarianceReport) -> Markup {
     let groups: Vec<Group> = r
         .priorities
         .iter()
@@ -195,229 +185,242 @@ fn priority_chart(r: &VarianceReport) -> String {
             values: vec![p.figures.budget.pence(), p.figures.actual.pence()],
         })
         .collect();
-    let svg = svg::horizontal_bars(
-        "chart-priorities",
-        "Budget against actual spend per priority",
-        &[("Budget", "budget"), ("Actual", "actual")],
-        &groups,
-    );
-    let rows: String = r
-        .priorities
-        .iter()
-        .map(|p| {
-            format!(
-                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                esc(&p.priority_name),
-                pounds(p.figures.budget),
-                pounds(p.figures.actual)
-            )
-        })
-        .collect();
-    format!(
-        "<figure>{svg}<figcaption>Budget against actual per priority. The same figures as a table:</figcaption></figure>\
-         <table class=\"chart-data\"><caption>Budget and actual per priority</caption><thead><tr><th scope=\"col\">Priority</th>\
-         <th scope=\"col\" class=\"num\">Budget</th><th scope=\"col\" class=\"num\">Actual</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
+    html! {
+        figure {
+            (svg::horizontal_bars(
+                "chart-priorities",
+                "Budget against actual spend per priority",
+                &[("Budget", "budget"), ("Actual", "actual")],
+                &groups,
+            ))
+            figcaption { "Budget against actual per priority. The same figures as a table:" }
+        }
+        table class="chart-data" {
+            caption { "Budget and actual per priority" }
+            thead { tr { (head("Priority", false)) (head("Budget", true)) (head("Actual", true)) } }
+            tbody {
+                @for p in &r.priorities {
+                    tr {
+                        th scope="row" { (p.priority_name) }
+                        td class="num" { (pounds(p.figures.budget)) }
+                        td class="num" { (pounds(p.figures.actual)) }
+                    }
+                }
+            }
+        }
+    }
 }
 
-fn quarter_chart(q: &QuarterlyReport) -> String {
+fn quarter_chart(q: &QuarterlyReport) -> Markup {
     let totals = q.totals.as_array();
     let groups: Vec<Group> = totals
         .iter()
         .enumerate()
         .map(|(i, m)| Group { label: format!("Q{}", i + 1), values: vec![m.pence()] })
         .collect();
-    let svg = svg::columns("chart-quarters", &format!("Actual spend per quarter, {}", q.financial_year), &groups);
-    let heads: String = (1..=4).map(|i| format!("<th scope=\"col\" class=\"num\">Q{i}</th>")).collect();
-    let cells: String = totals.iter().map(|m| format!("<td class=\"num\">{}</td>", pounds(*m))).collect();
-    let mut grant_rows = String::new();
-    for g in &q.grants {
-        let cells: String =
-            g.quarters.as_array().iter().map(|m| format!("<td class=\"num\">{}</td>", pounds(*m))).collect();
-        grant_rows.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th>{cells}<td class=\"num\">{}</td></tr>",
-            esc(&g.code),
-            pounds(g.quarters.total)
-        ));
+    html! {
+        figure {
+            (svg::columns("chart-quarters", &format!("Actual spend per quarter, {}", q.financial_year), &groups))
+            figcaption { "Actual spend per quarter. The same figures as a table:" }
+        }
+        table class="chart-data" id="quarters" {
+            caption { "Actual spend per quarter" }
+            thead { tr {
+                (head("Grant", false))
+                @for i in 1..=4 { (head(&format!("Q{i}"), true)) }
+                (head("Year", true))
+            } }
+            tbody {
+                @for g in &q.grants {
+                    tr {
+                        th scope="row" { (g.code) }
+                        @for m in g.quarters.as_array() { td class="num" { (pounds(m)) } }
+                        td class="num" { (pounds(g.quarters.total)) }
+                    }
+                }
+            }
+            tfoot { tr {
+                th scope="row" { "Total" }
+                @for m in totals { td class="num" { (pounds(m)) } }
+                td class="num" { (pounds(q.totals.total)) }
+            } }
+        }
     }
-    format!(
-        "<figure>{svg}<figcaption>Actual spend per quarter. The same figures as a table:</figcaption></figure>\
-         <table class=\"chart-data\" id=\"quarters\"><caption>Actual spend per quarter</caption><thead><tr><th scope=\"col\">Grant</th>{heads}\
-         <th scope=\"col\" class=\"num\">Year</th></tr></thead><tbody>{grant_rows}</tbody>\
-         <tfoot><tr><th scope=\"row\">Total</th>{cells}<td class=\"num\">{}</td></tr></tfoot></table>",
-        pounds(q.totals.total)
-    )
 }
 
 /// The officers' forecasts behind the variance table: each row's explanation and RAG reason.
-fn forecasts_section(r: &VarianceReport) -> String {
-    let rows: String = r
-        .rows
-        .iter()
-        .filter(|row| row.figures.forecast_basis == ForecastBasis::Officer)
-        .map(|row| {
-            let f = &row.figures;
-            format!(
-                "<tr data-grant=\"{}\" data-project=\"{}\"><th scope=\"row\">{}<br><span class=\"sub\">{}</span></th><td>{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}<td>{}</td><td>{}</td></tr>",
-                esc(&row.grant),
-                esc(&row.project),
-                esc(&row.project),
-                esc(&row.project_name),
-                esc(&row.grant),
-                pounds(f.budget),
-                pounds(f.officer_forecast),
-                pounds(f.forecast_underspend),
-                progress_cell(f, r.forecast_quarter),
-                esc(&f.explanation),
-                esc(&f.rag_reason)
-            )
-        })
-        .collect();
+fn forecasts_section(r: &VarianceReport) -> Markup {
+    let rows: Vec<_> = r.rows.iter().filter(|row| row.figures.forecast_basis == ForecastBasis::Officer).collect();
     if rows.is_empty() {
-        return format!(
-            "<p class=\"note\" id=\"no-forecasts\">No officer has recorded a forecast for Q{} of this year{}: \
-             the officer forecast column shows actual plus committed.</p>",
-            r.forecast_quarter,
-            r.as_at.as_ref().map(|d| format!(" made on or before {}", esc(d))).unwrap_or_default()
-        );
+        return html! {
+            p class="note" id="no-forecasts" {
+                "No officer has recorded a forecast for Q" (r.forecast_quarter) " of this year"
+                @if let Some(d) = &r.as_at { " made on or before " (d) }
+                ": the officer forecast column shows actual plus committed."
+            }
+        };
     }
-    format!(
-        "<table id=\"forecasts\" class=\"figures\"><caption>Officers' forecasts of the year-end outturn, made in Q{}</caption>\
-         <thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Grant</th><th scope=\"col\" class=\"num\">Budget</th>\
-         <th scope=\"col\" class=\"num\">Officer forecast</th><th scope=\"col\" class=\"num\">Forecast underspend</th>\
-         <th scope=\"col\">Progress</th><th scope=\"col\">Explanation</th><th scope=\"col\">Why that rating</th></tr></thead>\
-         <tbody>{rows}</tbody></table>",
-        r.forecast_quarter
-    )
+    html! {
+        table id="forecasts" class="figures" {
+            caption { "Officers' forecasts of the year-end outturn, made in Q" (r.forecast_quarter) }
+            thead { tr {
+                (head("Project", false)) (head("Grant", false)) (head("Budget", true))
+                (head("Officer forecast", true)) (head("Forecast underspend", true)) (head("Progress", false))
+                (head("Explanation", false)) (head("Why that rating", false))
+            } }
+            tbody {
+                @for row in rows {
+                    @let f = &row.figures;
+                    tr data-grant=(row.grant) data-project=(row.project) {
+                        (project_cell(&row.project, &row.project_name))
+                        td { (row.grant) }
+                        td class="num" { (pounds(f.budget)) }
+                        td class="num" { (pounds(f.officer_forecast)) }
+                        td class="num" { (pounds(f.forecast_underspend)) }
+                        (progress_cell(f, r.forecast_quarter))
+                        td { (f.explanation) }
+                        td { (f.rag_reason) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Indicators: target against actual to date, and the cost per output, one row per
 /// project and indicator (a project funded by two grants shows each indicator once).
-fn indicators_section(lines: &[Vec<Cell>], quarter: u8) -> String {
-    let text = |c: Option<&Cell>| match c {
-        Some(Cell::Text(t) | Cell::Number(t)) => t.clone(),
-        None => String::new(),
-    };
+fn indicators_section(lines: &[Vec<Cell>], quarter: u8) -> Markup {
+    let columns = &monitoring::columns();
     let mut seen = std::collections::BTreeSet::new();
-    let mut rows = String::new();
-    for line in lines {
-        let (project, code) = (text(line.get(6)), text(line.get(17)));
-        if code.is_empty() || !seen.insert((project.clone(), code.clone())) {
-            continue;
-        }
-        let cost = text(line.get(22));
-        let cost = if cost.is_empty() {
-            "—".to_owned()
-        } else {
-            crate::domain::Money::parse(&cost).map(pounds).unwrap_or(cost)
-        };
-        let actual = text(line.get(21));
-        rows.push_str(&format!(
-            "<tr data-project=\"{}\" data-indicator=\"{}\"><th scope=\"row\">{}<br><span class=\"sub\">{}</span></th><td>{}</td><td>{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            esc(&project),
-            esc(&code),
-            esc(&project),
-            esc(&text(line.get(7))),
-            esc(&text(line.get(18))),
-            esc(&text(line.get(19))),
-            esc(&text(line.get(20))),
-            if actual.is_empty() { "none returned".to_owned() } else { esc(&actual) },
-            esc(&cost)
-        ));
-    }
+    let rows: Vec<_> = lines
+        .iter()
+        .map(|line| move |name: &str| columns::text(columns, line, name))
+        .filter(|cell| {
+            let (project, code) = (cell("project_code"), cell("indicator_code"));
+            !code.is_empty() && seen.insert((project, code))
+        })
+        .collect();
     if rows.is_empty() {
-        return "<p class=\"note\">No project has indicators for this year.</p>".to_owned();
+        return html! { p class="note" { "No project has indicators for this year." } };
     }
-    format!(
-        "<table id=\"indicators\" class=\"figures\"><caption>Outputs and outcomes to the end of Q{quarter}: target against actual</caption>\
-         <thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Indicator</th><th scope=\"col\">Unit</th>\
-         <th scope=\"col\" class=\"num\">Target to date</th><th scope=\"col\" class=\"num\">Actual to date</th>\
-         <th scope=\"col\" class=\"num\">Cost per output</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
+    html! {
+        table id="indicators" class="figures" {
+            caption { "Outputs and outcomes to the end of Q" (quarter) ": target against actual" }
+            thead { tr {
+                (head("Project", false)) (head("Indicator", false)) (head("Unit", false))
+                (head("Target to date", true)) (head("Actual to date", true)) (head("Cost per output", true))
+            } }
+            tbody {
+                @for cell in rows {
+                    @let (actual, cost) = (cell("actual_to_date"), cell("cost_per_output"));
+                    tr data-project=(cell("project_code")) data-indicator=(cell("indicator_code")) {
+                        (project_cell(cell("project_code"), cell("project_name")))
+                        td { (cell("indicator_name")) }
+                        td { (cell("unit")) }
+                        td class="num" { (cell("target_to_date")) }
+                        td class="num" { @if actual.is_empty() { "none returned" } @else { (actual) } }
+                        td class="num" {
+                            @if cost.is_empty() { "—" }
+                            @else { (Money::parse(cost).map_or_else(|_| cost.to_owned(), pounds)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The links to every download of the year.
+fn downloads(r: &VarianceReport) -> Markup {
+    let y = &r.financial_year;
+    let as_at = r.as_at.as_ref().map(|d| format!("&as_at={d}")).unwrap_or_default();
+    html! {
+        section class="noprint" aria-labelledby="h-downloads" {
+            h2 id="h-downloads" { "Downloads" }
+            ul {
+                li { a href={ "/dashboard/variance.csv?financial_year=" (y) (as_at) } { "Variance report (CSV)" } }
+                @for q in 1..=4 {
+                    li {
+                        a href={ "/dashboard/commissioner-return.csv?financial_year=" (y) "&quarter=" (q) } {
+                            "Commissioner's return, Q" (q) " (CSV)"
+                        }
+                    }
+                }
+                @for q in 1..=4 {
+                    @let monitoring = format!("/dashboard/monitoring-return?financial_year={y}&quarter={q}");
+                    li {
+                        "Monitoring return, Q" (q) ": " a href=(monitoring) { "CSV" }
+                        " · " a href={ (monitoring) "&format=xlsx" } { "Excel workbook" }
+                    }
+                }
+                li {
+                    a href={ "/dashboard/vcse-grants.csv?financial_year=" (y) } {
+                        "Grants to VCSE organisations, Transparency Code (CSV)"
+                    }
+                }
+                li {
+                    "Grants in the 360Giving standard: "
+                    a href={ "/dashboard/360giving?financial_year=" (y) } { "JSON" }
+                    " · " a href={ "/dashboard/360giving?financial_year=" (y) "&format=csv" } { "CSV" }
+                }
+            }
+        }
+    }
 }
 
 pub fn render(v: &View) -> String {
     let r = v.report;
     let year = &r.financial_year;
-    let options: String = v
-        .years
-        .iter()
-        .map(|y| {
-            let selected = if y == year { " selected" } else { "" };
-            format!("<option value=\"{}\"{selected}>{}</option>", esc(y), esc(y))
-        })
-        .collect();
-    let as_at_value = r.as_at.clone().unwrap_or_default();
-    let returns: String = (1..=4)
-        .map(|q| {
-            format!(
-                "<li><a href=\"/dashboard/commissioner-return.csv?financial_year={y}&amp;quarter={q}\">Commissioner's return, Q{q} (CSV)</a></li>",
-                y = esc(year)
-            )
-        })
-        .collect();
-    let monitoring: String = (1..=4)
-        .map(|q| {
-            format!(
-                "<li>Monitoring return, Q{q}: <a href=\"/dashboard/monitoring-return?financial_year={y}&amp;quarter={q}\">CSV</a> \
-                 · <a href=\"/dashboard/monitoring-return?financial_year={y}&amp;quarter={q}&amp;format=xlsx\">Excel workbook</a></li>",
-                y = esc(year)
-            )
-        })
-        .collect();
-    let as_at_param = r.as_at.as_ref().map(|d| format!("&amp;as_at={}", esc(d))).unwrap_or_default();
-    let body = format!(
-        "<header class=\"masthead\"><p class=\"partnership\">{partnership}</p>\
-         <h1>Budget report {year}</h1>\
-         <p class=\"meta\">{when}. Spend profile: {low}% to {high}% of budget. Signed in as {who}.</p>\
-         <form class=\"noprint controls\" method=\"get\" action=\"/dashboard\">\
-         <label for=\"financial_year\">Financial year</label><select id=\"financial_year\" name=\"financial_year\">{options}</select>\
-         <label for=\"as_at\">As at</label><input id=\"as_at\" name=\"as_at\" type=\"date\" value=\"{as_at}\">\
-         <button type=\"submit\">Show</button></form>\
-         <form class=\"noprint signout\" method=\"post\" action=\"/sign-out\">{sign_out_token}<button type=\"submit\">Sign out</button></form></header>\
-         <main>\
-         <section aria-labelledby=\"h-headline\"><h2 id=\"h-headline\">Headline</h2>{headline}</section>\
-         <section aria-labelledby=\"h-priorities\"><h2 id=\"h-priorities\">Budget against actual by priority</h2>{priority_chart}</section>\
-         <section aria-labelledby=\"h-quarters\"><h2 id=\"h-quarters\">Spend by quarter</h2>{quarter_chart}</section>\
-         <section aria-labelledby=\"h-variance\"><h2 id=\"h-variance\">Variance</h2>\
-         <p class=\"note\" id=\"rag-meaning\">{rag_meaning}</p>\
-         <p class=\"note\">Committed outturn is actual plus committed. Officer forecast is the officer's forecast of the \
-         year-end outturn made in Q{fq}; where none was made it is the committed outturn, and Progress says so. \
-         Forecast underspend is budget less officer forecast. Progress is the officer's own rating.</p>\
-         {table}</section>\
-         <section aria-labelledby=\"h-forecasts\"><h2 id=\"h-forecasts\">Forecasts</h2>{forecasts}</section>\
-         <section aria-labelledby=\"h-indicators\"><h2 id=\"h-indicators\">Outputs and outcomes</h2>{indicators}</section>\
-         {cash}{partners}\
-         <section class=\"noprint\" aria-labelledby=\"h-downloads\"><h2 id=\"h-downloads\">Downloads</h2><ul>\
-         <li><a href=\"/dashboard/variance.csv?financial_year={y}{as_at_param}\">Variance report (CSV)</a></li>{returns}{monitoring}\
-         <li><a href=\"/dashboard/vcse-grants.csv?financial_year={y}\">Grants to VCSE organisations, Transparency Code (CSV)</a></li>\
-         <li>Grants in the 360Giving standard: <a href=\"/dashboard/360giving?financial_year={y}\">JSON</a> \
-         · <a href=\"/dashboard/360giving?financial_year={y}&amp;format=csv\">CSV</a></li></ul></section>\
-         {filed}</main>",
-        partnership = esc(v.partnership),
-        year = esc(year),
-        when = esc(&when(r)),
-        low = r.profile.low_pct,
-        high = r.profile.high_pct,
-        who = esc(v.signed_in_as),
-        sign_out_token = super::csrf::hidden_input(v.form_token),
-        as_at = esc(&as_at_value),
-        headline = headline(r),
-        priority_chart = priority_chart(r),
-        quarter_chart = quarter_chart(v.quarters),
-        table = variance_table(r),
-        rag_meaning = esc(&r.rag_meaning),
-        fq = r.forecast_quarter,
-        forecasts = forecasts_section(r),
-        indicators = indicators_section(v.monitoring_lines, r.forecast_quarter),
-        y = esc(year),
-        filed = v.filed,
-        cash = v.cash,
-        partners = v.partners,
-    );
-    page(&format!("Budget report {year} · {}", v.partnership), "", &body)
+    let body = html! {
+        header class="masthead" {
+            p class="partnership" { (v.partnership) }
+            h1 { "Budget report " (year) }
+            p class="meta" {
+                (when(r)) ". Spend profile: " (r.profile.low_pct) "% to " (r.profile.high_pct)
+                "% of budget. Signed in as " (v.signed_in_as) "."
+            }
+            form class="noprint controls" method="get" action="/dashboard" {
+                label for="financial_year" { "Financial year" }
+                select id="financial_year" name="financial_year" {
+                    @for y in v.years { option value=(y) selected[y == year] { (y) } }
+                }
+                label for="as_at" { "As at" }
+                input id="as_at" name="as_at" type="date" value=(r.as_at.as_deref().unwrap_or_default());
+                button type="submit" { "Show" }
+            }
+            form class="noprint signout" method="post" action="/sign-out" {
+                (super::csrf::hidden_input(v.form_token))
+                button type="submit" { "Sign out" }
+            }
+        }
+        main {
+            section aria-labelledby="h-headline" { h2 id="h-headline" { "Headline" } (headline(r)) }
+            section aria-labelledby="h-priorities" {
+                h2 id="h-priorities" { "Budget against actual by priority" } (priority_chart(r))
+            }
+            section aria-labelledby="h-quarters" { h2 id="h-quarters" { "Spend by quarter" } (quarter_chart(v.quarters)) }
+            section aria-labelledby="h-variance" {
+                h2 id="h-variance" { "Variance" }
+                p class="note" id="rag-meaning" { (r.rag_meaning) }
+                p class="note" {
+                    "Committed outturn is actual plus committed. Officer forecast is the officer's forecast of the \
+                     year-end outturn made in Q" (r.forecast_quarter) "; where none was made it is the committed outturn, \
+                     and Progress says so. Forecast underspend is budget less officer forecast. Progress is the officer's \
+                     own rating."
+                }
+                (variance_table(r))
+            }
+            section aria-labelledby="h-forecasts" { h2 id="h-forecasts" { "Forecasts" } (forecasts_section(r)) }
+            section aria-labelledby="h-indicators" {
+                h2 id="h-indicators" { "Outputs and outcomes" } (indicators_section(v.monitoring_lines, r.forecast_quarter))
+            }
+            (v.cash)
+            (v.partners)
+            (downloads(r))
+            (v.filed)
+        }
+    };
+    page(&format!("Budget report {year} · {}", v.partnership), body)
 }
 
 #[cfg(test)]

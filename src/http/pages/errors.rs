@@ -8,9 +8,10 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use maud::html;
 use serde::Deserialize;
 
-use super::html::{self, esc};
+use super::html::page as frame;
 
 /// True for a path a person reaches with a browser: everything but the API and the service.
 pub fn is_page_path(path: &str) -> bool {
@@ -22,16 +23,20 @@ pub fn is_page_path(path: &str) -> bool {
         || path.starts_with("/docs/"))
 }
 
-/// An error page: `heading` and `lines` are text (escaped here), followed by the way back.
+/// An error page: `heading` and `lines` as text, followed by the way back.
 pub fn page(status: StatusCode, heading: &str, lines: &[String]) -> Response {
-    let paragraphs: String = lines.iter().map(|l| format!("<p>{}</p>", esc(l))).collect();
-    let body = format!(
-        "<main class=\"narrow\"><h1>{}</h1>{paragraphs}\
-         <p class=\"back\"><a id=\"back-dashboard\" href=\"/dashboard\">Back to the dashboard</a> · \
-         <a id=\"back-sign-in\" href=\"/sign-in\">Sign in</a></p></main>",
-        esc(heading)
-    );
-    super::page_response(status, html::page(&format!("{heading} · grant-ledger"), "", &body))
+    let body = html! {
+        main class="narrow" {
+            h1 { (heading) }
+            @for line in lines { p { (line) } }
+            p class="back" {
+                a id="back-dashboard" href="/dashboard" { "Back to the dashboard" }
+                " · "
+                a id="back-sign-in" href="/sign-in" { "Sign in" }
+            }
+        }
+    };
+    super::page_response(status, frame(&format!("{heading} · grant-ledger"), body))
 }
 
 /// The parts of a problem a page shows.

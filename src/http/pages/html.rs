@@ -1,42 +1,43 @@
-//! Escaping and the page frame. Every text value that reaches HTML passes through `esc`.
+//! The page frame. Pages are written with maud's `html!`, which escapes every value it
+//! interpolates: no text reaches a page unescaped unless wrapped in `PreEscaped`, which no
+//! page does.
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+use maud::{DOCTYPE, Markup, html};
+
+/// A whole page: the frame around `body`, with `title` in the head.
+pub fn page(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/assets/dashboard.css";
+            }
+            body { (body) }
         }
     }
-    out
+    .into_string()
 }
 
-/// A whole page: `title` is text (escaped here), `body` is HTML built by the caller.
-pub fn page(title: &str, head_extra: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<link rel=\"stylesheet\" href=\"/assets/dashboard.css\">\n{head_extra}</head>\n\
-         <body>\n{body}\n</body>\n</html>\n",
-        esc(title)
-    )
+/// A RAG or progress word as a person reads it: `red` → `Red`.
+pub fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::*;
 
     #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            esc("<script>alert('x') & \"y\"</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
-        );
-        assert_eq!(esc("Tamworth CSP"), "Tamworth CSP");
+    fn the_frame_escapes_the_title_and_keeps_the_body() {
+        let p = page("<script>alert('x') & \"y\"</script>", html! { main { p { "<b>" } } });
+        assert!(p.starts_with("<!DOCTYPE html><html lang=\"en-GB\">"), "{p}");
+        assert!(p.contains("<title>&lt;script&gt;alert('x') &amp; &quot;y&quot;&lt;/script&gt;</title>"), "{p}");
+        assert!(p.contains("<main><p>&lt;b&gt;</p></main>"), "{p}");
+        assert_eq!(capitalised("amber"), "Amber");
+        assert_eq!(capitalised(""), "");
     }
 }

@@ -23,6 +23,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -177,29 +178,23 @@ fn percent_encode(text: &str) -> String {
 }
 
 fn sign_in_html(message: Option<&str>, next: &str, form_token: &str) -> String {
-    let next = html::esc(next);
-    let (alert, beside, described) = match message {
-        Some(m) => (
-            format!("<p class=\"error\" role=\"alert\">{}</p>", html::esc(m)),
-            format!("<p class=\"error\" id=\"token-error\">{}</p>", html::esc(m)),
-            " aria-describedby=\"token-error\" aria-invalid=\"true\"",
-        ),
-        None => (String::new(), String::new(), ""),
+    let body = html! {
+        main class="narrow" {
+            h1 { "Sign in" }
+            @if let Some(m) = message { p class="error" role="alert" { (m) } }
+            form method="post" action="/sign-in" {
+                (csrf::hidden_input(form_token))
+                label for="token" { "Access token" }
+                @if let Some(m) = message { p class="error" id="token-error" { (m) } }
+                input id="token" name="token" type="password" autocomplete="current-password" required
+                    aria-describedby=[message.map(|_| "token-error")] aria-invalid=[message.map(|_| "true")];
+                input type="hidden" name="next" value=(next);
+                button type="submit" { "Sign in" }
+            }
+            p { "Any role may read the reports. Ask your administrator for a token." }
+        }
     };
-    let hidden = csrf::hidden_input(form_token);
-    html::page(
-        "Sign in · grant-ledger",
-        "",
-        &format!(
-            "<main class=\"narrow\"><h1>Sign in</h1>{alert}\
-             <form method=\"post\" action=\"/sign-in\">{hidden}\
-             <label for=\"token\">Access token</label>{beside}\
-             <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required{described}>\
-             <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-             <button type=\"submit\">Sign in</button></form>\
-             <p>Any role may read the reports. Ask your administrator for a token.</p></main>"
-        ),
-    )
+    html::page("Sign in · grant-ledger", body)
 }
 
 #[derive(IntoParams)]
@@ -404,7 +399,7 @@ async fn dashboard_page(
 
 /// The quarters' lock state and the year's filed returns (the newest 50), each marked if the
 /// ledger has since changed one of its figures.
-async fn filed_section(s: &AppState, year: FinancialYear) -> Result<String, AppError> {
+async fn filed_section(s: &AppState, year: FinancialYear) -> Result<Markup, AppError> {
     let quarters = crate::storage::quarter_locks::quarter_states(&s.store, year).await?;
     let page = crate::storage::returns::list(&s.store, None, Some(year), 0, 50).await?;
     let mut filed = Vec::new();

@@ -4,8 +4,9 @@
 //! evidence's status; then any evidence reversed as recorded in error, with the reason. The
 //! figures are `commitment_detail`'s, as the API and the CLI give them.
 
+use maud::{Markup, html};
+
 use super::dashboard::pounds;
-use super::html::esc;
 use crate::domain::FinancialYear;
 use crate::model::agreements::CommitmentDetail;
 
@@ -19,80 +20,82 @@ fn evidence_words(a: &CommitmentDetail) -> (&'static str, &'static str) {
     }
 }
 
+const HEADS: [&str; 7] =
+    ["This year's part", "Whole agreement", "Paid", "Clawed back", "Evidenced", "Unevidenced", "Outstanding"];
+
 /// The section for `year`.
-pub fn section(year: FinancialYear, agreements: &[CommitmentDetail]) -> String {
-    let intro = "<p class=\"note\">Grant agreements with a part in this year, as the ledger stands now. Unevidenced is \
+pub fn section(year: FinancialYear, agreements: &[CommitmentDetail]) -> Markup {
+    html! {
+        section aria-labelledby="h-partners" {
+            h2 id="h-partners" { "Partners' agreements" }
+            p class="note" {
+                "Grant agreements with a part in this year, as the ledger stands now. Unevidenced is \
                  paid less clawed back less what the partner has evidenced; outstanding is still committed, every \
-                 year. Evidence is the latest evidence's status; evidence reversed as recorded in error counts for nothing.</p>";
-    if agreements.is_empty() {
-        return format!(
-            "<section aria-labelledby=\"h-partners\"><h2 id=\"h-partners\">Partners' agreements</h2>{intro}\
-             <p class=\"note\" id=\"no-agreements\">No grant agreement has a part in {}.</p></section>",
-            esc(&year.to_string())
-        );
+                 year. Evidence is the latest evidence's status; evidence reversed as recorded in error counts for nothing."
+            }
+            @if agreements.is_empty() {
+                p class="note" id="no-agreements" { "No grant agreement has a part in " (year) "." }
+            } @else {
+                table id="agreements" class="figures" {
+                    caption { "Grant agreements with a part in " (year) }
+                    thead { tr {
+                        th scope="col" { "No." } th scope="col" { "Partner" } th scope="col" { "Purpose" }
+                        th scope="col" { "Period" }
+                        @for h in HEADS { th scope="col" class="num" { (h) } }
+                        th scope="col" { "Evidence" }
+                    } }
+                    tbody { @for a in agreements { (agreement_row(year, a)) } }
+                }
+                (reversed(agreements))
+            }
+        }
     }
-    let rows: String = agreements
-        .iter()
-        .map(|a| {
-            let part = a.part_in(year);
-            let period = a.period();
-            let figures: String = [part, a.amount, a.paid, a.clawed_back, a.evidenced, a.unevidenced, a.outstanding]
-                .iter()
-                .map(|m| format!("<td class=\"num\">{}</td>", pounds(*m)))
-                .collect();
-            let (words, class) = evidence_words(a);
-            format!(
-                "<tr data-agreement=\"{id}\"><th scope=\"row\">{id}</th><td>{partner}</td><td>{purpose}</td>\
-                 <td>{period}</td>{figures}<td class=\"evidence evidence-{class}\">{words}</td></tr>",
-                id = a.commitment_id,
-                partner = esc(a.recipient_name.as_deref().unwrap_or_default()),
-                purpose = esc(a.purpose.as_deref().unwrap_or_default()),
-                period = esc(&period),
-            )
-        })
-        .collect();
-    let heads: String =
-        ["This year's part", "Whole agreement", "Paid", "Clawed back", "Evidenced", "Unevidenced", "Outstanding"]
-            .iter()
-            .map(|h| format!("<th scope=\"col\" class=\"num\">{h}</th>"))
-            .collect();
-    format!(
-        "<section aria-labelledby=\"h-partners\"><h2 id=\"h-partners\">Partners' agreements</h2>{intro}\
-         <table id=\"agreements\" class=\"figures\"><caption>Grant agreements with a part in {year}</caption>\
-         <thead><tr><th scope=\"col\">No.</th><th scope=\"col\">Partner</th><th scope=\"col\">Purpose</th>\
-         <th scope=\"col\">Period</th>{heads}<th scope=\"col\">Evidence</th></tr></thead>\
-         <tbody>{rows}</tbody></table>{reversed}</section>",
-        year = esc(&year.to_string()),
-        reversed = reversed(agreements),
-    )
+}
+
+fn agreement_row(year: FinancialYear, a: &CommitmentDetail) -> Markup {
+    let figures = [a.part_in(year), a.amount, a.paid, a.clawed_back, a.evidenced, a.unevidenced, a.outstanding];
+    let (words, class) = evidence_words(a);
+    html! {
+        tr data-agreement=(a.commitment_id) {
+            th scope="row" { (a.commitment_id) }
+            td { (a.recipient_name.as_deref().unwrap_or_default()) }
+            td { (a.purpose.as_deref().unwrap_or_default()) }
+            td { (a.period()) }
+            @for m in figures { td class="num" { (pounds(m)) } }
+            td class={ "evidence evidence-" (class) } { (words) }
+        }
+    }
 }
 
 /// Evidence reversed as recorded in error: what it was, when and why it was reversed. The
 /// figures above no longer count it. Nothing where none was reversed.
-fn reversed(agreements: &[CommitmentDetail]) -> String {
-    let rows: String = agreements
+fn reversed(agreements: &[CommitmentDetail]) -> Markup {
+    let reversed: Vec<_> = agreements
         .iter()
         .flat_map(|a| a.evidence.iter().filter_map(move |e| e.reversal.as_ref().map(|r| (a, e, r))))
-        .map(|(a, e, r)| {
-            format!(
-                "<tr data-evidence=\"{id}\"><th scope=\"row\">{agreement}</th><td>{id}</td><td>{recorded}</td>\
-                 <td class=\"num\">{amount}</td><td>{on}</td><td>{reason}</td></tr>",
-                agreement = a.commitment_id,
-                id = e.id,
-                recorded = esc(&e.date.to_string()),
-                amount = pounds(e.amount_evidenced),
-                on = esc(&r.date.to_string()),
-                reason = esc(&r.reason),
-            )
-        })
         .collect();
-    if rows.is_empty() {
-        return String::new();
+    if reversed.is_empty() {
+        return html! {};
     }
-    format!(
-        "<table id=\"evidence-reversed\" class=\"figures\"><caption>Evidence reversed as recorded in error\
-         </caption><thead><tr><th scope=\"col\">Agreement</th><th scope=\"col\">Evidence</th>\
-         <th scope=\"col\">Dated</th><th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\">Reversed on</th>\
-         <th scope=\"col\">Reason</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
+    html! {
+        table id="evidence-reversed" class="figures" {
+            caption { "Evidence reversed as recorded in error" }
+            thead { tr {
+                th scope="col" { "Agreement" } th scope="col" { "Evidence" } th scope="col" { "Dated" }
+                th scope="col" class="num" { "Amount" } th scope="col" { "Reversed on" } th scope="col" { "Reason" }
+            } }
+            tbody {
+                @for (a, e, r) in reversed {
+                    tr data-evidence=(e.id) {
+                        th scope="row" { (a.commitment_id) }
+                        td { (e.id) }
+                        td { (e.date) }
+                        td class="num" { (pounds(e.amount_evidenced)) }
+                        td { (r.date) }
+                        td { (r.reason) }
+                    }
+                }
+            }
+        }
+    }
 }
