@@ -541,7 +541,8 @@ struct CommitmentRow {
 impl CommitmentRow {
     /// The first field that the commitment entry contradicts.
     fn differs_from(&self, e: &StoredEntry, first_part: i64) -> Option<&'static str> {
-        let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+        // The entry's columns, which `check_entry_columns` holds to its chained details.
+        let same = |column: &Option<String>, row: &str| column.as_deref() == Some(row);
         let committed: Vec<(Option<Account>, i64)> = e
             .postings
             .iter()
@@ -554,11 +555,11 @@ impl CommitmentRow {
             Some("amount or project")
         } else if e.grant != self.grant || e.year != self.year {
             Some("award")
-        } else if details["project"] != self.project.as_str() {
+        } else if !same(&e.columns.project, &self.project) {
             Some("project")
-        } else if details["supplier"] != self.supplier.as_str() {
+        } else if !same(&e.columns.supplier, &self.supplier) {
             Some("supplier")
-        } else if details["reference"] != self.reference.as_str() {
+        } else if !same(&e.columns.reference, &self.reference) {
             Some("reference")
         } else if e.date != self.date {
             Some("date")
