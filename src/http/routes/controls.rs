@@ -93,8 +93,7 @@ pub async fn list_virements(
         None => None,
         Some(Some(st)) => Some(st),
         Some(None) => {
-            let words: Vec<&str> = VirementStatus::ALL.iter().map(|w| w.as_str()).collect();
-            return Err(AppError::field("status", format!("must be one of: {}", words.join(", "))));
+            return Err(AppError::field("status", format!("must be one of: {}", VirementStatus::WORDS.join(", "))));
         }
     };
     Ok(Json(controls::list_virements(&s.store, status, year, page.after_id(), page.limit).await?))

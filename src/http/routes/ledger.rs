@@ -60,8 +60,7 @@ async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Re
     let page = q.page(List::Entries);
     q.finish()?;
     if kind.is_some() && filter.kind.is_none() {
-        let names: Vec<&str> = EntryKind::ALL.iter().map(|k| k.as_str()).collect();
-        return Err(AppError::field("kind", format!("must be one of: {}", names.join(", "))));
+        return Err(AppError::field("kind", format!("must be one of: {}", EntryKind::WORDS.join(", "))));
     }
     Ok(Json(entries::list_entries(&s.store, &filter, page.after_id(), page.limit).await?))
 }

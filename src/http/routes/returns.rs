@@ -94,8 +94,7 @@ async fn list_returns(
         None => None,
         Some(Some(k)) => Some(k),
         Some(None) => {
-            let words: Vec<&str> = ReturnKind::ALL.iter().map(|w| w.as_str()).collect();
-            return Err(AppError::field("kind", format!("must be one of: {}", words.join(", "))));
+            return Err(AppError::field("kind", format!("must be one of: {}", ReturnKind::WORDS.join(", "))));
         }
     };
     Ok(Json(returns::list(&s.store, kind, year, page.after_id(), page.limit).await?))

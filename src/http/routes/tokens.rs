@@ -58,8 +58,7 @@ async fn create(
     auth.require(Need::Admin)?;
     let mut f = Fields::parse(&body)?;
     let name = f.text("name");
-    let role_names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-    let role = f.one_of("role", &role_names, None);
+    let role = f.one_of("role", &Role::WORDS, None);
     f.finish()?;
     let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "is not a role"))?;
     let created = tokens::create_keyed(&s.store, &name, role, auth.name(), idem.as_ref()).await?;
