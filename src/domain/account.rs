@@ -1,4 +1,4 @@
-//! Account names, spelt as DESIGN.md spells them: `spent:LDF:2023-24:P1`.
+//! Account names, spelt as docs/design.md spells them: `spent:LDF:2023-24:P1`.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Money as whole pence. Parsed from strings by the rules of DESIGN.md and
+//! Money as whole pence. Parsed from strings by the rules of docs/design.md and
 //! nothing else, so an invalid amount cannot exist past the edge.
 
 use std::fmt;

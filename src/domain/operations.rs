@@ -1,4 +1,4 @@
-//! One function per operation of DESIGN.md's table, each building its entry.
+//! One function per operation of docs/design.md's table, each building its entry.
 //! Debit comes first, as in the table.
 
 use chrono::NaiveDate;

@@ -1,4 +1,4 @@
-//! The balance rules of DESIGN.md (2 and 4, and the structural ones around them),
+//! The balance rules of docs/design.md (2 and 4, and the structural ones around them),
 //! checked against the balances an entry would leave as at every date from its own on
 //! (rule 8). Pure: storage supplies the balances, and the postings dated after the entry,
 //! from inside the `db_tx` that writes it.

@@ -1,4 +1,4 @@
-//! Bearer-token authentication as an extractor, and the role rules of API.md.
+//! Bearer-token authentication as an extractor, and the role rules of docs/api.md.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;

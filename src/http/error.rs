@@ -1,5 +1,5 @@
 //! The one error type of the HTTP layer, answered as `application/problem+json` with the
-//! codes of API.md. A database or unexpected error is logged and answered as a bare 500.
+//! codes of docs/api.md. A database or unexpected error is logged and answered as a bare 500.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

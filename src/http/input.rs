@@ -354,7 +354,7 @@ impl Fields {
         self.money_or_zero(name)
     }
 
-    /// A quarter of a financial year: a JSON whole number from 1 to 4 (API.md v1.1).
+    /// A quarter of a financial year: a JSON whole number from 1 to 4 (docs/api.md).
     pub fn quarter(&mut self, name: &str) -> u8 {
         match self.map.remove(name) {
             None | Some(Value::Null) => {

@@ -25,7 +25,7 @@ pub struct AuditFilter {
     /// Inclusive dates, compared with the UTC date of the change.
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
-    /// Whether the records of `ADMIN_ONLY` entities are listed: only admin reads tokens (API.md).
+    /// Whether the records of `ADMIN_ONLY` entities are listed: only admin reads tokens (docs/api.md).
     pub with_tokens: bool,
 }
 

@@ -47,7 +47,7 @@ pub struct ForecastRecord {
     pub withdrawal: Option<Withdrawal>,
 }
 
-/// A forecast or indicator return withdrawn as recorded in error (DESIGN.md rule 10). The
+/// A forecast or indicator return withdrawn as recorded in error (docs/design.md rule 10). The
 /// record stays; from `withdrawn_at` on it counts in no report, and the one before it (or,
 /// for a forecast, the commitment position) shows again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -88,7 +88,7 @@ pub struct NewAward {
     pub reference: String,
 }
 
-/// A delivery partner or other body the partnership deals with (issue 13, item 2). Every
+/// A delivery partner or other body the partnership deals with. Every
 /// identifier is `""` when not known; a given one has the shape `domain::org` checks.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Organisation {

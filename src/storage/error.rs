@@ -1,4 +1,4 @@
-//! What storage refuses, in the ledger's words. The HTTP layer maps each to a code of API.md.
+//! What storage refuses, in the ledger's words. The HTTP layer maps each to a code of docs/api.md.
 
 use crate::domain::{EntryError, RuleViolation};
 

@@ -152,8 +152,11 @@ pub async fn spend_rows(
         .iter()
         .map(|r| -> Result<_, StoreError> {
             let kind: String = r.try_get("kind")?;
-            let vat =
-                if kind == EntryKind::Reversal.as_str() { irrecoverable(r, "reversed_")? } else { irrecoverable(r, "")? };
+            let vat = if kind == EntryKind::Reversal.as_str() {
+                irrecoverable(r, "reversed_")?
+            } else {
+                irrecoverable(r, "")?
+            };
             let party: Option<String> = r.try_get("commitment_party")?;
             let supplier = text(r, "supplier")?
                 .or(text(r, "reversed_supplier")?)

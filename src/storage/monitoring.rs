@@ -301,7 +301,7 @@ async fn forecast_in(db_tx: &mut super::DbTx, id: i64) -> Result<ForecastRecord,
     rows::read::<ForecastRow>(&row, "forecasts", &["id"])?.record()
 }
 
-/// Withdraws a forecast recorded in error, with a reason (DESIGN.md rule 10): it stays,
+/// Withdraws a forecast recorded in error, with a reason (docs/design.md rule 10): it stays,
 /// listed with its withdrawal, and from now on counts in no report; the one before it (or
 /// the commitment position) shows again. Refused: an unknown forecast (404), one already
 /// withdrawn (409 `conflict`), one of a closed year (409 `period_closed`). Its award is held
@@ -651,7 +651,7 @@ pub async fn record_indicator_return(
     Ok(rec)
 }
 
-/// Withdraws an indicator return recorded in error, with a reason (DESIGN.md rule 10): it
+/// Withdraws an indicator return recorded in error, with a reason (docs/design.md rule 10): it
 /// stays, listed with its withdrawal, and from now on counts in no report; the return before
 /// it for the quarter (or none) counts again. Refused: an unknown return (404), one already
 /// withdrawn (409 `conflict`). Its year's awards are held as `record_indicator_return` holds them.

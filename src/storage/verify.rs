@@ -254,7 +254,7 @@ async fn check_balances(
             Some(a) => {
                 balances.insert(a, summed);
             }
-            None => problems.push(format!("account {name}: name does not follow DESIGN.md")),
+            None => problems.push(format!("account {name}: name does not follow docs/design.md")),
         }
     }
 

@@ -1,8 +1,8 @@
 //! Rule 8: the rules hold as at every date, not only at the latest. A correction is never
 //! dated before what it corrects; a back-dated entry that would break rule 2, rule 4 under
 //! `stop`, or the structural rules in an earlier as-at report is refused, naming the date;
-//! the import engines and `verify` hold the same line. Also issue 9 item 5: a reversal is
-//! checked under the rule its original was.
+//! the import engines and `verify` hold the same line. A reversal is checked under the rule
+//! its original was.
 
 use axum::http::StatusCode;
 use grant_ledger::csv::mapping::Mapping;

@@ -1,4 +1,4 @@
-//! Cash after the year (DESIGN.md rule 9, docs/cash.md): a repayment of a year's underspend
+//! Cash after the year (docs/design.md rule 9, docs/cash.md): a repayment of a year's underspend
 //! made after 31 March is dated when it is made, in the award's chain, even once the year's
 //! last quarter is locked or the year itself closed; a receipt may come before the year. The
 //! year its date falls in still decides whether it is taken, and the cash position shows it

@@ -172,7 +172,7 @@ backend_test!(year_end_carries_forward_and_returns, |app: TestApp| async move {
     let awards = app.get("/api/v1/grants/ASB-EI/awards", Role::Funder).await;
     assert_eq!(awards.body["items"][1]["financial_year"], "2023-24");
     assert_eq!(awards.body["items"][1]["amount"], "1000.00");
-    // The earlier award shows its projects' budgets (DESIGN.md: available + committed + spent;
+    // The earlier award shows its projects' budgets (docs/design.md: available + committed + spent;
     // the year end swept the unspent 1,000 out of available) and what the year end resolved.
     assert_eq!(awards.body["items"][0]["allocated"], "9000.00");
     assert_eq!(awards.body["items"][0]["unallocated"], "0.00");

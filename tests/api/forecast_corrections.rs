@@ -1,5 +1,5 @@
 //! A forecast stands until superseded, and forecasts and indicator returns recorded in
-//! error are withdrawn with a reason, never edited (DESIGN.md rule 10; API.md v1.2
+//! error are withdrawn with a reason, never edited (docs/design.md rule 10; docs/api.md
 //! "Forecast rows add `forecast_quarter`").
 //!
 //! The scenario: P1 (ASB) has £10,000 of LDF 2023-24 and spends £2,000 on 1 May 2023 and

@@ -318,7 +318,7 @@ backend_test!(the_monitoring_return_matches_the_golden_file_and_its_workbook, |a
         raw_get(&app, "/api/v1/exports/monitoring-return?financial_year=2022-23&quarter=3&bom=true").await;
     assert_eq!(&with_bom[..3], b"\xEF\xBB\xBF");
     assert_eq!(&with_bom[3..], golden.as_bytes());
-    // The function issue 11 files returns the same bytes.
+    // Filing a return stores these same bytes.
     let year = grant_ledger::domain::FinancialYear::parse("2022-23").unwrap();
     let r = grant_ledger::reports::run::monitoring_return(&app.store, year, 3, &grant_ledger::model::known::Known::Now)
         .await

@@ -7,7 +7,7 @@
 //! and partners' evidence reversed.
 //! The order is the scheduler's, so no model can predict which request wins; instead every
 //! answer is held to what it promised:
-//! - no answer is a 5xx, and every refusal carries one of API.md's codes;
+//! - no answer is a 5xx, and every refusal carries one of docs/api.md's codes;
 //! - every acknowledged entry is in the ledger with the postings its request implies, and the
 //!   ledger holds no entry that no one was told of;
 //! - every balance equals its opening balance plus the acknowledged postings (the model);

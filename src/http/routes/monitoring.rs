@@ -1,4 +1,4 @@
-//! The quarterly monitoring cycle (API.md v1.1): officers' forecasts, a project's indicators
+//! The quarterly monitoring cycle (docs/api.md): officers' forecasts, a project's indicators
 //! and their quarterly returns, and the monitoring return download.
 
 use axum::Json;

@@ -1,4 +1,4 @@
-//! Reports and exports (API.md, "Reports and exports"): readable by every role.
+//! Reports and exports (docs/api.md, "Reports and exports"): readable by every role.
 
 use axum::Json;
 use axum::extract::State;

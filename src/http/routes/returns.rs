@@ -1,4 +1,4 @@
-//! Filed returns (API.md v1.1, "Returns"): file a return, list them, read one back byte for
+//! Filed returns (docs/api.md, "Returns"): file a return, list them, read one back byte for
 //! byte, and see what changed since it was filed.
 
 use axum::Json;

@@ -208,7 +208,7 @@ pub async fn record_evidence(store: &Store, c: EvidenceCmd, actor: Actor<'_>) ->
     commit_with(db_tx, actor, record).await
 }
 
-/// Reverses a partner's evidence recorded in error (DESIGN.md rule 10): a row naming it,
+/// Reverses a partner's evidence recorded in error (docs/design.md rule 10): a row naming it,
 /// with the reason, in the audit trail too. The evidence stays as recorded and stops
 /// counting, so the agreement's figures are corrected. Evidence of another agreement is not
 /// found; evidence reversed before is `already_reversed`. The agreement's awards are held,
