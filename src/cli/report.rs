@@ -138,28 +138,19 @@ pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result
             }
         }
         ReportCommand::MultiYear { grant, as_known_at, format } => {
-            use crate::reports::csv_out::Cell::{Number, Text};
+            use crate::reports::multi_year;
             let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
             let r = run::multi_year(store, &grant, &known).await?;
-            let header =
-                ["financial_year", "awarded", "allocated", "committed", "actual", "unspent", "cumulative_unspent"];
-            let rows: Vec<Vec<csv_out::Cell>> = r
-                .years
-                .iter()
-                .map(|y| {
-                    let f = &y.figures;
-                    let mut row = vec![Text(y.financial_year.clone())];
-                    row.extend(
-                        [f.awarded, f.allocated, f.committed, f.actual, f.unspent, y.cumulative.unspent]
-                            .map(|m| Number(m.to_string())),
-                    );
-                    row
-                })
-                .collect();
+            let rows = multi_year::csv_rows(&r);
             match format {
                 Format::Json => serde_json::to_string_pretty(&r)? + "\n",
-                Format::Csv => String::from_utf8(csv_out::write(&header, &rows, false))?,
-                Format::Table => format!("Grant {grant} across its award years.\n\n{}", table::render(&header, &rows)),
+                Format::Csv => String::from_utf8(csv_out::write(&multi_year::CSV_HEADER, &rows, false))?,
+                Format::Table => {
+                    format!(
+                        "Grant {grant} across its award years.\n\n{}",
+                        table::render(&multi_year::CSV_HEADER, &rows)
+                    )
+                }
             }
         }
     };

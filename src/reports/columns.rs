@@ -59,6 +59,12 @@ pub fn headings<T: ?Sized>(columns: &[Column<T>], except: Option<&str>) -> Vec<&
     columns.iter().filter(|c| Some(c.name) != except).map(|c| c.heading).collect()
 }
 
+/// The names of the columns that are figures (money and quantities), in order: what a
+/// filed return is compared by.
+pub fn figures<T: ?Sized>(columns: &[Column<T>]) -> Vec<&'static str> {
+    columns.iter().filter(|c| matches!(c.kind, Kind::Money | Kind::Quantity)).map(|c| c.name).collect()
+}
+
 /// A line's cells, in the columns' order.
 pub fn cells<T: ?Sized>(columns: &[Column<T>], line: &T) -> Vec<Cell> {
     columns.iter().map(|c| (c.cell)(line)).collect()

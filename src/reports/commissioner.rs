@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::columns::{Column, Kind, cells, money, names, text_cell};
 use super::csv_out::Cell::{self, Number};
-use super::variance::{FigureSet, VarianceReport};
+use super::variance::{Labelled, VarianceReport};
 use crate::domain::FinancialYear;
 use crate::model::reports::Labels;
 
@@ -15,14 +15,7 @@ pub struct Line<'a> {
     quarter: u8,
     period_end: &'a str,
     partnership: &'a str,
-    funder: String,
-    grant: &'a str,
-    priority: &'a str,
-    priority_name: String,
-    project: &'a str,
-    project_name: &'a str,
-    lead_organisation: String,
-    figures: &'a FigureSet,
+    row: Labelled<'a>,
     /// Actual spend dated in the quarter, in pence.
     spent_in_quarter: i64,
 }
@@ -35,21 +28,21 @@ pub const fn columns<'a>() -> [Column<Line<'a>>; 19] {
         Column::new("quarter", Whole, |l| Number(l.quarter.to_string())),
         Column::new("period_end", Text, |l| text_cell(l.period_end)),
         Column::new("partnership", Text, |l| text_cell(l.partnership)),
-        Column::new("funder", Text, |l| text_cell(&l.funder)),
-        Column::new("grant", Text, |l| text_cell(l.grant)),
-        Column::new("priority", Text, |l| text_cell(l.priority)),
-        Column::new("priority_name", Text, |l| text_cell(&l.priority_name)),
-        Column::new("project", Text, |l| text_cell(l.project)),
-        Column::new("project_name", Text, |l| text_cell(l.project_name)),
-        Column::new("lead_organisation", Text, |l| text_cell(&l.lead_organisation)),
-        Column::new("allocated", Money, |l| money(l.figures.budget)),
-        Column::new("committed", Money, |l| money(l.figures.committed)),
+        Column::new("funder", Text, |l| text_cell(&l.row.funder)),
+        Column::new("grant", Text, |l| text_cell(l.row.grant)),
+        Column::new("priority", Text, |l| text_cell(l.row.priority)),
+        Column::new("priority_name", Text, |l| text_cell(&l.row.priority_name)),
+        Column::new("project", Text, |l| text_cell(l.row.project)),
+        Column::new("project_name", Text, |l| text_cell(l.row.project_name)),
+        Column::new("lead_organisation", Text, |l| text_cell(&l.row.lead_organisation)),
+        Column::new("allocated", Money, |l| money(l.row.figures.budget)),
+        Column::new("committed", Money, |l| money(l.row.figures.committed)),
         Column::new("spent_in_quarter", Money, |l| money(crate::domain::Money::from_pence(l.spent_in_quarter))),
-        Column::new("spent_to_date", Money, |l| money(l.figures.actual)),
-        Column::new("available", Money, |l| money(l.figures.available)),
-        Column::new("forecast_outturn", Money, |l| money(l.figures.forecast_outturn)),
-        Column::new("variance", Money, |l| money(l.figures.variance)),
-        Column::new("rag", Text, |l| text_cell(l.figures.rag.as_str())),
+        Column::new("spent_to_date", Money, |l| money(l.row.figures.actual)),
+        Column::new("available", Money, |l| money(l.row.figures.available)),
+        Column::new("forecast_outturn", Money, |l| money(l.row.figures.forecast_outturn)),
+        Column::new("variance", Money, |l| money(l.row.figures.variance)),
+        Column::new("rag", Text, |l| text_cell(l.row.figures.rag.as_str())),
     ]
 }
 
@@ -66,43 +59,23 @@ pub fn rows(
 ) -> Vec<Vec<Cell>> {
     let period_end = year.quarter_end(quarter).map(|d| d.to_string()).unwrap_or_default();
     let fy = year.to_string();
+    let line = |row, spent_in_quarter| Line {
+        financial_year: &fy,
+        quarter,
+        period_end: &period_end,
+        partnership: &labels.partnership,
+        row,
+        spent_in_quarter,
+    };
     let mut lines = Vec::new();
     let mut in_quarter_total = 0;
     for r in &at_quarter_end.rows {
         let before = spent_before.get(&(r.grant.clone(), r.project.clone())).copied().unwrap_or(0);
         let in_quarter = r.figures.actual.pence() - before;
         in_quarter_total += in_quarter;
-        lines.push(Line {
-            financial_year: &fy,
-            quarter,
-            period_end: &period_end,
-            partnership: &labels.partnership,
-            funder: labels.funders.get(&r.grant).cloned().unwrap_or_default(),
-            grant: &r.grant,
-            priority: &r.priority,
-            priority_name: labels.priority_name(&r.priority),
-            project: &r.project,
-            project_name: &r.project_name,
-            lead_organisation: labels.project(&r.project).lead_organisation,
-            figures: &r.figures,
-            spent_in_quarter: in_quarter,
-        });
+        lines.push(line(Labelled::of(r, labels), in_quarter));
     }
-    lines.push(Line {
-        financial_year: &fy,
-        quarter,
-        period_end: &period_end,
-        partnership: &labels.partnership,
-        funder: String::new(),
-        grant: "",
-        priority: "",
-        priority_name: String::new(),
-        project: "TOTAL",
-        project_name: "",
-        lead_organisation: String::new(),
-        figures: &at_quarter_end.totals.figures,
-        spent_in_quarter: in_quarter_total,
-    });
+    lines.push(line(Labelled::total(at_quarter_end), in_quarter_total));
     let columns = columns();
     lines.iter().map(|l| cells(&columns, l)).collect()
 }

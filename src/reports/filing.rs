@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use super::columns::figures;
 use super::csv_out;
-use super::{commissioner, run};
+use super::{commissioner, monitoring, run};
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
 use crate::model::Actor;
@@ -14,34 +15,12 @@ use crate::model::returns::{FigureChange, FiledReturn, LineChange, NewReturn, Re
 use crate::storage::returns::{self, Stored};
 use crate::storage::{Store, StoreError, anchors};
 
-/// The columns that name a line of a return, and the columns that are its figures.
-fn layout(kind: ReturnKind) -> (&'static [&'static str], &'static [&'static str]) {
+/// The columns that name a line of a return, and the columns that are its figures (its
+/// money and quantities, as its column table declares them).
+fn layout(kind: ReturnKind) -> (&'static [&'static str], Vec<&'static str>) {
     match kind {
-        ReturnKind::CommissionerReturn => (
-            &["grant", "project"],
-            &[
-                "allocated",
-                "committed",
-                "spent_in_quarter",
-                "spent_to_date",
-                "available",
-                "forecast_outturn",
-                "variance",
-            ],
-        ),
-        ReturnKind::MonitoringReturn => (
-            &["grant", "project_code", "indicator_code"],
-            &[
-                "budget",
-                "spent_to_date",
-                "committed",
-                "officer_forecast_outturn",
-                "forecast_underspend",
-                "target_to_date",
-                "actual_to_date",
-                "cost_per_output",
-            ],
-        ),
+        ReturnKind::CommissionerReturn => (&["grant", "project"], figures(&commissioner::columns())),
+        ReturnKind::MonitoringReturn => (&["grant", "project_code", "indicator_code"], figures(&monitoring::columns())),
     }
 }
 

@@ -11,7 +11,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 use super::columns::{Column, Kind, cells, money, names, text_cell};
 use super::csv_out::{self, Cell};
-use super::variance::{self, FigureSet, ForecastBasis, VarianceReport};
+use super::variance::{self, FigureSet, ForecastBasis, Labelled, VarianceReport};
 use crate::domain::{FinancialYear, Money, Quantity};
 use crate::model::monitoring::IndicatorRecord;
 use crate::model::reports::Labels;
@@ -19,16 +19,9 @@ use crate::model::reports::Labels;
 /// A line of the return: a project and grant's figures with one of the project's
 /// indicators (or none), or the `TOTAL` line.
 pub struct Line<'a> {
-    funder: String,
-    grant: &'a str,
     financial_year: &'a str,
     quarter: u8,
-    priority: &'a str,
-    priority_name: String,
-    project: &'a str,
-    project_name: &'a str,
-    lead_organisation: String,
-    figures: &'a FigureSet,
+    row: Labelled<'a>,
     total: bool,
     indicator: Option<IndicatorLine<'a>>,
 }
@@ -50,23 +43,23 @@ fn of_indicator(l: &Line, cell: fn(&IndicatorLine) -> Cell) -> Cell {
 pub const fn columns<'a>() -> [Column<Line<'a>>; 23] {
     use Kind::{Money, Quantity, Text, Whole};
     [
-        Column::new("funder", Text, |l| text_cell(&l.funder)),
-        Column::new("grant", Text, |l| text_cell(l.grant)),
+        Column::new("funder", Text, |l| text_cell(&l.row.funder)),
+        Column::new("grant", Text, |l| text_cell(l.row.grant)),
         Column::new("financial_year", Text, |l| text_cell(l.financial_year)),
         Column::new("quarter", Whole, |l| Cell::Number(l.quarter.to_string())),
-        Column::new("priority_code", Text, |l| text_cell(l.priority)),
-        Column::new("priority_name", Text, |l| text_cell(&l.priority_name)),
-        Column::new("project_code", Text, |l| text_cell(l.project)),
-        Column::new("project_name", Text, |l| text_cell(l.project_name)),
-        Column::new("lead_organisation", Text, |l| text_cell(&l.lead_organisation)),
-        Column::new("budget", Money, |l| money(l.figures.budget)),
-        Column::new("spent_to_date", Money, |l| money(l.figures.actual)),
-        Column::new("committed", Money, |l| money(l.figures.committed)),
-        Column::new("officer_forecast_outturn", Money, |l| money(l.figures.officer_forecast)),
-        Column::new("forecast_underspend", Money, |l| money(l.figures.forecast_underspend)),
-        Column::new("variance_explanation", Text, |l| Cell::Text(explanation(l.figures, l.total, l.quarter))),
-        Column::new("progress_rag", Text, |l| text_cell(l.figures.progress_rag.map_or("", |r| r.as_str()))),
-        Column::new("rag_reason", Text, |l| text_cell(&l.figures.rag_reason)),
+        Column::new("priority_code", Text, |l| text_cell(l.row.priority)),
+        Column::new("priority_name", Text, |l| text_cell(&l.row.priority_name)),
+        Column::new("project_code", Text, |l| text_cell(l.row.project)),
+        Column::new("project_name", Text, |l| text_cell(l.row.project_name)),
+        Column::new("lead_organisation", Text, |l| text_cell(&l.row.lead_organisation)),
+        Column::new("budget", Money, |l| money(l.row.figures.budget)),
+        Column::new("spent_to_date", Money, |l| money(l.row.figures.actual)),
+        Column::new("committed", Money, |l| money(l.row.figures.committed)),
+        Column::new("officer_forecast_outturn", Money, |l| money(l.row.figures.officer_forecast)),
+        Column::new("forecast_underspend", Money, |l| money(l.row.figures.forecast_underspend)),
+        Column::new("variance_explanation", Text, |l| Cell::Text(explanation(l.row.figures, l.total, l.quarter))),
+        Column::new("progress_rag", Text, |l| text_cell(l.row.figures.progress_rag.map_or("", |r| r.as_str()))),
+        Column::new("rag_reason", Text, |l| text_cell(&l.row.figures.rag_reason)),
         Column::new("indicator_code", Text, |l| of_indicator(l, |i| text_cell(&i.record.code))),
         Column::new("indicator_name", Text, |l| of_indicator(l, |i| text_cell(&i.record.name))),
         Column::new("unit", Text, |l| of_indicator(l, |i| text_cell(&i.record.unit))),
@@ -155,53 +148,31 @@ pub fn lines(
     let spent_by_project = |project: &str| -> i64 {
         at_quarter_end.rows.iter().filter(|r| r.project == project).map(|r| r.figures.actual.pence()).sum()
     };
+    let line = |row, total, indicator| Line { financial_year: &fy, quarter, row, total, indicator };
     let mut out: Vec<Line> = Vec::new();
     for r in &at_quarter_end.rows {
-        let line = |indicator| Line {
-            funder: labels.funders.get(&r.grant).cloned().unwrap_or_default(),
-            grant: &r.grant,
-            financial_year: &fy,
-            quarter,
-            priority: &r.priority,
-            priority_name: labels.priority_name(&r.priority),
-            project: &r.project,
-            project_name: &r.project_name,
-            lead_organisation: labels.project(&r.project).lead_organisation,
-            figures: &r.figures,
-            total: false,
-            indicator,
-        };
         let mine: Vec<&IndicatorRecord> =
             indicators.iter().filter(|i| i.project == r.project && i.financial_year == year).collect();
         if mine.is_empty() {
-            out.push(line(None));
+            out.push(line(Labelled::of(r, labels), false, None));
             continue;
         }
         for i in mine {
             let targets = i.quarterly_targets.map(Some);
             let actual = to_date(&i.actuals, quarter);
-            out.push(line(Some(IndicatorLine {
-                record: i,
-                target: to_date(&targets, quarter).unwrap_or_default(),
-                actual,
-                cost: actual.and_then(|a| cost_per_output(spent_by_project(&r.project), a)),
-            })));
+            out.push(line(
+                Labelled::of(r, labels),
+                false,
+                Some(IndicatorLine {
+                    record: i,
+                    target: to_date(&targets, quarter).unwrap_or_default(),
+                    actual,
+                    cost: actual.and_then(|a| cost_per_output(spent_by_project(&r.project), a)),
+                }),
+            ));
         }
     }
-    out.push(Line {
-        funder: String::new(),
-        grant: "",
-        financial_year: &fy,
-        quarter,
-        priority: "",
-        priority_name: String::new(),
-        project: "TOTAL",
-        project_name: "",
-        lead_organisation: String::new(),
-        figures: &at_quarter_end.totals.figures,
-        total: true,
-        indicator: None,
-    });
+    out.push(line(Labelled::total(at_quarter_end), true, None));
     let columns = columns();
     out.iter().map(|l| cells(&columns, l)).collect()
 }

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use super::columns::{Column, Kind, cells, money, names, text_cell};
+use super::csv_out::Cell;
 use crate::domain::{AccountKind, Money};
 use crate::model::reports::AccountFigure;
 
@@ -74,6 +76,27 @@ pub struct MultiYearReport {
     pub grant: String,
     pub years: Vec<YearRow>,
     pub totals: YearFigures,
+}
+
+/// The report's columns as CSV and as the CLI prints them: a year's figures and the unspent
+/// money cumulated to it.
+pub const COLUMNS: [Column<YearRow>; 7] = {
+    use Kind::{Money, Text};
+    [
+        Column::new("financial_year", Text, |y| text_cell(&y.financial_year)),
+        Column::new("awarded", Money, |y| money(y.figures.awarded)),
+        Column::new("allocated", Money, |y| money(y.figures.allocated)),
+        Column::new("committed", Money, |y| money(y.figures.committed)),
+        Column::new("actual", Money, |y| money(y.figures.actual)),
+        Column::new("unspent", Money, |y| money(y.figures.unspent)),
+        Column::new("cumulative_unspent", Money, |y| money(y.cumulative.unspent)),
+    ]
+};
+
+pub const CSV_HEADER: [&str; 7] = names(&COLUMNS);
+
+pub fn csv_rows(r: &MultiYearReport) -> Vec<Vec<Cell>> {
+    r.years.iter().map(|y| cells(&COLUMNS, y)).collect()
 }
 
 /// `years` holds each award year of the grant with its accounts, oldest first.

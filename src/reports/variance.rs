@@ -447,6 +447,49 @@ pub fn build(
     }
 }
 
+/// A row of a return taken from the variance report: the project and grant with the names
+/// the return shows beside their codes, or (`total`) the `TOTAL` line. The Commissioner's
+/// return and the monitoring return build their lines on it.
+pub struct Labelled<'a> {
+    pub funder: String,
+    pub grant: &'a str,
+    pub priority: &'a str,
+    pub priority_name: String,
+    pub project: &'a str,
+    pub project_name: &'a str,
+    pub lead_organisation: String,
+    pub figures: &'a FigureSet,
+}
+
+impl<'a> Labelled<'a> {
+    pub fn of(r: &'a VarianceRow, labels: &Labels) -> Labelled<'a> {
+        Labelled {
+            funder: labels.funders.get(&r.grant).cloned().unwrap_or_default(),
+            grant: &r.grant,
+            priority: &r.priority,
+            priority_name: labels.priority_name(&r.priority),
+            project: &r.project,
+            project_name: &r.project_name,
+            lead_organisation: labels.project(&r.project).lead_organisation,
+            figures: &r.figures,
+        }
+    }
+
+    /// The `TOTAL` line: the report's totals, named in the project column.
+    pub fn total(report: &'a VarianceReport) -> Labelled<'a> {
+        Labelled {
+            funder: String::new(),
+            grant: "",
+            priority: "",
+            priority_name: String::new(),
+            project: "TOTAL",
+            project_name: "",
+            lead_organisation: String::new(),
+            figures: &report.totals.figures,
+        }
+    }
+}
+
 /// A line of the variance report's CSV, workbook sheet and terminal table: a project's row,
 /// a subtotal or the total.
 pub struct Line<'a> {

@@ -422,17 +422,3 @@ pub fn render(v: &View) -> String {
     };
     page(&format!("Budget report {year} · {}", v.partnership), body)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pounds_have_separators() {
-        let cases =
-            [(0, "£0.00"), (6_139_400, "£61,394.00"), (-25_000, "-£250.00"), (100_000_000_000, "£1,000,000,000.00")];
-        for (pence, expected) in cases {
-            assert_eq!(pounds(Money::from_pence(pence)), expected);
-        }
-    }
-}
