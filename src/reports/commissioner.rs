@@ -1,5 +1,5 @@
 //! The Commissioner's return: the variance report as at a quarter's end, with the spend of
-//! that quarter, in the exact columns of API.md and a `TOTAL` row last.
+//! that quarter, in the exact columns of docs/api.md and a `TOTAL` row last.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +20,7 @@ pub struct Line<'a> {
     spent_in_quarter: i64,
 }
 
-/// The return's columns, in API.md's order.
+/// The return's columns, in docs/api.md's order.
 pub const fn columns<'a>() -> [Column<Line<'a>>; 19] {
     use Kind::{Money, Text, Whole};
     [

@@ -1,4 +1,4 @@
-//! The monitoring return (API.md v1.1): per project and grant, the variance report as at a
+//! The monitoring return (docs/api.md): per project and grant, the variance report as at a
 //! quarter's end with the officer's forecast, and each of the project's indicators with
 //! its target and actual to date and the cost per output; a `TOTAL` line last. As CSV (the
 //! Commissioner's return's writer: RFC 4180, optional BOM, formula defusing) or as an XLSX
@@ -39,7 +39,7 @@ fn of_indicator(l: &Line, cell: fn(&IndicatorLine) -> Cell) -> Cell {
     l.indicator.as_ref().map_or_else(|| text_cell(""), cell)
 }
 
-/// The return's columns, in API.md's order.
+/// The return's columns, in docs/api.md's order.
 pub const fn columns<'a>() -> [Column<Line<'a>>; 23] {
     use Kind::{Money, Quantity, Text, Whole};
     [

@@ -68,7 +68,7 @@ impl Figures {
     }
 }
 
-/// Serializes a one-place percentage as a JSON number (API.md); the value was computed in Decimal.
+/// Serializes a one-place percentage as a JSON number (docs/api.md); the value was computed in Decimal.
 fn as_number<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.to_f64().unwrap_or(0.0))
 }
@@ -149,7 +149,7 @@ impl Outlook {
     }
 }
 
-/// The figures every row and subtotal carries, as API.md names them.
+/// The figures every row and subtotal carries, as docs/api.md names them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FigureSet {
     pub budget: Money,
@@ -500,7 +500,7 @@ pub struct Line<'a> {
     pub figures: &'a FigureSet,
 }
 
-/// The report's columns, in API.md's order.
+/// The report's columns, in docs/api.md's order.
 pub const fn columns<'a>() -> [Column<Line<'a>>; 19] {
     use Kind::{Money, Percent, Text, Whole};
     [
