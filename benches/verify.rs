@@ -1,7 +1,8 @@
 //! `cargo bench --bench verify`: builds one ledger (200 projects, 10,000 commitments, a
 //! spend against every third of them, and 40,000 imported spends: about 54,000 entries)
 //! in SQLite and, when `BENCH_POSTGRES_URL` is set, in a fresh PostgreSQL database made
-//! beside that one and dropped after; then times `verify` on each (best of three).
+//! beside that one and dropped after; then times `verify` on each (best of three), beside
+//! the floor of reading every entry and posting once with nothing checked.
 //!
 //! It prints where and when it ran, and the peak resident memory of each backend's build and
 //! verify. The figures are wall-clock; nothing asserts on them. The README's "Measured
@@ -100,6 +101,33 @@ async fn time_verify(store: &Store, label: &str) {
         "verify ({label}): {entries} entries in {best:.3} s (best of 3; load average {})",
         harness::load_average()
     );
+    let mut floor = f64::MAX;
+    for _ in 0..3 {
+        let started = Instant::now();
+        read_everything(store).await;
+        floor = floor.min(started.elapsed().as_secs_f64());
+    }
+    println!(
+        "floor ({label}): reading every entry and posting once, no checks: {floor:.3} s (best of 3); verify takes {:.1}x",
+        best / floor
+    );
+}
+
+/// The baseline for `verify`: every entry's stored fields and every posting fetched once, as
+/// a plain reader of the same database would, with nothing checked or hashed.
+async fn read_everything(store: &Store) -> usize {
+    let entries = sqlx::query(
+        "select id, kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
+                reverses, commitment_id, source_ref, prev_hash, hash from entries",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let postings = sqlx::query("select entry_id, line, account, amount_pence, entry_date from postings")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    entries.len() + postings.len()
 }
 
 fn main() {
