@@ -23,6 +23,7 @@ from grant_ledger_client.api.reports import (
 )
 from grant_ledger_client.models import (
     AllocationBody,
+    MonitoringReturnFormat,
     Problem,
     ProjectBody,
     PurchaseOrderBody,
@@ -223,7 +224,7 @@ assert ours["spent_to_date"] == "6250.00", ours
 # The monitoring return as a workbook: bytes that openpyxl opens.
 workbook = answer(
     "the monitoring return as XLSX",
-    monitoring_return.sync_detailed(client=client, financial_year="2023-24", quarter=2, format_="xlsx"),
+    monitoring_return.sync_detailed(client=client, financial_year="2023-24", quarter=2, format_=MonitoringReturnFormat.XLSX),
     200,
 )
 assert isinstance(workbook, File), f"the workbook is handed over as bytes, not {type(workbook)}"
