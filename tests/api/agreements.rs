@@ -1,4 +1,4 @@
-//! Issue 13, item 2: grant agreements with delivery partners. An agreement from October 2023
+//! Grant agreements with delivery partners. An agreement from October 2023
 //! to September 2024 committed across 2023-24 and 2024-25, paid in tranches, partly
 //! evidenced, with a clawback, every figure worked by hand; a part that waits for its
 //! year's award; and the refusals, each writing nothing.

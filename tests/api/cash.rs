@@ -1,4 +1,4 @@
-//! Issue 13, item 1: the funder's cash. An award paid in two instalments, a receipt short of
+//! The funder's cash. An award paid in two instalments, a receipt short of
 //! the schedule, a year end returning money, a repayment that clears it, and the cash
 //! position's every figure, by hand; and the refusals, each writing nothing.
 

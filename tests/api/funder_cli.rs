@@ -1,4 +1,4 @@
-//! Issue 13's "CLI for each": `schedule show|set`, `receipt`, `repayment` and `organisation
+//! The funder's cash and organisations from the CLI: `schedule show|set`, `receipt`, `repayment` and `organisation
 //! list|add|update` run the real binary against the test ledger. Each records what the API
 //! records, and each refusal names the flag, exits non-zero and writes nothing.
 

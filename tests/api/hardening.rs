@@ -1,4 +1,4 @@
-//! Issue 9, items 6, 7, 9, 10 and 11: idempotent retries under contention, control characters
+//! Idempotent retries under contention, control characters
 //! in text, throttled and origin-checked sign-in, and the small contract gaps (audit of tokens,
 //! 405 and 413 as problem+json).
 

@@ -1,4 +1,4 @@
-//! Issue 13, item 4: open data. Grant agreements awarded in a year, published as the
+//! Open data. Grant agreements awarded in a year, published as the
 //! Transparency Code's VCSE grants CSV and in the 360Giving Data Standard (JSON and CSV),
 //! each compared byte for byte with a file written by hand; the JSON held to the standard's
 //! rules; `as_known_at`, the settings they need, and formula defusing. The 360Giving files

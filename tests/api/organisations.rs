@@ -1,4 +1,4 @@
-//! Issue 13, item 2 (its first part): organisations, the delivery partners. Created and
+//! Organisations, the delivery partners. Created and
 //! changed by approvers, read by every role, every identifier checked for shape, every
 //! change audited and held to its audit record by `verify`.
 

@@ -1,4 +1,4 @@
-//! Issue 11, item 3: locked quarters. An admin locks a quarter once its return is filed; every
+//! Locked quarters. An admin locks a quarter once its return is filed; every
 //! path that writes an entry then refuses one dated in it (409 `period_closed`, naming the
 //! quarter), while the next quarter stays open for corrections. Locking serialises with
 //! postings: nothing dated in the quarter is recorded after the lock.

@@ -1,4 +1,4 @@
-//! Issue 11: filed returns, figures as known at a moment, and what changed since a filing.
+//! Filed returns, figures as known at a moment, and what changed since a filing.
 //! Every test runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
 use std::sync::Arc;

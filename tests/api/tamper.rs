@@ -1,4 +1,4 @@
-//! Issue 9 item 8: edits made with write access to the database file, each of which passed
+//! Edits made with write access to the database file, each of which passed
 //! `verify` before. Each test works round the append-only triggers first, as an attacker
 //! with the file would, then checks that `verify` (or `verify --against` an export, or
 //! verify with the chain key) names what was done.

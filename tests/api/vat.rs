@@ -1,4 +1,4 @@
-//! Issue 13, item 3: VAT. Spend and refunds take `vat` and `vat_recoverable`; `amount` stays
+//! VAT. Spend and refunds take `vat` and `vat_recoverable`; `amount` stays
 //! net. Irrecoverable VAT is charged to the budget with the net (the `charged` figure, which
 //! the overspend rule and rule 8 see); recoverable VAT is not. Figures by hand.
 
