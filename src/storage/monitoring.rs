@@ -479,19 +479,7 @@ pub async fn create_indicator(
         returns: Vec::new(),
     };
     let key = format!("{}/{}/{}", rec.project, rec.code, rec.financial_year);
-    audit::record_in(
-        &mut db_tx,
-        Change {
-            actor: actor.name,
-            action: "create",
-            entity: "indicator",
-            key: &key,
-            before: None,
-            after: audit::json(&rec),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(&mut db_tx, Change::created(actor.name, "indicator", &key, &rec)).await?;
     idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
     db_tx.commit().await?;
     Ok(rec)

@@ -111,18 +111,6 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
         entry_id: Some(posted.entry_id),
     };
     let key = format!("{}/{}", a.grant, a.year);
-    audit::record_in(
-        db_tx,
-        Change {
-            actor: created_by,
-            action: "create",
-            entity: "award",
-            key: &key,
-            before: None,
-            after: audit::json(&record),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(db_tx, Change::created(created_by, "award", &key, &record)).await?;
     Ok(record)
 }

@@ -6,17 +6,10 @@ use super::*;
 const TABLE: &str = "organisations";
 
 pub async fn list_organisations(store: &Store, after: &str, limit: i64) -> Result<Page<Organisation>, StoreError> {
-    let rows = sqlx::query("select * from organisations where code > $1 order by code limit $2")
-        .bind(after)
-        .bind(limit_rows(limit))
-        .fetch_all(store.pool())
-        .await?;
-    Ok(Page::from_rows(
-        rows::read_all(&rows, TABLE, &["code"])?,
-        limit,
-        crate::model::page::List::Organisations,
-        |o: &Organisation| o.code.clone(),
-    ))
+    page_by_code(store, (TABLE, "*"), after, limit, crate::model::page::List::Organisations, |o: &Organisation| {
+        o.code.clone()
+    })
+    .await
 }
 
 pub async fn get_organisation(store: &Store, code: &str) -> Result<Organisation, StoreError> {
@@ -53,19 +46,7 @@ pub async fn create_organisation(store: &Store, o: Organisation, actor: Actor<'_
         .execute(&mut *db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("organisation {}", o.code)))?;
-    audit::record_in(
-        &mut db_tx,
-        Change {
-            actor: actor.name,
-            action: "create",
-            entity: "organisation",
-            key: &o.code,
-            before: None,
-            after: audit::json(&o),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(&mut db_tx, Change::created(actor.name, "organisation", &o.code, &o)).await?;
     idempotency::save_in(&mut db_tx, actor.idem, 201, &o).await?;
     db_tx.commit().await?;
     Ok(o)

@@ -3,17 +3,10 @@
 use super::*;
 
 pub async fn list_projects(store: &Store, after: &str, limit: i64) -> Result<Page<Project>, StoreError> {
-    let rows = sqlx::query("select * from projects where code > $1 order by code limit $2")
-        .bind(after)
-        .bind(limit_rows(limit))
-        .fetch_all(store.pool())
-        .await?;
-    Ok(Page::from_rows(
-        rows::read_all(&rows, "projects", &["code"])?,
-        limit,
-        crate::model::page::List::Projects,
-        |p: &Project| p.code.clone(),
-    ))
+    page_by_code(store, ("projects", "*"), after, limit, crate::model::page::List::Projects, |p: &Project| {
+        p.code.clone()
+    })
+    .await
 }
 
 pub async fn get_project(store: &Store, code: &str) -> Result<Project, StoreError> {
@@ -53,19 +46,7 @@ pub async fn create_project_in(db_tx: &mut DbTx, p: &Project, actor: &str) -> Re
     .execute(&mut **db_tx)
     .await
     .map_err(|e| conflict_if_exists(e, format!("project {}", p.code)))?;
-    audit::record_in(
-        db_tx,
-        Change {
-            actor,
-            action: "create",
-            entity: "project",
-            key: &p.code,
-            before: None,
-            after: audit::json(p),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(db_tx, Change::created(actor, "project", &p.code, p)).await?;
     Ok(())
 }
 
