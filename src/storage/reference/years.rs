@@ -43,9 +43,7 @@ pub async fn create_financial_year(
         status: YearStatus::Open,
     };
     create_financial_year_in(&mut db_tx, &rec, actor.name).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    commit_created(db_tx, actor, rec).await
 }
 
 pub async fn create_financial_year_in(
