@@ -480,9 +480,7 @@ pub async fn create_indicator(
     };
     let key = format!("{}/{}/{}", rec.project, rec.code, rec.financial_year);
     audit::record_in(&mut db_tx, Change::created(actor.name, "indicator", &key, &rec)).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
 /// Indicators with their returns: one project's (a project that does not exist is
@@ -634,9 +632,7 @@ pub async fn record_indicator_return(
         superseded: false,
         withdrawal: None,
     };
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
 /// Withdraws an indicator return recorded in error, with a reason (docs/design.md rule 10): it

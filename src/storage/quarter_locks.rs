@@ -149,9 +149,7 @@ pub async fn set_locked(
         reason,
     };
     audit::record_in(&mut db_tx, change).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 200, &after).await?;
-    db_tx.commit().await?;
-    Ok(after)
+    idempotency::commit_answer(db_tx, actor.idem, 200, after).await
 }
 
 /// Rule 8: a locked quarter never has an open quarter before it in its year. So a quarter

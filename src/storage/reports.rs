@@ -358,9 +358,7 @@ pub async fn set_spend_profile(
         reason: "",
     };
     super::audit::record_in(&mut db_tx, change).await?;
-    super::idempotency::save_in(&mut db_tx, idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    super::idempotency::commit_answer(db_tx, idem, 201, rec).await
 }
 
 /// The quarterly plans of a year (optionally one grant), ordered by grant, then project.

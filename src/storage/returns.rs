@@ -92,9 +92,7 @@ pub async fn finish_filing(filing: Filing, new: NewReturn, actor: Actor<'_>) -> 
         },
     )
     .await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
+    idempotency::commit_answer(db_tx, actor.idem, 201, record).await
 }
 
 const COLUMNS: &str = "id, kind, financial_year, quarter, filed_at, filed_by, file_name, sha256, anchors, \

@@ -60,7 +60,7 @@ pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) ->
 pub async fn create_award(store: &Store, a: NewAward, actor: Actor<'_>) -> Result<AwardRecord, StoreError> {
     let mut db_tx = store.begin().await?;
     let rec = create_award_in(&mut db_tx, &a, actor.name).await?;
-    commit_created(db_tx, actor, rec).await
+    idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
 pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -> Result<AwardRecord, StoreError> {

@@ -12,7 +12,7 @@ pub async fn list_funders(store: &Store, after: &str, limit: i64) -> Result<Page
 pub async fn create_funder(store: &Store, f: Funder, actor: Actor<'_>) -> Result<Funder, StoreError> {
     let mut db_tx = store.begin().await?;
     create_funder_in(&mut db_tx, &f, actor.name).await?;
-    commit_created(db_tx, actor, f).await
+    idempotency::commit_answer(db_tx, actor.idem, 201, f).await
 }
 
 pub async fn create_funder_in(db_tx: &mut DbTx, f: &Funder, actor: &str) -> Result<(), StoreError> {

@@ -14,7 +14,7 @@ pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError>
 pub async fn create_grant(store: &Store, g: Grant, actor: Actor<'_>) -> Result<Grant, StoreError> {
     let mut db_tx = store.begin().await?;
     create_grant_in(&mut db_tx, &g, actor.name).await?;
-    commit_created(db_tx, actor, g).await
+    idempotency::commit_answer(db_tx, actor.idem, 201, g).await
 }
 
 pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant, actor: &str) -> Result<(), StoreError> {

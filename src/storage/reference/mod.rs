@@ -30,17 +30,6 @@ pub(super) fn limit_rows(limit: i64) -> i64 {
     limit + 1
 }
 
-/// Ends a creation's db_tx: the idempotent answer (201 and the record) saved, then commit.
-pub(super) async fn commit_created<T: serde::Serialize>(
-    mut db_tx: DbTx,
-    actor: Actor<'_>,
-    record: T,
-) -> Result<T, StoreError> {
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
-}
-
 /// One page of `columns` from a reference table keyed by `code`: the rows after `after`, in
 /// code order, with the cursor of `list` when more follow.
 pub(super) async fn page_by_code<T>(

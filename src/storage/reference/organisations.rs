@@ -47,7 +47,7 @@ pub async fn create_organisation(store: &Store, o: Organisation, actor: Actor<'_
         .await
         .map_err(|e| conflict_if_exists(e, format!("organisation {}", o.code)))?;
     audit::record_in(&mut db_tx, Change::created(actor.name, "organisation", &o.code, &o)).await?;
-    commit_created(db_tx, actor, o).await
+    idempotency::commit_answer(db_tx, actor.idem, 201, o).await
 }
 
 /// Changes an organisation; its code cannot change. The row is held for update, so two

@@ -12,7 +12,7 @@ pub async fn list_priorities(store: &Store, after: &str, limit: i64) -> Result<P
 pub async fn create_priority(store: &Store, p: Priority, actor: Actor<'_>) -> Result<Priority, StoreError> {
     let mut db_tx = store.begin().await?;
     create_priority_in(&mut db_tx, &p, actor.name).await?;
-    commit_created(db_tx, actor, p).await
+    idempotency::commit_answer(db_tx, actor.idem, 201, p).await
 }
 
 pub async fn create_priority_in(db_tx: &mut DbTx, p: &Priority, actor: &str) -> Result<(), StoreError> {

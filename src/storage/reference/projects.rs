@@ -22,7 +22,7 @@ pub async fn get_project_in(db_tx: &mut DbTx, code: &str) -> Result<Option<Proje
 pub async fn create_project(store: &Store, p: Project, actor: Actor<'_>) -> Result<Project, StoreError> {
     let mut db_tx = store.begin().await?;
     create_project_in(&mut db_tx, &p, actor.name).await?;
-    commit_created(db_tx, actor, p).await
+    idempotency::commit_answer(db_tx, actor.idem, 201, p).await
 }
 
 pub async fn create_project_in(db_tx: &mut DbTx, p: &Project, actor: &str) -> Result<(), StoreError> {

@@ -43,7 +43,7 @@ pub async fn create_financial_year(
         status: YearStatus::Open,
     };
     create_financial_year_in(&mut db_tx, &rec, actor.name).await?;
-    commit_created(db_tx, actor, rec).await
+    idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
 pub async fn create_financial_year_in(
