@@ -105,28 +105,24 @@ pub struct WhichQuarter {
     pub quarter: u8,
 }
 
+/// A quarter to lock or unlock, and why.
+#[derive(Args, Debug)]
+pub struct QuarterChange {
+    #[command(flatten)]
+    which: WhichQuarter,
+    /// Why it is locked or unlocked, e.g. the return filed: required, and recorded in the audit trail.
+    #[arg(long)]
+    reason: String,
+    #[command(flatten)]
+    who: As,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum QuarterAction {
     /// Lock a quarter (admin): no entry dated in it is recorded after.
-    Lock {
-        #[command(flatten)]
-        which: WhichQuarter,
-        /// Why it is locked, e.g. the return filed: required, and recorded in the audit trail.
-        #[arg(long)]
-        reason: String,
-        #[command(flatten)]
-        who: As,
-    },
+    Lock(QuarterChange),
     /// Unlock a locked quarter (admin), with a reason.
-    Unlock {
-        #[command(flatten)]
-        which: WhichQuarter,
-        /// Why it is unlocked: required, and recorded in the audit trail.
-        #[arg(long)]
-        reason: String,
-        #[command(flatten)]
-        who: As,
-    },
+    Unlock(QuarterChange),
     /// List a year's four quarters and which are locked.
     List {
         /// The financial year, e.g. 2023-24.
@@ -220,18 +216,18 @@ pub async fn year_action(store: &Store, action: YearAction) -> anyhow::Result<()
     Ok(())
 }
 
+async fn change_quarter(store: &Store, c: QuarterChange, lock: bool) -> anyhow::Result<()> {
+    let p = signed_in(store, &c.who, Need::Admin).await?;
+    let actor = Actor { name: &p.name, idem: None };
+    let year = year(&c.which.financial_year)?;
+    print(&quarter_locks::set_locked(store, year, c.which.quarter, lock, &c.reason, actor).await?);
+    Ok(())
+}
+
 pub async fn quarter_action(store: &Store, action: QuarterAction) -> anyhow::Result<()> {
     match action {
-        QuarterAction::Lock { which, reason, who } => {
-            let p = signed_in(store, &who, Need::Admin).await?;
-            let actor = Actor { name: &p.name, idem: None };
-            print(&quarter_locks::lock(store, year(&which.financial_year)?, which.quarter, &reason, actor).await?);
-        }
-        QuarterAction::Unlock { which, reason, who } => {
-            let p = signed_in(store, &who, Need::Admin).await?;
-            let actor = Actor { name: &p.name, idem: None };
-            print(&quarter_locks::unlock(store, year(&which.financial_year)?, which.quarter, &reason, actor).await?);
-        }
+        QuarterAction::Lock(c) => change_quarter(store, c, true).await?,
+        QuarterAction::Unlock(c) => change_quarter(store, c, false).await?,
         QuarterAction::List { financial_year, who } => {
             signed_in(store, &who, Need::ReadReference).await?;
             print(&quarter_locks::quarter_states(store, year(&financial_year)?).await?);

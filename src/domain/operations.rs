@@ -25,35 +25,37 @@ impl Award<'_> {
     fn builder(&self, kind: EntryKind, date: NaiveDate) -> EntryBuilder {
         EntryBuilder::new(kind, self.grant, self.year, date)
     }
+    /// The common shape: one account debited, one credited, with the same amount.
+    fn moves(
+        &self,
+        kind: EntryKind,
+        date: NaiveDate,
+        from: Account,
+        to: Account,
+        amount: Money,
+    ) -> Result<NewEntry, EntryError> {
+        self.builder(kind, date).debit(from, amount).credit(to, amount).build()
+    }
 }
 
 /// The funder awards money: awarded → unallocated.
 pub fn award(a: Award, date: NaiveDate, amount: Money) -> Result<NewEntry, EntryError> {
-    a.builder(EntryKind::Award, date).debit(a.acct(Awarded), amount).credit(a.acct(Unallocated), amount).build()
+    a.moves(EntryKind::Award, date, a.acct(Awarded), a.acct(Unallocated), amount)
 }
 
 /// The partnership gives a project budget: unallocated → available:P.
 pub fn allocation(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result<NewEntry, EntryError> {
-    a.builder(EntryKind::Allocation, date)
-        .debit(a.acct(Unallocated), amount)
-        .credit(a.proj(Available, project), amount)
-        .build()
+    a.moves(EntryKind::Allocation, date, a.acct(Unallocated), a.proj(Available, project), amount)
 }
 
 /// Budget moves between projects of one award: available:P → available:Q.
 pub fn virement(a: Award, date: NaiveDate, from: &str, to: &str, amount: Money) -> Result<NewEntry, EntryError> {
-    a.builder(EntryKind::Virement, date)
-        .debit(a.proj(Available, from), amount)
-        .credit(a.proj(Available, to), amount)
-        .build()
+    a.moves(EntryKind::Virement, date, a.proj(Available, from), a.proj(Available, to), amount)
 }
 
 /// Money is promised: available:P → committed:P.
 pub fn commitment(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result<NewEntry, EntryError> {
-    a.builder(EntryKind::Commitment, date)
-        .debit(a.proj(Available, project), amount)
-        .credit(a.proj(Committed, project), amount)
-        .build()
+    a.moves(EntryKind::Commitment, date, a.proj(Available, project), a.proj(Committed, project), amount)
 }
 
 /// Money is spent. The part `covered` by an open commitment comes out of committed:P,
@@ -73,18 +75,12 @@ pub fn spend(a: Award, date: NaiveDate, project: &str, amount: Money, covered: M
 
 /// An unused commitment returns to the budget: committed:P → available:P.
 pub fn release(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result<NewEntry, EntryError> {
-    a.builder(EntryKind::Release, date)
-        .debit(a.proj(Committed, project), amount)
-        .credit(a.proj(Available, project), amount)
-        .build()
+    a.moves(EntryKind::Release, date, a.proj(Committed, project), a.proj(Available, project), amount)
 }
 
 /// Spend comes back: spent:P → available:P.
 pub fn refund(a: Award, date: NaiveDate, project: &str, amount: Money) -> Result<NewEntry, EntryError> {
-    a.builder(EntryKind::Refund, date)
-        .debit(a.proj(Spent, project), amount)
-        .credit(a.proj(Available, project), amount)
-        .build()
+    a.moves(EntryKind::Refund, date, a.proj(Spent, project), a.proj(Available, project), amount)
 }
 
 /// Year end: sweeps each of the award's unspent accounts (unallocated and every project's
@@ -115,12 +111,12 @@ pub fn year_end(
 
 /// The funder pays money against the award: cash → received.
 pub fn receipt(a: Award, date: NaiveDate, amount: Money) -> Result<NewEntry, EntryError> {
-    a.builder(EntryKind::Receipt, date).debit(a.acct(Cash), amount).credit(a.acct(Received), amount).build()
+    a.moves(EntryKind::Receipt, date, a.acct(Cash), a.acct(Received), amount)
 }
 
 /// Returned money is paid back to the funder: owed → cash.
 pub fn repayment(a: Award, date: NaiveDate, amount: Money) -> Result<NewEntry, EntryError> {
-    a.builder(EntryKind::Repayment, date).debit(a.acct(Owed), amount).credit(a.acct(Cash), amount).build()
+    a.moves(EntryKind::Repayment, date, a.acct(Owed), a.acct(Cash), amount)
 }
 
 /// Money carried forward arrives in the next year's award: awarded → unallocated.

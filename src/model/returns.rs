@@ -40,13 +40,16 @@ pub struct NewReturn {
 }
 
 /// An entry recorded after a return was filed, dated within the return's period.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct LaterEntry {
+    #[sqlx(rename = "id")]
     pub entry_id: i64,
     pub kind: String,
     #[schema(format = Date)]
+    #[sqlx(rename = "entry_date")]
     pub date: String,
     pub financial_year: String,
+    #[sqlx(rename = "grant_code")]
     pub grant: String,
     pub memo: String,
     pub created_by: String,

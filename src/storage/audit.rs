@@ -21,6 +21,13 @@ pub struct Change<'a> {
     pub reason: &'a str,
 }
 
+impl<'a> Change<'a> {
+    /// The record of `actor` creating `record`, keyed `key`: nothing before it, no reason.
+    pub fn created(actor: &'a str, entity: &'a str, key: &'a str, record: &impl Serialize) -> Self {
+        Change { actor, action: "create", entity, key, before: None, after: json(record), reason: "" }
+    }
+}
+
 /// Writes one record, chained onto the newest: the head row's lock is taken first, so two
 /// db_txs never chain onto the same record. Take it after any award lock (it is held to
 /// commit, and every audit write wants it).

@@ -158,9 +158,7 @@ pub async fn set_payment_schedule(
         )
         .await?;
     }
-    idempotency::save_in(&mut db_tx, actor.idem, 200, &schedule).await?;
-    db_tx.commit().await?;
-    Ok(schedule)
+    idempotency::commit_answer(db_tx, actor.idem, 200, schedule).await
 }
 
 /// Every instalment of a year's awards, for the cash-position report.
@@ -266,7 +264,5 @@ pub async fn record(store: &Store, what: CashMove, c: CashCmd, actor: Actor<'_>)
         amount: c.amount,
         reference: c.reference,
     };
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
+    idempotency::commit_answer(db_tx, actor.idem, 201, record).await
 }

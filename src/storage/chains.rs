@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::Row;
 
 use super::scanned::{Report, StoredEntry};
-use super::{Store, StoreError};
+use super::{Store, StoreError, rows};
 use crate::domain::chain::{
     self, AUDIT_CHAIN, AUDIT_KEYED, AUDIT_UNCHAINED, AuditContent, ChainKey, EntryContent, GENESIS, HashVersion,
     LinkCheck,
@@ -158,46 +158,34 @@ async fn check_entry_chains(
 }
 
 /// One audit record as stored.
+#[derive(sqlx::FromRow)]
 pub(crate) struct AuditRow {
     pub id: i64,
     pub at: String,
     actor: String,
     pub action: String,
     pub entity: String,
+    #[sqlx(rename = "entity_key")]
     pub key: String,
+    #[sqlx(rename = "before_json")]
     before: Option<String>,
+    #[sqlx(rename = "after_json")]
     pub after: Option<String>,
     reason: String,
     prev_hash: String,
     pub hash: String,
+    #[sqlx(rename = "hash_version")]
     pub version: i64,
 }
 
 pub(crate) async fn load_audit(store: &Store) -> Result<Vec<AuditRow>, StoreError> {
-    sqlx::query(
+    let found = sqlx::query(
         "select id, at, actor, action, entity, entity_key, before_json, after_json, reason, prev_hash, hash, hash_version
          from audit_log order by id",
     )
     .fetch_all(store.pool())
-    .await?
-    .iter()
-    .map(|r| -> Result<_, StoreError> {
-Ok(AuditRow {
-        id: r.try_get("id")?,
-        at: r.try_get("at")?,
-        actor: r.try_get("actor")?,
-        action: r.try_get("action")?,
-        entity: r.try_get("entity")?,
-        key: r.try_get("entity_key")?,
-        before: r.try_get("before_json")?,
-        after: r.try_get("after_json")?,
-        reason: r.try_get("reason")?,
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
-        version: r.try_get("hash_version")?,
-    })
-})
-    .collect::<Result<Vec<_>, StoreError>>()
+    .await?;
+    rows::read_all(&found, "audit_log", &["id"])
 }
 
 /// The audit trail's chain head as stored.

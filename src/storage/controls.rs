@@ -78,9 +78,7 @@ pub async fn propose_virement(store: &Store, c: VirementCmd, actor: Actor<'_>) -
     let mut db_tx = store.begin().await?;
     let id = insert_virement_in(&mut db_tx, &c, actor.name, VirementStatus::Pending, None).await?;
     let record = pending_record(id, c, actor.name);
-    idempotency::save_in(&mut db_tx, actor.idem, 202, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
+    idempotency::commit_answer(db_tx, actor.idem, 202, record).await
 }
 
 fn pending_record(id: i64, c: VirementCmd, proposer: &str) -> VirementRecord {
@@ -166,9 +164,7 @@ pub async fn approve_virement(store: &Store, id: i64, actor: Actor<'_>) -> Resul
     // vire_in locks the award first, and only flips the row if it is still pending, so two
     // approvers racing post it once.
     let record = vire_in(&mut db_tx, v.cmd, &v.proposed_by, Some((id, actor.name))).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
+    idempotency::commit_answer(db_tx, actor.idem, 201, record).await
 }
 
 /// Rejects a pending virement, with a reason. Like approval, it takes a second approver.
@@ -205,9 +201,7 @@ pub async fn reject_virement(
     audit::VIREMENTS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "reject", reason), before).await?;
     let v = load_virement(&mut db_tx, id).await?;
     let record = stored_record(id, v);
-    idempotency::save_in(&mut db_tx, actor.idem, 200, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
+    idempotency::commit_answer(db_tx, actor.idem, 200, record).await
 }
 
 pub async fn get_virement(store: &Store, id: i64) -> Result<VirementRecord, StoreError> {
@@ -333,9 +327,7 @@ pub async fn year_end(store: &Store, c: YearEndCmd, actor: Actor<'_>) -> Result<
         carry_forward_entry_id,
         reason: c.reason,
     };
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
+    idempotency::commit_answer(db_tx, actor.idem, 201, record).await
 }
 
 /// Makes sure the grant has an award row for `year`, so carried-forward money has somewhere
@@ -484,9 +476,7 @@ async fn change_status(
         reason,
     };
     audit::record_in(&mut db_tx, change).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 200, &after).await?;
-    db_tx.commit().await?;
-    Ok(after)
+    idempotency::commit_answer(db_tx, actor.idem, 200, after).await
 }
 
 async fn year_in(db_tx: &mut DbTx, fy: FinancialYear) -> Result<FinancialYearRecord, StoreError> {

@@ -46,6 +46,19 @@ pub async fn raced_or(db_tx: &mut DbTx, key: Option<&IdemKey>, refusal: StoreErr
     Ok(if saved.is_some() { StoreError::IdempotencyRace } else { refusal })
 }
 
+/// Ends a write: `body` saved as the response to `key` (`save_in`), then the `db_tx`
+/// committed, and `body` returned.
+pub async fn commit_answer<T: serde::Serialize>(
+    mut db_tx: DbTx,
+    key: Option<&IdemKey>,
+    status: u16,
+    body: T,
+) -> Result<T, StoreError> {
+    save_in(&mut db_tx, key, status, &body).await?;
+    db_tx.commit().await?;
+    Ok(body)
+}
+
 /// Saves `body` as the response to `key`, inside the write's own `db_tx`. A concurrent
 /// request that saved the same key first makes this fail, and the write rolls back.
 pub async fn save_in(

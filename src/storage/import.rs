@@ -92,9 +92,7 @@ pub async fn import(
         return Ok(report);
     }
     report.posted = true;
-    idempotency::save_in(&mut db_tx, opts.idem, 200, &report).await?;
-    db_tx.commit().await?;
-    Ok(report)
+    idempotency::commit_answer(db_tx, opts.idem, 200, report).await
 }
 
 /// Rule 7: takes the lock of every award the file touches, as the first statements of the

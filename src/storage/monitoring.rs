@@ -479,22 +479,8 @@ pub async fn create_indicator(
         returns: Vec::new(),
     };
     let key = format!("{}/{}/{}", rec.project, rec.code, rec.financial_year);
-    audit::record_in(
-        &mut db_tx,
-        Change {
-            actor: actor.name,
-            action: "create",
-            entity: "indicator",
-            key: &key,
-            before: None,
-            after: audit::json(&rec),
-            reason: "",
-        },
-    )
-    .await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    audit::record_in(&mut db_tx, Change::created(actor.name, "indicator", &key, &rec)).await?;
+    idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
 /// Indicators with their returns: one project's (a project that does not exist is
@@ -646,9 +632,7 @@ pub async fn record_indicator_return(
         superseded: false,
         withdrawal: None,
     };
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
 /// Withdraws an indicator return recorded in error, with a reason (docs/design.md rule 10): it

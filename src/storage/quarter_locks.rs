@@ -77,30 +77,10 @@ pub async fn quarter_states_in(db_tx: &mut DbTx, year: FinancialYear) -> Result<
     Ok(states)
 }
 
-/// Locks a quarter: from its commit, no entry dated in it is recorded. A reason is required.
-/// Locking a locked quarter is a `conflict`.
-pub async fn lock(
-    store: &Store,
-    year: FinancialYear,
-    quarter: u8,
-    reason: &str,
-    actor: Actor<'_>,
-) -> Result<QuarterState, StoreError> {
-    change(store, year, quarter, true, reason, actor).await
-}
-
-/// Unlocks a locked quarter. A reason is required. Unlocking an open quarter is a `conflict`.
-pub async fn unlock(
-    store: &Store,
-    year: FinancialYear,
-    quarter: u8,
-    reason: &str,
-    actor: Actor<'_>,
-) -> Result<QuarterState, StoreError> {
-    change(store, year, quarter, false, reason, actor).await
-}
-
-async fn change(
+/// Locks a quarter (`lock`: from its commit, no entry dated in it is recorded) or unlocks a
+/// locked one. A reason is required. Locking a locked quarter, or unlocking an open one, is a
+/// `conflict`.
+pub async fn set_locked(
     store: &Store,
     year: FinancialYear,
     quarter: u8,
@@ -169,9 +149,7 @@ async fn change(
         reason,
     };
     audit::record_in(&mut db_tx, change).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 200, &after).await?;
-    db_tx.commit().await?;
-    Ok(after)
+    idempotency::commit_answer(db_tx, actor.idem, 200, after).await
 }
 
 /// Rule 8: a locked quarter never has an open quarter before it in its year. So a quarter

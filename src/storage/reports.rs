@@ -180,35 +180,33 @@ pub async fn spent_to(
         .collect())
 }
 
+/// Every row `sql` returns, keyed as `row` reads it.
+async fn keyed<V>(
+    pool: &sqlx::AnyPool,
+    sql: &str,
+    row: impl Fn(&sqlx::any::AnyRow) -> Result<(String, V), sqlx::Error>,
+) -> Result<BTreeMap<String, V>, StoreError> {
+    let rows = sqlx::query(sql).fetch_all(pool).await?;
+    Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+}
+
 /// The names reports label rows with: projects, priorities, each grant's funder, the partnership.
 pub async fn labels(store: &Store) -> Result<Labels, StoreError> {
     let pool = store.pool();
-    let projects = sqlx::query("select code, name, priority, lead_organisation from projects")
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| -> Result<_, StoreError> {
-            let p = ProjectInfo {
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                priority: r.try_get("priority")?,
-                lead_organisation: r.try_get("lead_organisation")?,
-            };
-            Ok((p.code.clone(), p))
-        })
-        .collect::<Result<_, StoreError>>()?;
-    let priorities = sqlx::query("select code, name from priorities")
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| -> Result<_, StoreError> { Ok((r.try_get("code")?, r.try_get("name")?)) })
-        .collect::<Result<_, StoreError>>()?;
-    let funders = sqlx::query("select code, funder from grants")
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| -> Result<_, StoreError> { Ok((r.try_get("code")?, r.try_get("funder")?)) })
-        .collect::<Result<_, StoreError>>()?;
+    let projects = keyed(pool, "select code, name, priority, lead_organisation from projects", |r| {
+        let p = ProjectInfo {
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            priority: r.try_get("priority")?,
+            lead_organisation: r.try_get("lead_organisation")?,
+        };
+        Ok((p.code.clone(), p))
+    })
+    .await?;
+    let priorities =
+        keyed(pool, "select code, name from priorities", |r| Ok((r.try_get("code")?, r.try_get("name")?))).await?;
+    let funders =
+        keyed(pool, "select code, funder from grants", |r| Ok((r.try_get("code")?, r.try_get("funder")?))).await?;
     let partnership = super::reference::setting(store, "partnership").await?.unwrap_or_default();
     Ok(Labels { partnership, projects, priorities, funders })
 }
@@ -360,9 +358,7 @@ pub async fn set_spend_profile(
         reason: "",
     };
     super::audit::record_in(&mut db_tx, change).await?;
-    super::idempotency::save_in(&mut db_tx, idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    super::idempotency::commit_answer(db_tx, idem, 201, rec).await
 }
 
 /// The quarterly plans of a year (optionally one grant), ordered by grant, then project.

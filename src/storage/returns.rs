@@ -92,9 +92,7 @@ pub async fn finish_filing(filing: Filing, new: NewReturn, actor: Actor<'_>) -> 
         },
     )
     .await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
+    idempotency::commit_answer(db_tx, actor.idem, 201, record).await
 }
 
 const COLUMNS: &str = "id, kind, financial_year, quarter, filed_at, filed_by, file_name, sha256, anchors, \
@@ -189,22 +187,7 @@ pub async fn entries_since(
         cut.sql
     );
     let found = cut.bind(sqlx::query(&sql).bind(year.to_string()).bind(to.to_string())).fetch_all(store.pool()).await?;
-    found
-        .iter()
-        .map(|r| -> Result<_, StoreError> {
-            Ok(LaterEntry {
-                entry_id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                date: r.try_get("entry_date")?,
-                financial_year: r.try_get("financial_year")?,
-                grant: r.try_get("grant_code")?,
-                memo: r.try_get("memo")?,
-                created_by: r.try_get("created_by")?,
-                created_at: r.try_get("created_at")?,
-                reverses: r.try_get("reverses")?,
-            })
-        })
-        .collect()
+    rows::read_all(&found, "entries", &["id"])
 }
 
 /// One filed return as `verify` reads it: the record, the bytes, and what the audit trail

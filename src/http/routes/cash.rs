@@ -142,6 +142,19 @@ pub(crate) fn cash_cmd(body: &RawBody) -> Result<CashCmd, AppError> {
     Ok(cmd)
 }
 
+/// The one body of both cash handlers: finance or admin records the move.
+async fn record(
+    s: &AppState,
+    auth: Auth,
+    idem: &Option<crate::model::IdemKey>,
+    body: &RawBody,
+    mv: CashMove,
+) -> Result<(StatusCode, Json<CashRecord>), AppError> {
+    auth.require(Need::Finance)?;
+    let cmd = cash_cmd(body)?;
+    Ok((StatusCode::CREATED, Json(cash::record(&s.store, mv, cmd, auth.actor(idem)).await?)))
+}
+
 /// Record money received from the funder against an award: one entry, cash → received.
 /// What the funder has paid may not exceed the award (422 naming `amount`).
 ///
@@ -156,9 +169,7 @@ async fn receipt(
     Idem(idem): Idem,
     body: RawBody,
 ) -> Result<(StatusCode, Json<CashRecord>), AppError> {
-    auth.require(Need::Finance)?;
-    let cmd = cash_cmd(&body)?;
-    Ok((StatusCode::CREATED, Json(cash::record(&s.store, CashMove::Receipt, cmd, auth.actor(&idem)).await?)))
+    record(&s, auth, &idem, &body, CashMove::Receipt).await
 }
 
 /// Record returned money paid back to the funder: one entry, owed → cash. Not more than is
@@ -175,9 +186,7 @@ async fn repayment(
     Idem(idem): Idem,
     body: RawBody,
 ) -> Result<(StatusCode, Json<CashRecord>), AppError> {
-    auth.require(Need::Finance)?;
-    let cmd = cash_cmd(&body)?;
-    Ok((StatusCode::CREATED, Json(cash::record(&s.store, CashMove::Repayment, cmd, auth.actor(&idem)).await?)))
+    record(&s, auth, &idem, &body, CashMove::Repayment).await
 }
 
 #[derive(IntoParams)]

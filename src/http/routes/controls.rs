@@ -260,12 +260,7 @@ async fn change_quarter(
     let reason = f.text("reason");
     f.finish()?;
     let actor = auth.actor(idem);
-    let state = if lock {
-        quarter_locks::lock(&s.store, year, quarter, &reason, actor).await?
-    } else {
-        quarter_locks::unlock(&s.store, year, quarter, &reason, actor).await?
-    };
-    Ok(Json(state))
+    Ok(Json(quarter_locks::set_locked(&s.store, year, quarter, lock, &reason, actor).await?))
 }
 
 /// Lock a quarter: no entry dated in it is recorded from now on (409 `period_closed`, naming

@@ -195,15 +195,7 @@ pub async fn record_evidence(store: &Store, c: EvidenceCmd, actor: Actor<'_>) ->
         reversal: None,
     };
     let key = format!("{}/{id}", c.commitment_id);
-    let change = Change {
-        actor: actor.name,
-        action: "create",
-        entity: "agreement_evidence",
-        key: &key,
-        before: None,
-        after: audit::json(&record),
-        reason: "",
-    };
+    let change = Change::created(actor.name, "agreement_evidence", &key, &record);
     audit::record_in(&mut db_tx, change).await?;
     commit_with(db_tx, actor, record).await
 }

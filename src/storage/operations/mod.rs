@@ -64,10 +64,8 @@ pub(super) fn award_of(locked: &LockedAward) -> Award<'_> {
     Award { grant: &locked.grant.code, year: locked.year }
 }
 
-pub(super) async fn commit_with<T: Serialize>(mut db_tx: DbTx, actor: Actor<'_>, record: T) -> Result<T, StoreError> {
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &record).await?;
-    db_tx.commit().await?;
-    Ok(record)
+pub(super) async fn commit_with<T: Serialize>(db_tx: DbTx, actor: Actor<'_>, record: T) -> Result<T, StoreError> {
+    idempotency::commit_answer(db_tx, actor.idem, 201, record).await
 }
 
 /// What is still committed under one commitment: its share of `committed:P`.

@@ -60,9 +60,7 @@ pub async fn list_awards(store: &Store, grant: &str, after: &str, limit: i64) ->
 pub async fn create_award(store: &Store, a: NewAward, actor: Actor<'_>) -> Result<AwardRecord, StoreError> {
     let mut db_tx = store.begin().await?;
     let rec = create_award_in(&mut db_tx, &a, actor.name).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
 pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -> Result<AwardRecord, StoreError> {
@@ -111,18 +109,6 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
         entry_id: Some(posted.entry_id),
     };
     let key = format!("{}/{}", a.grant, a.year);
-    audit::record_in(
-        db_tx,
-        Change {
-            actor: created_by,
-            action: "create",
-            entity: "award",
-            key: &key,
-            before: None,
-            after: audit::json(&record),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(db_tx, Change::created(created_by, "award", &key, &record)).await?;
     Ok(record)
 }

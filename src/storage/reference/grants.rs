@@ -3,17 +3,8 @@
 use super::*;
 
 pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<Grant>, StoreError> {
-    let rows = sqlx::query("select * from grants where code > $1 order by code limit $2")
-        .bind(after)
-        .bind(limit_rows(limit))
-        .fetch_all(store.pool())
-        .await?;
-    Ok(Page::from_rows(
-        rows::read_all(&rows, "grants", &["code"])?,
-        limit,
-        crate::model::page::List::Grants,
-        |g: &Grant| g.code.clone(),
-    ))
+    page_by_code(store, ("grants", "*"), after, limit, crate::model::page::List::Grants, |g: &Grant| g.code.clone())
+        .await
 }
 
 pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError> {
@@ -23,9 +14,7 @@ pub async fn grant_exists(store: &Store, code: &str) -> Result<bool, StoreError>
 pub async fn create_grant(store: &Store, g: Grant, actor: Actor<'_>) -> Result<Grant, StoreError> {
     let mut db_tx = store.begin().await?;
     create_grant_in(&mut db_tx, &g, actor.name).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &g).await?;
-    db_tx.commit().await?;
-    Ok(g)
+    idempotency::commit_answer(db_tx, actor.idem, 201, g).await
 }
 
 pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant, actor: &str) -> Result<(), StoreError> {
@@ -50,18 +39,6 @@ pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant, actor: &str) -> Result
     .execute(&mut **db_tx)
     .await
     .map_err(|e| conflict_if_exists(e, format!("grant {}", g.code)))?;
-    audit::record_in(
-        db_tx,
-        Change {
-            actor,
-            action: "create",
-            entity: "grant",
-            key: &g.code,
-            before: None,
-            after: audit::json(g),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(db_tx, Change::created(actor, "grant", &g.code, g)).await?;
     Ok(())
 }

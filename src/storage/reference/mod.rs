@@ -30,6 +30,24 @@ pub(super) fn limit_rows(limit: i64) -> i64 {
     limit + 1
 }
 
+/// One page of `columns` from a reference table keyed by `code`: the rows after `after`, in
+/// code order, with the cursor of `list` when more follow.
+pub(super) async fn page_by_code<T>(
+    store: &Store,
+    (table, columns): (&str, &str),
+    after: &str,
+    limit: i64,
+    list: crate::model::page::List,
+    code: impl Fn(&T) -> String,
+) -> Result<Page<T>, StoreError>
+where
+    T: for<'r> sqlx::FromRow<'r, AnyRow>,
+{
+    let sql = format!("select {columns} from {table} where code > $1 order by code limit $2");
+    let rows = sqlx::query(&sql).bind(after).bind(limit_rows(limit)).fetch_all(store.pool()).await?;
+    Ok(Page::from_rows(rows::read_all(&rows, table, &["code"])?, limit, list, code))
+}
+
 /// What the ledger holds beyond the fixtures an empty ledger is given: projects, and entries
 /// other than the fixtures' awards. The demo loads only where both are zero.
 pub async fn own_records(store: &Store) -> Result<(i64, i64), StoreError> {

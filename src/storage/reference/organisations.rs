@@ -6,17 +6,10 @@ use super::*;
 const TABLE: &str = "organisations";
 
 pub async fn list_organisations(store: &Store, after: &str, limit: i64) -> Result<Page<Organisation>, StoreError> {
-    let rows = sqlx::query("select * from organisations where code > $1 order by code limit $2")
-        .bind(after)
-        .bind(limit_rows(limit))
-        .fetch_all(store.pool())
-        .await?;
-    Ok(Page::from_rows(
-        rows::read_all(&rows, TABLE, &["code"])?,
-        limit,
-        crate::model::page::List::Organisations,
-        |o: &Organisation| o.code.clone(),
-    ))
+    page_by_code(store, (TABLE, "*"), after, limit, crate::model::page::List::Organisations, |o: &Organisation| {
+        o.code.clone()
+    })
+    .await
 }
 
 pub async fn get_organisation(store: &Store, code: &str) -> Result<Organisation, StoreError> {
@@ -28,40 +21,33 @@ pub async fn get_organisation(store: &Store, code: &str) -> Result<Organisation,
     }
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds what an insert and an update both write, `$2` to `$8`, after the code in `$1`.
+fn bind_fields<'q>(q: Query<'q>, o: &'q Organisation, at: String) -> Query<'q> {
+    q.bind(&o.name)
+        .bind(o.kind.as_str())
+        .bind(&o.charity_number)
+        .bind(&o.company_number)
+        .bind(&o.org_id)
+        .bind(&o.postcode)
+        .bind(at)
+}
+
 pub async fn create_organisation(store: &Store, o: Organisation, actor: Actor<'_>) -> Result<Organisation, StoreError> {
     let mut db_tx = store.begin().await?;
     let t = now();
-    sqlx::query(
+    let q = sqlx::query(
         "insert into organisations (code, name, kind, charity_number, company_number, org_id, postcode, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
-    .bind(&o.code)
-    .bind(&o.name)
-    .bind(o.kind.as_str())
-    .bind(&o.charity_number)
-    .bind(&o.company_number)
-    .bind(&o.org_id)
-    .bind(&o.postcode)
-    .bind(t)
-    .execute(&mut *db_tx)
-    .await
-    .map_err(|e| conflict_if_exists(e, format!("organisation {}", o.code)))?;
-    audit::record_in(
-        &mut db_tx,
-        Change {
-            actor: actor.name,
-            action: "create",
-            entity: "organisation",
-            key: &o.code,
-            before: None,
-            after: audit::json(&o),
-            reason: "",
-        },
-    )
-    .await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &o).await?;
-    db_tx.commit().await?;
-    Ok(o)
+    .bind(&o.code);
+    bind_fields(q, &o, t)
+        .execute(&mut *db_tx)
+        .await
+        .map_err(|e| conflict_if_exists(e, format!("organisation {}", o.code)))?;
+    audit::record_in(&mut db_tx, Change::created(actor.name, "organisation", &o.code, &o)).await?;
+    idempotency::commit_answer(db_tx, actor.idem, 201, o).await
 }
 
 /// Changes an organisation; its code cannot change. The row is held for update, so two
@@ -87,21 +73,13 @@ pub async fn update_organisation(
     o.company_number = company_number.unwrap_or(o.company_number);
     o.org_id = org_id.unwrap_or(o.org_id);
     o.postcode = postcode.unwrap_or(o.postcode);
-    sqlx::query(
+    let q = sqlx::query(
         "update organisations set name = $2, kind = $3, charity_number = $4, company_number = $5, org_id = $6,
                 postcode = $7, updated_at = $8
          where code = $1",
     )
-    .bind(code)
-    .bind(&o.name)
-    .bind(o.kind.as_str())
-    .bind(&o.charity_number)
-    .bind(&o.company_number)
-    .bind(&o.org_id)
-    .bind(&o.postcode)
-    .bind(now())
-    .execute(&mut *db_tx)
-    .await?;
+    .bind(code);
+    bind_fields(q, &o, now()).execute(&mut *db_tx).await?;
     audit::record_in(
         &mut db_tx,
         Change {

@@ -3,25 +3,16 @@
 use super::*;
 
 pub async fn list_priorities(store: &Store, after: &str, limit: i64) -> Result<Page<Priority>, StoreError> {
-    let rows = sqlx::query("select * from priorities where code > $1 order by code limit $2")
-        .bind(after)
-        .bind(limit_rows(limit))
-        .fetch_all(store.pool())
-        .await?;
-    Ok(Page::from_rows(
-        rows::read_all(&rows, "priorities", &["code"])?,
-        limit,
-        crate::model::page::List::Priorities,
-        |p: &Priority| p.code.clone(),
-    ))
+    page_by_code(store, ("priorities", "*"), after, limit, crate::model::page::List::Priorities, |p: &Priority| {
+        p.code.clone()
+    })
+    .await
 }
 
 pub async fn create_priority(store: &Store, p: Priority, actor: Actor<'_>) -> Result<Priority, StoreError> {
     let mut db_tx = store.begin().await?;
     create_priority_in(&mut db_tx, &p, actor.name).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &p).await?;
-    db_tx.commit().await?;
-    Ok(p)
+    idempotency::commit_answer(db_tx, actor.idem, 201, p).await
 }
 
 pub async fn create_priority_in(db_tx: &mut DbTx, p: &Priority, actor: &str) -> Result<(), StoreError> {
@@ -32,18 +23,6 @@ pub async fn create_priority_in(db_tx: &mut DbTx, p: &Priority, actor: &str) -> 
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("priority {}", p.code)))?;
-    audit::record_in(
-        db_tx,
-        Change {
-            actor,
-            action: "create",
-            entity: "priority",
-            key: &p.code,
-            before: None,
-            after: audit::json(p),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(db_tx, Change::created(actor, "priority", &p.code, p)).await?;
     Ok(())
 }

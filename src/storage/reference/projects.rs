@@ -3,17 +3,10 @@
 use super::*;
 
 pub async fn list_projects(store: &Store, after: &str, limit: i64) -> Result<Page<Project>, StoreError> {
-    let rows = sqlx::query("select * from projects where code > $1 order by code limit $2")
-        .bind(after)
-        .bind(limit_rows(limit))
-        .fetch_all(store.pool())
-        .await?;
-    Ok(Page::from_rows(
-        rows::read_all(&rows, "projects", &["code"])?,
-        limit,
-        crate::model::page::List::Projects,
-        |p: &Project| p.code.clone(),
-    ))
+    page_by_code(store, ("projects", "*"), after, limit, crate::model::page::List::Projects, |p: &Project| {
+        p.code.clone()
+    })
+    .await
 }
 
 pub async fn get_project(store: &Store, code: &str) -> Result<Project, StoreError> {
@@ -29,9 +22,7 @@ pub async fn get_project_in(db_tx: &mut DbTx, code: &str) -> Result<Option<Proje
 pub async fn create_project(store: &Store, p: Project, actor: Actor<'_>) -> Result<Project, StoreError> {
     let mut db_tx = store.begin().await?;
     create_project_in(&mut db_tx, &p, actor.name).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &p).await?;
-    db_tx.commit().await?;
-    Ok(p)
+    idempotency::commit_answer(db_tx, actor.idem, 201, p).await
 }
 
 pub async fn create_project_in(db_tx: &mut DbTx, p: &Project, actor: &str) -> Result<(), StoreError> {
@@ -53,19 +44,7 @@ pub async fn create_project_in(db_tx: &mut DbTx, p: &Project, actor: &str) -> Re
     .execute(&mut **db_tx)
     .await
     .map_err(|e| conflict_if_exists(e, format!("project {}", p.code)))?;
-    audit::record_in(
-        db_tx,
-        Change {
-            actor,
-            action: "create",
-            entity: "project",
-            key: &p.code,
-            before: None,
-            after: audit::json(p),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(db_tx, Change::created(actor, "project", &p.code, p)).await?;
     Ok(())
 }
 

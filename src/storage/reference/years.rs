@@ -11,17 +11,15 @@ pub async fn list_financial_years(
     after: &str,
     limit: i64,
 ) -> Result<Page<FinancialYearRecord>, StoreError> {
-    let rows = sqlx::query("select * from financial_years where code > $1 order by code limit $2")
-        .bind(after)
-        .bind(limit_rows(limit))
-        .fetch_all(store.pool())
-        .await?;
-    Ok(Page::from_rows(
-        rows::read_all(&rows, "financial_years", &["code"])?,
+    page_by_code(
+        store,
+        ("financial_years", "*"),
+        after,
         limit,
         crate::model::page::List::FinancialYears,
         |r: &FinancialYearRecord| r.code.clone(),
-    ))
+    )
+    .await
 }
 
 pub async fn get_financial_year(store: &Store, fy: FinancialYear) -> Result<FinancialYearRecord, StoreError> {
@@ -45,9 +43,7 @@ pub async fn create_financial_year(
         status: YearStatus::Open,
     };
     create_financial_year_in(&mut db_tx, &rec, actor.name).await?;
-    idempotency::save_in(&mut db_tx, actor.idem, 201, &rec).await?;
-    db_tx.commit().await?;
-    Ok(rec)
+    idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
 pub async fn create_financial_year_in(
@@ -63,18 +59,6 @@ pub async fn create_financial_year_in(
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("financial year {}", rec.code)))?;
-    audit::record_in(
-        db_tx,
-        Change {
-            actor,
-            action: "create",
-            entity: "financial_year",
-            key: &rec.code,
-            before: None,
-            after: audit::json(rec),
-            reason: "",
-        },
-    )
-    .await?;
+    audit::record_in(db_tx, Change::created(actor, "financial_year", &rec.code, rec)).await?;
     Ok(())
 }
