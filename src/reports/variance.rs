@@ -73,26 +73,12 @@ fn as_number<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error>
     s.serialize_f64(d.to_f64().unwrap_or(0.0))
 }
 
-/// Where a row's `officer_forecast` comes from: the officer's forecast for the quarter, or,
-/// without one, the commitment position (actual + committed). A subtotal over rows of both
-/// kinds is `mixed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ForecastBasis {
-    Officer,
-    Commitments,
-    Mixed,
-}
-
-impl ForecastBasis {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ForecastBasis::Officer => "officer",
-            ForecastBasis::Commitments => "commitments",
-            ForecastBasis::Mixed => "mixed",
-        }
-    }
-}
+crate::domain::words::word_set!(
+    /// Where a row's `officer_forecast` comes from: the officer's forecast for the quarter, or,
+    /// without one, the commitment position (actual + committed). A subtotal over rows of both
+    /// kinds is `mixed`.
+    ForecastBasis, "forecast basis", { Officer => "officer", Commitments => "commitments", Mixed => "mixed" }
+);
 
 /// The officer-forecast side of a row or a sum of rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
