@@ -235,8 +235,39 @@ fn kept(known: &Known, table: &str, key: &str, column: &str, at: &str) -> Result
 }
 
 /// A second withdrawal of one record is a `conflict` (the unique key, also under a race).
-fn already_withdrawn(e: sqlx::Error, what: String) -> StoreError {
-    if super::is_unique_violation(&e) { StoreError::Conflict(format!("{what} is already withdrawn")) } else { e.into() }
+/// Writes the withdrawal of record `id` into `table` (whose first column names the record),
+/// with its audit record, in the caller's db_tx. A second withdrawal of one record breaks the
+/// table's unique key: 409 `conflict`, naming `what` it withdraws.
+async fn record_withdrawal(
+    db_tx: &mut super::DbTx,
+    table: &audit::Stored,
+    id: i64,
+    reason: &str,
+    actor: Actor<'_>,
+    what: &str,
+) -> Result<Withdrawal, StoreError> {
+    let w = Withdrawal { reason: reason.to_owned(), withdrawn_by: actor.name.to_owned(), withdrawn_at: now_precise() };
+    let sql = format!(
+        "insert into {} ({}, reason, withdrawn_by, withdrawn_at) values ($1, $2, $3, $4) returning id",
+        table.table, table.columns[0].0
+    );
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .bind(&w.reason)
+        .bind(&w.withdrawn_by)
+        .bind(&w.withdrawn_at)
+        .fetch_one(&mut **db_tx)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                StoreError::Conflict(format!("{what} {id} is already withdrawn"))
+            } else {
+                e.into()
+            }
+        })?;
+    let withdrawal: i64 = row.try_get("id")?;
+    table.record_in(db_tx, audit::RowKey::Id(withdrawal), (actor.name, "create", ""), None).await?;
+    Ok(w)
 }
 
 /// Whether a record's withdrawal counts where `known` looks: one recorded after its instant
@@ -322,21 +353,7 @@ pub async fn withdraw_forecast(
     if year_status_in(&mut db_tx, found.financial_year).await? == Some(YearStatus::Closed) {
         return Err(StoreError::PeriodClosed(found.financial_year.to_string()));
     }
-    let w = Withdrawal { reason: reason.to_owned(), withdrawn_by: actor.name.to_owned(), withdrawn_at: now_precise() };
-    let row = sqlx::query(
-        "insert into forecast_withdrawals (forecast_id, reason, withdrawn_by, withdrawn_at) values ($1, $2, $3, $4) returning id",
-    )
-    .bind(id)
-    .bind(&w.reason)
-    .bind(&w.withdrawn_by)
-    .bind(&w.withdrawn_at)
-    .fetch_one(&mut *db_tx)
-    .await
-    .map_err(|e| already_withdrawn(e, format!("forecast {id}")))?;
-    let withdrawal: i64 = row.try_get("id")?;
-    audit::FORECAST_WITHDRAWALS
-        .record_in(&mut db_tx, audit::RowKey::Id(withdrawal), (actor.name, "create", ""), None)
-        .await?;
+    let w = record_withdrawal(&mut db_tx, &audit::FORECAST_WITHDRAWALS, id, reason, actor, "forecast").await?;
     let later = sqlx::query(
         "select 1 as found from forecasts f
          where f.grant_code = $1 and f.financial_year = $2 and f.quarter = $3 and f.project_code = $4
@@ -655,22 +672,7 @@ pub async fn withdraw_indicator_return(
         .transpose()?;
     let year = year.ok_or_else(|| StoreError::NotFound(format!("indicator return {id}")))?;
     hold_year_awards_in(&mut db_tx, year_of("indicator_returns", &format!("id {id}"), &year)?, RowLock::Update).await?;
-    let w = Withdrawal { reason: reason.to_owned(), withdrawn_by: actor.name.to_owned(), withdrawn_at: now_precise() };
-    let row = sqlx::query(
-        "insert into indicator_return_withdrawals (indicator_return_id, reason, withdrawn_by, withdrawn_at)
-         values ($1, $2, $3, $4) returning id",
-    )
-    .bind(id)
-    .bind(&w.reason)
-    .bind(&w.withdrawn_by)
-    .bind(&w.withdrawn_at)
-    .fetch_one(&mut *db_tx)
-    .await
-    .map_err(|e| already_withdrawn(e, format!("indicator return {id}")))?;
-    let withdrawal: i64 = row.try_get("id")?;
-    audit::INDICATOR_RETURN_WITHDRAWALS
-        .record_in(&mut db_tx, audit::RowKey::Id(withdrawal), (actor.name, "create", ""), None)
-        .await?;
+    record_withdrawal(&mut db_tx, &audit::INDICATOR_RETURN_WITHDRAWALS, id, reason, actor, "indicator return").await?;
     let sql = format!(
         "{RETURNS} where r.id = $1 or (r.id > $1 and exists (select 1 from indicator_returns o where o.id = $1
             and o.project_code = r.project_code and o.indicator_code = r.indicator_code
