@@ -9,6 +9,7 @@ pub mod cash;
 pub mod controls;
 pub mod entries;
 pub mod exports;
+pub mod fields;
 pub mod formats;
 pub mod import;
 pub mod known;
@@ -18,9 +19,11 @@ pub mod page;
 pub mod postings;
 pub mod quarters;
 pub mod reference;
+pub mod repeated_keys;
 pub mod reports;
 pub mod returns;
 pub mod tokens;
+pub mod wire;
 
 /// A request's claim on an `Idempotency-Key`.
 #[derive(Debug, Clone)]

@@ -215,6 +215,10 @@ pub fn area_type(code: &str) -> Result<&'static str, String> {
     })
 }
 
+/// A web address: `http` or `https`, a host, perhaps a port, then a path of printable ASCII
+/// (no space, no control). Also the OpenAPI schema's.
+pub const WEB_ADDRESS_PATTERN: &str = r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[!-~]*)?$";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,11 +8,7 @@ use serde::Serialize;
 use crate::domain::{EntryError, RuleViolation};
 use crate::storage::StoreError;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::model::fields::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -44,6 +40,13 @@ pub enum AppError {
 /// request elsewhere saved the key first, so the middleware can replay that one instead.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyRaced;
+
+/// Every bad field of a request, as its one answer.
+impl From<Vec<FieldError>> for AppError {
+    fn from(errors: Vec<FieldError>) -> AppError {
+        AppError::Validation(errors)
+    }
+}
 
 impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> AppError {

@@ -7,7 +7,7 @@ pub mod input;
 pub mod openapi;
 pub mod pages;
 pub mod public_url;
-mod repeated_keys;
+mod request_types;
 pub mod routes;
 pub mod throttle;
 

@@ -4,6 +4,10 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use utoipa::ToSchema;
+
+use super::fields::{Fields, FromFields};
+use super::wire::{Amount, Code, IsoDate, ProseOrEmpty, Text};
 use crate::domain::{FinancialYear, Money, OverspendFlag, VirementStatus};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -12,14 +16,39 @@ pub struct PostingView {
     pub amount: Money,
 }
 
+/// Award money allocated to a project.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(as = AllocationBody)]
+#[serde(deny_unknown_fields)]
 pub struct AllocationCmd {
+    #[schema(value_type = Code)]
     pub grant: String,
+    #[serde(rename = "financial_year")]
     pub year: FinancialYear,
+    #[schema(value_type = Code)]
     pub project: String,
+    #[schema(value_type = Amount)]
     pub amount: Money,
+    #[schema(value_type = IsoDate)]
     pub approved_on: NaiveDate,
+    #[schema(value_type = Text)]
     pub approval_ref: String,
+    #[schema(value_type = Option<ProseOrEmpty>)]
     pub memo: String,
+}
+
+impl FromFields for AllocationCmd {
+    fn read(f: &mut Fields) -> Self {
+        AllocationCmd {
+            grant: f.code("grant"),
+            year: f.year("financial_year"),
+            project: f.code("project"),
+            amount: f.money("amount"),
+            approved_on: f.date("approved_on"),
+            approval_ref: f.text("approval_ref"),
+            memo: f.text_or_empty("memo"),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

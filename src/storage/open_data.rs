@@ -25,9 +25,7 @@ pub const AREA_CODE_KEY: &str = "area_code";
 pub const AREA_NAME_KEY: &str = "area_name";
 pub const DATA_SOURCE_KEY: &str = "data_source";
 
-/// A web address: `http` or `https`, a host, perhaps a port, then a path of printable ASCII
-/// (no space, no control). Also the OpenAPI schema's.
-pub const WEB_ADDRESS_PATTERN: &str = r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[!-~]*)?$";
+pub use crate::domain::org::WEB_ADDRESS_PATTERN;
 static WEB_ADDRESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(WEB_ADDRESS_PATTERN).expect("a valid pattern"));
 
 /// Why a value cannot be a setting's, or `None` when it can. One rule for the API's check

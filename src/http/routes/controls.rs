@@ -62,7 +62,7 @@ fn path_quarter(text: &str) -> Result<u8, AppError> {
 /// A body that may be empty (or JSON `null`): closing a year needs no fields.
 fn optional_fields(body: &RawBody) -> Result<Fields, AppError> {
     let text = body.0.trim_ascii();
-    if text.is_empty() || text == b"null" { Fields::parse(&RawBody("{}".into())) } else { Fields::parse(body) }
+    Ok(if text.is_empty() || text == b"null" { Fields::parse(b"{}")? } else { Fields::parse(body)? })
 }
 
 #[derive(IntoParams)]

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
-use super::super::input::{Fields, RawBody};
+use super::super::input::{Fields, FromFields, RawBody};
 use super::super::openapi::{Amount, AmountOrZero, Code, IsoDate, Prose, ProseOrEmpty, Text, TextOrEmpty};
 use super::super::{AppState, Idem};
 use crate::domain::agreement::PARTS_MAX;
@@ -40,23 +40,10 @@ pub(super) fn path_id(text: &str, field: &str) -> Result<i64, AppError> {
     text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field(field, "must be a positive whole number"))
 }
 
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // the contract of the body `Fields` parses
-struct AllocationBody {
-    grant: Code,
-    financial_year: FinancialYear,
-    project: Code,
-    amount: Amount,
-    approved_on: IsoDate,
-    approval_ref: Text,
-    memo: Option<ProseOrEmpty>,
-}
-
 /// Allocate award money to a project.
 ///
 /// Roles: approver, admin.
-#[utoipa::path(post, path = "/api/v1/allocations", tag = "postings", request_body = AllocationBody,
+#[utoipa::path(post, path = "/api/v1/allocations", tag = "postings", request_body = ops::AllocationCmd,
     responses((status = 201, body = ops::AllocationRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
         (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break."),
@@ -68,17 +55,7 @@ async fn allocate(
     body: RawBody,
 ) -> Created<ops::AllocationRecord> {
     auth.require(Need::Approver)?;
-    let mut f = Fields::parse(&body)?;
-    let cmd = ops::AllocationCmd {
-        grant: f.code("grant"),
-        year: f.year("financial_year"),
-        project: f.code("project"),
-        amount: f.money("amount"),
-        approved_on: f.date("approved_on"),
-        approval_ref: f.text("approval_ref"),
-        memo: f.text_or_empty("memo"),
-    };
-    f.finish()?;
+    let cmd = ops::AllocationCmd::from_fields(Fields::parse(&body)?)?;
     Ok((StatusCode::CREATED, Json(ops::allocate(&s.store, cmd, auth.actor(&idem)).await?)))
 }
 

@@ -1,0 +1,55 @@
+//! Every request type, held to its own schema (`model::fields::agrees`): the struct a route
+//! documents is the struct it parses, field for field. A request type left off this list is
+//! caught by `every_request_type_is_listed`.
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use crate::model::fields::agrees;
+
+    /// Each type's schema against its reader, every failure named.
+    macro_rules! check {
+        ($($ty:ty),* $(,)?) => {{
+            let mut failures = Vec::new();
+            let mut count = 0;
+            $(
+                count += 1;
+                if let Err(e) = agrees::<$ty>(&<$ty as PartialSchema>::schema()) {
+                    failures.push(format!("{}: {e}", stringify!($ty)));
+                }
+            )*
+            (count, failures)
+        }};
+    }
+
+    fn listed() -> (usize, Vec<String>) {
+        check!(crate::model::postings::AllocationCmd)
+    }
+
+    #[test]
+    fn every_request_type_reads_what_it_documents() {
+        let (_, failures) = listed();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    /// Counts `impl FromFields for` in the source, so a new request type cannot skip the check.
+    #[test]
+    fn every_request_type_is_listed() {
+        fn count(dir: &std::path::Path) -> usize {
+            let mut n = 0;
+            for item in std::fs::read_dir(dir).expect("source directory") {
+                let path = item.expect("entry").path();
+                if path.is_dir() {
+                    n += count(&path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).expect("source file");
+                    n += text.matches(concat!("impl FromFields", " for ")).count();
+                }
+            }
+            n
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        assert_eq!(listed().0, count(&root), "list every request type in `listed`");
+    }
+}
