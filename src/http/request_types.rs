@@ -24,7 +24,18 @@ mod tests {
     }
 
     fn listed() -> (usize, Vec<String>) {
-        check!(crate::model::postings::AllocationCmd)
+        check!(
+            crate::model::postings::AllocationCmd,
+            crate::model::controls::RejectVirementCmd,
+            crate::model::controls::CloseYearCmd,
+            crate::model::controls::ReopenYearCmd,
+            crate::model::controls::YearEndCmd,
+            crate::model::controls::SettingsPatch,
+            crate::model::quarters::QuarterLockCmd,
+            crate::model::tokens::TokenCmd,
+            crate::model::returns::FileReturnCmd,
+            crate::model::reports::SpendProfileCmd,
+        )
     }
 
     #[test]
