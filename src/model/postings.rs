@@ -674,3 +674,63 @@ pub struct VirementRecord {
     pub proposed_by: String,
     pub decided_by: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use super::*;
+    use crate::model::fields::agrees_in_forms;
+
+    fn read(body: serde_json::Value) -> Result<CommitmentRequest, Vec<String>> {
+        let fields = Fields::parse(body.to_string().as_bytes()).expect("an object");
+        CommitmentRequest::from_fields(fields)
+            .map_err(|e| e.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect())
+    }
+
+    #[test]
+    fn a_commitment_reads_the_form_its_kind_chooses() {
+        let order = serde_json::json!({ "grant": "LDF", "financial_year": "2023-24", "project": "P1",
+            "supplier": "Acme", "amount": "10.00", "date": "2023-05-01" });
+        assert!(matches!(read(order.clone()), Ok(CommitmentRequest::PurchaseOrder(_))));
+
+        let mut with_terms = order.clone();
+        with_terms["purpose"] = "Youth work".into();
+        with_terms["kind"] = "purchase_order".into();
+        assert_eq!(
+            read(with_terms).err(),
+            Some(vec!["purpose: belongs to a grant agreement only (kind grant_agreement)".to_owned()])
+        );
+
+        let mut agreement = order;
+        agreement["kind"] = "grant_agreement".into();
+        let errors = read(agreement.clone()).err().expect("refused");
+        for field in ["recipient", "start_date", "end_date", "purpose"] {
+            assert!(errors.contains(&format!("{field}: is required")), "{errors:?}");
+        }
+        assert!(errors.contains(&"schedule: is required for a grant agreement".to_owned()), "{errors:?}");
+
+        agreement["recipient"] = "ORG1".into();
+        agreement["start_date"] = "2023-05-01".into();
+        agreement["end_date"] = "2024-04-30".into();
+        agreement["purpose"] = "Youth work".into();
+        agreement["schedule"] = serde_json::json!([{ "financial_year": "2023-24", "amount": "10.00", "extra": 1 }]);
+        assert_eq!(
+            read(agreement.clone()).err(),
+            Some(vec!["schedule[0].extra: is not a field of this request".to_owned()])
+        );
+        agreement["schedule"] = serde_json::json!([{ "financial_year": "2023-24", "amount": "10.00" }]);
+        let Ok(CommitmentRequest::GrantAgreement(a)) = read(agreement) else { panic!("an agreement") };
+        let cmd = CommitmentCmd::from(CommitmentRequest::GrantAgreement(a));
+        assert_eq!(cmd.agreement.expect("terms").schedule.len(), 1);
+    }
+
+    /// The check of a request of several forms tells a form from the wrong choice of it.
+    #[test]
+    fn a_form_checked_under_the_wrong_choice_disagrees() {
+        let wrong = [(PurchaseOrderCmd::schema(), serde_json::json!({ "kind": "grant_agreement" }))];
+        assert!(agrees_in_forms::<CommitmentRequest>(&wrong).is_err());
+        let one_form = [(PurchaseOrderCmd::schema(), serde_json::json!({}))];
+        assert!(agrees_in_forms::<CommitmentRequest>(&one_form).is_err(), "agreement fields are read, undocumented");
+    }
+}
