@@ -704,7 +704,7 @@ mod tests {
 
         let mut agreement = order;
         agreement["kind"] = "grant_agreement".into();
-        let errors = read(agreement.clone()).err().expect("refused");
+        let errors = read(agreement.clone()).expect_err("refused");
         for field in ["recipient", "start_date", "end_date", "purpose"] {
             assert!(errors.contains(&format!("{field}: is required")), "{errors:?}");
         }
