@@ -627,9 +627,9 @@ fn columns_link(r: &VarianceReport, all: bool) -> Markup {
     html! {
         p class="noprint columns-choice" {
             @if all {
-                "Showing all 17 columns. " a id="columns-meeting" href=(href) { "Show the meeting's columns" }
+                "Showing every column. " a id="columns-meeting" href=(href) { "Show the meeting's columns" }
             } @else {
-                "Showing the meeting's columns. " a id="columns-all" href=(href) { "Show all 17 columns" }
+                "Showing the meeting's columns. " a id="columns-all" href=(href) { "Show every column" }
                 " (grant, priority, committed, variance, committed outturn and forecast underspend too)."
             }
         }
