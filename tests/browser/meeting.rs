@@ -119,6 +119,8 @@ fn the_dashboard_fits_a_meeting_a_phone_and_paper_and_every_page_passes_axe() {
     page.goto(&ledger.url("/dashboard?financial_year=2023-24&as_at=nonsense"));
     assert_eq!(page.text("h1"), "Something asked for is not right");
     assert_accessible(&page, "an error page");
+    page.goto(&ledger.url("/dashboard?financial_year=2023-24&columns=some"));
+    assert!(page.text("main").contains("columns: must be all"), "{}", page.text("main"));
 
     // The check sees what it is for: grey on amber, as the RAG cells were, is a violation.
     page.eval(

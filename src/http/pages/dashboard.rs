@@ -702,3 +702,49 @@ pub fn render(v: &View) -> String {
     };
     page(&format!("Budget report {year} · {}", v.partnership), body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FinancialYear;
+
+    #[test]
+    fn every_column_the_page_shows_is_declared_and_all_of_them_make_17_with_since() {
+        let columns = page_columns();
+        for (_, shown) in chosen(&GROUPS, true) {
+            for c in shown {
+                column(&columns, c.name); // panics on a name no column has
+            }
+        }
+        let count = |all| chosen(&GROUPS, all).iter().map(|(_, c)| c.len()).sum::<usize>();
+        assert_eq!((count(false), count(true) + 2), (9, 17));
+        // The page adds one column; the report's own are the CSV's, unchanged.
+        assert_eq!(columns.len(), variance::CSV_HEADER.len() + 1);
+    }
+
+    #[test]
+    fn since_last_quarter_is_the_last_quarter_end_before_the_date() {
+        let y = FinancialYear::parse("2023-24").unwrap();
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert_eq!(previous_quarter_end(y, d("2023-05-31")), None, "the first quarter has none");
+        assert_eq!(previous_quarter_end(y, d("2023-06-30")), None);
+        assert_eq!(previous_quarter_end(y, d("2023-07-01")), Some(d("2023-06-30")));
+        assert_eq!(previous_quarter_end(y, d("2024-03-31")), Some(d("2023-12-31")));
+        assert_eq!(previous_quarter_end(y, d("2026-12-05")), Some(d("2024-03-31")), "after the year: its end");
+    }
+
+    #[test]
+    fn movement_says_the_rag_then_and_which_way_it_went() {
+        let said = |then, now| movement(then, now).map(|(class, m)| (class.unwrap_or_default(), m.into_string()));
+        assert_eq!(
+            said(Some("amber"), "red"),
+            [
+                ("rag rag-amber".to_owned(), "Amber".to_owned()),
+                ("move move-worse".to_owned(), "Amber → Red<br><span class=\"sub\">↓ worse</span>".to_owned())
+            ]
+        );
+        assert_eq!(said(Some("red"), "green")[1].0, "move move-better");
+        assert_eq!(said(Some("green"), "green")[1].1, "no change");
+        assert_eq!(said(None, "green")[1].1, "New line");
+    }
+}
