@@ -35,7 +35,7 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, Refused};
 use super::{NoSession, Session, page_response, percent_encode};
 use crate::http::AppState;
 use crate::http::auth::Need;
@@ -121,7 +121,11 @@ async fn allocation_form(State(s): State<AppState>, who: Result<Session, NoSessi
         (status = 404, description = "No such grant, award, financial year or project: the form again, saying so.", body = String, content_type = "text/html"),
         (status = 409, description = "Refused by a ledger rule (`over_allocation`, `period_closed` …): the form again, with the rule's figures.", body = String, content_type = "text/html"),
         (status = 422, description = "A bad field: the form again, with the values kept and each problem beside its field.", body = String, content_type = "text/html")))]
-async fn allocation_post(State(s): State<AppState>, who: Result<Session, NoSession>, form: CsrfForm) -> Response {
+async fn allocation_post(
+    State(s): State<AppState>,
+    who: Result<Session, NoSession>,
+    form: Result<CsrfForm, Refused>,
+) -> Response {
     post::<AllocationCmd>(&s, who, form).await
 }
 
@@ -153,10 +157,20 @@ pub async fn new_page<T: RecordForm>(s: &AppState, who: Result<Session, NoSessio
 }
 
 /// `POST /NAME`.
-pub async fn post<T: RecordForm>(s: &AppState, who: Result<Session, NoSession>, CsrfForm(form): CsrfForm) -> Response {
+/// The session is looked at first: without one there is no token to check, and the person
+/// is sent to sign in.
+pub async fn post<T: RecordForm>(
+    s: &AppState,
+    who: Result<Session, NoSession>,
+    form: Result<CsrfForm, Refused>,
+) -> Response {
     let Session(principal, token) = match signed_in::<T>(who) {
         Ok(who) => who,
         Err(r) => return *r,
+    };
+    let form = match form {
+        Ok(CsrfForm(form)) => form,
+        Err(refused) => return refused.into_response(),
     };
     if !T::NEED.allows(principal.role) {
         return AppError::Forbidden.into_response();
