@@ -8,6 +8,7 @@
 //! Screenshots of the pages go to `target/tmp/browser/`.
 
 mod cdp;
+mod forms;
 mod ledger;
 
 use cdp::{Browser, Page};
