@@ -89,7 +89,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The links to every recording form, for the dashboard.
 pub fn record_links() -> Markup {
     html! {
-        nav class="noprint record" aria-label="Record" {
+        nav class="noprint record-menu" aria-label="Record" {
             "Record: "
             a id="record-allocations" href="/allocations/new" { "an allocation" }
         }
