@@ -15,8 +15,10 @@ pub mod csrf;
 mod dashboard;
 pub mod errors;
 mod filed;
+pub mod forms;
 pub mod html;
 mod partners;
+mod record_pages;
 pub mod svg;
 
 use axum::extract::{FromRequestParts, State};
@@ -62,6 +64,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(giving_download))
         .routes(routes!(filed_return_file))
         .routes(routes!(css))
+        .merge(forms::router())
+        .merge(record_pages::router())
 }
 
 /// To the dashboard.
