@@ -24,7 +24,19 @@ mod tests {
     }
 
     fn listed() -> (usize, Vec<String>) {
-        check!(crate::model::postings::AllocationCmd)
+        check!(
+            crate::model::postings::AllocationCmd,
+            // reference data
+            crate::model::reference::NewYear,
+            crate::model::reference::NewFunder,
+            crate::model::reference::NewPriority,
+            crate::model::reference::NewGrant,
+            crate::model::reference::NewAward,
+            crate::model::reference::NewProject,
+            crate::model::reference::ProjectPatch,
+            crate::model::reference::NewOrganisation,
+            crate::model::reference::OrganisationPatch,
+        )
     }
 
     #[test]
