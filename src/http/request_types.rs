@@ -36,6 +36,14 @@ mod tests {
             crate::model::reference::ProjectPatch,
             crate::model::reference::NewOrganisation,
             crate::model::reference::OrganisationPatch,
+            // cash
+            crate::model::cash::NewInstalment,
+            crate::model::cash::CashCmd,
+            // monitoring
+            crate::model::monitoring::ForecastCmd,
+            crate::model::monitoring::WithdrawCmd,
+            crate::model::monitoring::IndicatorCmd,
+            crate::model::monitoring::IndicatorReturnCmd,
         )
     }
 
