@@ -167,6 +167,19 @@ impl Query {
         })
     }
 
+    /// A date that must be given.
+    pub fn required_date(&mut self, name: &str) -> NaiveDate {
+        match self.date(name) {
+            Some(d) => d,
+            None => {
+                if !self.errors.iter().any(|e| e.field == name) {
+                    self.error(name, "is required");
+                }
+                NaiveDate::MIN
+            }
+        }
+    }
+
     /// An RFC 3339 instant with its offset, e.g. `as_known_at=2024-01-10T09:30:00Z`.
     pub fn instant(&mut self, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         let s = self.text(name)?;
