@@ -34,7 +34,7 @@ pub struct Project {
     pub status: ProjectStatus,
 }
 
-/// Changes to a project; `None` leaves a field as it is. Its code cannot change.
+/// Changes to a project: a field left out stays as it is. Its code cannot change.
 #[derive(Debug, Default, utoipa::ToSchema)]
 #[schema(as = ProjectPatchBody)]
 #[serde(deny_unknown_fields)]
@@ -124,7 +124,7 @@ pub struct Organisation {
     pub postcode: String,
 }
 
-/// Changes to an organisation; `None` leaves a field as it is, and an identifier given as
+/// Changes to an organisation: a field left out stays as it is, and an identifier given as
 /// `""` is cleared. Its code cannot change.
 #[derive(Debug, Default, utoipa::ToSchema)]
 #[schema(as = OrganisationPatchBody)]
