@@ -44,6 +44,9 @@ mod tests {
             crate::model::monitoring::WithdrawCmd,
             crate::model::monitoring::IndicatorCmd,
             crate::model::monitoring::IndicatorReturnCmd,
+            // the pages' forms
+            crate::http::pages::SignInFormFields,
+            crate::http::pages::SignOutFields,
         )
     }
 

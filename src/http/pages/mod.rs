@@ -31,7 +31,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Need;
 use super::error::AppError;
-use super::input::Query;
+use super::input::{Fields, FromFields, Query};
 use super::openapi::{DateOrEmpty, TextOrEmpty, YearOrEmpty};
 use super::routes::reports::{csv_response, today};
 use super::throttle::Client;
@@ -238,8 +238,7 @@ fn is_secret(text: &str) -> bool {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the form the handler reads
-struct SignInFormFields {
+pub(crate) struct SignInFormFields {
     /// A bearer token.
     #[schema(min_length = 1, max_length = 200, pattern = r"^\s*\S")]
     token: String,
@@ -249,14 +248,26 @@ struct SignInFormFields {
     next: Option<String>,
 }
 
+impl FromFields for SignInFormFields {
+    fn read(f: &mut Fields) -> Self {
+        SignInFormFields { token: f.text("token"), csrf_token: f.text("csrf_token"), next: f.opt_text("next") }
+    }
+}
+
+/// A checked form's fields, its token among them, as a request type reads them.
+fn form_fields(form: &csrf::FormFields) -> Fields {
+    let token = (csrf::FIELD.to_owned(), form.token().to_owned());
+    Fields::text_pairs(form.pairs().iter().cloned().chain([token]))
+}
+
 /// What a person signs in with. (A username and password will be a second kind.)
 enum Credentials {
     Token(String),
 }
 
 /// The credentials a sign-in form holds, or what to tell the person.
-fn credentials(form: &csrf::FormFields) -> Result<Credentials, &'static str> {
-    let token = form.get("token").map(str::trim).unwrap_or("");
+fn credentials(form: &SignInFormFields) -> Result<Credentials, &'static str> {
+    let token = form.token.trim();
     if token.is_empty() || token.len() > TOKEN_LEN_MAX {
         return Err("Enter your access token.");
     }
@@ -281,9 +292,12 @@ async fn sign_in(
 ) -> Result<Response, AppError> {
     // The form was checked first: another site's post must not spend this address's failures.
     s.throttle.check(&client)?;
-    let next = form.get("next").filter(|n| is_local_path(n)).unwrap_or("/");
+    // A bad field is told as the form's one message (no token), and a field the form does
+    // not have is let be: the person sees the form again, not a problem document.
+    let fields = SignInFormFields::read(&mut form_fields(&form));
+    let next = fields.next.as_deref().filter(|n| is_local_path(n)).unwrap_or("/");
     let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token()));
-    let principal = match credentials(&form) {
+    let principal = match credentials(&fields) {
         Err(message) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, message)),
         Ok(Credentials::Token(token)) => tokens::authenticate(&s.store, &token).await?,
     };
@@ -313,10 +327,15 @@ fn is_local_path(next: &str) -> bool {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the form the handler reads
-struct SignOutFields {
+pub(crate) struct SignOutFields {
     /// The form's token, bound to the session.
     csrf_token: String,
+}
+
+impl FromFields for SignOutFields {
+    fn read(f: &mut Fields) -> Self {
+        SignOutFields { csrf_token: f.text("csrf_token") }
+    }
 }
 
 /// Sign out: deletes the session and clears the cookie.
@@ -324,7 +343,9 @@ struct SignOutFields {
     request_body(content = SignOutFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Redirects to `/sign-in`."),
         (status = 403, description = "No valid `csrf_token` for this session, or posted from another origin: a page saying so; nothing is changed.", body = String, content_type = "text/html")))]
-async fn sign_out(State(s): State<AppState>, headers: HeaderMap, _form: csrf::CsrfForm) -> Result<Response, AppError> {
+async fn sign_out(State(s): State<AppState>, headers: HeaderMap, form: csrf::CsrfForm) -> Result<Response, AppError> {
+    // The extractor checked the token; the form has nothing else, and a stray field is let be.
+    let SignOutFields { csrf_token: _ } = SignOutFields::read(&mut form_fields(&form.0));
     if let Some(secret) = cookie(&headers, COOKIE) {
         sessions::delete(&s.store, &secret).await?;
     }
