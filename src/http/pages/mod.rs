@@ -238,14 +238,14 @@ fn is_secret(text: &str) -> bool {
 }
 
 #[derive(ToSchema)]
-pub(crate) struct SignInFormFields {
+pub struct SignInFormFields {
     /// A bearer token.
     #[schema(min_length = 1, max_length = 200, pattern = r"^\s*\S")]
-    token: String,
+    pub token: String,
     /// The form's token, bound to the pre-session cookie `GET /sign-in` sets.
-    csrf_token: String,
+    pub csrf_token: String,
     /// Where to go after signing in: a path of this site.
-    next: Option<String>,
+    pub next: Option<String>,
 }
 
 impl FromFields for SignInFormFields {
@@ -327,9 +327,9 @@ fn is_local_path(next: &str) -> bool {
 }
 
 #[derive(ToSchema)]
-pub(crate) struct SignOutFields {
+pub struct SignOutFields {
     /// The form's token, bound to the session.
-    csrf_token: String,
+    pub csrf_token: String,
 }
 
 impl FromFields for SignOutFields {
