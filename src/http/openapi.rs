@@ -36,6 +36,7 @@ pub use crate::model::wire::*;
         (name = "returns", description = "Filed returns: what was sent, byte for byte, and what changed since"),
         (name = "monitoring", description = "Officers' forecasts, indicators and their returns, the monitoring return"),
         (name = "tokens", description = "Bearer tokens (admin)"),
+        (name = "users", description = "People who sign in to the pages (admin)"),
         (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
         (name = "service", description = "Health and this document"),
     )

@@ -24,7 +24,7 @@ mod tests {
     }
 
     fn listed() -> (usize, Vec<String>) {
-        check!(crate::model::postings::AllocationCmd)
+        check!(crate::model::postings::AllocationCmd, crate::model::users::NewUserCmd)
     }
 
     #[test]

@@ -936,8 +936,8 @@ backend_test!(sessions_written_in_the_database_are_named, |app: TestApp| async m
     exec(
         &app,
         &format!(
-            "insert into sessions (id_hash, token_id, created_at, expires_at)
-             values ('{}', {admin}, '2024-01-01T00:00:00Z', '2999-01-01T00:00:00Z')",
+            "insert into sessions (id_hash, token_id, created_at, expires_at, last_seen_at)
+             values ('{}', {admin}, '2024-01-01T00:00:00Z', '2999-01-01T00:00:00Z', '2999-01-01T00:00:00Z')",
             hash_secret(forged)
         ),
     )

@@ -17,6 +17,8 @@ use crate::reports::{columns, monitoring};
 pub struct View<'a> {
     pub partnership: &'a str,
     pub signed_in_as: &'a str,
+    /// Shows the link to the users page.
+    pub is_admin: bool,
     /// The token the page's forms carry (`csrf`).
     pub form_token: &'a str,
     pub years: &'a [String],
@@ -378,6 +380,10 @@ pub fn render(v: &View) -> String {
             p class="meta" {
                 (when(r)) ". Spend profile: " (r.profile.low_pct) "% to " (r.profile.high_pct)
                 "% of budget. Signed in as " (v.signed_in_as) "."
+            }
+            nav class="noprint account" {
+                a href="/account/password" { "Change password" }
+                @if v.is_admin { " · " a href="/admin/users" { "Users" } }
             }
             form class="noprint controls" method="get" action="/dashboard" {
                 label for="financial_year" { "Financial year" }

@@ -154,13 +154,20 @@ impl FromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/dashboard").to_owned();
         let secret = cookie(&parts.headers, COOKIE).ok_or_else(|| NoSession::Redirect(back.clone()))?;
-        match sessions::authenticate(&state.store, &secret).await {
+        match sessions::authenticate_within(&state.store, &secret, state.session_idle).await {
             Ok(Some(p)) if Need::ReadReference.allows(p.role) => {
                 Ok(Session(p, csrf::token(csrf::Bound::Session, &secret)))
             }
             Ok(_) => Err(NoSession::Redirect(back)),
             Err(e) => Err(NoSession::Failed(e.into())),
         }
+    }
+}
+
+impl Session {
+    /// The name a page shows for who is signed in: a user's display name, else the token's name.
+    pub fn shown_name(&self) -> &str {
+        if self.0.display_name.is_empty() { &self.0.name } else { &self.0.display_name }
     }
 }
 
@@ -177,21 +184,32 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-fn sign_in_html(message: Option<&str>, next: &str, form_token: &str) -> String {
+/// The sign-in form. On a refusal it keeps the username given, never a password or token.
+fn sign_in_html(message: Option<&str>, next: &str, form_token: &str, username: &str) -> String {
     let body = html! {
         main class="narrow" {
             h1 { "Sign in" }
-            @if let Some(m) = message { p class="error" role="alert" { (m) } }
+            @if let Some(m) = message { p class="error" role="alert" id="sign-in-error" { (m) } }
             form method="post" action="/sign-in" {
                 (csrf::hidden_input(form_token))
-                label for="token" { "Access token" }
-                @if let Some(m) = message { p class="error" id="token-error" { (m) } }
-                input id="token" name="token" type="password" autocomplete="current-password" required
-                    aria-describedby=[message.map(|_| "token-error")] aria-invalid=[message.map(|_| "true")];
+                label for="username" { "Username" }
+                input id="username" name="username" type="text" autocomplete="username" value=(username)
+                    aria-describedby=[message.map(|_| "sign-in-error")] aria-invalid=[message.map(|_| "true")];
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password"
+                    aria-describedby=[message.map(|_| "sign-in-error")] aria-invalid=[message.map(|_| "true")];
                 input type="hidden" name="next" value=(next);
                 button type="submit" { "Sign in" }
             }
-            p { "Any role may read the reports. Ask your administrator for a token." }
+            form method="post" action="/sign-in" {
+                (csrf::hidden_input(form_token))
+                label for="token" { "Or an access token" }
+                input id="token" name="token" type="password" autocomplete="off"
+                    aria-describedby=[message.map(|_| "sign-in-error")] aria-invalid=[message.map(|_| "true")];
+                input type="hidden" name="next" value=(next);
+                button type="submit" { "Sign in with a token" }
+            }
+            p { "Any role may read the reports. Ask your administrator for an account." }
         }
     };
     html::page("Sign in · grant-ledger", body)
@@ -214,7 +232,8 @@ async fn sign_in_form(State(s): State<AppState>, headers: HeaderMap, mut q: Quer
     q.finish()?;
     let held = cookie(&headers, csrf::SIGN_IN_COOKIE).filter(|c| is_secret(c));
     let secret = held.clone().unwrap_or_else(tokens::generate_secret);
-    let mut resp = page_response(StatusCode::OK, sign_in_html(None, &next, &csrf::token(csrf::Bound::SignIn, &secret)));
+    let mut resp =
+        page_response(StatusCode::OK, sign_in_html(None, &next, &csrf::token(csrf::Bound::SignIn, &secret), ""));
     if held.is_none() {
         let cookie = set_cookie(csrf::SIGN_IN_COOKIE, &secret, "/sign-in", None, over_https(&s, &headers));
         resp.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -231,39 +250,54 @@ fn is_secret(text: &str) -> bool {
 #[derive(ToSchema)]
 #[allow(dead_code)] // the contract of the form the handler reads
 struct SignInFormFields {
-    /// A bearer token.
-    #[schema(min_length = 1, max_length = 200, pattern = r"^\s*\S")]
-    token: String,
+    /// A user's username (any case), with `password`; or leave empty and give `token`.
+    username: Option<String>,
+    /// The user's password. Never shown back, logged or stored.
+    #[schema(max_length = 256)]
+    password: Option<String>,
+    /// A bearer token, instead of a username and password.
+    #[schema(max_length = 200)]
+    token: Option<String>,
     /// The form's token, bound to the pre-session cookie `GET /sign-in` sets.
     csrf_token: String,
     /// Where to go after signing in: a path of this site.
     next: Option<String>,
 }
 
-/// What a person signs in with. (A username and password will be a second kind.)
+/// What a person signs in with.
 enum Credentials {
     Token(String),
+    Password { username: String, password: String },
 }
 
 /// The credentials a sign-in form holds, or what to tell the person.
 fn credentials(form: &csrf::FormFields) -> Result<Credentials, &'static str> {
+    let username = form.get("username").map(str::trim).unwrap_or("");
+    if !username.is_empty() {
+        let password = form.get("password").unwrap_or("");
+        if password.is_empty() || username.len() > 64 || password.len() > crate::model::users::PASSWORD_LEN_MAX * 4 {
+            return Err("Enter your username and password.");
+        }
+        return Ok(Credentials::Password { username: username.to_owned(), password: password.to_owned() });
+    }
     let token = form.get("token").map(str::trim).unwrap_or("");
     if token.is_empty() || token.len() > TOKEN_LEN_MAX {
-        return Err("Enter your access token.");
+        return Err("Enter your username and password, or an access token.");
     }
     Ok(Credentials::Token(token.to_owned()))
 }
 
 /// Sign in: with a valid `csrf_token` (and, from a browser that sends one, this ledger's
-/// `Origin`), a valid token starts a new session and goes on to `next`. Failures count
-/// towards the address's throttle.
+/// `Origin`), a valid username and password, or token, starts a new session and goes on to
+/// `next`. Failures count towards the address's throttle, and for a username towards that
+/// account's too, whether or not the user exists.
 #[utoipa::path(post, path = "/sign-in", tag = "pages", security(()),
     request_body(content = SignInFormFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Signed in: to `next` (default `/`); `Set-Cookie` holds the session."),
-        (status = 401, description = "The token is not valid: the form again, saying so.", body = String, content_type = "text/html"),
+        (status = 401, description = "The username and password, or the token, are not valid: the form again, saying so, with the username kept.", body = String, content_type = "text/html"),
         (status = 403, description = "No valid `csrf_token` for this browser's pre-session cookie, or posted from another origin: a page saying so; nothing is counted.", body = String, content_type = "text/html"),
-        (status = 422, description = "No token given: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 429, description = "Too many failed authentications from this address: a page saying so, with `Retry-After`.", body = String, content_type = "text/html")))]
+        (status = 422, description = "Nothing to sign in with: the form again, saying so.", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many failed sign-ins from this address, or for this username: a page saying so, with `Retry-After`.", body = String, content_type = "text/html")))]
 async fn sign_in(
     State(s): State<AppState>,
     Client(client): Client,
@@ -273,14 +307,30 @@ async fn sign_in(
     // The form was checked first: another site's post must not spend this address's failures.
     s.throttle.check(&client)?;
     let next = form.get("next").filter(|n| is_local_path(n)).unwrap_or("/");
-    let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token()));
-    let principal = match credentials(&form) {
+    let kept = form.get("username").map(str::trim).unwrap_or("");
+    let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token(), kept));
+    let (principal, account) = match credentials(&form) {
         Err(message) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, message)),
-        Ok(Credentials::Token(token)) => tokens::authenticate(&s.store, &token).await?,
+        Ok(Credentials::Token(token)) => (tokens::authenticate(&s.store, &token).await?, None),
+        Ok(Credentials::Password { username, password }) => {
+            // An account past its failures is refused even with the right password, from any
+            // address: otherwise guessing would go on from fresh addresses.
+            let account = super::throttle::account(&username);
+            s.throttle.check(&account)?;
+            (crate::storage::users::verify(&s.store, &username, &password).await?, Some(account))
+        }
     };
     let Some(principal) = principal else {
         s.throttle.failed(&client);
-        return Ok(again(StatusCode::UNAUTHORIZED, "That token is not valid."));
+        if let Some(account) = &account {
+            s.throttle.failed(account);
+        }
+        let message = if account.is_some() {
+            "That username and password do not match an account."
+        } else {
+            "That token is not valid."
+        };
+        return Ok(again(StatusCode::UNAUTHORIZED, message));
     };
     let secret = sessions::start(&s.store, &principal, cookie(&headers, COOKIE).as_deref()).await?;
     // A redirect: the form was posted from this site's own page, so the Strict cookie goes
@@ -355,11 +405,8 @@ struct DashboardQuery {
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn dashboard_page(
-    State(s): State<AppState>,
-    Session(who, form_token): Session,
-    mut q: Query,
-) -> Result<Response, AppError> {
+async fn dashboard_page(State(s): State<AppState>, who: Session, mut q: Query) -> Result<Response, AppError> {
+    let form_token = who.1.clone();
     let year = q.year("financial_year");
     let as_at = q.date("as_at");
     q.finish()?;
@@ -384,7 +431,8 @@ async fn dashboard_page(
     let partners_section = partners::section(year, &agreements);
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
-        signed_in_as: &who.name,
+        signed_in_as: who.shown_name(),
+        is_admin: who.0.role == crate::domain::Role::Admin,
         form_token: &form_token,
         years: &year_codes,
         report: &report,
