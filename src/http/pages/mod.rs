@@ -10,6 +10,7 @@
 //! counts failures in the same per-address throttle as bearer tokens. Errors are pages
 //! (`errors`).
 
+mod account;
 mod cash;
 pub mod csrf;
 mod dashboard;
@@ -62,6 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(giving_download))
         .routes(routes!(filed_return_file))
         .routes(routes!(css))
+        .merge(account::router())
 }
 
 /// To the dashboard.
@@ -184,30 +186,44 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// The sign-in form. On a refusal it keeps the username given, never a password or token.
-fn sign_in_html(message: Option<&str>, next: &str, form_token: &str, username: &str) -> String {
+/// Which of the sign-in forms a refusal is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tried {
+    Password,
+    Token,
+}
+
+/// The sign-in page: a username and password form, and a token form. On a refusal it says
+/// why beside the form tried, and keeps the username given, never a password or token.
+fn sign_in_html(refusal: Option<(&str, Tried)>, next: &str, form_token: &str, username: &str) -> String {
+    let message = refusal.map(|(m, _)| m);
+    let on = |tried: Tried| refusal.filter(|(_, t)| *t == tried).map(|(m, _)| m);
     let body = html! {
         main class="narrow" {
             h1 { "Sign in" }
-            @if let Some(m) = message { p class="error" role="alert" id="sign-in-error" { (m) } }
+            @if let Some(m) = message { p class="error" role="alert" { (m) } }
             form method="post" action="/sign-in" {
                 (csrf::hidden_input(form_token))
+                @if let Some(m) = on(Tried::Password) { p class="error" id="password-error" { (m) } }
                 label for="username" { "Username" }
                 input id="username" name="username" type="text" autocomplete="username" value=(username)
-                    aria-describedby=[message.map(|_| "sign-in-error")] aria-invalid=[message.map(|_| "true")];
+                    aria-describedby=[on(Tried::Password).map(|_| "password-error")];
                 label for="password" { "Password" }
                 input id="password" name="password" type="password" autocomplete="current-password"
-                    aria-describedby=[message.map(|_| "sign-in-error")] aria-invalid=[message.map(|_| "true")];
+                    aria-describedby=[on(Tried::Password).map(|_| "password-error")]
+                    aria-invalid=[on(Tried::Password).map(|_| "true")];
                 input type="hidden" name="next" value=(next);
-                button type="submit" { "Sign in" }
+                button type="submit" id="sign-in-password" { "Sign in" }
             }
             form method="post" action="/sign-in" {
                 (csrf::hidden_input(form_token))
-                label for="token" { "Or an access token" }
+                label for="token" { "Access token" }
+                @if let Some(m) = on(Tried::Token) { p class="error" id="token-error" { (m) } }
                 input id="token" name="token" type="password" autocomplete="off"
-                    aria-describedby=[message.map(|_| "sign-in-error")] aria-invalid=[message.map(|_| "true")];
+                    aria-describedby=[on(Tried::Token).map(|_| "token-error")]
+                    aria-invalid=[on(Tried::Token).map(|_| "true")];
                 input type="hidden" name="next" value=(next);
-                button type="submit" { "Sign in with a token" }
+                button type="submit" id="sign-in-token" { "Sign in with a token" }
             }
             p { "Any role may read the reports. Ask your administrator for an account." }
         }
@@ -270,19 +286,23 @@ enum Credentials {
     Password { username: String, password: String },
 }
 
-/// The credentials a sign-in form holds, or what to tell the person.
-fn credentials(form: &csrf::FormFields) -> Result<Credentials, &'static str> {
-    let username = form.get("username").map(str::trim).unwrap_or("");
-    if !username.is_empty() {
+/// The credentials a sign-in form holds, or what to tell the person. A form with a `token`
+/// field is the token form; any other, the username and password form.
+fn credentials(form: &csrf::FormFields) -> Result<Credentials, (&'static str, Tried)> {
+    let Some(token) = form.get("token").map(str::trim) else {
+        let username = form.get("username").map(str::trim).unwrap_or("");
         let password = form.get("password").unwrap_or("");
-        if password.is_empty() || username.len() > 64 || password.len() > crate::model::users::PASSWORD_LEN_MAX * 4 {
-            return Err("Enter your username and password.");
+        if username.is_empty()
+            || password.is_empty()
+            || username.len() > 64
+            || password.len() > crate::model::users::PASSWORD_LEN_MAX * 4
+        {
+            return Err(("Enter your username and password.", Tried::Password));
         }
         return Ok(Credentials::Password { username: username.to_owned(), password: password.to_owned() });
-    }
-    let token = form.get("token").map(str::trim).unwrap_or("");
+    };
     if token.is_empty() || token.len() > TOKEN_LEN_MAX {
-        return Err("Enter your username and password, or an access token.");
+        return Err(("Enter your access token.", Tried::Token));
     }
     Ok(Credentials::Token(token.to_owned()))
 }
@@ -308,7 +328,7 @@ async fn sign_in(
     s.throttle.check(&client)?;
     let next = form.get("next").filter(|n| is_local_path(n)).unwrap_or("/");
     let kept = form.get("username").map(str::trim).unwrap_or("");
-    let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token(), kept));
+    let again = |status, refusal| page_response(status, sign_in_html(Some(refusal), next, form.token(), kept));
     let (principal, account) = match credentials(&form) {
         Err(message) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, message)),
         Ok(Credentials::Token(token)) => (tokens::authenticate(&s.store, &token).await?, None),
@@ -325,12 +345,12 @@ async fn sign_in(
         if let Some(account) = &account {
             s.throttle.failed(account);
         }
-        let message = if account.is_some() {
-            "That username and password do not match an account."
+        let refusal = if account.is_some() {
+            ("That username and password do not match an account.", Tried::Password)
         } else {
-            "That token is not valid."
+            ("That token is not valid.", Tried::Token)
         };
-        return Ok(again(StatusCode::UNAUTHORIZED, message));
+        return Ok(again(StatusCode::UNAUTHORIZED, refusal));
     };
     let secret = sessions::start(&s.store, &principal, cookie(&headers, COOKIE).as_deref()).await?;
     // A redirect: the form was posted from this site's own page, so the Strict cookie goes
@@ -355,7 +375,7 @@ fn is_local_path(next: &str) -> bool {
 
 #[derive(ToSchema)]
 #[allow(dead_code)] // the contract of the form the handler reads
-struct SignOutFields {
+pub(super) struct SignOutFields {
     /// The form's token, bound to the session.
     csrf_token: String,
 }
