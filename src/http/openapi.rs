@@ -291,6 +291,7 @@ const LINKS: &[(&str, &str, &str, Fill)] = &[
     ("create_award", "SetPaymentSchedule", "put_schedule", AWARD),
     ("create_award", "YearEnd", "year_end", AWARD),
     ("create_project", "Project", "get_project", &[("code", "$response.body#/code")]),
+    ("add_user", "Disable", "disable_user", &[("username", "$response.body#/username")]),
     ("create_project", "PatchProject", "patch_project", &[("code", "$response.body#/code")]),
     ("create_project", "Indicators", "list_indicators", &[("code", "$response.body#/code")]),
     ("create_project", "CreateIndicator", "create_indicator", &[("code", "$response.body#/code")]),

@@ -190,8 +190,8 @@ async fn ledger_before_0016(app: &TestApp) -> (i64, i64) {
     exec(
         app,
         &format!(
-            "insert into sessions (id_hash, token_id, created_at, expires_at, last_seen_at)
-             values ('{}', {admin}, '2024-03-01T00:00:00Z', '2999-01-01T00:00:00Z', '2024-03-01T00:00:00Z')",
+            "insert into sessions (id_hash, token_id, created_at, expires_at)
+             values ('{}', {admin}, '2024-03-01T00:00:00Z', '2999-01-01T00:00:00Z')",
             hash_secret("an old cookie")
         ),
     )

@@ -23,9 +23,9 @@ use crate::storage::{StoreError, users};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(password_form, change_password))
-        .routes(routes!(users_page, add_user))
-        .routes(routes!(disable_user))
-        .routes(routes!(reset_user_password))
+        .routes(routes!(users_page, users_page_add))
+        .routes(routes!(users_page_disable))
+        .routes(routes!(users_page_reset))
 }
 
 /// The errors a refusal names, for a page: a field's own words, never its value.
@@ -207,7 +207,7 @@ fn admin(who: &Session) -> Result<(), AppError> {
     responses((status = 303, description = "Added: to `/admin/users`."),
         (status = 403, description = "Not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
         (status = 422, description = "A field refused: the page again, saying so, the password not kept.", body = String, content_type = "text/html")))]
-async fn add_user(
+async fn users_page_add(
     State(s): State<AppState>,
     who: Session,
     csrf::CsrfForm(form): csrf::CsrfForm,
@@ -230,12 +230,12 @@ async fn add_user(
 
 /// Disable a user from the page; their sessions end at once.
 #[utoipa::path(post, path = "/admin/users/{username}/disable", tag = "pages", security(()),
-    params(("username" = String, Path)),
+    params(("username" = crate::model::wire::Code, Path)),
     request_body(content = super::SignOutFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Disabled: to `/admin/users`."),
         (status = 403, description = "Not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
         (status = 404, description = "No such live user.", body = String, content_type = "text/html")))]
-async fn disable_user(
+async fn users_page_disable(
     State(s): State<AppState>,
     who: Session,
     Path(username): Path<String>,
@@ -257,13 +257,13 @@ struct ResetFields {
 
 /// Set a user's password from the page; their sessions end.
 #[utoipa::path(post, path = "/admin/users/{username}/reset-password", tag = "pages", security(()),
-    params(("username" = String, Path)),
+    params(("username" = crate::model::wire::Code, Path)),
     request_body(content = ResetFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Reset: to `/admin/users`."),
         (status = 403, description = "Not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
         (status = 404, description = "No such live user.", body = String, content_type = "text/html"),
         (status = 422, description = "The password is refused: the page again, saying so.", body = String, content_type = "text/html")))]
-async fn reset_user_password(
+async fn users_page_reset(
     State(s): State<AppState>,
     who: Session,
     Path(username): Path<String>,

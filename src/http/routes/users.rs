@@ -16,7 +16,7 @@ use crate::model::users::{NewUserCmd, UserInfo};
 use crate::storage::users;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, add)).routes(routes!(disable))
+    OpenApiRouter::new().routes(routes!(list_users, add_user)).routes(routes!(disable_user))
 }
 
 /// Every user, live and disabled, by username.
@@ -30,7 +30,7 @@ pub struct UserList {
 /// Roles: admin.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, body = UserList), (status = 403, description = "Not admin.")))]
-async fn list(State(s): State<AppState>, auth: Auth) -> Result<Json<UserList>, AppError> {
+async fn list_users(State(s): State<AppState>, auth: Auth) -> Result<Json<UserList>, AppError> {
     auth.require(Need::Admin)?;
     Ok(Json(UserList { items: users::list(&s.store).await? }))
 }
@@ -41,7 +41,11 @@ async fn list(State(s): State<AppState>, auth: Auth) -> Result<Json<UserList>, A
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserCmd,
     responses((status = 201, body = UserInfo), (status = 403, description = "Not admin."),
         (status = 422, description = "A bad field, a username already taken (`username`) or a weak password (`password`): `validation_failed`.")))]
-async fn add(State(s): State<AppState>, auth: Auth, body: RawBody) -> Result<(StatusCode, Json<UserInfo>), AppError> {
+async fn add_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    body: RawBody,
+) -> Result<(StatusCode, Json<UserInfo>), AppError> {
     auth.require(Need::Admin)?;
     let cmd = NewUserCmd::from_fields(Fields::parse(&body)?)?;
     let added = users::add(&s.store, &cmd, auth.name()).await?;
@@ -52,10 +56,14 @@ async fn add(State(s): State<AppState>, auth: Auth, body: RawBody) -> Result<(St
 ///
 /// Roles: admin.
 #[utoipa::path(post, path = "/api/v1/users/{username}/disable", tag = "users",
-    params(("username" = String, Path)),
+    params(("username" = super::super::openapi::Code, Path)),
     responses((status = 204, description = "Disabled."), (status = 403, description = "Not admin."),
         (status = 404, description = "No such live user (`not_found`).")))]
-async fn disable(State(s): State<AppState>, auth: Auth, Path(username): Path<String>) -> Result<StatusCode, AppError> {
+async fn disable_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+) -> Result<StatusCode, AppError> {
     auth.require(Need::Admin)?;
     users::disable(&s.store, &username, auth.name()).await?;
     Ok(StatusCode::NO_CONTENT)
