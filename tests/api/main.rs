@@ -47,4 +47,5 @@ mod standards;
 mod tamper;
 mod typed_rows;
 mod upgrade;
+mod users;
 mod vat;
