@@ -1,0 +1,389 @@
+//! `grant-ledger allocate|…`: the recording operations from the command line, for scripts.
+//! Each command's flags are generated at run time from its request type's schema (the
+//! struct the API documents and parses), so a flag cannot differ from a field of the API's
+//! body: no flag is written here by hand but the caller's identity. The values go through
+//! the request type's own reader (`FromFields`, from text as a form gives them) and the
+//! storage operation the API route calls, under the same role rule (`http::auth::Need`).
+//! Exit status: 0 recorded, 1 refused for another reason, 2 bad fields, 3 a ledger rule.
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde_json::{Map, Value};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::http::auth::{Auth, Need};
+use crate::http::error::AppError;
+use crate::model::fields::{Fields, FromFields};
+use crate::storage::{Store, operations as ops, tokens};
+
+/// The flags of identity, which no request type has: they say who records.
+const TOKEN: &str = "token";
+
+/// Each recording command: its name, its API route, what it does, the request type it parses, the role rule
+/// of its API route and the storage operation it runs. `$cmd` and `$actor` name the parsed
+/// request and the recording actor inside `$run`.
+macro_rules! recordings {
+    ($($op:ident $name:literal $path:literal $ty:ty, $need:expr, $about:literal, |$store:ident, $cmd:ident, $actor:ident| $run:expr;)*) => {
+        /// A recording command.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Op {
+            $($op,)*
+        }
+
+        impl Op {
+            pub const ALL: &'static [Op] = &[$(Op::$op,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Op::$op => $name,)*
+                }
+            }
+
+            /// The API route it records through as well (`POST`), whose body is the same type.
+            pub fn path(self) -> &'static str {
+                match self {
+                    $(Op::$op => $path,)*
+                }
+            }
+
+            fn about(self) -> &'static str {
+                match self {
+                    $(Op::$op => $about,)*
+                }
+            }
+
+            fn need(self) -> Need {
+                match self {
+                    $(Op::$op => $need,)*
+                }
+            }
+
+            /// The request type's schema, as JSON, and the schemas it refers to by name.
+            pub fn schema(self) -> (Value, Map<String, Value>) {
+                match self {
+                    $(Op::$op => schema_of::<$ty>(),)*
+                }
+            }
+
+            /// Parses the fields into the request type and records it; the record as the API's
+            /// 201 body.
+            async fn perform(self, store: &Store, f: Fields, auth: &Auth) -> Result<Value, AppError> {
+                match self {
+                    $(Op::$op => {
+                        let $store = store;
+                        let $cmd = <$ty>::from_fields(f)?;
+                        let $actor = auth.actor(&None);
+                        Ok(json($run.await?))
+                    })*
+                }
+            }
+        }
+    };
+}
+
+recordings! {
+    Allocate "allocate" "/api/v1/allocations" ops::AllocationCmd, Need::Approver,
+        "Allocate award money to a project (approver, admin)",
+        |store, cmd, actor| ops::allocate(store, cmd, actor);
+}
+
+fn json(record: impl serde::Serialize) -> Value {
+    serde_json::to_value(record).expect("records serialise")
+}
+
+fn schema_of<T: PartialSchema + ToSchema>() -> (Value, Map<String, Value>) {
+    let mut refs: Vec<(String, RefOr<Schema>)> = Vec::new();
+    T::schemas(&mut refs);
+    let components = refs.into_iter().map(|(name, s)| (name, json(s))).collect();
+    (json(T::schema()), components)
+}
+
+/// One property of a request type, as a flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    /// The wire name, as the API's body has it: `financial_year`.
+    pub field: String,
+    /// `financial-year`, written `--financial-year`.
+    pub long: String,
+    pub help: String,
+    pub required: bool,
+    /// A boolean property: a flag without a value.
+    pub switch: bool,
+}
+
+/// The flags of a recording command, one per property of its request type, in the schema's
+/// order.
+pub fn flags(op: Op) -> Vec<Flag> {
+    let (schema, components) = op.schema();
+    let required: Vec<&str> = schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let Some(properties) = schema["properties"].as_object() else { return Vec::new() };
+    properties
+        .iter()
+        .map(|(field, property)| {
+            let required = required.contains(&field.as_str());
+            let kind = value_kind(property, &components);
+            let described = property["description"].as_str().map(str::trim).filter(|d| !d.is_empty());
+            let mut help = match described {
+                Some(d) => format!("{d} ({kind})"),
+                None => format!("{}: {kind}.", readable(field)),
+            };
+            if required {
+                help.push_str(" [required]");
+            }
+            Flag { field: field.clone(), long: field.replace('_', "-"), help, required, switch: kind == SWITCH }
+        })
+        .collect()
+}
+
+const SWITCH: &str = "a flag, given or not";
+
+/// `financial_year` as "Financial year".
+fn readable(field: &str) -> String {
+    let words = field.replace('_', " ");
+    let mut chars = words.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// What a property's value is, in words: "a code", "an amount like 1500.00".
+fn value_kind(property: &Value, components: &Map<String, Value>) -> String {
+    // A property may be the schema itself, a reference, or either wrapped for `null` or a
+    // description (`oneOf`, `allOf`, `anyOf`): the one part that is not `null` says.
+    let parts: Vec<&Value> = ["oneOf", "allOf", "anyOf"]
+        .iter()
+        .filter_map(|k| property[*k].as_array())
+        .flatten()
+        .filter(|p| p["type"] != "null")
+        .collect();
+    if let [one] = parts.as_slice() {
+        return value_kind(one, components);
+    }
+    if let Some(name) = property["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+        if let Some(words) = known_kind(name) {
+            return words.into();
+        }
+        return match components.get(name) {
+            Some(schema) => value_kind(schema, components),
+            None => format!("a {name}"),
+        };
+    }
+    let types: Vec<&str> = match &property["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
+        _ => Vec::new(),
+    };
+    if let Some(words) = property["enum"].as_array() {
+        let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
+        return format!("one of {}", words.join(", "));
+    }
+    match types.as_slice() {
+        ["boolean"] => SWITCH.into(),
+        ["integer"] => "a whole number".into(),
+        _ => match property["description"].as_str() {
+            Some(d) => lower_first(d.trim_end_matches('.')),
+            None => "text".into(),
+        },
+    }
+}
+
+/// The value types of `model::wire` and `domain`, by their schema's name, in a few words.
+fn known_kind(schema_name: &str) -> Option<&'static str> {
+    Some(match schema_name {
+        "Code" => "a code",
+        "Amount" => "an amount like 1500.00",
+        "AmountOrZero" => "an amount, zero or more, like 0.00",
+        "Money" => "an amount like 1500.00",
+        "Date" => "a date YYYY-MM-DD",
+        "DateOrEmpty" => "a date YYYY-MM-DD, or empty",
+        "FinancialYear" => "a financial year like 2023-24",
+        "YearOrEmpty" => "a financial year like 2023-24, or empty",
+        "Instant" => "an instant like 2024-01-10T09:30:00Z",
+        "Text" => "one line of text",
+        "TextOrEmpty" => "one line of text, may be empty",
+        "Prose" => "free text",
+        "ProseOrEmpty" => "free text, may be empty",
+        _ => return None,
+    })
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// The clap command of one recording: a flag per property, and the identity flags.
+pub fn command(op: Op) -> Command {
+    let mut cmd = Command::new(op.name()).about(op.about());
+    for flag in flags(op) {
+        // `id` is the wire name, so the value is found under it again.
+        let arg = Arg::new(fixed(&flag.field)).long(fixed(&flag.long)).help(fixed(&flag.help));
+        let arg = if flag.switch {
+            arg.action(ArgAction::SetTrue)
+        } else {
+            // Required fields are checked by the request type's reader, with every other bad
+            // field, not by clap one at a time.
+            arg.action(ArgAction::Set).value_name(fixed(&flag.field.to_uppercase())).allow_hyphen_values(true)
+        };
+        cmd = cmd.arg(arg);
+    }
+    cmd.arg(
+        Arg::new(TOKEN)
+            .long(TOKEN)
+            .env("GRANT_LEDGER_TOKEN")
+            .hide_env_values(true)
+            .value_name("TOKEN")
+            .help("Act as this bearer token of the ledger (or GRANT_LEDGER_TOKEN); its role must allow the recording"),
+    )
+}
+
+/// Clap (without its `string` feature) takes names and help as `&'static str`; the command
+/// is built once a run, so what it keeps is kept for the process.
+fn fixed(text: &str) -> &'static str {
+    Box::leak(text.to_owned().into_boxed_str())
+}
+
+/// A recording command as parsed: which, its fields as text pairs, and who acts.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    pub op: Op,
+    pub pairs: Vec<(String, String)>,
+    token: Option<String>,
+}
+
+impl clap::FromArgMatches for Recording {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let Some((name, sub)) = matches.subcommand() else {
+            return Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand));
+        };
+        let op = Op::ALL
+            .iter()
+            .copied()
+            .find(|op| op.name() == name)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
+        let mut pairs = Vec::new();
+        for flag in flags(op) {
+            if flag.switch {
+                if sub.get_flag(&flag.field) {
+                    pairs.push((flag.field, "true".to_owned()));
+                }
+            } else if let Some(value) = sub.get_one::<String>(&flag.field) {
+                pairs.push((flag.field.clone(), value.clone()));
+            }
+        }
+        Ok(Recording { op, pairs, token: sub.get_one::<String>(TOKEN).cloned() })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Subcommand for Recording {
+    fn augment_subcommands(cmd: Command) -> Command {
+        Op::ALL.iter().fold(cmd, |cmd, op| cmd.subcommand(command(*op)))
+    }
+
+    fn augment_subcommands_for_update(cmd: Command) -> Command {
+        Self::augment_subcommands(cmd)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        Op::ALL.iter().any(|op| op.name() == name)
+    }
+}
+
+/// Why a recording was not made, as the exit status and the lines for stderr.
+struct Refusal {
+    status: i32,
+    lines: Vec<String>,
+}
+
+/// Runs a recording: the record as JSON on stdout, or each reason on stderr; the exit status.
+pub async fn run(store: &Store, rec: Recording) -> anyhow::Result<i32> {
+    match record(store, &rec).await {
+        Ok(record) => {
+            println!("{}", serde_json::to_string_pretty(&record)?);
+            Ok(0)
+        }
+        Err(refusal) => {
+            for line in refusal.lines {
+                eprintln!("{line}");
+            }
+            Ok(refusal.status)
+        }
+    }
+}
+
+async fn record(store: &Store, rec: &Recording) -> Result<Value, Refusal> {
+    let auth = signed_in(store, rec).await?;
+    // The same order as the API: the role before the fields.
+    let done = match auth.require(rec.op.need()) {
+        Ok(()) => rec.op.perform(store, Fields::text_pairs(rec.pairs.clone()), &auth).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(record) => Ok(record),
+        Err(e) => {
+            let mut refused = refusal(e).await;
+            if refused.status == 2 {
+                let flags = flags(rec.op);
+                refused.lines = refused.lines.iter().map(|line| as_flag(line, &flags)).collect();
+            }
+            Err(refused)
+        }
+    }
+}
+
+/// `approved_on: …` as `--approved-on: …`: a bad field named as the flag that gave it
+/// (`schedule[0].amount` as `--schedule[0].amount`).
+fn as_flag(line: &str, flags: &[Flag]) -> String {
+    let field = line.split(": ").next().unwrap_or("");
+    let head = field.split(['[', '.']).next().unwrap_or("");
+    match flags.iter().find(|f| f.field == head) {
+        Some(flag) => format!("--{}{}", flag.long, &line[head.len()..]),
+        None => line.to_owned(),
+    }
+}
+
+/// The caller named by `--token`, or a refusal naming the flag.
+async fn signed_in(store: &Store, rec: &Recording) -> Result<Auth, Refusal> {
+    let other = |line: String| Refusal { status: 1, lines: vec![line] };
+    let Some(secret) = rec.token.as_deref().filter(|t| !t.trim().is_empty()) else {
+        return Err(other(format!(
+            "--token: is required (or GRANT_LEDGER_TOKEN): say who records `{}`",
+            rec.op.name()
+        )));
+    };
+    match tokens::authenticate(store, secret.trim()).await {
+        Ok(Some(principal)) => Ok(Auth(principal)),
+        Ok(None) => Err(other("--token: is not a token of this ledger, or it was revoked".into())),
+        Err(e) => Err(refusal(AppError::Store(e)).await),
+    }
+}
+
+/// An error as the API would answer it, read back from its problem body: bad fields (exit 2)
+/// as `field: message` lines, a ledger rule (exit 3) naming its code, anything else exit 1.
+async fn refusal(error: AppError) -> Refusal {
+    use axum::response::IntoResponse;
+    let response = error.into_response();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+    let problem: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let code = problem["code"].as_str().unwrap_or("internal_error");
+    let detail = problem["detail"].as_str().unwrap_or("internal error");
+    let errors: Vec<String> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| format!("{}: {}", e["field"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")))
+        .collect();
+    if !errors.is_empty() {
+        return Refusal { status: 2, lines: errors };
+    }
+    let line = format!("{code}: {detail}");
+    match status.as_u16() {
+        // A ledger rule refused it: 409, or 422 without a field (`restricted_fund`).
+        409 | 422 => Refusal { status: 3, lines: vec![line] },
+        _ => Refusal { status: 1, lines: vec![line] },
+    }
+}
