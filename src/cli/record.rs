@@ -19,11 +19,14 @@ use crate::storage::{Store, operations as ops, tokens};
 /// The flags of identity, which no request type has: they say who records.
 const TOKEN: &str = "token";
 
-/// Each recording command: its name, its API route, what it does, the request type it parses, the role rule
-/// of its API route and the storage operation it runs. `$cmd` and `$actor` name the parsed
-/// request and the recording actor inside `$run`.
+/// Each recording command: its name, the API route it records as, the request type whose
+/// schema gives its flags, what it does, and the help of the id its route's path takes (or
+/// `None`). The body is the route's: the role rule of `http::auth::Need`, then `$cmd()`
+/// reads the request type from the flags, then the storage operation the route calls;
+/// `$auth` is the caller, `$id` the path's id.
 macro_rules! recordings {
-    ($($op:ident $name:literal $path:literal $ty:ty, $need:expr, $about:literal, |$store:ident, $cmd:ident, $actor:ident| $run:expr;)*) => {
+    ($($op:ident $name:literal $path:literal $ty:ty, $about:literal, $id_help:expr,
+        |$store:ident, $auth:ident, $id:ident, $cmd:ident| $run:block)*) => {
         /// A recording command.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Op {
@@ -52,9 +55,10 @@ macro_rules! recordings {
                 }
             }
 
-            fn need(self) -> Need {
+            /// The help of the id in the route's path, which the command takes as its argument.
+            fn id_help(self) -> Option<&'static str> {
                 match self {
-                    $(Op::$op => $need,)*
+                    $(Op::$op => $id_help,)*
                 }
             }
 
@@ -65,15 +69,14 @@ macro_rules! recordings {
                 }
             }
 
-            /// Parses the fields into the request type and records it; the record as the API's
-            /// 201 body.
-            async fn perform(self, store: &Store, f: Fields, auth: &Auth) -> Result<Value, AppError> {
+            /// What the route does: the role, the fields, the record (as the API's 201 body).
+            #[allow(unused_variables)]
+            async fn perform(self, store: &Store, auth: &Auth, id: i64, f: Fields) -> Result<Value, AppError> {
                 match self {
                     $(Op::$op => {
-                        let $store = store;
-                        let $cmd = <$ty>::from_fields(f)?;
-                        let $actor = auth.actor(&None);
-                        Ok(json($run.await?))
+                        let ($store, $auth, $id) = (store, auth, id);
+                        let $cmd = move || <$ty>::from_fields(f);
+                        Ok(json($run))
                     })*
                 }
             }
@@ -82,9 +85,12 @@ macro_rules! recordings {
 }
 
 recordings! {
-    Allocate "allocate" "/api/v1/allocations" ops::AllocationCmd, Need::Approver,
-        "Allocate award money to a project (approver, admin)",
-        |store, cmd, actor| ops::allocate(store, cmd, actor);
+    Allocate "allocate" "/api/v1/allocations" ops::AllocationCmd,
+        "Allocate award money to a project (approver, admin)", None,
+        |store, auth, _id, cmd| {
+            auth.require(Need::Approver)?;
+            ops::allocate(store, cmd()?, auth.actor(&None)).await?
+        }
 }
 
 fn json(record: impl serde::Serialize) -> Value {
@@ -213,6 +219,10 @@ fn lower_first(text: &str) -> String {
 /// The clap command of one recording: a flag per property, and the identity flags.
 pub fn command(op: Op) -> Command {
     let mut cmd = Command::new(op.name()).about(op.about());
+    if let Some(help) = op.id_help() {
+        // Checked as the route checks its path, so a bad id is a bad field (exit 2).
+        cmd = cmd.arg(Arg::new(ID).required(true).allow_hyphen_values(true).help(help));
+    }
     for flag in flags(op) {
         // `id` is the wire name, so the value is found under it again.
         let arg = Arg::new(fixed(&flag.field)).long(fixed(&flag.long)).help(fixed(&flag.help));
@@ -246,7 +256,23 @@ fn fixed(text: &str) -> &'static str {
 pub struct Recording {
     pub op: Op,
     pub pairs: Vec<(String, String)>,
+    /// The id the route's path takes, as given.
+    id: Option<String>,
     token: Option<String>,
+}
+
+/// The positional argument of a route's path id.
+const ID: &str = "ID";
+
+impl Recording {
+    /// The path's id, refused as the API refuses it; 0 where the route takes none.
+    fn id(&self) -> Result<i64, AppError> {
+        match (self.op.id_help(), &self.id) {
+            (None, _) => Ok(0),
+            (Some(_), Some(text)) if text.parse::<i64>().is_ok_and(|i| i > 0) => Ok(text.parse().unwrap_or(0)),
+            (Some(_), _) => Err(AppError::field(ID, "must be a positive whole number")),
+        }
+    }
 }
 
 impl clap::FromArgMatches for Recording {
@@ -269,7 +295,8 @@ impl clap::FromArgMatches for Recording {
                 pairs.push((flag.field.clone(), value.clone()));
             }
         }
-        Ok(Recording { op, pairs, token: sub.get_one::<String>(TOKEN).cloned() })
+        let id = op.id_help().and_then(|_| sub.get_one::<String>(ID).cloned());
+        Ok(Recording { op, pairs, id, token: sub.get_one::<String>(TOKEN).cloned() })
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
@@ -316,9 +343,8 @@ pub async fn run(store: &Store, rec: Recording) -> anyhow::Result<i32> {
 
 async fn record(store: &Store, rec: &Recording) -> Result<Value, Refusal> {
     let auth = signed_in(store, rec).await?;
-    // The same order as the API: the role before the fields.
-    let done = match auth.require(rec.op.need()) {
-        Ok(()) => rec.op.perform(store, Fields::text_pairs(rec.pairs.clone()), &auth).await,
+    let done = match rec.id() {
+        Ok(id) => rec.op.perform(store, &auth, id, Fields::text_pairs(rec.pairs.clone())).await,
         Err(e) => Err(e),
     };
     match done {

@@ -184,6 +184,10 @@ fn every_recording_commands_flags_are_its_api_bodys_properties() {
             .map(|l| l.replace('-', "_"))
             .collect();
         assert_eq!(flags, properties, "{}: flags against the body's properties", op.name());
+        // The id of the route's path is the command's one argument.
+        let positional: Vec<&str> = command.get_positionals().map(|a| a.get_id().as_str()).collect();
+        let path_ids = op.path().matches("{id}").count();
+        assert_eq!(positional.len(), path_ids, "{}: {positional:?} for {}", op.name(), op.path());
         for arg in command.get_arguments() {
             let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
             assert!(!help.trim().is_empty(), "{} --{:?} has no help", op.name(), arg.get_long());
