@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use chrono::NaiveDate;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -28,17 +29,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_accounts))
 }
 
+/// The filters of `GET /entries`. `kind` is checked once the query is finished, as its own error.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `Query` parses
 struct EntryFilterQuery {
     financial_year: Option<FinancialYear>,
-    grant: Option<Code>,
-    project: Option<Code>,
-    #[param(inline)]
-    kind: Option<EntryKind>,
-    from: Option<IsoDate>,
-    to: Option<IsoDate>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
+    #[param(value_type = Option<Code>)]
+    project: Option<String>,
+    #[param(inline, value_type = Option<EntryKind>)]
+    kind: Option<String>,
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<NaiveDate>,
+}
+
+impl EntryFilterQuery {
+    fn read(q: &mut Query) -> Self {
+        EntryFilterQuery {
+            kind: q.text("kind"),
+            financial_year: q.year("financial_year"),
+            grant: q.code("grant"),
+            project: q.code("project"),
+            from: q.date("from"),
+            to: q.date("to"),
+        }
+    }
 }
 
 /// List entries with their postings, newest last.
@@ -48,14 +66,14 @@ struct EntryFilterQuery {
     responses((status = 200, body = super::super::openapi::EntryPage)))]
 async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let kind = q.text("kind");
+    let EntryFilterQuery { financial_year, grant, project, kind, from, to } = EntryFilterQuery::read(&mut q);
     let filter = EntryFilter {
-        year: q.year("financial_year"),
-        grant: q.code("grant"),
-        project: q.code("project"),
+        year: financial_year,
+        grant,
+        project,
         kind: kind.as_deref().and_then(EntryKind::parse),
-        from: q.date("from"),
-        to: q.date("to"),
+        from,
+        to,
     };
     let page = q.page(List::Entries);
     q.finish()?;
@@ -78,13 +96,21 @@ async fn get_entry(State(s): State<AppState>, auth: Auth, Path(id): Path<String>
     Ok(Json(entries::get_entry(&s.store, id).await?))
 }
 
+/// The filters of `GET /accounts`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct AccountQuery {
-    grant: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
     financial_year: Option<FinancialYear>,
-    project: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    project: Option<String>,
+}
+
+impl AccountQuery {
+    fn read(q: &mut Query) -> Self {
+        AccountQuery { grant: q.code("grant"), financial_year: q.year("financial_year"), project: q.code("project") }
+    }
 }
 
 /// List account balances, e.g. `spent:LDF:2023-24:P1`; signed, debit positive.
@@ -98,9 +124,7 @@ async fn list_accounts(
     mut q: Query,
 ) -> Result<Json<Page<AccountBalance>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let grant = q.code("grant");
-    let year = q.year("financial_year");
-    let project = q.code("project");
+    let AccountQuery { grant, financial_year: year, project } = AccountQuery::read(&mut q);
     let page = q.page(List::Accounts);
     q.finish()?;
     let listed =
@@ -108,13 +132,21 @@ async fn list_accounts(
     Ok(Json(listed))
 }
 
+/// The filters of `GET /commitments`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct CommitmentQuery {
-    project: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    project: Option<String>,
     /// Only commitments with something outstanding.
-    open: Option<bool>,
+    #[param(value_type = Option<bool>)]
+    open: bool,
+}
+
+impl CommitmentQuery {
+    fn read(q: &mut Query) -> Self {
+        CommitmentQuery { project: q.code("project"), open: q.bool("open").unwrap_or(false) }
+    }
 }
 
 /// List commitments with what is outstanding.
@@ -128,8 +160,7 @@ pub async fn list_commitments(
     mut q: Query,
 ) -> Result<Json<Page<CommitmentRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let project = q.code("project");
-    let open = q.bool("open").unwrap_or(false);
+    let CommitmentQuery { project, open } = CommitmentQuery::read(&mut q);
     let page = q.page(List::Commitments);
     q.finish()?;
     Ok(Json(ops::list_commitments(&s.store, project.as_deref(), open, page.after_id(), page.limit).await?))
