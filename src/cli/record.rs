@@ -14,7 +14,7 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::http::auth::{Auth, Need};
 use crate::http::error::AppError;
 use crate::model::fields::{Fields, FromFields};
-use crate::storage::{Store, operations as ops, tokens};
+use crate::storage::{Store, controls, operations as ops, tokens};
 
 /// The flags of identity, which no request type has: they say who records.
 const TOKEN: &str = "token";
@@ -91,6 +91,52 @@ recordings! {
             auth.require(Need::Approver)?;
             ops::allocate(store, cmd()?, auth.actor(&None)).await?
         }
+    Vire "vire" "/api/v1/virements" ops::VirementCmd,
+        "Move budget between two projects of one award (approver, admin); above the approval threshold it waits for a second approver", None,
+        |store, auth, _id, cmd| {
+            auth.require(Need::Approver)?;
+            let cmd = cmd()?;
+            if cmd.amount > controls::virement_threshold(store).await? {
+                controls::propose_virement(store, cmd, auth.actor(&None)).await?
+            } else {
+                ops::vire(store, cmd, auth.actor(&None)).await?
+            }
+        }
+    Commit "commit" "/api/v1/commitments" ops::PurchaseOrderCmd,
+        "Record a commitment: a purchase order (finance, admin)", None,
+        |store, auth, _id, cmd| {
+            auth.require(Need::Finance)?;
+            ops::commit(store, ops::CommitmentRequest::PurchaseOrder(cmd()?).into(), auth.actor(&None)).await?
+        }
+    Release "release" "/api/v1/commitments/{id}/release" ops::ReleaseCmd,
+        "Release what a commitment will not spend (finance, admin)", Some("The commitment's id"),
+        |store, auth, id, cmd| {
+            auth.require(Need::Finance)?;
+            ops::release(store, ops::ReleaseCmd { commitment_id: id, ..cmd()? }, auth.actor(&None)).await?
+        }
+    Spend "spend" "/api/v1/spend" ops::SpendCmd,
+        "Record spend (finance, admin)", None,
+        |store, auth, _id, cmd| {
+            auth.require(Need::Finance)?;
+            ops::spend(store, cmd()?, auth.actor(&None)).await?
+        }
+    Refund "refund" "/api/v1/refunds" ops::RefundCmd,
+        "Record a refund or credit note (finance, admin)", None,
+        |store, auth, _id, cmd| {
+            auth.require(Need::Finance)?;
+            ops::refund(store, cmd()?, auth.actor(&None)).await?
+        }
+    Reverse "reverse" "/api/v1/entries/{id}/reverse" ops::ReverseCmd,
+        "Reverse an entry (the role that records its kind: approver for allocations and virements, finance for commitments, releases, spend and refunds; admin any)",
+        Some("The entry's id"),
+        |store, auth, id, cmd| {
+            // Anyone who may record some kind of entry may ask; the entry's kind decides.
+            if !(Need::Finance.allows(auth.0.role) || Need::Approver.allows(auth.0.role)) {
+                return Err(AppError::Forbidden);
+            }
+            auth.require(Need::to_reverse(ops::entry_kind(store, id).await?))?;
+            ops::reverse(store, ops::ReverseCmd { entry_id: id, ..cmd()? }, auth.actor(&None)).await?
+        }
 }
 
 fn json(record: impl serde::Serialize) -> Value {
@@ -130,7 +176,7 @@ pub fn flags(op: Op) -> Vec<Flag> {
             let kind = value_kind(property, &components);
             let described = property["description"].as_str().map(str::trim).filter(|d| !d.is_empty());
             let mut help = match described {
-                Some(d) => format!("{d} ({kind})"),
+                Some(d) => format!("{} ({kind}).", d.trim_end_matches('.')),
                 None => format!("{}: {kind}.", readable(field)),
             };
             if required {
@@ -141,7 +187,7 @@ pub fn flags(op: Op) -> Vec<Flag> {
         .collect()
 }
 
-const SWITCH: &str = "a flag, given or not";
+const SWITCH: &str = "true when given alone, or =false";
 
 /// `financial_year` as "Financial year".
 fn readable(field: &str) -> String {
@@ -227,7 +273,13 @@ pub fn command(op: Op) -> Command {
         // `id` is the wire name, so the value is found under it again.
         let arg = Arg::new(fixed(&flag.field)).long(fixed(&flag.long)).help(fixed(&flag.help));
         let arg = if flag.switch {
-            arg.action(ArgAction::SetTrue)
+            // `--vat-recoverable` alone is true; `=false` is there for a default of true. The
+            // words are the reader's, which refuses any other.
+            arg.action(ArgAction::Set)
+                .num_args(0..=1)
+                .require_equals(true)
+                .default_missing_value("true")
+                .value_name("true|false")
         } else {
             // Required fields are checked by the request type's reader, with every other bad
             // field, not by clap one at a time.
@@ -287,11 +339,7 @@ impl clap::FromArgMatches for Recording {
             .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
         let mut pairs = Vec::new();
         for flag in flags(op) {
-            if flag.switch {
-                if sub.get_flag(&flag.field) {
-                    pairs.push((flag.field, "true".to_owned()));
-                }
-            } else if let Some(value) = sub.get_one::<String>(&flag.field) {
+            if let Some(value) = sub.get_one::<String>(&flag.field) {
                 pairs.push((flag.field.clone(), value.clone()));
             }
         }

@@ -153,49 +153,170 @@ backend_test!(a_caller_without_identity_or_the_role_is_refused, |app: TestApp| a
     assert_eq!(code, 0, "{err}");
 });
 
-/// A request body schema of the document, its `$ref` followed.
-fn body_schema<'a>(doc: &'a Value, path: &str) -> &'a Value {
-    let body = &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"];
-    match body["$ref"].as_str() {
+/// Runs a recording as `token` and insists it succeeded; the record.
+fn recorded(app: &TestApp, token: &str, args: &[&str]) -> Value {
+    let (code, out, err) = cli(app, Some(token), args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {out}"))
+}
+
+backend_test!(each_recording_command_records_what_its_route_records, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.project("P2", "ASB").await;
+    let approver = app.token(Role::Approver).to_owned();
+    let finance = app.token(Role::Finance).to_owned();
+    let award = ["--grant", "LDF", "--financial-year", "2023-24"];
+
+    recorded(&app, &approver, &allocation("P1", "20000"));
+    let vire = |amount: &'static str| {
+        let rest = ["--from-project", "P1", "--to-project", "P2", "--amount", amount, "--approved-on", "2023-04-10"];
+        [&["vire"][..], &award, &rest, &["--approval-ref", "CSP minute 5", "--reason", "moved"]].concat()
+    };
+    assert_eq!(recorded(&app, &approver, &vire("1000"))["status"], "posted");
+    assert_eq!(app.balance("available:LDF:2023-24:P2").await, "-1000.00");
+    // Above the approval threshold it waits for a second approver, as the API's 202.
+    assert_eq!(recorded(&app, &approver, &vire("6000"))["status"], "pending");
+
+    let po = ["--project", "P1", "--supplier", "Youth Trust", "--reference", "PO-1", "--amount", "5000"];
+    let commitment = recorded(&app, &finance, &[&["commit"][..], &award, &po, &["--date", "2023-04-20"]].concat());
+    assert_eq!(commitment["kind"], "purchase_order");
+    let id = commitment["commitment_id"].as_i64().unwrap().to_string();
+    let spend = recorded(
+        &app,
+        &finance,
+        &[
+            "spend",
+            "--grant",
+            "LDF",
+            "--project",
+            "P1",
+            "--date",
+            "2023-05-10",
+            "--supplier",
+            "Youth Trust",
+            "--description",
+            "Sessions",
+            "--invoice-ref",
+            "INV-1",
+            "--amount",
+            "2000",
+            "--commitment-id",
+            &id,
+            "--vat-recoverable",
+        ],
+    );
+    assert_eq!(spend["amount"], "2000.00", "{spend}");
+    let release = recorded(
+        &app,
+        &finance,
+        &["release", &id, "--date", "2023-06-01", "--amount", "1000", "--reason", "not needed"],
+    );
+    assert_eq!(release["outstanding"], "2000.00", "{release}");
+    let refund = recorded(
+        &app,
+        &finance,
+        &[
+            "refund",
+            "--grant",
+            "LDF",
+            "--project",
+            "P1",
+            "--date",
+            "2023-06-02",
+            "--amount",
+            "100",
+            "--reason",
+            "credit note",
+        ],
+    );
+    let refund_id = refund["entry_id"].as_i64().unwrap().to_string();
+    let reversal = recorded(&app, &finance, &["reverse", &refund_id, "--date", "2023-06-03", "--reason", "in error"]);
+    assert_eq!(reversal["reverses"].as_i64().unwrap().to_string(), refund_id);
+
+    // What the API reads: 20000 less 1000 moved, less 5000 committed, of which 2000 spent
+    // and 1000 released back; the refund reversed.
+    assert_eq!(app.balance("committed:LDF:2023-24:P1").await, "-2000.00");
+    assert_eq!(app.balance("available:LDF:2023-24:P1").await, "-15000.00");
+    let entry = app.get(&format!("/api/v1/entries/{}", spend["entry_id"]), Role::Viewer).await;
+    assert_eq!(entry.body["created_by"], "test finance");
+
+    // Refusals: finance may not reverse an allocation; a release of a commitment that is not
+    // there names the rule's code; a bad id is a bad field.
+    let first = app.get("/api/v1/entries?limit=500", Role::Viewer).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "allocation")
+        .map(|e| e["id"].as_i64().unwrap().to_string())
+        .unwrap();
+    let (code, _, err) = cli(&app, Some(&finance), &["reverse", &first, "--date", "2023-06-03", "--reason", "r"]);
+    assert_eq!((code, err.starts_with("forbidden: ")), (1, true), "{err}");
+    let (code, _, err) =
+        cli(&app, Some(&finance), &["release", "999999", "--date", "2023-06-01", "--amount", "1", "--reason", "r"]);
+    assert_eq!((code, err.starts_with("not_found: ")), (1, true), "{err}");
+    let (code, _, err) =
+        cli(&app, Some(&finance), &["release", "x", "--date", "2023-06-01", "--amount", "1", "--reason", "r"]);
+    assert_eq!((code, err.trim()), (2, "ID: must be a positive whole number"), "{err}");
+    let (code, _, err) = cli(&app, Some(&finance), &["spend", "--vat-recoverable=maybe"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--vat-recoverable: must be true or false"), "{err}");
+    app.assert_verified().await;
+});
+
+/// The forms a route's body takes in the document, each `$ref` followed: the one schema, or
+/// each of its `oneOf` (a commitment: a purchase order or a grant agreement).
+fn body_forms<'a>(doc: &'a Value, path: &str) -> Vec<&'a Value> {
+    let resolve = |s: &'a Value| match s["$ref"].as_str() {
         Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
-        None => body,
+        None => s,
+    };
+    let body = resolve(&doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]);
+    match body["oneOf"].as_array() {
+        Some(forms) => forms.iter().map(resolve).collect(),
+        None => vec![body],
     }
 }
 
-/// For every recording command, the flags are the properties of its API route's body,
-/// walked from the served OpenAPI document: same names, same required ones, each with help.
+fn names(list: &Value) -> BTreeSet<String> {
+    match list {
+        Value::Object(map) => map.keys().cloned().collect(),
+        Value::Array(items) => items.iter().map(|r| r.as_str().unwrap().to_owned()).collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// For every recording command, the flags are the properties of its API route's body (of
+/// one of its forms), walked from the served OpenAPI document: the same names, the same
+/// required ones marked, each with help; the id of the route's path is its one argument.
 #[test]
 fn every_recording_commands_flags_are_its_api_bodys_properties() {
     let doc = grant_ledger::http::openapi::document();
-    assert!(!Op::ALL.is_empty());
+    assert!(Op::ALL.len() >= 7, "{:?}", Op::ALL);
     for op in Op::ALL {
-        let body = body_schema(&doc, op.path());
-        let properties: BTreeSet<String> =
-            body["properties"].as_object().unwrap_or_else(|| panic!("{op:?}: {body}")).keys().cloned().collect();
-        let required: BTreeSet<String> =
-            body["required"].as_array().into_iter().flatten().map(|r| r.as_str().unwrap().to_owned()).collect();
-
         let command = record::command(*op);
-        let identity = ["token"];
+        let identity = ["token", "user", "password-stdin"];
         let flags: BTreeSet<String> = command
             .get_arguments()
             .filter_map(|a| a.get_long())
             .filter(|l| !identity.contains(l))
             .map(|l| l.replace('-', "_"))
             .collect();
-        assert_eq!(flags, properties, "{}: flags against the body's properties", op.name());
-        // The id of the route's path is the command's one argument.
-        let positional: Vec<&str> = command.get_positionals().map(|a| a.get_id().as_str()).collect();
-        let path_ids = op.path().matches("{id}").count();
-        assert_eq!(positional.len(), path_ids, "{}: {positional:?} for {}", op.name(), op.path());
+        let forms = body_forms(&doc, op.path());
+        let body = forms.iter().find(|f| names(&f["properties"]) == flags).unwrap_or_else(|| {
+            panic!("{}: flags {flags:?} are not the properties of a form of {}: {forms:#?}", op.name(), op.path())
+        });
+        let required = names(&body["required"]);
         for arg in command.get_arguments() {
             let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
-            assert!(!help.trim().is_empty(), "{} --{:?} has no help", op.name(), arg.get_long());
+            assert!(!help.trim().is_empty(), "{} {:?} has no help", op.name(), arg.get_id());
             if let Some(long) = arg.get_long().filter(|l| !identity.contains(l)) {
                 let is_required = required.contains(&long.replace('-', "_"));
                 assert_eq!(help.contains("[required]"), is_required, "{} --{long}: {help}", op.name());
             }
         }
+        let positional: Vec<&str> = command.get_positionals().map(|a| a.get_id().as_str()).collect();
+        let path_ids = op.path().matches("{id}").count();
+        assert_eq!(positional.len(), path_ids, "{}: {positional:?} for {}", op.name(), op.path());
     }
 }
 
@@ -210,7 +331,11 @@ fn each_recording_commands_help_lists_every_flag() {
         assert!(out.status.success());
         let help = String::from_utf8_lossy(&out.stdout);
         for flag in record::flags(*op) {
-            let line = help.lines().position(|l| l.trim_start().starts_with(&format!("--{} ", flag.long)));
+            let named = |l: &str| {
+                let rest = l.trim_start().strip_prefix(&format!("--{}", flag.long));
+                rest.is_some_and(|r| r.starts_with([' ', '[']))
+            };
+            let line = help.lines().position(named);
             let line = line.unwrap_or_else(|| panic!("{} --help lacks --{}: {help}", op.name(), flag.long));
             let text: String = help.lines().skip(line).take(2).collect();
             let start: String = flag.help.chars().take(20).collect();
