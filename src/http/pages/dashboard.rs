@@ -664,6 +664,7 @@ pub fn render(v: &View) -> String {
                 (super::csrf::hidden_input(v.form_token))
                 button type="submit" { "Sign out" }
             }
+            (super::forms::record_links())
         }
         main id="content" tabindex="-1" {
             section class="block" aria-labelledby="h-headline" { h2 id="h-headline" { "Headline" } (headline(r)) }

@@ -15,8 +15,10 @@ pub mod csrf;
 mod dashboard;
 pub mod errors;
 mod filed;
+pub mod forms;
 pub mod html;
 mod partners;
+mod record_pages;
 pub mod svg;
 
 use axum::extract::{FromRequestParts, State};
@@ -31,11 +33,14 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Need;
 use super::error::AppError;
-use super::input::Query;
+use super::input::{Fields, FromFields, Query};
 use super::openapi::{DateOrEmpty, TextOrEmpty, YearOrEmpty};
-use super::routes::reports::{csv_response, parse_quarter, today};
+use super::routes::reports::{csv_response, today};
 use super::throttle::Client;
+use chrono::NaiveDate;
+
 use crate::domain::FinancialYear;
+use crate::model::formats::{DataFormat, SheetFormat};
 use crate::model::known::Known;
 use crate::model::tokens::Principal;
 use crate::reports::{commissioner, csv_out, run, variance};
@@ -62,6 +67,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(giving_download))
         .routes(routes!(filed_return_file))
         .routes(routes!(css))
+        .merge(forms::router())
+        .merge(record_pages::router())
 }
 
 /// To the dashboard.
@@ -199,10 +206,16 @@ fn sign_in_html(message: Option<&str>, next: &str, form_token: &str) -> String {
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `Query` parses
 struct SignInQuery {
     /// Where to go after signing in: a path of this site (anything else goes to `/`).
-    next: Option<TextOrEmpty>,
+    #[param(value_type = Option<TextOrEmpty>)]
+    next: Option<String>,
+}
+
+impl SignInQuery {
+    fn read(q: &mut Query) -> Self {
+        SignInQuery { next: q.text("next") }
+    }
 }
 
 /// The sign-in form. Sets the pre-session cookie `gl_sign_in` (unless the browser holds
@@ -210,7 +223,7 @@ struct SignInQuery {
 #[utoipa::path(get, path = "/sign-in", tag = "pages", security(()), params(SignInQuery),
     responses((status = 200, description = "The form; `Set-Cookie` holds the pre-session cookie.", body = String, content_type = "text/html")))]
 async fn sign_in_form(State(s): State<AppState>, headers: HeaderMap, mut q: Query) -> Result<Response, AppError> {
-    let next = q.text("next").filter(|n| is_local_path(n)).unwrap_or_else(|| "/".into());
+    let next = SignInQuery::read(&mut q).next.filter(|n| is_local_path(n)).unwrap_or_else(|| "/".into());
     q.finish()?;
     let held = cookie(&headers, csrf::SIGN_IN_COOKIE).filter(|c| is_secret(c));
     let secret = held.clone().unwrap_or_else(tokens::generate_secret);
@@ -229,15 +242,26 @@ fn is_secret(text: &str) -> bool {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the form the handler reads
-struct SignInFormFields {
+pub struct SignInFormFields {
     /// A bearer token.
     #[schema(min_length = 1, max_length = 200, pattern = r"^\s*\S")]
-    token: String,
+    pub token: String,
     /// The form's token, bound to the pre-session cookie `GET /sign-in` sets.
-    csrf_token: String,
+    pub csrf_token: String,
     /// Where to go after signing in: a path of this site.
-    next: Option<String>,
+    pub next: Option<String>,
+}
+
+impl FromFields for SignInFormFields {
+    fn read(f: &mut Fields) -> Self {
+        SignInFormFields { token: f.text("token"), csrf_token: f.text("csrf_token"), next: f.opt_text("next") }
+    }
+}
+
+/// A checked form's fields, its token among them, as a request type reads them.
+fn form_fields(form: &csrf::FormFields) -> Fields {
+    let token = (csrf::FIELD.to_owned(), form.token().to_owned());
+    Fields::text_pairs(form.pairs().iter().cloned().chain([token]))
 }
 
 /// What a person signs in with. (A username and password will be a second kind.)
@@ -246,8 +270,8 @@ enum Credentials {
 }
 
 /// The credentials a sign-in form holds, or what to tell the person.
-fn credentials(form: &csrf::FormFields) -> Result<Credentials, &'static str> {
-    let token = form.get("token").map(str::trim).unwrap_or("");
+fn credentials(form: &SignInFormFields) -> Result<Credentials, &'static str> {
+    let token = form.token.trim();
     if token.is_empty() || token.len() > TOKEN_LEN_MAX {
         return Err("Enter your access token.");
     }
@@ -272,9 +296,12 @@ async fn sign_in(
 ) -> Result<Response, AppError> {
     // The form was checked first: another site's post must not spend this address's failures.
     s.throttle.check(&client)?;
-    let next = form.get("next").filter(|n| is_local_path(n)).unwrap_or("/");
+    // A bad field is told as the form's one message (no token), and a field the form does
+    // not have is let be: the person sees the form again, not a problem document.
+    let fields = SignInFormFields::read(&mut form_fields(&form));
+    let next = fields.next.as_deref().filter(|n| is_local_path(n)).unwrap_or("/");
     let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token()));
-    let principal = match credentials(&form) {
+    let principal = match credentials(&fields) {
         Err(message) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, message)),
         Ok(Credentials::Token(token)) => tokens::authenticate(&s.store, &token).await?,
     };
@@ -304,10 +331,15 @@ fn is_local_path(next: &str) -> bool {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the form the handler reads
-struct SignOutFields {
+pub struct SignOutFields {
     /// The form's token, bound to the session.
-    csrf_token: String,
+    pub csrf_token: String,
+}
+
+impl FromFields for SignOutFields {
+    fn read(f: &mut Fields) -> Self {
+        SignOutFields { csrf_token: f.text("csrf_token") }
+    }
 }
 
 /// Sign out: deletes the session and clears the cookie.
@@ -315,7 +347,9 @@ struct SignOutFields {
     request_body(content = SignOutFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Redirects to `/sign-in`."),
         (status = 403, description = "No valid `csrf_token` for this session, or posted from another origin: a page saying so; nothing is changed.", body = String, content_type = "text/html")))]
-async fn sign_out(State(s): State<AppState>, headers: HeaderMap, _form: csrf::CsrfForm) -> Result<Response, AppError> {
+async fn sign_out(State(s): State<AppState>, headers: HeaderMap, form: csrf::CsrfForm) -> Result<Response, AppError> {
+    // The extractor checked the token; the form has nothing else, and a stray field is let be.
+    let SignOutFields { csrf_token: _ } = SignOutFields::read(&mut form_fields(&form.0));
     if let Some(secret) = cookie(&headers, COOKIE) {
         sessions::delete(&s.store, &secret).await?;
     }
@@ -337,15 +371,23 @@ async fn default_year(s: &AppState) -> Result<crate::domain::FinancialYear, AppE
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct DashboardQuery {
     /// Default (also when empty): the year holding today if it has an award, else the
     /// latest year with one.
-    financial_year: Option<YearOrEmpty>,
+    #[param(value_type = Option<YearOrEmpty>)]
+    financial_year: Option<FinancialYear>,
     /// Empty, as the form sends it, is now.
-    as_at: Option<DateOrEmpty>,
+    #[param(value_type = Option<DateOrEmpty>)]
+    as_at: Option<NaiveDate>,
     /// `all`: every column of the variance table; empty or absent: the meeting's set.
-    columns: Option<TextOrEmpty>,
+    #[param(value_type = Option<TextOrEmpty>)]
+    columns: Option<String>,
+}
+
+impl DashboardQuery {
+    fn read(q: &mut Query) -> Self {
+        DashboardQuery { financial_year: q.year("financial_year"), as_at: q.date("as_at"), columns: q.text("columns") }
+    }
 }
 
 /// The dashboard for a financial year: variance, RAG, quarterly spend, charts, the cash position.
@@ -362,9 +404,7 @@ async fn dashboard_page(
     Session(who, form_token): Session,
     mut q: Query,
 ) -> Result<Response, AppError> {
-    let year = q.year("financial_year");
-    let as_at = q.date("as_at");
-    let columns = q.text("columns");
+    let DashboardQuery { financial_year: year, as_at, columns } = DashboardQuery::read(&mut q);
     q.finish()?;
     let all_columns = match columns.as_deref() {
         None | Some("") => false,
@@ -449,10 +489,16 @@ async fn filed_return_file(
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct VarianceCsvQuery {
     financial_year: FinancialYear,
-    as_at: Option<DateOrEmpty>,
+    #[param(value_type = Option<DateOrEmpty>)]
+    as_at: Option<NaiveDate>,
+}
+
+impl VarianceCsvQuery {
+    fn read(q: &mut Query) -> Self {
+        VarianceCsvQuery { financial_year: q.required_year("financial_year"), as_at: q.date("as_at") }
+    }
 }
 
 /// The variance report as CSV (with a byte-order mark, for Excel).
@@ -465,8 +511,7 @@ struct VarianceCsvQuery {
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
-    let as_at = q.date("as_at");
+    let VarianceCsvQuery { financial_year: year, as_at } = VarianceCsvQuery::read(&mut q);
     q.finish()?;
     let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
     let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), true);
@@ -475,11 +520,16 @@ async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) ->
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct ReturnCsvQuery {
     financial_year: FinancialYear,
     #[param(minimum = 1, maximum = 4)]
     quarter: u8,
+}
+
+impl ReturnCsvQuery {
+    fn read(q: &mut Query) -> Self {
+        ReturnCsvQuery { financial_year: q.required_year("financial_year"), quarter: q.required_quarter("quarter") }
+    }
 }
 
 /// The Commissioner's return as CSV (with a byte-order mark, for Excel).
@@ -492,10 +542,8 @@ struct ReturnCsvQuery {
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
-    let quarter = q.text("quarter");
+    let ReturnCsvQuery { financial_year: year, quarter } = ReturnCsvQuery::read(&mut q);
     q.finish()?;
-    let quarter = parse_quarter(quarter)?;
     let rows = run::commissioner_return(&s.store, year, quarter, &Known::Now).await?;
     Ok(csv_response(
         csv_out::write(&commissioner::CSV_HEADER, &rows, true),
@@ -505,9 +553,14 @@ async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> R
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct OpenDataQuery {
     financial_year: FinancialYear,
+}
+
+impl OpenDataQuery {
+    fn read(q: &mut Query) -> Self {
+        OpenDataQuery { financial_year: q.required_year("financial_year") }
+    }
 }
 
 /// The year's grants to voluntary, community and social enterprise organisations, as the
@@ -522,19 +575,27 @@ struct OpenDataQuery {
         (status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn vcse_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
+    let year = OpenDataQuery::read(&mut q).financial_year;
     q.finish()?;
     super::routes::interchange::vcse_file(&s.store, year, &Known::Now).await
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct GivingDownloadQuery {
     financial_year: FinancialYear,
     /// `json` (the default) or `csv`.
     #[param(inline)]
-    format: Option<crate::model::formats::DataFormat>,
+    format: Option<DataFormat>,
+}
+
+impl GivingDownloadQuery {
+    fn read(q: &mut Query) -> Self {
+        GivingDownloadQuery {
+            financial_year: q.required_year("financial_year"),
+            format: super::routes::interchange::giving_format(q),
+        }
+    }
 }
 
 /// The year's grant agreements in the 360Giving Data Standard, as
@@ -549,22 +610,31 @@ struct GivingDownloadQuery {
         (status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn giving_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
-    let format = q.text("format");
+    let p = GivingDownloadQuery::read(&mut q);
     q.finish()?;
-    super::routes::interchange::giving_file(&s.store, year, &Known::Now, format.as_deref()).await
+    let format = p.format.map(DataFormat::as_str);
+    super::routes::interchange::giving_file(&s.store, p.financial_year, &Known::Now, format).await
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct MonitoringDownloadQuery {
     financial_year: FinancialYear,
     #[param(minimum = 1, maximum = 4)]
     quarter: u8,
     /// `csv` (the default, with a byte-order mark for Excel) or `xlsx`.
     #[param(inline)]
-    format: Option<crate::model::formats::SheetFormat>,
+    format: Option<SheetFormat>,
+}
+
+impl MonitoringDownloadQuery {
+    fn read(q: &mut Query) -> Self {
+        MonitoringDownloadQuery {
+            financial_year: q.required_year("financial_year"),
+            quarter: q.required_quarter("quarter"),
+            format: super::routes::monitoring::sheet_format(q),
+        }
+    }
 }
 
 /// The monitoring return as CSV (with a byte-order mark, for Excel) or an XLSX workbook.
@@ -578,14 +648,9 @@ struct MonitoringDownloadQuery {
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn monitoring_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
-    let quarter = q.text("quarter");
-    let format = q.text("format");
+    let p = MonitoringDownloadQuery::read(&mut q);
     q.finish()?;
-    let quarter = parse_quarter(quarter)?;
-    let format =
-        crate::model::formats::SheetFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
-    let xlsx = format == crate::model::formats::SheetFormat::Xlsx;
-    let r = run::monitoring_return(&s.store, year, quarter, &Known::Now).await?;
+    let xlsx = p.format == Some(SheetFormat::Xlsx);
+    let r = run::monitoring_return(&s.store, p.financial_year, p.quarter, &Known::Now).await?;
     super::routes::monitoring::monitoring_response(&r, xlsx, true)
 }
