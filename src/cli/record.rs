@@ -14,7 +14,8 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::http::auth::{Auth, Need};
 use crate::http::error::AppError;
 use crate::model::fields::{Fields, FromFields};
-use crate::storage::{Store, controls, operations as ops, tokens};
+use crate::model::reference::NewProject;
+use crate::storage::{Store, controls, operations as ops, reference, tokens};
 
 /// The flags of identity, which no request type has: they say who records.
 const TOKEN: &str = "token";
@@ -90,6 +91,12 @@ recordings! {
         |store, auth, _id, cmd| {
             auth.require(Need::Approver)?;
             ops::allocate(store, cmd()?, auth.actor(&None)).await?
+        }
+    Project "project" "/api/v1/projects" NewProject,
+        "Create a project (approver, admin)", None,
+        |store, auth, _id, cmd| {
+            auth.require(Need::Approver)?;
+            reference::create_project(store, cmd()?.into(), auth.actor(&None)).await?
         }
     Vire "vire" "/api/v1/virements" ops::VirementCmd,
         "Move budget between two projects of one award (approver, admin); above the approval threshold it waits for a second approver", None,

@@ -162,9 +162,12 @@ fn recorded(app: &TestApp, token: &str, args: &[&str]) -> Value {
 
 backend_test!(each_recording_command_records_what_its_route_records, |app: TestApp| async move {
     app.project("P1", "ASB").await;
-    app.project("P2", "ASB").await;
     let approver = app.token(Role::Approver).to_owned();
     let finance = app.token(Role::Finance).to_owned();
+    let project = ["project", "--code", "P2", "--name", "Youth diversion", "--priority", "ASB", "--status", "active"];
+    assert_eq!(recorded(&app, &approver, &project)["code"], "P2");
+    let read = app.get("/api/v1/projects/P2", Role::Viewer).await;
+    assert_eq!((read.body["name"].as_str(), read.body["priority"].as_str()), (Some("Youth diversion"), Some("ASB")));
     let award = ["--grant", "LDF", "--financial-year", "2023-24"];
 
     recorded(&app, &approver, &allocation("P1", "20000"));
@@ -291,7 +294,7 @@ fn names(list: &Value) -> BTreeSet<String> {
 #[test]
 fn every_recording_commands_flags_are_its_api_bodys_properties() {
     let doc = grant_ledger::http::openapi::document();
-    assert!(Op::ALL.len() >= 7, "{:?}", Op::ALL);
+    assert!(Op::ALL.len() >= 8, "{:?}", Op::ALL);
     for op in Op::ALL {
         let command = record::command(*op);
         let identity = ["token", "user", "password-stdin"];
