@@ -37,6 +37,7 @@ pub use crate::model::wire::*;
         (name = "returns", description = "Filed returns: what was sent, byte for byte, and what changed since"),
         (name = "monitoring", description = "Officers' forecasts, indicators and their returns, the monitoring return"),
         (name = "tokens", description = "Bearer tokens (admin)"),
+        (name = "users", description = "People who sign in to the pages (admin)"),
         (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
         (name = "service", description = "Health and this document"),
     )
@@ -280,6 +281,7 @@ const LINKS: &[(&str, &str, &str, Fill)] = &[
     ("create_award", "SetPaymentSchedule", "put_schedule", AWARD),
     ("create_award", "YearEnd", "year_end", AWARD),
     ("create_project", "Project", "get_project", &[("code", "$response.body#/code")]),
+    ("add_user", "Disable", "disable_user", &[("username", "$response.body#/username")]),
     ("create_project", "PatchProject", "patch_project", &[("code", "$response.body#/code")]),
     ("create_project", "Indicators", "list_indicators", &[("code", "$response.body#/code")]),
     ("create_project", "CreateIndicator", "create_indicator", &[("code", "$response.body#/code")]),

@@ -67,6 +67,7 @@ mod tests {
             // the pages' forms
             crate::http::pages::SignInFormFields,
             crate::http::pages::SignOutFields,
+            crate::model::users::NewUserCmd,
         );
         // A commitment is one of two forms, chosen by `kind`.
         use crate::model::postings::{CommitmentRequest, GrantAgreementCmd, PurchaseOrderCmd};

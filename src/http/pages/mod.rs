@@ -10,6 +10,7 @@
 //! counts failures in the same per-address throttle as bearer tokens. Errors are pages
 //! (`errors`).
 
+mod account;
 mod cash;
 pub mod csrf;
 mod dashboard;
@@ -69,6 +70,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(css))
         .merge(forms::router())
         .merge(record_pages::router())
+        .merge(account::router())
 }
 
 /// To the dashboard.
@@ -161,13 +163,20 @@ impl FromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/dashboard").to_owned();
         let secret = cookie(&parts.headers, COOKIE).ok_or_else(|| NoSession::Redirect(back.clone()))?;
-        match sessions::authenticate(&state.store, &secret).await {
+        match sessions::authenticate_within(&state.store, &secret, state.session_idle).await {
             Ok(Some(p)) if Need::ReadReference.allows(p.role) => {
                 Ok(Session(p, csrf::token(csrf::Bound::Session, &secret)))
             }
             Ok(_) => Err(NoSession::Redirect(back)),
             Err(e) => Err(NoSession::Failed(e.into())),
         }
+    }
+}
+
+impl Session {
+    /// The name a page shows for who is signed in: a user's display name, else the token's name.
+    pub fn shown_name(&self) -> &str {
+        if self.0.display_name.is_empty() { &self.0.name } else { &self.0.display_name }
     }
 }
 
@@ -184,21 +193,46 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-fn sign_in_html(message: Option<&str>, next: &str, form_token: &str) -> String {
+/// Which of the sign-in forms a refusal is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tried {
+    Password,
+    Token,
+}
+
+/// The sign-in page: a username and password form, and a token form. On a refusal it says
+/// why beside the form tried, and keeps the username given, never a password or token.
+fn sign_in_html(refusal: Option<(&str, Tried)>, next: &str, form_token: &str, username: &str) -> String {
+    let message = refusal.map(|(m, _)| m);
+    let on = |tried: Tried| refusal.filter(|(_, t)| *t == tried).map(|(m, _)| m);
     let body = html! {
         main class="narrow" id="content" tabindex="-1" {
             h1 { "Sign in" }
             @if let Some(m) = message { p class="error" role="alert" { (m) } }
             form method="post" action="/sign-in" {
                 (csrf::hidden_input(form_token))
-                label for="token" { "Access token" }
-                @if let Some(m) = message { p class="error" id="token-error" { (m) } }
-                input id="token" name="token" type="password" autocomplete="current-password" required
-                    aria-describedby=[message.map(|_| "token-error")] aria-invalid=[message.map(|_| "true")];
+                @if let Some(m) = on(Tried::Password) { p class="error" id="password-error" { (m) } }
+                label for="username" { "Username" }
+                input id="username" name="username" type="text" autocomplete="username" value=(username)
+                    aria-describedby=[on(Tried::Password).map(|_| "password-error")];
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password"
+                    aria-describedby=[on(Tried::Password).map(|_| "password-error")]
+                    aria-invalid=[on(Tried::Password).map(|_| "true")];
                 input type="hidden" name="next" value=(next);
-                button type="submit" { "Sign in" }
+                button type="submit" id="sign-in-password" { "Sign in" }
             }
-            p { "Any role may read the reports. Ask your administrator for a token." }
+            form method="post" action="/sign-in" {
+                (csrf::hidden_input(form_token))
+                label for="token" { "Access token" }
+                @if let Some(m) = on(Tried::Token) { p class="error" id="token-error" { (m) } }
+                input id="token" name="token" type="password" autocomplete="off"
+                    aria-describedby=[on(Tried::Token).map(|_| "token-error")]
+                    aria-invalid=[on(Tried::Token).map(|_| "true")];
+                input type="hidden" name="next" value=(next);
+                button type="submit" id="sign-in-token" { "Sign in with a token" }
+            }
+            p { "Any role may read the reports. Ask your administrator for an account." }
         }
     };
     html::page("Sign in · grant-ledger", body)
@@ -227,7 +261,8 @@ async fn sign_in_form(State(s): State<AppState>, headers: HeaderMap, mut q: Quer
     q.finish()?;
     let held = cookie(&headers, csrf::SIGN_IN_COOKIE).filter(|c| is_secret(c));
     let secret = held.clone().unwrap_or_else(tokens::generate_secret);
-    let mut resp = page_response(StatusCode::OK, sign_in_html(None, &next, &csrf::token(csrf::Bound::SignIn, &secret)));
+    let mut resp =
+        page_response(StatusCode::OK, sign_in_html(None, &next, &csrf::token(csrf::Bound::SignIn, &secret), ""));
     if held.is_none() {
         let cookie = set_cookie(csrf::SIGN_IN_COOKIE, &secret, "/sign-in", None, over_https(&s, &headers));
         resp.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -243,9 +278,14 @@ fn is_secret(text: &str) -> bool {
 
 #[derive(ToSchema)]
 pub struct SignInFormFields {
-    /// A bearer token.
-    #[schema(min_length = 1, max_length = 200, pattern = r"^\s*\S")]
-    pub token: String,
+    /// A user's username (any case), with `password`; or leave empty and give `token`.
+    pub username: Option<String>,
+    /// The user's password. Never shown back, logged or stored.
+    #[schema(max_length = 256)]
+    pub password: Option<String>,
+    /// A bearer token, instead of a username and password.
+    #[schema(max_length = 200)]
+    pub token: Option<String>,
     /// The form's token, bound to the pre-session cookie `GET /sign-in` sets.
     pub csrf_token: String,
     /// Where to go after signing in: a path of this site.
@@ -254,7 +294,13 @@ pub struct SignInFormFields {
 
 impl FromFields for SignInFormFields {
     fn read(f: &mut Fields) -> Self {
-        SignInFormFields { token: f.text("token"), csrf_token: f.text("csrf_token"), next: f.opt_text("next") }
+        SignInFormFields {
+            username: f.opt_text("username"),
+            password: f.opt_text("password"),
+            token: f.opt_text("token"),
+            csrf_token: f.text("csrf_token"),
+            next: f.opt_text("next"),
+        }
     }
 }
 
@@ -264,30 +310,45 @@ fn form_fields(form: &csrf::FormFields) -> Fields {
     Fields::text_pairs(form.pairs().iter().cloned().chain([token]))
 }
 
-/// What a person signs in with. (A username and password will be a second kind.)
+/// What a person signs in with.
 enum Credentials {
     Token(String),
+    Password { username: String, password: String },
 }
 
-/// The credentials a sign-in form holds, or what to tell the person.
-fn credentials(form: &SignInFormFields) -> Result<Credentials, &'static str> {
-    let token = form.token.trim();
+/// The credentials a sign-in form holds, or what to tell the person. A form with a `token`
+/// field (`token_form`, even empty) is the token form; any other, the username and password form.
+fn credentials(form: &SignInFormFields, token_form: bool) -> Result<Credentials, (&'static str, Tried)> {
+    let token = form.token.as_deref().map(str::trim).unwrap_or("");
+    if !token_form {
+        let username = form.username.as_deref().map(str::trim).unwrap_or("");
+        let password = form.password.as_deref().unwrap_or("");
+        if username.is_empty()
+            || password.is_empty()
+            || username.len() > 64
+            || password.len() > crate::model::users::PASSWORD_LEN_MAX * 4
+        {
+            return Err(("Enter your username and password.", Tried::Password));
+        }
+        return Ok(Credentials::Password { username: username.to_owned(), password: password.to_owned() });
+    }
     if token.is_empty() || token.len() > TOKEN_LEN_MAX {
-        return Err("Enter your access token.");
+        return Err(("Enter your access token.", Tried::Token));
     }
     Ok(Credentials::Token(token.to_owned()))
 }
 
 /// Sign in: with a valid `csrf_token` (and, from a browser that sends one, this ledger's
-/// `Origin`), a valid token starts a new session and goes on to `next`. Failures count
-/// towards the address's throttle.
+/// `Origin`), a valid username and password, or token, starts a new session and goes on to
+/// `next`. Failures count towards the address's throttle, and for a username towards that
+/// account's too, whether or not the user exists.
 #[utoipa::path(post, path = "/sign-in", tag = "pages", security(()),
     request_body(content = SignInFormFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Signed in: to `next` (default `/`); `Set-Cookie` holds the session."),
-        (status = 401, description = "The token is not valid: the form again, saying so.", body = String, content_type = "text/html"),
+        (status = 401, description = "The username and password, or the token, are not valid: the form again, saying so, with the username kept.", body = String, content_type = "text/html"),
         (status = 403, description = "No valid `csrf_token` for this browser's pre-session cookie, or posted from another origin: a page saying so; nothing is counted.", body = String, content_type = "text/html"),
-        (status = 422, description = "No token given: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 429, description = "Too many failed authentications from this address: a page saying so, with `Retry-After`.", body = String, content_type = "text/html")))]
+        (status = 422, description = "Nothing to sign in with: the form again, saying so.", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many failed sign-ins from this address, or for this username: a page saying so, with `Retry-After`.", body = String, content_type = "text/html")))]
 async fn sign_in(
     State(s): State<AppState>,
     Client(client): Client,
@@ -296,18 +357,34 @@ async fn sign_in(
 ) -> Result<Response, AppError> {
     // The form was checked first: another site's post must not spend this address's failures.
     s.throttle.check(&client)?;
-    // A bad field is told as the form's one message (no token), and a field the form does
-    // not have is let be: the person sees the form again, not a problem document.
+    // A bad field is told as the form's one message, and a field the form does not have is
+    // let be: the person sees the form again, not a problem document.
     let fields = SignInFormFields::read(&mut form_fields(&form));
     let next = fields.next.as_deref().filter(|n| is_local_path(n)).unwrap_or("/");
-    let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token()));
-    let principal = match credentials(&fields) {
+    let kept = fields.username.as_deref().map(str::trim).unwrap_or("");
+    let again = |status, refusal| page_response(status, sign_in_html(Some(refusal), next, form.token(), kept));
+    let (principal, account) = match credentials(&fields, form.get("token").is_some()) {
         Err(message) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, message)),
-        Ok(Credentials::Token(token)) => tokens::authenticate(&s.store, &token).await?,
+        Ok(Credentials::Token(token)) => (tokens::authenticate(&s.store, &token).await?, None),
+        Ok(Credentials::Password { username, password }) => {
+            // An account past its failures is refused even with the right password, from any
+            // address: otherwise guessing would go on from fresh addresses.
+            let account = super::throttle::account(&username);
+            s.throttle.check(&account)?;
+            (crate::storage::users::verify(&s.store, &username, &password).await?, Some(account))
+        }
     };
     let Some(principal) = principal else {
         s.throttle.failed(&client);
-        return Ok(again(StatusCode::UNAUTHORIZED, "That token is not valid."));
+        if let Some(account) = &account {
+            s.throttle.failed(account);
+        }
+        let refusal = if account.is_some() {
+            ("That username and password do not match an account.", Tried::Password)
+        } else {
+            ("That token is not valid.", Tried::Token)
+        };
+        return Ok(again(StatusCode::UNAUTHORIZED, refusal));
     };
     let secret = sessions::start(&s.store, &principal, cookie(&headers, COOKIE).as_deref()).await?;
     // A redirect: the form was posted from this site's own page, so the Strict cookie goes
@@ -399,11 +476,8 @@ impl DashboardQuery {
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn dashboard_page(
-    State(s): State<AppState>,
-    Session(who, form_token): Session,
-    mut q: Query,
-) -> Result<Response, AppError> {
+async fn dashboard_page(State(s): State<AppState>, who: Session, mut q: Query) -> Result<Response, AppError> {
+    let form_token = who.1.clone();
     let DashboardQuery { financial_year: year, as_at, columns } = DashboardQuery::read(&mut q);
     q.finish()?;
     let all_columns = match columns.as_deref() {
@@ -440,7 +514,8 @@ async fn dashboard_page(
     let known_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
-        signed_in_as: &who.name,
+        signed_in_as: who.shown_name(),
+        is_admin: who.0.role == crate::domain::Role::Admin,
         form_token: &form_token,
         years: &year_codes,
         report: &report,
