@@ -15,10 +15,14 @@ use crate::http::auth::{Auth, Need};
 use crate::http::error::AppError;
 use crate::model::fields::{Fields, FromFields};
 use crate::model::reference::NewProject;
-use crate::storage::{Store, controls, operations as ops, reference, tokens};
+use crate::storage::{Store, controls, operations as ops, reference, tokens, users};
 
 /// The flags of identity, which no request type has: they say who records.
 const TOKEN: &str = "token";
+const USER: &str = "user";
+const PASSWORD_STDIN: &str = "password-stdin";
+/// Where `--user`'s password is read from when not from standard input.
+const PASSWORD_ENV: &str = "GRANT_LEDGER_PASSWORD";
 
 /// Each recording command: its name, the API route it records as, the request type whose
 /// schema gives its flags, what it does, and the help of the id its route's path takes (or
@@ -302,6 +306,17 @@ pub fn command(op: Op) -> Command {
             .value_name("TOKEN")
             .help("Act as this bearer token of the ledger (or GRANT_LEDGER_TOKEN); its role must allow the recording"),
     )
+    .arg(Arg::new(USER).long(USER).value_name("USERNAME").help(
+        "Act as this user of the ledger, as signed in to the pages, instead of a token; the password from \
+         GRANT_LEDGER_PASSWORD or --password-stdin",
+    ))
+    .arg(
+        Arg::new(PASSWORD_STDIN)
+            .long(PASSWORD_STDIN)
+            .action(ArgAction::SetTrue)
+            .requires(USER)
+            .help("Read --user's password from the first line of standard input"),
+    )
 }
 
 /// Clap (without its `string` feature) takes names and help as `&'static str`; the command
@@ -318,6 +333,10 @@ pub struct Recording {
     /// The id the route's path takes, as given.
     id: Option<String>,
     token: Option<String>,
+    /// The token was given on the command line, not only in the environment.
+    token_given: bool,
+    user: Option<String>,
+    password_stdin: bool,
 }
 
 /// The positional argument of a route's path id.
@@ -351,7 +370,15 @@ impl clap::FromArgMatches for Recording {
             }
         }
         let id = op.id_help().and_then(|_| sub.get_one::<String>(ID).cloned());
-        Ok(Recording { op, pairs, id, token: sub.get_one::<String>(TOKEN).cloned() })
+        Ok(Recording {
+            op,
+            pairs,
+            id,
+            token: sub.get_one::<String>(TOKEN).cloned(),
+            token_given: sub.value_source(TOKEN) == Some(clap::parser::ValueSource::CommandLine),
+            user: sub.get_one::<String>(USER).cloned(),
+            password_stdin: sub.get_flag(PASSWORD_STDIN),
+        })
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
@@ -426,20 +453,47 @@ fn as_flag(line: &str, flags: &[Flag]) -> String {
     }
 }
 
-/// The caller named by `--token`, or a refusal naming the flag.
+/// The caller named by `--user` (with its password) or `--token`, or a refusal naming the
+/// flag. A token in the environment gives way to a `--user` on the command line.
 async fn signed_in(store: &Store, rec: &Recording) -> Result<Auth, Refusal> {
     let other = |line: String| Refusal { status: 1, lines: vec![line] };
-    let Some(secret) = rec.token.as_deref().filter(|t| !t.trim().is_empty()) else {
-        return Err(other(format!(
-            "--token: is required (or GRANT_LEDGER_TOKEN): say who records `{}`",
-            rec.op.name()
-        )));
+    let (found, unknown) = match (&rec.user, rec.token.as_deref().filter(|t| !t.trim().is_empty())) {
+        (Some(_), Some(_)) if rec.token_given => {
+            return Err(other("--user: give --user or --token, not both".into()));
+        }
+        (Some(user), _) => {
+            let password = password(rec).map_err(other)?;
+            (users::verify(store, user, &password).await, "--user: no such live user, or not that password")
+        }
+        (None, Some(secret)) => (
+            tokens::authenticate(store, secret.trim()).await,
+            "--token: is not a token of this ledger, or it was revoked",
+        ),
+        (None, None) => {
+            return Err(other(format!(
+                "--token: is required (or GRANT_LEDGER_TOKEN), or --user: say who records `{}`",
+                rec.op.name()
+            )));
+        }
     };
-    match tokens::authenticate(store, secret.trim()).await {
+    match found {
         Ok(Some(principal)) => Ok(Auth(principal)),
-        Ok(None) => Err(other("--token: is not a token of this ledger, or it was revoked".into())),
+        Ok(None) => Err(other(unknown.into())),
         Err(e) => Err(refusal(AppError::Store(e)).await),
     }
+}
+
+/// `--user`'s password: standard input's first line with `--password-stdin`, else
+/// GRANT_LEDGER_PASSWORD. Never a flag's value, which the shell's history and the process
+/// list would show.
+fn password(rec: &Recording) -> Result<String, String> {
+    if rec.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| format!("--password-stdin: {e}"))?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    std::env::var(PASSWORD_ENV)
+        .map_err(|_| format!("--user: needs its password, from {PASSWORD_ENV} or --password-stdin"))
 }
 
 /// An error as the API would answer it, read back from its problem body: bad fields (exit 2)

@@ -17,12 +17,23 @@ use crate::support::TestApp;
 /// The binary's exit status, stdout and stderr, run against the test ledger. `token` goes in
 /// GRANT_LEDGER_TOKEN; any such variable of the test's own environment is removed first.
 fn cli(app: &TestApp, token: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    let env: Vec<(&str, &str)> = token.map(|t| ("GRANT_LEDGER_TOKEN", t)).into_iter().collect();
+    cli_with(app, &env, None, args)
+}
+
+/// As `cli`, with these environment variables and, when given, this standard input.
+fn cli_with(app: &TestApp, env: &[(&str, &str)], stdin: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::Stdio;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"));
-    cmd.args(args).env("DATABASE_URL", &app.url).env("RUST_LOG", "warn").env_remove("GRANT_LEDGER_TOKEN");
-    if let Some(t) = token {
-        cmd.env("GRANT_LEDGER_TOKEN", t);
-    }
-    let out = cmd.output().expect("running grant-ledger");
+    cmd.args(args).env("DATABASE_URL", &app.url).env("RUST_LOG", "warn");
+    cmd.env_remove("GRANT_LEDGER_TOKEN").env_remove("GRANT_LEDGER_PASSWORD");
+    cmd.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("running grant-ledger");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code().expect("exited, not killed"),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -151,6 +162,49 @@ backend_test!(a_caller_without_identity_or_the_role_is_refused, |app: TestApp| a
     // Admin may.
     let (code, _, err) = cli(&app, Some(app.token(Role::Admin)), &allocation("P1", "10"));
     assert_eq!(code, 0, "{err}");
+});
+
+backend_test!(a_user_records_with_their_password, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    for (name, role) in [("alice", "approver"), ("victor", "viewer")] {
+        let body = serde_json::json!({ "username": name, "display_name": name, "role": role,
+                                       "password": format!("{name}'s long passphrase") });
+        let r =
+            app.call(axum::http::Method::POST, "/api/v1/users", Some(app.token(Role::Admin)), Some(body), &[]).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let mut args = allocation("P1", "100");
+    args.extend(["--user", "alice"]);
+    // The password from the environment.
+    let (code, out, err) = cli_with(&app, &[("GRANT_LEDGER_PASSWORD", "alice's long passphrase")], None, &args);
+    assert_eq!(code, 0, "{err}");
+    let id = serde_json::from_str::<Value>(&out).unwrap()["entry_id"].as_i64().unwrap();
+    let entry = app.get(&format!("/api/v1/entries/{id}"), Role::Viewer).await;
+    assert_eq!(entry.body["created_by"], "alice", "{}", entry.body);
+    // From standard input; a token in the environment gives way to --user.
+    let mut piped = args.clone();
+    piped.push("--password-stdin");
+    let env = [("GRANT_LEDGER_TOKEN", app.token(Role::Viewer))];
+    let (code, _, err) = cli_with(&app, &env, Some("alice's long passphrase\n"), &piped);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(app.balance("available:LDF:2023-24:P1").await, "-200.00");
+
+    // Refused: a wrong password, no password, a role that may not, both --user and --token.
+    let (code, _, err) = cli_with(&app, &[], Some("not it\n"), &piped);
+    assert_eq!((code, err.trim()), (1, "--user: no such live user, or not that password"));
+    let (code, _, err) = cli_with(&app, &[], None, &args);
+    assert_eq!(code, 1);
+    assert!(err.contains("GRANT_LEDGER_PASSWORD") && err.contains("--password-stdin"), "{err}");
+    let mut viewer = allocation("P1", "100");
+    viewer.extend(["--user", "victor", "--password-stdin"]);
+    let (code, _, err) = cli_with(&app, &[], Some("victor's long passphrase\n"), &viewer);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("forbidden: "), "{err}");
+    let mut both = args.clone();
+    both.extend(["--token", app.token(Role::Approver)]);
+    let (code, _, err) = cli_with(&app, &[("GRANT_LEDGER_PASSWORD", "alice's long passphrase")], None, &both);
+    assert_eq!((code, err.trim()), (1, "--user: give --user or --token, not both"));
+    assert_eq!(app.balance("available:LDF:2023-24:P1").await, "-200.00");
 });
 
 /// Runs a recording as `token` and insists it succeeded; the record.
