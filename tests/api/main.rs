@@ -9,6 +9,7 @@ mod as_at_rules;
 mod cash;
 mod cash_after_year;
 mod cli_ledger;
+mod cli_record;
 mod contention;
 mod contract;
 mod controls;
