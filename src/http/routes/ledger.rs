@@ -10,11 +10,12 @@ use super::super::AppState;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
-use super::super::openapi::{Code, IsoDate, PageQuery};
-use crate::domain::EntryKind;
+use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Text};
 use crate::domain::FinancialYear;
+use crate::domain::{AccountKind, EntryKind};
 use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
+use crate::model::lists::EntrySort;
 use crate::model::page::{List, Page};
 use crate::model::postings::CommitmentRecord;
 use crate::storage::entries;
@@ -39,6 +40,53 @@ struct EntryFilterQuery {
     kind: Option<EntryKind>,
     from: Option<IsoDate>,
     to: Option<IsoDate>,
+    /// Case-insensitive, anywhere in the entry's supplier.
+    supplier: Option<Text>,
+    /// The invoice reference exactly.
+    invoice_ref: Option<Text>,
+    /// Case-insensitive, anywhere in the memo (a spend's memo is its description); `%` and
+    /// `_` are matched as themselves.
+    q: Option<Text>,
+    /// The least amount: the entry's total (the sum of its debits), or with `account` its
+    /// net posting to those accounts.
+    min: Option<AmountOrZero>,
+    /// The most amount, as `min`.
+    max: Option<AmountOrZero>,
+    /// Only entries posting to an account of this kind (of the `grant`, `project` and
+    /// `financial_year` asked for); each one's amount is then its net posting to them.
+    #[param(inline)]
+    account: Option<AccountKind>,
+    /// `id` (the default: as recorded) or `date` (entry date, then id). A cursor is good
+    /// only for the order and filters it was given under.
+    #[param(inline)]
+    sort: Option<EntrySort>,
+}
+
+/// The filters of the entries list, as the API and the page read them.
+pub(crate) fn entry_filter(q: &mut Query) -> EntryFilter {
+    EntryFilter {
+        year: q.year("financial_year"),
+        grant: q.code("grant"),
+        project: q.code("project"),
+        kind: q.word("kind", EntryKind::parse, &EntryKind::WORDS),
+        from: q.date("from"),
+        to: q.date("to"),
+        supplier: q.text("supplier"),
+        invoice_ref: q.text("invoice_ref"),
+        q: q.text("q"),
+        min: q.money("min"),
+        max: q.money("max"),
+        account: q.word("account", AccountKind::parse, &AccountKind::WORDS),
+        sort: q.word("sort", EntrySort::parse, &EntrySort::WORDS).unwrap_or_default(),
+    }
+}
+
+/// The page of a filtered list of entries: its cursor is of the list in the filter's order.
+pub(crate) fn entry_page(q: &mut Query, f: &EntryFilter) -> super::super::input::PageParams {
+    match f.sort {
+        EntrySort::Id => q.page(List::Entries),
+        EntrySort::Date => q.page_in(List::EntriesByDate, &f.scope()),
+    }
 }
 
 /// List entries with their postings, newest last.
@@ -48,21 +96,10 @@ struct EntryFilterQuery {
     responses((status = 200, body = super::super::openapi::EntryPage)))]
 async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let kind = q.text("kind");
-    let filter = EntryFilter {
-        year: q.year("financial_year"),
-        grant: q.code("grant"),
-        project: q.code("project"),
-        kind: kind.as_deref().and_then(EntryKind::parse),
-        from: q.date("from"),
-        to: q.date("to"),
-    };
-    let page = q.page(List::Entries);
+    let filter = entry_filter(&mut q);
+    let page = entry_page(&mut q, &filter);
     q.finish()?;
-    if kind.is_some() && filter.kind.is_none() {
-        return Err(AppError::field("kind", format!("must be one of: {}", EntryKind::WORDS.join(", "))));
-    }
-    Ok(Json(entries::list_entries(&s.store, &filter, page.after_id(), page.limit).await?))
+    Ok(Json(entries::list_entries(&s.store, &filter, &page.after, page.limit).await?))
 }
 
 /// Get an entry with its postings.
