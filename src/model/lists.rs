@@ -14,6 +14,8 @@ crate::domain::words::word_set!(
     EntrySort, "sort", { Id => "id", Date => "date" }
 );
 
+// `word_set!` makes the enum, so its default cannot be derived on it.
+#[allow(clippy::derivable_impls)]
 impl Default for EntrySort {
     fn default() -> EntrySort {
         EntrySort::Id
