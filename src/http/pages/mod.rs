@@ -16,6 +16,7 @@ mod dashboard;
 pub mod errors;
 mod filed;
 pub mod html;
+mod lists;
 mod partners;
 pub mod svg;
 
@@ -62,6 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(giving_download))
         .routes(routes!(filed_return_file))
         .routes(routes!(css))
+        .merge(lists::router())
 }
 
 /// To the dashboard.

@@ -19,6 +19,7 @@ use crate::domain::rag::RagRule;
 use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{YearEndCmd, YearEndRecord};
+use crate::model::lists::VirementFilter;
 use crate::model::open_data::OpenDataSettings;
 use crate::model::page::{List, Page};
 use crate::model::postings::VirementRecord;
@@ -72,6 +73,24 @@ struct VirementQuery {
     #[param(inline)]
     status: Option<VirementStatus>,
     financial_year: Option<crate::domain::FinancialYear>,
+    grant: Option<Code>,
+    /// A project the virement moves money from or to.
+    project: Option<Code>,
+    /// Inclusive, on the decision date (`approved_on`).
+    from: Option<IsoDate>,
+    to: Option<IsoDate>,
+}
+
+/// The filters of the virements list, as the API and the page read them.
+pub(crate) fn virement_filter(q: &mut Query) -> VirementFilter {
+    VirementFilter {
+        status: q.word("status", VirementStatus::parse, &VirementStatus::WORDS),
+        financial_year: q.year("financial_year"),
+        grant: q.code("grant"),
+        project: q.code("project"),
+        from: q.date("from"),
+        to: q.date("to"),
+    }
 }
 
 /// List virements, posted, pending, approved or rejected.
@@ -85,18 +104,10 @@ pub async fn list_virements(
     mut q: Query,
 ) -> Result<Json<Page<VirementRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let status = q.text("status");
-    let year = q.year("financial_year");
+    let filter = virement_filter(&mut q);
     let page = q.page(List::Virements);
     q.finish()?;
-    let status = match status.as_deref().map(VirementStatus::parse) {
-        None => None,
-        Some(Some(st)) => Some(st),
-        Some(None) => {
-            return Err(AppError::field("status", format!("must be one of: {}", VirementStatus::WORDS.join(", "))));
-        }
-    };
-    Ok(Json(controls::list_virements(&s.store, status, year, page.after_id(), page.limit).await?))
+    Ok(Json(controls::search_virements(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 
 /// Get a virement.
@@ -356,6 +367,19 @@ struct AuditQuery {
     to: Option<IsoDate>,
 }
 
+/// The filters of the audit trail, as the API and the page read them; `with_tokens` for admin.
+pub(crate) fn audit_filter(q: &mut Query, with_tokens: bool) -> AuditFilter {
+    AuditFilter {
+        entity: q.text("entity"),
+        key: q.text("key"),
+        actor: q.text("actor"),
+        action: q.text("action"),
+        from: q.date("from"),
+        to: q.date("to"),
+        with_tokens,
+    }
+}
+
 /// The audit trail of reference data, oldest first.
 ///
 /// Roles: every role but funder; token and sign-in (session) records for admin only.
@@ -364,15 +388,7 @@ struct AuditQuery {
 async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
     auth.require(Need::ReadAudit)?;
     let with_tokens = Need::Admin.allows(auth.0.role);
-    let filter = AuditFilter {
-        entity: q.text("entity"),
-        key: q.text("key"),
-        actor: q.text("actor"),
-        action: q.text("action"),
-        from: q.date("from"),
-        to: q.date("to"),
-        with_tokens,
-    };
+    let filter = audit_filter(&mut q, with_tokens);
     let page = q.page(List::Audit);
     q.finish()?;
     // Viewers read everything but tokens and sign-ins: asking for them is refused, not answered empty.

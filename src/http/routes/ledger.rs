@@ -15,7 +15,7 @@ use crate::domain::FinancialYear;
 use crate::domain::{AccountKind, EntryKind};
 use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
-use crate::model::lists::EntrySort;
+use crate::model::lists::{CommitmentFilter, EntrySort, Standing};
 use crate::model::page::{List, Page};
 use crate::model::postings::CommitmentRecord;
 use crate::storage::entries;
@@ -150,8 +150,34 @@ async fn list_accounts(
 #[allow(dead_code)]
 struct CommitmentQuery {
     project: Option<Code>,
-    /// Only commitments with something outstanding.
+    /// Only commitments with something outstanding (as `status=open`).
     open: Option<bool>,
+    /// `open` (something outstanding) or `all` (the default).
+    #[param(inline)]
+    status: Option<Standing>,
+    grant: Option<Code>,
+    financial_year: Option<FinancialYear>,
+    /// Case-insensitive, anywhere in the supplier (a grant agreement's partner's name).
+    supplier: Option<Text>,
+    /// Inclusive, on the commitment's date.
+    from: Option<IsoDate>,
+    to: Option<IsoDate>,
+}
+
+/// The filters of the commitments list, as the API and the page read them.
+pub(crate) fn commitment_filter(q: &mut Query) -> CommitmentFilter {
+    let project = q.code("project");
+    let open = q.bool("open").unwrap_or(false);
+    let status = q.word("status", Standing::parse, &Standing::WORDS);
+    CommitmentFilter {
+        open_only: open || status == Some(Standing::Open),
+        grant: q.code("grant"),
+        financial_year: q.year("financial_year"),
+        project,
+        supplier: q.text("supplier"),
+        from: q.date("from"),
+        to: q.date("to"),
+    }
 }
 
 /// List commitments with what is outstanding.
@@ -165,11 +191,10 @@ pub async fn list_commitments(
     mut q: Query,
 ) -> Result<Json<Page<CommitmentRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let project = q.code("project");
-    let open = q.bool("open").unwrap_or(false);
+    let filter = commitment_filter(&mut q);
     let page = q.page(List::Commitments);
     q.finish()?;
-    Ok(Json(ops::list_commitments(&s.store, project.as_deref(), open, page.after_id(), page.limit).await?))
+    Ok(Json(ops::search_commitments(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 
 /// Get one commitment whole: a purchase order, or a grant agreement with its yearly parts,

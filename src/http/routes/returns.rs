@@ -12,11 +12,12 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::PageQuery;
+use super::super::openapi::{IsoDate, PageQuery};
 use super::super::{AppState, Idem};
 use super::postings::path_id;
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
+use crate::model::lists::ReturnFilter;
 use crate::model::page::{List, Page};
 use crate::model::returns::{FiledReturn, ReturnChanges};
 use crate::reports::filing;
@@ -73,6 +74,19 @@ async fn file_return(
 struct ReturnsQuery {
     kind: Option<ReturnKind>,
     financial_year: Option<FinancialYear>,
+    /// Inclusive, on the UTC date it was filed.
+    from: Option<IsoDate>,
+    to: Option<IsoDate>,
+}
+
+/// The filters of the filed returns list, as the API and the page read them.
+pub(crate) fn return_filter(q: &mut Query) -> ReturnFilter {
+    ReturnFilter {
+        kind: q.word("kind", ReturnKind::parse, &ReturnKind::WORDS),
+        financial_year: q.year("financial_year"),
+        from: q.date("from"),
+        to: q.date("to"),
+    }
 }
 
 /// List filed returns, newest first.
@@ -86,18 +100,10 @@ async fn list_returns(
     mut q: Query,
 ) -> Result<Json<Page<FiledReturn>>, AppError> {
     auth.require(Need::ReadReference)?;
-    let kind = q.text("kind");
-    let year = q.year("financial_year");
+    let filter = return_filter(&mut q);
     let page = q.page(List::Returns);
     q.finish()?;
-    let kind = match kind.as_deref().map(ReturnKind::parse) {
-        None => None,
-        Some(Some(k)) => Some(k),
-        Some(None) => {
-            return Err(AppError::field("kind", format!("must be one of: {}", ReturnKind::WORDS.join(", "))));
-        }
-    };
-    Ok(Json(returns::list(&s.store, kind, year, page.after_id(), page.limit).await?))
+    Ok(Json(returns::search(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 
 /// Get a filed return's record: who filed it, when, its SHA-256, size and ledger position.
