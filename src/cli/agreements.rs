@@ -9,7 +9,9 @@ use super::controls::{As, print, signed_in, year};
 use crate::domain::{EvidenceStatus, Money, parse_date};
 use crate::http::auth::Need;
 use crate::model::Actor;
-use crate::model::agreements::{CommitmentDetail, EvidenceCmd, EvidenceReverseCmd};
+use crate::model::agreements::{EvidenceCmd, EvidenceReverseCmd};
+use crate::reports::agreements::{AgreementLine, columns as agreement_columns};
+use crate::reports::columns;
 use crate::reports::csv_out::Cell;
 use crate::reports::table;
 use crate::storage::Store;
@@ -74,41 +76,6 @@ pub enum AgreementAction {
     },
 }
 
-const HEADER: [&str; 12] = [
-    "id",
-    "partner",
-    "purpose",
-    "period",
-    "part_this_year",
-    "amount",
-    "paid",
-    "clawed_back",
-    "evidenced",
-    "unevidenced",
-    "outstanding",
-    "evidence",
-];
-
-fn row(a: &CommitmentDetail, fy: crate::domain::FinancialYear) -> Vec<Cell> {
-    let part = a.part_in(fy);
-    let period = a.period();
-    let n = |m: Money| Cell::Number(m.to_string());
-    vec![
-        Cell::Number(a.commitment_id.to_string()),
-        Cell::Text(a.recipient_name.clone().unwrap_or_default()),
-        Cell::Text(a.purpose.clone().unwrap_or_default()),
-        Cell::Text(period),
-        n(part),
-        n(a.amount),
-        n(a.paid),
-        n(a.clawed_back),
-        n(a.evidenced),
-        n(a.unevidenced),
-        n(a.outstanding),
-        Cell::Text(a.evidence_status.map(|s| s.as_str().to_owned()).unwrap_or_else(|| "awaited".to_owned())),
-    ]
-}
-
 pub async fn run(store: &Store, action: AgreementAction) -> anyhow::Result<()> {
     match action {
         AgreementAction::List { financial_year, json, who } => {
@@ -118,8 +85,12 @@ pub async fn run(store: &Store, action: AgreementAction) -> anyhow::Result<()> {
             if json {
                 print(&agreements);
             } else {
-                let rows: Vec<Vec<Cell>> = agreements.iter().map(|a| row(a, fy)).collect();
-                print!("{}", table::render(&HEADER, &rows));
+                let columns = agreement_columns();
+                let rows: Vec<Vec<Cell>> = agreements
+                    .iter()
+                    .map(|agreement| columns::cells(&columns, &AgreementLine { agreement, year: fy }))
+                    .collect();
+                print!("{}", table::render(&columns::names(&columns), &rows));
             }
         }
         AgreementAction::Show { id, who } => {

@@ -24,7 +24,39 @@ mod tests {
     }
 
     fn listed() -> (usize, Vec<String>) {
-        check!(crate::model::postings::AllocationCmd)
+        let (count, mut failures) = check!(
+            crate::model::postings::AllocationCmd,
+            crate::model::postings::VirementCmd,
+            crate::model::postings::PurchaseOrderCmd,
+            crate::model::postings::GrantAgreementCmd,
+            crate::model::postings::ReleaseCmd,
+            crate::model::postings::ReverseCmd,
+            crate::model::postings::SpendCmd,
+            crate::model::postings::RefundCmd,
+            crate::model::agreements::AgreementPart,
+            crate::model::agreements::PartCommitCmd,
+            crate::model::agreements::EvidenceCmd,
+            crate::model::agreements::EvidenceReverseCmd,
+            crate::model::controls::RejectVirementCmd,
+            crate::model::controls::CloseYearCmd,
+            crate::model::controls::ReopenYearCmd,
+            crate::model::controls::YearEndCmd,
+            crate::model::controls::SettingsPatch,
+            crate::model::quarters::QuarterLockCmd,
+            crate::model::tokens::TokenCmd,
+            crate::model::returns::FileReturnCmd,
+            crate::model::reports::SpendProfileCmd,
+        );
+        // A commitment is one of two forms, chosen by `kind`.
+        use crate::model::postings::{CommitmentRequest, GrantAgreementCmd, PurchaseOrderCmd};
+        let forms = [
+            (PurchaseOrderCmd::schema(), serde_json::json!({})),
+            (GrantAgreementCmd::schema(), serde_json::json!({ "kind": "grant_agreement" })),
+        ];
+        if let Err(e) = crate::model::fields::agrees_in_forms::<CommitmentRequest>(&forms) {
+            failures.push(format!("CommitmentRequest: {e}"));
+        }
+        (count + 1, failures)
     }
 
     #[test]

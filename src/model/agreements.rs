@@ -6,13 +6,24 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::fields::{Fields, FromFields};
+use super::wire::{Amount, AmountOrZero, IsoDate, Prose, ProseOrEmpty};
 use crate::domain::{CommitmentKind, EvidenceStatus, FinancialYear, Money};
 
 /// One financial year's part of an agreement, as given when it is made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = AgreementPartBody)]
+#[serde(deny_unknown_fields)]
 pub struct AgreementPart {
     pub financial_year: FinancialYear,
+    #[schema(value_type = Amount)]
     pub amount: Money,
+}
+
+impl FromFields for AgreementPart {
+    fn read(f: &mut Fields) -> Self {
+        AgreementPart { financial_year: f.year("financial_year"), amount: f.money("amount") }
+    }
 }
 
 /// What makes a commitment a grant agreement.
@@ -50,21 +61,56 @@ pub struct PartState {
 }
 
 /// Commits a waiting part in its year's award, on `date` (in that year).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[schema(as = PartBody)]
+#[serde(deny_unknown_fields)]
 pub struct PartCommitCmd {
+    /// From the route's path, not the body: `read` leaves it 0 for the route to set.
+    #[serde(skip)]
     pub commitment_id: i64,
+    /// The year of the part: its award must exist now.
+    #[serde(rename = "financial_year")]
     pub year: FinancialYear,
+    /// In that year, and not before the agreement's date.
+    #[schema(value_type = IsoDate)]
     pub date: NaiveDate,
 }
 
+impl FromFields for PartCommitCmd {
+    fn read(f: &mut Fields) -> Self {
+        PartCommitCmd { commitment_id: 0, year: f.year("financial_year"), date: f.date("date") }
+    }
+}
+
 /// The partner's evidence of what it spent of an agreement's money.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[schema(as = EvidenceBody)]
+#[serde(deny_unknown_fields)]
 pub struct EvidenceCmd {
+    /// From the route's path, not the body: `read` leaves it 0 for the route to set.
+    #[serde(skip)]
     pub commitment_id: i64,
+    /// When the partner's evidence was received; not before the agreement's date.
+    #[schema(value_type = IsoDate)]
     pub date: NaiveDate,
+    /// What the evidence accounts for: more than zero, unless `status` is `none`.
+    #[schema(value_type = AmountOrZero)]
     pub amount_evidenced: Money,
     pub status: EvidenceStatus,
+    #[schema(value_type = Option<ProseOrEmpty>)]
     pub note: String,
+}
+
+impl FromFields for EvidenceCmd {
+    fn read(f: &mut Fields) -> Self {
+        EvidenceCmd {
+            commitment_id: 0,
+            date: f.date("date"),
+            amount_evidenced: f.money_zero_ok("amount_evidenced"),
+            status: f.word("status", &EvidenceStatus::ALL, None),
+            note: f.text_or_empty("note"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -85,12 +131,28 @@ pub struct EvidenceRecord {
 }
 
 /// Reverses a partner's evidence recorded in error, giving the reason.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[schema(as = EvidenceReverseBody)]
+#[serde(deny_unknown_fields)]
 pub struct EvidenceReverseCmd {
+    /// From the route's path, not the body: `read` leaves it 0 for the route to set.
+    #[serde(skip)]
     pub commitment_id: i64,
+    /// From the route's path, as `commitment_id`.
+    #[serde(skip)]
     pub evidence_id: i64,
+    /// When the error was found and corrected; not before the evidence's own date.
+    #[schema(value_type = IsoDate)]
     pub date: NaiveDate,
+    /// Why the evidence was recorded in error; shown beside it.
+    #[schema(value_type = Prose)]
     pub reason: String,
+}
+
+impl FromFields for EvidenceReverseCmd {
+    fn read(f: &mut Fields) -> Self {
+        EvidenceReverseCmd { commitment_id: 0, evidence_id: 0, date: f.date("date"), reason: f.text("reason") }
+    }
 }
 
 /// The correction of evidence recorded in error. The evidence itself is kept as recorded.

@@ -551,37 +551,55 @@ impl Fields {
 /// required is exactly what an empty request is refused for, and every documented field,
 /// and no other, is read. `Err` says where they part.
 pub fn agrees<T: FromFields>(schema: &utoipa::openapi::RefOr<utoipa::openapi::Schema>) -> Result<(), String> {
-    use utoipa::openapi::{RefOr, Schema};
-    let RefOr::T(Schema::Object(object)) = schema else { return Err("its schema is not an object".into()) };
-    let documented: BTreeSet<String> = object.properties.keys().cloned().collect();
-    let required: BTreeSet<String> = object.required.iter().cloned().collect();
+    agrees_in_forms::<T>(&[(schema.clone(), serde_json::json!({}))])
+}
 
-    let mut empty = Fields::parse(b"{}").expect("an empty object parses");
-    T::read(&mut empty);
-    let read = empty.names_read().clone();
-    let missing: BTreeSet<String> = empty
-        .finish()
-        .err()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.message == "is required")
-        .map(|e| e.field)
-        .collect();
-    if missing != required {
-        return Err(format!("an empty request is refused for {missing:?}, but the schema requires {required:?}"));
-    }
-    let mut all_read = read;
-    for name in &documented {
-        let body = serde_json::json!({ name.as_str(): { "not": "a value" } }).to_string();
-        let mut f = Fields::parse(body.as_bytes()).expect("an object parses");
-        T::read(&mut f);
-        all_read.extend(f.names_read().iter().cloned());
-        let errors = f.finish().err().unwrap_or_default();
-        if errors.iter().any(|e| &e.field == name && e.message == "is not a field of this request") {
-            return Err(format!("`{name}` is documented but not read"));
+/// As `agrees`, for a request of several forms (an untagged `oneOf`) chosen by some fields'
+/// values: each form is its schema and the fields that choose it. Given only those, a
+/// request is refused for what the form requires less them; each form's fields are read
+/// when it is chosen; and no field outside every form is read.
+pub fn agrees_in_forms<T: FromFields>(
+    forms: &[(utoipa::openapi::RefOr<utoipa::openapi::Schema>, Value)],
+) -> Result<(), String> {
+    use utoipa::openapi::{RefOr, Schema};
+    let mut all_documented = BTreeSet::new();
+    let mut all_read = BTreeSet::new();
+    for (schema, choosing) in forms {
+        let RefOr::T(Schema::Object(object)) = schema else { return Err("its schema is not an object".into()) };
+        let Value::Object(chosen) = choosing else { return Err("a form is chosen by an object".into()) };
+        let documented: BTreeSet<String> = object.properties.keys().cloned().collect();
+        let required: BTreeSet<String> =
+            object.required.iter().filter(|name| !chosen.contains_key(*name)).cloned().collect();
+
+        let mut empty = Fields::parse(choosing.to_string().as_bytes()).expect("an object parses");
+        T::read(&mut empty);
+        all_read.extend(empty.names_read().iter().cloned());
+        // A form may say why it requires a field ("is required for a grant agreement").
+        let missing: BTreeSet<String> = empty
+            .finish()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e.message.starts_with("is required"))
+            .map(|e| e.field)
+            .collect();
+        if missing != required {
+            return Err(format!("an empty request is refused for {missing:?}, but the schema requires {required:?}"));
         }
+        for name in &documented {
+            let mut body = chosen.clone();
+            body.insert(name.clone(), serde_json::json!({ "not": "a value" }));
+            let mut f = Fields::parse(Value::Object(body).to_string().as_bytes()).expect("an object parses");
+            T::read(&mut f);
+            all_read.extend(f.names_read().iter().cloned());
+            let errors = f.finish().err().unwrap_or_default();
+            if errors.iter().any(|e| &e.field == name && e.message == "is not a field of this request") {
+                return Err(format!("`{name}` is documented but not read"));
+            }
+        }
+        all_documented.extend(documented);
     }
-    let undocumented: Vec<&String> = all_read.difference(&documented).collect();
+    let undocumented: Vec<&String> = all_read.difference(&all_documented).collect();
     if !undocumented.is_empty() {
         return Err(format!("{undocumented:?} are read but not documented"));
     }

@@ -23,6 +23,11 @@ impl Default for EntrySort {
 }
 
 crate::domain::words::word_set!(
+    /// The form a list page answers in: the page (the default) or every row it finds as CSV.
+    ListFormat, "format", { Html => "html", Csv => "csv" }
+);
+
+crate::domain::words::word_set!(
     /// Which commitments a list holds: those with something outstanding, or every one.
     Standing, "status", { Open => "open", All => "all" }
 );

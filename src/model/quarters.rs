@@ -3,7 +3,27 @@
 
 use serde::Serialize;
 
+use utoipa::ToSchema;
+
+use super::fields::{Fields, FromFields};
+use super::wire::Prose;
 use crate::domain::FinancialYear;
+
+/// Locking or unlocking a quarter: the year and quarter come from the path.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(as = QuarterLockBody)]
+#[serde(deny_unknown_fields)]
+pub struct QuarterLockCmd {
+    /// Why: recorded with the quarter's state and in the audit trail.
+    #[schema(value_type = Prose)]
+    pub reason: String,
+}
+
+impl FromFields for QuarterLockCmd {
+    fn read(f: &mut Fields) -> Self {
+        QuarterLockCmd { reason: f.text("reason") }
+    }
+}
 
 /// A quarter of a financial year, locked or open. A quarter never locked has no reason,
 /// `changed_by` or `changed_at`.

@@ -3,8 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::AccountKind;
+use utoipa::ToSchema;
+
+use super::fields::{Fields, FromFields};
+use super::wire::Code;
 use crate::domain::rag::QuarterPlan;
+use crate::domain::{AccountKind, FinancialYear};
 
 /// The signed balance of one account of the reported year (debit positive), current or as at a date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +60,48 @@ pub struct QuarterSpend {
 
 /// Quarterly plans by (grant, project); a pair without one is straight-line.
 pub type Plans = BTreeMap<(String, String), QuarterPlan>;
+
+/// Setting a project's quarterly spend plan for one award.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(as = SpendProfileBody)]
+#[serde(deny_unknown_fields)]
+pub struct SpendProfileCmd {
+    #[schema(value_type = Code)]
+    pub grant: String,
+    #[serde(rename = "financial_year")]
+    pub year: FinancialYear,
+    #[schema(value_type = Code)]
+    pub project: String,
+    /// Whole percent of the budget planned for each quarter; the four sum to 100.
+    #[schema(minimum = 0, maximum = 100)]
+    pub q1: u8,
+    #[schema(minimum = 0, maximum = 100)]
+    pub q2: u8,
+    #[schema(minimum = 0, maximum = 100)]
+    pub q3: u8,
+    #[schema(minimum = 0, maximum = 100)]
+    pub q4: u8,
+}
+
+impl FromFields for SpendProfileCmd {
+    fn read(f: &mut Fields) -> Self {
+        SpendProfileCmd {
+            grant: f.code("grant"),
+            year: f.year("financial_year"),
+            project: f.code("project"),
+            q1: f.percent("q1"),
+            q2: f.percent("q2"),
+            q3: f.percent("q3"),
+            q4: f.percent("q4"),
+        }
+    }
+}
+
+impl SpendProfileCmd {
+    pub fn plan(&self) -> QuarterPlan {
+        [self.q1, self.q2, self.q3, self.q4]
+    }
+}
 
 /// A project's quarterly spend plan for one award, in whole percent of its budget.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]

@@ -2,8 +2,33 @@
 
 use serde::Serialize;
 
+use utoipa::ToSchema;
+
+use super::fields::{Fields, FromFields};
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
+
+/// Filing a return: which, for which year and quarter.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(as = FileReturnBody)]
+#[serde(deny_unknown_fields)]
+pub struct FileReturnCmd {
+    pub kind: ReturnKind,
+    #[serde(rename = "financial_year")]
+    pub year: FinancialYear,
+    #[schema(minimum = 1, maximum = 4)]
+    pub quarter: u8,
+}
+
+impl FromFields for FileReturnCmd {
+    fn read(f: &mut Fields) -> Self {
+        FileReturnCmd {
+            kind: f.word("kind", &ReturnKind::ALL, None),
+            year: f.year("financial_year"),
+            quarter: f.quarter("quarter"),
+        }
+    }
+}
 
 /// A filed return, without its bytes.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -1,7 +1,28 @@
 //! Bearer tokens as storage reads them and http and cli show them; the secret itself is
 //! never held here.
 
+use utoipa::ToSchema;
+
+use super::fields::{Fields, FromFields};
+use super::wire::Text;
 use crate::domain::Role;
+
+/// A new token: whose it is and its role.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(as = TokenBody)]
+#[serde(deny_unknown_fields)]
+pub struct TokenCmd {
+    /// Whose token it is.
+    #[schema(value_type = Text)]
+    pub name: String,
+    pub role: Role,
+}
+
+impl FromFields for TokenCmd {
+    fn read(f: &mut Fields) -> Self {
+        TokenCmd { name: f.text("name"), role: f.word("role", &Role::ALL, None) }
+    }
+}
 
 /// A token as the server sees it once authenticated.
 #[derive(Debug, Clone, sqlx::FromRow)]

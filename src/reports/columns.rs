@@ -93,6 +93,37 @@ pub fn text_cell(t: &str) -> Cell {
     Cell::Text(t.to_owned())
 }
 
+/// How a page shows one of a report's columns: the label a reader sees, and whether it is
+/// in the short set a meeting reads (the rest show when the reader asks for every column).
+#[derive(Debug, Clone, Copy)]
+pub struct Shown {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub meeting: bool,
+}
+
+/// Adjacent columns of a page's table under one heading (a column group).
+#[derive(Debug, Clone, Copy)]
+pub struct Group {
+    pub heading: &'static str,
+    pub columns: &'static [Shown],
+}
+
+/// The groups with only the columns a reader asked for (`all`, or the meeting set), leaving
+/// out a group with none left.
+pub fn chosen(groups: &[Group], all: bool) -> Vec<(&'static str, Vec<Shown>)> {
+    groups
+        .iter()
+        .map(|g| (g.heading, g.columns.iter().filter(|c| all || c.meeting).copied().collect::<Vec<_>>()))
+        .filter(|(_, shown)| !shown.is_empty())
+        .collect()
+}
+
+/// The column named `name` in `columns`; a name no column has is a programmer's error.
+pub fn column<'c, T: ?Sized>(columns: &'c [Column<T>], name: &str) -> &'c Column<T> {
+    &columns[position(columns, name)]
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -125,5 +156,19 @@ pub(crate) mod tests {
         assert_eq!(row, [Cell::Text("Youth".into()), Cell::Number("1.50".into())]);
         assert_eq!(text(&COLUMNS, &row, "amount"), "1.50");
         check_kinds(&COLUMNS, &[row]);
+        assert_eq!(column(&COLUMNS, "amount").kind, Kind::Money);
+    }
+
+    #[test]
+    fn a_page_shows_the_meeting_set_or_every_column_in_their_groups() {
+        const GROUPS: [Group; 2] = [
+            Group { heading: "Who", columns: &[Shown { name: "name", label: "Name", meeting: true }] },
+            Group { heading: "Money", columns: &[Shown { name: "amount", label: "Amount", meeting: false }] },
+        ];
+        let short = chosen(&GROUPS, false);
+        assert_eq!(short.len(), 1, "a group with no meeting column is left out");
+        assert_eq!((short[0].0, short[0].1[0].name), ("Who", "name"));
+        let every = chosen(&GROUPS, true);
+        assert_eq!(every.iter().map(|(h, c)| (*h, c.len())).collect::<Vec<_>>(), [("Who", 1), ("Money", 1)]);
     }
 }

@@ -3,6 +3,7 @@
 //! (the report date is passed in). Figures are whole pence (`i64`); percentages are
 //! `rust_decimal::Decimal`.
 
+pub mod agreements;
 pub mod cash;
 pub mod columns;
 pub mod commissioner;

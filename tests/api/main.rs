@@ -20,6 +20,7 @@ mod duplicates;
 mod evidence_reversal;
 mod flow;
 mod forecast_corrections;
+mod forms;
 mod funder_cli;
 mod funder_reads;
 mod hardening;

@@ -7,8 +7,11 @@
 //! Without Chromium the tests say so and pass, except under `CI`, where they fail.
 //! Screenshots of the pages go to `target/tmp/browser/`.
 
+mod axe;
 mod cdp;
+mod forms;
 mod ledger;
+mod meeting;
 
 use cdp::{Browser, Page};
 use ledger::{ADMIN_TOKEN, Ledger, chromium_or_skip, screenshot_path, temp_dir};

@@ -9,10 +9,11 @@ use super::svg::{self, Group};
 use crate::domain::Money;
 use crate::domain::money::{self, Grouping};
 use crate::reports::VarianceReport;
+use crate::reports::columns::{self, Column, Kind, Shown, cells, chosen, column, text, text_cell};
 use crate::reports::csv_out::Cell;
+use crate::reports::monitoring;
 use crate::reports::quarterly::QuarterlyReport;
-use crate::reports::variance::{FigureSet, ForecastBasis};
-use crate::reports::{columns, monitoring};
+use crate::reports::variance::{self, Line};
 
 pub struct View<'a> {
     pub partnership: &'a str,
@@ -30,6 +31,13 @@ pub struct View<'a> {
     pub cash: &'a Markup,
     /// The year's grant agreements, rendered by `partners::section`.
     pub partners: &'a Markup,
+    /// Every column of the variance table (`?columns=all`), or the meeting's set.
+    pub all_columns: bool,
+    /// The same report as at the previous quarter end, for "since last quarter"; None in
+    /// the year's first quarter.
+    pub previous: Option<&'a Previous>,
+    /// When the page was made: the figures are as known then, and a printed copy says so.
+    pub known_at: &'a str,
 }
 
 /// `£61,394.00`: a figure as the pages show it, with thousands separators.
@@ -37,66 +45,236 @@ pub fn pounds(m: Money) -> String {
     money::pounds(m, Grouping::Thousands)
 }
 
-fn rag_cell(f: &FigureSet) -> Markup {
-    let word = f.rag.as_str();
-    html! { td class={ "rag rag-" (word) } { (capitalised(word)) } }
-}
-
-/// The officer's rating and where the forecast comes from; a forecast made for an earlier
-/// quarter than the report's `quarter` stands until superseded, and is marked not updated.
-fn progress_cell(f: &FigureSet, quarter: u8) -> Markup {
-    let basis = match f.forecast_basis {
-        ForecastBasis::Officer => "officer's forecast",
-        ForecastBasis::Commitments => "no officer forecast: actual + committed",
-        ForecastBasis::Mixed => "partly actual + committed",
-    };
-    let (basis, stale) = match f.forecast_quarter.filter(|q| *q < quarter) {
-        Some(made) if f.forecast_basis == ForecastBasis::Officer => {
-            (format!("{basis} of Q{made}, not updated this quarter"), Some("true"))
-        }
-        Some(made) => (format!("{basis}; a forecast of Q{made} not updated this quarter"), Some("true")),
-        None => (basis.to_owned(), None),
-    };
-    let rag = f.progress_rag.map(|r| r.as_str());
-    html! {
-        td class=[rag.map(|w| format!("rag rag-{w}"))] data-basis=(f.forecast_basis.as_str()) data-not-updated=[stale] {
-            @if let Some(word) = rag { (capitalised(word)) br; }
-            span class="sub" { (basis) }
-        }
-    }
-}
-
-fn figure_cells(f: &FigureSet, quarter: u8) -> Markup {
-    html! {
-        td class="num" { (pounds(f.budget)) }
-        td class="num" { (pounds(f.committed)) }
-        td class="num" { (pounds(f.actual)) }
-        td class="num" { (pounds(f.available)) }
-        td class="num" { (pounds(f.variance)) }
-        td class="num" { (format!("{:.1}%", f.percent_spent)) }
-        td class="num" { (pounds(f.forecast_outturn)) }
-        (rag_cell(f))
-        td class="why" { (f.rag_why) }
-        td class="num officer-forecast" { (pounds(f.officer_forecast)) }
-        td class="num" { (pounds(f.forecast_underspend)) }
-        (progress_cell(f, quarter))
-    }
-}
-
-const FIGURE_HEADS: [(&str, bool); 12] = [
-    ("Budget", true),
-    ("Committed", true),
-    ("Actual", true),
-    ("Available", true),
-    ("Variance", true),
-    ("Spent", true),
-    ("Committed outturn", true),
-    ("RAG", false),
-    ("Why", false),
-    ("Officer forecast", true),
-    ("Forecast underspend", true),
-    ("Progress", false),
+/// The variance table's groups of columns, every one named in the report's declaration
+/// (`variance::columns`) or in `page_columns`: a meeting reads the short set; `?columns=all`
+/// shows all 17 (with the two of "Since last quarter").
+pub const GROUPS: [columns::Group; 4] = [
+    columns::Group {
+        heading: "Project",
+        columns: &[
+            Shown { name: "grant", label: "Grant", meeting: false },
+            Shown { name: "priority", label: "Priority", meeting: false },
+            Shown { name: "project", label: "Project", meeting: true },
+        ],
+    },
+    columns::Group {
+        heading: "Budget and spend",
+        columns: &[
+            Shown { name: "budget", label: "Budget", meeting: true },
+            Shown { name: "committed", label: "Committed", meeting: false },
+            Shown { name: "actual", label: "Actual", meeting: true },
+            Shown { name: "available", label: "Available", meeting: true },
+            Shown { name: "variance", label: "Variance", meeting: false },
+            Shown { name: "percent_spent", label: "Spent", meeting: true },
+        ],
+    },
+    columns::Group {
+        heading: "Rating",
+        columns: &[
+            Shown { name: "rag", label: "RAG", meeting: true },
+            Shown { name: "rag_why", label: "Why", meeting: true },
+        ],
+    },
+    columns::Group {
+        heading: "Forecast",
+        columns: &[
+            Shown { name: "forecast_outturn", label: "Committed outturn", meeting: false },
+            Shown { name: "officer_forecast", label: "Officer forecast", meeting: true },
+            Shown { name: "forecast_underspend", label: "Forecast underspend", meeting: false },
+            Shown { name: "progress_rag", label: "Progress", meeting: true },
+        ],
+    },
 ];
+
+/// The report's columns and the one the page adds: why each line has its RAG, which the
+/// CSV leaves to `rag_meaning`.
+fn page_columns<'a>() -> Vec<Column<Line<'a>>> {
+    let mut all: Vec<Column<Line<'a>>> = variance::columns().into_iter().collect();
+    all.push(Column::new("rag_why", Kind::Text, |l| text_cell(&l.figures.rag_why)));
+    all
+}
+
+/// A line of the table: what it is (`key`, matched against the previous quarter's report),
+/// its cells under `page_columns`, and its heading cell when it is a subtotal.
+struct Row {
+    key: String,
+    cells: Vec<Cell>,
+    /// A subtotal's or the total's heading; a project's row is headed by its code and name.
+    heading: Option<String>,
+    /// `id` or data attributes that tests and readers find the row by.
+    kind: RowKind,
+}
+
+enum RowKind {
+    Project,
+    Priority,
+    Grant,
+    Total,
+}
+
+/// The report's lines, in the page's order: projects, then subtotals per priority and per
+/// grant, then the total.
+fn rows(r: &VarianceReport) -> Vec<Row> {
+    let row = |key: String, line: Line, heading: Option<String>, kind| Row {
+        key,
+        cells: cells(&page_columns(), &line),
+        heading,
+        kind,
+    };
+    let mut out = Vec::new();
+    for v in &r.rows {
+        let line = Line {
+            grant: &v.grant,
+            priority: &v.priority,
+            project: &v.project,
+            name: &v.project_name,
+            figures: &v.figures,
+        };
+        out.push(row(format!("row {} {}", v.grant, v.project), line, None, RowKind::Project));
+    }
+    for p in &r.priorities {
+        let line = Line { grant: "", priority: &p.priority, project: "", name: "", figures: &p.figures };
+        let heading = format!("Priority {}", p.priority_name);
+        out.push(row(format!("priority {}", p.priority), line, Some(heading), RowKind::Priority));
+    }
+    for g in &r.grants {
+        let line = Line { grant: &g.grant, priority: "", project: "", name: "", figures: &g.figures };
+        let heading =
+            format!("Grant {} (awarded {}, unallocated {})", g.grant, pounds(g.awarded), pounds(g.unallocated));
+        out.push(row(format!("grant {}", g.grant), line, Some(heading), RowKind::Grant));
+    }
+    let line = Line { grant: "", priority: "", project: "", name: "", figures: &r.totals.figures };
+    out.push(row("total".into(), line, Some("Total".into()), RowKind::Total));
+    out
+}
+
+/// The RAG of each line of the previous quarter's report, by line.
+pub struct Previous {
+    /// The quarter end it was run as at.
+    pub as_at: String,
+    rags: std::collections::HashMap<String, String>,
+}
+
+impl Previous {
+    /// The same report run as at the end of the previous quarter.
+    pub fn of(report: &VarianceReport) -> Previous {
+        let columns = page_columns();
+        let rags = rows(report).into_iter().map(|r| (r.key, text(&columns, &r.cells, "rag").to_owned())).collect();
+        Previous { as_at: report.report_date.clone(), rags }
+    }
+}
+
+/// The last quarter end of `year` before `date`: what "since last quarter" compares with.
+/// None while the year's first quarter is under way.
+pub fn previous_quarter_end(year: crate::domain::FinancialYear, date: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+    (1..=4).rev().filter_map(|q| year.quarter_end(q)).find(|end| *end < date)
+}
+
+/// How bad a RAG word is: green 0, amber 1, red 2.
+fn severity(word: &str) -> Option<u8> {
+    ["green", "amber", "red"].iter().position(|w| *w == word).map(|i| i as u8)
+}
+
+/// The line's RAG at the previous quarter end, and how it has moved since: each a class and
+/// the text of a cell.
+fn movement(previous: Option<&str>, now: &str) -> [(Option<String>, Markup); 2] {
+    let Some(before) = previous.filter(|w| !w.is_empty()) else {
+        return [(Some("sub".into()), html! { "—" }), (Some("move".into()), html! { "New line" })];
+    };
+    let (class, word) = match (severity(before), severity(now)) {
+        (Some(b), Some(n)) if n > b => ("move move-worse", "↓ worse"),
+        (Some(b), Some(n)) if n < b => ("move move-better", "↑ improved"),
+        _ => ("move", "no change"),
+    };
+    [
+        (Some(format!("rag rag-{before}")), html! { (capitalised(before)) }),
+        (
+            Some(class.into()),
+            html! { @if before == now { (word) } @else { (capitalised(before)) " → " (capitalised(now)) br; span class="sub" { (word) } } },
+        ),
+    ]
+}
+
+fn movement_cells(previous: Option<&str>, now: &str) -> Markup {
+    html! { @for (class, text) in movement(previous, now) { td class=[class] { (text) } } }
+}
+
+/// The officer's rating (if any) and where the forecast comes from, read from the line's
+/// cells; a forecast made for an earlier quarter than the report's `quarter` stands until
+/// superseded, and is said not updated.
+fn progress<'r>(columns: &[Column<Line>], row: &'r [Cell], quarter: u8) -> (Option<&'r str>, String) {
+    let basis_word = text(columns, row, "forecast_basis");
+    let basis = match basis_word {
+        "officer" => "officer's forecast",
+        "mixed" => "partly actual + committed",
+        _ => "no officer forecast: actual + committed",
+    };
+    let made = text(columns, row, "forecast_quarter").parse::<u8>().ok().filter(|q| *q < quarter);
+    let basis = match made {
+        Some(made) if basis_word == "officer" => format!("{basis} of Q{made}, not updated this quarter"),
+        Some(made) => format!("{basis}; a forecast of Q{made} not updated this quarter"),
+        None => basis.to_owned(),
+    };
+    (Some(text(columns, row, "progress_rag")).filter(|w| !w.is_empty()), basis)
+}
+
+/// The progress cell of the table, marked with its basis and whether it was not updated.
+fn progress_cell(columns: &[Column<Line>], row: &[Cell], quarter: u8) -> Markup {
+    let stale = text(columns, row, "forecast_quarter").parse::<u8>().is_ok_and(|q| q < quarter);
+    let (class, value) = value(columns, row, "progress_rag", quarter);
+    html! {
+        td class=[class] data-basis=(text(columns, row, "forecast_basis")) data-not-updated=[stale.then_some("true")] { (value) }
+    }
+}
+
+/// One cell of a line, as its column's kind shows it.
+fn cell(columns: &[Column<Line>], row: &Row, name: &str, quarter: u8) -> Markup {
+    match name {
+        "project" => html! {
+            th scope="row" {
+                @match &row.heading {
+                    Some(h) => (h),
+                    None => { (text(columns, &row.cells, "project")) br; span class="sub" { (text(columns, &row.cells, "project_name")) } },
+                }
+            }
+        },
+        "progress_rag" => progress_cell(columns, &row.cells, quarter),
+        _ => {
+            let (class, value) = value(columns, &row.cells, name, quarter);
+            html! { td class=[class] { (value) } }
+        }
+    }
+}
+
+/// The class and the text of a line's cell in column `name` (not the project's heading).
+fn value(columns: &[Column<Line>], row: &[Cell], name: &str, quarter: u8) -> (Option<String>, Markup) {
+    let t = text(columns, row, name);
+    match name {
+        "rag" => (Some(format!("rag rag-{t}")), html! { (capitalised(t)) }),
+        "rag_why" => (Some("why".into()), html! { (t) }),
+        "progress_rag" => {
+            let (rag, basis) = progress(columns, row, quarter);
+            (
+                rag.map(|w| format!("rag rag-{w}")),
+                html! { @if let Some(word) = rag { (capitalised(word)) br; } span class="sub" { (basis) } },
+            )
+        }
+        "officer_forecast" => (Some("num officer-forecast".into()), html! { (figure(t, Kind::Money)) }),
+        _ => match column(columns, name).kind {
+            Kind::Text => (None, html! { (t) }),
+            kind => (Some("num".into()), html! { (figure(t, kind)) }),
+        },
+    }
+}
+
+/// A figure's cell text as a person reads it: pounds with separators, a percentage.
+fn figure(t: &str, kind: Kind) -> String {
+    match kind {
+        Kind::Money => Money::parse(t).map_or_else(|_| t.to_owned(), pounds),
+        Kind::Percent if !t.is_empty() => format!("{t}%"),
+        _ => t.to_owned(),
+    }
+}
 
 /// A column heading; figures' headings are aligned as their figures are.
 fn head(text: &str, num: bool) -> Markup {
@@ -108,42 +286,98 @@ fn project_cell(code: &str, name: &str) -> Markup {
     html! { th scope="row" { (code) br; span class="sub" { (name) } } }
 }
 
-fn variance_table(r: &VarianceReport) -> Markup {
+/// The line that heads every printed page of a long table: which report, as at when, and
+/// as known at when.
+fn running_row(span: usize, running: &str) -> Markup {
+    html! { tr class="running" aria-hidden="true" { td colspan=(span) { (running) } } }
+}
+
+fn variance_table(r: &VarianceReport, all: bool, previous: Option<&Previous>, running: &str) -> Markup {
     let q = r.forecast_quarter;
+    let columns = page_columns();
+    let groups = chosen(&GROUPS, all);
+    let shown: Vec<Shown> = groups.iter().flat_map(|(_, c)| c.iter().copied()).collect();
+    let span = shown.len() + if previous.is_some() { 2 } else { 0 };
+    let lines = rows(r);
+    let numeric = |name: &str| name != "rag" && column(&columns, name).kind != Kind::Text;
     html! {
-        table id="variance" class="figures" {
+        table id="variance" class={ "figures " (if all { "all-columns" } else { "meeting" }) } {
             caption { "Variance per project and grant. " (when(r)) }
-            thead { tr {
-                (head("Grant", false)) (head("Priority", false)) (head("Project", false))
-                @for (h, num) in FIGURE_HEADS { (head(h, num)) }
-            } }
-            tbody {
-                @for row in &r.rows {
-                    tr data-grant=(row.grant) data-project=(row.project) {
-                        td { (row.grant) } td { (row.priority) }
-                        (project_cell(&row.project, &row.project_name))
-                        (figure_cells(&row.figures, q))
-                    }
+            @for (_, cols) in &groups { colgroup span=(cols.len()) {} }
+            @if previous.is_some() { colgroup span="2" {} }
+            thead {
+                (running_row(span, running))
+                tr class="groups" {
+                    @for (heading, cols) in &groups { th scope="colgroup" colspan=(cols.len()) { (heading) } }
+                    @if let Some(p) = previous { th scope="colgroup" colspan="2" { "Since " (p.as_at) } }
+                }
+                tr {
+                    @for c in &shown { (head(c.label, numeric(c.name))) }
+                    @if previous.is_some() { (head("RAG then", false)) (head("Movement", false)) }
                 }
             }
-            tbody class="subtotals" {
-                @for p in &r.priorities {
-                    tr class="subtotal" data-priority=(p.priority) {
-                        td {} td { (p.priority) } th scope="row" { "Priority " (p.priority_name) }
-                        (figure_cells(&p.figures, q))
-                    }
-                }
-                @for g in &r.grants {
-                    tr class="subtotal" data-grant-total=(g.grant) {
-                        td { (g.grant) } td {}
-                        th scope="row" {
-                            "Grant " (g.grant) " (awarded " (pounds(g.awarded)) ", unallocated " (pounds(g.unallocated)) ")"
+            @for (section, kinds) in [("rows", 0), ("subtotals", 1), ("total", 2)] {
+                @let these: Vec<&Row> = lines.iter().filter(|l| match l.kind {
+                    RowKind::Project => kinds == 0, RowKind::Priority | RowKind::Grant => kinds == 1, RowKind::Total => kinds == 2,
+                }).collect();
+                @let body = html! {
+                    @for row in &these {
+                        @let grant = text(&columns, &row.cells, "grant");
+                        @let tr_body = html! {
+                            @for c in &shown { (cell(&columns, row, c.name, q)) }
+                            @if let Some(p) = previous {
+                                (movement_cells(p.rags.get(&row.key).map(String::as_str), text(&columns, &row.cells, "rag")))
+                            }
+                        };
+                        @match row.kind {
+                            RowKind::Project => tr data-grant=(grant) data-project=(text(&columns, &row.cells, "project")) { (tr_body) },
+                            RowKind::Priority => tr class="subtotal" data-priority=(text(&columns, &row.cells, "priority")) { (tr_body) },
+                            RowKind::Grant => tr class="subtotal" data-grant-total=(grant) { (tr_body) },
+                            RowKind::Total => tr id="variance-total" { (tr_body) },
                         }
-                        (figure_cells(&g.figures, q))
+                    }
+                };
+                @match section {
+                    "rows" => tbody { (body) },
+                    "subtotals" => tbody class="subtotals" { (body) },
+                    _ => tfoot { (body) },
+                }
+            }
+        }
+    }
+}
+
+/// The variance lines as cards, for a narrow screen: each project a heading and its figures
+/// as label and value, the same columns as the table.
+fn variance_cards(r: &VarianceReport, all: bool, previous: Option<&Previous>) -> Markup {
+    let q = r.forecast_quarter;
+    let columns = page_columns();
+    let shown: Vec<Shown> =
+        chosen(&GROUPS, all).into_iter().flat_map(|(_, c)| c).filter(|c| c.name != "project").collect();
+    html! {
+        ol class="cards" aria-label="Variance per project and grant, as cards" {
+            @for row in rows(r) {
+                li class="card" {
+                    h3 {
+                        @match &row.heading {
+                            Some(h) => (h),
+                            None => { (text(&columns, &row.cells, "project")) " " span class="sub" { (text(&columns, &row.cells, "project_name")) } },
+                        }
+                    }
+                    dl {
+                        @for c in &shown {
+                            @let (class, value) = value(&columns, &row.cells, c.name, q);
+                            div { dt { (c.label) } dd class=[class] { (value) } }
+                        }
+                        @if let Some(p) = previous {
+                            @let now = text(&columns, &row.cells, "rag");
+                            @let [(then_class, then), (move_class, moved)] = movement(p.rags.get(&row.key).map(String::as_str), now);
+                            div { dt { "RAG at " (p.as_at) } dd class=[then_class] { (then) } }
+                            div { dt { "Movement" } dd class=[move_class] { (moved) } }
+                        }
                     }
                 }
             }
-            tfoot { tr id="variance-total" { td {} td {} th scope="row" { "Total" } (figure_cells(&r.totals.figures, q)) } }
         }
     }
 }
@@ -248,38 +482,52 @@ fn quarter_chart(q: &QuarterlyReport) -> Markup {
     }
 }
 
-/// The officers' forecasts behind the variance table: each row's explanation and RAG reason.
-fn forecasts_section(r: &VarianceReport) -> Markup {
-    let rows: Vec<_> = r.rows.iter().filter(|row| row.figures.forecast_basis == ForecastBasis::Officer).collect();
-    if rows.is_empty() {
+/// The officers' forecasts behind the variance table: each row's explanation and RAG
+/// reason, read from the report's columns by name.
+fn forecasts_section(r: &VarianceReport, running: &str) -> Markup {
+    let columns = page_columns();
+    let q = r.forecast_quarter;
+    let lines: Vec<Row> = rows(r)
+        .into_iter()
+        .filter(|l| matches!(l.kind, RowKind::Project) && text(&columns, &l.cells, "forecast_basis") == "officer")
+        .collect();
+    if lines.is_empty() {
         return html! {
             p class="note" id="no-forecasts" {
-                "No officer has recorded a forecast for Q" (r.forecast_quarter) " of this year"
+                "No officer has recorded a forecast for Q" (q) " of this year"
                 @if let Some(d) = &r.as_at { " made on or before " (d) }
                 ": the officer forecast column shows actual plus committed."
             }
         };
     }
+    let shown =
+        ["grant", "budget", "officer_forecast", "forecast_underspend", "progress_rag", "explanation", "rag_reason"];
     html! {
         table id="forecasts" class="figures" {
-            caption { "Officers' forecasts of the year-end outturn, made in Q" (r.forecast_quarter) }
-            thead { tr {
-                (head("Project", false)) (head("Grant", false)) (head("Budget", true))
-                (head("Officer forecast", true)) (head("Forecast underspend", true)) (head("Progress", false))
-                (head("Explanation", false)) (head("Why that rating", false))
-            } }
+            caption { "Officers' forecasts of the year-end outturn, made in Q" (q) }
+            thead {
+                (running_row(shown.len() + 1, running))
+                tr {
+                    (head("Project", false)) (head("Grant", false)) (head("Budget", true))
+                    (head("Officer forecast", true)) (head("Forecast underspend", true)) (head("Progress", false))
+                    (head("Explanation", false)) (head("Why that rating", false))
+                }
+            }
             tbody {
-                @for row in rows {
-                    @let f = &row.figures;
-                    tr data-grant=(row.grant) data-project=(row.project) {
-                        (project_cell(&row.project, &row.project_name))
-                        td { (row.grant) }
-                        td class="num" { (pounds(f.budget)) }
-                        td class="num" { (pounds(f.officer_forecast)) }
-                        td class="num" { (pounds(f.forecast_underspend)) }
-                        (progress_cell(f, r.forecast_quarter))
-                        td { (f.explanation) }
-                        td { (f.rag_reason) }
+                @for row in &lines {
+                    @let cell = |name: &str| text(&columns, &row.cells, name);
+                    tr data-grant=(cell("grant")) data-project=(cell("project")) {
+                        (project_cell(cell("project"), cell("project_name")))
+                        @for name in shown {
+                            @match name {
+                                "progress_rag" => (progress_cell(&columns, &row.cells, q)),
+                                "officer_forecast" => td class="num" { (figure(cell(name), Kind::Money)) },
+                                _ => {
+                                    @let (class, value) = value(&columns, &row.cells, name, q);
+                                    td class=[class] { (value) }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -289,7 +537,7 @@ fn forecasts_section(r: &VarianceReport) -> Markup {
 
 /// Indicators: target against actual to date, and the cost per output, one row per
 /// project and indicator (a project funded by two grants shows each indicator once).
-fn indicators_section(lines: &[Vec<Cell>], quarter: u8) -> Markup {
+fn indicators_section(lines: &[Vec<Cell>], quarter: u8, running: &str) -> Markup {
     let columns = &monitoring::columns();
     let mut seen = std::collections::BTreeSet::new();
     let rows: Vec<_> = lines
@@ -306,10 +554,13 @@ fn indicators_section(lines: &[Vec<Cell>], quarter: u8) -> Markup {
     html! {
         table id="indicators" class="figures" {
             caption { "Outputs and outcomes to the end of Q" (quarter) ": target against actual" }
-            thead { tr {
-                (head("Project", false)) (head("Indicator", false)) (head("Unit", false))
-                (head("Target to date", true)) (head("Actual to date", true)) (head("Cost per output", true))
-            } }
+            thead {
+                (running_row(6, running))
+                tr {
+                    (head("Project", false)) (head("Indicator", false)) (head("Unit", false))
+                    (head("Target to date", true)) (head("Actual to date", true)) (head("Cost per output", true))
+                }
+            }
             tbody {
                 @for cell in rows {
                     @let (actual, cost) = (cell("actual_to_date"), cell("cost_per_output"));
@@ -368,9 +619,28 @@ fn downloads(r: &VarianceReport) -> Markup {
     }
 }
 
+/// The link between the meeting's columns and all of them, keeping the year and date.
+fn columns_link(r: &VarianceReport, all: bool) -> Markup {
+    let as_at = r.as_at.as_ref().map(|d| format!("&as_at={d}")).unwrap_or_default();
+    let href =
+        format!("/dashboard?financial_year={}{as_at}{}", r.financial_year, if all { "" } else { "&columns=all" });
+    html! {
+        p class="noprint columns-choice" {
+            @if all {
+                "Showing every column. " a id="columns-meeting" href=(href) { "Show the meeting's columns" }
+            } @else {
+                "Showing the meeting's columns. " a id="columns-all" href=(href) { "Show every column" }
+                " (grant, priority, committed, variance, committed outturn and forecast underspend too)."
+            }
+        }
+    }
+}
+
 pub fn render(v: &View) -> String {
     let r = v.report;
     let year = &r.financial_year;
+    let running =
+        format!("Budget report {year} · {} · figures as known at {} · {}", when(r), v.known_at, v.partnership);
     let body = html! {
         header class="masthead" {
             p class="partnership" { (v.partnership) }
@@ -379,6 +649,7 @@ pub fn render(v: &View) -> String {
                 (when(r)) ". Spend profile: " (r.profile.low_pct) "% to " (r.profile.high_pct)
                 "% of budget. Signed in as " (v.signed_in_as) "."
             }
+            p class="printonly" id="printed" { "Figures as known at " (v.known_at) ", when this page was made." }
             form class="noprint controls" method="get" action="/dashboard" {
                 label for="financial_year" { "Financial year" }
                 select id="financial_year" name="financial_year" {
@@ -386,20 +657,22 @@ pub fn render(v: &View) -> String {
                 }
                 label for="as_at" { "As at" }
                 input id="as_at" name="as_at" type="date" value=(r.as_at.as_deref().unwrap_or_default());
+                @if v.all_columns { input type="hidden" name="columns" value="all"; }
                 button type="submit" { "Show" }
             }
             form class="noprint signout" method="post" action="/sign-out" {
                 (super::csrf::hidden_input(v.form_token))
                 button type="submit" { "Sign out" }
             }
+            (super::forms::record_links())
         }
-        main {
-            section aria-labelledby="h-headline" { h2 id="h-headline" { "Headline" } (headline(r)) }
-            section aria-labelledby="h-priorities" {
+        main id="content" tabindex="-1" {
+            section class="block" aria-labelledby="h-headline" { h2 id="h-headline" { "Headline" } (headline(r)) }
+            section class="block" aria-labelledby="h-priorities" {
                 h2 id="h-priorities" { "Budget against actual by priority" } (priority_chart(r))
             }
-            section aria-labelledby="h-quarters" { h2 id="h-quarters" { "Spend by quarter" } (quarter_chart(v.quarters)) }
-            section aria-labelledby="h-variance" {
+            section class="block" aria-labelledby="h-quarters" { h2 id="h-quarters" { "Spend by quarter" } (quarter_chart(v.quarters)) }
+            section class="long" aria-labelledby="h-variance" {
                 h2 id="h-variance" { "Variance" }
                 p class="note" id="rag-meaning" { (r.rag_meaning) }
                 p class="note" {
@@ -408,11 +681,19 @@ pub fn render(v: &View) -> String {
                      and Progress says so. Forecast underspend is budget less officer forecast. Progress is the officer's \
                      own rating."
                 }
-                (variance_table(r))
+                p class="note" id="since-note" {
+                    @match v.previous {
+                        Some(p) => { "RAG then and Movement compare each line with the same report as at " (p.as_at) ", the end of the previous quarter." }
+                        None => { "The year's first quarter is under way: there is no previous quarter to compare with." }
+                    }
+                }
+                (columns_link(r, v.all_columns))
+                (variance_table(r, v.all_columns, v.previous, &running))
+                (variance_cards(r, v.all_columns, v.previous))
             }
-            section aria-labelledby="h-forecasts" { h2 id="h-forecasts" { "Forecasts" } (forecasts_section(r)) }
-            section aria-labelledby="h-indicators" {
-                h2 id="h-indicators" { "Outputs and outcomes" } (indicators_section(v.monitoring_lines, r.forecast_quarter))
+            section class="long" aria-labelledby="h-forecasts" { h2 id="h-forecasts" { "Forecasts" } (forecasts_section(r, &running)) }
+            section class="long" aria-labelledby="h-indicators" {
+                h2 id="h-indicators" { "Outputs and outcomes" } (indicators_section(v.monitoring_lines, r.forecast_quarter, &running))
             }
             (v.cash)
             (v.partners)
@@ -421,4 +702,50 @@ pub fn render(v: &View) -> String {
         }
     };
     page(&format!("Budget report {year} · {}", v.partnership), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FinancialYear;
+
+    #[test]
+    fn every_column_the_page_shows_is_declared_and_all_of_them_make_17_with_since() {
+        let columns = page_columns();
+        for (_, shown) in chosen(&GROUPS, true) {
+            for c in shown {
+                column(&columns, c.name); // panics on a name no column has
+            }
+        }
+        let count = |all| chosen(&GROUPS, all).iter().map(|(_, c)| c.len()).sum::<usize>();
+        assert_eq!((count(false), count(true) + 2), (9, 17));
+        // The page adds one column; the report's own are the CSV's, unchanged.
+        assert_eq!(columns.len(), variance::CSV_HEADER.len() + 1);
+    }
+
+    #[test]
+    fn since_last_quarter_is_the_last_quarter_end_before_the_date() {
+        let y = FinancialYear::parse("2023-24").unwrap();
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert_eq!(previous_quarter_end(y, d("2023-05-31")), None, "the first quarter has none");
+        assert_eq!(previous_quarter_end(y, d("2023-06-30")), None);
+        assert_eq!(previous_quarter_end(y, d("2023-07-01")), Some(d("2023-06-30")));
+        assert_eq!(previous_quarter_end(y, d("2024-03-31")), Some(d("2023-12-31")));
+        assert_eq!(previous_quarter_end(y, d("2026-12-05")), Some(d("2024-03-31")), "after the year: its end");
+    }
+
+    #[test]
+    fn movement_says_the_rag_then_and_which_way_it_went() {
+        let said = |then, now| movement(then, now).map(|(class, m)| (class.unwrap_or_default(), m.into_string()));
+        assert_eq!(
+            said(Some("amber"), "red"),
+            [
+                ("rag rag-amber".to_owned(), "Amber".to_owned()),
+                ("move move-worse".to_owned(), "Amber → Red<br><span class=\"sub\">↓ worse</span>".to_owned())
+            ]
+        );
+        assert_eq!(said(Some("red"), "green")[1].0, "move move-better");
+        assert_eq!(said(Some("green"), "green")[1].1, "no change");
+        assert_eq!(said(None, "green")[1].1, "New line");
+    }
 }

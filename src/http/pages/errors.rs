@@ -26,7 +26,7 @@ pub fn is_page_path(path: &str) -> bool {
 /// An error page: `heading` and `lines` as text, followed by the way back.
 pub fn page(status: StatusCode, heading: &str, lines: &[String]) -> Response {
     let body = html! {
-        main class="narrow" {
+        main class="narrow" id="content" tabindex="-1" {
             h1 { (heading) }
             @for line in lines { p { (line) } }
             p class="back" {

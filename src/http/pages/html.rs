@@ -15,10 +15,28 @@ pub fn page(title: &str, body: Markup) -> String {
                 title { (title) }
                 link rel="stylesheet" href="/assets/dashboard.css";
             }
-            body { (body) }
+            body {
+                // First in the page, shown when focused; only where the page has its `main`
+                // marked, so a page without one has no link to nowhere.
+                @if body.0.contains("id=\"content\"") { a class="skip" href="#content" { "Skip to content" } }
+                (body)
+            }
         }
     }
     .into_string()
+}
+
+/// The head of a signed-in page other than the dashboard: the way back to it, who is signed
+/// in, and the page's heading.
+pub fn masthead(heading: &str, signed_in_as: &str) -> Markup {
+    html! {
+        header class="masthead" {
+            p class="meta" {
+                a id="to-dashboard" href="/dashboard" { "Dashboard" } " · Signed in as " (signed_in_as) "."
+            }
+            h1 { (heading) }
+        }
+    }
 }
 
 /// A RAG or progress word as a person reads it: `red` → `Red`.
@@ -36,7 +54,12 @@ mod tests {
         let p = page("<script>alert('x') & \"y\"</script>", html! { main { p { "<b>" } } });
         assert!(p.starts_with("<!DOCTYPE html><html lang=\"en-GB\">"), "{p}");
         assert!(p.contains("<title>&lt;script&gt;alert('x') &amp; &quot;y&quot;&lt;/script&gt;</title>"), "{p}");
-        assert!(p.contains("<main><p>&lt;b&gt;</p></main>"), "{p}");
+        assert!(p.contains("<body><main><p>&lt;b&gt;</p></main>"), "no skip link without a target: {p}");
+        let p = page("t", html! { main id="content" { p { "x" } } });
+        assert!(
+            p.contains("<body><a class=\"skip\" href=\"#content\">Skip to content</a><main id=\"content\">"),
+            "{p}"
+        );
         assert_eq!(capitalised("amber"), "Amber");
         assert_eq!(capitalised(""), "");
     }

@@ -3,7 +3,7 @@
 //! sent by GET, its rows a page at a time with a link to the next, the whole list's count
 //! (and for entries and commitments its total), and a CSV link carrying the same filters
 //! (`format=csv`: every row the filters find, `reports::lists`). The filters are read by the
-//! same functions as the API's (`routes::ledger::entry_filter` …), so a page and the API
+//! API's own request types (`routes::ledger::EntryFilterQuery` …), so a page and the API
 //! cannot disagree about what a filter means. Session required; every role reads, the audit
 //! trail as its route allows.
 
@@ -18,8 +18,7 @@ use utoipa_axum::routes;
 use super::super::AppState;
 use super::super::auth::Need;
 use super::super::error::AppError;
-use super::super::input::Query;
-use super::super::openapi::{DateOrEmpty, TextOrEmpty, YearOrEmpty};
+use super::super::input::{PageParams, Query};
 use super::super::routes::reports::csv_response;
 use super::super::routes::{controls, ledger, returns};
 use super::dashboard::pounds;
@@ -27,7 +26,7 @@ use super::{Session, page_response};
 use crate::domain::status::ReturnKind;
 use crate::domain::{AccountKind, EntryKind, Money, VirementStatus};
 use crate::model::entries::EntryFilter;
-use crate::model::lists::{EntrySort, Standing};
+use crate::model::lists::{EntrySort, ListFormat, Standing};
 use crate::model::page::List;
 use crate::reports::lists as csv_lists;
 use crate::storage::{audit, entries, operations};
@@ -83,12 +82,37 @@ fn link(path: &str, pairs: &[(&str, String)], extra: &[(&str, String)]) -> Strin
     if q.is_empty() { path.to_owned() } else { format!("{path}?{q}") }
 }
 
-/// Whether the page was asked for as CSV (`format=csv`); HTML when absent.
-fn wants_csv(q: &mut Query) -> Result<bool, AppError> {
-    match q.text("format").as_deref() {
-        None => Ok(false),
-        Some("csv") => Ok(true),
-        Some(_) => Err(AppError::field("format", "must be csv, or left out for the page")),
+/// The form a list page answers in, and its page.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// `html` (the default): the page; `csv`: every row the filters find, as a download.
+    #[param(inline)]
+    format: Option<ListFormat>,
+    /// Rows per page (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    limit: i64,
+    /// The next page's cursor, as the page's own "Next page" link carries it; read as the
+    /// key of the row the page starts after.
+    #[param(rename = "cursor", value_type = Option<String>)]
+    after: String,
+}
+
+impl ListQuery {
+    /// The form and page of `list`, its cursors scoped to `scope` (`model::page::cursor_in`).
+    fn read(q: &mut Query, list: List, scope: &str) -> ListQuery {
+        let format = q.word("format", ListFormat::parse, &ListFormat::WORDS);
+        let PageParams { after, limit } = q.page_in(list, scope);
+        ListQuery { format, limit, after }
+    }
+
+    fn csv(&self) -> bool {
+        self.format == Some(ListFormat::Csv)
+    }
+
+    /// The cursor's key as an id, for lists keyed by id.
+    fn after_id(&self) -> i64 {
+        self.after.parse().unwrap_or(0)
     }
 }
 
@@ -169,54 +193,26 @@ fn entry_pairs(f: &EntryFilter) -> Vec<(&'static str, String)> {
     ]
 }
 
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `ledger::entry_filter` reads
-struct EntriesPageQuery {
-    financial_year: Option<YearOrEmpty>,
-    grant: Option<TextOrEmpty>,
-    project: Option<TextOrEmpty>,
-    kind: Option<TextOrEmpty>,
-    /// An account kind: entries posting to such accounts (of the grant, project and year),
-    /// each shown with its net posting to them, so the total is their figure.
-    account: Option<TextOrEmpty>,
-    supplier: Option<TextOrEmpty>,
-    invoice_ref: Option<TextOrEmpty>,
-    q: Option<TextOrEmpty>,
-    from: Option<DateOrEmpty>,
-    to: Option<DateOrEmpty>,
-    min: Option<TextOrEmpty>,
-    max: Option<TextOrEmpty>,
-    /// `date` (the page's default) or `id`.
-    sort: Option<TextOrEmpty>,
-    /// `csv`: every row the filters find, as a download.
-    format: Option<TextOrEmpty>,
-    limit: Option<TextOrEmpty>,
-    cursor: Option<TextOrEmpty>,
-}
-
 /// Entries, searched by supplier, invoice reference, project, grant, kind, dates, amount and
 /// memo text; by date unless `sort=id`.
 ///
 /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/entries", tag = "pages", security(()), params(EntriesPageQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", body = String, content_type = "text/html"),
+#[utoipa::path(get, path = "/entries", tag = "pages", security(()), params(ledger::EntryFilterQuery, ListQuery),
+    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
+            (String = "text/html"), (String = "text/csv"))),
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 422, description = "A bad filter: a page naming it.")))]
 async fn entries_page(State(s): State<AppState>, Session(who, _): Session, mut q: Query) -> Result<Response, AppError> {
     if !Need::ReadLedger.allows(who.role) {
         return Err(AppError::Forbidden);
     }
-    let sorted = q.text("sort");
-    let mut f = ledger::entry_filter(&mut q);
     // The page lists by date unless asked otherwise; the API keeps its order by id.
-    f.sort = match sorted.as_deref() {
-        None => EntrySort::Date,
-        Some(word) => EntrySort::parse(word)
-            .ok_or_else(|| AppError::field("sort", format!("must be one of: {}", EntrySort::WORDS.join(", "))))?,
+    let f = ledger::EntryFilterQuery::read(&mut q).filter(EntrySort::Date);
+    let page = match f.sort {
+        EntrySort::Id => ListQuery::read(&mut q, List::Entries, ""),
+        EntrySort::Date => ListQuery::read(&mut q, List::EntriesByDate, &f.scope()),
     };
-    let csv = wants_csv(&mut q)?;
-    let page = ledger::entry_page(&mut q, &f);
+    let csv = page.csv();
     q.finish()?;
     let pairs = entry_pairs(&f);
     if csv {
@@ -288,30 +284,12 @@ async fn entries_page(State(s): State<AppState>, Session(who, _): Session, mut q
     Ok(page_response(StatusCode::OK, html))
 }
 
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `ledger::commitment_filter` reads
-struct CommitmentsPageQuery {
-    /// `open` (something outstanding) or `all` (the default).
-    status: Option<TextOrEmpty>,
-    open: Option<TextOrEmpty>,
-    grant: Option<TextOrEmpty>,
-    financial_year: Option<YearOrEmpty>,
-    project: Option<TextOrEmpty>,
-    supplier: Option<TextOrEmpty>,
-    from: Option<DateOrEmpty>,
-    to: Option<DateOrEmpty>,
-    /// `csv`: every row the filters find, as a download.
-    format: Option<TextOrEmpty>,
-    limit: Option<TextOrEmpty>,
-    cursor: Option<TextOrEmpty>,
-}
-
 /// Commitments, open or all, by grant, year, project, supplier and date.
 ///
 /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/commitments", tag = "pages", security(()), params(CommitmentsPageQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", body = String, content_type = "text/html"),
+#[utoipa::path(get, path = "/commitments", tag = "pages", security(()), params(ledger::CommitmentQuery, ListQuery),
+    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
+            (String = "text/html"), (String = "text/csv"))),
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 422, description = "A bad filter: a page naming it.")))]
 async fn commitments_page(
@@ -322,9 +300,9 @@ async fn commitments_page(
     if !Need::ReadLedger.allows(who.role) {
         return Err(AppError::Forbidden);
     }
-    let f = ledger::commitment_filter(&mut q);
-    let csv = wants_csv(&mut q)?;
-    let page = q.page(List::Commitments);
+    let f = ledger::CommitmentQuery::read(&mut q).filter();
+    let page = ListQuery::read(&mut q, List::Commitments, "");
+    let csv = page.csv();
     q.finish()?;
     let status = if f.open_only { Standing::Open } else { Standing::All };
     let pairs = vec![
@@ -386,27 +364,12 @@ async fn commitments_page(
     Ok(page_response(StatusCode::OK, html))
 }
 
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `controls::virement_filter` reads
-struct VirementsPageQuery {
-    status: Option<TextOrEmpty>,
-    financial_year: Option<YearOrEmpty>,
-    grant: Option<TextOrEmpty>,
-    project: Option<TextOrEmpty>,
-    from: Option<DateOrEmpty>,
-    to: Option<DateOrEmpty>,
-    /// `csv`: every row the filters find, as a download.
-    format: Option<TextOrEmpty>,
-    limit: Option<TextOrEmpty>,
-    cursor: Option<TextOrEmpty>,
-}
-
 /// Virements by status, year, grant, project and decision date.
 ///
 /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/virements", tag = "pages", security(()), params(VirementsPageQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", body = String, content_type = "text/html"),
+#[utoipa::path(get, path = "/virements", tag = "pages", security(()), params(controls::VirementQuery, ListQuery),
+    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
+            (String = "text/html"), (String = "text/csv"))),
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 422, description = "A bad filter: a page naming it.")))]
 async fn virements_page(
@@ -417,9 +380,9 @@ async fn virements_page(
     if !Need::ReadLedger.allows(who.role) {
         return Err(AppError::Forbidden);
     }
-    let f = controls::virement_filter(&mut q);
-    let csv = wants_csv(&mut q)?;
-    let page = q.page(List::Virements);
+    let f = controls::VirementQuery::read(&mut q).filter();
+    let page = ListQuery::read(&mut q, List::Virements, "");
+    let csv = page.csv();
     q.finish()?;
     let pairs = vec![
         ("status", opt_text(&f.status)),
@@ -473,31 +436,18 @@ async fn virements_page(
     Ok(page_response(StatusCode::OK, html))
 }
 
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `returns::return_filter` reads
-struct ReturnsPageQuery {
-    kind: Option<TextOrEmpty>,
-    financial_year: Option<YearOrEmpty>,
-    from: Option<DateOrEmpty>,
-    to: Option<DateOrEmpty>,
-    /// `csv`: every row the filters find, as a download.
-    format: Option<TextOrEmpty>,
-    limit: Option<TextOrEmpty>,
-    cursor: Option<TextOrEmpty>,
-}
-
 /// Filed returns by kind, year and the date filed, newest first.
 ///
 /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/returns", tag = "pages", security(()), params(ReturnsPageQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", body = String, content_type = "text/html"),
+#[utoipa::path(get, path = "/returns", tag = "pages", security(()), params(returns::ReturnsQuery, ListQuery),
+    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
+            (String = "text/html"), (String = "text/csv"))),
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 422, description = "A bad filter: a page naming it.")))]
 async fn returns_page(State(s): State<AppState>, Session(..): Session, mut q: Query) -> Result<Response, AppError> {
-    let f = returns::return_filter(&mut q);
-    let csv = wants_csv(&mut q)?;
-    let page = q.page(List::Returns);
+    let f = returns::ReturnsQuery::read(&mut q).filter();
+    let page = ListQuery::read(&mut q, List::Returns, "");
+    let csv = page.csv();
     q.finish()?;
     let pairs = vec![
         ("kind", opt_text(&f.kind)),
@@ -541,27 +491,12 @@ async fn returns_page(State(s): State<AppState>, Session(..): Session, mut q: Qu
     Ok(page_response(StatusCode::OK, html))
 }
 
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `controls::audit_filter` reads
-struct AuditPageQuery {
-    entity: Option<TextOrEmpty>,
-    key: Option<TextOrEmpty>,
-    actor: Option<TextOrEmpty>,
-    action: Option<TextOrEmpty>,
-    from: Option<DateOrEmpty>,
-    to: Option<DateOrEmpty>,
-    /// `csv`: every row the filters find, as a download.
-    format: Option<TextOrEmpty>,
-    limit: Option<TextOrEmpty>,
-    cursor: Option<TextOrEmpty>,
-}
-
 /// The audit trail by entity, key, actor, action and date, newest first.
 ///
 /// Roles: every role but funder; token and sign-in records for admin only.
-#[utoipa::path(get, path = "/audit", tag = "pages", security(()), params(AuditPageQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", body = String, content_type = "text/html"),
+#[utoipa::path(get, path = "/audit", tag = "pages", security(()), params(controls::AuditQuery, ListQuery),
+    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
+            (String = "text/html"), (String = "text/csv"))),
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 403, description = "A funder, or token or session records asked for by another role."),
         (status = 422, description = "A bad filter: a page naming it.")))]
@@ -569,9 +504,9 @@ async fn audit_page(State(s): State<AppState>, Session(who, _): Session, mut q: 
     if !Need::ReadAudit.allows(who.role) {
         return Err(AppError::Forbidden);
     }
-    let f = controls::audit_filter(&mut q, Need::Admin.allows(who.role));
-    let csv = wants_csv(&mut q)?;
-    let page = q.page(List::Audit);
+    let f = controls::AuditQuery::read(&mut q).filter(Need::Admin.allows(who.role));
+    let page = ListQuery::read(&mut q, List::Audit, "");
+    let csv = page.csv();
     q.finish()?;
     if f.entity.as_deref().is_some_and(crate::model::audit::admin_only) && !f.with_tokens {
         return Err(AppError::Forbidden);

@@ -15,9 +15,11 @@ pub mod csrf;
 mod dashboard;
 pub mod errors;
 mod filed;
+pub mod forms;
 pub mod html;
 mod lists;
 mod partners;
+mod record_pages;
 pub mod svg;
 
 use axum::extract::{FromRequestParts, State};
@@ -63,6 +65,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(giving_download))
         .routes(routes!(filed_return_file))
         .routes(routes!(css))
+        .merge(forms::router())
+        .merge(record_pages::router())
         .merge(lists::router())
 }
 
@@ -181,7 +185,7 @@ fn percent_encode(text: &str) -> String {
 
 fn sign_in_html(message: Option<&str>, next: &str, form_token: &str) -> String {
     let body = html! {
-        main class="narrow" {
+        main class="narrow" id="content" tabindex="-1" {
             h1 { "Sign in" }
             @if let Some(m) = message { p class="error" role="alert" { (m) } }
             form method="post" action="/sign-in" {
@@ -346,6 +350,8 @@ struct DashboardQuery {
     financial_year: Option<YearOrEmpty>,
     /// Empty, as the form sends it, is now.
     as_at: Option<DateOrEmpty>,
+    /// `all`: every column of the variance table; empty or absent: the meeting's set.
+    columns: Option<TextOrEmpty>,
 }
 
 /// The dashboard for a financial year: variance, RAG, quarterly spend, charts, the cash position.
@@ -364,7 +370,13 @@ async fn dashboard_page(
 ) -> Result<Response, AppError> {
     let year = q.year("financial_year");
     let as_at = q.date("as_at");
+    let columns = q.text("columns");
     q.finish()?;
+    let all_columns = match columns.as_deref() {
+        None | Some("") => false,
+        Some("all") => true,
+        Some(_) => return Err(AppError::field("columns", "must be all, or empty for the meeting's columns.")),
+    };
     let year = match year {
         Some(y) => y,
         None => default_year(&s).await?,
@@ -384,6 +396,14 @@ async fn dashboard_page(
     let cash_section = cash::section(&cash_position);
     let agreements = crate::storage::operations::agreements_of_year(&s.store, year).await?;
     let partners_section = partners::section(year, &agreements);
+    // "Since last quarter": the same report as at the last quarter end before the page's date.
+    let previous = match dashboard::previous_quarter_end(year, as_at.unwrap_or_else(today)) {
+        Some(end) => {
+            Some(dashboard::Previous::of(&run::variance(&s.store, year, Some(end), &Known::Now, None, today()).await?))
+        }
+        None => None,
+    };
+    let known_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
         signed_in_as: &who.name,
@@ -395,6 +415,9 @@ async fn dashboard_page(
         filed: &filed_section,
         cash: &cash_section,
         partners: &partners_section,
+        all_columns,
+        previous: previous.as_ref(),
+        known_at: &known_at,
     });
     Ok(page_response(StatusCode::OK, html))
 }

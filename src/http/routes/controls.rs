@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::NaiveDate;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,19 +12,20 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::{
-    AmountOrZero, AreaCode, Code, FundingOrgId, GivingPrefix, IsoDate, PageQuery, Prose, ProseOrEmpty, Text, WebAddress,
-};
+use super::super::openapi::{Code, IsoDate, PageQuery, Text};
 use super::super::{AppState, Idem};
 use crate::domain::rag::RagRule;
 use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::model::audit::{AuditFilter, AuditRecord};
-use crate::model::controls::{YearEndCmd, YearEndRecord};
+use crate::model::controls::{
+    CloseYearCmd, RejectVirementCmd, ReopenYearCmd, SettingsPatch, YearEndCmd, YearEndRecord,
+};
+use crate::model::fields::FromFields;
 use crate::model::lists::VirementFilter;
 use crate::model::open_data::OpenDataSettings;
 use crate::model::page::{List, Page};
 use crate::model::postings::VirementRecord;
-use crate::model::quarters::{QuarterState, QuarterStates};
+use crate::model::quarters::{QuarterLockCmd, QuarterState, QuarterStates};
 use crate::model::reference::FinancialYearRecord;
 use crate::storage::open_data::{
     AREA_CODE_KEY, AREA_NAME_KEY, DATA_SOURCE_KEY, FUNDING_ORG_ID_KEY, FUNDING_ORG_NAME_KEY, GIVING_PREFIX_KEY,
@@ -66,30 +68,41 @@ fn optional_fields(body: &RawBody) -> Result<Fields, AppError> {
     Ok(if text.is_empty() || text == b"null" { Fields::parse(b"{}")? } else { Fields::parse(body)? })
 }
 
+/// The filters of the virements list: `GET /api/v1/virements` and the page `/virements`
+/// read them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `Query` parses
-struct VirementQuery {
+pub(crate) struct VirementQuery {
     #[param(inline)]
     status: Option<VirementStatus>,
     financial_year: Option<crate::domain::FinancialYear>,
-    grant: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
     /// A project the virement moves money from or to.
-    project: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    project: Option<String>,
     /// Inclusive, on the decision date (`approved_on`).
-    from: Option<IsoDate>,
-    to: Option<IsoDate>,
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<NaiveDate>,
 }
 
-/// The filters of the virements list, as the API and the page read them.
-pub(crate) fn virement_filter(q: &mut Query) -> VirementFilter {
-    VirementFilter {
-        status: q.word("status", VirementStatus::parse, &VirementStatus::WORDS),
-        financial_year: q.year("financial_year"),
-        grant: q.code("grant"),
-        project: q.code("project"),
-        from: q.date("from"),
-        to: q.date("to"),
+impl VirementQuery {
+    pub(crate) fn read(q: &mut Query) -> Self {
+        VirementQuery {
+            status: q.word("status", VirementStatus::parse, &VirementStatus::WORDS),
+            financial_year: q.year("financial_year"),
+            grant: q.code("grant"),
+            project: q.code("project"),
+            from: q.date("from"),
+            to: q.date("to"),
+        }
+    }
+
+    pub(crate) fn filter(self) -> VirementFilter {
+        let VirementQuery { status, financial_year, grant, project, from, to } = self;
+        VirementFilter { status, financial_year, grant, project, from, to }
     }
 }
 
@@ -104,7 +117,7 @@ pub async fn list_virements(
     mut q: Query,
 ) -> Result<Json<Page<VirementRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let filter = virement_filter(&mut q);
+    let filter = VirementQuery::read(&mut q).filter();
     let page = q.page(List::Virements);
     q.finish()?;
     Ok(Json(controls::search_virements(&s.store, &filter, page.after_id(), page.limit).await?))
@@ -144,18 +157,11 @@ async fn approve(
     Ok((StatusCode::CREATED, Json(record)))
 }
 
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // the contract of the body `Fields` parses
-struct RejectBody {
-    reason: Prose,
-}
-
 /// Reject a pending virement.
 ///
 /// Roles: approver, admin.
 #[utoipa::path(post, path = "/api/v1/virements/{id}/reject", tag = "controls", params(("id" = i64, Path, minimum = 1)),
-    request_body = RejectBody,
+    request_body = RejectVirementCmd,
     responses((status = 200, body = VirementRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such virement (`not_found`)."), (status = 409, description = "Not pending (`conflict`).")))]
 async fn reject(
@@ -167,24 +173,15 @@ async fn reject(
 ) -> Result<Json<VirementRecord>, AppError> {
     auth.require(Need::Approver)?;
     let id = path_id(&id)?;
-    let mut f = Fields::parse(&body)?;
-    let reason = f.text("reason");
-    f.finish()?;
-    Ok(Json(controls::reject_virement(&s.store, id, &reason, auth.actor(&idem)).await?))
-}
-
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct CloseBody {
-    reason: Option<ProseOrEmpty>,
+    let cmd = RejectVirementCmd::from_fields(Fields::parse(&body)?)?;
+    Ok(Json(controls::reject_virement(&s.store, id, &cmd.reason, auth.actor(&idem)).await?))
 }
 
 /// Close a financial year: no entry may then be dated in it. The body may be empty.
 ///
 /// Roles: admin.
 #[utoipa::path(post, path = "/api/v1/financial-years/{fy}/close", tag = "controls",
-    params(("fy" = crate::domain::FinancialYear, Path)), request_body(content = Option<CloseBody>),
+    params(("fy" = crate::domain::FinancialYear, Path)), request_body(content = Option<CloseYearCmd>),
     responses((status = 200, body = FinancialYearRecord), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "Something of the year is unresolved, or it is closed (`conflict`).")))]
@@ -197,24 +194,15 @@ async fn close_year(
 ) -> Result<Json<FinancialYearRecord>, AppError> {
     auth.require(Need::Admin)?;
     let year = path_year(&fy)?;
-    let mut f = optional_fields(&body)?;
-    let reason = f.text_or_empty("reason");
-    f.finish()?;
-    Ok(Json(controls::close_year(&s.store, year, &reason, auth.actor(&idem)).await?))
-}
-
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct ReopenBody {
-    reason: Prose,
+    let cmd = CloseYearCmd::from_fields(optional_fields(&body)?)?;
+    Ok(Json(controls::close_year(&s.store, year, &cmd.reason, auth.actor(&idem)).await?))
 }
 
 /// Reopen a closed financial year.
 ///
 /// Roles: admin.
 #[utoipa::path(post, path = "/api/v1/financial-years/{fy}/reopen", tag = "controls",
-    params(("fy" = crate::domain::FinancialYear, Path)), request_body = ReopenBody,
+    params(("fy" = crate::domain::FinancialYear, Path)), request_body = ReopenYearCmd,
     responses((status = 200, body = FinancialYearRecord), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."), (status = 409, description = "The year is open (`conflict`).")))]
 async fn reopen_year(
@@ -226,10 +214,8 @@ async fn reopen_year(
 ) -> Result<Json<FinancialYearRecord>, AppError> {
     auth.require(Need::Admin)?;
     let year = path_year(&fy)?;
-    let mut f = Fields::parse(&body)?;
-    let reason = f.text("reason");
-    f.finish()?;
-    Ok(Json(controls::reopen_year(&s.store, year, &reason, auth.actor(&idem)).await?))
+    let cmd = ReopenYearCmd::from_fields(Fields::parse(&body)?)?;
+    Ok(Json(controls::reopen_year(&s.store, year, &cmd.reason, auth.actor(&idem)).await?))
 }
 
 /// The four quarters of a financial year and which are locked, Q1 (April to June) first.
@@ -248,14 +234,6 @@ async fn list_quarters(
     Ok(Json(QuarterStates(quarter_locks::quarter_states(&s.store, year).await?)))
 }
 
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct QuarterLockBody {
-    /// Why: recorded with the quarter's state and in the audit trail.
-    reason: Prose,
-}
-
 /// Locks (`lock`) or unlocks a quarter: what both routes share.
 async fn change_quarter(
     s: &AppState,
@@ -267,11 +245,9 @@ async fn change_quarter(
 ) -> Result<Json<QuarterState>, AppError> {
     auth.require(Need::Admin)?;
     let (year, quarter) = (path_year(fy)?, path_quarter(q)?);
-    let mut f = Fields::parse(body)?;
-    let reason = f.text("reason");
-    f.finish()?;
+    let cmd = QuarterLockCmd::from_fields(Fields::parse(body)?)?;
     let actor = auth.actor(idem);
-    Ok(Json(quarter_locks::set_locked(&s.store, year, quarter, lock, &reason, actor).await?))
+    Ok(Json(quarter_locks::set_locked(&s.store, year, quarter, lock, &cmd.reason, actor).await?))
 }
 
 /// Lock a quarter: no entry dated in it is recorded from now on (409 `period_closed`, naming
@@ -280,7 +256,7 @@ async fn change_quarter(
 /// Roles: admin.
 #[utoipa::path(post, path = "/api/v1/financial-years/{fy}/quarters/{q}/lock", tag = "controls",
     params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)),
-    request_body = QuarterLockBody,
+    request_body = QuarterLockCmd,
     responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "The quarter is locked already, or an earlier quarter of its year is open (`conflict`, naming it).")))]
@@ -299,7 +275,7 @@ async fn lock_quarter(
 /// Roles: admin.
 #[utoipa::path(post, path = "/api/v1/financial-years/{fy}/quarters/{q}/unlock", tag = "controls",
     params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)),
-    request_body = QuarterLockBody,
+    request_body = QuarterLockCmd,
     responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "The quarter is not locked, or a later quarter of its year is locked (`conflict`, naming it).")))]
@@ -313,22 +289,11 @@ async fn unlock_quarter(
     change_quarter(&s, &auth, &idem, (&fy, &q), &body, false).await
 }
 
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct YearEndBody {
-    carry_forward: Option<AmountOrZero>,
-    return_to_funder: Option<AmountOrZero>,
-    /// Default: the last day of the year.
-    date: Option<IsoDate>,
-    reason: Prose,
-}
-
 /// Resolve an award's unspent money at year end: carried forward, returned, or both.
 ///
 /// Roles: approver, admin.
 #[utoipa::path(post, path = "/api/v1/grants/{grant}/awards/{fy}/year-end", tag = "controls",
-    params(("grant" = Code, Path), ("fy" = crate::domain::FinancialYear, Path)), request_body = YearEndBody,
+    params(("grant" = Code, Path), ("fy" = crate::domain::FinancialYear, Path)), request_body = YearEndCmd,
     responses((status = 201, body = YearEndRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award, or no next year's award to carry into (`not_found`)."),
         (status = 409, description = "The split does not account for the unspent money, or the year is closed (`conflict`, `period_closed`).")))]
@@ -344,39 +309,44 @@ async fn year_end(
         return Err(AppError::field("grant", "is not a valid code"));
     }
     let year = path_year(&fy)?;
-    let mut f = Fields::parse(&body)?;
-    let carry_forward = f.money_or_zero("carry_forward");
-    let return_to_funder = f.money_or_zero("return_to_funder");
-    let date = f.has("date").then(|| f.date("date"));
-    let reason = f.text("reason");
-    f.finish()?;
-    let cmd = YearEndCmd { grant, year, carry_forward, return_to_funder, date, reason };
+    let cmd = YearEndCmd { grant, year, ..YearEndCmd::from_fields(Fields::parse(&body)?)? };
     let record = controls::year_end(&s.store, cmd, auth.actor(&idem)).await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
+/// The filters of `GET /audit`, as `AuditFilter` takes them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-struct AuditQuery {
-    entity: Option<Text>,
-    key: Option<Text>,
-    actor: Option<Text>,
-    action: Option<Text>,
-    from: Option<IsoDate>,
-    to: Option<IsoDate>,
+pub(crate) struct AuditQuery {
+    #[param(value_type = Option<Text>)]
+    entity: Option<String>,
+    #[param(value_type = Option<Text>)]
+    key: Option<String>,
+    #[param(value_type = Option<Text>)]
+    actor: Option<String>,
+    #[param(value_type = Option<Text>)]
+    action: Option<String>,
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<NaiveDate>,
 }
 
-/// The filters of the audit trail, as the API and the page read them; `with_tokens` for admin.
-pub(crate) fn audit_filter(q: &mut Query, with_tokens: bool) -> AuditFilter {
-    AuditFilter {
-        entity: q.text("entity"),
-        key: q.text("key"),
-        actor: q.text("actor"),
-        action: q.text("action"),
-        from: q.date("from"),
-        to: q.date("to"),
-        with_tokens,
+impl AuditQuery {
+    pub(crate) fn read(q: &mut Query) -> Self {
+        AuditQuery {
+            entity: q.text("entity"),
+            key: q.text("key"),
+            actor: q.text("actor"),
+            action: q.text("action"),
+            from: q.date("from"),
+            to: q.date("to"),
+        }
+    }
+
+    pub(crate) fn filter(self, with_tokens: bool) -> AuditFilter {
+        let AuditQuery { entity, key, actor, action, from, to } = self;
+        AuditFilter { entity, key, actor, action, from, to, with_tokens }
     }
 }
 
@@ -388,7 +358,7 @@ pub(crate) fn audit_filter(q: &mut Query, with_tokens: bool) -> AuditFilter {
 async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
     auth.require(Need::ReadAudit)?;
     let with_tokens = Need::Admin.allows(auth.0.role);
-    let filter = audit_filter(&mut q, with_tokens);
+    let filter = AuditQuery::read(&mut q).filter(with_tokens);
     let page = q.page(List::Audit);
     q.finish()?;
     // Viewers read everything but tokens and sign-ins: asking for them is refused, not answered empty.
@@ -463,21 +433,6 @@ fn patched_rag(current: RagRule, amber: Option<String>, red: Option<String>) -> 
     RagRule::parse(&amber, &red).map_err(|e| AppError::field(order_field, e))
 }
 
-/// Percentage points as the document writes them: 0 to 100, at most two places. (`RagRule`
-/// reads any decimal; the contract is narrower, so exponents and padding are refused here.)
-fn percentage(f: &mut Fields, name: &str) -> String {
-    let text = f.text(name);
-    let (whole, places) = text.split_once('.').unwrap_or((&text, "00"));
-    let digits = |s: &str, max: usize| (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    let fits = digits(whole, 3)
-        && digits(places, 2)
-        && (whole.len() < 3 || (whole == "100" && places.bytes().all(|b| b == b'0')));
-    if !text.is_empty() && !fits {
-        f.refuse(name, "must be percentage points from 0 to 100, at most two places, like \"15\" or \"12.5\"");
-    }
-    text
-}
-
 /// The settings: the virement approval threshold, the RAG thresholds, the clawback threshold,
 /// the partnership's name, and who publishes the open-data exports (prefix, funder's org-id and name).
 ///
@@ -488,54 +443,25 @@ async fn get_settings(State(s): State<AppState>, auth: Auth) -> Result<Json<Sett
     Ok(Json(settings(&s).await?))
 }
 
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct SettingsPatch {
-    #[schema(nullable = false, required = false)]
-    virement_approval_threshold: Option<AmountOrZero>,
-    /// Percentage points of drift from the spend profile that rate amber; not above red.
-    #[schema(nullable = false, required = false, pattern = r"^(?:[0-9]{1,2}(?:\.[0-9]{1,2})?|100(?:\.00?)?)$")]
-    rag_amber_pct: Option<String>,
-    /// Percentage points of drift that rate red.
-    #[schema(nullable = false, required = false, pattern = r"^(?:[0-9]{1,2}(?:\.[0-9]{1,2})?|100(?:\.00?)?)$")]
-    rag_red_pct: Option<String>,
-    /// The unallocated underspend above which the cash position flags an award.
-    #[schema(nullable = false, required = false)]
-    clawback_threshold: Option<AmountOrZero>,
-    /// The 360Giving identifier prefix (docs/open-data.md).
-    #[schema(nullable = false, required = false)]
-    giving_prefix: Option<GivingPrefix>,
-    /// The funder's org-id.guide identifier.
-    #[schema(nullable = false, required = false)]
-    funding_org_id: Option<FundingOrgId>,
-    /// The funder's name.
-    #[schema(nullable = false, required = false)]
-    funding_org_name: Option<Text>,
-    /// The ONS code of the area the partnership serves, of a type 360Giving's codelist names.
-    #[schema(nullable = false, required = false)]
-    area_code: Option<AreaCode>,
-    /// That area's name, e.g. Tamworth.
-    #[schema(nullable = false, required = false)]
-    area_name: Option<Text>,
-    /// Where the 360Giving file is published, or the publisher's website: an http(s) address.
-    #[schema(nullable = false, required = false)]
-    data_source: Option<WebAddress>,
-}
-
-/// One open-data setting of a patch: `None` when not given; a value outside its shape is
-/// refused naming the setting.
-fn open_data_setting(f: &mut Fields, key: &str) -> Option<String> {
-    if !f.has_value(key) {
-        return None;
+/// The open-data settings of a patch, each value outside its shape refused on `f`, naming it.
+fn open_data_settings(f: &mut Fields, patch: &SettingsPatch) -> OpenDataSettings {
+    let mut check = |key: &str, value: &Option<String>| {
+        if let Some(value) = value
+            && !value.trim().is_empty()
+            && let Some(why) = crate::storage::open_data::refusal(key, value)
+        {
+            f.refuse(key, why);
+        }
+        value.clone()
+    };
+    OpenDataSettings {
+        giving_prefix: check(GIVING_PREFIX_KEY, &patch.giving_prefix),
+        funding_org_id: check(FUNDING_ORG_ID_KEY, &patch.funding_org_id),
+        funding_org_name: check(FUNDING_ORG_NAME_KEY, &patch.funding_org_name),
+        area_code: check(AREA_CODE_KEY, &patch.area_code),
+        area_name: check(AREA_NAME_KEY, &patch.area_name),
+        data_source: check(DATA_SOURCE_KEY, &patch.data_source),
     }
-    let value = f.text(key);
-    if !value.trim().is_empty()
-        && let Some(why) = crate::storage::open_data::refusal(key, &value)
-    {
-        f.refuse(key, why);
-    }
-    Some(value)
 }
 
 /// Change settings; each field is optional.
@@ -545,25 +471,18 @@ fn open_data_setting(f: &mut Fields, key: &str) -> Option<String> {
     responses((status = 200, body = Settings), (status = 403, description = "Not admin.")))]
 async fn patch_settings(State(s): State<AppState>, auth: Auth, body: RawBody) -> Result<Json<Settings>, AppError> {
     auth.require(Need::Admin)?;
+    // Read, not `from_fields`: the open-data shapes are checked before the request is finished.
     let mut f = Fields::parse(&body)?;
-    let threshold = f.has_value("virement_approval_threshold").then(|| f.money_or_zero("virement_approval_threshold"));
-    let amber = f.has_value("rag_amber_pct").then(|| percentage(&mut f, "rag_amber_pct"));
-    let red = f.has_value("rag_red_pct").then(|| percentage(&mut f, "rag_red_pct"));
-    let clawback = f.has_value("clawback_threshold").then(|| f.money_or_zero("clawback_threshold"));
-    let open_data = OpenDataSettings {
-        giving_prefix: open_data_setting(&mut f, GIVING_PREFIX_KEY),
-        funding_org_id: open_data_setting(&mut f, FUNDING_ORG_ID_KEY),
-        funding_org_name: open_data_setting(&mut f, FUNDING_ORG_NAME_KEY),
-        area_code: open_data_setting(&mut f, AREA_CODE_KEY),
-        area_name: open_data_setting(&mut f, AREA_NAME_KEY),
-        data_source: open_data_setting(&mut f, DATA_SOURCE_KEY),
-    };
+    let patch = SettingsPatch::read(&mut f);
+    let open_data = open_data_settings(&mut f, &patch);
     f.finish()?;
-    let rag = if amber.is_some() || red.is_some() {
-        Some(patched_rag(crate::storage::reports::rag_rule(&s.store).await?, amber, red)?)
+    let SettingsPatch { virement_approval_threshold, rag_amber_pct, rag_red_pct, clawback_threshold, .. } = patch;
+    let rag = if rag_amber_pct.is_some() || rag_red_pct.is_some() {
+        Some(patched_rag(crate::storage::reports::rag_rule(&s.store).await?, rag_amber_pct, rag_red_pct)?)
     } else {
         None
     };
+    let (threshold, clawback) = (virement_approval_threshold, clawback_threshold);
     controls::set_settings(&s.store, threshold, rag, clawback, &open_data, auth.name()).await?;
     Ok(Json(settings(&s).await?))
 }

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use chrono::NaiveDate;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,8 +12,7 @@ use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
 use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Text};
-use crate::domain::FinancialYear;
-use crate::domain::{AccountKind, EntryKind};
+use crate::domain::{AccountKind, EntryKind, FinancialYear, Money};
 use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
 use crate::model::lists::{CommitmentFilter, EntrySort, Standing};
@@ -29,55 +29,100 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_accounts))
 }
 
+/// The filters of the entries list: `GET /api/v1/entries` and the page `/entries` read them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `Query` parses
-struct EntryFilterQuery {
+pub(crate) struct EntryFilterQuery {
     financial_year: Option<FinancialYear>,
-    grant: Option<Code>,
-    project: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
+    #[param(value_type = Option<Code>)]
+    project: Option<String>,
     #[param(inline)]
     kind: Option<EntryKind>,
-    from: Option<IsoDate>,
-    to: Option<IsoDate>,
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<NaiveDate>,
     /// Case-insensitive, anywhere in the entry's supplier.
-    supplier: Option<Text>,
+    #[param(value_type = Option<Text>)]
+    supplier: Option<String>,
     /// The invoice reference exactly.
-    invoice_ref: Option<Text>,
+    #[param(value_type = Option<Text>)]
+    invoice_ref: Option<String>,
     /// Case-insensitive, anywhere in the memo (a spend's memo is its description); `%` and
     /// `_` are matched as themselves.
-    q: Option<Text>,
+    #[param(value_type = Option<Text>)]
+    q: Option<String>,
     /// The least amount: the entry's total (the sum of its debits), or with `account` its
     /// net posting to those accounts.
-    min: Option<AmountOrZero>,
+    #[param(value_type = Option<AmountOrZero>)]
+    min: Option<Money>,
     /// The most amount, as `min`.
-    max: Option<AmountOrZero>,
+    #[param(value_type = Option<AmountOrZero>)]
+    max: Option<Money>,
     /// Only entries posting to an account of this kind (of the `grant`, `project` and
-    /// `financial_year` asked for); each one's amount is then its net posting to them.
+    /// `financial_year` asked for); each one's amount is then its net posting to them, in
+    /// the account's normal direction, so the list's total is their figure.
     #[param(inline)]
     account: Option<AccountKind>,
-    /// `id` (the default: as recorded) or `date` (entry date, then id). A cursor is good
-    /// only for the order and filters it was given under.
+    /// `id` (as recorded; the API's default) or `date` (entry date, then id; the page's
+    /// default). A cursor is good only for the order and filters it was given under.
     #[param(inline)]
     sort: Option<EntrySort>,
 }
 
-/// The filters of the entries list, as the API and the page read them.
-pub(crate) fn entry_filter(q: &mut Query) -> EntryFilter {
-    EntryFilter {
-        year: q.year("financial_year"),
-        grant: q.code("grant"),
-        project: q.code("project"),
-        kind: q.word("kind", EntryKind::parse, &EntryKind::WORDS),
-        from: q.date("from"),
-        to: q.date("to"),
-        supplier: q.text("supplier"),
-        invoice_ref: q.text("invoice_ref"),
-        q: q.text("q"),
-        min: q.money("min"),
-        max: q.money("max"),
-        account: q.word("account", AccountKind::parse, &AccountKind::WORDS),
-        sort: q.word("sort", EntrySort::parse, &EntrySort::WORDS).unwrap_or_default(),
+impl EntryFilterQuery {
+    pub(crate) fn read(q: &mut Query) -> Self {
+        EntryFilterQuery {
+            financial_year: q.year("financial_year"),
+            grant: q.code("grant"),
+            project: q.code("project"),
+            kind: q.word("kind", EntryKind::parse, &EntryKind::WORDS),
+            from: q.date("from"),
+            to: q.date("to"),
+            supplier: q.text("supplier"),
+            invoice_ref: q.text("invoice_ref"),
+            q: q.text("q"),
+            min: q.money("min"),
+            max: q.money("max"),
+            account: q.word("account", AccountKind::parse, &AccountKind::WORDS),
+            sort: q.word("sort", EntrySort::parse, &EntrySort::WORDS),
+        }
+    }
+
+    /// The filter, in order `sort`, or `default` when none was asked for.
+    pub(crate) fn filter(self, default: EntrySort) -> EntryFilter {
+        let EntryFilterQuery {
+            financial_year,
+            grant,
+            project,
+            kind,
+            from,
+            to,
+            supplier,
+            invoice_ref,
+            q,
+            min,
+            max,
+            account,
+            sort,
+        } = self;
+        EntryFilter {
+            year: financial_year,
+            grant,
+            project,
+            kind,
+            from,
+            to,
+            supplier,
+            invoice_ref,
+            q,
+            min,
+            max,
+            account,
+            sort: sort.unwrap_or(default),
+        }
     }
 }
 
@@ -96,7 +141,7 @@ pub(crate) fn entry_page(q: &mut Query, f: &EntryFilter) -> super::super::input:
     responses((status = 200, body = super::super::openapi::EntryPage)))]
 async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let filter = entry_filter(&mut q);
+    let filter = EntryFilterQuery::read(&mut q).filter(EntrySort::Id);
     let page = entry_page(&mut q, &filter);
     q.finish()?;
     Ok(Json(entries::list_entries(&s.store, &filter, &page.after, page.limit).await?))
@@ -115,13 +160,21 @@ async fn get_entry(State(s): State<AppState>, auth: Auth, Path(id): Path<String>
     Ok(Json(entries::get_entry(&s.store, id).await?))
 }
 
+/// The filters of `GET /accounts`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct AccountQuery {
-    grant: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
     financial_year: Option<FinancialYear>,
-    project: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    project: Option<String>,
+}
+
+impl AccountQuery {
+    fn read(q: &mut Query) -> Self {
+        AccountQuery { grant: q.code("grant"), financial_year: q.year("financial_year"), project: q.code("project") }
+    }
 }
 
 /// List account balances, e.g. `spent:LDF:2023-24:P1`; signed, debit positive.
@@ -135,9 +188,7 @@ async fn list_accounts(
     mut q: Query,
 ) -> Result<Json<Page<AccountBalance>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let grant = q.code("grant");
-    let year = q.year("financial_year");
-    let project = q.code("project");
+    let AccountQuery { grant, financial_year: year, project } = AccountQuery::read(&mut q);
     let page = q.page(List::Accounts);
     q.finish()?;
     let listed =
@@ -145,38 +196,57 @@ async fn list_accounts(
     Ok(Json(listed))
 }
 
+/// The filters of the commitments list: `GET /api/v1/commitments` and the page
+/// `/commitments` read them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-struct CommitmentQuery {
-    project: Option<Code>,
+pub(crate) struct CommitmentQuery {
+    #[param(value_type = Option<Code>)]
+    project: Option<String>,
     /// Only commitments with something outstanding (as `status=open`).
-    open: Option<bool>,
+    #[param(value_type = Option<bool>)]
+    open: bool,
     /// `open` (something outstanding) or `all` (the default).
     #[param(inline)]
     status: Option<Standing>,
-    grant: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
     financial_year: Option<FinancialYear>,
     /// Case-insensitive, anywhere in the supplier (a grant agreement's partner's name).
-    supplier: Option<Text>,
+    #[param(value_type = Option<Text>)]
+    supplier: Option<String>,
     /// Inclusive, on the commitment's date.
-    from: Option<IsoDate>,
-    to: Option<IsoDate>,
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<NaiveDate>,
 }
 
-/// The filters of the commitments list, as the API and the page read them.
-pub(crate) fn commitment_filter(q: &mut Query) -> CommitmentFilter {
-    let project = q.code("project");
-    let open = q.bool("open").unwrap_or(false);
-    let status = q.word("status", Standing::parse, &Standing::WORDS);
-    CommitmentFilter {
-        open_only: open || status == Some(Standing::Open),
-        grant: q.code("grant"),
-        financial_year: q.year("financial_year"),
-        project,
-        supplier: q.text("supplier"),
-        from: q.date("from"),
-        to: q.date("to"),
+impl CommitmentQuery {
+    pub(crate) fn read(q: &mut Query) -> Self {
+        CommitmentQuery {
+            project: q.code("project"),
+            open: q.bool("open").unwrap_or(false),
+            status: q.word("status", Standing::parse, &Standing::WORDS),
+            grant: q.code("grant"),
+            financial_year: q.year("financial_year"),
+            supplier: q.text("supplier"),
+            from: q.date("from"),
+            to: q.date("to"),
+        }
+    }
+
+    pub(crate) fn filter(self) -> CommitmentFilter {
+        let CommitmentQuery { project, open, status, grant, financial_year, supplier, from, to } = self;
+        CommitmentFilter {
+            open_only: open || status == Some(Standing::Open),
+            grant,
+            financial_year,
+            project,
+            supplier,
+            from,
+            to,
+        }
     }
 }
 
@@ -191,7 +261,7 @@ pub async fn list_commitments(
     mut q: Query,
 ) -> Result<Json<Page<CommitmentRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let filter = commitment_filter(&mut q);
+    let filter = CommitmentQuery::read(&mut q).filter();
     let page = q.page(List::Commitments);
     q.finish()?;
     Ok(Json(ops::search_commitments(&s.store, &filter, page.after_id(), page.limit).await?))

@@ -4,7 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use utoipa::{IntoParams, ToSchema};
+use chrono::NaiveDate;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,8 +16,10 @@ use super::super::input::{Fields, RawBody};
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::domain::FinancialYear;
+use crate::model::fields::FromFields;
 use crate::model::formats::DataFormat;
-use crate::model::reports::SpendProfile;
+use crate::model::known::Known;
+use crate::model::reports::{SpendProfile, SpendProfileCmd};
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
 use crate::storage::reports as sql;
 
@@ -60,9 +63,9 @@ pub fn bom_only_with_csv(bom: bool, csv: bool) -> Result<bool, AppError> {
     Ok(bom)
 }
 
-/// `json` (the default) or `csv`.
-fn wants_csv(q: &mut Query) -> Result<bool, AppError> {
-    let format = DataFormat::given(q.text("format").as_deref()).map_err(|e| AppError::field("format", e))?;
+/// `format`: `json` (the default) or `csv`.
+fn wants_csv(format: Option<String>) -> Result<bool, AppError> {
+    let format = DataFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
     Ok(format == DataFormat::Csv)
 }
 
@@ -75,22 +78,39 @@ pub fn parse_quarter(text: Option<String>) -> Result<u8, AppError> {
     }
 }
 
+/// The parameters of the variance report. `quarter` and `format` are checked once the query is
+/// finished, each as its own error.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `Query` parses
 struct VarianceQuery {
     financial_year: FinancialYear,
     /// Figures as at the end of this date; default now.
-    as_at: Option<IsoDate>,
+    #[param(value_type = Option<IsoDate>)]
+    as_at: Option<NaiveDate>,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
-    as_known_at: Option<Instant>,
-    grant: Option<Code>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
     /// Whose officer forecasts to show: default the quarter holding `as_at` (or today),
     /// clamped to the year. With `as_at`, each project's latest forecast made on or before it.
-    #[param(minimum = 1, maximum = 4)]
-    quarter: Option<u8>,
-    #[param(inline)]
-    format: Option<DataFormat>,
+    #[param(minimum = 1, maximum = 4, value_type = Option<u8>)]
+    quarter: Option<String>,
+    #[param(inline, value_type = Option<DataFormat>)]
+    format: Option<String>,
+}
+
+impl VarianceQuery {
+    fn read(q: &mut Query) -> Self {
+        VarianceQuery {
+            financial_year: q.required_year("financial_year"),
+            as_at: q.date("as_at"),
+            as_known_at: q.known(),
+            grant: q.code("grant"),
+            quarter: q.text("quarter"),
+            format: q.text("format"),
+        }
+    }
 }
 
 /// The variance report: budget, committed, actual, available and RAG per project and grant,
@@ -103,15 +123,11 @@ struct VarianceQuery {
             (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
 async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let year = q.required_year("financial_year");
-    let as_at = q.date("as_at");
-    let known = q.known();
-    let grant = q.code("grant");
-    let quarter = q.text("quarter");
-    let csv = wants_csv(&mut q);
+    let VarianceQuery { financial_year: year, as_at, as_known_at: known, grant, quarter, format } =
+        VarianceQuery::read(&mut q);
     let bom = bom(&mut q);
     q.finish()?;
-    let csv = csv?;
+    let csv = wants_csv(format)?;
     let bom = bom_only_with_csv(bom, csv)?;
     let quarter = quarter.map(|t| parse_quarter(Some(t))).transpose()?;
     let report = run::variance_in_quarter(&s.store, year, as_at, &known, grant.as_deref(), quarter, today()).await?;
@@ -122,18 +138,33 @@ async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) ->
     Ok(Json(report).into_response())
 }
 
+/// The parameters of the quarterly report. `format` is checked once the query is finished.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct QuarterlyQuery {
     financial_year: FinancialYear,
     /// Spend dated up to the end of this date; default all.
-    as_at: Option<IsoDate>,
+    #[param(value_type = Option<IsoDate>)]
+    as_at: Option<NaiveDate>,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
-    as_known_at: Option<Instant>,
-    grant: Option<Code>,
-    #[param(inline)]
-    format: Option<DataFormat>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
+    #[param(inline, value_type = Option<DataFormat>)]
+    format: Option<String>,
+}
+
+impl QuarterlyQuery {
+    fn read(q: &mut Query) -> Self {
+        QuarterlyQuery {
+            financial_year: q.required_year("financial_year"),
+            as_at: q.date("as_at"),
+            as_known_at: q.known(),
+            grant: q.code("grant"),
+            format: q.text("format"),
+        }
+    }
 }
 
 /// Actual spend per quarter per project, priority and grant.
@@ -145,14 +176,11 @@ struct QuarterlyQuery {
             (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
 async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let year = q.required_year("financial_year");
-    let as_at = q.date("as_at");
-    let known = q.known();
-    let grant = q.code("grant");
-    let csv = wants_csv(&mut q);
+    let QuarterlyQuery { financial_year: year, as_at, as_known_at: known, grant, format } =
+        QuarterlyQuery::read(&mut q);
     let bom = bom(&mut q);
     q.finish()?;
-    let csv = csv?;
+    let csv = wants_csv(format)?;
     let bom = bom_only_with_csv(bom, csv)?;
     let report = run::quarterly(&s.store, year, grant.as_deref(), as_at, &known).await?;
     if csv {
@@ -162,13 +190,21 @@ async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -
     Ok(Json(report).into_response())
 }
 
+/// The parameters of the multi-year report. A missing `grant` is refused once the query is finished.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct MultiYearQuery {
-    grant: Code,
+    #[param(value_type = Code)]
+    grant: Option<String>,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
-    as_known_at: Option<Instant>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+}
+
+impl MultiYearQuery {
+    fn read(q: &mut Query) -> Self {
+        MultiYearQuery { grant: q.code("grant"), as_known_at: q.known() }
+    }
 }
 
 /// One grant across its award years, with cumulative figures.
@@ -179,22 +215,32 @@ struct MultiYearQuery {
         (status = 404, description = "No such grant (`not_found`).")))]
 async fn multi_year_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let grant = q.code("grant");
-    let known = q.known();
+    let MultiYearQuery { grant, as_known_at: known } = MultiYearQuery::read(&mut q);
     q.finish()?;
     let grant = grant.ok_or_else(|| AppError::field("grant", "is required"))?;
     Ok(Json(run::multi_year(&s.store, &grant, &known).await?).into_response())
 }
 
+/// The parameters of the Commissioner's return. `quarter` is checked once the query is finished.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct ReturnQuery {
     financial_year: FinancialYear,
-    #[param(minimum = 1, maximum = 4)]
-    quarter: u8,
+    #[param(minimum = 1, maximum = 4, value_type = u8)]
+    quarter: Option<String>,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
-    as_known_at: Option<Instant>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+}
+
+impl ReturnQuery {
+    fn read(q: &mut Query) -> Self {
+        ReturnQuery {
+            financial_year: q.required_year("financial_year"),
+            quarter: q.text("quarter"),
+            as_known_at: q.known(),
+        }
+    }
 }
 
 /// The Commissioner's return for a quarter, as CSV.
@@ -205,10 +251,8 @@ struct ReturnQuery {
         (status = 404, description = "No such financial year (`not_found`).")))]
 async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let year = q.required_year("financial_year");
-    let quarter = q.text("quarter");
+    let ReturnQuery { financial_year: year, quarter, as_known_at: known } = ReturnQuery::read(&mut q);
     let bom = bom(&mut q);
-    let known = q.known();
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
     let rows = run::commissioner_return(&s.store, year, quarter, &known).await?;
@@ -216,28 +260,10 @@ async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query
     Ok(csv_response(body, &format!("commissioner-return-{year}-q{quarter}.csv")))
 }
 
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // the contract of the body `Fields` parses
-struct SpendProfileBody {
-    grant: Code,
-    financial_year: FinancialYear,
-    project: Code,
-    /// Whole percent of the budget planned for each quarter; the four sum to 100.
-    #[schema(minimum = 0, maximum = 100)]
-    q1: u8,
-    #[schema(minimum = 0, maximum = 100)]
-    q2: u8,
-    #[schema(minimum = 0, maximum = 100)]
-    q3: u8,
-    #[schema(minimum = 0, maximum = 100)]
-    q4: u8,
-}
-
 /// Set a project's quarterly spend plan for an award, which the RAG rule measures from.
 ///
 /// Roles: approver, admin.
-#[utoipa::path(post, path = "/api/v1/spend-profiles", tag = "reports", request_body = SpendProfileBody,
+#[utoipa::path(post, path = "/api/v1/spend-profiles", tag = "reports", request_body = SpendProfileCmd,
     responses((status = 201, body = SpendProfile), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award or project (`not_found`)."),
         (status = 422, description = "A bad field, or q1 to q4 do not sum to 100 (`validation_failed`, naming each).")))]
@@ -250,12 +276,8 @@ async fn set_spend_profile(
     body: RawBody,
 ) -> Result<(axum::http::StatusCode, Json<SpendProfile>), AppError> {
     auth.require(Need::Approver)?;
-    let mut f = Fields::parse(&body)?;
-    let grant = f.code("grant");
-    let year = f.year("financial_year");
-    let project = f.code("project");
-    let plan = [f.percent("q1"), f.percent("q2"), f.percent("q3"), f.percent("q4")];
-    f.finish()?;
+    let cmd = SpendProfileCmd::from_fields(Fields::parse(&body)?)?;
+    let plan = cmd.plan();
     let total: u32 = plan.iter().map(|p| u32::from(*p)).sum();
     if total != 100 {
         let message = format!("q1 to q4 must sum to 100, not {total}");
@@ -266,16 +288,24 @@ async fn set_spend_profile(
                 .collect(),
         ));
     }
-    let rec = sql::set_spend_profile(&s.store, &grant, year, &project, plan, auth.name(), idem.as_ref()).await?;
+    let rec =
+        sql::set_spend_profile(&s.store, &cmd.grant, cmd.year, &cmd.project, plan, auth.name(), idem.as_ref()).await?;
     Ok((axum::http::StatusCode::CREATED, Json(rec)))
 }
 
+/// The filters of `GET /spend-profiles`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct SpendProfileQuery {
     financial_year: Option<FinancialYear>,
-    grant: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
+}
+
+impl SpendProfileQuery {
+    fn read(q: &mut Query) -> Self {
+        SpendProfileQuery { financial_year: q.year("financial_year"), grant: q.code("grant") }
+    }
 }
 
 /// List projects' quarterly spend plans. One page holds them all (`next_cursor` is null).
@@ -285,8 +315,7 @@ struct SpendProfileQuery {
     responses((status = 200, body = super::super::openapi::SpendProfilePage)))]
 async fn list_spend_profiles(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let year = q.year("financial_year");
-    let grant = q.code("grant");
+    let SpendProfileQuery { financial_year: year, grant } = SpendProfileQuery::read(&mut q);
     q.finish()?;
     let items = sql::spend_profiles(&s.store, year, grant.as_deref()).await?;
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,9 +17,10 @@ use super::super::{AppState, Idem};
 use super::postings::path_id;
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
+use crate::model::fields::FromFields;
 use crate::model::lists::ReturnFilter;
 use crate::model::page::{List, Page};
-use crate::model::returns::{FiledReturn, ReturnChanges};
+use crate::model::returns::{FileReturnCmd, FiledReturn, ReturnChanges};
 use crate::reports::filing;
 use crate::storage::returns;
 
@@ -31,22 +32,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(return_changes))
 }
 
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // the contract of the body `Fields` parses
-struct FileReturnBody {
-    kind: ReturnKind,
-    financial_year: FinancialYear,
-    #[schema(minimum = 1, maximum = 4)]
-    quarter: u8,
-}
-
 /// File a return: generate it at the ledger's current position and store it byte for byte,
 /// with its SHA-256, who filed it, when, and the position (every chain head). It can be read
 /// back unchanged, and `verify` holds the ledger to it.
 ///
 /// Roles: finance, approver, admin.
-#[utoipa::path(post, path = "/api/v1/returns", tag = "returns", request_body = FileReturnBody,
+#[utoipa::path(post, path = "/api/v1/returns", tag = "returns", request_body = FileReturnCmd,
     responses((status = 201, body = FiledReturn),
         (status = 403, description = "Not finance, approver or admin."),
         (status = 404, description = "No such financial year (`not_found`)."),
@@ -59,33 +50,38 @@ async fn file_return(
     body: RawBody,
 ) -> Result<(StatusCode, Json<FiledReturn>), AppError> {
     auth.require(Need::Reporting)?;
-    let mut f = Fields::parse(&body)?;
-    let kind = f.word("kind", &ReturnKind::ALL, None);
-    let year = f.year("financial_year");
-    let quarter = f.quarter("quarter");
-    f.finish()?;
+    let FileReturnCmd { kind, year, quarter } = FileReturnCmd::from_fields(Fields::parse(&body)?)?;
     let record = filing::file(&s.store, kind, year, quarter, auth.actor(&idem)).await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
+/// The filters of the filed returns list: `GET /api/v1/returns` and the page `/returns`
+/// read them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `Query` parses
-struct ReturnsQuery {
+pub(crate) struct ReturnsQuery {
     kind: Option<ReturnKind>,
     financial_year: Option<FinancialYear>,
     /// Inclusive, on the UTC date it was filed.
-    from: Option<IsoDate>,
-    to: Option<IsoDate>,
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<chrono::NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<chrono::NaiveDate>,
 }
 
-/// The filters of the filed returns list, as the API and the page read them.
-pub(crate) fn return_filter(q: &mut Query) -> ReturnFilter {
-    ReturnFilter {
-        kind: q.word("kind", ReturnKind::parse, &ReturnKind::WORDS),
-        financial_year: q.year("financial_year"),
-        from: q.date("from"),
-        to: q.date("to"),
+impl ReturnsQuery {
+    pub(crate) fn read(q: &mut Query) -> Self {
+        ReturnsQuery {
+            kind: q.word("kind", ReturnKind::parse, &ReturnKind::WORDS),
+            financial_year: q.year("financial_year"),
+            from: q.date("from"),
+            to: q.date("to"),
+        }
+    }
+
+    pub(crate) fn filter(self) -> ReturnFilter {
+        let ReturnsQuery { kind, financial_year, from, to } = self;
+        ReturnFilter { kind, financial_year, from, to }
     }
 }
 
@@ -100,7 +96,7 @@ async fn list_returns(
     mut q: Query,
 ) -> Result<Json<Page<FiledReturn>>, AppError> {
     auth.require(Need::ReadReference)?;
-    let filter = return_filter(&mut q);
+    let filter = ReturnsQuery::read(&mut q).filter();
     let page = q.page(List::Returns);
     q.finish()?;
     Ok(Json(returns::search(&s.store, &filter, page.after_id(), page.limit).await?))

@@ -3,18 +3,17 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::{PageQuery, Text};
+use super::super::openapi::PageQuery;
 use super::super::{AppState, Idem};
-use crate::domain::Role;
+use crate::model::fields::FromFields;
 use crate::model::page::{List, Page};
-use crate::model::tokens::{NewToken, TokenInfo};
+use crate::model::tokens::{NewToken, TokenCmd, TokenInfo};
 use crate::storage::StoreError;
 use crate::storage::tokens;
 
@@ -34,20 +33,11 @@ async fn list(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Jso
     Ok(Json(tokens::list(&s.store, page.after_id(), page.limit).await?))
 }
 
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // the contract of the body `Fields` parses
-struct TokenBody {
-    /// Whose token it is.
-    name: Text,
-    role: Role,
-}
-
 /// Create a token. The secret is in this response and nowhere else; a replay under the same
 /// `Idempotency-Key` answers without it.
 ///
 /// Roles: admin.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenBody,
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenCmd,
     responses((status = 201, body = NewToken), (status = 403, description = "Not admin.")))]
 async fn create(
     State(s): State<AppState>,
@@ -56,12 +46,8 @@ async fn create(
     body: RawBody,
 ) -> Result<(StatusCode, Json<NewToken>), AppError> {
     auth.require(Need::Admin)?;
-    let mut f = Fields::parse(&body)?;
-    let name = f.text("name");
-    let role = f.one_of("role", &Role::WORDS, None);
-    f.finish()?;
-    let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "is not a role"))?;
-    let created = tokens::create_keyed(&s.store, &name, role, auth.name(), idem.as_ref()).await?;
+    let cmd = TokenCmd::from_fields(Fields::parse(&body)?)?;
+    let created = tokens::create_keyed(&s.store, &cmd.name, cmd.role, auth.name(), idem.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
