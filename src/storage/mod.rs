@@ -36,6 +36,7 @@ mod search;
 pub mod sessions;
 pub mod tokens;
 mod upgrade;
+pub mod users;
 pub mod verify;
 mod verify_reversals;
 

@@ -305,3 +305,77 @@ backend_test!(commitments_and_virements_are_found_by_their_filters, |app: TestAp
     assert_eq!(row_ids(&p.text), vec![id(&c2)]);
     assert_eq!(attribute(&p.text, "list-total", "data-total").as_deref(), Some("500.00"));
 });
+
+/// The first drill-down link to `path` in the variance row of `project`.
+fn drill_link(dashboard: &str, project: &str, path: &str) -> Option<String> {
+    let row_at = dashboard.find(&format!("data-project=\"{project}\""))?;
+    let row = &dashboard[row_at..row_at + dashboard[row_at..].find("</tr>")?];
+    let at = row.find(&format!("class=\"drill\" href=\"{path}?"))?;
+    let rest = &row[at + "class=\"drill\" href=\"".len()..];
+    Some(rest[..rest.find('"')?].replace("&amp;", "&"))
+}
+
+backend_test!(a_drilled_list_adds_up_to_the_variance_figure_it_explains, |app: TestApp| async move {
+    let s = ledger(&app).await;
+    // A refund and a reversed spend on P1 too: the figure nets them, and so must the list.
+    app.ok(
+        "/api/v1/refunds",
+        Role::Finance,
+        json!({ "grant": "LDF", "project": "P1", "date": "2023-09-01", "amount": "100.50", "reference": "CN-1",
+                "reason": "credit note" }),
+    )
+    .await;
+    app.ok(
+        &format!("/api/v1/entries/{}/reverse", s[1]),
+        Role::Finance,
+        json!({ "date": "2023-09-02", "reason": "keyed twice" }),
+    )
+    .await;
+    app.ok(
+        "/api/v1/commitments",
+        Role::Finance,
+        json!({ "grant": "LDF", "financial_year": "2023-24", "project": "P1", "supplier": "Youth Trust",
+                "amount": "400", "date": "2023-10-01" }),
+    )
+    .await;
+    let secret = sign_in(&app, Role::Viewer).await;
+    for as_at in ["", "&as_at=2023-09-01"] {
+        let variance = app.get(&format!("/api/v1/reports/variance?financial_year=2023-24{as_at}"), Role::Viewer).await;
+        assert_eq!(variance.status, StatusCode::OK, "{}", variance.body);
+        let line = variance.body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["project"] == "P1" && l["grant"] == "LDF")
+            .unwrap_or_else(|| panic!("{}", variance.body))
+            .clone();
+        let d = send(
+            &app,
+            "GET",
+            &format!("/dashboard?financial_year=2023-24&columns=all{as_at}"),
+            Some(&secret),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(d.status, StatusCode::OK);
+        let link = drill_link(&d.text, "P1", "/entries").unwrap_or_else(|| panic!("no drill-down: {}", d.text));
+        let list = send(&app, "GET", &link, Some(&secret), None, &[]).await;
+        assert_eq!(list.status, StatusCode::OK, "{link}: {}", list.text);
+        let total = attribute(&list.text, "list-total", "data-total");
+        assert_eq!(total.as_deref(), line["actual"].as_str(), "{link} against {line}");
+        let spends = row_ids(&list.text);
+        assert!(spends.contains(&s[0]) && spends.contains(&s[1]), "the reversed spend and its reversal: {spends:?}");
+        // The committed figure, for the current report, to the open commitments.
+        match drill_link(&d.text, "P1", "/commitments") {
+            Some(link) => {
+                assert!(as_at.is_empty(), "committed links only for the current figures");
+                let list = send(&app, "GET", &link, Some(&secret), None, &[]).await;
+                let total = attribute(&list.text, "list-total", "data-total");
+                assert_eq!(total.as_deref(), line["committed"].as_str(), "{link} against {line}");
+            }
+            None => assert!(!as_at.is_empty(), "no committed link: {}", d.text),
+        }
+    }
+    assert_eq!(listed(&app, "account=spent&project=P1&to=2023-08-31").await, vec![s[0], s[1], s[4]]);
+});

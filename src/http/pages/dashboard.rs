@@ -18,6 +18,8 @@ use crate::reports::variance::{self, Line};
 pub struct View<'a> {
     pub partnership: &'a str,
     pub signed_in_as: &'a str,
+    /// Shows the link to the users page.
+    pub is_admin: bool,
     /// The token the page's forms carry (`csrf`).
     pub form_token: &'a str,
     pub years: &'a [String],
@@ -324,7 +326,14 @@ fn variance_table(r: &VarianceReport, all: bool, previous: Option<&Previous>, ru
                     @for row in &these {
                         @let grant = text(&columns, &row.cells, "grant");
                         @let tr_body = html! {
-                            @for c in &shown { (cell(&columns, row, c.name, q)) }
+                            @for c in &shown {
+                                @match (&row.kind, drill(r, &columns, row, c.name)) {
+                                    (&RowKind::Project, Some(href)) => td class="num" {
+                                        a class="drill" href=(href) { (value(&columns, &row.cells, c.name, q).1) }
+                                    },
+                                    _ => (cell(&columns, row, c.name, q)),
+                                }
+                            }
                             @if let Some(p) = previous {
                                 (movement_cells(p.rags.get(&row.key).map(String::as_str), text(&columns, &row.cells, "rag")))
                             }
@@ -344,6 +353,30 @@ fn variance_table(r: &VarianceReport, all: bool, previous: Option<&Previous>, ru
                 }
             }
         }
+    }
+}
+
+/// Where a project's figure is explained, as a list whose total is the figure
+/// (docs/desk.md, "Finding things"): actual, the entries posting to its `spent` account as
+/// at the report's date; committed, its open commitments (only for the current figures:
+/// what is outstanding is known now, not as at a past date).
+fn drill(r: &VarianceReport, columns: &[Column<Line>], row: &Row, name: &str) -> Option<String> {
+    let at = |n: &str| text(columns, &row.cells, n).to_owned();
+    let filters =
+        vec![("financial_year", r.financial_year.to_string()), ("grant", at("grant")), ("project", at("project"))];
+    match name {
+        "actual" => {
+            let mut pairs = filters;
+            pairs.push(("account", "spent".to_owned()));
+            pairs.push(("to", r.as_at.clone().unwrap_or_default()));
+            Some(format!("/entries?{}", super::lists::query_string(&pairs)))
+        }
+        "committed" if r.as_at.is_none() => {
+            let mut pairs = vec![("status", "open".to_owned())];
+            pairs.extend(filters);
+            Some(format!("/commitments?{}", super::lists::query_string(&pairs)))
+        }
+        _ => None,
     }
 }
 
@@ -650,6 +683,10 @@ pub fn render(v: &View) -> String {
                 "% of budget. Signed in as " (v.signed_in_as) "."
             }
             p class="printonly" id="printed" { "Figures as known at " (v.known_at) ", when this page was made." }
+            nav class="noprint account" {
+                a href="/account/password" { "Change password" }
+                @if v.is_admin { " · " a href="/admin/users" { "Users" } }
+            }
             form class="noprint controls" method="get" action="/dashboard" {
                 label for="financial_year" { "Financial year" }
                 select id="financial_year" name="financial_year" {
@@ -665,6 +702,7 @@ pub fn render(v: &View) -> String {
                 button type="submit" { "Sign out" }
             }
             (super::forms::record_links())
+            (super::lists::nav())
         }
         main id="content" tabindex="-1" {
             section class="block" aria-labelledby="h-headline" { h2 id="h-headline" { "Headline" } (headline(r)) }
