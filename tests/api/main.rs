@@ -29,6 +29,7 @@ mod hostile_pages;
 mod import_commitments;
 mod interchange;
 mod invariants;
+mod lists;
 mod measure;
 mod migration_parity;
 mod monitoring;
