@@ -18,6 +18,7 @@ pub mod errors;
 mod filed;
 pub mod forms;
 pub mod html;
+pub(crate) mod lists;
 mod partners;
 mod record_pages;
 pub mod svg;
@@ -71,6 +72,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(forms::router())
         .merge(record_pages::router())
         .merge(account::router())
+        .merge(lists::router())
 }
 
 /// To the dashboard.
