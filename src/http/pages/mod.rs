@@ -20,6 +20,7 @@ pub mod html;
 mod partners;
 mod record_pages;
 pub mod svg;
+mod year_pages;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -66,6 +67,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(css))
         .merge(forms::router())
         .merge(record_pages::router())
+        .merge(year_pages::router())
 }
 
 /// To the dashboard.
