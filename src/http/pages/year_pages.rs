@@ -41,7 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(lock_form, lock_post))
         .routes(routes!(unlock_form, unlock_post))
         .routes(routes!(year_end_form, year_end_post))
-        .routes(routes!(return_form, return_post))
+        .routes(routes!(return_form))
+        .routes(routes!(return_post))
         .routes(routes!(return_page))
 }
 
