@@ -40,6 +40,8 @@ backend_test!(quarters_lock_and_unlock_from_the_year_page_in_order, |app: TestAp
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "1000").await;
     let admin = sign_in(&app, Role::Admin).await;
+    let dashboard = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&admin), None, &[]).await;
+    assert!(dashboard.text.contains(&format!("id=\"year-page\" href=\"{YEAR}\"")), "{}", dashboard.text);
     let page = send(&app, "GET", YEAR, Some(&admin), None, &[]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(page.text.contains("<h1>Financial year 2023-24</h1>"), "{}", page.text);
