@@ -14,7 +14,7 @@ use crate::pages::{Page, send, sign_in};
 use crate::support::TestApp;
 
 /// `application/x-www-form-urlencoded`, as a browser writes it.
-fn encode(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn encode(pairs: &[(&str, &str)]) -> String {
     let enc = |t: &str| {
         t.bytes()
             .map(|b| match b {
@@ -49,7 +49,7 @@ async fn post_form(app: &TestApp, secret: &str, fields: &[(&str, &str)]) -> Page
 }
 
 /// The text of the element with `id`, up to its closing tag.
-fn element<'a>(page: &'a str, id: &str) -> &'a str {
+pub(crate) fn element<'a>(page: &'a str, id: &str) -> &'a str {
     let at = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}: {page}"));
     let rest = &page[at..];
     &rest[..rest.find("</").unwrap_or(rest.len())]

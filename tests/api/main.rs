@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin_pages;
 mod agreements;
 mod append_only;
 mod as_at_rules;

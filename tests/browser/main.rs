@@ -7,6 +7,7 @@
 //! Without Chromium the tests say so and pass, except under `CI`, where they fail.
 //! Screenshots of the pages go to `target/tmp/browser/`.
 
+mod admin_pages;
 mod axe;
 mod cdp;
 mod forms;

@@ -18,6 +18,13 @@ pub fn section(quarters: &[QuarterState], filed: &[Filed]) -> Markup {
     html! {
         section aria-labelledby="h-filed" {
             h2 id="h-filed" { "Quarters and filed returns" }
+            @if let Some(q) = quarters.first() {
+                p class="noprint" {
+                    a id="year-page" href={ "/financial-years/" (q.financial_year) } {
+                        "Lock a quarter, file a return or close " (q.financial_year)
+                    }
+                }
+            }
             table class="quarters" {
                 thead { tr { th scope="col" { "Quarter" } th scope="col" { "State" } th scope="col" { "Last change" } } }
                 tbody { @for q in quarters { (quarter_row(q)) } }

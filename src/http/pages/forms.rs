@@ -211,7 +211,7 @@ impl Refusal {
     /// Reads the API's own answer to `error`, so the form says what the API says; that
     /// answer itself (an error page) when it is not a refusal a person corrects on the form
     /// (busy, a fault).
-    async fn of(error: AppError) -> Result<Refusal, Response> {
+    pub async fn of(error: AppError) -> Result<Refusal, Response> {
         let response = error.into_response();
         let status = response.status();
         if ![StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT, StatusCode::NOT_FOUND].contains(&status) {
@@ -244,6 +244,10 @@ impl Refusal {
         }
         r.extra = problem;
         Ok(r)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 
     fn extra_text(&self, name: &str) -> Option<&str> {
@@ -336,13 +340,24 @@ fn readable(name: &str) -> String {
 }
 
 /// The fields of `T`'s form: those of `T::LABELS` first, in its order, then any other.
+#[cfg(test)]
 fn fields_of<T: RecordForm>() -> Vec<Field> {
+    fields_with::<T>(T::LABELS)
+}
+
+/// The fields of a form of request type `T`, labelled by `labels`.
+fn fields_with<T: ToSchema>(labels: &[(&str, &str)]) -> Vec<Field> {
     let schema = serde_json::to_value(<T as PartialSchema>::schema()).unwrap_or_default();
+    // The value schemas the properties name, so a word set given by reference is a list too.
+    let mut named = Vec::new();
+    T::schemas(&mut named);
+    let named: BTreeMap<String, Value> =
+        named.into_iter().filter_map(|(name, s)| Some((name, serde_json::to_value(s).ok()?))).collect();
     let properties = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let required: Vec<&str> =
         schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     let mut names: Vec<String> =
-        T::LABELS.iter().map(|(n, _)| (*n).to_owned()).filter(|n| properties.contains_key(n)).collect();
+        labels.iter().map(|(n, _)| (*n).to_owned()).filter(|n| properties.contains_key(n)).collect();
     names.extend(properties.keys().filter(|k| !names.contains(k)).cloned().collect::<Vec<_>>());
     names
         .into_iter()
@@ -354,13 +369,16 @@ fn fields_of<T: RecordForm>() -> Vec<Field> {
                 .map(str::to_owned)
                 .or_else(|| ref_name(property).and_then(|r| value_description(&r)));
             Field {
-                label: T::LABELS
+                label: labels
                     .iter()
                     .find(|(n, _)| *n == name)
                     .map_or_else(|| readable(&name), |(_, l)| (*l).to_owned()),
                 required: required.contains(&name.as_str()),
                 hint,
-                kind: kind_of(property),
+                kind: match ref_name(property).and_then(|r| named.get(&r)) {
+                    Some(words) if words.get("enum").is_some() => kind_of(words),
+                    _ => kind_of(property),
+                },
                 name,
             }
         })
@@ -407,7 +425,30 @@ async fn render<T: RecordForm>(
     pairs: &[(String, String)],
     refusal: &Refusal,
 ) -> Result<String, AppError> {
-    let fields = fields_of::<T>();
+    let look = Look { title: T::TITLE, action: &format!("/{}", T::NAME), labels: T::LABELS, intro: html! {} };
+    render_at::<T>(s, signed_in_as, token, &look, pairs, refusal).await
+}
+
+/// What a form's page shows besides its fields: its heading and button, where it posts, its
+/// labels, and what is said above it.
+pub struct Look<'a> {
+    pub title: &'a str,
+    pub action: &'a str,
+    pub labels: &'a [(&'a str, &'a str)],
+    pub intro: Markup,
+}
+
+/// A form of request type `T` as `look` has it, blank or again with `pairs` kept and
+/// `refusal` shown: the recording forms' page, for forms whose address names their record.
+pub async fn render_at<T: ToSchema>(
+    s: &AppState,
+    signed_in_as: &str,
+    token: &str,
+    look: &Look<'_>,
+    pairs: &[(String, String)],
+    refusal: &Refusal,
+) -> Result<String, AppError> {
+    let fields = fields_with::<T>(look.labels);
     let mut choices = BTreeMap::new();
     for f in &fields {
         let c = choices_for(s, &f.name).await?;
@@ -421,8 +462,9 @@ async fn render<T: RecordForm>(
         |name: &str| fields.iter().find(|f| f.name == name).map_or_else(|| readable(name), |f| f.label.clone());
     let failed = refusal.status != StatusCode::default();
     let body = html! {
-        (super::html::masthead(T::TITLE, signed_in_as))
+        (super::html::masthead(look.title, signed_in_as))
         main class="form-page" {
+            (look.intro)
             @if failed {
                 div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
                     h2 id="error-summary-title" { "There is a problem" }
@@ -444,16 +486,16 @@ async fn render<T: RecordForm>(
                     p { "Nothing was recorded. Correct the form and send it again." }
                 }
             }
-            form method="post" action={ "/" (T::NAME) } novalidate {
+            form method="post" action=(look.action) novalidate {
                 (super::csrf::hidden_input(token))
                 @for f in fields.iter().filter(|f| shows(f, refusal, value(&f.name))) {
                     (field_html(f, value(&f.name), refusal.fields.get(&f.name), choices.get(&f.name)))
                 }
-                button type="submit" { (T::TITLE) }
+                button type="submit" { (look.title) }
             }
         }
     };
-    Ok(super::html::page(&format!("{} · grant-ledger", T::TITLE), body))
+    Ok(super::html::page(&format!("{} · grant-ledger", look.title), body))
 }
 
 /// Fields that confirm what a rule refused, each with the problem code that asks for it:

@@ -22,6 +22,7 @@ pub(crate) mod lists;
 mod partners;
 mod record_pages;
 pub mod svg;
+mod year_pages;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -73,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(record_pages::router())
         .merge(account::router())
         .merge(lists::router())
+        .merge(year_pages::router())
 }
 
 /// To the dashboard.
