@@ -18,6 +18,7 @@ mod filed;
 pub mod forms;
 pub mod html;
 mod partners;
+mod posting_forms;
 mod record_pages;
 pub mod svg;
 
@@ -66,6 +67,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(css))
         .merge(forms::router())
         .merge(record_pages::router())
+        .merge(posting_forms::router())
 }
 
 /// To the dashboard.
