@@ -48,4 +48,5 @@ mod standards;
 mod tamper;
 mod typed_rows;
 mod upgrade;
+mod users;
 mod vat;
