@@ -10,6 +10,7 @@
 mod axe;
 mod cdp;
 mod forms;
+mod forms_postings;
 mod ledger;
 mod meeting;
 
