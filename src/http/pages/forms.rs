@@ -863,6 +863,10 @@ mod tests {
     #[test]
     fn every_form_labels_every_field_it_shows() {
         labelled::<AllocationCmd>().unwrap();
+        labelled::<ops::SpendCmd>().unwrap();
+        labelled::<ops::RefundCmd>().unwrap();
+        labelled::<ops::PurchaseOrderCmd>().unwrap();
+        labelled::<ops::GrantAgreementCmd>().unwrap();
     }
 
     #[test]
