@@ -3,14 +3,14 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::forms::{self, Refusal};
-use super::{Session, page_response};
+use super::{NoSession, Session, page_response};
 use crate::domain::EntryKind;
 use crate::domain::Money;
 use crate::http::AppState;
@@ -38,15 +38,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 422, description = "An id that is not a positive whole number: a page saying so.")))]
 async fn entry_page(
     State(s): State<AppState>,
-    Session(who, token): Session,
     Path(id): Path<String>,
-) -> Result<Response, AppError> {
+    session: Result<Session, NoSession>,
+) -> Result<Response, Response> {
+    // The id is checked before the session, so a bad id is a bad request however it is sent.
     let id = id
         .parse::<i64>()
         .ok()
         .filter(|i| *i > 0)
-        .ok_or_else(|| AppError::field("id", "must be a positive whole number"))?;
-    let page = entry_html_page(&s, &who, &token, id, &[], &Refusal::default()).await?;
+        .ok_or_else(|| AppError::field("id", "must be a positive whole number").into_response())?;
+    let Session(who, token) = session.map_err(IntoResponse::into_response)?;
+    let page =
+        entry_html_page(&s, &who, &token, id, &[], &Refusal::default()).await.map_err(IntoResponse::into_response)?;
     Ok(page_response(StatusCode::OK, page))
 }
 
