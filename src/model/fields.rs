@@ -65,6 +65,26 @@ pub struct Fields {
     read: BTreeSet<String>,
 }
 
+/// The highest row index a form's `list[i].field` may name, plus one: more rows than any
+/// list a request takes, and a bound on what one name can make the reader build.
+pub const ITEM_INDEX_MAX: usize = 100;
+
+/// `schedule[2].amount` → `("schedule", 2, "amount")`.
+fn item_name(name: &str) -> Option<(&str, usize, &str)> {
+    let (list, rest) = name.split_once('[')?;
+    let (index, field) = rest.split_once("].")?;
+    let plain = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !plain(list)
+        || !plain(field)
+        || index.is_empty()
+        || index.len() > 6
+        || !index.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((list, index.parse().ok()?, field))
+}
+
 /// A refusal naming one field.
 pub fn refused(field: &str, message: impl Into<String>) -> Vec<FieldError> {
     vec![FieldError { field: field.to_owned(), message: message.into() }]
@@ -103,10 +123,15 @@ impl Fields {
 
     /// Fields that are all text, as an HTML form or the CLI gives them. An empty value is a
     /// field not given; a name given twice is refused, as in a JSON body.
+    /// A name `list[i].field` is field `field` of the `i`th object (from 0) of the array
+    /// `list`, as a JSON body would give it, so `items` reads a form's rows unchanged. A row
+    /// with every value empty is not given: trailing ones are dropped, and one between given
+    /// rows stays as an empty object, refused for what it lacks.
     pub fn text_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Fields {
         let mut map = Map::new();
         let mut errors = Vec::new();
         let mut seen = BTreeSet::new();
+        let mut lists: std::collections::BTreeMap<String, Vec<Map<String, Value>>> = Default::default();
         for (name, value) in pairs {
             if !seen.insert(name.clone()) {
                 if !errors.iter().any(|e: &FieldError| e.field == name) {
@@ -117,8 +142,31 @@ impl Fields {
                 }
                 continue;
             }
+            if let Some((list, i, field)) = item_name(&name) {
+                if i >= ITEM_INDEX_MAX {
+                    errors.push(FieldError {
+                        field: name.clone(),
+                        message: format!("names an item past the {ITEM_INDEX_MAX}th"),
+                    });
+                } else if !value.is_empty() {
+                    let rows = lists.entry(list.to_owned()).or_default();
+                    if rows.len() <= i {
+                        rows.resize_with(i + 1, Map::new);
+                    }
+                    rows[i].insert(field.to_owned(), Value::String(value));
+                }
+                continue;
+            }
             if !value.is_empty() {
                 map.insert(name, Value::String(value));
+            }
+        }
+        for (list, rows) in lists {
+            if map.contains_key(&list) {
+                errors
+                    .push(FieldError { field: list, message: "is given both whole and as rows; give it once".into() });
+            } else {
+                map.insert(list, Value::Array(rows.into_iter().map(Value::Object).collect()));
             }
         }
         Fields { map, errors, text: true, read: BTreeSet::new() }
@@ -176,7 +224,7 @@ impl Fields {
                 for (i, item) in items.into_iter().enumerate() {
                     match item {
                         Value::Object(map) => {
-                            out.push(Fields { map, errors: Vec::new(), text: false, read: BTreeSet::new() })
+                            out.push(Fields { map, errors: Vec::new(), text: self.text, read: BTreeSet::new() })
                         }
                         _ => self.error(&format!("{name}[{i}]"), "must be a JSON object"),
                     }
@@ -605,4 +653,90 @@ pub fn agrees_in_forms<T: FromFields>(
         return Err(format!("{undocumented:?} are read but not documented"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::agreements::AgreementPart;
+
+    fn pairs(p: &[(&str, &str)]) -> Fields {
+        Fields::text_pairs(p.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
+    fn parts(f: &mut Fields) -> Option<Vec<AgreementPart>> {
+        let mut items = f.items("schedule", 10)?;
+        let parts = items.iter_mut().map(AgreementPart::read).collect();
+        f.end_items("schedule", items);
+        Some(parts)
+    }
+
+    #[test]
+    fn a_forms_rows_read_as_the_array_a_json_body_gives() {
+        let mut f = pairs(&[
+            ("schedule[1].amount", "250.00"),
+            ("schedule[0].financial_year", "2023-24"),
+            ("schedule[0].amount", "1000"),
+            ("schedule[1].financial_year", "2024-25"),
+            ("schedule[2].financial_year", ""),
+            ("schedule[2].amount", ""),
+        ]);
+        let got = parts(&mut f).expect("given");
+        f.finish().unwrap();
+        assert_eq!(got.len(), 2, "the blank last row is not given");
+        assert_eq!(got[0].financial_year.to_string(), "2023-24");
+        assert_eq!(got[0].amount.to_string(), "1000.00");
+        assert_eq!(got[1].financial_year.to_string(), "2024-25");
+        assert_eq!(got[1].amount.to_string(), "250.00");
+
+        // Every row blank: not given at all.
+        let mut f = pairs(&[("schedule[0].financial_year", ""), ("schedule[0].amount", "")]);
+        assert!(parts(&mut f).is_none());
+        f.finish().unwrap();
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_its_index_and_field() {
+        // A blank row between two given is refused for what it lacks; a bad value is named.
+        let mut f = pairs(&[
+            ("schedule[0].financial_year", "2023-24"),
+            ("schedule[0].amount", "-1"),
+            ("schedule[2].financial_year", "2025-26"),
+            ("schedule[2].amount", "5"),
+            ("schedule[2].colour", "red"),
+        ]);
+        parts(&mut f);
+        let mut fields: Vec<String> = f.finish().unwrap_err().into_iter().map(|e| e.field).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["schedule[0].amount", "schedule[1].amount", "schedule[1].financial_year", "schedule[2].colour"]
+        );
+    }
+
+    #[test]
+    fn a_row_name_past_the_bound_or_beside_the_whole_list_is_refused() {
+        let f = pairs(&[("schedule[100].amount", "5")]);
+        let e = f.finish().unwrap_err();
+        assert_eq!(e[0].field, "schedule[100].amount");
+        let mut f = pairs(&[("schedule", "x"), ("schedule[0].amount", "5")]);
+        f.items("schedule", 10);
+        let e = f.finish().unwrap_err();
+        assert!(e.iter().any(|e| e.field == "schedule" && e.message.contains("both")), "{e:?}");
+        // Names that only look like rows stay plain fields, refused as unknown.
+        for name in ["schedule[].amount", "[0].amount", "schedule[x].amount", "schedule[0]."] {
+            let e = pairs(&[(name, "5")]).finish().unwrap_err();
+            assert_eq!(e[0].field, name);
+            assert_eq!(e[0].message, "is not a field of this request");
+        }
+    }
+
+    #[test]
+    fn a_rows_flags_are_read_as_a_forms_text() {
+        let mut f = pairs(&[("rows[0].ok", "on")]);
+        let mut items = f.items("rows", 10).unwrap();
+        assert_eq!(items[0].opt_flag("ok"), Some(true));
+        f.end_items("rows", items);
+        f.finish().unwrap();
+    }
 }

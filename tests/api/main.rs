@@ -23,6 +23,7 @@ mod evidence_reversal;
 mod flow;
 mod forecast_corrections;
 mod forms;
+mod forms_postings;
 mod funder_cli;
 mod funder_reads;
 mod hardening;

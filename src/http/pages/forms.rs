@@ -58,8 +58,38 @@ pub trait RecordForm: FromFields + ToSchema + Send + 'static {
     /// Every field the form shows, in order, with its label.
     const LABELS: &'static [(&'static str, &'static str)];
 
+    /// Fields sent with a fixed value, as hidden inputs (a commitment's `kind`).
+    const FIXED: &'static [(&'static str, &'static str)] = &[];
+    /// What a blank form starts with, where the API's default is not the input's blank
+    /// (`vat_recoverable` ticked).
+    const DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+    /// Checkboxes of the page only, not fields of `T`: each confirms what a rule asked about,
+    /// with its label and the problem code that asks for it.
+    const CONFIRMS: &'static [(&'static str, &'static str, &'static str)] = &[];
+
     /// Records it as `actor`, answering the path of the record's page.
     fn record(self, store: &Store, actor: Actor<'_>) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// As `record`, told which of `CONFIRMS` the person ticked; it may stop to ask.
+    fn record_confirmed(
+        self,
+        store: &Store,
+        actor: Actor<'_>,
+        _confirmed: Vec<String>,
+    ) -> impl Future<Output = Result<String, Stop>> + Send {
+        async move { self.record(store, actor).await.map_err(Stop::Store) }
+    }
+
+    /// Shown above the form (e.g. links to a record's other kinds of form).
+    fn intro() -> Markup {
+        html! {}
+    }
+}
+
+/// Why `record_confirmed` recorded nothing: a store's refusal, or a question for the person.
+pub enum Stop {
+    Store(StoreError),
+    Ask(Refusal),
 }
 
 impl RecordForm for AllocationCmd {
@@ -92,6 +122,9 @@ pub fn record_links() -> Markup {
         nav class="noprint record-menu" aria-label="Record" {
             "Record: "
             a id="record-allocations" href="/allocations/new" { "an allocation" }
+            " · " a id="record-commitments" href="/commitments/new" { "a commitment" }
+            " · " a id="record-spend" href="/spend/new" { "spend" }
+            " · " a id="record-refunds" href="/refunds/new" { "a refund" }
         }
     }
 }
@@ -176,11 +209,14 @@ pub async fn post<T: RecordForm>(
         return AppError::Forbidden.into_response();
     }
     let pairs = form.pairs().to_vec();
-    let refusal = match T::from_fields(Fields::text_pairs(pairs.clone())) {
+    let confirms: Vec<&str> = T::CONFIRMS.iter().map(|(n, _, _)| *n).collect();
+    let (fields, confirmed) = for_reading(&pairs, &confirms);
+    let refusal = match T::from_fields(Fields::text_pairs(fields)) {
         Err(errors) => Refusal::of(AppError::Validation(errors)).await,
-        Ok(cmd) => match cmd.record(&s.store, Actor { name: &principal.name, idem: None }).await {
+        Ok(cmd) => match cmd.record_confirmed(&s.store, Actor { name: &principal.name, idem: None }, confirmed).await {
             Ok(path) => return Redirect::to(&path).into_response(),
-            Err(e) => Refusal::of(AppError::Store(e)).await,
+            Err(Stop::Store(e)) => Refusal::of(AppError::Store(e)).await,
+            Err(Stop::Ask(r)) => Ok(r),
         },
     };
     // Not the person's to correct (busy, a fault): the error page.
@@ -188,11 +224,38 @@ pub async fn post<T: RecordForm>(
         Ok(r) => r,
         Err(page) => return page,
     };
+    let mut refusal = refusal;
+    refusal.describe_duplicate(&s.store).await;
     let status = refusal.status;
     match render::<T>(s, &principal.name, &token, &pairs, &refusal).await {
         Ok(page) => page_response(status, page),
         Err(e) => e.into_response(),
     }
+}
+
+/// The name of the hidden input that says a checkbox was on the form: a box left unticked
+/// sends nothing, which the API would read as its default, so it is read as `false`.
+pub const SHOWN_CHECKBOX: &str = "shown_checkbox";
+
+/// A form's pairs as the request type reads them, and the page's confirmations ticked: each
+/// checkbox shown and left unticked is `false`, and the confirmations are taken out.
+pub fn for_reading(pairs: &[(String, String)], confirms: &[&str]) -> (Vec<(String, String)>, Vec<String>) {
+    let mut fields = Vec::new();
+    let mut confirmed = Vec::new();
+    for (k, v) in pairs {
+        if k == SHOWN_CHECKBOX {
+            if !confirms.contains(&v.as_str()) && !pairs.iter().any(|(n, _)| n == v) {
+                fields.push((v.clone(), "false".to_owned()));
+            }
+        } else if confirms.contains(&k.as_str()) {
+            if !v.is_empty() && v != "false" {
+                confirmed.push(k.clone());
+            }
+        } else {
+            fields.push((k.clone(), v.clone()));
+        }
+    }
+    (fields, confirmed)
 }
 
 /// Why a form came back: the answer's status, each field's messages, the problems that name
@@ -208,6 +271,44 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// A question for the person (409): `code` names it (a confirmation of `CONFIRMS` shows
+    /// with it), `message` says it, `extra` holds its figures as a problem's members would.
+    pub fn ask(code: &str, message: String, extra: serde_json::Map<String, Value>) -> Refusal {
+        Refusal {
+            status: StatusCode::CONFLICT,
+            general: vec![message],
+            extra,
+            code: code.to_owned(),
+            ..Refusal::default()
+        }
+    }
+
+    /// A duplicate's refusal names the entry it repeats; the person is shown that entry's
+    /// date, supplier, invoice reference and amount to judge it by.
+    async fn describe_duplicate(&mut self, store: &Store) {
+        let Some(id) =
+            (self.code == "duplicate").then(|| self.extra.get("duplicate_of").and_then(Value::as_i64)).flatten()
+        else {
+            return;
+        };
+        let Ok(e) = crate::storage::entries::get_entry(store, id).await else { return };
+        let detail = |k: &str| e.details.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let amount: crate::domain::Money = e
+            .postings
+            .iter()
+            .map(|p| p.amount)
+            .filter(|a| a.is_positive())
+            .fold(crate::domain::Money::ZERO, |t, a| t.checked_add(a).unwrap_or(t));
+        for (k, v) in [
+            ("duplicate_date", e.date.clone()),
+            ("duplicate_supplier", detail("supplier")),
+            ("duplicate_invoice_ref", { detail("invoice_ref") + &detail("reference") }),
+            ("duplicate_amount", amount.to_string()),
+        ] {
+            self.extra.insert(k.into(), v.into());
+        }
+    }
+
     /// Reads the API's own answer to `error`, so the form says what the API says; that
     /// answer itself (an error page) when it is not a refusal a person corrects on the form
     /// (busy, a fault).
@@ -264,11 +365,29 @@ enum Kind {
     Prose,
     Flag,
     Words(Vec<String>),
+    /// An array of objects: rows of these fields, named `NAME[i].FIELD`, at most this many.
+    Rows(Vec<Field>, usize),
+}
+
+/// Rows a blank list shows: more than most agreements' years. A person needing more sends
+/// the form with these filled and gets as many again plus one.
+const ROWS_SHOWN: usize = 4;
+
+/// The schema of an array's items, where it is a named one.
+fn item_schema(property: &Value) -> Option<Value> {
+    let items = property.get("items")?;
+    match ref_name(items).as_deref() {
+        Some("AgreementPartBody") => {
+            serde_json::to_value(<crate::model::agreements::AgreementPart as PartialSchema>::schema()).ok()
+        }
+        Some(_) => None,
+        None => Some(items.clone()),
+    }
 }
 
 /// One field of a form, from its property in the request type's schema.
-#[derive(Debug)]
-struct Field {
+#[derive(Debug, PartialEq, Eq)]
+pub struct Field {
     name: String,
     label: String,
     required: bool,
@@ -325,6 +444,12 @@ fn kind_of(property: &Value) -> Kind {
     if types.iter().any(|t| t == "boolean") {
         return Kind::Flag;
     }
+    if types.iter().any(|t| t == "array")
+        && let Some(items) = item_schema(property)
+    {
+        let max = property.get("maxItems").and_then(Value::as_u64).unwrap_or(ROWS_SHOWN as u64) as usize;
+        return Kind::Rows(fields_in(&items, &[]), max);
+    }
     match ref_name(property).as_deref() {
         Some("Amount" | "AmountOrZero" | "Money") => Kind::Money,
         Some("Date" | "DateOrEmpty") => Kind::Date,
@@ -340,19 +465,48 @@ fn readable(name: &str) -> String {
 }
 
 /// The fields of `T`'s form: those of `T::LABELS` first, in its order, then any other.
-#[cfg(test)]
 fn fields_of<T: RecordForm>() -> Vec<Field> {
     fields_with::<T>(T::LABELS)
+        .into_iter()
+        .filter(|f| !T::FIXED.iter().any(|(n, _)| *n == f.name))
+        .chain(T::CONFIRMS.iter().map(|(name, label, _)| Field {
+            name: (*name).to_owned(),
+            label: (*label).to_owned(),
+            required: false,
+            hint: None,
+            kind: Kind::Flag,
+        }))
+        .collect()
 }
 
-/// The fields of a form of request type `T`, labelled by `labels`.
-fn fields_with<T: ToSchema>(labels: &[(&str, &str)]) -> Vec<Field> {
+/// The fields of a form of request type `T`, labelled by `labels`. A word set the schema
+/// names by reference (e.g. `ReturnKind`) is offered as its words, as an inline one is.
+pub fn fields_with<T: ToSchema>(labels: &[(&str, &str)]) -> Vec<Field> {
     let schema = serde_json::to_value(<T as PartialSchema>::schema()).unwrap_or_default();
-    // The value schemas the properties name, so a word set given by reference is a list too.
     let mut named = Vec::new();
     T::schemas(&mut named);
     let named: BTreeMap<String, Value> =
         named.into_iter().filter_map(|(name, s)| Some((name, serde_json::to_value(s).ok()?))).collect();
+    let properties = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut fields = fields_in(&schema, labels);
+    for f in &mut fields {
+        let words = properties.get(&f.name).and_then(ref_name).and_then(|r| named.get(&r));
+        if let Some(words) = words.filter(|w| w.get("enum").is_some()) {
+            f.kind = kind_of(words);
+        }
+    }
+    fields
+}
+
+/// Offers field `name` as a choice of `words` (a word set the schema names by reference).
+pub fn with_words(fields: &mut [Field], name: &str, words: Vec<String>) {
+    if let Some(f) = fields.iter_mut().find(|f| f.name == name) {
+        f.kind = Kind::Words(words);
+    }
+}
+
+/// The fields of an object schema, those of `labels` first, in its order, then any other.
+pub fn fields_in(schema: &Value, labels: &[(&str, &str)]) -> Vec<Field> {
     let properties = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let required: Vec<&str> =
         schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
@@ -375,10 +529,7 @@ fn fields_with<T: ToSchema>(labels: &[(&str, &str)]) -> Vec<Field> {
                     .map_or_else(|| readable(&name), |(_, l)| (*l).to_owned()),
                 required: required.contains(&name.as_str()),
                 hint,
-                kind: match ref_name(property).and_then(|r| named.get(&r)) {
-                    Some(words) if words.get("enum").is_some() => kind_of(words),
-                    _ => kind_of(property),
-                },
+                kind: kind_of(property),
                 name,
             }
         })
@@ -425,8 +576,20 @@ async fn render<T: RecordForm>(
     pairs: &[(String, String)],
     refusal: &Refusal,
 ) -> Result<String, AppError> {
-    let look = Look { title: T::TITLE, action: &format!("/{}", T::NAME), labels: T::LABELS, intro: html! {} };
-    render_at::<T>(s, signed_in_as, token, &look, pairs, refusal).await
+    let fields = fields_of::<T>();
+    let choices = choices_of(s, &fields).await?;
+    let defaults: Vec<(String, String)> = T::DEFAULTS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let pairs = if pairs.is_empty() { &defaults[..] } else { pairs };
+    let action = format!("/{}", T::NAME);
+    let confirms: Vec<(&str, &str)> = T::CONFIRMS.iter().map(|(n, _, code)| (*n, *code)).collect();
+    let body = html! {
+        (super::html::masthead(T::TITLE, signed_in_as))
+        main class="form-page" {
+            (T::intro())
+            (form_html(&FormParts { action: &action, submit: T::TITLE, fields: &fields, fixed: T::FIXED, confirms: &confirms, choices: &choices }, token, pairs, refusal))
+        }
+    };
+    Ok(super::html::page(&format!("{} · grant-ledger", T::TITLE), body))
 }
 
 /// What a form's page shows besides its fields: its heading and button, where it posts, its
@@ -449,61 +612,178 @@ pub async fn render_at<T: ToSchema>(
     refusal: &Refusal,
 ) -> Result<String, AppError> {
     let fields = fields_with::<T>(look.labels);
-    let mut choices = BTreeMap::new();
-    for f in &fields {
-        let c = choices_for(s, &f.name).await?;
-        if !c.is_empty() {
-            choices.insert(f.name.clone(), c);
-        }
-    }
-    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
-    let shown: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-    let label_of =
-        |name: &str| fields.iter().find(|f| f.name == name).map_or_else(|| readable(name), |f| f.label.clone());
-    let failed = refusal.status != StatusCode::default();
+    let choices = choices_of(s, &fields).await?;
+    let parts = FormParts {
+        action: look.action,
+        submit: look.title,
+        fields: &fields,
+        fixed: &[],
+        confirms: &[],
+        choices: &choices,
+    };
     let body = html! {
         (super::html::masthead(look.title, signed_in_as))
         main class="form-page" {
             (look.intro)
-            @if failed {
-                div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                    h2 id="error-summary-title" { "There is a problem" }
-                    ul {
-                        @for (field, messages) in &refusal.fields {
-                            @for m in messages {
-                                li {
-                                    @if shown.contains(&field.as_str()) {
-                                        a href={ "#" (field) } { (label_of(field)) ": " (m) }
-                                    } @else {
-                                        (field) ": " (m)
-                                    }
-                                }
-                            }
-                        }
-                        @for m in &refusal.general { li { (m) } }
-                    }
-                    (rule_figures(refusal))
-                    p { "Nothing was recorded. Correct the form and send it again." }
-                }
-            }
-            form method="post" action=(look.action) novalidate {
-                (super::csrf::hidden_input(token))
-                @for f in fields.iter().filter(|f| shows(f, refusal, value(&f.name))) {
-                    (field_html(f, value(&f.name), refusal.fields.get(&f.name), choices.get(&f.name)))
-                }
-                button type="submit" { (look.title) }
-            }
+            (form_html(&parts, token, pairs, refusal))
         }
     };
     Ok(super::html::page(&format!("{} · grant-ledger", look.title), body))
+}
+
+/// The choices of every field (and row field) that names reference data.
+pub async fn choices_of(s: &AppState, fields: &[Field]) -> Result<BTreeMap<String, Vec<(String, String)>>, AppError> {
+    let mut choices = BTreeMap::new();
+    for f in fields {
+        let leaves: Vec<&Field> = match &f.kind {
+            Kind::Rows(row, _) => row.iter().collect(),
+            _ => vec![f],
+        };
+        for leaf in leaves {
+            if choices.contains_key(&leaf.name) {
+                continue;
+            }
+            let c = choices_for(s, &leaf.name).await?;
+            if !c.is_empty() {
+                choices.insert(leaf.name.clone(), c);
+            }
+        }
+    }
+    Ok(choices)
+}
+
+/// What a form is drawn from, besides the values and the refusal.
+pub struct FormParts<'a> {
+    pub action: &'a str,
+    pub submit: &'a str,
+    pub fields: &'a [Field],
+    pub fixed: &'a [(&'a str, &'a str)],
+    /// Page-only confirmations: (name, the problem code that shows it).
+    pub confirms: &'a [(&'a str, &'a str)],
+    pub choices: &'a BTreeMap<String, Vec<(String, String)>>,
+}
+
+/// Every input a field shows: (name, label), a list's rows each.
+fn shown_names(fields: &[Field], pairs: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for f in fields {
+        out.push((f.name.clone(), f.label.clone()));
+        if let Kind::Rows(row, max) = &f.kind {
+            for i in 0..rows_shown(&f.name, *max, pairs) {
+                for leaf in row {
+                    out.push((
+                        format!("{}[{i}].{}", f.name, leaf.name),
+                        format!("{} {}: {}", f.label, i + 1, leaf.label),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Rows of list `name` shown: those given and one more, at least `ROWS_SHOWN`, at most `max`.
+fn rows_shown(name: &str, max: usize, pairs: &[(String, String)]) -> usize {
+    let prefix = format!("{name}[");
+    let given = pairs
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix(&prefix)?.split_once(']')?.0.parse::<usize>().ok())
+        .map(|i| i + 2)
+        .max()
+        .unwrap_or(0);
+    given.max(ROWS_SHOWN).min(max)
+}
+
+/// The error summary and the form: every field with its value and message.
+pub fn form_html(parts: &FormParts<'_>, token: &str, pairs: &[(String, String)], refusal: &Refusal) -> Markup {
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let shown = shown_names(parts.fields, pairs);
+    let label_of = |name: &str| shown.iter().find(|(n, _)| n == name).map(|(_, l)| l.clone());
+    let failed = refusal.status != StatusCode::default();
+    html! {
+        @if failed {
+            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                h2 id="error-summary-title" { "There is a problem" }
+                ul {
+                    @for (field, messages) in &refusal.fields {
+                        @for m in messages {
+                            li {
+                                @if let Some(label) = label_of(field) {
+                                    a href={ "#" (field) } { (label) ": " (m) }
+                                } @else {
+                                    (field) ": " (m)
+                                }
+                            }
+                        }
+                    }
+                    @for m in &refusal.general { li { (m) } }
+                }
+                (rule_figures(refusal))
+                p { "Nothing was recorded. Correct the form and send it again." }
+            }
+        }
+        form method="post" action=(parts.action) novalidate {
+            (super::csrf::hidden_input(token))
+            @for (name, v) in parts.fixed { input type="hidden" name=(name) value=(v); }
+            @for f in parts.fields.iter().filter(|f| shows(f, refusal, value(&f.name), parts.confirms)) {
+                @if let Kind::Rows(row, max) = &f.kind {
+                    (rows_html(f, row, rows_shown(&f.name, *max, pairs), &value, refusal, parts.choices))
+                } @else {
+                    @if f.kind == Kind::Flag { input type="hidden" name=(SHOWN_CHECKBOX) value=(f.name); }
+                    (field_html(f, value(&f.name), refusal.fields.get(&f.name), parts.choices.get(&f.name)))
+                }
+            }
+            button type="submit" { (parts.submit) }
+        }
+    }
+}
+
+/// A list's rows (an agreement's yearly parts): each row's fields named `NAME[i].FIELD`.
+fn rows_html<'v>(
+    f: &Field,
+    row: &[Field],
+    count: usize,
+    value: &impl Fn(&str) -> &'v str,
+    refusal: &Refusal,
+    choices: &BTreeMap<String, Vec<(String, String)>>,
+) -> Markup {
+    let error_id = format!("{}-error", f.name);
+    let errors = refusal.fields.get(&f.name);
+    html! {
+        fieldset id=(f.name) class={ "rows" @if errors.is_some() { " field-error" } }
+            aria-describedby=[errors.map(|_| error_id.as_str())] {
+            legend { (f.label) @if f.required { " " span class="required" { "(required)" } } }
+            @if let Some(h) = &f.hint { p class="hint" { (h) } }
+            @if let Some(es) = errors { p class="error" id=(error_id) { (es.join("; ")) } }
+            @for i in 0..count {
+                div class="row" {
+                    @for leaf in row {
+                        @let name = format!("{}[{i}].{}", f.name, leaf.name);
+                        @let cell = Field {
+                            name: name.clone(),
+                            label: format!("{} {}: {}", f.label, i + 1, leaf.label),
+                            required: false,
+                            hint: None,
+                            kind: Kind::Line,
+                        };
+                        @let cell = Field { kind: if leaf.kind == Kind::Money { Kind::Money } else { cell.kind }, ..cell };
+                        (field_html(&cell, value(&name), refusal.fields.get(&name), choices.get(&leaf.name)))
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Fields that confirm what a rule refused, each with the problem code that asks for it:
 /// shown only with that refusal, or when the person has ticked it.
 const CONFIRMATIONS: &[(&str, &str)] = &[("duplicate_of_entry_ok", "duplicate")];
 
-fn shows(f: &Field, refusal: &Refusal, value: &str) -> bool {
-    match CONFIRMATIONS.iter().find(|(name, _)| *name == f.name) {
+/// The label of `duplicate_of_entry_ok`, wherever a form shows it.
+pub const DUPLICATE_LABEL: &str = "This is a genuine second invoice: record it";
+
+fn shows(f: &Field, refusal: &Refusal, value: &str, confirms: &[(&str, &str)]) -> bool {
+    match CONFIRMATIONS.iter().chain(confirms).find(|(name, _)| *name == f.name) {
         Some((_, code)) => refusal.code == *code || !value.is_empty(),
         None => true,
     }
@@ -525,7 +805,7 @@ fn rule_figures(r: &Refusal) -> Markup {
                     dt { "Asked for" } dd id="figure-requested" { (money("requested")) }
                 }
             }
-            "overspend" => {
+            "overspend" | "overspend_warning" => {
                 dl class="figures" id="rule-figures" {
                     dt { "Available to " (r.extra_text("project").unwrap_or("the project")) }
                     dd id="figure-available" { (money("available")) }
@@ -536,6 +816,15 @@ fn rule_figures(r: &Refusal) -> Markup {
             "duplicate" => {
                 @if let Some(id) = r.extra.get("duplicate_of").and_then(Value::as_i64) {
                     p { "It repeats " a id="duplicate-of" href={ "/entries/" (id) } { "entry " (id) } "." }
+                    @if let Some(date) = r.extra_text("duplicate_date") {
+                        dl class="figures" id="duplicate-entry" {
+                            dt { "Date" } dd id="duplicate-date" { (date) }
+                            dt { "Supplier" } dd id="duplicate-supplier" { (r.extra_text("duplicate_supplier").unwrap_or_default()) }
+                            dt { "Reference" } dd id="duplicate-invoice-ref" { (r.extra_text("duplicate_invoice_ref").unwrap_or_default()) }
+                            dt { "Amount" } dd id="duplicate-amount" { (money("duplicate_amount")) }
+                        }
+                    }
+                    p { "If this is a genuine second invoice, tick “" (DUPLICATE_LABEL) "” below and send it again." }
                 }
             }
             _ => {
@@ -631,6 +920,10 @@ mod tests {
     #[test]
     fn every_form_labels_every_field_it_shows() {
         labelled::<AllocationCmd>().unwrap();
+        labelled::<ops::SpendCmd>().unwrap();
+        labelled::<ops::RefundCmd>().unwrap();
+        labelled::<ops::PurchaseOrderCmd>().unwrap();
+        labelled::<ops::GrantAgreementCmd>().unwrap();
     }
 
     #[test]

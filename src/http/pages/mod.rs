@@ -20,6 +20,7 @@ pub mod forms;
 pub mod html;
 pub(crate) mod lists;
 mod partners;
+mod posting_forms;
 mod record_pages;
 pub mod svg;
 mod year_pages;
@@ -75,6 +76,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(lists::router())
         .merge(year_pages::router())
+        .merge(posting_forms::router())
 }
 
 /// To the dashboard.

@@ -9,11 +9,16 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::forms::{self, Refusal};
 use super::{NoSession, Session, page_response};
+use crate::domain::EntryKind;
 use crate::domain::Money;
 use crate::http::AppState;
+use crate::http::auth::Need;
 use crate::http::error::AppError;
 use crate::model::entries::EntryView;
+use crate::model::postings::ReverseCmd;
+use crate::model::tokens::Principal;
 use crate::storage::entries;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,18 +47,51 @@ async fn entry_page(
         .ok()
         .filter(|i| *i > 0)
         .ok_or_else(|| AppError::field("id", "must be a positive whole number").into_response())?;
-    let Session(who, _) = session.map_err(IntoResponse::into_response)?;
-    entry_body(&s, &who, id).await.map_err(IntoResponse::into_response)
+    let Session(who, token) = session.map_err(IntoResponse::into_response)?;
+    let page =
+        entry_html_page(&s, &who, &token, id, &[], &Refusal::default()).await.map_err(IntoResponse::into_response)?;
+    Ok(page_response(StatusCode::OK, page))
 }
 
-async fn entry_body(s: &AppState, who: &crate::model::tokens::Principal, id: i64) -> Result<Response, AppError> {
+/// The entry's page, with the reversal form (`POST /entries/{id}/reverse`) where the
+/// person's role may reverse its kind and it stands unreversed; `pairs` and `refusal` are
+/// that form's when it came back.
+pub(super) async fn entry_html_page(
+    s: &AppState,
+    who: &Principal,
+    token: &str,
+    id: i64,
+    pairs: &[(String, String)],
+    refusal: &Refusal,
+) -> Result<String, AppError> {
     let entry = entries::get_entry(&s.store, id).await?;
     let title = format!("Entry {id}");
+    let may = EntryKind::parse(&entry.kind).is_some_and(|k| Need::to_reverse(k).allows(who.role));
+    let reversible = may && entry.reversed_by.is_none() && entry.reverses.is_none();
+    let action = format!("/entries/{id}/reverse");
+    let fields = forms::fields_in(
+        &serde_json::to_value(<ReverseCmd as utoipa::PartialSchema>::schema()).unwrap_or_default(),
+        &[("date", "Date of the reversal"), ("reason", "Reason")],
+    );
+    let choices = Default::default();
     let body = html! {
         (super::html::masthead(&title, &who.name))
-        main { (entry_html(&entry)) }
+        main {
+            (entry_html(&entry))
+            @if let Some(c) = entry.commitment_id {
+                p { a id="entry-commitment-link" href={ "/commitments/" (c) } { "The commitment's page" } }
+            }
+            @if reversible {
+                section aria-labelledby="h-reverse" class="form-page" {
+                    h2 id="h-reverse" { "Reverse this entry" }
+                    p class="note" { "The entry stays as recorded; a reversal posts its opposite, dated and with the reason." }
+                    (forms::form_html(&forms::FormParts { action: &action, submit: "Reverse this entry", fields: &fields,
+                        fixed: &[], confirms: &[], choices: &choices }, token, pairs, refusal))
+                }
+            }
+        }
     };
-    Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
+    Ok(super::html::page(&format!("{title} · grant-ledger"), body))
 }
 
 /// A detail's value as text: strings as they are, anything else as JSON.

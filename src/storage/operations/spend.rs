@@ -14,6 +14,26 @@ pub async fn spend(store: &Store, c: SpendCmd, actor: Actor<'_>) -> Result<Spend
     commit_with(db_tx, actor, record).await
 }
 
+/// Records a spend unless its grant's `warn` rule flags it as an overspend: then nothing is
+/// recorded and the flags are answered, so the spend form asks the person first
+/// (docs/api.md, "Pages: forms"). The API's route records it flagged, as `spend` does.
+pub async fn spend_unless_flagged(
+    store: &Store,
+    c: SpendCmd,
+    actor: Actor<'_>,
+) -> Result<Result<SpendRecord, Vec<crate::domain::OverspendFlag>>, StoreError> {
+    let mut db_tx = store.begin().await?;
+    let record = match spend_in(&mut db_tx, c, actor.name).await {
+        Err(e @ StoreError::Duplicate { .. }) => return Err(idempotency::raced_or(&mut db_tx, actor.idem, e).await?),
+        done => done?,
+    };
+    if !record.warnings.is_empty() {
+        db_tx.rollback().await?;
+        return Ok(Err(record.warnings));
+    }
+    commit_with(db_tx, actor, record).await.map(Ok)
+}
+
 /// What a spend entry records besides its postings. The bulk import builds the same.
 /// `duplicate_of` is the standing spend a confirmed second invoice repeats.
 pub(crate) fn spend_meta(c: &SpendCmd, created_by: &str, duplicate_of: Option<i64>) -> EntryMeta {
