@@ -21,6 +21,7 @@ mod evidence_reversal;
 mod flow;
 mod forecast_corrections;
 mod forms;
+mod forms_reference;
 mod funder_cli;
 mod funder_reads;
 mod hardening;

@@ -92,6 +92,8 @@ pub fn record_links() -> Markup {
         nav class="noprint record-menu" aria-label="Record" {
             "Record: "
             a id="record-allocations" href="/allocations/new" { "an allocation" }
+            " · "
+            a id="record-virements" href="/virements/new" { "a virement" }
         }
     }
 }
@@ -589,6 +591,7 @@ mod tests {
     #[test]
     fn every_form_labels_every_field_it_shows() {
         labelled::<AllocationCmd>().unwrap();
+        labelled::<crate::model::postings::VirementCmd>().unwrap();
     }
 
     #[test]

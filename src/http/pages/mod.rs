@@ -21,6 +21,7 @@ pub mod html;
 mod partners;
 mod record_pages;
 pub mod svg;
+mod virement_pages;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -70,6 +71,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(css))
         .merge(forms::router())
         .merge(record_pages::router())
+        .merge(virement_pages::router())
         .merge(account::router())
 }
 
