@@ -13,6 +13,7 @@ pub mod fields;
 pub mod formats;
 pub mod import;
 pub mod known;
+pub mod lists;
 pub mod monitoring;
 pub mod open_data;
 pub mod page;

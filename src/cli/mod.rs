@@ -8,6 +8,7 @@ pub mod controls;
 pub mod export;
 pub mod funder;
 pub mod interchange;
+pub mod record;
 pub mod report;
 pub mod returns;
 pub mod serve;
@@ -126,6 +127,10 @@ pub enum Command {
         #[command(subcommand)]
         what: interchange::Import,
     },
+    /// The recording commands (`allocate` …), their flags generated from the API's request
+    /// types (src/cli/record.rs).
+    #[command(flatten)]
+    Record(record::Recording),
 }
 
 /// Opens the database, creating a SQLite file if there is none, migrating it and loading
@@ -217,6 +222,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit(args) => controls::audit_list(&store, args).await.map(|_| 0)?,
         Command::Return { action } => returns::run(&store, action).await?,
         Command::Agreement { action } => agreements::run(&store, action).await.map(|_| 0)?,
+        Command::Record(rec) => record::run(&store, rec).await?,
     };
     store.close().await;
     Ok(code)

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::error::{AppError, FieldError};
 use crate::domain::{FinancialYear, control_character, is_valid_code, parse_date};
 pub use crate::model::fields::{FREE_TEXT_FIELDS, Fields, FromFields, TEXT_LEN_MAX};
-use crate::model::page::{List, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor};
+use crate::model::page::{List, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, decode_cursor_in};
 
 /// A request body, read but not yet parsed, so the role check can run first.
 pub struct RawBody(pub Bytes);
@@ -206,8 +206,28 @@ impl Query {
         }
     }
 
+    /// An amount of money, zero or more, as a decimal string (`min=100.00`).
+    pub fn money(&mut self, name: &str) -> Option<crate::domain::Money> {
+        let s = self.text(name)?;
+        crate::domain::Money::parse(&s).map_err(|e| self.error(name, e.to_string())).ok()
+    }
+
+    /// One of a closed set of words (`word_set!`), refused naming the parameter and the words.
+    pub fn word<T>(&mut self, name: &str, parse: fn(&str) -> Option<T>, words: &[&str]) -> Option<T> {
+        let s = self.text(name)?;
+        parse(&s).or_else(|| {
+            self.error(name, format!("must be one of: {}", words.join(", ")));
+            None
+        })
+    }
+
     /// `limit` and `cursor` of a page of `list`: a cursor it did not give out is refused.
     pub fn page(&mut self, list: List) -> PageParams {
+        self.page_in(list, "")
+    }
+
+    /// `page` of a list whose cursors are scoped (`model::page::cursor_in`).
+    pub fn page_in(&mut self, list: List, scope: &str) -> PageParams {
         let limit = match self.text("limit") {
             None => PAGE_LIMIT_DEFAULT,
             Some(s) => match s.parse::<i64>() {
@@ -220,7 +240,7 @@ impl Query {
         };
         let after = match self.text("cursor") {
             None => String::new(),
-            Some(c) => decode_cursor(list, &c).unwrap_or_else(|| {
+            Some(c) => decode_cursor_in(list, scope, &c).unwrap_or_else(|| {
                 self.error("cursor", "is not a cursor this list gave out: pass back a next_cursor unchanged");
                 String::new()
             }),

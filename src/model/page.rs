@@ -6,6 +6,11 @@
 //! list, so neither silently restarts a list at its first page. The check is not a secret:
 //! a cursor is a position, not a permission, and every row it could name is one the caller
 //! may read anyway; what it prevents is a mistyped or foreign cursor being taken for a start.
+//!
+//! A list in another order is another list (`EntriesByDate`, keyed `date/id`), and its
+//! cursor's check also covers a scope, the filters it was given out under (`cursor_in`), so
+//! a cursor carried over to other filters is refused rather than starting at a position the
+//! new filters never showed.
 
 use sha2::{Digest, Sha256};
 
@@ -25,6 +30,8 @@ pub const PAGE_LIMIT_DEFAULT: i64 = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum List {
     Entries,
+    /// The entries by entry date, then id.
+    EntriesByDate,
     Accounts,
     Commitments,
     Virements,
@@ -41,8 +48,9 @@ pub enum List {
 }
 
 impl List {
-    pub const ALL: [List; 14] = [
+    pub const ALL: [List; 15] = [
         List::Entries,
+        List::EntriesByDate,
         List::Accounts,
         List::Commitments,
         List::Virements,
@@ -61,6 +69,7 @@ impl List {
     fn name(self) -> &'static str {
         match self {
             List::Entries => "entries",
+            List::EntriesByDate => "entries-by-date",
             List::Accounts => "accounts",
             List::Commitments => "commitments",
             List::Virements => "virements",
@@ -81,40 +90,76 @@ impl List {
     fn by_id(self) -> bool {
         matches!(self, List::Entries | List::Commitments | List::Virements | List::Audit | List::Tokens | List::Returns)
     }
+
+    /// Whether `key` has the form of this list's keys.
+    fn holds(self, key: &str) -> bool {
+        let id = |t: &str| t.parse::<i64>().ok().filter(|id| *id > 0).map(|id| id.to_string()).as_deref() == Some(t);
+        if self == List::EntriesByDate {
+            return key.split_once('/').is_some_and(|(date, rest)| {
+                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok_and(|d| d.to_string() == date) && id(rest)
+            });
+        }
+        !key.is_empty() && (!self.by_id() || id(key))
+    }
+}
+
+/// The key of an entry in `EntriesByDate`: its date, then its id.
+pub fn date_key(date: &str, id: i64) -> String {
+    format!("{date}/{id}")
+}
+
+/// The date and id of an `EntriesByDate` key that `decode_cursor_in` answered.
+pub fn split_date_key(key: &str) -> Option<(String, i64)> {
+    let (date, id) = key.split_once('/')?;
+    Some((date.to_owned(), id.parse().ok()?))
 }
 
 impl<T> Page<T> {
     /// Builds a page of `list` from up to `limit + 1` rows: the extra row only says there is more.
-    pub fn from_rows(mut rows: Vec<T>, limit: i64, list: List, key: impl Fn(&T) -> String) -> Page<T> {
+    pub fn from_rows(rows: Vec<T>, limit: i64, list: List, key: impl Fn(&T) -> String) -> Page<T> {
+        Page::from_rows_in(rows, limit, list, "", key)
+    }
+
+    /// `from_rows` whose cursor is good only under `scope` (`cursor_in`).
+    pub fn from_rows_in(mut rows: Vec<T>, limit: i64, list: List, scope: &str, key: impl Fn(&T) -> String) -> Page<T> {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| cursor(list, &key(r))) } else { None };
+        let next_cursor = if more { rows.last().map(|r| cursor_in(list, scope, &key(r))) } else { None };
         Page { items: rows, next_cursor }
     }
 }
 
 /// The cursor of `list` that starts after the row keyed `key`.
 pub fn cursor(list: List, key: &str) -> String {
-    format!("{}.{}", hex::encode(key), check(list, key))
+    cursor_in(list, "", key)
 }
 
-fn check(list: List, key: &str) -> String {
-    let digest = Sha256::digest(format!("grant-ledger cursor\n{}\n{key}", list.name()));
-    hex::encode(&digest[..8])
+/// The cursor of `list` under `scope` (e.g. the filters, as text): `decode_cursor_in` with
+/// another scope refuses it. The empty scope is `cursor`'s.
+pub fn cursor_in(list: List, scope: &str, key: &str) -> String {
+    format!("{}.{}", hex::encode(key), check(list, scope, key))
+}
+
+fn check(list: List, scope: &str, key: &str) -> String {
+    let text = if scope.is_empty() {
+        format!("grant-ledger cursor\n{}\n{key}", list.name())
+    } else {
+        format!("grant-ledger cursor\n{}\n{scope}\n{key}", list.name())
+    };
+    hex::encode(&Sha256::digest(text)[..8])
 }
 
 /// The key a cursor of `list` starts after; `None` for any text `cursor` did not make for
 /// this list, or whose key is not of the list's form (a positive id for lists keyed by id).
 pub fn decode_cursor(list: List, text: &str) -> Option<String> {
+    decode_cursor_in(list, "", text)
+}
+
+/// `decode_cursor` of a cursor given out under `scope`.
+pub fn decode_cursor_in(list: List, scope: &str, text: &str) -> Option<String> {
     let (key_hex, given) = text.split_once('.')?;
     let key = String::from_utf8(hex::decode(key_hex).ok()?).ok()?;
-    if key.is_empty() || given != check(list, &key) {
-        return None;
-    }
-    if list.by_id() && key.parse::<i64>().ok().filter(|id| *id > 0).map(|id| id.to_string()) != Some(key.clone()) {
-        return None;
-    }
-    Some(key)
+    (given == check(list, scope, &key) && list.holds(&key)).then_some(key)
 }
 
 #[cfg(test)]
@@ -124,7 +169,11 @@ mod tests {
     #[test]
     fn a_cursor_reads_back_on_its_own_list_only() {
         for list in List::ALL {
-            let key = if list.by_id() { "42" } else { "P-7" };
+            let key = match list {
+                List::EntriesByDate => "2023-05-01/42",
+                _ if list.by_id() => "42",
+                _ => "P-7",
+            };
             let made = cursor(list, key);
             assert_eq!(decode_cursor(list, &made).as_deref(), Some(key), "{list:?}");
             for other in List::ALL.into_iter().filter(|o| *o != list) {
@@ -152,10 +201,24 @@ mod tests {
             cursor(List::Entries, "042"),
             cursor(List::Entries, "P1"),
             cursor(List::Projects, ""),
+            cursor(List::Entries, "2023-05-01/42"),
         ];
         for text in &forged {
             assert_eq!(decode_cursor(List::Entries, text), None, "{text}");
             assert_eq!(decode_cursor(List::Projects, text), None, "{text} on projects");
         }
+    }
+
+    #[test]
+    fn a_dated_cursor_holds_its_form_and_its_scope() {
+        let good = cursor_in(List::EntriesByDate, "supplier=Acme", "2023-05-01/42");
+        assert_eq!(decode_cursor_in(List::EntriesByDate, "supplier=Acme", &good).as_deref(), Some("2023-05-01/42"));
+        assert_eq!(decode_cursor_in(List::EntriesByDate, "supplier=Other", &good), None, "another filter");
+        assert_eq!(decode_cursor(List::EntriesByDate, &good), None, "no filter");
+        assert_eq!(decode_cursor(List::Entries, &good), None, "the list by id");
+        for bad in ["2023-05-01/0", "2023-5-1/42", "2023-02-30/4", "42", "2023-05-01", "2023-05-01/042"] {
+            assert_eq!(decode_cursor(List::EntriesByDate, &cursor(List::EntriesByDate, bad)), None, "{bad}");
+        }
+        assert_eq!(split_date_key("2023-05-01/42"), Some(("2023-05-01".to_owned(), 42)));
     }
 }

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::fields::{FieldError, Fields, FromFields};
 #[allow(unused_imports)] // named by `#[schema(value_type = …)]`
-use super::wire::{Code, Text};
+use super::wire::{Code, NewPassword, Text};
 use crate::domain::Role;
 
 /// The shortest password accepted.
@@ -51,7 +51,7 @@ pub struct NewUserCmd {
     pub display_name: String,
     pub role: Role,
     /// At least 12 characters, not all one character, not the username. Never shown again.
-    #[schema(value_type = String, min_length = 12, max_length = 256)]
+    #[schema(value_type = NewPassword)]
     pub password: Password,
 }
 

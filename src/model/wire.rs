@@ -128,6 +128,21 @@ fn text_schema(control: &str, blank_allowed: bool, description: &str) -> RefOr<S
 
 pub struct Text;
 hand_schema!(Text, "Text", text_schema(CONTROL, false, "One line of text, not blank, no control characters."));
+/// A new password, as `model::users::password_problem` accepts it but for being the username,
+/// which no pattern can know: 12 to 256 characters, one line, not blank, not one character
+/// repeated.
+pub struct NewPassword;
+hand_schema!(
+    NewPassword,
+    "NewPassword",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!(r"^(?!(.)\1*$)[^{CONTROL}]*[^\s{CONTROL}][^{CONTROL}]*$")))
+        .min_length(Some(crate::model::users::PASSWORD_LEN_MIN))
+        .max_length(Some(crate::model::users::PASSWORD_LEN_MAX))
+        .description(Some("A password: 12 to 256 characters, not all one character, not the username."))
+        .into()
+);
 pub struct TextOrEmpty;
 hand_schema!(TextOrEmpty, "TextOrEmpty", text_schema(CONTROL, true, "One line of text, may be empty."));
 pub struct Prose;

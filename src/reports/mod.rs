@@ -9,6 +9,7 @@ pub mod columns;
 pub mod commissioner;
 pub mod csv_out;
 pub mod filing;
+pub mod lists;
 pub mod monitoring;
 pub mod multi_year;
 pub mod open_data;

@@ -15,6 +15,7 @@ use crate::domain::words::sql_list;
 use crate::domain::{Account, AccountKind, FinancialYear, Money, VirementStatus, YearStatus};
 use crate::model::Actor;
 use crate::model::controls::{YearEndCmd, YearEndRecord};
+use crate::model::lists::VirementFilter;
 use crate::model::open_data::OpenDataSettings;
 use crate::model::reference::FinancialYearRecord;
 
@@ -218,19 +219,52 @@ pub async fn list_virements(
     after: i64,
     limit: i64,
 ) -> Result<Page<VirementRecord>, StoreError> {
-    let ids: Vec<i64> = sqlx::query(
-        "select id from virements where id > $1 and ($2 is null or status = $2) and ($3 is null or financial_year = $3)
-         order by id limit $4",
-    )
-    .bind(after)
-    .bind(status.map(VirementStatus::as_str))
-    .bind(year.map(|y| y.to_string()))
-    .bind(limit + 1)
-    .fetch_all(store.pool())
-    .await?
-    .iter()
-    .map(|r| r.try_get("id"))
-    .collect::<Result<_, _>>()?;
+    let filter = VirementFilter { status, financial_year: year, ..VirementFilter::default() };
+    search_virements(store, &filter, after, limit).await
+}
+
+/// The virements `f` finds, by id, a page after `after`.
+pub async fn search_virements(
+    store: &Store,
+    f: &VirementFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Page<VirementRecord>, StoreError> {
+    let mut w = super::search::Where::default();
+    let p = w.int(after);
+    w.and(format!("id > {p}"));
+    if let Some(st) = f.status {
+        w.and(format!("status = {}", st.sql()));
+    }
+    if let Some(y) = f.financial_year {
+        let p = w.text(y.to_string());
+        w.and(format!("financial_year = {p}"));
+    }
+    if let Some(g) = &f.grant {
+        let p = w.text(g);
+        w.and(format!("grant_code = {p}"));
+    }
+    if let Some(project) = &f.project {
+        let p = w.text(project);
+        w.and(format!("(from_project = {p} or to_project = {p})"));
+    }
+    if let Some(d) = f.from {
+        let p = w.text(d.to_string());
+        w.and(format!("approved_on >= {p}"));
+    }
+    if let Some(d) = f.to {
+        let p = w.text(d.to_string());
+        w.and(format!("approved_on <= {p}"));
+    }
+    let limit_p = w.int(limit + 1);
+    let sql = format!("select id from virements where {} order by id limit {limit_p}", w.sql());
+    let ids: Vec<i64> = w
+        .bind(sqlx::query(&sql))
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
     let mut items = Vec::with_capacity(ids.len());
     for id in ids {
         items.push(get_virement(store, id).await?);

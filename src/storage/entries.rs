@@ -8,11 +8,14 @@ use sqlx::any::AnyRow;
 
 use super::entry_columns::EntryColumns;
 use super::lookups::{get_grant_in, refuse_closed_date_year_in, refuse_locked_quarter_in, year_status_in};
+use super::search::Where;
 use super::{DbTx, Page, Store, StoreError, now_precise, rows};
 use crate::domain::chain::{self, EntryContent, PostingContent, entry_link};
 use crate::domain::rules::Lowest;
 use crate::domain::{Account, FinancialYear, Money, NewEntry, OnOverspend, OverspendFlag, Posting, YearStatus, rules};
-use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
+use crate::model::entries::{AccountBalance, EntryFilter, EntryTotal, EntryView, ListedEntry};
+use crate::model::lists::EntrySort;
+use crate::model::page::List;
 use crate::model::reference::Grant;
 use chrono::NaiveDate;
 
@@ -432,38 +435,151 @@ fn entry_from(r: &AnyRow) -> Result<EntryView, StoreError> {
     })
 }
 
+/// The entries `f` finds, a page after the key `after` (an id, or for `EntrySort::Date` a
+/// `model::page::date_key`; empty for the first page).
 pub async fn list_entries(
     store: &Store,
     f: &EntryFilter,
-    after: i64,
+    after: &str,
     limit: i64,
 ) -> Result<Page<EntryView>, StoreError> {
+    let page = search_entries(store, f, after, limit).await?;
+    Ok(Page { items: page.items.into_iter().map(|l| l.entry).collect(), next_cursor: page.next_cursor })
+}
+
+/// The filters' conditions on `entries e`, and the SQL of an entry's amount
+/// (`EntryFilter::amount_of`).
+fn entry_where(f: &EntryFilter) -> (Where, String) {
+    let mut w = Where::default();
+    if let Some(y) = f.year {
+        let p = w.text(y.to_string());
+        w.and(format!("e.financial_year = {p}"));
+    }
+    if let Some(g) = &f.grant {
+        let p = w.text(g);
+        w.and(format!("e.grant_code = {p}"));
+    }
+    if let Some(k) = f.kind {
+        w.and(format!("e.kind = {}", k.sql()));
+    }
+    if let Some(d) = f.from {
+        let p = w.text(d.to_string());
+        w.and(format!("e.entry_date >= {p}"));
+    }
+    if let Some(d) = f.to {
+        let p = w.text(d.to_string());
+        w.and(format!("e.entry_date <= {p}"));
+    }
+    if let Some(s) = &f.supplier {
+        w.contains("e.supplier", s);
+    }
+    if let Some(r) = &f.invoice_ref {
+        let p = w.text(r);
+        w.and(format!("e.invoice_ref = {p}"));
+    }
+    if let Some(q) = &f.q {
+        w.contains("e.memo", q);
+    }
+    // The accounts an entry must post to: of the project, of the account kind, or both.
+    let mut on_account = String::new();
+    if let Some(project) = &f.project {
+        let p = w.text(project);
+        on_account.push_str(&format!(" and b.project_code = {p}"));
+    }
+    if let Some(kind) = f.account {
+        on_account.push_str(&format!(" and b.kind = {}", kind.sql()));
+    }
+    if !on_account.is_empty() {
+        w.and(format!(
+            "exists (select 1 from postings p join balances b on b.account = p.account where p.entry_id = e.id{on_account})"
+        ));
+    }
+    let amount = match f.account {
+        Some(kind) => format!(
+            "(select coalesce({sign}sum(p.amount_pence), 0) from postings p join balances b on b.account = p.account
+              where p.entry_id = e.id{on_account})",
+            sign = if kind.is_debit_normal() { "" } else { "-" }
+        ),
+        None => {
+            "(select coalesce(sum(p.amount_pence), 0) from postings p where p.entry_id = e.id and p.amount_pence > 0)"
+                .to_owned()
+        }
+    };
+    if let Some(m) = f.min {
+        let p = w.int(m.pence());
+        w.and(format!("{amount} >= {p}"));
+    }
+    if let Some(m) = f.max {
+        let p = w.int(m.pence());
+        w.and(format!("{amount} <= {p}"));
+    }
+    (w, amount)
+}
+
+/// The entries `f` finds with their typed columns and amounts, a page after `after`
+/// (`list_entries`). Ordered by id, or by date then id: each a list of its own
+/// (`List::Entries`, `List::EntriesByDate`), the latter's cursor scoped to the filters.
+pub async fn search_entries(
+    store: &Store,
+    f: &EntryFilter,
+    after: &str,
+    limit: i64,
+) -> Result<Page<ListedEntry>, StoreError> {
+    let (mut w, _) = entry_where(f);
+    let order = match f.sort {
+        EntrySort::Id => {
+            if let Ok(id) = after.parse::<i64>() {
+                let p = w.int(id);
+                w.and(format!("e.id > {p}"));
+            }
+            "e.id"
+        }
+        EntrySort::Date => {
+            if let Some((date, id)) = crate::model::page::split_date_key(after) {
+                let (d, i) = (w.text(date), w.int(id));
+                w.and(format!("(e.entry_date > {d} or (e.entry_date = {d} and e.id > {i}))"));
+            }
+            "e.entry_date, e.id"
+        }
+    };
+    let limit_p = w.int(limit + 1);
     let sql = format!(
-        "select {ENTRY_COLUMNS} from entries e
-         where e.id > $1
-           and ($2 is null or e.financial_year = $2)
-           and ($3 is null or e.grant_code = $3)
-           and ($4 is null or e.kind = $4)
-           and ($5 is null or e.entry_date >= $5)
-           and ($6 is null or e.entry_date <= $6)
-           and ($7 is null or exists (select 1 from postings p join balances b on b.account = p.account
-                                      where p.entry_id = e.id and b.project_code = $7))
-         order by e.id limit $8"
+        "select {ENTRY_COLUMNS}, e.project, e.supplier, e.invoice_ref from entries e
+         where {} order by {order} limit {limit_p}",
+        w.sql()
     );
-    let rows = sqlx::query(&sql)
-        .bind(after)
-        .bind(f.year.map(|y| y.to_string()))
-        .bind(&f.grant)
-        .bind(f.kind.map(|k| k.as_str()))
-        .bind(f.from.map(|d| d.to_string()))
-        .bind(f.to.map(|d| d.to_string()))
-        .bind(&f.project)
-        .bind(limit + 1)
-        .fetch_all(store.pool())
-        .await?;
+    let rows = w.bind(sqlx::query(&sql)).fetch_all(store.pool()).await?;
     let mut entries: Vec<EntryView> = rows.iter().map(entry_from).collect::<Result<_, _>>()?;
     attach_postings(store, &mut entries).await?;
-    Ok(Page::from_rows(entries, limit, crate::model::page::List::Entries, |e| e.id.to_string()))
+    let at = ("entries", &["id"][..]);
+    let mut listed = Vec::with_capacity(entries.len());
+    for (r, entry) in rows.iter().zip(entries) {
+        let named = |e| rows::corrupt(r, at.0, at.1, e);
+        listed.push(ListedEntry {
+            project: r.try_get("project").map_err(named)?,
+            supplier: r.try_get("supplier").map_err(named)?,
+            invoice_ref: r.try_get("invoice_ref").map_err(named)?,
+            amount: f.amount_of(&entry),
+            entry,
+        });
+    }
+    Ok(match f.sort {
+        EntrySort::Id => Page::from_rows(listed, limit, List::Entries, |l| l.entry.id.to_string()),
+        EntrySort::Date => Page::from_rows_in(listed, limit, List::EntriesByDate, &f.scope(), |l| {
+            crate::model::page::date_key(&l.entry.date, l.entry.id)
+        }),
+    })
+}
+
+/// Every entry `f` finds, counted, and their amounts added up (`EntryFilter::amount_of`).
+pub async fn total_entries(store: &Store, f: &EntryFilter) -> Result<EntryTotal, StoreError> {
+    let (w, amount) = entry_where(f);
+    let sql = format!(
+        "select count(*) as n, cast(coalesce(sum({amount}), 0) as bigint) as total from entries e where {}",
+        w.sql()
+    );
+    let row = w.bind(sqlx::query(&sql)).fetch_one(store.pool()).await?;
+    Ok(EntryTotal { count: row.try_get("n")?, amount: Money::from_pence(row.try_get("total")?) })
 }
 
 pub async fn get_entry(store: &Store, id: i64) -> Result<EntryView, StoreError> {
@@ -474,18 +590,18 @@ pub async fn get_entry(store: &Store, id: i64) -> Result<EntryView, StoreError> 
     entries.pop().ok_or_else(|| StoreError::NotFound(format!("entry {id}")))
 }
 
-/// Loads the postings of a page of entries with one range query.
+/// Loads the postings of a page of entries with one query.
 async fn attach_postings(store: &Store, entries: &mut [EntryView]) -> Result<(), StoreError> {
-    let (Some(first), Some(last)) = (entries.first().map(|e| e.id), entries.last().map(|e| e.id)) else {
+    if entries.is_empty() {
         return Ok(());
-    };
-    let rows = sqlx::query(
-        "select entry_id, account, amount_pence from postings where entry_id >= $1 and entry_id <= $2 order by entry_id, line",
-    )
-    .bind(first)
-    .bind(last)
-    .fetch_all(store.pool())
-    .await?;
+    }
+    let mut w = Where::default();
+    let ids: Vec<String> = entries.iter().map(|e| w.int(e.id)).collect();
+    let sql = format!(
+        "select entry_id, account, amount_pence from postings where entry_id in ({}) order by entry_id, line",
+        ids.join(", ")
+    );
+    let rows = w.bind(sqlx::query(&sql)).fetch_all(store.pool()).await?;
     let mut by_entry: BTreeMap<i64, Vec<PostingView>> = BTreeMap::new();
     for r in rows {
         by_entry.entry(r.try_get("entry_id")?).or_default().push(PostingView {

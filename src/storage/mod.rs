@@ -32,6 +32,7 @@ pub mod returns;
 mod rows;
 mod scanned;
 pub mod sealing;
+mod search;
 pub mod sessions;
 pub mod tokens;
 mod upgrade;

@@ -15,6 +15,7 @@ use crate::domain::anchor::{self, Anchor};
 use crate::domain::status::ReturnKind;
 use crate::model::Actor;
 use crate::model::known::{Known, Position};
+use crate::model::lists::ReturnFilter;
 use crate::model::returns::{FiledReturn, LaterEntry, NewReturn};
 
 /// A filing under way: its `db_tx` and the position it is generated at.
@@ -127,18 +128,36 @@ pub async fn list(
     after: i64,
     limit: i64,
 ) -> Result<Page<FiledReturn>, StoreError> {
-    let sql = format!(
-        "select {COLUMNS} from filed_returns
-         where ($1 is null or kind = $1) and ($2 is null or financial_year = $2) and ($3 = 0 or id < $3)
-         order by id desc limit $4"
-    );
-    let found = sqlx::query(&sql)
-        .bind(kind.map(ReturnKind::as_str))
-        .bind(year.map(|y| y.to_string()))
-        .bind(after)
-        .bind(limit + 1)
-        .fetch_all(store.pool())
-        .await?;
+    let filter = ReturnFilter { kind, financial_year: year, ..ReturnFilter::default() };
+    search(store, &filter, after, limit).await
+}
+
+/// The filed returns `f` finds, newest first, a page after (below) `after`.
+pub async fn search(store: &Store, f: &ReturnFilter, after: i64, limit: i64) -> Result<Page<FiledReturn>, StoreError> {
+    let mut w = super::search::Where::default();
+    if after > 0 {
+        let p = w.int(after);
+        w.and(format!("id < {p}"));
+    }
+    if let Some(k) = f.kind {
+        w.and(format!("kind = {}", k.sql()));
+    }
+    if let Some(y) = f.financial_year {
+        let p = w.text(y.to_string());
+        w.and(format!("financial_year = {p}"));
+    }
+    // `filed_at` is UTC RFC 3339: its first ten characters are its date.
+    if let Some(d) = f.from {
+        let p = w.text(d.to_string());
+        w.and(format!("substr(filed_at, 1, 10) >= {p}"));
+    }
+    if let Some(d) = f.to {
+        let p = w.text(d.to_string());
+        w.and(format!("substr(filed_at, 1, 10) <= {p}"));
+    }
+    let limit_p = w.int(limit + 1);
+    let sql = format!("select {COLUMNS} from filed_returns where {} order by id desc limit {limit_p}", w.sql());
+    let found = w.bind(sqlx::query(&sql)).fetch_all(store.pool()).await?;
     let items = found.iter().map(record_from).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, limit, crate::model::page::List::Returns, |r| r.id.to_string()))
 }

@@ -266,3 +266,33 @@ backend_test!(pages_change_a_password_and_manage_users, |app: TestApp| async mov
     assert_eq!(actors, ["jo", "jo", "jo"]);
     app.assert_verified().await;
 });
+
+backend_test!(an_allocation_through_the_form_is_recorded_as_the_user, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    add(&app, "mia", "Mia Approver", "approver", PASSWORD).await;
+    let secret = sign_in_as(&app.router, "mia", PASSWORD).await.cookie("gl_session").expect("a session");
+    let form = send_to(&app.router, "GET", "/allocations/new", Some(&secret), None, &[]).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    let body = format!(
+        "grant=LDF&financial_year=2023-24&project=P1&amount=700.00&approved_on=2023-06-01\
+         &approval_ref=CSP+minute+3&memo=&csrf_token={}",
+        form.form_token()
+    );
+    let p = send_to(&app.router, "POST", "/allocations", Some(&secret), Some(&body), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
+    let location = p.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let id: i64 = location.strip_prefix("/entries/").and_then(|i| i.parse().ok()).expect(&location);
+    let entry = app.get(&format!("/api/v1/entries/{id}"), Role::Viewer).await;
+    assert_eq!(entry.body["created_by"], "mia", "the username, not the display name: {}", entry.body);
+    assert_eq!(entry.body["kind"], "allocation");
+    let page = send_to(&app.router, "GET", &location, Some(&secret), None, &[]).await;
+    assert!(page.text.contains("<dd id=\"entry-created-by\">mia</dd>"), "{}", page.text);
+    // The audit trail names her for the session the allocation was made in, through the API.
+    let audit = app.get("/api/v1/audit?entity=session", Role::Admin).await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    let actors: Vec<&str> =
+        audit.body["items"].as_array().unwrap().iter().filter_map(|r| r["actor"].as_str()).collect();
+    assert!(actors.contains(&"mia"), "{}", audit.body);
+    assert!(!audit.body.to_string().contains(PASSWORD), "no password in the audit trail");
+    app.assert_verified().await;
+});

@@ -88,6 +88,26 @@ impl Ledger {
         ledger
     }
 
+    /// The binary's command line against this ledger's database, with `stdin` fed in:
+    /// (succeeded, stdout and stderr).
+    pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+            .args(args)
+            .env("DATABASE_URL", format!("sqlite://{}", self.dir.join("ledger.db").display()))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running grant-ledger");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    }
+
     /// `http://127.0.0.1:PORT` and `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)

@@ -12,6 +12,7 @@ mod cdp;
 mod forms;
 mod ledger;
 mod meeting;
+mod users;
 
 use cdp::{Browser, Page};
 use ledger::{ADMIN_TOKEN, Ledger, chromium_or_skip, screenshot_path, temp_dir};

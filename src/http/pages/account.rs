@@ -98,7 +98,7 @@ struct PasswordFields {
 #[utoipa::path(post, path = "/account/password", tag = "pages", security(()),
     request_body(content = PasswordFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Changed: to `/account/password?changed=1`."),
-        (status = 403, description = "No valid `csrf_token`, or signed in with a token, which has no password.", body = String, content_type = "text/html"),
+        (status = 403, description = "No live session, no valid `csrf_token`, or signed in with a token, which has no password.", body = String, content_type = "text/html"),
         (status = 422, description = "The current password is wrong, the two differ or the new one is refused: the form again, saying so.", body = String, content_type = "text/html")))]
 async fn change_password(
     State(s): State<AppState>,
@@ -205,7 +205,7 @@ fn admin(who: &Session) -> Result<(), AppError> {
 #[utoipa::path(post, path = "/admin/users", tag = "pages", security(()),
     request_body(content = NewUserCmd, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Added: to `/admin/users`."),
-        (status = 403, description = "Not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
+        (status = 403, description = "No live session, not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
         (status = 422, description = "A field refused: the page again, saying so, the password not kept.", body = String, content_type = "text/html")))]
 async fn users_page_add(
     State(s): State<AppState>,
@@ -233,7 +233,7 @@ async fn users_page_add(
     params(("username" = crate::model::wire::Code, Path)),
     request_body(content = super::SignOutFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Disabled: to `/admin/users`."),
-        (status = 403, description = "Not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
+        (status = 403, description = "No live session, not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
         (status = 404, description = "No such live user.", body = String, content_type = "text/html")))]
 async fn users_page_disable(
     State(s): State<AppState>,
@@ -260,7 +260,7 @@ struct ResetFields {
     params(("username" = crate::model::wire::Code, Path)),
     request_body(content = ResetFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Reset: to `/admin/users`."),
-        (status = 403, description = "Not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
+        (status = 403, description = "No live session, not admin, or no valid `csrf_token`.", body = String, content_type = "text/html"),
         (status = 404, description = "No such live user.", body = String, content_type = "text/html"),
         (status = 422, description = "The password is refused: the page again, saying so.", body = String, content_type = "text/html")))]
 async fn users_page_reset(

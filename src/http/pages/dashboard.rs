@@ -326,7 +326,14 @@ fn variance_table(r: &VarianceReport, all: bool, previous: Option<&Previous>, ru
                     @for row in &these {
                         @let grant = text(&columns, &row.cells, "grant");
                         @let tr_body = html! {
-                            @for c in &shown { (cell(&columns, row, c.name, q)) }
+                            @for c in &shown {
+                                @match (&row.kind, drill(r, &columns, row, c.name)) {
+                                    (&RowKind::Project, Some(href)) => td class="num" {
+                                        a class="drill" href=(href) { (value(&columns, &row.cells, c.name, q).1) }
+                                    },
+                                    _ => (cell(&columns, row, c.name, q)),
+                                }
+                            }
                             @if let Some(p) = previous {
                                 (movement_cells(p.rags.get(&row.key).map(String::as_str), text(&columns, &row.cells, "rag")))
                             }
@@ -346,6 +353,30 @@ fn variance_table(r: &VarianceReport, all: bool, previous: Option<&Previous>, ru
                 }
             }
         }
+    }
+}
+
+/// Where a project's figure is explained, as a list whose total is the figure
+/// (docs/desk.md, "Finding things"): actual, the entries posting to its `spent` account as
+/// at the report's date; committed, its open commitments (only for the current figures:
+/// what is outstanding is known now, not as at a past date).
+fn drill(r: &VarianceReport, columns: &[Column<Line>], row: &Row, name: &str) -> Option<String> {
+    let at = |n: &str| text(columns, &row.cells, n).to_owned();
+    let filters =
+        vec![("financial_year", r.financial_year.to_string()), ("grant", at("grant")), ("project", at("project"))];
+    match name {
+        "actual" => {
+            let mut pairs = filters;
+            pairs.push(("account", "spent".to_owned()));
+            pairs.push(("to", r.as_at.clone().unwrap_or_default()));
+            Some(format!("/entries?{}", super::lists::query_string(&pairs)))
+        }
+        "committed" if r.as_at.is_none() => {
+            let mut pairs = vec![("status", "open".to_owned())];
+            pairs.extend(filters);
+            Some(format!("/commitments?{}", super::lists::query_string(&pairs)))
+        }
+        _ => None,
     }
 }
 
@@ -671,6 +702,7 @@ pub fn render(v: &View) -> String {
                 button type="submit" { "Sign out" }
             }
             (super::forms::record_links())
+            (super::lists::nav())
         }
         main id="content" tabindex="-1" {
             section class="block" aria-labelledby="h-headline" { h2 id="h-headline" { "Headline" } (headline(r)) }

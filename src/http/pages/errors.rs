@@ -60,10 +60,15 @@ fn heading(status: StatusCode) -> (&'static str, Option<&'static str>) {
         StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
             ("Something asked for is not right", Some("Nothing was changed. Correct it and try again."))
         }
-        StatusCode::UNAUTHORIZED => ("Not signed in", Some("Sign in with your access token.")),
-        StatusCode::FORBIDDEN => {
-            ("Not allowed", Some("Your role may not do this, or the form did not come from this ledger."))
+        StatusCode::UNAUTHORIZED => {
+            ("Not signed in", Some("Sign in with your username and password, or your access token."))
         }
+        StatusCode::FORBIDDEN => (
+            "Not allowed",
+            Some(
+                "Your role may not do this, your session has ended (sign in again), or the form did not come from this ledger. Nothing was changed.",
+            ),
+        ),
         StatusCode::NOT_FOUND => ("Not found", Some("There is no page or record at this address.")),
         StatusCode::METHOD_NOT_ALLOWED => {
             ("Not a page to open this way", Some("Use the page's own links and buttons."))

@@ -118,8 +118,8 @@ async fn allocation_form(State(s): State<AppState>, who: Result<Session, NoSessi
 #[utoipa::path(post, path = "/allocations", tag = "pages", security(()),
     request_body(content = AllocationCmd, content_type = "application/x-www-form-urlencoded",
         description = "The fields of `AllocationBody`, all as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Allocated: to the entry's page `/entries/{id}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, or a role that may not allocate: a page saying so; nothing is changed."),
+    responses((status = 303, description = "Allocated: to the entry's page `/entries/{id}`."),
+        (status = 403, description = "No live session, no valid `csrf_token` for this session, posted from another origin, or a role that may not allocate: a page saying so; nothing is changed."),
         (status = 404, description = "No such grant, award, financial year or project: the form again, saying so.", body = String, content_type = "text/html"),
         (status = 409, description = "Refused by a ledger rule (`over_allocation`, `period_closed` …): the form again, with the rule's figures.", body = String, content_type = "text/html"),
         (status = 422, description = "A bad field: the form again, with the values kept and each problem beside its field.", body = String, content_type = "text/html")))]
@@ -159,8 +159,8 @@ pub async fn new_page<T: RecordForm>(s: &AppState, who: Result<Session, NoSessio
 }
 
 /// `POST /NAME`.
-/// The session is looked at first: without one there is no token to check, and the person
-/// is sent to sign in.
+/// The session is looked at first: without one there is no token to check, and the post is
+/// refused (403), as a redirect would drop what was typed.
 pub async fn post<T: RecordForm>(
     s: &AppState,
     who: Result<Session, NoSession>,

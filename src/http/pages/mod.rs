@@ -18,6 +18,7 @@ pub mod errors;
 mod filed;
 pub mod forms;
 pub mod html;
+pub(crate) mod lists;
 mod partners;
 mod record_pages;
 pub mod svg;
@@ -73,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(record_pages::router())
         .merge(virement_pages::router())
         .merge(account::router())
+        .merge(lists::router())
 }
 
 /// To the dashboard.
@@ -164,12 +166,17 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/dashboard").to_owned();
-        let secret = cookie(&parts.headers, COOKIE).ok_or_else(|| NoSession::Redirect(back.clone()))?;
+        // A form posted without a live session is refused, not redirected: the redirect would
+        // drop what was typed, and a post nobody is signed in for is as often a forged one.
+        let posted = !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+        let refuse =
+            |back: String| if posted { NoSession::Failed(AppError::Forbidden) } else { NoSession::Redirect(back) };
+        let secret = cookie(&parts.headers, COOKIE).ok_or_else(|| refuse(back.clone()))?;
         match sessions::authenticate_within(&state.store, &secret, state.session_idle).await {
             Ok(Some(p)) if Need::ReadReference.allows(p.role) => {
                 Ok(Session(p, csrf::token(csrf::Bound::Session, &secret)))
             }
-            Ok(_) => Err(NoSession::Redirect(back)),
+            Ok(_) => Err(refuse(back)),
             Err(e) => Err(NoSession::Failed(e.into())),
         }
     }

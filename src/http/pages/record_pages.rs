@@ -3,13 +3,13 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Session, page_response};
+use super::{NoSession, Session, page_response};
 use crate::domain::Money;
 use crate::http::AppState;
 use crate::http::error::AppError;
@@ -33,14 +33,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 422, description = "An id that is not a positive whole number: a page saying so.")))]
 async fn entry_page(
     State(s): State<AppState>,
-    Session(who, _): Session,
     Path(id): Path<String>,
-) -> Result<Response, AppError> {
+    session: Result<Session, NoSession>,
+) -> Result<Response, Response> {
+    // The id is checked before the session, so a bad id is a bad request however it is sent.
     let id = id
         .parse::<i64>()
         .ok()
         .filter(|i| *i > 0)
-        .ok_or_else(|| AppError::field("id", "must be a positive whole number"))?;
+        .ok_or_else(|| AppError::field("id", "must be a positive whole number").into_response())?;
+    let Session(who, _) = session.map_err(IntoResponse::into_response)?;
+    entry_body(&s, &who, id).await.map_err(IntoResponse::into_response)
+}
+
+async fn entry_body(s: &AppState, who: &crate::model::tokens::Principal, id: i64) -> Result<Response, AppError> {
     let entry = entries::get_entry(&s.store, id).await?;
     let title = format!("Entry {id}");
     let body = html! {

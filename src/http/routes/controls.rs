@@ -21,6 +21,7 @@ use crate::model::controls::{
     CloseYearCmd, RejectVirementCmd, ReopenYearCmd, SettingsPatch, YearEndCmd, YearEndRecord,
 };
 use crate::model::fields::FromFields;
+use crate::model::lists::VirementFilter;
 use crate::model::open_data::OpenDataSettings;
 use crate::model::page::{List, Page};
 use crate::model::postings::VirementRecord;
@@ -67,18 +68,41 @@ fn optional_fields(body: &RawBody) -> Result<Fields, AppError> {
     Ok(if text.is_empty() || text == b"null" { Fields::parse(b"{}")? } else { Fields::parse(body)? })
 }
 
-/// The filters of `GET /virements`. `status` is checked once the query is finished, as its own error.
+/// The filters of the virements list: `GET /api/v1/virements` and the page `/virements`
+/// read them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-struct VirementQuery {
-    #[param(inline, value_type = Option<VirementStatus>)]
-    status: Option<String>,
+pub(crate) struct VirementQuery {
+    #[param(inline)]
+    status: Option<VirementStatus>,
     financial_year: Option<crate::domain::FinancialYear>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
+    /// A project the virement moves money from or to.
+    #[param(value_type = Option<Code>)]
+    project: Option<String>,
+    /// Inclusive, on the decision date (`approved_on`).
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<NaiveDate>,
 }
 
 impl VirementQuery {
-    fn read(q: &mut Query) -> Self {
-        VirementQuery { status: q.text("status"), financial_year: q.year("financial_year") }
+    pub(crate) fn read(q: &mut Query) -> Self {
+        VirementQuery {
+            status: q.word("status", VirementStatus::parse, &VirementStatus::WORDS),
+            financial_year: q.year("financial_year"),
+            grant: q.code("grant"),
+            project: q.code("project"),
+            from: q.date("from"),
+            to: q.date("to"),
+        }
+    }
+
+    pub(crate) fn filter(self) -> VirementFilter {
+        let VirementQuery { status, financial_year, grant, project, from, to } = self;
+        VirementFilter { status, financial_year, grant, project, from, to }
     }
 }
 
@@ -93,17 +117,10 @@ pub async fn list_virements(
     mut q: Query,
 ) -> Result<Json<Page<VirementRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let VirementQuery { status, financial_year: year } = VirementQuery::read(&mut q);
+    let filter = VirementQuery::read(&mut q).filter();
     let page = q.page(List::Virements);
     q.finish()?;
-    let status = match status.as_deref().map(VirementStatus::parse) {
-        None => None,
-        Some(Some(st)) => Some(st),
-        Some(None) => {
-            return Err(AppError::field("status", format!("must be one of: {}", VirementStatus::WORDS.join(", "))));
-        }
-    };
-    Ok(Json(controls::list_virements(&s.store, status, year, page.after_id(), page.limit).await?))
+    Ok(Json(controls::search_virements(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 
 /// Get a virement.
@@ -300,7 +317,7 @@ async fn year_end(
 /// The filters of `GET /audit`, as `AuditFilter` takes them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-struct AuditQuery {
+pub(crate) struct AuditQuery {
     #[param(value_type = Option<Text>)]
     entity: Option<String>,
     #[param(value_type = Option<Text>)]
@@ -316,7 +333,7 @@ struct AuditQuery {
 }
 
 impl AuditQuery {
-    fn read(q: &mut Query) -> Self {
+    pub(crate) fn read(q: &mut Query) -> Self {
         AuditQuery {
             entity: q.text("entity"),
             key: q.text("key"),
@@ -327,7 +344,7 @@ impl AuditQuery {
         }
     }
 
-    fn filter(self, with_tokens: bool) -> AuditFilter {
+    pub(crate) fn filter(self, with_tokens: bool) -> AuditFilter {
         let AuditQuery { entity, key, actor, action, from, to } = self;
         AuditFilter { entity, key, actor, action, from, to, with_tokens }
     }

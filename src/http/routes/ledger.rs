@@ -11,11 +11,11 @@ use super::super::AppState;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::Query;
-use super::super::openapi::{Code, IsoDate, PageQuery};
-use crate::domain::EntryKind;
-use crate::domain::FinancialYear;
+use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Text};
+use crate::domain::{AccountKind, EntryKind, FinancialYear, Money};
 use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
+use crate::model::lists::{CommitmentFilter, EntrySort, Standing};
 use crate::model::page::{List, Page};
 use crate::model::postings::CommitmentRecord;
 use crate::storage::entries;
@@ -29,33 +29,108 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_accounts))
 }
 
-/// The filters of `GET /entries`. `kind` is checked once the query is finished, as its own error.
+/// The filters of the entries list: `GET /api/v1/entries` and the page `/entries` read them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-struct EntryFilterQuery {
+pub(crate) struct EntryFilterQuery {
     financial_year: Option<FinancialYear>,
     #[param(value_type = Option<Code>)]
     grant: Option<String>,
     #[param(value_type = Option<Code>)]
     project: Option<String>,
-    #[param(inline, value_type = Option<EntryKind>)]
-    kind: Option<String>,
+    #[param(inline)]
+    kind: Option<EntryKind>,
     #[param(value_type = Option<IsoDate>)]
     from: Option<NaiveDate>,
     #[param(value_type = Option<IsoDate>)]
     to: Option<NaiveDate>,
+    /// Case-insensitive, anywhere in the entry's supplier.
+    #[param(value_type = Option<Text>)]
+    supplier: Option<String>,
+    /// The invoice reference exactly.
+    #[param(value_type = Option<Text>)]
+    invoice_ref: Option<String>,
+    /// Case-insensitive, anywhere in the memo (a spend's memo is its description); `%` and
+    /// `_` are matched as themselves.
+    #[param(value_type = Option<Text>)]
+    q: Option<String>,
+    /// The least amount: the entry's total (the sum of its debits), or with `account` its
+    /// net posting to those accounts.
+    #[param(value_type = Option<AmountOrZero>)]
+    min: Option<Money>,
+    /// The most amount, as `min`.
+    #[param(value_type = Option<AmountOrZero>)]
+    max: Option<Money>,
+    /// Only entries posting to an account of this kind (of the `grant`, `project` and
+    /// `financial_year` asked for); each one's amount is then its net posting to them, in
+    /// the account's normal direction, so the list's total is their figure.
+    #[param(inline)]
+    account: Option<AccountKind>,
+    /// `id` (as recorded; the API's default) or `date` (entry date, then id; the page's
+    /// default). A cursor is good only for the order and filters it was given under.
+    #[param(inline)]
+    sort: Option<EntrySort>,
 }
 
 impl EntryFilterQuery {
-    fn read(q: &mut Query) -> Self {
+    pub(crate) fn read(q: &mut Query) -> Self {
         EntryFilterQuery {
-            kind: q.text("kind"),
             financial_year: q.year("financial_year"),
             grant: q.code("grant"),
             project: q.code("project"),
+            kind: q.word("kind", EntryKind::parse, &EntryKind::WORDS),
             from: q.date("from"),
             to: q.date("to"),
+            supplier: q.text("supplier"),
+            invoice_ref: q.text("invoice_ref"),
+            q: q.text("q"),
+            min: q.money("min"),
+            max: q.money("max"),
+            account: q.word("account", AccountKind::parse, &AccountKind::WORDS),
+            sort: q.word("sort", EntrySort::parse, &EntrySort::WORDS),
         }
+    }
+
+    /// The filter, in order `sort`, or `default` when none was asked for.
+    pub(crate) fn filter(self, default: EntrySort) -> EntryFilter {
+        let EntryFilterQuery {
+            financial_year,
+            grant,
+            project,
+            kind,
+            from,
+            to,
+            supplier,
+            invoice_ref,
+            q,
+            min,
+            max,
+            account,
+            sort,
+        } = self;
+        EntryFilter {
+            year: financial_year,
+            grant,
+            project,
+            kind,
+            from,
+            to,
+            supplier,
+            invoice_ref,
+            q,
+            min,
+            max,
+            account,
+            sort: sort.unwrap_or(default),
+        }
+    }
+}
+
+/// The page of a filtered list of entries: its cursor is of the list in the filter's order.
+pub(crate) fn entry_page(q: &mut Query, f: &EntryFilter) -> super::super::input::PageParams {
+    match f.sort {
+        EntrySort::Id => q.page(List::Entries),
+        EntrySort::Date => q.page_in(List::EntriesByDate, &f.scope()),
     }
 }
 
@@ -66,21 +141,10 @@ impl EntryFilterQuery {
     responses((status = 200, body = super::super::openapi::EntryPage)))]
 async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let EntryFilterQuery { financial_year, grant, project, kind, from, to } = EntryFilterQuery::read(&mut q);
-    let filter = EntryFilter {
-        year: financial_year,
-        grant,
-        project,
-        kind: kind.as_deref().and_then(EntryKind::parse),
-        from,
-        to,
-    };
-    let page = q.page(List::Entries);
+    let filter = EntryFilterQuery::read(&mut q).filter(EntrySort::Id);
+    let page = entry_page(&mut q, &filter);
     q.finish()?;
-    if kind.is_some() && filter.kind.is_none() {
-        return Err(AppError::field("kind", format!("must be one of: {}", EntryKind::WORDS.join(", "))));
-    }
-    Ok(Json(entries::list_entries(&s.store, &filter, page.after_id(), page.limit).await?))
+    Ok(Json(entries::list_entries(&s.store, &filter, &page.after, page.limit).await?))
 }
 
 /// Get an entry with its postings.
@@ -132,20 +196,57 @@ async fn list_accounts(
     Ok(Json(listed))
 }
 
-/// The filters of `GET /commitments`.
+/// The filters of the commitments list: `GET /api/v1/commitments` and the page
+/// `/commitments` read them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-struct CommitmentQuery {
+pub(crate) struct CommitmentQuery {
     #[param(value_type = Option<Code>)]
     project: Option<String>,
-    /// Only commitments with something outstanding.
+    /// Only commitments with something outstanding (as `status=open`).
     #[param(value_type = Option<bool>)]
     open: bool,
+    /// `open` (something outstanding) or `all` (the default).
+    #[param(inline)]
+    status: Option<Standing>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
+    financial_year: Option<FinancialYear>,
+    /// Case-insensitive, anywhere in the supplier (a grant agreement's partner's name).
+    #[param(value_type = Option<Text>)]
+    supplier: Option<String>,
+    /// Inclusive, on the commitment's date.
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<NaiveDate>,
 }
 
 impl CommitmentQuery {
-    fn read(q: &mut Query) -> Self {
-        CommitmentQuery { project: q.code("project"), open: q.bool("open").unwrap_or(false) }
+    pub(crate) fn read(q: &mut Query) -> Self {
+        CommitmentQuery {
+            project: q.code("project"),
+            open: q.bool("open").unwrap_or(false),
+            status: q.word("status", Standing::parse, &Standing::WORDS),
+            grant: q.code("grant"),
+            financial_year: q.year("financial_year"),
+            supplier: q.text("supplier"),
+            from: q.date("from"),
+            to: q.date("to"),
+        }
+    }
+
+    pub(crate) fn filter(self) -> CommitmentFilter {
+        let CommitmentQuery { project, open, status, grant, financial_year, supplier, from, to } = self;
+        CommitmentFilter {
+            open_only: open || status == Some(Standing::Open),
+            grant,
+            financial_year,
+            project,
+            supplier,
+            from,
+            to,
+        }
     }
 }
 
@@ -160,10 +261,10 @@ pub async fn list_commitments(
     mut q: Query,
 ) -> Result<Json<Page<CommitmentRecord>>, AppError> {
     auth.require(Need::ReadLedger)?;
-    let CommitmentQuery { project, open } = CommitmentQuery::read(&mut q);
+    let filter = CommitmentQuery::read(&mut q).filter();
     let page = q.page(List::Commitments);
     q.finish()?;
-    Ok(Json(ops::list_commitments(&s.store, project.as_deref(), open, page.after_id(), page.limit).await?))
+    Ok(Json(ops::search_commitments(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 
 /// Get one commitment whole: a purchase order, or a grant agreement with its yearly parts,

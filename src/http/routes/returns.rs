@@ -12,12 +12,13 @@ use utoipa_axum::routes;
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
 use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::PageQuery;
+use super::super::openapi::{IsoDate, PageQuery};
 use super::super::{AppState, Idem};
 use super::postings::path_id;
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
 use crate::model::fields::FromFields;
+use crate::model::lists::ReturnFilter;
 use crate::model::page::{List, Page};
 use crate::model::returns::{FileReturnCmd, FiledReturn, ReturnChanges};
 use crate::reports::filing;
@@ -54,18 +55,33 @@ async fn file_return(
     Ok((StatusCode::CREATED, Json(record)))
 }
 
-/// The filters of `GET /returns`. `kind` is checked once the query is finished, as its own error.
+/// The filters of the filed returns list: `GET /api/v1/returns` and the page `/returns`
+/// read them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-struct ReturnsQuery {
-    #[param(value_type = Option<ReturnKind>)]
-    kind: Option<String>,
+pub(crate) struct ReturnsQuery {
+    kind: Option<ReturnKind>,
     financial_year: Option<FinancialYear>,
+    /// Inclusive, on the UTC date it was filed.
+    #[param(value_type = Option<IsoDate>)]
+    from: Option<chrono::NaiveDate>,
+    #[param(value_type = Option<IsoDate>)]
+    to: Option<chrono::NaiveDate>,
 }
 
 impl ReturnsQuery {
-    fn read(q: &mut Query) -> Self {
-        ReturnsQuery { kind: q.text("kind"), financial_year: q.year("financial_year") }
+    pub(crate) fn read(q: &mut Query) -> Self {
+        ReturnsQuery {
+            kind: q.word("kind", ReturnKind::parse, &ReturnKind::WORDS),
+            financial_year: q.year("financial_year"),
+            from: q.date("from"),
+            to: q.date("to"),
+        }
+    }
+
+    pub(crate) fn filter(self) -> ReturnFilter {
+        let ReturnsQuery { kind, financial_year, from, to } = self;
+        ReturnFilter { kind, financial_year, from, to }
     }
 }
 
@@ -80,17 +96,10 @@ async fn list_returns(
     mut q: Query,
 ) -> Result<Json<Page<FiledReturn>>, AppError> {
     auth.require(Need::ReadReference)?;
-    let ReturnsQuery { kind, financial_year: year } = ReturnsQuery::read(&mut q);
+    let filter = ReturnsQuery::read(&mut q).filter();
     let page = q.page(List::Returns);
     q.finish()?;
-    let kind = match kind.as_deref().map(ReturnKind::parse) {
-        None => None,
-        Some(Some(k)) => Some(k),
-        Some(None) => {
-            return Err(AppError::field("kind", format!("must be one of: {}", ReturnKind::WORDS.join(", "))));
-        }
-    };
-    Ok(Json(returns::list(&s.store, kind, year, page.after_id(), page.limit).await?))
+    Ok(Json(returns::search(&s.store, &filter, page.after_id(), page.limit).await?))
 }
 
 /// Get a filed return's record: who filed it, when, its SHA-256, size and ledger position.

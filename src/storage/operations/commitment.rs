@@ -4,6 +4,7 @@ use super::*;
 use crate::domain::CommitmentKind;
 use crate::domain::agreement::check_terms;
 use crate::model::agreements::{AgreementPart, AgreementTerms, PartState, PartStatus};
+use crate::model::lists::CommitmentFilter;
 
 pub async fn commit(store: &Store, c: CommitmentCmd, actor: Actor<'_>) -> Result<CommitmentRecord, StoreError> {
     if let Some(terms) = &c.agreement {
@@ -314,25 +315,60 @@ pub async fn list_commitments(
     after: i64,
     limit: i64,
 ) -> Result<super::super::Page<CommitmentRecord>, StoreError> {
-    let mut conn = store.pool().acquire().await?;
-    let found = sqlx::query(&format!(
+    let filter = CommitmentFilter { project: project.map(str::to_owned), open_only, ..CommitmentFilter::default() };
+    search_commitments(store, &filter, after, limit).await
+}
+
+/// The commitments `f` finds, by id, a page after `after`.
+pub async fn search_commitments(
+    store: &Store,
+    f: &CommitmentFilter,
+    after: i64,
+    limit: i64,
+) -> Result<super::super::Page<CommitmentRecord>, StoreError> {
+    let mut w = crate::storage::search::Where::default();
+    let p = w.int(after);
+    w.and(format!("c.id > {p}"));
+    for (column, value) in [("c.project_code", &f.project), ("c.grant_code", &f.grant)] {
+        if let Some(v) = value {
+            let p = w.text(v);
+            w.and(format!("{column} = {p}"));
+        }
+    }
+    if let Some(y) = f.financial_year {
+        let p = w.text(y.to_string());
+        w.and(format!("c.financial_year = {p}"));
+    }
+    if let Some(s) = &f.supplier {
+        w.contains("c.supplier", s);
+    }
+    if let Some(d) = f.from {
+        let p = w.text(d.to_string());
+        w.and(format!("c.commitment_date >= {p}"));
+    }
+    if let Some(d) = f.to {
+        let p = w.text(d.to_string());
+        w.and(format!("c.commitment_date <= {p}"));
+    }
+    let committed = AccountKind::Committed.sql_like();
+    if f.open_only {
+        w.and(format!(
+            "(select coalesce(sum(p.amount_pence), 0) from postings p join entries e on e.id = p.entry_id
+              where e.commitment_id = c.id and p.account like {committed}) <> 0"
+        ));
+    }
+    let limit_p = w.int(limit + 1);
+    let sql = format!(
         "select c.*, (select min(e.id) from entries e where e.commitment_id = c.id and e.kind = {commitment}) as entry_id,
                 (select cast(coalesce(-sum(p.amount_pence), 0) as bigint) from postings p join entries e on e.id = p.entry_id
                  where e.commitment_id = c.id and p.account like {committed}) as outstanding
          from commitments c
-         where c.id > $1 and ($2 is null or c.project_code = $2)
-           and ($3 = 0 or (select coalesce(sum(p.amount_pence), 0) from postings p join entries e on e.id = p.entry_id
-                           where e.commitment_id = c.id and p.account like {committed}) <> 0)
-         order by c.id limit $4",
+         where {} order by c.id limit {limit_p}",
+        w.sql(),
         commitment = EntryKind::Commitment.sql(),
-        committed = AccountKind::Committed.sql_like(),
-    ))
-    .bind(after)
-    .bind(project)
-    .bind(i64::from(open_only))
-    .bind(limit + 1)
-    .fetch_all(&mut *conn)
-    .await?;
+    );
+    let mut conn = store.pool().acquire().await?;
+    let found = w.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
     let mut items = Vec::with_capacity(found.len());
     for r in &found {
         let mut record = record_of(r)?;

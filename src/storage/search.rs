@@ -1,0 +1,59 @@
+//! The `where` of a searched list, built from the filters given: each condition with its own
+//! numbered binds, so a list asks only for what it was given and every value is bound, never
+//! spliced (words of a `word_set!` aside, which are their own SQL literals).
+
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+#[derive(Default)]
+pub(crate) struct Where {
+    conditions: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Where {
+    /// Binds `value` and answers its placeholder, for use in any number of conditions.
+    pub fn param(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    pub fn text(&mut self, value: impl Into<String>) -> String {
+        self.param(Bind::Text(value.into()))
+    }
+
+    pub fn int(&mut self, value: i64) -> String {
+        self.param(Bind::Int(value))
+    }
+
+    pub fn and(&mut self, condition: String) {
+        self.conditions.push(condition);
+    }
+
+    /// `column` contains `text`, case-insensitive, its wildcards matched literally.
+    pub fn contains(&mut self, column: &str, text: &str) {
+        let p = self.text(crate::model::lists::contains_pattern(text));
+        self.and(format!("lower({column}) like {p} escape '\\'"));
+    }
+
+    /// The conditions joined, `1 = 1` when there are none.
+    pub fn sql(&self) -> String {
+        if self.conditions.is_empty() { "1 = 1".to_owned() } else { self.conditions.join(" and ") }
+    }
+
+    pub fn bind<'q>(&'q self, mut query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        for b in &self.binds {
+            query = match b {
+                Bind::Text(t) => query.bind(t.as_str()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }
+}
