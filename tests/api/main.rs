@@ -24,6 +24,7 @@ mod flow;
 mod forecast_corrections;
 mod forms;
 mod forms_postings;
+mod forms_reference;
 mod funder_cli;
 mod funder_reads;
 mod hardening;

@@ -125,6 +125,7 @@ pub fn record_links() -> Markup {
             " · " a id="record-commitments" href="/commitments/new" { "a commitment" }
             " · " a id="record-spend" href="/spend/new" { "spend" }
             " · " a id="record-refunds" href="/refunds/new" { "a refund" }
+            " · " a id="record-virements" href="/virements/new" { "a virement" }
         }
     }
 }
@@ -924,6 +925,7 @@ mod tests {
         labelled::<ops::RefundCmd>().unwrap();
         labelled::<ops::PurchaseOrderCmd>().unwrap();
         labelled::<ops::GrantAgreementCmd>().unwrap();
+        labelled::<crate::model::postings::VirementCmd>().unwrap();
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod partners;
 mod posting_forms;
 mod record_pages;
 pub mod svg;
+mod virement_pages;
 mod year_pages;
 
 use axum::extract::{FromRequestParts, State};
@@ -73,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(css))
         .merge(forms::router())
         .merge(record_pages::router())
+        .merge(virement_pages::router())
         .merge(account::router())
         .merge(lists::router())
         .merge(year_pages::router())
