@@ -167,6 +167,15 @@ impl Query {
         self.instant("as_known_at").map_or(crate::model::known::Known::Now, crate::model::known::Known::At)
     }
 
+    /// One of a closed set of words (`word_set!`), e.g. `AuditEntity::parse` and its `WORDS`.
+    pub fn word<W>(&mut self, name: &str, parse: fn(&str) -> Option<W>, words: &[&str]) -> Option<W> {
+        let s = self.text(name)?;
+        parse(&s).or_else(|| {
+            self.error(name, format!("must be one of: {}", words.join(", ")));
+            None
+        })
+    }
+
     pub fn bool(&mut self, name: &str) -> Option<bool> {
         match self.text(name)?.as_str() {
             "true" => Some(true),

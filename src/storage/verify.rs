@@ -13,7 +13,9 @@ pub(crate) use super::scanned::StoredEntry;
 use super::{Store, StoreError};
 use crate::domain::chain::{ChainKey, PostingContent};
 use crate::domain::entry::date_window;
-use crate::domain::{Account, AccountKind, CommitmentKind, EntryKind, FinancialYear, Money, OnOverspend};
+use crate::domain::{
+    Account, AccountKind, AuditAction, AuditEntity, CommitmentKind, EntryKind, FinancialYear, Money, OnOverspend,
+};
 
 /// Every problem found, in words an auditor can act on, checking keyed links with this
 /// process's chain key. Empty means the ledger is sound.
@@ -151,11 +153,12 @@ async fn check_evidence(store: &Store, problems: &mut Vec<String>) -> Result<(),
         });
         stored.insert(format!("{commitment}/{id}"), record);
     }
-    let audited = sqlx::query(
-        "select entity_key, after_json from audit_log where entity = 'agreement_evidence' and action = 'create' order by id",
-    )
-    .fetch_all(store.pool())
-    .await?;
+    let audited_sql = format!(
+        "select entity_key, after_json from audit_log where entity = {} and action = {} order by id",
+        AuditEntity::AgreementEvidence.sql(),
+        AuditAction::Create.sql()
+    );
+    let audited = sqlx::query(&audited_sql).fetch_all(store.pool()).await?;
     let mut seen = std::collections::BTreeSet::new();
     for r in audited {
         let key: String = r.try_get("entity_key")?;

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sqlx::Row;
 
 use super::{Store, StoreError};
+use crate::domain::{AuditAction, AuditEntity};
 
 pub(super) async fn check(store: &Store, problems: &mut Vec<String>) -> Result<(), StoreError> {
     let rows = sqlx::query(
@@ -35,11 +36,12 @@ pub(super) async fn check(store: &Store, problems: &mut Vec<String>) -> Result<(
         });
         stored.insert(key, record);
     }
-    let audited = sqlx::query(
-        "select entity_key, after_json from audit_log where entity = 'evidence_reversal' and action = 'reverse' order by id",
-    )
-    .fetch_all(store.pool())
-    .await?;
+    let audited_sql = format!(
+        "select entity_key, after_json from audit_log where entity = {} and action = {} order by id",
+        AuditEntity::EvidenceReversal.sql(),
+        AuditAction::Reverse.sql()
+    );
+    let audited = sqlx::query(&audited_sql).fetch_all(store.pool()).await?;
     let mut seen = BTreeSet::new();
     for r in audited {
         let key: String = r.try_get("entity_key")?;
