@@ -361,6 +361,41 @@ pub(crate) async fn check(store: &Store, audit: &[AuditRow], problems: &mut Vec<
     Ok(())
 }
 
+/// Rows keyed as their records are (`stored`) against the records of `entity` done as
+/// `action`, each the row whole: a recorded row gone, a row that differs from its record,
+/// and a row with no record are each named, as `what` and key.
+pub(crate) async fn check_records(
+    store: &Store,
+    what: &str,
+    (entity, action): (AuditEntity, AuditAction),
+    stored: &BTreeMap<String, Value>,
+    problems: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "select entity_key, after_json from audit_log where entity = {} and action = {} order by id",
+        entity.sql(),
+        action.sql()
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for r in sqlx::query(&sql).fetch_all(store.pool()).await? {
+        let key: String = r.try_get("entity_key")?;
+        let after: Option<String> = r.try_get("after_json")?;
+        let after: Value = after.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default();
+        match stored.get(&key) {
+            None => problems.push(format!("{what} {key}: in the audit trail but no longer stored")),
+            Some(row) if *row != after => {
+                problems.push(format!("{what} {key}: differs from its audit record: altered outside the ledger"))
+            }
+            Some(_) => {}
+        }
+        seen.insert(key);
+    }
+    for key in stored.keys().filter(|k| !seen.contains(*k)) {
+        problems.push(format!("{what} {key}: has no audit record: written outside the ledger"));
+    }
+    Ok(())
+}
+
 /// One row against what the trail says of it.
 fn compare(table: &str, key: &str, row: &Value, state: Option<&Value>, problems: &mut Vec<String>) {
     let Some(state) = state.filter(|s| present(s)) else {

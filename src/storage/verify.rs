@@ -153,29 +153,8 @@ async fn check_evidence(store: &Store, problems: &mut Vec<String>) -> Result<(),
         });
         stored.insert(format!("{commitment}/{id}"), record);
     }
-    let audited_sql = format!(
-        "select entity_key, after_json from audit_log where entity = {} and action = {} order by id",
-        AuditEntity::AgreementEvidence.sql(),
-        AuditAction::Create.sql()
-    );
-    let audited = sqlx::query(&audited_sql).fetch_all(store.pool()).await?;
-    let mut seen = std::collections::BTreeSet::new();
-    for r in audited {
-        let key: String = r.try_get("entity_key")?;
-        let after: Option<String> = r.try_get("after_json")?;
-        let after: serde_json::Value = after.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default();
-        match stored.get(&key) {
-            None => problems.push(format!("evidence {key}: in the audit trail but no longer stored")),
-            Some(row) if *row != after => {
-                problems.push(format!("evidence {key}: differs from its audit record: altered outside the ledger"))
-            }
-            Some(_) => {}
-        }
-        seen.insert(key);
-    }
-    for key in stored.keys().filter(|k| !seen.contains(*k)) {
-        problems.push(format!("evidence {key}: has no audit record: written outside the ledger"));
-    }
+    let records = (AuditEntity::AgreementEvidence, AuditAction::Create);
+    super::held::check_records(store, "evidence", records, &stored, problems).await?;
     Ok(())
 }
 

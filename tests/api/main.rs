@@ -27,6 +27,7 @@ mod hostile_pages;
 mod import_commitments;
 mod interchange;
 mod invariants;
+mod json_columns;
 mod measure;
 mod migration_parity;
 mod monitoring;
