@@ -23,6 +23,7 @@ pub mod repeated_keys;
 pub mod reports;
 pub mod returns;
 pub mod tokens;
+pub mod users;
 pub mod wire;
 
 /// A request's claim on an `Idempotency-Key`.

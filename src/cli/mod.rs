@@ -12,6 +12,7 @@ pub mod report;
 pub mod returns;
 pub mod serve;
 pub mod tokens;
+pub mod users;
 pub mod verify;
 
 pub use export::{ExportCommand, commissioner_return_csv, monitoring_return_bytes};
@@ -59,6 +60,11 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         action: tokens::TokenAction,
+    },
+    /// Manage the people who sign in to the pages.
+    User {
+        #[command(subcommand)]
+        action: users::UserAction,
     },
     /// Check every rule, that every balance equals the sum of its postings, and every hash
     /// chain. Keyed links are checked with GRANT_LEDGER_CHAIN_KEY; without it, verify says
@@ -189,6 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             0
         }
         Command::Token { action } => tokens::run(&store, action).await?,
+        Command::User { action } => users::run(&store, action).await?,
         Command::Report { report } => {
             print!("{}", report::report_text(&store, report).await?);
             0

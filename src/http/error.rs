@@ -54,16 +54,21 @@ impl AppError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem {
+/// An error, `application/problem+json` (RFC 9457), with the API's fixed codes.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
     #[serde(rename = "type")]
     kind: String,
     title: &'static str,
     status: u16,
     detail: String,
+    #[schema(pattern = "^[a-z_]+$", examples("validation_failed", "not_found", "overspend"))]
     code: &'static str,
+    /// One per bad field; empty for errors of no field.
     errors: Vec<FieldError>,
+    /// What some errors add, e.g. an import's report; not part of the common shape.
     #[serde(flatten)]
+    #[schema(ignore)]
     extra: serde_json::Map<String, serde_json::Value>,
 }
 

@@ -98,7 +98,13 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     let Some(secret) = super::auth::bearer(&parts).map(str::to_owned) else {
         return Ok(next.run(Request::from_parts(parts, body)).await);
     };
+    // Keys belong to bearer tokens only: a user acts through the pages, whose forms are
+    // post/redirect/get under a CSRF token and carry no `Idempotency-Key`, so a user has no
+    // keys and a session never replays a token's answers.
     let Some(principal) = tokens::authenticate(&state.store, &secret).await? else {
+        return Ok(next.run(Request::from_parts(parts, body)).await);
+    };
+    let Some(token_id) = principal.token_id else {
         return Ok(next.run(Request::from_parts(parts, body)).await);
     };
     let bytes = to_bytes(body, BODY_BYTES_MAX).await.map_err(|_| AppError::TooLarge)?;
@@ -110,13 +116,12 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     hasher.update(&bytes);
     let request_hash = hex::encode(hasher.finalize());
 
-    let lock = state.key_locks.lock_for(principal.token_id, &key);
+    let lock = state.key_locks.lock_for(token_id, &key);
     let wait_max = state.key_locks.wait_max;
     let _turn = tokio::time::timeout(wait_max, lock.lock_owned()).await.map_err(|_| still_in_use())?;
-    if let Some(stored) = idempotency::find(&state.store, principal.token_id, &key).await? {
+    if let Some(stored) = idempotency::find(&state.store, token_id, &key).await? {
         return replay(stored, &request_hash);
     }
-    let token_id = principal.token_id;
     parts.extensions.insert(IdemKey { token_id, key: key.clone(), request_hash: request_hash.clone() });
     parts.extensions.insert(principal);
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;

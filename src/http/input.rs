@@ -97,22 +97,37 @@ pub async fn refuse_control_in_path(req: Request, next: axum::middleware::Next) 
     next.run(Request::from_parts(parts, body)).await
 }
 
-/// Where a list page starts and how long it is.
-pub struct PageParams {
-    pub after: String,
-    pub limit: i64,
-}
-
-impl PageParams {
-    /// The cursor as a numeric id, for lists keyed by id (`decode_cursor` checked its form).
-    pub fn after_id(&self) -> i64 {
-        self.after.parse().unwrap_or(0)
-    }
-}
+/// Where a list page starts and how long it is: the parameters the document shows.
+pub type PageParams = super::openapi::PageQuery;
 
 impl Query {
     fn error(&mut self, field: &str, message: impl Into<String>) {
         self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
+    }
+
+    /// Refuses a parameter the caller checked itself, naming it.
+    pub fn refuse(&mut self, field: &str, message: impl Into<String>) {
+        self.error(field, message);
+    }
+
+    /// A quarter, 1 to 4; `None` when not given.
+    pub fn quarter(&mut self, name: &str) -> Option<u8> {
+        let s = self.text(name)?;
+        match s.parse::<u8>() {
+            Ok(q) if (1..=4).contains(&q) => Some(q),
+            _ => {
+                self.error(name, "must be 1, 2, 3 or 4");
+                Some(0)
+            }
+        }
+    }
+
+    /// A quarter that must be given.
+    pub fn required_quarter(&mut self, name: &str) -> u8 {
+        self.quarter(name).unwrap_or_else(|| {
+            self.error(name, "is required");
+            0
+        })
     }
 
     pub fn text(&mut self, name: &str) -> Option<String> {
@@ -150,6 +165,19 @@ impl Query {
             self.error(name, "must be a date written YYYY-MM-DD");
             None
         })
+    }
+
+    /// A date that must be given.
+    pub fn required_date(&mut self, name: &str) -> NaiveDate {
+        match self.date(name) {
+            Some(d) => d,
+            None => {
+                if !self.errors.iter().any(|e| e.field == name) {
+                    self.error(name, "is required");
+                }
+                NaiveDate::MIN
+            }
+        }
     }
 
     /// An RFC 3339 instant with its offset, e.g. `as_known_at=2024-01-10T09:30:00Z`.

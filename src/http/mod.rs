@@ -51,6 +51,8 @@ pub struct AppState {
     pub public_url: Arc<public_url::PublicUrl>,
     /// The date the pages take as today; `None` (always, outside tests) for the clock's.
     pub fixed_today: Option<chrono::NaiveDate>,
+    /// How long a page session lasts without a request (`storage::sessions::IDLE_MINUTES`).
+    pub session_idle: std::time::Duration,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             throttle: Arc::default(),
             public_url: Arc::new(public_url::PublicUrl::for_listener(default)),
             fixed_today: None,
+            session_idle: std::time::Duration::from_secs(crate::storage::sessions::IDLE_MINUTES * 60),
         }
     }
 
@@ -99,6 +102,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::postings::router())
         .merge(routes::ledger::router())
         .merge(routes::tokens::router())
+        .merge(routes::users::router())
         .merge(routes::controls::router())
         .merge(routes::reports::router())
         .merge(routes::monitoring::router())

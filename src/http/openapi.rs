@@ -13,6 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, RefOr, Required, ResponseBuilder, Schema};
 use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToSchema};
 
+use super::error::{FieldError, Problem};
 use crate::domain::{FinancialYear, Money, ProgressRag, Quantity};
 pub use crate::model::wire::*;
 
@@ -25,7 +26,7 @@ pub use crate::model::wire::*;
         description = "Budgetary double-entry ledger for community safety partnership grants. \
                        The conventions (signs, idempotency, errors, roles, pagination) are in docs/api.md.",
     ),
-    components(schemas(Problem, FieldProblem, Money, Quantity, ProgressRag, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, Instant, YearOrEmpty, DateOrEmpty)),
+    components(schemas(Problem, FieldError, Money, Quantity, ProgressRag, FinancialYear, Amount, AmountOrZero, Code, Text, TextOrEmpty, Prose, ProseOrEmpty, IsoDate, Instant, YearOrEmpty, DateOrEmpty)),
     tags(
         (name = "reference", description = "Financial years, funders, priorities, grants, awards, projects"),
         (name = "postings", description = "Each creates one balanced entry"),
@@ -36,6 +37,7 @@ pub use crate::model::wire::*;
         (name = "returns", description = "Filed returns: what was sent, byte for byte, and what changed since"),
         (name = "monitoring", description = "Officers' forecasts, indicators and their returns, the monitoring return"),
         (name = "tokens", description = "Bearer tokens (admin)"),
+        (name = "users", description = "People who sign in to the pages (admin)"),
         (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
         (name = "service", description = "Health and this document"),
     )
@@ -73,51 +75,40 @@ fn spell_link_fields(doc: &mut serde_json::Value) {
     }
 }
 
-/// An error, `application/problem+json` (RFC 9457), with the API's fixed codes.
-#[derive(ToSchema)]
-#[allow(dead_code)] // the shape of `error::Problem`, which serialises it
-pub struct Problem {
-    #[schema(rename = "type")]
-    kind: String,
-    title: String,
-    status: u16,
-    detail: String,
-    #[schema(pattern = "^[a-z_]+$", examples("validation_failed", "not_found", "overspend"))]
-    code: String,
-    /// One per bad field; empty for errors of no field.
-    errors: Vec<FieldProblem>,
-}
-
-/// A field that was missing, malformed or out of range.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct FieldProblem {
-    field: String,
-    message: String,
-}
-
-/// `?limit=&cursor=` of every list.
+/// `?limit=&cursor=` of every list, as `Query::page` reads them.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct PageQuery {
     /// Rows per page (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
+    #[param(minimum = 1, maximum = 500, value_type = Option<i64>)]
+    pub limit: i64,
     /// `next_cursor` of the previous page, unchanged: a cursor this list did not give out is
     /// refused (422 naming `cursor`).
-    #[param(pattern = "^(?:[0-7][0-9a-fA-F])+\\.[0-9a-f]{16}$")]
-    cursor: Option<String>,
+    #[param(rename = "cursor", value_type = Option<String>, pattern = "^(?:[0-7][0-9a-fA-F])+\\.[0-9a-f]{16}$")]
+    pub after: String,
+}
+
+impl PageQuery {
+    /// The cursor as a numeric id, for lists keyed by id (`decode_cursor` checked its form).
+    pub fn after_id(&self) -> i64 {
+        self.after.parse().unwrap_or(0)
+    }
 }
 
 /// `?bom=` of every CSV download.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct BomQuery {
     /// `true`: start the CSV with a UTF-8 byte-order mark, which Excel needs to read UTF-8.
     /// Default `false`. Only with the CSV form: a JSON answer refuses `bom=true`.
-    bom: Option<bool>,
+    #[param(value_type = Option<bool>)]
+    pub bom: bool,
+}
+
+impl BomQuery {
+    pub fn read(q: &mut super::input::Query) -> Self {
+        BomQuery { bom: q.bool("bom").unwrap_or(false) }
+    }
 }
 
 /// Declares the page of a list as its own named schema, `{items: [$ref item], next_cursor}`,
@@ -290,6 +281,7 @@ const LINKS: &[(&str, &str, &str, Fill)] = &[
     ("create_award", "SetPaymentSchedule", "put_schedule", AWARD),
     ("create_award", "YearEnd", "year_end", AWARD),
     ("create_project", "Project", "get_project", &[("code", "$response.body#/code")]),
+    ("add_user", "Disable", "disable_user", &[("username", "$response.body#/username")]),
     ("create_project", "PatchProject", "patch_project", &[("code", "$response.body#/code")]),
     ("create_project", "Indicators", "list_indicators", &[("code", "$response.body#/code")]),
     ("create_project", "CreateIndicator", "create_indicator", &[("code", "$response.body#/code")]),

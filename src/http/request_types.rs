@@ -46,6 +46,28 @@ mod tests {
             crate::model::tokens::TokenCmd,
             crate::model::returns::FileReturnCmd,
             crate::model::reports::SpendProfileCmd,
+            // reference data
+            crate::model::reference::NewYear,
+            crate::model::reference::NewFunder,
+            crate::model::reference::NewPriority,
+            crate::model::reference::NewGrant,
+            crate::model::reference::NewAward,
+            crate::model::reference::NewProject,
+            crate::model::reference::ProjectPatch,
+            crate::model::reference::NewOrganisation,
+            crate::model::reference::OrganisationPatch,
+            // cash
+            crate::model::cash::NewInstalment,
+            crate::model::cash::CashCmd,
+            // monitoring
+            crate::model::monitoring::ForecastCmd,
+            crate::model::monitoring::WithdrawCmd,
+            crate::model::monitoring::IndicatorCmd,
+            crate::model::monitoring::IndicatorReturnCmd,
+            // the pages' forms
+            crate::http::pages::SignInFormFields,
+            crate::http::pages::SignOutFields,
+            crate::model::users::NewUserCmd,
         );
         // A commitment is one of two forms, chosen by `kind`.
         use crate::model::postings::{CommitmentRequest, GrantAgreementCmd, PurchaseOrderCmd};

@@ -1,4 +1,5 @@
-//! Failed authentication, counted per client address: after `FAILURES_MAX` wrong bearer
+//! Failed authentication, counted per client address (and, for sign-in by password, per
+//! account as well, `account`): after `FAILURES_MAX` wrong bearer
 //! tokens or sign-ins within `WINDOW`, that address is answered 429 `rate_limited` with
 //! `Retry-After` until the window ends, whatever token it sends. In memory only: a restart
 //! forgets, which costs an attacker nothing they could not get by waiting.
@@ -130,6 +131,12 @@ impl TrustedProxies {
 /// `[2001:db8::1]:4711`), as some proxies write it.
 fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip())).map(|ip| ip.to_canonical())
+}
+
+/// The key one account's failed sign-ins are counted under, beside the addresses': the
+/// username case-folded, whether or not such a user exists, so a refusal says nothing of it.
+pub fn account(username: &str) -> String {
+    format!("account:{}", crate::model::users::fold(username))
 }
 
 /// The client address as an extractor, for handlers that authenticate themselves (sign-in).

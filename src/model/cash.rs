@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::fields::{Fields, FromFields};
+use super::wire::{Amount, Code, IsoDate, Text, TextOrEmpty};
 use crate::domain::{FinancialYear, Money};
 
 /// One instalment of an award's payment schedule.
@@ -14,6 +16,47 @@ pub struct Instalment {
     pub amount: Money,
     /// What the payment waits on, e.g. "subject to evaluation"; empty when unconditional.
     pub condition: String,
+}
+
+/// An award's payment schedule: its instalments, in due date order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PaymentSchedule(pub Vec<Instalment>);
+
+/// One instalment of a schedule to set.
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[schema(as = InstalmentBody)]
+#[serde(deny_unknown_fields)]
+pub struct NewInstalment {
+    #[schema(value_type = IsoDate)]
+    pub due_on: NaiveDate,
+    #[schema(value_type = Amount)]
+    pub amount: Money,
+    /// What the payment waits on, e.g. "subject to evaluation"; empty or absent when none.
+    #[schema(value_type = Option<TextOrEmpty>)]
+    pub condition: String,
+}
+
+impl FromFields for NewInstalment {
+    fn read(f: &mut Fields) -> Self {
+        NewInstalment { due_on: f.date("due_on"), amount: f.money("amount"), condition: f.text_or_empty("condition") }
+    }
+}
+
+impl From<NewInstalment> for Instalment {
+    fn from(n: NewInstalment) -> Instalment {
+        Instalment { due_on: n.due_on, amount: n.amount, condition: n.condition }
+    }
+}
+
+/// A payment schedule to set: at most 120 instalments.
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[schema(as = PaymentScheduleBody)]
+pub struct ScheduleCmd(pub Vec<NewInstalment>);
+
+impl From<ScheduleCmd> for Vec<Instalment> {
+    fn from(ScheduleCmd(items): ScheduleCmd) -> Vec<Instalment> {
+        items.into_iter().map(Instalment::from).collect()
+    }
 }
 
 /// An instalment with its award, as the cash-position report reads them.
@@ -35,14 +78,36 @@ pub enum CashMove {
 }
 
 /// A receipt or a repayment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[schema(as = CashBody)]
+#[serde(deny_unknown_fields)]
 pub struct CashCmd {
+    #[schema(value_type = Code)]
     pub grant: String,
+    #[serde(rename = "financial_year")]
     pub year: FinancialYear,
+    /// When the money moved: a receipt from a year before the award's year begins to its
+    /// end, a repayment from its start to two years after it ends (422 naming `date`). The
+    /// year and quarter the date falls in must be open (409 `period_closed`).
+    #[schema(value_type = IsoDate)]
     pub date: NaiveDate,
+    #[schema(value_type = Amount)]
     pub amount: Money,
-    /// The funder's remittance or the council's payment reference.
+    /// The remittance or payment reference.
+    #[schema(value_type = Text)]
     pub reference: String,
+}
+
+impl FromFields for CashCmd {
+    fn read(f: &mut Fields) -> Self {
+        CashCmd {
+            grant: f.code("grant"),
+            year: f.year("financial_year"),
+            date: f.date("date"),
+            amount: f.money("amount"),
+            reference: f.text("reference"),
+        }
+    }
 }
 
 /// A recorded receipt or repayment, with the award's cash figures after it.

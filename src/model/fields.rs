@@ -11,8 +11,9 @@ use serde_json::{Map, Value};
 
 use crate::domain::{FinancialYear, Money, Quantity, control_character, is_valid_code, parse_date};
 
-/// One bad field of a request, and what is wrong with it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A field that was missing, malformed or out of range.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = FieldProblem)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

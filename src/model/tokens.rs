@@ -24,12 +24,21 @@ impl FromFields for TokenCmd {
     }
 }
 
-/// A token as the server sees it once authenticated.
+/// Who acts, once authenticated: a token's holder, or a user signed in to the pages. `name`
+/// is what entries record as `created_by` and the audit trail as the actor: the token's
+/// name, or the user's username.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Principal {
+    /// The token, for a bearer token or a session signed in with one.
     #[sqlx(rename = "id")]
-    pub token_id: i64,
+    pub token_id: Option<i64>,
+    /// The user, for a session signed in with a password.
+    #[sqlx(default)]
+    pub user_id: Option<i64>,
     pub name: String,
+    /// A user's display name; empty for a token, whose `name` is already a person's.
+    #[sqlx(default)]
+    pub display_name: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
 }

@@ -204,13 +204,14 @@ pub const INDICATOR_RETURN_WITHDRAWALS: Stored = Stored {
     ],
 };
 
-/// Signed-in browsers: a session carries its token's role to the pages, so each is the
+/// Signed-in browsers: a session carries its token's or user's role to the pages, so each is the
 /// sign-in that made it. The key is the SHA-256 of the cookie's secret, never the secret.
 pub const SESSIONS: Stored = Stored {
     table: "sessions",
     entity: AuditEntity::Session,
     key: "id_hash",
-    columns: &[("token_id", Col::Int), ("created_at", Col::Text), ("expires_at", Col::Text)],
+    // `last_seen_at` is left out: it moves with every visit (idle expiry), not by sign-in.
+    columns: &[("token_id", Col::Int), ("user_id", Col::Int), ("created_at", Col::Text), ("expires_at", Col::Text)],
 };
 
 impl Stored {

@@ -62,6 +62,7 @@ pub const COVERAGE: &[(&str, Cover)] = &[
     ("priorities", Cover::Audit),
     ("financial_years", Cover::Audit),
     ("tokens", Cover::Audit),
+    ("users", Cover::Audit),
     ("settings", Cover::Audit),
     ("quarter_locks", Cover::Audit),
     ("payment_schedules", Cover::Audit),
@@ -205,6 +206,13 @@ fn held() -> Vec<Held> {
             "cast(id as text)",
             &[("name", TEXT), ("role", TEXT), ("secret_hash", TEXT), ("revoked_at", TEXT)],
         ),
+        Held {
+            table: "users",
+            entity: "user",
+            select: super::users::AUDITED_SELECT.to_owned(),
+            shape: Shape::Record(super::users::audited),
+            removable: false,
+        },
         Held {
             table: "settings",
             entity: AuditEntity::Setting,

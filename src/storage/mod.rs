@@ -35,6 +35,7 @@ pub mod sealing;
 pub mod sessions;
 pub mod tokens;
 mod upgrade;
+pub mod users;
 pub mod verify;
 mod verify_reversals;
 

@@ -122,7 +122,7 @@ backend_test!(a_retry_that_outwaits_its_bound_is_answered_503, |app: TestApp| as
     let secret = app.token(Role::Admin);
     let admin = grant_ledger::storage::tokens::authenticate(&app.store, secret).await.unwrap().unwrap();
     // A first request under the key, still running: its turn is held throughout.
-    let lock = state.key_locks.lock_for(admin.token_id, "slow");
+    let lock = state.key_locks.lock_for(admin.token_id.expect("a token"), "slow");
     let _first = lock.lock().await;
     let body = json!({ "code": "F7", "name": "Seven" });
     let r =

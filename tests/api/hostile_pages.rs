@@ -12,9 +12,9 @@ use crate::pages::{SignInPage, send};
 use crate::support::TestApp;
 
 /// Markup, an attribute break-out, a quote, an ampersand and a spreadsheet formula.
-const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>'&=cmd|' /C calc'!A0";
+pub(crate) const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>'&=cmd|' /C calc'!A0";
 /// The same, as a page must show it.
-const ESCAPED: &str =
+pub(crate) const ESCAPED: &str =
     "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;'&amp;=cmd|' /C calc'!A0";
 
 backend_test!(hostile_names_are_escaped_on_every_page, |app: TestApp| async move {

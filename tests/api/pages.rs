@@ -235,8 +235,8 @@ backend_test!(signing_in_clears_out_expired_sessions, |app: TestApp| async move 
     let live = sign_in(&app, Role::Viewer).await;
     let token_id: i64 = sqlx::query_scalar("select min(id) from tokens").fetch_one(app.store.pool()).await.unwrap();
     sqlx::query(
-        "insert into sessions (id_hash, token_id, created_at, expires_at)
-         values ('expired-1', $1, '2026-01-01T00:00:00Z', '2026-01-01T12:00:00Z')",
+        "insert into sessions (id_hash, token_id, created_at, expires_at, last_seen_at)
+         values ('expired-1', $1, '2026-01-01T00:00:00Z', '2026-01-01T12:00:00Z', '2026-01-01T00:00:00Z')",
     )
     .bind(token_id)
     .execute(app.store.pool())

@@ -936,8 +936,8 @@ backend_test!(sessions_written_in_the_database_are_named, |app: TestApp| async m
     exec(
         &app,
         &format!(
-            "insert into sessions (id_hash, token_id, created_at, expires_at)
-             values ('{}', {admin}, '2024-01-01T00:00:00Z', '2999-01-01T00:00:00Z')",
+            "insert into sessions (id_hash, token_id, created_at, expires_at, last_seen_at)
+             values ('{}', {admin}, '2024-01-01T00:00:00Z', '2999-01-01T00:00:00Z', '2999-01-01T00:00:00Z')",
             hash_secret(forged)
         ),
     )
@@ -996,4 +996,32 @@ backend_test!(an_entry_column_edited_in_the_database_is_named, |app: TestApp| as
     exec(&app, &format!("update entries set vat_recoverable = null where id = {vat}")).await;
     let found = problems(&app).await;
     assert!(found.iter().any(|p| p.contains("column vat_recoverable: is null beside a VAT")), "{found:#?}");
+});
+
+backend_test!(users_edited_in_the_database_are_named, |app: TestApp| async move {
+    let body =
+        json!({ "username": "ivy", "display_name": "Ivy", "role": "viewer", "password": "ivy's long passphrase" });
+    let r = app.call(axum::http::Method::POST, "/api/v1/users", Some(app.token(Role::Admin)), Some(body), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    app.assert_verified().await;
+    let key = sealed(&app).await;
+    let id = one_i64(&app, "select id from users where username = 'ivy'").await;
+    // A viewer raised to admin in the database.
+    exec(&app, "update users set role = 'admin' where username = 'ivy'").await;
+    named_both(&app, &key, &format!("users {id}: role is admin but its audit trail says viewer")).await;
+    exec(&app, "update users set role = 'viewer' where username = 'ivy'").await;
+    // A hash swapped for one whose password someone else knows.
+    let original: String = sqlx::query("select password_hash from users where username = 'ivy'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    exec(
+        &app,
+        "update users set password_hash = '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA' where username = 'ivy'",
+    )
+    .await;
+    named_both(&app, &key, &format!("users {id}: password_hash_sha256 is")).await;
+    exec(&app, &format!("update users set password_hash = '{original}' where username = 'ivy'")).await;
+    app.assert_verified().await;
 });

@@ -221,7 +221,7 @@ async fn assert_upgraded(app: &TestApp, admin: i64) {
     assert!(problems(app).await.is_empty(), "{:#?}", problems(app).await);
     assert_eq!(count(app, "select count(*) as n from sessions").await, 0, "the old sessions are ended");
     let principal = tokens::authenticate(&app.store, OLD_ADMIN).await.unwrap().expect("the old token still works");
-    assert_eq!((principal.token_id, principal.role), (admin, Role::Admin));
+    assert_eq!((principal.token_id, principal.role), (Some(admin), Role::Admin));
     let baselines = |entity: &str| {
         format!(
             "select count(*) as n from audit_log where action = 'baseline' and actor = 'upgrade' and entity = '{entity}'"

@@ -9,6 +9,7 @@
 
 mod axe;
 mod cdp;
+mod forms;
 mod ledger;
 mod meeting;
 

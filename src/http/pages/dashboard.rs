@@ -18,6 +18,8 @@ use crate::reports::variance::{self, Line};
 pub struct View<'a> {
     pub partnership: &'a str,
     pub signed_in_as: &'a str,
+    /// Shows the link to the users page.
+    pub is_admin: bool,
     /// The token the page's forms carry (`csrf`).
     pub form_token: &'a str,
     pub years: &'a [String],
@@ -650,6 +652,10 @@ pub fn render(v: &View) -> String {
                 "% of budget. Signed in as " (v.signed_in_as) "."
             }
             p class="printonly" id="printed" { "Figures as known at " (v.known_at) ", when this page was made." }
+            nav class="noprint account" {
+                a href="/account/password" { "Change password" }
+                @if v.is_admin { " · " a href="/admin/users" { "Users" } }
+            }
             form class="noprint controls" method="get" action="/dashboard" {
                 label for="financial_year" { "Financial year" }
                 select id="financial_year" name="financial_year" {
@@ -664,6 +670,7 @@ pub fn render(v: &View) -> String {
                 (super::csrf::hidden_input(v.form_token))
                 button type="submit" { "Sign out" }
             }
+            (super::forms::record_links())
         }
         main id="content" tabindex="-1" {
             section class="block" aria-labelledby="h-headline" { h2 id="h-headline" { "Headline" } (headline(r)) }

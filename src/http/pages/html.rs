@@ -26,6 +26,19 @@ pub fn page(title: &str, body: Markup) -> String {
     .into_string()
 }
 
+/// The head of a signed-in page other than the dashboard: the way back to it, who is signed
+/// in, and the page's heading.
+pub fn masthead(heading: &str, signed_in_as: &str) -> Markup {
+    html! {
+        header class="masthead" {
+            p class="meta" {
+                a id="to-dashboard" href="/dashboard" { "Dashboard" } " · Signed in as " (signed_in_as) "."
+            }
+            h1 { (heading) }
+        }
+    }
+}
+
 /// A RAG or progress word as a person reads it: `red` → `Red`.
 pub fn capitalised(word: &str) -> String {
     let mut chars = word.chars();

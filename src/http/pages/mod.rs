@@ -10,13 +10,16 @@
 //! counts failures in the same per-address throttle as bearer tokens. Errors are pages
 //! (`errors`).
 
+mod account;
 mod cash;
 pub mod csrf;
 mod dashboard;
 pub mod errors;
 mod filed;
+pub mod forms;
 pub mod html;
 mod partners;
+mod record_pages;
 pub mod svg;
 
 use axum::extract::{FromRequestParts, State};
@@ -31,11 +34,14 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Need;
 use super::error::AppError;
-use super::input::Query;
+use super::input::{Fields, FromFields, Query};
 use super::openapi::{DateOrEmpty, TextOrEmpty, YearOrEmpty};
-use super::routes::reports::{csv_response, parse_quarter, today};
+use super::routes::reports::{csv_response, today};
 use super::throttle::Client;
+use chrono::NaiveDate;
+
 use crate::domain::FinancialYear;
+use crate::model::formats::{DataFormat, SheetFormat};
 use crate::model::known::Known;
 use crate::model::tokens::Principal;
 use crate::reports::{commissioner, csv_out, run, variance};
@@ -62,6 +68,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(giving_download))
         .routes(routes!(filed_return_file))
         .routes(routes!(css))
+        .merge(forms::router())
+        .merge(record_pages::router())
+        .merge(account::router())
 }
 
 /// To the dashboard.
@@ -154,13 +163,20 @@ impl FromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/dashboard").to_owned();
         let secret = cookie(&parts.headers, COOKIE).ok_or_else(|| NoSession::Redirect(back.clone()))?;
-        match sessions::authenticate(&state.store, &secret).await {
+        match sessions::authenticate_within(&state.store, &secret, state.session_idle).await {
             Ok(Some(p)) if Need::ReadReference.allows(p.role) => {
                 Ok(Session(p, csrf::token(csrf::Bound::Session, &secret)))
             }
             Ok(_) => Err(NoSession::Redirect(back)),
             Err(e) => Err(NoSession::Failed(e.into())),
         }
+    }
+}
+
+impl Session {
+    /// The name a page shows for who is signed in: a user's display name, else the token's name.
+    pub fn shown_name(&self) -> &str {
+        if self.0.display_name.is_empty() { &self.0.name } else { &self.0.display_name }
     }
 }
 
@@ -177,21 +193,46 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-fn sign_in_html(message: Option<&str>, next: &str, form_token: &str) -> String {
+/// Which of the sign-in forms a refusal is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tried {
+    Password,
+    Token,
+}
+
+/// The sign-in page: a username and password form, and a token form. On a refusal it says
+/// why beside the form tried, and keeps the username given, never a password or token.
+fn sign_in_html(refusal: Option<(&str, Tried)>, next: &str, form_token: &str, username: &str) -> String {
+    let message = refusal.map(|(m, _)| m);
+    let on = |tried: Tried| refusal.filter(|(_, t)| *t == tried).map(|(m, _)| m);
     let body = html! {
         main class="narrow" id="content" tabindex="-1" {
             h1 { "Sign in" }
             @if let Some(m) = message { p class="error" role="alert" { (m) } }
             form method="post" action="/sign-in" {
                 (csrf::hidden_input(form_token))
-                label for="token" { "Access token" }
-                @if let Some(m) = message { p class="error" id="token-error" { (m) } }
-                input id="token" name="token" type="password" autocomplete="current-password" required
-                    aria-describedby=[message.map(|_| "token-error")] aria-invalid=[message.map(|_| "true")];
+                @if let Some(m) = on(Tried::Password) { p class="error" id="password-error" { (m) } }
+                label for="username" { "Username" }
+                input id="username" name="username" type="text" autocomplete="username" value=(username)
+                    aria-describedby=[on(Tried::Password).map(|_| "password-error")];
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password"
+                    aria-describedby=[on(Tried::Password).map(|_| "password-error")]
+                    aria-invalid=[on(Tried::Password).map(|_| "true")];
                 input type="hidden" name="next" value=(next);
-                button type="submit" { "Sign in" }
+                button type="submit" id="sign-in-password" { "Sign in" }
             }
-            p { "Any role may read the reports. Ask your administrator for a token." }
+            form method="post" action="/sign-in" {
+                (csrf::hidden_input(form_token))
+                label for="token" { "Access token" }
+                @if let Some(m) = on(Tried::Token) { p class="error" id="token-error" { (m) } }
+                input id="token" name="token" type="password" autocomplete="off"
+                    aria-describedby=[on(Tried::Token).map(|_| "token-error")]
+                    aria-invalid=[on(Tried::Token).map(|_| "true")];
+                input type="hidden" name="next" value=(next);
+                button type="submit" id="sign-in-token" { "Sign in with a token" }
+            }
+            p { "Any role may read the reports. Ask your administrator for an account." }
         }
     };
     html::page("Sign in · grant-ledger", body)
@@ -199,10 +240,16 @@ fn sign_in_html(message: Option<&str>, next: &str, form_token: &str) -> String {
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `Query` parses
 struct SignInQuery {
     /// Where to go after signing in: a path of this site (anything else goes to `/`).
-    next: Option<TextOrEmpty>,
+    #[param(value_type = Option<TextOrEmpty>)]
+    next: Option<String>,
+}
+
+impl SignInQuery {
+    fn read(q: &mut Query) -> Self {
+        SignInQuery { next: q.text("next") }
+    }
 }
 
 /// The sign-in form. Sets the pre-session cookie `gl_sign_in` (unless the browser holds
@@ -210,11 +257,12 @@ struct SignInQuery {
 #[utoipa::path(get, path = "/sign-in", tag = "pages", security(()), params(SignInQuery),
     responses((status = 200, description = "The form; `Set-Cookie` holds the pre-session cookie.", body = String, content_type = "text/html")))]
 async fn sign_in_form(State(s): State<AppState>, headers: HeaderMap, mut q: Query) -> Result<Response, AppError> {
-    let next = q.text("next").filter(|n| is_local_path(n)).unwrap_or_else(|| "/".into());
+    let next = SignInQuery::read(&mut q).next.filter(|n| is_local_path(n)).unwrap_or_else(|| "/".into());
     q.finish()?;
     let held = cookie(&headers, csrf::SIGN_IN_COOKIE).filter(|c| is_secret(c));
     let secret = held.clone().unwrap_or_else(tokens::generate_secret);
-    let mut resp = page_response(StatusCode::OK, sign_in_html(None, &next, &csrf::token(csrf::Bound::SignIn, &secret)));
+    let mut resp =
+        page_response(StatusCode::OK, sign_in_html(None, &next, &csrf::token(csrf::Bound::SignIn, &secret), ""));
     if held.is_none() {
         let cookie = set_cookie(csrf::SIGN_IN_COOKIE, &secret, "/sign-in", None, over_https(&s, &headers));
         resp.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -229,41 +277,78 @@ fn is_secret(text: &str) -> bool {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the form the handler reads
-struct SignInFormFields {
-    /// A bearer token.
-    #[schema(min_length = 1, max_length = 200, pattern = r"^\s*\S")]
-    token: String,
+pub struct SignInFormFields {
+    /// A user's username (any case), with `password`; or leave empty and give `token`.
+    pub username: Option<String>,
+    /// The user's password. Never shown back, logged or stored.
+    #[schema(max_length = 256)]
+    pub password: Option<String>,
+    /// A bearer token, instead of a username and password.
+    #[schema(max_length = 200)]
+    pub token: Option<String>,
     /// The form's token, bound to the pre-session cookie `GET /sign-in` sets.
-    csrf_token: String,
+    pub csrf_token: String,
     /// Where to go after signing in: a path of this site.
-    next: Option<String>,
+    pub next: Option<String>,
 }
 
-/// What a person signs in with. (A username and password will be a second kind.)
+impl FromFields for SignInFormFields {
+    fn read(f: &mut Fields) -> Self {
+        SignInFormFields {
+            username: f.opt_text("username"),
+            password: f.opt_text("password"),
+            token: f.opt_text("token"),
+            csrf_token: f.text("csrf_token"),
+            next: f.opt_text("next"),
+        }
+    }
+}
+
+/// A checked form's fields, its token among them, as a request type reads them.
+fn form_fields(form: &csrf::FormFields) -> Fields {
+    let token = (csrf::FIELD.to_owned(), form.token().to_owned());
+    Fields::text_pairs(form.pairs().iter().cloned().chain([token]))
+}
+
+/// What a person signs in with.
 enum Credentials {
     Token(String),
+    Password { username: String, password: String },
 }
 
-/// The credentials a sign-in form holds, or what to tell the person.
-fn credentials(form: &csrf::FormFields) -> Result<Credentials, &'static str> {
-    let token = form.get("token").map(str::trim).unwrap_or("");
+/// The credentials a sign-in form holds, or what to tell the person. A form with a `token`
+/// field (`token_form`, even empty) is the token form; any other, the username and password form.
+fn credentials(form: &SignInFormFields, token_form: bool) -> Result<Credentials, (&'static str, Tried)> {
+    let token = form.token.as_deref().map(str::trim).unwrap_or("");
+    if !token_form {
+        let username = form.username.as_deref().map(str::trim).unwrap_or("");
+        let password = form.password.as_deref().unwrap_or("");
+        if username.is_empty()
+            || password.is_empty()
+            || username.len() > 64
+            || password.len() > crate::model::users::PASSWORD_LEN_MAX * 4
+        {
+            return Err(("Enter your username and password.", Tried::Password));
+        }
+        return Ok(Credentials::Password { username: username.to_owned(), password: password.to_owned() });
+    }
     if token.is_empty() || token.len() > TOKEN_LEN_MAX {
-        return Err("Enter your access token.");
+        return Err(("Enter your access token.", Tried::Token));
     }
     Ok(Credentials::Token(token.to_owned()))
 }
 
 /// Sign in: with a valid `csrf_token` (and, from a browser that sends one, this ledger's
-/// `Origin`), a valid token starts a new session and goes on to `next`. Failures count
-/// towards the address's throttle.
+/// `Origin`), a valid username and password, or token, starts a new session and goes on to
+/// `next`. Failures count towards the address's throttle, and for a username towards that
+/// account's too, whether or not the user exists.
 #[utoipa::path(post, path = "/sign-in", tag = "pages", security(()),
     request_body(content = SignInFormFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Signed in: to `next` (default `/`); `Set-Cookie` holds the session."),
-        (status = 401, description = "The token is not valid: the form again, saying so.", body = String, content_type = "text/html"),
+        (status = 401, description = "The username and password, or the token, are not valid: the form again, saying so, with the username kept.", body = String, content_type = "text/html"),
         (status = 403, description = "No valid `csrf_token` for this browser's pre-session cookie, or posted from another origin: a page saying so; nothing is counted.", body = String, content_type = "text/html"),
-        (status = 422, description = "No token given: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 429, description = "Too many failed authentications from this address: a page saying so, with `Retry-After`.", body = String, content_type = "text/html")))]
+        (status = 422, description = "Nothing to sign in with: the form again, saying so.", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many failed sign-ins from this address, or for this username: a page saying so, with `Retry-After`.", body = String, content_type = "text/html")))]
 async fn sign_in(
     State(s): State<AppState>,
     Client(client): Client,
@@ -272,15 +357,34 @@ async fn sign_in(
 ) -> Result<Response, AppError> {
     // The form was checked first: another site's post must not spend this address's failures.
     s.throttle.check(&client)?;
-    let next = form.get("next").filter(|n| is_local_path(n)).unwrap_or("/");
-    let again = |status, message| page_response(status, sign_in_html(Some(message), next, form.token()));
-    let principal = match credentials(&form) {
+    // A bad field is told as the form's one message, and a field the form does not have is
+    // let be: the person sees the form again, not a problem document.
+    let fields = SignInFormFields::read(&mut form_fields(&form));
+    let next = fields.next.as_deref().filter(|n| is_local_path(n)).unwrap_or("/");
+    let kept = fields.username.as_deref().map(str::trim).unwrap_or("");
+    let again = |status, refusal| page_response(status, sign_in_html(Some(refusal), next, form.token(), kept));
+    let (principal, account) = match credentials(&fields, form.get("token").is_some()) {
         Err(message) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, message)),
-        Ok(Credentials::Token(token)) => tokens::authenticate(&s.store, &token).await?,
+        Ok(Credentials::Token(token)) => (tokens::authenticate(&s.store, &token).await?, None),
+        Ok(Credentials::Password { username, password }) => {
+            // An account past its failures is refused even with the right password, from any
+            // address: otherwise guessing would go on from fresh addresses.
+            let account = super::throttle::account(&username);
+            s.throttle.check(&account)?;
+            (crate::storage::users::verify(&s.store, &username, &password).await?, Some(account))
+        }
     };
     let Some(principal) = principal else {
         s.throttle.failed(&client);
-        return Ok(again(StatusCode::UNAUTHORIZED, "That token is not valid."));
+        if let Some(account) = &account {
+            s.throttle.failed(account);
+        }
+        let refusal = if account.is_some() {
+            ("That username and password do not match an account.", Tried::Password)
+        } else {
+            ("That token is not valid.", Tried::Token)
+        };
+        return Ok(again(StatusCode::UNAUTHORIZED, refusal));
     };
     let secret = sessions::start(&s.store, &principal, cookie(&headers, COOKIE).as_deref()).await?;
     // A redirect: the form was posted from this site's own page, so the Strict cookie goes
@@ -304,10 +408,15 @@ fn is_local_path(next: &str) -> bool {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the form the handler reads
-struct SignOutFields {
+pub struct SignOutFields {
     /// The form's token, bound to the session.
-    csrf_token: String,
+    pub csrf_token: String,
+}
+
+impl FromFields for SignOutFields {
+    fn read(f: &mut Fields) -> Self {
+        SignOutFields { csrf_token: f.text("csrf_token") }
+    }
 }
 
 /// Sign out: deletes the session and clears the cookie.
@@ -315,7 +424,9 @@ struct SignOutFields {
     request_body(content = SignOutFields, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Redirects to `/sign-in`."),
         (status = 403, description = "No valid `csrf_token` for this session, or posted from another origin: a page saying so; nothing is changed.", body = String, content_type = "text/html")))]
-async fn sign_out(State(s): State<AppState>, headers: HeaderMap, _form: csrf::CsrfForm) -> Result<Response, AppError> {
+async fn sign_out(State(s): State<AppState>, headers: HeaderMap, form: csrf::CsrfForm) -> Result<Response, AppError> {
+    // The extractor checked the token; the form has nothing else, and a stray field is let be.
+    let SignOutFields { csrf_token: _ } = SignOutFields::read(&mut form_fields(&form.0));
     if let Some(secret) = cookie(&headers, COOKIE) {
         sessions::delete(&s.store, &secret).await?;
     }
@@ -337,15 +448,23 @@ async fn default_year(s: &AppState) -> Result<crate::domain::FinancialYear, AppE
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct DashboardQuery {
     /// Default (also when empty): the year holding today if it has an award, else the
     /// latest year with one.
-    financial_year: Option<YearOrEmpty>,
+    #[param(value_type = Option<YearOrEmpty>)]
+    financial_year: Option<FinancialYear>,
     /// Empty, as the form sends it, is now.
-    as_at: Option<DateOrEmpty>,
+    #[param(value_type = Option<DateOrEmpty>)]
+    as_at: Option<NaiveDate>,
     /// `all`: every column of the variance table; empty or absent: the meeting's set.
-    columns: Option<TextOrEmpty>,
+    #[param(value_type = Option<TextOrEmpty>)]
+    columns: Option<String>,
+}
+
+impl DashboardQuery {
+    fn read(q: &mut Query) -> Self {
+        DashboardQuery { financial_year: q.year("financial_year"), as_at: q.date("as_at"), columns: q.text("columns") }
+    }
 }
 
 /// The dashboard for a financial year: variance, RAG, quarterly spend, charts, the cash position.
@@ -357,14 +476,9 @@ struct DashboardQuery {
         (status = 303, description = "No live session: to `/sign-in`, then back."),
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn dashboard_page(
-    State(s): State<AppState>,
-    Session(who, form_token): Session,
-    mut q: Query,
-) -> Result<Response, AppError> {
-    let year = q.year("financial_year");
-    let as_at = q.date("as_at");
-    let columns = q.text("columns");
+async fn dashboard_page(State(s): State<AppState>, who: Session, mut q: Query) -> Result<Response, AppError> {
+    let form_token = who.1.clone();
+    let DashboardQuery { financial_year: year, as_at, columns } = DashboardQuery::read(&mut q);
     q.finish()?;
     let all_columns = match columns.as_deref() {
         None | Some("") => false,
@@ -400,7 +514,8 @@ async fn dashboard_page(
     let known_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let html = dashboard::render(&dashboard::View {
         partnership: &labels.partnership,
-        signed_in_as: &who.name,
+        signed_in_as: who.shown_name(),
+        is_admin: who.0.role == crate::domain::Role::Admin,
         form_token: &form_token,
         years: &year_codes,
         report: &report,
@@ -449,10 +564,16 @@ async fn filed_return_file(
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct VarianceCsvQuery {
     financial_year: FinancialYear,
-    as_at: Option<DateOrEmpty>,
+    #[param(value_type = Option<DateOrEmpty>)]
+    as_at: Option<NaiveDate>,
+}
+
+impl VarianceCsvQuery {
+    fn read(q: &mut Query) -> Self {
+        VarianceCsvQuery { financial_year: q.required_year("financial_year"), as_at: q.date("as_at") }
+    }
 }
 
 /// The variance report as CSV (with a byte-order mark, for Excel).
@@ -465,8 +586,7 @@ struct VarianceCsvQuery {
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
-    let as_at = q.date("as_at");
+    let VarianceCsvQuery { financial_year: year, as_at } = VarianceCsvQuery::read(&mut q);
     q.finish()?;
     let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
     let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), true);
@@ -475,11 +595,16 @@ async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) ->
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct ReturnCsvQuery {
     financial_year: FinancialYear,
     #[param(minimum = 1, maximum = 4)]
     quarter: u8,
+}
+
+impl ReturnCsvQuery {
+    fn read(q: &mut Query) -> Self {
+        ReturnCsvQuery { financial_year: q.required_year("financial_year"), quarter: q.required_quarter("quarter") }
+    }
 }
 
 /// The Commissioner's return as CSV (with a byte-order mark, for Excel).
@@ -492,10 +617,8 @@ struct ReturnCsvQuery {
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
-    let quarter = q.text("quarter");
+    let ReturnCsvQuery { financial_year: year, quarter } = ReturnCsvQuery::read(&mut q);
     q.finish()?;
-    let quarter = parse_quarter(quarter)?;
     let rows = run::commissioner_return(&s.store, year, quarter, &Known::Now).await?;
     Ok(csv_response(
         csv_out::write(&commissioner::CSV_HEADER, &rows, true),
@@ -505,9 +628,14 @@ async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> R
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct OpenDataQuery {
     financial_year: FinancialYear,
+}
+
+impl OpenDataQuery {
+    fn read(q: &mut Query) -> Self {
+        OpenDataQuery { financial_year: q.required_year("financial_year") }
+    }
 }
 
 /// The year's grants to voluntary, community and social enterprise organisations, as the
@@ -522,19 +650,27 @@ struct OpenDataQuery {
         (status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn vcse_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
+    let year = OpenDataQuery::read(&mut q).financial_year;
     q.finish()?;
     super::routes::interchange::vcse_file(&s.store, year, &Known::Now).await
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct GivingDownloadQuery {
     financial_year: FinancialYear,
     /// `json` (the default) or `csv`.
     #[param(inline)]
-    format: Option<crate::model::formats::DataFormat>,
+    format: Option<DataFormat>,
+}
+
+impl GivingDownloadQuery {
+    fn read(q: &mut Query) -> Self {
+        GivingDownloadQuery {
+            financial_year: q.required_year("financial_year"),
+            format: super::routes::interchange::giving_format(q),
+        }
+    }
 }
 
 /// The year's grant agreements in the 360Giving Data Standard, as
@@ -549,22 +685,31 @@ struct GivingDownloadQuery {
         (status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn giving_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
-    let format = q.text("format");
+    let p = GivingDownloadQuery::read(&mut q);
     q.finish()?;
-    super::routes::interchange::giving_file(&s.store, year, &Known::Now, format.as_deref()).await
+    let format = p.format.map(DataFormat::as_str);
+    super::routes::interchange::giving_file(&s.store, p.financial_year, &Known::Now, format).await
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct MonitoringDownloadQuery {
     financial_year: FinancialYear,
     #[param(minimum = 1, maximum = 4)]
     quarter: u8,
     /// `csv` (the default, with a byte-order mark for Excel) or `xlsx`.
     #[param(inline)]
-    format: Option<crate::model::formats::SheetFormat>,
+    format: Option<SheetFormat>,
+}
+
+impl MonitoringDownloadQuery {
+    fn read(q: &mut Query) -> Self {
+        MonitoringDownloadQuery {
+            financial_year: q.required_year("financial_year"),
+            quarter: q.required_quarter("quarter"),
+            format: super::routes::monitoring::sheet_format(q),
+        }
+    }
 }
 
 /// The monitoring return as CSV (with a byte-order mark, for Excel) or an XLSX workbook.
@@ -578,14 +723,9 @@ struct MonitoringDownloadQuery {
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 422, description = "A bad parameter (`validation_failed`).")))]
 async fn monitoring_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = q.required_year("financial_year");
-    let quarter = q.text("quarter");
-    let format = q.text("format");
+    let p = MonitoringDownloadQuery::read(&mut q);
     q.finish()?;
-    let quarter = parse_quarter(quarter)?;
-    let format =
-        crate::model::formats::SheetFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
-    let xlsx = format == crate::model::formats::SheetFormat::Xlsx;
-    let r = run::monitoring_return(&s.store, year, quarter, &Known::Now).await?;
+    let xlsx = p.format == Some(SheetFormat::Xlsx);
+    let r = run::monitoring_return(&s.store, p.financial_year, p.quarter, &Known::Now).await?;
     super::routes::monitoring::monitoring_response(&r, xlsx, true)
 }

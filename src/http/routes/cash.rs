@@ -5,17 +5,20 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use utoipa::{IntoParams, ToSchema};
+use chrono::NaiveDate;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::super::auth::{Auth, Need};
 use super::super::error::AppError;
-use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::{Amount, Code, Instant, IsoDate, Text, TextOrEmpty};
+use super::super::input::{Fields, FromFields, Query, RawBody};
+use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use crate::domain::{FinancialYear, is_valid_code};
-use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment};
+use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment, NewInstalment, PaymentSchedule, ScheduleCmd};
+use crate::model::formats::DataFormat;
+use crate::model::known::Known;
 use crate::reports::cash::{self as report, CashPositionReport};
 use crate::reports::csv_out;
 use crate::storage::cash;
@@ -39,16 +42,6 @@ pub(crate) fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppErro
     FinancialYear::parse(fy).map_err(|e| AppError::field("fy", e.to_string()))
 }
 
-/// An award's payment schedule: its instalments, in due date order.
-#[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the answer, a `Vec<Instalment>`
-struct PaymentSchedule(Vec<Instalment>);
-
-/// A payment schedule to set: at most 120 instalments.
-#[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the body `Fields::parse_list` parses
-struct PaymentScheduleBody(Vec<InstalmentBody>);
-
 /// An award's payment schedule: the instalments the funder is to pay, in due date order.
 ///
 /// Roles: every role.
@@ -59,20 +52,10 @@ async fn get_schedule(
     State(s): State<AppState>,
     auth: Auth,
     Path((grant, fy)): Path<(String, String)>,
-) -> Result<Json<Vec<Instalment>>, AppError> {
+) -> Result<Json<PaymentSchedule>, AppError> {
     auth.require(Need::ReadReference)?;
     let year = award_path(&grant, &fy)?;
-    Ok(Json(cash::payment_schedule(&s.store, &grant, year).await?))
-}
-
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // the contract of each item `Fields` parses
-struct InstalmentBody {
-    due_on: IsoDate,
-    amount: Amount,
-    /// What the payment waits on, e.g. "subject to evaluation"; empty or absent when none.
-    condition: Option<TextOrEmpty>,
+    Ok(Json(PaymentSchedule(cash::payment_schedule(&s.store, &grant, year).await?)))
 }
 
 /// Replace an award's payment schedule whole. The instalments may not add up to more than
@@ -81,7 +64,7 @@ struct InstalmentBody {
 /// Roles: approver, admin.
 #[utoipa::path(put, path = "/api/v1/grants/{grant}/awards/{fy}/payment-schedule", tag = "cash",
     params(("grant" = Code, Path), ("fy" = FinancialYear, Path)),
-    request_body(content = PaymentScheduleBody, description = "A bad field is named `schedule[i].field`, from 0."),
+    request_body(content = ScheduleCmd, description = "A bad field is named `schedule[i].field`, from 0."),
     responses((status = 200, body = PaymentSchedule), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award (`not_found`).")))]
 async fn put_schedule(
@@ -90,56 +73,25 @@ async fn put_schedule(
     Idem(idem): Idem,
     Path((grant, fy)): Path<(String, String)>,
     body: RawBody,
-) -> Result<Json<Vec<Instalment>>, AppError> {
+) -> Result<Json<PaymentSchedule>, AppError> {
     auth.require(Need::Approver)?;
     let year = award_path(&grant, &fy)?;
     let schedule = schedule_body(&body)?;
-    Ok(Json(cash::set_payment_schedule(&s.store, &grant, year, schedule, auth.actor(&idem)).await?))
+    Ok(Json(PaymentSchedule(cash::set_payment_schedule(&s.store, &grant, year, schedule, auth.actor(&idem)).await?)))
 }
 
 /// A schedule's instalments, each bad field named `schedule[i].field`; the CLI's `schedule
 /// set` parses through it too, so both refuse the same.
 pub(crate) fn schedule_body(body: &RawBody) -> Result<Vec<Instalment>, AppError> {
     let mut items = Fields::parse_list(body, "schedule", INSTALMENTS_MAX)?;
-    let schedule: Vec<Instalment> = items
-        .iter_mut()
-        .map(|f| Instalment {
-            due_on: f.date("due_on"),
-            amount: f.money("amount"),
-            condition: f.text_or_empty("condition"),
-        })
-        .collect();
+    let schedule: Vec<NewInstalment> = items.iter_mut().map(NewInstalment::read).collect();
     Fields::finish_list("schedule", items)?;
-    Ok(schedule)
-}
-
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct CashBody {
-    grant: Code,
-    financial_year: FinancialYear,
-    /// When the money moved: a receipt from a year before the award's year begins to its
-    /// end, a repayment from its start to two years after it ends (422 naming `date`). The
-    /// year and quarter the date falls in must be open (409 `period_closed`).
-    date: IsoDate,
-    amount: Amount,
-    /// The remittance or payment reference.
-    reference: Text,
+    Ok(ScheduleCmd(schedule).into())
 }
 
 /// A receipt's or repayment's body; the CLI's `receipt` and `repayment` parse through it too.
 pub(crate) fn cash_cmd(body: &RawBody) -> Result<CashCmd, AppError> {
-    let mut f = Fields::parse(body)?;
-    let cmd = CashCmd {
-        grant: f.code("grant"),
-        year: f.year("financial_year"),
-        date: f.date("date"),
-        amount: f.money("amount"),
-        reference: f.text("reference"),
-    };
-    f.finish()?;
-    Ok(cmd)
+    Ok(CashCmd::from_fields(Fields::parse(body)?)?)
 }
 
 /// The one body of both cash handlers: finance or admin records the move.
@@ -159,7 +111,7 @@ async fn record(
 /// What the funder has paid may not exceed the award (422 naming `amount`).
 ///
 /// Roles: finance, admin.
-#[utoipa::path(post, path = "/api/v1/receipts", tag = "cash", request_body = CashBody,
+#[utoipa::path(post, path = "/api/v1/receipts", tag = "cash", request_body = CashCmd,
     responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`)."),
         (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more received than awarded (`amount`).")))]
@@ -176,7 +128,7 @@ async fn receipt(
 /// owed (422 naming `amount`), nor dated before the year end that raised it (409, `as_at`).
 ///
 /// Roles: finance, admin.
-#[utoipa::path(post, path = "/api/v1/repayments", tag = "cash", request_body = CashBody,
+#[utoipa::path(post, path = "/api/v1/repayments", tag = "cash", request_body = CashCmd,
     responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`); `as_at` names an earlier date it would break."),
         (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more than is owed (`amount`).")))]
@@ -191,15 +143,28 @@ async fn repayment(
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct CashPositionQuery {
     financial_year: FinancialYear,
     /// Figures as at the end of this date, and instalments due on or before it; default today.
-    as_at: Option<IsoDate>,
+    #[param(value_type = Option<IsoDate>)]
+    as_at: Option<NaiveDate>,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
-    as_known_at: Option<Instant>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+    /// JSON when not given.
     #[param(inline)]
-    format: Option<crate::model::formats::DataFormat>,
+    format: Option<DataFormat>,
+}
+
+impl CashPositionQuery {
+    fn read(q: &mut Query) -> Self {
+        CashPositionQuery {
+            financial_year: q.required_year("financial_year"),
+            as_at: q.date("as_at"),
+            as_known_at: q.known(),
+            format: q.text("format").and_then(|t| DataFormat::given(Some(&t)).map_err(|e| q.refuse("format", e)).ok()),
+        }
+    }
 }
 
 /// The cash position of a year's awards: awarded, scheduled to date, received, due but not
@@ -207,23 +172,18 @@ struct CashPositionQuery {
 /// unallocated underspend is above the clawback threshold (setting `clawback_threshold`).
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/reports/cash-position", tag = "cash", params(CashPositionQuery, super::super::openapi::BomQuery),
+#[utoipa::path(get, path = "/api/v1/reports/cash-position", tag = "cash", params(CashPositionQuery, BomQuery),
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (CashPositionReport = "application/json"),
             (String = "text/csv")))))]
 async fn cash_position(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let year = q.required_year("financial_year");
-    let as_at = q.date("as_at");
-    let known = q.known();
-    let format = q.text("format");
-    let bom = super::reports::bom(&mut q);
+    let p = CashPositionQuery::read(&mut q);
+    let bom = BomQuery::read(&mut q).bom;
     q.finish()?;
-    let format =
-        crate::model::formats::DataFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
-    let csv = format == crate::model::formats::DataFormat::Csv;
+    let (year, csv) = (p.financial_year, p.format == Some(DataFormat::Csv));
     let bom = super::reports::bom_only_with_csv(bom, csv)?;
-    let r = report::run(&s.store, year, as_at, &known, super::reports::today()).await?;
+    let r = report::run(&s.store, year, p.as_at, &p.as_known_at, super::reports::today()).await?;
     if csv {
         let body = csv_out::write(&report::CSV_HEADER, &report::csv_rows(&r), bom);
         return Ok(super::reports::csv_response(body, &format!("cash-position-{year}.csv")));

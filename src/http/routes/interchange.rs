@@ -14,7 +14,7 @@ use super::super::error::AppError;
 use super::super::input::{Query, RawBody};
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
-use super::reports::{bom, bom_only_with_csv};
+use super::reports::bom_only_with_csv;
 use crate::csv::journal::Format;
 use crate::csv::mapping::{Mapping, Preset};
 use crate::domain::FinancialYear;
@@ -23,6 +23,7 @@ use crate::model::known::Known;
 use crate::reports::csv_out;
 use crate::reports::open_data::{self, GivingFormat};
 use crate::storage::Store;
+use chrono::NaiveDate;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,15 +36,28 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // the contract of the parameters `Query` parses
 struct ImportQuery {
     /// Check every line and report, posting nothing.
-    dry_run: Option<bool>,
+    #[param(value_type = Option<bool>)]
+    dry_run: bool,
     /// The column layout (default `generic`).
     #[param(inline)]
     mapping: Option<Preset>,
     /// The grant of lines that name none.
-    grant: Option<Code>,
+    #[param(value_type = Option<Code>)]
+    grant: Option<String>,
+}
+
+impl ImportQuery {
+    fn read(q: &mut Query) -> Self {
+        let mapping = q.text("mapping").and_then(|t| {
+            Preset::parse(&t).or_else(|| {
+                q.refuse("mapping", format!("must be one of: {}", Preset::WORDS.join(", ")));
+                None
+            })
+        });
+        ImportQuery { dry_run: q.bool("dry_run").unwrap_or(false), mapping, grant: q.code("grant") }
+    }
 }
 
 /// Import spend from a CSV file (the body), all lines or none.
@@ -65,14 +79,14 @@ async fn import_spend(
     body: RawBody,
 ) -> Result<Response, AppError> {
     auth.require(Need::Finance)?;
-    let dry_run = q.bool("dry_run").unwrap_or(false);
-    let mapping_name = q.text("mapping").unwrap_or_else(|| "generic".to_owned());
-    let grant = q.code("grant");
+    let p = ImportQuery::read(&mut q);
     q.finish()?;
-    let mapping = Mapping::preset(&mapping_name)
-        .ok_or_else(|| AppError::field("mapping", format!("must be one of: {}", Preset::WORDS.join(", "))))?
-        .with_default_grant(grant);
-    let opts = ImportOptions { dry_run, created_by: auth.name(), idem: idem.as_ref(), engine: Engine::Bulk };
+    let mapping = match p.mapping.unwrap_or(Preset::Generic) {
+        Preset::Generic => Mapping::generic(),
+        Preset::Transparency => Mapping::transparency(),
+    }
+    .with_default_grant(p.grant);
+    let opts = ImportOptions { dry_run: p.dry_run, created_by: auth.name(), idem: idem.as_ref(), engine: Engine::Bulk };
     let report = crate::csv::import_spend(&s.store, &body.0, &mapping, opts, &|_| {}).await?;
     if report.rejected == 0 {
         return Ok(Json(report).into_response());
@@ -94,12 +108,22 @@ async fn import_spend(
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct JournalQuery {
     #[param(inline)]
     format: Format,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
-    as_known_at: Option<Instant>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+}
+
+impl JournalQuery {
+    fn read(q: &mut Query) -> Self {
+        let format = q.text("format").as_deref().and_then(Format::parse).unwrap_or_else(|| {
+            q.refuse("format", "must be hledger or beancount");
+            Format::Hledger
+        });
+        JournalQuery { format, as_known_at: q.known() }
+    }
 }
 
 /// The whole ledger as an hledger or beancount journal, ending with the chain heads it vouches for.
@@ -109,15 +133,10 @@ struct JournalQuery {
     responses((status = 200, description = "The journal.", body = String, content_type = "text/plain")))]
 async fn journal(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let format = q.text("format");
-    let known = q.known();
+    let p = JournalQuery::read(&mut q);
     q.finish()?;
-    let format = format
-        .as_deref()
-        .and_then(Format::parse)
-        .ok_or_else(|| AppError::field("format", "must be hledger or beancount"))?;
-    let text = crate::csv::export_journal(&s.store, format, &known).await?;
-    let name = match format {
+    let text = crate::csv::export_journal(&s.store, p.format, &p.as_known_at).await?;
+    let name = match p.format {
         Format::Hledger => "ledger.journal",
         Format::Beancount => "ledger.beancount",
     };
@@ -133,13 +152,21 @@ async fn journal(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct TransparencyQuery {
-    from: IsoDate,
+    #[param(value_type = IsoDate)]
+    from: NaiveDate,
     /// Not before `from`.
-    to: IsoDate,
+    #[param(value_type = IsoDate)]
+    to: NaiveDate,
     /// Figures as the ledger stood at this instant: entries recorded after it are left out.
-    as_known_at: Option<Instant>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+}
+
+impl TransparencyQuery {
+    fn read(q: &mut Query) -> Self {
+        TransparencyQuery { from: q.required_date("from"), to: q.required_date("to"), as_known_at: q.known() }
+    }
 }
 
 /// Spend over £500 between two dates, as the Local Government Transparency Code CSV.
@@ -149,38 +176,32 @@ struct TransparencyQuery {
     responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv")))]
 async fn transparency(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let from = q.date("from");
-    let to = q.date("to");
-    let known = q.known();
-    let bom = bom(&mut q);
-    let missing: Vec<&str> =
-        [("from", from.is_none()), ("to", to.is_none())].into_iter().filter(|(_, m)| *m).map(|(n, _)| n).collect();
+    let TransparencyQuery { from, to, as_known_at } = TransparencyQuery::read(&mut q);
+    let bom = BomQuery::read(&mut q).bom;
     q.finish()?;
-    let (Some(from), Some(to)) = (from, to) else {
-        return Err(AppError::Validation(
-            missing
-                .into_iter()
-                .map(|n| super::super::error::FieldError { field: n.into(), message: "is required".into() })
-                .collect(),
-        ));
-    };
     if from > to {
         return Err(AppError::field("to", "must not be before from"));
     }
-    let text = crate::csv::export_transparency(&s.store, from, to, &known).await?;
+    let text = crate::csv::export_transparency(&s.store, from, to, &as_known_at).await?;
     let name = format!("spend-over-500-{from}-{to}.csv");
     Ok(download("text/csv; charset=utf-8", &name, csv_out::with_bom(text.into_bytes(), bom)))
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct VcseGrantsQuery {
     /// Agreements awarded (their commitment date) in this year.
     financial_year: FinancialYear,
     /// As the ledger stood at this instant: an agreement whose first commitment entry was
     /// recorded after it is left out.
-    as_known_at: Option<Instant>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+}
+
+impl VcseGrantsQuery {
+    fn read(q: &mut Query) -> Self {
+        VcseGrantsQuery { financial_year: q.required_year("financial_year"), as_known_at: q.known() }
+    }
 }
 
 /// Grants to voluntary, community and social enterprise organisations awarded in a year, as
@@ -200,11 +221,10 @@ struct VcseGrantsQuery {
         (status = 409, description = "Setting `funding_org_name` is not set (`conflict`, naming it).")))]
 async fn vcse_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let year = q.required_year("financial_year");
-    let known = q.known();
-    let bom = bom(&mut q);
+    let p = VcseGrantsQuery::read(&mut q);
+    let bom = BomQuery::read(&mut q).bom;
     q.finish()?;
-    vcse_download(&s.store, year, &known, bom).await
+    vcse_download(&s.store, p.financial_year, &p.as_known_at, bom).await
 }
 
 /// The VCSE grants file as a download: the API route's answer, and the dashboard's.
@@ -219,7 +239,6 @@ async fn vcse_download(store: &Store, year: FinancialYear, known: &Known, bom: b
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 struct GivingQuery {
     /// Agreements awarded (their commitment date) in this year.
     financial_year: FinancialYear,
@@ -228,7 +247,23 @@ struct GivingQuery {
     format: Option<GivingFormat>,
     /// As the ledger stood at this instant: an agreement whose first commitment entry was
     /// recorded after it is left out.
-    as_known_at: Option<Instant>,
+    #[param(value_type = Option<Instant>)]
+    as_known_at: Known,
+}
+
+impl GivingQuery {
+    fn read(q: &mut Query) -> Self {
+        GivingQuery {
+            financial_year: q.required_year("financial_year"),
+            format: giving_format(q),
+            as_known_at: q.known(),
+        }
+    }
+}
+
+/// `format` of a 360Giving download: `None` when not given (JSON).
+pub(crate) fn giving_format(q: &mut Query) -> Option<GivingFormat> {
+    q.text("format").and_then(|t| GivingFormat::given(Some(&t)).map_err(|e| q.refuse("format", e)).ok())
 }
 
 /// Grant agreements awarded in a year in the 360Giving Data Standard, as JSON or CSV
@@ -257,12 +292,10 @@ struct GivingQuery {
         (status = 409, description = "A setting it needs (`giving_prefix`, `funding_org_id`, `funding_org_name`, `area_code`, `area_name`, `data_source`) is unset or refused, or a recipient's stored `org_id` is refused (`conflict`, naming it).")))]
 async fn giving(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
     auth.require(Need::ReadReference)?;
-    let year = q.required_year("financial_year");
-    let format = q.text("format");
-    let known = q.known();
-    let bom = bom(&mut q);
+    let p = GivingQuery::read(&mut q);
+    let bom = BomQuery::read(&mut q).bom;
     q.finish()?;
-    giving_download(&s.store, year, &known, format.as_deref(), bom).await
+    giving_download(&s.store, p.financial_year, &p.as_known_at, p.format.map(GivingFormat::as_str), bom).await
 }
 
 /// The 360Giving file (`format` json, the default, or csv) as a download: the API route's

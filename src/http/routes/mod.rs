@@ -10,3 +10,4 @@ pub mod reference;
 pub mod reports;
 pub mod returns;
 pub mod tokens;
+pub mod users;

@@ -62,7 +62,7 @@ async fn revoke(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -
     auth.require(Need::Admin)?;
     let id = super::postings::path_id(&id, "id")?;
     // Revoking the token in hand would lock its holder out mid-session, perhaps the only admin.
-    if id == auth.0.token_id {
+    if auth.0.token_id == Some(id) {
         return Err(StoreError::Conflict("this is the token of this request; revoke it with another".into()).into());
     }
     tokens::revoke(&s.store, id, auth.name()).await?;

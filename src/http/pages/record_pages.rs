@@ -1,0 +1,106 @@
+//! The pages of single records a form leads to: `GET /entries/{id}`, what
+//! `GET /api/v1/entries/{id}` answers, for a person (docs/api.md, "Pages: forms").
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Session, page_response};
+use crate::domain::Money;
+use crate::http::AppState;
+use crate::http::error::AppError;
+use crate::model::entries::EntryView;
+use crate::storage::entries;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(entry_page))
+}
+
+/// One entry: its date, kind, memo, details (project, supplier, invoice reference …), who
+/// recorded it and when, its postings, and what it reverses or is reversed by.
+///
+/// Roles: every role, signed in with the session cookie `gl_session`; without a live
+/// session, 303 to `/sign-in`.
+#[utoipa::path(get, path = "/entries/{id}", tag = "pages", security(()),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 404, description = "No such entry: a page saying so."),
+        (status = 422, description = "An id that is not a positive whole number: a page saying so.")))]
+async fn entry_page(
+    State(s): State<AppState>,
+    Session(who, _): Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| AppError::field("id", "must be a positive whole number"))?;
+    let entry = entries::get_entry(&s.store, id).await?;
+    let title = format!("Entry {id}");
+    let body = html! {
+        (super::html::masthead(&title, &who.name))
+        main { (entry_html(&entry)) }
+    };
+    Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
+}
+
+/// A detail's value as text: strings as they are, anything else as JSON.
+fn detail_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `created_by` → `Created by`.
+fn readable(name: &str) -> String {
+    super::html::capitalised(&name.replace('_', " "))
+}
+
+fn entry_html(e: &EntryView) -> Markup {
+    let details: Vec<(&String, &Value)> =
+        e.details.as_object().map(|d| d.iter().filter(|(_, v)| !v.is_null() && *v != "").collect()).unwrap_or_default();
+    html! {
+        dl class="record" id="entry" {
+            dt { "Kind" } dd id="entry-kind" { (e.kind) }
+            dt { "Date" } dd id="entry-date" { (e.date) }
+            dt { "Financial year" } dd id="entry-financial-year" { (e.financial_year) }
+            dt { "Grant" } dd id="entry-grant" { (e.grant) }
+            @if !e.memo.is_empty() { dt { "Memo" } dd id="entry-memo" { (e.memo) } }
+            @for (k, v) in &details {
+                dt { (readable(k)) } dd id={ "entry-" (k) } { (detail_text(v)) }
+            }
+            @if let Some(c) = e.commitment_id {
+                dt { "Commitment" } dd id="entry-commitment" { a href={ "/commitments/" (c) } { "Commitment " (c) } }
+            }
+            @if let Some(r) = &e.source_ref { dt { "Source" } dd id="entry-source-ref" { (r) } }
+            dt { "Recorded by" } dd id="entry-created-by" { (e.created_by) }
+            dt { "Recorded at" } dd id="entry-created-at" { (e.created_at) }
+            @if let Some(r) = e.reverses {
+                dt { "Reverses" } dd id="entry-reverses" { a href={ "/entries/" (r) } { "Entry " (r) } }
+            }
+            @if let Some(r) = e.reversed_by {
+                dt { "Reversed by" } dd id="entry-reversed-by" { a href={ "/entries/" (r) } { "Entry " (r) } }
+            }
+        }
+        table id="postings" {
+            caption { "Postings (debit positive)" }
+            thead { tr { th scope="col" { "Account" } th scope="col" class="num" { "Debit" } th scope="col" class="num" { "Credit" } } }
+            tbody {
+                @for p in &e.postings {
+                    tr {
+                        td { (p.account) }
+                        td class="num" { @if p.amount.is_positive() { (super::dashboard::pounds(p.amount)) } }
+                        td class="num" { @if p.amount < Money::ZERO { (super::dashboard::pounds(p.amount.negated())) } }
+                    }
+                }
+            }
+        }
+    }
+}

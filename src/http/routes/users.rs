@@ -1,0 +1,70 @@
+//! Users, the people who sign in to the pages: admin only. A password goes in and never
+//! comes out; answers show a user as `UserInfo`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::super::AppState;
+use super::super::auth::{Auth, Need};
+use super::super::error::AppError;
+use super::super::input::RawBody;
+use crate::model::fields::{Fields, FromFields};
+use crate::model::users::{NewUserCmd, UserInfo};
+use crate::storage::users;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_users, add_user)).routes(routes!(disable_user))
+}
+
+/// Every user, live and disabled, by username.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserInfo>,
+}
+
+/// List users, without their passwords.
+///
+/// Roles: admin.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses((status = 200, body = UserList), (status = 403, description = "Not admin.")))]
+async fn list_users(State(s): State<AppState>, auth: Auth) -> Result<Json<UserList>, AppError> {
+    auth.require(Need::Admin)?;
+    Ok(Json(UserList { items: users::list(&s.store).await? }))
+}
+
+/// Add a user who signs in to the pages with a username and password.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserCmd,
+    responses((status = 201, body = UserInfo), (status = 403, description = "Not admin."),
+        (status = 422, description = "A bad field, a username already taken (`username`) or a weak password (`password`): `validation_failed`.")))]
+async fn add_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    body: RawBody,
+) -> Result<(StatusCode, Json<UserInfo>), AppError> {
+    auth.require(Need::Admin)?;
+    let cmd = NewUserCmd::from_fields(Fields::parse(&body)?)?;
+    let added = users::add(&s.store, &cmd, auth.name()).await?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+/// Disable a user: they cannot sign in, and their sessions end at once.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/api/v1/users/{username}/disable", tag = "users",
+    params(("username" = super::super::openapi::Code, Path)),
+    responses((status = 204, description = "Disabled."), (status = 403, description = "Not admin."),
+        (status = 404, description = "No such live user (`not_found`).")))]
+async fn disable_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+) -> Result<StatusCode, AppError> {
+    auth.require(Need::Admin)?;
+    users::disable(&s.store, &username, auth.name()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
