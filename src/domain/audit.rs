@@ -18,6 +18,7 @@ word_set!(
         Setting => "setting",
         Token => "token",
         Session => "session",
+        User => "user",
         PaymentSchedule => "payment_schedule",
         SpendProfile => "spend_profile",
         Indicator => "indicator",
@@ -48,6 +49,9 @@ word_set!(
         Reverse => "reverse",
         File => "file",
         SignIn => "sign_in",
+        Disable => "disable",
+        ResetPassword => "reset_password",
+        ChangePassword => "change_password",
         Baseline => "baseline",
         Upgrade => "upgrade",
     }
@@ -69,6 +73,7 @@ impl AuditEntity {
             | FinancialYear
             | Quarter
             | Setting
+            | User
             | PaymentSchedule
             | SpendProfile
             | Indicator
@@ -105,6 +110,7 @@ mod tests {
             (AuditEntity::Setting, "setting"),
             (AuditEntity::Token, "token"),
             (AuditEntity::Session, "session"),
+            (AuditEntity::User, "user"),
             (AuditEntity::PaymentSchedule, "payment_schedule"),
             (AuditEntity::SpendProfile, "spend_profile"),
             (AuditEntity::Indicator, "indicator"),
@@ -137,6 +143,9 @@ mod tests {
             (AuditAction::Reverse, "reverse"),
             (AuditAction::File, "file"),
             (AuditAction::SignIn, "sign_in"),
+            (AuditAction::Disable, "disable"),
+            (AuditAction::ResetPassword, "reset_password"),
+            (AuditAction::ChangePassword, "change_password"),
             (AuditAction::Baseline, "baseline"),
             (AuditAction::Upgrade, "upgrade"),
         ];

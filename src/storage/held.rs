@@ -143,6 +143,7 @@ pub fn audited_table(entity: AuditEntity) -> Option<&'static str> {
         Setting => "settings",
         Token => "tokens",
         Session => "sessions",
+        User => "users",
         PaymentSchedule => "payment_schedules",
         SpendProfile => "spend_profiles",
         Indicator => "indicators",
@@ -208,7 +209,7 @@ fn held() -> Vec<Held> {
         ),
         Held {
             table: "users",
-            entity: "user",
+            entity: AuditEntity::User,
             select: super::users::AUDITED_SELECT.to_owned(),
             shape: Shape::Record(super::users::audited),
             removable: false,
