@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::domain::{FinancialYear, Money, VirementStatus, parse_date};
+use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus, parse_date};
 use crate::http::auth::Need;
 use crate::model::Actor;
 use crate::model::audit::AuditFilter;
@@ -135,10 +135,10 @@ pub enum QuarterAction {
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
-    /// Only changes to this kind of record: funder, priority, grant, award, project, token,
-    /// financial_year, quarter or setting.
+    /// Only changes to this kind of record: one of the audited entities (funder, priority,
+    /// grant, award, project, token, financial_year, quarter, setting, ...).
     #[arg(long)]
-    pub entity: Option<String>,
+    pub entity: Option<AuditEntity>,
     /// Only changes to the record with this code, id or grant/year.
     #[arg(long)]
     pub key: Option<String>,
@@ -241,7 +241,7 @@ pub async fn audit_list(store: &Store, args: AuditArgs) -> anyhow::Result<()> {
     // As in the API: only admin reads the records of tokens and sign-ins.
     let with_tokens = Need::Admin.allows(who.role);
     anyhow::ensure!(
-        with_tokens || !args.entity.as_deref().is_some_and(crate::model::audit::admin_only),
+        with_tokens || !args.entity.is_some_and(AuditEntity::admin_only),
         "only admin may read the records of tokens and sign-ins"
     );
     let filter = AuditFilter { entity: args.entity, key: args.key, with_tokens, ..Default::default() };

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod agreement;
 pub mod anchor;
+pub mod audit;
 pub mod chain;
 pub mod default_year;
 pub mod entry;
@@ -18,6 +19,7 @@ pub mod words;
 pub mod year;
 
 pub use account::{Account, AccountKind, is_valid_code};
+pub use audit::{AuditAction, AuditEntity};
 pub use entry::{EntryBuilder, EntryError, EntryKind, NewEntry, Posting};
 pub use money::{Money, MoneyError};
 pub use quantity::{Quantity, QuantityError};

@@ -57,7 +57,7 @@ macro_rules! word_set {
                 }
             }
 
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $name::$first => $first_word,
                     $($name::$variant => $word,)*

@@ -195,6 +195,15 @@ impl Query {
         self.instant("as_known_at").map_or(crate::model::known::Known::Now, crate::model::known::Known::At)
     }
 
+    /// One of a closed set of words (`word_set!`), e.g. `AuditEntity::parse` and its `WORDS`.
+    pub fn word<W>(&mut self, name: &str, parse: fn(&str) -> Option<W>, words: &[&str]) -> Option<W> {
+        let s = self.text(name)?;
+        parse(&s).or_else(|| {
+            self.error(name, format!("must be one of: {}", words.join(", ")));
+            None
+        })
+    }
+
     pub fn bool(&mut self, name: &str) -> Option<bool> {
         match self.text(name)?.as_str() {
             "true" => Some(true),
@@ -210,15 +219,6 @@ impl Query {
     pub fn money(&mut self, name: &str) -> Option<crate::domain::Money> {
         let s = self.text(name)?;
         crate::domain::Money::parse(&s).map_err(|e| self.error(name, e.to_string())).ok()
-    }
-
-    /// One of a closed set of words (`word_set!`), refused naming the parameter and the words.
-    pub fn word<T>(&mut self, name: &str, parse: fn(&str) -> Option<T>, words: &[&str]) -> Option<T> {
-        let s = self.text(name)?;
-        parse(&s).or_else(|| {
-            self.error(name, format!("must be one of: {}", words.join(", ")));
-            None
-        })
     }
 
     /// `limit` and `cursor` of a page of `list`: a cursor it did not give out is refused.

@@ -8,13 +8,15 @@ use sqlx::any::AnyRow;
 
 use super::{DbTx, Page, Store, StoreError, now, rows};
 use crate::domain::chain::{self, AuditContent};
+use crate::domain::words::sql_list;
+use crate::domain::{AuditAction, AuditEntity};
 use crate::model::audit::{AuditFilter, AuditRecord};
 
 /// One change to record.
 pub struct Change<'a> {
     pub actor: &'a str,
-    pub action: &'a str,
-    pub entity: &'a str,
+    pub action: AuditAction,
+    pub entity: AuditEntity,
     pub key: &'a str,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
@@ -23,8 +25,8 @@ pub struct Change<'a> {
 
 impl<'a> Change<'a> {
     /// The record of `actor` creating `record`, keyed `key`: nothing before it, no reason.
-    pub fn created(actor: &'a str, entity: &'a str, key: &'a str, record: &impl Serialize) -> Self {
-        Change { actor, action: "create", entity, key, before: None, after: json(record), reason: "" }
+    pub fn created(actor: &'a str, entity: AuditEntity, key: &'a str, record: &impl Serialize) -> Self {
+        Change { actor, action: AuditAction::Create, entity, key, before: None, after: json(record), reason: "" }
     }
 }
 
@@ -39,8 +41,8 @@ pub async fn record_in(db_tx: &mut DbTx, c: Change<'_>) -> Result<(), StoreError
     let content = AuditContent {
         at: &at,
         actor: c.actor,
-        action: c.action,
-        entity: c.entity,
+        action: c.action.as_str(),
+        entity: c.entity.as_str(),
         entity_key: c.key,
         before: before.as_deref(),
         after: after.as_deref(),
@@ -55,8 +57,8 @@ pub async fn record_in(db_tx: &mut DbTx, c: Change<'_>) -> Result<(), StoreError
     )
     .bind(&at)
     .bind(c.actor)
-    .bind(c.action)
-    .bind(c.entity)
+    .bind(c.action.as_str())
+    .bind(c.entity.as_str())
     .bind(c.key)
     .bind(&before)
     .bind(&after)
@@ -91,7 +93,7 @@ pub enum Col {
 /// before the table was audited. The columns are named once, here.
 pub struct Stored {
     pub table: &'static str,
-    pub entity: &'static str,
+    pub entity: AuditEntity,
     /// The key column; its value, as text, is the record's key.
     pub key: &'static str,
     pub columns: &'static [(&'static str, Col)],
@@ -117,7 +119,7 @@ impl std::fmt::Display for RowKey<'_> {
 /// projects and proposer must be what was proposed.
 pub const VIREMENTS: Stored = Stored {
     table: "virements",
-    entity: "virement",
+    entity: AuditEntity::Virement,
     key: "id",
     columns: &[
         ("grant_code", Col::Text),
@@ -141,7 +143,7 @@ pub const VIREMENTS: Stored = Stored {
 /// Officers' forecasts, which the variance report and the monitoring return show.
 pub const FORECASTS: Stored = Stored {
     table: "forecasts",
-    entity: "forecast",
+    entity: AuditEntity::Forecast,
     key: "id",
     columns: &[
         ("grant_code", Col::Text),
@@ -161,7 +163,7 @@ pub const FORECASTS: Stored = Stored {
 /// What each quarter of an indicator achieved, which the monitoring return shows.
 pub const INDICATOR_RETURNS: Stored = Stored {
     table: "indicator_returns",
-    entity: "indicator_return",
+    entity: AuditEntity::IndicatorReturn,
     key: "id",
     columns: &[
         ("project_code", Col::Text),
@@ -179,7 +181,7 @@ pub const INDICATOR_RETURNS: Stored = Stored {
 /// A forecast withdrawn in error: from its instant it counts in no report.
 pub const FORECAST_WITHDRAWALS: Stored = Stored {
     table: "forecast_withdrawals",
-    entity: "forecast_withdrawal",
+    entity: AuditEntity::ForecastWithdrawal,
     key: "id",
     columns: &[
         ("forecast_id", Col::Int),
@@ -192,7 +194,7 @@ pub const FORECAST_WITHDRAWALS: Stored = Stored {
 /// An indicator return withdrawn in error, as a forecast is.
 pub const INDICATOR_RETURN_WITHDRAWALS: Stored = Stored {
     table: "indicator_return_withdrawals",
-    entity: "indicator_return_withdrawal",
+    entity: AuditEntity::IndicatorReturnWithdrawal,
     key: "id",
     columns: &[
         ("indicator_return_id", Col::Int),
@@ -206,7 +208,7 @@ pub const INDICATOR_RETURN_WITHDRAWALS: Stored = Stored {
 /// sign-in that made it. The key is the SHA-256 of the cookie's secret, never the secret.
 pub const SESSIONS: Stored = Stored {
     table: "sessions",
-    entity: "session",
+    entity: AuditEntity::Session,
     key: "id_hash",
     // `last_seen_at` is left out: it moves with every visit (idle expiry), not by sign-in.
     columns: &[("token_id", Col::Int), ("user_id", Col::Int), ("created_at", Col::Text), ("expires_at", Col::Text)],
@@ -244,7 +246,7 @@ impl Stored {
         &self,
         db_tx: &mut DbTx,
         key: RowKey<'_>,
-        (actor, action, reason): (&str, &str, &str),
+        (actor, action, reason): (&str, AuditAction, &str),
         before: Option<Value>,
     ) -> Result<(), StoreError> {
         let after = self.row_in(db_tx, key).await?;
@@ -275,27 +277,28 @@ pub fn json(record: &impl Serialize) -> Option<serde_json::Value> {
 
 /// Newest first: the cursor is the last id seen.
 pub async fn list(store: &Store, f: &AuditFilter, before_id: i64, limit: i64) -> Result<Page<AuditRecord>, StoreError> {
-    let rows = sqlx::query(
+    let admin_only: Vec<AuditEntity> = AuditEntity::ALL.into_iter().filter(|e| e.admin_only()).collect();
+    let sql = format!(
         "select * from audit_log
          where ($1 = 0 or id < $1) and ($2 is null or entity = $2) and ($3 is null or entity_key = $3)
            and ($4 is null or actor = $4) and ($5 is null or action = $5)
            and ($6 is null or substr(at, 1, 10) >= $6) and ($7 is null or substr(at, 1, 10) <= $7)
-           and ($9 = 1 or entity not in ($10, $11))
+           and ($9 = 1 or entity not in ({}))
          order by id desc limit $8",
-    )
-    .bind(before_id)
-    .bind(&f.entity)
-    .bind(&f.key)
-    .bind(&f.actor)
-    .bind(&f.action)
-    .bind(f.from.map(|d| d.to_string()))
-    .bind(f.to.map(|d| d.to_string()))
-    .bind(limit + 1)
-    .bind(i64::from(f.with_tokens))
-    .bind(crate::model::audit::ADMIN_ONLY[0])
-    .bind(crate::model::audit::ADMIN_ONLY[1])
-    .fetch_all(store.pool())
-    .await?;
+        sql_list(&admin_only)
+    );
+    let rows = sqlx::query(&sql)
+        .bind(before_id)
+        .bind(f.entity.map(AuditEntity::as_str))
+        .bind(&f.key)
+        .bind(&f.actor)
+        .bind(&f.action)
+        .bind(f.from.map(|d| d.to_string()))
+        .bind(f.to.map(|d| d.to_string()))
+        .bind(limit + 1)
+        .bind(i64::from(f.with_tokens))
+        .fetch_all(store.pool())
+        .await?;
     let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let items = rows
         .iter()

@@ -11,6 +11,7 @@ use crate::domain::entry::date_window;
 use crate::domain::operations as ops;
 use crate::domain::rules::held;
 use crate::domain::{Account, AccountKind, EntryKind, FinancialYear, Money};
+use crate::domain::{AuditAction, AuditEntity};
 use crate::model::Actor;
 use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment, ScheduledInstalment};
 
@@ -148,8 +149,8 @@ pub async fn set_payment_schedule(
             &mut db_tx,
             Change {
                 actor: actor.name,
-                action: if before.is_empty() { "create" } else { "update" },
-                entity: "payment_schedule",
+                action: if before.is_empty() { AuditAction::Create } else { AuditAction::Update },
+                entity: AuditEntity::PaymentSchedule,
                 key: &key,
                 before: audit::json(&before),
                 after: audit::json(&schedule),

@@ -13,6 +13,7 @@ use super::{DbTx, Page, RowLock, Store, StoreError, now};
 use crate::domain::operations::{self as ops, Award};
 use crate::domain::words::sql_list;
 use crate::domain::{Account, AccountKind, FinancialYear, Money, VirementStatus, YearStatus};
+use crate::domain::{AuditAction, AuditEntity};
 use crate::model::Actor;
 use crate::model::controls::{YearEndCmd, YearEndRecord};
 use crate::model::lists::VirementFilter;
@@ -199,7 +200,9 @@ pub async fn reject_virement(
     if done.rows_affected() != 1 {
         return Err(StoreError::Conflict(format!("virement {id} is {}, not pending", v.status)));
     }
-    audit::VIREMENTS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "reject", reason), before).await?;
+    audit::VIREMENTS
+        .record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, AuditAction::Reject, reason), before)
+        .await?;
     let v = load_virement(&mut db_tx, id).await?;
     let record = stored_record(id, v);
     idempotency::commit_answer(db_tx, actor.idem, 200, record).await
@@ -411,8 +414,8 @@ async fn ensure_award_in(
         db_tx,
         Change {
             actor,
-            action: "create",
-            entity: "award",
+            action: AuditAction::Create,
+            entity: AuditEntity::Award,
             key: &key,
             before: None,
             after: Some(after),
@@ -468,7 +471,7 @@ pub async fn close_year(
             unresolved.join("; ")
         )));
     }
-    change_status(db_tx, (fy, before), YearStatus::Closed, "close", reason, actor).await
+    change_status(db_tx, (fy, before), YearStatus::Closed, AuditAction::Close, reason, actor).await
 }
 
 /// Reopens a closed year. The reason is required and recorded in the audit trail.
@@ -486,7 +489,7 @@ pub async fn reopen_year(
     if before.status != YearStatus::Closed {
         return Err(StoreError::Conflict(format!("financial year {fy} is not closed")));
     }
-    change_status(db_tx, (fy, before), YearStatus::Open, "reopen", reason, actor).await
+    change_status(db_tx, (fy, before), YearStatus::Open, AuditAction::Reopen, reason, actor).await
 }
 
 /// Sets a year's status, records the change in the audit trail, saves the idempotent
@@ -495,7 +498,7 @@ async fn change_status(
     mut db_tx: DbTx,
     (fy, before): (FinancialYear, FinancialYearRecord),
     status: YearStatus,
-    action: &str,
+    action: AuditAction,
     reason: &str,
     actor: Actor<'_>,
 ) -> Result<FinancialYearRecord, StoreError> {
@@ -503,7 +506,7 @@ async fn change_status(
     let change = Change {
         actor: actor.name,
         action,
-        entity: "financial_year",
+        entity: AuditEntity::FinancialYear,
         key: &after.code,
         before: audit::json(&before),
         after: audit::json(&after),

@@ -18,7 +18,7 @@ use sqlx::any::AnyRow;
 use super::audit::{self, Col, Stored};
 use super::chains::AuditRow;
 use super::{Store, StoreError};
-use crate::domain::Money;
+use crate::domain::{AuditAction, AuditEntity, Money};
 
 /// How `verify` covers a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +103,7 @@ enum Shape {
 /// One table held to its audit records.
 struct Held {
     table: &'static str,
-    entity: &'static str,
+    entity: AuditEntity,
     /// Selects `audit_key`, the key the records name the row by, and what `shape` reads.
     select: String,
     shape: Shape,
@@ -113,7 +113,7 @@ struct Held {
 }
 
 impl Held {
-    fn columns(table: &'static str, entity: &'static str, key: &str, columns: &'static [(&'static str, Col)]) -> Held {
+    fn columns(table: &'static str, entity: AuditEntity, key: &str, columns: &'static [(&'static str, Col)]) -> Held {
         let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
         let select = format!("select {key} as audit_key, {} from {table}", names.join(", "));
         Held { table, entity, select, shape: Shape::Columns(columns), removable: false }
@@ -126,24 +126,57 @@ impl Held {
 
 const TEXT: Col = Col::Text;
 
+/// The table whose rows an entity's audit records describe; `None` for the ledger's own
+/// upgrade records. Every entity is named, so a new one must say where its rows are, and the
+/// test below then holds that table to `COVERAGE`.
+pub fn audited_table(entity: AuditEntity) -> Option<&'static str> {
+    use AuditEntity::*;
+    Some(match entity {
+        Funder => "funders",
+        Priority => "priorities",
+        Grant => "grants",
+        Award => "awards",
+        Project => "projects",
+        Organisation => "organisations",
+        FinancialYear => "financial_years",
+        Quarter => "quarter_locks",
+        Setting => "settings",
+        Token => "tokens",
+        Session => "sessions",
+        User => "users",
+        PaymentSchedule => "payment_schedules",
+        SpendProfile => "spend_profiles",
+        Indicator => "indicators",
+        IndicatorReturn => "indicator_returns",
+        IndicatorReturnWithdrawal => "indicator_return_withdrawals",
+        Forecast => "forecasts",
+        ForecastWithdrawal => "forecast_withdrawals",
+        Virement => "virements",
+        AgreementEvidence => "agreement_evidence",
+        EvidenceReversal => "evidence_reversals",
+        Return => "filed_returns",
+        Ledger => return None,
+    })
+}
+
 /// The tables held to their audit records here.
 fn held() -> Vec<Held> {
     vec![
         Held::columns(
             "grants",
-            "grant",
+            AuditEntity::Grant,
             "code",
             &[("name", TEXT), ("funder", TEXT), ("restricted_to_priority", TEXT), ("on_overspend", TEXT)],
         ),
         Held::columns(
             "projects",
-            "project",
+            AuditEntity::Project,
             "code",
             &[("name", TEXT), ("priority", TEXT), ("lead_organisation", TEXT), ("description", TEXT), ("status", TEXT)],
         ),
         Held::columns(
             "organisations",
-            "organisation",
+            AuditEntity::Organisation,
             "code",
             &[
                 ("name", TEXT),
@@ -154,49 +187,49 @@ fn held() -> Vec<Held> {
                 ("postcode", TEXT),
             ],
         ),
-        Held::columns("funders", "funder", "code", &[("name", TEXT)]),
-        Held::columns("priorities", "priority", "code", &[("name", TEXT), ("description", TEXT)]),
+        Held::columns("funders", AuditEntity::Funder, "code", &[("name", TEXT)]),
+        Held::columns("priorities", AuditEntity::Priority, "code", &[("name", TEXT), ("description", TEXT)]),
         Held::columns(
             "financial_years",
-            "financial_year",
+            AuditEntity::FinancialYear,
             "code",
             &[("start_date", TEXT), ("end_date", TEXT), ("status", TEXT)],
         ),
         Held::columns(
             "awards",
-            "award",
+            AuditEntity::Award,
             "grant_code || '/' || financial_year",
             &[("awarded_on", TEXT), ("reference", TEXT)],
         ),
         Held::columns(
             "tokens",
-            "token",
+            AuditEntity::Token,
             "cast(id as text)",
             &[("name", TEXT), ("role", TEXT), ("secret_hash", TEXT), ("revoked_at", TEXT)],
         ),
         Held {
             table: "users",
-            entity: "user",
+            entity: AuditEntity::User,
             select: super::users::AUDITED_SELECT.to_owned(),
             shape: Shape::Record(super::users::audited),
             removable: false,
         },
         Held {
             table: "settings",
-            entity: "setting",
+            entity: AuditEntity::Setting,
             select: "select key as audit_key, value from settings".to_owned(),
             shape: Shape::Record(|r| Ok(Value::String(text(r, "settings", "value")?))),
             removable: false,
         },
         Held::columns(
             "quarter_locks",
-            "quarter",
+            AuditEntity::Quarter,
             "financial_year || '/Q' || cast(quarter as text)",
             &[("locked", Col::Flag), ("reason", TEXT), ("changed_by", TEXT), ("changed_at", TEXT)],
         ),
         Held {
             table: "payment_schedules",
-            entity: "payment_schedule",
+            entity: AuditEntity::PaymentSchedule,
             select: "select grant_code || '/' || financial_year as audit_key, due_on, amount_pence, condition
                      from payment_schedules order by grant_code, financial_year, line"
                 .to_owned(),
@@ -212,7 +245,7 @@ fn held() -> Vec<Held> {
         },
         Held {
             table: "spend_profiles",
-            entity: "spend_profile",
+            entity: AuditEntity::SpendProfile,
             select: "select grant_code || '/' || financial_year || '/' || project_code as audit_key,
                             q1_pct as q1, q2_pct as q2, q3_pct as q3, q4_pct as q4, set_by, set_at
                      from spend_profiles"
@@ -229,7 +262,7 @@ fn held() -> Vec<Held> {
         },
         Held {
             table: "indicators",
-            entity: "indicator",
+            entity: AuditEntity::Indicator,
             select: "select project_code || '/' || code || '/' || financial_year as audit_key, name, unit, baseline,
                             target, q1_target, q2_target, q3_target, q4_target, created_by, created_at
                      from indicators"
@@ -316,12 +349,12 @@ pub(crate) async fn check(store: &Store, audit: &[AuditRow], problems: &mut Vec<
         }
         rows.extend(lines.into_iter().map(|(key, lines)| (key, Value::Array(lines))));
         for (key, row) in &rows {
-            compare(h.table, key, row, state.get(&(h.entity, key.as_str())), problems);
+            compare(h.table, key, row, state.get(&(h.entity.as_str(), key.as_str())), problems);
         }
         if !h.removable {
             let mut gone: Vec<&str> = state
                 .iter()
-                .filter(|((entity, key), s)| *entity == h.entity && present(s) && !rows.contains_key(*key))
+                .filter(|((entity, key), s)| *entity == h.entity.as_str() && present(s) && !rows.contains_key(*key))
                 .map(|((_, key), _)| *key)
                 .collect();
             gone.sort_unstable();
@@ -334,6 +367,41 @@ pub(crate) async fn check(store: &Store, audit: &[AuditRow], problems: &mut Vec<
         }
     }
     check_baselines(audit, problems);
+    Ok(())
+}
+
+/// Rows keyed as their records are (`stored`) against the records of `entity` done as
+/// `action`, each the row whole: a recorded row gone, a row that differs from its record,
+/// and a row with no record are each named, as `what` and key.
+pub(crate) async fn check_records(
+    store: &Store,
+    what: &str,
+    (entity, action): (AuditEntity, AuditAction),
+    stored: &BTreeMap<String, Value>,
+    problems: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "select entity_key, after_json from audit_log where entity = {} and action = {} order by id",
+        entity.sql(),
+        action.sql()
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for r in sqlx::query(&sql).fetch_all(store.pool()).await? {
+        let key: String = r.try_get("entity_key")?;
+        let after: Option<String> = r.try_get("after_json")?;
+        let after: Value = after.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default();
+        match stored.get(&key) {
+            None => problems.push(format!("{what} {key}: in the audit trail but no longer stored")),
+            Some(row) if *row != after => {
+                problems.push(format!("{what} {key}: differs from its audit record: altered outside the ledger"))
+            }
+            Some(_) => {}
+        }
+        seen.insert(key);
+    }
+    for key in stored.keys().filter(|k| !seen.contains(*k)) {
+        problems.push(format!("{what} {key}: has no audit record: written outside the ledger"));
+    }
     Ok(())
 }
 
@@ -374,8 +442,8 @@ fn compare(table: &str, key: &str, row: &Value, state: Option<&Value>, problems:
 }
 
 /// The action of an upgrade's record, and of the records of rows it brought under the trail.
-pub(crate) const UPGRADE: &str = "upgrade";
-pub(crate) const BASELINE: &str = "baseline";
+const UPGRADE: &str = AuditAction::Upgrade.as_str();
+const BASELINE: &str = AuditAction::Baseline.as_str();
 
 /// Baseline records are written only by an upgrade, in its `db_tx`, directly before its own
 /// record; an upgrade is recorded once. Anything else would let rows be recorded as they
@@ -399,6 +467,28 @@ fn check_baselines(audit: &[AuditRow], problems: &mut Vec<String>) {
                     a.id, a.entity, a.key
                 ));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each entity's table is covered as audited, each table covered as audited is some
+    /// entity's, and each table held here is held to its own entity's records.
+    #[test]
+    fn entities_and_audited_tables_agree() {
+        let audited: Vec<&str> = COVERAGE.iter().filter(|(_, c)| *c == Cover::Audit).map(|(t, _)| *t).collect();
+        let tables: Vec<&str> = AuditEntity::ALL.into_iter().filter_map(audited_table).collect();
+        for table in &tables {
+            assert!(audited.contains(table), "{table} is audited but COVERAGE does not say so");
+        }
+        for table in &audited {
+            assert!(tables.contains(table), "{table} is covered as audited but no entity's records describe it");
+        }
+        for h in held() {
+            assert_eq!(audited_table(h.entity), Some(h.table), "{} is held to the records of {}", h.table, h.entity);
         }
     }
 }

@@ -12,6 +12,7 @@ use super::entries::{hold_year_awards_in, lock_award_row};
 use super::lookups::{get_grant_in, year_status_in};
 use super::reference::{conflict_if_exists, get_project_in};
 use super::{RowLock, Store, StoreError, idempotency, now_precise, rows};
+use crate::domain::{AuditAction, AuditEntity};
 use crate::domain::{FinancialYear, Money, ProgressRag, Quantity, YearStatus, parse_date};
 use crate::model::Actor;
 use crate::model::known::Known;
@@ -161,7 +162,7 @@ pub async fn record_forecast(store: &Store, cmd: ForecastCmd, actor: Actor<'_>) 
         id: i64,
     }
     let Id { id } = rows::read(&row, "forecasts", &[])?;
-    audit::FORECASTS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "create", ""), None).await?;
+    audit::FORECASTS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, AuditAction::Create, ""), None).await?;
     let rec = ForecastRecord {
         id,
         grant: cmd.grant,
@@ -266,7 +267,7 @@ async fn record_withdrawal(
             }
         })?;
     let withdrawal: i64 = row.try_get("id")?;
-    table.record_in(db_tx, audit::RowKey::Id(withdrawal), (actor.name, "create", ""), None).await?;
+    table.record_in(db_tx, audit::RowKey::Id(withdrawal), (actor.name, AuditAction::Create, ""), None).await?;
     Ok(w)
 }
 
@@ -496,7 +497,7 @@ pub async fn create_indicator(
         returns: Vec::new(),
     };
     let key = format!("{}/{}/{}", rec.project, rec.code, rec.financial_year);
-    audit::record_in(&mut db_tx, Change::created(actor.name, "indicator", &key, &rec)).await?;
+    audit::record_in(&mut db_tx, Change::created(actor.name, AuditEntity::Indicator, &key, &rec)).await?;
     idempotency::commit_answer(db_tx, actor.idem, 201, rec).await
 }
 
@@ -634,7 +635,9 @@ pub async fn record_indicator_return(
         id: i64,
     }
     let Id { id } = rows::read(&row, "indicator_returns", &[])?;
-    audit::INDICATOR_RETURNS.record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, "create", ""), None).await?;
+    audit::INDICATOR_RETURNS
+        .record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, AuditAction::Create, ""), None)
+        .await?;
     let rec = IndicatorReturnRecord {
         id,
         project: cmd.project,

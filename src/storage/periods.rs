@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::chains::AuditRow;
 use super::held::lay_over;
 use super::scanned::StoredEntry;
-use crate::domain::{FinancialYear, parse_date};
+use crate::domain::{AuditEntity, FinancialYear, parse_date};
 use crate::model::known::parse_instant;
 
 /// A time as recorded, and to the second.
@@ -46,15 +46,15 @@ impl Span {
 
 /// The closed spans of each key of `entity`: from a key's state after each record, `shut`
 /// says whether it was closed and `time` when that took effect.
-fn spans<'a>(
-    audit: &'a [AuditRow],
-    entity: &str,
+fn spans(
+    audit: &[AuditRow],
+    entity: AuditEntity,
     shut: impl Fn(&Value) -> bool,
     time: impl Fn(&AuditRow, &Value) -> String,
-) -> HashMap<&'a str, Vec<Span>> {
+) -> HashMap<&str, Vec<Span>> {
     let mut state: HashMap<&str, (Value, Option<At>)> = HashMap::new();
     let mut spans: HashMap<&str, Vec<Span>> = HashMap::new();
-    for a in audit.iter().filter(|a| a.entity == entity) {
+    for a in audit.iter().filter(|a| a.entity == entity.as_str()) {
         let (value, closed_from) = state.entry(a.key.as_str()).or_insert((Value::Null, None));
         lay_over(value, a.after.as_deref());
         let text = time(a, value);
@@ -79,10 +79,14 @@ fn spans<'a>(
 /// Names every entry recorded inside a span when its year was closed, or when the quarter it
 /// is dated in was locked.
 pub(crate) fn check(entries: &[StoredEntry], audit: &[AuditRow], problems: &mut Vec<String>) {
-    let closed = spans(audit, "financial_year", |s| s["status"] == "closed", |a, _| a.at.clone());
+    let closed = spans(audit, AuditEntity::FinancialYear, |s| s["status"] == "closed", |a, _| a.at.clone());
     // A lock's own time, taken under the award locks; the record's, if it has none.
-    let locked =
-        spans(audit, "quarter", |s| s["locked"] == true, |a, s| s["changed_at"].as_str().unwrap_or(&a.at).to_owned());
+    let locked = spans(
+        audit,
+        AuditEntity::Quarter,
+        |s| s["locked"] == true,
+        |a, s| s["changed_at"].as_str().unwrap_or(&a.at).to_owned(),
+    );
     if closed.is_empty() && locked.is_empty() {
         return;
     }

@@ -12,6 +12,7 @@ use super::audit::{self, Change};
 use super::entries::hold_year_awards_in;
 use super::{DbTx, RowLock, Store, StoreError, idempotency, now, rows};
 use crate::domain::FinancialYear;
+use crate::domain::{AuditAction, AuditEntity};
 use crate::model::Actor;
 use crate::model::quarters::QuarterState;
 
@@ -91,7 +92,7 @@ pub async fn set_locked(
     if !(1..=4).contains(&quarter) {
         return Err(StoreError::invalid("q", "must be a quarter, 1 to 4"));
     }
-    let action = if lock { "lock" } else { "unlock" };
+    let action = if lock { AuditAction::Lock } else { AuditAction::Unlock };
     if reason.trim().is_empty() {
         return Err(StoreError::invalid("reason", format!("is required to {action} a quarter")));
     }
@@ -142,7 +143,7 @@ pub async fn set_locked(
     let change = Change {
         actor: actor.name,
         action,
-        entity: "quarter",
+        entity: AuditEntity::Quarter,
         key: &key,
         before: audit::json(&before),
         after: audit::json(&after),

@@ -13,6 +13,7 @@ use super::known::Cut;
 use super::{Store, StoreError, rows};
 use crate::domain::rag::{QuarterPlan, RagRule};
 use crate::domain::{AccountKind, FinancialYear};
+use crate::domain::{AuditAction, AuditEntity};
 use crate::model::known::Known;
 use crate::model::reports::{AccountFigure, Labels, Plans, ProjectInfo, QuarterSpend, SpendProfile};
 
@@ -350,8 +351,8 @@ pub async fn set_spend_profile(
     let key = format!("{grant}/{year}/{project}");
     let change = super::audit::Change {
         actor,
-        action: if before.is_some() { "update" } else { "create" },
-        entity: "spend_profile",
+        action: if before.is_some() { AuditAction::Update } else { AuditAction::Create },
+        entity: AuditEntity::SpendProfile,
         key: &key,
         before,
         after: super::audit::json(&rec),

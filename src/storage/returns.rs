@@ -10,9 +10,9 @@ use sqlx::any::AnyRow;
 use super::entries::hold_year_awards_in;
 use super::known::Cut;
 use super::{DbTx, Page, RowLock, Store, StoreError, audit, idempotency, rows};
-use crate::domain::FinancialYear;
 use crate::domain::anchor::{self, Anchor};
 use crate::domain::status::ReturnKind;
+use crate::domain::{AuditAction, AuditEntity, FinancialYear};
 use crate::model::Actor;
 use crate::model::known::{Known, Position};
 use crate::model::lists::ReturnFilter;
@@ -84,8 +84,8 @@ pub async fn finish_filing(filing: Filing, new: NewReturn, actor: Actor<'_>) -> 
         &mut db_tx,
         audit::Change {
             actor: actor.name,
-            action: "file",
-            entity: "return",
+            action: AuditAction::File,
+            entity: AuditEntity::Return,
             key: &id.to_string(),
             before: None,
             after: audit::json(&record),
@@ -224,10 +224,12 @@ pub async fn all_stored(store: &Store) -> Result<(Vec<Stored>, Vec<i64>), StoreE
     let mut db_tx = store.begin_read().await?;
     let sql = format!("select {COLUMNS}, body from filed_returns order by id");
     let found = sqlx::query(&sql).fetch_all(&mut *db_tx).await?;
-    let audits =
-        sqlx::query("select entity_key, after_json from audit_log where entity = 'return' and action = 'file'")
-            .fetch_all(&mut *db_tx)
-            .await?;
+    let audits_sql = format!(
+        "select entity_key, after_json from audit_log where entity = {} and action = {}",
+        AuditEntity::Return.sql(),
+        AuditAction::File.sql()
+    );
+    let audits = sqlx::query(&audits_sql).fetch_all(&mut *db_tx).await?;
     db_tx.rollback().await?;
     let mut audited = std::collections::BTreeMap::new();
     for a in &audits {

@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use super::{Store, StoreError, now};
 use super::{audit, tokens};
+use crate::domain::AuditAction;
 use crate::model::tokens::Principal;
 
 /// How long a session lasts: a working day, so a forgotten browser does not stay signed in.
@@ -57,7 +58,7 @@ pub async fn start(store: &Store, principal: &Principal, replacing: Option<&str>
     .await?;
     // The sign-in is in the audit trail, which `verify` holds every session row to: a row
     // written straight into the database would otherwise carry a token's role to the pages.
-    let by = (principal.name.as_str(), "sign_in", "");
+    let by = (principal.name.as_str(), AuditAction::SignIn, "");
     audit::SESSIONS.record_in(&mut db_tx, audit::RowKey::Text(&id_hash), by, None).await?;
     db_tx.commit().await?;
     Ok(secret)

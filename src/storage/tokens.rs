@@ -9,6 +9,7 @@ use super::rows;
 use super::{DbTx, Page, Store, StoreError, now};
 
 pub use crate::domain::Role;
+use crate::domain::{AuditAction, AuditEntity};
 use crate::model::tokens::{NewToken, Principal, TokenInfo};
 
 pub fn hash_secret(secret: &str) -> String {
@@ -112,8 +113,8 @@ async fn insert_with_secret_in(
     let after = serde_json::json!({ "id": id, "name": name, "role": role, "secret_hash": secret_hash });
     let change = Change {
         actor,
-        action: "create",
-        entity: "token",
+        action: AuditAction::Create,
+        entity: AuditEntity::Token,
         key: &id.to_string(),
         before: None,
         after: Some(after),
@@ -156,8 +157,8 @@ pub async fn revoke(store: &Store, id: i64, actor: &str) -> Result<(), StoreErro
     }
     let change = Change {
         actor,
-        action: "revoke",
-        entity: "token",
+        action: AuditAction::Revoke,
+        entity: AuditEntity::Token,
         key: &id.to_string(),
         before: Some(serde_json::json!({ "revoked_at": null })),
         after: Some(serde_json::json!({ "revoked_at": at })),

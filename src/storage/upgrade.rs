@@ -18,8 +18,10 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::audit::{self, Change};
-use super::held::{self, BASELINE, UPGRADE};
+use super::held;
 use super::{DbTx, Store, StoreError};
+use crate::domain::words::sql_list;
+use crate::domain::{AuditAction, AuditEntity};
 
 /// The upgrade this module records.
 const VERSION: &str = "0016";
@@ -46,35 +48,45 @@ pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
     let trail = trail_in(&mut db_tx).await?;
     let state = held::recorded(trail.iter().map(|(e, k, a)| (e.as_str(), k.as_str(), a.as_deref())));
     let mut baselined: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut due: Vec<(&str, String, Value)> = Vec::new();
+    let mut due: Vec<(AuditEntity, String, Value)> = Vec::new();
     for r in sqlx::query("select cast(id as text) as audit_key, secret_hash from tokens order by id")
         .fetch_all(&mut *db_tx)
         .await?
     {
         let key: String = r.try_get("audit_key")?;
-        if state.get(&("token", key.as_str())).is_some_and(|s| s.is_object() && s.get("secret_hash").is_none()) {
-            due.push(("token", key, json!({ "secret_hash": r.try_get::<String, _>("secret_hash")? })));
+        if state
+            .get(&(AuditEntity::Token.as_str(), key.as_str()))
+            .is_some_and(|s| s.is_object() && s.get("secret_hash").is_none())
+        {
+            due.push((AuditEntity::Token, key, json!({ "secret_hash": r.try_get::<String, _>("secret_hash")? })));
         }
     }
     for table in stored {
         for r in sqlx::query(&table.select()).fetch_all(&mut *db_tx).await? {
             let key: String = r.try_get("audit_key")?;
-            if !state.contains_key(&(table.entity, key.as_str())) {
+            if !state.contains_key(&(table.entity.as_str(), key.as_str())) {
                 due.push((table.entity, key, table.value(&r)?));
             }
         }
     }
     for (entity, key, after) in due {
-        *baselined.entry(entity).or_default() += 1;
+        *baselined.entry(entity.as_str()).or_default() += 1;
         let reason = "recorded as it stood when the ledger was upgraded to 0016";
-        let change =
-            Change { actor: ACTOR, action: BASELINE, entity, key: &key, before: None, after: Some(after), reason };
+        let change = Change {
+            actor: ACTOR,
+            action: AuditAction::Baseline,
+            entity,
+            key: &key,
+            before: None,
+            after: Some(after),
+            reason,
+        };
         audit::record_in(&mut db_tx, change).await?;
     }
     let change = Change {
         actor: ACTOR,
-        action: UPGRADE,
-        entity: "ledger",
+        action: AuditAction::Upgrade,
+        entity: AuditEntity::Ledger,
         key: VERSION,
         before: None,
         after: Some(json!({ "baselined": baselined })),
@@ -87,25 +99,23 @@ pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
 
 /// Whether this upgrade is recorded.
 async fn upgraded_in(db_tx: &mut DbTx) -> Result<bool, StoreError> {
-    let found =
-        sqlx::query("select 1 as one from audit_log where entity = 'ledger' and entity_key = $1 and action = $2")
-            .bind(VERSION)
-            .bind(UPGRADE)
-            .fetch_optional(&mut **db_tx)
-            .await?;
+    let sql = format!(
+        "select 1 as one from audit_log where entity = {} and entity_key = $1 and action = {}",
+        AuditEntity::Ledger.sql(),
+        AuditAction::Upgrade.sql()
+    );
+    let found = sqlx::query(&sql).bind(VERSION).fetch_optional(&mut **db_tx).await?;
     Ok(found.is_some())
 }
 
 /// The records of the entities baselined here, in order.
 async fn trail_in(db_tx: &mut DbTx) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
-    let rows = sqlx::query(
-        "select entity, entity_key, after_json from audit_log
-         where entity in ('token', $1, $2, $3) order by id",
-    )
-    .bind(audit::VIREMENTS.entity)
-    .bind(audit::FORECASTS.entity)
-    .bind(audit::INDICATOR_RETURNS.entity)
-    .fetch_all(&mut **db_tx)
-    .await?;
+    let entities =
+        [AuditEntity::Token, audit::VIREMENTS.entity, audit::FORECASTS.entity, audit::INDICATOR_RETURNS.entity];
+    let sql = format!(
+        "select entity, entity_key, after_json from audit_log where entity in ({}) order by id",
+        sql_list(&entities)
+    );
+    let rows = sqlx::query(&sql).fetch_all(&mut **db_tx).await?;
     rows.iter().map(|r| Ok((r.try_get("entity")?, r.try_get("entity_key")?, r.try_get("after_json")?))).collect()
 }

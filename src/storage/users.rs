@@ -14,6 +14,7 @@ use sqlx::any::AnyRow;
 
 use super::audit::{self, Change};
 use super::{DbTx, Store, StoreError, now, rows};
+use crate::domain::{AuditAction, AuditEntity};
 use crate::model::tokens::Principal;
 use crate::model::users::{NewUserCmd, Password, UserInfo, fold, password_problem};
 
@@ -37,11 +38,18 @@ pub(crate) fn audited(row: &AnyRow) -> Result<Value, StoreError> {
 }
 
 /// Records the row `id` as it now stands, in the db_tx that wrote it.
-async fn record_in(db_tx: &mut DbTx, id: i64, actor: &str, action: &str) -> Result<(), StoreError> {
+async fn record_in(db_tx: &mut DbTx, id: i64, actor: &str, action: AuditAction) -> Result<(), StoreError> {
     let row = sqlx::query(&format!("{AUDITED_SELECT} where id = $1")).bind(id).fetch_one(&mut **db_tx).await?;
     let key = id.to_string();
-    let change =
-        Change { actor, action, entity: "user", key: &key, before: None, after: Some(audited(&row)?), reason: "" };
+    let change = Change {
+        actor,
+        action,
+        entity: AuditEntity::User,
+        key: &key,
+        before: None,
+        after: Some(audited(&row)?),
+        reason: "",
+    };
     audit::record_in(db_tx, change).await
 }
 
@@ -113,7 +121,7 @@ pub async fn add(store: &Store, cmd: &NewUserCmd, actor: &str) -> Result<UserInf
         }
     })?;
     let id: i64 = row.try_get("id")?;
-    record_in(&mut db_tx, id, actor, "create").await?;
+    record_in(&mut db_tx, id, actor, AuditAction::Create).await?;
     db_tx.commit().await?;
     find(store, &username).await?.ok_or_else(|| StoreError::NotFound(format!("user {username}")))
 }
@@ -150,7 +158,7 @@ pub async fn disable(store: &Store, username: &str, actor: &str) -> Result<(), S
     let id = live_id_in(&mut db_tx, username).await?;
     sqlx::query("update users set disabled_at = $2 where id = $1").bind(id).bind(now()).execute(&mut *db_tx).await?;
     sqlx::query("delete from sessions where user_id = $1").bind(id).execute(&mut *db_tx).await?;
-    record_in(&mut db_tx, id, actor, "disable").await?;
+    record_in(&mut db_tx, id, actor, AuditAction::Disable).await?;
     db_tx.commit().await?;
     Ok(())
 }
@@ -162,7 +170,7 @@ pub async fn reset_password(store: &Store, username: &str, password: &Password, 
     let mut db_tx = store.begin().await?;
     let id = live_id_in(&mut db_tx, username).await?;
     set_password_in(&mut db_tx, id, &phc, None).await?;
-    record_in(&mut db_tx, id, actor, "reset_password").await?;
+    record_in(&mut db_tx, id, actor, AuditAction::ResetPassword).await?;
     db_tx.commit().await?;
     Ok(())
 }
@@ -199,7 +207,7 @@ pub async fn change_password(
     let mut db_tx = store.begin().await?;
     let id = live_id_in(&mut db_tx, username).await?;
     set_password_in(&mut db_tx, id, &phc, Some(session_secret)).await?;
-    record_in(&mut db_tx, id, &fold(username), "change_password").await?;
+    record_in(&mut db_tx, id, &fold(username), AuditAction::ChangePassword).await?;
     db_tx.commit().await?;
     Ok(())
 }

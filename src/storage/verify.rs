@@ -13,7 +13,9 @@ pub(crate) use super::scanned::StoredEntry;
 use super::{Store, StoreError};
 use crate::domain::chain::{ChainKey, PostingContent};
 use crate::domain::entry::date_window;
-use crate::domain::{Account, AccountKind, CommitmentKind, EntryKind, FinancialYear, Money, OnOverspend};
+use crate::domain::{
+    Account, AccountKind, AuditAction, AuditEntity, CommitmentKind, EntryKind, FinancialYear, Money, OnOverspend,
+};
 
 /// Every problem found, in words an auditor can act on, checking keyed links with this
 /// process's chain key. Empty means the ledger is sound.
@@ -151,28 +153,8 @@ async fn check_evidence(store: &Store, problems: &mut Vec<String>) -> Result<(),
         });
         stored.insert(format!("{commitment}/{id}"), record);
     }
-    let audited = sqlx::query(
-        "select entity_key, after_json from audit_log where entity = 'agreement_evidence' and action = 'create' order by id",
-    )
-    .fetch_all(store.pool())
-    .await?;
-    let mut seen = std::collections::BTreeSet::new();
-    for r in audited {
-        let key: String = r.try_get("entity_key")?;
-        let after: Option<String> = r.try_get("after_json")?;
-        let after: serde_json::Value = after.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default();
-        match stored.get(&key) {
-            None => problems.push(format!("evidence {key}: in the audit trail but no longer stored")),
-            Some(row) if *row != after => {
-                problems.push(format!("evidence {key}: differs from its audit record: altered outside the ledger"))
-            }
-            Some(_) => {}
-        }
-        seen.insert(key);
-    }
-    for key in stored.keys().filter(|k| !seen.contains(*k)) {
-        problems.push(format!("evidence {key}: has no audit record: written outside the ledger"));
-    }
+    let records = (AuditEntity::AgreementEvidence, AuditAction::Create);
+    super::held::check_records(store, "evidence", records, &stored, problems).await?;
     Ok(())
 }
 

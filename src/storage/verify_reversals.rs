@@ -3,11 +3,12 @@
 //! every audit record of a reversal still has its row. The audit trail is chained, so a
 //! reversal added, changed or deleted with the triggers off is named here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use sqlx::Row;
 
 use super::{Store, StoreError};
+use crate::domain::{AuditAction, AuditEntity};
 
 pub(super) async fn check(store: &Store, problems: &mut Vec<String>) -> Result<(), StoreError> {
     let rows = sqlx::query(
@@ -35,26 +36,7 @@ pub(super) async fn check(store: &Store, problems: &mut Vec<String>) -> Result<(
         });
         stored.insert(key, record);
     }
-    let audited = sqlx::query(
-        "select entity_key, after_json from audit_log where entity = 'evidence_reversal' and action = 'reverse' order by id",
-    )
-    .fetch_all(store.pool())
-    .await?;
-    let mut seen = BTreeSet::new();
-    for r in audited {
-        let key: String = r.try_get("entity_key")?;
-        let after: Option<String> = r.try_get("after_json")?;
-        let after: serde_json::Value = after.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default();
-        match stored.get(&key) {
-            None => problems.push(format!("evidence reversal {key}: in the audit trail but no longer stored")),
-            Some(row) if *row != after => problems
-                .push(format!("evidence reversal {key}: differs from its audit record: altered outside the ledger")),
-            Some(_) => {}
-        }
-        seen.insert(key);
-    }
-    for key in stored.keys().filter(|k| !seen.contains(*k)) {
-        problems.push(format!("evidence reversal {key}: has no audit record: written outside the ledger"));
-    }
+    let records = (AuditEntity::EvidenceReversal, AuditAction::Reverse);
+    super::held::check_records(store, "evidence reversal", records, &stored, problems).await?;
     Ok(())
 }

@@ -32,6 +32,7 @@ mod hostile_pages;
 mod import_commitments;
 mod interchange;
 mod invariants;
+mod json_columns;
 mod lists;
 mod measure;
 mod migration_parity;

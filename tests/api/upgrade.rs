@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use grant_ledger::domain::{FinancialYear, Quantity, Role};
+use grant_ledger::domain::{AuditAction, AuditEntity, FinancialYear, Quantity, Role};
 use grant_ledger::model::Actor;
 use grant_ledger::model::monitoring::IndicatorCmd;
 use grant_ledger::model::reference::Project;
@@ -101,8 +101,8 @@ async fn old_token(app: &TestApp, name: &str, role: Role, secret: &str) -> i64 {
     let after = json!({ "id": id, "name": name, "role": role });
     let change = Change {
         actor: "configuration",
-        action: "create",
-        entity: "token",
+        action: AuditAction::Create,
+        entity: AuditEntity::Token,
         key: &id.to_string(),
         before: None,
         after: Some(after),
@@ -155,8 +155,8 @@ async fn ledger_before_0016(app: &TestApp) -> (i64, i64) {
     let key = leaver.to_string();
     let change = Change {
         actor: "Old Admin",
-        action: "revoke",
-        entity: "token",
+        action: AuditAction::Revoke,
+        entity: AuditEntity::Token,
         key: &key,
         before: Some(json!({ "revoked_at": null })),
         after: Some(json!({ "revoked_at": at })),

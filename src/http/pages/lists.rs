@@ -508,7 +508,7 @@ async fn audit_page(State(s): State<AppState>, Session(who, _): Session, mut q: 
     let page = ListQuery::read(&mut q, List::Audit, "");
     let csv = page.csv();
     q.finish()?;
-    if f.entity.as_deref().is_some_and(crate::model::audit::admin_only) && !f.with_tokens {
+    if f.entity.is_some_and(crate::domain::audit::AuditEntity::admin_only) && !f.with_tokens {
         return Err(AppError::Forbidden);
     }
     let pairs = vec![

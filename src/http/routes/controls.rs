@@ -15,7 +15,7 @@ use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{Code, IsoDate, PageQuery, Text};
 use super::super::{AppState, Idem};
 use crate::domain::rag::RagRule;
-use crate::domain::{FinancialYear, Money, VirementStatus, is_valid_code};
+use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{
     CloseYearCmd, RejectVirementCmd, ReopenYearCmd, SettingsPatch, YearEndCmd, YearEndRecord,
@@ -318,8 +318,8 @@ async fn year_end(
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
-    #[param(value_type = Option<Text>)]
-    entity: Option<String>,
+    #[param(inline, value_type = Option<AuditEntity>)]
+    entity: Option<AuditEntity>,
     #[param(value_type = Option<Text>)]
     key: Option<String>,
     #[param(value_type = Option<Text>)]
@@ -335,7 +335,7 @@ pub(crate) struct AuditQuery {
 impl AuditQuery {
     pub(crate) fn read(q: &mut Query) -> Self {
         AuditQuery {
-            entity: q.text("entity"),
+            entity: q.word("entity", AuditEntity::parse, &AuditEntity::WORDS),
             key: q.text("key"),
             actor: q.text("actor"),
             action: q.text("action"),
@@ -362,7 +362,7 @@ async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Resu
     let page = q.page(List::Audit);
     q.finish()?;
     // Viewers read everything but tokens and sign-ins: asking for them is refused, not answered empty.
-    if filter.entity.as_deref().is_some_and(crate::model::audit::admin_only) && !with_tokens {
+    if filter.entity.is_some_and(AuditEntity::admin_only) && !with_tokens {
         return Err(AppError::Forbidden);
     }
     Ok(Json(audit::list(&s.store, &filter, page.after_id(), page.limit).await?))

@@ -5,6 +5,7 @@
 use super::commitment::{CommitmentRow, commit_part_in, commitment_row, part_states, part_years};
 use super::*;
 use crate::domain::words::sql_list;
+use crate::domain::{AuditAction, AuditEntity};
 use crate::domain::{CommitmentKind, EvidenceStatus};
 use crate::model::agreements::{
     AgreementPart, CommitmentDetail, CommitmentPayment, EvidenceCmd, EvidenceRecord, EvidenceReversal,
@@ -195,7 +196,7 @@ pub async fn record_evidence(store: &Store, c: EvidenceCmd, actor: Actor<'_>) ->
         reversal: None,
     };
     let key = format!("{}/{id}", c.commitment_id);
-    let change = Change::created(actor.name, "agreement_evidence", &key, &record);
+    let change = Change::created(actor.name, AuditEntity::AgreementEvidence, &key, &record);
     audit::record_in(&mut db_tx, change).await?;
     commit_with(db_tx, actor, record).await
 }
@@ -264,8 +265,8 @@ pub async fn reverse_evidence(
     let key = format!("{}/{}", c.commitment_id, c.evidence_id);
     let change = Change {
         actor: actor.name,
-        action: "reverse",
-        entity: "evidence_reversal",
+        action: AuditAction::Reverse,
+        entity: AuditEntity::EvidenceReversal,
         key: &key,
         before: None,
         after: audit::json(&record),

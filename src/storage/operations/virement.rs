@@ -1,6 +1,7 @@
 //! Virements: budget moved between projects of one award.
 
 use super::*;
+use crate::domain::AuditAction;
 use crate::storage::audit::{RowKey, VIREMENTS};
 
 /// Posts a virement at once: below the approval threshold. The row in `virements` records
@@ -58,7 +59,7 @@ pub async fn vire_in(
             if done.rows_affected() != 1 {
                 return Err(StoreError::Conflict(format!("virement {id} is no longer pending")));
             }
-            VIREMENTS.record_in(db_tx, RowKey::Id(id), (by, "approve", ""), before).await?;
+            VIREMENTS.record_in(db_tx, RowKey::Id(id), (by, AuditAction::Approve, ""), before).await?;
             id
         }
         None => insert_virement_in(db_tx, &c, proposer, VirementStatus::Posted, Some(posted.entry_id)).await?,
@@ -109,6 +110,6 @@ pub async fn insert_virement_in(
     .fetch_one(&mut **db_tx)
     .await?;
     let id = row.try_get("id")?;
-    VIREMENTS.record_in(db_tx, RowKey::Id(id), (proposer, "create", ""), None).await?;
+    VIREMENTS.record_in(db_tx, RowKey::Id(id), (proposer, AuditAction::Create, ""), None).await?;
     Ok(id)
 }

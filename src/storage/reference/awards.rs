@@ -1,6 +1,7 @@
 //! Awards: listed, and created with their award entry, posted through `entries`.
 
 use super::*;
+use crate::domain::AuditEntity;
 use crate::domain::words::sql_list;
 use crate::domain::{AccountKind, EntryKind};
 
@@ -109,6 +110,6 @@ pub async fn create_award_in(db_tx: &mut DbTx, a: &NewAward, created_by: &str) -
         entry_id: Some(posted.entry_id),
     };
     let key = format!("{}/{}", a.grant, a.year);
-    audit::record_in(db_tx, Change::created(created_by, "award", &key, &record)).await?;
+    audit::record_in(db_tx, Change::created(created_by, AuditEntity::Award, &key, &record)).await?;
     Ok(record)
 }

@@ -1,6 +1,7 @@
 //! Funders: listed and created (by admin).
 
 use super::*;
+use crate::domain::AuditEntity;
 
 pub async fn list_funders(store: &Store, after: &str, limit: i64) -> Result<Page<Funder>, StoreError> {
     page_by_code(store, ("funders", "code, name"), after, limit, crate::model::page::List::Funders, |f: &Funder| {
@@ -22,6 +23,6 @@ pub async fn create_funder_in(db_tx: &mut DbTx, f: &Funder, actor: &str) -> Resu
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("funder {}", f.code)))?;
-    audit::record_in(db_tx, Change::created(actor, "funder", &f.code, f)).await?;
+    audit::record_in(db_tx, Change::created(actor, AuditEntity::Funder, &f.code, f)).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Grants: listed and created; `Grant` itself is in `model::reference`.
 
 use super::*;
+use crate::domain::AuditEntity;
 
 pub async fn list_grants(store: &Store, after: &str, limit: i64) -> Result<Page<Grant>, StoreError> {
     page_by_code(store, ("grants", "*"), after, limit, crate::model::page::List::Grants, |g: &Grant| g.code.clone())
@@ -39,6 +40,6 @@ pub async fn create_grant_in(db_tx: &mut DbTx, g: &Grant, actor: &str) -> Result
     .execute(&mut **db_tx)
     .await
     .map_err(|e| conflict_if_exists(e, format!("grant {}", g.code)))?;
-    audit::record_in(db_tx, Change::created(actor, "grant", &g.code, g)).await?;
+    audit::record_in(db_tx, Change::created(actor, AuditEntity::Grant, &g.code, g)).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! audit trail as entity `organisation`; `Organisation` itself is in `model::reference`.
 
 use super::*;
+use crate::domain::{AuditAction, AuditEntity};
 
 const TABLE: &str = "organisations";
 
@@ -46,7 +47,7 @@ pub async fn create_organisation(store: &Store, o: Organisation, actor: Actor<'_
         .execute(&mut *db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("organisation {}", o.code)))?;
-    audit::record_in(&mut db_tx, Change::created(actor.name, "organisation", &o.code, &o)).await?;
+    audit::record_in(&mut db_tx, Change::created(actor.name, AuditEntity::Organisation, &o.code, &o)).await?;
     idempotency::commit_answer(db_tx, actor.idem, 201, o).await
 }
 
@@ -84,8 +85,8 @@ pub async fn update_organisation(
         &mut db_tx,
         Change {
             actor,
-            action: "update",
-            entity: "organisation",
+            action: AuditAction::Update,
+            entity: AuditEntity::Organisation,
             key: code,
             before,
             after: audit::json(&o),

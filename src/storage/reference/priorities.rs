@@ -1,6 +1,7 @@
 //! Priorities: listed and created.
 
 use super::*;
+use crate::domain::AuditEntity;
 
 pub async fn list_priorities(store: &Store, after: &str, limit: i64) -> Result<Page<Priority>, StoreError> {
     page_by_code(store, ("priorities", "*"), after, limit, crate::model::page::List::Priorities, |p: &Priority| {
@@ -23,6 +24,6 @@ pub async fn create_priority_in(db_tx: &mut DbTx, p: &Priority, actor: &str) -> 
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("priority {}", p.code)))?;
-    audit::record_in(db_tx, Change::created(actor, "priority", &p.code, p)).await?;
+    audit::record_in(db_tx, Change::created(actor, AuditEntity::Priority, &p.code, p)).await?;
     Ok(())
 }

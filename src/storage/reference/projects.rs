@@ -1,6 +1,7 @@
 //! Projects: listed, read, created and changed; `Project` itself is in `model::reference`.
 
 use super::*;
+use crate::domain::{AuditAction, AuditEntity};
 
 pub async fn list_projects(store: &Store, after: &str, limit: i64) -> Result<Page<Project>, StoreError> {
     page_by_code(store, ("projects", "*"), after, limit, crate::model::page::List::Projects, |p: &Project| {
@@ -44,7 +45,7 @@ pub async fn create_project_in(db_tx: &mut DbTx, p: &Project, actor: &str) -> Re
     .execute(&mut **db_tx)
     .await
     .map_err(|e| conflict_if_exists(e, format!("project {}", p.code)))?;
-    audit::record_in(db_tx, Change::created(actor, "project", &p.code, p)).await?;
+    audit::record_in(db_tx, Change::created(actor, AuditEntity::Project, &p.code, p)).await?;
     Ok(())
 }
 
@@ -105,7 +106,15 @@ pub async fn update_project(
     .await?;
     audit::record_in(
         &mut db_tx,
-        Change { actor, action: "update", entity: "project", key: code, before, after: audit::json(&p), reason: "" },
+        Change {
+            actor,
+            action: AuditAction::Update,
+            entity: AuditEntity::Project,
+            key: code,
+            before,
+            after: audit::json(&p),
+            reason: "",
+        },
     )
     .await?;
     db_tx.commit().await?;

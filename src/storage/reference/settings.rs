@@ -1,6 +1,7 @@
 //! Settings: read and set, each change audited.
 
 use super::*;
+use crate::domain::{AuditAction, AuditEntity};
 
 pub async fn set_setting_in(db_tx: &mut DbTx, key: &str, value: &str, actor: &str) -> Result<(), StoreError> {
     let before =
@@ -11,8 +12,8 @@ pub async fn set_setting_in(db_tx: &mut DbTx, key: &str, value: &str, actor: &st
     }
     let change = Change {
         actor,
-        action: if before.is_some() { "update" } else { "create" },
-        entity: "setting",
+        action: if before.is_some() { AuditAction::Update } else { AuditAction::Create },
+        entity: AuditEntity::Setting,
         key,
         before: before.map(serde_json::Value::String),
         after: Some(serde_json::Value::String(value.to_owned())),

@@ -1,6 +1,7 @@
 //! Financial years: listed, read, created.
 
 use super::*;
+use crate::domain::AuditEntity;
 
 fn fy_from(r: &AnyRow) -> Result<FinancialYearRecord, StoreError> {
     rows::read(r, "financial_years", &["code"])
@@ -59,6 +60,6 @@ pub async fn create_financial_year_in(
         .execute(&mut **db_tx)
         .await
         .map_err(|e| conflict_if_exists(e, format!("financial year {}", rec.code)))?;
-    audit::record_in(db_tx, Change::created(actor, "financial_year", &rec.code, rec)).await?;
+    audit::record_in(db_tx, Change::created(actor, AuditEntity::FinancialYear, &rec.code, rec)).await?;
     Ok(())
 }
