@@ -68,6 +68,8 @@ mod tests {
             crate::http::pages::SignInFormFields,
             crate::http::pages::SignOutFields,
             crate::model::users::NewUserCmd,
+            crate::http::pages::account::PasswordFields,
+            crate::http::pages::account::ResetFields,
         );
         // A commitment is one of two forms, chosen by `kind`.
         use crate::model::postings::{CommitmentRequest, GrantAgreementCmd, PurchaseOrderCmd};

@@ -82,15 +82,30 @@ async fn password_form(who: Session, mut q: Query) -> Result<Response, AppError>
     Ok(page_response(StatusCode::OK, password_html(&who.1, &[], changed)))
 }
 
+/// The form changing one's own password. Read without refusing its fields one by one: an
+/// empty or unreadable password is told as the form's own message, never echoed.
 #[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the form the handler reads
-struct PasswordFields {
-    current_password: String,
+pub struct PasswordFields {
+    #[schema(value_type = String)]
+    pub current_password: Password,
     /// At least 12 characters, not one character repeated, not the username.
-    new_password: String,
-    confirm_password: String,
+    #[schema(value_type = String)]
+    pub new_password: Password,
+    #[schema(value_type = String)]
+    pub confirm_password: Password,
     /// The form's token, bound to the session.
-    csrf_token: String,
+    pub csrf_token: String,
+}
+
+impl FromFields for PasswordFields {
+    fn read(f: &mut Fields) -> Self {
+        PasswordFields {
+            current_password: Password(f.text("current_password")),
+            new_password: Password(f.text("new_password")),
+            confirm_password: Password(f.text("confirm_password")),
+            csrf_token: f.text("csrf_token"),
+        }
+    }
 }
 
 /// Change one's own password: the current one must match and the new one be given twice.
@@ -109,8 +124,8 @@ async fn change_password(
     if who.0.user_id.is_none() {
         return Err(AppError::Forbidden);
     }
-    let field = |n: &str| Password(form.get(n).unwrap_or("").to_owned());
-    let (current, new, confirm) = (field("current_password"), field("new_password"), field("confirm_password"));
+    let PasswordFields { current_password: current, new_password: new, confirm_password: confirm, .. } =
+        PasswordFields::read(&mut super::form_fields(&form));
     let again = |errors: Vec<FieldError>| {
         page_response(StatusCode::UNPROCESSABLE_ENTITY, password_html(form.token(), &errors, false))
     };
@@ -246,13 +261,20 @@ async fn users_page_disable(
     Ok(Redirect::to("/admin/users").into_response())
 }
 
+/// The form setting a user's password from the admin page.
 #[derive(ToSchema)]
-#[allow(dead_code)] // the contract of the form the handler reads
-struct ResetFields {
+pub struct ResetFields {
     /// At least 12 characters, not one character repeated, not the username.
-    password: String,
+    #[schema(value_type = String)]
+    pub password: Password,
     /// The form's token, bound to the session.
-    csrf_token: String,
+    pub csrf_token: String,
+}
+
+impl FromFields for ResetFields {
+    fn read(f: &mut Fields) -> Self {
+        ResetFields { password: Password(f.text("password")), csrf_token: f.text("csrf_token") }
+    }
 }
 
 /// Set a user's password from the page; their sessions end.
@@ -270,7 +292,7 @@ async fn users_page_reset(
     csrf::CsrfForm(form): csrf::CsrfForm,
 ) -> Result<Response, AppError> {
     admin(&who)?;
-    let password = Password(form.get("password").unwrap_or("").to_owned());
+    let ResetFields { password, .. } = ResetFields::read(&mut super::form_fields(&form));
     match users::reset_password(&s.store, &username, &password, &who.0.name).await {
         Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) => {

@@ -10,7 +10,7 @@
 //! counts failures in the same per-address throttle as bearer tokens. Errors are pages
 //! (`errors`).
 
-mod account;
+pub(crate) mod account;
 mod cash;
 pub mod csrf;
 mod dashboard;
@@ -318,7 +318,7 @@ impl FromFields for SignInFormFields {
 }
 
 /// A checked form's fields, its token among them, as a request type reads them.
-fn form_fields(form: &csrf::FormFields) -> Fields {
+pub(super) fn form_fields(form: &csrf::FormFields) -> Fields {
     let token = (csrf::FIELD.to_owned(), form.token().to_owned());
     Fields::text_pairs(form.pairs().iter().cloned().chain([token]))
 }
