@@ -10,7 +10,7 @@
 //! counts failures in the same per-address throttle as bearer tokens. Errors are pages
 //! (`errors`).
 
-pub(crate) mod account;
+pub mod account;
 mod cash;
 pub mod csrf;
 mod dashboard;
