@@ -31,9 +31,13 @@ pub enum UserAction {
     /// List every user, live and disabled.
     List,
     /// Disable a user: they cannot sign in, and their sessions end at once.
-    Disable { username: String },
+    Disable {
+        /// The user's username (any case).
+        username: String,
+    },
     /// Set a user's password; their sessions end.
     ResetPassword {
+        /// The user's username (any case).
         username: String,
         /// Read the password from the first line of standard input instead of prompting.
         #[arg(long)]
