@@ -6,22 +6,10 @@ use grant_ledger::storage::tokens::Role;
 use serde_json::json;
 
 use crate::backend_test;
+use crate::forms::encode;
 use crate::hostile_pages::{ESCAPED, HOSTILE};
 use crate::pages::{Page, SignInPage, send, sign_in};
 use crate::support::TestApp;
-
-fn encode(pairs: &[(&str, &str)]) -> String {
-    let enc = |t: &str| {
-        t.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => (b as char).to_string(),
-                b' ' => "+".to_owned(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
-}
 
 fn virement(amount: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
