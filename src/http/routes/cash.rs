@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use utoipa::IntoParams;
@@ -15,7 +14,7 @@ use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Fields, FromFields, Query, RawBody};
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
-use super::{Caller, Created, created};
+use super::{Answer, Caller, Created, created};
 use crate::domain::{FinancialYear, is_valid_code};
 use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment, NewInstalment, PaymentSchedule, ScheduleCmd};
 use crate::model::formats::DataFormat;
@@ -49,7 +48,7 @@ pub(crate) fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppErro
 #[utoipa::path(get, path = "/api/v1/grants/{grant}/awards/{fy}/payment-schedule", tag = "cash",
     params(("grant" = Code, Path), ("fy" = FinancialYear, Path)),
     responses((status = 200, body = PaymentSchedule), (status = 404, description = "No such award (`not_found`).")))]
-async fn get_schedule(c: Caller, Path((grant, fy)): Path<(String, String)>) -> Result<Json<PaymentSchedule>, AppError> {
+async fn get_schedule(c: Caller, Path((grant, fy)): Path<(String, String)>) -> Answer<PaymentSchedule> {
     c.require(Need::ReadReference)?;
     let year = award_path(&grant, &fy)?;
     Ok(Json(PaymentSchedule(cash::payment_schedule(c.store(), &grant, year).await?)))
@@ -64,11 +63,7 @@ async fn get_schedule(c: Caller, Path((grant, fy)): Path<(String, String)>) -> R
     request_body(content = ScheduleCmd, description = "A bad field is named `schedule[i].field`, from 0."),
     responses((status = 200, body = PaymentSchedule), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award (`not_found`).")))]
-async fn put_schedule(
-    c: Caller,
-    Path((grant, fy)): Path<(String, String)>,
-    body: RawBody,
-) -> Result<Json<PaymentSchedule>, AppError> {
+async fn put_schedule(c: Caller, Path((grant, fy)): Path<(String, String)>, body: RawBody) -> Answer<PaymentSchedule> {
     c.require(Need::Approver)?;
     let year = award_path(&grant, &fy)?;
     let schedule = schedule_body(&body)?;
@@ -104,7 +99,7 @@ async fn record(c: Caller, body: &RawBody, mv: CashMove) -> Created<CashRecord> 
     responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`)."),
         (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more received than awarded (`amount`).")))]
-async fn receipt(c: Caller, body: RawBody) -> Result<(StatusCode, Json<CashRecord>), AppError> {
+async fn receipt(c: Caller, body: RawBody) -> Created<CashRecord> {
     record(c, &body, CashMove::Receipt).await
 }
 
@@ -116,7 +111,7 @@ async fn receipt(c: Caller, body: RawBody) -> Result<(StatusCode, Json<CashRecor
     responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`); `as_at` names an earlier date it would break."),
         (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more than is owed (`amount`).")))]
-async fn repayment(c: Caller, body: RawBody) -> Result<(StatusCode, Json<CashRecord>), AppError> {
+async fn repayment(c: Caller, body: RawBody) -> Created<CashRecord> {
     record(c, &body, CashMove::Repayment).await
 }
 

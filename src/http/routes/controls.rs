@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use chrono::NaiveDate;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,7 +13,7 @@ use super::super::auth::Need;
 use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{Code, IsoDate, PageQuery, Text};
-use super::{Answer, Caller};
+use super::{Answer, Caller, Created, created};
 use crate::domain::rag::RagRule;
 use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus, is_valid_code};
 use crate::model::audit::{AuditFilter, AuditRecord};
@@ -130,11 +129,11 @@ record_route! {
     responses((status = 201, body = VirementRecord), (status = 403, description = "Neither approver nor admin, or the proposer."),
         (status = 404, description = "No such virement (`not_found`)."),
         (status = 409, description = "Not pending, or refused by a ledger rule (`conflict`, `overspend`, `period_closed`).")))]
-async fn approve(c: Caller, Path(id): Path<String>) -> Result<(StatusCode, Json<VirementRecord>), AppError> {
+async fn approve(c: Caller, Path(id): Path<String>) -> Created<VirementRecord> {
     c.require(Need::Approver)?;
     let id = path_id(&id)?;
     let record = controls::approve_virement(c.store(), id, c.actor()).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    created(record)
 }
 
 /// Reject a pending virement.
@@ -144,7 +143,7 @@ async fn approve(c: Caller, Path(id): Path<String>) -> Result<(StatusCode, Json<
     request_body = RejectVirementCmd,
     responses((status = 200, body = VirementRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such virement (`not_found`)."), (status = 409, description = "Not pending (`conflict`).")))]
-async fn reject(c: Caller, Path(id): Path<String>, body: RawBody) -> Result<Json<VirementRecord>, AppError> {
+async fn reject(c: Caller, Path(id): Path<String>, body: RawBody) -> Answer<VirementRecord> {
     c.require(Need::Approver)?;
     let id = path_id(&id)?;
     let cmd = body.cmd::<RejectVirementCmd>()?;
@@ -159,7 +158,7 @@ async fn reject(c: Caller, Path(id): Path<String>, body: RawBody) -> Result<Json
     responses((status = 200, body = FinancialYearRecord), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "Something of the year is unresolved, or it is closed (`conflict`).")))]
-async fn close_year(c: Caller, Path(fy): Path<String>, body: RawBody) -> Result<Json<FinancialYearRecord>, AppError> {
+async fn close_year(c: Caller, Path(fy): Path<String>, body: RawBody) -> Answer<FinancialYearRecord> {
     c.require(Need::Admin)?;
     let year = path_year(&fy)?;
     let cmd = CloseYearCmd::from_fields(optional_fields(&body)?)?;
@@ -173,7 +172,7 @@ async fn close_year(c: Caller, Path(fy): Path<String>, body: RawBody) -> Result<
     params(("fy" = crate::domain::FinancialYear, Path)), request_body = ReopenYearCmd,
     responses((status = 200, body = FinancialYearRecord), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."), (status = 409, description = "The year is open (`conflict`).")))]
-async fn reopen_year(c: Caller, Path(fy): Path<String>, body: RawBody) -> Result<Json<FinancialYearRecord>, AppError> {
+async fn reopen_year(c: Caller, Path(fy): Path<String>, body: RawBody) -> Answer<FinancialYearRecord> {
     c.require(Need::Admin)?;
     let year = path_year(&fy)?;
     let cmd = body.cmd::<ReopenYearCmd>()?;
@@ -186,7 +185,7 @@ async fn reopen_year(c: Caller, Path(fy): Path<String>, body: RawBody) -> Result
 #[utoipa::path(get, path = "/api/v1/financial-years/{fy}/quarters", tag = "controls",
     params(("fy" = crate::domain::FinancialYear, Path)),
     responses((status = 200, body = QuarterStates), (status = 404, description = "No such year (`not_found`).")))]
-async fn list_quarters(c: Caller, Path(fy): Path<String>) -> Result<Json<QuarterStates>, AppError> {
+async fn list_quarters(c: Caller, Path(fy): Path<String>) -> Answer<QuarterStates> {
     c.require(Need::ReadReference)?;
     let year = path_year(&fy)?;
     Ok(Json(QuarterStates(quarter_locks::quarter_states(c.store(), year).await?)))
@@ -210,11 +209,7 @@ async fn change_quarter(c: Caller, (fy, q): (&str, &str), body: &RawBody, lock: 
     responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "The quarter is locked already, or an earlier quarter of its year is open (`conflict`, naming it).")))]
-async fn lock_quarter(
-    c: Caller,
-    Path((fy, q)): Path<(String, String)>,
-    body: RawBody,
-) -> Result<Json<QuarterState>, AppError> {
+async fn lock_quarter(c: Caller, Path((fy, q)): Path<(String, String)>, body: RawBody) -> Answer<QuarterState> {
     change_quarter(c, (&fy, &q), &body, true).await
 }
 
@@ -227,11 +222,7 @@ async fn lock_quarter(
     responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "The quarter is not locked, or a later quarter of its year is locked (`conflict`, naming it).")))]
-async fn unlock_quarter(
-    c: Caller,
-    Path((fy, q)): Path<(String, String)>,
-    body: RawBody,
-) -> Result<Json<QuarterState>, AppError> {
+async fn unlock_quarter(c: Caller, Path((fy, q)): Path<(String, String)>, body: RawBody) -> Answer<QuarterState> {
     change_quarter(c, (&fy, &q), &body, false).await
 }
 
@@ -243,11 +234,7 @@ async fn unlock_quarter(
     responses((status = 201, body = YearEndRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award, or no next year's award to carry into (`not_found`)."),
         (status = 409, description = "The split does not account for the unspent money, or the year is closed (`conflict`, `period_closed`).")))]
-async fn year_end(
-    c: Caller,
-    Path((grant, fy)): Path<(String, String)>,
-    body: RawBody,
-) -> Result<(StatusCode, Json<YearEndRecord>), AppError> {
+async fn year_end(c: Caller, Path((grant, fy)): Path<(String, String)>, body: RawBody) -> Created<YearEndRecord> {
     c.require(Need::Approver)?;
     if !is_valid_code(&grant) {
         return Err(AppError::field("grant", "is not a valid code"));
@@ -255,7 +242,7 @@ async fn year_end(
     let year = path_year(&fy)?;
     let cmd = YearEndCmd { grant, year, ..body.cmd::<YearEndCmd>()? };
     let record = controls::year_end(c.store(), cmd, c.actor()).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    created(record)
 }
 
 /// The filters of `GET /audit`, as `AuditFilter` takes them.
@@ -299,7 +286,7 @@ impl AuditQuery {
 /// Roles: every role but funder; token and sign-in (session) records for admin only.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "controls", params(AuditQuery, PageQuery),
     responses((status = 200, body = super::super::openapi::AuditPage), (status = 403, description = "A funder, or token or session records asked for by another role.")))]
-async fn list_audit(c: Caller, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
+async fn list_audit(c: Caller, mut q: Query) -> Answer<Page<AuditRecord>> {
     c.require(Need::ReadAudit)?;
     let with_tokens = Need::Admin.allows(c.auth.0.role);
     let filter = AuditQuery::read(&mut q).filter(with_tokens);
@@ -382,7 +369,7 @@ fn patched_rag(current: RagRule, amber: Option<String>, red: Option<String>) -> 
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/settings", tag = "controls", responses((status = 200, body = Settings)))]
-async fn get_settings(c: Caller) -> Result<Json<Settings>, AppError> {
+async fn get_settings(c: Caller) -> Answer<Settings> {
     c.require(Need::ReadReference)?;
     Ok(Json(settings(c.store()).await?))
 }
@@ -413,7 +400,7 @@ fn open_data_settings(f: &mut Fields, patch: &SettingsPatch) -> OpenDataSettings
 /// Roles: admin.
 #[utoipa::path(patch, path = "/api/v1/settings", tag = "controls", request_body = SettingsPatch,
     responses((status = 200, body = Settings), (status = 403, description = "Not admin.")))]
-async fn patch_settings(c: Caller, body: RawBody) -> Result<Json<Settings>, AppError> {
+async fn patch_settings(c: Caller, body: RawBody) -> Answer<Settings> {
     c.require(Need::Admin)?;
     // Read, not `from_fields`: the open-data shapes are checked before the request is finished.
     let mut f = Fields::parse(&body)?;

@@ -8,10 +8,9 @@ use utoipa_axum::routes;
 
 use super::super::AppState;
 use super::super::auth::Need;
-use super::super::error::AppError;
 use super::super::input::Query;
 use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Text};
-use super::Caller;
+use super::{Answer, Caller};
 use crate::domain::{AccountKind, EntryKind, FinancialYear, Money};
 use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
@@ -139,7 +138,7 @@ pub(crate) fn entry_page(q: &mut Query, f: &EntryFilter) -> super::super::input:
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/entries", tag = "ledger", params(EntryFilterQuery, PageQuery),
     responses((status = 200, body = super::super::openapi::EntryPage)))]
-async fn list_entries(c: Caller, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
+async fn list_entries(c: Caller, mut q: Query) -> Answer<Page<EntryView>> {
     c.require(Need::ReadLedger)?;
     let filter = EntryFilterQuery::read(&mut q).filter(EntrySort::Id);
     let page = entry_page(&mut q, &filter);
@@ -177,7 +176,7 @@ impl AccountQuery {
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "ledger", params(AccountQuery, PageQuery),
     responses((status = 200, body = super::super::openapi::AccountPage)))]
-async fn list_accounts(c: Caller, mut q: Query) -> Result<Json<Page<AccountBalance>>, AppError> {
+async fn list_accounts(c: Caller, mut q: Query) -> Answer<Page<AccountBalance>> {
     c.require(Need::ReadLedger)?;
     let AccountQuery { grant, financial_year: year, project } = AccountQuery::read(&mut q);
     let page = q.page(List::Accounts);

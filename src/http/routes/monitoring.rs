@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,9 +14,9 @@ use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Fields, FromFields, Query, RawBody};
 use super::super::openapi::{Code, Instant};
-use super::Caller;
 use super::postings::path_id;
 use super::reports::{csv_response, today};
+use super::{Caller, Created, created};
 use crate::domain::{FinancialYear, is_valid_code};
 use crate::model::formats::SheetFormat;
 use crate::model::known::Known;
@@ -50,12 +50,12 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
         (status = 409, description = "The financial year is closed (`period_closed`)."),
         (status = 422, description = "A bad field; an unknown year or project, a year the grant has no award in, \
             a project the grant does not fund that year, a date outside the quarter (`validation_failed`, naming each).")))]
-async fn record_forecast(c: Caller, body: RawBody) -> Result<(StatusCode, Json<ForecastRecord>), AppError> {
+async fn record_forecast(c: Caller, body: RawBody) -> Created<ForecastRecord> {
     c.require(Need::Reporting)?;
     let mut f = Fields::parse(&body)?;
     let cmd = ForecastCmd::read_on(&mut f, today());
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(store::record_forecast(c.store(), cmd, c.actor()).await?)))
+    created(store::record_forecast(c.store(), cmd, c.actor()).await?)
 }
 
 /// The withdrawal's reason, the one field of a withdrawal's body.
@@ -76,15 +76,11 @@ fn withdraw_reason(body: &RawBody) -> Result<String, AppError> {
         (status = 404, description = "No such forecast (`not_found`)."),
         (status = 409, description = "Withdrawn before (`conflict`), or its year is closed (`period_closed`)."),
         (status = 422, description = "A bad or missing `reason`, or a bad `id` (`validation_failed`).")))]
-async fn withdraw_forecast(
-    c: Caller,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Result<(StatusCode, Json<ForecastRecord>), AppError> {
+async fn withdraw_forecast(c: Caller, Path(id): Path<String>, body: RawBody) -> Created<ForecastRecord> {
     c.require(Need::Reporting)?;
     let id = path_id(&id, "id")?;
     let reason = withdraw_reason(&body)?;
-    Ok((StatusCode::CREATED, Json(store::withdraw_forecast(c.store(), id, &reason, c.actor()).await?)))
+    created(store::withdraw_forecast(c.store(), id, &reason, c.actor()).await?)
 }
 
 #[derive(IntoParams)]
@@ -135,15 +131,11 @@ fn project_path(code: &str) -> Result<(), AppError> {
     responses((status = 201, body = IndicatorRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such project (`not_found`)."),
         (status = 409, description = "The project has that indicator in that year (`conflict`).")))]
-async fn create_indicator(
-    c: Caller,
-    Path(project): Path<String>,
-    body: RawBody,
-) -> Result<(StatusCode, Json<IndicatorRecord>), AppError> {
+async fn create_indicator(c: Caller, Path(project): Path<String>, body: RawBody) -> Created<IndicatorRecord> {
     c.require(Need::Approver)?;
     project_path(&project)?;
     let cmd = IndicatorCmd { project, ..body.cmd::<IndicatorCmd>()? };
-    Ok((StatusCode::CREATED, Json(store::create_indicator(c.store(), cmd, c.actor()).await?)))
+    created(store::create_indicator(c.store(), cmd, c.actor()).await?)
 }
 
 #[derive(IntoParams)]
@@ -182,13 +174,10 @@ async fn list_indicators(c: Caller, Path(project): Path<String>, mut q: Query) -
     responses((status = 201, body = IndicatorReturnRecord), (status = 403, description = "Neither finance, approver nor admin."),
         (status = 422, description = "A bad field, an unknown project, or an indicator the project does not have \
             in that year (`validation_failed`, naming each).")))]
-async fn record_indicator_return(
-    c: Caller,
-    body: RawBody,
-) -> Result<(StatusCode, Json<IndicatorReturnRecord>), AppError> {
+async fn record_indicator_return(c: Caller, body: RawBody) -> Created<IndicatorReturnRecord> {
     c.require(Need::Reporting)?;
     let cmd = body.cmd::<IndicatorReturnCmd>()?;
-    Ok((StatusCode::CREATED, Json(store::record_indicator_return(c.store(), cmd, c.actor()).await?)))
+    created(store::record_indicator_return(c.store(), cmd, c.actor()).await?)
 }
 
 /// Withdraw an indicator return recorded in error, with a reason. It stays listed with its
@@ -204,15 +193,11 @@ async fn record_indicator_return(
         (status = 404, description = "No such indicator return (`not_found`)."),
         (status = 409, description = "Withdrawn before (`conflict`)."),
         (status = 422, description = "A bad or missing `reason`, or a bad `id` (`validation_failed`).")))]
-async fn withdraw_indicator_return(
-    c: Caller,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Result<(StatusCode, Json<IndicatorReturnRecord>), AppError> {
+async fn withdraw_indicator_return(c: Caller, Path(id): Path<String>, body: RawBody) -> Created<IndicatorReturnRecord> {
     c.require(Need::Reporting)?;
     let id = path_id(&id, "id")?;
     let reason = withdraw_reason(&body)?;
-    Ok((StatusCode::CREATED, Json(store::withdraw_indicator_return(c.store(), id, &reason, c.actor()).await?)))
+    created(store::withdraw_indicator_return(c.store(), id, &reason, c.actor()).await?)
 }
 
 #[derive(IntoParams)]

@@ -10,7 +10,7 @@ use super::super::AppState;
 use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::RawBody;
-use super::{Caller, Created};
+use super::{Caller, Created, created};
 use crate::model::agreements::{
     EvidenceCmd, EvidenceRecord, EvidenceReversal, EvidenceReverseCmd, PartCommitCmd, PartCommitRecord,
 };
@@ -66,7 +66,7 @@ async fn vire(c: Caller, body: RawBody) -> Created<ops::VirementRecord> {
         let pending = crate::storage::controls::propose_virement(c.store(), cmd, c.actor()).await?;
         return Ok((StatusCode::ACCEPTED, Json(pending)));
     }
-    Ok((StatusCode::CREATED, Json(ops::vire(c.store(), cmd, c.actor()).await?)))
+    created(ops::vire(c.store(), cmd, c.actor()).await?)
 }
 
 recording_route! {
@@ -127,7 +127,7 @@ async fn reverse_evidence(
     let commitment_id = path_id(&id, "id")?;
     let evidence_id = path_id(&evidence_id, "evidence_id")?;
     let cmd = EvidenceReverseCmd { commitment_id, evidence_id, ..body.cmd::<EvidenceReverseCmd>()? };
-    Ok((StatusCode::CREATED, Json(ops::reverse_evidence(c.store(), cmd, c.actor()).await?)))
+    created(ops::reverse_evidence(c.store(), cmd, c.actor()).await?)
 }
 
 recording_route! {
@@ -179,5 +179,5 @@ async fn reverse(c: Caller, Path(id): Path<String>, body: RawBody) -> Created<op
     let kind = ops::entry_kind(c.store(), entry_id).await?;
     c.require(Need::to_reverse(kind))?;
     let cmd = ops::ReverseCmd { entry_id, ..body.cmd::<ops::ReverseCmd>()? };
-    Ok((StatusCode::CREATED, Json(ops::reverse(c.store(), cmd, c.actor()).await?)))
+    created(ops::reverse(c.store(), cmd, c.actor()).await?)
 }

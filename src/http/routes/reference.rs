@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -12,7 +11,7 @@ use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Fields, FromFields, Query, RawBody};
 use super::super::openapi::{Code, PageQuery};
-use super::{Caller, Created};
+use super::{Answer, Caller, Created, created};
 use crate::domain::is_valid_code;
 use crate::model::page::{List, Page};
 use crate::model::reference::{
@@ -67,7 +66,7 @@ code_list! {
 async fn create_year(c: Caller, body: RawBody) -> Created<FinancialYearRecord> {
     c.require(Need::Admin)?;
     let year = body.cmd::<NewYear>()?;
-    Ok((StatusCode::CREATED, Json(refdata::create_financial_year(c.store(), year.code, c.actor()).await?)))
+    created(refdata::create_financial_year(c.store(), year.code, c.actor()).await?)
 }
 
 code_list! {
@@ -121,7 +120,7 @@ fn grant_path(grant: &str) -> Result<(), AppError> {
 #[utoipa::path(get, path = "/api/v1/grants/{grant}/awards", tag = "reference",
     params(("grant" = Code, Path), PageQuery),
     responses((status = 200, body = super::super::openapi::AwardPage), (status = 404, description = "No such grant (`not_found`).")))]
-async fn list_awards(c: Caller, Path(grant): Path<String>, mut q: Query) -> Result<Json<Page<AwardRecord>>, AppError> {
+async fn list_awards(c: Caller, Path(grant): Path<String>, mut q: Query) -> Answer<Page<AwardRecord>> {
     c.require(Need::ReadReference)?;
     grant_path(&grant)?;
     let page = q.page(List::Awards);
@@ -147,7 +146,7 @@ async fn create_award(c: Caller, Path(grant): Path<String>, body: RawBody) -> Cr
     if !refdata::grant_exists(c.store(), &award.grant).await? {
         return Err(StoreError::NotFound(format!("grant {}", award.grant)).into());
     }
-    Ok((StatusCode::CREATED, Json(refdata::create_award(c.store(), award, c.actor()).await?)))
+    created(refdata::create_award(c.store(), award, c.actor()).await?)
 }
 
 code_list! {
@@ -180,7 +179,7 @@ record_route! {
     responses((status = 200, body = Project), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such project or priority (`not_found`)."),
         (status = 409, description = "The change clashes with the project's postings (`conflict`).")))]
-async fn patch_project(c: Caller, Path(code): Path<String>, body: RawBody) -> Result<Json<Project>, AppError> {
+async fn patch_project(c: Caller, Path(code): Path<String>, body: RawBody) -> Answer<Project> {
     c.require(Need::Approver)?;
     let mut f = Fields::parse(&body)?;
     if f.has("code") {
@@ -205,7 +204,7 @@ code_list! {
 async fn create_organisation(c: Caller, body: RawBody) -> Created<Organisation> {
     c.require(Need::Approver)?;
     let o = organisation_body(&body)?;
-    Ok((StatusCode::CREATED, Json(refdata::create_organisation(c.store(), o, c.actor()).await?)))
+    created(refdata::create_organisation(c.store(), o, c.actor()).await?)
 }
 
 /// A new organisation, every identifier checked for shape; the CLI's `organisation add`
@@ -230,11 +229,7 @@ record_route! {
     request_body = OrganisationPatch,
     responses((status = 200, body = Organisation), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such organisation (`not_found`).")))]
-async fn patch_organisation(
-    c: Caller,
-    Path(code): Path<String>,
-    body: RawBody,
-) -> Result<Json<Organisation>, AppError> {
+async fn patch_organisation(c: Caller, Path(code): Path<String>, body: RawBody) -> Answer<Organisation> {
     c.require(Need::Approver)?;
     let patch = organisation_patch_body(&body)?;
     Ok(Json(refdata::update_organisation(c.store(), &code, patch, c.name()).await?))

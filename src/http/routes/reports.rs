@@ -14,7 +14,7 @@ use super::super::error::AppError;
 use super::super::input::Query;
 use super::super::input::RawBody;
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
-use super::Caller;
+use super::{Caller, Created, created};
 use crate::domain::FinancialYear;
 use crate::model::formats::DataFormat;
 use crate::model::known::Known;
@@ -268,7 +268,7 @@ async fn commissioner_return(c: Caller, mut q: Query) -> Result<Response, AppErr
         (status = 422, description = "A bad field, or q1 to q4 do not sum to 100 (`validation_failed`, naming each).")))]
 /// A project's quarterly spend plan for one award, which the RAG rule measures drift from.
 /// Setting a plan is a budget decision: approvers (and admin) only.
-async fn set_spend_profile(c: Caller, body: RawBody) -> Result<(axum::http::StatusCode, Json<SpendProfile>), AppError> {
+async fn set_spend_profile(c: Caller, body: RawBody) -> Created<SpendProfile> {
     c.require(Need::Approver)?;
     let cmd = body.cmd::<SpendProfileCmd>()?;
     let plan = cmd.plan();
@@ -284,7 +284,7 @@ async fn set_spend_profile(c: Caller, body: RawBody) -> Result<(axum::http::Stat
     }
     let rec =
         sql::set_spend_profile(c.store(), &cmd.grant, cmd.year, &cmd.project, plan, c.name(), c.idem.as_ref()).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(rec)))
+    created(rec)
 }
 
 /// The filters of `GET /spend-profiles`.

@@ -1,9 +1,8 @@
 //! Filed returns (docs/api.md, "Returns"): file a return, list them, read one back byte for
 //! byte, and see what changed since it was filed.
 
-use axum::Json;
 use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,8 +13,8 @@ use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Query, RawBody};
 use super::super::openapi::IsoDate;
-use super::Caller;
 use super::postings::path_id;
+use super::{Caller, Created, created};
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
 use crate::model::lists::ReturnFilter;
@@ -42,11 +41,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 409, description = "The idempotency key was used with another request (`conflict`)."),
         (status = 422, description = "A bad field (`validation_failed`), naming it.")))]
-async fn file_return(c: Caller, body: RawBody) -> Result<(StatusCode, Json<FiledReturn>), AppError> {
+async fn file_return(c: Caller, body: RawBody) -> Created<FiledReturn> {
     c.require(Need::Reporting)?;
     let FileReturnCmd { kind, year, quarter } = body.cmd::<FileReturnCmd>()?;
     let record = filing::file(c.store(), kind, year, quarter, c.actor()).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    created(record)
 }
 
 /// The filters of the filed returns list: `GET /api/v1/returns` and the page `/returns`

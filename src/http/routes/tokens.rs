@@ -11,7 +11,7 @@ use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Query, RawBody};
 use super::super::openapi::PageQuery;
-use super::Caller;
+use super::{Answer, Caller, Created, created};
 use crate::model::page::{List, Page};
 use crate::model::tokens::{NewToken, TokenCmd, TokenInfo};
 use crate::storage::StoreError;
@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Roles: admin.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(PageQuery),
     responses((status = 200, body = super::super::openapi::TokenPage), (status = 403, description = "Not admin.")))]
-async fn list(c: Caller, mut q: Query) -> Result<Json<Page<TokenInfo>>, AppError> {
+async fn list(c: Caller, mut q: Query) -> Answer<Page<TokenInfo>> {
     c.require(Need::Admin)?;
     let page = q.page(List::Tokens);
     q.finish()?;
@@ -39,11 +39,11 @@ async fn list(c: Caller, mut q: Query) -> Result<Json<Page<TokenInfo>>, AppError
 /// Roles: admin.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenCmd,
     responses((status = 201, body = NewToken), (status = 403, description = "Not admin.")))]
-async fn create(c: Caller, body: RawBody) -> Result<(StatusCode, Json<NewToken>), AppError> {
+async fn create(c: Caller, body: RawBody) -> Created<NewToken> {
     c.require(Need::Admin)?;
     let cmd = body.cmd::<TokenCmd>()?;
-    let created = tokens::create_keyed(c.store(), &cmd.name, cmd.role, c.name(), c.idem.as_ref()).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let token = tokens::create_keyed(c.store(), &cmd.name, cmd.role, c.name(), c.idem.as_ref()).await?;
+    created(token)
 }
 
 /// Revoke a token.

@@ -11,7 +11,7 @@ use super::super::AppState;
 use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::RawBody;
-use super::Caller;
+use super::{Answer, Caller, Created, created};
 use crate::model::users::{NewUserCmd, UserInfo};
 use crate::storage::users;
 
@@ -30,7 +30,7 @@ pub struct UserList {
 /// Roles: admin.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, body = UserList), (status = 403, description = "Not admin.")))]
-async fn list_users(c: Caller) -> Result<Json<UserList>, AppError> {
+async fn list_users(c: Caller) -> Answer<UserList> {
     c.require(Need::Admin)?;
     Ok(Json(UserList { items: users::list(c.store()).await? }))
 }
@@ -41,11 +41,11 @@ async fn list_users(c: Caller) -> Result<Json<UserList>, AppError> {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserCmd,
     responses((status = 201, body = UserInfo), (status = 403, description = "Not admin."),
         (status = 422, description = "A bad field, a username already taken (`username`) or a weak password (`password`): `validation_failed`.")))]
-async fn add_user(c: Caller, body: RawBody) -> Result<(StatusCode, Json<UserInfo>), AppError> {
+async fn add_user(c: Caller, body: RawBody) -> Created<UserInfo> {
     c.require(Need::Admin)?;
     let cmd = body.cmd::<NewUserCmd>()?;
     let added = users::add(c.store(), &cmd, c.name()).await?;
-    Ok((StatusCode::CREATED, Json(added)))
+    created(added)
 }
 
 /// Disable a user: they cannot sign in, and their sessions end at once.
