@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::Path;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +20,6 @@ use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment, NewInstalmen
 use crate::model::formats::DataFormat;
 use crate::model::known::Known;
 use crate::reports::cash::{self as report, CashPositionReport};
-use crate::reports::csv_out;
 use crate::storage::cash;
 
 /// The most instalments a schedule may hold.
@@ -158,9 +157,6 @@ async fn cash_position(c: Caller, mut q: Query) -> Result<Response, AppError> {
     let (year, csv) = (p.financial_year, p.format == Some(DataFormat::Csv));
     let bom = super::reports::bom_only_with_csv(bom, csv)?;
     let r = report::run(c.store(), year, p.as_at, &p.as_known_at, super::reports::today()).await?;
-    if csv {
-        let body = csv_out::write(&report::CSV_HEADER, &report::csv_rows(&r), bom);
-        return Ok(super::reports::csv_response(body, &format!("cash-position-{year}.csv")));
-    }
-    Ok(Json(r).into_response())
+    let csv = csv.then_some(bom);
+    Ok(super::reports::json_or_csv(r, csv, &report::CSV_HEADER, report::csv_rows, &format!("cash-position-{year}.csv")))
 }

@@ -92,35 +92,20 @@ impl EntryFilterQuery {
 
     /// The filter, in order `sort`, or `default` when none was asked for.
     pub(crate) fn filter(self, default: EntrySort) -> EntryFilter {
-        let EntryFilterQuery {
-            financial_year,
-            grant,
-            project,
-            kind,
-            from,
-            to,
-            supplier,
-            invoice_ref,
-            q,
-            min,
-            max,
-            account,
-            sort,
-        } = self;
         EntryFilter {
-            year: financial_year,
-            grant,
-            project,
-            kind,
-            from,
-            to,
-            supplier,
-            invoice_ref,
-            q,
-            min,
-            max,
-            account,
-            sort: sort.unwrap_or(default),
+            year: self.financial_year,
+            grant: self.grant,
+            project: self.project,
+            kind: self.kind,
+            from: self.from,
+            to: self.to,
+            supplier: self.supplier,
+            invoice_ref: self.invoice_ref,
+            q: self.q,
+            min: self.min,
+            max: self.max,
+            account: self.account,
+            sort: self.sort.unwrap_or(default),
         }
     }
 }

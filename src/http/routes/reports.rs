@@ -62,6 +62,21 @@ pub fn bom_only_with_csv(bom: bool, csv: bool) -> Result<bool, AppError> {
     Ok(bom)
 }
 
+/// A report as JSON, or as a CSV download when `csv` is `Some` (holding whether it starts with
+/// a byte-order mark): the report's header and rows, written by `csv_out`.
+pub fn json_or_csv<R: serde::Serialize>(
+    report: R,
+    csv: Option<bool>,
+    header: &[&str],
+    rows: fn(&R) -> Vec<Vec<csv_out::Cell>>,
+    filename: &str,
+) -> Response {
+    match csv {
+        Some(bom) => csv_response(csv_out::write(header, &rows(&report), bom), filename),
+        None => Json(report).into_response(),
+    }
+}
+
 /// `format`: `json` (the default) or `csv`.
 fn wants_csv(format: Option<String>) -> Result<bool, AppError> {
     let format = DataFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
@@ -99,13 +114,29 @@ struct VarianceQuery {
     format: Option<String>,
 }
 
+/// What the variance and quarterly reports are of: the year, as at a date, as known at an
+/// instant, and a grant or all, read in that order.
+fn year_scope(q: &mut Query) -> (FinancialYear, Option<NaiveDate>, Known, Option<String>) {
+    (q.required_year("financial_year"), q.date("as_at"), q.known(), q.code("grant"))
+}
+
+/// The rest of a query that may ask for CSV: `bom` and the end of the query, then `format`,
+/// each refused on its own. `Some` when CSV was asked for, holding whether with a byte-order mark.
+fn finish_csv_choice(mut q: Query, format: Option<String>) -> Result<Option<bool>, AppError> {
+    let bom = bom(&mut q);
+    q.finish()?;
+    let csv = wants_csv(format)?;
+    Ok(csv.then_some(bom_only_with_csv(bom, csv)?))
+}
+
 impl VarianceQuery {
     fn read(q: &mut Query) -> Self {
+        let (financial_year, as_at, as_known_at, grant) = year_scope(q);
         VarianceQuery {
-            financial_year: q.required_year("financial_year"),
-            as_at: q.date("as_at"),
-            as_known_at: q.known(),
-            grant: q.code("grant"),
+            financial_year,
+            as_at,
+            as_known_at,
+            grant,
             quarter: q.text("quarter"),
             format: q.text("format"),
         }
@@ -124,17 +155,10 @@ async fn variance_report(c: Caller, mut q: Query) -> Result<Response, AppError> 
     c.require(Need::ReadReference)?;
     let VarianceQuery { financial_year: year, as_at, as_known_at: known, grant, quarter, format } =
         VarianceQuery::read(&mut q);
-    let bom = bom(&mut q);
-    q.finish()?;
-    let csv = wants_csv(format)?;
-    let bom = bom_only_with_csv(bom, csv)?;
+    let csv = finish_csv_choice(q, format)?;
     let quarter = quarter.map(|t| parse_quarter(Some(t))).transpose()?;
     let report = run::variance_in_quarter(c.store(), year, as_at, &known, grant.as_deref(), quarter, today()).await?;
-    if csv {
-        let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), bom);
-        return Ok(csv_response(body, &format!("variance-{year}.csv")));
-    }
-    Ok(Json(report).into_response())
+    Ok(json_or_csv(report, csv, &variance::CSV_HEADER, variance::csv_rows, &format!("variance-{year}.csv")))
 }
 
 /// The parameters of the quarterly report. `format` is checked once the query is finished.
@@ -156,13 +180,8 @@ struct QuarterlyQuery {
 
 impl QuarterlyQuery {
     fn read(q: &mut Query) -> Self {
-        QuarterlyQuery {
-            financial_year: q.required_year("financial_year"),
-            as_at: q.date("as_at"),
-            as_known_at: q.known(),
-            grant: q.code("grant"),
-            format: q.text("format"),
-        }
+        let (financial_year, as_at, as_known_at, grant) = year_scope(q);
+        QuarterlyQuery { financial_year, as_at, as_known_at, grant, format: q.text("format") }
     }
 }
 
@@ -177,16 +196,9 @@ async fn quarterly_report(c: Caller, mut q: Query) -> Result<Response, AppError>
     c.require(Need::ReadReference)?;
     let QuarterlyQuery { financial_year: year, as_at, as_known_at: known, grant, format } =
         QuarterlyQuery::read(&mut q);
-    let bom = bom(&mut q);
-    q.finish()?;
-    let csv = wants_csv(format)?;
-    let bom = bom_only_with_csv(bom, csv)?;
+    let csv = finish_csv_choice(q, format)?;
     let report = run::quarterly(c.store(), year, grant.as_deref(), as_at, &known).await?;
-    if csv {
-        let body = csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&report), bom);
-        return Ok(csv_response(body, &format!("quarterly-{year}.csv")));
-    }
-    Ok(Json(report).into_response())
+    Ok(json_or_csv(report, csv, &quarterly::CSV_HEADER, quarterly::csv_rows, &format!("quarterly-{year}.csv")))
 }
 
 /// The parameters of the multi-year report. A missing `grant` is refused once the query is finished.
