@@ -6,10 +6,7 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
-pub(crate) enum Bind {
-    Text(String),
-    Int(i64),
-}
+use super::known::Bind;
 
 #[derive(Default)]
 pub(crate) struct Where {
@@ -47,13 +44,7 @@ impl Where {
         if self.conditions.is_empty() { "1 = 1".to_owned() } else { self.conditions.join(" and ") }
     }
 
-    pub fn bind<'q>(&'q self, mut query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
-        for b in &self.binds {
-            query = match b {
-                Bind::Text(t) => query.bind(t.as_str()),
-                Bind::Int(i) => query.bind(*i),
-            };
-        }
-        query
+    pub fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        Bind::all(&self.binds, query)
     }
 }
