@@ -239,26 +239,14 @@ pub async fn search_virements(
     if let Some(st) = f.status {
         w.and(format!("status = {}", st.sql()));
     }
-    if let Some(y) = f.financial_year {
-        let p = w.text(y.to_string());
-        w.and(format!("financial_year = {p}"));
-    }
-    if let Some(g) = &f.grant {
-        let p = w.text(g);
-        w.and(format!("grant_code = {p}"));
-    }
+    w.compare("financial_year", "=", f.financial_year);
+    w.compare("grant_code", "=", f.grant.as_ref());
     if let Some(project) = &f.project {
         let p = w.text(project);
         w.and(format!("(from_project = {p} or to_project = {p})"));
     }
-    if let Some(d) = f.from {
-        let p = w.text(d.to_string());
-        w.and(format!("approved_on >= {p}"));
-    }
-    if let Some(d) = f.to {
-        let p = w.text(d.to_string());
-        w.and(format!("approved_on <= {p}"));
-    }
+    w.compare("approved_on", ">=", f.from);
+    w.compare("approved_on", "<=", f.to);
     let limit_p = w.int(limit + 1);
     let sql = format!("select id from virements where {} order by id limit {limit_p}", w.sql());
     let ids: Vec<i64> = w

@@ -33,6 +33,22 @@ impl Where {
         self.conditions.push(condition);
     }
 
+    /// `column op value`, the value bound as text, when one is given: a list's filter.
+    pub fn compare(&mut self, column: &str, op: &str, value: Option<impl ToString>) {
+        if let Some(v) = value {
+            let p = self.text(v.to_string());
+            self.and(format!("{column} {op} {p}"));
+        }
+    }
+
+    /// The same of a whole number.
+    pub fn compare_int(&mut self, column: &str, op: &str, value: Option<i64>) {
+        if let Some(v) = value {
+            let p = self.int(v);
+            self.and(format!("{column} {op} {p}"));
+        }
+    }
+
     /// `column` contains `text`, case-insensitive, its wildcards matched literally.
     pub fn contains(&mut self, column: &str, text: &str) {
         let p = self.text(crate::model::lists::contains_pattern(text));
