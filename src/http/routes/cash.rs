@@ -38,7 +38,7 @@ pub(crate) fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppErro
     if !is_valid_code(grant) {
         return Err(AppError::field("grant", "is not a valid code"));
     }
-    FinancialYear::parse(fy).map_err(|e| AppError::field("fy", e.to_string()))
+    super::controls::path_year(fy)
 }
 
 /// An award's payment schedule: the instalments the funder is to pay, in due date order.

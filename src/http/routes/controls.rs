@@ -15,7 +15,7 @@ use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{Code, IsoDate, PageQuery, Text};
 use super::{Answer, Caller, Created, created};
 use crate::domain::rag::RagRule;
-use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus, is_valid_code};
+use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus};
 use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{
     CloseYearCmd, RejectVirementCmd, ReopenYearCmd, SettingsPatch, YearEndCmd, YearEndRecord,
@@ -47,11 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_settings, patch_settings))
 }
 
-fn path_id(text: &str) -> Result<i64, AppError> {
-    text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field("id", "must be a positive whole number"))
-}
-
-fn path_year(text: &str) -> Result<FinancialYear, AppError> {
+pub(super) fn path_year(text: &str) -> Result<FinancialYear, AppError> {
     FinancialYear::parse(text).map_err(|e| AppError::field("fy", e.to_string()))
 }
 
@@ -131,7 +127,7 @@ record_route! {
         (status = 409, description = "Not pending, or refused by a ledger rule (`conflict`, `overspend`, `period_closed`).")))]
 async fn approve(c: Caller, Path(id): Path<String>) -> Created<VirementRecord> {
     c.require(Need::Approver)?;
-    let id = path_id(&id)?;
+    let id = super::postings::path_id(&id, "id")?;
     let record = controls::approve_virement(c.store(), id, c.actor()).await?;
     created(record)
 }
@@ -145,7 +141,7 @@ async fn approve(c: Caller, Path(id): Path<String>) -> Created<VirementRecord> {
         (status = 404, description = "No such virement (`not_found`)."), (status = 409, description = "Not pending (`conflict`).")))]
 async fn reject(c: Caller, Path(id): Path<String>, body: RawBody) -> Answer<VirementRecord> {
     c.require(Need::Approver)?;
-    let id = path_id(&id)?;
+    let id = super::postings::path_id(&id, "id")?;
     let cmd = body.cmd::<RejectVirementCmd>()?;
     Ok(Json(controls::reject_virement(c.store(), id, &cmd.reason, c.actor()).await?))
 }
@@ -236,10 +232,7 @@ async fn unlock_quarter(c: Caller, Path((fy, q)): Path<(String, String)>, body: 
         (status = 409, description = "The split does not account for the unspent money, or the year is closed (`conflict`, `period_closed`).")))]
 async fn year_end(c: Caller, Path((grant, fy)): Path<(String, String)>, body: RawBody) -> Created<YearEndRecord> {
     c.require(Need::Approver)?;
-    if !is_valid_code(&grant) {
-        return Err(AppError::field("grant", "is not a valid code"));
-    }
-    let year = path_year(&fy)?;
+    let year = super::cash::award_path(&grant, &fy)?;
     let cmd = YearEndCmd { grant, year, ..body.cmd::<YearEndCmd>()? };
     let record = controls::year_end(c.store(), cmd, c.actor()).await?;
     created(record)
