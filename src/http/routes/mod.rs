@@ -9,9 +9,9 @@ use super::{AppState, Idem};
 use crate::model::{Actor, IdemKey};
 use crate::storage::Store;
 
-/// Who calls an API route, over which ledger, under which idempotency key: what every
-/// handler takes first, extracted in that order. The role is checked in the handler
-/// (`require`), before its path or body is read.
+/// Who calls an API route, over which ledger, under which idempotency key: what a handler
+/// takes first (`interchange`'s take the three apart), extracted in that order. The role is
+/// checked in the handler (`require`), before its path or body is read.
 pub struct Caller {
     pub state: AppState,
     pub auth: Auth,
