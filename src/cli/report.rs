@@ -82,79 +82,80 @@ pub enum Format {
 
 /// Renders a report subcommand as a table, CSV or JSON.
 pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result<String> {
-    use crate::reports::{csv_out, quarterly, run, table, variance};
+    use crate::reports::{cash, multi_year, quarterly, run, table, variance};
     let today = chrono::Utc::now().date_naive();
-    let text = match report {
+    match report {
         ReportCommand::Variance { financial_year, as_at, as_known_at, grant, format } => {
-            let year = parse_year(&financial_year)?;
-            let as_at = as_at_arg(as_at.as_deref())?;
-            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let (year, as_at, known) = scope(&financial_year, as_at, as_known_at)?;
             let r = run::variance(store, year, as_at, &known, grant.as_deref(), today).await?;
-            match format {
-                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
-                Format::Csv => {
-                    String::from_utf8(csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&r), false))?
-                }
-                Format::Table => {
-                    let when =
-                        r.as_at.clone().map(|d| format!("as at {d}")).unwrap_or_else(|| format!("current on {today}"));
-                    format!(
-                        "Variance report {year}, {when}. Awarded {}, unallocated {}.\n\n{}",
-                        r.totals.awarded,
-                        r.totals.unallocated,
-                        table::render(&variance::table_header(), &variance::table_rows(&r))
-                    )
-                }
-            }
+            render(&r, format, &variance::CSV_HEADER, &variance::csv_rows(&r), || {
+                let when =
+                    r.as_at.clone().map(|d| format!("as at {d}")).unwrap_or_else(|| format!("current on {today}"));
+                format!(
+                    "Variance report {year}, {when}. Awarded {}, unallocated {}.\n\n{}",
+                    r.totals.awarded,
+                    r.totals.unallocated,
+                    table::render(&variance::table_header(), &variance::table_rows(&r))
+                )
+            })
         }
         ReportCommand::Quarterly { financial_year, as_at, as_known_at, format } => {
-            let year = parse_year(&financial_year)?;
-            let as_at = as_at_arg(as_at.as_deref())?;
-            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let (year, as_at, known) = scope(&financial_year, as_at, as_known_at)?;
             let r = run::quarterly(store, year, None, as_at, &known).await?;
-            match format {
-                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
-                Format::Csv => {
-                    String::from_utf8(csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r), false))?
-                }
-                Format::Table => table::render(&quarterly::CSV_HEADER, &quarterly::csv_rows(&r)),
-            }
+            let rows = quarterly::csv_rows(&r);
+            render(&r, format, &quarterly::CSV_HEADER, &rows, || table::render(&quarterly::CSV_HEADER, &rows))
         }
         ReportCommand::CashPosition { financial_year, as_at, as_known_at, format } => {
-            use crate::reports::cash;
-            let year = parse_year(&financial_year)?;
-            let as_at = as_at_arg(as_at.as_deref())?;
-            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let (year, as_at, known) = scope(&financial_year, as_at, as_known_at)?;
             let r = cash::run(store, year, as_at, &known, today).await?;
-            match format {
-                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
-                Format::Csv => String::from_utf8(csv_out::write(&cash::CSV_HEADER, &cash::csv_rows(&r), false))?,
-                Format::Table => format!(
+            let rows = cash::csv_rows(&r);
+            render(&r, format, &cash::CSV_HEADER, &rows, || {
+                format!(
                     "Cash position {year} as at {}; clawback threshold {}.\n\n{}",
                     r.as_at,
                     r.clawback_threshold,
-                    table::render(&cash::CSV_HEADER, &cash::csv_rows(&r))
-                ),
-            }
+                    table::render(&cash::CSV_HEADER, &rows)
+                )
+            })
         }
         ReportCommand::MultiYear { grant, as_known_at, format } => {
-            use crate::reports::multi_year;
-            let known = Known::from_arg(as_known_at.as_deref()).map_err(anyhow::Error::msg)?;
+            let known = known_arg(as_known_at)?;
             let r = run::multi_year(store, &grant, &known).await?;
             let rows = multi_year::csv_rows(&r);
-            match format {
-                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
-                Format::Csv => String::from_utf8(csv_out::write(&multi_year::CSV_HEADER, &rows, false))?,
-                Format::Table => {
-                    format!(
-                        "Grant {grant} across its award years.\n\n{}",
-                        table::render(&multi_year::CSV_HEADER, &rows)
-                    )
-                }
-            }
+            render(&r, format, &multi_year::CSV_HEADER, &rows, || {
+                format!("Grant {grant} across its award years.\n\n{}", table::render(&multi_year::CSV_HEADER, &rows))
+            })
         }
-    };
-    Ok(text)
+    }
+}
+
+/// A report in `format`: its JSON, the CSV of its `header` and `rows`, or its `table`.
+fn render<R: serde::Serialize>(
+    r: &R,
+    format: Format,
+    header: &[&str],
+    rows: &[Vec<crate::reports::csv_out::Cell>],
+    table: impl FnOnce() -> String,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => serde_json::to_string_pretty(r)? + "\n",
+        Format::Csv => String::from_utf8(crate::reports::csv_out::write(header, rows, false))?,
+        Format::Table => table(),
+    })
+}
+
+/// `--financial-year`, `--as-at` and `--as-known-at`: what a year's report is of.
+fn scope(
+    financial_year: &str,
+    as_at: Option<String>,
+    as_known_at: Option<String>,
+) -> anyhow::Result<(crate::domain::FinancialYear, Option<chrono::NaiveDate>, Known)> {
+    Ok((parse_year(financial_year)?, as_at_arg(as_at.as_deref())?, known_arg(as_known_at)?))
+}
+
+/// `--as-known-at`: an instant, or absent for now.
+fn known_arg(arg: Option<String>) -> anyhow::Result<Known> {
+    Known::from_arg(arg.as_deref()).map_err(anyhow::Error::msg)
 }
 
 /// `--financial-year`, parsed, or an error naming the flag.

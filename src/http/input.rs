@@ -24,6 +24,13 @@ impl std::ops::Deref for RawBody {
     }
 }
 
+impl RawBody {
+    /// The body parsed as the request type `C`, each bad field named.
+    pub fn cmd<C: FromFields>(&self) -> Result<C, AppError> {
+        Ok(C::from_fields(Fields::parse(self)?)?)
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = AppError;
 

@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::audit::{self, Change};
 use super::entries::{EntryMeta, hold_year_awards_in, lock_award, post_in};
 use super::idempotency;
-use super::operations::{VirementCmd, VirementRecord, insert_virement_in, vire_in};
+use super::operations::{Decision, VirementCmd, VirementRecord, decide_in, insert_virement_in, vire_in};
 use super::reference::{get_grant_in, year_status_in};
 use super::rows;
 use super::{DbTx, Page, RowLock, Store, StoreError, now};
@@ -184,25 +184,8 @@ pub async fn reject_virement(
             actor.name
         )));
     }
-    let before = audit::VIREMENTS.row_in(&mut db_tx, audit::RowKey::Id(id)).await?;
-    let done = sqlx::query(&format!(
-        "update virements set status = {}, decided_by = $2, decided_at = $3, decision_reason = $4
-         where id = $1 and status = {}",
-        VirementStatus::Rejected.sql(),
-        VirementStatus::Pending.sql()
-    ))
-    .bind(id)
-    .bind(actor.name)
-    .bind(now())
-    .bind(reason)
-    .execute(&mut *db_tx)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!("virement {id} is {}, not pending", v.status)));
-    }
-    audit::VIREMENTS
-        .record_in(&mut db_tx, audit::RowKey::Id(id), (actor.name, AuditAction::Reject, reason), before)
-        .await?;
+    let not_pending = || format!("virement {id} is {}, not pending", v.status);
+    decide_in(&mut db_tx, id, actor.name, Decision::Reject(reason), not_pending).await?;
     let v = load_virement(&mut db_tx, id).await?;
     let record = stored_record(id, v);
     idempotency::commit_answer(db_tx, actor.idem, 200, record).await
@@ -239,26 +222,14 @@ pub async fn search_virements(
     if let Some(st) = f.status {
         w.and(format!("status = {}", st.sql()));
     }
-    if let Some(y) = f.financial_year {
-        let p = w.text(y.to_string());
-        w.and(format!("financial_year = {p}"));
-    }
-    if let Some(g) = &f.grant {
-        let p = w.text(g);
-        w.and(format!("grant_code = {p}"));
-    }
+    w.compare("financial_year", "=", f.financial_year);
+    w.compare("grant_code", "=", f.grant.as_ref());
     if let Some(project) = &f.project {
         let p = w.text(project);
         w.and(format!("(from_project = {p} or to_project = {p})"));
     }
-    if let Some(d) = f.from {
-        let p = w.text(d.to_string());
-        w.and(format!("approved_on >= {p}"));
-    }
-    if let Some(d) = f.to {
-        let p = w.text(d.to_string());
-        w.and(format!("approved_on <= {p}"));
-    }
+    w.compare("approved_on", ">=", f.from);
+    w.compare("approved_on", "<=", f.to);
     let limit_p = w.int(limit + 1);
     let sql = format!("select id from virements where {} order by id limit {limit_p}", w.sql());
     let ids: Vec<i64> = w

@@ -451,32 +451,17 @@ pub async fn list_entries(
 /// (`EntryFilter::amount_of`).
 fn entry_where(f: &EntryFilter) -> (Where, String) {
     let mut w = Where::default();
-    if let Some(y) = f.year {
-        let p = w.text(y.to_string());
-        w.and(format!("e.financial_year = {p}"));
-    }
-    if let Some(g) = &f.grant {
-        let p = w.text(g);
-        w.and(format!("e.grant_code = {p}"));
-    }
+    w.compare("e.financial_year", "=", f.year);
+    w.compare("e.grant_code", "=", f.grant.as_ref());
     if let Some(k) = f.kind {
         w.and(format!("e.kind = {}", k.sql()));
     }
-    if let Some(d) = f.from {
-        let p = w.text(d.to_string());
-        w.and(format!("e.entry_date >= {p}"));
-    }
-    if let Some(d) = f.to {
-        let p = w.text(d.to_string());
-        w.and(format!("e.entry_date <= {p}"));
-    }
+    w.compare("e.entry_date", ">=", f.from);
+    w.compare("e.entry_date", "<=", f.to);
     if let Some(s) = &f.supplier {
         w.contains("e.supplier", s);
     }
-    if let Some(r) = &f.invoice_ref {
-        let p = w.text(r);
-        w.and(format!("e.invoice_ref = {p}"));
-    }
+    w.compare("e.invoice_ref", "=", f.invoice_ref.as_ref());
     if let Some(q) = &f.q {
         w.contains("e.memo", q);
     }
@@ -505,14 +490,8 @@ fn entry_where(f: &EntryFilter) -> (Where, String) {
                 .to_owned()
         }
     };
-    if let Some(m) = f.min {
-        let p = w.int(m.pence());
-        w.and(format!("{amount} >= {p}"));
-    }
-    if let Some(m) = f.max {
-        let p = w.int(m.pence());
-        w.and(format!("{amount} <= {p}"));
-    }
+    w.compare_int(&amount, ">=", f.min.map(Money::pence));
+    w.compare_int(&amount, "<=", f.max.map(Money::pence));
     (w, amount)
 }
 

@@ -8,11 +8,25 @@ use sqlx::query::Query;
 use crate::domain::anchor::Anchor;
 use crate::model::known::{Known, instant_text};
 
-/// A value bound to a placeholder of a `Cut`.
+/// A value bound to a placeholder of a `Cut` or of a searched list (`search::Where`).
 #[derive(Debug, Clone)]
 pub enum Bind {
     Text(String),
     Int(i64),
+}
+
+impl Bind {
+    /// Binds `binds` to `query` in order, after the placeholders it has bound already; a cut
+    /// and a searched list's `Where` bind through it.
+    pub fn all<'q>(binds: &'q [Bind], mut query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        for b in binds {
+            query = match b {
+                Bind::Text(t) => query.bind(t.as_str()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }
 }
 
 /// A condition on the entries row aliased `alias`, with placeholders numbered from `first`.
@@ -62,13 +76,7 @@ impl Cut {
     }
 
     /// Binds this cut's values to `query`, whose earlier placeholders are already bound.
-    pub fn bind<'q>(&'q self, mut query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
-        for b in &self.binds {
-            query = match b {
-                Bind::Text(t) => query.bind(t.as_str()),
-                Bind::Int(i) => query.bind(*i),
-            };
-        }
-        query
+    pub fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        Bind::all(&self.binds, query)
     }
 }

@@ -142,19 +142,10 @@ pub async fn search(store: &Store, f: &ReturnFilter, after: i64, limit: i64) -> 
     if let Some(k) = f.kind {
         w.and(format!("kind = {}", k.sql()));
     }
-    if let Some(y) = f.financial_year {
-        let p = w.text(y.to_string());
-        w.and(format!("financial_year = {p}"));
-    }
+    w.compare("financial_year", "=", f.financial_year);
     // `filed_at` is UTC RFC 3339: its first ten characters are its date.
-    if let Some(d) = f.from {
-        let p = w.text(d.to_string());
-        w.and(format!("substr(filed_at, 1, 10) >= {p}"));
-    }
-    if let Some(d) = f.to {
-        let p = w.text(d.to_string());
-        w.and(format!("substr(filed_at, 1, 10) <= {p}"));
-    }
+    w.compare("substr(filed_at, 1, 10)", ">=", f.from);
+    w.compare("substr(filed_at, 1, 10)", "<=", f.to);
     let limit_p = w.int(limit + 1);
     let sql = format!("select {COLUMNS} from filed_returns where {} order by id desc limit {limit_p}", w.sql());
     let found = w.bind(sqlx::query(&sql)).fetch_all(store.pool()).await?;

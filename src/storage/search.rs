@@ -6,10 +6,7 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
-pub(crate) enum Bind {
-    Text(String),
-    Int(i64),
-}
+use super::known::Bind;
 
 #[derive(Default)]
 pub(crate) struct Where {
@@ -36,6 +33,22 @@ impl Where {
         self.conditions.push(condition);
     }
 
+    /// `column op value`, the value bound as text, when one is given: a list's filter.
+    pub fn compare(&mut self, column: &str, op: &str, value: Option<impl ToString>) {
+        if let Some(v) = value {
+            let p = self.text(v.to_string());
+            self.and(format!("{column} {op} {p}"));
+        }
+    }
+
+    /// The same of a whole number.
+    pub fn compare_int(&mut self, column: &str, op: &str, value: Option<i64>) {
+        if let Some(v) = value {
+            let p = self.int(v);
+            self.and(format!("{column} {op} {p}"));
+        }
+    }
+
     /// `column` contains `text`, case-insensitive, its wildcards matched literally.
     pub fn contains(&mut self, column: &str, text: &str) {
         let p = self.text(crate::model::lists::contains_pattern(text));
@@ -47,13 +60,7 @@ impl Where {
         if self.conditions.is_empty() { "1 = 1".to_owned() } else { self.conditions.join(" and ") }
     }
 
-    pub fn bind<'q>(&'q self, mut query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
-        for b in &self.binds {
-            query = match b {
-                Bind::Text(t) => query.bind(t.as_str()),
-                Bind::Int(i) => query.bind(*i),
-            };
-        }
-        query
+    pub fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        Bind::all(&self.binds, query)
     }
 }

@@ -2,25 +2,24 @@
 //! repayments of returned money, and the cash-position report.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::Path;
+use axum::response::Response;
 use chrono::NaiveDate;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::super::auth::{Auth, Need};
+use super::super::AppState;
+use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Fields, FromFields, Query, RawBody};
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
-use super::super::{AppState, Idem};
+use super::{Answer, Caller, Created, created};
 use crate::domain::{FinancialYear, is_valid_code};
 use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment, NewInstalment, PaymentSchedule, ScheduleCmd};
 use crate::model::formats::DataFormat;
 use crate::model::known::Known;
 use crate::reports::cash::{self as report, CashPositionReport};
-use crate::reports::csv_out;
 use crate::storage::cash;
 
 /// The most instalments a schedule may hold.
@@ -39,7 +38,7 @@ pub(crate) fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppErro
     if !is_valid_code(grant) {
         return Err(AppError::field("grant", "is not a valid code"));
     }
-    FinancialYear::parse(fy).map_err(|e| AppError::field("fy", e.to_string()))
+    super::controls::path_year(fy)
 }
 
 /// An award's payment schedule: the instalments the funder is to pay, in due date order.
@@ -48,14 +47,10 @@ pub(crate) fn award_path(grant: &str, fy: &str) -> Result<FinancialYear, AppErro
 #[utoipa::path(get, path = "/api/v1/grants/{grant}/awards/{fy}/payment-schedule", tag = "cash",
     params(("grant" = Code, Path), ("fy" = FinancialYear, Path)),
     responses((status = 200, body = PaymentSchedule), (status = 404, description = "No such award (`not_found`).")))]
-async fn get_schedule(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path((grant, fy)): Path<(String, String)>,
-) -> Result<Json<PaymentSchedule>, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn get_schedule(c: Caller, Path((grant, fy)): Path<(String, String)>) -> Answer<PaymentSchedule> {
+    c.require(Need::ReadReference)?;
     let year = award_path(&grant, &fy)?;
-    Ok(Json(PaymentSchedule(cash::payment_schedule(&s.store, &grant, year).await?)))
+    Ok(Json(PaymentSchedule(cash::payment_schedule(c.store(), &grant, year).await?)))
 }
 
 /// Replace an award's payment schedule whole. The instalments may not add up to more than
@@ -67,17 +62,11 @@ async fn get_schedule(
     request_body(content = ScheduleCmd, description = "A bad field is named `schedule[i].field`, from 0."),
     responses((status = 200, body = PaymentSchedule), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award (`not_found`).")))]
-async fn put_schedule(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path((grant, fy)): Path<(String, String)>,
-    body: RawBody,
-) -> Result<Json<PaymentSchedule>, AppError> {
-    auth.require(Need::Approver)?;
+async fn put_schedule(c: Caller, Path((grant, fy)): Path<(String, String)>, body: RawBody) -> Answer<PaymentSchedule> {
+    c.require(Need::Approver)?;
     let year = award_path(&grant, &fy)?;
     let schedule = schedule_body(&body)?;
-    Ok(Json(PaymentSchedule(cash::set_payment_schedule(&s.store, &grant, year, schedule, auth.actor(&idem)).await?)))
+    Ok(Json(PaymentSchedule(cash::set_payment_schedule(c.store(), &grant, year, schedule, c.actor()).await?)))
 }
 
 /// A schedule's instalments, each bad field named `schedule[i].field`; the CLI's `schedule
@@ -91,20 +80,14 @@ pub(crate) fn schedule_body(body: &RawBody) -> Result<Vec<Instalment>, AppError>
 
 /// A receipt's or repayment's body; the CLI's `receipt` and `repayment` parse through it too.
 pub(crate) fn cash_cmd(body: &RawBody) -> Result<CashCmd, AppError> {
-    Ok(CashCmd::from_fields(Fields::parse(body)?)?)
+    body.cmd()
 }
 
 /// The one body of both cash handlers: finance or admin records the move.
-async fn record(
-    s: &AppState,
-    auth: Auth,
-    idem: &Option<crate::model::IdemKey>,
-    body: &RawBody,
-    mv: CashMove,
-) -> Result<(StatusCode, Json<CashRecord>), AppError> {
-    auth.require(Need::Finance)?;
+async fn record(c: Caller, body: &RawBody, mv: CashMove) -> Created<CashRecord> {
+    c.require(Need::Finance)?;
     let cmd = cash_cmd(body)?;
-    Ok((StatusCode::CREATED, Json(cash::record(&s.store, mv, cmd, auth.actor(idem)).await?)))
+    created(cash::record(c.store(), mv, cmd, c.actor()).await?)
 }
 
 /// Record money received from the funder against an award: one entry, cash → received.
@@ -115,13 +98,8 @@ async fn record(
     responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`)."),
         (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more received than awarded (`amount`).")))]
-async fn receipt(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Result<(StatusCode, Json<CashRecord>), AppError> {
-    record(&s, auth, &idem, &body, CashMove::Receipt).await
+async fn receipt(c: Caller, body: RawBody) -> Created<CashRecord> {
+    record(c, &body, CashMove::Receipt).await
 }
 
 /// Record returned money paid back to the funder: one entry, owed → cash. Not more than is
@@ -132,13 +110,8 @@ async fn receipt(
     responses((status = 201, body = CashRecord), (status = 403, description = "Neither finance nor admin."),
         (status = 409, description = "The year is closed or the quarter locked (`period_closed`), or refused by a ledger rule (`conflict`); `as_at` names an earlier date it would break."),
         (status = 422, description = "A bad field; a grant or award that does not exist (`grant`, `financial_year`); more than is owed (`amount`).")))]
-async fn repayment(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Result<(StatusCode, Json<CashRecord>), AppError> {
-    record(&s, auth, &idem, &body, CashMove::Repayment).await
+async fn repayment(c: Caller, body: RawBody) -> Created<CashRecord> {
+    record(c, &body, CashMove::Repayment).await
 }
 
 #[derive(IntoParams)]
@@ -176,17 +149,14 @@ impl CashPositionQuery {
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (CashPositionReport = "application/json"),
             (String = "text/csv")))))]
-async fn cash_position(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn cash_position(c: Caller, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     let p = CashPositionQuery::read(&mut q);
     let bom = BomQuery::read(&mut q).bom;
     q.finish()?;
     let (year, csv) = (p.financial_year, p.format == Some(DataFormat::Csv));
     let bom = super::reports::bom_only_with_csv(bom, csv)?;
-    let r = report::run(&s.store, year, p.as_at, &p.as_known_at, super::reports::today()).await?;
-    if csv {
-        let body = csv_out::write(&report::CSV_HEADER, &report::csv_rows(&r), bom);
-        return Ok(super::reports::csv_response(body, &format!("cash-position-{year}.csv")));
-    }
-    Ok(Json(r).into_response())
+    let r = report::run(c.store(), year, p.as_at, &p.as_known_at, super::reports::today()).await?;
+    let csv = csv.then_some(bom);
+    Ok(super::reports::json_or_csv(r, csv, &report::CSV_HEADER, report::csv_rows, &format!("cash-position-{year}.csv")))
 }

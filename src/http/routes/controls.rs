@@ -2,20 +2,20 @@
 //! and the settings that govern them.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::Path;
 use chrono::NaiveDate;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::super::auth::{Auth, Need};
+use super::super::AppState;
+use super::super::auth::Need;
 use super::super::error::{AppError, FieldError};
 use super::super::input::{Fields, Query, RawBody};
 use super::super::openapi::{Code, IsoDate, PageQuery, Text};
-use super::super::{AppState, Idem};
+use super::{Answer, Caller, Created, created};
 use crate::domain::rag::RagRule;
-use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus, is_valid_code};
+use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus};
 use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{
     CloseYearCmd, RejectVirementCmd, ReopenYearCmd, SettingsPatch, YearEndCmd, YearEndRecord,
@@ -47,11 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_settings, patch_settings))
 }
 
-fn path_id(text: &str) -> Result<i64, AppError> {
-    text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field("id", "must be a positive whole number"))
-}
-
-fn path_year(text: &str) -> Result<FinancialYear, AppError> {
+pub(super) fn path_year(text: &str) -> Result<FinancialYear, AppError> {
     FinancialYear::parse(text).map_err(|e| AppError::field("fy", e.to_string()))
 }
 
@@ -106,36 +102,20 @@ impl VirementQuery {
     }
 }
 
-/// List virements, posted, pending, approved or rejected.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/virements", tag = "controls", params(VirementQuery, PageQuery),
-    responses((status = 200, body = super::super::openapi::VirementPage)))]
-pub async fn list_virements(
-    State(s): State<AppState>,
-    auth: Auth,
-    mut q: Query,
-) -> Result<Json<Page<VirementRecord>>, AppError> {
-    auth.require(Need::ReadLedger)?;
-    let filter = VirementQuery::read(&mut q).filter();
-    let page = q.page(List::Virements);
-    q.finish()?;
-    Ok(Json(controls::search_virements(&s.store, &filter, page.after_id(), page.limit).await?))
+filtered_list! {
+    /// List virements, posted, pending, approved or rejected.
+    ///
+    /// Roles: every role.
+    pub list_virements: "/api/v1/virements", "controls", ReadLedger,
+        VirementQuery, Virements => controls::search_virements => VirementRecord, VirementPage
 }
 
-/// Get a virement.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/virements/{id}", tag = "controls", params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = VirementRecord),
-        (status = 404, description = "No such virement (`not_found`).")))]
-async fn get_virement(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<VirementRecord>, AppError> {
-    auth.require(Need::ReadLedger)?;
-    Ok(Json(controls::get_virement(&s.store, path_id(&id)?).await?))
+record_route! {
+    /// Get a virement.
+    ///
+    /// Roles: every role.
+    get_virement: "/api/v1/virements/{id}", "controls", ReadLedger, id => controls::get_virement => VirementRecord,
+        (status = 404, description = "No such virement (`not_found`).")
 }
 
 /// Approve a pending virement, which posts it. Not by its proposer.
@@ -145,16 +125,11 @@ async fn get_virement(
     responses((status = 201, body = VirementRecord), (status = 403, description = "Neither approver nor admin, or the proposer."),
         (status = 404, description = "No such virement (`not_found`)."),
         (status = 409, description = "Not pending, or refused by a ledger rule (`conflict`, `overspend`, `period_closed`).")))]
-async fn approve(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(id): Path<String>,
-) -> Result<(StatusCode, Json<VirementRecord>), AppError> {
-    auth.require(Need::Approver)?;
-    let id = path_id(&id)?;
-    let record = controls::approve_virement(&s.store, id, auth.actor(&idem)).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+async fn approve(c: Caller, Path(id): Path<String>) -> Created<VirementRecord> {
+    c.require(Need::Approver)?;
+    let id = super::postings::path_id(&id, "id")?;
+    let record = controls::approve_virement(c.store(), id, c.actor()).await?;
+    created(record)
 }
 
 /// Reject a pending virement.
@@ -164,17 +139,11 @@ async fn approve(
     request_body = RejectVirementCmd,
     responses((status = 200, body = VirementRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such virement (`not_found`)."), (status = 409, description = "Not pending (`conflict`).")))]
-async fn reject(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Result<Json<VirementRecord>, AppError> {
-    auth.require(Need::Approver)?;
-    let id = path_id(&id)?;
-    let cmd = RejectVirementCmd::from_fields(Fields::parse(&body)?)?;
-    Ok(Json(controls::reject_virement(&s.store, id, &cmd.reason, auth.actor(&idem)).await?))
+async fn reject(c: Caller, Path(id): Path<String>, body: RawBody) -> Answer<VirementRecord> {
+    c.require(Need::Approver)?;
+    let id = super::postings::path_id(&id, "id")?;
+    let cmd = body.cmd::<RejectVirementCmd>()?;
+    Ok(Json(controls::reject_virement(c.store(), id, &cmd.reason, c.actor()).await?))
 }
 
 /// Close a financial year: no entry may then be dated in it. The body may be empty.
@@ -185,17 +154,11 @@ async fn reject(
     responses((status = 200, body = FinancialYearRecord), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "Something of the year is unresolved, or it is closed (`conflict`).")))]
-async fn close_year(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(fy): Path<String>,
-    body: RawBody,
-) -> Result<Json<FinancialYearRecord>, AppError> {
-    auth.require(Need::Admin)?;
+async fn close_year(c: Caller, Path(fy): Path<String>, body: RawBody) -> Answer<FinancialYearRecord> {
+    c.require(Need::Admin)?;
     let year = path_year(&fy)?;
     let cmd = CloseYearCmd::from_fields(optional_fields(&body)?)?;
-    Ok(Json(controls::close_year(&s.store, year, &cmd.reason, auth.actor(&idem)).await?))
+    Ok(Json(controls::close_year(c.store(), year, &cmd.reason, c.actor()).await?))
 }
 
 /// Reopen a closed financial year.
@@ -205,17 +168,11 @@ async fn close_year(
     params(("fy" = crate::domain::FinancialYear, Path)), request_body = ReopenYearCmd,
     responses((status = 200, body = FinancialYearRecord), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."), (status = 409, description = "The year is open (`conflict`).")))]
-async fn reopen_year(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(fy): Path<String>,
-    body: RawBody,
-) -> Result<Json<FinancialYearRecord>, AppError> {
-    auth.require(Need::Admin)?;
+async fn reopen_year(c: Caller, Path(fy): Path<String>, body: RawBody) -> Answer<FinancialYearRecord> {
+    c.require(Need::Admin)?;
     let year = path_year(&fy)?;
-    let cmd = ReopenYearCmd::from_fields(Fields::parse(&body)?)?;
-    Ok(Json(controls::reopen_year(&s.store, year, &cmd.reason, auth.actor(&idem)).await?))
+    let cmd = body.cmd::<ReopenYearCmd>()?;
+    Ok(Json(controls::reopen_year(c.store(), year, &cmd.reason, c.actor()).await?))
 }
 
 /// The four quarters of a financial year and which are locked, Q1 (April to June) first.
@@ -224,30 +181,18 @@ async fn reopen_year(
 #[utoipa::path(get, path = "/api/v1/financial-years/{fy}/quarters", tag = "controls",
     params(("fy" = crate::domain::FinancialYear, Path)),
     responses((status = 200, body = QuarterStates), (status = 404, description = "No such year (`not_found`).")))]
-async fn list_quarters(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(fy): Path<String>,
-) -> Result<Json<QuarterStates>, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn list_quarters(c: Caller, Path(fy): Path<String>) -> Answer<QuarterStates> {
+    c.require(Need::ReadReference)?;
     let year = path_year(&fy)?;
-    Ok(Json(QuarterStates(quarter_locks::quarter_states(&s.store, year).await?)))
+    Ok(Json(QuarterStates(quarter_locks::quarter_states(c.store(), year).await?)))
 }
 
 /// Locks (`lock`) or unlocks a quarter: what both routes share.
-async fn change_quarter(
-    s: &AppState,
-    auth: &Auth,
-    idem: &Option<crate::model::IdemKey>,
-    (fy, q): (&str, &str),
-    body: &RawBody,
-    lock: bool,
-) -> Result<Json<QuarterState>, AppError> {
-    auth.require(Need::Admin)?;
+async fn change_quarter(c: Caller, (fy, q): (&str, &str), body: &RawBody, lock: bool) -> Answer<QuarterState> {
+    c.require(Need::Admin)?;
     let (year, quarter) = (path_year(fy)?, path_quarter(q)?);
-    let cmd = QuarterLockCmd::from_fields(Fields::parse(body)?)?;
-    let actor = auth.actor(idem);
-    Ok(Json(quarter_locks::set_locked(&s.store, year, quarter, lock, &cmd.reason, actor).await?))
+    let cmd = body.cmd::<QuarterLockCmd>()?;
+    Ok(Json(quarter_locks::set_locked(c.store(), year, quarter, lock, &cmd.reason, c.actor()).await?))
 }
 
 /// Lock a quarter: no entry dated in it is recorded from now on (409 `period_closed`, naming
@@ -260,14 +205,8 @@ async fn change_quarter(
     responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "The quarter is locked already, or an earlier quarter of its year is open (`conflict`, naming it).")))]
-async fn lock_quarter(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path((fy, q)): Path<(String, String)>,
-    body: RawBody,
-) -> Result<Json<QuarterState>, AppError> {
-    change_quarter(&s, &auth, &idem, (&fy, &q), &body, true).await
+async fn lock_quarter(c: Caller, Path((fy, q)): Path<(String, String)>, body: RawBody) -> Answer<QuarterState> {
+    change_quarter(c, (&fy, &q), &body, true).await
 }
 
 /// Unlock a locked quarter, with a reason.
@@ -279,14 +218,8 @@ async fn lock_quarter(
     responses((status = 200, body = QuarterState), (status = 403, description = "Not admin."),
         (status = 404, description = "No such year (`not_found`)."),
         (status = 409, description = "The quarter is not locked, or a later quarter of its year is locked (`conflict`, naming it).")))]
-async fn unlock_quarter(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path((fy, q)): Path<(String, String)>,
-    body: RawBody,
-) -> Result<Json<QuarterState>, AppError> {
-    change_quarter(&s, &auth, &idem, (&fy, &q), &body, false).await
+async fn unlock_quarter(c: Caller, Path((fy, q)): Path<(String, String)>, body: RawBody) -> Answer<QuarterState> {
+    change_quarter(c, (&fy, &q), &body, false).await
 }
 
 /// Resolve an award's unspent money at year end: carried forward, returned, or both.
@@ -297,21 +230,12 @@ async fn unlock_quarter(
     responses((status = 201, body = YearEndRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such award, or no next year's award to carry into (`not_found`)."),
         (status = 409, description = "The split does not account for the unspent money, or the year is closed (`conflict`, `period_closed`).")))]
-async fn year_end(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path((grant, fy)): Path<(String, String)>,
-    body: RawBody,
-) -> Result<(StatusCode, Json<YearEndRecord>), AppError> {
-    auth.require(Need::Approver)?;
-    if !is_valid_code(&grant) {
-        return Err(AppError::field("grant", "is not a valid code"));
-    }
-    let year = path_year(&fy)?;
-    let cmd = YearEndCmd { grant, year, ..YearEndCmd::from_fields(Fields::parse(&body)?)? };
-    let record = controls::year_end(&s.store, cmd, auth.actor(&idem)).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+async fn year_end(c: Caller, Path((grant, fy)): Path<(String, String)>, body: RawBody) -> Created<YearEndRecord> {
+    c.require(Need::Approver)?;
+    let year = super::cash::award_path(&grant, &fy)?;
+    let cmd = YearEndCmd { grant, year, ..body.cmd::<YearEndCmd>()? };
+    let record = controls::year_end(c.store(), cmd, c.actor()).await?;
+    created(record)
 }
 
 /// The filters of `GET /audit`, as `AuditFilter` takes them.
@@ -355,9 +279,9 @@ impl AuditQuery {
 /// Roles: every role but funder; token and sign-in (session) records for admin only.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "controls", params(AuditQuery, PageQuery),
     responses((status = 200, body = super::super::openapi::AuditPage), (status = 403, description = "A funder, or token or session records asked for by another role.")))]
-async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<AuditRecord>>, AppError> {
-    auth.require(Need::ReadAudit)?;
-    let with_tokens = Need::Admin.allows(auth.0.role);
+async fn list_audit(c: Caller, mut q: Query) -> Answer<Page<AuditRecord>> {
+    c.require(Need::ReadAudit)?;
+    let with_tokens = Need::Admin.allows(c.auth.0.role);
     let filter = AuditQuery::read(&mut q).filter(with_tokens);
     let page = q.page(List::Audit);
     q.finish()?;
@@ -365,7 +289,7 @@ async fn list_audit(State(s): State<AppState>, auth: Auth, mut q: Query) -> Resu
     if filter.entity.is_some_and(AuditEntity::admin_only) && !with_tokens {
         return Err(AppError::Forbidden);
     }
-    Ok(Json(audit::list(&s.store, &filter, page.after_id(), page.limit).await?))
+    Ok(Json(audit::list(c.store(), &filter, page.after_id(), page.limit).await?))
 }
 
 #[derive(serde::Serialize, ToSchema)]
@@ -396,15 +320,15 @@ struct Settings {
     data_source: Option<String>,
 }
 
-async fn settings(s: &AppState) -> Result<Settings, AppError> {
-    let rag = crate::storage::reports::rag_rule(&s.store).await?;
-    let open_data = crate::storage::open_data::settings(&s.store).await?;
+async fn settings(store: &crate::storage::Store) -> Result<Settings, AppError> {
+    let rag = crate::storage::reports::rag_rule(store).await?;
+    let open_data = crate::storage::open_data::settings(store).await?;
     Ok(Settings {
-        virement_approval_threshold: controls::virement_threshold(&s.store).await?,
+        virement_approval_threshold: controls::virement_threshold(store).await?,
         rag_amber_pct: rag.amber_pct.to_string(),
         rag_red_pct: rag.red_pct.to_string(),
-        clawback_threshold: crate::storage::cash::clawback_threshold(&s.store).await?,
-        partnership: crate::storage::reference::setting(&s.store, "partnership").await?,
+        clawback_threshold: crate::storage::cash::clawback_threshold(store).await?,
+        partnership: crate::storage::reference::setting(store, "partnership").await?,
         giving_prefix: open_data.giving_prefix,
         funding_org_id: open_data.funding_org_id,
         funding_org_name: open_data.funding_org_name,
@@ -438,9 +362,9 @@ fn patched_rag(current: RagRule, amber: Option<String>, red: Option<String>) -> 
 ///
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/settings", tag = "controls", responses((status = 200, body = Settings)))]
-async fn get_settings(State(s): State<AppState>, auth: Auth) -> Result<Json<Settings>, AppError> {
-    auth.require(Need::ReadReference)?;
-    Ok(Json(settings(&s).await?))
+async fn get_settings(c: Caller) -> Answer<Settings> {
+    c.require(Need::ReadReference)?;
+    Ok(Json(settings(c.store()).await?))
 }
 
 /// The open-data settings of a patch, each value outside its shape refused on `f`, naming it.
@@ -469,8 +393,8 @@ fn open_data_settings(f: &mut Fields, patch: &SettingsPatch) -> OpenDataSettings
 /// Roles: admin.
 #[utoipa::path(patch, path = "/api/v1/settings", tag = "controls", request_body = SettingsPatch,
     responses((status = 200, body = Settings), (status = 403, description = "Not admin.")))]
-async fn patch_settings(State(s): State<AppState>, auth: Auth, body: RawBody) -> Result<Json<Settings>, AppError> {
-    auth.require(Need::Admin)?;
+async fn patch_settings(c: Caller, body: RawBody) -> Answer<Settings> {
+    c.require(Need::Admin)?;
     // Read, not `from_fields`: the open-data shapes are checked before the request is finished.
     let mut f = Fields::parse(&body)?;
     let patch = SettingsPatch::read(&mut f);
@@ -478,11 +402,11 @@ async fn patch_settings(State(s): State<AppState>, auth: Auth, body: RawBody) ->
     f.finish()?;
     let SettingsPatch { virement_approval_threshold, rag_amber_pct, rag_red_pct, clawback_threshold, .. } = patch;
     let rag = if rag_amber_pct.is_some() || rag_red_pct.is_some() {
-        Some(patched_rag(crate::storage::reports::rag_rule(&s.store).await?, rag_amber_pct, rag_red_pct)?)
+        Some(patched_rag(crate::storage::reports::rag_rule(c.store()).await?, rag_amber_pct, rag_red_pct)?)
     } else {
         None
     };
     let (threshold, clawback) = (virement_approval_threshold, clawback_threshold);
-    controls::set_settings(&s.store, threshold, rag, clawback, &open_data, auth.name()).await?;
-    Ok(Json(settings(&s).await?))
+    controls::set_settings(c.store(), threshold, rag, clawback, &open_data, c.name()).await?;
+    Ok(Json(settings(c.store()).await?))
 }

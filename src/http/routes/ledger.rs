@@ -1,17 +1,16 @@
 //! Reading the ledger: entries, accounts and commitments.
 
 use axum::Json;
-use axum::extract::{Path, State};
 use chrono::NaiveDate;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::super::AppState;
-use super::super::auth::{Auth, Need};
-use super::super::error::AppError;
+use super::super::auth::Need;
 use super::super::input::Query;
 use super::super::openapi::{AmountOrZero, Code, IsoDate, PageQuery, Text};
+use super::{Answer, Caller};
 use crate::domain::{AccountKind, EntryKind, FinancialYear, Money};
 use crate::model::agreements::CommitmentDetail;
 use crate::model::entries::{AccountBalance, EntryFilter, EntryView};
@@ -93,35 +92,20 @@ impl EntryFilterQuery {
 
     /// The filter, in order `sort`, or `default` when none was asked for.
     pub(crate) fn filter(self, default: EntrySort) -> EntryFilter {
-        let EntryFilterQuery {
-            financial_year,
-            grant,
-            project,
-            kind,
-            from,
-            to,
-            supplier,
-            invoice_ref,
-            q,
-            min,
-            max,
-            account,
-            sort,
-        } = self;
         EntryFilter {
-            year: financial_year,
-            grant,
-            project,
-            kind,
-            from,
-            to,
-            supplier,
-            invoice_ref,
-            q,
-            min,
-            max,
-            account,
-            sort: sort.unwrap_or(default),
+            year: self.financial_year,
+            grant: self.grant,
+            project: self.project,
+            kind: self.kind,
+            from: self.from,
+            to: self.to,
+            supplier: self.supplier,
+            invoice_ref: self.invoice_ref,
+            q: self.q,
+            min: self.min,
+            max: self.max,
+            account: self.account,
+            sort: self.sort.unwrap_or(default),
         }
     }
 }
@@ -139,25 +123,20 @@ pub(crate) fn entry_page(q: &mut Query, f: &EntryFilter) -> super::super::input:
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/entries", tag = "ledger", params(EntryFilterQuery, PageQuery),
     responses((status = 200, body = super::super::openapi::EntryPage)))]
-async fn list_entries(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<EntryView>>, AppError> {
-    auth.require(Need::ReadLedger)?;
+async fn list_entries(c: Caller, mut q: Query) -> Answer<Page<EntryView>> {
+    c.require(Need::ReadLedger)?;
     let filter = EntryFilterQuery::read(&mut q).filter(EntrySort::Id);
     let page = entry_page(&mut q, &filter);
     q.finish()?;
-    Ok(Json(entries::list_entries(&s.store, &filter, &page.after, page.limit).await?))
+    Ok(Json(entries::list_entries(c.store(), &filter, &page.after, page.limit).await?))
 }
 
-/// Get an entry with its postings.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/entries/{id}", tag = "ledger",
-    params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = EntryView),
-        (status = 404, description = "No such entry (`not_found`).")))]
-async fn get_entry(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Json<EntryView>, AppError> {
-    auth.require(Need::ReadLedger)?;
-    let id = super::postings::path_id(&id, "id")?;
-    Ok(Json(entries::get_entry(&s.store, id).await?))
+record_route! {
+    /// Get an entry with its postings.
+    ///
+    /// Roles: every role.
+    get_entry: "/api/v1/entries/{id}", "ledger", ReadLedger, id => entries::get_entry => EntryView,
+        (status = 404, description = "No such entry (`not_found`).")
 }
 
 /// The filters of `GET /accounts`.
@@ -182,17 +161,13 @@ impl AccountQuery {
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "ledger", params(AccountQuery, PageQuery),
     responses((status = 200, body = super::super::openapi::AccountPage)))]
-async fn list_accounts(
-    State(s): State<AppState>,
-    auth: Auth,
-    mut q: Query,
-) -> Result<Json<Page<AccountBalance>>, AppError> {
-    auth.require(Need::ReadLedger)?;
+async fn list_accounts(c: Caller, mut q: Query) -> Answer<Page<AccountBalance>> {
+    c.require(Need::ReadLedger)?;
     let AccountQuery { grant, financial_year: year, project } = AccountQuery::read(&mut q);
     let page = q.page(List::Accounts);
     q.finish()?;
     let listed =
-        entries::list_accounts(&s.store, grant.as_deref(), year, project.as_deref(), &page.after, page.limit).await?;
+        entries::list_accounts(c.store(), grant.as_deref(), year, project.as_deref(), &page.after, page.limit).await?;
     Ok(Json(listed))
 }
 
@@ -250,38 +225,20 @@ impl CommitmentQuery {
     }
 }
 
-/// List commitments with what is outstanding.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/commitments", tag = "ledger", params(CommitmentQuery, PageQuery),
-    responses((status = 200, body = super::super::openapi::CommitmentPage)))]
-pub async fn list_commitments(
-    State(s): State<AppState>,
-    auth: Auth,
-    mut q: Query,
-) -> Result<Json<Page<CommitmentRecord>>, AppError> {
-    auth.require(Need::ReadLedger)?;
-    let filter = CommitmentQuery::read(&mut q).filter();
-    let page = q.page(List::Commitments);
-    q.finish()?;
-    Ok(Json(ops::search_commitments(&s.store, &filter, page.after_id(), page.limit).await?))
+filtered_list! {
+    /// List commitments with what is outstanding.
+    ///
+    /// Roles: every role.
+    pub list_commitments: "/api/v1/commitments", "ledger", ReadLedger,
+        CommitmentQuery, Commitments => ops::search_commitments => CommitmentRecord, CommitmentPage
 }
 
-/// Get one commitment whole: a purchase order, or a grant agreement with its yearly parts,
-/// its payments and clawbacks, the partner's evidence, and what is paid, evidenced and
-/// outstanding.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/commitments/{id}", tag = "ledger",
-    params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = CommitmentDetail),
-        (status = 404, description = "No such commitment (`not_found`).")))]
-async fn get_commitment(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<CommitmentDetail>, AppError> {
-    auth.require(Need::ReadLedger)?;
-    let id = super::postings::path_id(&id, "id")?;
-    Ok(Json(ops::commitment_detail(&s.store, id).await?))
+record_route! {
+    /// Get one commitment whole: a purchase order, or a grant agreement with its yearly parts,
+    /// its payments and clawbacks, the partner's evidence, and what is paid, evidenced and
+    /// outstanding.
+    ///
+    /// Roles: every role.
+    get_commitment: "/api/v1/commitments/{id}", "ledger", ReadLedger, id => ops::commitment_detail => CommitmentDetail,
+        (status = 404, description = "No such commitment (`not_found`).")
 }

@@ -2,20 +2,21 @@
 //! and their quarterly returns, and the monitoring return download.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::Path;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::super::auth::{Auth, Need};
+use super::super::AppState;
+use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Fields, FromFields, Query, RawBody};
 use super::super::openapi::{Code, Instant};
-use super::super::{AppState, Idem};
 use super::postings::path_id;
 use super::reports::{csv_response, today};
+use super::{Caller, Created, created};
 use crate::domain::{FinancialYear, is_valid_code};
 use crate::model::formats::SheetFormat;
 use crate::model::known::Known;
@@ -49,17 +50,12 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
         (status = 409, description = "The financial year is closed (`period_closed`)."),
         (status = 422, description = "A bad field; an unknown year or project, a year the grant has no award in, \
             a project the grant does not fund that year, a date outside the quarter (`validation_failed`, naming each).")))]
-async fn record_forecast(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Result<(StatusCode, Json<ForecastRecord>), AppError> {
-    auth.require(Need::Reporting)?;
+async fn record_forecast(c: Caller, body: RawBody) -> Created<ForecastRecord> {
+    c.require(Need::Reporting)?;
     let mut f = Fields::parse(&body)?;
     let cmd = ForecastCmd::read_on(&mut f, today());
     f.finish()?;
-    Ok((StatusCode::CREATED, Json(store::record_forecast(&s.store, cmd, auth.actor(&idem)).await?)))
+    created(store::record_forecast(c.store(), cmd, c.actor()).await?)
 }
 
 /// The withdrawal's reason, the one field of a withdrawal's body.
@@ -80,17 +76,11 @@ fn withdraw_reason(body: &RawBody) -> Result<String, AppError> {
         (status = 404, description = "No such forecast (`not_found`)."),
         (status = 409, description = "Withdrawn before (`conflict`), or its year is closed (`period_closed`)."),
         (status = 422, description = "A bad or missing `reason`, or a bad `id` (`validation_failed`).")))]
-async fn withdraw_forecast(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Result<(StatusCode, Json<ForecastRecord>), AppError> {
-    auth.require(Need::Reporting)?;
+async fn withdraw_forecast(c: Caller, Path(id): Path<String>, body: RawBody) -> Created<ForecastRecord> {
+    c.require(Need::Reporting)?;
     let id = path_id(&id, "id")?;
     let reason = withdraw_reason(&body)?;
-    Ok((StatusCode::CREATED, Json(store::withdraw_forecast(&s.store, id, &reason, auth.actor(&idem)).await?)))
+    created(store::withdraw_forecast(c.store(), id, &reason, c.actor()).await?)
 }
 
 #[derive(IntoParams)]
@@ -120,11 +110,11 @@ impl ForecastQuery {
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/forecasts", tag = "monitoring", params(ForecastQuery),
     responses((status = 200, body = super::super::openapi::ForecastPage)))]
-async fn list_forecasts(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn list_forecasts(c: Caller, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     let p = ForecastQuery::read(&mut q);
     q.finish()?;
-    let items = store::list_forecasts(&s.store, p.financial_year, p.quarter, p.project.as_deref()).await?;
+    let items = store::list_forecasts(c.store(), p.financial_year, p.quarter, p.project.as_deref()).await?;
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())
 }
 
@@ -141,17 +131,11 @@ fn project_path(code: &str) -> Result<(), AppError> {
     responses((status = 201, body = IndicatorRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such project (`not_found`)."),
         (status = 409, description = "The project has that indicator in that year (`conflict`).")))]
-async fn create_indicator(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(project): Path<String>,
-    body: RawBody,
-) -> Result<(StatusCode, Json<IndicatorRecord>), AppError> {
-    auth.require(Need::Approver)?;
+async fn create_indicator(c: Caller, Path(project): Path<String>, body: RawBody) -> Created<IndicatorRecord> {
+    c.require(Need::Approver)?;
     project_path(&project)?;
-    let cmd = IndicatorCmd { project, ..IndicatorCmd::from_fields(Fields::parse(&body)?)? };
-    Ok((StatusCode::CREATED, Json(store::create_indicator(&s.store, cmd, auth.actor(&idem)).await?)))
+    let cmd = IndicatorCmd { project, ..body.cmd::<IndicatorCmd>()? };
+    created(store::create_indicator(c.store(), cmd, c.actor()).await?)
 }
 
 #[derive(IntoParams)]
@@ -173,17 +157,12 @@ impl IndicatorQuery {
 #[utoipa::path(get, path = "/api/v1/projects/{code}/indicators", tag = "monitoring",
     params(("code" = Code, Path), IndicatorQuery),
     responses((status = 200, body = super::super::openapi::IndicatorPage), (status = 404, description = "No such project (`not_found`).")))]
-async fn list_indicators(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(project): Path<String>,
-    mut q: Query,
-) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn list_indicators(c: Caller, Path(project): Path<String>, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     project_path(&project)?;
     let p = IndicatorQuery::read(&mut q);
     q.finish()?;
-    let items = store::indicators(&s.store, Some(&project), p.financial_year, &Known::Now).await?;
+    let items = store::indicators(c.store(), Some(&project), p.financial_year, &Known::Now).await?;
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())
 }
 
@@ -195,15 +174,10 @@ async fn list_indicators(
     responses((status = 201, body = IndicatorReturnRecord), (status = 403, description = "Neither finance, approver nor admin."),
         (status = 422, description = "A bad field, an unknown project, or an indicator the project does not have \
             in that year (`validation_failed`, naming each).")))]
-async fn record_indicator_return(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Result<(StatusCode, Json<IndicatorReturnRecord>), AppError> {
-    auth.require(Need::Reporting)?;
-    let cmd = IndicatorReturnCmd::from_fields(Fields::parse(&body)?)?;
-    Ok((StatusCode::CREATED, Json(store::record_indicator_return(&s.store, cmd, auth.actor(&idem)).await?)))
+async fn record_indicator_return(c: Caller, body: RawBody) -> Created<IndicatorReturnRecord> {
+    c.require(Need::Reporting)?;
+    let cmd = body.cmd::<IndicatorReturnCmd>()?;
+    created(store::record_indicator_return(c.store(), cmd, c.actor()).await?)
 }
 
 /// Withdraw an indicator return recorded in error, with a reason. It stays listed with its
@@ -219,17 +193,11 @@ async fn record_indicator_return(
         (status = 404, description = "No such indicator return (`not_found`)."),
         (status = 409, description = "Withdrawn before (`conflict`)."),
         (status = 422, description = "A bad or missing `reason`, or a bad `id` (`validation_failed`).")))]
-async fn withdraw_indicator_return(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Result<(StatusCode, Json<IndicatorReturnRecord>), AppError> {
-    auth.require(Need::Reporting)?;
+async fn withdraw_indicator_return(c: Caller, Path(id): Path<String>, body: RawBody) -> Created<IndicatorReturnRecord> {
+    c.require(Need::Reporting)?;
     let id = path_id(&id, "id")?;
     let reason = withdraw_reason(&body)?;
-    Ok((StatusCode::CREATED, Json(store::withdraw_indicator_return(&s.store, id, &reason, auth.actor(&idem)).await?)))
+    created(store::withdraw_indicator_return(c.store(), id, &reason, c.actor()).await?)
 }
 
 #[derive(IntoParams)]
@@ -293,11 +261,11 @@ pub fn monitoring_response(r: &monitoring::MonitoringReturn, xlsx: bool, bom: bo
     responses((status = 200, description = "The return, as CSV or (`format=xlsx`) an XLSX workbook.", content(
             (String = "text/csv"), (super::super::openapi::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 404, description = "No such financial year (`not_found`).")))]
-async fn monitoring_return(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn monitoring_return(c: Caller, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     let p = MonitoringReturnQuery::read(&mut q);
     q.finish()?;
     let xlsx = p.format == Some(SheetFormat::Xlsx);
-    let r = run::monitoring_return(&s.store, p.financial_year, p.quarter, &p.as_known_at).await?;
+    let r = run::monitoring_return(c.store(), p.financial_year, p.quarter, &p.as_known_at).await?;
     monitoring_response(&r, xlsx, p.bom)
 }

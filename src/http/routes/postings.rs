@@ -1,19 +1,23 @@
 //! The recording routes: each creates one entry and answers 201 with the new record.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::super::auth::{Auth, Need};
+use super::super::AppState;
+use super::super::auth::Need;
 use super::super::error::AppError;
-use super::super::input::{Fields, FromFields, RawBody};
-use super::super::{AppState, Idem};
+use super::super::input::RawBody;
+use super::{Caller, Created, created};
 use crate::model::agreements::{
     EvidenceCmd, EvidenceRecord, EvidenceReversal, EvidenceReverseCmd, PartCommitCmd, PartCommitRecord,
 };
-use crate::storage::operations as ops;
+use crate::storage::operations::{
+    self as ops, AllocationCmd, AllocationRecord, CommitmentRecord, CommitmentRequest, RefundCmd, RefundRecord,
+    ReleaseCmd, ReleaseRecord, SpendCmd, SpendRecord,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,29 +33,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reverse))
 }
 
-type Created<T> = Result<(StatusCode, Json<T>), AppError>;
-
 pub(super) fn path_id(text: &str, field: &str) -> Result<i64, AppError> {
     text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field(field, "must be a positive whole number"))
 }
 
-/// Allocate award money to a project.
-///
-/// Roles: approver, admin.
-#[utoipa::path(post, path = "/api/v1/allocations", tag = "postings", request_body = ops::AllocationCmd,
-    responses((status = 201, body = ops::AllocationRecord), (status = 403, description = "Neither approver nor admin."),
+recording_route! {
+    /// Allocate award money to a project.
+    ///
+    /// Roles: approver, admin.
+    allocate: "/api/v1/allocations", "postings", Approver, AllocationCmd => ops::allocate => AllocationRecord,
+        (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
         (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break."),
-        (status = 422, description = "A bad field, or a restricted grant given to a project of another priority (`restricted_fund`).")))]
-async fn allocate(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Created<ops::AllocationRecord> {
-    auth.require(Need::Approver)?;
-    let cmd = ops::AllocationCmd::from_fields(Fields::parse(&body)?)?;
-    Ok((StatusCode::CREATED, Json(ops::allocate(&s.store, cmd, auth.actor(&idem)).await?)))
+        (status = 422, description = "A bad field, or a restricted grant given to a project of another priority (`restricted_fund`).")
 }
 
 /// Move budget between two projects of one award.
@@ -65,79 +59,51 @@ async fn allocate(
         (status = 422, description = "A bad field, or a restricted grant given to a project of another priority (`restricted_fund`).")))]
 /// Below the approval threshold a virement posts at once (201); above it, it waits for a
 /// second approver (202).
-async fn vire(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::VirementRecord> {
-    auth.require(Need::Approver)?;
-    let cmd = ops::VirementCmd::from_fields(Fields::parse(&body)?)?;
-    if cmd.amount > crate::storage::controls::virement_threshold(&s.store).await? {
-        let pending = crate::storage::controls::propose_virement(&s.store, cmd, auth.actor(&idem)).await?;
+async fn vire(c: Caller, body: RawBody) -> Created<ops::VirementRecord> {
+    c.require(Need::Approver)?;
+    let cmd = body.cmd::<ops::VirementCmd>()?;
+    if cmd.amount > crate::storage::controls::virement_threshold(c.store()).await? {
+        let pending = crate::storage::controls::propose_virement(c.store(), cmd, c.actor()).await?;
         return Ok((StatusCode::ACCEPTED, Json(pending)));
     }
-    Ok((StatusCode::CREATED, Json(ops::vire(&s.store, cmd, auth.actor(&idem)).await?)))
+    created(ops::vire(c.store(), cmd, c.actor()).await?)
 }
 
-/// Record a commitment: a purchase order, or a grant agreement with a delivery partner,
-/// which may run across financial years.
-///
-/// Roles: finance, admin.
-#[utoipa::path(post, path = "/api/v1/commitments", tag = "postings", request_body = ops::CommitmentRequest,
-    responses((status = 201, body = ops::CommitmentRecord), (status = 403, description = "Neither finance nor admin."),
+recording_route! {
+    /// Record a commitment: a purchase order, or a grant agreement with a delivery partner,
+    /// which may run across financial years.
+    ///
+    /// Roles: finance, admin.
+    commit: "/api/v1/commitments", "postings", Finance, CommitmentRequest.into() => ops::commit => CommitmentRecord,
+        (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
         (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break."),
-        (status = 422, description = "A bad field: for an agreement, a schedule that does not add up to `amount` names `schedule`.")))]
-async fn commit(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Created<ops::CommitmentRecord> {
-    auth.require(Need::Finance)?;
-    let cmd = ops::CommitmentRequest::from_fields(Fields::parse(&body)?)?.into();
-    Ok((StatusCode::CREATED, Json(ops::commit(&s.store, cmd, auth.actor(&idem)).await?)))
+        (status = 422, description = "A bad field: for an agreement, a schedule that does not add up to `amount` names `schedule`.")
 }
 
-/// Commit a grant agreement's part that waited for its year's award.
-///
-/// Roles: finance, admin.
-#[utoipa::path(post, path = "/api/v1/commitments/{id}/parts", tag = "postings",
-    params(("id" = i64, Path, minimum = 1, description = "The agreement's commitment id.")), request_body = PartCommitCmd,
-    responses((status = 201, body = PartCommitRecord), (status = 403, description = "Neither finance nor admin."),
+recording_route! {
+    /// Commit a grant agreement's part that waited for its year's award.
+    ///
+    /// Roles: finance, admin.
+    commit_part: "/api/v1/commitments/{id}/parts", "postings", Finance,
+        PartCommitCmd { commitment_id: id "The agreement's commitment id." } => ops::commit_part => PartCommitRecord,
+        (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such commitment (`not_found`)."),
         (status = 409, description = "Already committed (`conflict`), or refused by a ledger rule (`overspend`, `period_closed`)."),
-        (status = 422, description = "A purchase order (`id`), a year with no part or no award (`financial_year`), or a bad field.")))]
-async fn commit_part(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Created<PartCommitRecord> {
-    auth.require(Need::Finance)?;
-    let commitment_id = path_id(&id, "id")?;
-    let cmd = PartCommitCmd { commitment_id, ..PartCommitCmd::from_fields(Fields::parse(&body)?)? };
-    Ok((StatusCode::CREATED, Json(ops::commit_part(&s.store, cmd, auth.actor(&idem)).await?)))
+        (status = 422, description = "A purchase order (`id`), a year with no part or no award (`financial_year`), or a bad field.")
 }
 
-/// Record a partner's evidence of spend against a grant agreement. What is evidenced in all
-/// never exceeds what was paid under it and not clawed back.
-///
-/// Roles: finance, admin.
-#[utoipa::path(post, path = "/api/v1/commitments/{id}/evidence", tag = "postings",
-    params(("id" = i64, Path, minimum = 1, description = "The agreement's commitment id.")), request_body = EvidenceCmd,
-    responses((status = 201, body = EvidenceRecord), (status = 403, description = "Neither finance nor admin."),
+recording_route! {
+    /// Record a partner's evidence of spend against a grant agreement. What is evidenced in all
+    /// never exceeds what was paid under it and not clawed back.
+    ///
+    /// Roles: finance, admin.
+    evidence: "/api/v1/commitments/{id}/evidence", "postings", Finance,
+        EvidenceCmd { commitment_id: id "The agreement's commitment id." } => ops::record_evidence => EvidenceRecord,
+        (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such commitment (`not_found`)."),
         (status = 409, description = "The ledger is busy or a rule refused it (`conflict`)."),
-        (status = 422, description = "A purchase order (`id`), more than was paid (`amount_evidenced`), or a bad field.")))]
-async fn evidence(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Created<EvidenceRecord> {
-    auth.require(Need::Finance)?;
-    let commitment_id = path_id(&id, "id")?;
-    let cmd = EvidenceCmd { commitment_id, ..EvidenceCmd::from_fields(Fields::parse(&body)?)? };
-    Ok((StatusCode::CREATED, Json(ops::record_evidence(&s.store, cmd, auth.actor(&idem)).await?)))
+        (status = 422, description = "A purchase order (`id`), more than was paid (`amount_evidenced`), or a bad field.")
 }
 
 /// Reverse a partner's evidence recorded in error. The evidence stays as recorded, with the
@@ -153,65 +119,46 @@ async fn evidence(
         (status = 409, description = "Reversed before (`already_reversed`)."),
         (status = 422, description = "A purchase order (`id`), a date before the evidence's (`date`), or a bad field.")))]
 async fn reverse_evidence(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
+    c: Caller,
     Path((id, evidence_id)): Path<(String, String)>,
     body: RawBody,
 ) -> Created<EvidenceReversal> {
-    auth.require(Need::Finance)?;
+    c.require(Need::Finance)?;
     let commitment_id = path_id(&id, "id")?;
     let evidence_id = path_id(&evidence_id, "evidence_id")?;
-    let cmd =
-        EvidenceReverseCmd { commitment_id, evidence_id, ..EvidenceReverseCmd::from_fields(Fields::parse(&body)?)? };
-    Ok((StatusCode::CREATED, Json(ops::reverse_evidence(&s.store, cmd, auth.actor(&idem)).await?)))
+    let cmd = EvidenceReverseCmd { commitment_id, evidence_id, ..body.cmd::<EvidenceReverseCmd>()? };
+    created(ops::reverse_evidence(c.store(), cmd, c.actor()).await?)
 }
 
-/// Release what a commitment will not spend.
-///
-/// Roles: finance, admin.
-#[utoipa::path(post, path = "/api/v1/commitments/{id}/release", tag = "postings",
-    params(("id" = i64, Path, minimum = 1, description = "The commitment's id.")), request_body = ops::ReleaseCmd,
-    responses((status = 201, body = ops::ReleaseRecord), (status = 403, description = "Neither finance nor admin."),
+recording_route! {
+    /// Release what a commitment will not spend.
+    ///
+    /// Roles: finance, admin.
+    release: "/api/v1/commitments/{id}/release", "postings", Finance,
+        ReleaseCmd { commitment_id: id "The commitment's id." } => ops::release => ReleaseRecord,
+        (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such commitment (`not_found`)."),
-        (status = 409, description = "More than is outstanding, or the year is closed (`conflict`, `period_closed`).")))]
-async fn release(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Created<ops::ReleaseRecord> {
-    auth.require(Need::Finance)?;
-    let commitment_id = path_id(&id, "id")?;
-    let cmd = ops::ReleaseCmd { commitment_id, ..ops::ReleaseCmd::from_fields(Fields::parse(&body)?)? };
-    Ok((StatusCode::CREATED, Json(ops::release(&s.store, cmd, auth.actor(&idem)).await?)))
+        (status = 409, description = "More than is outstanding, or the year is closed (`conflict`, `period_closed`).")
 }
 
-/// Record spend.
-///
-/// Roles: finance, admin.
-#[utoipa::path(post, path = "/api/v1/spend", tag = "postings", request_body = ops::SpendCmd,
-    responses((status = 201, body = ops::SpendRecord), (status = 403, description = "Neither finance nor admin."),
+recording_route! {
+    /// Record spend.
+    ///
+    /// Roles: finance, admin.
+    spend: "/api/v1/spend", "postings", Finance, SpendCmd => ops::spend => SpendRecord,
+        (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
-        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break. `duplicate`: it repeats the standing spend `duplicate_of`.")))]
-async fn spend(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::SpendRecord> {
-    auth.require(Need::Finance)?;
-    let cmd = ops::SpendCmd::from_fields(Fields::parse(&body)?)?;
-    Ok((StatusCode::CREATED, Json(ops::spend(&s.store, cmd, auth.actor(&idem)).await?)))
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break. `duplicate`: it repeats the standing spend `duplicate_of`.")
 }
 
-/// Record a refund or credit note.
-///
-/// Roles: finance, admin.
-#[utoipa::path(post, path = "/api/v1/refunds", tag = "postings", request_body = ops::RefundCmd,
-    responses((status = 201, body = ops::RefundRecord), (status = 403, description = "Neither finance nor admin."),
+recording_route! {
+    /// Record a refund or credit note.
+    ///
+    /// Roles: finance, admin.
+    refund: "/api/v1/refunds", "postings", Finance, RefundCmd => ops::refund => RefundRecord,
+        (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such grant, award, financial year or project (`not_found`)."),
-        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break. `duplicate`: it repeats the standing refund `duplicate_of`.")))]
-async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<ops::RefundRecord> {
-    auth.require(Need::Finance)?;
-    let cmd = ops::RefundCmd::from_fields(Fields::parse(&body)?)?;
-    Ok((StatusCode::CREATED, Json(ops::refund(&s.store, cmd, auth.actor(&idem)).await?)))
+        (status = 409, description = "Refused by a ledger rule: `over_allocation`, `overspend`, `period_closed`, `conflict`; `as_at` names an earlier date it would break. `duplicate`: it repeats the standing refund `duplicate_of`.")
 }
 
 /// Reverse an entry.
@@ -223,20 +170,14 @@ async fn refund(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: R
     responses((status = 201, body = ops::ReversalRecord), (status = 403, description = "The role may not reverse this kind."),
         (status = 404, description = "No such entry (`not_found`)."),
         (status = 409, description = "Reversed before (`already_reversed`), or refused by a ledger rule (`overspend`, `period_closed`, `conflict`).")))]
-async fn reverse(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(id): Path<String>,
-    body: RawBody,
-) -> Created<ops::ReversalRecord> {
+async fn reverse(c: Caller, Path(id): Path<String>, body: RawBody) -> Created<ops::ReversalRecord> {
     let entry_id = path_id(&id, "id")?;
     // Anyone who may record some kind of entry may ask; the entry's kind decides.
-    if !(Need::Finance.allows(auth.0.role) || Need::Approver.allows(auth.0.role)) {
+    if !(Need::Finance.allows(c.auth.0.role) || Need::Approver.allows(c.auth.0.role)) {
         return Err(AppError::Forbidden);
     }
-    let kind = ops::entry_kind(&s.store, entry_id).await?;
-    auth.require(Need::to_reverse(kind))?;
-    let cmd = ops::ReverseCmd { entry_id, ..ops::ReverseCmd::from_fields(Fields::parse(&body)?)? };
-    Ok((StatusCode::CREATED, Json(ops::reverse(&s.store, cmd, auth.actor(&idem)).await?)))
+    let kind = ops::entry_kind(c.store(), entry_id).await?;
+    c.require(Need::to_reverse(kind))?;
+    let cmd = ops::ReverseCmd { entry_id, ..body.cmd::<ops::ReverseCmd>()? };
+    created(ops::reverse(c.store(), cmd, c.actor()).await?)
 }

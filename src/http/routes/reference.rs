@@ -2,16 +2,16 @@
 //! organisations.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::Path;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::super::auth::{Auth, Need};
+use super::super::AppState;
+use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Fields, FromFields, Query, RawBody};
 use super::super::openapi::{Code, PageQuery};
-use super::super::{AppState, Idem};
+use super::{Answer, Caller, Created, created};
 use crate::domain::is_valid_code;
 use crate::model::page::{List, Page};
 use crate::model::reference::{
@@ -34,19 +34,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_organisation, patch_organisation))
 }
 
-type Created<T> = Result<(StatusCode, Json<T>), AppError>;
-type Listed<T> = Result<Json<Page<T>>, AppError>;
+/// A code-keyed list of reference data, read by every role, paged by `$list`'s cursor.
+macro_rules! code_list {
+    ($(#[$doc:meta])* $name:ident: $path:literal, $list:ident => $read:path => $item:ident, $page:ident) => {
+        $(#[$doc])*
+        ///
+        /// Roles: every role.
+        #[utoipa::path(get, path = $path, tag = "reference", params(PageQuery),
+            responses((status = 200, body = super::super::openapi::$page)))]
+        async fn $name(c: Caller, mut q: Query) -> Result<Json<Page<$item>>, AppError> {
+            c.require(Need::ReadReference)?;
+            let page = q.page(List::$list);
+            q.finish()?;
+            Ok(Json($read(c.store(), &page.after, page.limit).await?))
+        }
+    };
+}
 
-/// List financial years.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/financial-years", tag = "reference", params(PageQuery),
-    responses((status = 200, body = super::super::openapi::FinancialYearPage)))]
-async fn list_years(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<FinancialYearRecord> {
-    auth.require(Need::ReadReference)?;
-    let page = q.page(List::FinancialYears);
-    q.finish()?;
-    Ok(Json(refdata::list_financial_years(&s.store, &page.after, page.limit).await?))
+code_list! {
+    /// List financial years.
+    list_years: "/api/v1/financial-years", FinancialYears => refdata::list_financial_years => FinancialYearRecord,
+        FinancialYearPage
 }
 
 /// Set up a financial year.
@@ -55,88 +63,51 @@ async fn list_years(State(s): State<AppState>, auth: Auth, mut q: Query) -> List
 #[utoipa::path(post, path = "/api/v1/financial-years", tag = "reference", request_body = NewYear,
     responses((status = 201, body = FinancialYearRecord),
         (status = 403, description = "Not admin."), (status = 409, description = "The year exists (`conflict`).")))]
-async fn create_year(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Created<FinancialYearRecord> {
-    auth.require(Need::Admin)?;
-    let year = NewYear::from_fields(Fields::parse(&body)?)?;
-    Ok((StatusCode::CREATED, Json(refdata::create_financial_year(&s.store, year.code, auth.actor(&idem)).await?)))
+async fn create_year(c: Caller, body: RawBody) -> Created<FinancialYearRecord> {
+    c.require(Need::Admin)?;
+    let year = body.cmd::<NewYear>()?;
+    created(refdata::create_financial_year(c.store(), year.code, c.actor()).await?)
 }
 
-/// List funders.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/funders", tag = "reference", params(PageQuery),
-    responses((status = 200, body = super::super::openapi::FunderPage)))]
-async fn list_funders(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Funder> {
-    auth.require(Need::ReadReference)?;
-    let page = q.page(List::Funders);
-    q.finish()?;
-    Ok(Json(refdata::list_funders(&s.store, &page.after, page.limit).await?))
+code_list! {
+    /// List funders.
+    list_funders: "/api/v1/funders", Funders => refdata::list_funders => Funder, FunderPage
 }
 
-/// Create a funder.
-///
-/// Roles: admin.
-#[utoipa::path(post, path = "/api/v1/funders", tag = "reference", request_body = NewFunder,
-    responses((status = 201, body = Funder),
-        (status = 403, description = "Not admin."), (status = 409, description = "The code exists (`conflict`).")))]
-async fn create_funder(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<Funder> {
-    auth.require(Need::Admin)?;
-    let funder = NewFunder::from_fields(Fields::parse(&body)?)?.into();
-    Ok((StatusCode::CREATED, Json(refdata::create_funder(&s.store, funder, auth.actor(&idem)).await?)))
+recording_route! {
+    /// Create a funder.
+    ///
+    /// Roles: admin.
+    create_funder: "/api/v1/funders", "reference", Admin, NewFunder.into() => refdata::create_funder => Funder,
+        (status = 403, description = "Not admin."), (status = 409, description = "The code exists (`conflict`).")
 }
 
-/// List priorities.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/priorities", tag = "reference", params(PageQuery),
-    responses((status = 200, body = super::super::openapi::PriorityPage)))]
-async fn list_priorities(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Priority> {
-    auth.require(Need::ReadReference)?;
-    let page = q.page(List::Priorities);
-    q.finish()?;
-    Ok(Json(refdata::list_priorities(&s.store, &page.after, page.limit).await?))
+code_list! {
+    /// List priorities.
+    list_priorities: "/api/v1/priorities", Priorities => refdata::list_priorities => Priority, PriorityPage
 }
 
-/// Create a priority.
-///
-/// Roles: approver, admin.
-#[utoipa::path(post, path = "/api/v1/priorities", tag = "reference", request_body = NewPriority,
-    responses((status = 201, body = Priority),
-        (status = 403, description = "Neither approver nor admin."), (status = 409, description = "The code exists (`conflict`).")))]
-async fn create_priority(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<Priority> {
-    auth.require(Need::Approver)?;
-    let p = NewPriority::from_fields(Fields::parse(&body)?)?.into();
-    Ok((StatusCode::CREATED, Json(refdata::create_priority(&s.store, p, auth.actor(&idem)).await?)))
+recording_route! {
+    /// Create a priority.
+    ///
+    /// Roles: approver, admin.
+    create_priority: "/api/v1/priorities", "reference", Approver, NewPriority.into() => refdata::create_priority => Priority,
+        (status = 403, description = "Neither approver nor admin."), (status = 409, description = "The code exists (`conflict`).")
 }
 
-/// List grants.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/grants", tag = "reference", params(PageQuery),
-    responses((status = 200, body = super::super::openapi::GrantPage)))]
-async fn list_grants(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Grant> {
-    auth.require(Need::ReadReference)?;
-    let page = q.page(List::Grants);
-    q.finish()?;
-    Ok(Json(refdata::list_grants(&s.store, &page.after, page.limit).await?))
+code_list! {
+    /// List grants.
+    list_grants: "/api/v1/grants", Grants => refdata::list_grants => Grant, GrantPage
 }
 
-/// Create a grant.
-///
-/// Roles: approver, admin.
-#[utoipa::path(post, path = "/api/v1/grants", tag = "reference", request_body = NewGrant,
-    responses((status = 201, body = Grant), (status = 403, description = "Neither approver nor admin."),
+recording_route! {
+    /// Create a grant.
+    ///
+    /// Roles: approver, admin.
+    create_grant: "/api/v1/grants", "reference", Approver, NewGrant.into() => refdata::create_grant => Grant,
+        (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such funder or priority (`not_found`)."),
-        (status = 409, description = "The code exists (`conflict`).")))]
-async fn create_grant(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<Grant> {
-    auth.require(Need::Approver)?;
-    let g = NewGrant::from_fields(Fields::parse(&body)?)?.into();
-    Ok((StatusCode::CREATED, Json(refdata::create_grant(&s.store, g, auth.actor(&idem)).await?)))
+        (status = 409, description = "The code exists (`conflict`).")
 }
 
 fn grant_path(grant: &str) -> Result<(), AppError> {
@@ -149,20 +120,15 @@ fn grant_path(grant: &str) -> Result<(), AppError> {
 #[utoipa::path(get, path = "/api/v1/grants/{grant}/awards", tag = "reference",
     params(("grant" = Code, Path), PageQuery),
     responses((status = 200, body = super::super::openapi::AwardPage), (status = 404, description = "No such grant (`not_found`).")))]
-async fn list_awards(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(grant): Path<String>,
-    mut q: Query,
-) -> Listed<AwardRecord> {
-    auth.require(Need::ReadReference)?;
+async fn list_awards(c: Caller, Path(grant): Path<String>, mut q: Query) -> Answer<Page<AwardRecord>> {
+    c.require(Need::ReadReference)?;
     grant_path(&grant)?;
     let page = q.page(List::Awards);
     q.finish()?;
-    if !refdata::grant_exists(&s.store, &grant).await? {
+    if !refdata::grant_exists(c.store(), &grant).await? {
         return Err(StoreError::NotFound(format!("grant {grant}")).into());
     }
-    Ok(Json(refdata::list_awards(&s.store, &grant, &page.after, page.limit).await?))
+    Ok(Json(refdata::list_awards(c.store(), &grant, &page.after, page.limit).await?))
 }
 
 /// Record an award: one per grant and year.
@@ -173,58 +139,36 @@ async fn list_awards(
     responses((status = 201, body = AwardRecord), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such grant or financial year (`not_found`)."),
         (status = 409, description = "The grant has an award that year, or the year is closed (`conflict`, `period_closed`).")))]
-async fn create_award(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    Path(grant): Path<String>,
-    body: RawBody,
-) -> Created<AwardRecord> {
-    auth.require(Need::Approver)?;
+async fn create_award(c: Caller, Path(grant): Path<String>, body: RawBody) -> Created<AwardRecord> {
+    c.require(Need::Approver)?;
     grant_path(&grant)?;
-    let award = NewAward { grant, ..NewAward::from_fields(Fields::parse(&body)?)? };
-    if !refdata::grant_exists(&s.store, &award.grant).await? {
+    let award = NewAward { grant, ..body.cmd::<NewAward>()? };
+    if !refdata::grant_exists(c.store(), &award.grant).await? {
         return Err(StoreError::NotFound(format!("grant {}", award.grant)).into());
     }
-    Ok((StatusCode::CREATED, Json(refdata::create_award(&s.store, award, auth.actor(&idem)).await?)))
+    created(refdata::create_award(c.store(), award, c.actor()).await?)
 }
 
-/// List projects.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/projects", tag = "reference", params(PageQuery),
-    responses((status = 200, body = super::super::openapi::ProjectPage)))]
-async fn list_projects(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Project> {
-    auth.require(Need::ReadReference)?;
-    let page = q.page(List::Projects);
-    q.finish()?;
-    Ok(Json(refdata::list_projects(&s.store, &page.after, page.limit).await?))
+code_list! {
+    /// List projects.
+    list_projects: "/api/v1/projects", Projects => refdata::list_projects => Project, ProjectPage
 }
 
-/// Create a project.
-///
-/// Roles: approver, admin.
-#[utoipa::path(post, path = "/api/v1/projects", tag = "reference", request_body = NewProject,
-    responses((status = 201, body = Project), (status = 403, description = "Neither approver nor admin."),
-        (status = 404, description = "No such priority (`not_found`)."), (status = 409, description = "The code exists (`conflict`).")))]
-async fn create_project(State(s): State<AppState>, auth: Auth, Idem(idem): Idem, body: RawBody) -> Created<Project> {
-    auth.require(Need::Approver)?;
-    let p = NewProject::from_fields(Fields::parse(&body)?)?.into();
-    Ok((StatusCode::CREATED, Json(refdata::create_project(&s.store, p, auth.actor(&idem)).await?)))
+recording_route! {
+    /// Create a project.
+    ///
+    /// Roles: approver, admin.
+    create_project: "/api/v1/projects", "reference", Approver, NewProject.into() => refdata::create_project => Project,
+        (status = 403, description = "Neither approver nor admin."),
+        (status = 404, description = "No such priority (`not_found`)."), (status = 409, description = "The code exists (`conflict`).")
 }
 
-/// Get a project.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/projects/{code}", tag = "reference", params(("code" = Code, Path)),
-    responses((status = 200, body = Project), (status = 404, description = "No such project (`not_found`).")))]
-async fn get_project(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-) -> Result<Json<Project>, AppError> {
-    auth.require(Need::ReadReference)?;
-    Ok(Json(refdata::get_project(&s.store, &code).await?))
+record_route! {
+    /// Get a project.
+    ///
+    /// Roles: every role.
+    get_project: "/api/v1/projects/{code}", "reference", ReadReference, code => refdata::get_project => Project,
+        (status = 404, description = "No such project (`not_found`).")
 }
 
 /// Change a project; its code cannot change.
@@ -235,31 +179,20 @@ async fn get_project(
     responses((status = 200, body = Project), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such project or priority (`not_found`)."),
         (status = 409, description = "The change clashes with the project's postings (`conflict`).")))]
-async fn patch_project(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-    body: RawBody,
-) -> Result<Json<Project>, AppError> {
-    auth.require(Need::Approver)?;
+async fn patch_project(c: Caller, Path(code): Path<String>, body: RawBody) -> Answer<Project> {
+    c.require(Need::Approver)?;
     let mut f = Fields::parse(&body)?;
     if f.has("code") {
         return Err(AppError::field("code", "cannot be changed: it names the project's accounts"));
     }
     let patch = ProjectPatch::from_fields(f)?;
-    Ok(Json(refdata::update_project(&s.store, &code, patch, auth.name()).await?))
+    Ok(Json(refdata::update_project(c.store(), &code, patch, c.name()).await?))
 }
 
-/// List organisations (delivery partners).
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "reference", params(PageQuery),
-    responses((status = 200, body = super::super::openapi::OrganisationPage)))]
-async fn list_organisations(State(s): State<AppState>, auth: Auth, mut q: Query) -> Listed<Organisation> {
-    auth.require(Need::ReadReference)?;
-    let page = q.page(List::Organisations);
-    q.finish()?;
-    Ok(Json(refdata::list_organisations(&s.store, &page.after, page.limit).await?))
+code_list! {
+    /// List organisations (delivery partners).
+    list_organisations: "/api/v1/organisations", Organisations => refdata::list_organisations => Organisation,
+        OrganisationPage
 }
 
 /// Create an organisation.
@@ -268,15 +201,10 @@ async fn list_organisations(State(s): State<AppState>, auth: Auth, mut q: Query)
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "reference", request_body = NewOrganisation,
     responses((status = 201, body = Organisation), (status = 403, description = "Neither approver nor admin."),
         (status = 409, description = "The code exists (`conflict`).")))]
-async fn create_organisation(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Created<Organisation> {
-    auth.require(Need::Approver)?;
+async fn create_organisation(c: Caller, body: RawBody) -> Created<Organisation> {
+    c.require(Need::Approver)?;
     let o = organisation_body(&body)?;
-    Ok((StatusCode::CREATED, Json(refdata::create_organisation(&s.store, o, auth.actor(&idem)).await?)))
+    created(refdata::create_organisation(c.store(), o, c.actor()).await?)
 }
 
 /// A new organisation, every identifier checked for shape; the CLI's `organisation add`
@@ -285,18 +213,13 @@ pub(crate) fn organisation_body(body: &RawBody) -> Result<Organisation, AppError
     Ok(NewOrganisation::from_fields(Fields::parse(body)?)?.into())
 }
 
-/// Get an organisation.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/organisations/{code}", tag = "reference", params(("code" = Code, Path)),
-    responses((status = 200, body = Organisation), (status = 404, description = "No such organisation (`not_found`).")))]
-async fn get_organisation(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-) -> Result<Json<Organisation>, AppError> {
-    auth.require(Need::ReadReference)?;
-    Ok(Json(refdata::get_organisation(&s.store, &code).await?))
+record_route! {
+    /// Get an organisation.
+    ///
+    /// Roles: every role.
+    get_organisation: "/api/v1/organisations/{code}", "reference", ReadReference,
+        code => refdata::get_organisation => Organisation,
+        (status = 404, description = "No such organisation (`not_found`).")
 }
 
 /// Change an organisation; its code cannot change. An identifier given as `""` is cleared.
@@ -306,15 +229,10 @@ async fn get_organisation(
     request_body = OrganisationPatch,
     responses((status = 200, body = Organisation), (status = 403, description = "Neither approver nor admin."),
         (status = 404, description = "No such organisation (`not_found`).")))]
-async fn patch_organisation(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-    body: RawBody,
-) -> Result<Json<Organisation>, AppError> {
-    auth.require(Need::Approver)?;
+async fn patch_organisation(c: Caller, Path(code): Path<String>, body: RawBody) -> Answer<Organisation> {
+    c.require(Need::Approver)?;
     let patch = organisation_patch_body(&body)?;
-    Ok(Json(refdata::update_organisation(&s.store, &code, patch, auth.name()).await?))
+    Ok(Json(refdata::update_organisation(c.store(), &code, patch, c.name()).await?))
 }
 
 /// Changes to an organisation, as `organisation_body` checks them; the CLI's `organisation

@@ -1,7 +1,6 @@
 //! Reports and exports (docs/api.md, "Reports and exports"): readable by every role.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -9,14 +8,14 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::super::auth::{Auth, Need};
+use super::super::AppState;
+use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::Query;
-use super::super::input::{Fields, RawBody};
+use super::super::input::RawBody;
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
-use super::super::{AppState, Idem};
+use super::{Caller, Created, created};
 use crate::domain::FinancialYear;
-use crate::model::fields::FromFields;
 use crate::model::formats::DataFormat;
 use crate::model::known::Known;
 use crate::model::reports::{SpendProfile, SpendProfileCmd};
@@ -63,6 +62,21 @@ pub fn bom_only_with_csv(bom: bool, csv: bool) -> Result<bool, AppError> {
     Ok(bom)
 }
 
+/// A report as JSON, or as a CSV download when `csv` is `Some` (holding whether it starts with
+/// a byte-order mark): the report's header and rows, written by `csv_out`.
+pub fn json_or_csv<R: serde::Serialize>(
+    report: R,
+    csv: Option<bool>,
+    header: &[&str],
+    rows: fn(&R) -> Vec<Vec<csv_out::Cell>>,
+    filename: &str,
+) -> Response {
+    match csv {
+        Some(bom) => csv_response(csv_out::write(header, &rows(&report), bom), filename),
+        None => Json(report).into_response(),
+    }
+}
+
 /// `format`: `json` (the default) or `csv`.
 fn wants_csv(format: Option<String>) -> Result<bool, AppError> {
     let format = DataFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
@@ -100,13 +114,29 @@ struct VarianceQuery {
     format: Option<String>,
 }
 
+/// What the variance and quarterly reports are of: the year, as at a date, as known at an
+/// instant, and a grant or all, read in that order.
+fn year_scope(q: &mut Query) -> (FinancialYear, Option<NaiveDate>, Known, Option<String>) {
+    (q.required_year("financial_year"), q.date("as_at"), q.known(), q.code("grant"))
+}
+
+/// The rest of a query that may ask for CSV: `bom` and the end of the query, then `format`,
+/// each refused on its own. `Some` when CSV was asked for, holding whether with a byte-order mark.
+fn finish_csv_choice(mut q: Query, format: Option<String>) -> Result<Option<bool>, AppError> {
+    let bom = bom(&mut q);
+    q.finish()?;
+    let csv = wants_csv(format)?;
+    Ok(csv.then_some(bom_only_with_csv(bom, csv)?))
+}
+
 impl VarianceQuery {
     fn read(q: &mut Query) -> Self {
+        let (financial_year, as_at, as_known_at, grant) = year_scope(q);
         VarianceQuery {
-            financial_year: q.required_year("financial_year"),
-            as_at: q.date("as_at"),
-            as_known_at: q.known(),
-            grant: q.code("grant"),
+            financial_year,
+            as_at,
+            as_known_at,
+            grant,
             quarter: q.text("quarter"),
             format: q.text("format"),
         }
@@ -121,21 +151,14 @@ impl VarianceQuery {
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (crate::reports::variance::VarianceReport = "application/json"),
             (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
-async fn variance_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn variance_report(c: Caller, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     let VarianceQuery { financial_year: year, as_at, as_known_at: known, grant, quarter, format } =
         VarianceQuery::read(&mut q);
-    let bom = bom(&mut q);
-    q.finish()?;
-    let csv = wants_csv(format)?;
-    let bom = bom_only_with_csv(bom, csv)?;
+    let csv = finish_csv_choice(q, format)?;
     let quarter = quarter.map(|t| parse_quarter(Some(t))).transpose()?;
-    let report = run::variance_in_quarter(&s.store, year, as_at, &known, grant.as_deref(), quarter, today()).await?;
-    if csv {
-        let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), bom);
-        return Ok(csv_response(body, &format!("variance-{year}.csv")));
-    }
-    Ok(Json(report).into_response())
+    let report = run::variance_in_quarter(c.store(), year, as_at, &known, grant.as_deref(), quarter, today()).await?;
+    Ok(json_or_csv(report, csv, &variance::CSV_HEADER, variance::csv_rows, &format!("variance-{year}.csv")))
 }
 
 /// The parameters of the quarterly report. `format` is checked once the query is finished.
@@ -157,13 +180,8 @@ struct QuarterlyQuery {
 
 impl QuarterlyQuery {
     fn read(q: &mut Query) -> Self {
-        QuarterlyQuery {
-            financial_year: q.required_year("financial_year"),
-            as_at: q.date("as_at"),
-            as_known_at: q.known(),
-            grant: q.code("grant"),
-            format: q.text("format"),
-        }
+        let (financial_year, as_at, as_known_at, grant) = year_scope(q);
+        QuarterlyQuery { financial_year, as_at, as_known_at, grant, format: q.text("format") }
     }
 }
 
@@ -174,20 +192,13 @@ impl QuarterlyQuery {
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (crate::reports::quarterly::QuarterlyReport = "application/json"),
             (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
-async fn quarterly_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn quarterly_report(c: Caller, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     let QuarterlyQuery { financial_year: year, as_at, as_known_at: known, grant, format } =
         QuarterlyQuery::read(&mut q);
-    let bom = bom(&mut q);
-    q.finish()?;
-    let csv = wants_csv(format)?;
-    let bom = bom_only_with_csv(bom, csv)?;
-    let report = run::quarterly(&s.store, year, grant.as_deref(), as_at, &known).await?;
-    if csv {
-        let body = csv_out::write(&quarterly::CSV_HEADER, &quarterly::csv_rows(&report), bom);
-        return Ok(csv_response(body, &format!("quarterly-{year}.csv")));
-    }
-    Ok(Json(report).into_response())
+    let csv = finish_csv_choice(q, format)?;
+    let report = run::quarterly(c.store(), year, grant.as_deref(), as_at, &known).await?;
+    Ok(json_or_csv(report, csv, &quarterly::CSV_HEADER, quarterly::csv_rows, &format!("quarterly-{year}.csv")))
 }
 
 /// The parameters of the multi-year report. A missing `grant` is refused once the query is finished.
@@ -213,12 +224,12 @@ impl MultiYearQuery {
 #[utoipa::path(get, path = "/api/v1/reports/multi-year", tag = "reports", params(MultiYearQuery),
     responses((status = 200, body = crate::reports::multi_year::MultiYearReport),
         (status = 404, description = "No such grant (`not_found`).")))]
-async fn multi_year_report(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn multi_year_report(c: Caller, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     let MultiYearQuery { grant, as_known_at: known } = MultiYearQuery::read(&mut q);
     q.finish()?;
     let grant = grant.ok_or_else(|| AppError::field("grant", "is required"))?;
-    Ok(Json(run::multi_year(&s.store, &grant, &known).await?).into_response())
+    Ok(Json(run::multi_year(c.store(), &grant, &known).await?).into_response())
 }
 
 /// The parameters of the Commissioner's return. `quarter` is checked once the query is finished.
@@ -249,13 +260,13 @@ impl ReturnQuery {
 #[utoipa::path(get, path = "/api/v1/exports/commissioner-return", tag = "reports", params(ReturnQuery, BomQuery),
     responses((status = 200, description = "The return.", body = String, content_type = "text/csv"),
         (status = 404, description = "No such financial year (`not_found`).")))]
-async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn commissioner_return(c: Caller, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     let ReturnQuery { financial_year: year, quarter, as_known_at: known } = ReturnQuery::read(&mut q);
     let bom = bom(&mut q);
     q.finish()?;
     let quarter = parse_quarter(quarter)?;
-    let rows = run::commissioner_return(&s.store, year, quarter, &known).await?;
+    let rows = run::commissioner_return(c.store(), year, quarter, &known).await?;
     let body = csv_out::write(&commissioner::CSV_HEADER, &rows, bom);
     Ok(csv_response(body, &format!("commissioner-return-{year}-q{quarter}.csv")))
 }
@@ -269,14 +280,9 @@ async fn commissioner_return(State(s): State<AppState>, auth: Auth, mut q: Query
         (status = 422, description = "A bad field, or q1 to q4 do not sum to 100 (`validation_failed`, naming each).")))]
 /// A project's quarterly spend plan for one award, which the RAG rule measures drift from.
 /// Setting a plan is a budget decision: approvers (and admin) only.
-async fn set_spend_profile(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Result<(axum::http::StatusCode, Json<SpendProfile>), AppError> {
-    auth.require(Need::Approver)?;
-    let cmd = SpendProfileCmd::from_fields(Fields::parse(&body)?)?;
+async fn set_spend_profile(c: Caller, body: RawBody) -> Created<SpendProfile> {
+    c.require(Need::Approver)?;
+    let cmd = body.cmd::<SpendProfileCmd>()?;
     let plan = cmd.plan();
     let total: u32 = plan.iter().map(|p| u32::from(*p)).sum();
     if total != 100 {
@@ -289,8 +295,8 @@ async fn set_spend_profile(
         ));
     }
     let rec =
-        sql::set_spend_profile(&s.store, &cmd.grant, cmd.year, &cmd.project, plan, auth.name(), idem.as_ref()).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(rec)))
+        sql::set_spend_profile(c.store(), &cmd.grant, cmd.year, &cmd.project, plan, c.name(), c.idem.as_ref()).await?;
+    created(rec)
 }
 
 /// The filters of `GET /spend-profiles`.
@@ -313,10 +319,10 @@ impl SpendProfileQuery {
 /// Roles: every role.
 #[utoipa::path(get, path = "/api/v1/spend-profiles", tag = "reports", params(SpendProfileQuery),
     responses((status = 200, body = super::super::openapi::SpendProfilePage)))]
-async fn list_spend_profiles(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
+async fn list_spend_profiles(c: Caller, mut q: Query) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
     let SpendProfileQuery { financial_year: year, grant } = SpendProfileQuery::read(&mut q);
     q.finish()?;
-    let items = sql::spend_profiles(&s.store, year, grant.as_deref()).await?;
+    let items = sql::spend_profiles(c.store(), year, grant.as_deref()).await?;
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())
 }

@@ -1,25 +1,23 @@
 //! Filed returns (docs/api.md, "Returns"): file a return, list them, read one back byte for
 //! byte, and see what changed since it was filed.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::Path;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::super::auth::{Auth, Need};
+use super::super::AppState;
+use super::super::auth::Need;
 use super::super::error::AppError;
-use super::super::input::{Fields, Query, RawBody};
-use super::super::openapi::{IsoDate, PageQuery};
-use super::super::{AppState, Idem};
+use super::super::input::{Query, RawBody};
+use super::super::openapi::IsoDate;
 use super::postings::path_id;
+use super::{Caller, Created, created};
 use crate::domain::FinancialYear;
 use crate::domain::status::ReturnKind;
-use crate::model::fields::FromFields;
 use crate::model::lists::ReturnFilter;
-use crate::model::page::{List, Page};
 use crate::model::returns::{FileReturnCmd, FiledReturn, ReturnChanges};
 use crate::reports::filing;
 use crate::storage::returns;
@@ -43,16 +41,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 404, description = "No such financial year (`not_found`)."),
         (status = 409, description = "The idempotency key was used with another request (`conflict`)."),
         (status = 422, description = "A bad field (`validation_failed`), naming it.")))]
-async fn file_return(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Result<(StatusCode, Json<FiledReturn>), AppError> {
-    auth.require(Need::Reporting)?;
-    let FileReturnCmd { kind, year, quarter } = FileReturnCmd::from_fields(Fields::parse(&body)?)?;
-    let record = filing::file(&s.store, kind, year, quarter, auth.actor(&idem)).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+async fn file_return(c: Caller, body: RawBody) -> Created<FiledReturn> {
+    c.require(Need::Reporting)?;
+    let FileReturnCmd { kind, year, quarter } = body.cmd::<FileReturnCmd>()?;
+    let record = filing::file(c.store(), kind, year, quarter, c.actor()).await?;
+    created(record)
 }
 
 /// The filters of the filed returns list: `GET /api/v1/returns` and the page `/returns`
@@ -85,35 +78,20 @@ impl ReturnsQuery {
     }
 }
 
-/// List filed returns, newest first.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/returns", tag = "returns", params(ReturnsQuery, PageQuery),
-    responses((status = 200, body = super::super::openapi::ReturnPage)))]
-async fn list_returns(
-    State(s): State<AppState>,
-    auth: Auth,
-    mut q: Query,
-) -> Result<Json<Page<FiledReturn>>, AppError> {
-    auth.require(Need::ReadReference)?;
-    let filter = ReturnsQuery::read(&mut q).filter();
-    let page = q.page(List::Returns);
-    q.finish()?;
-    Ok(Json(returns::search(&s.store, &filter, page.after_id(), page.limit).await?))
+filtered_list! {
+    /// List filed returns, newest first.
+    ///
+    /// Roles: every role.
+    list_returns: "/api/v1/returns", "returns", ReadReference,
+        ReturnsQuery, Returns => returns::search => FiledReturn, ReturnPage
 }
 
-/// Get a filed return's record: who filed it, when, its SHA-256, size and ledger position.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/returns/{id}", tag = "returns", params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = FiledReturn), (status = 404, description = "No such filed return (`not_found`).")))]
-async fn get_return(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<FiledReturn>, AppError> {
-    auth.require(Need::ReadReference)?;
-    Ok(Json(returns::get(&s.store, path_id(&id, "id")?).await?))
+record_route! {
+    /// Get a filed return's record: who filed it, when, its SHA-256, size and ledger position.
+    ///
+    /// Roles: every role.
+    get_return: "/api/v1/returns/{id}", "returns", ReadReference, id => returns::get => FiledReturn,
+        (status = 404, description = "No such filed return (`not_found`).")
 }
 
 /// The filed return's file: the stored bytes, unchanged, with its content type and file name.
@@ -122,9 +100,9 @@ async fn get_return(
 #[utoipa::path(get, path = "/api/v1/returns/{id}/file", tag = "returns", params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, description = "The file as filed.", body = String, content_type = "text/csv"),
         (status = 404, description = "No such filed return (`not_found`).")))]
-async fn return_file(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Response, AppError> {
-    auth.require(Need::ReadReference)?;
-    stored_file(&s, &id).await
+async fn return_file(c: Caller, Path(id): Path<String>) -> Result<Response, AppError> {
+    c.require(Need::ReadReference)?;
+    stored_file(&c.state, &id).await
 }
 
 /// A filed return's stored bytes as a download, for this route and the dashboard's.
@@ -140,18 +118,11 @@ pub async fn stored_file(s: &AppState, id: &str) -> Result<Response, AppError> {
         .into_response())
 }
 
-/// What changed since the return was filed: every entry recorded after its position and
-/// dated within its period, and each line whose figures differ, as filed and now.
-///
-/// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/returns/{id}/changes", tag = "returns", params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = ReturnChanges),
-        (status = 404, description = "No such filed return (`not_found`).")))]
-async fn return_changes(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<ReturnChanges>, AppError> {
-    auth.require(Need::ReadLedger)?;
-    Ok(Json(filing::changes(&s.store, path_id(&id, "id")?).await?))
+record_route! {
+    /// What changed since the return was filed: every entry recorded after its position and
+    /// dated within its period, and each line whose figures differ, as filed and now.
+    ///
+    /// Roles: every role.
+    return_changes: "/api/v1/returns/{id}/changes", "returns", ReadLedger, id => filing::changes => ReturnChanges,
+        (status = 404, description = "No such filed return (`not_found`).")
 }

@@ -1,17 +1,17 @@
 //! Tokens: admin only. The secret is in the create response and nowhere else.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::super::auth::{Auth, Need};
+use super::super::AppState;
+use super::super::auth::Need;
 use super::super::error::AppError;
-use super::super::input::{Fields, Query, RawBody};
+use super::super::input::{Query, RawBody};
 use super::super::openapi::PageQuery;
-use super::super::{AppState, Idem};
-use crate::model::fields::FromFields;
+use super::{Answer, Caller, Created, created};
 use crate::model::page::{List, Page};
 use crate::model::tokens::{NewToken, TokenCmd, TokenInfo};
 use crate::storage::StoreError;
@@ -26,11 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Roles: admin.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(PageQuery),
     responses((status = 200, body = super::super::openapi::TokenPage), (status = 403, description = "Not admin.")))]
-async fn list(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Json<Page<TokenInfo>>, AppError> {
-    auth.require(Need::Admin)?;
+async fn list(c: Caller, mut q: Query) -> Answer<Page<TokenInfo>> {
+    c.require(Need::Admin)?;
     let page = q.page(List::Tokens);
     q.finish()?;
-    Ok(Json(tokens::list(&s.store, page.after_id(), page.limit).await?))
+    Ok(Json(tokens::list(c.store(), page.after_id(), page.limit).await?))
 }
 
 /// Create a token. The secret is in this response and nowhere else; a replay under the same
@@ -39,16 +39,11 @@ async fn list(State(s): State<AppState>, auth: Auth, mut q: Query) -> Result<Jso
 /// Roles: admin.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenCmd,
     responses((status = 201, body = NewToken), (status = 403, description = "Not admin.")))]
-async fn create(
-    State(s): State<AppState>,
-    auth: Auth,
-    Idem(idem): Idem,
-    body: RawBody,
-) -> Result<(StatusCode, Json<NewToken>), AppError> {
-    auth.require(Need::Admin)?;
-    let cmd = TokenCmd::from_fields(Fields::parse(&body)?)?;
-    let created = tokens::create_keyed(&s.store, &cmd.name, cmd.role, auth.name(), idem.as_ref()).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+async fn create(c: Caller, body: RawBody) -> Created<NewToken> {
+    c.require(Need::Admin)?;
+    let cmd = body.cmd::<TokenCmd>()?;
+    let token = tokens::create_keyed(c.store(), &cmd.name, cmd.role, c.name(), c.idem.as_ref()).await?;
+    created(token)
 }
 
 /// Revoke a token.
@@ -58,13 +53,13 @@ async fn create(
     responses((status = 204, description = "Revoked."), (status = 403, description = "Not admin."),
         (status = 404, description = "No such token (`not_found`)."),
         (status = 409, description = "The token of this request (`conflict`): revoke it with another.")))]
-async fn revoke(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<StatusCode, AppError> {
-    auth.require(Need::Admin)?;
+async fn revoke(c: Caller, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+    c.require(Need::Admin)?;
     let id = super::postings::path_id(&id, "id")?;
     // Revoking the token in hand would lock its holder out mid-session, perhaps the only admin.
-    if auth.0.token_id == Some(id) {
+    if c.auth.0.token_id == Some(id) {
         return Err(StoreError::Conflict("this is the token of this request; revoke it with another".into()).into());
     }
-    tokens::revoke(&s.store, id, auth.name()).await?;
+    tokens::revoke(c.store(), id, c.name()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

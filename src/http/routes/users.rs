@@ -2,16 +2,16 @@
 //! comes out; answers show a user as `UserInfo`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::super::AppState;
-use super::super::auth::{Auth, Need};
+use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::RawBody;
-use crate::model::fields::{Fields, FromFields};
+use super::{Answer, Caller, Created, created};
 use crate::model::users::{NewUserCmd, UserInfo};
 use crate::storage::users;
 
@@ -30,9 +30,9 @@ pub struct UserList {
 /// Roles: admin.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, body = UserList), (status = 403, description = "Not admin.")))]
-async fn list_users(State(s): State<AppState>, auth: Auth) -> Result<Json<UserList>, AppError> {
-    auth.require(Need::Admin)?;
-    Ok(Json(UserList { items: users::list(&s.store).await? }))
+async fn list_users(c: Caller) -> Answer<UserList> {
+    c.require(Need::Admin)?;
+    Ok(Json(UserList { items: users::list(c.store()).await? }))
 }
 
 /// Add a user who signs in to the pages with a username and password.
@@ -41,15 +41,11 @@ async fn list_users(State(s): State<AppState>, auth: Auth) -> Result<Json<UserLi
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserCmd,
     responses((status = 201, body = UserInfo), (status = 403, description = "Not admin."),
         (status = 422, description = "A bad field, a username already taken (`username`) or a weak password (`password`): `validation_failed`.")))]
-async fn add_user(
-    State(s): State<AppState>,
-    auth: Auth,
-    body: RawBody,
-) -> Result<(StatusCode, Json<UserInfo>), AppError> {
-    auth.require(Need::Admin)?;
-    let cmd = NewUserCmd::from_fields(Fields::parse(&body)?)?;
-    let added = users::add(&s.store, &cmd, auth.name()).await?;
-    Ok((StatusCode::CREATED, Json(added)))
+async fn add_user(c: Caller, body: RawBody) -> Created<UserInfo> {
+    c.require(Need::Admin)?;
+    let cmd = body.cmd::<NewUserCmd>()?;
+    let added = users::add(c.store(), &cmd, c.name()).await?;
+    created(added)
 }
 
 /// Disable a user: they cannot sign in, and their sessions end at once.
@@ -59,12 +55,8 @@ async fn add_user(
     params(("username" = super::super::openapi::Code, Path)),
     responses((status = 204, description = "Disabled."), (status = 403, description = "Not admin."),
         (status = 404, description = "No such live user (`not_found`).")))]
-async fn disable_user(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(username): Path<String>,
-) -> Result<StatusCode, AppError> {
-    auth.require(Need::Admin)?;
-    users::disable(&s.store, &username, auth.name()).await?;
+async fn disable_user(c: Caller, Path(username): Path<String>) -> Result<StatusCode, AppError> {
+    c.require(Need::Admin)?;
+    users::disable(c.store(), &username, c.name()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

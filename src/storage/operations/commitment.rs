@@ -329,27 +329,14 @@ pub async fn search_commitments(
     let mut w = crate::storage::search::Where::default();
     let p = w.int(after);
     w.and(format!("c.id > {p}"));
-    for (column, value) in [("c.project_code", &f.project), ("c.grant_code", &f.grant)] {
-        if let Some(v) = value {
-            let p = w.text(v);
-            w.and(format!("{column} = {p}"));
-        }
-    }
-    if let Some(y) = f.financial_year {
-        let p = w.text(y.to_string());
-        w.and(format!("c.financial_year = {p}"));
-    }
+    w.compare("c.project_code", "=", f.project.as_ref());
+    w.compare("c.grant_code", "=", f.grant.as_ref());
+    w.compare("c.financial_year", "=", f.financial_year);
     if let Some(s) = &f.supplier {
         w.contains("c.supplier", s);
     }
-    if let Some(d) = f.from {
-        let p = w.text(d.to_string());
-        w.and(format!("c.commitment_date >= {p}"));
-    }
-    if let Some(d) = f.to {
-        let p = w.text(d.to_string());
-        w.and(format!("c.commitment_date <= {p}"));
-    }
+    w.compare("c.commitment_date", ">=", f.from);
+    w.compare("c.commitment_date", "<=", f.to);
     let committed = AccountKind::Committed.sql_like();
     if f.open_only {
         w.and(format!(

@@ -43,23 +43,8 @@ pub async fn vire_in(
     let posted = post_in(db_tx, &entry, &meta, OnOverspend::Stop).await?;
     let virement_id = match approved {
         Some((id, by)) => {
-            let before = VIREMENTS.row_in(db_tx, RowKey::Id(id)).await?;
-            let done = sqlx::query(&format!(
-                "update virements set status = {}, decided_by = $2, decided_at = $3, entry_id = $4
-                 where id = $1 and status = {}",
-                VirementStatus::Approved.sql(),
-                VirementStatus::Pending.sql()
-            ))
-            .bind(id)
-            .bind(by)
-            .bind(now())
-            .bind(posted.entry_id)
-            .execute(&mut **db_tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict(format!("virement {id} is no longer pending")));
-            }
-            VIREMENTS.record_in(db_tx, RowKey::Id(id), (by, AuditAction::Approve, ""), before).await?;
+            let not_pending = || format!("virement {id} is no longer pending");
+            decide_in(db_tx, id, by, Decision::Approve(posted.entry_id), not_pending).await?;
             id
         }
         None => insert_virement_in(db_tx, &c, proposer, VirementStatus::Posted, Some(posted.entry_id)).await?,
@@ -112,4 +97,43 @@ pub async fn insert_virement_in(
     let id = row.try_get("id")?;
     VIREMENTS.record_in(db_tx, RowKey::Id(id), (proposer, AuditAction::Create, ""), None).await?;
     Ok(id)
+}
+
+/// A second approver's decision of a pending virement: approved, posted as the entry, or
+/// rejected for a reason.
+pub enum Decision<'a> {
+    Approve(i64),
+    Reject(&'a str),
+}
+
+/// Records `by`'s decision of pending virement `id`, audited. Only a row still pending
+/// changes, so of two approvers racing one decides; the other is a conflict, `not_pending`.
+pub async fn decide_in(
+    db_tx: &mut DbTx,
+    id: i64,
+    by: &str,
+    decision: Decision<'_>,
+    not_pending: impl FnOnce() -> String,
+) -> Result<(), StoreError> {
+    let before = VIREMENTS.row_in(db_tx, RowKey::Id(id)).await?;
+    let (status, column, action, reason) = match decision {
+        Decision::Approve(_) => (VirementStatus::Approved, "entry_id", AuditAction::Approve, ""),
+        Decision::Reject(reason) => (VirementStatus::Rejected, "decision_reason", AuditAction::Reject, reason),
+    };
+    let sql = format!(
+        "update virements set status = {}, decided_by = $2, decided_at = $3, {column} = $4
+         where id = $1 and status = {}",
+        status.sql(),
+        VirementStatus::Pending.sql()
+    );
+    let query = sqlx::query(&sql).bind(id).bind(by).bind(now());
+    let query = match decision {
+        Decision::Approve(entry_id) => query.bind(entry_id),
+        Decision::Reject(reason) => query.bind(reason),
+    };
+    if query.execute(&mut **db_tx).await?.rows_affected() != 1 {
+        return Err(StoreError::Conflict(not_pending()));
+    }
+    VIREMENTS.record_in(db_tx, RowKey::Id(id), (by, action, reason), before).await?;
+    Ok(())
 }
