@@ -78,6 +78,8 @@ struct Context {
     outstanding: HashMap<(i64, Account), i64>,
     created_by: String,
     created_at: String,
+    /// The import the entries are made by, which their details name.
+    import_id: Option<i64>,
     /// The ids checked entries take, in order: an entry's id is part of its hash.
     ids: EntryIds,
 }
@@ -172,11 +174,12 @@ pub(super) async fn import(
     backend: Backend,
     locked: &BTreeMap<(String, FinancialYear), bool>,
     lines: Vec<ImportLine>,
-    created_by: &str,
+    (created_by, import_id): (&str, Option<i64>),
     write: bool,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Checked, StoreError> {
     let mut ctx = context(db_tx, locked, &lines, created_by).await?;
+    ctx.import_id = import_id;
     ctx.ids = EntryIds::reserve(db_tx, backend, lines.len()).await?;
     let mut writer = Writer::new(backend, ctx.created_by.clone(), ctx.created_at.clone());
     let (tx, mut rx) = mpsc::channel::<Batch>(BATCHES_AHEAD);
@@ -281,6 +284,7 @@ async fn context(
         outstanding,
         created_by,
         created_at,
+        import_id: None,
         ids,
     })
 }
@@ -396,7 +400,8 @@ fn check_all(
                 }
                 let id = ctx.ids.next();
                 let state = ctx.awards.get_mut(&key).expect("every touched award was looked up");
-                let pending = chain(&l.op, &entry, &mut state.head, &ctx.created_by, &ctx.created_at, id);
+                let pending =
+                    chain(&l.op, &entry, &mut state.head, (&ctx.created_by, &ctx.created_at, ctx.import_id), id);
                 totals.heads.insert(key, pending.hash.clone());
                 if write {
                     batch.entries.push(pending);
@@ -511,14 +516,16 @@ fn chain(
     op: &ImportOp,
     entry: &NewEntry,
     head: &mut String,
-    created_by: &str,
-    created_at: &str,
+    (created_by, created_at, import_id): (&str, &str, Option<i64>),
     id: i64,
 ) -> PendingEntry {
-    let meta = match op {
+    let mut meta = match op {
         ImportOp::Spend(c) => spend_meta(c, created_by, None),
         ImportOp::Refund(c) => refund_meta(c, created_by, None),
     };
+    if let Some(import_id) = import_id {
+        meta.details["import_id"] = serde_json::Value::from(import_id);
+    }
     let text = EntryText::of(entry, &meta);
     let content = hashed_content(id, entry, &meta, &text, created_at);
     let (version, hash) = entry_link(head, &content, super::chain_key::installed());
@@ -571,6 +578,7 @@ const ENTRY_COLUMNS: &[&str] = &[
     "vat_recoverable",
     "refund_of",
     "duplicate_of",
+    "import_id",
 ];
 
 const POSTING_COLUMNS: &[&str] = &["entry_id", "line", "account", "amount_pence", "entry_date"];
@@ -700,11 +708,12 @@ impl Writer {
                     c.vat.map(|v| i64::from(v.recoverable)),
                     c.refund_of,
                     c.duplicate_of,
+                    c.import_id,
                 ])
             })
             .collect();
         let json = serde_json::to_string(&rows).expect("rows serialize");
-        let sql = format!("insert into entries {}", json_rows_sql(ENTRY_COLUMNS, &[0, 9, 10, 14, 19, 20, 21, 22]));
+        let sql = format!("insert into entries {}", json_rows_sql(ENTRY_COLUMNS, &[0, 9, 10, 14, 19, 20, 21, 22, 23]));
         sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
         Ok(chunk.iter().map(|e| e.id).collect())
     }

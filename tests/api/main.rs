@@ -30,6 +30,7 @@ mod funder_reads;
 mod hardening;
 mod hostile_pages;
 mod import_commitments;
+mod imports;
 mod interchange;
 mod invariants;
 mod json_columns;

@@ -2,6 +2,7 @@
 
 pub mod cash;
 pub mod controls;
+pub mod imports;
 pub mod interchange;
 pub mod ledger;
 pub mod monitoring;
