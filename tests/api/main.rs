@@ -31,6 +31,7 @@ mod hardening;
 mod hostile_pages;
 mod import_commitments;
 mod imports;
+mod imports_pages;
 mod interchange;
 mod invariants;
 mod json_columns;
