@@ -129,16 +129,19 @@ pub struct ImportRecord {
     /// SHA-256 of the file, lower-case hex.
     pub file_sha256: String,
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The dry run's outcome until confirmed, then the confirming run's.
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub confirmed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reversed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub reversed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_reason: Option<String>,
