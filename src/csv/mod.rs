@@ -68,7 +68,7 @@ pub async fn dry_run_kept(
 /// What confirming a kept import did.
 pub enum Confirmed {
     /// Its entries are recorded: the import as it now stands.
-    Recorded(ImportRecord),
+    Recorded(Box<ImportRecord>),
     /// A line is refused now (the ledger moved since the dry run, or the file never read):
     /// nothing was recorded, and this is the new outcome.
     Refused(Outcome),
@@ -90,7 +90,7 @@ pub async fn confirm_kept(store: &Store, id: i64, created_by: &str) -> Result<Co
     let opts = ImportOptions { dry_run: false, created_by, idem: None, engine: Engine::Bulk };
     let report = store_import::confirm(store, parsed.lines, parsed.errors, opts, id).await?;
     if report.posted {
-        Ok(Confirmed::Recorded(kept::get(store, id).await?))
+        Ok(Confirmed::Recorded(Box::new(kept::get(store, id).await?)))
     } else {
         Ok(Confirmed::Refused(Outcome::of(&lines, &report)))
     }

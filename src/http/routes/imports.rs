@@ -110,7 +110,7 @@ async fn get_import(
 async fn confirm_import(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Response, AppError> {
     auth.require(Need::Finance)?;
     match csv::confirm_kept(&s.store, path_id(&id, "id")?, auth.name()).await? {
-        Confirmed::Recorded(record) => Ok(Json(record).into_response()),
+        Confirmed::Recorded(record) => Ok(Json(*record).into_response()),
         Confirmed::Refused(outcome) => Ok(refused(&outcome)),
     }
 }
