@@ -554,7 +554,7 @@ fn chain(
 // ---- the writer ----
 
 /// The row of an entry; its typed columns (`entry_columns::NAMES`) follow.
-const ENTRY_COLUMNS: &[&str] = &[
+const ROW_COLUMNS: [&str; 15] = [
     "id",
     "kind",
     "entry_date",
@@ -570,16 +570,12 @@ const ENTRY_COLUMNS: &[&str] = &[
     "prev_hash",
     "hash",
     "hash_version",
-    "project",
-    "supplier",
-    "invoice_ref",
-    "reference",
-    "vat_pence",
-    "vat_recoverable",
-    "refund_of",
-    "duplicate_of",
-    "import_id",
 ];
+
+/// Every column an entry's insert names, in the order its values are bound.
+fn entry_columns() -> Vec<&'static str> {
+    ROW_COLUMNS.into_iter().chain(super::entry_columns::NAMES).collect()
+}
 
 const POSTING_COLUMNS: &[&str] = &["entry_id", "line", "account", "amount_pence", "entry_date"];
 
@@ -661,7 +657,7 @@ impl Writer {
         chunk: &[PendingEntry],
     ) -> Result<Vec<i64>, StoreError> {
         let ids: Vec<i64> = chunk.iter().map(|e| e.id).collect();
-        let sql = values_sql("entries", ENTRY_COLUMNS, chunk.len());
+        let sql = values_sql("entries", &entry_columns(), chunk.len());
         let mut q = sqlx::query(&sql);
         for (e, id) in chunk.iter().zip(&ids) {
             q = q.bind(*id).bind(e.kind).bind(e.date.as_str()).bind(e.year.as_str()).bind(e.grant.as_str());
@@ -713,7 +709,8 @@ impl Writer {
             })
             .collect();
         let json = serde_json::to_string(&rows).expect("rows serialize");
-        let sql = format!("insert into entries {}", json_rows_sql(ENTRY_COLUMNS, &[0, 9, 10, 14, 19, 20, 21, 22, 23]));
+        let sql =
+            format!("insert into entries {}", json_rows_sql(&entry_columns(), &[0, 9, 10, 14, 19, 20, 21, 22, 23]));
         sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
         Ok(chunk.iter().map(|e| e.id).collect())
     }

@@ -308,11 +308,10 @@ async fn import_page(State(s): State<AppState>, who: Session, Path(id): Path<Str
         (status = 422, description = "A line is refused now: the import's page with the new outcome line by line; nothing was recorded.", body = String, content_type = "text/html")))]
 async fn import_confirm_post(
     State(s): State<AppState>,
-    who: Result<Session, NoSession>,
+    who: Session,
     Path(id): Path<String>,
     form: Result<CsrfForm, Refused>,
 ) -> Result<Response, AppError> {
-    let who = who.map_err(|_| AppError::Forbidden)?;
     if let Err(refused) = form {
         return Ok(refused.into_response());
     }
@@ -354,11 +353,10 @@ async fn import_confirm_post(
         (status = 422, description = "A bad field: the page again, the problem beside its field.", body = String, content_type = "text/html")))]
 async fn import_reverse_post(
     State(s): State<AppState>,
-    who: Result<Session, NoSession>,
+    who: Session,
     Path(id): Path<String>,
     form: Result<CsrfForm, Refused>,
 ) -> Result<Response, AppError> {
-    let who = who.map_err(|_| AppError::Forbidden)?;
     let form = match form {
         Ok(CsrfForm(form)) => form,
         Err(refused) => return Ok(refused.into_response()),
