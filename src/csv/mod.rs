@@ -47,42 +47,43 @@ fn unreadable_report(parsed: import::Parsed, dry_run: bool) -> ImportReport {
 }
 
 /// The dry run of an upload, kept under a new import id with the file, its layout and its
-/// outcome line by line (docs/interchange.md, "Imports with an id"). Nothing is posted.
+/// outcome line by line (docs/interchange.md, "Imports with an id"). Nothing is posted. A file
+/// that cannot be read line by line (encoding, header) is refused and not kept.
 pub async fn dry_run_kept(
     store: &Store,
     bytes: &[u8],
     preset: mapping::Preset,
     actor: Actor<'_>,
-) -> Result<ImportRecord, StoreError> {
+) -> Result<Ran, StoreError> {
     let parsed = import::parse(bytes, &preset.mapping());
+    if parsed.unreadable {
+        return Ok(Ran::Refused(Outcome::of(&[], &unreadable_report(parsed, true))));
+    }
     let lines: Vec<u64> = parsed.lines.iter().map(|l| l.line).collect();
-    let report = if parsed.unreadable {
-        unreadable_report(parsed, true)
-    } else {
-        let opts = ImportOptions { dry_run: true, created_by: actor.name, idem: None, engine: Engine::Bulk };
-        store_import::import(store, parsed.lines, parsed.errors, opts, &|_| {}).await?
-    };
-    kept::record(store, preset.as_str(), bytes, &Outcome::of(&lines, &report), actor).await
+    let opts = ImportOptions { dry_run: true, created_by: actor.name, idem: None, engine: Engine::Bulk };
+    let report = store_import::import(store, parsed.lines, parsed.errors, opts, &|_| {}).await?;
+    let record = kept::record(store, preset.as_str(), bytes, &Outcome::of(&lines, &report), actor).await?;
+    Ok(Ran::Kept(Box::new(record)))
 }
 
-/// What confirming a kept import did.
-pub enum Confirmed {
-    /// Its entries are recorded: the import as it now stands.
-    Recorded(Box<ImportRecord>),
-    /// A line is refused now (the ledger moved since the dry run, or the file never read):
-    /// nothing was recorded, and this is the new outcome.
+/// What keeping or confirming an import did.
+pub enum Ran {
+    /// Kept (a dry run), or its entries recorded (a confirm): the import as it now stands.
+    Kept(Box<ImportRecord>),
+    /// Refused, nothing kept or recorded, and why, line by line: a file that cannot be read,
+    /// or on confirming a line refused now (the ledger moved since the dry run).
     Refused(Outcome),
 }
 
 /// Runs a kept import again on its stored bytes, in one `db_tx`, recording its entries with
 /// the import's id; refused when it is confirmed already.
-pub async fn confirm_kept(store: &Store, id: i64, created_by: &str) -> Result<Confirmed, StoreError> {
+pub async fn confirm_kept(store: &Store, id: i64, created_by: &str) -> Result<Ran, StoreError> {
     let stored = kept::file(store, id).await?;
     let preset = mapping::Preset::parse(&stored.mapping)
         .ok_or_else(|| StoreError::Corrupt(format!("imports {id}: mapping {:?} is not a layout", stored.mapping)))?;
     let parsed = import::parse(&stored.file, &preset.mapping());
     if parsed.unreadable {
-        return Ok(Confirmed::Refused(Outcome::of(&[], &unreadable_report(parsed, false))));
+        return Ok(Ran::Refused(Outcome::of(&[], &unreadable_report(parsed, false))));
     }
     let lines: Vec<u64> = parsed.lines.iter().map(|l| l.line).collect();
     // The stored answer of a retry would be this report rather than the import: a confirm
@@ -90,9 +91,9 @@ pub async fn confirm_kept(store: &Store, id: i64, created_by: &str) -> Result<Co
     let opts = ImportOptions { dry_run: false, created_by, idem: None, engine: Engine::Bulk };
     let report = store_import::confirm(store, parsed.lines, parsed.errors, opts, id).await?;
     if report.posted {
-        Ok(Confirmed::Recorded(Box::new(kept::get(store, id).await?)))
+        Ok(Ran::Kept(Box::new(kept::get(store, id).await?)))
     } else {
-        Ok(Confirmed::Refused(Outcome::of(&lines, &report)))
+        Ok(Ran::Refused(Outcome::of(&lines, &report)))
     }
 }
 

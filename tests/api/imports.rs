@@ -189,6 +189,13 @@ backend_test!(imports_are_for_finance_and_hidden_from_funders, |app: TestApp| as
     assert_eq!(viewer.status, StatusCode::FORBIDDEN);
     let bad = app.send_bytes(Method::POST, "/api/v1/imports?mapping=x", Role::Finance, "text/csv", file.into()).await;
     assert_eq!((bad.status, bad.fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["mapping".to_owned()]));
+    // A file that cannot be read line by line is refused, naming why, and not kept.
+    let unreadable = dry_run(&app, "date,grant\n").await;
+    assert_eq!(unreadable.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unreadable.body);
+    assert_eq!(unreadable.body["outcome"]["lines"][0]["outcome"], "refused", "{}", unreadable.body);
+    assert_eq!(unreadable.body["errors"][0]["line"], 1, "{}", unreadable.body);
+    let kept = app.get("/api/v1/audit?entity=import", Role::Admin).await;
+    assert_eq!(kept.body["items"].as_array().unwrap().len(), 0, "nothing kept: {}", kept.body);
     let id = dry_run(&app, &format!("{HEADER}2023-05-01,LDF,P1,S,D,I,1,A-1\n")).await.body["id"].as_i64().unwrap();
     assert_eq!(app.get(&format!("/api/v1/imports/{id}"), Role::Funder).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/api/v1/imports/999999", Role::Viewer).await.status, StatusCode::NOT_FOUND);

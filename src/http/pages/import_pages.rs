@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use super::csrf::{self, CsrfForm, Refused};
 use super::{NoSession, Session, page_response};
 use crate::csv::mapping::Preset;
-use crate::csv::{self as interchange, Confirmed};
+use crate::csv::{self as interchange, Ran};
 use crate::http::AppState;
 use crate::http::auth::Need;
 use crate::http::error::AppError;
@@ -180,7 +180,7 @@ const UPLOAD_BYTES_MAX: usize = crate::http::BODY_BYTES_MAX;
         description = "`file` (the CSV), `mapping` (`generic` or `transparency`; default `generic`) and `csrf_token`."),
     responses((status = 303, description = "Kept: to the import's page `/imports/{id}`, its dry run line by line."),
         (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, no live session, or a role that may not import: a page saying so; nothing is kept."),
-        (status = 422, description = "No file, an empty one, or no such layout: the form again, each problem beside its field.", body = String, content_type = "text/html")))]
+        (status = 422, description = "No file, one that cannot be read line by line (encoding, header), or no such layout: the form again, each problem beside its field; nothing is kept.", body = String, content_type = "text/html")))]
 async fn import_post(
     State(s): State<AppState>,
     who: Result<Session, NoSession>,
@@ -208,7 +208,11 @@ async fn import_post(
         (Ok(bytes), Ok(preset)) => {
             let actor = Actor { name: &who.0.name, idem: None };
             match interchange::dry_run_kept(&s.store, bytes, preset, actor).await {
-                Ok(record) => return Redirect::to(&format!("/imports/{}", record.id)).into_response(),
+                Ok(Ran::Kept(record)) => return Redirect::to(&format!("/imports/{}", record.id)).into_response(),
+                Ok(Ran::Refused(outcome)) => {
+                    let why = outcome.lines.iter().map(|l| format!("line {}: {}", l.line, l.reason));
+                    Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "file", why.collect::<Vec<_>>().join("; "))
+                }
                 Err(e) => match Problem::of(AppError::Store(e)).await {
                     Ok(p) => p,
                     Err(page) => return page,
@@ -318,8 +322,8 @@ async fn import_confirm_post(
     finance(&who)?;
     let id = path_id(&id)?;
     let (problem, now) = match interchange::confirm_kept(&s.store, id, &who.0.name).await {
-        Ok(Confirmed::Recorded(_)) => return Ok(Redirect::to(&format!("/imports/{id}")).into_response()),
-        Ok(Confirmed::Refused(outcome)) => {
+        Ok(Ran::Kept(_)) => return Ok(Redirect::to(&format!("/imports/{id}")).into_response()),
+        Ok(Ran::Refused(outcome)) => {
             let message = format!(
                 "{} line(s) are refused now, so nothing was recorded: the ledger has moved since the dry run. \
                  The lines below are what confirming found.",

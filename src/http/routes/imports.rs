@@ -17,8 +17,8 @@ use super::super::{AppState, Idem};
 use super::interchange::lines_refused;
 use super::postings::path_id;
 use crate::csv::mapping::Preset;
-use crate::csv::{self, Confirmed};
-use crate::model::imports::{ImportRecord, Outcome, ReverseImportCmd};
+use crate::csv::{self, Ran};
+use crate::model::imports::{ImportRecord, LineOutcome, Outcome, ReverseImportCmd};
 use crate::storage::imports as kept;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -62,18 +62,21 @@ pub(crate) fn mapping_of(text: Option<&str>) -> Result<Preset, String> {
         content((String = "text/csv"), (super::super::openapi::CsvFile = "application/octet-stream"))),
     responses((status = 201, description = "Kept: its id and its dry run line by line, refused lines included.", body = ImportRecord),
         (status = 403, description = "Neither finance nor admin."),
-        (status = 422, description = "A bad parameter (`mapping`).")))]
+        (status = 422, description = "A bad parameter (`mapping`), or a file that cannot be read line by line (encoding, header, empty): nothing is kept; the problem carries `outcome` and `errors` as a confirm's refusal does.")))]
 async fn create_import(
     State(s): State<AppState>,
     auth: Auth,
     Idem(idem): Idem,
     mut q: Query,
     body: RawBody,
-) -> Result<(StatusCode, Json<ImportRecord>), AppError> {
+) -> Result<Response, AppError> {
     auth.require(Need::Finance)?;
     let preset = KeptImportQuery::read(&mut q).mapping.unwrap_or(Preset::Generic);
     q.finish()?;
-    Ok((StatusCode::CREATED, Json(csv::dry_run_kept(&s.store, &body.0, preset, auth.actor(&idem)).await?)))
+    match csv::dry_run_kept(&s.store, &body.0, preset, auth.actor(&idem)).await? {
+        Ran::Kept(record) => Ok((StatusCode::CREATED, Json(*record)).into_response()),
+        Ran::Refused(outcome) => Ok(refused(&outcome, "the file cannot be read line by line; nothing was kept")),
+    }
 }
 
 /// An import: its layout, its latest run line by line, who confirmed and who reversed it,
@@ -106,19 +109,28 @@ async fn get_import(
         (status = 403, description = "Neither finance nor admin."),
         (status = 404, description = "No such import (`not_found`)."),
         (status = 409, description = "Confirmed already (`conflict`): nothing more is recorded."),
-        (status = 422, description = "A line is refused now (the problem carries `outcome`, the new outcome line by line; nothing was recorded), or an id that is not a positive whole number.")))]
+        (status = 422, description = "A line is refused now: nothing was recorded; the problem carries `outcome`, the new outcome line by line, and in `errors` each refused line as the spend import lists it (`line`, `field`, `code`, `message`). Or an id that is not a positive whole number.")))]
 async fn confirm_import(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<Response, AppError> {
     auth.require(Need::Finance)?;
     match csv::confirm_kept(&s.store, path_id(&id, "id")?, auth.name()).await? {
-        Confirmed::Recorded(record) => Ok(Json(*record).into_response()),
-        Confirmed::Refused(outcome) => Ok(refused(&outcome)),
+        Ran::Kept(record) => Ok(Json(*record).into_response()),
+        Ran::Refused(outcome) => Ok(refused(&outcome, "line(s) refused now; nothing was recorded")),
     }
 }
 
 /// The answer to a confirm with lines refused now.
-pub(crate) fn refused(outcome: &Outcome) -> Response {
-    let detail = format!("{} line(s) refused now; nothing was recorded", outcome.rejected);
-    lines_refused(serde_json::json!({ "outcome": outcome }), &detail)
+/// Its `errors` are the refused lines as the spend import lists them.
+fn refused(outcome: &Outcome, what: &str) -> Response {
+    let detail = format!("{} {what}", outcome.rejected);
+    let errors: Vec<serde_json::Value> = outcome
+        .lines
+        .iter()
+        .filter(|l| l.outcome == LineOutcome::Refused)
+        .map(|l| {
+            serde_json::json!({ "line": l.line, "field": l.field, "code": "validation_failed", "message": l.reason })
+        })
+        .collect();
+    lines_refused(serde_json::json!({ "outcome": outcome, "errors": errors }), &detail)
 }
 
 /// Reverse every entry an import made, in one `db_tx`, with the reason: each on its own
