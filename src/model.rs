@@ -12,6 +12,7 @@ pub mod exports;
 pub mod fields;
 pub mod formats;
 pub mod import;
+pub mod imports;
 pub mod known;
 pub mod lists;
 pub mod monitoring;

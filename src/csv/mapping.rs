@@ -121,6 +121,16 @@ crate::domain::words::word_set!(
     Preset, "mapping preset", { Generic => "generic", Transparency => "transparency" }
 );
 
+impl Preset {
+    /// The layout itself.
+    pub fn mapping(self) -> Mapping {
+        match self {
+            Preset::Generic => Mapping::generic(),
+            Preset::Transparency => Mapping::transparency(),
+        }
+    }
+}
+
 impl Mapping {
     /// `date,grant,project,supplier,description,invoice_ref,amount,source_ref`, exactly, and
     /// optionally `vat`, `vat_recoverable`, `commitment_id` and `commitment_reference`.
@@ -190,10 +200,7 @@ impl Mapping {
     }
 
     pub fn preset(name: &str) -> Option<Mapping> {
-        Preset::parse(name).map(|preset| match preset {
-            Preset::Generic => Mapping::generic(),
-            Preset::Transparency => Mapping::transparency(),
-        })
+        Preset::parse(name).map(Preset::mapping)
     }
 
     /// Reads a TOML mapping file (see docs/interchange.md). It may start from a preset and

@@ -30,6 +30,7 @@ word_set!(
         AgreementEvidence => "agreement_evidence",
         EvidenceReversal => "evidence_reversal",
         Return => "return",
+        Import => "import",
         Ledger => "ledger",
     }
 );
@@ -54,6 +55,7 @@ word_set!(
         ChangePassword => "change_password",
         Baseline => "baseline",
         Upgrade => "upgrade",
+        Confirm => "confirm",
     }
 );
 
@@ -85,6 +87,7 @@ impl AuditEntity {
             | AgreementEvidence
             | EvidenceReversal
             | Return
+            | Import
             | Ledger => false,
         }
     }
@@ -122,6 +125,7 @@ mod tests {
             (AuditEntity::AgreementEvidence, "agreement_evidence"),
             (AuditEntity::EvidenceReversal, "evidence_reversal"),
             (AuditEntity::Return, "return"),
+            (AuditEntity::Import, "import"),
             (AuditEntity::Ledger, "ledger"),
         ];
         assert_eq!(entities.len(), AuditEntity::ALL.len(), "an entity is missing from this list");
@@ -148,6 +152,7 @@ mod tests {
             (AuditAction::ChangePassword, "change_password"),
             (AuditAction::Baseline, "baseline"),
             (AuditAction::Upgrade, "upgrade"),
+            (AuditAction::Confirm, "confirm"),
         ];
         assert_eq!(actions.len(), AuditAction::ALL.len(), "an action is missing from this list");
         for (action, word) in actions {

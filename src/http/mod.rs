@@ -107,6 +107,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::reports::router())
         .merge(routes::monitoring::router())
         .merge(routes::interchange::router())
+        .merge(routes::imports::router())
         .merge(routes::returns::router())
         .merge(routes::cash::router())
 }

@@ -305,6 +305,9 @@ const LINKS: &[(&str, &str, &str, Fill)] = &[
     ("file_return", "Return", "get_return", &[("id", "$response.body#/id")]),
     ("file_return", "Changes", "return_changes", &[("id", "$response.body#/id")]),
     ("file_return", "File", "return_file", &[("id", "$response.body#/id")]),
+    ("create_import", "Import", "get_import", &[("id", "$response.body#/id")]),
+    ("create_import", "Confirm", "confirm_import", &[("id", "$response.body#/id")]),
+    ("create_import", "Reverse", "reverse_import", &[("id", "$response.body#/id")]),
 ];
 // No link from a token's creation to its revocation: a creation replayed under its
 // `Idempotency-Key` after the token was revoked names that token again, whose revocation is

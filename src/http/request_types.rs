@@ -37,6 +37,7 @@ mod tests {
             crate::model::agreements::PartCommitCmd,
             crate::model::agreements::EvidenceCmd,
             crate::model::agreements::EvidenceReverseCmd,
+            crate::model::imports::ReverseImportCmd,
             crate::model::controls::RejectVirementCmd,
             crate::model::controls::CloseYearCmd,
             crate::model::controls::ReopenYearCmd,

@@ -299,9 +299,9 @@ pub async fn post_in(
         "insert into entries (kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at,
                               reverses, commitment_id, source_ref, prev_hash, hash, hash_version, id,
                               project, supplier, invoice_ref, reference, vat_pence, vat_recoverable, refund_of,
-                              duplicate_of)
+                              duplicate_of, import_id)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-                 $23)",
+                 $23, $24)",
     )
     .bind(content.kind)
     .bind(&text.date)

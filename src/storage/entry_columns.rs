@@ -23,6 +23,8 @@ pub struct EntryColumns {
     pub vat: Option<Vat>,
     pub refund_of: Option<i64>,
     pub duplicate_of: Option<i64>,
+    /// The import that made it (migration 0022).
+    pub import_id: Option<i64>,
 }
 
 /// An entry's VAT and whether it is recoverable: recorded together or not at all.
@@ -33,8 +35,17 @@ pub struct Vat {
 }
 
 /// The columns, in the order `bind` binds them.
-pub const NAMES: [&str; 8] =
-    ["project", "supplier", "invoice_ref", "reference", "vat_pence", "vat_recoverable", "refund_of", "duplicate_of"];
+pub const NAMES: [&str; 9] = [
+    "project",
+    "supplier",
+    "invoice_ref",
+    "reference",
+    "vat_pence",
+    "vat_recoverable",
+    "refund_of",
+    "duplicate_of",
+    "import_id",
+];
 
 /// `NAMES` as a select list with a table alias: `e.project, e.supplier, …`.
 pub fn select_list(alias: &str) -> String {
@@ -58,6 +69,7 @@ impl EntryColumns {
             vat: vat.zip(recoverable).map(|(amount, recoverable)| Vat { amount, recoverable }),
             refund_of: id("spend_entry_id"),
             duplicate_of: id("duplicate_of"),
+            import_id: id("import_id"),
         }
     }
 
@@ -74,6 +86,7 @@ impl EntryColumns {
             .bind(self.vat.map(|v| i64::from(v.recoverable)))
             .bind(self.refund_of)
             .bind(self.duplicate_of)
+            .bind(self.import_id)
     }
 
     /// The columns of a row of `entries` selected with `NAMES` (unaliased), naming the row's
@@ -103,6 +116,7 @@ impl EntryColumns {
             vat,
             refund_of: row.try_get("refund_of").map_err(bad)?,
             duplicate_of: row.try_get("duplicate_of").map_err(bad)?,
+            import_id: row.try_get("import_id").map_err(bad)?,
         })
     }
 
@@ -119,6 +133,7 @@ impl EntryColumns {
             ("vat_recoverable", vat_recoverable(self) != vat_recoverable(expected)),
             ("refund_of", self.refund_of != expected.refund_of),
             ("duplicate_of", self.duplicate_of != expected.duplicate_of),
+            ("import_id", self.import_id != expected.import_id),
         ]
         .into_iter()
         .filter_map(|(name, differs)| differs.then_some(name))
@@ -142,7 +157,7 @@ mod tests {
     fn columns_are_the_details_keys() {
         let d = serde_json::json!({
             "project": "P1", "supplier": "Youth Trust", "invoice_ref": "INV-1", "vat": "20.00",
-            "vat_recoverable": false, "charged": "120.00", "spend_entry_id": 7, "duplicate_of": 3,
+            "vat_recoverable": false, "charged": "120.00", "spend_entry_id": 7, "duplicate_of": 3, "import_id": 5,
         });
         let c = EntryColumns::of(&d);
         assert_eq!(c.project.as_deref(), Some("P1"));
@@ -151,7 +166,7 @@ mod tests {
         assert_eq!(c.reference, None);
         assert_eq!(c.vat, Some(Vat { amount: Money::from_pence(2000), recoverable: false }));
         assert_eq!(c.irrecoverable_vat(), Money::from_pence(2000));
-        assert_eq!((c.refund_of, c.duplicate_of), (Some(7), Some(3)));
+        assert_eq!((c.refund_of, c.duplicate_of, c.import_id), (Some(7), Some(3), Some(5)));
         assert_eq!(EntryColumns::of(&serde_json::json!({ "reason": "x" })), EntryColumns::default());
         let mut edited = c.clone();
         edited.supplier = Some("Other".into());

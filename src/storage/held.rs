@@ -76,6 +76,8 @@ pub const COVERAGE: &[(&str, Cover)] = &[
     ("forecast_withdrawals", Cover::Audit),
     ("indicator_return_withdrawals", Cover::Audit),
     ("sessions", Cover::Audit),
+    // Its file is held to its SHA-256 by `imports::check_files`.
+    ("imports", Cover::Audit),
     (
         "idempotency_keys",
         Cover::Uncovered(
@@ -157,6 +159,7 @@ pub fn audited_table(entity: AuditEntity) -> Option<&'static str> {
         AgreementEvidence => "agreement_evidence",
         EvidenceReversal => "evidence_reversals",
         Return => "filed_returns",
+        Import => "imports",
         Ledger => return None,
     })
 }
@@ -286,6 +289,7 @@ fn held() -> Vec<Held> {
         Held::stored(&audit::INDICATOR_RETURN_WITHDRAWALS, false),
         // Sign-out and expiry delete sessions: only a row the trail never recorded is named.
         Held::stored(&audit::SESSIONS, true),
+        Held::stored(&super::imports::IMPORTS, false),
     ]
 }
 

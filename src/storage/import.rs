@@ -27,6 +27,7 @@ use crate::domain::FinancialYear;
 use crate::model::import::{
     DuplicateLine, Engine, ImportLine, ImportOp, ImportOptions, ImportReport, LineError, LineWarning,
 };
+use crate::model::imports::Outcome;
 
 /// The most rejected lines listed in a report; the count covers them all.
 pub const IMPORT_ERRORS_MAX: usize = 1_000;
@@ -46,7 +47,37 @@ pub async fn import(
     opts: ImportOptions<'_>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<ImportReport, StoreError> {
+    import_run(store, lines, prior, opts, None, progress).await
+}
+
+/// Confirms the import `import_id` kept since its dry run (`imports`): `import` with every
+/// entry naming it, and the import marked confirmed with this run's outcome, in the same
+/// `db_tx`. A second confirm is refused.
+pub async fn confirm(
+    store: &Store,
+    lines: Vec<ImportLine>,
+    prior: Vec<LineError>,
+    opts: ImportOptions<'_>,
+    import_id: i64,
+) -> Result<ImportReport, StoreError> {
+    import_run(store, lines, prior, opts, Some(import_id), &|_| {}).await
+}
+
+async fn import_run(
+    store: &Store,
+    lines: Vec<ImportLine>,
+    prior: Vec<LineError>,
+    opts: ImportOptions<'_>,
+    import_id: Option<i64>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<ImportReport, StoreError> {
     let mut db_tx = store.begin().await?;
+    // The import's row first: of two confirms at once, the second waits here and then finds
+    // it confirmed. Nothing else takes an import's row and then an award's.
+    if let Some(id) = import_id {
+        super::imports::claim_in(&mut db_tx, id).await?;
+    }
+    let parsed: Vec<u64> = lines.iter().map(|l| l.line).collect();
     let locked = lock_awards(&mut db_tx, &lines).await?;
     if store.backend() == Backend::Sqlite {
         // A file's entries and index pages outgrow SQLite's default 2 MB page cache, which
@@ -60,11 +91,13 @@ pub async fn import(
     let (fresh, by_reference) = with_commitments(&mut db_tx, store.backend(), fresh, &mut errors).await?;
     // Lines the parser refused already doom the db_tx: the bulk engine then only checks.
     let write = !opts.dry_run && errors.is_empty();
-    let checked = match opts.engine {
+    // The bulk engine writes the import id into each entry; a confirm always runs it.
+    let engine = if import_id.is_some() { Engine::Bulk } else { opts.engine };
+    let checked = match engine {
         Engine::PerLine => per_line(&mut db_tx, fresh, opts.created_by, progress).await?,
         Engine::Bulk => {
-            super::import_bulk::import(&mut db_tx, store.backend(), &locked, fresh, opts.created_by, write, progress)
-                .await?
+            let who = (opts.created_by, import_id);
+            super::import_bulk::import(&mut db_tx, store.backend(), &locked, fresh, who, write, progress).await?
         }
     };
     // A line naming its commitment by reference is told about that column.
@@ -92,6 +125,9 @@ pub async fn import(
         return Ok(report);
     }
     report.posted = true;
+    if let Some(id) = import_id {
+        super::imports::confirmed_in(&mut db_tx, id, opts.created_by, &Outcome::of(&parsed, &report)).await?;
+    }
     idempotency::commit_answer(db_tx, opts.idem, 200, report).await
 }
 

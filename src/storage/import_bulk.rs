@@ -36,9 +36,9 @@ use crate::domain::{
 use crate::model::import::{ImportLine, ImportOp, LineWarning};
 
 /// Entries per insert statement. Every statement has the same number of rows but the last,
-/// so the prepared statement is reused; 1,400 × 23 columns stays under SQLite's 32,766
+/// so the prepared statement is reused; 1,300 × 24 columns stays under SQLite's 32,766
 /// bound parameters.
-const ENTRIES_PER_INSERT: usize = 1_400;
+const ENTRIES_PER_INSERT: usize = 1_300;
 /// Batches the checker may run ahead of the writer.
 const BATCHES_AHEAD: usize = 8;
 
@@ -78,6 +78,8 @@ struct Context {
     outstanding: HashMap<(i64, Account), i64>,
     created_by: String,
     created_at: String,
+    /// The import the entries are made by, which their details name.
+    import_id: Option<i64>,
     /// The ids checked entries take, in order: an entry's id is part of its hash.
     ids: EntryIds,
 }
@@ -172,11 +174,12 @@ pub(super) async fn import(
     backend: Backend,
     locked: &BTreeMap<(String, FinancialYear), bool>,
     lines: Vec<ImportLine>,
-    created_by: &str,
+    (created_by, import_id): (&str, Option<i64>),
     write: bool,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Checked, StoreError> {
     let mut ctx = context(db_tx, locked, &lines, created_by).await?;
+    ctx.import_id = import_id;
     ctx.ids = EntryIds::reserve(db_tx, backend, lines.len()).await?;
     let mut writer = Writer::new(backend, ctx.created_by.clone(), ctx.created_at.clone());
     let (tx, mut rx) = mpsc::channel::<Batch>(BATCHES_AHEAD);
@@ -281,6 +284,7 @@ async fn context(
         outstanding,
         created_by,
         created_at,
+        import_id: None,
         ids,
     })
 }
@@ -396,7 +400,8 @@ fn check_all(
                 }
                 let id = ctx.ids.next();
                 let state = ctx.awards.get_mut(&key).expect("every touched award was looked up");
-                let pending = chain(&l.op, &entry, &mut state.head, &ctx.created_by, &ctx.created_at, id);
+                let pending =
+                    chain(&l.op, &entry, &mut state.head, (&ctx.created_by, &ctx.created_at, ctx.import_id), id);
                 totals.heads.insert(key, pending.hash.clone());
                 if write {
                     batch.entries.push(pending);
@@ -511,14 +516,16 @@ fn chain(
     op: &ImportOp,
     entry: &NewEntry,
     head: &mut String,
-    created_by: &str,
-    created_at: &str,
+    (created_by, created_at, import_id): (&str, &str, Option<i64>),
     id: i64,
 ) -> PendingEntry {
-    let meta = match op {
+    let mut meta = match op {
         ImportOp::Spend(c) => spend_meta(c, created_by, None),
         ImportOp::Refund(c) => refund_meta(c, created_by, None),
     };
+    if let Some(import_id) = import_id {
+        meta.details["import_id"] = serde_json::Value::from(import_id);
+    }
     let text = EntryText::of(entry, &meta);
     let content = hashed_content(id, entry, &meta, &text, created_at);
     let (version, hash) = entry_link(head, &content, super::chain_key::installed());
@@ -547,7 +554,7 @@ fn chain(
 // ---- the writer ----
 
 /// The row of an entry; its typed columns (`entry_columns::NAMES`) follow.
-const ENTRY_COLUMNS: &[&str] = &[
+const ROW_COLUMNS: [&str; 15] = [
     "id",
     "kind",
     "entry_date",
@@ -563,15 +570,12 @@ const ENTRY_COLUMNS: &[&str] = &[
     "prev_hash",
     "hash",
     "hash_version",
-    "project",
-    "supplier",
-    "invoice_ref",
-    "reference",
-    "vat_pence",
-    "vat_recoverable",
-    "refund_of",
-    "duplicate_of",
 ];
+
+/// Every column an entry's insert names, in the order its values are bound.
+fn entry_columns() -> Vec<&'static str> {
+    ROW_COLUMNS.into_iter().chain(super::entry_columns::NAMES).collect()
+}
 
 const POSTING_COLUMNS: &[&str] = &["entry_id", "line", "account", "amount_pence", "entry_date"];
 
@@ -653,7 +657,7 @@ impl Writer {
         chunk: &[PendingEntry],
     ) -> Result<Vec<i64>, StoreError> {
         let ids: Vec<i64> = chunk.iter().map(|e| e.id).collect();
-        let sql = values_sql("entries", ENTRY_COLUMNS, chunk.len());
+        let sql = values_sql("entries", &entry_columns(), chunk.len());
         let mut q = sqlx::query(&sql);
         for (e, id) in chunk.iter().zip(&ids) {
             q = q.bind(*id).bind(e.kind).bind(e.date.as_str()).bind(e.year.as_str()).bind(e.grant.as_str());
@@ -700,11 +704,13 @@ impl Writer {
                     c.vat.map(|v| i64::from(v.recoverable)),
                     c.refund_of,
                     c.duplicate_of,
+                    c.import_id,
                 ])
             })
             .collect();
         let json = serde_json::to_string(&rows).expect("rows serialize");
-        let sql = format!("insert into entries {}", json_rows_sql(ENTRY_COLUMNS, &[0, 9, 10, 14, 19, 20, 21, 22]));
+        let sql =
+            format!("insert into entries {}", json_rows_sql(&entry_columns(), &[0, 9, 10, 14, 19, 20, 21, 22, 23]));
         sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
         Ok(chunk.iter().map(|e| e.id).collect())
     }

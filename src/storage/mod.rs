@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod import;
 mod import_bulk;
 mod import_lines;
+pub mod imports;
 pub mod known;
 mod lookups;
 pub mod monitoring;

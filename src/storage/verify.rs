@@ -102,6 +102,7 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     check_commitments(store, &entries, problems).await?;
     check_evidence(store, problems).await?;
     super::verify_reversals::check(store, problems).await?;
+    problems.extend(super::imports::check_files(store).await?);
     let audit = super::chains::load_audit(store).await?;
     super::periods::check(&entries, &audit, problems);
     super::chains::check(store, &entries, &audit, key, report).await?;

@@ -204,3 +204,48 @@ backend_test!(a_write_that_waits_past_its_bound_answers_503, |app: TestApp| asyn
     impatient.store.close().await;
     app.assert_verified().await;
 });
+
+// Two confirms of one import at once make one import: the second finds it confirmed (409)
+// and records nothing. Two reversals at once reverse it once.
+backend_test!(two_confirms_at_once_make_one_import, |app: TestApp| async move {
+    use crate::imports::{HEADER, dry_run};
+    let app = Arc::new(app);
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "1000").await;
+    for trial in 0..10 {
+        let file = format!(
+            "{HEADER}2023-05-01,LDF,P1,Youth Trust,Sessions,INV-{trial},40,T{trial}-1\n\
+             2023-05-02,LDF,P1,Cafe,Lunch,INV-{trial},5,T{trial}-2\n"
+        );
+        let id = dry_run(&app, &file).await.body["id"].as_i64().unwrap();
+        let both = |path: String| {
+            let (a, b) = (app.clone(), app.clone());
+            let (pa, pb) = (path.clone(), path);
+            let body = json!({ "reason": "the wrong file" });
+            let (ba, bb) = (body.clone(), body);
+            (
+                tokio::spawn(async move { a.post(&pa, Role::Finance, ba).await }),
+                tokio::spawn(async move { b.post(&pb, Role::Finance, bb).await }),
+            )
+        };
+        let (a, b) = both(format!("/api/v1/imports/{id}/confirm"));
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        no_server_error("confirm", &a);
+        no_server_error("confirm", &b);
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} {}", a.body, b.body);
+        let made = app.get(&format!("/api/v1/imports/{id}"), Role::Finance).await;
+        assert_eq!(made.body["entries"].as_array().unwrap().len(), 2, "one import's entries: {}", made.body);
+
+        let (a, b) = both(format!("/api/v1/imports/{id}/reverse"));
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        no_server_error("reverse", &a);
+        no_server_error("reverse", &b);
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} {}", a.body, b.body);
+    }
+    assert_eq!(app.balance("spent:LDF:2023-24:P1").await, "0.00", "every import reversed once");
+    app.assert_verified().await;
+});

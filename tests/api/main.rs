@@ -30,6 +30,8 @@ mod funder_reads;
 mod hardening;
 mod hostile_pages;
 mod import_commitments;
+mod imports;
+mod imports_pages;
 mod interchange;
 mod invariants;
 mod json_columns;

@@ -1073,3 +1073,50 @@ backend_test!(users_edited_in_the_database_are_named, |app: TestApp| async move 
     exec(&app, &format!("update users set password_hash = '{original}' where username = 'ivy'")).await;
     app.assert_verified().await;
 });
+
+backend_test!(imports_edited_in_the_database_are_named, |app: TestApp| async move {
+    use crate::imports::{HEADER, dry_run};
+    ledger(&app).await;
+    let kept = dry_run(&app, &format!("{HEADER}2023-07-01,LDF,P1,Youth Trust,Sessions,INV-7,25,IMP-1\n")).await;
+    let id = kept.body["id"].as_i64().unwrap();
+    let confirmed = app.post(&format!("/api/v1/imports/{id}/confirm"), Role::Finance, json!({})).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    let entry = confirmed.body["entries"][0]["entry_id"].as_i64().unwrap();
+    app.assert_verified().await;
+    let key = sealed(&app).await;
+    // Who confirmed it, rewritten.
+    exec(&app, &format!("update imports set confirmed_by = 'someone else' where id = {id}")).await;
+    named_both(&app, &key, &format!("imports {id}: confirmed_by is")).await;
+    exec(&app, &format!("update imports set confirmed_by = 'test finance' where id = {id}")).await;
+    // The file swapped for another: its SHA-256 no longer holds.
+    let file = |bytes: Vec<u8>| sqlx::query("update imports set file = $1 where id = $2").bind(bytes).bind(id);
+    let original: Vec<u8> = sqlx::query("select file from imports where id = $1")
+        .bind(id)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    file(b"date,grant\n".to_vec()).execute(app.store.pool()).await.unwrap();
+    named_both(&app, &key, &format!("imports {id}: file does not match its file_sha256")).await;
+    file(original).execute(app.store.pool()).await.unwrap();
+    app.assert_verified().await;
+    // An entry moved out of the import by its column: its chained details still name it.
+    unlock(&app, "entries").await;
+    exec(&app, &format!("update entries set import_id = null where id = {entry}")).await;
+    named_both(&app, &key, &format!("entry {entry}: column import_id does not match its details")).await;
+    exec(&app, &format!("update entries set import_id = {id} where id = {entry}")).await;
+    // An import written straight into the database.
+    let outcome = r#"{"accepted":0,"duplicates":0,"rejected":0,"lines":[]}"#;
+    sqlx::query(
+        "insert into imports (mapping, file, file_sha256, outcome, created_by, created_at)
+         values ('generic', $1, $2, $3, 'nobody', '2024-01-01T00:00:00Z')",
+    )
+    .bind(b"x".to_vec())
+    .bind("2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881")
+    .bind(outcome)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    let forged = one_i64(&app, "select max(id) from imports").await;
+    named_both(&app, &key, &format!("imports {forged}: has no audit record")).await;
+});

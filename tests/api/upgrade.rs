@@ -45,12 +45,15 @@ async fn lend_entry_columns(app: &TestApp) {
     }
 }
 
-/// Takes back the entry columns (0019's own, or lent), leaving entries as 0018 left them.
-async fn take_back_entry_columns(app: &TestApp) {
-    for index in ["entries_refund_of", "entries_supplier", "entries_invoice_ref"] {
-        exec(app, &format!("drop index if exists {index}")).await;
+/// Takes back the entry columns (0019's own, or lent), leaving entries as 0018 left them;
+/// with `since_0019`, also `import_id`, which 0022 adds.
+async fn take_back_entry_columns(app: &TestApp, since_0019: bool) {
+    for index in ["entries_refund_of", "entries_supplier", "entries_invoice_ref", "entries_import"] {
+        if index != "entries_import" || since_0019 {
+            exec(app, &format!("drop index if exists {index}")).await;
+        }
     }
-    for name in ENTRY_COLUMNS {
+    for name in ENTRY_COLUMNS.into_iter().filter(|n| *n != "import_id" || since_0019) {
         exec(app, &format!("alter table entries drop column {name}")).await;
     }
 }
@@ -196,7 +199,7 @@ async fn ledger_before_0016(app: &TestApp) -> (i64, i64) {
         ),
     )
     .await;
-    take_back_entry_columns(app).await;
+    take_back_entry_columns(app, true).await;
     (admin, leaver)
 }
 
@@ -342,8 +345,9 @@ backend_test!(a_ledger_written_before_0019_keeps_its_figures_once_migrated, |app
     app.ok("/api/v1/refunds", TokenRole::Finance, plain).await;
     let before = figures(&app, order).await;
 
-    // The ledger as 0018 left it: entries without the columns, and 0019 not applied.
-    take_back_entry_columns(&app).await;
+    // The ledger as 0018 left it: entries without the columns, and 0019 not applied (0022's
+    // `import_id` stays: it is not 0019's to fill).
+    take_back_entry_columns(&app, false).await;
     exec(&app, "delete from _sqlx_migrations where version = 19").await;
     assert_eq!(count(&app, "select count(*) as n from _sqlx_migrations where version = 19").await, 0);
     app.store.migrate().await.unwrap();

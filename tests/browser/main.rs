@@ -12,6 +12,7 @@ mod axe;
 mod cdp;
 mod forms;
 mod forms_postings;
+mod imports;
 mod ledger;
 mod meeting;
 mod users;

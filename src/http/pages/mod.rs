@@ -18,6 +18,7 @@ pub mod errors;
 mod filed;
 pub mod forms;
 pub mod html;
+mod import_pages;
 pub(crate) mod lists;
 mod partners;
 mod posting_forms;
@@ -79,6 +80,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(lists::router())
         .merge(year_pages::router())
         .merge(posting_forms::router())
+        .merge(import_pages::router())
 }
 
 /// To the dashboard.

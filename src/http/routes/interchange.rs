@@ -16,7 +16,7 @@ use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
 use super::reports::bom_only_with_csv;
 use crate::csv::journal::Format;
-use crate::csv::mapping::{Mapping, Preset};
+use crate::csv::mapping::Preset;
 use crate::domain::FinancialYear;
 use crate::model::import::{Engine, ImportOptions};
 use crate::model::known::Known;
@@ -81,29 +81,32 @@ async fn import_spend(
     auth.require(Need::Finance)?;
     let p = ImportQuery::read(&mut q);
     q.finish()?;
-    let mapping = match p.mapping.unwrap_or(Preset::Generic) {
-        Preset::Generic => Mapping::generic(),
-        Preset::Transparency => Mapping::transparency(),
-    }
-    .with_default_grant(p.grant);
+    let mapping = p.mapping.unwrap_or(Preset::Generic).mapping().with_default_grant(p.grant);
     let opts = ImportOptions { dry_run: p.dry_run, created_by: auth.name(), idem: idem.as_ref(), engine: Engine::Bulk };
     let report = crate::csv::import_spend(&s.store, &body.0, &mapping, opts, &|_| {}).await?;
     if report.rejected == 0 {
         return Ok(Json(report).into_response());
     }
-    let mut problem = serde_json::to_value(&report).expect("reports serialize");
+    let detail = format!("{} line(s) rejected; nothing was posted", report.rejected);
+    Ok(lines_refused(serde_json::to_value(&report).expect("reports serialize"), &detail))
+}
+
+/// 422 problem+json carrying `report`'s members beside the problem's: an import with lines
+/// refused, of which nothing was posted.
+pub(super) fn lines_refused(report: serde_json::Value, detail: &str) -> Response {
+    let mut problem = report;
     let fields = serde_json::json!({
         "type": "https://grant-ledger.invalid/problems/validation_failed",
         "title": "Import refused",
         "status": 422,
-        "detail": format!("{} line(s) rejected; nothing was posted", report.rejected),
+        "detail": detail,
         "code": "validation_failed",
     });
     for (k, v) in fields.as_object().expect("an object") {
         problem[k] = v.clone();
     }
     let body = serde_json::to_vec(&problem).expect("problems serialize");
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response())
+    (StatusCode::UNPROCESSABLE_ENTITY, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
 }
 
 #[derive(IntoParams)]
