@@ -195,15 +195,25 @@ impl Session {
 
 /// Percent-encodes everything but unreserved characters and `/`, for a query value.
 fn percent_encode(text: &str) -> String {
+    encoded(text, b"/")
+}
+
+/// Percent-encodes every byte but unreserved characters and those of `keep`.
+fn encoded(text: &str, keep: &[u8]) -> String {
     text.bytes()
         .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || keep.contains(&b) {
                 (b as char).to_string()
             } else {
                 format!("%{b:02X}")
             }
         })
         .collect()
+}
+
+/// A record's id in a page's address: a positive whole number.
+fn record_id(text: &str) -> Result<i64, AppError> {
+    text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field("id", "must be a positive whole number"))
 }
 
 /// Which of the sign-in forms a refusal is about.
