@@ -193,6 +193,11 @@ pub fn record_links() -> Markup {
             " · " a id="record-spend" href="/spend/new" { "spend" }
             " · " a id="record-refunds" href="/refunds/new" { "a refund" }
             " · " a id="record-virements" href="/virements/new" { "a virement" }
+            " · " a id="record-projects" href="/projects/new" { "a project" }
+            " · " a id="record-receipts" href="/receipts/new" { "a receipt" }
+            " · " a id="record-repayments" href="/repayments/new" { "a repayment" }
+            " · " a id="record-forecasts" href="/forecasts/new" { "a forecast" }
+            " · " a id="record-indicator-returns" href="/indicator-returns/new" { "an indicator return" }
         }
     }
 }
@@ -613,6 +618,12 @@ async fn choices_for(s: &AppState, field: &str) -> Result<Vec<(String, String)>,
             .into_iter()
             .map(|y| (y.code.clone(), format!("{} to {}", y.start_date, y.end_date)))
             .collect(),
+        "priority" => reference::list_priorities(store, "", PAGE_LIMIT_MAX)
+            .await?
+            .items
+            .into_iter()
+            .map(|p| (p.code, p.name))
+            .collect(),
         "recipient" | "organisation" => reference::list_organisations(store, "", PAGE_LIMIT_MAX)
             .await?
             .items
@@ -980,6 +991,11 @@ mod tests {
         labelled::<ops::PurchaseOrderCmd>().unwrap();
         labelled::<ops::GrantAgreementCmd>().unwrap();
         labelled::<crate::model::postings::VirementCmd>().unwrap();
+        labelled::<crate::model::reference::NewProject>().unwrap();
+        labelled::<super::super::desk_forms::Cash<false>>().unwrap();
+        labelled::<super::super::desk_forms::Cash<true>>().unwrap();
+        labelled::<crate::model::monitoring::ForecastCmd>().unwrap();
+        labelled::<crate::model::monitoring::IndicatorReturnCmd>().unwrap();
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod account;
 mod cash;
 pub mod csrf;
 mod dashboard;
+mod desk_forms;
 pub mod errors;
 mod filed;
 pub mod forms;
@@ -21,6 +22,7 @@ pub mod html;
 pub(crate) mod lists;
 mod partners;
 mod posting_forms;
+mod project_pages;
 mod record_pages;
 pub mod svg;
 mod virement_pages;
@@ -79,6 +81,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(lists::router())
         .merge(year_pages::router())
         .merge(posting_forms::router())
+        .merge(project_pages::router())
+        .merge(desk_forms::router())
 }
 
 /// To the dashboard.

@@ -63,12 +63,12 @@ impl RecordForm for FileReturnCmd {
 }
 
 /// A form at its record's address: its look and where success goes.
-struct Control {
-    path: String,
-    title: String,
-    labels: &'static [(&'static str, &'static str)],
-    intro: Markup,
-    done: String,
+pub(super) struct Control {
+    pub path: String,
+    pub title: String,
+    pub labels: &'static [(&'static str, &'static str)],
+    pub intro: Markup,
+    pub done: String,
 }
 
 /// The session, or the answer instead: to sign in and back to `path`.
@@ -111,7 +111,13 @@ async fn show<T: ToSchema>(
 }
 
 /// `GET` of a control's form: signed in, a role that may, then `control(s)` says what it is.
-async fn form_page<T, C>(s: &AppState, who: Result<Session, NoSession>, path: &str, need: Need, control: C) -> Response
+pub(super) async fn form_page<T, C>(
+    s: &AppState,
+    who: Result<Session, NoSession>,
+    path: &str,
+    need: Need,
+    control: C,
+) -> Response
 where
     T: ToSchema,
     C: Future<Output = Result<Control, AppError>>,
@@ -131,7 +137,7 @@ where
 
 /// `POST` of a control's form: signed in, its token, a role that may, the fields read into
 /// `T` and `run` as the signed-in person; `303` to `done`, or the form again saying why.
-async fn form_post<T, C, F>(
+pub(super) async fn form_post<T, C, F>(
     s: &AppState,
     who: Result<Session, NoSession>,
     form: Result<CsrfForm, Refused>,
@@ -339,7 +345,8 @@ async fn year_page(
 /// at, form, ARGS)`, `at` the path's parts and `form` the post's (`None` for the form). The
 /// call gives the words that differ: who may (`not`: the refusal of another role, at the start
 /// of a sentence and within one), what success did (`done`), what may be missing (404) and
-/// the refusals of the rule (409); `bad` replaces the common 422 where a form says more.
+/// the refusals of the rule (409); `to` names where success goes when it is not the year's
+/// page, and `bad` replaces the common 422 where a form says more.
 macro_rules! control_routes {
     (@either , $($default:tt)*) => { $($default)* };
     (@either $given:expr, $($default:tt)*) => { $given };
@@ -351,7 +358,7 @@ macro_rules! control_routes {
         path $path:literal, params($($params:tt)*), at $at:tt;
         type $cmd:ident, body $body:literal;
         not $not:literal, $not_within:literal;
-        done $done:literal;
+        done $done:literal $(, to $to:literal)?;
         missing $missing:literal;
         refused $refused:literal;
         $(bad $bad:literal;)?
@@ -372,8 +379,9 @@ macro_rules! control_routes {
         #[utoipa::path(post, path = $path, tag = "pages", security(()),
             params($($params)*),
             request_body(content = $cmd, content_type = "application/x-www-form-urlencoded", description = $body),
-            responses((status = 303, description = concat!($done,
-                    ": to the year's page `/financial-years/{fy}`; or, without a live session, to `/sign-in`.")),
+            responses((status = 303, description = concat!($done, ": to ",
+                    control_routes!(@either $($to)?, "the year's page `/financial-years/{fy}`"),
+                    "; or, without a live session, to `/sign-in`.")),
                 (status = 403, description = concat!("No valid `csrf_token`, another origin, or ", $not_within,
                     ": a page saying so; nothing is changed.")),
                 (status = 404, description = $missing),
@@ -391,6 +399,8 @@ macro_rules! control_routes {
     };
 }
 
+pub(super) use control_routes;
+
 async fn close_control(s: &AppState, fy: &str, close: bool) -> Result<Control, AppError> {
     let year = year_of(fy)?;
     let word = if close { "close" } else { "reopen" };
@@ -404,7 +414,7 @@ async fn close_control(s: &AppState, fy: &str, close: bool) -> Result<Control, A
 }
 
 /// A form that is a control's (`None`), or the post of one.
-type Posted = Option<Result<CsrfForm, Refused>>;
+pub(super) type Posted = Option<Result<CsrfForm, Refused>>;
 
 /// Closes or reopens a year from its form, or shows the form.
 async fn year_state(s: AppState, who: Result<Session, NoSession>, fy: String, form: Posted, close: bool) -> Response {
