@@ -188,3 +188,34 @@ backend_test!(the_desk_forms_refuse_a_viewer_and_a_post_without_its_token, |app:
     assert_eq!(app.get("/api/v1/projects/P1", Role::Viewer).await.body["status"], "active", "nothing changed");
     assert_eq!(app.get("/api/v1/projects/P7", Role::Viewer).await.status, StatusCode::NOT_FOUND);
 });
+
+backend_test!(the_virements_page_lists_those_waiting_for_the_person_not_their_own, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.project("P2", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "9000").await;
+    let body = json!({ "grant": "LDF", "financial_year": "2023-24", "from_project": "P1", "to_project": "P2",
+                       "amount": "6000", "approved_on": "2023-09-01", "approval_ref": "minute 4", "reason": HOSTILE });
+    let proposed = app.post("/api/v1/virements", Role::Approver, body).await;
+    assert_eq!(proposed.status, StatusCode::ACCEPTED, "above the threshold it waits: {}", proposed.body);
+    let proposed = proposed.body;
+    let id = proposed["virement_id"].as_i64().unwrap();
+    assert_eq!(proposed["status"], "pending");
+    let admin = sign_in(&app, Role::Admin).await;
+    let p = send(&app, "GET", "/virements", Some(&admin), None, &[]).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+    assert!(p.text.contains(&format!("<a href=\"/virements/{id}\">Virement {id}</a>")), "{}", p.text);
+    assert!(p.text.contains("£6,000.00 of LDF 2023-24 from P1 to P2, proposed by test approver"), "{}", p.text);
+    // Its proposer decides nothing of it; a viewer decides nothing at all.
+    for role in [Role::Approver, Role::Viewer] {
+        let p = send(&app, "GET", "/virements", Some(&sign_in(&app, role).await), None, &[]).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        assert!(!p.text.contains("id=\"waiting\""), "{role:?}: {}", p.text);
+    }
+    // Once decided, it waits no more.
+    let token = send(&app, "GET", &format!("/virements/{id}"), Some(&admin), None, &[]).await.form_token();
+    let body = format!("csrf_token={token}");
+    let p = send(&app, "POST", &format!("/virements/{id}/approve"), Some(&admin), Some(&body), &[]).await;
+    assert_eq!(location(&p), format!("/virements/{id}"));
+    let p = send(&app, "GET", "/virements", Some(&admin), None, &[]).await;
+    assert!(!p.text.contains("id=\"waiting\""), "{}", p.text);
+});

@@ -25,8 +25,10 @@ use super::dashboard::pounds;
 use super::{Session, page_response};
 use crate::domain::status::ReturnKind;
 use crate::domain::{AccountKind, EntryKind, Money, VirementStatus};
+use crate::model::lists::VirementFilter;
 use crate::model::lists::{EntrySort, ListFormat, Standing};
-use crate::model::page::List;
+use crate::model::page::{List, PAGE_LIMIT_MAX};
+use crate::model::postings::VirementRecord;
 use crate::model::tokens::Principal;
 use crate::reports::lists as csv_lists;
 use crate::storage::{audit, entries, operations};
@@ -356,13 +358,33 @@ async fn commitments(s: AppState, _who: Principal, mut q: Query) -> Result<Respo
 }
 
 list_page! {
-    /// Virements by status, year, grant, project and decision date.
+    /// Virements by status, year, grant, project and decision date; above them, for an
+    /// approver, those waiting for their decision (pending, and not their own proposals).
     ///
     /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
     page virements_page "/virements", controls::VirementQuery, need ReadLedger => virements;
 }
 
-async fn virements(s: AppState, _who: Principal, mut q: Query) -> Result<Response, AppError> {
+/// The virements waiting for `who` to decide: pending, and proposed by someone else, when
+/// `who` may approve (the four-eyes rule); none otherwise.
+async fn waiting_for(s: &AppState, who: &Principal) -> Result<Vec<VirementRecord>, AppError> {
+    if !Need::Approver.allows(who.role) {
+        return Ok(Vec::new());
+    }
+    let pending = VirementFilter { status: Some(VirementStatus::Pending), ..VirementFilter::default() };
+    let mut waiting = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = crate::storage::controls::search_virements(&s.store, &pending, after, PAGE_LIMIT_MAX).await?;
+        after = page.items.last().map_or(after, |v| v.virement_id);
+        waiting.extend(page.items.into_iter().filter(|v| v.proposed_by != who.name));
+        if page.next_cursor.is_none() {
+            return Ok(waiting);
+        }
+    }
+}
+
+async fn virements(s: AppState, who: Principal, mut q: Query) -> Result<Response, AppError> {
     let f = controls::VirementQuery::read(&mut q).filter();
     let page = ListQuery::read(&mut q, List::Virements, "");
     let csv = page.csv();
@@ -372,6 +394,23 @@ async fn virements(s: AppState, _who: Principal, mut q: Query) -> Result<Respons
         return Ok(csv_response(csv_lists::csv(&csv_lists::VIREMENT_COLUMNS, &rows, false), "virements.csv"));
     }
     let found = crate::storage::controls::search_virements(&s.store, &f, page.after_id(), page.limit).await?;
+    let waiting = waiting_for(&s, &who).await?;
+    let summary = html! {
+        @if !waiting.is_empty() {
+            section aria-labelledby="h-waiting" class="noprint" {
+                h2 id="h-waiting" { "Waiting for your decision" }
+                ul id="waiting" {
+                    @for v in &waiting {
+                        li {
+                            a href={ "/virements/" (v.virement_id) } { "Virement " (v.virement_id) }
+                            ": " (pounds(v.amount)) " of " (v.grant) " " (v.financial_year) " from " (v.from_project)
+                            " to " (v.to_project) ", proposed by " (v.proposed_by)
+                        }
+                    }
+                }
+            }
+        }
+    };
     let filters = [
         select("status", "Status", &VirementStatus::WORDS, &opt_text(&f.status), Some("any")),
         text_input("grant", "Grant", &opt_text(&f.grant), "text"),
@@ -405,7 +444,7 @@ async fn virements(s: AppState, _who: Principal, mut q: Query) -> Result<Respons
         }
     };
     let next = found.next_cursor;
-    Ok(render(ListPage { title: "Virements", action: "/virements", filters: &filters, summary: html! {}, table, next }))
+    Ok(render(ListPage { title: "Virements", action: "/virements", filters: &filters, summary, table, next }))
 }
 
 list_page! {
