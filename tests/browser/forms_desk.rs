@@ -3,19 +3,10 @@
 //! and closed there; a receipt from the funder read on its entry's page; a forecast refused
 //! without the reason its rating needs, then recorded.
 
-use serde_json::json;
-
 use super::axe::assert_accessible;
 use super::cdp::{Browser, Page};
+use super::forms_postings::{set, value};
 use super::ledger::{Ledger, chromium_or_skip, temp_dir};
-
-fn value(page: &Page, selector: &str) -> String {
-    page.eval(&format!("document.querySelector({}).value", json!(selector))).as_str().unwrap_or_default().to_owned()
-}
-
-fn set(page: &Page, selector: &str, text: &str) {
-    page.eval(&format!("document.querySelector({}).value = {}", json!(selector), json!(text)));
-}
 
 fn submit(page: &Page, action: &str, what: &str) {
     page.navigating(what, |p| p.click(&format!("form[action='{action}'] button[type=submit]")));

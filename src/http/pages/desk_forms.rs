@@ -49,7 +49,11 @@ impl<const REPAYMENT: bool> ToSchema for Cash<REPAYMENT> {
     }
 }
 
-impl<const REPAYMENT: bool> Cash<REPAYMENT> {
+impl<const REPAYMENT: bool> RecordForm for Cash<REPAYMENT> {
+    const NAME: &'static str = if REPAYMENT { "repayments" } else { "receipts" };
+    const TITLE: &'static str =
+        if REPAYMENT { "Record a repayment to the funder" } else { "Record a receipt from the funder" };
+    const NEED: Need = Need::Finance;
     const LABELS: &'static [(&'static str, &'static str)] = &[
         ("grant", "Grant"),
         ("financial_year", "Financial year of the award"),
@@ -58,31 +62,10 @@ impl<const REPAYMENT: bool> Cash<REPAYMENT> {
         ("reference", "Remittance or payment reference"),
     ];
 
-    async fn record_as(self, mv: CashMove, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
+    async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
+        let mv = if REPAYMENT { CashMove::Repayment } else { CashMove::Receipt };
         let r = cash::record(store, mv, self.0, actor).await?;
         Ok(format!("/entries/{}", r.entry_id))
-    }
-}
-
-impl RecordForm for Receipt {
-    const NAME: &'static str = "receipts";
-    const TITLE: &'static str = "Record a receipt from the funder";
-    const NEED: Need = Need::Finance;
-    const LABELS: &'static [(&'static str, &'static str)] = Self::LABELS;
-
-    async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
-        self.record_as(CashMove::Receipt, store, actor).await
-    }
-}
-
-impl RecordForm for Repayment {
-    const NAME: &'static str = "repayments";
-    const TITLE: &'static str = "Record a repayment to the funder";
-    const NEED: Need = Need::Finance;
-    const LABELS: &'static [(&'static str, &'static str)] = Self::LABELS;
-
-    async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
-        self.record_as(CashMove::Repayment, store, actor).await
     }
 }
 

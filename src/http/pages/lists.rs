@@ -358,8 +358,10 @@ async fn commitments(s: AppState, _who: Principal, mut q: Query) -> Result<Respo
 }
 
 list_page! {
-    /// Virements by status, year, grant, project and decision date; above them, for an
-    /// approver, those waiting for their decision (pending, and not their own proposals).
+    /// Virements by status, year, grant, project and decision date.
+    ///
+    /// Above them, an approver sees those waiting for their decision: pending, and not their
+    /// own proposals.
     ///
     /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
     page virements_page "/virements", controls::VirementQuery, need ReadLedger => virements;
