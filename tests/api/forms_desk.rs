@@ -35,6 +35,9 @@ backend_test!(a_project_is_recorded_shown_and_closed_from_its_pages, |app: TestA
     assert!(element(&page.text, "project-status").ends_with(">active"), "{}", page.text);
     assert!(element(&page.text, "project-entries").contains("href=\"/entries?project=P9\""), "{}", page.text);
     assert!(page.text.contains("£750.00"), "its budget: {}", page.text);
+    // The entries list links each entry's project to its page.
+    let list = send(&app, "GET", "/entries?project=P9", Some(&approver), None, &[]).await;
+    assert!(list.text.contains("<a href=\"/projects/P9\">P9</a>"), "{}", list.text);
 
     let p = post_to(&app, &approver, "/projects/P9/status", "/projects/P9/status", &[("status", "closed")]).await;
     assert_eq!(location(&p), "/projects/P9");

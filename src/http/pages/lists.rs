@@ -215,6 +215,11 @@ fn render(p: ListPage) -> Response {
     page_response(StatusCode::OK, super::html::page(&format!("{} · grant-ledger", p.title), body))
 }
 
+/// A project's code, linking to its page.
+fn project_link(code: &str) -> Markup {
+    html! { a href={ "/projects/" (super::percent_encode(code)) } { (code) } }
+}
+
 fn opt_text<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
 }
@@ -282,7 +287,7 @@ async fn entries(s: AppState, _who: Principal, mut q: Query) -> Result<Response,
                         td { a href={ "/entries/" (l.entry.id) } { (l.entry.id) } }
                         td { (l.entry.kind) }
                         td { (l.entry.grant) }
-                        td { (opt_text(&l.project)) }
+                        td { @if let Some(p) = &l.project { (project_link(p)) } }
                         td class="supplier" { (opt_text(&l.supplier)) }
                         td { (opt_text(&l.invoice_ref)) }
                         td { (l.entry.memo) }
@@ -344,7 +349,7 @@ async fn commitments(s: AppState, _who: Principal, mut q: Query) -> Result<Respo
                     tr data-id=(c.commitment_id) {
                         td { (c.date) }
                         td { (c.commitment_id) " " a href={ "/entries/" (c.entry_id) } { "entry " (c.entry_id) } }
-                        td { (c.kind) } td { (c.grant) } td { (c.financial_year) } td { (c.project) }
+                        td { (c.kind) } td { (c.grant) } td { (c.financial_year) } td { (project_link(&c.project)) }
                         td class="supplier" { (c.supplier) } td { (c.reference) }
                         td class="num" { (pounds(c.amount)) }
                         td class="num amount" data-amount=(c.outstanding) { (pounds(c.outstanding)) }
