@@ -27,20 +27,20 @@ fn good_spend() -> Vec<(&'static str, &'static str)> {
 }
 
 /// Opens `page` as `secret`'s session and posts `fields` with its token to `action`.
-async fn post_to(app: &TestApp, secret: &str, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn post_to(app: &TestApp, secret: &str, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
     let form = send(app, "GET", page, Some(secret), None, &[]).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.text);
     let body = format!("{}&csrf_token={}", encode(fields), form.form_token());
     send(app, "POST", action, Some(secret), Some(&body), &[]).await
 }
 
-fn element<'a>(page: &'a str, id: &str) -> &'a str {
+pub(crate) fn element<'a>(page: &'a str, id: &str) -> &'a str {
     let at = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}: {page}"));
     let rest = &page[at..];
     &rest[..rest.find("</").unwrap_or(rest.len())]
 }
 
-fn location(p: &Page) -> String {
+pub(crate) fn location(p: &Page) -> String {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
     p.headers[header::LOCATION].to_str().unwrap().to_owned()
 }

@@ -23,6 +23,7 @@ mod evidence_reversal;
 mod flow;
 mod forecast_corrections;
 mod forms;
+mod forms_desk;
 mod forms_postings;
 mod forms_reference;
 mod funder_cli;

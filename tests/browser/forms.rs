@@ -5,16 +5,13 @@
 use serde_json::json;
 
 use super::cdp::{Browser, Page};
+use super::forms_postings::value;
 use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
 
 /// Empties the field matching `selector`, then types `text` into it.
 fn retype(page: &Page, selector: &str, text: &str) {
     page.eval(&format!("document.querySelector({}).value = ''", json!(selector)));
     page.type_into(selector, text);
-}
-
-fn value(page: &Page, selector: &str) -> String {
-    page.eval(&format!("document.querySelector({}).value", json!(selector))).as_str().unwrap_or_default().to_owned()
 }
 
 #[test]

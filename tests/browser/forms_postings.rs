@@ -9,11 +9,11 @@ use super::axe::assert_accessible;
 use super::cdp::{Browser, Page};
 use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
 
-fn value(page: &Page, selector: &str) -> String {
+pub(super) fn value(page: &Page, selector: &str) -> String {
     page.eval(&format!("document.querySelector({}).value", json!(selector))).as_str().unwrap_or_default().to_owned()
 }
 
-fn set(page: &Page, selector: &str, text: &str) {
+pub(super) fn set(page: &Page, selector: &str, text: &str) {
     page.eval(&format!("document.querySelector({}).value = {}", json!(selector), json!(text)));
 }
 

@@ -11,6 +11,7 @@ mod admin_pages;
 mod axe;
 mod cdp;
 mod forms;
+mod forms_desk;
 mod forms_postings;
 mod imports;
 mod ledger;

@@ -47,6 +47,22 @@ fn errors_list(errors: &[FieldError]) -> maud::Markup {
     }
 }
 
+/// A labelled password input; `autocomplete` says whose password it is.
+fn password(id: &str, name: &str, label: &str, autocomplete: &str) -> maud::Markup {
+    html! {
+        label for=(id) { (label) }
+        input id=(id) name=(name) type="password" autocomplete=(autocomplete) required;
+    }
+}
+
+/// A labelled text input, its value kept.
+fn text(name: &str, label: &str, value: &str) -> maud::Markup {
+    html! {
+        label for=(name) { (label) }
+        input id=(name) name=(name) type="text" value=(value) required;
+    }
+}
+
 fn password_html(form_token: &str, errors: &[FieldError], changed: bool) -> String {
     let body = html! {
         main class="narrow" {
@@ -55,12 +71,9 @@ fn password_html(form_token: &str, errors: &[FieldError], changed: bool) -> Stri
             (errors_list(errors))
             form method="post" action="/account/password" {
                 (csrf::hidden_input(form_token))
-                label for="current_password" { "Current password" }
-                input id="current_password" name="current_password" type="password" autocomplete="current-password" required;
-                label for="new_password" { "New password (at least 12 characters)" }
-                input id="new_password" name="new_password" type="password" autocomplete="new-password" required;
-                label for="confirm_password" { "New password again" }
-                input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" required;
+                (password("current_password", "current_password", "Current password", "current-password"))
+                (password("new_password", "new_password", "New password (at least 12 characters)", "new-password"))
+                (password("confirm_password", "confirm_password", "New password again", "new-password"))
                 button type="submit" id="change-password" { "Change password" }
             }
             p class="back" { a href="/dashboard" { "Back to the dashboard" } }
@@ -170,8 +183,7 @@ fn users_html(form_token: &str, list: &[UserInfo], errors: &[FieldError], kept: 
                                     }
                                     form method="post" action={ "/admin/users/" (u.username) "/reset-password" } {
                                         (csrf::hidden_input(form_token))
-                                        label for={ "reset-" (u.username) } { "New password" }
-                                        input id={ "reset-" (u.username) } name="password" type="password" autocomplete="new-password" required;
+                                        (password(&format!("reset-{}", u.username), "password", "New password", "new-password"))
                                         button type="submit" { "Reset password" }
                                     }
                                 }
@@ -183,14 +195,11 @@ fn users_html(form_token: &str, list: &[UserInfo], errors: &[FieldError], kept: 
             h2 { "Add a user" }
             form method="post" action="/admin/users" {
                 (csrf::hidden_input(form_token))
-                label for="username" { "Username" }
-                input id="username" name="username" type="text" value=(kept.0) required;
-                label for="display_name" { "Display name" }
-                input id="display_name" name="display_name" type="text" value=(kept.1) required;
+                (text("username", "Username", kept.0))
+                (text("display_name", "Display name", kept.1))
                 label for="role" { "Role" }
                 select id="role" name="role" { @for r in Role::WORDS { option value=(r) { (r) } } }
-                label for="password" { "Password (at least 12 characters)" }
-                input id="password" name="password" type="password" autocomplete="new-password" required;
+                (password("password", "password", "Password (at least 12 characters)", "new-password"))
                 button type="submit" id="add-user" { "Add user" }
             }
             p class="back" { a href="/dashboard" { "Back to the dashboard" } }

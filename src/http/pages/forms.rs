@@ -19,14 +19,14 @@
 //!    (every property of the schema, in the order shown, with its label; the test
 //!    `every_form_labels_every_field_it_shows` holds you to it) and `record` (the storage
 //!    operation the API route calls, returning the path of the record's page).
-//! 2. Two handlers in this file, each a line, with their `#[utoipa::path]` (copy the
-//!    allocation's pair and change the path, the type and the words), registered in `routes`.
+//! 2. Its two routes, declared once with `record_form_routes!` (the allocation's call shows
+//!    how: the handlers' doc comments, the two paths and the words that differ), registered
+//!    in `router`.
 //! 3. A link to `/NAME/new` where a person would look for it (`record_links`).
 //! 4. Tests beside `tests/api/forms.rs`'s: a good post, a bad one, a rule refusal.
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -46,6 +46,73 @@ use crate::model::page::PAGE_LIMIT_MAX;
 use crate::model::postings::AllocationCmd;
 use crate::model::wire;
 use crate::storage::{Store, StoreError, operations as ops, reference};
+
+/// Declares a recording form's two routes once: `form NAME "/X/new"`, the form
+/// (`new_page::<T>`), and `post NAME "/X"`, recording it (`post::<T>`), each handler with its
+/// doc comment, written above it in the call, and its `#[utoipa::path]`. The answers every
+/// form has are written here; the call gives only the words that differ: what a role that may
+/// not is refused (`may_not`), the body's description, where success goes (`done`), what may
+/// be missing (404) and the ledger rules that refuse (409, where there are any). `denied` (403)
+/// and `bad` (422) replace the common words where a form says more; `via F` records through
+/// `F(&state, who, form)` in place of `post::<T>` (a form that chooses between request
+/// types). Without `form`, only the post is declared (a form page with its own query).
+macro_rules! record_form_routes {
+    (@either , $($default:tt)*) => { $($default)* };
+    (@either $given:expr, $($default:tt)*) => { $given };
+    (
+        type $($cmd:ident)::+, may_not $may:literal;
+        $(#[doc = $form_doc:tt])*
+        form $form:ident $new:literal;
+        $($post:tt)*
+    ) => {
+        $(#[doc = $form_doc])*
+        #[utoipa::path(get, path = $new, tag = "pages", security(()),
+            responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
+                (status = 303, description = "No live session: to `/sign-in`, then back."),
+                (status = 403, description = concat!("The session's role may not ", $may, ": a page saying so."))))]
+        async fn $form(
+            ::axum::extract::State(s): ::axum::extract::State<$crate::http::AppState>,
+            who: Result<$crate::http::pages::Session, $crate::http::pages::NoSession>,
+        ) -> ::axum::response::Response {
+            $crate::http::pages::forms::new_page::<$($cmd)::+>(&s, who).await
+        }
+
+        record_form_routes! { type $($cmd)::+, may_not $may; $($post)* }
+    };
+    (
+        type $($cmd:ident)::+, may_not $may:literal;
+        $(#[doc = $post_doc:tt])*
+        post $post:ident $at:literal;
+        body $body:literal;
+        done $done:literal;
+        missing $missing:literal;
+        $(refused $refused:literal;)?
+        $(denied $denied:literal;)?
+        $(bad $bad:literal;)?
+        $(via $via:path;)?
+    ) => {
+        $(#[doc = $post_doc])*
+        #[utoipa::path(post, path = $at, tag = "pages", security(()),
+            request_body(content = $($cmd)::+, content_type = "application/x-www-form-urlencoded", description = $body),
+            responses((status = 303, description = $done),
+                (status = 403, description = record_form_routes!(@either $($denied)?, concat!(
+                    "No valid `csrf_token` for this session, posted from another origin, or a role that may not ",
+                    $may, ": a page saying so; nothing is changed."))),
+                (status = 404, description = $missing, body = String, content_type = "text/html"),
+                $((status = 409, description = $refused, body = String, content_type = "text/html"),)?
+                (status = 422, description = record_form_routes!(@either $($bad)?,
+                    "A bad field: the form again, with the values kept and each problem beside its field."),
+                    body = String, content_type = "text/html")))]
+        async fn $post(
+            ::axum::extract::State(s): ::axum::extract::State<$crate::http::AppState>,
+            who: Result<$crate::http::pages::Session, $crate::http::pages::NoSession>,
+            form: Result<$crate::http::pages::csrf::CsrfForm, $crate::http::pages::csrf::Refused>,
+        ) -> ::axum::response::Response {
+            record_form_routes!(@either $($via)?, $crate::http::pages::forms::post::<$($cmd)::+>)(&s, who, form).await
+        }
+    };
+}
+pub(crate) use record_form_routes;
 
 /// A request type that has a recording form.
 pub trait RecordForm: FromFields + ToSchema + Send + 'static {
@@ -126,41 +193,33 @@ pub fn record_links() -> Markup {
             " · " a id="record-spend" href="/spend/new" { "spend" }
             " · " a id="record-refunds" href="/refunds/new" { "a refund" }
             " · " a id="record-virements" href="/virements/new" { "a virement" }
+            " · " a id="record-projects" href="/projects/new" { "a project" }
+            " · " a id="record-receipts" href="/receipts/new" { "a receipt" }
+            " · " a id="record-repayments" href="/repayments/new" { "a repayment" }
+            " · " a id="record-forecasts" href="/forecasts/new" { "a forecast" }
+            " · " a id="record-indicator-returns" href="/indicator-returns/new" { "an indicator return" }
         }
     }
 }
 
-/// The form to allocate award money to a project (`POST /api/v1/allocations`'s body).
-///
-/// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/allocations/new", tag = "pages", security(()),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "The session's role may not allocate: a page saying so.")))]
-async fn allocation_form(State(s): State<AppState>, who: Result<Session, NoSession>) -> Response {
-    new_page::<AllocationCmd>(&s, who).await
-}
-
-/// Allocate award money to a project, from the form: the fields of `AllocationBody` as text,
-/// and `csrf_token`.
-///
-/// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/allocations", tag = "pages", security(()),
-    request_body(content = AllocationCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `AllocationBody`, all as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Allocated: to the entry's page `/entries/{id}`."),
-        (status = 403, description = "No live session, no valid `csrf_token` for this session, posted from another origin, or a role that may not allocate: a page saying so; nothing is changed."),
-        (status = 404, description = "No such grant, award, financial year or project: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 409, description = "Refused by a ledger rule (`over_allocation`, `period_closed` …): the form again, with the rule's figures.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept and each problem beside its field.", body = String, content_type = "text/html")))]
-async fn allocation_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    post::<AllocationCmd>(&s, who, form).await
+record_form_routes! {
+    type AllocationCmd, may_not "allocate";
+    /// The form to allocate award money to a project (`POST /api/v1/allocations`'s body).
+    ///
+    /// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    form allocation_form "/allocations/new";
+    /// Allocate award money to a project, from the form: the fields of `AllocationBody` as text,
+    /// and `csrf_token`.
+    ///
+    /// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post allocation_post "/allocations";
+    body "The fields of `AllocationBody`, all as text (empty is not given), and `csrf_token`.";
+    done "Allocated: to the entry's page `/entries/{id}`.";
+    missing "No such grant, award, financial year or project: the form again, saying so.";
+    refused "Refused by a ledger rule (`over_allocation`, `period_closed` …): the form again, with the rule's figures.";
+    denied "No live session, no valid `csrf_token` for this session, posted from another origin, or a role that may not allocate: a page saying so; nothing is changed.";
 }
 
 /// A missing session goes to sign-in and back to the form (never to the POST's address).
@@ -559,6 +618,12 @@ async fn choices_for(s: &AppState, field: &str) -> Result<Vec<(String, String)>,
             .into_iter()
             .map(|y| (y.code.clone(), format!("{} to {}", y.start_date, y.end_date)))
             .collect(),
+        "priority" => reference::list_priorities(store, "", PAGE_LIMIT_MAX)
+            .await?
+            .items
+            .into_iter()
+            .map(|p| (p.code, p.name))
+            .collect(),
         "recipient" | "organisation" => reference::list_organisations(store, "", PAGE_LIMIT_MAX)
             .await?
             .items
@@ -926,6 +991,11 @@ mod tests {
         labelled::<ops::PurchaseOrderCmd>().unwrap();
         labelled::<ops::GrantAgreementCmd>().unwrap();
         labelled::<crate::model::postings::VirementCmd>().unwrap();
+        labelled::<crate::model::reference::NewProject>().unwrap();
+        labelled::<super::super::desk_forms::Cash<false>>().unwrap();
+        labelled::<super::super::desk_forms::Cash<true>>().unwrap();
+        labelled::<crate::model::monitoring::ForecastCmd>().unwrap();
+        labelled::<crate::model::monitoring::IndicatorReturnCmd>().unwrap();
     }
 
     #[test]

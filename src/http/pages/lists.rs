@@ -25,9 +25,11 @@ use super::dashboard::pounds;
 use super::{Session, page_response};
 use crate::domain::status::ReturnKind;
 use crate::domain::{AccountKind, EntryKind, Money, VirementStatus};
-use crate::model::entries::EntryFilter;
+use crate::model::lists::VirementFilter;
 use crate::model::lists::{EntrySort, ListFormat, Standing};
-use crate::model::page::List;
+use crate::model::page::{List, PAGE_LIMIT_MAX};
+use crate::model::postings::VirementRecord;
+use crate::model::tokens::Principal;
 use crate::reports::lists as csv_lists;
 use crate::storage::{audit, entries, operations};
 
@@ -38,6 +40,33 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(virements_page))
         .routes(routes!(returns_page))
         .routes(routes!(audit_page))
+}
+
+/// Declares a list page's route once: `page NAME "/PATH", FILTERS, need NEED => BODY`, its
+/// doc comment written above it in the call. The handler carries the `#[utoipa::path]` every
+/// list has (the API query type's filters and `ListQuery`; the page, or its CSV), with a 403
+/// where `forbidden` says who may not read it; it refuses a role `NEED` does not allow, then
+/// answers with `BODY(state, person, query)`.
+macro_rules! list_page {
+    (
+        $(#[doc = $doc:tt])*
+        page $name:ident $path:literal, $($filters:ident)::+, need $need:ident $(, forbidden $forbidden:literal)?
+            => $body:ident;
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, tag = "pages", security(()), params($($filters)::+, ListQuery),
+            responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
+                    (String = "text/html"), (String = "text/csv"))),
+                (status = 303, description = "No live session: to `/sign-in`, then back."),
+                $((status = 403, description = $forbidden),)?
+                (status = 422, description = "A bad filter: a page naming it.")))]
+        async fn $name(State(s): State<AppState>, Session(who, _): Session, q: Query) -> Result<Response, AppError> {
+            if !Need::$need.allows(who.role) {
+                return Err(AppError::Forbidden);
+            }
+            $body(s, who, q).await
+        }
+    };
 }
 
 /// The header every list page shares: where the person is, and the way to the others.
@@ -56,17 +85,7 @@ pub fn nav() -> Markup {
 
 /// A query string of the pairs given with a value, each percent-encoded.
 pub fn query_string(pairs: &[(&str, String)]) -> String {
-    let encode = |t: &str| -> String {
-        t.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
+    let encode = |t: &str| super::encoded(t, b"");
     pairs
         .iter()
         .filter(|(_, v)| !v.is_empty())
@@ -116,24 +135,45 @@ impl ListQuery {
     }
 }
 
-/// A text filter's input, its value kept.
-fn text_input(name: &str, label: &str, value: &str, kind: &str) -> Markup {
-    html! {
-        span class="filter" {
-            label for=(name) { (label) }
-            input id=(name) name=(name) type=(kind) value=(value);
-        }
-    }
+/// One filter of a list, said once: its name in the query, its label, its value, and how
+/// it is entered; the form shows it, and the page's links carry it.
+struct Filter<'a> {
+    name: &'a str,
+    label: &'a str,
+    value: String,
+    input: Input<'a>,
 }
 
-/// A select of words, with an empty "any" choice first (or none, when `any` is None).
-fn select(name: &str, label: &str, words: &[&str], chosen: &str, any: Option<&str>) -> Markup {
+/// How a filter is entered: an input of this type, or a choice of words with an empty "any"
+/// choice first (or none, when `any` is None).
+enum Input<'a> {
+    Text(&'a str),
+    Words(&'a [&'a str], Option<&'a str>),
+}
+
+/// A text filter, its value kept; `kind` is the input's type.
+fn text_input<'a>(name: &'a str, label: &'a str, value: &str, kind: &'a str) -> Filter<'a> {
+    Filter { name, label, value: value.to_owned(), input: Input::Text(kind) }
+}
+
+/// A filter chosen from `words`.
+fn select<'a>(name: &'a str, label: &'a str, words: &'a [&'a str], chosen: &str, any: Option<&'a str>) -> Filter<'a> {
+    Filter { name, label, value: chosen.to_owned(), input: Input::Words(words, any) }
+}
+
+fn filter_html(f: &Filter) -> Markup {
+    let (name, value) = (f.name, f.value.as_str());
     html! {
         span class="filter" {
-            label for=(name) { (label) }
-            select id=(name) name=(name) {
-                @if let Some(any) = any { option value="" selected[chosen.is_empty()] { (any) } }
-                @for w in words { option value=(w) selected[*w == chosen] { (w) } }
+            label for=(name) { (f.label) }
+            @match f.input {
+                Input::Text(kind) => { input id=(name) name=(name) type=(kind) value=(value); }
+                Input::Words(words, any) => {
+                    select id=(name) name=(name) {
+                        @if let Some(any) = any { option value="" selected[value.is_empty()] { (any) } }
+                        @for w in words { option value=(w) selected[*w == value] { (w) } }
+                    }
+                }
             }
         }
     }
@@ -142,70 +182,57 @@ fn select(name: &str, label: &str, words: &[&str], chosen: &str, any: Option<&st
 /// The frame of a list page: nav, heading, filters, summary, download, rows, next page.
 struct ListPage<'a> {
     title: &'a str,
+    /// The list's address, where its filters are sent.
     action: &'a str,
-    filters: Markup,
+    /// The filters, in the form and carried by the page's links to the download and the next page.
+    filters: &'a [Filter<'a>],
     summary: Markup,
-    csv: String,
     table: Markup,
+    /// The next page's cursor, if there is one.
     next: Option<String>,
 }
 
-fn render(p: ListPage) -> String {
+fn render(p: ListPage) -> Response {
+    let pairs: Vec<(&str, String)> = p.filters.iter().map(|f| (f.name, f.value.clone())).collect();
+    let csv = link(p.action, &pairs, &[("format", "csv".to_owned())]);
+    let next = p.next.map(|c| link(p.action, &pairs, &[("cursor", c)]));
     let body = html! {
         header class="masthead" {
             (nav())
             h1 { (p.title) }
             form class="noprint controls filters" method="get" action=(p.action) role="search" {
-                (p.filters)
+                @for f in p.filters { (filter_html(f)) }
                 button type="submit" { "Search" }
             }
         }
         main {
             (p.summary)
-            p class="noprint" { a id="csv-link" href=(p.csv) { "Download these rows (CSV)" } }
+            p class="noprint" { a id="csv-link" href=(csv) { "Download these rows (CSV)" } }
             (p.table)
-            @if let Some(next) = &p.next { p class="noprint" { a id="next-page" rel="next" href=(next) { "Next page" } } }
+            @if let Some(next) = &next { p class="noprint" { a id="next-page" rel="next" href=(next) { "Next page" } } }
         }
     };
-    super::html::page(&format!("{} · grant-ledger", p.title), body)
+    page_response(StatusCode::OK, super::html::page(&format!("{} · grant-ledger", p.title), body))
+}
+
+/// A project's code, linking to its page.
+fn project_link(code: &str) -> Markup {
+    html! { a href={ "/projects/" (super::percent_encode(code)) } { (code) } }
 }
 
 fn opt_text<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
-/// The filters of an entries list as its links carry them.
-fn entry_pairs(f: &EntryFilter) -> Vec<(&'static str, String)> {
-    vec![
-        ("financial_year", opt_text(&f.year)),
-        ("grant", opt_text(&f.grant)),
-        ("project", opt_text(&f.project)),
-        ("kind", opt_text(&f.kind)),
-        ("account", opt_text(&f.account)),
-        ("supplier", opt_text(&f.supplier)),
-        ("invoice_ref", opt_text(&f.invoice_ref)),
-        ("q", opt_text(&f.q)),
-        ("from", opt_text(&f.from)),
-        ("to", opt_text(&f.to)),
-        ("min", opt_text(&f.min)),
-        ("max", opt_text(&f.max)),
-        ("sort", f.sort.to_string()),
-    ]
+list_page! {
+    /// Entries, searched by supplier, invoice reference, project, grant, kind, dates, amount and
+    /// memo text; by date unless `sort=id`.
+    ///
+    /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
+    page entries_page "/entries", ledger::EntryFilterQuery, need ReadLedger => entries;
 }
 
-/// Entries, searched by supplier, invoice reference, project, grant, kind, dates, amount and
-/// memo text; by date unless `sort=id`.
-///
-/// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/entries", tag = "pages", security(()), params(ledger::EntryFilterQuery, ListQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
-            (String = "text/html"), (String = "text/csv"))),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 422, description = "A bad filter: a page naming it.")))]
-async fn entries_page(State(s): State<AppState>, Session(who, _): Session, mut q: Query) -> Result<Response, AppError> {
-    if !Need::ReadLedger.allows(who.role) {
-        return Err(AppError::Forbidden);
-    }
+async fn entries(s: AppState, _who: Principal, mut q: Query) -> Result<Response, AppError> {
     // The page lists by date unless asked otherwise; the API keeps its order by id.
     let f = ledger::EntryFilterQuery::read(&mut q).filter(EntrySort::Date);
     let page = match f.sort {
@@ -214,7 +241,6 @@ async fn entries_page(State(s): State<AppState>, Session(who, _): Session, mut q
     };
     let csv = page.csv();
     q.finish()?;
-    let pairs = entry_pairs(&f);
     if csv {
         let rows = csv_lists::entries(&s.store, &f).await?;
         return Ok(csv_response(csv_lists::csv(&csv_lists::ENTRY_COLUMNS, &rows, false), "entries.csv"));
@@ -225,21 +251,21 @@ async fn entries_page(State(s): State<AppState>, Session(who, _): Session, mut q
         Some(kind) => format!("Net to {kind}"),
         None => "Amount".to_owned(),
     };
-    let filters = html! {
-        (text_input("supplier", "Supplier", &opt_text(&f.supplier), "search"))
-        (text_input("invoice_ref", "Invoice ref", &opt_text(&f.invoice_ref), "text"))
-        (text_input("q", "Memo contains", &opt_text(&f.q), "search"))
-        (text_input("grant", "Grant", &opt_text(&f.grant), "text"))
-        (text_input("project", "Project", &opt_text(&f.project), "text"))
-        (text_input("financial_year", "Year", &opt_text(&f.year), "text"))
-        (select("kind", "Kind", &EntryKind::WORDS, &opt_text(&f.kind), Some("any")))
-        (select("account", "Posting to", &AccountKind::WORDS, &opt_text(&f.account), Some("any account")))
-        (text_input("from", "From", &opt_text(&f.from), "date"))
-        (text_input("to", "To", &opt_text(&f.to), "date"))
-        (text_input("min", "Amount from", &opt_text(&f.min), "text"))
-        (text_input("max", "to", &opt_text(&f.max), "text"))
-        (select("sort", "Order", &["date", "id"], f.sort.as_str(), None))
-    };
+    let filters = [
+        text_input("supplier", "Supplier", &opt_text(&f.supplier), "search"),
+        text_input("invoice_ref", "Invoice ref", &opt_text(&f.invoice_ref), "text"),
+        text_input("q", "Memo contains", &opt_text(&f.q), "search"),
+        text_input("grant", "Grant", &opt_text(&f.grant), "text"),
+        text_input("project", "Project", &opt_text(&f.project), "text"),
+        text_input("financial_year", "Year", &opt_text(&f.year), "text"),
+        select("kind", "Kind", &EntryKind::WORDS, &opt_text(&f.kind), Some("any")),
+        select("account", "Posting to", &AccountKind::WORDS, &opt_text(&f.account), Some("any account")),
+        text_input("from", "From", &opt_text(&f.from), "date"),
+        text_input("to", "To", &opt_text(&f.to), "date"),
+        text_input("min", "Amount from", &opt_text(&f.min), "text"),
+        text_input("max", "to", &opt_text(&f.max), "text"),
+        select("sort", "Order", &["date", "id"], f.sort.as_str(), None),
+    ];
     let summary = html! {
         p id="list-total" data-count=(total.count) data-total=(total.amount) {
             (total.count) " " (if total.count == 1 { "entry" } else { "entries" })
@@ -261,7 +287,7 @@ async fn entries_page(State(s): State<AppState>, Session(who, _): Session, mut q
                         td { a href={ "/entries/" (l.entry.id) } { (l.entry.id) } }
                         td { (l.entry.kind) }
                         td { (l.entry.grant) }
-                        td { (opt_text(&l.project)) }
+                        td { @if let Some(p) = &l.project { (project_link(p)) } }
                         td class="supplier" { (opt_text(&l.supplier)) }
                         td { (opt_text(&l.invoice_ref)) }
                         td { (l.entry.memo) }
@@ -271,64 +297,38 @@ async fn entries_page(State(s): State<AppState>, Session(who, _): Session, mut q
             }
         }
     };
-    let next = found.next_cursor.map(|c| link("/entries", &pairs, &[("cursor", c)]));
-    let html = render(ListPage {
-        title: "Entries",
-        action: "/entries",
-        filters,
-        summary,
-        csv: link("/entries", &pairs, &[("format", "csv".to_owned())]),
-        table,
-        next,
-    });
-    Ok(page_response(StatusCode::OK, html))
+    let next = found.next_cursor;
+    Ok(render(ListPage { title: "Entries", action: "/entries", filters: &filters, summary, table, next }))
 }
 
-/// Commitments, open or all, by grant, year, project, supplier and date.
-///
-/// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/commitments", tag = "pages", security(()), params(ledger::CommitmentQuery, ListQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
-            (String = "text/html"), (String = "text/csv"))),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 422, description = "A bad filter: a page naming it.")))]
-async fn commitments_page(
-    State(s): State<AppState>,
-    Session(who, _): Session,
-    mut q: Query,
-) -> Result<Response, AppError> {
-    if !Need::ReadLedger.allows(who.role) {
-        return Err(AppError::Forbidden);
-    }
+list_page! {
+    /// Commitments, open or all, by grant, year, project, supplier and date.
+    ///
+    /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
+    page commitments_page "/commitments", ledger::CommitmentQuery, need ReadLedger => commitments;
+}
+
+async fn commitments(s: AppState, _who: Principal, mut q: Query) -> Result<Response, AppError> {
     let f = ledger::CommitmentQuery::read(&mut q).filter();
     let page = ListQuery::read(&mut q, List::Commitments, "");
     let csv = page.csv();
     q.finish()?;
     let status = if f.open_only { Standing::Open } else { Standing::All };
-    let pairs = vec![
-        ("status", status.to_string()),
-        ("grant", opt_text(&f.grant)),
-        ("financial_year", opt_text(&f.financial_year)),
-        ("project", opt_text(&f.project)),
-        ("supplier", opt_text(&f.supplier)),
-        ("from", opt_text(&f.from)),
-        ("to", opt_text(&f.to)),
-    ];
     let every = csv_lists::commitments(&s.store, &f).await?;
     if csv {
         return Ok(csv_response(csv_lists::csv(&csv_lists::COMMITMENT_COLUMNS, &every, false), "commitments.csv"));
     }
     let found = operations::search_commitments(&s.store, &f, page.after_id(), page.limit).await?;
     let outstanding = Money::from_pence(every.iter().map(|c| c.outstanding.pence()).sum());
-    let filters = html! {
-        (select("status", "Which", &Standing::WORDS, status.as_str(), None))
-        (text_input("supplier", "Supplier", &opt_text(&f.supplier), "search"))
-        (text_input("grant", "Grant", &opt_text(&f.grant), "text"))
-        (text_input("project", "Project", &opt_text(&f.project), "text"))
-        (text_input("financial_year", "Year", &opt_text(&f.financial_year), "text"))
-        (text_input("from", "From", &opt_text(&f.from), "date"))
-        (text_input("to", "To", &opt_text(&f.to), "date"))
-    };
+    let filters = [
+        select("status", "Which", &Standing::WORDS, status.as_str(), None),
+        text_input("supplier", "Supplier", &opt_text(&f.supplier), "search"),
+        text_input("grant", "Grant", &opt_text(&f.grant), "text"),
+        text_input("project", "Project", &opt_text(&f.project), "text"),
+        text_input("financial_year", "Year", &opt_text(&f.financial_year), "text"),
+        text_input("from", "From", &opt_text(&f.from), "date"),
+        text_input("to", "To", &opt_text(&f.to), "date"),
+    ];
     let summary = html! {
         p id="list-total" data-count=(every.len()) data-total=(outstanding) {
             (every.len()) " " (if every.len() == 1 { "commitment" } else { "commitments" })
@@ -349,7 +349,7 @@ async fn commitments_page(
                     tr data-id=(c.commitment_id) {
                         td { (c.date) }
                         td { (c.commitment_id) " " a href={ "/entries/" (c.entry_id) } { "entry " (c.entry_id) } }
-                        td { (c.kind) } td { (c.grant) } td { (c.financial_year) } td { (c.project) }
+                        td { (c.kind) } td { (c.grant) } td { (c.financial_year) } td { (project_link(&c.project)) }
                         td class="supplier" { (c.supplier) } td { (c.reference) }
                         td class="num" { (pounds(c.amount)) }
                         td class="num amount" data-amount=(c.outstanding) { (pounds(c.outstanding)) }
@@ -358,53 +358,74 @@ async fn commitments_page(
             }
         }
     };
-    let next = found.next_cursor.map(|c| link("/commitments", &pairs, &[("cursor", c)]));
-    let csv = link("/commitments", &pairs, &[("format", "csv".to_owned())]);
-    let html = render(ListPage { title: "Commitments", action: "/commitments", filters, summary, csv, table, next });
-    Ok(page_response(StatusCode::OK, html))
+    let next = found.next_cursor;
+    Ok(render(ListPage { title: "Commitments", action: "/commitments", filters: &filters, summary, table, next }))
 }
 
-/// Virements by status, year, grant, project and decision date.
-///
-/// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/virements", tag = "pages", security(()), params(controls::VirementQuery, ListQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
-            (String = "text/html"), (String = "text/csv"))),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 422, description = "A bad filter: a page naming it.")))]
-async fn virements_page(
-    State(s): State<AppState>,
-    Session(who, _): Session,
-    mut q: Query,
-) -> Result<Response, AppError> {
-    if !Need::ReadLedger.allows(who.role) {
-        return Err(AppError::Forbidden);
+list_page! {
+    /// Virements by status, year, grant, project and decision date.
+    ///
+    /// Above them, an approver sees those waiting for their decision: pending, and not their
+    /// own proposals.
+    ///
+    /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
+    page virements_page "/virements", controls::VirementQuery, need ReadLedger => virements;
+}
+
+/// The virements waiting for `who` to decide: pending, and proposed by someone else, when
+/// `who` may approve (the four-eyes rule); none otherwise.
+async fn waiting_for(s: &AppState, who: &Principal) -> Result<Vec<VirementRecord>, AppError> {
+    if !Need::Approver.allows(who.role) {
+        return Ok(Vec::new());
     }
+    let pending = VirementFilter { status: Some(VirementStatus::Pending), ..VirementFilter::default() };
+    let mut waiting = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = crate::storage::controls::search_virements(&s.store, &pending, after, PAGE_LIMIT_MAX).await?;
+        after = page.items.last().map_or(after, |v| v.virement_id);
+        waiting.extend(page.items.into_iter().filter(|v| v.proposed_by != who.name));
+        if page.next_cursor.is_none() {
+            return Ok(waiting);
+        }
+    }
+}
+
+async fn virements(s: AppState, who: Principal, mut q: Query) -> Result<Response, AppError> {
     let f = controls::VirementQuery::read(&mut q).filter();
     let page = ListQuery::read(&mut q, List::Virements, "");
     let csv = page.csv();
     q.finish()?;
-    let pairs = vec![
-        ("status", opt_text(&f.status)),
-        ("financial_year", opt_text(&f.financial_year)),
-        ("grant", opt_text(&f.grant)),
-        ("project", opt_text(&f.project)),
-        ("from", opt_text(&f.from)),
-        ("to", opt_text(&f.to)),
-    ];
     if csv {
         let rows = csv_lists::virements(&s.store, &f).await?;
         return Ok(csv_response(csv_lists::csv(&csv_lists::VIREMENT_COLUMNS, &rows, false), "virements.csv"));
     }
     let found = crate::storage::controls::search_virements(&s.store, &f, page.after_id(), page.limit).await?;
-    let filters = html! {
-        (select("status", "Status", &VirementStatus::WORDS, &opt_text(&f.status), Some("any")))
-        (text_input("grant", "Grant", &opt_text(&f.grant), "text"))
-        (text_input("project", "Project", &opt_text(&f.project), "text"))
-        (text_input("financial_year", "Year", &opt_text(&f.financial_year), "text"))
-        (text_input("from", "Decided from", &opt_text(&f.from), "date"))
-        (text_input("to", "To", &opt_text(&f.to), "date"))
+    let waiting = waiting_for(&s, &who).await?;
+    let summary = html! {
+        @if !waiting.is_empty() {
+            section aria-labelledby="h-waiting" class="noprint" {
+                h2 id="h-waiting" { "Waiting for your decision" }
+                ul id="waiting" {
+                    @for v in &waiting {
+                        li {
+                            a href={ "/virements/" (v.virement_id) } { "Virement " (v.virement_id) }
+                            ": " (pounds(v.amount)) " of " (v.grant) " " (v.financial_year) " from " (v.from_project)
+                            " to " (v.to_project) ", proposed by " (v.proposed_by)
+                        }
+                    }
+                }
+            }
+        }
     };
+    let filters = [
+        select("status", "Status", &VirementStatus::WORDS, &opt_text(&f.status), Some("any")),
+        text_input("grant", "Grant", &opt_text(&f.grant), "text"),
+        text_input("project", "Project", &opt_text(&f.project), "text"),
+        text_input("financial_year", "Year", &opt_text(&f.financial_year), "text"),
+        text_input("from", "Decided from", &opt_text(&f.from), "date"),
+        text_input("to", "To", &opt_text(&f.to), "date"),
+    ];
     let table = html! {
         table id="virements" class="figures" {
             caption { "Virements found" }
@@ -429,43 +450,33 @@ async fn virements_page(
             }
         }
     };
-    let next = found.next_cursor.map(|c| link("/virements", &pairs, &[("cursor", c)]));
-    let csv = link("/virements", &pairs, &[("format", "csv".to_owned())]);
-    let summary = html! {};
-    let html = render(ListPage { title: "Virements", action: "/virements", filters, summary, csv, table, next });
-    Ok(page_response(StatusCode::OK, html))
+    let next = found.next_cursor;
+    Ok(render(ListPage { title: "Virements", action: "/virements", filters: &filters, summary, table, next }))
 }
 
-/// Filed returns by kind, year and the date filed, newest first.
-///
-/// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/returns", tag = "pages", security(()), params(returns::ReturnsQuery, ListQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
-            (String = "text/html"), (String = "text/csv"))),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 422, description = "A bad filter: a page naming it.")))]
-async fn returns_page(State(s): State<AppState>, Session(..): Session, mut q: Query) -> Result<Response, AppError> {
+list_page! {
+    /// Filed returns by kind, year and the date filed, newest first.
+    ///
+    /// Roles: every role, signed in with the session cookie; without one, 303 to `/sign-in`.
+    page returns_page "/returns", returns::ReturnsQuery, need ReadLedger => returns;
+}
+
+async fn returns(s: AppState, _who: Principal, mut q: Query) -> Result<Response, AppError> {
     let f = returns::ReturnsQuery::read(&mut q).filter();
     let page = ListQuery::read(&mut q, List::Returns, "");
     let csv = page.csv();
     q.finish()?;
-    let pairs = vec![
-        ("kind", opt_text(&f.kind)),
-        ("financial_year", opt_text(&f.financial_year)),
-        ("from", opt_text(&f.from)),
-        ("to", opt_text(&f.to)),
-    ];
     if csv {
         let rows = csv_lists::returns(&s.store, &f).await?;
         return Ok(csv_response(csv_lists::csv(&csv_lists::RETURN_COLUMNS, &rows, false), "returns.csv"));
     }
     let found = crate::storage::returns::search(&s.store, &f, page.after_id(), page.limit).await?;
-    let filters = html! {
-        (select("kind", "Kind", &ReturnKind::WORDS, &opt_text(&f.kind), Some("any")))
-        (text_input("financial_year", "Year", &opt_text(&f.financial_year), "text"))
-        (text_input("from", "Filed from", &opt_text(&f.from), "date"))
-        (text_input("to", "To", &opt_text(&f.to), "date"))
-    };
+    let filters = [
+        select("kind", "Kind", &ReturnKind::WORDS, &opt_text(&f.kind), Some("any")),
+        text_input("financial_year", "Year", &opt_text(&f.financial_year), "text"),
+        text_input("from", "Filed from", &opt_text(&f.from), "date"),
+        text_input("to", "To", &opt_text(&f.to), "date"),
+    ];
     let table = html! {
         table id="returns" class="figures" {
             caption { "Filed returns found, newest first" }
@@ -484,26 +495,25 @@ async fn returns_page(State(s): State<AppState>, Session(..): Session, mut q: Qu
             }
         }
     };
-    let next = found.next_cursor.map(|c| link("/returns", &pairs, &[("cursor", c)]));
-    let csv = link("/returns", &pairs, &[("format", "csv".to_owned())]);
-    let summary = html! {};
-    let html = render(ListPage { title: "Filed returns", action: "/returns", filters, summary, csv, table, next });
-    Ok(page_response(StatusCode::OK, html))
+    let next = found.next_cursor;
+    Ok(render(ListPage {
+        title: "Filed returns",
+        action: "/returns",
+        filters: &filters,
+        summary: html! {},
+        table,
+        next,
+    }))
 }
 
-/// The audit trail by entity, key, actor, action and date, newest first.
-///
-/// Roles: every role but funder; token and sign-in records for admin only.
-#[utoipa::path(get, path = "/audit", tag = "pages", security(()), params(controls::AuditQuery, ListQuery),
-    responses((status = 200, description = "The page, or with `format=csv` the rows as CSV.", content(
-            (String = "text/html"), (String = "text/csv"))),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "A funder, or token or session records asked for by another role."),
-        (status = 422, description = "A bad filter: a page naming it.")))]
-async fn audit_page(State(s): State<AppState>, Session(who, _): Session, mut q: Query) -> Result<Response, AppError> {
-    if !Need::ReadAudit.allows(who.role) {
-        return Err(AppError::Forbidden);
-    }
+list_page! {
+    /// The audit trail by entity, key, actor, action and date, newest first.
+    ///
+    /// Roles: every role but funder; token and sign-in records for admin only.
+    page audit_page "/audit", controls::AuditQuery, need ReadAudit, forbidden "A funder, or token or session records asked for by another role." => audit;
+}
+
+async fn audit(s: AppState, who: Principal, mut q: Query) -> Result<Response, AppError> {
     let f = controls::AuditQuery::read(&mut q).filter(Need::Admin.allows(who.role));
     let page = ListQuery::read(&mut q, List::Audit, "");
     let csv = page.csv();
@@ -511,27 +521,19 @@ async fn audit_page(State(s): State<AppState>, Session(who, _): Session, mut q: 
     if f.entity.is_some_and(crate::domain::audit::AuditEntity::admin_only) && !f.with_tokens {
         return Err(AppError::Forbidden);
     }
-    let pairs = vec![
-        ("entity", opt_text(&f.entity)),
-        ("key", opt_text(&f.key)),
-        ("actor", opt_text(&f.actor)),
-        ("action", opt_text(&f.action)),
-        ("from", opt_text(&f.from)),
-        ("to", opt_text(&f.to)),
-    ];
     if csv {
         let rows = csv_lists::audit(&s.store, &f).await?;
         return Ok(csv_response(csv_lists::csv(&csv_lists::AUDIT_COLUMNS, &rows, false), "audit.csv"));
     }
     let found = audit::list(&s.store, &f, page.after_id(), page.limit).await?;
-    let filters = html! {
-        (text_input("entity", "Entity", &opt_text(&f.entity), "text"))
-        (text_input("key", "Key", &opt_text(&f.key), "text"))
-        (text_input("actor", "Who", &opt_text(&f.actor), "text"))
-        (text_input("action", "Action", &opt_text(&f.action), "text"))
-        (text_input("from", "From", &opt_text(&f.from), "date"))
-        (text_input("to", "To", &opt_text(&f.to), "date"))
-    };
+    let filters = [
+        text_input("entity", "Entity", &opt_text(&f.entity), "text"),
+        text_input("key", "Key", &opt_text(&f.key), "text"),
+        text_input("actor", "Who", &opt_text(&f.actor), "text"),
+        text_input("action", "Action", &opt_text(&f.action), "text"),
+        text_input("from", "From", &opt_text(&f.from), "date"),
+        text_input("to", "To", &opt_text(&f.to), "date"),
+    ];
     let table = html! {
         table id="audit" class="figures" {
             caption { "Audit records found, newest first" }
@@ -548,9 +550,6 @@ async fn audit_page(State(s): State<AppState>, Session(who, _): Session, mut q: 
             }
         }
     };
-    let next = found.next_cursor.map(|c| link("/audit", &pairs, &[("cursor", c)]));
-    let csv = link("/audit", &pairs, &[("format", "csv".to_owned())]);
-    let summary = html! {};
-    let html = render(ListPage { title: "Audit trail", action: "/audit", filters, summary, csv, table, next });
-    Ok(page_response(StatusCode::OK, html))
+    let next = found.next_cursor;
+    Ok(render(ListPage { title: "Audit trail", action: "/audit", filters: &filters, summary: html! {}, table, next }))
 }

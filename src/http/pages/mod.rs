@@ -14,6 +14,7 @@ pub mod account;
 mod cash;
 pub mod csrf;
 mod dashboard;
+mod desk_forms;
 pub mod errors;
 mod filed;
 pub mod forms;
@@ -22,6 +23,7 @@ mod import_pages;
 pub(crate) mod lists;
 mod partners;
 mod posting_forms;
+mod project_pages;
 mod record_pages;
 pub mod svg;
 mod virement_pages;
@@ -81,6 +83,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(year_pages::router())
         .merge(posting_forms::router())
         .merge(import_pages::router())
+        .merge(project_pages::router())
+        .merge(desk_forms::router())
 }
 
 /// To the dashboard.
@@ -197,15 +201,25 @@ impl Session {
 
 /// Percent-encodes everything but unreserved characters and `/`, for a query value.
 fn percent_encode(text: &str) -> String {
+    encoded(text, b"/")
+}
+
+/// Percent-encodes every byte but unreserved characters and those of `keep`.
+fn encoded(text: &str, keep: &[u8]) -> String {
     text.bytes()
         .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || keep.contains(&b) {
                 (b as char).to_string()
             } else {
                 format!("%{b:02X}")
             }
         })
         .collect()
+}
+
+/// A record's id in a page's address: a positive whole number.
+fn record_id(text: &str) -> Result<i64, AppError> {
+    text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field("id", "must be a positive whole number"))
 }
 
 /// Which of the sign-in forms a refusal is about.

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::dashboard::pounds;
-use super::forms::{self, FormParts, RecordForm, Refusal, Stop};
+use super::forms::{self, FormParts, RecordForm, Refusal, Stop, record_form_routes};
 use super::{NoSession, Session, page_response};
 use crate::domain::EvidenceStatus;
 use crate::http::AppState;
@@ -203,70 +203,42 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reverse_post))
 }
 
-/// The form to record spend (`POST /api/v1/spend`'s body), with its VAT.
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/spend/new", tag = "pages", security(()),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "The session's role may not record spend: a page saying so.")))]
-async fn spend_form(State(s): State<AppState>, who: Result<Session, NoSession>) -> Response {
-    forms::new_page::<ops::SpendCmd>(&s, who).await
+record_form_routes! {
+    type ops::SpendCmd, may_not "record spend";
+    /// The form to record spend (`POST /api/v1/spend`'s body), with its VAT.
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    form spend_form "/spend/new";
+    /// Record spend from the form: the fields of `SpendBody` as text, `csrf_token`, and
+    /// `overspend_ok` (the page's own: record an overspend a warn grant flags).
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post spend_post "/spend";
+    body "The fields of `SpendBody`, all as text (empty is not given; a checkbox on the form and left unticked is false), `csrf_token`, and `overspend_ok`.";
+    done "Recorded: to the entry's page `/entries/{id}`; or, without a live session, to `/sign-in`.";
+    missing "No such grant, award, financial year or project: the form again, saying so.";
+    refused "Refused by a ledger rule (`overspend` with what is available, `duplicate` with the entry it repeats and a box to confirm a second invoice, `period_closed` …), or an overspend a warn grant would flag (`overspend_warning`), with a box to confirm it: the form again.";
 }
 
-/// Record spend from the form: the fields of `SpendBody` as text, `csrf_token`, and
-/// `overspend_ok` (the page's own: record an overspend a warn grant flags).
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/spend", tag = "pages", security(()),
-    request_body(content = ops::SpendCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `SpendBody`, all as text (empty is not given; a checkbox on the form and left unticked is false), `csrf_token`, and `overspend_ok`."),
-    responses((status = 303, description = "Recorded: to the entry's page `/entries/{id}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, or a role that may not record spend: a page saying so; nothing is changed."),
-        (status = 404, description = "No such grant, award, financial year or project: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 409, description = "Refused by a ledger rule (`overspend` with what is available, `duplicate` with the entry it repeats and a box to confirm a second invoice, `period_closed` …), or an overspend a warn grant would flag (`overspend_warning`), with a box to confirm it: the form again.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept and each problem beside its field.", body = String, content_type = "text/html")))]
-async fn spend_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    forms::post::<ops::SpendCmd>(&s, who, form).await
-}
-
-/// The form to record a refund or credit note, or a clawback under a grant agreement
-/// (`POST /api/v1/refunds`'s body).
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/refunds/new", tag = "pages", security(()),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "The session's role may not record refunds: a page saying so.")))]
-async fn refund_form(State(s): State<AppState>, who: Result<Session, NoSession>) -> Response {
-    forms::new_page::<ops::RefundCmd>(&s, who).await
-}
-
-/// Record a refund from the form: the fields of `RefundBody` as text, and `csrf_token`.
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/refunds", tag = "pages", security(()),
-    request_body(content = ops::RefundCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `RefundBody`, all as text (empty is not given; a checkbox on the form and left unticked is false), and `csrf_token`."),
-    responses((status = 303, description = "Recorded: to the entry's page `/entries/{id}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, or a role that may not record refunds: a page saying so; nothing is changed."),
-        (status = 404, description = "No such grant, award, project, spend or commitment: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 409, description = "Refused by a ledger rule (`duplicate` with the entry it repeats, `period_closed`, `conflict` …): the form again.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept and each problem beside its field.", body = String, content_type = "text/html")))]
-async fn refund_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    forms::post::<ops::RefundCmd>(&s, who, form).await
+record_form_routes! {
+    type ops::RefundCmd, may_not "record refunds";
+    /// The form to record a refund or credit note, or a clawback under a grant agreement
+    /// (`POST /api/v1/refunds`'s body).
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    form refund_form "/refunds/new";
+    /// Record a refund from the form: the fields of `RefundBody` as text, and `csrf_token`.
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post refund_post "/refunds";
+    body "The fields of `RefundBody`, all as text (empty is not given; a checkbox on the form and left unticked is false), and `csrf_token`.";
+    done "Recorded: to the entry's page `/entries/{id}`; or, without a live session, to `/sign-in`.";
+    missing "No such grant, award, project, spend or commitment: the form again, saying so.";
+    refused "Refused by a ledger rule (`duplicate` with the entry it repeats, `period_closed`, `conflict` …): the form again.";
 }
 
 /// True when a query or a form's pairs choose a grant agreement.
@@ -297,31 +269,31 @@ async fn commitment_form(
     }
 }
 
-/// Record a commitment from the form: the fields of `PurchaseOrderBody` or
-/// `GrantAgreementBody` (chosen by `kind`) as text, an agreement's parts as
-/// `schedule[i].financial_year` and `schedule[i].amount`, and `csrf_token`.
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/commitments", tag = "pages", security(()),
-    request_body(content = ops::CommitmentRequest, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `CommitmentBody`, all as text (empty is not given); a schedule's parts as `schedule[i].financial_year` and `schedule[i].amount` from 0, a row left blank not given; and `csrf_token`."),
-    responses((status = 303, description = "Committed: to the commitment's page `/commitments/{id}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, or a role that may not commit: a page saying so; nothing is changed."),
-        (status = 404, description = "No such grant, award, financial year, project or organisation: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 409, description = "Refused by a ledger rule (`overspend` with what is available, `period_closed` …): the form again.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field (a schedule not adding up names `schedule`, a bad part `schedule[i].FIELD`): the form again, with the values kept and each problem beside its field.", body = String, content_type = "text/html")))]
-async fn commitment_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
+record_form_routes! {
+    type ops::CommitmentRequest, may_not "commit";
+    /// Record a commitment from the form: the fields of `PurchaseOrderBody` or
+    /// `GrantAgreementBody` (chosen by `kind`) as text, an agreement's parts as
+    /// `schedule[i].financial_year` and `schedule[i].amount`, and `csrf_token`.
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post commitment_post "/commitments";
+    body "The fields of `CommitmentBody`, all as text (empty is not given); a schedule's parts as `schedule[i].financial_year` and `schedule[i].amount` from 0, a row left blank not given; and `csrf_token`.";
+    done "Committed: to the commitment's page `/commitments/{id}`; or, without a live session, to `/sign-in`.";
+    missing "No such grant, award, financial year, project or organisation: the form again, saying so.";
+    refused "Refused by a ledger rule (`overspend` with what is available, `period_closed` …): the form again.";
+    bad "A bad field (a schedule not adding up names `schedule`, a bad part `schedule[i].FIELD`): the form again, with the values kept and each problem beside its field.";
+    via post_commitment;
+}
+
+/// A commitment's post, read as the kind it chooses.
+async fn post_commitment(s: &AppState, who: Result<Session, NoSession>, form: Result<CsrfForm, Refused>) -> Response {
     let agreement =
         form.as_ref().is_ok_and(|f| chooses_agreement(f.0.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()))));
     if agreement {
-        forms::post::<ops::GrantAgreementCmd>(&s, who, form).await
+        forms::post::<ops::GrantAgreementCmd>(s, who, form).await
     } else {
-        forms::post::<ops::PurchaseOrderCmd>(&s, who, form).await
+        forms::post::<ops::PurchaseOrderCmd>(s, who, form).await
     }
 }
 
@@ -466,10 +438,6 @@ fn details_html(c: &CommitmentDetail) -> Markup {
     }
 }
 
-fn positive_id(text: &str) -> Result<i64, AppError> {
-    text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field("id", "must be a positive whole number"))
-}
-
 /// One commitment: its details, its parts by year, the spend and refunds drawn on it and a
 /// partner's evidence; with the forms to release what it will not spend and, for a grant
 /// agreement, to record the partner's evidence.
@@ -487,42 +455,48 @@ async fn commitment_page(
     Session(who, token): Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let id = positive_id(&id)?;
+    let id = super::record_id(&id)?;
     Ok(page_response(StatusCode::OK, commitment_html(&s, &who, &token, id, Returned::None).await?))
 }
 
-/// Who acts, their form token, and the form's pairs.
-type Acting = (Principal, String, Vec<(String, String)>);
-
-/// The checks every action form makes: a session (else to sign in and back to `page`), a
-/// valid token, the role.
-fn acting(
-    who: Result<Session, NoSession>,
-    form: Result<CsrfForm, Refused>,
-    page: &str,
-) -> Result<Acting, Box<Response>> {
-    let Session(principal, token) = match who {
+/// An action form on a record's page (`POST /X/{id}/ACTION`): the id (a bad one refused
+/// first), a session (else to sign in and back to `page_of(id)`), a valid token, the role
+/// `need` says, the fields read into `T`, and `run` as the signed-in person; 303 to the
+/// record's page, or that page again (`again`) with the form's values and refusal.
+async fn act<T: FromFields>(
+    id: &str,
+    page_of: impl Fn(i64) -> String,
+    (who, form): (Result<Session, NoSession>, Result<CsrfForm, Refused>),
+    need: impl AsyncFnOnce(i64) -> Result<Need, StoreError>,
+    run: impl AsyncFnOnce(T, i64, Actor<'_>) -> Result<(), StoreError>,
+    again: impl AsyncFnOnce(&Principal, &str, i64, &[(String, String)], &Refusal) -> Result<String, AppError>,
+) -> Response {
+    let id = match super::record_id(id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let page = page_of(id);
+    let Session(who, token) = match who {
         Ok(w) => w,
         Err(NoSession::Redirect(_)) => {
-            return Err(Box::new(
-                Redirect::to(&format!("/sign-in?next={}", super::percent_encode(page))).into_response(),
-            ));
+            return Redirect::to(&format!("/sign-in?next={}", super::percent_encode(&page))).into_response();
         }
-        Err(e) => return Err(Box::new(e.into_response())),
+        Err(e) => return e.into_response(),
     };
     let pairs = match form {
         Ok(CsrfForm(f)) => f.pairs().to_vec(),
-        Err(refused) => return Err(Box::new(refused.into_response())),
+        Err(refused) => return refused.into_response(),
     };
-    Ok((principal, token, pairs))
-}
-
-/// An action's outcome: 303 to `page`, or the record's page again with the form's refusal.
-async fn answered(
-    outcome: Result<(), AppError>,
-    page: String,
-    again: impl AsyncFnOnce(Refusal) -> Result<String, AppError>,
-) -> Response {
+    match need(id).await {
+        Ok(need) if need.allows(who.role) => {}
+        Ok(_) => return AppError::Forbidden.into_response(),
+        Err(e) => return AppError::Store(e).into_response(),
+    }
+    let (fields, _) = forms::for_reading(&pairs, &[]);
+    let outcome = match T::from_fields(Fields::text_pairs(fields)) {
+        Err(errors) => Err(AppError::Validation(errors)),
+        Ok(cmd) => run(cmd, id, Actor { name: &who.name, idem: None }).await.map_err(AppError::Store),
+    };
     let error = match outcome {
         Ok(()) => return Redirect::to(&page).into_response(),
         Err(e) => e,
@@ -531,11 +505,14 @@ async fn answered(
         Ok(r) => r,
         Err(page) => return page,
     };
-    let status = refusal.status();
-    match again(refusal).await {
-        Ok(html) => page_response(status, html),
+    match again(&who, &token, id, &pairs, &refusal).await {
+        Ok(html) => page_response(refusal.status(), html),
         Err(e) => e.into_response(),
     }
+}
+
+fn commitment_path(id: i64) -> String {
+    format!("/commitments/{id}")
 }
 
 /// Release what a commitment will not spend, from the form on its page: the fields of
@@ -558,29 +535,13 @@ async fn release_post(
     Path(id): Path<String>,
     form: Result<CsrfForm, Refused>,
 ) -> Response {
-    let id = match positive_id(&id) {
-        Ok(id) => id,
-        Err(e) => return e.into_response(),
+    let run = async |cmd: ops::ReleaseCmd, id, actor: Actor<'_>| {
+        ops::release(&s.store, ops::ReleaseCmd { commitment_id: id, ..cmd }, actor).await.map(|_| ())
     };
-    let page = format!("/commitments/{id}");
-    let (who, token, pairs) = match acting(who, form, &page) {
-        Ok(a) => a,
-        Err(r) => return *r,
+    let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
+        commitment_html(&s, who, token, id, Returned::Release(pairs, r)).await
     };
-    if !Need::Finance.allows(who.role) {
-        return AppError::Forbidden.into_response();
-    }
-    let (fields, _) = forms::for_reading(&pairs, &[]);
-    let outcome = async {
-        let cmd = ops::ReleaseCmd { commitment_id: id, ..ops::ReleaseCmd::from_fields(Fields::text_pairs(fields))? };
-        ops::release(&s.store, cmd, Actor { name: &who.name, idem: None }).await?;
-        Ok::<(), AppError>(())
-    }
-    .await;
-    answered(outcome, page, async |r: Refusal| {
-        commitment_html(&s, &who, &token, id, Returned::Release(&pairs, &r)).await
-    })
-    .await
+    act(&id, commitment_path, (who, form), async |_| Ok(Need::Finance), run, again).await
 }
 
 /// Record a partner's evidence of spend, from the form on a grant agreement's page: the
@@ -603,29 +564,13 @@ async fn evidence_post(
     Path(id): Path<String>,
     form: Result<CsrfForm, Refused>,
 ) -> Response {
-    let id = match positive_id(&id) {
-        Ok(id) => id,
-        Err(e) => return e.into_response(),
+    let run = async |cmd: EvidenceCmd, id, actor: Actor<'_>| {
+        ops::record_evidence(&s.store, EvidenceCmd { commitment_id: id, ..cmd }, actor).await.map(|_| ())
     };
-    let page = format!("/commitments/{id}");
-    let (who, token, pairs) = match acting(who, form, &page) {
-        Ok(a) => a,
-        Err(r) => return *r,
+    let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
+        commitment_html(&s, who, token, id, Returned::Evidence(pairs, r)).await
     };
-    if !Need::Finance.allows(who.role) {
-        return AppError::Forbidden.into_response();
-    }
-    let (fields, _) = forms::for_reading(&pairs, &[]);
-    let outcome = async {
-        let cmd = EvidenceCmd { commitment_id: id, ..EvidenceCmd::from_fields(Fields::text_pairs(fields))? };
-        ops::record_evidence(&s.store, cmd, Actor { name: &who.name, idem: None }).await?;
-        Ok::<(), AppError>(())
-    }
-    .await;
-    answered(outcome, page, async |r: Refusal| {
-        commitment_html(&s, &who, &token, id, Returned::Evidence(&pairs, &r)).await
-    })
-    .await
+    act(&id, commitment_path, (who, form), async |_| Ok(Need::Finance), run, again).await
 }
 
 /// Reverse an entry, from the form on its page: `date` and `reason` (`ReverseBody`) as
@@ -648,31 +593,12 @@ async fn reverse_post(
     Path(id): Path<String>,
     form: Result<CsrfForm, Refused>,
 ) -> Response {
-    let id = match positive_id(&id) {
-        Ok(id) => id,
-        Err(e) => return e.into_response(),
+    let need = async |id| Ok(Need::to_reverse(ops::entry_kind(&s.store, id).await?));
+    let run = async |cmd: ops::ReverseCmd, id, actor: Actor<'_>| {
+        ops::reverse(&s.store, ops::ReverseCmd { entry_id: id, ..cmd }, actor).await.map(|_| ())
     };
-    let page = format!("/entries/{id}");
-    let (who, token, pairs) = match acting(who, form, &page) {
-        Ok(a) => a,
-        Err(r) => return *r,
+    let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
+        super::record_pages::entry_html_page(&s, who, token, id, pairs, r).await
     };
-    let kind = match ops::entry_kind(&s.store, id).await {
-        Ok(k) => k,
-        Err(e) => return AppError::Store(e).into_response(),
-    };
-    if !Need::to_reverse(kind).allows(who.role) {
-        return AppError::Forbidden.into_response();
-    }
-    let (fields, _) = forms::for_reading(&pairs, &[]);
-    let outcome = async {
-        let cmd = ops::ReverseCmd { entry_id: id, ..ops::ReverseCmd::from_fields(Fields::text_pairs(fields))? };
-        ops::reverse(&s.store, cmd, Actor { name: &who.name, idem: None }).await?;
-        Ok::<(), AppError>(())
-    }
-    .await;
-    answered(outcome, page, async |r: Refusal| {
-        super::record_pages::entry_html_page(&s, &who, &token, id, &pairs, &r).await
-    })
-    .await
+    act(&id, |id| format!("/entries/{id}"), (who, form), need, run, again).await
 }

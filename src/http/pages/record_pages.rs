@@ -42,11 +42,7 @@ async fn entry_page(
     session: Result<Session, NoSession>,
 ) -> Result<Response, Response> {
     // The id is checked before the session, so a bad id is a bad request however it is sent.
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or_else(|| AppError::field("id", "must be a positive whole number").into_response())?;
+    let id = super::record_id(&id).map_err(IntoResponse::into_response)?;
     let Session(who, token) = session.map_err(IntoResponse::into_response)?;
     let page =
         entry_html_page(&s, &who, &token, id, &[], &Refusal::default()).await.map_err(IntoResponse::into_response)?;

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
-use super::forms::{RecordForm, new_page, post};
+use super::forms::{RecordForm, record_form_routes};
 use super::{NoSession, Session, page_response};
 use crate::domain::VirementStatus;
 use crate::http::AppState;
@@ -58,41 +58,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reject_post))
 }
 
-/// The form to move budget between two projects of one award (`POST /api/v1/virements`'s body).
-///
-/// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/virements/new", tag = "pages", security(()),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "The session's role may not propose a virement: a page saying so.")))]
-async fn virement_form(State(s): State<AppState>, who: Result<Session, NoSession>) -> Response {
-    new_page::<VirementCmd>(&s, who).await
-}
-
-/// Propose a virement, from the form: the fields of `VirementBody` as text, and `csrf_token`.
-/// At or below the threshold it posts; above it, it waits for a second approver.
-///
-/// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/virements", tag = "pages", security(()),
-    request_body(content = VirementCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `VirementBody`, all as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Posted, or waiting for a second approver: to the virement's page `/virements/{id}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, or a role that may not propose a virement: a page saying so; nothing is changed."),
-        (status = 404, description = "No such grant, award, financial year or project: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 409, description = "Refused by a ledger rule (`overspend`, `period_closed` …): the form again, with the rule's figures.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept and each problem beside its field.", body = String, content_type = "text/html")))]
-async fn virement_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    post::<VirementCmd>(&s, who, form).await
-}
-
-fn path_id(text: &str) -> Result<i64, AppError> {
-    text.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| AppError::field("id", "must be a positive whole number"))
+record_form_routes! {
+    type VirementCmd, may_not "propose a virement";
+    /// The form to move budget between two projects of one award (`POST /api/v1/virements`'s body).
+    ///
+    /// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    form virement_form "/virements/new";
+    /// Propose a virement, from the form: the fields of `VirementBody` as text, and `csrf_token`.
+    /// At or below the threshold it posts; above it, it waits for a second approver.
+    ///
+    /// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post virement_post "/virements";
+    body "The fields of `VirementBody`, all as text (empty is not given), and `csrf_token`.";
+    done "Posted, or waiting for a second approver: to the virement's page `/virements/{id}`; or, without a live session, to `/sign-in`.";
+    missing "No such grant, award, financial year or project: the form again, saying so.";
+    refused "Refused by a ledger rule (`overspend`, `period_closed` …): the form again, with the rule's figures.";
 }
 
 /// One virement: its projects, amount, approval, status, who proposed and who decided it, and
@@ -111,7 +93,7 @@ async fn virement_page(
     Session(who, token): Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let v = controls::get_virement(&s.store, path_id(&id)?).await?;
+    let v = controls::get_virement(&s.store, super::record_id(&id)?).await?;
     let may_decide = Need::Approver.allows(who.role) && who.name != v.proposed_by;
     Ok(page_response(StatusCode::OK, render(&v, &who.name, &token, may_decide, None, "")))
 }
@@ -244,7 +226,7 @@ async fn decide(
     if !Need::Approver.allows(principal.role) {
         return AppError::Forbidden.into_response();
     }
-    let id = match path_id(id) {
+    let id = match super::record_id(id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

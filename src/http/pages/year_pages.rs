@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
-use super::forms::{Look, RecordForm, Refusal, render_at};
+use super::forms::{Look, RecordForm, Refusal, record_form_routes, render_at};
 use super::{NoSession, Session, page_response, percent_encode};
 use crate::domain::{FinancialYear, Money};
 use crate::http::AppState;
@@ -63,12 +63,12 @@ impl RecordForm for FileReturnCmd {
 }
 
 /// A form at its record's address: its look and where success goes.
-struct Control {
-    path: String,
-    title: String,
-    labels: &'static [(&'static str, &'static str)],
-    intro: Markup,
-    done: String,
+pub(super) struct Control {
+    pub path: String,
+    pub title: String,
+    pub labels: &'static [(&'static str, &'static str)],
+    pub intro: Markup,
+    pub done: String,
 }
 
 /// The session, or the answer instead: to sign in and back to `path`.
@@ -111,7 +111,13 @@ async fn show<T: ToSchema>(
 }
 
 /// `GET` of a control's form: signed in, a role that may, then `control(s)` says what it is.
-async fn form_page<T, C>(s: &AppState, who: Result<Session, NoSession>, path: &str, need: Need, control: C) -> Response
+pub(super) async fn form_page<T, C>(
+    s: &AppState,
+    who: Result<Session, NoSession>,
+    path: &str,
+    need: Need,
+    control: C,
+) -> Response
 where
     T: ToSchema,
     C: Future<Output = Result<Control, AppError>>,
@@ -131,7 +137,7 @@ where
 
 /// `POST` of a control's form: signed in, its token, a role that may, the fields read into
 /// `T` and `run` as the signed-in person; `303` to `done`, or the form again saying why.
-async fn form_post<T, C, F>(
+pub(super) async fn form_post<T, C, F>(
     s: &AppState,
     who: Result<Session, NoSession>,
     form: Result<CsrfForm, Refused>,
@@ -333,6 +339,68 @@ async fn year_page(
     Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
 }
 
+/// Declares a control's two routes at its record's address once: `form NAME`, its form
+/// (`GET`), and `post NAME`, recording it (`POST`), each handler with its doc comment, written
+/// above it in the call, and its `#[utoipa::path]`. Both are answered by `answer(state, who,
+/// at, form, ARGS)`, `at` the path's parts and `form` the post's (`None` for the form). The
+/// call gives the words that differ: who may (`not`: the refusal of another role, at the start
+/// of a sentence and within one), what success did (`done`), what may be missing (404) and
+/// the refusals of the rule (409); `to` names where success goes when it is not the year's
+/// page, and `bad` replaces the common 422 where a form says more.
+macro_rules! control_routes {
+    (@either , $($default:tt)*) => { $($default)* };
+    (@either $given:expr, $($default:tt)*) => { $given };
+    (
+        $(#[doc = $form_doc:tt])*
+        form $form:ident;
+        $(#[doc = $post_doc:tt])*
+        post $post:ident;
+        path $path:literal, params($($params:tt)*), at $at:tt;
+        type $cmd:ident, body $body:literal;
+        not $not:literal, $not_within:literal;
+        done $done:literal $(, to $to:literal)?;
+        missing $missing:literal;
+        refused $refused:literal;
+        $(bad $bad:literal;)?
+        answer $answer:ident $(, $arg:expr)*;
+    ) => {
+        $(#[doc = $form_doc])*
+        #[utoipa::path(get, path = $path, tag = "pages", security(()),
+            params($($params)*),
+            responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
+                (status = 303, description = "No live session: to `/sign-in`, then back."),
+                (status = 403, description = concat!($not, ": a page saying so.")),
+                (status = 404, description = $missing)))]
+        async fn $form(State(s): State<AppState>, who: Result<Session, NoSession>, Path(at): Path<$at>) -> Response {
+            $answer(s, who, at, None $(, $arg)*).await
+        }
+
+        $(#[doc = $post_doc])*
+        #[utoipa::path(post, path = $path, tag = "pages", security(()),
+            params($($params)*),
+            request_body(content = $cmd, content_type = "application/x-www-form-urlencoded", description = $body),
+            responses((status = 303, description = concat!($done, ": to ",
+                    control_routes!(@either $($to)?, "the year's page `/financial-years/{fy}`"),
+                    "; or, without a live session, to `/sign-in`.")),
+                (status = 403, description = concat!("No valid `csrf_token`, another origin, or ", $not_within,
+                    ": a page saying so; nothing is changed.")),
+                (status = 404, description = $missing),
+                (status = 409, description = $refused, body = String, content_type = "text/html"),
+                (status = 422, description = control_routes!(@either $($bad)?,
+                    "A bad field: the form again, with the values kept."), body = String, content_type = "text/html")))]
+        async fn $post(
+            State(s): State<AppState>,
+            who: Result<Session, NoSession>,
+            Path(at): Path<$at>,
+            form: Result<CsrfForm, Refused>,
+        ) -> Response {
+            $answer(s, who, at, Some(form) $(, $arg)*).await
+        }
+    };
+}
+
+pub(super) use control_routes;
+
 async fn close_control(s: &AppState, fy: &str, close: bool) -> Result<Control, AppError> {
     let year = year_of(fy)?;
     let word = if close { "close" } else { "reopen" };
@@ -345,96 +413,78 @@ async fn close_control(s: &AppState, fy: &str, close: bool) -> Result<Control, A
     })
 }
 
-/// The form to close a financial year (`POST /api/v1/financial-years/{fy}/close`'s body).
-///
-/// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
-/// 303 to `/sign-in`.
-#[utoipa::path(get, path = "/financial-years/{fy}/close", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path)),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "Not admin: a page saying so."),
-        (status = 404, description = "No such financial year: a page saying so.")))]
-async fn close_form(State(s): State<AppState>, who: Result<Session, NoSession>, Path(fy): Path<String>) -> Response {
-    let path = format!("/financial-years/{fy}/close");
-    form_page::<CloseYearCmd, _>(&s, who, &path, Need::Admin, close_control(&s, &fy, true)).await
-}
+/// A form that is a control's (`None`), or the post of one.
+pub(super) type Posted = Option<Result<CsrfForm, Refused>>;
 
-/// Close a financial year, from the form: `reason` (may be empty) and `csrf_token`.
-///
-/// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
-/// 303 to `/sign-in`.
-#[utoipa::path(post, path = "/financial-years/{fy}/close", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path)),
-    request_body(content = CloseYearCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `CloseBody`, as text, and `csrf_token`."),
-    responses((status = 303, description = "Closed: to the year's page `/financial-years/{fy}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or not admin: a page saying so; nothing is changed."),
-        (status = 404, description = "No such financial year: a page saying so."),
-        (status = 409, description = "Something of the year is unresolved, or it is closed: the form again, saying what.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept.", body = String, content_type = "text/html")))]
-async fn close_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path(fy): Path<String>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
+/// Closes or reopens a year from its form, or shows the form.
+async fn year_state(s: AppState, who: Result<Session, NoSession>, fy: String, form: Posted, close: bool) -> Response {
+    let Some(form) = form else {
+        let path = format!("/financial-years/{fy}/{}", if close { "close" } else { "reopen" });
+        let control = close_control(&s, &fy, close);
+        return if close {
+            form_page::<CloseYearCmd, _>(&s, who, &path, Need::Admin, control).await
+        } else {
+            form_page::<ReopenYearCmd, _>(&s, who, &path, Need::Admin, control).await
+        };
+    };
     let year = match year_of(&fy) {
         Ok(y) => y,
         Err(e) => return e.into_response(),
     };
     let store = s.store.clone();
-    let run = async |cmd: CloseYearCmd, name: String| {
-        controls::close_year(&store, year, &cmd.reason, actor(&name)).await.map(|_| ())
-    };
-    let path = format!("/financial-years/{year}/close");
-    form_post::<CloseYearCmd, _, _>(&s, who, form, &path, Need::Admin, close_control(&s, &fy, true), run).await
+    let path = format!("/financial-years/{year}/{}", if close { "close" } else { "reopen" });
+    let control = close_control(&s, &fy, close);
+    if close {
+        let run = async |cmd: CloseYearCmd, name: String| {
+            controls::close_year(&store, year, &cmd.reason, actor(&name)).await.map(|_| ())
+        };
+        form_post::<CloseYearCmd, _, _>(&s, who, form, &path, Need::Admin, control, run).await
+    } else {
+        let run = async |cmd: ReopenYearCmd, name: String| {
+            controls::reopen_year(&store, year, &cmd.reason, actor(&name)).await.map(|_| ())
+        };
+        form_post::<ReopenYearCmd, _, _>(&s, who, form, &path, Need::Admin, control, run).await
+    }
 }
 
-/// The form to reopen a closed financial year (`POST /api/v1/financial-years/{fy}/reopen`'s body).
-///
-/// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
-/// 303 to `/sign-in`.
-#[utoipa::path(get, path = "/financial-years/{fy}/reopen", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path)),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "Not admin: a page saying so."),
-        (status = 404, description = "No such financial year: a page saying so.")))]
-async fn reopen_form(State(s): State<AppState>, who: Result<Session, NoSession>, Path(fy): Path<String>) -> Response {
-    let path = format!("/financial-years/{fy}/reopen");
-    form_page::<ReopenYearCmd, _>(&s, who, &path, Need::Admin, close_control(&s, &fy, false)).await
+control_routes! {
+    /// The form to close a financial year (`POST /api/v1/financial-years/{fy}/close`'s body).
+    ///
+    /// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
+    /// 303 to `/sign-in`.
+    form close_form;
+    /// Close a financial year, from the form: `reason` (may be empty) and `csrf_token`.
+    ///
+    /// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
+    /// 303 to `/sign-in`.
+    post close_post;
+    path "/financial-years/{fy}/close", params(("fy" = crate::domain::FinancialYear, Path)), at String;
+    type CloseYearCmd, body "The fields of `CloseBody`, as text, and `csrf_token`.";
+    not "Not admin", "not admin";
+    done "Closed";
+    missing "No such financial year: a page saying so.";
+    refused "Something of the year is unresolved, or it is closed: the form again, saying what.";
+    answer year_state, true;
 }
 
-/// Reopen a closed financial year, from the form: `reason` and `csrf_token`.
-///
-/// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
-/// 303 to `/sign-in`.
-#[utoipa::path(post, path = "/financial-years/{fy}/reopen", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path)),
-    request_body(content = ReopenYearCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `ReopenBody`, as text, and `csrf_token`."),
-    responses((status = 303, description = "Reopened: to the year's page `/financial-years/{fy}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or not admin: a page saying so; nothing is changed."),
-        (status = 404, description = "No such financial year: a page saying so."),
-        (status = 409, description = "The year is open: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept.", body = String, content_type = "text/html")))]
-async fn reopen_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path(fy): Path<String>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    let year = match year_of(&fy) {
-        Ok(y) => y,
-        Err(e) => return e.into_response(),
-    };
-    let store = s.store.clone();
-    let run = async |cmd: ReopenYearCmd, name: String| {
-        controls::reopen_year(&store, year, &cmd.reason, actor(&name)).await.map(|_| ())
-    };
-    let path = format!("/financial-years/{year}/reopen");
-    form_post::<ReopenYearCmd, _, _>(&s, who, form, &path, Need::Admin, close_control(&s, &fy, false), run).await
+control_routes! {
+    /// The form to reopen a closed financial year (`POST /api/v1/financial-years/{fy}/reopen`'s body).
+    ///
+    /// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
+    /// 303 to `/sign-in`.
+    form reopen_form;
+    /// Reopen a closed financial year, from the form: `reason` and `csrf_token`.
+    ///
+    /// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
+    /// 303 to `/sign-in`.
+    post reopen_post;
+    path "/financial-years/{fy}/reopen", params(("fy" = crate::domain::FinancialYear, Path)), at String;
+    type ReopenYearCmd, body "The fields of `ReopenBody`, as text, and `csrf_token`.";
+    not "Not admin", "not admin";
+    done "Reopened";
+    missing "No such financial year: a page saying so.";
+    refused "The year is open: the form again, saying so.";
+    answer year_state, false;
 }
 
 async fn quarter_control(s: &AppState, fy: &str, q: &str, lock: bool) -> Result<Control, AppError> {
@@ -449,14 +499,19 @@ async fn quarter_control(s: &AppState, fy: &str, q: &str, lock: bool) -> Result<
     })
 }
 
-/// Records a lock or unlock from its form.
-async fn quarter_post(
+/// Locks or unlocks a quarter from its form, or shows the form.
+async fn quarter(
     s: AppState,
     who: Result<Session, NoSession>,
     (fy, q): (String, String),
-    form: Result<CsrfForm, Refused>,
+    form: Posted,
     lock: bool,
 ) -> Response {
+    let word = if lock { "lock" } else { "unlock" };
+    let Some(form) = form else {
+        let path = format!("/financial-years/{fy}/quarters/{q}/{word}");
+        return form_page::<QuarterLockCmd, _>(&s, who, &path, Need::Admin, quarter_control(&s, &fy, &q, lock)).await;
+    };
     let at = year_of(&fy).and_then(|y| Ok((y, quarter_of(&q)?)));
     let (year, quarter) = match at {
         Ok(at) => at,
@@ -466,91 +521,51 @@ async fn quarter_post(
     let run = async |cmd: QuarterLockCmd, name: String| {
         quarter_locks::set_locked(&store, year, quarter, lock, &cmd.reason, actor(&name)).await.map(|_| ())
     };
-    let path = format!("/financial-years/{year}/quarters/{quarter}/{}", if lock { "lock" } else { "unlock" });
+    let path = format!("/financial-years/{year}/quarters/{quarter}/{word}");
     let control = quarter_control(&s, &fy, &q, lock);
     form_post::<QuarterLockCmd, _, _>(&s, who, form, &path, Need::Admin, control, run).await
 }
 
-/// The form to lock a quarter (`POST /api/v1/financial-years/{fy}/quarters/{q}/lock`'s body).
-///
-/// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
-/// 303 to `/sign-in`.
-#[utoipa::path(get, path = "/financial-years/{fy}/quarters/{q}/lock", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "Not admin: a page saying so."),
-        (status = 404, description = "No such financial year: a page saying so.")))]
-async fn lock_form(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path((fy, q)): Path<(String, String)>,
-) -> Response {
-    let path = format!("/financial-years/{fy}/quarters/{q}/lock");
-    form_page::<QuarterLockCmd, _>(&s, who, &path, Need::Admin, quarter_control(&s, &fy, &q, true)).await
+control_routes! {
+    /// The form to lock a quarter (`POST /api/v1/financial-years/{fy}/quarters/{q}/lock`'s body).
+    ///
+    /// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
+    /// 303 to `/sign-in`.
+    form lock_form;
+    /// Lock a quarter, from the form: `reason` and `csrf_token`.
+    ///
+    /// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
+    /// 303 to `/sign-in`.
+    post lock_post;
+    path "/financial-years/{fy}/quarters/{q}/lock",
+        params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)), at (String, String);
+    type QuarterLockCmd, body "The fields of `QuarterLockBody`, as text, and `csrf_token`.";
+    not "Not admin", "not admin";
+    done "Locked";
+    missing "No such financial year: a page saying so.";
+    refused "Locked already, or an earlier quarter is open: the form again, naming it.";
+    answer quarter, true;
 }
 
-/// Lock a quarter, from the form: `reason` and `csrf_token`.
-///
-/// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
-/// 303 to `/sign-in`.
-#[utoipa::path(post, path = "/financial-years/{fy}/quarters/{q}/lock", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)),
-    request_body(content = QuarterLockCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `QuarterLockBody`, as text, and `csrf_token`."),
-    responses((status = 303, description = "Locked: to the year's page `/financial-years/{fy}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or not admin: a page saying so; nothing is changed."),
-        (status = 404, description = "No such financial year: a page saying so."),
-        (status = 409, description = "Locked already, or an earlier quarter is open: the form again, naming it.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept.", body = String, content_type = "text/html")))]
-async fn lock_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path(at): Path<(String, String)>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    quarter_post(s, who, at, form, true).await
-}
-
-/// The form to unlock a quarter (`POST /api/v1/financial-years/{fy}/quarters/{q}/unlock`'s body).
-///
-/// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
-/// 303 to `/sign-in`.
-#[utoipa::path(get, path = "/financial-years/{fy}/quarters/{q}/unlock", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "Not admin: a page saying so."),
-        (status = 404, description = "No such financial year: a page saying so.")))]
-async fn unlock_form(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path((fy, q)): Path<(String, String)>,
-) -> Response {
-    let path = format!("/financial-years/{fy}/quarters/{q}/unlock");
-    form_page::<QuarterLockCmd, _>(&s, who, &path, Need::Admin, quarter_control(&s, &fy, &q, false)).await
-}
-
-/// Unlock a quarter, from the form: `reason` and `csrf_token`.
-///
-/// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
-/// 303 to `/sign-in`.
-#[utoipa::path(post, path = "/financial-years/{fy}/quarters/{q}/unlock", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)),
-    request_body(content = QuarterLockCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `QuarterLockBody`, as text, and `csrf_token`."),
-    responses((status = 303, description = "Unlocked: to the year's page `/financial-years/{fy}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or not admin: a page saying so; nothing is changed."),
-        (status = 404, description = "No such financial year: a page saying so."),
-        (status = 409, description = "Not locked, or a later quarter is locked: the form again, naming it.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept.", body = String, content_type = "text/html")))]
-async fn unlock_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path(at): Path<(String, String)>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    quarter_post(s, who, at, form, false).await
+control_routes! {
+    /// The form to unlock a quarter (`POST /api/v1/financial-years/{fy}/quarters/{q}/unlock`'s body).
+    ///
+    /// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
+    /// 303 to `/sign-in`.
+    form unlock_form;
+    /// Unlock a quarter, from the form: `reason` and `csrf_token`.
+    ///
+    /// Roles: admin, signed in with the session cookie `gl_session`; without a live session,
+    /// 303 to `/sign-in`.
+    post unlock_post;
+    path "/financial-years/{fy}/quarters/{q}/unlock",
+        params(("fy" = crate::domain::FinancialYear, Path), ("q" = u8, Path, minimum = 1, maximum = 4)), at (String, String);
+    type QuarterLockCmd, body "The fields of `QuarterLockBody`, as text, and `csrf_token`.";
+    not "Not admin", "not admin";
+    done "Unlocked";
+    missing "No such financial year: a page saying so.";
+    refused "Not locked, or a later quarter is locked: the form again, naming it.";
+    answer quarter, false;
 }
 
 const YEAR_END_LABELS: &[(&str, &str)] = &[
@@ -595,46 +610,17 @@ async fn year_end_control(s: &AppState, grant: &str, fy: &str) -> Result<Control
     })
 }
 
-/// The form to resolve an award's unspent money at year end
-/// (`POST /api/v1/grants/{grant}/awards/{fy}/year-end`'s body).
-///
-/// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/grants/{grant}/awards/{fy}/year-end", tag = "pages", security(()),
-    params(("grant" = crate::http::openapi::Code, Path), ("fy" = crate::domain::FinancialYear, Path)),
-    responses((status = 200, description = "The form.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 403, description = "Neither approver nor admin: a page saying so."),
-        (status = 404, description = "No such award: a page saying so.")))]
-async fn year_end_form(
-    State(s): State<AppState>,
+/// Resolves an award's unspent money from its form, or shows the form.
+async fn year_end(
+    s: AppState,
     who: Result<Session, NoSession>,
-    Path((grant, fy)): Path<(String, String)>,
+    (grant, fy): (String, String),
+    form: Posted,
 ) -> Response {
-    let path = format!("/grants/{grant}/awards/{fy}/year-end");
-    form_page::<YearEndCmd, _>(&s, who, &path, Need::Approver, year_end_control(&s, &grant, &fy)).await
-}
-
-/// Resolve an award's unspent money at year end, from the form: the fields of `YearEndBody`
-/// as text, and `csrf_token`.
-///
-/// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/grants/{grant}/awards/{fy}/year-end", tag = "pages", security(()),
-    params(("grant" = crate::http::openapi::Code, Path), ("fy" = crate::domain::FinancialYear, Path)),
-    request_body(content = YearEndCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `YearEndBody`, as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Resolved: to the year's page `/financial-years/{fy}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or neither approver nor admin: a page saying so; nothing is changed."),
-        (status = 404, description = "No such award: a page saying so."),
-        (status = 409, description = "The year is closed: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field, or a split that does not account for the unspent money: the form again, with the values kept.", body = String, content_type = "text/html")))]
-async fn year_end_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path((grant, fy)): Path<(String, String)>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
+    let Some(form) = form else {
+        let path = format!("/grants/{grant}/awards/{fy}/year-end");
+        return form_page::<YearEndCmd, _>(&s, who, &path, Need::Approver, year_end_control(&s, &grant, &fy)).await;
+    };
     let year = match year_of(&fy) {
         Ok(y) => y,
         Err(e) => return e.into_response(),
@@ -646,6 +632,30 @@ async fn year_end_post(
         controls::year_end(&store, YearEndCmd { grant: grant.clone(), year, ..cmd }, actor(&name)).await.map(|_| ())
     };
     form_post::<YearEndCmd, _, _>(&s, who, form, &path, Need::Approver, control, run).await
+}
+
+control_routes! {
+    /// The form to resolve an award's unspent money at year end
+    /// (`POST /api/v1/grants/{grant}/awards/{fy}/year-end`'s body).
+    ///
+    /// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    form year_end_form;
+    /// Resolve an award's unspent money at year end, from the form: the fields of `YearEndBody`
+    /// as text, and `csrf_token`.
+    ///
+    /// Roles: approver, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post year_end_post;
+    path "/grants/{grant}/awards/{fy}/year-end",
+        params(("grant" = crate::http::openapi::Code, Path), ("fy" = crate::domain::FinancialYear, Path)), at (String, String);
+    type YearEndCmd, body "The fields of `YearEndBody`, as text (empty is not given), and `csrf_token`.";
+    not "Neither approver nor admin", "neither approver nor admin";
+    done "Resolved";
+    missing "No such award: a page saying so.";
+    refused "The year is closed: the form again, saying so.";
+    bad "A bad field, or a split that does not account for the unspent money: the form again, with the values kept.";
+    answer year_end;
 }
 
 /// The form to file a return (`POST /api/v1/returns`'s body); `financial_year`, `quarter`
@@ -691,23 +701,17 @@ async fn return_form(State(s): State<AppState>, who: Result<Session, NoSession>,
     }
 }
 
-/// File a return, from the form: the fields of `FileReturnBody` as text, and `csrf_token`.
-///
-/// Roles: finance, approver, admin, signed in with the session cookie `gl_session`; without
-/// a live session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/returns", tag = "pages", security(()),
-    request_body(content = FileReturnCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `FileReturnCmd`, all as text, and `csrf_token`."),
-    responses((status = 303, description = "Filed: to the filed return's page `/returns/{id}`; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or a role that may not file: a page saying so; nothing is changed."),
-        (status = 404, description = "No such financial year: the form again, saying so.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the form again, with the values kept and each problem beside its field.", body = String, content_type = "text/html")))]
-async fn return_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    super::forms::post::<FileReturnCmd>(&s, who, form).await
+record_form_routes! {
+    type FileReturnCmd, may_not "file";
+    /// File a return, from the form: the fields of `FileReturnBody` as text, and `csrf_token`.
+    ///
+    /// Roles: finance, approver, admin, signed in with the session cookie `gl_session`; without
+    /// a live session, 303 to `/sign-in`.
+    post return_post "/returns";
+    body "The fields of `FileReturnCmd`, all as text, and `csrf_token`.";
+    done "Filed: to the filed return's page `/returns/{id}`; or, without a live session, to `/sign-in`.";
+    missing "No such financial year: the form again, saying so.";
+    denied "No valid `csrf_token`, another origin, or a role that may not file: a page saying so; nothing is changed.";
 }
 
 /// A filed return: its kind, year and quarter, who filed it and when, its size, its SHA-256
@@ -726,11 +730,7 @@ async fn return_page(
     Session(who, _): Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or_else(|| AppError::field("id", "must be a positive whole number"))?;
+    let id = super::record_id(&id)?;
     let r = returns::get(&s.store, id).await?;
     let changed = filing::changed(&s.store, &r).await?;
     let title = format!("Filed return {id}");
