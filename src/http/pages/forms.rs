@@ -198,6 +198,7 @@ pub fn record_links() -> Markup {
             " · " a id="record-repayments" href="/repayments/new" { "a repayment" }
             " · " a id="record-forecasts" href="/forecasts/new" { "a forecast" }
             " · " a id="record-indicator-returns" href="/indicator-returns/new" { "an indicator return" }
+            " · " a id="record-imports" href="/imports/new" { "an import of the finance system's file" }
         }
     }
 }
