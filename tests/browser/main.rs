@@ -13,6 +13,7 @@ mod cdp;
 mod forms;
 mod forms_postings;
 mod ledger;
+mod lists;
 mod meeting;
 mod users;
 
