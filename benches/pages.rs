@@ -25,15 +25,11 @@ mod million;
 #[path = "common/timing.rs"]
 mod timing;
 
-use million::{build_ledger, generate, project_code};
+use million::{Scale, build_ledger, generate, project_code};
 use timing::{Stats, ms, time};
 
 /// What a page is to render within, server time, median (the target).
 const TARGET: Duration = Duration::from_millis(50);
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// One GET through the app with these headers: the status and the whole body.
 async fn get(router: &axum::Router, path: &str, headers: &[(header::HeaderName, String)]) -> (u16, Vec<u8>) {
@@ -147,10 +143,7 @@ async fn measure(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; anything else (e.g. a filter) is ignored.
-    let projects = env_num("GL_BENCH_PROJECTS", 1_000);
-    let postings = env_num("GL_BENCH_POSTINGS", 1_000_000);
-    let runs = env_num("GL_BENCH_RUNS", 30);
-    let year = FinancialYear::parse("2023-24").expect("a year");
+    let Scale { projects, postings, runs, year } = Scale::from_env();
     let dir = std::env::temp_dir().join(format!("gl_bench_pages_{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     harness::print_context("pages", &dir);

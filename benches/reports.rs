@@ -29,12 +29,8 @@ mod million;
 #[path = "common/timing.rs"]
 mod timing;
 
-use million::{GRANT, GenEntry, build_ledger, generate};
+use million::{GRANT, GenEntry, Scale, build_ledger, generate};
 use timing::{Stats, ms, time};
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// The same ledger as an hledger journal: the allocations as a yearly budget (periodic
 /// transaction), every spend as a transaction on the project's expense account.
@@ -173,10 +169,7 @@ async fn measure(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; anything else (e.g. a filter) is ignored.
-    let projects = env_num("GL_BENCH_PROJECTS", 1_000);
-    let postings = env_num("GL_BENCH_POSTINGS", 1_000_000);
-    let runs = env_num("GL_BENCH_RUNS", 30);
-    let year = FinancialYear::parse("2023-24").expect("a year");
+    let Scale { projects, postings, runs, year } = Scale::from_env();
     let dir = std::env::temp_dir().join(format!("gl_bench_{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let db = dir.join("bench.db");

@@ -15,6 +15,27 @@ use grant_ledger::storage::{DbTx, Store};
 use sqlx::Row;
 
 pub const GRANT: &str = "BENCH";
+
+/// The size of the ledger and how often each figure is taken: `GL_BENCH_PROJECTS` (1,000),
+/// `GL_BENCH_POSTINGS` (1,000,000), `GL_BENCH_RUNS` (30); in financial year 2023-24.
+pub struct Scale {
+    pub projects: usize,
+    pub postings: usize,
+    pub runs: usize,
+    pub year: FinancialYear,
+}
+
+impl Scale {
+    pub fn from_env() -> Scale {
+        let num = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+        Scale {
+            projects: num("GL_BENCH_PROJECTS", 1_000),
+            postings: num("GL_BENCH_POSTINGS", 1_000_000),
+            runs: num("GL_BENCH_RUNS", 30),
+            year: FinancialYear::parse("2023-24").expect("a year"),
+        }
+    }
+}
 const PRIORITIES: [&str; 7] = ["ASB", "COHESION", "DOMESTIC-ABUSE", "DRUGS", "VEHICLE", "VIOLENCE", "VULNERABLE"];
 const CREATED_AT: &str = "2023-04-01T09:00:00Z";
 

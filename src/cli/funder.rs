@@ -1,7 +1,9 @@
 //! `grant-ledger schedule|receipt|repayment|organisation`: the funder's cash (docs/cash.md)
 //! and organisations from the command line, acting as `--token` under the same role rules as
-//! the API. The flags are parsed by the routes' own body parsers and recorded by the same
-//! storage functions, so a value the API refuses is refused here too, and nothing is written.
+//! the API. The flags of a receipt, a repayment and an organisation are its request type's
+//! (`super::body`); a schedule's instalments go through the route's own parser; each is
+//! recorded by the route's storage function, so a value the API refuses is refused here too,
+//! and nothing is written.
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
