@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use grant_ledger::domain::chain::{EntryContent, PostingContent, entry_hash_v1};
 use grant_ledger::domain::{FinancialYear, Money};
+use grant_ledger::storage::entry_columns::{self, EntryColumns};
 use grant_ledger::storage::{DbTx, Store};
 use sqlx::Row;
 
@@ -125,8 +126,10 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
         .get("head_hash");
     const ENTRY_ROWS: usize = 400;
     for (chunk_no, chunk) in entries.chunks(ENTRY_ROWS).enumerate() {
-        let mut sql = String::from(
-            "insert into entries (id, kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at, prev_hash, hash) values ",
+        // The typed columns too, as `post_in` writes them, so `verify` finds them agreeing.
+        let mut sql = format!(
+            "insert into entries (id, kind, entry_date, financial_year, grant_code, memo, details, created_by, created_at, prev_hash, hash, {}) values ",
+            entry_columns::NAMES.join(", ")
         );
         let mut psql = String::from("insert into postings (entry_id, line, account, amount_pence, entry_date) values ");
         let mut hashes = Vec::with_capacity(chunk.len());
@@ -161,23 +164,10 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
             let hash = entry_hash_v1(&head, &content);
             hashes.push((head.clone(), hash.clone()));
             head = hash;
-            let b = i * 11;
-            let _ = write!(
-                sql,
-                "{}(${},${},${},${},${},${},${},${},${},${},${})",
-                if i == 0 { "" } else { "," },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10,
-                b + 11
-            );
+            const PER_ROW: usize = 11 + entry_columns::NAMES.len();
+            let b = i * PER_ROW;
+            let marks: Vec<String> = (1..=PER_ROW).map(|k| format!("${}", b + k)).collect();
+            let _ = write!(sql, "{}({})", if i == 0 { "" } else { "," }, marks.join(","));
             for line in 0..2 {
                 let pb = (i * 2 + line) * 5;
                 let _ = write!(
@@ -192,6 +182,10 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
                 );
             }
         }
+        let columns: Vec<EntryColumns> = chunk
+            .iter()
+            .map(|e| EntryColumns::of(&serde_json::from_str(&e.details).expect("the generator writes JSON")))
+            .collect();
         let mut q = sqlx::query(&sql);
         let mut pq = sqlx::query(&psql);
         for (i, (e, (prev, hash))) in chunk.iter().zip(&hashes).enumerate() {
@@ -209,6 +203,7 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
                 .bind(CREATED_AT)
                 .bind(prev.clone())
                 .bind(hash.clone());
+            q = columns[i].bind(q);
             for (line, (account, pence)) in e.postings.iter().enumerate() {
                 pq = pq.bind(id).bind(line as i64 + 1).bind(account.clone()).bind(*pence).bind(date.clone());
             }

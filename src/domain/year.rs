@@ -109,6 +109,15 @@ impl FinancialYear {
     }
 }
 
+/// The first and last day of the quarter `date` falls in. A financial year's quarters are
+/// calendar quarters, so this holds for a date of any year (a cash posting's may lie outside
+/// its award's year, rule 9); `quarter_balances` keys its rows by the first.
+pub fn quarter_bounds(date: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let year = FinancialYear::of(date);
+    let q = year.quarter_of(date).expect("a date lies in its own financial year");
+    (year.quarter_start(q).expect("quarters 1-4 exist"), year.quarter_end(q).expect("quarters 1-4 exist"))
+}
+
 impl fmt::Display for FinancialYear {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{:02}", self.0, (self.0 + 1) % 100)

@@ -45,6 +45,8 @@ pub const COVERAGE: &[(&str, Cover)] = &[
     // The audit chain's head and seal; checked against the newest record.
     ("audit_head", Cover::Chained),
     ("balances", Cover::Derived),
+    // Each account's postings per quarter (migration 0023), by `verify_quarters`.
+    ("quarter_balances", Cover::Derived),
     ("commitments", Cover::Entries),
     ("agreement_parts", Cover::Entries),
     // Held to its audit records by `verify::check_evidence`.

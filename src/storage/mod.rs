@@ -38,6 +38,7 @@ pub mod tokens;
 mod upgrade;
 pub mod users;
 pub mod verify;
+mod verify_quarters;
 mod verify_reversals;
 
 use std::str::FromStr;

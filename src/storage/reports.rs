@@ -12,7 +12,8 @@ use super::idempotency::IdemKey;
 use super::known::Cut;
 use super::{Store, StoreError, rows};
 use crate::domain::rag::{QuarterPlan, RagRule};
-use crate::domain::{AccountKind, FinancialYear};
+use crate::domain::year::quarter_bounds;
+use crate::domain::{AccountKind, FinancialYear, parse_date};
 use crate::domain::{AuditAction, AuditEntity};
 use crate::model::known::Known;
 use crate::model::reports::{AccountFigure, Labels, Plans, ProjectInfo, QuarterSpend, SpendProfile};
@@ -50,26 +51,40 @@ pub async fn account_figures(
             .await?
         }
         Some(date) => {
-            // An account's balance at the end of `date` is its postings up to it, or equally
-            // its balance less the postings after it, wherever its postings lie (a budget
-            // account's in its year, rule 5; a cash account's possibly before or after it,
-            // rule 9). Sum whichever side is likely shorter: both are index-only range scans
-            // of postings_account_date_amount. `exists` leaves out accounts untouched by then.
-            let late = date >= year.start() + (year.end() - year.start()) / 2;
-            let balance = if late {
-                "b.balance_pence - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
-                                    where p.account = b.account and p.entry_date > $3)"
+            // An account's balance at the end of `date` is its whole quarters before the
+            // date's own (`quarter_balances`, a few rows an account) plus that quarter's
+            // postings up to the date, or equally its whole quarters to the end of the date's
+            // quarter less the postings after the date in it: whichever range is shorter, an
+            // index-only scan of postings_account_date_amount within one quarter at most. A
+            // quarter's last day reads no postings. This holds wherever an account's postings
+            // lie (a budget account's in its year, rule 5; a cash account's possibly before or
+            // after it, rule 9). `exists` leaves out accounts untouched by then.
+            let (start, end) = quarter_bounds(date);
+            let balance = if date == end {
+                "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
+                   where q.account = b.account and q.quarter_start <= $4)"
+            } else if date - start < end - date {
+                "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
+                   where q.account = b.account and q.quarter_start < $4)
+                 + (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+                    where p.account = b.account and p.entry_date >= $4 and p.entry_date <= $3)"
             } else {
-                "(select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
-                   where p.account = b.account and p.entry_date <= $3)"
+                "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
+                   where q.account = b.account and q.quarter_start <= $4)
+                 - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+                    where p.account = b.account and p.entry_date > $3 and p.entry_date <= $5)"
             };
             let sql = format!(
-                "select b.kind, b.grant_code, b.project_code, {balance} as balance_pence
+                "select b.kind, b.grant_code, b.project_code, cast({balance} as bigint) as balance_pence
                  from balances b
                  where b.financial_year = $1 and ($2 is null or b.grant_code = $2)
                    and exists (select 1 from postings p where p.account = b.account and p.entry_date <= $3)"
             );
-            sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(date.to_string()).fetch_all(store.pool()).await?
+            let query =
+                sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(date.to_string()).bind(start.to_string());
+            // Only the last form names the quarter's end.
+            let query = if sql.contains("$5") { query.bind(end.to_string()) } else { query };
+            query.fetch_all(store.pool()).await?
         }
     };
     rows.iter().map(figure_from).collect()
@@ -121,11 +136,68 @@ pub async fn spend_by_quarter(
     as_at: Option<NaiveDate>,
     known: &Known,
 ) -> Result<Vec<QuarterSpend>, StoreError> {
-    let end = |q: u8| year.quarter_end(q).expect("quarters 1-4 exist").to_string();
     let last = as_at.map_or(year.end(), |d| d.min(year.end()));
-    // One pass over the year's `spent:` postings (index-only on postings_account_date_amount),
-    // each placed in its quarter by comparing dates as text (YYYY-MM-DD sorts as dates). An
-    // `as_at` ends the range early; a `known` cut joins each posting to its entry.
+    if last < year.start() {
+        return Ok(Vec::new());
+    }
+    if *known != Known::Now {
+        return spend_scanned(store, year, grant, year.start(), last, known).await;
+    }
+    // Whole quarters from `quarter_balances`; the part of `last`'s quarter up to it, unless
+    // `last` ends its quarter, from the postings.
+    let (start, end) = quarter_bounds(last);
+    let whole = if last == end { "<=" } else { "<" };
+    let sql = format!(
+        "select b.grant_code, b.project_code, q.quarter_start, cast(sum(q.pence) as bigint) as pence
+         from balances b
+         join quarter_balances q on q.account = b.account
+         where b.kind = {spent} and b.financial_year = $1 and ($2 is null or b.grant_code = $2)
+           and q.quarter_start >= $3 and q.quarter_start {whole} $4
+         group by b.grant_code, b.project_code, q.quarter_start",
+        spent = AccountKind::Spent.sql()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(year.to_string())
+        .bind(grant)
+        .bind(year.start().to_string())
+        .bind(start.to_string())
+        .fetch_all(store.pool())
+        .await?;
+    let mut spend = rows
+        .iter()
+        .map(|r| -> Result<_, StoreError> {
+            let at = ("quarter_balances", &["quarter_start"][..]);
+            let quarter = rows::parsed(r, at, "quarter_start", |t| {
+                parse_date(t).and_then(|d| year.quarter_of(d)).ok_or("is not the start of a quarter of the year")
+            })?;
+            Ok(QuarterSpend {
+                grant: r.try_get("grant_code")?,
+                project: r.try_get::<Option<String>, _>("project_code")?.unwrap_or_default(),
+                quarter,
+                pence: r.try_get("pence")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    if last != end {
+        spend.extend(spend_scanned(store, year, grant, start, last, known).await?);
+    }
+    Ok(spend)
+}
+
+/// Net postings on `spent:` accounts of a year per (grant, project, quarter) dated from
+/// `from` to `last`, summed from the postings themselves.
+async fn spend_scanned(
+    store: &Store,
+    year: FinancialYear,
+    grant: Option<&str>,
+    from: NaiveDate,
+    last: NaiveDate,
+    known: &Known,
+) -> Result<Vec<QuarterSpend>, StoreError> {
+    let end = |q: u8| year.quarter_end(q).expect("quarters 1-4 exist").to_string();
+    // One pass over the range's `spent:` postings (index-only on postings_account_date_amount),
+    // each placed in its quarter by comparing dates as text (YYYY-MM-DD sorts as dates). A
+    // `known` cut joins each posting to its entry.
     let cut = Cut::of(known, "e", 8);
     let (join, cut_sql) = match known {
         Known::Now => (String::new(), String::new()),
@@ -150,7 +222,7 @@ pub async fn spend_by_quarter(
         .bind(end(1))
         .bind(end(2))
         .bind(end(3))
-        .bind(year.start().to_string())
+        .bind(from.to_string())
         .bind(last.to_string());
     let query = cut.bind(query);
     let rows = query.fetch_all(store.pool()).await?;

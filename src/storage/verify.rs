@@ -98,6 +98,7 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     check_entry_columns(&entries, problems);
     let sums = account_sums(&entries);
     check_balances(store, &sums, problems).await?;
+    super::verify_quarters::check(store, &entries, problems).await?;
     check_commitments(store, &entries, problems).await?;
     check_evidence(store, problems).await?;
     super::verify_reversals::check(store, problems).await?;

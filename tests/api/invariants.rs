@@ -377,8 +377,59 @@ async fn check(app: &TestApp, opening: [i64; 3], ops: Vec<Op>) -> Tally {
         let want = if *expected < 0 { format!("-{}", money(-expected)) } else { money(*expected) };
         assert_eq!(got, want, "balance of {account}");
     }
+    as_at_figures_agree(app, &m).await;
     app.assert_verified().await;
     tally
+}
+
+/// Figures as at a date, and spend by quarter up to it, read through `quarter_balances`, equal
+/// the model's postings summed to that date. The dates reach every way the ledger reads them:
+/// a quarter's last day, early in a quarter (forward from its start), late in one (back from
+/// its end), and before the year.
+async fn as_at_figures_agree(app: &TestApp, m: &Model) {
+    use grant_ledger::domain::FinancialYear;
+    use grant_ledger::model::known::Known;
+    use grant_ledger::storage::reports::{account_figures, spend_by_quarter};
+    let year = FinancialYear::parse("2023-24").unwrap();
+    for date in [
+        "2023-03-31",
+        "2023-04-01",
+        "2023-05-01",
+        "2023-05-20",
+        "2023-06-30",
+        "2023-08-01",
+        "2023-09-01",
+        "2023-09-30",
+        "2024-03-31",
+    ] {
+        let at = grant_ledger::domain::parse_date(date).unwrap();
+        let got: HashMap<String, i64> = account_figures(&app.store, year, None, Some(at), &Known::Now)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|f| {
+                let project = f.project.map(|p| format!(":{p}")).unwrap_or_default();
+                (format!("{}:{}:2023-24{project}", f.kind.as_str(), f.grant), f.pence)
+            })
+            .collect();
+        for account in m.balances.keys() {
+            let want = -m.held_as_at(account, date);
+            let touched = m.dated.iter().any(|(a, d, _)| a == account && *d <= date);
+            assert_eq!(got.get(account).copied(), touched.then_some(want), "{account} as at {date}");
+        }
+        let mut by_quarter: BTreeMap<(String, u8), i64> = BTreeMap::new();
+        for q in spend_by_quarter(&app.store, year, None, Some(at), &Known::Now).await.unwrap() {
+            *by_quarter.entry((q.project, q.quarter)).or_default() += q.pence;
+        }
+        let mut want: BTreeMap<(String, u8), i64> = BTreeMap::new();
+        for (a, d, v) in m.dated.iter().filter(|(a, d, _)| a.starts_with("spent:") && *d <= date) {
+            let quarter = year.quarter_of(grant_ledger::domain::parse_date(d).unwrap()).unwrap();
+            *want.entry((a.rsplit(':').next().unwrap().to_owned(), quarter)).or_default() += v;
+        }
+        by_quarter.retain(|_, v| *v != 0);
+        want.retain(|_, v| *v != 0);
+        assert_eq!(by_quarter, want, "spend by quarter as at {date}");
+    }
 }
 
 fn record(tally: &mut Tally, op: &Op, expect: &Expect) {

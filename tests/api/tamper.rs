@@ -142,23 +142,44 @@ async fn rechain_from(
         .unwrap();
 }
 
-/// Rewrites spend `id` (two postings, £40) to `pounds`, fixing the balances so they agree.
+/// Rewrites spend `id` (two postings) to `pounds`, fixing the balances so they agree.
 async fn rewrite_spend(app: &TestApp, id: i64, pounds: i64) {
+    let row = sqlx::query("select amount_pence, entry_date from postings where entry_id = $1 and line = 1")
+        .bind(id)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let (was, date): (i64, String) = (row.get("amount_pence"), row.get("entry_date"));
     unlock(app, "postings").await;
     let pence = pounds * 100;
     exec(app, &format!("update postings set amount_pence = {pence} where entry_id = {id} and line = 1")).await;
     exec(app, &format!("update postings set amount_pence = {} where entry_id = {id} and line = 2", -pence)).await;
-    let change = pence - 4000;
+    unspend(app, &date, was - pence).await;
+}
+
+/// Gives `pence` of P1's LDF 2023-24 spend dated `date` back to available, in `balances` and
+/// in `quarter_balances`, as an attacker covering a changed or removed spend does.
+async fn unspend(app: &TestApp, date: &str, pence: i64) {
+    let (quarter, end) = grant_ledger::domain::year::quarter_bounds(grant_ledger::domain::parse_date(date).unwrap());
+    for (account, change) in [("available:LDF:2023-24:P1", -pence), ("spent:LDF:2023-24:P1", pence)] {
+        exec(app, &format!("update balances set balance_pence = balance_pence + {change} where account = '{account}'"))
+            .await;
+        exec(
+            app,
+            &format!(
+                "update quarter_balances set pence = pence + {change} where account = '{account}' and quarter_start = '{quarter}'"
+            ),
+        )
+        .await;
+    }
+    // A quarter left with no postings loses its row, as the trigger would never have made it.
     exec(
         app,
         &format!(
-            "update balances set balance_pence = balance_pence + {change} where account = 'available:LDF:2023-24:P1'"
+            "delete from quarter_balances where quarter_start = '{quarter}' and account like '%:LDF:2023-24:P1'
+               and not exists (select 1 from postings p where p.account = quarter_balances.account
+                               and p.entry_date >= '{quarter}' and p.entry_date <= '{end}')"
         ),
-    )
-    .await;
-    exec(
-        app,
-        &format!("update balances set balance_pence = balance_pence - {change} where account = 'spent:LDF:2023-24:P1'"),
     )
     .await;
 }
@@ -170,6 +191,40 @@ fn plain_sha256(prev: &str, c: &EntryContent) -> (i64, String) {
 }
 
 // ---- moving a posting's date ----
+
+// The quarter sums (migration 0023) are what as-at figures and the quarterly report read:
+// a row changed, removed or added by hand is named, though no entry changed.
+backend_test!(a_quarter_balance_changed_removed_or_added_is_caught, |app: TestApp| async move {
+    ledger(&app).await;
+    let spent = "spent:LDF:2023-24:P1";
+    exec(&app, &format!("update quarter_balances set pence = pence + 100 where account = '{spent}'")).await;
+    assert_named(
+        &problems(&app).await,
+        &format!("account {spent}: quarter from 2023-04-01 holds -4900 pence but its postings sum to -5000"),
+    );
+    exec(&app, &format!("delete from quarter_balances where account = '{spent}'")).await;
+    assert_named(
+        &problems(&app).await,
+        &format!("account {spent}: no quarter row from 2023-04-01 for postings summing to -5000"),
+    );
+    exec(
+        &app,
+        &format!(
+            "insert into quarter_balances (account, quarter_start, pence) values ('{spent}', '2023-04-01', -5000)"
+        ),
+    )
+    .await;
+    app.assert_verified().await;
+    exec(
+        &app,
+        &format!("insert into quarter_balances (account, quarter_start, pence) values ('{spent}', '2023-10-01', 7)"),
+    )
+    .await;
+    assert_named(
+        &problems(&app).await,
+        &format!("account {spent}: a quarter from 2023-10-01 (7 pence) has no postings"),
+    );
+});
 
 backend_test!(a_posting_moved_to_another_date_is_caught, |app: TestApp| async move {
     let (first, _) = ledger(&app).await;
@@ -257,9 +312,7 @@ async fn delete_newest(app: &TestApp, newest: i64) {
     unlock(app, "postings").await;
     exec(app, &format!("delete from postings where entry_id = {newest}")).await;
     exec(app, &format!("delete from entries where id = {newest}")).await;
-    exec(app, "update balances set balance_pence = balance_pence - 1000 where account = 'available:LDF:2023-24:P1'")
-        .await;
-    exec(app, "update balances set balance_pence = balance_pence + 1000 where account = 'spent:LDF:2023-24:P1'").await;
+    unspend(app, "2023-06-01", 1000).await;
     exec(
         app,
         "update awards set head_hash = (select hash from entries where grant_code = 'LDF' and financial_year = '2023-24'
@@ -292,9 +345,7 @@ backend_test!(an_entry_removed_after_an_export_is_caught_against_it, |app: TestA
     unlock(&app, "postings").await;
     exec(&app, &format!("delete from postings where entry_id = {after}")).await;
     exec(&app, &format!("delete from entries where id = {after}")).await;
-    exec(&app, "update balances set balance_pence = balance_pence - 500 where account = 'available:LDF:2023-24:P1'")
-        .await;
-    exec(&app, "update balances set balance_pence = balance_pence + 500 where account = 'spent:LDF:2023-24:P1'").await;
+    unspend(&app, "2023-07-01", 500).await;
     delete_newest(&app, newest).await;
     // Inside the database everything agrees: this is what passed before.
     app.assert_verified().await;
@@ -444,9 +495,6 @@ backend_test!(keyed_links_written_by_the_binary_resist_a_rechain, |app: TestApp|
     // The attack: the last keyed spend rewritten (£10 becomes £400), and only its link
     // rebuilt, with plain SHA-256: the keyed links before it are untouched.
     rewrite_spend(&app, keyed[1], 400).await;
-    exec(&app, "update balances set balance_pence = balance_pence + 3000 where account = 'available:LDF:2023-24:P1'")
-        .await;
-    exec(&app, "update balances set balance_pence = balance_pence - 3000 where account = 'spent:LDF:2023-24:P1'").await;
     rechain_from(&app, "LDF", "2023-24", keyed[1], plain_sha256).await;
     app.assert_verified().await;
     let (ok, out, _) = keyed_cli(&app, Some(KEY), &["verify"]);

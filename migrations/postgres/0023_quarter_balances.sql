@@ -1,0 +1,37 @@
+-- Each account's net postings per calendar quarter of their dates (the financial year's
+-- quarters start on 1 April, 1 July, 1 October and 1 January, so they are calendar quarters).
+-- A figure as at a quarter's end is then a sum of a few rows instead of a scan of the
+-- postings: the quarterly report and the dashboard's "changed since last quarter" read it.
+-- Kept by the trigger below in the db_tx that inserts the posting, whichever code path
+-- inserts it, since postings are append-only; `grant-ledger verify` re-derives every row
+-- from the postings.
+create table quarter_balances (
+    account       text not null references balances (account),
+    quarter_start text not null,                         -- 'YYYY-01-01', '-04-01', '-07-01', '-10-01'
+    pence         bigint not null,
+    primary key (account, quarter_start)
+);
+
+create function quarter_start_of(d text) returns text language sql immutable as $$
+    select substr(d, 1, 5) || case when substr(d, 6, 2) < '04' then '01'
+                                   when substr(d, 6, 2) < '07' then '04'
+                                   when substr(d, 6, 2) < '10' then '07'
+                                   else '10' end || '-01'
+$$;
+
+insert into quarter_balances (account, quarter_start, pence)
+select account, quarter_start_of(entry_date), sum(amount_pence)
+from postings
+group by account, quarter_start_of(entry_date);
+
+create function add_quarter_balance() returns trigger language plpgsql as $$
+begin
+    insert into quarter_balances (account, quarter_start, pence)
+    values (new.account, quarter_start_of(new.entry_date), new.amount_pence)
+    on conflict (account, quarter_start) do update set pence = quarter_balances.pence + excluded.pence;
+    return null;
+end
+$$;
+
+create trigger postings_quarter_balance after insert on postings
+    for each row execute function add_quarter_balance();
