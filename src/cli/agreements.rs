@@ -5,8 +5,8 @@
 
 use clap::Subcommand;
 
+use super::body::{Body, stored};
 use super::controls::{As, print, signed_in, year};
-use crate::domain::{EvidenceStatus, Money, parse_date};
 use crate::http::auth::Need;
 use crate::model::Actor;
 use crate::model::agreements::{EvidenceCmd, EvidenceReverseCmd};
@@ -39,38 +39,25 @@ pub enum AgreementAction {
         #[command(flatten)]
         who: As,
     },
-    /// Record a partner's evidence of spend against a grant agreement (finance).
+    /// Record a partner's evidence of spend against a grant agreement (finance), as
+    /// `POST /api/v1/commitments/{id}/evidence`: its flags are that body's fields.
     Evidence {
         /// The agreement's commitment id.
         id: i64,
-        /// When the evidence was received (YYYY-MM-DD).
-        #[arg(long)]
-        date: String,
-        /// What it accounts for, in pounds; 0.00 with status none.
-        #[arg(long)]
-        amount: String,
-        /// satisfactory, partial or none.
-        #[arg(long)]
-        status: EvidenceStatus,
-        /// What the evidence was, e.g. "Q3 monitoring form and receipts".
-        #[arg(long, default_value = "")]
-        note: String,
+        #[command(flatten)]
+        body: Body<EvidenceCmd>,
         #[command(flatten)]
         who: As,
     },
     /// Reverse a partner's evidence recorded in error (finance): it stays, and no longer
-    /// counts.
+    /// counts. As `POST /api/v1/commitments/{id}/evidence/{evidence_id}/reverse`.
     ReverseEvidence {
         /// The agreement's commitment id.
         id: i64,
         /// The evidence's id, as `agreement show` lists it.
         evidence_id: i64,
-        /// When the error was corrected (YYYY-MM-DD); not before the evidence's date.
-        #[arg(long)]
-        date: String,
-        /// Why the evidence was recorded in error.
-        #[arg(long)]
-        reason: String,
+        #[command(flatten)]
+        body: Body<EvidenceReverseCmd>,
         #[command(flatten)]
         who: As,
     },
@@ -97,26 +84,17 @@ pub async fn run(store: &Store, action: AgreementAction) -> anyhow::Result<()> {
             signed_in(store, &who, Need::ReadLedger).await?;
             print(&ops::commitment_detail(store, id).await?);
         }
-        AgreementAction::Evidence { id, date, amount, status, note, who } => {
+        AgreementAction::Evidence { id, body, who } => {
             let p = signed_in(store, &who, Need::Finance).await?;
-            let cmd = EvidenceCmd {
-                commitment_id: id,
-                date: parse_date(&date).ok_or_else(|| anyhow::anyhow!("--date {date:?} is not a date (YYYY-MM-DD)"))?,
-                amount_evidenced: Money::parse(&amount).map_err(|e| anyhow::anyhow!("--amount {amount:?}: {e}"))?,
-                status,
-                note,
-            };
-            print(&ops::record_evidence(store, cmd, Actor { name: &p.name, idem: None }).await?);
+            let cmd = EvidenceCmd { commitment_id: id, ..body.read()? };
+            let done = ops::record_evidence(store, cmd, Actor { name: &p.name, idem: None }).await;
+            print(&done.map_err(stored::<EvidenceCmd>)?);
         }
-        AgreementAction::ReverseEvidence { id, evidence_id, date, reason, who } => {
+        AgreementAction::ReverseEvidence { id, evidence_id, body, who } => {
             let p = signed_in(store, &who, Need::Finance).await?;
-            let cmd = EvidenceReverseCmd {
-                commitment_id: id,
-                evidence_id,
-                date: parse_date(&date).ok_or_else(|| anyhow::anyhow!("--date {date:?} is not a date (YYYY-MM-DD)"))?,
-                reason,
-            };
-            print(&ops::reverse_evidence(store, cmd, Actor { name: &p.name, idem: None }).await?);
+            let cmd = EvidenceReverseCmd { commitment_id: id, evidence_id, ..body.read()? };
+            let done = ops::reverse_evidence(store, cmd, Actor { name: &p.name, idem: None }).await;
+            print(&done.map_err(stored::<EvidenceReverseCmd>)?);
         }
     }
     Ok(())

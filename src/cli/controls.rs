@@ -3,12 +3,14 @@
 
 use clap::{Args, Subcommand};
 
-use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus, parse_date};
+use super::body::{Body, stored};
+use crate::domain::{AuditEntity, FinancialYear, VirementStatus};
 use crate::http::auth::Need;
 use crate::model::Actor;
 use crate::model::audit::AuditFilter;
-use crate::model::controls::YearEndCmd;
+use crate::model::controls::{CloseYearCmd, RejectVirementCmd, ReopenYearCmd, YearEndCmd};
 use crate::model::page::PAGE_LIMIT_MAX;
+use crate::model::quarters::QuarterLockCmd;
 use crate::model::tokens::Principal;
 use crate::storage::{Store, audit, controls, quarter_locks, tokens};
 
@@ -37,13 +39,13 @@ pub enum VirementAction {
         #[command(flatten)]
         who: As,
     },
-    /// Reject a pending virement as its second approver.
+    /// Reject a pending virement as its second approver. As
+    /// `POST /api/v1/virements/{id}/reject`: its flags are that body's fields.
     Reject {
         /// The virement's id, as `virement list` shows it.
         id: i64,
-        /// Why it is rejected; recorded with the decision.
-        #[arg(long)]
-        reason: String,
+        #[command(flatten)]
+        body: Body<RejectVirementCmd>,
         #[command(flatten)]
         who: As,
     },
@@ -51,44 +53,35 @@ pub enum VirementAction {
 
 #[derive(Subcommand, Debug)]
 pub enum YearAction {
-    /// Close a financial year (admin): refused while anything of it is unresolved.
+    /// Close a financial year (admin): refused while anything of it is unresolved. As
+    /// `POST /api/v1/financial-years/{fy}/close`: its flags are that body's fields.
     Close {
         /// The financial year, e.g. 2023-24.
         year: String,
-        /// Recorded in the audit trail.
-        #[arg(long, default_value = "")]
-        reason: String,
+        #[command(flatten)]
+        body: Body<CloseYearCmd>,
         #[command(flatten)]
         who: As,
     },
-    /// Reopen a closed financial year (admin), with a reason.
+    /// Reopen a closed financial year (admin), with a reason. As
+    /// `POST /api/v1/financial-years/{fy}/reopen`.
     Reopen {
         /// The financial year, e.g. 2023-24.
         year: String,
-        /// Why it is reopened: required, and recorded in the audit trail.
-        #[arg(long)]
-        reason: String,
+        #[command(flatten)]
+        body: Body<ReopenYearCmd>,
         #[command(flatten)]
         who: As,
     },
     /// Resolve an award's unspent money: carry forward into the next year and/or return it.
+    /// As `POST /api/v1/grants/{grant}/awards/{fy}/year-end`.
     End {
         /// The grant's code, e.g. LDF.
         grant: String,
         /// The award's financial year, e.g. 2023-24.
         year: String,
-        /// Pounds carried forward into the next year's award of the grant.
-        #[arg(long, default_value = "0")]
-        carry_forward: String,
-        /// Pounds returned to the funder.
-        #[arg(long = "return", default_value = "0")]
-        return_to_funder: String,
-        /// The year end's date (YYYY-MM-DD); the year's last day by default.
-        #[arg(long)]
-        date: Option<String>,
-        /// Why the money goes where it goes; recorded on the entry.
-        #[arg(long)]
-        reason: String,
+        #[command(flatten)]
+        body: Body<YearEndCmd>,
         #[command(flatten)]
         who: As,
     },
@@ -105,14 +98,14 @@ pub struct WhichQuarter {
     pub quarter: u8,
 }
 
-/// A quarter to lock or unlock, and why.
+/// A quarter to lock or unlock, and why: the body of
+/// `POST /api/v1/financial-years/{fy}/quarters/{q}/lock` (and `/unlock`).
 #[derive(Args, Debug)]
 pub struct QuarterChange {
     #[command(flatten)]
     which: WhichQuarter,
-    /// Why it is locked or unlocked, e.g. the return filed: required, and recorded in the audit trail.
-    #[arg(long)]
-    reason: String,
+    #[command(flatten)]
+    body: Body<QuarterLockCmd>,
     #[command(flatten)]
     who: As,
 }
@@ -160,10 +153,6 @@ pub(crate) fn year(text: &str) -> anyhow::Result<FinancialYear> {
     FinancialYear::parse(text).map_err(|e| anyhow::anyhow!("financial year {text:?}: {e}"))
 }
 
-fn money(field: &str, text: &str) -> anyhow::Result<Money> {
-    Money::parse(text).map_err(|e| anyhow::anyhow!("--{field} {text:?}: {e}"))
-}
-
 pub(crate) fn print(value: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(value).expect("records serialize"));
 }
@@ -178,8 +167,9 @@ pub async fn virement(store: &Store, action: VirementAction) -> anyhow::Result<(
             let p = signed_in(store, &who, Need::Approver).await?;
             print(&controls::approve_virement(store, id, Actor { name: &p.name, idem: None }).await?);
         }
-        VirementAction::Reject { id, reason, who } => {
+        VirementAction::Reject { id, body, who } => {
             let p = signed_in(store, &who, Need::Approver).await?;
+            let RejectVirementCmd { reason } = body.read()?;
             print(&controls::reject_virement(store, id, &reason, Actor { name: &p.name, idem: None }).await?);
         }
     }
@@ -188,29 +178,23 @@ pub async fn virement(store: &Store, action: VirementAction) -> anyhow::Result<(
 
 pub async fn year_action(store: &Store, action: YearAction) -> anyhow::Result<()> {
     match action {
-        YearAction::Close { year: y, reason, who } => {
+        YearAction::Close { year: y, body, who } => {
             let p = signed_in(store, &who, Need::Admin).await?;
-            print(&controls::close_year(store, year(&y)?, &reason, Actor { name: &p.name, idem: None }).await?);
+            let y = year(&y)?;
+            let CloseYearCmd { reason } = body.read()?;
+            print(&controls::close_year(store, y, &reason, Actor { name: &p.name, idem: None }).await?);
         }
-        YearAction::Reopen { year: y, reason, who } => {
+        YearAction::Reopen { year: y, body, who } => {
             let p = signed_in(store, &who, Need::Admin).await?;
-            print(&controls::reopen_year(store, year(&y)?, &reason, Actor { name: &p.name, idem: None }).await?);
+            let y = year(&y)?;
+            let ReopenYearCmd { reason } = body.read()?;
+            print(&controls::reopen_year(store, y, &reason, Actor { name: &p.name, idem: None }).await?);
         }
-        YearAction::End { grant, year: y, carry_forward, return_to_funder, date, reason, who } => {
+        YearAction::End { grant, year: y, body, who } => {
             let p = signed_in(store, &who, Need::Approver).await?;
-            let date = match date {
-                Some(d) => Some(parse_date(&d).ok_or_else(|| anyhow::anyhow!("--date must be YYYY-MM-DD"))?),
-                None => None,
-            };
-            let cmd = YearEndCmd {
-                grant,
-                year: year(&y)?,
-                carry_forward: money("carry-forward", &carry_forward)?,
-                return_to_funder: money("return", &return_to_funder)?,
-                date,
-                reason,
-            };
-            print(&controls::year_end(store, cmd, Actor { name: &p.name, idem: None }).await?);
+            let cmd = YearEndCmd { grant, year: year(&y)?, ..body.read()? };
+            let done = controls::year_end(store, cmd, Actor { name: &p.name, idem: None }).await;
+            print(&done.map_err(stored::<YearEndCmd>)?);
         }
     }
     Ok(())
@@ -220,7 +204,8 @@ async fn change_quarter(store: &Store, c: QuarterChange, lock: bool) -> anyhow::
     let p = signed_in(store, &c.who, Need::Admin).await?;
     let actor = Actor { name: &p.name, idem: None };
     let year = year(&c.which.financial_year)?;
-    print(&quarter_locks::set_locked(store, year, c.which.quarter, lock, &c.reason, actor).await?);
+    let QuarterLockCmd { reason } = c.body.read()?;
+    print(&quarter_locks::set_locked(store, year, c.which.quarter, lock, &reason, actor).await?);
     Ok(())
 }
 

@@ -1,20 +1,24 @@
 //! `grant-ledger schedule|receipt|repayment|organisation`: the funder's cash (docs/cash.md)
 //! and organisations from the command line, acting as `--token` under the same role rules as
-//! the API. The flags are parsed by the routes' own body parsers and recorded by the same
-//! storage functions, so a value the API refuses is refused here too, and nothing is written.
+//! the API. The flags of a receipt, a repayment and an organisation are its request type's
+//! (`super::body`); a schedule's instalments go through the route's own parser; each is
+//! recorded by the route's storage function, so a value the API refuses is refused here too,
+//! and nothing is written.
 
 use clap::{Args, Subcommand};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use super::body::{self, BadFields, Body};
 use super::controls::{As, print, signed_in};
 use crate::domain::is_valid_code;
 use crate::http::auth::Need;
 use crate::http::error::AppError;
 use crate::http::input::RawBody;
-use crate::http::routes::{cash as cash_routes, reference as reference_routes};
+use crate::http::routes::cash as cash_routes;
 use crate::model::Actor;
-use crate::model::cash::CashMove;
+use crate::model::cash::{CashCmd, CashMove, NewInstalment};
 use crate::model::page::PAGE_LIMIT_MAX;
+use crate::model::reference::{NewOrganisation, OrganisationPatch};
 use crate::storage::{Store, StoreError, cash, reference};
 
 /// Which award: `--grant LDF --financial-year 2023-24`.
@@ -42,9 +46,8 @@ pub enum ScheduleAction {
     Set {
         #[command(flatten)]
         award: WhichAward,
-        /// One instalment, DUE_ON:AMOUNT or DUE_ON:AMOUNT:CONDITION, e.g.
-        /// "2024-01-31:12278.80:subject to evaluation"; repeat for each.
-        #[arg(long = "instalment", value_name = "DUE_ON:AMOUNT[:CONDITION]", required_unless_present = "clear")]
+        #[arg(long = "instalment", value_name = "DUE_ON:AMOUNT[:CONDITION]", required_unless_present = "clear",
+            help = instalment_help())]
         instalments: Vec<String>,
         /// Clear the schedule: an award with no instalments.
         #[arg(long, conflicts_with = "instalments")]
@@ -54,40 +57,13 @@ pub enum ScheduleAction {
     },
 }
 
-/// A receipt or a repayment: `--grant --financial-year --date --amount --reference`.
+/// A receipt or a repayment: the body of `POST /api/v1/receipts` (and `/repayments`) as flags.
 #[derive(Args, Debug)]
 pub struct CashArgs {
     #[command(flatten)]
-    pub award: WhichAward,
-    /// The date the money moved (YYYY-MM-DD): a receipt from a year before the award's year
-    /// to its end, a repayment from its start to two years after; in an open year and quarter.
-    #[arg(long)]
-    pub date: String,
-    /// Pounds, e.g. 49115.20.
-    #[arg(long)]
-    pub amount: String,
-    /// The funder's remittance or the council's payment reference.
-    #[arg(long)]
-    pub reference: String,
+    pub body: Body<CashCmd>,
     #[command(flatten)]
     pub who: As,
-}
-
-/// An organisation's identifiers; for `update`, `""` clears one.
-#[derive(Args, Debug)]
-pub struct Identifiers {
-    /// A charity number: 1234567, 1234567-1, SC012345 or NIC100002.
-    #[arg(long)]
-    pub charity_number: Option<String>,
-    /// A Companies House number of 8 characters: 01234567 or SC123456.
-    #[arg(long)]
-    pub company_number: Option<String>,
-    /// An org-id.guide identifier, e.g. GB-CHC-1234567.
-    #[arg(long)]
-    pub org_id: Option<String>,
-    /// A UK postcode, e.g. "B79 7BZ"; stored the Royal Mail way.
-    #[arg(long)]
-    pub postcode: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,35 +73,22 @@ pub enum OrganisationAction {
         #[command(flatten)]
         who: As,
     },
-    /// Add an organisation (approver, admin); audited.
+    /// Add an organisation (approver, admin); audited. As `POST /api/v1/organisations`: its
+    /// flags are that body's fields.
     Add {
-        /// Its code: letters, digits, '-' or '_'.
-        #[arg(long)]
-        code: String,
-        /// Its name, e.g. "Tamworth Youth Trust".
-        #[arg(long)]
-        name: String,
-        /// vcse, public or private.
-        #[arg(long)]
-        kind: String,
         #[command(flatten)]
-        ids: Identifiers,
+        body: Body<NewOrganisation>,
         #[command(flatten)]
         who: As,
     },
-    /// Change an organisation (approver, admin); its code cannot change. Audited.
+    /// Change an organisation (approver, admin); its code cannot change; an identifier given
+    /// as "" is cleared. Audited. As `PATCH /api/v1/organisations/{code}`.
     Update {
         /// The organisation's code, as `organisation list` shows it.
         #[arg(long)]
         code: String,
-        /// A new name.
-        #[arg(long)]
-        name: Option<String>,
-        /// vcse, public or private.
-        #[arg(long)]
-        kind: Option<String>,
         #[command(flatten)]
-        ids: Identifiers,
+        body: Body<OrganisationPatch>,
         #[command(flatten)]
         who: As,
     },
@@ -152,43 +115,58 @@ fn flag(field: &str) -> String {
     format!("--{}", field.replace('_', "-"))
 }
 
-/// A refusal in the CLI's words: every bad field named by its flag.
+/// A refusal of a schedule in the CLI's words: every bad field named by its flag (exit 2).
 fn refused(e: AppError) -> anyhow::Error {
     match e {
         AppError::Validation(errors) => {
-            let named: Vec<String> = errors.iter().map(|e| format!("{}: {}", flag(&e.field), e.message)).collect();
-            anyhow::anyhow!("{}", named.join("; "))
+            BadFields(errors.iter().map(|e| format!("{}: {}", flag(&e.field), e.message)).collect()).into()
         }
         AppError::Store(e) => stored(e),
         other => anyhow::anyhow!(other),
     }
 }
 
-/// A storage refusal, a field it names given as its flag.
+/// A storage refusal of a schedule, a field it names given as its flag.
 fn stored(e: StoreError) -> anyhow::Error {
     match e {
-        StoreError::Invalid { field, message } => anyhow::anyhow!("{}: {message}", flag(&field)),
+        StoreError::Invalid { field, message } => BadFields(vec![format!("{}: {message}", flag(&field))]).into(),
         other => anyhow::anyhow!(other),
     }
 }
 
-/// The flags as the route's JSON body, so the route's parser checks them.
-fn body(value: Value) -> RawBody {
+/// The instalments as the route's JSON body, so the route's parser checks them.
+fn raw(value: Value) -> RawBody {
     RawBody(value.to_string().into_bytes().into())
+}
+
+/// The parts of `--instalment`'s value, in order: fields of an instalment of the route's body.
+const INSTALMENT_PARTS: [&str; 3] = ["due_on", "amount", "condition"];
+
+/// The help of `--instalment`: each part with the help of its field.
+fn instalment_help() -> String {
+    let flags = body::flags::<NewInstalment>();
+    let parts: Vec<String> = INSTALMENT_PARTS
+        .iter()
+        .filter_map(|part| flags.iter().find(|f| f.field == *part))
+        .map(|f| format!("{}: {}", f.field.to_uppercase(), f.help))
+        .collect();
+    format!(
+        "One instalment, DUE_ON:AMOUNT or DUE_ON:AMOUNT:CONDITION, e.g. \"2024-01-31:12278.80:subject to \
+         evaluation\"; repeat for each. {}",
+        parts.join(" ")
+    )
 }
 
 /// `DUE_ON:AMOUNT[:CONDITION]` as a schedule item; the condition may hold colons.
 fn instalment(i: usize, text: &str) -> anyhow::Result<Value> {
-    let mut parts = text.splitn(3, ':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(due_on), Some(amount), condition) => {
-            Ok(json!({ "due_on": due_on, "amount": amount, "condition": condition.unwrap_or("") }))
-        }
-        _ => anyhow::bail!(
-            "{}: {text:?} must be DUE_ON:AMOUNT or DUE_ON:AMOUNT:CONDITION",
-            flag(&format!("schedule[{i}]"))
-        ),
+    let parts: Vec<&str> = text.splitn(INSTALMENT_PARTS.len(), ':').collect();
+    if parts.len() < 2 {
+        let why =
+            format!("{}: {text:?} must be DUE_ON:AMOUNT or DUE_ON:AMOUNT:CONDITION", flag(&format!("schedule[{i}]")));
+        return Err(BadFields(vec![why]).into());
     }
+    let item = INSTALMENT_PARTS.iter().zip(parts).map(|(field, part)| (field.to_string(), Value::String(part.into())));
+    Ok(Value::Object(item.collect()))
 }
 
 pub async fn schedule(store: &Store, action: ScheduleAction) -> anyhow::Result<()> {
@@ -201,9 +179,11 @@ pub async fn schedule(store: &Store, action: ScheduleAction) -> anyhow::Result<(
         ScheduleAction::Set { award, instalments, clear, who } => {
             let p = signed_in(store, &who, Need::Approver).await?;
             let year = cash_routes::award_path(&award.grant, &award.financial_year).map_err(refused)?;
-            anyhow::ensure!(clear || !instalments.is_empty(), "--instalment: give at least one, or --clear");
+            if !clear && instalments.is_empty() {
+                return Err(BadFields(vec!["--instalment: give at least one, or --clear".into()]).into());
+            }
             let items = instalments.iter().enumerate().map(|(i, t)| instalment(i, t)).collect::<Result<Vec<_>, _>>()?;
-            let schedule = cash_routes::schedule_body(&body(Value::Array(items))).map_err(refused)?;
+            let schedule = cash_routes::schedule_body(&raw(Value::Array(items))).map_err(refused)?;
             let actor = Actor { name: &p.name, idem: None };
             print(&cash::set_payment_schedule(store, &award.grant, year, schedule, actor).await.map_err(stored)?);
         }
@@ -214,31 +194,10 @@ pub async fn schedule(store: &Store, action: ScheduleAction) -> anyhow::Result<(
 /// `receipt` and `repayment`: one entry each, printed with the award's figures after it.
 pub async fn record(store: &Store, what: CashMove, args: CashArgs) -> anyhow::Result<()> {
     let p = signed_in(store, &args.who, Need::Finance).await?;
-    let cmd = cash_routes::cash_cmd(&body(json!({
-        "grant": args.award.grant,
-        "financial_year": args.award.financial_year,
-        "date": args.date,
-        "amount": args.amount,
-        "reference": args.reference,
-    })))
-    .map_err(refused)?;
-    print(&cash::record(store, what, cmd, Actor { name: &p.name, idem: None }).await.map_err(stored)?);
+    let cmd = args.body.read()?;
+    let done = cash::record(store, what, cmd, Actor { name: &p.name, idem: None }).await;
+    print(&done.map_err(body::stored::<CashCmd>)?);
     Ok(())
-}
-
-/// The identifiers given, as body fields.
-fn identifiers(ids: Identifiers, fields: &mut Map<String, Value>) {
-    let Identifiers { charity_number, company_number, org_id, postcode } = ids;
-    for (name, value) in [
-        ("charity_number", charity_number),
-        ("company_number", company_number),
-        ("org_id", org_id),
-        ("postcode", postcode),
-    ] {
-        if let Some(v) = value {
-            fields.insert(name.to_owned(), Value::String(v));
-        }
-    }
 }
 
 pub async fn organisation(store: &Store, action: OrganisationAction) -> anyhow::Result<()> {
@@ -258,37 +217,24 @@ pub async fn organisation(store: &Store, action: OrganisationAction) -> anyhow::
             }
             print(&all);
         }
-        OrganisationAction::Add { code, name, kind, ids, who } => {
+        OrganisationAction::Add { body, who } => {
             let p = signed_in(store, &who, Need::Approver).await?;
-            let mut fields = Map::new();
-            fields.insert("code".into(), Value::String(code));
-            fields.insert("name".into(), Value::String(name));
-            fields.insert("kind".into(), Value::String(kind));
-            identifiers(ids, &mut fields);
-            let o = reference_routes::organisation_body(&body(Value::Object(fields))).map_err(refused)?;
-            print(
-                &reference::create_organisation(store, o, Actor { name: &p.name, idem: None }).await.map_err(stored)?,
-            );
+            let o = body.read()?.into();
+            let done = reference::create_organisation(store, o, Actor { name: &p.name, idem: None }).await;
+            print(&done.map_err(body::stored::<NewOrganisation>)?);
         }
-        OrganisationAction::Update { code, name, kind, ids, who } => {
+        OrganisationAction::Update { code, body, who } => {
             let p = signed_in(store, &who, Need::Approver).await?;
             anyhow::ensure!(is_valid_code(&code), "--code: {code:?} is not a valid code");
-            let mut fields = Map::new();
-            if let Some(name) = name {
-                fields.insert("name".into(), Value::String(name));
-            }
-            if let Some(kind) = kind {
-                fields.insert("kind".into(), Value::String(kind));
-            }
-            identifiers(ids, &mut fields);
             // An update that changes nothing would still write an audit record.
-            anyhow::ensure!(
-                !fields.is_empty(),
-                "organisation update: give a field to change: --name, --kind, --charity-number, --company-number, \
-                 --org-id or --postcode"
-            );
-            let patch = reference_routes::organisation_patch_body(&body(Value::Object(fields))).map_err(refused)?;
-            print(&reference::update_organisation(store, &code, patch, &p.name).await.map_err(stored)?);
+            if body.is_empty() {
+                let named: Vec<String> =
+                    body::flags::<OrganisationPatch>().iter().map(|f| format!("--{}", f.long)).collect();
+                anyhow::bail!("organisation update: give a field to change: {}", named.join(", "));
+            }
+            let patch = body.read()?;
+            let done = reference::update_organisation(store, &code, patch, &p.name).await;
+            print(&done.map_err(body::stored::<OrganisationPatch>)?);
         }
     }
     Ok(())

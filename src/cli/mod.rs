@@ -4,6 +4,7 @@
 //! another (`module_cycles`).
 
 pub mod agreements;
+pub mod body;
 pub mod controls;
 pub mod export;
 pub mod funder;
@@ -190,40 +191,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve(_) => open(&cli.database_url).await?,
         _ => open_existing(&cli.database_url).await?,
     };
-    let code = match cli.command {
-        Command::Init => {
-            serve::bootstrap_admin(&store, env_secret.as_deref()).await?;
-            0
-        }
-        Command::Serve(args) => {
-            serve::run(&store, args, env_secret.as_deref()).await?;
-            0
-        }
-        Command::Token { action } => tokens::run(&store, action).await?,
-        Command::User { action } => users::run(&store, action).await?,
-        Command::Report { report } => {
-            print!("{}", report::report_text(&store, report).await?);
-            0
-        }
-        Command::Export { export } => export::run(&store, export).await?,
-        Command::Import { what } => interchange::run_import(&store, what).await?,
-        Command::Verify { against, seal } => verify::run(&store, against.as_deref(), seal).await?,
-        Command::Virement { action } => controls::virement(&store, action).await.map(|_| 0)?,
-        Command::Year { action } => controls::year_action(&store, action).await.map(|_| 0)?,
-        Command::Quarter { action } => controls::quarter_action(&store, action).await.map(|_| 0)?,
-        Command::Schedule { action } => funder::schedule(&store, action).await.map(|_| 0)?,
-        Command::Receipt(args) => {
-            funder::record(&store, crate::model::cash::CashMove::Receipt, args).await.map(|_| 0)?
-        }
-        Command::Repayment(args) => {
-            funder::record(&store, crate::model::cash::CashMove::Repayment, args).await.map(|_| 0)?
-        }
-        Command::Organisation { action } => funder::organisation(&store, action).await.map(|_| 0)?,
-        Command::Audit(args) => controls::audit_list(&store, args).await.map(|_| 0)?,
-        Command::Return { action } => returns::run(&store, action).await?,
-        Command::Agreement { action } => agreements::run(&store, action).await.map(|_| 0)?,
-        Command::Record(rec) => record::run(&store, rec).await?,
+    let code = match command(&store, cli.command, env_secret.as_deref()).await {
+        Ok(code) => code,
+        // Bad fields, each named by its flag: exit 2, as the recording commands (docs/cli.md).
+        Err(e) => match e.downcast::<body::BadFields>() {
+            Ok(bad) => {
+                for line in bad.0 {
+                    eprintln!("{line}");
+                }
+                2
+            }
+            Err(e) => return Err(e),
+        },
     };
     store.close().await;
     Ok(code)
+}
+
+/// Runs one subcommand over its ledger.
+async fn command(store: &Store, command: Command, env_secret: Option<&str>) -> anyhow::Result<i32> {
+    Ok(match command {
+        Command::Init => {
+            serve::bootstrap_admin(store, env_secret).await?;
+            0
+        }
+        Command::Serve(args) => {
+            serve::run(store, args, env_secret).await?;
+            0
+        }
+        Command::Token { action } => tokens::run(store, action).await?,
+        Command::User { action } => users::run(store, action).await?,
+        Command::Report { report } => {
+            print!("{}", report::report_text(store, report).await?);
+            0
+        }
+        Command::Export { export } => export::run(store, export).await?,
+        Command::Import { what } => interchange::run_import(store, what).await?,
+        Command::Verify { against, seal } => verify::run(store, against.as_deref(), seal).await?,
+        Command::Virement { action } => controls::virement(store, action).await.map(|_| 0)?,
+        Command::Year { action } => controls::year_action(store, action).await.map(|_| 0)?,
+        Command::Quarter { action } => controls::quarter_action(store, action).await.map(|_| 0)?,
+        Command::Schedule { action } => funder::schedule(store, action).await.map(|_| 0)?,
+        Command::Receipt(args) => {
+            funder::record(store, crate::model::cash::CashMove::Receipt, args).await.map(|_| 0)?
+        }
+        Command::Repayment(args) => {
+            funder::record(store, crate::model::cash::CashMove::Repayment, args).await.map(|_| 0)?
+        }
+        Command::Organisation { action } => funder::organisation(store, action).await.map(|_| 0)?,
+        Command::Audit(args) => controls::audit_list(store, args).await.map(|_| 0)?,
+        Command::Return { action } => returns::run(store, action).await?,
+        Command::Agreement { action } => agreements::run(store, action).await.map(|_| 0)?,
+        Command::Record(rec) => record::run(store, rec).await?,
+    })
 }

@@ -8,9 +8,8 @@
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::{Map, Value};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
 
+use super::body::{self, Flag, as_flag, flags_in, json, schema_of};
 use crate::http::auth::{Auth, Need};
 use crate::http::error::AppError;
 use crate::model::fields::{Fields, FromFields};
@@ -150,127 +149,11 @@ recordings! {
         }
 }
 
-fn json(record: impl serde::Serialize) -> Value {
-    serde_json::to_value(record).expect("records serialise")
-}
-
-fn schema_of<T: PartialSchema + ToSchema>() -> (Value, Map<String, Value>) {
-    let mut refs: Vec<(String, RefOr<Schema>)> = Vec::new();
-    T::schemas(&mut refs);
-    let components = refs.into_iter().map(|(name, s)| (name, json(s))).collect();
-    (json(T::schema()), components)
-}
-
-/// One property of a request type, as a flag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Flag {
-    /// The wire name, as the API's body has it: `financial_year`.
-    pub field: String,
-    /// `financial-year`, written `--financial-year`.
-    pub long: String,
-    pub help: String,
-    pub required: bool,
-    /// A boolean property: a flag without a value.
-    pub switch: bool,
-}
-
 /// The flags of a recording command, one per property of its request type, in the schema's
 /// order.
 pub fn flags(op: Op) -> Vec<Flag> {
     let (schema, components) = op.schema();
-    let required: Vec<&str> = schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    let Some(properties) = schema["properties"].as_object() else { return Vec::new() };
-    properties
-        .iter()
-        .map(|(field, property)| {
-            let required = required.contains(&field.as_str());
-            let kind = value_kind(property, &components);
-            let described = property["description"].as_str().map(str::trim).filter(|d| !d.is_empty());
-            let mut help = match described {
-                Some(d) => format!("{} ({kind}).", d.trim_end_matches('.')),
-                None => format!("{}: {kind}.", readable(field)),
-            };
-            if required {
-                help.push_str(" [required]");
-            }
-            Flag { field: field.clone(), long: field.replace('_', "-"), help, required, switch: kind == SWITCH }
-        })
-        .collect()
-}
-
-const SWITCH: &str = "true when given alone, or =false";
-
-/// `financial_year` as "Financial year".
-fn readable(field: &str) -> String {
-    let words = field.replace('_', " ");
-    let mut chars = words.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-/// What a property's value is, in words: "a code", "an amount like 1500.00".
-fn value_kind(property: &Value, components: &Map<String, Value>) -> String {
-    // A property may be the schema itself, a reference, or either wrapped for `null` or a
-    // description (`oneOf`, `allOf`, `anyOf`): the one part that is not `null` says.
-    let parts: Vec<&Value> = ["oneOf", "allOf", "anyOf"]
-        .iter()
-        .filter_map(|k| property[*k].as_array())
-        .flatten()
-        .filter(|p| p["type"] != "null")
-        .collect();
-    if let [one] = parts.as_slice() {
-        return value_kind(one, components);
-    }
-    if let Some(name) = property["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
-        if let Some(words) = known_kind(name) {
-            return words.into();
-        }
-        return match components.get(name) {
-            Some(schema) => value_kind(schema, components),
-            None => format!("a {name}"),
-        };
-    }
-    let types: Vec<&str> = match &property["type"] {
-        Value::String(t) => vec![t.as_str()],
-        Value::Array(ts) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
-        _ => Vec::new(),
-    };
-    if let Some(words) = property["enum"].as_array() {
-        let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
-        return format!("one of {}", words.join(", "));
-    }
-    match types.as_slice() {
-        ["boolean"] => SWITCH.into(),
-        ["integer"] => "a whole number".into(),
-        _ => match property["description"].as_str() {
-            Some(d) => lower_first(d.trim_end_matches('.')),
-            None => "text".into(),
-        },
-    }
-}
-
-/// The value types of `model::wire` and `domain`, by their schema's name, in a few words.
-fn known_kind(schema_name: &str) -> Option<&'static str> {
-    Some(match schema_name {
-        "Code" => "a code",
-        "Amount" => "an amount like 1500.00",
-        "AmountOrZero" => "an amount, zero or more, like 0.00",
-        "Money" => "an amount like 1500.00",
-        "Date" => "a date YYYY-MM-DD",
-        "DateOrEmpty" => "a date YYYY-MM-DD, or empty",
-        "FinancialYear" => "a financial year like 2023-24",
-        "YearOrEmpty" => "a financial year like 2023-24, or empty",
-        "Instant" => "an instant like 2024-01-10T09:30:00Z",
-        "Text" => "one line of text",
-        "TextOrEmpty" => "one line of text, may be empty",
-        "Prose" => "free text",
-        "ProseOrEmpty" => "free text, may be empty",
-        _ => return None,
-    })
-}
-
-fn lower_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+    flags_in(&schema, &components)
 }
 
 /// The clap command of one recording: a flag per property, and the identity flags.
@@ -281,22 +164,7 @@ pub fn command(op: Op) -> Command {
         cmd = cmd.arg(Arg::new(ID).required(true).allow_hyphen_values(true).help(help));
     }
     for flag in flags(op) {
-        // `id` is the wire name, so the value is found under it again.
-        let arg = Arg::new(fixed(&flag.field)).long(fixed(&flag.long)).help(fixed(&flag.help));
-        let arg = if flag.switch {
-            // `--vat-recoverable` alone is true; `=false` is there for a default of true. The
-            // words are the reader's, which refuses any other.
-            arg.action(ArgAction::Set)
-                .num_args(0..=1)
-                .require_equals(true)
-                .default_missing_value("true")
-                .value_name("true|false")
-        } else {
-            // Required fields are checked by the request type's reader, with every other bad
-            // field, not by clap one at a time.
-            arg.action(ArgAction::Set).value_name(fixed(&flag.field.to_uppercase())).allow_hyphen_values(true)
-        };
-        cmd = cmd.arg(arg);
+        cmd = cmd.arg(body::arg(&flag));
     }
     cmd.arg(
         Arg::new(TOKEN)
@@ -317,12 +185,6 @@ pub fn command(op: Op) -> Command {
             .requires(USER)
             .help("Read --user's password from the first line of standard input"),
     )
-}
-
-/// Clap (without its `string` feature) takes names and help as `&'static str`; the command
-/// is built once a run, so what it keeps is kept for the process.
-fn fixed(text: &str) -> &'static str {
-    Box::leak(text.to_owned().into_boxed_str())
 }
 
 /// A recording command as parsed: which, its fields as text pairs, and who acts.
@@ -363,12 +225,7 @@ impl clap::FromArgMatches for Recording {
             .copied()
             .find(|op| op.name() == name)
             .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
-        let mut pairs = Vec::new();
-        for flag in flags(op) {
-            if let Some(value) = sub.get_one::<String>(&flag.field) {
-                pairs.push((flag.field.clone(), value.clone()));
-            }
-        }
+        let pairs = body::pairs(&flags(op), sub);
         let id = op.id_help().and_then(|_| sub.get_one::<String>(ID).cloned());
         Ok(Recording {
             op,
@@ -439,17 +296,6 @@ async fn record(store: &Store, rec: &Recording) -> Result<Value, Refusal> {
             }
             Err(refused)
         }
-    }
-}
-
-/// `approved_on: …` as `--approved-on: …`: a bad field named as the flag that gave it
-/// (`schedule[0].amount` as `--schedule[0].amount`).
-fn as_flag(line: &str, flags: &[Flag]) -> String {
-    let field = line.split(": ").next().unwrap_or("");
-    let head = field.split(['[', '.']).next().unwrap_or("");
-    match flags.iter().find(|f| f.field == head) {
-        Some(flag) => format!("--{}{}", flag.long, &line[head.len()..]),
-        None => line.to_owned(),
     }
 }
 

@@ -5,27 +5,23 @@ use std::io::Write;
 
 use clap::Subcommand;
 
+use super::body::{Body, stored};
 use super::controls::{As, print, signed_in, year};
 use crate::domain::status::ReturnKind;
 use crate::http::auth::Need;
 use crate::model::Actor;
 use crate::model::page::PAGE_LIMIT_MAX;
+use crate::model::returns::FileReturnCmd;
 use crate::reports::filing;
 use crate::storage::{Store, returns};
 
 #[derive(Subcommand, Debug)]
 pub enum ReturnAction {
     /// File a return (finance, approver, admin): generate it now and store it byte for byte.
+    /// As `POST /api/v1/returns`: its flags are that body's fields.
     File {
-        /// commissioner-return or monitoring-return.
-        #[arg(long, default_value = "commissioner-return")]
-        kind: ReturnKind,
-        /// The financial year, e.g. 2023-24.
-        #[arg(long)]
-        financial_year: String,
-        /// The quarter, 1 (Apr–Jun) to 4 (Jan–Mar).
-        #[arg(long)]
-        quarter: u8,
+        #[command(flatten)]
+        body: Body<FileReturnCmd>,
         #[command(flatten)]
         who: As,
     },
@@ -65,11 +61,11 @@ pub enum ReturnAction {
 /// no longer matches the ledger (so a script can tell).
 pub async fn run(store: &Store, action: ReturnAction) -> anyhow::Result<i32> {
     match action {
-        ReturnAction::File { kind, financial_year, quarter, who } => {
+        ReturnAction::File { body, who } => {
             let p = signed_in(store, &who, Need::Reporting).await?;
-            anyhow::ensure!((1..=4).contains(&quarter), "--quarter must be 1, 2, 3 or 4");
+            let FileReturnCmd { kind, year, quarter } = body.read()?;
             let actor = Actor { name: &p.name, idem: None };
-            print(&filing::file(store, kind, year(&financial_year)?, quarter, actor).await?);
+            print(&filing::file(store, kind, year, quarter, actor).await.map_err(stored::<FileReturnCmd>)?);
         }
         ReturnAction::List { kind, financial_year, who } => {
             signed_in(store, &who, Need::ReadReference).await?;

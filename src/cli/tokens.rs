@@ -4,20 +4,19 @@
 
 use clap::Subcommand;
 
+use super::body::Body;
 use crate::model::page::PAGE_LIMIT_MAX;
+use crate::model::tokens::TokenCmd;
 use crate::storage::Store;
-use crate::storage::tokens::{self, Role};
+use crate::storage::tokens;
 
 #[derive(Subcommand, Debug)]
 pub enum TokenAction {
-    /// Create a token and print its secret, once.
+    /// Create a token and print its secret, once. As `POST /api/v1/tokens`: its flags are
+    /// that body's fields.
     Create {
-        /// admin, viewer, funder, finance or approver.
-        #[arg(long)]
-        role: String,
-        /// The person the token belongs to, e.g. "Jo Bloggs": entries record it.
-        #[arg(long)]
-        name: String,
+        #[command(flatten)]
+        body: Body<TokenCmd>,
     },
     /// List every token (live and revoked) without its secret.
     List,
@@ -30,9 +29,8 @@ pub enum TokenAction {
 
 pub async fn run(store: &Store, action: TokenAction) -> anyhow::Result<i32> {
     match action {
-        TokenAction::Create { role, name } => {
-            let role = Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("--role must be one of {}", Role::WORDS.join(", ")))?;
+        TokenAction::Create { body } => {
+            let TokenCmd { name, role } = body.read()?;
             let created = tokens::create(store, &name, role, "command line (token create)").await?;
             println!("{}", created.token);
             eprintln!(

@@ -8,22 +8,20 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Subcommand;
 
-use crate::model::fields::{FieldError, Fields, FromFields};
+use super::body::{Body, stored};
 use crate::model::users::{NewUserCmd, Password};
 use crate::storage::{Store, StoreError, users};
 
 #[derive(Subcommand, Debug)]
 pub enum UserAction {
-    /// Add a user. `--role admin` makes the first person who can add the others.
+    /// Add a user. `--role admin` makes the first person who can add the others. As
+    /// `POST /api/v1/users`: its flags are that body's fields but the password, which is
+    /// never a flag's value.
     Add {
         /// Letters, digits, '-' and '_'; stored case-folded.
         username: String,
-        /// admin, viewer, funder, finance or approver.
-        #[arg(long)]
-        role: String,
-        /// The name pages show; the username when not given.
-        #[arg(long)]
-        display_name: Option<String>,
+        #[command(flatten)]
+        body: Body<NewUserCmd>,
         /// Read the password from the first line of standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
@@ -74,11 +72,6 @@ fn read_password(from_stdin: bool) -> anyhow::Result<Password> {
     Ok(Password(first))
 }
 
-fn refused(errors: Vec<FieldError>) -> anyhow::Error {
-    let lines: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-    anyhow::anyhow!("{}", lines.join("; "))
-}
-
 /// A store refusal naming its field, as the command line says it.
 fn said(e: StoreError) -> anyhow::Error {
     match e {
@@ -89,13 +82,14 @@ fn said(e: StoreError) -> anyhow::Error {
 
 pub async fn run(store: &Store, action: UserAction) -> anyhow::Result<i32> {
     match action {
-        UserAction::Add { username, role, display_name, password_stdin } => {
+        UserAction::Add { username, body, password_stdin } => {
             let password = read_password(password_stdin)?;
-            let display = display_name.unwrap_or_else(|| username.clone());
-            let pairs = [("username", username), ("display_name", display), ("role", role), ("password", password.0)];
-            let cmd =
-                NewUserCmd::from_fields(Fields::text_pairs(pairs.map(|(k, v)| (k.to_owned(), v)))).map_err(refused)?;
-            let added = users::add(store, &cmd, "command line (user add)").await.map_err(said)?;
+            let body = match body.has("display_name") {
+                true => body,
+                false => body.with("display_name", username.clone()),
+            };
+            let cmd = body.with("username", username).with("password", password.0).read()?;
+            let added = users::add(store, &cmd, "command line (user add)").await.map_err(stored::<NewUserCmd>)?;
             eprintln!("user {} ({}) added", added.username, added.role.as_str());
         }
         UserAction::List => {

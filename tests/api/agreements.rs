@@ -601,7 +601,7 @@ backend_test!(the_cli_lists_shows_and_records_evidence, |app: TestApp| async mov
     let run = |args: Vec<String>| app.cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
     // Refused: more than is unevidenced, a bad amount, a role that may not; nothing written.
     for (amount, role, says) in [
-        ("4000.01", Role::Finance, "amount_evidenced"),
+        ("4000.01", Role::Finance, "--amount-evidenced"),
         ("lots", Role::Finance, "--amount"),
         ("1.00", Role::Viewer, "may not"),
     ] {

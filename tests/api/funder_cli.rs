@@ -149,7 +149,7 @@ backend_test!(receipts_and_repayments_are_recorded_from_the_command_line, |app: 
         (cash("receipt", "2023-05-01", "ten", "x", &finance), &["--amount"]),
         (cash("receipt", "2023-05-01", "0", "x", &finance), &["--amount"]),
         (cash("receipt", "2024-04-01", "1.00", "x", &finance), &["--date"]),
-        (cash("receipt", "2023-05-01", "1.00", "", &finance), &["--reference", "blank"]),
+        (cash("receipt", "2023-05-01", "1.00", "", &finance), &["--reference", "is required"]),
         (cash("receipt", "2023-05-01", "1.00", "x", &approver), &["may not"]),
     ];
     for (args, words) in &receipt_refusals {

@@ -9,6 +9,7 @@ mod append_only;
 mod as_at_rules;
 mod cash;
 mod cash_after_year;
+mod cli_flags;
 mod cli_ledger;
 mod cli_record;
 mod contention;

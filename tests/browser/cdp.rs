@@ -326,6 +326,25 @@ impl Page {
         }
     }
 
+    /// Clicks the link matching `selector`, as a person does to save a file, lets the
+    /// browser download it into `dir`, and returns its suggested name and its bytes.
+    pub fn download(&self, selector: &str, dir: &Path) -> (String, Vec<u8>) {
+        std::fs::create_dir_all(dir).expect("creating the download folder");
+        let dir = dir.to_str().expect("a download folder named in UTF-8");
+        self.call("Page.setDownloadBehavior", json!({ "behavior": "allowAndName", "downloadPath": dir }));
+        self.forget_events();
+        self.click(selector);
+        let begun = self.wait_event("Page.downloadWillBegin", "the download to begin", |_| true);
+        let guid = begun["guid"].as_str().expect("a download's guid").to_owned();
+        let done = self.wait_event("Page.downloadProgress", "the download to end", |p| {
+            p["guid"] == guid.as_str() && p["state"] != "inProgress"
+        });
+        assert_eq!(done["state"], "completed", "the download of {selector}: {done}");
+        let name = begun["suggestedFilename"].as_str().unwrap_or_default().to_owned();
+        let path = Path::new(dir).join(&guid);
+        (name, std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display())))
+    }
+
     /// Clicks into the field matching `selector` and types `text` into it.
     pub fn type_into(&self, selector: &str, text: &str) {
         self.click(selector);

@@ -15,6 +15,7 @@ mod forms_desk;
 mod forms_postings;
 mod imports;
 mod ledger;
+mod lists;
 mod meeting;
 mod users;
 

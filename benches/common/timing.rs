@@ -1,0 +1,43 @@
+//! How the benches that time what a person waits for (`reports`, `pages`) take a figure:
+//! one warm-up, then the median, p95 and minimum of `runs` runs, printed on one line.
+
+use std::time::{Duration, Instant};
+
+pub struct Stats {
+    pub median: Duration,
+    pub p95: Duration,
+    pub min: Duration,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Stats { median: at(0.5), p95: at(0.95), min: samples[0] }
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+pub async fn time<F, Fut>(label: &str, runs: usize, mut f: F) -> Stats
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let _warm = f().await;
+    let mut samples = Vec::with_capacity(runs);
+    let mut size = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        size = f().await;
+        samples.push(t.elapsed());
+    }
+    let s = stats(samples);
+    println!(
+        "{label:<56} runs {runs:>3}  median {:>11}  p95 {:>11}  min {:>11}  ({size} bytes)",
+        ms(s.median),
+        ms(s.p95),
+        ms(s.min)
+    );
+    s
+}

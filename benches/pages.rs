@@ -1,0 +1,165 @@
+//! `cargo bench --bench pages`: the ledger of `--bench reports` (one financial year, 1,000
+//! projects, 1,000,000 postings, `common/million.rs`), then the server's rendering of the
+//! pages a person waits for, timed in the app in process (request in, whole body out, no
+//! network): the dashboard, the entries list (first page, and one project's), the
+//! commitments list, the financial year's page and a form page, each as a signed-in
+//! person's session asks for it. Beside them, in the same run, the JSON variance report
+//! route the dashboard is built on, as the baseline. It prints each median against the
+//! target of 50 ms. With `BENCH_POSTGRES_URL` set it does the same in a throwaway
+//! PostgreSQL database.
+//!
+//! Scale with `GL_BENCH_PROJECTS` and `GL_BENCH_POSTINGS`; runs with `GL_BENCH_RUNS`.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use grant_ledger::domain::FinancialYear;
+use grant_ledger::storage::tokens::{self, Role};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+mod harness;
+#[path = "common/million.rs"]
+mod million;
+#[path = "common/timing.rs"]
+mod timing;
+
+use million::{Scale, build_ledger, generate, project_code};
+use timing::{Stats, ms, time};
+
+/// What a page is to render within, server time, median (the issue's target).
+const TARGET: Duration = Duration::from_millis(50);
+
+/// One GET through the app with these headers: the status and the whole body.
+async fn get(router: &axum::Router, path: &str, headers: &[(header::HeaderName, String)]) -> (u16, Vec<u8>) {
+    let mut req = Request::get(path);
+    for (name, value) in headers {
+        req = req.header(name, value);
+    }
+    let resp = router.clone().oneshot(req.body(Body::empty()).expect("a request")).await.expect("an answer");
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.expect("the body").to_bytes().to_vec();
+    (status, bytes)
+}
+
+/// The value a `Set-Cookie` of `resp` gives cookie `name`.
+fn cookie(resp: &axum::http::Response<Body>, name: &str) -> Option<String> {
+    resp.headers().get_all(header::SET_COOKIE).iter().find_map(|v| {
+        let first = v.to_str().ok()?.split(';').next()?;
+        first.strip_prefix(&format!("{name}=")).map(str::to_owned)
+    })
+}
+
+/// Signs in as a person does, through the sign-in page's own form with an admin token, and
+/// returns the session cookie's value.
+async fn sign_in(router: &axum::Router, token: &str) -> anyhow::Result<String> {
+    let form = router.clone().oneshot(Request::get("/sign-in").body(Body::empty())?).await?;
+    let pre = cookie(&form, "gl_sign_in").ok_or_else(|| anyhow::anyhow!("no pre-session cookie"))?;
+    let html = String::from_utf8(form.into_body().collect().await?.to_bytes().to_vec())?;
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = html.find(marker).ok_or_else(|| anyhow::anyhow!("no form token on /sign-in"))? + marker.len();
+    let csrf = &html[at..at + html[at..].find('"').unwrap_or(0)];
+    let req = Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("gl_sign_in={pre}"))
+        .body(Body::from(format!("token={token}&csrf_token={csrf}&next=%2Fdashboard")))?;
+    let signed = router.clone().oneshot(req).await?;
+    anyhow::ensure!(signed.status().as_u16() == 303, "signing in answered {}", signed.status());
+    cookie(&signed, "gl_session").ok_or_else(|| anyhow::anyhow!("no session cookie"))
+}
+
+/// Builds the ledger at `url`, signs in, and times each page and the baseline.
+async fn measure(
+    url: &str,
+    backend: &str,
+    year: FinancialYear,
+    projects: usize,
+    generated: &(Vec<million::GenEntry>, std::collections::BTreeMap<String, i64>),
+    runs: usize,
+) -> anyhow::Result<()> {
+    println!("-- {backend} (load average {})", harness::load_average());
+    let store = grant_ledger::cli::open(url).await?;
+    let t = Instant::now();
+    build_ledger(&store, year, projects, generated).await?;
+    println!("generated {} entries in {:.1} s", generated.0.len(), t.elapsed().as_secs_f64());
+    harness::phase_memory(&format!("{backend}, writing the ledger"));
+    // Analyse as a long-running server would have; the planner uses the statistics.
+    sqlx::query("analyze").execute(store.pool()).await?;
+    let router = grant_ledger::http::app(grant_ledger::http::AppState::new(store.clone()));
+    let token = tokens::create(&store, "pages bench", Role::Admin, "bench").await?.token;
+    let session = sign_in(&router, &token).await?;
+    let as_page = [(header::COOKIE, format!("gl_session={session}"))];
+    let as_api = [(header::AUTHORIZATION, format!("Bearer {token}"))];
+    println!("signed in through /sign-in; load average before the pages: {}", harness::load_average());
+
+    let fy = year.to_string();
+    let one_project = project_code(projects / 2);
+    let baseline_path = format!("/api/v1/reports/variance?financial_year={fy}");
+    let pages = [
+        ("dashboard", format!("/dashboard?financial_year={fy}")),
+        ("entries, first page by date", "/entries".to_owned()),
+        ("entries, one project", format!("/entries?project={one_project}")),
+        ("commitments (open)", "/commitments".to_owned()),
+        ("financial year", format!("/financial-years/{fy}")),
+        ("form: record spend", "/spend/new".to_owned()),
+    ];
+    let timed = |label: String, path: String, headers: &'static str| {
+        let (router, as_page, as_api) = (&router, &as_page, &as_api);
+        async move {
+            let headers: &[(header::HeaderName, String)] = if headers == "page" { as_page } else { as_api };
+            time(&label, runs, || async {
+                let (status, body) = get(router, &path, headers).await;
+                assert_eq!(status, 200, "GET {path}: {}", String::from_utf8_lossy(&body));
+                body.len()
+            })
+            .await
+        }
+    };
+    let baseline = timed(format!("baseline: GET {baseline_path} (JSON)"), baseline_path.clone(), "api").await;
+    let mut results: Vec<(&str, String, Stats)> = Vec::new();
+    for (name, path) in pages {
+        let stats = timed(format!("{name}: GET {path}"), path.clone(), "page").await;
+        results.push((name, path, stats));
+    }
+    // The baseline again, after the pages, so a change of load during the run shows.
+    let again = timed(format!("baseline again: GET {baseline_path} (JSON)"), baseline_path, "api").await;
+    println!("summary ({backend}): server time, median, against the target of {}:", ms(TARGET));
+    for (name, path, s) in &results {
+        println!(
+            "  {name:<30} {:>11}  {:>5.1}x the baseline  {}  ({path})",
+            ms(s.median),
+            s.median.as_secs_f64() / baseline.median.as_secs_f64(),
+            if s.median < TARGET { "met" } else { "NOT met" }
+        );
+    }
+    println!("  baseline (JSON variance) {} before the pages, {} after", ms(baseline.median), ms(again.median));
+    harness::phase_memory(&format!("{backend}, pages"));
+    println!("load average now: {}", harness::load_average());
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes `--bench`; anything else (e.g. a filter) is ignored.
+    let Scale { projects, postings, runs, year } = Scale::from_env();
+    let dir = std::env::temp_dir().join(format!("gl_bench_pages_{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    harness::print_context("pages", &dir);
+    println!("grant-ledger pages bench: {projects} projects, {postings} generated postings");
+    let generated = generate(year, projects, postings);
+    harness::phase_memory("generating the entries in memory");
+    let db = dir.join("bench.db");
+    measure(&format!("sqlite://{}", db.display()), "SQLite", year, projects, &generated, runs).await?;
+    if let Some(pg) = harness::Throwaway::create("pages").await {
+        measure(&pg.url, "PostgreSQL", year, projects, &generated, runs).await?;
+        pg.drop_now().await;
+    }
+    if std::env::var_os("GL_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        println!("kept {}", dir.display());
+    }
+    Ok(())
+}
