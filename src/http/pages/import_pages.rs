@@ -176,7 +176,7 @@ const UPLOAD_BYTES_MAX: usize = crate::http::BODY_BYTES_MAX;
 /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
 /// session, 403.
 #[utoipa::path(post, path = "/imports", tag = "pages", security(()),
-    request_body(content_type = "multipart/form-data",
+    request_body(content = String, content_type = "multipart/form-data",
         description = "`file` (the CSV), `mapping` (`generic` or `transparency`; default `generic`) and `csrf_token`."),
     responses((status = 303, description = "Kept: to the import's page `/imports/{id}`, its dry run line by line."),
         (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, no live session, or a role that may not import: a page saying so; nothing is kept."),
@@ -304,7 +304,7 @@ async fn import_page(State(s): State<AppState>, who: Session, Path(id): Path<Str
 /// session, 403.
 #[utoipa::path(post, path = "/imports/{id}/confirm", tag = "pages", security(()),
     params(("id" = i64, Path, minimum = 1)),
-    request_body(content_type = "application/x-www-form-urlencoded", description = "`csrf_token`."),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`csrf_token` only."),
     responses((status = 303, description = "Recorded: to the import's page, with its entries."),
         (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, or a role that may not import: a page saying so; nothing is recorded."),
         (status = 404, description = "No such import: a page saying so."),
