@@ -39,9 +39,13 @@ struct KeptImportQuery {
 
 impl KeptImportQuery {
     fn read(q: &mut Query) -> Self {
-        let mapping = q.text("mapping").and_then(|t| mapping_of(Some(&t)).map_err(|e| q.refuse("mapping", e)).ok());
-        KeptImportQuery { mapping }
+        KeptImportQuery { mapping: mapping_param(q) }
     }
+}
+
+/// The `mapping` parameter of an import query, if given; refused naming it when it is no layout.
+pub(super) fn mapping_param(q: &mut Query) -> Option<Preset> {
+    q.text("mapping").and_then(|t| mapping_of(Some(&t)).map_err(|e| q.refuse("mapping", e)).ok())
 }
 
 /// `mapping` of an import, refused naming the field when it is no layout.

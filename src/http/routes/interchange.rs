@@ -14,6 +14,7 @@ use super::super::error::AppError;
 use super::super::input::{Query, RawBody};
 use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
 use super::super::{AppState, Idem};
+use super::imports::mapping_param;
 use super::reports::bom_only_with_csv;
 use crate::csv::journal::Format;
 use crate::csv::mapping::Preset;
@@ -50,12 +51,7 @@ struct ImportQuery {
 
 impl ImportQuery {
     fn read(q: &mut Query) -> Self {
-        let mapping = q.text("mapping").and_then(|t| {
-            Preset::parse(&t).or_else(|| {
-                q.refuse("mapping", format!("must be one of: {}", Preset::WORDS.join(", ")));
-                None
-            })
-        });
+        let mapping = mapping_param(q);
         ImportQuery { dry_run: q.bool("dry_run").unwrap_or(false), mapping, grant: q.code("grant") }
     }
 }
