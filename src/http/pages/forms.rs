@@ -114,6 +114,39 @@ macro_rules! record_form_routes {
 }
 pub(crate) use record_form_routes;
 
+/// A page behind a session at `GET path`: its docs, the standard responses (200 the page, 303
+/// to sign in) and the 404 and 422 it names; `record` is a page of one record by its id.
+macro_rules! page_get {
+    (
+        $(#[doc = $doc:tt])*
+        get $path:literal record; missing $missing:literal;
+        $f:item
+    ) => {
+        page_get! {
+            $(#[doc = $doc])*
+            get $path params(("id" = i64, Path, minimum = 1));
+            missing $missing;
+            bad "An id that is not a positive whole number: a page saying so.";
+            $f
+        }
+    };
+    (
+        $(#[doc = $doc:tt])*
+        get $path:literal params($($params:tt)*); missing $missing:literal; bad $bad:literal;
+        $f:item
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, tag = "pages", security(()),
+            params($($params)*),
+            responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
+                (status = 303, description = "No live session: to `/sign-in`, then back."),
+                (status = 404, description = $missing),
+                (status = 422, description = $bad)))]
+        $f
+    };
+}
+pub(crate) use page_get;
+
 /// A request type that has a recording form.
 pub trait RecordForm: FromFields + ToSchema + Send + 'static {
     /// The API collection: the form is `GET /NAME/new`, posting to `POST /NAME`.

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::dashboard::pounds;
-use super::forms::{self, FormParts, RecordForm, Refusal, Stop, record_form_routes};
+use super::forms::{self, FormParts, RecordForm, Refusal, Stop, page_get, record_form_routes};
 use super::{NoSession, Session, page_response};
 use crate::domain::EvidenceStatus;
 use crate::http::AppState;
@@ -438,25 +438,22 @@ fn details_html(c: &CommitmentDetail) -> Markup {
     }
 }
 
-/// One commitment: its details, its parts by year, the spend and refunds drawn on it and a
-/// partner's evidence; with the forms to release what it will not spend and, for a grant
-/// agreement, to record the partner's evidence.
-///
-/// Roles: every role, signed in with the session cookie `gl_session` (the forms for finance
-/// and admin); without a live session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/commitments/{id}", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such commitment: a page saying so."),
-        (status = 422, description = "An id that is not a positive whole number: a page saying so.")))]
-async fn commitment_page(
-    State(s): State<AppState>,
-    Session(who, token): Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let id = super::record_id(&id)?;
-    Ok(page_response(StatusCode::OK, commitment_html(&s, &who, &token, id, Returned::None).await?))
+page_get! {
+    /// One commitment: its details, its parts by year, the spend and refunds drawn on it and a
+    /// partner's evidence; with the forms to release what it will not spend and, for a grant
+    /// agreement, to record the partner's evidence.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session` (the forms for finance
+    /// and admin); without a live session, 303 to `/sign-in`.
+    get "/commitments/{id}" record; missing "No such commitment: a page saying so.";
+    async fn commitment_page(
+        State(s): State<AppState>,
+        Session(who, token): Session,
+        Path(id): Path<String>,
+    ) -> Result<Response, AppError> {
+        let id = super::record_id(&id)?;
+        Ok(page_response(StatusCode::OK, commitment_html(&s, &who, &token, id, Returned::None).await?))
+    }
 }
 
 /// An action form on a record's page (`POST /X/{id}/ACTION`): the id (a bad one refused
