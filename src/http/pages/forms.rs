@@ -33,7 +33,6 @@ use maud::{Markup, html};
 use serde_json::Value;
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::{NoSession, Session, page_response, percent_encode};
@@ -213,7 +212,7 @@ impl RecordForm for AllocationCmd {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(allocation_form)).routes(routes!(allocation_post))
+    page_router![allocation_form; allocation_post]
 }
 
 /// The links to every recording form, for the dashboard.

@@ -12,7 +12,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{self, CsrfForm, Refused};
 use super::{NoSession, Session, page_response};
@@ -28,12 +27,7 @@ use crate::model::imports::{ImportRecord, LineOutcome, Outcome, ReverseImportCmd
 use crate::storage::imports as kept;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(import_form))
-        .routes(routes!(import_post))
-        .routes(routes!(import_page))
-        .routes(routes!(import_confirm_post))
-        .routes(routes!(import_reverse_post))
+    page_router![import_form; import_post; import_page; import_confirm_post; import_reverse_post]
 }
 
 /// Why a form came back: its status, each field's messages, and what names no field.

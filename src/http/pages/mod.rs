@@ -10,6 +10,14 @@
 //! counts failures in the same per-address throttle as bearer tokens. Errors are pages
 //! (`errors`).
 
+/// A router of page handlers: one group per path, its handlers separated by commas (a form and
+/// its post share a path), groups by semicolons.
+macro_rules! page_router {
+    ($($($f:ident),+);+ $(;)?) => {
+        ::utoipa_axum::router::OpenApiRouter::new()$(.routes(::utoipa_axum::routes!($($f),+)))+
+    };
+}
+
 pub mod account;
 mod cash;
 pub mod csrf;
@@ -36,7 +44,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Need;
@@ -63,28 +70,29 @@ const TOKEN_LEN_MAX: usize = 200;
 const CSS: &str = include_str!("dashboard.css");
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(home))
-        .routes(routes!(sign_in_form, sign_in))
-        .routes(routes!(sign_out))
-        .routes(routes!(dashboard_page))
-        .routes(routes!(variance_csv))
-        .routes(routes!(return_csv))
-        .routes(routes!(monitoring_download))
-        .routes(routes!(vcse_download))
-        .routes(routes!(giving_download))
-        .routes(routes!(filed_return_file))
-        .routes(routes!(css))
-        .merge(forms::router())
-        .merge(record_pages::router())
-        .merge(virement_pages::router())
-        .merge(account::router())
-        .merge(lists::router())
-        .merge(year_pages::router())
-        .merge(posting_forms::router())
-        .merge(import_pages::router())
-        .merge(project_pages::router())
-        .merge(desk_forms::router())
+    page_router![
+        home;
+        sign_in_form, sign_in;
+        sign_out;
+        dashboard_page;
+        variance_csv;
+        return_csv;
+        monitoring_download;
+        vcse_download;
+        giving_download;
+        filed_return_file;
+        css;
+    ]
+    .merge(forms::router())
+    .merge(record_pages::router())
+    .merge(virement_pages::router())
+    .merge(account::router())
+    .merge(lists::router())
+    .merge(year_pages::router())
+    .merge(posting_forms::router())
+    .merge(import_pages::router())
+    .merge(project_pages::router())
+    .merge(desk_forms::router())
 }
 
 /// To the dashboard.

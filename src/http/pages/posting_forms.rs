@@ -11,7 +11,6 @@ use maud::{Markup, html};
 use serde_json::Value;
 use utoipa::PartialSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::dashboard::pounds;
@@ -190,17 +189,18 @@ impl RecordForm for ops::GrantAgreementCmd {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(spend_form))
-        .routes(routes!(spend_post))
-        .routes(routes!(refund_form))
-        .routes(routes!(refund_post))
-        .routes(routes!(commitment_form))
-        .routes(routes!(commitment_post))
-        .routes(routes!(commitment_page))
-        .routes(routes!(release_post))
-        .routes(routes!(evidence_post))
-        .routes(routes!(reverse_post))
+    page_router![
+        spend_form;
+        spend_post;
+        refund_form;
+        refund_post;
+        commitment_form;
+        commitment_post;
+        commitment_page;
+        release_post;
+        evidence_post;
+        reverse_post;
+    ]
 }
 
 record_form_routes! {

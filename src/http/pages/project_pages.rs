@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::dashboard::pounds;
@@ -45,11 +44,7 @@ impl RecordForm for NewProject {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(project_form))
-        .routes(routes!(project_post))
-        .routes(routes!(project_page))
-        .routes(routes!(status_form, status_post))
+    page_router![project_form; project_post; project_page; status_form, status_post]
 }
 
 record_form_routes! {

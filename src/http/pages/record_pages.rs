@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::forms::{self, Refusal, page_get};
 use super::{NoSession, Session, page_response};
@@ -22,7 +21,7 @@ use crate::model::tokens::Principal;
 use crate::storage::entries;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(entry_page))
+    page_router![entry_page]
 }
 
 page_get! {

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::forms::{RecordForm, page_get, record_form_routes};
@@ -50,12 +49,7 @@ impl RecordForm for VirementCmd {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(virement_form))
-        .routes(routes!(virement_post))
-        .routes(routes!(virement_page))
-        .routes(routes!(approve_post))
-        .routes(routes!(reject_post))
+    page_router![virement_form; virement_post; virement_page; approve_post; reject_post]
 }
 
 record_form_routes! {

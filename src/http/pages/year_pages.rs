@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::forms::{Look, RecordForm, Refusal, page_get, record_form_routes, render_at};
@@ -34,16 +33,17 @@ use crate::reports::filing;
 use crate::storage::{StoreError, controls, quarter_locks, reference, returns};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(year_page))
-        .routes(routes!(close_form, close_post))
-        .routes(routes!(reopen_form, reopen_post))
-        .routes(routes!(lock_form, lock_post))
-        .routes(routes!(unlock_form, unlock_post))
-        .routes(routes!(year_end_form, year_end_post))
-        .routes(routes!(return_form))
-        .routes(routes!(return_post))
-        .routes(routes!(return_page))
+    page_router![
+        year_page;
+        close_form, close_post;
+        reopen_form, reopen_post;
+        lock_form, lock_post;
+        unlock_form, unlock_post;
+        year_end_form, year_end_post;
+        return_form;
+        return_post;
+        return_page;
+    ]
 }
 
 const REASON: &[(&str, &str)] = &[("reason", "Reason")];
