@@ -146,6 +146,30 @@ macro_rules! page_get {
 }
 pub(crate) use page_get;
 
+/// An action on one record by its id, posted from a form on the record's page, at `POST path`:
+/// its docs, the request type its fields are read as, and what each response means.
+macro_rules! page_post {
+    (
+        $(#[doc = $doc:tt])*
+        post $path:literal record; body $($cmd:ident)::+, $body:literal;
+        done $done:literal; denied $denied:literal; missing $missing:literal;
+        refused $refused:literal; bad $bad:literal;
+        $f:item
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, tag = "pages", security(()),
+            params(("id" = i64, Path, minimum = 1)),
+            request_body(content = $($cmd)::+, content_type = "application/x-www-form-urlencoded", description = $body),
+            responses((status = 303, description = $done),
+                (status = 403, description = $denied),
+                (status = 404, description = $missing),
+                (status = 409, description = $refused, body = String, content_type = "text/html"),
+                (status = 422, description = $bad, body = String, content_type = "text/html")))]
+        $f
+    };
+}
+pub(crate) use page_post;
+
 /// A request type that has a recording form.
 pub trait RecordForm: FromFields + ToSchema + Send + 'static {
     /// The API collection: the form is `GET /NAME/new`, posting to `POST /NAME`.

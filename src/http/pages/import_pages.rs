@@ -14,6 +14,7 @@ use maud::{Markup, html};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::csrf::{self, CsrfForm, Refused};
+use super::forms::page_post;
 use super::{NoSession, Session, page_response};
 use crate::csv::mapping::Preset;
 use crate::csv::{self as interchange, Ran};
@@ -335,49 +336,48 @@ async fn import_confirm_post(
     Ok(page_response(problem.status, render(&who, &record, now.as_ref(), &problem, &[])))
 }
 
-/// Reverse every entry of an import from its page: `reason`, `date` (optional: each entry's
-/// own when empty) and `csrf_token`, as `POST /api/v1/imports/{id}/reverse` takes them.
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 403.
-#[utoipa::path(post, path = "/imports/{id}/reverse", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    request_body(content = ReverseImportCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `ReverseImportBody`, as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Reversed: to the import's page, each entry with its reversal."),
-        (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, or a role that may not import: a page saying so; nothing is reversed."),
-        (status = 404, description = "No such import: a page saying so."),
-        (status = 409, description = "Not confirmed, reversed already, or an entry of it reversed already or drawn on: the page again, naming the entry; nothing is reversed.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the page again, the problem beside its field.", body = String, content_type = "text/html")))]
-async fn import_reverse_post(
-    State(s): State<AppState>,
-    who: Session,
-    Path(id): Path<String>,
-    form: Result<CsrfForm, Refused>,
-) -> Result<Response, AppError> {
-    let form = match form {
-        Ok(CsrfForm(form)) => form,
-        Err(refused) => return Ok(refused.into_response()),
-    };
-    finance(&who)?;
-    let import_id = path_id(&id)?;
-    let pairs: Vec<(String, String)> = form.pairs().iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
-    let result = match ReverseImportCmd::from_fields(Fields::text_pairs(pairs)) {
-        Err(errors) => Err(AppError::Validation(errors)),
-        Ok(cmd) => {
-            let cmd = ReverseImportCmd { import_id, ..cmd };
-            kept::reverse(&s.store, cmd, Actor { name: &who.0.name, idem: None }).await.map_err(AppError::Store)
-        }
-    };
-    let problem = match result {
-        Ok(_) => return Ok(Redirect::to(&format!("/imports/{import_id}")).into_response()),
-        Err(e) => match Problem::of(e).await {
-            Ok(p) => p,
-            Err(page) => return Ok(page),
-        },
-    };
-    let record = kept::get(&s.store, import_id).await?;
-    Ok(page_response(problem.status, render(&who, &record, None, &problem, form.pairs())))
+page_post! {
+    /// Reverse every entry of an import from its page: `reason`, `date` (optional: each entry's
+    /// own when empty) and `csrf_token`, as `POST /api/v1/imports/{id}/reverse` takes them.
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 403.
+    post "/imports/{id}/reverse" record; body ReverseImportCmd, "The fields of `ReverseImportBody`, as text (empty is not given), and `csrf_token`.";
+    done "Reversed: to the import's page, each entry with its reversal.";
+    denied "No valid `csrf_token` for this session, posted from another origin, or a role that may not import: a page saying so; nothing is reversed.";
+    missing "No such import: a page saying so.";
+    refused "Not confirmed, reversed already, or an entry of it reversed already or drawn on: the page again, naming the entry; nothing is reversed.";
+    bad "A bad field: the page again, the problem beside its field.";
+    async fn import_reverse_post(
+        State(s): State<AppState>,
+        who: Session,
+        Path(id): Path<String>,
+        form: Result<CsrfForm, Refused>,
+    ) -> Result<Response, AppError> {
+        let form = match form {
+            Ok(CsrfForm(form)) => form,
+            Err(refused) => return Ok(refused.into_response()),
+        };
+        finance(&who)?;
+        let import_id = path_id(&id)?;
+        let pairs: Vec<(String, String)> = form.pairs().iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
+        let result = match ReverseImportCmd::from_fields(Fields::text_pairs(pairs)) {
+            Err(errors) => Err(AppError::Validation(errors)),
+            Ok(cmd) => {
+                let cmd = ReverseImportCmd { import_id, ..cmd };
+                kept::reverse(&s.store, cmd, Actor { name: &who.0.name, idem: None }).await.map_err(AppError::Store)
+            }
+        };
+        let problem = match result {
+            Ok(_) => return Ok(Redirect::to(&format!("/imports/{import_id}")).into_response()),
+            Err(e) => match Problem::of(e).await {
+                Ok(p) => p,
+                Err(page) => return Ok(page),
+            },
+        };
+        let record = kept::get(&s.store, import_id).await?;
+        Ok(page_response(problem.status, render(&who, &record, None, &problem, form.pairs())))
+    }
 }
 
 /// The import's page. `now`, a confirm's new outcome, is shown in place of the stored one.
