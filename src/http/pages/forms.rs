@@ -430,9 +430,14 @@ impl Refusal {
     /// answer itself (an error page) when it is not a refusal a person corrects on the form
     /// (busy, a fault).
     pub async fn of(error: AppError) -> Result<Refusal, Response> {
+        Refusal::of_among(error, &[StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT, StatusCode::NOT_FOUND]).await
+    }
+
+    /// As `of`, for a form where only answers of the statuses `among` are refusals.
+    pub async fn of_among(error: AppError, among: &[StatusCode]) -> Result<Refusal, Response> {
         let response = error.into_response();
         let status = response.status();
-        if ![StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT, StatusCode::NOT_FOUND].contains(&status) {
+        if !among.contains(&status) {
             return Err(response);
         }
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap_or_default();
@@ -466,6 +471,53 @@ impl Refusal {
 
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// A refusal of one field, with its message.
+    pub fn field(status: StatusCode, field: &str, message: impl Into<String>) -> Refusal {
+        Refusal { status, fields: BTreeMap::from([(field.to_owned(), vec![message.into()])]), ..Refusal::default() }
+    }
+
+    /// A refusal naming no field.
+    pub fn general(status: StatusCode, message: String) -> Refusal {
+        Refusal { status, general: vec![message], ..Refusal::default() }
+    }
+
+    /// Whether anything was refused; the default refuses nothing.
+    pub fn failed(&self) -> bool {
+        self.status != StatusCode::default()
+    }
+
+    /// A field's messages, as one line.
+    pub fn error_of(&self, field: &str) -> Option<String> {
+        self.fields.get(field).map(|m| m.join("; "))
+    }
+
+    /// The error summary above a form: each field's messages, linked to the field when
+    /// `label_of` names its label, then the problems that name no field, then `after`.
+    pub fn summary(&self, label_of: impl Fn(&str) -> Option<String>, after: Markup) -> Markup {
+        html! {
+            @if self.failed() {
+                div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                    h2 id="error-summary-title" { "There is a problem" }
+                    ul {
+                        @for (field, messages) in &self.fields {
+                            @for m in messages {
+                                li {
+                                    @if let Some(label) = label_of(field) {
+                                        a href={ "#" (field) } { (label) ": " (m) }
+                                    } @else {
+                                        (field) ": " (m)
+                                    }
+                                }
+                            }
+                        }
+                        @for m in &self.general { li { (m) } }
+                    }
+                    (after)
+                }
+            }
+        }
     }
 
     fn extra_text(&self, name: &str) -> Option<&str> {
@@ -822,29 +874,11 @@ pub fn form_html(parts: &FormParts<'_>, token: &str, pairs: &[(String, String)],
     let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     let shown = shown_names(parts.fields, pairs);
     let label_of = |name: &str| shown.iter().find(|(n, _)| n == name).map(|(_, l)| l.clone());
-    let failed = refusal.status != StatusCode::default();
     html! {
-        @if failed {
-            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                h2 id="error-summary-title" { "There is a problem" }
-                ul {
-                    @for (field, messages) in &refusal.fields {
-                        @for m in messages {
-                            li {
-                                @if let Some(label) = label_of(field) {
-                                    a href={ "#" (field) } { (label) ": " (m) }
-                                } @else {
-                                    (field) ": " (m)
-                                }
-                            }
-                        }
-                    }
-                    @for m in &refusal.general { li { (m) } }
-                }
-                (rule_figures(refusal))
-                p { "Nothing was recorded. Correct the form and send it again." }
-            }
-        }
+        (refusal.summary(label_of, html! {
+            (rule_figures(refusal))
+            p { "Nothing was recorded. Correct the form and send it again." }
+        }))
         form method="post" action=(parts.action) novalidate {
             (super::csrf::hidden_input(token))
             @for (name, v) in parts.fixed { input type="hidden" name=(name) value=(v); }
