@@ -66,7 +66,7 @@ fn upload_page(who: &Session, mapping: &str, problem: &Refusal) -> String {
     let body = html! {
         (super::html::masthead("Import spend", who.shown_name()))
         main id="content" {
-            (summary(&problem, &labels, "Nothing was kept. Choose the file and send it again."))
+            (summary(problem, &labels, "Nothing was kept. Choose the file and send it again."))
             p { "The file is checked line by line and nothing is recorded: you see what it would do, then confirm it." }
             form method="post" action="/imports" enctype="multipart/form-data" novalidate {
                 (csrf::hidden_input(&who.1))
@@ -346,7 +346,7 @@ fn render(
     let body = html! {
         (super::html::masthead(&title, who.shown_name()))
         main id="content" {
-            (summary(&problem, &[("reason", "Reason"), ("date", "Date")], "Nothing was changed."))
+            (summary(problem, &[("reason", "Reason"), ("date", "Date")], "Nothing was changed."))
             dl class="record" id="import" {
                 dt { "Status" } dd id="import-status" { (status) }
                 dt { "Layout" } dd id="import-mapping" { (r.mapping) }
