@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::super::AppState;
 use super::super::auth::Need;
@@ -21,11 +20,7 @@ use crate::model::users::{NewUserCmd, Password, UserInfo};
 use crate::storage::{StoreError, users};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(password_form, change_password))
-        .routes(routes!(users_page, users_page_add))
-        .routes(routes!(users_page_disable))
-        .routes(routes!(users_page_reset))
+    page_router![password_form, change_password; users_page, users_page_add; users_page_disable; users_page_reset]
 }
 
 /// The errors a refusal names, for a page: a field's own words, never its value.

@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::forms::{RecordForm, record_form_routes};
 use crate::http::AppState;
@@ -115,15 +114,16 @@ impl RecordForm for IndicatorReturnCmd {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(receipt_form))
-        .routes(routes!(receipt_post))
-        .routes(routes!(repayment_form))
-        .routes(routes!(repayment_post))
-        .routes(routes!(forecast_form))
-        .routes(routes!(forecast_post))
-        .routes(routes!(indicator_return_form))
-        .routes(routes!(indicator_return_post))
+    page_router![
+        receipt_form;
+        receipt_post;
+        repayment_form;
+        repayment_post;
+        forecast_form;
+        forecast_post;
+        indicator_return_form;
+        indicator_return_post;
+    ]
 }
 
 record_form_routes! {

@@ -33,7 +33,6 @@ use maud::{Markup, html};
 use serde_json::Value;
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::{NoSession, Session, page_response, percent_encode};
@@ -114,6 +113,63 @@ macro_rules! record_form_routes {
 }
 pub(crate) use record_form_routes;
 
+/// A page behind a session at `GET path`: its docs, the standard responses (200 the page, 303
+/// to sign in) and the 404 and 422 it names; `record` is a page of one record by its id.
+macro_rules! page_get {
+    (
+        $(#[doc = $doc:tt])*
+        get $path:literal record; missing $missing:literal;
+        $f:item
+    ) => {
+        page_get! {
+            $(#[doc = $doc])*
+            get $path params(("id" = i64, Path, minimum = 1));
+            missing $missing;
+            bad "An id that is not a positive whole number: a page saying so.";
+            $f
+        }
+    };
+    (
+        $(#[doc = $doc:tt])*
+        get $path:literal params($($params:tt)*); missing $missing:literal; bad $bad:literal;
+        $f:item
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, tag = "pages", security(()),
+            params($($params)*),
+            responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
+                (status = 303, description = "No live session: to `/sign-in`, then back."),
+                (status = 404, description = $missing),
+                (status = 422, description = $bad)))]
+        $f
+    };
+}
+pub(crate) use page_get;
+
+/// An action on one record by its id, posted from a form on the record's page, at `POST path`:
+/// its docs, the request type its fields are read as, and what each response means.
+macro_rules! page_post {
+    (
+        $(#[doc = $doc:tt])*
+        post $path:literal record; body $($cmd:ident)::+, $body:literal;
+        done $done:literal; denied $denied:literal; missing $missing:literal;
+        refused $refused:literal; bad $bad:literal;
+        $f:item
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, tag = "pages", security(()),
+            params(("id" = i64, Path, minimum = 1)),
+            request_body(content = $($cmd)::+, content_type = "application/x-www-form-urlencoded", description = $body),
+            responses((status = 303, description = $done),
+                (status = 403, description = $denied),
+                (status = 404, description = $missing),
+                (status = 409, description = $refused, body = String, content_type = "text/html"),
+                (status = 422, description = $bad, body = String, content_type = "text/html")))]
+        $f
+    };
+}
+pub(crate) use page_post;
+
 /// A request type that has a recording form.
 pub trait RecordForm: FromFields + ToSchema + Send + 'static {
     /// The API collection: the form is `GET /NAME/new`, posting to `POST /NAME`.
@@ -180,7 +236,7 @@ impl RecordForm for AllocationCmd {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(allocation_form)).routes(routes!(allocation_post))
+    page_router![allocation_form; allocation_post]
 }
 
 /// The links to every recording form, for the dashboard.
@@ -374,9 +430,14 @@ impl Refusal {
     /// answer itself (an error page) when it is not a refusal a person corrects on the form
     /// (busy, a fault).
     pub async fn of(error: AppError) -> Result<Refusal, Response> {
+        Refusal::of_among(error, &[StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT, StatusCode::NOT_FOUND]).await
+    }
+
+    /// As `of`, for a form where only answers of the statuses `among` are refusals.
+    pub async fn of_among(error: AppError, among: &[StatusCode]) -> Result<Refusal, Response> {
         let response = error.into_response();
         let status = response.status();
-        if ![StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT, StatusCode::NOT_FOUND].contains(&status) {
+        if !among.contains(&status) {
             return Err(response);
         }
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap_or_default();
@@ -410,6 +471,53 @@ impl Refusal {
 
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// A refusal of one field, with its message.
+    pub fn field(status: StatusCode, field: &str, message: impl Into<String>) -> Refusal {
+        Refusal { status, fields: BTreeMap::from([(field.to_owned(), vec![message.into()])]), ..Refusal::default() }
+    }
+
+    /// A refusal naming no field.
+    pub fn general(status: StatusCode, message: String) -> Refusal {
+        Refusal { status, general: vec![message], ..Refusal::default() }
+    }
+
+    /// Whether anything was refused; the default refuses nothing.
+    pub fn failed(&self) -> bool {
+        self.status != StatusCode::default()
+    }
+
+    /// A field's messages, as one line.
+    pub fn error_of(&self, field: &str) -> Option<String> {
+        self.fields.get(field).map(|m| m.join("; "))
+    }
+
+    /// The error summary above a form: each field's messages, linked to the field when
+    /// `label_of` names its label, then the problems that name no field, then `after`.
+    pub fn summary(&self, label_of: impl Fn(&str) -> Option<String>, after: Markup) -> Markup {
+        html! {
+            @if self.failed() {
+                div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                    h2 id="error-summary-title" { "There is a problem" }
+                    ul {
+                        @for (field, messages) in &self.fields {
+                            @for m in messages {
+                                li {
+                                    @if let Some(label) = label_of(field) {
+                                        a href={ "#" (field) } { (label) ": " (m) }
+                                    } @else {
+                                        (field) ": " (m)
+                                    }
+                                }
+                            }
+                        }
+                        @for m in &self.general { li { (m) } }
+                    }
+                    (after)
+                }
+            }
+        }
     }
 
     fn extra_text(&self, name: &str) -> Option<&str> {
@@ -766,29 +874,11 @@ pub fn form_html(parts: &FormParts<'_>, token: &str, pairs: &[(String, String)],
     let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     let shown = shown_names(parts.fields, pairs);
     let label_of = |name: &str| shown.iter().find(|(n, _)| n == name).map(|(_, l)| l.clone());
-    let failed = refusal.status != StatusCode::default();
     html! {
-        @if failed {
-            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                h2 id="error-summary-title" { "There is a problem" }
-                ul {
-                    @for (field, messages) in &refusal.fields {
-                        @for m in messages {
-                            li {
-                                @if let Some(label) = label_of(field) {
-                                    a href={ "#" (field) } { (label) ": " (m) }
-                                } @else {
-                                    (field) ": " (m)
-                                }
-                            }
-                        }
-                    }
-                    @for m in &refusal.general { li { (m) } }
-                }
-                (rule_figures(refusal))
-                p { "Nothing was recorded. Correct the form and send it again." }
-            }
-        }
+        (refusal.summary(label_of, html! {
+            (rule_figures(refusal))
+            p { "Nothing was recorded. Correct the form and send it again." }
+        }))
         form method="post" action=(parts.action) novalidate {
             (super::csrf::hidden_input(token))
             @for (name, v) in parts.fixed { input type="hidden" name=(name) value=(v); }

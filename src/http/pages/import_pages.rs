@@ -5,16 +5,14 @@
 //! entries it made (`GET /imports/{id}`), and reversing them all with a reason
 //! (`POST /imports/{id}/reverse`). Each does what its API route does, through the same calls.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{self, CsrfForm, Refused};
+use super::forms::{Refusal, page_post};
 use super::{NoSession, Session, page_response};
 use crate::csv::mapping::Preset;
 use crate::csv::{self as interchange, Ran};
@@ -28,79 +26,19 @@ use crate::model::imports::{ImportRecord, LineOutcome, Outcome, ReverseImportCmd
 use crate::storage::imports as kept;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(import_form))
-        .routes(routes!(import_post))
-        .routes(routes!(import_page))
-        .routes(routes!(import_confirm_post))
-        .routes(routes!(import_reverse_post))
+    page_router![import_form; import_post; import_page; import_confirm_post; import_reverse_post]
 }
 
-/// Why a form came back: its status, each field's messages, and what names no field.
-#[derive(Default)]
-struct Problem {
-    status: StatusCode,
-    fields: BTreeMap<String, Vec<String>>,
-    general: Vec<String>,
+/// The error summary of an import's form, its fields labelled by `labels`, and what was not done.
+fn summary(problem: &Refusal, labels: &[(&str, &str)], nothing: &str) -> Markup {
+    let label = |f: &str| labels.iter().find(|(n, _)| *n == f).map(|(_, l)| (*l).to_owned());
+    problem.summary(label, html! { p { (nothing) } })
 }
 
-impl Problem {
-    fn field(status: StatusCode, field: &str, message: impl Into<String>) -> Problem {
-        Problem { status, fields: BTreeMap::from([(field.to_owned(), vec![message.into()])]), general: Vec::new() }
-    }
-
-    /// The API's own answer to `error`, read as the form shows it; the error page itself when
-    /// it is nothing the person corrects on the form (busy, a fault, not found).
-    async fn of(error: AppError) -> Result<Problem, Response> {
-        let response = error.into_response();
-        let status = response.status();
-        if ![StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT].contains(&status) {
-            return Err(response);
-        }
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap_or_default();
-        let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        let mut p = Problem { status, ..Problem::default() };
-        for e in problem["errors"].as_array().into_iter().flatten() {
-            if let (Some(f), Some(m)) = (e["field"].as_str(), e["message"].as_str()) {
-                p.fields.entry(f.to_owned()).or_default().push(m.to_owned());
-            }
-        }
-        if p.fields.is_empty() {
-            p.general.push(problem["detail"].as_str().unwrap_or("refused").to_owned());
-        }
-        Ok(p)
-    }
-
-    fn failed(&self) -> bool {
-        self.status != StatusCode::default()
-    }
-
-    fn summary(&self, labels: &[(&str, &str)], nothing: &str) -> Markup {
-        let label = |f: &str| labels.iter().find(|(n, _)| *n == f).map(|(_, l)| *l);
-        html! {
-            @if self.failed() {
-                div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                    h2 id="error-summary-title" { "There is a problem" }
-                    ul {
-                        @for (field, messages) in &self.fields {
-                            @for m in messages {
-                                li {
-                                    @if let Some(l) = label(field) { a href={ "#" (field) } { (l) ": " (m) } }
-                                    @else { (field) ": " (m) }
-                                }
-                            }
-                        }
-                        @for m in &self.general { li { (m) } }
-                    }
-                    p { (nothing) }
-                }
-            }
-        }
-    }
-
-    fn error_of(&self, field: &str) -> Option<String> {
-        self.fields.get(field).map(|m| m.join("; "))
-    }
+/// The API's own answer to `error`, read as an import's form shows it; the error page itself
+/// when it is nothing the person corrects on the form (busy, a fault, not found).
+async fn refusal_of(error: AppError) -> Result<Refusal, Response> {
+    Refusal::of_among(error, &[StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT]).await
 }
 
 /// Refuses a role that may not record imports.
@@ -118,17 +56,17 @@ fn finance(who: &Session) -> Result<(), AppError> {
         (status = 403, description = "The session's role may not import: a page saying so.")))]
 async fn import_form(who: Session) -> Result<Response, AppError> {
     finance(&who)?;
-    Ok(page_response(StatusCode::OK, upload_page(&who, "", &Problem::default())))
+    Ok(page_response(StatusCode::OK, upload_page(&who, "", &Refusal::default())))
 }
 
-fn upload_page(who: &Session, mapping: &str, problem: &Problem) -> String {
+fn upload_page(who: &Session, mapping: &str, problem: &Refusal) -> String {
     let labels = [("file", "File"), ("mapping", "Layout")];
     let file_error = problem.error_of("file");
     let mapping_error = problem.error_of("mapping");
     let body = html! {
         (super::html::masthead("Import spend", who.shown_name()))
         main id="content" {
-            (problem.summary(&labels, "Nothing was kept. Choose the file and send it again."))
+            (summary(problem, &labels, "Nothing was kept. Choose the file and send it again."))
             p { "The file is checked line by line and nothing is recorded: you see what it would do, then confirm it." }
             form method="post" action="/imports" enctype="multipart/form-data" novalidate {
                 (csrf::hidden_input(&who.1))
@@ -203,24 +141,24 @@ async fn import_post(
     }
     let mapping = upload.mapping.clone().unwrap_or_default();
     let problem = match (&upload.file, mapping_of(Some(&mapping))) {
-        (_, Err(e)) => Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "mapping", e),
-        (Err(e), _) => Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "file", e.clone()),
+        (_, Err(e)) => Refusal::field(StatusCode::UNPROCESSABLE_ENTITY, "mapping", e),
+        (Err(e), _) => Refusal::field(StatusCode::UNPROCESSABLE_ENTITY, "file", e.clone()),
         (Ok(bytes), Ok(preset)) => {
             let actor = Actor { name: &who.0.name, idem: None };
             match interchange::dry_run_kept(&s.store, bytes, preset, actor).await {
                 Ok(Ran::Kept(record)) => return Redirect::to(&format!("/imports/{}", record.id)).into_response(),
                 Ok(Ran::Refused(outcome)) => {
                     let why = outcome.lines.iter().map(|l| format!("line {}: {}", l.line, l.reason));
-                    Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "file", why.collect::<Vec<_>>().join("; "))
+                    Refusal::field(StatusCode::UNPROCESSABLE_ENTITY, "file", why.collect::<Vec<_>>().join("; "))
                 }
-                Err(e) => match Problem::of(AppError::Store(e)).await {
+                Err(e) => match refusal_of(AppError::Store(e)).await {
                     Ok(p) => p,
                     Err(page) => return page,
                 },
             }
         }
     };
-    page_response(problem.status, upload_page(&who, &mapping, &problem))
+    page_response(problem.status(), upload_page(&who, &mapping, &problem))
 }
 
 /// What a multipart upload carried: each field once, the file's bytes or why there are none.
@@ -294,7 +232,7 @@ async fn import_page(State(s): State<AppState>, who: Session, Path(id): Path<Str
         return Err(AppError::Forbidden);
     }
     let record = kept::get(&s.store, path_id(&id)?).await?;
-    Ok(page_response(StatusCode::OK, render(&who, &record, None, &Problem::default(), &[])))
+    Ok(page_response(StatusCode::OK, render(&who, &record, None, &Refusal::default(), &[])))
 }
 
 /// Confirm an import from its page (`csrf_token` only): its entries are recorded, as
@@ -329,61 +267,60 @@ async fn import_confirm_post(
                  The lines below are what confirming found.",
                 outcome.rejected
             );
-            let p = Problem { status: StatusCode::UNPROCESSABLE_ENTITY, general: vec![message], ..Problem::default() };
+            let p = Refusal::general(StatusCode::UNPROCESSABLE_ENTITY, message);
             (p, Some(outcome))
         }
-        Err(e) => match Problem::of(AppError::Store(e)).await {
+        Err(e) => match refusal_of(AppError::Store(e)).await {
             Ok(p) => (p, None),
             Err(page) => return Ok(page),
         },
     };
     let record = kept::get(&s.store, id).await?;
-    Ok(page_response(problem.status, render(&who, &record, now.as_ref(), &problem, &[])))
+    Ok(page_response(problem.status(), render(&who, &record, now.as_ref(), &problem, &[])))
 }
 
-/// Reverse every entry of an import from its page: `reason`, `date` (optional: each entry's
-/// own when empty) and `csrf_token`, as `POST /api/v1/imports/{id}/reverse` takes them.
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 403.
-#[utoipa::path(post, path = "/imports/{id}/reverse", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    request_body(content = ReverseImportCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `ReverseImportBody`, as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Reversed: to the import's page, each entry with its reversal."),
-        (status = 403, description = "No valid `csrf_token` for this session, posted from another origin, or a role that may not import: a page saying so; nothing is reversed."),
-        (status = 404, description = "No such import: a page saying so."),
-        (status = 409, description = "Not confirmed, reversed already, or an entry of it reversed already or drawn on: the page again, naming the entry; nothing is reversed.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the page again, the problem beside its field.", body = String, content_type = "text/html")))]
-async fn import_reverse_post(
-    State(s): State<AppState>,
-    who: Session,
-    Path(id): Path<String>,
-    form: Result<CsrfForm, Refused>,
-) -> Result<Response, AppError> {
-    let form = match form {
-        Ok(CsrfForm(form)) => form,
-        Err(refused) => return Ok(refused.into_response()),
-    };
-    finance(&who)?;
-    let import_id = path_id(&id)?;
-    let pairs: Vec<(String, String)> = form.pairs().iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
-    let result = match ReverseImportCmd::from_fields(Fields::text_pairs(pairs)) {
-        Err(errors) => Err(AppError::Validation(errors)),
-        Ok(cmd) => {
-            let cmd = ReverseImportCmd { import_id, ..cmd };
-            kept::reverse(&s.store, cmd, Actor { name: &who.0.name, idem: None }).await.map_err(AppError::Store)
-        }
-    };
-    let problem = match result {
-        Ok(_) => return Ok(Redirect::to(&format!("/imports/{import_id}")).into_response()),
-        Err(e) => match Problem::of(e).await {
-            Ok(p) => p,
-            Err(page) => return Ok(page),
-        },
-    };
-    let record = kept::get(&s.store, import_id).await?;
-    Ok(page_response(problem.status, render(&who, &record, None, &problem, form.pairs())))
+page_post! {
+    /// Reverse every entry of an import from its page: `reason`, `date` (optional: each entry's
+    /// own when empty) and `csrf_token`, as `POST /api/v1/imports/{id}/reverse` takes them.
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 403.
+    post "/imports/{id}/reverse" record; body ReverseImportCmd, "The fields of `ReverseImportBody`, as text (empty is not given), and `csrf_token`.";
+    done "Reversed: to the import's page, each entry with its reversal.";
+    denied "No valid `csrf_token` for this session, posted from another origin, or a role that may not import: a page saying so; nothing is reversed.";
+    missing "No such import: a page saying so.";
+    refused "Not confirmed, reversed already, or an entry of it reversed already or drawn on: the page again, naming the entry; nothing is reversed.";
+    bad "A bad field: the page again, the problem beside its field.";
+    async fn import_reverse_post(
+        State(s): State<AppState>,
+        who: Session,
+        Path(id): Path<String>,
+        form: Result<CsrfForm, Refused>,
+    ) -> Result<Response, AppError> {
+        let form = match form {
+            Ok(CsrfForm(form)) => form,
+            Err(refused) => return Ok(refused.into_response()),
+        };
+        finance(&who)?;
+        let import_id = path_id(&id)?;
+        let pairs: Vec<(String, String)> = form.pairs().iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
+        let result = match ReverseImportCmd::from_fields(Fields::text_pairs(pairs)) {
+            Err(errors) => Err(AppError::Validation(errors)),
+            Ok(cmd) => {
+                let cmd = ReverseImportCmd { import_id, ..cmd };
+                kept::reverse(&s.store, cmd, Actor { name: &who.0.name, idem: None }).await.map_err(AppError::Store)
+            }
+        };
+        let problem = match result {
+            Ok(_) => return Ok(Redirect::to(&format!("/imports/{import_id}")).into_response()),
+            Err(e) => match refusal_of(e).await {
+                Ok(p) => p,
+                Err(page) => return Ok(page),
+            },
+        };
+        let record = kept::get(&s.store, import_id).await?;
+        Ok(page_response(problem.status(), render(&who, &record, None, &problem, form.pairs())))
+    }
 }
 
 /// The import's page. `now`, a confirm's new outcome, is shown in place of the stored one.
@@ -391,7 +328,7 @@ fn render(
     who: &Session,
     r: &ImportRecord,
     now: Option<&Outcome>,
-    problem: &Problem,
+    problem: &Refusal,
     pairs: &[(String, String)],
 ) -> String {
     let title = format!("Import {}", r.id);
@@ -409,7 +346,7 @@ fn render(
     let body = html! {
         (super::html::masthead(&title, who.shown_name()))
         main id="content" {
-            (problem.summary(&[("reason", "Reason"), ("date", "Date")], "Nothing was changed."))
+            (summary(problem, &[("reason", "Reason"), ("date", "Date")], "Nothing was changed."))
             dl class="record" id="import" {
                 dt { "Status" } dd id="import-status" { (status) }
                 dt { "Layout" } dd id="import-mapping" { (r.mapping) }

@@ -13,7 +13,6 @@ use axum::response::Response;
 use maud::{Markup, html};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::super::AppState;
 use super::super::auth::Need;
@@ -34,12 +33,7 @@ use crate::reports::lists as csv_lists;
 use crate::storage::{audit, entries, operations};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(entries_page))
-        .routes(routes!(commitments_page))
-        .routes(routes!(virements_page))
-        .routes(routes!(returns_page))
-        .routes(routes!(audit_page))
+    page_router![entries_page; commitments_page; virements_page; returns_page; audit_page]
 }
 
 /// Declares a list page's route once: `page NAME "/PATH", FILTERS, need NEED => BODY`, its

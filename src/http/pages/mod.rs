@@ -10,6 +10,14 @@
 //! counts failures in the same per-address throttle as bearer tokens. Errors are pages
 //! (`errors`).
 
+/// A router of page handlers: one group per path, its handlers separated by commas (a form and
+/// its post share a path), groups by semicolons.
+macro_rules! page_router {
+    ($($($f:ident),+);+ $(;)?) => {
+        ::utoipa_axum::router::OpenApiRouter::new()$(.routes(::utoipa_axum::routes!($($f),+)))+
+    };
+}
+
 pub mod account;
 mod cash;
 pub mod csrf;
@@ -36,7 +44,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Need;
@@ -62,29 +69,59 @@ const TOKEN_LEN_MAX: usize = 200;
 
 const CSS: &str = include_str!("dashboard.css");
 
+/// The dashboard, or a download from it, of one financial year at `GET path`, read from the
+/// query `params`: its docs, its 200 response `ok`, and the standard rest (303 to sign in, 404
+/// no such year, 422 a bad parameter; `conflict` adds the 409 of a file needing a setting).
+macro_rules! dashboard_get {
+    (
+        @($($conflict:tt)*) $(#[doc = $doc:tt])*
+        get $path:literal params($params:ident); ok($($ok:tt)*);
+        $f:item
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, tag = "pages", security(()), params($params),
+            responses((status = 200, $($ok)*),
+                (status = 303, description = "No live session: to `/sign-in`, then back."),
+                (status = 404, description = "No such financial year (`not_found`)."),
+                $($conflict)*
+                (status = 422, description = "A bad parameter (`validation_failed`).")))]
+        $f
+    };
+    ($(#[doc = $doc:tt])* get $path:literal params($params:ident); ok($($ok:tt)*); conflict; $f:item) => {
+        dashboard_get! {
+            @((status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),)
+            $(#[doc = $doc])* get $path params($params); ok($($ok)*); $f
+        }
+    };
+    ($(#[doc = $doc:tt])* get $path:literal params($params:ident); ok($($ok:tt)*); $f:item) => {
+        dashboard_get! { @() $(#[doc = $doc])* get $path params($params); ok($($ok)*); $f }
+    };
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(home))
-        .routes(routes!(sign_in_form, sign_in))
-        .routes(routes!(sign_out))
-        .routes(routes!(dashboard_page))
-        .routes(routes!(variance_csv))
-        .routes(routes!(return_csv))
-        .routes(routes!(monitoring_download))
-        .routes(routes!(vcse_download))
-        .routes(routes!(giving_download))
-        .routes(routes!(filed_return_file))
-        .routes(routes!(css))
-        .merge(forms::router())
-        .merge(record_pages::router())
-        .merge(virement_pages::router())
-        .merge(account::router())
-        .merge(lists::router())
-        .merge(year_pages::router())
-        .merge(posting_forms::router())
-        .merge(import_pages::router())
-        .merge(project_pages::router())
-        .merge(desk_forms::router())
+    page_router![
+        home;
+        sign_in_form, sign_in;
+        sign_out;
+        dashboard_page;
+        variance_csv;
+        return_csv;
+        monitoring_download;
+        vcse_download;
+        giving_download;
+        filed_return_file;
+        css;
+    ]
+    .merge(forms::router())
+    .merge(record_pages::router())
+    .merge(virement_pages::router())
+    .merge(account::router())
+    .merge(lists::router())
+    .merge(year_pages::router())
+    .merge(posting_forms::router())
+    .merge(import_pages::router())
+    .merge(project_pages::router())
+    .merge(desk_forms::router())
 }
 
 /// To the dashboard.
@@ -496,68 +533,66 @@ impl DashboardQuery {
     }
 }
 
-/// The dashboard for a financial year: variance, RAG, quarterly spend, charts, the cash position.
-///
-/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
-/// without a live session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/dashboard", tag = "pages", security(()), params(DashboardQuery),
-    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such financial year (`not_found`)."),
-        (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn dashboard_page(State(s): State<AppState>, who: Session, mut q: Query) -> Result<Response, AppError> {
-    let form_token = who.1.clone();
-    let DashboardQuery { financial_year: year, as_at, columns } = DashboardQuery::read(&mut q);
-    q.finish()?;
-    let all_columns = match columns.as_deref() {
-        None | Some("") => false,
-        Some("all") => true,
-        Some(_) => return Err(AppError::field("columns", "must be all, or empty for the meeting's columns.")),
-    };
-    let year = match year {
-        Some(y) => y,
-        None => default_year(&s).await?,
-    };
-    let years =
-        crate::storage::reference::list_financial_years(&s.store, "", crate::model::page::PAGE_LIMIT_MAX).await?;
-    let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
-    // Every figure on the page is as at the same date, the quarters included.
-    let quarters = run::quarterly(&s.store, year, None, as_at, &Known::Now).await?;
-    let labels = crate::storage::reports::labels(&s.store).await?;
-    let indicators = crate::storage::monitoring::indicators(&s.store, None, Some(year), &Known::Now).await?;
-    let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
-    let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
-    let filed_section = filed_section(&s, year).await?;
-    // The report's own figures, as at the page's date (today when none is asked for).
-    let cash_position = crate::reports::cash::run(&s.store, year, as_at, &Known::Now, today()).await?;
-    let cash_section = cash::section(&cash_position);
-    let agreements = crate::storage::operations::agreements_of_year(&s.store, year).await?;
-    let partners_section = partners::section(year, &agreements);
-    // "Since last quarter": the same report as at the last quarter end before the page's date.
-    let previous = match dashboard::previous_quarter_end(year, as_at.unwrap_or_else(today)) {
-        Some(end) => {
-            Some(dashboard::Previous::of(&run::variance(&s.store, year, Some(end), &Known::Now, None, today()).await?))
-        }
-        None => None,
-    };
-    let known_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-    let html = dashboard::render(&dashboard::View {
-        partnership: &labels.partnership,
-        signed_in_as: who.shown_name(),
-        is_admin: who.0.role == crate::domain::Role::Admin,
-        form_token: &form_token,
-        years: &year_codes,
-        report: &report,
-        quarters: &quarters,
-        monitoring_lines: &lines,
-        filed: &filed_section,
-        cash: &cash_section,
-        partners: &partners_section,
-        all_columns,
-        previous: previous.as_ref(),
-        known_at: &known_at,
-    });
-    Ok(page_response(StatusCode::OK, html))
+dashboard_get! {
+    /// The dashboard for a financial year: variance, RAG, quarterly spend, charts, the cash position.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+    /// without a live session, 303 to `/sign-in`.
+    get "/dashboard" params(DashboardQuery); ok(description = "The page.", body = String, content_type = "text/html");
+    async fn dashboard_page(State(s): State<AppState>, who: Session, mut q: Query) -> Result<Response, AppError> {
+        let form_token = who.1.clone();
+        let DashboardQuery { financial_year: year, as_at, columns } = DashboardQuery::read(&mut q);
+        q.finish()?;
+        let all_columns = match columns.as_deref() {
+            None | Some("") => false,
+            Some("all") => true,
+            Some(_) => return Err(AppError::field("columns", "must be all, or empty for the meeting's columns.")),
+        };
+        let year = match year {
+            Some(y) => y,
+            None => default_year(&s).await?,
+        };
+        let years =
+            crate::storage::reference::list_financial_years(&s.store, "", crate::model::page::PAGE_LIMIT_MAX).await?;
+        let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
+        // Every figure on the page is as at the same date, the quarters included.
+        let quarters = run::quarterly(&s.store, year, None, as_at, &Known::Now).await?;
+        let labels = crate::storage::reports::labels(&s.store).await?;
+        let indicators = crate::storage::monitoring::indicators(&s.store, None, Some(year), &Known::Now).await?;
+        let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
+        let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
+        let filed_section = filed_section(&s, year).await?;
+        // The report's own figures, as at the page's date (today when none is asked for).
+        let cash_position = crate::reports::cash::run(&s.store, year, as_at, &Known::Now, today()).await?;
+        let cash_section = cash::section(&cash_position);
+        let agreements = crate::storage::operations::agreements_of_year(&s.store, year).await?;
+        let partners_section = partners::section(year, &agreements);
+        // "Since last quarter": the same report as at the last quarter end before the page's date.
+        let previous = match dashboard::previous_quarter_end(year, as_at.unwrap_or_else(today)) {
+            Some(end) => {
+                Some(dashboard::Previous::of(&run::variance(&s.store, year, Some(end), &Known::Now, None, today()).await?))
+            }
+            None => None,
+        };
+        let known_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+        let html = dashboard::render(&dashboard::View {
+            partnership: &labels.partnership,
+            signed_in_as: who.shown_name(),
+            is_admin: who.0.role == crate::domain::Role::Admin,
+            form_token: &form_token,
+            years: &year_codes,
+            report: &report,
+            quarters: &quarters,
+            monitoring_lines: &lines,
+            filed: &filed_section,
+            cash: &cash_section,
+            partners: &partners_section,
+            all_columns,
+            previous: previous.as_ref(),
+            known_at: &known_at,
+        });
+        Ok(page_response(StatusCode::OK, html))
+    }
 }
 
 /// The quarters' lock state and the year's filed returns (the newest 50), each marked if the
@@ -605,21 +640,19 @@ impl VarianceCsvQuery {
     }
 }
 
-/// The variance report as CSV (with a byte-order mark, for Excel).
-///
-/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
-/// without a live session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/dashboard/variance.csv", tag = "pages", security(()), params(VarianceCsvQuery),
-    responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such financial year (`not_found`)."),
-        (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let VarianceCsvQuery { financial_year: year, as_at } = VarianceCsvQuery::read(&mut q);
-    q.finish()?;
-    let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
-    let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), true);
-    Ok(csv_response(body, &format!("variance-{year}.csv")))
+dashboard_get! {
+    /// The variance report as CSV (with a byte-order mark, for Excel).
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+    /// without a live session, 303 to `/sign-in`.
+    get "/dashboard/variance.csv" params(VarianceCsvQuery); ok(description = "The CSV.", body = String, content_type = "text/csv");
+    async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
+        let VarianceCsvQuery { financial_year: year, as_at } = VarianceCsvQuery::read(&mut q);
+        q.finish()?;
+        let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
+        let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), true);
+        Ok(csv_response(body, &format!("variance-{year}.csv")))
+    }
 }
 
 #[derive(IntoParams)]
@@ -636,23 +669,21 @@ impl ReturnCsvQuery {
     }
 }
 
-/// The Commissioner's return as CSV (with a byte-order mark, for Excel).
-///
-/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
-/// without a live session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/dashboard/commissioner-return.csv", tag = "pages", security(()), params(ReturnCsvQuery),
-    responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such financial year (`not_found`)."),
-        (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let ReturnCsvQuery { financial_year: year, quarter } = ReturnCsvQuery::read(&mut q);
-    q.finish()?;
-    let rows = run::commissioner_return(&s.store, year, quarter, &Known::Now).await?;
-    Ok(csv_response(
-        csv_out::write(&commissioner::CSV_HEADER, &rows, true),
-        &format!("commissioner-return-{year}-q{quarter}.csv"),
-    ))
+dashboard_get! {
+    /// The Commissioner's return as CSV (with a byte-order mark, for Excel).
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+    /// without a live session, 303 to `/sign-in`.
+    get "/dashboard/commissioner-return.csv" params(ReturnCsvQuery); ok(description = "The CSV.", body = String, content_type = "text/csv");
+    async fn return_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
+        let ReturnCsvQuery { financial_year: year, quarter } = ReturnCsvQuery::read(&mut q);
+        q.finish()?;
+        let rows = run::commissioner_return(&s.store, year, quarter, &Known::Now).await?;
+        Ok(csv_response(
+            csv_out::write(&commissioner::CSV_HEADER, &rows, true),
+            &format!("commissioner-return-{year}-q{quarter}.csv"),
+        ))
+    }
 }
 
 #[derive(IntoParams)]
@@ -667,21 +698,18 @@ impl OpenDataQuery {
     }
 }
 
-/// The year's grants to voluntary, community and social enterprise organisations, as the
-/// Transparency Code CSV that `GET /api/v1/exports/vcse-grants` gives (docs/open-data.md).
-///
-/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
-/// without a live session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/dashboard/vcse-grants.csv", tag = "pages", security(()), params(OpenDataQuery),
-    responses((status = 200, description = "The CSV.", body = String, content_type = "text/csv"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such financial year (`not_found`)."),
-        (status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),
-        (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn vcse_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let year = OpenDataQuery::read(&mut q).financial_year;
-    q.finish()?;
-    super::routes::interchange::vcse_file(&s.store, year, &Known::Now).await
+dashboard_get! {
+    /// The year's grants to voluntary, community and social enterprise organisations, as the
+    /// Transparency Code CSV that `GET /api/v1/exports/vcse-grants` gives (docs/open-data.md).
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+    /// without a live session, 303 to `/sign-in`.
+    get "/dashboard/vcse-grants.csv" params(OpenDataQuery); ok(description = "The CSV.", body = String, content_type = "text/csv"); conflict;
+    async fn vcse_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
+        let year = OpenDataQuery::read(&mut q).financial_year;
+        q.finish()?;
+        super::routes::interchange::vcse_file(&s.store, year, &Known::Now).await
+    }
 }
 
 #[derive(IntoParams)]
@@ -702,22 +730,19 @@ impl GivingDownloadQuery {
     }
 }
 
-/// The year's grant agreements in the 360Giving Data Standard, as
-/// `GET /api/v1/exports/360giving` gives them (docs/open-data.md).
-///
-/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
-/// without a live session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/dashboard/360giving", tag = "pages", security(()), params(GivingDownloadQuery),
-    responses((status = 200, description = "The 360Giving file.", content((String = "application/json"), (String = "text/csv"))),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such financial year (`not_found`)."),
-        (status = 409, description = "A setting the file needs is not set (`conflict`, naming it)."),
-        (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn giving_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let p = GivingDownloadQuery::read(&mut q);
-    q.finish()?;
-    let format = p.format.map(DataFormat::as_str);
-    super::routes::interchange::giving_file(&s.store, p.financial_year, &Known::Now, format).await
+dashboard_get! {
+    /// The year's grant agreements in the 360Giving Data Standard, as
+    /// `GET /api/v1/exports/360giving` gives them (docs/open-data.md).
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+    /// without a live session, 303 to `/sign-in`.
+    get "/dashboard/360giving" params(GivingDownloadQuery); ok(description = "The 360Giving file.", content((String = "application/json"), (String = "text/csv"))); conflict;
+    async fn giving_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
+        let p = GivingDownloadQuery::read(&mut q);
+        q.finish()?;
+        let format = p.format.map(DataFormat::as_str);
+        super::routes::interchange::giving_file(&s.store, p.financial_year, &Known::Now, format).await
+    }
 }
 
 #[derive(IntoParams)]
@@ -741,20 +766,18 @@ impl MonitoringDownloadQuery {
     }
 }
 
-/// The monitoring return as CSV (with a byte-order mark, for Excel) or an XLSX workbook.
-///
-/// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
-/// without a live session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/dashboard/monitoring-return", tag = "pages", security(()), params(MonitoringDownloadQuery),
-    responses((status = 200, description = "The return.", content(
-            (String = "text/csv"), (super::openapi::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such financial year (`not_found`)."),
-        (status = 422, description = "A bad parameter (`validation_failed`).")))]
-async fn monitoring_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
-    let p = MonitoringDownloadQuery::read(&mut q);
-    q.finish()?;
-    let xlsx = p.format == Some(SheetFormat::Xlsx);
-    let r = run::monitoring_return(&s.store, p.financial_year, p.quarter, &Known::Now).await?;
-    super::routes::monitoring::monitoring_response(&r, xlsx, true)
+dashboard_get! {
+    /// The monitoring return as CSV (with a byte-order mark, for Excel) or an XLSX workbook.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session` (set by `POST /sign-in`);
+    /// without a live session, 303 to `/sign-in`.
+    get "/dashboard/monitoring-return" params(MonitoringDownloadQuery); ok(description = "The return.", content(
+            (String = "text/csv"), (super::openapi::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")));
+    async fn monitoring_download(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
+        let p = MonitoringDownloadQuery::read(&mut q);
+        q.finish()?;
+        let xlsx = p.format == Some(SheetFormat::Xlsx);
+        let r = run::monitoring_return(&s.store, p.financial_year, p.quarter, &Known::Now).await?;
+        super::routes::monitoring::monitoring_response(&r, xlsx, true)
+    }
 }

@@ -11,11 +11,10 @@ use maud::{Markup, html};
 use serde_json::Value;
 use utoipa::PartialSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::dashboard::pounds;
-use super::forms::{self, FormParts, RecordForm, Refusal, Stop, record_form_routes};
+use super::forms::{self, FormParts, RecordForm, Refusal, Stop, page_get, page_post, record_form_routes};
 use super::{NoSession, Session, page_response};
 use crate::domain::EvidenceStatus;
 use crate::http::AppState;
@@ -190,17 +189,18 @@ impl RecordForm for ops::GrantAgreementCmd {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(spend_form))
-        .routes(routes!(spend_post))
-        .routes(routes!(refund_form))
-        .routes(routes!(refund_post))
-        .routes(routes!(commitment_form))
-        .routes(routes!(commitment_post))
-        .routes(routes!(commitment_page))
-        .routes(routes!(release_post))
-        .routes(routes!(evidence_post))
-        .routes(routes!(reverse_post))
+    page_router![
+        spend_form;
+        spend_post;
+        refund_form;
+        refund_post;
+        commitment_form;
+        commitment_post;
+        commitment_page;
+        release_post;
+        evidence_post;
+        reverse_post;
+    ]
 }
 
 record_form_routes! {
@@ -438,25 +438,22 @@ fn details_html(c: &CommitmentDetail) -> Markup {
     }
 }
 
-/// One commitment: its details, its parts by year, the spend and refunds drawn on it and a
-/// partner's evidence; with the forms to release what it will not spend and, for a grant
-/// agreement, to record the partner's evidence.
-///
-/// Roles: every role, signed in with the session cookie `gl_session` (the forms for finance
-/// and admin); without a live session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/commitments/{id}", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such commitment: a page saying so."),
-        (status = 422, description = "An id that is not a positive whole number: a page saying so.")))]
-async fn commitment_page(
-    State(s): State<AppState>,
-    Session(who, token): Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let id = super::record_id(&id)?;
-    Ok(page_response(StatusCode::OK, commitment_html(&s, &who, &token, id, Returned::None).await?))
+page_get! {
+    /// One commitment: its details, its parts by year, the spend and refunds drawn on it and a
+    /// partner's evidence; with the forms to release what it will not spend and, for a grant
+    /// agreement, to record the partner's evidence.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session` (the forms for finance
+    /// and admin); without a live session, 303 to `/sign-in`.
+    get "/commitments/{id}" record; missing "No such commitment: a page saying so.";
+    async fn commitment_page(
+        State(s): State<AppState>,
+        Session(who, token): Session,
+        Path(id): Path<String>,
+    ) -> Result<Response, AppError> {
+        let id = super::record_id(&id)?;
+        Ok(page_response(StatusCode::OK, commitment_html(&s, &who, &token, id, Returned::None).await?))
+    }
 }
 
 /// An action form on a record's page (`POST /X/{id}/ACTION`): the id (a bad one refused
@@ -515,90 +512,87 @@ fn commitment_path(id: i64) -> String {
     format!("/commitments/{id}")
 }
 
-/// Release what a commitment will not spend, from the form on its page: the fields of
-/// `ReleaseBody` as text, and `csrf_token`.
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/commitments/{id}/release", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    request_body(content = ops::ReleaseCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `ReleaseBody`, all as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Released: to the commitment's page; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or a role that may not release: a page saying so; nothing is changed."),
-        (status = 404, description = "No such commitment: a page saying so."),
-        (status = 409, description = "More than is outstanding, or the year is closed: the commitment's page, the form with its values and the problem.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the commitment's page, each problem beside its field.", body = String, content_type = "text/html")))]
-async fn release_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path(id): Path<String>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    let run = async |cmd: ops::ReleaseCmd, id, actor: Actor<'_>| {
-        ops::release(&s.store, ops::ReleaseCmd { commitment_id: id, ..cmd }, actor).await.map(|_| ())
-    };
-    let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
-        commitment_html(&s, who, token, id, Returned::Release(pairs, r)).await
-    };
-    act(&id, commitment_path, (who, form), async |_| Ok(Need::Finance), run, again).await
+page_post! {
+    /// Release what a commitment will not spend, from the form on its page: the fields of
+    /// `ReleaseBody` as text, and `csrf_token`.
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post "/commitments/{id}/release" record; body ops::ReleaseCmd, "The fields of `ReleaseBody`, all as text (empty is not given), and `csrf_token`.";
+    done "Released: to the commitment's page; or, without a live session, to `/sign-in`.";
+    denied "No valid `csrf_token`, another origin, or a role that may not release: a page saying so; nothing is changed.";
+    missing "No such commitment: a page saying so.";
+    refused "More than is outstanding, or the year is closed: the commitment's page, the form with its values and the problem.";
+    bad "A bad field: the commitment's page, each problem beside its field.";
+    async fn release_post(
+        State(s): State<AppState>,
+        who: Result<Session, NoSession>,
+        Path(id): Path<String>,
+        form: Result<CsrfForm, Refused>,
+    ) -> Response {
+        let run = async |cmd: ops::ReleaseCmd, id, actor: Actor<'_>| {
+            ops::release(&s.store, ops::ReleaseCmd { commitment_id: id, ..cmd }, actor).await.map(|_| ())
+        };
+        let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
+            commitment_html(&s, who, token, id, Returned::Release(pairs, r)).await
+        };
+        act(&id, commitment_path, (who, form), async |_| Ok(Need::Finance), run, again).await
+    }
 }
 
-/// Record a partner's evidence of spend, from the form on a grant agreement's page: the
-/// fields of `EvidenceBody` as text, and `csrf_token`.
-///
-/// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/commitments/{id}/evidence", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    request_body(content = EvidenceCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `EvidenceBody`, all as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Recorded: to the commitment's page; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or a role that may not record evidence: a page saying so; nothing is changed."),
-        (status = 404, description = "No such commitment: a page saying so."),
-        (status = 409, description = "Refused by a rule: the commitment's page, the form with its values and the problem.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field, more than was paid, or a purchase order: the commitment's page, each problem beside its field.", body = String, content_type = "text/html")))]
-async fn evidence_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path(id): Path<String>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    let run = async |cmd: EvidenceCmd, id, actor: Actor<'_>| {
-        ops::record_evidence(&s.store, EvidenceCmd { commitment_id: id, ..cmd }, actor).await.map(|_| ())
-    };
-    let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
-        commitment_html(&s, who, token, id, Returned::Evidence(pairs, r)).await
-    };
-    act(&id, commitment_path, (who, form), async |_| Ok(Need::Finance), run, again).await
+page_post! {
+    /// Record a partner's evidence of spend, from the form on a grant agreement's page: the
+    /// fields of `EvidenceBody` as text, and `csrf_token`.
+    ///
+    /// Roles: finance, admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post "/commitments/{id}/evidence" record; body EvidenceCmd, "The fields of `EvidenceBody`, all as text (empty is not given), and `csrf_token`.";
+    done "Recorded: to the commitment's page; or, without a live session, to `/sign-in`.";
+    denied "No valid `csrf_token`, another origin, or a role that may not record evidence: a page saying so; nothing is changed.";
+    missing "No such commitment: a page saying so.";
+    refused "Refused by a rule: the commitment's page, the form with its values and the problem.";
+    bad "A bad field, more than was paid, or a purchase order: the commitment's page, each problem beside its field.";
+    async fn evidence_post(
+        State(s): State<AppState>,
+        who: Result<Session, NoSession>,
+        Path(id): Path<String>,
+        form: Result<CsrfForm, Refused>,
+    ) -> Response {
+        let run = async |cmd: EvidenceCmd, id, actor: Actor<'_>| {
+            ops::record_evidence(&s.store, EvidenceCmd { commitment_id: id, ..cmd }, actor).await.map(|_| ())
+        };
+        let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
+            commitment_html(&s, who, token, id, Returned::Evidence(pairs, r)).await
+        };
+        act(&id, commitment_path, (who, form), async |_| Ok(Need::Finance), run, again).await
+    }
 }
 
-/// Reverse an entry, from the form on its page: `date` and `reason` (`ReverseBody`) as
-/// text, and `csrf_token`.
-///
-/// Roles: the role that records the entry's kind (as `POST /api/v1/entries/{id}/reverse`),
-/// signed in with the session cookie `gl_session`; without a live session, 303 to `/sign-in`.
-#[utoipa::path(post, path = "/entries/{id}/reverse", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    request_body(content = ops::ReverseCmd, content_type = "application/x-www-form-urlencoded",
-        description = "The fields of `ReverseBody`, all as text (empty is not given), and `csrf_token`."),
-    responses((status = 303, description = "Reversed: to the entry's page, which names its reversal; or, without a live session, to `/sign-in`."),
-        (status = 403, description = "No valid `csrf_token`, another origin, or a role that may not reverse this kind: a page saying so; nothing is changed."),
-        (status = 404, description = "No such entry: a page saying so."),
-        (status = 409, description = "Reversed before, or refused by a ledger rule: the entry's page, the form with its values and the problem.", body = String, content_type = "text/html"),
-        (status = 422, description = "A bad field: the entry's page, each problem beside its field.", body = String, content_type = "text/html")))]
-async fn reverse_post(
-    State(s): State<AppState>,
-    who: Result<Session, NoSession>,
-    Path(id): Path<String>,
-    form: Result<CsrfForm, Refused>,
-) -> Response {
-    let need = async |id| Ok(Need::to_reverse(ops::entry_kind(&s.store, id).await?));
-    let run = async |cmd: ops::ReverseCmd, id, actor: Actor<'_>| {
-        ops::reverse(&s.store, ops::ReverseCmd { entry_id: id, ..cmd }, actor).await.map(|_| ())
-    };
-    let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
-        super::record_pages::entry_html_page(&s, who, token, id, pairs, r).await
-    };
-    act(&id, |id| format!("/entries/{id}"), (who, form), need, run, again).await
+page_post! {
+    /// Reverse an entry, from the form on its page: `date` and `reason` (`ReverseBody`) as
+    /// text, and `csrf_token`.
+    ///
+    /// Roles: the role that records the entry's kind (as `POST /api/v1/entries/{id}/reverse`),
+    /// signed in with the session cookie `gl_session`; without a live session, 303 to `/sign-in`.
+    post "/entries/{id}/reverse" record; body ops::ReverseCmd, "The fields of `ReverseBody`, all as text (empty is not given), and `csrf_token`.";
+    done "Reversed: to the entry's page, which names its reversal; or, without a live session, to `/sign-in`.";
+    denied "No valid `csrf_token`, another origin, or a role that may not reverse this kind: a page saying so; nothing is changed.";
+    missing "No such entry: a page saying so.";
+    refused "Reversed before, or refused by a ledger rule: the entry's page, the form with its values and the problem.";
+    bad "A bad field: the entry's page, each problem beside its field.";
+    async fn reverse_post(
+        State(s): State<AppState>,
+        who: Result<Session, NoSession>,
+        Path(id): Path<String>,
+        form: Result<CsrfForm, Refused>,
+    ) -> Response {
+        let need = async |id| Ok(Need::to_reverse(ops::entry_kind(&s.store, id).await?));
+        let run = async |cmd: ops::ReverseCmd, id, actor: Actor<'_>| {
+            ops::reverse(&s.store, ops::ReverseCmd { entry_id: id, ..cmd }, actor).await.map(|_| ())
+        };
+        let again = async |who: &Principal, token: &str, id, pairs: &[(String, String)], r: &Refusal| {
+            super::record_pages::entry_html_page(&s, who, token, id, pairs, r).await
+        };
+        act(&id, |id| format!("/entries/{id}"), (who, form), need, run, again).await
+    }
 }

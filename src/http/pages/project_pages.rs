@@ -8,11 +8,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
 use super::dashboard::pounds;
-use super::forms::{RecordForm, record_form_routes};
+use super::forms::{RecordForm, page_get, record_form_routes};
 use super::year_pages::{Control, Posted, control_routes, form_page, form_post};
 use super::{NoSession, Session, page_response};
 use crate::domain::ProjectStatus;
@@ -45,11 +44,7 @@ impl RecordForm for NewProject {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(project_form))
-        .routes(routes!(project_post))
-        .routes(routes!(project_page))
-        .routes(routes!(status_form, status_post))
+    page_router![project_form; project_post; project_page; status_form, status_post]
 }
 
 record_form_routes! {
@@ -79,80 +74,77 @@ fn code_of(text: &str) -> Result<String, AppError> {
     }
 }
 
-/// One project: its name, priority, lead organisation, status and description; its budget,
-/// commitments, spend and what is available, grant by grant, in `financial_year` (default:
-/// the year the dashboard opens on); a link to its entries; and, for an approver, the way to
-/// change its status.
-///
-/// Roles: every role, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/projects/{code}", tag = "pages", security(()),
-    params(("code" = crate::http::openapi::Code, Path),
-        ("financial_year" = Option<crate::http::openapi::YearOrEmpty>, Query)),
-    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such project or financial year: a page saying so."),
-        (status = 422, description = "Not a code, or not a financial year: a page saying so.")))]
-async fn project_page(
-    State(s): State<AppState>,
-    Session(who, _): Session,
-    Path(code): Path<String>,
-    mut q: Query,
-) -> Result<Response, AppError> {
-    let code = code_of(&code)?;
-    let year = q.year("financial_year");
-    q.finish()?;
-    let p = reference::get_project(&s.store, &code).await?;
-    let year = match year {
-        Some(y) => y,
-        None => super::default_year(&s).await?,
-    };
-    let report = run::variance(&s.store, year, None, &crate::model::known::Known::Now, None, s.today()).await?;
-    let rows: Vec<_> = report.rows.iter().filter(|r| r.project == code).collect();
-    let title = format!("Project {code}");
-    let body = html! {
-        (super::html::masthead(&title, &who.name))
-        main id="content" tabindex="-1" {
-            dl class="record" id="project" {
-                dt { "Name" } dd id="project-name" { (p.name) }
-                dt { "Plan priority" } dd id="project-priority" { (p.priority) }
-                dt { "Lead organisation" } dd id="project-lead" { (p.lead_organisation) }
-                dt { "Status" } dd id="project-status" { (p.status) }
-                @if !p.description.is_empty() { dt { "Description" } dd id="project-description" { (p.description) } }
-            }
-            p class="noprint" {
-                a id="project-entries" href={ "/entries?project=" (super::percent_encode(&code)) } { "Its entries" }
-                @if Need::Approver.allows(who.role) {
-                    " · " a id="project-status-change" href={ "/projects/" (code) "/status" } { "Change its status" }
+page_get! {
+    /// One project: its name, priority, lead organisation, status and description; its budget,
+    /// commitments, spend and what is available, grant by grant, in `financial_year` (default:
+    /// the year the dashboard opens on); a link to its entries; and, for an approver, the way to
+    /// change its status.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    get "/projects/{code}" params(("code" = crate::http::openapi::Code, Path),
+        ("financial_year" = Option<crate::http::openapi::YearOrEmpty>, Query)); missing "No such project or financial year: a page saying so."; bad "Not a code, or not a financial year: a page saying so.";
+    async fn project_page(
+        State(s): State<AppState>,
+        Session(who, _): Session,
+        Path(code): Path<String>,
+        mut q: Query,
+    ) -> Result<Response, AppError> {
+        let code = code_of(&code)?;
+        let year = q.year("financial_year");
+        q.finish()?;
+        let p = reference::get_project(&s.store, &code).await?;
+        let year = match year {
+            Some(y) => y,
+            None => super::default_year(&s).await?,
+        };
+        let report = run::variance(&s.store, year, None, &crate::model::known::Known::Now, None, s.today()).await?;
+        let rows: Vec<_> = report.rows.iter().filter(|r| r.project == code).collect();
+        let title = format!("Project {code}");
+        let body = html! {
+            (super::html::masthead(&title, &who.name))
+            main id="content" tabindex="-1" {
+                dl class="record" id="project" {
+                    dt { "Name" } dd id="project-name" { (p.name) }
+                    dt { "Plan priority" } dd id="project-priority" { (p.priority) }
+                    dt { "Lead organisation" } dd id="project-lead" { (p.lead_organisation) }
+                    dt { "Status" } dd id="project-status" { (p.status) }
+                    @if !p.description.is_empty() { dt { "Description" } dd id="project-description" { (p.description) } }
                 }
-            }
-            section aria-labelledby="h-figures" {
-                h2 id="h-figures" { "In " (year) }
-                @if rows.is_empty() {
-                    p id="no-figures" { "Nothing allocated to it in " (year) "." }
-                } @else {
-                    table id="figures" class="figures" {
-                        thead { tr {
-                            th scope="col" { "Grant" } th scope="col" class="num" { "Budget" } th scope="col" class="num" { "Committed" }
-                            th scope="col" class="num" { "Spent" } th scope="col" class="num" { "Available" }
-                        } }
-                        tbody {
-                            @for r in &rows {
-                                tr {
-                                    th scope="row" { (r.grant) }
-                                    td class="num" { (pounds(r.figures.budget)) }
-                                    td class="num" { (pounds(r.figures.committed)) }
-                                    td class="num" { (pounds(r.figures.actual)) }
-                                    td class="num" { (pounds(r.figures.available)) }
+                p class="noprint" {
+                    a id="project-entries" href={ "/entries?project=" (super::percent_encode(&code)) } { "Its entries" }
+                    @if Need::Approver.allows(who.role) {
+                        " · " a id="project-status-change" href={ "/projects/" (code) "/status" } { "Change its status" }
+                    }
+                }
+                section aria-labelledby="h-figures" {
+                    h2 id="h-figures" { "In " (year) }
+                    @if rows.is_empty() {
+                        p id="no-figures" { "Nothing allocated to it in " (year) "." }
+                    } @else {
+                        table id="figures" class="figures" {
+                            thead { tr {
+                                th scope="col" { "Grant" } th scope="col" class="num" { "Budget" } th scope="col" class="num" { "Committed" }
+                                th scope="col" class="num" { "Spent" } th scope="col" class="num" { "Available" }
+                            } }
+                            tbody {
+                                @for r in &rows {
+                                    tr {
+                                        th scope="row" { (r.grant) }
+                                        td class="num" { (pounds(r.figures.budget)) }
+                                        td class="num" { (pounds(r.figures.committed)) }
+                                        td class="num" { (pounds(r.figures.actual)) }
+                                        td class="num" { (pounds(r.figures.available)) }
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-        }
-    };
-    Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
+        };
+        Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
+    }
 }
 
 /// The form changing a project's status: only its `status`.

@@ -7,9 +7,8 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-use super::forms::{self, Refusal};
+use super::forms::{self, Refusal, page_get};
 use super::{NoSession, Session, page_response};
 use crate::domain::EntryKind;
 use crate::domain::Money;
@@ -22,31 +21,28 @@ use crate::model::tokens::Principal;
 use crate::storage::entries;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(entry_page))
+    page_router![entry_page]
 }
 
-/// One entry: its date, kind, memo, details (project, supplier, invoice reference …), who
-/// recorded it and when, its postings, and what it reverses or is reversed by.
-///
-/// Roles: every role, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/entries/{id}", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such entry: a page saying so."),
-        (status = 422, description = "An id that is not a positive whole number: a page saying so.")))]
-async fn entry_page(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    session: Result<Session, NoSession>,
-) -> Result<Response, Response> {
-    // The id is checked before the session, so a bad id is a bad request however it is sent.
-    let id = super::record_id(&id).map_err(IntoResponse::into_response)?;
-    let Session(who, token) = session.map_err(IntoResponse::into_response)?;
-    let page =
-        entry_html_page(&s, &who, &token, id, &[], &Refusal::default()).await.map_err(IntoResponse::into_response)?;
-    Ok(page_response(StatusCode::OK, page))
+page_get! {
+    /// One entry: its date, kind, memo, details (project, supplier, invoice reference …), who
+    /// recorded it and when, its postings, and what it reverses or is reversed by.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    get "/entries/{id}" record; missing "No such entry: a page saying so.";
+    async fn entry_page(
+        State(s): State<AppState>,
+        Path(id): Path<String>,
+        session: Result<Session, NoSession>,
+    ) -> Result<Response, Response> {
+        // The id is checked before the session, so a bad id is a bad request however it is sent.
+        let id = super::record_id(&id).map_err(IntoResponse::into_response)?;
+        let Session(who, token) = session.map_err(IntoResponse::into_response)?;
+        let page =
+            entry_html_page(&s, &who, &token, id, &[], &Refusal::default()).await.map_err(IntoResponse::into_response)?;
+        Ok(page_response(StatusCode::OK, page))
+    }
 }
 
 /// The entry's page, with the reversal form (`POST /entries/{id}/reverse`) where the

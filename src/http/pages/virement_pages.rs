@@ -8,10 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
-use super::forms::{RecordForm, record_form_routes};
+use super::forms::{RecordForm, page_get, record_form_routes};
 use super::{NoSession, Session, page_response};
 use crate::domain::VirementStatus;
 use crate::http::AppState;
@@ -50,12 +49,7 @@ impl RecordForm for VirementCmd {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(virement_form))
-        .routes(routes!(virement_post))
-        .routes(routes!(virement_page))
-        .routes(routes!(approve_post))
-        .routes(routes!(reject_post))
+    page_router![virement_form; virement_post; virement_page; approve_post; reject_post]
 }
 
 record_form_routes! {
@@ -77,25 +71,22 @@ record_form_routes! {
     refused "Refused by a ledger rule (`overspend`, `period_closed` …): the form again, with the rule's figures.";
 }
 
-/// One virement: its projects, amount, approval, status, who proposed and who decided it, and
-/// for an approver other than its proposer while it waits, the forms to approve or reject it.
-///
-/// Roles: every role, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/virements/{id}", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such virement: a page saying so."),
-        (status = 422, description = "An id that is not a positive whole number: a page saying so.")))]
-async fn virement_page(
-    State(s): State<AppState>,
-    Session(who, token): Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let v = controls::get_virement(&s.store, super::record_id(&id)?).await?;
-    let may_decide = Need::Approver.allows(who.role) && who.name != v.proposed_by;
-    Ok(page_response(StatusCode::OK, render(&v, &who.name, &token, may_decide, None, "")))
+page_get! {
+    /// One virement: its projects, amount, approval, status, who proposed and who decided it, and
+    /// for an approver other than its proposer while it waits, the forms to approve or reject it.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    get "/virements/{id}" record; missing "No such virement: a page saying so.";
+    async fn virement_page(
+        State(s): State<AppState>,
+        Session(who, token): Session,
+        Path(id): Path<String>,
+    ) -> Result<Response, AppError> {
+        let v = controls::get_virement(&s.store, super::record_id(&id)?).await?;
+        let may_decide = Need::Approver.allows(who.role) && who.name != v.proposed_by;
+        Ok(page_response(StatusCode::OK, render(&v, &who.name, &token, may_decide, None, "")))
+    }
 }
 
 /// Why a decision came back: the status, the problem, and the reason's own message.

@@ -13,10 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::csrf::{CsrfForm, Refused};
-use super::forms::{Look, RecordForm, Refusal, record_form_routes, render_at};
+use super::forms::{Look, RecordForm, Refusal, page_get, record_form_routes, render_at};
 use super::{NoSession, Session, page_response, percent_encode};
 use crate::domain::{FinancialYear, Money};
 use crate::http::AppState;
@@ -34,16 +33,17 @@ use crate::reports::filing;
 use crate::storage::{StoreError, controls, quarter_locks, reference, returns};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(year_page))
-        .routes(routes!(close_form, close_post))
-        .routes(routes!(reopen_form, reopen_post))
-        .routes(routes!(lock_form, lock_post))
-        .routes(routes!(unlock_form, unlock_post))
-        .routes(routes!(year_end_form, year_end_post))
-        .routes(routes!(return_form))
-        .routes(routes!(return_post))
-        .routes(routes!(return_page))
+    page_router![
+        year_page;
+        close_form, close_post;
+        reopen_form, reopen_post;
+        lock_form, lock_post;
+        unlock_form, unlock_post;
+        year_end_form, year_end_post;
+        return_form;
+        return_post;
+        return_page;
+    ]
 }
 
 const REASON: &[(&str, &str)] = &[("reason", "Reason")];
@@ -225,118 +225,115 @@ fn pounds(m: Money) -> String {
     super::dashboard::pounds(m)
 }
 
-/// A financial year: whether it is open or closed, its quarters (each with the form to lock
-/// or unlock it), the returns filed for it (each with the form to file one), its awards (each
-/// with its year-end form), and the form to close or reopen it.
-///
-/// Roles: every role, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`. The forms it links to are admin's (year end: approver's too;
-/// filing: finance's and approver's too).
-#[utoipa::path(get, path = "/financial-years/{fy}", tag = "pages", security(()),
-    params(("fy" = crate::domain::FinancialYear, Path)),
-    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such financial year: a page saying so."),
-        (status = 422, description = "Not a financial year: a page saying so.")))]
-async fn year_page(
-    State(s): State<AppState>,
-    Session(who, _): Session,
-    Path(fy): Path<String>,
-) -> Result<Response, AppError> {
-    let year = year_of(&fy)?;
-    let record = reference::get_financial_year(&s.store, year).await?;
-    let quarters = quarter_locks::quarter_states(&s.store, year).await?;
-    let filed = returns::list(&s.store, None, Some(year), 0, 50).await?.items;
-    let awards = awards_of(&s, year).await?;
-    let closed = record.status.as_str() == "closed";
-    let title = format!("Financial year {year}");
-    let body = html! {
-        (super::html::masthead(&title, &who.name))
-        main id="content" tabindex="-1" {
-            p id="year-state" {
-                (record.start_date) " to " (record.end_date) ": " strong { (record.status.as_str()) } "."
-            }
-            section aria-labelledby="h-quarters" {
-                h2 id="h-quarters" { "Quarters" }
-                p class="hint" {
-                    "No entry dated in a locked quarter is recorded; a correction goes in an open quarter. "
-                    "Quarters lock in order, and unlock from the latest."
+page_get! {
+    /// A financial year: whether it is open or closed, its quarters (each with the form to lock
+    /// or unlock it), the returns filed for it (each with the form to file one), its awards (each
+    /// with its year-end form), and the form to close or reopen it.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`. The forms it links to are admin's (year end: approver's too;
+    /// filing: finance's and approver's too).
+    get "/financial-years/{fy}" params(("fy" = crate::domain::FinancialYear, Path)); missing "No such financial year: a page saying so."; bad "Not a financial year: a page saying so.";
+    async fn year_page(
+        State(s): State<AppState>,
+        Session(who, _): Session,
+        Path(fy): Path<String>,
+    ) -> Result<Response, AppError> {
+        let year = year_of(&fy)?;
+        let record = reference::get_financial_year(&s.store, year).await?;
+        let quarters = quarter_locks::quarter_states(&s.store, year).await?;
+        let filed = returns::list(&s.store, None, Some(year), 0, 50).await?.items;
+        let awards = awards_of(&s, year).await?;
+        let closed = record.status.as_str() == "closed";
+        let title = format!("Financial year {year}");
+        let body = html! {
+            (super::html::masthead(&title, &who.name))
+            main id="content" tabindex="-1" {
+                p id="year-state" {
+                    (record.start_date) " to " (record.end_date) ": " strong { (record.status.as_str()) } "."
                 }
-                table class="quarters" id="quarters" {
-                    thead { tr {
-                        th scope="col" { "Quarter" } th scope="col" { "State" } th scope="col" { "Last change" }
-                        th scope="col" class="noprint" { "Change" } th scope="col" class="noprint" { "Return" }
-                    } }
-                    tbody {
-                        @for q in &quarters {
-                            tr id={ "quarter-" (q.quarter) } {
-                                th scope="row" { "Q" (q.quarter) }
-                                td class="state" { (if q.locked { "Locked" } else { "Open" }) }
-                                td { @if let (Some(by), Some(at)) = (&q.changed_by, &q.changed_at) { (at) " by " (by) ": " (q.reason) } }
-                                td class="noprint" {
-                                    @if q.locked {
-                                        a id={ "unlock-" (q.quarter) } href={ "/financial-years/" (year) "/quarters/" (q.quarter) "/unlock" } { "Unlock Q" (q.quarter) }
-                                    } @else {
-                                        a id={ "lock-" (q.quarter) } href={ "/financial-years/" (year) "/quarters/" (q.quarter) "/lock" } { "Lock Q" (q.quarter) }
-                                    }
-                                }
-                                td class="noprint" {
-                                    a id={ "file-" (q.quarter) } href={ "/returns/new?financial_year=" (year) "&quarter=" (q.quarter) } { "File Q" (q.quarter) "'s return" }
-                                }
-                            }
-                        }
+                section aria-labelledby="h-quarters" {
+                    h2 id="h-quarters" { "Quarters" }
+                    p class="hint" {
+                        "No entry dated in a locked quarter is recorded; a correction goes in an open quarter. "
+                        "Quarters lock in order, and unlock from the latest."
                     }
-                }
-            }
-            section aria-labelledby="h-returns" {
-                h2 id="h-returns" { "Filed returns" }
-                @if filed.is_empty() {
-                    p { "No return has been filed for this year." }
-                } @else {
-                    ul id="filed" {
-                        @for r in &filed {
-                            li { a href={ "/returns/" (r.id) } { "No. " (r.id) ": " (r.kind.as_str()) ", Q" (r.quarter) } ", filed " (r.filed_at) " by " (r.filed_by) }
-                        }
-                    }
-                }
-            }
-            section aria-labelledby="h-awards" {
-                h2 id="h-awards" { "Awards and year end" }
-                @if awards.is_empty() {
-                    p { "No award for this year." }
-                } @else {
-                    table id="awards" {
+                    table class="quarters" id="quarters" {
                         thead { tr {
-                            th scope="col" { "Grant" } th scope="col" class="num" { "Award" } th scope="col" class="num" { "Unallocated" }
-                            th scope="col" class="num" { "Carried forward or returned" } th scope="col" class="noprint" { "Year end" }
+                            th scope="col" { "Quarter" } th scope="col" { "State" } th scope="col" { "Last change" }
+                            th scope="col" class="noprint" { "Change" } th scope="col" class="noprint" { "Return" }
                         } }
                         tbody {
-                            @for a in &awards {
-                                tr {
-                                    th scope="row" { (a.grant) }
-                                    td class="num" { (pounds(a.amount)) }
-                                    td class="num" { (pounds(a.unallocated)) }
-                                    td class="num" { (pounds(a.carried_forward_or_returned)) }
+                            @for q in &quarters {
+                                tr id={ "quarter-" (q.quarter) } {
+                                    th scope="row" { "Q" (q.quarter) }
+                                    td class="state" { (if q.locked { "Locked" } else { "Open" }) }
+                                    td { @if let (Some(by), Some(at)) = (&q.changed_by, &q.changed_at) { (at) " by " (by) ": " (q.reason) } }
                                     td class="noprint" {
-                                        a id={ "year-end-" (a.grant) } href={ "/grants/" (a.grant) "/awards/" (year) "/year-end" } { "Year end of " (a.grant) }
+                                        @if q.locked {
+                                            a id={ "unlock-" (q.quarter) } href={ "/financial-years/" (year) "/quarters/" (q.quarter) "/unlock" } { "Unlock Q" (q.quarter) }
+                                        } @else {
+                                            a id={ "lock-" (q.quarter) } href={ "/financial-years/" (year) "/quarters/" (q.quarter) "/lock" } { "Lock Q" (q.quarter) }
+                                        }
+                                    }
+                                    td class="noprint" {
+                                        a id={ "file-" (q.quarter) } href={ "/returns/new?financial_year=" (year) "&quarter=" (q.quarter) } { "File Q" (q.quarter) "'s return" }
                                     }
                                 }
                             }
                         }
                     }
                 }
-            }
-            section aria-labelledby="h-close" {
-                h2 id="h-close" { "Closing the year" }
-                @if closed {
-                    p { "The year is closed: no entry may be dated in it. " a id="reopen" href={ "/financial-years/" (year) "/reopen" } { "Reopen " (year) } }
-                } @else {
-                    p { "Once every award's unspent money is resolved, the year may be closed. " a id="close" href={ "/financial-years/" (year) "/close" } { "Close " (year) } }
+                section aria-labelledby="h-returns" {
+                    h2 id="h-returns" { "Filed returns" }
+                    @if filed.is_empty() {
+                        p { "No return has been filed for this year." }
+                    } @else {
+                        ul id="filed" {
+                            @for r in &filed {
+                                li { a href={ "/returns/" (r.id) } { "No. " (r.id) ": " (r.kind.as_str()) ", Q" (r.quarter) } ", filed " (r.filed_at) " by " (r.filed_by) }
+                            }
+                        }
+                    }
+                }
+                section aria-labelledby="h-awards" {
+                    h2 id="h-awards" { "Awards and year end" }
+                    @if awards.is_empty() {
+                        p { "No award for this year." }
+                    } @else {
+                        table id="awards" {
+                            thead { tr {
+                                th scope="col" { "Grant" } th scope="col" class="num" { "Award" } th scope="col" class="num" { "Unallocated" }
+                                th scope="col" class="num" { "Carried forward or returned" } th scope="col" class="noprint" { "Year end" }
+                            } }
+                            tbody {
+                                @for a in &awards {
+                                    tr {
+                                        th scope="row" { (a.grant) }
+                                        td class="num" { (pounds(a.amount)) }
+                                        td class="num" { (pounds(a.unallocated)) }
+                                        td class="num" { (pounds(a.carried_forward_or_returned)) }
+                                        td class="noprint" {
+                                            a id={ "year-end-" (a.grant) } href={ "/grants/" (a.grant) "/awards/" (year) "/year-end" } { "Year end of " (a.grant) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                section aria-labelledby="h-close" {
+                    h2 id="h-close" { "Closing the year" }
+                    @if closed {
+                        p { "The year is closed: no entry may be dated in it. " a id="reopen" href={ "/financial-years/" (year) "/reopen" } { "Reopen " (year) } }
+                    } @else {
+                        p { "Once every award's unspent money is resolved, the year may be closed. " a id="close" href={ "/financial-years/" (year) "/close" } { "Close " (year) } }
+                    }
                 }
             }
-        }
-    };
-    Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
+        };
+        Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
+    }
 }
 
 /// Declares a control's two routes at its record's address once: `form NAME`, its form
@@ -714,31 +711,28 @@ record_form_routes! {
     denied "No valid `csrf_token`, another origin, or a role that may not file: a page saying so; nothing is changed.";
 }
 
-/// A filed return: its kind, year and quarter, who filed it and when, its size, its SHA-256
-/// in full, and the link to download its bytes as filed.
-///
-/// Roles: every role, signed in with the session cookie `gl_session`; without a live
-/// session, 303 to `/sign-in`.
-#[utoipa::path(get, path = "/returns/{id}", tag = "pages", security(()),
-    params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, description = "The page.", body = String, content_type = "text/html"),
-        (status = 303, description = "No live session: to `/sign-in`, then back."),
-        (status = 404, description = "No such filed return: a page saying so."),
-        (status = 422, description = "An id that is not a positive whole number: a page saying so.")))]
-async fn return_page(
-    State(s): State<AppState>,
-    Session(who, _): Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let id = super::record_id(&id)?;
-    let r = returns::get(&s.store, id).await?;
-    let changed = filing::changed(&s.store, &r).await?;
-    let title = format!("Filed return {id}");
-    let body = html! {
-        (super::html::masthead(&title, &who.name))
-        main id="content" tabindex="-1" { (return_html(&r, changed)) }
-    };
-    Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
+page_get! {
+    /// A filed return: its kind, year and quarter, who filed it and when, its size, its SHA-256
+    /// in full, and the link to download its bytes as filed.
+    ///
+    /// Roles: every role, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    get "/returns/{id}" record; missing "No such filed return: a page saying so.";
+    async fn return_page(
+        State(s): State<AppState>,
+        Session(who, _): Session,
+        Path(id): Path<String>,
+    ) -> Result<Response, AppError> {
+        let id = super::record_id(&id)?;
+        let r = returns::get(&s.store, id).await?;
+        let changed = filing::changed(&s.store, &r).await?;
+        let title = format!("Filed return {id}");
+        let body = html! {
+            (super::html::masthead(&title, &who.name))
+            main id="content" tabindex="-1" { (return_html(&r, changed)) }
+        };
+        Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
+    }
 }
 
 fn return_html(r: &FiledReturn, changed: bool) -> Markup {
