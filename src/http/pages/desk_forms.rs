@@ -53,13 +53,8 @@ impl<const REPAYMENT: bool> RecordForm for Cash<REPAYMENT> {
     const TITLE: &'static str =
         if REPAYMENT { "Record a repayment to the funder" } else { "Record a receipt from the funder" };
     const NEED: Need = Need::Finance;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("grant", "Grant"),
-        ("financial_year", "Financial year of the award"),
-        ("date", "Date the money moved"),
-        ("amount", "Amount (£)"),
-        ("reference", "Remittance or payment reference"),
-    ];
+    const FIELDS: &'static [&'static str] = &["grant", "financial_year", "date", "amount", "reference"];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[("financial_year", "Financial year of the award")];
 
     async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
         let mv = if REPAYMENT { CashMove::Repayment } else { CashMove::Receipt };
@@ -72,17 +67,18 @@ impl RecordForm for ForecastCmd {
     const NAME: &'static str = "forecasts";
     const TITLE: &'static str = "Record a forecast";
     const NEED: Need = Need::Reporting;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("grant", "Grant"),
-        ("financial_year", "Financial year"),
-        ("quarter", "Quarter it is made in (1 to 4)"),
-        ("project", "Project"),
-        ("forecast_outturn", "Forecast outturn for the year (£)"),
-        ("explanation", "Why it differs from budget"),
-        ("progress_rag", "Progress rating (RAG)"),
-        ("rag_reason", "Why that rating"),
-        ("made_on", "Made on"),
+    const FIELDS: &'static [&'static str] = &[
+        "grant",
+        "financial_year",
+        "quarter",
+        "project",
+        "forecast_outturn",
+        "explanation",
+        "progress_rag",
+        "rag_reason",
+        "made_on",
     ];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[("quarter", "Quarter it is made in (1 to 4)")];
 
     /// The dashboard of its year shows it, in the variance table's "Officer forecast".
     async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
@@ -96,15 +92,9 @@ impl RecordForm for IndicatorReturnCmd {
     const NAME: &'static str = "indicator-returns";
     const TITLE: &'static str = "Record an indicator return";
     const NEED: Need = Need::Reporting;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("project", "Project"),
-        ("indicator", "Indicator"),
-        ("financial_year", "Financial year"),
-        ("quarter", "Quarter (1 to 4)"),
-        ("actual", "What the quarter achieved"),
-        ("evidence_ref", "Where the evidence is kept"),
-        ("note", "Note"),
-    ];
+    const FIELDS: &'static [&'static str] =
+        &["project", "indicator", "financial_year", "quarter", "actual", "evidence_ref", "note"];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[("quarter", "Quarter (1 to 4)")];
 
     async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
         let project = self.project.clone();

@@ -3,7 +3,7 @@
 //! forms").
 //!
 //! `GET /NAME/new` draws the form from `T`'s schema: one field per property, in the order of
-//! `T::LABELS`, its input kind from the property's value schema (`model::wire`), `required`
+//! `T::labels()`, its input kind from the property's value schema (`model::wire`), `required`
 //! where the schema requires it, the value schema's description as hint text, and choices from
 //! the ledger where the field names reference data (`choices_for`). `POST /NAME` checks the
 //! session's `csrf_token` (`csrf::CsrfForm`), the role (`T::NEED`, as the API route), reads the
@@ -15,7 +15,7 @@
 //!
 //! Adding a form (e.g. virements, request type `VirementCmd`):
 //! 1. `impl RecordForm for VirementCmd` here (or beside the type's other HTTP code): `NAME`
-//!    (the API collection, `"virements"`), `TITLE`, `NEED` (the API route's `Need`), `LABELS`
+//!    (the API collection, `"virements"`), `TITLE`, `NEED` (the API route's `Need`), `FIELDS`
 //!    (every property of the schema, in the order shown, with its label; the test
 //!    `every_form_labels_every_field_it_shows` holds you to it) and `record` (the storage
 //!    operation the API route calls, returning the path of the record's page).
@@ -171,6 +171,53 @@ macro_rules! page_post {
 pub(crate) use page_post;
 
 /// A request type that has a recording form.
+/// The label of each field the forms show, said once: a field is worded alike on every form
+/// unless the form says otherwise (`RecordForm::OWN_LABELS`).
+pub const FIELD_LABELS: &[(&str, &str)] = &[
+    ("grant", "Grant"),
+    ("financial_year", "Financial year"),
+    ("date", "Date the money moved"),
+    ("amount", "Amount (£)"),
+    ("reference", "Remittance or payment reference"),
+    ("quarter", "Quarter (1 to 4)"),
+    ("project", "Project"),
+    ("forecast_outturn", "Forecast outturn for the year (£)"),
+    ("explanation", "Why it differs from budget"),
+    ("progress_rag", "Progress rating (RAG)"),
+    ("rag_reason", "Why that rating"),
+    ("made_on", "Made on"),
+    ("indicator", "Indicator"),
+    ("actual", "What the quarter achieved"),
+    ("evidence_ref", "Where the evidence is kept"),
+    ("note", "Note"),
+    ("approved_on", "Approved on"),
+    ("approval_ref", "Approval reference"),
+    ("memo", "Memo"),
+    ("supplier", "Supplier"),
+    ("invoice_ref", "Invoice reference"),
+    ("description", "Description"),
+    ("vat", "VAT (£)"),
+    ("vat_recoverable", "The VAT is recoverable"),
+    ("commitment_id", "Commitment it draws on"),
+    ("source_ref", "Source system reference"),
+    ("reason", "Reason"),
+    ("spend_entry_id", "Spend entry it returns money of"),
+    ("duplicate_of_entry_ok", DUPLICATE_LABEL),
+    ("kind", "Kind"),
+    ("recipient", "Delivery partner"),
+    ("purpose", "Purpose"),
+    ("start_date", "Start date"),
+    ("end_date", "End date"),
+    ("schedule", "Part"),
+    ("code", "Code"),
+    ("name", "Name"),
+    ("priority", "Plan priority"),
+    ("lead_organisation", "Lead organisation"),
+    ("status", "Status"),
+    ("from_project", "From project"),
+    ("to_project", "To project"),
+];
+
 pub trait RecordForm: FromFields + ToSchema + Send + 'static {
     /// The API collection: the form is `GET /NAME/new`, posting to `POST /NAME`.
     const NAME: &'static str;
@@ -178,8 +225,10 @@ pub trait RecordForm: FromFields + ToSchema + Send + 'static {
     const TITLE: &'static str;
     /// The role the API route needs.
     const NEED: Need;
-    /// Every field the form shows, in order, with its label.
-    const LABELS: &'static [(&'static str, &'static str)];
+    /// Every field the form shows, in order; each is labelled from `FIELD_LABELS`.
+    const FIELDS: &'static [&'static str];
+    /// Where this form words a field's label its own way ("Invoice date" for `date`).
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[];
 
     /// Fields sent with a fixed value, as hidden inputs (a commitment's `kind`).
     const FIXED: &'static [(&'static str, &'static str)] = &[];
@@ -189,6 +238,17 @@ pub trait RecordForm: FromFields + ToSchema + Send + 'static {
     /// Checkboxes of the page only, not fields of `T`: each confirms what a rule asked about,
     /// with its label and the problem code that asks for it.
     const CONFIRMS: &'static [(&'static str, &'static str, &'static str)] = &[];
+
+    /// Each of `FIELDS` with its label: the form's own wording, else the ledger's.
+    fn labels() -> Vec<(&'static str, &'static str)> {
+        Self::FIELDS
+            .iter()
+            .map(|f| {
+                let label = Self::OWN_LABELS.iter().chain(FIELD_LABELS).find(|(n, _)| n == f).map_or(*f, |(_, l)| *l);
+                (*f, label)
+            })
+            .collect()
+    }
 
     /// Records it as `actor`, answering the path of the record's page.
     fn record(self, store: &Store, actor: Actor<'_>) -> impl Future<Output = Result<String, StoreError>> + Send;
@@ -219,15 +279,8 @@ impl RecordForm for AllocationCmd {
     const NAME: &'static str = "allocations";
     const TITLE: &'static str = "Record an allocation";
     const NEED: Need = Need::Approver;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("grant", "Grant"),
-        ("financial_year", "Financial year"),
-        ("project", "Project"),
-        ("amount", "Amount (£)"),
-        ("approved_on", "Approved on"),
-        ("approval_ref", "Approval reference"),
-        ("memo", "Memo"),
-    ];
+    const FIELDS: &'static [&'static str] =
+        &["grant", "financial_year", "project", "amount", "approved_on", "approval_ref", "memo"];
 
     async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
         let r = ops::allocate(store, self, actor).await?;
@@ -633,9 +686,9 @@ fn readable(name: &str) -> String {
     super::html::capitalised(&name.replace('_', " "))
 }
 
-/// The fields of `T`'s form: those of `T::LABELS` first, in its order, then any other.
+/// The fields of `T`'s form: those of `T::labels()` first, in its order, then any other.
 fn fields_of<T: RecordForm>() -> Vec<Field> {
-    fields_with::<T>(T::LABELS)
+    fields_with::<T>(&T::labels())
         .into_iter()
         .filter(|f| !T::FIXED.iter().any(|(n, _)| *n == f.name))
         .chain(T::CONFIRMS.iter().map(|(name, label, _)| Field {
@@ -1063,7 +1116,7 @@ mod tests {
     fn labelled<T: RecordForm>() -> Result<(), String> {
         let schema = serde_json::to_value(<T as PartialSchema>::schema()).unwrap();
         let properties: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
-        let labelled: Vec<&str> = T::LABELS.iter().map(|(n, _)| *n).collect();
+        let labelled: Vec<&str> = T::FIELDS.to_vec();
         let unlabelled: Vec<_> = properties.iter().filter(|p| !labelled.contains(&p.as_str())).collect();
         let stale: Vec<_> = labelled.iter().filter(|l| !properties.iter().any(|p| p == *l)).collect();
         if unlabelled.is_empty() && stale.is_empty() {
@@ -1073,7 +1126,7 @@ mod tests {
         }
     }
 
-    /// `LABELS` sets the order a person reads the fields in: every field is in it.
+    /// `FIELDS` sets the order a person reads the fields in: every field is in it.
     #[test]
     fn every_form_labels_every_field_it_shows() {
         labelled::<AllocationCmd>().unwrap();

@@ -33,20 +33,22 @@ impl RecordForm for ops::SpendCmd {
     const NAME: &'static str = "spend";
     const TITLE: &'static str = "Record spend";
     const NEED: Need = Need::Finance;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("grant", "Grant"),
-        ("project", "Project"),
-        ("date", "Invoice date"),
-        ("supplier", "Supplier"),
-        ("invoice_ref", "Invoice reference"),
-        ("description", "Description"),
-        ("amount", "Amount, net of VAT (£)"),
-        ("vat", "VAT (£)"),
-        ("vat_recoverable", "The VAT is recoverable"),
-        ("commitment_id", "Commitment it draws on"),
-        ("source_ref", "Source system reference"),
-        ("duplicate_of_entry_ok", forms::DUPLICATE_LABEL),
+    const FIELDS: &'static [&'static str] = &[
+        "grant",
+        "project",
+        "date",
+        "supplier",
+        "invoice_ref",
+        "description",
+        "amount",
+        "vat",
+        "vat_recoverable",
+        "commitment_id",
+        "source_ref",
+        "duplicate_of_entry_ok",
     ];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] =
+        &[("date", "Invoice date"), ("amount", "Amount, net of VAT (£)")];
     const DEFAULTS: &'static [(&'static str, &'static str)] = &[("vat_recoverable", "on")];
     const CONFIRMS: &'static [(&'static str, &'static str, &'static str)] = &[(
         OVERSPEND_OK,
@@ -92,16 +94,23 @@ impl RecordForm for ops::RefundCmd {
     const NAME: &'static str = "refunds";
     const TITLE: &'static str = "Record a refund";
     const NEED: Need = Need::Finance;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("grant", "Grant"),
-        ("project", "Project"),
+    const FIELDS: &'static [&'static str] = &[
+        "grant",
+        "project",
+        "date",
+        "reference",
+        "amount",
+        "vat",
+        "vat_recoverable",
+        "reason",
+        "spend_entry_id",
+        "commitment_id",
+        "duplicate_of_entry_ok",
+    ];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[
         ("date", "Date"),
         ("reference", "Reference (credit note)"),
         ("amount", "Amount, net of VAT (£)"),
-        ("vat", "VAT (£)"),
-        ("vat_recoverable", "The VAT is recoverable"),
-        ("reason", "Reason"),
-        ("spend_entry_id", "Spend entry it returns money of"),
         ("commitment_id", "Grant agreement it claws back under"),
         ("duplicate_of_entry_ok", "This is a genuine second credit note: record it"),
     ];
@@ -133,17 +142,10 @@ impl RecordForm for ops::PurchaseOrderCmd {
     const NAME: &'static str = "commitments";
     const TITLE: &'static str = "Record a purchase order";
     const NEED: Need = Need::Finance;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("grant", "Grant"),
-        ("financial_year", "Financial year"),
-        ("project", "Project"),
-        ("supplier", "Supplier"),
-        ("reference", "Order reference"),
-        ("amount", "Amount (£)"),
-        ("date", "Date placed"),
-        ("memo", "Memo"),
-        ("kind", "Kind"),
-    ];
+    const FIELDS: &'static [&'static str] =
+        &["grant", "financial_year", "project", "supplier", "reference", "amount", "date", "memo", "kind"];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] =
+        &[("reference", "Order reference"), ("date", "Date placed")];
     const FIXED: &'static [(&'static str, &'static str)] = &[("kind", "purchase_order")];
 
     async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
@@ -160,21 +162,28 @@ impl RecordForm for ops::GrantAgreementCmd {
     const NAME: &'static str = "commitments";
     const TITLE: &'static str = "Record a grant agreement";
     const NEED: Need = Need::Finance;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("recipient", "Delivery partner"),
-        ("purpose", "Purpose"),
-        ("grant", "Grant"),
-        ("project", "Project"),
+    const FIELDS: &'static [&'static str] = &[
+        "recipient",
+        "purpose",
+        "grant",
+        "project",
+        "financial_year",
+        "amount",
+        "date",
+        "start_date",
+        "end_date",
+        "schedule",
+        "supplier",
+        "reference",
+        "memo",
+        "kind",
+    ];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[
         ("financial_year", "Financial year of the first part"),
         ("amount", "Whole amount (£)"),
         ("date", "Date awarded"),
-        ("start_date", "Start date"),
-        ("end_date", "End date"),
-        ("schedule", "Part"),
         ("supplier", "Supplier name"),
         ("reference", "Agreement reference"),
-        ("memo", "Memo"),
-        ("kind", "Kind"),
     ];
     const FIXED: &'static [(&'static str, &'static str)] = &[("kind", "grant_agreement")];
 

@@ -28,14 +28,7 @@ impl RecordForm for NewProject {
     const NAME: &'static str = "projects";
     const TITLE: &'static str = "Record a project";
     const NEED: Need = Need::Approver;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("code", "Code"),
-        ("name", "Name"),
-        ("priority", "Plan priority"),
-        ("lead_organisation", "Lead organisation"),
-        ("description", "Description"),
-        ("status", "Status"),
-    ];
+    const FIELDS: &'static [&'static str] = &["code", "name", "priority", "lead_organisation", "description", "status"];
 
     async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
         let p = reference::create_project(store, self.into(), actor).await?;

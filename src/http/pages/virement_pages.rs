@@ -26,16 +26,8 @@ impl RecordForm for VirementCmd {
     const NAME: &'static str = "virements";
     const TITLE: &'static str = "Propose a virement";
     const NEED: Need = Need::Approver;
-    const LABELS: &'static [(&'static str, &'static str)] = &[
-        ("grant", "Grant"),
-        ("financial_year", "Financial year"),
-        ("from_project", "From project"),
-        ("to_project", "To project"),
-        ("amount", "Amount (£)"),
-        ("approved_on", "Approved on"),
-        ("approval_ref", "Approval reference"),
-        ("reason", "Reason"),
-    ];
+    const FIELDS: &'static [&'static str] =
+        &["grant", "financial_year", "from_project", "to_project", "amount", "approved_on", "approval_ref", "reason"];
 
     /// As `POST /api/v1/virements`: above the threshold it waits for a second approver.
     async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {

@@ -52,8 +52,8 @@ impl RecordForm for FileReturnCmd {
     const NAME: &'static str = "returns";
     const TITLE: &'static str = "File a return";
     const NEED: Need = Need::Reporting;
-    const LABELS: &'static [(&'static str, &'static str)] =
-        &[("kind", "Return"), ("financial_year", "Financial year"), ("quarter", "Quarter (1 to 4)")];
+    const FIELDS: &'static [&'static str] = &["kind", "financial_year", "quarter"];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[("kind", "Return")];
 
     async fn record(self, store: &crate::storage::Store, actor: Actor<'_>) -> Result<String, StoreError> {
         let FileReturnCmd { kind, year, quarter } = self;
@@ -684,7 +684,7 @@ async fn return_form(State(s): State<AppState>, who: Result<Session, NoSession>,
     let look = Look {
         title: FileReturnCmd::TITLE,
         action: "/returns",
-        labels: FileReturnCmd::LABELS,
+        labels: &FileReturnCmd::labels(),
         intro: html! {
             p class="hint" {
                 "The return is generated at the ledger's position now and stored byte for byte, with its SHA-256. "
@@ -759,7 +759,7 @@ mod tests {
     fn the_return_form_labels_every_field() {
         let schema = serde_json::to_value(<FileReturnCmd as utoipa::PartialSchema>::schema()).unwrap();
         let mut properties: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
-        let mut labelled: Vec<&str> = FileReturnCmd::LABELS.iter().map(|(n, _)| *n).collect();
+        let mut labelled: Vec<&str> = FileReturnCmd::FIELDS.to_vec();
         properties.sort();
         labelled.sort();
         assert_eq!(properties, labelled);
