@@ -60,7 +60,13 @@ pub async fn account_figures(
             // lie (a budget account's in its year, rule 5; a cash account's possibly before or
             // after it, rule 9). `exists` leaves out accounts untouched by then.
             let (start, end) = quarter_bounds(date);
-            let balance = if date == end {
+            // On a quarter's last day late in the year, the balance less the quarters after
+            // it reads fewer rows (none at the year's end) than the quarters up to it.
+            let late = date >= year.start() + (year.end() - year.start()) / 2;
+            let balance = if date == end && late {
+                "b.balance_pence - (select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
+                                    where q.account = b.account and q.quarter_start > $4)"
+            } else if date == end {
                 "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
                    where q.account = b.account and q.quarter_start <= $4)"
             } else if date - start < end - date {
