@@ -23,9 +23,7 @@ fn a_person_records_an_allocation_from_the_dashboard_and_reads_the_refusals() {
     let page = browser.new_page();
     super::sign_in_to(&page, &ledger, "/dashboard?financial_year=2023-24");
 
-    page.navigating("opening the allocation form", |p| p.click("#record-allocations"));
-    assert_eq!(page.location(), ledger.url("/allocations/new"));
-    assert_eq!(page.text("h1"), "Record an allocation");
+    super::open_from_record_menu(&page, &ledger, "allocations", "Record an allocation");
     assert!(page.text("label[for=grant]").starts_with("Grant"), "{}", page.text("label[for=grant]"));
     for (field, text) in [
         ("#grant", "LDF"),

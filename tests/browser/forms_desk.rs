@@ -22,9 +22,7 @@ fn a_person_records_a_project_a_receipt_and_a_forecast() {
     super::sign_in_to(&page, &ledger, "/dashboard?financial_year=2023-24");
 
     // A project, from the Record menu: a code already taken is refused, the values kept.
-    page.navigating("opening the project form", |p| p.click("#record-projects"));
-    assert_eq!(page.location(), ledger.url("/projects/new"));
-    assert_eq!(page.text("h1"), "Record a project");
+    super::open_from_record_menu(&page, &ledger, "projects", "Record a project");
     assert_accessible(&page, "the project form");
     for (field, text) in
         [("#code", "P1"), ("#name", "Street <pastors>"), ("#priority", "ASB"), ("#lead_organisation", "Churches")]

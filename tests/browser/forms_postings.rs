@@ -47,9 +47,7 @@ fn a_person_records_spend_confirms_a_duplicate_and_reverses_it() {
     super::sign_in_to(&page, &ledger, "/dashboard?financial_year=2023-24");
 
     // Spend with VAT, from the dashboard's Record menu, read on its entry's page.
-    page.navigating("opening the spend form", |p| p.click("#record-spend"));
-    assert_eq!(page.location(), ledger.url("/spend/new"));
-    assert_eq!(page.text("h1"), "Record spend");
+    super::open_from_record_menu(&page, &ledger, "spend", "Record spend");
     assert_accessible(&page, "the spend form");
     type_spend(&page, "P1", "100.00");
     page.navigating("sending the spend", |p| p.click(SUBMIT));

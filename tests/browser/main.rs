@@ -45,6 +45,14 @@ fn sign_in_to(page: &Page, ledger: &Ledger, path: &str) {
     assert_eq!(page.location(), ledger.url(path), "{}", page.html());
 }
 
+/// Opens the form `/NAME/new` from the dashboard's Record menu, as a person does, and checks
+/// it is the form titled `title`.
+fn open_from_record_menu(page: &Page, ledger: &Ledger, name: &str, title: &str) {
+    page.navigating(&format!("opening the {name} form"), |p| p.click(&format!("#record-{name}")));
+    assert_eq!(page.location(), ledger.url(&format!("/{name}/new")));
+    assert_eq!(page.text("h1"), title);
+}
+
 #[test]
 fn a_person_signs_in_reads_the_dashboard_meets_an_error_and_signs_out() {
     let Some(chromium) = chromium_or_skip() else { return };

@@ -52,8 +52,7 @@ fn a_user_signs_in_records_changes_their_password_and_signs_in_again() {
     assert!(!page.exists("a[href='/admin/users']"), "an approver is not shown the users page");
 
     // An allocation, recorded under her username.
-    page.navigating("opening the allocation form", |p| p.click("#record-allocations"));
-    assert_eq!(page.location(), ledger.url("/allocations/new"));
+    super::open_from_record_menu(&page, &ledger, "allocations", "Record an allocation");
     for (field, text) in [
         ("#grant", "LDF"),
         ("#financial_year", "2023-24"),
