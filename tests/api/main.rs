@@ -44,6 +44,7 @@ mod monitoring;
 mod one_rounding;
 mod open_data;
 mod organisations;
+mod page_sweep;
 mod pages;
 mod quarters;
 mod race;
