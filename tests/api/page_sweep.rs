@@ -2,13 +2,16 @@
 //! a form added later is covered the day it is added: without the session's own form token, or
 //! with another session's, it is refused (403, "This form was not accepted"); a viewer is
 //! refused every recording form and every recording post; without a session nothing is
-//! accepted; and none of those refusals writes anything.
+//! accepted; and none of those refusals writes anything. And every form, sent the hostile text
+//! of the other page tests in each of its text fields, shows it back only escaped.
 
 use axum::http::{Method, StatusCode};
 use grant_ledger::storage::tokens::Role;
 use serde_json::json;
 
 use crate::backend_test;
+use crate::forms::encode;
+use crate::hostile_pages::{ESCAPED, HOSTILE};
 use crate::imports::HEADER;
 use crate::pages::{send, sign_in};
 use crate::support::TestApp;
@@ -171,4 +174,100 @@ backend_test!(every_page_post_needs_its_own_token_a_session_and_a_role_that_reco
         forms += 1;
     }
     assert!(forms >= 19, "the contract lists the form pages: {forms}");
+});
+
+/// The fields a page's recording forms send: `(action, [(name, value)])`, each text field
+/// filled with `text`, each hidden field and choice as the page gives it.
+fn forms_filled(page: &str, text: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let form = regex::Regex::new(r#"(?s)<form([^>]*method="post"[^>]*)>(.*?)</form>"#).unwrap();
+    let input = regex::Regex::new(r#"<input([^>]*)>"#).unwrap();
+    let attr = |tag: &str, name: &str| {
+        regex::Regex::new(&format!(r#"\b{name}="([^"]*)""#)).unwrap().captures(tag).map(|c| c[1].to_owned())
+    };
+    let choice = regex::Regex::new(r#"(?s)<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>"#).unwrap();
+    let area = regex::Regex::new(r#"<textarea[^>]*name="([^"]+)""#).unwrap();
+    // An upload (multipart) is sent its hostile file by the import pages' own test.
+    form.captures_iter(page)
+        .filter(|f| !f[1].contains("multipart") && attr(&f[1], "action").is_some_and(|a| a != "/sign-out"))
+        .map(|f| {
+            let body = &f[2];
+            let mut fields = Vec::new();
+            for i in input.captures_iter(body) {
+                let Some(name) = attr(&i[1], "name") else { continue };
+                let kind = attr(&i[1], "type").unwrap_or_else(|| "text".to_owned());
+                match kind.as_str() {
+                    "hidden" => fields.push((name, attr(&i[1], "value").unwrap_or_default().replace("&amp;", "&"))),
+                    "checkbox" | "radio" | "file" | "submit" => {}
+                    _ => fields.push((name, text.to_owned())),
+                }
+            }
+            for s in choice.captures_iter(body) {
+                let first = attr(&s[2], "value").unwrap_or_default();
+                fields.push((s[1].to_owned(), first));
+            }
+            for t in area.captures_iter(body) {
+                fields.push((t[1].to_owned(), text.to_owned()));
+            }
+            (attr(&f[1], "action").unwrap().replace("&amp;", "&"), fields)
+        })
+        .collect()
+}
+
+backend_test!(hostile_text_through_every_form_comes_back_escaped, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "9000").await;
+    app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-05-01", "100")).await;
+    let records = vec![
+        ("entries/{id}", first_id(&app, "entries").await.to_string()),
+        ("{code}", "P1".to_owned()),
+        ("{username}", "nobody".to_owned()),
+        ("{grant}", "LDF".to_owned()),
+        ("{fy}", "2023-24".to_owned()),
+        ("{q}", "1".to_owned()),
+    ];
+    // A person with a password, so the password form is theirs to send too.
+    let added = app.post(
+        "/api/v1/users",
+        Role::Admin,
+        json!({ "username": "ada", "display_name": "Ada", "role": "admin", "password": "a long enough password" }),
+    );
+    assert_eq!(added.await.status, StatusCode::CREATED);
+    let signed_in = crate::users::sign_in_as(&app.router, "ada", "a long enough password").await;
+    let admin = signed_in.cookie("gl_session").expect("a session");
+    let posts = page_paths(&app, "post").await;
+    let (mut sent, mut echoed) = (0, 0);
+    for template in page_paths(&app, "get").await {
+        let below_a_collection = template.matches('/').count() > 1;
+        let is_form = template.ends_with("/new") || (below_a_collection && posts.contains(&template));
+        // Pages of records this test does not make (commitments, virements, imports, users)
+        // are sent hostile text by their own tests.
+        if !is_form || template == "/sign-in" {
+            continue;
+        }
+        let Some(path) = std::panic::catch_unwind(|| fill(&template, &records)).ok() else { continue };
+        let page = send(&app, "GET", &path, Some(&admin), None, &[]).await;
+        assert_eq!(page.status, StatusCode::OK, "GET {path}: {}", page.text);
+        // Not the forms that would disable or reset the person sending them.
+        for (action, fields) in forms_filled(&page.text, HOSTILE).into_iter().filter(|(a, _)| !a.contains("/ada/")) {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let p = send(&app, "POST", &action, Some(&admin), Some(&encode(&pairs)), &[]).await;
+            assert!(p.status.as_u16() < 500, "POST {action} from {path}: {:?} {}", p.status, p.text);
+            assert_ne!(p.status, StatusCode::FORBIDDEN, "POST {action} from {path}: its own token: {}", p.text);
+            let shown = if p.status == StatusCode::SEE_OTHER {
+                let to = p.headers["location"].to_str().unwrap().to_owned();
+                send(&app, "GET", &to, Some(&admin), None, &[]).await.text
+            } else {
+                p.text
+            };
+            assert!(!shown.contains("<script>") && !shown.contains("<img"), "POST {action} from {path}: {shown}");
+            if action.contains("password") {
+                assert!(!shown.contains(ESCAPED), "POST {action}: a password is never shown back: {shown}");
+            }
+            echoed += usize::from(shown.contains(ESCAPED));
+            sent += 1;
+        }
+    }
+    assert!(sent >= 19, "hostile text went through the forms: {sent}");
+    // All but the password forms, which never show a password back, show the text kept.
+    assert!(echoed >= sent - 2, "the text came back, escaped, from {echoed} of {sent}");
 });

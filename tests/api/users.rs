@@ -40,7 +40,7 @@ fn cli_with_stdin(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
 }
 
 /// Signs in with a username and password through the form; the answer.
-async fn sign_in_as(router: &axum::Router, username: &str, password: &str) -> crate::pages::Page {
+pub(crate) async fn sign_in_as(router: &axum::Router, username: &str, password: &str) -> crate::pages::Page {
     let page = SignInPage::open(router).await;
     page.post(router, &format!("username={username}&password={}", password.replace(' ', "+")), &[]).await
 }
