@@ -52,6 +52,7 @@ mod repeated_keys;
 mod reports;
 mod returns;
 mod roles;
+mod secrets_in_logs;
 mod simulation;
 mod skips;
 mod standards;
