@@ -31,10 +31,10 @@ struct Reference {
     awards: Vec<AwardIn>,
 }
 
-#[derive(Deserialize)]
-struct FunderIn {
-    code: String,
-    name: String,
+#[derive(Debug, Deserialize)]
+pub struct FunderIn {
+    pub code: String,
+    pub name: String,
 }
 
 #[derive(Deserialize)]
@@ -302,4 +302,70 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+const STAFFORDSHIRE: &str = include_str!("../fixtures/staffordshire/county.json");
+
+/// Staffordshire's Locality Deal Fund for 2022-23 and its nine partnerships' shares, as
+/// `serve --demo` will fill a county with (fixtures/staffordshire/county.json says which
+/// figures are published and which illustrative).
+#[derive(Debug, Deserialize)]
+pub struct County {
+    pub funder: FunderIn,
+    pub fund: CountyFund,
+    /// Each partnership's ASB Early Intervention grant, beside its share of the fund.
+    pub asb_each: String,
+    pub partnerships: Vec<CountyPartnership>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CountyFund {
+    pub grant: String,
+    pub financial_year: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CountyPartnership {
+    pub code: String,
+    pub name: String,
+    /// The ONS code of the partnership's local authority district.
+    pub area_code: String,
+    pub share: String,
+    /// A share the Commissioner's Office published, rather than one made up to add up.
+    pub published: bool,
+}
+
+/// The Staffordshire county, its figures checked: the shares fit the fund exactly (no
+/// over-programming), and every share not published says so in its name.
+pub fn staffordshire() -> anyhow::Result<County> {
+    use crate::domain::fund::{OverProgramming, Share, check_shares};
+    let county: County = serde_json::from_str(STAFFORDSHIRE).context("reading the Staffordshire county")?;
+    let fund = Money::parse(&county.fund.amount).context("the fund's amount")?;
+    let shares = county
+        .partnerships
+        .iter()
+        .map(|p| {
+            anyhow::ensure!(p.published || p.name.ends_with("[Illustrative]"), "{} is not marked illustrative", p.code);
+            Ok(Share { partnership: p.code.clone(), amount: Money::parse(&p.share).context("a share")? })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let total = check_shares(fund, &shares, OverProgramming::default())?;
+    anyhow::ensure!(total == fund, "the shares add up to {total}, not the fund's {fund}");
+    Ok(county)
+}
+
+#[cfg(test)]
+mod county_tests {
+    #[test]
+    fn staffordshire_shares_add_up_to_the_published_fund() {
+        let county = super::staffordshire().unwrap();
+        assert_eq!(county.fund.amount, "724750.00");
+        assert_eq!(county.partnerships.len(), 9);
+        let published: Vec<_> =
+            county.partnerships.iter().filter(|p| p.published).map(|p| (p.code.as_str(), p.share.as_str())).collect();
+        assert_eq!(published, [("LIC", "49914.00"), ("TAM", "61394.00")]);
+        let tamworth = county.partnerships.iter().find(|p| p.code == "TAM").unwrap();
+        assert_eq!(tamworth.area_code, "E07000199");
+    }
 }

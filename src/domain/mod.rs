@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod default_year;
 pub mod entry;
+pub mod fund;
 pub mod money;
 pub mod operations;
 pub mod org;
