@@ -392,28 +392,28 @@ impl Page {
             "Page.printToPDF",
             json!({ "preferCSSPageSize": true, "displayHeaderFooter": false, "printBackground": true }),
         );
-        let pdf = base64::engine::general_purpose::STANDARD
-            .decode(r["data"].as_str().expect("the PDF's data"))
-            .expect("the PDF is base64");
+        let pdf = save(&r, path, "the PDF");
         assert!(pdf.starts_with(b"%PDF-"), "a PDF");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("creating the PDF's folder");
-        }
-        std::fs::write(path, &pdf).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         pdf
     }
 
     /// A PNG of the whole page, written to `path`; returns its size in bytes.
     pub fn screenshot(&self, path: &Path) -> usize {
         let r = self.call("Page.captureScreenshot", json!({ "format": "png", "captureBeyondViewport": true }));
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(r["data"].as_str().expect("screenshot data"))
-            .expect("the screenshot is base64");
+        let png = save(&r, path, "the screenshot");
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "the screenshot is a PNG");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("creating the screenshot's folder");
-        }
-        std::fs::write(path, &png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         png.len()
     }
+}
+
+/// The base64 `data` of a capture's answer, decoded and written to `path`: its bytes.
+fn save(answer: &Value, path: &Path, what: &str) -> Vec<u8> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(answer["data"].as_str().unwrap_or_else(|| panic!("no data for {what}")))
+        .unwrap_or_else(|e| panic!("{what} is not base64: {e}"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating the folder of {what}: {e}"));
+    }
+    std::fs::write(path, &bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    bytes
 }
