@@ -182,6 +182,9 @@ fn check_printed(pdf: &Path, as_at: &str) {
         let n = i.to_string();
         let text = run("pdftotext", &["-layout", "-f", &n, "-l", &n, file, "-"]);
         assert!(text.contains(&format!("Page {i} of {pages}")), "page {i} carries its number:\n{text}");
+        if text.contains("Variance per project and grant.") {
+            assert!(text.contains(PROJECT), "the variance table's caption is printed with its first row:\n{text}");
+        }
     }
     // No half-empty page: on every page but the last, the lowest line of the report (not
     // the footer in the 14 mm bottom margin) ends in the bottom third of the page. A block
@@ -241,8 +244,10 @@ fn a_whole_quarter_in_the_browser_from_setting_up_to_the_funders_download() {
     submit(&page, "/projects", "recording the project");
     assert_eq!(page.location(), ledger.url(&format!("/projects/{PROJECT}")), "{}", page.html());
     assert_eq!(page.text("#project-name"), "Safer streets patrols");
+    assert_accessible(&page, "the project's page");
     page.navigating("back to the dashboard", |p| p.click("#to-dashboard"));
     super::open_from_record_menu(&page, &ledger, "allocations", "Record an allocation");
+    assert_accessible(&page, "the allocation form");
     type_fields(
         &page,
         &[
@@ -264,6 +269,7 @@ fn a_whole_quarter_in_the_browser_from_setting_up_to_the_funders_download() {
     sign_in(&page, &ledger, OFFICER);
     assert!(!page.exists("a[href='/admin/users']"), "the users page is the admin's");
     super::open_from_record_menu(&page, &ledger, "commitments", "Record a purchase order");
+    assert_accessible(&page, "the purchase order form");
     type_fields(
         &page,
         &[
@@ -340,6 +346,7 @@ fn a_whole_quarter_in_the_browser_from_setting_up_to_the_funders_download() {
     set(&page, "#mapping", "generic");
     submit(&page, "/imports", "checking the file");
     assert_eq!(page.text("#import-counts"), "2 accepted, 0 duplicate, 0 refused", "{}", page.html());
+    assert_accessible(&page, "the import's dry run");
     page.navigating("confirming the import", |p| p.click("#confirm-form button[type=submit]"));
     assert!(page.text("#import-status").starts_with("confirmed"), "{}", page.html());
 
