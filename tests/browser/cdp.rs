@@ -302,11 +302,13 @@ impl Page {
         v.as_str().unwrap_or_else(|| panic!("no element {selector} on {}", self.location())).to_owned()
     }
 
-    /// The centre of the first element matching `selector`, scrolled into view.
+    /// The centre of the first element matching `selector`, scrolled into view: of its first
+    /// box, as a link that wraps onto two lines has nothing of it at its bounding box's centre.
     fn centre(&self, selector: &str) -> (f64, f64) {
         let v = self.eval(&format!(
             "(() => {{ const e = document.querySelector({}); if (!e) return null; \
-             e.scrollIntoView({{block: 'center', inline: 'center'}}); const r = e.getBoundingClientRect(); \
+             e.scrollIntoView({{block: 'center', inline: 'center'}}); \
+             const r = e.getClientRects()[0] || e.getBoundingClientRect(); \
              return [r.left + r.width / 2, r.top + r.height / 2]; }})()",
             json!(selector)
         ));
@@ -381,17 +383,37 @@ impl Page {
             .unwrap_or_default()
     }
 
+    /// The page printed to PDF as the browser's own Print does, on the paper and margins the
+    /// page's print stylesheet asks for (`preferCSSPageSize`), with no header or footer of the
+    /// browser's own, so what the printed page carries (page numbers too) is the page's.
+    /// Written to `path`; returns the PDF's bytes.
+    pub fn print_to_pdf(&self, path: &Path) -> Vec<u8> {
+        let r = self.call(
+            "Page.printToPDF",
+            json!({ "preferCSSPageSize": true, "displayHeaderFooter": false, "printBackground": true }),
+        );
+        let pdf = save(&r, path, "the PDF");
+        assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+        pdf
+    }
+
     /// A PNG of the whole page, written to `path`; returns its size in bytes.
     pub fn screenshot(&self, path: &Path) -> usize {
         let r = self.call("Page.captureScreenshot", json!({ "format": "png", "captureBeyondViewport": true }));
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(r["data"].as_str().expect("screenshot data"))
-            .expect("the screenshot is base64");
+        let png = save(&r, path, "the screenshot");
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "the screenshot is a PNG");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("creating the screenshot's folder");
-        }
-        std::fs::write(path, &png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         png.len()
     }
+}
+
+/// The base64 `data` of a capture's answer, decoded and written to `path`: its bytes.
+fn save(answer: &Value, path: &Path, what: &str) -> Vec<u8> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(answer["data"].as_str().unwrap_or_else(|| panic!("no data for {what}")))
+        .unwrap_or_else(|e| panic!("{what} is not base64: {e}"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating the folder of {what}: {e}"));
+    }
+    std::fs::write(path, &bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    bytes
 }

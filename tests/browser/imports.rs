@@ -9,7 +9,7 @@ use super::cdp::{Browser, Page};
 use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
 
 /// Puts `path` in the file input matching `selector`, as choosing it in the file dialog does.
-fn choose_file(page: &Page, selector: &str, path: &std::path::Path) {
+pub(super) fn choose_file(page: &Page, selector: &str, path: &std::path::Path) {
     let found =
         page.call("Runtime.evaluate", json!({ "expression": format!("document.querySelector({})", json!(selector)) }));
     let object = found["result"]["objectId"].as_str().unwrap_or_else(|| panic!("no {selector}: {found}")).to_owned();

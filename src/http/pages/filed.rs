@@ -62,7 +62,7 @@ fn filed_row(f: &Filed) -> Markup {
     let r = &f.record;
     html! {
         tr {
-            td { (r.id) }
+            td { a href={ "/returns/" (r.id) } { (r.id) } }
             td { (r.kind.as_str()) }
             td { "Q" (r.quarter) }
             td { (r.filed_at) }

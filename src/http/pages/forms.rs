@@ -396,6 +396,9 @@ pub async fn post<T: RecordForm>(
     };
     let mut refusal = refusal;
     refusal.describe_duplicate(&s.store).await;
+    if T::FIELDS.contains(&"date") {
+        refusal.period_closed_beside("date");
+    }
     let status = refusal.status;
     match render::<T>(s, &principal.name, &token, &pairs, &refusal).await {
         Ok(page) => page_response(status, page),
@@ -476,6 +479,14 @@ impl Refusal {
             ("duplicate_amount", amount.to_string()),
         ] {
             self.extra.insert(k.into(), v.into());
+        }
+    }
+
+    /// A locked quarter or a closed year (`period_closed`) refuses the entry's date: the
+    /// API's answer names no field, so its message is said beside `field`, the form's date.
+    fn period_closed_beside(&mut self, field: &str) {
+        if self.code == "period_closed" && self.fields.is_empty() && !self.general.is_empty() {
+            self.fields.insert(field.to_owned(), std::mem::take(&mut self.general));
         }
     }
 
@@ -1176,5 +1187,25 @@ mod tests {
         let words = Field { kind: Kind::Words(vec!["red".into(), "green".into()]), ..f };
         let html = field_html(&words, "green", None, None).into_string();
         assert!(html.contains(r#"<option value="green" selected>green</option>"#), "{html}");
+    }
+
+    /// The API's own answer to a spend in a locked quarter, read as the form reads it: its
+    /// message goes beside the date; a refusal that names its field, or another rule's, stays.
+    #[tokio::test]
+    async fn a_locked_quarter_is_said_beside_the_date() {
+        let year = crate::domain::year::FinancialYear::parse("2023-24").unwrap();
+        let locked = || AppError::Store(StoreError::QuarterLocked { year, quarter: 1 });
+        let mut r = Refusal::of(locked()).await.ok().unwrap();
+        assert_eq!((r.code.as_str(), r.error_of("date")), ("period_closed", None));
+        r.period_closed_beside("date");
+        assert!(r.error_of("date").is_some_and(|m| m.contains("2023-24 Q1 is locked")), "{:?}", r.fields);
+        assert!(r.general.is_empty() && r.status() == StatusCode::CONFLICT);
+        let mut named = Refusal::field(StatusCode::CONFLICT, "amount", "too much");
+        named.code = "period_closed".into();
+        named.period_closed_beside("date");
+        assert_eq!(named.error_of("date"), None);
+        let mut other = Refusal::general(StatusCode::CONFLICT, "another rule".into());
+        other.period_closed_beside("date");
+        assert_eq!((other.error_of("date"), other.general.len()), (None, 1));
     }
 }

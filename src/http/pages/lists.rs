@@ -481,7 +481,7 @@ async fn returns(s: AppState, _who: Principal, mut q: Query) -> Result<Response,
             tbody {
                 @for r in &found.items {
                     tr data-id=(r.id) {
-                        td { (r.filed_at) }
+                        td { a href={ "/returns/" (r.id) } { (r.filed_at) } }
                         td { a href={ "/dashboard/returns/" (r.id) "/file" } { (r.file_name) } }
                         td { (r.kind) } td { (r.financial_year) } td { "Q" (r.quarter) } td { (r.filed_by) }
                     }
