@@ -602,6 +602,9 @@ fn item_schema(property: &Value) -> Option<Value> {
         Some("AgreementPartBody") => {
             serde_json::to_value(<crate::model::agreements::AgreementPart as PartialSchema>::schema()).ok()
         }
+        Some("InstalmentBody") => {
+            serde_json::to_value(<crate::model::cash::NewInstalment as PartialSchema>::schema()).ok()
+        }
         Some(_) => None,
         None => Some(items.clone()),
     }
