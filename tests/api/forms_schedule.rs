@@ -45,6 +45,12 @@ fn two() -> Vec<(&'static str, &'static str)> {
 
 backend_test!(the_schedule_set_from_its_page_is_what_the_put_would_store, |app: TestApp| async move {
     let approver = sign_in(&app, Role::Approver).await;
+    // Found from the dashboard's cash position, by those who may set it.
+    let d = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&approver), None, &[]).await;
+    assert!(element(&d.text, "schedule-LDF").contains(&format!("href=\"{PAGE}\"")), "{}", d.text);
+    let viewer = sign_in(&app, Role::Viewer).await;
+    let d = send(&app, "GET", "/dashboard?financial_year=2023-24", Some(&viewer), None, &[]).await;
+    assert!(d.text.contains("id=\"cash-position\"") && !d.text.contains("payment-schedule"), "{}", d.text);
     let page = send(&app, "GET", PAGE, Some(&approver), None, &[]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(element(&page.text, "award-amount").ends_with("£61,394.00"), "{}", page.text);

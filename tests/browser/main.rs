@@ -17,6 +17,7 @@ mod imports;
 mod ledger;
 mod lists;
 mod meeting;
+mod schedule;
 mod users;
 
 use cdp::{Browser, Page};

@@ -84,8 +84,9 @@ fn award_row(row: &CashPositionRow, r: &CashPositionReport, schedules: bool) -> 
             }
             @if schedules {
                 td class="noprint" {
+                    // One word: the column's heading and the row's grant say whose.
                     a id={ "schedule-" (row.grant) } href={ "/grants/" (row.grant) "/awards/" (r.financial_year) "/payment-schedule" } {
-                        "Payment schedule of " (row.grant)
+                        "Schedule"
                     }
                 }
             }

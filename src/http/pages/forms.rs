@@ -177,7 +177,9 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("grant", "Grant"),
     ("financial_year", "Financial year"),
     ("date", "Date the money moved"),
+    ("due_on", "Due on"),
     ("amount", "Amount (£)"),
+    ("condition", "Condition"),
     ("reference", "Remittance or payment reference"),
     ("quarter", "Quarter (1 to 4)"),
     ("project", "Project"),
@@ -673,7 +675,8 @@ fn kind_of(property: &Value) -> Kind {
         && let Some(items) = item_schema(property)
     {
         let max = property.get("maxItems").and_then(Value::as_u64).unwrap_or(ROWS_SHOWN as u64) as usize;
-        return Kind::Rows(fields_in(&items, &[]), max);
+        // A row's fields in the order and words the ledger gives them (the schema's are alphabetical).
+        return Kind::Rows(fields_in(&items, FIELD_LABELS), max);
     }
     match ref_name(property).as_deref() {
         Some("Amount" | "AmountOrZero" | "Money") => Kind::Money,

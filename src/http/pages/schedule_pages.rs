@@ -33,8 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(utoipa::ToSchema)]
 #[schema(as = PaymentScheduleFormBody)]
 pub struct ScheduleForm {
-    /// The instalments, each a row `schedule[i].FIELD` (from 0); a row left blank is not
-    /// given, and none given clears the schedule.
+    /// The instalments, one a row: a row left blank is left out, and none given clears the
+    /// schedule.
     #[schema(value_type = Vec<NewInstalment>, max_items = 100, required = false)]
     pub schedule: ScheduleCmd,
 }
@@ -84,22 +84,25 @@ async fn schedule_control(s: &AppState, grant: &str, fy: &str) -> Result<(Contro
         dl class="figures" id="award" {
             dt { "Award" } dd id="award-amount" { (pounds(award.amount)) }
         }
-        table id="schedule-now" {
-            caption { "The payment schedule as set" }
-            thead { tr {
-                th scope="col" { "Due on" } th scope="col" class="num" { "Amount" } th scope="col" { "Condition" }
-            } }
-            tbody {
-                @for inst in &schedule {
-                    tr {
-                        td { (inst.due_on) }
-                        td class="num" { (pounds(inst.amount)) }
-                        td { (inst.condition) }
+        @if schedule.is_empty() {
+            p id="no-schedule" { "No payment schedule is set for " (grant) " " (year) "." }
+        } @else {
+            table id="schedule-now" {
+                caption { "The payment schedule as set" }
+                thead { tr {
+                    th scope="col" { "Due on" } th scope="col" class="num" { "Amount" } th scope="col" { "Condition" }
+                } }
+                tbody {
+                    @for inst in &schedule {
+                        tr {
+                            td { (inst.due_on) }
+                            td class="num" { (pounds(inst.amount)) }
+                            td { (inst.condition) }
+                        }
                     }
                 }
             }
         }
-        @if schedule.is_empty() { p id="no-schedule" { "No payment schedule is set for " (grant) " " (year) "." } }
         p class="hint" {
             "Sending the form replaces the schedule whole. The instalments may add up to no more than the award; "
             "a row left blank is left out, and a form with no row given clears the schedule. "
@@ -108,7 +111,7 @@ async fn schedule_control(s: &AppState, grant: &str, fy: &str) -> Result<(Contro
         p { a id="to-cash" href={ "/dashboard?financial_year=" (year) "#h-cash" } { "The cash position of " (year) } }
     };
     let control = Control {
-        title: format!("Payment schedule of {grant} for {year}"),
+        title: format!("Set the payment schedule of {grant} for {year}"),
         labels: LABELS,
         intro,
         done: path.clone(),
