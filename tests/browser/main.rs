@@ -19,6 +19,7 @@ mod lists;
 mod meeting;
 mod schedule;
 mod users;
+mod virements;
 
 use cdp::{Browser, Page};
 use ledger::{ADMIN_TOKEN, Ledger, chromium_or_skip, screenshot_path, temp_dir};

@@ -12,14 +12,14 @@ const OLD: &str = "alice's first passphrase";
 const NEW: &str = "alice's second passphrase";
 
 /// On the sign-in page: types the username and password and presses Enter.
-fn sign_in_with_password(page: &Page, username: &str, password: &str) {
+pub(super) fn sign_in_with_password(page: &Page, username: &str, password: &str) {
     assert_eq!(page.text("h1"), "Sign in");
     page.type_into("#username", username);
     page.type_into("#password", password);
     page.navigating("signing in with a password", Page::press_enter);
 }
 
-fn sign_out(page: &Page, ledger: &Ledger) {
+pub(super) fn sign_out(page: &Page, ledger: &Ledger) {
     page.goto(&ledger.url("/dashboard?financial_year=2023-24"));
     page.navigating("signing out", |p| p.click(".signout button"));
     assert_eq!(page.location(), ledger.url("/sign-in"));
