@@ -172,6 +172,10 @@ backend_test!(a_refused_schedule_names_the_row_keeps_the_values_and_writes_nothi
     assert_eq!(stored(&app).await, before, "nothing half-written");
     assert_eq!(audit_count(&app).await, 3, "only the schedules set were audited");
 
+    // Without a session: to sign in and back; a post is refused, as a redirect would drop it.
+    let p = send(&app, "GET", PAGE, None, None, &[]).await;
+    assert_eq!(location(&p), "/sign-in?next=/grants/LDF/awards/2023-24/payment-schedule");
+
     // No such award, and an address that names none.
     let p = send(&app, "GET", "/grants/LDF/awards/2031-32/payment-schedule", Some(&admin), None, &[]).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.text);

@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ScheduleForm {
     /// The instalments, one a row: a row left blank is left out, and none given clears the
     /// schedule.
+    // At most 100: a form names no row past `fields::ITEM_INDEX_MAX`.
     #[schema(value_type = Vec<NewInstalment>, max_items = 100, required = false)]
     pub schedule: ScheduleCmd,
 }
@@ -64,7 +65,8 @@ fn rows_of(schedule: &[Instalment]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The labels of the form's list; its rows' fields are labelled by their names.
+/// The label of the form's list; its rows' fields are labelled as the ledger labels them
+/// (`forms::FIELD_LABELS`).
 const LABELS: &[(&str, &str)] = &[("schedule", "Instalment")];
 
 /// The award, its schedule as set now, and what the form does.
@@ -133,12 +135,8 @@ async fn schedule(
 ) -> Response {
     let path = format!("/grants/{grant}/awards/{fy}/payment-schedule");
     let Some(form) = form else {
-        let found = schedule_control(&s, &grant, &fy).await;
-        let (control, rows) = match found {
-            Ok((c, now)) => (Ok(c), rows_of(&now)),
-            Err(e) => (Err(e), Vec::new()),
-        };
-        return form_page_filled::<ScheduleForm, _>(&s, who, &path, Need::Approver, async { control }, &rows).await;
+        let filled = async { schedule_control(&s, &grant, &fy).await.map(|(c, now)| (c, rows_of(&now))) };
+        return form_page_filled::<ScheduleForm, _>(&s, who, &path, Need::Approver, filled).await;
     };
     let year = match award_path(&grant, &fy) {
         Ok(y) => y,

@@ -122,21 +122,21 @@ where
     T: ToSchema,
     C: Future<Output = Result<Control, AppError>>,
 {
-    form_page_filled::<T, C>(s, who, path, need, control, &[]).await
+    form_page_filled::<T, _>(s, who, path, need, async { control.await.map(|c| (c, Vec::new())) }).await
 }
 
-/// As `form_page`, the form filled in with `pairs` (what is set now, to edit).
+/// As `form_page`, `control` also giving the pairs the form is filled in with (what is set
+/// now, to edit).
 pub(super) async fn form_page_filled<T, C>(
     s: &AppState,
     who: Result<Session, NoSession>,
     path: &str,
     need: Need,
     control: C,
-    pairs: &[(String, String)],
 ) -> Response
 where
     T: ToSchema,
-    C: Future<Output = Result<Control, AppError>>,
+    C: Future<Output = Result<(Control, Vec<(String, String)>), AppError>>,
 {
     let who = match signed_in(who, path) {
         Ok(w) => w,
@@ -146,7 +146,7 @@ where
         return AppError::Forbidden.into_response();
     }
     match control.await {
-        Ok(c) => show::<T>(s, &who, &c, pairs, &Refusal::default()).await,
+        Ok((c, pairs)) => show::<T>(s, &who, &c, &pairs, &Refusal::default()).await,
         Err(e) => e.into_response(),
     }
 }
