@@ -71,6 +71,7 @@ mod tests {
             crate::model::users::NewUserCmd,
             crate::http::pages::account::PasswordFields,
             crate::http::pages::account::ResetFields,
+            crate::http::pages::schedule_pages::ScheduleForm,
         );
         // A commitment is one of two forms, chosen by `kind`.
         use crate::model::postings::{CommitmentRequest, GrantAgreementCmd, PurchaseOrderCmd};

@@ -570,6 +570,11 @@ impl Fields {
         })
     }
 
+    /// True when no field at all was given: a form's row left blank.
+    pub fn is_blank(&self) -> bool {
+        self.map.is_empty()
+    }
+
     /// True when the field was given at all (for PATCH).
     pub fn has(&mut self, name: &str) -> bool {
         self.peek(name).is_some()

@@ -163,7 +163,7 @@ backend_test!(the_desk_forms_refuse_a_viewer_and_a_post_without_its_token, |app:
     app.project("P1", "ASB").await;
     let viewer = sign_in(&app, Role::Viewer).await;
     let pages = ["/projects/new", "/projects/P1/status", "/receipts/new", "/repayments/new", "/forecasts/new"];
-    for page in pages.iter().chain(&["/indicator-returns/new"]) {
+    for page in pages.iter().chain(&["/indicator-returns/new", "/grants/LDF/awards/2023-24/payment-schedule"]) {
         let p = send(&app, "GET", page, Some(&viewer), None, &[]).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{page}");
         assert!(p.is_html());
@@ -176,8 +176,10 @@ backend_test!(the_desk_forms_refuse_a_viewer_and_a_post_without_its_token, |app:
     let own = send(&app, "GET", "/projects/new", Some(&admin), None, &[]).await.form_token();
     let other =
         send(&app, "GET", "/projects/new", Some(&sign_in(&app, Role::Admin).await), None, &[]).await.form_token();
-    for action in ["/projects", "/projects/P1/status", "/receipts", "/repayments", "/forecasts", "/indicator-returns"] {
-        let fields = "code=P7&name=x&priority=ASB&status=closed&grant=LDF";
+    let schedule = "/grants/LDF/awards/2023-24/payment-schedule";
+    let actions = ["/projects", "/projects/P1/status", "/receipts", "/repayments", "/forecasts", "/indicator-returns"];
+    for action in actions.iter().chain(&[schedule]) {
+        let fields = "code=P7&name=x&priority=ASB&status=closed&grant=LDF&schedule%5B0%5D.amount=1";
         let p = send(&app, "POST", action, Some(&viewer), Some(&format!("{fields}&csrf_token={token}")), &[]).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "viewer {action}: {}", p.text);
         for body in [fields.to_owned(), format!("{fields}&csrf_token=nope"), format!("{fields}&csrf_token={other}")] {
@@ -190,6 +192,8 @@ backend_test!(the_desk_forms_refuse_a_viewer_and_a_post_without_its_token, |app:
     }
     assert_eq!(app.get("/api/v1/projects/P1", Role::Viewer).await.body["status"], "active", "nothing changed");
     assert_eq!(app.get("/api/v1/projects/P7", Role::Viewer).await.status, StatusCode::NOT_FOUND);
+    let schedule = app.get("/api/v1/grants/LDF/awards/2023-24/payment-schedule", Role::Viewer).await;
+    assert_eq!(schedule.body, json!([]), "no schedule set");
 });
 
 backend_test!(the_virements_page_lists_those_waiting_for_the_person_not_their_own, |app: TestApp| async move {

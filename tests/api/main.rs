@@ -27,6 +27,7 @@ mod forms;
 mod forms_desk;
 mod forms_postings;
 mod forms_reference;
+mod forms_schedule;
 mod funder_cli;
 mod funder_reads;
 mod hardening;

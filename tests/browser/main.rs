@@ -18,7 +18,9 @@ mod ledger;
 mod lists;
 mod meeting;
 mod quarter;
+mod schedule;
 mod users;
+mod virements;
 
 use cdp::{Browser, Page};
 use ledger::{ADMIN_TOKEN, Ledger, chromium_or_skip, screenshot_path, temp_dir};

@@ -29,8 +29,9 @@ const HEADS: [&str; 10] = [
     "Underspend",
 ];
 
-/// The section: one row per award of the year, as at the report's date.
-pub fn section(r: &CashPositionReport) -> Markup {
+/// The section: one row per award of the year, as at the report's date; for a person who may
+/// set them (`schedules`), each award links to its payment schedule's page.
+pub fn section(r: &CashPositionReport, schedules: bool) -> Markup {
     html! {
         section aria-labelledby="h-cash" {
             h2 id="h-cash" { "Cash position" }
@@ -50,15 +51,16 @@ pub fn section(r: &CashPositionReport) -> Markup {
                         th scope="col" { "Grant" }
                         @for h in HEADS { th scope="col" class="num" { (h) } }
                         th scope="col" { "Clawback" }
+                        @if schedules { th scope="col" class="noprint" { "Payment schedule" } }
                     } }
-                    tbody { @for row in &r.awards { (award_row(row, r)) } }
+                    tbody { @for row in &r.awards { (award_row(row, r, schedules)) } }
                 }
             }
         }
     }
 }
 
-fn award_row(row: &CashPositionRow, r: &CashPositionReport) -> Markup {
+fn award_row(row: &CashPositionRow, r: &CashPositionReport, schedules: bool) -> Markup {
     let figures = [
         row.awarded,
         row.scheduled_to_date,
@@ -79,6 +81,14 @@ fn award_row(row: &CashPositionRow, r: &CashPositionReport) -> Markup {
                 td class="clawback" { (underspend_words(row, r)) }
             } @else {
                 td { (underspend_words(row, r)) }
+            }
+            @if schedules {
+                td class="noprint" {
+                    // One word: the column's heading and the row's grant say whose.
+                    a id={ "schedule-" (row.grant) } href={ "/grants/" (row.grant) "/awards/" (r.financial_year) "/payment-schedule" } {
+                        "Schedule"
+                    }
+                }
             }
         }
     }

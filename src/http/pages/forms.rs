@@ -177,7 +177,9 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("grant", "Grant"),
     ("financial_year", "Financial year"),
     ("date", "Date the money moved"),
+    ("due_on", "Due on"),
     ("amount", "Amount (£)"),
+    ("condition", "Condition"),
     ("reference", "Remittance or payment reference"),
     ("quarter", "Quarter (1 to 4)"),
     ("project", "Project"),
@@ -613,6 +615,9 @@ fn item_schema(property: &Value) -> Option<Value> {
         Some("AgreementPartBody") => {
             serde_json::to_value(<crate::model::agreements::AgreementPart as PartialSchema>::schema()).ok()
         }
+        Some("InstalmentBody") => {
+            serde_json::to_value(<crate::model::cash::NewInstalment as PartialSchema>::schema()).ok()
+        }
         Some(_) => None,
         None => Some(items.clone()),
     }
@@ -681,7 +686,8 @@ fn kind_of(property: &Value) -> Kind {
         && let Some(items) = item_schema(property)
     {
         let max = property.get("maxItems").and_then(Value::as_u64).unwrap_or(ROWS_SHOWN as u64) as usize;
-        return Kind::Rows(fields_in(&items, &[]), max);
+        // A row's fields in the order and words the ledger gives them (the schema's are alphabetical).
+        return Kind::Rows(fields_in(&items, FIELD_LABELS), max);
     }
     match ref_name(property).as_deref() {
         Some("Amount" | "AmountOrZero" | "Money") => Kind::Money,

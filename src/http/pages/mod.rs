@@ -33,6 +33,7 @@ mod partners;
 mod posting_forms;
 mod project_pages;
 mod record_pages;
+pub(crate) mod schedule_pages;
 pub mod svg;
 mod virement_pages;
 mod year_pages;
@@ -122,6 +123,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     .merge(import_pages::router())
     .merge(project_pages::router())
     .merge(desk_forms::router())
+    .merge(schedule_pages::router())
 }
 
 /// To the dashboard.
@@ -564,7 +566,7 @@ dashboard_get! {
         let filed_section = filed_section(&s, year).await?;
         // The report's own figures, as at the page's date (today when none is asked for).
         let cash_position = crate::reports::cash::run(&s.store, year, as_at, &Known::Now, today()).await?;
-        let cash_section = cash::section(&cash_position);
+        let cash_section = cash::section(&cash_position, Need::Approver.allows(who.0.role));
         let agreements = crate::storage::operations::agreements_of_year(&s.store, year).await?;
         let partners_section = partners::section(year, &agreements);
         // "Since last quarter": the same report as at the last quarter end before the page's date.

@@ -122,6 +122,22 @@ where
     T: ToSchema,
     C: Future<Output = Result<Control, AppError>>,
 {
+    form_page_filled::<T, _>(s, who, path, need, async { control.await.map(|c| (c, Vec::new())) }).await
+}
+
+/// As `form_page`, `control` also giving the pairs the form is filled in with (what is set
+/// now, to edit).
+pub(super) async fn form_page_filled<T, C>(
+    s: &AppState,
+    who: Result<Session, NoSession>,
+    path: &str,
+    need: Need,
+    control: C,
+) -> Response
+where
+    T: ToSchema,
+    C: Future<Output = Result<(Control, Vec<(String, String)>), AppError>>,
+{
     let who = match signed_in(who, path) {
         Ok(w) => w,
         Err(r) => return *r,
@@ -130,7 +146,7 @@ where
         return AppError::Forbidden.into_response();
     }
     match control.await {
-        Ok(c) => show::<T>(s, &who, &c, &[], &Refusal::default()).await,
+        Ok((c, pairs)) => show::<T>(s, &who, &c, &pairs, &Refusal::default()).await,
         Err(e) => e.into_response(),
     }
 }
@@ -342,7 +358,7 @@ page_get! {
 /// at, form, ARGS)`, `at` the path's parts and `form` the post's (`None` for the form). The
 /// call gives the words that differ: who may (`not`: the refusal of another role, at the start
 /// of a sentence and within one), what success did (`done`), what may be missing (404) and
-/// the refusals of the rule (409); `to` names where success goes when it is not the year's
+/// the refusals of the rule (409, where there are any); `to` names where success goes when it is not the year's
 /// page, and `bad` replaces the common 422 where a form says more.
 macro_rules! control_routes {
     (@either , $($default:tt)*) => { $($default)* };
@@ -357,7 +373,7 @@ macro_rules! control_routes {
         not $not:literal, $not_within:literal;
         done $done:literal $(, to $to:literal)?;
         missing $missing:literal;
-        refused $refused:literal;
+        $(refused $refused:literal;)?
         $(bad $bad:literal;)?
         answer $answer:ident $(, $arg:expr)*;
     ) => {
@@ -382,7 +398,7 @@ macro_rules! control_routes {
                 (status = 403, description = concat!("No valid `csrf_token`, another origin, or ", $not_within,
                     ": a page saying so; nothing is changed.")),
                 (status = 404, description = $missing),
-                (status = 409, description = $refused, body = String, content_type = "text/html"),
+                $((status = 409, description = $refused, body = String, content_type = "text/html"),)?
                 (status = 422, description = control_routes!(@either $($bad)?,
                     "A bad field: the form again, with the values kept."), body = String, content_type = "text/html")))]
         async fn $post(
