@@ -52,6 +52,7 @@ mod reports;
 mod returns;
 mod roles;
 mod simulation;
+mod simulation_desk;
 mod skips;
 mod standards;
 mod tamper;
