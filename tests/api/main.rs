@@ -23,6 +23,7 @@ mod duplicates;
 mod evidence_reversal;
 mod flow;
 mod forecast_corrections;
+mod form_properties;
 mod forms;
 mod forms_desk;
 mod forms_postings;

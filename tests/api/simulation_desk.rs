@@ -429,7 +429,8 @@ async fn posting_form(
     let (entry_id, commitment) = if kind == "purchase order" {
         let id = id_after(&to, "/commitments/");
         let c = app.get(&format!("/api/v1/commitments/{id}"), Role::Viewer).await;
-        (c.body["entry_id"].as_i64().unwrap_or_else(|| panic!("{what}: {}", c.body)), Some(id))
+        let entry = c.body["schedule"][0]["entry_id"].as_i64();
+        (entry.unwrap_or_else(|| panic!("{what}: {}", c.body)), Some(id))
     } else {
         (id_after(&to, "/entries/"), None)
     };
@@ -624,8 +625,14 @@ async fn reverse_import(app: &TestApp, desk: &Desk, shared: &Mutex<Shared>, rng:
     let refund = rng.below(2) == 0;
     let reason = format!("{what} page reversal of {entry_id}");
     let back = 1 + line.pence / 3;
+    // Mostly at once; now and then the draw first, so a refusal naming it is met every run.
+    let draw_first = rng.below(3) == 0;
+    let gate = tokio::sync::Notify::new();
     let (whole, draw) = tokio::join!(
         async {
+            if draw_first {
+                gate.notified().await;
+            }
             if by_page {
                 let page = desk
                     .act(app, Role::Finance, &format!("/imports/{id}/reverse"), &[("reason", "desk: wrong file")])
@@ -645,14 +652,22 @@ async fn reverse_import(app: &TestApp, desk: &Desk, shared: &Mutex<Shared>, rng:
                                    "amount": money(back), "reason": "desk", "spend_entry_id": entry_id });
                 let r = app.post("/api/v1/refunds", Role::Finance, body).await;
                 check_answer(what, &r);
+                gate.notify_one();
                 Err(r)
             } else {
                 let fields = [("date", line.date.as_str()), ("reason", reason.as_str())];
-                Ok(desk.act(app, Role::Finance, &format!("/entries/{entry_id}/reverse"), &fields).await)
+                let page = desk.act(app, Role::Finance, &format!("/entries/{entry_id}/reverse"), &fields).await;
+                gate.notify_one();
+                Ok(page)
             }
         }
     );
     let (reversed, status, text) = whole;
+    let how = format!(
+        "import reverse {} ({})",
+        if draw_first { "after a draw" } else { "racing a draw" },
+        if refund { "a refund naming an entry" } else { "an entry reversed alone" }
+    );
     let drew = match draw {
         Err(r) => {
             let aw = AWARDS[line.award];
@@ -668,6 +683,10 @@ async fn reverse_import(app: &TestApp, desk: &Desk, shared: &Mutex<Shared>, rng:
             done
         }
     };
+    assert!(
+        !(draw_first && drew && reversed),
+        "{what}: {how}: entry {entry_id} was drawn on first, yet import {id} was reversed whole"
+    );
     let record = app.get(&format!("/api/v1/imports/{id}"), Role::Viewer).await;
     let entries = record.body["entries"].as_array().unwrap();
     if reversed {
@@ -685,14 +704,7 @@ async fn reverse_import(app: &TestApp, desk: &Desk, shared: &Mutex<Shared>, rng:
         }
         s.desk.kept_reversed.push(id);
         drop(s);
-        count(
-            shared,
-            format!(
-                "import reverse race: reversed whole, {} {}",
-                if refund { "refund" } else { "reversal alone" },
-                if drew { "also recorded" } else { "refused" }
-            ),
-        );
+        count(shared, format!("{how}: reversed whole, the draw {}", if drew { "also recorded" } else { "refused" }));
     } else {
         // Refused naming an entry of it, or the import itself reversed already by another.
         assert_eq!(status, StatusCode::CONFLICT, "{what}: reversing import {id}: {text}");
@@ -704,14 +716,7 @@ async fn reverse_import(app: &TestApp, desk: &Desk, shared: &Mutex<Shared>, rng:
         if text.contains("already reversed") {
             shared.lock().unwrap().desk.kept_reversed.push(id);
         }
-        count(
-            shared,
-            format!(
-                "import reverse race: refused, {} {}",
-                if refund { "refund" } else { "reversal alone" },
-                if drew { "recorded" } else { "refused too" }
-            ),
-        );
+        count(shared, format!("{how}: refused, the draw {}", if drew { "recorded" } else { "refused too" }));
     }
 }
 
@@ -779,6 +784,7 @@ pub(crate) async fn check(app: &TestApp, shared: &Shared, entries: &BTreeMap<i64
     }
     let races = |prefix: &str| desk.tally.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v).sum::<usize>();
     assert!(races("import confirm race") > 0, "no import was confirmed twice at once: {:?}", desk.tally);
+    assert!(races("import reverse") > 0, "no import was reversed while drawn on: {:?}", desk.tally);
     eprintln!("simulation desk: {:?}", desk.tally);
 }
 
