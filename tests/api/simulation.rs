@@ -4,7 +4,8 @@
 //! quarters locked and unlocked, returns filed, the funder's cash (receipts before the year,
 //! repayments after it, racing the locks of the quarters they fall in), officers' forecasts
 //! recorded and withdrawn, invoices sent twice (with and without `duplicate_of_entry_ok`)
-//! and partners' evidence reversed.
+//! and partners' evidence reversed; beside them, the desk's clients (`simulation_desk.rs`)
+//! work through the pages' forms with signed-in sessions, decide virements and keep imports.
 //! The order is the scheduler's, so no model can predict which request wins; instead every
 //! answer is held to what it promised:
 //! - no answer is a 5xx, and every refusal carries one of docs/api.md's codes;

@@ -11,7 +11,8 @@
 //! - an import confirmed twice at once recorded its entries once: one confirm won, and the
 //!   import's entries are its accepted lines, each once;
 //! - an import reversal either reversed every entry of the import, or was refused naming an
-//!   entry of it; no entry anywhere has two reversals;
+//!   entry of it; after an entry of it was drawn on, it was refused; no entry anywhere has
+//!   two reversals;
 //! - no refund naming an entry of a reversed import was recorded before that reversal
 //!   without being reversed first (the import reversal refuses while one stands);
 //! - a virement raced by two deciders was decided once: at most one decision succeeded;
