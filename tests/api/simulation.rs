@@ -4,7 +4,8 @@
 //! quarters locked and unlocked, returns filed, the funder's cash (receipts before the year,
 //! repayments after it, racing the locks of the quarters they fall in), officers' forecasts
 //! recorded and withdrawn, invoices sent twice (with and without `duplicate_of_entry_ok`)
-//! and partners' evidence reversed.
+//! and partners' evidence reversed; beside them, the desk's clients (`simulation_desk.rs`)
+//! work through the pages' forms with signed-in sessions, decide virements and keep imports.
 //! The order is the scheduler's, so no model can predict which request wins; instead every
 //! answer is held to what it promised:
 //! - no answer is a 5xx, and every refusal carries one of docs/api.md's codes;
@@ -42,7 +43,7 @@ use crate::support::{Reply, Rng, TestApp};
 
 /// What a client draws at random besides `support::Rng`'s numbers. One generator per
 /// client, so a failing seed can be replayed (the interleaving still varies).
-trait Draws {
+pub(crate) trait Draws {
     fn date_in(&mut self, start_year: i32) -> String;
     fn pence(&mut self) -> i64;
 }
@@ -62,63 +63,65 @@ impl Draws for Rng {
     }
 }
 
-fn money(pence: i64) -> String {
+pub(crate) fn money(pence: i64) -> String {
     format!("{}.{:02}", pence / 100, pence % 100)
 }
 
 /// An award the clients post to: grant, year, and the year's first calendar year.
 #[derive(Clone, Copy)]
-struct AwardKey {
-    grant: &'static str,
-    year: &'static str,
-    start: i32,
+pub(crate) struct AwardKey {
+    pub(crate) grant: &'static str,
+    pub(crate) year: &'static str,
+    pub(crate) start: i32,
 }
 
-const AWARDS: [AwardKey; 4] = [
+pub(crate) const AWARDS: [AwardKey; 4] = [
     AwardKey { grant: "LDF", year: "2022-23", start: 2022 },
     AwardKey { grant: "LDF", year: "2023-24", start: 2023 },
     AwardKey { grant: "ASB-EI", year: "2022-23", start: 2022 },
     AwardKey { grant: "WARN", year: "2023-24", start: 2023 },
 ];
-const PROJECTS: [&str; 4] = ["SA", "SB", "SC", "SD"];
+pub(crate) const PROJECTS: [&str; 4] = ["SA", "SB", "SC", "SD"];
 const PRIORITIES: [&str; 2] = ["ASB", "COHESION"];
 
 /// What one acknowledged answer promised: the entry and the postings its request implies
 /// (None where the ledger decides them, as for a year end's sweep).
-struct Acked {
-    entry_id: i64,
-    what: String,
-    postings: Option<Vec<(String, i64)>>,
+pub(crate) struct Acked {
+    pub(crate) entry_id: i64,
+    pub(crate) what: String,
+    pub(crate) postings: Option<Vec<(String, i64)>>,
 }
 
 /// Shared between clients: what was acknowledged, and the commitments and entries they
 /// may act on next.
 #[derive(Default)]
-struct Shared {
-    acked: Vec<Acked>,
+pub(crate) struct Shared {
+    pub(crate) acked: Vec<Acked>,
     /// (commitment id, award index, project)
-    commitments: Vec<(i64, usize, &'static str)>,
-    reversible: Vec<(i64, Role)>,
+    pub(crate) commitments: Vec<(i64, usize, &'static str)>,
+    pub(crate) reversible: Vec<(i64, Role)>,
     /// (agreement id, project): grant agreements across LDF 2022-23 and 2023-24
-    agreements: Vec<(i64, &'static str)>,
-    import_refs: Vec<(String, usize, &'static str, i64)>,
+    pub(crate) agreements: Vec<(i64, &'static str)>,
+    pub(crate) import_refs: Vec<(String, usize, &'static str, i64)>,
     /// Forecasts acknowledged: (id, project, quarter, made_on, pence), LDF 2023-24.
-    forecasts: Vec<(i64, &'static str, u8, String, i64)>,
+    pub(crate) forecasts: Vec<(i64, &'static str, u8, String, i64)>,
     /// Forecasts acknowledged as withdrawn.
-    withdrawn: Vec<i64>,
+    pub(crate) withdrawn: Vec<i64>,
     /// Spend bodies acknowledged, to send again as a second invoice (award index, project).
-    spends: Vec<(Value, usize, &'static str)>,
+    pub(crate) spends: Vec<(Value, usize, &'static str)>,
     /// (agreement id, evidence id) of evidence recorded, and of evidence reversed.
-    evidence: Vec<(i64, i64)>,
-    reversed_evidence: Vec<(i64, i64)>,
+    pub(crate) evidence: Vec<(i64, i64)>,
+    pub(crate) reversed_evidence: Vec<(i64, i64)>,
+    /// What the desk's clients (`simulation_desk`) share.
+    pub(crate) desk: crate::simulation_desk::DeskState,
 }
 
-fn acct(kind: &str, a: AwardKey, project: &str) -> String {
+pub(crate) fn acct(kind: &str, a: AwardKey, project: &str) -> String {
     format!("{kind}:{}:{}:{project}", a.grant, a.year)
 }
 
 /// The codes a refusal may carry, by status. Anything else fails the run.
-fn check_answer(what: &str, r: &Reply) {
+pub(crate) fn check_answer(what: &str, r: &Reply) {
     let allowed: &[&str] = match r.status.as_u16() {
         200..=299 => return,
         409 => &["overspend", "over_allocation", "conflict", "period_closed", "already_reversed", "duplicate"],
@@ -555,7 +558,13 @@ async fn client(
 }
 
 /// Records an acknowledged posting. Says whether it was acknowledged.
-fn ack(shared: &Mutex<Shared>, r: &Reply, what: &str, postings: Option<Vec<(String, i64)>>, role: Role) -> bool {
+pub(crate) fn ack(
+    shared: &Mutex<Shared>,
+    r: &Reply,
+    what: &str,
+    postings: Option<Vec<(String, i64)>>,
+    role: Role,
+) -> bool {
     if r.status != StatusCode::CREATED {
         return false;
     }
@@ -568,7 +577,7 @@ fn ack(shared: &Mutex<Shared>, r: &Reply, what: &str, postings: Option<Vec<(Stri
     true
 }
 
-fn pence_of(v: &Value) -> i64 {
+pub(crate) fn pence_of(v: &Value) -> i64 {
     let text = v.as_str().unwrap_or("0");
     let d: rust_decimal::Decimal = text.parse().unwrap();
     (d * rust_decimal::Decimal::from(100)).try_into().unwrap()
@@ -665,7 +674,7 @@ async fn balances(app: &TestApp) -> HashMap<String, i64> {
     }
 }
 
-fn postings_of(entry: &Value) -> Vec<(String, i64)> {
+pub(crate) fn postings_of(entry: &Value) -> Vec<(String, i64)> {
     let mut v: Vec<(String, i64)> = entry["postings"]
         .as_array()
         .unwrap()
@@ -744,6 +753,9 @@ async fn check_forecasts(app: &TestApp, shared: &Shared) {
     }
 }
 
+/// The desk's clients beside `clients` API clients: people at the pages, and imports kept.
+const DESK_CLIENTS: u64 = 2;
+
 async fn simulate(app: TestApp, clients: u64, ops: usize) {
     setup(&app).await;
     let before_entries = all_entries(&app).await;
@@ -756,6 +768,12 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
             let seed = 0x9e37_79b9_7f4a_7c15 ^ ((c + 1) * 7919);
             tokio::spawn(client(app.clone(), shared.clone(), quarters.clone(), seed, ops))
         })
+        .chain((0..DESK_CLIENTS).map(|c| {
+            let seed = 0x51_7cc1_b727_220a ^ ((c + 1) * 104_729);
+            let desk =
+                crate::simulation_desk::desk_client(app.clone(), shared.clone(), quarters.clone(), seed, ops / 2);
+            tokio::spawn(desk)
+        }))
         .collect();
     for t in tasks {
         t.await.unwrap();
@@ -799,9 +817,13 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
         }
         accounted.push(entry["id"].as_i64().unwrap());
     }
+    crate::simulation_desk::account(&shared, &after_entries, &mut expected, &mut accounted);
     accounted.sort_unstable();
     let stored_ids: Vec<i64> = after_entries.keys().copied().collect();
-    assert_eq!(stored_ids, accounted, "the ledger holds entries no answer acknowledged, or lost some");
+    let unacknowledged: Vec<&Value> =
+        after_entries.values().filter(|e| !accounted.contains(&e["id"].as_i64().unwrap())).collect();
+    assert!(unacknowledged.is_empty(), "the ledger holds entries no answer acknowledged: {unacknowledged:#?}");
+    assert_eq!(stored_ids, accounted, "the ledger lost entries acknowledged, or one was acknowledged twice");
 
     // The model agrees with every balance.
     let after = balances(&app).await;
@@ -844,6 +866,7 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
         assert_eq!(shown, acked, "agreement {id}: the reversals acknowledged are those shown");
     }
     app.assert_verified().await;
+    crate::simulation_desk::check(&app, &shared, &after_entries).await;
     check_every_date(&app).await;
     check_forecasts(&app, &shared).await;
     eprintln!(

@@ -80,6 +80,9 @@ pub(super) async fn entry_html_page(
                     (forms::form_html(&forms::FormParts { action: &action, submit: "Reverse this entry", fields: &fields,
                         fixed: &[], confirms: &[], choices: &choices }, token, pairs, refusal))
                 }
+            } @else {
+                // The form is gone (reversed meanwhile, e.g. from another tab): say why all the same.
+                (refusal.summary(|_| None, html! { p { "Nothing was changed." } }))
             }
         }
     };
