@@ -259,3 +259,19 @@ backend_test!(refunds_naming_one_spend_are_held_to_what_is_left_of_it, |app: Tes
     app.ok("/api/v1/refunds", Role::Finance, again).await;
     app.assert_verified().await;
 });
+
+backend_test!(a_refund_of_a_reversed_spend_is_refused, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "1000.00").await;
+    let bought = app.ok("/api/v1/spend", Role::Finance, spend("100.00", Some("20.00"), Some(false), "Cafe")).await;
+    let id = bought["entry_id"].as_i64().unwrap();
+    let path = format!("/api/v1/entries/{id}/reverse");
+    let reversed = app.post(&path, Role::Finance, json!({ "date": "2023-06-02", "reason": "keyed twice" })).await;
+    assert_eq!(reversed.status, StatusCode::CREATED, "{}", reversed.body);
+    let before = p1(&app).await;
+    let r = app.post("/api/v1/refunds", Role::Finance, refund("50.00", "10.00", false, id)).await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "spend_entry_id");
+    assert!(r.body.to_string().contains("was reversed by entry"), "{}", r.body);
+    assert_eq!(p1(&app).await, before, "nothing written");
+    app.assert_verified().await;
+});

@@ -350,8 +350,8 @@ async fn clawback_agreement(
 }
 
 /// A refund that names the spend it returns: that entry must be a spend of the same grant
-/// and project, dated no later than the refund, and the refund's VAT no more than the
-/// spend's, with the same recoverability.
+/// and project, not reversed, dated no later than the refund, and the refund's VAT no more
+/// than the spend's, with the same recoverability.
 async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result<(), StoreError> {
     let sql =
         format!("select e.id, e.kind, e.grant_code, e.entry_date, {} from entries e where e.id = $1", select_list("e"));
@@ -369,6 +369,16 @@ async fn check_against_spend(db_tx: &mut DbTx, c: &RefundCmd, id: i64) -> Result
         ));
     }
     not_before(c.date, &row.try_get::<String, _>("entry_date")?, || format!("spend {id} that it refunds"))?;
+    // A reversed spend no longer stands: the reversal took all of it back, so a refund of it
+    // would take the same money back twice.
+    let reversal: Option<i64> =
+        sqlx::query_scalar("select id from entries where reverses = $1").bind(id).fetch_optional(&mut **db_tx).await?;
+    if let Some(r) = reversal {
+        return Err(StoreError::invalid(
+            "spend_entry_id",
+            format!("spend {id} was reversed by entry {r}: none of it is left to refund"),
+        ));
+    }
     // What earlier refunds naming this spend returned counts against it: net and VAT alike.
     let (spend_net, _) = net_and_vat(db_tx, id, &spend).await?;
     let (mut earlier_net, mut earlier_vat) = (Money::ZERO, Money::ZERO);
