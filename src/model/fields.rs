@@ -556,6 +556,26 @@ impl Fields {
         }
     }
 
+    /// A whole number from 0 to `max`, given as a JSON number or a string (a setting's days).
+    pub fn whole_up_to(&mut self, name: &str, max: u16) -> u16 {
+        let value = match self.take(name) {
+            None | Some(Value::Null) => {
+                self.missing(name);
+                return 0;
+            }
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+            Some(_) => None,
+        };
+        match value.and_then(|v| u16::try_from(v).ok()).filter(|v| *v <= max) {
+            Some(v) => v,
+            None => {
+                self.error(name, format!("must be a whole number from 0 to {max}"));
+                0
+            }
+        }
+    }
+
     /// An optional identifier of a fixed shape, `""` when absent or empty. `shape` answers the
     /// value as stored (e.g. a postcode in capitals), or `None` when it is not the shape,
     /// which is then refused naming the field and `what` it should be.

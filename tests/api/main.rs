@@ -28,6 +28,7 @@ mod forms_desk;
 mod forms_postings;
 mod forms_reference;
 mod funder_cli;
+mod funder_overview;
 mod funder_reads;
 mod hardening;
 mod hostile_pages;
