@@ -6,6 +6,8 @@
 //! from sums of its own, so a row equals those reports. `build`, `standing` and `late` are
 //! pure; `run` and `returns` read through storage.
 
+use std::collections::BTreeMap;
+
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
@@ -41,13 +43,10 @@ impl Partnership {
     }
 }
 
-/// One partnership's award of one grant, as the funder sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct OverviewRow {
-    pub partnership: String,
-    pub partnership_name: String,
-    pub grant: String,
-    /// Awarded this year, carried-forward money included (the variance report's grant `awarded`).
+/// The budget side of a row or a total: the variance report's grant subtotal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Budget {
+    /// Awarded this year, carried-forward money included (the grant subtotal's `awarded`).
     pub awarded: Money,
     /// Allocated to projects: the grant subtotal's `budget`.
     pub allocated: Money,
@@ -57,11 +56,48 @@ pub struct OverviewRow {
     pub spent: Money,
     pub officer_forecast: Money,
     pub forecast_underspend: Money,
-    pub rag: Rag,
-    pub rag_why: String,
-    /// Paid by the funder (the cash position's `received`).
+}
+
+/// The cash side of a row or a total: the cash position's award as at today.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Paid {
+    /// Paid by the funder (`received`).
     pub received: Money,
     pub owed_to_funder: Money,
+}
+
+fn plus(a: Money, b: Money) -> Money {
+    a.checked_add(b).expect("report sums stay within i64")
+}
+
+impl Budget {
+    fn add(&mut self, o: &Budget) {
+        for (mine, theirs) in [
+            (&mut self.awarded, o.awarded),
+            (&mut self.allocated, o.allocated),
+            (&mut self.unallocated, o.unallocated),
+            (&mut self.committed, o.committed),
+            (&mut self.spent, o.spent),
+            (&mut self.officer_forecast, o.officer_forecast),
+            (&mut self.forecast_underspend, o.forecast_underspend),
+        ] {
+            *mine = plus(*mine, theirs);
+        }
+    }
+}
+
+/// One partnership's award of one grant, as the funder sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OverviewRow {
+    pub partnership: String,
+    pub partnership_name: String,
+    pub grant: String,
+    #[serde(flatten)]
+    pub budget: Budget,
+    pub rag: Rag,
+    pub rag_why: String,
+    #[serde(flatten)]
+    pub paid: Paid,
     /// When the newest Commissioner's return of the year was filed (by today); null if none.
     #[schema(format = DateTime)]
     pub last_return_filed_at: Option<String>,
@@ -71,20 +107,15 @@ pub struct OverviewRow {
 }
 
 /// One grant's figures summed across the partnerships: the fund's side of the overview.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OverviewTotal {
     pub grant: String,
     /// How many partnerships' rows are summed.
     pub partnerships: u32,
-    pub awarded: Money,
-    pub allocated: Money,
-    pub unallocated: Money,
-    pub committed: Money,
-    pub spent: Money,
-    pub officer_forecast: Money,
-    pub forecast_underspend: Money,
-    pub received: Money,
-    pub owed_to_funder: Money,
+    #[serde(flatten)]
+    pub budget: Budget,
+    #[serde(flatten)]
+    pub paid: Paid,
     /// Quarters overdue, summed over the partnerships.
     pub returns_overdue: u32,
 }
@@ -156,17 +187,19 @@ pub fn build(p: &Partnership, variance: &VarianceReport, cash: &CashPositionRepo
                 partnership: p.code.clone(),
                 partnership_name: p.name.clone(),
                 grant: g.grant.clone(),
-                awarded: g.awarded,
-                allocated: g.figures.budget,
-                unallocated: g.unallocated,
-                committed: g.figures.committed,
-                spent: g.figures.actual,
-                officer_forecast: g.figures.officer_forecast,
-                forecast_underspend: g.figures.forecast_underspend,
+                budget: Budget {
+                    awarded: g.awarded,
+                    allocated: g.figures.budget,
+                    unallocated: g.unallocated,
+                    committed: g.figures.committed,
+                    spent: g.figures.actual,
+                    officer_forecast: g.figures.officer_forecast,
+                    forecast_underspend: g.figures.forecast_underspend,
+                },
                 rag: g.figures.rag,
                 rag_why: g.figures.rag_why.clone(),
-                received: award.map_or(Money::ZERO, |a| a.received),
-                owed_to_funder: award.map_or(Money::ZERO, |a| a.owed_to_funder),
+                paid: award
+                    .map_or_else(Paid::default, |a| Paid { received: a.received, owed_to_funder: a.owed_to_funder }),
                 last_return_filed_at: s.last_filed_at.clone(),
                 returns_overdue: s.overdue,
             }
@@ -174,47 +207,18 @@ pub fn build(p: &Partnership, variance: &VarianceReport, cash: &CashPositionRepo
         .collect()
 }
 
-fn plus(a: Money, b: Money) -> Money {
-    a.checked_add(b).expect("report sums stay within i64")
-}
-
 /// Per grant, the rows' money summed across partnerships, in grant order.
 pub fn totals(rows: &[OverviewRow]) -> Vec<OverviewTotal> {
-    let mut out: Vec<OverviewTotal> = Vec::new();
-    let mut grants: Vec<&str> = rows.iter().map(|r| r.grant.as_str()).collect();
-    grants.sort_unstable();
-    grants.dedup();
-    for grant in grants {
-        let mut t = OverviewTotal {
-            grant: grant.to_owned(),
-            partnerships: 0,
-            awarded: Money::ZERO,
-            allocated: Money::ZERO,
-            unallocated: Money::ZERO,
-            committed: Money::ZERO,
-            spent: Money::ZERO,
-            officer_forecast: Money::ZERO,
-            forecast_underspend: Money::ZERO,
-            received: Money::ZERO,
-            owed_to_funder: Money::ZERO,
-            returns_overdue: 0,
-        };
-        for r in rows.iter().filter(|r| r.grant == grant) {
-            t.partnerships += 1;
-            t.awarded = plus(t.awarded, r.awarded);
-            t.allocated = plus(t.allocated, r.allocated);
-            t.unallocated = plus(t.unallocated, r.unallocated);
-            t.committed = plus(t.committed, r.committed);
-            t.spent = plus(t.spent, r.spent);
-            t.officer_forecast = plus(t.officer_forecast, r.officer_forecast);
-            t.forecast_underspend = plus(t.forecast_underspend, r.forecast_underspend);
-            t.received = plus(t.received, r.received);
-            t.owed_to_funder = plus(t.owed_to_funder, r.owed_to_funder);
-            t.returns_overdue += u32::from(r.returns_overdue);
-        }
-        out.push(t);
+    let mut out: BTreeMap<&str, OverviewTotal> = BTreeMap::new();
+    for r in rows {
+        let t = out.entry(&r.grant).or_insert_with(|| OverviewTotal { grant: r.grant.clone(), ..Default::default() });
+        t.partnerships += 1;
+        t.budget.add(&r.budget);
+        t.paid.received = plus(t.paid.received, r.paid.received);
+        t.paid.owed_to_funder = plus(t.paid.owed_to_funder, r.paid.owed_to_funder);
+        t.returns_overdue += u32::from(r.returns_overdue);
     }
-    out
+    out.into_values().collect()
 }
 
 /// The overview's columns: the CSV header and the JSON fields of a row, in order.
@@ -224,17 +228,17 @@ pub const COLUMNS: [Column<OverviewRow>; 16] = {
         Column::new("partnership", Text, |r| text_cell(&r.partnership)),
         Column::new("partnership_name", Text, |r| text_cell(&r.partnership_name)),
         Column::new("grant", Text, |r| text_cell(&r.grant)),
-        Column::new("awarded", Money, |r| money(r.awarded)),
-        Column::new("allocated", Money, |r| money(r.allocated)),
-        Column::new("unallocated", Money, |r| money(r.unallocated)),
-        Column::new("committed", Money, |r| money(r.committed)),
-        Column::new("spent", Money, |r| money(r.spent)),
-        Column::new("officer_forecast", Money, |r| money(r.officer_forecast)),
-        Column::new("forecast_underspend", Money, |r| money(r.forecast_underspend)),
+        Column::new("awarded", Money, |r| money(r.budget.awarded)),
+        Column::new("allocated", Money, |r| money(r.budget.allocated)),
+        Column::new("unallocated", Money, |r| money(r.budget.unallocated)),
+        Column::new("committed", Money, |r| money(r.budget.committed)),
+        Column::new("spent", Money, |r| money(r.budget.spent)),
+        Column::new("officer_forecast", Money, |r| money(r.budget.officer_forecast)),
+        Column::new("forecast_underspend", Money, |r| money(r.budget.forecast_underspend)),
         Column::new("rag", Text, |r| text_cell(r.rag.as_str())),
         Column::new("rag_why", Text, |r| text_cell(&r.rag_why)),
-        Column::new("received", Money, |r| money(r.received)),
-        Column::new("owed_to_funder", Money, |r| money(r.owed_to_funder)),
+        Column::new("received", Money, |r| money(r.paid.received)),
+        Column::new("owed_to_funder", Money, |r| money(r.paid.owed_to_funder)),
         Column::new("last_return_filed_at", Text, |r| text_cell(r.last_return_filed_at.as_deref().unwrap_or(""))),
         Column::new("returns_overdue", Whole, |r| Cell::Number(r.returns_overdue.to_string())),
     ]
@@ -248,15 +252,15 @@ pub const TOTAL_COLUMNS: [Column<OverviewTotal>; 12] = {
     [
         Column::new("grant", Text, |t| text_cell(&t.grant)),
         Column::new("partnerships", Whole, |t| Cell::Number(t.partnerships.to_string())),
-        Column::new("awarded", Money, |t| money(t.awarded)),
-        Column::new("allocated", Money, |t| money(t.allocated)),
-        Column::new("unallocated", Money, |t| money(t.unallocated)),
-        Column::new("committed", Money, |t| money(t.committed)),
-        Column::new("spent", Money, |t| money(t.spent)),
-        Column::new("officer_forecast", Money, |t| money(t.officer_forecast)),
-        Column::new("forecast_underspend", Money, |t| money(t.forecast_underspend)),
-        Column::new("received", Money, |t| money(t.received)),
-        Column::new("owed_to_funder", Money, |t| money(t.owed_to_funder)),
+        Column::new("awarded", Money, |t| money(t.budget.awarded)),
+        Column::new("allocated", Money, |t| money(t.budget.allocated)),
+        Column::new("unallocated", Money, |t| money(t.budget.unallocated)),
+        Column::new("committed", Money, |t| money(t.budget.committed)),
+        Column::new("spent", Money, |t| money(t.budget.spent)),
+        Column::new("officer_forecast", Money, |t| money(t.budget.officer_forecast)),
+        Column::new("forecast_underspend", Money, |t| money(t.budget.forecast_underspend)),
+        Column::new("received", Money, |t| money(t.paid.received)),
+        Column::new("owed_to_funder", Money, |t| money(t.paid.owed_to_funder)),
         Column::new("returns_overdue", Whole, |t| Cell::Number(t.returns_overdue.to_string())),
     ]
 };
@@ -378,17 +382,10 @@ mod tests {
             partnership: "TAM".into(),
             partnership_name: "Tamworth".into(),
             grant: "LDF".into(),
-            awarded: Money::ZERO,
-            allocated: Money::ZERO,
-            unallocated: Money::ZERO,
-            committed: Money::ZERO,
-            spent: Money::ZERO,
-            officer_forecast: Money::ZERO,
-            forecast_underspend: Money::ZERO,
+            budget: Budget::default(),
             rag: Rag::Green,
             rag_why: String::new(),
-            received: Money::ZERO,
-            owed_to_funder: Money::ZERO,
+            paid: Paid::default(),
             last_return_filed_at: None,
             returns_overdue: 0,
         };
