@@ -182,6 +182,12 @@ backend_test!(the_overview_as_csv_and_as_a_workbook, |app: TestApp| async move {
     assert_eq!(totals[1][0][0], "LDF");
     assert_eq!(totals[1][2][0], json!(61394), "the total awarded");
 
+    // The CLI prints the same CSV from the same rows.
+    let (done, stdout, stderr) =
+        app.cli(&["report", "funder-overview", "--financial-year", "2023-24", "--format", "csv"]);
+    assert!(done, "{stderr}");
+    assert_eq!(stdout, text);
+
     // Bad parameters, each named.
     refused(&app.get("/api/v1/funder/overview", Role::Funder).await, "financial_year");
     refused(&app.get("/api/v1/funder/overview?financial_year=2023-25", Role::Funder).await, "financial_year");
