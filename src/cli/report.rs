@@ -58,6 +58,16 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// The funder's overview (docs/reports.md): per partnership and grant, the award, what is
+    /// allocated, committed and spent, forecast and RAG, paid and owed, and returns overdue.
+    FunderOverview {
+        /// The financial year, e.g. 2023-24.
+        #[arg(long)]
+        financial_year: String,
+        /// How to print it: table (for a terminal), csv or json.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// One grant across its award years, with cumulative figures.
     MultiYear {
         /// The grant's code, e.g. LDF.
@@ -82,7 +92,7 @@ pub enum Format {
 
 /// Renders a report subcommand as a table, CSV or JSON.
 pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result<String> {
-    use crate::reports::{cash, multi_year, quarterly, run, table, variance};
+    use crate::reports::{cash, multi_year, overview, quarterly, run, table, variance};
     let today = chrono::Utc::now().date_naive();
     match report {
         ReportCommand::Variance { financial_year, as_at, as_known_at, grant, format } => {
@@ -117,6 +127,11 @@ pub async fn report_text(store: &Store, report: ReportCommand) -> anyhow::Result
                     table::render(&cash::CSV_HEADER, &rows)
                 )
             })
+        }
+        ReportCommand::FunderOverview { financial_year, format } => {
+            let r = overview::run(store, parse_year(&financial_year)?, today).await?;
+            let rows = overview::csv_rows(&r);
+            render(&r, format, &overview::CSV_HEADER, &rows, || table::render(&overview::CSV_HEADER, &rows))
         }
         ReportCommand::MultiYear { grant, as_known_at, format } => {
             let known = known_arg(as_known_at)?;

@@ -36,6 +36,9 @@ pub enum Need {
     Reporting,
     /// Tokens, closing years, funders and financial years.
     Admin,
+    /// The funder's reports over the partnerships it funds (overview, filed returns): the
+    /// funder, and admin. A partnership's own roles read their ledger's reports instead.
+    FunderReports,
 }
 
 impl Need {
@@ -48,6 +51,7 @@ impl Need {
             Need::Approver => role == Role::Approver,
             Need::Reporting => role == Role::Finance || role == Role::Approver,
             Need::Admin => false,
+            Need::FunderReports => role == Role::Funder,
         }
     }
 

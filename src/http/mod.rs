@@ -110,6 +110,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::imports::router())
         .merge(routes::returns::router())
         .merge(routes::cash::router())
+        .merge(routes::funder::router())
 }
 
 /// The documented routes outside `/api/v1`: health, this document, the pages.

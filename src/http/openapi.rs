@@ -34,6 +34,7 @@ pub use crate::model::wire::*;
         (name = "controls", description = "Four-eyes virements, year end, closing years, audit, settings"),
         (name = "reports", description = "Reports and exports; JSON or CSV"),
         (name = "cash", description = "The funder's cash: payment schedules, receipts, repayments, cash position"),
+        (name = "funder", description = "The funder's reports over the partnerships it funds: the overview, filed returns and lateness"),
         (name = "returns", description = "Filed returns: what was sent, byte for byte, and what changed since"),
         (name = "monitoring", description = "Officers' forecasts, indicators and their returns, the monitoring return"),
         (name = "tokens", description = "Bearer tokens (admin)"),

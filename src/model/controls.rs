@@ -6,7 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::fields::{Fields, FromFields};
-use super::wire::{AmountOrZero, AreaCode, FundingOrgId, GivingPrefix, IsoDate, Prose, ProseOrEmpty, Text, WebAddress};
+use super::wire::{
+    AmountOrZero, AreaCode, Code, FundingOrgId, GivingPrefix, IsoDate, Prose, ProseOrEmpty, Text, WebAddress,
+};
 use crate::domain::{FinancialYear, Money};
 
 /// Why a pending virement is rejected.
@@ -137,6 +139,24 @@ pub struct SettingsPatch {
     /// Where the 360Giving file is published, or the publisher's website: an http(s) address.
     #[schema(nullable = false, required = false, value_type = Option<WebAddress>)]
     pub data_source: Option<String>,
+    /// Days after a quarter's end by which the funder wants its return, 0 to 365; a return
+    /// filed later is `late` (docs/returns.md).
+    #[schema(nullable = false, required = false, minimum = 0, maximum = 365)]
+    pub return_due_days: Option<u16>,
+    /// The partnership's code, as the funder's reports name it (its name is `partnership`).
+    #[schema(nullable = false, required = false, value_type = Option<Code>)]
+    pub partnership_code: Option<String>,
+}
+
+/// The most days after a quarter's end a funder may allow for its return: a year.
+pub const RETURN_DUE_DAYS_MAX: u16 = 365;
+
+/// The settings the funder's reports read beside the ledger's figures: when a return is due,
+/// and the code the partnership is named by. A field left out keeps its value.
+#[derive(Debug, Clone, Default)]
+pub struct ReportingSettings {
+    pub return_due_days: Option<u16>,
+    pub partnership_code: Option<String>,
 }
 
 impl FromFields for SettingsPatch {
@@ -155,6 +175,10 @@ impl FromFields for SettingsPatch {
             area_code: text(f, "area_code"),
             area_name: text(f, "area_name"),
             data_source: text(f, "data_source"),
+            return_due_days: f
+                .has_value("return_due_days")
+                .then(|| f.whole_up_to("return_due_days", RETURN_DUE_DAYS_MAX)),
+            partnership_code: f.has_value("partnership_code").then(|| f.code("partnership_code")),
         }
     }
 }

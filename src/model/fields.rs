@@ -538,6 +538,17 @@ impl Fields {
 
     /// A whole percentage, 0 to 100, given as a JSON number or a string.
     pub fn percent(&mut self, name: &str) -> u8 {
+        self.whole(name, 100, "must be a whole percentage from 0 to 100") as u8
+    }
+
+    /// A whole number from 0 to `max`, given as a JSON number or a string (a setting's days).
+    pub fn whole_up_to(&mut self, name: &str, max: u16) -> u16 {
+        self.whole(name, max, &format!("must be a whole number from 0 to {max}"))
+    }
+
+    /// A whole number from 0 to `max`, given as a JSON number or a string; refused with
+    /// `message` otherwise.
+    fn whole(&mut self, name: &str, max: u16, message: &str) -> u16 {
         let value = match self.take(name) {
             None | Some(Value::Null) => {
                 self.missing(name);
@@ -547,10 +558,10 @@ impl Fields {
             Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
             Some(_) => None,
         };
-        match value {
-            Some(v) if v <= 100 => v as u8,
-            _ => {
-                self.error(name, "must be a whole percentage from 0 to 100");
+        match value.and_then(|v| u16::try_from(v).ok()).filter(|v| *v <= max) {
+            Some(v) => v,
+            None => {
+                self.error(name, message);
                 0
             }
         }

@@ -10,6 +10,11 @@ crate::domain::words::word_set!(
     SheetFormat, "format", { Csv => "csv", Xlsx => "xlsx" }
 );
 
+crate::domain::words::word_set!(
+    /// JSON (the default), CSV or an XLSX workbook: the form of the funder's overview.
+    ReportFormat, "format", { Json => "json", Csv => "csv", Xlsx => "xlsx" }
+);
+
 impl DataFormat {
     /// `format` as given: absent is JSON; a word outside the set is refused, naming it.
     pub fn given(text: Option<&str>) -> Result<DataFormat, String> {
@@ -24,6 +29,15 @@ impl SheetFormat {
     pub fn given(text: Option<&str>) -> Result<SheetFormat, String> {
         text.map_or(Ok(SheetFormat::Csv), |t| {
             SheetFormat::parse(t).ok_or(format!("must be {}", SheetFormat::WORDS.join(" or ")))
+        })
+    }
+}
+
+impl ReportFormat {
+    /// `format` as given: absent is JSON; a word outside the set is refused, naming it.
+    pub fn given(text: Option<&str>) -> Result<ReportFormat, String> {
+        text.map_or(Ok(ReportFormat::Json), |t| {
+            ReportFormat::parse(t).ok_or(format!("must be {}", ReportFormat::WORDS.join(", ")))
         })
     }
 }

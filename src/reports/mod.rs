@@ -13,6 +13,7 @@ pub mod lists;
 pub mod monitoring;
 pub mod multi_year;
 pub mod open_data;
+pub mod overview;
 pub mod quarterly;
 pub mod run;
 pub mod table;

@@ -185,7 +185,13 @@ pub fn csv(r: &MonitoringReturn, bom: bool) -> Vec<u8> {
 /// The widest a workbook column is made, in characters: long names wrap no further.
 const COLUMN_CHARS_MAX: usize = 80;
 
-fn write_sheet<T>(ws: &mut Worksheet, name: &str, columns: &[Column<T>], rows: &[Vec<Cell>]) -> Result<(), XlsxError> {
+/// One sheet of a workbook: a bold frozen header, money in £ (`overview` writes with it too).
+pub(super) fn write_sheet<T>(
+    ws: &mut Worksheet,
+    name: &str,
+    columns: &[Column<T>],
+    rows: &[Vec<Cell>],
+) -> Result<(), XlsxError> {
     let header: Vec<&str> = columns.iter().map(|c| c.name).collect();
     let bold = Format::new().set_bold().set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
     let pounds = Format::new().set_num_format("£#,##0.00;[Red]-£#,##0.00");

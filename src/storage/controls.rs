@@ -15,7 +15,7 @@ use crate::domain::words::sql_list;
 use crate::domain::{Account, AccountKind, FinancialYear, Money, VirementStatus, YearStatus};
 use crate::domain::{AuditAction, AuditEntity};
 use crate::model::Actor;
-use crate::model::controls::{YearEndCmd, YearEndRecord};
+use crate::model::controls::{ReportingSettings, YearEndCmd, YearEndRecord};
 use crate::model::lists::VirementFilter;
 use crate::model::open_data::OpenDataSettings;
 use crate::model::reference::FinancialYearRecord;
@@ -38,11 +38,12 @@ pub async fn virement_threshold(store: &Store) -> Result<Money, StoreError> {
 }
 
 pub async fn set_virement_threshold(store: &Store, amount: Money, actor: &str) -> Result<(), StoreError> {
-    set_settings(store, Some(amount), None, None, &OpenDataSettings::default(), actor).await
+    set_settings(store, Some(amount), None, None, &OpenDataSettings::default(), &ReportingSettings::default(), actor)
+        .await
 }
 
-/// Sets the approval threshold, the RAG thresholds, the clawback threshold and the
-/// open-data settings, each when given, in one `db_tx`: a patch of several settings takes
+/// Sets the approval threshold, the RAG thresholds, the clawback threshold, the
+/// open-data settings and the funder's reporting settings, each when given, in one `db_tx`: a patch of several settings takes
 /// effect whole or not at all.
 pub async fn set_settings(
     store: &Store,
@@ -50,6 +51,7 @@ pub async fn set_settings(
     rag: Option<crate::domain::rag::RagRule>,
     clawback: Option<Money>,
     open_data: &OpenDataSettings,
+    reporting: &ReportingSettings,
     actor: &str,
 ) -> Result<(), StoreError> {
     let mut db_tx = store.begin().await?;
@@ -63,6 +65,7 @@ pub async fn set_settings(
         super::cash::set_clawback_threshold_in(&mut db_tx, amount, actor).await?;
     }
     super::open_data::set_settings_in(&mut db_tx, open_data, actor).await?;
+    super::reference::set_reporting_in(&mut db_tx, reporting, actor).await?;
     db_tx.commit().await?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::backend_test;
 use crate::support::TestApp;
 
 /// The same ledger, its pages taking `today` as the date.
-fn on(ledger: &TestApp, today: &str) -> TestApp {
+pub(crate) fn on(ledger: &TestApp, today: &str) -> TestApp {
     let mut fixed = ledger.with_store(ledger.store.clone());
     let state = AppState {
         fixed_today: Some(grant_ledger::domain::parse_date(today).unwrap()),

@@ -30,6 +30,7 @@ mod forms_postings;
 mod forms_reference;
 mod forms_schedule;
 mod funder_cli;
+mod funder_overview;
 mod funder_reads;
 mod hardening;
 mod hostile_pages;

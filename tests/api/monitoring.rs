@@ -242,7 +242,7 @@ backend_test!(indicators_keep_every_return_and_the_latest_counts, |app: TestApp|
 });
 
 /// A GET's status, content type and raw bytes.
-async fn raw_get(app: &TestApp, path: &str) -> (StatusCode, String, Vec<u8>) {
+pub(crate) async fn raw_get(app: &TestApp, path: &str) -> (StatusCode, String, Vec<u8>) {
     let req = Request::builder()
         .uri(path)
         .header("authorization", format!("Bearer {}", app.token(Role::Funder)))
@@ -257,7 +257,7 @@ async fn raw_get(app: &TestApp, path: &str) -> (StatusCode, String, Vec<u8>) {
 /// Reads a workbook with openpyxl: per sheet, its name, frozen cell, column widths, and
 /// every cell's value and number format. openpyxl is required (`.ci/run` installs it): a
 /// machine without it fails here rather than skipping.
-fn read_workbook(bytes: &[u8]) -> Value {
+pub(crate) fn read_workbook(bytes: &[u8]) -> Value {
     let path = std::env::temp_dir().join(format!("gl-monitoring-{}-{}.xlsx", std::process::id(), rand_suffix()));
     std::fs::write(&path, bytes).unwrap();
     let script = r#"

@@ -18,7 +18,7 @@ use crate::domain::rag::RagRule;
 use crate::domain::{AuditEntity, FinancialYear, Money, VirementStatus};
 use crate::model::audit::{AuditFilter, AuditRecord};
 use crate::model::controls::{
-    CloseYearCmd, RejectVirementCmd, ReopenYearCmd, SettingsPatch, YearEndCmd, YearEndRecord,
+    CloseYearCmd, RejectVirementCmd, ReopenYearCmd, ReportingSettings, SettingsPatch, YearEndCmd, YearEndRecord,
 };
 use crate::model::fields::FromFields;
 use crate::model::lists::VirementFilter;
@@ -318,6 +318,11 @@ struct Settings {
     area_name: Option<String>,
     /// The 360Giving data source: where the file is published, or the publisher's website; null while unset.
     data_source: Option<String>,
+    /// Days after a quarter's end by which the funder wants its return (default 30).
+    return_due_days: u16,
+    /// The partnership's code in the funder's reports (default `TAM`).
+    #[schema(value_type = Code)]
+    partnership_code: String,
 }
 
 async fn settings(store: &crate::storage::Store) -> Result<Settings, AppError> {
@@ -335,6 +340,8 @@ async fn settings(store: &crate::storage::Store) -> Result<Settings, AppError> {
         area_code: open_data.area_code,
         area_name: open_data.area_name,
         data_source: open_data.data_source,
+        return_due_days: crate::storage::reference::return_due_days(store).await?,
+        partnership_code: crate::storage::reference::partnership_code(store).await?,
     })
 }
 
@@ -400,13 +407,22 @@ async fn patch_settings(c: Caller, body: RawBody) -> Answer<Settings> {
     let patch = SettingsPatch::read(&mut f);
     let open_data = open_data_settings(&mut f, &patch);
     f.finish()?;
-    let SettingsPatch { virement_approval_threshold, rag_amber_pct, rag_red_pct, clawback_threshold, .. } = patch;
+    let SettingsPatch {
+        virement_approval_threshold,
+        rag_amber_pct,
+        rag_red_pct,
+        clawback_threshold,
+        return_due_days,
+        partnership_code,
+        ..
+    } = patch;
+    let reporting = ReportingSettings { return_due_days, partnership_code };
     let rag = if rag_amber_pct.is_some() || rag_red_pct.is_some() {
         Some(patched_rag(crate::storage::reports::rag_rule(c.store()).await?, rag_amber_pct, rag_red_pct)?)
     } else {
         None
     };
     let (threshold, clawback) = (virement_approval_threshold, clawback_threshold);
-    controls::set_settings(c.store(), threshold, rag, clawback, &open_data, c.name()).await?;
+    controls::set_settings(c.store(), threshold, rag, clawback, &open_data, &reporting, c.name()).await?;
     Ok(Json(settings(c.store()).await?))
 }

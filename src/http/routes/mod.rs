@@ -134,6 +134,7 @@ pub fn created<T>(record: T) -> Created<T> {
 
 pub mod cash;
 pub mod controls;
+pub mod funder;
 pub mod imports;
 pub mod interchange;
 pub mod ledger;
