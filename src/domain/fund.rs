@@ -173,7 +173,7 @@ mod tests {
     proptest! {
         #[test]
         fn shares_are_accepted_exactly_when_they_fit(
-            fund in 1i64..100_000_0000,
+            fund in 1i64..1_000_000_000,
             pct in 0u32..=100,
             amounts in proptest::collection::vec(0i64..200_000_000, 0..12),
         ) {
