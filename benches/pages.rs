@@ -93,7 +93,11 @@ async fn dashboard_reads(store: &grant_ledger::storage::Store, year: FinancialYe
     println!("the dashboard's reads, each alone:");
     macro_rules! read {
         ($label:expr, $e:expr) => {
-            time($label, runs, || async { std::hint::black_box($e.await.expect($label)); 1 }).await
+            time($label, runs, || async {
+                std::hint::black_box($e.await.expect($label));
+                1
+            })
+            .await
         };
     }
     read!("  financial years", reference::list_financial_years(store, "", grant_ledger::model::page::PAGE_LIMIT_MAX));
@@ -218,7 +222,8 @@ async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; anything else (e.g. a filter) is ignored.
     let Scale { projects, postings, runs, year } = Scale::from_env();
     let reuse = std::env::var_os("GL_BENCH_REUSE").map(std::path::PathBuf::from);
-    let dir = reuse.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("gl_bench_pages_{}", std::process::id())));
+    let dir =
+        reuse.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("gl_bench_pages_{}", std::process::id())));
     std::fs::create_dir_all(&dir)?;
     harness::print_context("pages", &dir);
     println!("grant-ledger pages bench: {projects} projects, {postings} generated postings");

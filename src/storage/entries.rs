@@ -505,8 +505,21 @@ fn award_kind_and_dates(w: &mut Where, prefix: &str, f: &EntryFilter) {
 /// dates, which those rows are kept by; None when it filters by anything else.
 fn day_totals_where(f: &EntryFilter) -> Option<Where> {
     // Every filter named, so a new one is a compile error here until it is placed.
-    let EntryFilter { year: _, grant: _, kind: _, from: _, to: _, sort: _, project, supplier, invoice_ref, q, min, max, account } =
-        f;
+    let EntryFilter {
+        year: _,
+        grant: _,
+        kind: _,
+        from: _,
+        to: _,
+        sort: _,
+        project,
+        supplier,
+        invoice_ref,
+        q,
+        min,
+        max,
+        account,
+    } = f;
     let other = project.is_some()
         || supplier.is_some()
         || invoice_ref.is_some()

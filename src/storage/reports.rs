@@ -114,8 +114,10 @@ pub async fn account_figures(
 /// (entries_by_date): a posting carries its entry's date, so every balance is then as at
 /// `date`.
 async fn on_or_after_every_entry(store: &Store, date: NaiveDate) -> Result<bool, StoreError> {
-    let newest: Option<String> =
-        sqlx::query("select max(entry_date) as newest from entries").fetch_one(store.pool()).await?.try_get("newest")?;
+    let newest: Option<String> = sqlx::query("select max(entry_date) as newest from entries")
+        .fetch_one(store.pool())
+        .await?
+        .try_get("newest")?;
     Ok(newest.is_none_or(|d| d.as_str() <= date.to_string().as_str()))
 }
 

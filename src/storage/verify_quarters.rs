@@ -67,7 +67,8 @@ pub(super) async fn check_day_totals(
     let mut stored: BTreeMap<Day, (i64, i64)> = BTreeMap::new();
     let sql = "select financial_year, grant_code, kind, entry_date, entries, amount_pence from entry_day_totals";
     for r in sqlx::query(sql).fetch_all(store.pool()).await? {
-        let day = (r.try_get("financial_year")?, r.try_get("grant_code")?, r.try_get("kind")?, r.try_get("entry_date")?);
+        let day =
+            (r.try_get("financial_year")?, r.try_get("grant_code")?, r.try_get("kind")?, r.try_get("entry_date")?);
         stored.insert(day, (r.try_get("entries")?, r.try_get("amount_pence")?));
     }
     let name = |(year, grant, kind, date): &Day| format!("day totals of {grant} {year} {kind} entries on {date}");

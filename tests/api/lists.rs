@@ -400,9 +400,11 @@ async fn summed(app: &TestApp, query: &str) -> (usize, i64) {
     let (account, project) = (param("account"), param("project"));
     let items = every_item(app, query).await;
     let amount = |e: &Value| -> i64 {
-        let postings = e["postings"].as_array().unwrap().iter().map(|p| {
-            (p["account"].as_str().unwrap().to_owned(), pence(p["amount"].as_str().unwrap()))
-        });
+        let postings = e["postings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["account"].as_str().unwrap().to_owned(), pence(p["amount"].as_str().unwrap())));
         match &account {
             None => postings.map(|(_, a)| a).filter(|a| *a > 0).sum(),
             Some(kind) => {

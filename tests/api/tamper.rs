@@ -166,8 +166,13 @@ async fn rewrite_spend(app: &TestApp, id: i64, pounds: i64) {
 async fn unspend(app: &TestApp, date: &str, pence: i64, removed: bool) {
     let day = format!("financial_year = '2023-24' and grant_code = 'LDF' and kind = 'spend' and entry_date = '{date}'");
     let gone = i64::from(removed);
-    exec(app, &format!("update entry_day_totals set entries = entries - {gone}, amount_pence = amount_pence - {pence} where {day}"))
-        .await;
+    exec(
+        app,
+        &format!(
+            "update entry_day_totals set entries = entries - {gone}, amount_pence = amount_pence - {pence} where {day}"
+        ),
+    )
+    .await;
     exec(app, &format!("delete from entry_day_totals where entries = 0 and {day}")).await;
     let (quarter, end) = grant_ledger::domain::year::quarter_bounds(grant_ledger::domain::parse_date(date).unwrap());
     for (account, change) in [("available:LDF:2023-24:P1", -pence), ("spent:LDF:2023-24:P1", pence)] {
@@ -1072,8 +1077,13 @@ backend_test!(a_kept_day_total_edited_in_the_database_is_named, |app: TestApp| a
     ledger(&app).await;
     // The rows the entries list counts and totals from as it opens (migration 0024).
     let day = "financial_year = '2023-24' and grant_code = 'LDF' and kind = 'spend'";
-    exec(&app, &format!("update entry_day_totals set amount_pence = amount_pence - 1 where {day} and entry_date = '2023-05-01'"))
-        .await;
+    exec(
+        &app,
+        &format!(
+            "update entry_day_totals set amount_pence = amount_pence - 1 where {day} and entry_date = '2023-05-01'"
+        ),
+    )
+    .await;
     let found = problems(&app).await;
     assert_named(&found, "day totals of LDF 2023-24 spend entries on 2023-05-01: 1 entries of 3999 pence are kept");
     assert_eq!(found.len(), 1, "{found:#?}");
