@@ -556,8 +556,9 @@ dashboard_get! {
         // the read pool, the page waits for the slowest rather than for their sum.
         let store = &s.store;
         let previous_end = dashboard::previous_quarter_end(year, as_at.unwrap_or_else(today));
-        let (years, report, quarters, labels, indicators, filed_section, cash_position, agreements, previous) = tokio::try_join!(
-            async { Ok::<_, AppError>(crate::storage::reference::list_financial_years(store, "", crate::model::page::PAGE_LIMIT_MAX).await?) },
+        let all_years = crate::model::page::PAGE_LIMIT_MAX;
+        let read = tokio::try_join!(
+            async { Ok::<_, AppError>(crate::storage::reference::list_financial_years(store, "", all_years).await?) },
             async { Ok(run::variance(store, year, as_at, &Known::Now, None, today()).await?) },
             // Every figure on the page is as at the same date, the quarters included.
             async { Ok(run::quarterly(store, year, None, as_at, &Known::Now).await?) },
@@ -575,6 +576,7 @@ dashboard_get! {
                 })
             },
         )?;
+        let (years, report, quarters, labels, indicators, filed_section, cash_position, agreements, previous) = read;
         let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
         let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
         let cash_section = cash::section(&cash_position);
