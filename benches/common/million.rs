@@ -184,7 +184,10 @@ async fn insert_entries(db_tx: &mut DbTx, year: FinancialYear, entries: &[GenEnt
         }
         let columns: Vec<EntryColumns> = chunk
             .iter()
-            .map(|e| EntryColumns::of(&serde_json::from_str(&e.details).expect("the generator writes JSON")))
+            .map(|e| {
+                let details = serde_json::from_str(&e.details).expect("the generator writes JSON");
+                EntryColumns::of(&details, e.postings.iter().map(|(_, pence)| *pence))
+            })
             .collect();
         let mut q = sqlx::query(&sql);
         let mut pq = sqlx::query(&psql);

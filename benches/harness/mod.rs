@@ -123,6 +123,27 @@ impl Throwaway {
     }
 }
 
+/// A PostgreSQL database beside `BENCH_POSTGRES_URL`'s named for the bench, kept between
+/// runs (created when missing): its URL, or None when `BENCH_POSTGRES_URL` is unset.
+#[allow(dead_code)] // Only the benches that keep their ledger call it.
+pub async fn kept_postgres(bench: &str) -> Option<String> {
+    use sqlx::Connection;
+    let admin_url = std::env::var("BENCH_POSTGRES_URL").ok()?;
+    let name = format!("grant_ledger_{bench}_bench_kept");
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connecting to BENCH_POSTGRES_URL");
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .expect("pg_database");
+    if !exists {
+        sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create database");
+    }
+    println!("   PostgreSQL database {name}, kept for the next run");
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+    Some(format!("{base}/{name}"))
+}
+
 /// "123.4 MiB", or "unknown".
 pub fn mib(peak: Option<f64>) -> String {
     peak.map(|m| format!("{m:.1} MiB")).unwrap_or_else(|| "unknown".into())

@@ -6,6 +6,11 @@
 //! to its chained `details` through it. Migration 0019 says the same in SQL for the entries
 //! written before it. So `details` stays byte for byte what its link covers, and a column
 //! edited in the database is named (docs/controls.md, "Entry columns").
+//!
+//! `amount_pence` is the one column from the postings instead: the sum of the entry's
+//! debits, what the entries list shows, totals and bounds without an account filter, so the
+//! list need not sum each entry's postings (migration 0024). `of` takes it from the postings
+//! as written, and `verify` from the postings as chained.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -25,6 +30,8 @@ pub struct EntryColumns {
     pub duplicate_of: Option<i64>,
     /// The import that made it (migration 0022).
     pub import_id: Option<i64>,
+    /// The sum of its postings' debits (migration 0024): `model::entries::total_of`.
+    pub amount: Money,
 }
 
 /// An entry's VAT and whether it is recoverable: recorded together or not at all.
@@ -35,7 +42,7 @@ pub struct Vat {
 }
 
 /// The columns, in the order `bind` binds them.
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "project",
     "supplier",
     "invoice_ref",
@@ -45,6 +52,7 @@ pub const NAMES: [&str; 9] = [
     "refund_of",
     "duplicate_of",
     "import_id",
+    "amount_pence",
 ];
 
 /// `NAMES` as a select list with a table alias: `e.project, e.supplier, …`.
@@ -53,8 +61,8 @@ pub fn select_list(alias: &str) -> String {
 }
 
 impl EntryColumns {
-    /// The columns `details` gives.
-    pub fn of(details: &serde_json::Value) -> EntryColumns {
+    /// The columns `details` gives, and the amount of the postings' signed pence `postings`.
+    pub fn of(details: &serde_json::Value, postings: impl IntoIterator<Item = i64>) -> EntryColumns {
         let text = |k: &str| details.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         let id = |k: &str| details.get(k).and_then(|v| v.as_i64());
         let vat = details.get("vat").and_then(|v| v.as_str()).and_then(|v| Money::parse(v).ok());
@@ -70,6 +78,7 @@ impl EntryColumns {
             refund_of: id("spend_entry_id"),
             duplicate_of: id("duplicate_of"),
             import_id: id("import_id"),
+            amount: Money::from_pence(postings.into_iter().filter(|p| *p > 0).sum()),
         }
     }
 
@@ -87,6 +96,7 @@ impl EntryColumns {
             .bind(self.refund_of)
             .bind(self.duplicate_of)
             .bind(self.import_id)
+            .bind(self.amount.pence())
     }
 
     /// The columns of a row of `entries` selected with `NAMES` (unaliased), naming the row's
@@ -117,6 +127,7 @@ impl EntryColumns {
             refund_of: row.try_get("refund_of").map_err(bad)?,
             duplicate_of: row.try_get("duplicate_of").map_err(bad)?,
             import_id: row.try_get("import_id").map_err(bad)?,
+            amount: Money::from_pence(row.try_get("amount_pence").map_err(bad)?),
         })
     }
 
@@ -134,6 +145,7 @@ impl EntryColumns {
             ("refund_of", self.refund_of != expected.refund_of),
             ("duplicate_of", self.duplicate_of != expected.duplicate_of),
             ("import_id", self.import_id != expected.import_id),
+            ("amount_pence", self.amount != expected.amount),
         ]
         .into_iter()
         .filter_map(|(name, differs)| differs.then_some(name))
@@ -159,7 +171,7 @@ mod tests {
             "project": "P1", "supplier": "Youth Trust", "invoice_ref": "INV-1", "vat": "20.00",
             "vat_recoverable": false, "charged": "120.00", "spend_entry_id": 7, "duplicate_of": 3, "import_id": 5,
         });
-        let c = EntryColumns::of(&d);
+        let c = EntryColumns::of(&d, [12_000, -10_000, -2_000]);
         assert_eq!(c.project.as_deref(), Some("P1"));
         assert_eq!(c.supplier.as_deref(), Some("Youth Trust"));
         assert_eq!(c.invoice_ref.as_deref(), Some("INV-1"));
@@ -167,10 +179,12 @@ mod tests {
         assert_eq!(c.vat, Some(Vat { amount: Money::from_pence(2000), recoverable: false }));
         assert_eq!(c.irrecoverable_vat(), Money::from_pence(2000));
         assert_eq!((c.refund_of, c.duplicate_of, c.import_id), (Some(7), Some(3), Some(5)));
-        assert_eq!(EntryColumns::of(&serde_json::json!({ "reason": "x" })), EntryColumns::default());
+        assert_eq!(c.amount, Money::from_pence(12_000));
+        assert_eq!(EntryColumns::of(&serde_json::json!({ "reason": "x" }), []), EntryColumns::default());
         let mut edited = c.clone();
         edited.supplier = Some("Other".into());
         edited.vat = Some(Vat { amount: Money::from_pence(2000), recoverable: true });
-        assert_eq!(edited.differing(&c), ["supplier", "vat_recoverable"]);
+        edited.amount = Money::from_pence(1);
+        assert_eq!(edited.differing(&c), ["supplier", "vat_recoverable", "amount_pence"]);
     }
 }

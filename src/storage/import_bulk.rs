@@ -36,7 +36,7 @@ use crate::domain::{
 use crate::model::import::{ImportLine, ImportOp, LineWarning};
 
 /// Entries per insert statement. Every statement has the same number of rows but the last,
-/// so the prepared statement is reused; 1,300 × 24 columns stays under SQLite's 32,766
+/// so the prepared statement is reused; 1,300 × 25 columns stays under SQLite's 32,766
 /// bound parameters.
 const ENTRIES_PER_INSERT: usize = 1_300;
 /// Batches the checker may run ahead of the writer.
@@ -705,12 +705,13 @@ impl Writer {
                     c.refund_of,
                     c.duplicate_of,
                     c.import_id,
+                    c.amount.pence(),
                 ])
             })
             .collect();
         let json = serde_json::to_string(&rows).expect("rows serialize");
         let sql =
-            format!("insert into entries {}", json_rows_sql(&entry_columns(), &[0, 9, 10, 14, 19, 20, 21, 22, 23]));
+            format!("insert into entries {}", json_rows_sql(&entry_columns(), &[0, 9, 10, 14, 19, 20, 21, 22, 23, 24]));
         sqlx::query(&sql).bind(json).execute(&mut **db_tx).await?;
         Ok(chunk.iter().map(|e| e.id).collect())
     }

@@ -107,6 +107,7 @@ const TABLES: &[Table] = &[
             ("vat_recoverable", Kind::OptFlag),
             ("refund_of", Kind::OptInt),
             ("duplicate_of", Kind::OptInt),
+            ("amount_pence", Kind::Int),
         ],
     ),
     (

@@ -99,6 +99,7 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     let sums = account_sums(&entries);
     check_balances(store, &sums, problems).await?;
     super::verify_quarters::check(store, &entries, problems).await?;
+    super::verify_quarters::check_day_totals(store, &entries, problems).await?;
     check_commitments(store, &entries, problems).await?;
     check_evidence(store, problems).await?;
     super::verify_reversals::check(store, problems).await?;
@@ -109,9 +110,9 @@ async fn derived(store: &Store, key: Option<&ChainKey>, report: &mut Report) -> 
     super::held::check(store, &audit, &mut report.problems).await
 }
 
-/// `verify`: every entry's columns are what its details give. The details are covered by
-/// the entry's link, so a column changed in the database, and not in the details, is named
-/// here (a details edit breaks the link, and `chains` names that).
+/// `verify`: every entry's columns are what its details (and, for its amount, its postings)
+/// give. Both are covered by the entry's link, so a column changed in the database, and not
+/// in the details, is named here (a details edit breaks the link, and `chains` names that).
 fn check_entry_columns(entries: &[StoredEntry], problems: &mut Vec<String>) {
     for e in entries {
         let details: serde_json::Value = match serde_json::from_str(&e.details) {
@@ -121,9 +122,11 @@ fn check_entry_columns(entries: &[StoredEntry], problems: &mut Vec<String>) {
                 continue;
             }
         };
-        for column in e.columns.differing(&super::entry_columns::EntryColumns::of(&details)) {
+        let expected = super::entry_columns::EntryColumns::of(&details, e.postings.iter().map(|p| p.amount_pence));
+        for column in e.columns.differing(&expected) {
+            let from = if column == "amount_pence" { "postings" } else { "details" };
             problems.push(format!(
-                "entry {}: column {column} does not match its details: altered after it was written",
+                "entry {}: column {column} does not match its {from}: altered after it was written",
                 e.id
             ));
         }

@@ -1,7 +1,9 @@
 //! `verify`: every row of `quarter_balances` is its account's postings in that quarter, and
 //! every quarter with postings has its row. The rows are kept by a trigger (migration 0023);
 //! one changed, added or removed by hand would move as-at figures and the quarterly report
-//! without touching an entry, so it is named here.
+//! without touching an entry, so it is named here. Likewise every row of `entry_day_totals`
+//! (migration 0024) is the count of its day's entries and the sum of their debits, which
+//! the entries list's count and total read.
 
 use std::collections::BTreeMap;
 
@@ -42,6 +44,47 @@ pub(super) async fn check(
     for ((account, quarter), sum) in &summed {
         if !stored.contains_key(&(account.clone(), quarter.clone())) {
             problems.push(format!("account {account}: no quarter row from {quarter} for postings summing to {sum}"));
+        }
+    }
+    Ok(())
+}
+
+/// A day's entries of one award and kind: (year, grant, kind, date).
+type Day = (String, String, String, String);
+
+/// `entry_day_totals` against the entries and their postings as chained.
+pub(super) async fn check_day_totals(
+    store: &Store,
+    entries: &[StoredEntry],
+    problems: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    let mut summed: BTreeMap<Day, (i64, i64)> = BTreeMap::new();
+    for e in entries {
+        let debits: i64 = e.postings.iter().map(|p| p.amount_pence).filter(|p| *p > 0).sum();
+        let day = summed.entry((e.year.clone(), e.grant.clone(), e.kind.clone(), e.date.clone())).or_default();
+        *day = (day.0 + 1, day.1 + debits);
+    }
+    let mut stored: BTreeMap<Day, (i64, i64)> = BTreeMap::new();
+    let sql = "select financial_year, grant_code, kind, entry_date, entries, amount_pence from entry_day_totals";
+    for r in sqlx::query(sql).fetch_all(store.pool()).await? {
+        let day =
+            (r.try_get("financial_year")?, r.try_get("grant_code")?, r.try_get("kind")?, r.try_get("entry_date")?);
+        stored.insert(day, (r.try_get("entries")?, r.try_get("amount_pence")?));
+    }
+    let name = |(year, grant, kind, date): &Day| format!("day totals of {grant} {year} {kind} entries on {date}");
+    for (day, (n, pence)) in &stored {
+        match summed.get(day) {
+            Some(&(count, sum)) if (count, sum) == (*n, *pence) => {}
+            Some((count, sum)) => problems.push(format!(
+                "{}: {n} entries of {pence} pence are kept but the ledger holds {count} of {sum}",
+                name(day)
+            )),
+            None => problems.push(format!("{}: {n} entries of {pence} pence are kept but there are none", name(day))),
+        }
+    }
+    for (day, (count, sum)) in &summed {
+        if !stored.contains_key(day) {
+            problems.push(format!("{}: no row for {count} entries of {sum} pence", name(day)));
         }
     }
     Ok(())

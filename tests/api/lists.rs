@@ -39,8 +39,8 @@ async fn ledger(app: &TestApp) -> Vec<i64> {
     ids
 }
 
-/// The ids of every entry the API lists for `query` (following cursors).
-async fn listed(app: &TestApp, query: &str) -> Vec<i64> {
+/// Every entry the API lists for `query`, as JSON (following cursors).
+async fn every_item(app: &TestApp, query: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -50,12 +50,17 @@ async fn listed(app: &TestApp, query: &str) -> Vec<i64> {
         };
         let r = app.get(&path, Role::Viewer).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
-        out.extend(r.body["items"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()));
+        out.extend(r.body["items"].as_array().unwrap().iter().cloned());
         match r.body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => return out,
         }
     }
+}
+
+/// The ids of every entry the API lists for `query`.
+async fn listed(app: &TestApp, query: &str) -> Vec<i64> {
+    every_item(app, query).await.iter().map(|e| e["id"].as_i64().unwrap()).collect()
 }
 
 fn set(ids: &[i64]) -> BTreeSet<i64> {
@@ -378,4 +383,79 @@ backend_test!(a_drilled_list_adds_up_to_the_variance_figure_it_explains, |app: T
         }
     }
     assert_eq!(listed(&app, "account=spent&project=P1&to=2023-08-31").await, vec![s[0], s[1], s[4]]);
+});
+
+/// A figure as the API gives it ("-12.34") in pence.
+fn pence(text: &str) -> i64 {
+    let (sign, digits) = text.strip_prefix('-').map_or((1, text), |d| (-1, d));
+    let (pounds, part) = digits.split_once('.').unwrap_or((digits, "00"));
+    sign * (pounds.parse::<i64>().unwrap() * 100 + part.parse::<i64>().unwrap())
+}
+
+/// The count and total the page must show for `query`, worked out from the postings of every
+/// entry the API lists (docs/desk.md: an entry's amount is the sum of its debits, or with
+/// `account` its net to the accounts of that kind, of the project when one is asked for).
+async fn summed(app: &TestApp, query: &str) -> (usize, i64) {
+    let param = |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_owned));
+    let (account, project) = (param("account"), param("project"));
+    let items = every_item(app, query).await;
+    let amount = |e: &Value| -> i64 {
+        let postings = e["postings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["account"].as_str().unwrap().to_owned(), pence(p["amount"].as_str().unwrap())));
+        match &account {
+            None => postings.map(|(_, a)| a).filter(|a| *a > 0).sum(),
+            Some(kind) => {
+                let net: i64 = postings
+                    .filter(|(name, _)| {
+                        name.starts_with(&format!("{kind}:"))
+                            && project.as_ref().is_none_or(|p| name.ends_with(&format!(":{p}")))
+                    })
+                    .map(|(_, a)| a)
+                    .sum();
+                // Credit-normal kinds show a credit as positive.
+                if ["awarded", "cash", "claimed"].contains(&kind.as_str()) { net } else { -net }
+            }
+        }
+    };
+    (items.len(), items.iter().map(amount).sum())
+}
+
+backend_test!(the_pages_count_and_total_are_every_entry_its_filters_find, |app: TestApp| async move {
+    let s = ledger(&app).await;
+    // A refund and a reversal, so amounts net to an account in both directions.
+    let refund = json!({ "grant": "LDF", "project": "P1", "date": "2023-08-01", "amount": "40.00",
+        "reference": "RF-1", "reason": "Overcharged" });
+    app.ok("/api/v1/refunds", Role::Finance, refund).await;
+    let reversal = json!({ "date": "2023-08-02", "reason": "keyed twice" });
+    app.ok(&format!("/api/v1/entries/{}/reverse", s[3]), Role::Finance, reversal).await;
+    let secret = sign_in(&app, Role::Viewer).await;
+    let queries = [
+        "",
+        "project=P1",
+        "project=P2&kind=spend",
+        "kind=allocation",
+        "account=spent",
+        "account=spent&project=P1",
+        "account=available&project=P2",
+        "account=spent&project=P1&min=100",
+        "min=250&max=1500",
+        "from=2023-05-01&to=2023-06-10&project=P1",
+        "supplier=youth&project=P1",
+        "financial_year=2023-24&grant=LDF&kind=spend",
+        "project=P3",
+    ];
+    for query in queries {
+        let (count, total) = summed(&app, query).await;
+        let p = send(&app, "GET", &format!("/entries?{query}"), Some(&secret), None, &[]).await;
+        assert_eq!(p.status, StatusCode::OK, "{query}: {}", p.text);
+        let shown = |name| attribute(&p.text, "list-total", name).unwrap();
+        assert_eq!(shown("data-count"), count.to_string(), "count of /entries?{query}");
+        assert_eq!(pence(&shown("data-total")), total, "total of /entries?{query}");
+    }
+    // Not a list of nothing: the filters find what the ledger holds.
+    assert_eq!(summed(&app, "kind=spend").await, (5, 150_000 + 25_000 + 300_000 + 9_999 + 75_000));
+    assert_eq!(summed(&app, "account=spent&project=P1").await, (4, 150_000 + 25_000 + 75_000 - 4_000));
 });

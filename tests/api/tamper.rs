@@ -154,12 +154,26 @@ async fn rewrite_spend(app: &TestApp, id: i64, pounds: i64) {
     let pence = pounds * 100;
     exec(app, &format!("update postings set amount_pence = {pence} where entry_id = {id} and line = 1")).await;
     exec(app, &format!("update postings set amount_pence = {} where entry_id = {id} and line = 2", -pence)).await;
-    unspend(app, &date, was - pence).await;
+    // The entry's kept amount too (migration 0024), which verify holds to the postings.
+    unlock(app, "entries").await;
+    exec(app, &format!("update entries set amount_pence = {pence} where id = {id}")).await;
+    unspend(app, &date, was - pence, false).await;
 }
 
 /// Gives `pence` of P1's LDF 2023-24 spend dated `date` back to available, in `balances` and
-/// in `quarter_balances`, as an attacker covering a changed or removed spend does.
-async fn unspend(app: &TestApp, date: &str, pence: i64) {
+/// in `quarter_balances`, and takes it (and the entry, when `removed`) off the day's
+/// `entry_day_totals`, as an attacker covering a changed or removed spend does.
+async fn unspend(app: &TestApp, date: &str, pence: i64, removed: bool) {
+    let day = format!("financial_year = '2023-24' and grant_code = 'LDF' and kind = 'spend' and entry_date = '{date}'");
+    let gone = i64::from(removed);
+    exec(
+        app,
+        &format!(
+            "update entry_day_totals set entries = entries - {gone}, amount_pence = amount_pence - {pence} where {day}"
+        ),
+    )
+    .await;
+    exec(app, &format!("delete from entry_day_totals where entries = 0 and {day}")).await;
     let (quarter, end) = grant_ledger::domain::year::quarter_bounds(grant_ledger::domain::parse_date(date).unwrap());
     for (account, change) in [("available:LDF:2023-24:P1", -pence), ("spent:LDF:2023-24:P1", pence)] {
         exec(app, &format!("update balances set balance_pence = balance_pence + {change} where account = '{account}'"))
@@ -312,7 +326,7 @@ async fn delete_newest(app: &TestApp, newest: i64) {
     unlock(app, "postings").await;
     exec(app, &format!("delete from postings where entry_id = {newest}")).await;
     exec(app, &format!("delete from entries where id = {newest}")).await;
-    unspend(app, "2023-06-01", 1000).await;
+    unspend(app, "2023-06-01", 1000, true).await;
     exec(
         app,
         "update awards set head_hash = (select hash from entries where grant_code = 'LDF' and financial_year = '2023-24'
@@ -345,7 +359,7 @@ backend_test!(an_entry_removed_after_an_export_is_caught_against_it, |app: TestA
     unlock(&app, "postings").await;
     exec(&app, &format!("delete from postings where entry_id = {after}")).await;
     exec(&app, &format!("delete from entries where id = {after}")).await;
-    unspend(&app, "2023-07-01", 500).await;
+    unspend(&app, "2023-07-01", 500, true).await;
     delete_newest(&app, newest).await;
     // Inside the database everything agrees: this is what passed before.
     app.assert_verified().await;
@@ -1044,6 +1058,39 @@ backend_test!(an_entry_column_edited_in_the_database_is_named, |app: TestApp| as
     exec(&app, &format!("update entries set vat_recoverable = null where id = {vat}")).await;
     let found = problems(&app).await;
     assert!(found.iter().any(|p| p.contains("column vat_recoverable: is null beside a VAT")), "{found:#?}");
+});
+
+backend_test!(an_entry_amount_edited_in_the_database_is_named, |app: TestApp| async move {
+    let (a, b) = ledger(&app).await;
+    unlock(&app, "entries").await;
+    // The entries list counts and totals the kept amount (migration 0024): moved by hand, a
+    // page's total would move with it while the chained postings stay as they were.
+    exec(&app, &format!("update entries set amount_pence = amount_pence + 1 where id = {a}")).await;
+    exec(&app, &format!("update entries set amount_pence = 0 where id = {b}")).await;
+    let found = problems(&app).await;
+    assert_named(&found, &format!("entry {a}: column amount_pence does not match its postings"));
+    assert_named(&found, &format!("entry {b}: column amount_pence does not match its postings"));
+    assert_eq!(found.len(), 2, "{found:#?}");
+});
+
+backend_test!(a_kept_day_total_edited_in_the_database_is_named, |app: TestApp| async move {
+    ledger(&app).await;
+    // The rows the entries list counts and totals from as it opens (migration 0024).
+    let day = "financial_year = '2023-24' and grant_code = 'LDF' and kind = 'spend'";
+    exec(
+        &app,
+        &format!(
+            "update entry_day_totals set amount_pence = amount_pence - 1 where {day} and entry_date = '2023-05-01'"
+        ),
+    )
+    .await;
+    let found = problems(&app).await;
+    assert_named(&found, "day totals of LDF 2023-24 spend entries on 2023-05-01: 1 entries of 3999 pence are kept");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    exec(&app, &format!("delete from entry_day_totals where {day} and entry_date = '2023-06-01'")).await;
+    let found = problems(&app).await;
+    assert_named(&found, "day totals of LDF 2023-24 spend entries on 2023-06-01: no row for 1 entries of 1000 pence");
+    assert_eq!(found.len(), 2, "{found:#?}");
 });
 
 backend_test!(users_edited_in_the_database_are_named, |app: TestApp| async move {

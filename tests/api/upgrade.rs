@@ -46,14 +46,14 @@ async fn lend_entry_columns(app: &TestApp) {
 }
 
 /// Takes back the entry columns (0019's own, or lent), leaving entries as 0018 left them;
-/// with `since_0019`, also `import_id`, which 0022 adds.
+/// with `since_0019`, also `import_id` and `amount_pence`, which 0022 and 0024 add.
 async fn take_back_entry_columns(app: &TestApp, since_0019: bool) {
     for index in ["entries_refund_of", "entries_supplier", "entries_invoice_ref", "entries_import"] {
         if index != "entries_import" || since_0019 {
             exec(app, &format!("drop index if exists {index}")).await;
         }
     }
-    for name in ENTRY_COLUMNS.into_iter().filter(|n| *n != "import_id" || since_0019) {
+    for name in ENTRY_COLUMNS.into_iter().filter(|n| !["import_id", "amount_pence"].contains(n) || since_0019) {
         exec(app, &format!("alter table entries drop column {name}")).await;
     }
 }

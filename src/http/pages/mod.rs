@@ -554,28 +554,36 @@ dashboard_get! {
             Some(y) => y,
             None => default_year(&s).await?,
         };
-        let years =
-            crate::storage::reference::list_financial_years(&s.store, "", crate::model::page::PAGE_LIMIT_MAX).await?;
-        let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
-        // Every figure on the page is as at the same date, the quarters included.
-        let quarters = run::quarterly(&s.store, year, None, as_at, &Known::Now).await?;
-        let labels = crate::storage::reports::labels(&s.store).await?;
-        let indicators = crate::storage::monitoring::indicators(&s.store, None, Some(year), &Known::Now).await?;
+        // The page's reads are independent of one another: made at once, on connections of
+        // the read pool, the page waits for the slowest rather than for their sum.
+        let store = &s.store;
+        let previous_end = dashboard::previous_quarter_end(year, as_at.unwrap_or_else(today));
+        let all_years = crate::model::page::PAGE_LIMIT_MAX;
+        let read = tokio::try_join!(
+            async { Ok::<_, AppError>(crate::storage::reference::list_financial_years(store, "", all_years).await?) },
+            async { Ok(run::variance(store, year, as_at, &Known::Now, None, today()).await?) },
+            // Every figure on the page is as at the same date, the quarters included.
+            async { Ok(run::quarterly(store, year, None, as_at, &Known::Now).await?) },
+            async { Ok(crate::storage::reports::labels(store).await?) },
+            async { Ok(crate::storage::monitoring::indicators(store, None, Some(year), &Known::Now).await?) },
+            filed_section(&s, year),
+            // The report's own figures, as at the page's date (today when none is asked for).
+            async { Ok(crate::reports::cash::run(store, year, as_at, &Known::Now, today()).await?) },
+            async { Ok(crate::storage::operations::agreements_of_year(store, year).await?) },
+            // "Since last quarter": the same report as at the last quarter end before the page's date.
+            async {
+                Ok(match previous_end {
+                    Some(end) => Some(run::variance(store, year, Some(end), &Known::Now, None, today()).await?),
+                    None => None,
+                })
+            },
+        )?;
+        let (years, report, quarters, labels, indicators, filed_section, cash_position, agreements, previous) = read;
         let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
         let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
-        let filed_section = filed_section(&s, year).await?;
-        // The report's own figures, as at the page's date (today when none is asked for).
-        let cash_position = crate::reports::cash::run(&s.store, year, as_at, &Known::Now, today()).await?;
         let cash_section = cash::section(&cash_position, Need::Approver.allows(who.0.role));
-        let agreements = crate::storage::operations::agreements_of_year(&s.store, year).await?;
         let partners_section = partners::section(year, &agreements);
-        // "Since last quarter": the same report as at the last quarter end before the page's date.
-        let previous = match dashboard::previous_quarter_end(year, as_at.unwrap_or_else(today)) {
-            Some(end) => {
-                Some(dashboard::Previous::of(&run::variance(&s.store, year, Some(end), &Known::Now, None, today()).await?))
-            }
-            None => None,
-        };
+        let previous = previous.as_ref().map(dashboard::Previous::of);
         let known_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
         let html = dashboard::render(&dashboard::View {
             partnership: &labels.partnership,
