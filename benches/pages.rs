@@ -124,6 +124,51 @@ async fn dashboard_reads(store: &grant_ledger::storage::Store, year: FinancialYe
     Ok(())
 }
 
+/// `GL_BENCH_HTML=DIR`: the dashboard's HTML (meeting's columns, every column, as at
+/// mid-quarter) saved into `dir`, to check a change of its rendering leaves it as it was.
+async fn save_dashboards(
+    router: &axum::Router,
+    as_page: &[(header::HeaderName, String)],
+    year: FinancialYear,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let (fy, mid) = (year.to_string(), mid_quarter(year));
+    for (file, path) in [
+        ("dashboard.html", format!("/dashboard?financial_year={fy}")),
+        ("dashboard-all.html", format!("/dashboard?financial_year={fy}&columns=all")),
+        ("dashboard-mid.html", format!("/dashboard?financial_year={fy}&as_at={mid}&columns=all")),
+    ] {
+        let (status, body) = get(router, &path, as_page).await;
+        anyhow::ensure!(status == 200, "GET {path}: {status}");
+        std::fs::write(dir.join(file), body)?;
+    }
+    println!("saved the dashboard's HTML in {}", dir.display());
+    Ok(())
+}
+
+/// The demo ledger's dashboards (`fixtures::load_demo`, in a new SQLite file in `dir`) for
+/// each of its years, saved under `html/demo`.
+async fn save_demo(dir: &std::path::Path, html: &std::path::Path) -> anyhow::Result<()> {
+    let db = dir.join("demo.db");
+    let _ = std::fs::remove_file(&db);
+    let store = grant_ledger::cli::open(&format!("sqlite://{}", db.display())).await?;
+    grant_ledger::fixtures::load_demo(&store).await?;
+    let router = grant_ledger::http::app(grant_ledger::http::AppState::new(store.clone()));
+    let token = tokens::create(&store, "pages bench", Role::Admin, "bench").await?.token;
+    let as_page = [(header::COOKIE, format!("gl_session={}", sign_in(&router, &token).await?))];
+    let years =
+        grant_ledger::storage::reference::list_financial_years(&store, "", grant_ledger::model::page::PAGE_LIMIT_MAX)
+            .await?;
+    for y in years.items {
+        let year = FinancialYear::parse(&y.code).map_err(|e| anyhow::anyhow!("{e}"))?;
+        save_dashboards(&router, &as_page, year, &html.join("demo").join(year.to_string())).await?;
+    }
+    store.close().await;
+    let _ = std::fs::remove_file(&db);
+    Ok(())
+}
+
 /// Builds the ledger at `url`, signs in, and times each page and the baseline.
 async fn measure(
     url: &str,
@@ -192,9 +237,14 @@ async fn measure(
             .await
         }
     };
+    if let Some(dir) = std::env::var_os("GL_BENCH_HTML") {
+        save_dashboards(&router, &as_page, year, &std::path::Path::new(&dir).join(backend)).await?;
+    }
     let baseline = timed(format!("baseline: GET {baseline_path} (JSON)"), baseline_path.clone(), "api").await;
     let mut results: Vec<(&str, String, Stats)> = Vec::new();
-    for (name, path) in pages {
+    // `GL_BENCH_PAGES=dashboard` times only the pages whose name starts so.
+    let only = std::env::var("GL_BENCH_PAGES").unwrap_or_default();
+    for (name, path) in pages.into_iter().filter(|(name, _)| name.starts_with(only.as_str())) {
         let stats = timed(format!("{name}: GET {path}"), path.clone(), "page").await;
         results.push((name, path, stats));
     }
@@ -227,6 +277,9 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     harness::print_context("pages", &dir);
     println!("grant-ledger pages bench: {projects} projects, {postings} generated postings");
+    if let Some(html) = std::env::var_os("GL_BENCH_HTML") {
+        save_demo(&dir, std::path::Path::new(&html)).await?;
+    }
     let generated = generate(year, projects, postings);
     harness::phase_memory("generating the entries in memory");
     let db = dir.join("bench.db");
