@@ -107,6 +107,31 @@ struct Row {
     kind: RowKind,
 }
 
+/// A cell's class and text, as `value` gives it.
+type Value = (Option<String>, Markup);
+
+/// A row's cells as the table and the cards both show them, worked out once: the value of
+/// each shown column (none for "project", which is the row's heading) and, beside the
+/// previous quarter, the RAG then and the movement.
+struct Shows {
+    values: Vec<Option<Value>>,
+    movement: Option<[Value; 2]>,
+}
+
+fn shows(columns: &[Column<Line>], lines: &[Row], shown: &[Shown], previous: Option<&Previous>, q: u8) -> Vec<Shows> {
+    lines
+        .iter()
+        .map(|row| Shows {
+            values: shown
+                .iter()
+                .map(|c| (c.name != "project").then(|| value(columns, &row.cells, c.name, q)))
+                .collect(),
+            movement: previous
+                .map(|p| movement(p.rags.get(&row.key).map(String::as_str), text(columns, &row.cells, "rag"))),
+        })
+        .collect()
+}
+
 enum RowKind {
     Project,
     Priority,
@@ -116,14 +141,14 @@ enum RowKind {
 
 /// The report's lines, in the page's order: projects, then subtotals per priority and per
 /// grant, then the total.
-fn rows(r: &VarianceReport) -> Vec<Row> {
-    let row = |key: String, line: Line, heading: Option<String>, kind| Row {
-        key,
-        cells: cells(&page_columns(), &line),
-        heading,
-        kind,
-    };
-    let mut out = Vec::new();
+fn rows<'r>(r: &'r VarianceReport, columns: &[Column<Line<'r>>]) -> Vec<Row> {
+    lines(r, |key, line, heading, kind| Row { key, cells: cells(columns, &line), heading, kind })
+}
+
+/// Each of the report's lines in the page's order, given to `row` with its key, heading
+/// and kind.
+fn lines<'r, T>(r: &'r VarianceReport, row: impl Fn(String, Line<'r>, Option<String>, RowKind) -> T) -> Vec<T> {
+    let mut out = Vec::with_capacity(r.rows.len() + r.priorities.len() + r.grants.len() + 1);
     for v in &r.rows {
         let line = Line {
             grant: &v.grant,
@@ -160,8 +185,13 @@ pub struct Previous {
 impl Previous {
     /// The same report run as at the end of the previous quarter.
     pub fn of(report: &VarianceReport) -> Previous {
-        let columns = page_columns();
-        let rags = rows(report).into_iter().map(|r| (r.key, text(&columns, &r.cells, "rag").to_owned())).collect();
+        let rag = column(&page_columns(), "rag").cell;
+        // Only the key and the RAG of each line are wanted, not every cell.
+        let rags = lines(report, |key, line, _, _| match rag(&line) {
+            Cell::Text(t) | Cell::Number(t) => (key, t),
+        })
+        .into_iter()
+        .collect();
         Previous { as_at: report.report_date.clone(), rags }
     }
 }
@@ -197,10 +227,6 @@ fn movement(previous: Option<&str>, now: &str) -> [(Option<String>, Markup); 2] 
     ]
 }
 
-fn movement_cells(previous: Option<&str>, now: &str) -> Markup {
-    html! { @for (class, text) in movement(previous, now) { td class=[class] { (text) } } }
-}
-
 /// The officer's rating (if any) and where the forecast comes from, read from the line's
 /// cells; a forecast made for an earlier quarter than the report's `quarter` stands until
 /// superseded, and is said not updated.
@@ -222,27 +248,35 @@ fn progress<'r>(columns: &[Column<Line>], row: &'r [Cell], quarter: u8) -> (Opti
 
 /// The progress cell of the table, marked with its basis and whether it was not updated.
 fn progress_cell(columns: &[Column<Line>], row: &[Cell], quarter: u8) -> Markup {
+    progress_td(columns, row, quarter, &value(columns, row, "progress_rag", quarter))
+}
+
+/// The progress cell, its `value` already worked out.
+fn progress_td(columns: &[Column<Line>], row: &[Cell], quarter: u8, (class, value): &Value) -> Markup {
     let stale = text(columns, row, "forecast_quarter").parse::<u8>().is_ok_and(|q| q < quarter);
-    let (class, value) = value(columns, row, "progress_rag", quarter);
     html! {
         td class=[class] data-basis=(text(columns, row, "forecast_basis")) data-not-updated=[stale.then_some("true")] { (value) }
     }
 }
 
-/// One cell of a line, as its column's kind shows it.
-fn cell(columns: &[Column<Line>], row: &Row, name: &str, quarter: u8) -> Markup {
-    match name {
-        "project" => html! {
-            th scope="row" {
-                @match &row.heading {
-                    Some(h) => (h),
-                    None => { (text(columns, &row.cells, "project")) br; span class="sub" { (text(columns, &row.cells, "project_name")) } },
-                }
+/// The row's heading cell, under "Project".
+fn heading_cell(columns: &[Column<Line>], row: &Row) -> Markup {
+    html! {
+        th scope="row" {
+            @match &row.heading {
+                Some(h) => (h),
+                None => { (text(columns, &row.cells, "project")) br; span class="sub" { (text(columns, &row.cells, "project_name")) } },
             }
-        },
-        "progress_rag" => progress_cell(columns, &row.cells, quarter),
+        }
+    }
+}
+
+/// One cell of a line, its `value` already worked out, as its column's kind shows it.
+fn cell(columns: &[Column<Line>], row: &Row, name: &str, quarter: u8, value: &Value) -> Markup {
+    match name {
+        "progress_rag" => progress_td(columns, &row.cells, quarter, value),
         _ => {
-            let (class, value) = value(columns, &row.cells, name, quarter);
+            let (class, value) = value;
             html! { td class=[class] { (value) } }
         }
     }
@@ -294,14 +328,20 @@ fn running_row(span: usize, running: &str) -> Markup {
     html! { tr class="running" aria-hidden="true" { td colspan=(span) { (running) } } }
 }
 
-fn variance_table(r: &VarianceReport, all: bool, previous: Option<&Previous>, running: &str) -> Markup {
+fn variance_table(
+    r: &VarianceReport,
+    columns: &[Column<Line>],
+    lines: &[Row],
+    showing: &[Shows],
+    all: bool,
+    previous: Option<&Previous>,
+    running: &str,
+) -> Markup {
     let q = r.forecast_quarter;
-    let columns = page_columns();
     let groups = chosen(&GROUPS, all);
     let shown: Vec<Shown> = groups.iter().flat_map(|(_, c)| c.iter().copied()).collect();
     let span = shown.len() + if previous.is_some() { 2 } else { 0 };
-    let lines = rows(r);
-    let numeric = |name: &str| name != "rag" && column(&columns, name).kind != Kind::Text;
+    let numeric = |name: &str| name != "rag" && column(columns, name).kind != Kind::Text;
     html! {
         table id="variance" class={ "figures " (if all { "all-columns" } else { "meeting" }) } {
             caption { "Variance per project and grant. " (when(r)) }
@@ -319,28 +359,28 @@ fn variance_table(r: &VarianceReport, all: bool, previous: Option<&Previous>, ru
                 }
             }
             @for (section, kinds) in [("rows", 0), ("subtotals", 1), ("total", 2)] {
-                @let these: Vec<&Row> = lines.iter().filter(|l| match l.kind {
+                @let these: Vec<(&Row, &Shows)> = lines.iter().zip(showing).filter(|(l, _)| match l.kind {
                     RowKind::Project => kinds == 0, RowKind::Priority | RowKind::Grant => kinds == 1, RowKind::Total => kinds == 2,
                 }).collect();
                 @let body = html! {
-                    @for row in &these {
-                        @let grant = text(&columns, &row.cells, "grant");
+                    @for (row, showing) in &these {
+                        @let grant = text(columns, &row.cells, "grant");
                         @let tr_body = html! {
-                            @for c in &shown {
-                                @match (&row.kind, drill(r, &columns, row, c.name)) {
-                                    (&RowKind::Project, Some(href)) => td class="num" {
-                                        a class="drill" href=(href) { (value(&columns, &row.cells, c.name, q).1) }
-                                    },
-                                    _ => (cell(&columns, row, c.name, q)),
+                            @for (c, value) in shown.iter().zip(&showing.values) {
+                                @let href = matches!(row.kind, RowKind::Project).then(|| drill(r, columns, row, c.name)).flatten();
+                                @match (value, href) {
+                                    (None, _) => (heading_cell(columns, row)),
+                                    (Some((_, v)), Some(href)) => td class="num" { a class="drill" href=(href) { (v) } },
+                                    (Some(v), None) => (cell(columns, row, c.name, q, v)),
                                 }
                             }
-                            @if let Some(p) = previous {
-                                (movement_cells(p.rags.get(&row.key).map(String::as_str), text(&columns, &row.cells, "rag")))
+                            @if let Some(moved) = &showing.movement {
+                                @for (class, text) in moved { td class=[class] { (text) } }
                             }
                         };
                         @match row.kind {
-                            RowKind::Project => tr data-grant=(grant) data-project=(text(&columns, &row.cells, "project")) { (tr_body) },
-                            RowKind::Priority => tr class="subtotal" data-priority=(text(&columns, &row.cells, "priority")) { (tr_body) },
+                            RowKind::Project => tr data-grant=(grant) data-project=(text(columns, &row.cells, "project")) { (tr_body) },
+                            RowKind::Priority => tr class="subtotal" data-priority=(text(columns, &row.cells, "priority")) { (tr_body) },
                             RowKind::Grant => tr class="subtotal" data-grant-total=(grant) { (tr_body) },
                             RowKind::Total => tr id="variance-total" { (tr_body) },
                         }
@@ -361,6 +401,9 @@ fn variance_table(r: &VarianceReport, all: bool, previous: Option<&Previous>, ru
 /// at the report's date; committed, its open commitments (only for the current figures:
 /// what is outstanding is known now, not as at a past date).
 fn drill(r: &VarianceReport, columns: &[Column<Line>], row: &Row, name: &str) -> Option<String> {
+    if !matches!(name, "actual" | "committed") {
+        return None;
+    }
     let at = |n: &str| text(columns, &row.cells, n).to_owned();
     let filters =
         vec![("financial_year", r.financial_year.to_string()), ("grant", at("grant")), ("project", at("project"))];
@@ -382,29 +425,31 @@ fn drill(r: &VarianceReport, columns: &[Column<Line>], row: &Row, name: &str) ->
 
 /// The variance lines as cards, for a narrow screen: each project a heading and its figures
 /// as label and value, the same columns as the table.
-fn variance_cards(r: &VarianceReport, all: bool, previous: Option<&Previous>) -> Markup {
-    let q = r.forecast_quarter;
-    let columns = page_columns();
-    let shown: Vec<Shown> =
-        chosen(&GROUPS, all).into_iter().flat_map(|(_, c)| c).filter(|c| c.name != "project").collect();
+fn variance_cards(
+    columns: &[Column<Line>],
+    lines: &[Row],
+    showing: &[Shows],
+    all: bool,
+    previous: Option<&Previous>,
+) -> Markup {
+    let shown: Vec<Shown> = chosen(&GROUPS, all).into_iter().flat_map(|(_, c)| c).collect();
     html! {
         ol class="cards" aria-label="Variance per project and grant, as cards" {
-            @for row in rows(r) {
+            @for (row, showing) in lines.iter().zip(showing) {
                 li class="card" {
                     h3 {
                         @match &row.heading {
                             Some(h) => (h),
-                            None => { (text(&columns, &row.cells, "project")) " " span class="sub" { (text(&columns, &row.cells, "project_name")) } },
+                            None => { (text(columns, &row.cells, "project")) " " span class="sub" { (text(columns, &row.cells, "project_name")) } },
                         }
                     }
                     dl {
-                        @for c in &shown {
-                            @let (class, value) = value(&columns, &row.cells, c.name, q);
-                            div { dt { (c.label) } dd class=[class] { (value) } }
+                        @for (c, value) in shown.iter().zip(&showing.values) {
+                            @if let Some((class, value)) = value {
+                                div { dt { (c.label) } dd class=[class] { (value) } }
+                            }
                         }
-                        @if let Some(p) = previous {
-                            @let now = text(&columns, &row.cells, "rag");
-                            @let [(then_class, then), (move_class, moved)] = movement(p.rags.get(&row.key).map(String::as_str), now);
+                        @if let (Some(p), Some([(then_class, then), (move_class, moved)])) = (previous, &showing.movement) {
                             div { dt { "RAG at " (p.as_at) } dd class=[then_class] { (then) } }
                             div { dt { "Movement" } dd class=[move_class] { (moved) } }
                         }
@@ -517,12 +562,11 @@ fn quarter_chart(q: &QuarterlyReport) -> Markup {
 
 /// The officers' forecasts behind the variance table: each row's explanation and RAG
 /// reason, read from the report's columns by name.
-fn forecasts_section(r: &VarianceReport, running: &str) -> Markup {
-    let columns = page_columns();
+fn forecasts_section(r: &VarianceReport, columns: &[Column<Line>], rows: &[Row], running: &str) -> Markup {
     let q = r.forecast_quarter;
-    let lines: Vec<Row> = rows(r)
-        .into_iter()
-        .filter(|l| matches!(l.kind, RowKind::Project) && text(&columns, &l.cells, "forecast_basis") == "officer")
+    let lines: Vec<&Row> = rows
+        .iter()
+        .filter(|l| matches!(l.kind, RowKind::Project) && text(columns, &l.cells, "forecast_basis") == "officer")
         .collect();
     if lines.is_empty() {
         return html! {
@@ -548,15 +592,15 @@ fn forecasts_section(r: &VarianceReport, running: &str) -> Markup {
             }
             tbody {
                 @for row in &lines {
-                    @let cell = |name: &str| text(&columns, &row.cells, name);
+                    @let cell = |name: &str| text(columns, &row.cells, name);
                     tr data-grant=(cell("grant")) data-project=(cell("project")) {
                         (project_cell(cell("project"), cell("project_name")))
                         @for name in shown {
                             @match name {
-                                "progress_rag" => (progress_cell(&columns, &row.cells, q)),
+                                "progress_rag" => (progress_cell(columns, &row.cells, q)),
                                 "officer_forecast" => td class="num" { (figure(cell(name), Kind::Money)) },
                                 _ => {
-                                    @let (class, value) = value(&columns, &row.cells, name, q);
+                                    @let (class, value) = value(columns, &row.cells, name, q);
                                     td class=[class] { (value) }
                                 }
                             }
@@ -674,6 +718,11 @@ pub fn render(v: &View) -> String {
     let year = &r.financial_year;
     let running =
         format!("Budget report {year} · {} · figures as known at {} · {}", when(r), v.known_at, v.partnership);
+    // Every line's cells, and the shown ones' text, once for the table, the cards and the forecasts.
+    let columns = page_columns();
+    let lines = rows(r, &columns);
+    let shown: Vec<Shown> = chosen(&GROUPS, v.all_columns).into_iter().flat_map(|(_, c)| c).collect();
+    let showing = shows(&columns, &lines, &shown, v.previous, r.forecast_quarter);
     let body = html! {
         header class="masthead" {
             p class="partnership" { (v.partnership) }
@@ -726,10 +775,10 @@ pub fn render(v: &View) -> String {
                     }
                 }
                 (columns_link(r, v.all_columns))
-                (variance_table(r, v.all_columns, v.previous, &running))
-                (variance_cards(r, v.all_columns, v.previous))
+                (variance_table(r, &columns, &lines, &showing, v.all_columns, v.previous, &running))
+                (variance_cards(&columns, &lines, &showing, v.all_columns, v.previous))
             }
-            section class="long" aria-labelledby="h-forecasts" { h2 id="h-forecasts" { "Forecasts" } (forecasts_section(r, &running)) }
+            section class="long" aria-labelledby="h-forecasts" { h2 id="h-forecasts" { "Forecasts" } (forecasts_section(r, &columns, &lines, &running)) }
             section class="long" aria-labelledby="h-indicators" {
                 h2 id="h-indicators" { "Outputs and outcomes" } (indicators_section(v.monitoring_lines, r.forecast_quarter, &running))
             }
