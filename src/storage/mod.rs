@@ -76,6 +76,11 @@ pub struct Store {
     backend: Backend,
 }
 
+/// How much of a SQLite file its connections map into memory for reads (1 GiB): shared
+/// between connections through the operating system's page cache, so it costs address space,
+/// not memory per connection.
+const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+
 /// How long a writer waits for its turn (the writer connection, or SQLite's write lock held
 /// by another process) before the request is answered 503 and may be retried.
 pub const WRITE_WAIT_MAX: Duration = Duration::from_secs(20);
@@ -127,6 +132,11 @@ impl Store {
                         conn.execute("pragma journal_mode = wal").await?;
                         conn.execute("pragma synchronous = full").await?;
                         conn.execute("pragma foreign_keys = on").await?;
+                        // Reads map the file instead of copying each page through a read call
+                        // into every connection's own small cache: a report over a large ledger
+                        // spent a third of its time in those copies. SQLite maps it read-only;
+                        // writes still go through the WAL.
+                        conn.execute(format!("pragma mmap_size = {SQLITE_MMAP_BYTES}").as_str()).await?;
                         conn.execute(format!("pragma busy_timeout = {wait_ms}").as_str()).await?;
                     } else {
                         // A row lock held too long (another writer, a stuck session) fails
