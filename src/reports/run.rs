@@ -8,8 +8,10 @@ use super::csv_out::Cell;
 use super::multi_year::MultiYearReport;
 use super::quarterly::QuarterlyReport;
 use super::{VarianceReport, commissioner, multi_year, quarterly, variance};
+use crate::domain::rag::RagRule;
 use crate::domain::{AccountKind, FinancialYear, Money};
 use crate::model::known::Known;
+use crate::model::reports::{AccountFigure, Labels, Plans};
 use crate::storage::reports as sql;
 use crate::storage::{Store, StoreError};
 
@@ -61,21 +63,63 @@ pub async fn variance_in_quarter(
 ) -> Result<VarianceReport, StoreError> {
     known_year(store, year).await?;
     known_grant(store, grant).await?;
+    let shared = Shared::read(store, year, grant, known).await?;
+    variance_from(store, &shared, year, as_at, known, grant, quarter, today).await
+}
+
+/// What every variance report of a year (and grant, counting what `known` keeps) reads the
+/// same whatever its date: read once when a page shows several reports of the year.
+struct Shared {
+    labels: Labels,
+    rule: RagRule,
+    plans: Plans,
+    /// The year before's current figures: what it carried forward into this year.
+    prior: Vec<AccountFigure>,
+}
+
+impl Shared {
+    async fn read(
+        store: &Store,
+        year: FinancialYear,
+        grant: Option<&str>,
+        known: &Known,
+    ) -> Result<Shared, StoreError> {
+        let (labels, rule, plans, prior) = tokio::try_join!(
+            sql::labels(store),
+            sql::rag_rule(store),
+            sql::plans(store, year),
+            sql::account_figures(store, year.prev(), grant, None, known),
+        )?;
+        Ok(Shared { labels, rule, plans, prior })
+    }
+}
+
+/// `variance_in_quarter` on what `shared` holds, once the year and grant are known.
+#[allow(clippy::too_many_arguments)]
+async fn variance_from(
+    store: &Store,
+    shared: &Shared,
+    year: FinancialYear,
+    as_at: Option<NaiveDate>,
+    known: &Known,
+    grant: Option<&str>,
+    quarter: Option<u8>,
+    today: NaiveDate,
+) -> Result<VarianceReport, StoreError> {
     let report_date = as_at.unwrap_or(today);
     let quarter = quarter.unwrap_or_else(|| variance::quarter_clamped(year, report_date));
-    let accounts = sql::account_figures(store, year, grant, as_at, known).await?;
-    let labels = sql::labels(store).await?;
-    let rule = sql::rag_rule(store).await?;
-    let plans = sql::plans(store, year).await?;
-    let forecasts = crate::storage::monitoring::latest_forecasts(store, year, quarter, as_at, known).await?;
-    let measures = variance::Measures { rule: &rule, plans: &plans, quarter, forecasts: &forecasts };
-    let mut report = variance::build(year, as_at, report_date, &accounts, &labels, measures);
+    let (accounts, forecasts) = tokio::try_join!(
+        sql::account_figures(store, year, grant, as_at, known),
+        crate::storage::monitoring::latest_forecasts(store, year, quarter, as_at, known),
+    )?;
+    let measures = variance::Measures { rule: &shared.rule, plans: &shared.plans, quarter, forecasts: &forecasts };
+    let mut report = variance::build(year, as_at, report_date, &accounts, &shared.labels, measures);
     report.as_known_at = known.label();
     // What the year before carried forward arrived in this year's award (its carry-forward
     // entry is dated this year's first day, so it is in every as-at report of this year).
-    let prior = sql::account_figures(store, year.prev(), grant, None, known).await?;
     let carried_in = |g: &str| -> i64 {
-        prior
+        shared
+            .prior
             .iter()
             .filter(|a| a.grant == g && a.project.is_none() && a.kind == AccountKind::Carried)
             .map(|a| -a.pence)
@@ -90,6 +134,41 @@ pub async fn variance_in_quarter(
         .map(|g| g.brought_forward)
         .fold(Money::ZERO, |a, b| a.checked_add(b).expect("report sums stay within i64"));
     Ok(report)
+}
+
+/// The dashboard's reports of a year, as `variance` and `quarterly` answer them alone, with
+/// what they share read once: the variance report (current, or as at `as_at`), the same
+/// report as at `previous` (the last quarter end, for "since last quarter"), and the spend
+/// per quarter as at `as_at`.
+pub struct Dashboard {
+    pub report: VarianceReport,
+    pub previous: Option<VarianceReport>,
+    pub quarters: QuarterlyReport,
+    pub labels: Labels,
+}
+
+pub async fn dashboard(
+    store: &Store,
+    year: FinancialYear,
+    as_at: Option<NaiveDate>,
+    previous: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Dashboard, StoreError> {
+    let now = &Known::Now;
+    known_year(store, year).await?;
+    let shared = Shared::read(store, year, None, now).await?;
+    let (report, previous, spend) = tokio::try_join!(
+        variance_from(store, &shared, year, as_at, now, None, None, today),
+        async {
+            match previous {
+                Some(end) => variance_from(store, &shared, year, Some(end), now, None, None, today).await.map(Some),
+                None => Ok(None),
+            }
+        },
+        sql::spend_by_quarter(store, year, None, as_at, now),
+    )?;
+    let quarters = quarterly::build(&year.to_string(), as_at, &spend, &shared.labels);
+    Ok(Dashboard { report, previous, quarters, labels: shared.labels })
 }
 
 /// Spend per quarter, of entries dated up to `as_at` (default: all) that `known` keeps.

@@ -543,3 +543,36 @@ backend_test!(rag_thresholds_are_settings, |app: TestApp| async move {
     let r = app.patch("/api/v1/settings", Role::Approver, json!({ "rag_amber_pct": "12" })).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 });
+
+// The dashboard reads its three reports together, sharing what they read the same; each must
+// be what the report answers alone, at every kind of date the page passes (current, a
+// quarter's last day, inside a quarter) and with the previous quarter's end beside it.
+backend_test!(the_dashboards_reports_are_the_reports_alone, |app: TestApp| async move {
+    use grant_ledger::domain::{FinancialYear, parse_date};
+    use grant_ledger::model::known::Known;
+    use grant_ledger::reports::run;
+    scenario(&app).await;
+    let year = FinancialYear::parse("2022-23").unwrap();
+    let today = parse_date("2023-02-10").unwrap();
+    for as_at in [None, Some("2022-06-30"), Some("2022-11-15"), Some("2023-03-31")] {
+        let as_at = as_at.map(|d| parse_date(d).unwrap());
+        let previous = Some(parse_date("2022-09-30").unwrap());
+        let together = run::dashboard(&app.store, year, as_at, previous, today).await.unwrap();
+        let alone = run::variance(&app.store, year, as_at, &Known::Now, None, today).await.unwrap();
+        let before = run::variance(&app.store, year, previous, &Known::Now, None, today).await.unwrap();
+        let quarters = run::quarterly(&app.store, year, None, as_at, &Known::Now).await.unwrap();
+        assert_eq!(json_of(&together.report), json_of(&alone), "variance as at {as_at:?}");
+        assert_eq!(together.previous.as_ref().map(json_of), Some(json_of(&before)), "previous, as at {as_at:?}");
+        assert_eq!(json_of(&together.quarters), json_of(&quarters), "quarters as at {as_at:?}");
+        assert!(alone.rows.iter().any(|r| r.figures.actual.pence() != 0), "the scenario has spend as at {as_at:?}");
+    }
+    let none = run::dashboard(&app.store, year, None, None, today).await.unwrap();
+    assert!(none.previous.is_none(), "no previous quarter, no previous report");
+    let unknown = run::dashboard(&app.store, FinancialYear::parse("2031-32").unwrap(), None, None, today).await;
+    assert!(unknown.is_err(), "an unknown year is refused as the reports refuse it");
+});
+
+/// A report as the JSON it is served as, to compare two by value.
+fn json_of<T: serde::Serialize>(report: &T) -> Value {
+    serde_json::to_value(report).expect("a report serialises")
+}

@@ -561,24 +561,18 @@ dashboard_get! {
         let all_years = crate::model::page::PAGE_LIMIT_MAX;
         let read = tokio::try_join!(
             async { Ok::<_, AppError>(crate::storage::reference::list_financial_years(store, "", all_years).await?) },
-            async { Ok(run::variance(store, year, as_at, &Known::Now, None, today()).await?) },
-            // Every figure on the page is as at the same date, the quarters included.
-            async { Ok(run::quarterly(store, year, None, as_at, &Known::Now).await?) },
-            async { Ok(crate::storage::reports::labels(store).await?) },
+            // The variance report, the quarters (every figure as at the same date) and the
+            // variance report as at the last quarter end for "since last quarter", reading
+            // what they share once.
+            async { Ok(run::dashboard(store, year, as_at, previous_end, today()).await?) },
             async { Ok(crate::storage::monitoring::indicators(store, None, Some(year), &Known::Now).await?) },
             filed_section(&s, year),
             // The report's own figures, as at the page's date (today when none is asked for).
             async { Ok(crate::reports::cash::run(store, year, as_at, &Known::Now, today()).await?) },
             async { Ok(crate::storage::operations::agreements_of_year(store, year).await?) },
-            // "Since last quarter": the same report as at the last quarter end before the page's date.
-            async {
-                Ok(match previous_end {
-                    Some(end) => Some(run::variance(store, year, Some(end), &Known::Now, None, today()).await?),
-                    None => None,
-                })
-            },
         )?;
-        let (years, report, quarters, labels, indicators, filed_section, cash_position, agreements, previous) = read;
+        let (years, reports, indicators, filed_section, cash_position, agreements) = read;
+        let run::Dashboard { report, previous, quarters, labels } = reports;
         let lines = crate::reports::monitoring::lines(year, report.forecast_quarter, &report, &indicators, &labels);
         let year_codes: Vec<String> = years.items.into_iter().map(|y| y.code).collect();
         let cash_section = cash::section(&cash_position, Need::Approver.allows(who.0.role));
