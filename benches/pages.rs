@@ -248,7 +248,10 @@ async fn measure(
         let stats = timed(format!("{name}: GET {path}"), path.clone(), "page").await;
         results.push((name, path, stats));
     }
-    dashboard_reads(&store, year, runs).await?;
+    // `GL_BENCH_READS=0` leaves out the reads timed alone (e.g. to profile the pages only).
+    if std::env::var("GL_BENCH_READS").as_deref() != Ok("0") {
+        dashboard_reads(&store, year, runs).await?;
+    }
     // The baseline again, after the pages, so a change of load during the run shows.
     let again = timed(format!("baseline again: GET {baseline_path} (JSON)"), baseline_path, "api").await;
     println!("summary ({backend}): server time, median, against the target of {}:", ms(TARGET));
