@@ -69,7 +69,8 @@ pub async fn account_figures(
             // An account's balance at the end of `date` is its whole quarters before the
             // date's own (`quarter_balances`, a few rows an account) plus that quarter's
             // postings up to the date, or equally its whole quarters to the end of the date's
-            // quarter less the postings after the date in it: whichever range is shorter, an
+            // quarter less the postings after the date in it: whichever range holds fewer
+            // entries (as at today, that is the few or none dated after it), an
             // index-only scan of postings_account_date_amount within one quarter at most. A
             // quarter's last day reads no postings. This holds wherever an account's postings
             // lie (a budget account's in its year, rule 5; a cash account's possibly before or
@@ -84,7 +85,7 @@ pub async fn account_figures(
             } else if date == end {
                 "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
                    where q.account = b.account and q.quarter_start <= $4)"
-            } else if date - start < end - date {
+            } else if !fewer_after(store, year, date, end).await? {
                 "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
                    where q.account = b.account and q.quarter_start < $4)
                  + (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
@@ -114,6 +115,27 @@ pub async fn account_figures(
         }
     };
     rows.iter().map(figure_from).collect()
+}
+
+/// True when fewer of `year`'s entries are dated after `date` up to `end` (its quarter's last
+/// day) than from the quarter's first day up to `date`: then the postings after the date are
+/// the shorter range to read. Counted from `entry_day_totals`, a row a day, grant and kind.
+async fn fewer_after(store: &Store, year: FinancialYear, date: NaiveDate, end: NaiveDate) -> Result<bool, StoreError> {
+    let (start, _) = quarter_bounds(date);
+    let row = sqlx::query(
+        "select cast(coalesce(sum(case when entry_date <= $3 then entries else 0 end), 0) as bigint) as up_to,
+                cast(coalesce(sum(case when entry_date > $3 then entries else 0 end), 0) as bigint) as after
+         from entry_day_totals
+         where financial_year = $1 and entry_date >= $2 and entry_date <= $4",
+    )
+    .bind(year.to_string())
+    .bind(start.to_string())
+    .bind(date.to_string())
+    .bind(end.to_string())
+    .fetch_one(store.pool())
+    .await?;
+    let (up_to, after): (i64, i64) = (row.try_get("up_to")?, row.try_get("after")?);
+    Ok(after < up_to)
 }
 
 /// True when no entry is dated after `date`, read from the newest entry date
@@ -217,41 +239,47 @@ pub async fn spend_by_quarter(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     if last != end {
-        spend.extend(spend_in_quarter(store, year, grant, start, last).await?);
+        let back_from_end = fewer_after(store, year, last, end).await?;
+        spend.extend(spend_in_quarter(store, year, grant, start, last, end, back_from_end).await?);
     }
     Ok(spend)
 }
 
 /// Net postings on `spent:` accounts of a year per (grant, project) dated from `start`, a
-/// quarter's first day, to `last` in the same quarter: each account's range of the
-/// (account, entry_date, amount_pence) index summed, with nothing to sort. An account with
-/// no posting in the range sums to null and is left out, as a join would leave it.
+/// quarter's first day, to `last` in the same quarter (`end` its last day): each account's
+/// range of the (account, entry_date, amount_pence) index summed, with nothing to sort, or,
+/// when `back_from_end` (fewer entries after `last`), the quarter's kept sum less the
+/// postings after `last`. An account with no posting up to `last` in the quarter is left
+/// out, as a join would leave it.
 async fn spend_in_quarter(
     store: &Store,
     year: FinancialYear,
     grant: Option<&str>,
     start: NaiveDate,
     last: NaiveDate,
+    end: NaiveDate,
+    back_from_end: bool,
 ) -> Result<Vec<QuarterSpend>, StoreError> {
     let quarter = year.quarter_of(start).ok_or_else(|| StoreError::Corrupt(format!("{start} is not in {year}")))?;
+    let pence = if back_from_end {
+        "(select q.pence from quarter_balances q where q.account = b.account and q.quarter_start = $3)
+         - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+            where p.account = b.account and p.entry_date > $4 and p.entry_date <= $5)"
+    } else {
+        "(select cast(sum(p.amount_pence) as bigint) from postings p
+           where p.account = b.account and p.entry_date >= $3 and p.entry_date <= $4)"
+    };
     let sql = format!(
-        "select grant_code, project_code, pence from (
-             select b.grant_code, b.project_code,
-                    (select cast(sum(p.amount_pence) as bigint) from postings p
-                      where p.account = b.account and p.entry_date >= $3 and p.entry_date <= $4) as pence
-             from balances b
-             where b.kind = {spent} and b.financial_year = $1 and ($2 is null or b.grant_code = $2)
-         ) as ranged
-         where pence is not null",
+        "select b.grant_code, b.project_code, cast({pence} as bigint) as pence
+         from balances b
+         where b.kind = {spent} and b.financial_year = $1 and ($2 is null or b.grant_code = $2)
+           and exists (select 1 from postings p where p.account = b.account and p.entry_date >= $3 and p.entry_date <= $4)",
         spent = AccountKind::Spent.sql()
     );
-    let rows = sqlx::query(&sql)
-        .bind(year.to_string())
-        .bind(grant)
-        .bind(start.to_string())
-        .bind(last.to_string())
-        .fetch_all(store.pool())
-        .await?;
+    let query = sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(start.to_string()).bind(last.to_string());
+    // Only the kept sum less what follows names the quarter's end.
+    let query = if back_from_end { query.bind(end.to_string()) } else { query };
+    let rows = query.fetch_all(store.pool()).await?;
     rows.iter()
         .map(|r| -> Result<_, StoreError> {
             Ok(QuarterSpend {
