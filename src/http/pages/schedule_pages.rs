@@ -122,7 +122,7 @@ async fn schedule_control(s: &AppState, grant: &str, fy: &str) -> Result<(Contro
     Ok((control, schedule))
 }
 
-fn schedule_path(grant: &str, year: FinancialYear) -> String {
+pub(super) fn schedule_path(grant: &str, year: FinancialYear) -> String {
     format!("/grants/{grant}/awards/{year}/payment-schedule")
 }
 

@@ -244,7 +244,8 @@ fn pounds(m: Money) -> String {
 page_get! {
     /// A financial year: whether it is open or closed, its quarters (each with the form to lock
     /// or unlock it), the returns filed for it (each with the form to file one), its awards (each
-    /// with its year-end form), and the form to close or reopen it.
+    /// with its year-end form and, for an approver or admin, its payment schedule's form), and
+    /// the form to close or reopen it.
     ///
     /// Roles: every role, signed in with the session cookie `gl_session`; without a live
     /// session, 303 to `/sign-in`. The forms it links to are admin's (year end: approver's too;
@@ -261,6 +262,8 @@ page_get! {
         let filed = returns::list(&s.store, None, Some(year), 0, 50).await?.items;
         let awards = awards_of(&s, year).await?;
         let closed = record.status.as_str() == "closed";
+        // Linked only for the roles that may set it: the others would meet a refusal.
+        let may_schedule = Need::Approver.allows(who.role);
         let title = format!("Financial year {year}");
         let body = html! {
             (super::html::masthead(&title, &who.name))
@@ -321,6 +324,7 @@ page_get! {
                             thead { tr {
                                 th scope="col" { "Grant" } th scope="col" class="num" { "Award" } th scope="col" class="num" { "Unallocated" }
                                 th scope="col" class="num" { "Carried forward or returned" } th scope="col" class="noprint" { "Year end" }
+                                @if may_schedule { th scope="col" class="noprint" { "Payment schedule" } }
                             } }
                             tbody {
                                 @for a in &awards {
@@ -331,6 +335,11 @@ page_get! {
                                         td class="num" { (pounds(a.carried_forward_or_returned)) }
                                         td class="noprint" {
                                             a id={ "year-end-" (a.grant) } href={ "/grants/" (a.grant) "/awards/" (year) "/year-end" } { "Year end of " (a.grant) }
+                                        }
+                                        @if may_schedule {
+                                            td class="noprint" {
+                                                a id={ "payment-schedule-" (a.grant) } href=(super::schedule_pages::schedule_path(&a.grant, year)) { "Payment schedule of " (a.grant) }
+                                            }
                                         }
                                     }
                                 }
