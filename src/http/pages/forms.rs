@@ -36,7 +36,7 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::csrf::{CsrfForm, Refused};
-use super::{NoSession, Session, page_response, percent_encode};
+use super::{NoSession, Session, actor, page_response, percent_encode};
 use crate::http::AppState;
 use crate::http::auth::Need;
 use crate::http::error::AppError;
@@ -394,7 +394,7 @@ pub async fn post<T: RecordForm>(
     let (fields, confirmed) = for_reading(&pairs, &confirms);
     let refusal = match T::from_form(Fields::text_pairs(fields), s.today()) {
         Err(errors) => Refusal::of(AppError::Validation(errors)).await,
-        Ok(cmd) => match cmd.record_confirmed(&s.store, Actor { name: &principal.name, idem: None }, confirmed).await {
+        Ok(cmd) => match cmd.record_confirmed(&s.store, actor(&principal.name), confirmed).await {
             Ok(path) => return Redirect::to(&path).into_response(),
             Err(Stop::Store(e)) => Refusal::of(AppError::Store(e)).await,
             Err(Stop::Ask(r)) => Ok(r),

@@ -56,6 +56,7 @@ use super::throttle::Client;
 use chrono::NaiveDate;
 
 use crate::domain::FinancialYear;
+use crate::model::Actor;
 use crate::model::formats::{DataFormat, SheetFormat};
 use crate::model::known::Known;
 use crate::model::tokens::Principal;
@@ -236,6 +237,12 @@ impl Session {
     pub fn shown_name(&self) -> &str {
         if self.0.display_name.is_empty() { &self.0.name } else { &self.0.display_name }
     }
+}
+
+/// Who records what a page's form sends: the signed-in person by `name`, the name entries and
+/// the audit trail record, with no idempotency key (a form carries none).
+fn actor(name: &str) -> Actor<'_> {
+    Actor { name, idem: None }
 }
 
 /// Percent-encodes everything but unreserved characters and `/`, for a query value.

@@ -213,7 +213,7 @@ async fn decide(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let actor = Actor { name: &principal.name, idem: None };
+    let actor = super::actor(&principal.name);
     let pairs: Vec<(String, String)> = form.pairs().iter().filter(|(k, _)| k != "csrf_token").cloned().collect();
     let reason = pairs.iter().find(|(k, _)| k == "reason").map(|(_, v)| v.clone()).unwrap_or_default();
     let done = if reject {

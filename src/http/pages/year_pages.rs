@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::csrf::{CsrfForm, Refused};
 use super::forms::{Look, RecordForm, Refusal, page_get, record_form_routes, render_at};
-use super::{NoSession, Session, page_response, percent_encode};
+use super::{NoSession, Session, actor, page_response, percent_encode};
 use crate::domain::{FinancialYear, Money};
 use crate::http::AppState;
 use crate::http::auth::Need;
@@ -199,10 +199,6 @@ where
         Ok(c) => show::<T>(s, &who, &c, &pairs, &refusal).await,
         Err(e) => e.into_response(),
     }
-}
-
-fn actor(name: &str) -> Actor<'_> {
-    Actor { name, idem: None }
 }
 
 /// The year's state and quarters, above each of its forms.
