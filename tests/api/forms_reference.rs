@@ -191,3 +191,37 @@ backend_test!(a_bad_or_refused_virement_comes_back_on_the_form, |app: TestApp| a
     let p = send(&app, "GET", "/virements/9999", Some(&viewer), None, &[]).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
 });
+
+backend_test!(a_person_offered_no_decision_on_a_waiting_virement_is_told_why, |app: TestApp| async move {
+    setup(&app).await;
+    let approver = sign_in(&app, Role::Approver).await;
+    let id = id_of(&post_from(&app, &approver, "/virements/new", "/virements", &virement("6000")).await);
+    let page_path = format!("/virements/{id}");
+    // Its proposer: another approver must decide it.
+    let page = send(&app, "GET", &page_path, Some(&approver), None, &[]).await;
+    assert!(!page.text.contains("approve-form"), "{}", page.text);
+    let why = element(&page.text, "no-decision");
+    assert!(why.contains("You proposed this virement, so another approver must decide it"), "{why}");
+    assert!(why.contains("an approver or admin other than you may approve or reject it"), "{why}");
+    // Sent anyway and refused: the page again says why.
+    let own =
+        post_from(&app, &approver, "/dashboard?financial_year=2023-24", &format!("{page_path}/approve"), &[]).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
+    assert!(element(&own.text, "no-decision").contains("another approver must decide it"), "{}", own.text);
+    // A role that decides none: who may.
+    for (role, word) in [(Role::Viewer, "viewer"), (Role::Finance, "finance")] {
+        let secret = sign_in(&app, role).await;
+        let page = send(&app, "GET", &page_path, Some(&secret), None, &[]).await;
+        assert!(!page.text.contains("approve-form"), "{word}: {}", page.text);
+        let why = element(&page.text, "no-decision");
+        assert!(why.contains(&format!("Your role ({word}) does not decide virements")), "{why}");
+        assert!(why.contains("an approver or admin other than its proposer, test approver, must approve"), "{why}");
+    }
+    // Another approver is offered the forms, and no excuse; once decided, nobody is.
+    let second = second_approver(&app).await;
+    let page = send(&app, "GET", &page_path, Some(&second), None, &[]).await;
+    assert!(page.text.contains("id=\"approve-form\"") && !page.text.contains("no-decision"), "{}", page.text);
+    assert_eq!(id_of(&post_from(&app, &second, &page_path, &format!("{page_path}/approve"), &[]).await), id);
+    let page = send(&app, "GET", &page_path, Some(&approver), None, &[]).await;
+    assert!(!page.text.contains("no-decision") && !page.text.contains("approve-form"), "{}", page.text);
+});

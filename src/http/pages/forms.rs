@@ -44,6 +44,7 @@ use crate::model::Actor;
 use crate::model::fields::{FieldError, Fields, FromFields};
 use crate::model::page::PAGE_LIMIT_MAX;
 use crate::model::postings::AllocationCmd;
+use crate::model::tokens::Principal;
 use crate::model::wire;
 use crate::storage::{Store, StoreError, operations as ops, reference};
 
@@ -364,7 +365,7 @@ pub async fn new_page<T: RecordForm>(s: &AppState, who: Result<Session, NoSessio
     if !T::NEED.allows(principal.role) {
         return AppError::Forbidden.into_response();
     }
-    match render::<T>(s, &principal.name, &token, &[], &Refusal::default()).await {
+    match render::<T>(s, &principal, &token, &[], &Refusal::default()).await {
         Ok(page) => page_response(StatusCode::OK, page),
         Err(e) => e.into_response(),
     }
@@ -411,7 +412,7 @@ pub async fn post<T: RecordForm>(
         refusal.period_closed_beside("date");
     }
     let status = refusal.status;
-    match render::<T>(s, &principal.name, &token, &pairs, &refusal).await {
+    match render::<T>(s, &principal, &token, &pairs, &refusal).await {
         Ok(page) => page_response(status, page),
         Err(e) => e.into_response(),
     }
@@ -825,7 +826,7 @@ async fn choices_for(s: &AppState, field: &str) -> Result<Vec<(String, String)>,
 /// The form, blank or again with `pairs` kept and `refusal` shown.
 async fn render<T: RecordForm>(
     s: &AppState,
-    signed_in_as: &str,
+    who: &Principal,
     token: &str,
     pairs: &[(String, String)],
     refusal: &Refusal,
@@ -837,7 +838,7 @@ async fn render<T: RecordForm>(
     let action = format!("/{}", T::NAME);
     let confirms: Vec<(&str, &str)> = T::CONFIRMS.iter().map(|(n, _, code)| (*n, *code)).collect();
     let body = html! {
-        (super::html::masthead(T::TITLE, signed_in_as))
+        (super::html::masthead(T::TITLE, who))
         main class="form-page" {
             (T::intro())
             (form_html(&FormParts { action: &action, submit: T::TITLE, fields: &fields, fixed: T::FIXED, confirms: &confirms, choices: &choices }, token, pairs, refusal))
@@ -859,7 +860,7 @@ pub struct Look<'a> {
 /// `refusal` shown: the recording forms' page, for forms whose address names their record.
 pub async fn render_at<T: ToSchema>(
     s: &AppState,
-    signed_in_as: &str,
+    who: &Principal,
     token: &str,
     look: &Look<'_>,
     pairs: &[(String, String)],
@@ -876,7 +877,7 @@ pub async fn render_at<T: ToSchema>(
         choices: &choices,
     };
     let body = html! {
-        (super::html::masthead(look.title, signed_in_as))
+        (super::html::masthead(look.title, who))
         main class="form-page" {
             (look.intro)
             (form_html(&parts, token, pairs, refusal))

@@ -63,7 +63,7 @@ fn upload_page(who: &Session, mapping: &str, problem: &Refusal) -> String {
     let file_error = problem.error_of("file");
     let mapping_error = problem.error_of("mapping");
     let body = html! {
-        (super::html::masthead("Import spend", who.shown_name()))
+        (super::html::masthead("Import spend", &who.0))
         main id="content" {
             (summary(problem, &labels, "Nothing was kept. Choose the file and send it again."))
             p { "The file is checked line by line and nothing is recorded: you see what it would do, then confirm it." }
@@ -343,7 +343,7 @@ fn render(
         (None, None) => "dry run: nothing is recorded until it is confirmed",
     };
     let body = html! {
-        (super::html::masthead(&title, who.shown_name()))
+        (super::html::masthead(&title, &who.0))
         main id="content" {
             (summary(problem, &[("reason", "Reason"), ("date", "Date")], "Nothing was changed."))
             dl class="record" id="import" {

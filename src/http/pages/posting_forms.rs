@@ -351,7 +351,7 @@ async fn commitment_html(
     let evidence_action = format!("/commitments/{id}/evidence");
     let agreement = c.recipient.is_some();
     let body = html! {
-        (super::html::masthead(&title, &who.name))
+        (super::html::masthead(&title, who))
         main {
             (details_html(&c))
             @if may {

@@ -104,7 +104,7 @@ async fn show<T: ToSchema>(
     let look = Look { title: &c.title, action: &c.path, labels: c.labels, intro: c.intro.clone() };
     let status =
         if pairs.is_empty() && refusal.status() == StatusCode::default() { StatusCode::OK } else { refusal.status() };
-    match render_at::<T>(s, &who.0.name, &who.1, &look, pairs, refusal).await {
+    match render_at::<T>(s, &who.0, &who.1, &look, pairs, refusal).await {
         Ok(page) => page_response(status, page),
         Err(e) => e.into_response(),
     }
@@ -262,7 +262,7 @@ page_get! {
         let may_schedule = Need::Approver.allows(who.role);
         let title = format!("Financial year {year}");
         let body = html! {
-            (super::html::masthead(&title, &who.name))
+            (super::html::masthead(&title, &who))
             main id="content" tabindex="-1" {
                 p id="year-state" {
                     (record.start_date) " to " (record.end_date) ": " strong { (record.status.as_str()) } "."
@@ -713,7 +713,7 @@ async fn return_form(State(s): State<AppState>, who: Result<Session, NoSession>,
             }
         },
     };
-    match render_at::<FileReturnCmd>(&s, &who.0.name, &who.1, &look, &pairs, &Refusal::default()).await {
+    match render_at::<FileReturnCmd>(&s, &who.0, &who.1, &look, &pairs, &Refusal::default()).await {
         Ok(page) => page_response(StatusCode::OK, page),
         Err(e) => e.into_response(),
     }
@@ -749,7 +749,7 @@ page_get! {
         let changed = filing::changed(&s.store, &r).await?;
         let title = format!("Filed return {id}");
         let body = html! {
-            (super::html::masthead(&title, &who.name))
+            (super::html::masthead(&title, &who))
             main id="content" tabindex="-1" { (return_html(&r, changed)) }
         };
         Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))
