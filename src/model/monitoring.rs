@@ -41,6 +41,8 @@ pub struct ForecastCmd {
     pub made_on: NaiveDate,
 }
 
+/// On the clock's today: what the contract's check reads. The API route and the form read with
+/// `read_on`, on the ledger's today.
 impl FromFields for ForecastCmd {
     fn read(f: &mut Fields) -> Self {
         ForecastCmd::read_on(f, chrono::Utc::now().date_naive())

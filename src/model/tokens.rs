@@ -43,6 +43,13 @@ pub struct Principal {
     pub role: Role,
 }
 
+impl Principal {
+    /// The name a page calls the person by: a user's display name, else the token's name.
+    pub fn shown_name(&self) -> &str {
+        if self.display_name.is_empty() { &self.name } else { &self.display_name }
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: i64,

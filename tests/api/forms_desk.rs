@@ -159,6 +159,38 @@ backend_test!(a_forecast_and_an_indicator_return_from_their_forms, |app: TestApp
     assert!(element(&p.text, "quarter-error").len() > 20, "{}", p.text);
 });
 
+backend_test!(the_forecast_form_takes_today_from_the_ledger_not_the_clock, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    app.allocate("LDF", "2023-24", "P1", "1000").await;
+    // Today fixed in Q2 of 2023-24, years before the clock's: each answer below is the other
+    // way round on the clock's today.
+    let app = crate::default_year::on(&app, "2023-08-15");
+    let finance = sign_in(&app, Role::Finance).await;
+    let sent = |quarter: &'static str, made_on: Option<&'static str>| {
+        let mut fields: Vec<_> = forecast("behind").into_iter().filter(|(k, _)| *k != "made_on").collect();
+        fields.iter_mut().filter(|(k, _)| *k == "quarter").for_each(|f| f.1 = quarter);
+        fields.extend(made_on.map(|d| ("made_on", d)));
+        fields
+    };
+    let p = post_to(&app, &finance, "/forecasts/new", "/forecasts", &sent("3", None)).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.text);
+    assert!(element(&p.text, "quarter-error").contains("has not begun"), "{}", p.text);
+    let p = post_to(&app, &finance, "/forecasts/new", "/forecasts", &sent("2", Some("2023-08-16"))).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.text);
+    assert!(element(&p.text, "made_on-error").contains("must not be after today"), "{}", p.text);
+    // Made on today by default, not on the quarter's last day.
+    location(&post_to(&app, &finance, "/forecasts/new", "/forecasts", &sent("2", None)).await);
+    let listed = app.get("/api/v1/forecasts?financial_year=2023-24", Role::Viewer).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "{}", listed.body);
+    assert_eq!(listed.body["items"][0]["made_on"], "2023-08-15", "{}", listed.body);
+    // The API reads on the same today.
+    let body = json!({ "grant": "LDF", "financial_year": "2023-24", "quarter": 3, "project": "P1",
+                       "forecast_outturn": "900", "progress_rag": "green" });
+    let r = app.post("/api/v1/forecasts", Role::Finance, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "quarter", "{}", r.body);
+});
+
 backend_test!(the_desk_forms_refuse_a_viewer_and_a_post_without_its_token, |app: TestApp| async move {
     app.project("P1", "ASB").await;
     let viewer = sign_in(&app, Role::Viewer).await;

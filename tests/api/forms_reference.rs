@@ -57,6 +57,15 @@ async fn setup(app: &TestApp) {
     app.allocate("LDF", "2023-24", "P1", "20000").await;
 }
 
+/// The ledger set up and a virement of `amount` proposed on its form by an approver: their
+/// session, its id and its page's path.
+async fn proposed(app: &TestApp, amount: &'static str) -> (String, i64, String) {
+    setup(app).await;
+    let approver = sign_in(app, Role::Approver).await;
+    let id = id_of(&post_from(app, &approver, "/virements/new", "/virements", &virement(amount)).await);
+    (approver, id, format!("/virements/{id}"))
+}
+
 fn id_of(p: &Page) -> i64 {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
     let location = p.headers[header::LOCATION].to_str().unwrap();
@@ -89,10 +98,7 @@ backend_test!(a_virement_at_the_threshold_posts_from_the_form, |app: TestApp| as
 });
 
 backend_test!(a_large_virement_waits_and_a_second_approver_approves_it, |app: TestApp| async move {
-    setup(&app).await;
-    let approver = sign_in(&app, Role::Approver).await;
-    let id = id_of(&post_from(&app, &approver, "/virements/new", "/virements", &virement("5000.01")).await);
-    let page_path = format!("/virements/{id}");
+    let (approver, id, page_path) = proposed(&app, "5000.01").await;
     let page = send(&app, "GET", &page_path, Some(&approver), None, &[]).await;
     assert!(element(&page.text, "virement-status").contains("waiting"), "{}", page.text);
     assert!(!page.text.contains("approve-form"), "not for the proposer: {}", page.text);
@@ -190,4 +196,35 @@ backend_test!(a_bad_or_refused_virement_comes_back_on_the_form, |app: TestApp| a
     // No such virement: a 404 page.
     let p = send(&app, "GET", "/virements/9999", Some(&viewer), None, &[]).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
+});
+
+backend_test!(a_person_offered_no_decision_on_a_waiting_virement_is_told_why, |app: TestApp| async move {
+    let (approver, id, page_path) = proposed(&app, "6000").await;
+    // Its proposer: another approver must decide it.
+    let page = send(&app, "GET", &page_path, Some(&approver), None, &[]).await;
+    assert!(!page.text.contains("approve-form"), "{}", page.text);
+    let why = element(&page.text, "no-decision");
+    assert!(why.contains("You proposed this virement, so another approver must decide it"), "{why}");
+    assert!(why.contains("an approver or admin other than you may approve or reject it"), "{why}");
+    // Sent anyway and refused: the page again says why.
+    let own =
+        post_from(&app, &approver, "/dashboard?financial_year=2023-24", &format!("{page_path}/approve"), &[]).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
+    assert!(element(&own.text, "no-decision").contains("another approver must decide it"), "{}", own.text);
+    // A role that decides none: who may.
+    for (role, word) in [(Role::Viewer, "viewer"), (Role::Finance, "finance")] {
+        let secret = sign_in(&app, role).await;
+        let page = send(&app, "GET", &page_path, Some(&secret), None, &[]).await;
+        assert!(!page.text.contains("approve-form"), "{word}: {}", page.text);
+        let why = element(&page.text, "no-decision");
+        assert!(why.contains(&format!("Your role ({word}) does not decide virements")), "{why}");
+        assert!(why.contains("an approver or admin other than its proposer, test approver, must approve"), "{why}");
+    }
+    // Another approver is offered the forms, and no excuse; once decided, nobody is.
+    let second = second_approver(&app).await;
+    let page = send(&app, "GET", &page_path, Some(&second), None, &[]).await;
+    assert!(page.text.contains("id=\"approve-form\"") && !page.text.contains("no-decision"), "{}", page.text);
+    assert_eq!(id_of(&post_from(&app, &second, &page_path, &format!("{page_path}/approve"), &[]).await), id);
+    let page = send(&app, "GET", &page_path, Some(&approver), None, &[]).await;
+    assert!(!page.text.contains("no-decision") && !page.text.contains("approve-form"), "{}", page.text);
 });

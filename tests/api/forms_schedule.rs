@@ -212,3 +212,23 @@ backend_test!(hostile_text_in_the_schedule_comes_back_escaped, |app: TestApp| as
         assert!(element(&p.text, &format!("schedule[0].{field}")).contains(&format!("value=\"{ESCAPED}\"")), "{field}");
     }
 });
+
+backend_test!(the_years_page_links_each_award_to_its_schedule_for_those_who_may_set_it, |app: TestApp| async move {
+    for role in [Role::Approver, Role::Admin] {
+        let secret = sign_in(&app, role).await;
+        let year = send(&app, "GET", "/financial-years/2023-24", Some(&secret), None, &[]).await;
+        assert_eq!(year.status, StatusCode::OK, "{}", year.text);
+        let link = element(&year.text, "payment-schedule-LDF");
+        assert!(link.contains(&format!("href=\"{PAGE}\"")) && link.ends_with(">Payment schedule of LDF"), "{link}");
+        assert_eq!(send(&app, "GET", PAGE, Some(&secret), None, &[]).await.status, StatusCode::OK, "{role:?}");
+    }
+    // The others, whom the schedule's page refuses, are linked to nothing.
+    for role in [Role::Finance, Role::Viewer] {
+        let secret = sign_in(&app, role).await;
+        let year = send(&app, "GET", "/financial-years/2023-24", Some(&secret), None, &[]).await;
+        assert_eq!(year.status, StatusCode::OK, "{}", year.text);
+        assert!(year.text.contains("id=\"awards\""), "the awards are shown: {}", year.text);
+        assert!(!year.text.contains("payment-schedule"), "{role:?}: {}", year.text);
+        assert_eq!(send(&app, "GET", PAGE, Some(&secret), None, &[]).await.status, StatusCode::FORBIDDEN, "{role:?}");
+    }
+});

@@ -68,8 +68,9 @@ fn fill_every(template: &str, records: &[(&str, String)]) -> String {
     fill(template, records).unwrap_or_else(|| panic!("{template}: no record for its path; add one to this test"))
 }
 
-backend_test!(every_page_post_needs_its_own_token_a_session_and_a_role_that_records, |app: TestApp| async move {
-    // One record of each kind a page acts on by its id or code.
+/// One record of each kind a page acts on by its id or code, and the values that fill a path's
+/// `{param}` with them.
+async fn one_of_each(app: &TestApp) -> Vec<(&'static str, String)> {
     app.project("P1", "ASB").await;
     app.allocate("LDF", "2023-24", "P1", "9000").await;
     app.ok("/api/v1/spend", Role::Finance, TestApp::spend_body("LDF", "P1", "2023-05-01", "100")).await;
@@ -98,11 +99,11 @@ backend_test!(every_page_post_needs_its_own_token_a_session_and_a_role_that_reco
         json!({ "username": "casey", "display_name": "Casey", "role": "finance", "password": "a long enough password" }),
     );
     assert_eq!(user.await.status, StatusCode::CREATED);
-    let records = vec![
-        ("entries/{id}", first_id(&app, "entries").await.to_string()),
-        ("commitments/{id}", first_id(&app, "commitments").await.to_string()),
-        ("virements/{id}", first_id(&app, "virements").await.to_string()),
-        ("imports/{id}", first_id(&app, "imports").await.to_string()),
+    vec![
+        ("entries/{id}", first_id(app, "entries").await.to_string()),
+        ("commitments/{id}", first_id(app, "commitments").await.to_string()),
+        ("virements/{id}", first_id(app, "virements").await.to_string()),
+        ("imports/{id}", first_id(app, "imports").await.to_string()),
         ("{code}", "P1".to_owned()),
         ("{username}", "casey".to_owned()),
         ("{grant}", "LDF".to_owned()),
@@ -110,8 +111,11 @@ backend_test!(every_page_post_needs_its_own_token_a_session_and_a_role_that_reco
         ("{financial_year}", "2023-24".to_owned()),
         ("{quarter}", "1".to_owned()),
         ("{q}", "1".to_owned()),
-    ];
+    ]
+}
 
+backend_test!(every_page_post_needs_its_own_token_a_session_and_a_role_that_records, |app: TestApp| async move {
+    let records = one_of_each(&app).await;
     let admin = sign_in(&app, Role::Admin).await;
     let viewer = sign_in(&app, Role::Viewer).await;
     let form_token = |secret: String| {
@@ -271,4 +275,56 @@ backend_test!(hostile_text_through_every_form_comes_back_escaped, |app: TestApp|
     assert!(sent >= 19, "hostile text went through the forms: {sent}");
     // All but the password forms, which never show a password back, show the text kept.
     assert!(echoed >= sent - 2, "the text came back, escaped, from {echoed} of {sent}");
+});
+
+backend_test!(every_page_calls_the_person_by_their_display_name_escaped, |app: TestApp| async move {
+    let mut records = one_of_each(&app).await;
+    let filed = app.post(
+        "/api/v1/returns",
+        Role::Finance,
+        json!({ "kind": "commissioner-return", "financial_year": "2023-24", "quarter": 1 }),
+    );
+    let filed = filed.await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
+    records.push(("returns/{id}", filed.body["id"].as_i64().unwrap().to_string()));
+    let user = app.post(
+        "/api/v1/users",
+        Role::Admin,
+        json!({ "username": "kim", "display_name": format!("Kim {HOSTILE}"), "role": "admin",
+                "password": "a long enough password" }),
+    );
+    assert_eq!(user.await.status, StatusCode::CREATED);
+    let signed_in = crate::users::sign_in_as(&app.router, "kim", "a long enough password").await;
+    let kim = signed_in.cookie("gl_session").expect("a session");
+    let shown = format!("Signed in as Kim {ESCAPED}.");
+    let mut named = Vec::new();
+    for template in page_paths(&app, "get").await {
+        let Some(path) = fill(&template, &records) else { continue };
+        let page = send(&app, "GET", &path, Some(&kim), None, &[]).await;
+        if page.status != StatusCode::OK || !page.text.contains("Signed in as") {
+            continue;
+        }
+        assert!(page.text.contains(&shown), "GET {path}: the display name, escaped: {}", page.text);
+        assert!(!page.text.contains("Signed in as kim"), "GET {path}: not the username");
+        named.push(template);
+    }
+    // The pages that name the person, among them each kind of page (the dashboard, a
+    // recording form, a control's form, a record's page, the year's page).
+    for page in [
+        "/dashboard",
+        "/allocations/new",
+        "/forecasts/new",
+        "/grants/{grant}/awards/{fy}/payment-schedule",
+        "/financial-years/{fy}/close",
+        "/returns/new",
+        "/returns/{id}",
+        "/entries/{id}",
+        "/commitments/{id}",
+        "/virements/{id}",
+        "/imports/{id}",
+        "/projects/{code}",
+        "/financial-years/{fy}",
+    ] {
+        assert!(named.iter().any(|n| n == page), "{page} names the person: {named:?}");
+    }
 });

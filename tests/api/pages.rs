@@ -743,12 +743,23 @@ backend_test!(the_public_url_is_the_only_origin_a_form_may_come_from, |app: Test
 /// Starts `grant-ledger serve` on a free port with `args`; returns the child, the port (None
 /// if it exited) and its log so far.
 fn serve(app: &TestApp, args: &[&str]) -> (std::process::Child, Option<u16>, String) {
+    let (child, port, log, _rest) = serve_logging(app, args, "info,sqlx=warn");
+    (child, port, log)
+}
+
+/// As `serve`, logging at `rust_log` (`RUST_LOG`), and with the thread that reads the rest of
+/// the log, which answers that rest once the server has ended.
+pub(crate) fn serve_logging(
+    app: &TestApp,
+    args: &[&str],
+    rust_log: &str,
+) -> (std::process::Child, Option<u16>, String, std::thread::JoinHandle<String>) {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
         .env("DATABASE_URL", &app.url)
-        .env("RUST_LOG", "info,sqlx=warn")
+        .env("RUST_LOG", rust_log)
         .env("NO_COLOR", "1")
         .env_remove("GRANT_LEDGER_PUBLIC_URL")
         .stdout(std::process::Stdio::null())
@@ -764,11 +775,11 @@ fn serve(app: &TestApp, args: &[&str]) -> (std::process::Child, Option<u16>, Str
         if line.contains("grant-ledger listening") {
             let port = line.split("address=127.0.0.1:").nth(1).and_then(|p| p.split(' ').next()?.parse().ok());
             // The server goes on logging: keep reading, so it never writes to a closed pipe.
-            std::thread::spawn(move || lines.for_each(drop));
-            return (child, port, log);
+            let rest = std::thread::spawn(move || lines.map_while(Result::ok).map(|l| l + "\n").collect());
+            return (child, port, log, rest);
         }
     }
-    (child, None, log)
+    (child, None, log, std::thread::spawn(String::new))
 }
 
 /// One request to 127.0.0.1:`port` over a fresh connection: (head, body).

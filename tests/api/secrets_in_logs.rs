@@ -2,7 +2,7 @@
 //! (`RUST_LOG=trace`, every crate), is sent a wrong password, the right one and a change of
 //! password over a real socket, and its whole log is searched for each of them.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 
 use axum::http::StatusCode;
 use grant_ledger::storage::tokens::Role;
@@ -65,33 +65,9 @@ backend_test!(no_password_reaches_the_log_even_at_trace, |app: TestApp| async mo
     );
     assert_eq!(added.await.status, StatusCode::CREATED);
 
-    let log_path =
-        std::env::temp_dir().join(format!("gl-log-{}-{}.txt", std::process::id(), app.store.backend() as u8));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &app.url)
-        .env("RUST_LOG", "trace")
-        .env("NO_COLOR", "1")
-        .env_remove("GRANT_LEDGER_PUBLIC_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starting grant-ledger serve");
-    // Every line the server logs goes to the file, from start to kill.
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut file = std::fs::File::create(&log_path).unwrap();
-    let port: u16 = loop {
-        let line = lines.next().expect("the server logs that it listens").unwrap();
-        writeln!(file, "{line}").unwrap();
-        if let Some(rest) = line.split("address=127.0.0.1:").nth(1) {
-            break rest.split(' ').next().unwrap().parse().unwrap();
-        }
-    };
-    let copier = std::thread::spawn(move || {
-        for line in lines {
-            writeln!(file, "{}", line.unwrap()).unwrap();
-        }
-    });
+    // Every line the server logs is kept, from start to kill.
+    let (mut child, port, log_start, rest) = crate::pages::serve_logging(&app, &[], "trace");
+    let port = port.unwrap_or_else(|| panic!("the server did not start: {log_start}"));
 
     let sign_in = |password: &str| {
         let page = get(port, "/sign-in", "");
@@ -116,9 +92,7 @@ backend_test!(no_password_reaches_the_log_even_at_trace, |app: TestApp| async mo
 
     child.kill().unwrap();
     child.wait().unwrap();
-    copier.join().unwrap();
-    let log = std::fs::read_to_string(&log_path).unwrap();
-    std::fs::remove_file(&log_path).ok();
+    let log = log_start + &rest.join().unwrap();
     // The log is the verbose one: it shows the requests themselves.
     assert!(log.contains("/account/password") && log.contains("/sign-in"), "{log}");
     for secret in [wrong, first, second] {

@@ -46,6 +46,7 @@ use crate::support::{Reply, Rng, TestApp};
 pub(crate) trait Draws {
     fn date_in(&mut self, start_year: i32) -> String;
     fn pence(&mut self) -> i64;
+    fn forecast_made(&mut self) -> (u8, String);
 }
 
 impl Draws for Rng {
@@ -61,6 +62,43 @@ impl Draws for Rng {
             _ => 1 + self.below(200_000) as i64,
         }
     }
+    /// A quarter of 2023-24 a forecast is made in, and the day it is made (in the quarter).
+    fn forecast_made(&mut self) -> (u8, String) {
+        let quarter = 1 + self.below(4) as u8;
+        let first =
+            chrono::NaiveDate::from_ymd_opt(2023, 4, 1).unwrap() + chrono::Months::new(3 * u32::from(quarter - 1));
+        (quarter, (first + chrono::Duration::days(self.below(90) as i64)).to_string())
+    }
+}
+
+/// What every operation of a client draws first: an award (and its index), a project, an
+/// amount and a date in the award's year; and what the operation is called in a failure.
+pub(crate) struct Op {
+    pub(crate) a_index: usize,
+    pub(crate) a: AwardKey,
+    pub(crate) p: &'static str,
+    pub(crate) amount: i64,
+    pub(crate) date: String,
+    pub(crate) what: String,
+}
+
+impl Op {
+    /// Operation `n` of `who`'s client of `seed`.
+    pub(crate) fn draw(rng: &mut Rng, who: &str, seed: u64, n: usize) -> Op {
+        let a_index = rng.below(AWARDS.len() as u64) as usize;
+        let a = AWARDS[a_index];
+        let p = *rng.pick(&PROJECTS);
+        let amount = rng.pence();
+        let date = rng.date_in(a.start);
+        Op { a_index, a, p, amount, date, what: format!("{who} {seed} op {n}") }
+    }
+}
+
+/// One of the things the clients share in `list`, drawn at random; None while there is none.
+pub(crate) fn drawn<T: Clone>(shared: &Mutex<Shared>, rng: &mut Rng, list: impl Fn(&Shared) -> &Vec<T>) -> Option<T> {
+    let s = shared.lock().unwrap();
+    let items = list(&s);
+    (!items.is_empty()).then(|| rng.pick(items).clone())
 }
 
 pub(crate) fn money(pence: i64) -> String {
@@ -162,12 +200,7 @@ async fn client(
 ) {
     let mut rng = Rng(seed | 1);
     for n in 0..ops {
-        let a_index = rng.below(AWARDS.len() as u64) as usize;
-        let a = AWARDS[a_index];
-        let p = *rng.pick(&PROJECTS);
-        let amount = rng.pence();
-        let date = rng.date_in(a.start);
-        let what = format!("client {seed} op {n}");
+        let Op { a_index, a, p, amount, date, what } = Op::draw(&mut rng, "client", seed, n);
         match rng.below(23) {
             0 | 1 => {
                 let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": money(amount),
@@ -219,10 +252,7 @@ async fn client(
                 ack(&shared, &r, &format!("{what} spend"), postings, Role::Finance);
             }
             5 => {
-                let Some((id, ai, project)) = ({
-                    let s = shared.lock().unwrap();
-                    (!s.commitments.is_empty()).then(|| *rng.pick(&s.commitments))
-                }) else {
+                let Some((id, ai, project)) = drawn(&shared, &mut rng, |s| &s.commitments) else {
                     continue;
                 };
                 let aw = AWARDS[ai];
@@ -253,10 +283,7 @@ async fn client(
                 ack(&shared, &r, &format!("{what} virement"), Some(postings), Role::Approver);
             }
             8 => {
-                let Some((id, role)) = ({
-                    let s = shared.lock().unwrap();
-                    (!s.reversible.is_empty()).then(|| *rng.pick(&s.reversible))
-                }) else {
+                let Some((id, role)) = drawn(&shared, &mut rng, |s| &s.reversible) else {
                     continue;
                 };
                 let original = app.get(&format!("/api/v1/entries/{id}"), Role::Viewer).await;
@@ -403,10 +430,7 @@ async fn client(
             20 => {
                 // An invoice sent again: refused as a duplicate of a standing spend of it, or
                 // (confirmed, or once every twin is reversed) posted as a second invoice.
-                let Some((mut body, ai, project)) = ({
-                    let s = shared.lock().unwrap();
-                    (!s.spends.is_empty()).then(|| rng.pick(&s.spends).clone())
-                }) else {
+                let Some((mut body, ai, project)) = drawn(&shared, &mut rng, |s| &s.spends) else {
                     continue;
                 };
                 let confirmed = rng.below(2) == 0;
@@ -443,10 +467,7 @@ async fn client(
             }
             21 => {
                 // Evidence recorded in error, reversed: at most once each.
-                let Some((agreement, evidence)) = ({
-                    let s = shared.lock().unwrap();
-                    (!s.evidence.is_empty()).then(|| *rng.pick(&s.evidence))
-                }) else {
+                let Some((agreement, evidence)) = drawn(&shared, &mut rng, |s| &s.evidence) else {
                     continue;
                 };
                 let body = json!({ "date": "2023-06-02", "reason": format!("{what}: recorded in error") });
@@ -460,10 +481,7 @@ async fn client(
                 }
             }
             15 => {
-                let Some((id, project)) = ({
-                    let s = shared.lock().unwrap();
-                    (!s.agreements.is_empty()).then(|| *rng.pick(&s.agreements))
-                }) else {
+                let Some((id, project)) = drawn(&shared, &mut rng, |s| &s.agreements) else {
                     continue;
                 };
                 let small = amount / 20 + 1;
@@ -514,10 +532,7 @@ async fn client(
             }
             18 => {
                 // An officer's forecast of LDF 2023-24 for a project, made in a quarter.
-                let quarter = 1 + rng.below(4) as u8;
-                let first = chrono::NaiveDate::from_ymd_opt(2023, 4, 1).unwrap()
-                    + chrono::Months::new(3 * u32::from(quarter - 1));
-                let made_on = (first + chrono::Duration::days(rng.below(90) as i64)).to_string();
+                let (quarter, made_on) = rng.forecast_made();
                 let body = json!({ "grant": "LDF", "financial_year": "2023-24", "quarter": quarter, "project": p,
                                    "forecast_outturn": money(amount), "progress_rag": "green", "made_on": made_on });
                 let r = app.post("/api/v1/forecasts", Role::Finance, body).await;
@@ -528,10 +543,7 @@ async fn client(
             }
             19 => {
                 // A forecast withdrawn as recorded in error; two clients may race to do it.
-                let Some(id) = ({
-                    let s = shared.lock().unwrap();
-                    (!s.forecasts.is_empty()).then(|| rng.pick(&s.forecasts).0)
-                }) else {
+                let Some(id) = drawn(&shared, &mut rng, |s| &s.forecasts).map(|f| f.0) else {
                     continue;
                 };
                 let r = app

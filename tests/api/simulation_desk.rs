@@ -29,7 +29,9 @@ use crate::backend_test;
 use crate::forms::encode;
 use crate::forms_postings::post_to;
 use crate::pages::{Page, send, sign_in};
-use crate::simulation::{AWARDS, Acked, Draws, PROJECTS, Shared, acct, ack, check_answer, money, postings_of};
+use crate::simulation::{
+    AWARDS, Acked, Draws, Op, PROJECTS, Shared, acct, ack, check_answer, drawn, money, postings_of,
+};
 use crate::support::{Reply, Rng, TestApp};
 
 /// What the desk's clients share beside `Shared`'s model.
@@ -145,12 +147,7 @@ pub(crate) async fn desk_client(
     let desk = Desk::open(&app).await;
     let mut rng = Rng(seed | 1);
     for n in 0..ops {
-        let a_index = rng.below(AWARDS.len() as u64) as usize;
-        let a = AWARDS[a_index];
-        let p = *rng.pick(&PROJECTS);
-        let amount = rng.pence();
-        let date = rng.date_in(a.start);
-        let what = format!("desk {seed} op {n}");
+        let Op { a_index, a, p, amount, date, what } = Op::draw(&mut rng, "desk", seed, n);
         // The first operations keep and race an import, so every run has those races.
         let choice = if n < 2 { 4 + n as u64 } else { rng.below(12) };
         match choice {
@@ -218,20 +215,14 @@ pub(crate) async fn desk_client(
             5 => reverse_import(&app, &desk, &shared, &mut rng, &what).await,
             6 => {
                 // An entry reversed from its page, by the role that records its kind.
-                let Some((id, role)) = ({
-                    let s = shared.lock().unwrap();
-                    (!s.reversible.is_empty()).then(|| *rng.pick(&s.reversible))
-                }) else {
+                let Some((id, role)) = drawn(&shared, &mut rng, |s| &s.reversible) else {
                     continue;
                 };
                 page_reversal(&app, &desk, &shared, &mut rng, &what, id, role).await;
             }
             7 => {
                 // What a commitment will not spend, released from its page.
-                let Some((id, ai, project)) = ({
-                    let s = shared.lock().unwrap();
-                    (!s.commitments.is_empty()).then(|| *rng.pick(&s.commitments))
-                }) else {
+                let Some((id, ai, project)) = drawn(&shared, &mut rng, |s| &s.commitments) else {
                     continue;
                 };
                 let aw = AWARDS[ai];
@@ -291,10 +282,7 @@ pub(crate) async fn desk_client(
             }
             _ => {
                 // An officer's forecast from its form; its id from the list, by its explanation.
-                let quarter = 1 + rng.below(4) as u8;
-                let first = chrono::NaiveDate::from_ymd_opt(2023, 4, 1).unwrap()
-                    + chrono::Months::new(3 * u32::from(quarter - 1));
-                let made_on = (first + chrono::Duration::days(rng.below(90) as i64)).to_string();
+                let (quarter, made_on) = rng.forecast_made();
                 let explanation = format!("{what} page forecast");
                 let fields = [
                     ("grant", "LDF"),
@@ -498,10 +486,7 @@ async fn page_reversal(
 /// A virement waiting for a second approver, decided by two at once: the API approving it,
 /// the page approving or rejecting it. At most one decision succeeds.
 async fn decide_virement(app: &TestApp, desk: &Desk, shared: &Mutex<Shared>, rng: &mut Rng, what: &str) {
-    let Some((id, ai, from, to, moved)) = ({
-        let s = shared.lock().unwrap();
-        (!s.desk.pending.is_empty()).then(|| *rng.pick(&s.desk.pending))
-    }) else {
+    let Some((id, ai, from, to, moved)) = drawn(shared, rng, |s| &s.desk.pending) else {
         return;
     };
     let reject = rng.below(3) == 0;

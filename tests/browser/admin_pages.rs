@@ -8,8 +8,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::axe::assert_accessible;
-use super::cdp::{Browser, Page};
-use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
+use super::cdp::Page;
+use super::ledger::{screenshot_path, temp_dir};
 
 const YEAR: &str = "/financial-years/2023-24";
 
@@ -33,12 +33,7 @@ fn downloaded(dir: &std::path::Path, name: &str) -> Vec<u8> {
 
 #[test]
 fn an_admin_locks_the_quarter_files_its_return_and_downloads_what_was_filed() {
-    let Some(chromium) = chromium_or_skip() else { return };
-    let ledger = Ledger::start(&[]);
-    ledger.seed();
-    let browser = Browser::launch(&chromium, temp_dir("profile"));
-    let page = browser.new_page();
-    super::sign_in_to(&page, &ledger, YEAR);
+    let Some((ledger, _browser, page)) = super::seeded_and_signed_in(YEAR) else { return };
     assert_eq!(page.text("h1"), "Financial year 2023-24");
     assert_eq!(page.text("#quarter-1 .state"), "Open");
     assert_accessible(&page, "the year's page");

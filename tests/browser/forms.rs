@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use super::cdp::{Browser, Page};
+use super::cdp::Page;
 use super::forms_postings::value;
-use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
+use super::ledger::screenshot_path;
 
 /// Empties the field matching `selector`, then types `text` into it.
 fn retype(page: &Page, selector: &str, text: &str) {
@@ -16,12 +16,9 @@ fn retype(page: &Page, selector: &str, text: &str) {
 
 #[test]
 fn a_person_records_an_allocation_from_the_dashboard_and_reads_the_refusals() {
-    let Some(chromium) = chromium_or_skip() else { return };
-    let ledger = Ledger::start(&[]);
-    ledger.seed();
-    let browser = Browser::launch(&chromium, temp_dir("profile"));
-    let page = browser.new_page();
-    super::sign_in_to(&page, &ledger, "/dashboard?financial_year=2023-24");
+    let Some((ledger, _browser, page)) = super::seeded_and_signed_in("/dashboard?financial_year=2023-24") else {
+        return;
+    };
 
     super::open_from_record_menu(&page, &ledger, "allocations", "Record an allocation");
     assert!(page.text("label[for=grant]").starts_with("Grant"), "{}", page.text("label[for=grant]"));

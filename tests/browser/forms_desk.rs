@@ -4,9 +4,8 @@
 //! without the reason its rating needs, then recorded.
 
 use super::axe::assert_accessible;
-use super::cdp::{Browser, Page};
+use super::cdp::Page;
 use super::forms_postings::{set, value};
-use super::ledger::{Ledger, chromium_or_skip, temp_dir};
 
 fn submit(page: &Page, action: &str, what: &str) {
     page.navigating(what, |p| p.click(&format!("form[action='{action}'] button[type=submit]")));
@@ -14,12 +13,9 @@ fn submit(page: &Page, action: &str, what: &str) {
 
 #[test]
 fn a_person_records_a_project_a_receipt_and_a_forecast() {
-    let Some(chromium) = chromium_or_skip() else { return };
-    let ledger = Ledger::start(&[]);
-    ledger.seed();
-    let browser = Browser::launch(&chromium, temp_dir("profile"));
-    let page = browser.new_page();
-    super::sign_in_to(&page, &ledger, "/dashboard?financial_year=2023-24");
+    let Some((ledger, _browser, page)) = super::seeded_and_signed_in("/dashboard?financial_year=2023-24") else {
+        return;
+    };
 
     // A project, from the Record menu: a code already taken is refused, the values kept.
     super::open_from_record_menu(&page, &ledger, "projects", "Record a project");

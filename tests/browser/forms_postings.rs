@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use super::axe::assert_accessible;
-use super::cdp::{Browser, Page};
-use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
+use super::cdp::Page;
+use super::ledger::screenshot_path;
 
 pub(super) fn value(page: &Page, selector: &str) -> String {
     page.eval(&format!("document.querySelector({}).value", json!(selector))).as_str().unwrap_or_default().to_owned()
@@ -39,12 +39,9 @@ const SUBMIT: &str = "form[action='/spend'] button[type=submit]";
 
 #[test]
 fn a_person_records_spend_confirms_a_duplicate_and_reverses_it() {
-    let Some(chromium) = chromium_or_skip() else { return };
-    let ledger = Ledger::start(&[]);
-    ledger.seed();
-    let browser = Browser::launch(&chromium, temp_dir("profile"));
-    let page = browser.new_page();
-    super::sign_in_to(&page, &ledger, "/dashboard?financial_year=2023-24");
+    let Some((ledger, _browser, page)) = super::seeded_and_signed_in("/dashboard?financial_year=2023-24") else {
+        return;
+    };
 
     // Spend with VAT, from the dashboard's Record menu, read on its entry's page.
     super::open_from_record_menu(&page, &ledger, "spend", "Record spend");

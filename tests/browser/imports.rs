@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use super::axe::assert_accessible;
-use super::cdp::{Browser, Page};
-use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
+use super::cdp::Page;
+use super::ledger::{screenshot_path, temp_dir};
 
 /// Puts `path` in the file input matching `selector`, as choosing it in the file dialog does.
 pub(super) fn choose_file(page: &Page, selector: &str, path: &std::path::Path) {
@@ -18,12 +18,7 @@ pub(super) fn choose_file(page: &Page, selector: &str, path: &std::path::Path) {
 
 #[test]
 fn a_person_uploads_an_import_confirms_it_and_reverses_it() {
-    let Some(chromium) = chromium_or_skip() else { return };
-    let ledger = Ledger::start(&[]);
-    ledger.seed();
-    let browser = Browser::launch(&chromium, temp_dir("profile"));
-    let page = browser.new_page();
-    super::sign_in_to(&page, &ledger, "/imports/new");
+    let Some((ledger, _browser, page)) = super::seeded_and_signed_in("/imports/new") else { return };
     assert_eq!(page.text("h1"), "Import spend");
     assert_accessible(&page, "the upload form");
 

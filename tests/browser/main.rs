@@ -48,6 +48,19 @@ fn sign_in_to(page: &Page, ledger: &Ledger, path: &str) {
     assert_eq!(page.location(), ledger.url(path), "{}", page.html());
 }
 
+/// A seeded ledger (`Ledger::seed`) and a browser whose page has signed in and is on `path`:
+/// where a test of the pages begins. None without Chromium (`chromium_or_skip`). Keep the
+/// browser bound until the test ends: dropping it ends the page.
+fn seeded_and_signed_in(path: &str) -> Option<(Ledger, Browser, Page)> {
+    let chromium = chromium_or_skip()?;
+    let ledger = Ledger::start(&[]);
+    ledger.seed();
+    let browser = Browser::launch(&chromium, temp_dir("profile"));
+    let page = browser.new_page();
+    sign_in_to(&page, &ledger, path);
+    Some((ledger, browser, page))
+}
+
 /// Opens the form `/NAME/new` from the dashboard's Record menu, as a person does, and checks
 /// it is the form titled `title`.
 fn open_from_record_menu(page: &Page, ledger: &Ledger, name: &str, title: &str) {

@@ -4,9 +4,9 @@
 //! kept. Each page passes axe.
 
 use super::axe::assert_accessible;
-use super::cdp::{Browser, Page};
+use super::cdp::Page;
 use super::forms_postings::{set, value};
-use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
+use super::ledger::screenshot_path;
 
 const PATH: &str = "/grants/LDF/awards/2023-24/payment-schedule";
 const SUBMIT: &str = "form[action='/grants/LDF/awards/2023-24/payment-schedule'] button[type=submit]";
@@ -27,12 +27,9 @@ fn rows_shown(page: &Page) -> Vec<String> {
 
 #[test]
 fn a_person_sets_the_payment_schedule_and_a_bad_row_is_refused_beside_it() {
-    let Some(chromium) = chromium_or_skip() else { return };
-    let ledger = Ledger::start(&[]);
-    ledger.seed();
-    let browser = Browser::launch(&chromium, temp_dir("profile"));
-    let page = browser.new_page();
-    super::sign_in_to(&page, &ledger, "/dashboard?financial_year=2023-24");
+    let Some((ledger, _browser, page)) = super::seeded_and_signed_in("/dashboard?financial_year=2023-24") else {
+        return;
+    };
 
     // From the dashboard's cash position, the award's schedule: none set yet.
     page.navigating("opening the payment schedule", |p| p.click("#schedule-LDF"));

@@ -75,6 +75,7 @@ fn a_virement_proposed_by_one_approver_is_approved_by_another() {
     assert_eq!(page.text("#virement-amount"), "£6,000.00");
     // Her own proposal: no decision is offered her, nor is it waiting for her.
     assert!(!page.exists("#approve-form") && !page.exists("#reject-form"), "{}", page.html());
+    assert!(page.text("#no-decision").contains("another approver must decide it"), "told why: {}", page.html());
     assert_accessible(&page, "the proposer's view of her virement");
     page.goto(&ledger.url("/virements"));
     assert!(!page.exists("#waiting"), "nothing waits for its proposer: {}", page.html());

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use chrono::NaiveDate;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,7 +16,7 @@ use crate::http::AppState;
 use crate::http::auth::Need;
 use crate::model::Actor;
 use crate::model::cash::{CashCmd, CashMove};
-use crate::model::fields::{Fields, FromFields};
+use crate::model::fields::{FieldError, Fields, FromFields};
 use crate::model::monitoring::{ForecastCmd, IndicatorReturnCmd};
 use crate::storage::{Store, StoreError, cash, monitoring};
 
@@ -79,6 +80,13 @@ impl RecordForm for ForecastCmd {
         "made_on",
     ];
     const OWN_LABELS: &'static [(&'static str, &'static str)] = &[("quarter", "Quarter it is made in (1 to 4)")];
+
+    /// `made_on` is checked against, or defaults from, the ledger's today.
+    fn from_form(mut f: Fields, today: NaiveDate) -> Result<Self, Vec<FieldError>> {
+        let cmd = ForecastCmd::read_on(&mut f, today);
+        f.finish()?;
+        Ok(cmd)
+    }
 
     /// The dashboard of its year shows it, in the variance table's "Officer forecast".
     async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {

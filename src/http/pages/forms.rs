@@ -29,13 +29,14 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde_json::Value;
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::csrf::{CsrfForm, Refused};
-use super::{NoSession, Session, page_response, percent_encode};
+use super::{NoSession, Session, actor, page_response, percent_encode};
 use crate::http::AppState;
 use crate::http::auth::Need;
 use crate::http::error::AppError;
@@ -43,6 +44,7 @@ use crate::model::Actor;
 use crate::model::fields::{FieldError, Fields, FromFields};
 use crate::model::page::PAGE_LIMIT_MAX;
 use crate::model::postings::AllocationCmd;
+use crate::model::tokens::Principal;
 use crate::model::wire;
 use crate::storage::{Store, StoreError, operations as ops, reference};
 
@@ -252,6 +254,14 @@ pub trait RecordForm: FromFields + ToSchema + Send + 'static {
             .collect()
     }
 
+    /// Reads the form's fields as the API reads its body. `today` is the ledger's
+    /// (`AppState::today`, which tests fix), for a form whose rules are about today: none
+    /// reads the clock's.
+    fn from_form(f: Fields, today: NaiveDate) -> Result<Self, Vec<FieldError>> {
+        let _ = today;
+        Self::from_fields(f)
+    }
+
     /// Records it as `actor`, answering the path of the record's page.
     fn record(self, store: &Store, actor: Actor<'_>) -> impl Future<Output = Result<String, StoreError>> + Send;
 
@@ -355,7 +365,7 @@ pub async fn new_page<T: RecordForm>(s: &AppState, who: Result<Session, NoSessio
     if !T::NEED.allows(principal.role) {
         return AppError::Forbidden.into_response();
     }
-    match render::<T>(s, &principal.name, &token, &[], &Refusal::default()).await {
+    match render::<T>(s, &principal, &token, &[], &Refusal::default()).await {
         Ok(page) => page_response(StatusCode::OK, page),
         Err(e) => e.into_response(),
     }
@@ -383,9 +393,9 @@ pub async fn post<T: RecordForm>(
     let pairs = form.pairs().to_vec();
     let confirms: Vec<&str> = T::CONFIRMS.iter().map(|(n, _, _)| *n).collect();
     let (fields, confirmed) = for_reading(&pairs, &confirms);
-    let refusal = match T::from_fields(Fields::text_pairs(fields)) {
+    let refusal = match T::from_form(Fields::text_pairs(fields), s.today()) {
         Err(errors) => Refusal::of(AppError::Validation(errors)).await,
-        Ok(cmd) => match cmd.record_confirmed(&s.store, Actor { name: &principal.name, idem: None }, confirmed).await {
+        Ok(cmd) => match cmd.record_confirmed(&s.store, actor(&principal.name), confirmed).await {
             Ok(path) => return Redirect::to(&path).into_response(),
             Err(Stop::Store(e)) => Refusal::of(AppError::Store(e)).await,
             Err(Stop::Ask(r)) => Ok(r),
@@ -402,7 +412,7 @@ pub async fn post<T: RecordForm>(
         refusal.period_closed_beside("date");
     }
     let status = refusal.status;
-    match render::<T>(s, &principal.name, &token, &pairs, &refusal).await {
+    match render::<T>(s, &principal, &token, &pairs, &refusal).await {
         Ok(page) => page_response(status, page),
         Err(e) => e.into_response(),
     }
@@ -816,7 +826,7 @@ async fn choices_for(s: &AppState, field: &str) -> Result<Vec<(String, String)>,
 /// The form, blank or again with `pairs` kept and `refusal` shown.
 async fn render<T: RecordForm>(
     s: &AppState,
-    signed_in_as: &str,
+    who: &Principal,
     token: &str,
     pairs: &[(String, String)],
     refusal: &Refusal,
@@ -828,7 +838,7 @@ async fn render<T: RecordForm>(
     let action = format!("/{}", T::NAME);
     let confirms: Vec<(&str, &str)> = T::CONFIRMS.iter().map(|(n, _, code)| (*n, *code)).collect();
     let body = html! {
-        (super::html::masthead(T::TITLE, signed_in_as))
+        (super::html::masthead(T::TITLE, who))
         main class="form-page" {
             (T::intro())
             (form_html(&FormParts { action: &action, submit: T::TITLE, fields: &fields, fixed: T::FIXED, confirms: &confirms, choices: &choices }, token, pairs, refusal))
@@ -850,7 +860,7 @@ pub struct Look<'a> {
 /// `refusal` shown: the recording forms' page, for forms whose address names their record.
 pub async fn render_at<T: ToSchema>(
     s: &AppState,
-    signed_in_as: &str,
+    who: &Principal,
     token: &str,
     look: &Look<'_>,
     pairs: &[(String, String)],
@@ -867,7 +877,7 @@ pub async fn render_at<T: ToSchema>(
         choices: &choices,
     };
     let body = html! {
-        (super::html::masthead(look.title, signed_in_as))
+        (super::html::masthead(look.title, who))
         main class="form-page" {
             (look.intro)
             (form_html(&parts, token, pairs, refusal))

@@ -4,6 +4,8 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::model::tokens::Principal;
+
 /// A whole page: the frame around `body`, with `title` in the head.
 pub fn page(title: &str, body: Markup) -> String {
     html! {
@@ -27,12 +29,12 @@ pub fn page(title: &str, body: Markup) -> String {
 }
 
 /// The head of a signed-in page other than the dashboard: the way back to it, who is signed
-/// in, and the page's heading.
-pub fn masthead(heading: &str, signed_in_as: &str) -> Markup {
+/// in (by the name a person knows them by, never a username), and the page's heading.
+pub fn masthead(heading: &str, who: &Principal) -> Markup {
     html! {
         header class="masthead" {
             p class="meta" {
-                a id="to-dashboard" href="/dashboard" { "Dashboard" } " · Signed in as " (signed_in_as) "."
+                a id="to-dashboard" href="/dashboard" { "Dashboard" } " · Signed in as " (who.shown_name()) "."
             }
             h1 { (heading) }
         }

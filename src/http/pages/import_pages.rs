@@ -20,7 +20,6 @@ use crate::http::AppState;
 use crate::http::auth::Need;
 use crate::http::error::AppError;
 use crate::http::routes::imports::mapping_of;
-use crate::model::Actor;
 use crate::model::fields::{Fields, FromFields};
 use crate::model::imports::{ImportRecord, LineOutcome, Outcome, ReverseImportCmd};
 use crate::storage::imports as kept;
@@ -64,7 +63,7 @@ fn upload_page(who: &Session, mapping: &str, problem: &Refusal) -> String {
     let file_error = problem.error_of("file");
     let mapping_error = problem.error_of("mapping");
     let body = html! {
-        (super::html::masthead("Import spend", who.shown_name()))
+        (super::html::masthead("Import spend", &who.0))
         main id="content" {
             (summary(problem, &labels, "Nothing was kept. Choose the file and send it again."))
             p { "The file is checked line by line and nothing is recorded: you see what it would do, then confirm it." }
@@ -144,7 +143,7 @@ async fn import_post(
         (_, Err(e)) => Refusal::field(StatusCode::UNPROCESSABLE_ENTITY, "mapping", e),
         (Err(e), _) => Refusal::field(StatusCode::UNPROCESSABLE_ENTITY, "file", e.clone()),
         (Ok(bytes), Ok(preset)) => {
-            let actor = Actor { name: &who.0.name, idem: None };
+            let actor = super::actor(&who.0.name);
             match interchange::dry_run_kept(&s.store, bytes, preset, actor).await {
                 Ok(Ran::Kept(record)) => return Redirect::to(&format!("/imports/{}", record.id)).into_response(),
                 Ok(Ran::Refused(outcome)) => {
@@ -308,7 +307,7 @@ page_post! {
             Err(errors) => Err(AppError::Validation(errors)),
             Ok(cmd) => {
                 let cmd = ReverseImportCmd { import_id, ..cmd };
-                kept::reverse(&s.store, cmd, Actor { name: &who.0.name, idem: None }).await.map_err(AppError::Store)
+                kept::reverse(&s.store, cmd, super::actor(&who.0.name)).await.map_err(AppError::Store)
             }
         };
         let problem = match result {
@@ -344,7 +343,7 @@ fn render(
         (None, None) => "dry run: nothing is recorded until it is confirmed",
     };
     let body = html! {
-        (super::html::masthead(&title, who.shown_name()))
+        (super::html::masthead(&title, &who.0))
         main id="content" {
             (summary(problem, &[("reason", "Reason"), ("date", "Date")], "Nothing was changed."))
             dl class="record" id="import" {

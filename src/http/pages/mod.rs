@@ -56,6 +56,7 @@ use super::throttle::Client;
 use chrono::NaiveDate;
 
 use crate::domain::FinancialYear;
+use crate::model::Actor;
 use crate::model::formats::{DataFormat, SheetFormat};
 use crate::model::known::Known;
 use crate::model::tokens::Principal;
@@ -231,11 +232,10 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
-impl Session {
-    /// The name a page shows for who is signed in: a user's display name, else the token's name.
-    pub fn shown_name(&self) -> &str {
-        if self.0.display_name.is_empty() { &self.0.name } else { &self.0.display_name }
-    }
+/// Who records what a page's form sends: the signed-in person by `name`, the name entries and
+/// the audit trail record, with no idempotency key (a form carries none).
+fn actor(name: &str) -> Actor<'_> {
+    Actor { name, idem: None }
 }
 
 /// Percent-encodes everything but unreserved characters and `/`, for a query value.
@@ -581,7 +581,7 @@ dashboard_get! {
         let known_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
         let html = dashboard::render(&dashboard::View {
             partnership: &labels.partnership,
-            signed_in_as: who.shown_name(),
+            signed_in_as: who.0.shown_name(),
             is_admin: who.0.role == crate::domain::Role::Admin,
             form_token: &form_token,
             years: &year_codes,

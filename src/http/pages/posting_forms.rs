@@ -351,7 +351,7 @@ async fn commitment_html(
     let evidence_action = format!("/commitments/{id}/evidence");
     let agreement = c.recipient.is_some();
     let body = html! {
-        (super::html::masthead(&title, &who.name))
+        (super::html::masthead(&title, who))
         main {
             (details_html(&c))
             @if may {
@@ -501,7 +501,7 @@ async fn act<T: FromFields>(
     let (fields, _) = forms::for_reading(&pairs, &[]);
     let outcome = match T::from_fields(Fields::text_pairs(fields)) {
         Err(errors) => Err(AppError::Validation(errors)),
-        Ok(cmd) => run(cmd, id, Actor { name: &who.name, idem: None }).await.map_err(AppError::Store),
+        Ok(cmd) => run(cmd, id, super::actor(&who.name)).await.map_err(AppError::Store),
     };
     let error = match outcome {
         Ok(()) => return Redirect::to(&page).into_response(),

@@ -95,7 +95,7 @@ page_get! {
         let rows: Vec<_> = report.rows.iter().filter(|r| r.project == code).collect();
         let title = format!("Project {code}");
         let body = html! {
-            (super::html::masthead(&title, &who.name))
+            (super::html::masthead(&title, &who))
             main id="content" tabindex="-1" {
                 dl class="record" id="project" {
                     dt { "Name" } dd id="project-name" { (p.name) }

@@ -67,7 +67,7 @@ pub(super) async fn entry_html_page(
     );
     let choices = Default::default();
     let body = html! {
-        (super::html::masthead(&title, &who.name))
+        (super::html::masthead(&title, who))
         main {
             (entry_html(&entry))
             @if let Some(c) = entry.commitment_id {

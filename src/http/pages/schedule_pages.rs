@@ -13,13 +13,12 @@ use utoipa_axum::router::OpenApiRouter;
 use super::csrf::{CsrfForm, Refused};
 use super::dashboard::pounds;
 use super::year_pages::{Control, Posted, control_routes, form_page_filled, form_post};
-use super::{NoSession, Session};
+use super::{NoSession, Session, actor};
 use crate::domain::FinancialYear;
 use crate::http::AppState;
 use crate::http::auth::Need;
 use crate::http::error::AppError;
 use crate::http::routes::cash::{INSTALMENTS_MAX, award_path};
-use crate::model::Actor;
 use crate::model::cash::{Instalment, NewInstalment, ScheduleCmd};
 use crate::model::fields::{Fields, FromFields};
 use crate::model::page::PAGE_LIMIT_MAX;
@@ -122,7 +121,7 @@ async fn schedule_control(s: &AppState, grant: &str, fy: &str) -> Result<(Contro
     Ok((control, schedule))
 }
 
-fn schedule_path(grant: &str, year: FinancialYear) -> String {
+pub(super) fn schedule_path(grant: &str, year: FinancialYear) -> String {
     format!("/grants/{grant}/awards/{year}/payment-schedule")
 }
 
@@ -144,8 +143,7 @@ async fn schedule(
     };
     let store = s.store.clone();
     let run = async |cmd: ScheduleForm, name: String| {
-        let actor = Actor { name: &name, idem: None };
-        cash::set_payment_schedule(&store, &grant, year, cmd.schedule.into(), actor).await.map(|_| ())
+        cash::set_payment_schedule(&store, &grant, year, cmd.schedule.into(), actor(&name)).await.map(|_| ())
     };
     let control = async { schedule_control(&s, &grant, &fy).await.map(|(c, _)| c) };
     form_post::<ScheduleForm, _, _>(&s, who, form, &path, Need::Approver, control, run).await

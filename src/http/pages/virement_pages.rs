@@ -20,6 +20,7 @@ use crate::model::Actor;
 use crate::model::controls::RejectVirementCmd;
 use crate::model::fields::{Fields, FromFields};
 use crate::model::postings::{VirementCmd, VirementRecord};
+use crate::model::tokens::Principal;
 use crate::storage::{Store, StoreError, controls, operations as ops};
 
 impl RecordForm for VirementCmd {
@@ -76,8 +77,7 @@ page_get! {
         Path(id): Path<String>,
     ) -> Result<Response, AppError> {
         let v = controls::get_virement(&s.store, super::record_id(&id)?).await?;
-        let may_decide = Need::Approver.allows(who.role) && who.name != v.proposed_by;
-        Ok(page_response(StatusCode::OK, render(&v, &who.name, &token, may_decide, None, "")))
+        Ok(page_response(StatusCode::OK, render(&v, &who, &token, None, "")))
     }
 }
 
@@ -105,17 +105,34 @@ impl Problem {
     }
 }
 
-fn render(
-    v: &VirementRecord,
-    signed_in_as: &str,
-    token: &str,
-    may_decide: bool,
-    problem: Option<&Problem>,
-    reason: &str,
-) -> String {
+/// Who may decide a waiting virement (the four-eyes rule): an approver or admin other than
+/// its proposer. A person who may not is told why, not just shown no form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Decider {
+    May,
+    /// Proposed it: another approver must decide it.
+    Proposer,
+    /// A role that decides no virement.
+    Role,
+}
+
+impl Decider {
+    fn of(who: &Principal, v: &VirementRecord) -> Decider {
+        if !Need::Approver.allows(who.role) {
+            Decider::Role
+        } else if who.name == v.proposed_by {
+            Decider::Proposer
+        } else {
+            Decider::May
+        }
+    }
+}
+
+fn render(v: &VirementRecord, who: &Principal, token: &str, problem: Option<&Problem>, reason: &str) -> String {
     let title = format!("Virement {}", v.virement_id);
+    let decider = Decider::of(who, v);
     let body = html! {
-        (super::html::masthead(&title, signed_in_as))
+        (super::html::masthead(&title, who))
         main {
             @if let Some(p) = problem {
                 div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
@@ -128,7 +145,19 @@ fn render(
                 }
             }
             (record_html(v))
-            @if may_decide && v.status == VirementStatus::Pending {
+            @if v.status == VirementStatus::Pending && decider == Decider::Proposer {
+                p id="no-decision" {
+                    "You proposed this virement, so another approver must decide it: "
+                    "an approver or admin other than you may approve or reject it."
+                }
+            }
+            @if v.status == VirementStatus::Pending && decider == Decider::Role {
+                p id="no-decision" {
+                    "Your role (" (who.role.as_str()) ") does not decide virements: an approver or admin other than "
+                    "its proposer, " (v.proposed_by) ", must approve or reject it."
+                }
+            }
+            @if v.status == VirementStatus::Pending && decider == Decider::May {
                 form method="post" action={ "/virements/" (v.virement_id) "/approve" } id="approve-form" {
                     (super::csrf::hidden_input(token))
                     button type="submit" { "Approve and post" }
@@ -213,7 +242,7 @@ async fn decide(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let actor = Actor { name: &principal.name, idem: None };
+    let actor = super::actor(&principal.name);
     let pairs: Vec<(String, String)> = form.pairs().iter().filter(|(k, _)| k != "csrf_token").cloned().collect();
     let reason = pairs.iter().find(|(k, _)| k == "reason").map(|(_, v)| v.clone()).unwrap_or_default();
     let done = if reject {
@@ -248,8 +277,7 @@ async fn decide(
         Ok(v) => v,
         Err(e) => return AppError::Store(e).into_response(),
     };
-    let may_decide = principal.name != v.proposed_by;
-    page_response(problem.status, render(&v, &principal.name, &token, may_decide, Some(&problem), &reason))
+    page_response(problem.status, render(&v, &principal, &token, Some(&problem), &reason))
 }
 
 /// Approve a waiting virement, which posts it; not by its proposer. The body is `csrf_token`.

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::csrf::{CsrfForm, Refused};
 use super::forms::{Look, RecordForm, Refusal, page_get, record_form_routes, render_at};
-use super::{NoSession, Session, page_response, percent_encode};
+use super::{NoSession, Session, actor, page_response, percent_encode};
 use crate::domain::{FinancialYear, Money};
 use crate::http::AppState;
 use crate::http::auth::Need;
@@ -104,7 +104,7 @@ async fn show<T: ToSchema>(
     let look = Look { title: &c.title, action: &c.path, labels: c.labels, intro: c.intro.clone() };
     let status =
         if pairs.is_empty() && refusal.status() == StatusCode::default() { StatusCode::OK } else { refusal.status() };
-    match render_at::<T>(s, &who.0.name, &who.1, &look, pairs, refusal).await {
+    match render_at::<T>(s, &who.0, &who.1, &look, pairs, refusal).await {
         Ok(page) => page_response(status, page),
         Err(e) => e.into_response(),
     }
@@ -201,10 +201,6 @@ where
     }
 }
 
-fn actor(name: &str) -> Actor<'_> {
-    Actor { name, idem: None }
-}
-
 /// The year's state and quarters, above each of its forms.
 async fn year_summary(s: &AppState, year: FinancialYear) -> Result<Markup, AppError> {
     let record = reference::get_financial_year(&s.store, year).await?;
@@ -244,7 +240,8 @@ fn pounds(m: Money) -> String {
 page_get! {
     /// A financial year: whether it is open or closed, its quarters (each with the form to lock
     /// or unlock it), the returns filed for it (each with the form to file one), its awards (each
-    /// with its year-end form), and the form to close or reopen it.
+    /// with its year-end form and, for an approver or admin, its payment schedule's form), and
+    /// the form to close or reopen it.
     ///
     /// Roles: every role, signed in with the session cookie `gl_session`; without a live
     /// session, 303 to `/sign-in`. The forms it links to are admin's (year end: approver's too;
@@ -261,9 +258,11 @@ page_get! {
         let filed = returns::list(&s.store, None, Some(year), 0, 50).await?.items;
         let awards = awards_of(&s, year).await?;
         let closed = record.status.as_str() == "closed";
+        // Linked only for the roles that may set it: the others would meet a refusal.
+        let may_schedule = Need::Approver.allows(who.role);
         let title = format!("Financial year {year}");
         let body = html! {
-            (super::html::masthead(&title, &who.name))
+            (super::html::masthead(&title, &who))
             main id="content" tabindex="-1" {
                 p id="year-state" {
                     (record.start_date) " to " (record.end_date) ": " strong { (record.status.as_str()) } "."
@@ -321,6 +320,7 @@ page_get! {
                             thead { tr {
                                 th scope="col" { "Grant" } th scope="col" class="num" { "Award" } th scope="col" class="num" { "Unallocated" }
                                 th scope="col" class="num" { "Carried forward or returned" } th scope="col" class="noprint" { "Year end" }
+                                @if may_schedule { th scope="col" class="noprint" { "Payment schedule" } }
                             } }
                             tbody {
                                 @for a in &awards {
@@ -331,6 +331,11 @@ page_get! {
                                         td class="num" { (pounds(a.carried_forward_or_returned)) }
                                         td class="noprint" {
                                             a id={ "year-end-" (a.grant) } href={ "/grants/" (a.grant) "/awards/" (year) "/year-end" } { "Year end of " (a.grant) }
+                                        }
+                                        @if may_schedule {
+                                            td class="noprint" {
+                                                a id={ "payment-schedule-" (a.grant) } href=(super::schedule_pages::schedule_path(&a.grant, year)) { "Payment schedule of " (a.grant) }
+                                            }
                                         }
                                     }
                                 }
@@ -708,7 +713,7 @@ async fn return_form(State(s): State<AppState>, who: Result<Session, NoSession>,
             }
         },
     };
-    match render_at::<FileReturnCmd>(&s, &who.0.name, &who.1, &look, &pairs, &Refusal::default()).await {
+    match render_at::<FileReturnCmd>(&s, &who.0, &who.1, &look, &pairs, &Refusal::default()).await {
         Ok(page) => page_response(StatusCode::OK, page),
         Err(e) => e.into_response(),
     }
@@ -744,7 +749,7 @@ page_get! {
         let changed = filing::changed(&s.store, &r).await?;
         let title = format!("Filed return {id}");
         let body = html! {
-            (super::html::masthead(&title, &who.name))
+            (super::html::masthead(&title, &who))
             main id="content" tabindex="-1" { (return_html(&r, changed)) }
         };
         Ok(page_response(StatusCode::OK, super::html::page(&format!("{title} · grant-ledger"), body)))

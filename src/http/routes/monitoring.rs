@@ -15,7 +15,7 @@ use super::super::error::AppError;
 use super::super::input::{Fields, FromFields, Query, RawBody};
 use super::super::openapi::{Code, Instant};
 use super::postings::path_id;
-use super::reports::{csv_response, today};
+use super::reports::csv_response;
 use super::{Caller, Created, created};
 use crate::domain::{FinancialYear, is_valid_code};
 use crate::model::formats::SheetFormat;
@@ -53,7 +53,7 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 async fn record_forecast(c: Caller, body: RawBody) -> Created<ForecastRecord> {
     c.require(Need::Reporting)?;
     let mut f = Fields::parse(&body)?;
-    let cmd = ForecastCmd::read_on(&mut f, today());
+    let cmd = ForecastCmd::read_on(&mut f, c.state.today());
     f.finish()?;
     created(store::record_forecast(c.store(), cmd, c.actor()).await?)
 }
