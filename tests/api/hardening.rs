@@ -119,10 +119,10 @@ backend_test!(a_retry_that_outwaits_its_bound_is_answered_503, |app: TestApp| as
     let mut state = AppState::new(app.store.clone());
     state.key_locks = Arc::new(KeyLocks::with_wait(std::time::Duration::from_millis(20)));
     let router = grant_ledger::http::app(state.clone());
-    let secret = app.token(Role::Admin);
-    let admin = grant_ledger::storage::tokens::authenticate(&app.store, secret).await.unwrap().unwrap();
+    let secret = app.token(Role::Operator);
+    let operator = grant_ledger::storage::tokens::authenticate(&app.store, secret).await.unwrap().unwrap();
     // A first request under the key, still running: its turn is held throughout.
-    let lock = state.key_locks.lock_for(admin.token_id.expect("a token"), "slow");
+    let lock = state.key_locks.lock_for(operator.token_id.expect("a token"), "slow");
     let _first = lock.lock().await;
     let body = json!({ "code": "F7", "name": "Seven" });
     let r =
@@ -277,7 +277,7 @@ backend_test!(wrong_bearer_tokens_are_throttled_per_address, |app: TestApp| asyn
     // Idempotent replays are not a way round it.
     let body = json!({ "code": "F9", "name": "Funder nine" });
     let r = app
-        .call(Method::POST, "/api/v1/funders", Some(app.token(Role::Admin)), Some(body), &[("idempotency-key", "t")])
+        .call(Method::POST, "/api/v1/funders", Some(app.token(Role::Operator)), Some(body), &[("idempotency-key", "t")])
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "'local' has not failed yet: {}", r.body);
     // A missing token is not a guess: it is not counted.
@@ -585,7 +585,7 @@ backend_test!(control_characters_in_query_and_path_are_refused_naming_them, |app
         .call(
             Method::POST,
             "/api/v1/funders",
-            Some(app.token(Role::Admin)),
+            Some(app.token(Role::Operator)),
             Some(json!({ "code": "F8", "name": "E" })),
             &[("idempotency-key", "a\tb")],
         )
