@@ -311,6 +311,8 @@ const LINKS: &[(&str, &str, &str, Fill)] = &[
     ("create_import", "Import", "get_import", &[("id", "$response.body#/id")]),
     ("create_import", "Confirm", "confirm_import", &[("id", "$response.body#/id")]),
     ("create_import", "Reverse", "reverse_import", &[("id", "$response.body#/id")]),
+    ("create_funder", "Admins", "create_funder_admin", &[("code", "$response.body#/code")]),
+    ("create_partnership", "Admins", "create_partnership_admin", &[("code", "$response.body#/code")]),
 ];
 // No link from a token's creation to its revocation: a creation replayed under its
 // `Idempotency-Key` after the token was revoked names that token again, whose revocation is

@@ -319,3 +319,277 @@ backend_test!(a_ledger_with_no_funder_adopts_nothing_until_it_has_one, |app: Tes
     assert_eq!((home.code.as_str(), home.funder.as_str()), ("TAM", "SCO"));
     assert!(problems(&app).await.is_empty(), "{:#?}", problems(&app).await);
 });
+
+// Every operation of the served document but the registry's, as the operator: refused,
+// never answered with data, and nothing written.
+backend_test!(the_operator_is_refused_every_ledger_operation, |app: TestApp| async move {
+    app.project("P1", "ASB").await;
+    let doc = app.call(Method::GET, "/openapi.json", None, None, &[]).await.body;
+    let audit_before = count(&app, "select count(*) as n from audit_log").await;
+    let mut swept = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") || is_registry(path) || path.starts_with("/api/v1/funders/") {
+            continue;
+        }
+        let filled = path
+            .replace("{fy}", "2023-24")
+            .replace("{grant}", "LDF")
+            .replace("{code}", "P1")
+            .replace("{id}", "1")
+            .replace("{evidence_id}", "1")
+            .replace("{username}", "nobody");
+        for method in ops.as_object().unwrap().keys() {
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = (m != Method::GET && m != Method::DELETE).then(|| json!({}));
+            let r = app.call(m, &filled, Some(app.token(Role::Operator)), body, &[]).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {filled} as operator: {}", r.body);
+            swept += 1;
+        }
+    }
+    assert!(swept > 60, "the sweep reaches every operation: {swept}");
+    assert_eq!(count(&app, "select count(*) as n from audit_log").await, audit_before, "nothing was written");
+});
+
+backend_test!(the_operator_registers_funders_and_their_first_admins, |app: TestApp| async move {
+    // Only the operator adds a funder; a partnership's admin is refused.
+    let body = json!({ "code": "HO", "name": "Home Office" });
+    assert_eq!(app.post("/api/v1/funders", Role::Admin, body.clone()).await.status, StatusCode::FORBIDDEN);
+    let made = app.ok("/api/v1/funders", Role::Operator, body.clone()).await;
+    assert_eq!(
+        made,
+        json!({ "code": "HO", "name": "Home Office", "over_programming_percent": 0, "return_due_days": 30 })
+    );
+    let r = app.post("/api/v1/funders", Role::Operator, body).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"), "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("code HO"), "the refusal names the code: {}", r.body);
+    let r = app.post("/api/v1/funders", Role::Operator, json!({ "code": "no spaces", "name": "" })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["code", "name"], "{}", r.body);
+    let listed = app.get("/api/v1/funders", Role::Operator).await.body;
+    let codes: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["HO", "SCO"]);
+
+    // Its first funder_admin: a token answered once, of HO.
+    for role in Role::ALL.into_iter().filter(|r| *r != Role::Operator) {
+        let r = app.post("/api/v1/funders/HO/admins", role, json!({ "name": "x" })).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{role}: {}", r.body);
+    }
+    let r = app.post("/api/v1/funders/NOPE/admins", Role::Operator, json!({ "name": "x" })).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = app.post("/api/v1/funders/HO/admins", Role::Operator, json!({})).await;
+    assert_eq!(r.fields(), ["name"], "{}", r.body);
+    let admin = app.ok("/api/v1/funders/HO/admins", Role::Operator, json!({ "name": "Jo at the Home Office" })).await;
+    assert_eq!((admin["role"].as_str(), admin["funder"].as_str()), (Some("funder_admin"), Some("HO")), "{admin}");
+    let secret = admin["token"].as_str().unwrap();
+    // HO funds no partnership of this service: its admin sees none, and no ledger.
+    let r = app.call(Method::GET, "/api/v1/partnerships", Some(secret), None, &[]).await;
+    assert_eq!((r.status, r.body["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{}", r.body);
+    let r = app.call(Method::GET, "/api/v1/projects", Some(secret), None, &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    let audited = "select count(*) as n from audit_log where actor = 'test operator' and entity in ('funder', 'token')";
+    assert_eq!(count(&app, audited).await, 2, "the funder and its admin's token are audited");
+    assert!(problems(&app).await.is_empty(), "{:#?}", problems(&app).await);
+});
+
+backend_test!(the_operator_registers_partnerships_but_no_admin_of_a_ledger_not_held, |app: TestApp| async move {
+    let lic = json!({ "code": "LIC", "name": "Lichfield District CSP", "funder": "SCO", "area_code": "E07000194" });
+    for role in Role::ALL.into_iter().filter(|r| *r != Role::Operator) {
+        assert_eq!(app.post("/api/v1/partnerships", role, lic.clone()).await.status, StatusCode::FORBIDDEN, "{role}");
+    }
+    // Each bad field named.
+    let r = app
+        .post(
+            "/api/v1/partnerships",
+            Role::Operator,
+            json!({ "code": "L I C", "name": " ", "funder": "SCO", "area_code": "E0700019" }),
+        )
+        .await;
+    assert_eq!(r.fields(), ["code", "name", "area_code"], "{}", r.body);
+    for area in ["e07000194", "X07000194", "E070001941", "07000194E"] {
+        let r = app.post("/api/v1/partnerships", Role::Operator, with(&lic, "area_code", area)).await;
+        assert_eq!(r.fields(), ["area_code"], "{area}: {}", r.body);
+    }
+    let r = app.post("/api/v1/partnerships", Role::Operator, with(&lic, "funder", "NOPE")).await;
+    assert_eq!(r.fields(), ["funder"], "{}", r.body);
+    let made = app.ok("/api/v1/partnerships", Role::Operator, lic.clone()).await;
+    assert_eq!((made["code"].as_str(), made["home"].as_bool()), (Some("LIC"), Some(false)), "{made}");
+    let r = app.post("/api/v1/partnerships", Role::Operator, lic.clone()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"), "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().starts_with("code:"), "{}", r.body);
+    let r = app.post("/api/v1/partnerships", Role::Operator, with(&lic, "code", "TAM")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "the home partnership's code is taken too: {}", r.body);
+
+    // Who sees which.
+    let codes = |r: &crate::support::Reply| -> Vec<String> {
+        r.body["items"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(codes(&app.get("/api/v1/partnerships", Role::Operator).await), ["LIC", "TAM"]);
+    assert_eq!(codes(&app.get("/api/v1/partnerships", Role::Funder).await), ["LIC", "TAM"], "SCO funds both");
+    assert_eq!(codes(&app.get("/api/v1/partnerships", Role::FunderAdmin).await), ["LIC", "TAM"]);
+    for role in [Role::Admin, Role::Viewer, Role::Finance, Role::Approver] {
+        assert_eq!(codes(&app.get("/api/v1/partnerships", role).await), ["TAM"], "{role} sees its own");
+    }
+
+    // An admin for the home partnership; none for a partnership whose ledger is not held.
+    let tokens_before = count(&app, "select count(*) as n from tokens").await;
+    let r = app.post("/api/v1/partnerships/LIC/admins", Role::Operator, json!({ "name": "Lichfield admin" })).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"), "{}", r.body);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("does not yet hold more than one partnership's ledger"),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&app, "select count(*) as n from tokens").await, tokens_before, "no token was made");
+    let r = app.post("/api/v1/partnerships/NOPE/admins", Role::Operator, json!({ "name": "x" })).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for role in Role::ALL.into_iter().filter(|r| *r != Role::Operator) {
+        let r = app.post("/api/v1/partnerships/TAM/admins", role, json!({ "name": "x" })).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{role}");
+    }
+    let admin = app.ok("/api/v1/partnerships/TAM/admins", Role::Operator, json!({ "name": "Tamworth admin" })).await;
+    assert_eq!(admin["role"], "admin");
+    let r = app.call(Method::GET, "/api/v1/tokens", Some(admin["token"].as_str().unwrap()), None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "the home partnership's admin administers its ledger");
+    let audited = "select count(*) as n from audit_log where actor = 'test operator' and entity = 'partnership'";
+    assert_eq!(count(&app, audited).await, 1);
+    assert!(problems(&app).await.is_empty(), "{:#?}", problems(&app).await);
+});
+
+/// `body` with one field set.
+fn with(body: &Value, field: &str, value: &str) -> Value {
+    let mut body = body.clone();
+    body[field] = json!(value);
+    body
+}
+
+backend_test!(the_operators_health_counts_and_names_nothing, |app: TestApp| async move {
+    app.ok(
+        "/api/v1/projects",
+        Role::Approver,
+        json!({ "code": "SECRETP", "name": "A project the operator must not see", "priority": "ASB" }),
+    )
+    .await;
+    app.allocate("LDF", "2023-24", "SECRETP", "1234.56").await;
+    let lic = json!({ "code": "LIC", "name": "Lichfield District CSP", "funder": "SCO", "area_code": "E07000194" });
+    app.ok("/api/v1/partnerships", Role::Operator, lic).await;
+    for role in Role::ALL.into_iter().filter(|r| *r != Role::Operator) {
+        assert_eq!(app.get("/api/v1/operator/health", role).await.status, StatusCode::FORBIDDEN, "{role}");
+    }
+    let r = app.get("/api/v1/operator/health", Role::Operator).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "ok");
+    let text = r.body.to_string();
+    for secret in ["SECRETP", "A project", "1234", "LDF"] {
+        assert!(!text.contains(secret), "the health shows no {secret}: {text}");
+    }
+    let rows = r.body["partnerships"].as_array().unwrap();
+    let tam = rows.iter().find(|p| p["code"] == "TAM").unwrap();
+    let entries = count(&app, "select count(*) as n from entries").await;
+    assert!(entries > 0);
+    assert_eq!(tam["entries"], entries);
+    assert_eq!(tam["tokens"], count(&app, "select count(*) as n from tokens where revoked_at is null").await);
+    assert!(tam["last_entry_at"].is_string());
+    let lic = rows.iter().find(|p| p["code"] == "LIC").unwrap();
+    assert_eq!((lic["entries"].as_i64(), lic["home"].as_bool()), (Some(0), Some(false)));
+});
+
+backend_test!(the_registry_from_the_command_line, |app: TestApp| async move {
+    let (ok, _, err) = app.cli(&["funder", "add", "--code", "HO", "--name", "Home Office"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = app.cli(&["funder", "add", "--code", "HO", "--name", "Again"]);
+    assert!(!ok && err.contains("code HO"), "{err}");
+    let (ok, out, err) = app.cli(&["funder", "list"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "HO\tHome Office\nSCO\tStaffordshire Commissioner's Office\n");
+    let lic = ["--code", "LIC", "--name", "Lichfield District CSP", "--funder", "SCO", "--area-code", "E07000194"];
+    let (ok, _, err) = app.cli(&[&["partnership", "add"][..], &lic[..]].concat());
+    assert!(ok, "{err}");
+    let (ok, _, err) =
+        app.cli(&["partnership", "add", "--code", "X", "--name", "X", "--funder", "SCO", "--area-code", "E1"]);
+    assert!(!ok && err.contains("--area-code"), "the bad flag is named: {err}");
+    let (ok, out, err) = app.cli(&["partnership", "list"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "  LIC\tSCO\tE07000194\tLichfield District CSP\n* TAM\tSCO\tE07000199\tTamworth Community Safety Partnership\n"
+    );
+    // Adopting is refused while the service holds another partnership.
+    let (ok, _, err) = app.cli(&[
+        "partnership",
+        "adopt",
+        "--code",
+        "TAW",
+        "--name",
+        "T",
+        "--funder",
+        "SCO",
+        "--area-code",
+        "E07000199",
+    ]);
+    assert!(!ok && err.contains("LIC"), "{err}");
+
+    // --partnership: the home partnership's code, or a refusal naming it.
+    let (ok, out, err) = app.cli(&["--partnership", "TAM", "token", "list"]);
+    assert!(ok && out.contains("test admin"), "{err}");
+    let (ok, _, err) = app.cli(&["token", "list", "--partnership", "LIC"]);
+    assert!(!ok, "a partnership whose ledger is not held is refused");
+    assert!(err.contains("--partnership LIC") && err.contains("TAM"), "{err}");
+    assert!(problems(&app).await.is_empty(), "{:#?}", problems(&app).await);
+});
+
+backend_test!(adopting_renames_the_home_partnership_and_its_settings, |app: TestApp| async move {
+    app.ok("/api/v1/funders", Role::Operator, json!({ "code": "HO", "name": "Home Office" })).await;
+    let (ok, _, err) = app.cli(&[
+        "partnership",
+        "adopt",
+        "--code",
+        "TAW",
+        "--name",
+        "Tamworth CSP",
+        "--funder",
+        "HO",
+        "--area-code",
+        "E07000199",
+    ]);
+    assert!(ok, "{err}");
+    let home = partnerships::home(&app.store).await.unwrap().unwrap();
+    assert_eq!((home.code.as_str(), home.name.as_str(), home.funder.as_str()), ("TAW", "Tamworth CSP", "HO"));
+    assert_eq!(reference::partnership_code(&app.store).await.unwrap(), "TAW", "the setting follows");
+    // SCO's tokens belong to a funder that no longer funds this ledger: they are told nothing.
+    assert_eq!(app.get("/api/v1/projects", Role::Funder).await.status, StatusCode::NOT_FOUND);
+    let (ok, _, _) = app.cli(&["--partnership", "TAW", "token", "list"]);
+    assert!(ok);
+    let (ok, _, err) = app.cli(&["--partnership", "TAM", "token", "list"]);
+    assert!(!ok && err.contains("TAW"), "{err}");
+    assert!(problems(&app).await.is_empty(), "{:#?}", problems(&app).await);
+});
+
+#[tokio::test]
+async fn the_operator_token_comes_from_the_environment() {
+    let dir = std::env::temp_dir().join(format!("gl_operator_env_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("ledger.db").display());
+    let run = |secret: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_grant-ledger"))
+            .arg("init")
+            .env("DATABASE_URL", &url)
+            .env("GRANT_LEDGER_OPERATOR_TOKEN", secret)
+            .env_remove("GRANT_LEDGER_ADMIN_TOKEN")
+            .output()
+            .unwrap()
+    };
+    let short = run("too-short-to-be-safe");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("GRANT_LEDGER_OPERATOR_TOKEN"));
+    assert!(!dir.join("ledger.db").exists(), "refused before the ledger was made");
+    let secret = "an-operator-secret-of-at-least-thirty-two-characters";
+    let made = run(secret);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let store = grant_ledger::storage::Store::connect(&url).await.unwrap();
+    let p = tokens::authenticate(&store, secret).await.unwrap().expect("the operator token works");
+    assert_eq!((p.role, p.funder), (Role::Operator, None));
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
