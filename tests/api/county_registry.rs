@@ -593,3 +593,15 @@ async fn the_operator_token_comes_from_the_environment() {
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+backend_test!(the_command_lines_tokens_pass_the_same_gate, |app: TestApp| async move {
+    let (ho_funder, _) = other_funder(&app).await;
+    let (ok, _, err) = app.cli(&["audit", "--token", app.token(Role::Operator)]);
+    assert!(!ok, "the operator reads no audit trail of a ledger");
+    assert!(err.contains("may not"), "{err}");
+    let (ok, _, err) = app.cli(&["agreement", "list", "--financial-year", "2023-24", "--token", &ho_funder]);
+    assert!(!ok && err.contains("not found"), "HO's funder is told nothing: {err}");
+    let (ok, out, err) =
+        app.cli(&["agreement", "list", "--financial-year", "2023-24", "--token", app.token(Role::Funder)]);
+    assert!(ok, "SCO's funder reads its partnership's agreements: {out}{err}");
+});
