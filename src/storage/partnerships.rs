@@ -308,6 +308,34 @@ pub async fn adopt(store: &Store, p: &NewPartnership, actor: &str) -> Result<Par
     Ok(adopted)
 }
 
+/// Gives the home partnership, if there is one, the code the setting `partnership_code` was
+/// set to, in the `db_tx` that set it. A code another partnership has is refused.
+pub(crate) async fn rename_home_in(db_tx: &mut DbTx, code: &str, actor: &str) -> Result<(), StoreError> {
+    let Some(row) =
+        sqlx::query("select id, code from partnerships where home = 1").fetch_optional(&mut **db_tx).await?
+    else {
+        return Ok(());
+    };
+    let (id, current): (i64, String) = (row.try_get("id")?, row.try_get("code")?);
+    if current == code {
+        return Ok(());
+    }
+    let before = PARTNERSHIPS.row_in(db_tx, RowKey::Id(id)).await?;
+    sqlx::query("update partnerships set code = $2 where id = $1")
+        .bind(id)
+        .bind(code)
+        .execute(&mut **db_tx)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                StoreError::invalid("partnership_code", format!("{code} is another partnership's code"))
+            } else {
+                e.into()
+            }
+        })?;
+    PARTNERSHIPS.record_in(db_tx, RowKey::Id(id), (actor, AuditAction::Update, ""), before).await
+}
+
 /// What the operator sees of each partnership: how much its ledger holds, never what.
 pub async fn health(store: &Store) -> Result<Vec<PartnershipHealth>, StoreError> {
     let mut read = store.begin_read().await?;

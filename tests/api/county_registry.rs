@@ -605,3 +605,15 @@ backend_test!(the_command_lines_tokens_pass_the_same_gate, |app: TestApp| async 
         app.cli(&["agreement", "list", "--financial-year", "2023-24", "--token", app.token(Role::Funder)]);
     assert!(ok, "SCO's funder reads its partnership's agreements: {out}{err}");
 });
+
+backend_test!(the_partnership_code_setting_and_the_home_partnership_change_together, |app: TestApp| async move {
+    let r = app.patch("/api/v1/settings", Role::Admin, json!({ "partnership_code": "TAW" })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(partnerships::home(&app.store).await.unwrap().unwrap().code, "TAW");
+    let lic = json!({ "code": "LIC", "name": "Lichfield District CSP", "funder": "SCO", "area_code": "E07000194" });
+    app.ok("/api/v1/partnerships", Role::Operator, lic).await;
+    let r = app.patch("/api/v1/settings", Role::Admin, json!({ "partnership_code": "LIC" })).await;
+    assert_eq!((r.status, r.fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["partnership_code".to_owned()]));
+    assert_eq!(reference::partnership_code(&app.store).await.unwrap(), "TAW", "nothing half-written");
+    assert!(problems(&app).await.is_empty(), "{:#?}", problems(&app).await);
+});
