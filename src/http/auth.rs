@@ -151,3 +151,66 @@ impl FromRequestParts<AppState> for ServiceAuth {
         Ok(ServiceAuth(principal))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NEEDS: [Need; 10] = [
+        Need::ReadReference,
+        Need::ReadLedger,
+        Need::ReadAudit,
+        Need::Finance,
+        Need::Approver,
+        Need::Reporting,
+        Need::Admin,
+        Need::FunderReports,
+        Need::FunderAdmin,
+        Need::Operator,
+    ];
+
+    #[test]
+    fn the_service_roles_are_apart_from_the_partnerships() {
+        for need in NEEDS {
+            assert_eq!(need.allows(Role::Operator), need == Need::Operator, "{need:?} as operator");
+            let funder_admin = need == Need::FunderAdmin || need.allows(Role::Funder);
+            assert_eq!(need.allows(Role::FunderAdmin), funder_admin, "{need:?} as funder_admin");
+            let admin = !matches!(need, Need::Operator | Need::FunderAdmin);
+            assert_eq!(need.allows(Role::Admin), admin, "{need:?} as admin: a partnership's role");
+        }
+    }
+
+    fn principal(role: Role, funder: Option<&str>, home_funder: Option<&str>) -> Principal {
+        Principal {
+            token_id: Some(1),
+            user_id: None,
+            name: "t".into(),
+            display_name: String::new(),
+            role,
+            funder: funder.map(str::to_owned),
+            home_funder: home_funder.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_funders_role_reaches_only_a_ledger_its_funder_funds() {
+        use LedgerAccess::*;
+        let cases = [
+            (Role::Operator, None, Some("SCO"), Forbidden),
+            (Role::Viewer, None, Some("SCO"), Allowed),
+            (Role::Admin, None, None, Allowed),
+            (Role::Funder, Some("SCO"), Some("SCO"), Allowed),
+            (Role::FunderAdmin, Some("SCO"), Some("SCO"), Allowed),
+            (Role::Funder, Some("HO"), Some("SCO"), Hidden),
+            (Role::FunderAdmin, Some("HO"), Some("SCO"), Hidden),
+            // No home partnership yet, or a funder's role naming no funder: nothing to read.
+            (Role::Funder, Some("SCO"), None, Hidden),
+            (Role::Funder, None, None, Hidden),
+        ];
+        for (role, funder, home, want) in cases {
+            assert_eq!(principal(role, funder, home).ledger_access(), want, "{role} of {funder:?}, home {home:?}");
+        }
+        assert!(ledger_refusal(&principal(Role::Funder, Some("HO"), Some("SCO"))).is_some());
+        assert!(ledger_refusal(&principal(Role::Finance, None, Some("SCO"))).is_none());
+    }
+}

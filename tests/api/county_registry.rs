@@ -186,6 +186,22 @@ backend_test!(partnership_and_funder_rows_are_held_to_the_audit_trail, |app: Tes
     }
     // The rebound token now reads the home ledger; verify is what names it.
     assert_eq!(app.call(Method::GET, "/api/v1/projects", Some(&funder), None, &[]).await.status, StatusCode::OK);
+    // A partnership deleted, or one written outside the ledger, is named too.
+    let lic = json!({ "code": "LIC", "name": "Lichfield District CSP", "funder": "SCO", "area_code": "E07000194" });
+    let lic_id = app.ok("/api/v1/partnerships", Role::Operator, lic).await["id"].as_i64().unwrap();
+    exec(
+        &app,
+        "insert into partnerships (code, name, funder, area_code, home, created_at)
+         values ('EVIL', 'Evil', 'HO', 'E07000192', 0, '2026-01-01T00:00:00Z')",
+    )
+    .await;
+    exec(&app, "delete from partnerships where code = 'LIC'").await;
+    let found = problems(&app).await;
+    for start in [format!("partnerships {lic_id}: in the audit trail but no longer stored"), "partnerships ".to_owned()]
+    {
+        assert!(found.iter().any(|p| p.starts_with(&start)), "expected {start:?}: {found:#?}");
+    }
+    assert!(found.iter().any(|p| p.ends_with("has no audit record: written outside the ledger")), "{found:#?}");
 });
 
 /// Empties the test's database and migrates it to the last version before 0025.
