@@ -145,6 +145,10 @@ pub struct AuditArgs {
 pub(crate) async fn signed_in(store: &Store, who: &As, need: Need) -> anyhow::Result<Principal> {
     let p =
         tokens::authenticate(store, &who.token).await?.ok_or_else(|| anyhow::anyhow!("unknown or revoked token"))?;
+    // The API's one gate first: the operator, or a funder not funding this ledger, reaches nothing.
+    if let Some(refused) = crate::http::auth::ledger_refusal(&p) {
+        anyhow::bail!("{refused}");
+    }
     anyhow::ensure!(need.allows(p.role), "the {} role may not do this", p.role.as_str());
     Ok(p)
 }

@@ -323,7 +323,11 @@ async fn signed_in(store: &Store, rec: &Recording) -> Result<Auth, Refusal> {
         }
     };
     match found {
-        Ok(Some(principal)) => Ok(Auth(principal)),
+        // The API's one gate: the operator, or a funder not funding this ledger, reaches nothing.
+        Ok(Some(principal)) => match crate::http::auth::ledger_refusal(&principal) {
+            Some(refused) => Err(refusal(refused).await),
+            None => Ok(Auth(principal)),
+        },
         Ok(None) => Err(other(unknown.into())),
         Err(e) => Err(refusal(AppError::Store(e)).await),
     }

@@ -66,6 +66,10 @@ pub async fn set_settings(
     }
     super::open_data::set_settings_in(&mut db_tx, open_data, actor).await?;
     super::reference::set_reporting_in(&mut db_tx, reporting, actor).await?;
+    if let Some(code) = &reporting.partnership_code {
+        // The home partnership's code is the setting's: they change together.
+        super::partnerships::rename_home_in(&mut db_tx, code, actor).await?;
+    }
     db_tx.commit().await?;
     Ok(())
 }

@@ -347,7 +347,9 @@ backend_test!(import_needs_the_finance_role_and_exports_are_readable_by_all, |ap
         for path in
             ["/api/v1/exports/journal?format=hledger", "/api/v1/exports/transparency?from=2023-04-01&to=2024-03-31"]
         {
-            assert_eq!(get_text(&app, path, role).await.0, StatusCode::OK, "{role:?} {path}");
+            // Every role of the partnership and its funder; the operator reads no ledger.
+            let want = if role == Role::Operator { StatusCode::FORBIDDEN } else { StatusCode::OK };
+            assert_eq!(get_text(&app, path, role).await.0, want, "{role:?} {path}");
         }
     }
     let r = app.get("/api/v1/exports/journal?format=ledger", Role::Viewer).await;
