@@ -13,7 +13,7 @@ use super::known::Cut;
 use super::{Store, StoreError, rows};
 use crate::domain::rag::{QuarterPlan, RagRule};
 use crate::domain::year::quarter_bounds;
-use crate::domain::{AccountKind, FinancialYear, parse_date};
+use crate::domain::{AccountKind, FinancialYear};
 use crate::domain::{AuditAction, AuditEntity};
 use crate::model::known::Known;
 use crate::model::reports::{AccountFigure, Labels, Plans, ProjectInfo, QuarterSpend, SpendProfile};
@@ -206,38 +206,44 @@ pub async fn spend_by_quarter(
     // `last` ends its quarter, from the postings.
     let (start, end) = quarter_bounds(last);
     let whole = if last == end { "<=" } else { "<" };
-    // A spent account is one (grant, project) of the year, and `quarter_balances` has one
-    // row per account and quarter: each row is already one (grant, project, quarter).
+    // A spent account is one (grant, project) of the year, with a `quarter_balances` row per
+    // quarter it has postings in: one row an account, its quarters side by side (a quarter
+    // without postings is null), so the database hands over a quarter of the rows.
     let sql = format!(
-        "select b.grant_code, b.project_code, q.quarter_start, q.pence
+        "select b.grant_code, b.project_code,
+                cast(sum(case when q.quarter_start = $5 then q.pence end) as bigint) as q1,
+                cast(sum(case when q.quarter_start = $6 then q.pence end) as bigint) as q2,
+                cast(sum(case when q.quarter_start = $7 then q.pence end) as bigint) as q3,
+                cast(sum(case when q.quarter_start = $8 then q.pence end) as bigint) as q4
          from balances b
          join quarter_balances q on q.account = b.account
          where b.kind = {spent} and b.financial_year = $1 and ($2 is null or b.grant_code = $2)
-           and q.quarter_start >= $3 and q.quarter_start {whole} $4",
+           and q.quarter_start >= $3 and q.quarter_start {whole} $4
+         group by b.account, b.grant_code, b.project_code",
         spent = AccountKind::Spent.sql()
     );
+    let quarter_start = |q: u8| year.quarter_start(q).expect("quarters 1-4 exist").to_string();
     let rows = sqlx::query(&sql)
         .bind(year.to_string())
         .bind(grant)
         .bind(year.start().to_string())
         .bind(start.to_string())
+        .bind(quarter_start(1))
+        .bind(quarter_start(2))
+        .bind(quarter_start(3))
+        .bind(quarter_start(4))
         .fetch_all(store.pool())
         .await?;
-    let mut spend = rows
-        .iter()
-        .map(|r| -> Result<_, StoreError> {
-            let at = ("quarter_balances", &["quarter_start"][..]);
-            let quarter = rows::parsed(r, at, "quarter_start", |t| {
-                parse_date(t).and_then(|d| year.quarter_of(d)).ok_or("is not the start of a quarter of the year")
-            })?;
-            Ok(QuarterSpend {
-                grant: r.try_get("grant_code")?,
-                project: r.try_get::<Option<String>, _>("project_code")?.unwrap_or_default(),
-                quarter,
-                pence: r.try_get("pence")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut spend = Vec::with_capacity(rows.len() * 4);
+    for r in &rows {
+        let grant: String = r.try_get("grant_code")?;
+        let project = r.try_get::<Option<String>, _>("project_code")?.unwrap_or_default();
+        for (quarter, column) in [(1, "q1"), (2, "q2"), (3, "q3"), (4, "q4")] {
+            if let Some(pence) = r.try_get::<Option<i64>, _>(column)? {
+                spend.push(QuarterSpend { grant: grant.clone(), project: project.clone(), quarter, pence });
+            }
+        }
+    }
     if last != end {
         let back_from_end = fewer_after(store, year, last, end).await?;
         spend.extend(spend_in_quarter(store, year, grant, start, last, end, back_from_end).await?);
