@@ -121,7 +121,7 @@ pub(crate) async fn reverse_in(
         match kind {
             Virement => OnOverspend::Stop,
             Award | Allocation | Commitment | Spend | Release | Refund | Reversal | YearEnd | CarryForward
-            | Receipt | Repayment => locked.grant.rule(),
+            | Receipt | Repayment | Share | Reallocation => locked.grant.rule(),
         }
     };
     let posted = post_in(db_tx, &entry, &meta, rule).await?;
