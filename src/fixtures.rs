@@ -91,7 +91,7 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
         refdata::create_financial_year_in(&mut db_tx, &rec, LOADER).await?;
     }
     for f in r.funders {
-        refdata::create_funder_in(&mut db_tx, &Funder { code: f.code, name: f.name }, LOADER).await?;
+        refdata::create_funder_in(&mut db_tx, &Funder::new(f.code, f.name), LOADER).await?;
     }
     for p in r.priorities {
         refdata::create_priority_in(

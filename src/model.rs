@@ -18,6 +18,7 @@ pub mod lists;
 pub mod monitoring;
 pub mod open_data;
 pub mod page;
+pub mod partnerships;
 pub mod postings;
 pub mod quarters;
 pub mod reference;

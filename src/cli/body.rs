@@ -18,8 +18,9 @@ use crate::model::agreements::{EvidenceCmd, EvidenceReverseCmd};
 use crate::model::cash::{CashCmd, NewInstalment};
 use crate::model::controls::{CloseYearCmd, RejectVirementCmd, ReopenYearCmd, YearEndCmd};
 use crate::model::fields::{FieldError, Fields, FromFields};
+use crate::model::partnerships::NewPartnership;
 use crate::model::quarters::QuarterLockCmd;
-use crate::model::reference::{NewOrganisation, OrganisationPatch};
+use crate::model::reference::{NewFunder, NewOrganisation, OrganisationPatch};
 use crate::model::returns::FileReturnCmd;
 use crate::model::tokens::TokenCmd;
 use crate::model::users::NewUserCmd;
@@ -50,6 +51,8 @@ impl Request for FileReturnCmd {
     const DEFAULTS: &'static [(&'static str, &'static str)] = &[("kind", ReturnKind::CommissionerReturn.as_str())];
 }
 impl Request for TokenCmd {}
+impl Request for NewFunder {}
+impl Request for NewPartnership {}
 impl Request for CashCmd {}
 impl Request for NewInstalment {}
 impl Request for NewOrganisation {}

@@ -9,6 +9,7 @@ pub mod controls;
 pub mod export;
 pub mod funder;
 pub mod interchange;
+pub mod partnerships;
 pub mod record;
 pub mod report;
 pub mod returns;
@@ -36,6 +37,11 @@ pub struct Cli {
     /// county- or nation-wide service.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://grant-ledger.db", global = true)]
     pub database_url: String,
+
+    /// The partnership whose ledger a command acts on. This service holds one partnership's
+    /// ledger, the home partnership's: naming another is refused before the command runs.
+    #[arg(long, value_name = "CODE", global = true)]
+    pub partnership: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -128,6 +134,16 @@ pub enum Command {
         #[command(subcommand)]
         what: interchange::Import,
     },
+    /// The service's funders: add, list (as the operator).
+    Funder {
+        #[command(subcommand)]
+        action: partnerships::FunderAction,
+    },
+    /// The service's partnerships: add, list, and adopt this ledger as the home partnership's.
+    Partnership {
+        #[command(subcommand)]
+        action: partnerships::PartnershipAction,
+    },
     /// The recording commands (`allocate` …), their flags generated from the API's request
     /// types (src/cli/record.rs).
     #[command(flatten)]
@@ -142,6 +158,7 @@ pub async fn open(url: &str) -> anyhow::Result<Store> {
     if reference::is_empty(&store).await? {
         crate::fixtures::load_reference(&store).await?;
         tracing::info!("loaded the Tamworth fixtures into an empty ledger");
+        crate::storage::partnerships::ensure_home(&store).await?;
     }
     Ok(store)
 }
@@ -185,12 +202,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     // Checked before the ledger is opened, so a bad secret or chain key leaves it untouched.
     let creates = matches!(cli.command, Command::Serve(_) | Command::Init);
     let env_secret = if creates { serve::admin_token_from_env()? } else { None };
+    let operator_secret = if creates { serve::operator_token_from_env()? } else { None };
     crate::storage::chain_key::from_env().map_err(|e| anyhow::anyhow!(e))?;
     let store = match cli.command {
         Command::Init => init(&cli.database_url).await?,
         Command::Serve(_) => open(&cli.database_url).await?,
         _ => open_existing(&cli.database_url).await?,
     };
+    if let Err(e) = partnerships::check_named(&store, cli.partnership.as_deref()).await {
+        store.close().await;
+        return Err(e);
+    }
+    if let Some(secret) = &operator_secret {
+        serve::bootstrap_operator(&store, secret).await?;
+    }
     let code = match command(&store, cli.command, env_secret.as_deref()).await {
         Ok(code) => code,
         // Bad fields, each named by its flag: exit 2, as the recording commands (docs/cli.md).
@@ -242,6 +267,8 @@ async fn command(store: &Store, command: Command, env_secret: Option<&str>) -> a
         Command::Audit(args) => controls::audit_list(store, args).await.map(|_| 0)?,
         Command::Return { action } => returns::run(store, action).await?,
         Command::Agreement { action } => agreements::run(store, action).await.map(|_| 0)?,
+        Command::Funder { action } => partnerships::funder(store, action).await?,
+        Command::Partnership { action } => partnerships::partnership(store, action).await?,
         Command::Record(rec) => record::run(store, rec).await?,
     })
 }

@@ -108,6 +108,37 @@ pub fn admin_token_from_env() -> anyhow::Result<Option<String>> {
     Ok(Some(secret.to_owned()))
 }
 
+/// `GRANT_LEDGER_OPERATOR_TOKEN`, if set and not blank; an error when it is too short, as
+/// for the admin's (`ADMIN_TOKEN_LEN_MIN`).
+pub fn operator_token_from_env() -> anyhow::Result<Option<String>> {
+    let Ok(secret) = std::env::var("GRANT_LEDGER_OPERATOR_TOKEN") else { return Ok(None) };
+    let secret = secret.trim();
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    let len = secret.chars().count();
+    if len < ADMIN_TOKEN_LEN_MIN {
+        anyhow::bail!(
+            "GRANT_LEDGER_OPERATOR_TOKEN has {len} character(s); it must have at least {ADMIN_TOKEN_LEN_MIN}, \
+             because a short operator token can be guessed. Generate one with `openssl rand -hex 32`."
+        );
+    }
+    Ok(Some(secret.to_owned()))
+}
+
+/// `GRANT_LEDGER_OPERATOR_TOKEN` becomes a valid operator token, unless that secret was revoked.
+pub(super) async fn bootstrap_operator(store: &Store, secret: &str) -> anyhow::Result<()> {
+    let name = "operator (GRANT_LEDGER_OPERATOR_TOKEN)";
+    let ensured = tokens::ensure_secret(store, name, tokens::Role::Operator, secret, "configuration").await?;
+    if ensured == tokens::Ensured::Revoked {
+        tracing::warn!(
+            "GRANT_LEDGER_OPERATOR_TOKEN names a revoked token: it stays revoked and grants nothing; \
+             unset it or set a new secret"
+        );
+    }
+    Ok(())
+}
+
 /// `GRANT_LEDGER_ADMIN_TOKEN` becomes a valid admin token, unless that secret was revoked;
 /// otherwise a fresh ledger with no token gets one generated and printed once.
 pub(super) async fn bootstrap_admin(store: &Store, env_secret: Option<&str>) -> anyhow::Result<()> {

@@ -32,6 +32,7 @@ word_set!(
         Return => "return",
         Import => "import",
         Ledger => "ledger",
+        Partnership => "partnership",
     }
 );
 
@@ -88,7 +89,8 @@ impl AuditEntity {
             | EvidenceReversal
             | Return
             | Import
-            | Ledger => false,
+            | Ledger
+            | Partnership => false,
         }
     }
 }
@@ -127,6 +129,7 @@ mod tests {
             (AuditEntity::Return, "return"),
             (AuditEntity::Import, "import"),
             (AuditEntity::Ledger, "ledger"),
+            (AuditEntity::Partnership, "partnership"),
         ];
         assert_eq!(entities.len(), AuditEntity::ALL.len(), "an entity is missing from this list");
         for (entity, word) in entities {

@@ -198,11 +198,16 @@ static AREA_TYPES: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Whether `code` has an ONS area code's shape (`AREA_CODE_PATTERN`), e.g. `E07000199`.
+pub fn is_area_code(code: &str) -> bool {
+    matches(&AREA_CODE, code)
+}
+
 /// The 360Giving `geoCodeType` of an ONS area code, e.g. `NMD` for `E07000199` (Tamworth, a
 /// non-metropolitan district), or why it cannot be published: not an ONS code's shape, or of
 /// an entity the standard's codelist does not name.
 pub fn area_type(code: &str) -> Result<&'static str, String> {
-    if !matches(&AREA_CODE, code) {
+    if !is_area_code(code) {
         return Err("must be an ONS area code: a letter (E, W, S, N or K) and eight digits, e.g. E07000199".into());
     }
     let entity = &code[..3];

@@ -37,8 +37,20 @@ word_set!(
     /// What a token may do (docs/api.md, roles).
     Role, "role", {
         Admin => "admin", Viewer => "viewer", Funder => "funder", Finance => "finance", Approver => "approver",
+        Operator => "operator", FunderAdmin => "funder_admin",
     }
 );
+
+impl Role {
+    /// The roles a partnership's admin grants (tokens, users): the service's `operator` is
+    /// made from its environment, and a `funder_admin` by the operator, for its funder.
+    pub const GRANTED_BY_ADMIN: [Role; 5] = [Role::Admin, Role::Viewer, Role::Funder, Role::Finance, Role::Approver];
+
+    /// Whether the role belongs to a funder, not a partnership: it names its funder.
+    pub fn is_funders(self) -> bool {
+        matches!(self, Role::Funder | Role::FunderAdmin)
+    }
+}
 
 word_set!(
     /// An officer's rating of a project's progress, given with a forecast: worst is red.

@@ -8,7 +8,7 @@ use super::AppState;
 use super::error::AppError;
 use crate::domain::EntryKind;
 use crate::domain::Role;
-use crate::model::tokens::Principal;
+use crate::model::tokens::{LedgerAccess, Principal};
 use crate::model::{Actor, IdemKey};
 use crate::storage::tokens;
 
@@ -37,21 +37,30 @@ pub enum Need {
     /// Tokens, closing years, funders and financial years.
     Admin,
     /// The funder's reports over the partnerships it funds (overview, filed returns): the
-    /// funder, and admin. A partnership's own roles read their ledger's reports instead.
+    /// funder's roles, and admin. A partnership's own roles read their ledger's reports instead.
     FunderReports,
+    /// What a funder records of its own: funds, shares, reallocations, payments. Only
+    /// `funder_admin`: admin is a partnership's role.
+    FunderAdmin,
+    /// The service's registry: funders, partnerships and their first admins. Only `operator`.
+    Operator,
 }
 
 impl Need {
     pub fn allows(self, role: Role) -> bool {
         match self {
+            // The service's roles first: admin is a partnership's, and the operator reads no ledger.
+            Need::Operator => role == Role::Operator,
+            Need::FunderAdmin => role == Role::FunderAdmin,
+            _ if role == Role::Operator => false,
             _ if role == Role::Admin => true,
             Need::ReadReference | Need::ReadLedger => true,
-            Need::ReadAudit => role != Role::Funder,
+            Need::ReadAudit => !role.is_funders(),
             Need::Finance => role == Role::Finance,
             Need::Approver => role == Role::Approver,
             Need::Reporting => role == Role::Finance || role == Role::Approver,
             Need::Admin => false,
-            Need::FunderReports => role == Role::Funder,
+            Need::FunderReports => role.is_funders(),
         }
     }
 
@@ -91,13 +100,43 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = AppError;
 
+    /// The caller of a ledger route: authenticated (`ServiceAuth`), then held to the one
+    /// ledger the service holds (`ledger_refusal`). Every ledger route extracts this.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ServiceAuth(principal) = ServiceAuth::from_request_parts(parts, state).await?;
+        match ledger_refusal(&principal) {
+            Some(refused) => Err(refused),
+            None => Ok(Auth(principal)),
+        }
+    }
+}
+
+/// Why a caller may not reach the ledger the service holds, the home partnership's: the
+/// operator reads no ledger (403), and a funder's role whose funder does not fund the home
+/// partnership is not told it exists (404).
+pub fn ledger_refusal(principal: &Principal) -> Option<AppError> {
+    match principal.ledger_access() {
+        LedgerAccess::Allowed => None,
+        LedgerAccess::Forbidden => Some(AppError::Forbidden),
+        LedgerAccess::Hidden => Some(AppError::Store(crate::storage::StoreError::NotFound("partnership".into()))),
+    }
+}
+
+/// Any authenticated caller, of a ledger or not: what the service's registry routes
+/// (`routes::operator`) extract, each requiring its own `Need`.
+#[derive(Debug, Clone)]
+pub struct ServiceAuth(pub Principal);
+
+impl FromRequestParts<AppState> for ServiceAuth {
+    type Rejection = AppError;
+
     /// A throttled address is refused whatever it sends, so guessing cannot go on behind
     /// the 429s. A missing token is not a guess and is not counted; a wrong one is.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let client = state.throttle.client(parts);
         state.throttle.check(&client)?;
         if let Some(principal) = parts.extensions.get::<Principal>() {
-            return Ok(Auth(principal.clone()));
+            return Ok(ServiceAuth(principal.clone()));
         }
         let secret = bearer(parts).ok_or(AppError::Unauthorized)?;
         // Shorter than any token can be: it cannot match, so it is no guess at one.
@@ -109,6 +148,6 @@ impl FromRequestParts<AppState> for Auth {
             return Err(AppError::Unauthorized);
         };
         parts.extensions.insert(principal.clone());
-        Ok(Auth(principal))
+        Ok(ServiceAuth(principal))
     }
 }

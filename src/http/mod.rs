@@ -111,6 +111,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::returns::router())
         .merge(routes::cash::router())
         .merge(routes::funder::router())
+        .merge(routes::operator::router())
 }
 
 /// The documented routes outside `/api/v1`: health, this document, the pages.

@@ -41,6 +41,7 @@ pub use crate::model::wire::*;
         (name = "users", description = "People who sign in to the pages (admin)"),
         (name = "pages", description = "HTML pages and CSV downloads for the partnership group (session cookie)"),
         (name = "service", description = "Health and this document"),
+        (name = "operator", description = "The service's funders and partnerships, their first admins, and its health (operator)"),
     )
 )]
 pub struct ApiDoc;
@@ -167,6 +168,7 @@ page_schema!(OrganisationPage, crate::model::reference::Organisation);
 page_schema!(SpendProfilePage, crate::model::reports::SpendProfile);
 page_schema!(ForecastPage, crate::model::monitoring::ForecastRecord);
 page_schema!(IndicatorPage, crate::model::monitoring::IndicatorRecord);
+page_schema!(PartnershipPage, crate::model::partnerships::Partnership);
 
 /// What every route shares, added to each operation rather than repeated in each attribute:
 /// - `/api/v1` routes take a bearer token: 401 without a valid one, and 429 once the address
@@ -309,6 +311,8 @@ const LINKS: &[(&str, &str, &str, Fill)] = &[
     ("create_import", "Import", "get_import", &[("id", "$response.body#/id")]),
     ("create_import", "Confirm", "confirm_import", &[("id", "$response.body#/id")]),
     ("create_import", "Reverse", "reverse_import", &[("id", "$response.body#/id")]),
+    ("create_funder", "Admins", "create_funder_admin", &[("code", "$response.body#/code")]),
+    ("create_partnership", "Admins", "create_partnership_admin", &[("code", "$response.body#/code")]),
 ];
 // No link from a token's creation to its revocation: a creation replayed under its
 // `Idempotency-Key` after the token was revoked names that token again, whose revocation is

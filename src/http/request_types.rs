@@ -57,6 +57,9 @@ mod tests {
             crate::model::reference::ProjectPatch,
             crate::model::reference::NewOrganisation,
             crate::model::reference::OrganisationPatch,
+            // the service's registry
+            crate::model::partnerships::NewPartnership,
+            crate::model::partnerships::NewAdmin,
             // cash
             crate::model::cash::NewInstalment,
             crate::model::cash::CashCmd,

@@ -322,6 +322,15 @@ impl Fields {
         s
     }
 
+    /// An ONS area code, e.g. `E07000199`.
+    pub fn area_code(&mut self, name: &str) -> String {
+        let s = self.text(name);
+        if !s.is_empty() && !crate::domain::org::is_area_code(&s) {
+            self.error(name, "must be an ONS area code: a letter (E, W, S, N or K) and eight digits, e.g. E07000199");
+        }
+        s
+    }
+
     pub fn opt_code(&mut self, name: &str) -> Option<String> {
         let s = self.raw_str(name)?;
         if !is_valid_code(&s) {

@@ -55,6 +55,17 @@ pub struct ProjectPatch {
 pub struct Funder {
     pub code: String,
     pub name: String,
+    /// How far past its award (percent) the funder lets a partnership allocate.
+    pub over_programming_percent: i64,
+    /// Days after a quarter's end the funder wants its return.
+    pub return_due_days: i64,
+}
+
+impl Funder {
+    /// A funder as first recorded: no over-programming, returns due 30 days after the quarter.
+    pub fn new(code: String, name: String) -> Funder {
+        Funder { code, name, over_programming_percent: 0, return_due_days: 30 }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -177,7 +188,7 @@ impl FromFields for NewFunder {
 
 impl From<NewFunder> for Funder {
     fn from(n: NewFunder) -> Funder {
-        Funder { code: n.code, name: n.name }
+        Funder::new(n.code, n.name)
     }
 }
 

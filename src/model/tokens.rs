@@ -20,7 +20,7 @@ pub struct TokenCmd {
 
 impl FromFields for TokenCmd {
     fn read(f: &mut Fields) -> Self {
-        TokenCmd { name: f.text("name"), role: f.word("role", &Role::ALL, None) }
+        TokenCmd { name: f.text("name"), role: f.word("role", &Role::GRANTED_BY_ADMIN, None) }
     }
 }
 
@@ -41,6 +41,38 @@ pub struct Principal {
     pub display_name: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
+    /// The funder a `funder` or `funder_admin` belongs to; none for a partnership's roles.
+    #[sqlx(default)]
+    pub funder: Option<String>,
+    /// The home partnership's funder when the caller authenticated (`HOME_FUNDER_SQL`).
+    #[sqlx(default)]
+    pub home_funder: Option<String>,
+}
+
+/// Selects the home partnership's funder as `home_funder`, beside a principal's row.
+pub const HOME_FUNDER_SQL: &str = "(select p.funder from partnerships p where p.home = 1) as home_funder";
+
+impl Principal {
+    /// Whether the caller may reach the ledger the service holds, the home partnership's:
+    /// the operator reads no ledger (`Forbidden`), and a funder's role only the ledger of a
+    /// partnership its funder funds (`Hidden`: it is not told the ledger exists).
+    pub fn ledger_access(&self) -> LedgerAccess {
+        if self.role == Role::Operator {
+            LedgerAccess::Forbidden
+        } else if self.role.is_funders() && (self.funder.is_none() || self.funder != self.home_funder) {
+            LedgerAccess::Hidden
+        } else {
+            LedgerAccess::Allowed
+        }
+    }
+}
+
+/// What `Principal::ledger_access` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerAccess {
+    Allowed,
+    Forbidden,
+    Hidden,
 }
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -53,6 +85,9 @@ pub struct TokenInfo {
     pub created_at: String,
     #[schema(format = DateTime)]
     pub revoked_at: Option<String>,
+    /// The funder of a `funder` or `funder_admin` token.
+    #[sqlx(default)]
+    pub funder: Option<String>,
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -60,6 +95,8 @@ pub struct NewToken {
     pub id: i64,
     pub name: String,
     pub role: Role,
+    /// The funder of a `funder` or `funder_admin` token.
+    pub funder: Option<String>,
     /// The secret: shown in this response only. A replay of the same request under its
     /// `Idempotency-Key` answers `null` here (the secret is never stored), with a `note`.
     #[schema(value_type = Option<String>)]

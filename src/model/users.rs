@@ -60,7 +60,7 @@ impl FromFields for NewUserCmd {
         NewUserCmd {
             username: f.code("username"),
             display_name: f.text("display_name"),
-            role: f.word("role", &Role::ALL, None),
+            role: f.word("role", &Role::GRANTED_BY_ADMIN, None),
             password: Password(f.text("password")),
         }
     }

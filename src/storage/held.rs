@@ -68,6 +68,7 @@ pub const COVERAGE: &[(&str, Cover)] = &[
     ("financial_years", Cover::Audit),
     ("tokens", Cover::Audit),
     ("users", Cover::Audit),
+    ("partnerships", Cover::Audit),
     ("settings", Cover::Audit),
     ("quarter_locks", Cover::Audit),
     ("payment_schedules", Cover::Audit),
@@ -163,6 +164,7 @@ pub fn audited_table(entity: AuditEntity) -> Option<&'static str> {
         EvidenceReversal => "evidence_reversals",
         Return => "filed_returns",
         Import => "imports",
+        Partnership => "partnerships",
         Ledger => return None,
     })
 }
@@ -195,7 +197,12 @@ fn held() -> Vec<Held> {
                 ("postcode", TEXT),
             ],
         ),
-        Held::columns("funders", AuditEntity::Funder, "code", &[("name", TEXT)]),
+        Held::columns(
+            "funders",
+            AuditEntity::Funder,
+            "code",
+            &[("name", TEXT), ("over_programming_percent", Col::Int), ("return_due_days", Col::Int)],
+        ),
         Held::columns("priorities", AuditEntity::Priority, "code", &[("name", TEXT), ("description", TEXT)]),
         Held::columns(
             "financial_years",
@@ -213,7 +220,7 @@ fn held() -> Vec<Held> {
             "tokens",
             AuditEntity::Token,
             "cast(id as text)",
-            &[("name", TEXT), ("role", TEXT), ("secret_hash", TEXT), ("revoked_at", TEXT)],
+            &[("name", TEXT), ("role", TEXT), ("secret_hash", TEXT), ("revoked_at", TEXT), ("funder", TEXT)],
         ),
         Held {
             table: "users",
@@ -293,6 +300,7 @@ fn held() -> Vec<Held> {
         // Sign-out and expiry delete sessions: only a row the trail never recorded is named.
         Held::stored(&audit::SESSIONS, true),
         Held::stored(&super::imports::IMPORTS, false),
+        Held::stored(&super::partnerships::PARTNERSHIPS, false),
     ]
 }
 

@@ -12,6 +12,7 @@ pub mod entries;
 pub mod entry_columns;
 pub mod error;
 pub mod exports;
+mod funder_roles;
 pub mod held;
 pub mod idempotency;
 pub mod import;
@@ -23,6 +24,7 @@ mod lookups;
 pub mod monitoring;
 pub mod open_data;
 pub mod operations;
+pub mod partnerships;
 mod periods;
 pub mod presence;
 pub mod quarter_locks;
@@ -148,6 +150,7 @@ impl Store {
         };
         migrator.run(&self.pool).await.context("running migrations")?;
         upgrade::run(self).await.context("recording the rows an upgrade brought under the audit trail")?;
+        partnerships::on_start(self).await.context("adopting the ledger as the home partnership's")?;
         Ok(())
     }
 

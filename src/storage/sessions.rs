@@ -83,7 +83,8 @@ pub async fn authenticate_within(
     let id_hash = tokens::hash_secret(session_secret);
     let row = sqlx::query(
         "select s.token_id, s.user_id, s.last_seen_at, t.name as token_name, t.role as token_role,
-                u.username, u.display_name, u.role as user_role
+                u.username, u.display_name, u.role as user_role, coalesce(t.funder, u.funder) as funder,
+                (select p.funder from partnerships p where p.home = 1) as home_funder
          from sessions s left join tokens t on t.id = s.token_id left join users u on u.id = s.user_id
          where s.id_hash = $1 and s.expires_at > $2 and s.last_seen_at > $3
            and ((t.id is not null and t.revoked_at is null) or (u.id is not null and u.disabled_at is null))",
@@ -114,7 +115,8 @@ pub async fn authenticate_within(
             .execute(store.pool())
             .await?;
     }
-    Ok(Some(Principal { token_id, user_id, name, display_name, role }))
+    let (funder, home_funder) = (row.try_get("funder")?, row.try_get("home_funder")?);
+    Ok(Some(Principal { token_id, user_id, name, display_name, role, funder, home_funder }))
 }
 
 /// Ends a session, and clears out expired ones while here.

@@ -20,7 +20,7 @@ use crate::model::users::{NewUserCmd, Password, UserInfo, fold, password_problem
 
 /// Selects every row as `audited` reads it, keyed as its audit records are.
 pub(crate) const AUDITED_SELECT: &str = "select cast(id as text) as audit_key, username, display_name, role,
-    password_hash, disabled_at, password_set_at from users";
+    password_hash, disabled_at, password_set_at, funder from users";
 
 /// A row as its audit records hold it.
 pub(crate) fn audited(row: &AnyRow) -> Result<Value, StoreError> {
@@ -34,11 +34,12 @@ pub(crate) fn audited(row: &AnyRow) -> Result<Value, StoreError> {
         "password_hash_sha256": text("password_hash")?.map(|h| super::tokens::hash_secret(&h)),
         "disabled_at": text("disabled_at")?,
         "password_set_at": text("password_set_at")?,
+        "funder": text("funder")?,
     }))
 }
 
 /// Records the row `id` as it now stands, in the db_tx that wrote it.
-async fn record_in(db_tx: &mut DbTx, id: i64, actor: &str, action: AuditAction) -> Result<(), StoreError> {
+pub(super) async fn record_in(db_tx: &mut DbTx, id: i64, actor: &str, action: AuditAction) -> Result<(), StoreError> {
     let row = sqlx::query(&format!("{AUDITED_SELECT} where id = $1")).bind(id).fetch_one(&mut **db_tx).await?;
     let key = id.to_string();
     let change = Change {
@@ -102,15 +103,17 @@ pub async fn add(store: &Store, cmd: &NewUserCmd, actor: &str) -> Result<UserInf
     let phc = hash(&cmd.password).await?;
     let at = now();
     let mut db_tx = store.begin().await?;
+    let funder = super::funder_roles::funder_for_role_in(&mut db_tx, cmd.role, None).await?;
     let row = sqlx::query(
-        "insert into users (username, display_name, role, password_hash, created_at, password_set_at)
-         values ($1, $2, $3, $4, $5, $5) returning id",
+        "insert into users (username, display_name, role, password_hash, created_at, password_set_at, funder)
+         values ($1, $2, $3, $4, $5, $5, $6) returning id",
     )
     .bind(&username)
     .bind(cmd.display_name.trim())
     .bind(cmd.role.as_str())
     .bind(&phc)
     .bind(&at)
+    .bind(&funder)
     .fetch_one(&mut *db_tx)
     .await
     .map_err(|e| {
@@ -215,12 +218,12 @@ pub async fn change_password(
 /// The live user with this username and password. An unknown or disabled username still
 /// costs one argon2 verify, against a dummy hash, so timing does not tell which exist.
 pub async fn verify(store: &Store, username: &str, password: &str) -> Result<Option<Principal>, StoreError> {
-    let row = sqlx::query(
-        "select id, username, display_name, role, password_hash from users where username = $1 and disabled_at is null",
-    )
-    .bind(fold(username))
-    .fetch_optional(store.pool())
-    .await?;
+    let sql = format!(
+        "select id, username, display_name, role, password_hash, funder, {} from users
+         where username = $1 and disabled_at is null",
+        crate::model::tokens::HOME_FUNDER_SQL
+    );
+    let row = sqlx::query(&sql).bind(fold(username)).fetch_optional(store.pool()).await?;
     let Some(row) = row else {
         matches(dummy_hash().to_owned(), password).await;
         return Ok(None);
@@ -236,6 +239,8 @@ pub async fn verify(store: &Store, username: &str, password: &str) -> Result<Opt
         name: row.try_get("username")?,
         display_name: row.try_get("display_name")?,
         role: crate::domain::Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("users role {role}")))?,
+        funder: row.try_get("funder")?,
+        home_funder: row.try_get("home_funder")?,
     }))
 }
 

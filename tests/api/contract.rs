@@ -328,10 +328,10 @@ backend_test!(text_is_limited_in_characters_not_bytes, |app: TestApp| async move
     let max = grant_ledger::http::input::TEXT_LEN_MAX;
     // 2,000 pound signs are 4,000 bytes, and as many characters as the document allows.
     let r =
-        app.post("/api/v1/funders", Role::Admin, serde_json::json!({ "code": "F1", "name": "£".repeat(max) })).await;
+        app.post("/api/v1/funders", Role::Operator, serde_json::json!({ "code": "F1", "name": "£".repeat(max) })).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let r = app
-        .post("/api/v1/funders", Role::Admin, serde_json::json!({ "code": "F2", "name": "x".repeat(max + 1) }))
+        .post("/api/v1/funders", Role::Operator, serde_json::json!({ "code": "F2", "name": "x".repeat(max + 1) }))
         .await;
     assert_eq!(r.fields(), vec!["name"], "{}", r.body);
 });
@@ -344,7 +344,7 @@ backend_test!(an_idempotency_key_is_visible_ascii_without_spaces, |app: TestApp|
             .call(
                 Method::POST,
                 "/api/v1/funders",
-                Some(app.token(Role::Admin)),
+                Some(app.token(Role::Operator)),
                 Some(body.clone()),
                 &[("idempotency-key", key)],
             )
@@ -355,7 +355,7 @@ backend_test!(an_idempotency_key_is_visible_ascii_without_spaces, |app: TestApp|
         .call(
             Method::POST,
             "/api/v1/funders",
-            Some(app.token(Role::Admin)),
+            Some(app.token(Role::Operator)),
             Some(body),
             &[("idempotency-key", "a-b_c.1~!")],
         )

@@ -39,7 +39,7 @@ async fn two_of_each(app: &TestApp) {
         .await;
         app.ok(
             "/api/v1/funders",
-            Role::Admin,
+            Role::Operator,
             json!({ "code": format!("F-{code}"), "name": format!("Funder {code}") }),
         )
         .await;

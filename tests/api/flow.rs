@@ -367,7 +367,7 @@ backend_test!(idempotency_key_replays_the_first_response, |app: TestApp| async m
 });
 
 backend_test!(warn_grant_posts_an_overspend_and_flags_it, |app: TestApp| async move {
-    app.ok("/api/v1/funders", Role::Admin, json!({ "code": "HO", "name": "Home Office" })).await;
+    app.ok("/api/v1/funders", Role::Operator, json!({ "code": "HO", "name": "Home Office" })).await;
     app.ok(
         "/api/v1/grants",
         Role::Approver,

@@ -133,7 +133,11 @@ backend_test!(the_overview_row_is_the_ledgers_own_figures, |app: TestApp| async 
 
     // The admin reads it too; the partnership's own roles do not, on either route.
     for role in Role::ALL {
-        let want = if matches!(role, Role::Funder | Role::Admin) { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        let want = if matches!(role, Role::Funder | Role::FunderAdmin | Role::Admin) {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
         assert_eq!(app.get(OVERVIEW, role).await.status, want, "{role:?} overview");
         assert_eq!(app.get(RETURNS, role).await.status, want, "{role:?} returns");
     }

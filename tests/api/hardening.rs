@@ -119,10 +119,10 @@ backend_test!(a_retry_that_outwaits_its_bound_is_answered_503, |app: TestApp| as
     let mut state = AppState::new(app.store.clone());
     state.key_locks = Arc::new(KeyLocks::with_wait(std::time::Duration::from_millis(20)));
     let router = grant_ledger::http::app(state.clone());
-    let secret = app.token(Role::Admin);
-    let admin = grant_ledger::storage::tokens::authenticate(&app.store, secret).await.unwrap().unwrap();
+    let secret = app.token(Role::Operator);
+    let operator = grant_ledger::storage::tokens::authenticate(&app.store, secret).await.unwrap().unwrap();
     // A first request under the key, still running: its turn is held throughout.
-    let lock = state.key_locks.lock_for(admin.token_id.expect("a token"), "slow");
+    let lock = state.key_locks.lock_for(operator.token_id.expect("a token"), "slow");
     let _first = lock.lock().await;
     let body = json!({ "code": "F7", "name": "Seven" });
     let r =
@@ -277,7 +277,7 @@ backend_test!(wrong_bearer_tokens_are_throttled_per_address, |app: TestApp| asyn
     // Idempotent replays are not a way round it.
     let body = json!({ "code": "F9", "name": "Funder nine" });
     let r = app
-        .call(Method::POST, "/api/v1/funders", Some(app.token(Role::Admin)), Some(body), &[("idempotency-key", "t")])
+        .call(Method::POST, "/api/v1/funders", Some(app.token(Role::Operator)), Some(body), &[("idempotency-key", "t")])
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "'local' has not failed yet: {}", r.body);
     // A missing token is not a guess: it is not counted.
@@ -411,6 +411,12 @@ fn write_routes() -> Vec<(Method, &'static str, Value, Vec<&'static str>)> {
         (Method::POST, "/api/v1/funders", json!({ "code": "F9", "name": "Nine" }), vec!["code", "name"]),
         (
             Method::POST,
+            "/api/v1/partnerships",
+            json!({ "code": "LIC", "name": "Lichfield", "funder": "SCO", "area_code": "E07000194" }),
+            vec!["code", "name", "funder", "area_code"],
+        ),
+        (
+            Method::POST,
             "/api/v1/priorities",
             json!({ "code": "PR9", "name": "Nine", "description": "d" }),
             vec!["code", "name", "description"],
@@ -530,7 +536,10 @@ backend_test!(control_characters_in_any_text_field_are_refused_naming_it, |app: 
             for c in bad {
                 let mut body = body.clone();
                 body[field] = json!(format!("A{c}1"));
-                let r = app.call(method.clone(), path, Some(app.token(Role::Admin)), Some(body), &[]).await;
+                // The service's registry is the operator's; the ledger's the admin's.
+                let registry = path.starts_with("/api/v1/funders") || path.starts_with("/api/v1/partnerships");
+                let role = if registry { Role::Operator } else { Role::Admin };
+                let r = app.call(method.clone(), path, Some(app.token(role)), Some(body), &[]).await;
                 if r.status != StatusCode::UNPROCESSABLE_ENTITY || !r.fields().iter().any(|f| f == field) {
                     wrong.push(format!("{method} {path} {field} {c:?}: {} {}", r.status, r.body));
                 }
@@ -585,7 +594,7 @@ backend_test!(control_characters_in_query_and_path_are_refused_naming_them, |app
         .call(
             Method::POST,
             "/api/v1/funders",
-            Some(app.token(Role::Admin)),
+            Some(app.token(Role::Operator)),
             Some(json!({ "code": "F8", "name": "E" })),
             &[("idempotency-key", "a\tb")],
         )

@@ -81,7 +81,7 @@ backend_test!(a_body_naming_a_field_twice_is_refused_naming_it, |app: TestApp| a
             // The same key written two ways is the same key.
             Method::POST,
             "/api/v1/funders",
-            Role::Admin,
+            Role::Operator,
             r#"{"code":"F1","name":"One","\u006eame":"Two"}"#,
             &["name"],
         ),

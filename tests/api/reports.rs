@@ -28,7 +28,7 @@ use crate::backend_test;
 use crate::support::TestApp;
 
 pub(crate) async fn scenario(app: &TestApp) {
-    app.ok("/api/v1/funders", Role::Admin, json!({ "code": "HO", "name": "Home Office" })).await;
+    app.ok("/api/v1/funders", Role::Operator, json!({ "code": "HO", "name": "Home Office" })).await;
     app.ok(
         "/api/v1/grants",
         Role::Approver,

@@ -268,7 +268,7 @@ backend_test!(a_filed_return_is_append_only_and_tampering_is_named, |app: TestAp
 backend_test!(returns_filed_while_writers_race_equal_the_ledger_at_their_position, |app: TestApp| async move {
     // Two grants with 2023-24 awards, three projects; writers post spend and allocations
     // across both while filers file the Q3 return over and over.
-    app.ok("/api/v1/funders", Role::Admin, json!({ "code": "HO", "name": "Home Office" })).await;
+    app.ok("/api/v1/funders", Role::Operator, json!({ "code": "HO", "name": "Home Office" })).await;
     app.ok(
         "/api/v1/grants",
         Role::Approver,

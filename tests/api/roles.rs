@@ -20,11 +20,15 @@ fn stated_roles(op: &Operation) -> Vec<Role> {
     let line = op.description.lines().find_map(|l| l.strip_prefix("Roles: ")).unwrap_or_else(|| {
         panic!("{} {} states no roles", op.method, op.path);
     });
+    // "Every role" is every role of a partnership and of its funder: the operator reads no ledger.
+    if line.starts_with("every role, and operator") {
+        return Role::ALL.to_vec();
+    }
     if line.starts_with("every role but funder") {
-        return Role::ALL.into_iter().filter(|r| *r != Role::Funder).collect();
+        return Role::ALL.into_iter().filter(|r| !r.is_funders() && *r != Role::Operator).collect();
     }
     if line.starts_with("every role") {
-        return Role::ALL.to_vec();
+        return Role::ALL.into_iter().filter(|r| *r != Role::Operator).collect();
     }
     if line.starts_with("the role that records the entry's kind") {
         return vec![Role::Admin, Role::Finance, Role::Approver];

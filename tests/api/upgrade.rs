@@ -279,7 +279,8 @@ backend_test!(a_ledger_written_before_0016_upgraded_by_a_keyed_binary_verifies_c
     let (ok, out, err) = keyed_cli(&app, Some(KEY), &["verify"]);
     assert!(ok, "{out}{err}");
     let keyed = "select count(*) as n from audit_log where actor = 'upgrade' and hash_version = 2";
-    assert_eq!(count(&app, keyed).await, 6, "the baselines and the upgrade are keyed links");
+    // 0016's six, and 0025's three: SCO's baseline, its upgrade, the home partnership adopted.
+    assert_eq!(count(&app, keyed).await, 6 + 3, "the baselines and the upgrades are keyed links");
     assert_upgraded(&app, admin).await;
 });
 

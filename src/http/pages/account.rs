@@ -193,7 +193,7 @@ fn users_html(form_token: &str, list: &[UserInfo], errors: &[FieldError], kept: 
                 (text("username", "Username", kept.0))
                 (text("display_name", "Display name", kept.1))
                 label for="role" { "Role" }
-                select id="role" name="role" { @for r in Role::WORDS { option value=(r) { (r) } } }
+                select id="role" name="role" { @for r in Role::GRANTED_BY_ADMIN { option value=(r.as_str()) { (r.as_str()) } } }
                 (password("password", "password", "Password (at least 12 characters)", "new-password"))
                 button type="submit" id="add-user" { "Add user" }
             }

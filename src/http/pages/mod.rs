@@ -222,7 +222,8 @@ impl FromRequestParts<AppState> for Session {
             |back: String| if posted { NoSession::Failed(AppError::Forbidden) } else { NoSession::Redirect(back) };
         let secret = cookie(&parts.headers, COOKIE).ok_or_else(|| refuse(back.clone()))?;
         match sessions::authenticate_within(&state.store, &secret, state.session_idle).await {
-            Ok(Some(p)) if Need::ReadReference.allows(p.role) => {
+            // The pages show the ledger: a caller refused it (`ledger_refusal`) signs in again.
+            Ok(Some(p)) if Need::ReadReference.allows(p.role) && super::auth::ledger_refusal(&p).is_none() => {
                 Ok(Session(p, csrf::token(csrf::Bound::Session, &secret)))
             }
             Ok(_) => Err(refuse(back)),

@@ -41,7 +41,7 @@ struct OverviewQuery {
 /// the quarters overdue; `totals` per grant across partnerships. Figures are current; the cash
 /// position and the returns overdue are as at today.
 ///
-/// Roles: funder, admin.
+/// Roles: funder, funder_admin, admin.
 #[utoipa::path(get, path = "/api/v1/funder/overview", tag = "funder", params(OverviewQuery, BomQuery),
     responses((status = 200, description = "The overview as JSON, as CSV (`format=csv`, its rows) or as an XLSX workbook (`format=xlsx`, sheets Overview and Totals).", content(
             (FunderOverview = "application/json"),
@@ -82,7 +82,7 @@ struct ReturnsQuery {
 /// The returns filed for a year (or one quarter of it), by quarter, each with its due date
 /// (the quarter's end plus the setting `return_due_days`) and whether it was filed after it.
 ///
-/// Roles: funder, admin.
+/// Roles: funder, funder_admin, admin.
 #[utoipa::path(get, path = "/api/v1/funder/returns", tag = "funder", params(ReturnsQuery),
     responses((status = 200, body = FunderReturns), (status = 403, description = "Neither funder nor admin."),
         (status = 422, description = "A bad or unknown `financial_year`, or a bad `quarter` (`validation_failed`).")))]

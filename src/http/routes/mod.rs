@@ -139,6 +139,7 @@ pub mod imports;
 pub mod interchange;
 pub mod ledger;
 pub mod monitoring;
+pub mod operator;
 pub mod postings;
 pub mod reference;
 pub mod reports;

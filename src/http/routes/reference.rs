@@ -15,8 +15,8 @@ use super::{Answer, Caller, Created, created};
 use crate::domain::is_valid_code;
 use crate::model::page::{List, Page};
 use crate::model::reference::{
-    AwardRecord, FinancialYearRecord, Funder, Grant, NewAward, NewFunder, NewGrant, NewOrganisation, NewPriority,
-    NewProject, NewYear, Organisation, OrganisationPatch, Priority, Project, ProjectPatch,
+    AwardRecord, FinancialYearRecord, Grant, NewAward, NewGrant, NewOrganisation, NewPriority, NewProject, NewYear,
+    Organisation, OrganisationPatch, Priority, Project, ProjectPatch,
 };
 use crate::storage::StoreError;
 use crate::storage::reference as refdata;
@@ -24,7 +24,6 @@ use crate::storage::reference as refdata;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_years, create_year))
-        .routes(routes!(list_funders, create_funder))
         .routes(routes!(list_priorities, create_priority))
         .routes(routes!(list_grants, create_grant))
         .routes(routes!(list_awards, create_award))
@@ -69,18 +68,7 @@ async fn create_year(c: Caller, body: RawBody) -> Created<FinancialYearRecord> {
     created(refdata::create_financial_year(c.store(), year.code, c.actor()).await?)
 }
 
-code_list! {
-    /// List funders.
-    list_funders: "/api/v1/funders", Funders => refdata::list_funders => Funder, FunderPage
-}
-
-recording_route! {
-    /// Create a funder.
-    ///
-    /// Roles: admin.
-    create_funder: "/api/v1/funders", "reference", Admin, NewFunder.into() => refdata::create_funder => Funder,
-        (status = 403, description = "Not admin."), (status = 409, description = "The code exists (`conflict`).")
-}
+// Funders are the service's, not a partnership's: `routes::operator` lists and creates them.
 
 code_list! {
     /// List priorities.

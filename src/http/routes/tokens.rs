@@ -42,7 +42,7 @@ async fn list(c: Caller, mut q: Query) -> Answer<Page<TokenInfo>> {
 async fn create(c: Caller, body: RawBody) -> Created<NewToken> {
     c.require(Need::Admin)?;
     let cmd = body.cmd::<TokenCmd>()?;
-    let token = tokens::create_keyed(c.store(), &cmd.name, cmd.role, c.name(), c.idem.as_ref()).await?;
+    let token = tokens::create_keyed(c.store(), (&cmd.name, cmd.role, None), c.name(), c.idem.as_ref()).await?;
     created(token)
 }
 
