@@ -164,6 +164,9 @@ backend_test!(staffordshire_by_hand, |app: TestApp| async move {
     assert_eq!(entry["kind"], "reallocation");
     assert_eq!(entry["date"], "2023-01-16");
     assert!(entry["memo"].as_str().unwrap().contains("Cannock's underspend"), "the reason shows: {entry}");
+    let reverse = format!("/api/v1/entries/{entry_id}/reverse");
+    let undo = app.post(&reverse, Role::Approver, json!({ "date": "2023-01-20", "reason": "no" })).await;
+    assert_eq!((undo.status, undo.code()), (StatusCode::CONFLICT, "conflict"), "the funder corrects it: {}", undo.body);
     let from_tam = app
         .ok(
             REALLOCATIONS,
