@@ -11,6 +11,7 @@ pub mod entries;
 pub mod exports;
 pub mod fields;
 pub mod formats;
+pub mod funds;
 pub mod import;
 pub mod imports;
 pub mod known;

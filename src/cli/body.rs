@@ -54,6 +54,13 @@ impl Request for TokenCmd {}
 impl Request for NewFunder {}
 impl Request for NewPartnership {}
 impl Request for CashCmd {}
+impl Request for crate::model::funds::FundCmd {}
+impl Request for crate::model::funds::ReallocationCmd {}
+impl Request for crate::model::funds::PaymentCmd {
+    // `--partnership` is the global flag naming the ledger acted on: the partnership paid is
+    // the command's argument.
+    const ELSEWHERE: &'static [&'static str] = &["partnership"];
+}
 impl Request for NewInstalment {}
 impl Request for NewOrganisation {}
 impl Request for OrganisationPatch {

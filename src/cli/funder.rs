@@ -3,7 +3,8 @@
 //! the API. The flags of a receipt, a repayment and an organisation are its request type's
 //! (`super::body`); a schedule's instalments go through the route's own parser; each is
 //! recorded by the route's storage function, so a value the API refuses is refused here too,
-//! and nothing is written.
+//! and nothing is written. `funder fund|pay|reconciliation`: a funder's funds, shares,
+//! reallocations, payments and reconciliation, as its principal, for its own funder.
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
@@ -15,11 +16,14 @@ use crate::http::auth::Need;
 use crate::http::error::AppError;
 use crate::http::input::RawBody;
 use crate::http::routes::cash as cash_routes;
+use crate::http::routes::funds as fund_routes;
 use crate::model::Actor;
 use crate::model::cash::{CashCmd, CashMove, NewInstalment};
+use crate::model::formats::DataFormat;
+use crate::model::funds::{FundCmd, PaymentCmd, ReallocationCmd};
 use crate::model::page::PAGE_LIMIT_MAX;
 use crate::model::reference::{NewOrganisation, OrganisationPatch};
-use crate::storage::{Store, StoreError, cash, reference};
+use crate::storage::{Store, StoreError, cash, funder_payments, funds, reference};
 
 /// Which award: `--grant LDF --financial-year 2023-24`.
 #[derive(Args, Debug)]
@@ -235,6 +239,174 @@ pub async fn organisation(store: &Store, action: OrganisationAction) -> anyhow::
             let patch = body.read()?;
             let done = reference::update_organisation(store, &code, patch, &p.name).await;
             print(&done.map_err(body::stored::<OrganisationPatch>)?);
+        }
+    }
+    Ok(())
+}
+
+/// `funder fund …`: a funder's funds and the partnerships' shares, acting as a
+/// `funder_admin`'s `--token` for its own funder (reading, a `funder`'s too). The flags of a
+/// fund and a reallocation are their request types'; the shares go through the route's own
+/// parser, and each is recorded by the route's storage function.
+#[derive(Subcommand, Debug)]
+pub enum FundAction {
+    /// Declare the funder's fund of one of its grants for a year (funder_admin); audited. As
+    /// `POST /api/v1/funder/funds`.
+    Add {
+        #[command(flatten)]
+        body: Body<FundCmd>,
+        #[command(flatten)]
+        who: As,
+    },
+    /// A fund with its shares, their total and how far they go over it.
+    Show {
+        #[command(flatten)]
+        fund: WhichAward,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Set a fund's shares whole (funder_admin): a partnership left out has none. The home
+    /// partnership's share becomes its award. As `PUT /api/v1/funder/funds/{grant}/{fy}/shares`.
+    Shares {
+        #[command(flatten)]
+        fund: WhichAward,
+        /// One share, PARTNERSHIP:AMOUNT, e.g. "TAM:61394"; repeat for each.
+        #[arg(long = "share", value_name = "PARTNERSHIP:AMOUNT", required = true)]
+        shares: Vec<String>,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Move money from one partnership's share to another's (funder_admin); audited on both
+    /// sides. As `POST /api/v1/funder/reallocations`.
+    Reallocate {
+        #[command(flatten)]
+        body: Body<ReallocationCmd>,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
+/// `funder pay`: the body of `POST /api/v1/funder/payments` as flags.
+#[derive(Args, Debug)]
+pub struct PayArgs {
+    /// The partnership paid, by code (one the funder funds).
+    pub partnership: String,
+    #[command(flatten)]
+    pub body: Body<PaymentCmd>,
+    #[command(flatten)]
+    pub who: As,
+}
+
+/// `funder reconciliation`: what the funder paid against what was received, for a year.
+#[derive(Args, Debug)]
+pub struct ReconciliationArgs {
+    /// e.g. 2022-23.
+    #[arg(long)]
+    pub financial_year: String,
+    /// `json` (the default) or `csv` (the rows).
+    #[arg(long, default_value = "json")]
+    pub format: String,
+    #[command(flatten)]
+    pub who: As,
+}
+
+/// The funder a funder's principal belongs to, once its role may do `need`.
+async fn funders(store: &Store, who: &As, need: Need) -> anyhow::Result<(String, String)> {
+    let p = signed_in(store, who, need).await?;
+    // The home partnership's admin reads its funder's reports, as the API answers it.
+    let home = if need == Need::FunderReports { funds::home_funder(store).await? } else { None };
+    let funder = p.funder.clone().or(home);
+    let funder = funder.ok_or_else(|| anyhow::anyhow!("the {} role acts for no funder", p.role.as_str()))?;
+    Ok((funder, p.name))
+}
+
+/// `PARTNERSHIP:AMOUNT` as a share of the route's body.
+fn share_item(i: usize, text: &str) -> anyhow::Result<Value> {
+    let Some((partnership, amount)) = text.split_once(':') else {
+        return Err(BadFields(vec![format!("--share {}: {text:?} must be PARTNERSHIP:AMOUNT", i + 1)]).into());
+    };
+    Ok(serde_json::json!({ "partnership": partnership, "amount": amount }))
+}
+
+/// A refusal of a fund's shares or path in the CLI's words: `shares[1].amount` is
+/// `--share 2 (amount)`.
+fn share_refused(e: AppError) -> anyhow::Error {
+    let flag = |field: &str| match field.strip_prefix("shares[").and_then(|r| r.split_once(']')) {
+        Some((i, part)) => match (i.parse::<usize>(), part.trim_start_matches('.')) {
+            (Ok(i), "") => format!("--share {}", i + 1),
+            (Ok(i), part) => format!("--share {} ({part})", i + 1),
+            _ => format!("--{}", field.replace('_', "-")),
+        },
+        None if field == "shares" => "--share".to_owned(),
+        None if field == "fy" => "--financial-year".to_owned(),
+        None => format!("--{}", field.replace('_', "-")),
+    };
+    match e {
+        AppError::Validation(errors) => {
+            BadFields(errors.iter().map(|e| format!("{}: {}", flag(&e.field), e.message)).collect()).into()
+        }
+        AppError::Store(StoreError::Invalid { field, message }) => {
+            BadFields(vec![format!("{}: {message}", flag(&field))]).into()
+        }
+        AppError::Store(e) => anyhow::anyhow!(e),
+        other => anyhow::anyhow!(other),
+    }
+}
+
+pub async fn fund(store: &Store, action: FundAction) -> anyhow::Result<()> {
+    match action {
+        FundAction::Add { body, who } => {
+            let (funder, name) = funders(store, &who, Need::FunderAdmin).await?;
+            let cmd = body.read()?;
+            let done = funds::create_fund(store, &funder, cmd, Actor { name: &name, idem: None }).await;
+            print(&done.map_err(body::stored::<FundCmd>)?);
+        }
+        FundAction::Show { fund, who } => {
+            let (funder, _) = funders(store, &who, Need::FunderReports).await?;
+            let year = fund_routes::fund_path(&fund.grant, &fund.financial_year).map_err(share_refused)?;
+            print(&funds::get_fund(store, &funder, &fund.grant, year).await?);
+        }
+        FundAction::Shares { fund, shares, who } => {
+            let (funder, name) = funders(store, &who, Need::FunderAdmin).await?;
+            let year = fund_routes::fund_path(&fund.grant, &fund.financial_year).map_err(share_refused)?;
+            let items = shares.iter().enumerate().map(|(i, t)| share_item(i, t)).collect::<Result<Vec<_>, _>>()?;
+            let items = fund_routes::shares_body(&raw(Value::Array(items))).map_err(share_refused)?;
+            let today = crate::http::routes::reports::today();
+            let actor = Actor { name: &name, idem: None };
+            let done = funds::set_shares(store, &funder, (&fund.grant, year), items, today, actor).await;
+            print(&done.map_err(|e| share_refused(AppError::Store(e)))?);
+        }
+        FundAction::Reallocate { body, who } => {
+            let (funder, name) = funders(store, &who, Need::FunderAdmin).await?;
+            let cmd = body.read()?;
+            let done = funds::reallocate(store, &funder, cmd, Actor { name: &name, idem: None }).await;
+            print(&done.map_err(body::stored::<ReallocationCmd>)?);
+        }
+    }
+    Ok(())
+}
+
+/// `funder pay`: a payment the funder made to a partnership it funds.
+pub async fn pay(store: &Store, args: PayArgs) -> anyhow::Result<()> {
+    let (funder, name) = funders(store, &args.who, Need::FunderAdmin).await?;
+    let cmd = args.body.with("partnership", args.partnership).read()?;
+    let done = funder_payments::record_payment(store, &funder, cmd, Actor { name: &name, idem: None }).await;
+    print(&done.map_err(body::stored::<PaymentCmd>)?);
+    Ok(())
+}
+
+/// `funder reconciliation`: the JSON of `GET /api/v1/funder/reconciliation`, or its CSV.
+pub async fn reconciliation(store: &Store, args: ReconciliationArgs) -> anyhow::Result<()> {
+    let (funder, _) = funders(store, &args.who, Need::FunderReports).await?;
+    let year = super::controls::year(&args.financial_year)?;
+    let format = DataFormat::given(Some(&args.format)).map_err(|e| BadFields(vec![format!("--format: {e}")]))?;
+    let r = crate::reports::reconciliation::run(store, &funder, year).await?;
+    match format {
+        DataFormat::Json => print(&r),
+        DataFormat::Csv => {
+            let rows = crate::reports::reconciliation::csv_rows(&r);
+            let csv = crate::reports::csv_out::write(&crate::reports::reconciliation::CSV_HEADER, &rows, false);
+            print!("{}", String::from_utf8(csv)?);
         }
     }
     Ok(())

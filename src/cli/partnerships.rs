@@ -20,6 +20,15 @@ pub enum FunderAction {
     },
     /// List every funder the service knows.
     List,
+    /// A funder's funds and shares: add, show, shares, reallocate (`cli::funder`).
+    Fund {
+        #[command(subcommand)]
+        action: super::funder::FundAction,
+    },
+    /// Record a payment the funder made to a partnership (`cli::funder`).
+    Pay(super::funder::PayArgs),
+    /// What the funder paid against what was received, for a year (`cli::funder`).
+    Reconciliation(super::funder::ReconciliationArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,6 +70,9 @@ pub async fn funder(store: &Store, action: FunderAction) -> anyhow::Result<i32> 
                 }
             }
         }
+        FunderAction::Fund { action } => super::funder::fund(store, action).await?,
+        FunderAction::Pay(args) => super::funder::pay(store, args).await?,
+        FunderAction::Reconciliation(args) => super::funder::reconciliation(store, args).await?,
     }
     Ok(0)
 }

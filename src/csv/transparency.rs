@@ -32,7 +32,7 @@ pub fn write(partnership: &str, rows: &[SpendRow]) -> String {
                 // Only spends, refunds and their reversals charge `spent`; the rest never come here.
                 Some(
                     Spend | Award | Allocation | Virement | Commitment | Release | YearEnd | CarryForward | Receipt
-                    | Repayment,
+                    | Repayment | Share | Reallocation,
                 )
                 | None => r.memo.clone(),
             }

@@ -33,6 +33,14 @@ word_set!(
         Import => "import",
         Ledger => "ledger",
         Partnership => "partnership",
+        /// A funder's fund of a grant for a year.
+        Fund => "fund",
+        /// One partnership's share of a fund.
+        FundShare => "fund_share",
+        /// Money moved between two partnerships' shares of a fund.
+        Reallocation => "reallocation",
+        /// A payment the funder records making to a partnership.
+        FunderPayment => "funder_payment",
     }
 );
 
@@ -90,7 +98,11 @@ impl AuditEntity {
             | Return
             | Import
             | Ledger
-            | Partnership => false,
+            | Partnership
+            | Fund
+            | FundShare
+            | Reallocation
+            | FunderPayment => false,
         }
     }
 }
@@ -130,6 +142,10 @@ mod tests {
             (AuditEntity::Import, "import"),
             (AuditEntity::Ledger, "ledger"),
             (AuditEntity::Partnership, "partnership"),
+            (AuditEntity::Fund, "fund"),
+            (AuditEntity::FundShare, "fund_share"),
+            (AuditEntity::Reallocation, "reallocation"),
+            (AuditEntity::FunderPayment, "funder_payment"),
         ];
         assert_eq!(entities.len(), AuditEntity::ALL.len(), "an entity is missing from this list");
         for (entity, word) in entities {

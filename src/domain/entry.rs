@@ -28,6 +28,12 @@ word_set!(
         Receipt => "receipt",
         /// Returned money paid back to the funder: owed → cash.
         Repayment => "repayment",
+        /// The funder sets the partnership's share of its fund anew: the award moves by the
+        /// difference, awarded ↔ unallocated.
+        Share => "share",
+        /// The funder moves money between two partnerships' awards: this ledger's side,
+        /// awarded ↔ unallocated.
+        Reallocation => "reallocation",
     }
 );
 
@@ -37,7 +43,7 @@ impl EntryKind {
     pub fn is_budget_decision(self) -> bool {
         use EntryKind::*;
         match self {
-            Award | Allocation | Virement | YearEnd | CarryForward => true,
+            Award | Allocation | Virement | YearEnd | CarryForward | Share | Reallocation => true,
             Commitment | Spend | Release | Refund | Reversal | Receipt | Repayment => false,
         }
     }
@@ -45,11 +51,13 @@ impl EntryKind {
 
 impl EntryKind {
     /// Year-end entries come in pairs across two years: reversing one alone would leave
-    /// money counted twice, so they are not reversed one by one.
+    /// money counted twice, so they are not reversed one by one. A share or reallocation
+    /// follows the funder's fund, which a reversal here would leave behind: the funder
+    /// corrects it with another.
     pub fn is_reversible(self) -> bool {
         use EntryKind::*;
         match self {
-            Reversal | YearEnd | CarryForward => false,
+            Reversal | YearEnd | CarryForward | Share | Reallocation => false,
             Award | Allocation | Virement | Commitment | Spend | Release | Refund | Receipt | Repayment => true,
         }
     }
@@ -147,9 +155,11 @@ pub fn date_window(kind: EntryKind, year: FinancialYear, cash_only: bool) -> (Na
         (Repayment, true) => (year.start(), two_years_after),
         (Reversal, true) => (year_before, two_years_after),
         (Receipt | Repayment | Reversal, false)
-        | (Award | Allocation | Virement | Commitment | Spend | Release | Refund | YearEnd | CarryForward, _) => {
-            (year.start(), year.end())
-        }
+        | (
+            Award | Allocation | Virement | Commitment | Spend | Release | Refund | YearEnd | CarryForward | Share
+            | Reallocation,
+            _,
+        ) => (year.start(), year.end()),
     }
 }
 

@@ -127,6 +127,21 @@ pub fn carry_forward(next: Award, date: NaiveDate, amount: Money) -> Result<NewE
         .build()
 }
 
+/// The funder changes the award by `change` (signed): more is awarded → unallocated, less
+/// unallocated → awarded, so taking money away draws on unallocated and rule 2 holds the
+/// award above what is allocated from it. `kind` is `share` or `reallocation`.
+pub fn award_change(a: Award, kind: EntryKind, date: NaiveDate, change: Money) -> Result<NewEntry, EntryError> {
+    assert!(
+        matches!(kind, EntryKind::Share | EntryKind::Reallocation),
+        "an award changes by a share or a reallocation"
+    );
+    if change.is_positive() {
+        a.moves(kind, date, a.acct(Awarded), a.acct(Unallocated), change)
+    } else {
+        a.moves(kind, date, a.acct(Unallocated), a.acct(Awarded), change.negated())
+    }
+}
+
 /// Mirrors an entry's postings, dated `date` within the same award year.
 pub fn reversal(a: Award, date: NaiveDate, original: &[Posting]) -> Result<NewEntry, EntryError> {
     original
@@ -164,6 +179,15 @@ mod tests {
             assert_eq!(got, want);
         };
         check(award(ldf(), day(), m), &[("awarded:LDF:2023-24", 100), ("unallocated:LDF:2023-24", -100)]);
+        check(
+            award_change(ldf(), EntryKind::Share, day(), m),
+            &[("awarded:LDF:2023-24", 100), ("unallocated:LDF:2023-24", -100)],
+        );
+        check(
+            award_change(ldf(), EntryKind::Reallocation, day(), m.negated()),
+            &[("unallocated:LDF:2023-24", 100), ("awarded:LDF:2023-24", -100)],
+        );
+        assert_eq!(award_change(ldf(), EntryKind::Share, day(), Money::ZERO), Err(EntryError::ZeroPosting));
         check(
             allocation(ldf(), day(), "P1", m),
             &[("unallocated:LDF:2023-24", 100), ("available:LDF:2023-24:P1", -100)],

@@ -184,11 +184,12 @@ mod tests {
 
     #[test]
     fn one_list_gives_words_sql_schema_and_order() {
-        assert_eq!(EntryKind::ALL.len(), 12);
+        assert_eq!(EntryKind::ALL.len(), 14);
         assert_eq!(EntryKind::ALL.map(EntryKind::as_str), EntryKind::WORDS);
         assert_eq!(
             EntryKind::PATTERN,
-            "^(award|allocation|virement|commitment|spend|release|refund|reversal|year_end|carry_forward|receipt|repayment)$"
+            "^(award|allocation|virement|commitment|spend|release|refund|reversal|year_end|carry_forward|receipt|repayment|\
+             share|reallocation)$"
         );
         assert_eq!(EntryKind::YearEnd.sql(), "'year_end'");
         assert_eq!(sql_list(&[AccountKind::Spent, AccountKind::Carried]), "'spent', 'carried'");

@@ -77,7 +77,15 @@ impl IntoResponse for AppError {
         let mut extra = serde_json::Map::new();
         let mut errors = Vec::new();
         let detail = self.to_string();
-        let (status, code, title) = match &self {
+        // A refusal on one partnership's side is answered as the refusal, naming it.
+        let this = match self {
+            AppError::Store(StoreError::OfPartnership { partnership, refusal }) => {
+                extra.insert("partnership".into(), partnership.into());
+                AppError::Store(*refusal)
+            }
+            other => other,
+        };
+        let (status, code, title) = match &this {
             AppError::Validation(e) => {
                 errors = e.clone();
                 (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed")
@@ -95,7 +103,9 @@ impl IntoResponse for AppError {
             AppError::Store(e) => match e {
                 StoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
                 StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-                StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+                StoreError::Conflict(_) | StoreError::OfPartnership { .. } => {
+                    (StatusCode::CONFLICT, "conflict", "Conflict")
+                }
                 StoreError::Invalid { field, message } => {
                     errors.push(FieldError { field: field.clone(), message: message.clone() });
                     (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed")
@@ -148,12 +158,12 @@ impl IntoResponse for AppError {
             AppError::Internal(err) => return internal(&format!("{err:?}")),
         };
         // Rule 8: a refusal as at an earlier date names it.
-        if let AppError::Store(StoreError::Rule(v)) = &self
+        if let AppError::Store(StoreError::Rule(v)) = &this
             && let Some(date) = v.as_at()
         {
             extra.insert("as_at".into(), date.to_string().into());
         }
-        let detail = match &self {
+        let detail = match &this {
             AppError::Validation(e) => {
                 e.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
             }
@@ -169,7 +179,7 @@ impl IntoResponse for AppError {
             extra,
         };
         let mut response = problem_response(status, &problem);
-        let retry_after = match self {
+        let retry_after = match this {
             AppError::RateLimited { retry_after } | AppError::KeyStillInUse { retry_after } => Some(retry_after),
             AppError::Store(StoreError::Busy) => Some(BUSY_RETRY_AFTER_SECS),
             _ => None,
@@ -177,7 +187,7 @@ impl IntoResponse for AppError {
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
-        if let AppError::Store(StoreError::IdempotencyRace) = self {
+        if let AppError::Store(StoreError::IdempotencyRace) = this {
             response.extensions_mut().insert(KeyRaced);
         }
         response

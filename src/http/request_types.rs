@@ -63,6 +63,11 @@ mod tests {
             // cash
             crate::model::cash::NewInstalment,
             crate::model::cash::CashCmd,
+            // funds
+            crate::model::funds::FundCmd,
+            crate::model::funds::ShareItem,
+            crate::model::funds::ReallocationCmd,
+            crate::model::funds::PaymentCmd,
             // monitoring
             crate::model::monitoring::ForecastCmd,
             crate::model::monitoring::WithdrawCmd,

@@ -15,6 +15,7 @@ pub mod multi_year;
 pub mod open_data;
 pub mod overview;
 pub mod quarterly;
+pub mod reconciliation;
 pub mod run;
 pub mod table;
 pub mod variance;

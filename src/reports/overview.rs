@@ -18,6 +18,7 @@ use super::variance::VarianceReport;
 use crate::domain::rag::Rag;
 use crate::domain::status::ReturnKind;
 use crate::domain::{FinancialYear, Money};
+use crate::model::funds::FundRecord;
 use crate::model::known::Known;
 use crate::model::returns::FiledReturn;
 use crate::storage::{Store, StoreError};
@@ -133,6 +134,9 @@ pub struct FunderOverview {
     pub rows: Vec<OverviewRow>,
     /// One per grant, its money summed over every partnership's row of it.
     pub totals: Vec<OverviewTotal>,
+    /// The funder's funds of the year, by grant: each partnership's share, the shares'
+    /// total and how far it goes over the fund (over-programming).
+    pub funds: Vec<FundRecord>,
 }
 
 /// Where a partnership stands with its returns of a year, as at a date.
@@ -302,7 +306,11 @@ pub async fn run(store: &Store, year: FinancialYear, today: NaiveDate) -> Result
     let days = crate::storage::reference::return_due_days(store).await?;
     let standing = standing(year, today, days, &filed_returns(store, year).await?);
     let rows = build(&partnership, &variance, &cash, &standing);
-    Ok(FunderOverview { financial_year: year, as_at: today, return_due_days: days, totals: totals(&rows), rows })
+    let funds = match crate::storage::funds::home_funder(store).await? {
+        Some(funder) => crate::storage::funds::funds_of_year(store, &funder, year).await?,
+        None => Vec::new(),
+    };
+    Ok(FunderOverview { financial_year: year, as_at: today, return_due_days: days, totals: totals(&rows), rows, funds })
 }
 
 /// A filed return as the funder lists it.

@@ -11,6 +11,10 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A refusal on one partnership's side of a fund's change (its share, a reallocation):
+    /// answered as `refusal` is, naming the partnership.
+    #[error("{partnership}: {refusal}")]
+    OfPartnership { partnership: String, refusal: Box<StoreError> },
     /// A field whose value the ledger cannot accept, e.g. a closed project.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
@@ -77,6 +81,17 @@ fn is_busy(e: &sqlx::Error) -> bool {
 }
 
 impl StoreError {
+    /// `self` as a refusal on `partnership`'s side, where it is a ledger rule or a closed
+    /// period; anything else is left as it is.
+    pub fn of_partnership(self, partnership: &str) -> StoreError {
+        match self {
+            StoreError::Rule(_) | StoreError::PeriodClosed(_) | StoreError::QuarterLocked { .. } => {
+                StoreError::OfPartnership { partnership: partnership.to_owned(), refusal: Box::new(self) }
+            }
+            other => other,
+        }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> StoreError {
         StoreError::Invalid { field: field.to_owned(), message: message.into() }
     }

@@ -82,6 +82,10 @@ pub const COVERAGE: &[(&str, Cover)] = &[
     ("sessions", Cover::Audit),
     // Its file is held to its SHA-256 by `imports::check_files`.
     ("imports", Cover::Audit),
+    ("funds", Cover::Audit),
+    ("fund_shares", Cover::Audit),
+    ("reallocations", Cover::Audit),
+    ("funder_payments", Cover::Audit),
     (
         "idempotency_keys",
         Cover::Uncovered(
@@ -165,6 +169,10 @@ pub fn audited_table(entity: AuditEntity) -> Option<&'static str> {
         Return => "filed_returns",
         Import => "imports",
         Partnership => "partnerships",
+        Fund => "funds",
+        FundShare => "fund_shares",
+        Reallocation => "reallocations",
+        FunderPayment => "funder_payments",
         Ledger => return None,
     })
 }
@@ -301,6 +309,12 @@ fn held() -> Vec<Held> {
         Held::stored(&audit::SESSIONS, true),
         Held::stored(&super::imports::IMPORTS, false),
         Held::stored(&super::partnerships::PARTNERSHIPS, false),
+        Held::stored(&super::funds::FUNDS, false),
+        // A share is set anew or taken away: a row gone is recorded so, and only one the
+        // trail never removed is named.
+        Held::stored(&super::funds::FUND_SHARES, false),
+        Held::stored(&super::funds::REALLOCATIONS, false),
+        Held::stored(&super::funder_payments::FUNDER_PAYMENTS, false),
     ]
 }
 

@@ -96,6 +96,22 @@ const TABLES: &[Table] = &[
         ],
     ),
     ("evidence_reversals", &["evidence_id"], &[("reversal_date", Kind::Date)]),
+    ("funds", &["grant_code", "financial_year"], &[("financial_year", Kind::Year), ("amount_pence", Kind::Int)]),
+    (
+        "fund_shares",
+        &["grant_code", "financial_year", "partnership_id"],
+        &[("financial_year", Kind::Year), ("amount_pence", Kind::Int)],
+    ),
+    (
+        "reallocations",
+        &["id"],
+        &[("financial_year", Kind::Year), ("amount_pence", Kind::Int), ("reallocated_on", Kind::Date)],
+    ),
+    (
+        "funder_payments",
+        &["id"],
+        &[("financial_year", Kind::Year), ("amount_pence", Kind::Int), ("paid_on", Kind::Date)],
+    ),
     (
         "entries",
         &["id"],

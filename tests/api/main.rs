@@ -15,6 +15,7 @@ mod cli_record;
 mod contention;
 mod contract;
 mod controls;
+mod county_funds;
 mod county_registry;
 mod crash;
 mod csv_downloads;

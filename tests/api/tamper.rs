@@ -1167,3 +1167,62 @@ backend_test!(imports_edited_in_the_database_are_named, |app: TestApp| async mov
     let forged = one_i64(&app, "select max(id) from imports").await;
     named_both(&app, &key, &format!("imports {forged}: has no audit record")).await;
 });
+
+// A fund's shares decide an award and the funder's payments its reconciliation: a share,
+// a fund, a reallocation or a payment written, edited or removed outside the ledger is named.
+backend_test!(funds_shares_reallocations_and_payments_edited_in_the_database_are_named, |app: TestApp| async move {
+    crate::county_funds::declared(&app).await;
+    let moved = crate::county_funds::reallocation("CAN", "EST", "5", "2022-12-01");
+    let moved = app.ok("/api/v1/funder/reallocations", Role::FunderAdmin, moved).await["id"].as_i64().unwrap();
+    let payment = json!({ "partnership": "TAM", "grant": "LDF", "financial_year": "2022-23", "date": "2022-05-01",
+                          "amount": "30000", "reference": "REM-1" });
+    let paid = app.ok("/api/v1/funder/payments", Role::FunderAdmin, payment).await["id"].as_i64().unwrap();
+    app.assert_verified().await;
+    let can = one_i64(&app, "select id from partnerships where code = 'CAN'").await;
+    let share = format!("fund_shares LDF/2022-23/{can}");
+
+    // Cannock's share raised: the fund would pay out more than declared.
+    exec(&app, &format!("update fund_shares set amount_pence = 9000000 where partnership_id = {can}")).await;
+    assert_named(&problems(&app).await, &format!("{share}: amount_pence is 9000000 but its audit trail says 8499500"));
+    // Taken away.
+    let (set_by, set_at): (String, String) = {
+        let r = sqlx::query(&format!("select set_by, set_at from fund_shares where partnership_id = {can}"))
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+        (r.get("set_by"), r.get("set_at"))
+    };
+    exec(&app, &format!("delete from fund_shares where partnership_id = {can}")).await;
+    assert_named(&problems(&app).await, &format!("{share}: in the audit trail but no longer stored"));
+    exec(
+        &app,
+        &format!(
+            "insert into fund_shares (grant_code, financial_year, partnership_id, amount_pence, set_by, set_at)
+             values ('LDF', '2022-23', {can}, 8499500, '{set_by}', '{set_at}')"
+        ),
+    )
+    .await;
+    app.assert_verified().await;
+
+    // The fund, a reallocation and a payment, each append-only, changed with the triggers lifted.
+    unlock(&app, "funds").await;
+    unlock(&app, "reallocations").await;
+    unlock(&app, "funder_payments").await;
+    exec(&app, "update funds set amount_pence = 100000000 where grant_code = 'LDF'").await;
+    exec(&app, &format!("update reallocations set amount_pence = 1 where id = {moved}")).await;
+    exec(&app, &format!("update funder_payments set amount_pence = 1 where id = {paid}")).await;
+    exec(
+        &app,
+        "insert into funder_payments (partnership_id, grant_code, financial_year, paid_on, amount_pence, reference,
+                                      created_by, created_at)
+         select id, 'LDF', '2022-23', '2022-06-01', 500, 'FORGED', 'x', '2022-06-01T00:00:00Z'
+         from partnerships where code = 'TAM'",
+    )
+    .await;
+    let forged = one_i64(&app, "select max(id) from funder_payments").await;
+    let found = problems(&app).await;
+    assert_named(&found, "funds LDF/2022-23: amount_pence is 100000000 but its audit trail says 72475000");
+    assert_named(&found, &format!("reallocations {moved}: amount_pence is 1 but its audit trail says 500"));
+    assert_named(&found, &format!("funder_payments {paid}: amount_pence is 1 but its audit trail says 3000000"));
+    assert_named(&found, &format!("funder_payments {forged}: has no audit record"));
+});

@@ -22,7 +22,7 @@ use crate::model::formats::ReportFormat;
 use crate::reports::overview::{self, FunderOverview, FunderReturns};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(funder_overview)).routes(routes!(funder_returns))
+    OpenApiRouter::new().routes(routes!(funder_overview)).routes(routes!(funder_returns)).merge(super::funds::router())
 }
 
 /// The parameters of the overview. `format` is checked once the query is finished.

@@ -135,6 +135,7 @@ pub fn created<T>(record: T) -> Created<T> {
 pub mod cash;
 pub mod controls;
 pub mod funder;
+pub mod funds;
 pub mod imports;
 pub mod interchange;
 pub mod ledger;

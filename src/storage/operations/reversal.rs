@@ -48,10 +48,13 @@ pub(crate) async fn reverse_in(
         )));
     }
     if !kind.is_reversible() {
-        return Err(StoreError::Conflict(format!(
-            "entry {} is a year-end entry; year-end entries are not reversed one by one",
-            c.entry_id
-        )));
+        return Err(StoreError::Conflict(match kind {
+            EntryKind::Share | EntryKind::Reallocation => format!(
+                "entry {} is a funder's {kind}: the fund's shares follow it, so the funder corrects it with another",
+                c.entry_id
+            ),
+            _ => format!("entry {} is a year-end entry; year-end entries are not reversed one by one", c.entry_id),
+        }));
     }
     not_before(c.date, &row.try_get::<String, _>("entry_date")?, || format!("entry {} that it reverses", c.entry_id))?;
     let commitment_id: Option<i64> = row.try_get("commitment_id")?;
@@ -121,7 +124,7 @@ pub(crate) async fn reverse_in(
         match kind {
             Virement => OnOverspend::Stop,
             Award | Allocation | Commitment | Spend | Release | Refund | Reversal | YearEnd | CarryForward
-            | Receipt | Repayment => locked.grant.rule(),
+            | Receipt | Repayment | Share | Reallocation => locked.grant.rule(),
         }
     };
     let posted = post_in(db_tx, &entry, &meta, rule).await?;
