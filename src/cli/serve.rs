@@ -93,25 +93,19 @@ pub const ADMIN_TOKEN_LEN_MIN: usize = 32;
 
 /// `GRANT_LEDGER_ADMIN_TOKEN`, if set and not blank; an error saying why when it is too short.
 pub fn admin_token_from_env() -> anyhow::Result<Option<String>> {
-    let Ok(secret) = std::env::var("GRANT_LEDGER_ADMIN_TOKEN") else { return Ok(None) };
-    let secret = secret.trim();
-    if secret.is_empty() {
-        return Ok(None);
-    }
-    let len = secret.chars().count();
-    if len < ADMIN_TOKEN_LEN_MIN {
-        anyhow::bail!(
-            "GRANT_LEDGER_ADMIN_TOKEN has {len} character(s); it must have at least {ADMIN_TOKEN_LEN_MIN}, \
-             because a short admin token can be guessed. Generate one with `openssl rand -hex 32`."
-        );
-    }
-    Ok(Some(secret.to_owned()))
+    token_from_env("GRANT_LEDGER_ADMIN_TOKEN", "admin")
 }
 
 /// `GRANT_LEDGER_OPERATOR_TOKEN`, if set and not blank; an error when it is too short, as
 /// for the admin's (`ADMIN_TOKEN_LEN_MIN`).
 pub fn operator_token_from_env() -> anyhow::Result<Option<String>> {
-    let Ok(secret) = std::env::var("GRANT_LEDGER_OPERATOR_TOKEN") else { return Ok(None) };
+    token_from_env("GRANT_LEDGER_OPERATOR_TOKEN", "operator")
+}
+
+/// The secret in environment variable `var`, if set and not blank, refused when shorter than
+/// `ADMIN_TOKEN_LEN_MIN`: a short `role` token can be guessed.
+fn token_from_env(var: &str, role: &str) -> anyhow::Result<Option<String>> {
+    let Ok(secret) = std::env::var(var) else { return Ok(None) };
     let secret = secret.trim();
     if secret.is_empty() {
         return Ok(None);
@@ -119,8 +113,8 @@ pub fn operator_token_from_env() -> anyhow::Result<Option<String>> {
     let len = secret.chars().count();
     if len < ADMIN_TOKEN_LEN_MIN {
         anyhow::bail!(
-            "GRANT_LEDGER_OPERATOR_TOKEN has {len} character(s); it must have at least {ADMIN_TOKEN_LEN_MIN}, \
-             because a short operator token can be guessed. Generate one with `openssl rand -hex 32`."
+            "{var} has {len} character(s); it must have at least {ADMIN_TOKEN_LEN_MIN}, \
+             because a short {role} token can be guessed. Generate one with `openssl rand -hex 32`."
         );
     }
     Ok(Some(secret.to_owned()))
