@@ -27,6 +27,9 @@ const TABLES: &[(&str, &str, &str)] = &[
     ("forecast_withdrawals", "reason", "forecast withdrawals are append-only"),
     ("indicator_return_withdrawals", "reason", "indicator return withdrawals are append-only"),
     ("evidence_reversals", "reason", "evidence reversals are append-only"),
+    ("funds", "created_by", "funds are append-only"),
+    ("reallocations", "reason", "reallocations are append-only"),
+    ("funder_payments", "reference", "funder payments are append-only"),
 ];
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -167,6 +170,43 @@ async fn rows_without_dependants(app: &TestApp) -> Vec<(&'static str, String)> {
         ),
     )
     .await;
+    // The funder's records: a fund nothing refers to, and a second fund with a second
+    // partnership for the reallocation and the payment to name.
+    exec(app, "insert into funders (code, name) values ('TFUND', 'Test funder')").await;
+    let fund = |grant: &str| {
+        format!(
+            "insert into funds (grant_code, financial_year, amount_pence, funder, created_by, created_at)
+             values ('{grant}', '2023-24', 100, 'TFUND', 'x', '2023-04-01T00:00:00Z')"
+        )
+    };
+    exec(app, &fund("LONE")).await;
+    exec(app, &fund("MOVED")).await;
+    let partnership = |code: &str| {
+        format!(
+            "insert into partnerships (code, name, funder, area_code, created_at)
+             values ('{code}', 'x', 'TFUND', 'E07000199', '2023-04-01T00:00:00Z') returning id"
+        )
+    };
+    let (from, to) = (id_of(app, &partnership("PA")).await, id_of(app, &partnership("PB")).await);
+    let reallocation = id_of(
+        app,
+        &format!(
+            "insert into reallocations (grant_code, financial_year, from_partnership_id, to_partnership_id,
+                                        amount_pence, reallocated_on, reason, created_by, created_at)
+             values ('MOVED', '2023-24', {from}, {to}, 1, '2024-01-15', 'x', 'x', '2024-01-15T00:00:00Z')
+             returning id"
+        ),
+    )
+    .await;
+    let payment = id_of(
+        app,
+        &format!(
+            "insert into funder_payments (partnership_id, grant_code, financial_year, paid_on, amount_pence,
+                                          reference, created_by, created_at)
+             values ({to}, 'MOVED', '2023-24', '2023-05-01', 1, 'x', 'x', '2023-05-01T00:00:00Z') returning id"
+        ),
+    )
+    .await;
     vec![
         ("entries", "id = 900001".to_owned()),
         ("postings", "entry_id = 900002 and line = 1".to_owned()),
@@ -180,6 +220,9 @@ async fn rows_without_dependants(app: &TestApp) -> Vec<(&'static str, String)> {
         ("forecast_withdrawals", format!("id = {forecast_withdrawal}")),
         ("indicator_return_withdrawals", format!("id = {return_withdrawal}")),
         ("evidence_reversals", format!("evidence_id = {reversed_evidence}")),
+        ("funds", "grant_code = 'LONE'".to_owned()),
+        ("reallocations", format!("id = {reallocation}")),
+        ("funder_payments", format!("id = {payment}")),
     ]
 }
 

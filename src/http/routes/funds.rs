@@ -85,7 +85,9 @@ async fn create_fund(c: Caller, body: RawBody) -> Created<FundRecord> {
 
 /// A fund of the funder's, with its shares, their total and how far they go over it.
 ///
-/// Roles: funder, funder_admin, admin (the home partnership's funder's).
+/// The admin is the home partnership's, reading its own funder's.
+///
+/// Roles: funder, funder_admin, admin.
 #[utoipa::path(get, path = "/api/v1/funder/funds/{grant}/{fy}", tag = "funder",
     params(("grant" = Code, Path), ("fy" = FinancialYear, Path)),
     responses((status = 200, body = FundRecord), (status = 403, description = "Neither a funder's role nor admin."),
@@ -171,7 +173,9 @@ struct ReconciliationQuery {
 /// each payment with no receipt of its amount; and payments to partnerships whose ledger is
 /// not in this service (`not_held`).
 ///
-/// Roles: funder, funder_admin, admin (the home partnership's funder's).
+/// The admin is the home partnership's, reading its own funder's.
+///
+/// Roles: funder, funder_admin, admin.
 #[utoipa::path(get, path = "/api/v1/funder/reconciliation", tag = "funder", params(ReconciliationQuery, BomQuery),
     responses((status = 200, description = "The reconciliation as JSON, or its rows as CSV (`format=csv`).", content(
             (Reconciliation = "application/json"), (String = "text/csv"))),
