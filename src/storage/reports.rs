@@ -205,35 +205,38 @@ pub async fn spend_by_quarter(
     // Whole quarters from `quarter_balances`; the part of `last`'s quarter up to it, unless
     // `last` ends its quarter, from the postings.
     let (start, end) = quarter_bounds(last);
-    let whole = if last == end { "<=" } else { "<" };
     // A spent account is one (grant, project) of the year, with a `quarter_balances` row per
-    // quarter it has postings in: one row an account, its quarters side by side (a quarter
-    // without postings is null), so the database hands over a quarter of the rows.
+    // quarter it has postings in: one row an account, each whole quarter's row found by its
+    // key (null without postings, or outside the whole quarters), so the database hands over
+    // a quarter of the rows and PostgreSQL probes the key rather than scanning the table.
+    let quarter_start = |q: u8| year.quarter_start(q).expect("quarters 1-4 exist");
+    let whole = |q: u8| if last == end { quarter_start(q) <= start } else { quarter_start(q) < start };
+    let column = |q: u8| {
+        if whole(q) {
+            format!(
+                "(select q.pence from quarter_balances q
+                   where q.account = b.account and q.quarter_start = ${}) as q{q}",
+                q + 2
+            )
+        } else {
+            format!("cast(null as bigint) as q{q}")
+        }
+    };
     let sql = format!(
-        "select b.grant_code, b.project_code,
-                cast(sum(case when q.quarter_start = $5 then q.pence end) as bigint) as q1,
-                cast(sum(case when q.quarter_start = $6 then q.pence end) as bigint) as q2,
-                cast(sum(case when q.quarter_start = $7 then q.pence end) as bigint) as q3,
-                cast(sum(case when q.quarter_start = $8 then q.pence end) as bigint) as q4
+        "select b.grant_code, b.project_code, {}, {}, {}, {}
          from balances b
-         join quarter_balances q on q.account = b.account
-         where b.kind = {spent} and b.financial_year = $1 and ($2 is null or b.grant_code = $2)
-           and q.quarter_start >= $3 and q.quarter_start {whole} $4
-         group by b.account, b.grant_code, b.project_code",
+         where b.kind = {spent} and b.financial_year = $1 and ($2 is null or b.grant_code = $2)",
+        column(1),
+        column(2),
+        column(3),
+        column(4),
         spent = AccountKind::Spent.sql()
     );
-    let quarter_start = |q: u8| year.quarter_start(q).expect("quarters 1-4 exist").to_string();
-    let rows = sqlx::query(&sql)
-        .bind(year.to_string())
-        .bind(grant)
-        .bind(year.start().to_string())
-        .bind(start.to_string())
-        .bind(quarter_start(1))
-        .bind(quarter_start(2))
-        .bind(quarter_start(3))
-        .bind(quarter_start(4))
-        .fetch_all(store.pool())
-        .await?;
+    let mut query = sqlx::query(&sql).bind(year.to_string()).bind(grant);
+    for q in (1..=4).filter(|q| whole(*q)) {
+        query = query.bind(quarter_start(q).to_string());
+    }
+    let rows = query.fetch_all(store.pool()).await?;
     let mut spend = Vec::with_capacity(rows.len() * 4);
     for r in &rows {
         let grant: String = r.try_get("grant_code")?;
