@@ -51,3 +51,20 @@ backend_test!(the_dashboard_opens_on_the_year_holding_today_else_the_latest_awar
     let page = crate::pages::send(&fixed, "GET", "/dashboard?financial_year=2022-23", Some(&secret), None, &[]).await;
     assert!(page.text.contains("<h1>Budget report 2022-23</h1>"), "{}", page.text);
 });
+
+// The dashboard's dates are the ledger's today too: the report is current on it, and "since
+// last quarter" compares with the last quarter end before it, not the clock's.
+backend_test!(the_dashboards_dates_are_the_ledgers_today, |app: TestApp| async move {
+    let fixed = on(&app, "2023-11-20");
+    let secret = crate::pages::sign_in(&fixed, Role::Viewer).await;
+    let page = crate::pages::send(&fixed, "GET", "/dashboard?financial_year=2023-24", Some(&secret), None, &[]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("Current on 2023-11-20"), "{}", page.text);
+    assert!(page.text.contains("the same report as at 2023-09-30, the end of the previous quarter"), "{}", page.text);
+    // In the year's first quarter there is no quarter before to compare with.
+    let first = on(&app, "2023-05-02");
+    let secret = crate::pages::sign_in(&first, Role::Viewer).await;
+    let page = crate::pages::send(&first, "GET", "/dashboard?financial_year=2023-24", Some(&secret), None, &[]).await;
+    assert!(page.text.contains("Current on 2023-05-02"), "{}", page.text);
+    assert!(!page.text.contains("the end of the previous quarter"), "{}", page.text);
+});

@@ -51,7 +51,7 @@ use super::auth::Need;
 use super::error::AppError;
 use super::input::{Fields, FromFields, Query};
 use super::openapi::{DateOrEmpty, TextOrEmpty, YearOrEmpty};
-use super::routes::reports::{csv_response, today};
+use super::routes::reports::csv_response;
 use super::throttle::Client;
 use chrono::NaiveDate;
 
@@ -558,18 +558,20 @@ dashboard_get! {
         // The page's reads are independent of one another: made at once, on connections of
         // the read pool, the page waits for the slowest rather than for their sum.
         let store = &s.store;
-        let previous_end = dashboard::previous_quarter_end(year, as_at.unwrap_or_else(today));
+        // The ledger's today: the clock's, or the one the tests fix.
+        let today = s.today();
+        let previous_end = dashboard::previous_quarter_end(year, as_at.unwrap_or(today));
         let all_years = crate::model::page::PAGE_LIMIT_MAX;
         let read = tokio::try_join!(
             async { Ok::<_, AppError>(crate::storage::reference::list_financial_years(store, "", all_years).await?) },
             // The variance report, the quarters (every figure as at the same date) and the
             // variance report as at the last quarter end for "since last quarter", reading
             // what they share once.
-            async { Ok(run::dashboard(store, year, as_at, previous_end, today()).await?) },
+            async { Ok(run::dashboard(store, year, as_at, previous_end, today).await?) },
             async { Ok(crate::storage::monitoring::indicators(store, None, Some(year), &Known::Now).await?) },
             filed_section(&s, year),
             // The report's own figures, as at the page's date (today when none is asked for).
-            async { Ok(crate::reports::cash::run(store, year, as_at, &Known::Now, today()).await?) },
+            async { Ok(crate::reports::cash::run(store, year, as_at, &Known::Now, today).await?) },
             async { Ok(crate::storage::operations::agreements_of_year(store, year).await?) },
         )?;
         let (years, reports, indicators, filed_section, cash_position, agreements) = read;
@@ -654,7 +656,7 @@ dashboard_get! {
     async fn variance_csv(State(s): State<AppState>, _who: Session, mut q: Query) -> Result<Response, AppError> {
         let VarianceCsvQuery { financial_year: year, as_at } = VarianceCsvQuery::read(&mut q);
         q.finish()?;
-        let report = run::variance(&s.store, year, as_at, &Known::Now, None, today()).await?;
+        let report = run::variance(&s.store, year, as_at, &Known::Now, None, s.today()).await?;
         let body = csv_out::write(&variance::CSV_HEADER, &variance::csv_rows(&report), true);
         Ok(csv_response(body, &format!("variance-{year}.csv")))
     }
