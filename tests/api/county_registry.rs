@@ -633,3 +633,23 @@ backend_test!(the_partnership_code_setting_and_the_home_partnership_change_toget
     assert_eq!(reference::partnership_code(&app.store).await.unwrap(), "TAW", "nothing half-written");
     assert!(problems(&app).await.is_empty(), "{:#?}", problems(&app).await);
 });
+
+// A funder's user whose funder funds no partnership here, at the pages: signing in with its
+// token shows it no page of the ledger (the pages' session passes the API's gate).
+backend_test!(another_funders_user_reaches_no_page_of_the_ledger, |app: TestApp| async move {
+    app.ok("/api/v1/funders", Role::Operator, json!({ "code": "HO", "name": "Home Office" })).await;
+    let admin = app.ok("/api/v1/funders/HO/admins", Role::Operator, json!({ "name": "Jo at the Home Office" })).await;
+    let secret = admin["token"].as_str().unwrap();
+    let form = crate::pages::SignInPage::open(&app.router).await;
+    let signed = form.post(&app.router, &format!("token={secret}"), &[]).await;
+    let session = signed.cookie("gl_session");
+    for path in
+        ["/dashboard?financial_year=2023-24", "/entries", "/commitments", "/financial-years/2023-24", "/returns"]
+    {
+        let page = crate::pages::send(&app, "GET", path, session.as_deref(), None, &[]).await;
+        assert_ne!(page.status, StatusCode::OK, "{path}: {}", page.text);
+        for ledger_text in ["Budget report", "LDF", "Tamworth"] {
+            assert!(!page.text.contains(ledger_text), "{path} shows {ledger_text:?}: {}", page.text);
+        }
+    }
+});
