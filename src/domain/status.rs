@@ -41,6 +41,29 @@ word_set!(
     }
 );
 
+/// A role a partnership's admin grants, as the token and user bodies' schema states it: the
+/// words of `Role::GRANTED_BY_ADMIN`, so a client is told `operator` and `funder_admin` are
+/// not its to give.
+pub struct GrantedRole;
+
+impl utoipa::PartialSchema for GrantedRole {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Role::GRANTED_BY_ADMIN.map(Role::as_str)))
+            .description(Some(
+                "A role a partnership's admin grants: the service makes its operator and each funder's funder_admin.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for GrantedRole {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("GrantedRole")
+    }
+}
+
 impl Role {
     /// The roles a partnership's admin grants (tokens, users): the service's `operator` is
     /// made from its environment, and a `funder_admin` by the operator, for its funder.

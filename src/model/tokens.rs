@@ -15,6 +15,7 @@ pub struct TokenCmd {
     /// Whose token it is.
     #[schema(value_type = Text)]
     pub name: String,
+    #[schema(value_type = crate::domain::status::GrantedRole)]
     pub role: Role,
 }
 

@@ -49,6 +49,7 @@ pub struct NewUserCmd {
     pub username: String,
     #[schema(value_type = Text)]
     pub display_name: String,
+    #[schema(value_type = crate::domain::status::GrantedRole)]
     pub role: Role,
     /// At least 12 characters, not all one character, not the username. Never shown again.
     #[schema(value_type = NewPassword)]
