@@ -85,7 +85,7 @@ pub async fn account_figures(
             } else if date == end {
                 "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
                    where q.account = b.account and q.quarter_start <= $4)"
-            } else if !fewer_after(store, year, date, end).await? {
+            } else if !fewer_after(store, year, date).await? {
                 "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
                    where q.account = b.account and q.quarter_start < $4)
                  + (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
@@ -117,11 +117,11 @@ pub async fn account_figures(
     rows.iter().map(figure_from).collect()
 }
 
-/// True when fewer of `year`'s entries are dated after `date` up to `end` (its quarter's last
-/// day) than from the quarter's first day up to `date`: then the postings after the date are
-/// the shorter range to read. Counted from `entry_day_totals`, a row a day, grant and kind.
-async fn fewer_after(store: &Store, year: FinancialYear, date: NaiveDate, end: NaiveDate) -> Result<bool, StoreError> {
-    let (start, _) = quarter_bounds(date);
+/// True when fewer of `year`'s entries are dated after `date` up to its quarter's last day
+/// than from the quarter's first day up to `date`: then the postings after the date are the
+/// shorter range to read. Counted from `entry_day_totals`, a row a day, grant and kind.
+async fn fewer_after(store: &Store, year: FinancialYear, date: NaiveDate) -> Result<bool, StoreError> {
+    let (start, end) = quarter_bounds(date);
     let row = sqlx::query(
         "select cast(coalesce(sum(case when entry_date <= $3 then entries else 0 end), 0) as bigint) as up_to,
                 cast(coalesce(sum(case when entry_date > $3 then entries else 0 end), 0) as bigint) as after
@@ -248,7 +248,7 @@ pub async fn spend_by_quarter(
         }
     }
     if last != end {
-        let back_from_end = fewer_after(store, year, last, end).await?;
+        let back_from_end = fewer_after(store, year, last).await?;
         spend.extend(spend_in_quarter(store, year, grant, start, last, end, back_from_end).await?);
     }
     Ok(spend)
