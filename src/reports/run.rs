@@ -16,7 +16,7 @@ use crate::storage::reports as sql;
 use crate::storage::{Store, StoreError};
 
 /// Refuses a year the ledger does not know, naming the field.
-async fn known_year(store: &Store, year: FinancialYear) -> Result<(), StoreError> {
+pub async fn known_year(store: &Store, year: FinancialYear) -> Result<(), StoreError> {
     if sql::year_exists(store, year).await? {
         Ok(())
     } else {

@@ -562,6 +562,9 @@ dashboard_get! {
         let today = s.today();
         let previous_end = dashboard::previous_quarter_end(year, as_at.unwrap_or(today));
         let all_years = crate::model::page::PAGE_LIMIT_MAX;
+        // Checked before the reads run at once: otherwise whichever read fails first on an
+        // unknown year names the error, and the page would answer 404 or 422 by chance.
+        run::known_year(store, year).await?;
         let read = tokio::try_join!(
             async { Ok::<_, AppError>(crate::storage::reference::list_financial_years(store, "", all_years).await?) },
             // The variance report, the quarters (every figure as at the same date) and the
