@@ -118,6 +118,14 @@ pub fn quarter_bounds(date: NaiveDate) -> (NaiveDate, NaiveDate) {
     (year.quarter_start(q).expect("quarters 1-4 exist"), year.quarter_end(q).expect("quarters 1-4 exist"))
 }
 
+/// The first and last day of the calendar month `date` falls in; `month_balances` keys its
+/// rows by the first.
+pub fn month_bounds(date: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = date.with_day(1).expect("every month has a first day");
+    let next = first.checked_add_months(chrono::Months::new(1)).expect("a month after a ledger date exists");
+    (first, next.pred_opt().expect("the day before a month's first exists"))
+}
+
 impl fmt::Display for FinancialYear {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{:02}", self.0, (self.0 + 1) % 100)

@@ -47,6 +47,8 @@ pub const COVERAGE: &[(&str, Cover)] = &[
     ("balances", Cover::Derived),
     // Each account's postings per quarter (migration 0023), by `verify_quarters`.
     ("quarter_balances", Cover::Derived),
+    // Each account's postings per month (migration 0027), by `verify_quarters` too.
+    ("month_balances", Cover::Derived),
     // Each day's entries of an award and kind, counted and summed (migration 0024), by
     // `verify_quarters::check_day_totals`.
     ("entry_day_totals", Cover::Derived),

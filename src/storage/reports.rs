@@ -12,7 +12,7 @@ use super::idempotency::IdemKey;
 use super::known::Cut;
 use super::{Store, StoreError, rows};
 use crate::domain::rag::{QuarterPlan, RagRule};
-use crate::domain::year::quarter_bounds;
+use crate::domain::year::{month_bounds, quarter_bounds};
 use crate::domain::{AccountKind, FinancialYear};
 use crate::domain::{AuditAction, AuditEntity};
 use crate::model::known::Known;
@@ -67,34 +67,46 @@ pub async fn account_figures(
         }
         Some(date) => {
             // An account's balance at the end of `date` is its whole quarters before the
-            // date's own (`quarter_balances`, a few rows an account) plus that quarter's
-            // postings up to the date, or equally its whole quarters to the end of the date's
-            // quarter less the postings after the date in it: whichever range holds fewer
-            // entries (as at today, that is the few or none dated after it), an
-            // index-only scan of postings_account_date_amount within one quarter at most. A
+            // date's own (`quarter_balances`, a few rows an account), the whole months of
+            // that quarter before the date's own (`month_balances`, two rows at most), and
+            // that month's postings up to the date; or equally the months up to the end of
+            // the date's month less the postings after the date in it: whichever range holds
+            // fewer entries (as at today, that is the few or none dated after it), an
+            // index-only scan of postings_account_date_amount within half a month at most. A
             // quarter's last day reads no postings. This holds wherever an account's postings
             // lie (a budget account's in its year, rule 5; a cash account's possibly before or
             // after it, rule 9). `exists` leaves out accounts untouched by then.
             let (start, end) = quarter_bounds(date);
+            let (month_start, month_end) = month_bounds(date);
             // On a quarter's last day late in the year, the balance less the quarters after
             // it reads fewer rows (none at the year's end) than the quarters up to it.
             let late = date >= year.start() + (year.end() - year.start()) / 2;
+            let whole_quarters_before = "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
+                                          where q.account = b.account and q.quarter_start < $4)";
             let balance = if date == end && late {
                 "b.balance_pence - (select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
                                     where q.account = b.account and q.quarter_start > $4)"
+                    .to_owned()
             } else if date == end {
                 "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
                    where q.account = b.account and q.quarter_start <= $4)"
+                    .to_owned()
             } else if !fewer_after(store, year, date).await? {
-                "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
-                   where q.account = b.account and q.quarter_start < $4)
-                 + (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
-                    where p.account = b.account and p.entry_date >= $4 and p.entry_date <= $3)"
+                format!(
+                    "{whole_quarters_before}
+                     + (select cast(coalesce(sum(m.pence), 0) as bigint) from month_balances m
+                        where m.account = b.account and m.month_start >= $4 and m.month_start < $5)
+                     + (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+                        where p.account = b.account and p.entry_date >= $5 and p.entry_date <= $3)"
+                )
             } else {
-                "(select cast(coalesce(sum(q.pence), 0) as bigint) from quarter_balances q
-                   where q.account = b.account and q.quarter_start <= $4)
-                 - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
-                    where p.account = b.account and p.entry_date > $3 and p.entry_date <= $5)"
+                format!(
+                    "{whole_quarters_before}
+                     + (select cast(coalesce(sum(m.pence), 0) as bigint) from month_balances m
+                        where m.account = b.account and m.month_start >= $4 and m.month_start <= $5)
+                     - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+                        where p.account = b.account and p.entry_date > $3 and p.entry_date <= $6)"
+                )
             };
             // Posted to by the end of a quarter is a row of that quarter or an earlier one.
             let touched = if date == end {
@@ -109,19 +121,20 @@ pub async fn account_figures(
             );
             let query =
                 sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(date.to_string()).bind(start.to_string());
-            // Only the last form names the quarter's end.
-            let query = if sql.contains("$5") { query.bind(end.to_string()) } else { query };
+            // Only the forms inside a quarter name the date's month, and only the last its end.
+            let query = if sql.contains("$5") { query.bind(month_start.to_string()) } else { query };
+            let query = if sql.contains("$6") { query.bind(month_end.to_string()) } else { query };
             query.fetch_all(store.pool()).await?
         }
     };
     rows.iter().map(figure_from).collect()
 }
 
-/// True when fewer of `year`'s entries are dated after `date` up to its quarter's last day
-/// than from the quarter's first day up to `date`: then the postings after the date are the
+/// True when fewer of `year`'s entries are dated after `date` up to its month's last day
+/// than from the month's first day up to `date`: then the postings after the date are the
 /// shorter range to read. Counted from `entry_day_totals`, a row a day, grant and kind.
 async fn fewer_after(store: &Store, year: FinancialYear, date: NaiveDate) -> Result<bool, StoreError> {
-    let (start, end) = quarter_bounds(date);
+    let (start, end) = month_bounds(date);
     let row = sqlx::query(
         "select cast(coalesce(sum(case when entry_date <= $3 then entries else 0 end), 0) as bigint) as up_to,
                 cast(coalesce(sum(case when entry_date > $3 then entries else 0 end), 0) as bigint) as after
@@ -249,34 +262,38 @@ pub async fn spend_by_quarter(
     }
     if last != end {
         let back_from_end = fewer_after(store, year, last).await?;
-        spend.extend(spend_in_quarter(store, year, grant, start, last, end, back_from_end).await?);
+        spend.extend(spend_in_quarter(store, year, grant, start, last, back_from_end).await?);
     }
     Ok(spend)
 }
 
 /// Net postings on `spent:` accounts of a year per (grant, project) dated from `start`, a
-/// quarter's first day, to `last` in the same quarter (`end` its last day): each account's
-/// range of the (account, entry_date, amount_pence) index summed, with nothing to sort, or,
-/// when `back_from_end` (fewer entries after `last`), the quarter's kept sum less the
-/// postings after `last`. An account with no posting up to `last` in the quarter is left
-/// out, as a join would leave it.
+/// quarter's first day, to `last` in the same quarter: the quarter's whole months before
+/// `last`'s (`month_balances`) and that month's range of the (account, entry_date,
+/// amount_pence) index up to `last`, with nothing to sort, or, when `back_from_end` (fewer
+/// entries after `last` in its month), the months up to `last`'s less the postings after
+/// `last`. An account with no posting up to `last` in the quarter is left out, as a join
+/// would leave it.
 async fn spend_in_quarter(
     store: &Store,
     year: FinancialYear,
     grant: Option<&str>,
     start: NaiveDate,
     last: NaiveDate,
-    end: NaiveDate,
     back_from_end: bool,
 ) -> Result<Vec<QuarterSpend>, StoreError> {
     let quarter = year.quarter_of(start).ok_or_else(|| StoreError::Corrupt(format!("{start} is not in {year}")))?;
+    let (month_start, month_end) = month_bounds(last);
     let pence = if back_from_end {
-        "(select q.pence from quarter_balances q where q.account = b.account and q.quarter_start = $3)
+        "(select cast(coalesce(sum(m.pence), 0) as bigint) from month_balances m
+           where m.account = b.account and m.month_start >= $3 and m.month_start <= $5)
          - (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
-            where p.account = b.account and p.entry_date > $4 and p.entry_date <= $5)"
+            where p.account = b.account and p.entry_date > $4 and p.entry_date <= $6)"
     } else {
-        "(select cast(sum(p.amount_pence) as bigint) from postings p
-           where p.account = b.account and p.entry_date >= $3 and p.entry_date <= $4)"
+        "(select cast(coalesce(sum(m.pence), 0) as bigint) from month_balances m
+           where m.account = b.account and m.month_start >= $3 and m.month_start < $5)
+         + (select cast(coalesce(sum(p.amount_pence), 0) as bigint) from postings p
+            where p.account = b.account and p.entry_date >= $5 and p.entry_date <= $4)"
     };
     let sql = format!(
         "select b.grant_code, b.project_code, cast({pence} as bigint) as pence
@@ -285,9 +302,14 @@ async fn spend_in_quarter(
            and exists (select 1 from postings p where p.account = b.account and p.entry_date >= $3 and p.entry_date <= $4)",
         spent = AccountKind::Spent.sql()
     );
-    let query = sqlx::query(&sql).bind(year.to_string()).bind(grant).bind(start.to_string()).bind(last.to_string());
-    // Only the kept sum less what follows names the quarter's end.
-    let query = if back_from_end { query.bind(end.to_string()) } else { query };
+    let query = sqlx::query(&sql)
+        .bind(year.to_string())
+        .bind(grant)
+        .bind(start.to_string())
+        .bind(last.to_string())
+        .bind(month_start.to_string());
+    // Only the months less what follows names the month's end.
+    let query = if back_from_end { query.bind(month_end.to_string()) } else { query };
     let rows = query.fetch_all(store.pool()).await?;
     rows.iter()
         .map(|r| -> Result<_, StoreError> {

@@ -252,7 +252,11 @@ async fn check(app: &TestApp, opening: [i64; 3], ops: Vec<Op>) -> Tally {
                 // A spend against a commitment is by the commitment's project.
                 let p = c.map_or(p, |c| m.commitments[c].1);
                 let covered = c.map(|c| m.commitments[c].2.min(a)).unwrap_or(0);
-                let mut body = TestApp::spend_body("LDF", P[p], "2023-06-01", &money(a));
+                // Spend on an order is dated in the first quarter, spend without one in the
+                // second's first month, so a figure as at a date in a later month of a
+                // quarter reads a whole month of spend kept in `month_balances`.
+                let date = if c.is_some() { "2023-06-01" } else { "2023-07-10" };
+                let mut body = TestApp::spend_body("LDF", P[p], date, &money(a));
                 if let Some(c) = c {
                     body["commitment_id"] = json!(m.commitments[c].0);
                 }
@@ -264,7 +268,7 @@ async fn check(app: &TestApp, opening: [i64; 3], ops: Vec<Op>) -> Tally {
                     postings.push((acct("available", p), a - covered));
                 }
                 postings.push((acct("spent", p), -a));
-                ("/api/v1/spend".into(), Role::Finance, body, postings, c, "2023-06-01")
+                ("/api/v1/spend".into(), Role::Finance, body, postings, c, date)
             }
             Op::Release(c, a) => {
                 if m.commitments.is_empty() {
@@ -279,10 +283,10 @@ async fn check(app: &TestApp, opening: [i64; 3], ops: Vec<Op>) -> Tally {
             Op::Refund(p, a) => (
                 "/api/v1/refunds".into(),
                 Role::Finance,
-                json!({ "grant": "LDF", "project": P[p], "date": "2023-08-01", "amount": money(a), "reason": "r" }),
+                json!({ "grant": "LDF", "project": P[p], "date": "2023-08-20", "amount": money(a), "reason": "r" }),
                 vec![(acct("spent", p), a), (acct("available", p), -a)],
                 None,
-                "2023-08-01",
+                "2023-08-20",
             ),
             Op::Vire(from, to, a) => (
                 "/api/v1/virements".into(),
@@ -382,10 +386,11 @@ async fn check(app: &TestApp, opening: [i64; 3], ops: Vec<Op>) -> Tally {
     tally
 }
 
-/// Figures as at a date, and spend by quarter up to it, read through `quarter_balances`, equal
-/// the model's postings summed to that date. The dates reach every way the ledger reads them:
-/// a quarter's last day, early in a quarter (forward from its start), late in one (back from
-/// its end), and before the year.
+/// Figures as at a date, and spend by quarter up to it, read through `quarter_balances` and
+/// `month_balances`, equal the model's postings summed to that date. The dates reach every
+/// way the ledger reads them: a quarter's last day, a month's last day inside a quarter,
+/// early in a month (forward from its start), late in one (back from its end), in a
+/// quarter's first month and in a later one, and before the year.
 async fn as_at_figures_agree(app: &TestApp, m: &Model) {
     use grant_ledger::domain::FinancialYear;
     use grant_ledger::model::known::Known;
@@ -396,10 +401,16 @@ async fn as_at_figures_agree(app: &TestApp, m: &Model) {
         "2023-04-01",
         "2023-05-01",
         "2023-05-20",
+        "2023-05-31",
+        "2023-06-15",
         "2023-06-30",
         "2023-08-01",
+        "2023-08-15",
+        "2023-08-20",
         "2023-09-01",
         "2023-09-30",
+        "2023-10-15",
+        "2023-11-30",
         "2024-03-31",
     ] {
         let at = grant_ledger::domain::parse_date(date).unwrap();

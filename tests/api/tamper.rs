@@ -196,6 +196,26 @@ async fn unspend(app: &TestApp, date: &str, pence: i64, removed: bool) {
         ),
     )
     .await;
+    // And the month's row likewise (migration 0027).
+    let (month, month_end) = grant_ledger::domain::year::month_bounds(grant_ledger::domain::parse_date(date).unwrap());
+    for (account, change) in [("available:LDF:2023-24:P1", -pence), ("spent:LDF:2023-24:P1", pence)] {
+        exec(
+            app,
+            &format!(
+                "update month_balances set pence = pence + {change} where account = '{account}' and month_start = '{month}'"
+            ),
+        )
+        .await;
+    }
+    exec(
+        app,
+        &format!(
+            "delete from month_balances where month_start = '{month}' and account like '%:LDF:2023-24:P1'
+               and not exists (select 1 from postings p where p.account = month_balances.account
+                               and p.entry_date >= '{month}' and p.entry_date <= '{month_end}')"
+        ),
+    )
+    .await;
 }
 
 /// The attacker's link: v2, plain SHA-256, as the code makes without a key.
@@ -238,6 +258,40 @@ backend_test!(a_quarter_balance_changed_removed_or_added_is_caught, |app: TestAp
         &problems(&app).await,
         &format!("account {spent}: a quarter from 2023-10-01 (7 pence) has no postings"),
     );
+});
+
+// The month sums (migration 0027) are what a figure as at a date inside a quarter reads: a
+// row changed, removed or added by hand is named, though no entry changed.
+backend_test!(a_month_balance_changed_removed_or_added_is_caught, |app: TestApp| async move {
+    ledger(&app).await;
+    let spent = "spent:LDF:2023-24:P1";
+    let month = |m: &str| format!("account = '{spent}' and month_start = '{m}'");
+    exec(&app, &format!("update month_balances set pence = pence + 100 where {}", month("2023-05-01"))).await;
+    assert_named(
+        &problems(&app).await,
+        &format!("account {spent}: month from 2023-05-01 holds -3900 pence but its postings sum to -4000"),
+    );
+    exec(&app, &format!("delete from month_balances where {}", month("2023-05-01"))).await;
+    assert_named(
+        &problems(&app).await,
+        &format!("account {spent}: no month row from 2023-05-01 for postings summing to -4000"),
+    );
+    exec(
+        &app,
+        &format!("insert into month_balances (account, month_start, pence) values ('{spent}', '2023-05-01', -4000)"),
+    )
+    .await;
+    app.assert_verified().await;
+    exec(
+        &app,
+        &format!("insert into month_balances (account, month_start, pence) values ('{spent}', '2023-04-01', 7)"),
+    )
+    .await;
+    assert_named(&problems(&app).await, &format!("account {spent}: a month from 2023-04-01 (7 pence) has no postings"));
+    // The figure as at a date inside the quarter reads the kept month: moved, it would move
+    // the report, which is why verify names it.
+    exec(&app, &format!("delete from month_balances where {}", month("2023-04-01"))).await;
+    app.assert_verified().await;
 });
 
 backend_test!(a_posting_moved_to_another_date_is_caught, |app: TestApp| async move {
