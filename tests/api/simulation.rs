@@ -4,7 +4,8 @@
 //! quarters locked and unlocked, returns filed, the funder's cash (receipts before the year,
 //! repayments after it, racing the locks of the quarters they fall in), officers' forecasts
 //! recorded and withdrawn, invoices sent twice (with and without `duplicate_of_entry_ok`)
-//! and partners' evidence reversed; beside them, the desk's clients (`simulation_desk.rs`)
+//! and partners' evidence reversed, and the funder reallocating LDF 2022-23 between Tamworth
+//! (the home partnership) and Cannock Chase; beside them, the desk's clients (`simulation_desk.rs`)
 //! work through the pages' forms with signed-in sessions, decide virements and keep imports.
 //! The order is the scheduler's, so no model can predict which request wins; instead every
 //! answer is held to what it promised:
@@ -20,7 +21,10 @@
 //!   acknowledged reversal is shown;
 //! - the variance report as at every date of each year keeps rules 2 and 4;
 //! - every project's forecast in each quarter is the latest standing one the clients were
-//!   told was recorded and not withdrawn (a forecast stands until superseded).
+//!   told was recorded and not withdrawn (a forecast stands until superseded);
+//! - the fund's total is unchanged, and Tamworth's and Cannock Chase's shares are their
+//!   published shares moved by the reallocations acknowledged; Tamworth's share is its
+//!   award (rule 8 in its ledger is the `unallocated` check as at every date).
 //!
 //! `cargo test` runs it briefly on each backend. The long run is ignored by default:
 //! `SIM_CLIENTS=8 SIM_OPS=400 cargo test --test api simulation_long -- --ignored`.
@@ -150,6 +154,8 @@ pub(crate) struct Shared {
     /// (agreement id, evidence id) of evidence recorded, and of evidence reversed.
     pub(crate) evidence: Vec<(i64, i64)>,
     pub(crate) reversed_evidence: Vec<(i64, i64)>,
+    /// Reallocations acknowledged: the pence each moved to Tamworth (negative: away from it).
+    pub(crate) reallocated: Vec<i64>,
     /// What the desk's clients (`simulation_desk`) share.
     pub(crate) desk: crate::simulation_desk::DeskState,
 }
@@ -188,7 +194,15 @@ async fn setup(app: &TestApp) {
     }
     let partner = json!({ "code": "SIMORG", "name": "Simulated Partner", "kind": "vcse" });
     app.ok("/api/v1/organisations", Role::Approver, partner).await;
+    // Staffordshire's nine partnerships and its LDF 2022-23 fund, shares as published.
+    crate::county_funds::declared(app).await;
 }
+
+/// The fund the funder reallocates, and the shares (pence) it was declared with.
+const FUND: &str = "/api/v1/funder/funds/LDF/2022-23";
+const FUND_PENCE: i64 = 72_475_000;
+const TAM_SHARE: i64 = 6_139_400;
+const CAN_SHARE: i64 = 8_500_000;
 
 /// One client's run: `ops` random operations, each recorded if acknowledged.
 async fn client(
@@ -201,7 +215,7 @@ async fn client(
     let mut rng = Rng(seed | 1);
     for n in 0..ops {
         let Op { a_index, a, p, amount, date, what } = Op::draw(&mut rng, "client", seed, n);
-        match rng.below(23) {
+        match rng.below(24) {
             0 | 1 => {
                 let body = json!({ "grant": a.grant, "financial_year": a.year, "project": p, "amount": money(amount),
                                    "approved_on": date, "approval_ref": "m" });
@@ -554,6 +568,33 @@ async fn client(
                     shared.lock().unwrap().withdrawn.push(id);
                 }
             }
+            22 => {
+                // The funder moves money between Tamworth's share and Cannock Chase's while
+                // Tamworth's clients allocate, lock quarters and close the year: refused when
+                // it would leave Tamworth's award below what is allocated as at any date from
+                // its own (rule 8), in a closed year or locked quarter, or beyond Cannock's share.
+                let (from, to) = if rng.below(2) == 0 { ("TAM", "CAN") } else { ("CAN", "TAM") };
+                let moved = amount % 1_500_000 + 1;
+                let body = json!({ "grant": "LDF", "financial_year": "2022-23", "from_partnership": from,
+                                   "to_partnership": to, "amount": money(moved), "date": rng.date_in(2022),
+                                   "reason": format!("{what}: sim") });
+                let r = app.post("/api/v1/funder/reallocations", Role::FunderAdmin, body).await;
+                check_answer(&what, &r);
+                if r.status == StatusCode::CREATED {
+                    let (side, change) = if to == "TAM" { ("to", moved) } else { ("from", -moved) };
+                    let entry_id = r.body[side]["entry_id"].as_i64().unwrap_or_else(|| panic!("{what}: {}", r.body));
+                    let mut s = shared.lock().unwrap();
+                    s.acked.push(Acked {
+                        entry_id,
+                        what: format!("{what} reallocation"),
+                        postings: Some(vec![
+                            ("awarded:LDF:2022-23".to_owned(), change),
+                            ("unallocated:LDF:2022-23".to_owned(), -change),
+                        ]),
+                    });
+                    s.reallocated.push(change);
+                }
+            }
             _ => {
                 let r =
                     app.post("/api/v1/financial-years/2022-23/close", Role::Admin, json!({ "reason": "sim" })).await;
@@ -877,20 +918,37 @@ async fn simulate(app: TestApp, clients: u64, ops: usize) {
         acked.sort_unstable();
         assert_eq!(shown, acked, "agreement {id}: the reversals acknowledged are those shown");
     }
+    // The fund's total never moved; the two shares moved by what was acknowledged, and
+    // Tamworth's share is its award.
+    let to_tam: i64 = shared.reallocated.iter().sum();
+    let fund = app.get(FUND, Role::Funder).await;
+    assert_eq!(fund.status, StatusCode::OK, "{}", fund.body);
+    assert_eq!(pence_of(&fund.body["shares_total"]), FUND_PENCE, "the fund's total: {}", fund.body);
+    let share = |code: &str| {
+        let s = fund.body["shares"].as_array().unwrap().iter().find(|s| s["partnership"] == code);
+        pence_of(&s.unwrap_or_else(|| panic!("no {code} share: {}", fund.body))["amount"])
+    };
+    assert_eq!((share("TAM"), share("CAN")), (TAM_SHARE + to_tam, CAN_SHARE - to_tam), "{}", fund.body);
+    assert!(share("CAN") >= 0, "{}", fund.body);
+    let awards = app.get("/api/v1/grants/LDF/awards", Role::Viewer).await;
+    let award = awards.body["items"].as_array().unwrap().iter().find(|a| a["financial_year"] == "2022-23").cloned();
+    assert_eq!(pence_of(&award.unwrap()["amount"]), share("TAM"), "Tamworth's award is its share");
     app.assert_verified().await;
     crate::simulation_desk::check(&app, &shared, &after_entries).await;
     check_every_date(&app).await;
     check_forecasts(&app, &shared).await;
     eprintln!(
         "simulation: {clients} clients x {ops} ops: {} entries acknowledged ({} late repayments), {} imported lines, \
-         {} grant agreements, {} forecasts ({} withdrawn), {confirmed} confirmed second invoices, {} evidence reversed",
+         {} grant agreements, {} forecasts ({} withdrawn), {confirmed} confirmed second invoices, {} evidence reversed, \
+         {} reallocations",
         shared.acked.len(),
         shared.acked.iter().filter(|a| a.what.ends_with("repayment")).count(),
         shared.import_refs.len(),
         shared.agreements.len(),
         shared.forecasts.len(),
         shared.withdrawn.len(),
-        shared.reversed_evidence.len()
+        shared.reversed_evidence.len(),
+        shared.reallocated.len()
     );
 }
 
