@@ -301,6 +301,46 @@ pub async fn load_demo(store: &Store) -> anyhow::Result<()> {
             ops::record_evidence(store, cmd, actor).await?;
         }
     }
+    load_county(store).await
+}
+
+/// The demo's county: Staffordshire's other eight partnerships registered beside Tamworth
+/// (the home partnership), and its Locality Deal Fund 2022-23 declared with the nine shares
+/// (`staffordshire()`), so the funder's overview, fund and reconciliation have a county to
+/// show. What the service already holds (a partnership, the fund) is kept, not repeated.
+/// The other partnerships' ledgers are not in this service: their rows show their shares
+/// alone.
+pub async fn load_county(store: &Store) -> anyhow::Result<()> {
+    use crate::model::funds::{FundCmd, ShareItem};
+    use crate::model::partnerships::NewPartnership;
+    use crate::storage::{funds, partnerships};
+    let county = staffordshire()?;
+    let actor = Actor { name: LOADER, idem: None };
+    let held: Vec<String> = partnerships::list(store).await?.into_iter().map(|p| p.code).collect();
+    for p in county.partnerships.iter().filter(|p| !held.contains(&p.code)) {
+        let new = NewPartnership {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            funder: county.funder.code.clone(),
+            area_code: p.area_code.clone(),
+        };
+        partnerships::create(store, &new, actor).await.with_context(|| format!("registering {}", p.code))?;
+    }
+    let (funder, grant, year) = (&county.funder.code, &county.fund.grant, year(&county.fund.financial_year)?);
+    if funds::funds_of_year(store, funder, year).await?.iter().any(|f| &f.grant == grant) {
+        return Ok(());
+    }
+    let cmd = FundCmd { grant: grant.clone(), year, amount: money(&county.fund.amount)? };
+    funds::create_fund(store, funder, cmd, actor).await.context("declaring the county's fund")?;
+    let shares = county
+        .partnerships
+        .iter()
+        .map(|p| Ok(ShareItem { partnership: p.code.clone(), amount: money(&p.share)? }))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let today = chrono::Utc::now().date_naive();
+    funds::set_shares(store, funder, (grant, year), shares, today, actor)
+        .await
+        .context("setting the county's shares")?;
     Ok(())
 }
 

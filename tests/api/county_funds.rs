@@ -593,3 +593,22 @@ backend_test!(the_command_line_declares_shares_reallocates_pays_and_reconciles, 
     assert!(!done && err.contains("may not"), "{err}");
     app.assert_verified().await;
 });
+
+// `serve --demo` fills a county: the eight other partnerships registered, the fund declared
+// with its nine shares; Tamworth's award is its share, unchanged; loading it again adds nothing.
+backend_test!(the_demo_fills_a_county, |app: TestApp| async move {
+    grant_ledger::fixtures::load_demo(&app.store).await.unwrap();
+    let fund = app.get(FUND, Role::Funder).await;
+    let fund = ok(&fund).clone();
+    assert_eq!((fund["amount"].as_str(), fund["shares_total"].as_str()), (Some("724750.00"), Some("724750.00")));
+    assert_eq!(fund["shares"].as_array().unwrap().len(), 9, "{fund}");
+    assert_eq!((share(&fund, "TAM"), share(&fund, "LIC")), ("61394.00".into(), "49914.00".into()));
+    assert_eq!(tam_award(&app).await["amount"], "61394.00");
+    let listed = app.get("/api/v1/partnerships", Role::Operator).await;
+    assert_eq!(ok(&listed)["items"].as_array().unwrap().len(), 9, "{}", listed.body);
+    let entries = one(&app, "select count(*) as n from entries").await;
+    grant_ledger::fixtures::load_county(&app.store).await.unwrap();
+    assert_eq!(one(&app, "select count(*) as n from entries").await, entries);
+    assert_eq!(ok(&app.get(FUND, Role::Funder).await)["shares_total"], "724750.00");
+    app.assert_verified().await;
+});
