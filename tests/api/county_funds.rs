@@ -612,3 +612,44 @@ backend_test!(the_demo_fills_a_county, |app: TestApp| async move {
     assert_eq!(ok(&app.get(FUND, Role::Funder).await)["shares_total"], "724750.00");
     app.assert_verified().await;
 });
+
+// The funder's page of a year (`/funder/{fy}`): the fund with every share and Tamworth's row,
+// for the funder's roles and admin; the 403 page for the partnership's other roles; a year
+// that is not one, a page saying so.
+backend_test!(the_funders_page_shows_the_county_to_the_funder_alone, |app: TestApp| async move {
+    use crate::pages::{send, sign_in};
+    declared(&app).await;
+    for role in [Role::Funder, Role::FunderAdmin, Role::Admin] {
+        let secret = sign_in(&app, role).await;
+        let page = send(&app, "GET", "/funder/2022-23", Some(&secret), None, &[]).await;
+        assert_eq!(page.status, StatusCode::OK, "{role}: {}", page.text);
+        for shown in [
+            "Fund: LDF 2022-23, £724,750.00",
+            "Lichfield District Community Safety Partnership</th><td class=\"num\">£49,914.00",
+            "Stoke-on-Trent Community Safety Partnership [Illustrative]</th><td class=\"num\">£150,000.00",
+            "<th scope=\"row\">Tamworth Community Safety Partnership</th><td>LDF</td><td class=\"num\">£61,394.00",
+        ] {
+            assert!(page.text.contains(shown), "{role}: {shown}: {}", page.text);
+        }
+        let dashboard = send(&app, "GET", "/dashboard?financial_year=2022-23", Some(&secret), None, &[]).await;
+        assert!(dashboard.text.contains("href=\"/funder/2022-23\""), "{role}: the dashboard links to it");
+    }
+    for role in [Role::Viewer, Role::Finance, Role::Approver] {
+        let secret = sign_in(&app, role).await;
+        let page = send(&app, "GET", "/funder/2022-23", Some(&secret), None, &[]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{role}: {}", page.text);
+        assert!(!page.text.contains("724,750"), "{role}");
+        let dashboard = send(&app, "GET", "/dashboard?financial_year=2022-23", Some(&secret), None, &[]).await;
+        assert!(!dashboard.text.contains("/funder/"), "{role}: no link to it");
+    }
+    let secret = sign_in(&app, Role::Funder).await;
+    for (path, status) in
+        [("/funder/2031-32", StatusCode::UNPROCESSABLE_ENTITY), ("/funder/soon", StatusCode::UNPROCESSABLE_ENTITY)]
+    {
+        let page = send(&app, "GET", path, Some(&secret), None, &[]).await;
+        assert_eq!(page.status, status, "{path}: {}", page.text);
+        assert!(page.is_html() && page.text.contains("back-dashboard"), "{path}: a page with a way back");
+    }
+    let page = send(&app, "GET", "/funder/2022-23", None, None, &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "without a session: to sign in");
+});

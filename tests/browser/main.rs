@@ -10,6 +10,7 @@
 mod admin_pages;
 mod axe;
 mod cdp;
+mod county;
 mod forms;
 mod forms_desk;
 mod forms_postings;

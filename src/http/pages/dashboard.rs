@@ -20,6 +20,8 @@ pub struct View<'a> {
     pub signed_in_as: &'a str,
     /// Shows the link to the users page.
     pub is_admin: bool,
+    /// Shows the link to the funder's page of the year.
+    pub reads_for_funder: bool,
     /// The token the page's forms carry (`csrf`).
     pub form_token: &'a str,
     pub years: &'a [String],
@@ -735,6 +737,9 @@ pub fn render(v: &View) -> String {
             nav class="noprint account" {
                 a href="/account/password" { "Change password" }
                 @if v.is_admin { " · " a href="/admin/users" { "Users" } }
+                @if v.reads_for_funder {
+                    " · " a id="to-funder" href={ "/funder/" (year) } { "The partnerships funded" }
+                }
             }
             form class="noprint controls" method="get" action="/dashboard" {
                 label for="financial_year" { "Financial year" }

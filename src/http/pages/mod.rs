@@ -26,6 +26,7 @@ mod desk_forms;
 pub mod errors;
 mod filed;
 pub mod forms;
+mod funder_pages;
 pub mod html;
 mod import_pages;
 pub(crate) mod lists;
@@ -122,6 +123,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     .merge(year_pages::router())
     .merge(posting_forms::router())
     .merge(import_pages::router())
+    .merge(funder_pages::router())
     .merge(project_pages::router())
     .merge(desk_forms::router())
     .merge(schedule_pages::router())
@@ -589,6 +591,7 @@ dashboard_get! {
             partnership: &labels.partnership,
             signed_in_as: who.0.shown_name(),
             is_admin: who.0.role == crate::domain::Role::Admin,
+            reads_for_funder: crate::http::auth::Need::FunderReports.allows(who.0.role),
             form_token: &form_token,
             years: &year_codes,
             report: &report,

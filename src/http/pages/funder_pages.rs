@@ -1,0 +1,205 @@
+//! The funder's page of a year: the partnerships it funds side by side, as the funder's
+//! overview (`reports::overview`, `GET /api/v1/funder/overview`) has them: each fund with
+//! every partnership's share, each partnership's award against its spend, and the totals,
+//! every chart with its figures in a table beside it.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::dashboard::pounds;
+use super::forms::page_get;
+use super::{Session, page_response, svg};
+use crate::domain::FinancialYear;
+use crate::http::AppState;
+use crate::http::auth::Need;
+use crate::http::error::AppError;
+use crate::model::funds::FundRecord;
+use crate::reports::overview::{self, FunderOverview, OverviewRow};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    page_router![funder_page]
+}
+
+page_get! {
+    /// The funder's view of a financial year: each fund with every partnership's share, each
+    /// partnership's award against what it has spent (the partnerships whose ledgers this
+    /// service holds), and the fund's totals; the same figures as `GET /api/v1/funder/overview`,
+    /// which gives them as JSON, CSV and XLSX.
+    ///
+    /// Roles: funder, funder_admin and admin, signed in with the session cookie `gl_session`;
+    /// without a live session, 303 to `/sign-in`; any other role is shown the 403 page.
+    get "/funder/{fy}" params(("fy" = crate::domain::FinancialYear, Path)); missing "No such financial year: a page saying so."; bad "Not a financial year, or one the ledger does not hold: a page saying so.";
+    async fn funder_page(
+        State(s): State<AppState>,
+        Session(who, _): Session,
+        Path(fy): Path<String>,
+    ) -> Result<Response, AppError> {
+        if !Need::FunderReports.allows(who.role) {
+            return Err(AppError::Forbidden);
+        }
+        let year = FinancialYear::parse(&fy).map_err(|e| AppError::field("fy", e.to_string()))?;
+        let report = overview::run(&s.store, year, s.today()).await?;
+        // The shares name partnerships by code; the registry gives their names.
+        let names: Vec<(String, String)> =
+            crate::storage::partnerships::list(&s.store).await?.into_iter().map(|p| (p.code, p.name)).collect();
+        let title = format!("The partnerships funded, {year}");
+        let body = html! {
+            (super::html::masthead(&title, &who))
+            main id="content" tabindex="-1" {
+                p id="funder-as-at" {
+                    "Figures as at " (report.as_at) ". A quarter's return is due "
+                    (report.return_due_days) " days after the quarter ends."
+                }
+                @for fund in &report.funds { (fund_section(fund, &names)) }
+                @if report.funds.is_empty() { p id="no-funds" { "No fund is declared for " (year) "." } }
+                (partnerships_section(&report))
+                (totals_section(&report))
+            }
+        };
+        Ok(page_response(StatusCode::OK, super::html::page(&title, body)))
+    }
+}
+
+fn name_of<'a>(names: &'a [(String, String)], code: &'a str) -> &'a str {
+    names.iter().find(|(c, _)| c == code).map_or(code, |(_, n)| n.as_str())
+}
+
+/// A partnership's name as a chart labels it: without the words every one of them shares,
+/// so the label fits beside its bar (the table gives the name whole).
+fn short(name: &str) -> String {
+    name.replace(" Community Safety Partnership", "")
+}
+
+fn head(text: &str, num: bool) -> Markup {
+    html! { th scope="col" class=[num.then_some("num")] { (text) } }
+}
+
+/// A fund: its amount, ceiling and shares, drawn as bars and given as a table.
+fn fund_section(fund: &FundRecord, names: &[(String, String)]) -> Markup {
+    let id = format!("fund-{}", fund.grant);
+    let groups: Vec<svg::Group> = fund
+        .shares
+        .iter()
+        .map(|s| svg::Group { label: short(name_of(names, &s.partnership)), values: vec![s.amount.pence()] })
+        .collect();
+    html! {
+        section aria-labelledby={ "h-" (id) } {
+            h2 id={ "h-" (id) } { "Fund: " (fund.grant) " " (fund.financial_year) ", " (pounds(fund.amount)) }
+            p id={ (id) "-totals" } {
+                "Shares total " (pounds(fund.shares_total)) "; the ceiling is " (pounds(fund.ceiling))
+                " (" (fund.over_programming_percent) "% over-programming allowed); over the fund by "
+                (pounds(fund.over_by)) "."
+            }
+            @if !groups.is_empty() {
+                figure {
+                    (svg::horizontal_bars(&format!("{id}-chart"), &format!("Each partnership's share of {}", fund.grant),
+                        &[("Share", "actual")], &groups))
+                    figcaption { "Each partnership's share. The same figures as a table:" }
+                }
+            }
+            table class="chart-data" id={ (id) "-shares" } {
+                caption { "Shares of " (fund.grant) " " (fund.financial_year) }
+                thead { tr { (head("Partnership", false)) (head("Share", true)) } }
+                tbody {
+                    @for s in &fund.shares {
+                        tr { th scope="row" { (name_of(names, &s.partnership)) } td class="num" { (pounds(s.amount)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One row per partnership and grant: award against spend as bars, then every figure.
+fn partnerships_section(report: &FunderOverview) -> Markup {
+    let label = |r: &OverviewRow| format!("{} {}", short(&r.partnership_name), r.grant);
+    let groups: Vec<svg::Group> = report
+        .rows
+        .iter()
+        .map(|r| svg::Group { label: label(r), values: vec![r.budget.awarded.pence(), r.budget.spent.pence()] })
+        .collect();
+    html! {
+        section aria-labelledby="h-partnerships" {
+            h2 id="h-partnerships" { "Partnerships side by side" }
+            p class="hint" {
+                "The partnerships whose ledgers this service holds, one row per grant. "
+                "A partnership funded but not held here shows its share above, not its spend."
+            }
+            @if !groups.is_empty() {
+                figure {
+                    (svg::horizontal_bars("partnerships-chart", "Awarded against spent, by partnership and grant",
+                        &[("Awarded", "budget"), ("Spent", "actual")], &groups))
+                    figcaption { "Awarded against spent. Every figure as a table:" }
+                }
+            }
+            // Scrolls sideways on a narrow screen, and takes the keyboard's focus to do so.
+            div class="scroll" tabindex="0" role="region" aria-label="Each partnership's figures" {
+                table id="overview" {
+                    caption { "Each partnership's award, spend, forecast, cash and returns" }
+                    thead { tr {
+                        (head("Partnership", false)) (head("Grant", false)) (head("Awarded", true))
+                        (head("Allocated", true)) (head("Unallocated", true)) (head("Committed", true))
+                        (head("Spent", true)) (head("Officer forecast", true)) (head("Forecast underspend", true))
+                        (head("RAG", false)) (head("Received", true)) (head("Owed to the funder", true))
+                        (head("Last return filed", false)) (head("Returns overdue", true))
+                    } }
+                    tbody {
+                        @for r in &report.rows {
+                            tr {
+                                th scope="row" { (r.partnership_name) }
+                                td { (r.grant) }
+                                td class="num" { (pounds(r.budget.awarded)) }
+                                td class="num" { (pounds(r.budget.allocated)) }
+                                td class="num" { (pounds(r.budget.unallocated)) }
+                                td class="num" { (pounds(r.budget.committed)) }
+                                td class="num" { (pounds(r.budget.spent)) }
+                                td class="num" { (pounds(r.budget.officer_forecast)) }
+                                td class="num" { (pounds(r.budget.forecast_underspend)) }
+                                td class={ "rag rag-" (r.rag.as_str()) } { (r.rag.as_str()) ": " (r.rag_why) }
+                                td class="num" { (pounds(r.paid.received)) }
+                                td class="num" { (pounds(r.paid.owed_to_funder)) }
+                                td { (r.last_return_filed_at.as_deref().unwrap_or("none")) }
+                                td class="num" { (r.returns_overdue) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Each grant's figures summed over the partnerships.
+fn totals_section(report: &FunderOverview) -> Markup {
+    html! {
+        section aria-labelledby="h-totals" {
+            h2 id="h-totals" { "Totals" }
+            table id="overview-totals" {
+                caption { "Each grant summed over the partnerships" }
+                thead { tr {
+                    (head("Grant", false)) (head("Partnerships", true)) (head("Awarded", true))
+                    (head("Allocated", true)) (head("Committed", true)) (head("Spent", true))
+                    (head("Received", true)) (head("Owed to the funder", true)) (head("Returns overdue", true))
+                } }
+                tbody {
+                    @for t in &report.totals {
+                        tr {
+                            th scope="row" { (t.grant) }
+                            td class="num" { (t.partnerships) }
+                            td class="num" { (pounds(t.budget.awarded)) }
+                            td class="num" { (pounds(t.budget.allocated)) }
+                            td class="num" { (pounds(t.budget.committed)) }
+                            td class="num" { (pounds(t.budget.spent)) }
+                            td class="num" { (pounds(t.paid.received)) }
+                            td class="num" { (pounds(t.paid.owed_to_funder)) }
+                            td class="num" { (t.returns_overdue) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
