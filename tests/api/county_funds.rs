@@ -652,4 +652,35 @@ backend_test!(the_funders_page_shows_the_county_to_the_funder_alone, |app: TestA
     }
     let page = send(&app, "GET", "/funder/2022-23", None, None, &[]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "without a session: to sign in");
+
+    // The funder_admin's forms: a reallocation and a payment, each back to the year's page.
+    let officer = sign_in(&app, Role::FunderAdmin).await;
+    let page = send(&app, "GET", "/funder/2022-23", Some(&officer), None, &[]).await;
+    assert!(page.text.contains("href=\"/funder/reallocations/new\""), "{}", page.text);
+    for (form, fields) in [
+        (
+            "/funder/reallocations",
+            "grant=LDF&financial_year=2022-23&from_partnership=CAN&to_partnership=TAM&amount=5000&date=2023-01-16&reason=underspend",
+        ),
+        (
+            "/funder/payments",
+            "partnership=TAM&grant=LDF&financial_year=2022-23&date=2022-05-03&amount=30000&reference=SCO+LDF+1",
+        ),
+    ] {
+        let token = send(&app, "GET", &format!("{form}/new"), Some(&officer), None, &[]).await.form_token();
+        let done = send(&app, "POST", form, Some(&officer), Some(&format!("{fields}&csrf_token={token}")), &[]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{form}: {}", done.text);
+        assert_eq!(done.headers["location"], "/funder/2022-23", "{form}");
+    }
+    let fund = app.get(FUND, Role::Funder).await;
+    assert_eq!((share(&fund.body, "CAN"), share(&fund.body, "TAM")), ("80000.00".into(), "66394.00".into()));
+    assert_eq!(tam_award(&app).await["amount"], "66394.00");
+    let paid = one(&app, "select count(*) as n from funder_payments where reference = 'SCO LDF 1'").await;
+    assert_eq!(paid, 1);
+    // The partnership's admin may open neither form.
+    let admin = sign_in(&app, Role::Admin).await;
+    for form in ["/funder/reallocations/new", "/funder/payments/new"] {
+        assert_eq!(send(&app, "GET", form, Some(&admin), None, &[]).await.status, StatusCode::FORBIDDEN, "{form}");
+    }
+    app.assert_verified().await;
 });

@@ -19,6 +19,12 @@ use crate::support::TestApp;
 /// The page posts a viewer may make: their own session and password.
 const A_VIEWERS_OWN: &[&str] = &["/sign-out", "/account/password"];
 
+/// The session that may open the form at `template`: the funder's forms are funder_admin's
+/// alone, every other form admin may open.
+fn may_open<'a>(template: &str, admin: &'a String, funder_admin: &'a String) -> &'a String {
+    if template.starts_with("/funder/") { funder_admin } else { admin }
+}
+
 /// How many rows the ledger's audit trail, entries and sessions hold: a refusal changes none
 /// of the first two (the third only grows by the sessions the test opens).
 async fn written(app: &TestApp) -> (i64, i64) {
@@ -117,6 +123,7 @@ async fn one_of_each(app: &TestApp) -> Vec<(&'static str, String)> {
 backend_test!(every_page_post_needs_its_own_token_a_session_and_a_role_that_records, |app: TestApp| async move {
     let records = one_of_each(&app).await;
     let admin = sign_in(&app, Role::Admin).await;
+    let funder_admin = sign_in(&app, Role::FunderAdmin).await;
     let viewer = sign_in(&app, Role::Viewer).await;
     let form_token = |secret: String| {
         let app = &app;
@@ -173,8 +180,8 @@ backend_test!(every_page_post_needs_its_own_token_a_session_and_a_role_that_reco
         let path = fill_every(&template, &records);
         let p = send(&app, "GET", &path, Some(&viewer), None, &[]).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "GET {path} as a viewer: {}", p.text);
-        let p = send(&app, "GET", &path, Some(&admin), None, &[]).await;
-        assert_eq!(p.status, StatusCode::OK, "GET {path} as an admin: {}", p.text);
+        let p = send(&app, "GET", &path, Some(may_open(&template, &admin, &funder_admin)), None, &[]).await;
+        assert_eq!(p.status, StatusCode::OK, "GET {path} as a role that may: {}", p.text);
         assert!(p.text.contains("name=\"csrf_token\""), "GET {path}: the form carries its token");
         forms += 1;
     }
@@ -239,6 +246,7 @@ backend_test!(hostile_text_through_every_form_comes_back_escaped, |app: TestApp|
     assert_eq!(added.await.status, StatusCode::CREATED);
     let signed_in = crate::users::sign_in_as(&app.router, "ada", "a long enough password").await;
     let admin = signed_in.cookie("gl_session").expect("a session");
+    let funder_admin = sign_in(&app, Role::FunderAdmin).await;
     let posts = page_paths(&app, "post").await;
     let (mut sent, mut echoed) = (0, 0);
     for template in page_paths(&app, "get").await {
@@ -250,17 +258,18 @@ backend_test!(hostile_text_through_every_form_comes_back_escaped, |app: TestApp|
             continue;
         }
         let Some(path) = fill(&template, &records) else { continue };
-        let page = send(&app, "GET", &path, Some(&admin), None, &[]).await;
+        let who = may_open(&template, &admin, &funder_admin);
+        let page = send(&app, "GET", &path, Some(who), None, &[]).await;
         assert_eq!(page.status, StatusCode::OK, "GET {path}: {}", page.text);
         // Not the forms that would disable or reset the person sending them.
         for (action, fields) in forms_filled(&page.text, HOSTILE).into_iter().filter(|(a, _)| !a.contains("/ada/")) {
             let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let p = send(&app, "POST", &action, Some(&admin), Some(&encode(&pairs)), &[]).await;
+            let p = send(&app, "POST", &action, Some(who), Some(&encode(&pairs)), &[]).await;
             assert!(p.status.as_u16() < 500, "POST {action} from {path}: {:?} {}", p.status, p.text);
             assert_ne!(p.status, StatusCode::FORBIDDEN, "POST {action} from {path}: its own token: {}", p.text);
             let shown = if p.status == StatusCode::SEE_OTHER {
                 let to = p.headers["location"].to_str().unwrap().to_owned();
-                send(&app, "GET", &to, Some(&admin), None, &[]).await.text
+                send(&app, "GET", &to, Some(who), None, &[]).await.text
             } else {
                 p.text
             };

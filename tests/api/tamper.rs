@@ -160,8 +160,8 @@ async fn rewrite_spend(app: &TestApp, id: i64, pounds: i64) {
     unspend(app, &date, was - pence, false).await;
 }
 
-/// Gives `pence` of P1's LDF 2023-24 spend dated `date` back to available, in `balances` and
-/// in `quarter_balances`, and takes it (and the entry, when `removed`) off the day's
+/// Gives `pence` of P1's LDF 2023-24 spend dated `date` back to available, in `balances`,
+/// `quarter_balances` and `month_balances`, and takes it (and the entry, when `removed`) off the day's
 /// `entry_day_totals`, as an attacker covering a changed or removed spend does.
 async fn unspend(app: &TestApp, date: &str, pence: i64, removed: bool) {
     let day = format!("financial_year = '2023-24' and grant_code = 'LDF' and kind = 'spend' and entry_date = '{date}'");
@@ -174,48 +174,38 @@ async fn unspend(app: &TestApp, date: &str, pence: i64, removed: bool) {
     )
     .await;
     exec(app, &format!("delete from entry_day_totals where entries = 0 and {day}")).await;
-    let (quarter, end) = grant_ledger::domain::year::quarter_bounds(grant_ledger::domain::parse_date(date).unwrap());
-    for (account, change) in [("available:LDF:2023-24:P1", -pence), ("spent:LDF:2023-24:P1", pence)] {
+    let accounts = [("available:LDF:2023-24:P1", -pence), ("spent:LDF:2023-24:P1", pence)];
+    for (account, change) in accounts {
         exec(app, &format!("update balances set balance_pence = balance_pence + {change} where account = '{account}'"))
             .await;
+    }
+    // The kept sums of the date's quarter (migration 0023) and month (0027); a period left
+    // with no postings loses its row, as the trigger would never have made it.
+    let day = grant_ledger::domain::parse_date(date).unwrap();
+    let (quarter, month) =
+        (grant_ledger::domain::year::quarter_bounds(day), grant_ledger::domain::year::month_bounds(day));
+    for (table, key, (first, last)) in
+        [("quarter_balances", "quarter_start", quarter), ("month_balances", "month_start", month)]
+    {
+        for (account, change) in accounts {
+            exec(
+                app,
+                &format!(
+                    "update {table} set pence = pence + {change} where account = '{account}' and {key} = '{first}'"
+                ),
+            )
+            .await;
+        }
         exec(
             app,
             &format!(
-                "update quarter_balances set pence = pence + {change} where account = '{account}' and quarter_start = '{quarter}'"
+                "delete from {table} where {key} = '{first}' and account like '%:LDF:2023-24:P1'
+                   and not exists (select 1 from postings p where p.account = {table}.account
+                                   and p.entry_date >= '{first}' and p.entry_date <= '{last}')"
             ),
         )
         .await;
     }
-    // A quarter left with no postings loses its row, as the trigger would never have made it.
-    exec(
-        app,
-        &format!(
-            "delete from quarter_balances where quarter_start = '{quarter}' and account like '%:LDF:2023-24:P1'
-               and not exists (select 1 from postings p where p.account = quarter_balances.account
-                               and p.entry_date >= '{quarter}' and p.entry_date <= '{end}')"
-        ),
-    )
-    .await;
-    // And the month's row likewise (migration 0027).
-    let (month, month_end) = grant_ledger::domain::year::month_bounds(grant_ledger::domain::parse_date(date).unwrap());
-    for (account, change) in [("available:LDF:2023-24:P1", -pence), ("spent:LDF:2023-24:P1", pence)] {
-        exec(
-            app,
-            &format!(
-                "update month_balances set pence = pence + {change} where account = '{account}' and month_start = '{month}'"
-            ),
-        )
-        .await;
-    }
-    exec(
-        app,
-        &format!(
-            "delete from month_balances where month_start = '{month}' and account like '%:LDF:2023-24:P1'
-               and not exists (select 1 from postings p where p.account = month_balances.account
-                               and p.entry_date >= '{month}' and p.entry_date <= '{month_end}')"
-        ),
-    )
-    .await;
 }
 
 /// The attacker's link: v2, plain SHA-256, as the code makes without a key.

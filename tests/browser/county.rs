@@ -4,10 +4,15 @@
 //! funded. The page shows Staffordshire's fund of £724,750 with the nine shares, the two
 //! published as published, drawn as bars and given in a table; Tamworth's row of award and
 //! spend; and passes axe at a desktop width and at 400 px. A viewer is shown the 403 page.
+//! Then the grants officer, a funder_admin the operator made, signs in with her token,
+//! reallocates £5,000 from Cannock Chase to Tamworth and records a payment from the page's
+//! Record menu, and is refused a reallocation that would take Tamworth's award below what it
+//! has allocated, with the refusal beside the form's fields.
 
 use super::axe::{assert_accessible, viewport};
 use super::cdp::{Browser, Page};
-use super::ledger::{Ledger, chromium_or_skip, screenshot_path, temp_dir};
+use super::forms_postings::set;
+use super::ledger::{Ledger, OPERATOR_TOKEN, chromium_or_skip, screenshot_path, temp_dir};
 use super::users::{sign_in_with_password, sign_out};
 
 fn add_user(ledger: &Ledger, username: &str, role: &str, password: &str) {
@@ -90,4 +95,94 @@ fn the_funder_compares_the_partnerships_it_funds() {
     page.goto(&ledger.url("/funder/2022-23"));
     assert_eq!(page.text("h1"), "Not allowed", "{}", page.html());
     assert!(page.eval("document.querySelector('#to-funder')").is_null());
+}
+
+/// The share of `name` as the shares table shows it.
+fn share_of(page: &Page, name: &str) -> String {
+    let shown = shares(page);
+    shown.into_iter().find(|(n, _)| n == name).map(|(_, s)| s).unwrap_or_else(|| panic!("no share of {name}"))
+}
+
+/// Types a reallocation of LDF 2022-23 into the open form.
+fn type_reallocation(page: &Page, from: &str, to: &str, amount: &str, reason: &str) {
+    for (field, text) in [
+        ("#grant", "LDF"),
+        ("#financial_year", "2022-23"),
+        ("#from_partnership", from),
+        ("#to_partnership", to),
+        ("#amount", amount),
+        ("#reason", reason),
+    ] {
+        set(page, field, "");
+        page.type_into(field, text);
+    }
+    set(page, "#date", "2023-01-16");
+}
+
+const REALLOCATE: &str = "form[action='/funder/reallocations'] button[type=submit]";
+
+#[test]
+fn the_grants_officer_reallocates_and_records_a_payment_from_the_forms() {
+    let Some(chromium) = chromium_or_skip() else { return };
+    let ledger = Ledger::start(&["--demo"]);
+    // The operator makes the Commissioner's Office its first funder_admin.
+    let body = serde_json::json!({ "name": "Grants officer" });
+    let (status, text) = ledger.request_as(OPERATOR_TOKEN, "POST", "/api/v1/funders/SCO/admins", Some(&body));
+    assert_eq!(status, 201, "{text}");
+    let made: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let token = made["token"].as_str().expect("the token's secret").to_owned();
+    let browser = Browser::launch(&chromium, temp_dir("profile"));
+    let page = browser.new_page();
+
+    page.goto(&ledger.url("/funder/2022-23"));
+    assert!(page.location().starts_with(&ledger.url("/sign-in?next=")), "{}", page.location());
+    page.type_into("#token", &token);
+    page.navigating("signing in with the token", Page::press_enter);
+    assert_eq!(page.location(), ledger.url("/funder/2022-23"), "{}", page.html());
+    assert_eq!(share_of(&page, "Tamworth Community Safety Partnership"), "£61,394.00");
+
+    // £5,000 of Cannock Chase's share to Tamworth, from the Record menu.
+    page.navigating("opening the reallocation form", |p| p.click("#record-reallocation"));
+    assert_eq!(page.location(), ledger.url("/funder/reallocations/new"));
+    assert_eq!(page.text("h1"), "Reallocate between partnerships");
+    assert_accessible(&page, "the reallocation form");
+    type_reallocation(&page, "CAN", "TAM", "5000", "Cannock's underspend to Tamworth's town centre work");
+    page.navigating("reallocating", |p| p.click(REALLOCATE));
+    assert_eq!(page.location(), ledger.url("/funder/2022-23"), "{}", page.html());
+    assert_eq!(share_of(&page, "Cannock Chase Community Safety Partnership [Illustrative]"), "£80,000.00");
+    assert_eq!(share_of(&page, "Tamworth Community Safety Partnership"), "£66,394.00");
+    assert!(page.text("#fund-LDF-totals").starts_with("Shares total £724,750.00;"), "the fund's total is unchanged");
+
+    // More than Tamworth has unallocated, back to Cannock Chase: refused, the values kept.
+    page.navigating("opening the reallocation form again", |p| p.click("#record-reallocation"));
+    type_reallocation(&page, "TAM", "CAN", "70000", "too much");
+    page.navigating("reallocating too much", |p| p.click(REALLOCATE));
+    assert_eq!(page.location(), ledger.url("/funder/reallocations"));
+    assert!(page.text(".error-summary").contains("There is a problem"), "{}", page.html());
+    assert!(page.html().contains("TAM"), "the partnership named");
+    assert_eq!(page.eval("document.querySelector('#amount').value"), serde_json::json!("70000"), "the amount kept");
+    assert_accessible(&page, "the refused reallocation");
+    page.screenshot(&screenshot_path("funder-reallocation-refused"));
+
+    // A payment to Tamworth, from the funder's page.
+    page.goto(&ledger.url("/funder/2022-23"));
+    page.navigating("opening the payment form", |p| p.click("#record-payment"));
+    assert_eq!(page.text("h1"), "Record a payment to a partnership");
+    assert_accessible(&page, "the payment form");
+    for (field, text) in [
+        ("#partnership", "TAM"),
+        ("#grant", "LDF"),
+        ("#financial_year", "2022-23"),
+        ("#amount", "30000"),
+        ("#reference", "SCO LDF 1"),
+    ] {
+        page.type_into(field, text);
+    }
+    set(&page, "#date", "2022-05-03");
+    page.navigating("recording the payment", |p| p.click("form[action='/funder/payments'] button[type=submit]"));
+    assert_eq!(page.location(), ledger.url("/funder/2022-23"), "{}", page.html());
+    // The funder's own record of it, as the reconciliation reads it.
+    let (status, text) = ledger.request_as(&token, "GET", "/api/v1/funder/reconciliation?financial_year=2022-23", None);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("SCO LDF 1") || text.contains("30000.00"), "{text}");
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub const ADMIN_TOKEN: &str = "gl_browser_test_admin_token_0123456789";
+/// The service's operator, who makes a funder's first funder_admin.
+pub const OPERATOR_TOKEN: &str = "gl_browser_test_operator_token_0123456789";
 
 /// Chromium, or `None` when the tests are to be skipped (never under `CI`).
 pub fn chromium_or_skip() -> Option<PathBuf> {
@@ -72,6 +74,7 @@ impl Ledger {
             .args(extra)
             .env("DATABASE_URL", &url)
             .env("GRANT_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("GRANT_LEDGER_OPERATOR_TOKEN", OPERATOR_TOKEN)
             .env_remove("GRANT_LEDGER_PUBLIC_URL")
             .env_remove("GRANT_LEDGER_TRUSTED_PROXIES")
             .env("RUST_LOG", "warn")
@@ -115,12 +118,17 @@ impl Ledger {
 
     /// One HTTP/1.1 request as admin over a fresh loopback connection: (status, body).
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+        self.request_as(ADMIN_TOKEN, method, path, body)
+    }
+
+    /// One HTTP/1.1 request with the bearer `token`: (status, body).
+    pub fn request_as(&self, token: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connecting to the server");
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Authorization: Bearer {ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         s.write_all(head.as_bytes()).unwrap();

@@ -220,6 +220,9 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("status", "Status"),
     ("from_project", "From project"),
     ("to_project", "To project"),
+    ("partnership", "Partnership"),
+    ("from_partnership", "From partnership"),
+    ("to_partnership", "To partnership"),
 ];
 
 pub trait RecordForm: FromFields + ToSchema + Send + 'static {
@@ -813,6 +816,9 @@ async fn choices_for(s: &AppState, field: &str) -> Result<Vec<(String, String)>,
             .into_iter()
             .map(|p| (p.code, p.name))
             .collect(),
+        "partnership" | "from_partnership" | "to_partnership" => {
+            crate::storage::partnerships::list(store).await?.into_iter().map(|p| (p.code, p.name)).collect()
+        }
         "recipient" | "organisation" => reference::list_organisations(store, "", PAGE_LIMIT_MAX)
             .await?
             .items

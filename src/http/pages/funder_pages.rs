@@ -1,7 +1,9 @@
 //! The funder's page of a year: the partnerships it funds side by side, as the funder's
 //! overview (`reports::overview`, `GET /api/v1/funder/overview`) has them: each fund with
 //! every partnership's share, each partnership's award against its spend, and the totals,
-//! every chart with its figures in a table beside it.
+//! every chart with its figures in a table beside it. And the funder_admin's two forms: a
+//! reallocation between partnerships and a payment to one, each read into the API route's
+//! own request type and refused as the recording forms are (`forms::post`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,17 +12,96 @@ use maud::{Markup, html};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::dashboard::pounds;
-use super::forms::page_get;
+use super::forms::{RecordForm, page_get, record_form_routes};
 use super::{Session, page_response, svg};
 use crate::domain::FinancialYear;
 use crate::http::AppState;
 use crate::http::auth::Need;
 use crate::http::error::AppError;
-use crate::model::funds::FundRecord;
+use crate::model::Actor;
+use crate::model::funds::{FundRecord, PaymentCmd, ReallocationCmd};
 use crate::reports::overview::{self, FunderOverview, OverviewRow};
+use crate::storage::{Store, StoreError, funder_payments, funds};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    page_router![funder_page]
+    page_router![funder_page; reallocation_form; reallocation_post; payment_form; payment_post]
+}
+
+/// The funder whose money a form moves: the home partnership's. A funder's person reaches
+/// the pages only as that funder's (`Principal::ledger_access`), so it is theirs.
+async fn the_funder(store: &Store) -> Result<String, StoreError> {
+    funds::home_funder(store).await?.ok_or_else(|| StoreError::NotFound("the home partnership's funder".into()))
+}
+
+impl RecordForm for ReallocationCmd {
+    const NAME: &'static str = "funder/reallocations";
+    const TITLE: &'static str = "Reallocate between partnerships";
+    const NEED: Need = Need::FunderAdmin;
+    const FIELDS: &'static [&'static str] =
+        &["grant", "financial_year", "from_partnership", "to_partnership", "amount", "date", "reason"];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[("date", "Date it takes effect")];
+
+    async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
+        let funder = the_funder(store).await?;
+        let done = funds::reallocate(store, &funder, self, actor).await?;
+        Ok(format!("/funder/{}", done.financial_year))
+    }
+}
+
+impl RecordForm for PaymentCmd {
+    const NAME: &'static str = "funder/payments";
+    const TITLE: &'static str = "Record a payment to a partnership";
+    const NEED: Need = Need::FunderAdmin;
+    const FIELDS: &'static [&'static str] = &["partnership", "grant", "financial_year", "date", "amount", "reference"];
+    const OWN_LABELS: &'static [(&'static str, &'static str)] = &[("date", "Date paid")];
+
+    async fn record(self, store: &Store, actor: Actor<'_>) -> Result<String, StoreError> {
+        let funder = the_funder(store).await?;
+        let year = self.year;
+        funder_payments::record_payment(store, &funder, self, actor).await?;
+        Ok(format!("/funder/{year}"))
+    }
+}
+
+record_form_routes! {
+    type ReallocationCmd, may_not "reallocate";
+    /// The form to move money from one partnership's share of a fund to another's
+    /// (`POST /api/v1/funder/reallocations`'s body).
+    ///
+    /// Roles: funder_admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    form reallocation_form "/funder/reallocations/new";
+    /// Reallocate from the form: the fields of `ReallocationBody` as text, and `csrf_token`.
+    ///
+    /// Roles: funder_admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post reallocation_post "/funder/reallocations";
+    body "The fields of `ReallocationBody`, all as text (empty is not given), and `csrf_token`.";
+    done "Reallocated: to the funder's page of the year `/funder/{fy}`.";
+    missing "No such fund: the form again, saying so.";
+    refused "Refused by a ledger rule (`over_allocation` naming the partnership, `period_closed`): the form again, with the rule's figures.";
+    denied "No live session, no valid `csrf_token` for this session, posted from another origin, or a role that may not reallocate: a page saying so; nothing is changed.";
+}
+
+record_form_routes! {
+    type PaymentCmd, may_not "record a funder's payment";
+    /// The form to record a payment the funder made to a partnership
+    /// (`POST /api/v1/funder/payments`'s body).
+    ///
+    /// Roles: funder_admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    form payment_form "/funder/payments/new";
+    /// Record the payment from the form: the fields of `FunderPaymentBody` as text, and
+    /// `csrf_token`.
+    ///
+    /// Roles: funder_admin, signed in with the session cookie `gl_session`; without a live
+    /// session, 303 to `/sign-in`.
+    post payment_post "/funder/payments";
+    body "The fields of `FunderPaymentBody`, all as text (empty is not given), and `csrf_token`.";
+    done "Recorded: to the funder's page of the year `/funder/{fy}`.";
+    missing "A partnership the funder does not fund: the form again, saying so.";
+    refused "The reference is already recorded for the partnership (`conflict`): the form again, saying so.";
+    denied "No live session, no valid `csrf_token` for this session, posted from another origin, or a role that may not record a funder's payment: a page saying so; nothing is changed.";
 }
 
 page_get! {
@@ -49,6 +130,13 @@ page_get! {
         let body = html! {
             (super::html::masthead(&title, &who))
             main id="content" tabindex="-1" {
+                @if Need::FunderAdmin.allows(who.role) {
+                    nav class="noprint record-menu" aria-label="Record" {
+                        "Record: "
+                        a id="record-reallocation" href="/funder/reallocations/new" { "a reallocation between partnerships" }
+                        " · " a id="record-payment" href="/funder/payments/new" { "a payment to a partnership" }
+                    }
+                }
                 p id="funder-as-at" {
                     "Figures as at " (report.as_at) ". A quarter's return is due "
                     (report.return_due_days) " days after the quarter ends."
