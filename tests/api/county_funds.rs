@@ -619,6 +619,8 @@ backend_test!(the_demo_fills_a_county, |app: TestApp| async move {
 backend_test!(the_funders_page_shows_the_county_to_the_funder_alone, |app: TestApp| async move {
     use crate::pages::{send, sign_in};
     declared(&app).await;
+    let filed = json!({ "kind": "commissioner-return", "financial_year": "2022-23", "quarter": 1 });
+    let filed = app.ok("/api/v1/returns", Role::Finance, filed).await["id"].as_i64().unwrap();
     for role in [Role::Funder, Role::FunderAdmin, Role::Admin] {
         let secret = sign_in(&app, role).await;
         let page = send(&app, "GET", "/funder/2022-23", Some(&secret), None, &[]).await;
@@ -631,6 +633,10 @@ backend_test!(the_funders_page_shows_the_county_to_the_funder_alone, |app: TestA
         ] {
             assert!(page.text.contains(shown), "{role}: {shown}: {}", page.text);
         }
+        // The return filed, long after Q1's due date (the ledger's today is the clock's).
+        let returns = page.text.split("id=\"funder-returns\"").nth(1).unwrap_or_else(|| panic!("{}", page.text));
+        assert!(returns.contains(&format!("href=\"/returns/{filed}\">commissioner-return</a>")), "{returns}");
+        assert!(returns.contains("2022-07-30") && returns.contains("<strong>Late</strong>"), "{returns}");
         let dashboard = send(&app, "GET", "/dashboard?financial_year=2022-23", Some(&secret), None, &[]).await;
         assert!(dashboard.text.contains("href=\"/funder/2022-23\""), "{role}: the dashboard links to it");
     }

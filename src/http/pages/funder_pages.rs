@@ -20,7 +20,7 @@ use crate::http::auth::Need;
 use crate::http::error::AppError;
 use crate::model::Actor;
 use crate::model::funds::{FundRecord, PaymentCmd, ReallocationCmd};
-use crate::reports::overview::{self, FunderOverview, OverviewRow};
+use crate::reports::overview::{self, FunderOverview, FunderReturns, OverviewRow};
 use crate::storage::{Store, StoreError, funder_payments, funds};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -123,6 +123,7 @@ page_get! {
         }
         let year = FinancialYear::parse(&fy).map_err(|e| AppError::field("fy", e.to_string()))?;
         let report = overview::run(&s.store, year, s.today()).await?;
+        let filed = overview::returns(&s.store, year, None).await?;
         // The shares name partnerships by code; the registry gives their names.
         let names: Vec<(String, String)> =
             crate::storage::partnerships::list(&s.store).await?.into_iter().map(|p| (p.code, p.name)).collect();
@@ -145,6 +146,7 @@ page_get! {
                 @if report.funds.is_empty() { p id="no-funds" { "No fund is declared for " (year) "." } }
                 (partnerships_section(&report))
                 (totals_section(&report))
+                (returns_section(&filed, &names))
             }
         };
         Ok(page_response(StatusCode::OK, super::html::page(&title, body)))
@@ -251,6 +253,38 @@ fn partnerships_section(report: &FunderOverview) -> Markup {
                                 td class="num" { (pounds(r.paid.owed_to_funder)) }
                                 td { (r.last_return_filed_at.as_deref().unwrap_or("none")) }
                                 td class="num" { (r.returns_overdue) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every partnership's returns filed for the year, each against its due date.
+fn returns_section(filed: &FunderReturns, names: &[(String, String)]) -> Markup {
+    html! {
+        section aria-labelledby="h-returns" {
+            h2 id="h-returns" { "Returns filed" }
+            @if filed.items.is_empty() {
+                p id="no-returns" { "No return is filed for " (filed.financial_year) " yet." }
+            } @else {
+                table id="funder-returns" {
+                    caption { "Returns filed, each due " (filed.return_due_days) " days after its quarter" }
+                    thead { tr {
+                        (head("Partnership", false)) (head("Return", false)) (head("Quarter", true))
+                        (head("Filed", false)) (head("Due", false)) (head("On time", false))
+                    } }
+                    tbody {
+                        @for r in &filed.items {
+                            tr {
+                                th scope="row" { (name_of(names, &r.partnership)) }
+                                td { a href={ "/returns/" (r.id) } { (r.kind.as_str()) } }
+                                td class="num" { (r.quarter) }
+                                td { (r.filed_at) }
+                                td { @if let Some(d) = r.due_on { (d) } }
+                                td { @if r.late { strong { "Late" } } @else { "On time" } }
                             }
                         }
                     }
