@@ -107,6 +107,18 @@ pub struct BomQuery {
     pub bom: bool,
 }
 
+/// `?partnership=` of the reports: whose ledger the report is of (`routes::reports::whose`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartnershipQuery {
+    /// The partnership whose report it is, by code; default the caller's own. Only the home
+    /// partnership's ledger is held in this service: a funder's user naming another
+    /// partnership it funds is answered 404 saying its ledger is not held here, and a code
+    /// the caller may not see is 404 as if there were none.
+    #[param(value_type = Option<Code>)]
+    pub partnership: Option<String>,
+}
+
 impl BomQuery {
     pub fn read(q: &mut super::input::Query) -> Self {
         BomQuery { bom: q.bool("bom").unwrap_or(false) }

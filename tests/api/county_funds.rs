@@ -690,3 +690,42 @@ backend_test!(the_funders_page_shows_the_county_to_the_funder_alone, |app: TestA
     }
     app.assert_verified().await;
 });
+
+// `?partnership=` on the reports: the home partnership's code (or none) reads its ledger; a
+// partnership the funder funds is 404 saying its ledger is not held here, to the funder alone;
+// to anyone else, and for a code no one registered, 404 as if there were none.
+backend_test!(a_report_names_whose_ledger_it_is, |app: TestApp| async move {
+    the_county(&app).await;
+    let reports = [
+        "/api/v1/reports/variance?financial_year=2022-23",
+        "/api/v1/reports/quarterly?financial_year=2022-23",
+        "/api/v1/reports/cash-position?financial_year=2022-23",
+        "/api/v1/reports/multi-year?grant=LDF",
+    ];
+    for report in reports {
+        for role in [Role::Viewer, Role::Funder] {
+            let own = app.get(report, role).await;
+            let named = app.get(&format!("{report}&partnership=TAM"), role).await;
+            assert_eq!(
+                (own.status, named.status),
+                (StatusCode::OK, StatusCode::OK),
+                "{report} as {role}: {}",
+                named.body
+            );
+            assert_eq!(own.body, named.body, "{report} as {role}: naming the home partnership changes nothing");
+        }
+        let not_held = app.get(&format!("{report}&partnership=LIC"), Role::Funder).await;
+        assert_eq!((not_held.status, not_held.code()), (StatusCode::NOT_FOUND, "not_found"), "{report}");
+        assert!(not_held.body["detail"].as_str().unwrap().contains("not held in this service"), "{}", not_held.body);
+        for (role, code) in
+            [(Role::Viewer, "LIC"), (Role::Finance, "LIC"), (Role::Funder, "NOPE"), (Role::Viewer, "NOPE")]
+        {
+            let r = app.get(&format!("{report}&partnership={code}"), role).await;
+            assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"), "{report} {code} as {role}");
+            let detail = r.body["detail"].as_str().unwrap().to_owned();
+            assert!(detail.contains(&format!("partnership {code}")) && !detail.contains("held"), "{report}: {detail}");
+        }
+        let bad = app.get(&format!("{report}&partnership=no%20such"), Role::Funder).await;
+        refused(&bad, "partnership");
+    }
+});

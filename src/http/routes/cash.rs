@@ -13,7 +13,7 @@ use super::super::AppState;
 use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::{Fields, FromFields, Query, RawBody};
-use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
+use super::super::openapi::{BomQuery, Code, Instant, IsoDate, PartnershipQuery};
 use super::{Answer, Caller, Created, created};
 use crate::domain::{FinancialYear, is_valid_code};
 use crate::model::cash::{CashCmd, CashMove, CashRecord, Instalment, NewInstalment, PaymentSchedule, ScheduleCmd};
@@ -145,15 +145,18 @@ impl CashPositionQuery {
 /// unallocated underspend is above the clawback threshold (setting `clawback_threshold`).
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/reports/cash-position", tag = "cash", params(CashPositionQuery, BomQuery),
+#[utoipa::path(get, path = "/api/v1/reports/cash-position", tag = "cash", params(CashPositionQuery, BomQuery, PartnershipQuery),
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (CashPositionReport = "application/json"),
-            (String = "text/csv")))))]
+            (String = "text/csv"))),
+        (status = 404, description = "A partnership whose ledger is not held here, or none the caller may see (`not_found`).")))]
 async fn cash_position(c: Caller, mut q: Query) -> Result<Response, AppError> {
     c.require(Need::ReadReference)?;
     let p = CashPositionQuery::read(&mut q);
     let bom = BomQuery::read(&mut q).bom;
+    let partnership = q.code("partnership");
     q.finish()?;
+    super::reports::whose(&c, partnership.as_deref()).await?;
     let (year, csv) = (p.financial_year, p.format == Some(DataFormat::Csv));
     let bom = super::reports::bom_only_with_csv(bom, csv)?;
     let r = report::run(c.store(), year, p.as_at, &p.as_known_at, super::reports::today()).await?;

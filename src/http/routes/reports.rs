@@ -13,13 +13,14 @@ use super::super::auth::Need;
 use super::super::error::AppError;
 use super::super::input::Query;
 use super::super::input::RawBody;
-use super::super::openapi::{BomQuery, Code, Instant, IsoDate};
+use super::super::openapi::{BomQuery, Code, Instant, IsoDate, PartnershipQuery};
 use super::{Caller, Created, created};
 use crate::domain::FinancialYear;
 use crate::model::formats::DataFormat;
 use crate::model::known::Known;
 use crate::model::reports::{SpendProfile, SpendProfileCmd};
 use crate::reports::{commissioner, csv_out, quarterly, run, variance};
+use crate::storage::StoreError;
 use crate::storage::reports as sql;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -74,6 +75,24 @@ pub fn json_or_csv<R: serde::Serialize>(
     match csv {
         Some(bom) => csv_response(csv_out::write(header, &rows(&report), bom), filename),
         None => Json(report).into_response(),
+    }
+}
+
+/// Whose ledger a report is of (`?partnership=`, read before the query is finished): the
+/// home partnership's, the only one this service holds, by default or by its code. A
+/// partnership the caller's funder funds is 404 saying its ledger is not held here; any other
+/// code, unknown or not the caller's to see, is 404 as one that does not exist, so a
+/// partnership's registration is told to no one outside it and its funder.
+pub async fn whose(c: &Caller, code: Option<&str>) -> Result<(), AppError> {
+    let Some(code) = code else { return Ok(()) };
+    let who = &c.auth.0;
+    let found = crate::storage::partnerships::list(c.store()).await?.into_iter().find(|p| p.code == code);
+    match found {
+        Some(p) if p.home.0 => Ok(()),
+        Some(p) if who.role.is_funders() && who.funder.as_ref() == Some(&p.funder) => Err(AppError::Store(
+            StoreError::NotFound(format!("partnership {code}'s ledger: it is not held in this service")),
+        )),
+        _ => Err(AppError::Store(StoreError::NotFound(format!("partnership {code}")))),
     }
 }
 
@@ -147,7 +166,7 @@ impl VarianceQuery {
 /// with priority and grant subtotals.
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/reports/variance", tag = "reports", params(VarianceQuery, BomQuery),
+#[utoipa::path(get, path = "/api/v1/reports/variance", tag = "reports", params(VarianceQuery, BomQuery, PartnershipQuery),
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (crate::reports::variance::VarianceReport = "application/json"),
             (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
@@ -155,7 +174,9 @@ async fn variance_report(c: Caller, mut q: Query) -> Result<Response, AppError> 
     c.require(Need::ReadReference)?;
     let VarianceQuery { financial_year: year, as_at, as_known_at: known, grant, quarter, format } =
         VarianceQuery::read(&mut q);
+    let partnership = q.code("partnership");
     let csv = finish_csv_choice(q, format)?;
+    whose(&c, partnership.as_deref()).await?;
     let quarter = quarter.map(|t| parse_quarter(Some(t))).transpose()?;
     let report = run::variance_in_quarter(c.store(), year, as_at, &known, grant.as_deref(), quarter, today()).await?;
     Ok(json_or_csv(report, csv, &variance::CSV_HEADER, variance::csv_rows, &format!("variance-{year}.csv")))
@@ -188,7 +209,7 @@ impl QuarterlyQuery {
 /// Actual spend per quarter per project, priority and grant.
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/reports/quarterly", tag = "reports", params(QuarterlyQuery, BomQuery),
+#[utoipa::path(get, path = "/api/v1/reports/quarterly", tag = "reports", params(QuarterlyQuery, BomQuery, PartnershipQuery),
     responses((status = 200, description = "The report as JSON, or as CSV with `format=csv`.", content(
             (crate::reports::quarterly::QuarterlyReport = "application/json"),
             (String = "text/csv"))), (status = 404, description = "No such financial year or grant (`not_found`).")))]
@@ -196,7 +217,9 @@ async fn quarterly_report(c: Caller, mut q: Query) -> Result<Response, AppError>
     c.require(Need::ReadReference)?;
     let QuarterlyQuery { financial_year: year, as_at, as_known_at: known, grant, format } =
         QuarterlyQuery::read(&mut q);
+    let partnership = q.code("partnership");
     let csv = finish_csv_choice(q, format)?;
+    whose(&c, partnership.as_deref()).await?;
     let report = run::quarterly(c.store(), year, grant.as_deref(), as_at, &known).await?;
     Ok(json_or_csv(report, csv, &quarterly::CSV_HEADER, quarterly::csv_rows, &format!("quarterly-{year}.csv")))
 }
@@ -221,13 +244,15 @@ impl MultiYearQuery {
 /// One grant across its award years, with cumulative figures.
 ///
 /// Roles: every role.
-#[utoipa::path(get, path = "/api/v1/reports/multi-year", tag = "reports", params(MultiYearQuery),
+#[utoipa::path(get, path = "/api/v1/reports/multi-year", tag = "reports", params(MultiYearQuery, PartnershipQuery),
     responses((status = 200, body = crate::reports::multi_year::MultiYearReport),
         (status = 404, description = "No such grant (`not_found`).")))]
 async fn multi_year_report(c: Caller, mut q: Query) -> Result<Response, AppError> {
     c.require(Need::ReadReference)?;
     let MultiYearQuery { grant, as_known_at: known } = MultiYearQuery::read(&mut q);
+    let partnership = q.code("partnership");
     q.finish()?;
+    whose(&c, partnership.as_deref()).await?;
     let grant = grant.ok_or_else(|| AppError::field("grant", "is required"))?;
     Ok(Json(run::multi_year(c.store(), &grant, &known).await?).into_response())
 }
