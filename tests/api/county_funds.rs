@@ -683,6 +683,22 @@ backend_test!(the_funders_page_shows_the_county_to_the_funder_alone, |app: TestA
     assert_eq!(tam_award(&app).await["amount"], "66394.00");
     let paid = one(&app, "select count(*) as n from funder_payments where reference = 'SCO LDF 1'").await;
     assert_eq!(paid, 1);
+    // The page sets the payment beside Tamworth's receipts: none yet.
+    let page = send(&app, "GET", "/funder/2022-23", Some(&officer), None, &[]).await;
+    let table = page.text.split("id=\"reconciliation\"").nth(1).unwrap_or_else(|| panic!("{}", page.text));
+    assert!(
+        table.contains("<tr data-status=\"paid_not_received\"><th scope=\"row\">Tamworth Community Safety Partnership</th><td>LDF</td><td class=\"num\">£30,000.00</td><td class=\"num\">£0.00</td>"),
+        "{table}"
+    );
+    let unmatched = page.text.split("id=\"unmatched-payments\"").nth(1).unwrap_or_else(|| panic!("{}", page.text));
+    assert!(unmatched.contains("SCO LDF 1"), "{unmatched}");
+    // Received in Tamworth's ledger: matched.
+    let receipt = json!({ "grant": "LDF", "financial_year": "2022-23", "date": "2022-05-04", "amount": "30000",
+                          "reference": "SCO LDF 1" });
+    app.ok("/api/v1/receipts", Role::Finance, receipt).await;
+    let page = send(&app, "GET", "/funder/2022-23", Some(&officer), None, &[]).await;
+    assert!(page.text.contains("<tr data-status=\"matched\"><th scope=\"row\">Tamworth"), "{}", page.text);
+    assert!(!page.text.contains("id=\"unmatched-payments\""), "{}", page.text);
     // The partnership's admin may open neither form.
     let admin = sign_in(&app, Role::Admin).await;
     for form in ["/funder/reallocations/new", "/funder/payments/new"] {

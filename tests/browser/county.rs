@@ -7,7 +7,8 @@
 //! Then the grants officer, a funder_admin the operator made, signs in with her token,
 //! reallocates £5,000 from Cannock Chase to Tamworth and records a payment from the page's
 //! Record menu, and is refused a reallocation that would take Tamworth's award below what it
-//! has allocated, with the refusal beside the form's fields.
+//! has allocated, with the refusal beside the form's fields; the payment then stands on the
+//! page against Tamworth's receipts.
 
 use super::axe::{assert_accessible, viewport};
 use super::cdp::{Browser, Page};
@@ -181,8 +182,10 @@ fn the_grants_officer_reallocates_and_records_a_payment_from_the_forms() {
     set(&page, "#date", "2022-05-03");
     page.navigating("recording the payment", |p| p.click("form[action='/funder/payments'] button[type=submit]"));
     assert_eq!(page.location(), ledger.url("/funder/2022-23"), "{}", page.html());
-    // The funder's own record of it, as the reconciliation reads it.
-    let (status, text) = ledger.request_as(&token, "GET", "/api/v1/funder/reconciliation?financial_year=2022-23", None);
-    assert_eq!(status, 200, "{text}");
-    assert!(text.contains("SCO LDF 1") || text.contains("30000.00"), "{text}");
+    // Back on the funder's page, set beside Tamworth's receipts: none of it received yet.
+    let row = page.text("#reconciliation tbody tr");
+    assert!(row.starts_with("Tamworth Community Safety Partnership"), "{row}");
+    assert!(row.contains("£30,000.00") && row.contains("Paid, not yet received"), "{row}");
+    assert!(page.text("#unmatched-payments").contains("SCO LDF 1"), "{}", page.text("#unmatched-payments"));
+    assert_accessible(&page, "the funder's page with a payment");
 }

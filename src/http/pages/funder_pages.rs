@@ -21,6 +21,7 @@ use crate::http::error::AppError;
 use crate::model::Actor;
 use crate::model::funds::{FundRecord, PaymentCmd, ReallocationCmd};
 use crate::reports::overview::{self, FunderOverview, FunderReturns, OverviewRow};
+use crate::reports::reconciliation::{self, Reconciliation, ReconciliationStatus};
 use crate::storage::{Store, StoreError, funder_payments, funds};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -124,6 +125,7 @@ page_get! {
         let year = FinancialYear::parse(&fy).map_err(|e| AppError::field("fy", e.to_string()))?;
         let report = overview::run(&s.store, year, s.today()).await?;
         let filed = overview::returns(&s.store, year, None).await?;
+        let paid = reconciliation::run(&s.store, &the_funder(&s.store).await?, year).await?;
         // The shares name partnerships by code; the registry gives their names.
         let names: Vec<(String, String)> =
             crate::storage::partnerships::list(&s.store).await?.into_iter().map(|p| (p.code, p.name)).collect();
@@ -147,6 +149,7 @@ page_get! {
                 (partnerships_section(&report))
                 (totals_section(&report))
                 (returns_section(&filed, &names))
+                (reconciliation_section(&paid, &names))
             }
         };
         Ok(page_response(StatusCode::OK, super::html::page(&title, body)))
@@ -285,6 +288,81 @@ fn returns_section(filed: &FunderReturns, names: &[(String, String)]) -> Markup 
                                 td { (r.filed_at) }
                                 td { @if let Some(d) = r.due_on { (d) } }
                                 td { @if r.late { strong { "Late" } } @else { "On time" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How a reconciliation row stands, in words.
+fn said(status: ReconciliationStatus) -> &'static str {
+    match status {
+        ReconciliationStatus::Matched => "Matched",
+        ReconciliationStatus::PaidNotReceived => "Paid, not yet received",
+        ReconciliationStatus::ReceivedNotPaid => "Received, no payment recorded",
+        ReconciliationStatus::Differs => "The amounts differ",
+    }
+}
+
+/// What the funder paid each partnership against what its ledger received; the payments no
+/// receipt answers; and payments to partnerships whose ledgers are not held here.
+fn reconciliation_section(r: &Reconciliation, names: &[(String, String)]) -> Markup {
+    html! {
+        section aria-labelledby="h-reconciliation" {
+            h2 id="h-reconciliation" { "Payments against receipts" }
+            @if r.rows.is_empty() && r.not_held.is_empty() {
+                p id="no-payments" { "No payment is recorded and no receipt is held for " (r.financial_year) "." }
+            }
+            @if !r.rows.is_empty() {
+                table id="reconciliation" {
+                    caption { "What the funder paid against what each ledger received" }
+                    thead { tr {
+                        (head("Partnership", false)) (head("Grant", false)) (head("Paid", true))
+                        (head("Received", true)) (head("Difference", true)) (head("Standing", false))
+                    } }
+                    tbody {
+                        @for row in &r.rows {
+                            tr data-status=(row.status.as_str()) {
+                                th scope="row" { (name_of(names, &row.partnership)) }
+                                td { (row.grant) }
+                                td class="num" { (pounds(row.paid)) }
+                                td class="num" { (pounds(row.received)) }
+                                td class="num" { (pounds(row.difference)) }
+                                td { (said(row.status)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !r.unmatched_payments.is_empty() {
+                table id="unmatched-payments" {
+                    caption { "Payments no receipt of the same amount answers" }
+                    thead { tr {
+                        (head("Partnership", false)) (head("Grant", false)) (head("Date", false))
+                        (head("Amount", true)) (head("Reference", false))
+                    } }
+                    tbody {
+                        @for p in &r.unmatched_payments {
+                            tr {
+                                th scope="row" { (name_of(names, &p.partnership)) }
+                                td { (p.grant) } td { (p.date) } td class="num" { (pounds(p.amount)) } td { (p.reference) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !r.not_held.is_empty() {
+                table id="payments-not-held" {
+                    caption { "Paid to partnerships whose ledgers are not held here" }
+                    thead { tr { (head("Partnership", false)) (head("Grant", false)) (head("Paid", true)) } }
+                    tbody {
+                        @for n in &r.not_held {
+                            tr {
+                                th scope="row" { (name_of(names, &n.partnership)) }
+                                td { (n.grant) } td class="num" { (pounds(n.paid)) }
                             }
                         }
                     }
