@@ -745,3 +745,49 @@ backend_test!(a_report_names_whose_ledger_it_is, |app: TestApp| async move {
         refused(&bad, "partnership");
     }
 });
+
+// The funder's page's downloads are the API route's overview: the same CSV (with a
+// byte-order mark for Excel) and a workbook that reads back, through openpyxl, as the API's
+// does; for the funder's roles and admin alone.
+backend_test!(the_funders_page_downloads_the_overview, |app: TestApp| async move {
+    use crate::pages::{send, sign_in};
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    declared(&app).await;
+    let secret = sign_in(&app, Role::Funder).await;
+    let page = send(&app, "GET", "/funder/2022-23", Some(&secret), None, &[]).await;
+    assert!(
+        page.text.contains("href=\"/dashboard/funder-overview?financial_year=2022-23&amp;format=xlsx\""),
+        "{}",
+        page.text
+    );
+    let csv = send(&app, "GET", "/dashboard/funder-overview?financial_year=2022-23", Some(&secret), None, &[]).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    let api = app.get("/api/v1/funder/overview?financial_year=2022-23&format=csv&bom=true", Role::Funder).await;
+    assert_eq!(csv.text, ok(&api).as_str().unwrap(), "the page's CSV is the API's");
+    assert!(csv.text.contains("TAM,Tamworth Community Safety Partnership,LDF,61394.00"), "{}", csv.text);
+    // The workbook, as bytes.
+    let req = axum::http::Request::builder()
+        .uri("/dashboard/funder-overview?financial_year=2022-23&format=xlsx")
+        .header("cookie", format!("gl_session={secret}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let (_, _, api_bytes) =
+        crate::monitoring::raw_get(&app, "/api/v1/funder/overview?financial_year=2022-23&format=xlsx").await;
+    assert_eq!(crate::monitoring::read_workbook(&bytes), crate::monitoring::read_workbook(&api_bytes));
+    // Refused: a bad format, and the partnership's other roles.
+    let bad =
+        send(&app, "GET", "/dashboard/funder-overview?financial_year=2022-23&format=pdf", Some(&secret), None, &[]);
+    let bad = bad.await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(bad.is_html() && bad.text.contains("format"), "{}", bad.text);
+    let viewer = sign_in(&app, Role::Viewer).await;
+    let refused =
+        send(&app, "GET", "/dashboard/funder-overview?financial_year=2022-23", Some(&viewer), None, &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+});

@@ -86,6 +86,14 @@ fn the_funder_compares_the_partnerships_it_funds() {
     assert!(row.starts_with("Tamworth Community Safety Partnership") && row.contains("£61,394.00"), "{row}");
     assert_accessible(&page, "the funder's page");
     page.screenshot(&screenshot_path("funder-county"));
+    // The overview's own download, as the browser saves it.
+    let (name, bytes) = page.download("#overview-csv", &temp_dir("downloads"));
+    assert_eq!(name, "funder-overview-2022-23.csv");
+    let csv = String::from_utf8(bytes).expect("UTF-8");
+    assert!(
+        csv.starts_with('\u{feff}') && csv.contains("TAM,Tamworth Community Safety Partnership,LDF,61394.00"),
+        "{csv}"
+    );
     viewport(&page, 400);
     assert_accessible(&page, "the funder's page at 400 px");
     viewport(&page, 1280);

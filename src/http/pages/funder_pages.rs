@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::dashboard::pounds;
@@ -18,14 +19,64 @@ use crate::domain::FinancialYear;
 use crate::http::AppState;
 use crate::http::auth::Need;
 use crate::http::error::AppError;
+use crate::http::input::Query;
 use crate::model::Actor;
+use crate::model::formats::SheetFormat;
 use crate::model::funds::{FundRecord, PaymentCmd, ReallocationCmd};
 use crate::reports::overview::{self, FunderOverview, FunderReturns, OverviewRow};
 use crate::reports::reconciliation::{self, Reconciliation, ReconciliationStatus};
 use crate::storage::{Store, StoreError, funder_payments, funds};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    page_router![funder_page; reallocation_form; reallocation_post; payment_form; payment_post]
+    page_router![funder_page; overview_download; reallocation_form; reallocation_post; payment_form; payment_post]
+}
+
+/// The parameters of the overview's download.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+struct OverviewDownloadQuery {
+    financial_year: FinancialYear,
+    /// `csv` (the default, with a byte-order mark for Excel) or `xlsx`.
+    #[param(inline)]
+    format: Option<SheetFormat>,
+}
+
+impl OverviewDownloadQuery {
+    fn read(q: &mut Query) -> Self {
+        OverviewDownloadQuery {
+            financial_year: q.required_year("financial_year"),
+            format: crate::http::routes::monitoring::sheet_format(q),
+        }
+    }
+}
+
+/// The funder's overview of a year as CSV (with a byte-order mark, for Excel) or an XLSX
+/// workbook (sheets Overview and Totals), as `GET /api/v1/funder/overview` gives them.
+///
+/// Roles: funder, funder_admin and admin, signed in with the session cookie `gl_session`;
+/// without a live session, 303 to `/sign-in`; any other role is shown the 403 page.
+#[utoipa::path(get, path = "/dashboard/funder-overview", tag = "pages", security(()), params(OverviewDownloadQuery),
+    responses((status = 200, description = "The overview.", content(
+            (String = "text/csv"), (crate::http::openapi::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 303, description = "No live session: to `/sign-in`, then back."),
+        (status = 403, description = "A role that is not the funder's or admin: a page saying so."),
+        (status = 422, description = "A bad or unknown `financial_year`, or a bad `format`: a page saying so.")))]
+async fn overview_download(
+    State(s): State<AppState>,
+    Session(who, _): Session,
+    mut q: Query,
+) -> Result<Response, AppError> {
+    if !Need::FunderReports.allows(who.role) {
+        return Err(AppError::Forbidden);
+    }
+    let OverviewDownloadQuery { financial_year: year, format } = OverviewDownloadQuery::read(&mut q);
+    q.finish()?;
+    let report = overview::run(&s.store, year, s.today()).await?;
+    if format == Some(SheetFormat::Xlsx) {
+        return crate::http::routes::funder::overview_xlsx(&report);
+    }
+    let body = crate::reports::csv_out::write(&overview::CSV_HEADER, &overview::csv_rows(&report), true);
+    Ok(crate::http::routes::reports::csv_response(body, &format!("funder-overview-{year}.csv")))
 }
 
 /// The funder whose money a form moves: the home partnership's. A funder's person reaches
@@ -143,6 +194,12 @@ page_get! {
                 p id="funder-as-at" {
                     "Figures as at " (report.as_at) ". A quarter's return is due "
                     (report.return_due_days) " days after the quarter ends."
+                }
+                p class="noprint" id="funder-downloads" {
+                    "Download the overview: "
+                    a id="overview-csv" href={ "/dashboard/funder-overview?financial_year=" (year) } { "CSV" }
+                    " · "
+                    a id="overview-xlsx" href={ "/dashboard/funder-overview?financial_year=" (year) "&format=xlsx" } { "Excel workbook" }
                 }
                 @for fund in &report.funds { (fund_section(fund, &names)) }
                 @if report.funds.is_empty() { p id="no-funds" { "No fund is declared for " (year) "." } }

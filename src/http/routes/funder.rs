@@ -58,14 +58,19 @@ async fn funder_overview(c: Caller, mut q: Query) -> Result<Response, AppError> 
     let format = ReportFormat::given(format.as_deref()).map_err(|e| AppError::field("format", e))?;
     let bom = bom_only_with_csv(bom, format == ReportFormat::Csv)?;
     let report = overview::run(c.store(), year, c.state.today()).await?;
-    let name = format!("funder-overview-{year}");
     if format != ReportFormat::Xlsx {
         let csv = (format == ReportFormat::Csv).then_some(bom);
-        return Ok(json_or_csv(report, csv, &overview::CSV_HEADER, overview::csv_rows, &format!("{name}.csv")));
+        let name = format!("funder-overview-{year}.csv");
+        return Ok(json_or_csv(report, csv, &overview::CSV_HEADER, overview::csv_rows, &name));
     }
-    let bytes =
-        overview::xlsx(&report).map_err(|e| AppError::Internal(anyhow::anyhow!("writing the workbook: {e}")))?;
-    let disposition = format!("attachment; filename=\"{name}.xlsx\"");
+    overview_xlsx(&report)
+}
+
+/// The overview as an XLSX workbook download (sheets Overview and Totals): the API route's
+/// and the funder's page's.
+pub fn overview_xlsx(report: &FunderOverview) -> Result<Response, AppError> {
+    let bytes = overview::xlsx(report).map_err(|e| AppError::Internal(anyhow::anyhow!("writing the workbook: {e}")))?;
+    let disposition = format!("attachment; filename=\"funder-overview-{}.xlsx\"", report.financial_year);
     Ok(([(header::CONTENT_TYPE, XLSX.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 
