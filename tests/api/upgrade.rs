@@ -31,6 +31,32 @@ async fn exec(app: &TestApp, sql: &str) {
     sqlx::query(sql).execute(app.store.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// Changes the schema under the running ledger, then closes every idle connection of its read
+/// pool on SQLite, so the statements that follow are prepared on connections opened after the
+/// change. (A SQLite connection that last read the schema before another connection changed
+/// it was seen, now and then, to refuse `alter table … add column` as a duplicate of a column
+/// the change had dropped: it checked the statement against the schema it held.)
+async fn ddl(app: &TestApp, sql: &str) {
+    fresh_readers(app).await;
+    exec(app, sql).await;
+    fresh_readers(app).await;
+}
+
+/// Closes every idle connection of the read pool (SQLite), so the next statement is prepared
+/// on a connection that reads the schema as it is now.
+async fn fresh_readers(app: &TestApp) {
+    if app.store.backend() == StoreBackend::Sqlite {
+        let pool = app.store.pool();
+        let mut idle = Vec::new();
+        for _ in 0..pool.size() {
+            idle.push(pool.acquire().await.unwrap());
+        }
+        for conn in idle {
+            conn.close().await.unwrap();
+        }
+    }
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(app.store.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get("n")
 }
@@ -41,7 +67,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 async fn lend_entry_columns(app: &TestApp) {
     for name in ENTRY_COLUMNS {
         let kind = if ["project", "supplier", "invoice_ref", "reference"].contains(&name) { "text" } else { "bigint" };
-        exec(app, &format!("alter table entries add column {name} {kind}")).await;
+        ddl(app, &format!("alter table entries add column {name} {kind}")).await;
     }
 }
 
@@ -50,11 +76,11 @@ async fn lend_entry_columns(app: &TestApp) {
 async fn take_back_entry_columns(app: &TestApp, since_0019: bool) {
     for index in ["entries_refund_of", "entries_supplier", "entries_invoice_ref", "entries_import"] {
         if index != "entries_import" || since_0019 {
-            exec(app, &format!("drop index if exists {index}")).await;
+            ddl(app, &format!("drop index if exists {index}")).await;
         }
     }
     for name in ENTRY_COLUMNS.into_iter().filter(|n| !["import_id", "amount_pence"].contains(n) || since_0019) {
-        exec(app, &format!("alter table entries drop column {name}")).await;
+        ddl(app, &format!("alter table entries drop column {name}")).await;
     }
 }
 
@@ -82,8 +108,12 @@ async fn schema_before_0016(app: &TestApp) {
         exec(app, "create schema public").await;
         sqlx::migrate!("migrations/postgres")
     };
+    // The migrator reads which migrations are applied on a connection that knows the tables
+    // are gone.
+    fresh_readers(app).await;
     migrator.migrations = Cow::Owned(migrator.migrations.iter().filter(|m| m.version < 16).cloned().collect());
     migrator.run(pool).await.unwrap();
+    fresh_readers(app).await;
     lend_entry_columns(app).await;
 }
 
