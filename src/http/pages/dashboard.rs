@@ -315,7 +315,7 @@ fn figure(t: &str, kind: Kind) -> String {
 }
 
 /// A column heading; figures' headings are aligned as their figures are.
-fn head(text: &str, num: bool) -> Markup {
+pub(super) fn head(text: &str, num: bool) -> Markup {
     html! { th scope="col" class=[num.then_some("num")] { (text) } }
 }
 

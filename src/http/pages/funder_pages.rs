@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 
-use super::dashboard::pounds;
+use super::dashboard::{head, pounds};
 use super::forms::{RecordForm, page_get, record_form_routes};
 use super::{Session, page_response, svg};
 use crate::domain::FinancialYear;
@@ -221,10 +221,6 @@ fn name_of<'a>(names: &'a [(String, String)], code: &'a str) -> &'a str {
 /// so the label fits beside its bar (the table gives the name whole).
 fn short(name: &str) -> String {
     name.replace(" Community Safety Partnership", "")
-}
-
-fn head(text: &str, num: bool) -> Markup {
-    html! { th scope="col" class=[num.then_some("num")] { (text) } }
 }
 
 /// A fund: its amount, ceiling and shares, drawn as bars and given as a table.
